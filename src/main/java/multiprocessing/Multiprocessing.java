@@ -1,0 +1,2 @@
+package multiprocessing;
+public final class Multiprocessing { private Multiprocessing() {} }

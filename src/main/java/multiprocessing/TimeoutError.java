@@ -1,0 +1,10 @@
+package multiprocessing;
+
+/** A blocking call ran out of time (Python's {@code multiprocessing.TimeoutError}). */
+public class TimeoutError extends ProcessError {
+    private static final long serialVersionUID = 1L;
+
+    public TimeoutError(String message) {
+        super(message);
+    }
+}

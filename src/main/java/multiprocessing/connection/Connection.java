@@ -1,0 +1,506 @@
+package multiprocessing.connection;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
+
+import multiprocessing.BufferTooShort;
+import multiprocessing.internal.framing.Framing;
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.Sockets;
+import multiprocessing.internal.reduction.Handles;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * One end of a message channel between processes (Python's
+ * {@code multiprocessing.connection.Connection}): objects go through {@link #send}/{@link #recv},
+ * raw messages through {@link #sendBytes}/{@link #recvBytes}. Messages are framed as CPython
+ * frames them, so a Java end can talk to a Python end ({@code send_bytes}/{@code recv_bytes}).
+ *
+ * <p>A connection can be handed to another process: as part of what a child {@code Process}
+ * receives (its descriptor is inherited), or inside a message sent through a duplex
+ * connection (its descriptor travels as SCM_RIGHTS). The sender's end stays open.
+ *
+ * <p>One thread may send while another receives; two threads sending (or receiving) at once
+ * are serialized, so messages never interleave. Blocking calls are not interruptible by
+ * {@link Thread#interrupt()}: use {@link #poll(Duration)} to wait with a timeout.
+ *
+ * <p>Misuse (sending on a read-only end, receiving on a write-only end, any use after
+ * {@link #close()}) throws {@link IllegalStateException}; operating-system errors and a peer
+ * that breaks the protocol throw {@link IOException}; the peer's end being closed with nothing
+ * left to read throws {@link EOFException}.
+ */
+public final class Connection implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+    /** Messages up to this size go out in one write with their header, as CPython does. */
+    private static final int BUFFER_SIZE = 64 * 1024;
+    /** The first allocation for a message whose size the peer claims; grown as bytes arrive. */
+    private static final int INITIAL_RECEIVE_ALLOCATION = 1 << 20;
+
+    static {
+        Serialization.register(Connection.class, new ConnectionReducer());
+    }
+
+    private final FdHolder holder;
+    private final boolean readable;
+    private final boolean writable;
+    private final boolean socket;
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final ReentrantLock recvLock = new ReentrantLock();
+    private MemorySegment sendBuffer;
+    private MemorySegment recvBuffer;
+
+    /** Owns the descriptor, so that a connection nobody closed is closed when collected. */
+    private static final class FdHolder implements Runnable {
+        volatile int fd;
+
+        FdHolder(int fd) {
+            this.fd = fd;
+        }
+
+        int take() {
+            synchronized (this) {
+                int f = fd;
+                fd = -1;
+                return f;
+            }
+        }
+
+        @Override
+        public void run() {
+            Posix.closeQuietly(take());
+        }
+    }
+
+    private final Cleaner.Cleanable cleanable;
+
+    Connection(int fd, boolean readable, boolean writable, boolean socket) {
+        this.holder = new FdHolder(fd);
+        this.readable = readable;
+        this.writable = writable;
+        this.socket = socket;
+        this.cleanable = CLEANER.register(this, holder);
+    }
+
+    /** Wraps an open descriptor (a pipe end or a connected stream socket) this object now owns. */
+    static Connection ofSocket(int fd) {
+        return new Connection(fd, true, true, true);
+    }
+
+    // ---------------------------------------------------------------- state
+
+    /** The descriptor (Python's {@code fileno()}). */
+    public int fileno() {
+        return checkOpen();
+    }
+
+    public boolean closed() {
+        return holder.fd < 0;
+    }
+
+    public boolean readable() {
+        return readable;
+    }
+
+    public boolean writable() {
+        return writable;
+    }
+
+    /** Closes this end; a second call does nothing. */
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+
+    private int checkOpen() {
+        int fd = holder.fd;
+        if (fd < 0) {
+            throw new IllegalStateException("the connection is closed");
+        }
+        return fd;
+    }
+
+    private int checkWritable() {
+        int fd = checkOpen();
+        if (!writable) {
+            throw new IllegalStateException("the connection is read-only");
+        }
+        return fd;
+    }
+
+    private int checkReadable() {
+        int fd = checkOpen();
+        if (!readable) {
+            throw new IllegalStateException("the connection is write-only");
+        }
+        return fd;
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    /**
+     * Sends an object (Python's {@code send}); {@code null} is allowed. The object is
+     * serialized before anything is written, so one that cannot be serialized throws
+     * {@link IllegalArgumentException} and the peer sees nothing.
+     */
+    public void send(Object obj) throws IOException {
+        checkWritable();
+        Handles handles = socket ? Handles.collecting() : Handles.refusing(
+                "a connection can travel only through a duplex connection (a socket), "
+                        + "not through a one-way pipe");
+        byte[] data = Serialization.serialize(obj, handles);
+        sendFrame(MemorySegment.ofArray(data), handles.fds());
+    }
+
+    /** Sends a whole byte array as one message. */
+    public void sendBytes(byte[] buf) throws IOException {
+        sendBytes(buf, 0, buf.length);
+    }
+
+    /** Sends {@code length} bytes of {@code buf} from {@code offset} as one message. */
+    public void sendBytes(byte[] buf, int offset, int length) throws IOException {
+        checkWritable();
+        java.util.Objects.checkFromIndexSize(offset, length, buf.length);
+        sendFrame(MemorySegment.ofArray(buf).asSlice(offset, length), new int[0]);
+    }
+
+    /** Sends the bytes of {@code segment} as one message (no copy when it is native memory). */
+    public void sendBytes(MemorySegment segment) throws IOException {
+        checkWritable();
+        sendFrame(segment, new int[0]);
+    }
+
+    private void sendFrame(MemorySegment payload, int[] fds) throws IOException {
+        long length = payload.byteSize();
+        sendLock.lock();
+        try {
+            int fd = checkWritable();
+            if (sendBuffer == null) {
+                sendBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
+            }
+            int header = Framing.writeHeader(sendBuffer, length);
+            if (header + length <= BUFFER_SIZE) {
+                MemorySegment.copy(payload, 0, sendBuffer, header, length);
+                writeFully(fd, sendBuffer, header + length, fds);
+                return;
+            }
+            writeFully(fd, sendBuffer, header, fds);
+            if (payload.isNative()) {
+                writeFully(fd, payload, length, new int[0]);
+                return;
+            }
+            for (long done = 0; done < length; ) {
+                long n = Math.min(BUFFER_SIZE, length - done);
+                MemorySegment.copy(payload, done, sendBuffer, 0, n);
+                writeFully(fd, sendBuffer, n, new int[0]);
+                done += n;
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    private void writeFully(int fd, MemorySegment from, long count, int[] fds) throws IOException {
+        long done = 0;
+        while (done < count) {
+            MemorySegment rest = from.asSlice(done);
+            long n = socket ? Sockets.sendmsg(fd, rest, count - done, done == 0 ? fds : new int[0])
+                    : Posix.write(fd, rest, count - done);
+            if (n < 0) {
+                // Someone made the shared file description non-blocking: wait for room.
+                Posix.pollOne(fd, Posix.POLLOUT, -1);
+            } else {
+                done += n;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- receiving
+
+    /** Receives an object sent by {@link #send} (Python's {@code recv}). */
+    public Object recv() throws IOException {
+        checkReadable();
+        Frame frame = recvFrame(-1, null);
+        Handles handles = Handles.received(frame.fds);
+        try {
+            return Serialization.deserialize(frame.bytes, handles);
+        } finally {
+            for (int fd : handles.untaken()) {
+                Posix.closeQuietly(fd);
+            }
+        }
+    }
+
+    /** Receives a whole message as bytes (Python's {@code recv_bytes}). */
+    public byte[] recvBytes() throws IOException {
+        checkReadable();
+        return recvFrame(-1, null).bytesWithoutFds();
+    }
+
+    /**
+     * Receives a message of at most {@code maxLength} bytes. A longer one is an error, as in
+     * Python: the message is not read and the connection can no longer be read from.
+     */
+    public byte[] recvBytes(int maxLength) throws IOException {
+        checkReadable();
+        if (maxLength < 0) {
+            throw new IllegalArgumentException("negative maxLength " + maxLength);
+        }
+        return recvFrame(maxLength, null).bytesWithoutFds();
+    }
+
+    /** Receives a message into {@code buf}; returns its length. */
+    public int recvBytesInto(byte[] buf) throws IOException {
+        return recvBytesInto(buf, 0);
+    }
+
+    /**
+     * Receives a message into {@code buf} from {@code offset}; returns its length. If it does
+     * not fit, throws {@link BufferTooShort} carrying the whole message.
+     */
+    public int recvBytesInto(byte[] buf, int offset) throws IOException {
+        checkReadable();
+        if (offset < 0 || offset > buf.length) {
+            throw new IndexOutOfBoundsException("offset " + offset + " out of 0.." + buf.length);
+        }
+        return (int) recvBytesInto(MemorySegment.ofArray(buf), offset);
+    }
+
+    /** Receives a message into {@code segment}; returns its length. */
+    public long recvBytesInto(MemorySegment segment) throws IOException {
+        return recvBytesInto(segment, 0);
+    }
+
+    /**
+     * Receives a message into {@code segment} from {@code offset}, reading straight into it;
+     * if it does not fit, throws {@link BufferTooShort} carrying the whole message.
+     */
+    public long recvBytesInto(MemorySegment segment, long offset) throws IOException {
+        checkReadable();
+        if (offset < 0 || offset > segment.byteSize()) {
+            throw new IndexOutOfBoundsException(
+                    "offset " + offset + " out of 0.." + segment.byteSize());
+        }
+        Frame frame = recvFrame(-1, segment.asSlice(offset));
+        closeAll(frame.fds);
+        return frame.length;
+    }
+
+    /** Whether a message (or end of file) can be read without blocking. */
+    public boolean poll() throws IOException {
+        return poll(Duration.ZERO);
+    }
+
+    /** Waits up to {@code timeout} for a message (or end of file) to be readable. */
+    public boolean poll(Duration timeout) throws IOException {
+        int fd = checkReadable();
+        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        while (true) {
+            long left = deadline - System.nanoTime();
+            int revents = Posix.pollOne(fd, Posix.POLLIN, millisCeil(left));
+            if ((revents & Posix.POLLNVAL) != 0) {
+                throw new IllegalStateException("the connection's descriptor was closed");
+            }
+            if (revents != 0) {
+                return true;
+            }
+            if (deadline - System.nanoTime() <= 0) {
+                return false;
+            }
+        }
+    }
+
+    static int millisCeil(long nanos) {
+        if (nanos <= 0) {
+            return 0;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000);
+    }
+
+    /** A received message: its bytes (or its length when read into the caller's memory). */
+    private record Frame(byte[] bytes, long length, int[] fds) {
+        byte[] bytesWithoutFds() {
+            closeAll(fds);
+            return bytes;
+        }
+    }
+
+    private static void closeAll(int[] fds) {
+        for (int fd : fds) {
+            Posix.closeQuietly(fd);
+        }
+    }
+
+    /**
+     * Reads one frame. {@code maxLength} < 0 means no limit. With {@code into}, the payload is
+     * read there (BufferTooShort if it does not fit); otherwise into a byte array that grows as
+     * bytes arrive, so a peer that claims a huge length cannot make us allocate it up front.
+     */
+    private Frame recvFrame(long maxLength, MemorySegment into) throws IOException {
+        recvLock.lock();
+        try {
+            int fd = checkReadable();
+            if (recvBuffer == null) {
+                recvBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
+            }
+            FdCollector fds = new FdCollector();
+            long got = readFully(fd, recvBuffer, Framing.SHORT_HEADER, fds);
+            if (got == 0) {
+                throw new EOFException("the peer closed the connection");
+            }
+            truncatedIf(got < Framing.SHORT_HEADER, got, Framing.SHORT_HEADER);
+            long length = Framing.readShortHeader(recvBuffer);
+            if (length == Framing.LONG_MARKER) {
+                got = readFully(fd, recvBuffer, 8, fds);
+                truncatedIf(got < 8, got, 8);
+                length = Framing.readLongLength(recvBuffer);
+            }
+            if (length < 0) {
+                closeAll(fds.toArray());
+                close();
+                throw new IOException("corrupt message header: negative length " + length
+                        + "; the connection is closed");
+            }
+            if (maxLength >= 0 && length > maxLength) {
+                closeAll(fds.toArray());
+                close();
+                throw new IOException("bad message length: " + length + " bytes, more than "
+                        + maxLength + "; the connection is closed");
+            }
+            if (into != null) {
+                return readInto(fd, into, length, fds);
+            }
+            if (length > Integer.MAX_VALUE - 8) {
+                closeAll(fds.toArray());
+                close();
+                throw new IOException("a message of " + length + " bytes does not fit in a "
+                        + "byte[]; receive it with recvBytesInto(MemorySegment). "
+                        + "The connection is closed");
+            }
+            byte[] bytes = readArray(fd, (int) length, fds);
+            return new Frame(bytes, length, fds.toArray());
+        } finally {
+            recvLock.unlock();
+        }
+    }
+
+    private Frame readInto(int fd, MemorySegment into, long length, FdCollector fds)
+            throws IOException {
+        if (length > into.byteSize()) {
+            // Keep the whole message, as Python does, so nothing is lost.
+            if (length > Integer.MAX_VALUE - 8) {
+                throw new IOException("a message of " + length + " bytes does not fit the "
+                        + into.byteSize() + "-byte buffer");
+            }
+            byte[] whole = readArray(fd, (int) length, fds);
+            closeAll(fds.toArray());
+            throw new BufferTooShort(whole, into.byteSize());
+        }
+        if (into.isNative()) {
+            long got = readFully(fd, into, length, fds);
+            truncatedIf(got < length, got, length);
+        } else {
+            for (long done = 0; done < length; ) {
+                long n = Math.min(BUFFER_SIZE, length - done);
+                long got = readFully(fd, recvBuffer, n, fds);
+                truncatedIf(got < n, done + got, length);
+                MemorySegment.copy(recvBuffer, 0, into, done, n);
+                done += n;
+            }
+        }
+        return new Frame(null, length, fds.toArray());
+    }
+
+    private byte[] readArray(int fd, int length, FdCollector fds) throws IOException {
+        byte[] bytes = new byte[Math.min(length, INITIAL_RECEIVE_ALLOCATION)];
+        int done = 0;
+        while (done < length) {
+            if (done == bytes.length) {
+                bytes = Arrays.copyOf(bytes, (int) Math.min(length, 2L * bytes.length));
+            }
+            int n = Math.min(BUFFER_SIZE, length - done);
+            long got = readFully(fd, recvBuffer, n, fds);
+            MemorySegment.copy(recvBuffer, ValueLayout.JAVA_BYTE, 0, bytes, done, (int) got);
+            truncatedIf(got < n, done + got, length);
+            done += n;
+        }
+        return bytes;
+    }
+
+    private static void truncatedIf(boolean truncated, long got, long expected) throws IOException {
+        if (truncated) {
+            throw new IOException("got end of file during message: " + got + " of " + expected
+                    + " bytes arrived");
+        }
+    }
+
+    /** Reads until {@code count} bytes or end of file; returns how many arrived. */
+    private long readFully(int fd, MemorySegment into, long count, FdCollector fds)
+            throws ErrnoException {
+        long done = 0;
+        while (done < count) {
+            MemorySegment rest = into.asSlice(done);
+            long n = socket ? Sockets.recvmsg(fd, rest, count - done, fds)
+                    : Posix.read(fd, rest, count - done);
+            if (n == 0) {
+                return done;
+            }
+            if (n < 0) {
+                Posix.pollOne(fd, Posix.POLLIN, -1);
+            } else {
+                done += n;
+            }
+        }
+        return done;
+    }
+
+    /** Descriptors that arrive (SCM_RIGHTS) while one frame is read. */
+    private static final class FdCollector implements java.util.function.IntConsumer {
+        private int[] fds = new int[0];
+
+        @Override
+        public void accept(int fd) {
+            fds = Arrays.copyOf(fds, fds.length + 1);
+            fds[fds.length - 1] = fd;
+        }
+
+        int[] toArray() {
+            return fds;
+        }
+    }
+
+    @Override
+    public String toString() {
+        int fd = holder.fd;
+        return "<Connection " + (fd < 0 ? "closed" : "fd=" + fd)
+                + (readable && writable ? " duplex" : readable ? " read-only" : " write-only") + ">";
+    }
+
+    /** A connection travels as its descriptor and what it may do with it. */
+    private static final class ConnectionReducer implements Reducer<Connection> {
+        @Override
+        public void reduce(Connection c, Out out) {
+            int fd = c.checkOpen();
+            out.writeBoolean(c.readable);
+            out.writeBoolean(c.writable);
+            out.writeBoolean(c.socket);
+            out.writeFd(fd);
+        }
+
+        @Override
+        public Connection rebuild(In in) {
+            boolean readable = in.readBoolean();
+            boolean writable = in.readBoolean();
+            boolean socket = in.readBoolean();
+            return new Connection(in.readFd(), readable, writable, socket);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package multiprocessing.connection;
+
+import java.io.UncheckedIOException;
+
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.Sockets;
+
+/**
+ * The two ends of a new channel (Python's {@code multiprocessing.Pipe()}).
+ *
+ * @param left  for a duplex pipe one end; for a one-way pipe the read-only end
+ * @param right for a duplex pipe the other end; for a one-way pipe the write-only end
+ */
+public record Pipe(Connection left, Connection right) implements AutoCloseable {
+
+    /** A duplex pipe: both ends send and receive (a Unix socket pair). */
+    public static Pipe open() {
+        return open(true);
+    }
+
+    /**
+     * A duplex pipe over a Unix socket pair, or, when {@code duplex} is false, a one-way pipe
+     * whose {@link #left()} only receives and {@link #right()} only sends (Python's
+     * {@code (reader, writer)}).
+     */
+    public static Pipe open(boolean duplex) {
+        try {
+            if (duplex) {
+                int[] fds = Sockets.socketpair();
+                return new Pipe(Connection.ofSocket(fds[0]), Connection.ofSocket(fds[1]));
+            }
+            int[] fds = Posix.pipe(Posix.O_CLOEXEC);
+            return new Pipe(new Connection(fds[0], true, false, false),
+                    new Connection(fds[1], false, true, false));
+        } catch (ErrnoException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Closes both ends. */
+    @Override
+    public void close() {
+        left.close();
+        right.close();
+    }
+
+}

@@ -1,0 +1,372 @@
+package multiprocessing.internal.posix;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import multiprocessing.internal.libc.Libc;
+import multiprocessing.internal.libc.pollfd;
+
+/**
+ * File descriptors, processes and signals: the part of the libc layer that every other part of
+ * the library uses. Each method returns normally or throws an {@link ErrnoException} naming the
+ * function, errno's name and strerror's text; EINTR is retried where that is always right.
+ */
+public final class Posix {
+    private Posix() {}
+
+    public static final int O_CLOEXEC = Libc.O_CLOEXEC();
+    public static final int O_NONBLOCK = Libc.O_NONBLOCK();
+    public static final int POLLIN = Libc.POLLIN();
+    public static final int POLLOUT = Libc.POLLOUT();
+    public static final int POLLHUP = Libc.POLLHUP();
+    public static final int POLLERR = Libc.POLLERR();
+    public static final int POLLNVAL = Libc.POLLNVAL();
+    public static final int SIGTERM = Libc.SIGTERM();
+    public static final int SIGKILL = Libc.SIGKILL();
+    public static final int EINTR = Libc.EINTR();
+    public static final int EAGAIN = Libc.EAGAIN();
+    public static final int EPIPE = Libc.EPIPE();
+    public static final int ECONNRESET = Libc.ECONNRESET();
+    public static final int ESRCH = Libc.ESRCH();
+    public static final int ECHILD = Libc.ECHILD();
+    public static final int EBADF = Libc.EBADF();
+
+    // One holder per function: a handle is linked on first use only.
+    private static final class Close {
+        static final MethodHandle H = Errno.link(Libc.close$address(), Libc.close$descriptor());
+    }
+
+    private static final class Read {
+        static final MethodHandle H = Errno.link(Libc.read$address(), Libc.read$descriptor());
+    }
+
+    private static final class Write {
+        static final MethodHandle H = Errno.link(Libc.write$address(), Libc.write$descriptor());
+    }
+
+    private static final class Pipe2 {
+        static final MethodHandle H = Errno.link(Libc.pipe2$address(), Libc.pipe2$descriptor());
+    }
+
+    private static final class Poll {
+        static final MethodHandle H = Errno.link(Libc.poll$address(), Libc.poll$descriptor());
+    }
+
+    private static final class Dup3 {
+        static final MethodHandle H = Errno.link(Libc.dup3$address(), Libc.dup3$descriptor());
+    }
+
+    private static final class Kill {
+        static final MethodHandle H = Errno.link(Libc.kill$address(), Libc.kill$descriptor());
+    }
+
+    private static final class Waitpid {
+        static final MethodHandle H = Errno.link(Libc.waitpid$address(), Libc.waitpid$descriptor());
+    }
+
+    private static final class PidfdOpen {
+        static final MethodHandle H =
+                Errno.link(Libc.pidfd_open$address(), Libc.pidfd_open$descriptor());
+    }
+
+    private static final class PidfdSendSignal {
+        static final MethodHandle H = Errno.link(
+                Libc.pidfd_send_signal$address(), Libc.pidfd_send_signal$descriptor());
+    }
+
+    private static final class Getpid {
+        static final MethodHandle H = Errno.link(Libc.getpid$address(), Libc.getpid$descriptor());
+    }
+
+    private static final class Sysconf {
+        static final MethodHandle H = Errno.link(Libc.sysconf$address(), Libc.sysconf$descriptor());
+    }
+
+    /** prctl is variadic: jextract's invoker cannot capture errno, so it is linked here. */
+    private static final class Prctl {
+        static final MethodHandle H = Errno.linkVariadic("prctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), 1);
+    }
+
+    public static void close(int fd) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) Close.H.invokeExact(st, fd);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
+        if (r < 0 && Errno.errno(st) != EINTR) {
+            throw Errno.error("close", st);
+        }
+    }
+
+    /** Closes and ignores errors: for clean-up paths that already have an exception to report. */
+    public static void closeQuietly(int fd) {
+        if (fd < 0) {
+            return;
+        }
+        try {
+            close(fd);
+        } catch (ErrnoException ignored) {
+            // nothing more useful to do on a clean-up path
+        }
+    }
+
+    /**
+     * Reads up to {@code count} bytes into {@code buf}; 0 at end of file, -1 when the descriptor
+     * is non-blocking and has nothing (EAGAIN).
+     */
+    public static long read(int fd, MemorySegment buf, long count) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        while (true) {
+            long r;
+            try {
+                r = (long) Read.H.invokeExact(st, fd, buf, count);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r >= 0) {
+                return r;
+            }
+            int e = Errno.errno(st);
+            if (e == EAGAIN) {
+                return -1;
+            }
+            if (e != EINTR) {
+                throw Errno.error("read", st);
+            }
+        }
+    }
+
+    /** Writes up to {@code count} bytes; -1 when a non-blocking descriptor is full (EAGAIN). */
+    public static long write(int fd, MemorySegment buf, long count) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        while (true) {
+            long r;
+            try {
+                r = (long) Write.H.invokeExact(st, fd, buf, count);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r >= 0) {
+                return r;
+            }
+            int e = Errno.errno(st);
+            if (e == EAGAIN) {
+                return -1;
+            }
+            if (e != EINTR) {
+                throw Errno.error("write", st);
+            }
+        }
+    }
+
+    /** A pipe: {@code [readEnd, writeEnd]}. */
+    public static int[] pipe(int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            MemorySegment st = Errno.state();
+            int r;
+            try {
+                r = (int) Pipe2.H.invokeExact(st, fds, flags);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r < 0) {
+                throw Errno.error("pipe2", st);
+            }
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        }
+    }
+
+    /** Duplicates {@code fd} onto {@code target} with the given flags (O_CLOEXEC or 0). */
+    public static void dup3(int fd, int target, int flags) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        while (true) {
+            int r;
+            try {
+                r = (int) Dup3.H.invokeExact(st, fd, target, flags);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r >= 0) {
+                return;
+            }
+            if (Errno.errno(st) != EINTR) {
+                throw Errno.error("dup3", st);
+            }
+        }
+    }
+
+    /**
+     * Polls descriptors. {@code fds} and {@code events} are parallel; the returned array holds
+     * each descriptor's revents. A negative timeout waits forever. EINTR ends the wait early
+     * with nothing ready: callers loop on their own deadline.
+     */
+    public static short[] poll(int[] fds, short[] events, int timeoutMillis) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(pollfd.layout(), fds.length);
+            long size = pollfd.layout().byteSize();
+            for (int i = 0; i < fds.length; i++) {
+                MemorySegment one = set.asSlice(i * size, size);
+                pollfd.fd(one, fds[i]);
+                pollfd.events(one, events[i]);
+            }
+            MemorySegment st = Errno.state();
+            int r;
+            try {
+                r = (int) Poll.H.invokeExact(st, set, (long) fds.length, timeoutMillis);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            short[] revents = new short[fds.length];
+            if (r < 0) {
+                if (Errno.errno(st) == EINTR) {
+                    return revents;
+                }
+                throw Errno.error("poll", st);
+            }
+            for (int i = 0; i < fds.length; i++) {
+                revents[i] = pollfd.revents(set.asSlice(i * size, size));
+            }
+            return revents;
+        }
+    }
+
+    /** Polls one descriptor for {@code events}; returns its revents (0 on timeout). */
+    public static int pollOne(int fd, int events, int timeoutMillis) throws ErrnoException {
+        return poll(new int[] {fd}, new short[] {(short) events}, timeoutMillis)[0];
+    }
+
+    public static int getpid() {
+        try {
+            return (int) Getpid.H.invokeExact(Errno.state());
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+    }
+
+    public static void kill(int pid, int signal) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) Kill.H.invokeExact(st, pid, signal);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (r < 0) {
+            throw Errno.error("kill", st);
+        }
+    }
+
+    /** A descriptor that refers to process {@code pid} and becomes readable when it exits. */
+    public static int pidfdOpen(int pid) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) PidfdOpen.H.invokeExact(st, pid, 0);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (r < 0) {
+            throw Errno.error("pidfd_open", st);
+        }
+        return r;
+    }
+
+    /**
+     * Sends a signal through a pidfd: unlike kill(2) it can never hit a process that reused the
+     * pid after ours was reaped.
+     */
+    public static void pidfdSendSignal(int pidfd, int signal) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) PidfdSendSignal.H.invokeExact(st, pidfd, signal, MemorySegment.NULL, 0);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (r < 0) {
+            throw Errno.error("pidfd_send_signal", st);
+        }
+    }
+
+    /**
+     * Reaps child {@code pid} if it has ended and returns its exit code the way Python reports
+     * it ({@code n} for exit(n), {@code -s} for signal s); null while it runs.
+     */
+    public static Integer reap(int pid, boolean block) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(JAVA_INT);
+            MemorySegment st = Errno.state();
+            int options = block ? 0 : Libc.WNOHANG();
+            while (true) {
+                int r;
+                try {
+                    r = (int) Waitpid.H.invokeExact(st, pid, status, options);
+                } catch (Throwable t) {
+                    throw Errno.bug(t);
+                }
+                if (r == pid) {
+                    return decodeWaitStatus(status.get(JAVA_INT, 0));
+                }
+                if (r == 0) {
+                    return null;
+                }
+                if (Errno.errno(st) != EINTR) {
+                    throw Errno.error("waitpid", st);
+                }
+            }
+        }
+    }
+
+    /** WIFEXITED/WEXITSTATUS/WTERMSIG, which jextract cannot bind (function-like macros). */
+    static int decodeWaitStatus(int status) {
+        int signal = status & 0x7f;
+        return signal == 0 ? (status >> 8) & 0xff : -signal;
+    }
+
+    /** Number of processors online (Python's os.cpu_count()). */
+    public static int cpuCount() {
+        try {
+            long n = (long) Sysconf.H.invokeExact(Errno.state(), Libc._SC_NPROCESSORS_ONLN());
+            return n > 0 ? (int) n : Runtime.getRuntime().availableProcessors();
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+    }
+
+    /** Sets this process's name as shown by ps -o comm (at most 15 bytes). */
+    public static void setProcessName(String name) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocateFrom(name.length() > 15 ? name.substring(0, 15) : name);
+            MemorySegment st = Errno.state();
+            int r;
+            try {
+                r = (int) Prctl.H.invokeExact(st, Libc.PR_SET_NAME(), s.address());
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r < 0) {
+                throw Errno.error("prctl", st);
+            }
+        }
+    }
+
+    static MemorySegment nullTerminated(Arena arena, java.util.List<String> strings) {
+        MemorySegment array = arena.allocate(ADDRESS, strings.size() + 1L);
+        for (int i = 0; i < strings.size(); i++) {
+            array.setAtIndex(ADDRESS, i, arena.allocateFrom(strings.get(i)));
+        }
+        array.setAtIndex(ADDRESS, strings.size(), MemorySegment.NULL);
+        return array;
+    }
+}

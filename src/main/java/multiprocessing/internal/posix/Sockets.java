@@ -1,0 +1,375 @@
+package multiprocessing.internal.posix;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.function.IntConsumer;
+
+import multiprocessing.internal.libc.Libc;
+import multiprocessing.internal.libc.cmsghdr;
+import multiprocessing.internal.libc.iovec;
+import multiprocessing.internal.libc.msghdr;
+import multiprocessing.internal.libc.sockaddr_in;
+import multiprocessing.internal.libc.sockaddr_un;
+
+/**
+ * Stream sockets of the libc layer: socketpair for duplex pipes, AF_UNIX and AF_INET listeners
+ * and clients, and sendmsg/recvmsg that carry descriptors (SCM_RIGHTS) beside the bytes.
+ */
+public final class Sockets {
+    private Sockets() {}
+
+    public static final int AF_UNIX = Libc.AF_UNIX();
+    public static final int AF_INET = Libc.AF_INET();
+    private static final int STREAM = Libc.SOCK_STREAM() | Libc.SOCK_CLOEXEC();
+    /** The kernel's cap on descriptors in one SCM_RIGHTS message. */
+    public static final int MAX_FDS_PER_MESSAGE = 253;
+    private static final long CMSG_HEADER = align(cmsghdr.layout().byteSize());
+    private static final int EINPROGRESS = Libc.EINPROGRESS();
+
+    private static final class H {
+        static final MethodHandle SOCKETPAIR =
+                Errno.link(Libc.socketpair$address(), Libc.socketpair$descriptor());
+        static final MethodHandle SOCKET = Errno.link(Libc.socket$address(), Libc.socket$descriptor());
+        static final MethodHandle BIND = Errno.link(Libc.bind$address(), Libc.bind$descriptor());
+        static final MethodHandle LISTEN = Errno.link(Libc.listen$address(), Libc.listen$descriptor());
+        static final MethodHandle ACCEPT4 =
+                Errno.link(Libc.accept4$address(), Libc.accept4$descriptor());
+        static final MethodHandle CONNECT =
+                Errno.link(Libc.connect$address(), Libc.connect$descriptor());
+        static final MethodHandle GETSOCKNAME =
+                Errno.link(Libc.getsockname$address(), Libc.getsockname$descriptor());
+        static final MethodHandle SETSOCKOPT =
+                Errno.link(Libc.setsockopt$address(), Libc.setsockopt$descriptor());
+        static final MethodHandle SHUTDOWN =
+                Errno.link(Libc.shutdown$address(), Libc.shutdown$descriptor());
+    }
+
+    private static final class Msg {
+        static final MethodHandle SENDMSG =
+                Errno.link(Libc.sendmsg$address(), Libc.sendmsg$descriptor());
+        static final MethodHandle RECVMSG =
+                Errno.link(Libc.recvmsg$address(), Libc.recvmsg$descriptor());
+    }
+
+    /** A connected pair of AF_UNIX stream sockets (close-on-exec). */
+    public static int[] socketpair() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            MemorySegment st = Errno.state();
+            int r;
+            try {
+                r = (int) H.SOCKETPAIR.invokeExact(st, AF_UNIX, STREAM, 0, fds);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r < 0) {
+                throw Errno.error("socketpair", st);
+            }
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        }
+    }
+
+    /** A new stream socket of {@code family} (close-on-exec). */
+    public static int socket(int family) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) H.SOCKET.invokeExact(st, family, STREAM, 0);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (r < 0) {
+            throw Errno.error("socket", st);
+        }
+        return r;
+    }
+
+    /** Binds and listens; for AF_INET, SO_REUSEADDR first, as Python's Listener does. */
+    public static void bindAndListen(int fd, SocketAddr address, int backlog) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = Errno.state();
+            int r;
+            if (address instanceof SocketAddr.Inet) {
+                MemorySegment one = arena.allocateFrom(JAVA_INT, 1);
+                try {
+                    r = (int) H.SETSOCKOPT.invokeExact(st, fd, Libc.SOL_SOCKET(),
+                            Libc.SO_REUSEADDR(), one, (int) JAVA_INT.byteSize());
+                } catch (Throwable t) {
+                    throw Errno.bug(t);
+                }
+                if (r < 0) {
+                    throw Errno.error("setsockopt", st);
+                }
+            }
+            MemorySegment sa = encode(arena, address);
+            try {
+                r = (int) H.BIND.invokeExact(st, fd, sa, (int) sa.byteSize());
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r < 0) {
+                throw Errno.error("bind", st);
+            }
+            try {
+                r = (int) H.LISTEN.invokeExact(st, fd, backlog);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r < 0) {
+                throw Errno.error("listen", st);
+            }
+        }
+    }
+
+    /**
+     * Accepts a connection (close-on-exec); {@code peer} receives the peer's address. Returns -1
+     * when the listening socket is non-blocking and nobody is waiting.
+     */
+    public static int accept(int fd, java.util.function.Consumer<SocketAddr> peer, int family)
+            throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = arena.allocate(Math.max(sockaddr_un.layout().byteSize(),
+                    sockaddr_in.layout().byteSize()));
+            MemorySegment len = arena.allocateFrom(JAVA_INT, (int) sa.byteSize());
+            MemorySegment st = Errno.state();
+            while (true) {
+                int r;
+                try {
+                    r = (int) H.ACCEPT4.invokeExact(st, fd, sa, len, Libc.SOCK_CLOEXEC());
+                } catch (Throwable t) {
+                    throw Errno.bug(t);
+                }
+                if (r >= 0) {
+                    peer.accept(decode(sa, len.get(JAVA_INT, 0), family));
+                    return r;
+                }
+                int e = Errno.errno(st);
+                if (e == Posix.EAGAIN) {
+                    return -1;
+                }
+                if (e != Posix.EINTR) {
+                    throw Errno.error("accept4", st);
+                }
+            }
+        }
+    }
+
+    /** Connects a blocking socket. */
+    public static void connect(int fd, SocketAddr address) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = encode(arena, address);
+            MemorySegment st = Errno.state();
+            int r;
+            try {
+                r = (int) H.CONNECT.invokeExact(st, fd, sa, (int) sa.byteSize());
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r < 0) {
+                int e = Errno.errno(st);
+                // Interrupted: the connection goes on in the background; wait until it is made.
+                if (e == Posix.EINTR || e == EINPROGRESS) {
+                    Posix.pollOne(fd, Posix.POLLOUT, -1);
+                    return;
+                }
+                throw Errno.error("connect", st);
+            }
+        }
+    }
+
+    /** The address a socket is bound to (the real port after binding port 0). */
+    public static SocketAddr localAddress(int fd, int family) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = arena.allocate(Math.max(sockaddr_un.layout().byteSize(),
+                    sockaddr_in.layout().byteSize()));
+            MemorySegment len = arena.allocateFrom(JAVA_INT, (int) sa.byteSize());
+            MemorySegment st = Errno.state();
+            int r;
+            try {
+                r = (int) H.GETSOCKNAME.invokeExact(st, fd, sa, len);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r < 0) {
+                throw Errno.error("getsockname", st);
+            }
+            return decode(sa, len.get(JAVA_INT, 0), family);
+        }
+    }
+
+    /** Shuts both directions down: wakes a thread blocked in accept or read on the socket. */
+    public static void shutdown(int fd) {
+        try {
+            int ignored = (int) H.SHUTDOWN.invokeExact(Errno.state(), fd, Libc.SHUT_RDWR());
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+    }
+
+    /**
+     * Sends up to {@code length} bytes of {@code buf} and, with the first byte, {@code fds} as
+     * SCM_RIGHTS. Never raises SIGPIPE (EPIPE instead). Returns the bytes sent, -1 on EAGAIN.
+     */
+    public static long sendmsg(int fd, MemorySegment buf, long length, int[] fds)
+            throws ErrnoException {
+        if (fds.length > MAX_FDS_PER_MESSAGE) {
+            throw new IllegalArgumentException(
+                    "at most " + MAX_FDS_PER_MESSAGE + " descriptors fit in one message");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment msg = arena.allocate(msghdr.layout());
+            MemorySegment iov = arena.allocate(iovec.layout());
+            iovec.iov_base(iov, buf);
+            iovec.iov_len(iov, length);
+            msghdr.msg_iov(msg, iov);
+            msghdr.msg_iovlen(msg, 1);
+            if (fds.length > 0) {
+                long dataLength = (long) fds.length * Integer.BYTES;
+                MemorySegment control = arena.allocate(CMSG_HEADER + align(dataLength), 8);
+                cmsghdr.cmsg_len(control, CMSG_HEADER + dataLength);
+                cmsghdr.cmsg_level(control, Libc.SOL_SOCKET());
+                cmsghdr.cmsg_type(control, Libc.SCM_RIGHTS());
+                MemorySegment.copy(fds, 0, control, JAVA_INT, CMSG_HEADER, fds.length);
+                msghdr.msg_control(msg, control);
+                msghdr.msg_controllen(msg, control.byteSize());
+            }
+            MemorySegment st = Errno.state();
+            while (true) {
+                long r;
+                try {
+                    r = (long) Msg.SENDMSG.invokeExact(st, fd, msg, Libc.MSG_NOSIGNAL());
+                } catch (Throwable t) {
+                    throw Errno.bug(t);
+                }
+                if (r >= 0) {
+                    return r;
+                }
+                int e = Errno.errno(st);
+                if (e == Posix.EAGAIN) {
+                    return -1;
+                }
+                if (e != Posix.EINTR) {
+                    throw Errno.error("sendmsg", st);
+                }
+            }
+        }
+    }
+
+    /**
+     * Receives up to {@code length} bytes; descriptors that arrive with them (close-on-exec)
+     * go to {@code fdSink}. Returns the bytes read, 0 at end of stream, -1 on EAGAIN.
+     */
+    public static long recvmsg(int fd, MemorySegment buf, long length, IntConsumer fdSink)
+            throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment msg = arena.allocate(msghdr.layout());
+            MemorySegment iov = arena.allocate(iovec.layout());
+            iovec.iov_base(iov, buf);
+            iovec.iov_len(iov, length);
+            msghdr.msg_iov(msg, iov);
+            msghdr.msg_iovlen(msg, 1);
+            MemorySegment control = arena.allocate(
+                    CMSG_HEADER + align((long) MAX_FDS_PER_MESSAGE * Integer.BYTES), 8);
+            msghdr.msg_control(msg, control);
+            msghdr.msg_controllen(msg, control.byteSize());
+            MemorySegment st = Errno.state();
+            long r;
+            while (true) {
+                try {
+                    r = (long) Msg.RECVMSG.invokeExact(st, fd, msg, Libc.MSG_CMSG_CLOEXEC());
+                } catch (Throwable t) {
+                    throw Errno.bug(t);
+                }
+                if (r >= 0) {
+                    break;
+                }
+                int e = Errno.errno(st);
+                if (e == Posix.EAGAIN) {
+                    return -1;
+                }
+                if (e != Posix.EINTR) {
+                    throw Errno.error("recvmsg", st);
+                }
+            }
+            long controlLength = msghdr.msg_controllen(msg);
+            long offset = 0;
+            while (offset + CMSG_HEADER <= controlLength) {
+                MemorySegment header = control.asSlice(offset);
+                long cmsgLength = cmsghdr.cmsg_len(header);
+                if (cmsgLength < CMSG_HEADER) {
+                    break;
+                }
+                if (cmsghdr.cmsg_level(header) == Libc.SOL_SOCKET()
+                        && cmsghdr.cmsg_type(header) == Libc.SCM_RIGHTS()) {
+                    long count = (cmsgLength - CMSG_HEADER) / Integer.BYTES;
+                    for (long i = 0; i < count; i++) {
+                        fdSink.accept(header.get(JAVA_INT, CMSG_HEADER + i * Integer.BYTES));
+                    }
+                }
+                offset += align(cmsgLength);
+            }
+            return r;
+        }
+    }
+
+    /** CMSG_ALIGN: control messages are padded to the size of a long. */
+    private static long align(long n) {
+        long a = JAVA_LONG.byteSize();
+        return (n + a - 1) & -a;
+    }
+
+    private static MemorySegment encode(Arena arena, SocketAddr address) {
+        switch (address) {
+            case SocketAddr.Unix u -> {
+                MemorySegment sa = arena.allocate(sockaddr_un.layout());
+                long room = sockaddr_un.sun_path(sa).byteSize();
+                byte[] path = u.path();
+                // An abstract name is exactly its bytes; a path needs its terminating NUL.
+                if (path.length > room - (u.isAbstract() ? 0 : 1) || path.length == 0) {
+                    throw new IllegalArgumentException("a Unix socket address must have 1 to "
+                            + (room - 1) + " bytes, not " + path.length);
+                }
+                sockaddr_un.sun_family(sa, (short) AF_UNIX);
+                MemorySegment.copy(path, 0, sa, JAVA_BYTE, sockaddr_un.sun_path$offset(),
+                        path.length);
+                long used = sockaddr_un.sun_path$offset() + path.length + (u.isAbstract() ? 0 : 1);
+                return sa.asSlice(0, used);
+            }
+            case SocketAddr.Inet in -> {
+                MemorySegment sa = arena.allocate(sockaddr_in.layout());
+                sockaddr_in.sin_family(sa, (short) AF_INET);
+                // Network byte order: big-endian port and address, written byte by byte.
+                sa.set(JAVA_BYTE, sockaddr_in.sin_port$offset(), (byte) (in.port() >> 8));
+                sa.set(JAVA_BYTE, sockaddr_in.sin_port$offset() + 1, (byte) in.port());
+                MemorySegment.copy(in.address(), 0, sa, JAVA_BYTE, sockaddr_in.sin_addr$offset(), 4);
+                return sa;
+            }
+        }
+    }
+
+    private static SocketAddr decode(MemorySegment sa, int length, int family) {
+        if (family == AF_UNIX) {
+            long pathOffset = sockaddr_un.sun_path$offset();
+            int n = (int) Math.max(0, length - pathOffset);
+            byte[] path = sa.asSlice(pathOffset, n).toArray(JAVA_BYTE);
+            if (path.length > 0 && path[0] != 0) {
+                int end = 0;
+                while (end < path.length && path[end] != 0) {
+                    end++;
+                }
+                path = java.util.Arrays.copyOf(path, end);
+            }
+            return new SocketAddr.Unix(path);
+        }
+        int port = ((sa.get(JAVA_BYTE, sockaddr_in.sin_port$offset()) & 0xff) << 8)
+                | (sa.get(JAVA_BYTE, sockaddr_in.sin_port$offset() + 1) & 0xff);
+        byte[] address = sa.asSlice(sockaddr_in.sin_addr$offset(), 4).toArray(JAVA_BYTE);
+        return new SocketAddr.Inet(address, port);
+    }
+
+}

@@ -1,0 +1,70 @@
+package multiprocessing.internal.reduction;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The descriptors one serialized message carries: collected while writing, handed out in the
+ * same order while reading. A channel that cannot carry descriptors uses {@link #NONE}.
+ */
+public final class Handles {
+    private final List<Integer> fds;
+    private final String refusal;
+    private int next;
+
+    private Handles(List<Integer> fds, String refusal) {
+        this.fds = fds;
+        this.refusal = refusal;
+    }
+
+    /** For writing a message that may carry descriptors. */
+    public static Handles collecting() {
+        return new Handles(new ArrayList<>(), null);
+    }
+
+    /** For writing a message over a channel that cannot carry descriptors; says why if asked. */
+    public static Handles refusing(String why) {
+        return new Handles(List.of(), why);
+    }
+
+    /** For reading a message that arrived with {@code fds}. */
+    public static Handles received(int[] fds) {
+        List<Integer> list = new ArrayList<>(fds.length);
+        for (int fd : fds) {
+            list.add(fd);
+        }
+        return new Handles(list, null);
+    }
+
+    int add(int fd) {
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
+        fds.add(fd);
+        return fds.size() - 1;
+    }
+
+    int take(int index) {
+        if (index < 0 || index >= fds.size()) {
+            throw new IllegalStateException("the message names descriptor #" + index + " but "
+                    + fds.size() + " arrived with it");
+        }
+        next = Math.max(next, index + 1);
+        return fds.get(index);
+    }
+
+    /** The collected descriptors, in order. */
+    public int[] fds() {
+        return fds.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Received descriptors no rebuilt object took: the caller closes them. */
+    public int[] untaken() {
+        return fds.subList(Math.min(next, fds.size()), fds.size()).stream()
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    public boolean isEmpty() {
+        return fds.isEmpty();
+    }
+}

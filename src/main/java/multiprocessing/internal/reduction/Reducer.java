@@ -1,0 +1,51 @@
+package multiprocessing.internal.reduction;
+
+/**
+ * How an object that stands for an operating-system resource (a connection's descriptor, a
+ * shared-memory segment) crosses a process line: it is reduced to what identifies the resource
+ * there, and rebuilt on the other side (Python's {@code copyreg} reducers in
+ * {@code multiprocessing.reduction}). Registered with {@link Serialization#register}.
+ *
+ * @param <T> the type reduced
+ */
+public interface Reducer<T> {
+    void reduce(T value, Out out);
+
+    T rebuild(In in);
+
+    /** What a reducer writes. */
+    interface Out {
+        void writeInt(int value);
+
+        void writeLong(long value);
+
+        void writeBoolean(boolean value);
+
+        void writeString(String value);
+
+        /** Writes any object the serialization can write, with its own reducers. */
+        void writeObject(Object value);
+
+        /**
+         * Makes {@code fd} travel with the message: duplicated into the receiving process by
+         * inheritance at spawn or SCM_RIGHTS later. Throws if the channel cannot carry one.
+         */
+        void writeFd(int fd);
+    }
+
+    /** What a reducer reads, in the order it was written. */
+    interface In {
+        int readInt();
+
+        long readLong();
+
+        boolean readBoolean();
+
+        String readString();
+
+        Object readObject();
+
+        /** The receiving process's descriptor for the next {@link Out#writeFd}; it owns it. */
+        int readFd();
+    }
+}

@@ -1,0 +1,222 @@
+package multiprocessing.internal.reduction;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.fory.Fory;
+import org.apache.fory.ThreadSafeFory;
+import org.apache.fory.config.Language;
+import org.apache.fory.context.ReadContext;
+import org.apache.fory.context.WriteContext;
+import org.apache.fory.serializer.Serializer;
+
+/**
+ * The one serialization configuration of the library: every object that crosses a process line
+ * (a process's target and arguments, messages, results, exceptions with their stack traces) is
+ * written and read here, with Apache Fory.
+ *
+ * <p>Objects that stand for operating-system resources are written by their {@link Reducer}
+ * (Python's {@code ForkingPickler.register}); the descriptors they name travel beside the bytes,
+ * collected in the {@link Handles} the caller passes.
+ *
+ * <p>The Fory instance is built on first use, because building it is the single largest cost
+ * of a fresh JVM's first message (hundreds of milliseconds): a child that never receives an
+ * object never pays it.
+ */
+public final class Serialization {
+    private Serialization() {}
+
+    /** Classes whose reducers register themselves when they are initialised. */
+    private static final String[] REDUCED_CLASSES = {
+        "multiprocessing.connection.Connection",
+    };
+
+    private static final Map<Class<?>, Reducer<?>> REDUCERS = new ConcurrentHashMap<>();
+    private static final ThreadLocal<Handles> HANDLES = new ThreadLocal<>();
+
+    /** Registers how {@code type} crosses a process line; call from the type's static init. */
+    public static <T> void register(Class<T> type, Reducer<T> reducer) {
+        REDUCERS.put(type, reducer);
+    }
+
+    private static final class Holder {
+        static final ThreadSafeFory FORY = build();
+
+        private static ThreadSafeFory build() {
+            for (String name : REDUCED_CLASSES) {
+                try {
+                    Class.forName(name, true, Serialization.class.getClassLoader());
+                } catch (ClassNotFoundException e) {
+                    throw new ExceptionInInitializerError(e);
+                }
+            }
+            ThreadSafeFory fory = Fory.builder()
+                    .withLanguage(Language.JAVA)
+                    .requireClassRegistration(false)
+                    .suppressClassRegistrationWarnings(true)
+                    .withRefTracking(true)
+                    .withCodegen(false)
+                    .buildThreadSafeFory();
+            REDUCERS.forEach((type, reducer) -> register(fory, type, reducer));
+            return fory;
+        }
+
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        private static void register(ThreadSafeFory fory, Class<?> type, Reducer<?> reducer) {
+            fory.registerSerializer(type,
+                    resolver -> new ReducerSerializer(resolver.getConfig(), type, reducer));
+        }
+    }
+
+    /**
+     * Serializes {@code value}; descriptors its reducers name are added to {@code handles}.
+     *
+     * @throws IllegalArgumentException naming the class when {@code value} cannot be serialized
+     */
+    public static byte[] serialize(Object value, Handles handles) {
+        Handles outer = HANDLES.get();
+        HANDLES.set(handles);
+        try {
+            return Holder.FORY.serialize(value);
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith(CANNOT_SEND)) {
+                throw e;
+            }
+            throw cannotSerialize(value, e);
+        } catch (RuntimeException | StackOverflowError e) {
+            throw cannotSerialize(value, e);
+        } finally {
+            HANDLES.set(outer);
+        }
+    }
+
+    /** Serializes {@code value}, which must name no descriptor. */
+    public static byte[] serialize(Object value) {
+        return serialize(value, Handles.refusing("this channel cannot carry descriptors"));
+    }
+
+    /**
+     * Reads what {@link #serialize} wrote; descriptors the message names are taken from
+     * {@code handles}.
+     *
+     * @throws IllegalStateException when the bytes are not a serialized object
+     */
+    public static Object deserialize(byte[] data, Handles handles) {
+        Handles outer = HANDLES.get();
+        HANDLES.set(handles);
+        try {
+            return Holder.FORY.deserialize(data);
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new IllegalStateException("the received bytes (" + data.length
+                    + ") are not an object this library serialized: " + e, e);
+        } finally {
+            HANDLES.set(outer);
+        }
+    }
+
+    public static Object deserialize(byte[] data) {
+        return deserialize(data, Handles.received(new int[0]));
+    }
+
+    /** Builds the serializer now, off any latency-sensitive path. */
+    public static void warmUp() {
+        Holder.FORY.getClass();
+    }
+
+    private static final String CANNOT_SEND = "cannot send ";
+
+    private static IllegalArgumentException cannotSerialize(Object value, Throwable cause) {
+        String detail = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+        return new IllegalArgumentException(CANNOT_SEND + "an object of class "
+                + (value == null ? "null" : value.getClass().getName())
+                + " to another process: " + detail, cause);
+    }
+
+    static Handles handles() {
+        Handles h = HANDLES.get();
+        if (h == null) {
+            throw new IllegalStateException("no serialization is under way");
+        }
+        return h;
+    }
+
+    /** Adapts a {@link Reducer} to Fory. */
+    private static final class ReducerSerializer<T> extends Serializer<T> {
+        private final Reducer<T> reducer;
+
+        ReducerSerializer(org.apache.fory.config.Config config, Class<T> type, Reducer<T> reducer) {
+            super(config, type);
+            this.reducer = reducer;
+        }
+
+        @Override
+        public void write(WriteContext context, T value) {
+            reducer.reduce(value, new Reducer.Out() {
+                @Override
+                public void writeInt(int v) {
+                    context.writeVarInt32(v);
+                }
+
+                @Override
+                public void writeLong(long v) {
+                    context.writeVarInt64(v);
+                }
+
+                @Override
+                public void writeBoolean(boolean v) {
+                    context.writeBoolean(v);
+                }
+
+                @Override
+                public void writeString(String v) {
+                    context.writeString(v);
+                }
+
+                @Override
+                public void writeObject(Object v) {
+                    context.writeRef(v);
+                }
+
+                @Override
+                public void writeFd(int fd) {
+                    context.writeVarInt32(handles().add(fd));
+                }
+            });
+        }
+
+        @Override
+        public T read(ReadContext context) {
+            return reducer.rebuild(new Reducer.In() {
+                @Override
+                public int readInt() {
+                    return context.readVarInt32();
+                }
+
+                @Override
+                public long readLong() {
+                    return context.readVarInt64();
+                }
+
+                @Override
+                public boolean readBoolean() {
+                    return context.readBoolean();
+                }
+
+                @Override
+                public String readString() {
+                    return context.readString();
+                }
+
+                @Override
+                public Object readObject() {
+                    return context.readRef();
+                }
+
+                @Override
+                public int readFd() {
+                    return handles().take(context.readVarInt32());
+                }
+            });
+        }
+    }
+}

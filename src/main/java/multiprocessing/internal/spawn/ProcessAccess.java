@@ -1,0 +1,36 @@
+package multiprocessing.internal.spawn;
+
+/**
+ * What the spawn machinery needs from {@code multiprocessing.Process} that is not public: set
+ * by {@code Process}'s static initializer (the JDK's SharedSecrets pattern), so the child's
+ * entry point in this internal package can hand the process it received to Process's own
+ * bootstrap, as Python's {@code spawn._main} calls {@code Process._bootstrap}.
+ */
+public interface ProcessAccess {
+    /**
+     * Makes {@code process} this JVM's current process and runs it; returns the exit code.
+     */
+    int bootstrap(Object process, Preparation preparation);
+
+    static void set(ProcessAccess access) {
+        Holder.access = access;
+    }
+
+    static ProcessAccess get() {
+        if (Holder.access == null) {
+            try {
+                Class.forName("multiprocessing.Process", true, ProcessAccess.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return Holder.access;
+    }
+
+    /** Holds the one instance. */
+    final class Holder {
+        private Holder() {}
+
+        static volatile ProcessAccess access;
+    }
+}
