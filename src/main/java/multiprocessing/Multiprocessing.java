@@ -1,2 +1,214 @@
 package multiprocessing;
-public final class Multiprocessing { private Multiprocessing() {} }
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import multiprocessing.connection.Pipe;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.spawn.Preparation;
+import multiprocessing.internal.spawn.Spawner;
+
+/**
+ * The module-level functions of Python's {@code multiprocessing}: the current process, its
+ * parent and children, the start method and its contexts, and logging.
+ */
+public final class Multiprocessing {
+    private Multiprocessing() {}
+
+    /** The start methods this library has. "fork" cannot exist for a JVM. */
+    private static final List<String> START_METHODS = List.of("spawn");
+    private static final String LOGGER_NAME = "multiprocessing";
+
+    private static volatile Context defaultContext;
+    private static volatile Path executable;
+    private static volatile List<String> inheritedJvmOptions = List.of();
+    private static volatile String logLevel;
+
+    /** The process this code runs in: "MainProcess" in the JVM a user started. */
+    public static Process currentProcess() {
+        return Process.current();
+    }
+
+    /** The parent of the current process; empty in the main process. */
+    public static Optional<Process> parentProcess() {
+        return Optional.ofNullable(Process.parentView());
+    }
+
+    /** The children of this process that are still running; finished ones are reaped. */
+    public static List<Process> activeChildren() {
+        return Process.activeChildren();
+    }
+
+    /** The number of processors online (Python's {@code cpu_count()}). */
+    public static int cpuCount() {
+        return Posix.cpuCount();
+    }
+
+    /** The default context (start method "spawn" unless {@link #setStartMethod} says otherwise). */
+    public static Context getContext() {
+        Context c = defaultContext;
+        if (c == null) {
+            synchronized (Multiprocessing.class) {
+                if (defaultContext == null) {
+                    defaultContext = new Context(START_METHODS.get(0), inheritedJvmOptions);
+                }
+                c = defaultContext;
+            }
+        }
+        return c;
+    }
+
+    /**
+     * The context of start method {@code method}.
+     *
+     * @throws IllegalArgumentException for "fork", which a JVM cannot do, and for a start
+     *         method this library does not have
+     */
+    public static Context getContext(String method) {
+        if (method == null) {
+            return getContext();
+        }
+        checkMethod(method);
+        Context c = getContext();
+        return c.getStartMethod().equals(method) ? c : new Context(method, inheritedJvmOptions);
+    }
+
+    private static void checkMethod(String method) {
+        if (method.equals("fork")) {
+            throw new IllegalArgumentException("the \"fork\" start method cannot exist for a JVM: "
+                    + "a forked JVM keeps only the forking thread, without its GC, JIT and other "
+                    + "threads; use one of " + START_METHODS);
+        }
+        if (!START_METHODS.contains(method)) {
+            throw new IllegalArgumentException("cannot find context for \"" + method
+                    + "\": this library has the start methods " + START_METHODS);
+        }
+    }
+
+    /** The name of the default start method. */
+    public static String getStartMethod() {
+        return getContext().getStartMethod();
+    }
+
+    /**
+     * Sets the default start method, once (Python raises when it was already set).
+     *
+     * @throws IllegalStateException if it was already set
+     * @throws IllegalArgumentException for an unknown or impossible method
+     */
+    public static synchronized void setStartMethod(String method) {
+        setStartMethod(method, false);
+    }
+
+    /** Sets the default start method; {@code force} allows setting it again. */
+    public static synchronized void setStartMethod(String method, boolean force) {
+        checkMethod(method);
+        if (defaultContext != null && !force) {
+            throw new IllegalStateException("context has already been set");
+        }
+        defaultContext = new Context(method, inheritedJvmOptions);
+    }
+
+    /** The start methods this library has, the default first. */
+    public static List<String> getAllStartMethods() {
+        return START_METHODS;
+    }
+
+    /** Sets the {@code java} launcher children are started with (Python's set_executable). */
+    public static void setExecutable(Path java) {
+        if (!Files.isExecutable(java)) {
+            throw new IllegalArgumentException(java + " is not an executable file");
+        }
+        executable = java;
+    }
+
+    static Path executable() {
+        Path e = executable;
+        return e != null ? e : Spawner.defaultExecutable();
+    }
+
+    /** Does nothing: kept for parity with Python, whose Windows builds need it. */
+    public static void freezeSupport() {}
+
+    /** A new duplex pipe (see {@link Pipe#open()}). */
+    public static Pipe pipe() {
+        return Pipe.open(true);
+    }
+
+    /** A new pipe (see {@link Pipe#open(boolean)}). */
+    public static Pipe pipe(boolean duplex) {
+        return Pipe.open(duplex);
+    }
+
+    /** The library's logger ("multiprocessing"). */
+    public static System.Logger getLogger() {
+        return System.getLogger(LOGGER_NAME);
+    }
+
+    /** Logs the library's messages at INFO and above to standard error. */
+    public static System.Logger logToStderr() {
+        return logToStderr(System.Logger.Level.INFO);
+    }
+
+    /**
+     * Logs the library's messages at {@code level} and above to standard error, in Python's
+     * format {@code [LEVEL/ProcessName] message}; children started afterwards do the same.
+     */
+    public static synchronized System.Logger logToStderr(System.Logger.Level level) {
+        System.Logger.Level l = level == null ? System.Logger.Level.INFO : level;
+        Logger logger = Logger.getLogger(LOGGER_NAME);
+        for (Handler h : logger.getHandlers()) {
+            logger.removeHandler(h);
+        }
+        Handler handler = new ConsoleHandler();
+        java.util.logging.Level julLevel = toJul(l);
+        handler.setLevel(julLevel);
+        handler.setFormatter(new Formatter() {
+            @Override
+            public String format(LogRecord r) {
+                return "[" + r.getLevel().getName() + "/" + currentProcess().name() + "] "
+                        + formatMessage(r) + System.lineSeparator();
+            }
+        });
+        logger.addHandler(handler);
+        logger.setLevel(julLevel);
+        logger.setUseParentHandlers(false);
+        logLevel = l.name();
+        return getLogger();
+    }
+
+    private static java.util.logging.Level toJul(System.Logger.Level level) {
+        return switch (level) {
+            case ALL -> java.util.logging.Level.ALL;
+            case TRACE -> java.util.logging.Level.FINER;
+            case DEBUG -> java.util.logging.Level.FINE;
+            case INFO -> java.util.logging.Level.INFO;
+            case WARNING -> java.util.logging.Level.WARNING;
+            case ERROR -> java.util.logging.Level.SEVERE;
+            case OFF -> java.util.logging.Level.OFF;
+        };
+    }
+
+    static String logLevelName() {
+        return logLevel;
+    }
+
+    /** In a spawned child: adopt the parent's start method, JVM options and logging. */
+    static synchronized void prepareChild(Preparation preparation) {
+        inheritedJvmOptions = preparation.jvmOptions() == null ? List.of()
+                : List.copyOf(preparation.jvmOptions());
+        if (preparation.startMethod() != null) {
+            defaultContext = new Context(preparation.startMethod(), inheritedJvmOptions);
+        }
+        if (preparation.logLevel() != null) {
+            logToStderr(System.Logger.Level.valueOf(preparation.logLevel()));
+        }
+    }
+}

@@ -1,0 +1,11 @@
+/**
+ * Python's {@code multiprocessing} for Java: processes on fresh JVMs, pipes and connections,
+ * on the Foreign Function and Memory API with no JNI.
+ */
+module multiprocessing {
+    requires org.apache.fory.core;
+    requires java.logging;
+
+    exports multiprocessing;
+    exports multiprocessing.connection;
+}

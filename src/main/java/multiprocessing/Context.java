@@ -1,0 +1,75 @@
+package multiprocessing;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import multiprocessing.connection.Pipe;
+import multiprocessing.internal.spawn.Popen;
+import multiprocessing.internal.spawn.Preparation;
+import multiprocessing.internal.spawn.Spawner;
+
+/**
+ * A start method and the factories of the module's objects that use it (Python's
+ * {@code multiprocessing.context.BaseContext}). Obtain one with
+ * {@link Multiprocessing#getContext(String)}.
+ *
+ * <h2>JVM options</h2>
+ * A child JVM runs with the same {@code java} (see {@link Multiprocessing#setExecutable}) and
+ * the same class path or module path as its parent, with the options the library needs
+ * ({@code -Xrs}, {@code --enable-native-access}), and then the options of its context:
+ * {@link #withJvmOptions(String...)} returns a context whose children get more options
+ * ({@code -Xmx256m}, {@code -Dkey=value}, ...). Options given later win where the JVM lets
+ * them. A child passes its options on to its own children.
+ */
+public final class Context {
+    private final String startMethod;
+    private final List<String> jvmOptions;
+
+    Context(String startMethod, List<String> jvmOptions) {
+        this.startMethod = startMethod;
+        this.jvmOptions = List.copyOf(jvmOptions);
+    }
+
+    /** The start method of this context ({@code "spawn"}). */
+    public String getStartMethod() {
+        return startMethod;
+    }
+
+    /** The JVM options this context's children are started with (beyond the library's own). */
+    public List<String> jvmOptions() {
+        return jvmOptions;
+    }
+
+    /** A context like this one whose children also get {@code options}. */
+    public Context withJvmOptions(String... options) {
+        List<String> all = new ArrayList<>(jvmOptions);
+        all.addAll(Arrays.asList(options));
+        return new Context(startMethod, all);
+    }
+
+    /** A process that runs {@code target} with this context's start method. */
+    public Process process(SerializableRunnable target) {
+        return Process.builder().target(target).context(this).build();
+    }
+
+    /** A new pipe (see {@link Pipe#open(boolean)}). */
+    public Pipe pipe(boolean duplex) {
+        return Pipe.open(duplex);
+    }
+
+    /** A new duplex pipe. */
+    public Pipe pipe() {
+        return Pipe.open(true);
+    }
+
+    Popen popen(Preparation preparation) throws IOException {
+        return Spawner.spawn(preparation, Multiprocessing.executable(), jvmOptions);
+    }
+
+    @Override
+    public String toString() {
+        return "<Context " + startMethod + (jvmOptions.isEmpty() ? "" : " " + jvmOptions) + ">";
+    }
+}

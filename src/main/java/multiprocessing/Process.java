@@ -1,0 +1,535 @@
+package multiprocessing;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Serializable;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.spawn.ChildMain;
+import multiprocessing.internal.spawn.Popen;
+import multiprocessing.internal.spawn.Preparation;
+import multiprocessing.internal.spawn.ProcessAccess;
+
+/**
+ * A process: Python's {@code multiprocessing.Process}, run in a fresh JVM.
+ *
+ * <p>Give it a target ({@code new Process(() -> work())}), or subclass it and override
+ * {@link #run()}; then {@link #start()} it and {@link #join()} it. The process object,
+ * with its target and everything the target captures, is serialized and sent to the child,
+ * so it must be serializable: lambdas written where a {@link SerializableRunnable} is expected
+ * are. A {@code Connection} (and, later, shared memory or a lock) captured by the target
+ * arrives in the child as a working handle on the same resource.
+ *
+ * <p>The child's exit code is 0 when {@code run()} returns, 1 when it throws (its stack trace
+ * is printed to the child's standard error, as Python prints a traceback), {@code n} for
+ * {@code System.exit(n)}, and {@code -s} when it was ended by signal {@code s}
+ * ({@link #terminate()}: -15, {@link #kill()}: -9). Before exiting, a child waits for the
+ * non-daemon threads it started.
+ *
+ * <p>A daemon process is terminated when its parent exits, even when the parent is killed by
+ * SIGKILL, and may not start children of its own. At the normal exit of a JVM, its daemon
+ * children are terminated and its other children are joined, as Python does.
+ *
+ * <p>Misuse (starting twice, joining before start, using a closed process, a daemon starting a
+ * child) throws {@link IllegalStateException}.
+ */
+public class Process implements AutoCloseable, Serializable {
+    private static final long serialVersionUID = 1L;
+
+    // ---- What Python keeps in process.py's module globals, for this JVM. ----
+    private static volatile Process current = mainProcess();
+    private static volatile Process parent;
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
+    private static final Map<Integer, String> SIGNAL_NAMES = Map.of(
+            1, "SIGHUP", 2, "SIGINT", 3, "SIGQUIT", 6, "SIGABRT", 9, "SIGKILL",
+            10, "SIGUSR1", 12, "SIGUSR2", 13, "SIGPIPE", 14, "SIGALRM", 15, "SIGTERM");
+
+    static {
+        ProcessAccess.set(Process::bootstrap);
+    }
+
+    // ---- The identity of the process: serialized to the child. ----
+    private SerializableRunnable target;
+    private String name;
+    private Boolean daemon;
+    private byte[] authKey;
+    private int[] identity;
+    private long parentPid;
+    private String parentName;
+    private String startMethod;
+    private List<String> jvmOptions;
+
+    // ---- The parent's handle on the started child: never serialized. ----
+    private transient Popen popen;
+    private transient boolean closed;
+    private transient Kind kind;
+    private transient Context context;
+
+    private enum Kind { CHILD, MAIN, PARENT_VIEW }
+
+    /** A process whose {@link #run()} a subclass overrides (Python's {@code Process()}). */
+    protected Process() {
+        this(null, null, null, null, null);
+    }
+
+    /** A process that runs {@code target}. */
+    public Process(SerializableRunnable target) {
+        this(target, null, null, null, null);
+    }
+
+    Process(SerializableRunnable target, String name, Boolean daemon, byte[] authKey,
+            Context context) {
+        Process creator = current;
+        this.kind = Kind.CHILD;
+        this.target = target;
+        this.identity = append(creator.identity, COUNTER.incrementAndGet());
+        this.name = name != null ? name : defaultName(identity);
+        this.daemon = daemon;
+        this.authKey = (authKey != null ? authKey : creator.authKey).clone();
+        this.parentPid = ProcessHandle.current().pid();
+        this.parentName = creator.name;
+        this.context = context;
+    }
+
+    /** For the main process and a child's view of its parent. */
+    private Process(Kind kind, String name, long pid, byte[] authKey) {
+        this.kind = kind;
+        this.name = name;
+        this.identity = new int[0];
+        this.authKey = authKey;
+        this.parentPid = pid;
+        this.daemon = false;
+    }
+
+    private static Process mainProcess() {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return new Process(Kind.MAIN, "MainProcess", ProcessHandle.current().pid(), key);
+    }
+
+    private static int[] append(int[] prefix, int n) {
+        int[] id = Arrays.copyOf(prefix, prefix.length + 1);
+        id[prefix.length] = n;
+        return id;
+    }
+
+    private static String defaultName(int[] identity) {
+        return "Process-" + Arrays.stream(identity).mapToObj(Integer::toString)
+                .collect(Collectors.joining(":"));
+    }
+
+    /** A builder for a process with a name, daemon flag or auth key of its own. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link Process} (Python's keyword arguments). */
+    public static final class Builder {
+        private SerializableRunnable target;
+        private String name;
+        private Boolean daemon;
+        private byte[] authKey;
+        private Context context;
+
+        private Builder() {}
+
+        public Builder target(SerializableRunnable target) {
+            this.target = target;
+            return this;
+        }
+
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        public Builder daemon(boolean daemon) {
+            this.daemon = daemon;
+            return this;
+        }
+
+        public Builder authKey(byte[] authKey) {
+            this.authKey = authKey.clone();
+            return this;
+        }
+
+        /** The context whose start method and JVM options start the process. */
+        public Builder context(Context context) {
+            this.context = context;
+            return this;
+        }
+
+        public Process build() {
+            return new Process(target, name, daemon, authKey, context);
+        }
+    }
+
+    // ------------------------------------------------------------------ running
+
+    /**
+     * What the process does: runs the target. Subclasses override it. A checked exception
+     * from the target propagates unchanged (it ends a child with exit code 1).
+     */
+    public void run() {
+        if (target != null) {
+            try {
+                target.run();
+            } catch (Exception e) {
+                throw Process.<RuntimeException>sneaky(e);
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T sneaky(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    /**
+     * Starts the process in a new JVM.
+     *
+     * @throws IllegalStateException if it was started or closed, was created by another
+     *         process, or this process is a daemon
+     * @throws IllegalArgumentException if the process (its target and what it captures) cannot
+     *         be serialized; nothing is started then
+     */
+    public synchronized void start() {
+        checkNotClosed();
+        if (kind != Kind.CHILD) {
+            throw new IllegalStateException("cannot start " + name + ": it is not a child process");
+        }
+        if (popen != null) {
+            throw new IllegalStateException("cannot start a process twice");
+        }
+        if (parentPid != ProcessHandle.current().pid()) {
+            throw new IllegalStateException(
+                    "can only start a process object created by the current process");
+        }
+        if (current.daemon()) {
+            throw new IllegalStateException("daemonic processes are not allowed to have children");
+        }
+        cleanup();
+        Context ctx = context != null ? context : Multiprocessing.getContext();
+        startMethod = ctx.getStartMethod();
+        jvmOptions = ctx.jvmOptions();
+        Preparation preparation = new Preparation(this, parentPid, parentName, startMethod,
+                jvmOptions, Multiprocessing.logLevelName());
+        try {
+            popen = ctx.popen(preparation);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
+        }
+        Exits.install();
+        CHILDREN.add(this);
+    }
+
+    /** Waits until the process ends. */
+    public void join() throws InterruptedException {
+        joinUntil(null);
+    }
+
+    /**
+     * Waits up to {@code timeout} for the process to end; returns normally either way (check
+     * {@link #exitCode()} or {@link #isAlive()}). A negative timeout does not wait.
+     */
+    public void join(Duration timeout) throws InterruptedException {
+        joinUntil(timeout.isNegative() ? Duration.ZERO : timeout);
+    }
+
+    private void joinUntil(Duration timeout) throws InterruptedException {
+        Popen p = checkJoinable();
+        if (p.await(timeout) != null) {
+            CHILDREN.remove(this);
+        }
+    }
+
+    private synchronized Popen checkJoinable() {
+        checkNotClosed();
+        if (kind == Kind.MAIN || this == current) {
+            throw new IllegalStateException("can only join a child process");
+        }
+        if (kind == Kind.PARENT_VIEW) {
+            throw new IllegalStateException(
+                    "a child cannot join its parent; poll parentProcess().isAlive() instead");
+        }
+        if (parentPid != ProcessHandle.current().pid()) {
+            throw new IllegalStateException("can only join a child process");
+        }
+        if (popen == null) {
+            throw new IllegalStateException("can only join a started process");
+        }
+        return popen;
+    }
+
+    /** Whether the process has started and not yet ended. */
+    public synchronized boolean isAlive() {
+        checkNotClosed();
+        if (this == current) {
+            return true;
+        }
+        if (kind == Kind.PARENT_VIEW) {
+            return ChildMain.parentAlive();
+        }
+        if (popen == null || parentPid != ProcessHandle.current().pid()) {
+            return false;
+        }
+        if (popen.poll() == null) {
+            return true;
+        }
+        CHILDREN.remove(this);
+        return false;
+    }
+
+    /** Ends the process with SIGTERM (exit code -15); no exit handlers run in it. */
+    public synchronized void terminate() {
+        checkNotClosed();
+        if (popen != null) {
+            popen.signal(Posix.SIGTERM);
+        }
+    }
+
+    /** Ends the process with SIGKILL (exit code -9). */
+    public synchronized void kill() {
+        checkNotClosed();
+        if (popen != null) {
+            popen.signal(Posix.SIGKILL);
+        }
+    }
+
+    /**
+     * Releases the process's resources. A second call does nothing.
+     *
+     * @throws IllegalStateException if the process is still running
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        if (popen != null) {
+            if (popen.poll() == null) {
+                throw new IllegalStateException("cannot close a process while it is still "
+                        + "running; call join() or terminate() first");
+            }
+            popen.close();
+            popen = null;
+        }
+        CHILDREN.remove(this);
+        closed = true;
+    }
+
+    private void checkNotClosed() {
+        if (closed) {
+            throw new IllegalStateException("process object is closed");
+        }
+    }
+
+    // ------------------------------------------------------------------ properties
+
+    public String name() {
+        return name;
+    }
+
+    /** Renames the process (Python's {@code p.name = ...}). */
+    public synchronized void name(String name) {
+        this.name = java.util.Objects.requireNonNull(name, "name");
+    }
+
+    /** Whether this is a daemon process; by default that of the process that created it. */
+    public boolean daemon() {
+        return daemon != null ? daemon : (this != current && current.daemon());
+    }
+
+    /** Sets the daemon flag; only before {@link #start()}. */
+    public synchronized void daemon(boolean daemon) {
+        if (popen != null) {
+            throw new IllegalStateException("process has already started");
+        }
+        this.daemon = daemon;
+    }
+
+    /** The authentication key, 32 random bytes in the main process, inherited by children. */
+    public byte[] authKey() {
+        return authKey.clone();
+    }
+
+    /** Sets the authentication key (Python's {@code p.authkey = ...}). */
+    public synchronized void authKey(byte[] key) {
+        this.authKey = key.clone();
+    }
+
+    /** The process id; null before start. */
+    public synchronized Long pid() {
+        checkNotClosed();
+        if (this == current || kind != Kind.CHILD) {
+            return this == current ? ProcessHandle.current().pid() : parentPid;
+        }
+        return popen == null ? null : (long) popen.pid();
+    }
+
+    /**
+     * The exit code: null while running (or before start); 0, 1 for an uncaught exception,
+     * {@code n} for {@code System.exit(n)}, {@code -s} for signal {@code s}.
+     */
+    public synchronized Integer exitCode() {
+        checkNotClosed();
+        return popen == null ? null : popen.poll();
+    }
+
+    /**
+     * A descriptor that becomes readable when the process ends, for
+     * {@code Connections.await}.
+     *
+     * @throws IllegalStateException before start
+     */
+    public synchronized int sentinel() {
+        checkNotClosed();
+        if (kind == Kind.PARENT_VIEW) {
+            return ChildMain.parentSentinel();
+        }
+        if (popen == null) {
+            throw new IllegalStateException("process not started");
+        }
+        return popen.sentinel();
+    }
+
+    /** Python's repr: {@code <Process name='Process-1' pid=42 parent=41 started daemon>}. */
+    @Override
+    public synchronized String toString() {
+        Integer exit = null;
+        String status;
+        if (this == current) {
+            status = "started";
+        } else if (closed) {
+            status = "closed";
+        } else if (kind == Kind.PARENT_VIEW) {
+            status = ChildMain.parentAlive() ? "started" : "stopped";
+        } else if (parentPid != ProcessHandle.current().pid()) {
+            status = "unknown";
+        } else if (popen == null) {
+            status = "initial";
+        } else {
+            exit = popen.poll();
+            status = exit != null ? "stopped" : "started";
+        }
+        StringBuilder s = new StringBuilder("<").append(getClass().getSimpleName().isEmpty()
+                ? "Process" : getClass().getSimpleName());
+        s.append(" name='").append(name).append('\'');
+        if (popen != null) {
+            s.append(" pid=").append(popen.pid());
+        } else if (this == current || kind == Kind.PARENT_VIEW) {
+            s.append(" pid=").append(this == current ? ProcessHandle.current().pid() : parentPid);
+        }
+        if (kind != Kind.PARENT_VIEW) {
+            s.append(" parent=").append(kind == Kind.MAIN ? "None" : Long.toString(parentPid));
+        }
+        s.append(' ').append(status);
+        if (exit != null) {
+            s.append(" exitcode=").append(exit < 0 && SIGNAL_NAMES.containsKey(-exit)
+                    ? "-" + SIGNAL_NAMES.get(-exit) : exit.toString());
+        }
+        if (daemon()) {
+            s.append(" daemon");
+        }
+        return s.append('>').toString();
+    }
+
+    // ------------------------------------------------------------------ module state
+
+    static Process current() {
+        return current;
+    }
+
+    static Process parentView() {
+        return parent;
+    }
+
+    /** Reaps finished children and returns the live ones (Python's active_children). */
+    static List<Process> activeChildren() {
+        cleanup();
+        return new ArrayList<>(CHILDREN);
+    }
+
+    /** Forgets children that have ended (Python's {@code process._cleanup}). */
+    private static void cleanup() {
+        for (Process p : CHILDREN) {
+            Popen pp = p.popen;
+            if (pp == null || pp.poll() != null) {
+                CHILDREN.remove(p);
+            }
+        }
+    }
+
+    /** Python's {@code _exit_function}: terminate daemonic children, join the others. */
+    static void exitChildren() {
+        for (Process p : activeChildren()) {
+            if (p.daemon()) {
+                p.terminate();
+            }
+        }
+        for (Process p : activeChildren()) {
+            try {
+                p.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IllegalStateException ignored) {
+                // closed concurrently
+            }
+        }
+    }
+
+    /** Installs the exit handler once, when the first child starts. */
+    private static final class Exits {
+        static {
+            Runtime.getRuntime().addShutdownHook(
+                    new Thread(Process::exitChildren, "multiprocessing-exit"));
+        }
+
+        static void install() {
+            // the static initializer does the work, once
+        }
+    }
+
+    /**
+     * Runs in the child (Python's {@code Process._bootstrap}): this object becomes the current
+     * process, its run() runs, and the exit code says how it ended.
+     */
+    private static int bootstrap(Object received, Preparation preparation) {
+        Process self = (Process) received;
+        self.kind = Kind.CHILD;
+        byte[] parentKey = self.authKey;
+        parent = new Process(Kind.PARENT_VIEW, preparation.parentName(),
+                preparation.parentPid(), parentKey);
+        current = self;
+        COUNTER.set(0);
+        ChildMain.setDaemon(self.daemon());
+        Multiprocessing.prepareChild(preparation);
+        try {
+            self.run();
+            return 0;
+        } catch (Throwable e) {
+            StringWriter trace = new StringWriter();
+            try (PrintWriter out = new PrintWriter(trace)) {
+                out.println("Process " + self.name + ":");
+                e.printStackTrace(out);
+            }
+            System.err.print(trace);
+            System.err.flush();
+            return 1;
+        }
+    }
+}

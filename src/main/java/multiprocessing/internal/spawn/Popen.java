@@ -1,0 +1,107 @@
+package multiprocessing.internal.spawn;
+
+import java.time.Duration;
+
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
+
+/**
+ * A started child process as its parent sees it (Python's {@code popen_spawn_posix.Popen}): its
+ * pid, a pidfd that becomes readable when it exits (the sentinel), and the write end of its
+ * bootstrap pipe, held open for the child's life so that the child sees end of file exactly
+ * when this process has gone, however it ended.
+ *
+ * <p>Signals go through the pidfd, so they can never reach an unrelated process that reused
+ * the pid.
+ */
+public final class Popen {
+    private final int pid;
+    private final int pidfd;
+    private int bootstrapFd;
+    private Integer returnCode;
+
+    Popen(int pid, int pidfd, int bootstrapFd) {
+        this.pid = pid;
+        this.pidfd = pidfd;
+        this.bootstrapFd = bootstrapFd;
+    }
+
+    public int pid() {
+        return pid;
+    }
+
+    /** Readable once the child has exited. */
+    public int sentinel() {
+        return pidfd;
+    }
+
+    /** The exit code once the child has ended (reaping it), else null. */
+    public synchronized Integer poll() {
+        if (returnCode == null) {
+            try {
+                returnCode = Posix.reap(pid, false);
+            } catch (ErrnoException e) {
+                throw new IllegalStateException("cannot reap child " + pid + ": " + e.getMessage(), e);
+            }
+            if (returnCode != null) {
+                releaseBootstrap();
+            }
+        }
+        return returnCode;
+    }
+
+    /**
+     * Waits up to {@code timeout} (null: forever) for the child to end; returns its exit code,
+     * or null on timeout.
+     *
+     * @throws InterruptedException if the waiting thread is interrupted
+     */
+    public Integer await(Duration timeout) throws InterruptedException {
+        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Integer code = poll();
+            if (code != null) {
+                return code;
+            }
+            long left = timeout == null ? Long.MAX_VALUE : deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            // Wake at least every 100 ms to notice an interrupt: a native poll cannot see one.
+            int slice = (int) Math.min(100, Math.max(1, (left + 999_999) / 1_000_000));
+            try {
+                Posix.pollOne(pidfd, Posix.POLLIN, slice);
+            } catch (ErrnoException e) {
+                throw new IllegalStateException("cannot wait for child " + pid, e);
+            }
+        }
+    }
+
+    /** Sends {@code signal} unless the child has already ended. */
+    public void signal(int signal) {
+        if (poll() != null) {
+            return;
+        }
+        try {
+            Posix.pidfdSendSignal(pidfd, signal);
+        } catch (ErrnoException e) {
+            if (e.errno() != Posix.ESRCH) {
+                throw new IllegalStateException("cannot signal child " + pid + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void releaseBootstrap() {
+        Posix.closeQuietly(bootstrapFd);
+        bootstrapFd = -1;
+    }
+
+    /** Releases the descriptors; the child must have been reaped. */
+    public synchronized void close() {
+        releaseBootstrap();
+        Posix.closeQuietly(pidfd);
+    }
+}

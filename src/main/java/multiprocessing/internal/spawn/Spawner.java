@@ -1,0 +1,191 @@
+package multiprocessing.internal.spawn;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.Spawn;
+import multiprocessing.internal.reduction.Handles;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * Starts a child JVM for the "spawn" start method (Python's {@code popen_spawn_posix} and the
+ * parent half of {@code spawn}).
+ *
+ * <p>Implementation note: the child is the same {@code java} with the same class path or module
+ * path, started by posix_spawn so that it inherits exactly the descriptors chosen here: its
+ * bootstrap pipe as descriptor 3, then every descriptor the serialized process names
+ * (connections it captured) as 4, 5, ... The parent serializes the {@link Preparation} before
+ * it spawns anything, so an object that cannot be serialized fails {@code start()} with no
+ * child left behind. The child reads the payload from descriptor 3 and keeps it open: end of
+ * file there means the parent is gone.
+ *
+ * <p>The child runs with {@code -Xrs}: the JVM then installs no handler for SIGTERM, so
+ * {@code terminate()} ends it by the signal itself (exit code -15, as in Python) rather than by
+ * an orderly JVM shutdown with status 143; like Python's, a terminated child runs no exit
+ * handlers or finally blocks.
+ */
+public final class Spawner {
+    private Spawner() {}
+
+    /** Marks the bootstrap payload, so a child started some other way fails clearly. */
+    static final int MAGIC = 0x4d504a31; // "MPJ1"
+    static final int BOOTSTRAP_FD = Spawn.FIRST_INHERITED_FD;
+    static final int FIRST_HANDLE_FD = BOOTSTRAP_FD + 1;
+
+    /**
+     * Serializes {@code preparation}, starts the child and sends it the payload.
+     *
+     * @param executable the java launcher to run
+     * @param jvmOptions options placed before the class path, after the library's own
+     * @throws IllegalArgumentException if the process cannot be serialized (nothing started)
+     */
+    public static Popen spawn(Preparation preparation, Path executable, List<String> jvmOptions)
+            throws IOException {
+        Handles handles = Handles.collecting();
+        byte[] data = Serialization.serialize(preparation, handles);
+        int[] handleFds = handles.fds();
+        byte[] payload = payload(data, handleFds.length);
+
+        int[] boot = Posix.pipe(Posix.O_CLOEXEC);
+        int pid;
+        try {
+            int[] inherit = new int[handleFds.length + 1];
+            inherit[0] = boot[0];
+            System.arraycopy(handleFds, 0, inherit, 1, handleFds.length);
+            pid = Spawn.spawn(executable.toString(), commandLine(executable, jvmOptions),
+                    environment(), inherit);
+        } catch (ErrnoException | RuntimeException e) {
+            Posix.closeQuietly(boot[1]);
+            throw e;
+        } finally {
+            Posix.closeQuietly(boot[0]);
+        }
+        int pidfd;
+        try {
+            pidfd = Posix.pidfdOpen(pid);
+        } catch (ErrnoException e) {
+            Posix.closeQuietly(boot[1]);
+            throw e;
+        }
+        Popen popen = new Popen(pid, pidfd, boot[1]);
+        sendPayload(boot[1], payload);
+        return popen;
+    }
+
+    private static byte[] payload(byte[] data, int handleCount) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(data.length + 12);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(MAGIC);
+            out.writeInt(handleCount);
+            out.writeInt(data.length);
+            out.write(data);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Writes the payload. A pipe holds 64 KiB; the child reads only once its JVM is up, so a
+     * larger payload is finished by a background thread rather than blocking start().
+     */
+    private static void sendPayload(int fd, byte[] payload) {
+        MemorySegment from = Arena.ofAuto().allocate(payload.length);
+        MemorySegment.copy(MemorySegment.ofArray(payload), 0, from, 0, payload.length);
+        int firstChunk = Math.min(payload.length, 16 * 1024);
+        long done = writeSome(fd, from, 0, firstChunk);
+        if (done < 0 || done == payload.length) {
+            return;
+        }
+        long start = done;
+        Thread.ofPlatform().daemon().name("multiprocessing-spawn-writer").start(
+                () -> writeSome(fd, from, start, payload.length));
+    }
+
+    /** Writes bytes [from, to); a child that died before reading is not an error here. */
+    private static long writeSome(int fd, MemorySegment data, long from, long to) {
+        long done = from;
+        try {
+            while (done < to) {
+                MemorySegment rest = data.asSlice(done, to - done);
+                long n = Posix.write(fd, rest, rest.byteSize());
+                if (n <= 0) {
+                    return -1;
+                }
+                done += n;
+            }
+        } catch (ErrnoException e) {
+            return -1; // EPIPE: the child is gone; its exit code will say why
+        }
+        return done;
+    }
+
+    static List<String> commandLine(Path executable, List<String> jvmOptions) {
+        List<String> argv = new ArrayList<>();
+        argv.add(executable.toString());
+        argv.addAll(libraryOptions());
+        argv.addAll(jvmOptions);
+        String modulePath = System.getProperty("jdk.module.path");
+        boolean named = Spawner.class.getModule().isNamed();
+        String classPath = System.getProperty("java.class.path");
+        if (modulePath != null && !modulePath.isEmpty()) {
+            argv.add("--module-path");
+            argv.add(modulePath);
+            argv.add("--add-modules");
+            argv.add("ALL-MODULE-PATH");
+        }
+        if (classPath != null && !classPath.isEmpty()) {
+            argv.add("-cp");
+            argv.add(classPath);
+        }
+        if (named) {
+            argv.add("-m");
+            argv.add("multiprocessing/" + ChildMain.class.getName());
+        } else {
+            argv.add(ChildMain.class.getName());
+        }
+        return argv;
+    }
+
+    /** What the library itself needs in every child. */
+    static List<String> libraryOptions() {
+        List<String> options = new ArrayList<>();
+        // SIGTERM must end the child by the signal (exit code -15), not by a JVM shutdown.
+        options.add("-Xrs");
+        options.add("--enable-native-access="
+                + (Spawner.class.getModule().isNamed() ? "multiprocessing" : "ALL-UNNAMED"));
+        if (Runtime.version().feature() >= 23) {
+            // Fory uses sun.misc.Unsafe; without this JDK 24+ prints a warning in every child.
+            options.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        return options;
+    }
+
+    private static List<String> environment() {
+        List<String> env = new ArrayList<>();
+        for (Map.Entry<String, String> e : System.getenv().entrySet()) {
+            env.add(e.getKey() + "=" + e.getValue());
+        }
+        return env;
+    }
+
+    /** The java launcher of this JVM. */
+    public static Path defaultExecutable() {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        if (!Files.isExecutable(java)) {
+            throw new IllegalStateException("no java launcher at " + java
+                    + "; set one with Multiprocessing.setExecutable");
+        }
+        return java;
+    }
+}
