@@ -1,0 +1,215 @@
+package multiprocessing;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Processes on fresh JVMs, seen from the parent. Each test starts as few JVMs as it can. */
+@ExtendWith(NoLeftoverProcesses.class)
+@Timeout(120)
+class ProcessTest {
+
+    /** A child that reports, through an inherited connection, what it sees of itself. */
+    record Report(String name, String currentRepr, String parentName, long parentPid,
+            byte[] authKey, boolean daemon, String captured, String grandchildName,
+            String daemonStartError, List<String> startMethods) {}
+
+    @Test
+    void childRunsTheTargetWithItsIdentityAndCapturedValues() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection toParent = pipe.right();
+            String captured = "captured-" + System.nanoTime();
+            Process p = Process.builder().name("reporter").target(() -> {
+                Process me = Multiprocessing.currentProcess();
+                Process parent = Multiprocessing.parentProcess().orElseThrow();
+                Process grandchild = new Process(() -> {});
+                toParent.send(new Report(me.name(), me.toString(), parent.name(),
+                        parent.pid(), me.authKey(), me.daemon(), captured, grandchild.name(),
+                        null, Multiprocessing.getAllStartMethods()));
+            }).build();
+            assertNull(p.pid());
+            assertNull(p.exitCode());
+            assertFalse(p.isAlive());
+            assertTrue(p.toString().contains("initial"), p.toString());
+            assertThrows(IllegalStateException.class, p::sentinel);
+            p.start();
+            assertNotNull(p.pid());
+            assertTrue(p.toString().contains("pid=" + p.pid()), p.toString());
+            Report r = (Report) pipe.left().recv();
+            p.join();
+            assertEquals(0, p.exitCode());
+            assertFalse(p.isAlive());
+            assertTrue(p.toString().contains("stopped exitcode=0"), p.toString());
+            assertEquals("reporter", r.name());
+            assertTrue(r.currentRepr().contains("name='reporter'") && r.currentRepr().contains("started"),
+                    r.currentRepr());
+            assertEquals("MainProcess", r.parentName());
+            assertEquals(ProcessHandle.current().pid(), r.parentPid());
+            assertArrayEquals(Multiprocessing.currentProcess().authKey(), r.authKey());
+            assertEquals(32, r.authKey().length);
+            assertFalse(r.daemon());
+            assertEquals(captured, r.captured());
+            // The child's own counter starts again: its first child is Process-N:1.
+            assertTrue(r.grandchildName().matches("Process-\\d+:1"), r.grandchildName());
+            assertEquals(List.of("spawn"), r.startMethods());
+            assertEquals(0, Multiprocessing.activeChildren().size());
+            p.close();
+            p.close(); // a second close does nothing
+            assertThrows(IllegalStateException.class, p::isAlive);
+            assertThrows(IllegalStateException.class, p::join);
+            assertThrows(IllegalStateException.class, p::terminate);
+            assertThrows(IllegalStateException.class, p::exitCode);
+        }
+    }
+
+    @Test
+    void exitCodesFollowPython() throws Exception {
+        Process ok = new Process(() -> {});
+        Process thrower = new Process(() -> {
+            throw new java.io.IOException("a checked exception from the target");
+        });
+        Process exits = new Process(() -> System.exit(7));
+        Process sleeperTerm = new Process(() -> Thread.sleep(60_000));
+        Process sleeperKill = new Process(() -> Thread.sleep(60_000));
+        List<Process> all = List.of(ok, thrower, exits, sleeperTerm, sleeperKill);
+        for (Process p : all) {
+            p.start();
+        }
+        assertTrue(Multiprocessing.activeChildren().containsAll(List.of(sleeperTerm, sleeperKill)));
+        ok.join();
+        thrower.join();
+        exits.join();
+        sleeperTerm.terminate();
+        sleeperKill.kill();
+        sleeperTerm.join();
+        sleeperKill.join();
+        assertEquals(Map.of("ok", 0, "thrower", 1, "exit", 7, "term", -15, "kill", -9),
+                Map.of("ok", ok.exitCode(), "thrower", thrower.exitCode(), "exit", exits.exitCode(),
+                        "term", sleeperTerm.exitCode(), "kill", sleeperKill.exitCode()));
+        assertTrue(sleeperTerm.toString().contains("exitcode=-SIGTERM"), sleeperTerm.toString());
+        assertTrue(sleeperKill.toString().contains("exitcode=-SIGKILL"), sleeperKill.toString());
+        sleeperTerm.terminate(); // after the end: nothing happens
+        assertTrue(Multiprocessing.activeChildren().isEmpty());
+        for (Process p : all) {
+            p.close();
+        }
+    }
+
+    @Test
+    void childWaitsForItsNonDaemonThreadsAndJoinTimesOut() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection toParent = pipe.right();
+            Process p = new Process(() -> {
+                Thread t = new Thread(() -> {
+                    try {
+                        Thread.sleep(1500);
+                        toParent.send("from the thread");
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                t.start();
+            });
+            p.start();
+            p.join(Duration.ofMillis(50));
+            assertTrue(p.isAlive(), "join(timeout) returns while the child runs");
+            assertNull(p.exitCode());
+            p.join(Duration.ofMillis(-5)); // negative: returns at once
+            assertThrows(IllegalStateException.class, p::close);
+            assertEquals("from the thread", pipe.left().recv());
+            p.join();
+            assertEquals(0, p.exitCode());
+            p.close();
+        }
+    }
+
+    @Test
+    void misuseIsRefusedClearly() throws Exception {
+        Process p = new Process(() -> Thread.sleep(60_000));
+        IllegalStateException e = assertThrows(IllegalStateException.class, p::join);
+        assertTrue(e.getMessage().contains("started"), e.getMessage());
+        p.start();
+        try {
+            e = assertThrows(IllegalStateException.class, p::start);
+            assertTrue(e.getMessage().contains("twice"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> p.daemon(true));
+            assertThrows(IllegalStateException.class,
+                    () -> Multiprocessing.currentProcess().join());
+            assertThrows(IllegalStateException.class,
+                    () -> Multiprocessing.currentProcess().start());
+        } finally {
+            p.kill();
+            p.join();
+            p.close();
+        }
+    }
+
+    @Test
+    void anUnserializableTargetFailsStartAndStartsNothing() {
+        Object notSerializable = new Thread(() -> {});
+        Process p = new Process(() -> System.out.println(notSerializable));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, p::start);
+        assertTrue(e.getMessage().contains("cannot send"), e.getMessage());
+        assertFalse(p.isAlive());
+        assertNull(p.pid());
+        assertFalse(Multiprocessing.activeChildren().contains(p));
+    }
+
+    @Test
+    void aDaemonMayNotStartChildren() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection toParent = pipe.right();
+            Process daemon = Process.builder().daemon(true).target(() -> {
+                try {
+                    new Process(() -> {}).start();
+                    toParent.send("started a child");
+                } catch (IllegalStateException e) {
+                    toParent.send(e.getMessage());
+                }
+            }).build();
+            assertTrue(daemon.daemon());
+            assertTrue(daemon.toString().endsWith(" daemon>"), daemon.toString());
+            daemon.start();
+            assertEquals("daemonic processes are not allowed to have children", pipe.left().recv());
+            daemon.join();
+            assertEquals(0, daemon.exitCode());
+        }
+    }
+
+    @Test
+    void contextsNameTheirStartMethods() {
+        assertEquals("spawn", Multiprocessing.getStartMethod());
+        assertEquals(List.of("spawn"), Multiprocessing.getAllStartMethods());
+        assertEquals("spawn", Multiprocessing.getContext("spawn").getStartMethod());
+        IllegalArgumentException fork = assertThrows(IllegalArgumentException.class,
+                () -> Multiprocessing.getContext("fork"));
+        assertTrue(fork.getMessage().contains("fork") && fork.getMessage().contains("spawn"),
+                fork.getMessage());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> Multiprocessing.getContext("teleport"));
+        assertTrue(unknown.getMessage().contains("spawn"), unknown.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Multiprocessing.setStartMethod("fork"));
+        assertTrue(Multiprocessing.cpuCount() >= 1);
+        assertFalse(Multiprocessing.parentProcess().isPresent());
+        Process main = Multiprocessing.currentProcess();
+        assertEquals("MainProcess", main.name());
+        assertTrue(main.isAlive());
+        assertEquals(ProcessHandle.current().pid(), main.pid());
+        assertTrue(new Process(() -> {}).name().matches("Process-\\d+"));
+    }
+}
