@@ -1,0 +1,54 @@
+package multiprocessing;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A parent JVM for tests that need to watch a parent die or exit: started by the tests with
+ * ProcessBuilder so that its standard streams and its death are under the test's control.
+ */
+public final class ParentHarness {
+    private ParentHarness() {}
+
+    public static void main(String[] args) throws Exception {
+        switch (args[0]) {
+            case "daemon-child" -> {
+                // Starts a daemon child that would sleep for a minute, prints its pid, then
+                // waits to be killed by the test.
+                Process p = Process.builder().daemon(true).target(() -> Thread.sleep(60_000)).build();
+                p.start();
+                System.out.println("child " + p.pid());
+                System.out.flush();
+                Thread.sleep(60_000);
+            }
+            case "non-daemon-child" -> {
+                // Returns from main while a non-daemon child still works: the JVM's exit must
+                // wait for it, as Python's does.
+                Path marker = Path.of(args[1]);
+                Process p = new Process(() -> {
+                    Thread.sleep(800);
+                    Files.writeString(marker, "done");
+                });
+                p.start();
+                System.out.println("child " + p.pid());
+                System.out.flush();
+            }
+            case "daemon-at-exit" -> {
+                // Returns from main while a daemon child sleeps: the child must be terminated.
+                Process p = Process.builder().daemon(true).target(() -> Thread.sleep(60_000)).build();
+                p.start();
+                System.out.println("child " + p.pid());
+                System.out.flush();
+            }
+            case "traceback" -> {
+                Process p = Process.builder().name("failing").target(() -> {
+                    throw new IllegalStateException("boom in the child");
+                }).build();
+                p.start();
+                p.join();
+                System.out.println("exit " + p.exitCode());
+            }
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package multiprocessing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What happens to children when their parent ends: a parent JVM ({@link ParentHarness}) is
+ * started here so that the test can kill it or watch it exit.
+ */
+@ExtendWith(NoLeftoverProcesses.class)
+@Timeout(120)
+class ProcessLifetimeTest {
+
+    private static java.lang.Process harness(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.PIPE).start();
+    }
+
+    private static long childPid(java.lang.Process parent) throws IOException {
+        BufferedReader out = new BufferedReader(
+                new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        assertTrue(line != null && line.startsWith("child "), "harness printed " + line);
+        return Long.parseLong(line.substring("child ".length()));
+    }
+
+    private static boolean endsWithin(long pid, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (System.nanoTime() < deadline) {
+            if (ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    @Test
+    void aDaemonChildEndsWhenItsParentIsKilled() throws Exception {
+        java.lang.Process parent = harness("daemon-child");
+        long child = childPid(parent);
+        assertTrue(ProcessHandle.of(child).isPresent(), "the daemon child runs");
+        parent.destroyForcibly(); // SIGKILL: the parent runs no exit handler
+        parent.waitFor();
+        assertTrue(endsWithin(child, 10_000), "daemon child " + child + " outlived its parent");
+    }
+
+    @Test
+    void aParentJoinsItsNonDaemonChildrenAtExitAndTerminatesItsDaemons(@TempDir Path dir)
+            throws Exception {
+        Path marker = dir.resolve("marker");
+        java.lang.Process parent = harness("non-daemon-child", marker.toString());
+        long child = childPid(parent);
+        assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, parent.exitValue());
+        // The parent's exit waited for the child, which wrote the marker just before it ended.
+        assertEquals("done", Files.readString(marker));
+        assertTrue(endsWithin(child, 5_000));
+
+        java.lang.Process other = harness("daemon-at-exit");
+        long daemon = childPid(other);
+        assertTrue(other.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(endsWithin(daemon, 10_000), "daemon child survived its parent's exit");
+    }
+
+    @Test
+    void anUncaughtExceptionPrintsItsTracebackOnTheChildsStderr() throws Exception {
+        java.lang.Process parent = harness("traceback");
+        String stderr = new String(parent.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        String stdout = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
+        assertEquals("exit 1", stdout.strip());
+        assertTrue(stderr.contains("Process failing:"), stderr);
+        assertTrue(stderr.contains("java.lang.IllegalStateException: boom in the child"), stderr);
+        assertTrue(stderr.contains("ParentHarness"), "the child's frames are shown: " + stderr);
+        assertFalse(stderr.contains("WARNING"), "no JVM warnings in a child: " + stderr);
+    }
+}
