@@ -76,10 +76,19 @@ public final class Sockets {
 
     /** A new stream socket of {@code family} (close-on-exec). */
     public static int socket(int family) throws ErrnoException {
+        return socket(family, false);
+    }
+
+    /**
+     * A new stream socket of {@code family} (close-on-exec), non-blocking if asked: a listener
+     * polls before accepting, and a client that went away in between must not block accept.
+     */
+    public static int socket(int family, boolean nonBlocking) throws ErrnoException {
         MemorySegment st = Errno.state();
+        int type = nonBlocking ? STREAM | Libc.SOCK_NONBLOCK() : STREAM;
         int r;
         try {
-            r = (int) H.SOCKET.invokeExact(st, family, STREAM, 0);
+            r = (int) H.SOCKET.invokeExact(st, family, type, 0);
         } catch (Throwable t) {
             throw Errno.bug(t);
         }

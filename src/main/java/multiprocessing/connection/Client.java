@@ -1,0 +1,72 @@
+package multiprocessing.connection;
+
+import java.io.IOException;
+import java.net.ConnectException;
+
+import multiprocessing.AuthenticationError;
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.Sockets;
+
+/**
+ * Connects to a {@link Listener} (Python's {@code multiprocessing.connection.Client}), of
+ * this process, another Java process or a Python one.
+ */
+public final class Client {
+    private Client() {}
+
+    /**
+     * Connects to {@code address} and, with a key, authenticates: answers the listener's
+     * challenge, then challenges it in turn (CPython's order). The handshake waits as long as
+     * the listener takes to call {@code accept()}.
+     *
+     * @param family the socket family, or {@code null} to take the address's
+     * @param authKey the shared key, or {@code null} (or empty) for no handshake
+     * @throws IllegalArgumentException if {@code family} does not match the address
+     * @throws ConnectException if nobody listens there (the message names the address)
+     * @throws AuthenticationError if the listener has another key or does not authenticate
+     * @throws IOException if the connection fails during the handshake
+     */
+    public static Connection connect(Address address, Family family, byte[] authKey)
+            throws IOException {
+        if (family != null && family != address.family()) {
+            throw new IllegalArgumentException("family " + family + " does not match the "
+                    + address.family() + " address " + address);
+        }
+        int fd = Sockets.socket(address.family() == Family.AF_INET ? Sockets.AF_INET
+                : Sockets.AF_UNIX);
+        try {
+            Sockets.connect(fd, address.toSocketAddr());
+        } catch (ErrnoException e) {
+            Posix.closeQuietly(fd);
+            ConnectException c = new ConnectException("cannot connect to " + address + ": "
+                    + e.getMessage());
+            c.initCause(e);
+            throw c;
+        } catch (RuntimeException e) {
+            Posix.closeQuietly(fd);
+            throw e;
+        }
+        Connection connection = Connection.ofSocket(fd);
+        if (authKey != null && authKey.length > 0) {
+            try {
+                Connections.answerChallenge(connection, authKey);
+                Connections.deliverChallenge(connection, authKey);
+            } catch (IOException | RuntimeException | Error e) {
+                connection.close();
+                throw e;
+            }
+        }
+        return connection;
+    }
+
+    /** Connects without authentication. */
+    public static Connection connect(Address address) throws IOException {
+        return connect(address, null, null);
+    }
+
+    /** Connects and authenticates with {@code authKey}. */
+    public static Connection connect(Address address, byte[] authKey) throws IOException {
+        return connect(address, null, authKey);
+    }
+}

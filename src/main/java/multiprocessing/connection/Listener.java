@@ -1,0 +1,448 @@
+package multiprocessing.connection;
+
+import java.io.IOException;
+import java.lang.ref.Cleaner;
+import java.net.BindException;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import multiprocessing.AuthenticationError;
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.SocketAddr;
+import multiprocessing.internal.posix.Sockets;
+
+/**
+ * A bound, listening socket that hands out a {@link Connection} per client (Python's
+ * {@code multiprocessing.connection.Listener}). Clients connect with
+ * {@link Client#connect(Address, Family, byte[])}.
+ *
+ * <p>With an authentication key, {@link #accept()} runs CPython's HMAC handshake on each new
+ * connection ({@link Connections#deliverChallenge} then {@link Connections#answerChallenge})
+ * before returning it. A client that fails it, sends garbage or closes early makes that
+ * {@code accept()} throw after closing the client's connection; the listener itself stays
+ * usable. A client that connects and stays silent cannot hold {@code accept()} forever: the
+ * handshake must finish within 20 seconds (the system property
+ * {@code multiprocessing.connection.handshakeTimeoutMillis} changes this; 0 disables it), or
+ * {@code accept()} throws {@link SocketTimeoutException}.
+ *
+ * <p>Several threads may call {@code accept()} at once. {@link #close()} from another thread
+ * makes every {@code accept()} in progress, and every later one, throw
+ * {@link IllegalStateException} promptly. Closing a listener bound to a Unix socket path
+ * removes the socket file, as Python does; an abstract name needs no removal.
+ */
+public final class Listener implements AutoCloseable {
+    /** CPython's default: only one client waits in the kernel queue before accept(). */
+    private static final int DEFAULT_BACKLOG = 1;
+    static final String HANDSHAKE_TIMEOUT_PROPERTY =
+            "multiprocessing.connection.handshakeTimeoutMillis";
+    private static final long DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 20_000;
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final AtomicLong NAMES = new AtomicLong();
+
+    private final Family family;
+    private final Address address;
+    private final byte[] authKey;
+    private final Resources resources;
+    private final Cleaner.Cleanable cleanable;
+    private final Set<Watchdog> handshakes = ConcurrentHashMap.newKeySet();
+    private volatile Address lastAccepted;
+    private volatile Duration handshakeTimeout = defaultHandshakeTimeout();
+
+    /** Guards {@link #closed} and {@link #users}. */
+    private final Object state = new Object();
+    private boolean closed;
+    /** Threads inside poll/accept on the listening socket: its descriptor stays open for them. */
+    private int users;
+
+    /**
+     * The descriptors, closed by {@link #close()} or, for a listener nobody closed, when it is
+     * collected.
+     */
+    private static final class Resources implements Runnable {
+        final int listenFd;
+        final int wakeRead;
+        final int wakeWrite;
+        final Path unlink;
+
+        Resources(int listenFd, int wakeRead, int wakeWrite, Path unlink) {
+            this.listenFd = listenFd;
+            this.wakeRead = wakeRead;
+            this.wakeWrite = wakeWrite;
+            this.unlink = unlink;
+        }
+
+        @Override
+        public void run() {
+            Posix.closeQuietly(listenFd);
+            Posix.closeQuietly(wakeRead);
+            Posix.closeQuietly(wakeWrite);
+            if (unlink != null) {
+                try {
+                    Files.deleteIfExists(unlink);
+                } catch (IOException ignored) {
+                    // Someone else removed or replaced it: nothing of ours is left to clean.
+                }
+            }
+        }
+    }
+
+    /**
+     * Binds a socket to {@code address} and listens.
+     *
+     * @param address where to listen; {@code null} picks a fresh address of {@code family}:
+     *        a new abstract Unix name (the default family), or {@code 127.0.0.1} with a free
+     *        port
+     * @param family the socket family, or {@code null} to take the address's
+     * @param backlog how many clients may wait to be accepted (Python's default is 1)
+     * @param authKey the key of the HMAC handshake, or {@code null} (or empty) for none
+     * @throws IllegalArgumentException if {@code family} does not match the address
+     * @throws BindException if the address is in use or cannot be bound (the message names it)
+     * @throws IOException if the socket cannot be created
+     */
+    public Listener(Address address, Family family, int backlog, byte[] authKey)
+            throws IOException {
+        if (address == null) {
+            address = family == Family.AF_INET ? Address.inet("127.0.0.1", 0) : arbitraryUnix();
+        }
+        if (family != null && family != address.family()) {
+            throw new IllegalArgumentException("family " + family + " does not match the "
+                    + address.family() + " address " + address);
+        }
+        this.family = address.family();
+        this.authKey = authKey == null ? null : authKey.clone();
+        int af = this.family == Family.AF_INET ? Sockets.AF_INET : Sockets.AF_UNIX;
+        int fd = Sockets.socket(af, true);
+        int[] wake;
+        Address bound;
+        boolean isBound = false;
+        try {
+            try {
+                Sockets.bindAndListen(fd, address.toSocketAddr(), Math.max(0, backlog));
+            } catch (ErrnoException e) {
+                BindException b = new BindException("cannot listen on " + address + ": "
+                        + e.getMessage());
+                b.initCause(e);
+                throw b;
+            }
+            isBound = true;
+            bound = Address.of(Sockets.localAddress(fd, af));
+            // Non-blocking so that close() never waits for a reader that is not there.
+            wake = Posix.pipe(Posix.O_CLOEXEC | Posix.O_NONBLOCK);
+        } catch (IOException | RuntimeException e) {
+            Posix.closeQuietly(fd);
+            // A path we bound is ours to remove; one we failed to bind belongs to someone else.
+            if (isBound && this.family == Family.AF_UNIX && !address.isAbstract()) {
+                deleteQuietly(Path.of(address.path()));
+            }
+            throw e;
+        }
+        this.address = bound == null ? address : bound;
+        Path unlink = this.family == Family.AF_UNIX && !address.isAbstract()
+                ? Path.of(address.path()) : null;
+        this.resources = new Resources(fd, wake[0], wake[1], unlink);
+        this.cleanable = CLEANER.register(this, resources);
+    }
+
+    /**
+     * A listener on {@code address} (a fresh abstract Unix name when null), backlog 1, without
+     * authentication.
+     */
+    public Listener(Address address) throws IOException {
+        this(address, null, DEFAULT_BACKLOG, null);
+    }
+
+    /** A listener on {@code address}, backlog 1, authenticating clients with {@code authKey}. */
+    public Listener(Address address, byte[] authKey) throws IOException {
+        this(address, null, DEFAULT_BACKLOG, authKey);
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort on a failure path
+        }
+    }
+
+    /** Python's arbitrary_address for AF_UNIX on Linux: a name nobody else uses. */
+    private static Address arbitraryUnix() {
+        return Address.unix("\0listener-" + Posix.getpid() + "-" + NAMES.incrementAndGet()
+                + "-" + Long.toHexString(Double.doubleToLongBits(Math.random())));
+    }
+
+    private static Duration defaultHandshakeTimeout() {
+        long millis = Long.getLong(HANDSHAKE_TIMEOUT_PROPERTY, DEFAULT_HANDSHAKE_TIMEOUT_MILLIS);
+        return millis <= 0 ? null : Duration.ofMillis(millis);
+    }
+
+    /** How long a new client may take over the handshake; null for no limit. For tests. */
+    void handshakeTimeout(Duration timeout) {
+        this.handshakeTimeout = timeout;
+    }
+
+    /**
+     * Waits for a client and returns a connection to it, after the HMAC handshake if this
+     * listener has a key.
+     *
+     * @throws IllegalStateException if the listener is closed, before or during the call
+     * @throws AuthenticationError if the client fails the handshake (its connection is closed)
+     * @throws SocketTimeoutException if the client does not finish the handshake in time
+     * @throws IOException if accepting fails, or the client breaks the protocol or hangs up
+     *         during the handshake
+     */
+    public Connection accept() throws IOException {
+        Connection connection = Connection.ofSocket(acceptSocket());
+        if (authKey == null || authKey.length == 0) {
+            return connection;
+        }
+        try {
+            handshake(connection);
+            return connection;
+        } catch (IOException | RuntimeException | Error e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private int acceptSocket() throws IOException {
+        synchronized (state) {
+            if (closed) {
+                throw closedException();
+            }
+            users++;
+        }
+        try {
+            int[] fds = {resources.listenFd, resources.wakeRead};
+            short[] events = {(short) Posix.POLLIN, (short) Posix.POLLIN};
+            SocketAddr[] peer = new SocketAddr[1];
+            int af = family == Family.AF_INET ? Sockets.AF_INET : Sockets.AF_UNIX;
+            while (true) {
+                short[] revents = Posix.poll(fds, events, -1);
+                if (revents[1] != 0 || isClosed()) {
+                    throw closedException();
+                }
+                if (revents[0] == 0) {
+                    continue;
+                }
+                int fd;
+                try {
+                    fd = Sockets.accept(resources.listenFd, p -> peer[0] = p, af);
+                } catch (ErrnoException e) {
+                    // The client gave up between poll and accept: wait for the next one.
+                    if (e.errnoName().equals("ECONNABORTED") || e.errnoName().equals("EPROTO")) {
+                        continue;
+                    }
+                    throw e;
+                }
+                if (fd < 0) {
+                    // Another thread took the client.
+                    continue;
+                }
+                lastAccepted = Address.of(peer[0]);
+                return fd;
+            }
+        } finally {
+            synchronized (state) {
+                users--;
+                state.notifyAll();
+            }
+        }
+    }
+
+    private void handshake(Connection connection) throws IOException {
+        Watchdog watchdog = new Watchdog(connection.fileno());
+        handshakes.add(watchdog);
+        ScheduledFuture<?> timer = null;
+        try {
+            if (isClosed()) {
+                watchdog.fire(Watchdog.CLOSED);
+            }
+            Duration timeout = handshakeTimeout;
+            if (timeout != null) {
+                timer = Timer.EXECUTOR.schedule(() -> watchdog.fire(Watchdog.TIMED_OUT),
+                        Math.max(1, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            }
+            try {
+                Connections.deliverChallenge(connection, authKey);
+                Connections.answerChallenge(connection, authKey);
+            } catch (IOException | RuntimeException e) {
+                // Disarm before the caller closes the descriptor: no shutdown may hit a reuse.
+                watchdog.disarm();
+                watchdog.rethrow(e, timeout);
+            }
+            if (!watchdog.disarm()) {
+                // It fired after the last message: the socket is shut down, the client useless.
+                watchdog.rethrow(new IOException("handshake interrupted"), timeout);
+            }
+        } finally {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            handshakes.remove(watchdog);
+        }
+    }
+
+    /**
+     * Ends a handshake that takes too long or outlives the listener by shutting its socket
+     * down, which wakes the handshaking thread with end of file. Fire and disarm exclude each
+     * other, so no shutdown reaches a descriptor after the handshake gave it back.
+     */
+    private static final class Watchdog {
+        static final int ARMED = 0;
+        static final int TIMED_OUT = 1;
+        static final int CLOSED = 2;
+        static final int DISARMED = 3;
+        private final int fd;
+        private int state = ARMED;
+
+        Watchdog(int fd) {
+            this.fd = fd;
+        }
+
+        synchronized void fire(int why) {
+            if (state == ARMED) {
+                state = why;
+                Sockets.shutdown(fd);
+            }
+        }
+
+        /** Stops it; false if it had already fired. */
+        synchronized boolean disarm() {
+            if (state == ARMED) {
+                state = DISARMED;
+                return true;
+            }
+            return state == DISARMED;
+        }
+
+        /** Rethrows {@code e}, or what it means when this watchdog caused it. */
+        synchronized void rethrow(Exception e, Duration timeout) throws IOException {
+            if (state == TIMED_OUT) {
+                SocketTimeoutException t = new SocketTimeoutException("the client did not "
+                        + "complete the authentication handshake within " + timeout);
+                t.initCause(e);
+                throw t;
+            }
+            if (state == CLOSED) {
+                IllegalStateException c = closedException();
+                c.initCause(e);
+                throw c;
+            }
+            if (e instanceof IOException io) {
+                throw io;
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    private static final class Timer {
+        static final ScheduledThreadPoolExecutor EXECUTOR = new ScheduledThreadPoolExecutor(1,
+                r -> {
+                    Thread t = new Thread(r, "multiprocessing-handshake-timer");
+                    t.setDaemon(true);
+                    return t;
+                });
+
+        static {
+            EXECUTOR.setRemoveOnCancelPolicy(true);
+        }
+    }
+
+    private boolean isClosed() {
+        synchronized (state) {
+            return closed;
+        }
+    }
+
+    private static IllegalStateException closedException() {
+        return new IllegalStateException("the listener is closed");
+    }
+
+    /**
+     * The address this listener is bound to: for AF_INET the real port when 0 was asked for.
+     */
+    public Address address() {
+        return address;
+    }
+
+    /**
+     * The address of the last client accepted, or {@code null} if none yet or if it has no
+     * address (a Unix socket client is normally unnamed; Python reports an empty string).
+     */
+    public Address lastAccepted() {
+        return lastAccepted;
+    }
+
+    /** The socket family. */
+    public Family family() {
+        return family;
+    }
+
+    /**
+     * The listening socket's descriptor, readable when a client waits to be accepted.
+     *
+     * @throws IllegalStateException if the listener is closed
+     */
+    public int fileno() {
+        synchronized (state) {
+            if (closed) {
+                throw closedException();
+            }
+            return resources.listenFd;
+        }
+    }
+
+    /**
+     * Closes the listening socket, wakes every thread in {@link #accept()} (they throw
+     * {@link IllegalStateException}, handshakes in progress included) and removes the socket
+     * file of a Unix path. Connections already accepted stay open. A second call does nothing.
+     */
+    @Override
+    public void close() {
+        synchronized (state) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            // One byte stays in the pipe: every poll from now on sees it.
+            Posix.write(resources.wakeWrite, arena.allocate(1), 1);
+        } catch (ErrnoException e) {
+            throw new IllegalStateException("cannot wake the listener's threads", e);
+        }
+        for (Watchdog w : handshakes) {
+            w.fire(Watchdog.CLOSED);
+        }
+        boolean interrupted = false;
+        synchronized (state) {
+            // The accepting threads leave at once: their poll includes the wake pipe.
+            while (users > 0) {
+                try {
+                    state.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        cleanable.clean();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Python's repr, with the address. */
+    @Override
+    public String toString() {
+        return "<Listener " + family + " " + address + (isClosed() ? " closed" : "") + ">";
+    }
+}
