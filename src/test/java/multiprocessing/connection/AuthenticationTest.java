@@ -1,0 +1,238 @@
+package multiprocessing.connection;
+
+import static multiprocessing.connection.ListenerClientTest.exchange;
+import static multiprocessing.connection.ListenerClientTest.get;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import multiprocessing.AuthenticationError;
+
+/** The HMAC handshake between our Listener and Client, and listeners facing bad clients. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class AuthenticationTest {
+    private static final byte[] KEY = "secret".getBytes(StandardCharsets.US_ASCII);
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void shutdownPool() throws InterruptedException {
+        pool.shutdownNow();
+        assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS), "test threads still running");
+    }
+
+    private static Listener listener(byte[] key) throws IOException {
+        return new Listener(Address.inet("127.0.0.1", 0), null, 4, key);
+    }
+
+    /** The listener still serves a well-behaved client after whatever happened before. */
+    private void stillAcceptsGoodClient(Listener listener, byte[] key) throws Exception {
+        Future<Connection> accepted = pool.submit(listener::accept);
+        try (Connection client = Client.connect(listener.address(), key);
+                Connection server = get(accepted)) {
+            exchange(server, client);
+        }
+    }
+
+    @Test
+    void rightKey() throws Exception {
+        for (Address address : new Address[] {Address.inet("127.0.0.1", 0), null}) {
+            try (Listener listener = new Listener(address, KEY)) {
+                Future<Connection> accepted = pool.submit(listener::accept);
+                try (Connection client = Client.connect(listener.address(), null, KEY);
+                        Connection server = get(accepted)) {
+                    exchange(server, client);
+                }
+            }
+        }
+    }
+
+    @Test
+    void wrongKeyFailsOnBothSides() throws Exception {
+        try (Listener listener = listener(KEY)) {
+            Future<Connection> accepted = pool.submit(listener::accept);
+            AuthenticationError client = assertThrows(AuthenticationError.class,
+                    () -> Client.connect(listener.address(), "wrong".getBytes()));
+            assertTrue(client.getMessage().contains("rejected"), client.getMessage());
+            AuthenticationError server = assertThrows(AuthenticationError.class,
+                    () -> get(accepted));
+            assertTrue(server.getMessage().contains("wrong"), server.getMessage());
+            stillAcceptsGoodClient(listener, KEY);
+        }
+    }
+
+    @Test
+    void clientWithoutKeyIsRejected() throws Exception {
+        try (Listener listener = listener(KEY)) {
+            Future<Connection> accepted = pool.submit(listener::accept);
+            try (Connection client = Client.connect(listener.address())) {
+                byte[] challenge = client.recvBytes();
+                assertTrue(new String(challenge, StandardCharsets.ISO_8859_1)
+                        .startsWith("#CHALLENGE#{sha256}"));
+                assertEquals(11 + 8 + 40, challenge.length);
+                client.send("not an answer");
+                assertThrows(AuthenticationError.class, () -> get(accepted));
+                assertArrayEquals("#FAILURE#".getBytes(), client.recvBytes());
+            }
+            // A client that hangs up instead of answering: end of file, not a hang.
+            Future<Connection> next = pool.submit(listener::accept);
+            Client.connect(listener.address()).close();
+            assertInstanceOf(IOException.class, assertThrows(Exception.class, () -> get(next)));
+            stillAcceptsGoodClient(listener, KEY);
+        }
+    }
+
+    @Test
+    void listenerWithoutKeyFailsTheClient() throws Exception {
+        try (Listener listener = listener(null)) {
+            Future<Connection> accepted = pool.submit(() -> {
+                Connection c = listener.accept();
+                c.sendBytes("hello".getBytes());
+                return c;
+            });
+            AuthenticationError e = assertThrows(AuthenticationError.class,
+                    () -> Client.connect(listener.address(), KEY));
+            assertTrue(e.getMessage().contains("expected challenge"), e.getMessage());
+            get(accepted).close();
+        }
+    }
+
+    @Test
+    void emptyKeyMeansNoHandshake() throws Exception {
+        try (Listener listener = listener(new byte[0])) {
+            stillAcceptsGoodClient(listener, new byte[0]);
+        }
+    }
+
+    @Test
+    void garbageClientsDoNotBreakTheListener() throws Exception {
+        try (Listener listener = listener(KEY)) {
+            int port = listener.address().port();
+            byte[][] garbage = {
+                "junk that is not a frame at all".getBytes(),         // header = huge length
+                {(byte) 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff}, // 2 GiB claimed
+                {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff,  // long header, huge
+                    0x10, 0, 0, 0, 0, 0, 0, 0},
+                {(byte) 0x80, 0, 0, 0},                               // negative length
+                {0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o'},                // a frame, not an answer
+                {0, 0, 0, 16, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, // bad MD5
+                {0, 0, 0, 30, '{', 's', 'h', 'a', '1', '}'},          // truncated frame
+            };
+            for (byte[] junk : garbage) {
+                Future<Connection> accepted = pool.submit(listener::accept);
+                try (Socket raw = new Socket("127.0.0.1", port)) {
+                    OutputStream out = raw.getOutputStream();
+                    out.write(junk);
+                    out.flush();
+                    raw.shutdownOutput();
+                    Exception e = assertThrows(Exception.class, () -> get(accepted));
+                    if (!(e instanceof AuthenticationError) && !(e instanceof IOException)) {
+                        fail("garbage " + HexFormat.of().formatHex(junk) + " gave " + e, e);
+                    }
+                }
+                stillAcceptsGoodClient(listener, KEY);
+            }
+        }
+    }
+
+    @Test
+    void silentClientTimesOut() throws Exception {
+        try (Listener listener = listener(KEY)) {
+            listener.handshakeTimeout(Duration.ofMillis(200));
+            Future<Connection> accepted = pool.submit(listener::accept);
+            try (Socket silent = new Socket("127.0.0.1", listener.address().port())) {
+                SocketTimeoutException e = assertThrows(SocketTimeoutException.class,
+                        () -> get(accepted));
+                assertTrue(e.getMessage().contains("handshake"), e.getMessage());
+                // The listener let the client go: its challenge, then end of file.
+                byte[] all = silent.getInputStream().readAllBytes();
+                assertEquals("#CHALLENGE#", new String(all, 4, 11, StandardCharsets.US_ASCII));
+            }
+            stillAcceptsGoodClient(listener, KEY);
+        }
+    }
+
+    @Test
+    void closeAbortsAHandshakeInProgress() throws Exception {
+        Listener listener = listener(KEY);
+        listener.handshakeTimeout(null);
+        Future<Connection> accepted = pool.submit(listener::accept);
+        try (Socket silent = new Socket("127.0.0.1", listener.address().port())) {
+            // lastAccepted is set before the handshake starts.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (listener.lastAccepted() == null && System.nanoTime() < deadline) {
+                Thread.yield();
+            }
+            listener.close();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> get(accepted));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+    }
+
+    @Test
+    void handshakeFunctionsOverAPipe() throws Exception {
+        // Every digest CPython 3.12 allows, and the legacy unprefixed form of 3.11.
+        for (String digest : new String[] {"sha256", "md5", "sha384", "sha3_256", "sha3_384",
+            null}) {
+            try (Pipe pipe = Pipe.open()) {
+                Future<?> server = pool.submit(() -> {
+                    if (digest == null) {
+                        Challenge.deliver(pipe.left(), KEY, null);
+                    } else {
+                        Connections.deliverChallenge(pipe.left(), KEY, digest);
+                    }
+                    return null;
+                });
+                Connections.answerChallenge(pipe.right(), KEY);
+                get(server);
+            }
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> Connections.deliverChallenge(Pipe.open().left(), KEY, "sha1"));
+        assertThrows(IllegalArgumentException.class,
+                () -> Connections.answerChallenge(Pipe.open().left(), null));
+    }
+
+    @Test
+    void responsesAsCPythonComputesThem() {
+        byte[] message = Challenge.concat("{sha256}".getBytes(), new byte[40]);
+        byte[] response = Challenge.createResponse(KEY, message);
+        // hmac.new(b'secret', b'{sha256}' + bytes(40), 'sha256').digest(), from CPython.
+        assertEquals("7b7368613235367d", HexFormat.of().formatHex(response, 0, 8));
+        assertEquals("d0fb99539f09a6c25a9c79a4ca1bb663bbec18ef7bc13404114bc7afe1ea91ab",
+                HexFormat.of().formatHex(Arrays.copyOfRange(response, 8, response.length)));
+        Challenge.verify(KEY, message, response);
+        // A 3.11 client answers the same challenge with a raw 16-byte HMAC-MD5.
+        byte[] legacy = Challenge.hmac("md5", KEY, message);
+        assertEquals(16, legacy.length);
+        Challenge.verify(KEY, message, legacy);
+        // The legacy 20-byte challenge is answered with raw MD5.
+        assertEquals(16, Challenge.createResponse(KEY, new byte[20]).length);
+        assertThrows(AuthenticationError.class,
+                () -> Challenge.createResponse(KEY, "{sha1}aaaaaaaaaaaaaaaaaaaaaaaa".getBytes()));
+        assertThrows(AuthenticationError.class,
+                () -> Challenge.verify(KEY, message, Arrays.copyOf(response, 30)));
+        // Empty keys work as in Python's hmac.
+        assertEquals(16, Challenge.hmac("md5", new byte[0], message).length);
+    }
+}
