@@ -1,0 +1,83 @@
+package multiprocessing.connection;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Connections.await, Python's multiprocessing.connection.wait. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class AwaitTest {
+
+    @Test
+    void readyObjectsInInputOrder() throws Exception {
+        try (Pipe a = Pipe.open(false); Pipe b = Pipe.open(); Listener listener =
+                new Listener(null)) {
+            List<Object> all = List.of(a.left(), b.left(), listener);
+            long start = System.nanoTime();
+            assertEquals(List.of(), Connections.await(all, Duration.ofMillis(50)));
+            assertTrue(System.nanoTime() - start >= 50_000_000L, "waited for the timeout");
+            assertEquals(List.of(), Connections.await(all, Duration.ZERO));
+            assertEquals(List.of(), Connections.await(all, Duration.ofSeconds(-1)));
+
+            b.right().send("x");
+            assertEquals(List.of(b.left()), Connections.await(all, null));
+            try (Connection client = Client.connect(listener.address())) {
+                a.right().sendBytes(new byte[] {1});
+                assertEquals(List.of(a.left(), b.left(), listener),
+                        Connections.await(all, Duration.ofSeconds(20)));
+                // The listener is ready until the client is accepted.
+                listener.accept().close();
+                b.left().recv();
+                assertEquals(List.of(a.left()), Connections.await(all, null));
+            }
+        }
+    }
+
+    @Test
+    void endOfFileIsReadyAndDescriptorsAreAccepted() throws Exception {
+        try (Pipe p = Pipe.open(false)) {
+            Integer fd = p.left().fileno();
+            assertEquals(List.of(), Connections.await(List.of(fd), Duration.ZERO));
+            p.right().close();
+            assertEquals(List.of(p.left(), fd),
+                    Connections.await(List.of(p.left(), fd), null));
+        }
+    }
+
+    @Test
+    void wakesWhenAnotherThreadSends() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            Thread sender = Thread.ofPlatform().start(() -> {
+                try {
+                    p.right().sendBytes(new byte[] {7});
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertEquals(List.of(p.left()), Connections.await(List.of(p.left()), null));
+            sender.join();
+        }
+    }
+
+    @Test
+    void unsupportedAndClosedObjects() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Connections.await(List.of("a string"), Duration.ZERO));
+        assertTrue(e.getMessage().contains("java.lang.String"), e.getMessage());
+        Pipe p = Pipe.open();
+        p.close();
+        assertThrows(IllegalStateException.class,
+                () -> Connections.await(List.of(p.left()), Duration.ZERO));
+        Listener l = new Listener(null);
+        l.close();
+        assertThrows(IllegalStateException.class,
+                () -> Connections.await(List.of(l), Duration.ZERO));
+        assertEquals(List.of(), Connections.await(List.of(), Duration.ZERO));
+    }
+}
