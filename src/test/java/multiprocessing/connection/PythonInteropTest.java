@@ -361,8 +361,9 @@ class PythonInteropTest {
                 except AuthenticationError as e:
                     print('AUTH', e, flush=True)
                     sys.exit(0)
-                print('GOT', ' '.join(m[:19].decode('latin-1') for m in spy.received),
-                      flush=True)
+                # Printable prefixes only: a MAC byte could be a newline.
+                print('GOT', ' '.join(''.join(chr(b) if 32 < b < 127 else '.' for b in m[:19])
+                                      for m in spy.received), flush=True)
 
             if role == 'server':
                 with Listener(('127.0.0.1', 0)) as listener:
