@@ -116,7 +116,11 @@ public class Process implements AutoCloseable, Serializable {
 
     private static Process mainProcess() {
         byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
+        // A child's current process is replaced by the one it receives before any user code
+        // runs; seeding a SecureRandom there would only add to every child's start.
+        if (!ChildMain.isChild()) {
+            new SecureRandom().nextBytes(key);
+        }
         return new Process(Kind.MAIN, "MainProcess", ProcessHandle.current().pid(), key);
     }
 

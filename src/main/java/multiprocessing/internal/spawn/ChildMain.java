@@ -23,14 +23,19 @@ import multiprocessing.internal.reduction.Serialization;
 public final class ChildMain {
     private ChildMain() {}
 
+    /** How often a daemon child checks for its parent to be gone. */
+    private static final long WATCH_MILLIS = 100;
+
     private static volatile boolean parentAlive = true;
-    private static volatile boolean daemon;
+    private static volatile long parentPid = -1;
+    private static boolean watching;
+    private static volatile boolean child;
 
     public static void main(String[] args) {
+        child = true;
         Preparation preparation;
-        InputStream bootstrap;
         try {
-            bootstrap = new FileInputStream("/proc/self/fd/" + Spawner.BOOTSTRAP_FD);
+            InputStream bootstrap = new FileInputStream("/proc/self/fd/" + Spawner.BOOTSTRAP_FD);
             DataInputStream in = new DataInputStream(new BufferedInputStream(bootstrap, 1 << 16));
             if (in.readInt() != Spawner.MAGIC) {
                 throw new IOException("descriptor " + Spawner.BOOTSTRAP_FD
@@ -51,20 +56,42 @@ public final class ChildMain {
             System.exit(1);
             return;
         }
-        watchParent(bootstrap);
+        if (preparation.process() instanceof AotCache.Exercise exercise) {
+            exercise.run();
+            System.exit(0);
+        }
+        parentPid = preparation.parentPid();
         int code = ProcessAccess.get().bootstrap(preparation.process(), preparation);
         joinNonDaemonThreads();
         System.exit(code);
     }
 
-    /** Whether this child's parent is still running (its end of the bootstrap pipe is open). */
+    /**
+     * Whether this JVM was started as a child (its entry point is this class's main): it will
+     * receive its process object, so it needs no main process of its own.
+     */
+    public static boolean isChild() {
+        return child;
+    }
+
+    /**
+     * Whether this child's parent is still running: a child whose parent has gone is re-parented,
+     * so its parent pid changes, and a later process reusing the old pid cannot look alive.
+     */
     public static boolean parentAlive() {
+        if (parentAlive && parentPid >= 0 && ProcessHandle.current().parent()
+                .map(ProcessHandle::pid).orElse(-1L) != parentPid) {
+            parentAlive = false;
+        }
         return parentAlive;
     }
 
     /** Called by the process bootstrap: a daemon child ends when its parent does. */
-    public static void setDaemon(boolean value) {
-        daemon = value;
+    public static synchronized void setDaemon(boolean value) {
+        if (value && !watching) {
+            watching = true;
+            watchParent();
+        }
     }
 
     /** The descriptor that becomes readable (end of file) when the parent has exited. */
@@ -74,24 +101,26 @@ public final class ChildMain {
 
     /**
      * Python terminates daemon children from its exit handler, which a parent killed by SIGKILL
-     * never runs. Here a daemon child watches its bootstrap pipe instead: end of file means the
-     * parent is gone, whatever ended it. (PR_SET_PDEATHSIG would fire when the spawning
-     * <em>thread</em> ends, which in a JVM can be any short-lived thread.)
+     * never runs. Here a daemon child watches for its parent to go instead, whatever ended it.
+     * (PR_SET_PDEATHSIG would fire when the spawning <em>thread</em> ends, which in a JVM can
+     * be any short-lived thread.)
+     *
+     * <p>The watcher polls the parent pid rather than blocking in a read of the bootstrap pipe:
+     * at exit the JVM waits up to 300 ms for every thread that is in native code, so a reader
+     * blocked there would add 300 ms to every child's exit. Descriptor 3 itself stays open (the
+     * stream read the payload through a descriptor of its own), as the sentinel a child can
+     * wait on.
      */
-    private static void watchParent(InputStream bootstrap) {
+    private static void watchParent() {
         Thread.ofPlatform().daemon().name("multiprocessing-parent-watcher").start(() -> {
-            try {
-                byte[] sink = new byte[64];
-                while (bootstrap.read(sink) >= 0) {
-                    // The parent writes nothing after the payload: only end of file matters.
+            while (parentAlive()) {
+                try {
+                    Thread.sleep(WATCH_MILLIS);
+                } catch (InterruptedException e) {
+                    return;
                 }
-            } catch (IOException ignored) {
-                // treated as the parent being gone
             }
-            parentAlive = false;
-            if (daemon) {
-                Runtime.getRuntime().halt(128 + 15);
-            }
+            Runtime.getRuntime().halt(128 + 15);
         });
     }
 

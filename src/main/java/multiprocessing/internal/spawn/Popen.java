@@ -71,7 +71,9 @@ public final class Popen {
                 throw new InterruptedException();
             }
             // Wake at least every 100 ms to notice an interrupt: a native poll cannot see one.
-            int slice = (int) Math.min(100, Math.max(1, (left + 999_999) / 1_000_000));
+            // ceilDiv: the rounding-up sum would overflow for an unbounded wait, making this
+            // a 1 ms busy loop that takes a core from the very child being waited for.
+            int slice = (int) Math.min(100, Math.max(1, Math.ceilDiv(left, 1_000_000L)));
             try {
                 Posix.pollOne(pidfd, Posix.POLLIN, slice);
             } catch (ErrnoException e) {

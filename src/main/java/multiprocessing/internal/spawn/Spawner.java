@@ -33,6 +33,13 @@ import multiprocessing.internal.reduction.Serialization;
  * {@code terminate()} ends it by the signal itself (exit code -15, as in Python) rather than by
  * an orderly JVM shutdown with status 143; like Python's, a terminated child runs no exit
  * handlers or finally blocks.
+ *
+ * <p>Start time: a child maps an AOT cache of the classes it loads when {@link AotCache} has
+ * one for this class path (written once, by a trainer child started beside the first child),
+ * and runs with the serial collector and no hsperfdata file unless the user's options say
+ * otherwise. C1-only compilation ({@code -XX:TieredStopAtLevel=1}) would start a child ~30 ms
+ * sooner still, but makes long CPU-bound children (pool workers) 2-3 times slower at peak, so it
+ * is left to users who start many short children ({@code Context.withJvmOptions}).
  */
 public final class Spawner {
     private Spawner() {}
@@ -53,17 +60,35 @@ public final class Spawner {
             throws IOException {
         Handles handles = Handles.collecting();
         byte[] data = Serialization.serialize(preparation, handles);
-        int[] handleFds = handles.fds();
-        byte[] payload = payload(data, handleFds.length);
+        AotCache.Plan plan = AotCache.system().plan(executable, libraryOptions(jvmOptions),
+                jvmOptions);
+        List<String> argv = commandLine(executable, plan.options(), jvmOptions);
+        Popen popen;
+        try {
+            popen = start(executable.toString(), argv, data, handles.fds());
+        } catch (IOException | RuntimeException e) {
+            if (plan.training() != null) {
+                plan.training().abandon();
+            }
+            throw e;
+        }
+        if (plan.training() != null) {
+            // After the user's child, so that its start is not delayed by the trainer's.
+            startTrainer(plan.training(), executable, jvmOptions);
+        }
+        return popen;
+    }
 
+    private static Popen start(String path, List<String> argv, byte[] data, int[] handleFds)
+            throws ErrnoException {
+        byte[] payload = payload(data, handleFds.length);
         int[] boot = Posix.pipe(Posix.O_CLOEXEC);
         int pid;
         try {
             int[] inherit = new int[handleFds.length + 1];
             inherit[0] = boot[0];
             System.arraycopy(handleFds, 0, inherit, 1, handleFds.length);
-            pid = Spawn.spawn(executable.toString(), commandLine(executable, jvmOptions),
-                    environment(), inherit);
+            pid = Spawn.spawn(path, argv, environment(), inherit);
         } catch (ErrnoException | RuntimeException e) {
             Posix.closeQuietly(boot[1]);
             throw e;
@@ -80,6 +105,53 @@ public final class Spawner {
         Popen popen = new Popen(pid, pidfd, boot[1]);
         sendPayload(boot[1], payload);
         return popen;
+    }
+
+    /**
+     * Starts the child that writes the AOT cache (see {@link AotCache}) under the trainer
+     * script, and a daemon thread that reaps it. A failure only means no cache this time.
+     */
+    private static void startTrainer(AotCache.Training training, Path executable,
+            List<String> jvmOptions) {
+        try {
+            List<String> java = commandLine(executable, training.options(),
+                    trainerOptions(jvmOptions));
+            List<String> argv = new ArrayList<>(List.of(
+                    "sh", "-c", AotCache.TRAINER_SCRIPT, "multiprocessing-aot-trainer",
+                    training.output().toString(), training.target().toString(),
+                    training.lock().toString(), training.failed().toString()));
+            argv.addAll(java);
+            Preparation exercise = new Preparation(AotCache.Exercise.create(),
+                    ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
+            byte[] data = Serialization.serialize(exercise, Handles.collecting());
+            Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
+                    data, new int[0]);
+            Thread.ofPlatform().daemon().name("multiprocessing-aot-trainer").start(() -> {
+                try {
+                    trainer.await(null);
+                    trainer.close();
+                } catch (InterruptedException | RuntimeException ignored) {
+                    // this JVM is ending; the script finishes without us
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            training.abandon();
+            System.getLogger("multiprocessing").log(System.Logger.Level.DEBUG,
+                    "multiprocessing: cannot start the AOT cache trainer", e);
+        }
+    }
+
+    /**
+     * The trainer dumps heap objects into the cache only under G1 (the default on most
+     * machines, not all); its other options are the children's, so that the cache fits them.
+     */
+    private static List<String> trainerOptions(List<String> jvmOptions) {
+        List<String> options = new ArrayList<>();
+        if (!AotCache.choosesGc(jvmOptions)) {
+            options.add("-XX:+UseG1GC");
+        }
+        options.addAll(jvmOptions);
+        return options;
     }
 
     private static byte[] payload(byte[] data, int handleCount) {
@@ -130,10 +202,13 @@ public final class Spawner {
         return done;
     }
 
-    static List<String> commandLine(Path executable, List<String> jvmOptions) {
+    static List<String> commandLine(Path executable, List<String> archiveOptions,
+            List<String> jvmOptions) {
         List<String> argv = new ArrayList<>();
         argv.add(executable.toString());
-        argv.addAll(libraryOptions());
+        argv.addAll(libraryOptions(jvmOptions));
+        argv.addAll(archiveOptions);
+        // Last, so that where the JVM lets a later option win, the user's do.
         argv.addAll(jvmOptions);
         String modulePath = System.getProperty("jdk.module.path");
         boolean named = Spawner.class.getModule().isNamed();
@@ -157,8 +232,8 @@ public final class Spawner {
         return argv;
     }
 
-    /** What the library itself needs in every child. */
-    static List<String> libraryOptions() {
+    /** What the library itself needs in every child, given the user's options. */
+    static List<String> libraryOptions(List<String> userOptions) {
         List<String> options = new ArrayList<>();
         // SIGTERM must end the child by the signal (exit code -15), not by a JVM shutdown.
         options.add("-Xrs");
@@ -168,6 +243,14 @@ public final class Spawner {
             // Fory uses sun.misc.Unsafe; without this JDK 24+ prints a warning in every child.
             options.add("--sun-misc-unsafe-memory-access=allow");
         }
+        // Start-up defaults, measured (bench/RESULTS.md): a child starts ~10 ms sooner with the
+        // serial collector and no hsperfdata file. Serial also suits one JVM per core better
+        // than each child running G1's threads. A user's own collector would conflict with
+        // ours, so then none; -XX:+UsePerfData from the user wins, coming later.
+        if (!AotCache.choosesGc(userOptions)) {
+            options.add("-XX:+UseSerialGC");
+        }
+        options.add("-XX:-UsePerfData");
         return options;
     }
 

@@ -1,0 +1,400 @@
+package multiprocessing.internal.spawn;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Decides which archive options a spawned child JVM gets: a JDK 25 AOT cache of the classes a
+ * child loads (the JDK's, Fory's, the library's), which more than halves a child's start.
+ *
+ * <p>Implementation note. The JVM maps an AOT cache only if the class path names the same jar
+ * files (same size and mtime), the JDK build and the module options are the same; otherwise it
+ * runs with no class data sharing at all, slower than with no option. So a cache file is named
+ * by a hash of all of that ({@link #key}) and passed only when a file for the current key
+ * exists. Options that do not affect the cache (-D, heap sizes, GC and JIT choices) stay out of
+ * the key, so that children that differ only in those share one cache rather than each training
+ * its own. Directories on the class path make the dump fail, and a module path is not handled:
+ * then no options at all.
+ *
+ * <p>The cache is written by a dedicated <em>trainer</em> child that the parent starts beside
+ * the first child of a key that has no cache yet, never by a user's child, because training
+ * cannot be made invisible: the JVM prints five lines on standard output when it dumps,
+ * whatever -Xlog says, and "Picked up JAVA_TOOL_OPTIONS" on standard error; the dump also makes
+ * that JVM's exit 1-2 s slower, and would never happen for a first child that is terminated
+ * (pool workers usually are). The trainer runs {@link ChildMain} on a small representative
+ * payload ({@link Exercise}: Fory built, a record with a lambda deserialized, Process
+ * initialised), under {@code /bin/sh}, which silences it and, when it exits 0 with a non-empty
+ * file, renames the file into place: the rename thus happens even if this JVM has exited by then
+ * (a short program that spawns once still leaves a cache for its next run), which a rename done
+ * when the parent reaps would not. User classes are not in the archive; the JDK's and Fory's,
+ * which are most of a child's start, are. A trainer that exits 0 without writing the file marks
+ * the key as failed, so it is not retried.
+ *
+ * <p>Only one trainer runs per key: in this JVM a set of keys, across JVMs a lock file created
+ * atomically. Lock and temporary files left by a trainer that never finished are removed after
+ * an hour; only the {@value #KEEP} most recently used cache files are kept (each is ~20 MB).
+ *
+ * <p>Nothing here may fail a start: any I/O problem means no archive options, logged at DEBUG.
+ */
+final class AotCache {
+    static final String ENABLED_PROPERTY = "multiprocessing.aotCache";
+    static final String DIR_PROPERTY = "multiprocessing.cacheDir";
+    static final long STALE_MILLIS = 60 * 60 * 1000L;
+    static final int KEEP = 4;
+
+    /** Keeps AOT messages off a child's standard output, which belongs to the user. */
+    static final String QUIET = "-Xlog:aot=off,cds=off";
+
+    private static final System.Logger LOG = System.getLogger("multiprocessing");
+
+    /**
+     * Runs the trainer (the arguments after the four file names), silenced, and publishes its
+     * output. The JVM writes a configuration file next to its output; it is removed either way.
+     */
+    static final String TRAINER_SCRIPT = """
+            tmp=$1 final=$2 lock=$3 failed=$4; shift 4
+            if command -v nice >/dev/null 2>&1; then set -- nice -n 10 "$@"; fi
+            "$@" </dev/null >/dev/null 2>&1
+            rc=$?
+            if [ "$rc" -eq 0 ] && [ -s "$tmp" ]; then mv -f "$tmp" "$final"
+            elif [ "$rc" -eq 0 ]; then : >"$failed"
+            fi
+            rm -f "$tmp" "$tmp.config" "$lock"
+            exit "$rc"
+            """;
+
+    /** What a decision depends on besides the options; tests make their own. */
+    record Environment(boolean enabled, int feature, Path javaHome, String vmVersion,
+            String classPath, String modulePath, Path dir, Path shell) {
+
+        static Environment current() {
+            return new Environment(
+                    !"false".equalsIgnoreCase(System.getProperty(ENABLED_PROPERTY, "true")),
+                    Runtime.version().feature(),
+                    Path.of(System.getProperty("java.home")),
+                    System.getProperty("java.vm.version") + "/" + System.getProperty("java.vm.name"),
+                    System.getProperty("java.class.path", ""),
+                    System.getProperty("jdk.module.path", ""),
+                    cacheDir(),
+                    Path.of("/bin/sh"));
+        }
+
+        private static Path cacheDir() {
+            String dir = System.getProperty(DIR_PROPERTY);
+            if (dir != null && !dir.isEmpty()) {
+                return Path.of(dir);
+            }
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            Path base = xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute()
+                    ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+            return base.resolve("multiprocessing-java");
+        }
+    }
+
+    /**
+     * What a training child writes and where it goes when it succeeds.
+     *
+     * @param key    the cache key
+     * @param output where the trainer's JVM dumps (a temporary name in the cache directory)
+     * @param target the cache file the output is renamed to
+     * @param lock   held (exists) while the trainer runs
+     * @param failed created when the trainer exits 0 without writing the output
+     */
+    record Training(String key, Path output, Path target, Path lock, Path failed) {
+        /** The options the trainer's JVM gets besides the library's and the user's. */
+        List<String> options() {
+            return List.of("-XX:AOTCacheOutput=" + output, QUIET);
+        }
+
+        /** Releases the key when the trainer could not be started. */
+        void abandon() {
+            deleteQuietly(output);
+            deleteQuietly(Path.of(output + ".config"));
+            deleteQuietly(lock);
+        }
+    }
+
+    /**
+     * The options one child gets, and the trainer to start beside it (or null).
+     *
+     * @param options  archive options, placed after the library's and before the user's
+     * @param training a trainer to start for this key, or null
+     */
+    record Plan(List<String> options, Training training) {
+        static final Plan NONE = new Plan(List.of(), null);
+    }
+
+    private static volatile AotCache system;
+
+    private final Environment env;
+    private final Set<String> trained = ConcurrentHashMap.newKeySet();
+    private volatile boolean swept;
+
+    AotCache(Environment env) {
+        this.env = env;
+    }
+
+    /** The instance for this JVM's own settings. */
+    static AotCache system() {
+        AotCache c = system;
+        if (c == null) {
+            synchronized (AotCache.class) {
+                c = system;
+                if (c == null) {
+                    system = c = new AotCache(Environment.current());
+                }
+            }
+        }
+        return c;
+    }
+
+    Environment environment() {
+        return env;
+    }
+
+    /**
+     * Decides what the child started with {@code executable}, the library's options and the
+     * user's gets. Never throws.
+     */
+    Plan plan(Path executable, List<String> libraryOptions, List<String> userOptions) {
+        try {
+            return decide(executable, libraryOptions, userOptions);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "multiprocessing: no AOT cache for this child", e);
+            return Plan.NONE;
+        }
+    }
+
+    private Plan decide(Path executable, List<String> libraryOptions, List<String> userOptions)
+            throws IOException {
+        if (!env.enabled() || env.feature() < 25 || !env.modulePath().isEmpty()
+                || userOptions.stream().anyMatch(AotCache::managesArchive)
+                || !sameFile(executable, env.javaHome().resolve("bin").resolve("java"))) {
+            return Plan.NONE;
+        }
+        List<String> options = new ArrayList<>(libraryOptions);
+        options.addAll(userOptions);
+        String key = key(options);
+        if (key == null) {
+            return Plan.NONE;
+        }
+        Path dir = directory();
+        sweep(dir);
+        Path cache = dir.resolve(key + ".aot");
+        BasicFileAttributes cached = attributes(cache);
+        if (cached != null && cached.isRegularFile() && cached.size() > 0) {
+            touch(cache, cached);
+            return new Plan(List.of("-XX:AOTCache=" + cache, QUIET), null);
+        }
+        Path failed = dir.resolve(key + ".failed");
+        if (Files.exists(failed) || !Files.isExecutable(env.shell()) || !trained.add(key)) {
+            return Plan.NONE;
+        }
+        Path lock = dir.resolve(key + ".lock");
+        try {
+            Files.createFile(lock);
+        } catch (FileAlreadyExistsException e) {
+            return Plan.NONE; // another JVM trains this key
+        }
+        Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
+        return new Plan(List.of(), new Training(key, output, cache, lock, failed));
+    }
+
+    /**
+     * The cache key for a child with {@code options} (library's and user's), or null when the
+     * class path cannot be archived (empty, or naming anything but existing regular files).
+     */
+    String key(List<String> options) throws IOException {
+        String classPath = env.classPath();
+        if (classPath.isEmpty()) {
+            return null;
+        }
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IOException(e);
+        }
+        StringBuilder text = new StringBuilder();
+        text.append("home=").append(env.javaHome()).append('\n');
+        text.append("vm=").append(env.vmVersion()).append('\n');
+        text.append("cp=").append(classPath).append('\n');
+        for (String entry : classPath.split(File.pathSeparator, -1)) {
+            if (entry.isEmpty()) {
+                return null; // the current directory
+            }
+            BasicFileAttributes a = attributes(Path.of(entry));
+            if (a == null || !a.isRegularFile()) {
+                return null;
+            }
+            text.append("entry=").append(Path.of(entry).toAbsolutePath()).append(' ')
+                    .append(a.size()).append(' ').append(a.lastModifiedTime().toMillis())
+                    .append('\n');
+        }
+        text.append("mp=").append(env.modulePath()).append('\n');
+        for (String option : options) {
+            if (affectsArchive(option)) {
+                text.append("opt=").append(option).append('\n');
+            }
+        }
+        byte[] digest = sha.digest(text.toString().getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(digest, 0, 16);
+    }
+
+    /** Options with which the user chose an archive (or none): then the library adds nothing. */
+    static boolean managesArchive(String option) {
+        return option.startsWith("-Xshare")
+                || option.matches("-XX:(AOTCache|AOTCacheOutput|AOTMode|AOTConfiguration"
+                        + "|SharedArchiveFile|ArchiveClassesAtExit)=.*")
+                || option.matches("-XX:[+-](AutoCreateSharedArchive|UseSharedSpaces"
+                        + "|RecordDynamicDumpInfo)");
+    }
+
+    /**
+     * Whether a child option can make a cache unusable, so belongs in the key. Heap, GC, JIT
+     * and plain system property choices do not; anything unknown is assumed to.
+     */
+    static boolean affectsArchive(String option) {
+        if (option.startsWith("-D")) {
+            return option.startsWith("-Djdk.module.")
+                    || option.startsWith("-Djava.system.class.loader");
+        }
+        return !(option.startsWith("-Xmx") || option.startsWith("-Xms")
+                || option.startsWith("-Xmn") || option.startsWith("-Xss")
+                || option.startsWith("-Xlog") || option.startsWith("-verbose")
+                || option.matches("-XX:[+-]Use\\w*GC")
+                || option.matches("-XX:[+-](TieredCompilation|UsePerfData)")
+                || option.matches("-XX:(TieredStopAtLevel|MaxRAMPercentage|InitialRAMPercentage"
+                        + "|MinRAMPercentage|MaxHeapSize|InitialHeapSize|ActiveProcessorCount"
+                        + "|CICompilerCount|ParallelGCThreads|ConcGCThreads)=.*"));
+    }
+
+    /** Whether the options pick a garbage collector (then the library picks none). */
+    static boolean choosesGc(List<String> options) {
+        return options.stream().anyMatch(o -> o.matches("-XX:\\+Use\\w*GC"));
+    }
+
+    private Path directory() throws IOException {
+        Path dir = env.dir();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir.getParent());
+            try {
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rwx------")));
+            } catch (FileAlreadyExistsException e) {
+                // made concurrently
+            }
+        }
+        return dir;
+    }
+
+    /** Once per JVM: removes what dead trainers left and all but the newest caches. */
+    private void sweep(Path dir) {
+        if (swept) {
+            return;
+        }
+        swept = true;
+        long now = System.currentTimeMillis();
+        List<Path> caches = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                BasicFileAttributes a = attributes(f);
+                if (a == null) {
+                    continue;
+                }
+                if (name.endsWith(".aot")) {
+                    caches.add(f);
+                } else if ((name.endsWith(".tmp") || name.endsWith(".tmp.config")
+                        || name.endsWith(".lock"))
+                        && now - a.lastModifiedTime().toMillis() > STALE_MILLIS) {
+                    deleteQuietly(f);
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "multiprocessing: cannot sweep " + dir, e);
+            return;
+        }
+        caches.sort(Comparator.comparingLong(AotCache::mtime).reversed());
+        for (int i = KEEP; i < caches.size(); i++) {
+            deleteQuietly(caches.get(i));
+        }
+    }
+
+    /** Marks a cache as used, so the sweep keeps it; at most once a day per file. */
+    private static void touch(Path cache, BasicFileAttributes a) {
+        long now = System.currentTimeMillis();
+        if (now - a.lastModifiedTime().toMillis() > 24 * 60 * 60 * 1000L) {
+            try {
+                Files.setLastModifiedTime(cache, FileTime.fromMillis(now));
+            } catch (IOException ignored) {
+                // only the sweep's order suffers
+            }
+        }
+    }
+
+    private static long mtime(Path f) {
+        BasicFileAttributes a = attributes(f);
+        return a == null ? 0 : a.lastModifiedTime().toMillis();
+    }
+
+    private static BasicFileAttributes attributes(Path f) {
+        try {
+            return Files.readAttributes(f, BasicFileAttributes.class);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    static void deleteQuietly(Path f) {
+        try {
+            Files.deleteIfExists(f);
+        } catch (IOException ignored) {
+            // a leftover is swept later
+        }
+    }
+
+    /**
+     * The trainer's payload: shaped like a process (strings, a key, an identity, options, a
+     * lambda), so that the classes and code paths a real child uses are the ones recorded.
+     */
+    record Exercise(String name, byte[] key, int[] identity, List<String> options,
+            Runnable task) implements Serializable {
+
+        static Exercise create() {
+            return new Exercise("Process-0", new byte[32], new int[] {0}, List.of("-Xrs"),
+                    (Runnable & Serializable) () -> { });
+        }
+
+        /** Runs in the trainer: what a child does between reading its payload and exiting. */
+        void run() {
+            ProcessAccess.get();
+            task.run();
+        }
+    }
+}

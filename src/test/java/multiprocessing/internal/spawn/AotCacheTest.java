@@ -1,0 +1,377 @@
+package multiprocessing.internal.spawn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+
+import multiprocessing.Process;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The AOT cache decisions, made against a fake JDK and class path in a temporary directory, so
+ * that no JVM is started except by the trainer-script tests (sh) and the one end-to-end test.
+ */
+@Timeout(120)
+class AotCacheTest {
+    private static final List<String> LIBRARY = List.of("-Xrs", "--enable-native-access=ALL-UNNAMED");
+
+    @TempDir
+    Path tmp;
+
+    private Path launcher;
+    private Path cacheDir;
+
+    private AotCache cache(boolean enabled, int feature, String classPath) throws IOException {
+        Path home = tmp.resolve("jdk");
+        launcher = home.resolve("bin").resolve("java");
+        if (!Files.exists(launcher)) {
+            Files.createDirectories(launcher.getParent());
+            Files.createFile(launcher, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwxr-xr-x")));
+        }
+        cacheDir = tmp.resolve("cache");
+        return new AotCache(new AotCache.Environment(enabled, feature, home, "25+test",
+                classPath, "", cacheDir, Path.of("/bin/sh")));
+    }
+
+    private Path jar(String name, String content) throws IOException {
+        Path jar = tmp.resolve(name);
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new JarEntry("data.txt"));
+            out.write(content.getBytes(StandardCharsets.UTF_8));
+        }
+        return jar;
+    }
+
+    private String classPath(Path... entries) {
+        return String.join(":", Stream.of(entries).map(Path::toString).toList());
+    }
+
+    @Test
+    void keyChangesWhenAClassPathEntryChanges() throws IOException {
+        Path a = jar("a.jar", "one");
+        Path b = jar("b.jar", "two");
+        AotCache c = cache(true, 25, classPath(a, b));
+        String before = c.key(LIBRARY);
+        assertNotNull(before);
+        assertEquals(before, c.key(LIBRARY), "the key is a function of its inputs");
+
+        Files.setLastModifiedTime(b, FileTime.fromMillis(Files.getLastModifiedTime(b).toMillis()
+                - 60_000));
+        String touched = c.key(LIBRARY);
+        assertNotEquals(before, touched, "an entry's mtime is in the key");
+
+        jar("b.jar", "two, longer");
+        assertNotEquals(touched, c.key(LIBRARY), "an entry's size is in the key");
+
+        AotCache reordered = cache(true, 25, classPath(b, a));
+        assertNotEquals(c.key(LIBRARY), reordered.key(LIBRARY), "the order is in the key");
+    }
+
+    @Test
+    void keyIgnoresOptionsThatDoNotAffectTheArchive() throws IOException {
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
+        String plain = c.key(LIBRARY);
+        List<String> tuned = new ArrayList<>(LIBRARY);
+        tuned.addAll(List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dworker.id=3", "-XX:-UsePerfData", "-Xlog:gc"));
+        assertEquals(plain, c.key(tuned));
+
+        List<String> opened = new ArrayList<>(LIBRARY);
+        opened.add("--add-opens=java.base/java.lang=ALL-UNNAMED");
+        assertNotEquals(plain, c.key(opened), "module options are in the key");
+        opened.set(opened.size() - 1, "-Djdk.module.illegal=x");
+        assertNotEquals(plain, c.key(opened));
+    }
+
+    @Test
+    void directoryOnTheClassPathGivesNoArchiveOptions() throws IOException {
+        Path dir = Files.createDirectory(tmp.resolve("classes"));
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one"), dir));
+        assertNull(c.key(LIBRARY));
+        AotCache.Plan plan = c.plan(launcher, LIBRARY, List.of());
+        assertEquals(List.of(), plan.options());
+        assertNull(plan.training());
+    }
+
+    @Test
+    void firstSpawnTrainsOnceAndAPresentCacheIsUsed() throws IOException {
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
+        AotCache.Plan first = c.plan(launcher, LIBRARY, List.of());
+        assertEquals(List.of(), first.options(), "no cache yet: the child runs with the default CDS");
+        AotCache.Training training = first.training();
+        assertNotNull(training);
+        assertTrue(Files.exists(training.lock()));
+        assertTrue(training.options().contains("-XX:AOTCacheOutput=" + training.output()));
+        assertEquals(cacheDir, training.output().getParent());
+
+        AotCache.Plan second = c.plan(launcher, LIBRARY, List.of());
+        assertNull(second.training(), "one trainer per key in this JVM");
+        AotCache otherJvm = cache(true, 25, classPath(tmp.resolve("a.jar")));
+        assertNull(otherJvm.plan(launcher, LIBRARY, List.of()).training(),
+                "the lock file keeps another JVM from training the same key");
+
+        Files.write(training.target(), new byte[] {1, 2, 3});
+        AotCache.Plan cached = c.plan(launcher, LIBRARY, List.of("-Xmx64m"));
+        assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET),
+                cached.options());
+        assertNull(cached.training());
+    }
+
+    @Test
+    void featureSwitchOtherJdksAndUserArchivesGiveNoOptions() throws IOException {
+        String cp = classPath(jar("a.jar", "one"));
+        AotCache off = cache(false, 25, cp);
+        assertEquals(AotCache.Plan.NONE, off.plan(launcher, LIBRARY, List.of()));
+        assertFalse(Files.exists(cacheDir), "a disabled cache touches nothing");
+
+        assertEquals(AotCache.Plan.NONE, cache(true, 24, cp).plan(launcher, LIBRARY, List.of()));
+
+        AotCache c = cache(true, 25, cp);
+        Path otherJava = tmp.resolve("other-java");
+        Files.copy(launcher, otherJava);
+        assertEquals(AotCache.Plan.NONE, c.plan(otherJava, LIBRARY, List.of()));
+        assertEquals(AotCache.Plan.NONE, c.plan(launcher, LIBRARY, List.of("-Xshare:off")));
+        assertEquals(AotCache.Plan.NONE,
+                c.plan(launcher, LIBRARY, List.of("-XX:AOTCache=/elsewhere.aot")));
+    }
+
+    @Test
+    void systemEnvironmentHonoursTheSwitchAndTheDirectoryProperty() {
+        String enabled = System.getProperty(AotCache.ENABLED_PROPERTY);
+        String dir = System.getProperty(AotCache.DIR_PROPERTY);
+        try {
+            System.setProperty(AotCache.ENABLED_PROPERTY, "false");
+            System.setProperty(AotCache.DIR_PROPERTY, tmp.toString());
+            AotCache.Environment env = AotCache.Environment.current();
+            assertFalse(env.enabled());
+            assertEquals(tmp, env.dir());
+            System.clearProperty(AotCache.ENABLED_PROPERTY);
+            System.clearProperty(AotCache.DIR_PROPERTY);
+            env = AotCache.Environment.current();
+            assertTrue(env.enabled());
+            assertEquals("multiprocessing-java", env.dir().getFileName().toString());
+        } finally {
+            restore(AotCache.ENABLED_PROPERTY, enabled);
+            restore(AotCache.DIR_PROPERTY, dir);
+        }
+    }
+
+    private static void restore(String key, String value) {
+        if (value == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, value);
+        }
+    }
+
+    @Test
+    void staleTrainerLeftoversAreSweptAndOnlyTheNewestCachesKept() throws IOException {
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
+        Files.createDirectories(cacheDir);
+        long old = System.currentTimeMillis() - 2 * AotCache.STALE_MILLIS;
+        Path staleTmp = Files.createFile(cacheDir.resolve("k.1.tmp"));
+        Path staleLock = Files.createFile(cacheDir.resolve("k.lock"));
+        Path freshLock = Files.createFile(cacheDir.resolve("f.lock"));
+        Files.setLastModifiedTime(staleTmp, FileTime.fromMillis(old));
+        Files.setLastModifiedTime(staleLock, FileTime.fromMillis(old));
+        List<Path> caches = new ArrayList<>();
+        for (int i = 0; i < AotCache.KEEP + 2; i++) {
+            Path f = Files.write(cacheDir.resolve("c" + i + ".aot"), new byte[] {1});
+            Files.setLastModifiedTime(f, FileTime.fromMillis(old + i * 1000L));
+            caches.add(f);
+        }
+        c.plan(launcher, LIBRARY, List.of());
+        assertFalse(Files.exists(staleTmp));
+        assertFalse(Files.exists(staleLock));
+        assertTrue(Files.exists(freshLock), "a trainer may still be running");
+        assertFalse(Files.exists(caches.get(0)));
+        assertFalse(Files.exists(caches.get(1)));
+        assertTrue(Files.exists(caches.get(caches.size() - 1)));
+    }
+
+    @Test
+    void userOptionsComeLastAndAUserCollectorReplacesOurs() {
+        List<String> archive = List.of("-XX:AOTCache=/c.aot", AotCache.QUIET);
+        List<String> argv = Spawner.commandLine(Path.of("/jdk/bin/java"), archive,
+                List.of("-Xmx64m", "-XX:+UsePerfData"));
+        int ours = argv.indexOf("-XX:-UsePerfData");
+        assertTrue(argv.contains("-XX:+UseSerialGC"));
+        assertTrue(ours > 0 && ours < argv.indexOf("-XX:AOTCache=/c.aot"));
+        assertTrue(argv.indexOf(AotCache.QUIET) < argv.indexOf("-Xmx64m"));
+        assertTrue(ours < argv.indexOf("-XX:+UsePerfData"), "the user's option wins");
+
+        List<String> g1 = Spawner.commandLine(Path.of("/jdk/bin/java"), List.of(),
+                List.of("-XX:+UseG1GC"));
+        assertFalse(g1.contains("-XX:+UseSerialGC"), "two collectors stop the JVM");
+        assertTrue(g1.contains("-Xrs"));
+    }
+
+    // ---- The trainer script: publishes the output only when the trainer succeeded. ----
+
+    private int runScript(AotCache.Training t, String trainer) throws Exception {
+        java.lang.Process sh = new ProcessBuilder("sh", "-c", AotCache.TRAINER_SCRIPT, "trainer",
+                t.output().toString(), t.target().toString(), t.lock().toString(),
+                t.failed().toString(), "sh", "-c", trainer, "fake-java", t.output().toString())
+                .redirectErrorStream(true).start();
+        String output = new String(sh.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(sh.waitFor(30, TimeUnit.SECONDS));
+        assertEquals("", output, "the trainer's output goes nowhere");
+        return sh.exitValue();
+    }
+
+    private AotCache.Training training() throws IOException {
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
+        AotCache.Training t = c.plan(launcher, LIBRARY, List.of()).training();
+        assertNotNull(t);
+        return t;
+    }
+
+    @Test
+    void trainerOutputIsRenamedOnSuccess() throws Exception {
+        AotCache.Training t = training();
+        assertEquals(0, runScript(t, "echo noise; echo cache > \"$1\"; echo cfg > \"$1.config\""));
+        assertEquals("cache\n", Files.readString(t.target()));
+        assertFalse(Files.exists(t.output()));
+        assertFalse(Files.exists(Path.of(t.output() + ".config")));
+        assertFalse(Files.exists(t.lock()));
+        assertFalse(Files.exists(t.failed()));
+    }
+
+    @Test
+    void trainerOutputIsDroppedOnFailure() throws Exception {
+        AotCache.Training t = training();
+        assertEquals(3, runScript(t, "echo cache > \"$1\"; echo oops >&2; exit 3"));
+        assertFalse(Files.exists(t.target()));
+        assertFalse(Files.exists(t.output()));
+        assertFalse(Files.exists(t.lock()));
+        assertFalse(Files.exists(t.failed()), "a failed run may be retried");
+    }
+
+    @Test
+    void trainerThatWritesNothingMarksTheKeyFailed() throws Exception {
+        AotCache.Training t = training();
+        assertEquals(0, runScript(t, "true"));
+        assertFalse(Files.exists(t.target()));
+        assertTrue(Files.exists(t.failed()));
+        assertFalse(Files.exists(t.lock()));
+        AotCache again = cache(true, 25, classPath(tmp.resolve("a.jar")));
+        assertEquals(AotCache.Plan.NONE, again.plan(launcher, LIBRARY, List.of()),
+                "a key whose dump fails is not trained again");
+    }
+
+    // ---- End to end: a child started with the archive options still runs a lambda. ----
+
+    /** Run in a JVM whose class path is all jars: trains, then runs a child on the cache. */
+    static final class EndToEnd {
+        public static void main(String[] args) throws Exception {
+            Path cacheDir = Path.of(System.getProperty(AotCache.DIR_PROPERTY));
+            run(); // starts the trainer beside it
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!hasCache(cacheDir)) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("no cache in " + cacheDir);
+                }
+                Thread.sleep(100);
+            }
+            run();
+            System.out.println("ok");
+        }
+
+        private static boolean hasCache(Path dir) throws IOException {
+            try (Stream<Path> files = Files.list(dir)) {
+                return files.anyMatch(f -> f.toString().endsWith(".aot"));
+            }
+        }
+
+        private static void run() throws Exception {
+            Process p = new Process(() -> {
+                String cmdline = Files.readString(Path.of("/proc/self/cmdline"),
+                        StandardCharsets.ISO_8859_1);
+                System.out.println("child " + cmdline.contains("\0-XX:AOTCache="));
+            });
+            p.start();
+            p.join();
+            if (p.exitCode() != 0) {
+                throw new AssertionError("child exit code " + p.exitCode());
+            }
+            p.close();
+        }
+    }
+
+    private static Path codeSource(String className) throws ClassNotFoundException,
+            URISyntaxException {
+        return Path.of(Class.forName(className).getProtectionDomain().getCodeSource()
+                .getLocation().toURI());
+    }
+
+    /** Jars a directory of classes, or only the classes whose names start with a prefix. */
+    private static void jarClasses(Path classes, String prefix, Path jar) throws IOException {
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
+                Stream<Path> files = Files.walk(classes)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                String name = classes.relativize(f).toString();
+                if (name.startsWith(prefix)) {
+                    out.putNextEntry(new JarEntry(name));
+                    Files.copy(f, out);
+                    out.closeEntry();
+                }
+            }
+        }
+    }
+
+    @Test
+    void childStartedWithTheCacheRunsALambda() throws Exception {
+        assumeTrue(Runtime.version().feature() >= 25, "AOT caches need JDK 25");
+        Path libraryClasses = codeSource("multiprocessing.Process");
+        Path testClasses = codeSource(EndToEnd.class.getName());
+        assumeTrue(Files.isDirectory(libraryClasses) && Files.isDirectory(testClasses));
+        Path lib = tmp.resolve("lib.jar");
+        jarClasses(libraryClasses, "", lib);
+        Path test = tmp.resolve("test.jar");
+        jarClasses(testClasses, "multiprocessing/internal/spawn/AotCacheTest$EndToEnd", test);
+        List<String> cp = new ArrayList<>(List.of(test.toString(), lib.toString()));
+        for (String c : List.of("org.apache.fory.Fory", "org.codehaus.janino.ClassBodyEvaluator",
+                "org.codehaus.commons.compiler.CompileException")) {
+            try {
+                cp.add(codeSource(c).toString());
+            } catch (ClassNotFoundException e) {
+                // not a dependency of this build
+            }
+        }
+        Path dir = tmp.resolve("e2e-cache");
+        java.lang.Process parent = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-D" + AotCache.DIR_PROPERTY + "=" + dir,
+                "-cp", String.join(":", cp), EndToEnd.class.getName())
+                .redirectErrorStream(true).start();
+        String output = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(parent.waitFor(90, TimeUnit.SECONDS));
+        assertEquals(0, parent.exitValue(), output);
+        assertEquals("child false\nchild true\nok\n", output,
+                "the first child trains nothing itself, the second maps the cache, and neither "
+                        + "prints anything of the JVM's");
+    }
+}
