@@ -152,6 +152,11 @@ public final class Listener implements AutoCloseable {
         this.cleanable = CLEANER.register(this, resources);
     }
 
+    /** A listener on a fresh abstract Unix name (Python's {@code Listener()}), no key. */
+    public Listener() throws IOException {
+        this(null, null, DEFAULT_BACKLOG, null);
+    }
+
     /**
      * A listener on {@code address} (a fresh abstract Unix name when null), backlog 1, without
      * authentication.
