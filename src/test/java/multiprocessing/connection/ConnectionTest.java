@@ -1,0 +1,323 @@
+package multiprocessing.connection;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import multiprocessing.BufferTooShort;
+import multiprocessing.internal.framing.Framing;
+import multiprocessing.internal.posix.Posix;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Connections within one process: framing, objects, bytes, misuse and bad input. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ConnectionTest {
+
+    record Point(int x, int y, String label) {}
+
+    static final class Node implements java.io.Serializable {
+        Node next;
+        String name;
+    }
+
+    /** Writes raw bytes to a connection's descriptor, bypassing the framing. */
+    private static void writeRaw(Connection c, byte[] bytes) throws IOException {
+        MemorySegment seg = Arena.ofAuto().allocate(Math.max(1, bytes.length));
+        MemorySegment.copy(bytes, 0, seg, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        long done = 0;
+        while (done < bytes.length) {
+            done += Posix.write(c.fileno(), seg.asSlice(done), bytes.length - done);
+        }
+    }
+
+    @Test
+    void objectsRoundTripWithTheirShapeAndIdentity() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            Node a = new Node();
+            Node b = new Node();
+            a.name = "a";
+            b.name = "b";
+            a.next = b;
+            b.next = a; // a cycle
+            Map<String, Object> map = new HashMap<>();
+            map.put("k", List.of(1, 2, 3));
+            map.put("n", null);
+            IllegalStateException error = new IllegalStateException("outer",
+                    new IOException("inner"));
+            Object[] values = {null, "text", 42, new Point(1, 2, "p"), map, new int[] {1, 2, 3},
+                    a, error};
+            for (Object v : values) {
+                p.left().send(v);
+            }
+            assertNull(p.right().recv());
+            assertEquals("text", p.right().recv());
+            assertEquals(42, p.right().recv());
+            assertEquals(new Point(1, 2, "p"), p.right().recv());
+            assertEquals(map, p.right().recv());
+            assertArrayEquals(new int[] {1, 2, 3}, (int[]) p.right().recv());
+            Node ra = (Node) p.right().recv();
+            assertEquals("b", ra.next.name);
+            assertTrue(ra.next.next == ra, "the cycle is kept");
+            IllegalStateException re = (IllegalStateException) p.right().recv();
+            assertEquals("outer", re.getMessage());
+            assertInstanceOf(IOException.class, re.getCause());
+            assertEquals(error.getStackTrace()[0], re.getStackTrace()[0]);
+            // and the other direction of a duplex pipe
+            p.right().send("back");
+            assertEquals("back", p.left().recv());
+        }
+    }
+
+    @Test
+    void bytesInAllForms() throws Exception {
+        try (Pipe p = Pipe.open(false)) {
+            Connection reader = p.left();
+            Connection writer = p.right();
+            assertTrue(reader.readable());
+            assertFalse(reader.writable());
+            assertTrue(writer.writable());
+            assertFalse(writer.readable());
+            byte[] data = new byte[100_000];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 31);
+            }
+            MemorySegment native64 = Arena.ofAuto().allocate(64);
+            native64.fill((byte) 7);
+            // More than a pipe holds: the writer must run beside the reader.
+            Thread sender = Thread.ofPlatform().start(() -> {
+                try {
+                    writer.sendBytes(data);
+                    writer.sendBytes(data, 10, 20);
+                    writer.sendBytes(new byte[0]);
+                    writer.sendBytes(native64);
+                    writer.sendBytes(data, 0, 5);
+                    writer.sendBytes(data, 0, 50);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            assertArrayEquals(data, reader.recvBytes());
+            assertArrayEquals(java.util.Arrays.copyOfRange(data, 10, 30), reader.recvBytes());
+            assertArrayEquals(new byte[0], reader.recvBytes());
+            MemorySegment into = Arena.ofAuto().allocate(100);
+            assertEquals(64, reader.recvBytesInto(into, 8));
+            assertEquals(7, into.get(ValueLayout.JAVA_BYTE, 8 + 63));
+            assertEquals(0, into.get(ValueLayout.JAVA_BYTE, 7));
+            byte[] buf = new byte[10];
+            assertEquals(5, reader.recvBytesInto(buf, 3));
+            assertArrayEquals(java.util.Arrays.copyOf(data, 5), java.util.Arrays.copyOfRange(buf, 3, 8));
+            BufferTooShort tooShort = assertThrows(BufferTooShort.class, () -> reader.recvBytesInto(buf));
+            assertArrayEquals(java.util.Arrays.copyOf(data, 50), tooShort.data());
+            assertFalse(reader.poll(), "the too-long message was consumed whole");
+            sender.join();
+        }
+    }
+
+    @Test
+    void misuseThrowsAndLeavesTheConnectionUsable() throws Exception {
+        try (Pipe p = Pipe.open(false)) {
+            assertThrows(IllegalStateException.class, () -> p.left().send("x"));
+            assertThrows(IllegalStateException.class, () -> p.right().recv());
+            assertThrows(IllegalStateException.class, () -> p.right().poll());
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> p.right().sendBytes(new byte[4], 3, 2));
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> p.right().sendBytes(new byte[4], -1, 2));
+            assertThrows(IllegalArgumentException.class, () -> p.left().recvBytes(-1));
+            p.right().sendBytes(new byte[] {1});
+            assertArrayEquals(new byte[] {1}, p.left().recvBytes());
+            p.right().close();
+            p.right().close(); // twice is fine
+            assertTrue(p.right().closed());
+            assertThrows(IllegalStateException.class, () -> p.right().sendBytes(new byte[1]));
+            assertThrows(IllegalStateException.class, () -> p.right().fileno());
+            assertThrows(EOFException.class, () -> p.left().recv());
+        }
+    }
+
+    @Test
+    void anUnserializableObjectFailsBeforeAnythingIsSent() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            Runnable notSerializable = () -> {};
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> p.left().send(List.of(1, notSerializable)));
+            assertTrue(e.getMessage().contains("cannot send"), e.getMessage());
+            assertFalse(p.right().poll(Duration.ofMillis(20)), "nothing reached the peer");
+            p.left().send("still works");
+            assertEquals("still works", p.right().recv());
+        }
+    }
+
+    @Test
+    void bytesThatAreNotAnObjectFailRecvAndTheNextMessageIsIntact() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            p.left().sendBytes(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+            p.left().send("next");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.right().recv());
+            assertTrue(e.getMessage().contains("not an object"), e.getMessage());
+            assertEquals("next", p.right().recv());
+        }
+    }
+
+    @Test
+    void recvBytesWithMaxLengthRefusesALongerMessageAndClosesTheConnection() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            p.left().sendBytes(new byte[300]);
+            IOException e = assertThrows(IOException.class, () -> p.right().recvBytes(256));
+            assertTrue(e.getMessage().contains("bad message length"), e.getMessage());
+            assertTrue(p.right().closed());
+        }
+    }
+
+    @Test
+    void aHugeClaimedLengthIsNotAllocatedBeforeTheBytesArrive() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            // Claims almost 2 GiB and sends 3 bytes, then hangs up.
+            writeRaw(p.left(), new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xf0, 1, 2, 3});
+            p.left().close();
+            IOException e = assertThrows(IOException.class, () -> p.right().recvBytes());
+            assertTrue(e.getMessage().contains("end of file during message"), e.getMessage());
+        }
+    }
+
+    @Test
+    void corruptHeadersAreReportedClearly() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            writeRaw(p.left(), ByteBuffer.allocate(4).putInt(-5).array());
+            IOException e = assertThrows(IOException.class, () -> p.right().recvBytes());
+            assertTrue(e.getMessage().contains("negative length"), e.getMessage());
+            assertTrue(p.right().closed(), "a stream that lost its framing is closed");
+        }
+        try (Pipe p = Pipe.open()) {
+            // The long form announces a length past 2^63: corrupt.
+            writeRaw(p.left(), ByteBuffer.allocate(12).putInt(-1).putLong(-2).array());
+            assertThrows(IOException.class, () -> p.right().recvBytes());
+        }
+        try (Pipe p = Pipe.open()) {
+            // A truncated header, then end of file.
+            writeRaw(p.left(), new byte[] {0, 0});
+            p.left().close();
+            IOException e = assertThrows(IOException.class, () -> p.right().recvBytes());
+            assertFalse(e instanceof EOFException, "a truncated message is not a clean EOF");
+        }
+    }
+
+    @Test
+    void theLongHeaderFormIsReadAndWritten() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            // A reader accepts the long form for any length (CPython writes it past 2 GiB).
+            writeRaw(p.left(), ByteBuffer.allocate(17).putInt(-1).putLong(5)
+                    .put(new byte[] {9, 8, 7, 6, 5}).array());
+            assertArrayEquals(new byte[] {9, 8, 7, 6, 5}, p.right().recvBytes());
+        }
+        MemorySegment header = Arena.ofAuto().allocate(Framing.LONG_HEADER);
+        assertEquals(Framing.SHORT_HEADER, Framing.writeHeader(header, Framing.MAX_SHORT_LENGTH));
+        assertEquals(Framing.LONG_HEADER, Framing.writeHeader(header, 3L << 30));
+        assertEquals(Framing.LONG_MARKER, Framing.readShortHeader(header));
+        assertEquals(3L << 30, Framing.readLongLength(header.asSlice(4)));
+    }
+
+    @Test
+    void pollWaitsForAMessage() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            assertFalse(p.right().poll());
+            assertFalse(p.right().poll(Duration.ofMillis(30)));
+            Thread sender = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(100);
+                    p.left().send("late");
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            assertTrue(p.right().poll(Duration.ofSeconds(20)));
+            assertEquals("late", p.right().recv());
+            sender.join();
+            p.left().close();
+            assertTrue(p.right().poll(), "end of file is readable");
+        }
+    }
+
+    @Test
+    void aConnectionTravelsThroughADuplexConnection() throws Exception {
+        try (Pipe carrier = Pipe.open(); Pipe payload = Pipe.open(false)) {
+            carrier.left().send(List.of("wrapped", payload.right()));
+            @SuppressWarnings("unchecked")
+            List<Object> got = (List<Object>) carrier.right().recv();
+            Connection writer = (Connection) got.get(1);
+            assertTrue(writer.fileno() != payload.right().fileno(), "a new descriptor arrived");
+            writer.send("through the travelled end");
+            assertEquals("through the travelled end", payload.left().recv());
+            writer.close();
+            // The sender's end stays open and usable.
+            payload.right().send("original");
+            assertEquals("original", payload.left().recv());
+        }
+    }
+
+    @Test
+    void aOneWayPipeCannotCarryAConnection() throws Exception {
+        try (Pipe carrier = Pipe.open(false); Pipe payload = Pipe.open()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> carrier.right().send(payload.left()));
+            assertTrue(e.getMessage().contains("duplex"), e.getMessage());
+            assertFalse(carrier.left().poll());
+        }
+    }
+
+    @Test
+    void concurrentSendersNeverInterleaveMessages() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            int threads = 4;
+            int each = 200;
+            byte[][] bodies = new byte[threads][];
+            for (int t = 0; t < threads; t++) {
+                bodies[t] = new byte[70_000]; // larger than one write
+                java.util.Arrays.fill(bodies[t], (byte) t);
+            }
+            List<Thread> senders = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                senders.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        for (int i = 0; i < each; i++) {
+                            p.left().sendBytes(bodies[id]);
+                        }
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+            }
+            int[] counts = new int[threads];
+            for (int i = 0; i < threads * each; i++) {
+                byte[] m = p.right().recvBytes();
+                assertEquals(70_000, m.length);
+                for (byte b : m) {
+                    assertEquals(m[0], b);
+                }
+                counts[m[0]]++;
+            }
+            for (Thread t : senders) {
+                t.join();
+            }
+            assertArrayEquals(new int[] {each, each, each, each}, counts);
+        }
+    }
+}
