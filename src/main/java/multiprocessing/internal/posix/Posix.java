@@ -241,9 +241,32 @@ public final class Posix {
         }
     }
 
-    /** Polls one descriptor for {@code events}; returns its revents (0 on timeout). */
+    private static final ThreadLocal<MemorySegment> ONE_POLLFD =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(pollfd.layout()));
+
+    /**
+     * Polls one descriptor for {@code events}; returns its revents (0 on timeout or EINTR).
+     * Allocation-free: it sits on the latency path of every spinning receive.
+     */
     public static int pollOne(int fd, int events, int timeoutMillis) throws ErrnoException {
-        return poll(new int[] {fd}, new short[] {(short) events}, timeoutMillis)[0];
+        MemorySegment one = ONE_POLLFD.get();
+        pollfd.fd(one, fd);
+        pollfd.events(one, (short) events);
+        pollfd.revents(one, (short) 0);
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) Poll.H.invokeExact(st, one, 1L, timeoutMillis);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (r < 0) {
+            if (Errno.errno(st) == EINTR) {
+                return 0;
+            }
+            throw Errno.error("poll", st);
+        }
+        return pollfd.revents(one) & 0xffff;
     }
 
     public static int getpid() {

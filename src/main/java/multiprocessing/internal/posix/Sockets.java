@@ -49,6 +49,26 @@ public final class Sockets {
                 Errno.link(Libc.shutdown$address(), Libc.shutdown$descriptor());
     }
 
+    /** A message header, its one iovec and room for the largest SCM_RIGHTS, per thread. */
+    private record MsgScratch(MemorySegment msg, MemorySegment iov, MemorySegment control) {
+        static MsgScratch allocate() {
+            Arena arena = Arena.ofAuto();
+            return new MsgScratch(arena.allocate(msghdr.layout()), arena.allocate(iovec.layout()),
+                    arena.allocate(CMSG_HEADER + align((long) MAX_FDS_PER_MESSAGE * Integer.BYTES), 8));
+        }
+
+        MemorySegment prepare(MemorySegment buf, long length) {
+            msg.fill((byte) 0);
+            iovec.iov_base(iov, buf);
+            iovec.iov_len(iov, length);
+            msghdr.msg_iov(msg, iov);
+            msghdr.msg_iovlen(msg, 1);
+            return msg;
+        }
+    }
+
+    private static final ThreadLocal<MsgScratch> SCRATCH = ThreadLocal.withInitial(MsgScratch::allocate);
+
     private static final class Msg {
         static final MethodHandle SENDMSG =
                 Errno.link(Libc.sendmsg$address(), Libc.sendmsg$descriptor());
@@ -230,41 +250,36 @@ public final class Sockets {
             throw new IllegalArgumentException(
                     "at most " + MAX_FDS_PER_MESSAGE + " descriptors fit in one message");
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment msg = arena.allocate(msghdr.layout());
-            MemorySegment iov = arena.allocate(iovec.layout());
-            iovec.iov_base(iov, buf);
-            iovec.iov_len(iov, length);
-            msghdr.msg_iov(msg, iov);
-            msghdr.msg_iovlen(msg, 1);
-            if (fds.length > 0) {
-                long dataLength = (long) fds.length * Integer.BYTES;
-                MemorySegment control = arena.allocate(CMSG_HEADER + align(dataLength), 8);
-                cmsghdr.cmsg_len(control, CMSG_HEADER + dataLength);
-                cmsghdr.cmsg_level(control, Libc.SOL_SOCKET());
-                cmsghdr.cmsg_type(control, Libc.SCM_RIGHTS());
-                MemorySegment.copy(fds, 0, control, JAVA_INT, CMSG_HEADER, fds.length);
-                msghdr.msg_control(msg, control);
-                msghdr.msg_controllen(msg, control.byteSize());
+        MsgScratch scratch = SCRATCH.get();
+        MemorySegment msg = scratch.prepare(buf, length);
+        if (fds.length > 0) {
+            MemorySegment control = scratch.control();
+            long dataLength = (long) fds.length * Integer.BYTES;
+            control.fill((byte) 0);
+            cmsghdr.cmsg_len(control, CMSG_HEADER + dataLength);
+            cmsghdr.cmsg_level(control, Libc.SOL_SOCKET());
+            cmsghdr.cmsg_type(control, Libc.SCM_RIGHTS());
+            MemorySegment.copy(fds, 0, control, JAVA_INT, CMSG_HEADER, fds.length);
+            msghdr.msg_control(msg, control);
+            msghdr.msg_controllen(msg, CMSG_HEADER + align(dataLength));
+        }
+        MemorySegment st = Errno.state();
+        while (true) {
+            long r;
+            try {
+                r = (long) Msg.SENDMSG.invokeExact(st, fd, msg, Libc.MSG_NOSIGNAL());
+            } catch (Throwable t) {
+                throw Errno.bug(t);
             }
-            MemorySegment st = Errno.state();
-            while (true) {
-                long r;
-                try {
-                    r = (long) Msg.SENDMSG.invokeExact(st, fd, msg, Libc.MSG_NOSIGNAL());
-                } catch (Throwable t) {
-                    throw Errno.bug(t);
-                }
-                if (r >= 0) {
-                    return r;
-                }
-                int e = Errno.errno(st);
-                if (e == Posix.EAGAIN) {
-                    return -1;
-                }
-                if (e != Posix.EINTR) {
-                    throw Errno.error("sendmsg", st);
-                }
+            if (r >= 0) {
+                return r;
+            }
+            int e = Errno.errno(st);
+            if (e == Posix.EAGAIN) {
+                return -1;
+            }
+            if (e != Posix.EINTR) {
+                throw Errno.error("sendmsg", st);
             }
         }
     }
@@ -275,55 +290,48 @@ public final class Sockets {
      */
     public static long recvmsg(int fd, MemorySegment buf, long length, IntConsumer fdSink)
             throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment msg = arena.allocate(msghdr.layout());
-            MemorySegment iov = arena.allocate(iovec.layout());
-            iovec.iov_base(iov, buf);
-            iovec.iov_len(iov, length);
-            msghdr.msg_iov(msg, iov);
-            msghdr.msg_iovlen(msg, 1);
-            MemorySegment control = arena.allocate(
-                    CMSG_HEADER + align((long) MAX_FDS_PER_MESSAGE * Integer.BYTES), 8);
-            msghdr.msg_control(msg, control);
-            msghdr.msg_controllen(msg, control.byteSize());
-            MemorySegment st = Errno.state();
-            long r;
-            while (true) {
-                try {
-                    r = (long) Msg.RECVMSG.invokeExact(st, fd, msg, Libc.MSG_CMSG_CLOEXEC());
-                } catch (Throwable t) {
-                    throw Errno.bug(t);
-                }
-                if (r >= 0) {
-                    break;
-                }
-                int e = Errno.errno(st);
-                if (e == Posix.EAGAIN) {
-                    return -1;
-                }
-                if (e != Posix.EINTR) {
-                    throw Errno.error("recvmsg", st);
-                }
+        MsgScratch scratch = SCRATCH.get();
+        MemorySegment msg = scratch.prepare(buf, length);
+        MemorySegment control = scratch.control();
+        msghdr.msg_control(msg, control);
+        msghdr.msg_controllen(msg, control.byteSize());
+        MemorySegment st = Errno.state();
+        long r;
+        while (true) {
+            try {
+                r = (long) Msg.RECVMSG.invokeExact(st, fd, msg, Libc.MSG_CMSG_CLOEXEC());
+            } catch (Throwable t) {
+                throw Errno.bug(t);
             }
-            long controlLength = msghdr.msg_controllen(msg);
-            long offset = 0;
-            while (offset + CMSG_HEADER <= controlLength) {
-                MemorySegment header = control.asSlice(offset);
-                long cmsgLength = cmsghdr.cmsg_len(header);
-                if (cmsgLength < CMSG_HEADER) {
-                    break;
-                }
-                if (cmsghdr.cmsg_level(header) == Libc.SOL_SOCKET()
-                        && cmsghdr.cmsg_type(header) == Libc.SCM_RIGHTS()) {
-                    long count = (cmsgLength - CMSG_HEADER) / Integer.BYTES;
-                    for (long i = 0; i < count; i++) {
-                        fdSink.accept(header.get(JAVA_INT, CMSG_HEADER + i * Integer.BYTES));
-                    }
-                }
-                offset += align(cmsgLength);
+            if (r >= 0) {
+                break;
             }
-            return r;
+            int e = Errno.errno(st);
+            if (e == Posix.EAGAIN) {
+                return -1;
+            }
+            if (e != Posix.EINTR) {
+                throw Errno.error("recvmsg", st);
+            }
         }
+        long controlLength = msghdr.msg_controllen(msg);
+        long offset = 0;
+        while (offset + CMSG_HEADER <= controlLength) {
+            MemorySegment header = control.asSlice(offset);
+            long cmsgLength = cmsghdr.cmsg_len(header);
+            if (cmsgLength < CMSG_HEADER) {
+                break;
+            }
+            if (cmsghdr.cmsg_level(header) == Libc.SOL_SOCKET()
+                    && cmsghdr.cmsg_type(header) == Libc.SCM_RIGHTS()) {
+                long count = (cmsgLength - CMSG_HEADER) / Integer.BYTES;
+                for (long i = 0; i < count; i++) {
+                    fdSink.accept(header.get(JAVA_INT, CMSG_HEADER + i * Integer.BYTES));
+                }
+            }
+            offset += align(cmsgLength);
+        }
+        return r;
     }
 
     /** CMSG_ALIGN: control messages are padded to the size of a long. */
