@@ -1,0 +1,161 @@
+package multiprocessing.internal.showcase;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import multiprocessing.Multiprocessing;
+import multiprocessing.Process;
+import multiprocessing.connection.Address;
+import multiprocessing.connection.Client;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Connections;
+import multiprocessing.connection.Listener;
+import multiprocessing.connection.Pipe;
+
+/**
+ * What the library does, end to end, with timings: run by README's showcase command
+ * ({@code ./mvnw -q -Pshowcase package}). Each step starts real processes on fresh JVMs.
+ */
+public final class Showcase {
+    private Showcase() {}
+
+    /** A message with some structure, to show objects crossing the process line. */
+    record Order(int id, String item, double price, List<String> tags) {}
+
+    public static void main(String[] args) throws Exception {
+        System.out.println("multiprocessing for Java: " + Multiprocessing.cpuCount()
+                + " CPUs, start methods " + Multiprocessing.getAllStartMethods()
+                + ", this is " + Multiprocessing.currentProcess());
+        startAndJoin();
+        objectsThroughAPipe();
+        exitCodes();
+        listenerAndClient();
+        waitForSeveral();
+        System.out.println("\ndone; children left running: " + Multiprocessing.activeChildren());
+    }
+
+    private static void step(String title) {
+        System.out.println("\n== " + title);
+    }
+
+    private static double millisSince(long start) {
+        return (System.nanoTime() - start) / 1e6;
+    }
+
+    private static void startAndJoin() throws InterruptedException {
+        step("start and join processes (a fresh JVM each)");
+        for (int i = 0; i < 4; i++) {
+            long t0 = System.nanoTime();
+            Process p = new Process(() -> {});
+            p.start();
+            p.join();
+            System.out.printf("  %s: start+join %.1f ms%n", p, millisSince(t0));
+            p.close();
+        }
+    }
+
+    private static void objectsThroughAPipe() throws Exception {
+        step("objects through a pipe: a child prices orders and sends them back");
+        try (Pipe pipe = Pipe.open()) {
+            Connection child = pipe.right();
+            Process worker = new Process(() -> {
+                while (true) {
+                    Order order = (Order) child.recv();
+                    if (order == null) {
+                        return;
+                    }
+                    child.send(new Order(order.id(), order.item(), order.price() * 1.2,
+                            List.of("priced-by", Multiprocessing.currentProcess().name())));
+                }
+            });
+            worker.start();
+            Connection parent = pipe.left();
+            parent.send(new Order(1, "teapot", 10.0, List.of("kitchen")));
+            System.out.println("  sent Order 1, got back " + parent.recv());
+            int n = 20_000;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                parent.send(new Order(i, "cup", 2.5, List.of()));
+                parent.recv();
+            }
+            System.out.printf("  %,d round trips: %.1f us each%n", n, millisSince(t0) * 1000 / n);
+            byte[] big = new byte[64 << 20];
+            Pipe bulk = Pipe.open();
+            Connection bulkChild = bulk.right();
+            Process sink = new Process(() -> {
+                byte[] got = bulkChild.recvBytes();
+                bulkChild.send(got.length);
+            });
+            sink.start();
+            long t1 = System.nanoTime();
+            bulk.left().sendBytes(big);
+            int length = (Integer) bulk.left().recv();
+            System.out.printf("  one 64 MiB message: %d bytes in %.1f ms (%.0f MB/s, JVM start "
+                    + "included)%n", length, millisSince(t1), big.length / (millisSince(t1) * 1e3));
+            sink.join();
+            bulk.close();
+            parent.send(null);
+            worker.join();
+            System.out.println("  worker ended: " + worker);
+        }
+    }
+
+    private static void exitCodes() throws InterruptedException {
+        step("exit codes as Python reports them");
+        List<Process> ps = List.of(
+                Process.builder().name("returns").target(() -> {}).build(),
+                Process.builder().name("exits-3").target(() -> System.exit(3)).build(),
+                Process.builder().name("sleeps-terminated").target(() -> Thread.sleep(60_000)).build(),
+                Process.builder().name("sleeps-killed").target(() -> Thread.sleep(60_000)).build());
+        for (Process p : ps) {
+            p.start();
+        }
+        ps.get(2).terminate();
+        ps.get(3).kill();
+        for (Process p : ps) {
+            p.join();
+            System.out.println("  " + p);
+        }
+    }
+
+    private static void listenerAndClient() throws Exception {
+        step("a Listener and a Client in another process, with an HMAC-authenticated handshake");
+        byte[] key = "showcase secret".getBytes();
+        try (Listener listener = new Listener(Address.inet("127.0.0.1", 0), null, 1, key)) {
+            Address address = listener.address();
+            Process client = new Process(() -> {
+                try (Connection c = Client.connect(address, null, key)) {
+                    c.send("hello from " + Multiprocessing.currentProcess().name());
+                    System.out.println("  client got: " + c.recv());
+                }
+            });
+            client.start();
+            try (Connection c = listener.accept()) {
+                System.out.println("  listener on " + address + " got: " + c.recv());
+                c.send("welcome");
+            }
+            client.join();
+        }
+    }
+
+    private static void waitForSeveral() throws IOException, InterruptedException {
+        step("Connections.await: wait for whichever of several children ends first");
+        List<Process> sleepers = new ArrayList<>();
+        for (int ms : new int[] {900, 300, 600}) {
+            Process p = Process.builder().name("sleeps-" + ms).target(() -> Thread.sleep(ms)).build();
+            p.start();
+            sleepers.add(p);
+        }
+        List<Process> left = new ArrayList<>(sleepers);
+        while (!left.isEmpty()) {
+            for (Object ready : Connections.await(left, Duration.ofSeconds(30))) {
+                Process p = (Process) ready;
+                p.join();
+                System.out.println("  ended: " + p.name() + " exit code " + p.exitCode());
+                left.remove(p);
+            }
+        }
+    }
+}
