@@ -139,6 +139,36 @@ class ProcessTest {
     }
 
     @Test
+    void aConnectionSentLaterReachesTheChildAndSentinelsWork() throws Exception {
+        try (Pipe carrier = Pipe.open(); Pipe later = Pipe.open(false)) {
+            Connection childEnd = carrier.right();
+            Process p = new Process(() -> {
+                // The connection arrives after the start, as SCM_RIGHTS through the carrier.
+                Connection writer = (Connection) childEnd.recv();
+                writer.send("written by the child through a connection it received");
+                writer.close();
+                childEnd.send("done");
+            });
+            p.start();
+            List<Object> none = multiprocessing.connection.Connections.await(
+                    List.of(p, carrier.left()), Duration.ofMillis(10));
+            assertTrue(none.isEmpty(), "nothing is ready yet: " + none);
+            carrier.left().send(later.right());
+            later.right().close(); // the parent's copy: the child's is its own descriptor
+            assertEquals("written by the child through a connection it received",
+                    later.left().recv());
+            assertEquals("done", carrier.left().recv());
+            List<Object> ready = multiprocessing.connection.Connections.await(
+                    List.of(p), Duration.ofSeconds(60));
+            assertEquals(List.of(p), ready, "the sentinel is readable once the child has ended");
+            p.join();
+            assertEquals(0, p.exitCode());
+            assertThrows(java.io.EOFException.class, () -> later.left().recv(),
+                    "every writer, the child's included, is closed");
+        }
+    }
+
+    @Test
     void misuseIsRefusedClearly() throws Exception {
         Process p = new Process(() -> Thread.sleep(60_000));
         IllegalStateException e = assertThrows(IllegalStateException.class, p::join);
