@@ -168,6 +168,34 @@ class ProcessTest {
         }
     }
 
+    private static long openDescriptors() throws java.io.IOException {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
+    @Test
+    void startingJoiningAndClosingLeaksNoDescriptor() throws Exception {
+        // Warm up everything that opens descriptors once (jars, the linker) before counting.
+        Process warm = new Process(() -> {});
+        warm.start();
+        warm.join();
+        warm.close();
+        long before = openDescriptors();
+        for (int i = 0; i < 3; i++) {
+            try (Pipe pipe = Pipe.open()) {
+                Connection end = pipe.right();
+                Process p = new Process(() -> end.send("hi"));
+                p.start();
+                assertEquals("hi", pipe.left().recv());
+                p.join();
+                p.close();
+            }
+            Pipe.open(false).close();
+        }
+        assertEquals(before, openDescriptors(), "descriptors before and after");
+    }
+
     @Test
     void misuseIsRefusedClearly() throws Exception {
         Process p = new Process(() -> Thread.sleep(60_000));
