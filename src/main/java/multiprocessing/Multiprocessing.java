@@ -30,6 +30,7 @@ public final class Multiprocessing {
     private static volatile Path executable;
     private static volatile List<String> inheritedJvmOptions = List.of();
     private static volatile String logLevel;
+    private static volatile List<String> forkserverPreload = List.of();
 
     /** The process this code runs in: "MainProcess" in the JVM a user started. */
     public static Process currentProcess() {
@@ -132,6 +133,31 @@ public final class Multiprocessing {
     static Path executable() {
         Path e = executable;
         return e != null ? e : Spawner.defaultExecutable();
+    }
+
+    /**
+     * Names classes a fork server would load before it forks workers (Python's
+     * set_forkserver_preload). They matter only for the "forkserver" start method, which
+     * this version does not have yet ({@link #getAllStartMethods()}): the list is checked
+     * (each name must be a loadable class) and kept, as Python keeps it whatever the start
+     * method.
+     *
+     * @throws IllegalArgumentException naming a class that cannot be found
+     */
+    public static void setForkserverPreload(List<String> classNames) {
+        for (String name : classNames) {
+            try {
+                Class.forName(name, false, Thread.currentThread().getContextClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalArgumentException("cannot preload " + name + ": no such class", e);
+            }
+        }
+        forkserverPreload = List.copyOf(classNames);
+    }
+
+    /** The classes named by {@link #setForkserverPreload}. */
+    public static List<String> getForkserverPreload() {
+        return forkserverPreload;
     }
 
     /** Does nothing: kept for parity with Python, whose Windows builds need it. */

@@ -269,5 +269,9 @@ class ProcessTest {
         assertTrue(main.isAlive());
         assertEquals(ProcessHandle.current().pid(), main.pid());
         assertTrue(new Process(() -> {}).name().matches("Process-\\d+"));
+        Multiprocessing.setForkserverPreload(List.of("java.util.ArrayList"));
+        assertEquals(List.of("java.util.ArrayList"), Multiprocessing.getForkserverPreload());
+        assertThrows(IllegalArgumentException.class,
+                () -> Multiprocessing.setForkserverPreload(List.of("no.such.Clazz")));
     }
 }
