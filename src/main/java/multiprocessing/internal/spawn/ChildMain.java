@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import multiprocessing.internal.reduction.Handles;
-import multiprocessing.internal.reduction.Serialization;
 
 /**
  * The entry point of a spawned child JVM (Python's {@code spawn.spawn_main}): reads the
@@ -42,13 +41,11 @@ public final class ChildMain {
                         + " does not carry a multiprocessing bootstrap payload");
             }
             int handleCount = in.readInt();
-            byte[] data = new byte[in.readInt()];
-            in.readFully(data);
             int[] fds = new int[handleCount];
             for (int i = 0; i < handleCount; i++) {
                 fds[i] = Spawner.FIRST_HANDLE_FD + i;
             }
-            preparation = (Preparation) Serialization.deserialize(data, Handles.received(fds));
+            preparation = Spawner.readPreparation(in, Handles.received(fds));
         } catch (IOException | RuntimeException | LinkageError e) {
             System.err.println("multiprocessing: the child could not read the process it was "
                     + "started for (was it started by multiprocessing.Process.start()?): " + e);

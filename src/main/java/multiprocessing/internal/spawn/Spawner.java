@@ -1,10 +1,12 @@
 package multiprocessing.internal.spawn;
 
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,7 +39,7 @@ import multiprocessing.internal.reduction.Serialization;
  * <p>Start time: a child maps an AOT cache of the classes it loads when {@link AotCache} has
  * one for this class path (written once, by a trainer child started beside the first child),
  * and runs with the serial collector and no hsperfdata file unless the user's options say
- * otherwise. C1-only compilation ({@code -XX:TieredStopAtLevel=1}) would start a child ~30 ms
+ * otherwise. C1-only compilation ({@code -XX:TieredStopAtLevel=1}) would start a child ~25 ms
  * sooner still, but makes long CPU-bound children (pool workers) 2-3 times slower at peak, so it
  * is left to users who start many short children ({@code Context.withJvmOptions}).
  */
@@ -59,13 +61,13 @@ public final class Spawner {
     public static Popen spawn(Preparation preparation, Path executable, List<String> jvmOptions)
             throws IOException {
         Handles handles = Handles.collecting();
-        byte[] data = Serialization.serialize(preparation, handles);
+        byte[] data = Serialization.serialize(preparation.process(), handles);
         AotCache.Plan plan = AotCache.system().plan(executable, libraryOptions(jvmOptions),
                 jvmOptions);
         List<String> argv = commandLine(executable, plan.options(), jvmOptions);
         Popen popen;
         try {
-            popen = start(executable.toString(), argv, data, handles.fds());
+            popen = start(executable.toString(), argv, preparation, data, handles.fds());
         } catch (IOException | RuntimeException e) {
             if (plan.training() != null) {
                 plan.training().abandon();
@@ -79,9 +81,9 @@ public final class Spawner {
         return popen;
     }
 
-    private static Popen start(String path, List<String> argv, byte[] data, int[] handleFds)
-            throws ErrnoException {
-        byte[] payload = payload(data, handleFds.length);
+    private static Popen start(String path, List<String> argv, Preparation preparation,
+            byte[] data, int[] handleFds) throws ErrnoException {
+        byte[] payload = payload(preparation, data, handleFds.length);
         int[] boot = Posix.pipe(Posix.O_CLOEXEC);
         int pid;
         try {
@@ -123,9 +125,9 @@ public final class Spawner {
             argv.addAll(java);
             Preparation exercise = new Preparation(AotCache.Exercise.create(),
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
-            byte[] data = Serialization.serialize(exercise, Handles.collecting());
+            byte[] data = Serialization.serialize(exercise.process(), Handles.collecting());
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
-                    data, new int[0]);
+                    exercise, data, new int[0]);
             Thread.ofPlatform().daemon().name("multiprocessing-aot-trainer").start(() -> {
                 try {
                     trainer.await(null);
@@ -154,17 +156,74 @@ public final class Spawner {
         return options;
     }
 
-    private static byte[] payload(byte[] data, int handleCount) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(data.length + 12);
+    /**
+     * The bootstrap payload: the preparation's plain fields written by hand, then the process
+     * object as serialized. Fory's record serializer spins up a dozen method handles and hidden
+     * classes the first time it meets a record, ~20 ms of a fresh child's start, for a handful
+     * of strings.
+     */
+    private static byte[] payload(Preparation preparation, byte[] data, int handleCount) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(data.length + 256);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(MAGIC);
             out.writeInt(handleCount);
+            out.writeLong(preparation.parentPid());
+            writeString(out, preparation.parentName());
+            writeString(out, preparation.startMethod());
+            List<String> options = preparation.jvmOptions();
+            out.writeInt(options == null ? -1 : options.size());
+            if (options != null) {
+                for (String option : options) {
+                    writeString(out, option);
+                }
+            }
+            writeString(out, preparation.logLevel());
             out.writeInt(data.length);
             out.write(data);
         } catch (IOException e) {
             throw new AssertionError(e);
         }
         return bytes.toByteArray();
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        if (s == null) {
+            out.writeInt(-1);
+            return;
+        }
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(utf8.length);
+        out.write(utf8);
+    }
+
+    /** Reads what {@link #payload} wrote after the magic number and the handle count. */
+    static Preparation readPreparation(DataInputStream in, Handles handles) throws IOException {
+        long parentPid = in.readLong();
+        String parentName = readString(in);
+        String startMethod = readString(in);
+        int count = in.readInt();
+        List<String> options = null;
+        if (count >= 0) {
+            options = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                options.add(readString(in));
+            }
+        }
+        String logLevel = readString(in);
+        byte[] data = new byte[in.readInt()];
+        in.readFully(data);
+        Object process = Serialization.deserialize(data, handles);
+        return new Preparation(process, parentPid, parentName, startMethod, options, logLevel);
+    }
+
+    private static String readString(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length < 0) {
+            return null;
+        }
+        byte[] utf8 = new byte[length];
+        in.readFully(utf8);
+        return new String(utf8, StandardCharsets.UTF_8);
     }
 
     /**
@@ -243,7 +302,7 @@ public final class Spawner {
             // Fory uses sun.misc.Unsafe; without this JDK 24+ prints a warning in every child.
             options.add("--sun-misc-unsafe-memory-access=allow");
         }
-        // Start-up defaults, measured (bench/RESULTS.md): a child starts ~10 ms sooner with the
+        // Start-up defaults, measured (bench/RESULTS.md): a child starts 5-10 ms sooner with the
         // serial collector and no hsperfdata file. Serial also suits one JVM per core better
         // than each child running G1's threads. A user's own collector would conflict with
         // ours, so then none; -XX:+UsePerfData from the user wins, coming later.
