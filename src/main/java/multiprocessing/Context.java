@@ -18,10 +18,15 @@ import multiprocessing.internal.spawn.Spawner;
  * <h2>JVM options</h2>
  * A child JVM runs with the same {@code java} (see {@link Multiprocessing#setExecutable}) and
  * the same class path or module path as its parent, with the options the library needs
- * ({@code -Xrs}, {@code --enable-native-access}), and then the options of its context:
+ * ({@code -Xrs} so that SIGTERM ends it as a signal, {@code --enable-native-access}), options
+ * that make a short-lived JVM start faster ({@code -XX:+UseSerialGC} unless the context's
+ * options choose a collector, {@code -XX:-UsePerfData}, and an AOT cache of the library's
+ * classes when the class path is all jars on JDK 25+; {@code -Dmultiprocessing.aotCache=false}
+ * turns the cache off), and then the options of its context:
  * {@link #withJvmOptions(String...)} returns a context whose children get more options
- * ({@code -Xmx256m}, {@code -Dkey=value}, ...). Options given later win where the JVM lets
- * them. A child passes its options on to its own children.
+ * ({@code -Xmx256m}, {@code -Dkey=value}, {@code -XX:TieredStopAtLevel=1} for many short
+ * children, ...). The context's options come last, so they win where the JVM lets a later
+ * option win. A child passes its options on to its own children.
  */
 public final class Context {
     private final String startMethod;
