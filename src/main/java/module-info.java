@@ -8,4 +8,5 @@ module multiprocessing {
 
     exports multiprocessing;
     exports multiprocessing.connection;
+    exports multiprocessing.sharedmemory;
 }

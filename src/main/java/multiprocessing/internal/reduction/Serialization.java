@@ -29,6 +29,8 @@ public final class Serialization {
     /** Classes whose reducers register themselves when they are initialised. */
     private static final String[] REDUCED_CLASSES = {
         "multiprocessing.connection.Connection",
+        "multiprocessing.internal.heap.Block",
+        "multiprocessing.sharedmemory.SharedMemory",
     };
 
     private static final Map<Class<?>, Reducer<?>> REDUCERS = new ConcurrentHashMap<>();

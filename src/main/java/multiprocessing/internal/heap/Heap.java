@@ -1,0 +1,359 @@
+package multiprocessing.internal.heap;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.SharedMemoryCalls;
+import multiprocessing.internal.tracker.ResourceTracker;
+
+/**
+ * Small pieces of shared memory carved out of a few large shared-memory arenas (CPython's
+ * {@code multiprocessing.heap}): a lock word or a small value costs 16 bytes of an arena, not a
+ * shared-memory object of its own, so a process can have hundreds of thousands of them.
+ *
+ * <p>Usage: {@code Block b = Heap.allocate(8, 8); b.segment()...; b.free();} A {@link Block}
+ * travels to other processes inside whatever object holds it.
+ *
+ * <p>Implementation note: free space is kept as spans {@code [start, stop)} of arenas, in a
+ * tree ordered by size (then arena, then start), so an allocation takes the smallest span that
+ * fits (best fit, as CPython does with its sorted size list), and in two hash maps per arena
+ * keyed by a span's start and by its stop, so a freed block merges with its free neighbours in
+ * constant time. Every block starts on a 16-byte boundary and its size is rounded up to 16
+ * bytes; a larger alignment takes a span big enough for the worst-case padding and gives the
+ * head and tail back. Arenas start at 1 MiB and double up to 64 MiB as the heap grows; a
+ * request of 256 KiB or more gets an arena of its own, unlinked and unmapped when freed, so
+ * that big buffers never fragment the small-object arenas. Arenas other than those are never
+ * given back while the process runs: their pages are reused by later blocks.
+ *
+ * <p>Arenas are created by the process that allocates, mapped by others on first use of a
+ * block in them (once per process), registered with the resource tracker by their creator,
+ * and unlinked by their creator when it exits normally (the tracker does it if it does not).
+ * A process that receives a block after the arena's creator has exited cannot map it.
+ *
+ * <p>Thread-safe: one lock guards the free lists; the Cleaner's thread frees through it too.
+ */
+public final class Heap {
+    static final Cleaner CLEANER = Cleaner.create();
+
+    /** The alignment every block has at least, and the granule sizes are rounded to. */
+    public static final long MIN_ALIGNMENT = 16;
+    /** The largest alignment that can be asked for (arenas are mapped page-aligned). */
+    public static final long MAX_ALIGNMENT = 4096;
+
+    static final long FIRST_ARENA_SIZE = 1L << 20;
+    static final long MAX_ARENA_SIZE = 64L << 20;
+    static final long DEDICATED_THRESHOLD = 256L << 10;
+    private static final long PAGE = 4096;
+    /** Heap arenas' names start with this (after the "/"), which tells them apart in /dev/shm. */
+    public static final String NAME_PREFIX = "mph_";
+
+    private static final class Holder {
+        static final Heap HEAP = new Heap();
+    }
+
+    /** This process's heap. */
+    static Heap instance() {
+        return Holder.HEAP;
+    }
+
+    /**
+     * Allocates {@code size} bytes aligned to {@code alignment} (a power of two up to 4096;
+     * smaller alignments give 16) in shared memory.
+     *
+     * @throws IllegalArgumentException for a size below 1 or a bad alignment
+     * @throws IllegalStateException when the operating system refuses a new arena
+     */
+    public static Block allocate(long size, long alignment) {
+        return instance().malloc(size, alignment);
+    }
+
+    /** Allocates {@code size} bytes aligned to 16. */
+    public static Block allocate(long size) {
+        return instance().malloc(size, MIN_ALIGNMENT);
+    }
+
+    /** An arena as this process sees it: its name, its mapping, and whether it created it. */
+    static final class LocalArena {
+        private final String name;
+        private final long size;
+        private final MemorySegment segment;
+        private final Arena mapping;
+        private final boolean owned;
+        private final boolean dedicated;
+        final int id;
+        final Map<Long, Span> freeByStart = new HashMap<>();
+        final Map<Long, Span> freeByStop = new HashMap<>();
+
+        LocalArena(String name, long size, MemorySegment segment, Arena mapping, boolean owned,
+                boolean dedicated, int id) {
+            this.name = name;
+            this.size = size;
+            this.segment = segment;
+            this.mapping = mapping;
+            this.owned = owned;
+            this.dedicated = dedicated;
+            this.id = id;
+        }
+
+        String name() {
+            return name;
+        }
+
+        long size() {
+            return size;
+        }
+
+        MemorySegment segment() {
+            return segment;
+        }
+    }
+
+    record Span(LocalArena arena, long start, long stop) {
+        long size() {
+            return stop - start;
+        }
+    }
+
+    private static final Comparator<Span> BY_SIZE = Comparator.comparingLong(Span::size)
+            .thenComparingInt(s -> s.arena().id).thenComparingLong(Span::start);
+
+    /** Orders before every real arena: a probe of size n finds the smallest span >= n. */
+    private static final LocalArena PROBE =
+            new LocalArena(null, 0, null, null, false, false, Integer.MIN_VALUE);
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final TreeSet<Span> free = new TreeSet<>(BY_SIZE);
+    /** Every arena this process has mapped, its own and others', by name. */
+    private final Map<String, LocalArena> arenas = new ConcurrentHashMap<>();
+    private final List<LocalArena> owned = new ArrayList<>();
+    private long nextArenaSize = FIRST_ARENA_SIZE;
+    private int nextId;
+    private boolean hookInstalled;
+
+    private Heap() {}
+
+    Block malloc(long size, long alignment) {
+        if (size < 1) {
+            throw new IllegalArgumentException("size must be positive: " + size);
+        }
+        if (alignment < 1 || Long.bitCount(alignment) != 1 || alignment > MAX_ALIGNMENT) {
+            throw new IllegalArgumentException(
+                    "alignment must be a power of two up to " + MAX_ALIGNMENT + ": " + alignment);
+        }
+        long align = Math.max(alignment, MIN_ALIGNMENT);
+        long rounded = roundUp(size, MIN_ALIGNMENT);
+        lock.lock();
+        try {
+            if (rounded >= DEDICATED_THRESHOLD) {
+                LocalArena arena = newArena(roundUp(rounded, PAGE), true);
+                return new Block(arena, 0, size, new Freer(this, arena, 0, arena.size()));
+            }
+            long need = rounded + (align - MIN_ALIGNMENT);
+            Span span = free.ceiling(new Span(PROBE, 0, need));
+            if (span == null) {
+                long arenaSize = Math.max(nextArenaSize, roundUp(need, PAGE));
+                nextArenaSize = Math.min(nextArenaSize * 2, MAX_ARENA_SIZE);
+                LocalArena arena = newArena(arenaSize, false);
+                span = new Span(arena, 0, arenaSize);
+            } else {
+                removeFree(span);
+            }
+            long start = roundUp(span.start(), align);
+            long stop = start + rounded;
+            if (start > span.start()) {
+                addFree(new Span(span.arena(), span.start(), start));
+            }
+            if (stop < span.stop()) {
+                addFree(new Span(span.arena(), stop, span.stop()));
+            }
+            return new Block(span.arena(), start, size,
+                    new Freer(this, span.arena(), start, rounded));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Returns the span a block held; merges it with free neighbours. */
+    void release(LocalArena arena, long start, long length) {
+        lock.lock();
+        try {
+            if (arena.dedicated) {
+                discard(arena);
+                return;
+            }
+            long stop = start + length;
+            Span before = arena.freeByStop.get(start);
+            if (before != null) {
+                removeFree(before);
+                start = before.start();
+            }
+            Span after = arena.freeByStart.get(stop);
+            if (after != null) {
+                removeFree(after);
+                stop = after.stop();
+            }
+            addFree(new Span(arena, start, stop));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void addFree(Span span) {
+        free.add(span);
+        span.arena().freeByStart.put(span.start(), span);
+        span.arena().freeByStop.put(span.stop(), span);
+    }
+
+    private void removeFree(Span span) {
+        free.remove(span);
+        span.arena().freeByStart.remove(span.start());
+        span.arena().freeByStop.remove(span.stop());
+    }
+
+    /** A block another process allocated: maps its arena here on first use. */
+    Block received(String name, long arenaSize, long offset, long size) {
+        LocalArena arena = arenas.computeIfAbsent(name, n -> attach(n, arenaSize));
+        if (offset < 0 || size < 1 || offset + size > arena.size()) {
+            throw new IllegalStateException("block [" + offset + ", +" + size
+                    + ") lies outside arena " + name + " of " + arena.size() + " bytes");
+        }
+        return new Block(arena, offset, size, null);
+    }
+
+    private LocalArena attach(String name, long expectedSize) {
+        int fd;
+        try {
+            fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDWR, 0);
+        } catch (ErrnoException e) {
+            throw new IllegalStateException("cannot map heap arena " + name
+                    + " (has the process that created it exited?): " + e.getMessage(), e);
+        }
+        try {
+            long actual = SharedMemoryCalls.size(fd);
+            if (actual < expectedSize) {
+                throw new IllegalStateException("heap arena " + name + " has " + actual
+                        + " bytes, not " + expectedSize + " (a different object by that name?)");
+            }
+            Arena mapping = Arena.ofShared();
+            MemorySegment segment = SharedMemoryCalls.mmapShared(fd, expectedSize, mapping);
+            return new LocalArena(name, expectedSize, segment, mapping, false, false, -1);
+        } catch (ErrnoException e) {
+            throw new IllegalStateException("cannot map heap arena " + name + ": "
+                    + e.getMessage(), e);
+        } finally {
+            Posix.closeQuietly(fd);
+        }
+    }
+
+    private LocalArena newArena(long size, boolean dedicated) {
+        installHook();
+        for (int attempt = 0; ; attempt++) {
+            String name = "/" + NAME_PREFIX + Long.toHexString(
+                    ThreadLocalRandom.current().nextLong() & 0xffff_ffff_ffffL);
+            int fd;
+            try {
+                fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_CREAT
+                        | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
+            } catch (ErrnoException e) {
+                if (e.errno() == SharedMemoryCalls.EEXIST && attempt < 100) {
+                    continue;
+                }
+                throw new IllegalStateException("cannot create a heap arena: " + e.getMessage(), e);
+            }
+            Arena mapping = Arena.ofShared();
+            try {
+                ResourceTracker.register(name);
+                SharedMemoryCalls.ftruncate(fd, size);
+                MemorySegment segment = SharedMemoryCalls.mmapShared(fd, size, mapping);
+                LocalArena arena = new LocalArena(name, size, segment, mapping, true, dedicated,
+                        nextId++);
+                arenas.put(name, arena);
+                owned.add(arena);
+                return arena;
+            } catch (ErrnoException | RuntimeException e) {
+                mapping.close();
+                unlinkQuietly(name);
+                throw new IllegalStateException("cannot create a heap arena of " + size
+                        + " bytes: " + e.getMessage(), e);
+            } finally {
+                Posix.closeQuietly(fd);
+            }
+        }
+    }
+
+    private void discard(LocalArena arena) {
+        owned.remove(arena);
+        arenas.remove(arena.name());
+        unlinkQuietly(arena.name());
+        arena.mapping.close();
+    }
+
+    private static void unlinkQuietly(String name) {
+        try {
+            SharedMemoryCalls.shmUnlink(name);
+        } catch (ErrnoException ignored) {
+            // already gone: nothing to clean
+        }
+        ResourceTracker.unregister(name);
+    }
+
+    /**
+     * A normal exit unlinks this process's arenas at once; memory mapped by processes still
+     * running stays valid for them (only new attachments fail).
+     */
+    private void installHook() {
+        if (hookInstalled) {
+            return;
+        }
+        hookInstalled = true;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            List<LocalArena> mine;
+            lock.lock();
+            try {
+                mine = List.copyOf(owned);
+                owned.clear();
+            } finally {
+                lock.unlock();
+            }
+            for (LocalArena arena : mine) {
+                unlinkQuietly(arena.name());
+            }
+        }, "multiprocessing-heap-unlink"));
+    }
+
+    /** Names of the arenas this process created and still has (for tests and diagnostics). */
+    public static List<String> ownedArenaNames() {
+        Heap heap = instance();
+        heap.lock.lock();
+        try {
+            return heap.owned.stream().map(LocalArena::name).toList();
+        } finally {
+            heap.lock.unlock();
+        }
+    }
+
+    private static long roundUp(long value, long multiple) {
+        return (value + multiple - 1) & -multiple;
+    }
+
+    /** Frees a block's span; holds no reference to the block, so the Cleaner can run it. */
+    private record Freer(Heap heap, LocalArena arena, long start, long length)
+            implements Runnable {
+        @Override
+        public void run() {
+            heap.release(arena, start, length);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+package multiprocessing.internal.posix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import multiprocessing.internal.libc.Libc;
+import multiprocessing.internal.libc.stat;
+
+/**
+ * POSIX shared memory: shm_open, shm_unlink, ftruncate, fstat and mmap/munmap, for
+ * {@code SharedMemory}, the shared heap and the resource tracker.
+ *
+ * <p>A mapping is handed out as a {@link MemorySegment} of exactly the mapped size whose
+ * lifetime is an {@link Arena} the caller owns: closing the arena unmaps it, and any later
+ * access through the segment throws {@link IllegalStateException} instead of touching
+ * unmapped memory.
+ */
+public final class SharedMemoryCalls {
+    private SharedMemoryCalls() {}
+
+    public static final int O_RDONLY = Libc.O_RDONLY();
+    public static final int O_RDWR = Libc.O_RDWR();
+    public static final int O_CREAT = Libc.O_CREAT();
+    public static final int O_EXCL = Libc.O_EXCL();
+    public static final int ENOENT = Libc.ENOENT();
+    public static final int EEXIST = Libc.EEXIST();
+    public static final int EINVAL = Libc.EINVAL();
+
+    private static final class ShmOpen {
+        static final MethodHandle H = Errno.link(Libc.shm_open$address(), Libc.shm_open$descriptor());
+    }
+
+    private static final class ShmUnlink {
+        static final MethodHandle H =
+                Errno.link(Libc.shm_unlink$address(), Libc.shm_unlink$descriptor());
+    }
+
+    private static final class Ftruncate {
+        static final MethodHandle H =
+                Errno.link(Libc.ftruncate$address(), Libc.ftruncate$descriptor());
+    }
+
+    private static final class Fstat {
+        static final MethodHandle H = Errno.link(Libc.fstat$address(), Libc.fstat$descriptor());
+        static final ThreadLocal<MemorySegment> BUF =
+                ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(stat.layout()));
+    }
+
+    private static final class Mmap {
+        static final MethodHandle H = Errno.link(Libc.mmap$address(), Libc.mmap$descriptor());
+        static final long FAILED = Libc.MAP_FAILED().address();
+    }
+
+    private static final class Munmap {
+        static final MethodHandle H = Errno.link(Libc.munmap$address(), Libc.munmap$descriptor());
+    }
+
+    /**
+     * Opens (or with O_CREAT creates) the shared-memory object {@code name} ("/name"); O_CLOEXEC
+     * is always added, so a spawned child never inherits the descriptor by accident.
+     */
+    public static int shmOpen(String name, int flags, int mode) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cName = arena.allocateFrom(name);
+            MemorySegment st = Errno.state();
+            while (true) {
+                int r;
+                try {
+                    r = (int) ShmOpen.H.invokeExact(st, cName, flags | Posix.O_CLOEXEC, mode);
+                } catch (Throwable t) {
+                    throw Errno.bug(t);
+                }
+                if (r >= 0) {
+                    return r;
+                }
+                if (Errno.errno(st) != Posix.EINTR) {
+                    throw Errno.error("shm_open(" + name + ")", st);
+                }
+            }
+        }
+    }
+
+    /** Removes the name; mappings that exist stay valid until unmapped. */
+    public static void shmUnlink(String name) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cName = arena.allocateFrom(name);
+            MemorySegment st = Errno.state();
+            int r;
+            try {
+                r = (int) ShmUnlink.H.invokeExact(st, cName);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r < 0) {
+                throw Errno.error("shm_unlink(" + name + ")", st);
+            }
+        }
+    }
+
+    public static void ftruncate(int fd, long size) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        while (true) {
+            int r;
+            try {
+                r = (int) Ftruncate.H.invokeExact(st, fd, size);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r == 0) {
+                return;
+            }
+            if (Errno.errno(st) != Posix.EINTR) {
+                throw Errno.error("ftruncate", st);
+            }
+        }
+    }
+
+    /** The size of the file {@code fd} refers to (fstat's st_size). */
+    public static long size(int fd) throws ErrnoException {
+        MemorySegment buf = Fstat.BUF.get();
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) Fstat.H.invokeExact(st, fd, buf);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (r < 0) {
+            throw Errno.error("fstat", st);
+        }
+        return stat.st_size(buf);
+    }
+
+    /**
+     * Maps {@code size} bytes of {@code fd} shared and read-write. The segment belongs to
+     * {@code arena}: closing it unmaps the memory.
+     */
+    public static MemorySegment mmapShared(int fd, long size, Arena arena) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        MemorySegment address;
+        try {
+            address = (MemorySegment) Mmap.H.invokeExact(st, MemorySegment.NULL, size,
+                    Libc.PROT_READ() | Libc.PROT_WRITE(), Libc.MAP_SHARED(), fd, 0L);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (address.address() == Mmap.FAILED) {
+            throw Errno.error("mmap", st);
+        }
+        long base = address.address();
+        return address.reinterpret(size, arena, ignored -> munmapQuietly(base, size));
+    }
+
+    /** Unmaps memory that no segment guards (a mapping whose arena never took it). */
+    public static void munmap(long address, long size) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) Munmap.H.invokeExact(st, MemorySegment.ofAddress(address), size);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (r < 0) {
+            throw Errno.error("munmap", st);
+        }
+    }
+
+    private static void munmapQuietly(long address, long size) {
+        try {
+            munmap(address, size);
+        } catch (ErrnoException e) {
+            // Only a bad address or length gives an error, and both came from mmap itself.
+            throw new AssertionError(e);
+        }
+    }
+}

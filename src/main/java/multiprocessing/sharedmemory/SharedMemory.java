@@ -1,0 +1,314 @@
+package multiprocessing.sharedmemory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.util.concurrent.ThreadLocalRandom;
+
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.SharedMemoryCalls;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.tracker.ResourceTracker;
+
+/**
+ * A block of POSIX shared memory that any process can map by name (Python's
+ * {@code multiprocessing.shared_memory.SharedMemory}).
+ *
+ * <pre>{@code
+ * try (SharedMemory shm = SharedMemory.create(1024)) {
+ *     shm.buf().set(ValueLayout.JAVA_INT, 0, 42);
+ *     new Process(() -> {
+ *         try (SharedMemory same = SharedMemory.attach(shm.name())) {   // or use shm itself
+ *             System.out.println(same.buf().get(ValueLayout.JAVA_INT, 0));
+ *         }
+ *     }).start();
+ *     ...
+ *     shm.unlink();
+ * }
+ * }</pre>
+ *
+ * <p>As in Python, {@link #close()} only unmaps this process's view, and {@link #unlink()}
+ * removes the name (the memory itself lives until every process has unmapped it): exactly one
+ * process should unlink, usually the creator, once nobody needs to attach any more. Leaving a
+ * try-with-resources block closes; it does not unlink.
+ *
+ * <p>Names: {@link #name()} is the name as given (or, for {@link #create(int)}, a generated
+ * {@code psm_} name); the operating-system object is that name with a "/" in front, as
+ * Python's is ({@code /dev/shm/<name>} on Linux). The object is created with mode 0600.
+ *
+ * <p>Leaks: the process that creates a segment registers it with the resource tracker, which
+ * unlinks it, logging a warning, if every process of the program has ended and it is still
+ * there (a crash, a SIGKILL, a forgotten {@code unlink()}). Unlinking unregisters it. Attaching
+ * never registers anything, so a process that merely attaches never causes an unlink (unlike
+ * CPython before 3.13).
+ *
+ * <p>Across processes: a {@code SharedMemory} captured by a child's target, held by another
+ * object or sent through a connection arrives as the same memory, attached by name on the
+ * other side (never copied); the name must still exist when it arrives.
+ *
+ * <p>A {@code SharedMemory} nobody closes stays mapped until the process exits (there is no
+ * finalizer: segments obtained from {@link #buf()} may outlive the object).
+ */
+public final class SharedMemory implements AutoCloseable {
+    static {
+        Serialization.register(SharedMemory.class, new SharedMemoryReducer());
+    }
+
+    private static final String GENERATED_PREFIX = "psm_";
+
+    private final String name;
+    private final long size;
+    private final Arena mapping;
+    private final MemorySegment buf;
+    private volatile boolean closed;
+
+    private SharedMemory(String name, long size, Arena mapping, MemorySegment buf) {
+        this.name = name;
+        this.size = size;
+        this.mapping = mapping;
+        this.buf = buf;
+    }
+
+    /**
+     * Creates a new segment of {@code size} bytes, zero-filled, under a generated name.
+     *
+     * @throws IllegalArgumentException if {@code size} is not positive
+     * @throws IOException if the operating system refuses (no space, too many open files)
+     */
+    public static SharedMemory create(long size) throws IOException {
+        checkSize(size);
+        for (int attempt = 0; ; attempt++) {
+            String generated = GENERATED_PREFIX + String.format("%08x",
+                    ThreadLocalRandom.current().nextInt());
+            try {
+                return open(generated, size);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** {@link #create(long)} with an {@code int} size (Python's {@code size=}). */
+    public static SharedMemory create(int size) throws IOException {
+        return create((long) size);
+    }
+
+    /**
+     * Creates a new segment named {@code name} of {@code size} bytes, zero-filled.
+     *
+     * @throws IllegalArgumentException if {@code size} is not positive or the name is empty
+     *                                  or holds a newline or NUL character
+     * @throws FileAlreadyExistsException if a segment of that name exists
+     * @throws IOException for any other refusal of the operating system
+     */
+    public static SharedMemory create(String name, long size) throws IOException {
+        checkSize(size);
+        return open(name, size);
+    }
+
+    /** {@link #create(String, long)} with an {@code int} size. */
+    public static SharedMemory create(String name, int size) throws IOException {
+        return create(name, (long) size);
+    }
+
+    private static SharedMemory open(String name, long size) throws IOException {
+        String osName = osName(name);
+        int fd;
+        try {
+            fd = SharedMemoryCalls.shmOpen(osName, SharedMemoryCalls.O_CREAT
+                    | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
+        } catch (ErrnoException e) {
+            throw translate(e, name);
+        }
+        // Registered before anything else can fail or the process die half-way through.
+        ResourceTracker.register(osName);
+        Arena mapping = Arena.ofShared();
+        try {
+            SharedMemoryCalls.ftruncate(fd, size);
+            MemorySegment buf = SharedMemoryCalls.mmapShared(fd, size, mapping);
+            return new SharedMemory(name, size, mapping, buf);
+        } catch (ErrnoException | RuntimeException e) {
+            mapping.close();
+            try {
+                SharedMemoryCalls.shmUnlink(osName);
+            } catch (ErrnoException ignored) {
+                // we created it a moment ago; nothing else can have removed it but a user
+            }
+            ResourceTracker.unregister(osName);
+            if (e instanceof ErrnoException ee) {
+                throw translate(ee, name);
+            }
+            throw (RuntimeException) e;
+        } finally {
+            Posix.closeQuietly(fd);
+        }
+    }
+
+    /**
+     * Maps the existing segment {@code name}; its size is the segment's. Never registers it
+     * with the resource tracker, and a failure never unlinks anything.
+     *
+     * @throws NoSuchFileException if no segment has that name (never created, or unlinked)
+     * @throws IOException for any other refusal of the operating system
+     */
+    public static SharedMemory attach(String name) throws IOException {
+        String osName = osName(name);
+        int fd;
+        try {
+            fd = SharedMemoryCalls.shmOpen(osName, SharedMemoryCalls.O_RDWR, 0);
+        } catch (ErrnoException e) {
+            throw translate(e, name);
+        }
+        try {
+            long size = SharedMemoryCalls.size(fd);
+            if (size == 0) {
+                throw new IOException("shared memory segment '" + name
+                        + "' has size 0 and cannot be mapped (is its creator still sizing it?)");
+            }
+            Arena mapping = Arena.ofShared();
+            try {
+                return new SharedMemory(name, size, mapping,
+                        SharedMemoryCalls.mmapShared(fd, size, mapping));
+            } catch (ErrnoException | RuntimeException e) {
+                mapping.close();
+                throw e;
+            }
+        } catch (ErrnoException e) {
+            throw translate(e, name);
+        } finally {
+            Posix.closeQuietly(fd);
+        }
+    }
+
+    /** The name as given to {@code create}/{@code attach}, or the generated one. */
+    public String name() {
+        return name;
+    }
+
+    /** The size in bytes. */
+    public long size() {
+        return size;
+    }
+
+    /**
+     * The memory, exactly {@link #size()} bytes.
+     *
+     * @throws IllegalStateException after {@link #close()} (and any access through a segment
+     *                               obtained earlier throws it too)
+     */
+    public MemorySegment buf() {
+        if (closed) {
+            throw new IllegalStateException("SharedMemory '" + name + "' is closed");
+        }
+        return buf;
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean closed() {
+        return closed;
+    }
+
+    /**
+     * Unmaps this process's view; the segment and other processes' views remain. Twice is a
+     * no-op.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        mapping.close();
+    }
+
+    /**
+     * Removes the name, so nobody can attach any more; the memory lives until every process
+     * has closed its view. Unregisters it from the resource tracker. Allowed before or after
+     * {@link #close()}.
+     *
+     * @throws NoSuchFileException if the name has already been unlinked
+     */
+    public void unlink() throws IOException {
+        String osName = osName(name);
+        try {
+            SharedMemoryCalls.shmUnlink(osName);
+        } catch (ErrnoException e) {
+            throw translate(e, name);
+        } finally {
+            ResourceTracker.unregister(osName);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SharedMemory('" + name + "', size=" + size + ")";
+    }
+
+    private static void checkSize(long size) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("'size' must be a positive number: " + size);
+        }
+    }
+
+    private static String osName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("a shared memory name must not be empty");
+        }
+        if (name.indexOf('\n') >= 0 || name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException(
+                    "a shared memory name must not hold a newline or NUL: " + name);
+        }
+        return "/" + name;
+    }
+
+    private static IOException translate(ErrnoException e, String name) {
+        IOException translated;
+        if (e.errno() == SharedMemoryCalls.ENOENT) {
+            translated = new NoSuchFileException(name, null,
+                    "no shared memory segment of that name (" + e.getMessage() + ")");
+        } else if (e.errno() == SharedMemoryCalls.EEXIST) {
+            translated = new FileAlreadyExistsException(name, null,
+                    "a shared memory segment of that name exists (" + e.getMessage() + ")");
+        } else {
+            return new IOException("shared memory '" + name + "': " + e.getMessage(), e);
+        }
+        translated.initCause(e);
+        return translated;
+    }
+
+    /** Travels by name; the receiving process attaches (and so registers nothing). */
+    private static final class SharedMemoryReducer implements Reducer<SharedMemory> {
+        @Override
+        public void reduce(SharedMemory value, Out out) {
+            out.writeString(value.name);
+            out.writeLong(value.size);
+        }
+
+        @Override
+        public SharedMemory rebuild(In in) {
+            String name = in.readString();
+            long size = in.readLong();
+            try {
+                SharedMemory shm = attach(name);
+                if (shm.size() < size) {
+                    shm.close();
+                    throw new IllegalStateException("shared memory '" + name + "' has "
+                            + shm.size() + " bytes here, " + size + " where it was sent from");
+                }
+                return shm;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot attach the shared memory '" + name
+                        + "' that was sent here: " + e.getMessage(), e);
+            }
+        }
+    }
+}
