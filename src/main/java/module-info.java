@@ -8,5 +8,6 @@ module multiprocessing {
 
     exports multiprocessing;
     exports multiprocessing.connection;
+    exports multiprocessing.synchronize;
     exports multiprocessing.sharedmemory;
 }

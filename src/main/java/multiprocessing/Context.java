@@ -69,6 +69,51 @@ public final class Context {
         return Pipe.open(true);
     }
 
+    /** A new {@link multiprocessing.synchronize.Lock}. */
+    public multiprocessing.synchronize.Lock lock() {
+        return new multiprocessing.synchronize.Lock();
+    }
+
+    /** A new {@link multiprocessing.synchronize.RLock}. */
+    public multiprocessing.synchronize.RLock rLock() {
+        return new multiprocessing.synchronize.RLock();
+    }
+
+    /** A new {@link multiprocessing.synchronize.Semaphore} of {@code value}. */
+    public multiprocessing.synchronize.Semaphore semaphore(int value) {
+        return new multiprocessing.synchronize.Semaphore(value);
+    }
+
+    /** A new {@link multiprocessing.synchronize.BoundedSemaphore} of {@code value}. */
+    public multiprocessing.synchronize.BoundedSemaphore boundedSemaphore(int value) {
+        return new multiprocessing.synchronize.BoundedSemaphore(value);
+    }
+
+    /** A new {@link multiprocessing.synchronize.Condition} over a new RLock. */
+    public multiprocessing.synchronize.Condition condition() {
+        return new multiprocessing.synchronize.Condition();
+    }
+
+    /** A new {@link multiprocessing.synchronize.Condition} over {@code lock}. */
+    public multiprocessing.synchronize.Condition condition(multiprocessing.synchronize.Lock lock) {
+        return new multiprocessing.synchronize.Condition(lock);
+    }
+
+    /** A new {@link multiprocessing.synchronize.Condition} over {@code lock}. */
+    public multiprocessing.synchronize.Condition condition(multiprocessing.synchronize.RLock lock) {
+        return new multiprocessing.synchronize.Condition(lock);
+    }
+
+    /** A new {@link multiprocessing.synchronize.Event}, not set. */
+    public multiprocessing.synchronize.Event event() {
+        return new multiprocessing.synchronize.Event();
+    }
+
+    /** A new {@link multiprocessing.synchronize.Barrier} for {@code parties} parties. */
+    public multiprocessing.synchronize.Barrier barrier(int parties) {
+        return new multiprocessing.synchronize.Barrier(parties);
+    }
+
     Popen popen(Preparation preparation) throws IOException {
         return Spawner.spawn(preparation, Multiprocessing.executable(), jvmOptions);
     }

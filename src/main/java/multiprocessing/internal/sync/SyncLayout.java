@@ -1,0 +1,93 @@
+package multiprocessing.internal.sync;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The shared layout of one synchronizer block: every primitive of
+ * {@code multiprocessing.synchronize} keeps its whole shared state in one block of this layout
+ * (a Condition also uses its lock's block). Declared once, here; every other class reaches the
+ * fields through the handles below, never through offsets of its own.
+ *
+ * <pre>
+ *  0  int  state        futex word 1: a lock's owner pid (0 = free), a semaphore's count,
+ *                       an Event's generation and flag, a Barrier's internal lock
+ *  4  int  waiters      threads of any process registered to sleep on state
+ *  8  long ownerThread  the owning thread's id within the owner pid (locks)
+ * 16  int  recursion    an RLock's hold count
+ * 20  int  bound        a BoundedSemaphore's maximum, a Barrier's parties
+ * 24  int  sequence     futex word 2: a Condition's (or a Barrier's) signal generation
+ * 28  int  seqWaiters   Condition waiters not yet signalled
+ * 32  int  signals      Condition signals granted and not yet taken by a waiter
+ * 36  int  phase        a Barrier's state (0 filling, 1 draining, -1 resetting, -2 broken)
+ * 40  int  count        a Barrier's number of arrived parties
+ * 44  int  seqSleepers  threads asleep in the kernel on sequence (signal skips the wake if 0)
+ * 48  pad to 64 bytes   one cache line per block, so neighbouring locks do not share one
+ * </pre>
+ *
+ * A zeroed block is a free lock, a semaphore of value 0, an unset Event and an empty Barrier,
+ * so fresh shared memory needs no initialisation beyond the fields a primitive sets.
+ */
+public final class SyncLayout {
+    private SyncLayout() {}
+
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            JAVA_INT.withName("state"),
+            JAVA_INT.withName("waiters"),
+            JAVA_LONG.withName("ownerThread"),
+            JAVA_INT.withName("recursion"),
+            JAVA_INT.withName("bound"),
+            JAVA_INT.withName("sequence"),
+            JAVA_INT.withName("seqWaiters"),
+            JAVA_INT.withName("signals"),
+            JAVA_INT.withName("phase"),
+            JAVA_INT.withName("count"),
+            JAVA_INT.withName("seqSleepers"),
+            MemoryLayout.paddingLayout(16)).withName("sync");
+
+    /** Bytes a block occupies (a multiple of the cache line). */
+    public static final long SIZE = LAYOUT.byteSize();
+    /** Alignment a block needs: 8 for ownerThread, 4 for the futex words. */
+    public static final long ALIGNMENT = LAYOUT.byteAlignment();
+
+    public static final long STATE_OFFSET = offset("state");
+    public static final long SEQUENCE_OFFSET = offset("sequence");
+
+    static final VarHandle STATE = handle("state");
+    static final VarHandle WAITERS = handle("waiters");
+    static final VarHandle OWNER_THREAD = handle("ownerThread");
+    static final VarHandle RECURSION = handle("recursion");
+    static final VarHandle BOUND = handle("bound");
+    static final VarHandle SEQUENCE = handle("sequence");
+    static final VarHandle SEQ_WAITERS = handle("seqWaiters");
+    static final VarHandle SIGNALS = handle("signals");
+    static final VarHandle PHASE = handle("phase");
+    static final VarHandle COUNT = handle("count");
+    static final VarHandle SEQ_SLEEPERS = handle("seqSleepers");
+
+    private static long offset(String field) {
+        return LAYOUT.byteOffset(PathElement.groupElement(field));
+    }
+
+    // The layout's handles take (segment, base offset); fixing the base at 0 leaves (segment).
+    private static VarHandle handle(String field) {
+        return MethodHandles.insertCoordinates(
+                LAYOUT.varHandle(PathElement.groupElement(field)), 1, 0L);
+    }
+
+    /** Checks that {@code block} can hold a synchronizer (size and alignment). */
+    static MemorySegment check(MemorySegment block) {
+        if (block.byteSize() < SIZE || block.address() % ALIGNMENT != 0) {
+            throw new IllegalArgumentException("a synchronizer block needs " + SIZE
+                    + " bytes aligned to " + ALIGNMENT + ": " + block);
+        }
+        return block.asSlice(0, SIZE);
+    }
+}

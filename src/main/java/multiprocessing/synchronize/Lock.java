@@ -1,0 +1,134 @@
+package multiprocessing.synchronize;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.sync.LockSync;
+import multiprocessing.internal.sync.SyncMemory;
+
+/**
+ * A non-recursive lock shared by processes and threads (Python's {@code multiprocessing.Lock}):
+ * once a thread of any process holds it, every other attempt, from any thread or process
+ * (the holder's own thread included), waits until it is released; any thread of any process may
+ * release it.
+ *
+ * <p>It lives in one small block of shared memory and is handed to another process by capturing
+ * it in a process's target, storing it in a field of an object sent, or sending it through a
+ * {@link multiprocessing.connection.Connection}: the other process then uses the same lock.
+ *
+ * <p>The fast path is one CAS in user space; a waiter spins briefly and then sleeps on a futex.
+ * If the process holding the lock dies, the next blocking acquire throws
+ * {@link OwnerDeadException} (holding the lock) instead of waiting forever; see there. A lock
+ * released by a process other than the one that acquired it counts as owned by its acquirer
+ * until then: if the acquirer dies meanwhile, a waiter reports it as dead.
+ *
+ * <p>{@code acquire} and {@code lock()} are not interruptible (as in Python); use
+ * {@link #lockInterruptibly()} or {@link #tryLock(long, TimeUnit)} for waits an interrupt ends.
+ */
+public class Lock implements java.util.concurrent.locks.Lock {
+    static {
+        Serialization.register(Lock.class, new Reducer<Lock>() {
+            @Override
+            public void reduce(Lock value, Out out) {
+                value.sync.memory().writeTo(out);
+            }
+
+            @Override
+            public Lock rebuild(In in) {
+                return new Lock(SyncMemory.readFrom(in));
+            }
+        });
+    }
+
+    final LockSync sync;
+
+    /** A new unlocked lock (Python's {@code Lock()}, with the default context). */
+    public Lock() {
+        this(SyncMemory.allocate());
+    }
+
+    Lock(SyncMemory memory) {
+        this.sync = new LockSync(memory, false);
+    }
+
+    /** Blocks until this thread holds the lock; always true. */
+    public boolean acquire() {
+        return sync.acquire(0, Timeouts.FOREVER);
+    }
+
+    /** With {@code block} false, takes the lock only if it is free now. */
+    public boolean acquire(boolean block) {
+        return sync.acquire(0, block ? Timeouts.FOREVER : 0);
+    }
+
+    /** Waits at most {@code timeout} (negative: not at all); false if it elapsed. */
+    public boolean acquire(Duration timeout) {
+        return sync.acquire(0, Timeouts.nanos(timeout));
+    }
+
+    /** Python's {@code acquire(block, timeout)}: the timeout counts only when blocking. */
+    public boolean acquire(boolean block, Duration timeout) {
+        return block ? acquire(timeout) : acquire(false);
+    }
+
+    /**
+     * Releases the lock, whoever holds it.
+     *
+     * @throws IllegalStateException if it is not locked (Python's ValueError)
+     */
+    public void release() {
+        sync.release();
+    }
+
+    @Override
+    public void lock() {
+        acquire();
+    }
+
+    @Override
+    public void lockInterruptibly() throws InterruptedException {
+        sync.acquireInterruptibly(0, Timeouts.FOREVER);
+    }
+
+    @Override
+    public boolean tryLock() {
+        return acquire(false);
+    }
+
+    @Override
+    public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+        return sync.acquireInterruptibly(0, Timeouts.nanos(time, unit));
+    }
+
+    @Override
+    public void unlock() {
+        release();
+    }
+
+    /** A condition variable over this lock (Python's {@code Condition(lock)}). */
+    @Override
+    public Condition newCondition() {
+        return new Condition(this);
+    }
+
+    /** Whether some thread of some process holds the lock now. */
+    public boolean locked() {
+        return sync.locked();
+    }
+
+    /** Whether the calling thread holds the lock. */
+    public boolean isHeldByCurrentThread() {
+        return sync.heldByCurrentThread();
+    }
+
+    @Override
+    public String toString() {
+        int owner = sync.owner();
+        String name = sync.heldByCurrentThread() ? multiprocessing.Multiprocessing.currentProcess().name()
+                : owner == 0 ? "None" : owner == multiprocessing.internal.sync.Synchronizer.PID
+                ? "SomeOtherThread" : "SomeOtherProcess";
+        return "<Lock(owner=" + name + ")>";
+    }
+}

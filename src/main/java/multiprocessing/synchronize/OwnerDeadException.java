@@ -1,0 +1,49 @@
+package multiprocessing.synchronize;
+
+import multiprocessing.ProcessError;
+
+/**
+ * The process that held a {@link Lock} or {@link RLock} died without releasing it (a robust
+ * pthread mutex's {@code EOWNERDEAD}; CPython's locks would hang instead).
+ *
+ * <p>Thrown by a blocking acquire ({@code acquire()}, {@code acquire(Duration)}, {@code lock()},
+ * {@code tryLock(time, unit)}, a Condition's re-acquire) whose wait found the owner gone. When
+ * it is thrown <em>the calling thread holds the lock</em>, once, exactly as if the acquire had
+ * returned {@code true}: whatever the lock protects may have been left half-updated by the dead
+ * process, and the caller is the one who can repair it before anyone else sees it. Then it
+ * releases the lock as usual; no other step is needed to make the lock usable again. A caller
+ * that cannot repair the state should still release the lock (or hand it on), or every other
+ * process waits for it:
+ *
+ * <pre>{@code
+ * try {
+ *     lock.acquire();
+ * } catch (OwnerDeadException e) {
+ *     repair(sharedState);          // we hold the lock here too
+ * }
+ * try {
+ *     update(sharedState);
+ * } finally {
+ *     lock.release();
+ * }
+ * }</pre>
+ *
+ * Only one waiter gets the exception for one death; the others go on waiting for the new owner.
+ * Non-blocking attempts ({@code acquire(false)}, {@code tryLock()}) do not look for dead owners.
+ */
+public class OwnerDeadException extends ProcessError {
+    private static final long serialVersionUID = 1L;
+    private final long pid;
+
+    public OwnerDeadException(long pid, String what) {
+        super("the process that held the " + what + ", pid " + pid
+                + ", died without releasing it; the " + what
+                + " is now held by this thread: repair what it protects, then release it");
+        this.pid = pid;
+    }
+
+    /** The pid of the dead owner. */
+    public long pid() {
+        return pid;
+    }
+}

@@ -1,0 +1,89 @@
+package multiprocessing.synchronize;
+
+import java.time.Duration;
+
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.sync.SemaphoreSync;
+import multiprocessing.internal.sync.SyncMemory;
+
+/**
+ * A counting semaphore shared by processes and threads (Python's
+ * {@code multiprocessing.Semaphore}): {@code acquire} takes one unit, waiting while the value is
+ * 0; {@code release} gives one back, from any thread or process. Acquires are not interruptible,
+ * as in Python.
+ */
+public class Semaphore {
+    static {
+        Serialization.register(Semaphore.class, new Reducer<Semaphore>() {
+            @Override
+            public void reduce(Semaphore value, Out out) {
+                value.sync.memory().writeTo(out);
+            }
+
+            @Override
+            public Semaphore rebuild(In in) {
+                return new Semaphore(SyncMemory.readFrom(in));
+            }
+        });
+    }
+
+    final SemaphoreSync sync;
+
+    /** A semaphore of value 1. */
+    public Semaphore() {
+        this(1);
+    }
+
+    /**
+     * A semaphore of value {@code value}.
+     *
+     * @throws IllegalArgumentException if {@code value} is negative
+     */
+    public Semaphore(int value) {
+        this(value, false);
+    }
+
+    Semaphore(int value, boolean bounded) {
+        if (value < 0) {
+            throw new IllegalArgumentException("semaphore initial value must be >= 0: " + value);
+        }
+        this.sync = new SemaphoreSync(SyncMemory.allocate());
+        sync.init(value, bounded);
+    }
+
+    Semaphore(SyncMemory memory) {
+        this.sync = new SemaphoreSync(memory);
+    }
+
+    public boolean acquire() {
+        return sync.acquire(0, Timeouts.FOREVER);
+    }
+
+    public boolean acquire(boolean block) {
+        return sync.acquire(0, block ? Timeouts.FOREVER : 0);
+    }
+
+    public boolean acquire(Duration timeout) {
+        return sync.acquire(0, Timeouts.nanos(timeout));
+    }
+
+    public boolean acquire(boolean block, Duration timeout) {
+        return block ? acquire(timeout) : acquire(false);
+    }
+
+    /** Adds one to the value and wakes one waiter. */
+    public void release() {
+        sync.release();
+    }
+
+    /** Python's {@code get_value()}. */
+    public int getValue() {
+        return sync.value();
+    }
+
+    @Override
+    public String toString() {
+        return "<Semaphore(value=" + getValue() + ")>";
+    }
+}
