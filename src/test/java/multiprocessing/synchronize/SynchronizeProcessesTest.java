@@ -1,0 +1,248 @@
+package multiprocessing.synchronize;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Process;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+import multiprocessing.internal.heap.Block;
+import multiprocessing.internal.heap.Heap;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The primitives between real processes (child JVMs). Each test starts as few children as it
+ * can and checks many things in each.
+ */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class SynchronizeProcessesTest {
+
+    /** Travels as a field of another object: each primitive inside must arrive as itself. */
+    record Counting(Lock lock, RLock rlock, Semaphore done, Block counters) implements Serializable {}
+
+    @Test
+    void fourChildrenCountExactlyUnderALockAndAnRLock() throws Exception {
+        Counting shared = new Counting(new Lock(), new RLock(), new Semaphore(0), Heap.allocate(16));
+        List<Process> children = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Process p = new Process(() -> {
+                var seg = shared.counters().segment();
+                for (int j = 0; j < 10_000; j++) {
+                    shared.lock().acquire();
+                    seg.set(JAVA_LONG, 0, seg.get(JAVA_LONG, 0) + 1);
+                    shared.lock().release();
+                }
+                for (int j = 0; j < 2_500; j++) {
+                    shared.rlock().acquire();
+                    shared.rlock().acquire();
+                    seg.set(JAVA_LONG, 8, seg.get(JAVA_LONG, 8) + 1);
+                    shared.rlock().release();
+                    shared.rlock().release();
+                }
+                shared.done().release();
+            });
+            p.start();
+            children.add(p);
+        }
+        for (int i = 0; i < 4; i++) {
+            assertTrue(shared.done().acquire(Duration.ofSeconds(60)), "child " + i + " done");
+        }
+        for (Process p : children) {
+            p.join();
+            assertEquals(0, p.exitCode());
+            p.close();
+        }
+        var seg = shared.counters().segment();
+        assertEquals(40_000, seg.get(JAVA_LONG, 0));
+        assertEquals(10_000, seg.get(JAVA_LONG, 8));
+        assertFalse(shared.lock().locked());
+        assertFalse(shared.done().acquire(false));
+    }
+
+    record Coordination(Barrier barrier, Event go, Event never, Condition cond, Block state,
+            Connection report) implements Serializable {}
+
+    record Report(String what, long pid, Object value) implements Serializable {}
+
+    @Test
+    void barrierEventAndConditionAcrossThreeProcesses() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            Coordination c = new Coordination(new Barrier(3), new Event(), new Event(),
+                    new Condition(new Lock()), Heap.allocate(16), pipe.right());
+            List<Process> children = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                Process p = new Process(() -> {
+                    long me = ProcessHandle.current().pid();
+                    try {
+                        c.report().send(new Report("barrier", me, c.barrier().await(Duration.ofSeconds(30))));
+                        c.report().send(new Report("event", me, c.go().await(Duration.ofSeconds(30))));
+                        long t0 = System.nanoTime();
+                        boolean never = c.never().await(Duration.ofMillis(200));
+                        c.report().send(new Report("timeout", me,
+                                never + " " + (System.nanoTime() - t0) / 1_000_000));
+                        var seg = c.state().segment();
+                        c.cond().acquire();
+                        boolean signalled;
+                        try {
+                            seg.set(JAVA_INT, 0, seg.get(JAVA_INT, 0) + 1); // ready
+                            signalled = c.cond().await(Duration.ofSeconds(30));
+                            seg.set(JAVA_INT, 4, seg.get(JAVA_INT, 4) + 1); // woken
+                        } finally {
+                            c.cond().release();
+                        }
+                        c.report().send(new Report("cond", me, signalled));
+                    } catch (Exception e) {
+                        c.report().send(new Report("error", me, e.toString()));
+                    }
+                });
+                p.start();
+                children.add(p);
+            }
+            Connection in = pipe.left();
+            Set<Integer> indexes = new HashSet<>();
+            indexes.add(c.barrier().await(Duration.ofSeconds(60)));
+            for (int i = 0; i < 2; i++) {
+                Report r = (Report) in.recv();
+                assertEquals("barrier", r.what(), r.toString());
+                indexes.add((Integer) r.value());
+            }
+            assertEquals(Set.of(0, 1, 2), indexes);
+            assertFalse(c.barrier().broken());
+
+            // Both children now wait for the event.
+            assertFalse(in.poll(Duration.ofMillis(200)), "no child gets past an unset event");
+            c.go().set();
+            for (int i = 0; i < 2; i++) {
+                Report r = (Report) in.recv();
+                assertEquals(new Report("event", r.pid(), true), r);
+            }
+            for (int i = 0; i < 2; i++) {
+                Report r = (Report) in.recv();
+                assertEquals("timeout", r.what(), r.toString());
+                String[] parts = ((String) r.value()).split(" ");
+                assertEquals("false", parts[0]);
+                assertTrue(Long.parseLong(parts[1]) >= 190, r.toString());
+            }
+
+            var seg = c.state().segment();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (true) {
+                c.cond().acquire();
+                int ready = seg.get(JAVA_INT, 0);
+                c.cond().release();
+                if (ready == 2 || System.nanoTime() > deadline) {
+                    break;
+                }
+                Thread.sleep(10);
+            }
+            c.cond().acquire();
+            c.cond().signal();
+            c.cond().release();
+            Report first = (Report) in.recv();
+            assertEquals(new Report("cond", first.pid(), true), first);
+            assertFalse(in.poll(Duration.ofMillis(300)), "signal() woke only one process");
+            c.cond().acquire();
+            assertEquals(1, seg.get(JAVA_INT, 4));
+            c.cond().signalAll();
+            c.cond().release();
+            Report second = (Report) in.recv();
+            assertEquals(new Report("cond", second.pid(), true), second);
+            assertTrue(first.pid() != second.pid());
+            for (Process p : children) {
+                p.join();
+                assertEquals(0, p.exitCode());
+                p.close();
+            }
+        }
+    }
+
+    record Held(Lock a, RLock r, Lock b, Event held) implements Serializable {}
+
+    @Test
+    void deadOwnersAreReportedAndOtherProcessesFollowPythonsRules() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection fromParent = pipe.left();
+            Held h = new Held(new Lock(), new RLock(), new Lock(), new Event());
+            Process holder = new Process(() -> {
+                Held got = (Held) fromParent.recv(); // the primitives sent through a pipe
+                got.a().acquire();
+                got.r().acquire();
+                got.r().acquire();
+                got.b().acquire();
+                got.held().set();
+                try {
+                    Thread.sleep(120_000);
+                } catch (InterruptedException e) {
+                    // killed long before
+                }
+            });
+            holder.start();
+            pipe.right().send(h);
+            assertTrue(h.held().await(Duration.ofSeconds(60)));
+            int pid = holder.pid().intValue();
+
+            // While the owner lives: timeouts and Python's errors, no OwnerDeadException.
+            assertFalse(h.a().acquire(false));
+            assertFalse(h.a().acquire(Duration.ofMillis(300)));
+            assertFalse(h.r().acquire(Duration.ofMillis(300)));
+            assertTrue(h.a().toString().contains("SomeOtherProcess"), h.a().toString());
+            assertThrows(IllegalMonitorStateException.class, h.r()::release);
+            h.b().release(); // any process may release a Lock
+            assertTrue(h.b().acquire(false));
+            h.b().release();
+            assertThrows(IllegalStateException.class, h.b()::release);
+
+            holder.kill();
+            long t0 = System.nanoTime();
+            OwnerDeadException e = assertThrows(OwnerDeadException.class,
+                    () -> h.a().acquire(Duration.ofSeconds(20)));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 2000, "detected after " + ms + " ms");
+            assertEquals(pid, e.pid());
+            assertTrue(e.getMessage().contains(String.valueOf(pid)), e.getMessage());
+            // The caller holds the lock now; a plain release makes it usable again.
+            assertTrue(h.a().isHeldByCurrentThread());
+            h.a().release();
+            assertTrue(h.a().acquire(Duration.ofSeconds(1)));
+            h.a().release();
+
+            e = assertThrows(OwnerDeadException.class, h.r()::acquire);
+            assertEquals(pid, e.pid());
+            assertEquals(1, h.r().getHoldCount());
+            h.r().release();
+            assertFalse(h.r().isHeldByCurrentThread());
+            holder.join();
+            assertEquals(-9, holder.exitCode());
+            holder.close();
+
+            // A child that returns while holding a lock.
+            Lock c = new Lock();
+            Process leaver = new Process(() -> c.acquire());
+            leaver.start();
+            leaver.join();
+            assertEquals(0, leaver.exitCode());
+            assertTrue(c.locked());
+            e = assertThrows(OwnerDeadException.class, () -> c.acquire(Duration.ofSeconds(20)));
+            assertEquals(leaver.pid().longValue(), e.pid());
+            c.release();
+            leaver.close();
+        }
+    }
+}
