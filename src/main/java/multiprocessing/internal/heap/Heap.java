@@ -333,6 +333,25 @@ public final class Heap {
         }, "multiprocessing-heap-unlink"));
     }
 
+    /** Whether {@code offset} of this process's arena {@code name} lies in free space. */
+    boolean isFree(String name, long offset) {
+        lock.lock();
+        try {
+            LocalArena arena = arenas.get(name);
+            if (arena == null) {
+                return false;
+            }
+            for (Span span : arena.freeByStart.values()) {
+                if (span.start() <= offset && offset < span.stop()) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Names of the arenas this process created and still has (for tests and diagnostics). */
     public static List<String> ownedArenaNames() {
         Heap heap = instance();

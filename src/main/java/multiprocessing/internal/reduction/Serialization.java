@@ -29,13 +29,6 @@ public final class Serialization {
     /** Classes whose reducers register themselves when they are initialised. */
     private static final String[] REDUCED_CLASSES = {
         "multiprocessing.connection.Connection",
-        "multiprocessing.synchronize.Lock",
-        "multiprocessing.synchronize.RLock",
-        "multiprocessing.synchronize.Semaphore",
-        "multiprocessing.synchronize.BoundedSemaphore",
-        "multiprocessing.synchronize.Condition",
-        "multiprocessing.synchronize.Event",
-        "multiprocessing.synchronize.Barrier",
         "multiprocessing.internal.heap.Block",
         "multiprocessing.sharedmemory.SharedMemory",
     };
@@ -66,13 +59,21 @@ public final class Serialization {
                     .withRefTracking(true)
                     .withCodegen(false)
                     .buildThreadSafeFory();
-            REDUCERS.forEach((type, reducer) -> register(fory, type, reducer));
+            // In one fixed order: registering a serializer numbers the class, and the numbers
+            // must agree between the processes (a hash map's order differs from JVM to JVM).
+            REDUCERS.entrySet().stream()
+                    .sorted(java.util.Map.Entry.comparingByKey(
+                            java.util.Comparator.comparing(Class::getName)))
+                    .forEach(e -> register(fory, e.getKey(), e.getValue()));
             return fory;
         }
 
         @SuppressWarnings({"unchecked", "rawtypes"})
         private static void register(ThreadSafeFory fory, Class<?> type, Reducer<?> reducer) {
-            fory.registerSerializer(type,
+            // With its type: registerSerializer alone leaves the class unregistered, and a
+            // process that first meets it while reading then writes it differently (as a
+            // struct with field metadata), which the other processes cannot read.
+            fory.registerSerializerAndType(type,
                     resolver -> new ReducerSerializer(resolver.getConfig(), type, reducer));
         }
     }

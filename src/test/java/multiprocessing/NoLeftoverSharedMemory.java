@@ -1,0 +1,103 @@
+package multiprocessing;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import multiprocessing.internal.heap.Heap;
+
+/**
+ * Fails a test class that leaves shared memory behind in /dev/shm: what appeared there while
+ * the class ran must be gone once it is done (after a grace period), except this JVM's own
+ * heap arenas, which live as long as the JVM by design.
+ *
+ * <p>Other programs (other test runs on the machine) create segments too: a new name that some
+ * other live process has mapped is theirs, not a leak of this class.
+ */
+public final class NoLeftoverSharedMemory implements BeforeAllCallback, AfterAllCallback {
+    private static final Path SHM = Path.of("/dev/shm");
+    private static final ExtensionContext.Namespace NS =
+            ExtensionContext.Namespace.create(NoLeftoverSharedMemory.class);
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        context.getStore(NS).put("before", names());
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void afterAll(ExtensionContext context) throws Exception {
+        Set<String> before = (Set<String>) context.getStore(NS).get("before");
+        assertNoneLeft(before);
+    }
+
+    /** Names in /dev/shm now. */
+    public static Set<String> names() throws IOException {
+        try (Stream<Path> s = Files.list(SHM)) {
+            Set<String> names = new HashSet<>();
+            s.forEach(p -> names.add(p.getFileName().toString()));
+            return names;
+        }
+    }
+
+    /** Waits up to 5 s for every name that is not in {@code before} to be gone. */
+    public static void assertNoneLeft(Set<String> before) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        Set<String> left;
+        do {
+            left = leftovers(before);
+            if (left.isEmpty()) {
+                return;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        fail("shared memory left in /dev/shm: " + left);
+    }
+
+    static Set<String> leftovers(Set<String> before) throws IOException {
+        Set<String> left = names();
+        left.removeAll(before);
+        for (String arena : Heap.ownedArenaNames()) {
+            left.remove(arena.substring(1));
+        }
+        if (!left.isEmpty()) {
+            left.removeAll(mappedByOthers());
+        }
+        return left;
+    }
+
+    /** Names in /dev/shm that a process other than this one has mapped. */
+    private static Set<String> mappedByOthers() {
+        Set<String> mapped = new HashSet<>();
+        long self = ProcessHandle.current().pid();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+                    .filter(p -> Long.parseLong(p.getFileName().toString()) != self)
+                    .forEach(p -> {
+                        try (Stream<String> lines = Files.lines(p.resolve("maps"))) {
+                            lines.forEach(line -> {
+                                int at = line.indexOf("/dev/shm/");
+                                if (at >= 0) {
+                                    String name = line.substring(at + "/dev/shm/".length());
+                                    mapped.add(name.replace(" (deleted)", ""));
+                                }
+                            });
+                        } catch (IOException | RuntimeException ignored) {
+                            // gone, or not ours to read
+                        }
+                    });
+        } catch (IOException ignored) {
+            // no /proc: every new name counts
+        }
+        return mapped;
+    }
+}

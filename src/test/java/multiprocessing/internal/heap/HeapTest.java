@@ -1,0 +1,158 @@
+package multiprocessing.internal.heap;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Process;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class HeapTest {
+
+    @Test
+    void hundredThousandLockWordsShareAFewArenas() throws Exception {
+        Set<String> before = NoLeftoverSharedMemory.names();
+        List<Block> blocks = new ArrayList<>(100_000);
+        for (int i = 0; i < 100_000; i++) {
+            Block b = Heap.allocate(16, 8);
+            b.segment().set(JAVA_INT, 0, i);
+            blocks.add(b);
+        }
+        Set<String> created = NoLeftoverSharedMemory.names();
+        created.removeAll(before);
+        created.removeIf(n -> !n.startsWith(Heap.NAME_PREFIX));
+        assertTrue(created.size() <= 3, "arenas created: " + created);
+        Set<String> places = new HashSet<>();
+        for (int i = 0; i < blocks.size(); i++) {
+            Block b = blocks.get(i);
+            assertEquals(i, b.segment().get(JAVA_INT, 0), "blocks overlap");
+            assertEquals(0, b.offset() % 16);
+            assertTrue(places.add(b.arenaName() + "+" + b.offset()));
+        }
+        for (Block b : blocks) {
+            b.free();
+        }
+    }
+
+    @Test
+    void freedSpaceIsReusedAndNeighboursMerge() {
+        Block a = Heap.allocate(48);
+        Block b = Heap.allocate(48);
+        Block c = Heap.allocate(48);
+        assertEquals(a.arenaName(), c.arenaName());
+        long aOffset = a.offset();
+        b.free();
+        Block again = Heap.allocate(40);
+        assertEquals(b.offset(), again.offset(), "the freed span is the best fit");
+        again.free();
+        a.free();
+        a.free(); // twice is a no-op
+        // a and b merged: 96 bytes fit where a was.
+        Block merged = Heap.allocate(96);
+        assertEquals(aOffset, merged.offset());
+        assertEquals(a.arenaName(), merged.arenaName());
+        merged.free();
+        c.free();
+    }
+
+    @Test
+    void alignmentAndBadArguments() {
+        for (long alignment : new long[] {1, 8, 16, 64, 256, 4096}) {
+            Block pad = Heap.allocate(16);
+            Block b = Heap.allocate(24, alignment);
+            assertEquals(0, b.segment().address() % alignment);
+            assertEquals(24, b.segment().byteSize());
+            assertEquals(0, b.segment().address() % 16);
+            b.free();
+            pad.free();
+        }
+        assertThrows(IllegalArgumentException.class, () -> Heap.allocate(0));
+        assertThrows(IllegalArgumentException.class, () -> Heap.allocate(8, 3));
+        assertThrows(IllegalArgumentException.class, () -> Heap.allocate(8, 8192));
+    }
+
+    @Test
+    void bigBlocksGetTheirOwnArenaGoneWhenFreed() {
+        Block big = Heap.allocate(1 << 20, 64);
+        assertEquals(0, big.offset());
+        Path file = Path.of("/dev/shm", big.arenaName().substring(1));
+        assertTrue(Files.exists(file));
+        big.segment().fill((byte) 1);
+        big.free();
+        assertFalse(Files.exists(file));
+    }
+
+    @Test
+    void unreachableBlocksAreFreedByTheCleaner() throws Exception {
+        Block probe = Heap.allocate(16);
+        String arena = probe.arenaName();
+        long offset = probe.offset();
+        probe = null;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!Heap.instance().isFree(arena, offset)) {
+            assertTrue(System.nanoTime() < deadline, "the Cleaner never freed the block");
+            System.gc();
+            Thread.sleep(20);
+        }
+    }
+
+    /** A block travels by (arena, offset, size): the child writes, the parent reads. */
+    @Test
+    void blocksTravelToChildren() throws Exception {
+        Block word = Heap.allocate(8, 8);
+        Block viaPipe = Heap.allocate(64);
+        Block big = Heap.allocate(300_000);
+        word.segment().set(JAVA_LONG, 0, 41);
+        try (Pipe pipe = Pipe.open()) {
+            Connection fromParent = pipe.right();
+            Process p = new Process(() -> {
+                if (word.owned()) {
+                    throw new AssertionError("a received block is not owned");
+                }
+                word.segment().set(JAVA_LONG, 0, word.segment().get(JAVA_LONG, 0) + 1);
+                word.free(); // a no-op here
+                Block sent = (Block) fromParent.recv();
+                sent.segment().set(JAVA_INT, 60, 7);
+                big.segment().set(JAVA_INT, 299_996, 9);
+                fromParent.send(sent);
+            });
+            p.start();
+            pipe.left().send(viaPipe);
+            Block back = (Block) pipe.left().recv();
+            p.join();
+            assertEquals(0, p.exitCode());
+            assertEquals(42, word.segment().get(JAVA_LONG, 0));
+            assertEquals(7, viaPipe.segment().get(JAVA_INT, 60));
+            assertEquals(9, big.segment().get(JAVA_INT, 299_996));
+            assertEquals(viaPipe.offset(), back.offset());
+            assertEquals(viaPipe.arenaName(), back.arenaName());
+            assertFalse(back.owned());
+            assertNotEquals(word.arenaName(), big.arenaName());
+        } finally {
+            word.free();
+            viaPipe.free();
+            big.free();
+        }
+    }
+}
