@@ -29,6 +29,13 @@ public final class Serialization {
     /** Classes whose reducers register themselves when they are initialised. */
     private static final String[] REDUCED_CLASSES = {
         "multiprocessing.connection.Connection",
+        "multiprocessing.synchronize.Lock",
+        "multiprocessing.synchronize.RLock",
+        "multiprocessing.synchronize.Semaphore",
+        "multiprocessing.synchronize.BoundedSemaphore",
+        "multiprocessing.synchronize.Condition",
+        "multiprocessing.synchronize.Event",
+        "multiprocessing.synchronize.Barrier",
         "multiprocessing.internal.heap.Block",
         "multiprocessing.sharedmemory.SharedMemory",
     };
