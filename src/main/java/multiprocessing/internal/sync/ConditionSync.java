@@ -119,11 +119,12 @@ public final class ConditionSync {
     private int awaitSequence(int seen, long start, long timeoutNanos, boolean interruptible) {
         long spin = timeoutNanos < 0 ? Synchronizer.SPIN_NANOS
                 : Math.min(Synchronizer.SPIN_NANOS, timeoutNanos);
-        while (System.nanoTime() - start < spin) {
+        long spun;
+        while ((spun = System.nanoTime() - start) < spin) {
             if ((int) SEQUENCE.getVolatile(block) != seen) {
                 return Futex.WOKEN;
             }
-            Thread.onSpinWait();
+            Synchronizer.pause(spun);
         }
         while (true) {
             if ((int) SEQUENCE.getVolatile(block) != seen) {
