@@ -18,7 +18,10 @@ import multiprocessing.internal.spawn.Spawner;
  * <h2>JVM options</h2>
  * A child JVM runs with the same {@code java} (see {@link Multiprocessing#setExecutable}) and
  * the same class path or module path as its parent, with the options the library needs
- * ({@code -Xrs} so that SIGTERM ends it as a signal, {@code --enable-native-access}), options
+ * ({@code -Xrs} so that SIGTERM ends it as a signal, {@code --enable-native-access},
+ * {@code -XX:+DisableAttachMechanism}, because under {@code -Xrs} every JVM would open an
+ * attach socket file at start that a terminated child leaves in {@code /tmp}; give
+ * {@code -XX:-DisableAttachMechanism} to use {@code jcmd} on children), options
  * that make a short-lived JVM start faster ({@code -XX:+UseSerialGC} unless the context's
  * options choose a collector, {@code -XX:-UsePerfData}, and an AOT cache of the library's
  * classes when the class path is all jars on JDK 25+; {@code -Dmultiprocessing.aotCache=false}

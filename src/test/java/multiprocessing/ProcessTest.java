@@ -229,6 +229,56 @@ class ProcessTest {
     }
 
     @Test
+    void aTerminatedChildLeavesNoAttachSocketFileBehind() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection up = pipe.right();
+            Process p = new Process(() -> {
+                up.send("up");
+                Thread.sleep(60_000);
+            });
+            p.start();
+            assertEquals("up", pipe.left().recv());
+            // Under -Xrs a JVM opens its attach listener at start; one ended by a signal never
+            // removes the socket file.
+            java.nio.file.Path attach = java.nio.file.Path.of("/tmp/.java_pid" + p.pid());
+            p.terminate();
+            p.join();
+            assertEquals(-15, p.exitCode());
+            assertFalse(java.nio.file.Files.exists(attach), attach + " left behind");
+            p.close();
+        }
+    }
+
+    @Test
+    void aGrandchildIsNamedAfterItsParentGetsAConnectionPassedOnAndIsJoinedAtItsExit()
+            throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection out = pipe.right();
+            Process child = new Process(() -> {
+                // The child first met a Connection while reading its own process; it must still
+                // write one its own child can read.
+                Process grandchild = new Process(() -> {
+                    Thread.sleep(500);
+                    out.send(Multiprocessing.currentProcess().name() + " of "
+                            + Multiprocessing.parentProcess().orElseThrow().name());
+                });
+                grandchild.start();
+                out.send(grandchild.name());
+                // No join: the child's exit waits for its non-daemon child, as Python's does.
+            });
+            child.start();
+            out.close();
+            assertEquals(child.name() + ":1", pipe.left().recv());
+            assertEquals(child.name() + ":1 of " + child.name(), pipe.left().recv());
+            child.join();
+            assertEquals(0, child.exitCode());
+            // The grandchild had sent its message before it ended, and the child outlived it.
+            assertThrows(java.io.EOFException.class, () -> pipe.left().recv());
+            child.close();
+        }
+    }
+
+    @Test
     void aDaemonMayNotStartChildren() throws Exception {
         try (Pipe pipe = Pipe.open()) {
             Connection toParent = pipe.right();

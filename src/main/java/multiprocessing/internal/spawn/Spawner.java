@@ -296,6 +296,11 @@ public final class Spawner {
         List<String> options = new ArrayList<>();
         // SIGTERM must end the child by the signal (exit code -15), not by a JVM shutdown.
         options.add("-Xrs");
+        // -Xrs also makes HotSpot open its attach listener at start (jcmd can no longer ask
+        // for it by SIGQUIT): a thread and a socket file /tmp/.java_pid<pid> in every child,
+        // left behind by each child that terminate() or kill() ends. Off, unless the user's
+        // options turn it back on (-XX:-DisableAttachMechanism, to jcmd a child).
+        options.add("-XX:+DisableAttachMechanism");
         options.add("--enable-native-access="
                 + (Spawner.class.getModule().isNamed() ? "multiprocessing" : "ALL-UNNAMED"));
         if (Runtime.version().feature() >= 23) {
