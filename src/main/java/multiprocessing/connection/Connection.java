@@ -406,8 +406,11 @@ public final class Connection implements AutoCloseable {
         if (length > into.byteSize()) {
             // Keep the whole message, as Python does, so nothing is lost.
             if (length > Integer.MAX_VALUE - 8) {
+                // Not read, so the stream has lost its framing: as for any unreadable header.
+                closeAll(fds.toArray());
+                close();
                 throw new IOException("a message of " + length + " bytes does not fit the "
-                        + into.byteSize() + "-byte buffer");
+                        + into.byteSize() + "-byte buffer; the connection is closed");
             }
             byte[] whole = readArray(fd, (int) length, fds);
             closeAll(fds.toArray());

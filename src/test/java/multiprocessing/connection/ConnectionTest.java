@@ -220,6 +220,30 @@ class ConnectionTest {
     }
 
     @Test
+    void aClaimTooLargeForAnyBufferClosesTheConnectionInEveryReceiveForm() throws Exception {
+        // 2^62 bytes in the long form: no byte[] and no caller's buffer holds it. Whatever the
+        // receiving call, the stream has lost its framing, so the connection must be closed
+        // (a later read would take payload bytes for a header).
+        List<ThrowingReceive> forms = List.of(Connection::recvBytes, Connection::recv,
+                c -> c.recvBytesInto(new byte[16]),
+                c -> c.recvBytesInto(Arena.ofAuto().allocate(16)));
+        for (ThrowingReceive form : forms) {
+            try (Pipe p = Pipe.open()) {
+                writeRaw(p.left(), ByteBuffer.allocate(20).putInt(-1).putLong(1L << 62)
+                        .putInt(0x00000001).array());
+                IOException e = assertThrows(IOException.class, () -> form.receive(p.right()));
+                assertFalse(e instanceof EOFException, e.toString());
+                assertTrue(p.right().closed(), "still open after " + e);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingReceive {
+        Object receive(Connection c) throws IOException;
+    }
+
+    @Test
     void theLongHeaderFormIsReadAndWritten() throws Exception {
         try (Pipe p = Pipe.open()) {
             // A reader accepts the long form for any length (CPython writes it past 2 GiB).
