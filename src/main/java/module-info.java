@@ -10,4 +10,5 @@ module multiprocessing {
     exports multiprocessing.connection;
     exports multiprocessing.synchronize;
     exports multiprocessing.sharedmemory;
+    exports multiprocessing.pool;
 }

@@ -1,0 +1,133 @@
+package multiprocessing.pool;
+
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import multiprocessing.TimeoutError;
+
+/**
+ * The result of a task handed to a pool with {@code applyAsync}, {@code mapAsync} or
+ * {@code starmapAsync} (Python's {@code multiprocessing.pool.AsyncResult}), also a
+ * {@link Future}.
+ *
+ * <p>When the task failed, {@link #get()} throws an {@link ExecutionException} whose cause is
+ * the task's own exception, with its class, message and the worker's stack trace, and a
+ * suppressed {@link multiprocessing.RemoteTraceback} holding the traceback text the worker
+ * printed. A task whose worker died fails with {@link WorkerLostException}; a task of a pool
+ * that was terminated fails with a {@link multiprocessing.ProcessError}.
+ *
+ * @param <T> the result type
+ */
+public class AsyncResult<T> implements Future<T> {
+    private final CompletableFuture<T> future = new CompletableFuture<>();
+    /** Set by the pool: decides whether the task may still be cancelled. */
+    private volatile Job job;
+
+    AsyncResult() {}
+
+    void job(Job job) {
+        this.job = job;
+    }
+
+    boolean complete(T value) {
+        return future.complete(value);
+    }
+
+    boolean fail(Throwable error) {
+        return future.completeExceptionally(error);
+    }
+
+    /** Waits for the result; a failed task throws {@link ExecutionException} with its exception as the cause. */
+    @Override
+    public T get() throws InterruptedException, ExecutionException {
+        return future.get();
+    }
+
+    /**
+     * Waits up to {@code timeout} for the result.
+     *
+     * @throws TimeoutError if it has not arrived by then (Python's {@code TimeoutError})
+     */
+    public T get(Duration timeout) throws InterruptedException, ExecutionException {
+        try {
+            return future.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new TimeoutError("no result within " + timeout);
+        }
+    }
+
+    @Override
+    public T get(long timeout, TimeUnit unit)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        return future.get(timeout, unit);
+    }
+
+    /** Waits until the result is ready (Python's {@code wait()}). */
+    public void await() throws InterruptedException {
+        try {
+            future.get();
+        } catch (ExecutionException | CancellationException e) {
+            // ready all the same
+        }
+    }
+
+    /** Waits up to {@code timeout} until the result is ready; returns whether it is. */
+    public boolean await(Duration timeout) throws InterruptedException {
+        try {
+            future.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | CancellationException | TimeoutException e) {
+            // ready or not: the answer is below
+        }
+        return future.isDone();
+    }
+
+    /** Whether the result (or the failure) has arrived. */
+    public boolean ready() {
+        return future.isDone();
+    }
+
+    /**
+     * Whether the task completed without an exception.
+     *
+     * @throws IllegalStateException if it is not ready yet (Python's {@code ValueError})
+     */
+    public boolean successful() {
+        if (!future.isDone()) {
+            throw new IllegalStateException("the result is not ready");
+        }
+        return !future.isCompletedExceptionally();
+    }
+
+    /**
+     * Cancels the task if no worker has started it (as {@code concurrent.futures} does: a running
+     * task cannot be cancelled). For a map, the chunks not yet started are dropped.
+     */
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+        Job j = job;
+        if (j != null && !j.cancel()) {
+            return false;
+        }
+        return future.cancel(mayInterruptIfRunning);
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return future.isCancelled();
+    }
+
+    @Override
+    public boolean isDone() {
+        return future.isDone();
+    }
+
+    @Override
+    public String toString() {
+        return "<AsyncResult " + (future.isDone() ? (future.isCompletedExceptionally() ? "failed" : "ready") : "pending") + ">";
+    }
+}

@@ -1,0 +1,24 @@
+package multiprocessing.pool;
+
+import java.util.List;
+
+/** Consecutive items of one job, run by one worker as one task (Python's task batches). */
+final class Chunk {
+    final Job job;
+    /** Position of the first item in the job. */
+    final int start;
+    /** The items (arguments, or {@code Object[]{a, b}} pairs for starmap); null for an apply. */
+    final List<Object> items;
+    /** The task message as the process engine sends it, serialized in the submitting thread. */
+    byte[] message;
+
+    Chunk(Job job, int start, List<Object> items) {
+        this.job = job;
+        this.start = start;
+        this.items = items;
+    }
+
+    int size() {
+        return items == null ? 1 : items.size();
+    }
+}

@@ -1,0 +1,33 @@
+package multiprocessing.pool;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Where a pool's chunks run: worker processes ({@link ProcessEngine}) or threads ({@link ThreadEngine}). */
+interface Engine {
+    /** Readies a job's function for the workers (the process engine serializes it once). */
+    void prepare(Job job);
+
+    /** Queues a chunk; the job hears of its end through {@link Job#done}/{@link Job#failed}. */
+    void submit(Chunk chunk);
+
+    /** A lazily fed job will submit more chunks: workers must not be told to stop yet. */
+    void feederStarted();
+
+    void feederDone();
+
+    /** No new jobs: workers exit once the queued chunks are done. */
+    void close();
+
+    /** Stops the workers now; every unfinished chunk's job is aborted. */
+    void terminate();
+
+    /** Waits until every worker has exited; false on timeout. */
+    boolean awaitExit(Duration timeout) throws InterruptedException;
+
+    /** Whether the calling thread is one that delivers results (where waiting would deadlock). */
+    boolean isResultThread();
+
+    /** The pids of the live workers (threads: none). */
+    List<Long> workerPids();
+}

@@ -1,0 +1,178 @@
+package multiprocessing.pool;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+
+import multiprocessing.ProcessError;
+import multiprocessing.TimeoutError;
+
+/**
+ * The results of {@link Pool#imap} (in the order of the items) or {@link Pool#imapUnordered}
+ * (in the order they finish), as they arrive (Python's {@code IMapIterator}).
+ *
+ * <p>An item whose task threw rethrows that exception from {@link #next()} at its position
+ * (a checked exception is thrown as it is, undeclared); iteration can go on past it. With a
+ * chunksize above 1 a failed chunk gives one failure, at its first item, and none of its other
+ * items, as in Python. If the iterable itself throws, that exception comes at the position where
+ * it threw, and iteration ends there.
+ *
+ * <p>{@link #hasNext()} and {@link #next()} block until the answer is known;
+ * {@link #next(Duration)} gives up with {@link TimeoutError}. An interrupt while waiting throws
+ * a {@link ProcessError} with the interrupt flag set again.
+ *
+ * @param <R> the result type
+ */
+public final class IMapIterator<R> implements Iterator<R> {
+    /** A position whose result is not delivered (the rest of a failed chunk). */
+    private static final Object[] SKIP = new Object[0];
+
+    private final boolean ordered;
+    private final HashMap<Integer, Object[]> byIndex = new HashMap<>();
+    private final ArrayDeque<Object[]> arrived = new ArrayDeque<>();
+    /** Ordered: the next position to hand out. Unordered: positions accounted for by taken entries. */
+    private long next;
+    /** Unordered: positions accounted for by arrived (not yet taken) entries. */
+    private long pendingPositions;
+    private long total = -1;
+    private Throwable aborted;
+
+    IMapIterator(boolean ordered) {
+        this.ordered = ordered;
+    }
+
+    synchronized void total(long n) {
+        total = n;
+        notifyAll();
+    }
+
+    synchronized void done(int start, List<?> results) {
+        for (int i = 0; i < results.size(); i++) {
+            Object[] entry = {Boolean.TRUE, results.get(i)};
+            if (ordered) {
+                byIndex.put(start + i, entry);
+            } else {
+                arrived.add(entry);
+            }
+        }
+        pendingPositions += results.size();
+        notifyAll();
+    }
+
+    synchronized void failed(int start, int size, Throwable error) {
+        Object[] entry = {Boolean.FALSE, error};
+        if (ordered) {
+            byIndex.put(start, entry);
+            for (int i = 1; i < size; i++) {
+                byIndex.put(start + i, SKIP);
+            }
+        } else {
+            arrived.add(new Object[] {Boolean.FALSE, error, size});
+        }
+        pendingPositions += size;
+        notifyAll();
+    }
+
+    synchronized void abort(Throwable error) {
+        if (aborted == null) {
+            aborted = error;
+        }
+        notifyAll();
+    }
+
+    /** Waits until the next entry (or the end) is known; returns it, null at the end. */
+    private synchronized Object[] peek(long deadline, boolean timed) {
+        while (true) {
+            if (ordered) {
+                Object[] e;
+                while ((e = byIndex.get((int) next)) == SKIP) {
+                    byIndex.remove((int) next);
+                    next++;
+                }
+                if (e != null) {
+                    return e;
+                }
+                if (total >= 0 && next >= total) {
+                    return null;
+                }
+            } else {
+                if (!arrived.isEmpty()) {
+                    return arrived.peek();
+                }
+                if (total >= 0 && next >= total) {
+                    return null;
+                }
+            }
+            if (aborted != null) {
+                return new Object[] {Boolean.FALSE, aborted, -1};
+            }
+            long left = timed ? deadline - System.nanoTime() : Long.MAX_VALUE;
+            if (left <= 0) {
+                throw new TimeoutError("no next result in time");
+            }
+            try {
+                if (timed) {
+                    wait(left / 1_000_000, (int) (left % 1_000_000));
+                } else {
+                    wait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ProcessError("interrupted while waiting for a result", e);
+            }
+        }
+    }
+
+    private synchronized void take(Object[] entry) {
+        if (entry.length == 3 && (int) entry[2] == -1) {
+            // The pool was terminated: this failure ends the iteration.
+            total = next;
+            byIndex.clear();
+            arrived.clear();
+            aborted = null;
+            return;
+        }
+        if (ordered) {
+            byIndex.remove((int) next);
+            next++;
+        } else {
+            arrived.poll();
+            next += entry.length == 3 ? (int) entry[2] : 1;
+        }
+    }
+
+    @Override
+    public boolean hasNext() {
+        return peek(0, false) != null;
+    }
+
+    @Override
+    public R next() {
+        return deliver(peek(0, false));
+    }
+
+    /**
+     * The next result, waiting at most {@code timeout} (Python's {@code next(timeout)}).
+     *
+     * @throws TimeoutError if it does not arrive in time
+     * @throws NoSuchElementException past the last result
+     */
+    public R next(Duration timeout) {
+        return deliver(peek(System.nanoTime() + Math.max(0, timeout.toNanos()), true));
+    }
+
+    @SuppressWarnings("unchecked")
+    private R deliver(Object[] entry) {
+        if (entry == null) {
+            throw new NoSuchElementException("no more results");
+        }
+        take(entry);
+        if ((Boolean) entry[0]) {
+            return (R) entry[1];
+        }
+        throw Pool.<RuntimeException>sneaky((Throwable) entry[1]);
+    }
+}

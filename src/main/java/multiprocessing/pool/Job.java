@@ -1,0 +1,278 @@
+package multiprocessing.pool;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.function.Consumer;
+
+/**
+ * One call on a pool (an apply, a map, an imap), cut into {@link Chunk}s. Engines call
+ * {@link #done}/{@link #failed} as chunks finish, from whatever thread they deliver results on,
+ * so every subclass synchronizes its own state.
+ */
+abstract class Job {
+    static final int APPLY = 0;
+    static final int MAP = 1;
+    static final int STAR = 2;
+
+    final long id;
+    final int kind;
+    /** The callable or function; the process engine serializes it once per job. */
+    final Object fn;
+    byte[] fnBytes;
+    private final ProgressListener progress;
+    private boolean started;
+    private boolean cancelled;
+    /** Bounds how many chunks of a lazily fed job wait in the pool at once; null if unbounded. */
+    final Semaphore window;
+
+    Job(long id, int kind, Object fn, ProgressListener progress, Semaphore window) {
+        this.id = id;
+        this.kind = kind;
+        this.fn = fn;
+        this.progress = progress;
+        this.window = window;
+    }
+
+    /** Called before a chunk is handed to a worker; false drops it (the job was cancelled or has failed). */
+    synchronized boolean tryStart() {
+        if (cancelled) {
+            return false;
+        }
+        started = true;
+        return true;
+    }
+
+    /** Marks the job cancelled; false if it may not be (a single task already running). */
+    synchronized boolean cancel() {
+        if (started && !cancelAfterStart()) {
+            return false;
+        }
+        cancelled = true;
+        return true;
+    }
+
+    synchronized boolean cancelled() {
+        return cancelled;
+    }
+
+    boolean cancelAfterStart() {
+        return true;
+    }
+
+    /** A chunk left the pool (done, failed or dropped): lets a lazily fed job feed another. */
+    final void released() {
+        if (window != null) {
+            window.release();
+        }
+    }
+
+    final void reportProgress(long done, long total) {
+        if (progress != null) {
+            try {
+                progress.progress(done, total);
+            } catch (Throwable t) {
+                report("progress listener", t);
+            }
+        }
+    }
+
+    abstract void done(Chunk chunk, List<?> results);
+
+    abstract void failed(Chunk chunk, Throwable error);
+
+    /** The pool can no longer run this job's chunks (terminated, or broken). */
+    abstract void abort(Throwable error);
+
+    static void report(String what, Throwable t) {
+        System.err.println("multiprocessing.pool: the " + what + " threw:");
+        t.printStackTrace();
+    }
+
+    static <V> void callback(Consumer<? super V> consumer, V value, String what) {
+        if (consumer != null) {
+            try {
+                consumer.accept(value);
+            } catch (Throwable t) {
+                report(what, t);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ apply
+
+    static final class Apply<R> extends Job {
+        final AsyncResult<R> result;
+        private final Consumer<? super R> callback;
+        private final Consumer<? super Throwable> errorCallback;
+
+        Apply(long id, Object fn, AsyncResult<R> result, Consumer<? super R> callback,
+                Consumer<? super Throwable> errorCallback) {
+            super(id, APPLY, fn, null, null);
+            this.result = result;
+            this.callback = callback;
+            this.errorCallback = errorCallback;
+            result.job(this);
+        }
+
+        @Override
+        boolean cancelAfterStart() {
+            return false;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        void done(Chunk chunk, List<?> results) {
+            R value = (R) results.get(0);
+            callback(callback, value, "callback");
+            result.complete(value);
+        }
+
+        @Override
+        void failed(Chunk chunk, Throwable error) {
+            callback(errorCallback, error, "error callback");
+            result.fail(error);
+        }
+
+        @Override
+        void abort(Throwable error) {
+            if (!result.isDone()) {
+                failed(null, error);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ map
+
+    static final class Map<R> extends Job {
+        final AsyncResult<List<R>> result;
+        private final Object[] out;
+        private int remaining;
+        private long done;
+        private boolean over;
+        private final Consumer<? super List<R>> callback;
+        private final Consumer<? super Throwable> errorCallback;
+
+        Map(long id, int kind, Object fn, int length, int chunks, AsyncResult<List<R>> result,
+                Consumer<? super List<R>> callback, Consumer<? super Throwable> errorCallback,
+                ProgressListener progress) {
+            super(id, kind, fn, progress, null);
+            this.result = result;
+            this.out = new Object[length];
+            this.remaining = chunks;
+            this.callback = callback;
+            this.errorCallback = errorCallback;
+            result.job(this);
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        void done(Chunk chunk, List<?> results) {
+            List<R> list;
+            long d;
+            synchronized (this) {
+                if (over) {
+                    return;
+                }
+                for (int i = 0; i < results.size(); i++) {
+                    out[chunk.start + i] = results.get(i);
+                }
+                done += results.size();
+                d = done;
+                list = --remaining == 0 ? (List<R>) Arrays.asList(out) : null;
+                if (list != null) {
+                    over = true;
+                }
+            }
+            reportProgress(d, out.length);
+            if (list != null) {
+                List<R> copy = new ArrayList<>(list);
+                callback(callback, copy, "callback");
+                result.complete(copy);
+            }
+        }
+
+        @Override
+        void failed(Chunk chunk, Throwable error) {
+            synchronized (this) {
+                if (over) {
+                    return;
+                }
+                over = true;
+            }
+            // The other chunks' results would be thrown away: do not run the ones not started.
+            cancel();
+            callback(errorCallback, error, "error callback");
+            result.fail(error);
+        }
+
+        @Override
+        void abort(Throwable error) {
+            failed(null, error);
+        }
+    }
+
+    // ------------------------------------------------------------------ imap
+
+    static final class IMap<R> extends Job {
+        final IMapIterator<R> iterator;
+        private long done;
+        private long total = -1;
+
+        IMap(long id, int kind, Object fn, IMapIterator<R> iterator, ProgressListener progress,
+                Semaphore window) {
+            super(id, kind, fn, progress, window);
+            this.iterator = iterator;
+        }
+
+        /** The iterable is exhausted (or threw) after {@code n} items. */
+        void total(long n) {
+            long d;
+            synchronized (this) {
+                total = n;
+                d = done;
+            }
+            reportProgress(d, n);
+            iterator.total(n);
+        }
+
+        /** The iterable threw while producing item {@code index}: that is the last position. */
+        void iterableFailed(int index, Throwable error) {
+            iterator.failed(index, 1, error);
+            synchronized (this) {
+                done++;
+            }
+            total(index + 1);
+        }
+
+        private void advance(int n) {
+            long d;
+            long t;
+            synchronized (this) {
+                done += n;
+                d = done;
+                t = total;
+            }
+            reportProgress(d, t);
+        }
+
+        // Progress first: a caller that has taken the last result sees the last report.
+        @Override
+        void done(Chunk chunk, List<?> results) {
+            advance(results.size());
+            iterator.done(chunk.start, results);
+        }
+
+        @Override
+        void failed(Chunk chunk, Throwable error) {
+            advance(chunk.size());
+            iterator.failed(chunk.start, chunk.size(), error);
+        }
+
+        @Override
+        void abort(Throwable error) {
+            iterator.abort(error);
+        }
+    }
+}

@@ -1,0 +1,553 @@
+package multiprocessing.pool;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+import multiprocessing.Context;
+import multiprocessing.Multiprocessing;
+import multiprocessing.ProcessError;
+import multiprocessing.SerializableBiFunction;
+import multiprocessing.SerializableCallable;
+import multiprocessing.SerializableFunction;
+import multiprocessing.SerializableRunnable;
+
+/**
+ * A pool of worker processes (Python's {@code multiprocessing.pool.Pool}): tasks handed to it
+ * run in other JVMs, results come back.
+ *
+ * <pre>{@code
+ * try (Pool pool = new Pool(4)) {
+ *     List<Integer> squares = pool.map(x -> x * x, List.of(1, 2, 3));
+ * }
+ * }</pre>
+ *
+ * <p>Tasks are lambdas written where a {@link SerializableCallable}, {@link SerializableFunction}
+ * or {@link SerializableBiFunction} is expected; they and what they capture are serialized once
+ * per call (not once per item) and sent to the workers with the items, in chunks. The blocking
+ * calls ({@link #apply}, {@link #map}, {@link #starmap}) throw a failed task's own exception, with
+ * the worker's stack trace and a suppressed {@link multiprocessing.RemoteTraceback} holding the
+ * traceback text printed in the worker (a checked exception is thrown as it is, undeclared, as
+ * Python raises it); the asynchronous ones report it through {@link AsyncResult#get()} as the cause
+ * of an {@link ExecutionException}.
+ *
+ * <p>Beyond CPython: a worker that dies while running a task (SIGKILL, the OOM killer,
+ * {@code System.exit}) fails that task with {@link WorkerLostException} within a moment, is
+ * replaced, and the other tasks go on; a result or exception that cannot be serialized fails
+ * its task with a {@link ProcessError} saying so; if the pool's initializer throws, the pool is
+ * broken: queued and later tasks fail with a {@link ProcessError} carrying the initializer's
+ * exception, instead of workers being restarted forever.
+ *
+ * <p>Callbacks ({@link #applyAsync(SerializableCallable, Consumer, Consumer)}) and progress
+ * listeners run on the pool's result thread, before the result is made ready: keep them short,
+ * and do not wait in them for other results of the same pool.
+ *
+ * <p>Misuse throws: {@link IllegalArgumentException} for processes, chunksize or
+ * maxTasksPerChild below 1; {@link IllegalStateException} for new work after {@link #close()}
+ * or {@link #terminate()} and for {@link #join()} before either.
+ */
+public sealed class Pool implements AutoCloseable permits ThreadPool {
+    private static final AtomicLong JOB_IDS = new AtomicLong();
+    private static final int RUN = 0;
+    private static final int CLOSE = 1;
+    private static final int TERMINATE = 2;
+
+    private final Engine engine;
+    private final int processes;
+    private volatile int state = RUN;
+    private volatile ProgressListener progress;
+    private volatile boolean progressBar;
+    private final Set<Thread> feeders = ConcurrentHashMap.newKeySet();
+
+    /** A pool of {@link Multiprocessing#cpuCount()} workers. */
+    public Pool() {
+        this(builder());
+    }
+
+    /** A pool of {@code processes} workers. */
+    public Pool(int processes) {
+        this(builder().processes(processes));
+    }
+
+    private Pool(Builder b) {
+        this(b.processes, new ProcessEngine(b.processes, b.initializer, b.maxTasksPerChild,
+                b.context != null ? b.context : Multiprocessing.getContext()));
+    }
+
+    Pool(int processes, Engine engine) {
+        this.processes = processes;
+        this.engine = engine;
+    }
+
+    static int checkProcesses(int processes) {
+        if (processes < 1) {
+            throw new IllegalArgumentException("Number of processes must be at least 1, not " + processes);
+        }
+        return processes;
+    }
+
+    /** Builds a pool (Python's keyword arguments of {@code Pool(...)}). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The settings of a {@link Pool}; each setter checks its argument at once. */
+    public static final class Builder {
+        private int processes = Multiprocessing.cpuCount();
+        private SerializableRunnable initializer;
+        private int maxTasksPerChild;
+        private Context context;
+
+        private Builder() {}
+
+        /** How many worker processes (default: {@link Multiprocessing#cpuCount()}). */
+        public Builder processes(int processes) {
+            this.processes = checkProcesses(processes);
+            return this;
+        }
+
+        /**
+         * Runs once in each worker before its first task (also in replacement workers). Capture
+         * the arguments it needs. If it throws, the pool is broken (see {@link Pool}).
+         */
+        public Builder initializer(SerializableRunnable initializer) {
+            this.initializer = initializer;
+            return this;
+        }
+
+        /** A worker exits after this many tasks (chunks) and is replaced; default: never. */
+        public Builder maxTasksPerChild(int maxTasksPerChild) {
+            if (maxTasksPerChild < 1) {
+                throw new IllegalArgumentException("maxTasksPerChild must be at least 1, not " + maxTasksPerChild);
+            }
+            this.maxTasksPerChild = maxTasksPerChild;
+            return this;
+        }
+
+        /** The context whose start method and JVM options start the workers. */
+        public Builder context(Context context) {
+            this.context = context;
+            return this;
+        }
+
+        /** Starts the workers and returns the pool. */
+        public Pool build() {
+            return new Pool(this);
+        }
+    }
+
+    /** The number of workers. */
+    public int processes() {
+        return processes;
+    }
+
+    /** The pids of the live workers (empty for a {@link ThreadPool}). */
+    public List<Long> workerPids() {
+        return engine.workerPids();
+    }
+
+    // ------------------------------------------------------------------ progress
+
+    /**
+     * Calls {@code listener} with (done, total) items as the chunks of each later {@code map},
+     * {@code imap} or {@code starmap} (and their async forms) finish; null removes it.
+     */
+    public Pool onProgress(ProgressListener listener) {
+        this.progress = listener;
+        return this;
+    }
+
+    /** Shows a progress bar on standard error for each later map, imap or starmap. */
+    public Pool withProgressBar() {
+        this.progressBar = true;
+        return this;
+    }
+
+    private ProgressListener progressFor() {
+        ProgressListener user = progress;
+        if (!progressBar) {
+            return user;
+        }
+        ProgressBar bar = new ProgressBar(System.err);
+        if (user == null) {
+            return bar;
+        }
+        return (done, total) -> {
+            bar.progress(done, total);
+            user.progress(done, total);
+        };
+    }
+
+    // ------------------------------------------------------------------ apply
+
+    /** Runs {@code task} in a worker and returns its result (Python's {@code apply}). */
+    public <R> R apply(SerializableCallable<R> task) throws InterruptedException {
+        return waitFor(applyAsync(task));
+    }
+
+    /** Runs {@code task} in a worker (Python's {@code apply_async}). */
+    public <R> AsyncResult<R> applyAsync(SerializableCallable<R> task) {
+        return applyAsync(task, null, null);
+    }
+
+    /**
+     * Runs {@code task} in a worker; {@code callback} gets its result, or {@code errorCallback}
+     * its exception, on the pool's result thread before the result is ready. Either may be null.
+     */
+    public <R> AsyncResult<R> applyAsync(SerializableCallable<R> task, Consumer<? super R> callback,
+            Consumer<? super Throwable> errorCallback) {
+        return submitCall(task, callback, errorCallback);
+    }
+
+    /** An apply of any callable (the executor checks that it is serializable). */
+    <R> AsyncResult<R> submitCall(Object task, Consumer<? super R> callback,
+            Consumer<? super Throwable> errorCallback) {
+        checkRunning();
+        AsyncResult<R> result = new AsyncResult<>();
+        Job job = new Job.Apply<>(JOB_IDS.incrementAndGet(), task, result, callback, errorCallback);
+        engine.prepare(job);
+        engine.submit(new Chunk(job, 0, null));
+        return result;
+    }
+
+    // ------------------------------------------------------------------ map
+
+    /** Applies {@code fn} to every item in workers; results in the items' order (Python's {@code map}). */
+    public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> items)
+            throws InterruptedException {
+        return waitFor(mapAsync(fn, items));
+    }
+
+    /** {@link #map(SerializableFunction, Iterable)} with {@code chunksize} items per task. */
+    public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> items,
+            int chunksize) throws InterruptedException {
+        return waitFor(mapAsync(fn, items, chunksize));
+    }
+
+    /**
+     * {@link #map(SerializableFunction, Iterable)} without waiting. The chunk size is Python's
+     * default: the items divided by four times the workers, rounded up.
+     */
+    public <T, R> AsyncResult<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> fn,
+            Iterable<? extends T> items) {
+        return mapJob(Job.MAP, fn, list(items, Function.identity()), 0, null, null);
+    }
+
+    public <T, R> AsyncResult<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> fn,
+            Iterable<? extends T> items, int chunksize) {
+        return mapJob(Job.MAP, fn, list(items, Function.identity()), checkChunksize(chunksize), null, null);
+    }
+
+    /** {@link #mapAsync(SerializableFunction, Iterable, int)} with callbacks, as {@link #applyAsync(SerializableCallable, Consumer, Consumer)}. */
+    public <T, R> AsyncResult<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> fn,
+            Iterable<? extends T> items, int chunksize, Consumer<? super List<R>> callback,
+            Consumer<? super Throwable> errorCallback) {
+        return mapJob(Job.MAP, fn, list(items, Function.identity()), checkChunksize(chunksize),
+                callback, errorCallback);
+    }
+
+    /** Applies {@code fn} to the key and value of every entry (Python's {@code starmap}). */
+    public <T, U, R> List<R> starmap(SerializableBiFunction<T, U, R> fn,
+            Iterable<? extends Map.Entry<? extends T, ? extends U>> items) throws InterruptedException {
+        return waitFor(starmapAsync(fn, items));
+    }
+
+    public <T, U, R> List<R> starmap(SerializableBiFunction<T, U, R> fn,
+            Iterable<? extends Map.Entry<? extends T, ? extends U>> items, int chunksize)
+            throws InterruptedException {
+        return waitFor(starmapAsync(fn, items, chunksize));
+    }
+
+    public <T, U, R> AsyncResult<List<R>> starmapAsync(SerializableBiFunction<T, U, R> fn,
+            Iterable<? extends Map.Entry<? extends T, ? extends U>> items) {
+        return mapJob(Job.STAR, fn, list(items, Pool::pair), 0, null, null);
+    }
+
+    public <T, U, R> AsyncResult<List<R>> starmapAsync(SerializableBiFunction<T, U, R> fn,
+            Iterable<? extends Map.Entry<? extends T, ? extends U>> items, int chunksize) {
+        return mapJob(Job.STAR, fn, list(items, Pool::pair), checkChunksize(chunksize), null, null);
+    }
+
+    private static Object pair(Object entry) {
+        Map.Entry<?, ?> e = (Map.Entry<?, ?>) entry;
+        return new Object[] {e.getKey(), e.getValue()};
+    }
+
+    private static <E> List<Object> list(Iterable<? extends E> items, Function<Object, Object> convert) {
+        List<Object> out = items instanceof Collection<?> c ? new ArrayList<>(c.size()) : new ArrayList<>();
+        for (Object item : items) {
+            out.add(convert.apply(item));
+        }
+        return out;
+    }
+
+    private static int checkChunksize(int chunksize) {
+        if (chunksize < 1) {
+            throw new IllegalArgumentException("Chunksize must be 1+, not " + chunksize);
+        }
+        return chunksize;
+    }
+
+    /** Python's default: {@code ceil(len / (4 * processes))}. */
+    int defaultChunksize(int length) {
+        int d = processes * 4;
+        return length / d + (length % d != 0 ? 1 : 0);
+    }
+
+    private <R> AsyncResult<List<R>> mapJob(int kind, Object fn, List<Object> items, int chunksize,
+            Consumer<? super List<R>> callback, Consumer<? super Throwable> errorCallback) {
+        checkRunning();
+        int n = items.size();
+        int cs = chunksize > 0 ? chunksize : Math.max(1, defaultChunksize(n));
+        int chunks = (n + cs - 1) / cs;
+        AsyncResult<List<R>> result = new AsyncResult<>();
+        ProgressListener listener = progressFor();
+        Job job = new Job.Map<>(JOB_IDS.incrementAndGet(), kind, fn, n, chunks, result, callback,
+                errorCallback, listener);
+        engine.prepare(job);
+        if (n == 0) {
+            if (listener != null) {
+                listener.progress(0, 0);
+            }
+            Job.callback(callback, new ArrayList<>(), "callback");
+            result.complete(new ArrayList<>());
+            return result;
+        }
+        for (int start = 0; start < n; start += cs) {
+            Chunk c = new Chunk(job, start, new ArrayList<>(items.subList(start, Math.min(n, start + cs))));
+            try {
+                engine.submit(c);
+            } catch (IllegalArgumentException unserializable) {
+                job.abort(unserializable);
+                throw unserializable;
+            }
+        }
+        return result;
+    }
+
+    // ------------------------------------------------------------------ imap
+
+    /** Like {@link #map} but lazy: results in order as they come (Python's {@code imap}, chunksize 1). */
+    public <T, R> IMapIterator<R> imap(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> items) {
+        return imap(fn, items, 1);
+    }
+
+    public <T, R> IMapIterator<R> imap(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> items,
+            int chunksize) {
+        return imapJob(true, fn, items, checkChunksize(chunksize));
+    }
+
+    /** Like {@link #imap} with results in the order they finish (Python's {@code imap_unordered}). */
+    public <T, R> IMapIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> fn,
+            Iterable<? extends T> items) {
+        return imapUnordered(fn, items, 1);
+    }
+
+    public <T, R> IMapIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> fn,
+            Iterable<? extends T> items, int chunksize) {
+        return imapJob(false, fn, items, checkChunksize(chunksize));
+    }
+
+    /**
+     * The iterable is read by a feeder thread, a bounded number of chunks ahead of the workers,
+     * so an imap over a long (or endless) iterable starts at once and holds little memory.
+     */
+    private <R> IMapIterator<R> imapJob(boolean ordered, Object fn, Iterable<?> items, int chunksize) {
+        checkRunning();
+        IMapIterator<R> iterator = new IMapIterator<>(ordered);
+        Job.IMap<R> job = new Job.IMap<>(JOB_IDS.incrementAndGet(), Job.MAP, fn, iterator,
+                progressFor(), new Semaphore(4 * processes + 8));
+        engine.prepare(job);
+        if (items instanceof Collection<?> c) {
+            job.total(c.size());
+        }
+        engine.feederStarted();
+        Thread feeder = new Thread(() -> feed(job, items, chunksize), "pool-feeder-" + job.id);
+        feeder.setDaemon(true);
+        feeders.add(feeder);
+        feeder.start();
+        return iterator;
+    }
+
+    private void feed(Job.IMap<?> job, Iterable<?> items, int chunksize) {
+        try {
+            Iterator<?> it;
+            int index = 0;
+            List<Object> buffer = new ArrayList<>();
+            try {
+                it = items.iterator();
+            } catch (Throwable t) {
+                job.iterableFailed(0, t);
+                return;
+            }
+            while (true) {
+                Object item;
+                try {
+                    if (!it.hasNext()) {
+                        break;
+                    }
+                    item = it.next();
+                } catch (Throwable t) {
+                    if (!buffer.isEmpty() && !feedChunk(job, index - buffer.size(), buffer)) {
+                        return;
+                    }
+                    job.iterableFailed(index, t);
+                    return;
+                }
+                buffer.add(item);
+                index++;
+                if (buffer.size() == chunksize) {
+                    if (!feedChunk(job, index - buffer.size(), buffer)) {
+                        return;
+                    }
+                    buffer = new ArrayList<>();
+                }
+            }
+            if (!buffer.isEmpty() && !feedChunk(job, index - buffer.size(), buffer)) {
+                return;
+            }
+            job.total(index);
+        } finally {
+            feeders.remove(Thread.currentThread());
+            engine.feederDone();
+        }
+    }
+
+    private boolean feedChunk(Job.IMap<?> job, int start, List<Object> items) {
+        if (job.cancelled()) {
+            return false;
+        }
+        try {
+            job.window.acquire();
+        } catch (InterruptedException e) {
+            job.abort(new ProcessError("the pool was terminated before the task finished"));
+            return false;
+        }
+        Chunk c = new Chunk(job, start, items);
+        try {
+            engine.submit(c);
+            return true;
+        } catch (IllegalArgumentException unserializable) {
+            job.failed(c, unserializable);
+            job.released();
+            return true;
+        } catch (RuntimeException stopped) {
+            job.released();
+            job.abort(stopped);
+            return false;
+        }
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    private void checkRunning() {
+        if (state != RUN) {
+            throw new IllegalStateException("Pool not running: it was "
+                    + (state == CLOSE ? "closed" : "terminated"));
+        }
+    }
+
+    /**
+     * Stops accepting work, lets the workers finish everything submitted, and waits until every
+     * worker has exited (Python's {@code close()} followed by {@code join()}). This is what
+     * leaving a try-with-resources block does: no submitted task is dropped and no worker is left
+     * running. (Python's {@code with Pool()} calls {@code terminate()} instead, which silently
+     * drops unfinished work; call {@link #terminate()} for that.) Called from a callback on the
+     * pool's own result thread, it does not wait. After {@link #terminate()} it does nothing.
+     * An interrupt ends the wait early, with the interrupt flag set.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (state == RUN) {
+                state = CLOSE;
+                engine.close();
+            }
+        }
+        if (engine.isResultThread()) {
+            return;
+        }
+        try {
+            engine.awaitExit(null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Stops the workers at once (SIGTERM; Python's {@code terminate()}): running tasks are cut
+     * off, queued ones dropped, and every unfinished result fails with a {@link ProcessError}.
+     * Waits until the workers have exited.
+     */
+    public void terminate() {
+        synchronized (this) {
+            state = TERMINATE;
+        }
+        for (Thread f : feeders) {
+            f.interrupt();
+        }
+        engine.terminate();
+        if (engine.isResultThread()) {
+            return;
+        }
+        try {
+            engine.awaitExit(null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Waits until every worker has exited.
+     *
+     * @throws IllegalStateException if the pool was neither closed nor terminated
+     */
+    public void join() throws InterruptedException {
+        if (state == RUN) {
+            throw new IllegalStateException("Pool is still running: call close() or terminate() before join()");
+        }
+        if (engine.isResultThread()) {
+            throw new IllegalStateException("cannot join a pool from its own callback");
+        }
+        engine.awaitExit(null);
+    }
+
+    /** Waits up to {@code timeout} for every worker to exit; returns whether they have. */
+    public boolean join(Duration timeout) throws InterruptedException {
+        if (state == RUN) {
+            throw new IllegalStateException("Pool is still running: call close() or terminate() before join()");
+        }
+        return engine.awaitExit(timeout);
+    }
+
+    @Override
+    public String toString() {
+        return "<" + getClass().getSimpleName() + " processes=" + processes + " state="
+                + (state == RUN ? "RUN" : state == CLOSE ? "CLOSE" : "TERMINATE") + ">";
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static <V> V waitFor(AsyncResult<V> result) throws InterruptedException {
+        try {
+            return result.get();
+        } catch (ExecutionException e) {
+            throw Pool.<RuntimeException>sneaky(e.getCause());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static <E extends Throwable> E sneaky(Throwable t) throws E {
+        throw (E) t;
+    }
+}

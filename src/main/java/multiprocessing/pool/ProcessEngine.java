@@ -1,0 +1,559 @@
+package multiprocessing.pool;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+import multiprocessing.Context;
+import multiprocessing.Process;
+import multiprocessing.ProcessError;
+import multiprocessing.SerializableRunnable;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Connections;
+import multiprocessing.connection.Pipe;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * Runs a pool's chunks in worker processes.
+ *
+ * <p>Implementation note. Each worker has one duplex pipe to the parent and runs its tasks one
+ * at a time, in the order they arrive (see {@link Worker}). The parent keeps, per worker, the
+ * chunks sent to it and not yet answered ({@code inFlight}), at most {@link #IN_FLIGHT} of them,
+ * so that a worker finds its next task already in its pipe when it sends a result (CPython's
+ * ProcessPoolExecutor queues one extra call for the same reason). Because a worker answers in
+ * order, the head of {@code inFlight} is the chunk it is running: when the worker dies, exactly
+ * that chunk fails with {@link WorkerLostException}, and the others, which it never started, go
+ * back to the front of the queue for the other workers.
+ *
+ * <p>One result thread waits, with {@link Connections#await}, on every worker's connection and
+ * every worker's sentinel (and a wake-up pipe). It reads results, completes jobs, runs callbacks,
+ * hands the next chunks out, replaces workers that exited, and ends when the pool is closed or
+ * terminated and every worker has exited. Chunks are serialized in the submitting thread; the
+ * bytes are written by one sender thread per worker, because a write may block until the worker
+ * has read (a large chunk), and a worker blocked writing its result to a parent that is blocked
+ * writing to it would deadlock if the result thread did the writing.
+ *
+ * <p>Everything shared is guarded by {@link #lock}, which is never held while blocking or while
+ * calling into a job.
+ */
+final class ProcessEngine implements Engine {
+    /** Chunks a worker may hold beyond the one it runs. */
+    private static final int IN_FLIGHT = 2;
+    /** Workers that die in a row before saying they are ready, after which the pool gives up. */
+    private static final int START_FAILURES = 3;
+    private static final AtomicInteger NAMES = new AtomicInteger();
+    private static final byte[] STOP = Serialization.serialize(null);
+    private static final byte[] END = new byte[0];
+
+    private final int processes;
+    private final SerializableRunnable initializer;
+    private final int maxTasks;
+    private final Context context;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ArrayDeque<Chunk> pending = new ArrayDeque<>();
+    private final List<W> workers = new ArrayList<>();
+    private int feeders;
+    private boolean closed;
+    private boolean terminated;
+    private Throwable broken;
+    private int startFailures;
+    private final Pipe wake = Pipe.open(true);
+    private final Thread resultThread;
+
+    private static final class W {
+        final Process proc;
+        final Connection conn;
+        final long pid;
+        final ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
+        final LinkedBlockingQueue<byte[]> outbox = new LinkedBlockingQueue<>();
+        boolean ready;
+        boolean eof;
+        boolean stopSent;
+        int assigned;
+
+        W(Process proc, Connection conn) {
+            this.proc = proc;
+            this.conn = conn;
+            this.pid = proc.pid();
+        }
+    }
+
+    ProcessEngine(int processes, SerializableRunnable initializer, int maxTasks, Context context) {
+        this.processes = processes;
+        this.initializer = initializer;
+        this.maxTasks = maxTasks;
+        this.context = context;
+        try {
+            for (int i = 0; i < processes; i++) {
+                spawn();
+            }
+        } catch (RuntimeException | Error e) {
+            for (W w : workers) {
+                w.proc.kill();
+            }
+            for (W w : workers) {
+                try {
+                    w.proc.join();
+                    w.proc.close();
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+                w.conn.close();
+                w.outbox.add(END);
+            }
+            wake.close();
+            throw e;
+        }
+        resultThread = new Thread(this::results, "pool-results");
+        resultThread.setDaemon(true);
+        resultThread.start();
+    }
+
+    private void spawn() {
+        Pipe pipe = Pipe.open(true);
+        Process proc = Process.builder()
+                .name("SpawnPoolWorker-" + NAMES.incrementAndGet())
+                .daemon(true)
+                .target(new Worker(pipe.right(), initializer, maxTasks))
+                .context(context)
+                .build();
+        try {
+            proc.start();
+        } catch (RuntimeException | Error e) {
+            pipe.close();
+            throw e;
+        } finally {
+            // The child has its own copy: ours would keep the pipe open after the child dies.
+            pipe.right().close();
+        }
+        W w = new W(proc, pipe.left());
+        Thread sender = new Thread(() -> send(w), "pool-sender-" + w.pid);
+        sender.setDaemon(true);
+        sender.start();
+        lock.lock();
+        try {
+            workers.add(w);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void send(W w) {
+        try {
+            while (true) {
+                byte[] message = w.outbox.take();
+                if (message == END) {
+                    return;
+                }
+                w.conn.sendBytes(message);
+            }
+        } catch (InterruptedException | IOException | IllegalStateException e) {
+            // The worker is gone (or being replaced): its sentinel tells the result thread.
+        }
+    }
+
+    // ------------------------------------------------------------------ submitting
+
+    @Override
+    public void prepare(Job job) {
+        job.fnBytes = Serialization.serialize(job.fn);
+    }
+
+    @Override
+    public void submit(Chunk chunk) {
+        Job job = chunk.job;
+        chunk.message = Serialization.serialize(new Object[] {job.id, job.kind, job.fnBytes, chunk.items});
+        lock.lock();
+        try {
+            if (broken != null) {
+                throw new ProcessError("the pool is broken: " + broken.getMessage(), broken);
+            }
+            if (terminated) {
+                throw new IllegalStateException("the pool was terminated");
+            }
+            pending.add(chunk);
+            dispatch();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void feederStarted() {
+        lock.lock();
+        try {
+            feeders++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void feederDone() {
+        lock.lock();
+        try {
+            feeders--;
+            dispatch();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Hands queued chunks to ready workers, least loaded first; tells idle workers to stop when nothing more will come. Lock held. */
+    private void dispatch() {
+        if (terminated) {
+            return;
+        }
+        while (!pending.isEmpty()) {
+            W best = null;
+            for (W w : workers) {
+                if (w.ready && !w.stopSent && w.inFlight.size() < IN_FLIGHT
+                        && (maxTasks == 0 || w.assigned < maxTasks)
+                        && (best == null || w.inFlight.size() < best.inFlight.size())) {
+                    best = w;
+                }
+            }
+            if (best == null) {
+                break;
+            }
+            Chunk c = pending.poll();
+            if (!c.job.tryStart()) {
+                c.job.released();
+                continue;
+            }
+            best.inFlight.add(c);
+            best.assigned++;
+            best.outbox.add(c.message);
+        }
+        if ((closed && pending.isEmpty() && feeders == 0) || broken != null) {
+            for (W w : workers) {
+                if (!w.stopSent && w.inFlight.isEmpty()) {
+                    w.stopSent = true;
+                    w.outbox.add(STOP);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the result thread
+
+    private void results() {
+        List<Object> watch = new ArrayList<>();
+        try {
+            while (true) {
+                watch.clear();
+                watch.add(wake.left());
+                lock.lock();
+                try {
+                    if (workers.isEmpty() && (terminated || broken != null
+                            || (closed && pending.isEmpty() && feeders == 0))) {
+                        return;
+                    }
+                    for (W w : workers) {
+                        if (!w.eof) {
+                            watch.add(w.conn);
+                        }
+                        watch.add(w.proc);
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                for (Object ready : Connections.await(watch, null)) {
+                    if (ready == wake.left()) {
+                        while (wake.left().poll()) {
+                            wake.left().recvBytes();
+                        }
+                    } else if (ready instanceof Connection c) {
+                        W w = find(c);
+                        if (w != null) {
+                            receive(w);
+                        }
+                    } else {
+                        W w = find(ready);
+                        if (w != null) {
+                            exited(w);
+                        }
+                    }
+                }
+            }
+        } catch (Throwable t) {
+            // A bug here would otherwise leave every caller waiting forever.
+            Job.report("pool's result thread", t);
+            fail(new ProcessError("the pool's result thread failed: " + t, t));
+        } finally {
+            wake.close();
+        }
+    }
+
+    private W find(Object connOrProc) {
+        lock.lock();
+        try {
+            for (W w : workers) {
+                if (w.conn == connOrProc || w.proc == connOrProc) {
+                    return w;
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Chunk head(W w) {
+        lock.lock();
+        try {
+            return w.inFlight.poll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void receive(W w) {
+        Object message;
+        try {
+            message = w.conn.recv();
+        } catch (EOFException e) {
+            w.eof = true;
+            return;
+        } catch (IOException e) {
+            w.eof = true;
+            return;
+        } catch (IllegalStateException undecodable) {
+            Chunk c = head(w);
+            if (c != null) {
+                finish(c, null, new ProcessError("the result of a task sent by worker process "
+                        + w.pid + " cannot be read: " + undecodable.getMessage(), undecodable));
+            }
+            redispatch();
+            return;
+        }
+        if (message instanceof List<?> results) {
+            Chunk c = head(w);
+            if (c != null) {
+                finish(c, results, null);
+            }
+        } else {
+            Object[] m = (Object[]) message;
+            int tag = (Integer) m[0];
+            if (tag == Worker.READY) {
+                lock.lock();
+                try {
+                    w.ready = true;
+                    startFailures = 0;
+                } finally {
+                    lock.unlock();
+                }
+            } else if (tag == Worker.FAILED) {
+                Chunk c = head(w);
+                if (c != null) {
+                    finish(c, null, Tasks.withTraceback((Throwable) m[1], (String) m[2]));
+                }
+            } else if (tag == Worker.INIT_FAILED) {
+                Throwable cause = Tasks.withTraceback((Throwable) m[1], (String) m[2]);
+                breakPool(new ProcessError("the pool's initializer failed in worker process "
+                        + w.pid + ": " + cause, cause));
+            }
+        }
+        redispatch();
+    }
+
+    private static void finish(Chunk c, List<?> results, Throwable error) {
+        try {
+            if (error == null) {
+                c.job.done(c, results);
+            } else {
+                c.job.failed(c, error);
+            }
+        } finally {
+            c.job.released();
+        }
+    }
+
+    private void redispatch() {
+        lock.lock();
+        try {
+            dispatch();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void exited(W w) throws InterruptedException {
+        // Results the worker wrote before it exited are still in the pipe.
+        while (!w.eof) {
+            try {
+                if (!w.conn.poll()) {
+                    break;
+                }
+            } catch (IOException | IllegalStateException e) {
+                break;
+            }
+            receive(w);
+        }
+        w.proc.join();
+        Integer code = w.proc.exitCode();
+        Chunk lost;
+        boolean respawn;
+        boolean startFailed;
+        lock.lock();
+        try {
+            workers.remove(w);
+            lost = w.inFlight.poll();
+            for (Iterator<Chunk> it = w.inFlight.descendingIterator(); it.hasNext(); ) {
+                pending.addFirst(it.next());
+            }
+            w.inFlight.clear();
+            startFailed = !w.ready && lost == null && broken == null && !terminated
+                    && (code == null || code != 0);
+            if (startFailed) {
+                startFailures++;
+            }
+            respawn = !terminated && broken == null && startFailures < START_FAILURES
+                    && (!closed || !pending.isEmpty() || feeders > 0);
+        } finally {
+            lock.unlock();
+        }
+        w.outbox.add(END);
+        w.conn.close();
+        w.proc.close();
+        if (lost != null) {
+            finish(lost, null, new WorkerLostException(w.pid, code));
+        }
+        if (startFailed && !respawn && broken == null && !terminated) {
+            breakPool(new ProcessError("pool worker processes fail to start: worker process "
+                    + w.pid + " " + WorkerLostException.describe(code) + " before it was ready"));
+        }
+        if (respawn) {
+            try {
+                spawn();
+            } catch (RuntimeException e) {
+                breakPool(new ProcessError("cannot start a replacement pool worker: " + e, e));
+            }
+        }
+        redispatch();
+    }
+
+    /** The pool cannot go on (its initializer fails): queued chunks fail, workers are told to stop. */
+    private void breakPool(Throwable error) {
+        List<Chunk> dropped;
+        lock.lock();
+        try {
+            if (broken != null) {
+                return;
+            }
+            broken = error;
+            dropped = new ArrayList<>(pending);
+            pending.clear();
+            dispatch();
+        } finally {
+            lock.unlock();
+        }
+        for (Chunk c : dropped) {
+            finish(c, null, error);
+        }
+    }
+
+    /** Fails every job the pool holds (terminate, or a bug in the result thread). */
+    private void fail(Throwable error) {
+        List<Chunk> dropped = new ArrayList<>();
+        List<W> all;
+        lock.lock();
+        try {
+            terminated = true;
+            dropped.addAll(pending);
+            pending.clear();
+            for (W w : workers) {
+                dropped.addAll(w.inFlight);
+                w.inFlight.clear();
+            }
+            all = new ArrayList<>(workers);
+        } finally {
+            lock.unlock();
+        }
+        for (W w : all) {
+            try {
+                w.proc.terminate();
+            } catch (IllegalStateException alreadyClosed) {
+                // exited and closed meanwhile
+            }
+        }
+        for (Chunk c : dropped) {
+            try {
+                c.job.abort(error);
+            } catch (Throwable t) {
+                Job.report("pool", t);
+            } finally {
+                c.job.released();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ closing
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            dispatch();
+        } finally {
+            lock.unlock();
+        }
+        wakeUp();
+    }
+
+    @Override
+    public void terminate() {
+        fail(new ProcessError("the pool was terminated before the task finished"));
+        wakeUp();
+    }
+
+    private void wakeUp() {
+        try {
+            wake.right().sendBytes(new byte[1]);
+        } catch (IOException | IllegalStateException e) {
+            // the result thread has ended and closed the pipe: nothing to wake
+        }
+    }
+
+    @Override
+    public boolean awaitExit(Duration timeout) throws InterruptedException {
+        if (timeout == null) {
+            resultThread.join();
+        } else {
+            resultThread.join(timeout);
+        }
+        return !resultThread.isAlive();
+    }
+
+    @Override
+    public boolean isResultThread() {
+        return Thread.currentThread() == resultThread;
+    }
+
+    @Override
+    public List<Long> workerPids() {
+        lock.lock();
+        try {
+            List<Long> pids = new ArrayList<>();
+            for (W w : workers) {
+                pids.add(w.pid);
+            }
+            return pids;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int processes() {
+        return processes;
+    }
+}

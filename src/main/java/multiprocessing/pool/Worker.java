@@ -1,0 +1,109 @@
+package multiprocessing.pool;
+
+import java.io.EOFException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import multiprocessing.ProcessError;
+import multiprocessing.SerializableRunnable;
+import multiprocessing.connection.Connection;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * The body of a pool's worker process (Python's {@code multiprocessing.pool.worker}): runs the
+ * initializer, says it is ready, then runs the tasks it receives on its connection one at a
+ * time, answering each with its results, until it gets {@code null}, its connection closes, or it
+ * has run {@code maxTasks} tasks.
+ *
+ * <p>Messages to the worker: {@code Object[]{Long jobId, Integer kind, byte[] fn, List items}},
+ * or null to stop. From the worker: an {@code ArrayList} of results, or an {@code Object[]}
+ * whose first element is one of the tags below. Plain arrays and lists, so that nothing of this
+ * package has to be reflected on by the serializer.
+ */
+final class Worker implements SerializableRunnable {
+    private static final long serialVersionUID = 1L;
+
+    static final int READY = 1;
+    static final int FAILED = 2;
+    static final int INIT_FAILED = 3;
+
+    private final Connection conn;
+    private final SerializableRunnable initializer;
+    private final int maxTasks;
+
+    Worker(Connection conn, SerializableRunnable initializer, int maxTasks) {
+        this.conn = conn;
+        this.initializer = initializer;
+        this.maxTasks = maxTasks;
+    }
+
+    @Override
+    public void run() throws Exception {
+        if (initializer != null) {
+            try {
+                initializer.run();
+            } catch (Throwable t) {
+                sendFailure(INIT_FAILED, t);
+                return;
+            }
+        }
+        conn.send(new Object[] {READY});
+        // The functions of the last few jobs: a map's function is deserialized once per worker,
+        // not once per chunk.
+        Map<Long, Object> functions = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Object> eldest) {
+                return size() > 8;
+            }
+        };
+        for (int done = 0; maxTasks == 0 || done < maxTasks; done++) {
+            Object message;
+            try {
+                message = conn.recv();
+            } catch (EOFException e) {
+                return;
+            }
+            if (message == null) {
+                return;
+            }
+            Object[] task = (Object[]) message;
+            Object reply;
+            try {
+                Long jobId = (Long) task[0];
+                Object fn = functions.get(jobId);
+                if (fn == null) {
+                    fn = Serialization.deserialize((byte[]) task[2]);
+                    functions.put(jobId, fn);
+                }
+                @SuppressWarnings("unchecked")
+                List<Object> items = (List<Object>) task[3];
+                reply = Tasks.run((Integer) task[1], fn, items);
+            } catch (Throwable t) {
+                sendFailure(FAILED, t);
+                continue;
+            }
+            try {
+                conn.send(reply);
+            } catch (IllegalArgumentException unserializable) {
+                // Python's MaybeEncodingError: the task ran, its result cannot travel.
+                sendFailure(FAILED, new ProcessError("Error sending result: the result of the task "
+                        + "cannot be sent back to the parent process. Reason: "
+                        + unserializable.getMessage()));
+            }
+        }
+    }
+
+    private void sendFailure(int tag, Throwable t) throws Exception {
+        String traceback = Tasks.traceback(t);
+        try {
+            conn.send(new Object[] {tag, t, traceback});
+        } catch (IllegalArgumentException unserializable) {
+            ProcessError stand = new ProcessError("the task threw " + t
+                    + ", which cannot be sent to the parent process ("
+                    + unserializable.getMessage() + ")");
+            stand.setStackTrace(t.getStackTrace());
+            conn.send(new Object[] {tag, stand, traceback});
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package multiprocessing.pool;
+
+import multiprocessing.ProcessError;
+
+/**
+ * The worker process that was running a task died before it could report a result (it was
+ * killed by a signal such as SIGKILL from the OOM killer, or it called {@code System.exit}).
+ * Only the tasks that worker was running fail with it; the pool replaces the worker and goes on.
+ * CPython's pool hangs forever in this case.
+ */
+public class WorkerLostException extends ProcessError {
+    private static final long serialVersionUID = 1L;
+
+    private final long pid;
+    private final Integer exitCode;
+
+    public WorkerLostException(long pid, Integer exitCode) {
+        super("worker process " + pid + " died while running the task: " + describe(exitCode));
+        this.pid = pid;
+        this.exitCode = exitCode;
+    }
+
+    /** The pid of the worker that died. */
+    public long pid() {
+        return pid;
+    }
+
+    /** Its exit code: {@code n} for {@code System.exit(n)}, {@code -s} for signal {@code s}; null if unknown. */
+    public Integer exitCode() {
+        return exitCode;
+    }
+
+    static String describe(Integer exitCode) {
+        if (exitCode == null) {
+            return "exit status unknown";
+        }
+        if (exitCode < 0) {
+            int sig = -exitCode;
+            String name = switch (sig) {
+                case 9 -> "SIGKILL";
+                case 15 -> "SIGTERM";
+                case 6 -> "SIGABRT";
+                case 11 -> "SIGSEGV";
+                case 2 -> "SIGINT";
+                case 1 -> "SIGHUP";
+                default -> "signal " + sig;
+            };
+            return "killed by signal " + sig + " (" + name + "), exit code " + exitCode;
+        }
+        return "exited with exit code " + exitCode;
+    }
+}

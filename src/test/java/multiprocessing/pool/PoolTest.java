@@ -1,0 +1,435 @@
+package multiprocessing.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.ProcessError;
+import multiprocessing.RemoteTraceback;
+import multiprocessing.TimeoutError;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A process pool across real worker JVMs. One pool of two workers serves most checks (child
+ * JVMs are expensive); the lifecycle checks use pools of their own.
+ */
+@ExtendWith(NoLeftoverProcesses.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class PoolTest {
+    private Pool pool;
+
+    @BeforeAll
+    void startPool() {
+        pool = Pool.builder().processes(2).build();
+    }
+
+    @AfterAll
+    void closePool() throws Exception {
+        List<Long> pids = pool.workerPids();
+        pool.close();
+        pool.join();
+        assertAllGone(pids);
+        assertTrue(pool.workerPids().isEmpty());
+    }
+
+    static void assertAllGone(List<Long> pids) {
+        for (long pid : pids) {
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+                    "worker " + pid + " outlived its pool");
+        }
+    }
+
+    static final class Boom extends Exception {
+        Boom(String message) {
+            super(message);
+        }
+    }
+
+    // ------------------------------------------------------------------ results
+
+    @Test
+    void applyRunsInAWorkerWithCapturedValues() throws Exception {
+        String captured = "hello-" + System.nanoTime();
+        long me = ProcessHandle.current().pid();
+        String r = pool.apply(() -> captured + "@" + (ProcessHandle.current().pid() != me));
+        assertEquals(captured + "@true", r);
+        assertEquals(Integer.valueOf(42), pool.apply(() -> 6 * 7));
+        assertEquals((Object) null, pool.<Object>apply(() -> null));
+    }
+
+    @Test
+    void mapKeepsOrderWithAnyChunksize() throws Exception {
+        List<Integer> items = IntStream.range(0, 1000).boxed().toList();
+        List<Integer> expected = items.stream().map(x -> x * x).toList();
+        assertEquals(expected, pool.map(x -> x * x, items));
+        assertEquals(expected, pool.map(x -> x * x, items, 1));
+        assertEquals(expected, pool.map(x -> x * x, items, 7));
+        assertEquals(expected, pool.map(x -> x * x, items, 5000));
+        assertEquals(List.of(), pool.map(x -> x, List.<Integer>of()));
+        // A non-collection iterable is read in the caller, as Python's map lists it.
+        Iterable<Integer> lazy = () -> items.iterator();
+        assertEquals(expected, pool.mapAsync(x -> x * x, lazy).get());
+    }
+
+    @Test
+    void defaultChunksizeIsPythons() {
+        assertEquals(125_000, pool.defaultChunksize(1_000_000));
+        assertEquals(2, pool.defaultChunksize(9));
+        assertEquals(1, pool.defaultChunksize(8));
+        assertEquals(0, pool.defaultChunksize(0));
+    }
+
+    @Test
+    void starmapAppliesToKeyAndValue() throws Exception {
+        List<Map.Entry<Integer, String>> pairs = List.of(Map.entry(1, "a"), Map.entry(2, "b"), Map.entry(3, "c"));
+        assertEquals(List.of("a", "bb", "ccc"), pool.starmap((n, s) -> s.repeat(n), pairs));
+        assertEquals(List.of("a", "bb", "ccc"), pool.starmap((n, s) -> s.repeat(n), pairs, 2));
+        assertEquals(List.of("a", "bb", "ccc"), pool.starmapAsync((Integer n, String s) -> s.repeat(n), pairs, 1).get());
+    }
+
+    @Test
+    void asyncResultsAndCallbacks() throws Exception {
+        CountDownLatch called = new CountDownLatch(2);
+        AtomicReference<Object> got = new AtomicReference<>();
+        AtomicReference<Throwable> err = new AtomicReference<>();
+        AsyncResult<Integer> ok = pool.applyAsync(() -> 5, r -> {
+            got.set(r);
+            called.countDown();
+        }, e -> fail(e));
+        AsyncResult<Integer> bad = pool.applyAsync(() -> {
+            throw new IllegalStateException("bad");
+        }, r -> fail("callback on failure"), e -> {
+            err.set(e);
+            called.countDown();
+        });
+        assertEquals(5, ok.get());
+        assertTrue(called.await(10, TimeUnit.SECONDS));
+        assertEquals(5, got.get());
+        assertInstanceOf(IllegalStateException.class, err.get());
+        assertTrue(ok.ready() && ok.successful());
+        assertTrue(bad.await(Duration.ofSeconds(10)));
+        assertFalse(bad.successful());
+        ExecutionException e = assertThrows(ExecutionException.class, bad::get);
+        assertInstanceOf(IllegalStateException.class, e.getCause());
+
+        AsyncResult<Integer> slow = pool.applyAsync(() -> {
+            Thread.sleep(1500);
+            return 1;
+        });
+        assertThrows(IllegalStateException.class, slow::successful);
+        assertFalse(slow.ready());
+        assertThrows(TimeoutError.class, () -> slow.get(Duration.ofMillis(50)));
+        assertThrows(java.util.concurrent.TimeoutException.class, () -> slow.get(50, TimeUnit.MILLISECONDS));
+        assertFalse(slow.await(Duration.ofMillis(10)));
+        assertFalse(slow.cancel(true), "a running task cannot be cancelled");
+        assertEquals(1, slow.get(Duration.ofSeconds(20)));
+
+        AsyncResult<List<Integer>> mapped = pool.mapAsync(x -> x + 1, List.of(1, 2, 3), 1);
+        assertEquals(List.of(2, 3, 4), mapped.get(Duration.ofSeconds(20)));
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    @Test
+    void taskExceptionsKeepTypeMessageAndWorkerTrace() throws Exception {
+        long me = ProcessHandle.current().pid();
+        Boom boom = assertThrows(Boom.class, () -> pool.apply(() -> {
+            throw new Boom("from " + (ProcessHandle.current().pid() != me ? "worker" : "parent"));
+        }));
+        assertEquals("from worker", boom.getMessage());
+        assertTrue(boom.getSuppressed().length > 0 && boom.getSuppressed()[0] instanceof RemoteTraceback,
+                "suppressed RemoteTraceback");
+        assertTrue(boom.getSuppressed()[0].getMessage().contains("PoolTest"), boom.getSuppressed()[0].getMessage());
+        assertTrue(List.of(boom.getStackTrace()).stream().anyMatch(f -> f.getClassName().contains("Worker")
+                || f.getClassName().contains("Tasks")), "the worker's frames are kept");
+
+        ArithmeticException ae = assertThrows(ArithmeticException.class,
+                () -> pool.map(x -> 10 / x, List.of(1, 2, 0, 4), 1));
+        assertTrue(ae.getMessage().contains("/ by zero"));
+    }
+
+    @Test
+    void unserializableResultsAndExceptionsFailClearlyAndThePoolGoesOn() throws Exception {
+        ProcessError e = assertThrows(ProcessError.class, () -> pool.apply(() -> (Runnable) () -> { }));
+        assertTrue(e.getMessage().contains("Error sending result"), e.getMessage());
+        ProcessError e2 = assertThrows(ProcessError.class, () -> pool.apply(() -> {
+            throw new NotSendable(() -> { });
+        }));
+        assertTrue(e2.getMessage().contains("NotSendable"), e2.getMessage());
+        assertEquals(3, pool.apply(() -> 3));
+        // Unserializable arguments are refused at the call, before anything is sent.
+        Runnable local = () -> { };
+        assertThrows(IllegalArgumentException.class, () -> pool.map(x -> 1, List.of(local)));
+        assertThrows(IllegalArgumentException.class, () -> pool.apply(() -> local.hashCode()));
+        assertEquals(4, pool.apply(() -> 4));
+    }
+
+    static final class NotSendable extends RuntimeException {
+        final Runnable notSerializable;
+
+        NotSendable(Runnable notSerializable) {
+            super("holds a lambda that is not serializable");
+            this.notSerializable = notSerializable;
+        }
+    }
+
+    @Test
+    void anIterableThatThrowsMakesMapAndImapThrowIt() {
+        Iterable<Integer> broken = () -> new Iterator<>() {
+            int i;
+
+            @Override
+            public boolean hasNext() {
+                return true;
+            }
+
+            @Override
+            public Integer next() {
+                if (i == 3) {
+                    throw new UnsupportedOperationException("iterable broke at 3");
+                }
+                return i++;
+            }
+        };
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> pool.map(x -> x, broken));
+        assertEquals("iterable broke at 3", e.getMessage());
+        Iterator<Integer> it = pool.imap(x -> x * 10, broken);
+        assertEquals(0, it.next());
+        assertEquals(10, it.next());
+        assertEquals(20, it.next());
+        assertThrows(UnsupportedOperationException.class, it::next);
+        assertFalse(it.hasNext());
+        assertThrows(NoSuchElementException.class, it::next);
+    }
+
+    // ------------------------------------------------------------------ imap
+
+    @Test
+    void imapInOrderAndUnordered() throws Exception {
+        List<Integer> items = IntStream.range(0, 50).boxed().toList();
+        List<Integer> got = new ArrayList<>();
+        IMapIterator<Integer> it = pool.imap(x -> x + 1, items);
+        while (it.hasNext()) {
+            got.add(it.next());
+        }
+        assertEquals(items.stream().map(x -> x + 1).toList(), got);
+        assertThrows(NoSuchElementException.class, it::next);
+
+        List<Integer> unordered = new ArrayList<>();
+        pool.<Integer, Integer>imapUnordered(x -> x * 2, items, 3).forEachRemaining(unordered::add);
+        Collections.sort(unordered);
+        assertEquals(items.stream().map(x -> x * 2).toList(), unordered);
+
+        // A failing item throws at its position; iteration goes on after it.
+        IMapIterator<Integer> withError = pool.imap(x -> 10 / x, List.of(5, 0, 2));
+        assertEquals(2, withError.next());
+        assertThrows(ArithmeticException.class, withError::next);
+        assertEquals(5, withError.next());
+        assertFalse(withError.hasNext());
+
+        IMapIterator<Integer> slow = pool.imap(x -> {
+            Thread.sleep(1000);
+            return x;
+        }, List.of(1));
+        assertThrows(TimeoutError.class, () -> slow.next(Duration.ofMillis(50)));
+        assertEquals(1, slow.next(Duration.ofSeconds(20)));
+        assertThrows(NoSuchElementException.class, () -> slow.next(Duration.ofSeconds(1)));
+    }
+
+    @Test
+    void progressListenerSeesEveryItem() throws Exception {
+        List<long[]> calls = new CopyOnWriteArrayList<>();
+        try {
+            pool.onProgress((done, total) -> calls.add(new long[] {done, total}));
+            pool.map(x -> x, IntStream.range(0, 100).boxed().toList(), 10);
+            assertEquals(10, calls.size());
+            assertEquals(100, calls.get(calls.size() - 1)[0]);
+            assertEquals(100, calls.get(calls.size() - 1)[1]);
+            calls.clear();
+            Iterable<Integer> lazy = () -> IntStream.range(0, 20).boxed().iterator();
+            pool.imap(x -> x, lazy, 5).forEachRemaining(x -> { });
+            long[] last = calls.get(calls.size() - 1);
+            assertTrue(calls.stream().anyMatch(c -> c[0] == 20 && c[1] == 20) || (last[0] == 20),
+                    "final call reports all items");
+        } finally {
+            pool.onProgress(null);
+        }
+    }
+
+    @Test
+    void misuseIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> Pool.builder().processes(0));
+        assertThrows(IllegalArgumentException.class, () -> Pool.builder().processes(-1));
+        assertThrows(IllegalArgumentException.class, () -> Pool.builder().maxTasksPerChild(0));
+        assertThrows(IllegalArgumentException.class, () -> new Pool(0));
+        assertThrows(IllegalArgumentException.class, () -> pool.map(x -> x, List.of(1), 0));
+        assertThrows(IllegalArgumentException.class, () -> pool.imap(x -> x, List.of(1), 0));
+        assertThrows(IllegalStateException.class, pool::join);
+    }
+
+    // ------------------------------------------------------------------ dead workers
+
+    @Test
+    void aWorkerKilledMidTaskFailsThatTaskOnly() throws Exception {
+        // The victim tells its pid through a file: a task is not a channel for descriptors.
+        java.nio.file.Path pidFile = java.nio.file.Files.createTempFile("pool-victim", ".pid");
+        String path = pidFile.toString();
+        try {
+            AsyncResult<Integer> victim = pool.applyAsync(() -> {
+                java.nio.file.Files.writeString(java.nio.file.Path.of(path),
+                        Long.toString(ProcessHandle.current().pid()));
+                Thread.sleep(60_000);
+                return -1;
+            });
+            long pid = 0;
+            for (long end = System.nanoTime() + 20_000_000_000L; pid == 0 && System.nanoTime() < end; ) {
+                String text = java.nio.file.Files.readString(pidFile).trim();
+                if (text.isEmpty()) {
+                    Thread.sleep(10);
+                } else {
+                    pid = Long.parseLong(text);
+                }
+            }
+            assertTrue(pool.workerPids().contains(pid), pid + " in " + pool.workerPids());
+            AsyncResult<List<Integer>> others = pool.mapAsync(x -> {
+                Thread.sleep(20);
+                return x;
+            }, IntStream.range(0, 20).boxed().toList(), 1);
+            long t0 = System.nanoTime();
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> victim.get(Duration.ofSeconds(10)));
+            WorkerLostException lost = assertInstanceOf(WorkerLostException.class, e.getCause());
+            assertTrue((System.nanoTime() - t0) / 1e9 < 5, "reported within a few seconds");
+            assertEquals(pid, lost.pid());
+            assertEquals(-9, lost.exitCode());
+            assertTrue(lost.getMessage().contains(Long.toString(pid)) && lost.getMessage().contains("SIGKILL"),
+                    lost.getMessage());
+            assertEquals(IntStream.range(0, 20).boxed().toList(), others.get(Duration.ofSeconds(30)));
+            assertEquals(7, pool.apply(() -> 7));
+            assertFalse(pool.workerPids().contains(pid));
+            assertEquals(2, pool.workerPids().size());
+        } finally {
+            java.nio.file.Files.deleteIfExists(pidFile);
+        }
+    }
+
+    @Test
+    void aWorkerThatExitsMidTaskFailsItWithItsExitCode() throws Exception {
+        AsyncResult<Object> r = pool.applyAsync(() -> {
+            System.exit(3);
+            return null;
+        });
+        ExecutionException e = assertThrows(ExecutionException.class, () -> r.get(Duration.ofSeconds(20)));
+        WorkerLostException lost = assertInstanceOf(WorkerLostException.class, e.getCause());
+        assertEquals(3, lost.exitCode());
+        assertEquals(8, pool.apply(() -> 8));
+    }
+
+    // ------------------------------------------------------------------ pools of their own
+
+    static final class Counter implements Serializable {
+        static int initialized;
+    }
+
+    @Test
+    void initializerRunsOncePerWorkerAndMaxTasksReplacesWorkers() throws Exception {
+        try (Pool p = Pool.builder().processes(2).maxTasksPerChild(2)
+                .initializer(() -> Counter.initialized++).build()) {
+            List<long[]> seen = p.map(x -> new long[] {ProcessHandle.current().pid(), Counter.initialized},
+                    IntStream.range(0, 8).boxed().toList(), 1);
+            Set<Long> pids = new HashSet<>();
+            for (long[] s : seen) {
+                assertEquals(1, s[1], "initializer ran once in worker " + s[0]);
+                pids.add(s[0]);
+            }
+            assertTrue(pids.size() >= 4, "8 tasks, 2 per worker: at least 4 workers, saw " + pids);
+            for (long pid : pids) {
+                assertTrue(seen.stream().filter(s -> s[0] == pid).count() <= 2);
+            }
+        }
+    }
+
+    @Test
+    void closeLetsWorkFinishAndLeavesNoWorker() throws Exception {
+        Pool p = new Pool(1);
+        List<Long> pids = p.workerPids();
+        AsyncResult<Integer> r = p.applyAsync(() -> {
+            Thread.sleep(300);
+            return 9;
+        });
+        p.close();
+        assertThrows(IllegalStateException.class, () -> p.apply(() -> 1));
+        assertThrows(IllegalStateException.class, () -> p.map(x -> x, List.of(1)));
+        assertTrue(r.ready(), "close() waits for submitted work");
+        assertEquals(9, r.get());
+        p.join();
+        assertAllGone(pids);
+    }
+
+    @Test
+    void terminateStopsRunningTasks() throws Exception {
+        Pool p = new Pool(2);
+        assertThrows(IllegalStateException.class, p::join);
+        List<AsyncResult<Integer>> running = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            running.add(p.applyAsync(() -> {
+                Thread.sleep(60_000);
+                return 0;
+            }));
+        }
+        Thread.sleep(300);
+        List<Long> pids = p.workerPids();
+        long t0 = System.nanoTime();
+        p.terminate();
+        assertTrue((System.nanoTime() - t0) / 1e9 < 10);
+        for (AsyncResult<Integer> r : running) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> r.get(Duration.ofSeconds(5)));
+            assertInstanceOf(ProcessError.class, e.getCause());
+        }
+        p.join();
+        assertAllGone(pids);
+        assertThrows(IllegalStateException.class, () -> p.applyAsync(() -> 1));
+    }
+
+    @Test
+    void aFailingInitializerBreaksThePoolInsteadOfLooping() throws Exception {
+        try (Pool p = Pool.builder().processes(1).initializer(() -> {
+            throw new IOException("no database");
+        }).build()) {
+            ProcessError e = assertThrows(ProcessError.class, () -> p.apply(() -> 1));
+            assertTrue(e.getMessage().contains("initializer"), e.getMessage());
+            assertInstanceOf(IOException.class, e.getCause());
+        }
+    }
+}
