@@ -18,6 +18,9 @@ public final class Popen {
     private final int pid;
     private final int pidfd;
     private int bootstrapFd;
+    /** Threads still writing the payload: the descriptor is closed only once they are done. */
+    private int payloadWriters;
+    private boolean bootstrapReleased;
     private Integer returnCode;
 
     Popen(int pid, int pidfd, int bootstrapFd) {
@@ -96,9 +99,39 @@ public final class Popen {
         }
     }
 
-    private void releaseBootstrap() {
-        Posix.closeQuietly(bootstrapFd);
-        bootstrapFd = -1;
+    /**
+     * The bootstrap descriptor for a thread that writes the rest of the payload, or -1 if it is
+     * already released; {@link #endPayloadWrite()} must follow. Until then the descriptor
+     * stays open even if the child is reaped, so that the writer's next write can never reach
+     * another file that reused the number.
+     */
+    synchronized int beginPayloadWrite() {
+        if (bootstrapReleased) {
+            return -1;
+        }
+        payloadWriters++;
+        return bootstrapFd;
+    }
+
+    synchronized void endPayloadWrite() {
+        payloadWriters--;
+        if (bootstrapReleased && payloadWriters == 0) {
+            closeBootstrap();
+        }
+    }
+
+    private synchronized void releaseBootstrap() {
+        bootstrapReleased = true;
+        if (payloadWriters == 0) {
+            closeBootstrap();
+        }
+    }
+
+    private void closeBootstrap() {
+        if (bootstrapFd >= 0) {
+            Posix.closeQuietly(bootstrapFd);
+            bootstrapFd = -1;
+        }
     }
 
     /** Releases the descriptors; the child must have been reaped. */

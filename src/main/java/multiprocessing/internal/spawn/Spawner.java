@@ -105,7 +105,7 @@ public final class Spawner {
             throw e;
         }
         Popen popen = new Popen(pid, pidfd, boot[1]);
-        sendPayload(boot[1], payload);
+        sendPayload(popen, payload);
         return popen;
     }
 
@@ -230,17 +230,40 @@ public final class Spawner {
      * Writes the payload. A pipe holds 64 KiB; the child reads only once its JVM is up, so a
      * larger payload is finished by a background thread rather than blocking start().
      */
-    private static void sendPayload(int fd, byte[] payload) {
+    private static void sendPayload(Popen popen, byte[] payload) {
         MemorySegment from = Arena.ofAuto().allocate(payload.length);
         MemorySegment.copy(MemorySegment.ofArray(payload), 0, from, 0, payload.length);
+        int fd = popen.beginPayloadWrite();
         int firstChunk = Math.min(payload.length, 16 * 1024);
-        long done = writeSome(fd, from, 0, firstChunk);
+        long done;
+        try {
+            done = writeSome(fd, from, 0, firstChunk);
+        } finally {
+            popen.endPayloadWrite();
+        }
         if (done < 0 || done == payload.length) {
             return;
         }
         long start = done;
-        Thread.ofPlatform().daemon().name("multiprocessing-spawn-writer").start(
-                () -> writeSome(fd, from, start, payload.length));
+        // Held until the writer is done: a child reaped meanwhile (killed, or its JVM failed
+        // to start) must not get the descriptor closed under a write whose number another
+        // open could then reuse, sending the rest of the payload into an unrelated file.
+        int writerFd = popen.beginPayloadWrite();
+        if (writerFd < 0) {
+            return;
+        }
+        try {
+            Thread.ofPlatform().daemon().name("multiprocessing-spawn-writer").start(() -> {
+                try {
+                    writeSome(writerFd, from, start, payload.length);
+                } finally {
+                    popen.endPayloadWrite();
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            popen.endPayloadWrite();
+            throw e;
+        }
     }
 
     /** Writes bytes [from, to); a child that died before reading is not an error here. */
