@@ -1,0 +1,297 @@
+package multiprocessing;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import multiprocessing.pool.AsyncResult;
+import multiprocessing.pool.Pool;
+
+/**
+ * An {@link ExecutorService} whose tasks run in worker processes (Python's
+ * {@code concurrent.futures.ProcessPoolExecutor}), over a {@link Pool}'s workers.
+ *
+ * <p>A task must be serializable: a {@link SerializableCallable}, or a lambda cast to
+ * {@code (Callable<T> & Serializable)}; a {@link Runnable} likewise. Anything else is refused
+ * with {@link IllegalArgumentException} at submission, as is a task whose captured values cannot
+ * be serialized. A task's exception arrives as the cause of the {@link ExecutionException}, with
+ * its own class and the worker's stack trace. A worker that dies mid-task fails that task with
+ * {@link multiprocessing.pool.WorkerLostException} and is replaced (Python breaks the whole
+ * executor instead).
+ *
+ * <p>{@link #shutdown()} lets submitted tasks finish and the workers exit; {@link #shutdownNow()}
+ * cancels the tasks no worker has started, returns them, and terminates the workers, failing the
+ * running tasks. {@link Future#cancel} succeeds only for a task no worker has started.
+ * {@link #close()} is {@code shutdown()} then waiting for termination.
+ */
+public class ProcessPoolExecutor implements ExecutorService {
+    private final Pool pool;
+    private final Map<AsyncResult<?>, Callable<?>> outstanding = new ConcurrentHashMap<>();
+    private volatile boolean shutdown;
+    private volatile Thread closer;
+
+    /** An executor of {@code maxWorkers} worker processes. */
+    public ProcessPoolExecutor(int maxWorkers) {
+        this(Pool.builder().processes(maxWorkers).build());
+    }
+
+    /** An executor of {@link Multiprocessing#cpuCount()} workers. */
+    public ProcessPoolExecutor() {
+        this(Multiprocessing.cpuCount());
+    }
+
+    /** An executor over a pool built by the caller (its context, initializer, maxTasksPerChild). */
+    public ProcessPoolExecutor(Pool pool) {
+        this.pool = pool;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> SerializableCallable<T> serializable(Callable<T> task) {
+        if (task == null) {
+            throw new NullPointerException("task");
+        }
+        if (task instanceof SerializableCallable<?> s) {
+            return (SerializableCallable<T>) s;
+        }
+        if (!(task instanceof Serializable)) {
+            throw new IllegalArgumentException("a ProcessPoolExecutor task must be serializable, and "
+                    + task.getClass().getName() + " is not: write the lambda as "
+                    + "(Callable<T> & Serializable) () -> ... or use a SerializableCallable");
+        }
+        return task::call;
+    }
+
+    private static Callable<Object> callable(Runnable task, Object result) {
+        if (task == null) {
+            throw new NullPointerException("task");
+        }
+        if (!(task instanceof Serializable)) {
+            throw new IllegalArgumentException("a ProcessPoolExecutor task must be serializable, and "
+                    + task.getClass().getName() + " is not: write the lambda as "
+                    + "(Runnable & Serializable) () -> ... or use a SerializableRunnable");
+        }
+        return (Callable<Object> & Serializable) () -> {
+            task.run();
+            return result;
+        };
+    }
+
+    @Override
+    public <T> Future<T> submit(Callable<T> task) {
+        SerializableCallable<T> c = serializable(task);
+        if (shutdown) {
+            throw new RejectedExecutionException("the executor is shut down");
+        }
+        AsyncResult<T> r;
+        try {
+            r = pool.applyAsync(c);
+        } catch (IllegalStateException e) {
+            throw new RejectedExecutionException("the executor is shut down", e);
+        }
+        if (outstanding.size() > 256) {
+            outstanding.keySet().removeIf(Future::isDone);
+        }
+        outstanding.put(r, task);
+        return r;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> Future<T> submit(Runnable task, T result) {
+        return (Future<T>) submit(callable(task, result));
+    }
+
+    @Override
+    public Future<?> submit(Runnable task) {
+        return submit(callable(task, null));
+    }
+
+    @Override
+    public void execute(Runnable command) {
+        submit(command);
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+        return invokeAll(tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException {
+        List<Future<T>> futures = new ArrayList<>(tasks.size());
+        for (Callable<T> t : tasks) {
+            futures.add(submit(t));
+        }
+        long deadline = deadline(timeout, unit);
+        for (Future<T> f : futures) {
+            long left = deadline - System.nanoTime();
+            try {
+                if (left <= 0) {
+                    break;
+                }
+                f.get(left, TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | CancellationException e) {
+                // reported through the future
+            } catch (TimeoutException e) {
+                break;
+            }
+        }
+        for (Future<T> f : futures) {
+            if (!f.isDone()) {
+                f.cancel(true);
+            }
+        }
+        return futures;
+    }
+
+    private static long deadline(long timeout, TimeUnit unit) {
+        long nanos = unit.toNanos(timeout);
+        long now = System.nanoTime();
+        return nanos >= Long.MAX_VALUE - now ? Long.MAX_VALUE : now + nanos;
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException {
+        try {
+            return invokeAny(tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("no tasks");
+        }
+        LinkedBlockingQueue<Object[]> finished = new LinkedBlockingQueue<>();
+        List<Future<T>> futures = new ArrayList<>();
+        if (shutdown) {
+            throw new RejectedExecutionException("the executor is shut down");
+        }
+        try {
+            for (Callable<T> t : tasks) {
+                SerializableCallable<T> c = serializable(t);
+                futures.add(pool.applyAsync(c, r -> finished.add(new Object[] {true, r}),
+                        e -> finished.add(new Object[] {false, e})));
+            }
+            long deadline = deadline(timeout, unit);
+            Throwable last = null;
+            for (int i = 0; i < futures.size(); i++) {
+                Object[] f = finished.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (f == null) {
+                    throw new TimeoutException("no task completed in time");
+                }
+                if ((Boolean) f[0]) {
+                    @SuppressWarnings("unchecked")
+                    T value = (T) f[1];
+                    return value;
+                }
+                last = (Throwable) f[1];
+            }
+            throw new ExecutionException("every task failed; the last failure is the cause", last);
+        } catch (IllegalStateException e) {
+            throw new RejectedExecutionException("the executor is shut down", e);
+        } finally {
+            for (Future<T> f : futures) {
+                f.cancel(true);
+            }
+        }
+    }
+
+    /** Lets submitted tasks finish and the workers exit, without waiting (see {@link #awaitTermination}). */
+    @Override
+    public synchronized void shutdown() {
+        shutdown = true;
+        if (closer == null) {
+            Thread t = new Thread(pool::close, "ProcessPoolExecutor-shutdown");
+            t.setDaemon(true);
+            closer = t;
+            t.start();
+        }
+    }
+
+    @Override
+    public List<Runnable> shutdownNow() {
+        synchronized (this) {
+            shutdown = true;
+        }
+        List<Runnable> notStarted = new ArrayList<>();
+        for (Map.Entry<AsyncResult<?>, Callable<?>> e : outstanding.entrySet()) {
+            if (!e.getKey().isDone() && e.getKey().cancel(false)) {
+                Callable<?> task = e.getValue();
+                notStarted.add(() -> {
+                    try {
+                        task.call();
+                    } catch (Exception ex) {
+                        throw new RuntimeException(ex);
+                    }
+                });
+            }
+        }
+        outstanding.clear();
+        pool.terminate();
+        shutdown();
+        return notStarted;
+    }
+
+    @Override
+    public boolean isShutdown() {
+        return shutdown;
+    }
+
+    @Override
+    public boolean isTerminated() {
+        Thread t = closer;
+        return shutdown && t != null && !t.isAlive();
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        Thread t = closer;
+        if (t == null) {
+            unit.sleep(timeout);
+            return false;
+        }
+        return t.join(Duration.ofNanos(Math.max(0, unit.toNanos(timeout))));
+    }
+
+    /** Shuts down and waits until every task has finished and every worker has exited. */
+    @Override
+    public void close() {
+        shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (awaitTermination(1, TimeUnit.DAYS)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "<ProcessPoolExecutor " + pool + (shutdown ? " shut down" : "") + ">";
+    }
+}

@@ -1,0 +1,117 @@
+package multiprocessing.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.ProcessPoolExecutor;
+import multiprocessing.SerializableCallable;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** ProcessPoolExecutor as an ExecutorService over real worker processes. */
+@ExtendWith(NoLeftoverProcesses.class)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ProcessPoolExecutorTest {
+
+    @Test
+    void anExecutorServiceOverWorkerProcesses() throws Exception {
+        Pool pool = Pool.builder().processes(2).build();
+        List<Long> pids = pool.workerPids();
+        ProcessPoolExecutor ex = new ProcessPoolExecutor(pool);
+        long me = ProcessHandle.current().pid();
+
+        Future<Long> f = ex.submit((Callable<Long> & Serializable) () -> ProcessHandle.current().pid());
+        assertTrue(pids.contains(f.get()) && f.get() != me);
+        SerializableCallable<String> s = () -> "x";
+        assertEquals("x", ex.submit(s).get());
+        assertEquals("done", ex.submit((Runnable & Serializable) () -> { }, "done").get());
+
+        Future<Object> failing = ex.submit((Callable<Object> & Serializable) () -> {
+            throw new UnsupportedOperationException("nope");
+        });
+        ExecutionException e = assertThrows(ExecutionException.class, failing::get);
+        assertInstanceOf(UnsupportedOperationException.class, e.getCause());
+        assertEquals("nope", e.getCause().getMessage());
+
+        IllegalArgumentException notSerializable = assertThrows(IllegalArgumentException.class,
+                () -> ex.submit(() -> 1));
+        assertTrue(notSerializable.getMessage().contains("Serializable"), notSerializable.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ex.execute(() -> { }));
+
+        List<Callable<Integer>> tasks = List.of(
+                (Callable<Integer> & Serializable) () -> 1,
+                (Callable<Integer> & Serializable) () -> 2,
+                (Callable<Integer> & Serializable) () -> {
+                    throw new IllegalStateException("three");
+                });
+        List<Future<Integer>> all = ex.invokeAll(tasks);
+        assertEquals(1, all.get(0).get());
+        assertEquals(2, all.get(1).get());
+        assertInstanceOf(IllegalStateException.class,
+                assertThrows(ExecutionException.class, () -> all.get(2).get()).getCause());
+        int any = ex.invokeAny(List.of(
+                (Callable<Integer> & Serializable) () -> {
+                    throw new IllegalStateException("first fails");
+                },
+                (Callable<Integer> & Serializable) () -> 5));
+        assertEquals(5, any);
+
+        // Not started tasks come back from shutdownNow; the running one is cut off.
+        Future<Integer> running1 = ex.submit((Callable<Integer> & Serializable) () -> {
+            Thread.sleep(60_000);
+            return 0;
+        });
+        Future<Integer> running2 = ex.submit((Callable<Integer> & Serializable) () -> {
+            Thread.sleep(60_000);
+            return 0;
+        });
+        Thread.sleep(200);
+        List<Future<Integer>> queued = List.of(
+                ex.submit((Callable<Integer> & Serializable) () -> 1),
+                ex.submit((Callable<Integer> & Serializable) () -> 2),
+                ex.submit((Callable<Integer> & Serializable) () -> 3),
+                ex.submit((Callable<Integer> & Serializable) () -> 4),
+                ex.submit((Callable<Integer> & Serializable) () -> 5));
+        List<Runnable> notStarted = ex.shutdownNow();
+        assertTrue(notStarted.size() >= 1, "tasks behind two sleeping workers were not started");
+        assertTrue(queued.stream().filter(Future::isCancelled).count() == notStarted.size());
+        assertThrows(ExecutionException.class, () -> running1.get(10, TimeUnit.SECONDS));
+        assertThrows(ExecutionException.class, () -> running2.get(10, TimeUnit.SECONDS));
+        assertTrue(ex.isShutdown());
+        assertTrue(ex.awaitTermination(20, TimeUnit.SECONDS));
+        assertTrue(ex.isTerminated());
+        assertThrows(RejectedExecutionException.class,
+                () -> ex.submit((Callable<Integer> & Serializable) () -> 1));
+        PoolTest.assertAllGone(pids);
+    }
+
+    @Test
+    void shutdownLetsSubmittedTasksFinish() throws Exception {
+        try (ProcessPoolExecutor ex = new ProcessPoolExecutor(1)) {
+            Future<Integer> f = ex.submit((Callable<Integer> & Serializable) () -> {
+                Thread.sleep(200);
+                return 11;
+            });
+            ex.shutdown();
+            assertThrows(RejectedExecutionException.class,
+                    () -> ex.submit((Callable<Integer> & Serializable) () -> 1));
+            assertTrue(ex.awaitTermination(30, TimeUnit.SECONDS));
+            assertEquals(11, f.get());
+            assertFalse(f.isCancelled());
+        }
+    }
+}

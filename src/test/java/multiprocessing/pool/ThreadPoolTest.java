@@ -1,0 +1,71 @@
+package multiprocessing.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+
+import multiprocessing.ProcessError;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** ThreadPool: Pool's interface on threads of this JVM. */
+@Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ThreadPoolTest {
+    static final AtomicInteger INITIALIZED = new AtomicInteger();
+
+    @Test
+    void poolInterfaceOnThreads() throws Exception {
+        INITIALIZED.set(0);
+        try (ThreadPool pool = new ThreadPool(3, INITIALIZED::incrementAndGet)) {
+            Object local = new Object();  // nothing is serialized
+            assertEquals(local, pool.apply(() -> local));
+            assertEquals(ProcessHandle.current().pid(), pool.apply(() -> ProcessHandle.current().pid()));
+            List<Integer> items = IntStream.range(0, 500).boxed().toList();
+            assertEquals(items.stream().map(x -> x * 3).toList(), pool.map(x -> x * 3, items));
+            assertEquals(items.stream().map(x -> x * 3).toList(), pool.map(x -> x * 3, items, 1));
+            assertEquals(List.of(3, 7), pool.starmap((Integer a, Integer b) -> a + b,
+                    List.of(Map.entry(1, 2), Map.entry(3, 4))));
+            List<Integer> got = new ArrayList<>();
+            pool.<Integer, Integer>imapUnordered(x -> x, items, 7).forEachRemaining(got::add);
+            Collections.sort(got);
+            assertEquals(items, got);
+            assertThrows(ArithmeticException.class, () -> pool.map(x -> 1 / x, List.of(1, 0)));
+            AsyncResult<Integer> r = pool.applyAsync(() -> 5);
+            assertEquals(5, r.get(Duration.ofSeconds(5)));
+            assertTrue(r.successful());
+            assertEquals(3, INITIALIZED.get(), "initializer once per thread");
+            assertTrue(pool.workerPids().isEmpty());
+        }
+    }
+
+    @Test
+    void terminateFailsRunningTasksAndMisuseIsRefused() throws Exception {
+        assertThrows(IllegalArgumentException.class, () -> new ThreadPool(0));
+        ThreadPool pool = new ThreadPool(1);
+        assertThrows(IllegalStateException.class, pool::join);
+        AsyncResult<Integer> running = pool.applyAsync(() -> {
+            Thread.sleep(60_000);
+            return 1;
+        });
+        AsyncResult<Integer> queued = pool.applyAsync(() -> 2);
+        Thread.sleep(100);
+        pool.terminate();
+        assertInstanceOf(ProcessError.class,
+                assertThrows(ExecutionException.class, () -> running.get(Duration.ofSeconds(5))).getCause());
+        assertInstanceOf(ProcessError.class,
+                assertThrows(ExecutionException.class, () -> queued.get(Duration.ofSeconds(5))).getCause());
+        pool.join();
+        assertThrows(IllegalStateException.class, () -> pool.apply(() -> 1));
+    }
+}
