@@ -140,13 +140,18 @@ class ProcessTest {
 
     @Test
     void aConnectionSentLaterReachesTheChildAndSentinelsWork() throws Exception {
-        try (Pipe carrier = Pipe.open(); Pipe later = Pipe.open(false)) {
+        try (Pipe carrier = Pipe.open(); Pipe later = Pipe.open(false);
+                Pipe oneWay = Pipe.open(false); Pipe viaSharer = Pipe.open()) {
             Connection childEnd = carrier.right();
+            Connection oneWayReader = oneWay.left();
             Process p = new Process(() -> {
                 // The connection arrives after the start, as SCM_RIGHTS through the carrier.
                 Connection writer = (Connection) childEnd.recv();
                 writer.send("written by the child through a connection it received");
                 writer.close();
+                // Through a one-way pipe, it is fetched from the parent's resource sharer.
+                Connection fetched = (Connection) oneWayReader.recv();
+                fetched.send("and through one that came down a one-way pipe");
                 childEnd.send("done");
             });
             p.start();
@@ -157,6 +162,8 @@ class ProcessTest {
             later.right().close(); // the parent's copy: the child's is its own descriptor
             assertEquals("written by the child through a connection it received",
                     later.left().recv());
+            oneWay.right().send(viaSharer.left());
+            assertEquals("and through one that came down a one-way pipe", viaSharer.right().recv());
             assertEquals("done", carrier.left().recv());
             List<Object> ready = multiprocessing.connection.Connections.await(
                     List.of(p), Duration.ofSeconds(60));

@@ -161,9 +161,9 @@ public final class Connection implements AutoCloseable {
      */
     public void send(Object obj) throws IOException {
         checkWritable();
-        Handles handles = socket ? Handles.collecting() : Handles.refusing(
-                "a connection can travel only through a duplex connection (a socket), "
-                        + "not through a one-way pipe");
+        // Over a pipe, a connection travels through the resource sharer instead.
+        Handles handles = socket ? Handles.collecting()
+                : Handles.refusing("a one-way pipe cannot carry descriptors");
         byte[] data = Serialization.serialize(obj, handles);
         sendFrame(MemorySegment.ofArray(data), handles.fds());
     }
@@ -516,7 +516,11 @@ public final class Connection implements AutoCloseable {
                 + (readable && writable ? " duplex" : readable ? " read-only" : " write-only") + ">";
     }
 
-    /** A connection travels as its descriptor and what it may do with it. */
+    /**
+     * A connection travels as its descriptor and what it may do with it: the descriptor itself
+     * where the channel carries descriptors (a spawn, a socket), else a ticket to fetch it from
+     * this process's {@link ResourceSharer}.
+     */
     private static final class ConnectionReducer implements Reducer<Connection> {
         @Override
         public void reduce(Connection c, Out out) {
@@ -524,7 +528,19 @@ public final class Connection implements AutoCloseable {
             out.writeBoolean(c.readable);
             out.writeBoolean(c.writable);
             out.writeBoolean(c.socket);
-            out.writeFd(fd);
+            out.writeBoolean(out.carriesFds());
+            if (out.carriesFds()) {
+                out.writeFd(fd);
+                return;
+            }
+            ResourceSharer.Ticket ticket;
+            try {
+                ticket = ResourceSharer.share(fd, c.readable, c.writable, c.socket);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            out.writeString(ticket.abstractName());
+            out.writeLong(ticket.key());
         }
 
         @Override
@@ -532,7 +548,12 @@ public final class Connection implements AutoCloseable {
             boolean readable = in.readBoolean();
             boolean writable = in.readBoolean();
             boolean socket = in.readBoolean();
-            return new Connection(in.readFd(), readable, writable, socket);
+            if (in.readBoolean()) {
+                return new Connection(in.readFd(), readable, writable, socket);
+            }
+            String name = in.readString();
+            long key = in.readLong();
+            return ResourceSharer.fetch(new ResourceSharer.Ticket(name, key));
         }
     }
 }

@@ -297,12 +297,20 @@ class ConnectionTest {
     }
 
     @Test
-    void aOneWayPipeCannotCarryAConnection() throws Exception {
+    void aConnectionTravelsThroughAOneWayPipeByTheResourceSharer() throws Exception {
         try (Pipe carrier = Pipe.open(false); Pipe payload = Pipe.open()) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> carrier.right().send(payload.left()));
-            assertTrue(e.getMessage().contains("duplex"), e.getMessage());
-            assertFalse(carrier.left().poll());
+            carrier.right().send(payload.left());
+            carrier.right().send(payload.left());
+            Connection first = (Connection) carrier.left().recv();
+            Connection second = (Connection) carrier.left().recv();
+            first.send("through the sharer");
+            assertEquals("through the sharer", payload.right().recv());
+            second.send("each send shares its own duplicate");
+            assertEquals("each send shares its own duplicate", payload.right().recv());
+            first.close();
+            second.close();
+            payload.left().send("the sender's end is still open");
+            assertEquals("the sender's end is still open", payload.right().recv());
         }
     }
 

@@ -62,6 +62,10 @@ public final class Posix {
         static final MethodHandle H = Errno.link(Libc.dup3$address(), Libc.dup3$descriptor());
     }
 
+    private static final class Dup {
+        static final MethodHandle H = Errno.link(Libc.dup$address(), Libc.dup$descriptor());
+    }
+
     private static final class Kill {
         static final MethodHandle H = Errno.link(Libc.kill$address(), Libc.kill$descriptor());
     }
@@ -185,6 +189,24 @@ public final class Posix {
             }
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         }
+    }
+
+    /**
+     * A new descriptor for what {@code fd} refers to. Not close-on-exec: the library's own
+     * spawns close every descriptor they do not pass on.
+     */
+    public static int dup(int fd) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) Dup.H.invokeExact(st, fd);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (r < 0) {
+            throw Errno.error("dup", st);
+        }
+        return r;
     }
 
     /** Duplicates {@code fd} onto {@code target} with the given flags (O_CLOEXEC or 0). */

@@ -36,6 +36,11 @@ public final class Handles {
         return new Handles(list, null);
     }
 
+    /** Whether descriptors can travel with this message. */
+    public boolean carriesFds() {
+        return refusal == null;
+    }
+
     int add(int fd) {
         if (refusal != null) {
             throw new IllegalArgumentException(refusal);

@@ -31,6 +31,9 @@ public interface Reducer<T> {
          * inheritance at spawn or SCM_RIGHTS later. Throws if the channel cannot carry one.
          */
         void writeFd(int fd);
+
+        /** Whether {@link #writeFd} works on this channel (a socket, or a spawn). */
+        boolean carriesFds();
     }
 
     /** What a reducer reads, in the order it was written. */

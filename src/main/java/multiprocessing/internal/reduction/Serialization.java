@@ -198,6 +198,11 @@ public final class Serialization {
                 public void writeFd(int fd) {
                     context.writeVarInt32(handles().add(fd));
                 }
+
+                @Override
+                public boolean carriesFds() {
+                    return handles().carriesFds();
+                }
             });
         }
 
