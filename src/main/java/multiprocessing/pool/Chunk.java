@@ -11,6 +11,8 @@ final class Chunk {
     final List<Object> items;
     /** The task message as the process engine sends it, serialized in the submitting thread. */
     byte[] message;
+    /** When the process engine handed it to a worker. */
+    long sentNanos;
 
     Chunk(Job job, int start, List<Object> items) {
         this.job = job;

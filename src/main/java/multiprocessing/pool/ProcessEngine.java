@@ -25,9 +25,13 @@ import multiprocessing.internal.reduction.Serialization;
  *
  * <p>Implementation note. Each worker has one duplex pipe to the parent and runs its tasks one
  * at a time, in the order they arrive (see {@link Worker}). The parent keeps, per worker, the
- * chunks sent to it and not yet answered ({@code inFlight}), at most {@link #IN_FLIGHT} of them,
- * so that a worker finds its next task already in its pipe when it sends a result (CPython's
- * ProcessPoolExecutor queues one extra call for the same reason). Because a worker answers in
+ * chunks sent to it and not yet answered ({@code inFlight}), so that a worker finds its next task
+ * already in its pipe when it sends a result (CPython's ProcessPoolExecutor queues one extra call
+ * for the same reason). How many: enough to cover about {@link #QUEUED_NANOS} of the worker's
+ * measured time per chunk (a moving average), at least {@link #MIN_IN_FLIGHT} and at most
+ * {@link #MAX_IN_FLIGHT}: tiny tasks get a deep pipeline, whose throughput is bound by the
+ * parent's work per message rather than by round trips, while long tasks are queued behind one
+ * another at most about that long, not handed to a busy worker while another idles. Because a worker answers in
  * order, the head of {@code inFlight} is the chunk it is running: when the worker dies, exactly
  * that chunk fails with {@link WorkerLostException}, and the others, which it never started, go
  * back to the front of the queue for the other workers.
@@ -44,8 +48,10 @@ import multiprocessing.internal.reduction.Serialization;
  * calling into a job.
  */
 final class ProcessEngine implements Engine {
-    /** Chunks a worker may hold beyond the one it runs. */
-    private static final int IN_FLIGHT = 2;
+    private static final int MIN_IN_FLIGHT = 2;
+    private static final int MAX_IN_FLIGHT = 64;
+    /** How much of a worker's work (by its average time per chunk) may wait in its pipe. */
+    private static final long QUEUED_NANOS = 2_000_000;
     /** Workers that die in a row before saying they are ready, after which the pool gives up. */
     private static final int START_FAILURES = 3;
     private static final AtomicInteger NAMES = new AtomicInteger();
@@ -78,6 +84,11 @@ final class ProcessEngine implements Engine {
         boolean eof;
         boolean stopSent;
         int assigned;
+        /** Chunks it may hold (guarded by the lock); grows as fast chunks are measured. */
+        int limit = MIN_IN_FLIGHT;
+        long lastResultNanos;
+        /** Moving average of the time a chunk took from the worker; result thread only. */
+        double serviceNanos;
 
         W(Process proc, Connection conn) {
             this.proc = proc;
@@ -215,7 +226,7 @@ final class ProcessEngine implements Engine {
         while (!pending.isEmpty()) {
             W best = null;
             for (W w : workers) {
-                if (w.ready && !w.stopSent && w.inFlight.size() < IN_FLIGHT
+                if (w.ready && !w.stopSent && w.inFlight.size() < w.limit
                         && (maxTasks == 0 || w.assigned < maxTasks)
                         && (best == null || w.inFlight.size() < best.inFlight.size())) {
                     best = w;
@@ -229,6 +240,7 @@ final class ProcessEngine implements Engine {
                 c.job.released();
                 continue;
             }
+            c.sentNanos = System.nanoTime();
             best.inFlight.add(c);
             best.assigned++;
             best.outbox.add(c.message);
@@ -308,9 +320,19 @@ final class ProcessEngine implements Engine {
     }
 
     private Chunk head(W w) {
+        long now = System.nanoTime();
         lock.lock();
         try {
-            return w.inFlight.poll();
+            Chunk c = w.inFlight.poll();
+            if (c != null) {
+                // The worker started this chunk when it was sent or when it answered the one before.
+                long took = now - Math.max(c.sentNanos, w.lastResultNanos);
+                w.serviceNanos = w.serviceNanos == 0 ? took : 0.8 * w.serviceNanos + 0.2 * took;
+                w.limit = (int) Math.max(MIN_IN_FLIGHT,
+                        Math.min(MAX_IN_FLIGHT, QUEUED_NANOS / Math.max(1.0, w.serviceNanos)));
+            }
+            w.lastResultNanos = now;
+            return c;
         } finally {
             lock.unlock();
         }
