@@ -69,8 +69,8 @@ public final class Heap {
     }
 
     /**
-     * Allocates {@code size} bytes aligned to {@code alignment} (a power of two up to 4096;
-     * smaller alignments give 16) in shared memory.
+     * Allocates {@code size} zeroed bytes aligned to {@code alignment} (a power of two up to
+     * 4096; smaller alignments give 16) in shared memory.
      *
      * @throws IllegalArgumentException for a size below 1 or a bad alignment
      * @throws IllegalStateException when the operating system refuses a new arena
@@ -162,6 +162,7 @@ public final class Heap {
             }
             long need = rounded + (align - MIN_ALIGNMENT);
             Span span = free.ceiling(new Span(PROBE, 0, need));
+            boolean reused = span != null;
             if (span == null) {
                 long arenaSize = Math.max(nextArenaSize, roundUp(need, PAGE));
                 nextArenaSize = Math.min(nextArenaSize * 2, MAX_ARENA_SIZE);
@@ -178,8 +179,13 @@ public final class Heap {
             if (stop < span.stop()) {
                 addFree(new Span(span.arena(), stop, span.stop()));
             }
-            return new Block(span.arena(), start, size,
+            Block block = new Block(span.arena(), start, size,
                     new Freer(this, span.arena(), start, rounded));
+            if (reused) {
+                // A new arena is zero (ftruncate); reused space still holds a freed block's bytes.
+                block.segment().fill((byte) 0);
+            }
+            return block;
         } finally {
             lock.unlock();
         }

@@ -77,6 +77,22 @@ class HeapTest {
     }
 
     @Test
+    void reusedSpaceIsZeroedAgain() {
+        Block dirty = Heap.allocate(64);
+        dirty.segment().fill((byte) 0x5a);
+        long offset = dirty.offset();
+        String arena = dirty.arenaName();
+        dirty.free();
+        Block again = Heap.allocate(64);
+        assertEquals(arena + "+" + offset, again.arenaName() + "+" + again.offset(),
+                "the freed space is handed out again");
+        for (long i = 0; i < 64; i += 8) {
+            assertEquals(0L, again.segment().get(JAVA_LONG, i), "byte " + i + " is zero");
+        }
+        again.free();
+    }
+
+    @Test
     void alignmentAndBadArguments() {
         for (long alignment : new long[] {1, 8, 16, 64, 256, 4096}) {
             Block pad = Heap.allocate(16);
