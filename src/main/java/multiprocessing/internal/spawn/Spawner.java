@@ -18,6 +18,7 @@ import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.Spawn;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.tracker.ResourceTracker;
 
 /**
  * Starts a child JVM for the "spawn" start method (Python's {@code popen_spawn_posix} and the
@@ -65,9 +66,16 @@ public final class Spawner {
         AotCache.Plan plan = AotCache.system().plan(executable, libraryOptions(jvmOptions),
                 jvmOptions);
         List<String> argv = commandLine(executable, plan.options(), jvmOptions);
+        // The resource tracker's pipe goes after the handles; the child finds it by property.
+        int trackerFd = ResourceTracker.fdForChild();
+        if (trackerFd >= 0) {
+            argv.add(1, "-D" + ResourceTracker.FD_PROPERTY + "="
+                    + (FIRST_HANDLE_FD + handles.fds().length));
+        }
         Popen popen;
         try {
-            popen = start(executable.toString(), argv, preparation, data, handles.fds());
+            popen = start(executable.toString(), argv, preparation, data, handles.fds(),
+                    trackerFd);
         } catch (IOException | RuntimeException e) {
             if (plan.training() != null) {
                 plan.training().abandon();
@@ -82,14 +90,17 @@ public final class Spawner {
     }
 
     private static Popen start(String path, List<String> argv, Preparation preparation,
-            byte[] data, int[] handleFds) throws ErrnoException {
+            byte[] data, int[] handleFds, int trackerFd) throws ErrnoException {
         byte[] payload = payload(preparation, data, handleFds.length);
         int[] boot = Posix.pipe(Posix.O_CLOEXEC);
         int pid;
         try {
-            int[] inherit = new int[handleFds.length + 1];
+            int[] inherit = new int[handleFds.length + 1 + (trackerFd >= 0 ? 1 : 0)];
             inherit[0] = boot[0];
             System.arraycopy(handleFds, 0, inherit, 1, handleFds.length);
+            if (trackerFd >= 0) {
+                inherit[inherit.length - 1] = trackerFd;
+            }
             pid = Spawn.spawn(path, argv, environment(), inherit);
         } catch (ErrnoException | RuntimeException e) {
             Posix.closeQuietly(boot[1]);
@@ -127,7 +138,7 @@ public final class Spawner {
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
             byte[] data = Serialization.serialize(exercise.process(), Handles.collecting());
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
-                    exercise, data, new int[0]);
+                    exercise, data, new int[0], -1);
             Thread.ofPlatform().daemon().name("multiprocessing-aot-trainer").start(() -> {
                 try {
                     trainer.await(null);

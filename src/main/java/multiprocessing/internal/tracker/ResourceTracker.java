@@ -1,19 +1,161 @@
 package multiprocessing.internal.tracker;
 
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.Spawn;
+
 /**
- * The client side of the resource tracker: what a process tells the tracker about the
- * shared-memory names it creates and unlinks.
+ * The client side of the resource tracker (CPython's {@code resource_tracker}): every process
+ * of a program reports the shared-memory names it creates and unlinks, and whatever is still
+ * registered when the last process of the program has gone is unlinked by the tracker
+ * ({@link TrackerMain}), with one warning per name.
+ *
+ * <p>Implementation note. The processes talk to the tracker through one pipe: the process that
+ * first needs it (a registration, or starting a child) creates it; every child started by the
+ * library inherits its write end ({@link #fdForChild()}, passed as
+ * {@code -Dmultiprocessing.tracker.fd=N}), so the tracker reads end of file exactly when every
+ * process of the tree has exited, however it ended (SIGKILL included), with no heartbeat and
+ * nothing to wait for at exit. Each message is one line written with one write(2), which a
+ * pipe keeps whole (it is shorter than PIPE_BUF) however many processes write at once.
+ *
+ * <p>The tracker JVM itself starts only with the first registration anywhere in the tree: the
+ * read end goes to a detached {@code sh} that waits for the first line and only then
+ * {@code exec}s the tracker's JVM with that line as an argument (the shell's {@code read} takes
+ * a pipe byte by byte, so nothing after the line is consumed). A program that never creates
+ * shared memory thus costs one sleeping shell, not a JVM. The shell runs in the background of
+ * a shell that exits at once, so the tracker is nobody's child (no zombie, not among the
+ * children a test or a user sees), and it ignores SIGINT, SIGTERM and SIGHUP (as CPython's
+ * does), so that a Ctrl-C that ends the program still leaves the tracker to clean up after it.
  */
 public final class ResourceTracker {
     private ResourceTracker() {}
 
+    /** The system property that tells a child which descriptor is the tracker pipe. */
+    public static final String FD_PROPERTY = "multiprocessing.tracker.fd";
+
+    private static final System.Logger LOG = System.getLogger("multiprocessing");
+    private static final String LAUNCHER = """
+            trap '' INT TERM HUP
+            (
+              IFS= read -r first <&3 || exit 0
+              exec "$0" "$@" "$first"
+            ) </dev/null >/dev/null &
+            """;
+
+    private static int fd = -1;
+    private static boolean inheritedChecked;
+    private static boolean broken;
+
     /** Records that this process created {@code name}: it is unlinked if the tree ends first. */
     public static void register(String name) {
-        // wired to the tracker daemon in a later commit
+        send("REGISTER", name, true);
     }
 
-    /** Records that {@code name} has been unlinked. */
+    /** Records that {@code name} has been unlinked (a no-op when no tracker was ever needed). */
     public static void unregister(String name) {
-        // wired to the tracker daemon in a later commit
+        send("UNREGISTER", name, false);
+    }
+
+    /**
+     * The write end of the tracker pipe, created if need be, for a child to inherit; -1 if the
+     * tracker cannot work here (already reported).
+     */
+    public static synchronized int fdForChild() {
+        return ensure(true);
+    }
+
+    private static synchronized void send(String verb, String name, boolean create) {
+        int out = ensure(create);
+        if (out < 0) {
+            return;
+        }
+        byte[] line = (verb + " " + ProcessHandle.current().pid() + " " + name + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(line.length);
+            MemorySegment.copy(line, 0, buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
+                    line.length);
+            long n = Posix.write(out, buf, line.length);
+            if (n != line.length) {
+                throw new IllegalStateException("short write to the resource tracker: " + n);
+            }
+        } catch (ErrnoException | RuntimeException e) {
+            broken = true;
+            LOG.log(Level.WARNING, "multiprocessing: the resource tracker is gone ("
+                    + e.getMessage() + "); shared memory left behind will not be cleaned up");
+        }
+    }
+
+    private static int ensure(boolean create) {
+        if (broken) {
+            return -1;
+        }
+        if (fd >= 0) {
+            return fd;
+        }
+        if (!inheritedChecked) {
+            inheritedChecked = true;
+            fd = inherited();
+            if (fd >= 0) {
+                return fd;
+            }
+        }
+        if (!create) {
+            return -1;
+        }
+        try {
+            fd = launch();
+        } catch (IOException | RuntimeException e) {
+            broken = true;
+            LOG.log(Level.WARNING, "multiprocessing: cannot start the resource tracker ("
+                    + e.getMessage() + "); shared memory left behind will not be cleaned up");
+        }
+        return fd;
+    }
+
+    /** The pipe a parent handed down, if the descriptor it named is still a pipe here. */
+    private static int inherited() {
+        String value = System.getProperty(FD_PROPERTY);
+        if (value == null) {
+            return -1;
+        }
+        try {
+            int n = Integer.parseInt(value);
+            Path link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + n));
+            return link.toString().startsWith("pipe:") ? n : -1;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static int launch() throws IOException {
+        int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
+        try {
+            List<String> argv = new ArrayList<>();
+            argv.add("sh");
+            argv.add("-c");
+            argv.add(LAUNCHER);
+            argv.addAll(TrackerMain.commandLine());
+            List<String> env = new ArrayList<>();
+            System.getenv().forEach((k, v) -> env.add(k + "=" + v));
+            int pid = Spawn.spawn("/bin/sh", argv, env, new int[] {pipe[0]});
+            Posix.reap(pid, true);
+        } catch (IOException | RuntimeException e) {
+            Posix.closeQuietly(pipe[1]);
+            throw e;
+        } finally {
+            Posix.closeQuietly(pipe[0]);
+        }
+        return pipe[1];
     }
 }

@@ -1,0 +1,154 @@
+package multiprocessing.internal.tracker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The resource tracker, watched from outside a process tree started with ProcessBuilder. */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ResourceTrackerTest {
+
+    private static String prefix(String what) {
+        return "mpj_trk_" + what + "_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+    }
+
+    /**
+     * Starts the harness with its output in files: the JDK closes a child's pipes once the
+     * child has exited, and the tracker, which shares the harness's stderr, logs after that.
+     */
+    private static java.lang.Process harness(String mode, String prefix, Path dir)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), TrackerHarness.class.getName(),
+                mode, prefix));
+        return new ProcessBuilder(command).redirectOutput(dir.resolve("out").toFile())
+                .redirectError(dir.resolve("err").toFile()).start();
+    }
+
+    /** Waits up to 10 s for {@code file} to hold a line containing {@code text}. */
+    private static String awaitLine(Path file, String text) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            for (String line : Files.readAllLines(file)) {
+                if (line.contains(text)) {
+                    return line;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                fail("no line with '" + text + "' in " + file + ":\n" + Files.readString(file));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    private static List<String> shm(String prefix) throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/dev/shm"))) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix))
+                    .sorted().toList();
+        }
+    }
+
+    /**
+     * Processes whose descriptor 3 is the tracker pipe {@code pipe} ("pipe:[inode]"): only
+     * the tracker has it there. Found through /proc/PID/fd, never /proc/PID/cmdline, whose
+     * reading waits for the process's memory map lock (seconds, for a process busy mapping).
+     */
+    private static List<Long> trackers(String pipe) throws IOException {
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            return procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+                    .filter(p -> {
+                        try {
+                            return Files.readSymbolicLink(p.resolve("fd/3")).toString().equals(pipe);
+                        } catch (IOException | RuntimeException e) {
+                            return false;
+                        }
+                    }).map(p -> Long.parseLong(p.getFileName().toString())).toList();
+        }
+    }
+
+    private static void awaitGone(String prefix, String pipe) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!shm(prefix).isEmpty() || (pipe != null && !trackers(pipe).isEmpty())) {
+            if (System.nanoTime() > deadline) {
+                fail("left after the tree ended: segments " + shm(prefix) + ", trackers "
+                        + (pipe == null ? "?" : trackers(pipe)));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void sigkillOfTheWholeTreeLeavesNothingBehind(@TempDir Path dir) throws Exception {
+        String prefix = prefix("kill");
+        java.lang.Process parent = harness("kill-me", prefix, dir);
+        String ready = awaitLine(dir.resolve("out"), "ready ");
+        assertEquals(List.of(prefix + "_a", prefix + "_b", prefix + "_c"), shm(prefix));
+        String pipe = ready.split(" ")[2];
+        assertEquals(1, trackers(pipe).size(), "one tracker for the whole tree");
+        long started = System.nanoTime();
+        parent.destroyForcibly();
+        parent.waitFor();
+        awaitGone(prefix, pipe);
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        // The tracker has exited (awaitGone): everything it logged is in the file.
+        String err = Files.readString(dir.resolve("err"));
+        for (String name : List.of("_a", "_b", "_c")) {
+            long lines = err.lines().filter(l -> l.contains("'/" + prefix + name + "'")).count();
+            assertEquals(1, lines, "one line for " + name + " in:\n" + err);
+        }
+        assertTrue(err.contains("WARNING: resource tracker: unlinked leaked shared memory"), err);
+        assertTrue(millis < 5000, "cleaned up after " + millis + " ms");
+    }
+
+    @Test
+    void unlinkUnregistersInParentAndChild(@TempDir Path dir) throws Exception {
+        String prefix = prefix("tidy");
+        java.lang.Process parent = harness("tidy", prefix, dir);
+        assertEquals(0, parent.waitFor(), () -> read(dir.resolve("err")));
+        assertEquals("exit 0", Files.readString(dir.resolve("out")).strip());
+        awaitGone(prefix, null);
+        // Give a tracker that would wrongly unlink something the time to say so.
+        Thread.sleep(1500);
+        String err = Files.readString(dir.resolve("err"));
+        assertFalse(err.contains("resource tracker"), err);
+    }
+
+    @Test
+    void aForgottenSegmentIsUnlinkedWhenTheProgramEnds(@TempDir Path dir) throws Exception {
+        String prefix = prefix("forgot");
+        java.lang.Process parent = harness("forgotten", prefix, dir);
+        assertEquals(0, parent.waitFor(), () -> read(dir.resolve("err")));
+        awaitGone(prefix, null);
+        String line = awaitLine(dir.resolve("err"), "'/" + prefix + "_a'");
+        assertTrue(line.startsWith("WARNING: resource tracker: unlinked leaked shared memory"),
+                line);
+    }
+}

@@ -1,0 +1,54 @@
+package multiprocessing.internal.tracker;
+
+import multiprocessing.Process;
+import multiprocessing.sharedmemory.SharedMemory;
+
+/** A program for the tracker tests, started with ProcessBuilder so that it can be killed. */
+public final class TrackerHarness {
+    private TrackerHarness() {}
+
+    public static void main(String[] args) throws Exception {
+        String prefix = args[1];
+        switch (args[0]) {
+            case "kill-me" -> {
+                // Two segments here, one created by a daemon child, then wait for SIGKILL.
+                SharedMemory.create(prefix + "_a", 4096);
+                SharedMemory.create(prefix + "_b", 1 << 20);
+                Process child = Process.builder().daemon(true).target(() -> {
+                    SharedMemory.create(prefix + "_c", 4096);
+                    Thread.sleep(60_000);
+                }).build();
+                child.start();
+                while (!java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", prefix + "_c"))) {
+                    Thread.sleep(10);
+                }
+                String pipe = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of(
+                        "/proc/self/fd/" + ResourceTracker.fdForChild())).toString();
+                System.out.println("ready " + child.pid() + " " + pipe);
+                System.out.flush();
+                Thread.sleep(60_000);
+            }
+            case "tidy" -> {
+                // Creates and unlinks, in the parent and in a child: nothing for the tracker.
+                SharedMemory a = SharedMemory.create(prefix + "_a", 4096);
+                Process child = new Process(() -> {
+                    SharedMemory c = SharedMemory.create(prefix + "_c", 4096);
+                    c.close();
+                    c.unlink();
+                    // Unlinking what another process created unregisters it too.
+                    SharedMemory.attach(prefix + "_a").unlink();
+                });
+                child.start();
+                child.join();
+                a.close();
+                System.out.println("exit " + child.exitCode());
+            }
+            case "forgotten" -> {
+                // Exits normally without unlinking: the tracker unlinks and says so.
+                SharedMemory.create(prefix + "_a", 4096).close();
+                System.out.println("done");
+            }
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+}
