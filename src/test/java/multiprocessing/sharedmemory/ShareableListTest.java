@@ -1,0 +1,104 @@
+package multiprocessing.sharedmemory;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Process;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ShareableListTest {
+
+    @Test
+    void valuesOfEveryKindRoundTrip() throws Exception {
+        ShareableList list = ShareableList.create(Arrays.asList(
+                42, -7L, (short) 3, 2.5, 1.5f, true, false, "howdy", "", new byte[] {1, 2, 3},
+                null, Long.MIN_VALUE));
+        try {
+            assertEquals(12, list.size());
+            assertEquals(42L, ((Number) list.get(0)).longValue());
+            assertInstanceOf(Long.class, list.get(0));
+            assertEquals(-7L, list.get(1));
+            assertEquals(3L, list.get(2));
+            assertEquals(2.5, list.get(3));
+            assertEquals(1.5, list.get(4));
+            assertEquals(true, list.get(5));
+            assertEquals(false, list.get(6));
+            assertEquals("howdy", list.get(7));
+            assertEquals("", list.get(8));
+            assertArrayEquals(new byte[] {1, 2, 3}, (byte[]) list.get(9));
+            assertNull(list.get(10));
+            assertEquals(Long.MIN_VALUE, list.get(11));
+            assertTrue(list.toString().contains("howdy"), list.toString());
+
+            list.set(0, "8 bytes!"); // a number's 8 bytes hold a short string too
+            assertEquals("8 bytes!", list.get(0));
+            list.set(7, "hi");
+            assertEquals("hi", list.get(7));
+            list.set(10, 99);
+            assertEquals(99L, list.get(10));
+            list.set(9, null);
+            assertNull(list.get(9));
+
+            IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class,
+                    () -> list.set(7, "a string far longer than its slot"));
+            assertTrue(tooBig.getMessage().contains("room"), tooBig.getMessage());
+            assertEquals("hi", list.get(7), "unchanged after a failed set");
+            assertThrows(IllegalArgumentException.class, () -> list.set(1, new Object()));
+            assertEquals(-7L, list.get(1));
+            assertThrows(IndexOutOfBoundsException.class, () -> list.get(12));
+            assertThrows(IndexOutOfBoundsException.class, () -> list.get(-1));
+            assertThrows(IndexOutOfBoundsException.class, () -> list.set(12, 1));
+            assertThrows(IllegalArgumentException.class,
+                    () -> ShareableList.create(List.of(new java.math.BigInteger("1").shiftLeft(70))));
+        } finally {
+            list.close();
+            list.shm().unlink();
+        }
+        assertThrows(IllegalStateException.class, () -> list.get(0));
+    }
+
+    @Test
+    void anotherProcessSeesAndChangesTheSameList() throws Exception {
+        ShareableList list = ShareableList.create(Arrays.asList(1, "parent", null, 0.0));
+        String name = list.shm().name();
+        try {
+            Process p = new Process(() -> {
+                try (ShareableList mine = ShareableList.attach(name)) {
+                    if (!"parent".equals(mine.get(1)) || mine.size() != 4) {
+                        throw new AssertionError("by name: " + mine);
+                    }
+                    mine.set(1, "child!");
+                }
+                // Captured by the target: the same memory, attached by name on arrival.
+                list.set(0, ((Number) list.get(0)).longValue() + 1);
+                list.set(2, new byte[] {9});
+                list.set(3, 3.25);
+            });
+            p.start();
+            p.join();
+            assertEquals(0, p.exitCode());
+            assertEquals(2L, list.get(0));
+            assertEquals("child!", list.get(1));
+            assertArrayEquals(new byte[] {9}, (byte[]) list.get(2));
+            assertEquals(3.25, list.get(3));
+        } finally {
+            list.close();
+            list.shm().unlink();
+        }
+    }
+}
