@@ -1,6 +1,5 @@
 package multiprocessing.pool;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -42,7 +41,8 @@ import multiprocessing.internal.reduction.Serialization;
  * terminated and every worker has exited. Chunks are serialized in the submitting thread; the
  * bytes are written by one sender thread per worker, because a write may block until the worker
  * has read (a large chunk), and a worker blocked writing its result to a parent that is blocked
- * writing to it would deadlock if the result thread did the writing.
+ * writing to it would deadlock if the result thread did the writing. A sender writes everything
+ * queued for its worker at that moment as one pipe message ({@link Frames}).
  *
  * <p>Everything shared is guarded by {@link #lock}, which is never held while blocking or while
  * calling into a job.
@@ -158,13 +158,20 @@ final class ProcessEngine implements Engine {
     }
 
     private static void send(W w) {
+        List<byte[]> batch = new ArrayList<>();
         try {
             while (true) {
-                byte[] message = w.outbox.take();
-                if (message == END) {
+                batch.clear();
+                batch.add(w.outbox.take());
+                w.outbox.drainTo(batch, 63);
+                int end = batch.indexOf(END);
+                if (end >= 0) {
+                    if (end > 0) {
+                        w.conn.sendBytes(Frames.pack(batch.subList(0, end)));
+                    }
                     return;
                 }
-                w.conn.sendBytes(message);
+                w.conn.sendBytes(Frames.pack(batch));
             }
         } catch (InterruptedException | IOException | IllegalStateException e) {
             // The worker is gone (or being replaced): its sentinel tells the result thread.
@@ -339,22 +346,27 @@ final class ProcessEngine implements Engine {
     }
 
     private void receive(W w) {
+        byte[] frame;
+        try {
+            frame = w.conn.recvBytes();
+        } catch (IOException | IllegalStateException e) {
+            w.eof = true;
+            return;
+        }
+        Frames.unpack(frame, part -> handle(w, part));
+        redispatch();
+    }
+
+    private void handle(W w, byte[] part) {
         Object message;
         try {
-            message = w.conn.recv();
-        } catch (EOFException e) {
-            w.eof = true;
-            return;
-        } catch (IOException e) {
-            w.eof = true;
-            return;
+            message = Serialization.deserialize(part);
         } catch (IllegalStateException undecodable) {
             Chunk c = head(w);
             if (c != null) {
                 finish(c, null, new ProcessError("the result of a task sent by worker process "
                         + w.pid + " cannot be read: " + undecodable.getMessage(), undecodable));
             }
-            redispatch();
             return;
         }
         if (message instanceof List<?> results) {
@@ -362,29 +374,28 @@ final class ProcessEngine implements Engine {
             if (c != null) {
                 finish(c, results, null);
             }
-        } else {
-            Object[] m = (Object[]) message;
-            int tag = (Integer) m[0];
-            if (tag == Worker.READY) {
-                lock.lock();
-                try {
-                    w.ready = true;
-                    startFailures = 0;
-                } finally {
-                    lock.unlock();
-                }
-            } else if (tag == Worker.FAILED) {
-                Chunk c = head(w);
-                if (c != null) {
-                    finish(c, null, Tasks.withTraceback((Throwable) m[1], (String) m[2]));
-                }
-            } else if (tag == Worker.INIT_FAILED) {
-                Throwable cause = Tasks.withTraceback((Throwable) m[1], (String) m[2]);
-                breakPool(new ProcessError("the pool's initializer failed in worker process "
-                        + w.pid + ": " + cause, cause));
-            }
+            return;
         }
-        redispatch();
+        Object[] m = (Object[]) message;
+        int tag = (Integer) m[0];
+        if (tag == Worker.READY) {
+            lock.lock();
+            try {
+                w.ready = true;
+                startFailures = 0;
+            } finally {
+                lock.unlock();
+            }
+        } else if (tag == Worker.FAILED) {
+            Chunk c = head(w);
+            if (c != null) {
+                finish(c, null, Tasks.withTraceback((Throwable) m[1], (String) m[2]));
+            }
+        } else if (tag == Worker.INIT_FAILED) {
+            Throwable cause = Tasks.withTraceback((Throwable) m[1], (String) m[2]);
+            breakPool(new ProcessError("the pool's initializer failed in worker process "
+                    + w.pid + ": " + cause, cause));
+        }
     }
 
     private static void finish(Chunk c, List<?> results, Throwable error) {

@@ -1,6 +1,8 @@
 package multiprocessing.pool;
 
 import java.io.EOFException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +19,9 @@ import multiprocessing.internal.reduction.Serialization;
  * has run {@code maxTasks} tasks.
  *
  * <p>Messages to the worker: {@code Object[]{Long jobId, Integer kind, byte[] fn, List items}},
- * or null to stop. From the worker: an {@code ArrayList} of results, or an {@code Object[]}
+ * or null to stop, several to a pipe message ({@link Frames}). Each result is sent as soon as its
+ * task ends, never held back to be sent with the next: the parent must know that a worker that
+ * dies was running the first task it has not answered, and no other. From the worker: an {@code ArrayList} of results, or an {@code Object[]}
  * whose first element is one of the tags below. Plain arrays and lists, so that nothing of this
  * package has to be reflected on by the serializer.
  */
@@ -38,17 +42,25 @@ final class Worker implements SerializableRunnable {
         this.maxTasks = maxTasks;
     }
 
+    // Set in run(): a deserialized worker has no field initializers run.
+    private transient ArrayDeque<byte[]> inbox;
+    private transient List<byte[]> outbox;
+
     @Override
     public void run() throws Exception {
+        inbox = new ArrayDeque<>();
+        outbox = new ArrayList<>();
         if (initializer != null) {
             try {
                 initializer.run();
             } catch (Throwable t) {
-                sendFailure(INIT_FAILED, t);
+                hold(failure(INIT_FAILED, t));
+                flush();
                 return;
             }
         }
-        conn.send(new Object[] {READY});
+        hold(Serialization.serialize(new Object[] {READY}));
+        flush();
         // The functions of the last few jobs: a map's function is deserialized once per worker,
         // not once per chunk.
         Map<Long, Object> functions = new LinkedHashMap<>(16, 0.75f, true) {
@@ -58,17 +70,23 @@ final class Worker implements SerializableRunnable {
             }
         };
         for (int done = 0; maxTasks == 0 || done < maxTasks; done++) {
-            Object message;
-            try {
-                message = conn.recv();
-            } catch (EOFException e) {
-                return;
+            if (inbox.isEmpty()) {
+                flush();
+                byte[] frame;
+                try {
+                    frame = conn.recvBytes();
+                } catch (EOFException e) {
+                    return;
+                }
+                Frames.unpack(frame, inbox::add);
             }
+            Object message = Serialization.deserialize(inbox.poll());
             if (message == null) {
+                flush();
                 return;
             }
             Object[] task = (Object[]) message;
-            Object reply;
+            byte[] reply;
             try {
                 Long jobId = (Long) task[0];
                 Object fn = functions.get(jobId);
@@ -78,32 +96,45 @@ final class Worker implements SerializableRunnable {
                 }
                 @SuppressWarnings("unchecked")
                 List<Object> items = (List<Object>) task[3];
-                reply = Tasks.run((Integer) task[1], fn, items);
+                Object results = Tasks.run((Integer) task[1], fn, items);
+                try {
+                    reply = Serialization.serialize(results);
+                } catch (IllegalArgumentException unserializable) {
+                    // Python's MaybeEncodingError: the task ran, its result cannot travel.
+                    reply = failure(FAILED, new ProcessError("Error sending result: the result of "
+                            + "the task cannot be sent back to the parent process. Reason: "
+                            + unserializable.getMessage()));
+                }
             } catch (Throwable t) {
-                sendFailure(FAILED, t);
-                continue;
+                reply = failure(FAILED, t);
             }
-            try {
-                conn.send(reply);
-            } catch (IllegalArgumentException unserializable) {
-                // Python's MaybeEncodingError: the task ran, its result cannot travel.
-                sendFailure(FAILED, new ProcessError("Error sending result: the result of the task "
-                        + "cannot be sent back to the parent process. Reason: "
-                        + unserializable.getMessage()));
-            }
+            hold(reply);
+            flush();
+        }
+        flush();
+    }
+
+    private void hold(byte[] reply) {
+        outbox.add(reply);
+    }
+
+    private void flush() throws Exception {
+        if (!outbox.isEmpty()) {
+            conn.sendBytes(Frames.pack(outbox));
+            outbox.clear();
         }
     }
 
-    private void sendFailure(int tag, Throwable t) throws Exception {
+    private static byte[] failure(int tag, Throwable t) {
         String traceback = Tasks.traceback(t);
         try {
-            conn.send(new Object[] {tag, t, traceback});
+            return Serialization.serialize(new Object[] {tag, t, traceback});
         } catch (IllegalArgumentException unserializable) {
             ProcessError stand = new ProcessError("the task threw " + t
                     + ", which cannot be sent to the parent process ("
                     + unserializable.getMessage() + ")");
             stand.setStackTrace(t.getStackTrace());
-            conn.send(new Object[] {tag, stand, traceback});
+            return Serialization.serialize(new Object[] {tag, stand, traceback});
         }
     }
 }

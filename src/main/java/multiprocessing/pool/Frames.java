@@ -1,0 +1,38 @@
+package multiprocessing.pool;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Several serialized messages in one pipe message: {@code [int count]([int length][bytes])*}.
+ * Between a pool and its workers every message travels this way, so that the tasks queued for a
+ * worker while its sender thread was writing cross the pipe with one write and one read instead
+ * of one each (results go back one by one: see {@link Worker}).
+ */
+final class Frames {
+    private Frames() {}
+
+    static byte[] pack(List<byte[]> parts) {
+        int size = 4;
+        for (byte[] p : parts) {
+            size += 4 + p.length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(size);
+        b.putInt(parts.size());
+        for (byte[] p : parts) {
+            b.putInt(p.length).put(p);
+        }
+        return b.array();
+    }
+
+    static void unpack(byte[] frame, Consumer<byte[]> each) {
+        ByteBuffer b = ByteBuffer.wrap(frame);
+        int count = b.getInt();
+        for (int i = 0; i < count; i++) {
+            byte[] p = new byte[b.getInt()];
+            b.get(p);
+            each.accept(p);
+        }
+    }
+}
