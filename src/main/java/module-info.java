@@ -11,4 +11,5 @@ module multiprocessing {
     exports multiprocessing.synchronize;
     exports multiprocessing.sharedmemory;
     exports multiprocessing.pool;
+    exports multiprocessing.dummy;
 }

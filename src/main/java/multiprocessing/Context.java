@@ -34,10 +34,21 @@ import multiprocessing.internal.spawn.Spawner;
 public final class Context {
     private final String startMethod;
     private final List<String> jvmOptions;
+    /** The context of {@code multiprocessing.dummy}: processes are threads, the pool a ThreadPool. */
+    private final boolean threads;
+
+    static {
+        multiprocessing.internal.dummy.DummyAccess.context = () -> new Context("dummy", List.of(), true);
+    }
 
     Context(String startMethod, List<String> jvmOptions) {
+        this(startMethod, jvmOptions, false);
+    }
+
+    Context(String startMethod, List<String> jvmOptions, boolean threads) {
         this.startMethod = startMethod;
         this.jvmOptions = List.copyOf(jvmOptions);
+        this.threads = threads;
     }
 
     /** The start method of this context ({@code "spawn"}). */
@@ -59,7 +70,26 @@ public final class Context {
 
     /** A process that runs {@code target} with this context's start method. */
     public Process process(SerializableRunnable target) {
+        if (threads) {
+            return multiprocessing.internal.dummy.DummyAccess.process.apply(target);
+        }
         return Process.builder().target(target).context(this).build();
+    }
+
+    /**
+     * A pool of {@code processes} workers started with this context (Python's
+     * {@code ctx.Pool(processes)}); of the dummy context, a {@link multiprocessing.pool.ThreadPool}.
+     */
+    public multiprocessing.pool.Pool pool(int processes) {
+        if (threads) {
+            return new multiprocessing.pool.ThreadPool(processes);
+        }
+        return multiprocessing.pool.Pool.builder().processes(processes).context(this).build();
+    }
+
+    /** A pool of {@link Multiprocessing#cpuCount()} workers started with this context. */
+    public multiprocessing.pool.Pool pool() {
+        return pool(Multiprocessing.cpuCount());
     }
 
     /** A new pipe (see {@link Pipe#open(boolean)}). */

@@ -382,7 +382,7 @@ class PoolTest {
 
     @Test
     void closeLetsWorkFinishAndLeavesNoWorker() throws Exception {
-        Pool p = new Pool(1);
+        Pool p = multiprocessing.Multiprocessing.getContext("spawn").pool(1);
         List<Long> pids = p.workerPids();
         AsyncResult<Integer> r = p.applyAsync(() -> {
             Thread.sleep(300);
