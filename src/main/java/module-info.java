@@ -10,6 +10,7 @@ module multiprocessing {
     exports multiprocessing.connection;
     exports multiprocessing.synchronize;
     exports multiprocessing.sharedmemory;
+    exports multiprocessing.sharedctypes;
     exports multiprocessing.pool;
     exports multiprocessing.dummy;
 }

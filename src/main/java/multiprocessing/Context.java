@@ -147,6 +147,86 @@ public final class Context {
         return new multiprocessing.synchronize.Barrier(parties);
     }
 
+    /**
+     * A new {@link multiprocessing.sharedctypes.RawValue} of a Python typecode holding
+     * {@code initial} (null: zero); see there for the typecodes and the values they take.
+     */
+    public multiprocessing.sharedctypes.RawValue rawValue(String typecode, Object initial) {
+        return multiprocessing.sharedctypes.RawValue.of(typecode, initial);
+    }
+
+    /** A new zeroed struct of {@code layout} in shared memory (Python's {@code RawValue(MyStruct)}). */
+    public multiprocessing.sharedctypes.RawValue rawValue(java.lang.foreign.MemoryLayout layout) {
+        return multiprocessing.sharedctypes.RawValue.of(layout);
+    }
+
+    /** A new zeroed {@link multiprocessing.sharedctypes.RawArray} of {@code size} elements. */
+    public multiprocessing.sharedctypes.RawArray rawArray(String typecode, int size) {
+        return multiprocessing.sharedctypes.RawArray.of(typecode, size);
+    }
+
+    /**
+     * A new {@link multiprocessing.sharedctypes.RawArray} holding the elements of
+     * {@code initializer} (a primitive array such as {@code int[]}, an {@code Object[]} or a
+     * {@code List}; an {@code Integer} is a size).
+     */
+    public multiprocessing.sharedctypes.RawArray rawArray(String typecode, Object initializer) {
+        return multiprocessing.sharedctypes.RawArray.of(typecode, initializer);
+    }
+
+    /** A new {@link multiprocessing.sharedctypes.Value} guarded by a new RLock. */
+    public multiprocessing.sharedctypes.Value value(String typecode, Object initial) {
+        return multiprocessing.sharedctypes.Value.of(typecode, initial);
+    }
+
+    /** A new {@link multiprocessing.sharedctypes.Value} guarded by {@code lock}. */
+    public multiprocessing.sharedctypes.Value value(String typecode, Object initial,
+            multiprocessing.synchronize.Lock lock) {
+        return multiprocessing.sharedctypes.Value.of(typecode, initial, lock);
+    }
+
+    /** A new {@link multiprocessing.sharedctypes.Value} guarded by {@code lock}. */
+    public multiprocessing.sharedctypes.Value value(String typecode, Object initial,
+            multiprocessing.synchronize.RLock lock) {
+        return multiprocessing.sharedctypes.Value.of(typecode, initial, lock);
+    }
+
+    /**
+     * Python's {@code Value(typecode, initial, lock=lock)}: with {@code lock} true a
+     * {@link multiprocessing.sharedctypes.Value} guarded by a new RLock, with false the raw value.
+     */
+    public multiprocessing.sharedctypes.RawValue value(String typecode, Object initial, boolean lock) {
+        return lock ? value(typecode, initial) : rawValue(typecode, initial);
+    }
+
+    /** A new zeroed {@link multiprocessing.sharedctypes.Array} guarded by a new RLock. */
+    public multiprocessing.sharedctypes.Array array(String typecode, int size) {
+        return multiprocessing.sharedctypes.Array.of(typecode, size);
+    }
+
+    /** A new {@link multiprocessing.sharedctypes.Array} from {@code initializer} (see rawArray). */
+    public multiprocessing.sharedctypes.Array array(String typecode, Object initializer) {
+        return multiprocessing.sharedctypes.Array.of(typecode, initializer);
+    }
+
+    /** A new {@link multiprocessing.sharedctypes.Array} guarded by {@code lock}. */
+    public multiprocessing.sharedctypes.Array array(String typecode, Object sizeOrInitializer,
+            multiprocessing.synchronize.Lock lock) {
+        return multiprocessing.sharedctypes.Array.of(typecode, sizeOrInitializer, lock);
+    }
+
+    /** A new {@link multiprocessing.sharedctypes.Array} guarded by {@code lock}. */
+    public multiprocessing.sharedctypes.Array array(String typecode, Object sizeOrInitializer,
+            multiprocessing.synchronize.RLock lock) {
+        return multiprocessing.sharedctypes.Array.of(typecode, sizeOrInitializer, lock);
+    }
+
+    /** With {@code lock} true an Array guarded by a new RLock, with false the raw array. */
+    public multiprocessing.sharedctypes.RawArray array(String typecode, Object sizeOrInitializer,
+            boolean lock) {
+        return lock ? array(typecode, sizeOrInitializer) : rawArray(typecode, sizeOrInitializer);
+    }
+
     Popen popen(Preparation preparation) throws IOException {
         return Spawner.spawn(preparation, Multiprocessing.executable(), jvmOptions);
     }

@@ -38,6 +38,17 @@ public final class Serialization {
         "multiprocessing.synchronize.Barrier",
         "multiprocessing.internal.heap.Block",
         "multiprocessing.sharedmemory.SharedMemory",
+        "multiprocessing.sharedctypes.RawValue",
+        "multiprocessing.sharedctypes.Value",
+        "multiprocessing.sharedctypes.RawArray",
+        "multiprocessing.sharedctypes.Array",
+        "multiprocessing.sharedctypes.SharedInt",
+        "multiprocessing.sharedctypes.SharedLong",
+        "multiprocessing.sharedctypes.SharedDouble",
+        "multiprocessing.sharedctypes.SharedIntArray",
+        "multiprocessing.sharedctypes.SharedLongArray",
+        "multiprocessing.sharedctypes.SharedDoubleArray",
+        "multiprocessing.sharedctypes.SharedByteArray",
     };
 
     private static final Map<Class<?>, Reducer<?>> REDUCERS = new ConcurrentHashMap<>();

@@ -1,0 +1,123 @@
+package multiprocessing.sharedctypes;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.locks.Lock;
+
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.synchronize.RLock;
+
+/**
+ * A {@link RawArray} whose element accesses take a lock (Python's {@code multiprocessing.Array},
+ * the synchronized wrapper of {@code sharedctypes}): {@link #get}, {@link #set}, {@link #slice}
+ * and {@link #setSlice} each hold {@link #getLock()} while they run, so a slice is read or
+ * written whole with respect to other locked accesses. Compound updates hold the lock around
+ * them (it is a reentrant {@link RLock} unless another lock was given). The array travels to other
+ * processes with its lock, both as the same shared memory.
+ */
+public class Array extends RawArray {
+    static {
+        Serialization.register(Array.class, new Reducer<Array>() {
+            @Override
+            public void reduce(Array value, Out out) {
+                out.writeObject(value.obj);
+                out.writeObject(value.lock);
+            }
+
+            @Override
+            public Array rebuild(In in) {
+                return new Array((RawArray) in.readObject(), (Lock) in.readObject());
+            }
+        });
+    }
+
+    private final RawArray obj;
+    private final Lock lock;
+
+    Array(RawArray obj, Lock lock) {
+        super(obj);
+        this.obj = Objects.requireNonNull(obj, "obj");
+        this.lock = Objects.requireNonNull(lock, "lock");
+    }
+
+    /** A new zeroed array guarded by a new RLock. */
+    public static Array of(String typecode, int size) {
+        return new Array(RawArray.of(typecode, size), new RLock());
+    }
+
+    /** A new array from {@code initializer} (see {@link RawArray#of(String, Object)}), guarded by a new RLock. */
+    public static Array of(String typecode, Object initializer) {
+        return new Array(RawArray.of(typecode, initializer), new RLock());
+    }
+
+    /** A new array from {@code initializer} guarded by {@code lock}. */
+    public static Array of(String typecode, Object initializer, Lock lock) {
+        return new Array(RawArray.of(typecode, initializer), lock);
+    }
+
+    /** The lock every access takes: the one given, or the RLock made for this array. */
+    public Lock getLock() {
+        return lock;
+    }
+
+    /** The raw array underneath, sharing the memory, taking no lock. */
+    public RawArray getObj() {
+        return obj;
+    }
+
+    /** Takes the lock (Python's {@code acquire()} on the wrapper). */
+    public void acquire() {
+        lock.lock();
+    }
+
+    /** Releases the lock. */
+    public void release() {
+        lock.unlock();
+    }
+
+    @Override
+    public Object get(int index) {
+        lock.lock();
+        try {
+            return obj.get(index);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void set(int index, Object value) {
+        lock.lock();
+        try {
+            obj.set(index, value);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<Object> slice(int from, int to) {
+        lock.lock();
+        try {
+            return obj.slice(from, to);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void setSlice(int from, List<?> values) {
+        lock.lock();
+        try {
+            obj.setSlice(from, values);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "<Synchronized wrapper for " + obj + ">";
+    }
+}

@@ -1,0 +1,97 @@
+package multiprocessing.sharedctypes;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+
+import multiprocessing.internal.heap.Block;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * A shared array of {@code double} (typecode {@code "d"}) read and written without boxing,
+ * made by {@link RawArray#ofDoubles}. {@link #get} and {@link #set} are plain accesses, like
+ * a Java array's (a lock, an Event or a join orders them between processes);
+ * The object travels to other processes as the same memory, never a copy.
+ */
+public final class SharedDoubleArray {
+    static {
+        Serialization.register(SharedDoubleArray.class, new Reducer<SharedDoubleArray>() {
+            @Override
+            public void reduce(SharedDoubleArray value, Out out) {
+                out.writeObject(value.block);
+                out.writeInt(value.length);
+            }
+
+            @Override
+            public SharedDoubleArray rebuild(In in) {
+                Block block = (Block) in.readObject();
+                return new SharedDoubleArray(block, in.readInt());
+            }
+        });
+    }
+
+    private static final ValueLayout.OfDouble E = ValueLayout.JAVA_DOUBLE;
+
+    private final Block block;
+    private final int length;
+    private final MemorySegment segment;
+
+    SharedDoubleArray(Block block, int length) {
+        this.block = block;
+        this.length = length;
+        this.segment = block.segment().asSlice(0, (long) length * 8);
+    }
+
+    /** The number of elements. */
+    public int length() {
+        return length;
+    }
+
+    /** @throws IndexOutOfBoundsException unless {@code 0 <= index < length()} */
+    public double get(int index) {
+        return segment.getAtIndex(E, Objects.checkIndex(index, length));
+    }
+
+    /** @throws IndexOutOfBoundsException unless {@code 0 <= index < length()} */
+    public void set(int index, double value) {
+        segment.setAtIndex(E, Objects.checkIndex(index, length), value);
+    }
+
+    /**
+     * Copies {@code count} elements of {@code src} from {@code srcOffset} into this array at
+     * {@code index} (one bulk copy).
+     *
+     * @throws IndexOutOfBoundsException if either range runs past its array's end
+     */
+    public void copyFrom(int index, double[] src, int srcOffset, int count) {
+        Objects.checkFromIndexSize(index, count, length);
+        MemorySegment.copy(src, srcOffset, segment, E, (long) index * 8, count);
+    }
+
+    /**
+     * Copies {@code count} elements from {@code index} of this array into {@code dst} at
+     * {@code dstOffset} (one bulk copy).
+     *
+     * @throws IndexOutOfBoundsException if either range runs past its array's end
+     */
+    public void copyTo(int index, double[] dst, int dstOffset, int count) {
+        Objects.checkFromIndexSize(index, count, length);
+        MemorySegment.copy(segment, E, (long) index * 8, dst, dstOffset, count);
+    }
+
+    /** All elements, copied into a new Java array. */
+    public double[] toArray() {
+        return segment.toArray(E);
+    }
+
+    /** The whole backing memory: {@code length() * 8} bytes. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    @Override
+    public String toString() {
+        return "SharedDoubleArray(length " + length + ")";
+    }
+}

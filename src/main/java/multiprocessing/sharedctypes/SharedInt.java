@@ -1,0 +1,85 @@
+package multiprocessing.sharedctypes;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+import multiprocessing.internal.heap.Block;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * A shared {@code int} (typecode {@code "i"}) read and written without boxing, made by
+ * {@link RawValue#ofInt}. Every operation is atomic across the threads and processes that share
+ * it, with the memory effects of {@link java.util.concurrent.atomic.AtomicInteger}'s ({@code get}
+ * and {@code set} are volatile): the operations are var-handle accesses on the shared segment,
+ * which the processor makes atomic whoever maps the memory. The object travels to other processes
+ * as the same memory, never a copy.
+ */
+public final class SharedInt {
+    static {
+        Serialization.register(SharedInt.class, new Reducer<SharedInt>() {
+            @Override
+            public void reduce(SharedInt value, Out out) {
+                out.writeObject(value.block);
+            }
+
+            @Override
+            public SharedInt rebuild(In in) {
+                return new SharedInt((Block) in.readObject());
+            }
+        });
+    }
+
+    private static final VarHandle H = ValueLayout.JAVA_INT.varHandle();
+
+    private final Block block;
+    private final MemorySegment segment;
+
+    SharedInt(Block block) {
+        this.block = block;
+        this.segment = block.segment().asSlice(0, 4);
+    }
+
+    public int get() {
+        return (int) H.getVolatile(segment, 0L);
+    }
+
+    public void set(int value) {
+        H.setVolatile(segment, 0L, value);
+    }
+
+    /** Sets {@code value} and returns the previous value, atomically. */
+    public int getAndSet(int value) {
+        return (int) H.getAndSet(segment, 0L, value);
+    }
+
+    /** Adds {@code delta} and returns the previous value, atomically. */
+    public int getAndAdd(int delta) {
+        return (int) H.getAndAdd(segment, 0L, delta);
+    }
+
+    /** Adds {@code delta} and returns the new value, atomically. */
+    public int addAndGet(int delta) {
+        return getAndAdd(delta) + delta;
+    }
+
+    /**
+     * Sets {@code value} if the current value is {@code expected}; atomic.
+     *
+     * @return whether it was set
+     */
+    public boolean compareAndSet(int expected, int value) {
+        return H.compareAndSet(segment, 0L, expected, value);
+    }
+
+    /** The backing memory: 4 bytes. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    @Override
+    public String toString() {
+        return "SharedInt(" + get() + ")";
+    }
+}

@@ -1,0 +1,121 @@
+package multiprocessing.sharedctypes;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+
+import multiprocessing.internal.heap.Block;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * A shared array of {@code int} (typecode {@code "i"}) read and written without boxing,
+ * made by {@link RawArray#ofInts}. {@link #get} and {@link #set} are plain accesses, like
+ * a Java array's (a lock, an Event or a join orders them between processes); {@link #getAndAdd}, {@link #compareAndSet},
+ * {@link #getVolatile} and {@link #setVolatile} are atomic across processes.
+ * The object travels to other processes as the same memory, never a copy.
+ */
+public final class SharedIntArray {
+    static {
+        Serialization.register(SharedIntArray.class, new Reducer<SharedIntArray>() {
+            @Override
+            public void reduce(SharedIntArray value, Out out) {
+                out.writeObject(value.block);
+                out.writeInt(value.length);
+            }
+
+            @Override
+            public SharedIntArray rebuild(In in) {
+                Block block = (Block) in.readObject();
+                return new SharedIntArray(block, in.readInt());
+            }
+        });
+    }
+
+    private static final ValueLayout.OfInt E = ValueLayout.JAVA_INT;
+    private static final VarHandle H = E.arrayElementVarHandle();
+
+    private final Block block;
+    private final int length;
+    private final MemorySegment segment;
+
+    SharedIntArray(Block block, int length) {
+        this.block = block;
+        this.length = length;
+        this.segment = block.segment().asSlice(0, (long) length * 4);
+    }
+
+    /** The number of elements. */
+    public int length() {
+        return length;
+    }
+
+    /** @throws IndexOutOfBoundsException unless {@code 0 <= index < length()} */
+    public int get(int index) {
+        return segment.getAtIndex(E, Objects.checkIndex(index, length));
+    }
+
+    /** @throws IndexOutOfBoundsException unless {@code 0 <= index < length()} */
+    public void set(int index, int value) {
+        segment.setAtIndex(E, Objects.checkIndex(index, length), value);
+    }
+
+    /** Element {@code index} with volatile semantics. */
+    public int getVolatile(int index) {
+        return (int) H.getVolatile(segment, 0L, (long) Objects.checkIndex(index, length));
+    }
+
+    /** Sets element {@code index} with volatile semantics. */
+    public void setVolatile(int index, int value) {
+        H.setVolatile(segment, 0L, (long) Objects.checkIndex(index, length), value);
+    }
+
+    /** Adds {@code delta} to element {@code index} and returns its previous value, atomically. */
+    public int getAndAdd(int index, int delta) {
+        return (int) H.getAndAdd(segment, 0L, (long) Objects.checkIndex(index, length), delta);
+    }
+
+    /** Sets element {@code index} to {@code value} if it is {@code expected}, atomically. */
+    public boolean compareAndSet(int index, int expected, int value) {
+        return H.compareAndSet(segment, 0L, (long) Objects.checkIndex(index, length), expected,
+                value);
+    }
+
+    /**
+     * Copies {@code count} elements of {@code src} from {@code srcOffset} into this array at
+     * {@code index} (one bulk copy).
+     *
+     * @throws IndexOutOfBoundsException if either range runs past its array's end
+     */
+    public void copyFrom(int index, int[] src, int srcOffset, int count) {
+        Objects.checkFromIndexSize(index, count, length);
+        MemorySegment.copy(src, srcOffset, segment, E, (long) index * 4, count);
+    }
+
+    /**
+     * Copies {@code count} elements from {@code index} of this array into {@code dst} at
+     * {@code dstOffset} (one bulk copy).
+     *
+     * @throws IndexOutOfBoundsException if either range runs past its array's end
+     */
+    public void copyTo(int index, int[] dst, int dstOffset, int count) {
+        Objects.checkFromIndexSize(index, count, length);
+        MemorySegment.copy(segment, E, (long) index * 4, dst, dstOffset, count);
+    }
+
+    /** All elements, copied into a new Java array. */
+    public int[] toArray() {
+        return segment.toArray(E);
+    }
+
+    /** The whole backing memory: {@code length() * 4} bytes. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    @Override
+    public String toString() {
+        return "SharedIntArray(length " + length + ")";
+    }
+}

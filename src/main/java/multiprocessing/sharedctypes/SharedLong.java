@@ -1,0 +1,85 @@
+package multiprocessing.sharedctypes;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+import multiprocessing.internal.heap.Block;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * A shared {@code long} (typecode {@code "q"}) read and written without boxing, made by
+ * {@link RawValue#ofLong}. Every operation is atomic across the threads and processes that share
+ * it, with the memory effects of {@link java.util.concurrent.atomic.AtomicLong}'s ({@code get}
+ * and {@code set} are volatile): the operations are var-handle accesses on the shared segment,
+ * which the processor makes atomic whoever maps the memory. The object travels to other processes
+ * as the same memory, never a copy.
+ */
+public final class SharedLong {
+    static {
+        Serialization.register(SharedLong.class, new Reducer<SharedLong>() {
+            @Override
+            public void reduce(SharedLong value, Out out) {
+                out.writeObject(value.block);
+            }
+
+            @Override
+            public SharedLong rebuild(In in) {
+                return new SharedLong((Block) in.readObject());
+            }
+        });
+    }
+
+    private static final VarHandle H = ValueLayout.JAVA_LONG.varHandle();
+
+    private final Block block;
+    private final MemorySegment segment;
+
+    SharedLong(Block block) {
+        this.block = block;
+        this.segment = block.segment().asSlice(0, 8);
+    }
+
+    public long get() {
+        return (long) H.getVolatile(segment, 0L);
+    }
+
+    public void set(long value) {
+        H.setVolatile(segment, 0L, value);
+    }
+
+    /** Sets {@code value} and returns the previous value, atomically. */
+    public long getAndSet(long value) {
+        return (long) H.getAndSet(segment, 0L, value);
+    }
+
+    /** Adds {@code delta} and returns the previous value, atomically. */
+    public long getAndAdd(long delta) {
+        return (long) H.getAndAdd(segment, 0L, delta);
+    }
+
+    /** Adds {@code delta} and returns the new value, atomically. */
+    public long addAndGet(long delta) {
+        return getAndAdd(delta) + delta;
+    }
+
+    /**
+     * Sets {@code value} if the current value is {@code expected}; atomic.
+     *
+     * @return whether it was set
+     */
+    public boolean compareAndSet(long expected, long value) {
+        return H.compareAndSet(segment, 0L, expected, value);
+    }
+
+    /** The backing memory: 8 bytes. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    @Override
+    public String toString() {
+        return "SharedLong(" + get() + ")";
+    }
+}

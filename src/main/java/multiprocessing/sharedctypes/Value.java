@@ -1,0 +1,135 @@
+package multiprocessing.sharedctypes;
+
+import java.lang.foreign.MemoryLayout;
+import java.util.Objects;
+import java.util.concurrent.locks.Lock;
+
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.synchronize.RLock;
+
+/**
+ * A {@link RawValue} whose reads and writes take a lock (Python's {@code multiprocessing.Value},
+ * the synchronized wrapper of {@code sharedctypes}): {@link #value()}, {@link #value(Object)},
+ * {@link #get(String)} and {@link #set(String, Object)} each hold {@link #getLock()} while they
+ * run. The lock is a new {@link RLock} unless one is given; it is reentrant then, so a compound
+ * update is written as Python's {@code with v.get_lock(): v.value += 1}:
+ *
+ * <pre>{@code
+ * v.getLock().lock();
+ * try {
+ *     v.value((Integer) v.value() + 1);
+ * } finally {
+ *     v.getLock().unlock();
+ * }
+ * }</pre>
+ *
+ * (a plain {@link multiprocessing.synchronize.Lock} given as the lock is not reentrant: with one,
+ * go through {@link #getObj()} inside the locked region). The value travels to other processes
+ * with its lock, both as the same shared memory.
+ */
+public class Value extends RawValue {
+    static {
+        Serialization.register(Value.class, new Reducer<Value>() {
+            @Override
+            public void reduce(Value value, Out out) {
+                out.writeObject(value.obj);
+                out.writeObject(value.lock);
+            }
+
+            @Override
+            public Value rebuild(In in) {
+                return new Value((RawValue) in.readObject(), (Lock) in.readObject());
+            }
+        });
+    }
+
+    private final RawValue obj;
+    private final Lock lock;
+
+    Value(RawValue obj, Lock lock) {
+        super(obj);
+        this.obj = Objects.requireNonNull(obj, "obj");
+        this.lock = Objects.requireNonNull(lock, "lock");
+    }
+
+    /** A new value of {@code typecode} holding {@code initial}, guarded by a new RLock. */
+    public static Value of(String typecode, Object initial) {
+        return new Value(RawValue.of(typecode, initial), new RLock());
+    }
+
+    /** A new value of {@code typecode} holding {@code initial}, guarded by {@code lock}. */
+    public static Value of(String typecode, Object initial, Lock lock) {
+        return new Value(RawValue.of(typecode, initial), lock);
+    }
+
+    /** A new zeroed struct of {@code layout} guarded by a new RLock. */
+    public static Value of(MemoryLayout layout) {
+        return new Value(RawValue.of(layout), new RLock());
+    }
+
+    /** The lock every access takes: the one given, or the RLock made for this value. */
+    public Lock getLock() {
+        return lock;
+    }
+
+    /** The raw value underneath, sharing the memory, taking no lock. */
+    public RawValue getObj() {
+        return obj;
+    }
+
+    /** Takes the lock (Python's {@code acquire()} on the wrapper). */
+    public void acquire() {
+        lock.lock();
+    }
+
+    /** Releases the lock. */
+    public void release() {
+        lock.unlock();
+    }
+
+    @Override
+    public Object value() {
+        lock.lock();
+        try {
+            return obj.value();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void value(Object value) {
+        lock.lock();
+        try {
+            obj.value(value);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Object get(String path) {
+        lock.lock();
+        try {
+            return obj.get(path);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void set(String path, Object value) {
+        lock.lock();
+        try {
+            obj.set(path, value);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "<Synchronized wrapper for " + obj + ">";
+    }
+}
