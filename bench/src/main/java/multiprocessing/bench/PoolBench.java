@@ -115,7 +115,7 @@ public class PoolBench {
     public static class CpuBound {
         static final SerializableFunction<Integer, Integer> PRIMES = from -> {
             int count = 0;
-            for (int n = from; n < from + 20_000; n++) {
+            for (int n = from; n < from + 100_000; n++) {
                 boolean prime = n > 1;
                 for (int d = 2; (long) d * d <= n; d++) {
                     if (n % d == 0) {
@@ -138,7 +138,7 @@ public class PoolBench {
         @Setup(Level.Trial)
         public void setUp() throws InterruptedException {
             pool = new Pool(workers);
-            starts = IntStream.range(0, 16).mapToObj(i -> 1_000_000 + i * 20_000).toList();
+            starts = IntStream.range(0, 16).mapToObj(i -> 1_000_000 + i * 100_000).toList();
             pool.map(PRIMES, starts, 1);
         }
 
