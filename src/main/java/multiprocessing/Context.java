@@ -147,6 +147,31 @@ public final class Context {
         return new multiprocessing.synchronize.Barrier(parties);
     }
 
+    /** A new {@link Queue} bounded only by its ring's room. */
+    public <E> Queue<E> queue() {
+        return new Queue<>();
+    }
+
+    /** A new {@link Queue} of at most {@code maxsize} items ({@code <= 0}: no item bound). */
+    public <E> Queue<E> queue(int maxsize) {
+        return new Queue<>(maxsize);
+    }
+
+    /** A new {@link SimpleQueue}. */
+    public <E> SimpleQueue<E> simpleQueue() {
+        return new SimpleQueue<>();
+    }
+
+    /** A new {@link JoinableQueue} bounded only by its ring's room. */
+    public <E> JoinableQueue<E> joinableQueue() {
+        return new JoinableQueue<>();
+    }
+
+    /** A new {@link JoinableQueue} of at most {@code maxsize} items. */
+    public <E> JoinableQueue<E> joinableQueue(int maxsize) {
+        return new JoinableQueue<>(maxsize);
+    }
+
     /**
      * A new {@link multiprocessing.sharedctypes.RawValue} of a Python typecode holding
      * {@code initial} (null: zero); see there for the typecodes and the values they take.

@@ -118,6 +118,50 @@ public final class Serialization {
         }
     }
 
+    /**
+     * Serializes {@code value} into {@code buffer} from its writer index on, without the copy
+     * {@link #serialize(Object, Handles)} returns; Fory grows the buffer through its global
+     * allocator when the value does not fit.
+     *
+     * @return the buffer holding the bytes (the one given, possibly re-pointed by a grow)
+     * @throws IllegalArgumentException naming the class when {@code value} cannot be serialized
+     */
+    public static org.apache.fory.memory.MemoryBuffer serialize(Object value, Handles handles,
+            org.apache.fory.memory.MemoryBuffer buffer) {
+        Handles outer = HANDLES.get();
+        HANDLES.set(handles);
+        try {
+            return Holder.FORY.serialize(buffer, value);
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith(CANNOT_SEND)) {
+                throw e;
+            }
+            throw cannotSerialize(value, e);
+        } catch (RuntimeException | StackOverflowError e) {
+            throw cannotSerialize(value, e);
+        } finally {
+            HANDLES.set(outer);
+        }
+    }
+
+    /**
+     * Reads one object from {@code buffer} at its reader index (heap or off-heap memory).
+     *
+     * @throws IllegalStateException when the bytes are not a serialized object
+     */
+    public static Object deserialize(org.apache.fory.memory.MemoryBuffer buffer, Handles handles) {
+        Handles outer = HANDLES.get();
+        HANDLES.set(handles);
+        try {
+            return Holder.FORY.deserialize(buffer);
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new IllegalStateException("the received bytes (" + buffer.size()
+                    + ") are not an object this library serialized: " + e, e);
+        } finally {
+            HANDLES.set(outer);
+        }
+    }
+
     /** Serializes {@code value}, which must name no descriptor. */
     public static byte[] serialize(Object value) {
         return serialize(value, Handles.refusing("this channel cannot carry descriptors"));

@@ -1,0 +1,18 @@
+package multiprocessing;
+
+/**
+ * Thrown by a {@link Queue} or {@link SimpleQueue} get that finds no item: a non-blocking get,
+ * or a timed get whose time ran out (Python's {@code queue.Empty}). Unchecked, like the other
+ * {@link ProcessError}s.
+ */
+public class EmptyException extends ProcessError {
+    private static final long serialVersionUID = 1L;
+
+    public EmptyException() {
+        super("the queue is empty");
+    }
+
+    public EmptyException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,60 @@
+package multiprocessing;
+
+import multiprocessing.internal.heap.Block;
+import multiprocessing.internal.queue.Ring;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * A {@link Queue} that counts unfinished tasks (Python's {@code JoinableQueue}): every put adds
+ * one, every {@link #taskDone()} removes one, and {@link #join()} waits until none is left.
+ * The count lives in the queue's shared memory, so producers, consumers and joiners may be in
+ * any processes. The count is added before the item becomes visible, so a consumer that takes
+ * the item and calls {@code taskDone()} at once never finds it missing.
+ *
+ * <p>An item lost with a consumer killed while taking or processing it is never marked done: a
+ * {@code join()} then waits forever, as in Python.
+ *
+ * @param <E> the type of the items
+ */
+public class JoinableQueue<E> extends Queue<E> {
+    static {
+        Serialization.register(JoinableQueue.class, new Reducer<JoinableQueue>() {
+            @Override
+            public void reduce(JoinableQueue value, Out out) {
+                out.writeObject(value.ring.block());
+            }
+
+            @Override
+            public JoinableQueue rebuild(In in) {
+                return new JoinableQueue<>(Ring.attach((Block) in.readObject()));
+            }
+        });
+    }
+
+    public JoinableQueue() {
+        this(0);
+    }
+
+    public JoinableQueue(int maxsize) {
+        super(Ring.create(Ring.DEFAULT_SLOTS, Ring.DEFAULT_SLOT_BYTES, maxsize, true));
+    }
+
+    JoinableQueue(Ring ring) {
+        super(ring);
+    }
+
+    /**
+     * Marks one task taken from the queue as done.
+     *
+     * @throws IllegalStateException if called more times than items were put
+     */
+    public void taskDone() {
+        ring.taskDone(true);
+    }
+
+    /** Waits until every item put has been taken and marked done. */
+    public void join() {
+        ring.join();
+    }
+}

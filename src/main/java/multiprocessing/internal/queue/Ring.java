@@ -1,0 +1,571 @@
+package multiprocessing.internal.queue;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static multiprocessing.internal.queue.RingLayout.CONSUMER_SLEEPERS;
+import static multiprocessing.internal.queue.RingLayout.COUNT;
+import static multiprocessing.internal.queue.RingLayout.HEAD;
+import static multiprocessing.internal.queue.RingLayout.JOINABLE;
+import static multiprocessing.internal.queue.RingLayout.JOIN_SLEEPERS;
+import static multiprocessing.internal.queue.RingLayout.MAXSIZE;
+import static multiprocessing.internal.queue.RingLayout.NOT_EMPTY;
+import static multiprocessing.internal.queue.RingLayout.NOT_FULL;
+import static multiprocessing.internal.queue.RingLayout.PRODUCER_SLEEPERS;
+import static multiprocessing.internal.queue.RingLayout.TAIL;
+import static multiprocessing.internal.queue.RingLayout.UNFINISHED;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.HashMap;
+import java.util.Map;
+
+import multiprocessing.internal.heap.Block;
+import multiprocessing.internal.heap.Heap;
+import multiprocessing.internal.posix.Futex;
+import multiprocessing.internal.posix.Posix;
+
+/**
+ * A bounded multi-producer multi-consumer ring of variable-length records in shared memory:
+ * the transport under {@code Queue}, {@code SimpleQueue} and {@code JoinableQueue}.
+ *
+ * <h2>Implementation note</h2>
+ * The ring is {@code n} fixed-size slots (a power of two) with one 64-bit state word per slot,
+ * after Vyukov's bounded MPMC queue, extended to records that span {@code k} consecutive slots
+ * (wrapping at the end of the data area). Positions ({@code tail}, {@code head}, a record's
+ * position) count slots and only grow; position {@code p} lives in slot {@code i = p mod n} and
+ * lap {@code L = p / n}. A slot's state word holds, relative to {@code base = p - i = L * n}
+ * (so that zeroed memory is an empty ring with no initialisation):
+ * <ul>
+ * <li>{@code base}: free for position {@code p};</li>
+ * <li>{@code base + 1}: a published record starts here;</li>
+ * <li>negative: claimed, with the claimant's pid, the record's {@code k} and {@code L mod 2^20}
+ *     packed in; WRITING by a producer or READING by a consumer;</li>
+ * <li>{@code base + n}: freed, that is free for the next lap.</li>
+ * </ul>
+ * Only the first slot of a record changes state; the others keep their free value until the
+ * record is freed, when each is set to its next lap's free value.
+ *
+ * <p>Put: a producer reads {@code tail = t}; if slot {@code t} is free for its lap and so are
+ * the other {@code k - 1} slots (only a consumer freeing them can change them meanwhile, since
+ * claims are made at the tail only), it CASes slot {@code t} to WRITING(pid, k, lap) and then
+ * CASes {@code tail} from {@code t} to {@code t + k}. Whoever sees a WRITING word of the current
+ * lap at the tail advances the tail for it, so a producer killed between its two CASes stops
+ * nobody. It then writes the record (length, flags, payload) and publishes with a CAS from its
+ * WRITING word to {@code base + 1}. Get: a consumer reads {@code head = h}; a published slot is
+ * claimed by CAS to READING(pid, k, lap), then {@code head} is CASed to {@code h + k} (helped
+ * by anyone who sees the READING word, as for the tail); the payload is copied out, then the
+ * slots are freed, the first one last.
+ *
+ * <p>The pid, k and lap in a claimed word make a dead claimant's record recoverable by anyone
+ * without trusting anything else it wrote: a consumer waiting on a WRITING record whose
+ * producer has died, or a producer waiting for room behind a READING record whose consumer has
+ * died (checked every {@value #CHECK_MILLIS} ms while asleep), takes the claim over with a CAS
+ * (WRITING or READING of the dead pid to READING of its own) and frees the record without
+ * delivering it. A record a dead producer never published is thus never read as data, and the
+ * item a dead consumer held is lost but its room comes back.
+ *
+ * <p>Waiting: a thread that cannot proceed spins for up to {@value #SPIN_MICROS} us (yielding
+ * after the first 2 us, so that a partner on the same CPU runs), then registers in the
+ * sleepers count of its side and sleeps on that side's futex word for the value it read before
+ * its last look. The other side bumps the word and wakes only when the count is non-zero;
+ * both the registration then look, and the state change then count read, are sequentially
+ * consistent, so a wake-up cannot be lost (as in {@code Synchronizer}).
+ */
+public final class Ring {
+    static final long SPIN_MICROS = 50;
+    static final long CHECK_MILLIS = 100;
+    private static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() < 2 ? 0
+            : Long.getLong("multiprocessing.queue.spinMicros", SPIN_MICROS) * 1000;
+    private static final long PURE_SPIN_NANOS = 2_000;
+    private static final long CHECK_NANOS = CHECK_MILLIS * 1_000_000;
+
+    /**
+     * Fault-injection for tests: a put stalls this long after writing half its record and a
+     * get this long after claiming one, so that a test can kill the process at that point.
+     */
+    private static final long PUT_STALL_MILLIS = Long.getLong("multiprocessing.queue.testPutStallMillis", 0);
+    private static final long TAKE_STALL_MILLIS = Long.getLong("multiprocessing.queue.testTakeStallMillis", 0);
+
+    /** This process's id, stored in claims. */
+    static final int PID = Posix.getpid();
+
+    private static final VarHandle SEQ = JAVA_LONG.varHandle();
+
+    private static final long CLAIMED = Long.MIN_VALUE;
+    private static final long READING = 1L << 62;
+    private static final int PID_SHIFT = 40;
+    private static final int K_SHIFT = 20;
+    private static final long FIELD_MASK = (1L << 20) - 1;
+    private static final long PID_MASK = (1L << 22) - 1;
+
+    /** Default slot count and size: 64 Ki slots of 64 bytes, 4 MiB of records. */
+    public static final int DEFAULT_SLOTS = 1 << 16;
+    public static final int DEFAULT_SLOT_BYTES = 64;
+
+    private final Block block;
+    private final MemorySegment header;
+    private final MemorySegment seq;
+    private final MemorySegment data;
+    private final MemorySegment notEmptyWord;
+    private final MemorySegment notFullWord;
+    private final MemorySegment unfinishedWord;
+    private final int slots;
+    private final long mask;
+    private final int slotBytes;
+    private final long dataBytes;
+
+    private Ring(Block block) {
+        this.block = block;
+        MemorySegment all = block.segment();
+        this.header = all.asSlice(0, RingLayout.HEADER_BYTES);
+        if ((int) RingLayout.MAGIC_FIELD.getVolatile(header) != RingLayout.MAGIC) {
+            throw new IllegalStateException("not a queue's ring: " + block);
+        }
+        this.slots = (int) RingLayout.SLOTS.get(header);
+        this.slotBytes = (int) RingLayout.SLOT_BYTES.get(header);
+        this.mask = slots - 1;
+        this.dataBytes = (long) slots * slotBytes;
+        this.seq = all.asSlice(RingLayout.seqOffset(), 8L * slots);
+        this.data = all.asSlice(RingLayout.dataOffset(slots), dataBytes);
+        this.notEmptyWord = header.asSlice(RingLayout.NOT_EMPTY_OFFSET, 4);
+        this.notFullWord = header.asSlice(RingLayout.NOT_FULL_OFFSET, 4);
+        this.unfinishedWord = header.asSlice(RingLayout.UNFINISHED_OFFSET, 4);
+    }
+
+    /** A new empty ring; {@code maxsize <= 0}: bounded by its room only. */
+    public static Ring create(int slots, int slotBytes, int maxsize, boolean joinable) {
+        if (Integer.bitCount(slots) != 1 || slots < 2 || slots > (1 << 20)
+                || slotBytes < 16 || slotBytes % 8 != 0) {
+            throw new IllegalArgumentException("bad ring geometry: " + slots + " x " + slotBytes);
+        }
+        Block block = Heap.allocate(RingLayout.bytes(slots, slotBytes), 4096);
+        MemorySegment h = block.segment();
+        RingLayout.SLOTS.set(h, slots);
+        RingLayout.SLOT_BYTES.set(h, slotBytes);
+        MAXSIZE.set(h, Math.max(0, maxsize));
+        JOINABLE.set(h, joinable ? 1 : 0);
+        RingLayout.MAGIC_FIELD.setVolatile(h, RingLayout.MAGIC);
+        return new Ring(block);
+    }
+
+    /** The ring in {@code block}, received from another process. */
+    public static Ring attach(Block block) {
+        return new Ring(block);
+    }
+
+    public Block block() {
+        return block;
+    }
+
+    public int maxsize() {
+        return (int) MAXSIZE.get(header);
+    }
+
+    /** The largest payload that travels inside the ring (larger ones go by reference). */
+    public long largestInline() {
+        return dataBytes / 8 - RingLayout.RECORD_HEADER_BYTES;
+    }
+
+    /** Items put and not yet taken (approximate while others work). */
+    public int count() {
+        return Math.max(0, (int) COUNT.getVolatile(header));
+    }
+
+    // ---- claim words
+
+    private static long claim(boolean reading, int pid, long k, long position, int slots) {
+        long lap = (position / slots) & FIELD_MASK;
+        return CLAIMED | (reading ? READING : 0) | ((long) pid & PID_MASK) << PID_SHIFT
+                | (k & FIELD_MASK) << K_SHIFT | lap;
+    }
+
+    private static boolean isReading(long v) {
+        return v < 0 && (v & READING) != 0;
+    }
+
+    private static int pidOf(long v) {
+        return (int) ((v >>> PID_SHIFT) & PID_MASK);
+    }
+
+    private static int kOf(long v) {
+        return (int) ((v >>> K_SHIFT) & FIELD_MASK);
+    }
+
+    /** Whether claim word {@code v} was made for position {@code p} (its lap matches). */
+    private boolean lapMatches(long v, long p) {
+        return (v & FIELD_MASK) == ((p / slots) & FIELD_MASK);
+    }
+
+    private long seqAt(long position) {
+        return (long) SEQ.getVolatile(seq, (position & mask) * 8);
+    }
+
+    private boolean casSeq(long position, long expected, long value) {
+        return SEQ.compareAndSet(seq, (position & mask) * 8, expected, value);
+    }
+
+    private long base(long position) {
+        return position - (position & mask);
+    }
+
+    int slotsFor(long payload) {
+        return (int) ((RingLayout.RECORD_HEADER_BYTES + payload + slotBytes - 1) / slotBytes);
+    }
+
+    // ---- put
+
+    /**
+     * Appends a record of {@code length} bytes of {@code src} with {@code flags}, waiting up to
+     * {@code timeoutNanos} (negative: forever) for room and for the maxsize bound.
+     *
+     * @return false if the time ran out (nothing was added)
+     */
+    public boolean put(MemorySegment src, long length, int flags, long timeoutNanos) {
+        if (length > largestInline()) {
+            throw new IllegalArgumentException("record of " + length + " bytes exceeds "
+                    + largestInline());
+        }
+        long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+        int max = maxsize();
+        if (max > 0) {
+            if (await(this::tryReserve, false, timeoutNanos, start) < 0) {
+                return false;
+            }
+        } else {
+            COUNT.getAndAdd(header, 1);
+        }
+        boolean joinable = (int) JOINABLE.get(header) != 0;
+        if (joinable) {
+            // Before the record is visible: a task taken and done at once must find it counted.
+            UNFINISHED.getAndAdd(header, 1);
+        }
+        int k = slotsFor(length);
+        long p = await(() -> tryClaim(k), false, timeoutNanos, start);
+        if (p < 0) {
+            if (joinable) {
+                taskDone(false);
+            }
+            COUNT.getAndAdd(header, -1);
+            wakeProducers();
+            return false;
+        }
+        long at = (p & mask) * slotBytes;
+        data.set(JAVA_INT, at + RingLayout.LENGTH_OFFSET, (int) length);
+        data.set(JAVA_INT, at + RingLayout.FLAGS_OFFSET, flags);
+        long from = at + RingLayout.RECORD_HEADER_BYTES;
+        long first = Math.min(length, dataBytes - from);
+        MemorySegment.copy(src, 0, data, from, first);
+        if (PUT_STALL_MILLIS > 0) {
+            stall(PUT_STALL_MILLIS);
+        }
+        if (length > first) {
+            MemorySegment.copy(src, first, data, 0, length - first);
+        }
+        if (!casSeq(p, claim(false, PID, k, p, slots), base(p) + 1)) {
+            throw new IllegalStateException("a record this process was writing was taken over"
+                    + " (was this process reported dead?)");
+        }
+        if ((int) CONSUMER_SLEEPERS.getVolatile(header) > 0) {
+            NOT_EMPTY.getAndAdd(header, 1);
+            Futex.wake(notEmptyWord, Integer.MAX_VALUE);
+        }
+        return true;
+    }
+
+    private long tryReserve() {
+        int max = maxsize();
+        while (true) {
+            int c = (int) COUNT.getVolatile(header);
+            if (c >= max) {
+                return -1;
+            }
+            if (COUNT.compareAndSet(header, c, c + 1)) {
+                return 0;
+            }
+        }
+    }
+
+    /** Claims {@code k} slots at the tail: their position, or -1 when there is no room. */
+    private long tryClaim(int k) {
+        while (true) {
+            long t = (long) TAIL.getVolatile(header);
+            long v = seqAt(t);
+            if (v == base(t)) {
+                boolean room = true;
+                for (long j = t + 1; j < t + k; j++) {
+                    if (seqAt(j) != base(j)) {
+                        room = false;
+                        break;
+                    }
+                }
+                if (!room) {
+                    if ((long) TAIL.getVolatile(header) != t) {
+                        continue;
+                    }
+                    return -1;
+                }
+                if (casSeq(t, v, claim(false, PID, k, t, slots))) {
+                    TAIL.compareAndSet(header, t, t + k);
+                    return t;
+                }
+            } else if (v < 0 && !isReading(v) && lapMatches(v, t)) {
+                TAIL.compareAndSet(header, t, t + kOf(v));
+            } else if ((long) TAIL.getVolatile(header) == t) {
+                return -1;
+            }
+        }
+    }
+
+    // ---- get
+
+    /** Where a taken record's payload is copied. */
+    public static final class Sink {
+        public byte[] buffer = new byte[256];
+        public int length;
+        public int flags;
+    }
+
+    /**
+     * Takes the oldest record into {@code sink}, waiting up to {@code timeoutNanos} (negative:
+     * forever).
+     *
+     * @return false if the time ran out
+     */
+    public boolean take(Sink sink, long timeoutNanos) {
+        long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+        long p = await(this::tryTake, true, timeoutNanos, start);
+        if (p < 0) {
+            return false;
+        }
+        if (TAKE_STALL_MILLIS > 0) {
+            stall(TAKE_STALL_MILLIS);
+        }
+        long at = (p & mask) * slotBytes;
+        int length = data.get(JAVA_INT, at + RingLayout.LENGTH_OFFSET);
+        sink.flags = data.get(JAVA_INT, at + RingLayout.FLAGS_OFFSET);
+        sink.length = length;
+        if (sink.buffer.length < length) {
+            sink.buffer = new byte[Math.max(length, sink.buffer.length * 2)];
+        }
+        long from = at + RingLayout.RECORD_HEADER_BYTES;
+        long first = Math.min(length, dataBytes - from);
+        MemorySegment.copy(data, JAVA_BYTE, from, sink.buffer, 0, (int) first);
+        if (length > first) {
+            MemorySegment.copy(data, JAVA_BYTE, 0, sink.buffer, (int) first,
+                    (int) (length - first));
+        }
+        free(p, slotsFor(length));
+        return true;
+    }
+
+    private static void stall(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Claims the record at the head: its position, or -1 when there is none yet. */
+    private long tryTake() {
+        while (true) {
+            long h = (long) HEAD.getVolatile(header);
+            long v = seqAt(h);
+            long b = base(h);
+            if (v == b + 1) {
+                long at = (h & mask) * slotBytes;
+                int length = data.get(JAVA_INT, at + RingLayout.LENGTH_OFFSET);
+                int k = slotsFor(length);
+                if (casSeq(h, v, claim(true, PID, k, h, slots))) {
+                    HEAD.compareAndSet(header, h, h + k);
+                    return h;
+                }
+            } else if (isReading(v) && lapMatches(v, h)) {
+                HEAD.compareAndSet(header, h, h + kOf(v));
+            } else if ((long) HEAD.getVolatile(header) == h) {
+                return -1; // empty, or a producer is still writing the record at the head
+            }
+        }
+    }
+
+    /** Gives a taken record's slots back, the first one last, and counts the item out. */
+    private void free(long p, int k) {
+        for (long j = p + 1; j < p + k; j++) {
+            SEQ.setRelease(seq, (j & mask) * 8, base(j) + slots);
+        }
+        SEQ.setVolatile(seq, (p & mask) * 8, base(p) + slots);
+        COUNT.getAndAdd(header, -1);
+        wakeProducers();
+    }
+
+    private void wakeProducers() {
+        if ((int) PRODUCER_SLEEPERS.getVolatile(header) > 0) {
+            NOT_FULL.getAndAdd(header, 1);
+            Futex.wake(notFullWord, Integer.MAX_VALUE);
+        }
+    }
+
+    // ---- waiting
+
+    private interface Attempt {
+        long attempt();
+    }
+
+    /** Runs {@code a} until it gives a result >= 0, spinning then sleeping; -1 on timeout. */
+    private long await(Attempt a, boolean consumer, long timeoutNanos, long start) {
+        long r = a.attempt();
+        if (r >= 0 || timeoutNanos == 0) {
+            return r;
+        }
+        if (timeoutNanos < 0) {
+            start = System.nanoTime();
+        }
+        long spin = timeoutNanos < 0 ? SPIN_NANOS : Math.min(SPIN_NANOS, timeoutNanos);
+        long spun;
+        while ((spun = System.nanoTime() - start) < spin) {
+            if (spun < PURE_SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+            r = a.attempt();
+            if (r >= 0) {
+                return r;
+            }
+        }
+        VarHandle sleepers = consumer ? CONSUMER_SLEEPERS : PRODUCER_SLEEPERS;
+        VarHandle wordHandle = consumer ? NOT_EMPTY : NOT_FULL;
+        MemorySegment word = consumer ? notEmptyWord : notFullWord;
+        sleepers.getAndAdd(header, 1);
+        try {
+            long lastCheck = System.nanoTime();
+            while (true) {
+                int w = (int) wordHandle.getVolatile(header);
+                r = a.attempt();
+                if (r >= 0) {
+                    return r;
+                }
+                long now = System.nanoTime();
+                if (now - lastCheck >= CHECK_NANOS) {
+                    lastCheck = now;
+                    recoverDead();
+                    continue;
+                }
+                long slice = CHECK_NANOS - (now - lastCheck);
+                if (timeoutNanos >= 0) {
+                    long remaining = timeoutNanos - (now - start);
+                    if (remaining <= 0) {
+                        return -1;
+                    }
+                    slice = Math.min(slice, remaining);
+                }
+                Futex.await(word, w, slice);
+            }
+        } finally {
+            sleepers.getAndAdd(header, -1);
+        }
+    }
+
+    // ---- recovery
+
+    /**
+     * Frees the records whose claimant has died: a WRITING record at the head (its producer died
+     * before publishing) and READING records anywhere (their consumer died before freeing).
+     * Each is taken over with one CAS to a READING claim of this process, so only one process
+     * recovers it; its item is dropped.
+     */
+    void recoverDead() {
+        Map<Integer, Boolean> alive = new HashMap<>();
+        long h = (long) HEAD.getVolatile(header);
+        long v = seqAt(h);
+        if (v < 0 && !isReading(v) && lapMatches(v, h) && dead(pidOf(v), alive)) {
+            int k = kOf(v);
+            if (casSeq(h, v, claim(true, PID, k, h, slots))) {
+                HEAD.compareAndSet(header, h, h + k);
+                if ((int) JOINABLE.get(header) != 0) {
+                    taskDone(false);
+                }
+                free(h, k);
+            }
+        }
+        long t = (long) TAIL.getVolatile(header);
+        for (long i = 0; i < slots; i++) {
+            long w = (long) SEQ.getVolatile(seq, i * 8);
+            if (!isReading(w) || !dead(pidOf(w), alive)) {
+                continue;
+            }
+            // The record started at slot i in the tail's lap or the one before it.
+            long lapLow = w & FIELD_MASK;
+            long lap = t / slots;
+            if ((lap & FIELD_MASK) != lapLow) {
+                lap--;
+            }
+            long p = lap * slots + i;
+            if (p < 0 || !lapMatches(w, p)) {
+                continue;
+            }
+            int k = kOf(w);
+            if (casSeq(p, w, claim(true, PID, k, p, slots))) {
+                HEAD.compareAndSet(header, p, p + k);
+                free(p, k);
+            }
+        }
+    }
+
+    private static boolean dead(int pid, Map<Integer, Boolean> alive) {
+        if (pid == PID || pid == 0) {
+            return false;
+        }
+        return !alive.computeIfAbsent(pid, Futex::processAlive);
+    }
+
+    // ---- JoinableQueue
+
+    /**
+     * One task done. {@code strict}: throws when none is unfinished (a user's extra call);
+     * otherwise (undoing this library's own count) it stops at zero.
+     */
+    public void taskDone(boolean strict) {
+        while (true) {
+            int u = (int) UNFINISHED.getVolatile(header);
+            if (u <= 0) {
+                if (strict) {
+                    throw new IllegalStateException("taskDone() called more times than there"
+                            + " were items put on the queue");
+                }
+                return;
+            }
+            if (UNFINISHED.compareAndSet(header, u, u - 1)) {
+                if (u == 1 && (int) JOIN_SLEEPERS.getVolatile(header) > 0) {
+                    Futex.wake(unfinishedWord, Integer.MAX_VALUE);
+                }
+                return;
+            }
+        }
+    }
+
+    /** Items put and not yet marked done. */
+    public int unfinished() {
+        return (int) UNFINISHED.getVolatile(header);
+    }
+
+    /** Waits until every item put has been marked done. */
+    public void join() {
+        if ((int) UNFINISHED.getVolatile(header) <= 0) {
+            return;
+        }
+        JOIN_SLEEPERS.getAndAdd(header, 1);
+        try {
+            while (true) {
+                int u = (int) UNFINISHED.getVolatile(header);
+                if (u <= 0) {
+                    return;
+                }
+                Futex.await(unfinishedWord, u, CHECK_NANOS);
+            }
+        } finally {
+            JOIN_SLEEPERS.getAndAdd(header, -1);
+        }
+    }
+}

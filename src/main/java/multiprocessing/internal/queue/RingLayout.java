@@ -1,0 +1,119 @@
+package multiprocessing.internal.queue;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The shared layout of a queue's ring, declared once (in the manner of Agrona's
+ * {@code RingBufferDescriptor} and {@code RecordDescriptor}); {@link Ring} reaches every field
+ * through the handles here.
+ *
+ * <pre>
+ * header (one cache line per group of fields written by different parties)
+ *    0 long tail          producers' claim position, in slots (only grows)
+ *   64 long head          consumers' claim position, in slots (only grows)
+ *  128 int  count         items put and not yet taken (qsize; bounds maxsize)
+ *  132 int  maxsize       0: no bound but the ring's room
+ *  136 int  unfinished    JoinableQueue: items put and not yet taskDone()
+ *  140 int  joinSleepers  threads asleep in join() (futex word: unfinished)
+ *  144 int  joinable      1 for a JoinableQueue (puts count unfinished tasks)
+ *  192 int  notEmpty      futex word consumers sleep on; a put bumps it when someone sleeps
+ *  196 int  consumerSleepers
+ *  256 int  notFull       futex word producers sleep on; a get bumps it when someone sleeps
+ *  260 int  producerSleepers
+ *  320 int  slots         n, a power of two
+ *  324 int  slotBytes     bytes of data per slot
+ *  328 int  magic
+ *  384 ... header ends (HEADER_BYTES)
+ * then  long seq[n]       one state word per slot (see Ring)
+ * then  byte data[n * slotBytes]
+ * record (in the data of its first slot, continuing through the next ones, wrapping at the end)
+ *    0 int  length        payload bytes
+ *    4 int  flags         LARGE: the payload names a shared-memory object holding the message
+ *    8 ...  payload
+ * </pre>
+ */
+public final class RingLayout {
+    private RingLayout() {}
+
+    public static final StructLayout HEADER = MemoryLayout.structLayout(
+            JAVA_LONG.withName("tail"),
+            MemoryLayout.paddingLayout(56),
+            JAVA_LONG.withName("head"),
+            MemoryLayout.paddingLayout(56),
+            JAVA_INT.withName("count"),
+            JAVA_INT.withName("maxsize"),
+            JAVA_INT.withName("unfinished"),
+            JAVA_INT.withName("joinSleepers"),
+            JAVA_INT.withName("joinable"),
+            MemoryLayout.paddingLayout(44),
+            JAVA_INT.withName("notEmpty"),
+            JAVA_INT.withName("consumerSleepers"),
+            MemoryLayout.paddingLayout(56),
+            JAVA_INT.withName("notFull"),
+            JAVA_INT.withName("producerSleepers"),
+            MemoryLayout.paddingLayout(56),
+            JAVA_INT.withName("slots"),
+            JAVA_INT.withName("slotBytes"),
+            JAVA_INT.withName("magic"),
+            MemoryLayout.paddingLayout(52)).withName("ringHeader");
+
+    public static final StructLayout RECORD = MemoryLayout.structLayout(
+            JAVA_INT.withName("length"),
+            JAVA_INT.withName("flags")).withName("record");
+
+    public static final long HEADER_BYTES = HEADER.byteSize();
+    public static final long RECORD_HEADER_BYTES = RECORD.byteSize();
+    public static final int MAGIC = 0x51554555; // "QUEU"
+    public static final int FLAG_LARGE = 1;
+
+    static final VarHandle TAIL = handle(HEADER, "tail");
+    static final VarHandle HEAD = handle(HEADER, "head");
+    static final VarHandle COUNT = handle(HEADER, "count");
+    static final VarHandle MAXSIZE = handle(HEADER, "maxsize");
+    static final VarHandle UNFINISHED = handle(HEADER, "unfinished");
+    static final VarHandle JOIN_SLEEPERS = handle(HEADER, "joinSleepers");
+    static final VarHandle JOINABLE = handle(HEADER, "joinable");
+    static final VarHandle NOT_EMPTY = handle(HEADER, "notEmpty");
+    static final VarHandle CONSUMER_SLEEPERS = handle(HEADER, "consumerSleepers");
+    static final VarHandle NOT_FULL = handle(HEADER, "notFull");
+    static final VarHandle PRODUCER_SLEEPERS = handle(HEADER, "producerSleepers");
+    static final VarHandle SLOTS = handle(HEADER, "slots");
+    static final VarHandle SLOT_BYTES = handle(HEADER, "slotBytes");
+    static final VarHandle MAGIC_FIELD = handle(HEADER, "magic");
+
+    static final long UNFINISHED_OFFSET = offset(HEADER, "unfinished");
+    static final long NOT_EMPTY_OFFSET = offset(HEADER, "notEmpty");
+    static final long NOT_FULL_OFFSET = offset(HEADER, "notFull");
+    static final long LENGTH_OFFSET = offset(RECORD, "length");
+    static final long FLAGS_OFFSET = offset(RECORD, "flags");
+
+    /** Bytes a ring of {@code slots} slots of {@code slotBytes} occupies. */
+    public static long bytes(int slots, int slotBytes) {
+        return HEADER_BYTES + 8L * slots + (long) slots * slotBytes;
+    }
+
+    static long seqOffset() {
+        return HEADER_BYTES;
+    }
+
+    static long dataOffset(int slots) {
+        return HEADER_BYTES + 8L * slots;
+    }
+
+    private static long offset(StructLayout layout, String field) {
+        return layout.byteOffset(PathElement.groupElement(field));
+    }
+
+    // The layout's handles take (segment, base offset); fixing the base at 0 leaves (segment).
+    private static VarHandle handle(StructLayout layout, String field) {
+        return MethodHandles.insertCoordinates(
+                layout.varHandle(PathElement.groupElement(field)), 1, 0L);
+    }
+}

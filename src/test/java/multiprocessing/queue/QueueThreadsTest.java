@@ -1,0 +1,195 @@
+package multiprocessing.queue;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+import multiprocessing.EmptyException;
+import multiprocessing.FullException;
+import multiprocessing.JoinableQueue;
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Queue;
+import multiprocessing.SimpleQueue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The queues between threads of one process: semantics, bounds, timeouts, misuse. */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class QueueThreadsTest {
+
+    @Test
+    void fifoOfMixedItemsIncludingNullAndALargeMessage() {
+        try (Queue<Object> q = new Queue<>()) {
+            assertTrue(q.empty());
+            byte[] big = new byte[3 << 20];
+            for (int i = 0; i < big.length; i++) {
+                big[i] = (byte) (i * 31);
+            }
+            byte[] mid = new byte[700_000]; // above the ring's inline limit, below 1 MiB
+            mid[699_999] = 7;
+            q.put("a");
+            q.put(null);
+            q.put(List.of(1, 2, 3));
+            q.put(big);
+            q.put(mid);
+            q.put(new byte[4096]);
+            assertEquals(6, q.qsize());
+            assertFalse(q.empty());
+            assertEquals("a", q.get());
+            assertNull(q.get());
+            assertEquals(List.of(1, 2, 3), q.get());
+            assertArrayEquals(big, (byte[]) q.get());
+            assertArrayEquals(mid, (byte[]) q.get());
+            assertEquals(4096, ((byte[]) q.get()).length);
+            assertTrue(q.empty());
+            assertEquals(0, q.qsize());
+        }
+    }
+
+    @Test
+    void maxsizeBlocksAndTimesOut() throws Exception {
+        Queue<Integer> q = new Queue<>(2);
+        q.put(1);
+        q.putNowait(2);
+        assertTrue(q.full());
+        assertThrows(FullException.class, () -> q.putNowait(3));
+        long t0 = System.nanoTime();
+        assertThrows(FullException.class, () -> q.put(3, Duration.ofMillis(200)));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms >= 190 && ms < 2000, "put timed out after " + ms + " ms");
+        Thread getter = new Thread(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            q.get();
+        });
+        getter.start();
+        t0 = System.nanoTime();
+        q.put(3); // blocks until the getter makes room
+        assertTrue(System.nanoTime() - t0 > 150_000_000L);
+        getter.join();
+        assertEquals(2, q.qsize());
+        assertEquals(2, q.get());
+        assertEquals(3, q.get());
+        assertThrows(EmptyException.class, q::getNowait);
+        t0 = System.nanoTime();
+        assertThrows(EmptyException.class, () -> q.get(Duration.ofMillis(150)));
+        ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms >= 140 && ms < 2000, "get timed out after " + ms + " ms");
+        BooleanSupplier empty = q::empty;
+        assertTrue(empty.getAsBoolean());
+    }
+
+    @Test
+    void misuseFailsClearlyAndTheQueueGoesOn() {
+        Queue<Object> q = new Queue<>();
+        Runnable notSerializable = () -> {};
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> q.put(List.of(1, notSerializable)));
+        assertTrue(e.getMessage().contains("cannot send"), e.getMessage());
+        assertTrue(q.empty());
+        q.put("still works");
+        assertEquals("still works", q.get());
+        assertThrows(IllegalStateException.class, q::joinThread);
+        q.cancelJoinThread();
+        q.close();
+        q.close();
+        q.joinThread();
+        assertThrows(IllegalStateException.class, () -> q.put("x"));
+        assertThrows(IllegalStateException.class, q::get);
+
+        SimpleQueue<String> s = new SimpleQueue<>();
+        s.put("x");
+        assertFalse(s.empty());
+        assertEquals("x", s.get());
+        assertTrue(s.empty());
+        s.close();
+        s.close();
+        assertThrows(IllegalStateException.class, () -> s.put("y"));
+        assertThrows(IllegalStateException.class, s::get);
+
+        JoinableQueue<String> j = new JoinableQueue<>();
+        j.put("t");
+        j.get();
+        j.taskDone();
+        j.join();
+        assertThrows(IllegalStateException.class, j::taskDone);
+    }
+
+    @Test
+    void manyThreadsKeepPerProducerOrderAndLoseNothing() throws Exception {
+        int producers = 4;
+        int per = 50_000;
+        Queue<Long> q = new Queue<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            long id = p;
+            threads.add(new Thread(() -> {
+                for (int i = 0; i < per; i++) {
+                    q.put(id << 32 | i);
+                }
+            }));
+        }
+        int consumers = 3;
+        AtomicInteger bad = new AtomicInteger();
+        ConcurrentLinkedQueue<int[]> counts = new ConcurrentLinkedQueue<>();
+        for (int c = 0; c < consumers; c++) {
+            threads.add(new Thread(() -> {
+                int[] last = new int[producers];
+                java.util.Arrays.fill(last, -1);
+                int[] n = new int[producers];
+                while (true) {
+                    long v = q.get();
+                    if (v < 0) {
+                        break;
+                    }
+                    int p = (int) (v >>> 32);
+                    int i = (int) v;
+                    if (i <= last[p]) {
+                        bad.incrementAndGet();
+                    }
+                    last[p] = i;
+                    n[p]++;
+                }
+                counts.add(n);
+            }));
+        }
+        threads.forEach(Thread::start);
+        for (int p = 0; p < producers; p++) {
+            threads.get(p).join();
+        }
+        for (int c = 0; c < consumers; c++) {
+            q.put(-1L);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertEquals(0, bad.get(), "order broken or duplicates");
+        int[] total = new int[producers];
+        for (int[] n : counts) {
+            for (int p = 0; p < producers; p++) {
+                total[p] += n[p];
+            }
+        }
+        for (int p = 0; p < producers; p++) {
+            assertEquals(per, total[p], "producer " + p);
+        }
+        assertTrue(q.empty());
+    }
+}
