@@ -133,15 +133,22 @@ enum Typecode {
     }
 
     private long integral(Object value, long min, long max) {
-        if (!isIntegral(value)) {
-            throw wrongType(value, "an integral Number (Byte, Short, Integer, Long, BigInteger)");
-        }
-        if (value instanceof BigInteger big) {
+        // Integer and Long first: the common cases decide in one type check.
+        long v;
+        if (value instanceof Integer n) {
+            v = n;
+        } else if (value instanceof Long n) {
+            v = n;
+        } else if (value instanceof BigInteger big) {
             if (big.bitLength() > 63) {
                 throw outOfRange(value, min, max);
             }
+            v = big.longValue();
+        } else if (isIntegral(value)) {
+            v = ((Number) value).longValue();
+        } else {
+            throw wrongType(value, "an integral Number (Byte, Short, Integer, Long, BigInteger)");
         }
-        long v = ((Number) value).longValue();
         if (v < min || v > max) {
             throw outOfRange(value, min, max);
         }
