@@ -5,6 +5,8 @@
 module multiprocessing {
     requires org.apache.fory.core;
     requires java.logging;
+    // The parent's module options are passed on to a child started on the module path.
+    requires java.management;
 
     exports multiprocessing;
     exports multiprocessing.connection;

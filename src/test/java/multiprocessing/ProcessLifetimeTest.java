@@ -84,6 +84,34 @@ class ProcessLifetimeTest {
     }
 
     @Test
+    void aLibraryOnTheModulePathStartsItsChildrenThere() throws Exception {
+        // Under surefire java.class.path is a manifest-only jar; the real entries are here.
+        String testPath = System.getProperty("surefire.test.class.path",
+                System.getProperty("java.class.path"));
+        List<String> modulePath = new ArrayList<>();
+        List<String> classPath = new ArrayList<>();
+        for (String entry : testPath.split(java.io.File.pathSeparator)) {
+            if (entry.endsWith("test-classes")) {
+                classPath.add(entry);
+            } else if (entry.endsWith("classes") || entry.contains("fory") || entry.contains("janino")
+                    || entry.contains("commons-compiler")) {
+                modulePath.add(entry);
+            }
+        }
+        java.lang.Process parent = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=multiprocessing", "--sun-misc-unsafe-memory-access=allow",
+                "--module-path", String.join(java.io.File.pathSeparator, modulePath),
+                "--add-modules", "multiprocessing",
+                "-cp", String.join(java.io.File.pathSeparator, classPath),
+                "mptest.ModulePathHarness").redirectErrorStream(true).start();
+        String out = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(out.contains("child said: Process-1 in module multiprocessing"), out);
+        assertTrue(out.contains("exit 0"), out);
+    }
+
+    @Test
     void anUncaughtExceptionPrintsItsTracebackOnTheChildsStderr() throws Exception {
         java.lang.Process parent = harness("traceback");
         String stderr = new String(parent.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -309,8 +309,11 @@ public final class Spawner {
         if (modulePath != null && !modulePath.isEmpty()) {
             argv.add("--module-path");
             argv.add(modulePath);
+            // A main class in a named module makes only that module a root: without
+            // ALL-DEFAULT, jdk.unsupported (Fory's Unsafe) would be missing in the child.
             argv.add("--add-modules");
-            argv.add("ALL-MODULE-PATH");
+            argv.add("ALL-DEFAULT,ALL-MODULE-PATH");
+            argv.addAll(parentModuleOptions());
         }
         if (classPath != null && !classPath.isEmpty()) {
             argv.add("-cp");
@@ -323,6 +326,24 @@ public final class Spawner {
             argv.add(ChildMain.class.getName());
         }
         return argv;
+    }
+
+    /**
+     * The parent's own module options (--add-opens, --add-exports, --add-reads, ...): a
+     * library on the module path usually needs them, and the child runs the same code.
+     */
+    static List<String> parentModuleOptions() {
+        List<String> options = new ArrayList<>();
+        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean()
+                .getInputArguments()) {
+            if (arg.startsWith("--add-opens") || arg.startsWith("--add-exports")
+                    || arg.startsWith("--add-reads") || arg.startsWith("--patch-module")
+                    || arg.startsWith("--limit-modules") || arg.startsWith("--upgrade-module-path")
+                    || (arg.startsWith("--add-modules") && !options.contains(arg))) {
+                options.add(arg);
+            }
+        }
+        return options;
     }
 
     /** What the library itself needs in every child, given the user's options. */

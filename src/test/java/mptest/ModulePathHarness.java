@@ -1,0 +1,27 @@
+package mptest;
+
+import multiprocessing.Multiprocessing;
+import multiprocessing.Process;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+
+/**
+ * A program whose library is on the module path (it lives outside the library's packages,
+ * which a named module would hide from the class path): it starts a child and prints what the
+ * child reports.
+ */
+public final class ModulePathHarness {
+    private ModulePathHarness() {}
+
+    public static void main(String[] args) throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection child = pipe.right();
+            Process p = new Process(() -> child.send(Multiprocessing.currentProcess().name()
+                    + " in module " + Process.class.getModule().getName()));
+            p.start();
+            System.out.println("child said: " + pipe.left().recv());
+            p.join();
+            System.out.println("exit " + p.exitCode());
+        }
+    }
+}
