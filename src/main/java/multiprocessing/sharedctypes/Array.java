@@ -21,6 +21,7 @@ public class Array extends RawArray {
         Serialization.register(Array.class, new Reducer<Array>() {
             @Override
             public void reduce(Array value, Out out) {
+                Value.requireProcessLock(value.lock);
                 out.writeObject(value.obj);
                 out.writeObject(value.lock);
             }

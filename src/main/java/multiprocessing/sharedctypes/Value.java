@@ -33,6 +33,7 @@ public class Value extends RawValue {
         Serialization.register(Value.class, new Reducer<Value>() {
             @Override
             public void reduce(Value value, Out out) {
+                requireProcessLock(value.lock);
                 out.writeObject(value.obj);
                 out.writeObject(value.lock);
             }
@@ -46,6 +47,19 @@ public class Value extends RawValue {
 
     private final RawValue obj;
     private final Lock lock;
+
+    /**
+     * A JDK lock would arrive as a serialized copy, guarding nothing shared with the sender:
+     * refuse to send it rather than let two processes each hold "the" lock.
+     */
+    static void requireProcessLock(Lock lock) {
+        if (!(lock instanceof multiprocessing.synchronize.Lock)
+                && !(lock instanceof multiprocessing.synchronize.RLock)) {
+            throw new IllegalArgumentException("a value or array guarded by a "
+                    + lock.getClass().getName() + " cannot be sent to another process: guard it"
+                    + " with a multiprocessing.synchronize.Lock or RLock");
+        }
+    }
 
     Value(RawValue obj, Lock lock) {
         super(obj);

@@ -358,6 +358,11 @@ class SharedctypesTest {
         assertSame(v, Sharedctypes.synchronize(s).getObj(), "a wrapper is not wrapped twice");
         ReentrantLock local = new ReentrantLock();
         assertSame(local, Sharedctypes.synchronize(v, local).getLock());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Serialization.serialize(Sharedctypes.synchronize(v, local)));
+        assertTrue(e.getMessage().contains("ReentrantLock"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> Serialization.serialize(Sharedctypes.synchronize(a, local)));
         Array sa = Sharedctypes.synchronized_(a);
         sa.set(1, 7);
         assertEquals(7, a.get(1));
