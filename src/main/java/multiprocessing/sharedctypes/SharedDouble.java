@@ -10,10 +10,10 @@ import multiprocessing.internal.reduction.Serialization;
 
 /**
  * A shared {@code double} (typecode {@code "d"}) read and written without boxing, made by
- * {@link RawValue#ofDouble}. Every operation is atomic across the threads and processes that share
- * it, with the memory effects of an {@link java.util.concurrent.atomic.AtomicLong} over its bits ({@code get}
- * and {@code set} are volatile): the operations are var-handle accesses on the shared segment,
- * which the processor makes atomic whoever maps the memory. The object travels to other processes
+ * {@link RawValue#ofDouble}. Every operation is atomic across the threads and processes that
+ * share it, with the memory effects of an {@link java.util.concurrent.atomic.AtomicLong} over
+ * its bits ({@code get} and {@code set} are volatile): the operations are var-handle accesses on
+ * the shared segment, which the processor makes atomic whoever maps the memory. The object travels to other processes
  * as the same memory, never a copy.
  */
 public final class SharedDouble {
@@ -71,7 +71,8 @@ public final class SharedDouble {
     }
 
     /**
-     * Sets {@code value} if the current value is {@code expected} (compared bit for bit, as {@code Double.doubleToRawLongBits} does); atomic.
+     * Sets {@code value} if the current value is {@code expected} (compared bit for bit, as
+     * {@code Double.doubleToRawLongBits} does); atomic.
      *
      * @return whether it was set
      */

@@ -11,7 +11,7 @@ import multiprocessing.internal.reduction.Serialization;
 /**
  * A shared array of {@code double} (typecode {@code "d"}) read and written without boxing,
  * made by {@link RawArray#ofDoubles}. {@link #get} and {@link #set} are plain accesses, like
- * a Java array's (a lock, an Event or a join orders them between processes);
+ * a Java array's (a lock, an Event or a join orders them between processes).
  * The object travels to other processes as the same memory, never a copy.
  */
 public final class SharedDoubleArray {

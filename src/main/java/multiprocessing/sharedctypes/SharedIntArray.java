@@ -12,8 +12,9 @@ import multiprocessing.internal.reduction.Serialization;
 /**
  * A shared array of {@code int} (typecode {@code "i"}) read and written without boxing,
  * made by {@link RawArray#ofInts}. {@link #get} and {@link #set} are plain accesses, like
- * a Java array's (a lock, an Event or a join orders them between processes); {@link #getAndAdd}, {@link #compareAndSet},
- * {@link #getVolatile} and {@link #setVolatile} are atomic across processes.
+ * a Java array's (a lock, an Event or a join orders them between processes);
+ * {@link #getAndAdd}, {@link #compareAndSet}, {@link #getVolatile} and {@link #setVolatile}
+ * are atomic across processes.
  * The object travels to other processes as the same memory, never a copy.
  */
 public final class SharedIntArray {
