@@ -49,6 +49,9 @@ public final class Serialization {
         "multiprocessing.sharedctypes.SharedLongArray",
         "multiprocessing.sharedctypes.SharedDoubleArray",
         "multiprocessing.sharedctypes.SharedByteArray",
+        "multiprocessing.Queue",
+        "multiprocessing.JoinableQueue",
+        "multiprocessing.SimpleQueue",
     };
 
     private static final Map<Class<?>, Reducer<?>> REDUCERS = new ConcurrentHashMap<>();
