@@ -79,6 +79,10 @@ public final class Serialization {
                     .suppressClassRegistrationWarnings(true)
                     .withRefTracking(true)
                     .withCodegen(false)
+                    // Fory's default refuses a message whose arrays add up to more than 128 MiB
+                    // (a guard against untrusted input); these bytes come from the program's
+                    // own processes, and a queue must carry messages of 256 MiB and more.
+                    .withMaxGraphMemoryBytes(Long.MAX_VALUE)
                     .buildThreadSafeFory();
             // In one fixed order: registering a serializer numbers the class, and the numbers
             // must agree between the processes (a hash map's order differs from JVM to JVM).
