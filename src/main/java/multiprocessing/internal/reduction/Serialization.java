@@ -57,8 +57,20 @@ public final class Serialization {
     private static final Map<Class<?>, Reducer<?>> REDUCERS = new ConcurrentHashMap<>();
     private static final ThreadLocal<Handles> HANDLES = new ThreadLocal<>();
 
-    /** Registers how {@code type} crosses a process line; call from the type's static init. */
+    private static volatile boolean built;
+
+    /**
+     * Registers how {@code type} crosses a process line; call from the type's static init, and
+     * name the class in {@link #REDUCED_CLASSES}, so that every process registers the same
+     * reducers before it builds its serializer (registration numbers the classes).
+     */
     public static <T> void register(Class<T> type, Reducer<T> reducer) {
+        if (built || !java.util.Arrays.asList(REDUCED_CLASSES).contains(type.getName())) {
+            // A reducer another process may not know would shift every class number after it:
+            // fail here, in the developer's first test, not in a child that misreads a message.
+            throw new IllegalStateException(type.getName() + " registers a reducer but is not "
+                    + "listed in Serialization.REDUCED_CLASSES");
+        }
         REDUCERS.put(type, reducer);
     }
 
@@ -90,6 +102,7 @@ public final class Serialization {
                     .sorted(java.util.Map.Entry.comparingByKey(
                             java.util.Comparator.comparing(Class::getName)))
                     .forEach(e -> register(fory, e.getKey(), e.getValue()));
+            built = true;
             return fory;
         }
 
