@@ -1,11 +1,7 @@
 package multiprocessing.synchronize;
 
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
-import multiprocessing.internal.sync.LockSync;
 import multiprocessing.internal.sync.SyncMemory;
 
 /**
@@ -27,7 +23,7 @@ import multiprocessing.internal.sync.SyncMemory;
  * <p>{@code acquire} and {@code lock()} are not interruptible (as in Python); use
  * {@link #lockInterruptibly()} or {@link #tryLock(long, TimeUnit)} for waits an interrupt ends.
  */
-public class Lock implements java.util.concurrent.locks.Lock {
+public final class Lock extends SharedLock {
     static {
         Serialization.register(Lock.class, new Reducer<Lock>() {
             @Override
@@ -42,35 +38,13 @@ public class Lock implements java.util.concurrent.locks.Lock {
         });
     }
 
-    final LockSync sync;
-
     /** A new unlocked lock (Python's {@code Lock()}, with the default context). */
     public Lock() {
         this(SyncMemory.allocate());
     }
 
     Lock(SyncMemory memory) {
-        this.sync = new LockSync(memory, false);
-    }
-
-    /** Blocks until this thread holds the lock; always true. */
-    public boolean acquire() {
-        return sync.acquire(0, Timeouts.FOREVER);
-    }
-
-    /** With {@code block} false, takes the lock only if it is free now. */
-    public boolean acquire(boolean block) {
-        return sync.acquire(0, block ? Timeouts.FOREVER : 0);
-    }
-
-    /** Waits at most {@code timeout} (negative: not at all); false if it elapsed. */
-    public boolean acquire(Duration timeout) {
-        return sync.acquire(0, Timeouts.nanos(timeout));
-    }
-
-    /** Python's {@code acquire(block, timeout)}: the timeout counts only when blocking. */
-    public boolean acquire(boolean block, Duration timeout) {
-        return block ? acquire(timeout) : acquire(false);
+        super(memory, false);
     }
 
     /**
@@ -78,36 +52,11 @@ public class Lock implements java.util.concurrent.locks.Lock {
      *
      * @throws IllegalStateException if it is not locked (Python's ValueError)
      */
+    @Override
     public void release() {
-        sync.release();
+        super.release();
     }
 
-    @Override
-    public void lock() {
-        acquire();
-    }
-
-    @Override
-    public void lockInterruptibly() throws InterruptedException {
-        sync.acquireInterruptibly(0, Timeouts.FOREVER);
-    }
-
-    @Override
-    public boolean tryLock() {
-        return acquire(false);
-    }
-
-    @Override
-    public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
-        return sync.acquireInterruptibly(0, Timeouts.nanos(time, unit));
-    }
-
-    @Override
-    public void unlock() {
-        release();
-    }
-
-    /** A condition variable over this lock (Python's {@code Condition(lock)}). */
     @Override
     public Condition newCondition() {
         return new Condition(this);
@@ -116,11 +65,6 @@ public class Lock implements java.util.concurrent.locks.Lock {
     /** Whether some thread of some process holds the lock now. */
     public boolean locked() {
         return sync.locked();
-    }
-
-    /** Whether the calling thread holds the lock. */
-    public boolean isHeldByCurrentThread() {
-        return sync.heldByCurrentThread();
     }
 
     @Override

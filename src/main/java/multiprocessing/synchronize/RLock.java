@@ -1,11 +1,7 @@
 package multiprocessing.synchronize;
 
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
-import multiprocessing.internal.sync.LockSync;
 import multiprocessing.internal.sync.SyncMemory;
 import multiprocessing.internal.sync.Synchronizer;
 
@@ -15,7 +11,7 @@ import multiprocessing.internal.sync.Synchronizer;
  * thread may release it. Shared with other processes as {@link Lock} is; a blocking acquire
  * whose owner process died throws {@link OwnerDeadException} holding the lock once.
  */
-public class RLock implements java.util.concurrent.locks.Lock {
+public final class RLock extends SharedLock {
     static {
         Serialization.register(RLock.class, new Reducer<RLock>() {
             @Override
@@ -30,31 +26,13 @@ public class RLock implements java.util.concurrent.locks.Lock {
         });
     }
 
-    final LockSync sync;
-
-    /** A new unlocked recursive lock (Python's {@code RLock()}). */
+    /** A new unlocked recursive lock (Python's {@code RLock()}, with the default context). */
     public RLock() {
         this(SyncMemory.allocate());
     }
 
     RLock(SyncMemory memory) {
-        this.sync = new LockSync(memory, true);
-    }
-
-    public boolean acquire() {
-        return sync.acquire(0, Timeouts.FOREVER);
-    }
-
-    public boolean acquire(boolean block) {
-        return sync.acquire(0, block ? Timeouts.FOREVER : 0);
-    }
-
-    public boolean acquire(Duration timeout) {
-        return sync.acquire(0, Timeouts.nanos(timeout));
-    }
-
-    public boolean acquire(boolean block, Duration timeout) {
-        return block ? acquire(timeout) : acquire(false);
+        super(memory, true);
     }
 
     /**
@@ -63,42 +41,14 @@ public class RLock implements java.util.concurrent.locks.Lock {
      * @throws IllegalMonitorStateException if the calling thread does not hold it (Python's
      *     AssertionError)
      */
+    @Override
     public void release() {
-        sync.release();
-    }
-
-    @Override
-    public void lock() {
-        acquire();
-    }
-
-    @Override
-    public void lockInterruptibly() throws InterruptedException {
-        sync.acquireInterruptibly(0, Timeouts.FOREVER);
-    }
-
-    @Override
-    public boolean tryLock() {
-        return acquire(false);
-    }
-
-    @Override
-    public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
-        return sync.acquireInterruptibly(0, Timeouts.nanos(time, unit));
-    }
-
-    @Override
-    public void unlock() {
-        release();
+        super.release();
     }
 
     @Override
     public Condition newCondition() {
         return new Condition(this);
-    }
-
-    public boolean isHeldByCurrentThread() {
-        return sync.heldByCurrentThread();
     }
 
     /** The calling thread's holds (0 if it does not hold the lock). */

@@ -1,0 +1,79 @@
+package multiprocessing.synchronize;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import multiprocessing.internal.sync.LockSync;
+import multiprocessing.internal.sync.SyncMemory;
+
+/**
+ * What {@link Lock} and {@link RLock} share: Python's {@code acquire}/{@code release} and
+ * {@link java.util.concurrent.locks.Lock}'s methods over one {@link LockSync} in shared memory.
+ * They differ only in whether the holder may acquire again and who may release.
+ */
+abstract sealed class SharedLock implements java.util.concurrent.locks.Lock permits Lock, RLock {
+    final LockSync sync;
+
+    SharedLock(SyncMemory memory, boolean recursive) {
+        this.sync = new LockSync(memory, recursive);
+    }
+
+    /** Blocks until this thread holds the lock; always true. */
+    public boolean acquire() {
+        return sync.acquire(0, Timeouts.FOREVER);
+    }
+
+    /** With {@code block} false, takes the lock only if it can now. */
+    public boolean acquire(boolean block) {
+        return sync.acquire(0, block ? Timeouts.FOREVER : 0);
+    }
+
+    /** Waits at most {@code timeout} (negative: not at all); false if it elapsed. */
+    public boolean acquire(Duration timeout) {
+        return sync.acquire(0, Timeouts.nanos(timeout));
+    }
+
+    /** Python's {@code acquire(block, timeout)}: the timeout counts only when blocking. */
+    public boolean acquire(boolean block, Duration timeout) {
+        return block ? acquire(timeout) : acquire(false);
+    }
+
+    /** Releases the lock (see the subclass for who may). */
+    public void release() {
+        sync.release();
+    }
+
+    @Override
+    public void lock() {
+        acquire();
+    }
+
+    @Override
+    public void lockInterruptibly() throws InterruptedException {
+        sync.acquireInterruptibly(0, Timeouts.FOREVER);
+    }
+
+    @Override
+    public boolean tryLock() {
+        return acquire(false);
+    }
+
+    @Override
+    public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+        return sync.acquireInterruptibly(0, Timeouts.nanos(time, unit));
+    }
+
+    @Override
+    public void unlock() {
+        release();
+    }
+
+    /** A condition variable over this lock (Python's {@code Condition(lock)}). */
+    @Override
+    public abstract Condition newCondition();
+
+    /** Whether the calling thread holds the lock. */
+    public boolean isHeldByCurrentThread() {
+        return sync.heldByCurrentThread();
+    }
+}
