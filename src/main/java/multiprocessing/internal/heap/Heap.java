@@ -142,7 +142,8 @@ public final class Heap {
     private int nextId;
     private boolean hookInstalled;
 
-    private Heap() {}
+    /** One per process ({@link #instance()}); tests make private ones to see the free lists alone. */
+    Heap() {}
 
     Block malloc(long size, long alignment) {
         if (size < 1) {
@@ -324,19 +325,23 @@ public final class Heap {
             return;
         }
         hookInstalled = true;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            List<LocalArena> mine;
-            lock.lock();
-            try {
-                mine = List.copyOf(owned);
-                owned.clear();
-            } finally {
-                lock.unlock();
-            }
-            for (LocalArena arena : mine) {
-                unlinkQuietly(arena.name());
-            }
-        }, "multiprocessing-heap-unlink"));
+        Runtime.getRuntime().addShutdownHook(new Thread(this::unlinkArenas,
+                "multiprocessing-heap-unlink"));
+    }
+
+    /** Unlinks every arena this heap created (at exit; a test's private heap when done). */
+    void unlinkArenas() {
+        List<LocalArena> mine;
+        lock.lock();
+        try {
+            mine = List.copyOf(owned);
+            owned.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (LocalArena arena : mine) {
+            unlinkQuietly(arena.name());
+        }
     }
 
     /** Whether {@code offset} of this process's arena {@code name} lies in free space. */

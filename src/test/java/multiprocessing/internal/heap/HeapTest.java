@@ -57,19 +57,30 @@ class HeapTest {
 
     @Test
     void freedSpaceIsReusedAndNeighboursMerge() {
-        Block a = Heap.allocate(48);
-        Block b = Heap.allocate(48);
-        Block c = Heap.allocate(48);
+        // A heap of its own: the process heap's free lists change under the test as the Cleaner
+        // frees blocks other tests dropped.
+        Heap heap = new Heap();
+        try {
+            reuseAndMerge(heap);
+        } finally {
+            heap.unlinkArenas();
+        }
+    }
+
+    private static void reuseAndMerge(Heap heap) {
+        Block a = heap.malloc(48, Heap.MIN_ALIGNMENT);
+        Block b = heap.malloc(48, Heap.MIN_ALIGNMENT);
+        Block c = heap.malloc(48, Heap.MIN_ALIGNMENT);
         assertEquals(a.arenaName(), c.arenaName());
         long aOffset = a.offset();
         b.free();
-        Block again = Heap.allocate(40);
+        Block again = heap.malloc(40, Heap.MIN_ALIGNMENT);
         assertEquals(b.offset(), again.offset(), "the freed span is the best fit");
         again.free();
         a.free();
         a.free(); // twice is a no-op
         // a and b merged: 96 bytes fit where a was.
-        Block merged = Heap.allocate(96);
+        Block merged = heap.malloc(96, Heap.MIN_ALIGNMENT);
         assertEquals(aOffset, merged.offset());
         assertEquals(a.arenaName(), merged.arenaName());
         merged.free();
