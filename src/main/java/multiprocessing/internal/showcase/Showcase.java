@@ -7,6 +7,12 @@ import java.util.List;
 
 import multiprocessing.Multiprocessing;
 import multiprocessing.Process;
+import multiprocessing.Queue;
+import multiprocessing.pool.Pool;
+import multiprocessing.sharedctypes.RawValue;
+import multiprocessing.sharedctypes.SharedInt;
+import multiprocessing.sharedctypes.Value;
+import multiprocessing.synchronize.Lock;
 import multiprocessing.connection.Address;
 import multiprocessing.connection.Client;
 import multiprocessing.connection.Connection;
@@ -33,6 +39,9 @@ public final class Showcase {
         exitCodes();
         listenerAndClient();
         waitForSeveral();
+        sharedStateAndLocks();
+        queueBetweenProcesses();
+        poolMap();
         System.out.println("\ndone; children left running: " + Multiprocessing.activeChildren());
     }
 
@@ -156,6 +165,92 @@ public final class Showcase {
                 System.out.println("  ended: " + p.name() + " exit code " + p.exitCode());
                 left.remove(p);
             }
+        }
+    }
+
+    private static void sharedStateAndLocks() throws InterruptedException {
+        step("shared memory: 3 processes count into the same Value (under its lock) and SharedInt");
+        Value total = Multiprocessing.getContext().value("q", 0L);
+        SharedInt atomic = RawValue.ofInt(0);
+        Lock printLock = new Lock();
+        List<Process> counters = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 3; i++) {
+            Process p = new Process(() -> {
+                for (int j = 0; j < 100_000; j++) {
+                    atomic.getAndAdd(1);
+                    total.getLock().lock();
+                    try {
+                        total.value((Long) total.value() + 1);
+                    } finally {
+                        total.getLock().unlock();
+                    }
+                }
+                printLock.lock();
+                try {
+                    System.out.println("  " + Multiprocessing.currentProcess().name() + " counted 100,000");
+                } finally {
+                    printLock.unlock();
+                }
+            });
+            p.start();
+            counters.add(p);
+        }
+        for (Process p : counters) {
+            p.join();
+        }
+        System.out.printf("  Value %d, SharedInt %d (expected 300000 each), %.0f ms with the JVM starts%n",
+                total.value(), atomic.get(), millisSince(t0));
+    }
+
+    private static void queueBetweenProcesses() throws InterruptedException {
+        step("a Queue in shared memory: 2 producer processes, this process consumes");
+        Queue<String> queue = new Queue<>();
+        int each = 50_000;
+        List<Process> producers = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Process p = new Process(() -> {
+                String me = Multiprocessing.currentProcess().name();
+                for (int j = 0; j < each; j++) {
+                    queue.put(me + ":" + j);
+                }
+            });
+            p.start();
+            producers.add(p);
+        }
+        String first = queue.get();
+        long t0 = System.nanoTime();
+        for (int i = 1; i < 2 * each; i++) {
+            queue.get();
+        }
+        double ms = millisSince(t0);
+        for (Process p : producers) {
+            p.join();
+        }
+        System.out.printf("  first item %s; %,d items in %.0f ms (%.0f k items/s)%n", first,
+                2 * each, ms, 2 * each / ms);
+    }
+
+    private static void poolMap() throws Exception {
+        step("a Pool of 2 worker JVMs: map, and a worker killed in the middle of a task");
+        try (Pool pool = Pool.builder().processes(2).build()) {
+            long t0 = System.nanoTime();
+            List<Integer> inputs = new ArrayList<>();
+            for (int i = 0; i < 100_000; i++) {
+                inputs.add(i);
+            }
+            List<Long> squares = pool.map(x -> (long) x * x, inputs);
+            System.out.printf("  map of %,d items: last %d, %.0f ms%n", squares.size(),
+                    squares.get(squares.size() - 1), millisSince(t0));
+            try {
+                pool.apply(() -> {
+                    Runtime.getRuntime().halt(9); // the worker dies in the middle of the task
+                    return 0;
+                });
+            } catch (RuntimeException e) {
+                System.out.println("  the task whose worker died: " + e);
+            }
+            System.out.println("  the pool goes on: " + pool.apply(() -> "still here"));
         }
     }
 }
