@@ -42,7 +42,7 @@ public final class ShareableList implements AutoCloseable {
     /** The segment's header. */
     static final StructLayout HEADER = MemoryLayout.structLayout(
             JAVA_LONG.withName("count"),
-            JAVA_LONG.withName("reserved"));
+            JAVA_LONG.withName("magic"));
     /** One item's descriptor; {@code count} of them follow the header. */
     static final StructLayout ITEM = MemoryLayout.structLayout(
             JAVA_LONG.withName("offset"),
@@ -52,6 +52,12 @@ public final class ShareableList implements AutoCloseable {
             MemoryLayout.paddingLayout(7));
 
     private static final VarHandle COUNT = HEADER.varHandle(groupElement("count"));
+    private static final VarHandle MAGIC = HEADER.varHandle(groupElement("magic"));
+    /**
+     * Marks a segment as a ShareableList ("JSHLIST" and a format version), so that attaching
+     * anything else (a plain SharedMemory, a heap arena) is refused instead of read as a list.
+     */
+    static final long MAGIC_VALUE = 0x4A53484C49535401L;
     private static final VarHandle OFFSET = ITEM.varHandle(groupElement("offset"));
     private static final VarHandle CAPACITY = ITEM.varHandle(groupElement("capacity"));
     private static final VarHandle LENGTH = ITEM.varHandle(groupElement("length"));
@@ -88,6 +94,7 @@ public final class ShareableList implements AutoCloseable {
         SharedMemory shm = SharedMemory.create(data);
         MemorySegment buf = shm.buf();
         COUNT.set(buf, 0L, (long) values.size());
+        MAGIC.set(buf, 0L, MAGIC_VALUE);
         long offset = HEADER.byteSize() + ITEM.byteSize() * values.size();
         for (int i = 0; i < encoded.size(); i++) {
             MemorySegment item = item(buf, i);
@@ -100,15 +107,49 @@ public final class ShareableList implements AutoCloseable {
         return new ShareableList(shm);
     }
 
-    /** Attaches to the list in the segment {@code name} (see {@link SharedMemory#attach}). */
+    /**
+     * Attaches to the list in the segment {@code name} (see {@link SharedMemory#attach}).
+     *
+     * @throws java.nio.file.NoSuchFileException if no segment has that name
+     * @throws IOException if the segment does not hold a ShareableList (the segment is left
+     *                     as it is)
+     */
     public static ShareableList attach(String name) throws IOException {
         SharedMemory shm = SharedMemory.attach(name);
-        long count = (long) COUNT.get(shm.buf(), 0L);
-        if (count < 0 || HEADER.byteSize() + ITEM.byteSize() * count > shm.size()) {
+        try {
+            check(shm);
+        } catch (IOException e) {
             shm.close();
-            throw new IOException("shared memory '" + name + "' does not hold a ShareableList");
+            throw e;
         }
         return new ShareableList(shm);
+    }
+
+    /** Checks the header and every item's descriptor, so that no read can go astray later. */
+    private static void check(SharedMemory shm) throws IOException {
+        MemorySegment buf = shm.buf();
+        String not = "shared memory '" + shm.name() + "' does not hold a ShareableList";
+        if (shm.size() < HEADER.byteSize() || (long) MAGIC.get(buf, 0L) != MAGIC_VALUE) {
+            throw new IOException(not);
+        }
+        long count = (long) COUNT.get(buf, 0L);
+        long dataStart = HEADER.byteSize();
+        if (count < 0 || count > (shm.size() - dataStart) / ITEM.byteSize()) {
+            throw new IOException(not + " (item count " + count + " does not fit in "
+                    + shm.size() + " bytes)");
+        }
+        dataStart += ITEM.byteSize() * count;
+        for (int i = 0; i < count; i++) {
+            MemorySegment item = item(buf, i);
+            long offset = (long) OFFSET.get(item, 0L);
+            int capacity = (int) CAPACITY.get(item, 0L);
+            int length = (int) LENGTH.get(item, 0L);
+            byte type = (byte) TYPE.get(item, 0L);
+            if (offset < dataStart || capacity < NUMBER_SIZE || offset > shm.size() - capacity
+                    || length < 0 || length > capacity || type < NULL || type > BYTES) {
+                throw new IOException(not + " (item " + i + " is corrupt)");
+            }
+        }
     }
 
     /** The number of items (fixed at creation). */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -99,6 +100,52 @@ class ShareableListTest {
         } finally {
             list.close();
             list.shm().unlink();
+        }
+    }
+
+    /** Anything that is not a ShareableList is refused at attach, with the segment left alone. */
+    @Test
+    void attachingSomethingElseIsAClearError() throws Exception {
+        assertThrows(java.nio.file.NoSuchFileException.class,
+                () -> ShareableList.attach("/nonexistent-" + System.nanoTime()));
+        try (SharedMemory plain = SharedMemory.create(64)) {
+            try {
+                // All zeroes: it used to attach as an empty list.
+                IOException e = assertThrows(IOException.class, () -> ShareableList.attach(plain.name()));
+                assertTrue(e.getMessage().contains("does not hold a ShareableList"), e.getMessage());
+                // A count whose size overflows: it used to attach with size() -1431655765.
+                plain.buf().set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, 0x0AAAAAAAAAAAAAABL);
+                plain.buf().set(java.lang.foreign.ValueLayout.JAVA_LONG, 8, ShareableList.MAGIC_VALUE);
+                e = assertThrows(IOException.class, () -> ShareableList.attach(plain.name()));
+                assertTrue(e.getMessage().contains("does not hold a ShareableList"), e.getMessage());
+                // One item whose data lies outside the segment.
+                plain.buf().set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, 1L);
+                plain.buf().set(java.lang.foreign.ValueLayout.JAVA_LONG, 16, 1L << 40);
+                plain.buf().set(java.lang.foreign.ValueLayout.JAVA_INT, 24, 8);
+                plain.buf().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 32, (byte) 1);
+                e = assertThrows(IOException.class, () -> ShareableList.attach(plain.name()));
+                assertTrue(e.getMessage().contains("item 0 is corrupt"), e.getMessage());
+                assertTrue(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", plain.name())),
+                        "a failed attach leaves the segment");
+            } finally {
+                plain.unlink();
+            }
+        }
+        multiprocessing.internal.heap.Block block = multiprocessing.internal.heap.Heap.allocate(16);
+        try {
+            String arena = block.arenaName().substring(1);
+            IOException e = assertThrows(IOException.class, () -> ShareableList.attach(arena));
+            assertTrue(e.getMessage().contains("does not hold a ShareableList"), e.getMessage());
+            assertTrue(java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", arena)));
+        } finally {
+            block.free();
+        }
+        ShareableList empty = ShareableList.create(List.of());
+        try (ShareableList again = ShareableList.attach(empty.shm().name())) {
+            assertEquals(0, again.size());
+        } finally {
+            empty.close();
+            empty.shm().unlink();
         }
     }
 }
