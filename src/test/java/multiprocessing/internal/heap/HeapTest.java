@@ -89,18 +89,29 @@ class HeapTest {
 
     @Test
     void reusedSpaceIsZeroedAgain() {
-        Block dirty = Heap.allocate(64);
-        dirty.segment().fill((byte) 0x5a);
-        long offset = dirty.offset();
-        String arena = dirty.arenaName();
-        dirty.free();
-        Block again = Heap.allocate(64);
-        assertEquals(arena + "+" + offset, again.arenaName() + "+" + again.offset(),
-                "the freed space is handed out again");
-        for (long i = 0; i < 64; i += 8) {
-            assertEquals(0L, again.segment().get(JAVA_LONG, i), "byte " + i + " is zero");
+        // A heap of its own too: a block of the same size that the Cleaner frees in the process
+        // heap meanwhile (in an older arena) is as good a fit and would be handed out instead.
+        Heap heap = new Heap();
+        try {
+            Block keep = heap.malloc(16, Heap.MIN_ALIGNMENT); // the freed block is not at the start
+            Block dirty = heap.malloc(64, Heap.MIN_ALIGNMENT);
+            Block after = heap.malloc(16, Heap.MIN_ALIGNMENT); // nor merged with the arena's rest
+            dirty.segment().fill((byte) 0x5a);
+            long offset = dirty.offset();
+            String arena = dirty.arenaName();
+            dirty.free();
+            Block again = heap.malloc(64, Heap.MIN_ALIGNMENT);
+            assertEquals(arena + "+" + offset, again.arenaName() + "+" + again.offset(),
+                    "the freed space is handed out again");
+            for (long i = 0; i < 64; i += 8) {
+                assertEquals(0L, again.segment().get(JAVA_LONG, i), "byte " + i + " is zero");
+            }
+            again.free();
+            keep.free();
+            after.free();
+        } finally {
+            heap.unlinkArenas();
         }
-        again.free();
     }
 
     @Test
