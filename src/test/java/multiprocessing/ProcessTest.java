@@ -204,6 +204,26 @@ class ProcessTest {
     }
 
     @Test
+    void aProcessDroppedWithoutCloseGivesItsDescriptorBack() throws Exception {
+        Process warm = new Process(() -> {});
+        warm.start();
+        warm.join();
+        warm.close();
+        long before = openDescriptors();
+        for (int i = 0; i < 2; i++) {
+            Process p = new Process(() -> {});
+            p.start();
+            p.join(); // reaped, never closed, then dropped
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (openDescriptors() > before && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        assertEquals(before, openDescriptors(), "the sentinels of dropped processes are closed");
+    }
+
+    @Test
     void misuseIsRefusedClearly() throws Exception {
         Process p = new Process(() -> Thread.sleep(60_000));
         IllegalStateException e = assertThrows(IllegalStateException.class, p::join);

@@ -1,6 +1,8 @@
 package multiprocessing.internal.spawn;
 
+import java.lang.ref.Cleaner;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
@@ -15,8 +17,16 @@ import multiprocessing.internal.posix.Posix;
  * the pid.
  */
 public final class Popen {
+    /**
+     * Closes the pidfd of a process object the program dropped without close(), as Python's
+     * Popen finalizer closes its sentinel: a program that starts thousands of processes and
+     * never closes them must not run out of descriptors.
+     */
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final int pid;
     private final int pidfd;
+    private final Cleaner.Cleanable pidfdCloser;
     private int bootstrapFd;
     /** Threads still writing the payload: the descriptor is closed only once they are done. */
     private int payloadWriters;
@@ -27,6 +37,8 @@ public final class Popen {
         this.pid = pid;
         this.pidfd = pidfd;
         this.bootstrapFd = bootstrapFd;
+        AtomicInteger open = new AtomicInteger(pidfd);
+        this.pidfdCloser = CLEANER.register(this, () -> Posix.closeQuietly(open.getAndSet(-1)));
     }
 
     public int pid() {
@@ -137,6 +149,6 @@ public final class Popen {
     /** Releases the descriptors; the child must have been reaped. */
     public synchronized void close() {
         releaseBootstrap();
-        Posix.closeQuietly(pidfd);
+        pidfdCloser.clean();
     }
 }
