@@ -52,6 +52,12 @@ final class ProcessEngine implements Engine {
     private static final int MAX_IN_FLIGHT = 64;
     /** How much of a worker's work (by its average time per chunk) may wait in its pipe. */
     private static final long QUEUED_NANOS = 2_000_000;
+    /**
+     * A worker whose current chunk has run this long (and longer than a few of its average
+     * chunks) gets nothing more queued behind it until it answers: the chunks wait in the pool,
+     * where an idle worker, or shutdownNow and cancel, can still have them.
+     */
+    private static final long BUSY_NANOS = 50_000_000;
     /** Workers that die in a row before saying they are ready, after which the pool gives up. */
     private static final int START_FAILURES = 3;
     private static final AtomicInteger NAMES = new AtomicInteger();
@@ -230,11 +236,12 @@ final class ProcessEngine implements Engine {
         if (terminated) {
             return;
         }
+        long now = System.nanoTime();
         while (!pending.isEmpty()) {
             W best = null;
             for (W w : workers) {
                 if (w.ready && !w.stopSent && w.inFlight.size() < w.limit
-                        && (maxTasks == 0 || w.assigned < maxTasks)
+                        && (maxTasks == 0 || w.assigned < maxTasks) && !busy(w, now)
                         && (best == null || w.inFlight.size() < best.inFlight.size())) {
                     best = w;
                 }
@@ -260,6 +267,20 @@ final class ProcessEngine implements Engine {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the chunk {@code w} is running has taken far longer than its chunks do: the
+     * measured average says nothing about it, and what is queued behind it would wait for it.
+     * Lock held.
+     */
+    private static boolean busy(W w, long now) {
+        Chunk head = w.inFlight.peek();
+        if (head == null) {
+            return false;
+        }
+        long running = now - Math.max(head.sentNanos, w.lastResultNanos);
+        return running > BUSY_NANOS && running > 4 * w.serviceNanos;
     }
 
     // ------------------------------------------------------------------ the result thread

@@ -70,7 +70,17 @@ class ProcessPoolExecutorTest {
                 (Callable<Integer> & Serializable) () -> 5));
         assertEquals(5, any);
 
-        // Not started tasks come back from shutdownNow; the running one is cut off.
+        // Not started tasks come back from shutdownNow; the running one is cut off. Fast tasks
+        // first, so that the workers' measured time per task is short and the pool would queue
+        // many tasks in each worker's pipe: none may be queued behind a task that has been
+        // running for long (they were, and then counted as started: the check below failed).
+        List<Callable<Integer>> quick = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            quick.add((Callable<Integer> & Serializable) () -> 0);
+        }
+        for (Future<Integer> q : ex.invokeAll(quick)) {
+            assertEquals(0, q.get());
+        }
         Future<Integer> running1 = ex.submit((Callable<Integer> & Serializable) () -> {
             Thread.sleep(60_000);
             return 0;
@@ -87,7 +97,7 @@ class ProcessPoolExecutorTest {
                 ex.submit((Callable<Integer> & Serializable) () -> 4),
                 ex.submit((Callable<Integer> & Serializable) () -> 5));
         List<Runnable> notStarted = ex.shutdownNow();
-        assertTrue(notStarted.size() >= 1, "tasks behind two sleeping workers were not started");
+        assertEquals(5, notStarted.size(), "tasks behind two sleeping workers were not started");
         assertTrue(queued.stream().filter(Future::isCancelled).count() == notStarted.size());
         assertThrows(ExecutionException.class, () -> running1.get(10, TimeUnit.SECONDS));
         assertThrows(ExecutionException.class, () -> running2.get(10, TimeUnit.SECONDS));
