@@ -320,6 +320,48 @@ class QueueProcessesTest {
         assertEquals(0, q.qsize(), "the lost item's count was given back");
     }
 
+    /**
+     * A producer killed while its put waits for room in a full ring: it has put nothing, so it
+     * must count nothing. It used to count the item before it waited: join() then never
+     * returned and qsize() stayed one too high.
+     */
+    @Test
+    void aProducerKilledWhileWaitingForRoomCountsNothing() throws Exception {
+        JoinableQueue<Integer> q = new JoinableQueue<>();
+        int n = 0;
+        while (true) {
+            try {
+                q.putNowait(n);
+                n++;
+            } catch (multiprocessing.FullException full) {
+                break;
+            }
+        }
+        Semaphore putting = new Semaphore(0);
+        Process victim = new Process(() -> {
+            putting.release();
+            q.put(-1);
+        });
+        victim.start();
+        assertTrue(putting.acquire(Duration.ofSeconds(60)));
+        Thread.sleep(500); // asleep in put, waiting for room
+        victim.kill();
+        victim.join();
+        victim.close();
+        assertEquals(n, q.qsize());
+        for (int i = 0; i < n; i++) {
+            assertEquals(i, q.get(Duration.ofSeconds(10)));
+            q.taskDone();
+        }
+        assertTrue(q.empty(), "qsize " + q.qsize());
+        Thread joiner = new Thread(q::join);
+        joiner.setDaemon(true);
+        joiner.start();
+        joiner.join(10_000);
+        assertFalse(joiner.isAlive(), "join() returns once every item put is done");
+        assertThrows(EmptyException.class, q::getNowait);
+    }
+
     @Test
     void aProducerKilledMidPutLeavesNothingReadable() throws Exception {
         Context stalling = Multiprocessing.getContext()

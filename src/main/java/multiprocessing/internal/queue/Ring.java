@@ -228,27 +228,27 @@ public final class Ring {
         }
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
         int max = maxsize();
-        if (max > 0) {
-            if (await(this::tryReserve, false, timeoutNanos, start) < 0) {
-                return false;
-            }
-        } else {
-            COUNT.getAndAdd(header, 1);
-        }
-        boolean joinable = (int) JOINABLE.get(header) != 0;
-        if (joinable) {
-            // Before the record is visible: a task taken and done at once must find it counted.
-            UNFINISHED.getAndAdd(header, 1);
+        if (max > 0 && await(this::tryReserve, false, timeoutNanos, start) < 0) {
+            return false;
         }
         int k = slotsFor(length);
         long p = await(() -> tryClaim(k), false, timeoutNanos, start);
         if (p < 0) {
-            if (joinable) {
-                taskDone(false);
+            if (max > 0) {
+                COUNT.getAndAdd(header, -1);
+                wakeProducers();
             }
-            COUNT.getAndAdd(header, -1);
-            wakeProducers();
             return false;
+        }
+        // Counted only once the room is claimed: a producer killed while it waited for room
+        // (a full ring) has counted nothing, and one killed from here on holds a claim that
+        // recoverDead() finds and uncounts. Before the record is visible: a task taken and done
+        // at once must find it counted.
+        if (max <= 0) {
+            COUNT.getAndAdd(header, 1);
+        }
+        if ((int) JOINABLE.get(header) != 0) {
+            UNFINISHED.getAndAdd(header, 1);
         }
         long at = (p & mask) * slotBytes;
         data.set(JAVA_INT, at + RingLayout.LENGTH_OFFSET, (int) length);
