@@ -390,5 +390,37 @@ class QueueProcessesTest {
                 (System.nanoTime() - t0) / 1_000_000);
         assertThrows(EmptyException.class, () -> q.get(Duration.ofMillis(300)));
         assertEquals(0, q.qsize());
+
+        // A consumer that only polls (getNowait, or get with timeouts under the 100 ms check)
+        // must get past a dead producer's record too: it used to check only while asleep for
+        // 100 ms in one call, so it never did and saw nothing put after that record.
+        Process second = stalling.process(() -> {
+            putting.release();
+            q.put("half-written again");
+        });
+        second.start();
+        assertTrue(putting.acquire(Duration.ofSeconds(60)));
+        while (q.qsize() < 1) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(300);
+        q.put("after the second");
+        second.kill();
+        second.join();
+        second.close();
+        String got = null;
+        for (long end = System.nanoTime() + 10_000_000_000L; got == null && System.nanoTime() < end; ) {
+            try {
+                got = q.getNowait();
+            } catch (EmptyException e) {
+                try {
+                    got = q.get(Duration.ofMillis(20));
+                } catch (EmptyException again) {
+                    Thread.sleep(10);
+                }
+            }
+        }
+        assertEquals("after the second", got, "a polling consumer gets past the dead producer's record");
+        assertEquals(0, q.qsize());
     }
 }

@@ -60,7 +60,8 @@ import multiprocessing.internal.posix.Posix;
  * <p>The pid, k and lap in a claimed word make a dead claimant's record recoverable by anyone
  * without trusting anything else it wrote: a consumer waiting on a WRITING record whose
  * producer has died, or a producer waiting for room behind a READING record whose consumer has
- * died (checked every {@value #CHECK_MILLIS} ms while asleep), takes the claim over with a CAS
+ * died (looked for at most every {@value #CHECK_MILLIS} ms by each process: while a call
+ * waits, or when a non-blocking or short call finds nothing), takes the claim over with a CAS
  * (WRITING or READING of the dead pid to READING of its own) and frees the record without
  * delivering it. A record a dead producer never published is thus never read as data, and the
  * item a dead consumer held is lost but its room comes back.
@@ -412,11 +413,32 @@ public final class Ring {
         long attempt();
     }
 
+    /**
+     * When this process last looked for dead claimants ({@link #recoverDead}): per ring, not
+     * per call, so that callers that never sleep a whole {@value #CHECK_MILLIS} ms in one call
+     * (getNowait, short timeouts) still look every {@value #CHECK_MILLIS} ms.
+     */
+    private volatile long lastRecoverNanos = System.nanoTime();
+
+    /** Runs {@link #recoverDead} if this process has not for {@value #CHECK_MILLIS} ms; whether it did. */
+    private boolean recoverIfDue(long now) {
+        long last = lastRecoverNanos;
+        if (now - last < CHECK_NANOS) {
+            return false;
+        }
+        lastRecoverNanos = now;
+        recoverDead();
+        return true;
+    }
+
     /** Runs {@code a} until it gives a result >= 0, spinning then sleeping; -1 on timeout. */
     private long await(Attempt a, boolean consumer, long timeoutNanos, long start) {
         long r = a.attempt();
-        if (r >= 0 || timeoutNanos == 0) {
+        if (r >= 0) {
             return r;
+        }
+        if (timeoutNanos == 0) {
+            return recoverIfDue(System.nanoTime()) ? a.attempt() : r;
         }
         if (timeoutNanos < 0) {
             start = System.nanoTime();
@@ -439,7 +461,6 @@ public final class Ring {
         MemorySegment word = consumer ? notEmptyWord : notFullWord;
         sleepers.getAndAdd(header, 1);
         try {
-            long lastCheck = System.nanoTime();
             while (true) {
                 int w = (int) wordHandle.getVolatile(header);
                 r = a.attempt();
@@ -447,12 +468,10 @@ public final class Ring {
                     return r;
                 }
                 long now = System.nanoTime();
-                if (now - lastCheck >= CHECK_NANOS) {
-                    lastCheck = now;
-                    recoverDead();
+                if (recoverIfDue(now)) {
                     continue;
                 }
-                long slice = CHECK_NANOS - (now - lastCheck);
+                long slice = Math.max(1, CHECK_NANOS - (now - lastRecoverNanos));
                 if (timeoutNanos >= 0) {
                     long remaining = timeoutNanos - (now - start);
                     if (remaining <= 0) {
