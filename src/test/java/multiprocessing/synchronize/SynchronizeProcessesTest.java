@@ -242,6 +242,27 @@ class SynchronizeProcessesTest {
             e = assertThrows(OwnerDeadException.class, () -> c.acquire(Duration.ofSeconds(20)));
             assertEquals(leaver.pid().longValue(), e.pid());
             c.release();
+
+            // A caller that only polls (acquire(false), tryLock()) is told too: it used to be
+            // refused forever, since only a sleeping waiter looked at the owner.
+            Process poller = new Process(() -> c.acquire());
+            poller.start();
+            poller.join();
+            assertTrue(c.locked());
+            OwnerDeadException polled = null;
+            for (long end = System.nanoTime() + 5_000_000_000L; polled == null && System.nanoTime() < end; ) {
+                try {
+                    assertFalse(c.tryLock(), "taken without OwnerDeadException");
+                    Thread.sleep(10);
+                } catch (OwnerDeadException dead) {
+                    polled = dead;
+                }
+            }
+            assertTrue(polled != null, "a polling acquire never saw the owner's death");
+            assertEquals(poller.pid().longValue(), polled.pid());
+            assertTrue(c.isHeldByCurrentThread());
+            c.release();
+            poller.close();
             leaver.close();
         }
     }

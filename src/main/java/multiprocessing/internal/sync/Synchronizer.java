@@ -43,7 +43,9 @@ import multiprocessing.synchronize.OwnerDeadException;
  * <p>Owner death: a subclass whose state names an owner process ({@link #ownerPid}) gets it
  * checked by a sleeping waiter every {@value #OWNER_CHECK_MILLIS} ms; if that process is gone
  * the waiter takes the state over ({@link #tryTakeOver}) and throws
- * {@link OwnerDeadException}. Waits the caller may interrupt sleep in slices of
+ * {@link OwnerDeadException}. A non-blocking acquire that fails checks the same, at most every
+ * {@value #OWNER_CHECK_MILLIS} ms per synchronizer object, so a caller that only polls is not
+ * refused forever either. Waits the caller may interrupt sleep in slices of
  * {@value #INTERRUPT_CHECK_MILLIS} ms, since a Java interrupt does not end a futex wait.
  */
 public abstract class Synchronizer {
@@ -135,6 +137,7 @@ public abstract class Synchronizer {
             return ACQUIRED;
         }
         if (timeoutNanos == 0) {
+            checkOwnerIfDue();
             return TIMED_OUT;
         }
         long start = System.nanoTime();
@@ -179,6 +182,32 @@ public abstract class Synchronizer {
             }
         } finally {
             ignored = (int) WAITERS.getAndAdd(block, -1);
+        }
+    }
+
+    /**
+     * When this process last asked, for a non-blocking acquire, whether the owner lives: a
+     * caller that only polls must see a dead owner too, but not pay a look at /proc each time.
+     */
+    private volatile long lastOwnerCheck = System.nanoTime() - OWNER_CHECK_NANOS;
+
+    /**
+     * A failed non-blocking acquire: takes the state over from a dead owner, at most every
+     * {@value #OWNER_CHECK_MILLIS} ms, as a sleeping waiter would.
+     */
+    private void checkOwnerIfDue() {
+        int s = state();
+        int owner = ownerPid(s);
+        if (owner == 0 || owner == PID) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - lastOwnerCheck < OWNER_CHECK_NANOS) {
+            return;
+        }
+        lastOwnerCheck = now;
+        if (state() == s && !Futex.processAlive(owner) && tryTakeOver(s)) {
+            throw new OwnerDeadException(owner, kind());
         }
     }
 
