@@ -187,6 +187,30 @@ class SharedMemoryTest {
             }
             assertTrue(chain.toString().contains("cannot attach the shared memory '"
                     + shm.name() + "'"), chain.toString());
+            // The message itself says so (it used to say only that the bytes "are not an
+            // object this library serialized", the reason three causes down).
+            assertTrue(e.getMessage().contains("cannot attach the shared memory '" + shm.name()
+                    + "'") && e.getMessage().contains("no shared memory segment"), e.getMessage());
+
+            // The same in a child that receives it: a clear exception from recv(), no crash.
+            try (Pipe pipe = Pipe.open(true)) {
+                Connection toParent = pipe.right();
+                Process child = new Process(() -> {
+                    try {
+                        toParent.send("received " + toParent.recv());
+                    } catch (IllegalStateException refused) {
+                        toParent.send(refused.getMessage());
+                    }
+                });
+                child.start();
+                pipe.left().send(shm);
+                String answer = (String) pipe.left().recv();
+                child.join();
+                assertEquals(0, child.exitCode());
+                child.close();
+                assertTrue(answer.contains("cannot attach the shared memory '" + shm.name() + "'"),
+                        answer);
+            }
         }
     }
 }

@@ -199,6 +199,11 @@ public final class Serialization {
         try {
             return Holder.FORY.deserialize(data);
         } catch (RuntimeException | StackOverflowError e) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof RebuildFailed rebuild) {
+                    throw new IllegalStateException(rebuild.getMessage(), e);
+                }
+            }
             throw new IllegalStateException("the received bytes (" + data.length
                     + ") are not an object this library serialized: " + e, e);
         } finally {
@@ -233,12 +238,28 @@ public final class Serialization {
     }
 
     /** Adapts a {@link Reducer} to Fory. */
+    /**
+     * A received object's reducer could not rebuild it here (a shared memory segment unlinked
+     * before it arrived, a descriptor that did not come): the message says which and why,
+     * however deep in the received value it was.
+     */
+    private static final class RebuildFailed extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        RebuildFailed(Class<?> type, RuntimeException cause) {
+            super("a received " + type.getSimpleName() + " cannot be rebuilt in this process: "
+                    + cause.getMessage(), cause);
+        }
+    }
+
     private static final class ReducerSerializer<T> extends Serializer<T> {
         private final Reducer<T> reducer;
+        private final Class<T> type;
 
         ReducerSerializer(org.apache.fory.config.Config config, Class<T> type, Reducer<T> reducer) {
             super(config, type);
             this.reducer = reducer;
+            this.type = type;
         }
 
         @Override
@@ -283,6 +304,16 @@ public final class Serialization {
 
         @Override
         public T read(ReadContext context) {
+            try {
+                return rebuild(context);
+            } catch (RebuildFailed e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new RebuildFailed(type, e);
+            }
+        }
+
+        private T rebuild(ReadContext context) {
             return reducer.rebuild(new Reducer.In() {
                 @Override
                 public int readInt() {

@@ -47,8 +47,12 @@ public final class ChildMain {
             }
             preparation = Spawner.readPreparation(in, Handles.received(fds));
         } catch (IOException | RuntimeException | LinkageError e) {
+            // Bootstrap bytes it cannot read mean it was not started by Process.start(); an
+            // object it cannot rebuild (a segment unlinked meanwhile) is the message itself.
             System.err.println("multiprocessing: the child could not read the process it was "
-                    + "started for (was it started by multiprocessing.Process.start()?): " + e);
+                    + "started for" + (e instanceof IOException
+                            ? " (was it started by multiprocessing.Process.start()?): " + e
+                            : ": " + e.getMessage()));
             e.printStackTrace();
             System.exit(1);
             return;
