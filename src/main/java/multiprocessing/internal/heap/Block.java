@@ -14,9 +14,12 @@ import multiprocessing.internal.reduction.Serialization;
  * holds it: the receiving process maps the arena once and slices it, so both processes see the
  * same bytes. Only the process that allocated a block owns it: its space goes back to the heap
  * when {@link #free()} is called there or when the block becomes unreachable there (a
- * {@link Cleaner}). A block received from another process is a view: {@link #free()} does
- * nothing and the owner must keep its own block alive for as long as others use the memory
- * (CPython's heap has the same rule).
+ * {@link Cleaner}) and it was never sent to another process. A block that was sent (serialized
+ * by its owner) keeps its space until its owner calls {@link #free()} or exits: the owner
+ * cannot tell when the receivers are done with it, and space handed out again would be zeroed
+ * under them (a sent lock dropped by its creator used to become another lock's word while a
+ * child held it). A block received from another process is a view: {@link #free()} does
+ * nothing.
  *
  * <p>Keep the block itself reachable while its {@link #segment()} is in use: the segment alone
  * does not keep the space from being freed and reused.
@@ -31,12 +34,14 @@ public final class Block {
     private final long size;
     private final MemorySegment segment;
     private final Cleaner.Cleanable cleanable;
+    private final Heap.Freer freer;
 
-    Block(Heap.LocalArena arena, long offset, long size, Runnable freer) {
+    Block(Heap.LocalArena arena, long offset, long size, Heap.Freer freer) {
         this.arena = arena;
         this.offset = offset;
         this.size = size;
         this.segment = arena.segment().asSlice(offset, size);
+        this.freer = freer;
         this.cleanable = freer == null ? null : Heap.CLEANER.register(this, freer);
     }
 
@@ -72,6 +77,7 @@ public final class Block {
      */
     public void free() {
         if (cleanable != null) {
+            freer.explicit = true;
             cleanable.clean();
         }
     }
@@ -85,6 +91,10 @@ public final class Block {
     private static final class BlockReducer implements Reducer<Block> {
         @Override
         public void reduce(Block value, Out out) {
+            if (value.freer != null) {
+                // Another process will use it: unreachable here no longer means unused.
+                value.freer.escaped = true;
+            }
             out.writeString(value.arena.name());
             out.writeLong(value.arena.size());
             out.writeLong(value.offset);

@@ -42,6 +42,10 @@ import multiprocessing.internal.tracker.ResourceTracker;
  * and unlinked by their creator when it exits normally (the tracker does it if it does not).
  * A process that receives a block after the arena's creator has exited cannot map it.
  *
+ * <p>A block becomes free when its owner calls {@link Block#free()} or, if it was never sent
+ * to another process, when it becomes unreachable in its owner (a Cleaner); a sent block stays
+ * taken until freed explicitly or the owner exits ({@link Freer}).
+ *
  * <p>Thread-safe: one lock guards the free lists; the Cleaner's thread frees through it too.
  */
 public final class Heap {
@@ -379,10 +383,35 @@ public final class Heap {
     }
 
     /** Frees a block's span; holds no reference to the block, so the Cleaner can run it. */
-    private record Freer(Heap heap, LocalArena arena, long start, long length)
-            implements Runnable {
+    /**
+     * Gives a block's space back: when its owner calls {@link Block#free()}, or when the block
+     * becomes unreachable, unless it has been sent to another process ({@link #escaped}): that
+     * process may be using the memory still, and reusing it (zeroed, for another lock or value)
+     * would change its object under it, so such a block's space stays taken until the owner
+     * frees it or exits.
+     */
+    static final class Freer implements Runnable {
+        private final Heap heap;
+        private final LocalArena arena;
+        private final long start;
+        private final long length;
+        /** Set when the owner serializes the block for another process. */
+        volatile boolean escaped;
+        /** Set by {@link Block#free()}: the owner says nobody uses the block any more. */
+        volatile boolean explicit;
+
+        Freer(Heap heap, LocalArena arena, long start, long length) {
+            this.heap = heap;
+            this.arena = arena;
+            this.start = start;
+            this.length = length;
+        }
+
         @Override
         public void run() {
+            if (escaped && !explicit) {
+                return;
+            }
             heap.release(arena, start, length);
         }
     }

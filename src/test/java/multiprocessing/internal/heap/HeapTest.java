@@ -155,6 +155,40 @@ class HeapTest {
         }
     }
 
+    /**
+     * A block its owner sent to another process is not reused when it becomes unreachable
+     * here: the receiver may still use it. (A Lock sent through a Pipe and dropped by its
+     * creator had its word zeroed and handed to the creator's next Lock while a child held it.)
+     */
+    @Test
+    void aSentBlockIsNotReusedWhenItsOwnerDropsIt() throws Exception {
+        Block sent = Heap.allocate(16);
+        Block kept = Heap.allocate(16);
+        Block control = Heap.allocate(16);
+        multiprocessing.internal.reduction.Serialization.serialize(sent); // as a send would
+        String sentArena = sent.arenaName();
+        long sentOffset = sent.offset();
+        String controlArena = control.arenaName();
+        long controlOffset = control.offset();
+        sent = null;
+        control = null;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!Heap.instance().isFree(controlArena, controlOffset)) {
+            assertTrue(System.nanoTime() < deadline, "the Cleaner never freed the control block");
+            System.gc();
+            Thread.sleep(20);
+        }
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertFalse(Heap.instance().isFree(sentArena, sentOffset), "a sent block was reused");
+        // An explicit free() still frees a sent block.
+        multiprocessing.internal.reduction.Serialization.serialize(kept);
+        kept.free();
+        assertTrue(Heap.instance().isFree(kept.arenaName(), kept.offset()));
+    }
+
     /** A block travels by (arena, offset, size): the child writes, the parent reads. */
     @Test
     void blocksTravelToChildren() throws Exception {
