@@ -54,7 +54,8 @@ public final class Showcase {
     }
 
     private static void startAndJoin() throws InterruptedException {
-        step("start and join processes (a fresh JVM each)");
+        step("start and join processes (a fresh JVM each; the first run with a new class path also"
+                + " trains an AOT cache in the background, and later runs start children faster)");
         for (int i = 0; i < 4; i++) {
             long t0 = System.nanoTime();
             Process p = new Process(() -> {});
