@@ -32,15 +32,6 @@ public class Libc extends Libc$shared {
     public static int O_RDONLY() {
         return O_RDONLY;
     }
-    private static final int O_WRONLY = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * #define O_WRONLY 1
-     * }
-     */
-    public static int O_WRONLY() {
-        return O_WRONLY;
-    }
     private static final int O_RDWR = (int)2L;
     /**
      * {@snippet lang=c :
@@ -76,51 +67,6 @@ public class Libc extends Libc$shared {
      */
     public static int O_NONBLOCK() {
         return O_NONBLOCK;
-    }
-    private static final int F_GETFD = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * #define F_GETFD 1
-     * }
-     */
-    public static int F_GETFD() {
-        return F_GETFD;
-    }
-    private static final int F_SETFD = (int)2L;
-    /**
-     * {@snippet lang=c :
-     * #define F_SETFD 2
-     * }
-     */
-    public static int F_SETFD() {
-        return F_SETFD;
-    }
-    private static final int F_GETFL = (int)3L;
-    /**
-     * {@snippet lang=c :
-     * #define F_GETFL 3
-     * }
-     */
-    public static int F_GETFL() {
-        return F_GETFL;
-    }
-    private static final int F_SETFL = (int)4L;
-    /**
-     * {@snippet lang=c :
-     * #define F_SETFL 4
-     * }
-     */
-    public static int F_SETFL() {
-        return F_SETFL;
-    }
-    private static final int FD_CLOEXEC = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * #define FD_CLOEXEC 1
-     * }
-     */
-    public static int FD_CLOEXEC() {
-        return FD_CLOEXEC;
     }
     private static final int ENOENT = (int)2L;
     /**
@@ -203,24 +149,6 @@ public class Libc extends Libc$shared {
     public static int EPIPE() {
         return EPIPE;
     }
-    private static final int ENOSYS = (int)38L;
-    /**
-     * {@snippet lang=c :
-     * #define ENOSYS 38
-     * }
-     */
-    public static int ENOSYS() {
-        return ENOSYS;
-    }
-    private static final int EADDRINUSE = (int)98L;
-    /**
-     * {@snippet lang=c :
-     * #define EADDRINUSE 98
-     * }
-     */
-    public static int EADDRINUSE() {
-        return EADDRINUSE;
-    }
     private static final int ECONNRESET = (int)104L;
     /**
      * {@snippet lang=c :
@@ -239,15 +167,6 @@ public class Libc extends Libc$shared {
     public static int ETIMEDOUT() {
         return ETIMEDOUT;
     }
-    private static final int ECONNREFUSED = (int)111L;
-    /**
-     * {@snippet lang=c :
-     * #define ECONNREFUSED 111
-     * }
-     */
-    public static int ECONNREFUSED() {
-        return ECONNREFUSED;
-    }
     private static final int EINPROGRESS = (int)115L;
     /**
      * {@snippet lang=c :
@@ -256,15 +175,6 @@ public class Libc extends Libc$shared {
      */
     public static int EINPROGRESS() {
         return EINPROGRESS;
-    }
-    private static final int EOWNERDEAD = (int)130L;
-    /**
-     * {@snippet lang=c :
-     * #define EOWNERDEAD 130
-     * }
-     */
-    public static int EOWNERDEAD() {
-        return EOWNERDEAD;
     }
     private static final int SIGINT = (int)2L;
     /**
@@ -347,15 +257,6 @@ public class Libc extends Libc$shared {
     public static int SIGUSR2() {
         return SIGUSR2;
     }
-    private static final int POSIX_SPAWN_SETPGROUP = (int)2L;
-    /**
-     * {@snippet lang=c :
-     * #define POSIX_SPAWN_SETPGROUP 2
-     * }
-     */
-    public static int POSIX_SPAWN_SETPGROUP() {
-        return POSIX_SPAWN_SETPGROUP;
-    }
     private static final int POSIX_SPAWN_SETSIGDEF = (int)4L;
     /**
      * {@snippet lang=c :
@@ -374,15 +275,6 @@ public class Libc extends Libc$shared {
     public static int POSIX_SPAWN_SETSIGMASK() {
         return POSIX_SPAWN_SETSIGMASK;
     }
-    private static final int POSIX_SPAWN_SETSID = (int)128L;
-    /**
-     * {@snippet lang=c :
-     * #define POSIX_SPAWN_SETSID 128
-     * }
-     */
-    public static int POSIX_SPAWN_SETSID() {
-        return POSIX_SPAWN_SETSID;
-    }
     private static final int POLLIN = (int)1L;
     /**
      * {@snippet lang=c :
@@ -391,15 +283,6 @@ public class Libc extends Libc$shared {
      */
     public static int POLLIN() {
         return POLLIN;
-    }
-    private static final int POLLPRI = (int)2L;
-    /**
-     * {@snippet lang=c :
-     * #define POLLPRI 2
-     * }
-     */
-    public static int POLLPRI() {
-        return POLLPRI;
     }
     private static final int POLLOUT = (int)4L;
     /**
@@ -491,15 +374,6 @@ public class Libc extends Libc$shared {
     public static int MAP_SHARED() {
         return MAP_SHARED;
     }
-    private static final int PR_SET_PDEATHSIG = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * #define PR_SET_PDEATHSIG 1
-     * }
-     */
-    public static int PR_SET_PDEATHSIG() {
-        return PR_SET_PDEATHSIG;
-    }
     private static final int PR_SET_NAME = (int)15L;
     /**
      * {@snippet lang=c :
@@ -526,24 +400,6 @@ public class Libc extends Libc$shared {
      */
     public static int FUTEX_WAKE() {
         return FUTEX_WAKE;
-    }
-    private static final int FUTEX_WAIT_BITSET = (int)9L;
-    /**
-     * {@snippet lang=c :
-     * #define FUTEX_WAIT_BITSET 9
-     * }
-     */
-    public static int FUTEX_WAIT_BITSET() {
-        return FUTEX_WAIT_BITSET;
-    }
-    private static final int FUTEX_CLOCK_REALTIME = (int)256L;
-    /**
-     * {@snippet lang=c :
-     * #define FUTEX_CLOCK_REALTIME 256
-     * }
-     */
-    public static int FUTEX_CLOCK_REALTIME() {
-        return FUTEX_CLOCK_REALTIME;
     }
     /**
      * {@snippet lang=c :
@@ -1052,64 +908,6 @@ public class Libc extends Libc$shared {
         }
     }
 
-    private static class getppid {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT    );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("getppid").orElseThrow();
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern __pid_t getppid()
-     * }
-     */
-    public static FunctionDescriptor getppid$descriptor() {
-        return getppid.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern __pid_t getppid()
-     * }
-     */
-    public static MethodHandle getppid$handle() {
-        return getppid.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern __pid_t getppid()
-     * }
-     */
-    public static MemorySegment getppid$address() {
-        return getppid.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern __pid_t getppid()
-     * }
-     */
-    public static int getppid() {
-        var mh$ = getppid.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("getppid");
-            }
-            return (int)mh$.invokeExact();
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
     private static class ftruncate {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Libc.C_INT,
@@ -1475,66 +1273,6 @@ public class Libc extends Libc$shared {
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("sigemptyset", __set);
-            }
-            return (int)mh$.invokeExact(__set);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class sigfillset {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("sigfillset").orElseThrow();
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int sigfillset(sigset_t *__set)
-     * }
-     */
-    public static FunctionDescriptor sigfillset$descriptor() {
-        return sigfillset.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int sigfillset(sigset_t *__set)
-     * }
-     */
-    public static MethodHandle sigfillset$handle() {
-        return sigfillset.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int sigfillset(sigset_t *__set)
-     * }
-     */
-    public static MemorySegment sigfillset$address() {
-        return sigfillset.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int sigfillset(sigset_t *__set)
-     * }
-     */
-    public static int sigfillset(MemorySegment __set) {
-        var mh$ = sigfillset.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("sigfillset", __set);
             }
             return (int)mh$.invokeExact(__set);
         } catch (Error | RuntimeException ex) {
@@ -2392,15 +2130,6 @@ public class Libc extends Libc$shared {
      */
     public static int SCM_RIGHTS() {
         return SCM_RIGHTS;
-    }
-    private static final int SHUT_WR = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * enum <anonymous>.SHUT_WR = 1
-     * }
-     */
-    public static int SHUT_WR() {
-        return SHUT_WR;
     }
     private static final int SHUT_RDWR = (int)2L;
     /**
@@ -3609,15 +3338,6 @@ public class Libc extends Libc$shared {
     public static int O_CLOEXEC() {
         return O_CLOEXEC;
     }
-    private static final int EWOULDBLOCK = (int)11L;
-    /**
-     * {@snippet lang=c :
-     * #define EWOULDBLOCK 11
-     * }
-     */
-    public static int EWOULDBLOCK() {
-        return EWOULDBLOCK;
-    }
     private static final int AF_UNIX = (int)1L;
     /**
      * {@snippet lang=c :
@@ -3636,24 +3356,6 @@ public class Libc extends Libc$shared {
     public static int AF_INET() {
         return AF_INET;
     }
-    private static final int INADDR_ANY = (int)0L;
-    /**
-     * {@snippet lang=c :
-     * #define INADDR_ANY 0
-     * }
-     */
-    public static int INADDR_ANY() {
-        return INADDR_ANY;
-    }
-    private static final int INADDR_LOOPBACK = (int)2130706433L;
-    /**
-     * {@snippet lang=c :
-     * #define INADDR_LOOPBACK 2130706433
-     * }
-     */
-    public static int INADDR_LOOPBACK() {
-        return INADDR_LOOPBACK;
-    }
     private static final MemorySegment MAP_FAILED = MemorySegment.ofAddress(-1L);
     /**
      * {@snippet lang=c :
@@ -3671,24 +3373,6 @@ public class Libc extends Libc$shared {
      */
     public static int SYS_futex() {
         return SYS_futex;
-    }
-    private static final int SYS_pidfd_open = (int)434L;
-    /**
-     * {@snippet lang=c :
-     * #define SYS_pidfd_open 434
-     * }
-     */
-    public static int SYS_pidfd_open() {
-        return SYS_pidfd_open;
-    }
-    private static final int FUTEX_BITSET_MATCH_ANY = (int)4294967295L;
-    /**
-     * {@snippet lang=c :
-     * #define FUTEX_BITSET_MATCH_ANY 4294967295
-     * }
-     */
-    public static int FUTEX_BITSET_MATCH_ANY() {
-        return FUTEX_BITSET_MATCH_ANY;
     }
 }
 
