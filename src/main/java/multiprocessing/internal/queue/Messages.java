@@ -4,7 +4,10 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -161,9 +164,9 @@ public final class Messages {
         }
         byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ref = arena.allocate(8 + utf8.length, 8);
-            ref.set(JAVA_LONG, 0, length);
-            MemorySegment.copy(utf8, 0, ref, JAVA_BYTE, 8, utf8.length);
+            MemorySegment ref = arena.allocate(LARGE_REF_NAME + utf8.length, LARGE_REF.byteAlignment());
+            ref.set(JAVA_LONG, LARGE_REF_LENGTH, length);
+            MemorySegment.copy(utf8, 0, ref, JAVA_BYTE, LARGE_REF_NAME, utf8.length);
             boolean put = false;
             try {
                 put = ring.put(ref, ref.byteSize(), RingLayout.FLAG_LARGE, timeoutNanos);
@@ -175,6 +178,17 @@ public final class Messages {
             }
         }
     }
+
+    /**
+     * The ring record of a large message: its length, then the name of the shared-memory object
+     * that holds its bytes, UTF-8, to the end of the record.
+     */
+    private static final StructLayout LARGE_REF = MemoryLayout.structLayout(
+            JAVA_LONG.withName("length"));
+    private static final long LARGE_REF_LENGTH =
+            LARGE_REF.byteOffset(MemoryLayout.PathElement.groupElement("length"));
+    private static final long LARGE_REF_NAME = LARGE_REF.byteSize();
+    private static final ValueLayout.OfLong UNALIGNED_LONG = JAVA_LONG.withByteAlignment(1);
 
     /** Sentinel for "no item before the timeout" (null is a valid item). */
     public static final Object NONE = new Object();
@@ -195,8 +209,9 @@ public final class Messages {
     }
 
     private static Object getLarge(Ring.Sink sink) {
-        long length = MemorySegment.ofArray(sink.buffer).get(JAVA_LONG.withByteAlignment(1), 0);
-        String name = new String(sink.buffer, 8, sink.length - 8, StandardCharsets.UTF_8);
+        long length = MemorySegment.ofArray(sink.buffer).get(UNALIGNED_LONG, LARGE_REF_LENGTH);
+        String name = new String(sink.buffer, (int) LARGE_REF_NAME,
+                sink.length - (int) LARGE_REF_NAME, StandardCharsets.UTF_8);
         try (Arena mapping = Arena.ofShared()) {
             MemorySegment msg;
             try {
