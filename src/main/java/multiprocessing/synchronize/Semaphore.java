@@ -1,7 +1,5 @@
 package multiprocessing.synchronize;
 
-import java.time.Duration;
-
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.sync.SemaphoreSync;
@@ -13,7 +11,7 @@ import multiprocessing.internal.sync.SyncMemory;
  * 0; {@code release} gives one back, from any thread or process. Acquires are not interruptible,
  * as in Python.
  */
-public class Semaphore {
+public class Semaphore extends Acquirable<SemaphoreSync> {
     static {
         Serialization.register(Semaphore.class, new Reducer<Semaphore>() {
             @Override
@@ -27,8 +25,6 @@ public class Semaphore {
             }
         });
     }
-
-    final SemaphoreSync sync;
 
     /** A semaphore of value 1. */
     public Semaphore() {
@@ -45,31 +41,20 @@ public class Semaphore {
     }
 
     Semaphore(int value, boolean bounded) {
+        super(newSync(value, bounded));
+    }
+
+    private static SemaphoreSync newSync(int value, boolean bounded) {
         if (value < 0) {
             throw new IllegalArgumentException("semaphore initial value must be >= 0: " + value);
         }
-        this.sync = new SemaphoreSync(SyncMemory.allocate());
+        SemaphoreSync sync = new SemaphoreSync(SyncMemory.allocate());
         sync.init(value, bounded);
+        return sync;
     }
 
     Semaphore(SyncMemory memory) {
-        this.sync = new SemaphoreSync(memory);
-    }
-
-    public boolean acquire() {
-        return sync.acquire(0, Timeouts.FOREVER);
-    }
-
-    public boolean acquire(boolean block) {
-        return sync.acquire(0, block ? Timeouts.FOREVER : 0);
-    }
-
-    public boolean acquire(Duration timeout) {
-        return sync.acquire(0, Timeouts.nanos(timeout));
-    }
-
-    public boolean acquire(boolean block, Duration timeout) {
-        return block ? acquire(timeout) : acquire(false);
+        super(new SemaphoreSync(memory));
     }
 
     /** Adds one to the value and wakes one waiter. */

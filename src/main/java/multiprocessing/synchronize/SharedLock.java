@@ -1,6 +1,5 @@
 package multiprocessing.synchronize;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import multiprocessing.internal.sync.LockSync;
@@ -11,31 +10,11 @@ import multiprocessing.internal.sync.SyncMemory;
  * {@link java.util.concurrent.locks.Lock}'s methods over one {@link LockSync} in shared memory.
  * They differ only in whether the holder may acquire again and who may release.
  */
-abstract sealed class SharedLock implements java.util.concurrent.locks.Lock permits Lock, RLock {
-    final LockSync sync;
+abstract sealed class SharedLock extends Acquirable<LockSync>
+        implements java.util.concurrent.locks.Lock permits Lock, RLock {
 
     SharedLock(SyncMemory memory, boolean recursive) {
-        this.sync = new LockSync(memory, recursive);
-    }
-
-    /** Blocks until this thread holds the lock; always true. */
-    public boolean acquire() {
-        return sync.acquire(0, Timeouts.FOREVER);
-    }
-
-    /** With {@code block} false, takes the lock only if it can now. */
-    public boolean acquire(boolean block) {
-        return sync.acquire(0, block ? Timeouts.FOREVER : 0);
-    }
-
-    /** Waits at most {@code timeout} (negative: not at all); false if it elapsed. */
-    public boolean acquire(Duration timeout) {
-        return sync.acquire(0, Timeouts.nanos(timeout));
-    }
-
-    /** Python's {@code acquire(block, timeout)}: the timeout counts only when blocking. */
-    public boolean acquire(boolean block, Duration timeout) {
-        return block ? acquire(timeout) : acquire(false);
+        super(new LockSync(memory, recursive));
     }
 
     /** Releases the lock (see the subclass for who may). */
