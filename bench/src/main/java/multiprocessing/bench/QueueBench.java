@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import multiprocessing.Process;
 import multiprocessing.Queue;
+import multiprocessing.SerializableConsumer;
 import multiprocessing.SimpleQueue;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -60,7 +61,9 @@ public class QueueBench {
             }
         }
 
-        void stop() throws InterruptedException {
+        /** Ends the producers after the trial: JMH runs this for every subclass. */
+        @TearDown(Level.Trial)
+        public void stop() throws InterruptedException {
             for (Queue<Integer> c : controls) {
                 c.put(-1);
             }
@@ -76,7 +79,18 @@ public class QueueBench {
     }
 
     interface ProducerLoop extends java.io.Serializable {
-        void run(Queue<Integer> control);
+        void run(Queue<Integer> control) throws Exception;
+    }
+
+    /** A producer that puts {@code item} as many times as each request on its control says. */
+    static ProducerLoop putting(SerializableConsumer<Object> put, Object item) {
+        return control -> {
+            for (int n; (n = control.get()) >= 0;) {
+                for (int i = 0; i < n; i++) {
+                    put.accept(item);
+                }
+            }
+        };
     }
 
     @State(Scope.Benchmark)
@@ -87,18 +101,7 @@ public class QueueBench {
         public void setUp() {
             items = new Queue<>();
             Queue<Object> q = items;
-            start(1, control -> {
-                for (int n; (n = control.get()) >= 0;) {
-                    for (int i = 0; i < n; i++) {
-                        q.put(i);
-                    }
-                }
-            });
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException {
-            stop();
+            start(1, putting(q::put, 1));
         }
     }
 
@@ -110,18 +113,7 @@ public class QueueBench {
         public void setUp() {
             items = new Queue<>();
             Queue<Object> q = items;
-            start(2, control -> {
-                for (int n; (n = control.get()) >= 0;) {
-                    for (int i = 0; i < n; i++) {
-                        q.put(i);
-                    }
-                }
-            });
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException {
-            stop();
+            start(2, putting(q::put, 1));
         }
     }
 
@@ -133,19 +125,7 @@ public class QueueBench {
         public void setUp() {
             items = new Queue<>();
             Queue<Object> q = items;
-            start(1, control -> {
-                byte[] payload = new byte[4096];
-                for (int n; (n = control.get()) >= 0;) {
-                    for (int i = 0; i < n; i++) {
-                        q.put(payload);
-                    }
-                }
-            });
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException {
-            stop();
+            start(1, putting(q::put, new byte[4096]));
         }
     }
 
@@ -157,18 +137,7 @@ public class QueueBench {
         public void setUp() {
             items = new SimpleQueue<>();
             SimpleQueue<Object> q = items;
-            start(1, control -> {
-                for (int n; (n = control.get()) >= 0;) {
-                    for (int i = 0; i < n; i++) {
-                        q.put(i);
-                    }
-                }
-            });
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException {
-            stop();
+            start(1, putting(q::put, 1));
         }
     }
 
