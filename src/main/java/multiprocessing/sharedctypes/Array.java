@@ -79,42 +79,22 @@ public class Array extends RawArray {
 
     @Override
     public Object get(int index) {
-        lock.lock();
-        try {
-            return obj.get(index);
-        } finally {
-            lock.unlock();
-        }
+        return Locked.call(lock, () -> obj.get(index));
     }
 
     @Override
     public void set(int index, Object value) {
-        lock.lock();
-        try {
-            obj.set(index, value);
-        } finally {
-            lock.unlock();
-        }
+        Locked.run(lock, () -> obj.set(index, value));
     }
 
     @Override
     public List<Object> slice(int from, int to) {
-        lock.lock();
-        try {
-            return obj.slice(from, to);
-        } finally {
-            lock.unlock();
-        }
+        return Locked.call(lock, () -> obj.slice(from, to));
     }
 
     @Override
     public void setSlice(int from, List<?> values) {
-        lock.lock();
-        try {
-            obj.setSlice(from, values);
-        } finally {
-            lock.unlock();
-        }
+        Locked.run(lock, () -> obj.setSlice(from, values));
     }
 
     @Override

@@ -104,42 +104,22 @@ public class Value extends RawValue {
 
     @Override
     public Object value() {
-        lock.lock();
-        try {
-            return obj.value();
-        } finally {
-            lock.unlock();
-        }
+        return Locked.call(lock, () -> obj.value());
     }
 
     @Override
     public void value(Object value) {
-        lock.lock();
-        try {
-            obj.value(value);
-        } finally {
-            lock.unlock();
-        }
+        Locked.run(lock, () -> obj.value(value));
     }
 
     @Override
     public Object get(String path) {
-        lock.lock();
-        try {
-            return obj.get(path);
-        } finally {
-            lock.unlock();
-        }
+        return Locked.call(lock, () -> obj.get(path));
     }
 
     @Override
     public void set(String path, Object value) {
-        lock.lock();
-        try {
-            obj.set(path, value);
-        } finally {
-            lock.unlock();
-        }
+        Locked.run(lock, () -> obj.set(path, value));
     }
 
     @Override
