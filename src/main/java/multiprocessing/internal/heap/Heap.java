@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
 import multiprocessing.internal.posix.ErrnoException;
@@ -270,37 +269,30 @@ public final class Heap {
 
     private LocalArena newArena(long size, boolean dedicated) {
         installHook();
-        for (int attempt = 0; ; attempt++) {
-            String name = "/" + NAME_PREFIX + Long.toHexString(
-                    ThreadLocalRandom.current().nextLong() & 0xffff_ffff_ffffL);
-            int fd;
-            try {
-                fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_CREAT
-                        | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
-            } catch (ErrnoException e) {
-                if (e.errno() == SharedMemoryCalls.EEXIST && attempt < 100) {
-                    continue;
-                }
-                throw new IllegalStateException("cannot create a heap arena: " + e.getMessage(), e);
-            }
-            Arena mapping = Arena.ofShared();
-            try {
-                ResourceTracker.register(name);
-                SharedMemoryCalls.ftruncate(fd, size);
-                MemorySegment segment = SharedMemoryCalls.mmapShared(fd, size, mapping);
-                LocalArena arena = new LocalArena(name, size, segment, mapping, true, dedicated,
-                        nextId++);
-                arenas.put(name, arena);
-                owned.add(arena);
-                return arena;
-            } catch (ErrnoException | RuntimeException e) {
-                mapping.close();
-                unlinkQuietly(name);
-                throw new IllegalStateException("cannot create a heap arena of " + size
-                        + " bytes: " + e.getMessage(), e);
-            } finally {
-                Posix.closeQuietly(fd);
-            }
+        SharedMemoryCalls.Created created;
+        try {
+            created = SharedMemoryCalls.createUnique("/" + NAME_PREFIX);
+        } catch (ErrnoException e) {
+            throw new IllegalStateException("cannot create a heap arena: " + e.getMessage(), e);
+        }
+        String name = created.name();
+        Arena mapping = Arena.ofShared();
+        try {
+            ResourceTracker.register(name);
+            SharedMemoryCalls.ftruncate(created.fd(), size);
+            MemorySegment segment = SharedMemoryCalls.mmapShared(created.fd(), size, mapping);
+            LocalArena arena = new LocalArena(name, size, segment, mapping, true, dedicated,
+                    nextId++);
+            arenas.put(name, arena);
+            owned.add(arena);
+            return arena;
+        } catch (ErrnoException | RuntimeException e) {
+            mapping.close();
+            unlinkQuietly(name);
+            throw new IllegalStateException("cannot create a heap arena of " + size
+                    + " bytes: " + e.getMessage(), e);
+        } finally {
+            Posix.closeQuietly(created.fd());
         }
     }
 

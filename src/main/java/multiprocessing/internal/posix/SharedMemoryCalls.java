@@ -81,6 +81,27 @@ public final class SharedMemoryCalls {
         }
     }
 
+    /** A shared-memory object just created under a fresh name, and its open descriptor. */
+    public record Created(String name, int fd) {}
+
+    /**
+     * Creates (O_CREAT | O_EXCL, mode 0600) an object named {@code prefix} followed by 48
+     * random bits in hex, trying another name on the rare collision with an existing one.
+     */
+    public static Created createUnique(String prefix) throws ErrnoException {
+        for (int attempt = 0; ; attempt++) {
+            String name = prefix + Long.toHexString(
+                    java.util.concurrent.ThreadLocalRandom.current().nextLong() & 0xffff_ffff_ffffL);
+            try {
+                return new Created(name, shmOpen(name, O_CREAT | O_EXCL | O_RDWR, 0600));
+            } catch (ErrnoException e) {
+                if (e.errno() != EEXIST || attempt >= 100) {
+                    throw e;
+                }
+            }
+        }
+    }
+
     /** Removes the name; mappings that exist stay valid until unmapped. */
     public static void shmUnlink(String name) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {

@@ -9,7 +9,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ThreadLocalRandom;
 
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
@@ -225,31 +224,23 @@ public final class Messages {
     }
 
     private static String createLarge(long size) {
-        for (int attempt = 0; ; attempt++) {
-            String name = LARGE_PREFIX + Long.toHexString(
-                    ThreadLocalRandom.current().nextLong() & 0xffff_ffff_ffffL);
-            int fd;
-            try {
-                fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_CREAT
-                        | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
-            } catch (ErrnoException e) {
-                if (e.errno() == SharedMemoryCalls.EEXIST && attempt < 100) {
-                    continue;
-                }
-                throw new IllegalStateException("cannot create shared memory for a large"
-                        + " message: " + e.getMessage(), e);
-            }
-            try {
-                ResourceTracker.register(name);
-                SharedMemoryCalls.ftruncate(fd, size);
-                return name;
-            } catch (ErrnoException e) {
-                unlinkQuietly(name);
-                throw new IllegalStateException("cannot size shared memory for a large message"
-                        + " (" + size + " bytes): " + e.getMessage(), e);
-            } finally {
-                Posix.closeQuietly(fd);
-            }
+        SharedMemoryCalls.Created created;
+        try {
+            created = SharedMemoryCalls.createUnique(LARGE_PREFIX);
+        } catch (ErrnoException e) {
+            throw new IllegalStateException("cannot create shared memory for a large message: "
+                    + e.getMessage(), e);
+        }
+        try {
+            ResourceTracker.register(created.name());
+            SharedMemoryCalls.ftruncate(created.fd(), size);
+            return created.name();
+        } catch (ErrnoException e) {
+            unlinkQuietly(created.name());
+            throw new IllegalStateException("cannot size shared memory for a large message"
+                    + " (" + size + " bytes): " + e.getMessage(), e);
+        } finally {
+            Posix.closeQuietly(created.fd());
         }
     }
 
