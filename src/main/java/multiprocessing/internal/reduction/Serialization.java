@@ -122,20 +122,7 @@ public final class Serialization {
      * @throws IllegalArgumentException naming the class when {@code value} cannot be serialized
      */
     public static byte[] serialize(Object value, Handles handles) {
-        Handles outer = HANDLES.get();
-        HANDLES.set(handles);
-        try {
-            return Holder.FORY.serialize(value);
-        } catch (IllegalArgumentException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith(CANNOT_SEND)) {
-                throw e;
-            }
-            throw cannotSerialize(value, e);
-        } catch (RuntimeException | StackOverflowError e) {
-            throw cannotSerialize(value, e);
-        } finally {
-            HANDLES.set(outer);
-        }
+        return writing(value, handles, fory -> fory.serialize(value));
     }
 
     /**
@@ -148,10 +135,16 @@ public final class Serialization {
      */
     public static org.apache.fory.memory.MemoryBuffer serialize(Object value, Handles handles,
             org.apache.fory.memory.MemoryBuffer buffer) {
+        return writing(value, handles, fory -> fory.serialize(buffer, value));
+    }
+
+    /** Runs a write of {@code value} with {@code handles} current; names its class on failure. */
+    private static <T> T writing(Object value, Handles handles,
+            java.util.function.Function<ThreadSafeFory, T> write) {
         Handles outer = HANDLES.get();
         HANDLES.set(handles);
         try {
-            return Holder.FORY.serialize(buffer, value);
+            return write.apply(Holder.FORY);
         } catch (IllegalArgumentException e) {
             if (e.getMessage() != null && e.getMessage().startsWith(CANNOT_SEND)) {
                 throw e;
@@ -170,16 +163,7 @@ public final class Serialization {
      * @throws IllegalStateException when the bytes are not a serialized object
      */
     public static Object deserialize(org.apache.fory.memory.MemoryBuffer buffer, Handles handles) {
-        Handles outer = HANDLES.get();
-        HANDLES.set(handles);
-        try {
-            return Holder.FORY.deserialize(buffer);
-        } catch (RuntimeException | StackOverflowError e) {
-            throw new IllegalStateException("the received bytes (" + buffer.size()
-                    + ") are not an object this library serialized: " + e, e);
-        } finally {
-            HANDLES.set(outer);
-        }
+        return reading(buffer.size(), handles, fory -> fory.deserialize(buffer));
     }
 
     /** Serializes {@code value}, which must name no descriptor. */
@@ -194,17 +178,23 @@ public final class Serialization {
      * @throws IllegalStateException when the bytes are not a serialized object
      */
     public static Object deserialize(byte[] data, Handles handles) {
+        return reading(data.length, handles, fory -> fory.deserialize(data));
+    }
+
+    /** Runs a read of {@code size} bytes with {@code handles} current; says why it failed. */
+    private static Object reading(long size, Handles handles,
+            java.util.function.Function<ThreadSafeFory, Object> read) {
         Handles outer = HANDLES.get();
         HANDLES.set(handles);
         try {
-            return Holder.FORY.deserialize(data);
+            return read.apply(Holder.FORY);
         } catch (RuntimeException | StackOverflowError e) {
             for (Throwable c = e; c != null; c = c.getCause()) {
                 if (c instanceof RebuildFailed rebuild) {
                     throw new IllegalStateException(rebuild.getMessage(), e);
                 }
             }
-            throw new IllegalStateException("the received bytes (" + data.length
+            throw new IllegalStateException("the received bytes (" + size
                     + ") are not an object this library serialized: " + e, e);
         } finally {
             HANDLES.set(outer);
@@ -237,7 +227,6 @@ public final class Serialization {
         return h;
     }
 
-    /** Adapts a {@link Reducer} to Fory. */
     /**
      * A received object's reducer could not rebuild it here (a shared memory segment unlinked
      * before it arrived, a descriptor that did not come): the message says which and why,
@@ -252,6 +241,7 @@ public final class Serialization {
         }
     }
 
+    /** Adapts a {@link Reducer} to Fory. */
     private static final class ReducerSerializer<T> extends Serializer<T> {
         private final Reducer<T> reducer;
         private final Class<T> type;
