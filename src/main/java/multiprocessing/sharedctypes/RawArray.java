@@ -72,6 +72,17 @@ public class RawArray {
         return new RawArray(allocate(t.layout, size), t, size);
     }
 
+    /** A primitive array whose elements are already the typecode's: copied in one go. */
+    private static MemorySegment bulkSource(Typecode t, Object initializer) {
+        return switch (initializer) {
+            case byte[] bytes when t == Typecode.b || t == Typecode.c -> MemorySegment.ofArray(bytes);
+            case int[] ints when t == Typecode.i -> MemorySegment.ofArray(ints);
+            case long[] longs when t == Typecode.l || t == Typecode.q -> MemorySegment.ofArray(longs);
+            case double[] doubles when t == Typecode.d -> MemorySegment.ofArray(doubles);
+            case null, default -> null;
+        };
+    }
+
     /**
      * A new array of {@code typecode} (Python's {@code RawArray(typecode, size_or_initializer)}):
      * an {@code Integer} {@code initializer} is the size of a zeroed array; otherwise its elements
@@ -87,27 +98,14 @@ public class RawArray {
         if (initializer instanceof Integer size) {
             return of(typecode, (int) size);
         }
+        MemorySegment bulk = bulkSource(t, initializer);
+        if (bulk != null) {
+            int n = (int) (bulk.byteSize() / t.layout.byteSize());
+            RawArray a = new RawArray(allocate(t.layout, n), t, n);
+            MemorySegment.copy(bulk, 0, a.segment, 0, bulk.byteSize());
+            return a;
+        }
         // Checked before allocating: a bad element fails the call, not half an array.
-        if (initializer instanceof byte[] bytes && (t == Typecode.b || t == Typecode.c)) {
-            RawArray a = new RawArray(allocate(t.layout, bytes.length), t, bytes.length);
-            MemorySegment.copy(bytes, 0, a.segment, ValueLayout.JAVA_BYTE, 0, bytes.length);
-            return a;
-        }
-        if (initializer instanceof int[] ints && t == Typecode.i) {
-            RawArray a = new RawArray(allocate(t.layout, ints.length), t, ints.length);
-            MemorySegment.copy(ints, 0, a.segment, ValueLayout.JAVA_INT, 0, ints.length);
-            return a;
-        }
-        if (initializer instanceof long[] longs && (t == Typecode.l || t == Typecode.q)) {
-            RawArray a = new RawArray(allocate(t.layout, longs.length), t, longs.length);
-            MemorySegment.copy(longs, 0, a.segment, ValueLayout.JAVA_LONG, 0, longs.length);
-            return a;
-        }
-        if (initializer instanceof double[] doubles && t == Typecode.d) {
-            RawArray a = new RawArray(allocate(t.layout, doubles.length), t, doubles.length);
-            MemorySegment.copy(doubles, 0, a.segment, ValueLayout.JAVA_DOUBLE, 0, doubles.length);
-            return a;
-        }
         List<?> values = elements(t, initializer);
         for (Object v : values) {
             t.check(v);
