@@ -1,19 +1,20 @@
 package multiprocessing;
 
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import multiprocessing.connection.Pipe;
-import multiprocessing.internal.spawn.Popen;
-import multiprocessing.internal.spawn.Preparation;
-import multiprocessing.internal.spawn.Spawner;
 
 /**
  * A start method and the factories of the module's objects that use it (Python's
  * {@code multiprocessing.context.BaseContext}). Obtain one with
- * {@link Multiprocessing#getContext(String)}.
+ * {@link Multiprocessing#getContext(String)}: {@code "spawn"} gives a {@link SpawnContext},
+ * {@code "forkserver"} a {@link ForkServerContext}; {@code multiprocessing.dummy.Dummy.context()}
+ * gives the context whose processes are threads of this JVM.
+ *
+ * <p>Each context supplies how its processes start ({@link #process}) and how its pools run
+ * their workers ({@link #pool(int, SerializableRunnable, int)}); the shared objects (pipes,
+ * queues, locks, values) are the same whatever the context, since they work between threads as
+ * well as between processes.
  *
  * <h2>JVM options</h2>
  * A child JVM runs with the same {@code java} (see {@link Multiprocessing#setExecutable}) and
@@ -24,67 +25,49 @@ import multiprocessing.internal.spawn.Spawner;
  * {@code -XX:-DisableAttachMechanism} to use {@code jcmd} on children), options
  * that make a short-lived JVM start faster ({@code -XX:+UseSerialGC} unless the context's
  * options choose a collector, {@code -XX:-UsePerfData}, and an AOT cache of the library's
- * classes when the class path is all jars on JDK 25+; {@code -Dmultiprocessing.aotCache=false}
- * turns the cache off), and then the options of its context:
- * {@link #withJvmOptions(String...)} returns a context whose children get more options
- * ({@code -Xmx256m}, {@code -Dkey=value}, {@code -XX:TieredStopAtLevel=1} for many short
- * children, ...). The context's options come last, so they win where the JVM lets a later
- * option win. A child passes its options on to its own children.
+ * classes on JDK 25+; {@code -Dmultiprocessing.aotCache=false} turns the cache off), and then
+ * the options of its context: {@link #withJvmOptions(String...)} returns a context whose
+ * children get more options ({@code -Xmx256m}, {@code -Dkey=value},
+ * {@code -XX:TieredStopAtLevel=1} for many short children, ...). The context's options come
+ * last, so they win where the JVM lets a later option win. A child passes its options on to its
+ * own children.
  */
-public final class Context {
-    private final String startMethod;
-    private final List<String> jvmOptions;
-    /** The context of {@code multiprocessing.dummy}: processes are threads, the pool a ThreadPool. */
-    private final boolean threads;
+public abstract class Context {
+    /**
+     * For the contexts of this library's packages; applications obtain contexts from
+     * {@link Multiprocessing#getContext(String)} and {@code Dummy.context()}.
+     */
+    protected Context() {}
 
-    static {
-        multiprocessing.internal.dummy.DummyAccess.context = () -> new Context("dummy", List.of(), true);
-    }
-
-    Context(String startMethod, List<String> jvmOptions) {
-        this(startMethod, jvmOptions, false);
-    }
-
-    Context(String startMethod, List<String> jvmOptions, boolean threads) {
-        this.startMethod = startMethod;
-        this.jvmOptions = List.copyOf(jvmOptions);
-        this.threads = threads;
-    }
-
-    /** The start method of this context ({@code "spawn"}). */
-    public String getStartMethod() {
-        return startMethod;
-    }
+    /** The start method of this context ({@code "spawn"}, {@code "forkserver"}, {@code "dummy"}). */
+    public abstract String getStartMethod();
 
     /** The JVM options this context's children are started with (beyond the library's own). */
-    public List<String> jvmOptions() {
-        return jvmOptions;
-    }
+    public abstract List<String> jvmOptions();
 
     /** A context like this one whose children also get {@code options}. */
-    public Context withJvmOptions(String... options) {
-        List<String> all = new ArrayList<>(jvmOptions);
-        all.addAll(Arrays.asList(options));
-        return new Context(startMethod, all);
-    }
+    public abstract Context withJvmOptions(String... options);
 
     /** A process that runs {@code target} with this context's start method. */
-    public Process process(SerializableRunnable target) {
-        if (threads) {
-            return multiprocessing.internal.dummy.DummyAccess.process.apply(target);
-        }
-        return Process.builder().target(target).context(this).build();
-    }
+    public abstract Process process(SerializableRunnable target);
+
+    /**
+     * A pool of {@code processes} workers of this context (Python's
+     * {@code ctx.Pool(processes, initializer, maxtasksperchild)}); what
+     * {@link multiprocessing.pool.Pool.Builder#build()} calls for the builder's context.
+     *
+     * @param initializer      runs in each worker before its first task, or null
+     * @param maxTasksPerChild tasks after which a worker is replaced; 0 for never
+     */
+    public abstract multiprocessing.pool.Pool pool(int processes, SerializableRunnable initializer,
+            int maxTasksPerChild);
 
     /**
      * A pool of {@code processes} workers started with this context (Python's
      * {@code ctx.Pool(processes)}); of the dummy context, a {@link multiprocessing.pool.ThreadPool}.
      */
     public multiprocessing.pool.Pool pool(int processes) {
-        if (threads) {
-            return new multiprocessing.pool.ThreadPool(processes);
-        }
-        return multiprocessing.pool.Pool.builder().processes(processes).context(this).build();
+        return pool(processes, null, 0);
     }
 
     /** A pool of {@link Multiprocessing#cpuCount()} workers started with this context. */
@@ -250,14 +233,5 @@ public final class Context {
     public multiprocessing.sharedctypes.RawArray array(String typecode, Object sizeOrInitializer,
             boolean lock) {
         return lock ? array(typecode, sizeOrInitializer) : rawArray(typecode, sizeOrInitializer);
-    }
-
-    Popen popen(Preparation preparation) throws IOException {
-        return Spawner.spawn(preparation, Multiprocessing.executable(), jvmOptions);
-    }
-
-    @Override
-    public String toString() {
-        return "<Context " + startMethod + (jvmOptions.isEmpty() ? "" : " " + jvmOptions) + ">";
     }
 }

@@ -22,11 +22,11 @@ import multiprocessing.internal.spawn.Spawner;
 public final class Multiprocessing {
     private Multiprocessing() {}
 
-    /** The start methods this library has. "fork" cannot exist for a JVM. */
-    private static final List<String> START_METHODS = List.of("spawn");
+    /** The start methods this library has, the default first. "fork" cannot exist for a JVM. */
+    private static final List<String> START_METHODS = List.of("spawn", "forkserver");
     private static final String LOGGER_NAME = "multiprocessing";
 
-    private static volatile Context defaultContext;
+    private static volatile JvmContext defaultContext;
     private static volatile Path executable;
     private static volatile List<String> inheritedJvmOptions = List.of();
     private static volatile String logLevel;
@@ -54,11 +54,15 @@ public final class Multiprocessing {
 
     /** The default context (start method "spawn" unless {@link #setStartMethod} says otherwise). */
     public static Context getContext() {
-        Context c = defaultContext;
+        return defaultJvmContext();
+    }
+
+    static JvmContext defaultJvmContext() {
+        JvmContext c = defaultContext;
         if (c == null) {
             synchronized (Multiprocessing.class) {
                 if (defaultContext == null) {
-                    defaultContext = new Context(START_METHODS.get(0), inheritedJvmOptions);
+                    defaultContext = context(START_METHODS.get(0), inheritedJvmOptions);
                 }
                 c = defaultContext;
             }
@@ -78,14 +82,24 @@ public final class Multiprocessing {
         }
         checkMethod(method);
         Context c = getContext();
-        return c.getStartMethod().equals(method) ? c : new Context(method, inheritedJvmOptions);
+        return c.getStartMethod().equals(method) ? c : context(method, inheritedJvmOptions);
+    }
+
+    /** The context of a known start method with {@code options}. */
+    private static JvmContext context(String method, List<String> options) {
+        return switch (method) {
+            case "spawn" -> new SpawnContext(options);
+            case "forkserver" -> new ForkServerContext(options);
+            default -> throw new IllegalArgumentException("no start method " + method);
+        };
     }
 
     private static void checkMethod(String method) {
         if (method.equals("fork")) {
             throw new IllegalArgumentException("the \"fork\" start method cannot exist for a JVM: "
                     + "a forked JVM keeps only the forking thread, without its GC, JIT and other "
-                    + "threads; use one of " + START_METHODS);
+                    + "threads; \"forkserver\" is the fast way to start processes (each runs in a "
+                    + "JVM booted ahead of time); the start methods are " + START_METHODS);
         }
         if (!START_METHODS.contains(method)) {
             throw new IllegalArgumentException("cannot find context for \"" + method
@@ -114,7 +128,7 @@ public final class Multiprocessing {
         if (defaultContext != null && !force) {
             throw new IllegalStateException("context has already been set");
         }
-        defaultContext = new Context(method, inheritedJvmOptions);
+        defaultContext = context(method, inheritedJvmOptions);
     }
 
     /** The start methods this library has, the default first. */
@@ -136,11 +150,10 @@ public final class Multiprocessing {
     }
 
     /**
-     * Names classes a fork server would load before it forks workers (Python's
-     * set_forkserver_preload). They matter only for the "forkserver" start method, which
-     * this version does not have yet ({@link #getAllStartMethods()}): the list is checked
-     * (each name must be a loadable class) and kept, as Python keeps it whatever the start
-     * method.
+     * Names classes the JVMs of the "forkserver" start method load while they wait for a
+     * process (Python's set_forkserver_preload): loaded and linked, not initialised, so that no
+     * user code runs before a process is handed over. JVMs booted after this call load them;
+     * each distinct list has JVMs of its own.
      *
      * @throws IllegalArgumentException naming a class that cannot be found
      */
@@ -231,7 +244,7 @@ public final class Multiprocessing {
         inheritedJvmOptions = preparation.jvmOptions() == null ? List.of()
                 : List.copyOf(preparation.jvmOptions());
         if (preparation.startMethod() != null) {
-            defaultContext = new Context(preparation.startMethod(), inheritedJvmOptions);
+            defaultContext = context(preparation.startMethod(), inheritedJvmOptions);
         }
         if (preparation.logLevel() != null) {
             logToStderr(System.Logger.Level.valueOf(preparation.logLevel()));

@@ -58,7 +58,17 @@ public class Process implements AutoCloseable, Serializable {
             10, "SIGUSR1", 12, "SIGUSR2", 13, "SIGPIPE", 14, "SIGALRM", 15, "SIGTERM");
 
     static {
-        ProcessAccess.set(Process::bootstrap);
+        ProcessAccess.set(new ProcessAccess() {
+            @Override
+            public int bootstrap(Object process, Preparation preparation) {
+                return Process.bootstrap(process, preparation);
+            }
+
+            @Override
+            public Object idleProcess() {
+                return new Process(() -> { });
+            }
+        });
     }
 
     // ---- The identity of the process: serialized to the child. ----
@@ -76,7 +86,7 @@ public class Process implements AutoCloseable, Serializable {
     private transient Popen popen;
     private transient boolean closed;
     private transient Kind kind;
-    private transient Context context;
+    private transient JvmContext context;
 
     private enum Kind { CHILD, MAIN, PARENT_VIEW }
 
@@ -91,7 +101,7 @@ public class Process implements AutoCloseable, Serializable {
     }
 
     Process(SerializableRunnable target, String name, Boolean daemon, byte[] authKey,
-            Context context) {
+            JvmContext context) {
         Process creator = current;
         this.kind = Kind.CHILD;
         this.target = target;
@@ -170,14 +180,30 @@ public class Process implements AutoCloseable, Serializable {
             return this;
         }
 
-        /** The context whose start method and JVM options start the process. */
+        /**
+         * The context whose start method and JVM options start the process; the process is
+         * then the one {@link Context#process} makes (of the dummy context, a thread).
+         */
         public Builder context(Context context) {
             this.context = context;
             return this;
         }
 
         public Process build() {
-            return new Process(target, name, daemon, authKey, context);
+            if (context == null || context instanceof JvmContext) {
+                return new Process(target, name, daemon, authKey, (JvmContext) context);
+            }
+            Process p = context.process(target);
+            if (name != null) {
+                p.name(name);
+            }
+            if (daemon != null) {
+                p.daemon(daemon);
+            }
+            if (authKey != null) {
+                p.authKey(authKey);
+            }
+            return p;
         }
     }
 
@@ -226,7 +252,7 @@ public class Process implements AutoCloseable, Serializable {
             throw new IllegalStateException("daemonic processes are not allowed to have children");
         }
         cleanup();
-        Context ctx = context != null ? context : Multiprocessing.getContext();
+        JvmContext ctx = context != null ? context : Multiprocessing.defaultJvmContext();
         startMethod = ctx.getStartMethod();
         jvmOptions = ctx.jvmOptions();
         Preparation preparation = new Preparation(this, parentPid, parentName, startMethod,
@@ -254,6 +280,11 @@ public class Process implements AutoCloseable, Serializable {
     }
 
     private void joinUntil(Duration timeout) throws InterruptedException {
+        if (kind == Kind.PARENT_VIEW) {
+            checkNotClosed();
+            awaitParent(timeout);
+            return;
+        }
         Popen p = checkJoinable();
         if (p.await(timeout) != null) {
             CHILDREN.remove(this);
@@ -265,10 +296,6 @@ public class Process implements AutoCloseable, Serializable {
         if (kind == Kind.MAIN || this == current) {
             throw new IllegalStateException("can only join a child process");
         }
-        if (kind == Kind.PARENT_VIEW) {
-            throw new IllegalStateException(
-                    "a child cannot join its parent; poll parentProcess().isAlive() instead");
-        }
         if (parentPid != ProcessHandle.current().pid()) {
             throw new IllegalStateException("can only join a child process");
         }
@@ -276,6 +303,32 @@ public class Process implements AutoCloseable, Serializable {
             throw new IllegalStateException("can only join a started process");
         }
         return popen;
+    }
+
+    /**
+     * A child's join of its parent (Python's {@code _ParentProcess.join}): waits until the
+     * parent has ended, seen as end of file on the bootstrap channel the parent holds open.
+     */
+    private static void awaitParent(Duration timeout) throws InterruptedException {
+        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        while (ChildMain.parentAlive()) {
+            long left = timeout == null ? Long.MAX_VALUE : deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            // Slices of at most 100 ms, to notice an interrupt a native poll cannot see.
+            int slice = (int) Math.min(100, Math.max(1, Math.ceilDiv(left, 1_000_000L)));
+            try {
+                if (Posix.pollOne(ChildMain.parentSentinel(), Posix.POLLIN, slice) != 0) {
+                    return;
+                }
+            } catch (multiprocessing.internal.posix.ErrnoException e) {
+                throw new IllegalStateException("cannot wait for the parent process", e);
+            }
+        }
     }
 
     /** Whether the process has started and not yet ended. */

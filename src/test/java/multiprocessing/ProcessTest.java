@@ -3,6 +3,7 @@ package multiprocessing;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,19 +16,44 @@ import java.util.Map;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
 
+import multiprocessing.internal.forkserver.ForkServer;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Processes on fresh JVMs, seen from the parent. Each test starts as few JVMs as it can. */
+/**
+ * Processes on JVMs of their own, seen from the parent, under each start method: every test runs
+ * once with "spawn" and once with "forkserver" as the default start method (which the children
+ * inherit, so grandchildren start the same way). Each test starts as few JVMs as it can.
+ */
+@ParameterizedClass
+@ValueSource(strings = {"spawn", "forkserver"})
 @ExtendWith(NoLeftoverProcesses.class)
 @Timeout(120)
 class ProcessTest {
+    @Parameter
+    String method;
+
+    @BeforeEach
+    void useTheStartMethod() {
+        Multiprocessing.setStartMethod(method, true);
+    }
+
+    @AfterEach
+    void backToSpawn() {
+        Multiprocessing.setStartMethod("spawn", true);
+    }
 
     /** A child that reports, through an inherited connection, what it sees of itself. */
     record Report(String name, String currentRepr, String parentName, long parentPid,
             byte[] authKey, boolean daemon, String captured, String grandchildName,
-            String daemonStartError, List<String> startMethods) {}
+            String daemonStartError, List<String> startMethods, String startMethod) {}
 
     @Test
     void childRunsTheTargetWithItsIdentityAndCapturedValues() throws Exception {
@@ -40,7 +66,8 @@ class ProcessTest {
                 Process grandchild = new Process(() -> {});
                 toParent.send(new Report(me.name(), me.toString(), parent.name(),
                         parent.pid(), me.authKey(), me.daemon(), captured, grandchild.name(),
-                        null, Multiprocessing.getAllStartMethods()));
+                        null, Multiprocessing.getAllStartMethods(),
+                        Multiprocessing.getStartMethod()));
             }).build();
             assertNull(p.pid());
             assertNull(p.exitCode());
@@ -66,7 +93,8 @@ class ProcessTest {
             assertEquals(captured, r.captured());
             // The child's own counter starts again: its first child is Process-N:1.
             assertTrue(r.grandchildName().matches("Process-\\d+:1"), r.grandchildName());
-            assertEquals(List.of("spawn"), r.startMethods());
+            assertEquals(List.of("spawn", "forkserver"), r.startMethods());
+            assertEquals(method, r.startMethod(), "a child's own start method is its parent's");
             assertEquals(0, Multiprocessing.activeChildren().size());
             p.close();
             p.close(); // a second close does nothing
@@ -188,6 +216,9 @@ class ProcessTest {
         warm.start();
         warm.join();
         warm.close();
+        // A waiting forkserver JVM holds two descriptors here (its socket and pidfd), and one
+        // boots after every start: count with none waiting.
+        ForkServer.stopAll();
         long before = openDescriptors();
         for (int i = 0; i < 3; i++) {
             try (Pipe pipe = Pipe.open()) {
@@ -200,6 +231,7 @@ class ProcessTest {
             }
             Pipe.open(false).close();
         }
+        ForkServer.stopAll();
         assertEquals(before, openDescriptors(), "descriptors before and after");
     }
 
@@ -223,6 +255,9 @@ class ProcessTest {
         warm.start();
         warm.join();
         warm.close();
+        // A waiting forkserver JVM holds two descriptors here (its socket and pidfd), and one
+        // boots after every start: count with none waiting.
+        ForkServer.stopAll();
         long before = openDescriptors();
         // Each dropped process's own sentinel, by number and inode: the count of all this JVM's
         // descriptors also moves as the Cleaner closes what earlier tests dropped (seen in the
@@ -234,6 +269,7 @@ class ProcessTest {
             p.join(); // reaped, never closed, then dropped
             sentinels.put(p.sentinel(), inodeOf(p.sentinel()));
         }
+        ForkServer.stopAll();
         java.util.function.Supplier<List<Integer>> open = () -> sentinels.entrySet().stream()
                 .filter(e -> e.getValue().equals(inodeOf(e.getKey()))).map(Map.Entry::getKey).toList();
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -351,12 +387,15 @@ class ProcessTest {
 
     @Test
     void contextsNameTheirStartMethods() {
-        assertEquals("spawn", Multiprocessing.getStartMethod());
-        assertEquals(List.of("spawn"), Multiprocessing.getAllStartMethods());
+        assertEquals(List.of("spawn", "forkserver"), Multiprocessing.getAllStartMethods());
         assertEquals("spawn", Multiprocessing.getContext("spawn").getStartMethod());
+        assertInstanceOf(SpawnContext.class, Multiprocessing.getContext("spawn"));
+        assertEquals("forkserver", Multiprocessing.getContext("forkserver").getStartMethod());
+        assertInstanceOf(ForkServerContext.class, Multiprocessing.getContext("forkserver"));
+        assertEquals(method, Multiprocessing.getStartMethod());
         IllegalArgumentException fork = assertThrows(IllegalArgumentException.class,
                 () -> Multiprocessing.getContext("fork"));
-        assertTrue(fork.getMessage().contains("fork") && fork.getMessage().contains("spawn"),
+        assertTrue(fork.getMessage().contains("fork") && fork.getMessage().contains("forkserver"),
                 fork.getMessage());
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> Multiprocessing.getContext("teleport"));

@@ -1,8 +1,6 @@
 package multiprocessing.dummy;
 
 import multiprocessing.Context;
-import multiprocessing.Multiprocessing;
-import multiprocessing.internal.dummy.DummyAccess;
 
 /**
  * Python's {@code multiprocessing.dummy}: the module's API on threads of this JVM.
@@ -17,14 +15,9 @@ import multiprocessing.internal.dummy.DummyAccess;
 public final class Dummy {
     private Dummy() {}
 
-    static {
-        DummyAccess.process = DummyProcess::new;
-    }
-
     /** The thread-backed context. */
     public static Context context() {
-        Multiprocessing.getContext();  // initializes Context, which provides the factory
-        return DummyAccess.context.get();
+        return DummyContext.INSTANCE;
     }
 
     /** A pool of {@code processes} threads (Python's {@code multiprocessing.dummy.Pool}). */

@@ -15,6 +15,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 import multiprocessing.Context;
+import multiprocessing.JvmContext;
 import multiprocessing.Multiprocessing;
 import multiprocessing.ProcessError;
 import multiprocessing.SerializableBiFunction;
@@ -71,22 +72,44 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
     /** A pool of {@link Multiprocessing#cpuCount()} workers. */
     public Pool() {
-        this(builder());
+        this(Multiprocessing.cpuCount());
     }
 
     /** A pool of {@code processes} workers. */
     public Pool(int processes) {
-        this(builder().processes(processes));
+        this(processes, null, 0, null);
     }
 
-    private Pool(Builder b) {
-        this(b.processes, new ProcessEngine(b.processes, b.initializer, b.maxTasksPerChild,
-                b.context != null ? b.context : Multiprocessing.getContext()));
+    /**
+     * A pool of {@code processes} worker processes started by {@code context} (Python's
+     * {@code Pool(processes, initializer, initargs, maxtasksperchild, context)}); every
+     * replacement worker is started by it too. {@link Builder#build()} and
+     * {@link Context#pool(int)} are the usual ways to get one.
+     *
+     * @param initializer      runs in each worker before its first task, or null
+     * @param maxTasksPerChild tasks (chunks) after which a worker exits and is replaced; 0 for
+     *                         never
+     * @param context          the start method, or null for the default context
+     * @throws IllegalArgumentException if {@code processes} is below 1 or
+     *         {@code maxTasksPerChild} is negative
+     */
+    public Pool(int processes, SerializableRunnable initializer, int maxTasksPerChild,
+            JvmContext context) {
+        this(checkProcesses(processes), new ProcessEngine(processes, initializer,
+                checkMaxTasks(maxTasksPerChild, true), context));
     }
 
     Pool(int processes, Engine engine) {
         this.processes = processes;
         this.engine = engine;
+    }
+
+    static int checkMaxTasks(int maxTasksPerChild, boolean zeroAllowed) {
+        if (maxTasksPerChild < (zeroAllowed ? 0 : 1)) {
+            throw new IllegalArgumentException("maxTasksPerChild must be at least 1, not "
+                    + maxTasksPerChild);
+        }
+        return maxTasksPerChild;
     }
 
     static int checkProcesses(int processes) {
@@ -127,14 +150,15 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
         /** A worker exits after this many tasks (chunks) and is replaced; default: never. */
         public Builder maxTasksPerChild(int maxTasksPerChild) {
-            if (maxTasksPerChild < 1) {
-                throw new IllegalArgumentException("maxTasksPerChild must be at least 1, not " + maxTasksPerChild);
-            }
-            this.maxTasksPerChild = maxTasksPerChild;
+            this.maxTasksPerChild = checkMaxTasks(maxTasksPerChild, false);
             return this;
         }
 
-        /** The context whose start method and JVM options start the workers. */
+        /**
+         * The context whose start method and JVM options start the workers; the pool is the one
+         * {@link Context#pool(int, SerializableRunnable, int)} makes (of the dummy context, a
+         * {@link ThreadPool}).
+         */
         public Builder context(Context context) {
             this.context = context;
             return this;
@@ -142,7 +166,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
         /** Starts the workers and returns the pool. */
         public Pool build() {
-            return new Pool(this);
+            Context ctx = context != null ? context : Multiprocessing.getContext();
+            return ctx.pool(processes, initializer, maxTasksPerChild);
         }
     }
 

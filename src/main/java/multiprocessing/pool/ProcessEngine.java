@@ -10,7 +10,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
-import multiprocessing.Context;
+import multiprocessing.JvmContext;
 import multiprocessing.Process;
 import multiprocessing.ProcessError;
 import multiprocessing.SerializableRunnable;
@@ -67,7 +67,8 @@ final class ProcessEngine implements Engine {
     private final int processes;
     private final SerializableRunnable initializer;
     private final int maxTasks;
-    private final Context context;
+    private final JvmContext context;
+    private final String workerPrefix;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<Chunk> pending = new ArrayDeque<>();
@@ -103,11 +104,16 @@ final class ProcessEngine implements Engine {
         }
     }
 
-    ProcessEngine(int processes, SerializableRunnable initializer, int maxTasks, Context context) {
+    ProcessEngine(int processes, SerializableRunnable initializer, int maxTasks,
+            JvmContext context) {
         this.processes = processes;
         this.initializer = initializer;
         this.maxTasks = maxTasks;
         this.context = context;
+        // Python's names: SpawnPoolWorker-1, ForkServerPoolWorker-2, ...
+        String method = (context != null ? context : multiprocessing.Multiprocessing.getContext())
+                .getStartMethod();
+        this.workerPrefix = method.equals("forkserver") ? "ForkServerPoolWorker-" : "SpawnPoolWorker-";
         try {
             for (int i = 0; i < processes; i++) {
                 spawn();
@@ -137,7 +143,7 @@ final class ProcessEngine implements Engine {
     private void spawn() {
         Pipe pipe = Pipe.open(true);
         Process proc = Process.builder()
-                .name("SpawnPoolWorker-" + NAMES.incrementAndGet())
+                .name(workerPrefix + NAMES.incrementAndGet())
                 .daemon(true)
                 .target(new Worker(pipe.right(), initializer, maxTasks))
                 .context(context)

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import multiprocessing.internal.reduction.Handles;
+import multiprocessing.internal.reduction.Serialization;
 
 /**
  * The entry point of a spawned child JVM (Python's {@code spawn.spawn_main}): reads the
@@ -32,29 +33,43 @@ public final class ChildMain {
 
     public static void main(String[] args) {
         child = true;
+        InputStream bootstrap;
+        try {
+            bootstrap = new FileInputStream("/proc/self/fd/" + Spawner.BOOTSTRAP_FD);
+        } catch (IOException e) {
+            bootstrapFailed(e);
+            return;
+        }
+        run(bootstrap, null);
+    }
+
+    /**
+     * Reads the payload from {@code bootstrap} and runs its process, then exits: the whole life
+     * of a child after its JVM is up. The process's descriptors are {@code fds} (received from
+     * the parent), or with null the ones inherited at 4, 5, ...
+     */
+    public static void run(InputStream bootstrap, int[] fds) {
+        child = true;
         Preparation preparation;
         try {
-            InputStream bootstrap = new FileInputStream("/proc/self/fd/" + Spawner.BOOTSTRAP_FD);
             DataInputStream in = new DataInputStream(new BufferedInputStream(bootstrap, 1 << 16));
             if (in.readInt() != Spawner.MAGIC) {
                 throw new IOException("descriptor " + Spawner.BOOTSTRAP_FD
                         + " does not carry a multiprocessing bootstrap payload");
             }
             int handleCount = in.readInt();
-            int[] fds = new int[handleCount];
-            for (int i = 0; i < handleCount; i++) {
-                fds[i] = Spawner.FIRST_HANDLE_FD + i;
+            if (fds == null) {
+                fds = new int[handleCount];
+                for (int i = 0; i < handleCount; i++) {
+                    fds[i] = Spawner.FIRST_HANDLE_FD + i;
+                }
+            } else if (fds.length != handleCount) {
+                throw new IOException("the payload names " + handleCount + " descriptors but "
+                        + fds.length + " came with it");
             }
             preparation = Spawner.readPreparation(in, Handles.received(fds));
         } catch (IOException | RuntimeException | LinkageError e) {
-            // Bootstrap bytes it cannot read mean it was not started by Process.start(); an
-            // object it cannot rebuild (a segment unlinked meanwhile) is the message itself.
-            System.err.println("multiprocessing: the child could not read the process it was "
-                    + "started for" + (e instanceof IOException
-                            ? " (was it started by multiprocessing.Process.start()?): " + e
-                            : ": " + e.getMessage()));
-            e.printStackTrace();
-            System.exit(1);
+            bootstrapFailed(e);
             return;
         }
         if (preparation.process() instanceof AotCache.Exercise exercise) {
@@ -65,6 +80,45 @@ public final class ChildMain {
         int code = ProcessAccess.get().bootstrap(preparation.process(), preparation);
         joinNonDaemonThreads();
         System.exit(code);
+    }
+
+    private static void bootstrapFailed(Throwable e) {
+        // Bootstrap bytes it cannot read mean it was not started by Process.start(); an
+        // object it cannot rebuild (a segment unlinked meanwhile) is the message itself.
+        System.err.println("multiprocessing: the child could not read the process it was "
+                + "started for" + (e instanceof IOException
+                        ? " (was it started by multiprocessing.Process.start()?): " + e
+                        : ": " + e.getMessage()));
+        e.printStackTrace();
+        System.exit(1);
+    }
+
+    /**
+     * What a JVM booted ahead of time does before it is handed a process: everything a child
+     * does that does not depend on its process, on a process of the library's own whose target
+     * does nothing. It is written as a payload, read back and bootstrapped, so that the
+     * serializer is built, the classes of that path are loaded and linked and its downcalls
+     * bound, and a process handed over later starts at once. The real bootstrap replaces every
+     * piece of state this one sets. Runs no user code.
+     */
+    public static void warmUp() {
+        child = true;
+        ProcessAccess access = ProcessAccess.get();
+        Object idle = access.idleProcess();
+        Preparation preparation = new Preparation(idle, ProcessHandle.current().pid(),
+                "MainProcess", "spawn", java.util.List.of(), null);
+        byte[] payload = Spawner.payload(preparation,
+                Serialization.serialize(idle, Handles.collecting()), 0);
+        try {
+            DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(payload));
+            in.readInt();
+            in.readInt();
+            preparation = Spawner.readPreparation(in, Handles.received(new int[0]));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        access.bootstrap(preparation.process(), preparation);
+        Thread.getAllStackTraces(); // as joinNonDaemonThreads does at the end
     }
 
     /**

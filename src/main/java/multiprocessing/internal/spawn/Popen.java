@@ -132,6 +132,14 @@ public final class Popen {
         }
     }
 
+    /**
+     * Closes this end of the bootstrap channel now: a JVM still waiting to be handed a process
+     * sees end of file and exits (a handed-over child would see its parent as gone).
+     */
+    public synchronized void abandon() {
+        releaseBootstrap();
+    }
+
     private synchronized void releaseBootstrap() {
         bootstrapReleased = true;
         if (payloadWriters == 0) {

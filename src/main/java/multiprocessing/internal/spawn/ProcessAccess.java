@@ -12,6 +12,12 @@ public interface ProcessAccess {
      */
     int bootstrap(Object process, Preparation preparation);
 
+    /**
+     * A process object of the library's own whose target does nothing, for a JVM that warms up
+     * the path a real process takes (serialized, read, bootstrapped) before it is handed one.
+     */
+    Object idleProcess();
+
     static void set(ProcessAccess access) {
         Holder.access = access;
     }

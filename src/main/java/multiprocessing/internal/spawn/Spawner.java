@@ -15,6 +15,7 @@ import java.util.Map;
 
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.posix.Spawn;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
@@ -63,19 +64,33 @@ public final class Spawner {
             throws IOException {
         Handles handles = Handles.collecting();
         byte[] data = Serialization.serialize(preparation.process(), handles);
+        byte[] payload = payload(preparation, data, handles.fds().length);
+        Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),
+                false);
+        sendPayload(popen, payload);
+        return popen;
+    }
+
+    /**
+     * Starts a child JVM that runs {@code mainClass} with the library's options, an AOT cache
+     * when there is one, and {@code jvmOptions}; its bootstrap channel (a pipe, or with
+     * {@code socket} a Unix socket pair, which can carry descriptors later) is its descriptor 3,
+     * {@code handleFds} follow from 4, then the resource tracker's pipe.
+     */
+    public static Popen launch(Path executable, List<String> jvmOptions, String mainClass,
+            int[] handleFds, boolean socket) throws IOException {
         AotCache.Plan plan = AotCache.system().plan(executable, libraryOptions(jvmOptions),
                 jvmOptions);
-        List<String> argv = commandLine(executable, plan.options(), jvmOptions);
+        List<String> argv = commandLine(executable, plan.options(), jvmOptions, mainClass);
         // The resource tracker's pipe goes after the handles; the child finds it by property.
         int trackerFd = ResourceTracker.fdForChild();
         if (trackerFd >= 0) {
             argv.add(1, "-D" + ResourceTracker.FD_PROPERTY + "="
-                    + (FIRST_HANDLE_FD + handles.fds().length));
+                    + (FIRST_HANDLE_FD + handleFds.length));
         }
         Popen popen;
         try {
-            popen = start(executable.toString(), argv, preparation, data, handles.fds(),
-                    trackerFd);
+            popen = start(executable.toString(), argv, handleFds, trackerFd, socket);
         } catch (IOException | RuntimeException e) {
             if (plan.training() != null) {
                 plan.training().abandon();
@@ -89,10 +104,9 @@ public final class Spawner {
         return popen;
     }
 
-    private static Popen start(String path, List<String> argv, Preparation preparation,
-            byte[] data, int[] handleFds, int trackerFd) throws ErrnoException {
-        byte[] payload = payload(preparation, data, handleFds.length);
-        int[] boot = Posix.pipe(Posix.O_CLOEXEC);
+    private static Popen start(String path, List<String> argv, int[] handleFds, int trackerFd,
+            boolean socket) throws ErrnoException {
+        int[] boot = socket ? Sockets.socketpair() : Posix.pipe(Posix.O_CLOEXEC);
         int pid;
         try {
             int[] inherit = new int[handleFds.length + 1 + (trackerFd >= 0 ? 1 : 0)];
@@ -115,9 +129,116 @@ public final class Spawner {
             Posix.closeQuietly(boot[1]);
             throw e;
         }
-        Popen popen = new Popen(pid, pidfd, boot[1]);
+        return new Popen(pid, pidfd, boot[1]);
+    }
+
+    /** Marks the header that hands a process to a JVM booted ahead of time. */
+    static final int HAND_OVER_MAGIC = 0x4d504a57; // "MPJW"
+
+    /**
+     * Hands {@code payload} to a JVM started by {@link #launch} with a socket and waiting in
+     * {@link #receiveHandOver}: a header carrying {@code fds} (SCM_RIGHTS), then the payload.
+     * Returns false, having sent nothing, when that JVM has already gone.
+     */
+    public static boolean handOver(Popen popen, byte[] payload, int[] fds) {
+        if (popen.poll() != null) {
+            return false;
+        }
+        int fd = popen.beginPayloadWrite();
+        if (fd < 0) {
+            return false;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment header = arena.allocate(8);
+            header.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0, HAND_OVER_MAGIC);
+            header.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 4, fds.length);
+            long done = 0;
+            int[] pending = fds;
+            while (done < 8) {
+                // Eight bytes into an idle socket go at once; the descriptors ride on the first.
+                long n = Sockets.sendmsg(fd, header.asSlice(done), 8 - done, pending);
+                if (n <= 0) {
+                    return false;
+                }
+                done += n;
+                pending = new int[0];
+            }
+        } catch (ErrnoException e) {
+            return false; // EPIPE, ECONNRESET: it died while it waited
+        } finally {
+            popen.endPayloadWrite();
+        }
         sendPayload(popen, payload);
-        return popen;
+        return true;
+    }
+
+    /**
+     * In a JVM started by {@link #launch} with a socket: waits for {@link #handOver}'s header
+     * and returns the descriptors that came with it, or null when the parent closed the socket
+     * (it has exited, or no longer needs this JVM).
+     */
+    public static int[] receiveHandOver() throws IOException {
+        java.util.List<Integer> fds = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment header = arena.allocate(8);
+            long done = 0;
+            while (done < 8) {
+                long n = Sockets.recvmsg(BOOTSTRAP_FD, header.asSlice(done), 8 - done, fds::add);
+                if (n == 0) {
+                    if (done == 0 && fds.isEmpty()) {
+                        return null;
+                    }
+                    throw new java.io.EOFException("the hand-over header was cut short");
+                }
+                if (n < 0) {
+                    throw new IOException("descriptor " + BOOTSTRAP_FD + " is non-blocking");
+                }
+                done += n;
+            }
+            if (header.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0) != HAND_OVER_MAGIC
+                    || header.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 4)
+                            != fds.size()) {
+                throw new IOException("descriptor " + BOOTSTRAP_FD
+                        + " does not carry a multiprocessing hand-over");
+            }
+        }
+        return fds.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Whether something (a hand-over, or end of file) is waiting on the bootstrap channel. */
+    public static boolean bootstrapReadable() throws ErrnoException {
+        return Posix.pollOne(BOOTSTRAP_FD, Posix.POLLIN, 0) > 0;
+    }
+
+    /**
+     * The rest of the bootstrap channel after the hand-over header. It reads with recvmsg,
+     * whose downcall the header's read has already bound (binding another costs milliseconds
+     * in a fresh JVM), into a buffer allocated now, while the JVM waits.
+     */
+    public static java.io.InputStream bootstrapSocket() {
+        MemorySegment buf = Arena.ofAuto().allocate(1 << 16);
+        return new java.io.InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                long n = Sockets.recvmsg(BOOTSTRAP_FD, buf, Math.min(len, buf.byteSize()),
+                        fd -> Posix.closeQuietly(fd));
+                if (n <= 0) {
+                    return -1;
+                }
+                MemorySegment.copy(buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, b, off,
+                        (int) n);
+                return (int) n;
+            }
+        };
     }
 
     /**
@@ -128,7 +249,7 @@ public final class Spawner {
             List<String> jvmOptions) {
         try {
             List<String> java = commandLine(executable, training.options(),
-                    trainerOptions(jvmOptions));
+                    trainerOptions(jvmOptions), ChildMain.class.getName());
             List<String> argv = new ArrayList<>(List.of(
                     "sh", "-c", AotCache.TRAINER_SCRIPT, "multiprocessing-aot-trainer",
                     training.output().toString(), training.target().toString(),
@@ -138,7 +259,8 @@ public final class Spawner {
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
             byte[] data = Serialization.serialize(exercise.process(), Handles.collecting());
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
-                    exercise, data, new int[0], -1);
+                    new int[0], -1, false);
+            sendPayload(trainer, payload(exercise, data, 0));
             Thread.ofPlatform().daemon().name("multiprocessing-aot-trainer").start(() -> {
                 try {
                     trainer.await(null);
@@ -173,7 +295,7 @@ public final class Spawner {
      * classes the first time it meets a record, ~20 ms of a fresh child's start, for a handful
      * of strings.
      */
-    private static byte[] payload(Preparation preparation, byte[] data, int handleCount) {
+    public static byte[] payload(Preparation preparation, byte[] data, int handleCount) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(data.length + 256);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(MAGIC);
@@ -241,7 +363,7 @@ public final class Spawner {
      * Writes the payload. A pipe holds 64 KiB; the child reads only once its JVM is up, so a
      * larger payload is finished by a background thread rather than blocking start().
      */
-    private static void sendPayload(Popen popen, byte[] payload) {
+    public static void sendPayload(Popen popen, byte[] payload) {
         MemorySegment from = Arena.ofAuto().allocate(payload.length);
         MemorySegment.copy(MemorySegment.ofArray(payload), 0, from, 0, payload.length);
         int fd = popen.beginPayloadWrite();
@@ -297,6 +419,11 @@ public final class Spawner {
 
     static List<String> commandLine(Path executable, List<String> archiveOptions,
             List<String> jvmOptions) {
+        return commandLine(executable, archiveOptions, jvmOptions, ChildMain.class.getName());
+    }
+
+    static List<String> commandLine(Path executable, List<String> archiveOptions,
+            List<String> jvmOptions, String mainClass) {
         List<String> argv = new ArrayList<>();
         argv.add(executable.toString());
         argv.addAll(libraryOptions(jvmOptions));
@@ -321,9 +448,9 @@ public final class Spawner {
         }
         if (named) {
             argv.add("-m");
-            argv.add("multiprocessing/" + ChildMain.class.getName());
+            argv.add("multiprocessing/" + mainClass);
         } else {
-            argv.add(ChildMain.class.getName());
+            argv.add(mainClass);
         }
         return argv;
     }

@@ -1,0 +1,104 @@
+package multiprocessing;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+
+import multiprocessing.internal.forkserver.ForkServer;
+import multiprocessing.internal.spawn.Popen;
+import multiprocessing.internal.spawn.Preparation;
+
+/**
+ * The "forkserver" start method (Python's {@code ForkServerContext}): each process is handed to
+ * a JVM that was booted ahead of time and is already past what every child does before its
+ * target (the JVM's start, the library's and the serializer's classes loaded and built, the
+ * classes named by {@link Multiprocessing#setForkserverPreload} loaded). The process then runs
+ * exactly as a spawned one does, and its JVM exits with it: one warm JVM runs one process and is
+ * never reused, so static state is fresh in every process, as with spawn.
+ *
+ * <p>How many JVMs wait: none until the first process starts (that one boots a JVM for itself,
+ * so it costs what a spawn costs); after each start a replacement boots in the background, so
+ * one is ready again soon after each start, and more while starts come faster than a JVM boots,
+ * up to {@link #maxWarm()} (default: {@value #DEFAULT_MAX_WARM} or the number of CPUs, whichever
+ * is more). A JVM that waits longer than {@link #idleTimeout()} (default 60 s) exits, so none
+ * waits once the program stops starting processes. Waiting JVMs are kept per distinct set of
+ * JVM options ({@link #withJvmOptions}); each takes the memory of an idle JVM (see
+ * bench/RESULTS.md) and dies with its creator, however the creator ends, having run no user code.
+ * {@link #stopWarmJvms()} ends them at once.
+ */
+public final class ForkServerContext extends JvmContext {
+    /** The least default of {@link #maxWarm()}. */
+    public static final int DEFAULT_MAX_WARM = 4;
+    private static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+    private final ForkServer.Settings settings;
+
+    ForkServerContext(List<String> jvmOptions) {
+        this(jvmOptions, new ForkServer.Settings(
+                Math.max(DEFAULT_MAX_WARM, Multiprocessing.cpuCount()), DEFAULT_IDLE_TIMEOUT));
+    }
+
+    private ForkServerContext(List<String> jvmOptions, ForkServer.Settings settings) {
+        super(jvmOptions);
+        this.settings = settings;
+    }
+
+    @Override
+    public String getStartMethod() {
+        return "forkserver";
+    }
+
+    /** How many JVMs may wait for this context's processes at most. */
+    public int maxWarm() {
+        return settings.maxWarm();
+    }
+
+    /** How long a JVM waits for a process before it exits. */
+    public Duration idleTimeout() {
+        return settings.idleTimeout();
+    }
+
+    /**
+     * A context like this one whose starts keep at most {@code maxWarm} JVMs waiting (0: none
+     * waits; each start boots its own JVM, as spawn does).
+     *
+     * @throws IllegalArgumentException if {@code maxWarm} is negative
+     */
+    public ForkServerContext withMaxWarm(int maxWarm) {
+        return new ForkServerContext(jvmOptions(),
+                new ForkServer.Settings(maxWarm, settings.idleTimeout()));
+    }
+
+    /**
+     * A context like this one whose waiting JVMs exit after waiting {@code idleTimeout}.
+     *
+     * @throws IllegalArgumentException if {@code idleTimeout} is negative
+     */
+    public ForkServerContext withIdleTimeout(Duration idleTimeout) {
+        return new ForkServerContext(jvmOptions(),
+                new ForkServer.Settings(settings.maxWarm(), idleTimeout));
+    }
+
+    /**
+     * Ends the JVMs waiting for processes of this context's JVM options, and waits until they
+     * have exited; later starts boot new ones. Processes already started are not affected.
+     */
+    public void stopWarmJvms() {
+        server().stop();
+    }
+
+    @Override
+    ForkServerContext withOptions(List<String> options) {
+        return new ForkServerContext(options, settings);
+    }
+
+    @Override
+    Popen popen(Preparation preparation) throws IOException {
+        return server().start(preparation, settings);
+    }
+
+    private ForkServer server() {
+        return ForkServer.of(Multiprocessing.executable(), jvmOptions(),
+                Multiprocessing.getForkserverPreload());
+    }
+}

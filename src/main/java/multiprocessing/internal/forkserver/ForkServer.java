@@ -1,0 +1,245 @@
+package multiprocessing.internal.forkserver;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import multiprocessing.internal.reduction.Handles;
+import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.spawn.Popen;
+import multiprocessing.internal.spawn.Preparation;
+import multiprocessing.internal.spawn.Spawner;
+
+/**
+ * The JVMs booted ahead of time for the "forkserver" start method, one set per distinct
+ * executable, JVM options and preload list (Python's {@code forkserver.ForkServer} with
+ * {@code popen_forkserver}).
+ *
+ * <p>Implementation note. A JVM cannot fork, so there is no server process: the "server" is
+ * this object in the creator, and each warm JVM is a direct child of the creator, started by
+ * {@link Spawner#launch} with a Unix socket as its bootstrap channel and run by
+ * {@link WarmMain}. That keeps everything a spawned child has (the pid, a pidfd sentinel, the
+ * exit status reaped by the creator, death of the creator seen as end of file) with no hop
+ * through a third process. {@link #start} serializes the process first (an object that cannot
+ * be serialized takes no JVM), takes the oldest waiting JVM (the likeliest to be warm), and
+ * hands it the payload, descriptors included; a JVM found dead meanwhile is reaped and the next
+ * taken. When none waits, the caller boots one and hands it the payload at once, which that JVM
+ * sees before warming up, so the first start costs what a spawn costs.
+ *
+ * <p>How many wait: every start asks the keeper thread to boot a replacement while fewer than
+ * {@code maxWarm} JVMs wait or are asked for, so one is ready again soon after each start, and
+ * more while starts come faster than a JVM boots. A JVM that has waited longer than
+ * {@code idleTimeout} is retired (its socket closed, so it exits, and reaped), so none waits
+ * once the program stops starting processes. The keeper thread ends when nothing waits.
+ */
+public final class ForkServer {
+    private static final System.Logger LOG = System.getLogger("multiprocessing");
+    private static final Map<Key, ForkServer> SERVERS = new ConcurrentHashMap<>();
+
+    /** How many JVMs may wait, and how long one may wait before it is retired. */
+    public record Settings(int maxWarm, Duration idleTimeout) {
+        public Settings {
+            if (maxWarm < 0) {
+                throw new IllegalArgumentException("maxWarm must not be negative, not " + maxWarm);
+            }
+            if (idleTimeout.isNegative()) {
+                throw new IllegalArgumentException("idleTimeout must not be negative");
+            }
+        }
+    }
+
+    private record Key(Path executable, List<String> jvmOptions, List<String> preload) {}
+
+    private record Warm(Popen popen, long sinceNanos) {}
+
+    private final Key key;
+    private final ArrayDeque<Warm> waiting = new ArrayDeque<>();
+    /** Boots asked of the keeper and not yet done. */
+    private int wanted;
+    private Settings settings = new Settings(1, Duration.ofSeconds(60));
+    private Thread keeper;
+    /** Counts stops, so that a JVM booted across a stop is retired rather than kept. */
+    private int generation;
+
+    private ForkServer(Key key) {
+        this.key = key;
+    }
+
+    /** The fork server of JVMs started with {@code executable} and {@code jvmOptions}. */
+    public static ForkServer of(Path executable, List<String> jvmOptions, List<String> preload) {
+        Key key = new Key(executable, List.copyOf(jvmOptions), List.copyOf(preload));
+        return SERVERS.computeIfAbsent(key, ForkServer::new);
+    }
+
+    /**
+     * Starts {@code preparation}'s process in a warm JVM (or one booted for it).
+     *
+     * @throws IllegalArgumentException if the process cannot be serialized (no JVM is used)
+     */
+    public Popen start(Preparation preparation, Settings settings) throws IOException {
+        Handles handles = Handles.collecting();
+        byte[] data = Serialization.serialize(preparation.process(), handles);
+        byte[] payload = Spawner.payload(preparation, data, handles.fds().length);
+        while (true) {
+            Warm warm = take(settings);
+            if (warm == null) {
+                Popen fresh = boot();
+                if (!Spawner.handOver(fresh, payload, handles.fds())) {
+                    // Its JVM failed at once (a bad option): report it as a spawn would, by
+                    // the process's exit code, rather than booting more of the same.
+                    LOG.log(System.Logger.Level.DEBUG, "multiprocessing: a forkserver JVM "
+                            + fresh.pid() + " ended before it was handed a process");
+                }
+                return fresh;
+            }
+            if (Spawner.handOver(warm.popen(), payload, handles.fds())) {
+                return warm.popen();
+            }
+            retire(warm.popen());
+        }
+    }
+
+    private synchronized Warm take(Settings settings) {
+        this.settings = settings;
+        Warm warm = waiting.pollFirst();
+        if (waiting.size() + wanted < settings.maxWarm()) {
+            wanted++;
+        }
+        wakeKeeper();
+        return warm;
+    }
+
+    private Popen boot() throws IOException {
+        List<String> options = new ArrayList<>(key.jvmOptions());
+        if (!key.preload().isEmpty()) {
+            options.add(0, "-D" + WarmMain.PRELOAD_PROPERTY + "=" + String.join(",", key.preload()));
+        }
+        return Spawner.launch(key.executable(), options, WarmMain.class.getName(), new int[0],
+                true);
+    }
+
+    /** Starts the keeper if it is not running, or wakes it to look again. */
+    private void wakeKeeper() {
+        if (keeper == null && (wanted > 0 || !waiting.isEmpty())) {
+            keeper = Thread.ofPlatform().daemon().name("multiprocessing-forkserver")
+                    .start(this::keep);
+        }
+        notifyAll();
+    }
+
+    /** The keeper: boots what starts asked for, retires what waited too long. */
+    private void keep() {
+        while (true) {
+            List<Popen> idle = new ArrayList<>();
+            boolean bootOne = false;
+            synchronized (this) {
+                while (true) {
+                    long now = System.nanoTime();
+                    long idleNanos = settings.idleTimeout().toNanos();
+                    long nextDeadline = Long.MAX_VALUE;
+                    for (var it = waiting.iterator(); it.hasNext(); ) {
+                        Warm w = it.next();
+                        long left = w.sinceNanos() + idleNanos - now;
+                        if (left <= 0) {
+                            it.remove();
+                            idle.add(w.popen());
+                        } else {
+                            nextDeadline = Math.min(nextDeadline, left);
+                        }
+                    }
+                    if (wanted > 0) {
+                        wanted--;
+                        bootOne = true;
+                    }
+                    if (bootOne || !idle.isEmpty()) {
+                        break;
+                    }
+                    if (waiting.isEmpty()) {
+                        keeper = null;
+                        return;
+                    }
+                    try {
+                        wait(Math.max(1, nextDeadline / 1_000_000));
+                    } catch (InterruptedException e) {
+                        keeper = null;
+                        return;
+                    }
+                }
+            }
+            idle.forEach(ForkServer::retire);
+            if (bootOne) {
+                int bootGeneration;
+                synchronized (this) {
+                    bootGeneration = generation;
+                }
+                try {
+                    Popen popen = boot();
+                    boolean keep;
+                    synchronized (this) {
+                        keep = generation == bootGeneration;
+                        if (keep) {
+                            waiting.addLast(new Warm(popen, System.nanoTime()));
+                        }
+                    }
+                    if (!keep) {
+                        retire(popen);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // A start then boots its own JVM, and reports the failure to its caller.
+                    LOG.log(System.Logger.Level.DEBUG, "multiprocessing: cannot boot a forkserver JVM", e);
+                }
+            }
+        }
+    }
+
+    /** Ends a waiting JVM: it sees end of file and exits; reaped here, killed if it lingers. */
+    private static void retire(Popen popen) {
+        popen.abandon();
+        try {
+            if (popen.await(Duration.ofSeconds(5)) == null) {
+                popen.signal(multiprocessing.internal.posix.Posix.SIGKILL);
+                popen.await(null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        popen.close();
+    }
+
+    /**
+     * Retires every JVM waiting in this server and waits for them to exit; later starts boot
+     * new ones.
+     */
+    public void stop() {
+        List<Warm> all;
+        synchronized (this) {
+            all = new ArrayList<>(waiting);
+            waiting.clear();
+            wanted = 0;
+            generation++;
+            notifyAll();
+        }
+        all.forEach(w -> retire(w.popen()));
+    }
+
+    /** Stops every fork server of this JVM (see {@link #stop()}). */
+    public static void stopAll() {
+        SERVERS.values().forEach(ForkServer::stop);
+    }
+
+    /** The pids of the JVMs waiting, in every fork server of this JVM. */
+    public static List<Long> waitingPids() {
+        List<Long> pids = new ArrayList<>();
+        for (ForkServer server : SERVERS.values()) {
+            synchronized (server) {
+                server.waiting.forEach(w -> pids.add((long) w.popen().pid()));
+            }
+        }
+        return pids;
+    }
+}

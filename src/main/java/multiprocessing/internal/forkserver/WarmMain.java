@@ -1,0 +1,57 @@
+package multiprocessing.internal.forkserver;
+
+import multiprocessing.internal.spawn.ChildMain;
+import multiprocessing.internal.spawn.Spawner;
+
+/**
+ * The entry point of a JVM booted ahead of time for the "forkserver" start method: it does
+ * what every child does before its target ({@link ChildMain#warmUp()}), loads the classes named
+ * by {@code Multiprocessing.setForkserverPreload} without initialising them (so that no user
+ * code runs before a process is handed over), then waits on its bootstrap socket. When its
+ * creator hands it a process it runs it exactly as a spawned child would; when the creator
+ * closes the socket instead (it has exited, however, or retires this JVM) it exits at once.
+ */
+public final class WarmMain {
+    private WarmMain() {}
+
+    /** Comma-separated class names to load while warming up. */
+    static final String PRELOAD_PROPERTY = "multiprocessing.forkserver.preload";
+
+    public static void main(String[] args) {
+        int[] fds;
+        java.io.InputStream stream;
+        try {
+            // A process handed over before this JVM was up (the first start of a fork server,
+            // which boots a JVM for it) is run at once: warming up would only delay it.
+            if (!Spawner.bootstrapReadable()) {
+                ChildMain.warmUp();
+                preload(System.getProperty(PRELOAD_PROPERTY, ""));
+            }
+            stream = Spawner.bootstrapSocket();
+            fds = Spawner.receiveHandOver();
+        } catch (Exception | LinkageError e) {
+            System.err.println("multiprocessing: a forkserver JVM failed while it waited: " + e);
+            e.printStackTrace();
+            Runtime.getRuntime().halt(1);
+            return;
+        }
+        if (fds == null) {
+            Runtime.getRuntime().halt(0); // retired, or the creator has gone
+        }
+        ChildMain.run(stream, fds);
+    }
+
+    private static void preload(String names) {
+        ClassLoader loader = ClassLoader.getSystemClassLoader();
+        for (String name : names.split(",")) {
+            if (!name.isBlank()) {
+                try {
+                    Class.forName(name.strip(), false, loader);
+                } catch (ClassNotFoundException | LinkageError e) {
+                    // The parent checked the names; a class it could load and this JVM cannot
+                    // is loaded again, and fails clearly, when the process needs it.
+                }
+            }
+        }
+    }
+}
