@@ -11,13 +11,25 @@ public final class ParentHarness {
     private ParentHarness() {}
 
     public static void main(String[] args) throws Exception {
+        // The start method under test (-Dharness.method=forkserver), "spawn" by default.
+        Multiprocessing.setStartMethod(System.getProperty("harness.method", "spawn"));
         switch (args[0]) {
             case "daemon-child" -> {
-                // Starts a daemon child that would sleep for a minute, prints its pid, then
-                // waits to be killed by the test.
+                // Starts a daemon child that would sleep for a minute, prints its pid (and,
+                // with forkserver, the JVMs that wait for the next process), then waits to be
+                // killed by the test.
                 Process p = Process.builder().daemon(true).target(() -> Thread.sleep(60_000)).build();
                 p.start();
                 System.out.println("child " + p.pid());
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (Multiprocessing.getStartMethod().equals("forkserver")
+                        && multiprocessing.internal.forkserver.ForkServer.waitingPids().isEmpty()
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                System.out.println("waiting " + multiprocessing.internal.forkserver.ForkServer
+                        .waitingPids().stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(" ")));
                 System.out.flush();
                 Thread.sleep(60_000);
             }

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,9 +30,15 @@ import org.junit.jupiter.api.io.TempDir;
 class ProcessLifetimeTest {
 
     private static java.lang.Process harness(String... args) throws IOException {
+        return harnessWith("spawn", args);
+    }
+
+    private static java.lang.Process harnessWith(String method, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-Dharness.method=" + method,
                 "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName()));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.PIPE).start();
@@ -55,14 +63,28 @@ class ProcessLifetimeTest {
         return false;
     }
 
-    @Test
-    void aDaemonChildEndsWhenItsParentIsKilled() throws Exception {
-        java.lang.Process parent = harness("daemon-child");
-        long child = childPid(parent);
+    @ParameterizedTest
+    @ValueSource(strings = {"spawn", "forkserver"})
+    void aDaemonChildAndTheWaitingJvmsEndWhenTheParentIsKilled(String method) throws Exception {
+        java.lang.Process parent = harnessWith(method, "daemon-child");
+        BufferedReader out = new BufferedReader(
+                new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
+        String first = out.readLine();
+        assertTrue(first != null && first.startsWith("child "), "harness printed " + first);
+        long child = Long.parseLong(first.substring("child ".length()));
+        String line = out.readLine();
+        assertTrue(line != null && line.startsWith("waiting"), "harness printed " + line);
+        List<Long> waiting = java.util.Arrays.stream(line.substring("waiting".length()).trim()
+                .split(" ")).filter(s -> !s.isEmpty()).map(Long::valueOf).toList();
+        assertEquals(method.equals("forkserver"), !waiting.isEmpty(),
+                "JVMs wait for the next process only with forkserver: " + waiting);
         assertTrue(ProcessHandle.of(child).isPresent(), "the daemon child runs");
         parent.destroyForcibly(); // SIGKILL: the parent runs no exit handler
         parent.waitFor();
         assertTrue(endsWithin(child, 10_000), "daemon child " + child + " outlived its parent");
+        for (long pid : waiting) {
+            assertTrue(endsWithin(pid, 10_000), "waiting JVM " + pid + " outlived its creator");
+        }
     }
 
     @Test

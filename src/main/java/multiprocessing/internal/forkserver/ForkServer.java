@@ -232,13 +232,16 @@ public final class ForkServer {
         SERVERS.values().forEach(ForkServer::stop);
     }
 
+    /** The pids of the JVMs waiting in this fork server. */
+    public synchronized List<Long> pids() {
+        return waiting.stream().map(w -> (long) w.popen().pid()).toList();
+    }
+
     /** The pids of the JVMs waiting, in every fork server of this JVM. */
     public static List<Long> waitingPids() {
         List<Long> pids = new ArrayList<>();
         for (ForkServer server : SERVERS.values()) {
-            synchronized (server) {
-                server.waiting.forEach(w -> pids.add((long) w.popen().pid()));
-            }
+            pids.addAll(server.pids());
         }
         return pids;
     }

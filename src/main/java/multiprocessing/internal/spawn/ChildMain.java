@@ -130,15 +130,27 @@ public final class ChildMain {
     }
 
     /**
-     * Whether this child's parent is still running: a child whose parent has gone is re-parented,
-     * so its parent pid changes, and a later process reusing the old pid cannot look alive.
+     * Whether this child's parent is still running: its end of the bootstrap channel is still
+     * open (Python's {@code _ParentProcess.is_alive} asks the sentinel too), and it is still the
+     * parent (a child whose parent has gone is re-parented, so a later process reusing the old
+     * pid cannot look alive). The sentinel answers first: the parent's descriptors close before
+     * the kernel re-parents its children.
      */
     public static boolean parentAlive() {
-        if (parentAlive && parentPid >= 0 && ProcessHandle.current().parent()
-                .map(ProcessHandle::pid).orElse(-1L) != parentPid) {
+        if (parentAlive && parentPid >= 0 && (ProcessHandle.current().parent()
+                .map(ProcessHandle::pid).orElse(-1L) != parentPid || sentinelReadable())) {
             parentAlive = false;
         }
         return parentAlive;
+    }
+
+    private static boolean sentinelReadable() {
+        try {
+            return multiprocessing.internal.posix.Posix.pollOne(Spawner.BOOTSTRAP_FD,
+                    multiprocessing.internal.posix.Posix.POLLIN, 0) != 0;
+        } catch (multiprocessing.internal.posix.ErrnoException e) {
+            return false;
+        }
     }
 
     /** Called by the process bootstrap: a daemon child ends when its parent does. */

@@ -1,0 +1,265 @@
+package multiprocessing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Future;
+
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+import multiprocessing.dummy.Dummy;
+import multiprocessing.dummy.DummyProcess;
+import multiprocessing.internal.forkserver.ForkServer;
+import multiprocessing.pool.Pool;
+import multiprocessing.pool.ThreadPool;
+import multiprocessing.pool.WorkerLostException;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What is particular to the "forkserver" start method (the Process API itself is tested on both
+ * start methods by ProcessTest), and the contexts of each start method.
+ */
+@ExtendWith(NoLeftoverProcesses.class)
+@ExtendWith(NoLeftoverSharedMemory.class)
+@Timeout(120)
+class ForkServerTest {
+    private static final ForkServerContext FORKSERVER =
+            (ForkServerContext) Multiprocessing.getContext("forkserver");
+
+    @AfterAll
+    static void noJvmWaitsOnceStopped() throws Exception {
+        ForkServer.stopAll();
+        assertEquals(List.of(), ForkServer.waitingPids());
+        assertEquals(List.of(), ProcessHandle.current().children().filter(ProcessHandle::isAlive)
+                .map(h -> h.pid() + " " + h.info().commandLine().orElse("?")).toList(),
+                "no JVM of the fork server is left");
+    }
+
+    private static ForkServer serverOf(ForkServerContext context) {
+        return ForkServer.of(Multiprocessing.executable(), context.jvmOptions(),
+                Multiprocessing.getForkserverPreload());
+    }
+
+    /** Waits until a JVM waits in the context's fork server (one boots after each start). */
+    private static List<Long> awaitWaiting(ForkServerContext context) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (serverOf(context).pids().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return serverOf(context).pids();
+    }
+
+    @Test
+    void aStartLeavesAJvmWaitingForTheNextAndStopEndsIt() throws Exception {
+        Process p = FORKSERVER.process(() -> { });
+        p.start();
+        p.join();
+        assertEquals(0, p.exitCode());
+        List<Long> waiting = awaitWaiting(FORKSERVER);
+        assertFalse(waiting.isEmpty(), "a JVM boots for the next process");
+        assertFalse(waiting.contains(p.pid()), "a JVM runs one process and is never reused");
+        for (long pid : waiting) {
+            assertEquals(ProcessHandle.current().pid(),
+                    ProcessHandle.of(pid).orElseThrow().parent().orElseThrow().pid());
+        }
+        FORKSERVER.stopWarmJvms();
+        assertEquals(List.of(), serverOf(FORKSERVER).pids());
+        for (long pid : waiting) {
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+                    "stopped JVM " + pid + " is gone");
+        }
+        p.close();
+    }
+
+    @Test
+    void aJvmThatWaitedLongerThanTheIdleTimeoutExits() throws Exception {
+        ForkServerContext brief = ((ForkServerContext) FORKSERVER.withJvmOptions("-Dbrief=1"))
+                .withIdleTimeout(Duration.ofSeconds(2));
+        Process p = brief.process(() -> { });
+        p.start();
+        // A replacement boots at the start, waits 2 s and is retired (exits, and is reaped).
+        List<Long> booted = awaitWaiting(brief);
+        p.join();
+        assertEquals(1, booted.size(), "one replacement booted: " + booted);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!serverOf(brief).pids().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(List.of(), serverOf(brief).pids(), "the idle JVM was retired");
+        while (ProcessHandle.of(booted.get(0)).isPresent() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse(ProcessHandle.of(booted.get(0)).isPresent(), "the idle JVM exited");
+        p.close();
+    }
+
+    /** Initialised by the first use in a process: records when, so a test can see it was late. */
+    static final class Preloaded {
+        static final long INITIALISED_AT = System.nanoTime();
+
+        private Preloaded() {}
+    }
+
+    @Test
+    void preloadedClassesAreNotInitialisedBeforeTheProcessRuns() throws Exception {
+        List<String> before = Multiprocessing.getForkserverPreload();
+        Multiprocessing.setForkserverPreload(List.of(Preloaded.class.getName()));
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection up = pipe.right();
+            SerializableRunnable report = () -> {
+                long started = System.nanoTime();
+                up.send(Preloaded.INITIALISED_AT >= started);
+            };
+            Process first = FORKSERVER.process(report);
+            first.start();
+            assertEquals(true, pipe.left().recv());
+            first.join();
+            awaitWaiting(FORKSERVER); // a JVM that has preloaded the class
+            Thread.sleep(1000);
+            Process second = FORKSERVER.process(report);
+            second.start();
+            assertEquals(true, pipe.left().recv(), "no static initializer ran before the target");
+            second.join();
+            assertEquals(0, second.exitCode());
+            first.close();
+            second.close();
+        } finally {
+            Multiprocessing.setForkserverPreload(before);
+        }
+    }
+
+    @Test
+    void objectsCrossBetweenSpawnAndForkserverChildren() throws Exception {
+        Queue<String> queue = new Queue<>();
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection up = pipe.right();
+            Process producer = Multiprocessing.getContext("spawn").process(() -> {
+                queue.put("from spawn " + Multiprocessing.getStartMethod());
+            });
+            Process consumer = FORKSERVER.process(() -> {
+                up.send(queue.get() + ", read in " + Multiprocessing.getStartMethod()
+                        + " child of " + Multiprocessing.parentProcess().orElseThrow().pid());
+            });
+            consumer.start();
+            producer.start();
+            assertEquals("from spawn spawn, read in forkserver child of "
+                    + ProcessHandle.current().pid(), pipe.left().recv());
+            producer.join();
+            consumer.join();
+            assertEquals(0, producer.exitCode());
+            assertEquals(0, consumer.exitCode());
+            producer.close();
+            consumer.close();
+        }
+        queue.close();
+    }
+
+    @Test
+    void aJvmOptionReachesTheChildAndABadOneFailsItAsWithSpawn() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection up = pipe.right();
+            Process p = FORKSERVER.withJvmOptions("-Dcolour=blue")
+                    .process(() -> up.send(System.getProperty("colour")));
+            p.start();
+            assertEquals("blue", pipe.left().recv());
+            p.join();
+            p.close();
+        }
+        Process bad = FORKSERVER.withJvmOptions("-XX:+NoSuchOptionAtAll").process(() -> { });
+        bad.start();
+        bad.join();
+        assertEquals(1, bad.exitCode());
+        bad.close();
+    }
+
+    @Test
+    void aChildJoinsItsParentUntilTheParentHasEnded() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection up = pipe.right();
+            Process child = FORKSERVER.process(() -> {
+                Process grandchild = new Process(() -> {
+                    Process parent = Multiprocessing.parentProcess().orElseThrow();
+                    parent.join(Duration.ofMillis(200));
+                    up.send("after timeout alive=" + parent.isAlive());
+                    parent.join(Duration.ofSeconds(60));
+                    up.send("after join alive=" + parent.isAlive());
+                });
+                grandchild.start();
+                up.send(grandchild.pid());
+                Thread.sleep(60_000);
+            });
+            child.start();
+            long grandchild = (Long) pipe.left().recv();
+            assertEquals("after timeout alive=true", pipe.left().recv());
+            child.terminate();
+            assertEquals("after join alive=false", pipe.left().recv());
+            child.join();
+            assertEquals(-15, child.exitCode());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (ProcessHandle.of(grandchild).map(ProcessHandle::isAlive).orElse(false)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            child.close();
+        }
+    }
+
+    @Test
+    void aForkserverPoolTakesItsWorkersAndReplacementsFromWarmJvms() throws Exception {
+        try (Pool pool = Pool.builder().context(FORKSERVER).processes(2).maxTasksPerChild(1)
+                .build()) {
+            List<Long> pids = pool.map(x -> ProcessHandle.current().pid(), List.of(1, 2, 3, 4));
+            assertEquals(4, pids.stream().distinct().count(),
+                    "a worker runs one task, then a new JVM replaces it: " + pids);
+            String name = pool.apply(() -> Multiprocessing.currentProcess().name()
+                    + " " + Multiprocessing.getStartMethod());
+            assertTrue(name.matches("ForkServerPoolWorker-\\d+ forkserver"), name);
+            var dying = pool.applyAsync(() -> {
+                Runtime.getRuntime().halt(3);
+                return 0;
+            });
+            Exception e = assertThrows(Exception.class, dying::get);
+            assertInstanceOf(WorkerLostException.class,
+                    e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e);
+            assertEquals(42, pool.apply(() -> 42), "the pool goes on with a replacement");
+        }
+        try (ProcessPoolExecutor executor = new ProcessPoolExecutor(
+                Pool.builder().context(FORKSERVER).processes(1).build())) {
+            Future<String> f = executor.submit((java.util.concurrent.Callable<String>
+                    & java.io.Serializable) Multiprocessing::getStartMethod);
+            assertEquals("forkserver", f.get());
+        }
+    }
+
+    @Test
+    void theDummyContextKeepsItsThreadsThroughJvmOptionsAndBuilders() throws Exception {
+        Context dummy = Dummy.context();
+        assertEquals("dummy", dummy.getStartMethod());
+        Context withOptions = dummy.withJvmOptions("-Xmx64m");
+        assertInstanceOf(DummyProcess.class, withOptions.process(() -> { }),
+                "JVM options do not turn threads into processes");
+        Process built = Process.builder().context(dummy).name("t").target(() -> { }).build();
+        assertInstanceOf(DummyProcess.class, built);
+        assertEquals("t", built.name());
+        try (Pool pool = Pool.builder().context(dummy).processes(2).build()) {
+            assertInstanceOf(ThreadPool.class, pool, "a pool of the dummy context has threads");
+            assertEquals(List.of(ProcessHandle.current().pid()),
+                    pool.map(x -> ProcessHandle.current().pid(), List.of(1, 2, 3)).stream()
+                            .distinct().toList());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> Pool.builder().context(dummy).maxTasksPerChild(1).build());
+        assertInstanceOf(ForkServerContext.class, FORKSERVER.withJvmOptions("-Da=b"));
+        assertNotEquals(FORKSERVER.jvmOptions(), FORKSERVER.withJvmOptions("-Da=b").jvmOptions());
+    }
+}
