@@ -65,7 +65,7 @@ public final class Spawner {
         byte[] data = Serialization.serialize(preparation.process(), handles);
         AotCache.Plan plan = AotCache.system().plan(executable, libraryOptions(jvmOptions),
                 jvmOptions);
-        List<String> argv = commandLine(executable, plan.options(), jvmOptions);
+        List<String> argv = commandLine(executable, plan.options(), jvmOptions, plan.classPath());
         // The resource tracker's pipe goes after the handles; the child finds it by property.
         int trackerFd = ResourceTracker.fdForChild();
         if (trackerFd >= 0) {
@@ -128,7 +128,7 @@ public final class Spawner {
             List<String> jvmOptions) {
         try {
             List<String> java = commandLine(executable, training.options(),
-                    trainerOptions(jvmOptions));
+                    trainerOptions(jvmOptions), training.classPath());
             List<String> argv = new ArrayList<>(List.of(
                     "sh", "-c", AotCache.TRAINER_SCRIPT, "multiprocessing-aot-trainer",
                     training.output().toString(), training.target().toString(),
@@ -297,6 +297,12 @@ public final class Spawner {
 
     static List<String> commandLine(Path executable, List<String> archiveOptions,
             List<String> jvmOptions) {
+        return commandLine(executable, archiveOptions, jvmOptions, null);
+    }
+
+    /** @param childClassPath the class path the archive asks for, or null for this JVM's */
+    static List<String> commandLine(Path executable, List<String> archiveOptions,
+            List<String> jvmOptions, String childClassPath) {
         List<String> argv = new ArrayList<>();
         argv.add(executable.toString());
         argv.addAll(libraryOptions(jvmOptions));
@@ -305,7 +311,8 @@ public final class Spawner {
         argv.addAll(jvmOptions);
         String modulePath = System.getProperty("jdk.module.path");
         boolean named = Spawner.class.getModule().isNamed();
-        String classPath = System.getProperty("java.class.path");
+        String classPath = childClassPath != null ? childClassPath
+                : System.getProperty("java.class.path");
         if (modulePath != null && !modulePath.isEmpty()) {
             argv.add("--module-path");
             argv.add(modulePath);

@@ -105,14 +105,97 @@ class AotCacheTest {
         assertNotEquals(plain, c.key(opened));
     }
 
-    @Test
-    void directoryOnTheClassPathGivesNoArchiveOptions() throws IOException {
-        Path dir = Files.createDirectory(tmp.resolve("classes"));
-        AotCache c = cache(true, 25, classPath(jar("a.jar", "one"), dir));
-        assertNull(c.key(LIBRARY));
+    private Path classesDir(String name, String... files) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        for (String f : files) {
+            Path file = dir.resolve(f);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, f);
+        }
+        return dir;
+    }
+
+    /** Trains (a fake cache file) and returns the plan of the next child. */
+    private AotCache.Plan trainedPlan(AotCache c, String trainerClassPath) throws IOException {
+        AotCache.Training training = c.plan(launcher, LIBRARY, List.of()).training();
+        assertNotNull(training);
+        assertEquals(trainerClassPath, training.classPath(), "the trainer sees the jars only");
+        Files.write(training.target(), new byte[] {1});
         AotCache.Plan plan = c.plan(launcher, LIBRARY, List.of());
-        assertEquals(List.of(), plan.options());
-        assertNull(plan.training());
+        assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET), plan.options());
+        return plan;
+    }
+
+    @Test
+    void directoryBeforeTheJarsGoesAfterThemWhenNothingIsInBoth() throws IOException {
+        Path dir = classesDir("classes", "app/Main.class", "app.properties");
+        Path a = jar("a.jar", "one");
+        Path b = jar("b.jar", "two");
+        AotCache c = cache(true, 25, classPath(dir, a, b));
+        AotCache.Plan plan = trainedPlan(c, classPath(a, b));
+        assertEquals(classPath(a, b, dir), plan.classPath(),
+                "jars first in their order, then the directory");
+        assertEquals(List.of(a.toString(), b.toString()), c.layout().jars());
+
+        Path other = classesDir("other", "app/Other.class");
+        assertEquals(c.key(LIBRARY), cache(true, 25, classPath(other, a, b)).key(LIBRARY),
+                "the directories are not in the cache, so not in the key");
+    }
+
+    @Test
+    void directoryAlreadyAfterTheJarsIsNotChecked() throws IOException {
+        Path a = jar("a.jar", "one");
+        Path dir = classesDir("classes", "data.txt"); // the jar's name too, but the jar wins anyway
+        AotCache c = cache(true, 25, classPath(a, dir));
+        assertEquals(classPath(a, dir), trainedPlan(c, classPath(a)).classPath());
+    }
+
+    @Test
+    void aNameInADirectoryAndALaterJarKeepsTheOrderAndGivesNoCache() throws IOException {
+        Path a = jar("a.jar", "one"); // holds data.txt
+        Path dir = classesDir("classes", "app/Main.class", "data.txt");
+        AotCache c = cache(true, 25, classPath(dir, a));
+        assertNull(c.key(LIBRARY));
+        assertEquals(AotCache.Plan.NONE, c.plan(launcher, LIBRARY, List.of()));
+
+        Path versioned = tmp.resolve("mr.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(versioned))) {
+            out.putNextEntry(new JarEntry("META-INF/versions/21/app/Main.class"));
+        }
+        Path plain = classesDir("plain", "app/Main.class");
+        assertNull(ClassPathLayout.of(classPath(plain, versioned)),
+                "a multi-release entry resolves under its plain name");
+        assertNotNull(ClassPathLayout.of(classPath(plain, jar("c.jar", "x"))));
+    }
+
+    @Test
+    void aMovedJarWithAManifestClassPathGivesNoCache() throws IOException {
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, "more.jar");
+        Path withPath = tmp.resolve("with-path.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(withPath), manifest)) {
+            out.putNextEntry(new JarEntry("x.txt"));
+        }
+        Path dir = classesDir("classes", "app/Main.class");
+        assertNull(ClassPathLayout.of(classPath(dir, withPath)));
+    }
+
+    @Test
+    void noJarsTheCurrentDirectoryAMissingEntryOrAModulePathGiveNoArchiveOptions()
+            throws IOException {
+        Path dir = classesDir("classes", "app/Main.class");
+        Path a = jar("a.jar", "one");
+        for (String cp : List.of(classPath(dir), classPath(a) + "::" + dir, "",
+                classPath(a, tmp.resolve("missing.jar")))) {
+            AotCache c = cache(true, 25, cp);
+            assertNull(c.key(LIBRARY), cp);
+            assertEquals(AotCache.Plan.NONE, c.plan(launcher, LIBRARY, List.of()), cp);
+        }
+        cache(true, 25, classPath(a)); // makes the fake JDK
+        AotCache modular = new AotCache(new AotCache.Environment(true, 25, tmp.resolve("jdk"),
+                "25+test", classPath(a), classPath(a), cacheDir, Path.of("/bin/sh")));
+        assertEquals(AotCache.Plan.NONE, modular.plan(launcher, LIBRARY, List.of()));
     }
 
     @Test
