@@ -22,10 +22,13 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 
+import multiprocessing.Multiprocessing;
+import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.Process;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * that no JVM is started except by the trainer-script tests (sh) and the one end-to-end test.
  */
 @Timeout(120)
+@ExtendWith(NoLeftoverProcesses.class)
 class AotCacheTest {
     private static final List<String> LIBRARY = List.of("-Xrs", "--enable-native-access=ALL-UNNAMED");
 
@@ -366,7 +370,10 @@ class AotCacheTest {
 
     // ---- End to end: a child started with the archive options still runs a lambda. ----
 
-    /** Run in a JVM whose class path is all jars: trains, then runs a child on the cache. */
+    /**
+     * Run in a fresh JVM: trains, then runs a child on the cache, with the JVM options given as
+     * arguments (a class-loading log).
+     */
     static final class EndToEnd {
         public static void main(String[] args) throws Exception {
             Path cacheDir = Path.of(System.getProperty(AotCache.DIR_PROPERTY));
@@ -378,7 +385,7 @@ class AotCacheTest {
                 }
                 Thread.sleep(100);
             }
-            run();
+            run(args);
             System.out.println("ok");
         }
 
@@ -388,8 +395,8 @@ class AotCacheTest {
             }
         }
 
-        private static void run() throws Exception {
-            Process p = new Process(() -> {
+        private static void run(String... jvmOptions) throws Exception {
+            Process p = Multiprocessing.getContext().withJvmOptions(jvmOptions).process(() -> {
                 String cmdline = Files.readString(Path.of("/proc/self/cmdline"),
                         StandardCharsets.ISO_8859_1);
                 System.out.println("child " + cmdline.contains("\0-XX:AOTCache="));
@@ -424,6 +431,69 @@ class AotCacheTest {
         }
     }
 
+    /** The jars of Fory and its dependencies, as this test JVM found them. */
+    private static List<String> dependencyJars() throws URISyntaxException {
+        List<String> cp = new ArrayList<>();
+        for (String c : List.of("org.apache.fory.Fory", "org.codehaus.janino.ClassBodyEvaluator",
+                "org.codehaus.commons.compiler.CompileException")) {
+            try {
+                cp.add(codeSource(c).toString());
+            } catch (ClassNotFoundException e) {
+                // not a dependency of this build
+            }
+        }
+        return cp;
+    }
+
+    /** Runs {@link EndToEnd} with {@code classPath}; returns what it printed. */
+    private String endToEnd(List<String> classPath, String... childOptions) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-D" + AotCache.DIR_PROPERTY + "=" + tmp.resolve("e2e-cache"),
+                "-cp", String.join(":", classPath), EndToEnd.class.getName()));
+        command.addAll(List.of(childOptions));
+        java.lang.Process parent = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(parent.waitFor(90, TimeUnit.SECONDS));
+        assertEquals(0, parent.exitValue(), output);
+        return output;
+    }
+
+    @Test
+    void childWithItsClassesInADirectoryMapsTheCacheOfTheJars() throws Exception {
+        assumeTrue(Runtime.version().feature() >= 25, "AOT caches need JDK 25");
+        Path libraryClasses = codeSource("multiprocessing.Process");
+        Path testClasses = codeSource(EndToEnd.class.getName());
+        assumeTrue(Files.isDirectory(libraryClasses) && Files.isDirectory(testClasses));
+        Path lib = tmp.resolve("lib.jar");
+        jarClasses(libraryClasses, "", lib);
+        // The application's classes in a directory, first, as an IDE or mvn exec:java has them.
+        Path app = tmp.resolve("app-classes");
+        String prefix = "multiprocessing/internal/spawn/AotCacheTest$EndToEnd";
+        try (Stream<Path> files = Files.walk(testClasses)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                String name = testClasses.relativize(f).toString();
+                if (name.startsWith(prefix)) {
+                    Files.createDirectories(app.resolve(name).getParent());
+                    Files.copy(f, app.resolve(name));
+                }
+            }
+        }
+        List<String> cp = new ArrayList<>(List.of(app.toString(), lib.toString()));
+        cp.addAll(dependencyJars());
+        Path log = tmp.resolve("child-classes.log");
+        String output = endToEnd(cp, "-Xlog:class+load=info:file=" + log);
+        assertEquals("child false\nchild true\nok\n", output);
+        String loaded = Files.readString(log);
+        assertTrue(loaded.contains(" multiprocessing.internal.spawn.ChildMain source: shared objects"),
+                "the library's classes come from the cache");
+        assertTrue(loaded.contains(" org.apache.fory.Fory source: shared objects"));
+        assertTrue(loaded.contains("AotCacheTest$EndToEnd source: file:" + app.toUri().getPath()),
+                "the application's classes from its directory: " + loaded.lines()
+                        .filter(l -> l.contains("EndToEnd")).toList());
+    }
+
     @Test
     void childStartedWithTheCacheRunsALambda() throws Exception {
         assumeTrue(Runtime.version().feature() >= 25, "AOT caches need JDK 25");
@@ -435,24 +505,8 @@ class AotCacheTest {
         Path test = tmp.resolve("test.jar");
         jarClasses(testClasses, "multiprocessing/internal/spawn/AotCacheTest$EndToEnd", test);
         List<String> cp = new ArrayList<>(List.of(test.toString(), lib.toString()));
-        for (String c : List.of("org.apache.fory.Fory", "org.codehaus.janino.ClassBodyEvaluator",
-                "org.codehaus.commons.compiler.CompileException")) {
-            try {
-                cp.add(codeSource(c).toString());
-            } catch (ClassNotFoundException e) {
-                // not a dependency of this build
-            }
-        }
-        Path dir = tmp.resolve("e2e-cache");
-        java.lang.Process parent = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-D" + AotCache.DIR_PROPERTY + "=" + dir,
-                "-cp", String.join(":", cp), EndToEnd.class.getName())
-                .redirectErrorStream(true).start();
-        String output = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(parent.waitFor(90, TimeUnit.SECONDS));
-        assertEquals(0, parent.exitValue(), output);
+        cp.addAll(dependencyJars());
+        String output = endToEnd(cp);
         assertEquals("child false\nchild true\nok\n", output,
                 "the first child trains nothing itself, the second maps the cache, and neither "
                         + "prints anything of the JVM's");
