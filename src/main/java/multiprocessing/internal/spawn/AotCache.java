@@ -42,7 +42,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * that JVM's exit 1-2 s slower, and would never happen for a first child that is terminated
  * (pool workers usually are). The trainer runs {@link ChildMain} on a small representative
  * payload ({@link Exercise}: Fory built, a record with a lambda deserialized, Process
- * initialised), under {@code /bin/sh}, which silences it and, when it exits 0 with a non-empty
+ * initialised; on request also the library's hot paths, for their method profiles, {@link
+ * Workout}), under {@code /bin/sh}, which silences it and, when it exits 0 with a non-empty
  * file, renames the file into place: the rename thus happens even if this JVM has exited by then
  * (a short program that spawns once still leaves a cache for its next run), which a rename done
  * when the parent reaps would not. User classes are not in the archive; the JDK's and Fory's,
@@ -58,6 +59,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class AotCache {
     static final String ENABLED_PROPERTY = "multiprocessing.aotCache";
     static final String DIR_PROPERTY = "multiprocessing.cacheDir";
+    /** A child option ({@code -D...=true}) that makes the trainer run {@link Workout}. */
+    static final String WORKOUT_PROPERTY = "multiprocessing.aotWorkout";
     static final long STALE_MILLIS = 60 * 60 * 1000L;
     static final int KEEP = 4;
 
@@ -409,10 +412,23 @@ final class AotCache {
                     (Runnable & Serializable) () -> { });
         }
 
-        /** Runs in the trainer: what a child does between reading its payload and exiting. */
+        /**
+         * Runs in the trainer: what a child does between reading its payload and exiting, then,
+         * only when the children's options ask for it ({@value #WORKOUT_PROPERTY}), the library's
+         * hot paths ({@link Workout}, off by default: see there). A workout that fails still
+         * leaves the classes and the start-up path in the cache.
+         */
         void run() {
             ProcessAccess.get();
             task.run();
+            if (!Boolean.getBoolean(WORKOUT_PROPERTY)) {
+                return;
+            }
+            try {
+                Workout.run();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "multiprocessing: trainer workout failed", e);
+            }
         }
     }
 }
