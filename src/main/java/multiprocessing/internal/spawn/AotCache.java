@@ -87,7 +87,7 @@ final class AotCache {
 
     /** What a decision depends on besides the options; tests make their own. */
     record Environment(boolean enabled, int feature, Path javaHome, String vmVersion,
-            String classPath, String modulePath, Path dir, Path shell) {
+            String classPath, String modulePath, Path dir, Path shell, Path library) {
 
         static Environment current() {
             return new Environment(
@@ -98,7 +98,18 @@ final class AotCache {
                     System.getProperty("java.class.path", ""),
                     System.getProperty("jdk.module.path", ""),
                     cacheDir(),
-                    Path.of("/bin/sh"));
+                    Path.of("/bin/sh"),
+                    libraryLocation());
+        }
+
+        /** Where this library's classes come from (null: unknown, then no cache). */
+        private static Path libraryLocation() {
+            try {
+                return Path.of(AotCache.class.getProtectionDomain().getCodeSource().getLocation()
+                        .toURI());
+            } catch (Exception | Error e) {
+                return null;
+            }
         }
 
         private static Path cacheDir() {
@@ -234,7 +245,14 @@ final class AotCache {
     ClassPathLayout layout() throws IOException {
         Optional<ClassPathLayout> l = layout;
         if (l == null) {
-            layout = l = Optional.ofNullable(ClassPathLayout.of(env.classPath()));
+            ClassPathLayout of = ClassPathLayout.of(env.classPath());
+            // The trainer runs ChildMain on the jars alone: with the library in a directory
+            // (target/classes) it could not even start.
+            if (of != null && (env.library() == null || of.jars().stream()
+                    .noneMatch(j -> sameFile(Path.of(j), env.library())))) {
+                of = null;
+            }
+            layout = l = Optional.ofNullable(of);
         }
         return l.orElse(null);
     }

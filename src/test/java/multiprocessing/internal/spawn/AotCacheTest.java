@@ -56,7 +56,13 @@ class AotCacheTest {
         }
         cacheDir = tmp.resolve("cache");
         return new AotCache(new AotCache.Environment(enabled, feature, home, "25+test",
-                classPath, "", cacheDir, Path.of("/bin/sh")));
+                classPath, "", cacheDir, Path.of("/bin/sh"), library(classPath)));
+    }
+
+    /** The first jar plays the library's part (the trainer needs it in a jar). */
+    private static Path library(String classPath) {
+        return Stream.of(classPath.split(":")).map(Path::of).filter(Files::isRegularFile)
+                .findFirst().orElse(null);
     }
 
     private Path jar(String name, String content) throws IOException {
@@ -198,8 +204,15 @@ class AotCacheTest {
         }
         cache(true, 25, classPath(a)); // makes the fake JDK
         AotCache modular = new AotCache(new AotCache.Environment(true, 25, tmp.resolve("jdk"),
-                "25+test", classPath(a), classPath(a), cacheDir, Path.of("/bin/sh")));
+                "25+test", classPath(a), classPath(a), cacheDir, Path.of("/bin/sh"), a));
         assertEquals(AotCache.Plan.NONE, modular.plan(launcher, LIBRARY, List.of()));
+
+        Path libraryDir = classesDir("library-classes", "multiprocessing/Process.class");
+        AotCache libraryInADirectory = new AotCache(new AotCache.Environment(true, 25,
+                tmp.resolve("jdk"), "25+test", classPath(libraryDir, a), "", cacheDir,
+                Path.of("/bin/sh"), libraryDir));
+        assertEquals(AotCache.Plan.NONE, libraryInADirectory.plan(launcher, LIBRARY, List.of()),
+                "the trainer could not start ChildMain from the jars alone");
     }
 
     @Test
