@@ -1,6 +1,5 @@
 package multiprocessing.internal.spawn;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -30,8 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * by a hash of all of that ({@link #key}) and passed only when a file for the current key
  * exists. Options that do not affect the cache (-D, heap sizes, GC and JIT choices) stay out of
  * the key, so that children that differ only in those share one cache rather than each training
- * its own. Directories on the class path make the dump fail, and a module path is not handled:
- * then no options at all.
+ * its own. Directories on the class path make the dump fail: the cache then holds the jars
+ * alone, and a child that maps it gets the jars first and the directories after them, when
+ * {@link ClassPathLayout} finds that this cannot change what any name resolves to (otherwise,
+ * and with a module path, no options at all).
  *
  * <p>The cache is written by a dedicated <em>trainer</em> child that the parent starts beside
  * the first child of a key that has no cache yet, never by a user's child, because training
@@ -40,7 +42,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * that JVM's exit 1-2 s slower, and would never happen for a first child that is terminated
  * (pool workers usually are). The trainer runs {@link ChildMain} on a small representative
  * payload ({@link Exercise}: Fory built, a record with a lambda deserialized, Process
- * initialised), under {@code /bin/sh}, which silences it and, when it exits 0 with a non-empty
+ * initialised; on request also the library's hot paths, for their method profiles, {@link
+ * Workout}), under {@code /bin/sh}, which silences it and, when it exits 0 with a non-empty
  * file, renames the file into place: the rename thus happens even if this JVM has exited by then
  * (a short program that spawns once still leaves a cache for its next run), which a rename done
  * when the parent reaps would not. User classes are not in the archive; the JDK's and Fory's,
@@ -56,6 +59,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class AotCache {
     static final String ENABLED_PROPERTY = "multiprocessing.aotCache";
     static final String DIR_PROPERTY = "multiprocessing.cacheDir";
+    /** A child option ({@code -D...=true}) that makes the trainer run {@link Workout}. */
+    static final String WORKOUT_PROPERTY = "multiprocessing.aotWorkout";
     static final long STALE_MILLIS = 60 * 60 * 1000L;
     static final int KEEP = 4;
 
@@ -82,7 +87,7 @@ final class AotCache {
 
     /** What a decision depends on besides the options; tests make their own. */
     record Environment(boolean enabled, int feature, Path javaHome, String vmVersion,
-            String classPath, String modulePath, Path dir, Path shell) {
+            String classPath, String modulePath, Path dir, Path shell, Path library) {
 
         static Environment current() {
             return new Environment(
@@ -93,7 +98,18 @@ final class AotCache {
                     System.getProperty("java.class.path", ""),
                     System.getProperty("jdk.module.path", ""),
                     cacheDir(),
-                    Path.of("/bin/sh"));
+                    Path.of("/bin/sh"),
+                    libraryLocation());
+        }
+
+        /** Where this library's classes come from (null: unknown, then no cache). */
+        private static Path libraryLocation() {
+            try {
+                return Path.of(AotCache.class.getProtectionDomain().getCodeSource().getLocation()
+                        .toURI());
+            } catch (Exception | Error e) {
+                return null;
+            }
         }
 
         private static Path cacheDir() {
@@ -116,8 +132,10 @@ final class AotCache {
      * @param target the cache file the output is renamed to
      * @param lock   held (exists) while the trainer runs
      * @param failed created when the trainer exits 0 without writing the output
+     * @param classPath the trainer's class path: the jars only (see {@link ClassPathLayout})
      */
-    record Training(String key, Path output, Path target, Path lock, Path failed) {
+    record Training(String key, Path output, Path target, Path lock, Path failed,
+            String classPath) {
         /** The options the trainer's JVM gets besides the library's and the user's. */
         List<String> options() {
             return List.of("-XX:AOTCacheOutput=" + output, QUIET);
@@ -136,9 +154,10 @@ final class AotCache {
      *
      * @param options  archive options, placed after the library's and before the user's
      * @param training a trainer to start for this key, or null
+     * @param classPath the child's class path, or null for this JVM's as it is
      */
-    record Plan(List<String> options, Training training) {
-        static final Plan NONE = new Plan(List.of(), null);
+    record Plan(List<String> options, Training training, String classPath) {
+        static final Plan NONE = new Plan(List.of(), null, null);
     }
 
     private static volatile AotCache system;
@@ -146,6 +165,8 @@ final class AotCache {
     private final Environment env;
     private final Set<String> trained = ConcurrentHashMap.newKeySet();
     private volatile boolean swept;
+    /** The class path's layout, decided once per JVM (it reads the jars); null: none usable. */
+    private volatile Optional<ClassPathLayout> layout;
 
     AotCache(Environment env) {
         this.env = env;
@@ -191,8 +212,9 @@ final class AotCache {
         }
         List<String> options = new ArrayList<>(libraryOptions);
         options.addAll(userOptions);
+        ClassPathLayout layout = layout();
         String key = key(options);
-        if (key == null) {
+        if (key == null || layout == null) {
             return Plan.NONE;
         }
         Path dir = directory();
@@ -201,7 +223,8 @@ final class AotCache {
         BasicFileAttributes cached = attributes(cache);
         if (cached != null && cached.isRegularFile() && cached.size() > 0) {
             touch(cache, cached);
-            return new Plan(List.of("-XX:AOTCache=" + cache, QUIET), null);
+            String childPath = layout.directories().isEmpty() ? null : layout.child();
+            return new Plan(List.of("-XX:AOTCache=" + cache, QUIET), null, childPath);
         }
         Path failed = dir.resolve(key + ".failed");
         if (Files.exists(failed) || !Files.isExecutable(env.shell()) || !trained.add(key)) {
@@ -214,18 +237,37 @@ final class AotCache {
             return Plan.NONE; // another JVM trains this key
         }
         Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
-        return new Plan(List.of(), new Training(key, output, cache, lock, failed));
+        return new Plan(List.of(), new Training(key, output, cache, lock, failed,
+                layout.archived()), null);
+    }
+
+    /** This JVM's class path layout, or null when no cache can be used with it. */
+    ClassPathLayout layout() throws IOException {
+        Optional<ClassPathLayout> l = layout;
+        if (l == null) {
+            ClassPathLayout of = ClassPathLayout.of(env.classPath());
+            // The trainer runs ChildMain on the jars alone: with the library in a directory
+            // (target/classes) it could not even start.
+            if (of != null && (env.library() == null || of.jars().stream()
+                    .noneMatch(j -> sameFile(Path.of(j), env.library())))) {
+                of = null;
+            }
+            layout = l = Optional.ofNullable(of);
+        }
+        return l.orElse(null);
     }
 
     /**
      * The cache key for a child with {@code options} (library's and user's), or null when the
-     * class path cannot be archived (empty, or naming anything but existing regular files).
+     * class path cannot be archived (see {@link ClassPathLayout#of}). Only the jars are in it:
+     * the directories are not in the cache, so applications that differ only in them share one.
      */
     String key(List<String> options) throws IOException {
-        String classPath = env.classPath();
-        if (classPath.isEmpty()) {
+        ClassPathLayout layout = layout();
+        if (layout == null) {
             return null;
         }
+        String classPath = layout.archived();
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -236,10 +278,7 @@ final class AotCache {
         text.append("home=").append(env.javaHome()).append('\n');
         text.append("vm=").append(env.vmVersion()).append('\n');
         text.append("cp=").append(classPath).append('\n');
-        for (String entry : classPath.split(File.pathSeparator, -1)) {
-            if (entry.isEmpty()) {
-                return null; // the current directory
-            }
+        for (String entry : layout.jars()) {
             BasicFileAttributes a = attributes(Path.of(entry));
             if (a == null || !a.isRegularFile()) {
                 return null;
@@ -391,10 +430,23 @@ final class AotCache {
                     (Runnable & Serializable) () -> { });
         }
 
-        /** Runs in the trainer: what a child does between reading its payload and exiting. */
+        /**
+         * Runs in the trainer: what a child does between reading its payload and exiting, then,
+         * only when the children's options ask for it ({@value #WORKOUT_PROPERTY}), the library's
+         * hot paths ({@link Workout}, off by default: see there). A workout that fails still
+         * leaves the classes and the start-up path in the cache.
+         */
         void run() {
             ProcessAccess.get();
             task.run();
+            if (!Boolean.getBoolean(WORKOUT_PROPERTY)) {
+                return;
+            }
+            try {
+                Workout.run();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "multiprocessing: trainer workout failed", e);
+            }
         }
     }
 }

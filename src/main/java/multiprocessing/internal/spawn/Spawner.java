@@ -81,7 +81,8 @@ public final class Spawner {
             int[] handleFds, boolean socket) throws IOException {
         AotCache.Plan plan = AotCache.system().plan(executable, libraryOptions(jvmOptions),
                 jvmOptions);
-        List<String> argv = commandLine(executable, plan.options(), jvmOptions, mainClass);
+        List<String> argv = commandLine(executable, plan.options(), jvmOptions, plan.classPath(),
+                mainClass);
         // The resource tracker's pipe goes after the handles; the child finds it by property.
         int trackerFd = ResourceTracker.fdForChild();
         if (trackerFd >= 0) {
@@ -249,7 +250,7 @@ public final class Spawner {
             List<String> jvmOptions) {
         try {
             List<String> java = commandLine(executable, training.options(),
-                    trainerOptions(jvmOptions), ChildMain.class.getName());
+                    trainerOptions(jvmOptions), training.classPath(), ChildMain.class.getName());
             List<String> argv = new ArrayList<>(List.of(
                     "sh", "-c", AotCache.TRAINER_SCRIPT, "multiprocessing-aot-trainer",
                     training.output().toString(), training.target().toString(),
@@ -419,11 +420,16 @@ public final class Spawner {
 
     static List<String> commandLine(Path executable, List<String> archiveOptions,
             List<String> jvmOptions) {
-        return commandLine(executable, archiveOptions, jvmOptions, ChildMain.class.getName());
+        return commandLine(executable, archiveOptions, jvmOptions, null,
+                ChildMain.class.getName());
     }
 
+    /**
+     * @param childClassPath the class path the archive asks for, or null for this JVM's
+     * @param mainClass      the child's entry point
+     */
     static List<String> commandLine(Path executable, List<String> archiveOptions,
-            List<String> jvmOptions, String mainClass) {
+            List<String> jvmOptions, String childClassPath, String mainClass) {
         List<String> argv = new ArrayList<>();
         argv.add(executable.toString());
         argv.addAll(libraryOptions(jvmOptions));
@@ -432,7 +438,8 @@ public final class Spawner {
         argv.addAll(jvmOptions);
         String modulePath = System.getProperty("jdk.module.path");
         boolean named = Spawner.class.getModule().isNamed();
-        String classPath = System.getProperty("java.class.path");
+        String classPath = childClassPath != null ? childClassPath
+                : System.getProperty("java.class.path");
         if (modulePath != null && !modulePath.isEmpty()) {
             argv.add("--module-path");
             argv.add(modulePath);

@@ -22,10 +22,13 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 
+import multiprocessing.Multiprocessing;
+import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.Process;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * that no JVM is started except by the trainer-script tests (sh) and the one end-to-end test.
  */
 @Timeout(120)
+@ExtendWith(NoLeftoverProcesses.class)
 class AotCacheTest {
     private static final List<String> LIBRARY = List.of("-Xrs", "--enable-native-access=ALL-UNNAMED");
 
@@ -52,7 +56,13 @@ class AotCacheTest {
         }
         cacheDir = tmp.resolve("cache");
         return new AotCache(new AotCache.Environment(enabled, feature, home, "25+test",
-                classPath, "", cacheDir, Path.of("/bin/sh")));
+                classPath, "", cacheDir, Path.of("/bin/sh"), library(classPath)));
+    }
+
+    /** The first jar plays the library's part (the trainer needs it in a jar). */
+    private static Path library(String classPath) {
+        return Stream.of(classPath.split(":")).map(Path::of).filter(Files::isRegularFile)
+                .findFirst().orElse(null);
     }
 
     private Path jar(String name, String content) throws IOException {
@@ -105,14 +115,104 @@ class AotCacheTest {
         assertNotEquals(plain, c.key(opened));
     }
 
-    @Test
-    void directoryOnTheClassPathGivesNoArchiveOptions() throws IOException {
-        Path dir = Files.createDirectory(tmp.resolve("classes"));
-        AotCache c = cache(true, 25, classPath(jar("a.jar", "one"), dir));
-        assertNull(c.key(LIBRARY));
+    private Path classesDir(String name, String... files) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        for (String f : files) {
+            Path file = dir.resolve(f);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, f);
+        }
+        return dir;
+    }
+
+    /** Trains (a fake cache file) and returns the plan of the next child. */
+    private AotCache.Plan trainedPlan(AotCache c, String trainerClassPath) throws IOException {
+        AotCache.Training training = c.plan(launcher, LIBRARY, List.of()).training();
+        assertNotNull(training);
+        assertEquals(trainerClassPath, training.classPath(), "the trainer sees the jars only");
+        Files.write(training.target(), new byte[] {1});
         AotCache.Plan plan = c.plan(launcher, LIBRARY, List.of());
-        assertEquals(List.of(), plan.options());
-        assertNull(plan.training());
+        assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET), plan.options());
+        return plan;
+    }
+
+    @Test
+    void directoryBeforeTheJarsGoesAfterThemWhenNothingIsInBoth() throws IOException {
+        Path dir = classesDir("classes", "app/Main.class", "app.properties");
+        Path a = jar("a.jar", "one");
+        Path b = jar("b.jar", "two");
+        AotCache c = cache(true, 25, classPath(dir, a, b));
+        AotCache.Plan plan = trainedPlan(c, classPath(a, b));
+        assertEquals(classPath(a, b, dir), plan.classPath(),
+                "jars first in their order, then the directory");
+        assertEquals(List.of(a.toString(), b.toString()), c.layout().jars());
+
+        Path other = classesDir("other", "app/Other.class");
+        assertEquals(c.key(LIBRARY), cache(true, 25, classPath(other, a, b)).key(LIBRARY),
+                "the directories are not in the cache, so not in the key");
+    }
+
+    @Test
+    void directoryAlreadyAfterTheJarsIsNotChecked() throws IOException {
+        Path a = jar("a.jar", "one");
+        Path dir = classesDir("classes", "data.txt"); // the jar's name too, but the jar wins anyway
+        AotCache c = cache(true, 25, classPath(a, dir));
+        assertEquals(classPath(a, dir), trainedPlan(c, classPath(a)).classPath());
+    }
+
+    @Test
+    void aNameInADirectoryAndALaterJarKeepsTheOrderAndGivesNoCache() throws IOException {
+        Path a = jar("a.jar", "one"); // holds data.txt
+        Path dir = classesDir("classes", "app/Main.class", "data.txt");
+        AotCache c = cache(true, 25, classPath(dir, a));
+        assertNull(c.key(LIBRARY));
+        assertEquals(AotCache.Plan.NONE, c.plan(launcher, LIBRARY, List.of()));
+
+        Path versioned = tmp.resolve("mr.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(versioned))) {
+            out.putNextEntry(new JarEntry("META-INF/versions/21/app/Main.class"));
+        }
+        Path plain = classesDir("plain", "app/Main.class");
+        assertNull(ClassPathLayout.of(classPath(plain, versioned)),
+                "a multi-release entry resolves under its plain name");
+        assertNotNull(ClassPathLayout.of(classPath(plain, jar("c.jar", "x"))));
+    }
+
+    @Test
+    void aMovedJarWithAManifestClassPathGivesNoCache() throws IOException {
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, "more.jar");
+        Path withPath = tmp.resolve("with-path.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(withPath), manifest)) {
+            out.putNextEntry(new JarEntry("x.txt"));
+        }
+        Path dir = classesDir("classes", "app/Main.class");
+        assertNull(ClassPathLayout.of(classPath(dir, withPath)));
+    }
+
+    @Test
+    void noJarsTheCurrentDirectoryAMissingEntryOrAModulePathGiveNoArchiveOptions()
+            throws IOException {
+        Path dir = classesDir("classes", "app/Main.class");
+        Path a = jar("a.jar", "one");
+        for (String cp : List.of(classPath(dir), classPath(a) + "::" + dir, "",
+                classPath(a, tmp.resolve("missing.jar")))) {
+            AotCache c = cache(true, 25, cp);
+            assertNull(c.key(LIBRARY), cp);
+            assertEquals(AotCache.Plan.NONE, c.plan(launcher, LIBRARY, List.of()), cp);
+        }
+        cache(true, 25, classPath(a)); // makes the fake JDK
+        AotCache modular = new AotCache(new AotCache.Environment(true, 25, tmp.resolve("jdk"),
+                "25+test", classPath(a), classPath(a), cacheDir, Path.of("/bin/sh"), a));
+        assertEquals(AotCache.Plan.NONE, modular.plan(launcher, LIBRARY, List.of()));
+
+        Path libraryDir = classesDir("library-classes", "multiprocessing/Process.class");
+        AotCache libraryInADirectory = new AotCache(new AotCache.Environment(true, 25,
+                tmp.resolve("jdk"), "25+test", classPath(libraryDir, a), "", cacheDir,
+                Path.of("/bin/sh"), libraryDir));
+        assertEquals(AotCache.Plan.NONE, libraryInADirectory.plan(launcher, LIBRARY, List.of()),
+                "the trainer could not start ChildMain from the jars alone");
     }
 
     @Test
@@ -283,7 +383,10 @@ class AotCacheTest {
 
     // ---- End to end: a child started with the archive options still runs a lambda. ----
 
-    /** Run in a JVM whose class path is all jars: trains, then runs a child on the cache. */
+    /**
+     * Run in a fresh JVM: trains, then runs a child on the cache, with the JVM options given as
+     * arguments (a class-loading log).
+     */
     static final class EndToEnd {
         public static void main(String[] args) throws Exception {
             Path cacheDir = Path.of(System.getProperty(AotCache.DIR_PROPERTY));
@@ -295,7 +398,7 @@ class AotCacheTest {
                 }
                 Thread.sleep(100);
             }
-            run();
+            run(args);
             System.out.println("ok");
         }
 
@@ -305,8 +408,8 @@ class AotCacheTest {
             }
         }
 
-        private static void run() throws Exception {
-            Process p = new Process(() -> {
+        private static void run(String... jvmOptions) throws Exception {
+            Process p = Multiprocessing.getContext().withJvmOptions(jvmOptions).process(() -> {
                 String cmdline = Files.readString(Path.of("/proc/self/cmdline"),
                         StandardCharsets.ISO_8859_1);
                 System.out.println("child " + cmdline.contains("\0-XX:AOTCache="));
@@ -341,6 +444,69 @@ class AotCacheTest {
         }
     }
 
+    /** The jars of Fory and its dependencies, as this test JVM found them. */
+    private static List<String> dependencyJars() throws URISyntaxException {
+        List<String> cp = new ArrayList<>();
+        for (String c : List.of("org.apache.fory.Fory", "org.codehaus.janino.ClassBodyEvaluator",
+                "org.codehaus.commons.compiler.CompileException")) {
+            try {
+                cp.add(codeSource(c).toString());
+            } catch (ClassNotFoundException e) {
+                // not a dependency of this build
+            }
+        }
+        return cp;
+    }
+
+    /** Runs {@link EndToEnd} with {@code classPath}; returns what it printed. */
+    private String endToEnd(List<String> classPath, String... childOptions) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-D" + AotCache.DIR_PROPERTY + "=" + tmp.resolve("e2e-cache"),
+                "-cp", String.join(":", classPath), EndToEnd.class.getName()));
+        command.addAll(List.of(childOptions));
+        java.lang.Process parent = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(parent.waitFor(90, TimeUnit.SECONDS));
+        assertEquals(0, parent.exitValue(), output);
+        return output;
+    }
+
+    @Test
+    void childWithItsClassesInADirectoryMapsTheCacheOfTheJars() throws Exception {
+        assumeTrue(Runtime.version().feature() >= 25, "AOT caches need JDK 25");
+        Path libraryClasses = codeSource("multiprocessing.Process");
+        Path testClasses = codeSource(EndToEnd.class.getName());
+        assumeTrue(Files.isDirectory(libraryClasses) && Files.isDirectory(testClasses));
+        Path lib = tmp.resolve("lib.jar");
+        jarClasses(libraryClasses, "", lib);
+        // The application's classes in a directory, first, as an IDE or mvn exec:java has them.
+        Path app = tmp.resolve("app-classes");
+        String prefix = "multiprocessing/internal/spawn/AotCacheTest$EndToEnd";
+        try (Stream<Path> files = Files.walk(testClasses)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                String name = testClasses.relativize(f).toString();
+                if (name.startsWith(prefix)) {
+                    Files.createDirectories(app.resolve(name).getParent());
+                    Files.copy(f, app.resolve(name));
+                }
+            }
+        }
+        List<String> cp = new ArrayList<>(List.of(app.toString(), lib.toString()));
+        cp.addAll(dependencyJars());
+        Path log = tmp.resolve("child-classes.log");
+        String output = endToEnd(cp, "-Xlog:class+load=info:file=" + log);
+        assertEquals("child false\nchild true\nok\n", output);
+        String loaded = Files.readString(log);
+        assertTrue(loaded.contains(" multiprocessing.internal.spawn.ChildMain source: shared objects"),
+                "the library's classes come from the cache");
+        assertTrue(loaded.contains(" org.apache.fory.Fory source: shared objects"));
+        assertTrue(loaded.contains("AotCacheTest$EndToEnd source: file:" + app.toUri().getPath()),
+                "the application's classes from its directory: " + loaded.lines()
+                        .filter(l -> l.contains("EndToEnd")).toList());
+    }
+
     @Test
     void childStartedWithTheCacheRunsALambda() throws Exception {
         assumeTrue(Runtime.version().feature() >= 25, "AOT caches need JDK 25");
@@ -352,24 +518,8 @@ class AotCacheTest {
         Path test = tmp.resolve("test.jar");
         jarClasses(testClasses, "multiprocessing/internal/spawn/AotCacheTest$EndToEnd", test);
         List<String> cp = new ArrayList<>(List.of(test.toString(), lib.toString()));
-        for (String c : List.of("org.apache.fory.Fory", "org.codehaus.janino.ClassBodyEvaluator",
-                "org.codehaus.commons.compiler.CompileException")) {
-            try {
-                cp.add(codeSource(c).toString());
-            } catch (ClassNotFoundException e) {
-                // not a dependency of this build
-            }
-        }
-        Path dir = tmp.resolve("e2e-cache");
-        java.lang.Process parent = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-D" + AotCache.DIR_PROPERTY + "=" + dir,
-                "-cp", String.join(":", cp), EndToEnd.class.getName())
-                .redirectErrorStream(true).start();
-        String output = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(parent.waitFor(90, TimeUnit.SECONDS));
-        assertEquals(0, parent.exitValue(), output);
+        cp.addAll(dependencyJars());
+        String output = endToEnd(cp);
         assertEquals("child false\nchild true\nok\n", output,
                 "the first child trains nothing itself, the second maps the cache, and neither "
                         + "prints anything of the JVM's");
