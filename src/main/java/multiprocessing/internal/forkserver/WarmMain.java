@@ -24,7 +24,7 @@ public final class WarmMain {
             // A process handed over before this JVM was up (the first start of a fork server,
             // which boots a JVM for it) is run at once: warming up would only delay it.
             if (!Spawner.bootstrapReadable()) {
-                ChildMain.warmUp();
+                ChildMain.warmUp("forkserver");
                 preload(System.getProperty(PRELOAD_PROPERTY, ""));
             }
             stream = Spawner.bootstrapSocket();

@@ -101,12 +101,12 @@ public final class ChildMain {
      * bound, and a process handed over later starts at once. The real bootstrap replaces every
      * piece of state this one sets. Runs no user code.
      */
-    public static void warmUp() {
+    public static void warmUp(String startMethod) {
         child = true;
         ProcessAccess access = ProcessAccess.get();
         Object idle = access.idleProcess();
         Preparation preparation = new Preparation(idle, ProcessHandle.current().pid(),
-                "MainProcess", "spawn", java.util.List.of(), null);
+                "MainProcess", startMethod, java.util.List.of(), null);
         byte[] payload = Spawner.payload(preparation,
                 Serialization.serialize(idle, Handles.collecting()), 0);
         try {
@@ -118,7 +118,7 @@ public final class ChildMain {
             throw new AssertionError(e);
         }
         access.bootstrap(preparation.process(), preparation);
-        Thread.getAllStackTraces(); // as joinNonDaemonThreads does at the end
+        joinNonDaemonThreads();
     }
 
     /**
@@ -191,12 +191,23 @@ public final class ChildMain {
         });
     }
 
-    /** As Python's child does at exit, wait for the non-daemon threads the target started. */
+    /**
+     * As Python's child does at exit, wait for the non-daemon threads the target started. The
+     * threads are listed from the root thread group, not with Thread.getAllStackTraces, which
+     * stops the JVM at a safepoint to walk every stack.
+     */
     private static void joinNonDaemonThreads() {
         Thread self = Thread.currentThread();
+        ThreadGroup root = self.getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
         while (true) {
+            Thread[] all = new Thread[root.activeCount() + 8];
+            int count = root.enumerate(all, true);
             List<Thread> running = new ArrayList<>();
-            for (Thread t : Thread.getAllStackTraces().keySet()) {
+            for (int i = 0; i < count; i++) {
+                Thread t = all[i];
                 if (t != self && !t.isDaemon() && t.isAlive()) {
                     running.add(t);
                 }

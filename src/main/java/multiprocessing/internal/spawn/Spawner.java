@@ -218,6 +218,8 @@ public final class Spawner {
      */
     public static java.io.InputStream bootstrapSocket() {
         MemorySegment buf = Arena.ofAuto().allocate(1 << 16);
+        // Made now: a lambda's first evaluation links its call site, milliseconds in a fresh JVM.
+        java.util.function.IntConsumer closeStray = Posix::closeQuietly;
         return new java.io.InputStream() {
             @Override
             public int read() throws IOException {
@@ -231,7 +233,7 @@ public final class Spawner {
                     return 0;
                 }
                 long n = Sockets.recvmsg(BOOTSTRAP_FD, buf, Math.min(len, buf.byteSize()),
-                        fd -> Posix.closeQuietly(fd));
+                        closeStray);
                 if (n <= 0) {
                     return -1;
                 }
