@@ -1,9 +1,14 @@
 package multiprocessing.internal.spawn;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
@@ -151,8 +157,8 @@ public final class Spawner {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment header = arena.allocate(8);
-            header.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0, HAND_OVER_MAGIC);
-            header.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 4, fds.length);
+            header.set(JAVA_INT_UNALIGNED, 0, HAND_OVER_MAGIC);
+            header.set(JAVA_INT_UNALIGNED, 4, fds.length);
             long done = 0;
             int[] pending = fds;
             while (done < 8) {
@@ -179,7 +185,7 @@ public final class Spawner {
      * (it has exited, or no longer needs this JVM).
      */
     public static int[] receiveHandOver() throws IOException {
-        java.util.List<Integer> fds = new ArrayList<>();
+        List<Integer> fds = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment header = arena.allocate(8);
             long done = 0;
@@ -189,15 +195,15 @@ public final class Spawner {
                     if (done == 0 && fds.isEmpty()) {
                         return null;
                     }
-                    throw new java.io.EOFException("the hand-over header was cut short");
+                    throw new EOFException("the hand-over header was cut short");
                 }
                 if (n < 0) {
                     throw new IOException("descriptor " + BOOTSTRAP_FD + " is non-blocking");
                 }
                 done += n;
             }
-            if (header.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0) != HAND_OVER_MAGIC
-                    || header.get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 4)
+            if (header.get(JAVA_INT_UNALIGNED, 0) != HAND_OVER_MAGIC
+                    || header.get(JAVA_INT_UNALIGNED, 4)
                             != fds.size()) {
                 throw new IOException("descriptor " + BOOTSTRAP_FD
                         + " does not carry a multiprocessing hand-over");
@@ -216,11 +222,11 @@ public final class Spawner {
      * whose downcall the header's read has already bound (binding another costs milliseconds
      * in a fresh JVM), into a buffer allocated now, while the JVM waits.
      */
-    public static java.io.InputStream bootstrapSocket() {
+    public static InputStream bootstrapSocket() {
         MemorySegment buf = Arena.ofAuto().allocate(1 << 16);
         // Made now: a lambda's first evaluation links its call site, milliseconds in a fresh JVM.
-        java.util.function.IntConsumer closeStray = Posix::closeQuietly;
-        return new java.io.InputStream() {
+        IntConsumer closeStray = Posix::closeQuietly;
+        return new InputStream() {
             @Override
             public int read() throws IOException {
                 byte[] one = new byte[1];
@@ -237,7 +243,7 @@ public final class Spawner {
                 if (n <= 0) {
                     return -1;
                 }
-                MemorySegment.copy(buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, b, off,
+                MemorySegment.copy(buf, JAVA_BYTE, 0, b, off,
                         (int) n);
                 return (int) n;
             }
