@@ -100,6 +100,9 @@ public class PoolBench {
      * the trial's invocations as CPython's fork server is; they are ended after the trial.
      */
     @State(Scope.Benchmark)
+    // JMH does not take a nested class's @Fork from the enclosing class (it ran 5 forks).
+    @Fork(value = 1, jvmArgsAppend = {
+            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
     public static class Startup {
         final ForkServerContext forkserver =
                 (ForkServerContext) Multiprocessing.getContext("forkserver");
@@ -139,6 +142,9 @@ public class PoolBench {
      * speed-up of 2 over 1 is what this 2-core machine gives processes that share nothing.
      */
     @State(Scope.Benchmark)
+    // JMH does not take a nested class's @Fork from the enclosing class (it ran 5 forks).
+    @Fork(value = 1, jvmArgsAppend = {
+            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
     public static class CpuBound {
         static final SerializableFunction<Integer, Integer> PRIMES = from -> {
             int count = 0;
