@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
+import multiprocessing.ForkServerContext;
+import multiprocessing.Multiprocessing;
 import multiprocessing.SerializableCallable;
 import multiprocessing.SerializableFunction;
 import multiprocessing.pool.Pool;
@@ -27,7 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code Pool(2)}: {@code map} of a tiny function over 1,000,000 items with the default chunks
  * ({@code pool_map_tiny_s}), over 20,000 items with chunksize 1 ({@code pool_map_chunksize1_s}),
  * the round trip of {@code applyAsync(noop).get()} ({@code pool_apply_async_latency_us}), and
- * start-up ({@code Pool(2)} then close and join, {@code pool_startup_spawn_ms}). The items list is
+ * start-up ({@code Pool(2)} then close and join, {@code pool_startup_spawn_ms}, and with the
+ * forkserver context, {@code pool_startup_forkserver_ms}). The items list is
  * built inside the measured call, as Python's {@code range} is iterated inside its map.
  */
 @State(Scope.Benchmark)
@@ -91,9 +94,24 @@ public class PoolBench {
         return pool.applyAsync(NOOP).get();
     }
 
-    /** Start-up and shutdown of a two-worker pool: {@code new Pool(2)}, then close (which joins). */
+    /**
+     * Start-up and shutdown of a two-worker pool: {@code new Pool(2)}, then close (which joins).
+     * The forkserver variant's workers run in the context's JVMs booted ahead of time, shared by
+     * the trial's invocations as CPython's fork server is; they are ended after the trial.
+     */
     @State(Scope.Benchmark)
+    // JMH does not take a nested class's @Fork from the enclosing class (it ran 5 forks).
+    @Fork(value = 1, jvmArgsAppend = {
+            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
     public static class Startup {
+        final ForkServerContext forkserver =
+                (ForkServerContext) Multiprocessing.getContext("forkserver");
+
+        @TearDown(Level.Trial)
+        public void stopWarmJvms() {
+            forkserver.stopWarmJvms();
+        }
+
         @Benchmark
         @BenchmarkMode(Mode.SingleShotTime)
         @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -105,6 +123,18 @@ public class PoolBench {
             p.join();
             return p;
         }
+
+        @Benchmark
+        @BenchmarkMode(Mode.SingleShotTime)
+        @OutputTimeUnit(TimeUnit.MILLISECONDS)
+        @Warmup(iterations = 3)
+        @Measurement(iterations = 10)
+        public Pool forkserverStartCloseJoin() throws InterruptedException {
+            Pool p = Pool.builder().context(forkserver).processes(2).build();
+            p.close();
+            p.join();
+            return p;
+        }
     }
 
     /**
@@ -112,6 +142,9 @@ public class PoolBench {
      * speed-up of 2 over 1 is what this 2-core machine gives processes that share nothing.
      */
     @State(Scope.Benchmark)
+    // JMH does not take a nested class's @Fork from the enclosing class (it ran 5 forks).
+    @Fork(value = 1, jvmArgsAppend = {
+            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
     public static class CpuBound {
         static final SerializableFunction<Integer, Integer> PRIMES = from -> {
             int count = 0;
