@@ -31,8 +31,12 @@ import multiprocessing.internal.spawn.Spawner;
  * taken. When none waits, the caller boots one and hands it the payload at once, which that JVM
  * sees before warming up, so the first start costs what a spawn costs.
  *
- * <p>How many wait: every start asks the keeper thread to boot a replacement while fewer than
- * {@code maxWarm} JVMs wait or are asked for, so one is ready again soon after each start, and
+ * <p>How many wait. A warm JVM reports, with one byte on its socket, when it has warmed up.
+ * A start takes the oldest JVM that has reported (and asks the keeper thread to boot one
+ * replacement), or, when none has yet, the oldest that is still warming up (and asks for two:
+ * starts come faster than JVMs warm up, so more must wait), or, when none waits at all, boots
+ * one itself (and asks for one). The keeper boots what is asked while fewer than
+ * {@code maxWarm} JVMs wait or are asked for. So one is ready again soon after each start, and
  * more while starts come faster than a JVM boots. A JVM that has waited longer than
  * {@code idleTimeout} is retired (its socket closed, so it exits, and reaped), so none waits
  * once the program stops starting processes. The keeper thread ends when nothing waits.
@@ -55,7 +59,24 @@ public final class ForkServer {
 
     private record Key(Path executable, List<String> jvmOptions, List<String> preload) {}
 
-    private record Warm(Popen popen, long sinceNanos) {}
+    private static final class Warm {
+        final Popen popen;
+        final long sinceNanos;
+        /** Whether it has reported that it warmed up (read once from its socket). */
+        boolean ready;
+
+        Warm(Popen popen, long sinceNanos) {
+            this.popen = popen;
+            this.sinceNanos = sinceNanos;
+        }
+
+        boolean ready() {
+            if (!ready) {
+                ready = Spawner.reportedReady(popen);
+            }
+            return ready;
+        }
+    }
 
     private final Key key;
     private final ArrayDeque<Warm> waiting = new ArrayDeque<>();
@@ -97,17 +118,31 @@ public final class ForkServer {
                 }
                 return fresh;
             }
-            if (Spawner.handOver(warm.popen(), payload, handles.fds())) {
-                return warm.popen();
+            if (Spawner.handOver(warm.popen, payload, handles.fds())) {
+                return warm.popen;
             }
-            retire(warm.popen());
+            retire(warm.popen);
         }
     }
 
     private synchronized Warm take(Settings settings) {
         this.settings = settings;
-        Warm warm = waiting.pollFirst();
-        if (waiting.size() + wanted < settings.maxWarm()) {
+        Warm warm = null;
+        for (Warm w : waiting) {
+            if (w.ready()) {
+                warm = w;
+                break;
+            }
+        }
+        int replacements = 1;
+        if (warm == null) {
+            warm = waiting.peekFirst();
+            replacements = warm == null ? 1 : 2;
+        }
+        if (warm != null) {
+            waiting.remove(warm);
+        }
+        for (int i = 0; i < replacements && waiting.size() + wanted < settings.maxWarm(); i++) {
             wanted++;
         }
         wakeKeeper();
@@ -144,10 +179,10 @@ public final class ForkServer {
                     long nextDeadline = Long.MAX_VALUE;
                     for (var it = waiting.iterator(); it.hasNext(); ) {
                         Warm w = it.next();
-                        long left = w.sinceNanos() + idleNanos - now;
+                        long left = w.sinceNanos + idleNanos - now;
                         if (left <= 0) {
                             it.remove();
-                            idle.add(w.popen());
+                            idle.add(w.popen);
                         } else {
                             nextDeadline = Math.min(nextDeadline, left);
                         }
@@ -224,7 +259,7 @@ public final class ForkServer {
             generation++;
             notifyAll();
         }
-        all.forEach(w -> retire(w.popen()));
+        all.forEach(w -> retire(w.popen));
     }
 
     /** Stops every fork server of this JVM (see {@link #stop()}). */
@@ -234,7 +269,7 @@ public final class ForkServer {
 
     /** The pids of the JVMs waiting in this fork server. */
     public synchronized List<Long> pids() {
-        return waiting.stream().map(w -> (long) w.popen().pid()).toList();
+        return waiting.stream().map(w -> (long) w.popen.pid()).toList();
     }
 
     /** The pids of the JVMs waiting, in every fork server of this JVM. */

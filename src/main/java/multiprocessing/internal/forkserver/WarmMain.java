@@ -26,6 +26,7 @@ public final class WarmMain {
             if (!Spawner.bootstrapReadable()) {
                 ChildMain.warmUp("forkserver");
                 preload(System.getProperty(PRELOAD_PROPERTY, ""));
+                Spawner.reportReady();
             }
             stream = Spawner.bootstrapSocket();
             fds = Spawner.receiveHandOver();

@@ -180,6 +180,43 @@ public final class Spawner {
     }
 
     /**
+     * In a JVM started by {@link #launch} with a socket: tells the parent it has warmed up
+     * (one byte the parent reads with {@link #reportedReady}).
+     */
+    public static void reportReady() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(1);
+            Posix.write(BOOTSTRAP_FD, one, 1);
+        } catch (ErrnoException e) {
+            if (e.errno() != Posix.EPIPE && e.errno() != Posix.ECONNRESET) {
+                throw e;
+            }
+            // The parent has gone or retired this JVM: the wait that follows sees the end.
+        }
+    }
+
+    /**
+     * Whether the JVM of {@code popen}, started with a socket and not yet handed a process, has
+     * reported it is ready; reads the report. A JVM that has ended is not ready.
+     */
+    public static boolean reportedReady(Popen popen) {
+        int fd = popen.beginPayloadWrite();
+        if (fd < 0) {
+            return false;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            if (Posix.pollOne(fd, Posix.POLLIN, 0) == 0) {
+                return false;
+            }
+            return Posix.read(fd, arena.allocate(1), 1) == 1;
+        } catch (ErrnoException e) {
+            return false;
+        } finally {
+            popen.endPayloadWrite();
+        }
+    }
+
+    /**
      * In a JVM started by {@link #launch} with a socket: waits for {@link #handOver}'s header
      * and returns the descriptors that came with it, or null when the parent closed the socket
      * (it has exited, or no longer needs this JVM).
@@ -190,7 +227,15 @@ public final class Spawner {
             MemorySegment header = arena.allocate(8);
             long done = 0;
             while (done < 8) {
-                long n = Sockets.recvmsg(BOOTSTRAP_FD, header.asSlice(done), 8 - done, fds::add);
+                long n;
+                try {
+                    n = Sockets.recvmsg(BOOTSTRAP_FD, header.asSlice(done), 8 - done, fds::add);
+                } catch (ErrnoException e) {
+                    if (e.errno() != Posix.ECONNRESET) {
+                        throw e;
+                    }
+                    n = 0; // the parent closed with our ready report unread: the same end
+                }
                 if (n == 0) {
                     if (done == 0 && fds.isEmpty()) {
                         return null;
