@@ -103,7 +103,8 @@ public final class Listener implements AutoCloseable {
      *        port
      * @param family the socket family, or {@code null} to take the address's
      * @param backlog how many clients may wait to be accepted (Python's default is 1)
-     * @param authKey the key of the HMAC handshake, or {@code null} (or empty) for none
+     * @param authKey the key of the HMAC handshake, or {@code null} for none (an empty key
+     *        still runs the handshake, as CPython does with {@code b''})
      * @throws IllegalArgumentException if {@code family} does not match the address
      * @throws BindException if the address is in use or cannot be bound (the message names it)
      * @throws IOException if the socket cannot be created
@@ -206,7 +207,9 @@ public final class Listener implements AutoCloseable {
      */
     public Connection accept() throws IOException {
         Connection connection = Connection.ofSocket(acceptSocket());
-        if (authKey == null || authKey.length == 0) {
+        // Only null means no key: CPython runs the challenge with b'' too, and a Python client
+        // with authkey=b'' waits for it.
+        if (authKey == null) {
             return connection;
         }
         try {
