@@ -1,0 +1,66 @@
+package multiprocessing.connection;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The resource sharer seen from inside: what it keeps and where it listens. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ResourceSharerTest {
+    private static final int O_CLOEXEC = 02000000;
+
+    /** This JVM's descriptors other than {@code fd} open on what {@code fd} refers to. */
+    private static Set<Integer> othersOnTheSameFile(int fd) throws IOException {
+        Path self = Path.of("/proc/self/fd");
+        String target = Files.readSymbolicLink(self.resolve(String.valueOf(fd))).toString();
+        Set<Integer> same = new HashSet<>();
+        try (Stream<Path> fds = Files.list(self)) {
+            for (Path p : (Iterable<Path>) fds::iterator) {
+                int n = Integer.parseInt(p.getFileName().toString());
+                try {
+                    if (n != fd && Files.readSymbolicLink(p).toString().equals(target)) {
+                        same.add(n);
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the listing's own descriptor
+                }
+            }
+        }
+        return same;
+    }
+
+    private static int flagsOf(int fd) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd))) {
+            if (line.startsWith("flags:")) {
+                return Integer.parseInt(line.substring(6).strip(), 8);
+            }
+        }
+        throw new AssertionError("no flags for descriptor " + fd);
+    }
+
+    @Test
+    void theDuplicateItKeepsIsCloseOnExec() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            int fd = pipe.right().fileno();
+            // The pipe's read end is on the same pipe: only what appears is the sharer's.
+            Set<Integer> before = othersOnTheSameFile(fd);
+            ResourceSharer.Ticket ticket = ResourceSharer.share(fd, false, true, false);
+            Set<Integer> kept = othersOnTheSameFile(fd);
+            kept.removeAll(before);
+            assertEquals(1, kept.size(), "duplicates kept by the sharer: " + kept);
+            int dup = kept.iterator().next();
+            assertTrue((flagsOf(dup) & O_CLOEXEC) != 0,
+                    "the kept duplicate would leak into an exec'd program");
+            ResourceSharer.fetch(ticket).close();
+        }
+    }
+}
