@@ -95,6 +95,11 @@ public final class Posix {
         static final MethodHandle H = Errno.link(Libc.getpid$address(), Libc.getpid$descriptor());
     }
 
+    /** Not in the jextract bindings: linked by name. */
+    private static final class Geteuid {
+        static final MethodHandle H = Errno.linkByName("geteuid", FunctionDescriptor.of(JAVA_INT));
+    }
+
     private static final class Sysconf {
         static final MethodHandle H = Errno.link(Libc.sysconf$address(), Libc.sysconf$descriptor());
     }
@@ -302,6 +307,15 @@ public final class Posix {
     public static int getpid() {
         try {
             return (int) Getpid.H.invokeExact(Errno.state());
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+    }
+
+    /** This process's effective user id: who owns what it creates, and whom it trusts. */
+    public static int geteuid() {
+        try {
+            return (int) Geteuid.H.invokeExact(Errno.state());
         } catch (Throwable t) {
             throw Errno.bug(t);
         }
