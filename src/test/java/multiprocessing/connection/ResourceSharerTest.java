@@ -1,17 +1,24 @@
 package multiprocessing.connection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The resource sharer seen from inside: what it keeps and where it listens. */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -45,6 +52,32 @@ class ResourceSharerTest {
             }
         }
         throw new AssertionError("no flags for descriptor " + fd);
+    }
+
+    @Test
+    void itListensInThePrivateDirectoryNotOnAnAbstractName() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            ResourceSharer.Ticket ticket =
+                    ResourceSharer.share(pipe.right().fileno(), false, true, false);
+            Path socket = Path.of(ticket.address());
+            assertTrue(socket.getFileName().toString().startsWith("sharer-"), ticket.address());
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                    socket.getParent(), LinkOption.NOFOLLOW_LINKS)));
+            ResourceSharer.fetch(ticket).close();
+        }
+    }
+
+    @Test
+    void aFetchFromASharerThatDoesNotAnswerFailsInsteadOfHanging(@TempDir Path dir)
+            throws Exception {
+        // A "sharer" that never accepts: the connection waits in its backlog, unanswered.
+        try (Listener silent = new Listener(Address.unix(dir.resolve("s").toString()),
+                Family.AF_UNIX, 4, null)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> ResourceSharer.fetch(new ResourceSharer.Ticket(
+                            silent.address().path(), 1), Duration.ofMillis(200)));
+            assertInstanceOf(SocketTimeoutException.class, e.getCause(), e.toString());
+        }
     }
 
     @Test
