@@ -29,16 +29,23 @@ class PrivateDirectoryTest {
                 child.recv();
             });
             p.start();
-            Path socket = Path.of((String) pipe.left().recv());
-            assertTrue(Files.exists(socket), socket.toString());
-            assertTrue(socket.getParent().getFileName().toString().startsWith("jmp-" + p.pid()),
-                    socket.toString());
-            pipe.left().send("exit");
-            p.join();
-            assertEquals(0, p.exitCode());
-            assertFalse(Files.exists(socket.getParent()), socket.getParent() + " outlived "
-                    + "its process");
-            p.close();
+            try {
+                Path socket = Path.of((String) pipe.left().recv());
+                assertTrue(Files.exists(socket), socket.toString());
+                assertTrue(socket.getParent().getFileName().toString()
+                        .startsWith("jmp-" + p.pid()), socket.toString());
+                pipe.left().send("exit");
+                p.join();
+                assertEquals(0, p.exitCode());
+                assertFalse(Files.exists(socket.getParent()), socket.getParent() + " outlived "
+                        + "its process");
+            } finally {
+                if (p.isAlive()) {
+                    p.kill();
+                }
+                p.join();
+                p.close();
+            }
         }
     }
 }
