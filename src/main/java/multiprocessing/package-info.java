@@ -30,8 +30,8 @@
  * class and its nested classes ({@code com.acme.Plugin}); the longest matching entry decides, a
  * deny winning a tie. A refused class makes {@code recv()} or {@code get()} throw
  * {@link java.lang.IllegalStateException} naming it. One message may also allocate at most
- * {@code multiprocessing.serialization.maxGraphMemoryBytes} bytes of arrays and strings (1 GiB by
- * default), and must decode to exactly its own length. Set these properties on the main JVM
+ * {@code multiprocessing.serialization.maxGraphMemoryBytes} bytes (1 GiB by default, as Fory
+ * estimates its arrays, collections and objects), and must decode to exactly its own length. Set these properties on the main JVM
  * ({@code -D...}): children started by {@link multiprocessing.Process} get the same values.
  */
 package multiprocessing;

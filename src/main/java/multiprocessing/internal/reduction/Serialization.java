@@ -75,8 +75,8 @@ public final class Serialization {
     }
 
     /**
-     * The system property that bounds the bytes of arrays and strings one received message may
-     * allocate (default {@value #DEFAULT_MAX_GRAPH_MEMORY_BYTES}, 1 GiB).
+     * The system property that bounds the bytes one received message may allocate, as Fory
+     * estimates its arrays, collections and objects (default 1 GiB).
      */
     public static final String MAX_GRAPH_MEMORY_PROPERTY =
             "multiprocessing.serialization.maxGraphMemoryBytes";
