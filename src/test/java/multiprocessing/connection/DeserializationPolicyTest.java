@@ -76,11 +76,24 @@ class DeserializationPolicyTest {
     }
 
     @Test
+    void sendingARefusedClassSaysWhyAndHow() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> pipe.left().send(List.of(new SneakyLoader())));
+            assertTrue(e.getMessage().contains("SneakyLoader")
+                    && e.getMessage().contains("multiprocessing.serialization.allow"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void applicationValuesStillTravel() throws Exception {
         Map<String, Long> index = new TreeMap<>(Map.of("a", 1L, "b", 2L));
         int offset = 5;
         Parcel parcel = new Parcel("p", List.of(1, 2, 3), index, x -> x + offset,
-                new IllegalArgumentException("bad", new java.io.IOException("cause")));
+                new IllegalArgumentException("bad",
+                        new java.lang.reflect.InvocationTargetException(
+                                new java.io.IOException("cause"))));
         try (Pipe pipe = Pipe.open()) {
             pipe.left().send(parcel);
             Parcel back = (Parcel) pipe.right().recv();
@@ -88,7 +101,7 @@ class DeserializationPolicyTest {
             assertEquals(index, back.index());
             assertEquals(12, back.fn().apply(7));
             assertEquals("bad", back.problem().getMessage());
-            assertInstanceOf(java.io.IOException.class, back.problem().getCause());
+            assertInstanceOf(java.io.IOException.class, back.problem().getCause().getCause());
         }
     }
 

@@ -61,7 +61,16 @@ final class ClassPolicy implements TypeChecker {
             "java.lang.invoke.SerializedLambda",
             // What java.nio.file.Path values are on this JDK (Fory writes a path's fields, its
             // file system included), and TimeZone ones.
-            "sun.nio.fs.", "sun.util.calendar.ZoneInfo");
+            "sun.nio.fs.", "sun.util.calendar.ZoneInfo",
+            // Exceptions that live in denied packages and reach a caller wrapping a real failure.
+            "java.lang.reflect.InvocationTargetException",
+            "java.lang.reflect.UndeclaredThrowableException",
+            "java.lang.reflect.MalformedParameterizedTypeException",
+            "java.lang.reflect.MalformedParametersException",
+            "java.lang.reflect.GenericSignatureFormatError",
+            "java.lang.invoke.WrongMethodTypeException",
+            "java.lang.invoke.LambdaConversionException",
+            "java.lang.invoke.StringConcatException");
 
     private final List<String> allowed;
     private final List<String> denied;

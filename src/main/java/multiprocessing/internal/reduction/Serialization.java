@@ -255,6 +255,15 @@ public final class Serialization {
 
     private static IllegalArgumentException cannotSerialize(Object value, Throwable cause) {
         String detail = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            if (c instanceof org.apache.fory.exception.InsecureException refused) {
+                // Fory's own text suggests turning the registration check off: say ours.
+                detail = "it holds a class the deserialization policy refuses on arrival ("
+                        + refused.getMessage() + "); allow it with -D"
+                        + ClassPolicy.ALLOW_PROPERTY + "=name";
+                break;
+            }
+        }
         return new IllegalArgumentException(CANNOT_SEND + "an object of class "
                 + (value == null ? "null" : value.getClass().getName())
                 + " to another process: " + detail, cause);
