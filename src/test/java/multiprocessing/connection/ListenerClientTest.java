@@ -26,12 +26,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import multiprocessing.AuthenticationError;
+import multiprocessing.NoLeftoverProcesses;
 
 /** Listener and Client in one process, over TCP, Unix paths and abstract names, no key. */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(NoLeftoverProcesses.class)
 class ListenerClientTest {
     private final ExecutorService pool = Executors.newCachedThreadPool();
 

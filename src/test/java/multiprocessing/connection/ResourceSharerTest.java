@@ -16,12 +16,17 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+
+import multiprocessing.NoLeftoverProcesses;
 
 /** The resource sharer seen from inside: what it keeps and where it listens. */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(NoLeftoverProcesses.class)
 class ResourceSharerTest {
     private static final int O_CLOEXEC = 02000000;
 
@@ -64,6 +69,33 @@ class ResourceSharerTest {
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
                     socket.getParent(), LinkOption.NOFOLLOW_LINKS)));
             ResourceSharer.fetch(ticket).close();
+        }
+    }
+
+    @Test
+    void anotherUserCannotReachIt() throws Exception {
+        Path python = Path.of("/usr/bin/python3");
+        Assumptions.assumeTrue(System.getProperty("user.name").equals("root")
+                && Files.isExecutable(python), "needs root and /usr/bin/python3 to run as nobody");
+        try (Pipe pipe = Pipe.open(false)) {
+            ResourceSharer.Ticket ticket =
+                    ResourceSharer.share(pipe.right().fileno(), false, true, false);
+            try {
+                java.lang.Process nobody = new ProcessBuilder("setpriv", "--reuid=65534",
+                        "--regid=65534", "--clear-groups", python.toString(), "-c",
+                        "import socket, sys\n"
+                        + "try:\n"
+                        + "    socket.socket(socket.AF_UNIX).connect(sys.argv[1])\n"
+                        + "    print('connected')\n"
+                        + "except PermissionError:\n"
+                        + "    print('refused')\n", ticket.address())
+                        .redirectErrorStream(true).start();
+                String out = new String(nobody.getInputStream().readAllBytes()).strip();
+                nobody.waitFor();
+                assertEquals("refused", out);
+            } finally {
+                ResourceSharer.fetch(ticket).close();
+            }
         }
     }
 
