@@ -107,11 +107,7 @@ class RingCorruptionTest {
     void aGadgetInTheRingIsRefusedByTheOneDecoder() {
         Ring ring = Ring.create(SLOTS, 1024, 0, false);
         try (Arena arena = Arena.ofConfined()) {
-            Fory fory = Fory.builder().withLanguage(Language.JAVA)
-                    .requireClassRegistration(false).withRefTracking(true).withCodegen(false)
-                    .build();
-            byte[] gadget = fory.serialize(new java.util.ArrayList<Object>(
-                    java.util.List.of(Thread.State.NEW)));
+            byte[] gadget = gadgetBytes();
             MemorySegment src = arena.allocate(gadget.length);
             MemorySegment.copy(gadget, 0, src, java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
                     gadget.length);
@@ -124,21 +120,57 @@ class RingCorruptionTest {
         }
     }
 
+    /** Fory bytes naming a class the policy refuses, as a peer without the policy writes. */
+    private static byte[] gadgetBytes() {
+        Fory fory = Fory.builder().withLanguage(Language.JAVA)
+                .requireClassRegistration(false).withRefTracking(true).withCodegen(false)
+                .build();
+        return fory.serialize(new java.util.ArrayList<Object>(
+                java.util.List.of(Thread.State.NEW)));
+    }
+
+    /** Puts a large-message record naming shared memory {@code name} of {@code length}. */
+    private static void putLargeRef(Ring ring, String name, long length) {
+        try (Arena arena = Arena.ofConfined()) {
+            byte[] utf8 = ("/" + name).getBytes(StandardCharsets.UTF_8);
+            MemorySegment ref = arena.allocate(8 + utf8.length, 8);
+            ref.set(JAVA_LONG, 0, length);
+            MemorySegment.copy(utf8, 0, ref, java.lang.foreign.ValueLayout.JAVA_BYTE, 8,
+                    utf8.length);
+            ring.put(ref, ref.byteSize(), RingLayout.FLAG_LARGE, -1);
+        }
+    }
+
+    @Test
+    void aGadgetInALargeMessageIsRefusedByTheOneDecoder() throws Exception {
+        String name = "mpq_test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        Path file = Path.of("/dev/shm", name);
+        Ring ring = Ring.create(SLOTS, 1024, 0, false);
+        try {
+            byte[] gadget = gadgetBytes();
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rw-------")));
+            Files.write(file, gadget);
+            putLargeRef(ring, name, gadget.length);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> Messages.get(ring, 0));
+            assertTrue(e.getMessage().contains("java.lang.Thread$State"), e.getMessage());
+        } finally {
+            Files.deleteIfExists(file);
+            ring.block().free();
+        }
+    }
+
     @Test
     void aLargeMessageInSharedMemoryOthersMayWriteIsRefused() throws Exception {
         String name = "mpq_test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
         Path file = Path.of("/dev/shm", name);
         Ring ring = Ring.create(SLOTS, 1024, 0, false);
-        try (Arena arena = Arena.ofConfined()) {
+        try {
             Files.createFile(file);
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
             Files.write(file, new byte[64]);
-            byte[] utf8 = ("/" + name).getBytes(StandardCharsets.UTF_8);
-            MemorySegment ref = arena.allocate(8 + utf8.length, 8);
-            ref.set(JAVA_LONG, 0, 64);
-            MemorySegment.copy(utf8, 0, ref, java.lang.foreign.ValueLayout.JAVA_BYTE, 8,
-                    utf8.length);
-            ring.put(ref, ref.byteSize(), RingLayout.FLAG_LARGE, -1);
+            putLargeRef(ring, name, 64);
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> Messages.get(ring, 0));
             assertTrue(e.getMessage().contains("mode 0644"), e.getMessage());
