@@ -41,7 +41,9 @@ import multiprocessing.internal.reduction.Serialization;
  * bounded queue, where CPython's would buffer without limit in the producer; so a process should
  * not put more than that into a queue nobody is reading yet. Messages larger than 512 KiB
  * serialized travel in their own shared-memory object and take one slot; their size is limited
- * only by Fory (2 GiB) and by /dev/shm.
+ * by Fory (2 GiB), by /dev/shm, and by the bound on what one received message may allocate (1 GiB
+ * unless the system property {@code multiprocessing.serialization.maxGraphMemoryBytes} says
+ * otherwise; see the {@link multiprocessing package documentation}).
  *
  * <h2>Faults</h2>
  * <ul>

@@ -14,5 +14,24 @@
  * the one message framing ({@code internal.framing}), the one futex synchronizer
  * ({@code internal.sync}), the shared heap ({@code internal.heap}), the queues' ring
  * ({@code internal.queue}) and the resource tracker ({@code internal.tracker}).
+ *
+ * <h2>What a received object may be</h2>
+ * Every object that arrives from another process (through a connection, a queue or a large
+ * message's shared memory) is decoded by one configuration, which refuses classes known as
+ * deserialization gadgets: process and runtime control ({@code java.lang.ProcessBuilder},
+ * {@code Runtime}), reflection and method handles ({@code java.lang.reflect.},
+ * {@code java.lang.invoke.} but for serialized lambdas), JNDI, RMI, JMX, scripting,
+ * {@code java.beans.}, {@code sun.}, {@code com.sun.}, {@code jdk.}, class loaders, invocation
+ * handlers, and the gadget packages of common libraries (Commons Collections functors, Groovy,
+ * Spring, C3P0, ...). The application's classes, records, lambdas, exceptions and the JDK's
+ * collections and value types pass. Two system properties, comma-separated, move the line:
+ * {@code multiprocessing.serialization.allow} and {@code multiprocessing.serialization.deny}.
+ * An entry ending in a dot names a package and its sub-packages ({@code com.acme.}), any other a
+ * class and its nested classes ({@code com.acme.Plugin}); the longest matching entry decides, a
+ * deny winning a tie. A refused class makes {@code recv()} or {@code get()} throw
+ * {@link java.lang.IllegalStateException} naming it. One message may also allocate at most
+ * {@code multiprocessing.serialization.maxGraphMemoryBytes} bytes (1 GiB by default, as Fory
+ * estimates its arrays, collections and objects), and must decode to exactly its own length. Set these properties on the main JVM
+ * ({@code -D...}): children started by {@link multiprocessing.Process} get the same values.
  */
 package multiprocessing;

@@ -21,7 +21,8 @@ public final class Client {
      * the listener takes to call {@code accept()}.
      *
      * @param family the socket family, or {@code null} to take the address's
-     * @param authKey the shared key, or {@code null} (or empty) for no handshake
+     * @param authKey the shared key, or {@code null} for no handshake (an empty key still
+     *        runs it, as CPython does with {@code b''})
      * @throws IllegalArgumentException if {@code family} does not match the address
      * @throws ConnectException if nobody listens there (the message names the address)
      * @throws AuthenticationError if the listener has another key or does not authenticate
@@ -48,7 +49,8 @@ public final class Client {
             throw e;
         }
         Connection connection = Connection.ofSocket(fd);
-        if (authKey != null && authKey.length > 0) {
+        // An empty key is a key (CPython's b''): only null skips the handshake.
+        if (authKey != null) {
             try {
                 Connections.answerChallenge(connection, authKey);
                 Connections.deliverChallenge(connection, authKey);

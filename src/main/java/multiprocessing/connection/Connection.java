@@ -539,7 +539,7 @@ public final class Connection implements AutoCloseable {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            out.writeString(ticket.abstractName());
+            out.writeString(ticket.address());
             out.writeLong(ticket.key());
         }
 

@@ -9,16 +9,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.SocketAddr;
 import multiprocessing.internal.posix.Sockets;
+import multiprocessing.internal.util.TempDir;
 
 /**
  * A bound, listening socket that hands out a {@link Connection} per client (Python's
@@ -38,6 +35,11 @@ import multiprocessing.internal.posix.Sockets;
  * makes every {@code accept()} in progress, and every later one, throw
  * {@link IllegalStateException} promptly. Closing a listener bound to a Unix socket path
  * removes the socket file, as Python does; an abstract name needs no removal.
+ *
+ * <p>On a Unix socket only processes of this user are served: {@code accept()} asks the kernel
+ * who the peer is (SO_PEERCRED) and refuses another uid with {@link AuthenticationError}, before
+ * any handshake; the listener goes on. With no address, a listener binds a fresh path in this
+ * process's private directory (mode 0700, removed at exit), as Python 3.12 does.
  */
 public final class Listener implements AutoCloseable {
     /** CPython's default: only one client waits in the kernel queue before accept(). */
@@ -46,7 +48,6 @@ public final class Listener implements AutoCloseable {
             "multiprocessing.connection.handshakeTimeoutMillis";
     private static final long DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 20_000;
     private static final Cleaner CLEANER = Cleaner.create();
-    private static final AtomicLong NAMES = new AtomicLong();
 
     private final Family family;
     private final Address address;
@@ -99,11 +100,12 @@ public final class Listener implements AutoCloseable {
      * Binds a socket to {@code address} and listens.
      *
      * @param address where to listen; {@code null} picks a fresh address of {@code family}:
-     *        a new abstract Unix name (the default family), or {@code 127.0.0.1} with a free
-     *        port
+     *        a new socket path in this process's private directory (the default family), or
+     *        {@code 127.0.0.1} with a free port
      * @param family the socket family, or {@code null} to take the address's
      * @param backlog how many clients may wait to be accepted (Python's default is 1)
-     * @param authKey the key of the HMAC handshake, or {@code null} (or empty) for none
+     * @param authKey the key of the HMAC handshake, or {@code null} for none (an empty key
+     *        still runs the handshake, as CPython does with {@code b''})
      * @throws IllegalArgumentException if {@code family} does not match the address
      * @throws BindException if the address is in use or cannot be bound (the message names it)
      * @throws IOException if the socket cannot be created
@@ -152,14 +154,14 @@ public final class Listener implements AutoCloseable {
         this.cleanable = CLEANER.register(this, resources);
     }
 
-    /** A listener on a fresh abstract Unix name (Python's {@code Listener()}), no key. */
+    /** A listener on a fresh private Unix socket path (Python's {@code Listener()}), no key. */
     public Listener() throws IOException {
         this(null, null, DEFAULT_BACKLOG, null);
     }
 
     /**
-     * A listener on {@code address} (a fresh abstract Unix name when null), backlog 1, without
-     * authentication.
+     * A listener on {@code address} (a fresh private Unix socket path when null), backlog 1,
+     * without authentication.
      */
     public Listener(Address address) throws IOException {
         this(address, null, DEFAULT_BACKLOG, null);
@@ -178,10 +180,13 @@ public final class Listener implements AutoCloseable {
         }
     }
 
-    /** Python's arbitrary_address for AF_UNIX on Linux: a name nobody else uses. */
+    /**
+     * Python's arbitrary_address for AF_UNIX (3.12+, gh-97514): a fresh path in this process's
+     * private 0700 directory, which no other user can reach. (An abstract name, which Python
+     * used before, has no permissions at all.)
+     */
     private static Address arbitraryUnix() {
-        return Address.unix("\0listener-" + Posix.getpid() + "-" + NAMES.incrementAndGet()
-                + "-" + Long.toHexString(Double.doubleToLongBits(Math.random())));
+        return Address.unix(TempDir.newSocketPath("listener-").toString());
     }
 
     private static Duration defaultHandshakeTimeout() {
@@ -199,14 +204,17 @@ public final class Listener implements AutoCloseable {
      * listener has a key.
      *
      * @throws IllegalStateException if the listener is closed, before or during the call
-     * @throws AuthenticationError if the client fails the handshake (its connection is closed)
+     * @throws AuthenticationError if the client fails the handshake, or is a process of another
+     *         user on a Unix socket (its connection is closed)
      * @throws SocketTimeoutException if the client does not finish the handshake in time
      * @throws IOException if accepting fails, or the client breaks the protocol or hangs up
      *         during the handshake
      */
     public Connection accept() throws IOException {
         Connection connection = Connection.ofSocket(acceptSocket());
-        if (authKey == null || authKey.length == 0) {
+        // Only null means no key: CPython runs the challenge with b'' too, and a Python client
+        // with authkey=b'' waits for it.
+        if (authKey == null) {
             return connection;
         }
         try {
@@ -252,6 +260,9 @@ public final class Listener implements AutoCloseable {
                     // Another thread took the client.
                     continue;
                 }
+                if (af == Sockets.AF_UNIX) {
+                    refuseOtherUsers(fd);
+                }
                 lastAccepted = Address.of(peer[0]);
                 return fd;
             }
@@ -263,106 +274,47 @@ public final class Listener implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes {@code fd} and throws unless its peer runs as this user: an abstract name or a
+     * socket file someone made reachable lets any local user connect, and with no key (or a
+     * key that leaked) such a peer would be served as one of the program's own processes.
+     */
+    private static void refuseOtherUsers(int fd) throws IOException {
+        int peer;
+        try {
+            peer = Sockets.peerUid(fd);
+        } catch (ErrnoException e) {
+            Posix.closeQuietly(fd);
+            throw e;
+        }
+        int self = Posix.geteuid();
+        if (peer != self) {
+            Posix.closeQuietly(fd);
+            throw new AuthenticationError("refused a connection from a process of uid " + peer
+                    + ": this listener serves only its own user's processes (uid " + self + ")");
+        }
+    }
+
     private void handshake(Connection connection) throws IOException {
-        Watchdog watchdog = new Watchdog(connection.fileno());
+        Watchdog watchdog = new Watchdog(connection.fileno(),
+                "the client did not complete the authentication handshake",
+                Listener::closedException);
         handshakes.add(watchdog);
-        ScheduledFuture<?> timer = null;
         try {
             if (isClosed()) {
                 watchdog.fire(Watchdog.CLOSED);
             }
-            Duration timeout = handshakeTimeout;
-            if (timeout != null) {
-                timer = Timer.EXECUTOR.schedule(() -> watchdog.fire(Watchdog.TIMED_OUT),
-                        Math.max(1, timeout.toNanos()), TimeUnit.NANOSECONDS);
-            }
-            try {
+            watchdog.run(handshakeTimeout, () -> {
                 Connections.deliverChallenge(connection, authKey);
                 Connections.answerChallenge(connection, authKey);
-            } catch (IOException | RuntimeException e) {
-                // Disarm before the caller closes the descriptor: no shutdown may hit a reuse.
-                watchdog.disarm();
-                watchdog.rethrow(e, timeout);
-            }
-            if (!watchdog.disarm()) {
-                // It fired after the last message: the socket is shut down, the client useless.
-                watchdog.rethrow(new IOException("handshake interrupted"), timeout);
-            }
+                return null;
+            });
         } finally {
-            if (timer != null) {
-                timer.cancel(false);
-            }
             handshakes.remove(watchdog);
         }
     }
 
-    /**
-     * Ends a handshake that takes too long or outlives the listener by shutting its socket
-     * down, which wakes the handshaking thread with end of file. Fire and disarm exclude each
-     * other, so no shutdown reaches a descriptor after the handshake gave it back.
-     */
-    private static final class Watchdog {
-        static final int ARMED = 0;
-        static final int TIMED_OUT = 1;
-        static final int CLOSED = 2;
-        static final int DISARMED = 3;
-        private final int fd;
-        private int state = ARMED;
-
-        Watchdog(int fd) {
-            this.fd = fd;
-        }
-
-        synchronized void fire(int why) {
-            if (state == ARMED) {
-                state = why;
-                Sockets.shutdown(fd);
-            }
-        }
-
-        /** Stops it; false if it had already fired. */
-        synchronized boolean disarm() {
-            if (state == ARMED) {
-                state = DISARMED;
-                return true;
-            }
-            return state == DISARMED;
-        }
-
-        /** Rethrows {@code e}, or what it means when this watchdog caused it. */
-        synchronized void rethrow(Exception e, Duration timeout) throws IOException {
-            if (state == TIMED_OUT) {
-                SocketTimeoutException t = new SocketTimeoutException("the client did not "
-                        + "complete the authentication handshake within " + timeout);
-                t.initCause(e);
-                throw t;
-            }
-            if (state == CLOSED) {
-                IllegalStateException c = closedException();
-                c.initCause(e);
-                throw c;
-            }
-            if (e instanceof IOException io) {
-                throw io;
-            }
-            throw (RuntimeException) e;
-        }
-    }
-
-    private static final class Timer {
-        static final ScheduledThreadPoolExecutor EXECUTOR = new ScheduledThreadPoolExecutor(1,
-                r -> {
-                    Thread t = new Thread(r, "multiprocessing-handshake-timer");
-                    t.setDaemon(true);
-                    return t;
-                });
-
-        static {
-            EXECUTOR.setRemoveOnCancelPolicy(true);
-        }
-    }
-
-    private boolean isClosed() {
+    boolean isClosed() {
         synchronized (state) {
             return closed;
         }

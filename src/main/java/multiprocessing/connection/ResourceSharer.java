@@ -2,68 +2,92 @@ package multiprocessing.connection;
 
 import java.io.IOException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import multiprocessing.Multiprocessing;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.util.TempDir;
 
 /**
  * Hands a connection's descriptor to another process when the channel the connection travels
  * through cannot carry descriptors (a one-way pipe, and later queues): Python's
  * {@code multiprocessing.resource_sharer}.
  *
- * <p>Implementation note: the sender duplicates the descriptor and keeps the duplicate under a
- * random key; the message carries only this process's sharer address (an abstract Unix socket)
- * and the key. The receiver connects, proves it holds the process tree's auth key (the
- * HMAC challenge of {@link Listener}), sends the key and gets the descriptor back as SCM_RIGHTS,
- * once; the sender then closes its duplicate. So a connection sent this way can be received
- * only while the sending process runs, by a process with the same auth key, and once: the same
- * limits as Python's.
+ * <p>Implementation note: the sender duplicates the descriptor (close-on-exec) and keeps the
+ * duplicate under a random key; the message carries only this process's sharer address (a
+ * socket in its private 0700 directory, {@link TempDir}) and the key. The receiver connects,
+ * proves it holds the process tree's auth key (the HMAC challenge of {@link Listener}), sends the
+ * key and gets the descriptor back as SCM_RIGHTS, once; the sender then closes its duplicate. So
+ * a connection sent this way can be received only while the sending process runs, by a process
+ * of the same user with the same auth key, and once: the same limits as Python's. A receiver
+ * waits for the sharer at most {@value #FETCH_TIMEOUT_PROPERTY} milliseconds (default 60 s):
+ * a sharer that does not answer (stalled, or busy with a peer that stalls it) fails the
+ * {@code recv()} instead of hanging it.
  */
 final class ResourceSharer {
     private ResourceSharer() {}
 
+    static final String FETCH_TIMEOUT_PROPERTY = "multiprocessing.connection.sharerTimeoutMillis";
+    private static final long DEFAULT_FETCH_TIMEOUT_MILLIS = 60_000;
+
     private static final Map<Long, Connection> SHARED = new ConcurrentHashMap<>();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static Listener listener;
-    private static String name;
+    private static String address;
 
     /** Keeps a duplicate of {@code fd} for one receiver; returns where and how to ask for it. */
     static synchronized Ticket share(int fd, boolean readable, boolean writable, boolean socket)
             throws IOException {
         if (listener == null) {
-            name = "mp-sharer-" + ProcessHandle.current().pid() + "-"
-                    + Long.toHexString(RANDOM.nextLong());
-            listener = new Listener(Address.unix("\0" + name), Family.AF_UNIX, 16,
+            Address where = Address.unix(TempDir.newSocketPath("sharer-").toString());
+            listener = new Listener(where, Family.AF_UNIX, 16,
                     Multiprocessing.currentProcess().authKey());
+            address = listener.address().path();
             Listener serving = listener;
             Thread.ofPlatform().daemon().name("multiprocessing-resource-sharer")
                     .start(() -> serve(serving));
         }
         long key = RANDOM.nextLong();
         SHARED.put(key, new Connection(Posix.dup(fd), readable, writable, socket));
-        return new Ticket(name, key);
+        return new Ticket(address, key);
     }
 
-    /** What a message carries instead of the descriptor. */
-    record Ticket(String abstractName, long key) {}
+    /** What a message carries instead of the descriptor: the sharer's socket path and a key. */
+    record Ticket(String address, long key) {}
 
     /** Fetches the descriptor a {@link Ticket} names, from the process that shared it. */
     static Connection fetch(Ticket ticket) {
-        Address from = Address.unix("\0" + ticket.abstractName());
-        try (Connection c = Client.connect(from, Family.AF_UNIX,
-                Multiprocessing.currentProcess().authKey())) {
-            c.send(ticket.key());
-            Object answer = c.recv();
+        return fetch(ticket, fetchTimeout());
+    }
+
+    private static Duration fetchTimeout() {
+        long millis = Long.getLong(FETCH_TIMEOUT_PROPERTY, DEFAULT_FETCH_TIMEOUT_MILLIS);
+        return millis <= 0 ? null : Duration.ofMillis(millis);
+    }
+
+    /** {@link #fetch(Ticket)} waiting at most {@code timeout} (null: forever) for the sharer. */
+    static Connection fetch(Ticket ticket, Duration timeout) {
+        Address from = Address.unix(ticket.address());
+        byte[] authKey = Multiprocessing.currentProcess().authKey();
+        try (Connection c = Client.connect(from, Family.AF_UNIX, null)) {
+            Watchdog watchdog = new Watchdog(c.fileno(), "the process that sent a connection did "
+                    + "not hand it over", () -> new IllegalStateException("not closed"));
+            Object answer = watchdog.run(timeout, () -> {
+                Connections.answerChallenge(c, authKey);
+                Connections.deliverChallenge(c, authKey);
+                c.send(ticket.key());
+                return c.recv();
+            });
             if (answer instanceof Connection received) {
                 return received;
             }
             throw new IllegalStateException("cannot receive the connection: " + answer);
         } catch (IOException e) {
             throw new IllegalStateException("cannot receive a connection from the process that "
-                    + "sent it (it must still be running, and share this process's auth key): "
-                    + e.getMessage(), e);
+                    + "sent it (it must still be running, be of this user and share this "
+                    + "process's auth key): " + e.getMessage(), e);
         }
     }
 
@@ -81,14 +105,14 @@ final class ResourceSharer {
                         shared.close();
                     }
                 }
-            } catch (IllegalStateException closed) {
-                return;
             } catch (IOException | RuntimeException e) {
+                if (l.isClosed()) {
+                    return;
+                }
                 // One bad peer must not stop the sharer; the receiver sees its own error.
                 System.getLogger("multiprocessing").log(System.Logger.Level.DEBUG,
                         "resource sharer: a request failed: " + e);
             }
         }
     }
-
 }

@@ -117,8 +117,13 @@ class AuthenticationTest {
     }
 
     @Test
-    void emptyKeyMeansNoHandshake() throws Exception {
+    void emptyKeyRunsTheHandshake() throws Exception {
         try (Listener listener = listener(new byte[0])) {
+            // An empty key is a key, as CPython's b'': the other key is refused on both sides.
+            Future<Connection> accepted = pool.submit(listener::accept);
+            assertThrows(AuthenticationError.class,
+                    () -> Client.connect(listener.address(), KEY));
+            assertThrows(AuthenticationError.class, () -> get(accepted));
             stillAcceptsGoodClient(listener, new byte[0]);
         }
     }

@@ -23,12 +23,18 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+
+import multiprocessing.AuthenticationError;
+import multiprocessing.NoLeftoverProcesses;
 
 /** Listener and Client in one process, over TCP, Unix paths and abstract names, no key. */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(NoLeftoverProcesses.class)
 class ListenerClientTest {
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
@@ -126,14 +132,57 @@ class ListenerClientTest {
     }
 
     @Test
-    void abstractNames() throws Exception {
+    void theDefaultAddressIsAPathInAPrivateDirectory() throws Exception {
+        Path socket;
         try (Listener listener = new Listener(null)) {
             Address a = listener.address();
             assertEquals(Family.AF_UNIX, a.family());
-            assertTrue(a.isAbstract(), a.toString());
-            assertTrue(a.toString().startsWith("\\0listener-"), a.toString());
+            // Not abstract: Linux checks no permission on an abstract name, any user connects.
+            assertFalse(a.isAbstract(), a.toString());
+            socket = Path.of(a.path());
+            assertTrue(socket.getFileName().toString().startsWith("listener-"), a.toString());
+            Path dir = socket.getParent();
+            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)));
+            assertEquals(System.getProperty("user.name"),
+                    Files.getOwner(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS).getName());
             roundTrip(listener);
         }
+        assertFalse(Files.exists(socket), "close() removes the socket file");
+    }
+
+    @Test
+    void aProcessOfAnotherUserIsRefusedAndTheListenerGoesOn() throws Exception {
+        Path python = Path.of("/usr/bin/python3");
+        Assumptions.assumeTrue(System.getProperty("user.name").equals("root")
+                && Files.isExecutable(python), "needs root and /usr/bin/python3 to run as nobody");
+        // An abstract name: any local user can connect to it, only SO_PEERCRED tells who did.
+        String name = "mp-test-peer-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        try (Listener listener = new Listener(Address.unix("\0" + name))) {
+            Future<Connection> accepted = pool.submit(listener::accept);
+            java.lang.Process nobody = new ProcessBuilder("setpriv", "--reuid=65534",
+                    "--regid=65534", "--clear-groups", python.toString(), "-c",
+                    "import socket, sys\n"
+                    + "s = socket.socket(socket.AF_UNIX)\n"
+                    + "s.connect('\\0' + sys.argv[1])\n"
+                    + "s.recv(1)\n", name).inheritIO().start();
+            try {
+                AuthenticationError e = assertThrows(AuthenticationError.class,
+                        () -> get(accepted));
+                assertTrue(e.getMessage().contains("uid 65534"), e.getMessage());
+                // Refused means closed: the other user's process sees end of file and ends.
+                assertTrue(nobody.waitFor(30, TimeUnit.SECONDS), "the peer was not hung up on");
+                assertEquals(0, nobody.exitValue());
+                roundTrip(listener);
+            } finally {
+                nobody.destroyForcibly();
+                nobody.waitFor();
+            }
+        }
+    }
+
+    @Test
+    void abstractNames() throws Exception {
         String name = "\0mp-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
         try (Listener listener = new Listener(Address.unix(name))) {
             assertEquals(Address.unix(name), listener.address());

@@ -223,6 +223,22 @@ class PythonInteropTest {
     }
 
     @Test
+    void pythonClientWithEmptyKeyToOurListener() throws Exception {
+        // CPython's Client(authkey=b'') answers a challenge: a listener that sent none hung it.
+        try (Listener listener = new Listener(Address.inet("127.0.0.1", 0), new byte[0])) {
+            Future<Connection> accepted = pool.submit(listener::accept);
+            PythonPeer python = new PythonPeer(PYTHON_CLIENT,
+                    "inet:" + listener.address().port(), "");
+            try (Connection conn = get(accepted)) {
+                assertArrayEquals("hello from python".getBytes(), conn.recvBytes());
+                conn.sendBytes("empty key".getBytes());
+            }
+            assertEquals("empty key", python.line());
+            python.assertExitsCleanly();
+        }
+    }
+
+    @Test
     void pythonClientWithWrongKeyToOurListener() throws Exception {
         try (Listener listener = new Listener(Address.inet("127.0.0.1", 0), KEY.getBytes())) {
             Future<Connection> accepted = pool.submit(listener::accept);

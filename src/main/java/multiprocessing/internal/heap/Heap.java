@@ -235,7 +235,8 @@ public final class Heap {
     /** A block another process allocated: maps its arena here on first use. */
     Block received(String name, long arenaSize, long offset, long size) {
         LocalArena arena = arenas.computeIfAbsent(name, n -> attach(n, arenaSize));
-        if (offset < 0 || size < 1 || offset + size > arena.size()) {
+        // Written so that no sum overflows: the numbers come from a message.
+        if (offset < 0 || size < 1 || offset > arena.size() || size > arena.size() - offset) {
             throw new IllegalStateException("block [" + offset + ", +" + size
                     + ") lies outside arena " + name + " of " + arena.size() + " bytes");
         }
@@ -251,7 +252,7 @@ public final class Heap {
                     + " (has the process that created it exited?): " + e.getMessage(), e);
         }
         try {
-            long actual = SharedMemoryCalls.size(fd);
+            long actual = SharedMemoryCalls.requirePrivate(fd, "heap arena " + name);
             if (actual < expectedSize) {
                 throw new IllegalStateException("heap arena " + name + " has " + actual
                         + " bytes, not " + expectedSize + " (a different object by that name?)");

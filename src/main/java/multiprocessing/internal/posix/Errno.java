@@ -38,6 +38,16 @@ final class Errno {
         return LINKER.downcallHandle(address, descriptor, CAPTURE);
     }
 
+    /**
+     * Links a libc function the jextract bindings lack, by name (they cannot be regenerated
+     * without jextract, which no registry offers).
+     */
+    static MethodHandle linkByName(String name, FunctionDescriptor descriptor) {
+        MemorySegment address = LINKER.defaultLookup().find(name).orElseThrow(
+                () -> new UnsatisfiedLinkError("libc has no symbol " + name));
+        return LINKER.downcallHandle(address, descriptor, CAPTURE);
+    }
+
     /** Links a variadic function (jextract gives no handle that can capture errno for those). */
     static MethodHandle linkVariadic(String name, FunctionDescriptor descriptor, int firstVariadic) {
         MemorySegment address = LINKER.defaultLookup().find(name).orElseThrow(

@@ -62,8 +62,15 @@ public final class Posix {
         static final MethodHandle H = Errno.link(Libc.dup3$address(), Libc.dup3$descriptor());
     }
 
-    private static final class Dup {
-        static final MethodHandle H = Errno.link(Libc.dup$address(), Libc.dup$descriptor());
+    /**
+     * fcntl is variadic and not in the jextract bindings (no jextract here to regenerate them):
+     * linked by hand, for F_DUPFD_CLOEXEC only.
+     */
+    private static final class Fcntl {
+        static final MethodHandle H = Errno.linkVariadic("fcntl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
+        /** F_LINUX_SPECIFIC_BASE + 6 in linux/fcntl.h, the same on every Linux architecture. */
+        static final int F_DUPFD_CLOEXEC = 1030;
     }
 
     private static final class Kill {
@@ -86,6 +93,11 @@ public final class Posix {
 
     private static final class Getpid {
         static final MethodHandle H = Errno.link(Libc.getpid$address(), Libc.getpid$descriptor());
+    }
+
+    /** Not in the jextract bindings: linked by name. */
+    private static final class Geteuid {
+        static final MethodHandle H = Errno.linkByName("geteuid", FunctionDescriptor.of(JAVA_INT));
     }
 
     private static final class Sysconf {
@@ -192,19 +204,20 @@ public final class Posix {
     }
 
     /**
-     * A new descriptor for what {@code fd} refers to. Not close-on-exec: the library's own
-     * spawns close every descriptor they do not pass on.
+     * A new close-on-exec descriptor for what {@code fd} refers to (F_DUPFD_CLOEXEC): a
+     * descriptor kept for another process must not leak into a program this one execs by other
+     * means (ProcessBuilder), which closes nothing.
      */
     public static int dup(int fd) throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;
         try {
-            r = (int) Dup.H.invokeExact(st, fd);
+            r = (int) Fcntl.H.invokeExact(st, fd, Fcntl.F_DUPFD_CLOEXEC, 0);
         } catch (Throwable t) {
             throw Errno.bug(t);
         }
         if (r < 0) {
-            throw Errno.error("dup", st);
+            throw Errno.error("fcntl(F_DUPFD_CLOEXEC)", st);
         }
         return r;
     }
@@ -294,6 +307,15 @@ public final class Posix {
     public static int getpid() {
         try {
             return (int) Getpid.H.invokeExact(Errno.state());
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+    }
+
+    /** This process's effective user id: who owns what it creates, and whom it trusts. */
+    public static int geteuid() {
+        try {
+            return (int) Geteuid.H.invokeExact(Errno.state());
         } catch (Throwable t) {
             throw Errno.bug(t);
         }

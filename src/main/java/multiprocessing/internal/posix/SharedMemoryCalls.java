@@ -139,6 +139,13 @@ public final class SharedMemoryCalls {
 
     /** The size of the file {@code fd} refers to (fstat's st_size). */
     public static long size(int fd) throws ErrnoException {
+        return status(fd).size();
+    }
+
+    /** What fstat says of a file: its owner, permission bits (mode & 07777) and size. */
+    public record Status(int uid, int permissions, long size) {}
+
+    public static Status status(int fd) throws ErrnoException {
         MemorySegment buf = Fstat.BUF.get();
         MemorySegment st = Errno.state();
         int r;
@@ -150,7 +157,25 @@ public final class SharedMemoryCalls {
         if (r < 0) {
             throw Errno.error("fstat", st);
         }
-        return stat.st_size(buf);
+        return new Status(stat.st_uid(buf), stat.st_mode(buf) & 07777, stat.st_size(buf));
+    }
+
+    /**
+     * Refuses an object this library did not create for this user: one owned by another uid, or
+     * readable or writable by others (ours are created 0600), could have been prepared by
+     * another user to feed this process crafted bytes. Returns its size.
+     *
+     * @throws IllegalStateException naming {@code what}, the owner and the mode
+     */
+    public static long requirePrivate(int fd, String what) throws ErrnoException {
+        Status s = status(fd);
+        int uid = Posix.geteuid();
+        if (s.uid() != uid || s.permissions() != 0600) {
+            throw new IllegalStateException(what + " is owned by uid " + s.uid() + " with mode 0"
+                    + Integer.toOctalString(s.permissions()) + ", not by this process's uid "
+                    + uid + " with mode 0600: refused (another user's object?)");
+        }
+        return s.size();
     }
 
     /**

@@ -49,6 +49,45 @@ public final class Sockets {
                 Errno.link(Libc.shutdown$address(), Libc.shutdown$descriptor());
     }
 
+    /** getsockopt is not in the jextract bindings (no jextract here to regenerate them). */
+    private static final class PeerCred {
+        static final MethodHandle GETSOCKOPT = Errno.linkByName("getsockopt",
+                java.lang.foreign.FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                        java.lang.foreign.ValueLayout.ADDRESS,
+                        java.lang.foreign.ValueLayout.ADDRESS));
+        /** asm-generic/socket.h, the value on x86_64 and aarch64 Linux. */
+        static final int SO_PEERCRED = 17;
+        /** struct ucred: pid_t pid, uid_t uid, gid_t gid. */
+        static final java.lang.foreign.StructLayout UCRED = java.lang.foreign.MemoryLayout
+                .structLayout(JAVA_INT.withName("pid"), JAVA_INT.withName("uid"),
+                        JAVA_INT.withName("gid"));
+        static final long UID_OFFSET = UCRED.byteOffset(
+                java.lang.foreign.MemoryLayout.PathElement.groupElement("uid"));
+    }
+
+    /**
+     * The user id of the process at the other end of a connected AF_UNIX socket, as the kernel
+     * recorded it when the connection was made (SO_PEERCRED): the peer cannot lie about it.
+     */
+    public static int peerUid(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cred = arena.allocate(PeerCred.UCRED);
+            MemorySegment len = arena.allocateFrom(JAVA_INT, (int) cred.byteSize());
+            MemorySegment st = Errno.state();
+            int r;
+            try {
+                r = (int) PeerCred.GETSOCKOPT.invokeExact(st, fd, Libc.SOL_SOCKET(),
+                        PeerCred.SO_PEERCRED, cred, len);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r < 0) {
+                throw Errno.error("getsockopt(SO_PEERCRED)", st);
+            }
+            return cred.get(JAVA_INT, PeerCred.UID_OFFSET);
+        }
+    }
+
     /** A message header, its one iovec and room for the largest SCM_RIGHTS, per thread. */
     private record MsgScratch(MemorySegment msg, MemorySegment iov, MemorySegment control) {
         static MsgScratch allocate() {

@@ -208,6 +208,10 @@ public final class Messages {
     }
 
     private static Object getLarge(Ring.Sink sink) {
+        if (sink.length <= LARGE_REF_NAME) {
+            throw new IllegalStateException("the queue's ring is corrupted: a large message's "
+                    + "record of " + sink.length + " bytes names no shared memory");
+        }
         long length = MemorySegment.ofArray(sink.buffer).get(UNALIGNED_LONG, LARGE_REF_LENGTH);
         String name = new String(sink.buffer, (int) LARGE_REF_NAME,
                 sink.length - (int) LARGE_REF_NAME, StandardCharsets.UTF_8);
@@ -253,6 +257,13 @@ public final class Messages {
                     + name + "): " + e.getMessage(), e);
         }
         try {
+            long actual = SharedMemoryCalls.requirePrivate(fd, "the shared memory of a large "
+                    + "message (" + name + ")");
+            if (size < 0 || size > actual) {
+                throw new IllegalStateException("a large message's record says " + size
+                        + " bytes, its shared memory " + name + " has " + actual
+                        + ": a corrupted queue ring?");
+            }
             return SharedMemoryCalls.mmapShared(fd, size, mapping);
         } catch (ErrnoException e) {
             throw new IllegalStateException("cannot map a large message (" + name + ", "

@@ -125,6 +125,13 @@ public final class Ring {
         }
         this.slots = (int) RingLayout.SLOTS.get(header);
         this.slotBytes = (int) RingLayout.SLOT_BYTES.get(header);
+        // The header is shared memory another process wrote: a geometry that does not fit the
+        // block would index outside it, or make every record length look valid.
+        if (!validGeometry(slots, slotBytes) || RingLayout.bytes(slots, slotBytes) > all.byteSize()) {
+            throw new IllegalStateException("not a queue's ring: " + block + " says " + slots
+                    + " slots of " + slotBytes + " bytes, which do not fit its "
+                    + all.byteSize() + " bytes");
+        }
         this.mask = slots - 1;
         this.dataBytes = (long) slots * slotBytes;
         this.seq = all.asSlice(RingLayout.seqOffset(), 8L * slots);
@@ -136,8 +143,7 @@ public final class Ring {
 
     /** A new empty ring; {@code maxsize <= 0}: bounded by its room only. */
     public static Ring create(int slots, int slotBytes, int maxsize, boolean joinable) {
-        if (Integer.bitCount(slots) != 1 || slots < 2 || slots > (1 << 20)
-                || slotBytes < 16 || slotBytes % 8 != 0) {
+        if (!validGeometry(slots, slotBytes)) {
             throw new IllegalArgumentException("bad ring geometry: " + slots + " x " + slotBytes);
         }
         Block block = Heap.allocate(RingLayout.bytes(slots, slotBytes), 4096);
@@ -148,6 +154,11 @@ public final class Ring {
         JOINABLE.set(h, joinable ? 1 : 0);
         RingLayout.MAGIC_FIELD.setVolatile(h, RingLayout.MAGIC);
         return new Ring(block);
+    }
+
+    private static boolean validGeometry(int slots, int slotBytes) {
+        return Integer.bitCount(slots) == 1 && slots >= 2 && slots <= (1 << 20)
+                && slotBytes >= 16 && slotBytes % 8 == 0;
     }
 
     /** The ring in {@code block}, received from another process. */
@@ -191,6 +202,20 @@ public final class Ring {
 
     private static int kOf(long v) {
         return (int) ((v >>> K_SHIFT) & FIELD_MASK);
+    }
+
+    /**
+     * The slots claim word {@code v} at {@code position} spans. A word of no slot would leave
+     * the head or tail where it is and every caller spinning on it: the ring is corrupted.
+     */
+    private int claimedSlots(long v, long position) {
+        int k = kOf(v);
+        if (k < 1 || k > slots) {
+            throw new IllegalStateException("the queue's ring is corrupted: the claim at position "
+                    + position + " spans " + k + " slots, and a record spans 1 to " + slots
+                    + " (" + block + ")");
+        }
+        return k;
     }
 
     /** Whether claim word {@code v} was made for position {@code p} (its lap matches). */
@@ -311,7 +336,7 @@ public final class Ring {
                     return t;
                 }
             } else if (v < 0 && !isReading(v) && lapMatches(v, t)) {
-                TAIL.compareAndSet(header, t, t + kOf(v));
+                TAIL.compareAndSet(header, t, t + claimedSlots(v, t));
             } else if ((long) TAIL.getVolatile(header) == t) {
                 return -1;
             }
@@ -343,7 +368,7 @@ public final class Ring {
             stall(TAKE_STALL_MILLIS);
         }
         long at = (p & mask) * slotBytes;
-        int length = data.get(JAVA_INT, at + RingLayout.LENGTH_OFFSET);
+        int length = recordLength(p);
         sink.flags = data.get(JAVA_INT, at + RingLayout.FLAGS_OFFSET);
         sink.length = length;
         if (sink.buffer.length < length) {
@@ -368,6 +393,21 @@ public final class Ring {
         }
     }
 
+    /**
+     * The payload length of the published record at {@code position}. Any process that maps the
+     * ring can write it: a negative length would make a record of no slot (the head never
+     * moves: consumers spin), a huge one a 2 GiB copy buffer.
+     */
+    private int recordLength(long position) {
+        int length = data.get(JAVA_INT, (position & mask) * slotBytes + RingLayout.LENGTH_OFFSET);
+        if (length < 0 || length > largestInline()) {
+            throw new IllegalStateException("the queue's ring is corrupted: the record at position "
+                    + position + " says " + length + " bytes, and a record holds 0 to "
+                    + largestInline() + " (" + block + ")");
+        }
+        return length;
+    }
+
     /** Claims the record at the head: its position, or -1 when there is none yet. */
     private long tryTake() {
         while (true) {
@@ -375,15 +415,14 @@ public final class Ring {
             long v = seqAt(h);
             long b = base(h);
             if (v == b + 1) {
-                long at = (h & mask) * slotBytes;
-                int length = data.get(JAVA_INT, at + RingLayout.LENGTH_OFFSET);
+                int length = recordLength(h);
                 int k = slotsFor(length);
                 if (casSeq(h, v, claim(true, PID, k, h, slots))) {
                     HEAD.compareAndSet(header, h, h + k);
                     return h;
                 }
             } else if (isReading(v) && lapMatches(v, h)) {
-                HEAD.compareAndSet(header, h, h + kOf(v));
+                HEAD.compareAndSet(header, h, h + claimedSlots(v, h));
             } else if ((long) HEAD.getVolatile(header) == h) {
                 return -1; // empty, or a producer is still writing the record at the head
             }
@@ -499,7 +538,7 @@ public final class Ring {
         long h = (long) HEAD.getVolatile(header);
         long v = seqAt(h);
         if (v < 0 && !isReading(v) && lapMatches(v, h) && dead(pidOf(v), alive)) {
-            int k = kOf(v);
+            int k = claimedSlots(v, h);
             if (casSeq(h, v, claim(true, PID, k, h, slots))) {
                 HEAD.compareAndSet(header, h, h + k);
                 if ((int) JOINABLE.get(header) != 0) {
@@ -524,7 +563,7 @@ public final class Ring {
             if (p < 0 || !lapMatches(w, p)) {
                 continue;
             }
-            int k = kOf(w);
+            int k = claimedSlots(w, p);
             if (casSeq(p, w, claim(true, PID, k, p, slots))) {
                 HEAD.compareAndSet(header, p, p + k);
                 free(p, k);

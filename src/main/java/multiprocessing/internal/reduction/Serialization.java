@@ -74,6 +74,26 @@ public final class Serialization {
         REDUCERS.put(type, reducer);
     }
 
+    /**
+     * The system property that bounds the bytes one received message may allocate, as Fory
+     * estimates its arrays, collections and objects (default 1 GiB).
+     */
+    public static final String MAX_GRAPH_MEMORY_PROPERTY =
+            "multiprocessing.serialization.maxGraphMemoryBytes";
+    static final long DEFAULT_MAX_GRAPH_MEMORY_BYTES = 1L << 30;
+
+    /** System properties every child must see as its parent does: they shape the decoder. */
+    public static final java.util.List<String> INHERITED_PROPERTIES = java.util.List.of(
+            ClassPolicy.ALLOW_PROPERTY, ClassPolicy.DENY_PROPERTY, MAX_GRAPH_MEMORY_PROPERTY);
+
+    private static long maxGraphMemoryBytes() {
+        long max = Long.getLong(MAX_GRAPH_MEMORY_PROPERTY, DEFAULT_MAX_GRAPH_MEMORY_BYTES);
+        return max > 0 ? max : DEFAULT_MAX_GRAPH_MEMORY_BYTES;
+    }
+
+    private static final ClassPolicy POLICY =
+            ClassPolicy.fromSystemProperties(Serialization.class.getClassLoader());
+
     private static final class Holder {
         static final ThreadSafeFory FORY = build();
 
@@ -91,10 +111,12 @@ public final class Serialization {
                     .suppressClassRegistrationWarnings(true)
                     .withRefTracking(true)
                     .withCodegen(false)
-                    // Fory's default refuses a message whose arrays add up to more than 128 MiB
-                    // (a guard against untrusted input); these bytes come from the program's
-                    // own processes, and a queue must carry messages of 256 MiB and more.
-                    .withMaxGraphMemoryBytes(Long.MAX_VALUE)
+                    // A received message names classes: only those the policy allows load.
+                    .withTypeChecker(POLICY)
+                    // Bounds what a message's arrays may make this JVM allocate: Fory's 128 MiB
+                    // default is below what a queue carries (256 MiB and more), no bound at all
+                    // lets a few bytes ask for the whole heap.
+                    .withMaxGraphMemoryBytes(maxGraphMemoryBytes())
                     .buildThreadSafeFory();
             // In one fixed order: registering a serializer numbers the class, and the numbers
             // must agree between the processes (a hash map's order differs from JVM to JVM).
@@ -163,7 +185,7 @@ public final class Serialization {
      * @throws IllegalStateException when the bytes are not a serialized object
      */
     public static Object deserialize(org.apache.fory.memory.MemoryBuffer buffer, Handles handles) {
-        return reading(buffer.size(), handles, fory -> fory.deserialize(buffer));
+        return reading(buffer, handles);
     }
 
     /** Serializes {@code value}, which must name no descriptor. */
@@ -178,20 +200,30 @@ public final class Serialization {
      * @throws IllegalStateException when the bytes are not a serialized object
      */
     public static Object deserialize(byte[] data, Handles handles) {
-        return reading(data.length, handles, fory -> fory.deserialize(data));
+        return reading(org.apache.fory.memory.MemoryBuffer.fromByteArray(data), handles);
     }
 
-    /** Runs a read of {@code size} bytes with {@code handles} current; says why it failed. */
-    private static Object reading(long size, Handles handles,
-            java.util.function.Function<ThreadSafeFory, Object> read) {
+    /**
+     * Reads the one object that fills {@code buffer} from its reader index to its end, with
+     * {@code handles} current; says why it failed.
+     */
+    private static Object reading(org.apache.fory.memory.MemoryBuffer buffer, Handles handles) {
+        long size = buffer.size() - buffer.readerIndex();
         Handles outer = HANDLES.get();
         HANDLES.set(handles);
+        Object value;
         try {
-            return read.apply(Holder.FORY);
+            value = Holder.FORY.deserialize(buffer);
         } catch (RuntimeException | StackOverflowError e) {
             for (Throwable c = e; c != null; c = c.getCause()) {
                 if (c instanceof RebuildFailed rebuild) {
                     throw new IllegalStateException(rebuild.getMessage(), e);
+                }
+                if (c instanceof org.apache.fory.exception.InsecureException refused) {
+                    throw new IllegalStateException("a received message names a class the "
+                            + "deserialization policy refuses: " + refused.getMessage()
+                            + " (allow a class with -D" + ClassPolicy.ALLOW_PROPERTY
+                            + "=name, see multiprocessing's package documentation)", e);
                 }
             }
             throw new IllegalStateException("the received bytes (" + size
@@ -199,6 +231,15 @@ public final class Serialization {
         } finally {
             HANDLES.set(outer);
         }
+        long used = size - (buffer.size() - buffer.readerIndex());
+        if (used != size) {
+            // Trailing bytes mean a message this library did not write (or a torn one): what was
+            // decoded from its start is not what the sender sent.
+            throw new IllegalStateException("the received bytes (" + size + ") are not one "
+                    + "object this library serialized: an object was decoded from the first "
+                    + used + " of them");
+        }
+        return value;
     }
 
     public static Object deserialize(byte[] data) {
@@ -214,6 +255,15 @@ public final class Serialization {
 
     private static IllegalArgumentException cannotSerialize(Object value, Throwable cause) {
         String detail = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            if (c instanceof org.apache.fory.exception.InsecureException refused) {
+                // Fory's own text suggests turning the registration check off: say ours.
+                detail = "it holds a class the deserialization policy refuses on arrival ("
+                        + refused.getMessage() + "); allow it with -D"
+                        + ClassPolicy.ALLOW_PROPERTY + "=name";
+                break;
+            }
+        }
         return new IllegalArgumentException(CANNOT_SEND + "an object of class "
                 + (value == null ? "null" : value.getClass().getName())
                 + " to another process: " + detail, cause);

@@ -557,6 +557,13 @@ public final class Spawner {
             options.add("-XX:+UseSerialGC");
         }
         options.add("-XX:-UsePerfData");
+        // A child decodes what its parent sends, and the other way round: one policy for both.
+        for (String property : Serialization.INHERITED_PROPERTIES) {
+            String value = System.getProperty(property);
+            if (value != null) {
+                options.add("-D" + property + "=" + value);
+            }
+        }
         return options;
     }
 

@@ -1,0 +1,124 @@
+package multiprocessing.connection;
+
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import multiprocessing.internal.posix.Sockets;
+
+/**
+ * Ends an exchange on a socket that takes too long (or outlives its listener) by shutting the
+ * socket down, which wakes the thread blocked on it with end of file: a peer that connects and
+ * stays silent cannot hold a thread forever. Fire and disarm exclude each other, so no shutdown
+ * reaches a descriptor after the exchange gave it back (and it was closed and reused).
+ */
+final class Watchdog {
+    static final int ARMED = 0;
+    static final int TIMED_OUT = 1;
+    static final int CLOSED = 2;
+    static final int DISARMED = 3;
+
+    private final int fd;
+    private final String what;
+    private final Supplier<? extends RuntimeException> closed;
+    private int state = ARMED;
+
+    /**
+     * @param what what did not finish in time, for the timeout's message
+     * @param closed what to throw when {@link #fire fired} with {@link #CLOSED}
+     */
+    Watchdog(int fd, String what, Supplier<? extends RuntimeException> closed) {
+        this.fd = fd;
+        this.what = what;
+        this.closed = closed;
+    }
+
+    /** Something the watchdog guards: blocking calls on its socket. */
+    interface Exchange<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * Runs {@code exchange}, shutting the socket down if it is not done within {@code timeout}
+     * (null: no limit); disarmed when it returns, before the caller may close the descriptor.
+     *
+     * @throws SocketTimeoutException if the time ran out
+     */
+    <T> T run(Duration timeout, Exchange<T> exchange) throws IOException {
+        ScheduledFuture<?> timer = null;
+        try {
+            if (timeout != null) {
+                timer = Timer.EXECUTOR.schedule(() -> fire(TIMED_OUT),
+                        Math.max(1, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            }
+            T result;
+            try {
+                result = exchange.run();
+            } catch (IOException | RuntimeException e) {
+                disarm();
+                rethrow(e, timeout);
+                throw new AssertionError(e); // rethrow always throws
+            }
+            if (!disarm()) {
+                // It fired after the last message: the socket is shut down, the peer useless.
+                rethrow(new IOException("interrupted: " + what), timeout);
+            }
+            return result;
+        } finally {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+        }
+    }
+
+    synchronized void fire(int why) {
+        if (state == ARMED) {
+            state = why;
+            Sockets.shutdown(fd);
+        }
+    }
+
+    /** Stops it; false if it had already fired. */
+    private synchronized boolean disarm() {
+        if (state == ARMED) {
+            state = DISARMED;
+            return true;
+        }
+        return state == DISARMED;
+    }
+
+    /** Rethrows {@code e}, or what it means when this watchdog caused it. */
+    private synchronized void rethrow(Exception e, Duration timeout) throws IOException {
+        if (state == TIMED_OUT) {
+            SocketTimeoutException t = new SocketTimeoutException(what + " within " + timeout);
+            t.initCause(e);
+            throw t;
+        }
+        if (state == CLOSED) {
+            RuntimeException c = closed.get();
+            c.initCause(e);
+            throw c;
+        }
+        if (e instanceof IOException io) {
+            throw io;
+        }
+        throw (RuntimeException) e;
+    }
+
+    private static final class Timer {
+        static final ScheduledThreadPoolExecutor EXECUTOR = new ScheduledThreadPoolExecutor(1,
+                r -> {
+                    Thread t = new Thread(r, "multiprocessing-handshake-timer");
+                    t.setDaemon(true);
+                    return t;
+                });
+
+        static {
+            EXECUTOR.setRemoveOnCancelPolicy(true);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package multiprocessing.connection;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.Process;
+
+/** A process's private directory for socket files lives exactly as long as the process. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(NoLeftoverProcesses.class)
+class PrivateDirectoryTest {
+    @Test
+    void aChildsDirectoryIsGoneWhenItExits() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection child = pipe.right();
+            Process p = new Process(() -> {
+                // Left open on purpose: the exit removes the directory and what is in it.
+                Listener listener = new Listener();
+                child.send(listener.address().path());
+                child.recv();
+            });
+            p.start();
+            try {
+                Path socket = Path.of((String) pipe.left().recv());
+                assertTrue(Files.exists(socket), socket.toString());
+                assertTrue(socket.getParent().getFileName().toString()
+                        .startsWith("jmp-" + p.pid()), socket.toString());
+                pipe.left().send("exit");
+                p.join();
+                assertEquals(0, p.exitCode());
+                assertFalse(Files.exists(socket.getParent()), socket.getParent() + " outlived "
+                        + "its process");
+            } finally {
+                if (p.isAlive()) {
+                    p.kill();
+                }
+                p.join();
+                p.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package multiprocessing.connection;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import multiprocessing.NoLeftoverProcesses;
+
+/** The resource sharer seen from inside: what it keeps and where it listens. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ExtendWith(NoLeftoverProcesses.class)
+class ResourceSharerTest {
+    private static final int O_CLOEXEC = 02000000;
+
+    /** This JVM's descriptors other than {@code fd} open on what {@code fd} refers to. */
+    private static Set<Integer> othersOnTheSameFile(int fd) throws IOException {
+        Path self = Path.of("/proc/self/fd");
+        String target = Files.readSymbolicLink(self.resolve(String.valueOf(fd))).toString();
+        Set<Integer> same = new HashSet<>();
+        try (Stream<Path> fds = Files.list(self)) {
+            for (Path p : (Iterable<Path>) fds::iterator) {
+                int n = Integer.parseInt(p.getFileName().toString());
+                try {
+                    if (n != fd && Files.readSymbolicLink(p).toString().equals(target)) {
+                        same.add(n);
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the listing's own descriptor
+                }
+            }
+        }
+        return same;
+    }
+
+    private static int flagsOf(int fd) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd))) {
+            if (line.startsWith("flags:")) {
+                return Integer.parseInt(line.substring(6).strip(), 8);
+            }
+        }
+        throw new AssertionError("no flags for descriptor " + fd);
+    }
+
+    @Test
+    void itListensInThePrivateDirectoryNotOnAnAbstractName() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            ResourceSharer.Ticket ticket =
+                    ResourceSharer.share(pipe.right().fileno(), false, true, false);
+            Path socket = Path.of(ticket.address());
+            assertTrue(socket.getFileName().toString().startsWith("sharer-"), ticket.address());
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                    socket.getParent(), LinkOption.NOFOLLOW_LINKS)));
+            ResourceSharer.fetch(ticket).close();
+        }
+    }
+
+    @Test
+    void anotherUserCannotReachIt() throws Exception {
+        Path python = Path.of("/usr/bin/python3");
+        Assumptions.assumeTrue(System.getProperty("user.name").equals("root")
+                && Files.isExecutable(python), "needs root and /usr/bin/python3 to run as nobody");
+        try (Pipe pipe = Pipe.open(false)) {
+            ResourceSharer.Ticket ticket =
+                    ResourceSharer.share(pipe.right().fileno(), false, true, false);
+            try {
+                java.lang.Process nobody = new ProcessBuilder("setpriv", "--reuid=65534",
+                        "--regid=65534", "--clear-groups", python.toString(), "-c",
+                        "import socket, sys\n"
+                        + "try:\n"
+                        + "    socket.socket(socket.AF_UNIX).connect(sys.argv[1])\n"
+                        + "    print('connected')\n"
+                        + "except PermissionError:\n"
+                        + "    print('refused')\n", ticket.address())
+                        .redirectErrorStream(true).start();
+                String out = new String(nobody.getInputStream().readAllBytes()).strip();
+                nobody.waitFor();
+                assertEquals("refused", out);
+            } finally {
+                ResourceSharer.fetch(ticket).close();
+            }
+        }
+    }
+
+    @Test
+    void aFetchFromASharerThatDoesNotAnswerFailsInsteadOfHanging(@TempDir Path dir)
+            throws Exception {
+        // A "sharer" that never accepts: the connection waits in its backlog, unanswered.
+        try (Listener silent = new Listener(Address.unix(dir.resolve("s").toString()),
+                Family.AF_UNIX, 4, null)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> ResourceSharer.fetch(new ResourceSharer.Ticket(
+                            silent.address().path(), 1), Duration.ofMillis(200)));
+            assertInstanceOf(SocketTimeoutException.class, e.getCause(), e.toString());
+        }
+    }
+
+    @Test
+    void theDuplicateItKeepsIsCloseOnExec() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            int fd = pipe.right().fileno();
+            // The pipe's read end is on the same pipe: only what appears is the sharer's.
+            Set<Integer> before = othersOnTheSameFile(fd);
+            ResourceSharer.Ticket ticket = ResourceSharer.share(fd, false, true, false);
+            Set<Integer> kept = othersOnTheSameFile(fd);
+            kept.removeAll(before);
+            assertEquals(1, kept.size(), "duplicates kept by the sharer: " + kept);
+            int dup = kept.iterator().next();
+            assertTrue((flagsOf(dup) & O_CLOEXEC) != 0,
+                    "the kept duplicate would leak into an exec'd program");
+            ResourceSharer.fetch(ticket).close();
+        }
+    }
+}
