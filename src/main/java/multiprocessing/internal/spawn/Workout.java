@@ -14,7 +14,7 @@ import multiprocessing.synchronize.Lock;
  *
  * <p>Implementation note. Off unless the children's options carry
  * {@code -Dmultiprocessing.aotWorkout=true} (-D options are not in the cache key, so the
- * trainer gets it from the same options): measured on 2026-12-03 (bench/notes-cold-spawn.md), a
+ * trainer gets it from the same options): measured on 2026-12-03 (bench/RESULTS.md ("Where a spawn's milliseconds go")), a
  * fresh producer child putting 200,000 Integers and 50,000 4 KiB items into a Queue read by its
  * parent ran no faster with the profile-carrying cache than with the plain one (0.16-1.16 M vs
  * 0.42-1.25 M small items/s over 20 children each, on a 2-vCPU machine at load 5-6), while the
