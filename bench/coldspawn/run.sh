@@ -1,5 +1,5 @@
 #!/bin/sh
-# Per-start times and child phases for the three cases of notes-cold-spawn.md.
+# Per-start times and child phases for the three cases of bench/RESULTS.md ("Where a spawn's milliseconds go").
 # Usage: run.sh WORKDIR LIBJAR DEPS [N]   (WORKDIR gets classes/, app.jar, caches, logs)
 set -e
 W=$1 LIB=$2 DEPS=$3 N=${4:-12}

@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  *
  * <p>The check reads every moved jar's central directory and lists every directory that
  * precedes a jar: a few milliseconds for a small application and its dependencies (see
- * bench/notes-cold-spawn.md), done once per JVM by {@link AotCache}. A file added to a
+ * bench/RESULTS.md), done once per JVM by {@link AotCache}. A file added to a
  * directory later in the JVM's life is not seen; a class compiled into a directory while a
  * program runs is rarely also in one of its jars.
  */
