@@ -35,6 +35,7 @@ public final class Showcase {
                 + " CPUs, start methods " + Multiprocessing.getAllStartMethods()
                 + ", this is " + Multiprocessing.currentProcess());
         startAndJoin();
+        forkserver();
         objectsThroughAPipe();
         exitCodes();
         listenerAndClient();
@@ -64,6 +65,24 @@ public final class Showcase {
             System.out.printf("  %s: start+join %.1f ms%n", p, millisSince(t0));
             p.close();
         }
+    }
+
+    private static void forkserver() throws InterruptedException {
+        step("the \"forkserver\" start method: each process runs in a JVM booted ahead of time"
+                + " (the first start boots one; each start boots the next in the background)");
+        multiprocessing.ForkServerContext ctx =
+                (multiprocessing.ForkServerContext) Multiprocessing.getContext("forkserver");
+        for (int i = 0; i < 4; i++) {
+            long t0 = System.nanoTime();
+            Process p = ctx.process(() -> {});
+            p.start();
+            p.join();
+            System.out.printf("  %s: start+join %.1f ms%n", p, millisSince(t0));
+            p.close();
+            // As a program that does other work between starts: the next JVM warms up meanwhile.
+            Thread.sleep(300);
+        }
+        ctx.stopWarmJvms();
     }
 
     private static void objectsThroughAPipe() throws Exception {
