@@ -89,7 +89,10 @@ class ProcessPoolExecutorTest {
             Thread.sleep(60_000);
             return 0;
         });
-        Thread.sleep(200);
+        // Long enough that the sleepers count as busy (over 50 ms and 4x a worker's average
+        // chunk) even when a loaded machine made the quick chunks' measured times long: with
+        // 200 ms the test failed under load 8-13 (4 not started of 5).
+        Thread.sleep(1000);
         List<Future<Integer>> queued = List.of(
                 ex.submit((Callable<Integer> & Serializable) () -> 1),
                 ex.submit((Callable<Integer> & Serializable) () -> 2),
