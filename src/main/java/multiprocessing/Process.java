@@ -21,6 +21,7 @@ import multiprocessing.internal.spawn.ChildMain;
 import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.ProcessAccess;
+import multiprocessing.internal.spawn.RefusedStart;
 
 /**
  * A process: Python's {@code multiprocessing.Process}, run in a fresh JVM.
@@ -260,7 +261,7 @@ public class Process implements AutoCloseable, Serializable {
         try {
             popen = ctx.popen(preparation);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(RefusedStart.explain(name, e), e);
         }
         Exits.install();
         CHILDREN.add(this);

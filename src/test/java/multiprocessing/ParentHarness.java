@@ -2,6 +2,8 @@ package multiprocessing;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A parent JVM for tests that need to watch a parent die or exit: started by the tests with
@@ -59,6 +61,42 @@ public final class ParentHarness {
                 p.start();
                 p.join();
                 System.out.println("exit " + p.exitCode());
+            }
+            case "refused-start" -> {
+                // Run under a low RLIMIT_NOFILE: fills this JVM's descriptors, then starts
+                // children until the machine refuses one, and checks the started ones still run.
+                Process first = new Process(() -> { });
+                first.start(); // the resource tracker and the like, before the table is full
+                first.join();
+                List<multiprocessing.connection.Pipe> filler = new ArrayList<>();
+                try {
+                    while (true) {
+                        filler.add(multiprocessing.connection.Pipe.open(false));
+                    }
+                } catch (RuntimeException full) {
+                    for (int i = 0; i < 4; i++) {
+                        filler.remove(filler.size() - 1).close();
+                    }
+                }
+                List<Process> started = new ArrayList<>();
+                String refused = null;
+                while (refused == null && started.size() < 20) {
+                    Process p = new Process(() -> Thread.sleep(1000));
+                    try {
+                        p.start();
+                        started.add(p);
+                    } catch (RuntimeException e) {
+                        refused = e.getClass().getSimpleName() + ": " + e.getMessage();
+                    }
+                }
+                List<Integer> exits = new ArrayList<>();
+                for (Process p : started) {
+                    p.join();
+                    exits.add(p.exitCode());
+                }
+                System.out.println("refused " + refused);
+                System.out.println("exits " + exits);
+                System.out.flush();
             }
             default -> throw new IllegalArgumentException(args[0]);
         }

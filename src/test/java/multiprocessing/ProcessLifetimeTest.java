@@ -15,11 +15,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What happens to children when their parent ends: a parent JVM ({@link ParentHarness}) is
@@ -85,6 +85,28 @@ class ProcessLifetimeTest {
         for (long pid : waiting) {
             assertTrue(endsWithin(pid, 10_000), "waiting JVM " + pid + " outlived its creator");
         }
+    }
+
+    @Test
+    void aStartTheMachineRefusesNamesTheLimitAndLeavesTheOthersRunning() throws Exception {
+        // The harness runs under a low open-files limit (its children inherit it too, and a
+        // JVM needs far fewer than 256 descriptors).
+        List<String> java = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName(),
+                "refused-start"));
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "ulimit -n 256 && exec \"$@\"",
+                "harness"));
+        command.addAll(java);
+        java.lang.Process parent = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(parent.waitFor(120, TimeUnit.SECONDS));
+        assertTrue(out.contains("refused UncheckedIOException: cannot start Process-"), out);
+        assertTrue(out.contains("RLIMIT_NOFILE is 256"), "the limit is named: " + out);
+        String exits = out.substring(out.indexOf("exits ")).trim();
+        assertTrue(exits.matches("exits \\[0(, 0)*\\]"), "the processes started before run to the end: " + exits);
     }
 
     @Test

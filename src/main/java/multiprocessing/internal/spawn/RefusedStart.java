@@ -1,0 +1,55 @@
+package multiprocessing.internal.spawn;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import multiprocessing.internal.posix.ErrnoException;
+
+/**
+ * Explains why the machine refused to start a process, naming the limit that was reached: a
+ * bare "posix_spawn: EAGAIN" tells a user nothing about which of several limits to raise. The
+ * limits are read from {@code /proc/self/limits}, which needs no native call.
+ */
+public final class RefusedStart {
+    private RefusedStart() {}
+
+    /**
+     * What a failed start of {@code name} means, or the failure's own message when it is not a
+     * refusal by a limit.
+     */
+    public static String explain(String name, IOException failure) {
+        String why = failure.getMessage();
+        if (failure instanceof ErrnoException e) {
+            why = switch (e.errnoName()) {
+                case "EMFILE" -> "this process has as many open files as it may ("
+                        + limit("Max open files") + "; each child takes a few descriptors of"
+                        + " its parent while it runs: raise the limit with ulimit -n)";
+                case "ENFILE" -> "the system has as many open files as it may (fs.file-max)";
+                case "EAGAIN" -> "the system refused a new process: this user has as many "
+                        + "processes and threads as it may (" + limit("Max processes")
+                        + "; raise it with ulimit -u), or the kernel's pid_max or threads-max "
+                        + "is reached";
+                case "ENOMEM" -> "the system is out of memory for a new process";
+                default -> why;
+            } + " [" + e.getMessage() + "]";
+        }
+        return "cannot start " + name + ": " + why;
+    }
+
+    /** "RLIMIT_NOFILE is 1024 (hard 4096)" from /proc/self/limits, or the limit's name alone. */
+    static String limit(String row) {
+        String rlimit = row.equals("Max open files") ? "RLIMIT_NOFILE" : "RLIMIT_NPROC";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith(row)) {
+                    String[] f = line.substring(row.length()).trim().split("\\s+");
+                    return rlimit + " is " + f[0] + " (hard " + f[1] + ")";
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // only the figure is missing
+        }
+        return rlimit;
+    }
+}
