@@ -386,6 +386,22 @@ class ProcessTest {
     }
 
     @Test
+    void aChildMayUseTheMachinesMemory() throws Exception {
+        // The library's child options leave the heap limit at the JVM's default (a quarter of
+        // the machine): a worker must be able to hold a gibibyte.
+        Process p = new Process(() -> {
+            byte[] big = new byte[1 << 30];
+            for (int i = 0; i < big.length; i += 4096) {
+                big[i] = 1;
+            }
+        });
+        p.start();
+        p.join();
+        assertEquals(0, p.exitCode(), "a child allocated and touched 1 GiB");
+        p.close();
+    }
+
+    @Test
     void contextsNameTheirStartMethods() {
         assertEquals(List.of("spawn", "forkserver"), Multiprocessing.getAllStartMethods());
         assertEquals("spawn", Multiprocessing.getContext("spawn").getStartMethod());
