@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
 
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.spawn.ChildMain;
+import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.ProcessAccess;
@@ -252,6 +253,7 @@ public class Process implements AutoCloseable, Serializable {
             throw new IllegalStateException("daemonic processes are not allowed to have children");
         }
         cleanup();
+        checkReach();
         JvmContext ctx = context != null ? context : Multiprocessing.defaultJvmContext();
         startMethod = ctx.getStartMethod();
         jvmOptions = ctx.jvmOptions();
@@ -264,6 +266,23 @@ public class Process implements AutoCloseable, Serializable {
         }
         Exits.install();
         CHILDREN.add(this);
+    }
+
+    /**
+     * Notes where the classes of this process and its target come from, so that the child
+     * finds them (see ClassReach), and refuses at once a class no child could load.
+     */
+    private void checkReach() {
+        ClassReach.note(Thread.currentThread().getContextClassLoader());
+        for (Object o : new Object[] {this, target}) {
+            if (o != null) {
+                String problem = ClassReach.unreachable(o.getClass());
+                if (problem != null) {
+                    throw new ProcessError("cannot start " + name + ": " + problem);
+                }
+                ClassReach.note(o.getClass());
+            }
+        }
     }
 
     /** Waits until the process ends. */

@@ -13,6 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import multiprocessing.JvmContext;
 import multiprocessing.Process;
 import multiprocessing.ProcessError;
+import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.SerializableRunnable;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Connections;
@@ -194,6 +195,12 @@ final class ProcessEngine implements Engine {
 
     @Override
     public void prepare(Job job) {
+        // Its workers may have started before this function's class loader was ever seen.
+        String problem = ClassReach.unreachable(job.fn.getClass());
+        if (problem != null) {
+            throw new ProcessError("cannot send the function to the pool's workers: " + problem);
+        }
+        ClassReach.note(job.fn.getClass());
         job.fnBytes = Serialization.serialize(job.fn);
     }
 

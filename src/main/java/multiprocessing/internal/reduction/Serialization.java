@@ -58,6 +58,8 @@ public final class Serialization {
     private static final ThreadLocal<Handles> HANDLES = new ThreadLocal<>();
 
     private static volatile boolean built;
+    /** The loader a child installed for the classes it receives (see {@link #useClassLoader}). */
+    private static volatile ClassLoader installed;
 
     /**
      * Registers how {@code type} crosses a process line; call from the type's static init, and
@@ -95,6 +97,10 @@ public final class Serialization {
                     // (a guard against untrusted input); these bytes come from the program's
                     // own processes, and a queue must carry messages of 256 MiB and more.
                     .withMaxGraphMemoryBytes(Long.MAX_VALUE)
+                    // Fory keeps the loader it is built with; the one a child installs for
+                    // its program's classes comes later (a forkserver JVM builds Fory before
+                    // it is handed a process), so Fory gets one that looks at it per name.
+                    .withClassLoader(new Resolver())
                     .buildThreadSafeFory();
             // In one fixed order: registering a serializer numbers the class, and the numbers
             // must agree between the processes (a hash map's order differs from JVM to JVM).
@@ -113,6 +119,45 @@ public final class Serialization {
             // struct with field metadata), which the other processes cannot read.
             fory.registerSerializerAndType(type,
                     resolver -> new ReducerSerializer(resolver.getConfig(), type, reducer));
+        }
+    }
+
+    /**
+     * Makes received class names resolve through {@code loader} (the class loader a child
+     * creates for classes that are not on its class path), before any other loader.
+     */
+    public static void useClassLoader(ClassLoader loader) {
+        installed = loader;
+    }
+
+    /**
+     * Resolves a received class name: through the loader a child installed, else the calling
+     * thread's context loader (the program's, under {@code mvn exec:java}, an application
+     * server or jshell), else the library's own.
+     */
+    private static final class Resolver extends ClassLoader {
+        static {
+            registerAsParallelCapable();
+        }
+
+        Resolver() {
+            super("multiprocessing-resolver", Serialization.class.getClassLoader());
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            ClassLoader first = installed;
+            if (first == null) {
+                first = Thread.currentThread().getContextClassLoader();
+            }
+            if (first != null && first != getParent()) {
+                try {
+                    return Class.forName(name, false, first);
+                } catch (ClassNotFoundException e) {
+                    // the library's own loader may have it
+                }
+            }
+            return super.loadClass(name, resolve);
         }
     }
 

@@ -95,7 +95,7 @@ final class AotCache {
                     Runtime.version().feature(),
                     Path.of(System.getProperty("java.home")),
                     System.getProperty("java.vm.version") + "/" + System.getProperty("java.vm.name"),
-                    System.getProperty("java.class.path", ""),
+                    ClassReach.libraryClassPath(),
                     System.getProperty("jdk.module.path", ""),
                     cacheDir(),
                     Path.of("/bin/sh"),

@@ -64,9 +64,10 @@ public final class Spawner {
             throws IOException {
         Handles handles = Handles.collecting();
         byte[] data = Serialization.serialize(preparation.process(), handles);
-        byte[] payload = payload(preparation, data, handles.fds().length);
+        byte[] payload = payload(preparation, data, handles.fds().length, List.of(),
+                ClassServer.address());
         Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),
-                false);
+                false, ClassReach.extraEntries());
         sendPayload(popen, payload);
         return popen;
     }
@@ -79,9 +80,22 @@ public final class Spawner {
      */
     public static Popen launch(Path executable, List<String> jvmOptions, String mainClass,
             int[] handleFds, boolean socket) throws IOException {
+        return launch(executable, jvmOptions, mainClass, handleFds, socket, List.of());
+    }
+
+    /** As {@link #launch(Path, List, String, int[], boolean)}, with {@code extraClassPath} last. */
+    static Popen launch(Path executable, List<String> jvmOptions, String mainClass,
+            int[] handleFds, boolean socket, List<String> extraClassPath) throws IOException {
         AotCache.Plan plan = AotCache.system().plan(executable, libraryOptions(jvmOptions),
                 jvmOptions);
-        List<String> argv = commandLine(executable, plan.options(), jvmOptions, plan.classPath(),
+        String classPath = plan.classPath() != null ? plan.classPath()
+                : ClassReach.libraryClassPath();
+        if (!extraClassPath.isEmpty()) {
+            // After the archived entries: the JVM maps a cache whose class path is a prefix.
+            classPath = classPath + java.io.File.pathSeparator
+                    + String.join(java.io.File.pathSeparator, extraClassPath);
+        }
+        List<String> argv = commandLine(executable, plan.options(), jvmOptions, classPath,
                 mainClass);
         // The resource tracker's pipe goes after the handles; the child finds it by property.
         int trackerFd = ResourceTracker.fdForChild();
@@ -297,6 +311,15 @@ public final class Spawner {
      * of strings.
      */
     public static byte[] payload(Preparation preparation, byte[] data, int handleCount) {
+        return payload(preparation, data, handleCount, List.of(), null);
+    }
+
+    /**
+     * The payload for a child that must add {@code classPath} to its own (a forkserver JVM)
+     * and may ask the class server at {@code classServer} (or null) for classes it lacks.
+     */
+    public static byte[] payload(Preparation preparation, byte[] data, int handleCount,
+            List<String> classPath, String classServer) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(data.length + 256);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(MAGIC);
@@ -312,6 +335,11 @@ public final class Spawner {
                 }
             }
             writeString(out, preparation.logLevel());
+            out.writeInt(classPath.size());
+            for (String entry : classPath) {
+                writeString(out, entry);
+            }
+            writeString(out, classServer);
             out.writeInt(data.length);
             out.write(data);
         } catch (IOException e) {
@@ -344,6 +372,12 @@ public final class Spawner {
             }
         }
         String logLevel = readString(in);
+        List<String> classPath = new ArrayList<>();
+        for (int i = in.readInt(); i > 0; i--) {
+            classPath.add(readString(in));
+        }
+        // Before the process is read: its classes may be the ones this loader finds.
+        ChildLoader.install(classPath, readString(in));
         byte[] data = new byte[in.readInt()];
         in.readFully(data);
         Object process = Serialization.deserialize(data, handles);
@@ -439,7 +473,7 @@ public final class Spawner {
         String modulePath = System.getProperty("jdk.module.path");
         boolean named = Spawner.class.getModule().isNamed();
         String classPath = childClassPath != null ? childClassPath
-                : System.getProperty("java.class.path");
+                : ClassReach.libraryClassPath();
         if (modulePath != null && !modulePath.isEmpty()) {
             argv.add("--module-path");
             argv.add(modulePath);
