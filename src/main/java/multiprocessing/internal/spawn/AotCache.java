@@ -112,7 +112,8 @@ final class AotCache {
             }
         }
 
-        private static Path cacheDir() {
+        /** The library's per-user cache directory (the AOT cache's, Boot's extracted jars). */
+        static Path cacheDir() {
             String dir = System.getProperty(DIR_PROPERTY);
             if (dir != null && !dir.isEmpty()) {
                 return Path.of(dir);

@@ -238,7 +238,8 @@ public final class ClassReach {
     static String entryOf(URL url) {
         try {
             String s = url.toString();
-            if (s.startsWith("jar:nested:") || s.startsWith("nested:")) {
+            if (s.startsWith("jar:nested:") || s.startsWith("nested:")
+                    || (s.startsWith("jar:") && s.indexOf("!/") < s.length() - 2)) {
                 return BootJars.entryOf(s);
             }
             if (s.startsWith("jar:file:") && s.endsWith("!/")) {
