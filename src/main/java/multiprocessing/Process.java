@@ -86,6 +86,7 @@ public class Process implements AutoCloseable, Serializable {
     // ---- The parent's handle on the started child: never serialized. ----
     private transient Popen popen;
     private transient boolean closed;
+    private transient boolean startFailureReported;
     private transient Kind kind;
     private transient JvmContext context;
 
@@ -307,6 +308,28 @@ public class Process implements AutoCloseable, Serializable {
         Popen p = checkJoinable();
         if (p.await(timeout) != null) {
             CHILDREN.remove(this);
+            reportStartFailure(p);
+        }
+    }
+
+    /**
+     * The first wait that sees the child end without having run its process throws, saying
+     * why (a JVM that could not start, a class it could not load) with the child's first lines
+     * of standard error: a bare exit code 1 would say nothing. Later waits return, as for any
+     * ended process.
+     */
+    private void reportStartFailure(Popen p) {
+        String failure;
+        synchronized (this) {
+            if (startFailureReported) {
+                return;
+            }
+            failure = p.startFailure();
+            startFailureReported = failure != null;
+        }
+        if (failure != null) {
+            throw new ProcessError("process " + name + " (pid " + p.pid()
+                    + ") never ran: " + failure);
         }
     }
 
@@ -564,6 +587,8 @@ public class Process implements AutoCloseable, Serializable {
                 return;
             } catch (IllegalStateException ignored) {
                 // closed concurrently
+            } catch (ProcessError ignored) {
+                // it never ran; its standard error has said why
             }
         }
     }

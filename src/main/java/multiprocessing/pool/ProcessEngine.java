@@ -465,7 +465,12 @@ final class ProcessEngine implements Engine {
             }
             receive(w);
         }
-        w.proc.join();
+        ProcessError neverRan = null;
+        try {
+            w.proc.join();
+        } catch (ProcessError e) {
+            neverRan = e; // its JVM could not start, or could not load what a worker needs
+        }
         Integer code = w.proc.exitCode();
         Chunk lost;
         boolean respawn;
@@ -495,8 +500,10 @@ final class ProcessEngine implements Engine {
             finish(lost, null, new WorkerLostException(w.pid, code));
         }
         if (startFailed && !respawn && broken == null && !terminated) {
-            breakPool(new ProcessError("pool worker processes fail to start: worker process "
-                    + w.pid + " " + WorkerLostException.describe(code) + " before it was ready"));
+            breakPool(new ProcessError("pool worker processes fail to start: " + (neverRan != null
+                    ? neverRan.getMessage() : "worker process " + w.pid + " "
+                            + WorkerLostException.describe(code) + " before it was ready"),
+                    neverRan));
         }
         if (respawn) {
             try {

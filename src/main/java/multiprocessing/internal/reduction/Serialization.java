@@ -101,6 +101,9 @@ public final class Serialization {
                     // its program's classes comes later (a forkserver JVM builds Fory before
                     // it is handed a process), so Fory gets one that looks at it per name.
                     .withClassLoader(new Resolver())
+                    // A class this process cannot load is an error to report, not a map of
+                    // field names to hand the program in place of its object.
+                    .withDeserializeUnknownClass(false)
                     .buildThreadSafeFory();
             // In one fixed order: registering a serializer numbers the class, and the numbers
             // must agree between the processes (a hash map's order differs from JVM to JVM).
@@ -237,6 +240,11 @@ public final class Serialization {
             for (Throwable c = e; c != null; c = c.getCause()) {
                 if (c instanceof RebuildFailed rebuild) {
                     throw new IllegalStateException(rebuild.getMessage(), e);
+                }
+                if (c instanceof ClassNotFoundException || c instanceof NoClassDefFoundError) {
+                    throw new IllegalStateException("a received object's class cannot be loaded"
+                            + " in this process (" + c + "): it is not on this process's class"
+                            + " path, and the sender's class loaders could not give it", e);
                 }
             }
             throw new IllegalStateException("the received bytes (" + size

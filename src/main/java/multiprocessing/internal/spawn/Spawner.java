@@ -105,7 +105,7 @@ public final class Spawner {
         }
         Popen popen;
         try {
-            popen = start(executable.toString(), argv, handleFds, trackerFd, socket);
+            popen = start(executable.toString(), argv, handleFds, trackerFd, socket, true);
         } catch (IOException | RuntimeException e) {
             if (plan.training() != null) {
                 plan.training().abandon();
@@ -120,22 +120,28 @@ public final class Spawner {
     }
 
     private static Popen start(String path, List<String> argv, int[] handleFds, int trackerFd,
-            boolean socket) throws ErrnoException {
+            boolean socket, boolean tapStderr) throws IOException {
         int[] boot = socket ? Sockets.socketpair() : Posix.pipe(Posix.O_CLOEXEC);
+        StderrTap tap = null;
         int pid;
         try {
+            tap = tapStderr ? StderrTap.open() : null;
             int[] inherit = new int[handleFds.length + 1 + (trackerFd >= 0 ? 1 : 0)];
             inherit[0] = boot[0];
             System.arraycopy(handleFds, 0, inherit, 1, handleFds.length);
             if (trackerFd >= 0) {
                 inherit[inherit.length - 1] = trackerFd;
             }
-            pid = Spawn.spawn(path, argv, environment(), inherit);
-        } catch (ErrnoException | RuntimeException e) {
+            pid = Spawn.spawn(path, argv, environment(), inherit,
+                    tap != null ? tap.childEnd() : -1);
+        } catch (IOException | RuntimeException e) {
             Posix.closeQuietly(boot[1]);
             throw e;
         } finally {
             Posix.closeQuietly(boot[0]);
+            if (tap != null) {
+                tap.spawned(); // also on failure: the drain thread then sees end of file
+            }
         }
         int pidfd;
         try {
@@ -144,7 +150,7 @@ public final class Spawner {
             Posix.closeQuietly(boot[1]);
             throw e;
         }
-        return new Popen(pid, pidfd, boot[1]);
+        return new Popen(pid, pidfd, boot[1], tap);
     }
 
     /** Marks the header that hands a process to a JVM booted ahead of time. */
@@ -274,7 +280,7 @@ public final class Spawner {
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
             byte[] data = Serialization.serialize(exercise.process(), Handles.collecting());
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
-                    new int[0], -1, false);
+                    new int[0], -1, false, false);
             sendPayload(trainer, payload(exercise, data, 0));
             Thread.ofPlatform().daemon().name("multiprocessing-aot-trainer").start(() -> {
                 try {
