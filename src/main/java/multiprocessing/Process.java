@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
 
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.spawn.ChildMain;
+import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.ProcessAccess;
@@ -86,6 +87,7 @@ public class Process implements AutoCloseable, Serializable {
     // ---- The parent's handle on the started child: never serialized. ----
     private transient Popen popen;
     private transient boolean closed;
+    private transient boolean startFailureReported;
     private transient Kind kind;
     private transient JvmContext context;
 
@@ -253,6 +255,7 @@ public class Process implements AutoCloseable, Serializable {
             throw new IllegalStateException("daemonic processes are not allowed to have children");
         }
         cleanup();
+        checkReach();
         JvmContext ctx = context != null ? context : Multiprocessing.defaultJvmContext();
         startMethod = ctx.getStartMethod();
         jvmOptions = ctx.jvmOptions();
@@ -265,6 +268,23 @@ public class Process implements AutoCloseable, Serializable {
         }
         Exits.install();
         CHILDREN.add(this);
+    }
+
+    /**
+     * Notes where the classes of this process and its target come from, so that the child
+     * finds them (see ClassReach), and refuses at once a class no child could load.
+     */
+    private void checkReach() {
+        ClassReach.note(Thread.currentThread().getContextClassLoader());
+        for (Object o : new Object[] {this, target}) {
+            if (o != null) {
+                String problem = ClassReach.unreachable(o.getClass());
+                if (problem != null) {
+                    throw new ProcessError("cannot start " + name + ": " + problem);
+                }
+                ClassReach.note(o.getClass());
+            }
+        }
     }
 
     /** Waits until the process ends. */
@@ -289,6 +309,28 @@ public class Process implements AutoCloseable, Serializable {
         Popen p = checkJoinable();
         if (p.await(timeout) != null) {
             CHILDREN.remove(this);
+            reportStartFailure(p);
+        }
+    }
+
+    /**
+     * The first wait that sees the child end without having run its process throws, saying
+     * why (a JVM that could not start, a class it could not load) with the child's first lines
+     * of standard error: a bare exit code 1 would say nothing. Later waits return, as for any
+     * ended process.
+     */
+    private void reportStartFailure(Popen p) {
+        String failure;
+        synchronized (this) {
+            if (startFailureReported) {
+                return;
+            }
+            failure = p.startFailure();
+            startFailureReported = failure != null;
+        }
+        if (failure != null) {
+            throw new ProcessError("process " + name + " (pid " + p.pid()
+                    + ") never ran: " + failure);
         }
     }
 
@@ -546,6 +588,8 @@ public class Process implements AutoCloseable, Serializable {
                 return;
             } catch (IllegalStateException ignored) {
                 // closed concurrently
+            } catch (ProcessError ignored) {
+                // it never ran; its standard error has said why
             }
         }
     }

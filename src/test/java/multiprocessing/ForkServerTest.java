@@ -177,7 +177,8 @@ class ForkServerTest {
         }
         Process bad = FORKSERVER.withJvmOptions("-XX:+NoSuchOptionAtAll").process(() -> { });
         bad.start();
-        bad.join();
+        ProcessError e = assertThrows(ProcessError.class, bad::join);
+        assertTrue(e.getMessage().contains("NoSuchOptionAtAll"), e.getMessage());
         assertEquals(1, bad.exitCode());
         bad.close();
     }

@@ -13,6 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import multiprocessing.JvmContext;
 import multiprocessing.Process;
 import multiprocessing.ProcessError;
+import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.SerializableRunnable;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Connections;
@@ -194,6 +195,12 @@ final class ProcessEngine implements Engine {
 
     @Override
     public void prepare(Job job) {
+        // Its workers may have started before this function's class loader was ever seen.
+        String problem = ClassReach.unreachable(job.fn.getClass());
+        if (problem != null) {
+            throw new ProcessError("cannot send the function to the pool's workers: " + problem);
+        }
+        ClassReach.note(job.fn.getClass());
         job.fnBytes = Serialization.serialize(job.fn);
     }
 
@@ -458,7 +465,12 @@ final class ProcessEngine implements Engine {
             }
             receive(w);
         }
-        w.proc.join();
+        ProcessError neverRan = null;
+        try {
+            w.proc.join();
+        } catch (ProcessError e) {
+            neverRan = e; // its JVM could not start, or could not load what a worker needs
+        }
         Integer code = w.proc.exitCode();
         Chunk lost;
         boolean respawn;
@@ -488,8 +500,10 @@ final class ProcessEngine implements Engine {
             finish(lost, null, new WorkerLostException(w.pid, code));
         }
         if (startFailed && !respawn && broken == null && !terminated) {
-            breakPool(new ProcessError("pool worker processes fail to start: worker process "
-                    + w.pid + " " + WorkerLostException.describe(code) + " before it was ready"));
+            breakPool(new ProcessError("pool worker processes fail to start: " + (neverRan != null
+                    ? neverRan.getMessage() : "worker process " + w.pid + " "
+                            + WorkerLostException.describe(code) + " before it was ready"),
+                    neverRan));
         }
         if (respawn) {
             try {

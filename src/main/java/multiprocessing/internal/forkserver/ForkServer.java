@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.Spawner;
@@ -105,7 +106,9 @@ public final class ForkServer {
     public Popen start(Preparation preparation, Settings settings) throws IOException {
         Handles handles = Handles.collecting();
         byte[] data = Serialization.serialize(preparation.process(), handles);
-        byte[] payload = Spawner.payload(preparation, data, handles.fds().length);
+        // A warm JVM booted with the library's class path; the program's entries come now.
+        byte[] payload = Spawner.payload(preparation, data, handles.fds().length,
+                ClassReach.extraEntries(), ClassReach.classServer());
         while (true) {
             Warm warm = take(settings);
             if (warm == null) {

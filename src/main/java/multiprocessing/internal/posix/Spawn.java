@@ -40,6 +40,15 @@ public final class Spawn {
      */
     public static int spawn(String path, List<String> argv, List<String> env, int[] inherit)
             throws ErrnoException {
+        return spawn(path, argv, env, inherit, -1);
+    }
+
+    /**
+     * As {@link #spawn(String, List, List, int[])}, with {@code stderr} (unless -1) as the
+     * child's descriptor 2.
+     */
+    public static int spawn(String path, List<String> argv, List<String> env, int[] inherit,
+            int stderr) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(posix_spawn_file_actions_t.layout());
             MemorySegment attr = arena.allocate(posix_spawnattr_t.layout());
@@ -47,6 +56,11 @@ public final class Spawn {
             try {
                 check("posix_spawnattr_init", Libc.posix_spawnattr_init(attr));
                 try {
+                    if (stderr >= 0) {
+                        // First, while no inherited descriptor has been moved onto 2's range.
+                        check("posix_spawn_file_actions_adddup2",
+                                Libc.posix_spawn_file_actions_adddup2(actions, stderr, 2));
+                    }
                     addInheritance(actions, inherit);
                     configureSignals(arena, attr);
                     MemorySegment pid = arena.allocate(JAVA_INT);

@@ -58,6 +58,8 @@ public final class Serialization {
     private static final ThreadLocal<Handles> HANDLES = new ThreadLocal<>();
 
     private static volatile boolean built;
+    /** The loader a child installed for the classes it receives (see {@link #useClassLoader}). */
+    private static volatile ClassLoader installed;
 
     /**
      * Registers how {@code type} crosses a process line; call from the type's static init, and
@@ -91,8 +93,10 @@ public final class Serialization {
         return max > 0 ? max : DEFAULT_MAX_GRAPH_MEMORY_BYTES;
     }
 
-    private static final ClassPolicy POLICY =
-            ClassPolicy.fromSystemProperties(Serialization.class.getClassLoader());
+    /** The loader Fory resolves names through, and so the one the policy checks them with. */
+    private static final ClassLoader RESOLVER = new Resolver();
+
+    private static final ClassPolicy POLICY = ClassPolicy.fromSystemProperties(RESOLVER);
 
     private static final class Holder {
         static final ThreadSafeFory FORY = build();
@@ -117,6 +121,13 @@ public final class Serialization {
                     // default is below what a queue carries (256 MiB and more), no bound at all
                     // lets a few bytes ask for the whole heap.
                     .withMaxGraphMemoryBytes(maxGraphMemoryBytes())
+                    // Fory keeps the loader it is built with; the one a child installs for
+                    // its program's classes comes later (a forkserver JVM builds Fory before
+                    // it is handed a process), so Fory gets one that looks at it per name.
+                    .withClassLoader(RESOLVER)
+                    // A class this process cannot load is an error to report, not a map of
+                    // field names to hand the program in place of its object.
+                    .withDeserializeUnknownClass(false)
                     .buildThreadSafeFory();
             // In one fixed order: registering a serializer numbers the class, and the numbers
             // must agree between the processes (a hash map's order differs from JVM to JVM).
@@ -135,6 +146,45 @@ public final class Serialization {
             // struct with field metadata), which the other processes cannot read.
             fory.registerSerializerAndType(type,
                     resolver -> new ReducerSerializer(resolver.getConfig(), type, reducer));
+        }
+    }
+
+    /**
+     * Makes received class names resolve through {@code loader} (the class loader a child
+     * creates for classes that are not on its class path), before any other loader.
+     */
+    public static void useClassLoader(ClassLoader loader) {
+        installed = loader;
+    }
+
+    /**
+     * Resolves a received class name: through the loader a child installed, else the calling
+     * thread's context loader (the program's, under {@code mvn exec:java}, an application
+     * server or jshell), else the library's own.
+     */
+    private static final class Resolver extends ClassLoader {
+        static {
+            registerAsParallelCapable();
+        }
+
+        Resolver() {
+            super("multiprocessing-resolver", Serialization.class.getClassLoader());
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            ClassLoader first = installed;
+            if (first == null) {
+                first = Thread.currentThread().getContextClassLoader();
+            }
+            if (first != null && first != getParent()) {
+                try {
+                    return Class.forName(name, false, first);
+                } catch (ClassNotFoundException e) {
+                    // the library's own loader may have it
+                }
+            }
+            return super.loadClass(name, resolve);
         }
     }
 
@@ -224,6 +274,11 @@ public final class Serialization {
                             + "deserialization policy refuses: " + refused.getMessage()
                             + " (allow a class with -D" + ClassPolicy.ALLOW_PROPERTY
                             + "=name, see multiprocessing's package documentation)", e);
+                }
+                if (c instanceof ClassNotFoundException || c instanceof NoClassDefFoundError) {
+                    throw new IllegalStateException("a received object's class cannot be loaded"
+                            + " in this process (" + c + "): it is not on this process's class"
+                            + " path, and the sender's class loaders could not give it", e);
                 }
             }
             throw new IllegalStateException("the received bytes (" + size

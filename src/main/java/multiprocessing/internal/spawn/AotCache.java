@@ -95,7 +95,7 @@ final class AotCache {
                     Runtime.version().feature(),
                     Path.of(System.getProperty("java.home")),
                     System.getProperty("java.vm.version") + "/" + System.getProperty("java.vm.name"),
-                    System.getProperty("java.class.path", ""),
+                    ClassReach.libraryClassPath(),
                     System.getProperty("jdk.module.path", ""),
                     cacheDir(),
                     Path.of("/bin/sh"),
@@ -112,7 +112,8 @@ final class AotCache {
             }
         }
 
-        private static Path cacheDir() {
+        /** The library's per-user cache directory (the AOT cache's, Boot's extracted jars). */
+        static Path cacheDir() {
             String dir = System.getProperty(DIR_PROPERTY);
             if (dir != null && !dir.isEmpty()) {
                 return Path.of(dir);

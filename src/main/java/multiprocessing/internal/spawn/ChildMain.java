@@ -77,6 +77,10 @@ public final class ChildMain {
             System.exit(0);
         }
         parentPid = preparation.parentPid();
+        // Tells the parent's StderrTap that the process runs: from here on, an exit code is
+        // the process's own.
+        System.err.write(StderrTap.MARKER, 0, StderrTap.MARKER.length);
+        System.err.flush();
         int code = ProcessAccess.get().bootstrap(preparation.process(), preparation);
         joinNonDaemonThreads();
         System.exit(code);

@@ -32,8 +32,11 @@ public final class Popen {
     private int payloadWriters;
     private boolean bootstrapReleased;
     private Integer returnCode;
+    /** The child's standard error as it passes through here, or null. */
+    private final StderrTap stderr;
 
-    Popen(int pid, int pidfd, int bootstrapFd) {
+    Popen(int pid, int pidfd, int bootstrapFd, StderrTap stderr) {
+        this.stderr = stderr;
         this.pid = pid;
         this.pidfd = pidfd;
         this.bootstrapFd = bootstrapFd;
@@ -95,6 +98,16 @@ public final class Popen {
                 throw new IllegalStateException("cannot wait for child " + pid, e);
             }
         }
+    }
+
+    /**
+     * Once the child has ended: why it never ran its process (its JVM could not start, or could
+     * not load the library or the process), with the first lines of its standard error; null
+     * while it runs, and when it ran its process, whatever its exit code.
+     */
+    public String startFailure() {
+        Integer code = poll();
+        return code == null || stderr == null ? null : stderr.failure(code);
     }
 
     /** Sends {@code signal} unless the child has already ended. */

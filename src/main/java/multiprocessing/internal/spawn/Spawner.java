@@ -70,9 +70,10 @@ public final class Spawner {
             throws IOException {
         Handles handles = Handles.collecting();
         byte[] data = Serialization.serialize(preparation.process(), handles);
-        byte[] payload = payload(preparation, data, handles.fds().length);
+        byte[] payload = payload(preparation, data, handles.fds().length, List.of(),
+                ClassServer.address());
         Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),
-                false);
+                false, ClassReach.extraEntries());
         sendPayload(popen, payload);
         return popen;
     }
@@ -85,9 +86,22 @@ public final class Spawner {
      */
     public static Popen launch(Path executable, List<String> jvmOptions, String mainClass,
             int[] handleFds, boolean socket) throws IOException {
+        return launch(executable, jvmOptions, mainClass, handleFds, socket, List.of());
+    }
+
+    /** As {@link #launch(Path, List, String, int[], boolean)}, with {@code extraClassPath} last. */
+    static Popen launch(Path executable, List<String> jvmOptions, String mainClass,
+            int[] handleFds, boolean socket, List<String> extraClassPath) throws IOException {
         AotCache.Plan plan = AotCache.system().plan(executable, libraryOptions(jvmOptions),
                 jvmOptions);
-        List<String> argv = commandLine(executable, plan.options(), jvmOptions, plan.classPath(),
+        String classPath = plan.classPath() != null ? plan.classPath()
+                : ClassReach.libraryClassPath();
+        if (!extraClassPath.isEmpty()) {
+            // After the archived entries: the JVM maps a cache whose class path is a prefix.
+            classPath = classPath + java.io.File.pathSeparator
+                    + String.join(java.io.File.pathSeparator, extraClassPath);
+        }
+        List<String> argv = commandLine(executable, plan.options(), jvmOptions, classPath,
                 mainClass);
         // The resource tracker's pipe goes after the handles; the child finds it by property.
         int trackerFd = ResourceTracker.fdForChild();
@@ -97,7 +111,7 @@ public final class Spawner {
         }
         Popen popen;
         try {
-            popen = start(executable.toString(), argv, handleFds, trackerFd, socket);
+            popen = start(executable.toString(), argv, handleFds, trackerFd, socket, true);
         } catch (IOException | RuntimeException e) {
             if (plan.training() != null) {
                 plan.training().abandon();
@@ -112,22 +126,28 @@ public final class Spawner {
     }
 
     private static Popen start(String path, List<String> argv, int[] handleFds, int trackerFd,
-            boolean socket) throws ErrnoException {
+            boolean socket, boolean tapStderr) throws IOException {
         int[] boot = socket ? Sockets.socketpair() : Posix.pipe(Posix.O_CLOEXEC);
+        StderrTap tap = null;
         int pid;
         try {
+            tap = tapStderr ? StderrTap.open() : null;
             int[] inherit = new int[handleFds.length + 1 + (trackerFd >= 0 ? 1 : 0)];
             inherit[0] = boot[0];
             System.arraycopy(handleFds, 0, inherit, 1, handleFds.length);
             if (trackerFd >= 0) {
                 inherit[inherit.length - 1] = trackerFd;
             }
-            pid = Spawn.spawn(path, argv, environment(), inherit);
-        } catch (ErrnoException | RuntimeException e) {
+            pid = Spawn.spawn(path, argv, environment(), inherit,
+                    tap != null ? tap.childEnd() : -1);
+        } catch (IOException | RuntimeException e) {
             Posix.closeQuietly(boot[1]);
             throw e;
         } finally {
             Posix.closeQuietly(boot[0]);
+            if (tap != null) {
+                tap.spawned(); // also on failure: the drain thread then sees end of file
+            }
         }
         int pidfd;
         try {
@@ -136,7 +156,7 @@ public final class Spawner {
             Posix.closeQuietly(boot[1]);
             throw e;
         }
-        return new Popen(pid, pidfd, boot[1]);
+        return new Popen(pid, pidfd, boot[1], tap);
     }
 
     /** Marks the header that hands a process to a JVM booted ahead of time. */
@@ -313,7 +333,7 @@ public final class Spawner {
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
             byte[] data = Serialization.serialize(exercise.process(), Handles.collecting());
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
-                    new int[0], -1, false);
+                    new int[0], -1, false, false);
             sendPayload(trainer, payload(exercise, data, 0));
             Thread.ofPlatform().daemon().name("multiprocessing-aot-trainer").start(() -> {
                 try {
@@ -350,6 +370,15 @@ public final class Spawner {
      * of strings.
      */
     public static byte[] payload(Preparation preparation, byte[] data, int handleCount) {
+        return payload(preparation, data, handleCount, List.of(), null);
+    }
+
+    /**
+     * The payload for a child that must add {@code classPath} to its own (a forkserver JVM)
+     * and may ask the class server at {@code classServer} (or null) for classes it lacks.
+     */
+    public static byte[] payload(Preparation preparation, byte[] data, int handleCount,
+            List<String> classPath, String classServer) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(data.length + 256);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(MAGIC);
@@ -365,6 +394,11 @@ public final class Spawner {
                 }
             }
             writeString(out, preparation.logLevel());
+            out.writeInt(classPath.size());
+            for (String entry : classPath) {
+                writeString(out, entry);
+            }
+            writeString(out, classServer);
             out.writeInt(data.length);
             out.write(data);
         } catch (IOException e) {
@@ -397,6 +431,12 @@ public final class Spawner {
             }
         }
         String logLevel = readString(in);
+        List<String> classPath = new ArrayList<>();
+        for (int i = in.readInt(); i > 0; i--) {
+            classPath.add(readString(in));
+        }
+        // Before the process is read: its classes may be the ones this loader finds.
+        ChildLoader.install(classPath, readString(in));
         byte[] data = new byte[in.readInt()];
         in.readFully(data);
         Object process = Serialization.deserialize(data, handles);
@@ -492,7 +532,7 @@ public final class Spawner {
         String modulePath = System.getProperty("jdk.module.path");
         boolean named = Spawner.class.getModule().isNamed();
         String classPath = childClassPath != null ? childClassPath
-                : System.getProperty("java.class.path");
+                : ClassReach.libraryClassPath();
         if (modulePath != null && !modulePath.isEmpty()) {
             argv.add("--module-path");
             argv.add(modulePath);

@@ -42,7 +42,7 @@ public final class TrackerMain {
         boolean named = TrackerMain.class.getModule().isNamed();
         argv.add("--enable-native-access=" + (named ? "multiprocessing" : "ALL-UNNAMED"));
         String modulePath = System.getProperty("jdk.module.path");
-        String classPath = System.getProperty("java.class.path");
+        String classPath = multiprocessing.internal.spawn.ClassReach.libraryClassPath();
         if (modulePath != null && !modulePath.isEmpty()) {
             argv.add("--module-path");
             argv.add(modulePath);

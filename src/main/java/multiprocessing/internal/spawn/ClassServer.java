@@ -1,0 +1,145 @@
+package multiprocessing.internal.spawn;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Serves, by name, the bytes of classes that have no place on a child's class path (jshell
+ * snippets, classes a loader defined from bytes) to the children that fail to find them.
+ *
+ * <p>Implementation note. A child cannot know in advance which such classes its target needs
+ * (a jshell lambda's capturing class names the snippets it uses only in its constant pool, and
+ * a pool's functions arrive after its workers start), so rather than guessing, the child's
+ * loader ({@link ChildLoader}) asks for a class when it meets a name it cannot find, over a
+ * Unix socket in a directory only this user can enter. Started only when the program noted a
+ * class loader of its own ({@link ClassReach#note}); a program wholly on the class path never
+ * has one. The socket goes when this JVM exits normally; a killed JVM leaves an empty
+ * directory in {@code java.io.tmpdir}. Plain JDK sockets: the child must make no native call
+ * of its own before its target runs, and this path is rare.
+ */
+final class ClassServer {
+    private static volatile ClassServer instance;
+
+    private final Path socket;
+
+    private ClassServer(Path socket) {
+        this.socket = socket;
+    }
+
+    /** Starts the server, once a program's loader was noted and a child is about to start. */
+    private static void startIfNeeded() {
+        if (instance != null || !ClassReach.anyNoted()) {
+            return;
+        }
+        synchronized (ClassServer.class) {
+            if (instance != null) {
+                return;
+            }
+            try {
+                instance = start();
+            } catch (IOException | RuntimeException e) {
+                System.getLogger("multiprocessing").log(System.Logger.Level.DEBUG,
+                        "multiprocessing: no class server; children find only what is on their class path", e);
+            }
+        }
+    }
+
+    /** The socket's path for a child about to start, or null when no class needs serving. */
+    static String address() {
+        startIfNeeded();
+        ClassServer s = instance;
+        return s == null ? null : s.socket.toString();
+    }
+
+    private static ClassServer start() throws IOException {
+        Path dir = Files.createTempDirectory("multiprocessing-classes-"); // mode 0700
+        Path path = dir.resolve("s");
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(path));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+                Files.deleteIfExists(path);
+                Files.deleteIfExists(dir);
+            } catch (IOException ignored) {
+                // the JVM is going; the directory is empty
+            }
+        }, "multiprocessing-class-server-cleanup"));
+        Thread.ofPlatform().daemon().name("multiprocessing-class-server").start(() -> {
+            while (server.isOpen()) {
+                try {
+                    SocketChannel client = server.accept();
+                    Thread.ofVirtual().name("multiprocessing-class-server-client").start(() -> serve(client));
+                } catch (IOException e) {
+                    return; // closed at exit
+                }
+            }
+        });
+        return new ClassServer(path);
+    }
+
+    /** One child's requests: a name in, its bytes (or -1 and a reason) out, until it closes. */
+    private static void serve(SocketChannel client) {
+        try (client;
+                DataInputStream in = new DataInputStream(Channels.newInputStream(client));
+                DataOutputStream out = new DataOutputStream(Channels.newOutputStream(client))) {
+            while (true) {
+                String name;
+                try {
+                    name = in.readUTF();
+                } catch (EOFException e) {
+                    return;
+                }
+                byte[] bytes = ClassReach.classBytes(name);
+                if (bytes == null) {
+                    out.writeInt(-1);
+                } else {
+                    out.writeInt(bytes.length);
+                    out.write(bytes);
+                }
+                out.flush();
+            }
+        } catch (IOException e) {
+            // the child has gone
+        }
+    }
+
+    /** The child's end: asks the server at {@code address} for classes, over one connection. */
+    static final class Client {
+        private final String address;
+        private SocketChannel channel;
+        private DataInputStream in;
+        private DataOutputStream out;
+
+        Client(String address) {
+            this.address = address;
+        }
+
+        /** The bytes of class {@code name}, or null when the parent has no such class to give. */
+        synchronized byte[] fetch(String name) throws IOException {
+            if (channel == null) {
+                channel = SocketChannel.open(UnixDomainSocketAddress.of(address));
+                in = new DataInputStream(Channels.newInputStream(channel));
+                out = new DataOutputStream(Channels.newOutputStream(channel));
+            }
+            out.writeUTF(name);
+            out.flush();
+            int length = in.readInt();
+            if (length < 0) {
+                return null;
+            }
+            byte[] bytes = new byte[length];
+            in.readFully(bytes);
+            return bytes;
+        }
+    }
+}
