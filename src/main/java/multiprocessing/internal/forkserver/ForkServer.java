@@ -32,15 +32,17 @@ import multiprocessing.internal.spawn.Spawner;
  * taken. When none waits, the caller boots one and hands it the payload at once, which that JVM
  * sees before warming up, so the first start costs what a spawn costs.
  *
- * <p>How many wait. A warm JVM reports, with one byte on its socket, when it has warmed up.
- * A start takes the oldest JVM that has reported (and asks the keeper thread to boot one
- * replacement), or, when none has yet, the oldest that is still warming up (and asks for two:
- * starts come faster than JVMs warm up, so more must wait), or, when none waits at all, boots
- * one itself (and asks for one). The keeper boots what is asked while fewer than
- * {@code maxWarm} JVMs wait or are asked for. So one is ready again soon after each start, and
- * more while starts come faster than a JVM boots. A JVM that has waited longer than
- * {@code idleTimeout} is retired (its socket closed, so it exits, and reaped), so none waits
- * once the program stops starting processes. The keeper thread ends when nothing waits.
+ * <p>How many wait. A warm JVM reports, with one byte on its socket, when it has warmed up. A
+ * start takes the oldest JVM that has reported; when none has, it boots one itself and hands it
+ * the process at once (that JVM skips the warm-up, so the start costs what a spawn costs):
+ * handing the process to a JVM still warming up would make it finish a warm-up it no longer
+ * needs first, which, with many starts at once, cost every process a second start path's CPU
+ * (64 at once took three times as long as with spawn). Either way the start asks the keeper
+ * thread for one more JVM while fewer than {@code maxWarm} wait or are asked for, so one is
+ * ready again soon after each start, and more wait while starts come faster than JVMs warm up.
+ * A JVM that has waited longer than {@code idleTimeout} is retired (its socket closed, so it
+ * exits, and reaped), so none waits once the program stops starting processes. The keeper
+ * thread ends when nothing waits.
  */
 public final class ForkServer {
     private static final System.Logger LOG = System.getLogger("multiprocessing");
@@ -128,6 +130,7 @@ public final class ForkServer {
         }
     }
 
+    /** The oldest ready JVM, or null; asks for one more either way. */
     private synchronized Warm take(Settings settings) {
         this.settings = settings;
         Warm warm = null;
@@ -137,15 +140,10 @@ public final class ForkServer {
                 break;
             }
         }
-        int replacements = 1;
-        if (warm == null) {
-            warm = waiting.peekFirst();
-            replacements = warm == null ? 1 : 2;
-        }
         if (warm != null) {
             waiting.remove(warm);
         }
-        for (int i = 0; i < replacements && waiting.size() + wanted < settings.maxWarm(); i++) {
+        if (waiting.size() + wanted < settings.maxWarm()) {
             wanted++;
         }
         wakeKeeper();
