@@ -124,8 +124,12 @@ class ForkServerTest {
             first.start();
             assertEquals(true, pipe.left().recv());
             first.join();
-            awaitWaiting(FORKSERVER); // a JVM that has preloaded the class
-            Thread.sleep(1000);
+            // A JVM that has warmed up, and so preloaded the class, before it is handed one.
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (serverOf(FORKSERVER).readyPids().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertFalse(serverOf(FORKSERVER).readyPids().isEmpty(), "a JVM warmed up");
             Process second = FORKSERVER.process(report);
             second.start();
             assertEquals(true, pipe.left().recv(), "no static initializer ran before the target");

@@ -273,6 +273,11 @@ public final class ForkServer {
         return waiting.stream().map(w -> (long) w.popen.pid()).toList();
     }
 
+    /** The pids of the JVMs waiting in this fork server that have warmed up. */
+    public synchronized List<Long> readyPids() {
+        return waiting.stream().filter(Warm::ready).map(w -> (long) w.popen.pid()).toList();
+    }
+
     /** The pids of the JVMs waiting, in every fork server of this JVM. */
     public static List<Long> waitingPids() {
         List<Long> pids = new ArrayList<>();
