@@ -262,4 +262,35 @@ class ForkServerTest {
         assertInstanceOf(ForkServerContext.class, FORKSERVER.withJvmOptions("-Da=b"));
         assertNotEquals(FORKSERVER.jvmOptions(), FORKSERVER.withJvmOptions("-Da=b").jvmOptions());
     }
+    @Test
+    void aProcessCapturingMoreDescriptorsThanOneMessageHoldsRunsAndLeavesNoJvm() throws Exception {
+        // 150 pipes, both ends: 300 descriptors, more than SCM_RIGHTS carries in one message.
+        List<Pipe> pipes = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 150; i++) {
+                pipes.add(Pipe.open(false));
+            }
+            List<Connection> ends = new java.util.ArrayList<>();
+            for (Pipe pipe : pipes) {
+                ends.add(pipe.left());
+                ends.add(pipe.right());
+            }
+            Connection up = pipes.get(149).right();
+            Process p = FORKSERVER.process(() -> {
+                ends.get(1).send("first");
+                up.send(ends.size());
+            });
+            p.start();
+            assertEquals("first", pipes.get(0).left().recv());
+            assertEquals(300, pipes.get(149).left().recv());
+            p.join();
+            assertEquals(0, p.exitCode());
+            p.close();
+        } finally {
+            for (Pipe pipe : pipes) {
+                pipe.close();
+            }
+        }
+        NoLeftoverProcesses.assertNoChildren();
+    }
 }

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.spawn.ChildMain;
 import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.Spawner;
@@ -106,22 +107,37 @@ public final class ForkServer {
         Handles handles = Handles.collecting();
         byte[] data = Serialization.serialize(preparation.process(), handles);
         byte[] payload = Spawner.payload(preparation, data, handles.fds().length);
+        if (handles.fds().length > Spawner.MAX_HAND_OVER_FDS) {
+            // More than a hand-over carries: a JVM of its own inherits them, as with spawn.
+            Popen popen = Spawner.launch(key.executable(), key.jvmOptions(),
+                    ChildMain.class.getName(), handles.fds(), false);
+            Spawner.sendPayload(popen, payload);
+            return popen;
+        }
         while (true) {
             Warm warm = take(settings);
+            Popen popen = warm == null ? boot() : warm.popen;
+            boolean handed;
+            try {
+                handed = Spawner.handOver(popen, payload, handles.fds());
+            } catch (IOException | RuntimeException e) {
+                // Still alive and waiting for a process that will never come.
+                retire(popen);
+                throw e;
+            }
             if (warm == null) {
-                Popen fresh = boot();
-                if (!Spawner.handOver(fresh, payload, handles.fds())) {
+                if (!handed) {
                     // Its JVM failed at once (a bad option): report it as a spawn would, by
                     // the process's exit code, rather than booting more of the same.
                     LOG.log(System.Logger.Level.DEBUG, "multiprocessing: a forkserver JVM "
-                            + fresh.pid() + " ended before it was handed a process");
+                            + popen.pid() + " ended before it was handed a process");
                 }
-                return fresh;
+                return popen;
             }
-            if (Spawner.handOver(warm.popen, payload, handles.fds())) {
-                return warm.popen;
+            if (handed) {
+                return popen;
             }
-            retire(warm.popen);
+            retire(popen);
         }
     }
 
