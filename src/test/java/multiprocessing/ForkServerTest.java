@@ -293,4 +293,24 @@ class ForkServerTest {
         }
         NoLeftoverProcesses.assertNoChildren();
     }
+    @Test
+    void stopFromAnInterruptedThreadStillReapsTheJvmsAndKeepsTheInterrupt() throws Exception {
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions("-Dinterrupted=1");
+        Process p = context.process(() -> { });
+        p.start();
+        p.join();
+        p.close();
+        List<Long> waiting = awaitWaiting(context);
+        assertFalse(waiting.isEmpty());
+        Thread.currentThread().interrupt();
+        try {
+            context.stopWarmJvms();
+        } finally {
+            assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
+        }
+        for (long pid : waiting) {
+            // A zombie is still present (and even "alive") to ProcessHandle.
+            assertFalse(ProcessHandle.of(pid).isPresent(), "stopped JVM " + pid + " is reaped");
+        }
+    }
 }

@@ -251,12 +251,25 @@ public final class ForkServer {
     /** Ends a waiting JVM: it sees end of file and exits; reaped here, killed if it lingers. */
     private static void retire(Popen popen) {
         popen.abandon();
-        try {
-            if (popen.await(Duration.ofSeconds(5)) == null) {
+        // Reaped even by an interrupted thread (the flag is kept for its caller): a JVM left
+        // unreaped would stay a zombie, forgotten by every fork server, until this JVM exits.
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        boolean killed = false;
+        boolean interrupted = false;
+        while (true) {
+            try {
+                Duration left = killed ? null
+                        : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+                if (popen.await(left) != null) {
+                    break;
+                }
                 popen.signal(multiprocessing.internal.posix.Posix.SIGKILL);
-                popen.await(null);
+                killed = true;
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
-        } catch (InterruptedException e) {
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
         popen.close();
