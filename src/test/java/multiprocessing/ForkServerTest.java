@@ -313,4 +313,16 @@ class ForkServerTest {
             assertFalse(ProcessHandle.of(pid).isPresent(), "stopped JVM " + pid + " is reaped");
         }
     }
+    @Test
+    void anIdleTimeoutOfForeverKeepsJvmsWaiting() throws Exception {
+        ForkServerContext forever = ((ForkServerContext) FORKSERVER.withJvmOptions("-Dforever=1"))
+                .withIdleTimeout(java.time.temporal.ChronoUnit.FOREVER.getDuration());
+        Process p = forever.process(() -> { });
+        p.start();
+        p.join();
+        assertEquals(0, p.exitCode());
+        p.close();
+        assertFalse(awaitWaiting(forever).isEmpty(), "a replacement boots and waits");
+        forever.stopWarmJvms();
+    }
 }

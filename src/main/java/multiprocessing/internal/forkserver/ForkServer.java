@@ -191,11 +191,11 @@ public final class ForkServer {
             synchronized (this) {
                 while (true) {
                     long now = System.nanoTime();
-                    long idleNanos = settings.idleTimeout().toNanos();
+                    long idleNanos = idleNanos(settings.idleTimeout());
                     long nextDeadline = Long.MAX_VALUE;
                     for (var it = waiting.iterator(); it.hasNext(); ) {
                         Warm w = it.next();
-                        long left = w.sinceNanos + idleNanos - now;
+                        long left = idleNanos - (now - w.sinceNanos);
                         if (left <= 0) {
                             it.remove();
                             idle.add(w.popen);
@@ -245,6 +245,18 @@ public final class ForkServer {
                     LOG.log(System.Logger.Level.DEBUG, "multiprocessing: cannot boot a forkserver JVM", e);
                 }
             }
+        }
+    }
+
+    /**
+     * A timeout beyond ~292 years ({@code ChronoUnit.FOREVER}, meaning "never") overflows
+     * {@link Duration#toNanos()}, which would end the keeper thread and with it every later boot.
+     */
+    private static long idleNanos(Duration idleTimeout) {
+        try {
+            return idleTimeout.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
         }
     }
 
