@@ -267,4 +267,67 @@ class ForkServerTest {
         assertInstanceOf(ForkServerContext.class, FORKSERVER.withJvmOptions("-Da=b"));
         assertNotEquals(FORKSERVER.jvmOptions(), FORKSERVER.withJvmOptions("-Da=b").jvmOptions());
     }
+    @Test
+    void aProcessCapturingMoreDescriptorsThanOneMessageHoldsRunsAndLeavesNoJvm() throws Exception {
+        // 150 pipes, both ends: 300 descriptors, more than SCM_RIGHTS carries in one message.
+        List<Pipe> pipes = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 150; i++) {
+                pipes.add(Pipe.open(false));
+            }
+            List<Connection> ends = new java.util.ArrayList<>();
+            for (Pipe pipe : pipes) {
+                ends.add(pipe.left());
+                ends.add(pipe.right());
+            }
+            Connection up = pipes.get(149).right();
+            Process p = FORKSERVER.process(() -> {
+                ends.get(1).send("first");
+                up.send(ends.size());
+            });
+            p.start();
+            assertEquals("first", pipes.get(0).left().recv());
+            assertEquals(300, pipes.get(149).left().recv());
+            p.join();
+            assertEquals(0, p.exitCode());
+            p.close();
+        } finally {
+            for (Pipe pipe : pipes) {
+                pipe.close();
+            }
+        }
+        NoLeftoverProcesses.assertNoChildren();
+    }
+    @Test
+    void stopFromAnInterruptedThreadStillReapsTheJvmsAndKeepsTheInterrupt() throws Exception {
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions("-Dinterrupted=1");
+        Process p = context.process(() -> { });
+        p.start();
+        p.join();
+        p.close();
+        List<Long> waiting = awaitWaiting(context);
+        assertFalse(waiting.isEmpty());
+        Thread.currentThread().interrupt();
+        try {
+            context.stopWarmJvms();
+        } finally {
+            assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
+        }
+        for (long pid : waiting) {
+            // A zombie is still present (and even "alive") to ProcessHandle.
+            assertFalse(ProcessHandle.of(pid).isPresent(), "stopped JVM " + pid + " is reaped");
+        }
+    }
+    @Test
+    void anIdleTimeoutOfForeverKeepsJvmsWaiting() throws Exception {
+        ForkServerContext forever = ((ForkServerContext) FORKSERVER.withJvmOptions("-Dforever=1"))
+                .withIdleTimeout(java.time.temporal.ChronoUnit.FOREVER.getDuration());
+        Process p = forever.process(() -> { });
+        p.start();
+        p.join();
+        assertEquals(0, p.exitCode());
+        p.close();
+        assertFalse(awaitWaiting(forever).isEmpty(), "a replacement boots and waits");
+        forever.stopWarmJvms();
+    }
 }

@@ -108,25 +108,37 @@ public final class ForkServer {
     public Popen start(Preparation preparation, Settings settings) throws IOException {
         Handles handles = Handles.collecting();
         byte[] data = Serialization.serialize(preparation.process(), handles);
+        if (handles.fds().length > Spawner.MAX_HAND_OVER_FDS) {
+            // More than a hand-over carries: a JVM of its own inherits them, as with spawn.
+            return Spawner.spawn(preparation, key.executable(), key.jvmOptions());
+        }
         // A warm JVM booted with the library's class path; the program's entries come now.
         byte[] payload = Spawner.payload(preparation, data, handles.fds().length,
                 ClassReach.extraEntries(), ClassReach.classServer());
         while (true) {
             Warm warm = take(settings);
+            Popen popen = warm == null ? boot() : warm.popen;
+            boolean handed;
+            try {
+                handed = Spawner.handOver(popen, payload, handles.fds());
+            } catch (IOException | RuntimeException e) {
+                // Still alive and waiting for a process that will never come.
+                retire(popen);
+                throw e;
+            }
             if (warm == null) {
-                Popen fresh = boot();
-                if (!Spawner.handOver(fresh, payload, handles.fds())) {
+                if (!handed) {
                     // Its JVM failed at once (a bad option): report it as a spawn would, by
                     // the process's exit code, rather than booting more of the same.
                     LOG.log(System.Logger.Level.DEBUG, "multiprocessing: a forkserver JVM "
-                            + fresh.pid() + " ended before it was handed a process");
+                            + popen.pid() + " ended before it was handed a process");
                 }
-                return fresh;
+                return popen;
             }
-            if (Spawner.handOver(warm.popen, payload, handles.fds())) {
-                return warm.popen;
+            if (handed) {
+                return popen;
             }
-            retire(warm.popen);
+            retire(popen);
         }
     }
 
@@ -176,11 +188,11 @@ public final class ForkServer {
             synchronized (this) {
                 while (true) {
                     long now = System.nanoTime();
-                    long idleNanos = settings.idleTimeout().toNanos();
+                    long idleNanos = idleNanos(settings.idleTimeout());
                     long nextDeadline = Long.MAX_VALUE;
                     for (var it = waiting.iterator(); it.hasNext(); ) {
                         Warm w = it.next();
-                        long left = w.sinceNanos + idleNanos - now;
+                        long left = idleNanos - (now - w.sinceNanos);
                         if (left <= 0) {
                             it.remove();
                             idle.add(w.popen);
@@ -233,15 +245,40 @@ public final class ForkServer {
         }
     }
 
+    /**
+     * A timeout beyond ~292 years ({@code ChronoUnit.FOREVER}, meaning "never") overflows
+     * {@link Duration#toNanos()}, which would end the keeper thread and with it every later boot.
+     */
+    private static long idleNanos(Duration idleTimeout) {
+        try {
+            return idleTimeout.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
     /** Ends a waiting JVM: it sees end of file and exits; reaped here, killed if it lingers. */
     private static void retire(Popen popen) {
         popen.abandon();
-        try {
-            if (popen.await(Duration.ofSeconds(5)) == null) {
+        // Reaped even by an interrupted thread (the flag is kept for its caller): a JVM left
+        // unreaped would stay a zombie, forgotten by every fork server, until this JVM exits.
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        boolean killed = false;
+        boolean interrupted = false;
+        while (true) {
+            try {
+                Duration left = killed ? null
+                        : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+                if (popen.await(left) != null) {
+                    break;
+                }
                 popen.signal(multiprocessing.internal.posix.Posix.SIGKILL);
-                popen.await(null);
+                killed = true;
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
-        } catch (InterruptedException e) {
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
         popen.close();

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
@@ -163,11 +164,26 @@ public final class Spawner {
     static final int HAND_OVER_MAGIC = 0x4d504a57; // "MPJW"
 
     /**
+     * The most descriptors {@link #handOver} carries: the kernel takes at most
+     * {@value Sockets#MAX_FDS_PER_MESSAGE} per message, and each byte of the header can be a
+     * message of its own.
+     */
+    public static final int MAX_HAND_OVER_FDS = 8 * Sockets.MAX_FDS_PER_MESSAGE;
+
+    /**
      * Hands {@code payload} to a JVM started by {@link #launch} with a socket and waiting in
      * {@link #receiveHandOver}: a header carrying {@code fds} (SCM_RIGHTS), then the payload.
      * Returns false, having sent nothing, when that JVM has already gone.
+     *
+     * @throws IOException if the header cannot be sent to a JVM that is still there (it then
+     *         still waits, for nothing: the caller must retire it)
+     * @throws IllegalArgumentException if there are more than {@link #MAX_HAND_OVER_FDS} fds
      */
-    public static boolean handOver(Popen popen, byte[] payload, int[] fds) {
+    public static boolean handOver(Popen popen, byte[] payload, int[] fds) throws IOException {
+        if (fds.length > MAX_HAND_OVER_FDS) {
+            throw new IllegalArgumentException("at most " + MAX_HAND_OVER_FDS
+                    + " descriptors fit in a hand-over, not " + fds.length);
+        }
         if (popen.poll() != null) {
             return false;
         }
@@ -180,18 +196,25 @@ public final class Spawner {
             header.set(JAVA_INT_UNALIGNED, 0, HAND_OVER_MAGIC);
             header.set(JAVA_INT_UNALIGNED, 4, fds.length);
             long done = 0;
-            int[] pending = fds;
+            int sent = 0;
             while (done < 8) {
-                // Eight bytes into an idle socket go at once; the descriptors ride on the first.
-                long n = Sockets.sendmsg(fd, header.asSlice(done), 8 - done, pending);
+                // More descriptors than one message holds go a batch per header byte; the
+                // receiver's recvmsg returns at most one batch per call, and adds them up.
+                int batch = Math.min(fds.length - sent, Sockets.MAX_FDS_PER_MESSAGE);
+                long length = sent + batch < fds.length ? 1 : 8 - done;
+                long n = Sockets.sendmsg(fd, header.asSlice(done), length,
+                        Arrays.copyOfRange(fds, sent, sent + batch));
                 if (n <= 0) {
                     return false;
                 }
                 done += n;
-                pending = new int[0];
+                sent += batch;
             }
         } catch (ErrnoException e) {
-            return false; // EPIPE, ECONNRESET: it died while it waited
+            if (e.errno() == Posix.EPIPE || e.errno() == Posix.ECONNRESET) {
+                return false; // it died while it waited
+            }
+            throw e;
         } finally {
             popen.endPayloadWrite();
         }
