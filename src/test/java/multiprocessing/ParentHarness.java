@@ -45,6 +45,26 @@ public final class ParentHarness {
                 System.out.println("child " + p.pid());
                 System.out.flush();
             }
+            case "shared-after-main" -> {
+                // Returns from main right after starting a child that uses a Lock and a Value
+                // made here: the child maps them after main has returned, while the exit joins it.
+                Path marker = Path.of(args[1]);
+                multiprocessing.synchronize.Lock lock = new multiprocessing.synchronize.Lock();
+                multiprocessing.sharedctypes.Value value =
+                        multiprocessing.sharedctypes.Value.of("i", 41);
+                Process p = new Process(() -> {
+                    lock.lock();
+                    try {
+                        value.value((Integer) value.value() + 1);
+                    } finally {
+                        lock.unlock();
+                    }
+                    Files.writeString(marker, String.valueOf(value.value()));
+                });
+                p.start();
+                System.out.println("child " + p.pid());
+                System.out.flush();
+            }
             case "daemon-at-exit" -> {
                 // Returns from main while a daemon child sleeps: the child must be terminated.
                 Process p = Process.builder().daemon(true).target(() -> Thread.sleep(60_000)).build();

@@ -16,6 +16,7 @@ import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.SharedMemoryCalls;
 import multiprocessing.internal.tracker.ResourceTracker;
+import multiprocessing.internal.util.AtExit;
 
 /**
  * Small pieces of shared memory carved out of a few large shared-memory arenas (CPython's
@@ -314,16 +315,16 @@ public final class Heap {
     }
 
     /**
-     * A normal exit unlinks this process's arenas at once; memory mapped by processes still
-     * running stays valid for them (only new attachments fail).
+     * A normal exit unlinks this process's arenas once the non-daemonic children have been
+     * joined (a child that starts after {@code main} returned still maps them); memory mapped
+     * by processes still running stays valid for them (only new attachments fail).
      */
     private void installHook() {
         if (hookInstalled) {
             return;
         }
         hookInstalled = true;
-        Runtime.getRuntime().addShutdownHook(new Thread(this::unlinkArenas,
-                "multiprocessing-heap-unlink"));
+        AtExit.register(AtExit.Stage.RELEASE, this::unlinkArenas);
     }
 
     /** Unlinks every arena this heap created (at exit; a test's private heap when done). */
