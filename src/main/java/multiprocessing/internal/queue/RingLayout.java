@@ -91,6 +91,9 @@ public final class RingLayout {
     static final long UNFINISHED_OFFSET = offset(HEADER, "unfinished");
     static final long NOT_EMPTY_OFFSET = offset(HEADER, "notEmpty");
     static final long NOT_FULL_OFFSET = offset(HEADER, "notFull");
+    static final long JOIN_SLEEPERS_OFFSET = offset(HEADER, "joinSleepers");
+    static final long CONSUMER_SLEEPERS_OFFSET = offset(HEADER, "consumerSleepers");
+    static final long PRODUCER_SLEEPERS_OFFSET = offset(HEADER, "producerSleepers");
     static final long LENGTH_OFFSET = offset(RECORD, "length");
     static final long FLAGS_OFFSET = offset(RECORD, "flags");
 

@@ -59,6 +59,8 @@ public final class SyncLayout {
 
     public static final long STATE_OFFSET = offset("state");
     public static final long SEQUENCE_OFFSET = offset("sequence");
+    static final long WAITERS_OFFSET = offset("waiters");
+    static final long SEQ_SLEEPERS_OFFSET = offset("seqSleepers");
 
     static final VarHandle STATE = handle("state");
     static final VarHandle WAITERS = handle("waiters");
