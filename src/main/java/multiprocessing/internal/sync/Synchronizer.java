@@ -4,7 +4,7 @@ import static multiprocessing.internal.sync.SyncLayout.STATE;
 
 import java.lang.foreign.MemorySegment;
 
-import multiprocessing.internal.posix.Futex;
+import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.synchronize.OwnerDeadException;
@@ -83,6 +83,17 @@ public abstract class Synchronizer {
         return false;
     }
 
+    /**
+     * Whether owner {@code pid} lives: the pid with the start time and namespace recorded
+     * beside it ({@link SyncLayout}), so that a pid given to another process after the owner
+     * died does not pass for the owner. Read after the state that named {@code pid}: if the
+     * owner changed meanwhile the answer may be wrong, but then so is the take-over's CAS.
+     */
+    private boolean ownerAlive(int pid) {
+        return ProcessIdentity.alive(pid, (long) SyncLayout.OWNER_START.getVolatile(block),
+                (int) SyncLayout.OWNER_NS.getVolatile(block));
+    }
+
     /** What a sleeping waiter names in its OwnerDeadException ("lock", "RLock"). */
     protected String kind() {
         return getClass().getSimpleName();
@@ -142,7 +153,7 @@ public abstract class Synchronizer {
         public boolean check() {
             int s = state();
             int owner = ownerPid(s);
-            if (owner != 0 && owner != PID && !Futex.processAlive(owner) && tryTakeOver(s)) {
+            if (owner != 0 && owner != PID && !ownerAlive(owner) && tryTakeOver(s)) {
                 throw new OwnerDeadException(owner, kind());
             }
             return false;
@@ -170,7 +181,7 @@ public abstract class Synchronizer {
             return;
         }
         lastOwnerCheck = now;
-        if (state() == s && !Futex.processAlive(owner) && tryTakeOver(s)) {
+        if (state() == s && !ownerAlive(owner) && tryTakeOver(s)) {
             throw new OwnerDeadException(owner, kind());
         }
     }
