@@ -100,6 +100,7 @@ public final class Ring {
     private final MemorySegment data;
     private final Parker.Site consumers;
     private final Parker.Site producers;
+    private final Parker.Site places;
     private final Parker.Site joiners;
     private final Parker.Watch recovery = new Parker.Watch() {
         @Override
@@ -141,6 +142,8 @@ public final class Ring {
                 header.asSlice(RingLayout.CONSUMER_SLEEPERS_OFFSET, 4));
         this.producers = new Parker.Site(header.asSlice(RingLayout.NOT_FULL_OFFSET, 4),
                 header.asSlice(RingLayout.PRODUCER_SLEEPERS_OFFSET, 4));
+        this.places = new Parker.Site(header.asSlice(RingLayout.BELOW_MAX_OFFSET, 4),
+                header.asSlice(RingLayout.PLACE_SLEEPERS_OFFSET, 4));
         this.joiners = new Parker.Site(header.asSlice(RingLayout.UNFINISHED_OFFSET, 4),
                 header.asSlice(RingLayout.JOIN_SLEEPERS_OFFSET, 4));
     }
@@ -258,16 +261,10 @@ public final class Ring {
         }
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
         int max = maxsize();
-        if (max > 0 && await(this::tryReserve, false, timeoutNanos, start) < 0) {
-            return false;
-        }
         int k = slotsFor(length);
-        long p = await(() -> tryClaim(k), false, timeoutNanos, start);
+        long p = max > 0 ? awaitPlaceAndRoom(k, timeoutNanos, start)
+                : await(() -> tryClaim(k), producers, timeoutNanos, start);
         if (p < 0) {
-            if (max > 0) {
-                COUNT.getAndAdd(header, -1);
-                wakeProducers();
-            }
             return false;
         }
         // Counted only once the room is claimed: a producer killed while it waited for room
@@ -300,6 +297,35 @@ public final class Ring {
         return true;
     }
 
+    /**
+     * A bounded queue's producer: a place under maxsize and room in the ring, both or neither.
+     * It never sleeps holding a place it has not filled: a producer killed while it waited would
+     * keep its place for good (qsize one too high, the queue full while empty). So a place
+     * taken when the ring has no room is given back at once, and the producer waits for room
+     * with no place, then tries for both again.
+     */
+    private long awaitPlaceAndRoom(int k, long timeoutNanos, long start) {
+        if (timeoutNanos < 0) {
+            start = System.nanoTime();
+        }
+        while (true) {
+            if (await(this::tryReserve, places, timeoutNanos, start) < 0) {
+                return -1;
+            }
+            long p = tryClaim(k);
+            if (p >= 0) {
+                return p;
+            }
+            COUNT.getAndAdd(header, -1);
+            // Only those waiting for a place: waking those waiting for room would make them
+            // wake each other for as long as the ring stays full.
+            places.bumpAndWakeAll();
+            if (await(() -> hasRoom(k) ? 0 : -1, producers, timeoutNanos, start) < 0) {
+                return -1;
+            }
+        }
+    }
+
     private long tryReserve() {
         int max = maxsize();
         while (true) {
@@ -311,6 +337,24 @@ public final class Ring {
                 return 0;
             }
         }
+    }
+
+    /** Whether a claim of {@code k} slots at the tail may succeed now (nothing is claimed). */
+    private boolean hasRoom(int k) {
+        long t = (long) TAIL.getVolatile(header);
+        long v = seqAt(t);
+        if (v < 0 && !isReading(v) && lapMatches(v, t)) {
+            return true; // a claim whose tail is not advanced yet: tryClaim helps it on
+        }
+        if (v != base(t)) {
+            return false;
+        }
+        for (long j = t + 1; j < t + k; j++) {
+            if (seqAt(j) != base(j)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Claims {@code k} slots at the tail: their position, or -1 when there is no room. */
@@ -361,7 +405,7 @@ public final class Ring {
      */
     public boolean take(Sink sink, long timeoutNanos) {
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
-        long p = await(this::tryTake, true, timeoutNanos, start);
+        long p = await(this::tryTake, consumers, timeoutNanos, start);
         if (p < 0) {
             return false;
         }
@@ -442,6 +486,7 @@ public final class Ring {
 
     private void wakeProducers() {
         producers.bumpAndWakeAll();
+        places.bumpAndWakeAll();
     }
 
     // ---- waiting
@@ -465,7 +510,7 @@ public final class Ring {
     }
 
     /** Runs {@code a} until it gives a result >= 0, spinning then sleeping; -1 on timeout. */
-    private long await(Parker.Attempt a, boolean consumer, long timeoutNanos, long start) {
+    private long await(Parker.Attempt a, Parker.Site site, long timeoutNanos, long start) {
         long r = a.attempt();
         if (r >= 0) {
             return r;
@@ -476,8 +521,7 @@ public final class Ring {
         if (timeoutNanos < 0) {
             start = System.nanoTime();
         }
-        long r2 = Parker.await(consumer ? consumers : producers, a, start, timeoutNanos, false,
-                recovery);
+        long r2 = Parker.await(site, a, start, timeoutNanos, false, recovery);
         return r2 >= 0 ? r2 : -1;
     }
 
