@@ -1,6 +1,5 @@
 package multiprocessing.internal.heap;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.util.ArrayList;
@@ -13,9 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 import multiprocessing.internal.posix.ErrnoException;
-import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.SharedMemoryCalls;
-import multiprocessing.internal.tracker.ResourceTracker;
+import multiprocessing.internal.shm.ShmObject;
 import multiprocessing.internal.util.AtExit;
 
 /**
@@ -93,19 +91,18 @@ public final class Heap {
         private final String name;
         private final long size;
         private final MemorySegment segment;
-        private final Arena mapping;
+        private final ShmObject shm;
         private final boolean owned;
         private final boolean dedicated;
         final int id;
         final Map<Long, Span> freeByStart = new HashMap<>();
         final Map<Long, Span> freeByStop = new HashMap<>();
 
-        LocalArena(String name, long size, MemorySegment segment, Arena mapping, boolean owned,
-                boolean dedicated, int id) {
-            this.name = name;
-            this.size = size;
-            this.segment = segment;
-            this.mapping = mapping;
+        LocalArena(ShmObject shm, boolean owned, boolean dedicated, int id) {
+            this.name = shm == null ? null : shm.name();
+            this.size = shm == null ? 0 : shm.size();
+            this.segment = shm == null ? null : shm.segment();
+            this.shm = shm;
             this.owned = owned;
             this.dedicated = dedicated;
             this.id = id;
@@ -135,7 +132,7 @@ public final class Heap {
 
     /** Orders before every real arena: a probe of size n finds the smallest span >= n. */
     private static final LocalArena PROBE =
-            new LocalArena(null, 0, null, null, false, false, Integer.MIN_VALUE);
+            new LocalArena(null, false, false, Integer.MIN_VALUE);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final TreeSet<Span> free = new TreeSet<>(BY_SIZE);
@@ -187,7 +184,7 @@ public final class Heap {
             Block block = new Block(span.arena(), start, size,
                     new Freer(this, span.arena(), start, rounded));
             if (reused) {
-                // A new arena is zero (ftruncate); reused space still holds a freed block's bytes.
+                // A new arena is zero (fresh pages); reused space still holds a freed block's bytes.
                 block.segment().fill((byte) 0);
             }
             return block;
@@ -245,73 +242,42 @@ public final class Heap {
     }
 
     private LocalArena attach(String name, long expectedSize) {
-        int fd;
         try {
-            fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDWR, 0);
+            return new LocalArena(ShmObject.attach(name, expectedSize, "heap arena " + name),
+                    false, false, -1);
         } catch (ErrnoException e) {
             throw new IllegalStateException("cannot map heap arena " + name
-                    + " (has the process that created it exited?): " + e.getMessage(), e);
-        }
-        try {
-            long actual = SharedMemoryCalls.requirePrivate(fd, "heap arena " + name);
-            if (actual < expectedSize) {
-                throw new IllegalStateException("heap arena " + name + " has " + actual
-                        + " bytes, not " + expectedSize + " (a different object by that name?)");
-            }
-            Arena mapping = Arena.ofShared();
-            MemorySegment segment = SharedMemoryCalls.mmapShared(fd, expectedSize, mapping);
-            return new LocalArena(name, expectedSize, segment, mapping, false, false, -1);
-        } catch (ErrnoException e) {
-            throw new IllegalStateException("cannot map heap arena " + name + ": "
-                    + e.getMessage(), e);
-        } finally {
-            Posix.closeQuietly(fd);
+                    + (e.errno() == SharedMemoryCalls.ENOENT
+                            ? " (has the process that created it exited?)" : "")
+                    + ": " + e.getMessage(), e);
         }
     }
 
+    /** A new arena, its pages reserved (a full /dev/shm fails here, saying so). */
     private LocalArena newArena(long size, boolean dedicated) {
         installHook();
-        SharedMemoryCalls.Created created;
+        ShmObject shm;
         try {
-            created = SharedMemoryCalls.createUnique("/" + NAME_PREFIX);
+            shm = ShmObject.createUnique("/" + NAME_PREFIX, size, true);
         } catch (ErrnoException e) {
-            throw new IllegalStateException("cannot create a heap arena: " + e.getMessage(), e);
-        }
-        String name = created.name();
-        Arena mapping = Arena.ofShared();
-        try {
-            ResourceTracker.register(name);
-            SharedMemoryCalls.ftruncate(created.fd(), size);
-            MemorySegment segment = SharedMemoryCalls.mmapShared(created.fd(), size, mapping);
-            LocalArena arena = new LocalArena(name, size, segment, mapping, true, dedicated,
-                    nextId++);
-            arenas.put(name, arena);
-            owned.add(arena);
-            return arena;
-        } catch (ErrnoException | RuntimeException e) {
-            mapping.close();
-            unlinkQuietly(name);
             throw new IllegalStateException("cannot create a heap arena of " + size
                     + " bytes: " + e.getMessage(), e);
-        } finally {
-            Posix.closeQuietly(created.fd());
         }
+        LocalArena arena = new LocalArena(shm, true, dedicated, nextId++);
+        arenas.put(arena.name(), arena);
+        owned.add(arena);
+        return arena;
     }
 
     private void discard(LocalArena arena) {
         owned.remove(arena);
         arenas.remove(arena.name());
         unlinkQuietly(arena.name());
-        arena.mapping.close();
+        arena.shm.close();
     }
 
     private static void unlinkQuietly(String name) {
-        try {
-            SharedMemoryCalls.shmUnlink(name);
-        } catch (ErrnoException ignored) {
-            // already gone: nothing to clean
-        }
-        ResourceTracker.unregister(name);
+        ShmObject.unlinkQuietly(name);
     }
 
     /**
