@@ -41,8 +41,24 @@ import multiprocessing.internal.util.AtExit;
  * A process that receives a block after the arena's creator has exited cannot map it.
  *
  * <p>A block becomes free when its owner calls {@link Block#free()} or, if it was never sent
- * to another process, when it becomes unreachable in its owner (a Cleaner); a sent block stays
- * taken until freed explicitly or the owner exits ({@link Freer}).
+ * to another process, when it becomes unreachable in its owner (a Cleaner). A sent small block
+ * stays taken until freed explicitly or the owner exits ({@link Freer}): its space would be
+ * reused, zeroed, under a receiver still using it.
+ *
+ * <p>A sent dedicated block (a queue's ring, a big array) is reclaimed once nobody holds it.
+ * Its arena's first page ({@link ArenaHeader}) counts its holders: each message that carries it
+ * adds one when serialized; the first view of it a process rebuilds keeps that one (the
+ * process now holds it) and any further view gives it back; when the last view of a process is
+ * collected (a Cleaner) the process gives its one back and unmaps the arena. The owner, once
+ * its own block is unreachable, frees the arena when the count is zero: at once, or at a later
+ * allocation of a dedicated block (a sweep). Freeing a dedicated arena unlinks its name and
+ * unmaps it here; its memory is never handed out again, so a miscount can at worst make a
+ * late receiver unable to map it, never change memory under a holder. Counts of processes that
+ * died holding a view, and of messages never received, are not given back: such an arena
+ * stays until its owner exits. So that dropped blocks are found without waiting for a GC that
+ * the Java heap alone would not start, a process whose dedicated arenas (created, or mapped
+ * as received) pass a threshold ({@code -Dmultiprocessing.heap.gcThresholdBytes}, 256 MiB)
+ * asks for a GC, and again after each half of it more, as the JDK does for direct buffers.
  *
  * <p>Thread-safe: one lock guards the free lists; the Cleaner's thread frees through it too.
  */
@@ -60,6 +76,12 @@ public final class Heap {
     private static final long PAGE = 4096;
     /** Heap arenas' names start with this (after the "/"), which tells them apart in /dev/shm. */
     public static final String NAME_PREFIX = "mph_";
+    /**
+     * A dedicated arena's name: "x" is no hex digit, so no other arena's name starts so. A
+     * receiver tells a dedicated arena (with its {@link ArenaHeader}) by its name, not by
+     * anything a message or the arena's bytes say.
+     */
+    private static final String DEDICATED_PREFIX = "/" + NAME_PREFIX + "x";
 
     private static final class Holder {
         static final Heap HEAP = new Heap();
@@ -95,6 +117,8 @@ public final class Heap {
         private final boolean owned;
         private final boolean dedicated;
         final int id;
+        /** Views of the (dedicated) block this process holds as a receiver; under the lock. */
+        int views;
         final Map<Long, Span> freeByStart = new HashMap<>();
         final Map<Long, Span> freeByStop = new HashMap<>();
 
@@ -110,6 +134,10 @@ public final class Heap {
 
         String name() {
             return name;
+        }
+
+        boolean dedicated() {
+            return dedicated;
         }
 
         long size() {
@@ -139,6 +167,16 @@ public final class Heap {
     /** Every arena this process has mapped, its own and others', by name. */
     private final Map<String, LocalArena> arenas = new ConcurrentHashMap<>();
     private final List<LocalArena> owned = new ArrayList<>();
+    /** Unreachable sent dedicated blocks, freed when nobody holds them any more. */
+    private final List<Freer> deferred = new ArrayList<>();
+    private static final long GC_THRESHOLD_MIN =
+            Long.getLong("multiprocessing.heap.gcThresholdBytes", 256L << 20);
+    /** Bytes of dedicated arenas created or mapped here and not yet let go of. */
+    private final java.util.concurrent.atomic.AtomicLong dedicatedBytes =
+            new java.util.concurrent.atomic.AtomicLong();
+    /** Bytes of dedicated arenas created or mapped here since the last GC this heap asked for. */
+    private final java.util.concurrent.atomic.AtomicLong sinceGc =
+            new java.util.concurrent.atomic.AtomicLong();
     private long nextArenaSize = FIRST_ARENA_SIZE;
     private int nextId;
     private boolean hookInstalled;
@@ -156,11 +194,18 @@ public final class Heap {
         }
         long align = Math.max(alignment, MIN_ALIGNMENT);
         long rounded = roundUp(size, MIN_ALIGNMENT);
+        if (rounded >= DEDICATED_THRESHOLD) {
+            collectIfDue(roundUp(rounded, PAGE) + ArenaHeader.BYTES);
+        }
         lock.lock();
         try {
             if (rounded >= DEDICATED_THRESHOLD) {
-                LocalArena arena = newArena(roundUp(rounded, PAGE), true);
-                return new Block(arena, 0, size, new Freer(this, arena, 0, arena.size()));
+                sweep();
+                LocalArena arena = newArena(roundUp(rounded, PAGE) + ArenaHeader.BYTES, true);
+                dedicatedBytes.addAndGet(arena.size());
+                long start = ArenaHeader.BYTES;
+                return new Block(arena, start, size,
+                        new Freer(this, arena, start, arena.size() - start));
             }
             long need = rounded + (align - MIN_ALIGNMENT);
             Span span = free.ceiling(new Span(PROBE, 0, need));
@@ -198,6 +243,7 @@ public final class Heap {
         lock.lock();
         try {
             if (arena.dedicated) {
+                dedicatedBytes.addAndGet(-arena.size());
                 discard(arena);
                 return;
             }
@@ -230,21 +276,137 @@ public final class Heap {
         span.arena().freeByStop.remove(span.stop());
     }
 
-    /** A block another process allocated: maps its arena here on first use. */
+    /**
+     * A block another process allocated: maps its arena here on first use. A dedicated block
+     * is a view whose holder count this process takes over from the message;
+     * the arena is unmapped when the last view here is collected.
+     */
     Block received(String name, long arenaSize, long offset, long size) {
-        LocalArena arena = arenas.computeIfAbsent(name, n -> attach(n, arenaSize));
-        // Written so that no sum overflows: the numbers come from a message.
-        if (offset < 0 || size < 1 || offset > arena.size() || size > arena.size() - offset) {
-            throw new IllegalStateException("block [" + offset + ", +" + size
-                    + ") lies outside arena " + name + " of " + arena.size() + " bytes");
+        boolean counted = name.startsWith(DEDICATED_PREFIX);
+        LocalArena arena;
+        boolean fresh = false;
+        lock.lock();
+        try {
+            arena = arenas.get(name);
+            if (arena == null) {
+                arena = attach(name, arenaSize, counted);
+                arenas.put(name, arena);
+                fresh = true;
+            }
+            // Written so that no sum overflows: the numbers come from a message.
+            if (offset < 0 || size < 1 || offset > arena.size() || size > arena.size() - offset) {
+                if (fresh) {
+                    arenas.remove(name);
+                    arena.shm.close();
+                }
+                throw new IllegalStateException("block [" + offset + ", +" + size
+                        + ") lies outside arena " + name + " of " + arena.size() + " bytes");
+            }
+            if (!counted || !arena.dedicated) {
+                return new Block(arena, offset, size, null);
+            }
+            if (arena.views++ > 0) {
+                ArenaHeader.addHolders(arena.segment(), -1); // this process is counted already
+            }
+        } finally {
+            lock.unlock();
         }
-        return new Block(arena, offset, size, null);
+        if (fresh && !arena.owned) {
+            collectIfDue(arena.size());
+            dedicatedBytes.addAndGet(arena.size());
+        }
+        Block view = new Block(arena, offset, size, null);
+        Heap.CLEANER.register(view, new ViewDropper(this, arena));
+        return view;
     }
 
-    private LocalArena attach(String name, long expectedSize) {
+    /** The last view of a received dedicated block here is gone: gives its count back. */
+    private void dropView(LocalArena arena) {
+        lock.lock();
+        try {
+            if (--arena.views > 0) {
+                return;
+            }
+            ArenaHeader.addHolders(arena.segment(), -1);
+            if (!arena.owned) {
+                arenas.remove(arena.name());
+                dedicatedBytes.addAndGet(-arena.size());
+                arena.shm.close();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Holds no reference to the view, so the Cleaner can run it. */
+    private record ViewDropper(Heap heap, LocalArena arena) implements Runnable {
+        @Override
+        public void run() {
+            heap.dropView(arena);
+        }
+    }
+
+    /** A message carries a dedicated block: counted as a holder until a process receives it. */
+    static void sending(LocalArena arena) {
+        if (arena.dedicated) {
+            ArenaHeader.addHolders(arena.segment(), 1);
+        }
+    }
+
+    /** The owner dropped a sent dedicated block: freed now if nobody holds it, else later. */
+    void defer(Freer freer) {
+        lock.lock();
+        try {
+            deferred.add(freer);
+            sweep();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees the deferred blocks nobody holds any more (under the lock). */
+    private void sweep() {
+        for (java.util.Iterator<Freer> it = deferred.iterator(); it.hasNext(); ) {
+            Freer f = it.next();
+            if (ArenaHeader.holders(f.arena.segment()) <= 0) {
+                it.remove();
+                release(f.arena, f.start, f.length);
+            }
+        }
+    }
+
+    /**
+     * Asks for a GC when the dedicated arenas of this process pass the threshold, and then again
+     * each time half of it more has been created or mapped: the blocks dropped here (and the
+     * views dropped by receivers, which do the same) are found only by a GC, which a Java heap
+     * that holds little would not start by itself. Not at every allocation past the threshold:
+     * what the GC finds is freed later (the Cleaner's thread, a receiver's own GC), so the
+     * bytes still counted right after one say little.
+     */
+    private void collectIfDue(long more) {
+        long since = sinceGc.addAndGet(more);
+        if (dedicatedBytes.get() + more <= GC_THRESHOLD_MIN || since < GC_THRESHOLD_MIN / 2) {
+            return;
+        }
+        sinceGc.set(0);
+        System.gc();
+        try {
+            Thread.sleep(20); // lets the Cleaner's thread run what the GC found
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        lock.lock();
+        try {
+            sweep();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private LocalArena attach(String name, long expectedSize, boolean dedicated) {
         try {
             return new LocalArena(ShmObject.attach(name, expectedSize, "heap arena " + name),
-                    false, false, -1);
+                    false, dedicated, -1);
         } catch (ErrnoException e) {
             throw new IllegalStateException("cannot map heap arena " + name
                     + (e.errno() == SharedMemoryCalls.ENOENT
@@ -258,7 +420,8 @@ public final class Heap {
         installHook();
         ShmObject shm;
         try {
-            shm = ShmObject.createUnique("/" + NAME_PREFIX, size, true);
+            shm = ShmObject.createUnique(dedicated ? DEDICATED_PREFIX : "/" + NAME_PREFIX, size,
+                    true);
         } catch (ErrnoException e) {
             throw new IllegalStateException("cannot create a heap arena of " + size
                     + " bytes: " + e.getMessage(), e);
@@ -308,6 +471,21 @@ public final class Heap {
         }
     }
 
+    /** For tests: what waits to be reclaimed and what counts toward the next GC. */
+    String reclaimState() {
+        lock.lock();
+        try {
+            StringBuilder holders = new StringBuilder();
+            for (Freer f : deferred.subList(0, Math.min(5, deferred.size()))) {
+                holders.append(ArenaHeader.holders(f.arena.segment())).append(' ');
+            }
+            return "deferred " + deferred.size() + " (holders " + holders + "), dedicated bytes "
+                    + dedicatedBytes.get() + ", since the last GC " + sinceGc.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether {@code offset} of this process's arena {@code name} lies in free space. */
     boolean isFree(String name, long offset) {
         lock.lock();
@@ -342,7 +520,6 @@ public final class Heap {
         return (value + multiple - 1) & -multiple;
     }
 
-    /** Frees a block's span; holds no reference to the block, so the Cleaner can run it. */
     /**
      * Gives a block's space back: when its owner calls {@link Block#free()}, or when the block
      * becomes unreachable, unless it has been sent to another process ({@link #escaped}): that
@@ -370,6 +547,9 @@ public final class Heap {
         @Override
         public void run() {
             if (escaped && !explicit) {
+                if (arena.dedicated) {
+                    heap.defer(this);
+                }
                 return;
             }
             heap.release(arena, start, length);
