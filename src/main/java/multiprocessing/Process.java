@@ -23,6 +23,7 @@ import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.ProcessAccess;
 import multiprocessing.internal.spawn.RefusedStart;
+import multiprocessing.internal.util.AtExit;
 
 /**
  * A process: Python's {@code multiprocessing.Process}, run in a fresh JVM.
@@ -597,8 +598,7 @@ public class Process implements AutoCloseable, Serializable {
     /** Installs the exit handler once, when the first child starts. */
     private static final class Exits {
         static {
-            Runtime.getRuntime().addShutdownHook(
-                    new Thread(Process::exitChildren, "multiprocessing-exit"));
+            AtExit.register(AtExit.Stage.CHILDREN, Process::exitChildren);
         }
 
         static void install() {

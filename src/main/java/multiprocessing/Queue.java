@@ -52,11 +52,10 @@ import multiprocessing.internal.reduction.Serialization;
  * record at the head still unpublished after 100 ms checks whether its producer is alive and,
  * if not, discards it and goes on. A producer killed while its put waits for room in a full
  * ring has counted nothing (an unbounded queue counts an item, and a {@code JoinableQueue}
- * counts it unfinished, only once its room is claimed). Bounded queues keep one gap: a
- * producer of a bounded queue reserves its place under {@code maxsize} before it waits for
- * room in the ring, so if it is killed while waiting for that room (a ring filled by large
- * items before {@code maxsize} is reached), {@link #qsize()} stays one too high and the queue
- * holds one item fewer.</li>
+ * counts it unfinished, only once its room is claimed). A producer of a bounded queue never
+ * waits holding a place under {@code maxsize}: it takes a place and room in the ring together,
+ * or gives the place back before it waits, so one killed while waiting takes no place with
+ * it.</li>
  * <li>A consumer killed in the middle of {@code get} loses the one item it was taking; the
  * queue is not corrupted and others go on. The room the item held comes back when a producer
  * waiting for room notices (within 100 ms) that its consumer is dead.</li>

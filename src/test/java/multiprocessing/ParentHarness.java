@@ -47,6 +47,56 @@ public final class ParentHarness {
                 System.out.println("child " + p.pid());
                 System.out.flush();
             }
+            case "shared-after-main" -> {
+                // Returns from main right after starting a child that uses a Lock and a Value
+                // made here: the child maps them after main has returned, while the exit joins it.
+                Path marker = Path.of(args[1]);
+                multiprocessing.synchronize.Lock lock = new multiprocessing.synchronize.Lock();
+                multiprocessing.sharedctypes.Value value =
+                        multiprocessing.sharedctypes.Value.of("i", 41);
+                Process p = new Process(() -> {
+                    lock.lock();
+                    try {
+                        value.value((Integer) value.value() + 1);
+                    } finally {
+                        lock.unlock();
+                    }
+                    Files.writeString(marker, String.valueOf(value.value()));
+                });
+                p.start();
+                System.out.println("child " + p.pid());
+                System.out.flush();
+            }
+            case "full-shm" -> {
+                // Run on a small /dev/shm: what does not fit must fail, saying so, at creation
+                // or put, and never as a SIGBUS at a later access.
+                try (multiprocessing.sharedmemory.SharedMemory shm =
+                        multiprocessing.sharedmemory.SharedMemory.create(16 << 20)) {
+                    System.out.println("shm: created " + shm);
+                } catch (java.io.IOException e) {
+                    System.out.println("shm: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                }
+                try {
+                    multiprocessing.sharedctypes.RawArray.of("b", 16 << 20);
+                    System.out.println("heap: created");
+                } catch (IllegalStateException e) {
+                    System.out.println("heap: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                }
+                Queue<Object> q = new Queue<>();
+                try {
+                    q.put(new byte[6 << 20]);
+                    System.out.println("queue: put");
+                } catch (RuntimeException e) {
+                    Throwable t = e;
+                    while (t.getCause() != null && !t.getMessage().contains("/dev/shm")) {
+                        t = t.getCause();
+                    }
+                    System.out.println("queue: " + e.getClass().getSimpleName() + ": " + t.getMessage());
+                }
+                q.put("small");
+                System.out.println("after: " + q.get());
+                q.close();
+            }
             case "daemon-at-exit" -> {
                 // Returns from main while a daemon child sleeps: the child must be terminated.
                 Process p = Process.builder().daemon(true).target(() -> Thread.sleep(60_000)).build();

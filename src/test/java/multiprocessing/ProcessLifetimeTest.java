@@ -128,6 +128,22 @@ class ProcessLifetimeTest {
     }
 
     @Test
+    void aChildStartedJustBeforeMainReturnsStillMapsTheParentsLockAndValue(@TempDir Path dir)
+            throws Exception {
+        java.util.Set<String> shmBefore = NoLeftoverSharedMemory.names();
+        Path marker = dir.resolve("marker");
+        java.lang.Process parent = harness("shared-after-main", marker.toString());
+        long child = childPid(parent);
+        assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
+        String stderr = new String(parent.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, parent.exitValue(), stderr);
+        assertTrue(endsWithin(child, 5_000));
+        // The parent's exit released its arenas only after the child had used them.
+        assertEquals("42", Files.exists(marker) ? Files.readString(marker) : "no marker: " + stderr);
+        NoLeftoverSharedMemory.assertNoneLeft(shmBefore);
+    }
+
+    @Test
     void aLibraryOnTheModulePathStartsItsChildrenThere() throws Exception {
         // Under surefire java.class.path is a manifest-only jar; the real entries are here.
         String testPath = System.getProperty("surefire.test.class.path",

@@ -27,21 +27,35 @@ import multiprocessing.TimeoutError;
  * @param <R> the result type
  */
 public final class IMapIterator<R> implements Iterator<R> {
+    /**
+     * One position's outcome: a result, or a failure that accounts for {@code positions}
+     * positions (the rest of its chunk), or the pool's termination ({@code positions == -1}).
+     * {@code chunkLeft} counts the entries of its chunk not yet taken by the caller.
+     */
+    private record Entry(boolean ok, Object value, int positions, int[] chunkLeft) {}
+
     /** A position whose result is not delivered (the rest of a failed chunk). */
-    private static final Object[] SKIP = new Object[0];
+    private static final Entry SKIP = new Entry(false, null, 0, null);
 
     private final boolean ordered;
-    private final HashMap<Integer, Object[]> byIndex = new HashMap<>();
-    private final ArrayDeque<Object[]> arrived = new ArrayDeque<>();
+    private final HashMap<Integer, Entry> byIndex = new HashMap<>();
+    private final ArrayDeque<Entry> arrived = new ArrayDeque<>();
     /** Ordered: the next position to hand out. Unordered: positions accounted for by taken entries. */
     private long next;
     /** Unordered: positions accounted for by arrived (not yet taken) entries. */
     private long pendingPositions;
     private long total = -1;
     private Throwable aborted;
+    /**
+     * Run when the caller has taken every entry of a chunk: the pool may then read the next
+     * chunk from the iterable. Released on take, not when the chunk finishes: results nobody
+     * takes would otherwise pile up here without bound (an unread imap over an endless iterable).
+     */
+    private final Runnable chunkTaken;
 
-    IMapIterator(boolean ordered) {
+    IMapIterator(boolean ordered, Runnable chunkTaken) {
         this.ordered = ordered;
+        this.chunkTaken = chunkTaken;
     }
 
     synchronized void total(long n) {
@@ -50,8 +64,9 @@ public final class IMapIterator<R> implements Iterator<R> {
     }
 
     synchronized void done(int start, List<?> results) {
+        int[] left = {results.size()};
         for (int i = 0; i < results.size(); i++) {
-            Object[] entry = {Boolean.TRUE, results.get(i)};
+            Entry entry = new Entry(true, results.get(i), 1, left);
             if (ordered) {
                 byIndex.put(start + i, entry);
             } else {
@@ -63,14 +78,14 @@ public final class IMapIterator<R> implements Iterator<R> {
     }
 
     synchronized void failed(int start, int size, Throwable error) {
-        Object[] entry = {Boolean.FALSE, error};
+        Entry entry = new Entry(false, error, size, new int[] {1});
         if (ordered) {
             byIndex.put(start, entry);
             for (int i = 1; i < size; i++) {
                 byIndex.put(start + i, SKIP);
             }
         } else {
-            arrived.add(new Object[] {Boolean.FALSE, error, size});
+            arrived.add(entry);
         }
         pendingPositions += size;
         notifyAll();
@@ -84,10 +99,10 @@ public final class IMapIterator<R> implements Iterator<R> {
     }
 
     /** Waits until the next entry (or the end) is known; returns it, null at the end. */
-    private synchronized Object[] peek(long deadline, boolean timed) {
+    private synchronized Entry peek(long deadline, boolean timed) {
         while (true) {
             if (ordered) {
-                Object[] e;
+                Entry e;
                 while ((e = byIndex.get((int) next)) == SKIP) {
                     byIndex.remove((int) next);
                     next++;
@@ -107,7 +122,7 @@ public final class IMapIterator<R> implements Iterator<R> {
                 }
             }
             if (aborted != null) {
-                return new Object[] {Boolean.FALSE, aborted, -1};
+                return new Entry(false, aborted, -1, null);
             }
             long left = timed ? deadline - System.nanoTime() : Long.MAX_VALUE;
             if (left <= 0) {
@@ -126,8 +141,8 @@ public final class IMapIterator<R> implements Iterator<R> {
         }
     }
 
-    private synchronized void take(Object[] entry) {
-        if (entry.length == 3 && (int) entry[2] == -1) {
+    private synchronized void take(Entry entry) {
+        if (entry.positions() == -1) {
             // The pool was terminated: this failure ends the iteration.
             total = next;
             byIndex.clear();
@@ -140,7 +155,10 @@ public final class IMapIterator<R> implements Iterator<R> {
             next++;
         } else {
             arrived.poll();
-            next += entry.length == 3 ? (int) entry[2] : 1;
+            next += entry.positions();
+        }
+        if (--entry.chunkLeft()[0] == 0) {
+            chunkTaken.run();
         }
     }
 
@@ -165,14 +183,14 @@ public final class IMapIterator<R> implements Iterator<R> {
     }
 
     @SuppressWarnings("unchecked")
-    private R deliver(Object[] entry) {
+    private R deliver(Entry entry) {
         if (entry == null) {
             throw new NoSuchElementException("no more results");
         }
         take(entry);
-        if ((Boolean) entry[0]) {
-            return (R) entry[1];
+        if (entry.ok()) {
+            return (R) entry.value();
         }
-        throw Pool.<RuntimeException>sneaky((Throwable) entry[1]);
+        throw Pool.<RuntimeException>sneaky((Throwable) entry.value());
     }
 }

@@ -61,7 +61,17 @@ abstract class Job {
         return true;
     }
 
-    /** A chunk left the pool (done, failed or dropped): lets a lazily fed job feed another. */
+    /**
+     * A chunk's results were delivered: lets a lazily fed job feed another, unless it waits
+     * until the caller has taken them (imap: its iterator releases the window then).
+     */
+    final void chunkFinished() {
+        if (!(this instanceof IMap<?>)) {
+            released();
+        }
+    }
+
+    /** A chunk left the pool undelivered (dropped, aborted): lets a lazily fed job feed another. */
     final void released() {
         if (window != null) {
             window.release();

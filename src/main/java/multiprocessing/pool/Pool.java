@@ -69,6 +69,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     private volatile ProgressListener progress;
     private volatile boolean progressBar;
     private final Set<Thread> feeders = ConcurrentHashMap.newKeySet();
+    /** The imap jobs whose iterable is still being read. */
+    private final Set<Job.IMap<?>> feeding = ConcurrentHashMap.newKeySet();
 
     /** A pool of {@link Multiprocessing#cpuCount()} workers. */
     public Pool() {
@@ -384,14 +386,17 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     }
 
     /**
-     * The iterable is read by a feeder thread, a bounded number of chunks ahead of the workers,
-     * so an imap over a long (or endless) iterable starts at once and holds little memory.
+     * The iterable is read by a feeder thread, at most a window of chunks ahead of the
+     * caller: a chunk's place in the window comes back when the caller has taken its results,
+     * not when a worker finishes it, so an imap over a long (or endless) iterable starts at
+     * once and holds little memory however slowly (or never) its results are read.
      */
     private <R> IMapIterator<R> imapJob(boolean ordered, Object fn, Iterable<?> items, int chunksize) {
         checkRunning();
-        IMapIterator<R> iterator = new IMapIterator<>(ordered);
+        Semaphore window = new Semaphore(4 * processes + 8);
+        IMapIterator<R> iterator = new IMapIterator<>(ordered, window::release);
         Job.IMap<R> job = new Job.IMap<>(JOB_IDS.incrementAndGet(), Job.MAP, fn, iterator,
-                progressFor(), new Semaphore(4 * processes + 8));
+                progressFor(), window);
         engine.prepare(job);
         if (items instanceof Collection<?> c) {
             job.total(c.size());
@@ -400,6 +405,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         Thread feeder = new Thread(() -> feed(job, items, chunksize), "pool-feeder-" + job.id);
         feeder.setDaemon(true);
         feeders.add(feeder);
+        feeding.add(job);
         feeder.start();
         return iterator;
     }
@@ -444,6 +450,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             job.total(index);
         } finally {
             feeders.remove(Thread.currentThread());
+            feeding.remove(job);
             engine.feederDone();
         }
     }
@@ -464,7 +471,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             return true;
         } catch (IllegalArgumentException unserializable) {
             job.failed(c, unserializable);
-            job.released();
+            job.chunkFinished();
             return true;
         } catch (RuntimeException stopped) {
             job.released();
@@ -498,6 +505,11 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
                 state = CLOSE;
                 engine.close();
             }
+        }
+        // Closing waits until every item is read from the iterables: an imap whose results
+        // nobody takes may no longer hold its feeder back (as in Python, which has no window).
+        for (Job.IMap<?> job : feeding) {
+            job.window.release(1 << 24);
         }
         if (engine.isResultThread()) {
             return;

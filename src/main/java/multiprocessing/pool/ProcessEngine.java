@@ -440,7 +440,7 @@ final class ProcessEngine implements Engine {
                 c.job.failed(c, error);
             }
         } finally {
-            c.job.released();
+            c.job.chunkFinished();
         }
     }
 

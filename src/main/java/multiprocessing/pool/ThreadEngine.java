@@ -94,7 +94,7 @@ final class ThreadEngine implements Engine {
                     c.job.failed(c, error);
                 }
             } finally {
-                c.job.released();
+                c.job.chunkFinished();
             }
         }
     }
@@ -114,7 +114,7 @@ final class ThreadEngine implements Engine {
             try {
                 c.job.failed(c, error);
             } finally {
-                c.job.released();
+                c.job.chunkFinished();
             }
         }
     }

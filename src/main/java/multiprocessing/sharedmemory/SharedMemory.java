@@ -2,18 +2,17 @@ package multiprocessing.sharedmemory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.util.concurrent.ThreadLocalRandom;
 
 import multiprocessing.internal.posix.ErrnoException;
-import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.SharedMemoryCalls;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
-import multiprocessing.internal.tracker.ResourceTracker;
+import multiprocessing.internal.shm.SharedMemoryFullException;
+import multiprocessing.internal.shm.ShmObject;
 
 /**
  * A block of POSIX shared memory that any process can map by name (Python's
@@ -63,15 +62,15 @@ public final class SharedMemory implements AutoCloseable {
 
     private final String name;
     private final long size;
-    private final Arena mapping;
+    private final ShmObject shm;
     private final MemorySegment buf;
     private volatile boolean closed;
 
-    private SharedMemory(String name, long size, Arena mapping, MemorySegment buf) {
+    private SharedMemory(String name, ShmObject shm) {
         this.name = name;
-        this.size = size;
-        this.mapping = mapping;
-        this.buf = buf;
+        this.size = shm.size();
+        this.shm = shm;
+        this.buf = shm.segment();
     }
 
     /**
@@ -120,34 +119,12 @@ public final class SharedMemory implements AutoCloseable {
 
     private static SharedMemory open(String name, long size) throws IOException {
         String osName = osName(name);
-        int fd;
         try {
-            fd = SharedMemoryCalls.shmOpen(osName, SharedMemoryCalls.O_CREAT
-                    | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
+            return new SharedMemory(name, ShmObject.create(osName, size, true));
         } catch (ErrnoException e) {
             throw translate(e, name);
-        }
-        // Registered before anything else can fail or the process die half-way through.
-        ResourceTracker.register(osName);
-        Arena mapping = Arena.ofShared();
-        try {
-            SharedMemoryCalls.ftruncate(fd, size);
-            MemorySegment buf = SharedMemoryCalls.mmapShared(fd, size, mapping);
-            return new SharedMemory(name, size, mapping, buf);
-        } catch (ErrnoException | RuntimeException e) {
-            mapping.close();
-            try {
-                SharedMemoryCalls.shmUnlink(osName);
-            } catch (ErrnoException ignored) {
-                // we created it a moment ago; nothing else can have removed it but a user
-            }
-            ResourceTracker.unregister(osName);
-            if (e instanceof ErrnoException ee) {
-                throw translate(ee, name);
-            }
-            throw (RuntimeException) e;
-        } finally {
-            Posix.closeQuietly(fd);
+        } catch (SharedMemoryFullException e) {
+            throw new IOException(e.getMessage(), e);
         }
     }
 
@@ -160,30 +137,12 @@ public final class SharedMemory implements AutoCloseable {
      */
     public static SharedMemory attach(String name) throws IOException {
         String osName = osName(name);
-        int fd;
         try {
-            fd = SharedMemoryCalls.shmOpen(osName, SharedMemoryCalls.O_RDWR, 0);
+            return new SharedMemory(name, ShmObject.attach(osName, -1, null));
         } catch (ErrnoException e) {
             throw translate(e, name);
-        }
-        try {
-            long size = SharedMemoryCalls.size(fd);
-            if (size == 0) {
-                throw new IOException("shared memory segment '" + name
-                        + "' has size 0 and cannot be mapped (is its creator still sizing it?)");
-            }
-            Arena mapping = Arena.ofShared();
-            try {
-                return new SharedMemory(name, size, mapping,
-                        SharedMemoryCalls.mmapShared(fd, size, mapping));
-            } catch (ErrnoException | RuntimeException e) {
-                mapping.close();
-                throw e;
-            }
-        } catch (ErrnoException e) {
-            throw translate(e, name);
-        } finally {
-            Posix.closeQuietly(fd);
+        } catch (IllegalStateException e) {
+            throw new IOException("shared memory segment '" + name + "': " + e.getMessage(), e);
         }
     }
 
@@ -227,7 +186,7 @@ public final class SharedMemory implements AutoCloseable {
             }
             closed = true;
         }
-        mapping.close();
+        shm.close();
     }
 
     /**
@@ -238,13 +197,10 @@ public final class SharedMemory implements AutoCloseable {
      * @throws NoSuchFileException if the name has already been unlinked
      */
     public void unlink() throws IOException {
-        String osName = osName(name);
         try {
-            SharedMemoryCalls.shmUnlink(osName);
+            shm.unlink();
         } catch (ErrnoException e) {
             throw translate(e, name);
-        } finally {
-            ResourceTracker.unregister(osName);
         }
     }
 

@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.ProcessError;
@@ -265,6 +266,58 @@ class PoolTest {
         assertThrows(TimeoutError.class, () -> slow.next(Duration.ofMillis(50)));
         assertEquals(1, slow.next(Duration.ofSeconds(20)));
         assertThrows(NoSuchElementException.class, () -> slow.next(Duration.ofSeconds(1)));
+    }
+
+    /**
+     * An imap whose results nobody takes reads its iterable only a window ahead of the caller:
+     * the window used to come back when a worker finished a chunk, so an unread imap over an
+     * endless iterable read (and kept the results of) items until the heap ran out.
+     */
+    @Test
+    void anUnreadImapOverAnEndlessIterableReadsOnlyAWindowAhead() throws Exception {
+        java.util.concurrent.atomic.AtomicLong pulled = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Iterable<Long> endless = () -> new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return !stop.get();
+            }
+
+            @Override
+            public Long next() {
+                return pulled.incrementAndGet();
+            }
+        };
+        Pool own = Pool.builder().processes(2).build();
+        try {
+            for (boolean ordered : new boolean[] {true, false}) {
+                pulled.set(0);
+                IMapIterator<Long> it = ordered ? own.imap(x -> x, endless, 2)
+                        : own.imapUnordered(x -> x, endless, 2);
+                java.util.Set<Long> seen = new java.util.HashSet<>();
+                seen.add(it.next(Duration.ofSeconds(30))); // the workers run
+                // They would go through thousands of items in this time if nothing held the
+                // feeder back (no timing is asserted: the bound holds however long it is).
+                Thread.sleep(1500);
+                long window = 4L * 2 + 8;
+                long bound = (window + 2) * 2 + 2;
+                assertTrue(pulled.get() <= bound, "read " + pulled.get() + " items ahead of a"
+                        + " caller that took one (window " + window + " chunks of 2)");
+                for (int i = 1; i < 100; i++) {
+                    seen.add(it.next(Duration.ofSeconds(30)));
+                }
+                assertEquals(100, seen.size());
+                if (ordered) {
+                    assertTrue(seen.containsAll(LongStream.rangeClosed(1, 100).boxed().toList()));
+                }
+                Thread.sleep(500);
+                assertTrue(pulled.get() <= 100 + bound, "read " + pulled.get()
+                        + " items for a caller that took 100");
+            }
+        } finally {
+            stop.set(true);
+            own.terminate();
+        }
     }
 
     @Test

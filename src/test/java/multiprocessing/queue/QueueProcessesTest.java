@@ -362,6 +362,57 @@ class QueueProcessesTest {
         assertThrows(EmptyException.class, q::getNowait);
     }
 
+    /**
+     * Producers of a bounded queue killed while waiting for room in a ring filled by large items
+     * (before maxsize is reached): each used to keep the place under maxsize it had reserved,
+     * so the queue ended full while empty.
+     */
+    @Test
+    void boundedProducersKilledWhileWaitingForRoomLeaveEveryPlace() throws Exception {
+        byte[] big = new byte[480_000]; // 8 fill the 4 MiB ring
+        int victims = 3;
+        Queue<byte[]> q = new Queue<>(8 + victims);
+        int stored = 0;
+        while (true) {
+            try {
+                q.putNowait(big);
+                stored++;
+            } catch (multiprocessing.FullException full) {
+                break;
+            }
+        }
+        assertTrue(stored < 8 + victims, "the ring filled before maxsize: " + stored);
+        Semaphore putting = new Semaphore(0);
+        List<Process> killed = new ArrayList<>();
+        for (int i = 0; i < victims; i++) {
+            Process victim = new Process(() -> {
+                putting.release();
+                q.put(big);
+            });
+            victim.start();
+            killed.add(victim);
+        }
+        for (int i = 0; i < victims; i++) {
+            assertTrue(putting.acquire(Duration.ofSeconds(60)));
+        }
+        Thread.sleep(500); // asleep in put, waiting for room
+        for (Process victim : killed) {
+            victim.kill();
+            victim.join();
+            victim.close();
+        }
+        assertEquals(stored, q.qsize(), "the killed producers put nothing");
+        for (int i = 0; i < stored; i++) {
+            assertEquals(big.length, q.get(Duration.ofSeconds(10)).length);
+        }
+        assertEquals(0, q.qsize());
+        byte[] small = new byte[1];
+        for (int i = 0; i < 8 + victims; i++) {
+            q.putNowait(small); // every place under maxsize is there
+        }
+        assertThrows(multiprocessing.FullException.class, () -> q.putNowait(small));
+    }
+
     @Test
     void aProducerKilledMidPutLeavesNothingReadable() throws Exception {
         Context stalling = Multiprocessing.getContext()

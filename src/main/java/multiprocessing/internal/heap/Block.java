@@ -18,8 +18,9 @@ import multiprocessing.internal.reduction.Serialization;
  * by its owner) keeps its space until its owner calls {@link #free()} or exits: the owner
  * cannot tell when the receivers are done with it, and space handed out again would be zeroed
  * under them (a sent lock dropped by its creator used to become another lock's word while a
- * child held it). A block received from another process is a view: {@link #free()} does
- * nothing.
+ * child held it); a sent dedicated block (256 KiB or more) is reclaimed once no process holds
+ * it (see {@link Heap}). A block received from another process is a view: {@link #free()}
+ * does nothing.
  *
  * <p>Keep the block itself reachable while its {@link #segment()} is in use: the segment alone
  * does not keep the space from being freed and reused.
@@ -95,6 +96,7 @@ public final class Block {
                 // Another process will use it: unreachable here no longer means unused.
                 value.freer.escaped = true;
             }
+            Heap.sending(value.arena);
             out.writeString(value.arena.name());
             out.writeLong(value.arena.size());
             out.writeLong(value.offset);

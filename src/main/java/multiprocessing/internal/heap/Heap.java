@@ -1,6 +1,5 @@
 package multiprocessing.internal.heap;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.util.ArrayList;
@@ -13,9 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 import multiprocessing.internal.posix.ErrnoException;
-import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.SharedMemoryCalls;
-import multiprocessing.internal.tracker.ResourceTracker;
+import multiprocessing.internal.shm.ShmObject;
+import multiprocessing.internal.util.AtExit;
 
 /**
  * Small pieces of shared memory carved out of a few large shared-memory arenas (CPython's
@@ -42,8 +41,24 @@ import multiprocessing.internal.tracker.ResourceTracker;
  * A process that receives a block after the arena's creator has exited cannot map it.
  *
  * <p>A block becomes free when its owner calls {@link Block#free()} or, if it was never sent
- * to another process, when it becomes unreachable in its owner (a Cleaner); a sent block stays
- * taken until freed explicitly or the owner exits ({@link Freer}).
+ * to another process, when it becomes unreachable in its owner (a Cleaner). A sent small block
+ * stays taken until freed explicitly or the owner exits ({@link Freer}): its space would be
+ * reused, zeroed, under a receiver still using it.
+ *
+ * <p>A sent dedicated block (a queue's ring, a big array) is reclaimed once nobody holds it.
+ * Its arena's first page ({@link ArenaHeader}) counts its holders: each message that carries it
+ * adds one when serialized; the first view of it a process rebuilds keeps that one (the
+ * process now holds it) and any further view gives it back; when the last view of a process is
+ * collected (a Cleaner) the process gives its one back and unmaps the arena. The owner, once
+ * its own block is unreachable, frees the arena when the count is zero: at once, or at a later
+ * allocation of a dedicated block (a sweep). Freeing a dedicated arena unlinks its name and
+ * unmaps it here; its memory is never handed out again, so a miscount can at worst make a
+ * late receiver unable to map it, never change memory under a holder. Counts of processes that
+ * died holding a view, and of messages never received, are not given back: such an arena
+ * stays until its owner exits. So that dropped blocks are found without waiting for a GC that
+ * the Java heap alone would not start, a process whose dedicated arenas (created, or mapped
+ * as received) pass a threshold ({@code -Dmultiprocessing.heap.gcThresholdBytes}, 256 MiB)
+ * asks for a GC, and again after each half of it more, as the JDK does for direct buffers.
  *
  * <p>Thread-safe: one lock guards the free lists; the Cleaner's thread frees through it too.
  */
@@ -61,6 +76,12 @@ public final class Heap {
     private static final long PAGE = 4096;
     /** Heap arenas' names start with this (after the "/"), which tells them apart in /dev/shm. */
     public static final String NAME_PREFIX = "mph_";
+    /**
+     * A dedicated arena's name: "x" is no hex digit, so no other arena's name starts so. A
+     * receiver tells a dedicated arena (with its {@link ArenaHeader}) by its name, not by
+     * anything a message or the arena's bytes say.
+     */
+    private static final String DEDICATED_PREFIX = "/" + NAME_PREFIX + "x";
 
     private static final class Holder {
         static final Heap HEAP = new Heap();
@@ -92,19 +113,20 @@ public final class Heap {
         private final String name;
         private final long size;
         private final MemorySegment segment;
-        private final Arena mapping;
+        private final ShmObject shm;
         private final boolean owned;
         private final boolean dedicated;
         final int id;
+        /** Views of the (dedicated) block this process holds as a receiver; under the lock. */
+        int views;
         final Map<Long, Span> freeByStart = new HashMap<>();
         final Map<Long, Span> freeByStop = new HashMap<>();
 
-        LocalArena(String name, long size, MemorySegment segment, Arena mapping, boolean owned,
-                boolean dedicated, int id) {
-            this.name = name;
-            this.size = size;
-            this.segment = segment;
-            this.mapping = mapping;
+        LocalArena(ShmObject shm, boolean owned, boolean dedicated, int id) {
+            this.name = shm == null ? null : shm.name();
+            this.size = shm == null ? 0 : shm.size();
+            this.segment = shm == null ? null : shm.segment();
+            this.shm = shm;
             this.owned = owned;
             this.dedicated = dedicated;
             this.id = id;
@@ -112,6 +134,10 @@ public final class Heap {
 
         String name() {
             return name;
+        }
+
+        boolean dedicated() {
+            return dedicated;
         }
 
         long size() {
@@ -134,13 +160,23 @@ public final class Heap {
 
     /** Orders before every real arena: a probe of size n finds the smallest span >= n. */
     private static final LocalArena PROBE =
-            new LocalArena(null, 0, null, null, false, false, Integer.MIN_VALUE);
+            new LocalArena(null, false, false, Integer.MIN_VALUE);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final TreeSet<Span> free = new TreeSet<>(BY_SIZE);
     /** Every arena this process has mapped, its own and others', by name. */
     private final Map<String, LocalArena> arenas = new ConcurrentHashMap<>();
     private final List<LocalArena> owned = new ArrayList<>();
+    /** Unreachable sent dedicated blocks, freed when nobody holds them any more. */
+    private final List<Freer> deferred = new ArrayList<>();
+    private static final long GC_THRESHOLD_MIN =
+            Long.getLong("multiprocessing.heap.gcThresholdBytes", 256L << 20);
+    /** Bytes of dedicated arenas created or mapped here and not yet let go of. */
+    private final java.util.concurrent.atomic.AtomicLong dedicatedBytes =
+            new java.util.concurrent.atomic.AtomicLong();
+    /** Bytes of dedicated arenas created or mapped here since the last GC this heap asked for. */
+    private final java.util.concurrent.atomic.AtomicLong sinceGc =
+            new java.util.concurrent.atomic.AtomicLong();
     private long nextArenaSize = FIRST_ARENA_SIZE;
     private int nextId;
     private boolean hookInstalled;
@@ -158,11 +194,18 @@ public final class Heap {
         }
         long align = Math.max(alignment, MIN_ALIGNMENT);
         long rounded = roundUp(size, MIN_ALIGNMENT);
+        if (rounded >= DEDICATED_THRESHOLD) {
+            collectIfDue(roundUp(rounded, PAGE) + ArenaHeader.BYTES);
+        }
         lock.lock();
         try {
             if (rounded >= DEDICATED_THRESHOLD) {
-                LocalArena arena = newArena(roundUp(rounded, PAGE), true);
-                return new Block(arena, 0, size, new Freer(this, arena, 0, arena.size()));
+                sweep();
+                LocalArena arena = newArena(roundUp(rounded, PAGE) + ArenaHeader.BYTES, true);
+                dedicatedBytes.addAndGet(arena.size());
+                long start = ArenaHeader.BYTES;
+                return new Block(arena, start, size,
+                        new Freer(this, arena, start, arena.size() - start));
             }
             long need = rounded + (align - MIN_ALIGNMENT);
             Span span = free.ceiling(new Span(PROBE, 0, need));
@@ -186,7 +229,7 @@ public final class Heap {
             Block block = new Block(span.arena(), start, size,
                     new Freer(this, span.arena(), start, rounded));
             if (reused) {
-                // A new arena is zero (ftruncate); reused space still holds a freed block's bytes.
+                // A new arena is zero (fresh pages); reused space still holds a freed block's bytes.
                 block.segment().fill((byte) 0);
             }
             return block;
@@ -200,6 +243,7 @@ public final class Heap {
         lock.lock();
         try {
             if (arena.dedicated) {
+                dedicatedBytes.addAndGet(-arena.size());
                 discard(arena);
                 return;
             }
@@ -232,98 +276,184 @@ public final class Heap {
         span.arena().freeByStop.remove(span.stop());
     }
 
-    /** A block another process allocated: maps its arena here on first use. */
+    /**
+     * A block another process allocated: maps its arena here on first use. A dedicated block
+     * is a view whose holder count this process takes over from the message;
+     * the arena is unmapped when the last view here is collected.
+     */
     Block received(String name, long arenaSize, long offset, long size) {
-        LocalArena arena = arenas.computeIfAbsent(name, n -> attach(n, arenaSize));
-        // Written so that no sum overflows: the numbers come from a message.
-        if (offset < 0 || size < 1 || offset > arena.size() || size > arena.size() - offset) {
-            throw new IllegalStateException("block [" + offset + ", +" + size
-                    + ") lies outside arena " + name + " of " + arena.size() + " bytes");
+        boolean counted = name.startsWith(DEDICATED_PREFIX);
+        LocalArena arena;
+        boolean fresh = false;
+        lock.lock();
+        try {
+            arena = arenas.get(name);
+            if (arena == null) {
+                arena = attach(name, arenaSize, counted);
+                arenas.put(name, arena);
+                fresh = true;
+            }
+            // Written so that no sum overflows: the numbers come from a message.
+            if (offset < 0 || size < 1 || offset > arena.size() || size > arena.size() - offset) {
+                if (fresh) {
+                    arenas.remove(name);
+                    arena.shm.close();
+                }
+                throw new IllegalStateException("block [" + offset + ", +" + size
+                        + ") lies outside arena " + name + " of " + arena.size() + " bytes");
+            }
+            if (!counted || !arena.dedicated) {
+                return new Block(arena, offset, size, null);
+            }
+            if (arena.views++ > 0) {
+                ArenaHeader.addHolders(arena.segment(), -1); // this process is counted already
+            }
+        } finally {
+            lock.unlock();
         }
-        return new Block(arena, offset, size, null);
+        if (fresh && !arena.owned) {
+            collectIfDue(arena.size());
+            dedicatedBytes.addAndGet(arena.size());
+        }
+        Block view = new Block(arena, offset, size, null);
+        Heap.CLEANER.register(view, new ViewDropper(this, arena));
+        return view;
     }
 
-    private LocalArena attach(String name, long expectedSize) {
-        int fd;
+    /** The last view of a received dedicated block here is gone: gives its count back. */
+    private void dropView(LocalArena arena) {
+        lock.lock();
         try {
-            fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDWR, 0);
+            if (--arena.views > 0) {
+                return;
+            }
+            ArenaHeader.addHolders(arena.segment(), -1);
+            if (!arena.owned) {
+                arenas.remove(arena.name());
+                dedicatedBytes.addAndGet(-arena.size());
+                arena.shm.close();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Holds no reference to the view, so the Cleaner can run it. */
+    private record ViewDropper(Heap heap, LocalArena arena) implements Runnable {
+        @Override
+        public void run() {
+            heap.dropView(arena);
+        }
+    }
+
+    /** A message carries a dedicated block: counted as a holder until a process receives it. */
+    static void sending(LocalArena arena) {
+        if (arena.dedicated) {
+            ArenaHeader.addHolders(arena.segment(), 1);
+        }
+    }
+
+    /** The owner dropped a sent dedicated block: freed now if nobody holds it, else later. */
+    void defer(Freer freer) {
+        lock.lock();
+        try {
+            deferred.add(freer);
+            sweep();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees the deferred blocks nobody holds any more (under the lock). */
+    private void sweep() {
+        for (java.util.Iterator<Freer> it = deferred.iterator(); it.hasNext(); ) {
+            Freer f = it.next();
+            if (ArenaHeader.holders(f.arena.segment()) <= 0) {
+                it.remove();
+                release(f.arena, f.start, f.length);
+            }
+        }
+    }
+
+    /**
+     * Asks for a GC when the dedicated arenas of this process pass the threshold, and then again
+     * each time half of it more has been created or mapped: the blocks dropped here (and the
+     * views dropped by receivers, which do the same) are found only by a GC, which a Java heap
+     * that holds little would not start by itself. Not at every allocation past the threshold:
+     * what the GC finds is freed later (the Cleaner's thread, a receiver's own GC), so the
+     * bytes still counted right after one say little.
+     */
+    private void collectIfDue(long more) {
+        long since = sinceGc.addAndGet(more);
+        if (dedicatedBytes.get() + more <= GC_THRESHOLD_MIN || since < GC_THRESHOLD_MIN / 2) {
+            return;
+        }
+        sinceGc.set(0);
+        System.gc();
+        try {
+            Thread.sleep(20); // lets the Cleaner's thread run what the GC found
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        lock.lock();
+        try {
+            sweep();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private LocalArena attach(String name, long expectedSize, boolean dedicated) {
+        try {
+            return new LocalArena(ShmObject.attach(name, expectedSize, "heap arena " + name),
+                    false, dedicated, -1);
         } catch (ErrnoException e) {
             throw new IllegalStateException("cannot map heap arena " + name
-                    + " (has the process that created it exited?): " + e.getMessage(), e);
-        }
-        try {
-            long actual = SharedMemoryCalls.requirePrivate(fd, "heap arena " + name);
-            if (actual < expectedSize) {
-                throw new IllegalStateException("heap arena " + name + " has " + actual
-                        + " bytes, not " + expectedSize + " (a different object by that name?)");
-            }
-            Arena mapping = Arena.ofShared();
-            MemorySegment segment = SharedMemoryCalls.mmapShared(fd, expectedSize, mapping);
-            return new LocalArena(name, expectedSize, segment, mapping, false, false, -1);
-        } catch (ErrnoException e) {
-            throw new IllegalStateException("cannot map heap arena " + name + ": "
-                    + e.getMessage(), e);
-        } finally {
-            Posix.closeQuietly(fd);
+                    + (e.errno() == SharedMemoryCalls.ENOENT
+                            ? " (has the process that created it exited?)" : "")
+                    + ": " + e.getMessage(), e);
         }
     }
 
+    /** A new arena, its pages reserved (a full /dev/shm fails here, saying so). */
     private LocalArena newArena(long size, boolean dedicated) {
         installHook();
-        SharedMemoryCalls.Created created;
+        ShmObject shm;
         try {
-            created = SharedMemoryCalls.createUnique("/" + NAME_PREFIX);
+            shm = ShmObject.createUnique(dedicated ? DEDICATED_PREFIX : "/" + NAME_PREFIX, size,
+                    true);
         } catch (ErrnoException e) {
-            throw new IllegalStateException("cannot create a heap arena: " + e.getMessage(), e);
-        }
-        String name = created.name();
-        Arena mapping = Arena.ofShared();
-        try {
-            ResourceTracker.register(name);
-            SharedMemoryCalls.ftruncate(created.fd(), size);
-            MemorySegment segment = SharedMemoryCalls.mmapShared(created.fd(), size, mapping);
-            LocalArena arena = new LocalArena(name, size, segment, mapping, true, dedicated,
-                    nextId++);
-            arenas.put(name, arena);
-            owned.add(arena);
-            return arena;
-        } catch (ErrnoException | RuntimeException e) {
-            mapping.close();
-            unlinkQuietly(name);
             throw new IllegalStateException("cannot create a heap arena of " + size
                     + " bytes: " + e.getMessage(), e);
-        } finally {
-            Posix.closeQuietly(created.fd());
         }
+        LocalArena arena = new LocalArena(shm, true, dedicated, nextId++);
+        arenas.put(arena.name(), arena);
+        owned.add(arena);
+        return arena;
     }
 
     private void discard(LocalArena arena) {
         owned.remove(arena);
         arenas.remove(arena.name());
         unlinkQuietly(arena.name());
-        arena.mapping.close();
+        arena.shm.close();
     }
 
     private static void unlinkQuietly(String name) {
-        try {
-            SharedMemoryCalls.shmUnlink(name);
-        } catch (ErrnoException ignored) {
-            // already gone: nothing to clean
-        }
-        ResourceTracker.unregister(name);
+        ShmObject.unlinkQuietly(name);
     }
 
     /**
-     * A normal exit unlinks this process's arenas at once; memory mapped by processes still
-     * running stays valid for them (only new attachments fail).
+     * A normal exit unlinks this process's arenas once the non-daemonic children have been
+     * joined (a child that starts after {@code main} returned still maps them); memory mapped
+     * by processes still running stays valid for them (only new attachments fail).
      */
     private void installHook() {
         if (hookInstalled) {
             return;
         }
         hookInstalled = true;
-        Runtime.getRuntime().addShutdownHook(new Thread(this::unlinkArenas,
-                "multiprocessing-heap-unlink"));
+        AtExit.register(AtExit.Stage.RELEASE, this::unlinkArenas);
     }
 
     /** Unlinks every arena this heap created (at exit; a test's private heap when done). */
@@ -338,6 +468,21 @@ public final class Heap {
         }
         for (LocalArena arena : mine) {
             unlinkQuietly(arena.name());
+        }
+    }
+
+    /** For tests: what waits to be reclaimed and what counts toward the next GC. */
+    String reclaimState() {
+        lock.lock();
+        try {
+            StringBuilder holders = new StringBuilder();
+            for (Freer f : deferred.subList(0, Math.min(5, deferred.size()))) {
+                holders.append(ArenaHeader.holders(f.arena.segment())).append(' ');
+            }
+            return "deferred " + deferred.size() + " (holders " + holders + "), dedicated bytes "
+                    + dedicatedBytes.get() + ", since the last GC " + sinceGc.get();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -375,7 +520,6 @@ public final class Heap {
         return (value + multiple - 1) & -multiple;
     }
 
-    /** Frees a block's span; holds no reference to the block, so the Cleaner can run it. */
     /**
      * Gives a block's space back: when its owner calls {@link Block#free()}, or when the block
      * becomes unreachable, unless it has been sent to another process ({@link #escaped}): that
@@ -403,6 +547,9 @@ public final class Heap {
         @Override
         public void run() {
             if (escaped && !explicit) {
+                if (arena.dedicated) {
+                    heap.defer(this);
+                }
                 return;
             }
             heap.release(arena, start, length);

@@ -106,30 +106,11 @@ public final class Futex {
     }
 
     /**
-     * Whether process {@code pid} still exists as a running process: kill(pid, 0) succeeds (EPERM
-     * also means it exists) and it is not a zombie that nobody has reaped yet, which kill(2)
-     * cannot tell from a live one.
+     * Whether process {@code pid} still exists as a running process (not a zombie nobody has
+     * reaped yet, which kill(2) cannot tell from a live one); by pid alone, see
+     * {@link ProcessIdentity#alive}.
      */
     public static boolean processAlive(int pid) {
-        try {
-            Posix.kill(pid, 0);
-        } catch (ErrnoException e) {
-            if (e.errno() == Posix.ESRCH) {
-                return false;
-            }
-        }
-        return !zombie(pid);
-    }
-
-    private static boolean zombie(int pid) {
-        try {
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
-            // The command name in parentheses may itself hold spaces or ')': the state follows the last ')'.
-            int close = stat.lastIndexOf(')');
-            char state = close >= 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
-            return state == 'Z' || state == 'X';
-        } catch (java.io.IOException | RuntimeException e) {
-            return false;
-        }
+        return ProcessIdentity.alive(pid, 0, 0);
     }
 }

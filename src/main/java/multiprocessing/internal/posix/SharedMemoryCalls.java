@@ -1,6 +1,10 @@
 package multiprocessing.internal.posix;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
@@ -8,7 +12,7 @@ import multiprocessing.internal.libc.Libc;
 import multiprocessing.internal.libc.stat;
 
 /**
- * POSIX shared memory: shm_open, shm_unlink, ftruncate, fstat and mmap/munmap, for
+ * POSIX shared memory: shm_open, shm_unlink, ftruncate, posix_fallocate, fstat and mmap/munmap, for
  * {@code SharedMemory}, the shared heap and the resource tracker.
  *
  * <p>A mapping is handed out as a {@link MemorySegment} of exactly the mapped size whose
@@ -26,6 +30,9 @@ public final class SharedMemoryCalls {
     public static final int ENOENT = Libc.ENOENT();
     public static final int EEXIST = Libc.EEXIST();
     public static final int EINVAL = Libc.EINVAL();
+    /** Not in the generated bindings; asm-generic/errno-base.h, the same on every Linux. */
+    public static final int ENOSPC = 28;
+    public static final int EFBIG = 27;
 
     private static final class ShmOpen {
         static final MethodHandle H = Errno.link(Libc.shm_open$address(), Libc.shm_open$descriptor());
@@ -39,6 +46,12 @@ public final class SharedMemoryCalls {
     private static final class Ftruncate {
         static final MethodHandle H =
                 Errno.link(Libc.ftruncate$address(), Libc.ftruncate$descriptor());
+    }
+
+    /** Not in the jextract bindings: linked by name. */
+    private static final class Fallocate {
+        static final MethodHandle H = Errno.linkByName("posix_fallocate",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     }
 
     private static final class Fstat {
@@ -133,6 +146,30 @@ public final class SharedMemoryCalls {
             }
             if (Errno.errno(st) != Posix.EINTR) {
                 throw Errno.error("ftruncate", st);
+            }
+        }
+    }
+
+    /**
+     * Allocates the pages of {@code [offset, offset + length)} of {@code fd} now: on a tmpfs
+     * such as /dev/shm, ftruncate only sets the size, and a page that finds no room when it is
+     * first touched is a SIGBUS in whichever process touches it, later. This fails instead
+     * (ENOSPC) while the caller can still say why.
+     */
+    public static void fallocate(int fd, long offset, long length) throws ErrnoException {
+        while (true) {
+            int r;
+            try {
+                r = (int) Fallocate.H.invokeExact(Errno.state(), fd, offset, length);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            // posix_fallocate returns the error number; it does not set errno.
+            if (r == 0) {
+                return;
+            }
+            if (r != Posix.EINTR) {
+                throw new ErrnoException("posix_fallocate", r);
             }
         }
     }

@@ -15,7 +15,7 @@ import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.SharedMemoryCalls;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
-import multiprocessing.internal.tracker.ResourceTracker;
+import multiprocessing.internal.shm.ShmObject;
 
 import org.apache.fory.memory.MemoryAllocator;
 import org.apache.fory.memory.MemoryBuffer;
@@ -56,8 +56,10 @@ public final class Messages {
         final MemoryBuffer readBuffer = MemoryBuffer.fromByteArray(new byte[0]);
         boolean serializing;
         String largeName;
-        Arena largeMapping;
+        ShmObject largeObject;
         MemorySegment large;
+        /** Bytes of {@link #large} reserved so far: the buffer's capacity. */
+        long largeReserved;
 
         void resetBuffer() {
             buffer.initByteBuffer(base.asByteBuffer(), SCRATCH_BYTES);
@@ -66,15 +68,16 @@ public final class Messages {
 
         /** Drops a large object this thread created and did not hand over. */
         void discardLarge(boolean unlink) {
-            if (largeMapping != null) {
-                largeMapping.close();
+            if (largeObject != null) {
+                largeObject.close();
             }
             if (unlink && largeName != null) {
                 unlinkQuietly(largeName);
             }
             largeName = null;
-            largeMapping = null;
+            largeObject = null;
             large = null;
+            largeReserved = 0;
         }
     }
 
@@ -91,9 +94,12 @@ public final class Messages {
             @Override
             public void grow(MemoryBuffer buffer, int needed) {
                 Scratch s = SCRATCH.get();
-                if (s.serializing && s.buffer == buffer && s.large == null
-                        && needed <= LARGE_CAPACITY) {
-                    growIntoSharedMemory(s, buffer);
+                if (s.serializing && s.buffer == buffer && needed <= LARGE_CAPACITY) {
+                    if (s.large == null) {
+                        growIntoSharedMemory(s, buffer, needed);
+                    } else {
+                        reserveMore(s, buffer, needed);
+                    }
                 } else {
                     fory.grow(buffer, needed);
                 }
@@ -101,20 +107,43 @@ public final class Messages {
         });
     }
 
-    private static void growIntoSharedMemory(Scratch s, MemoryBuffer buffer) {
-        String name = createLarge(LARGE_CAPACITY);
-        Arena mapping = Arena.ofShared();
+    /**
+     * Moves a message that outgrew the scratch buffer into a shared-memory object sized for the
+     * largest message but reserved only as far as the buffer reaches, doubling: no page past
+     * the reservation is ever written, so a full /dev/shm fails the put, saying so, rather than
+     * a SIGBUS as a page finds no room.
+     */
+    private static void growIntoSharedMemory(Scratch s, MemoryBuffer buffer, int needed) {
+        ShmObject large;
         try {
-            s.large = map(name, LARGE_CAPACITY, mapping);
+            large = ShmObject.createUnique(LARGE_PREFIX, LARGE_CAPACITY, false);
+        } catch (ErrnoException e) {
+            throw new IllegalStateException("cannot create shared memory for a large message: "
+                    + e.getMessage(), e);
+        }
+        s.largeName = large.name();
+        s.largeObject = large;
+        s.large = large.segment();
+        try {
+            reserveMore(s, buffer, Math.max(needed, 2L * SCRATCH_BYTES));
         } catch (RuntimeException e) {
-            mapping.close();
-            unlinkQuietly(name);
+            s.discardLarge(true);
             throw e;
         }
-        s.largeName = name;
-        s.largeMapping = mapping;
         MemorySegment.copy(s.base, 0, s.large, 0, Math.min(SCRATCH_BYTES, buffer.size()));
-        buffer.initByteBuffer(s.large.asByteBuffer(), (int) LARGE_CAPACITY);
+    }
+
+    private static void reserveMore(Scratch s, MemoryBuffer buffer, long needed) {
+        long capacity = Math.min(LARGE_CAPACITY,
+                (Math.max(needed, 2 * s.largeReserved) + 4095) & ~4095L);
+        try {
+            s.largeObject.reserve(capacity);
+        } catch (ErrnoException e) {
+            throw new IllegalStateException("cannot reserve " + capacity + " bytes of shared"
+                    + " memory for a large message: " + e.getMessage(), e);
+        }
+        s.largeReserved = capacity;
+        buffer.initByteBuffer(s.large.asByteBuffer(), (int) capacity);
     }
 
     private static Handles handles() {
@@ -153,12 +182,9 @@ public final class Messages {
             s.resetBuffer();
         } else {
             s.buffer.writerIndex(0);
-            name = createLarge(length);
-            try (Arena mapping = Arena.ofConfined()) {
-                MemorySegment.copy(s.base, 0, map(name, length, mapping), 0, length);
-            } catch (RuntimeException e) {
-                unlinkQuietly(name);
-                throw e;
+            try (ShmObject large = createLarge(length)) {
+                name = large.name();
+                MemorySegment.copy(s.base, 0, large.segment(), 0, length);
             }
         }
         byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
@@ -215,70 +241,40 @@ public final class Messages {
         long length = MemorySegment.ofArray(sink.buffer).get(UNALIGNED_LONG, LARGE_REF_LENGTH);
         String name = new String(sink.buffer, (int) LARGE_REF_NAME,
                 sink.length - (int) LARGE_REF_NAME, StandardCharsets.UTF_8);
-        try (Arena mapping = Arena.ofShared()) {
-            MemorySegment msg;
-            try {
-                msg = map(name, length, mapping);
-            } finally {
-                unlinkQuietly(name);
-            }
-            MemoryBuffer in = MemoryBuffer.fromByteBuffer(msg.asByteBuffer());
+        ShmObject msg;
+        try {
+            msg = map(name, length);
+        } finally {
+            unlinkQuietly(name);
+        }
+        try (msg) {
+            MemoryBuffer in = MemoryBuffer.fromByteBuffer(msg.segment().asByteBuffer());
             return Serialization.deserialize(in, Handles.received(new int[0]));
         }
     }
 
-    private static String createLarge(long size) {
-        SharedMemoryCalls.Created created;
+    /** A shared-memory object for a large message of {@code size} bytes, reserved. */
+    private static ShmObject createLarge(long size) {
         try {
-            created = SharedMemoryCalls.createUnique(LARGE_PREFIX);
+            return ShmObject.createUnique(LARGE_PREFIX, size, true);
         } catch (ErrnoException e) {
-            throw new IllegalStateException("cannot create shared memory for a large message: "
-                    + e.getMessage(), e);
-        }
-        try {
-            ResourceTracker.register(created.name());
-            SharedMemoryCalls.ftruncate(created.fd(), size);
-            return created.name();
-        } catch (ErrnoException e) {
-            unlinkQuietly(created.name());
-            throw new IllegalStateException("cannot size shared memory for a large message"
+            throw new IllegalStateException("cannot create shared memory for a large message"
                     + " (" + size + " bytes): " + e.getMessage(), e);
-        } finally {
-            Posix.closeQuietly(created.fd());
         }
     }
 
-    private static MemorySegment map(String name, long size, Arena mapping) {
-        int fd;
+    private static ShmObject map(String name, long size) {
         try {
-            fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDWR, 0);
+            return ShmObject.attach(name, size, "the shared memory of a large message (" + name + ")");
         } catch (ErrnoException e) {
-            throw new IllegalStateException("the shared memory of a large message is gone ("
-                    + name + "): " + e.getMessage(), e);
-        }
-        try {
-            long actual = SharedMemoryCalls.requirePrivate(fd, "the shared memory of a large "
-                    + "message (" + name + ")");
-            if (size < 0 || size > actual) {
-                throw new IllegalStateException("a large message's record says " + size
-                        + " bytes, its shared memory " + name + " has " + actual
-                        + ": a corrupted queue ring?");
-            }
-            return SharedMemoryCalls.mmapShared(fd, size, mapping);
-        } catch (ErrnoException e) {
-            throw new IllegalStateException("cannot map a large message (" + name + ", "
-                    + size + " bytes): " + e.getMessage(), e);
-        } finally {
-            Posix.closeQuietly(fd);
+            throw new IllegalStateException(e.errno() == SharedMemoryCalls.ENOENT
+                    ? "the shared memory of a large message is gone (" + name + "): " + e.getMessage()
+                    : "cannot map a large message (" + name + ", " + size + " bytes): "
+                            + e.getMessage(), e);
         }
     }
 
     private static void unlinkQuietly(String name) {
-        try {
-            SharedMemoryCalls.shmUnlink(name);
-        } catch (ErrnoException ignored) {
-            // already unlinked
-        }
-        ResourceTracker.unregister(name);
+        ShmObject.unlinkQuietly(name);
     }
 }

@@ -3,15 +3,10 @@ package multiprocessing.internal.queue;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static multiprocessing.internal.queue.RingLayout.CONSUMER_SLEEPERS;
 import static multiprocessing.internal.queue.RingLayout.COUNT;
 import static multiprocessing.internal.queue.RingLayout.HEAD;
 import static multiprocessing.internal.queue.RingLayout.JOINABLE;
-import static multiprocessing.internal.queue.RingLayout.JOIN_SLEEPERS;
 import static multiprocessing.internal.queue.RingLayout.MAXSIZE;
-import static multiprocessing.internal.queue.RingLayout.NOT_EMPTY;
-import static multiprocessing.internal.queue.RingLayout.NOT_FULL;
-import static multiprocessing.internal.queue.RingLayout.PRODUCER_SLEEPERS;
 import static multiprocessing.internal.queue.RingLayout.TAIL;
 import static multiprocessing.internal.queue.RingLayout.UNFINISHED;
 
@@ -24,6 +19,7 @@ import multiprocessing.internal.heap.Block;
 import multiprocessing.internal.heap.Heap;
 import multiprocessing.internal.posix.Futex;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.wait.Parker;
 
 /**
  * A bounded multi-producer multi-consumer ring of variable-length records in shared memory:
@@ -66,19 +62,13 @@ import multiprocessing.internal.posix.Posix;
  * delivering it. A record a dead producer never published is thus never read as data, and the
  * item a dead consumer held is lost but its room comes back.
  *
- * <p>Waiting: a thread that cannot proceed spins for up to {@value #SPIN_MICROS} us (yielding
- * after the first 2 us, so that a partner on the same CPU runs), then registers in the
- * sleepers count of its side and sleeps on that side's futex word for the value it read before
- * its last look. The other side bumps the word and wakes only when the count is non-zero;
- * both the registration then look, and the state change then count read, are sequentially
- * consistent, so a wake-up cannot be lost (as in {@code Synchronizer}).
+ * <p>Waiting: a thread that cannot proceed waits in {@link Parker} on its side's futex word
+ * ({@code notEmpty} for consumers, {@code notFull} for producers) and sleepers count; the other
+ * side bumps the word and wakes every sleeper of it only when the count is non-zero. A sleeper
+ * looks for dead claimants every {@value #CHECK_MILLIS} ms (nobody wakes it for those).
  */
 public final class Ring {
-    static final long SPIN_MICROS = 50;
     static final long CHECK_MILLIS = 100;
-    private static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() < 2 ? 0
-            : Long.getLong("multiprocessing.queue.spinMicros", SPIN_MICROS) * 1000;
-    private static final long PURE_SPIN_NANOS = 2_000;
     private static final long CHECK_NANOS = CHECK_MILLIS * 1_000_000;
 
     /**
@@ -108,9 +98,21 @@ public final class Ring {
     private final MemorySegment header;
     private final MemorySegment seq;
     private final MemorySegment data;
-    private final MemorySegment notEmptyWord;
-    private final MemorySegment notFullWord;
-    private final MemorySegment unfinishedWord;
+    private final Parker.Site consumers;
+    private final Parker.Site producers;
+    private final Parker.Site places;
+    private final Parker.Site joiners;
+    private final Parker.Watch recovery = new Parker.Watch() {
+        @Override
+        public long interval(int word) {
+            return CHECK_NANOS;
+        }
+
+        @Override
+        public boolean check() {
+            return recoverIfDue(System.nanoTime());
+        }
+    };
     private final int slots;
     private final long mask;
     private final int slotBytes;
@@ -136,9 +138,14 @@ public final class Ring {
         this.dataBytes = (long) slots * slotBytes;
         this.seq = all.asSlice(RingLayout.seqOffset(), 8L * slots);
         this.data = all.asSlice(RingLayout.dataOffset(slots), dataBytes);
-        this.notEmptyWord = header.asSlice(RingLayout.NOT_EMPTY_OFFSET, 4);
-        this.notFullWord = header.asSlice(RingLayout.NOT_FULL_OFFSET, 4);
-        this.unfinishedWord = header.asSlice(RingLayout.UNFINISHED_OFFSET, 4);
+        this.consumers = new Parker.Site(header.asSlice(RingLayout.NOT_EMPTY_OFFSET, 4),
+                header.asSlice(RingLayout.CONSUMER_SLEEPERS_OFFSET, 4));
+        this.producers = new Parker.Site(header.asSlice(RingLayout.NOT_FULL_OFFSET, 4),
+                header.asSlice(RingLayout.PRODUCER_SLEEPERS_OFFSET, 4));
+        this.places = new Parker.Site(header.asSlice(RingLayout.BELOW_MAX_OFFSET, 4),
+                header.asSlice(RingLayout.PLACE_SLEEPERS_OFFSET, 4));
+        this.joiners = new Parker.Site(header.asSlice(RingLayout.UNFINISHED_OFFSET, 4),
+                header.asSlice(RingLayout.JOIN_SLEEPERS_OFFSET, 4));
     }
 
     /** A new empty ring; {@code maxsize <= 0}: bounded by its room only. */
@@ -254,16 +261,10 @@ public final class Ring {
         }
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
         int max = maxsize();
-        if (max > 0 && await(this::tryReserve, false, timeoutNanos, start) < 0) {
-            return false;
-        }
         int k = slotsFor(length);
-        long p = await(() -> tryClaim(k), false, timeoutNanos, start);
+        long p = max > 0 ? awaitPlaceAndRoom(k, timeoutNanos, start)
+                : await(() -> tryClaim(k), producers, timeoutNanos, start);
         if (p < 0) {
-            if (max > 0) {
-                COUNT.getAndAdd(header, -1);
-                wakeProducers();
-            }
             return false;
         }
         // Counted only once the room is claimed: a producer killed while it waited for room
@@ -292,11 +293,37 @@ public final class Ring {
             throw new IllegalStateException("a record this process was writing was taken over"
                     + " (was this process reported dead?)");
         }
-        if ((int) CONSUMER_SLEEPERS.getVolatile(header) > 0) {
-            NOT_EMPTY.getAndAdd(header, 1);
-            Futex.wake(notEmptyWord, Integer.MAX_VALUE);
-        }
+        consumers.bumpAndWakeAll();
         return true;
+    }
+
+    /**
+     * A bounded queue's producer: a place under maxsize and room in the ring, both or neither.
+     * It never sleeps holding a place it has not filled: a producer killed while it waited would
+     * keep its place for good (qsize one too high, the queue full while empty). So a place
+     * taken when the ring has no room is given back at once, and the producer waits for room
+     * with no place, then tries for both again.
+     */
+    private long awaitPlaceAndRoom(int k, long timeoutNanos, long start) {
+        if (timeoutNanos < 0) {
+            start = System.nanoTime();
+        }
+        while (true) {
+            if (await(this::tryReserve, places, timeoutNanos, start) < 0) {
+                return -1;
+            }
+            long p = tryClaim(k);
+            if (p >= 0) {
+                return p;
+            }
+            COUNT.getAndAdd(header, -1);
+            // Only those waiting for a place: waking those waiting for room would make them
+            // wake each other for as long as the ring stays full.
+            places.bumpAndWakeAll();
+            if (await(() -> hasRoom(k) ? 0 : -1, producers, timeoutNanos, start) < 0) {
+                return -1;
+            }
+        }
     }
 
     private long tryReserve() {
@@ -310,6 +337,24 @@ public final class Ring {
                 return 0;
             }
         }
+    }
+
+    /** Whether a claim of {@code k} slots at the tail may succeed now (nothing is claimed). */
+    private boolean hasRoom(int k) {
+        long t = (long) TAIL.getVolatile(header);
+        long v = seqAt(t);
+        if (v < 0 && !isReading(v) && lapMatches(v, t)) {
+            return true; // a claim whose tail is not advanced yet: tryClaim helps it on
+        }
+        if (v != base(t)) {
+            return false;
+        }
+        for (long j = t + 1; j < t + k; j++) {
+            if (seqAt(j) != base(j)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Claims {@code k} slots at the tail: their position, or -1 when there is no room. */
@@ -360,7 +405,7 @@ public final class Ring {
      */
     public boolean take(Sink sink, long timeoutNanos) {
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
-        long p = await(this::tryTake, true, timeoutNanos, start);
+        long p = await(this::tryTake, consumers, timeoutNanos, start);
         if (p < 0) {
             return false;
         }
@@ -440,17 +485,11 @@ public final class Ring {
     }
 
     private void wakeProducers() {
-        if ((int) PRODUCER_SLEEPERS.getVolatile(header) > 0) {
-            NOT_FULL.getAndAdd(header, 1);
-            Futex.wake(notFullWord, Integer.MAX_VALUE);
-        }
+        producers.bumpAndWakeAll();
+        places.bumpAndWakeAll();
     }
 
     // ---- waiting
-
-    private interface Attempt {
-        long attempt();
-    }
 
     /**
      * When this process last looked for dead claimants ({@link #recoverDead}): per ring, not
@@ -471,7 +510,7 @@ public final class Ring {
     }
 
     /** Runs {@code a} until it gives a result >= 0, spinning then sleeping; -1 on timeout. */
-    private long await(Attempt a, boolean consumer, long timeoutNanos, long start) {
+    private long await(Parker.Attempt a, Parker.Site site, long timeoutNanos, long start) {
         long r = a.attempt();
         if (r >= 0) {
             return r;
@@ -482,47 +521,8 @@ public final class Ring {
         if (timeoutNanos < 0) {
             start = System.nanoTime();
         }
-        long spin = timeoutNanos < 0 ? SPIN_NANOS : Math.min(SPIN_NANOS, timeoutNanos);
-        long spun;
-        while ((spun = System.nanoTime() - start) < spin) {
-            if (spun < PURE_SPIN_NANOS) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
-            r = a.attempt();
-            if (r >= 0) {
-                return r;
-            }
-        }
-        VarHandle sleepers = consumer ? CONSUMER_SLEEPERS : PRODUCER_SLEEPERS;
-        VarHandle wordHandle = consumer ? NOT_EMPTY : NOT_FULL;
-        MemorySegment word = consumer ? notEmptyWord : notFullWord;
-        sleepers.getAndAdd(header, 1);
-        try {
-            while (true) {
-                int w = (int) wordHandle.getVolatile(header);
-                r = a.attempt();
-                if (r >= 0) {
-                    return r;
-                }
-                long now = System.nanoTime();
-                if (recoverIfDue(now)) {
-                    continue;
-                }
-                long slice = Math.max(1, CHECK_NANOS - (now - lastRecoverNanos));
-                if (timeoutNanos >= 0) {
-                    long remaining = timeoutNanos - (now - start);
-                    if (remaining <= 0) {
-                        return -1;
-                    }
-                    slice = Math.min(slice, remaining);
-                }
-                Futex.await(word, w, slice);
-            }
-        } finally {
-            sleepers.getAndAdd(header, -1);
-        }
+        long r2 = Parker.await(site, a, start, timeoutNanos, false, recovery);
+        return r2 >= 0 ? r2 : -1;
     }
 
     // ---- recovery
@@ -595,8 +595,8 @@ public final class Ring {
                 return;
             }
             if (UNFINISHED.compareAndSet(header, u, u - 1)) {
-                if (u == 1 && (int) JOIN_SLEEPERS.getVolatile(header) > 0) {
-                    Futex.wake(unfinishedWord, Integer.MAX_VALUE);
+                if (u == 1) {
+                    joiners.wake(Integer.MAX_VALUE);
                 }
                 return;
             }
@@ -613,17 +613,8 @@ public final class Ring {
         if ((int) UNFINISHED.getVolatile(header) <= 0) {
             return;
         }
-        JOIN_SLEEPERS.getAndAdd(header, 1);
-        try {
-            while (true) {
-                int u = (int) UNFINISHED.getVolatile(header);
-                if (u <= 0) {
-                    return;
-                }
-                Futex.await(unfinishedWord, u, CHECK_NANOS);
-            }
-        } finally {
-            JOIN_SLEEPERS.getAndAdd(header, -1);
-        }
+        // The word is the count itself: it changes whenever a task is put or done.
+        Parker.await(joiners, () -> (int) UNFINISHED.getVolatile(header) <= 0 ? 0 : -1,
+                System.nanoTime(), -1, false, recovery);
     }
 }

@@ -25,8 +25,10 @@ import java.lang.invoke.VarHandle;
  *  144 int  joinable      1 for a JoinableQueue (puts count unfinished tasks)
  *  192 int  notEmpty      futex word consumers sleep on; a put bumps it when someone sleeps
  *  196 int  consumerSleepers
- *  256 int  notFull       futex word producers sleep on; a get bumps it when someone sleeps
+ *  256 int  notFull       futex word producers waiting for room sleep on; a get bumps it
  *  260 int  producerSleepers
+ *  264 int  belowMax      futex word producers waiting for a place under maxsize sleep on
+ *  268 int  placeSleepers
  *  320 int  slots         n, a power of two
  *  324 int  slotBytes     bytes of data per slot
  *  328 int  magic
@@ -58,7 +60,9 @@ public final class RingLayout {
             MemoryLayout.paddingLayout(56),
             JAVA_INT.withName("notFull"),
             JAVA_INT.withName("producerSleepers"),
-            MemoryLayout.paddingLayout(56),
+            JAVA_INT.withName("belowMax"),
+            JAVA_INT.withName("placeSleepers"),
+            MemoryLayout.paddingLayout(48),
             JAVA_INT.withName("slots"),
             JAVA_INT.withName("slotBytes"),
             JAVA_INT.withName("magic"),
@@ -91,6 +95,11 @@ public final class RingLayout {
     static final long UNFINISHED_OFFSET = offset(HEADER, "unfinished");
     static final long NOT_EMPTY_OFFSET = offset(HEADER, "notEmpty");
     static final long NOT_FULL_OFFSET = offset(HEADER, "notFull");
+    static final long JOIN_SLEEPERS_OFFSET = offset(HEADER, "joinSleepers");
+    static final long CONSUMER_SLEEPERS_OFFSET = offset(HEADER, "consumerSleepers");
+    static final long PRODUCER_SLEEPERS_OFFSET = offset(HEADER, "producerSleepers");
+    static final long BELOW_MAX_OFFSET = offset(HEADER, "belowMax");
+    static final long PLACE_SLEEPERS_OFFSET = offset(HEADER, "placeSleepers");
     static final long LENGTH_OFFSET = offset(RECORD, "length");
     static final long FLAGS_OFFSET = offset(RECORD, "flags");
 

@@ -1,13 +1,13 @@
 package multiprocessing.internal.sync;
 
 import static multiprocessing.internal.sync.SyncLayout.SEQUENCE;
-import static multiprocessing.internal.sync.SyncLayout.SEQ_SLEEPERS;
 import static multiprocessing.internal.sync.SyncLayout.SEQ_WAITERS;
 import static multiprocessing.internal.sync.SyncLayout.SIGNALS;
 
 import java.lang.foreign.MemorySegment;
 
 import multiprocessing.internal.posix.Futex;
+import multiprocessing.internal.wait.Parker;
 import multiprocessing.synchronize.OwnerDeadException;
 
 /**
@@ -25,22 +25,21 @@ import multiprocessing.synchronize.OwnerDeadException;
  * {@code seqWaiters}. Grants are anonymous, so which of the waiters present at a signal takes it
  * is not decided, but a waiter that arrived after a signal never takes it, and at most {@code n}
  * waiters return signalled for {@code signal(n)} (CPython's count-based Condition keeps the same
- * accounting with three semaphores). Before sleeping a waiter spins on the sequence for the same
- * bounded time as {@link Synchronizer}; a signal wakes the kernel only when {@code seqSleepers}
- * is non-zero.
+ * accounting with three semaphores). A waiter waits for the sequence to move in {@link Parker},
+ * with {@code seqSleepers} as the sleepers count, so a signal wakes the kernel only when
+ * someone sleeps there.
  */
 public final class ConditionSync {
-    private static final long INTERRUPT_CHECK_NANOS = Synchronizer.INTERRUPT_CHECK_MILLIS * 1_000_000;
-
     private final LockSync lock;
     private final SyncMemory memory;
     private final MemorySegment block;
-    private final MemorySegment sequenceWord;
+    private final Parker.Site site;
 
     public ConditionSync(SyncMemory memory, LockSync lock) {
         this.memory = memory;
         this.block = SyncLayout.check(memory.segment());
-        this.sequenceWord = block.asSlice(SyncLayout.SEQUENCE_OFFSET, 4);
+        this.site = new Parker.Site(block.asSlice(SyncLayout.SEQUENCE_OFFSET, 4),
+                block.asSlice(SyncLayout.SEQ_SLEEPERS_OFFSET, 4));
         this.lock = lock;
     }
 
@@ -117,35 +116,9 @@ public final class ConditionSync {
      * then, {@link Futex#TIMED_OUT} at the deadline, {@link Futex#INTERRUPTED} on an interrupt.
      */
     private int awaitSequence(int seen, long start, long timeoutNanos, boolean interruptible) {
-        long spin = timeoutNanos < 0 ? Synchronizer.SPIN_NANOS
-                : Math.min(Synchronizer.SPIN_NANOS, timeoutNanos);
-        long spun;
-        while ((spun = System.nanoTime() - start) < spin) {
-            if ((int) SEQUENCE.getVolatile(block) != seen) {
-                return Futex.WOKEN;
-            }
-            Synchronizer.pause(spun);
-        }
-        while (true) {
-            if ((int) SEQUENCE.getVolatile(block) != seen) {
-                return Futex.WOKEN;
-            }
-            long remaining = timeoutNanos < 0 ? Long.MAX_VALUE
-                    : timeoutNanos - (System.nanoTime() - start);
-            if (remaining <= 0) {
-                return Futex.TIMED_OUT;
-            }
-            long slice = interruptible ? Math.min(remaining, INTERRUPT_CHECK_NANOS) : remaining;
-            int ignored = (int) SEQ_SLEEPERS.getAndAdd(block, 1);
-            try {
-                Futex.await(sequenceWord, seen, slice == Long.MAX_VALUE ? -1 : slice);
-            } finally {
-                ignored = (int) SEQ_SLEEPERS.getAndAdd(block, -1);
-            }
-            if (interruptible && Thread.interrupted()) {
-                return Futex.INTERRUPTED;
-            }
-        }
+        long r = Parker.await(site, () -> (int) SEQUENCE.getVolatile(block) != seen ? 0 : -1,
+                start, timeoutNanos, interruptible, null);
+        return r >= 0 ? Futex.WOKEN : r == Parker.INTERRUPTED ? Futex.INTERRUPTED : Futex.TIMED_OUT;
     }
 
     /** Wakes up to {@code n} waiters; the caller must hold the lock. */
@@ -162,9 +135,7 @@ public final class ConditionSync {
         SEQ_WAITERS.setVolatile(block, waiting - k);
         SIGNALS.setVolatile(block, (int) SIGNALS.getVolatile(block) + k);
         int ignored = (int) SEQUENCE.getAndAdd(block, 1);
-        if ((int) SEQ_SLEEPERS.getVolatile(block) > 0) {
-            Futex.wake(sequenceWord, k);
-        }
+        site.wake(k);
     }
 
     public void signalAll() {

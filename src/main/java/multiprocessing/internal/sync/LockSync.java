@@ -1,15 +1,21 @@
 package multiprocessing.internal.sync;
 
+import static multiprocessing.internal.sync.SyncLayout.OWNER_NS;
+import static multiprocessing.internal.sync.SyncLayout.OWNER_START;
 import static multiprocessing.internal.sync.SyncLayout.OWNER_THREAD;
 import static multiprocessing.internal.sync.SyncLayout.RECURSION;
 import static multiprocessing.internal.sync.SyncLayout.STATE;
+
+import multiprocessing.internal.posix.ProcessIdentity;
 
 /**
  * A mutex whose state is its owner's pid (0 = free), with the owning thread's id beside it:
  * Python's Lock ({@code recursive == false}: any thread of any process may release it) and RLock
  * (only the owning thread, once per acquire). Keeping the pid in the futex word itself means a
  * locked word always names a process whose death a waiter can detect: there is no moment where
- * the lock is held but its owner not yet recorded.
+ * the lock is held but its owner not yet recorded. The owner's start time and pid namespace,
+ * written just after the CAS, tell a live owner from another process that was given the dead
+ * owner's pid; in the moment before they are written (0), the pid alone is judged.
  *
  * <p>{@code ownerThread} and {@code recursion} are written only by the owner, between its CAS
  * on the state and its release of it, so plain accesses suffice: a thread that reads them has
@@ -32,8 +38,7 @@ public final class LockSync extends Synchronizer {
         int s = (int) STATE.getVolatile(block);
         if (s == 0) {
             if (STATE.compareAndSet(block, 0, PID)) {
-                OWNER_THREAD.set(block, me());
-                RECURSION.set(block, 1);
+                becomeOwner();
                 return true;
             }
             return false;
@@ -45,6 +50,14 @@ public final class LockSync extends Synchronizer {
         return false;
     }
 
+    /** Records who owns the lock beside the pid the CAS put in the state. */
+    private void becomeOwner() {
+        OWNER_THREAD.set(block, me());
+        RECURSION.set(block, 1);
+        OWNER_START.setVolatile(block, ProcessIdentity.START);
+        OWNER_NS.setVolatile(block, ProcessIdentity.NAMESPACE);
+    }
+
     @Override
     protected int ownerPid(int state) {
         return state;
@@ -53,8 +66,7 @@ public final class LockSync extends Synchronizer {
     @Override
     protected boolean tryTakeOver(int state) {
         if (STATE.compareAndSet(block, state, PID)) {
-            OWNER_THREAD.set(block, me());
-            RECURSION.set(block, 1);
+            becomeOwner();
             return true;
         }
         return false;
@@ -80,6 +92,9 @@ public final class LockSync extends Synchronizer {
         }
         RECURSION.set(block, 0);
         OWNER_THREAD.set(block, 0L);
+        // Cleared before the state: a next owner's pid is never read with these of ours.
+        OWNER_START.setVolatile(block, 0L);
+        OWNER_NS.setVolatile(block, 0);
         int was = (int) STATE.getAndSet(block, 0);
         if (was == 0) {
             throw new IllegalStateException("release of an unlocked lock");

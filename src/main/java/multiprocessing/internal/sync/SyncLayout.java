@@ -29,7 +29,9 @@ import java.lang.invoke.VarHandle;
  * 36  int  phase        a Barrier's state (0 filling, 1 draining, -1 resetting, -2 broken)
  * 40  int  count        a Barrier's number of arrived parties
  * 44  int  seqSleepers  threads asleep in the kernel on sequence (signal skips the wake if 0)
- * 48  pad to 64 bytes   one cache line per block, so neighbouring locks do not share one
+ * 48  long ownerStart   the owner pid's start time (/proc/pid/stat field 22; 0 = not known)
+ * 56  int  ownerNs      the owner pid's pid namespace (inode; 0 = not known)
+ * 60  pad to 64 bytes   one cache line per block, so neighbouring locks do not share one
  * </pre>
  *
  * A zeroed block is a free lock, a semaphore of value 0, an unset Event and an empty Barrier,
@@ -50,7 +52,9 @@ public final class SyncLayout {
             JAVA_INT.withName("phase"),
             JAVA_INT.withName("count"),
             JAVA_INT.withName("seqSleepers"),
-            MemoryLayout.paddingLayout(16)).withName("sync");
+            JAVA_LONG.withName("ownerStart"),
+            JAVA_INT.withName("ownerNs"),
+            MemoryLayout.paddingLayout(4)).withName("sync");
 
     /** Bytes a block occupies (a multiple of the cache line). */
     public static final long SIZE = LAYOUT.byteSize();
@@ -59,6 +63,8 @@ public final class SyncLayout {
 
     public static final long STATE_OFFSET = offset("state");
     public static final long SEQUENCE_OFFSET = offset("sequence");
+    static final long WAITERS_OFFSET = offset("waiters");
+    static final long SEQ_SLEEPERS_OFFSET = offset("seqSleepers");
 
     static final VarHandle STATE = handle("state");
     static final VarHandle WAITERS = handle("waiters");
@@ -71,6 +77,8 @@ public final class SyncLayout {
     static final VarHandle PHASE = handle("phase");
     static final VarHandle COUNT = handle("count");
     static final VarHandle SEQ_SLEEPERS = handle("seqSleepers");
+    static final VarHandle OWNER_START = handle("ownerStart");
+    static final VarHandle OWNER_NS = handle("ownerNs");
 
     private static long offset(String field) {
         return LAYOUT.byteOffset(PathElement.groupElement(field));

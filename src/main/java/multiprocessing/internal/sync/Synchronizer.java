@@ -1,12 +1,12 @@
 package multiprocessing.internal.sync;
 
 import static multiprocessing.internal.sync.SyncLayout.STATE;
-import static multiprocessing.internal.sync.SyncLayout.WAITERS;
 
 import java.lang.foreign.MemorySegment;
 
-import multiprocessing.internal.posix.Futex;
+import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.wait.Parker;
 import multiprocessing.synchronize.OwnerDeadException;
 
 /**
@@ -19,48 +19,28 @@ import multiprocessing.synchronize.OwnerDeadException;
  * The state is the {@code state} field of a {@link SyncLayout} block, which may be mapped by
  * several processes at different addresses; all updates are VarHandle CASes on the segment, so
  * threads of one process and of different processes are alike. An acquire that finds the state
- * unavailable
- * <ol>
- * <li>spins for a bounded time ({@code -Dmultiprocessing.synchronize.spinMicros}, default 50,
- *     0 on a single CPU), re-reading the word and trying again only when it looks available:
- *     a process woken from the kernel on another CPU costs 30-60 us, a hand-off seen while
- *     spinning well under one. After the first microseconds the spin yields the CPU at each
- *     step ({@link #pause}), so a partner waiting for the same CPU is not starved by it;</li>
- * <li>then registers in {@code waiters} and sleeps with FUTEX_WAIT on the state word for the
- *     value it last saw, so a release between its look and its sleep makes the kernel return at
- *     once (the futex compares under its own lock) instead of losing the wake-up.</li>
- * </ol>
- * A release updates the state and wakes only when {@code waiters} is non-zero. The waiter's
- * increment of {@code waiters} then read of the state, and the releaser's update of the state
- * then read of {@code waiters}, are all sequentially consistent, so at least one of the two sees
- * the other: either the releaser wakes or the waiter does not sleep. Unlike Drepper's three-state
+ * unavailable waits in {@link Parker} with the state word as the futex word and {@code waiters}
+ * as its sleepers count: it spins briefly, then sleeps for the value it last saw. A release
+ * updates the state and wakes one sleeper only when {@code waiters} is non-zero, so a release
+ * with nobody asleep is one atomic instruction and no system call. Unlike Drepper's three-state
  * mutex the waiter count lives beside the word rather than in it, so one mechanism serves locks,
- * semaphores and events, and a release with nobody asleep is one atomic instruction and no
- * system call. There is no queue: wake-ups are not FIFO and a running thread may barge ahead of
- * a woken one (as with a non-fair ReentrantLock), which is what keeps a contended hand-off off
- * the kernel path.
+ * semaphores and events. There is no queue: wake-ups are not FIFO and a running thread may barge
+ * ahead of a woken one (as with a non-fair ReentrantLock), which is what keeps a contended
+ * hand-off off the kernel path; a woken waiter that gives up passes its wake-up on (Parker).
  *
  * <p>Owner death: a subclass whose state names an owner process ({@link #ownerPid}) gets it
  * checked by a sleeping waiter every {@value #OWNER_CHECK_MILLIS} ms; if that process is gone
  * the waiter takes the state over ({@link #tryTakeOver}) and throws
  * {@link OwnerDeadException}. A non-blocking acquire that fails checks the same, at most every
  * {@value #OWNER_CHECK_MILLIS} ms per synchronizer object, so a caller that only polls is not
- * refused forever either. Waits the caller may interrupt sleep in slices of
- * {@value #INTERRUPT_CHECK_MILLIS} ms, since a Java interrupt does not end a futex wait.
+ * refused forever either.
  */
 public abstract class Synchronizer {
     /** This process's id, the owner value locks store. */
     public static final int PID = Posix.getpid();
 
-    static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() < 2 ? 0
-            : Long.getLong("multiprocessing.synchronize.spinMicros", 50) * 1000;
-    /** The first part of the spin that only pauses the CPU (see {@link #pause}). */
-    static final long PURE_SPIN_NANOS =
-            Long.getLong("multiprocessing.synchronize.pureSpinMicros", 2) * 1000;
     static final long OWNER_CHECK_MILLIS = 100;
-    static final long INTERRUPT_CHECK_MILLIS = 20;
     private static final long OWNER_CHECK_NANOS = OWNER_CHECK_MILLIS * 1_000_000;
-    private static final long INTERRUPT_CHECK_NANOS = INTERRUPT_CHECK_MILLIS * 1_000_000;
 
     /** Outcomes of {@link #acquire(int, long, boolean)}. */
     static final int ACQUIRED = 1;
@@ -69,12 +49,14 @@ public abstract class Synchronizer {
 
     final SyncMemory memory;
     final MemorySegment block;
-    final MemorySegment stateWord;
+    final Parker.Site site;
+    private final Parker.Watch ownerWatch = new OwnerWatch();
 
     protected Synchronizer(SyncMemory memory) {
         this.memory = memory;
         this.block = SyncLayout.check(memory.segment());
-        this.stateWord = block.asSlice(SyncLayout.STATE_OFFSET, 4);
+        this.site = new Parker.Site(block.asSlice(SyncLayout.STATE_OFFSET, 4),
+                block.asSlice(SyncLayout.WAITERS_OFFSET, 4));
     }
 
     /** The shared memory this synchronizer lives in. */
@@ -99,6 +81,17 @@ public abstract class Synchronizer {
      */
     protected boolean tryTakeOver(int state) {
         return false;
+    }
+
+    /**
+     * Whether owner {@code pid} lives: the pid with the start time and namespace recorded
+     * beside it ({@link SyncLayout}), so that a pid given to another process after the owner
+     * died does not pass for the owner. Read after the state that named {@code pid}: if the
+     * owner changed meanwhile the answer may be wrong, but then so is the take-over's CAS.
+     */
+    private boolean ownerAlive(int pid) {
+        return ProcessIdentity.alive(pid, (long) SyncLayout.OWNER_START.getVolatile(block),
+                (int) SyncLayout.OWNER_NS.getVolatile(block));
     }
 
     /** What a sleeping waiter names in its OwnerDeadException ("lock", "RLock"). */
@@ -140,48 +133,30 @@ public abstract class Synchronizer {
             checkOwnerIfDue();
             return TIMED_OUT;
         }
-        long start = System.nanoTime();
-        long spin = timeoutNanos < 0 ? SPIN_NANOS : Math.min(SPIN_NANOS, timeoutNanos);
-        if (spin > 0) {
-            do {
-                pause(System.nanoTime() - start);
-                if (tryAcquire(arg)) {
-                    return ACQUIRED;
-                }
-            } while (System.nanoTime() - start < spin);
+        long r = Parker.await(site, () -> tryAcquire(arg) ? 1 : -1, System.nanoTime(),
+                timeoutNanos, interruptible, ownerWatch);
+        return r >= 0 ? ACQUIRED : r == Parker.INTERRUPTED ? INTERRUPTED : TIMED_OUT;
+    }
+
+    /**
+     * A sleeping waiter's look at the owner named in the state: nobody wakes it when the owner
+     * dies, so it looks every {@value #OWNER_CHECK_MILLIS} ms while another process owns it.
+     */
+    private final class OwnerWatch implements Parker.Watch {
+        @Override
+        public long interval(int state) {
+            int owner = ownerPid(state);
+            return owner != 0 && owner != PID ? OWNER_CHECK_NANOS : Long.MAX_VALUE;
         }
-        int ignored = (int) WAITERS.getAndAdd(block, 1);
-        try {
-            while (true) {
-                int s = state();
-                if (tryAcquire(arg)) {
-                    return ACQUIRED;
-                }
-                long remaining = timeoutNanos < 0 ? Long.MAX_VALUE
-                        : timeoutNanos - (System.nanoTime() - start);
-                if (remaining <= 0) {
-                    return TIMED_OUT;
-                }
-                int owner = ownerPid(s);
-                boolean foreignOwner = owner != 0 && owner != PID;
-                long slice = remaining;
-                if (foreignOwner) {
-                    slice = Math.min(slice, OWNER_CHECK_NANOS);
-                }
-                if (interruptible) {
-                    slice = Math.min(slice, INTERRUPT_CHECK_NANOS);
-                }
-                int r = Futex.await(stateWord, s, slice == Long.MAX_VALUE ? -1 : slice);
-                if (interruptible && Thread.interrupted()) {
-                    return INTERRUPTED;
-                }
-                if (r == Futex.TIMED_OUT && foreignOwner && state() == s
-                        && !Futex.processAlive(owner) && tryTakeOver(s)) {
-                    throw new OwnerDeadException(owner, kind());
-                }
+
+        @Override
+        public boolean check() {
+            int s = state();
+            int owner = ownerPid(s);
+            if (owner != 0 && owner != PID && !ownerAlive(owner) && tryTakeOver(s)) {
+                throw new OwnerDeadException(owner, kind());
             }
-        } finally {
-            ignored = (int) WAITERS.getAndAdd(block, -1);
+            return false;
         }
     }
 
@@ -206,24 +181,8 @@ public abstract class Synchronizer {
             return;
         }
         lastOwnerCheck = now;
-        if (state() == s && !Futex.processAlive(owner) && tryTakeOver(s)) {
+        if (state() == s && !ownerAlive(owner) && tryTakeOver(s)) {
             throw new OwnerDeadException(owner, kind());
-        }
-    }
-
-    /**
-     * One step of a spin that has lasted {@code spunNanos}: a CPU pause at first, then a yield
-     * of the processor. The partner a spinner waits for may be queued on the same CPU (two
-     * processes on a busy machine often are), and then a pure spin only delays it for the whole
-     * budget: measured on a loaded 2-CPU machine, semaphore ping-pong took 130 us with a 50 us
-     * pure spin and 7 us with none. sched_yield lets such a partner run at once and costs well
-     * under a microsecond when nothing else wants the CPU.
-     */
-    static void pause(long spunNanos) {
-        if (spunNanos < PURE_SPIN_NANOS) {
-            Thread.onSpinWait();
-        } else {
-            Thread.yield();
         }
     }
 
@@ -232,8 +191,6 @@ public abstract class Synchronizer {
      * proceed, made with a sequentially consistent access (a CAS, getAndSet or getAndAdd).
      */
     protected final void wakeWaiters(int n) {
-        if ((int) WAITERS.getVolatile(block) > 0) {
-            Futex.wake(stateWord, n);
-        }
+        site.wake(n);
     }
 }

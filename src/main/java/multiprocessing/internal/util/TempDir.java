@@ -42,8 +42,8 @@ public final class TempDir {
                 throw new UncheckedIOException("cannot create this process's private temporary "
                         + "directory under " + System.getProperty("java.io.tmpdir"), e);
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> removeQuietly(created),
-                    "multiprocessing-temp-dir-removal"));
+            // After the children are joined: one that is still starting may connect here.
+            AtExit.register(AtExit.Stage.RELEASE, () -> removeQuietly(created));
             dir = created;
         }
         return dir;

@@ -133,7 +133,7 @@ class HeapTest {
     @Test
     void bigBlocksGetTheirOwnArenaGoneWhenFreed() {
         Block big = Heap.allocate(1 << 20, 64);
-        assertEquals(0, big.offset());
+        assertEquals(0, big.offset() % 4096, "after the arena's header page");
         Path file = Path.of("/dev/shm", big.arenaName().substring(1));
         assertTrue(Files.exists(file));
         big.segment().fill((byte) 1);

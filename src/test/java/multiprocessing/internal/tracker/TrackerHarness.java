@@ -14,14 +14,20 @@ public final class TrackerHarness {
                 // Two segments here, one created by a daemon child, then wait for SIGKILL.
                 SharedMemory.create(prefix + "_a", 4096);
                 SharedMemory.create(prefix + "_b", 1 << 20);
+                // Ready once create() has returned: the name is in /dev/shm a moment before it
+                // is registered, and a kill in that moment would leave it behind.
+                java.nio.file.Path created = java.nio.file.Path.of(
+                        System.getProperty("java.io.tmpdir"), prefix + ".created");
                 Process child = Process.builder().daemon(true).target(() -> {
                     SharedMemory.create(prefix + "_c", 4096);
+                    java.nio.file.Files.writeString(created, "yes");
                     Thread.sleep(60_000);
                 }).build();
                 child.start();
-                while (!java.nio.file.Files.exists(java.nio.file.Path.of("/dev/shm", prefix + "_c"))) {
+                while (!java.nio.file.Files.exists(created)) {
                     Thread.sleep(10);
                 }
+                java.nio.file.Files.delete(created);
                 String pipe = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of(
                         "/proc/self/fd/" + ResourceTracker.fdForChild())).toString();
                 System.out.println("ready " + child.pid() + " " + pipe);

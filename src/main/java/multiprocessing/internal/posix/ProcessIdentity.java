@@ -1,0 +1,90 @@
+package multiprocessing.internal.posix;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Who a process is, beyond its pid: its start time (field 22 of {@code /proc/<pid>/stat}, in
+ * clock ticks since boot) and its pid namespace. A pid alone names whichever process holds it
+ * now: after the owner of a lock dies its pid may be given to another process, which would
+ * hide the death for good; and a process of another pid namespace that shares /dev/shm (a
+ * container) stores a pid that means another process, or none, here.
+ *
+ * <p>This process's own identity is read once. Another's is read when asked, in the same read
+ * of /proc that tells a zombie from a live process, so a liveness check costs one kill(2) and
+ * one small file read, as it did with the pid alone.
+ */
+public final class ProcessIdentity {
+    private ProcessIdentity() {}
+
+    /** This process's start time, 0 if /proc cannot tell. */
+    public static final long START = startTime(Posix.getpid());
+    /** This process's pid namespace (the inode of /proc/self/ns/pid), 0 if unknown. */
+    public static final int NAMESPACE = namespace();
+
+    /** The start time of process {@code pid}, 0 if it does not exist or /proc cannot tell. */
+    public static long startTime(int pid) {
+        String[] fields = statFields(pid);
+        return fields == null ? 0 : parseStart(fields);
+    }
+
+    /**
+     * Whether the process {@code pid} that started at {@code start} (0: unknown, judge by pid)
+     * in pid namespace {@code namespace} (0: unknown, taken as this one) still runs. A process
+     * of another namespace cannot be looked at from here: it counts as alive, since taking a
+     * lock from a live owner is worse than waiting for a dead one.
+     */
+    public static boolean alive(int pid, long start, int namespace) {
+        if (namespace != 0 && NAMESPACE != 0 && namespace != NAMESPACE) {
+            return true;
+        }
+        try {
+            Posix.kill(pid, 0);
+        } catch (ErrnoException e) {
+            if (e.errno() == Posix.ESRCH) {
+                return false;
+            }
+            // EPERM: it exists, another user's
+        }
+        String[] fields = statFields(pid);
+        if (fields == null) {
+            return true; // exists (kill said so) but /proc hides it: nothing more to tell
+        }
+        char state = fields[0].isEmpty() ? '?' : fields[0].charAt(0);
+        if (state == 'Z' || state == 'X') {
+            return false; // dead, not yet reaped by its parent
+        }
+        return start == 0 || parseStart(fields) == start;
+    }
+
+    /** The fields of /proc/pid/stat after the command name: [0] is field 3 (the state). */
+    private static String[] statFields(int pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            // The command name in parentheses may hold spaces or ')': the fields follow the last ')'.
+            int close = stat.lastIndexOf(')');
+            return close < 0 ? null : stat.substring(close + 1).trim().split(" ");
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static long parseStart(String[] fields) {
+        try {
+            return fields.length > 19 ? Long.parseLong(fields[19]) : 0; // field 22
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static int namespace() {
+        try {
+            // "pid:[4026531836]": the inode number names the namespace.
+            String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+            return (int) Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+}

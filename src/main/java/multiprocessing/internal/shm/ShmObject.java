@@ -1,0 +1,206 @@
+package multiprocessing.internal.shm;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.SharedMemoryCalls;
+import multiprocessing.internal.tracker.ResourceTracker;
+
+/**
+ * One POSIX shared-memory object mapped in this process: the one place where one is created
+ * (exclusively, mode 0600, registered with the resource tracker, sized, its pages reserved,
+ * mapped, and all of it rolled back on a failure) or attached. {@code SharedMemory}, the heap's
+ * arenas and a queue's large messages are all made here.
+ *
+ * <p>Why reserve: on a tmpfs (/dev/shm; 64 MiB by default in a Docker container) ftruncate
+ * only sets a size, and a page that finds no room when first touched is a SIGBUS, later, in
+ * whichever process touches it. {@link #create} allocates the pages at once (posix_fallocate),
+ * so a full /dev/shm is a {@link SharedMemoryFullException} saying so, at creation.
+ *
+ * <p>The mapping lives until {@link #close()}; closing unmaps, and a later access through
+ * {@link #segment()} throws IllegalStateException rather than touching unmapped memory.
+ */
+public final class ShmObject implements AutoCloseable {
+    /** Where POSIX shared-memory objects live on Linux (glibc's shm_open opens files there). */
+    public static final Path DIRECTORY = Path.of("/dev/shm");
+
+    private final String name;
+    private final long size;
+    private final Arena mapping;
+    private final MemorySegment segment;
+
+    private ShmObject(String name, long size, Arena mapping, MemorySegment segment) {
+        this.name = name;
+        this.size = size;
+        this.mapping = mapping;
+        this.segment = segment;
+    }
+
+    /**
+     * Creates the object {@code name} ("/name") of {@code size} bytes, zero-filled.
+     * {@code reserve}: allocate its pages now (false only for a buffer that may grow into a
+     * small part of a large size).
+     *
+     * @throws ErrnoException when the name cannot be created (EEXIST, EACCES...)
+     * @throws SharedMemoryFullException when /dev/shm has no room for it
+     */
+    public static ShmObject create(String name, long size, boolean reserve) throws ErrnoException {
+        int fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_CREAT
+                | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
+        return sizeAndMap(name, fd, size, reserve);
+    }
+
+    /**
+     * Creates an object named {@code prefix} ("/prefix") and 48 random bits in hex, as
+     * {@link #create}.
+     */
+    public static ShmObject createUnique(String prefix, long size, boolean reserve)
+            throws ErrnoException {
+        SharedMemoryCalls.Created created = SharedMemoryCalls.createUnique(prefix);
+        return sizeAndMap(created.name(), created.fd(), size, reserve);
+    }
+
+    private static ShmObject sizeAndMap(String name, int fd, long size, boolean reserve)
+            throws ErrnoException {
+        // Registered before anything else can fail or the process die half-way through.
+        ResourceTracker.register(name);
+        Arena mapping = Arena.ofShared();
+        try {
+            SharedMemoryCalls.ftruncate(fd, size);
+            if (reserve) {
+                reserve(fd, name, size);
+            }
+            return new ShmObject(name, size, mapping, SharedMemoryCalls.mmapShared(fd, size, mapping));
+        } catch (ErrnoException | RuntimeException e) {
+            mapping.close();
+            unlinkQuietly(name);
+            throw e;
+        } finally {
+            Posix.closeQuietly(fd);
+        }
+    }
+
+    private static void reserve(int fd, String name, long size) throws ErrnoException {
+        try {
+            SharedMemoryCalls.fallocate(fd, 0, size);
+        } catch (ErrnoException e) {
+            if (e.errno() == SharedMemoryCalls.ENOSPC || e.errno() == SharedMemoryCalls.EFBIG) {
+                throw new SharedMemoryFullException(name, size, e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Maps the existing object {@code name}: {@code mapSize} bytes of it, or all of it when
+     * {@code mapSize < 0}. {@code privateWhat}: refuse, naming it so, an object that is not
+     * this user's with mode 0600 (one this library created); null: any object (a user's).
+     *
+     * @throws ErrnoException when it cannot be opened or mapped (ENOENT: no such name)
+     * @throws IllegalStateException when it is smaller than {@code mapSize}, empty, or not
+     *     private
+     */
+    public static ShmObject attach(String name, long mapSize, String privateWhat)
+            throws ErrnoException {
+        int fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDWR, 0);
+        try {
+            long actual = privateWhat != null ? SharedMemoryCalls.requirePrivate(fd, privateWhat)
+                    : SharedMemoryCalls.size(fd);
+            long size = mapSize < 0 ? actual : mapSize;
+            if (actual == 0) {
+                throw new IllegalStateException("shared memory " + name + " has size 0 and"
+                        + " cannot be mapped (is its creator still sizing it?)");
+            }
+            if (actual < size) {
+                throw new IllegalStateException("shared memory " + name + " has " + actual
+                        + " bytes, not the " + size + " expected");
+            }
+            Arena mapping = Arena.ofShared();
+            try {
+                return new ShmObject(name, size, mapping,
+                        SharedMemoryCalls.mmapShared(fd, size, mapping));
+            } catch (ErrnoException | RuntimeException e) {
+                mapping.close();
+                throw e;
+            }
+        } finally {
+            Posix.closeQuietly(fd);
+        }
+    }
+
+    /**
+     * Reserves the first {@code length} bytes (for an object created unreserved that is filled
+     * gradually).
+     *
+     * @throws SharedMemoryFullException when /dev/shm has no room for them
+     */
+    public void reserve(long length) throws ErrnoException {
+        int fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDWR, 0);
+        try {
+            reserve(fd, name, length);
+        } finally {
+            Posix.closeQuietly(fd);
+        }
+    }
+
+    /** The name, with its leading "/". */
+    public String name() {
+        return name;
+    }
+
+    /** The bytes mapped. */
+    public long size() {
+        return size;
+    }
+
+    /** The mapping: exactly {@link #size()} bytes, page-aligned. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    /** Unmaps this process's view (the object stays until unlinked). */
+    @Override
+    public void close() {
+        mapping.close();
+    }
+
+    /** Removes the name and its registration; mappings stay valid until unmapped. */
+    public void unlink() throws ErrnoException {
+        try {
+            SharedMemoryCalls.shmUnlink(name);
+        } finally {
+            ResourceTracker.unregister(name);
+        }
+    }
+
+    /** Removes the name and its registration, if it is still there. */
+    public static void unlinkQuietly(String name) {
+        try {
+            SharedMemoryCalls.shmUnlink(name);
+        } catch (ErrnoException ignored) {
+            // already unlinked
+        }
+        ResourceTracker.unregister(name);
+    }
+
+    /** "/dev/shm (64 MiB, 3 MiB free)", for messages. */
+    static String describeDirectory() {
+        try {
+            FileStore store = Files.getFileStore(DIRECTORY);
+            return DIRECTORY + " (" + mib(store.getTotalSpace()) + ", "
+                    + mib(store.getUsableSpace()) + " free)";
+        } catch (IOException | RuntimeException e) {
+            return DIRECTORY.toString();
+        }
+    }
+
+    static String mib(long bytes) {
+        return bytes >= 10L << 20 ? (bytes >> 20) + " MiB" : (bytes >> 10) + " KiB";
+    }
+}

@@ -1,0 +1,64 @@
+package multiprocessing.internal.util;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one shutdown hook of this library (CPython's {@code util._exit_function}): what must
+ * happen when the JVM exits, run in stages in a fixed order by a single thread.
+ *
+ * <p>Why one hook and not one per concern: the JVM starts all shutdown hooks at once, in no
+ * order. Children that are joined at exit may still be starting and need this process's
+ * shared memory and socket directory, so those may be released only once the children have
+ * been joined. Separate hooks raced: the heap's arenas were unlinked while a child that
+ * started after {@code main} returned had not yet mapped them.
+ */
+public final class AtExit {
+    private AtExit() {}
+
+    /** The stages, in the order they run. */
+    public enum Stage {
+        /** Daemonic children are terminated and the others joined. */
+        CHILDREN,
+        /** What the children may have used: shared memory, socket files. */
+        RELEASE
+    }
+
+    private static final Map<Stage, List<Runnable>> ACTIONS = new EnumMap<>(Stage.class);
+    private static boolean installed;
+    private static boolean running;
+
+    /** Runs {@code action} at exit in {@code stage}, after every action of the earlier stages. */
+    public static synchronized void register(Stage stage, Runnable action) {
+        if (running) {
+            // Exit has begun: the hook may already be past this stage, and a new shutdown hook
+            // cannot be added any more, so the action is left to the resource tracker.
+            return;
+        }
+        ACTIONS.computeIfAbsent(stage, s -> new ArrayList<>()).add(action);
+        if (!installed) {
+            installed = true;
+            Runtime.getRuntime().addShutdownHook(new Thread(AtExit::runAll, "multiprocessing-exit"));
+        }
+    }
+
+    private static void runAll() {
+        for (Stage stage : Stage.values()) {
+            List<Runnable> actions;
+            synchronized (AtExit.class) {
+                running = true;
+                actions = List.copyOf(ACTIONS.getOrDefault(stage, List.of()));
+            }
+            for (Runnable action : actions) {
+                try {
+                    action.run();
+                } catch (RuntimeException | Error e) {
+                    // One failed action must not keep the later ones (the release) from running.
+                    System.err.println("multiprocessing: at exit: " + e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package multiprocessing.internal.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.TimeUnit;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Process;
+import multiprocessing.internal.posix.ProcessIdentity;
+import multiprocessing.synchronize.OwnerDeadException;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A lock's owner is a pid and the start time of the process that had it: a live process that
+ * was given a dead owner's pid is not the owner. The tests write a fake owner into a lock's
+ * owner fields: the pid of a live child process with a start time or namespace of their choice.
+ */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class OwnerIdentityTest {
+    private static Process sleeper;
+    private static int pid;
+
+    @BeforeAll
+    static void startALiveProcess() {
+        sleeper = new Process(() -> Thread.sleep(120_000));
+        sleeper.start();
+        pid = sleeper.pid().intValue();
+    }
+
+    @AfterAll
+    static void stopIt() throws InterruptedException {
+        sleeper.kill();
+        sleeper.join();
+    }
+
+    private static LockSync lockOwnedBy(int owner, long start, int namespace) {
+        LockSync lock = new LockSync(SyncMemory.allocate(), false);
+        SyncLayout.OWNER_START.setVolatile(lock.block, start);
+        SyncLayout.OWNER_NS.setVolatile(lock.block, namespace);
+        SyncLayout.STATE.setVolatile(lock.block, owner);
+        return lock;
+    }
+
+    private static long startOfSleeper() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long start;
+        while ((start = ProcessIdentity.startTime(pid)) == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(start > 0, "no start time for live pid " + pid);
+        return start;
+    }
+
+    @Test
+    void aLivePidWithAnotherStartTimeIsADeadOwner() throws Exception {
+        long wrong = startOfSleeper() + 1; // the owner that had this pid before
+        LockSync lock = lockOwnedBy(pid, wrong, ProcessIdentity.NAMESPACE);
+        OwnerDeadException e = assertThrows(OwnerDeadException.class,
+                () -> lock.acquire(0, TimeUnit.SECONDS.toNanos(30)));
+        assertTrue(e.getMessage().contains(String.valueOf(pid)), e.getMessage());
+        // The waiter took the lock over: it is this process's now, and releases normally.
+        assertEquals(Synchronizer.PID, lock.owner());
+        lock.release();
+        assertFalse(lock.locked());
+    }
+
+    @Test
+    void aNonBlockingAcquireSeesTheReusedPidToo() throws Exception {
+        LockSync lock = lockOwnedBy(pid, startOfSleeper() + 1, ProcessIdentity.NAMESPACE);
+        assertThrows(OwnerDeadException.class, () -> {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                lock.acquire(0, 0);
+                Thread.sleep(20);
+            }
+        });
+        lock.release();
+    }
+
+    @Test
+    void theRightStartTimeIsALiveOwner() throws Exception {
+        LockSync lock = lockOwnedBy(pid, startOfSleeper(), ProcessIdentity.NAMESPACE);
+        assertFalse(lock.acquire(0, TimeUnit.MILLISECONDS.toNanos(300)));
+        assertEquals(pid, lock.owner());
+    }
+
+    @Test
+    void anOwnerOfAnotherPidNamespaceIsNeverTakenForDead() throws Exception {
+        // Its pid means nothing here, even one no process has: better wait than take a live
+        // owner's lock.
+        LockSync lock = lockOwnedBy(Integer.MAX_VALUE >> 8, 12345, ProcessIdentity.NAMESPACE + 1);
+        assertFalse(lock.acquire(0, TimeUnit.MILLISECONDS.toNanos(300)));
+        assertTrue(lock.locked());
+    }
+}
