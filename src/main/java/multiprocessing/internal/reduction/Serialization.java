@@ -52,6 +52,7 @@ public final class Serialization {
         "multiprocessing.Queue",
         "multiprocessing.JoinableQueue",
         "multiprocessing.SimpleQueue",
+        "multiprocessing.internal.managers.ProxyHandler",
     };
 
     private static final Map<Class<?>, Reducer<?>> REDUCERS = new ConcurrentHashMap<>();
