@@ -87,7 +87,11 @@ public class BaseManager implements AutoCloseable {
         register(typeId, callable, proxyInterface, null, null, true);
     }
 
-    /** As {@link #register(String, SerializableCallable, Class)}, made from {@code create}'s arguments. */
+    /**
+     * As {@link #register(String, SerializableCallable, Class)}, the object made from
+     * {@code create}'s arguments. A constructor or method reference whose class has overloads
+     * of no and of one parameter fits both forms: write a lambda for the one meant.
+     */
     public void register(String typeId, SerializableFunction<Object[], ?> callable,
             Class<?> proxyInterface) {
         register(typeId, callable, proxyInterface, null, null, true);

@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -40,6 +42,8 @@ public final class ManagerServer {
     private static final Map<Address, ManagerServer> RUNNING = new ConcurrentHashMap<>();
     /** While a reply is written: the client it goes to, which then holds the proxies in it. */
     private static final ThreadLocal<Session> WRITING_FOR = new ThreadLocal<>();
+    /** Proxies of new objects made by the request this thread runs, released after it. */
+    private static final ThreadLocal<List<Object>> MADE = ThreadLocal.withInitial(ArrayList::new);
     private static final int BACKLOG = 16;
 
     private final Map<String, Registration> registry;
@@ -49,6 +53,8 @@ public final class ManagerServer {
     private final Map<String, Session> sessions = new HashMap<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final Session local = new Session(ObjectTable.LOCAL);
+    /** What to tell of the shutdown, kept even when its object's references are all gone. */
+    private final Set<OnServerShutdown> hooks = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
 
     /** A client process: its connections and the calls running for them. */
@@ -138,14 +144,12 @@ public final class ManagerServer {
             for (Connection c : connections) {
                 c.close();
             }
-            for (Object o : table.all()) {
-                if (o instanceof OnServerShutdown s) {
+            for (OnServerShutdown s : hooks) {
                     try {
                         s.serverShutdown();
                     } catch (RuntimeException e) {
                         LOG.log(Level.WARNING, "at the manager's shutdown: " + e);
                     }
-                }
             }
         }
     }
@@ -233,6 +237,8 @@ public final class ManagerServer {
             c.send(response);
         } catch (IOException | RuntimeException e) {
             // The client is gone; its references go with its connections.
+        } finally {
+            releaseMade();
         }
         if (r.op() == Messages.SHUTDOWN) {
             shutdown();
@@ -307,7 +313,24 @@ public final class ManagerServer {
 
     /** Makes {@code object} a shared object; returns a proxy of it (this server's own). */
     private Object share(Registration reg, Object object) {
-        return ProxyHandler.local(this, table.add(object, reg));
+        if (object instanceof OnServerShutdown hook) {
+            hooks.add(hook);
+        }
+        Object proxy = ProxyHandler.local(this, table.add(object, reg));
+        MADE.get().add(proxy);
+        return proxy;
+    }
+
+    /**
+     * Gives back the references the request's new objects were made with: by now the reply
+     * that carries them counted a reference for its receiver (or an object nobody got goes).
+     */
+    private static void releaseMade() {
+        List<Object> made = MADE.get();
+        for (Object proxy : made) {
+            ProxyHandler.release(proxy);
+        }
+        made.clear();
     }
 
     private static byte[] serializeFor(Session s, Object value) {
@@ -326,9 +349,7 @@ public final class ManagerServer {
     static void countForReceiver(Address address, String id) {
         Session s = WRITING_FOR.get();
         ManagerServer server = RUNNING.get(address);
-        // A client in this very JVM rebuilds the proxy as a local one, with its own reference.
-        if (s != null && server != null && s != server.local
-                && !s.clientId.equals(ClientId.ID)) {
+        if (s != null && server != null && s != server.local) {
             server.table.incref(id, s.clientId);
         }
     }
@@ -349,12 +370,12 @@ public final class ManagerServer {
 
     // ------------------------------------------------------------------ in the server's JVM
 
-    void increfLocal(String id) {
-        table.incref(id, ObjectTable.LOCAL);
+    void incref(String id, String holder) {
+        table.incref(id, holder);
     }
 
-    void decrefLocal(String id) {
-        table.decref(id, ObjectTable.LOCAL);
+    void decref(String id, String holder) {
+        table.decref(id, holder);
     }
 
     Object object(String id) {
@@ -367,13 +388,12 @@ public final class ManagerServer {
             throw new IllegalStateException("the manager at " + address + " has shut down");
         }
         Caller.set(ObjectTable.LOCAL + ":" + Thread.currentThread().threadId());
-        byte[] result;
         try {
-            result = call(local, table.get(id), method, types, args);
+            return Serialization.deserialize(call(local, table.get(id), method, types, args));
         } finally {
             Caller.clear();
+            releaseMade();
         }
-        return Serialization.deserialize(result);
     }
 
     /** The objects this server holds (for tests and a repr). */

@@ -58,7 +58,7 @@ public final class ProxyHandler implements InvocationHandler {
     private final AtomicBoolean counted;
 
     private ProxyHandler(String typeId, Address address, String id, ManagerServer local,
-            ManagerClient client, boolean counted) {
+            String holder, ManagerClient client, boolean counted) {
         this.typeId = typeId;
         this.address = address;
         this.id = id;
@@ -66,23 +66,41 @@ public final class ProxyHandler implements InvocationHandler {
         this.client = client;
         AtomicBoolean holds = new AtomicBoolean(counted);
         this.counted = holds;
-        if (local != null) {
-            CLEANER.register(this, () -> local.decrefLocal(id));
-        } else {
-            CLEANER.register(this, () -> {
-                if (holds.get()) {
+        CLEANER.register(this, () -> {
+            if (holds.getAndSet(false)) {
+                if (local != null) {
+                    local.decref(id, holder);
+                } else {
                     client.decrefLater(id);
                 }
-            });
-        }
+            }
+        });
     }
 
-    /** A proxy in the server's JVM of its object {@code entry}, holding a reference. */
+    /** A handler of the server's JVM, holding a reference as {@code holder}. */
+    private static ProxyHandler inServer(String typeId, ManagerServer server, String id,
+            String holder) {
+        return new ProxyHandler(typeId, server.address(), id, server, holder, null, true);
+    }
+
+    /**
+     * A proxy in the server's JVM of its object {@code entry}, holding a reference of the
+     * server's own until {@link #release} (a new object on its way to a client, who gets a
+     * reference of its own as the reply is written).
+     */
     static Object local(ManagerServer server, ObjectTable.Entry entry) {
-        server.increfLocal(entry.id());
-        ProxyHandler h = new ProxyHandler(entry.registration().typeId(), server.address(),
-                entry.id(), server, null, true);
+        server.incref(entry.id(), ObjectTable.LOCAL);
+        ProxyHandler h = inServer(entry.registration().typeId(), server, entry.id(),
+                ObjectTable.LOCAL);
         return newProxy(h, entry.registration().interfaces(), entry.object().getClass());
+    }
+
+    /** Gives back the reference of a proxy made by {@link #local} now, not when collected. */
+    static void release(Object proxy) {
+        ProxyHandler h = of(proxy);
+        if (h != null && h.local != null && h.counted.getAndSet(false)) {
+            h.local.decref(h.id, ObjectTable.LOCAL);
+        }
     }
 
     private static Object newProxy(ProxyHandler h, List<Class<?>> interfaces, Class<?> hint) {
@@ -216,10 +234,14 @@ public final class ProxyHandler implements InvocationHandler {
             }
             ManagerServer server = ManagerServer.running(address);
             if (server != null) {
-                server.increfLocal(id);
-                return new ProxyHandler(typeId, address, id, server, null, true);
+                // In a reply to a client of this JVM the reference was counted for it.
+                if (ManagerClient.counted(address)) {
+                    return inServer(typeId, server, id, ClientId.ID);
+                }
+                server.incref(id, ObjectTable.LOCAL);
+                return inServer(typeId, server, id, ObjectTable.LOCAL);
             }
-            return new ProxyHandler(typeId, address, id, null, ManagerClient.of(address),
+            return new ProxyHandler(typeId, address, id, null, null, ManagerClient.of(address),
                     ManagerClient.counted(address));
         }
     }
