@@ -173,12 +173,19 @@ public class BaseManager implements AutoCloseable {
         Object answer;
         try {
             p.start();
-            writer.close();
+            // The writer stays open here (a thread of the dummy context shares this very
+            // object), so a server that dies before it answers is seen by polling.
+            while (!reader.poll(Duration.ofMillis(100))) {
+                if (!p.isAlive()) {
+                    throw new EOFException("the server process ended");
+                }
+            }
             answer = reader.recv();
         } catch (EOFException e) {
+            Integer code = p.exitCode();
             stop(p);
             throw new ProcessError("the manager's server process ended before it listened "
-                    + "(exit code " + p.exitCode() + ")", e);
+                    + "(exit code " + code + ")", e);
         } catch (IOException e) {
             stop(p);
             throw new UncheckedIOException(e);
@@ -221,10 +228,16 @@ public class BaseManager implements AutoCloseable {
             throw new IllegalStateException("connect() needs the address of a manager");
         }
         checkInitial();
+        byte[] previous = Keys.remembered(requested);
         Keys.remember(requested, authKey);
         ManagerClient client = ManagerClient.of(requested);
         client.reopen();
-        call(client, Messages.PING, null);
+        try {
+            call(client, Messages.PING, null);
+        } catch (RuntimeException | Error e) {
+            Keys.restore(requested, previous);
+            throw e;
+        }
         ready(requested, State.CONNECTED);
     }
 

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import multiprocessing.AuthenticationError;
+import multiprocessing.Context;
 import multiprocessing.Multiprocessing;
 import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.NoLeftoverSharedMemory;
@@ -33,6 +34,7 @@ import multiprocessing.RemoteTraceback;
 import multiprocessing.connection.Address;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
+import multiprocessing.dummy.Dummy;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -156,6 +158,83 @@ class BaseManagerTest {
                     () -> m.create("Nope"));
             assertTrue(unknown.getMessage().contains("'Nope'"), unknown.getMessage());
             assertThrows(IllegalArgumentException.class, () -> m.create("Counter", 1, 2));
+        }
+    }
+
+    /** A registered type that reads the server process's system properties. */
+    public interface Lookup {
+        String get(String key);
+    }
+
+    public static final class SystemProperties implements Lookup {
+        @Override
+        public String get(String key) {
+            return System.getProperty(key);
+        }
+    }
+
+    @Test
+    void startRunsTheInitializerInTheServerProcess() {
+        try (BaseManager m = new BaseManager()) {
+            m.register("props", () -> new SystemProperties(), Lookup.class);
+            m.start(() -> System.setProperty("manager.initialized", "yes"));
+            Lookup props = m.create("props");
+            assertEquals("yes", props.get("manager.initialized"));
+            assertEquals(null, System.getProperty("manager.initialized"));
+            assertThrows(IllegalStateException.class, m::start);
+        }
+    }
+
+    @Test
+    void aWrongKeyFailsConnectWithAuthenticationError() {
+        byte[] key = "the right key".getBytes(StandardCharsets.UTF_8);
+        try (SyncManager m = new SyncManager(Address.inet("127.0.0.1", 0), key)) {
+            m.start();
+            SyncManager wrong = new SyncManager(m.address(),
+                    "a wrong key".getBytes(StandardCharsets.UTF_8));
+            assertThrows(AuthenticationError.class, wrong::connect);
+            SyncManager right = new SyncManager(m.address(), key);
+            right.connect();
+            Map<String, Integer> d = right.dict();
+            d.put("ok", 1);
+            assertEquals(1, d.get("ok"));
+        }
+    }
+
+    @Test
+    void aProxyOfAManagerWithItsOwnKeyWorksInAChild() throws Exception {
+        byte[] key = "not the process key".getBytes(StandardCharsets.UTF_8);
+        try (SyncManager m = new SyncManager(null, key)) {
+            m.start();
+            ListProxy<String> list = m.list();
+            Process child = new Process(() -> list.add("child"));
+            child.start();
+            child.join();
+            assertEquals(0, child.exitCode());
+            assertEquals(List.of("child"), list);
+        }
+    }
+
+    @Test
+    void theForkserverAndDummyContextsGiveManagersToo() throws Exception {
+        Context forkserver = Multiprocessing.getContext("forkserver");
+        try (SyncManager m = forkserver.manager()) {
+            DictProxy<String, Integer> d = m.dict();
+            Process child = forkserver.process(() -> d.merge("n", 2, Integer::sum));
+            child.start();
+            child.join();
+            assertEquals(0, child.exitCode());
+            assertEquals(2, d.get("n"));
+        }
+        try (SyncManager m = Dummy.context().manager()) {
+            DictProxy<String, Integer> d = m.dict();
+            d.merge("n", 3, Integer::sum);
+            ListProxy<Object> l = m.list();
+            l.add(d);
+            @SuppressWarnings("unchecked")
+            Map<String, Integer> back = (Map<String, Integer>) l.get(0);
+            back.merge("n", 1, Integer::sum);
+            assertEquals(Map.of("n", 4), d);
         }
     }
 

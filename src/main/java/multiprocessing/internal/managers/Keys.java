@@ -22,6 +22,21 @@ public final class Keys {
         }
     }
 
+    /** The key remembered for {@code address}, or null. */
+    public static byte[] remembered(Address address) {
+        byte[] k = KEYS.get(address);
+        return k == null ? null : k.clone();
+    }
+
+    /** Puts back what {@link #remembered} returned (a key that failed is not kept). */
+    public static void restore(Address address, byte[] key) {
+        if (key == null) {
+            KEYS.remove(address);
+        } else {
+            KEYS.put(address, key);
+        }
+    }
+
     static byte[] forAddress(Address address) {
         byte[] k = KEYS.get(address);
         return k != null ? k : Multiprocessing.currentProcess().authKey();

@@ -20,9 +20,10 @@ public final class ServerNamespace {
     }
 
     public void delete(String name) {
-        if (attributes.remove(name) == null) {
+        if (!attributes.containsKey(name)) {
             throw new NoSuchElementException("the namespace has no attribute '" + name + "'");
         }
+        attributes.remove(name);
     }
 
     public boolean contains(String name) {
