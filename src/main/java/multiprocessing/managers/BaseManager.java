@@ -44,7 +44,8 @@ import multiprocessing.internal.managers.Registration;
  */
 public class BaseManager implements AutoCloseable {
     private static final AtomicInteger COUNTER = new AtomicInteger();
-    private static final Duration STOP_WAIT = Duration.ofSeconds(1);
+    /** Python waits 1 s; a loaded machine's JVM may take longer to leave, and it is cheap. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(5);
 
     private enum State { INITIAL, STARTED, SERVING, CONNECTED, SHUTDOWN }
 
@@ -279,6 +280,7 @@ public class BaseManager implements AutoCloseable {
                 // It died or stopped already; the process is stopped below either way.
             }
             stop(process);
+            removeSocketFile(address);
         }
         client.shutDown("the manager at " + address + " has been shut down");
     }
@@ -298,6 +300,23 @@ public class BaseManager implements AutoCloseable {
             p.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A server that had to be terminated (or died) left its Unix socket file: with its
+     * process gone, the file is nobody's.
+     */
+    private static void removeSocketFile(Address a) {
+        if (a.family() == multiprocessing.connection.Family.AF_UNIX && !a.isAbstract()) {
+            try {
+                java.nio.file.Path p = java.nio.file.Path.of(a.path());
+                if (!java.nio.file.Files.isRegularFile(p) && !java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.deleteIfExists(p);
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // best effort: someone else may own the path by now
+            }
         }
     }
 
