@@ -21,6 +21,7 @@ import multiprocessing.connection.Connection;
 import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
+import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.reduction.Serialization;
 
 /**
@@ -48,6 +49,18 @@ public final class ManagerClient {
         t.setDaemon(true);
         return t;
     });
+
+    static {
+        // A reader blocked in a native read holds up the JVM's exit by a few hundred
+        // milliseconds: wake every reader (end of file) as the JVM exits.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (ManagerClient c : CLIENTS.values()) {
+                for (Channel ch : c.channels) {
+                    ch.hangUp();
+                }
+            }
+        }, "multiprocessing-manager-hangup"));
+    }
 
     private final Address address;
     private final List<Channel> channels = new CopyOnWriteArrayList<>();
@@ -214,6 +227,15 @@ public final class ManagerClient {
                 // Only this thread closes: a descriptor closed under a blocked read could be
                 // reused by the next open and read from by mistake.
                 connection.close();
+            }
+        }
+
+        /** Ends the connection from this side; the reader then reads end of file. */
+        void hangUp() {
+            try {
+                Sockets.shutdown(connection.fileno());
+            } catch (RuntimeException alreadyClosed) {
+                // the reader closed it first
             }
         }
 

@@ -155,7 +155,7 @@ public final class ProxyHandler implements InvocationHandler {
             return switch (name) {
                 case "equals" -> collection ? snapshot().equals(a[0]) : sameReferent(a[0]);
                 case "hashCode" -> collection ? snapshot().hashCode() : Objects.hash(address, id);
-                default -> collection ? snapshot().toString() : call("toString", null, NO_ARGS);
+                default -> collection ? snapshot().toString() : remoteToString();
             };
         }
         if (Snapshots.applies(proxy, method)) {
@@ -165,6 +165,15 @@ public final class ProxyHandler implements InvocationHandler {
             return InvocationHandler.invokeDefault(proxy, method, args);
         }
         return call(name, typeNames(method), a);
+    }
+
+    /** Python's {@code __str__}: the object's own, or the proxy's repr if that fails. */
+    private String remoteToString() {
+        try {
+            return String.valueOf(call("toString", null, NO_ARGS));
+        } catch (Throwable t) {
+            return toString() + " (toString() failed: " + t.getMessage() + ")";
+        }
     }
 
     private Object snapshot() throws Throwable {
