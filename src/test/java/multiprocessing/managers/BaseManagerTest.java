@@ -239,6 +239,42 @@ class BaseManagerTest {
     }
 
     @Test
+    void aTypeWithoutCreateMethodComesOnlyFromAMethod() {
+        try (BaseManager m = new BaseManager()) {
+            m.register("Parent", () -> new Counter(7), CounterApi.class, null,
+                    Map.of("spawn", "Child"), true);
+            m.register("Child", () -> new Counter(), CounterApi.class, null, null, false);
+            m.start();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> m.create("Child"));
+            assertTrue(e.getMessage().contains("'Child'"), e.getMessage());
+            CounterApi parent = m.create("Parent");
+            CounterApi child = parent.spawn();
+            assertEquals(701, child.increment());
+        }
+    }
+
+    @Test
+    void aProxyStoredInAnotherManagerKeepsItsObjectAlive() throws Exception {
+        try (SyncManager a = Multiprocessing.manager(); SyncManager b = Multiprocessing.manager()) {
+            DictProxy<String, Object> holder = a.dict();
+            int before = b.numberOfObjects();
+            ListProxy<Integer> list = b.list();
+            holder.put("list", list);
+            list = null;
+            for (int i = 0; i < 20; i++) {
+                System.gc();
+                Thread.sleep(50);
+            }
+            assertEquals(before + 1, b.numberOfObjects(), "a's server holds a reference");
+            @SuppressWarnings("unchecked")
+            List<Integer> back = (List<Integer>) holder.get("list");
+            back.add(1);
+            assertEquals(List.of(1), back);
+        }
+    }
+
+    @Test
     void aProxyUsedAfterShutdownThrowsAtOnce() {
         SyncManager m = Multiprocessing.manager();
         Map<String, Integer> d = m.dict();

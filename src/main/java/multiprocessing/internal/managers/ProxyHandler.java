@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import multiprocessing.connection.Address;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.spawn.ChildMain;
 
 /**
  * What a proxy does with each call (a {@link java.lang.reflect.Proxy} of the registered
@@ -23,11 +24,12 @@ import multiprocessing.internal.reduction.Serialization;
  * <ul>
  * <li>one received in a reply from the server was counted by the server as it wrote the reply
  * (the client cannot ask while reading, and the object must not go in between);</li>
- * <li>one received any other way (a child's target, a pipe, a queue) asks for its reference
- * before its first call: not as it is rebuilt, since a child rebuilds its target before it
- * knows its own key, and Python's rule is the same (a proxy inherited at spawn takes no
- * reference as it is unpickled). Until then it relies on the sender's reference, so a sender
- * should keep its proxy until the receiver has used its own;</li>
+ * <li>one received any other way (a pipe, a queue, a request to another server) asks for
+ * its reference as it is rebuilt, as Python's does;</li>
+ * <li>one inherited by a child (in its target) asks before its first call instead: the child
+ * rebuilds its target before it knows its own key. Until then it relies on its parent's
+ * reference, as a Python child's inherited proxy does for its whole life. So does one whose
+ * reference could not be had as it was rebuilt: its first call tries again, and says why;</li>
  * <li>one rebuilt in the server's own JVM (a proxy stored in a shared dict) calls the object
  * directly and holds a reference of the server's own.</li>
  * </ul>
@@ -250,8 +252,22 @@ public final class ProxyHandler implements InvocationHandler {
                 server.incref(id, ObjectTable.LOCAL);
                 return inServer(typeId, server, id, ObjectTable.LOCAL);
             }
-            return new ProxyHandler(typeId, address, id, null, null, ManagerClient.of(address),
-                    ManagerClient.counted(address));
+            ManagerClient client = ManagerClient.of(address);
+            boolean counted = ManagerClient.counted(address);
+            if (!counted && !inheriting()) {
+                try {
+                    client.call(Messages.INCREF, id, null, null, NO_ARGS);
+                    counted = true;
+                } catch (Throwable notNow) {
+                    // The first call asks again, and reports what went wrong.
+                }
+            }
+            return new ProxyHandler(typeId, address, id, null, null, client, counted);
+        }
+
+        /** Whether this is a child reading what it was started with (Python's _inheriting). */
+        private static boolean inheriting() {
+            return ChildMain.receiving();
         }
     }
 
