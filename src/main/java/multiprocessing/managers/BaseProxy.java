@@ -7,7 +7,10 @@ import multiprocessing.connection.Address;
  * (Python's {@code BaseProxy}). A proxy is live in every process that gets one: captured by a
  * child's target, in a field of an object sent through a pipe or queue, or stored in another
  * shared object; it reaches the server over this process's few connections to it, with the
- * manager's key (the process's {@code authKey()} unless the manager was given another).
+ * manager's key: the key this process started or connected the manager with, else the
+ * process's {@code authKey()}. A manager's own key travels to a child started with the proxy
+ * in its target, and through no pipe, queue or socket (Python's rule): a process that gets such
+ * a proxy otherwise must {@code connect()} a manager of that address and key first.
  *
  * <p>A method that throws in the server throws here the same exception (type, message and the
  * server's stack trace, with a suppressed {@link multiprocessing.RemoteTraceback} holding the

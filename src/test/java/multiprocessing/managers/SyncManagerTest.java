@@ -20,6 +20,7 @@ import multiprocessing.EmptyException;
 import multiprocessing.FullException;
 import multiprocessing.Multiprocessing;
 import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
 import multiprocessing.Process;
 import multiprocessing.RemoteTraceback;
 
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** SyncManager's shared types used from several processes at once. */
-@ExtendWith(NoLeftoverProcesses.class)
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 @Timeout(180)
 class SyncManagerTest {
     private static SyncManager manager;

@@ -82,7 +82,7 @@ public final class ForkServer {
      * @throws IllegalArgumentException if the process cannot be serialized (no JVM is used)
      */
     public Popen start(Preparation preparation, Settings settings) throws IOException {
-        Handles handles = Handles.collecting();
+        Handles handles = Handles.spawning();
         byte[] data = Serialization.serialize(preparation.process(), handles);
         byte[] payload = Spawner.payload(preparation, data, handles.fds().length);
         while (true) {

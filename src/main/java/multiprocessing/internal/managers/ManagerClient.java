@@ -145,6 +145,15 @@ public final class ManagerClient {
         COUNTED.set(address);
         try {
             value = Serialization.deserialize(r.payload());
+        } catch (IllegalStateException unreadable) {
+            if (r.ok()) {
+                throw unreadable;
+            }
+            // An exception of a class this process lacks: its text still tells what happened.
+            ProcessError e = new ProcessError("the manager's server raised an exception this "
+                    + "process cannot rebuild (" + unreadable.getMessage() + ")", unreadable);
+            e.addSuppressed(new RemoteTraceback(r.traceback()));
+            throw e;
         } finally {
             COUNTED.remove();
         }

@@ -216,7 +216,7 @@ public final class ProxyHandler implements InvocationHandler {
         return "<" + typeId + " proxy of object " + id + " at " + address + ">";
     }
 
-    /** A proxy as a token: type, address, id, and a key the receiver may not know. */
+    /** A proxy as a token: type, address, id, and a key a child may not know. */
     private static final class TokenReducer implements Reducer<ProxyHandler> {
         @Override
         public void reduce(ProxyHandler h, Out out) {
@@ -227,7 +227,9 @@ public final class ProxyHandler implements InvocationHandler {
             out.writeString(inet ? a.host() : a.path());
             out.writeInt(inet ? a.port() : 0);
             out.writeString(h.id);
-            out.writeObject(Keys.toCarry(a));
+            // Python's rule: the key goes only to a child being started, never down a pipe, a
+            // queue or a socket, where another program could read it.
+            out.writeObject(out.spawning() ? Keys.toCarry(a) : null);
             ManagerServer.countForReceiver(a, h.id);
         }
 

@@ -290,6 +290,11 @@ public final class Serialization {
                 public boolean carriesFds() {
                     return handles().carriesFds();
                 }
+
+                @Override
+                public boolean spawning() {
+                    return handles().isSpawning();
+                }
             });
         }
 

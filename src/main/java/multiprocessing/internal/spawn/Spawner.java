@@ -62,7 +62,7 @@ public final class Spawner {
      */
     public static Popen spawn(Preparation preparation, Path executable, List<String> jvmOptions)
             throws IOException {
-        Handles handles = Handles.collecting();
+        Handles handles = Handles.spawning();
         byte[] data = Serialization.serialize(preparation.process(), handles);
         byte[] payload = payload(preparation, data, handles.fds().length);
         Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),
