@@ -356,23 +356,33 @@ class BaseManagerTest {
 
     @Test
     void aClientKilledMidCallLeavesTheServerServingAndItsReferencesReleased() throws Exception {
-        try (SyncManager m = Multiprocessing.manager()) {
+        SyncManager m = new SyncManager();
+        m.register("Counter", () -> new Counter(), CounterApi.class, null,
+                Map.of("spawn", "Counter"), true);
+        m.start();
+        try (m) {
+            CounterApi counter = m.create("Counter");
             QueueProxy<String> q = m.queue();
             EventProxy ready = m.event();
             int before = m.numberOfObjects();
             Process child = new Process(() -> {
+                CounterApi mine = counter.spawn(); // an object only the child holds
+                mine.increment();
                 ready.set();
                 q.get(); // blocks until killed
             });
             child.start();
             assertTrue(ready.await(Duration.ofSeconds(60)));
-            // The child holds references to q and ready (its own, counted when it used them).
-            Thread.sleep(200);
+            assertEquals(before + 1, m.numberOfObjects());
             child.kill();
             child.join();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (m.numberOfObjects() > before && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(before, m.numberOfObjects(), "the dead client's object was released");
             q.put("still served");
             assertEquals("still served", q.get(Duration.ofSeconds(10)));
-            assertEquals(before, m.numberOfObjects());
         }
     }
 

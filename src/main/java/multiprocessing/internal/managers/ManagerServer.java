@@ -395,9 +395,4 @@ public final class ManagerServer {
             releaseMade();
         }
     }
-
-    /** The objects this server holds (for tests and a repr). */
-    public int objectCount() {
-        return table.size();
-    }
 }

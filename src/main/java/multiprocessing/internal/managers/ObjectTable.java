@@ -49,10 +49,6 @@ final class ObjectTable {
         return e;
     }
 
-    synchronized boolean has(String id) {
-        return objects.containsKey(id);
-    }
-
     synchronized void incref(String id, String holder) {
         get(id);
         refs.get(id).merge(holder, 1, Integer::sum);
@@ -79,10 +75,6 @@ final class ObjectTable {
                 objects.remove(id);
             }
         }
-    }
-
-    synchronized Object[] all() {
-        return objects.values().stream().map(Entry::object).toArray();
     }
 
     synchronized int size() {
