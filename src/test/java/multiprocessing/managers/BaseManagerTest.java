@@ -202,6 +202,48 @@ class BaseManagerTest {
     }
 
     @Test
+    void aWrongKeyIsAnAuthenticationErrorOnBothSides() throws Exception {
+        byte[] key = "server key".getBytes(StandardCharsets.UTF_8);
+        SyncManager m = new SyncManager(Address.inet("127.0.0.1", 0), key);
+        Server server = m.getServer();
+        List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("multiprocessing");
+        log.addHandler(handler);
+        Thread serving = Thread.ofPlatform().start(server::serveForever);
+        try {
+            SyncManager client = new SyncManager(m.address(),
+                    "client key".getBytes(StandardCharsets.UTF_8));
+            assertThrows(AuthenticationError.class, client::connect);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (records.stream().noneMatch(r -> r.getMessage().contains("authentication"))
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(records.stream().anyMatch(r -> r.getMessage().contains("authentication")),
+                    "the server saw the failed handshake: " + records);
+            SyncManager right = new SyncManager(m.address(), key);
+            right.connect();
+            assertEquals(0, right.list().size());
+        } finally {
+            log.removeHandler(handler);
+            m.shutdown();
+            serving.join(TimeUnit.SECONDS.toMillis(10));
+        }
+    }
+
+    @Test
     void aProxyOfAManagerWithItsOwnKeyWorksInAChild() throws Exception {
         byte[] key = "not the process key".getBytes(StandardCharsets.UTF_8);
         try (SyncManager m = new SyncManager(null, key)) {
