@@ -30,8 +30,8 @@ import multiprocessing.internal.reduction.Serialization;
  * <p>Implementation note. Each accepted connection has a reader thread; each request read
  * runs in a virtual thread of its own, so that calls that block (a lock's acquire, a queue's
  * get) wait without holding up the connection or each other. An object is called one call at
- * a time under its monitor unless it is {@link Concurrent} (see {@link ObjectTable}); its
- * result is serialized while the monitor is still held, so a dict's snapshot is taken whole.
+ * a time under a lock of its own unless it is {@link Concurrent} (see {@link ObjectTable});
+ * its result is serialized while that lock is still held, so a dict's snapshot is taken whole.
  * Nothing a client sends is deserialized before the listener's challenge has passed (the
  * listener authenticates before it hands out a connection). A client whose connections all end
  * (it exited, or was killed mid-call) has its references released and its calls in progress
@@ -295,8 +295,11 @@ public final class ManagerServer {
         if (e.concurrent()) {
             return callAndSerialize(s, e, method, types, args);
         }
-        synchronized (e.object()) {
+        e.lock().lock();
+        try {
             return callAndSerialize(s, e, method, types, args);
+        } finally {
+            e.lock().unlock();
         }
     }
 

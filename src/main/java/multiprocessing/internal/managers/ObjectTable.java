@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A server's shared objects and who holds references to them (Python's {@code id_to_obj} and
@@ -20,10 +21,12 @@ final class ObjectTable {
 
     /**
      * A shared object. {@code concurrent} objects are called from many threads at once; the
-     * others one call at a time, under their monitor, as a Python server's GIL would have it.
+     * others one call at a time, under {@code lock}, as a Python server's GIL would have it (a
+     * lock, not the object's monitor: a virtual thread waiting for a monitor holds its carrier
+     * on the JDKs before 24).
      */
     record Entry(String id, Object object, Registration registration, Set<String> exposed,
-            boolean concurrent) {}
+            boolean concurrent, ReentrantLock lock) {}
 
     private final AtomicLong ids = new AtomicLong();
     private final Map<String, Entry> objects = new HashMap<>();
@@ -34,7 +37,8 @@ final class ObjectTable {
         String id = Long.toHexString(ids.incrementAndGet());
         boolean concurrent = object instanceof Concurrent
                 || object.getClass().getPackageName().startsWith("java.util.concurrent");
-        Entry e = new Entry(id, object, registration, exposed(object, registration), concurrent);
+        Entry e = new Entry(id, object, registration, exposed(object, registration), concurrent,
+                concurrent ? null : new ReentrantLock());
         objects.put(id, e);
         refs.put(id, new HashMap<>());
         return e;
