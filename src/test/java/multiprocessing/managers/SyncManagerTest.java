@@ -415,6 +415,27 @@ class SyncManagerTest {
     }
 
     @Test
+    void anInterruptedCallerCancelsItsCallInTheServer() throws Exception {
+        QueueProxy<String> q = manager.queue();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread getter = Thread.ofPlatform().start(() -> {
+            try {
+                q.get();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        Thread.sleep(300);
+        getter.interrupt();
+        getter.join();
+        assertInstanceOf(multiprocessing.ProcessError.class, failure.get());
+        Thread.sleep(1000); // the cancel reaches the server (a get still waiting would take "x")
+        q.put("x");
+        assertEquals("x", q.get(Duration.ofSeconds(10)));
+    }
+
+    @Test
     void manyThreadsShareAFewConnections() throws Exception {
         DictProxy<Integer, Integer> d = manager.dict();
         QueueProxy<Integer> q = manager.queue();

@@ -62,6 +62,8 @@ public final class ManagerClient {
         }, "multiprocessing-manager-hangup"));
     }
 
+    private static final byte[] NO_ARGS = Serialization.serialize(new Object[0]);
+
     private final Address address;
     private final List<Channel> channels = new CopyOnWriteArrayList<>();
     private final AtomicLong ids = new AtomicLong();
@@ -137,6 +139,14 @@ public final class ManagerClient {
             throw e.getCause();
         } catch (InterruptedException e) {
             channel.pending.remove(id);
+            // The server interrupts the call too, so a queue's get gives up instead of taking
+            // an item nobody will receive.
+            try {
+                channel.connection.send(new Request(0, Thread.currentThread().threadId(),
+                        Messages.CANCEL, Long.toString(id), null, null, NO_ARGS));
+            } catch (IOException | RuntimeException gone) {
+                // The connection is gone, and the call with it.
+            }
             Thread.currentThread().interrupt();
             throw new ProcessError("interrupted while waiting for the manager at " + address
                     + " (" + method + ")", e);
@@ -183,7 +193,7 @@ public final class ManagerClient {
         });
     }
 
-    private synchronized Channel channel() throws IOException {
+    private synchronized Channel channel() {
         Channel best = null;
         for (Channel c : channels) {
             if (!c.broken && (best == null || c.pending.size() < best.pending.size())) {
@@ -199,12 +209,16 @@ public final class ManagerClient {
         } catch (ConnectException e) {
             throw new ProcessError("no manager is serving at " + address + ": " + e.getMessage()
                     + " (it was shut down, died, or never started)", e);
+        } catch (IOException e) {
+            // The server went during the handshake, or is not a manager: unchecked, as a
+            // proxy's methods declare no IOException.
+            throw new ProcessError("cannot reach the manager at " + address + ": " + e, e);
         }
         try {
             connection.send(new Hello(ClientId.ID));
         } catch (IOException | RuntimeException e) {
             connection.close();
-            throw e;
+            throw new ProcessError("cannot reach the manager at " + address + ": " + e, e);
         }
         Channel c = new Channel(connection);
         channels.add(c);

@@ -165,7 +165,7 @@ public final class ManagerServer {
 
     private void serve(Connection c) {
         Session session = null;
-        Set<Thread> calls = ConcurrentHashMap.newKeySet();
+        Map<Long, Thread> calls = new ConcurrentHashMap<>();
         try {
             Object first = c.recv();
             if (!(first instanceof Hello hello)) {
@@ -174,15 +174,22 @@ public final class ManagerServer {
             session = join(hello.clientId());
             while (true) {
                 Request r = (Request) c.recv();
+                if (r.op() == Messages.CANCEL) {
+                    Thread t = calls.get(Long.parseLong(r.target()));
+                    if (t != null) {
+                        t.interrupt();
+                    }
+                    continue;
+                }
                 Session s = session;
                 Thread t = Thread.ofVirtual().name("multiprocessing-manager-call").unstarted(() -> {
                     try {
                         handle(s, c, r);
                     } finally {
-                        calls.remove(Thread.currentThread());
+                        calls.remove(r.id());
                     }
                 });
-                calls.add(t);
+                calls.put(r.id(), t);
                 t.start();
             }
         } catch (EOFException | IllegalStateException e) {
@@ -194,7 +201,7 @@ public final class ManagerServer {
         } finally {
             connections.remove(c);
             c.close();
-            for (Thread t : calls) {
+            for (Thread t : calls.values()) {
                 t.interrupt();
             }
             if (session != null) {

@@ -23,6 +23,11 @@ public final class Messages {
     public static final int PING = 5;
     /** How many shared objects the server holds (Python's {@code number_of_objects}). */
     public static final int COUNT = 6;
+    /**
+     * Interrupt the call {@code target} (a request id) of this connection: its caller was
+     * interrupted. No reply.
+     */
+    public static final int CANCEL = 7;
 
     /** The first message on every connection: which client process it belongs to. */
     public record Hello(String clientId) {}
