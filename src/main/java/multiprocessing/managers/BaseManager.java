@@ -242,12 +242,17 @@ public class BaseManager implements AutoCloseable {
         Keys.remember(requested, authKey);
         ManagerClient client = ManagerClient.of(requested);
         client.reopen();
+        Address served;
         try {
-            call(client, Messages.PING, null);
+            served = (Address) call(client, Messages.PING, null);
         } catch (RuntimeException | Error e) {
             Keys.restore(requested, previous);
             throw e;
         }
+        // Its proxies name the address it listens on, which may differ from the one used here
+        // ("localhost", or 0.0.0.0 for every interface): they use the same key.
+        Keys.remember(served, authKey);
+        ManagerClient.of(served).reopen();
         ready(requested, State.CONNECTED);
     }
 

@@ -276,7 +276,9 @@ public final class ManagerServer {
                 table.decref(target, s.clientId);
                 yield serializeFor(s, null);
             }
-            case Messages.SHUTDOWN, Messages.PING -> serializeFor(s, null);
+            case Messages.SHUTDOWN -> serializeFor(s, null);
+            // Its own address, as the tokens of its objects name it.
+            case Messages.PING -> serializeFor(s, address);
             case Messages.COUNT -> serializeFor(s, table.size());
             default -> throw new IllegalArgumentException("unknown manager request " + op);
         };

@@ -19,7 +19,10 @@ public final class Messages {
     public static final int DECREF = 3;
     /** Stop the server. */
     public static final int SHUTDOWN = 4;
-    /** Does nothing: a client checks the server is there and accepts its key. */
+    /**
+     * A client checks the server is there and accepts its key; the reply is the server's own
+     * address, which its proxies name (a client may have reached it by another name).
+     */
     public static final int PING = 5;
     /** How many shared objects the server holds (Python's {@code number_of_objects}). */
     public static final int COUNT = 6;
