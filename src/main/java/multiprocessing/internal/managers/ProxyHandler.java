@@ -106,8 +106,9 @@ public final class ProxyHandler implements InvocationHandler {
     }
 
     private static Object newProxy(ProxyHandler h, List<Class<?>> interfaces, Class<?> hint) {
+        // The application's interface comes first: its loader sees the library's too.
         ClassLoader loader = interfaces.isEmpty() ? hint.getClassLoader()
-                : interfaces.get(interfaces.size() - 1).getClassLoader();
+                : interfaces.get(0).getClassLoader();
         return Proxy.newProxyInstance(loader == null ? ProxyHandler.class.getClassLoader()
                 : loader, interfaces.toArray(Class<?>[]::new), h);
     }
