@@ -14,5 +14,6 @@ module multiprocessing {
     exports multiprocessing.sharedmemory;
     exports multiprocessing.sharedctypes;
     exports multiprocessing.pool;
+    exports multiprocessing.managers;
     exports multiprocessing.dummy;
 }

@@ -75,6 +75,17 @@ public abstract class Context {
         return pool(Multiprocessing.cpuCount());
     }
 
+    /**
+     * A started {@link multiprocessing.managers.SyncManager} whose server process is started
+     * with this context (Python's {@code ctx.Manager()}); shut it down (or close it) when done.
+     */
+    public multiprocessing.managers.SyncManager manager() {
+        multiprocessing.managers.SyncManager m =
+                new multiprocessing.managers.SyncManager(null, null, this);
+        m.start();
+        return m;
+    }
+
     /** A new pipe (see {@link Pipe#open(boolean)}). */
     public Pipe pipe(boolean duplex) {
         return Pipe.open(duplex);

@@ -176,6 +176,14 @@ public final class Multiprocessing {
     /** Does nothing: kept for parity with Python, whose Windows builds need it. */
     public static void freezeSupport() {}
 
+    /**
+     * A started {@link multiprocessing.managers.SyncManager} of the default context (Python's
+     * {@code multiprocessing.Manager()}); shut it down (or close it) when done.
+     */
+    public static multiprocessing.managers.SyncManager manager() {
+        return getContext().manager();
+    }
+
     /** A new duplex pipe (see {@link Pipe#open()}). */
     public static Pipe pipe() {
         return Pipe.open(true);

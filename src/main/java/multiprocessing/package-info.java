@@ -7,13 +7,15 @@
  * serializable functional interfaces that carry code to another process, and the exceptions.
  *
  * <p>Sub-packages mirror Python's modules: {@code connection}, {@code synchronize},
- * {@code sharedctypes}, {@code sharedmemory}, {@code pool} and {@code dummy}. Everything under
+ * {@code sharedctypes}, {@code sharedmemory}, {@code managers}, {@code pool} and {@code dummy}.
+ * Everything under
  * {@code multiprocessing.internal} is implementation: one layer over libc
  * ({@code internal.posix}, over jextract's bindings in {@code internal.libc}), the spawn of child
  * JVMs ({@code internal.spawn}), the one serialization configuration ({@code internal.reduction}),
  * the one message framing ({@code internal.framing}), the one futex synchronizer
  * ({@code internal.sync}), the shared heap ({@code internal.heap}), the queues' ring
- * ({@code internal.queue}) and the resource tracker ({@code internal.tracker}).
+ * ({@code internal.queue}), the managers' server and connections ({@code internal.managers})
+ * and the resource tracker ({@code internal.tracker}).
  *
  * <h2>What a received object may be</h2>
  * Every object that arrives from another process (through a connection, a queue or a large
@@ -31,7 +33,8 @@
  * deny winning a tie. A refused class makes {@code recv()} or {@code get()} throw
  * {@link java.lang.IllegalStateException} naming it. One message may also allocate at most
  * {@code multiprocessing.serialization.maxGraphMemoryBytes} bytes (1 GiB by default, as Fory
- * estimates its arrays, collections and objects), and must decode to exactly its own length. Set these properties on the main JVM
- * ({@code -D...}): children started by {@link multiprocessing.Process} get the same values.
+ * estimates its arrays, collections and objects), and must decode to exactly its own length.
+ * Set these properties on the main JVM ({@code -D...}): children started by
+ * {@link multiprocessing.Process} get the same values.
  */
 package multiprocessing;

@@ -106,7 +106,7 @@ public final class ForkServer {
      * @throws IllegalArgumentException if the process cannot be serialized (no JVM is used)
      */
     public Popen start(Preparation preparation, Settings settings) throws IOException {
-        Handles handles = Handles.collecting();
+        Handles handles = Handles.spawning();
         byte[] data = Serialization.serialize(preparation.process(), handles);
         if (handles.fds().length > Spawner.MAX_HAND_OVER_FDS) {
             // More than a hand-over carries: a JVM of its own inherits them, as with spawn.

@@ -10,16 +10,31 @@ import java.util.List;
 public final class Handles {
     private final List<Integer> fds;
     private final String refusal;
+    private final boolean spawning;
     private int next;
 
-    private Handles(List<Integer> fds, String refusal) {
+    private Handles(List<Integer> fds, String refusal, boolean spawning) {
         this.fds = fds;
         this.refusal = refusal;
+        this.spawning = spawning;
+    }
+
+    private Handles(List<Integer> fds, String refusal) {
+        this(fds, refusal, false);
     }
 
     /** For writing a message that may carry descriptors. */
     public static Handles collecting() {
         return new Handles(new ArrayList<>(), null);
+    }
+
+    /**
+     * For writing the process a new child is started for: as {@link #collecting()}, and what
+     * only a child of this process may receive (a manager's key, as Python sends a proxy's
+     * authkey only while spawning) may be written too.
+     */
+    public static Handles spawning() {
+        return new Handles(new ArrayList<>(), null, true);
     }
 
     /** For writing a message over a channel that cannot carry descriptors; says why if asked. */
@@ -34,6 +49,11 @@ public final class Handles {
             list.add(fd);
         }
         return new Handles(list, null);
+    }
+
+    /** Whether this message starts a child of this process (see {@link #spawning()}). */
+    public boolean isSpawning() {
+        return spawning;
     }
 
     /** Whether descriptors can travel with this message. */

@@ -34,6 +34,11 @@ public interface Reducer<T> {
 
         /** Whether {@link #writeFd} works on this channel (a socket, or a spawn). */
         boolean carriesFds();
+
+        /** Whether this message starts a child of this process (its target and arguments). */
+        default boolean spawning() {
+            return false;
+        }
     }
 
     /** What a reducer reads, in the order it was written. */

@@ -52,6 +52,7 @@ public final class Serialization {
         "multiprocessing.Queue",
         "multiprocessing.JoinableQueue",
         "multiprocessing.SimpleQueue",
+        "multiprocessing.internal.managers.ProxyHandler",
     };
 
     private static final Map<Class<?>, Reducer<?>> REDUCERS = new ConcurrentHashMap<>();
@@ -393,6 +394,11 @@ public final class Serialization {
                 @Override
                 public boolean carriesFds() {
                     return handles().carriesFds();
+                }
+
+                @Override
+                public boolean spawning() {
+                    return handles().isSpawning();
                 }
             });
         }

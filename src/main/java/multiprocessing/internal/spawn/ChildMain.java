@@ -30,6 +30,7 @@ public final class ChildMain {
     private static volatile long parentPid = -1;
     private static boolean watching;
     private static volatile boolean child;
+    private static volatile boolean receiving;
 
     public static void main(String[] args) {
         child = true;
@@ -67,10 +68,13 @@ public final class ChildMain {
                 throw new IOException("the payload names " + handleCount + " descriptors but "
                         + fds.length + " came with it");
             }
+            receiving = true;
             preparation = Spawner.readPreparation(in, Handles.received(fds));
         } catch (IOException | RuntimeException | LinkageError e) {
             bootstrapFailed(e);
             return;
+        } finally {
+            receiving = false;
         }
         if (preparation.process() instanceof AotCache.Exercise exercise) {
             exercise.run();
@@ -123,6 +127,15 @@ public final class ChildMain {
         }
         access.bootstrap(preparation.process(), preparation);
         joinNonDaemonThreads();
+    }
+
+    /**
+     * Whether this child is reading the process it was started for (Python's
+     * {@code _inheriting}): what it rebuilds now belongs to a process not yet current, whose
+     * key, for one, is not known yet.
+     */
+    public static boolean receiving() {
+        return receiving;
     }
 
     /**

@@ -69,7 +69,7 @@ public final class Spawner {
      */
     public static Popen spawn(Preparation preparation, Path executable, List<String> jvmOptions)
             throws IOException {
-        Handles handles = Handles.collecting();
+        Handles handles = Handles.spawning();
         byte[] data = Serialization.serialize(preparation.process(), handles);
         byte[] payload = payload(preparation, data, handles.fds().length, List.of(),
                 ClassServer.address());

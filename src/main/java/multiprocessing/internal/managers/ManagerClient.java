@@ -1,0 +1,280 @@
+package multiprocessing.internal.managers;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+import multiprocessing.ProcessError;
+import multiprocessing.RemoteTraceback;
+import multiprocessing.connection.Address;
+import multiprocessing.connection.Client;
+import multiprocessing.connection.Connection;
+import multiprocessing.internal.managers.Messages.Hello;
+import multiprocessing.internal.managers.Messages.Request;
+import multiprocessing.internal.managers.Messages.Response;
+import multiprocessing.internal.posix.Sockets;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * This process's connections to one manager, shared by all its proxies and threads.
+ *
+ * <p>Implementation note. Python gives each thread its own connection, and a call holds it
+ * until the reply. Here a process opens at most a few connections to a manager
+ * ({@code -Dmultiprocessing.managers.connections}, 2 by default) and many calls travel over
+ * each at once: a request carries an id, the server runs each request in a thread of its own,
+ * and a reader thread per connection hands each reply to the caller waiting for that id. So
+ * a thread blocked in {@code queue.get()} holds no connection, and the thread that will put
+ * the item is not kept waiting for one. A new connection is opened only while every open one
+ * has a call in flight. When a connection ends (the server shut down or died) every call in
+ * flight on it fails at once; the next call tries to connect again, which fails at once if
+ * nobody listens there.
+ */
+public final class ManagerClient {
+    private static final int MAX_CONNECTIONS =
+            Math.max(1, Integer.getInteger("multiprocessing.managers.connections", 2));
+    private static final Map<Address, ManagerClient> CLIENTS = new ConcurrentHashMap<>();
+    /** While a reply is read: proxies of this address in it were counted by the server. */
+    private static final ThreadLocal<Address> COUNTED = new ThreadLocal<>();
+    private static final ExecutorService DECREFS = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "multiprocessing-manager-decref");
+        t.setDaemon(true);
+        return t;
+    });
+
+    static {
+        // A reader blocked in a native read holds up the JVM's exit by a few hundred
+        // milliseconds: wake every reader (end of file) as the JVM exits.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (ManagerClient c : CLIENTS.values()) {
+                for (Channel ch : c.channels) {
+                    ch.hangUp();
+                }
+            }
+        }, "multiprocessing-manager-hangup"));
+    }
+
+    private static final byte[] NO_ARGS = Serialization.serialize(new Object[0]);
+
+    private final Address address;
+    private final List<Channel> channels = new CopyOnWriteArrayList<>();
+    private final AtomicLong ids = new AtomicLong();
+    private volatile String shutDown;
+
+    private ManagerClient(Address address) {
+        this.address = address;
+    }
+
+    /** The connections of this process to the manager at {@code address}. */
+    public static ManagerClient of(Address address) {
+        return CLIENTS.computeIfAbsent(address, ManagerClient::new);
+    }
+
+    static boolean counted(Address address) {
+        return address.equals(COUNTED.get());
+    }
+
+    /**
+     * Makes every later call fail at once with {@code reason} (the manager was shut down from
+     * this process), and closes the connections.
+     */
+    public void shutDown(String reason) {
+        shutDown = reason;
+        for (Channel c : channels) {
+            c.fail(new IllegalStateException(reason));
+        }
+    }
+
+    /** Lets calls go to a manager started anew at this address. */
+    public void reopen() {
+        shutDown = null;
+    }
+
+    /** How many connections this process has open to the manager (for tests). */
+    public int connectionCount() {
+        return channels.size();
+    }
+
+    /** Sends {@code op} and waits for its reply; rethrows the server's exception. */
+    public Object call(int op, String target, String method, String[] types, Object[] args)
+            throws Throwable {
+        String reason = shutDown;
+        if (reason != null) {
+            throw new IllegalStateException(reason);
+        }
+        byte[] argBytes;
+        try {
+            argBytes = Serialization.serialize(args);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the arguments of " + method + " must go to the "
+                    + "manager's server process, where the shared object lives, so they must be "
+                    + "serializable (a lambda: of a Serializable functional interface, such as "
+                    + "the proxy interface's own overloads): " + e.getMessage(), e);
+        }
+        Channel channel = channel();
+        long id = ids.incrementAndGet();
+        CompletableFuture<Response> reply = new CompletableFuture<>();
+        channel.pending.put(id, reply);
+        if (channel.broken) {
+            channel.fail(new EOFException("connection closed"));
+        }
+        try {
+            channel.connection.send(new Request(id, Thread.currentThread().threadId(), op, target,
+                    method, types, argBytes));
+        } catch (IOException | RuntimeException e) {
+            channel.fail(e);
+        }
+        Response r;
+        try {
+            r = reply.get();
+        } catch (ExecutionException e) {
+            throw e.getCause();
+        } catch (InterruptedException e) {
+            channel.pending.remove(id);
+            // The server interrupts the call too, so a queue's get gives up instead of taking
+            // an item nobody will receive.
+            try {
+                channel.connection.send(new Request(0, Thread.currentThread().threadId(),
+                        Messages.CANCEL, Long.toString(id), null, null, NO_ARGS));
+            } catch (IOException | RuntimeException gone) {
+                // The connection is gone, and the call with it.
+            }
+            Thread.currentThread().interrupt();
+            throw new ProcessError("interrupted while waiting for the manager at " + address
+                    + " (" + method + ")", e);
+        }
+        Object value;
+        COUNTED.set(address);
+        try {
+            value = Serialization.deserialize(r.payload());
+        } catch (IllegalStateException unreadable) {
+            if (r.ok()) {
+                throw unreadable;
+            }
+            // An exception of a class this process lacks: its text still tells what happened.
+            ProcessError e = new ProcessError("the manager's server raised an exception this "
+                    + "process cannot rebuild (" + unreadable.getMessage() + ")", unreadable);
+            e.addSuppressed(new RemoteTraceback(r.traceback()));
+            throw e;
+        } finally {
+            COUNTED.remove();
+        }
+        if (r.ok()) {
+            return value;
+        }
+        Throwable t = (Throwable) value;
+        if (r.traceback() != null) {
+            t.addSuppressed(new RemoteTraceback(r.traceback()));
+        }
+        throw t;
+    }
+
+    /** Gives back a reference, from a thread of its own (a proxy was collected). */
+    void decrefLater(String id) {
+        if (shutDown != null) {
+            return;
+        }
+        DECREFS.execute(() -> {
+            try {
+                if (shutDown == null) {
+                    call(Messages.DECREF, id, null, null, new Object[0]);
+                }
+            } catch (Throwable ignored) {
+                // The server is gone, and the object with it.
+            }
+        });
+    }
+
+    private synchronized Channel channel() {
+        Channel best = null;
+        for (Channel c : channels) {
+            if (!c.broken && (best == null || c.pending.size() < best.pending.size())) {
+                best = c;
+            }
+        }
+        if (best != null && (best.pending.isEmpty() || channels.size() >= MAX_CONNECTIONS)) {
+            return best;
+        }
+        Connection connection;
+        try {
+            connection = Client.connect(address, Keys.forAddress(address));
+        } catch (ConnectException e) {
+            throw new ProcessError("no manager is serving at " + address + ": " + e.getMessage()
+                    + " (it was shut down, died, or never started)", e);
+        } catch (IOException e) {
+            // The server went during the handshake, or is not a manager: unchecked, as a
+            // proxy's methods declare no IOException.
+            throw new ProcessError("cannot reach the manager at " + address + ": " + e, e);
+        }
+        try {
+            connection.send(new Hello(ClientId.ID));
+        } catch (IOException | RuntimeException e) {
+            connection.close();
+            throw new ProcessError("cannot reach the manager at " + address + ": " + e, e);
+        }
+        Channel c = new Channel(connection);
+        channels.add(c);
+        Thread.ofPlatform().daemon().name("multiprocessing-manager-reader").start(c::read);
+        return c;
+    }
+
+    /** One connection and the calls in flight on it. */
+    private final class Channel {
+        final Connection connection;
+        final Map<Long, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
+        volatile boolean broken;
+
+        Channel(Connection connection) {
+            this.connection = connection;
+        }
+
+        void read() {
+            try {
+                while (true) {
+                    Response r = (Response) connection.recv();
+                    CompletableFuture<Response> f = pending.remove(r.id());
+                    if (f != null) {
+                        f.complete(r);
+                    }
+                }
+            } catch (Throwable e) {
+                fail(e);
+                // Only this thread closes: a descriptor closed under a blocked read could be
+                // reused by the next open and read from by mistake.
+                connection.close();
+            }
+        }
+
+        /** Ends the connection from this side; the reader then reads end of file. */
+        void hangUp() {
+            try {
+                Sockets.shutdown(connection.fileno());
+            } catch (RuntimeException alreadyClosed) {
+                // the reader closed it first
+            }
+        }
+
+        void fail(Throwable why) {
+            broken = true;
+            channels.remove(this);
+            String reason = shutDown;
+            for (Long id : pending.keySet()) {
+                CompletableFuture<Response> f = pending.remove(id);
+                if (f != null) {
+                    f.completeExceptionally(reason != null ? new IllegalStateException(reason)
+                            : new ProcessError("the connection to the manager at " + address
+                                    + " ended during the call (the manager shut down or died): "
+                                    + why, why));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,410 @@
+package multiprocessing.internal.managers;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+import multiprocessing.AuthenticationError;
+import multiprocessing.ProcessError;
+import multiprocessing.connection.Address;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Listener;
+import multiprocessing.internal.managers.Messages.Hello;
+import multiprocessing.internal.managers.Messages.Request;
+import multiprocessing.internal.managers.Messages.Response;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * A manager's server (Python's {@code managers.Server}): a listener, the shared objects, and
+ * the calls clients make on them.
+ *
+ * <p>Implementation note. Each accepted connection has a reader thread; each request read
+ * runs in a virtual thread of its own, so that calls that block (a lock's acquire, a queue's
+ * get) wait without holding up the connection or each other. An object is called one call at
+ * a time under a lock of its own unless it is {@link Concurrent} (see {@link ObjectTable});
+ * its result is serialized while that lock is still held, so a dict's snapshot is taken whole.
+ * Nothing a client sends is deserialized before the listener's challenge has passed (the
+ * listener authenticates before it hands out a connection). A client whose connections all end
+ * (it exited, or was killed mid-call) has its references released and its calls in progress
+ * interrupted; the server goes on serving the others.
+ */
+public final class ManagerServer {
+    private static final System.Logger LOG = System.getLogger("multiprocessing");
+    private static final Map<Address, ManagerServer> RUNNING = new ConcurrentHashMap<>();
+    /** While a reply is written: the client it goes to, which then holds the proxies in it. */
+    private static final ThreadLocal<Session> WRITING_FOR = new ThreadLocal<>();
+    /** Proxies of new objects made by the request this thread runs, released after it. */
+    private static final ThreadLocal<List<Object>> MADE = ThreadLocal.withInitial(ArrayList::new);
+    private static final int BACKLOG = 16;
+
+    private final Map<String, Registration> registry;
+    private final Listener listener;
+    private final Address address;
+    private final ObjectTable table = new ObjectTable();
+    private final Map<String, Session> sessions = new HashMap<>();
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final Session local = new Session(ObjectTable.LOCAL);
+    /** What to tell of the shutdown, kept even when its object's references are all gone. */
+    private final Set<OnServerShutdown> hooks = ConcurrentHashMap.newKeySet();
+    private volatile boolean stopping;
+
+    /** A client process: its connections and the calls running for them. */
+    private static final class Session {
+        final String clientId;
+        int connections;
+
+        Session(String clientId) {
+            this.clientId = clientId;
+        }
+    }
+
+    /**
+     * Binds the listener now (so {@link #address()} is real), guarded by {@code authKey}.
+     *
+     * @param address where to listen; null for a fresh abstract Unix socket
+     */
+    public ManagerServer(Map<String, Registration> registry, Address address, byte[] authKey)
+            throws IOException {
+        this.registry = Map.copyOf(registry);
+        this.listener = new Listener(address, null, BACKLOG, authKey);
+        this.address = listener.address();
+        RUNNING.put(this.address, this);
+    }
+
+    public Address address() {
+        return address;
+    }
+
+    /** The running server of this JVM at {@code address}, or null. */
+    static ManagerServer running(Address address) {
+        ManagerServer s = RUNNING.get(address);
+        return s == null || s.stopping ? null : s;
+    }
+
+    /**
+     * The body of a manager's server process: runs {@code initializer}, listens, reports the
+     * address (or why it could not) through {@code report}, and serves until shut down.
+     */
+    public static void serveInChild(Map<String, Registration> registry, Address address,
+            byte[] authKey, multiprocessing.SerializableRunnable initializer, Connection report)
+            throws IOException {
+        ManagerServer server;
+        try {
+            if (initializer != null) {
+                initializer.run();
+            }
+            server = new ManagerServer(registry, address, authKey);
+        } catch (Throwable t) {
+            try {
+                report.send(t);
+            } catch (RuntimeException | IOException notSent) {
+                report.send(new ProcessError(t.toString()));
+            }
+            report.close();
+            return;
+        }
+        report.send(server.address());
+        report.close();
+        server.serveForever();
+    }
+
+    /** Accepts and serves clients until {@link #shutdown()} (or a client's shutdown request). */
+    public void serveForever() {
+        try {
+            while (!stopping) {
+                Connection c;
+                try {
+                    c = listener.accept();
+                } catch (IllegalStateException closed) {
+                    break;
+                } catch (AuthenticationError e) {
+                    LOG.log(Level.WARNING, "a client of the manager at " + address
+                            + " failed authentication: " + e.getMessage());
+                    continue;
+                } catch (IOException e) {
+                    LOG.log(Level.DEBUG, "a client of the manager at " + address + " was lost "
+                            + "before it was served: " + e);
+                    continue;
+                }
+                connections.add(c);
+                Thread.ofPlatform().daemon().name("multiprocessing-manager-connection")
+                        .start(() -> serve(c));
+            }
+        } finally {
+            shutdown();
+            for (Connection c : connections) {
+                c.close();
+            }
+            for (OnServerShutdown s : hooks) {
+                    try {
+                        s.serverShutdown();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "at the manager's shutdown: " + e);
+                    }
+            }
+        }
+    }
+
+    /** Stops accepting; {@link #serveForever()} returns. */
+    public void shutdown() {
+        stopping = true;
+        RUNNING.remove(address, this);
+        listener.close();
+    }
+
+    // ------------------------------------------------------------------ one connection
+
+    private void serve(Connection c) {
+        Session session = null;
+        Map<Long, Thread> calls = new ConcurrentHashMap<>();
+        try {
+            Object first = c.recv();
+            if (!(first instanceof Hello hello)) {
+                throw new IOException("a manager's client must say hello first, not " + first);
+            }
+            session = join(hello.clientId());
+            while (true) {
+                Request r = (Request) c.recv();
+                if (r.op() == Messages.CANCEL) {
+                    Thread t = calls.get(Long.parseLong(r.target()));
+                    if (t != null) {
+                        t.interrupt();
+                    }
+                    continue;
+                }
+                Session s = session;
+                Thread t = Thread.ofVirtual().name("multiprocessing-manager-call").unstarted(() -> {
+                    try {
+                        handle(s, c, r);
+                    } finally {
+                        calls.remove(r.id());
+                    }
+                });
+                calls.put(r.id(), t);
+                t.start();
+            }
+        } catch (EOFException | IllegalStateException e) {
+            // The client went, or the server is stopping.
+        } catch (Throwable e) {
+            if (!stopping) {
+                LOG.log(Level.DEBUG, "a connection of the manager at " + address + " failed: " + e);
+            }
+        } finally {
+            connections.remove(c);
+            c.close();
+            for (Thread t : calls.values()) {
+                t.interrupt();
+            }
+            if (session != null) {
+                leave(session);
+            }
+        }
+    }
+
+    private Session join(String clientId) {
+        synchronized (sessions) {
+            Session s = sessions.computeIfAbsent(clientId, Session::new);
+            s.connections++;
+            return s;
+        }
+    }
+
+    private void leave(Session s) {
+        synchronized (sessions) {
+            if (--s.connections > 0) {
+                return;
+            }
+            sessions.remove(s.clientId);
+        }
+        table.releaseAll(s.clientId);
+    }
+
+    private void handle(Session s, Connection c, Request r) {
+        Response response;
+        Caller.set(s.clientId + ":" + r.thread());
+        try {
+            Object[] args = (Object[]) Serialization.deserialize(r.args());
+            response = new Response(r.id(), true, run(s, r.op(), r.target(), r.method(),
+                    r.paramTypes(), args), null);
+        } catch (Throwable t) {
+            response = error(r.id(), t);
+        } finally {
+            Caller.clear();
+        }
+        try {
+            c.send(response);
+        } catch (IOException | RuntimeException e) {
+            // The client is gone; its references go with its connections.
+        } finally {
+            releaseMade();
+        }
+        if (r.op() == Messages.SHUTDOWN) {
+            shutdown();
+        }
+    }
+
+    /** Runs one request; returns its serialized result. */
+    private byte[] run(Session s, int op, String target, String method, String[] types,
+            Object[] args) throws Throwable {
+        if (stopping && op != Messages.SHUTDOWN) {
+            throw new IllegalStateException("the manager at " + address + " is shutting down");
+        }
+        return switch (op) {
+            case Messages.CALL -> call(s, table.get(target), method, types, args);
+            case Messages.CREATE -> {
+                Registration reg = registration(method);
+                if (!reg.createMethod()) {
+                    throw new IllegalArgumentException("type '" + method + "' was registered "
+                            + "with createMethod false: only a method's result can make one");
+                }
+                yield serializeFor(s, share(reg, reg.make(args)));
+            }
+            case Messages.INCREF -> {
+                table.incref(target, s.clientId);
+                yield serializeFor(s, null);
+            }
+            case Messages.DECREF -> {
+                table.decref(target, s.clientId);
+                yield serializeFor(s, null);
+            }
+            case Messages.SHUTDOWN -> serializeFor(s, null);
+            // Its own address, as the tokens of its objects name it.
+            case Messages.PING -> serializeFor(s, address);
+            case Messages.COUNT -> serializeFor(s, table.size());
+            default -> throw new IllegalArgumentException("unknown manager request " + op);
+        };
+    }
+
+    private Registration registration(String typeId) {
+        Registration reg = registry.get(typeId);
+        if (reg == null) {
+            throw new IllegalArgumentException("type '" + typeId + "' is not registered with "
+                    + "the manager at " + address + " (registered: " + new TreeSet<>(
+                            registry.keySet()) + ")");
+        }
+        return reg;
+    }
+
+    private byte[] call(Session s, ObjectTable.Entry e, String method, String[] types,
+            Object[] args) throws Throwable {
+        if (!method.equals(ProxyHandler.GET_VALUE) && !e.exposed().contains(method)) {
+            throw new IllegalArgumentException("method '" + method + "' of shared object type '"
+                    + e.registration().typeId() + "' is not exposed (exposed: " + e.exposed()
+                    + ")");
+        }
+        if (e.concurrent()) {
+            return callAndSerialize(s, e, method, types, args);
+        }
+        e.lock().lock();
+        try {
+            return callAndSerialize(s, e, method, types, args);
+        } finally {
+            e.lock().unlock();
+        }
+    }
+
+    private byte[] callAndSerialize(Session s, ObjectTable.Entry e, String method,
+            String[] types, Object[] args) throws Throwable {
+        Object result = method.equals(ProxyHandler.GET_VALUE) ? e.object()
+                : Methods.invoke(e.object(), method, types, args);
+        String typeId = e.registration().methodToTypeId().get(method);
+        if (typeId != null && result != null) {
+            result = share(registration(typeId), result);
+        }
+        return serializeFor(s, result);
+    }
+
+    /** Makes {@code object} a shared object; returns a proxy of it (this server's own). */
+    private Object share(Registration reg, Object object) {
+        if (object instanceof OnServerShutdown hook) {
+            hooks.add(hook);
+        }
+        Object proxy = ProxyHandler.local(this, table.add(object, reg));
+        MADE.get().add(proxy);
+        return proxy;
+    }
+
+    /**
+     * Gives back the references the request's new objects were made with: by now the reply
+     * that carries them counted a reference for its receiver (or an object nobody got goes).
+     */
+    private static void releaseMade() {
+        List<Object> made = MADE.get();
+        for (Object proxy : made) {
+            ProxyHandler.release(proxy);
+        }
+        made.clear();
+    }
+
+    private static byte[] serializeFor(Session s, Object value) {
+        WRITING_FOR.set(s);
+        try {
+            return Serialization.serialize(value);
+        } finally {
+            WRITING_FOR.remove();
+        }
+    }
+
+    /**
+     * A proxy of {@code address}'s object {@code id} is being written in a reply: its
+     * receiver holds a reference from now on (see {@link ProxyHandler}).
+     */
+    static void countForReceiver(Address address, String id) {
+        Session s = WRITING_FOR.get();
+        ManagerServer server = RUNNING.get(address);
+        if (s != null && server != null && s != server.local) {
+            server.table.incref(id, s.clientId);
+        }
+    }
+
+    private Response error(long id, Throwable t) {
+        StringWriter w = new StringWriter();
+        w.write("in the manager's server at " + address + " (pid " + ProcessHandle.current().pid()
+                + "):\n");
+        t.printStackTrace(new PrintWriter(w));
+        byte[] payload;
+        try {
+            payload = Serialization.serialize(t);
+        } catch (RuntimeException notSerializable) {
+            payload = Serialization.serialize(new ProcessError(t.toString()));
+        }
+        return new Response(id, false, payload, w.toString());
+    }
+
+    // ------------------------------------------------------------------ in the server's JVM
+
+    void incref(String id, String holder) {
+        table.incref(id, holder);
+    }
+
+    void decref(String id, String holder) {
+        table.decref(id, holder);
+    }
+
+    Object object(String id) {
+        return table.get(id).object();
+    }
+
+    /** A call from a proxy in this JVM: the same path, with copies as a client would get. */
+    Object callLocal(String id, String method, String[] types, Object[] args) throws Throwable {
+        if (stopping) {
+            throw new IllegalStateException("the manager at " + address + " has shut down");
+        }
+        Caller.set(ObjectTable.LOCAL + ":" + Thread.currentThread().threadId());
+        try {
+            return Serialization.deserialize(call(local, table.get(id), method, types, args));
+        } finally {
+            Caller.clear();
+            releaseMade();
+        }
+    }
+}

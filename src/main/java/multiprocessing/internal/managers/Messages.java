@@ -1,0 +1,48 @@
+package multiprocessing.internal.managers;
+
+/**
+ * What a manager's server and its clients exchange over a {@link multiprocessing.connection
+ * .Connection} (its framing, its handshake): envelopes whose payloads are serialized apart, so
+ * that a payload that cannot be read (a class missing on one side) fails the one call it
+ * belongs to, in the caller's thread, instead of the connection.
+ */
+public final class Messages {
+    private Messages() {}
+
+    /** A method call on a shared object. */
+    public static final int CALL = 0;
+    /** Make a new shared object of a registered type. */
+    public static final int CREATE = 1;
+    /** One more reference, for the calling client, to an object. */
+    public static final int INCREF = 2;
+    /** One reference fewer. */
+    public static final int DECREF = 3;
+    /** Stop the server. */
+    public static final int SHUTDOWN = 4;
+    /**
+     * A client checks the server is there and accepts its key; the reply is the server's own
+     * address, which its proxies name (a client may have reached it by another name).
+     */
+    public static final int PING = 5;
+    /** How many shared objects the server holds (Python's {@code number_of_objects}). */
+    public static final int COUNT = 6;
+    /**
+     * Interrupt the call {@code target} (a request id) of this connection: its caller was
+     * interrupted. No reply.
+     */
+    public static final int CANCEL = 7;
+
+    /** The first message on every connection: which client process it belongs to. */
+    public record Hello(String clientId) {}
+
+    /**
+     * A request. {@code thread} names the calling thread in its process (an RLock's owner),
+     * {@code paramTypes} the parameter types of the interface method called (null from
+     * {@code callMethod}), {@code args} the serialized {@code Object[]} of arguments.
+     */
+    public record Request(long id, long thread, int op, String target, String method,
+            String[] paramTypes, byte[] args) {}
+
+    /** The answer to request {@code id}: a serialized result, or a serialized exception. */
+    public record Response(long id, boolean ok, byte[] payload, String traceback) {}
+}

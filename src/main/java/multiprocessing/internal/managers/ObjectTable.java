@@ -1,0 +1,107 @@
+package multiprocessing.internal.managers;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A server's shared objects and who holds references to them (Python's {@code id_to_obj} and
+ * {@code id_to_refcount}), counted per holder: a client process, or {@link #LOCAL} for proxies
+ * living in the server's own JVM (a proxy stored in a shared dict). An object goes when its
+ * last reference does; a client process that disconnects gives back all of its references at
+ * once, whatever it was doing when it died.
+ */
+final class ObjectTable {
+    static final String LOCAL = "local";
+
+    /**
+     * A shared object. {@code concurrent} objects are called from many threads at once; the
+     * others one call at a time, under {@code lock}, as a Python server's GIL would have it (a
+     * lock, not the object's monitor: a virtual thread waiting for a monitor holds its carrier
+     * on the JDKs before 24).
+     */
+    record Entry(String id, Object object, Registration registration, Set<String> exposed,
+            boolean concurrent, ReentrantLock lock) {}
+
+    private final AtomicLong ids = new AtomicLong();
+    private final Map<String, Entry> objects = new HashMap<>();
+    /** id -> holder -> count. */
+    private final Map<String, Map<String, Integer>> refs = new HashMap<>();
+
+    synchronized Entry add(Object object, Registration registration) {
+        String id = Long.toHexString(ids.incrementAndGet());
+        boolean concurrent = object instanceof Concurrent
+                || object.getClass().getPackageName().startsWith("java.util.concurrent");
+        Entry e = new Entry(id, object, registration, exposed(object, registration), concurrent,
+                concurrent ? null : new ReentrantLock());
+        objects.put(id, e);
+        refs.put(id, new HashMap<>());
+        return e;
+    }
+
+    synchronized Entry get(String id) {
+        Entry e = objects.get(id);
+        if (e == null) {
+            throw new IllegalStateException("the manager has no object with id " + id
+                    + " (every reference to it was released)");
+        }
+        return e;
+    }
+
+    synchronized void incref(String id, String holder) {
+        get(id);
+        refs.get(id).merge(holder, 1, Integer::sum);
+    }
+
+    synchronized void decref(String id, String holder) {
+        Map<String, Integer> r = refs.get(id);
+        if (r == null) {
+            return;
+        }
+        r.computeIfPresent(holder, (k, n) -> n > 1 ? n - 1 : null);
+        if (r.isEmpty()) {
+            refs.remove(id);
+            objects.remove(id);
+        }
+    }
+
+    /** Drops every reference {@code holder} has (a client process gone). */
+    synchronized void releaseAll(String holder) {
+        for (String id : refs.keySet().toArray(String[]::new)) {
+            Map<String, Integer> r = refs.get(id);
+            if (r.remove(holder) != null && r.isEmpty()) {
+                refs.remove(id);
+                objects.remove(id);
+            }
+        }
+    }
+
+    synchronized int size() {
+        return objects.size();
+    }
+
+    /** Python's default: every public method, unless the registration names them. */
+    private static Set<String> exposed(Object object, Registration registration) {
+        Set<String> names = new TreeSet<>();
+        if (registration.exposed() != null) {
+            names.addAll(registration.exposed());
+        } else {
+            for (Method m : object.getClass().getMethods()) {
+                if (Modifier.isPublic(m.getModifiers()) && !Modifier.isStatic(m.getModifiers())
+                        && !OBJECT_ONLY.contains(m.getName())) {
+                    names.add(m.getName());
+                }
+            }
+        }
+        names.add("toString");
+        return names;
+    }
+
+    private static final Set<String> OBJECT_ONLY =
+            Set.of("wait", "notify", "notifyAll", "getClass");
+}

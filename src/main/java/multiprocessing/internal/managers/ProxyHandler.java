@@ -1,0 +1,277 @@
+package multiprocessing.internal.managers;
+
+import java.lang.ref.Cleaner;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import multiprocessing.connection.Address;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.spawn.ChildMain;
+
+/**
+ * What a proxy does with each call (a {@link java.lang.reflect.Proxy} of the registered
+ * interface, Python's {@code BaseProxy}): sends it to the object in the manager's server.
+ *
+ * <p>Implementation note. A proxy is a JDK proxy, which the serializer writes as its
+ * interfaces and this handler, and this handler is written by its reducer as a token (type,
+ * address, id) and, only when the receiver could not know it, the manager's key. Each live
+ * handler holds one reference to its object in the server, given back when it is collected:
+ * <ul>
+ * <li>one received in a reply from the server was counted by the server as it wrote the reply
+ * (the client cannot ask while reading, and the object must not go in between);</li>
+ * <li>one received any other way (a pipe, a queue, a request to another server) asks for
+ * its reference as it is rebuilt, as Python's does;</li>
+ * <li>one inherited by a child (in its target) asks before its first call instead: the child
+ * rebuilds its target before it knows its own key. Until then it relies on its parent's
+ * reference, as a Python child's inherited proxy does for its whole life. So does one whose
+ * reference could not be had as it was rebuilt: its first call tries again, and says why;</li>
+ * <li>one rebuilt in the server's own JVM (a proxy stored in a shared dict) calls the object
+ * directly and holds a reference of the server's own.</li>
+ * </ul>
+ * Methods of a collection that would otherwise take one call per element work on a snapshot
+ * ({@link Snapshots}); default methods of the application's interfaces run here, over the
+ * others; every other method, the JDK's default methods included ({@code Map.merge},
+ * {@code List.removeIf}), runs in the server, atomically.
+ */
+public final class ProxyHandler implements InvocationHandler {
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final Object[] NO_ARGS = {};
+    /** Named, not imported: the public package is built on this one, not the reverse. */
+    private static final String BASE_PROXY = "multiprocessing.managers.BaseProxy";
+    static final String GET_VALUE = "#getValue";
+
+    static {
+        Serialization.register(ProxyHandler.class, new TokenReducer());
+    }
+
+    private final String typeId;
+    private final Address address;
+    private final String id;
+    /** Set in the server's JVM: calls go straight to it. */
+    private final ManagerServer local;
+    /** Set elsewhere: calls go over this process's connections to the server. */
+    private final ManagerClient client;
+    /** Whether this handler holds its reference yet (shared with the cleaning action). */
+    private final AtomicBoolean counted;
+
+    private ProxyHandler(String typeId, Address address, String id, ManagerServer local,
+            String holder, ManagerClient client, boolean counted) {
+        this.typeId = typeId;
+        this.address = address;
+        this.id = id;
+        this.local = local;
+        this.client = client;
+        AtomicBoolean holds = new AtomicBoolean(counted);
+        this.counted = holds;
+        CLEANER.register(this, () -> {
+            if (holds.getAndSet(false)) {
+                if (local != null) {
+                    local.decref(id, holder);
+                } else {
+                    client.decrefLater(id);
+                }
+            }
+        });
+    }
+
+    /** A handler of the server's JVM, holding a reference as {@code holder}. */
+    private static ProxyHandler inServer(String typeId, ManagerServer server, String id,
+            String holder) {
+        return new ProxyHandler(typeId, server.address(), id, server, holder, null, true);
+    }
+
+    /**
+     * A proxy in the server's JVM of its object {@code entry}, holding a reference of the
+     * server's own until {@link #release} (a new object on its way to a client, who gets a
+     * reference of its own as the reply is written).
+     */
+    static Object local(ManagerServer server, ObjectTable.Entry entry) {
+        server.incref(entry.id(), ObjectTable.LOCAL);
+        ProxyHandler h = inServer(entry.registration().typeId(), server, entry.id(),
+                ObjectTable.LOCAL);
+        return newProxy(h, entry.registration().interfaces(), entry.object().getClass());
+    }
+
+    /** Gives back the reference of a proxy made by {@link #local} now, not when collected. */
+    static void release(Object proxy) {
+        ProxyHandler h = of(proxy);
+        if (h != null && h.local != null && h.counted.getAndSet(false)) {
+            h.local.decref(h.id, ObjectTable.LOCAL);
+        }
+    }
+
+    private static Object newProxy(ProxyHandler h, List<Class<?>> interfaces, Class<?> hint) {
+        // The application's interface comes first: its loader sees the library's too.
+        ClassLoader loader = interfaces.isEmpty() ? hint.getClassLoader()
+                : interfaces.get(0).getClassLoader();
+        return Proxy.newProxyInstance(loader == null ? ProxyHandler.class.getClassLoader()
+                : loader, interfaces.toArray(Class<?>[]::new), h);
+    }
+
+    /** The handler of {@code proxy}, or null if it is not a manager's proxy. */
+    static ProxyHandler of(Object proxy) {
+        return proxy != null && Proxy.isProxyClass(proxy.getClass())
+                && Proxy.getInvocationHandler(proxy) instanceof ProxyHandler h ? h : null;
+    }
+
+    /**
+     * The object a proxy stands for, when called in its server's JVM (a factory given another
+     * shared object, as a condition given its lock); {@code proxy} itself otherwise.
+     */
+    public static Object referent(Object proxy) {
+        ProxyHandler h = of(proxy);
+        if (h == null || h.local == null) {
+            return proxy;
+        }
+        return h.local.object(h.id);
+    }
+
+    public String typeId() {
+        return typeId;
+    }
+
+    public Address address() {
+        return address;
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        Object[] a = args == null ? NO_ARGS : args;
+        String name = method.getName();
+        Class<?> declaring = method.getDeclaringClass();
+        if (declaring.getName().equals(BASE_PROXY)) {
+            return switch (name) {
+                case "callMethod" -> call((String) a[0], null, (Object[]) a[1]);
+                case "getValue" -> call(GET_VALUE, null, NO_ARGS);
+                case "typeId" -> typeId;
+                case "managerAddress" -> address;
+                default -> throw new UnsupportedOperationException(method.toString());
+            };
+        }
+        boolean collection = Snapshots.isCollection(proxy);
+        if (declaring == Object.class) {
+            return switch (name) {
+                case "equals" -> collection ? snapshot().equals(a[0]) : sameReferent(a[0]);
+                case "hashCode" -> collection ? snapshot().hashCode() : Objects.hash(address, id);
+                default -> collection ? snapshot().toString() : remoteToString();
+            };
+        }
+        if (Snapshots.applies(proxy, method)) {
+            return Snapshots.apply(method, snapshot(), a);
+        }
+        if (method.isDefault() && !declaring.getName().startsWith("java.")) {
+            return InvocationHandler.invokeDefault(proxy, method, args);
+        }
+        return call(name, typeNames(method), a);
+    }
+
+    /** Python's {@code __str__}: the object's own, or the proxy's repr if that fails. */
+    private String remoteToString() {
+        try {
+            return String.valueOf(call("toString", null, NO_ARGS));
+        } catch (Throwable t) {
+            return toString() + " (toString() failed: " + t.getMessage() + ")";
+        }
+    }
+
+    private Object snapshot() throws Throwable {
+        return call(GET_VALUE, null, NO_ARGS);
+    }
+
+    private boolean sameReferent(Object other) {
+        ProxyHandler h = of(other);
+        return h != null && h.address.equals(address) && h.id.equals(id);
+    }
+
+    private Object call(String method, String[] types, Object[] args) throws Throwable {
+        if (local != null) {
+            return local.callLocal(id, method, types, args);
+        }
+        if (!counted.get()) {
+            synchronized (counted) {
+                if (!counted.get()) {
+                    client.call(Messages.INCREF, id, null, null, NO_ARGS);
+                    counted.set(true);
+                }
+            }
+        }
+        return client.call(Messages.CALL, id, method, types, args);
+    }
+
+    private static String[] typeNames(Method m) {
+        Class<?>[] types = m.getParameterTypes();
+        String[] names = new String[types.length];
+        for (int i = 0; i < types.length; i++) {
+            names[i] = types[i].getName();
+        }
+        return names;
+    }
+
+    @Override
+    public String toString() {
+        return "<" + typeId + " proxy of object " + id + " at " + address + ">";
+    }
+
+    /** A proxy as a token: type, address, id, and a key a child may not know. */
+    private static final class TokenReducer implements Reducer<ProxyHandler> {
+        @Override
+        public void reduce(ProxyHandler h, Out out) {
+            out.writeString(h.typeId);
+            Address a = h.address;
+            boolean inet = a.family() == multiprocessing.connection.Family.AF_INET;
+            out.writeBoolean(inet);
+            out.writeString(inet ? a.host() : a.path());
+            out.writeInt(inet ? a.port() : 0);
+            out.writeString(h.id);
+            // Python's rule: the key goes only to a child being started, never down a pipe, a
+            // queue or a socket, where another program could read it.
+            out.writeObject(out.spawning() ? Keys.toCarry(a) : null);
+            ManagerServer.countForReceiver(a, h.id);
+        }
+
+        @Override
+        public ProxyHandler rebuild(In in) {
+            String typeId = in.readString();
+            boolean inet = in.readBoolean();
+            String where = in.readString();
+            int port = in.readInt();
+            String id = in.readString();
+            byte[] key = (byte[]) in.readObject();
+            Address address = inet ? Address.inet(where, port) : Address.unix(where);
+            if (key != null) {
+                Keys.remember(address, key);
+            }
+            ManagerServer server = ManagerServer.running(address);
+            if (server != null) {
+                // In a reply to a client of this JVM the reference was counted for it.
+                if (ManagerClient.counted(address)) {
+                    return inServer(typeId, server, id, ClientId.ID);
+                }
+                server.incref(id, ObjectTable.LOCAL);
+                return inServer(typeId, server, id, ObjectTable.LOCAL);
+            }
+            ManagerClient client = ManagerClient.of(address);
+            boolean counted = ManagerClient.counted(address);
+            if (!counted && !inheriting()) {
+                try {
+                    client.call(Messages.INCREF, id, null, null, NO_ARGS);
+                    counted = true;
+                } catch (Throwable notNow) {
+                    // The first call asks again, and reports what went wrong.
+                }
+            }
+            return new ProxyHandler(typeId, address, id, null, null, client, counted);
+        }
+
+        /** Whether this is a child reading what it was started with (Python's _inheriting). */
+        private static boolean inheriting() {
+            return ChildMain.receiving();
+        }
+    }
+
+}

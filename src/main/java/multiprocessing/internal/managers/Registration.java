@@ -1,0 +1,44 @@
+package multiprocessing.internal.managers;
+
+import java.util.List;
+import java.util.Map;
+
+import multiprocessing.SerializableCallable;
+import multiprocessing.SerializableFunction;
+
+/**
+ * A type registered with a manager (Python's {@code BaseManager.register}): how the server makes
+ * an object of it, which interfaces its proxies implement, which methods clients may call
+ * ({@code exposed}, null for every public method), the methods whose results are themselves
+ * shared objects of another type ({@code methodToTypeId}) and whether clients may create it
+ * ({@code createMethod}). It travels to the server process with the rest of the registry.
+ *
+ * @param callable a {@link SerializableCallable}, a {@link SerializableFunction} of the
+ *        arguments ({@code Object[]}), or null for a type only a client knows
+ */
+public record Registration(String typeId, Object callable, List<Class<?>> interfaces,
+        List<String> exposed, Map<String, String> methodToTypeId, boolean createMethod) {
+
+    public Registration {
+        interfaces = List.copyOf(interfaces);
+        exposed = exposed == null ? null : List.copyOf(exposed);
+        methodToTypeId = methodToTypeId == null ? Map.of() : Map.copyOf(methodToTypeId);
+    }
+
+    /** Makes a new object of this type. */
+    @SuppressWarnings("unchecked")
+    Object make(Object[] args) throws Exception {
+        if (callable instanceof SerializableCallable<?> c) {
+            if (args.length > 0) {
+                throw new IllegalArgumentException("type '" + typeId + "' is made by a callable "
+                        + "that takes no arguments, but " + args.length + " were given");
+            }
+            return c.call();
+        }
+        if (callable instanceof SerializableFunction<?, ?> f) {
+            return ((SerializableFunction<Object[], ?>) f).apply(args);
+        }
+        throw new IllegalArgumentException("type '" + typeId + "' was registered without a "
+                + "callable in the manager's server: it cannot be created there");
+    }
+}

@@ -1,0 +1,104 @@
+package multiprocessing.internal.managers;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A manager's {@code Condition}, as Python's {@code threading.Condition}: each waiter waits on
+ * a semaphore of its own, queued in order, with the lock released meanwhile.
+ */
+public final class ServerCondition implements Concurrent {
+    private final Ownable lock;
+    private final ArrayDeque<Semaphore> waiters = new ArrayDeque<>();
+
+    public ServerCondition(Object lock) {
+        Object l = lock == null ? new ServerRLock() : ProxyHandler.referent(lock);
+        if (!(l instanceof Ownable o)) {
+            throw new IllegalArgumentException("a condition's lock must be a Lock or RLock of "
+                    + "the same manager, not " + lock);
+        }
+        this.lock = o;
+    }
+
+    public boolean acquire() throws InterruptedException {
+        return lockAcquire(-1);
+    }
+
+    public boolean acquire(boolean block) throws InterruptedException {
+        return lockAcquire(block ? -1 : 0);
+    }
+
+    public boolean acquire(Duration timeout) throws InterruptedException {
+        return lockAcquire(Math.max(0, timeout.toNanos()));
+    }
+
+    private boolean lockAcquire(long nanos) throws InterruptedException {
+        return switch (lock) {
+            case ServerLock l -> nanos < 0 ? l.acquire() : l.acquire(Duration.ofNanos(nanos));
+            case ServerRLock r -> nanos < 0 ? r.acquire() : r.acquire(Duration.ofNanos(nanos));
+            default -> throw new IllegalStateException();
+        };
+    }
+
+    public void release() {
+        switch (lock) {
+            case ServerLock l -> l.release();
+            case ServerRLock r -> r.release();
+            default -> throw new IllegalStateException();
+        }
+    }
+
+    public void await() throws InterruptedException {
+        await(null);
+    }
+
+    /** Python's {@code wait(timeout)}: false on timeout. */
+    public boolean await(Duration timeout) throws InterruptedException {
+        if (!lock.isOwned()) {
+            throw new IllegalMonitorStateException("cannot wait on un-acquired lock");
+        }
+        Semaphore waiter = new Semaphore(0);
+        synchronized (waiters) {
+            waiters.add(waiter);
+        }
+        int saved = lock.releaseSave();
+        boolean woken = false;
+        try {
+            if (timeout == null) {
+                waiter.acquire();
+                woken = true;
+            } else {
+                woken = waiter.tryAcquire(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            }
+        } finally {
+            lock.acquireRestore(saved);
+            if (!woken) {
+                synchronized (waiters) {
+                    waiters.remove(waiter);
+                }
+            }
+        }
+        return woken;
+    }
+
+    public void signal() {
+        signal(1);
+    }
+
+    public void signal(int n) {
+        if (!lock.isOwned()) {
+            throw new IllegalMonitorStateException("cannot notify on un-acquired lock");
+        }
+        synchronized (waiters) {
+            for (int i = 0; i < n && !waiters.isEmpty(); i++) {
+                waiters.poll().release();
+            }
+        }
+    }
+
+    public void signalAll() {
+        signal(Integer.MAX_VALUE);
+    }
+}

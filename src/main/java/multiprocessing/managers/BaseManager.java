@@ -1,0 +1,399 @@
+package multiprocessing.managers;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import multiprocessing.Context;
+import multiprocessing.Multiprocessing;
+import multiprocessing.Process;
+import multiprocessing.ProcessError;
+import multiprocessing.SerializableCallable;
+import multiprocessing.SerializableFunction;
+import multiprocessing.SerializableRunnable;
+import multiprocessing.connection.Address;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+import multiprocessing.internal.managers.Keys;
+import multiprocessing.internal.managers.ManagerClient;
+import multiprocessing.internal.managers.ManagerServer;
+import multiprocessing.internal.managers.Messages;
+import multiprocessing.internal.managers.Registration;
+
+/**
+ * A manager (Python's {@code multiprocessing.managers.BaseManager}): a server process that
+ * holds shared objects, and proxies through which any process calls their methods.
+ *
+ * <p>Register types with {@link #register}, then either {@link #start()} a server process (a
+ * daemon child started with the manager's context: it ends with its creator, even one killed
+ * by SIGKILL), serve from this process ({@link #getServer()}{@code .serveForever()}), or
+ * {@link #connect()} to a manager some other process serves. {@link #create} makes a shared
+ * object and returns its proxy: a {@link java.lang.reflect.Proxy} implementing the registered
+ * interface and {@link BaseProxy}.
+ *
+ * <p>The address is a {@link Address} (TCP or Unix socket; null picks a fresh abstract Unix
+ * socket), and clients authenticate with CPython's HMAC challenge under the manager's key
+ * before anything they send is read. As {@link AutoCloseable}, {@link #close()} shuts a
+ * started manager down.
+ *
+ * <p>The server runs each call in a thread of its own. Calls on one shared object run one at a
+ * time (as a Python server's GIL has them), so an object needs no locking of its own, and its
+ * value is read whole ({@link BaseProxy#getValue()}); an object of a
+ * {@code java.util.concurrent} class, and the synchronization types of {@link SyncManager},
+ * are called concurrently instead, since their blocking methods (a queue's {@code take}) must
+ * let other calls through. A registered object whose methods block should therefore be such a
+ * class. An object lives while some process holds a proxy of it; a process that ends (however
+ * it ends) gives back every reference it held.
+ */
+public class BaseManager implements AutoCloseable {
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    /** Python waits 1 s; a loaded machine's JVM may take longer to leave, and it is cheap. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(5);
+
+    private enum State { INITIAL, STARTED, SERVING, CONNECTED, SHUTDOWN }
+
+    private final Map<String, Registration> registry = new LinkedHashMap<>();
+    private final Address requested;
+    private final byte[] authKey;
+    private final Context context;
+    private volatile Address address;
+    private State state = State.INITIAL;
+    private Process process;
+    private Server server;
+
+    /** A manager on a fresh abstract Unix socket, with the process's key. */
+    public BaseManager() {
+        this(null, null, null);
+    }
+
+    /**
+     * @param address where the server listens (or is served, for {@link #connect()}); null for a
+     *        fresh abstract Unix socket
+     * @param authKey the key clients authenticate with; null for the process's
+     *        {@code authKey()}
+     */
+    public BaseManager(Address address, byte[] authKey) {
+        this(address, authKey, null);
+    }
+
+    /** As {@link #BaseManager(Address, byte[])}, its server started with {@code context}. */
+    public BaseManager(Address address, byte[] authKey, Context context) {
+        this.requested = address;
+        this.authKey = (authKey != null ? authKey
+                : Multiprocessing.currentProcess().authKey()).clone();
+        this.context = context;
+    }
+
+    // ------------------------------------------------------------------ registration
+
+    /** Registers {@code typeId}, made by {@code callable}, with proxies implementing {@code proxyInterface}. */
+    public void register(String typeId, SerializableCallable<?> callable, Class<?> proxyInterface) {
+        register(typeId, callable, proxyInterface, null, null, true);
+    }
+
+    /**
+     * As {@link #register(String, SerializableCallable, Class)}, the object made from
+     * {@code create}'s arguments. A constructor or method reference whose class has overloads
+     * of no and of one parameter fits both forms: write a lambda for the one meant.
+     */
+    public void register(String typeId, SerializableFunction<Object[], ?> callable,
+            Class<?> proxyInterface) {
+        register(typeId, callable, proxyInterface, null, null, true);
+    }
+
+    /**
+     * Makes {@code typeId} known without a callable: for a client of a manager served
+     * elsewhere ({@link #connect()}), whose server knows how to make it.
+     */
+    public void register(String typeId, Class<?> proxyInterface) {
+        add(typeId, null, proxyInterface, null, null, true);
+    }
+
+    /**
+     * Python's full {@code register}.
+     *
+     * @param exposed the method names clients may call; null for every public method
+     * @param methodToTypeId methods whose result becomes a shared object of the named type
+     *        (the caller gets a proxy); null for none
+     * @param createMethod false if only such a method, not {@link #create}, makes this type
+     */
+    public void register(String typeId, SerializableCallable<?> callable, Class<?> proxyInterface,
+            List<String> exposed, Map<String, String> methodToTypeId, boolean createMethod) {
+        add(typeId, callable, proxyInterface, exposed, methodToTypeId, createMethod);
+    }
+
+    /** Python's full {@code register}, the object made from {@code create}'s arguments. */
+    public void register(String typeId, SerializableFunction<Object[], ?> callable,
+            Class<?> proxyInterface, List<String> exposed, Map<String, String> methodToTypeId,
+            boolean createMethod) {
+        add(typeId, callable, proxyInterface, exposed, methodToTypeId, createMethod);
+    }
+
+    private synchronized void add(String typeId, Object callable, Class<?> proxyInterface,
+            List<String> exposed, Map<String, String> methodToTypeId, boolean createMethod) {
+        if (state != State.INITIAL) {
+            throw new IllegalStateException("register types before the manager starts");
+        }
+        if (proxyInterface != null && !proxyInterface.isInterface()) {
+            throw new IllegalArgumentException("a proxy type must be an interface, not "
+                    + proxyInterface.getName());
+        }
+        List<Class<?>> interfaces = new ArrayList<>();
+        if (proxyInterface != null && proxyInterface != BaseProxy.class) {
+            interfaces.add(proxyInterface);
+        }
+        interfaces.add(BaseProxy.class);
+        registry.put(typeId, new Registration(typeId, callable, interfaces, exposed,
+                methodToTypeId, createMethod));
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /** Starts the server process. */
+    public void start() {
+        start(null);
+    }
+
+    /**
+     * Starts the server in a daemon child process, which runs {@code initializer} first (if
+     * not null), and waits until it listens.
+     *
+     * @throws ProcessError if the server process fails to start or to listen
+     */
+    public synchronized void start(SerializableRunnable initializer) {
+        checkInitial();
+        Map<String, Registration> types = Map.copyOf(registry);
+        Address where = requested;
+        byte[] key = authKey;
+        Pipe pipe = Pipe.open(false);
+        Connection reader = pipe.left();
+        Connection writer = pipe.right();
+        Process p = Process.builder()
+                .target(() -> ManagerServer.serveInChild(types, where, key, initializer, writer))
+                .name(getClass().getSimpleName() + "-" + COUNTER.incrementAndGet())
+                .daemon(true)
+                .context(context == null ? Multiprocessing.getContext() : context)
+                .build();
+        Object answer;
+        try {
+            p.start();
+            // The writer stays open here (a thread of the dummy context shares this very
+            // object), so a server that dies before it answers is seen by polling.
+            while (!reader.poll(Duration.ofMillis(100))) {
+                if (!p.isAlive()) {
+                    throw new EOFException("the server process ended");
+                }
+            }
+            answer = reader.recv();
+        } catch (EOFException e) {
+            Integer code = p.exitCode();
+            stop(p);
+            throw new ProcessError("the manager's server process ended before it listened "
+                    + "(exit code " + code + ")", e);
+        } catch (IOException e) {
+            stop(p);
+            throw new UncheckedIOException(e);
+        } finally {
+            writer.close();
+            reader.close();
+        }
+        if (answer instanceof Throwable t) {
+            stop(p);
+            throw new ProcessError("the manager's server failed to start: " + t, t);
+        }
+        process = p;
+        ready((Address) answer, State.STARTED);
+    }
+
+    /**
+     * A server for this manager in the current process (Python's {@code get_server()}),
+     * already listening; {@link Server#serveForever()} serves.
+     */
+    public synchronized Server getServer() {
+        checkInitial();
+        try {
+            server = new Server(new ManagerServer(registry, requested, authKey));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ready(server.address(), State.SERVING);
+        return server;
+    }
+
+    /**
+     * Connects to the manager served at the address given to the constructor, checking that
+     * it is there and accepts the key.
+     *
+     * @throws multiprocessing.AuthenticationError if the key is wrong
+     * @throws ProcessError if nobody serves there
+     */
+    public synchronized void connect() {
+        if (requested == null) {
+            throw new IllegalStateException("connect() needs the address of a manager");
+        }
+        checkInitial();
+        byte[] previous = Keys.remembered(requested);
+        Keys.remember(requested, authKey);
+        ManagerClient client = ManagerClient.of(requested);
+        client.reopen();
+        Address served;
+        try {
+            served = (Address) call(client, Messages.PING, null);
+        } catch (RuntimeException | Error e) {
+            Keys.restore(requested, previous);
+            throw e;
+        }
+        // Its proxies name the address it listens on, which may differ from the one used here
+        // ("localhost", or 0.0.0.0 for every interface): they use the same key.
+        Keys.remember(served, authKey);
+        ManagerClient.of(served).reopen();
+        ready(requested, State.CONNECTED);
+    }
+
+    private void ready(Address where, State s) {
+        address = where;
+        Keys.remember(where, authKey);
+        ManagerClient.of(where).reopen();
+        state = s;
+    }
+
+    private void checkInitial() {
+        if (state != State.INITIAL) {
+            throw new IllegalStateException("the manager was already "
+                    + state.name().toLowerCase() + (state == State.SHUTDOWN ? "" : ": " + address));
+        }
+    }
+
+    /**
+     * Shuts a started or served manager down: its objects go, and every proxy of it, in any
+     * process, throws from then on. Of a connected manager, only this object stops working
+     * (the server goes on). A second call does nothing.
+     */
+    public synchronized void shutdown() {
+        State was = state;
+        if (was == State.INITIAL || was == State.SHUTDOWN) {
+            return;
+        }
+        state = State.SHUTDOWN;
+        if (was == State.CONNECTED) {
+            return;
+        }
+        ManagerClient client = ManagerClient.of(address);
+        if (was == State.SERVING) {
+            server.shutdown();
+        } else {
+            try {
+                client.call(Messages.SHUTDOWN, null, null, null, new Object[0]);
+            } catch (Throwable alreadyGone) {
+                // It died or stopped already; the process is stopped below either way.
+            }
+            stop(process);
+            removeSocketFile(address);
+        }
+        client.shutDown("the manager at " + address + " has been shut down");
+    }
+
+    /** Python's {@code _finalize_manager}: join, then terminate, then kill. */
+    private static void stop(Process p) {
+        try {
+            p.join(STOP_WAIT);
+            if (p.isAlive()) {
+                p.terminate();
+                p.join(STOP_WAIT);
+            }
+            if (p.isAlive()) {
+                p.kill();
+                p.join();
+            }
+            p.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A server that had to be terminated (or died) left its Unix socket file: with its
+     * process gone, the file is nobody's.
+     */
+    private static void removeSocketFile(Address a) {
+        if (a.family() == multiprocessing.connection.Family.AF_UNIX && !a.isAbstract()) {
+            try {
+                java.nio.file.Path p = java.nio.file.Path.of(a.path());
+                if (!java.nio.file.Files.isRegularFile(p) && !java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.deleteIfExists(p);
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // best effort: someone else may own the path by now
+            }
+        }
+    }
+
+    /** {@link #shutdown()}. */
+    @Override
+    public void close() {
+        shutdown();
+    }
+
+    /** The server's address: the real port or socket name once started. */
+    public Address address() {
+        Address a = address;
+        return a != null ? a : requested;
+    }
+
+    /** The server process of a started manager (null otherwise). */
+    public synchronized Process process() {
+        return process;
+    }
+
+    // ------------------------------------------------------------------ objects
+
+    /**
+     * Makes a shared object of {@code typeId} in the server, from {@code args}, and returns a
+     * proxy of it implementing the registered interface and {@link BaseProxy}.
+     *
+     * @throws IllegalArgumentException if the server does not know {@code typeId}
+     * @throws IllegalStateException if the manager is not running
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T create(String typeId, Object... args) {
+        return (T) call(ManagerClient.of(running()), Messages.CREATE, typeId, args);
+    }
+
+    /**
+     * How many shared objects the server holds now (Python's {@code _number_of_objects}): an
+     * object goes when no process holds a proxy of it any more.
+     */
+    public int numberOfObjects() {
+        return (Integer) call(ManagerClient.of(running()), Messages.COUNT, null);
+    }
+
+    private synchronized Address running() {
+        if (state == State.INITIAL || state == State.SHUTDOWN) {
+            throw new IllegalStateException("the manager is " + (state == State.INITIAL
+                    ? "not started (start() or connect() it first)" : "shut down"));
+        }
+        return address;
+    }
+
+    private static Object call(ManagerClient client, int op, String typeId, Object... args) {
+        try {
+            return client.call(op, null, typeId, null, args);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new ProcessError(t.toString(), t);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "<" + getClass().getSimpleName() + " " + state.name().toLowerCase() + " "
+                + address() + ">";
+    }
+}

@@ -1,0 +1,34 @@
+package multiprocessing.managers;
+
+import multiprocessing.connection.Address;
+
+/**
+ * What every proxy of a manager's shared object is, whatever interface it was registered with
+ * (Python's {@code BaseProxy}). A proxy is live in every process that gets one: captured by a
+ * child's target, in a field of an object sent through a pipe or queue, or stored in another
+ * shared object; it reaches the server over this process's few connections to it, with the
+ * manager's key: the key this process started or connected the manager with, else the
+ * process's {@code authKey()}. A manager's own key travels to a child started with the proxy
+ * in its target, and through no pipe, queue or socket (Python's rule): a process that gets such
+ * a proxy otherwise must {@code connect()} a manager of that address and key first.
+ *
+ * <p>A method that throws in the server throws here the same exception (type, message and the
+ * server's stack trace, with a suppressed {@link multiprocessing.RemoteTraceback} holding the
+ * server's traceback text); a checked exception the interface method does not declare arrives
+ * as the cause of an {@link java.lang.reflect.UndeclaredThrowableException}. Once the manager
+ * has shut down or died, a call throws at once ({@link IllegalStateException} after this
+ * process shut it down, {@link multiprocessing.ProcessError} otherwise).
+ */
+public interface BaseProxy {
+    /** Calls {@code name} on the shared object (Python's {@code _callmethod}). */
+    Object callMethod(String name, Object... args);
+
+    /** A copy of the shared object (Python's {@code _getvalue}). */
+    Object getValue();
+
+    /** The registered type of the shared object. */
+    String typeId();
+
+    /** The address of the manager that holds the object. */
+    Address managerAddress();
+}

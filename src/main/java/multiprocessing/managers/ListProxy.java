@@ -1,0 +1,36 @@
+package multiprocessing.managers;
+
+import java.io.Serializable;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
+
+/**
+ * A shared list ({@link SyncManager#list()}): a {@link List} whose elements live in the
+ * manager's server. Each method is one call, done atomically there; {@code replaceAll},
+ * {@code removeIf} and {@code sort} run in the server as one step, with a function that must
+ * therefore be serializable (the overloads here take such types). Iterating
+ * ({@code iterator}, {@code stream}, {@code forEach}, {@code toArray}), {@code subList} (a
+ * copy, not a view), {@code equals}, {@code hashCode} and {@code toString} work on a
+ * read-only snapshot of the whole list taken by one call.
+ */
+public interface ListProxy<E> extends List<E>, BaseProxy {
+    /** A {@link UnaryOperator} that can travel to the server. */
+    @FunctionalInterface
+    interface Operator<T> extends UnaryOperator<T>, Serializable {}
+
+    /** A {@link Predicate} that can travel to the server. */
+    @FunctionalInterface
+    interface Filter<T> extends Predicate<T>, Serializable {}
+
+    /** A {@link Comparator} that can travel to the server. */
+    @FunctionalInterface
+    interface Order<T> extends Comparator<T>, Serializable {}
+
+    void replaceAll(Operator<E> operator);
+
+    boolean removeIf(Filter<? super E> filter);
+
+    void sort(Order<? super E> order);
+}

@@ -1,0 +1,75 @@
+package multiprocessing.managers;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+import multiprocessing.Context;
+import multiprocessing.connection.Address;
+import multiprocessing.internal.managers.SegmentTracker;
+import multiprocessing.sharedmemory.ShareableList;
+import multiprocessing.sharedmemory.SharedMemory;
+
+/**
+ * A manager of shared memory (Python's {@code SharedMemoryManager}): {@link #sharedMemory(int)}
+ * and {@link #shareableList(List)} create segments (in the calling process, as Python does)
+ * whose names the server records, and {@link #shutdown()} unlinks every one of them. If the
+ * creator dies without shutting down (SIGKILL included), the server goes with it and the
+ * resource tracker unlinks the segments once the last process that used them is gone.
+ */
+public class SharedMemoryManager extends BaseManager {
+    private static final String TRACKER = "SharedMemoryTracker";
+    private SegmentTrackerProxy tracker;
+
+    /** A manager on a fresh abstract Unix socket with the process's key; not started. */
+    public SharedMemoryManager() {
+        this(null, null, null);
+    }
+
+    public SharedMemoryManager(Address address, byte[] authKey) {
+        this(address, authKey, null);
+    }
+
+    public SharedMemoryManager(Address address, byte[] authKey, Context context) {
+        super(address, authKey, context);
+        register(TRACKER, () -> SegmentTracker.instance(), SegmentTrackerProxy.class);
+    }
+
+    private synchronized SegmentTrackerProxy tracker() {
+        if (tracker == null) {
+            tracker = create(TRACKER);
+        }
+        return tracker;
+    }
+
+    /** A new segment of {@code size} bytes, unlinked when the manager shuts down. */
+    public SharedMemory sharedMemory(int size) {
+        SegmentTrackerProxy t = tracker();
+        SharedMemory shm;
+        try {
+            shm = SharedMemory.create(size);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        t.track(shm.name());
+        return shm;
+    }
+
+    /** A new ShareableList of {@code values}, unlinked when the manager shuts down. */
+    public ShareableList shareableList(List<?> values) {
+        SegmentTrackerProxy t = tracker();
+        ShareableList list;
+        try {
+            list = ShareableList.create(values);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        t.track(list.shm().name());
+        return list;
+    }
+
+    /** The names of the segments the server will unlink at shutdown. */
+    public List<String> segmentNames() {
+        return tracker().names();
+    }
+}

@@ -1,0 +1,173 @@
+package multiprocessing.managers;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import multiprocessing.Context;
+import multiprocessing.connection.Address;
+import multiprocessing.internal.managers.ServerArray;
+import multiprocessing.internal.managers.ServerBarrier;
+import multiprocessing.internal.managers.ServerCondition;
+import multiprocessing.internal.managers.ServerEvent;
+import multiprocessing.internal.managers.ServerLock;
+import multiprocessing.internal.managers.ServerNamespace;
+import multiprocessing.internal.managers.ServerQueue;
+import multiprocessing.internal.managers.ServerRLock;
+import multiprocessing.internal.managers.ServerSemaphore;
+import multiprocessing.internal.managers.ServerValue;
+
+/**
+ * A manager with Python's shared types (Python's {@code SyncManager}, from
+ * {@link multiprocessing.Multiprocessing#manager()} already started): dicts, lists, a
+ * namespace, queues, locks and the other synchronization primitives, values and arrays, each a
+ * proxy of an object in the server process. Its type ids are Python's ({@code "dict"},
+ * {@code "list"}, {@code "Namespace"}, {@code "Queue"}, {@code "Lock"}...), so a client that
+ * {@link #connect()}s to it can also {@link #create} them by name.
+ *
+ * <pre>{@code
+ * try (SyncManager manager = Multiprocessing.manager()) {
+ *     DictProxy<String, Integer> counts = manager.dict();
+ *     Process p = new Process(() -> counts.merge("hits", 1, Integer::sum));
+ *     p.start();
+ *     p.join();
+ * }
+ * }</pre>
+ */
+public class SyncManager extends BaseManager {
+    /** A manager on a fresh abstract Unix socket with the process's key; not started. */
+    public SyncManager() {
+        this(null, null, null);
+    }
+
+    /** Not started: {@link #start()} or {@link #connect()} it. */
+    public SyncManager(Address address, byte[] authKey) {
+        this(address, authKey, null);
+    }
+
+    /** Not started; its server will be started with {@code context}. */
+    public SyncManager(Address address, byte[] authKey, Context context) {
+        super(address, authKey, context);
+        register("dict", args -> args.length == 0 ? new LinkedHashMap<>()
+                : new LinkedHashMap<>((Map<?, ?>) args[0]), DictProxy.class);
+        register("list", args -> args.length == 0 ? new ArrayList<>()
+                : new ArrayList<>((Collection<?>) args[0]), ListProxy.class);
+        register("Namespace", () -> new ServerNamespace(), NamespaceProxy.class);
+        register("Queue", args -> new ServerQueue(args.length == 0 ? 0 : (Integer) args[0]),
+                QueueProxy.class);
+        register("JoinableQueue", args -> new ServerQueue(args.length == 0 ? 0
+                : (Integer) args[0]), JoinableQueueProxy.class);
+        register("Lock", () -> new ServerLock(), AcquirerProxy.class);
+        register("RLock", () -> new ServerRLock(), AcquirerProxy.class);
+        register("Semaphore", args -> new ServerSemaphore(args.length == 0 ? 1
+                : (Integer) args[0], false), AcquirerProxy.class);
+        register("BoundedSemaphore", args -> new ServerSemaphore(args.length == 0 ? 1
+                : (Integer) args[0], true), AcquirerProxy.class);
+        register("Condition", args -> new ServerCondition(args.length == 0 ? null : args[0]),
+                ConditionProxy.class);
+        register("Event", () -> new ServerEvent(), EventProxy.class);
+        register("Barrier", args -> new ServerBarrier((Integer) args[0]), BarrierProxy.class);
+        register("Value", args -> new ServerValue((String) args[0], args[1]), ValueProxy.class);
+        register("Array", args -> new ServerArray((String) args[0], args[1]), ArrayProxy.class);
+    }
+
+    /** A new shared, empty dict. */
+    public <K, V> DictProxy<K, V> dict() {
+        return create("dict");
+    }
+
+    /** A new shared dict holding {@code initial}'s entries. */
+    public <K, V> DictProxy<K, V> dict(Map<? extends K, ? extends V> initial) {
+        return create("dict", new LinkedHashMap<>(initial));
+    }
+
+    /** A new shared, empty list. */
+    public <E> ListProxy<E> list() {
+        return create("list");
+    }
+
+    /** A new shared list holding {@code initial}'s elements. */
+    public <E> ListProxy<E> list(Collection<? extends E> initial) {
+        return create("list", new ArrayList<>(initial));
+    }
+
+    public NamespaceProxy namespace() {
+        return create("Namespace");
+    }
+
+    /** An unbounded shared queue. */
+    public <E> QueueProxy<E> queue() {
+        return create("Queue");
+    }
+
+    /** A shared queue of at most {@code maxsize} items (0 or less: unbounded). */
+    public <E> QueueProxy<E> queue(int maxsize) {
+        return create("Queue", maxsize);
+    }
+
+    public <E> JoinableQueueProxy<E> joinableQueue() {
+        return create("JoinableQueue");
+    }
+
+    public <E> JoinableQueueProxy<E> joinableQueue(int maxsize) {
+        return create("JoinableQueue", maxsize);
+    }
+
+    /** A lock any process may release. */
+    public AcquirerProxy lock() {
+        return create("Lock");
+    }
+
+    /** A reentrant lock, owned by the thread (of whichever process) that acquired it. */
+    public AcquirerProxy rLock() {
+        return create("RLock");
+    }
+
+    public AcquirerProxy semaphore() {
+        return create("Semaphore");
+    }
+
+    public AcquirerProxy semaphore(int value) {
+        return create("Semaphore", value);
+    }
+
+    public AcquirerProxy boundedSemaphore() {
+        return create("BoundedSemaphore");
+    }
+
+    public AcquirerProxy boundedSemaphore(int value) {
+        return create("BoundedSemaphore", value);
+    }
+
+    /** A condition with a new reentrant lock of its own. */
+    public ConditionProxy condition() {
+        return create("Condition");
+    }
+
+    /** A condition on {@code lock}, a {@link #lock()} or {@link #rLock()} of this manager. */
+    public ConditionProxy condition(AcquirerProxy lock) {
+        return create("Condition", lock);
+    }
+
+    public EventProxy event() {
+        return create("Event");
+    }
+
+    public BarrierProxy barrier(int parties) {
+        return create("Barrier", parties);
+    }
+
+    /** A shared value; the typecode is kept, as in Python, for its repr only. */
+    public <T> ValueProxy<T> value(String typecode, T initial) {
+        return create("Value", typecode, initial);
+    }
+
+    /**
+     * A shared array of {@code sizeOrInitializer} zeros (an Integer), or of the elements of a
+     * primitive array or collection.
+     */
+    public ArrayProxy array(String typecode, Object sizeOrInitializer) {
+        return create("Array", typecode, sizeOrInitializer);
+    }
+}

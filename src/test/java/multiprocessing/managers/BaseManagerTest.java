@@ -1,0 +1,566 @@
+package multiprocessing.managers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import multiprocessing.AuthenticationError;
+import multiprocessing.Context;
+import multiprocessing.Multiprocessing;
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Process;
+import multiprocessing.ProcessError;
+import multiprocessing.Queue;
+import multiprocessing.RemoteTraceback;
+import multiprocessing.connection.Address;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+import multiprocessing.dummy.Dummy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** BaseManager: registered types, errors, remote use, and the death of either side. */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(180)
+class BaseManagerTest {
+
+    /** The interface a registered type is used through. */
+    public interface CounterApi {
+        int increment();
+
+        int get();
+
+        void fail(String message);
+
+        CounterApi spawn();
+    }
+
+    public static final class Counter implements CounterApi, Serializable {
+        private static final long serialVersionUID = 1L;
+        private int n;
+
+        public Counter() {}
+
+        public Counter(int start) {
+            this.n = start;
+        }
+
+        @Override
+        public int increment() {
+            return ++n;
+        }
+
+        @Override
+        public int get() {
+            return n;
+        }
+
+        @Override
+        public void fail(String message) {
+            throw new IllegalStateException(message);
+        }
+
+        @Override
+        public CounterApi spawn() {
+            return new Counter(n * 100);
+        }
+
+        public String secret() {
+            return "hidden";
+        }
+    }
+
+    private static BaseManager counterManager() {
+        BaseManager m = new BaseManager();
+        m.register("Counter", () -> new Counter(), CounterApi.class,
+                List.of("increment", "get", "fail", "spawn"), Map.of("spawn", "Counter"), true);
+        m.register("CounterFrom", args -> new Counter((Integer) args[0]), CounterApi.class);
+        return m;
+    }
+
+    record Holder(CounterApi counter) implements Serializable {}
+
+    @Test
+    void aRegisteredTypeIsUsedByAChildAndThrowsInTheCaller() throws Exception {
+        try (BaseManager m = counterManager()) {
+            m.start();
+            CounterApi counter = m.create("Counter");
+            Holder holder = new Holder(counter);
+            Process child = new Process(() -> {
+                for (int i = 0; i < 10; i++) {
+                    holder.counter().increment();
+                }
+                try {
+                    holder.counter().fail("from the child");
+                    throw new AssertionError("no exception");
+                } catch (IllegalStateException expected) {
+                    if (!expected.getMessage().equals("from the child")) {
+                        throw new AssertionError(expected);
+                    }
+                }
+            });
+            child.start();
+            child.join();
+            assertEquals(0, child.exitCode());
+            assertEquals(10, counter.get());
+
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> counter.fail("boom"));
+            assertEquals("boom", e.getMessage());
+            assertTrue(Arrays.stream(e.getStackTrace())
+                    .anyMatch(f -> f.getClassName().endsWith("Counter")), "the server's frames");
+            assertTrue(Arrays.stream(e.getSuppressed()).anyMatch(s -> s instanceof RemoteTraceback));
+
+            CounterApi fromArgs = m.create("CounterFrom", 5);
+            assertEquals(6, fromArgs.increment());
+            CounterApi spawned = counter.spawn();
+            assertInstanceOf(BaseProxy.class, spawned, "methodToTypeId gives a proxy");
+            assertEquals(1001, spawned.increment());
+            assertEquals(10, counter.get());
+            assertInstanceOf(Counter.class, fromArgs.spawn(), "without it, a copy");
+        }
+    }
+
+    @Test
+    void unexposedMethodsAndUnknownTypesAreNamed() {
+        try (BaseManager m = counterManager()) {
+            m.start();
+            BaseProxy counter = m.create("Counter");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> counter.callMethod("secret"));
+            assertTrue(e.getMessage().contains("'secret'") && e.getMessage().contains("exposed"),
+                    e.getMessage());
+            IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                    () -> m.create("Nope"));
+            assertTrue(unknown.getMessage().contains("'Nope'"), unknown.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> m.create("Counter", 1, 2));
+        }
+    }
+
+    /** A registered type that reads the server process's system properties. */
+    public interface Lookup {
+        String get(String key);
+    }
+
+    public static final class SystemProperties implements Lookup {
+        @Override
+        public String get(String key) {
+            return System.getProperty(key);
+        }
+    }
+
+    @Test
+    void startRunsTheInitializerInTheServerProcess() {
+        try (BaseManager m = new BaseManager()) {
+            m.register("props", () -> new SystemProperties(), Lookup.class);
+            m.start(() -> System.setProperty("manager.initialized", "yes"));
+            Lookup props = m.create("props");
+            assertEquals("yes", props.get("manager.initialized"));
+            assertEquals(null, System.getProperty("manager.initialized"));
+            assertThrows(IllegalStateException.class, m::start);
+        }
+    }
+
+    @Test
+    void aWrongKeyFailsConnectWithAuthenticationError() {
+        byte[] key = "the right key".getBytes(StandardCharsets.UTF_8);
+        try (SyncManager m = new SyncManager(Address.inet("127.0.0.1", 0), key)) {
+            m.start();
+            SyncManager wrong = new SyncManager(m.address(),
+                    "a wrong key".getBytes(StandardCharsets.UTF_8));
+            assertThrows(AuthenticationError.class, wrong::connect);
+            SyncManager right = new SyncManager(m.address(), key);
+            right.connect();
+            Map<String, Integer> d = right.dict();
+            d.put("ok", 1);
+            assertEquals(1, d.get("ok"));
+        }
+    }
+
+    @Test
+    void aWrongKeyIsAnAuthenticationErrorOnBothSides() throws Exception {
+        byte[] key = "server key".getBytes(StandardCharsets.UTF_8);
+        SyncManager m = new SyncManager(Address.inet("127.0.0.1", 0), key);
+        Server server = m.getServer();
+        List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("multiprocessing");
+        log.addHandler(handler);
+        Thread serving = Thread.ofPlatform().start(server::serveForever);
+        try {
+            SyncManager client = new SyncManager(m.address(),
+                    "client key".getBytes(StandardCharsets.UTF_8));
+            assertThrows(AuthenticationError.class, client::connect);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (records.stream().noneMatch(r -> r.getMessage().contains("authentication"))
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(records.stream().anyMatch(r -> r.getMessage().contains("authentication")),
+                    "the server saw the failed handshake: " + records);
+            SyncManager right = new SyncManager(m.address(), key);
+            right.connect();
+            assertEquals(0, right.list().size());
+        } finally {
+            log.removeHandler(handler);
+            m.shutdown();
+            serving.join(TimeUnit.SECONDS.toMillis(10));
+        }
+    }
+
+    @Test
+    void aProxyOfAManagerWithItsOwnKeyWorksInAChild() throws Exception {
+        byte[] key = "not the process key".getBytes(StandardCharsets.UTF_8);
+        try (SyncManager m = new SyncManager(null, key)) {
+            m.start();
+            ListProxy<String> list = m.list();
+            Process child = new Process(() -> list.add("child"));
+            child.start();
+            child.join();
+            assertEquals(0, child.exitCode());
+            assertEquals(List.of("child"), list);
+        }
+    }
+
+    @Test
+    void theForkserverAndDummyContextsGiveManagersToo() throws Exception {
+        Context forkserver = Multiprocessing.getContext("forkserver");
+        try (SyncManager m = forkserver.manager()) {
+            DictProxy<String, Integer> d = m.dict();
+            Process child = forkserver.process(() -> d.merge("n", 2, Integer::sum));
+            child.start();
+            child.join();
+            assertEquals(0, child.exitCode());
+            assertEquals(2, d.get("n"));
+        }
+        try (SyncManager m = Dummy.context().manager()) {
+            DictProxy<String, Integer> d = m.dict();
+            d.merge("n", 3, Integer::sum);
+            ListProxy<Object> l = m.list();
+            l.add(d);
+            @SuppressWarnings("unchecked")
+            Map<String, Integer> back = (Map<String, Integer>) l.get(0);
+            back.merge("n", 1, Integer::sum);
+            assertEquals(Map.of("n", 4), d);
+        }
+    }
+
+    @Test
+    void aTypeWithoutCreateMethodComesOnlyFromAMethod() {
+        try (BaseManager m = new BaseManager()) {
+            m.register("Parent", () -> new Counter(7), CounterApi.class, null,
+                    Map.of("spawn", "Child"), true);
+            m.register("Child", () -> new Counter(), CounterApi.class, null, null, false);
+            m.start();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> m.create("Child"));
+            assertTrue(e.getMessage().contains("'Child'"), e.getMessage());
+            CounterApi parent = m.create("Parent");
+            CounterApi child = parent.spawn();
+            assertEquals(701, child.increment());
+        }
+    }
+
+    @Test
+    void aProxyStoredInAnotherManagerKeepsItsObjectAlive() throws Exception {
+        try (SyncManager a = Multiprocessing.manager(); SyncManager b = Multiprocessing.manager()) {
+            DictProxy<String, Object> holder = a.dict();
+            int before = b.numberOfObjects();
+            ListProxy<Integer> list = b.list();
+            holder.put("list", list);
+            list = null;
+            for (int i = 0; i < 20; i++) {
+                System.gc();
+                Thread.sleep(50);
+            }
+            assertEquals(before + 1, b.numberOfObjects(), "a's server holds a reference");
+            @SuppressWarnings("unchecked")
+            List<Integer> back = (List<Integer>) holder.get("list");
+            back.add(1);
+            assertEquals(List.of(1), back);
+        }
+    }
+
+    @Test
+    void aProxyUsedAfterShutdownThrowsAtOnce() {
+        SyncManager m = Multiprocessing.manager();
+        Map<String, Integer> d = m.dict();
+        d.put("a", 1);
+        m.shutdown();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> d.get("a"));
+        assertTrue(e.getMessage().contains("shut down"), e.getMessage());
+        assertThrows(IllegalStateException.class, m::dict);
+        m.shutdown(); // twice is fine
+    }
+
+    @Test
+    void proxiesTravelThroughPipesAndQueues() throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            DictProxy<String, Integer> d = m.dict();
+            Queue<Object> queue = new Queue<>();
+            Pipe pipe = Pipe.open(true);
+            Connection mine = pipe.left();
+            Connection theirs = pipe.right();
+            Process child = new Process(() -> {
+                @SuppressWarnings("unchecked")
+                Map<String, Integer> viaQueue = (Map<String, Integer>) queue.get();
+                viaQueue.put("queue", 1);
+                @SuppressWarnings("unchecked")
+                Map<String, Integer> viaPipe = (Map<String, Integer>) theirs.recv();
+                viaPipe.put("pipe", 2);
+                theirs.send("done");
+            });
+            child.start();
+            queue.put(d);
+            mine.send(d);
+            assertEquals("done", mine.recv());
+            child.join();
+            assertEquals(0, child.exitCode());
+            assertEquals(Map.of("queue", 1, "pipe", 2), d);
+            queue.close();
+            mine.close();
+            theirs.close();
+        }
+    }
+
+    @Test
+    void objectsGoWhenNoProxyIsLeft() throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            int before = m.numberOfObjects();
+            Map<String, Integer> d = m.dict();
+            assertEquals(before + 1, m.numberOfObjects());
+            d = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (m.numberOfObjects() > before && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(50);
+            }
+            assertEquals(before, m.numberOfObjects());
+        }
+    }
+
+    @Test
+    void theServerKilledMidCallFailsTheCallerWithinSeconds() throws Exception {
+        SyncManager m = Multiprocessing.manager();
+        QueueProxy<String> q = m.queue();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                q.get();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        Thread.sleep(300); // let the call reach the server (it fails either way)
+        m.process().kill();
+        waiter.join(TimeUnit.SECONDS.toMillis(30));
+        assertFalse(waiter.isAlive(), "the caller still waits");
+        assertInstanceOf(ProcessError.class, failure.get());
+        ProcessError next = assertThrows(ProcessError.class, q::qsize);
+        assertTrue(next.getMessage().contains("no manager is serving"), next.getMessage());
+        m.shutdown();
+    }
+
+    @Test
+    void aClientKilledMidCallLeavesTheServerServingAndItsReferencesReleased() throws Exception {
+        SyncManager m = new SyncManager();
+        m.register("Counter", () -> new Counter(), CounterApi.class, null,
+                Map.of("spawn", "Counter"), true);
+        m.start();
+        try (m) {
+            CounterApi counter = m.create("Counter");
+            QueueProxy<String> q = m.queue();
+            EventProxy ready = m.event();
+            int before = m.numberOfObjects();
+            Process child = new Process(() -> {
+                CounterApi mine = counter.spawn(); // an object only the child holds
+                mine.increment();
+                ready.set();
+                q.get(); // blocks until killed
+            });
+            child.start();
+            assertTrue(ready.await(Duration.ofSeconds(60)));
+            assertEquals(before + 1, m.numberOfObjects());
+            child.kill();
+            child.join();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (m.numberOfObjects() > before && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(before, m.numberOfObjects(), "the dead client's object was released");
+            q.put("still served");
+            assertEquals("still served", q.get(Duration.ofSeconds(10)));
+        }
+    }
+
+    @Test
+    void aServerInThisProcessServesAChild() throws Exception {
+        SyncManager m = new SyncManager(Address.inet("127.0.0.1", 0), null);
+        Server server = m.getServer();
+        assertTrue(m.address().port() > 0, "the real port");
+        Thread serving = Thread.ofPlatform().start(server::serveForever);
+        Address address = m.address();
+        Process child = new Process(() -> {
+            SyncManager client = new SyncManager(address, null);
+            client.connect();
+            DictProxy<String, String> d = client.dict();
+            d.put("k", "v");
+            if (!d.get("k").equals("v")) {
+                throw new AssertionError();
+            }
+        });
+        child.start();
+        child.join();
+        assertEquals(0, child.exitCode());
+        m.shutdown();
+        serving.join(TimeUnit.SECONDS.toMillis(10));
+        assertFalse(serving.isAlive());
+    }
+
+    @Test
+    void connectingWhereNobodyServesFailsFast() throws Exception {
+        int port;
+        try (var s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        BaseManager m = new BaseManager(Address.inet("127.0.0.1", port), new byte[] {1, 2, 3});
+        ProcessError e = assertThrows(ProcessError.class, m::connect);
+        assertTrue(e.getMessage().contains("no manager is serving"), e.getMessage());
+        BaseManager unix = new BaseManager(Address.unix("/tmp/no-such-manager-" + port), null);
+        assertThrows(ProcessError.class, unix::connect);
+    }
+
+    private static java.lang.Process harness(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), ManagerHarness.class.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    private static List<String> output(java.lang.Process p) throws Exception {
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(
+                new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                lines.add(line);
+            }
+        }
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        return lines;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "unix"})
+    void aRemoteManagerServesAProcessThatIsNotItsChild(String family, @TempDir Path dir)
+            throws Exception {
+        byte[] key = "a key of the remote manager".getBytes(StandardCharsets.UTF_8);
+        Address address = family.equals("tcp") ? Address.inet("127.0.0.1", 0)
+                : Address.unix(dir.resolve("manager.sock").toString());
+        Map<String, Integer> shared = new ConcurrentHashMap<>();
+        BaseManager m = new BaseManager(address, key);
+        m.register("shared", () -> shared, DictProxy.class);
+        m.start();
+        try {
+            // By another name than the one it listens on: its proxies still get the key.
+            String where = family.equals("tcp") ? "localhost:" + m.address().port()
+                    : m.address().path();
+            List<String> out = output(harness("use", where, HexFormat.of().formatHex(key)));
+            assertEquals(List.of("sees {from-harness=1}"), out);
+            Map<String, Integer> mine = m.create("shared");
+            assertEquals(Map.of("from-harness", 1), mine);
+
+            List<String> wrong = output(harness("use", where, "00112233"));
+            assertEquals(1, wrong.size(), wrong.toString());
+            assertTrue(wrong.get(0).startsWith("auth-error"), wrong.toString());
+            assertEquals(Map.of("from-harness", 1), mine, "the server still serves");
+        } finally {
+            m.shutdown();
+        }
+        if (family.equals("unix")) {
+            assertFalse(Files.exists(dir.resolve("manager.sock")), "socket file left behind");
+        }
+    }
+
+    @Test
+    void theCreatorKilledTakesTheServerAndItsSegments() throws Exception {
+        java.lang.Process creator = harness("creator");
+        BufferedReader r = new BufferedReader(
+                new InputStreamReader(creator.getInputStream(), StandardCharsets.UTF_8));
+        String serverLine = r.readLine();
+        String segmentLine = r.readLine();
+        assertTrue(serverLine != null && serverLine.startsWith("server "), serverLine);
+        assertTrue(segmentLine != null && segmentLine.startsWith("segment "), segmentLine);
+        long server = Long.parseLong(serverLine.substring("server ".length()));
+        String segment = segmentLine.substring("segment ".length()).replaceFirst("^/", "");
+        assertTrue(Files.exists(Path.of("/dev/shm", segment)));
+        creator.destroyForcibly();
+        creator.waitFor();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while ((ProcessHandle.of(server).map(ProcessHandle::isAlive).orElse(false)
+                || Files.exists(Path.of("/dev/shm", segment))) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertFalse(ProcessHandle.of(server).map(ProcessHandle::isAlive).orElse(false),
+                "the server outlived its creator");
+        assertFalse(Files.exists(Path.of("/dev/shm", segment)), "the segment outlived its creator");
+    }
+
+    @Test
+    void sharedMemoryManagerUnlinksAtShutdown() throws Exception {
+        String a;
+        String b;
+        try (SharedMemoryManager m = new SharedMemoryManager()) {
+            m.start();
+            var shm = m.sharedMemory(128);
+            var list = m.shareableList(List.of(1, "two", 3.0));
+            a = shm.name().replaceFirst("^/", "");
+            b = list.shm().name().replaceFirst("^/", "");
+            assertEquals(2, m.segmentNames().size());
+            Process child = new Process(() -> list.set(0, 42));
+            child.start();
+            child.join();
+            assertEquals(42L, ((Number) list.get(0)).longValue());
+            shm.close();
+            list.close();
+        }
+        assertFalse(Files.exists(Path.of("/dev/shm", a)));
+        assertFalse(Files.exists(Path.of("/dev/shm", b)));
+    }
+}

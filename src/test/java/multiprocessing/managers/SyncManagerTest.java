@@ -1,0 +1,458 @@
+package multiprocessing.managers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.function.BiFunction;
+
+import multiprocessing.EmptyException;
+import multiprocessing.FullException;
+import multiprocessing.Multiprocessing;
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Process;
+import multiprocessing.RemoteTraceback;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** SyncManager's shared types used from several processes at once. */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(180)
+class SyncManagerTest {
+    private static SyncManager manager;
+
+    @BeforeAll
+    static void start() {
+        manager = Multiprocessing.manager();
+    }
+
+    @AfterAll
+    static void stop() {
+        manager.shutdown();
+    }
+
+    private static void runAll(List<Process> processes) throws InterruptedException {
+        for (Process p : processes) {
+            p.start();
+        }
+        for (Process p : processes) {
+            p.join();
+            assertEquals(0, p.exitCode(), p + " failed");
+        }
+    }
+
+    @Test
+    void fourChildrenIncrementACounterUnderAManagerLock() throws Exception {
+        DictProxy<String, Integer> counts = manager.dict();
+        AcquirerProxy lock = manager.lock();
+        counts.put("n", 0);
+        List<Process> children = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            children.add(new Process(() -> {
+                for (int k = 0; k < 50; k++) {
+                    lock.acquire();
+                    try {
+                        counts.put("n", counts.get("n") + 1);
+                    } finally {
+                        lock.release();
+                    }
+                }
+            }));
+        }
+        runAll(children);
+        assertEquals(200, counts.get("n"));
+    }
+
+    @Test
+    void fourChildrenAppendToAList() throws Exception {
+        ListProxy<String> list = manager.list();
+        List<Process> children = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            int child = i;
+            children.add(new Process(() -> {
+                for (int k = 0; k < 25; k++) {
+                    list.add(child + ":" + k);
+                }
+            }));
+        }
+        runAll(children);
+        assertEquals(100, list.size());
+        for (int i = 0; i < 4; i++) {
+            List<String> mine = new ArrayList<>();
+            for (String s : list) {
+                if (s.startsWith(i + ":")) {
+                    mine.add(s);
+                }
+            }
+            // Each child's appends keep its order.
+            assertEquals(25, mine.size());
+            assertEquals(i + ":24", mine.get(24));
+        }
+    }
+
+    @Test
+    void mergeFromFourProcessesLosesNoUpdate() throws Exception {
+        DictProxy<String, Integer> counts = manager.dict();
+        List<Process> children = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            children.add(new Process(() -> {
+                for (int k = 0; k < 10_000; k++) {
+                    counts.merge("hits", 1, Integer::sum);
+                }
+            }));
+        }
+        runAll(children);
+        assertEquals(40_000, counts.get("hits"));
+    }
+
+    @Test
+    void compoundMethodsRunInTheServer() {
+        DictProxy<String, Integer> d = manager.dict(Map.of("a", 1));
+        assertEquals(1, d.putIfAbsent("a", 5));
+        assertEquals(10, d.computeIfAbsent("b", k -> 10));
+        assertEquals(11, d.computeIfPresent("b", (k, v) -> v + 1));
+        assertEquals(3, d.compute("a", (k, v) -> v == null ? 0 : v + 2));
+        assertTrue(d.replace("a", 3, 4));
+        d.replaceAll((k, v) -> v * 10);
+        assertEquals(Map.of("a", 40, "b", 110), d);
+        assertTrue(d.remove("a", 40));
+
+        ListProxy<Integer> l = manager.list(List.of(1, 2, 3, 4));
+        assertTrue(l.removeIf(x -> x % 2 == 0));
+        l.replaceAll(x -> x * 100);
+        assertEquals(List.of(100, 300), l);
+        l.sort((x, y) -> y - x);
+        assertEquals(List.of(300, 100), l);
+    }
+
+    @Test
+    void aFunctionThatCannotTravelIsRefusedClearly() {
+        Map<String, Integer> d = manager.dict();
+        BiFunction<Integer, Integer, Integer> plain = (x, y) -> x + y;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> d.merge("k", 1, plain));
+        assertTrue(e.getMessage().contains("serializable"), e.getMessage());
+        assertTrue(d.isEmpty(), "nothing was done");
+    }
+
+    @Test
+    void iterationWorksOnOneSnapshot() {
+        DictProxy<String, Integer> d = manager.dict();
+        d.put("x", 1);
+        d.put("y", 2);
+        Iterator<Map.Entry<String, Integer>> it = d.entrySet().iterator();
+        d.put("z", 3);
+        List<String> keys = new ArrayList<>();
+        it.forEachRemaining(e -> keys.add(e.getKey()));
+        assertEquals(List.of("x", "y"), keys, "insertion order, as taken");
+        assertEquals(List.of("x", "y", "z"), new ArrayList<>(d.keySet()));
+        assertEquals(6, d.values().stream().mapToInt(Integer::intValue).sum());
+        assertEquals("{x=1, y=2, z=3}", d.toString());
+        assertEquals(Map.of("x", 1, "y", 2, "z", 3), d);
+        assertEquals(d.hashCode(), Map.of("x", 1, "y", 2, "z", 3).hashCode());
+        assertThrows(UnsupportedOperationException.class, () -> d.keySet().remove("x"));
+
+        ListProxy<Integer> l = manager.list(List.of(3, 1, 2));
+        assertEquals(6, l.stream().mapToInt(Integer::intValue).sum());
+        assertEquals(List.of(1, 2), l.subList(1, 3));
+        assertEquals("[3, 1, 2]", Arrays.toString(l.toArray()));
+        assertEquals(List.of(3, 1, 2), l);
+    }
+
+    @Test
+    void proxiesStoredInProxiesComeBackLive() throws Exception {
+        DictProxy<String, Object> outer = manager.dict();
+        ListProxy<Integer> inner = manager.list();
+        DictProxy<String, Integer> innerDict = manager.dict();
+        outer.put("list", inner);
+        outer.put("dict", innerDict);
+        Process child = new Process(() -> {
+            @SuppressWarnings("unchecked")
+            List<Integer> l = (List<Integer>) outer.get("list");
+            l.add(42);
+            @SuppressWarnings("unchecked")
+            Map<String, Integer> m = (Map<String, Integer>) outer.get("dict");
+            m.put("from-child", 7);
+        });
+        runAll(List.of(child));
+        assertEquals(List.of(42), inner);
+        assertEquals(Map.of("from-child", 7), innerDict);
+        @SuppressWarnings("unchecked")
+        List<Integer> back = (List<Integer>) outer.get("list");
+        assertInstanceOf(BaseProxy.class, back);
+        back.add(43);
+        assertEquals(List.of(42, 43), inner);
+        assertEquals(back, inner);
+    }
+
+    @Test
+    void namespace() throws Exception {
+        NamespaceProxy ns = manager.namespace();
+        ns.set("x", 1);
+        Process child = new Process(() -> ns.set("y", (Integer) ns.get("x") + 1));
+        runAll(List.of(child));
+        assertEquals(2, ns.get("y"));
+        assertTrue(ns.contains("x"));
+        assertThrows(NoSuchElementException.class, () -> ns.get("nope"));
+        ns.delete("x");
+        assertFalse(ns.contains("x"));
+        assertEquals(Map.of("y", 2), ns.toMap());
+    }
+
+    @Test
+    void queuePutAndGetWithTimeouts() throws Exception {
+        QueueProxy<String> q = manager.queue(2);
+        assertTrue(q.empty());
+        assertThrows(EmptyException.class, () -> q.get(Duration.ofMillis(100)));
+        assertThrows(EmptyException.class, q::getNowait);
+        q.put("a");
+        q.put("b", Duration.ofSeconds(1));
+        assertTrue(q.full());
+        assertEquals(2, q.qsize());
+        assertThrows(FullException.class, () -> q.put("c", Duration.ofMillis(100)));
+        assertThrows(FullException.class, () -> q.putNowait("c"));
+        assertEquals("a", q.get());
+        assertEquals("b", q.get(false));
+
+        QueueProxy<Integer> items = manager.queue();
+        Process producer = new Process(() -> {
+            for (int i = 0; i < 20; i++) {
+                items.put(i);
+            }
+        });
+        producer.start();
+        for (int i = 0; i < 20; i++) {
+            assertEquals(i, items.get(Duration.ofSeconds(60)));
+        }
+        producer.join();
+        assertEquals(0, producer.exitCode());
+    }
+
+    @Test
+    void joinableQueue() throws Exception {
+        JoinableQueueProxy<Integer> q = manager.joinableQueue();
+        q.put(1);
+        q.put(2);
+        Process worker = new Process(() -> {
+            for (int i = 0; i < 2; i++) {
+                q.get();
+                q.taskDone();
+            }
+        });
+        worker.start();
+        q.join();
+        worker.join();
+        assertEquals(0, worker.exitCode());
+        assertThrows(IllegalStateException.class, q::taskDone);
+    }
+
+    @Test
+    void locks() throws Exception {
+        AcquirerProxy lock = manager.lock();
+        assertTrue(lock.acquire());
+        assertFalse(lock.acquire(false));
+        assertFalse(lock.acquire(Duration.ofMillis(50)));
+        // Any process may release a Lock.
+        Process releaser = new Process(lock::release);
+        runAll(List.of(releaser));
+        assertTrue(lock.acquire(false));
+        lock.release();
+        assertThrows(IllegalStateException.class, lock::release);
+
+        AcquirerProxy rlock = manager.rLock();
+        assertTrue(rlock.acquire());
+        assertTrue(rlock.acquire());
+        Process other = new Process(() -> {
+            if (rlock.acquire(false)) {
+                throw new AssertionError("another process took a held RLock");
+            }
+            try {
+                rlock.release();
+                throw new AssertionError("another process released a held RLock");
+            } catch (IllegalMonitorStateException expected) {
+                // only the owner may release
+            }
+        });
+        runAll(List.of(other));
+        Thread t = new Thread(() -> assertFalse(rlock.acquire(false)));
+        t.start();
+        t.join();
+        rlock.release();
+        rlock.release();
+        assertThrows(IllegalMonitorStateException.class, rlock::release);
+    }
+
+    @Test
+    void semaphores() {
+        AcquirerProxy s = manager.semaphore(2);
+        assertTrue(s.acquire());
+        assertTrue(s.acquire(Duration.ofSeconds(1)));
+        assertFalse(s.acquire(false));
+        s.release();
+        s.release();
+        s.release(); // a plain semaphore may go above its start
+        AcquirerProxy b = manager.boundedSemaphore(1);
+        assertTrue(b.acquire());
+        b.release();
+        assertThrows(IllegalStateException.class, b::release);
+    }
+
+    @Test
+    void conditionAndEvent() throws Exception {
+        ConditionProxy cond = manager.condition();
+        NamespaceProxy state = manager.namespace();
+        state.set("ready", false);
+        EventProxy started = manager.event();
+        assertFalse(started.isSet());
+        Process child = new Process(() -> {
+            started.set();
+            cond.acquire();
+            try {
+                state.set("ready", true);
+                cond.signalAll();
+            } finally {
+                cond.release();
+            }
+        });
+        cond.acquire();
+        try {
+            child.start();
+            assertTrue(cond.waitFor(() -> (Boolean) state.get("ready"), Duration.ofSeconds(60)));
+        } finally {
+            cond.release();
+        }
+        assertTrue(started.await(Duration.ofSeconds(10)));
+        child.join();
+        assertEquals(0, child.exitCode());
+        started.clear();
+        assertFalse(started.await(Duration.ofMillis(50)));
+        assertThrows(IllegalMonitorStateException.class, cond::signal);
+        cond.acquire();
+        assertFalse(cond.await(Duration.ofMillis(50)));
+        cond.release();
+
+        ConditionProxy onLock = manager.condition(manager.lock());
+        onLock.acquire();
+        onLock.signal();
+        onLock.release();
+    }
+
+    @Test
+    void barrier() throws Exception {
+        BarrierProxy barrier = manager.barrier(3);
+        assertEquals(3, barrier.parties());
+        ListProxy<Integer> indexes = manager.list();
+        List<Process> children = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            children.add(new Process(() -> indexes.add(barrier.await(Duration.ofSeconds(60)))));
+        }
+        for (Process p : children) {
+            p.start();
+        }
+        indexes.add(barrier.await(Duration.ofSeconds(60)));
+        for (Process p : children) {
+            p.join();
+            assertEquals(0, p.exitCode());
+        }
+        List<Integer> sorted = new ArrayList<>(indexes);
+        sorted.sort(null);
+        assertEquals(List.of(0, 1, 2), sorted);
+        assertEquals(0, barrier.nWaiting());
+        barrier.abort();
+        assertTrue(barrier.broken());
+        assertThrows(BrokenBarrierException.class, barrier::await);
+        barrier.reset();
+        assertFalse(barrier.broken());
+    }
+
+    @Test
+    void valueAndArray() throws Exception {
+        ValueProxy<Integer> v = manager.value("i", 0);
+        ArrayProxy a = manager.array("i", new int[] {1, 2, 3});
+        Process child = new Process(() -> {
+            v.set(v.get() + 5);
+            a.set(0, 10);
+        });
+        runAll(List.of(child));
+        assertEquals(5, v.get());
+        assertEquals(3, a.length());
+        assertEquals(List.of(10, 2, 3), a.toList());
+        assertEquals(0.0, manager.array("d", 2).get(1));
+    }
+
+    @Test
+    void aServerExceptionKeepsItsTypeMessageAndTraceback() {
+        ListProxy<Integer> l = manager.list();
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                () -> l.get(5));
+        assertTrue(e.getMessage().contains("5"), e.getMessage());
+        assertTrue(Arrays.stream(e.getSuppressed()).anyMatch(s -> s instanceof RemoteTraceback
+                && s.getMessage().contains("ArrayList")), Arrays.toString(e.getSuppressed()));
+    }
+
+    @Test
+    void callMethodAndGetValue() {
+        ListProxy<String> l = manager.list(List.of("a", "b"));
+        assertEquals(2, l.callMethod("size"));
+        assertEquals("b", l.callMethod("get", 1));
+        assertEquals(List.of("a", "b"), l.getValue());
+        assertEquals("list", l.typeId());
+    }
+
+    @Test
+    void anInterruptedCallerCancelsItsCallInTheServer() throws Exception {
+        QueueProxy<String> q = manager.queue();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread getter = Thread.ofPlatform().start(() -> {
+            try {
+                q.get();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        Thread.sleep(300);
+        getter.interrupt();
+        getter.join();
+        assertInstanceOf(multiprocessing.ProcessError.class, failure.get());
+        Thread.sleep(1000); // the cancel reaches the server (a get still waiting would take "x")
+        q.put("x");
+        assertEquals("x", q.get(Duration.ofSeconds(10)));
+    }
+
+    @Test
+    void manyThreadsShareAFewConnections() throws Exception {
+        DictProxy<Integer, Integer> d = manager.dict();
+        QueueProxy<Integer> q = manager.queue();
+        List<Thread> threads = new ArrayList<>();
+        // Blocked getters hold no connection: the putter still gets through.
+        for (int i = 0; i < 8; i++) {
+            threads.add(Thread.ofPlatform().start(() -> d.put(q.get(), 1)));
+        }
+        for (int i = 0; i < 8; i++) {
+            q.put(i);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertEquals(8, d.size());
+        int connections = multiprocessing.internal.managers.ManagerClient.of(manager.address())
+                .connectionCount();
+        assertTrue(connections >= 1 && connections <= 2, connections + " connections");
+    }
+}
