@@ -127,8 +127,8 @@ final class StderrTap {
      * pipe to drain, so that the child's last words are here.
      */
     String failure(int code) {
-        if (code <= 0) {
-            return null;
+        if (code <= 0 || running) {
+            return null; // ended by a signal, or its process ran: the exit code is its own
         }
         try {
             drained.await(2, TimeUnit.SECONDS); // a grandchild may hold the pipe open
