@@ -22,98 +22,85 @@ import multiprocessing.internal.reduction.Serialization;
  * Serialization#useClassLoader}), and it is the context class loader of the thread that runs
  * the target.
  *
- * <p>Classes it defines from served bytes are also served as resources, so that this child's
- * own children (and anything that reads a class file) find them the same way.
+ * <p>Classes it defines from served bytes are also given as resources
+ * ({@code getResourceAsStream}), so that this child's own children find them the same way.
  */
-final class ChildLoader extends URLClassLoader {
+final class ChildLoader extends ClassLoader {
     static {
         registerAsParallelCapable();
     }
 
     private final ClassServer.Client server;
     private final Map<String, byte[]> served = new ConcurrentHashMap<>();
+    private volatile boolean noted;
 
-    private ChildLoader(URL[] urls, ClassLoader parent, String server) {
-        super("multiprocessing-child", urls, parent);
+    private ChildLoader(ClassLoader parent, String server) {
+        super("multiprocessing-child", parent);
         this.server = server == null ? null : new ClassServer.Client(server);
     }
 
     /**
-     * Installs a loader for {@code classPath} and the parent's class server, when there is
-     * either; returns it, or null when this child needs none (the usual case).
+     * Installs a loader for {@code classPath} (after this JVM's own) and for what the parent's
+     * class server at {@code server} gives; returns it, or null when there is neither. A plain
+     * ClassLoader over a URLClassLoader made only when there are entries: most children have
+     * none, and a URLClassLoader costs a fresh JVM more to build.
      */
     static ClassLoader install(List<String> classPath, String server) {
         if (classPath.isEmpty() && server == null) {
             return null;
         }
-        URL[] urls = new URL[classPath.size()];
-        for (int i = 0; i < urls.length; i++) {
-            try {
-                urls[i] = Path.of(classPath.get(i)).toUri().toURL();
-            } catch (MalformedURLException e) {
-                throw new IllegalArgumentException("class path entry " + classPath.get(i), e);
+        ClassLoader parent = ChildLoader.class.getClassLoader();
+        if (!classPath.isEmpty()) {
+            URL[] urls = new URL[classPath.size()];
+            for (int i = 0; i < urls.length; i++) {
+                try {
+                    urls[i] = Path.of(classPath.get(i)).toUri().toURL();
+                } catch (MalformedURLException e) {
+                    throw new IllegalArgumentException("class path entry " + classPath.get(i), e);
+                }
             }
+            parent = new URLClassLoader("multiprocessing-child-path", urls, parent);
         }
-        ChildLoader loader = new ChildLoader(urls, ChildLoader.class.getClassLoader(), server);
+        ChildLoader loader = new ChildLoader(parent, server);
         Serialization.useClassLoader(loader);
         Thread.currentThread().setContextClassLoader(loader);
-        ClassReach.note(loader); // its entries and classes reach this child's own children
+        if (!classPath.isEmpty()) {
+            loader.noteOnce(); // its entries reach this child's own children
+        }
         return loader;
+    }
+
+    /** This child's own children may need what this loader holds: serve it to them too. */
+    private void noteOnce() {
+        if (!noted) {
+            noted = true;
+            ClassReach.note(this);
+        }
     }
 
     @Override
     protected Class<?> findClass(String name) throws ClassNotFoundException {
-        try {
-            return super.findClass(name);
-        } catch (ClassNotFoundException notOnClassPath) {
-            if (server == null) {
-                throw notOnClassPath;
-            }
-            byte[] bytes;
-            try {
-                bytes = server.fetch(name);
-            } catch (IOException e) {
-                throw new ClassNotFoundException(name + " is not on this child's class path, and"
-                        + " the parent process cannot be asked for it: " + e, e);
-            }
-            if (bytes == null) {
-                throw notOnClassPath;
-            }
-            served.put(name.replace('.', '/') + ".class", bytes);
-            return defineClass(name, bytes, 0, bytes.length);
+        if (server == null) {
+            throw new ClassNotFoundException(name);
         }
+        byte[] bytes;
+        try {
+            bytes = server.fetch(name);
+        } catch (IOException e) {
+            throw new ClassNotFoundException(name + " is not on this child's class path, and"
+                    + " the parent process cannot be asked for it: " + e, e);
+        }
+        if (bytes == null) {
+            throw new ClassNotFoundException(name);
+        }
+        served.put(name.replace('.', '/') + ".class", bytes);
+        noteOnce();
+        return defineClass(name, bytes, 0, bytes.length);
     }
 
     @Override
     public InputStream getResourceAsStream(String name) {
         byte[] bytes = served.get(name);
         return bytes != null ? new ByteArrayInputStream(bytes) : super.getResourceAsStream(name);
-    }
-
-    @Override
-    public URL findResource(String name) {
-        URL url = super.findResource(name);
-        if (url == null && served.containsKey(name)) {
-            try {
-                return URL.of(java.net.URI.create("multiprocessing-served:/" + name),
-                        new java.net.URLStreamHandler() {
-                            @Override
-                            protected java.net.URLConnection openConnection(URL u) {
-                                return new java.net.URLConnection(u) {
-                                    @Override
-                                    public void connect() {}
-
-                                    @Override
-                                    public InputStream getInputStream() {
-                                        return new ByteArrayInputStream(served.get(name));
-                                    }
-                                };
-                            }
-                        });
-            } catch (MalformedURLException e) {
-                return null;
-            }
-        }
-        return url;
     }
 }

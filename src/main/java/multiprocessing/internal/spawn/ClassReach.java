@@ -77,6 +77,7 @@ public final class ClassReach {
             NOTED.add(new WeakReference<>(loader));
             last = loader;
         }
+        ClassServer.startIfNeeded();
     }
 
     /** Notes the loader of {@code type}. */
@@ -97,13 +98,6 @@ public final class ClassReach {
         }
         loaders.add(ClassReach.class.getClassLoader());
         return loaders;
-    }
-
-    /** Whether any loader besides the JVM's own was noted (then classes may have to be served). */
-    static boolean anyNoted() {
-        synchronized (NOTED) {
-            return NOTED.stream().anyMatch(r -> r.get() != null);
-        }
     }
 
     /**

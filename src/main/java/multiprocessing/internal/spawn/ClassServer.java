@@ -27,25 +27,31 @@ import java.nio.file.Path;
  * of its own before its target runs, and this path is rare.
  */
 final class ClassServer {
-    private static volatile ClassServer instance;
+    /**
+     * Where this JVM's server listens once started: planned at first use and given to every
+     * child, so that a child started before the program's first own loader was seen (a pool's
+     * worker, before the pool's first function) can still ask. The random part makes the
+     * directory's name unguessable, so no one can create it first.
+     */
+    private static final Path PLANNED = Path.of(System.getProperty("java.io.tmpdir"),
+            "multiprocessing-classes-" + ProcessHandle.current().pid() + "-"
+                    + Long.toUnsignedString(new java.security.SecureRandom().nextLong(), 36), "s");
+    private static volatile boolean started;
 
-    private final Path socket;
+    private ClassServer() {}
 
-    private ClassServer(Path socket) {
-        this.socket = socket;
-    }
-
-    /** Starts the server, once a program's loader was noted and a child is about to start. */
-    private static void startIfNeeded() {
-        if (instance != null || !ClassReach.anyNoted()) {
+    /** Starts the server, once: called when the program's first own loader is noted. */
+    static void startIfNeeded() {
+        if (started) {
             return;
         }
         synchronized (ClassServer.class) {
-            if (instance != null) {
+            if (started) {
                 return;
             }
+            started = true;
             try {
-                instance = start();
+                start();
             } catch (IOException | RuntimeException e) {
                 System.getLogger("multiprocessing").log(System.Logger.Level.DEBUG,
                         "multiprocessing: no class server; children find only what is on their class path", e);
@@ -53,16 +59,17 @@ final class ClassServer {
         }
     }
 
-    /** The socket's path for a child about to start, or null when no class needs serving. */
+    /** The address a child may ask for classes at (its server may not be started yet). */
     static String address() {
-        startIfNeeded();
-        ClassServer s = instance;
-        return s == null ? null : s.socket.toString();
+        return PLANNED.toString();
     }
 
-    private static ClassServer start() throws IOException {
-        Path dir = Files.createTempDirectory("multiprocessing-classes-"); // mode 0700
-        Path path = dir.resolve("s");
+    private static void start() throws IOException {
+        Path dir = PLANNED.getParent();
+        // Fails if it exists: a directory this JVM did not make is never trusted.
+        Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        Path path = PLANNED;
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(path));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -84,7 +91,6 @@ final class ClassServer {
                 }
             }
         });
-        return new ClassServer(path);
     }
 
     /** One child's requests: a name in, its bytes (or -1 and a reason) out, until it closes. */
@@ -124,9 +130,15 @@ final class ClassServer {
             this.address = address;
         }
 
-        /** The bytes of class {@code name}, or null when the parent has no such class to give. */
+        /**
+         * The bytes of class {@code name}, or null when the parent has no such class to give
+         * (or serves none: it never saw a class loader of the program's own).
+         */
         synchronized byte[] fetch(String name) throws IOException {
             if (channel == null) {
+                if (!Files.exists(Path.of(address))) {
+                    return null;
+                }
                 channel = SocketChannel.open(UnixDomainSocketAddress.of(address));
                 in = new DataInputStream(Channels.newInputStream(channel));
                 out = new DataOutputStream(Channels.newOutputStream(channel));

@@ -167,9 +167,16 @@ public final class Popen {
         }
     }
 
-    /** Releases the descriptors; the child must have been reaped. */
+    /**
+     * Releases the descriptors; the child must have been reaped. Its standard error's pipe is
+     * closed by the thread that drains it, at end of file: waited for briefly, since a process
+     * the child started may still hold the pipe.
+     */
     public synchronized void close() {
         releaseBootstrap();
         pidfdCloser.clean();
+        if (stderr != null) {
+            stderr.awaitDrained(1000);
+        }
     }
 }

@@ -32,8 +32,10 @@ import multiprocessing.internal.tracker.ResourceTracker;
  * Starts a child JVM for the "spawn" start method (Python's {@code popen_spawn_posix} and the
  * parent half of {@code spawn}).
  *
- * <p>Implementation note: the child is the same {@code java} with the same class path or module
- * path, started by posix_spawn so that it inherits exactly the descriptors chosen here: its
+ * <p>Implementation note: the child is the same {@code java} with the same module path and the
+ * class path {@link ClassReach} gives (this JVM's, the library's loaders' entries, the program's
+ * loaders' entries after them), its standard error passed through a {@link StderrTap}, started
+ * by posix_spawn so that it inherits exactly the descriptors chosen here: its
  * bootstrap pipe as descriptor 3, then every descriptor the serialized process names
  * (connections it captured) as 4, 5, ... The parent serializes the {@link Preparation} before
  * it spawns anything, so an object that cannot be serialized fails {@code start()} with no

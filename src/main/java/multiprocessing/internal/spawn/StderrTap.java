@@ -122,13 +122,25 @@ final class StderrTap {
     }
 
     /**
+     * Waits up to {@code millis} for the child's standard error to reach end of file (all its
+     * writers gone), so that a child closed leaves no descriptor of its own open here.
+     */
+    void awaitDrained(long millis) {
+        try {
+            drained.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
      * Why a child that exited with {@code code} never ran its process, with the first lines it
      * wrote, or null when it did run it (or was ended by a signal). Waits briefly for the
      * pipe to drain, so that the child's last words are here.
      */
     String failure(int code) {
-        if (code <= 0) {
-            return null;
+        if (code <= 0 || running) {
+            return null; // ended by a signal, or its process ran: the exit code is its own
         }
         try {
             drained.await(2, TimeUnit.SECONDS); // a grandchild may hold the pipe open

@@ -11,7 +11,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import java.net.URL;
+import java.net.URLClassLoader;
+
+import multiprocessing.Context;
+import multiprocessing.ForkServerContext;
+import multiprocessing.Multiprocessing;
 import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.Process;
+import multiprocessing.SerializableFunction;
+import multiprocessing.SerializableRunnable;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+import multiprocessing.pool.Pool;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
@@ -106,10 +118,65 @@ class UrlClassLoaderTest {
             }
             """;
 
+    /** A program an IDE or plugin runner loads beside the library (which is on the class path). */
+    static final String WORK = """
+            package work;
+
+            import multiprocessing.Multiprocessing;
+            import multiprocessing.SerializableFunction;
+            import multiprocessing.SerializableRunnable;
+            import multiprocessing.connection.Connection;
+
+            public class Work {
+                public record Result(String who, int n) {}
+
+                public static SerializableRunnable reply(Connection up) {
+                    return () -> up.send(new Result(Multiprocessing.currentProcess().name(), 1).toString());
+                }
+
+                public static SerializableFunction<Integer, String> describe() {
+                    return x -> new Result("w", x).toString();
+                }
+            }
+            """;
+
+    private static Path work;
+
     @BeforeAll
     static void compile() throws Exception {
         launcher = Compiled.compile(dir.resolve("launcher"), Map.of("Launcher.java", LAUNCHER));
         program = Compiled.compile(dir.resolve("program"), Map.of("demo/App.java", APP));
+        work = Compiled.compile(dir.resolve("work"), Map.of("work/Work.java", WORK));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"spawn", "forkserver"})
+    void aProgramInAUrlClassLoaderBesideTheLibraryRunsInProcessesAndAPool(String method)
+            throws Exception {
+        // Not the context loader: the library learns of it from the target and the function.
+        URLClassLoader loader = new URLClassLoader("runner", new URL[] {work.toUri().toURL()},
+                UrlClassLoaderTest.class.getClassLoader());
+        Class<?> type = Class.forName("work.Work", true, loader);
+        Context ctx = Multiprocessing.getContext(method);
+        try (Pool pool = ctx.pool(2)) { // its workers start before the program's loader is seen
+            try (Pipe pipe = Pipe.open(false)) {
+                Process p = ctx.process((SerializableRunnable) type
+                        .getMethod("reply", Connection.class).invoke(null, pipe.right()));
+                p.start();
+                assertEquals("Result[who=" + p.name() + ", n=1]", pipe.left().recv());
+                p.join();
+                assertEquals(0, p.exitCode());
+                p.close();
+            }
+            @SuppressWarnings("unchecked")
+            SerializableFunction<Integer, String> describe =
+                    (SerializableFunction<Integer, String>) type.getMethod("describe").invoke(null);
+            assertEquals(List.of("Result[who=w, n=1]", "Result[who=w, n=2]"),
+                    pool.map(describe, List.of(1, 2)));
+        }
+        if (ctx instanceof ForkServerContext f) {
+            f.stopWarmJvms();
+        }
     }
 
     @ParameterizedTest
