@@ -325,4 +325,31 @@ class ForkServerTest {
         assertFalse(awaitWaiting(forever).isEmpty(), "a replacement boots and waits");
         forever.stopWarmJvms();
     }
+    @Test
+    void aProcessCapturingMoreDescriptorsThanAHandOverCarriesRunsInAJvmOfItsOwn()
+            throws Exception {
+        int count = multiprocessing.internal.spawn.Spawner.MAX_HAND_OVER_FDS / 2 + 1;
+        List<Pipe> pipes = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                pipes.add(Pipe.open(false));
+            }
+            List<Connection> ends = new java.util.ArrayList<>();
+            for (Pipe pipe : pipes) {
+                ends.add(pipe.left());
+                ends.add(pipe.right());
+            }
+            Process p = FORKSERVER.process(() -> ends.get(ends.size() - 1).send(ends.size()));
+            p.start();
+            assertEquals(2 * count, pipes.get(count - 1).left().recv());
+            p.join();
+            assertEquals(0, p.exitCode());
+            p.close();
+        } finally {
+            for (Pipe pipe : pipes) {
+                pipe.close();
+            }
+        }
+        NoLeftoverProcesses.assertNoChildren();
+    }
 }
