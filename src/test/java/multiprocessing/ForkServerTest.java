@@ -352,4 +352,25 @@ class ForkServerTest {
         }
         NoLeftoverProcesses.assertNoChildren();
     }
+    @Test
+    void stopWarmJvmsAlsoEndsThoseBootedWithAnEarlierPreloadList() throws Exception {
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions("-Dpreloads=1");
+        List<String> before = Multiprocessing.getForkserverPreload();
+        Multiprocessing.setForkserverPreload(List.of(Preloaded.class.getName()));
+        List<Long> waiting;
+        try {
+            Process p = context.process(() -> { });
+            p.start();
+            p.join();
+            p.close();
+            waiting = awaitWaiting(context);
+            assertFalse(waiting.isEmpty());
+        } finally {
+            Multiprocessing.setForkserverPreload(before);
+        }
+        context.stopWarmJvms();
+        for (long pid : waiting) {
+            assertFalse(ProcessHandle.of(pid).isPresent(), "JVM " + pid + " of the old list ended");
+        }
+    }
 }
