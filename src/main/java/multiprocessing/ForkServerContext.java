@@ -84,7 +84,9 @@ public final class ForkServerContext extends JvmContext {
      * have exited; later starts boot new ones. Processes already started are not affected.
      */
     public void stopWarmJvms() {
-        server().stop();
+        // Those booted before a change of the preload list or the executable wait too, in
+        // servers of their own, and would otherwise linger until their idle timeout.
+        ForkServer.stopAll(jvmOptions());
     }
 
     @Override

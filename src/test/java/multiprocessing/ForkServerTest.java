@@ -330,4 +330,52 @@ class ForkServerTest {
         assertFalse(awaitWaiting(forever).isEmpty(), "a replacement boots and waits");
         forever.stopWarmJvms();
     }
+    @Test
+    void aProcessCapturingMoreDescriptorsThanAHandOverCarriesRunsInAJvmOfItsOwn()
+            throws Exception {
+        int count = multiprocessing.internal.spawn.Spawner.MAX_HAND_OVER_FDS / 2 + 1;
+        List<Pipe> pipes = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                pipes.add(Pipe.open(false));
+            }
+            List<Connection> ends = new java.util.ArrayList<>();
+            for (Pipe pipe : pipes) {
+                ends.add(pipe.left());
+                ends.add(pipe.right());
+            }
+            Process p = FORKSERVER.process(() -> ends.get(ends.size() - 1).send(ends.size()));
+            p.start();
+            assertEquals(2 * count, pipes.get(count - 1).left().recv());
+            p.join();
+            assertEquals(0, p.exitCode());
+            p.close();
+        } finally {
+            for (Pipe pipe : pipes) {
+                pipe.close();
+            }
+        }
+        NoLeftoverProcesses.assertNoChildren();
+    }
+    @Test
+    void stopWarmJvmsAlsoEndsThoseBootedWithAnEarlierPreloadList() throws Exception {
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions("-Dpreloads=1");
+        List<String> before = Multiprocessing.getForkserverPreload();
+        Multiprocessing.setForkserverPreload(List.of(Preloaded.class.getName()));
+        List<Long> waiting;
+        try {
+            Process p = context.process(() -> { });
+            p.start();
+            p.join();
+            p.close();
+            waiting = awaitWaiting(context);
+            assertFalse(waiting.isEmpty());
+        } finally {
+            Multiprocessing.setForkserverPreload(before);
+        }
+        context.stopWarmJvms();
+        for (long pid : waiting) {
+            assertFalse(ProcessHandle.of(pid).isPresent(), "JVM " + pid + " of the old list ended");
+        }
+    }
 }

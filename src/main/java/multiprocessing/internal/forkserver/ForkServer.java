@@ -300,6 +300,18 @@ public final class ForkServer {
         all.forEach(w -> retire(w.popen));
     }
 
+    /**
+     * Stops the fork servers of JVMs started with {@code jvmOptions}, whatever executable and
+     * preload list they were booted with (see {@link #stop()}).
+     */
+    public static void stopAll(List<String> jvmOptions) {
+        SERVERS.forEach((key, server) -> {
+            if (key.jvmOptions().equals(jvmOptions)) {
+                server.stop();
+            }
+        });
+    }
+
     /** Stops every fork server of this JVM (see {@link #stop()}). */
     public static void stopAll() {
         SERVERS.values().forEach(ForkServer::stop);
