@@ -260,6 +260,7 @@ public class Process implements AutoCloseable, Serializable {
         JvmContext ctx = context != null ? context : Multiprocessing.defaultJvmContext();
         startMethod = ctx.getStartMethod();
         jvmOptions = ctx.jvmOptions();
+        RefusedStart.prepare();
         Preparation preparation = new Preparation(this, parentPid, parentName, startMethod,
                 jvmOptions, Multiprocessing.logLevelName());
         try {

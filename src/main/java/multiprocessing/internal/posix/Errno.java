@@ -78,6 +78,15 @@ final class Errno {
         return new AssertionError("downcall failed unexpectedly", t);
     }
 
+    /**
+     * Loads and links what describing an error takes (the exception class, the name and text
+     * lookups): when a process has run out of descriptors, loading a class from a directory or
+     * a jar not yet open fails too, and the report of EMFILE would itself fail.
+     */
+    static void prepare() {
+        new ErrnoException("prepare", 0).errnoName();
+    }
+
     /** errno's symbolic name ({@code ENOENT}), from glibc's strerrorname_np. */
     static String name(int errno) {
         return NAMES.computeIfAbsent(errno, e -> {

@@ -110,6 +110,14 @@ public final class Posix {
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), 1);
     }
 
+    /**
+     * Makes sure a failure can be reported when descriptors have run out (see
+     * {@link Errno#prepare()}); cheap after the first call. For code about to open many.
+     */
+    public static void prepareErrorReports() {
+        Errno.prepare();
+    }
+
     public static void close(int fd) throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
 
 /**
  * Explains why the machine refused to start a process, naming the limit that was reached: a
@@ -13,6 +14,23 @@ import multiprocessing.internal.posix.ErrnoException;
  */
 public final class RefusedStart {
     private RefusedStart() {}
+
+    /**
+     * Read when this class is prepared, while descriptors are still to be had: at the failure
+     * they may be gone, and /proc/self/limits cannot be opened then.
+     */
+    private static volatile String preparedLimits = "";
+
+    /**
+     * Loads what {@link #explain} needs, before a start that may fail for want of descriptors:
+     * then no class can be loaded from a directory and no file opened. Cheap after the first.
+     */
+    public static void prepare() {
+        if (preparedLimits.isEmpty()) {
+            Posix.prepareErrorReports();
+            preparedLimits = limit("Max open files") + "|" + limit("Max processes");
+        }
+    }
 
     /**
      * What a failed start of {@code name} means, or the failure's own message when it is not a
@@ -37,9 +55,13 @@ public final class RefusedStart {
         return "cannot start " + name + ": " + why;
     }
 
-    /** "RLIMIT_NOFILE is 1024 (hard 4096)" from /proc/self/limits, or the limit's name alone. */
+    /**
+     * "RLIMIT_NOFILE is 1024 (hard 4096)" from /proc/self/limits, or as prepared when the file
+     * cannot be read now, or the limit's name alone.
+     */
     static String limit(String row) {
         String rlimit = row.equals("Max open files") ? "RLIMIT_NOFILE" : "RLIMIT_NPROC";
+        String prepared = preparedLimits;
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
                 if (line.startsWith(row)) {
@@ -48,7 +70,11 @@ public final class RefusedStart {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            // only the figure is missing
+            for (String known : prepared.split("\\|")) {
+                if (known.startsWith(rlimit + " is ")) {
+                    return known;
+                }
+            }
         }
         return rlimit;
     }
