@@ -1,6 +1,7 @@
 package multiprocessing.internal.reduction;
 
 import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -74,6 +75,10 @@ final class ClassPolicy implements TypeChecker {
 
     private final List<String> allowed;
     private final List<String> denied;
+    /** The library's own proxy handlers (named, not linked: managers sit above this layer). */
+    private static final java.util.Set<String> TRUSTED_HANDLERS =
+            java.util.Set.of("multiprocessing.internal.managers.ProxyHandler");
+
     private final ClassLoader loader;
 
     private ClassPolicy(List<String> allowed, List<String> denied, ClassLoader loader) {
@@ -111,6 +116,11 @@ final class ClassPolicy implements TypeChecker {
     /** Whether a message may name {@code className}. */
     boolean allows(String className) {
         String name = elementName(className);
+        if (isProxyClass(name)) {
+            // A dynamic proxy is as dangerous as its handler, and its handler is a class of its
+            // own that this policy checks: every InvocationHandler but the library's is refused.
+            return true;
+        }
         int allow = longestMatch(allowed, name);
         int deny = longestMatch(denied, name);
         if (deny >= 0 && deny >= allow) {
@@ -154,6 +164,24 @@ final class ClassPolicy implements TypeChecker {
                 || name.charAt(prefix.length()) == '$');
     }
 
+    /**
+     * Whether {@code name} is a class java.lang.reflect.Proxy made (a manager's proxies are):
+     * a loadable class must be one; one this process cannot load (another JVM's proxy class)
+     * must be in the packages the JDK names them in.
+     */
+    private boolean isProxyClass(String name) {
+        int at = name.lastIndexOf(".$Proxy");
+        if (at < 0 || at + 7 == name.length()
+                || !name.substring(at + 7).chars().allMatch(Character::isDigit)) {
+            return false;
+        }
+        try {
+            return Proxy.isProxyClass(Class.forName(name, false, loader));
+        } catch (ClassNotFoundException | LinkageError e) {
+            return name.startsWith("jdk.proxy") || name.startsWith("com.sun.proxy.");
+        }
+    }
+
     private boolean isDangerousType(String name) {
         Class<?> type;
         try {
@@ -163,6 +191,7 @@ final class ClassPolicy implements TypeChecker {
             return false; // Fory fails on it anyway, saying which class is missing
         }
         return ClassLoader.class.isAssignableFrom(type)
-                || InvocationHandler.class.isAssignableFrom(type);
+                || (InvocationHandler.class.isAssignableFrom(type)
+                        && !TRUSTED_HANDLERS.contains(name));
     }
 }
