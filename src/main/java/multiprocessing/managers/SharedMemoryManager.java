@@ -7,6 +7,7 @@ import java.util.List;
 import multiprocessing.Context;
 import multiprocessing.connection.Address;
 import multiprocessing.internal.managers.SegmentTracker;
+import multiprocessing.internal.managers.SegmentTrackerProxy;
 import multiprocessing.sharedmemory.ShareableList;
 import multiprocessing.sharedmemory.SharedMemory;
 

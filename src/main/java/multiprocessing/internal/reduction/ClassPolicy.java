@@ -166,8 +166,9 @@ final class ClassPolicy implements TypeChecker {
 
     /**
      * Whether {@code name} is a class java.lang.reflect.Proxy made (a manager's proxies are):
-     * a loadable class must be one; one this process cannot load (another JVM's proxy class)
-     * must be in the packages the JDK names them in.
+     * a loadable class must be one; a name this process cannot load is another JVM's proxy
+     * class (in jdk.proxyN, or in a non-public interface's package), which Fory rebuilds from
+     * its interfaces and handler rather than by that name, so nothing of such a class can run.
      */
     private boolean isProxyClass(String name) {
         int at = name.lastIndexOf(".$Proxy");
@@ -178,7 +179,7 @@ final class ClassPolicy implements TypeChecker {
         try {
             return Proxy.isProxyClass(Class.forName(name, false, loader));
         } catch (ClassNotFoundException | LinkageError e) {
-            return name.startsWith("jdk.proxy") || name.startsWith("com.sun.proxy.");
+            return true;
         }
     }
 
