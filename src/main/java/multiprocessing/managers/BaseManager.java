@@ -144,6 +144,14 @@ public class BaseManager implements AutoCloseable {
             throw new IllegalArgumentException("a proxy type must be an interface, not "
                     + proxyInterface.getName());
         }
+        if (proxyInterface != null
+                && !java.lang.reflect.Modifier.isPublic(proxyInterface.getModifiers())) {
+            // Other processes rebuild a proxy through the library's resolving class loader,
+            // and a proxy class can implement a non-public interface only in that
+            // interface's own loader.
+            throw new IllegalArgumentException("a proxy interface must be public: make "
+                    + proxyInterface.getName() + " public");
+        }
         List<Class<?>> interfaces = new ArrayList<>();
         if (proxyInterface != null && proxyInterface != BaseProxy.class) {
             interfaces.add(proxyInterface);

@@ -48,6 +48,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(180)
 class BaseManagerTest {
 
+    /** Not public: a proxy of it could not be rebuilt in another process. */
+    interface Hidden {
+        int value();
+    }
+
+    @Test
+    void aProxyInterfaceThatIsNotPublicIsRefusedAtRegister() {
+        try (BaseManager manager = new BaseManager()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> manager.register("hidden", () -> (Hidden) () -> 1, Hidden.class));
+            assertTrue(e.getMessage().contains("must be public"), e.getMessage());
+        }
+    }
+
     /** The interface a registered type is used through. */
     public interface CounterApi {
         int increment();
