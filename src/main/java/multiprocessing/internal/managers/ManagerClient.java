@@ -53,13 +53,15 @@ public final class ManagerClient {
     static {
         // A reader blocked in a native read holds up the JVM's exit by a few hundred
         // milliseconds: wake every reader (end of file) as the JVM exits.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (ManagerClient c : CLIENTS.values()) {
-                for (Channel ch : c.channels) {
-                    ch.hangUp();
-                }
-            }
-        }, "multiprocessing-manager-hangup"));
+        // After the children joined at exit, which may still call through this process.
+        multiprocessing.internal.util.AtExit.register(
+                multiprocessing.internal.util.AtExit.Stage.RELEASE, () -> {
+                    for (ManagerClient c : CLIENTS.values()) {
+                        for (Channel ch : c.channels) {
+                            ch.hangUp();
+                        }
+                    }
+                });
     }
 
     private static final byte[] NO_ARGS = Serialization.serialize(new Object[0]);

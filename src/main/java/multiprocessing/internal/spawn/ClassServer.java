@@ -72,15 +72,17 @@ final class ClassServer {
         Path path = PLANNED;
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(path));
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                server.close();
-                Files.deleteIfExists(path);
-                Files.deleteIfExists(dir);
-            } catch (IOException ignored) {
-                // the JVM is going; the directory is empty
-            }
-        }, "multiprocessing-class-server-cleanup"));
+        // Released after the children joined at exit: one that starts late may still ask.
+        multiprocessing.internal.util.AtExit.register(
+                multiprocessing.internal.util.AtExit.Stage.RELEASE, () -> {
+                    try {
+                        server.close();
+                        Files.deleteIfExists(path);
+                        Files.deleteIfExists(dir);
+                    } catch (IOException ignored) {
+                        // the JVM is going; the directory is empty
+                    }
+                });
         Thread.ofPlatform().daemon().name("multiprocessing-class-server").start(() -> {
             while (server.isOpen()) {
                 try {
