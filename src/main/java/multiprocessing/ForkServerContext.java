@@ -43,6 +43,12 @@ public final class ForkServerContext extends JvmContext {
         this.settings = settings;
     }
 
+    /** A context like this one whose children also get {@code options}. */
+    @Override
+    public ForkServerContext withJvmOptions(String... options) {
+        return (ForkServerContext) super.withJvmOptions(options);
+    }
+
     @Override
     public String getStartMethod() {
         return "forkserver";

@@ -27,7 +27,7 @@ public abstract sealed class JvmContext extends Context permits SpawnContext, Fo
     }
 
     @Override
-    public final JvmContext withJvmOptions(String... options) {
+    public JvmContext withJvmOptions(String... options) {
         List<String> all = new ArrayList<>(jvmOptions);
         all.addAll(Arrays.asList(options));
         return withOptions(all);

@@ -17,6 +17,12 @@ public final class SpawnContext extends JvmContext {
         super(jvmOptions);
     }
 
+    /** A context like this one whose children also get {@code options}. */
+    @Override
+    public SpawnContext withJvmOptions(String... options) {
+        return (SpawnContext) super.withJvmOptions(options);
+    }
+
     @Override
     public String getStartMethod() {
         return "spawn";
