@@ -1,39 +1,25 @@
 package multiprocessing.internal.managers;
 
-import java.time.Duration;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-
 /**
  * A manager's {@code Lock} (Python's {@code threading.Lock} in the server): not owned, so any
  * caller may release it, as a client's acquire and release may reach the server over different
  * connections and threads.
  */
-public final class ServerLock implements Concurrent, Ownable {
-    private final Semaphore permit = new Semaphore(1);
-
-    public boolean acquire() throws InterruptedException {
-        permit.acquire();
-        return true;
+public final class ServerLock extends Permits implements Ownable {
+    public ServerLock() {
+        super(1);
     }
 
-    public boolean acquire(boolean block) throws InterruptedException {
-        return block ? acquire() : permit.tryAcquire();
-    }
-
-    public boolean acquire(Duration timeout) throws InterruptedException {
-        return permit.tryAcquire(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-    }
-
+    @Override
     public synchronized void release() {
-        if (permit.availablePermits() > 0) {
+        if (permits.availablePermits() > 0) {
             throw new IllegalStateException("release of an unlocked lock");
         }
-        permit.release();
+        permits.release();
     }
 
     public boolean locked() {
-        return permit.availablePermits() == 0;
+        return permits.availablePermits() == 0;
     }
 
     @Override
@@ -49,7 +35,7 @@ public final class ServerLock implements Concurrent, Ownable {
 
     @Override
     public void acquireRestore(int saved) throws InterruptedException {
-        permit.acquireUninterruptibly();
+        permits.acquireUninterruptibly();
     }
 
     @Override

@@ -1,37 +1,24 @@
 package multiprocessing.internal.managers;
 
-import java.time.Duration;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-
 /** A manager's {@code Semaphore}, or {@code BoundedSemaphore} when {@code bounded}. */
-public final class ServerSemaphore implements Concurrent {
-    private final Semaphore permits;
+public final class ServerSemaphore extends Permits {
     private final int initial;
     private final boolean bounded;
 
     public ServerSemaphore(int value, boolean bounded) {
-        if (value < 0) {
-            throw new IllegalArgumentException("semaphore initial value must be >= 0");
-        }
-        this.permits = new Semaphore(value);
+        super(checked(value));
         this.initial = value;
         this.bounded = bounded;
     }
 
-    public boolean acquire() throws InterruptedException {
-        permits.acquire();
-        return true;
+    private static int checked(int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("semaphore initial value must be >= 0");
+        }
+        return value;
     }
 
-    public boolean acquire(boolean block) throws InterruptedException {
-        return block ? acquire() : permits.tryAcquire();
-    }
-
-    public boolean acquire(Duration timeout) throws InterruptedException {
-        return permits.tryAcquire(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-    }
-
+    @Override
     public synchronized void release() {
         if (bounded && permits.availablePermits() >= initial) {
             throw new IllegalStateException("semaphore released too many times");

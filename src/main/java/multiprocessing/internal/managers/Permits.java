@@ -1,0 +1,32 @@
+package multiprocessing.internal.managers;
+
+import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Python's three acquire forms over a {@link Semaphore}, written once for the manager's lock
+ * and semaphores; each says for itself what a release may do.
+ */
+public abstract class Permits implements Concurrent {
+    final Semaphore permits;
+
+    Permits(int value) {
+        this.permits = new Semaphore(value);
+    }
+
+    public boolean acquire() throws InterruptedException {
+        permits.acquire();
+        return true;
+    }
+
+    public boolean acquire(boolean block) throws InterruptedException {
+        return block ? acquire() : permits.tryAcquire();
+    }
+
+    public boolean acquire(Duration timeout) throws InterruptedException {
+        return permits.tryAcquire(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+    }
+
+    public abstract void release();
+}
