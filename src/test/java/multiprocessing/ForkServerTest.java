@@ -215,6 +215,8 @@ class ForkServerTest {
                     && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
+            assertFalse(ProcessHandle.of(grandchild).map(ProcessHandle::isAlive).orElse(false),
+                    "the grandchild ended once it saw its parent end");
             child.close();
         }
     }
