@@ -3,15 +3,13 @@ package multiprocessing.pool;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
 
+import multiprocessing.CpuTimes;
 import multiprocessing.ForkServerContext;
 import multiprocessing.JvmContext;
 import multiprocessing.Multiprocessing;
@@ -54,13 +52,6 @@ class ManyWorkersPoolTest {
         }
     }
 
-    /** The CPU time (user+sys) of this JVM's reaped children, in ms (Linux counts 10 ms ticks). */
-    static long childCpuMs() throws IOException {
-        String stat = Files.readString(Path.of("/proc/self/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(f[13]) + Long.parseLong(f[14])) * 10;
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"spawn", "forkserver"})
     void sixtyFourWorkersMapTenThousandItemsAndLeaveNothingBehind(String method)
@@ -77,7 +68,8 @@ class ManyWorkersPoolTest {
         Set<String> shmBefore = NoLeftoverSharedMemory.names();
 
         long started = System.nanoTime();
-        long cpu0 = childCpuMs();
+        long childCpu = CpuTimes.reapedChildren();
+        long ownCpu = CpuTimes.self();
         Pool pool = context.pool(WORKERS);
         List<Long> pids = pool.workerPids();
         assertEquals(WORKERS, new HashSet<>(pids).size(), "64 distinct workers: " + pids);
@@ -95,8 +87,9 @@ class ManyWorkersPoolTest {
         stopWaiting(context);
         NoLeftoverProcesses.assertNoChildren();
         // What it cost, for the record (the suite's time is the concern, not a target here).
-        System.out.printf("%s: %d workers started, mapped %d items and joined in %d ms, %d ms"
-                + " of CPU in the children%n", method, WORKERS, ITEMS, wall, childCpuMs() - cpu0);
+        System.out.printf("%s: %d workers started, mapped %d items and joined in %d ms; CPU:"
+                + " %d ms in the children, %d ms here%n", method, WORKERS, ITEMS, wall,
+                CpuTimes.reapedChildren() - childCpu, CpuTimes.self() - ownCpu);
         OpenDescriptors.assertNoMoreThan(fdsBefore);
         NoLeftoverSharedMemory.assertNoneLeft(shmBefore);
     }
