@@ -110,6 +110,7 @@ class ManyProcessesTest {
             reported.add(reports.get(Duration.ofMinutes(5)));
         }
         long allAlive = System.nanoTime();
+        int fdsAtPeak = OpenDescriptors.byKind().values().stream().mapToInt(n -> n).sum();
         Set<Long> pids = new HashSet<>();
         for (Process p : processes) {
             pids.add(p.pid());
@@ -130,9 +131,10 @@ class ManyProcessesTest {
         long ended = System.nanoTime();
         // What it cost, for the record (the suite's time is the concern, not a target here).
         System.out.printf("%d processes started and all alive after %d ms, all joined after"
-                + " %d ms; CPU: %d ms in the children, %d ms here%n", PROCESSES,
-                (allAlive - started) / 1_000_000, (ended - started) / 1_000_000,
-                CpuTimes.reapedChildren() - childCpu, CpuTimes.self() - ownCpu);
+                + " %d ms; CPU: %d ms in the children, %d ms here; %d descriptors open here"
+                + " while all were alive%n", PROCESSES, (allAlive - started) / 1_000_000,
+                (ended - started) / 1_000_000, CpuTimes.reapedChildren() - childCpu,
+                CpuTimes.self() - ownCpu, fdsAtPeak);
 
         reports.close();
         reports.joinThread();

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @ExtendWith(NoLeftoverProcesses.class)
 @ExtendWith(NoLeftoverSharedMemory.class)
-@Timeout(300)
+@Timeout(600)
 class ManyWorkersPoolTest {
     private static final int WORKERS = 64;
     private static final int ITEMS = 10_000;
