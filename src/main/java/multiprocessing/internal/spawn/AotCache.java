@@ -320,10 +320,12 @@ final class AotCache {
                 || option.startsWith("-Xmn") || option.startsWith("-Xss")
                 || option.startsWith("-Xlog") || option.startsWith("-verbose")
                 || option.matches("-XX:[+-]Use\\w*GC")
-                || option.matches("-XX:[+-](TieredCompilation|UsePerfData)")
+                || option.matches("-XX:[+-](TieredCompilation|UsePerfData"
+                        + "|UnlockDiagnosticVMOptions)")
                 || option.matches("-XX:(TieredStopAtLevel|MaxRAMPercentage|InitialRAMPercentage"
                         + "|MinRAMPercentage|MaxHeapSize|InitialHeapSize|ActiveProcessorCount"
-                        + "|CICompilerCount|ParallelGCThreads|ConcGCThreads)=.*"));
+                        + "|CICompilerCount|ParallelGCThreads|ConcGCThreads"
+                        + "|ArchiveRelocationMode|TrimNativeHeapInterval)=.*"));
     }
 
     /** Whether the options pick a garbage collector (then the library picks none). */
