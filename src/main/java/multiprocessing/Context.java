@@ -25,12 +25,17 @@ import multiprocessing.connection.Pipe;
  * {@code -XX:-DisableAttachMechanism} to use {@code jcmd} on children), options
  * that make a short-lived JVM start faster ({@code -XX:+UseSerialGC} unless the context's
  * options choose a collector, {@code -XX:-UsePerfData}, and an AOT cache of the library's
- * classes on JDK 25+; {@code -Dmultiprocessing.aotCache=false} turns the cache off), and then
+ * classes on JDK 25+; {@code -Dmultiprocessing.aotCache=false} turns the cache off), options
+ * that keep many children small ({@code -XX:ArchiveRelocationMode=0}, so that children share
+ * the cache's pages instead of each relocating a private copy, and
+ * {@code -XX:TrimNativeHeapInterval=5000}), and then
  * the options of its context: {@link #withJvmOptions(String...)} returns a context whose
  * children get more options ({@code -Xmx256m}, {@code -Dkey=value},
  * {@code -XX:TieredStopAtLevel=1} for many short children, ...). The context's options come
  * last, so they win where the JVM lets a later option win. A child passes its options on to its
- * own children.
+ * own children. The heap is the JVM's default: a smaller young generation ({@code -Xmn8m})
+ * makes an idle child a third smaller but an allocation-heavy one two to three times slower
+ * (bench/RESULTS.md), so it is left to users who keep many idle children.
  */
 public abstract class Context {
     /**
