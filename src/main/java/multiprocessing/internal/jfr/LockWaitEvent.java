@@ -26,10 +26,6 @@ import jdk.jfr.Timespan;
 @Threshold("10 ms")
 @Registered(false)
 public final class LockWaitEvent extends jdk.jfr.Event {
-    static {
-        Registration.ensure();
-    }
-
     @Label("Kind")
     @Description("Lock, RLock or Semaphore (a BoundedSemaphore is a Semaphore)")
     String kind;
@@ -52,6 +48,7 @@ public final class LockWaitEvent extends jdk.jfr.Event {
 
     /** Begins a wait while process {@code ownerPid} (0: none) holds the synchronizer. */
     public static LockWaitEvent waiting(int ownerPid) {
+        Registration.ensure();
         LockWaitEvent e = new LockWaitEvent();
         e.begin();
         e.ownerPid = ownerPid;

@@ -22,10 +22,6 @@ import jdk.jfr.Registered;
 @Description("A call from this process to a manager's server process, until its reply")
 @Registered(false)
 public final class ManagerCallEvent extends jdk.jfr.Event {
-    static {
-        Registration.ensure();
-    }
-
     @Label("Manager")
     @Description("The address the manager's server listens at")
     String manager;
@@ -55,6 +51,7 @@ public final class ManagerCallEvent extends jdk.jfr.Event {
 
     /** Begins a call. */
     public static ManagerCallEvent calling() {
+        Registration.ensure();
         ManagerCallEvent e = new ManagerCallEvent();
         e.begin();
         return e;

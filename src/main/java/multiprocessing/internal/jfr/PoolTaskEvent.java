@@ -40,10 +40,6 @@ import jdk.jfr.Timespan;
 @StackTrace(false)
 @Registered(false)
 public final class PoolTaskEvent extends jdk.jfr.Event {
-    static {
-        Registration.ensure();
-    }
-
     @Label("Worker")
     @Description("The worker process's name (SpawnPoolWorker-3), or the worker thread's")
     String worker;
@@ -92,6 +88,7 @@ public final class PoolTaskEvent extends jdk.jfr.Event {
         if (!Registration.initialized()) {
             return null;
         }
+        Registration.ensure();
         PoolTaskEvent e = new PoolTaskEvent();
         if (!e.isEnabled()) {
             return null;

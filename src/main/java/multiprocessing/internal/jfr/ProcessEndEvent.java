@@ -20,10 +20,6 @@ import jdk.jfr.StackTrace;
 @StackTrace(false)
 @Registered(false)
 public final class ProcessEndEvent extends jdk.jfr.Event {
-    static {
-        Registration.ensure();
-    }
-
     @Label("Process Name")
     String name;
 

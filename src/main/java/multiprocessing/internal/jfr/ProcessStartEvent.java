@@ -22,10 +22,6 @@ import jdk.jfr.StackTrace;
 @StackTrace(false)
 @Registered(false)
 public final class ProcessStartEvent extends jdk.jfr.Event {
-    static {
-        Registration.ensure();
-    }
-
     @Label("Process Name")
     String name;
 

@@ -29,6 +29,7 @@ public final class ProcessTrace {
         if (!Registration.initialized()) {
             return null;
         }
+        Registration.ensure();
         ProcessTrace t = new ProcessTrace(name, startMethod);
         if (!t.start.isEnabled() && !t.end.isEnabled()) {
             return null;

@@ -15,9 +15,5 @@ import jdk.jfr.Threshold;
 @Threshold("10 ms")
 @Registered(false)
 public final class QueueGetEvent extends QueueWaitEvent {
-    static {
-        Registration.ensure();
-    }
-
     QueueGetEvent() {}
 }

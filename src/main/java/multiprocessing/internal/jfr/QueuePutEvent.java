@@ -16,9 +16,5 @@ import jdk.jfr.Threshold;
 @Threshold("10 ms")
 @Registered(false)
 public final class QueuePutEvent extends QueueWaitEvent {
-    static {
-        Registration.ensure();
-    }
-
     QueuePutEvent() {}
 }

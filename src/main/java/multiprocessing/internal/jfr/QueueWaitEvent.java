@@ -37,6 +37,7 @@ public abstract sealed class QueueWaitEvent extends jdk.jfr.Event
 
     /** Begins a get's wait for an item ({@code get}) or a put's wait for room. */
     public static QueueWaitEvent waiting(boolean get) {
+        Registration.ensure();
         QueueWaitEvent e = get ? new QueueGetEvent() : new QueuePutEvent();
         e.begin();
         return e;
