@@ -7,6 +7,8 @@ module multiprocessing {
     requires java.logging;
     // The parent's module options are passed on to a child started on the module path.
     requires java.management;
+    // Flight Recorder events (multiprocessing.internal.jfr), registered only when it is in use.
+    requires jdk.jfr;
 
     exports multiprocessing;
     exports multiprocessing.connection;

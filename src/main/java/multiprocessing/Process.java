@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
+import multiprocessing.internal.jfr.ProcessTrace;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.spawn.ChildMain;
 import multiprocessing.internal.spawn.ClassReach;
@@ -261,6 +262,7 @@ public class Process implements AutoCloseable, Serializable {
         startMethod = ctx.getStartMethod();
         jvmOptions = ctx.jvmOptions();
         RefusedStart.prepare();
+        ProcessTrace trace = ProcessTrace.starting(name, startMethod); // null unless recorded
         Preparation preparation = new Preparation(this, parentPid, parentName, startMethod,
                 jvmOptions, Multiprocessing.logLevelName());
         try {
@@ -268,6 +270,7 @@ public class Process implements AutoCloseable, Serializable {
         } catch (IOException e) {
             throw new UncheckedIOException(RefusedStart.explain(name, e), e);
         }
+        popen.trace(trace);
         Exits.install();
         CHILDREN.add(this);
     }

@@ -18,6 +18,7 @@ import multiprocessing.RemoteTraceback;
 import multiprocessing.connection.Address;
 import multiprocessing.connection.Client;
 import multiprocessing.connection.Connection;
+import multiprocessing.internal.jfr.ManagerCallEvent;
 import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
@@ -107,6 +108,30 @@ public final class ManagerClient {
 
     /** Sends {@code op} and waits for its reply; rethrows the server's exception. */
     public Object call(int op, String target, String method, String[] types, Object[] args)
+            throws Throwable {
+        return call(op, op == Messages.CREATE ? method : null, target, method, types, args);
+    }
+
+    /**
+     * As {@link #call(int, String, String, String[], Object[])}, on an object of type
+     * {@code typeId}: each call is a Flight Recorder ManagerCall event, which names the type.
+     */
+    public Object call(int op, String typeId, String target, String method, String[] types,
+            Object[] args) throws Throwable {
+        ManagerCallEvent event = ManagerCallEvent.calling(); // nothing unless recorded
+        Throwable thrown = null;
+        try {
+            return exchange(op, target, method, types, args);
+        } catch (Throwable t) {
+            thrown = t;
+            throw t;
+        } finally {
+            event.finish(address, Messages.name(op), typeId,
+                    op == Messages.CREATE ? null : method, target, thrown);
+        }
+    }
+
+    private Object exchange(int op, String target, String method, String[] types, Object[] args)
             throws Throwable {
         String reason = shutDown;
         if (reason != null) {

@@ -4,6 +4,7 @@ import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import multiprocessing.internal.jfr.ProcessTrace;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 
@@ -34,6 +35,8 @@ public final class Popen {
     private Integer returnCode;
     /** The child's standard error as it passes through here, or null. */
     private final StderrTap stderr;
+    /** Its Flight Recorder events, or null. */
+    private volatile ProcessTrace trace;
 
     Popen(int pid, int pidfd, int bootstrapFd, StderrTap stderr) {
         this.stderr = stderr;
@@ -46,6 +49,24 @@ public final class Popen {
 
     public int pid() {
         return pid;
+    }
+
+    /**
+     * Records this child's start and end as {@code trace}'s events (null: none): the start when
+     * the child says it runs its process, the end when it is reaped.
+     */
+    public void trace(ProcessTrace trace) {
+        if (trace == null) {
+            return;
+        }
+        this.trace = trace;
+        if (stderr != null) {
+            stderr.whenRunning(() -> trace.running(pid));
+        }
+        Integer code = poll(); // it may have ended, and been reaped, before it was traced
+        if (code != null) {
+            trace.ended(pid, code);
+        }
     }
 
     /** Readable once the child has exited. */
@@ -63,6 +84,10 @@ public final class Popen {
             }
             if (returnCode != null) {
                 releaseBootstrap();
+                ProcessTrace t = trace;
+                if (t != null) {
+                    t.ended(pid, returnCode);
+                }
             }
         }
         return returnCode;

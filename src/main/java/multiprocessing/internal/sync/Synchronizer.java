@@ -4,6 +4,7 @@ import static multiprocessing.internal.sync.SyncLayout.STATE;
 
 import java.lang.foreign.MemorySegment;
 
+import multiprocessing.internal.jfr.LockWaitEvent;
 import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.wait.Parker;
@@ -133,8 +134,10 @@ public abstract class Synchronizer {
             checkOwnerIfDue();
             return TIMED_OUT;
         }
+        LockWaitEvent event = LockWaitEvent.waiting(ownerPid(state())); // nothing unless recorded
         long r = Parker.await(site, () -> tryAcquire(arg) ? 1 : -1, System.nanoTime(),
                 timeoutNanos, interruptible, ownerWatch);
+        event.finish(kind(), timeoutNanos, r >= 0);
         return r >= 0 ? ACQUIRED : r == Parker.INTERRUPTED ? INTERRUPTED : TIMED_OUT;
     }
 
