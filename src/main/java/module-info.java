@@ -52,8 +52,8 @@
  * </ul>
  * Without {@code --enable-native-access} the JVM warns that restricted methods were called.
  * Without the {@code --add-opens}, Fory (1.6) takes its fallback through
- * {@code sun.misc.Unsafe}, which JDK 24 and later warn about; {@code
- * --sun-misc-unsafe-memory-access=allow} silences that warning instead. Neither option is needed
+ * {@code sun.misc.Unsafe}, which JDK 24 and later warn about;
+ * {@code --sun-misc-unsafe-memory-access=allow} silences that warning instead. Neither option is needed
  * for the library to work. Children started by the library get what they need from it: the
  * native access, no {@code sun.misc.Unsafe} warning, and on the module path the parent's own
  * module options.

@@ -45,7 +45,8 @@ public abstract class Context {
     protected Context() {}
 
     /**
-     * {@return the start method of this context ({@code "spawn"}, {@code "forkserver"}, {@code "dummy"})}
+     * {@return the start method of this context: {@code "spawn"}, {@code "forkserver"} or
+     * {@code "dummy"}}
      */
     public abstract String getStartMethod();
 
@@ -211,7 +212,7 @@ public abstract class Context {
      * A new {@link Queue} of at most {@code maxsize} items ({@code <= 0}: no item bound).
      *
      * @param <E>     the type of the items
-     * @param maxsize the most items the queue holds, or {@code <= 0} for no bound but the ring's room
+     * @param maxsize the most items it holds; {@code <= 0} for no bound but the ring's room
      * @return the queue
      */
     public <E> Queue<E> queue(int maxsize) {
@@ -242,7 +243,7 @@ public abstract class Context {
      * A new {@link JoinableQueue} of at most {@code maxsize} items.
      *
      * @param <E>     the type of the items
-     * @param maxsize the most items the queue holds, or {@code <= 0} for no bound but the ring's room
+     * @param maxsize the most items it holds; {@code <= 0} for no bound but the ring's room
      * @return the queue
      */
     public <E> JoinableQueue<E> joinableQueue(int maxsize) {

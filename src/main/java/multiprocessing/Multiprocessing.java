@@ -53,7 +53,8 @@ public final class Multiprocessing {
     }
 
     /**
-     * {@return the default context (start method "spawn" unless {@link #setStartMethod} says otherwise)}
+     * {@return the default context (start method "spawn" unless {@link #setStartMethod} says
+     * otherwise)}
      */
     public static Context getContext() {
         return defaultJvmContext();

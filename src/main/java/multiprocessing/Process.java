@@ -487,7 +487,8 @@ public class Process implements AutoCloseable, Serializable {
     // ------------------------------------------------------------------ properties
 
     /**
-     * {@return the process's name, {@code Process-N} unless one was given (Python's {@code p.name})}
+     * {@return the process's name, {@code Process-N} unless one was given
+     * (Python's {@code p.name})}
      */
     public String name() {
         return name;

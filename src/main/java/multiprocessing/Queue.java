@@ -101,7 +101,7 @@ public class Queue<E> implements AutoCloseable {
     /**
      * A queue of at most {@code maxsize} items ({@code <= 0}: no item bound).
      *
-     * @param maxsize the most items the queue holds, or {@code <= 0} for no bound but the ring's room
+     * @param maxsize the most items it holds; {@code <= 0} for no bound but the ring's room
      */
     public Queue(int maxsize) {
         this(Ring.create(Ring.DEFAULT_SLOTS, Ring.DEFAULT_SLOT_BYTES, maxsize, false));

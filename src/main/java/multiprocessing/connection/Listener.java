@@ -339,7 +339,8 @@ public final class Listener implements AutoCloseable {
     }
 
     /**
-     * {@return the address this listener is bound to: for AF_INET the real port when 0 was asked for}
+     * {@return the address this listener is bound to: for AF_INET the real port when 0 was asked
+     * for}
      */
     public Address address() {
         return address;

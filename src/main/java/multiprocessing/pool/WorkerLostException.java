@@ -34,8 +34,8 @@ public class WorkerLostException extends ProcessError {
     }
 
     /**
-     * {@return its exit code: {@code n} for {@code System.exit(n)}, {@code -s} for signal {@code s}; null
-     * if unknown}
+     * {@return its exit code: {@code n} for {@code System.exit(n)}, {@code -s} for signal
+     * {@code s}; null if unknown}
      */
     public Integer exitCode() {
         return exitCode;

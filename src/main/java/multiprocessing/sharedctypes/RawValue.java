@@ -204,7 +204,8 @@ public class RawValue {
     }
 
     /**
-     * {@return the whole backing memory: the value's bytes, or the struct's {@code layout.byteSize()}}
+     * {@return the whole backing memory: the value's bytes, or the struct's
+     * {@code layout.byteSize()}}
      */
     public MemorySegment segment() {
         return segment;
