@@ -107,7 +107,7 @@ public class BaseManager implements AutoCloseable {
      *
      * @param typeId         the name {@link #create} takes
      * @param callable       makes the shared object in the server
-     * @param proxyInterface the interface the proxies implement, called in the server
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
      */
     public void register(String typeId, SerializableCallable<?> callable, Class<?> proxyInterface) {
         register(typeId, callable, proxyInterface, null, null, true);
@@ -120,7 +120,7 @@ public class BaseManager implements AutoCloseable {
      *
      * @param typeId         the name {@link #create} takes
      * @param callable       makes the shared object in the server from {@code create}'s arguments
-     * @param proxyInterface the interface the proxies implement, called in the server
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
      */
     public void register(String typeId, SerializableFunction<Object[], ?> callable,
             Class<?> proxyInterface) {
@@ -143,7 +143,7 @@ public class BaseManager implements AutoCloseable {
      *
      * @param typeId         the name {@link #create} takes
      * @param callable       makes the shared object in the server
-     * @param proxyInterface the interface the proxies implement, called in the server
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
      * @param exposed the method names clients may call; null for every public method
      * @param methodToTypeId methods whose result becomes a shared object of the named type
      *        (the caller gets a proxy); null for none
@@ -159,7 +159,7 @@ public class BaseManager implements AutoCloseable {
      *
      * @param typeId         the name {@link #create} takes
      * @param callable       makes the shared object in the server from {@code create}'s arguments
-     * @param proxyInterface the interface the proxies implement, called in the server
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
      * @param exposed the method names clients may call; null for every public method
      * @param methodToTypeId methods whose result becomes a shared object of the named type
      *        (the caller gets a proxy); null for none
