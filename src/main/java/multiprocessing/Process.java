@@ -48,6 +48,11 @@ import multiprocessing.internal.util.AtExit;
  *
  * <p>Misuse (starting twice, joining before start, using a closed process, a daemon starting a
  * child) throws {@link IllegalStateException}.
+ *
+ * <p>A process travels to its child through the library's own serialization: its Java
+ * serialized form is no API.
+ *
+ * @serial exclude
  */
 public class Process implements AutoCloseable, Serializable {
     private static final long serialVersionUID = 1L;
@@ -100,7 +105,11 @@ public class Process implements AutoCloseable, Serializable {
         this(null, null, null, null, null);
     }
 
-    /** A process that runs {@code target}. */
+    /**
+     * A process that runs {@code target}.
+     *
+     * @param target what the process runs in its JVM
+     */
     public Process(SerializableRunnable target) {
         this(target, null, null, null, null);
     }
@@ -150,7 +159,7 @@ public class Process implements AutoCloseable, Serializable {
                 .collect(Collectors.joining(":"));
     }
 
-    /** A builder for a process with a name, daemon flag or auth key of its own. */
+    /** {@return a builder for a process with a name, daemon flag or auth key of its own} */
     public static Builder builder() {
         return new Builder();
     }
@@ -165,21 +174,46 @@ public class Process implements AutoCloseable, Serializable {
 
         private Builder() {}
 
+        /**
+         * Sets what the process runs (Python's {@code target=}).
+         *
+         * @param target what the process runs in its JVM
+         * @return this builder
+         */
         public Builder target(SerializableRunnable target) {
             this.target = target;
             return this;
         }
 
+        /**
+         * Sets the process's name (Python's {@code name=}); by default {@code Process-N}.
+         *
+         * @param name the name
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = name;
             return this;
         }
 
+        /**
+         * Sets whether the process is a daemon (Python's {@code daemon=}); by default that of the
+         * process that creates it.
+         *
+         * @param daemon true for a daemon, which is terminated when its parent exits
+         * @return this builder
+         */
         public Builder daemon(boolean daemon) {
             this.daemon = daemon;
             return this;
         }
 
+        /**
+         * Sets the process's authentication key; by default its parent's.
+         *
+         * @param authKey the key, copied
+         * @return this builder
+         */
         public Builder authKey(byte[] authKey) {
             this.authKey = authKey.clone();
             return this;
@@ -188,12 +222,16 @@ public class Process implements AutoCloseable, Serializable {
         /**
          * The context whose start method and JVM options start the process; the process is
          * then the one {@link Context#process} makes (of the dummy context, a thread).
+         *
+         * @param context the context, or null for the default one
+         * @return this builder
          */
         public Builder context(Context context) {
             this.context = context;
             return this;
         }
 
+        /** {@return the process, not yet started} */
         public Process build() {
             if (context == null || context instanceof JvmContext) {
                 return new Process(target, name, daemon, authKey, (JvmContext) context);
@@ -292,7 +330,11 @@ public class Process implements AutoCloseable, Serializable {
         }
     }
 
-    /** Waits until the process ends. */
+    /**
+     * Waits until the process ends.
+     *
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public void join() throws InterruptedException {
         joinUntil(null);
     }
@@ -300,6 +342,9 @@ public class Process implements AutoCloseable, Serializable {
     /**
      * Waits up to {@code timeout} for the process to end; returns normally either way (check
      * {@link #exitCode()} or {@link #isAlive()}). A negative timeout does not wait.
+     *
+     * @param timeout how long to wait at most
+     * @throws InterruptedException if this thread is interrupted while it waits
      */
     public void join(Duration timeout) throws InterruptedException {
         joinUntil(timeout.isNegative() ? Duration.ZERO : timeout);
@@ -379,7 +424,7 @@ public class Process implements AutoCloseable, Serializable {
         }
     }
 
-    /** Whether the process has started and not yet ended. */
+    /** {@return whether the process has started and not yet ended} */
     public synchronized boolean isAlive() {
         checkNotClosed();
         if (this == current) {
@@ -444,21 +489,35 @@ public class Process implements AutoCloseable, Serializable {
 
     // ------------------------------------------------------------------ properties
 
+    /**
+     * {@return the process's name, {@code Process-N} unless one was given
+     * (Python's {@code p.name})}
+     */
     public String name() {
         return name;
     }
 
-    /** Renames the process (Python's {@code p.name = ...}). */
+    /**
+     * Renames the process (Python's {@code p.name = ...}).
+     *
+     * @param name the new name
+     */
     public synchronized void name(String name) {
         this.name = java.util.Objects.requireNonNull(name, "name");
     }
 
-    /** Whether this is a daemon process; by default that of the process that created it. */
+    /**
+     * {@return whether this is a daemon process; by default that of the process that created it}
+     */
     public boolean daemon() {
         return daemon != null ? daemon : (this != current && current.daemon());
     }
 
-    /** Sets the daemon flag; only before {@link #start()}. */
+    /**
+     * Sets the daemon flag; only before {@link #start()}.
+     *
+     * @param daemon true for a daemon, which is terminated when its parent exits
+     */
     public synchronized void daemon(boolean daemon) {
         if (popen != null) {
             throw new IllegalStateException("process has already started");
@@ -466,17 +525,23 @@ public class Process implements AutoCloseable, Serializable {
         this.daemon = daemon;
     }
 
-    /** The authentication key, 32 random bytes in the main process, inherited by children. */
+    /**
+     * {@return the authentication key, 32 random bytes in the main process, inherited by children}
+     */
     public byte[] authKey() {
         return authKey.clone();
     }
 
-    /** Sets the authentication key (Python's {@code p.authkey = ...}). */
+    /**
+     * Sets the authentication key (Python's {@code p.authkey = ...}).
+     *
+     * @param key the new key
+     */
     public synchronized void authKey(byte[] key) {
         this.authKey = key.clone();
     }
 
-    /** The process id; null before start. */
+    /** {@return the process id; null before start} */
     public synchronized Long pid() {
         checkNotClosed();
         if (this == current || kind != Kind.CHILD) {
@@ -486,8 +551,8 @@ public class Process implements AutoCloseable, Serializable {
     }
 
     /**
-     * The exit code: null while running (or before start); 0, 1 for an uncaught exception,
-     * {@code n} for {@code System.exit(n)}, {@code -s} for signal {@code s}.
+     * {@return the exit code: null while running (or before start); 0, 1 for an uncaught exception,
+     * {@code n} for {@code System.exit(n)}, {@code -s} for signal {@code s}}
      */
     public synchronized Integer exitCode() {
         checkNotClosed();
@@ -498,6 +563,7 @@ public class Process implements AutoCloseable, Serializable {
      * A descriptor that becomes readable when the process ends, for
      * {@code Connections.await}.
      *
+     * @return the descriptor
      * @throws IllegalStateException before start
      */
     public synchronized int sentinel() {

@@ -105,19 +105,22 @@ public final class Connection implements AutoCloseable {
 
     // ---------------------------------------------------------------- state
 
-    /** The descriptor (Python's {@code fileno()}). */
+    /** {@return the descriptor (Python's {@code fileno()})} */
     public int fileno() {
         return checkOpen();
     }
 
+    /** {@return whether this end is closed (Python's {@code closed})} */
     public boolean closed() {
         return holder.fd < 0;
     }
 
+    /** {@return whether this end can receive (Python's {@code readable})} */
     public boolean readable() {
         return readable;
     }
 
+    /** {@return whether this end can send (Python's {@code writable})} */
     public boolean writable() {
         return writable;
     }
@@ -158,6 +161,9 @@ public final class Connection implements AutoCloseable {
      * Sends an object (Python's {@code send}); {@code null} is allowed. The object is
      * serialized before anything is written, so one that cannot be serialized throws
      * {@link IllegalArgumentException} and the peer sees nothing.
+     *
+     * @param obj the object, or null
+     * @throws IOException if writing fails (the peer's end closed, among others)
      */
     public void send(Object obj) throws IOException {
         checkWritable();
@@ -168,19 +174,36 @@ public final class Connection implements AutoCloseable {
         sendFrame(MemorySegment.ofArray(data), handles.fds());
     }
 
-    /** Sends a whole byte array as one message. */
+    /**
+     * Sends a whole byte array as one message.
+     *
+     * @param buf the message
+     * @throws IOException if writing fails
+     */
     public void sendBytes(byte[] buf) throws IOException {
         sendBytes(buf, 0, buf.length);
     }
 
-    /** Sends {@code length} bytes of {@code buf} from {@code offset} as one message. */
+    /**
+     * Sends {@code length} bytes of {@code buf} from {@code offset} as one message.
+     *
+     * @param buf    holds the message
+     * @param offset where the message starts in {@code buf}
+     * @param length the message's length
+     * @throws IOException if writing fails
+     */
     public void sendBytes(byte[] buf, int offset, int length) throws IOException {
         checkWritable();
         java.util.Objects.checkFromIndexSize(offset, length, buf.length);
         sendFrame(MemorySegment.ofArray(buf).asSlice(offset, length), new int[0]);
     }
 
-    /** Sends the bytes of {@code segment} as one message (no copy when it is native memory). */
+    /**
+     * Sends the bytes of {@code segment} as one message (no copy when it is native memory).
+     *
+     * @param segment the message
+     * @throws IOException if writing fails
+     */
     public void sendBytes(MemorySegment segment) throws IOException {
         checkWritable();
         sendFrame(segment, new int[0]);
@@ -233,7 +256,13 @@ public final class Connection implements AutoCloseable {
 
     // ---------------------------------------------------------------- receiving
 
-    /** Receives an object sent by {@link #send} (Python's {@code recv}). */
+    /**
+     * Receives an object sent by {@link #send} (Python's {@code recv}).
+     *
+     * @return the object, or null if null was sent
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
+     */
     public Object recv() throws IOException {
         checkReadable();
         Frame frame = recvFrame(-1, null);
@@ -247,7 +276,13 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** Receives a whole message as bytes (Python's {@code recv_bytes}). */
+    /**
+     * Receives a whole message as bytes (Python's {@code recv_bytes}).
+     *
+     * @return the message
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
+     */
     public byte[] recvBytes() throws IOException {
         checkReadable();
         return recvFrame(-1, null).bytesWithoutFds();
@@ -256,6 +291,12 @@ public final class Connection implements AutoCloseable {
     /**
      * Receives a message of at most {@code maxLength} bytes. A longer one is an error, as in
      * Python: the message is not read and the connection can no longer be read from.
+     *
+     * @param maxLength the longest message accepted
+     * @return the message
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails, the message is longer than {@code maxLength}, or the
+     *         peer breaks the framing
      */
     public byte[] recvBytes(int maxLength) throws IOException {
         checkReadable();
@@ -265,7 +306,14 @@ public final class Connection implements AutoCloseable {
         return recvFrame(maxLength, null).bytesWithoutFds();
     }
 
-    /** Receives a message into {@code buf}; returns its length. */
+    /**
+     * Receives a message into {@code buf}; returns its length.
+     *
+     * @param buf where the message goes, from its start
+     * @return the message's length
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
+     */
     public int recvBytesInto(byte[] buf) throws IOException {
         return recvBytesInto(buf, 0);
     }
@@ -273,6 +321,12 @@ public final class Connection implements AutoCloseable {
     /**
      * Receives a message into {@code buf} from {@code offset}; returns its length. If it does
      * not fit, throws {@link BufferTooShort} carrying the whole message.
+     *
+     * @param buf    where the message goes
+     * @param offset where in {@code buf} the message starts
+     * @return the message's length
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
      */
     public int recvBytesInto(byte[] buf, int offset) throws IOException {
         checkReadable();
@@ -282,7 +336,14 @@ public final class Connection implements AutoCloseable {
         return (int) recvBytesInto(MemorySegment.ofArray(buf), offset);
     }
 
-    /** Receives a message into {@code segment}; returns its length. */
+    /**
+     * Receives a message into {@code segment}; returns its length.
+     *
+     * @param segment where the message goes, from its start
+     * @return the message's length
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
+     */
     public long recvBytesInto(MemorySegment segment) throws IOException {
         return recvBytesInto(segment, 0);
     }
@@ -290,6 +351,12 @@ public final class Connection implements AutoCloseable {
     /**
      * Receives a message into {@code segment} from {@code offset}, reading straight into it;
      * if it does not fit, throws {@link BufferTooShort} carrying the whole message.
+     *
+     * @param segment where the message goes
+     * @param offset  where in {@code segment} the message starts
+     * @return the message's length
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
      */
     public long recvBytesInto(MemorySegment segment, long offset) throws IOException {
         checkReadable();
@@ -302,12 +369,22 @@ public final class Connection implements AutoCloseable {
         return frame.length;
     }
 
-    /** Whether a message (or end of file) can be read without blocking. */
+    /**
+     * {@return whether a message (or end of file) can be read without blocking}
+     *
+     * @throws IOException if the descriptor cannot be polled
+     */
     public boolean poll() throws IOException {
         return poll(Duration.ZERO);
     }
 
-    /** Waits up to {@code timeout} for a message (or end of file) to be readable. */
+    /**
+     * Waits up to {@code timeout} for a message (or end of file) to be readable.
+     *
+     * @param timeout how long to wait at most
+     * @return whether a message (or end of file) can be read without blocking
+     * @throws IOException if the descriptor cannot be polled
+     */
     public boolean poll(Duration timeout) throws IOException {
         int fd = checkReadable();
         long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());

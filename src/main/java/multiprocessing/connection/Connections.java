@@ -99,6 +99,8 @@ public final class Connections {
      * the peer {@code #WELCOME#} or {@code #FAILURE#}. Messages longer than 256 bytes are
      * refused unread.
      *
+     * @param connection the connection to the peer
+     * @param authKey    the key the peer must prove it shares
      * @throws AuthenticationError if the answer is wrong or malformed
      * @throws IOException if the connection fails or the peer closes it
      * @throws IllegalArgumentException if {@code authKey} is null
@@ -113,6 +115,11 @@ public final class Connections {
      * {@code digest_name}): {@code "md5"}, {@code "sha256"}, {@code "sha384"},
      * {@code "sha3_256"} or {@code "sha3_384"}.
      *
+     * @param connection the connection to the peer
+     * @param authKey    the key the peer must prove it shares
+     * @param digestName the digest of the challenge's HMAC
+     * @throws AuthenticationError if the answer is wrong or malformed
+     * @throws IOException if the connection fails or the peer closes it
      * @throws IllegalArgumentException for another digest name
      */
     public static void deliverChallenge(Connection connection, byte[] authKey,
@@ -125,6 +132,8 @@ public final class Connections {
      * challenge, answers it in the form it came in (prefixed for a Python 3.12+ or Java peer,
      * raw HMAC-MD5 for a Python 3.11 one), and expects {@code #WELCOME#}.
      *
+     * @param connection the connection to the peer
+     * @param authKey    the key this end proves it shares
      * @throws AuthenticationError if the peer rejects the answer or sends no challenge
      * @throws IOException if the connection fails or the peer closes it
      * @throws IllegalArgumentException if {@code authKey} is null

@@ -73,6 +73,9 @@ public class BaseManager implements AutoCloseable {
     }
 
     /**
+     * A manager on {@code address}, not started: {@link #start()}, {@link #getServer()} or
+     * {@link #connect()} it.
+     *
      * @param address where the server listens (or is served, for {@link #connect()}); null for a
      *        fresh abstract Unix socket
      * @param authKey the key clients authenticate with; null for the process's
@@ -82,7 +85,13 @@ public class BaseManager implements AutoCloseable {
         this(address, authKey, null);
     }
 
-    /** As {@link #BaseManager(Address, byte[])}, its server started with {@code context}. */
+    /**
+     * As {@link #BaseManager(Address, byte[])}, its server started with {@code context}.
+     *
+     * @param address where the server listens; null for a fresh abstract Unix socket
+     * @param authKey the key clients authenticate with; null for the process's {@code authKey()}
+     * @param context the start method of the server process, or null for the default context
+     */
     public BaseManager(Address address, byte[] authKey, Context context) {
         this.requested = address;
         this.authKey = (authKey != null ? authKey
@@ -92,7 +101,14 @@ public class BaseManager implements AutoCloseable {
 
     // ------------------------------------------------------------------ registration
 
-    /** Registers {@code typeId}, made by {@code callable}, with proxies implementing {@code proxyInterface}. */
+    /**
+     * Registers {@code typeId}, made by {@code callable}, with proxies implementing
+     * {@code proxyInterface}.
+     *
+     * @param typeId         the name {@link #create} takes
+     * @param callable       makes the shared object in the server
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
+     */
     public void register(String typeId, SerializableCallable<?> callable, Class<?> proxyInterface) {
         register(typeId, callable, proxyInterface, null, null, true);
     }
@@ -101,6 +117,10 @@ public class BaseManager implements AutoCloseable {
      * As {@link #register(String, SerializableCallable, Class)}, the object made from
      * {@code create}'s arguments. A constructor or method reference whose class has overloads
      * of no and of one parameter fits both forms: write a lambda for the one meant.
+     *
+     * @param typeId         the name {@link #create} takes
+     * @param callable       makes the shared object in the server from {@code create}'s arguments
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
      */
     public void register(String typeId, SerializableFunction<Object[], ?> callable,
             Class<?> proxyInterface) {
@@ -110,6 +130,9 @@ public class BaseManager implements AutoCloseable {
     /**
      * Makes {@code typeId} known without a callable: for a client of a manager served
      * elsewhere ({@link #connect()}), whose server knows how to make it.
+     *
+     * @param typeId         the name {@link #create} takes
+     * @param proxyInterface the interface the proxies implement
      */
     public void register(String typeId, Class<?> proxyInterface) {
         add(typeId, null, proxyInterface, null, null, true);
@@ -118,6 +141,9 @@ public class BaseManager implements AutoCloseable {
     /**
      * Python's full {@code register}.
      *
+     * @param typeId         the name {@link #create} takes
+     * @param callable       makes the shared object in the server
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
      * @param exposed the method names clients may call; null for every public method
      * @param methodToTypeId methods whose result becomes a shared object of the named type
      *        (the caller gets a proxy); null for none
@@ -128,7 +154,17 @@ public class BaseManager implements AutoCloseable {
         add(typeId, callable, proxyInterface, exposed, methodToTypeId, createMethod);
     }
 
-    /** Python's full {@code register}, the object made from {@code create}'s arguments. */
+    /**
+     * Python's full {@code register}, the object made from {@code create}'s arguments.
+     *
+     * @param typeId         the name {@link #create} takes
+     * @param callable       makes the shared object in the server from {@code create}'s arguments
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
+     * @param exposed the method names clients may call; null for every public method
+     * @param methodToTypeId methods whose result becomes a shared object of the named type
+     *        (the caller gets a proxy); null for none
+     * @param createMethod false if only such a method, not {@link #create}, makes this type
+     */
     public void register(String typeId, SerializableFunction<Object[], ?> callable,
             Class<?> proxyInterface, List<String> exposed, Map<String, String> methodToTypeId,
             boolean createMethod) {
@@ -172,6 +208,7 @@ public class BaseManager implements AutoCloseable {
      * Starts the server in a daemon child process, which runs {@code initializer} first (if
      * not null), and waits until it listens.
      *
+     * @param initializer what the server process runs before it serves, or null
      * @throws ProcessError if the server process fails to start or to listen
      */
     public synchronized void start(SerializableRunnable initializer) {
@@ -222,6 +259,8 @@ public class BaseManager implements AutoCloseable {
     /**
      * A server for this manager in the current process (Python's {@code get_server()}),
      * already listening; {@link Server#serveForever()} serves.
+     *
+     * @return the server, listening
      */
     public synchronized Server getServer() {
         checkInitial();
@@ -348,13 +387,13 @@ public class BaseManager implements AutoCloseable {
         shutdown();
     }
 
-    /** The server's address: the real port or socket name once started. */
+    /** {@return the server's address: the real port or socket name once started} */
     public Address address() {
         Address a = address;
         return a != null ? a : requested;
     }
 
-    /** The server process of a started manager (null otherwise). */
+    /** {@return the server process of a started manager (null otherwise)} */
     public synchronized Process process() {
         return process;
     }
@@ -365,6 +404,10 @@ public class BaseManager implements AutoCloseable {
      * Makes a shared object of {@code typeId} in the server, from {@code args}, and returns a
      * proxy of it implementing the registered interface and {@link BaseProxy}.
      *
+     * @param <T>    the registered proxy interface
+     * @param typeId the registered name of the type
+     * @param args   the arguments its callable is given
+     * @return a proxy of the new object
      * @throws IllegalArgumentException if the server does not know {@code typeId}
      * @throws IllegalStateException if the manager is not running
      */
@@ -374,8 +417,9 @@ public class BaseManager implements AutoCloseable {
     }
 
     /**
-     * How many shared objects the server holds now (Python's {@code _number_of_objects}): an
-     * object goes when no process holds a proxy of it any more.
+     * {@return how many shared objects the server holds now (Python's {@code _number_of_objects}):
+     * an
+     * object goes when no process holds a proxy of it any more}
      */
     public int numberOfObjects() {
         return (Integer) call(ManagerClient.of(running()), Messages.COUNT, null);
