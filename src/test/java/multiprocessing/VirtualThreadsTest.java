@@ -12,17 +12,21 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordingFile;
 
+import multiprocessing.synchronize.Event;
 import multiprocessing.synchronize.Lock;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Virtual threads block in the library's calls without holding their carriers: each workload
@@ -32,6 +36,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * that held its carrier would leave nobody to run the thread that unblocks them: the child would
  * hang, and its join here times out (a failure, never a hang of the suite). Each child records
  * JFR's {@code jdk.VirtualThreadPinned} events and reports those with a frame of the library.
+ *
+ * <p>Each workload runs twice in its child, the first time unrecorded: the first use of
+ * anything in a JVM loads, links and initializes classes, and a virtual thread that waits for
+ * another thread to initialize a class, or for a lock while the VM loads one for it, pins its
+ * carrier (JDK 24+ unpins monitors, not class loading or initialization), whatever the class.
+ * That lasts a moment and cannot deadlock (the loading thread keeps its carrier until done);
+ * the recorded run checks what stays: no pinning at all with a frame of the library.
  */
 @ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -40,37 +51,56 @@ class VirtualThreadsTest {
     static final String[] TWO_CARRIERS = {
         "-Djdk.virtualThreadScheduler.parallelism=2", "-Djdk.virtualThreadScheduler.maxPoolSize=2"};
 
-    private static Context twoCarriers() {
-        return Multiprocessing.getContext("spawn").withJvmOptions(TWO_CARRIERS);
+    private static Context twoCarriers(String... more) {
+        return Multiprocessing.getContext("spawn").withJvmOptions(TWO_CARRIERS)
+                .withJvmOptions(more);
     }
 
     /** What a child reports: a count its workload checks, and the pinning JFR saw in the library. */
-    record Report(long count, long expected, List<String> pinnedInLibrary, String failure)
-            implements Serializable {}
+    record Report(int child, long count, long expected, List<String> pinnedInLibrary,
+            String failure) implements Serializable {}
 
     /**
-     * Runs {@code target} in a child with two carriers and returns its report, failing if the
-     * child does not end within {@code limit}.
+     * Runs each target in a child with two carriers (and {@code options}), and returns their
+     * reports in the order of the targets, failing if one is not in within {@code limit}.
      */
+    private static Report[] runInChildren(Queue<Report> reports, Duration limit, String[] options,
+            SerializableRunnable... targets) throws Exception {
+        List<Process> children = new ArrayList<>();
+        try {
+            for (SerializableRunnable target : targets) {
+                Process child = twoCarriers(options).process(target);
+                children.add(child);
+                child.start();
+            }
+            Report[] got = new Report[targets.length];
+            long deadline = System.nanoTime() + limit.toNanos();
+            for (int i = 0; i < targets.length; i++) {
+                Report r = reports.get(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+                got[r.child()] = r;
+            }
+            for (Process child : children) {
+                child.join(Duration.ofSeconds(30));
+                assertEquals(0, child.exitCode(), "the exit code of " + child);
+            }
+            return got;
+        } catch (EmptyException e) {
+            throw new AssertionError("the children's virtual threads did not finish within "
+                    + limit + " (blocked calls holding both carriers?)", e);
+        } finally {
+            for (Process child : children) {
+                if (child.isAlive()) {
+                    child.kill();
+                    child.join();
+                }
+                child.close();
+            }
+        }
+    }
+
     private static Report runInChild(Queue<Report> reports, SerializableRunnable target,
             Duration limit) throws Exception {
-        Process child = twoCarriers().process(target);
-        child.start();
-        try {
-            Report report = reports.get(limit);
-            child.join(Duration.ofSeconds(30));
-            assertEquals(0, child.exitCode(), "the child's exit code");
-            return report;
-        } catch (EmptyException e) {
-            throw new AssertionError("the child's virtual threads did not finish within " + limit
-                    + " (blocked calls holding both carriers?)", e);
-        } finally {
-            if (child.isAlive()) {
-                child.kill();
-                child.join();
-            }
-            child.close();
-        }
+        return runInChildren(reports, limit, new String[0], target)[0];
     }
 
     private static void assertComplete(Report r) {
@@ -82,11 +112,27 @@ class VirtualThreadsTest {
 
     // ---------------------------------------------------------------- the workloads (children)
 
-    /** Runs {@code work} with JFR recording pinning; the report carries what it counted. */
+    /**
+     * Runs {@code work} once unrecorded (a first use: see the class comment), then again with
+     * JFR recording pinning; the report carries what the second run counted.
+     */
     static Report recordPinning(long expected, Work work) {
+        return recordPinning(0, expected, work);
+    }
+
+    /** As {@link #recordPinning(long, Work)}, for child number {@code child} of several. */
+    static Report recordPinning(int child, long expected, Work work) {
         List<String> pinned = new ArrayList<>();
         long count;
         String failure = null;
+        try {
+            count = work.run();
+            if (count != expected) {
+                return new Report(child, count, expected, pinned, "the first, unrecorded run");
+            }
+        } catch (Throwable t) {
+            return new Report(child, -1, expected, pinned, "the first, unrecorded run: " + t);
+        }
         try (Recording recording = new Recording()) {
             recording.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
             recording.start();
@@ -103,10 +149,12 @@ class VirtualThreadsTest {
                 for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
                     if (e.getStackTrace() != null && e.getStackTrace().getFrames().stream()
                             .anyMatch(VirtualThreadsTest::libraryFrame)) {
-                        pinned.add(e.getStackTrace().getFrames().stream().limit(12)
+                        pinned.add(e.getString("pinnedReason") + " ("
+                                + e.getString("blockingOperation") + ") at "
+                                + e.getStackTrace().getFrames().stream().limit(12)
                                 .map(f -> f.getMethod().getType().getName() + "."
                                         + f.getMethod().getName())
-                                .toList().toString());
+                                .toList());
                     }
                 }
             } finally {
@@ -115,7 +163,7 @@ class VirtualThreadsTest {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        return new Report(count, expected, pinned, failure);
+        return new Report(child, count, expected, pinned, failure);
     }
 
     private static boolean libraryFrame(RecordedFrame f) {
@@ -182,5 +230,66 @@ class VirtualThreadsTest {
         })), Duration.ofSeconds(120));
         assertComplete(r);
         assertFalse(lock.locked());
+    }
+
+    // ---------------------------------------------------------------- two processes
+
+    static final int PRODUCERS = 100;
+    static final int CONSUMERS = 100;
+    static final int ITEMS_EACH = 50;
+
+    /**
+     * Virtual threads in two processes exchange items through a bounded Queue (producers wait
+     * for room, consumers for items, each woken from the other process) and then wait on an
+     * Event the last consumer sets; with futex_waitv, and with the one-word watchers of kernels
+     * without it.
+     */
+    @ParameterizedTest(name = "futex_waitv: {0}")
+    @ValueSource(booleans = {true, false})
+    void virtualThreadsOfTwoProcessesExchangeThroughAQueueAndWaitOnAnEvent(boolean waitv)
+            throws Exception {
+        Queue<Integer> items = new Queue<>(8);
+        Event[] allTaken = {new Event(), new Event()}; // one per run: see recordPinning
+        Queue<Report> reports = new Queue<>();
+        int total = PRODUCERS * ITEMS_EACH;
+        long sum = (long) total * (total - 1) / 2;
+        Report[] r = runInChildren(reports, Duration.ofSeconds(150),
+                waitv ? new String[0] : new String[] {"-Dmultiprocessing.wait.noFutexWaitv=true"},
+                () -> {
+                    AtomicInteger round = new AtomicInteger();
+                    reports.put(recordPinning(0, PRODUCERS, () -> {
+                        Event done = allTaken[round.getAndIncrement()];
+                        AtomicLong finished = new AtomicLong();
+                        inVirtualThreads(PRODUCERS, i -> {
+                            for (int j = 0; j < ITEMS_EACH; j++) {
+                                items.put(i * ITEMS_EACH + j);
+                            }
+                            done.await();
+                            finished.incrementAndGet();
+                        });
+                        return finished.get();
+                    }));
+                },
+                () -> {
+                    AtomicInteger round = new AtomicInteger();
+                    reports.put(recordPinning(1, sum, () -> {
+                        Event done = allTaken[round.getAndIncrement()];
+                        AtomicLong got = new AtomicLong();
+                        AtomicInteger consumers = new AtomicInteger();
+                        inVirtualThreads(CONSUMERS, i -> {
+                            for (int j = 0; j < ITEMS_EACH; j++) {
+                                got.addAndGet(items.get());
+                            }
+                            if (consumers.incrementAndGet() == CONSUMERS) {
+                                done.set();
+                            }
+                            done.await();
+                        });
+                        return got.get();
+                    }));
+                });
+        assertComplete(r[0]);
+        assertComplete(r[1]);
+        assertTrue(items.empty());
     }
 }
