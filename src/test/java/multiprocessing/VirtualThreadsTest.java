@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -19,8 +20,18 @@ import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordingFile;
 
+import multiprocessing.connection.Client;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Connections;
+import multiprocessing.connection.Listener;
+import multiprocessing.connection.Pipe;
+import multiprocessing.pool.AsyncResult;
+import multiprocessing.pool.ThreadPool;
+import multiprocessing.synchronize.Barrier;
+import multiprocessing.synchronize.Condition;
 import multiprocessing.synchronize.Event;
 import multiprocessing.synchronize.Lock;
+import multiprocessing.synchronize.Semaphore;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -230,6 +241,150 @@ class VirtualThreadsTest {
         })), Duration.ofSeconds(120));
         assertComplete(r);
         assertFalse(lock.locked());
+    }
+
+    // ---------------------------------------------------------------- every blocking call
+
+    /** Virtual threads blocked in each kind of call at once: more of each than carriers. */
+    static final int PER_KIND = 3;
+
+    /**
+     * Three virtual threads block in each of the library's blocking calls at once (a semaphore,
+     * a condition, an event, a barrier, a queue's get and a full queue's put, a joinable queue's
+     * join, a connection's recv and poll, connection.wait, a listener's accept, a process's
+     * join, a thread pool's result), then one more virtual thread releases them all: it needs a
+     * carrier, which none of the blocked threads may hold.
+     */
+    @Test
+    void everyBlockingCallParksItsVirtualThread() throws Exception {
+        Queue<Report> reports = new Queue<>();
+        Report r = runInChild(reports, () -> reports.put(recordPinning(14 * PER_KIND,
+                VirtualThreadsTest::blockInEveryCall)), Duration.ofSeconds(120));
+        assertComplete(r);
+    }
+
+    static long blockInEveryCall() throws Exception {
+        Semaphore semaphore = new Semaphore(0);
+        Condition condition = new Condition();
+        boolean[] signalled = {false};
+        Event event = new Event();
+        Barrier barrier = new Barrier(PER_KIND + 1);
+        Queue<Integer> empty = new Queue<>();
+        Queue<Integer> full = new Queue<>(1);
+        full.put(-1);
+        JoinableQueue<Integer> unfinished = new JoinableQueue<>();
+        unfinished.put(0);
+        Connection[][] recvPipes = new Connection[PER_KIND][];
+        Connection[][] pollPipes = new Connection[PER_KIND][];
+        for (int i = 0; i < PER_KIND; i++) {
+            Pipe p = Pipe.open(false);
+            recvPipes[i] = new Connection[] {p.left(), p.right()};
+            Pipe q = Pipe.open(true); // a socket pair: recvmsg, where the other is a pipe
+            pollPipes[i] = new Connection[] {q.left(), q.right()};
+        }
+        Pipe waited = Pipe.open(false);
+        Event release = new Event();
+        // Daemon: if this child is killed (a failed run), its grandchild ends with it.
+        Process grandchild = Process.builder().daemon(true).target(() -> release.await()).build();
+        grandchild.start();
+        AtomicLong done = new AtomicLong();
+        AtomicInteger blocking = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        try (Listener listener = new Listener(); ThreadPool pool = new ThreadPool(1)) {
+            AsyncResult<String> result = pool.applyAsync(() -> {
+                release.await();
+                return "result";
+            });
+            List<IntBody> kinds = List.of(
+                    i -> semaphore.acquire(),
+                    i -> {
+                        condition.acquire();
+                        try {
+                            while (!signalled[0]) {
+                                condition.await();
+                            }
+                        } finally {
+                            condition.release();
+                        }
+                    },
+                    i -> event.await(),
+                    i -> barrier.await(),
+                    i -> empty.get(),
+                    i -> full.put(i),
+                    i -> unfinished.join(),
+                    i -> recvPipes[i][0].recv(),
+                    i -> {
+                        if (!pollPipes[i][0].poll(Duration.ofSeconds(60))) {
+                            throw new IllegalStateException("poll timed out");
+                        }
+                    },
+                    i -> Connections.await(List.of(waited.left()), null),
+                    i -> listener.accept().close(),
+                    i -> grandchild.join(),
+                    i -> {
+                        if (!"result".equals(result.get())) {
+                            throw new IllegalStateException("wrong result");
+                        }
+                    },
+                    i -> semaphore.acquire()); // a second kind on one word, woken in turn
+            for (IntBody kind : kinds) {
+                for (int i = 0; i < PER_KIND; i++) {
+                    int k = i;
+                    threads.add(Thread.ofVirtual().start(() -> {
+                        blocking.incrementAndGet();
+                        try {
+                            kind.run(k);
+                            done.incrementAndGet();
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }));
+                }
+            }
+            CountDownLatch released = new CountDownLatch(1);
+            Thread releaser = Thread.ofVirtual().start(() -> {
+                try {
+                    while (blocking.get() < threads.size()) {
+                        Thread.sleep(10);
+                    }
+                    Thread.sleep(500); // let them all block
+                    for (int i = 0; i < 2 * PER_KIND; i++) {
+                        semaphore.release();
+                    }
+                    condition.acquire();
+                    signalled[0] = true;
+                    condition.signalAll();
+                    condition.release();
+                    event.set();
+                    barrier.await();
+                    for (int i = 0; i < PER_KIND; i++) {
+                        empty.put(i);
+                        full.get();
+                        recvPipes[i][1].send(i);
+                        pollPipes[i][1].send(i);
+                        Client.connect(listener.address()).close();
+                    }
+                    unfinished.get();
+                    unfinished.taskDone();
+                    waited.right().send("ready");
+                    release.set();
+                    released.countDown();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            for (Thread t : threads) {
+                t.join();
+            }
+            releaser.join();
+            if (released.getCount() != 0) {
+                throw new IllegalStateException("the releaser failed");
+            }
+        } finally {
+            release.set();
+            grandchild.join();
+        }
+        return done.get();
     }
 
     // ---------------------------------------------------------------- two processes

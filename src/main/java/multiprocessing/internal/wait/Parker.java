@@ -5,7 +5,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 
+import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Futex;
+import multiprocessing.internal.posix.Posix;
 
 /**
  * The one way a thread of this library waits for something another thread or process does to
@@ -256,6 +258,73 @@ public final class Parker {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * Waits up to {@code timeoutNanos} (negative: no limit) for {@code fd} to have one of
+     * {@code events}: poll(2) for a platform thread, a park while the {@link FdPoller} watches it
+     * for a virtual thread. Returns its revents (POLLHUP, POLLERR and POLLNVAL count as
+     * ready), 0 when the time ran out, or early: a platform thread's poll that a signal ended, or
+     * (when {@code interruptible}) an interrupt, whose status is kept. Callers loop on their own
+     * condition and deadline.
+     */
+    public static int awaitFd(int fd, int events, long timeoutNanos, boolean interruptible)
+            throws ErrnoException {
+        if (!Thread.currentThread().isVirtual()) {
+            return Posix.pollOne(fd, events, pollMillis(timeoutNanos));
+        }
+        return awaitFds(new int[] {fd}, new short[] {(short) events}, timeoutNanos,
+                interruptible)[0] & 0xffff;
+    }
+
+    /** As {@link #awaitFd} for several descriptors: each one's revents, all 0 if none is ready. */
+    public static short[] awaitFds(int[] fds, short[] events, long timeoutNanos,
+            boolean interruptible) throws ErrnoException {
+        if (!Thread.currentThread().isVirtual()) {
+            return Posix.poll(fds, events, pollMillis(timeoutNanos));
+        }
+        long start = System.nanoTime();
+        boolean interruptedMeanwhile = false;
+        try {
+            while (true) {
+                short[] revents = Posix.poll(fds, events, 0);
+                long left = timeoutNanos < 0 ? -1 : timeoutNanos - (System.nanoTime() - start);
+                if (anyReady(revents) || (timeoutNanos >= 0 && left <= 0)) {
+                    return revents;
+                }
+                if (!FdPoller.get().park(fds, events, left)) {
+                    return Posix.poll(fds, events, 0); // not watchable (closed): poll says so
+                }
+                if (Thread.interrupted()) { // as in sleep(): park() returns at once while set
+                    if (interruptible) {
+                        Thread.currentThread().interrupt();
+                        return Posix.poll(fds, events, 0);
+                    }
+                    interruptedMeanwhile = true;
+                }
+            }
+        } finally {
+            if (interruptedMeanwhile) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static boolean anyReady(short[] revents) {
+        for (short r : revents) {
+            if (r != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** poll(2)'s timeout for {@code nanos}: rounded up, negative for none. */
+    private static int pollMillis(long nanos) {
+        if (nanos < 0) {
+            return -1;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.ceilDiv(nanos, 1_000_000L));
     }
 
     /**
