@@ -107,6 +107,9 @@ final class Watcher implements Runnable {
         int[] values = new int[capacity];
         List<Thread> woken = new ArrayList<>();
         while (true) {
+            // Read before the queues are: a queue added after this read bumps the word, and the
+            // sleep below, made for this value, then returns at once.
+            int controlValue = (int) INT.getVolatile(control, 0L);
             WordQueue[] mine;
             lock.lock();
             try {
@@ -146,11 +149,17 @@ final class Watcher implements Runnable {
             if (n == 0 && !multi) {
                 continue; // ends, unless given a word meanwhile
             }
-            int r = sleep(entries, deadline, watched, values, n, idle);
-            if (r >= 0 && r < n) {
-                wokenOn(watched[r], woken);
-            } else if (r == Futex.WAITV_FAULT) {
-                faulted(watched, n, woken);
+            try {
+                int r = sleep(entries, deadline, watched, values, n, controlValue, idle);
+                if (r >= 0 && r < n) {
+                    wokenOn(watched[r], woken);
+                } else if (r == Futex.WAITV_FAULT) {
+                    faulted(watched, n, woken, null);
+                }
+            } catch (RuntimeException e) {
+                // A word's memory closed under the single-word sleep, or a kernel that refuses
+                // the call: this thread must not end with threads parked on its words.
+                faulted(watched, n, woken, e);
             }
             java.util.Arrays.fill(watched, 0, n, null);
         }
@@ -164,7 +173,7 @@ final class Watcher implements Runnable {
 
     /** One sleep in the kernel on the {@code n} words (and the control word); as {@link Futex#waitv}. */
     private int sleep(MemorySegment entries, MemorySegment deadline, WordQueue[] watched,
-            int[] values, int n, boolean idle) {
+            int[] values, int n, int controlValue, boolean idle) {
         if (!multi) {
             int r = Futex.await(watched[0].word, values[0], idle ? IDLE_NANOS : -1);
             return r == Futex.WOKEN ? 0 : Futex.WAITV_CHANGED;
@@ -172,7 +181,7 @@ final class Watcher implements Runnable {
         for (int i = 0; i < n; i++) {
             Futex.setWaitvEntry(entries, i, watched[i].word, values[i]);
         }
-        Futex.setWaitvEntry(entries, n, control, (int) INT.getVolatile(control, 0L));
+        Futex.setWaitvEntry(entries, n, control, controlValue);
         return Futex.waitv(entries, n + 1, idle ? System.nanoTime() + IDLE_NANOS : Long.MAX_VALUE,
                 deadline);
     }
@@ -182,7 +191,10 @@ final class Watcher implements Runnable {
         boolean taken;
         q.lock.lock();
         try {
-            taken = q.retired ? false : q.wakeChanged(q.value(), true, woken);
+            if (!q.word.scope().isAlive()) {
+                return; // unmapped: nobody to pass a wake-up to
+            }
+            taken = !q.retired && q.wakeChanged(q.value(), true, woken);
         } finally {
             q.lock.unlock();
         }
@@ -195,17 +207,18 @@ final class Watcher implements Runnable {
 
     /**
      * A word's memory was unmapped under the sleep: its queue is retired at the next round. If
-     * no word's memory is closed (unmapped by other means), every queue is retired, its threads
-     * woken to find out for themselves.
+     * no word's memory is closed (unmapped by other means, or the sleep failed otherwise), every
+     * queue is retired, its threads woken to find out for themselves.
      */
-    private void faulted(WordQueue[] watched, int n, List<Thread> woken) {
+    private void faulted(WordQueue[] watched, int n, List<Thread> woken, RuntimeException why) {
         for (int i = 0; i < n; i++) {
             if (!watched[i].word.scope().isAlive()) {
                 return;
             }
         }
-        LOG.log(System.Logger.Level.WARNING, "futex_waitv: a futex word is no longer mapped;"
-                + " the virtual threads parked on " + n + " words are woken to look again");
+        LOG.log(System.Logger.Level.WARNING, "a futex word is no longer mapped, or the kernel"
+                + " refused the wait; the virtual threads parked on " + n + " words are woken"
+                + " to look again", why);
         for (int i = 0; i < n; i++) {
             WordQueue q = watched[i];
             q.lock.lock();
