@@ -447,4 +447,49 @@ class VirtualThreadsTest {
         assertComplete(r[1]);
         assertTrue(items.empty());
     }
+
+    // ---------------------------------------------------------------- pipes without RWF_NOWAIT
+
+    /**
+     * Where the kernel refuses RWF_NOWAIT for pipes, a virtual thread polls before it reads and
+     * writes at most PIPE_BUF bytes at once: virtual threads exchange messages larger than a
+     * pipe's buffer both ways over one-way pipes with that path forced.
+     */
+    @Test
+    void virtualThreadsUseOneWayPipesWhereTheKernelHasNoRwfNowait() throws Exception {
+        Queue<Report> reports = new Queue<>();
+        int messages = 20;
+        Report r = runInChildren(reports, Duration.ofSeconds(120),
+                new String[] {"-Dmultiprocessing.posix.noRwfNowait=true"},
+                () -> reports.put(recordPinning(2L * messages * (1 << 20), () -> {
+                    Pipe there = Pipe.open(false);
+                    Pipe back = Pipe.open(false);
+                    AtomicLong bytes = new AtomicLong();
+                    inVirtualThreads(4, i -> {
+                        switch (i) {
+                            case 0 -> { // sends, then receives the echoes
+                                for (int m = 0; m < messages; m++) {
+                                    there.right().sendBytes(new byte[1 << 20]);
+                                }
+                            }
+                            case 1 -> { // echoes
+                                for (int m = 0; m < messages; m++) {
+                                    byte[] got = there.left().recvBytes();
+                                    bytes.addAndGet(got.length);
+                                    back.right().sendBytes(got);
+                                }
+                            }
+                            default -> { // two receivers of the echoes, one message at a time
+                                for (int m = 0; m < messages / 2; m++) {
+                                    bytes.addAndGet(back.left().recvBytes().length);
+                                }
+                            }
+                        }
+                    });
+                    there.close();
+                    back.close();
+                    return bytes.get();
+                })))[0];
+        assertComplete(r);
+    }
 }

@@ -105,8 +105,11 @@ public final class Posix {
         /** linux/fs.h: fail with EAGAIN rather than wait (pipes: Linux 5.x and later). */
         static final int RWF_NOWAIT = 0x08;
         static final int EOPNOTSUPP = 95;
-        /** Whether RWF_NOWAIT works on the descriptors met so far (cleared on EOPNOTSUPP). */
-        static volatile boolean supported = true;
+        /**
+         * Whether RWF_NOWAIT works on the descriptors met so far (cleared on EOPNOTSUPP; off
+         * with {@code -Dmultiprocessing.posix.noRwfNowait=true}, to test the other way).
+         */
+        static volatile boolean supported = !Boolean.getBoolean("multiprocessing.posix.noRwfNowait");
         static final ThreadLocal<MemorySegment> IOVEC =
                 ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(iovec.layout()));
         /** The most a pipe write is sure to take at once when poll says it has room. */
