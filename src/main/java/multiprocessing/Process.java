@@ -25,6 +25,7 @@ import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.ProcessAccess;
 import multiprocessing.internal.spawn.RefusedStart;
 import multiprocessing.internal.util.AtExit;
+import multiprocessing.internal.wait.Parker;
 
 /**
  * A process: Python's {@code multiprocessing.Process}, run in a fresh JVM.
@@ -413,9 +414,9 @@ public class Process implements AutoCloseable, Serializable {
                 throw new InterruptedException();
             }
             // Slices of at most 100 ms, to notice an interrupt a native poll cannot see.
-            int slice = (int) Math.min(100, Math.max(1, Math.ceilDiv(left, 1_000_000L)));
+            long slice = Math.min(100_000_000L, Math.max(1_000_000L, left));
             try {
-                if (Posix.pollOne(ChildMain.parentSentinel(), Posix.POLLIN, slice) != 0) {
+                if (Parker.awaitFd(ChildMain.parentSentinel(), Posix.POLLIN, slice, true) != 0) {
                     return;
                 }
             } catch (multiprocessing.internal.posix.ErrnoException e) {

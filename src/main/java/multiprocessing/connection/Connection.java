@@ -18,6 +18,7 @@ import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.wait.Parker;
 
 /**
  * One end of a message channel between processes (Python's
@@ -31,7 +32,8 @@ import multiprocessing.internal.reduction.Serialization;
  *
  * <p>One thread may send while another receives; two threads sending (or receiving) at once
  * are serialized, so messages never interleave. Blocking calls are not interruptible by
- * {@link Thread#interrupt()}: use {@link #poll(Duration)} to wait with a timeout.
+ * {@link Thread#interrupt()}: use {@link #poll(Duration)} to wait with a timeout. A virtual
+ * thread that blocks in a call parks, leaving its carrier free for other virtual threads.
  *
  * <p>Misuse (sending on a read-only end, receiving on a write-only end, any use after
  * {@link #close()}) throws {@link IllegalStateException}; operating-system errors and a peer
@@ -240,14 +242,20 @@ public final class Connection implements AutoCloseable {
     }
 
     private void writeFully(int fd, MemorySegment from, long count, int[] fds) throws IOException {
+        // A virtual thread never blocks in the kernel (it would hold its carrier): it writes
+        // what fits now and waits for room parked (Parker.awaitFd).
+        boolean noWait = Thread.currentThread().isVirtual();
         long done = 0;
         while (done < count) {
             MemorySegment rest = from.asSlice(done);
-            long n = socket ? Sockets.sendmsg(fd, rest, count - done, done == 0 ? fds : new int[0])
+            long n = socket ? Sockets.sendmsg(fd, rest, count - done, done == 0 ? fds : new int[0],
+                    noWait)
+                    : noWait ? Posix.writeNoWait(fd, rest, count - done)
                     : Posix.write(fd, rest, count - done);
             if (n < 0) {
-                // Someone made the shared file description non-blocking: wait for room.
-                Posix.pollOne(fd, Posix.POLLOUT, -1);
+                // No room now (a virtual thread's write, or someone made the shared file
+                // description non-blocking): wait for room.
+                Parker.awaitFd(fd, Posix.POLLOUT, -1, false);
             } else {
                 done += n;
             }
@@ -389,8 +397,8 @@ public final class Connection implements AutoCloseable {
         int fd = checkReadable();
         long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
         while (true) {
-            long left = deadline - System.nanoTime();
-            int revents = Posix.pollOne(fd, Posix.POLLIN, millisCeil(left));
+            long left = Math.max(0, deadline - System.nanoTime());
+            int revents = Parker.awaitFd(fd, Posix.POLLIN, left, false);
             if ((revents & Posix.POLLNVAL) != 0) {
                 throw new IllegalStateException("the connection's descriptor was closed");
             }
@@ -401,13 +409,6 @@ public final class Connection implements AutoCloseable {
                 return false;
             }
         }
-    }
-
-    static int millisCeil(long nanos) {
-        if (nanos <= 0) {
-            return 0;
-        }
-        return (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000);
     }
 
     /** A received message: its bytes (or its length when read into the caller's memory). */
@@ -554,16 +555,18 @@ public final class Connection implements AutoCloseable {
     /** Reads until {@code count} bytes or end of file; returns how many arrived. */
     private long readFully(int fd, MemorySegment into, long count, FdCollector fds)
             throws ErrnoException {
+        boolean noWait = Thread.currentThread().isVirtual(); // as in writeFully
         long done = 0;
         while (done < count) {
             MemorySegment rest = into.asSlice(done);
-            long n = socket ? Sockets.recvmsg(fd, rest, count - done, fds)
+            long n = socket ? Sockets.recvmsg(fd, rest, count - done, fds, noWait)
+                    : noWait ? Posix.readNoWait(fd, rest, count - done)
                     : Posix.read(fd, rest, count - done);
             if (n == 0) {
                 return done;
             }
             if (n < 0) {
-                Posix.pollOne(fd, Posix.POLLIN, -1);
+                Parker.awaitFd(fd, Posix.POLLIN, -1, false);
             } else {
                 done += n;
             }

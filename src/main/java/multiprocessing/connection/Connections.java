@@ -12,6 +12,7 @@ import multiprocessing.AuthenticationError;
 import multiprocessing.Process;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.wait.Parker;
 
 /**
  * The module-level functions of Python's {@code multiprocessing.connection}: waiting on many
@@ -57,11 +58,10 @@ public final class Connections {
         long deadline = timeout == null ? 0
                 : System.nanoTime() + Math.max(0, timeout.toNanos());
         while (true) {
-            int millis = timeout == null ? -1
-                    : Connection.millisCeil(deadline - System.nanoTime());
+            long left = timeout == null ? -1 : Math.max(0, deadline - System.nanoTime());
             short[] revents;
             try {
-                revents = Posix.poll(fds, events, millis);
+                revents = Parker.awaitFds(fds, events, left, false);
             } catch (ErrnoException e) {
                 throw new UncheckedIOException(e);
             }

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.posix.SocketAddr;
 import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.util.TempDir;
@@ -253,7 +254,7 @@ public final class Listener implements AutoCloseable {
             SocketAddr[] peer = new SocketAddr[1];
             int af = family == Family.AF_INET ? Sockets.AF_INET : Sockets.AF_UNIX;
             while (true) {
-                short[] revents = Posix.poll(fds, events, -1);
+                short[] revents = Parker.awaitFds(fds, events, -1, false);
                 if (revents[1] != 0 || isClosed()) {
                     throw closedException();
                 }

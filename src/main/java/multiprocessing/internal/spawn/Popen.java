@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import multiprocessing.internal.jfr.ProcessTrace;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.wait.Parker;
 
 /**
  * A started child process as its parent sees it (Python's {@code popen_spawn_posix.Popen}): its
@@ -113,12 +114,12 @@ public final class Popen {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            // Wake at least every 100 ms to notice an interrupt: a native poll cannot see one.
-            // ceilDiv: the rounding-up sum would overflow for an unbounded wait, making this
-            // a 1 ms busy loop that takes a core from the very child being waited for.
-            int slice = (int) Math.min(100, Math.max(1, Math.ceilDiv(left, 1_000_000L)));
+            // Wake at least every 100 ms to notice an interrupt: a native poll cannot see one
+            // (a virtual thread's park can). At least 1 ms: a shorter slice of an unbounded
+            // wait would make a busy loop that takes a core from the very child waited for.
+            long slice = Math.min(100_000_000L, Math.max(1_000_000L, left));
             try {
-                Posix.pollOne(pidfd, Posix.POLLIN, slice);
+                Parker.awaitFd(pidfd, Posix.POLLIN, slice, true);
             } catch (ErrnoException e) {
                 throw new IllegalStateException("cannot wait for child " + pid, e);
             }
