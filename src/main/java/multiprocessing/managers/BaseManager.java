@@ -42,13 +42,14 @@ import multiprocessing.internal.managers.Registration;
  * before anything they send is read. As {@link AutoCloseable}, {@link #close()} shuts a
  * started manager down.
  *
- * <p>The server runs each call in a thread of its own. Calls on one shared object run one at a
- * time (as a Python server's GIL has them), so an object needs no locking of its own, and its
- * value is read whole ({@link BaseProxy#getValue()}); an object of a
- * {@code java.util.concurrent} class, and the synchronization types of {@link SyncManager},
- * are called concurrently instead, since their blocking methods (a queue's {@code take}) must
- * let other calls through. A registered object whose methods block should therefore be such a
- * class. An object lives while some process holds a proxy of it; a process that ends (however
+ * <p>Calls on one shared object run one at a time (as a Python server's GIL has them), so an
+ * object needs no locking of its own, and its value is read whole
+ * ({@link BaseProxy#getValue()}); the server runs them in the thread that reads the calling
+ * connection, so a call that takes long holds up the other calls of its process on that
+ * connection. An object of a {@code java.util.concurrent} class, and the synchronization
+ * types of {@link SyncManager}, are called concurrently instead, each call in a thread of its
+ * own, since their blocking methods (a queue's {@code take}) must let other calls through. A
+ * registered object whose methods block should therefore be such a class. An object lives while some process holds a proxy of it; a process that ends (however
  * it ends) gives back every reference it held.
  */
 public class BaseManager implements AutoCloseable {
