@@ -25,6 +25,7 @@ import multiprocessing.internal.managers.ManagerClient;
 import multiprocessing.internal.managers.ManagerServer;
 import multiprocessing.internal.managers.Messages;
 import multiprocessing.internal.managers.Registration;
+import multiprocessing.internal.spawn.ClassReach;
 
 /**
  * A manager (Python's {@code multiprocessing.managers.BaseManager}): a server process that
@@ -178,6 +179,7 @@ public class BaseManager implements AutoCloseable {
     public synchronized void start(SerializableRunnable initializer) {
         checkInitial();
         Map<String, Registration> types = Map.copyOf(registry);
+        checkReach(types.values(), initializer);
         Address where = requested;
         byte[] key = authKey;
         Pipe pipe = Pipe.open(false);
@@ -218,6 +220,28 @@ public class BaseManager implements AutoCloseable {
         }
         process = p;
         ready((Address) answer, State.STARTED);
+    }
+
+    /**
+     * The server process finds the classes of the registered types (and of the initializer)
+     * wherever this process found them, as a process's target; a class no other process could
+     * load is refused before anything starts, naming it.
+     */
+    private static void checkReach(Iterable<Registration> types, SerializableRunnable initializer) {
+        for (Registration r : types) {
+            String problem = r.reach();
+            if (problem != null) {
+                throw new ProcessError("cannot start the manager's server: " + problem);
+            }
+        }
+        if (initializer != null) {
+            String problem = ClassReach.unreachable(initializer.getClass());
+            if (problem != null) {
+                throw new ProcessError("cannot start the manager's server: its initializer: "
+                        + problem);
+            }
+            ClassReach.note(initializer.getClass());
+        }
     }
 
     /**

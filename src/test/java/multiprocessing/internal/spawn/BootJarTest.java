@@ -159,6 +159,7 @@ class BootJarTest {
         assertTrue(output.contains("process 0 Greeting[text=hello, n=7]"), output);
         assertTrue(output.contains("pool [Greeting[text=sq, n=1], Greeting[text=sq, n=4], "
                 + "Greeting[text=sq, n=9]]"), output);
+        assertTrue(output.contains("manager 0 7"), output);
         try (Stream<Path> extracted = Files.list(cache.resolve("boot"))) {
             List<Path> trees = extracted.toList();
             assertEquals(1, trees.size(), "one extraction, reused: " + trees);
