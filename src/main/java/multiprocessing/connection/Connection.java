@@ -395,7 +395,10 @@ public final class Connection implements AutoCloseable {
      */
     public boolean poll(Duration timeout) throws IOException {
         int fd = checkReadable();
-        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        long nanos = Math.max(0, timeout.toNanos());
+        long deadline = System.nanoTime() + nanos;
+        // A wait as recv's: a message that comes within the spin budget costs no wake-up.
+        spinUntilReadable(fd, nanos);
         while (true) {
             long left = Math.max(0, deadline - System.nanoTime());
             int revents = Parker.awaitFd(fd, Posix.POLLIN, left, false);
@@ -540,7 +543,13 @@ public final class Connection implements AutoCloseable {
      * once per message, which is bounded and small.
      */
     private static void spinUntilReadable(int fd) throws ErrnoException {
-        if (SPIN_NANOS <= 0 || Posix.pollOne(fd, Posix.POLLIN, 0) != 0) {
+        spinUntilReadable(fd, SPIN_NANOS);
+    }
+
+    /** As {@link #spinUntilReadable(int)}, for at most {@code maxNanos} (a poll's timeout). */
+    private static void spinUntilReadable(int fd, long maxNanos) throws ErrnoException {
+        long budget = Math.min(SPIN_NANOS, maxNanos);
+        if (budget <= 0 || Posix.pollOne(fd, Posix.POLLIN, 0) != 0) {
             return;
         }
         long start = System.nanoTime();
@@ -549,7 +558,7 @@ public final class Connection implements AutoCloseable {
             if (Posix.pollOne(fd, Posix.POLLIN, 0) != 0) {
                 return;
             }
-        } while (System.nanoTime() - start < SPIN_NANOS);
+        } while (System.nanoTime() - start < budget);
     }
 
     /** Reads until {@code count} bytes or end of file; returns how many arrived. */

@@ -25,6 +25,7 @@ import multiprocessing.internal.managers.ManagerClient;
 import multiprocessing.internal.managers.ManagerServer;
 import multiprocessing.internal.managers.Messages;
 import multiprocessing.internal.managers.Registration;
+import multiprocessing.internal.spawn.ClassReach;
 
 /**
  * A manager (Python's {@code multiprocessing.managers.BaseManager}): a server process that
@@ -42,13 +43,14 @@ import multiprocessing.internal.managers.Registration;
  * before anything they send is read. As {@link AutoCloseable}, {@link #close()} shuts a
  * started manager down.
  *
- * <p>The server runs each call in a thread of its own. Calls on one shared object run one at a
- * time (as a Python server's GIL has them), so an object needs no locking of its own, and its
- * value is read whole ({@link BaseProxy#getValue()}); an object of a
- * {@code java.util.concurrent} class, and the synchronization types of {@link SyncManager},
- * are called concurrently instead, since their blocking methods (a queue's {@code take}) must
- * let other calls through. A registered object whose methods block should therefore be such a
- * class. An object lives while some process holds a proxy of it; a process that ends (however
+ * <p>Calls on one shared object run one at a time (as a Python server's GIL has them), so an
+ * object needs no locking of its own, and its value is read whole
+ * ({@link BaseProxy#getValue()}); the server runs them in the thread that reads the calling
+ * connection, so a call that takes long holds up the other calls of its process on that
+ * connection. An object of a {@code java.util.concurrent} class, and the synchronization
+ * types of {@link SyncManager}, are called concurrently instead, each call in a thread of its
+ * own, since their blocking methods (a queue's {@code take}) must let other calls through. A
+ * registered object whose methods block should therefore be such a class. An object lives while some process holds a proxy of it; a process that ends (however
  * it ends) gives back every reference it held.
  */
 public class BaseManager implements AutoCloseable {
@@ -214,6 +216,7 @@ public class BaseManager implements AutoCloseable {
     public synchronized void start(SerializableRunnable initializer) {
         checkInitial();
         Map<String, Registration> types = Map.copyOf(registry);
+        checkReach(types.values(), initializer);
         Address where = requested;
         byte[] key = authKey;
         Pipe pipe = Pipe.open(false);
@@ -254,6 +257,28 @@ public class BaseManager implements AutoCloseable {
         }
         process = p;
         ready((Address) answer, State.STARTED);
+    }
+
+    /**
+     * The server process finds the classes of the registered types (and of the initializer)
+     * wherever this process found them, as a process's target; a class no other process could
+     * load is refused before anything starts, naming it.
+     */
+    private static void checkReach(Iterable<Registration> types, SerializableRunnable initializer) {
+        for (Registration r : types) {
+            String problem = r.reach();
+            if (problem != null) {
+                throw new ProcessError("cannot start the manager's server: " + problem);
+            }
+        }
+        if (initializer != null) {
+            String problem = ClassReach.unreachable(initializer.getClass());
+            if (problem != null) {
+                throw new ProcessError("cannot start the manager's server: its initializer: "
+                        + problem);
+            }
+            ClassReach.note(initializer.getClass());
+        }
     }
 
     /**

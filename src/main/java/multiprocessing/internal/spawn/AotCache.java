@@ -103,10 +103,15 @@ final class AotCache {
         }
 
         /** Where this library's classes come from (null: unknown, then no cache). */
+        /**
+         * The library's jar (or directory) as a file: a Boot jar's nested library jar is the
+         * extracted copy its children start with, so that they too get a cache.
+         */
         private static Path libraryLocation() {
             try {
-                return Path.of(AotCache.class.getProtectionDomain().getCodeSource().getLocation()
-                        .toURI());
+                String entry = ClassReach.entryOf(
+                        AotCache.class.getProtectionDomain().getCodeSource().getLocation());
+                return entry == null ? null : Path.of(entry);
             } catch (Exception | Error e) {
                 return null;
             }
