@@ -143,7 +143,7 @@ public final class Spawner {
             }
             pid = Spawn.spawn(path, argv, environment(), inherit,
                     tap != null ? tap.childEnd() : -1);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             Posix.closeQuietly(boot[1]);
             throw e;
         } finally {
@@ -504,14 +504,20 @@ public final class Spawner {
         if (writerFd < 0) {
             return;
         }
+        Runnable writeRest = () -> {
+            try {
+                writeSome(writerFd, from, start, payload.length);
+            } finally {
+                popen.endPayloadWrite();
+            }
+        };
         try {
-            Thread.ofPlatform().daemon().name("multiprocessing-spawn-writer").start(() -> {
-                try {
-                    writeSome(writerFd, from, start, payload.length);
-                } finally {
-                    popen.endPayloadWrite();
-                }
-            });
+            RefusedStart.start(Thread.ofPlatform().daemon(), "multiprocessing-spawn-writer",
+                    writeRest);
+        } catch (RefusedStart.NoThread e) {
+            // The child runs already: rather than leave it waiting for the rest, which would
+            // never come, write it here, as the child reads it (or is found dead).
+            writeRest.run();
         } catch (RuntimeException | Error e) {
             popen.endPayloadWrite();
             throw e;

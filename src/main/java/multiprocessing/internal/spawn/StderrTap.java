@@ -58,8 +58,18 @@ final class StderrTap {
             Posix.closeQuietly(pipe[0]); // the stream has a descriptor of its own
         }
         StderrTap tap = new StderrTap(pipe[1]);
-        Thread.ofPlatform().daemon().name("multiprocessing-stderr").stackSize(128 * 1024)
-                .start(() -> tap.drain(in));
+        try {
+            RefusedStart.start(Thread.ofPlatform().daemon().stackSize(128 * 1024),
+                    "multiprocessing-stderr", () -> tap.drain(in));
+        } catch (IOException | RuntimeException | Error e) {
+            Posix.closeQuietly(pipe[1]);
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // nothing was read from it
+            }
+            throw e;
+        }
         return tap;
     }
 
