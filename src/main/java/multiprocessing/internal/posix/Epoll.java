@@ -23,11 +23,6 @@ import java.lang.invoke.VarHandle;
 public final class Epoll {
     private Epoll() {}
 
-    /** The same bits as poll(2)'s POLLIN, POLLOUT, POLLERR, POLLHUP. */
-    public static final int EPOLLIN = 0x001;
-    public static final int EPOLLOUT = 0x004;
-    public static final int EPOLLERR = 0x008;
-    public static final int EPOLLHUP = 0x010;
     /** Reported once, then disarmed until the next EPOLL_CTL_MOD. */
     public static final int EPOLLONESHOT = 1 << 30;
 
@@ -80,8 +75,9 @@ public final class Epoll {
     }
 
     /**
-     * Watches {@code fd} for {@code events} (with {@link #EPOLLONESHOT} as given), reported
-     * with {@code data}: modifies its registration, or adds one if it has none.
+     * Watches {@code fd} for {@code events} (poll(2)'s POLLIN, POLLOUT: EPOLLIN and EPOLLOUT
+     * are the same bits; errors and hang-ups are always reported; with {@link #EPOLLONESHOT} as
+     * given), reported with {@code data}: modifies its registration, or adds one if it has none.
      *
      * @param scratch one event's memory
      * @throws ErrnoException EBADF and the like: {@code fd} cannot be watched

@@ -89,9 +89,11 @@ public final class Futex {
         return WAITV_ENTRY.arrayElementVarHandle(PathElement.groupElement(name));
     }
 
-    /** {@link #waitv}'s results other than a woken word's index (which is >= 0). */
+    /** {@link #waitv}'s result when a word did not hold its value (the others: a woken index). */
     public static final int WAITV_CHANGED = -1;
+    /** {@link #waitv}'s result when the deadline passed. */
     public static final int WAITV_TIMED_OUT = -2;
+    /** {@link #waitv}'s result when a signal handler ran (EINTR). */
     public static final int WAITV_INTERRUPTED = -3;
     /** A word's memory is no longer mapped (EFAULT). */
     public static final int WAITV_FAULT = -4;
