@@ -167,4 +167,48 @@ class VirtualThreadWaitsTest {
             }
         }
     }
+
+    /**
+     * More words with parked virtual threads than one watcher sleeps on (futex_waitv takes 128
+     * words): each of 300 virtual threads waits on a semaphore of its own; all are woken by a
+     * platform thread's releases, and the extra watchers end once they have nothing to watch.
+     */
+    @Test
+    void moreWordsThanOneWatcherTakesAreWatchedAndTheSpareWatchersEnd() throws Exception {
+        int n = 300;
+        java.util.List<Semaphore> semaphores = new java.util.ArrayList<>();
+        java.util.List<CompletableFuture<Integer>> waiters = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger parked = new java.util.concurrent.atomic.AtomicInteger();
+        for (int i = 0; i < n; i++) {
+            Semaphore s = new Semaphore(0);
+            semaphores.add(s);
+            int k = i;
+            waiters.add(virtual(() -> {
+                parked.incrementAndGet();
+                s.acquire();
+                return k;
+            }));
+        }
+        while (parked.get() < n) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(300); // past the spin: parked for good
+        assertTrue(watchers() >= 3, "300 words need 3 watchers, found " + watchers());
+        for (Semaphore s : semaphores) {
+            s.release();
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(i, waiters.get(i).get(30, TimeUnit.SECONDS));
+        }
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (watchers() > 1 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(1, watchers(), "the spare watchers end");
+    }
+
+    private static long watchers() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("multiprocessing-futex-watcher-")).count();
+    }
 }

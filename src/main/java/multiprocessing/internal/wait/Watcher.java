@@ -26,12 +26,13 @@ import multiprocessing.internal.wait.VirtualParking.WordQueue;
  * values it read: a change before its sleep makes the kernel return at once, a change after it
  * comes with a FUTEX_WAKE (the parked threads are counted in the word's sleepers, so wakers do
  * wake). Woken on a word, it unparks that word's head too, and passes the wake-up on if the
- * queue has emptied meanwhile. A round that leaves an empty queue in the sleep sets a deadline
- * of {@value #IDLE_MILLIS} ms, so that an unused queue is retired (and its memory can go)
- * without waiting for a wake-up.
+ * queue has emptied meanwhile. A watcher with words sleeps at most {@value #IDLE_MILLIS} ms at a
+ * time: wakers of this process empty queues without a system call, and an unused queue must be
+ * retired (its memory can then go) without waiting for a wake-up.
  *
- * <p>Without futex_waitv, each watcher sleeps with FUTEX_WAIT on one word and ends when it
- * retires it: a thread per word with parked threads, not a few for all.
+ * <p>A watcher with no word for a round of {@value #IDLE_MILLIS} ms ends, unless it is the last.
+ * Without futex_waitv, each watcher sleeps with FUTEX_WAIT on one word and ends when it retires
+ * it: a thread per word with parked threads, not a few for all.
  */
 final class Watcher implements Runnable {
     private static final System.Logger LOG = System.getLogger(Watcher.class.getName());
@@ -42,6 +43,8 @@ final class Watcher implements Runnable {
     private static final ReentrantLock ALL_LOCK = new ReentrantLock();
     /** The running watchers; guarded by ALL_LOCK. */
     private static final List<Watcher> ALL = new ArrayList<>();
+    /** ALL's size, for a look without the lock. */
+    private static volatile int running;
     private static int started;
 
     private final boolean multi = Futex.waitvAvailable();
@@ -68,6 +71,7 @@ final class Watcher implements Runnable {
             Watcher w = new Watcher();
             w.tryAdd(q);
             ALL.add(w);
+            running = ALL.size();
             Thread.ofPlatform().daemon().name("multiprocessing-futex-watcher-" + started++)
                     .start(w);
             return w;
@@ -106,6 +110,7 @@ final class Watcher implements Runnable {
         WordQueue[] watched = new WordQueue[capacity];
         int[] values = new int[capacity];
         List<Thread> woken = new ArrayList<>();
+        int emptyRounds = 0;
         while (true) {
             // Read before the queues are: a queue added after this read bumps the word, and the
             // sleep below, made for this value, then returns at once.
@@ -113,16 +118,16 @@ final class Watcher implements Runnable {
             WordQueue[] mine;
             lock.lock();
             try {
-                if (!multi && queues.isEmpty()) {
-                    ended = true;
-                    break;
-                }
                 mine = queues.toArray(new WordQueue[0]);
             } finally {
                 lock.unlock();
             }
+            // A single-word watcher ends with its word; one of several, after a round with none.
+            if (mine.length == 0 && (!multi || emptyRounds > 0) && tryEnd()) {
+                return;
+            }
+            emptyRounds = mine.length == 0 ? emptyRounds + 1 : 0;
             int n = 0;
-            boolean idle = false;
             for (WordQueue q : mine) {
                 q.lock.lock();
                 try {
@@ -135,7 +140,6 @@ final class Watcher implements Runnable {
                     q.wakeChanged(v, false, woken);
                     if (q.isEmpty()) {
                         q.idle = true;
-                        idle = true;
                     }
                     watched[n] = q;
                     values[n] = v;
@@ -149,8 +153,11 @@ final class Watcher implements Runnable {
             if (n == 0 && !multi) {
                 continue; // ends, unless given a word meanwhile
             }
+            // Timed while it has words (a queue emptied by wakers of this process, which do not
+            // call the kernel, is seen and retired at the next looks) or is a spare.
+            boolean timed = n > 0 || running > 1;
             try {
-                int r = sleep(entries, deadline, watched, values, n, controlValue, idle);
+                int r = sleep(entries, deadline, watched, values, n, controlValue, timed);
                 if (r >= 0 && r < n) {
                     wokenOn(watched[r], woken);
                 } else if (r == Futex.WAITV_FAULT) {
@@ -163,9 +170,27 @@ final class Watcher implements Runnable {
             }
             java.util.Arrays.fill(watched, 0, n, null);
         }
+    }
+
+    /**
+     * Ends this watcher if it still has no queue (a single-word watcher), or none and others run
+     * (one of several): then no queue can be given to it any more.
+     */
+    private boolean tryEnd() {
         ALL_LOCK.lock();
         try {
-            ALL.remove(this);
+            lock.lock();
+            try {
+                if (!queues.isEmpty() || (multi && ALL.size() == 1)) {
+                    return false;
+                }
+                ended = true;
+                ALL.remove(this);
+                running = ALL.size();
+                return true;
+            } finally {
+                lock.unlock();
+            }
         } finally {
             ALL_LOCK.unlock();
         }
@@ -173,16 +198,16 @@ final class Watcher implements Runnable {
 
     /** One sleep in the kernel on the {@code n} words (and the control word); as {@link Futex#waitv}. */
     private int sleep(MemorySegment entries, MemorySegment deadline, WordQueue[] watched,
-            int[] values, int n, int controlValue, boolean idle) {
+            int[] values, int n, int controlValue, boolean timed) {
         if (!multi) {
-            int r = Futex.await(watched[0].word, values[0], idle ? IDLE_NANOS : -1);
+            int r = Futex.await(watched[0].word, values[0], timed ? IDLE_NANOS : -1);
             return r == Futex.WOKEN ? 0 : Futex.WAITV_CHANGED;
         }
         for (int i = 0; i < n; i++) {
             Futex.setWaitvEntry(entries, i, watched[i].word, values[i]);
         }
         Futex.setWaitvEntry(entries, n, control, controlValue);
-        return Futex.waitv(entries, n + 1, idle ? System.nanoTime() + IDLE_NANOS : Long.MAX_VALUE,
+        return Futex.waitv(entries, n + 1, timed ? System.nanoTime() + IDLE_NANOS : Long.MAX_VALUE,
                 deadline);
     }
 
