@@ -193,6 +193,9 @@ final class Challenge {
     /**
      * A key of any length, the empty one included, which SecretKeySpec refuses but HMAC (and
      * Python's hmac) accepts.
+     *
+     * @param key          the key's bytes
+     * @param getAlgorithm the HMAC algorithm the key is for
      */
     private record RawKey(byte[] key, String getAlgorithm) implements SecretKey {
         @Override

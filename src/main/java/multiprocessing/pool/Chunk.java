@@ -2,6 +2,8 @@ package multiprocessing.pool;
 
 import java.util.List;
 
+import multiprocessing.internal.jfr.PoolTaskEvent;
+
 /** Consecutive items of one job, run by one worker as one task (Python's task batches). */
 final class Chunk {
     final Job job;
@@ -13,11 +15,14 @@ final class Chunk {
     byte[] message;
     /** When the process engine handed it to a worker. */
     long sentNanos;
+    /** Its Flight Recorder event, or null when it is not recorded. */
+    final PoolTaskEvent event;
 
     Chunk(Job job, int start, List<Object> items) {
         this.job = job;
         this.start = start;
         this.items = items;
+        this.event = PoolTaskEvent.submitted(job.id, start, size());
     }
 
     int size() {

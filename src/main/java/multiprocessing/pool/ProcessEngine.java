@@ -207,7 +207,9 @@ final class ProcessEngine implements Engine {
     @Override
     public void submit(Chunk chunk) {
         Job job = chunk.job;
-        chunk.message = Serialization.serialize(new Object[] {job.id, job.kind, job.fnBytes, chunk.items});
+        chunk.message = Serialization.serialize(chunk.event == null
+                ? new Object[] {job.id, job.kind, job.fnBytes, chunk.items}
+                : new Object[] {job.id, job.kind, job.fnBytes, chunk.items, true}); // timed
         lock.lock();
         try {
             if (broken != null) {
@@ -268,6 +270,9 @@ final class ProcessEngine implements Engine {
                 continue;
             }
             c.sentNanos = System.nanoTime();
+            if (c.event != null) {
+                c.event.sentTo(best.proc.name(), best.pid);
+            }
             best.inFlight.add(c);
             best.assigned++;
             best.outbox.add(c.message);
@@ -425,6 +430,8 @@ final class ProcessEngine implements Engine {
             if (c != null) {
                 finish(c, null, Tasks.withTraceback((Throwable) m[1], (String) m[2]));
             }
+        } else if (tag == Worker.TIMING) {
+            timed(w, (Long) m[1], (Long) m[2]);
         } else if (tag == Worker.INIT_FAILED) {
             Throwable cause = Tasks.withTraceback((Throwable) m[1], (String) m[2]);
             breakPool(new ProcessError("the pool's initializer failed in worker process "
@@ -432,7 +439,23 @@ final class ProcessEngine implements Engine {
         }
     }
 
+    /** The worker's times for the chunk it is answering next (the head: it answers in order). */
+    private void timed(W w, long began, long ended) {
+        lock.lock();
+        try {
+            Chunk c = w.inFlight.peek();
+            if (c != null && c.event != null) {
+                c.event.ran(began, ended);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private static void finish(Chunk c, List<?> results, Throwable error) {
+        if (c.event != null) {
+            c.event.finished(error != null);
+        }
         try {
             if (error == null) {
                 c.job.done(c, results);

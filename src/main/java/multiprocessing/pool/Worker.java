@@ -18,7 +18,8 @@ import multiprocessing.internal.reduction.Serialization;
  * time, answering each with its results, until it gets {@code null}, its connection closes, or it
  * has run {@code maxTasks} tasks.
  *
- * <p>Messages to the worker: {@code Object[]{Long jobId, Integer kind, byte[] fn, List items}},
+ * <p>Messages to the worker: {@code Object[]{Long jobId, Integer kind, byte[] fn, List items}}
+ * (and a fifth element, {@code true}, when the parent records the task: see {@link #TIMING}),
  * or null to stop, several to a pipe message ({@link Frames}). Each result is sent as soon as its
  * task ends, never held back to be sent with the next: the parent must know that a worker that
  * dies was running the first task it has not answered, and no other. From the worker: an {@code ArrayList} of results, or an {@code Object[]}
@@ -31,6 +32,11 @@ final class Worker implements SerializableRunnable {
     static final int READY = 1;
     static final int FAILED = 2;
     static final int INIT_FAILED = 3;
+    /**
+     * When the worker began a task and when its result was ready ({@link System#nanoTime()}),
+     * sent just before the result of a task that asks for it (see PoolTaskEvent).
+     */
+    static final int TIMING = 4;
 
     private final Connection conn;
     private final SerializableRunnable initializer;
@@ -86,6 +92,7 @@ final class Worker implements SerializableRunnable {
                 return;
             }
             Object[] task = (Object[]) message;
+            long began = task.length > 4 ? System.nanoTime() : 0; // a task the parent records
             byte[] reply;
             try {
                 Long jobId = (Long) task[0];
@@ -107,6 +114,9 @@ final class Worker implements SerializableRunnable {
                 }
             } catch (Throwable t) {
                 reply = failure(FAILED, t);
+            }
+            if (task.length > 4) {
+                hold(Serialization.serialize(new Object[] {TIMING, began, System.nanoTime()}));
             }
             hold(reply);
             flush();

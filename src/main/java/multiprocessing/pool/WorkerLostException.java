@@ -11,21 +11,32 @@ import multiprocessing.ProcessError;
 public class WorkerLostException extends ProcessError {
     private static final long serialVersionUID = 1L;
 
+    /** The pid of the worker that died. */
     private final long pid;
+    /** Its exit code, or null if unknown. */
     private final Integer exitCode;
 
+    /**
+     * A task whose worker died.
+     *
+     * @param pid      the pid of the worker that died
+     * @param exitCode its exit code, or null if unknown
+     */
     public WorkerLostException(long pid, Integer exitCode) {
         super("worker process " + pid + " died while running the task: " + describe(exitCode));
         this.pid = pid;
         this.exitCode = exitCode;
     }
 
-    /** The pid of the worker that died. */
+    /** {@return the pid of the worker that died} */
     public long pid() {
         return pid;
     }
 
-    /** Its exit code: {@code n} for {@code System.exit(n)}, {@code -s} for signal {@code s}; null if unknown. */
+    /**
+     * {@return its exit code: {@code n} for {@code System.exit(n)}, {@code -s} for signal
+     * {@code s}; null if unknown}
+     */
     public Integer exitCode() {
         return exitCode;
     }
