@@ -4,6 +4,7 @@ import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import multiprocessing.internal.heap.Heap;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 
@@ -63,6 +64,8 @@ public final class Popen {
             }
             if (returnCode != null) {
                 releaseBootstrap();
+                // A child killed (or halted) holding shared blocks left its holds written down.
+                Heap.processEnded(pid);
             }
         }
         return returnCode;
