@@ -33,14 +33,18 @@ import multiprocessing.internal.posix.Futex;
  *     sleep.</li>
  * </ol>
  * Sleeps are sliced: every {@value #INTERRUPT_CHECK_MILLIS} ms when the wait is interruptible
- * (a Java interrupt does not end a futex wait) and whenever the caller's {@link Watch} is due
- * (a dead lock owner, a dead queue claimant: nobody will wake for those).
+ * (a Java interrupt does not end a futex wait), whenever the caller's {@link Watch} is due
+ * (a dead lock owner, a dead queue claimant: nobody will wake for those), and at least every
+ * {@value #RECHECK_MILLIS} ms in any case: a sleeper that was woken in this one's place may
+ * have been killed before it took what it was woken for, and nobody is left to pass its
+ * wake-up on (see "Hand-off").
  *
  * <p>Hand-off: a waker that wakes one sleeper (a lock's release) counts on that sleeper to
  * take what it was woken for. A sleeper that was woken and then gives up (interrupted, timed
  * out, or its watch threw) wakes one other sleeper before it leaves, as AQS's cancelled node
  * unparks its successor; otherwise the lock would be free while another waiter sleeps on. A
- * wake-up passed on needlessly only costs the woken a look.
+ * wake-up passed on needlessly only costs the woken a look. A sleeper killed (SIGKILL) after it
+ * was woken passes nothing on: the others find what it left at their next look.
  */
 public final class Parker {
     private Parker() {}
@@ -53,12 +57,22 @@ public final class Parker {
     /** How often an interruptible sleeper looks at its interrupt status. */
     public static final long INTERRUPT_CHECK_MILLIS = 20;
     private static final long INTERRUPT_CHECK_NANOS = INTERRUPT_CHECK_MILLIS * 1_000_000;
+    /** How often any sleeper looks again unwoken: a wake-up may have died with its waiter. */
+    public static final long RECHECK_MILLIS = 1000;
+    private static final long RECHECK_NANOS = RECHECK_MILLIS * 1_000_000;
 
     /** Results of {@link #await} other than an attempt's own (which are >= 0). */
     public static final long TIMED_OUT = -1;
     public static final long INTERRUPTED = -2;
 
     private static final VarHandle INT = JAVA_INT.varHandle();
+
+    /**
+     * Fault injection for tests: a sleeper woken by a waker stalls this long before it tries
+     * again, so that a test can kill its process there.
+     */
+    private static final long WOKEN_STALL_MILLIS =
+            Long.getLong("multiprocessing.wait.testWokenStallMillis", 0);
 
     /**
      * Where waiters sleep: {@code word}, the futex word (4 bytes, 4-aligned), and
@@ -160,11 +174,11 @@ public final class Parker {
                         slice = Math.min(slice, Math.max(1, interval - (now - lastCheck)));
                     }
                 }
-                if (interruptible) {
-                    slice = Math.min(slice, INTERRUPT_CHECK_NANOS);
+                slice = Math.min(slice, interruptible ? INTERRUPT_CHECK_NANOS : RECHECK_NANOS);
+                woken = Futex.await(site.word(), w, slice) == Futex.WOKEN;
+                if (woken && WOKEN_STALL_MILLIS > 0) {
+                    stall();
                 }
-                woken = Futex.await(site.word(), w, slice == Long.MAX_VALUE ? -1 : slice)
-                        == Futex.WOKEN;
                 if (interruptible && Thread.interrupted()) {
                     return INTERRUPTED;
                 }
@@ -174,6 +188,14 @@ public final class Parker {
                 Futex.wake(site.word(), 1); // see "Hand-off" above
             }
             ignored = (int) INT.getAndAdd(site.sleepers(), 0L, -1);
+        }
+    }
+
+    private static void stall() {
+        try {
+            Thread.sleep(WOKEN_STALL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
