@@ -96,6 +96,37 @@ public final class ParentHarness {
                 q.put("small");
                 System.out.println("after: " + q.get());
                 q.close();
+                // Full to the last page: a Lock still travels to a child and works there. The
+                // sender and the receiver cannot write their receipts; they go on without them
+                // (the lock's block is then kept until its owner exits).
+                multiprocessing.synchronize.Lock lock = new multiprocessing.synchronize.Lock();
+                List<multiprocessing.sharedmemory.SharedMemory> filler = new ArrayList<>();
+                for (long size = 8 << 20; size >= 4096; ) {
+                    try {
+                        filler.add(multiprocessing.sharedmemory.SharedMemory.create(size));
+                    } catch (java.io.IOException full) {
+                        size /= 2;
+                    }
+                }
+                try (multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open()) {
+                    multiprocessing.connection.Connection there = pipe.right();
+                    Process p = new Process(() -> {
+                        multiprocessing.synchronize.Lock l =
+                                (multiprocessing.synchronize.Lock) there.recv();
+                        l.lock();
+                        l.unlock();
+                        there.send("ok");
+                    });
+                    p.start();
+                    pipe.left().send(lock);
+                    System.out.println("receipts: " + pipe.left().recv());
+                    p.join();
+                } finally {
+                    for (multiprocessing.sharedmemory.SharedMemory m : filler) {
+                        m.close();
+                        m.unlink();
+                    }
+                }
             }
             case "daemon-at-exit" -> {
                 // Returns from main while a daemon child sleeps: the child must be terminated.
