@@ -47,6 +47,27 @@ public final class ParentHarness {
                 System.out.println("child " + p.pid());
                 System.out.flush();
             }
+            case "shared-after-main-slow" -> {
+                // As shared-after-main, but the child waits before it uses them: the test kills
+                // this JVM meanwhile, while its exit joins the child.
+                Path marker = Path.of(args[1]);
+                multiprocessing.synchronize.Lock lock = new multiprocessing.synchronize.Lock();
+                multiprocessing.sharedctypes.Value value =
+                        multiprocessing.sharedctypes.Value.of("i", 41);
+                Process p = new Process(() -> {
+                    Thread.sleep(3000);
+                    lock.lock();
+                    try {
+                        value.value((Integer) value.value() + 1);
+                    } finally {
+                        lock.unlock();
+                    }
+                    Files.writeString(marker, String.valueOf(value.value()));
+                });
+                p.start();
+                System.out.println("child " + p.pid());
+                System.out.flush();
+            }
             case "shared-after-main" -> {
                 // Returns from main right after starting a child that uses a Lock and a Value
                 // made here: the child maps them after main has returned, while the exit joins it.
