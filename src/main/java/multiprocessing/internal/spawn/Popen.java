@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import multiprocessing.internal.heap.Heap;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.util.TempDir;
 
 /**
  * A started child process as its parent sees it (Python's {@code popen_spawn_posix.Popen}): its
@@ -64,8 +65,10 @@ public final class Popen {
             }
             if (returnCode != null) {
                 releaseBootstrap();
-                // A child killed (or halted) holding shared blocks left its holds written down.
+                // A child killed (or terminated: it runs no exit hook then) left its holds of
+                // shared blocks written down, and its private directory.
                 Heap.processEnded(pid);
+                TempDir.removeLeftBy(pid);
             }
         }
         return returnCode;
