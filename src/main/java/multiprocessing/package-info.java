@@ -115,7 +115,9 @@
  * {@code java.lang.invoke.} but for serialized lambdas), JNDI, RMI, JMX, scripting,
  * {@code java.beans.}, {@code sun.}, {@code com.sun.}, {@code jdk.}, class loaders, invocation
  * handlers, and the gadget packages of common libraries (Commons Collections functors, Groovy,
- * Spring, C3P0, ...). The application's classes, records, lambdas, exceptions and the JDK's
+ * Spring, C3P0, ...), and {@code java.net.URL}, whose {@code hashCode} resolves its host (a URL
+ * key of a received map would make the receiver look up any name the sender chose: send a
+ * {@code java.net.URI}). The application's classes, records, lambdas, exceptions and the JDK's
  * collections and value types pass. Two system properties, comma-separated, move the line:
  * {@code multiprocessing.serialization.allow} and {@code multiprocessing.serialization.deny}.
  * An entry ending in a dot names a package and its sub-packages ({@code com.acme.}), any other a

@@ -18,7 +18,7 @@ import multiprocessing.internal.heap.Heap;
 /**
  * Fails a test class that leaves shared memory behind in /dev/shm: what appeared there while
  * the class ran must be gone once it is done (after a grace period), except this JVM's own
- * heap arenas, which live as long as the JVM by design.
+ * heap arenas and receipts, which live as long as the JVM by design.
  *
  * <p>Other programs (other test runs on the machine) create segments too: a new name that some
  * other live process has mapped is theirs, not a leak of this class.
@@ -66,8 +66,8 @@ public final class NoLeftoverSharedMemory implements BeforeAllCallback, AfterAll
     static Set<String> leftovers(Set<String> before) throws IOException {
         Set<String> left = names();
         left.removeAll(before);
-        for (String arena : Heap.ownedArenaNames()) {
-            left.remove(arena.substring(1));
+        for (String own : Heap.ownedNames()) {
+            left.remove(own.substring(1));
         }
         if (!left.isEmpty()) {
             left.removeAll(mappedByOthers());

@@ -47,6 +47,27 @@ public final class ParentHarness {
                 System.out.println("child " + p.pid());
                 System.out.flush();
             }
+            case "shared-after-main-slow" -> {
+                // As shared-after-main, but the child waits before it uses them: the test kills
+                // this JVM meanwhile, while its exit joins the child.
+                Path marker = Path.of(args[1]);
+                multiprocessing.synchronize.Lock lock = new multiprocessing.synchronize.Lock();
+                multiprocessing.sharedctypes.Value value =
+                        multiprocessing.sharedctypes.Value.of("i", 41);
+                Process p = new Process(() -> {
+                    Thread.sleep(3000);
+                    lock.lock();
+                    try {
+                        value.value((Integer) value.value() + 1);
+                    } finally {
+                        lock.unlock();
+                    }
+                    Files.writeString(marker, String.valueOf(value.value()));
+                });
+                p.start();
+                System.out.println("child " + p.pid());
+                System.out.flush();
+            }
             case "shared-after-main" -> {
                 // Returns from main right after starting a child that uses a Lock and a Value
                 // made here: the child maps them after main has returned, while the exit joins it.
@@ -96,6 +117,37 @@ public final class ParentHarness {
                 q.put("small");
                 System.out.println("after: " + q.get());
                 q.close();
+                // Full to the last page: a Lock still travels to a child and works there. The
+                // sender and the receiver cannot write their receipts; they go on without them
+                // (the lock's block is then kept until its owner exits).
+                multiprocessing.synchronize.Lock lock = new multiprocessing.synchronize.Lock();
+                List<multiprocessing.sharedmemory.SharedMemory> filler = new ArrayList<>();
+                for (long size = 8 << 20; size >= 4096; ) {
+                    try {
+                        filler.add(multiprocessing.sharedmemory.SharedMemory.create(size));
+                    } catch (java.io.IOException full) {
+                        size /= 2;
+                    }
+                }
+                try (multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open()) {
+                    multiprocessing.connection.Connection there = pipe.right();
+                    Process p = new Process(() -> {
+                        multiprocessing.synchronize.Lock l =
+                                (multiprocessing.synchronize.Lock) there.recv();
+                        l.lock();
+                        l.unlock();
+                        there.send("ok");
+                    });
+                    p.start();
+                    pipe.left().send(lock);
+                    System.out.println("receipts: " + pipe.left().recv());
+                    p.join();
+                } finally {
+                    for (multiprocessing.sharedmemory.SharedMemory m : filler) {
+                        m.close();
+                        m.unlink();
+                    }
+                }
             }
             case "daemon-at-exit" -> {
                 // Returns from main while a daemon child sleeps: the child must be terminated.

@@ -227,6 +227,27 @@ class ProcessLifetimeTest {
         assertTrue(endsWithin(daemon, 10_000), "daemon child survived its parent's exit");
     }
 
+    /**
+     * The parent killed (SIGKILL) while its exit joins a child that has not yet used the
+     * parent's Lock and Value: the child still maps and uses them (a killed parent unlinks
+     * nothing), and once it has ended the resource tracker removes the parent's arenas.
+     */
+    @Test
+    void aParentKilledWhileItsExitJoinsAChildLeavesItsSharedStateToTheChild(@TempDir Path dir)
+            throws Exception {
+        java.util.Set<String> shmBefore = NoLeftoverSharedMemory.names();
+        Path marker = dir.resolve("marker");
+        java.lang.Process parent = harness("shared-after-main-slow", marker.toString());
+        long child = childPid(parent);
+        Thread.sleep(1000); // main has returned: the exit waits for the child
+        assertTrue(parent.isAlive(), "the parent did not wait for its non-daemon child");
+        parent.destroyForcibly();
+        assertTrue(parent.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(endsWithin(child, 60_000), "the child never ended");
+        assertEquals("42", Files.exists(marker) ? Files.readString(marker) : "no marker");
+        NoLeftoverSharedMemory.assertNoneLeft(shmBefore);
+    }
+
     @Test
     void aChildStartedJustBeforeMainReturnsStillMapsTheParentsLockAndValue(@TempDir Path dir)
             throws Exception {

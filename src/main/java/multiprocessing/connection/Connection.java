@@ -441,45 +441,54 @@ public final class Connection implements AutoCloseable {
                 recvBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
             }
             FdCollector fds = new FdCollector();
-            spinUntilReadable(fd);
-            long got = readFully(fd, recvBuffer, Framing.SHORT_HEADER, fds);
-            if (got == 0) {
-                throw new EOFException("the peer closed the connection");
-            }
-            truncatedIf(got < Framing.SHORT_HEADER, got, Framing.SHORT_HEADER);
-            long length = Framing.readShortHeader(recvBuffer);
-            if (length == Framing.LONG_MARKER) {
-                got = readFully(fd, recvBuffer, 8, fds);
-                truncatedIf(got < 8, got, 8);
-                length = Framing.readLongLength(recvBuffer);
-            }
-            if (length < 0) {
+            try {
+                return readFrame(fd, maxLength, into, fds);
+            } catch (IOException | RuntimeException | Error e) {
+                // Descriptors that came with a message that is not delivered are ours to close:
+                // a peer that sends some and hangs up mid-message must not fill our table.
                 closeAll(fds.toArray());
-                close();
-                throw new IOException("corrupt message header: negative length " + length
-                        + "; the connection is closed");
+                throw e;
             }
-            if (maxLength >= 0 && length > maxLength) {
-                closeAll(fds.toArray());
-                close();
-                throw new IOException("bad message length: " + length + " bytes, more than "
-                        + maxLength + "; the connection is closed");
-            }
-            if (into != null) {
-                return readInto(fd, into, length, fds);
-            }
-            if (length > Integer.MAX_VALUE - 8) {
-                closeAll(fds.toArray());
-                close();
-                throw new IOException("a message of " + length + " bytes does not fit in a "
-                        + "byte[]; receive it with recvBytesInto(MemorySegment). "
-                        + "The connection is closed");
-            }
-            byte[] bytes = readArray(fd, (int) length, fds);
-            return new Frame(bytes, length, fds.toArray());
         } finally {
             recvLock.unlock();
         }
+    }
+
+    private Frame readFrame(int fd, long maxLength, MemorySegment into, FdCollector fds)
+            throws IOException {
+        spinUntilReadable(fd);
+        long got = readFully(fd, recvBuffer, Framing.SHORT_HEADER, fds);
+        if (got == 0) {
+            throw new EOFException("the peer closed the connection");
+        }
+        truncatedIf(got < Framing.SHORT_HEADER, got, Framing.SHORT_HEADER);
+        long length = Framing.readShortHeader(recvBuffer);
+        if (length == Framing.LONG_MARKER) {
+            got = readFully(fd, recvBuffer, 8, fds);
+            truncatedIf(got < 8, got, 8);
+            length = Framing.readLongLength(recvBuffer);
+        }
+        if (length < 0) {
+            close();
+            throw new IOException("corrupt message header: negative length " + length
+                    + "; the connection is closed");
+        }
+        if (maxLength >= 0 && length > maxLength) {
+            close();
+            throw new IOException("bad message length: " + length + " bytes, more than "
+                    + maxLength + "; the connection is closed");
+        }
+        if (into != null) {
+            return readInto(fd, into, length, fds);
+        }
+        if (length > Integer.MAX_VALUE - 8) {
+            close();
+            throw new IOException("a message of " + length + " bytes does not fit in a "
+                    + "byte[]; receive it with recvBytesInto(MemorySegment). "
+                    + "The connection is closed");
+        }
+        byte[] bytes = readArray(fd, (int) length, fds);
+        return new Frame(bytes, length, fds.toArray());
     }
 
     private Frame readInto(int fd, MemorySegment into, long length, FdCollector fds)
@@ -488,14 +497,12 @@ public final class Connection implements AutoCloseable {
             // Keep the whole message, as Python does, so nothing is lost.
             if (length > Integer.MAX_VALUE - 8) {
                 // Not read, so the stream has lost its framing: as for any unreadable header.
-                closeAll(fds.toArray());
                 close();
                 throw new IOException("a message of " + length + " bytes does not fit the "
                         + into.byteSize() + "-byte buffer; the connection is closed");
             }
             byte[] whole = readArray(fd, (int) length, fds);
-            closeAll(fds.toArray());
-            throw new BufferTooShort(whole, into.byteSize());
+            throw new BufferTooShort(whole, into.byteSize()); // its descriptors are closed
         }
         if (into.isNative()) {
             long got = readFully(fd, into, length, fds);

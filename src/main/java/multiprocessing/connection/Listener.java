@@ -17,6 +17,7 @@ import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.posix.SocketAddr;
 import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.util.TempDir;
+import multiprocessing.internal.util.Watchdog;
 
 /**
  * A bound, listening socket that hands out a {@link Connection} per client (Python's
@@ -45,9 +46,6 @@ import multiprocessing.internal.util.TempDir;
 public final class Listener implements AutoCloseable {
     /** CPython's default: only one client waits in the kernel queue before accept(). */
     private static final int DEFAULT_BACKLOG = 1;
-    static final String HANDSHAKE_TIMEOUT_PROPERTY =
-            "multiprocessing.connection.handshakeTimeoutMillis";
-    private static final long DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 20_000;
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final Family family;
@@ -57,7 +55,7 @@ public final class Listener implements AutoCloseable {
     private final Cleaner.Cleanable cleanable;
     private final Set<Watchdog> handshakes = ConcurrentHashMap.newKeySet();
     private volatile Address lastAccepted;
-    private volatile Duration handshakeTimeout = defaultHandshakeTimeout();
+    private volatile Duration handshakeTimeout = Watchdog.handshakeTimeout();
 
     /** Guards {@link #closed} and {@link #users}. */
     private final Object state = new Object();
@@ -201,11 +199,6 @@ public final class Listener implements AutoCloseable {
      */
     private static Address arbitraryUnix() {
         return Address.unix(TempDir.newSocketPath("listener-").toString());
-    }
-
-    private static Duration defaultHandshakeTimeout() {
-        long millis = Long.getLong(HANDSHAKE_TIMEOUT_PROPERTY, DEFAULT_HANDSHAKE_TIMEOUT_MILLIS);
-        return millis <= 0 ? null : Duration.ofMillis(millis);
     }
 
     /** How long a new client may take over the handshake; null for no limit. For tests. */

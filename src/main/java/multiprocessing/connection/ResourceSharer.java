@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import multiprocessing.Multiprocessing;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.util.TempDir;
+import multiprocessing.internal.util.Watchdog;
 
 /**
  * Hands a connection's descriptor to another process when the channel the connection travels

@@ -352,4 +352,41 @@ class ConnectionTest {
             assertArrayEquals(new int[] {each, each, each, each}, counts);
         }
     }
+
+    private static int openDescriptors() throws IOException {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return (int) fds.count();
+        }
+    }
+
+    /**
+     * Descriptors a peer sends with a message it does not finish (it hangs up in the header or
+     * the payload) are closed: a peer that does this over and over must not fill this
+     * process's descriptor table (each message left two open).
+     */
+    @Test
+    void descriptorsOfAMessageCutShortAreClosed() throws Exception {
+        int before = openDescriptors();
+        var be = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+        for (int i = 0; i < 50; i++) {
+            int[] pair = multiprocessing.internal.posix.Sockets.socketpair();
+            int[] passed = Posix.pipe(Posix.O_CLOEXEC);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment buf = arena.allocate(16);
+                buf.set(be, 0, 100); // says 100 bytes; 4 come, then end of file
+                long sent = i % 2 == 0 ? 8 : 2; // cut in the payload, or in the header
+                multiprocessing.internal.posix.Sockets.sendmsg(pair[0], buf, sent, passed);
+            }
+            Posix.closeQuietly(passed[0]);
+            Posix.closeQuietly(passed[1]);
+            Posix.closeQuietly(pair[0]);
+            try (Connection c = Connection.ofSocket(pair[1])) {
+                IOException e = assertThrows(IOException.class, c::recv);
+                assertTrue(e.getMessage().contains("end of file during message"), e.getMessage());
+            }
+        }
+        int after = openDescriptors();
+        assertTrue(after - before < 20, "descriptors open before: " + before + ", after 50"
+                + " messages cut short with two each: " + after);
+    }
 }

@@ -75,6 +75,22 @@ class DeserializationPolicyTest {
         assertTrue(e.getMessage().contains("java.lang.Thread$State"), e.getMessage());
     }
 
+    /**
+     * A URL's hashCode resolves its host, so a URL key of a received HashMap made this process
+     * send a DNS query for any name the sender chose (ysoserial's URLDNS; seen with strace: one
+     * query to the resolver while the message was read). URLs are refused; a URI travels.
+     */
+    @Test
+    void aUrlIsRefusedAndAUriTravels() throws Exception {
+        java.net.URI uri = new java.net.URI("http://host-of-a-urldns-probe.invalid/");
+        IllegalStateException e = refused(new ArrayList<Object>(List.of(uri.toURL())));
+        assertTrue(e.getMessage().contains("java.net.URL"), e.getMessage());
+        try (Pipe pipe = Pipe.open()) {
+            pipe.left().send(uri);
+            assertEquals(uri, pipe.right().recv());
+        }
+    }
+
     @Test
     void sendingARefusedClassSaysWhyAndHow() throws Exception {
         try (Pipe pipe = Pipe.open()) {

@@ -151,6 +151,36 @@ class ListenerClientTest {
         assertFalse(Files.exists(socket), "close() removes the socket file");
     }
 
+    /**
+     * A child killed (SIGKILL, or terminated: children run no exit hook then) cannot remove
+     * its private directory: its parent does when it reaps it. Every killed child left one in
+     * the temporary directory for good.
+     */
+    @Test
+    void aKilledChildsPrivateDirectoryIsRemovedWhenItIsReaped() throws Exception {
+        for (boolean kill : new boolean[] {true, false}) {
+            try (Pipe pipe = Pipe.open()) {
+                Connection there = pipe.right();
+                multiprocessing.Process child = new multiprocessing.Process(() -> {
+                    Listener listener = new Listener();
+                    there.send(listener.address().path());
+                    Thread.sleep(600_000);
+                });
+                child.start();
+                Path dir = Path.of((String) pipe.left().recv()).getParent();
+                assertTrue(Files.isDirectory(dir), dir.toString());
+                if (kill) {
+                    child.kill();
+                } else {
+                    child.terminate();
+                }
+                child.join();
+                assertFalse(Files.exists(dir), "the killed child's private directory " + dir
+                        + " is still there");
+            }
+        }
+    }
+
     @Test
     void aProcessOfAnotherUserIsRefusedAndTheListenerGoesOn() throws Exception {
         Path python = Path.of("/usr/bin/python3");

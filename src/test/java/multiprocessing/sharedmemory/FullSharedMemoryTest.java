@@ -20,7 +20,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A full /dev/shm (Docker's default is 64 MiB): shared memory is reserved when it is created,
  * so what does not fit fails then, naming /dev/shm's size, instead of a SIGBUS at a later
- * access. A parent JVM runs in a mount namespace of its own where /dev/shm is an 8 MiB tmpfs
+ * access; and a lock still travels to a child when there is no room left even for the receipts
+ * of what a process holds. A parent JVM runs in a mount namespace of its own where /dev/shm is an 8 MiB tmpfs
  * (unshare and mount need root or CAP_SYS_ADMIN; the test is skipped, saying so, without).
  */
 @ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
@@ -60,6 +61,7 @@ class FullSharedMemoryTest {
         String queue = line(out, "queue: ");
         assertTrue(queue.contains("/dev/shm (8192 KiB"), queue);
         assertEquals("small", line(out, "after: "), "the queue still works: " + out);
+        assertEquals("ok", line(out, "receipts: "), "a lock travels on a full /dev/shm: " + out + err);
     }
 
     private static String line(String out, String prefix) {

@@ -14,13 +14,12 @@ import multiprocessing.internal.reduction.Serialization;
  * holds it: the receiving process maps the arena once and slices it, so both processes see the
  * same bytes. Only the process that allocated a block owns it: its space goes back to the heap
  * when {@link #free()} is called there or when the block becomes unreachable there (a
- * {@link Cleaner}) and it was never sent to another process. A block that was sent (serialized
- * by its owner) keeps its space until its owner calls {@link #free()} or exits: the owner
- * cannot tell when the receivers are done with it, and space handed out again would be zeroed
- * under them (a sent lock dropped by its creator used to become another lock's word while a
- * child held it); a sent dedicated block (256 KiB or more) is reclaimed once no process holds
- * it (see {@link Heap}). A block received from another process is a view: {@link #free()}
- * does nothing.
+ * {@link Cleaner}), and, if it was ever sent to another process, once no process holds a view
+ * of it and no message carrying it is still unread (see {@link Heap}): space handed out again
+ * is zeroed, which would change the receivers' object under them (a sent lock dropped by its
+ * creator used to become another lock's word while a child held it). A block received from
+ * another process is a view, which holds the block for this process until it is unreachable:
+ * {@link #free()} does nothing on it.
  *
  * <p>Keep the block itself reachable while its {@link #segment()} is in use: the segment alone
  * does not keep the space from being freed and reused.
@@ -33,17 +32,20 @@ public final class Block {
     private final Heap.LocalArena arena;
     private final long offset;
     private final long size;
+    /** The generation of the space's holder count when the block was handed out. */
+    private final int generation;
     private final MemorySegment segment;
     private final Cleaner.Cleanable cleanable;
     private final Heap.Freer freer;
 
-    Block(Heap.LocalArena arena, long offset, long size, Heap.Freer freer) {
+    Block(Heap.LocalArena arena, long offset, long size, int generation, Heap.Freer freer) {
         this.arena = arena;
         this.offset = offset;
         this.size = size;
+        this.generation = generation;
         this.segment = arena.segment().asSlice(offset, size);
         this.freer = freer;
-        this.cleanable = freer == null ? null : Heap.CLEANER.register(this, freer);
+        this.cleanable = freer == null ? null : Heap.cleaner().register(this, freer);
     }
 
     /** The block's memory: exactly {@link #size()} bytes, aligned as requested. */
@@ -66,6 +68,14 @@ public final class Block {
         return size;
     }
 
+    Heap.LocalArena arena() {
+        return arena;
+    }
+
+    int generation() {
+        return generation;
+    }
+
     /** Whether this process allocated the block (and so frees it). */
     public boolean owned() {
         return cleanable != null;
@@ -73,12 +83,12 @@ public final class Block {
 
     /**
      * Gives the space back to the heap (owner only; a no-op on a received block and on a
-     * second call). The segment must not be used afterwards: its memory stays mapped, so a
-     * late access does not crash, but it may belong to another block by then.
+     * second call): at once if the block was never sent to another process, else once no
+     * other process holds it. The segment must not be used afterwards: its memory stays
+     * mapped, so a late access does not crash, but it may belong to another block by then.
      */
     public void free() {
         if (cleanable != null) {
-            freer.explicit = true;
             cleanable.clean();
         }
     }
@@ -92,15 +102,23 @@ public final class Block {
     private static final class BlockReducer implements Reducer<Block> {
         @Override
         public void reduce(Block value, Out out) {
-            if (value.freer != null) {
-                // Another process will use it: unreachable here no longer means unused.
-                value.freer.escaped = true;
-            }
-            Heap.sending(value.arena);
+            // Another process will use it: unreachable here no longer means unused.
+            Receipts.Receipt ticket = Heap.sending(value, value.freer);
             out.writeString(value.arena.name());
             out.writeLong(value.arena.size());
             out.writeLong(value.offset);
             out.writeLong(value.size);
+            out.writeInt(value.generation);
+            if (ticket == null) {
+                out.writeInt(0);
+                return;
+            }
+            out.writeInt(ticket.pid());
+            out.writeLong(ticket.start());
+            out.writeInt(ticket.namespace());
+            out.writeInt(ticket.segment());
+            out.writeInt(ticket.index());
+            out.writeLong(ticket.state());
         }
 
         @Override
@@ -109,7 +127,11 @@ public final class Block {
             long arenaSize = in.readLong();
             long offset = in.readLong();
             long size = in.readLong();
-            return Heap.instance().received(name, arenaSize, offset, size);
+            int generation = in.readInt();
+            int pid = in.readInt();
+            Receipts.Receipt ticket = pid == 0 ? null : new Receipts.Receipt(pid, in.readLong(),
+                    in.readInt(), in.readInt(), in.readInt(), in.readLong());
+            return Heap.instance().received(name, arenaSize, offset, size, generation, ticket);
         }
     }
 }

@@ -5,10 +5,13 @@ import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 import multiprocessing.internal.posix.ErrnoException;
@@ -18,8 +21,9 @@ import multiprocessing.internal.util.AtExit;
 
 /**
  * Small pieces of shared memory carved out of a few large shared-memory arenas (CPython's
- * {@code multiprocessing.heap}): a lock word or a small value costs 16 bytes of an arena, not a
- * shared-memory object of its own, so a process can have hundreds of thousands of them.
+ * {@code multiprocessing.heap}): a lock word or a small value costs 16 bytes of an arena (and
+ * a quarter more for its holder count), not a shared-memory object of its own, so a process
+ * can have hundreds of thousands of them.
  *
  * <p>Usage: {@code Block b = Heap.allocate(8, 8); b.segment()...; b.free();} A {@link Block}
  * travels to other processes inside whatever object holds it.
@@ -30,40 +34,56 @@ import multiprocessing.internal.util.AtExit;
  * keyed by a span's start and by its stop, so a freed block merges with its free neighbours in
  * constant time. Every block starts on a 16-byte boundary and its size is rounded up to 16
  * bytes; a larger alignment takes a span big enough for the worst-case padding and gives the
- * head and tail back. Arenas start at 1 MiB and double up to 64 MiB as the heap grows; a
- * request of 256 KiB or more gets an arena of its own, unlinked and unmapped when freed, so
- * that big buffers never fragment the small-object arenas. Arenas other than those are never
- * given back while the process runs: their pages are reused by later blocks.
+ * head and tail back. Arenas start at 1 MiB and double up to 64 MiB as the heap grows; their
+ * first quarter holds the blocks' holder counts ({@link Holders}). A request of 256 KiB or
+ * more gets an arena of its own (a dedicated arena: a header page holding its count, then the
+ * block), unlinked and unmapped when freed, so that big buffers never fragment the small-object
+ * arenas. Arenas other than those are never given back while the process runs: their pages
+ * are reused by later blocks.
  *
  * <p>Arenas are created by the process that allocates, mapped by others on first use of a
  * block in them (once per process), registered with the resource tracker by their creator,
  * and unlinked by their creator when it exits normally (the tracker does it if it does not).
  * A process that receives a block after the arena's creator has exited cannot map it.
  *
- * <p>A block becomes free when its owner calls {@link Block#free()} or, if it was never sent
- * to another process, when it becomes unreachable in its owner (a Cleaner). A sent small block
- * stays taken until freed explicitly or the owner exits ({@link Freer}): its space would be
- * reused, zeroed, under a receiver still using it.
+ * <p>Reclaiming. A block that was never sent to another process is free when its owner calls
+ * {@link Block#free()} or it becomes unreachable in its owner (a Cleaner). A block that was
+ * sent, small or dedicated, is free once nobody holds it any more: its holder count
+ * ({@link Holders}) counts the owner (from its first send until its own block is unreachable
+ * or freed), each process holding a view of it (from the first view it rebuilds until the last
+ * one is collected), and each message carrying it that nobody has read yet. A message's count
+ * is handed to its first reader through a ticket ({@link Receipts}); a process's hold is
+ * written down there too, so the hold of a process that dies (SIGKILL included) is given back
+ * by its parent when it reaps it, or by any process whose sweep finds blocks still held (at
+ * most every second, less often while it finds nobody dead). The owner frees a sent block when
+ * the count is zero: at once if it already is when its own block goes, else at a later sweep
+ * (made during allocations, as often as there are blocks waiting). A block whose count is zero
+ * is never counted again (a reader finding its ticket redeemed adds a count of its own only to
+ * a block still held), so a miscount can at worst keep a block until its owner exits, never
+ * free memory under a holder. Counts that stay: messages never read, and messages whose sender
+ * exited before they were read.
  *
- * <p>A sent dedicated block (a queue's ring, a big array) is reclaimed once nobody holds it.
- * Its arena's first page ({@link ArenaHeader}) counts its holders: each message that carries it
- * adds one when serialized; the first view of it a process rebuilds keeps that one (the
- * process now holds it) and any further view gives it back; when the last view of a process is
- * collected (a Cleaner) the process gives its one back and unmaps the arena. The owner, once
- * its own block is unreachable, frees the arena when the count is zero: at once, or at a later
- * allocation of a dedicated block (a sweep). Freeing a dedicated arena unlinks its name and
- * unmaps it here; its memory is never handed out again, so a miscount can at worst make a
- * late receiver unable to map it, never change memory under a holder. Counts of processes that
- * died holding a view, and of messages never received, are not given back: such an arena
- * stays until its owner exits. So that dropped blocks are found without waiting for a GC that
- * the Java heap alone would not start, a process whose dedicated arenas (created, or mapped
- * as received) pass a threshold ({@code -Dmultiprocessing.heap.gcThresholdBytes}, 256 MiB)
- * asks for a GC, and again after each half of it more, as the JDK does for direct buffers.
+ * <p>So that dropped blocks are found without waiting for a GC that the Java heap alone would
+ * not start, a process asks for one: when its dedicated arenas (created, or mapped as
+ * received) pass a threshold ({@code -Dmultiprocessing.heap.gcThresholdBytes}, 256 MiB), and
+ * again after each half of it more, as the JDK does for direct buffers; when it holds views of
+ * more than {@code -Dmultiprocessing.heap.gcThresholdViews} (32768) blocks, and again after
+ * each half of that more; and, as an owner, before it adds a small arena while a quarter of
+ * its small arenas is taken by blocks it has sent.
  *
- * <p>Thread-safe: one lock guards the free lists; the Cleaner's thread frees through it too.
+ * <p>Thread-safe: one lock guards the free lists and the views; the Cleaner's thread frees
+ * through it too. Holder counts and receipts change by CAS only, so a dead process's holds are
+ * given back without this lock.
  */
 public final class Heap {
-    static final Cleaner CLEANER = Cleaner.create();
+    /** Frees blocks and drops views found unreachable; made on first use (a thread). */
+    private static final class Cleaners {
+        static final Cleaner CLEANER = Cleaner.create();
+    }
+
+    static Cleaner cleaner() {
+        return Cleaners.CLEANER;
+    }
 
     /** The alignment every block has at least, and the granule sizes are rounded to. */
     public static final long MIN_ALIGNMENT = 16;
@@ -74,14 +94,20 @@ public final class Heap {
     static final long MAX_ARENA_SIZE = 64L << 20;
     static final long DEDICATED_THRESHOLD = 256L << 10;
     private static final long PAGE = 4096;
+    /** Where a dedicated arena's block starts: after the header page that holds its count. */
+    static final long DEDICATED_START = PAGE;
     /** Heap arenas' names start with this (after the "/"), which tells them apart in /dev/shm. */
     public static final String NAME_PREFIX = "mph_";
     /**
      * A dedicated arena's name: "x" is no hex digit, so no other arena's name starts so. A
-     * receiver tells a dedicated arena (with its {@link ArenaHeader}) by its name, not by
-     * anything a message or the arena's bytes say.
+     * receiver tells a dedicated arena (with its header page) by its name, not by anything a
+     * message or the arena's bytes say.
      */
     private static final String DEDICATED_PREFIX = "/" + NAME_PREFIX + "x";
+    /** An arena's key: its 48 random bits, with this bit for a name, and this for a dedicated one. */
+    private static final long KEY_MARK = 1L << 62;
+    private static final long KEY_DEDICATED = 1L << 61;
+    private static final long KEY_BITS = (1L << 48) - 1;
 
     private static final class Holder {
         static final Heap HEAP = new Heap();
@@ -111,19 +137,21 @@ public final class Heap {
     /** An arena as this process sees it: its name, its mapping, and whether it created it. */
     static final class LocalArena {
         private final String name;
+        private final long key;
         private final long size;
         private final MemorySegment segment;
         private final ShmObject shm;
         private final boolean owned;
         private final boolean dedicated;
         final int id;
-        /** Views of the (dedicated) block this process holds as a receiver; under the lock. */
-        int views;
+        /** The views this process holds of blocks here, by offset; under the lock. */
+        final Map<Long, View> views = new HashMap<>();
         final Map<Long, Span> freeByStart = new HashMap<>();
         final Map<Long, Span> freeByStop = new HashMap<>();
 
         LocalArena(ShmObject shm, boolean owned, boolean dedicated, int id) {
             this.name = shm == null ? null : shm.name();
+            this.key = shm == null ? 0 : arenaKey(shm.name());
             this.size = shm == null ? 0 : shm.size();
             this.segment = shm == null ? null : shm.segment();
             this.shm = shm;
@@ -136,6 +164,10 @@ public final class Heap {
             return name;
         }
 
+        long key() {
+            return key;
+        }
+
         boolean dedicated() {
             return dedicated;
         }
@@ -146,6 +178,18 @@ public final class Heap {
 
         MemorySegment segment() {
             return segment;
+        }
+    }
+
+    /** This process's views of one block: how many, and the receipt of its hold (or null). */
+    private static final class View {
+        final int generation;
+        final Receipts.Receipt hold;
+        int count = 1;
+
+        View(int generation, Receipts.Receipt hold) {
+            this.generation = generation;
+            this.hold = hold;
         }
     }
 
@@ -167,16 +211,31 @@ public final class Heap {
     /** Every arena this process has mapped, its own and others', by name. */
     private final Map<String, LocalArena> arenas = new ConcurrentHashMap<>();
     private final List<LocalArena> owned = new ArrayList<>();
-    /** Unreachable sent dedicated blocks, freed when nobody holds them any more. */
+    /** Sent blocks their owner let go of, freed when nobody holds them any more. */
     private final List<Freer> deferred = new ArrayList<>();
+    /** Allocations and deferrals since the last sweep of {@link #deferred}. */
+    private int sinceSweep;
     private static final long GC_THRESHOLD_MIN =
             Long.getLong("multiprocessing.heap.gcThresholdBytes", 256L << 20);
+    private static final long GC_THRESHOLD_VIEWS =
+            Long.getLong("multiprocessing.heap.gcThresholdViews", 8192);
     /** Bytes of dedicated arenas created or mapped here and not yet let go of. */
-    private final java.util.concurrent.atomic.AtomicLong dedicatedBytes =
-            new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong dedicatedBytes = new AtomicLong();
     /** Bytes of dedicated arenas created or mapped here since the last GC this heap asked for. */
-    private final java.util.concurrent.atomic.AtomicLong sinceGc =
-            new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong sinceGc = new AtomicLong();
+    /** Views of blocks held here (under the lock), and views made since the last GC. */
+    private long heldViews;
+    private long viewsSinceGc;
+    /** Owner blocks and views let go of (by the Cleaner, mostly): how a GC's effect shows. */
+    private final AtomicLong letGo = new AtomicLong();
+    /** Bytes of small arenas, and of this process's blocks in them that it has sent (not freed). */
+    private long smallArenaBytes;
+    private final AtomicLong escapedBytes = new AtomicLong();
+    /** When dead processes' receipts were last looked for, and the wait before the next look. */
+    private volatile long lastReapNanos = System.nanoTime();
+    private volatile long reapIntervalNanos = REAP_MIN_NANOS;
+    private static final long REAP_MIN_NANOS = 1_000_000_000L;
+    private static final long REAP_MAX_NANOS = 30_000_000_000L;
     private long nextArenaSize = FIRST_ARENA_SIZE;
     private int nextId;
     private boolean hookInstalled;
@@ -194,27 +253,62 @@ public final class Heap {
         }
         long align = Math.max(alignment, MIN_ALIGNMENT);
         long rounded = roundUp(size, MIN_ALIGNMENT);
-        if (rounded >= DEDICATED_THRESHOLD) {
-            collectIfDue(roundUp(rounded, PAGE) + ArenaHeader.BYTES);
-        }
-        lock.lock();
         try {
             if (rounded >= DEDICATED_THRESHOLD) {
-                sweep();
-                LocalArena arena = newArena(roundUp(rounded, PAGE) + ArenaHeader.BYTES, true);
-                dedicatedBytes.addAndGet(arena.size());
-                long start = ArenaHeader.BYTES;
-                return new Block(arena, start, size,
-                        new Freer(this, arena, start, arena.size() - start));
+                long arenaSize = roundUp(rounded, PAGE) + DEDICATED_START;
+                collectIfDue(arenaSize);
+                return mallocDedicated(size, arenaSize);
             }
             long need = rounded + (align - MIN_ALIGNMENT);
+            Block block = mallocSmall(size, rounded, align, need, false);
+            if (block == null) {
+                // A new arena is due while a quarter of the small arenas is blocks sent away:
+                // dropped ones are found by a GC, which the Java heap alone may not start.
+                requestGc(true);
+                block = mallocSmall(size, rounded, align, need, true);
+            }
+            return block;
+        } finally {
+            reapIfDue();
+        }
+    }
+
+    private Block mallocDedicated(long size, long arenaSize) {
+        lock.lock();
+        try {
+            sweepIfDue();
+            LocalArena arena = newArena(arenaSize, true);
+            dedicatedBytes.addAndGet(arena.size());
+            return newBlock(arena, DEDICATED_START, size, arena.size() - DEDICATED_START, false);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A small block; null (with nothing done) when a GC should come before a new arena. */
+    private Block mallocSmall(long size, long rounded, long align, long need, boolean grow) {
+        lock.lock();
+        try {
+            sweepIfDue();
             Span span = free.ceiling(new Span(PROBE, 0, need));
             boolean reused = span != null;
             if (span == null) {
-                long arenaSize = Math.max(nextArenaSize, roundUp(need, PAGE));
+                if (!grow && escapedBytes.get() >= smallArenaBytes / 4 && smallArenaBytes > 0) {
+                    return null;
+                }
+                if (!deferred.isEmpty()) {
+                    sweep();
+                    span = free.ceiling(new Span(PROBE, 0, need));
+                    reused = span != null;
+                }
+            }
+            if (span == null) {
+                // The first quarter of an arena holds the counts: what is left must fit.
+                long arenaSize = Math.max(nextArenaSize, roundUp(Math.ceilDiv(4 * need, 3), PAGE));
                 nextArenaSize = Math.min(nextArenaSize * 2, MAX_ARENA_SIZE);
                 LocalArena arena = newArena(arenaSize, false);
-                span = new Span(arena, 0, arenaSize);
+                smallArenaBytes += arenaSize;
+                span = new Span(arena, Holders.tableBytes(arenaSize), arenaSize);
             } else {
                 removeFree(span);
             }
@@ -226,16 +320,21 @@ public final class Heap {
             if (stop < span.stop()) {
                 addFree(new Span(span.arena(), stop, span.stop()));
             }
-            Block block = new Block(span.arena(), start, size,
-                    new Freer(this, span.arena(), start, rounded));
-            if (reused) {
-                // A new arena is zero (fresh pages); reused space still holds a freed block's bytes.
-                block.segment().fill((byte) 0);
-            }
-            return block;
+            return newBlock(span.arena(), start, size, rounded, reused);
         } finally {
             lock.unlock();
         }
+    }
+
+    private Block newBlock(LocalArena arena, long start, long size, long length, boolean reused) {
+        int generation = Holders.reset(arena.segment(), start);
+        Block block = new Block(arena, start, size, generation,
+                new Freer(this, arena, start, length, generation));
+        if (reused) {
+            // A new arena is zero (fresh pages); reused space still holds a freed block's bytes.
+            block.segment().fill((byte) 0);
+        }
+        return block;
     }
 
     /** Returns the span a block held; merges it with free neighbours. */
@@ -276,59 +375,161 @@ public final class Heap {
         span.arena().freeByStop.remove(span.stop());
     }
 
+    // ---- names
+
+    /** The key of a heap arena's name, 0 if {@code name} is not one this heap makes. */
+    static long arenaKey(String name) {
+        boolean dedicated = name.startsWith(DEDICATED_PREFIX);
+        int from = dedicated ? DEDICATED_PREFIX.length() : NAME_PREFIX.length() + 1;
+        if (!name.startsWith("/" + NAME_PREFIX) || name.length() <= from
+                || name.length() > from + 12) {
+            return 0;
+        }
+        long bits;
+        try {
+            bits = Long.parseLong(name.substring(from), 16);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+        // Names are written without leading zeros: exactly one spelling per key.
+        if (!Long.toHexString(bits).equals(name.substring(from))) {
+            return 0;
+        }
+        return KEY_MARK | (dedicated ? KEY_DEDICATED : 0) | bits;
+    }
+
+    /** The name of the arena of key {@code key} (see {@link #arenaKey}), null if none. */
+    static String arenaName(long key) {
+        if ((key & ~(KEY_MARK | KEY_DEDICATED | KEY_BITS)) != 0 || (key & KEY_MARK) == 0) {
+            return null;
+        }
+        return ((key & KEY_DEDICATED) != 0 ? DEDICATED_PREFIX : "/" + NAME_PREFIX)
+                + Long.toHexString(key & KEY_BITS);
+    }
+
     /**
-     * A block another process allocated: maps its arena here on first use. A dedicated block
-     * is a view whose holder count this process takes over from the message;
-     * the arena is unmapped when the last view here is collected.
+     * Whether a block may start at {@code offset} of an arena of {@code arenaSize} bytes: a
+     * dedicated arena's at {@link #DEDICATED_START}, a small one's on a granule after the
+     * counts, so that its count is a cell of the table and never another block's bytes.
      */
+    static boolean validStart(boolean dedicated, long arenaSize, long offset) {
+        if (dedicated) {
+            return offset == DEDICATED_START && arenaSize > DEDICATED_START;
+        }
+        return offset % MIN_ALIGNMENT == 0 && offset >= Holders.tableBytes(arenaSize)
+                && offset < arenaSize;
+    }
+
+    // ---- receiving
+
+    /** As {@link #received(String, long, long, long, int, Receipts.Receipt)}, with no ticket. */
     Block received(String name, long arenaSize, long offset, long size) {
-        boolean counted = name.startsWith(DEDICATED_PREFIX);
+        return received(name, arenaSize, offset, size, 0, null);
+    }
+
+    /**
+     * A block a message carried: maps its arena here on first use and makes a view of it,
+     * this process's hold on it (see the class comment), taken over from the message's ticket
+     * or added.
+     *
+     * @throws IllegalStateException when the message does not name a block of a heap arena
+     *     of this user, or names one that nobody holds any more
+     */
+    Block received(String name, long arenaSize, long offset, long size, int generation,
+            Receipts.Receipt ticket) {
+        long key = arenaKey(name);
+        if (key == 0) {
+            throw new IllegalStateException("a received block names " + name
+                    + ", which is not a heap arena's name");
+        }
+        boolean dedicated = (key & KEY_DEDICATED) != 0;
         LocalArena arena;
         boolean fresh = false;
         lock.lock();
         try {
             arena = arenas.get(name);
             if (arena == null) {
-                arena = attach(name, arenaSize, counted);
-                arenas.put(name, arena);
+                arena = attach(name, dedicated);
                 fresh = true;
             }
             // Written so that no sum overflows: the numbers come from a message.
-            if (offset < 0 || size < 1 || offset > arena.size() || size > arena.size() - offset) {
+            if (arena.size() != arenaSize || !validStart(dedicated, arena.size(), offset)
+                    || size < 1 || size > arena.size() - offset) {
                 if (fresh) {
-                    arenas.remove(name);
                     arena.shm.close();
                 }
                 throw new IllegalStateException("block [" + offset + ", +" + size
-                        + ") lies outside arena " + name + " of " + arena.size() + " bytes");
+                        + ") of an arena of " + arenaSize + " bytes does not fit heap arena "
+                        + name + " of " + arena.size() + " bytes");
             }
-            if (!counted || !arena.dedicated) {
-                return new Block(arena, offset, size, null);
-            }
-            if (arena.views++ > 0) {
-                ArenaHeader.addHolders(arena.segment(), -1); // this process is counted already
+            boolean redeemed = ticket != null
+                    && Receipts.redeem(ticket, key, offset, generation);
+            View view = arena.views.get(offset);
+            if (view != null) {
+                if (view.generation != generation) {
+                    giveBackIf(redeemed, arena, offset, generation);
+                    throw stale(name, offset);
+                }
+                view.count++;
+                // This process holds the block already: the message's count goes back.
+                giveBackIf(redeemed, arena, offset, generation);
+            } else {
+                if (!redeemed && !Holders.addIfHeld(arena.segment(), offset, generation)) {
+                    if (fresh) {
+                        arena.shm.close();
+                    }
+                    throw stale(name, offset);
+                }
+                if (fresh) {
+                    arenas.put(name, arena);
+                }
+                view = new View(generation, Receipts.mine().hold(key, offset, generation));
+                arena.views.put(offset, view);
+                heldViews++;
+                viewsSinceGc++;
             }
         } finally {
             lock.unlock();
         }
-        if (fresh && !arena.owned) {
+        if (fresh && dedicated && !arena.owned) {
             collectIfDue(arena.size());
             dedicatedBytes.addAndGet(arena.size());
         }
-        Block view = new Block(arena, offset, size, null);
-        Heap.CLEANER.register(view, new ViewDropper(this, arena));
-        return view;
+        Block block = new Block(arena, offset, size, generation, null);
+        cleaner().register(block, new ViewDropper(this, arena, offset));
+        viewGcIfDue();
+        return block;
     }
 
-    /** The last view of a received dedicated block here is gone: gives its count back. */
-    private void dropView(LocalArena arena) {
+    private static void giveBackIf(boolean redeemed, LocalArena arena, long offset,
+            int generation) {
+        if (redeemed) {
+            Holders.remove(arena.segment(), offset, generation);
+        }
+    }
+
+    private static IllegalStateException stale(String name, long offset) {
+        return new IllegalStateException("the block at " + offset + " of heap arena " + name
+                + " has been freed: nobody held it any more when this message was read (a"
+                + " message carrying shared memory that was read twice, or that was written"
+                + " after its block had been freed)");
+    }
+
+    /** A view of a received block here is gone: the last one gives this process's count back. */
+    private void dropView(LocalArena arena, long offset) {
+        letGo.incrementAndGet();
         lock.lock();
         try {
-            if (--arena.views > 0) {
+            View view = arena.views.get(offset);
+            if (view == null || --view.count > 0) {
                 return;
             }
-            ArenaHeader.addHolders(arena.segment(), -1);
-            if (!arena.owned) {
+            arena.views.remove(offset);
+            heldViews--;
+            if (view.hold == null || Receipts.mine().release(view.hold)) {
+                Holders.remove(arena.segment(), offset, view.generation);
+            }
+            if (arena.dedicated && !arena.owned && arena.views.isEmpty()) {
                 arenas.remove(arena.name());
                 dedicatedBytes.addAndGet(-arena.size());
                 arena.shm.close();
@@ -339,41 +540,159 @@ public final class Heap {
     }
 
     /** Holds no reference to the view, so the Cleaner can run it. */
-    private record ViewDropper(Heap heap, LocalArena arena) implements Runnable {
+    private record ViewDropper(Heap heap, LocalArena arena, long offset) implements Runnable {
         @Override
         public void run() {
-            heap.dropView(arena);
+            heap.dropView(arena, offset);
         }
     }
 
-    /** A message carries a dedicated block: counted as a holder until a process receives it. */
-    static void sending(LocalArena arena) {
-        if (arena.dedicated) {
-            ArenaHeader.addHolders(arena.segment(), 1);
+    /**
+     * A message carries {@code block}: one count for it, with a ticket for its reader; the
+     * owner's first send also counts the owner as a holder.
+     */
+    static Receipts.Receipt sending(Block block, Freer freer) {
+        LocalArena arena = block.arena();
+        if (freer != null && freer.escaped.compareAndSet(false, true)) {
+            Holders.add(arena.segment(), block.offset(), block.generation());
+            if (!arena.dedicated) {
+                freer.heap.escapedBytes.addAndGet(freer.length);
+            }
+        }
+        Holders.add(arena.segment(), block.offset(), block.generation());
+        return Receipts.mine().ticket(arena.key(), block.offset(), block.generation());
+    }
+
+    /**
+     * Gives back one count of the block ({@code arenaKey}, {@code offset}, {@code generation})
+     * for a process that cannot (it died, or is exiting): maps the arena for it, once per
+     * {@code mapped}, which the caller closes.
+     */
+    static void giveBack(long arenaKey, long offset, int generation, Map<String, ShmObject> mapped) {
+        String name = arenaName(arenaKey);
+        if (name == null) {
+            return;
+        }
+        ShmObject arena = mapped.get(name);
+        if (arena == null && !mapped.containsKey(name)) {
+            try {
+                arena = ShmObject.attach(name, -1, "heap arena " + name);
+            } catch (ErrnoException | RuntimeException e) {
+                arena = null; // its owner has exited: nobody counts any more
+            }
+            mapped.put(name, arena);
+        }
+        if (arena != null && validStart((arenaKey & KEY_DEDICATED) != 0, arena.size(), offset)) {
+            Holders.remove(arena.segment(), offset, generation);
         }
     }
 
-    /** The owner dropped a sent dedicated block: freed now if nobody holds it, else later. */
-    void defer(Freer freer) {
+    // ---- owners letting go
+
+    /** The owner let go of a sent block: freed now if nobody holds it, else at a sweep. */
+    void freeWhenUnheld(Freer freer) {
         lock.lock();
         try {
-            deferred.add(freer);
+            if (Holders.unheld(freer.arena.segment(), freer.start, freer.generation)) {
+                releaseEscaped(freer);
+            } else {
+                deferred.add(freer);
+                sinceSweep++;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void releaseEscaped(Freer freer) {
+        if (!freer.arena.dedicated) {
+            escapedBytes.addAndGet(-freer.length);
+        }
+        release(freer.arena, freer.start, freer.length);
+    }
+
+    /**
+     * Sweeps when as many allocations and deferrals as an eighth of the waiting blocks have
+     * happened since the last sweep: each costs a constant share of a sweep, however many wait.
+     */
+    private void sweepIfDue() {
+        if (!deferred.isEmpty() && ++sinceSweep >= Math.max(32, deferred.size() / 8)) {
+            sweep();
+        }
+    }
+
+    /** Frees the deferred blocks nobody holds any more (under the lock). */
+    private void sweep() {
+        sinceSweep = 0;
+        for (Iterator<Freer> it = deferred.iterator(); it.hasNext(); ) {
+            Freer f = it.next();
+            if (Holders.unheld(f.arena.segment(), f.start, f.generation)) {
+                it.remove();
+                releaseEscaped(f);
+            }
+        }
+    }
+
+    /**
+     * Gives back the holds of processes that died holding blocks, when blocks wait for their
+     * holders: at most every second, and less often (up to every 30 s) while nobody is found
+     * dead.
+     */
+    private void reapIfDue() {
+        long now = System.nanoTime();
+        if (now - lastReapNanos < reapIntervalNanos) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (deferred.isEmpty()) {
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        lastReapNanos = now;
+        int before = deferredCount();
+        Receipts.reapDead(0);
+        lock.lock();
+        try {
+            sweep();
+        } finally {
+            lock.unlock();
+        }
+        reapIntervalNanos = deferredCount() < before ? REAP_MIN_NANOS
+                : Math.min(REAP_MAX_NANOS, reapIntervalNanos * 2);
+    }
+
+    private int deferredCount() {
+        lock.lock();
+        try {
+            return deferred.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A child this process started has ended: gives back the holds it left (a process killed,
+     * or one that never ran its exit hooks) at once, rather than at a later sweep.
+     */
+    public static void processEnded(int pid) {
+        Receipts.reapDead(pid);
+    }
+
+    /** Runs the sweep now, looking for dead holders first (tests). */
+    void reapAndSweep() {
+        Receipts.reapDead(0);
+        lock.lock();
+        try {
             sweep();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Frees the deferred blocks nobody holds any more (under the lock). */
-    private void sweep() {
-        for (java.util.Iterator<Freer> it = deferred.iterator(); it.hasNext(); ) {
-            Freer f = it.next();
-            if (ArenaHeader.holders(f.arena.segment()) <= 0) {
-                it.remove();
-                release(f.arena, f.start, f.length);
-            }
-        }
-    }
+    // ---- garbage collection
 
     /**
      * Asks for a GC when the dedicated arenas of this process pass the threshold, and then again
@@ -389,9 +708,45 @@ public final class Heap {
             return;
         }
         sinceGc.set(0);
+        requestGc(false);
+    }
+
+    /**
+     * As {@link #collectIfDue}, for views of blocks held here: past the threshold, after half
+     * of it more views, or half as many as are held, whichever is more, so that a process that
+     * keeps what it receives asks for a GC a logarithmic number of times.
+     */
+    private void viewGcIfDue() {
+        lock.lock();
+        try {
+            if (heldViews <= GC_THRESHOLD_VIEWS
+                    || viewsSinceGc < Math.max(GC_THRESHOLD_VIEWS / 2, heldViews / 2)) {
+                return;
+            }
+            viewsSinceGc = 0;
+        } finally {
+            lock.unlock();
+        }
+        requestGc(false);
+    }
+
+    /**
+     * A GC, then a wait for the Cleaner's thread to let go of what it found (blocks of this
+     * owner, views of others'): 20 ms, or, {@code untilDone}, as long as it makes progress, up
+     * to half a second (an owner about to add an arena would rather reuse what it sent).
+     */
+    private void requestGc(boolean untilDone) {
         System.gc();
         try {
-            Thread.sleep(20); // lets the Cleaner's thread run what the GC found
+            long seen = letGo.get();
+            for (int waited = 0; waited < (untilDone ? 500 : 20); waited += 20) {
+                Thread.sleep(20);
+                long now = letGo.get();
+                if (now == seen && waited >= 40) {
+                    break;
+                }
+                seen = now;
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -403,9 +758,11 @@ public final class Heap {
         }
     }
 
-    private LocalArena attach(String name, long expectedSize, boolean dedicated) {
+    // ---- arenas
+
+    private LocalArena attach(String name, boolean dedicated) {
         try {
-            return new LocalArena(ShmObject.attach(name, expectedSize, "heap arena " + name),
+            return new LocalArena(ShmObject.attach(name, -1, "heap arena " + name),
                     false, dedicated, -1);
         } catch (ErrnoException e) {
             throw new IllegalStateException("cannot map heap arena " + name
@@ -471,16 +828,37 @@ public final class Heap {
         }
     }
 
-    /** For tests: what waits to be reclaimed and what counts toward the next GC. */
+    // ---- for tests and diagnostics
+
+    /** What waits to be reclaimed and what counts toward the next GC. */
     String reclaimState() {
         lock.lock();
         try {
             StringBuilder holders = new StringBuilder();
             for (Freer f : deferred.subList(0, Math.min(5, deferred.size()))) {
-                holders.append(ArenaHeader.holders(f.arena.segment())).append(' ');
+                holders.append(Holders.count(Holders.get(f.arena.segment(), f.start)))
+                        .append(' ');
             }
             return "deferred " + deferred.size() + " (holders " + holders + "), dedicated bytes "
-                    + dedicatedBytes.get() + ", since the last GC " + sinceGc.get();
+                    + dedicatedBytes.get() + ", since the last GC " + sinceGc.get()
+                    + ", small arenas " + smallArenaBytes + " bytes, sent " + escapedBytes.get()
+                    + ", views held " + heldViews;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The mapping of arena {@code name} here, null if it is not mapped. */
+    MemorySegment arenaSegment(String name) {
+        LocalArena arena = arenas.get(name);
+        return arena == null ? null : arena.segment();
+    }
+
+    /** Bytes of the small arenas this heap has created. */
+    long smallArenaBytes() {
+        lock.lock();
+        try {
+            return smallArenaBytes;
         } finally {
             lock.unlock();
         }
@@ -516,40 +894,50 @@ public final class Heap {
         }
     }
 
+    /**
+     * Names of the shared memory this heap keeps for this process's life: its arenas and its
+     * receipts (for tests and diagnostics).
+     */
+    public static List<String> ownedNames() {
+        List<String> names = new ArrayList<>(ownedArenaNames());
+        names.addAll(Receipts.mine().names());
+        return names;
+    }
+
     private static long roundUp(long value, long multiple) {
         return (value + multiple - 1) & -multiple;
     }
 
     /**
-     * Gives a block's space back: when its owner calls {@link Block#free()}, or when the block
-     * becomes unreachable, unless it has been sent to another process ({@link #escaped}): that
-     * process may be using the memory still, and reusing it (zeroed, for another lock or value)
-     * would change its object under it, so such a block's space stays taken until the owner
-     * frees it or exits.
+     * Gives a block's space back when its owner calls {@link Block#free()} or the block
+     * becomes unreachable. A block that was sent to another process ({@link #escaped}) may be
+     * in use there still: its owner's count is given back and the space is freed only once
+     * nobody holds it ({@link Heap#freeWhenUnheld}); reusing it at once (zeroed, for another
+     * lock or value) would change the receivers' object under them.
      */
     static final class Freer implements Runnable {
         private final Heap heap;
         private final LocalArena arena;
         private final long start;
         private final long length;
-        /** Set when the owner serializes the block for another process. */
-        volatile boolean escaped;
-        /** Set by {@link Block#free()}: the owner says nobody uses the block any more. */
-        volatile boolean explicit;
+        private final int generation;
+        /** Set when the owner first serializes the block for another process. */
+        final AtomicBoolean escaped = new AtomicBoolean();
 
-        Freer(Heap heap, LocalArena arena, long start, long length) {
+        Freer(Heap heap, LocalArena arena, long start, long length, int generation) {
             this.heap = heap;
             this.arena = arena;
             this.start = start;
             this.length = length;
+            this.generation = generation;
         }
 
         @Override
         public void run() {
-            if (escaped && !explicit) {
-                if (arena.dedicated) {
-                    heap.defer(this);
-                }
+            heap.letGo.incrementAndGet();
+            if (escaped.get()) {
+                Holders.remove(arena.segment(), start, generation);
+                heap.freeWhenUnheld(this);
                 return;
             }
             heap.release(arena, start, length);

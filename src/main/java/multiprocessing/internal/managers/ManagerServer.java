@@ -17,11 +17,13 @@ import multiprocessing.AuthenticationError;
 import multiprocessing.ProcessError;
 import multiprocessing.connection.Address;
 import multiprocessing.connection.Connection;
+import multiprocessing.connection.Connections;
 import multiprocessing.connection.Listener;
 import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.Watchdog;
 
 /**
  * A manager's server (Python's {@code managers.Server}): a listener, the shared objects, and
@@ -34,8 +36,12 @@ import multiprocessing.internal.reduction.Serialization;
  * lock's acquire, a queue's get) wait without holding up the connection or each other. An object is called one call at
  * a time under a lock of its own unless it is {@link Concurrent} (see {@link ObjectTable});
  * its result is serialized while that lock is still held, so a dict's snapshot is taken whole.
- * Nothing a client sends is deserialized before the listener's challenge has passed (the
- * listener authenticates before it hands out a connection). A client whose connections all end
+ * Nothing a client sends is deserialized before the challenge has passed. The challenge runs
+ * on the connection's own thread, not in the loop that accepts: a stranger that connects to a
+ * manager's port and never answers holds back nobody else (it is let go after the handshake
+ * timeout, {@link Watchdog#handshakeTimeout}), and at most {@value #MAX_PENDING_HANDSHAKES}
+ * connections wait for their handshake at once (one more is closed at once, so a flood costs
+ * a bounded number of threads). A client whose connections all end
  * (it exited, or was killed mid-call) has its references released and its calls in progress
  * interrupted; the server goes on serving the others.
  */
@@ -47,9 +53,13 @@ public final class ManagerServer {
     /** Proxies of new objects made by the request this thread runs, released after it. */
     private static final ThreadLocal<List<Object>> MADE = ThreadLocal.withInitial(ArrayList::new);
     private static final int BACKLOG = 16;
+    static final int MAX_PENDING_HANDSHAKES = 64;
 
     private final Map<String, Registration> registry;
     private final Listener listener;
+    private final byte[] authKey;
+    /** Connections accepted and not yet authenticated, each with the watchdog of its handshake. */
+    private final Set<Watchdog> handshakes = ConcurrentHashMap.newKeySet();
     private final Address address;
     private final ObjectTable table = new ObjectTable();
     private final Map<String, Session> sessions = new HashMap<>();
@@ -77,7 +87,9 @@ public final class ManagerServer {
     public ManagerServer(Map<String, Registration> registry, Address address, byte[] authKey)
             throws IOException {
         this.registry = Map.copyOf(registry);
-        this.listener = new Listener(address, null, BACKLOG, authKey);
+        // No key here: the handshake runs on each connection's thread (see the class comment).
+        this.listener = new Listener(address, null, BACKLOG, null);
+        this.authKey = authKey == null ? null : authKey.clone();
         this.address = listener.address();
         RUNNING.put(this.address, this);
     }
@@ -137,9 +149,26 @@ public final class ManagerServer {
                             + "before it was served: " + e);
                     continue;
                 }
+                if (handshakes.size() >= MAX_PENDING_HANDSHAKES) {
+                    LOG.log(Level.WARNING, "the manager at " + address + " has "
+                            + MAX_PENDING_HANDSHAKES + " connections waiting for their"
+                            + " handshake: a new one is closed at once");
+                    c.close();
+                    continue;
+                }
                 connections.add(c);
+                Watchdog handshake = authKey == null ? null : new Watchdog(c.fileno(),
+                        "the client did not complete the authentication handshake",
+                        () -> new IllegalStateException("the manager is shutting down"));
+                if (handshake != null) {
+                    handshakes.add(handshake);
+                }
                 Thread.ofPlatform().daemon().name("multiprocessing-manager-connection")
-                        .start(() -> serve(c));
+                        .start(() -> {
+                            if (authenticate(c, handshake)) {
+                                serve(c);
+                            }
+                        });
             }
         } finally {
             shutdown();
@@ -156,9 +185,45 @@ public final class ManagerServer {
         }
     }
 
+    /**
+     * Runs the challenge both ways on a new connection (CPython's Listener.accept does it
+     * before it returns one), within the handshake timeout; false, with the connection closed,
+     * if it failed.
+     */
+    private boolean authenticate(Connection c, Watchdog handshake) {
+        if (handshake == null) {
+            return true;
+        }
+        try {
+            if (stopping) {
+                handshake.fire(Watchdog.CLOSED);
+            }
+            handshake.run(Watchdog.handshakeTimeout(), () -> {
+                Connections.deliverChallenge(c, authKey);
+                Connections.answerChallenge(c, authKey);
+                return null;
+            });
+            return true;
+        } catch (AuthenticationError e) {
+            LOG.log(Level.WARNING, "a client of the manager at " + address
+                    + " failed authentication: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "a client of the manager at " + address + " was lost "
+                    + "before it was served: " + e);
+        } finally {
+            handshakes.remove(handshake);
+        }
+        connections.remove(c);
+        c.close();
+        return false;
+    }
+
     /** Stops accepting; {@link #serveForever()} returns. */
     public void shutdown() {
         stopping = true;
+        for (Watchdog w : handshakes) {
+            w.fire(Watchdog.CLOSED);
+        }
         RUNNING.remove(address, this);
         listener.close();
     }

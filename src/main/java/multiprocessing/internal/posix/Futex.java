@@ -241,13 +241,4 @@ public final class Futex {
         }
         return (int) r;
     }
-
-    /**
-     * Whether process {@code pid} still exists as a running process (not a zombie nobody has
-     * reaped yet, which kill(2) cannot tell from a live one); by pid alone, see
-     * {@link ProcessIdentity#alive}.
-     */
-    public static boolean processAlive(int pid) {
-        return ProcessIdentity.alive(pid, 0, 0);
-    }
 }

@@ -241,6 +241,12 @@ public final class Messages {
         long length = MemorySegment.ofArray(sink.buffer).get(UNALIGNED_LONG, LARGE_REF_LENGTH);
         String name = new String(sink.buffer, (int) LARGE_REF_NAME,
                 sink.length - (int) LARGE_REF_NAME, StandardCharsets.UTF_8);
+        if (!isLargeMessageName(name)) {
+            // Its name is unlinked once mapped: never one of another kind (a user's
+            // SharedMemory, a heap arena), whatever wrote the record.
+            throw new IllegalStateException("the queue's ring is corrupted: a large message's "
+                    + "record names " + name + ", which is not a large message's shared memory");
+        }
         ShmObject msg;
         try {
             msg = map(name, length);
@@ -250,6 +256,20 @@ public final class Messages {
         try (msg) {
             MemoryBuffer in = MemoryBuffer.fromByteBuffer(msg.segment().asByteBuffer());
             return Serialization.deserialize(in, Handles.received(new int[0]));
+        }
+    }
+
+    /** Whether {@code name} is one {@link ShmObject#createUnique} gives a large message. */
+    private static boolean isLargeMessageName(String name) {
+        if (!name.startsWith(LARGE_PREFIX)) {
+            return false;
+        }
+        String hex = name.substring(LARGE_PREFIX.length());
+        try {
+            return !hex.isEmpty() && hex.length() <= 12
+                    && Long.toHexString(Long.parseLong(hex, 16)).equals(hex);
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 

@@ -18,8 +18,8 @@ import java.util.Map;
 import multiprocessing.internal.heap.Block;
 import multiprocessing.internal.heap.Heap;
 import multiprocessing.internal.jfr.QueueWaitEvent;
-import multiprocessing.internal.posix.Futex;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.wait.Parker;
 
 /**
@@ -37,7 +37,8 @@ import multiprocessing.internal.wait.Parker;
  * <li>{@code base}: free for position {@code p};</li>
  * <li>{@code base + 1}: a published record starts here;</li>
  * <li>negative: claimed, with the claimant's pid, the record's {@code k} and {@code L mod 2^20}
- *     packed in; WRITING by a producer or READING by a consumer;</li>
+ *     packed in; WRITING by a producer or READING by a consumer (RECOVERED too for a claim
+ *     taken over from a dead claimant);</li>
  * <li>{@code base + n}: freed, that is free for the next lap.</li>
  * </ul>
  * Only the first slot of a record changes state; the others keep their free value until the
@@ -55,7 +56,13 @@ import multiprocessing.internal.wait.Parker;
  * slots are freed, the first one last.
  *
  * <p>The pid, k and lap in a claimed word make a dead claimant's record recoverable by anyone
- * without trusting anything else it wrote: a consumer waiting on a WRITING record whose
+ * without trusting anything else it wrote. The claimant is the pid together with the stamp of
+ * its start time and pid namespace ({@link ProcessIdentity#stamp}) that it writes beside the
+ * word once its claim is made and clears before it lets go, as a lock's owner is: a live
+ * process that was given a dead claimant's pid is not the claimant, and a claimant of another
+ * pid namespace is never taken for dead. Until its stamp is written a claim is judged by its
+ * pid alone, and so is a RECOVERED claim, whose slot still holds the dead claimant's stamp
+ * until it is freed. A consumer waiting on a WRITING record whose
  * producer has died, or a producer waiting for room behind a READING record whose consumer has
  * died (looked for at most every {@value #CHECK_MILLIS} ms by each process: while a call
  * waits, or when a non-blocking or short call finds nothing), takes the claim over with a CAS
@@ -87,8 +94,12 @@ public final class Ring {
     private static final long CLAIMED = Long.MIN_VALUE;
     private static final long READING = 1L << 62;
     private static final int PID_SHIFT = 40;
+    /** A claim taken over from a dead claimant: its slot's stamp is still the dead one's. */
+    private static final long RECOVERED = 1L << 39;
     private static final int K_SHIFT = 20;
     private static final long FIELD_MASK = (1L << 20) - 1;
+    /** k: a record spans at most slots / 8 + 1 slots ({@link #largestInline}), below 2^18. */
+    private static final long K_MASK = (1L << 19) - 1;
     private static final long PID_MASK = (1L << 22) - 1;
 
     /** Default slot count and size: 64 Ki slots of 64 bytes, 4 MiB of records. */
@@ -137,7 +148,7 @@ public final class Ring {
         }
         this.mask = slots - 1;
         this.dataBytes = (long) slots * slotBytes;
-        this.seq = all.asSlice(RingLayout.seqOffset(), 8L * slots);
+        this.seq = all.asSlice(RingLayout.seqOffset(), RingLayout.SLOT_STATE_BYTES * slots);
         this.data = all.asSlice(RingLayout.dataOffset(slots), dataBytes);
         this.consumers = new Parker.Site(header.asSlice(RingLayout.NOT_EMPTY_OFFSET, 4),
                 header.asSlice(RingLayout.CONSUMER_SLEEPERS_OFFSET, 4));
@@ -194,10 +205,10 @@ public final class Ring {
 
     // ---- claim words
 
-    private static long claim(boolean reading, int pid, long k, long position, int slots) {
+    static long claim(boolean reading, int pid, long k, long position, int slots) {
         long lap = (position / slots) & FIELD_MASK;
         return CLAIMED | (reading ? READING : 0) | ((long) pid & PID_MASK) << PID_SHIFT
-                | (k & FIELD_MASK) << K_SHIFT | lap;
+                | (k & K_MASK) << K_SHIFT | lap;
     }
 
     private static boolean isReading(long v) {
@@ -209,7 +220,7 @@ public final class Ring {
     }
 
     private static int kOf(long v) {
-        return (int) ((v >>> K_SHIFT) & FIELD_MASK);
+        return (int) ((v >>> K_SHIFT) & K_MASK);
     }
 
     /**
@@ -232,11 +243,25 @@ public final class Ring {
     }
 
     private long seqAt(long position) {
-        return (long) SEQ.getVolatile(seq, (position & mask) * 8);
+        return (long) SEQ.getVolatile(seq, stateOffset(position) + RingLayout.SEQ_OFFSET);
     }
 
     private boolean casSeq(long position, long expected, long value) {
-        return SEQ.compareAndSet(seq, (position & mask) * 8, expected, value);
+        return SEQ.compareAndSet(seq, stateOffset(position) + RingLayout.SEQ_OFFSET, expected,
+                value);
+    }
+
+    private long stateOffset(long position) {
+        return (position & mask) * RingLayout.SLOT_STATE_BYTES;
+    }
+
+    /** Writes who holds the claim at {@code position} (0: nobody), beside its state word. */
+    private void setClaimant(long position, long stamp) {
+        SEQ.setRelease(seq, stateOffset(position) + RingLayout.CLAIMANT_OFFSET, stamp);
+    }
+
+    private long claimantAt(long position) {
+        return (long) SEQ.getVolatile(seq, stateOffset(position) + RingLayout.CLAIMANT_OFFSET);
     }
 
     private long base(long position) {
@@ -290,6 +315,7 @@ public final class Ring {
         if (length > first) {
             MemorySegment.copy(src, first, data, 0, length - first);
         }
+        setClaimant(p, 0);
         if (!casSeq(p, claim(false, PID, k, p, slots), base(p) + 1)) {
             throw new IllegalStateException("a record this process was writing was taken over"
                     + " (was this process reported dead?)");
@@ -378,6 +404,7 @@ public final class Ring {
                     return -1;
                 }
                 if (casSeq(t, v, claim(false, PID, k, t, slots))) {
+                    setClaimant(t, ProcessIdentity.STAMP);
                     TAIL.compareAndSet(header, t, t + k);
                     return t;
                 }
@@ -464,6 +491,7 @@ public final class Ring {
                 int length = recordLength(h);
                 int k = slotsFor(length);
                 if (casSeq(h, v, claim(true, PID, k, h, slots))) {
+                    setClaimant(h, ProcessIdentity.STAMP);
                     HEAD.compareAndSet(header, h, h + k);
                     return h;
                 }
@@ -478,9 +506,10 @@ public final class Ring {
     /** Gives a taken record's slots back, the first one last, and counts the item out. */
     private void free(long p, int k) {
         for (long j = p + 1; j < p + k; j++) {
-            SEQ.setRelease(seq, (j & mask) * 8, base(j) + slots);
+            SEQ.setRelease(seq, stateOffset(j) + RingLayout.SEQ_OFFSET, base(j) + slots);
         }
-        SEQ.setVolatile(seq, (p & mask) * 8, base(p) + slots);
+        setClaimant(p, 0);
+        SEQ.setVolatile(seq, stateOffset(p) + RingLayout.SEQ_OFFSET, base(p) + slots);
         COUNT.getAndAdd(header, -1);
         wakeProducers();
     }
@@ -537,12 +566,12 @@ public final class Ring {
      * recovers it; its item is dropped.
      */
     void recoverDead() {
-        Map<Integer, Boolean> alive = new HashMap<>();
+        Map<Claimant, Boolean> alive = new HashMap<>();
         long h = (long) HEAD.getVolatile(header);
         long v = seqAt(h);
-        if (v < 0 && !isReading(v) && lapMatches(v, h) && dead(pidOf(v), alive)) {
+        if (v < 0 && !isReading(v) && lapMatches(v, h) && dead(v, h, alive)) {
             int k = claimedSlots(v, h);
-            if (casSeq(h, v, claim(true, PID, k, h, slots))) {
+            if (casSeq(h, v, claim(true, PID, k, h, slots) | RECOVERED)) {
                 HEAD.compareAndSet(header, h, h + k);
                 if ((int) JOINABLE.get(header) != 0) {
                     taskDone(false);
@@ -552,8 +581,8 @@ public final class Ring {
         }
         long t = (long) TAIL.getVolatile(header);
         for (long i = 0; i < slots; i++) {
-            long w = (long) SEQ.getVolatile(seq, i * 8);
-            if (!isReading(w) || !dead(pidOf(w), alive)) {
+            long w = seqAt(i);
+            if (!isReading(w) || !dead(w, i, alive)) {
                 continue;
             }
             // The record started at slot i in the tail's lap or the one before it.
@@ -567,18 +596,32 @@ public final class Ring {
                 continue;
             }
             int k = claimedSlots(w, p);
-            if (casSeq(p, w, claim(true, PID, k, p, slots))) {
+            if (casSeq(p, w, claim(true, PID, k, p, slots) | RECOVERED)) {
                 HEAD.compareAndSet(header, p, p + k);
                 free(p, k);
             }
         }
     }
 
-    private static boolean dead(int pid, Map<Integer, Boolean> alive) {
-        if (pid == PID || pid == 0) {
+    /** A claimant: a pid and its stamp (0: not known). */
+    private record Claimant(int pid, long stamp) {}
+
+    /**
+     * Whether the claimant of claim word {@code v} at {@code position} is dead: its pid with
+     * the stamp beside the word, or its pid alone while no stamp is written or when the claim
+     * was taken over (the stamp is the dead claimant's then).
+     */
+    private boolean dead(long v, long position, Map<Claimant, Boolean> alive) {
+        int pid = pidOf(v);
+        if (pid == 0) {
             return false;
         }
-        return !alive.computeIfAbsent(pid, Futex::processAlive);
+        long stamp = (v & RECOVERED) != 0 ? 0 : claimantAt(position);
+        if (pid == PID && (stamp == 0 || stamp == ProcessIdentity.STAMP)) {
+            return false;
+        }
+        return !alive.computeIfAbsent(new Claimant(pid, stamp),
+                c -> ProcessIdentity.alive(c.pid(), c.stamp()));
     }
 
     // ---- JoinableQueue

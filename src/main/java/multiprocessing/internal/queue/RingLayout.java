@@ -33,7 +33,11 @@ import java.lang.invoke.VarHandle;
  *  324 int  slotBytes     bytes of data per slot
  *  328 int  magic
  *  384 ... header ends (HEADER_BYTES)
- * then  long seq[n]       one state word per slot (see Ring)
+ * then  slot state [n], 16 bytes each:
+ *    0 long seq           the slot's state word (see Ring)
+ *    8 long claimant      the identity stamp (ProcessIdentity.stamp: start time, pid namespace)
+ *                         of the process whose claim seq holds; 0 while nobody's, or before
+ *                         the claimant has written it
  * then  byte data[n * slotBytes]
  * record (in the data of its first slot, continuing through the next ones, wrapping at the end)
  *    0 int  length        payload bytes
@@ -68,11 +72,18 @@ public final class RingLayout {
             JAVA_INT.withName("magic"),
             MemoryLayout.paddingLayout(52)).withName("ringHeader");
 
+    public static final StructLayout SLOT_STATE = MemoryLayout.structLayout(
+            JAVA_LONG.withName("seq"),
+            JAVA_LONG.withName("claimant")).withName("slotState");
+
     public static final StructLayout RECORD = MemoryLayout.structLayout(
             JAVA_INT.withName("length"),
             JAVA_INT.withName("flags")).withName("record");
 
     public static final long HEADER_BYTES = HEADER.byteSize();
+    public static final long SLOT_STATE_BYTES = SLOT_STATE.byteSize();
+    static final long SEQ_OFFSET = offset(SLOT_STATE, "seq");
+    static final long CLAIMANT_OFFSET = offset(SLOT_STATE, "claimant");
     public static final long RECORD_HEADER_BYTES = RECORD.byteSize();
     public static final int MAGIC = 0x51554555; // "QUEU"
     public static final int FLAG_LARGE = 1;
@@ -105,7 +116,7 @@ public final class RingLayout {
 
     /** Bytes a ring of {@code slots} slots of {@code slotBytes} occupies. */
     public static long bytes(int slots, int slotBytes) {
-        return HEADER_BYTES + 8L * slots + (long) slots * slotBytes;
+        return HEADER_BYTES + SLOT_STATE_BYTES * slots + (long) slots * slotBytes;
     }
 
     static long seqOffset() {
@@ -113,7 +124,7 @@ public final class RingLayout {
     }
 
     static long dataOffset(int slots) {
-        return HEADER_BYTES + 8L * slots;
+        return HEADER_BYTES + SLOT_STATE_BYTES * slots;
     }
 
     private static long offset(StructLayout layout, String field) {

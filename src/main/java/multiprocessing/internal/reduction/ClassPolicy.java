@@ -17,7 +17,8 @@ import org.apache.fory.resolver.TypeResolver;
  * invoke methods by name when they are rebuilt.
  *
  * <p>Everything else is allowed: the application's classes, records, JDK value types,
- * collections, exceptions and serialized lambdas ({@code java.lang.invoke.SerializedLambda}).
+ * collections, exceptions and serialized lambdas ({@code java.lang.invoke.SerializedLambda}),
+ * except {@code java.net.URL}, whose hashCode looks its host up in DNS (send a {@code URI}).
  * The user moves the line with two system properties, comma-separated lists read when the
  * serializer is built and passed on to every child: {@value #ALLOW_PROPERTY} and
  * {@value #DENY_PROPERTY}. An entry ending in a dot names a package and its sub-packages
@@ -38,6 +39,9 @@ final class ClassPolicy implements TypeChecker {
             "java.lang.Module", "java.lang.reflect.", "java.lang.invoke.",
             "java.lang.instrument.", "java.lang.management.", "java.beans.", "java.rmi.",
             "java.net.URLClassLoader", "java.security.SignedObject", "java.util.ServiceLoader",
+            // Its equals and hashCode resolve the host: a URL key of a received HashMap makes
+            // this process look up any name the sender chose (ysoserial's URLDNS). A URI travels.
+            "java.net.URL",
             "javax.script.", "javax.naming.", "javax.management.", "javax.rmi.", "javax.sql.",
             "javax.xml.", "javax.imageio.", "javax.swing.", "javax.activation.",
             "sun.", "com.sun.", "jdk.", "org.apache.commons.collections.functors.",

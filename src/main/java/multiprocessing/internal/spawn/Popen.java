@@ -4,9 +4,11 @@ import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import multiprocessing.internal.heap.Heap;
 import multiprocessing.internal.jfr.ProcessTrace;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.util.TempDir;
 import multiprocessing.internal.wait.Parker;
 
 /**
@@ -85,6 +87,10 @@ public final class Popen {
             }
             if (returnCode != null) {
                 releaseBootstrap();
+                // A child killed (or terminated: it runs no exit hook then) left its holds of
+                // shared blocks written down, and its private directory.
+                Heap.processEnded(pid);
+                TempDir.removeLeftBy(pid);
                 ProcessTrace t = trace;
                 if (t != null) {
                     t.ended(pid, returnCode);

@@ -8,9 +8,14 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.stream.Stream;
+
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.ProcessIdentity;
 
 /**
  * This process's private directory for Unix socket files (CPython's
@@ -20,6 +25,10 @@ import java.util.stream.Stream;
  *
  * <p>Why not an abstract socket name: Linux checks no permission on those, so any local user
  * could connect to a listener that takes no key.
+ *
+ * <p>Its name, {@code jmp-<pid>-<start time>-<random>}, says whose it is: a process killed
+ * (or terminated: a child then runs no exit hook) cannot remove it, so its parent does when it
+ * reaps it ({@link #removeLeftBy}), once the pid and start time name no live process.
  */
 public final class TempDir {
     private TempDir() {}
@@ -32,7 +41,8 @@ public final class TempDir {
         if (dir == null) {
             Path created;
             try {
-                created = Files.createTempDirectory(PREFIX + ProcessHandle.current().pid() + "-",
+                created = Files.createTempDirectory(PREFIX + ProcessHandle.current().pid() + "-"
+                                + ProcessIdentity.START + "-",
                         PosixFilePermissions.asFileAttribute(
                                 EnumSet.of(PosixFilePermission.OWNER_READ,
                                         PosixFilePermission.OWNER_WRITE,
@@ -47,6 +57,44 @@ public final class TempDir {
             dir = created;
         }
         return dir;
+    }
+
+    /**
+     * Removes the private directories process {@code pid} left, if it has ended (a child just
+     * reaped): those named after it whose start time is no live process's, that are
+     * directories of this user (not links someone planted).
+     */
+    public static void removeLeftBy(int pid) {
+        String prefix = PREFIX + pid + "-";
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        List<Path> left = new ArrayList<>();
+        try (Stream<Path> all = Files.list(tmp)) {
+            all.filter(p -> p.getFileName().toString().startsWith(prefix)).forEach(left::add);
+        } catch (IOException | UncheckedIOException e) {
+            return;
+        }
+        for (Path p : left) {
+            String rest = p.getFileName().toString().substring(prefix.length());
+            int dash = rest.indexOf('-');
+            long start;
+            try {
+                start = Long.parseLong(rest.substring(0, Math.max(0, dash)));
+            } catch (NumberFormatException e) {
+                continue; // not a name this library gives
+            }
+            if (start == 0 || ProcessIdentity.alive(pid, start, 0)) {
+                continue;
+            }
+            try {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+                        && (int) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)
+                                == Posix.geteuid()) {
+                    removeQuietly(p);
+                }
+            } catch (IOException | RuntimeException e) {
+                // gone meanwhile, or not ours to look at
+            }
+        }
     }
 
     /** A fresh path in the directory for a socket; nothing is created there. */

@@ -41,8 +41,11 @@ import multiprocessing.internal.posix.Posix;
  * have won says {@link #RETRY} and is made again at once.
  *
  * <p>Sleeps are sliced: every {@value #INTERRUPT_CHECK_MILLIS} ms when the wait is interruptible
- * (a Java interrupt does not end a futex wait) and whenever the caller's {@link Watch} is due
- * (a dead lock owner, a dead queue claimant: nobody will wake for those).
+ * (a Java interrupt does not end a futex wait), whenever the caller's {@link Watch} is due
+ * (a dead lock owner, a dead queue claimant: nobody will wake for those), and at least every
+ * {@value #RECHECK_MILLIS} ms in any case: a sleeper that was woken in this one's place may
+ * have been killed before it took what it was woken for, and nobody is left to pass its
+ * wake-up on (see "Hand-off").
  *
  * <p>Virtual threads: a virtual thread must not sleep in the kernel, where it holds its carrier
  * (with every carrier so held, the thread that would wake them never runs). It takes the same
@@ -58,7 +61,8 @@ import multiprocessing.internal.posix.Posix;
  * take what it was woken for. A sleeper that was woken and then gives up (interrupted, timed
  * out, or its watch threw) wakes one other sleeper before it leaves, as AQS's cancelled node
  * unparks its successor; otherwise the lock would be free while another waiter sleeps on. A
- * wake-up passed on needlessly only costs the woken a look.
+ * wake-up passed on needlessly only costs the woken a look. A sleeper killed (SIGKILL) after it
+ * was woken passes nothing on: the others find what it left at their next look.
  */
 public final class Parker {
     private Parker() {}
@@ -71,6 +75,9 @@ public final class Parker {
     /** How often an interruptible sleeper looks at its interrupt status. */
     public static final long INTERRUPT_CHECK_MILLIS = 20;
     private static final long INTERRUPT_CHECK_NANOS = INTERRUPT_CHECK_MILLIS * 1_000_000;
+    /** How often any sleeper looks again unwoken: a wake-up may have died with its waiter. */
+    public static final long RECHECK_MILLIS = 1000;
+    private static final long RECHECK_NANOS = RECHECK_MILLIS * 1_000_000;
 
     /** Results of {@link #await} other than an attempt's own (which are >= 0). */
     public static final long TIMED_OUT = -1;
@@ -96,6 +103,13 @@ public final class Parker {
     }
 
     private static final VarHandle INT = JAVA_INT.varHandle();
+
+    /**
+     * Fault injection for tests: a sleeper woken by a waker stalls this long before it tries
+     * again, so that a test can kill its process there.
+     */
+    private static final long WOKEN_STALL_MILLIS =
+            Long.getLong("multiprocessing.wait.testWokenStallMillis", 0);
 
     /**
      * Where waiters sleep: {@code word}, the futex word (4 bytes, 4-aligned), and
@@ -228,8 +242,9 @@ public final class Parker {
                         slice = Math.min(slice, Math.max(1, interval - (now - lastCheck)));
                     }
                 }
+                slice = Math.min(slice, interruptible ? INTERRUPT_CHECK_NANOS : RECHECK_NANOS);
                 if (virtual) {
-                    woken = VirtualParking.park(site.word(), w, slice == Long.MAX_VALUE ? -1 : slice);
+                    woken = VirtualParking.park(site.word(), w, slice);
                     // park() returns at once while the interrupt status is set: an uninterruptible
                     // wait clears it, and sets it again when it ends.
                     if (Thread.interrupted()) {
@@ -240,11 +255,10 @@ public final class Parker {
                     }
                     continue;
                 }
-                if (interruptible) {
-                    slice = Math.min(slice, INTERRUPT_CHECK_NANOS);
+                woken = Futex.await(site.word(), w, slice) == Futex.WOKEN;
+                if (woken && WOKEN_STALL_MILLIS > 0) {
+                    stall();
                 }
-                woken = Futex.await(site.word(), w, slice == Long.MAX_VALUE ? -1 : slice)
-                        == Futex.WOKEN;
                 if (interruptible && Thread.interrupted()) {
                     return INTERRUPTED;
                 }
@@ -257,6 +271,14 @@ public final class Parker {
             if (interruptedMeanwhile) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    private static void stall() {
+        try {
+            Thread.sleep(WOKEN_STALL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -25,8 +25,10 @@ import multiprocessing.NoLeftoverSharedMemory;
 class HeapAttachTest {
     private static final long SIZE = 1 << 16;
 
+    /** A name a heap arena could have: only those are looked at. */
     private static String freshName() {
-        return "mp-test-foreign-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        return Heap.NAME_PREFIX + Long.toHexString(
+                java.util.concurrent.ThreadLocalRandom.current().nextLong() & 0xffff_ffff_ffffL);
     }
 
     @Test
@@ -66,6 +68,42 @@ class HeapAttachTest {
             assertTrue(e.getMessage().contains("uid 65534"), e.getMessage());
         } finally {
             Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * A message names the arena by its name: one outside the heap's (a user's SharedMemory,
+     * a queue's large message) is refused before it is opened, however private it is.
+     */
+    @Test
+    void aNameOutsideTheHeapIsRefused() throws Exception {
+        try (multiprocessing.sharedmemory.SharedMemory shm =
+                multiprocessing.sharedmemory.SharedMemory.create(SIZE)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> Heap.instance().received("/" + shm.name(), SIZE, 0, 16));
+            assertTrue(e.getMessage().contains("not a heap arena"), e.getMessage());
+            shm.unlink();
+        }
+        for (String name : new String[] {"/mph_00ff", "/mph_xyz", "/mph_", "/mph_rabc", "/../etc"}) {
+            assertThrows(IllegalStateException.class,
+                    () -> Heap.instance().received(name, SIZE, 0, 16), name);
+        }
+    }
+
+    /** A block must start where the heap starts blocks: never in the arena's holder counts. */
+    @Test
+    void aBlockInsideTheHolderCountsIsRefused() {
+        Block mine = Heap.allocate(64, 8);
+        try {
+            long arenaSize = mine.arena().size();
+            for (long offset : new long[] {0, 16, Holders.tableBytes(arenaSize) - 16,
+                    mine.offset() + 8}) {
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> Heap.instance().received(mine.arenaName(), arenaSize, offset, 16));
+                assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
+            }
+        } finally {
+            mine.free();
         }
     }
 

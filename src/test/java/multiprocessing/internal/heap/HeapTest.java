@@ -21,6 +21,7 @@ import multiprocessing.NoLeftoverSharedMemory;
 import multiprocessing.Process;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
+import multiprocessing.internal.reduction.Serialization;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -157,36 +158,107 @@ class HeapTest {
 
     /**
      * A block its owner sent to another process is not reused when it becomes unreachable
-     * here: the receiver may still use it. (A Lock sent through a Pipe and dropped by its
-     * creator had its word zeroed and handed to the creator's next Lock while a child held it.)
+     * here while the message carrying it is unread or its reader holds it. (A Lock sent through
+     * a Pipe and dropped by its creator had its word zeroed and handed to the creator's next
+     * Lock while a child held it.)
      */
     @Test
     void aSentBlockIsNotReusedWhenItsOwnerDropsIt() throws Exception {
         Block sent = Heap.allocate(16);
-        Block kept = Heap.allocate(16);
         Block control = Heap.allocate(16);
-        multiprocessing.internal.reduction.Serialization.serialize(sent); // as a send would
+        Serialization.serialize(sent); // as a send would; nobody reads it
         String sentArena = sent.arenaName();
         long sentOffset = sent.offset();
         String controlArena = control.arenaName();
         long controlOffset = control.offset();
         sent = null;
         control = null;
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!Heap.instance().isFree(controlArena, controlOffset)) {
-            assertTrue(System.nanoTime() < deadline, "the Cleaner never freed the control block");
-            System.gc();
-            Thread.sleep(20);
-        }
+        awaitFree(controlArena, controlOffset, "the control block");
         for (int i = 0; i < 5; i++) {
             System.gc();
             Thread.sleep(20);
         }
+        Heap.instance().reapAndSweep();
         assertFalse(Heap.instance().isFree(sentArena, sentOffset), "a sent block was reused");
-        // An explicit free() still frees a sent block.
-        multiprocessing.internal.reduction.Serialization.serialize(kept);
+    }
+
+    /**
+     * An explicit free() of a sent block gives the owner's count back: the space is freed once
+     * the message has been read and its reader has let go of it.
+     */
+    @Test
+    void anExplicitlyFreedSentBlockIsFreedOnceItsReaderLetsGo() throws Exception {
+        Block kept = Heap.allocate(16);
+        String arena = kept.arenaName();
+        long offset = kept.offset();
+        byte[] message = Serialization.serialize(kept);
         kept.free();
-        assertTrue(Heap.instance().isFree(kept.arenaName(), kept.offset()));
+        Heap.instance().reapAndSweep();
+        assertFalse(Heap.instance().isFree(arena, offset), "freed while a message carries it");
+        Block view = (Block) Serialization.deserialize(message);
+        view.segment().set(JAVA_INT, 0, 5);
+        Heap.instance().reapAndSweep();
+        assertFalse(Heap.instance().isFree(arena, offset), "freed while its reader holds it");
+        view = null;
+        awaitFree(arena, offset, "the sent block");
+    }
+
+    /**
+     * A message read twice (the pool sends one serialized function to every worker) counts
+     * each reader once: the second finds the ticket redeemed and adds a count of its own while
+     * the block is held, and is refused, clearly, once nobody holds it.
+     */
+    @Test
+    void aMessageReadTwiceCountsEachReader() throws Exception {
+        Block owner = Heap.allocate(16);
+        String arena = owner.arenaName();
+        long offset = owner.offset();
+        byte[] message = Serialization.serialize(owner);
+        Block first = (Block) Serialization.deserialize(message);
+        first = null;
+        // The owner's own views count like anyone's: the first is collected, its count back.
+        awaitCount(arena, offset, 1);
+        Block second = (Block) Serialization.deserialize(message);
+        assertEquals(2, count(second));
+        owner.free();
+        assertEquals(1, count(second));
+        assertFalse(Heap.instance().isFree(arena, offset));
+        second = null;
+        awaitFree(arena, offset, "the block read twice");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Serialization.deserialize(message));
+        assertTrue(e.getMessage().contains("has been freed"), e.getMessage());
+    }
+
+    private static int count(Block b) {
+        return Holders.count(Holders.get(b.arena().segment(), b.offset()));
+    }
+
+    private static void awaitCount(String arena, long offset, int expected) throws Exception {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (true) {
+            int c = Holders.count(Holders.get(arenaSegment(arena), offset));
+            if (c == expected) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "the count stays " + c + ", not " + expected);
+            System.gc();
+            Thread.sleep(20);
+        }
+    }
+
+    private static java.lang.foreign.MemorySegment arenaSegment(String arena) {
+        return Heap.instance().arenaSegment(arena);
+    }
+
+    private static void awaitFree(String arena, long offset, String what) throws Exception {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!Heap.instance().isFree(arena, offset)) {
+            assertTrue(System.nanoTime() < deadline, "the Cleaner never freed " + what);
+            System.gc();
+            Thread.sleep(20);
+            Heap.instance().reapAndSweep();
+        }
     }
 
     /** A block travels by (arena, offset, size): the child writes, the parent reads. */

@@ -13,15 +13,17 @@ import multiprocessing.Process;
 import multiprocessing.Queue;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
+import multiprocessing.synchronize.Lock;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A dedicated block sent to another process is reclaimed once nobody holds it: a parent that
- * makes a Queue per job and sends it to a child kept every ring (4.5 MiB of /dev/shm each)
- * until it exited.
+ * A block sent to another process is reclaimed once nobody holds it: a parent that makes a
+ * Queue per job and sends it to a child kept every ring (4.5 MiB of /dev/shm each) until it
+ * exited, and one that makes a Lock per job every lock's block; a receiver killed while it
+ * held a block kept it taken for good.
  */
 @ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 @Timeout(value = 900, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -53,6 +55,151 @@ class SentBlockReclaimTest {
                 }
             }
         }
+    }
+
+    private static final int LOCKS = 100_000;
+    /**
+     * How much the small arenas may grow while the locks are sent: their blocks alone take
+     * 6.4 MB (15 MiB of arenas as they double), so a heap that keeps them passes this.
+     */
+    private static final long MAX_GROWTH = 4L << 20;
+
+    @Test
+    void hundredThousandLocksSentToAChildAndDroppedKeepTheHeapBounded() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection toChild = pipe.left();
+            Connection fromParent = pipe.right();
+            Process child = new Process(() -> {
+                int received = 0;
+                while (fromParent.recv() instanceof Lock lock) {
+                    lock.acquire(); // the lock works: its word is no other lock's
+                    lock.release();
+                    received++;
+                }
+                fromParent.send(received);
+            });
+            child.start();
+            try {
+                long before = smallArenaBytes();
+                long most = 0;
+                for (int i = 0; i < LOCKS; i++) {
+                    toChild.send(new Lock());
+                    if (i % 1000 == 0) {
+                        long grown = smallArenaBytes() - before;
+                        most = Math.max(most, grown);
+                        assertTrue(grown <= MAX_GROWTH, "after " + i + " locks the small arenas"
+                                + " grew by " + grown + " bytes; " + Heap.instance().reclaimState());
+                    }
+                }
+                toChild.send("done");
+                assertEquals(LOCKS, toChild.recv());
+                child.join();
+                assertEquals(0, child.exitCode());
+                System.out.println("small arenas grew by at most " + most + " bytes; "
+                        + Heap.instance().reclaimState());
+            } finally {
+                if (child.isAlive()) {
+                    child.kill();
+                    child.join();
+                }
+            }
+        }
+    }
+
+    /**
+     * A receiver killed (SIGKILL) while it held a queue's ring: its parent gives its hold back
+     * when it reaps it, and the ring is freed once its owner drops the queue. It stayed until
+     * the owner exited.
+     */
+    @Test
+    void aReceiverKilledHoldingARingGivesItsHoldBackWhenReaped() throws Exception {
+        killAReceiverHoldingARing(true);
+    }
+
+    /**
+     * The same when nobody reaps the killed receiver yet (it is a zombie, or not this process's
+     * child): the owner's sweep finds its receipts and gives its hold back.
+     */
+    @Test
+    void aReceiverKilledHoldingARingIsFoundDeadByTheOwnersSweep() throws Exception {
+        killAReceiverHoldingARing(false);
+    }
+
+    private static void killAReceiverHoldingARing(boolean reapFirst) throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection toChild = pipe.left();
+            Connection fromParent = pipe.right();
+            Process child = new Process(() -> {
+                Queue<?> q = (Queue<?>) fromParent.recv();
+                q.qsize(); // maps the ring here
+                fromParent.send("holding");
+                Thread.sleep(600_000);
+                java.lang.ref.Reference.reachabilityFence(q);
+            });
+            child.start();
+            try {
+                java.util.Set<String> before = java.util.Set.copyOf(Heap.ownedArenaNames());
+                Queue<Integer> q = new Queue<>();
+                String ring = Heap.ownedArenaNames().stream()
+                        .filter(n -> !before.contains(n)).findFirst().orElseThrow();
+                toChild.send(q);
+                assertEquals("holding", toChild.recv());
+                child.kill();
+                if (reapFirst) {
+                    child.join();
+                } else {
+                    awaitZombie(child.pid());
+                }
+                q = null;
+                Path file = Path.of("/dev/shm", ring.substring(1));
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (Files.exists(file)) {
+                    assertTrue(System.nanoTime() < deadline, "the ring " + ring + " is still"
+                            + " there; " + Heap.instance().reclaimState());
+                    System.gc();
+                    Thread.sleep(50);
+                    Heap.instance().reapAndSweep();
+                }
+            } finally {
+                if (child.isAlive()) {
+                    child.kill();
+                }
+                child.join();
+            }
+        }
+    }
+
+    private static void awaitZombie(long pid) throws Exception {
+        Path stat = Path.of("/proc/" + pid + "/stat");
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            String s;
+            try {
+                s = Files.readString(stat);
+            } catch (java.nio.file.NoSuchFileException reaped) {
+                return; // reaped already (its holds were given back then): as good
+            }
+            if (s.substring(s.lastIndexOf(')') + 2).startsWith("Z")) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "the killed child never ended: " + s);
+            Thread.sleep(10);
+        }
+    }
+
+    /** Bytes of this process's small arenas (the dedicated ones' names start with "x"). */
+    private static long smallArenaBytes() {
+        long n = 0;
+        for (String name : Heap.ownedArenaNames()) {
+            if (!name.startsWith("/" + Heap.NAME_PREFIX + "x")) {
+                try {
+                    n += Files.size(Path.of("/dev/shm", name.substring(1)));
+                } catch (java.io.IOException gone) {
+                    // freed meanwhile
+                }
+            }
+        }
+        return n;
     }
 
     private static void sendAndDrop(Connection toChild, Process child) throws Exception {

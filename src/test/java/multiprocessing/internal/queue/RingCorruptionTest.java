@@ -129,6 +129,12 @@ class RingCorruptionTest {
                 java.util.List.of(Thread.State.NEW)));
     }
 
+    /** A name such as a large message's shared memory has (the only ones a record may give). */
+    private static String largeMessageName() {
+        return "mpq_" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current()
+                .nextLong() & 0xffff_ffff_ffffL);
+    }
+
     /** Puts a large-message record naming shared memory {@code name} of {@code length}. */
     private static void putLargeRef(Ring ring, String name, long length) {
         try (Arena arena = Arena.ofConfined()) {
@@ -143,7 +149,7 @@ class RingCorruptionTest {
 
     @Test
     void aGadgetInALargeMessageIsRefusedByTheOneDecoder() throws Exception {
-        String name = "mpq_test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        String name = largeMessageName();
         Path file = Path.of("/dev/shm", name);
         Ring ring = Ring.create(SLOTS, 1024, 0, false);
         try {
@@ -163,7 +169,7 @@ class RingCorruptionTest {
 
     @Test
     void aLargeMessageInSharedMemoryOthersMayWriteIsRefused() throws Exception {
-        String name = "mpq_test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        String name = largeMessageName();
         Path file = Path.of("/dev/shm", name);
         Ring ring = Ring.create(SLOTS, 1024, 0, false);
         try {
@@ -176,6 +182,38 @@ class RingCorruptionTest {
             assertTrue(e.getMessage().contains("mode 0644"), e.getMessage());
         } finally {
             Files.deleteIfExists(file);
+            ring.block().free();
+        }
+    }
+
+    /**
+     * A large-message record is followed by an unlink of the name it gives: a record naming
+     * shared memory that is not a large message's (a user's SharedMemory, a heap arena) is
+     * refused and that memory left alone.
+     */
+    @Test
+    void aLargeMessageRecordNamingOtherSharedMemoryIsRefusedAndLeavesItAlone() throws Exception {
+        Ring ring = Ring.create(SLOTS, 1024, 0, false);
+        try (multiprocessing.sharedmemory.SharedMemory user =
+                multiprocessing.sharedmemory.SharedMemory.create(4096)) {
+            Path file = Path.of("/dev/shm", user.name());
+            multiprocessing.internal.heap.Block block = multiprocessing.internal.heap.Heap.allocate(64);
+            Path arena = Path.of("/dev/shm", block.arenaName().substring(1));
+            try {
+                for (String name : new String[] {user.name(), block.arenaName().substring(1),
+                        "mpq_", "mpq_zz", "mpq_1/../x"}) {
+                    putLargeRef(ring, name, 64);
+                    IllegalStateException e = assertThrows(IllegalStateException.class,
+                            () -> Messages.get(ring, 0), name);
+                    assertTrue(e.getMessage().contains("corrupted"), e.getMessage());
+                }
+                assertTrue(Files.exists(file), "the user's shared memory was unlinked");
+                assertTrue(Files.exists(arena), "the heap arena was unlinked");
+            } finally {
+                block.free();
+                Files.deleteIfExists(file);
+            }
+        } finally {
             ring.block().free();
         }
     }

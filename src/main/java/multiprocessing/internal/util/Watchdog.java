@@ -1,4 +1,4 @@
-package multiprocessing.connection;
+package multiprocessing.internal.util;
 
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -14,13 +14,26 @@ import multiprocessing.internal.posix.Sockets;
  * Ends an exchange on a socket that takes too long (or outlives its listener) by shutting the
  * socket down, which wakes the thread blocked on it with end of file: a peer that connects and
  * stays silent cannot hold a thread forever. Fire and disarm exclude each other, so no shutdown
- * reaches a descriptor after the exchange gave it back (and it was closed and reused).
+ * reaches a descriptor after the exchange gave it back (and it was closed and reused). Used for
+ * the authentication handshake of a listener's clients (a {@code Listener}'s, a manager
+ * server's) and a resource sharer's hand-over.
  */
-final class Watchdog {
-    static final int ARMED = 0;
-    static final int TIMED_OUT = 1;
-    static final int CLOSED = 2;
-    static final int DISARMED = 3;
+public final class Watchdog {
+    public static final int ARMED = 0;
+    public static final int TIMED_OUT = 1;
+    public static final int CLOSED = 2;
+    public static final int DISARMED = 3;
+
+    /** The system property that bounds a client's handshake, in milliseconds (0: none). */
+    public static final String HANDSHAKE_TIMEOUT_PROPERTY =
+            "multiprocessing.connection.handshakeTimeoutMillis";
+    private static final long DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 20_000;
+
+    /** How long a new client may take over the authentication handshake; null: no limit. */
+    public static Duration handshakeTimeout() {
+        long millis = Long.getLong(HANDSHAKE_TIMEOUT_PROPERTY, DEFAULT_HANDSHAKE_TIMEOUT_MILLIS);
+        return millis <= 0 ? null : Duration.ofMillis(millis);
+    }
 
     private final int fd;
     private final String what;
@@ -31,14 +44,14 @@ final class Watchdog {
      * @param what what did not finish in time, for the timeout's message
      * @param closed what to throw when {@link #fire fired} with {@link #CLOSED}
      */
-    Watchdog(int fd, String what, Supplier<? extends RuntimeException> closed) {
+    public Watchdog(int fd, String what, Supplier<? extends RuntimeException> closed) {
         this.fd = fd;
         this.what = what;
         this.closed = closed;
     }
 
     /** Something the watchdog guards: blocking calls on its socket. */
-    interface Exchange<T> {
+    public interface Exchange<T> {
         T run() throws IOException;
     }
 
@@ -48,7 +61,7 @@ final class Watchdog {
      *
      * @throws SocketTimeoutException if the time ran out
      */
-    <T> T run(Duration timeout, Exchange<T> exchange) throws IOException {
+    public <T> T run(Duration timeout, Exchange<T> exchange) throws IOException {
         ScheduledFuture<?> timer = null;
         try {
             if (timeout != null) {
@@ -75,7 +88,8 @@ final class Watchdog {
         }
     }
 
-    synchronized void fire(int why) {
+    /** Shuts the socket down now, unless the exchange is done; {@code why}: TIMED_OUT or CLOSED. */
+    public synchronized void fire(int why) {
         if (state == ARMED) {
             state = why;
             Sockets.shutdown(fd);

@@ -1,0 +1,69 @@
+package multiprocessing.managers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import multiprocessing.Multiprocessing;
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.connection.Address;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A manager that listens on a TCP port (a remote manager) serves its clients while strangers
+ * hold connections to it without ever answering the authentication challenge: each connection
+ * is authenticated on its own thread. The server took clients one at a time, the handshake
+ * included, so one silent connection held every client back for the handshake timeout (20 s
+ * by default; a slowloris that reconnects holds them back for good).
+ */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(value = 180, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ManagerStrangerTest {
+    private static final byte[] KEY = "manager-key".getBytes();
+
+    @Test
+    void silentStrangersDoNotHoldBackAClient() throws Exception {
+        // A handshake timeout longer than the test: only serving clients apart can pass it.
+        SyncManager manager = new SyncManager(Address.inet("127.0.0.1", 0), KEY,
+                Multiprocessing.getContext("spawn").withJvmOptions(
+                        "-Dmultiprocessing.connection.handshakeTimeoutMillis=600000"));
+        manager.start();
+        List<Socket> strangers = new ArrayList<>();
+        try {
+            int port = manager.address().port();
+            for (int i = 0; i < 3; i++) {
+                strangers.add(new Socket("127.0.0.1", port)); // connects, then says nothing
+            }
+            Thread.sleep(300);
+            SyncManager client = new SyncManager(manager.address(), KEY);
+            client.connect();
+            NamespaceProxy ns = client.namespace();
+            ns.set("x", 42);
+            assertEquals(42, ns.get("x"));
+            for (Socket s : strangers) {
+                // Its challenge may be there to read; end of file would mean it was let go.
+                s.setSoTimeout(50);
+                try {
+                    while (true) {
+                        assertTrue(s.getInputStream().read() >= 0, "a stranger was let go");
+                    }
+                } catch (java.net.SocketTimeoutException stillWaiting) {
+                    // its handshake is still pending, as it should be
+                }
+            }
+        } finally {
+            for (Socket s : strangers) {
+                s.close();
+            }
+            manager.shutdown();
+        }
+    }
+}
