@@ -13,6 +13,10 @@ final class Chunk {
     byte[] message;
     /** When the process engine handed it to a worker. */
     long sentNanos;
+    /** How many times a remote engine has sent it (a chunk whose member is lost runs again once). */
+    int runs;
+    /** The member it was lost on, to be avoided when it runs again; null if none. */
+    String lostOn;
 
     Chunk(Job job, int start, List<Object> items) {
         this.job = job;

@@ -207,7 +207,9 @@ final class ProcessEngine implements Engine {
     @Override
     public void submit(Chunk chunk) {
         Job job = chunk.job;
-        chunk.message = Serialization.serialize(new Object[] {job.id, job.kind, job.fnBytes, chunk.items});
+        if (chunk.message == null) { // a relayed chunk comes serialized
+            chunk.message = Serialization.serialize(new Object[] {job.id, job.kind, job.fnBytes, chunk.items});
+        }
         lock.lock();
         try {
             if (broken != null) {
@@ -392,26 +394,21 @@ final class ProcessEngine implements Engine {
     }
 
     private void handle(W w, byte[] part) {
+        if (w.ready) {
+            // After READY a worker sends nothing but the answers to its chunks, in order.
+            Chunk c = head(w);
+            if (c != null) {
+                Replies.deliver(c, part, "worker process " + w.pid);
+            }
+            return;
+        }
         Object message;
         try {
             message = Serialization.deserialize(part);
         } catch (IllegalStateException undecodable) {
-            Chunk c = head(w);
-            if (c != null) {
-                finish(c, null, new ProcessError("the result of a task sent by worker process "
-                        + w.pid + " cannot be read: " + undecodable.getMessage(), undecodable));
-            }
-            return;
+            return; // nothing was sent to it yet: there is no task to fail
         }
-        if (message instanceof List<?> results) {
-            Chunk c = head(w);
-            if (c != null) {
-                finish(c, results, null);
-            }
-            return;
-        }
-        Object[] m = (Object[]) message;
-        int tag = (Integer) m[0];
+        int tag = message instanceof Object[] m && m.length > 0 && m[0] instanceof Integer i ? i : -1;
         if (tag == Worker.READY) {
             lock.lock();
             try {
@@ -420,12 +417,8 @@ final class ProcessEngine implements Engine {
             } finally {
                 lock.unlock();
             }
-        } else if (tag == Worker.FAILED) {
-            Chunk c = head(w);
-            if (c != null) {
-                finish(c, null, Tasks.withTraceback((Throwable) m[1], (String) m[2]));
-            }
         } else if (tag == Worker.INIT_FAILED) {
+            Object[] m = (Object[]) message;
             Throwable cause = Tasks.withTraceback((Throwable) m[1], (String) m[2]);
             breakPool(new ProcessError("the pool's initializer failed in worker process "
                     + w.pid + ": " + cause, cause));
@@ -433,15 +426,7 @@ final class ProcessEngine implements Engine {
     }
 
     private static void finish(Chunk c, List<?> results, Throwable error) {
-        try {
-            if (error == null) {
-                c.job.done(c, results);
-            } else {
-                c.job.failed(c, error);
-            }
-        } finally {
-            c.job.chunkFinished();
-        }
+        Replies.finish(c, results, error);
     }
 
     private void redispatch() {

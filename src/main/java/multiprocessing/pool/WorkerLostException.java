@@ -15,12 +15,22 @@ public class WorkerLostException extends ProcessError {
     private final Integer exitCode;
 
     public WorkerLostException(long pid, Integer exitCode) {
-        super("worker process " + pid + " died while running the task: " + describe(exitCode));
+        this("worker process " + pid + " died while running the task: " + describe(exitCode),
+                pid, exitCode);
+    }
+
+    /**
+     * A loss described by {@code message}: a pool on a cluster fails a chunk so when the
+     * members it ran on were lost (see {@code multiprocessing.cluster.Cluster#pool()}), with the
+     * pid of the last member's JVM.
+     */
+    public WorkerLostException(String message, long pid, Integer exitCode) {
+        super(message);
         this.pid = pid;
         this.exitCode = exitCode;
     }
 
-    /** The pid of the worker that died. */
+    /** The pid of the worker that died (of a cluster member's JVM for a chunk lost with its member). */
     public long pid() {
         return pid;
     }
