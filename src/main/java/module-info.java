@@ -7,6 +7,8 @@ module multiprocessing {
     requires java.logging;
     // The parent's module options are passed on to a child started on the module path.
     requires java.management;
+    // multiprocessing.cluster only; an application without Hazelcast uses everything else.
+    requires static com.hazelcast.core;
 
     exports multiprocessing;
     exports multiprocessing.connection;
@@ -16,4 +18,5 @@ module multiprocessing {
     exports multiprocessing.pool;
     exports multiprocessing.managers;
     exports multiprocessing.dummy;
+    exports multiprocessing.cluster;
 }
