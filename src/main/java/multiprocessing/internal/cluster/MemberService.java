@@ -58,8 +58,10 @@ final class MemberService {
                 return Answer.unavailable("it left the cluster while the task waited or ran");
             }
             return Answer.ok(seal.seal(Answer.REPLY, bytes, Seal.sealOf(sealedTask)));
-        } catch (IllegalStateException noLongerTakesWork) {
-            return Answer.unavailable("its workers have stopped: " + noLongerTakesWork.getMessage());
+        } catch (RuntimeException cannotRun) {
+            // Its pool was terminated, or is broken (its workers fail to start): the chunk may
+            // run elsewhere. Nothing is thrown to Hazelcast, which would Java-serialize it.
+            return Answer.unavailable("its workers cannot take the task: " + cannotRun.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Answer.unavailable("it is shutting down");
