@@ -34,7 +34,14 @@ public final class Member {
             System.exit(2);
             return;
         }
-        Cluster cluster = Cluster.start(config);
+        Cluster cluster;
+        try {
+            cluster = Cluster.start(config);
+        } catch (RuntimeException e) {
+            System.err.println("multiprocessing.cluster.Member: cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         System.out.println("multiprocessing.cluster.Member: member of cluster '" + config.name()
                 + "' at " + cluster.address() + " with " + config.workers() + " workers; members "
                 + cluster.members());
