@@ -37,7 +37,10 @@ class ProcessLifetimeTest {
             throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                // What the module's Javadoc tells a program on the class path to give: the
+                // traceback test below checks that parent and child then print no warning.
+                "--enable-native-access=ALL-UNNAMED",
+                "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
                 "-Dharness.method=" + method,
                 "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName()));
         command.addAll(List.of(args));
@@ -160,7 +163,9 @@ class ProcessLifetimeTest {
         }
         java.lang.Process parent = new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=multiprocessing", "--sun-misc-unsafe-memory-access=allow",
+                // What the module's Javadoc tells a program on the module path to give.
+                "--enable-native-access=multiprocessing",
+                "--add-opens", "java.base/java.lang.invoke=org.apache.fory.core",
                 "--module-path", String.join(java.io.File.pathSeparator, modulePath),
                 "--add-modules", "multiprocessing",
                 "-cp", String.join(java.io.File.pathSeparator, classPath),
@@ -169,6 +174,7 @@ class ProcessLifetimeTest {
         assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
         assertTrue(out.contains("child said: Process-1 in module multiprocessing"), out);
         assertTrue(out.contains("exit 0"), out);
+        assertFalse(out.contains("WARNING"), "no JVM warnings in parent or child: " + out);
     }
 
     @Test

@@ -72,6 +72,8 @@ public final class Cluster implements AutoCloseable {
      * (or starts a new cluster when none is given), starts {@code workers} worker processes and
      * runs in them the chunks of every pool of the cluster.
      *
+     * @param config the cluster, this member's address and its number of workers
+     * @return this JVM's membership, to be closed when it leaves
      * @throws multiprocessing.AuthenticationError if the cluster's members hold another key
      *         (this member then leaves at once)
      * @throws multiprocessing.ProcessError if the member cannot start (the port is taken)
@@ -85,6 +87,8 @@ public final class Cluster implements AutoCloseable {
      * Connects this JVM to the cluster {@code config} names, through the members it gives (at
      * least one), as a client: it submits work and uses the structures, and runs no task.
      *
+     * @param config the cluster and the members to reach it through
+     * @return this JVM's connection, to be closed when it is done with the cluster
      * @throws multiprocessing.AuthenticationError if the cluster's members hold another key
      * @throws multiprocessing.ProcessError if no member answers within 20 s
      * @throws IllegalArgumentException if {@code config} names no member
@@ -100,7 +104,8 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * This member's {@code host:port}; for a client, the member it reached (one it was given).
+     * {@return this member's {@code host:port}; for a client, the member it reached (one it was
+     * given)}
      *
      * @throws IllegalStateException after {@link #close()}, as every method but {@code close}
      */
@@ -108,7 +113,7 @@ public final class Cluster implements AutoCloseable {
         return node.address();
     }
 
-    /** The {@code host:port} of every member now, the oldest first. */
+    /** {@return the {@code host:port} of every member now, the oldest first} */
     public List<String> members() {
         return node.members();
     }
@@ -118,13 +123,19 @@ public final class Cluster implements AutoCloseable {
      * documentation); its {@code processes()} is the number of workers of the members when it
      * is made, which sets its default chunk size.
      *
+     * @return the new pool, to be closed (or terminated) as any pool
      * @throws IllegalStateException after {@link #close()}
      */
     public Pool pool() {
         return node.pool();
     }
 
-    /** The cluster-wide queue of this name (no null elements). */
+    /**
+     * {@return the cluster-wide queue of this name (no null elements)}
+     *
+     * @param <E>  the type of its elements
+     * @param name the queue's name in the cluster
+     */
     public <E> BlockingQueue<E> queue(String name) {
         return node.queue(name);
     }
@@ -133,6 +144,11 @@ public final class Cluster implements AutoCloseable {
      * The cluster-wide dict of this name (no null keys or values). Keys are compared by their
      * serialized bytes: use keys whose equal objects serialize alike (strings, numbers, records
      * of them).
+     *
+     * @param <K>  the type of its keys
+     * @param <V>  the type of its values
+     * @param name the dict's name in the cluster
+     * @return the dict
      */
     public <K, V> ConcurrentMap<K, V> dict(String name) {
         return node.dict(name);
@@ -142,6 +158,9 @@ public final class Cluster implements AutoCloseable {
      * The cluster-wide lock of this name: reentrant, held by a thread; it has no conditions.
      * {@code unlock()} by a thread that does not hold it throws
      * {@link IllegalMonitorStateException}.
+     *
+     * @param name the lock's name in the cluster
+     * @return the lock
      */
     public Lock lock(String name) {
         return node.lock(name);

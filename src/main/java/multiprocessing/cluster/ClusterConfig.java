@@ -40,40 +40,43 @@ public final class ClusterConfig {
         this.workers = b.workers;
     }
 
-    /** A builder with the defaults: name {@code "multiprocessing"}, no member, bind {@code 127.0.0.1}, port 5701. */
+    /**
+     * {@return a builder with the defaults: name {@code "multiprocessing"}, no member, bind
+     * {@code 127.0.0.1}, port 5701}
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The cluster's name: members and clients of another name never join it. */
+    /** {@return the cluster's name: members and clients of another name never join it} */
     public String name() {
         return name;
     }
 
-    /** The members to join ({@code host:port}); empty when a member starts a new cluster. */
+    /** {@return the members to join ({@code host:port}); empty when a member starts a new cluster} */
     public List<String> members() {
         return members;
     }
 
-    /** The address a member listens on and tells the others. */
+    /** {@return the address a member listens on and tells the others} */
     public String bind() {
         return bind;
     }
 
     /**
-     * The port a member listens on: 0 for a free one; by default 5701, or the next free one up
-     * to 5801.
+     * {@return the port a member listens on: 0 for a free one; by default 5701, or the next free
+     * one up to 5801}
      */
     public int port() {
         return port == -1 ? DEFAULT_PORT : port;
     }
 
-    /** The authentication key (a copy). */
+    /** {@return the authentication key (a copy)} */
     public byte[] authKey() {
         return authKey.clone();
     }
 
-    /** How many worker processes a member runs tasks in. */
+    /** {@return how many worker processes a member runs tasks in} */
     public int workers() {
         return workers;
     }
@@ -100,7 +103,12 @@ public final class ClusterConfig {
 
         private Builder() {}
 
-        /** The cluster's name (default {@code "multiprocessing"}): members of another name never join. */
+        /**
+         * The cluster's name (default {@code "multiprocessing"}): members of another name never join.
+         *
+         * @param name the name, not blank
+         * @return this builder
+         */
         public Builder name(String name) {
             if (name == null || name.isBlank()) {
                 throw new IllegalArgumentException("a cluster name must not be empty");
@@ -112,6 +120,9 @@ public final class ClusterConfig {
         /**
          * A member to join, as {@code host:port} ({@code host} alone means port 5701). Repeat for
          * several; none makes the first member start a new cluster (a client needs at least one).
+         *
+         * @param hostPort the member's {@code host:port}, or {@code host}
+         * @return this builder
          */
         public Builder member(String hostPort) {
             members.add(checkHostPort(hostPort));
@@ -121,6 +132,9 @@ public final class ClusterConfig {
         /**
          * The address a member listens on and tells the others (default {@code 127.0.0.1}: this
          * machine only); give this machine's address on the network the other machines reach.
+         *
+         * @param host a host name or an address, without a port
+         * @return this builder
          */
         public Builder bind(String host) {
             // One colon is a host with a port; an IPv6 address has several.
@@ -132,7 +146,12 @@ public final class ClusterConfig {
             return this;
         }
 
-        /** The port a member listens on; 0 for any free port. */
+        /**
+         * The port a member listens on; 0 for any free port.
+         *
+         * @param port the port, 0 to 65535
+         * @return this builder
+         */
         public Builder port(int port) {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("a port is between 0 and 65535, not " + port);
@@ -144,6 +163,9 @@ public final class ClusterConfig {
         /**
          * The authentication key every member and client of the cluster must share (default:
          * this process's {@link multiprocessing.Process#authKey()}, which children inherit).
+         *
+         * @param authKey the key, not empty (copied)
+         * @return this builder
          */
         public Builder authKey(byte[] authKey) {
             if (authKey == null || authKey.length == 0) {
@@ -153,7 +175,12 @@ public final class ClusterConfig {
             return this;
         }
 
-        /** How many worker processes a member runs tasks in (default {@link Multiprocessing#cpuCount()}). */
+        /**
+         * How many worker processes a member runs tasks in (default {@link Multiprocessing#cpuCount()}).
+         *
+         * @param workers the number of workers, at least 1
+         * @return this builder
+         */
         public Builder workers(int workers) {
             if (workers < 1) {
                 throw new IllegalArgumentException("a member runs at least 1 worker, not " + workers);
@@ -162,6 +189,7 @@ public final class ClusterConfig {
             return this;
         }
 
+        /** {@return the configuration of these settings} */
         public ClusterConfig build() {
             return new ClusterConfig(this);
         }

@@ -25,6 +25,15 @@ public final class Member {
 
     private Member() {}
 
+    /**
+     * Starts the member the arguments describe (see the class documentation) and waits until
+     * the JVM is told to stop. Exits 2 with the usage on bad arguments or no key, 1 with the
+     * reason when the member cannot start.
+     *
+     * @param args {@code --name}, {@code --bind}, {@code --port}, {@code --member} (repeatable)
+     *             and {@code --workers}, each followed by its value
+     * @throws InterruptedException if the main thread is interrupted while the member runs
+     */
     public static void main(String[] args) throws InterruptedException {
         ClusterConfig config;
         try {

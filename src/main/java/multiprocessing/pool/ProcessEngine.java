@@ -207,8 +207,11 @@ final class ProcessEngine implements Engine {
     @Override
     public void submit(Chunk chunk) {
         Job job = chunk.job;
-        if (chunk.message == null) { // a relayed chunk comes serialized
-            chunk.message = Serialization.serialize(new Object[] {job.id, job.kind, job.fnBytes, chunk.items});
+        if (chunk.message == null) { // a relayed chunk comes serialized, and untimed
+            chunk.timed = chunk.event != null;
+            chunk.message = Serialization.serialize(chunk.timed
+                    ? new Object[] {job.id, job.kind, job.fnBytes, chunk.items, true}
+                    : new Object[] {job.id, job.kind, job.fnBytes, chunk.items});
         }
         lock.lock();
         try {
@@ -270,6 +273,9 @@ final class ProcessEngine implements Engine {
                 continue;
             }
             c.sentNanos = System.nanoTime();
+            if (c.event != null) {
+                c.event.sentTo(best.proc.name(), best.pid);
+            }
             best.inFlight.add(c);
             best.assigned++;
             best.outbox.add(c.message);
@@ -395,7 +401,11 @@ final class ProcessEngine implements Engine {
 
     private void handle(W w, byte[] part) {
         if (w.ready) {
-            // After READY a worker sends nothing but the answers to its chunks, in order.
+            // After READY a worker sends nothing but the answers to its chunks, in order, the
+            // answer to a timed chunk preceded by its times (unless the task could not be read).
+            if (timing(w, part)) {
+                return;
+            }
             Chunk c = head(w);
             if (c != null) {
                 Replies.deliver(c, part, "worker process " + w.pid);
@@ -423,6 +433,38 @@ final class ProcessEngine implements Engine {
             breakPool(new ProcessError("the pool's initializer failed in worker process "
                     + w.pid + ": " + cause, cause));
         }
+    }
+
+    /**
+     * Whether {@code part} is the worker's times for the chunk it is answering next (the head:
+     * it answers in order), which are then recorded in the chunk's event. Only a timed head's
+     * part is read here; when it is the answer itself (its task could not be read, so no times
+     * came), {@link Replies} reads it again.
+     */
+    private boolean timing(W w, byte[] part) {
+        Chunk c;
+        lock.lock();
+        try {
+            c = w.inFlight.peek();
+        } finally {
+            lock.unlock();
+        }
+        if (c == null || !c.timed) {
+            return false;
+        }
+        c.timed = false; // one TIMING at most per chunk: what follows is its answer
+        Object message;
+        try {
+            message = Serialization.deserialize(part);
+        } catch (IllegalStateException undecodable) {
+            return false; // Replies says so
+        }
+        if (message instanceof Object[] m && m.length == 3 && Integer.valueOf(Worker.TIMING).equals(m[0])
+                && m[1] instanceof Long began && m[2] instanceof Long ended) {
+            c.event.ran(began, ended);
+            return true;
+        }
+        return false;
     }
 
     private static void finish(Chunk c, List<?> results, Throwable error) {

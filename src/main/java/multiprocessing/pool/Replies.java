@@ -18,6 +18,9 @@ final class Replies {
      */
     static void deliver(Chunk chunk, byte[] reply, String who) {
         if (chunk.job instanceof Job.Relay relay) {
+            if (chunk.event != null) {
+                chunk.event.finished(false); // whether it failed is for the pool it came from to know
+            }
             try {
                 relay.reply(reply);
             } finally {
@@ -46,6 +49,9 @@ final class Replies {
 
     /** Completes {@code chunk}'s part of its job and lets a lazily fed job feed another chunk. */
     static void finish(Chunk chunk, List<?> results, Throwable error) {
+        if (chunk.event != null) {
+            chunk.event.finished(error != null);
+        }
         try {
             if (error == null) {
                 chunk.job.done(chunk, results);

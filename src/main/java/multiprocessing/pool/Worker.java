@@ -19,7 +19,8 @@ import multiprocessing.internal.reduction.Serialization;
  * time, answering each with its results, until it gets {@code null}, its connection closes, or it
  * has run {@code maxTasks} tasks.
  *
- * <p>Messages to the worker: {@code Object[]{Long jobId, Integer kind, byte[] fn, List items}},
+ * <p>Messages to the worker: {@code Object[]{Long jobId, Integer kind, byte[] fn, List items}}
+ * (and a fifth element, {@code true}, when the parent records the task: see {@link #TIMING}),
  * or null to stop, several to a pipe message ({@link Frames}). Each result is sent as soon as its
  * task ends, never held back to be sent with the next: the parent must know that a worker that
  * dies was running the first task it has not answered, and no other. From the worker: an {@code ArrayList} of results, or an {@code Object[]}
@@ -32,6 +33,12 @@ final class Worker implements SerializableRunnable {
     static final int READY = 1;
     static final int FAILED = 2;
     static final int INIT_FAILED = 3;
+    /**
+     * When the worker began a task and when its result was ready ({@link System#nanoTime()}),
+     * sent just before the result of a task that asks for it (see PoolTaskEvent). A task that
+     * cannot even be read is answered without it: the parent cannot count on it.
+     */
+    static final int TIMING = 4;
 
     private final Connection conn;
     private final SerializableRunnable initializer;
@@ -83,6 +90,8 @@ final class Worker implements SerializableRunnable {
                 Frames.unpack(frame, inbox::add);
             }
             byte[] reply;
+            boolean timed = false; // a task the parent records
+            long began = 0;
             try {
                 Object message = Serialization.deserialize(inbox.poll());
                 if (message == null) {
@@ -90,6 +99,10 @@ final class Worker implements SerializableRunnable {
                     return;
                 }
                 Object[] task = (Object[]) message;
+                if (task.length > 4) {
+                    timed = true;
+                    began = System.nanoTime();
+                }
                 Long jobId = (Long) task[0];
                 byte[] fnBytes = (byte[]) task[2];
                 Object[] cached = functions.get(jobId);
@@ -112,6 +125,9 @@ final class Worker implements SerializableRunnable {
                 // Also a task whose items cannot be read here (a class missing from this
                 // JVM's class path): the task fails, the worker goes on.
                 reply = failure(FAILED, t);
+            }
+            if (timed) {
+                hold(Serialization.serialize(new Object[] {TIMING, began, System.nanoTime()}));
             }
             hold(reply);
             flush();

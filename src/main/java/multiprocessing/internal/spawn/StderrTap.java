@@ -39,6 +39,7 @@ final class StderrTap {
     private final ByteArrayOutputStream head = new ByteArrayOutputStream();
     private final CountDownLatch drained = new CountDownLatch(1);
     private volatile boolean running;
+    private volatile Runnable whenRunning;
 
     private StderrTap(int childEnd) {
         this.childEnd = childEnd;
@@ -90,6 +91,7 @@ final class StderrTap {
                     if (b == MARKER[matched]) {
                         if (++matched == MARKER.length) {
                             running = true;
+                            notifyRunning();
                         }
                         continue;
                     }
@@ -109,6 +111,24 @@ final class StderrTap {
             // our standard error is closed: nothing more can be passed on
         } finally {
             drained.countDown();
+        }
+    }
+
+    /**
+     * Runs {@code action} once the child has said it runs its process: now if it has, else on
+     * the draining thread when it does (a race of the two may run it twice).
+     */
+    void whenRunning(Runnable action) {
+        whenRunning = action;
+        if (running) {
+            action.run();
+        }
+    }
+
+    private void notifyRunning() {
+        Runnable action = whenRunning;
+        if (action != null) {
+            action.run();
         }
     }
 
