@@ -32,6 +32,9 @@
  *     <td>package {@link multiprocessing.managers}</td></tr>
  * <tr><th scope="row">{@code multiprocessing.dummy}</th>
  *     <td>package {@link multiprocessing.dummy}</td></tr>
+ * <tr><th scope="row">(none: Ray's {@code ray.util.multiprocessing.Pool} is the nearest)</th>
+ *     <td>package {@link multiprocessing.cluster}: a pool and shared structures across machines,
+ *     on Hazelcast, which only this package needs ({@code requires static})</td></tr>
  * <tr><th scope="row">{@code spawn}, {@code popen_spawn_posix}, {@code forkserver},
  *     {@code reduction}, {@code resource_sharer}, {@code heap}, {@code resource_tracker}</th>
  *     <td>implementation, under {@code multiprocessing.internal}, which this module does not
@@ -63,6 +66,8 @@ module multiprocessing {
     requires java.logging;
     // The parent's module options are passed on to a child started on the module path.
     requires java.management;
+    // multiprocessing.cluster only; an application without Hazelcast uses everything else.
+    requires static com.hazelcast.core;
     // Flight Recorder events (multiprocessing.internal.jfr), registered only when it is in use.
     requires jdk.jfr;
 
@@ -79,4 +84,5 @@ module multiprocessing {
     exports multiprocessing.pool;
     exports multiprocessing.managers;
     exports multiprocessing.dummy;
+    exports multiprocessing.cluster;
 }

@@ -15,6 +15,16 @@ final class Chunk {
     byte[] message;
     /** When the process engine handed it to a worker. */
     long sentNanos;
+    /** How many times a remote engine has sent it (a chunk whose member is lost runs again once). */
+    int runs;
+    /** The member it was lost on, to be avoided when it runs again; null if none. */
+    String lostOn;
+    /**
+     * Sent asking the worker for its times (see {@link Worker#TIMING}), which have not come yet;
+     * read and written only by the process engine's thread that reads the worker's answers,
+     * after the submitting thread set it before handing the chunk over under the engine's lock.
+     */
+    boolean timed;
     /** Its Flight Recorder event, or null when it is not recorded. */
     final PoolTaskEvent event;
 

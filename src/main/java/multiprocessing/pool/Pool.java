@@ -22,6 +22,8 @@ import multiprocessing.SerializableBiFunction;
 import multiprocessing.SerializableCallable;
 import multiprocessing.SerializableFunction;
 import multiprocessing.SerializableRunnable;
+import multiprocessing.internal.pool.Placement;
+import multiprocessing.internal.pool.PoolAccess;
 
 /**
  * A pool of worker processes (Python's {@code multiprocessing.pool.Pool}): tasks handed to it
@@ -58,7 +60,26 @@ import multiprocessing.SerializableRunnable;
  * or {@link #terminate()} and for {@link #join()} before either.
  */
 public sealed class Pool implements AutoCloseable permits ThreadPool {
-    private static final AtomicLong JOB_IDS = new AtomicLong();
+    /**
+     * Job numbers, from a random start: the workers of a cluster member run the chunks of pools
+     * in several JVMs, and keep a job's function by its number.
+     */
+    private static final AtomicLong JOB_IDS = new AtomicLong(
+            java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 62));
+
+    static {
+        PoolAccess.set(new PoolAccess() {
+            @Override
+            public Pool pool(Placement placement) {
+                return new Pool(Math.max(1, placement.processes()), new RemoteEngine(placement));
+            }
+
+            @Override
+            public void relay(Pool local, byte[] task, Consumer<byte[]> reply) {
+                local.relay(task, reply);
+            }
+        });
+    }
     private static final int RUN = 0;
     private static final int CLOSE = 1;
     private static final int TERMINATE = 2;
@@ -296,6 +317,17 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         engine.prepare(job);
         engine.submit(new Chunk(job, 0, null));
         return result;
+    }
+
+    /** Runs a chunk serialized elsewhere in this pool's workers (see {@link PoolAccess#relay}). */
+    void relay(byte[] task, Consumer<byte[]> reply) {
+        if (!(engine instanceof ProcessEngine)) {
+            throw new IllegalArgumentException("only a pool of processes runs relayed chunks");
+        }
+        checkRunning();
+        Chunk c = new Chunk(new Job.Relay(JOB_IDS.incrementAndGet(), reply), 0, null);
+        c.message = task;
+        engine.submit(c);
     }
 
     // ------------------------------------------------------------------ map

@@ -3,6 +3,7 @@ package multiprocessing.pool;
 import java.io.EOFException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,8 @@ final class Worker implements SerializableRunnable {
     static final int INIT_FAILED = 3;
     /**
      * When the worker began a task and when its result was ready ({@link System#nanoTime()}),
-     * sent just before the result of a task that asks for it (see PoolTaskEvent).
+     * sent just before the result of a task that asks for it (see PoolTaskEvent). A task that
+     * cannot even be read is answered without it: the parent cannot count on it.
      */
     static final int TIMING = 4;
 
@@ -68,10 +70,11 @@ final class Worker implements SerializableRunnable {
         hold(Serialization.serialize(new Object[] {READY}));
         flush();
         // The functions of the last few jobs: a map's function is deserialized once per worker,
-        // not once per chunk.
-        Map<Long, Object> functions = new LinkedHashMap<>(16, 0.75f, true) {
+        // not once per chunk. Kept with the bytes they were read from: a cluster member's
+        // workers run chunks of several pools whose job numbers may meet.
+        Map<Long, Object[]> functions = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, Object> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Long, Object[]> eldest) {
                 return size() > 8;
             }
         };
@@ -86,24 +89,30 @@ final class Worker implements SerializableRunnable {
                 }
                 Frames.unpack(frame, inbox::add);
             }
-            Object message = Serialization.deserialize(inbox.poll());
-            if (message == null) {
-                flush();
-                return;
-            }
-            Object[] task = (Object[]) message;
-            long began = task.length > 4 ? System.nanoTime() : 0; // a task the parent records
             byte[] reply;
+            boolean timed = false; // a task the parent records
+            long began = 0;
             try {
+                Object message = Serialization.deserialize(inbox.poll());
+                if (message == null) {
+                    flush();
+                    return;
+                }
+                Object[] task = (Object[]) message;
+                if (task.length > 4) {
+                    timed = true;
+                    began = System.nanoTime();
+                }
                 Long jobId = (Long) task[0];
-                Object fn = functions.get(jobId);
-                if (fn == null) {
-                    fn = Serialization.deserialize((byte[]) task[2]);
-                    functions.put(jobId, fn);
+                byte[] fnBytes = (byte[]) task[2];
+                Object[] cached = functions.get(jobId);
+                if (cached == null || !Arrays.equals((byte[]) cached[0], fnBytes)) {
+                    cached = new Object[] {fnBytes, Serialization.deserialize(fnBytes)};
+                    functions.put(jobId, cached);
                 }
                 @SuppressWarnings("unchecked")
                 List<Object> items = (List<Object>) task[3];
-                Object results = Tasks.run((Integer) task[1], fn, items);
+                Object results = Tasks.run((Integer) task[1], cached[1], items);
                 try {
                     reply = Serialization.serialize(results);
                 } catch (IllegalArgumentException unserializable) {
@@ -113,9 +122,11 @@ final class Worker implements SerializableRunnable {
                             + unserializable.getMessage()));
                 }
             } catch (Throwable t) {
+                // Also a task whose items cannot be read here (a class missing from this
+                // JVM's class path): the task fails, the worker goes on.
                 reply = failure(FAILED, t);
             }
-            if (task.length > 4) {
+            if (timed) {
                 hold(Serialization.serialize(new Object[] {TIMING, began, System.nanoTime()}));
             }
             hold(reply);
@@ -135,7 +146,7 @@ final class Worker implements SerializableRunnable {
         }
     }
 
-    private static byte[] failure(int tag, Throwable t) {
+    static byte[] failure(int tag, Throwable t) {
         String traceback = Tasks.traceback(t);
         try {
             return Serialization.serialize(new Object[] {tag, t, traceback});

@@ -23,12 +23,26 @@ public class WorkerLostException extends ProcessError {
      * @param exitCode its exit code, or null if unknown
      */
     public WorkerLostException(long pid, Integer exitCode) {
-        super("worker process " + pid + " died while running the task: " + describe(exitCode));
+        this("worker process " + pid + " died while running the task: " + describe(exitCode),
+                pid, exitCode);
+    }
+
+    /**
+     * A loss described by {@code message}: a pool on a cluster fails a chunk so when the
+     * members it ran on were lost (see {@code multiprocessing.cluster.Cluster#pool()}), with the
+     * pid of the last member's JVM.
+     *
+     * @param message  what was lost and why
+     * @param pid      the pid of the worker (or member JVM) that died
+     * @param exitCode its exit code, or null if unknown
+     */
+    public WorkerLostException(String message, long pid, Integer exitCode) {
+        super(message);
         this.pid = pid;
         this.exitCode = exitCode;
     }
 
-    /** {@return the pid of the worker that died} */
+    /** {@return the pid of the worker that died (of a cluster member's JVM for a chunk lost with its member)} */
     public long pid() {
         return pid;
     }

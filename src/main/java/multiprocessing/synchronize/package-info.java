@@ -52,5 +52,48 @@
  *     }
  * }
  * }
+ *
+ * <h2>Virtual threads</h2>
+ * Every wait of the library parks a virtual thread rather than its carrier, whichever process
+ * wakes it: here 200 virtual threads of a child share 4 permits of a semaphore, and 200 of the
+ * parent wait on a queue the child fills.
+ * {@snippet lang="java" :
+ * import java.util.concurrent.Executors;
+ *
+ * import multiprocessing.Process;
+ * import multiprocessing.Queue;
+ * import multiprocessing.synchronize.Semaphore;
+ *
+ * public class VirtualThreadWorkers {
+ *     public static void main(String[] args) throws Exception {
+ *         Queue<String> results = new Queue<>();
+ *         Semaphore slots = new Semaphore(4);           // 4 at a time, across both processes
+ *         Process child = new Process(() -> {
+ *             try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+ *                 for (int i = 0; i < 200; i++) {
+ *                     int n = i;
+ *                     threads.submit(() -> {
+ *                         slots.acquire();              // parks the virtual thread, not its carrier
+ *                         try {
+ *                             Thread.sleep(10);
+ *                             results.put("request " + n + " done");
+ *                         } finally {
+ *                             slots.release();
+ *                         }
+ *                         return null;
+ *                     });
+ *                 }
+ *             }
+ *         });
+ *         child.start();
+ *         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+ *             for (int i = 0; i < 200; i++) {
+ *                 threads.submit(() -> System.out.println(results.get())); // woken by the child
+ *             }
+ *         }
+ *         child.join();
+ *     }
+ * }
+ * }
  */
 package multiprocessing.synchronize;
