@@ -160,10 +160,20 @@ final class Receipts {
                 state);
     }
 
+    /** Takes left before the next look for redeemed tickets when a look found none to reuse. */
+    private int skipScans;
+
     /** A free entry: a free one, a redeemed ticket's, or one of a new segment; -1 if none. */
     private int take() {
+        if (freeCount == 0 && skipScans > 0) {
+            skipScans--;
+            return -1; // every entry holds an unread message's ticket: no scan each time
+        }
         if (freeCount == 0) {
             reclaimRedeemed();
+            if (freeCount == 0 && segments.size() >= MAX_SEGMENTS) {
+                skipScans = 1024;
+            }
         }
         if (freeCount == 0 && !addSegment()) {
             return -1;
