@@ -38,8 +38,9 @@ import multiprocessing.internal.spawn.ClassReach;
  * object and returns its proxy: a {@link java.lang.reflect.Proxy} implementing the registered
  * interface and {@link BaseProxy}.
  *
- * <p>The address is a {@link Address} (TCP or Unix socket; null picks a fresh abstract Unix
- * socket), and clients authenticate with CPython's HMAC challenge under the manager's key
+ * <p>The address is a {@link Address} (TCP or Unix socket; null picks a fresh Unix socket path
+ * in the server process's private directory, which no other user can reach), and clients
+ * authenticate with CPython's HMAC challenge under the manager's key
  * before anything they send is read. As {@link AutoCloseable}, {@link #close()} shuts a
  * started manager down.
  *
@@ -69,7 +70,7 @@ public class BaseManager implements AutoCloseable {
     private Process process;
     private Server server;
 
-    /** A manager on a fresh abstract Unix socket, with the process's key. */
+    /** A manager on a fresh private Unix socket path, with the process's key. */
     public BaseManager() {
         this(null, null, null);
     }
@@ -79,7 +80,7 @@ public class BaseManager implements AutoCloseable {
      * {@link #connect()} it.
      *
      * @param address where the server listens (or is served, for {@link #connect()}); null for a
-     *        fresh abstract Unix socket
+     *        fresh private Unix socket path
      * @param authKey the key clients authenticate with; null for the process's
      *        {@code authKey()}
      */

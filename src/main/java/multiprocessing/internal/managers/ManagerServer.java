@@ -82,7 +82,8 @@ public final class ManagerServer {
     /**
      * Binds the listener now (so {@link #address()} is real), guarded by {@code authKey}.
      *
-     * @param address where to listen; null for a fresh abstract Unix socket
+     * @param address where to listen; null for a fresh path in this process's private
+     *     directory
      */
     public ManagerServer(Map<String, Registration> registry, Address address, byte[] authKey)
             throws IOException {
