@@ -317,7 +317,9 @@ class ConsumerProjectsTest {
         String modulePath = dependencyPath();
         Path src = Files.createDirectories(dir.resolve("modular-src/demo"));
         Files.writeString(src.resolveSibling("module-info.java"),
-                "module demo.modular { requires multiprocessing; }\n");
+                // A manager calls the registered type's methods from the library's module,
+                // so the package that holds it is exported to the library (as to any framework).
+                "module demo.modular { requires multiprocessing; exports demo to multiprocessing; }\n");
         Files.writeString(src.resolve("App.java"), UrlClassLoaderTest.APP);
         Path out = dir.resolve("modular");
         java.io.ByteArrayOutputStream errors = new java.io.ByteArrayOutputStream();
