@@ -292,15 +292,14 @@ public final class Heap {
             sweepIfDue();
             Span span = free.ceiling(new Span(PROBE, 0, need));
             boolean reused = span != null;
-            if (span == null) {
-                if (!grow && escapedBytes.get() >= smallArenaBytes / 4 && smallArenaBytes > 0) {
-                    return null;
-                }
-                if (!deferred.isEmpty()) {
-                    sweep();
-                    span = free.ceiling(new Span(PROBE, 0, need));
-                    reused = span != null;
-                }
+            if (span == null && !deferred.isEmpty()) {
+                sweep();
+                span = free.ceiling(new Span(PROBE, 0, need));
+                reused = span != null;
+            }
+            if (span == null && !grow && smallArenaBytes > 0
+                    && escapedBytes.get() >= smallArenaBytes / 4) {
+                return null;
             }
             if (span == null) {
                 // The first quarter of an arena holds the counts: what is left must fit.
