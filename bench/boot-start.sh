@@ -10,7 +10,7 @@ RUNS=${1:-10}
 M2=$HOME/.m2/repository
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-mkdir -p "$W/src/demo" "$W/jar/BOOT-INF/classes" "$W/jar/BOOT-INF/lib"
+mkdir -p "$W/src/demo" "$W/classes"
 CP=$(ls target/multiprocessing-*.jar | head -1):$M2/org/apache/fory/fory-core/1.6.0/fory-core-1.6.0.jar:$M2/org/codehaus/janino/janino/3.1.12/janino-3.1.12.jar:$M2/org/codehaus/janino/commons-compiler/3.1.12/commons-compiler-3.1.12.jar
 cat > "$W/src/demo/Hello.java" <<'JAVA'
 package demo;
@@ -19,11 +19,9 @@ public class Hello { public static void main(String[] a) {
       multiprocessing.internal.reduction.Serialization.serialize(new java.util.ArrayList<>(java.util.List.of(1, 2)))));
 } }
 JAVA
-"$J/javac" -d "$W/jar/BOOT-INF/classes" -cp "$CP" "$W/src/demo/Hello.java"
-cp $(echo "$CP" | tr ':' ' ') "$W/jar/BOOT-INF/lib/"
-(cd "$W/jar" && unzip -q -o "$M2/org/springframework/boot/spring-boot-loader/4.0.7/spring-boot-loader-4.0.7.jar" -x 'META-INF/*')
-printf 'Main-Class: org.springframework.boot.loader.launch.JarLauncher\nStart-Class: demo.Hello\nSpring-Boot-Classes: BOOT-INF/classes/\nSpring-Boot-Lib: BOOT-INF/lib/\n' > "$W/m.txt"
-"$J/jar" --create --file "$W/app.jar" --manifest "$W/m.txt" -0 -C "$W/jar" .
+"$J/javac" -d "$W/classes" -cp "$CP" "$W/src/demo/Hello.java"
+# shellcheck disable=SC2046
+JDK_BIN=$J "$(dirname "$0")/make-boot-jar" "$W/app.jar" demo.Hello "$W/classes" $(echo "$CP" | tr ':' ' ')
 mkdir -p "$W/x" && (cd "$W/x" && unzip -q ../app.jar 'BOOT-INF/*')
 XCP=$W/app.jar:$W/x/BOOT-INF/classes:$(ls "$W"/x/BOOT-INF/lib/*.jar | tr '\n' ':')
 F="-XX:+UseSerialGC -XX:-UsePerfData --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED"

@@ -8,6 +8,11 @@ package multiprocessing;
 public class AuthenticationError extends ProcessError {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * An authentication failure.
+     *
+     * @param message what failed, for the exception's message
+     */
     public AuthenticationError(String message) {
         super(message);
     }

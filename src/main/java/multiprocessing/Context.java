@@ -25,12 +25,17 @@ import multiprocessing.connection.Pipe;
  * {@code -XX:-DisableAttachMechanism} to use {@code jcmd} on children), options
  * that make a short-lived JVM start faster ({@code -XX:+UseSerialGC} unless the context's
  * options choose a collector, {@code -XX:-UsePerfData}, and an AOT cache of the library's
- * classes on JDK 25+; {@code -Dmultiprocessing.aotCache=false} turns the cache off), and then
+ * classes on JDK 25+; {@code -Dmultiprocessing.aotCache=false} turns the cache off), options
+ * that keep many children small ({@code -XX:ArchiveRelocationMode=0}, so that children share
+ * the cache's pages instead of each relocating a private copy, and
+ * {@code -XX:TrimNativeHeapInterval=5000}), and then
  * the options of its context: {@link #withJvmOptions(String...)} returns a context whose
  * children get more options ({@code -Xmx256m}, {@code -Dkey=value},
  * {@code -XX:TieredStopAtLevel=1} for many short children, ...). The context's options come
  * last, so they win where the JVM lets a later option win. A child passes its options on to its
- * own children.
+ * own children. The heap is the JVM's default: a smaller young generation ({@code -Xmn8m})
+ * makes an idle child a third smaller but an allocation-heavy one two to three times slower
+ * (bench/RESULTS.md), so it is left to users who keep many idle children.
  */
 public abstract class Context {
     /**
@@ -39,16 +44,31 @@ public abstract class Context {
      */
     protected Context() {}
 
-    /** The start method of this context ({@code "spawn"}, {@code "forkserver"}, {@code "dummy"}). */
+    /**
+     * {@return the start method of this context: {@code "spawn"}, {@code "forkserver"} or
+     * {@code "dummy"}}
+     */
     public abstract String getStartMethod();
 
-    /** The JVM options this context's children are started with (beyond the library's own). */
+    /**
+     * {@return the JVM options this context's children are started with (beyond the library's own)}
+     */
     public abstract List<String> jvmOptions();
 
-    /** A context like this one whose children also get {@code options}. */
+    /**
+     * A context like this one whose children also get {@code options}.
+     *
+     * @param options JVM options, each one argument of the {@code java} command
+     * @return a context with this one's options followed by {@code options}
+     */
     public abstract Context withJvmOptions(String... options);
 
-    /** A process that runs {@code target} with this context's start method. */
+    /**
+     * A process that runs {@code target} with this context's start method.
+     *
+     * @param target what the process runs
+     * @return the process, not yet started
+     */
     public abstract Process process(SerializableRunnable target);
 
     /**
@@ -56,8 +76,10 @@ public abstract class Context {
      * {@code ctx.Pool(processes, initializer, maxtasksperchild)}); what
      * {@link multiprocessing.pool.Pool.Builder#build()} calls for the builder's context.
      *
+     * @param processes        how many workers
      * @param initializer      runs in each worker before its first task, or null
      * @param maxTasksPerChild tasks after which a worker is replaced; 0 for never
+     * @return the pool, its workers starting
      */
     public abstract multiprocessing.pool.Pool pool(int processes, SerializableRunnable initializer,
             int maxTasksPerChild);
@@ -65,12 +87,15 @@ public abstract class Context {
     /**
      * A pool of {@code processes} workers started with this context (Python's
      * {@code ctx.Pool(processes)}); of the dummy context, a {@link multiprocessing.pool.ThreadPool}.
+     *
+     * @param processes how many workers
+     * @return the pool, its workers starting
      */
     public multiprocessing.pool.Pool pool(int processes) {
         return pool(processes, null, 0);
     }
 
-    /** A pool of {@link Multiprocessing#cpuCount()} workers started with this context. */
+    /** {@return a pool of {@link Multiprocessing#cpuCount()} workers started with this context} */
     public multiprocessing.pool.Pool pool() {
         return pool(Multiprocessing.cpuCount());
     }
@@ -78,6 +103,8 @@ public abstract class Context {
     /**
      * A started {@link multiprocessing.managers.SyncManager} whose server process is started
      * with this context (Python's {@code ctx.Manager()}); shut it down (or close it) when done.
+     *
+     * @return the manager, its server running
      */
     public multiprocessing.managers.SyncManager manager() {
         multiprocessing.managers.SyncManager m =
@@ -86,82 +113,139 @@ public abstract class Context {
         return m;
     }
 
-    /** A new pipe (see {@link Pipe#open(boolean)}). */
+    /**
+     * A new pipe (see {@link Pipe#open(boolean)}).
+     *
+     * @param duplex true for a pair of two-way connections, false for a one-way pipe
+     * @return the pipe's two ends
+     */
     public Pipe pipe(boolean duplex) {
         return Pipe.open(duplex);
     }
 
-    /** A new duplex pipe. */
+    /** {@return a new duplex pipe} */
     public Pipe pipe() {
         return Pipe.open(true);
     }
 
-    /** A new {@link multiprocessing.synchronize.Lock}. */
+    /** {@return a new {@link multiprocessing.synchronize.Lock}} */
     public multiprocessing.synchronize.Lock lock() {
         return new multiprocessing.synchronize.Lock();
     }
 
-    /** A new {@link multiprocessing.synchronize.RLock}. */
+    /** {@return a new {@link multiprocessing.synchronize.RLock}} */
     public multiprocessing.synchronize.RLock rLock() {
         return new multiprocessing.synchronize.RLock();
     }
 
-    /** A new {@link multiprocessing.synchronize.Semaphore} of {@code value}. */
+    /**
+     * A new {@link multiprocessing.synchronize.Semaphore} of {@code value}.
+     *
+     * @param value the initial count
+     * @return the semaphore
+     */
     public multiprocessing.synchronize.Semaphore semaphore(int value) {
         return new multiprocessing.synchronize.Semaphore(value);
     }
 
-    /** A new {@link multiprocessing.synchronize.BoundedSemaphore} of {@code value}. */
+    /**
+     * A new {@link multiprocessing.synchronize.BoundedSemaphore} of {@code value}.
+     *
+     * @param value the initial count, which releases may not exceed
+     * @return the semaphore
+     */
     public multiprocessing.synchronize.BoundedSemaphore boundedSemaphore(int value) {
         return new multiprocessing.synchronize.BoundedSemaphore(value);
     }
 
-    /** A new {@link multiprocessing.synchronize.Condition} over a new RLock. */
+    /** {@return a new {@link multiprocessing.synchronize.Condition} over a new RLock} */
     public multiprocessing.synchronize.Condition condition() {
         return new multiprocessing.synchronize.Condition();
     }
 
-    /** A new {@link multiprocessing.synchronize.Condition} over {@code lock}. */
+    /**
+     * A new {@link multiprocessing.synchronize.Condition} over {@code lock}.
+     *
+     * @param lock the lock the condition's waiters release and take back
+     * @return the condition
+     */
     public multiprocessing.synchronize.Condition condition(multiprocessing.synchronize.Lock lock) {
         return new multiprocessing.synchronize.Condition(lock);
     }
 
-    /** A new {@link multiprocessing.synchronize.Condition} over {@code lock}. */
+    /**
+     * A new {@link multiprocessing.synchronize.Condition} over {@code lock}.
+     *
+     * @param lock the lock the condition's waiters release and take back
+     * @return the condition
+     */
     public multiprocessing.synchronize.Condition condition(multiprocessing.synchronize.RLock lock) {
         return new multiprocessing.synchronize.Condition(lock);
     }
 
-    /** A new {@link multiprocessing.synchronize.Event}, not set. */
+    /** {@return a new {@link multiprocessing.synchronize.Event}, not set} */
     public multiprocessing.synchronize.Event event() {
         return new multiprocessing.synchronize.Event();
     }
 
-    /** A new {@link multiprocessing.synchronize.Barrier} for {@code parties} parties. */
+    /**
+     * A new {@link multiprocessing.synchronize.Barrier} for {@code parties} parties.
+     *
+     * @param parties how many waiters the barrier lets through together
+     * @return the barrier
+     */
     public multiprocessing.synchronize.Barrier barrier(int parties) {
         return new multiprocessing.synchronize.Barrier(parties);
     }
 
-    /** A new {@link Queue} bounded only by its ring's room. */
+    /**
+     * A new {@link Queue} bounded only by its ring's room.
+     *
+     * @param <E> the type of the items
+     * @return the queue
+     */
     public <E> Queue<E> queue() {
         return new Queue<>();
     }
 
-    /** A new {@link Queue} of at most {@code maxsize} items ({@code <= 0}: no item bound). */
+    /**
+     * A new {@link Queue} of at most {@code maxsize} items ({@code <= 0}: no item bound).
+     *
+     * @param <E>     the type of the items
+     * @param maxsize the most items it holds; {@code <= 0} for no bound but the ring's room
+     * @return the queue
+     */
     public <E> Queue<E> queue(int maxsize) {
         return new Queue<>(maxsize);
     }
 
-    /** A new {@link SimpleQueue}. */
+    /**
+     * A new {@link SimpleQueue}.
+     *
+     * @param <E> the type of the items
+     * @return the queue
+     */
     public <E> SimpleQueue<E> simpleQueue() {
         return new SimpleQueue<>();
     }
 
-    /** A new {@link JoinableQueue} bounded only by its ring's room. */
+    /**
+     * A new {@link JoinableQueue} bounded only by its ring's room.
+     *
+     * @param <E> the type of the items
+     * @return the queue
+     */
     public <E> JoinableQueue<E> joinableQueue() {
         return new JoinableQueue<>();
     }
 
-    /** A new {@link JoinableQueue} of at most {@code maxsize} items. */
+    /**
+     * A new {@link JoinableQueue} of at most {@code maxsize} items.
+     *
+     * @param <E>     the type of the items
+     * @param maxsize the most items it holds; {@code <= 0} for no bound but the ring's room
+     * @return the queue
+     */
     public <E> JoinableQueue<E> joinableQueue(int maxsize) {
         return new JoinableQueue<>(maxsize);
     }
@@ -169,17 +253,32 @@ public abstract class Context {
     /**
      * A new {@link multiprocessing.sharedctypes.RawValue} of a Python typecode holding
      * {@code initial} (null: zero); see there for the typecodes and the values they take.
+     *
+     * @param typecode a Python typecode ({@code "i"}, {@code "q"}, {@code "d"}, {@code "c"}, ...)
+     * @param initial  the value it starts with, or null for zero
+     * @return the value in shared memory
      */
     public multiprocessing.sharedctypes.RawValue rawValue(String typecode, Object initial) {
         return multiprocessing.sharedctypes.RawValue.of(typecode, initial);
     }
 
-    /** A new zeroed struct of {@code layout} in shared memory (Python's {@code RawValue(MyStruct)}). */
+    /**
+     * A new zeroed struct of {@code layout} in shared memory (Python's {@code RawValue(MyStruct)}).
+     *
+     * @param layout the struct's layout
+     * @return the struct in shared memory
+     */
     public multiprocessing.sharedctypes.RawValue rawValue(java.lang.foreign.MemoryLayout layout) {
         return multiprocessing.sharedctypes.RawValue.of(layout);
     }
 
-    /** A new zeroed {@link multiprocessing.sharedctypes.RawArray} of {@code size} elements. */
+    /**
+     * A new zeroed {@link multiprocessing.sharedctypes.RawArray} of {@code size} elements.
+     *
+     * @param typecode the elements' Python typecode
+     * @param size     how many elements
+     * @return the array in shared memory
+     */
     public multiprocessing.sharedctypes.RawArray rawArray(String typecode, int size) {
         return multiprocessing.sharedctypes.RawArray.of(typecode, size);
     }
@@ -188,23 +287,47 @@ public abstract class Context {
      * A new {@link multiprocessing.sharedctypes.RawArray} holding the elements of
      * {@code initializer} (a primitive array such as {@code int[]}, an {@code Object[]} or a
      * {@code List}; an {@code Integer} is a size).
+     *
+     * @param typecode    the elements' Python typecode
+     * @param initializer the elements, or an {@code Integer} size for zeroed ones
+     * @return the array in shared memory
      */
     public multiprocessing.sharedctypes.RawArray rawArray(String typecode, Object initializer) {
         return multiprocessing.sharedctypes.RawArray.of(typecode, initializer);
     }
 
-    /** A new {@link multiprocessing.sharedctypes.Value} guarded by a new RLock. */
+    /**
+     * A new {@link multiprocessing.sharedctypes.Value} guarded by a new RLock.
+     *
+     * @param typecode a Python typecode
+     * @param initial  the value it starts with, or null for zero
+     * @return the value, which takes its lock on every access
+     */
     public multiprocessing.sharedctypes.Value value(String typecode, Object initial) {
         return multiprocessing.sharedctypes.Value.of(typecode, initial);
     }
 
-    /** A new {@link multiprocessing.sharedctypes.Value} guarded by {@code lock}. */
+    /**
+     * A new {@link multiprocessing.sharedctypes.Value} guarded by {@code lock}.
+     *
+     * @param typecode a Python typecode
+     * @param initial  the value it starts with, or null for zero
+     * @param lock     the lock taken on every access
+     * @return the value
+     */
     public multiprocessing.sharedctypes.Value value(String typecode, Object initial,
             multiprocessing.synchronize.Lock lock) {
         return multiprocessing.sharedctypes.Value.of(typecode, initial, lock);
     }
 
-    /** A new {@link multiprocessing.sharedctypes.Value} guarded by {@code lock}. */
+    /**
+     * A new {@link multiprocessing.sharedctypes.Value} guarded by {@code lock}.
+     *
+     * @param typecode a Python typecode
+     * @param initial  the value it starts with, or null for zero
+     * @param lock     the lock taken on every access
+     * @return the value
+     */
     public multiprocessing.sharedctypes.Value value(String typecode, Object initial,
             multiprocessing.synchronize.RLock lock) {
         return multiprocessing.sharedctypes.Value.of(typecode, initial, lock);
@@ -213,34 +336,74 @@ public abstract class Context {
     /**
      * Python's {@code Value(typecode, initial, lock=lock)}: with {@code lock} true a
      * {@link multiprocessing.sharedctypes.Value} guarded by a new RLock, with false the raw value.
+     *
+     * @param typecode a Python typecode
+     * @param initial  the value it starts with, or null for zero
+     * @param lock     whether the value is guarded by a lock of its own
+     * @return a {@code Value} or a {@code RawValue}
      */
     public multiprocessing.sharedctypes.RawValue value(String typecode, Object initial, boolean lock) {
         return lock ? value(typecode, initial) : rawValue(typecode, initial);
     }
 
-    /** A new zeroed {@link multiprocessing.sharedctypes.Array} guarded by a new RLock. */
+    /**
+     * A new zeroed {@link multiprocessing.sharedctypes.Array} guarded by a new RLock.
+     *
+     * @param typecode the elements' Python typecode
+     * @param size     how many elements
+     * @return the array, which takes its lock on every access
+     */
     public multiprocessing.sharedctypes.Array array(String typecode, int size) {
         return multiprocessing.sharedctypes.Array.of(typecode, size);
     }
 
-    /** A new {@link multiprocessing.sharedctypes.Array} from {@code initializer} (see rawArray). */
+    /**
+     * A new {@link multiprocessing.sharedctypes.Array} from {@code initializer} (see
+     * {@link #rawArray(String, Object)}), guarded by a new RLock.
+     *
+     * @param typecode    the elements' Python typecode
+     * @param initializer the elements, or an {@code Integer} size for zeroed ones
+     * @return the array, which takes its lock on every access
+     */
     public multiprocessing.sharedctypes.Array array(String typecode, Object initializer) {
         return multiprocessing.sharedctypes.Array.of(typecode, initializer);
     }
 
-    /** A new {@link multiprocessing.sharedctypes.Array} guarded by {@code lock}. */
+    /**
+     * A new {@link multiprocessing.sharedctypes.Array} guarded by {@code lock}.
+     *
+     * @param typecode          the elements' Python typecode
+     * @param sizeOrInitializer the elements, or an {@code Integer} size for zeroed ones
+     * @param lock              the lock taken on every access
+     * @return the array
+     */
     public multiprocessing.sharedctypes.Array array(String typecode, Object sizeOrInitializer,
             multiprocessing.synchronize.Lock lock) {
         return multiprocessing.sharedctypes.Array.of(typecode, sizeOrInitializer, lock);
     }
 
-    /** A new {@link multiprocessing.sharedctypes.Array} guarded by {@code lock}. */
+    /**
+     * A new {@link multiprocessing.sharedctypes.Array} guarded by {@code lock}.
+     *
+     * @param typecode          the elements' Python typecode
+     * @param sizeOrInitializer the elements, or an {@code Integer} size for zeroed ones
+     * @param lock              the lock taken on every access
+     * @return the array
+     */
     public multiprocessing.sharedctypes.Array array(String typecode, Object sizeOrInitializer,
             multiprocessing.synchronize.RLock lock) {
         return multiprocessing.sharedctypes.Array.of(typecode, sizeOrInitializer, lock);
     }
 
-    /** With {@code lock} true an Array guarded by a new RLock, with false the raw array. */
+    /**
+     * With {@code lock} true an Array guarded by a new RLock, with false the raw array (Python's
+     * {@code Array(typecode, size_or_initializer, lock=lock)}).
+     *
+     * @param typecode          the elements' Python typecode
+     * @param sizeOrInitializer the elements, or an {@code Integer} size for zeroed ones
+     * @param lock              whether the array is guarded by a lock of its own
+     * @return an {@code Array} or a {@code RawArray}
+     */
     public multiprocessing.sharedctypes.RawArray array(String typecode, Object sizeOrInitializer,
             boolean lock) {
         return lock ? array(typecode, sizeOrInitializer) : rawArray(typecode, sizeOrInitializer);

@@ -8,10 +8,16 @@ package multiprocessing;
 public class EmptyException extends ProcessError {
     private static final long serialVersionUID = 1L;
 
+    /** An empty queue, with the message "the queue is empty". */
     public EmptyException() {
         super("the queue is empty");
     }
 
+    /**
+     * An empty queue, said in {@code message}.
+     *
+     * @param message why no item was had, for the exception's message
+     */
     public EmptyException(String message) {
         super(message);
     }

@@ -54,12 +54,12 @@ public final class ForkServerContext extends JvmContext {
         return "forkserver";
     }
 
-    /** How many JVMs may wait for this context's processes at most. */
+    /** {@return how many JVMs may wait for this context's processes at most} */
     public int maxWarm() {
         return settings.maxWarm();
     }
 
-    /** How long a JVM waits for a process before it exits. */
+    /** {@return how long a JVM waits for a process before it exits} */
     public Duration idleTimeout() {
         return settings.idleTimeout();
     }
@@ -68,6 +68,8 @@ public final class ForkServerContext extends JvmContext {
      * A context like this one whose starts keep at most {@code maxWarm} JVMs waiting (0: none
      * waits; each start boots its own JVM, as spawn does).
      *
+     * @param maxWarm the most JVMs kept waiting
+     * @return the new context
      * @throws IllegalArgumentException if {@code maxWarm} is negative
      */
     public ForkServerContext withMaxWarm(int maxWarm) {
@@ -78,6 +80,8 @@ public final class ForkServerContext extends JvmContext {
     /**
      * A context like this one whose waiting JVMs exit after waiting {@code idleTimeout}.
      *
+     * @param idleTimeout how long a JVM waits for a process
+     * @return the new context
      * @throws IllegalArgumentException if {@code idleTimeout} is negative
      */
     public ForkServerContext withIdleTimeout(Duration idleTimeout) {

@@ -32,10 +32,16 @@ public class JoinableQueue<E> extends Queue<E> {
         });
     }
 
+    /** A joinable queue bounded only by its ring's room. */
     public JoinableQueue() {
         this(0);
     }
 
+    /**
+     * A joinable queue of at most {@code maxsize} items ({@code <= 0}: no item bound).
+     *
+     * @param maxsize the most items it holds; {@code <= 0} for no bound but the ring's room
+     */
     public JoinableQueue(int maxsize) {
         super(Ring.create(Ring.DEFAULT_SLOTS, Ring.DEFAULT_SLOT_BYTES, maxsize, true));
     }

@@ -32,27 +32,30 @@ public final class Multiprocessing {
     private static volatile String logLevel;
     private static volatile List<String> forkserverPreload = List.of();
 
-    /** The process this code runs in: "MainProcess" in the JVM a user started. */
+    /** {@return the process this code runs in: "MainProcess" in the JVM a user started} */
     public static Process currentProcess() {
         return Process.current();
     }
 
-    /** The parent of the current process; empty in the main process. */
+    /** {@return the parent of the current process; empty in the main process} */
     public static Optional<Process> parentProcess() {
         return Optional.ofNullable(Process.parentView());
     }
 
-    /** The children of this process that are still running; finished ones are reaped. */
+    /** {@return the children of this process that are still running; finished ones are reaped} */
     public static List<Process> activeChildren() {
         return Process.activeChildren();
     }
 
-    /** The number of processors online (Python's {@code cpu_count()}). */
+    /** {@return the number of processors online (Python's {@code cpu_count()})} */
     public static int cpuCount() {
         return Posix.cpuCount();
     }
 
-    /** The default context (start method "spawn" unless {@link #setStartMethod} says otherwise). */
+    /**
+     * {@return the default context (start method "spawn" unless {@link #setStartMethod} says
+     * otherwise)}
+     */
     public static Context getContext() {
         return defaultJvmContext();
     }
@@ -73,6 +76,8 @@ public final class Multiprocessing {
     /**
      * The context of start method {@code method}.
      *
+     * @param method "spawn", "forkserver" or "dummy" (Python's names)
+     * @return the context of that start method
      * @throws IllegalArgumentException for "fork", which a JVM cannot do, and for a start
      *         method this library does not have
      */
@@ -107,7 +112,7 @@ public final class Multiprocessing {
         }
     }
 
-    /** The name of the default start method. */
+    /** {@return the name of the default start method} */
     public static String getStartMethod() {
         return getContext().getStartMethod();
     }
@@ -115,6 +120,7 @@ public final class Multiprocessing {
     /**
      * Sets the default start method, once (Python raises when it was already set).
      *
+     * @param method the start method {@link #getContext()} is to give
      * @throws IllegalStateException if it was already set
      * @throws IllegalArgumentException for an unknown or impossible method
      */
@@ -122,7 +128,12 @@ public final class Multiprocessing {
         setStartMethod(method, false);
     }
 
-    /** Sets the default start method; {@code force} allows setting it again. */
+    /**
+     * Sets the default start method; {@code force} allows setting it again.
+     *
+     * @param method the start method {@link #getContext()} is to give
+     * @param force  true to replace a start method set before
+     */
     public static synchronized void setStartMethod(String method, boolean force) {
         checkMethod(method);
         if (defaultContext != null && !force) {
@@ -131,12 +142,16 @@ public final class Multiprocessing {
         defaultContext = context(method, inheritedJvmOptions);
     }
 
-    /** The start methods this library has, the default first. */
+    /** {@return the start methods this library has, the default first} */
     public static List<String> getAllStartMethods() {
         return START_METHODS;
     }
 
-    /** Sets the {@code java} launcher children are started with (Python's set_executable). */
+    /**
+     * Sets the {@code java} launcher children are started with (Python's set_executable).
+     *
+     * @param java the path of a {@code java} launcher of JDK 22 or later
+     */
     public static void setExecutable(Path java) {
         if (!Files.isExecutable(java)) {
             throw new IllegalArgumentException(java + " is not an executable file");
@@ -155,6 +170,7 @@ public final class Multiprocessing {
      * user code runs before a process is handed over. JVMs booted after this call load them;
      * each distinct list has JVMs of its own.
      *
+     * @param classNames binary names of the classes to load
      * @throws IllegalArgumentException naming a class that cannot be found
      */
     public static void setForkserverPreload(List<String> classNames) {
@@ -168,7 +184,7 @@ public final class Multiprocessing {
         forkserverPreload = List.copyOf(classNames);
     }
 
-    /** The classes named by {@link #setForkserverPreload}. */
+    /** {@return the classes named by {@link #setForkserverPreload}} */
     public static List<String> getForkserverPreload() {
         return forkserverPreload;
     }
@@ -179,27 +195,38 @@ public final class Multiprocessing {
     /**
      * A started {@link multiprocessing.managers.SyncManager} of the default context (Python's
      * {@code multiprocessing.Manager()}); shut it down (or close it) when done.
+     *
+     * @return the manager, its server running
      */
     public static multiprocessing.managers.SyncManager manager() {
         return getContext().manager();
     }
 
-    /** A new duplex pipe (see {@link Pipe#open()}). */
+    /** {@return a new duplex pipe (see {@link Pipe#open()})} */
     public static Pipe pipe() {
         return Pipe.open(true);
     }
 
-    /** A new pipe (see {@link Pipe#open(boolean)}). */
+    /**
+     * A new pipe (see {@link Pipe#open(boolean)}).
+     *
+     * @param duplex true for a pair of two-way connections, false for a one-way pipe
+     * @return the pipe's two ends
+     */
     public static Pipe pipe(boolean duplex) {
         return Pipe.open(duplex);
     }
 
-    /** The library's logger ("multiprocessing"). */
+    /** {@return the library's logger ("multiprocessing")} */
     public static System.Logger getLogger() {
         return System.getLogger(LOGGER_NAME);
     }
 
-    /** Logs the library's messages at INFO and above to standard error. */
+    /**
+     * Logs the library's messages at INFO and above to standard error.
+     *
+     * @return the library's logger
+     */
     public static System.Logger logToStderr() {
         return logToStderr(System.Logger.Level.INFO);
     }
@@ -207,6 +234,9 @@ public final class Multiprocessing {
     /**
      * Logs the library's messages at {@code level} and above to standard error, in Python's
      * format {@code [LEVEL/ProcessName] message}; children started afterwards do the same.
+     *
+     * @param level the least severe level logged
+     * @return the library's logger
      */
     public static synchronized System.Logger logToStderr(System.Logger.Level level) {
         System.Logger.Level l = level == null ? System.Logger.Level.INFO : level;

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
+import multiprocessing.internal.jfr.ProcessTrace;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.spawn.ChildMain;
 import multiprocessing.internal.spawn.ClassReach;
@@ -24,6 +25,7 @@ import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.ProcessAccess;
 import multiprocessing.internal.spawn.RefusedStart;
 import multiprocessing.internal.util.AtExit;
+import multiprocessing.internal.wait.Parker;
 
 /**
  * A process: Python's {@code multiprocessing.Process}, run in a fresh JVM.
@@ -47,6 +49,11 @@ import multiprocessing.internal.util.AtExit;
  *
  * <p>Misuse (starting twice, joining before start, using a closed process, a daemon starting a
  * child) throws {@link IllegalStateException}.
+ *
+ * <p>A process travels to its child through the library's own serialization: its Java
+ * serialized form is no API.
+ *
+ * @serial exclude
  */
 public class Process implements AutoCloseable, Serializable {
     private static final long serialVersionUID = 1L;
@@ -99,7 +106,11 @@ public class Process implements AutoCloseable, Serializable {
         this(null, null, null, null, null);
     }
 
-    /** A process that runs {@code target}. */
+    /**
+     * A process that runs {@code target}.
+     *
+     * @param target what the process runs in its JVM
+     */
     public Process(SerializableRunnable target) {
         this(target, null, null, null, null);
     }
@@ -149,7 +160,7 @@ public class Process implements AutoCloseable, Serializable {
                 .collect(Collectors.joining(":"));
     }
 
-    /** A builder for a process with a name, daemon flag or auth key of its own. */
+    /** {@return a builder for a process with a name, daemon flag or auth key of its own} */
     public static Builder builder() {
         return new Builder();
     }
@@ -164,21 +175,46 @@ public class Process implements AutoCloseable, Serializable {
 
         private Builder() {}
 
+        /**
+         * Sets what the process runs (Python's {@code target=}).
+         *
+         * @param target what the process runs in its JVM
+         * @return this builder
+         */
         public Builder target(SerializableRunnable target) {
             this.target = target;
             return this;
         }
 
+        /**
+         * Sets the process's name (Python's {@code name=}); by default {@code Process-N}.
+         *
+         * @param name the name
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = name;
             return this;
         }
 
+        /**
+         * Sets whether the process is a daemon (Python's {@code daemon=}); by default that of the
+         * process that creates it.
+         *
+         * @param daemon true for a daemon, which is terminated when its parent exits
+         * @return this builder
+         */
         public Builder daemon(boolean daemon) {
             this.daemon = daemon;
             return this;
         }
 
+        /**
+         * Sets the process's authentication key; by default its parent's.
+         *
+         * @param authKey the key, copied
+         * @return this builder
+         */
         public Builder authKey(byte[] authKey) {
             this.authKey = authKey.clone();
             return this;
@@ -187,12 +223,16 @@ public class Process implements AutoCloseable, Serializable {
         /**
          * The context whose start method and JVM options start the process; the process is
          * then the one {@link Context#process} makes (of the dummy context, a thread).
+         *
+         * @param context the context, or null for the default one
+         * @return this builder
          */
         public Builder context(Context context) {
             this.context = context;
             return this;
         }
 
+        /** {@return the process, not yet started} */
         public Process build() {
             if (context == null || context instanceof JvmContext) {
                 return new Process(target, name, daemon, authKey, (JvmContext) context);
@@ -261,6 +301,7 @@ public class Process implements AutoCloseable, Serializable {
         startMethod = ctx.getStartMethod();
         jvmOptions = ctx.jvmOptions();
         RefusedStart.prepare();
+        ProcessTrace trace = ProcessTrace.starting(name, startMethod); // null unless recorded
         Preparation preparation = new Preparation(this, parentPid, parentName, startMethod,
                 jvmOptions, Multiprocessing.logLevelName());
         try {
@@ -268,6 +309,7 @@ public class Process implements AutoCloseable, Serializable {
         } catch (IOException e) {
             throw new UncheckedIOException(RefusedStart.explain(name, e), e);
         }
+        popen.trace(trace);
         Exits.install();
         CHILDREN.add(this);
     }
@@ -289,7 +331,11 @@ public class Process implements AutoCloseable, Serializable {
         }
     }
 
-    /** Waits until the process ends. */
+    /**
+     * Waits until the process ends.
+     *
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public void join() throws InterruptedException {
         joinUntil(null);
     }
@@ -297,6 +343,9 @@ public class Process implements AutoCloseable, Serializable {
     /**
      * Waits up to {@code timeout} for the process to end; returns normally either way (check
      * {@link #exitCode()} or {@link #isAlive()}). A negative timeout does not wait.
+     *
+     * @param timeout how long to wait at most
+     * @throws InterruptedException if this thread is interrupted while it waits
      */
     public void join(Duration timeout) throws InterruptedException {
         joinUntil(timeout.isNegative() ? Duration.ZERO : timeout);
@@ -365,9 +414,9 @@ public class Process implements AutoCloseable, Serializable {
                 throw new InterruptedException();
             }
             // Slices of at most 100 ms, to notice an interrupt a native poll cannot see.
-            int slice = (int) Math.min(100, Math.max(1, Math.ceilDiv(left, 1_000_000L)));
+            long slice = Math.min(100_000_000L, Math.max(1_000_000L, left));
             try {
-                if (Posix.pollOne(ChildMain.parentSentinel(), Posix.POLLIN, slice) != 0) {
+                if (Parker.awaitFd(ChildMain.parentSentinel(), Posix.POLLIN, slice, true) != 0) {
                     return;
                 }
             } catch (multiprocessing.internal.posix.ErrnoException e) {
@@ -376,7 +425,7 @@ public class Process implements AutoCloseable, Serializable {
         }
     }
 
-    /** Whether the process has started and not yet ended. */
+    /** {@return whether the process has started and not yet ended} */
     public synchronized boolean isAlive() {
         checkNotClosed();
         if (this == current) {
@@ -441,21 +490,35 @@ public class Process implements AutoCloseable, Serializable {
 
     // ------------------------------------------------------------------ properties
 
+    /**
+     * {@return the process's name, {@code Process-N} unless one was given
+     * (Python's {@code p.name})}
+     */
     public String name() {
         return name;
     }
 
-    /** Renames the process (Python's {@code p.name = ...}). */
+    /**
+     * Renames the process (Python's {@code p.name = ...}).
+     *
+     * @param name the new name
+     */
     public synchronized void name(String name) {
         this.name = java.util.Objects.requireNonNull(name, "name");
     }
 
-    /** Whether this is a daemon process; by default that of the process that created it. */
+    /**
+     * {@return whether this is a daemon process; by default that of the process that created it}
+     */
     public boolean daemon() {
         return daemon != null ? daemon : (this != current && current.daemon());
     }
 
-    /** Sets the daemon flag; only before {@link #start()}. */
+    /**
+     * Sets the daemon flag; only before {@link #start()}.
+     *
+     * @param daemon true for a daemon, which is terminated when its parent exits
+     */
     public synchronized void daemon(boolean daemon) {
         if (popen != null) {
             throw new IllegalStateException("process has already started");
@@ -463,17 +526,23 @@ public class Process implements AutoCloseable, Serializable {
         this.daemon = daemon;
     }
 
-    /** The authentication key, 32 random bytes in the main process, inherited by children. */
+    /**
+     * {@return the authentication key, 32 random bytes in the main process, inherited by children}
+     */
     public byte[] authKey() {
         return authKey.clone();
     }
 
-    /** Sets the authentication key (Python's {@code p.authkey = ...}). */
+    /**
+     * Sets the authentication key (Python's {@code p.authkey = ...}).
+     *
+     * @param key the new key
+     */
     public synchronized void authKey(byte[] key) {
         this.authKey = key.clone();
     }
 
-    /** The process id; null before start. */
+    /** {@return the process id; null before start} */
     public synchronized Long pid() {
         checkNotClosed();
         if (this == current || kind != Kind.CHILD) {
@@ -483,8 +552,8 @@ public class Process implements AutoCloseable, Serializable {
     }
 
     /**
-     * The exit code: null while running (or before start); 0, 1 for an uncaught exception,
-     * {@code n} for {@code System.exit(n)}, {@code -s} for signal {@code s}.
+     * {@return the exit code: null while running (or before start); 0, 1 for an uncaught exception,
+     * {@code n} for {@code System.exit(n)}, {@code -s} for signal {@code s}}
      */
     public synchronized Integer exitCode() {
         checkNotClosed();
@@ -495,6 +564,7 @@ public class Process implements AutoCloseable, Serializable {
      * A descriptor that becomes readable when the process ends, for
      * {@code Connections.await}.
      *
+     * @return the descriptor
      * @throws IllegalStateException before start
      */
     public synchronized int sentinel() {

@@ -43,7 +43,11 @@ public class ProcessPoolExecutor implements ExecutorService {
     private volatile boolean shutdown;
     private volatile Thread closer;
 
-    /** An executor of {@code maxWorkers} worker processes. */
+    /**
+     * An executor of {@code maxWorkers} worker processes.
+     *
+     * @param maxWorkers how many worker processes
+     */
     public ProcessPoolExecutor(int maxWorkers) {
         this(Pool.builder().processes(maxWorkers).build());
     }
@@ -53,7 +57,11 @@ public class ProcessPoolExecutor implements ExecutorService {
         this(Multiprocessing.cpuCount());
     }
 
-    /** An executor over a pool built by the caller (its context, initializer, maxTasksPerChild). */
+    /**
+     * An executor over a pool built by the caller (its context, initializer, maxTasksPerChild).
+     *
+     * @param pool the pool that runs the tasks; shutting the executor down closes it
+     */
     public ProcessPoolExecutor(Pool pool) {
         this.pool = pool;
     }

@@ -98,7 +98,11 @@ public class Queue<E> implements AutoCloseable {
         this(0);
     }
 
-    /** A queue of at most {@code maxsize} items ({@code <= 0}: no item bound). */
+    /**
+     * A queue of at most {@code maxsize} items ({@code <= 0}: no item bound).
+     *
+     * @param maxsize the most items it holds; {@code <= 0} for no bound but the ring's room
+     */
     public Queue(int maxsize) {
         this(Ring.create(Ring.DEFAULT_SLOTS, Ring.DEFAULT_SLOT_BYTES, maxsize, false));
     }
@@ -107,7 +111,11 @@ public class Queue<E> implements AutoCloseable {
         this.ring = ring;
     }
 
-    /** Puts {@code item}, waiting as long as it takes for room. */
+    /**
+     * Puts {@code item}, waiting as long as it takes for room.
+     *
+     * @param item what to put; it is serialized now, so later changes to it are not seen
+     */
     public void put(E item) {
         put(item, -1);
     }
@@ -115,6 +123,8 @@ public class Queue<E> implements AutoCloseable {
     /**
      * Puts {@code item}, waiting up to {@code timeout} for room.
      *
+     * @param item    what to put
+     * @param timeout how long to wait for room
      * @throws FullException if there was no room in time
      * @throws IllegalArgumentException if {@code item} cannot be serialized (nothing is put)
      * @throws IllegalStateException if this handle is closed
@@ -123,12 +133,21 @@ public class Queue<E> implements AutoCloseable {
         put(item, nanos(timeout));
     }
 
-    /** Puts {@code item} if there is room now; {@link FullException} otherwise. */
+    /**
+     * Puts {@code item} if there is room now; {@link FullException} otherwise.
+     *
+     * @param item what to put
+     */
     public void putNowait(E item) {
         put(item, 0);
     }
 
-    /** Python's {@code put(obj, block)}: blocks if {@code block}, else as {@link #putNowait}. */
+    /**
+     * Python's {@code put(obj, block)}: blocks if {@code block}, else as {@link #putNowait}.
+     *
+     * @param item  what to put
+     * @param block whether to wait for room
+     */
     public void put(E item, boolean block) {
         put(item, block ? -1 : 0);
     }
@@ -140,7 +159,7 @@ public class Queue<E> implements AutoCloseable {
         }
     }
 
-    /** Takes the next item, waiting as long as it takes. */
+    /** {@return the next item, taken after waiting as long as it takes} */
     public E get() {
         return get(-1);
     }
@@ -148,6 +167,8 @@ public class Queue<E> implements AutoCloseable {
     /**
      * Takes the next item, waiting up to {@code timeout}.
      *
+     * @param timeout how long to wait for an item
+     * @return the item
      * @throws EmptyException if none came in time
      * @throws IllegalStateException if this handle is closed
      */
@@ -155,12 +176,21 @@ public class Queue<E> implements AutoCloseable {
         return get(nanos(timeout));
     }
 
-    /** Takes the next item if there is one now; {@link EmptyException} otherwise. */
+    /**
+     * Takes the next item if there is one now; {@link EmptyException} otherwise.
+     *
+     * @return the item
+     */
     public E getNowait() {
         return get(0);
     }
 
-    /** Python's {@code get(block)}. */
+    /**
+     * Python's {@code get(block)}: waits if {@code block}, else as {@link #getNowait}.
+     *
+     * @param block whether to wait for an item
+     * @return the item
+     */
     public E get(boolean block) {
         return get(block ? -1 : 0);
     }
@@ -175,23 +205,25 @@ public class Queue<E> implements AutoCloseable {
         return (E) o;
     }
 
-    /** The approximate number of items in the queue (others may change it at any moment). */
+    /**
+     * {@return the approximate number of items in the queue (others may change it at any moment)}
+     */
     public int qsize() {
         return ring.count();
     }
 
-    /** Whether the queue looked empty (approximate, as in Python). */
+    /** {@return whether the queue looked empty (approximate, as in Python)} */
     public boolean empty() {
         return ring.count() == 0;
     }
 
-    /** Whether the queue looked full: a bounded queue holding {@code maxsize} items. */
+    /** {@return whether the queue looked full: a bounded queue holding {@code maxsize} items} */
     public boolean full() {
         int max = ring.maxsize();
         return max > 0 && ring.count() >= max;
     }
 
-    /** The bound given at creation; 0 for none. */
+    /** {@return the bound given at creation; 0 for none} */
     public int maxsize() {
         return ring.maxsize();
     }

@@ -7,6 +7,11 @@ package multiprocessing;
 public final class RemoteTraceback extends ProcessError {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A traceback from another process, shown in triple quotes as Python shows it.
+     *
+     * @param traceback the text the other process printed
+     */
     public RemoteTraceback(String traceback) {
         super("\n\"\"\"\n" + traceback + "\"\"\"");
     }

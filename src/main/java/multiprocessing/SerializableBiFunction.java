@@ -11,6 +11,13 @@ import java.io.Serializable;
  */
 @FunctionalInterface
 public interface SerializableBiFunction<T, U, R> extends Serializable {
-    /** Applies the function; a checked exception is reported to the caller like any other. */
+    /**
+     * Applies the function; a checked exception is reported to the caller like any other.
+     *
+     * @param t the first argument
+     * @param u the second argument
+     * @return the result
+     * @throws Exception whatever the function throws
+     */
     R apply(T t, U u) throws Exception;
 }

@@ -9,6 +9,11 @@ import java.io.Serializable;
  */
 @FunctionalInterface
 public interface SerializableConsumer<T> extends Serializable {
-    /** Accepts a value; a checked exception is reported to the caller like any other. */
+    /**
+     * Accepts a value; a checked exception is reported to the caller like any other.
+     *
+     * @param t the value
+     * @throws Exception whatever the consumer throws
+     */
     void accept(T t) throws Exception;
 }

@@ -11,6 +11,12 @@ import java.io.Serializable;
  */
 @FunctionalInterface
 public interface SerializableFunction<T, R> extends Serializable {
-    /** Applies the function; a checked exception is reported to the caller like any other. */
+    /**
+     * Applies the function; a checked exception is reported to the caller like any other.
+     *
+     * @param t the argument
+     * @return the result
+     * @throws Exception whatever the function throws
+     */
     R apply(T t) throws Exception;
 }

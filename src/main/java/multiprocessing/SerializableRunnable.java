@@ -12,6 +12,10 @@ import java.io.Serializable;
  */
 @FunctionalInterface
 public interface SerializableRunnable extends Serializable {
-    /** Runs the task. */
+    /**
+     * Runs the task.
+     *
+     * @throws Exception whatever the task throws, reported as its failure
+     */
     void run() throws Exception;
 }

@@ -32,6 +32,7 @@ public class SimpleQueue<E> implements AutoCloseable {
     private final Ring ring;
     private volatile boolean closed;
 
+    /** A new queue on a ring of its own in shared memory. */
     public SimpleQueue() {
         this(Ring.create(Ring.DEFAULT_SLOTS, Ring.DEFAULT_SLOT_BYTES, 0, false));
     }
@@ -43,6 +44,7 @@ public class SimpleQueue<E> implements AutoCloseable {
     /**
      * Puts {@code item}, waiting for room if the ring is full.
      *
+     * @param item what to put; it is serialized now, so later changes to it are not seen
      * @throws IllegalArgumentException if {@code item} cannot be serialized (nothing is put)
      * @throws IllegalStateException if this handle is closed
      */
@@ -54,6 +56,7 @@ public class SimpleQueue<E> implements AutoCloseable {
     /**
      * Takes the next item, waiting as long as it takes.
      *
+     * @return the item
      * @throws IllegalStateException if this handle is closed
      */
     @SuppressWarnings("unchecked")
@@ -62,7 +65,7 @@ public class SimpleQueue<E> implements AutoCloseable {
         return (E) Messages.get(ring, -1);
     }
 
-    /** Whether the queue looked empty. */
+    /** {@return whether the queue looked empty} */
     public boolean empty() {
         return ring.count() == 0;
     }

@@ -4,6 +4,11 @@ package multiprocessing;
 public class TimeoutError extends ProcessError {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A call that ran out of time.
+     *
+     * @param message which call, after how long
+     */
     public TimeoutError(String message) {
         super(message);
     }

@@ -1,5 +1,6 @@
 /**
- * Python's {@code multiprocessing} for Java: processes on fresh JVMs ({@link multiprocessing.Process}),
+ * Python's {@code multiprocessing} package itself, with its modules {@code context},
+ * {@code process} and {@code queues}: processes on fresh JVMs ({@link multiprocessing.Process}),
  * the module-level functions ({@link multiprocessing.Multiprocessing}), start methods and their
  * factories ({@link multiprocessing.Context}), queues between processes
  * ({@link multiprocessing.Queue}, {@link multiprocessing.SimpleQueue},
@@ -7,7 +8,8 @@
  * serializable functional interfaces that carry code to another process, and the exceptions.
  *
  * <p>Sub-packages mirror Python's modules: {@code connection}, {@code synchronize},
- * {@code sharedctypes}, {@code sharedmemory}, {@code managers}, {@code pool} and {@code dummy}.
+ * {@code sharedctypes}, {@code sharedmemory} ({@code shared_memory}), {@code managers},
+ * {@code pool} and {@code dummy}; the module's documentation has the whole table.
  * Everything under
  * {@code multiprocessing.internal} is implementation: one layer over libc
  * ({@code internal.posix}, over jextract's bindings in {@code internal.libc}), the spawn of child
@@ -16,6 +18,94 @@
  * ({@code internal.sync}), the shared heap ({@code internal.heap}), the queues' ring
  * ({@code internal.queue}), the managers' server and connections ({@code internal.managers})
  * and the resource tracker ({@code internal.tracker}).
+ *
+ * <h2>Examples</h2>
+ * A process runs a serializable lambda in a fresh JVM; what the lambda captures travels with it.
+ * Import {@code multiprocessing.Process} explicitly: {@code java.lang.Process} has the same
+ * simple name.
+ * {@snippet lang="java" :
+ * import multiprocessing.Multiprocessing;
+ * import multiprocessing.Process;
+ *
+ * public class Hello {
+ *     public static void main(String[] args) throws Exception {
+ *         String who = "world";
+ *         Process p = new Process(() ->
+ *                 System.out.println("hello " + who + " from " + Multiprocessing.currentProcess().name()));
+ *         p.start();
+ *         p.join();
+ *         System.out.println(p + " ended with exit code " + p.exitCode()); // 0
+ *     }
+ * }
+ * }
+ *
+ * <p>A context chooses the start method and may add options to the children's JVMs.
+ * {@snippet lang="java" :
+ * import multiprocessing.Context;
+ * import multiprocessing.Multiprocessing;
+ * import multiprocessing.Process;
+ *
+ * public class Options {
+ *     public static void main(String[] args) throws Exception {
+ *         Context ctx = Multiprocessing.getContext("spawn").withJvmOptions("-Xmx256m", "-Dmode=batch");
+ *         Process p = ctx.process(() -> System.out.println(System.getProperty("mode")));
+ *         p.start();
+ *         p.join();
+ *     }
+ * }
+ * }
+ *
+ * <p>The {@code "forkserver"} start method hands each process to a JVM booted ahead of time.
+ * {@snippet lang="java" :
+ * import java.time.Duration;
+ * import java.util.List;
+ *
+ * import multiprocessing.ForkServerContext;
+ * import multiprocessing.Multiprocessing;
+ * import multiprocessing.Process;
+ * import multiprocessing.pool.Pool;
+ *
+ * public class Warm {
+ *     public static void main(String[] args) throws Exception {
+ *         ForkServerContext ctx = ((ForkServerContext) Multiprocessing.getContext("forkserver"))
+ *                 .withIdleTimeout(Duration.ofSeconds(10));
+ *         for (int i = 0; i < 3; i++) {
+ *             Process p = ctx.process(() -> System.out.println("hello from a warm JVM"));
+ *             p.start();
+ *             p.join();
+ *         }
+ *         try (Pool pool = ctx.pool(2)) {
+ *             System.out.println(pool.map(x -> x * x, List.of(1, 2, 3)));
+ *         }
+ *         ctx.stopWarmJvms(); // or let them go after the idle timeout
+ *     }
+ * }
+ * }
+ *
+ * <p>A {@link multiprocessing.JoinableQueue} hands work to a daemon process and waits until
+ * every item is marked done.
+ * {@snippet lang="java" :
+ * import multiprocessing.JoinableQueue;
+ * import multiprocessing.Process;
+ *
+ * public class Work {
+ *     public static void main(String[] args) throws Exception {
+ *         JoinableQueue<String> jobs = new JoinableQueue<>();
+ *         Process worker = Process.builder().daemon(true).target(() -> {
+ *             while (true) {
+ *                 String job = jobs.get();
+ *                 System.out.println("did " + job);
+ *                 jobs.taskDone();
+ *             }
+ *         }).build();
+ *         worker.start();
+ *         for (String job : new String[] {"wash", "dry", "fold"}) {
+ *             jobs.put(job);
+ *         }
+ *         jobs.join(); // every job was taken and marked done
+ *     }
+ * }
+ * }
  *
  * <h2>What a received object may be</h2>
  * Every object that arrives from another process (through a connection, a queue or a large

@@ -200,6 +200,60 @@ public final class ParentHarness {
                 System.out.println("exits " + exits);
                 System.out.flush();
             }
+            case "refused-nproc" -> {
+                // The test lowers this JVM's RLIMIT_NPROC between two lines on standard input:
+                // children started before must run to the end, a start meanwhile must be
+                // refused with the limit named and nothing of it left open, and starts must
+                // work again once the limit is back.
+                java.io.BufferedReader in = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(System.in));
+                multiprocessing.synchronize.Event go = new multiprocessing.synchronize.Event();
+                Process warm = new Process(() -> { }); // the resource tracker and the like
+                warm.start();
+                warm.join();
+                List<Process> started = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    Process p = new Process(() -> {
+                        if (!go.await(java.time.Duration.ofMinutes(2))) {
+                            throw new IllegalStateException("no go");
+                        }
+                    });
+                    p.start();
+                    started.add(p);
+                }
+                System.out.println("ready " + ProcessHandle.current().pid());
+                System.out.flush();
+                in.readLine();
+                int fdsBefore = new java.io.File("/proc/self/fd").list().length;
+                String refused = null;
+                for (int i = 0; i < 5 && refused == null; i++) {
+                    Process p = new Process(() -> { });
+                    try {
+                        p.start();
+                        started.add(p);
+                    } catch (RuntimeException | Error e) {
+                        refused = e.getClass().getSimpleName() + ": " + e.getMessage();
+                    }
+                }
+                int fdsAfter = new java.io.File("/proc/self/fd").list().length;
+                System.out.println("refused " + refused);
+                System.out.println("descriptors left " + (fdsAfter - fdsBefore));
+                System.out.println("limited");
+                System.out.flush();
+                in.readLine();
+                go.set();
+                List<Integer> exits = new ArrayList<>();
+                for (Process p : started) {
+                    p.join();
+                    exits.add(p.exitCode());
+                }
+                Process again = new Process(() -> { });
+                again.start();
+                again.join();
+                System.out.println("exits " + exits);
+                System.out.println("again " + again.exitCode());
+                System.out.flush();
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
     }

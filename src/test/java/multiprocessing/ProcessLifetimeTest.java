@@ -3,16 +3,20 @@ package multiprocessing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,7 +41,10 @@ class ProcessLifetimeTest {
             throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                // What the module's Javadoc tells a program on the class path to give: the
+                // traceback test below checks that parent and child then print no warning.
+                "--enable-native-access=ALL-UNNAMED",
+                "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
                 "-Dharness.method=" + method,
                 "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName()));
         command.addAll(List.of(args));
@@ -107,6 +114,99 @@ class ProcessLifetimeTest {
         assertTrue(out.contains("RLIMIT_NOFILE is 256"), "the limit is named: " + out);
         String exits = out.substring(out.indexOf("exits ")).trim();
         assertTrue(exits.matches("exits \\[0(, 0)*\\]"), "the processes started before run to the end: " + exits);
+    }
+
+    /**
+     * Runs prlimit (util-linux), which changes a limit of another process, as the user {@code
+     * asUser} names (another user's limits need CAP_SYS_RESOURCE, which root may not have); its
+     * output.
+     */
+    private static String prlimit(List<String> asUser, String... args) throws Exception {
+        List<String> command = new ArrayList<>(asUser);
+        command.add("prlimit");
+        command.addAll(List.of(args));
+        java.lang.Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), "prlimit " + String.join(" ", args) + ": " + out);
+        return out.strip();
+    }
+
+    @Test
+    void aStartRefusedForWantOfProcessesNamesTheLimitAndLeavesTheOthersRunning(@TempDir Path dir)
+            throws Exception {
+        assumeTrue(Stream.of(System.getenv("PATH").split(":"))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, "prlimit"))), "no prlimit here");
+        String testPath = System.getProperty("surefire.test.class.path",
+                System.getProperty("java.class.path"));
+        List<String> asUser = List.of();
+        if ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0) {
+            // The kernel does not hold root to RLIMIT_NPROC: the harness runs as nobody, from a
+            // copy of the jars of the class path that user may read (~/.m2 may be private).
+            assumeTrue(Stream.of(System.getenv("PATH").split(":"))
+                    .anyMatch(d -> Files.isExecutable(Path.of(d, "setpriv"))), "no setpriv here");
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            List<String> readable = new ArrayList<>();
+            for (String entry : testPath.split(File.pathSeparator)) {
+                Path from = Path.of(entry);
+                if (Files.isRegularFile(from)) {
+                    Path to = dir.resolve(readable.size() + "-" + from.getFileName());
+                    Files.copy(from, to);
+                    Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-r--r--"));
+                    readable.add(to.toString());
+                } else {
+                    readable.add(entry);
+                }
+            }
+            testPath = String.join(File.pathSeparator, readable);
+            asUser = List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
+        }
+        List<String> command = new ArrayList<>(asUser);
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                // Not about start-up speed: no cache to train, nor a directory to keep it in.
+                "-Dmultiprocessing.aotCache=false",
+                "-cp", testPath, ParentHarness.class.getName(), "refused-nproc"));
+        java.lang.Process parent = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        BufferedReader out = new BufferedReader(
+                new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
+        java.io.Writer in = new java.io.OutputStreamWriter(parent.getOutputStream(),
+                StandardCharsets.UTF_8);
+        try {
+            String ready = out.readLine();
+            assertTrue(ready != null && ready.startsWith("ready "), "harness printed " + ready);
+            String pid = ready.substring("ready ".length());
+            String[] was = prlimit(asUser, "--pid", pid, "--nproc", "--raw", "--noheadings",
+                    "--output=SOFT,HARD").trim().split("\\s+");
+            // A soft limit of 1 refuses every new process or thread of the harness, whatever
+            // else its user runs; the processes it started before keep their own limits.
+            prlimit(asUser, "--pid", pid, "--nproc=1:" + was[1]);
+            in.write("limited\n");
+            in.flush();
+            List<String> lines = new ArrayList<>();
+            for (String line = out.readLine(); line != null && !line.equals("limited");
+                    line = out.readLine()) {
+                lines.add(line);
+            }
+            prlimit(asUser, "--pid", pid, "--nproc=" + was[0] + ":" + was[1]);
+            in.write("restored\n");
+            in.flush();
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                lines.add(line);
+            }
+            assertTrue(parent.waitFor(120, TimeUnit.SECONDS));
+            String all = String.join("\n", lines);
+            assertTrue(all.contains("refused UncheckedIOException: cannot start Process-"), all);
+            assertTrue(all.contains("RLIMIT_NPROC is 1 "), "the limit is named: " + all);
+            assertTrue(all.contains("descriptors left 0"), "a refused start closes all: " + all);
+            assertTrue(all.contains("exits [0, 0, 0]"),
+                    "the processes started before run to the end: " + all);
+            assertTrue(all.contains("again 0"), "a start works again: " + all);
+            assertEquals(0, parent.exitValue(), all);
+        } finally {
+            parent.destroyForcibly();
+        }
     }
 
     @Test
@@ -181,7 +281,9 @@ class ProcessLifetimeTest {
         }
         java.lang.Process parent = new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=multiprocessing", "--sun-misc-unsafe-memory-access=allow",
+                // What the module's Javadoc tells a program on the module path to give.
+                "--enable-native-access=multiprocessing",
+                "--add-opens", "java.base/java.lang.invoke=org.apache.fory.core",
                 "--module-path", String.join(java.io.File.pathSeparator, modulePath),
                 "--add-modules", "multiprocessing",
                 "-cp", String.join(java.io.File.pathSeparator, classPath),
@@ -190,6 +292,7 @@ class ProcessLifetimeTest {
         assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
         assertTrue(out.contains("child said: Process-1 in module multiprocessing"), out);
         assertTrue(out.contains("exit 0"), out);
+        assertFalse(out.contains("WARNING"), "no JVM warnings in parent or child: " + out);
     }
 
     @Test

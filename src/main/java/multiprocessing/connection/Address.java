@@ -43,6 +43,7 @@ public final class Address {
      *
      * @param host a host name or dotted IPv4 address
      * @param port 0 to 65535; 0 lets a listener pick any free port
+     * @return the address
      * @throws IllegalArgumentException if the port is out of range or the host has no IPv4
      *         address (IPv6 is not supported)
      */
@@ -57,6 +58,8 @@ public final class Address {
     /**
      * An AF_UNIX address: a file system path, or with a leading {@code "\0"} an abstract name.
      *
+     * @param path the socket's path, or {@code "\0"} and an abstract name
+     * @return the address
      * @throws IllegalArgumentException if the path is empty or longer than a socket address
      *         holds (107 bytes of UTF-8 for a path, 108 for an abstract name)
      */
@@ -93,7 +96,7 @@ public final class Address {
                 + Arrays.toString(all) + "); AF_INET addresses are IPv4 only");
     }
 
-    /** The family this address belongs to. */
+    /** {@return the family this address belongs to} */
     public Family family() {
         return family;
     }
@@ -101,6 +104,7 @@ public final class Address {
     /**
      * The host as given (AF_INET only).
      *
+     * @return the host
      * @throws IllegalStateException for an AF_UNIX address
      */
     public String host() {
@@ -111,6 +115,7 @@ public final class Address {
     /**
      * The port (AF_INET only); 0 in an address given to a listener means "any".
      *
+     * @return the port
      * @throws IllegalStateException for an AF_UNIX address
      */
     public int port() {
@@ -121,6 +126,7 @@ public final class Address {
     /**
      * The path, with its leading {@code "\0"} if abstract (AF_UNIX only).
      *
+     * @return the path
      * @throws IllegalStateException for an AF_INET address
      */
     public String path() {
@@ -128,7 +134,9 @@ public final class Address {
         return path;
     }
 
-    /** Whether this is an AF_UNIX address in the abstract namespace (no file behind it). */
+    /**
+     * {@return whether this is an AF_UNIX address in the abstract namespace (no file behind it)}
+     */
     public boolean isAbstract() {
         return family == Family.AF_UNIX && path.startsWith("\0");
     }

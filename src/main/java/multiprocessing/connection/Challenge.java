@@ -2,7 +2,6 @@ package multiprocessing.connection;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -10,10 +9,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 
-import javax.crypto.Mac;
-import javax.crypto.SecretKey;
-
 import multiprocessing.AuthenticationError;
+import multiprocessing.internal.util.Hmac;
 
 /**
  * CPython's HMAC challenge between a Listener and a Client, in both its forms, so a Java end
@@ -180,29 +177,9 @@ final class Challenge {
     static byte[] hmac(String digestName, byte[] key, byte[] message) {
         String algorithm = ALLOWED_DIGESTS.get(digestName);
         try {
-            Mac mac = Mac.getInstance(algorithm);
-            mac.init(new RawKey(key, algorithm));
-            return mac.doFinal(message);
+            return Hmac.init(algorithm, key).doFinal(message);
         } catch (NoSuchAlgorithmException e) {
             throw new AuthenticationError("digest '" + digestName + "' unsupported: " + e);
-        } catch (InvalidKeyException e) {
-            throw new IllegalStateException("the JDK refused an HMAC key", e);
-        }
-    }
-
-    /**
-     * A key of any length, the empty one included, which SecretKeySpec refuses but HMAC (and
-     * Python's hmac) accepts.
-     */
-    private record RawKey(byte[] key, String getAlgorithm) implements SecretKey {
-        @Override
-        public String getFormat() {
-            return "RAW";
-        }
-
-        @Override
-        public byte[] getEncoded() {
-            return key.clone();
         }
     }
 

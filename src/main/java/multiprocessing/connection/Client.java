@@ -20,9 +20,11 @@ public final class Client {
      * challenge, then challenges it in turn (CPython's order). The handshake waits as long as
      * the listener takes to call {@code accept()}.
      *
+     * @param address where the listener is
      * @param family the socket family, or {@code null} to take the address's
      * @param authKey the shared key, or {@code null} for no handshake (an empty key still
      *        runs it, as CPython does with {@code b''})
+     * @return the connection to the listener
      * @throws IllegalArgumentException if {@code family} does not match the address
      * @throws ConnectException if nobody listens there (the message names the address)
      * @throws AuthenticationError if the listener has another key or does not authenticate
@@ -62,12 +64,28 @@ public final class Client {
         return connection;
     }
 
-    /** Connects without authentication. */
+    /**
+     * Connects without authentication.
+     *
+     * @param address where the listener is
+     * @return the connection to the listener
+     * @throws ConnectException if nobody listens there (the message names the address)
+     * @throws IOException if the connection fails
+     */
     public static Connection connect(Address address) throws IOException {
         return connect(address, null, null);
     }
 
-    /** Connects and authenticates with {@code authKey}. */
+    /**
+     * Connects and authenticates with {@code authKey}.
+     *
+     * @param address where the listener is
+     * @param authKey the shared key, or {@code null} for no handshake
+     * @return the connection to the listener
+     * @throws ConnectException if nobody listens there (the message names the address)
+     * @throws AuthenticationError if the listener has another key or does not authenticate
+     * @throws IOException if the connection fails during the handshake
+     */
     public static Connection connect(Address address, byte[] authKey) throws IOException {
         return connect(address, null, authKey);
     }

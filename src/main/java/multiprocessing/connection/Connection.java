@@ -18,6 +18,7 @@ import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.wait.Parker;
 
 /**
  * One end of a message channel between processes (Python's
@@ -31,7 +32,8 @@ import multiprocessing.internal.reduction.Serialization;
  *
  * <p>One thread may send while another receives; two threads sending (or receiving) at once
  * are serialized, so messages never interleave. Blocking calls are not interruptible by
- * {@link Thread#interrupt()}: use {@link #poll(Duration)} to wait with a timeout.
+ * {@link Thread#interrupt()}: use {@link #poll(Duration)} to wait with a timeout. A virtual
+ * thread that blocks in a call parks, leaving its carrier free for other virtual threads.
  *
  * <p>Misuse (sending on a read-only end, receiving on a write-only end, any use after
  * {@link #close()}) throws {@link IllegalStateException}; operating-system errors and a peer
@@ -105,19 +107,22 @@ public final class Connection implements AutoCloseable {
 
     // ---------------------------------------------------------------- state
 
-    /** The descriptor (Python's {@code fileno()}). */
+    /** {@return the descriptor (Python's {@code fileno()})} */
     public int fileno() {
         return checkOpen();
     }
 
+    /** {@return whether this end is closed (Python's {@code closed})} */
     public boolean closed() {
         return holder.fd < 0;
     }
 
+    /** {@return whether this end can receive (Python's {@code readable})} */
     public boolean readable() {
         return readable;
     }
 
+    /** {@return whether this end can send (Python's {@code writable})} */
     public boolean writable() {
         return writable;
     }
@@ -158,6 +163,9 @@ public final class Connection implements AutoCloseable {
      * Sends an object (Python's {@code send}); {@code null} is allowed. The object is
      * serialized before anything is written, so one that cannot be serialized throws
      * {@link IllegalArgumentException} and the peer sees nothing.
+     *
+     * @param obj the object, or null
+     * @throws IOException if writing fails (the peer's end closed, among others)
      */
     public void send(Object obj) throws IOException {
         checkWritable();
@@ -168,19 +176,36 @@ public final class Connection implements AutoCloseable {
         sendFrame(MemorySegment.ofArray(data), handles.fds());
     }
 
-    /** Sends a whole byte array as one message. */
+    /**
+     * Sends a whole byte array as one message.
+     *
+     * @param buf the message
+     * @throws IOException if writing fails
+     */
     public void sendBytes(byte[] buf) throws IOException {
         sendBytes(buf, 0, buf.length);
     }
 
-    /** Sends {@code length} bytes of {@code buf} from {@code offset} as one message. */
+    /**
+     * Sends {@code length} bytes of {@code buf} from {@code offset} as one message.
+     *
+     * @param buf    holds the message
+     * @param offset where the message starts in {@code buf}
+     * @param length the message's length
+     * @throws IOException if writing fails
+     */
     public void sendBytes(byte[] buf, int offset, int length) throws IOException {
         checkWritable();
         java.util.Objects.checkFromIndexSize(offset, length, buf.length);
         sendFrame(MemorySegment.ofArray(buf).asSlice(offset, length), new int[0]);
     }
 
-    /** Sends the bytes of {@code segment} as one message (no copy when it is native memory). */
+    /**
+     * Sends the bytes of {@code segment} as one message (no copy when it is native memory).
+     *
+     * @param segment the message
+     * @throws IOException if writing fails
+     */
     public void sendBytes(MemorySegment segment) throws IOException {
         checkWritable();
         sendFrame(segment, new int[0]);
@@ -217,14 +242,20 @@ public final class Connection implements AutoCloseable {
     }
 
     private void writeFully(int fd, MemorySegment from, long count, int[] fds) throws IOException {
+        // A virtual thread never blocks in the kernel (it would hold its carrier): it writes
+        // what fits now and waits for room parked (Parker.awaitFd).
+        boolean noWait = Thread.currentThread().isVirtual();
         long done = 0;
         while (done < count) {
             MemorySegment rest = from.asSlice(done);
-            long n = socket ? Sockets.sendmsg(fd, rest, count - done, done == 0 ? fds : new int[0])
+            long n = socket ? Sockets.sendmsg(fd, rest, count - done, done == 0 ? fds : new int[0],
+                    noWait)
+                    : noWait ? Posix.writeNoWait(fd, rest, count - done)
                     : Posix.write(fd, rest, count - done);
             if (n < 0) {
-                // Someone made the shared file description non-blocking: wait for room.
-                Posix.pollOne(fd, Posix.POLLOUT, -1);
+                // No room now (a virtual thread's write, or someone made the shared file
+                // description non-blocking): wait for room.
+                Parker.awaitFd(fd, Posix.POLLOUT, -1, false);
             } else {
                 done += n;
             }
@@ -233,7 +264,13 @@ public final class Connection implements AutoCloseable {
 
     // ---------------------------------------------------------------- receiving
 
-    /** Receives an object sent by {@link #send} (Python's {@code recv}). */
+    /**
+     * Receives an object sent by {@link #send} (Python's {@code recv}).
+     *
+     * @return the object, or null if null was sent
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
+     */
     public Object recv() throws IOException {
         checkReadable();
         Frame frame = recvFrame(-1, null);
@@ -247,7 +284,13 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    /** Receives a whole message as bytes (Python's {@code recv_bytes}). */
+    /**
+     * Receives a whole message as bytes (Python's {@code recv_bytes}).
+     *
+     * @return the message
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
+     */
     public byte[] recvBytes() throws IOException {
         checkReadable();
         return recvFrame(-1, null).bytesWithoutFds();
@@ -256,6 +299,12 @@ public final class Connection implements AutoCloseable {
     /**
      * Receives a message of at most {@code maxLength} bytes. A longer one is an error, as in
      * Python: the message is not read and the connection can no longer be read from.
+     *
+     * @param maxLength the longest message accepted
+     * @return the message
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails, the message is longer than {@code maxLength}, or the
+     *         peer breaks the framing
      */
     public byte[] recvBytes(int maxLength) throws IOException {
         checkReadable();
@@ -265,7 +314,14 @@ public final class Connection implements AutoCloseable {
         return recvFrame(maxLength, null).bytesWithoutFds();
     }
 
-    /** Receives a message into {@code buf}; returns its length. */
+    /**
+     * Receives a message into {@code buf}; returns its length.
+     *
+     * @param buf where the message goes, from its start
+     * @return the message's length
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
+     */
     public int recvBytesInto(byte[] buf) throws IOException {
         return recvBytesInto(buf, 0);
     }
@@ -273,6 +329,12 @@ public final class Connection implements AutoCloseable {
     /**
      * Receives a message into {@code buf} from {@code offset}; returns its length. If it does
      * not fit, throws {@link BufferTooShort} carrying the whole message.
+     *
+     * @param buf    where the message goes
+     * @param offset where in {@code buf} the message starts
+     * @return the message's length
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
      */
     public int recvBytesInto(byte[] buf, int offset) throws IOException {
         checkReadable();
@@ -282,7 +344,14 @@ public final class Connection implements AutoCloseable {
         return (int) recvBytesInto(MemorySegment.ofArray(buf), offset);
     }
 
-    /** Receives a message into {@code segment}; returns its length. */
+    /**
+     * Receives a message into {@code segment}; returns its length.
+     *
+     * @param segment where the message goes, from its start
+     * @return the message's length
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
+     */
     public long recvBytesInto(MemorySegment segment) throws IOException {
         return recvBytesInto(segment, 0);
     }
@@ -290,6 +359,12 @@ public final class Connection implements AutoCloseable {
     /**
      * Receives a message into {@code segment} from {@code offset}, reading straight into it;
      * if it does not fit, throws {@link BufferTooShort} carrying the whole message.
+     *
+     * @param segment where the message goes
+     * @param offset  where in {@code segment} the message starts
+     * @return the message's length
+     * @throws EOFException if the peer's end is closed with nothing left to read
+     * @throws IOException if reading fails or the peer breaks the framing
      */
     public long recvBytesInto(MemorySegment segment, long offset) throws IOException {
         checkReadable();
@@ -302,18 +377,31 @@ public final class Connection implements AutoCloseable {
         return frame.length;
     }
 
-    /** Whether a message (or end of file) can be read without blocking. */
+    /**
+     * {@return whether a message (or end of file) can be read without blocking}
+     *
+     * @throws IOException if the descriptor cannot be polled
+     */
     public boolean poll() throws IOException {
         return poll(Duration.ZERO);
     }
 
-    /** Waits up to {@code timeout} for a message (or end of file) to be readable. */
+    /**
+     * Waits up to {@code timeout} for a message (or end of file) to be readable.
+     *
+     * @param timeout how long to wait at most
+     * @return whether a message (or end of file) can be read without blocking
+     * @throws IOException if the descriptor cannot be polled
+     */
     public boolean poll(Duration timeout) throws IOException {
         int fd = checkReadable();
-        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        long nanos = Math.max(0, timeout.toNanos());
+        long deadline = System.nanoTime() + nanos;
+        // A wait as recv's: a message that comes within the spin budget costs no wake-up.
+        spinUntilReadable(fd, nanos);
         while (true) {
-            long left = deadline - System.nanoTime();
-            int revents = Posix.pollOne(fd, Posix.POLLIN, millisCeil(left));
+            long left = Math.max(0, deadline - System.nanoTime());
+            int revents = Parker.awaitFd(fd, Posix.POLLIN, left, false);
             if ((revents & Posix.POLLNVAL) != 0) {
                 throw new IllegalStateException("the connection's descriptor was closed");
             }
@@ -324,13 +412,6 @@ public final class Connection implements AutoCloseable {
                 return false;
             }
         }
-    }
-
-    static int millisCeil(long nanos) {
-        if (nanos <= 0) {
-            return 0;
-        }
-        return (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000);
     }
 
     /** A received message: its bytes (or its length when read into the caller's memory). */
@@ -469,7 +550,13 @@ public final class Connection implements AutoCloseable {
      * once per message, which is bounded and small.
      */
     private static void spinUntilReadable(int fd) throws ErrnoException {
-        if (SPIN_NANOS <= 0 || Posix.pollOne(fd, Posix.POLLIN, 0) != 0) {
+        spinUntilReadable(fd, SPIN_NANOS);
+    }
+
+    /** As {@link #spinUntilReadable(int)}, for at most {@code maxNanos} (a poll's timeout). */
+    private static void spinUntilReadable(int fd, long maxNanos) throws ErrnoException {
+        long budget = Math.min(SPIN_NANOS, maxNanos);
+        if (budget <= 0 || Posix.pollOne(fd, Posix.POLLIN, 0) != 0) {
             return;
         }
         long start = System.nanoTime();
@@ -478,22 +565,24 @@ public final class Connection implements AutoCloseable {
             if (Posix.pollOne(fd, Posix.POLLIN, 0) != 0) {
                 return;
             }
-        } while (System.nanoTime() - start < SPIN_NANOS);
+        } while (System.nanoTime() - start < budget);
     }
 
     /** Reads until {@code count} bytes or end of file; returns how many arrived. */
     private long readFully(int fd, MemorySegment into, long count, FdCollector fds)
             throws ErrnoException {
+        boolean noWait = Thread.currentThread().isVirtual(); // as in writeFully
         long done = 0;
         while (done < count) {
             MemorySegment rest = into.asSlice(done);
-            long n = socket ? Sockets.recvmsg(fd, rest, count - done, fds)
+            long n = socket ? Sockets.recvmsg(fd, rest, count - done, fds, noWait)
+                    : noWait ? Posix.readNoWait(fd, rest, count - done)
                     : Posix.read(fd, rest, count - done);
             if (n == 0) {
                 return done;
             }
             if (n < 0) {
-                Posix.pollOne(fd, Posix.POLLIN, -1);
+                Parker.awaitFd(fd, Posix.POLLIN, -1, false);
             } else {
                 done += n;
             }

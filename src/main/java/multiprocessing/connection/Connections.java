@@ -12,6 +12,7 @@ import multiprocessing.AuthenticationError;
 import multiprocessing.Process;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.wait.Parker;
 
 /**
  * The module-level functions of Python's {@code multiprocessing.connection}: waiting on many
@@ -57,11 +58,10 @@ public final class Connections {
         long deadline = timeout == null ? 0
                 : System.nanoTime() + Math.max(0, timeout.toNanos());
         while (true) {
-            int millis = timeout == null ? -1
-                    : Connection.millisCeil(deadline - System.nanoTime());
+            long left = timeout == null ? -1 : Math.max(0, deadline - System.nanoTime());
             short[] revents;
             try {
-                revents = Posix.poll(fds, events, millis);
+                revents = Parker.awaitFds(fds, events, left, false);
             } catch (ErrnoException e) {
                 throw new UncheckedIOException(e);
             }
@@ -99,6 +99,8 @@ public final class Connections {
      * the peer {@code #WELCOME#} or {@code #FAILURE#}. Messages longer than 256 bytes are
      * refused unread.
      *
+     * @param connection the connection to the peer
+     * @param authKey    the key the peer must prove it shares
      * @throws AuthenticationError if the answer is wrong or malformed
      * @throws IOException if the connection fails or the peer closes it
      * @throws IllegalArgumentException if {@code authKey} is null
@@ -113,6 +115,11 @@ public final class Connections {
      * {@code digest_name}): {@code "md5"}, {@code "sha256"}, {@code "sha384"},
      * {@code "sha3_256"} or {@code "sha3_384"}.
      *
+     * @param connection the connection to the peer
+     * @param authKey    the key the peer must prove it shares
+     * @param digestName the digest of the challenge's HMAC
+     * @throws AuthenticationError if the answer is wrong or malformed
+     * @throws IOException if the connection fails or the peer closes it
      * @throws IllegalArgumentException for another digest name
      */
     public static void deliverChallenge(Connection connection, byte[] authKey,
@@ -125,6 +132,8 @@ public final class Connections {
      * challenge, answers it in the form it came in (prefixed for a Python 3.12+ or Java peer,
      * raw HMAC-MD5 for a Python 3.11 one), and expects {@code #WELCOME#}.
      *
+     * @param connection the connection to the peer
+     * @param authKey    the key this end proves it shares
      * @throws AuthenticationError if the peer rejects the answer or sends no challenge
      * @throws IOException if the connection fails or the peer closes it
      * @throws IllegalArgumentException if {@code authKey} is null

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.posix.SocketAddr;
 import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.util.TempDir;
@@ -152,7 +153,11 @@ public final class Listener implements AutoCloseable {
         this.cleanable = CLEANER.register(this, resources);
     }
 
-    /** A listener on a fresh private Unix socket path (Python's {@code Listener()}), no key. */
+    /**
+     * A listener on a fresh private Unix socket path (Python's {@code Listener()}), no key.
+     *
+     * @throws IOException if the socket cannot be made or bound
+     */
     public Listener() throws IOException {
         this(null, null, DEFAULT_BACKLOG, null);
     }
@@ -160,12 +165,21 @@ public final class Listener implements AutoCloseable {
     /**
      * A listener on {@code address} (a fresh private Unix socket path when null), backlog 1,
      * without authentication.
+     *
+     * @param address where to listen, or null for a fresh private Unix socket path
+     * @throws IOException if the socket cannot be made or bound
      */
     public Listener(Address address) throws IOException {
         this(address, null, DEFAULT_BACKLOG, null);
     }
 
-    /** A listener on {@code address}, backlog 1, authenticating clients with {@code authKey}. */
+    /**
+     * A listener on {@code address}, backlog 1, authenticating clients with {@code authKey}.
+     *
+     * @param address where to listen, or null for a fresh private Unix socket path
+     * @param authKey the key clients must prove they share, or null for no handshake
+     * @throws IOException if the socket cannot be made or bound
+     */
     public Listener(Address address, byte[] authKey) throws IOException {
         this(address, null, DEFAULT_BACKLOG, authKey);
     }
@@ -196,6 +210,7 @@ public final class Listener implements AutoCloseable {
      * Waits for a client and returns a connection to it, after the HMAC handshake if this
      * listener has a key.
      *
+     * @return the connection to the client
      * @throws IllegalStateException if the listener is closed, before or during the call
      * @throws AuthenticationError if the client fails the handshake, or is a process of another
      *         user on a Unix socket (its connection is closed)
@@ -232,7 +247,7 @@ public final class Listener implements AutoCloseable {
             SocketAddr[] peer = new SocketAddr[1];
             int af = family == Family.AF_INET ? Sockets.AF_INET : Sockets.AF_UNIX;
             while (true) {
-                short[] revents = Posix.poll(fds, events, -1);
+                short[] revents = Parker.awaitFds(fds, events, -1, false);
                 if (revents[1] != 0 || isClosed()) {
                     throw closedException();
                 }
@@ -318,21 +333,22 @@ public final class Listener implements AutoCloseable {
     }
 
     /**
-     * The address this listener is bound to: for AF_INET the real port when 0 was asked for.
+     * {@return the address this listener is bound to: for AF_INET the real port when 0 was asked
+     * for}
      */
     public Address address() {
         return address;
     }
 
     /**
-     * The address of the last client accepted, or {@code null} if none yet or if it has no
-     * address (a Unix socket client is normally unnamed; Python reports an empty string).
+     * {@return the address of the last client accepted, or {@code null} if none yet or if it has no
+     * address (a Unix socket client is normally unnamed; Python reports an empty string)}
      */
     public Address lastAccepted() {
         return lastAccepted;
     }
 
-    /** The socket family. */
+    /** {@return the socket family} */
     public Family family() {
         return family;
     }
@@ -340,6 +356,7 @@ public final class Listener implements AutoCloseable {
     /**
      * The listening socket's descriptor, readable when a client waits to be accepted.
      *
+     * @return the descriptor
      * @throws IllegalStateException if the listener is closed
      */
     public int fileno() {

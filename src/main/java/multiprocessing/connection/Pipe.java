@@ -14,7 +14,7 @@ import multiprocessing.internal.posix.Sockets;
  */
 public record Pipe(Connection left, Connection right) implements AutoCloseable {
 
-    /** A duplex pipe: both ends send and receive (a Unix socket pair). */
+    /** {@return a duplex pipe: both ends send and receive (a Unix socket pair)} */
     public static Pipe open() {
         return open(true);
     }
@@ -23,6 +23,9 @@ public record Pipe(Connection left, Connection right) implements AutoCloseable {
      * A duplex pipe over a Unix socket pair, or, when {@code duplex} is false, a one-way pipe
      * whose {@link #left()} only receives and {@link #right()} only sends (Python's
      * {@code (reader, writer)}).
+     *
+     * @param duplex true for two-way ends, false for a one-way pipe
+     * @return the pipe's two ends
      */
     public static Pipe open(boolean duplex) {
         try {

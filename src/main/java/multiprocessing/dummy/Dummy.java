@@ -15,12 +15,17 @@ import multiprocessing.Context;
 public final class Dummy {
     private Dummy() {}
 
-    /** The thread-backed context. */
+    /** {@return the thread-backed context} */
     public static Context context() {
         return DummyContext.INSTANCE;
     }
 
-    /** A pool of {@code processes} threads (Python's {@code multiprocessing.dummy.Pool}). */
+    /**
+     * A pool of {@code processes} threads (Python's {@code multiprocessing.dummy.Pool}).
+     *
+     * @param processes how many worker threads
+     * @return the pool
+     */
     public static multiprocessing.pool.ThreadPool pool(int processes) {
         return new multiprocessing.pool.ThreadPool(processes);
     }

@@ -23,6 +23,11 @@ public class DummyProcess extends Process {
     private transient Pipe sentinel;
     private transient boolean closed;
 
+    /**
+     * A thread-backed process that runs {@code target}; nothing of it is serialized.
+     *
+     * @param target what the thread runs
+     */
     public DummyProcess(SerializableRunnable target) {
         this.target = target;
     }

@@ -8,12 +8,32 @@ import java.time.Duration;
  * that acquired it.
  */
 public interface AcquirerProxy extends BaseProxy {
+    /**
+     * Acquires it, waiting as long as it takes.
+     *
+     * @return true
+     */
     boolean acquire();
 
+    /**
+     * Acquires it, or with {@code block} false only if that can be done now.
+     *
+     * @param block whether to wait
+     * @return whether it was acquired
+     */
     boolean acquire(boolean block);
 
-    /** False if {@code timeout} elapsed first. */
+    /**
+     * Acquires it, waiting at most {@code timeout}.
+     *
+     * @param timeout how long to wait at most
+     * @return false if {@code timeout} elapsed first
+     */
     boolean acquire(Duration timeout);
 
+    /**
+     * Releases it: a lock from any process, a reentrant lock by the thread that holds it, a
+     * semaphore by anyone.
+     */
     void release();
 }

@@ -25,6 +25,7 @@ import multiprocessing.internal.managers.ManagerClient;
 import multiprocessing.internal.managers.ManagerServer;
 import multiprocessing.internal.managers.Messages;
 import multiprocessing.internal.managers.Registration;
+import multiprocessing.internal.spawn.ClassReach;
 
 /**
  * A manager (Python's {@code multiprocessing.managers.BaseManager}): a server process that
@@ -43,13 +44,14 @@ import multiprocessing.internal.managers.Registration;
  * before anything they send is read. As {@link AutoCloseable}, {@link #close()} shuts a
  * started manager down.
  *
- * <p>The server runs each call in a thread of its own. Calls on one shared object run one at a
- * time (as a Python server's GIL has them), so an object needs no locking of its own, and its
- * value is read whole ({@link BaseProxy#getValue()}); an object of a
- * {@code java.util.concurrent} class, and the synchronization types of {@link SyncManager},
- * are called concurrently instead, since their blocking methods (a queue's {@code take}) must
- * let other calls through. A registered object whose methods block should therefore be such a
- * class. An object lives while some process holds a proxy of it; a process that ends (however
+ * <p>Calls on one shared object run one at a time (as a Python server's GIL has them), so an
+ * object needs no locking of its own, and its value is read whole
+ * ({@link BaseProxy#getValue()}); the server runs them in the thread that reads the calling
+ * connection, so a call that takes long holds up the other calls of its process on that
+ * connection. An object of a {@code java.util.concurrent} class, and the synchronization
+ * types of {@link SyncManager}, are called concurrently instead, each call in a thread of its
+ * own, since their blocking methods (a queue's {@code take}) must let other calls through. A
+ * registered object whose methods block should therefore be such a class. An object lives while some process holds a proxy of it; a process that ends (however
  * it ends) gives back every reference it held.
  */
 public class BaseManager implements AutoCloseable {
@@ -74,6 +76,9 @@ public class BaseManager implements AutoCloseable {
     }
 
     /**
+     * A manager on {@code address}, not started: {@link #start()}, {@link #getServer()} or
+     * {@link #connect()} it.
+     *
      * @param address where the server listens (or is served, for {@link #connect()}); null for a
      *        fresh private Unix socket path
      * @param authKey the key clients authenticate with; null for the process's
@@ -83,7 +88,13 @@ public class BaseManager implements AutoCloseable {
         this(address, authKey, null);
     }
 
-    /** As {@link #BaseManager(Address, byte[])}, its server started with {@code context}. */
+    /**
+     * As {@link #BaseManager(Address, byte[])}, its server started with {@code context}.
+     *
+     * @param address where the server listens; null for a fresh abstract Unix socket
+     * @param authKey the key clients authenticate with; null for the process's {@code authKey()}
+     * @param context the start method of the server process, or null for the default context
+     */
     public BaseManager(Address address, byte[] authKey, Context context) {
         this.requested = address;
         this.authKey = (authKey != null ? authKey
@@ -93,7 +104,14 @@ public class BaseManager implements AutoCloseable {
 
     // ------------------------------------------------------------------ registration
 
-    /** Registers {@code typeId}, made by {@code callable}, with proxies implementing {@code proxyInterface}. */
+    /**
+     * Registers {@code typeId}, made by {@code callable}, with proxies implementing
+     * {@code proxyInterface}.
+     *
+     * @param typeId         the name {@link #create} takes
+     * @param callable       makes the shared object in the server
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
+     */
     public void register(String typeId, SerializableCallable<?> callable, Class<?> proxyInterface) {
         register(typeId, callable, proxyInterface, null, null, true);
     }
@@ -102,6 +120,10 @@ public class BaseManager implements AutoCloseable {
      * As {@link #register(String, SerializableCallable, Class)}, the object made from
      * {@code create}'s arguments. A constructor or method reference whose class has overloads
      * of no and of one parameter fits both forms: write a lambda for the one meant.
+     *
+     * @param typeId         the name {@link #create} takes
+     * @param callable       makes the shared object in the server from {@code create}'s arguments
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
      */
     public void register(String typeId, SerializableFunction<Object[], ?> callable,
             Class<?> proxyInterface) {
@@ -111,6 +133,9 @@ public class BaseManager implements AutoCloseable {
     /**
      * Makes {@code typeId} known without a callable: for a client of a manager served
      * elsewhere ({@link #connect()}), whose server knows how to make it.
+     *
+     * @param typeId         the name {@link #create} takes
+     * @param proxyInterface the interface the proxies implement
      */
     public void register(String typeId, Class<?> proxyInterface) {
         add(typeId, null, proxyInterface, null, null, true);
@@ -119,6 +144,9 @@ public class BaseManager implements AutoCloseable {
     /**
      * Python's full {@code register}.
      *
+     * @param typeId         the name {@link #create} takes
+     * @param callable       makes the shared object in the server
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
      * @param exposed the method names clients may call; null for every public method
      * @param methodToTypeId methods whose result becomes a shared object of the named type
      *        (the caller gets a proxy); null for none
@@ -129,7 +157,17 @@ public class BaseManager implements AutoCloseable {
         add(typeId, callable, proxyInterface, exposed, methodToTypeId, createMethod);
     }
 
-    /** Python's full {@code register}, the object made from {@code create}'s arguments. */
+    /**
+     * Python's full {@code register}, the object made from {@code create}'s arguments.
+     *
+     * @param typeId         the name {@link #create} takes
+     * @param callable       makes the shared object in the server from {@code create}'s arguments
+     * @param proxyInterface the interface the proxies implement; its methods run in the server
+     * @param exposed the method names clients may call; null for every public method
+     * @param methodToTypeId methods whose result becomes a shared object of the named type
+     *        (the caller gets a proxy); null for none
+     * @param createMethod false if only such a method, not {@link #create}, makes this type
+     */
     public void register(String typeId, SerializableFunction<Object[], ?> callable,
             Class<?> proxyInterface, List<String> exposed, Map<String, String> methodToTypeId,
             boolean createMethod) {
@@ -173,11 +211,13 @@ public class BaseManager implements AutoCloseable {
      * Starts the server in a daemon child process, which runs {@code initializer} first (if
      * not null), and waits until it listens.
      *
+     * @param initializer what the server process runs before it serves, or null
      * @throws ProcessError if the server process fails to start or to listen
      */
     public synchronized void start(SerializableRunnable initializer) {
         checkInitial();
         Map<String, Registration> types = Map.copyOf(registry);
+        checkReach(types.values(), initializer);
         Address where = requested;
         byte[] key = authKey;
         Pipe pipe = Pipe.open(false);
@@ -221,8 +261,32 @@ public class BaseManager implements AutoCloseable {
     }
 
     /**
+     * The server process finds the classes of the registered types (and of the initializer)
+     * wherever this process found them, as a process's target; a class no other process could
+     * load is refused before anything starts, naming it.
+     */
+    private static void checkReach(Iterable<Registration> types, SerializableRunnable initializer) {
+        for (Registration r : types) {
+            String problem = r.reach();
+            if (problem != null) {
+                throw new ProcessError("cannot start the manager's server: " + problem);
+            }
+        }
+        if (initializer != null) {
+            String problem = ClassReach.unreachable(initializer.getClass());
+            if (problem != null) {
+                throw new ProcessError("cannot start the manager's server: its initializer: "
+                        + problem);
+            }
+            ClassReach.note(initializer.getClass());
+        }
+    }
+
+    /**
      * A server for this manager in the current process (Python's {@code get_server()}),
      * already listening; {@link Server#serveForever()} serves.
+     *
+     * @return the server, listening
      */
     public synchronized Server getServer() {
         checkInitial();
@@ -349,13 +413,13 @@ public class BaseManager implements AutoCloseable {
         shutdown();
     }
 
-    /** The server's address: the real port or socket name once started. */
+    /** {@return the server's address: the real port or socket name once started} */
     public Address address() {
         Address a = address;
         return a != null ? a : requested;
     }
 
-    /** The server process of a started manager (null otherwise). */
+    /** {@return the server process of a started manager (null otherwise)} */
     public synchronized Process process() {
         return process;
     }
@@ -366,6 +430,10 @@ public class BaseManager implements AutoCloseable {
      * Makes a shared object of {@code typeId} in the server, from {@code args}, and returns a
      * proxy of it implementing the registered interface and {@link BaseProxy}.
      *
+     * @param <T>    the registered proxy interface
+     * @param typeId the registered name of the type
+     * @param args   the arguments its callable is given
+     * @return a proxy of the new object
      * @throws IllegalArgumentException if the server does not know {@code typeId}
      * @throws IllegalStateException if the manager is not running
      */
@@ -375,8 +443,9 @@ public class BaseManager implements AutoCloseable {
     }
 
     /**
-     * How many shared objects the server holds now (Python's {@code _number_of_objects}): an
-     * object goes when no process holds a proxy of it any more.
+     * {@return how many shared objects the server holds now (Python's {@code _number_of_objects}):
+     * an
+     * object goes when no process holds a proxy of it any more}
      */
     public int numberOfObjects() {
         return (Integer) call(ManagerClient.of(running()), Messages.COUNT, null);

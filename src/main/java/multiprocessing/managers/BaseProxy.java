@@ -20,15 +20,21 @@ import multiprocessing.connection.Address;
  * process shut it down, {@link multiprocessing.ProcessError} otherwise).
  */
 public interface BaseProxy {
-    /** Calls {@code name} on the shared object (Python's {@code _callmethod}). */
+    /**
+     * Calls {@code name} on the shared object (Python's {@code _callmethod}).
+     *
+     * @param name the method's name, one the type exposes
+     * @param args its arguments
+     * @return what the method returned (a proxy if the method's result is registered as shared)
+     */
     Object callMethod(String name, Object... args);
 
-    /** A copy of the shared object (Python's {@code _getvalue}). */
+    /** {@return a copy of the shared object (Python's {@code _getvalue})} */
     Object getValue();
 
-    /** The registered type of the shared object. */
+    /** {@return the registered type of the shared object} */
     String typeId();
 
-    /** The address of the manager that holds the object. */
+    /** {@return the address of the manager that holds the object} */
     Address managerAddress();
 }

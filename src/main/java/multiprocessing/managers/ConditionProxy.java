@@ -8,18 +8,36 @@ import java.util.function.BooleanSupplier;
  * {@code await}, {@code notify}/{@code notify_all} are {@code signal}/{@code signalAll}.
  */
 public interface ConditionProxy extends AcquirerProxy {
+    /** Releases the lock, waits for a signal, and takes the lock back (Python's {@code wait()}). */
     void await();
 
-    /** False on timeout. */
+    /**
+     * Releases the lock, waits up to {@code timeout} for a signal, and takes the lock back.
+     *
+     * @param timeout how long to wait at most
+     * @return false on timeout
+     */
     boolean await(Duration timeout);
 
+    /** Wakes one waiter (Python's {@code notify()}). */
     void signal();
 
+    /**
+     * Wakes up to {@code n} waiters (Python's {@code notify(n)}).
+     *
+     * @param n the most waiters woken
+     */
     void signal(int n);
 
+    /** Wakes every waiter (Python's {@code notify_all()}). */
     void signalAll();
 
-    /** Waits until {@code predicate} holds; the predicate runs here, with the lock held. */
+    /**
+     * Waits until {@code predicate} holds; the predicate runs here, with the lock held.
+     *
+     * @param predicate the state waited for
+     * @return true, once it holds
+     */
     default boolean waitFor(BooleanSupplier predicate) {
         while (!predicate.getAsBoolean()) {
             await();
@@ -27,7 +45,13 @@ public interface ConditionProxy extends AcquirerProxy {
         return true;
     }
 
-    /** As {@link #waitFor(BooleanSupplier)}, up to {@code timeout}; the predicate's last value. */
+    /**
+     * As {@link #waitFor(BooleanSupplier)}, up to {@code timeout}; the predicate's last value.
+     *
+     * @param predicate the state waited for
+     * @param timeout   how long to wait at most
+     * @return the predicate's last value
+     */
     default boolean waitFor(BooleanSupplier predicate, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean result = predicate.getAsBoolean();

@@ -8,16 +8,37 @@ import java.util.Map;
  * and {@link #set} it back for others to see.
  */
 public interface NamespaceProxy extends BaseProxy {
-    /** The attribute {@code name}; {@link java.util.NoSuchElementException} if there is none. */
+    /**
+     * The attribute {@code name}; {@link java.util.NoSuchElementException} if there is none.
+     *
+     * @param name the attribute's name
+     * @return a copy of the attribute's value
+     */
     Object get(String name);
 
+    /**
+     * Sets the attribute {@code name}, making it if there is none.
+     *
+     * @param name  the attribute's name
+     * @param value its new value
+     */
     void set(String name, Object value);
 
-    /** Removes {@code name}; {@link java.util.NoSuchElementException} if there is none. */
+    /**
+     * Removes {@code name}; {@link java.util.NoSuchElementException} if there is none.
+     *
+     * @param name the attribute's name
+     */
     void delete(String name);
 
+    /**
+     * Whether the namespace has the attribute {@code name}.
+     *
+     * @param name the attribute's name
+     * @return whether it is there
+     */
     boolean contains(String name);
 
-    /** A copy of all the attributes. */
+    /** {@return a copy of all the attributes} */
     Map<String, Object> toMap();
 }

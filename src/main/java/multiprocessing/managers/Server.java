@@ -28,7 +28,7 @@ public final class Server {
         server.shutdown();
     }
 
-    /** The address it listens on. */
+    /** {@return the address it listens on} */
     public Address address() {
         return server.address();
     }

@@ -27,10 +27,23 @@ public class SharedMemoryManager extends BaseManager {
         this(null, null, null);
     }
 
+    /**
+     * A manager on {@code address}, not started.
+     *
+     * @param address where the server listens; null for a fresh abstract Unix socket
+     * @param authKey the key clients authenticate with; null for the process's {@code authKey()}
+     */
     public SharedMemoryManager(Address address, byte[] authKey) {
         this(address, authKey, null);
     }
 
+    /**
+     * A manager on {@code address} whose server is started with {@code context}; not started.
+     *
+     * @param address where the server listens; null for a fresh abstract Unix socket
+     * @param authKey the key clients authenticate with; null for the process's {@code authKey()}
+     * @param context the start method of the server process, or null for the default context
+     */
     public SharedMemoryManager(Address address, byte[] authKey, Context context) {
         super(address, authKey, context);
         register(TRACKER, () -> SegmentTracker.instance(), SegmentTrackerProxy.class);
@@ -43,7 +56,12 @@ public class SharedMemoryManager extends BaseManager {
         return tracker;
     }
 
-    /** A new segment of {@code size} bytes, unlinked when the manager shuts down. */
+    /**
+     * A new segment of {@code size} bytes, unlinked when the manager shuts down.
+     *
+     * @param size the segment's size in bytes
+     * @return the segment, created in this process
+     */
     public SharedMemory sharedMemory(int size) {
         SegmentTrackerProxy t = tracker();
         SharedMemory shm;
@@ -56,7 +74,12 @@ public class SharedMemoryManager extends BaseManager {
         return shm;
     }
 
-    /** A new ShareableList of {@code values}, unlinked when the manager shuts down. */
+    /**
+     * A new ShareableList of {@code values}, unlinked when the manager shuts down.
+     *
+     * @param values the list's items
+     * @return the list, created in this process
+     */
     public ShareableList shareableList(List<?> values) {
         SegmentTrackerProxy t = tracker();
         ShareableList list;
@@ -69,7 +92,7 @@ public class SharedMemoryManager extends BaseManager {
         return list;
     }
 
-    /** The names of the segments the server will unlink at shutdown. */
+    /** {@return the names of the segments the server will unlink at shutdown} */
     public List<String> segmentNames() {
         return tracker().names();
     }

@@ -14,5 +14,40 @@
  * list's compound methods ({@code merge}, {@code compute}, {@code removeIf}...) run in the
  * server atomically; iteration works on a snapshot taken by one call. The internals are in
  * {@code multiprocessing.internal.managers}.
+ *
+ * <h2>Example</h2>
+ * A shared dict that four processes update through their proxies, each update one atomic step
+ * in the server.
+ * {@snippet lang="java" :
+ * import java.util.ArrayList;
+ * import java.util.List;
+ *
+ * import multiprocessing.Multiprocessing;
+ * import multiprocessing.Process;
+ * import multiprocessing.managers.DictProxy;
+ * import multiprocessing.managers.SyncManager;
+ *
+ * public class Counts {
+ *     public static void main(String[] args) throws Exception {
+ *         try (SyncManager manager = Multiprocessing.manager()) { // close() shuts the server down
+ *             DictProxy<String, Integer> counts = manager.dict();
+ *             List<Process> children = new ArrayList<>();
+ *             for (int i = 0; i < 4; i++) {
+ *                 Process p = new Process(() -> {
+ *                     for (int k = 0; k < 1000; k++) {
+ *                         counts.merge("hits", 1, Integer::sum); // one atomic step in the server
+ *                     }
+ *                 });
+ *                 p.start();
+ *                 children.add(p);
+ *             }
+ *             for (Process p : children) {
+ *                 p.join();
+ *             }
+ *             System.out.println(counts); // {hits=4000}
+ *         }
+ *     }
+ * }
+ * }
  */
 package multiprocessing.managers;

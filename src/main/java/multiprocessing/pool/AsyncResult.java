@@ -51,7 +51,11 @@ public class AsyncResult<T> implements Future<T> {
     /**
      * Waits up to {@code timeout} for the result.
      *
+     * @param timeout how long to wait at most
+     * @return the result
      * @throws TimeoutError if it has not arrived by then (Python's {@code TimeoutError})
+     * @throws ExecutionException if the task failed; the cause is the task's exception
+     * @throws InterruptedException if this thread is interrupted while it waits
      */
     public T get(Duration timeout) throws InterruptedException, ExecutionException {
         try {
@@ -67,7 +71,11 @@ public class AsyncResult<T> implements Future<T> {
         return future.get(timeout, unit);
     }
 
-    /** Waits until the result is ready (Python's {@code wait()}). */
+    /**
+     * Waits until the result is ready (Python's {@code wait()}).
+     *
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public void await() throws InterruptedException {
         try {
             future.get();
@@ -76,7 +84,13 @@ public class AsyncResult<T> implements Future<T> {
         }
     }
 
-    /** Waits up to {@code timeout} until the result is ready; returns whether it is. */
+    /**
+     * Waits up to {@code timeout} until the result is ready; returns whether it is.
+     *
+     * @param timeout how long to wait at most
+     * @return whether the result (or the failure) has arrived
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public boolean await(Duration timeout) throws InterruptedException {
         try {
             future.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
@@ -86,7 +100,7 @@ public class AsyncResult<T> implements Future<T> {
         return future.isDone();
     }
 
-    /** Whether the result (or the failure) has arrived. */
+    /** {@return whether the result (or the failure) has arrived} */
     public boolean ready() {
         return future.isDone();
     }
@@ -94,6 +108,7 @@ public class AsyncResult<T> implements Future<T> {
     /**
      * Whether the task completed without an exception.
      *
+     * @return true if the task succeeded, false if it failed or was cancelled
      * @throws IllegalStateException if it is not ready yet (Python's {@code ValueError})
      */
     public boolean successful() {

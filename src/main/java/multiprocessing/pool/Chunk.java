@@ -2,6 +2,8 @@ package multiprocessing.pool;
 
 import java.util.List;
 
+import multiprocessing.internal.jfr.PoolTaskEvent;
+
 /** Consecutive items of one job, run by one worker as one task (Python's task batches). */
 final class Chunk {
     final Job job;
@@ -13,11 +15,24 @@ final class Chunk {
     byte[] message;
     /** When the process engine handed it to a worker. */
     long sentNanos;
+    /** How many times a remote engine has sent it (a chunk whose member is lost runs again once). */
+    int runs;
+    /** The member it was lost on, to be avoided when it runs again; null if none. */
+    String lostOn;
+    /**
+     * Sent asking the worker for its times (see {@link Worker#TIMING}), which have not come yet;
+     * read and written only by the process engine's thread that reads the worker's answers,
+     * after the submitting thread set it before handing the chunk over under the engine's lock.
+     */
+    boolean timed;
+    /** Its Flight Recorder event, or null when it is not recorded. */
+    final PoolTaskEvent event;
 
     Chunk(Job job, int start, List<Object> items) {
         this.job = job;
         this.start = start;
         this.items = items;
+        this.event = PoolTaskEvent.submitted(job.id, start, size());
     }
 
     int size() {

@@ -175,6 +175,8 @@ public final class IMapIterator<R> implements Iterator<R> {
     /**
      * The next result, waiting at most {@code timeout} (Python's {@code next(timeout)}).
      *
+     * @param timeout how long to wait at most
+     * @return the next result
      * @throws TimeoutError if it does not arrive in time
      * @throws NoSuchElementException past the last result
      */

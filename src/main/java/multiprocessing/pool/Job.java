@@ -153,6 +153,58 @@ abstract class Job {
         }
     }
 
+    // ------------------------------------------------------------------ relay
+
+    /**
+     * A chunk that arrived already serialized, as a worker reads it, for this pool's workers to
+     * run for a pool elsewhere (a cluster member runs a remote pool's chunks so): the worker's
+     * answer goes back as its bytes, and a failure here (the worker died, the pool was
+     * terminated) is written as a worker writes a task's exception.
+     */
+    static final class Relay extends Job {
+        private final java.util.function.Consumer<byte[]> reply;
+        private boolean answered;
+
+        Relay(long id, java.util.function.Consumer<byte[]> reply) {
+            super(id, MAP, null, null, null);
+            this.reply = reply;
+        }
+
+        @Override
+        boolean cancelAfterStart() {
+            return false;
+        }
+
+        void reply(byte[] bytes) {
+            synchronized (this) {
+                if (answered) {
+                    return;
+                }
+                answered = true;
+            }
+            try {
+                reply.accept(bytes);
+            } catch (Throwable t) {
+                report("relayed chunk's reply", t);
+            }
+        }
+
+        @Override
+        void done(Chunk chunk, List<?> results) {
+            reply(multiprocessing.internal.reduction.Serialization.serialize(results));
+        }
+
+        @Override
+        void failed(Chunk chunk, Throwable error) {
+            reply(Worker.failure(Worker.FAILED, error));
+        }
+
+        @Override
+        void abort(Throwable error) {
+            failed(null, error);
+        }
+    }
+
     // ------------------------------------------------------------------ map
 
     static final class Map<R> extends Job {

@@ -22,6 +22,8 @@ import multiprocessing.SerializableBiFunction;
 import multiprocessing.SerializableCallable;
 import multiprocessing.SerializableFunction;
 import multiprocessing.SerializableRunnable;
+import multiprocessing.internal.pool.Placement;
+import multiprocessing.internal.pool.PoolAccess;
 
 /**
  * A pool of worker processes (Python's {@code multiprocessing.pool.Pool}): tasks handed to it
@@ -58,7 +60,26 @@ import multiprocessing.SerializableRunnable;
  * or {@link #terminate()} and for {@link #join()} before either.
  */
 public sealed class Pool implements AutoCloseable permits ThreadPool {
-    private static final AtomicLong JOB_IDS = new AtomicLong();
+    /**
+     * Job numbers, from a random start: the workers of a cluster member run the chunks of pools
+     * in several JVMs, and keep a job's function by its number.
+     */
+    private static final AtomicLong JOB_IDS = new AtomicLong(
+            java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 62));
+
+    static {
+        PoolAccess.set(new PoolAccess() {
+            @Override
+            public Pool pool(Placement placement) {
+                return new Pool(Math.max(1, placement.processes()), new RemoteEngine(placement));
+            }
+
+            @Override
+            public void relay(Pool local, byte[] task, Consumer<byte[]> reply) {
+                local.relay(task, reply);
+            }
+        });
+    }
     private static final int RUN = 0;
     private static final int CLOSE = 1;
     private static final int TERMINATE = 2;
@@ -77,7 +98,12 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         this(Multiprocessing.cpuCount());
     }
 
-    /** A pool of {@code processes} workers. */
+    /**
+     * A pool of {@code processes} workers.
+     *
+     * @param processes how many worker processes
+     * @throws IllegalArgumentException if {@code processes} is below 1
+     */
     public Pool(int processes) {
         this(processes, null, 0, null);
     }
@@ -88,6 +114,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      * replacement worker is started by it too. {@link Builder#build()} and
      * {@link Context#pool(int)} are the usual ways to get one.
      *
+     * @param processes        how many worker processes
      * @param initializer      runs in each worker before its first task, or null
      * @param maxTasksPerChild tasks (chunks) after which a worker exits and is replaced; 0 for
      *                         never
@@ -121,7 +148,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         return processes;
     }
 
-    /** Builds a pool (Python's keyword arguments of {@code Pool(...)}). */
+    /** {@return a builder of a pool (Python's keyword arguments of {@code Pool(...)})} */
     public static Builder builder() {
         return new Builder();
     }
@@ -135,7 +162,13 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
         private Builder() {}
 
-        /** How many worker processes (default: {@link Multiprocessing#cpuCount()}). */
+        /**
+         * How many worker processes (default: {@link Multiprocessing#cpuCount()}).
+         *
+         * @param processes how many worker processes
+         * @return this builder
+         * @throws IllegalArgumentException if {@code processes} is below 1
+         */
         public Builder processes(int processes) {
             this.processes = checkProcesses(processes);
             return this;
@@ -144,13 +177,22 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         /**
          * Runs once in each worker before its first task (also in replacement workers). Capture
          * the arguments it needs. If it throws, the pool is broken (see {@link Pool}).
+         *
+         * @param initializer what each worker runs first, or null
+         * @return this builder
          */
         public Builder initializer(SerializableRunnable initializer) {
             this.initializer = initializer;
             return this;
         }
 
-        /** A worker exits after this many tasks (chunks) and is replaced; default: never. */
+        /**
+         * A worker exits after this many tasks (chunks) and is replaced; default: never.
+         *
+         * @param maxTasksPerChild tasks (chunks) per worker, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code maxTasksPerChild} is below 1
+         */
         public Builder maxTasksPerChild(int maxTasksPerChild) {
             this.maxTasksPerChild = checkMaxTasks(maxTasksPerChild, false);
             return this;
@@ -160,25 +202,28 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
          * The context whose start method and JVM options start the workers; the pool is the one
          * {@link Context#pool(int, SerializableRunnable, int)} makes (of the dummy context, a
          * {@link ThreadPool}).
+         *
+         * @param context the context, or null for the default one
+         * @return this builder
          */
         public Builder context(Context context) {
             this.context = context;
             return this;
         }
 
-        /** Starts the workers and returns the pool. */
+        /** {@return the pool, its workers starting} */
         public Pool build() {
             Context ctx = context != null ? context : Multiprocessing.getContext();
             return ctx.pool(processes, initializer, maxTasksPerChild);
         }
     }
 
-    /** The number of workers. */
+    /** {@return the number of workers} */
     public int processes() {
         return processes;
     }
 
-    /** The pids of the live workers (empty for a {@link ThreadPool}). */
+    /** {@return the pids of the live workers (empty for a {@link ThreadPool})} */
     public List<Long> workerPids() {
         return engine.workerPids();
     }
@@ -188,13 +233,21 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     /**
      * Calls {@code listener} with (done, total) items as the chunks of each later {@code map},
      * {@code imap} or {@code starmap} (and their async forms) finish; null removes it.
+     *
+     * @param listener told of each call's progress, or null
+     * @return this pool
      */
     public Pool onProgress(ProgressListener listener) {
         this.progress = listener;
         return this;
     }
 
-    /** Shows a progress bar on standard error for each later map, imap or starmap. */
+    /**
+     * Shows a progress bar ({@link ProgressBar}) on standard error for each later map, imap or
+     * starmap.
+     *
+     * @return this pool
+     */
     public Pool withProgressBar() {
         this.progressBar = true;
         return this;
@@ -217,12 +270,25 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
     // ------------------------------------------------------------------ apply
 
-    /** Runs {@code task} in a worker and returns its result (Python's {@code apply}). */
+    /**
+     * Runs {@code task} in a worker and returns its result (Python's {@code apply}).
+     *
+     * @param <R>  the type of the result
+     * @param task what the worker runs
+     * @return the task's result
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public <R> R apply(SerializableCallable<R> task) throws InterruptedException {
         return waitFor(applyAsync(task));
     }
 
-    /** Runs {@code task} in a worker (Python's {@code apply_async}). */
+    /**
+     * Runs {@code task} in a worker (Python's {@code apply_async}).
+     *
+     * @param <R>  the type of the result
+     * @param task what the worker runs
+     * @return the result to come
+     */
     public <R> AsyncResult<R> applyAsync(SerializableCallable<R> task) {
         return applyAsync(task, null, null);
     }
@@ -230,6 +296,12 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     /**
      * Runs {@code task} in a worker; {@code callback} gets its result, or {@code errorCallback}
      * its exception, on the pool's result thread before the result is ready. Either may be null.
+     *
+     * @param <R>           the type of the result
+     * @param task          what the worker runs
+     * @param callback      told the result, or null
+     * @param errorCallback told the task's exception, or null
+     * @return the result to come
      */
     public <R> AsyncResult<R> applyAsync(SerializableCallable<R> task, Consumer<? super R> callback,
             Consumer<? super Throwable> errorCallback) {
@@ -247,15 +319,47 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         return result;
     }
 
+    /** Runs a chunk serialized elsewhere in this pool's workers (see {@link PoolAccess#relay}). */
+    void relay(byte[] task, Consumer<byte[]> reply) {
+        if (!(engine instanceof ProcessEngine)) {
+            throw new IllegalArgumentException("only a pool of processes runs relayed chunks");
+        }
+        checkRunning();
+        Chunk c = new Chunk(new Job.Relay(JOB_IDS.incrementAndGet(), reply), 0, null);
+        c.message = task;
+        engine.submit(c);
+    }
+
     // ------------------------------------------------------------------ map
 
-    /** Applies {@code fn} to every item in workers; results in the items' order (Python's {@code map}). */
+    /**
+     * Applies {@code fn} to every item in workers; results in the items' order (Python's
+     * {@code map}). The chunk size is Python's default: the items divided by four times the
+     * workers, rounded up.
+     *
+     * @param <T>   the type of the items
+     * @param <R>   the type of the results
+     * @param fn    the function the workers apply
+     * @param items the items, read at once
+     * @return the results, in the items' order
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> items)
             throws InterruptedException {
         return waitFor(mapAsync(fn, items));
     }
 
-    /** {@link #map(SerializableFunction, Iterable)} with {@code chunksize} items per task. */
+    /**
+     * {@link #map(SerializableFunction, Iterable)} with {@code chunksize} items per task.
+     *
+     * @param <T>       the type of the items
+     * @param <R>       the type of the results
+     * @param fn        the function the workers apply
+     * @param items     the items, read at once
+     * @param chunksize how many items a worker gets at a time, at least 1
+     * @return the results, in the items' order
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> items,
             int chunksize) throws InterruptedException {
         return waitFor(mapAsync(fn, items, chunksize));
@@ -264,18 +368,47 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     /**
      * {@link #map(SerializableFunction, Iterable)} without waiting. The chunk size is Python's
      * default: the items divided by four times the workers, rounded up.
+     *
+     * @param <T>   the type of the items
+     * @param <R>   the type of the results
+     * @param fn    the function the workers apply
+     * @param items the items, read at once
+     * @return the results to come, in the items' order
      */
     public <T, R> AsyncResult<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> fn,
             Iterable<? extends T> items) {
         return mapJob(Job.MAP, fn, list(items, Function.identity()), 0, null, null);
     }
 
+    /**
+     * {@link #map(SerializableFunction, Iterable, int)} without waiting (Python's
+     * {@code map_async}).
+     *
+     * @param <T>       the type of the items
+     * @param <R>       the type of the results
+     * @param fn        the function the workers apply
+     * @param items     the items, read at once
+     * @param chunksize how many items a worker gets at a time, at least 1
+     * @return the results to come, in the items' order
+     */
     public <T, R> AsyncResult<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> fn,
             Iterable<? extends T> items, int chunksize) {
         return mapJob(Job.MAP, fn, list(items, Function.identity()), checkChunksize(chunksize), null, null);
     }
 
-    /** {@link #mapAsync(SerializableFunction, Iterable, int)} with callbacks, as {@link #applyAsync(SerializableCallable, Consumer, Consumer)}. */
+    /**
+     * {@link #mapAsync(SerializableFunction, Iterable, int)} with callbacks, as
+     * {@link #applyAsync(SerializableCallable, Consumer, Consumer)}.
+     *
+     * @param <T>           the type of the items
+     * @param <R>           the type of the results
+     * @param fn            the function the workers apply
+     * @param items         the items, read at once
+     * @param chunksize     how many items a worker gets at a time, at least 1
+     * @param callback      told the list of results, or null
+     * @param errorCallback told the first failed task's exception, or null
+     * @return the results to come, in the items' order
+     */
     public <T, R> AsyncResult<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> fn,
             Iterable<? extends T> items, int chunksize, Consumer<? super List<R>> callback,
             Consumer<? super Throwable> errorCallback) {
@@ -283,23 +416,68 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
                 callback, errorCallback);
     }
 
-    /** Applies {@code fn} to the key and value of every entry (Python's {@code starmap}). */
+    /**
+     * Applies {@code fn} to the key and value of every entry (Python's {@code starmap}, whose
+     * argument tuples are pairs here).
+     *
+     * @param <T>   the type of the first arguments
+     * @param <U>   the type of the second arguments
+     * @param <R>   the type of the results
+     * @param fn    the function the workers apply
+     * @param items the pairs of arguments, read at once
+     * @return the results, in the items' order
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public <T, U, R> List<R> starmap(SerializableBiFunction<T, U, R> fn,
             Iterable<? extends Map.Entry<? extends T, ? extends U>> items) throws InterruptedException {
         return waitFor(starmapAsync(fn, items));
     }
 
+    /**
+     * {@link #starmap(SerializableBiFunction, Iterable)} with {@code chunksize} items per task.
+     *
+     * @param <T>       the type of the first arguments
+     * @param <U>       the type of the second arguments
+     * @param <R>       the type of the results
+     * @param fn        the function the workers apply
+     * @param items     the pairs of arguments, read at once
+     * @param chunksize how many items a worker gets at a time, at least 1
+     * @return the results, in the items' order
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public <T, U, R> List<R> starmap(SerializableBiFunction<T, U, R> fn,
             Iterable<? extends Map.Entry<? extends T, ? extends U>> items, int chunksize)
             throws InterruptedException {
         return waitFor(starmapAsync(fn, items, chunksize));
     }
 
+    /**
+     * {@link #starmap(SerializableBiFunction, Iterable)} without waiting (Python's
+     * {@code starmap_async}).
+     *
+     * @param <T>   the type of the first arguments
+     * @param <U>   the type of the second arguments
+     * @param <R>   the type of the results
+     * @param fn    the function the workers apply
+     * @param items the pairs of arguments, read at once
+     * @return the results to come, in the items' order
+     */
     public <T, U, R> AsyncResult<List<R>> starmapAsync(SerializableBiFunction<T, U, R> fn,
             Iterable<? extends Map.Entry<? extends T, ? extends U>> items) {
         return mapJob(Job.STAR, fn, list(items, Pool::pair), 0, null, null);
     }
 
+    /**
+     * {@link #starmap(SerializableBiFunction, Iterable, int)} without waiting.
+     *
+     * @param <T>       the type of the first arguments
+     * @param <U>       the type of the second arguments
+     * @param <R>       the type of the results
+     * @param fn        the function the workers apply
+     * @param items     the pairs of arguments, read at once
+     * @param chunksize how many items a worker gets at a time, at least 1
+     * @return the results to come, in the items' order
+     */
     public <T, U, R> AsyncResult<List<R>> starmapAsync(SerializableBiFunction<T, U, R> fn,
             Iterable<? extends Map.Entry<? extends T, ? extends U>> items, int chunksize) {
         return mapJob(Job.STAR, fn, list(items, Pool::pair), checkChunksize(chunksize), null, null);
@@ -364,22 +542,60 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
     // ------------------------------------------------------------------ imap
 
-    /** Like {@link #map} but lazy: results in order as they come (Python's {@code imap}, chunksize 1). */
+    /**
+     * Like {@link #map} but lazy: results in order as they come (Python's {@code imap},
+     * chunksize 1). The items are read by a thread of the pool, a few chunks ahead of the results
+     * taken, so an endless iterable works.
+     *
+     * @param <T>   the type of the items
+     * @param <R>   the type of the results
+     * @param fn    the function the workers apply
+     * @param items the items, read as the results are taken
+     * @return the results, in the items' order, as they come
+     */
     public <T, R> IMapIterator<R> imap(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> items) {
         return imap(fn, items, 1);
     }
 
+    /**
+     * {@link #imap(SerializableFunction, Iterable)} with {@code chunksize} items per task.
+     *
+     * @param <T>       the type of the items
+     * @param <R>       the type of the results
+     * @param fn        the function the workers apply
+     * @param items     the items, read as the results are taken
+     * @param chunksize how many items a worker gets at a time, at least 1
+     * @return the results, in the items' order, as they come
+     */
     public <T, R> IMapIterator<R> imap(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> items,
             int chunksize) {
         return imapJob(true, fn, items, checkChunksize(chunksize));
     }
 
-    /** Like {@link #imap} with results in the order they finish (Python's {@code imap_unordered}). */
+    /**
+     * Like {@link #imap} with results in the order they finish (Python's {@code imap_unordered}).
+     *
+     * @param <T>   the type of the items
+     * @param <R>   the type of the results
+     * @param fn    the function the workers apply
+     * @param items the items, read as the results are taken
+     * @return the results, in the order they finish
+     */
     public <T, R> IMapIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> fn,
             Iterable<? extends T> items) {
         return imapUnordered(fn, items, 1);
     }
 
+    /**
+     * {@link #imapUnordered(SerializableFunction, Iterable)} with {@code chunksize} items per task.
+     *
+     * @param <T>       the type of the items
+     * @param <R>       the type of the results
+     * @param fn        the function the workers apply
+     * @param items     the items, read as the results are taken
+     * @param chunksize how many items a worker gets at a time, at least 1
+     * @return the results, in the order they finish
+     */
     public <T, R> IMapIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> fn,
             Iterable<? extends T> items, int chunksize) {
         return imapJob(false, fn, items, checkChunksize(chunksize));
@@ -548,6 +764,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      * Waits until every worker has exited.
      *
      * @throws IllegalStateException if the pool was neither closed nor terminated
+     * @throws InterruptedException if this thread is interrupted while it waits
      */
     public void join() throws InterruptedException {
         if (state == RUN) {
@@ -559,7 +776,14 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         engine.awaitExit(null);
     }
 
-    /** Waits up to {@code timeout} for every worker to exit; returns whether they have. */
+    /**
+     * Waits up to {@code timeout} for every worker to exit; returns whether they have.
+     *
+     * @param timeout how long to wait at most
+     * @return whether every worker has exited
+     * @throws IllegalStateException if the pool was neither closed nor terminated
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public boolean join(Duration timeout) throws InterruptedException {
         if (state == RUN) {
             throw new IllegalStateException("Pool is still running: call close() or terminate() before join()");

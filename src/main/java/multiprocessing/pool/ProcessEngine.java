@@ -207,7 +207,12 @@ final class ProcessEngine implements Engine {
     @Override
     public void submit(Chunk chunk) {
         Job job = chunk.job;
-        chunk.message = Serialization.serialize(new Object[] {job.id, job.kind, job.fnBytes, chunk.items});
+        if (chunk.message == null) { // a relayed chunk comes serialized, and untimed
+            chunk.timed = chunk.event != null;
+            chunk.message = Serialization.serialize(chunk.timed
+                    ? new Object[] {job.id, job.kind, job.fnBytes, chunk.items, true}
+                    : new Object[] {job.id, job.kind, job.fnBytes, chunk.items});
+        }
         lock.lock();
         try {
             if (broken != null) {
@@ -268,6 +273,9 @@ final class ProcessEngine implements Engine {
                 continue;
             }
             c.sentNanos = System.nanoTime();
+            if (c.event != null) {
+                c.event.sentTo(best.proc.name(), best.pid);
+            }
             best.inFlight.add(c);
             best.assigned++;
             best.outbox.add(c.message);
@@ -392,26 +400,25 @@ final class ProcessEngine implements Engine {
     }
 
     private void handle(W w, byte[] part) {
+        if (w.ready) {
+            // After READY a worker sends nothing but the answers to its chunks, in order, the
+            // answer to a timed chunk preceded by its times (unless the task could not be read).
+            if (timing(w, part)) {
+                return;
+            }
+            Chunk c = head(w);
+            if (c != null) {
+                Replies.deliver(c, part, "worker process " + w.pid);
+            }
+            return;
+        }
         Object message;
         try {
             message = Serialization.deserialize(part);
         } catch (IllegalStateException undecodable) {
-            Chunk c = head(w);
-            if (c != null) {
-                finish(c, null, new ProcessError("the result of a task sent by worker process "
-                        + w.pid + " cannot be read: " + undecodable.getMessage(), undecodable));
-            }
-            return;
+            return; // nothing was sent to it yet: there is no task to fail
         }
-        if (message instanceof List<?> results) {
-            Chunk c = head(w);
-            if (c != null) {
-                finish(c, results, null);
-            }
-            return;
-        }
-        Object[] m = (Object[]) message;
-        int tag = (Integer) m[0];
+        int tag = message instanceof Object[] m && m.length > 0 && m[0] instanceof Integer i ? i : -1;
         if (tag == Worker.READY) {
             lock.lock();
             try {
@@ -420,28 +427,48 @@ final class ProcessEngine implements Engine {
             } finally {
                 lock.unlock();
             }
-        } else if (tag == Worker.FAILED) {
-            Chunk c = head(w);
-            if (c != null) {
-                finish(c, null, Tasks.withTraceback((Throwable) m[1], (String) m[2]));
-            }
         } else if (tag == Worker.INIT_FAILED) {
+            Object[] m = (Object[]) message;
             Throwable cause = Tasks.withTraceback((Throwable) m[1], (String) m[2]);
             breakPool(new ProcessError("the pool's initializer failed in worker process "
                     + w.pid + ": " + cause, cause));
         }
     }
 
-    private static void finish(Chunk c, List<?> results, Throwable error) {
+    /**
+     * Whether {@code part} is the worker's times for the chunk it is answering next (the head:
+     * it answers in order), which are then recorded in the chunk's event. Only a timed head's
+     * part is read here; when it is the answer itself (its task could not be read, so no times
+     * came), {@link Replies} reads it again.
+     */
+    private boolean timing(W w, byte[] part) {
+        Chunk c;
+        lock.lock();
         try {
-            if (error == null) {
-                c.job.done(c, results);
-            } else {
-                c.job.failed(c, error);
-            }
+            c = w.inFlight.peek();
         } finally {
-            c.job.chunkFinished();
+            lock.unlock();
         }
+        if (c == null || !c.timed) {
+            return false;
+        }
+        c.timed = false; // one TIMING at most per chunk: what follows is its answer
+        Object message;
+        try {
+            message = Serialization.deserialize(part);
+        } catch (IllegalStateException undecodable) {
+            return false; // Replies says so
+        }
+        if (message instanceof Object[] m && m.length == 3 && Integer.valueOf(Worker.TIMING).equals(m[0])
+                && m[1] instanceof Long began && m[2] instanceof Long ended) {
+            c.event.ran(began, ended);
+            return true;
+        }
+        return false;
+    }
+
+    private static void finish(Chunk c, List<?> results, Throwable error) {
+        Replies.finish(c, results, error);
     }
 
     private void redispatch() {

@@ -17,6 +17,7 @@ import multiprocessing.SerializableRunnable;
  */
 final class ThreadEngine implements Engine {
     private static final AtomicInteger NAMES = new AtomicInteger();
+    private static final long PID = ProcessHandle.current().pid();
 
     private final SerializableRunnable initializer;
     private final ArrayDeque<Chunk> pending = new ArrayDeque<>();
@@ -77,10 +78,16 @@ final class ThreadEngine implements Engine {
             }
             List<Object> results = null;
             Throwable error = null;
+            long began = c.event != null ? System.nanoTime() : 0;
             try {
                 results = Tasks.run(c.job.kind, c.job.fn, c.items);
             } catch (Throwable t) {
                 error = t;
+            }
+            if (c.event != null) {
+                c.event.sentTo(Thread.currentThread().getName(), PID);
+                c.event.ran(began, System.nanoTime());
+                c.event.finished(error != null);
             }
             synchronized (this) {
                 if (!running.remove(c)) {

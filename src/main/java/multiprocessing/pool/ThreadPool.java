@@ -9,12 +9,21 @@ import multiprocessing.SerializableRunnable;
  * the running tasks and fails their results.
  */
 public final class ThreadPool extends Pool {
-    /** A pool of {@code processes} threads. */
+    /**
+     * A pool of {@code processes} threads.
+     *
+     * @param processes how many worker threads
+     */
     public ThreadPool(int processes) {
         this(processes, null);
     }
 
-    /** A pool of {@code processes} threads, each running {@code initializer} first. */
+    /**
+     * A pool of {@code processes} threads, each running {@code initializer} first.
+     *
+     * @param processes   how many worker threads
+     * @param initializer what each thread runs before its first task, or null
+     */
     public ThreadPool(int processes, SerializableRunnable initializer) {
         super(checkProcesses(processes), new ThreadEngine(processes, initializer));
     }

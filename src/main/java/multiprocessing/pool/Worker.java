@@ -3,6 +3,7 @@ package multiprocessing.pool;
 import java.io.EOFException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,8 @@ import multiprocessing.internal.reduction.Serialization;
  * time, answering each with its results, until it gets {@code null}, its connection closes, or it
  * has run {@code maxTasks} tasks.
  *
- * <p>Messages to the worker: {@code Object[]{Long jobId, Integer kind, byte[] fn, List items}},
+ * <p>Messages to the worker: {@code Object[]{Long jobId, Integer kind, byte[] fn, List items}}
+ * (and a fifth element, {@code true}, when the parent records the task: see {@link #TIMING}),
  * or null to stop, several to a pipe message ({@link Frames}). Each result is sent as soon as its
  * task ends, never held back to be sent with the next: the parent must know that a worker that
  * dies was running the first task it has not answered, and no other. From the worker: an {@code ArrayList} of results, or an {@code Object[]}
@@ -31,6 +33,12 @@ final class Worker implements SerializableRunnable {
     static final int READY = 1;
     static final int FAILED = 2;
     static final int INIT_FAILED = 3;
+    /**
+     * When the worker began a task and when its result was ready ({@link System#nanoTime()}),
+     * sent just before the result of a task that asks for it (see PoolTaskEvent). A task that
+     * cannot even be read is answered without it: the parent cannot count on it.
+     */
+    static final int TIMING = 4;
 
     private final Connection conn;
     private final SerializableRunnable initializer;
@@ -62,10 +70,11 @@ final class Worker implements SerializableRunnable {
         hold(Serialization.serialize(new Object[] {READY}));
         flush();
         // The functions of the last few jobs: a map's function is deserialized once per worker,
-        // not once per chunk.
-        Map<Long, Object> functions = new LinkedHashMap<>(16, 0.75f, true) {
+        // not once per chunk. Kept with the bytes they were read from: a cluster member's
+        // workers run chunks of several pools whose job numbers may meet.
+        Map<Long, Object[]> functions = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, Object> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Long, Object[]> eldest) {
                 return size() > 8;
             }
         };
@@ -80,23 +89,30 @@ final class Worker implements SerializableRunnable {
                 }
                 Frames.unpack(frame, inbox::add);
             }
-            Object message = Serialization.deserialize(inbox.poll());
-            if (message == null) {
-                flush();
-                return;
-            }
-            Object[] task = (Object[]) message;
             byte[] reply;
+            boolean timed = false; // a task the parent records
+            long began = 0;
             try {
+                Object message = Serialization.deserialize(inbox.poll());
+                if (message == null) {
+                    flush();
+                    return;
+                }
+                Object[] task = (Object[]) message;
+                if (task.length > 4) {
+                    timed = true;
+                    began = System.nanoTime();
+                }
                 Long jobId = (Long) task[0];
-                Object fn = functions.get(jobId);
-                if (fn == null) {
-                    fn = Serialization.deserialize((byte[]) task[2]);
-                    functions.put(jobId, fn);
+                byte[] fnBytes = (byte[]) task[2];
+                Object[] cached = functions.get(jobId);
+                if (cached == null || !Arrays.equals((byte[]) cached[0], fnBytes)) {
+                    cached = new Object[] {fnBytes, Serialization.deserialize(fnBytes)};
+                    functions.put(jobId, cached);
                 }
                 @SuppressWarnings("unchecked")
                 List<Object> items = (List<Object>) task[3];
-                Object results = Tasks.run((Integer) task[1], fn, items);
+                Object results = Tasks.run((Integer) task[1], cached[1], items);
                 try {
                     reply = Serialization.serialize(results);
                 } catch (IllegalArgumentException unserializable) {
@@ -106,7 +122,12 @@ final class Worker implements SerializableRunnable {
                             + unserializable.getMessage()));
                 }
             } catch (Throwable t) {
+                // Also a task whose items cannot be read here (a class missing from this
+                // JVM's class path): the task fails, the worker goes on.
                 reply = failure(FAILED, t);
+            }
+            if (timed) {
+                hold(Serialization.serialize(new Object[] {TIMING, began, System.nanoTime()}));
             }
             hold(reply);
             flush();
@@ -125,7 +146,7 @@ final class Worker implements SerializableRunnable {
         }
     }
 
-    private static byte[] failure(int tag, Throwable t) {
+    static byte[] failure(int tag, Throwable t) {
         String traceback = Tasks.traceback(t);
         try {
             return Serialization.serialize(new Object[] {tag, t, traceback});

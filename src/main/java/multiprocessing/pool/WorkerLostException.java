@@ -11,21 +11,46 @@ import multiprocessing.ProcessError;
 public class WorkerLostException extends ProcessError {
     private static final long serialVersionUID = 1L;
 
+    /** The pid of the worker that died. */
     private final long pid;
+    /** Its exit code, or null if unknown. */
     private final Integer exitCode;
 
+    /**
+     * A task whose worker died.
+     *
+     * @param pid      the pid of the worker that died
+     * @param exitCode its exit code, or null if unknown
+     */
     public WorkerLostException(long pid, Integer exitCode) {
-        super("worker process " + pid + " died while running the task: " + describe(exitCode));
+        this("worker process " + pid + " died while running the task: " + describe(exitCode),
+                pid, exitCode);
+    }
+
+    /**
+     * A loss described by {@code message}: a pool on a cluster fails a chunk so when the
+     * members it ran on were lost (see {@code multiprocessing.cluster.Cluster#pool()}), with the
+     * pid of the last member's JVM.
+     *
+     * @param message  what was lost and why
+     * @param pid      the pid of the worker (or member JVM) that died
+     * @param exitCode its exit code, or null if unknown
+     */
+    public WorkerLostException(String message, long pid, Integer exitCode) {
+        super(message);
         this.pid = pid;
         this.exitCode = exitCode;
     }
 
-    /** The pid of the worker that died. */
+    /** {@return the pid of the worker that died (of a cluster member's JVM for a chunk lost with its member)} */
     public long pid() {
         return pid;
     }
 
-    /** Its exit code: {@code n} for {@code System.exit(n)}, {@code -s} for signal {@code s}; null if unknown. */
+    /**
+     * {@return its exit code: {@code n} for {@code System.exit(n)}, {@code -s} for signal
+     * {@code s}; null if unknown}
+     */
     public Integer exitCode() {
         return exitCode;
     }

@@ -42,27 +42,47 @@ public class Array extends RawArray {
         this.lock = Objects.requireNonNull(lock, "lock");
     }
 
-    /** A new zeroed array guarded by a new RLock. */
+    /**
+     * A new zeroed array guarded by a new RLock.
+     *
+     * @param typecode the elements' Python typecode
+     * @param size     how many elements
+     * @return the array, which takes its lock on every access
+     */
     public static Array of(String typecode, int size) {
         return new Array(RawArray.of(typecode, size), new RLock());
     }
 
-    /** A new array from {@code initializer} (see {@link RawArray#of(String, Object)}), guarded by a new RLock. */
+    /**
+     * A new array from {@code initializer} (see {@link RawArray#of(String, Object)}), guarded by a
+     * new RLock.
+     *
+     * @param typecode    the elements' Python typecode
+     * @param initializer the elements, or an {@code Integer} size for zeroed ones
+     * @return the array, which takes its lock on every access
+     */
     public static Array of(String typecode, Object initializer) {
         return new Array(RawArray.of(typecode, initializer), new RLock());
     }
 
-    /** A new array from {@code initializer} guarded by {@code lock}. */
+    /**
+     * A new array from {@code initializer} guarded by {@code lock}.
+     *
+     * @param typecode    the elements' Python typecode
+     * @param initializer the elements, or an {@code Integer} size for zeroed ones
+     * @param lock        the lock taken on every access
+     * @return the array
+     */
     public static Array of(String typecode, Object initializer, Lock lock) {
         return new Array(RawArray.of(typecode, initializer), lock);
     }
 
-    /** The lock every access takes: the one given, or the RLock made for this array. */
+    /** {@return the lock every access takes: the one given, or the RLock made for this array} */
     public Lock getLock() {
         return lock;
     }
 
-    /** The raw array underneath, sharing the memory, taking no lock. */
+    /** {@return the raw array underneath, sharing the memory, taking no lock} */
     public RawArray getObj() {
         return obj;
     }

@@ -65,6 +65,9 @@ public class RawArray {
     /**
      * A new zeroed array of {@code size} elements of {@code typecode}.
      *
+     * @param typecode the elements' Python typecode
+     * @param size     how many elements
+     * @return the array in shared memory
      * @throws IllegalArgumentException for a bad typecode or a negative size
      */
     public static RawArray of(String typecode, int size) {
@@ -90,6 +93,9 @@ public class RawArray {
      * {@code double[]}, ...), an {@code Object[]}, a {@code Collection}, or for {@code "c"} and
      * {@code "u"} a {@code String}.
      *
+     * @param typecode    the elements' Python typecode
+     * @param initializer the elements, or an {@code Integer} size for zeroed ones
+     * @return the array in shared memory
      * @throws IllegalArgumentException for a bad typecode, an initializer of another kind, or
      *         an element that does not fit the typecode (nothing is allocated then)
      */
@@ -150,32 +156,52 @@ public class RawArray {
         return Heap.allocate(Math.max(1, element.byteSize() * count), element.byteAlignment());
     }
 
-    /** A new zeroed {@code int} array (typecode {@code "i"}) with atomic element updates. */
+    /**
+     * A new zeroed {@code int} array (typecode {@code "i"}) with atomic element updates.
+     *
+     * @param length how many elements
+     * @return the array in shared memory
+     */
     public static SharedIntArray ofInts(int length) {
         return new SharedIntArray(allocate(ValueLayout.JAVA_INT, length), length);
     }
 
-    /** A new zeroed {@code long} array (typecode {@code "q"}) with atomic element updates. */
+    /**
+     * A new zeroed {@code long} array (typecode {@code "q"}) with atomic element updates.
+     *
+     * @param length how many elements
+     * @return the array in shared memory
+     */
     public static SharedLongArray ofLongs(int length) {
         return new SharedLongArray(allocate(ValueLayout.JAVA_LONG, length), length);
     }
 
-    /** A new zeroed {@code double} array (typecode {@code "d"}). */
+    /**
+     * A new zeroed {@code double} array (typecode {@code "d"}).
+     *
+     * @param length how many elements
+     * @return the array in shared memory
+     */
     public static SharedDoubleArray ofDoubles(int length) {
         return new SharedDoubleArray(allocate(ValueLayout.JAVA_DOUBLE, length), length);
     }
 
-    /** A new zeroed {@code byte} array (typecode {@code "b"}). */
+    /**
+     * A new zeroed {@code byte} array (typecode {@code "b"}).
+     *
+     * @param length how many elements
+     * @return the array in shared memory
+     */
     public static SharedByteArray ofBytes(int length) {
         return new SharedByteArray(allocate(ValueLayout.JAVA_BYTE, length), length);
     }
 
-    /** The number of elements. */
+    /** {@return the number of elements} */
     public int length() {
         return length;
     }
 
-    /** The typecode of the elements. */
+    /** {@return the typecode of the elements} */
     public String typecode() {
         return type.code();
     }
@@ -183,6 +209,8 @@ public class RawArray {
     /**
      * Element {@code index}.
      *
+     * @param index the element's position
+     * @return the element, boxed as the typecode reads (see {@link RawValue})
      * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
      */
     public Object get(int index) {
@@ -193,6 +221,8 @@ public class RawArray {
     /**
      * Sets element {@code index}.
      *
+     * @param index the element's position
+     * @param value the new element
      * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
      * @throws IllegalArgumentException if {@code value} does not fit the typecode
      */
@@ -205,6 +235,9 @@ public class RawArray {
      * Elements {@code from} (inclusive) to {@code to} (exclusive), copied out (Python's
      * {@code a[from:to]}).
      *
+     * @param from the first element's position
+     * @param to   the position after the last element
+     * @return the elements, copied
      * @throws IndexOutOfBoundsException unless {@code 0 <= from <= to <= length()}
      */
     public List<Object> slice(int from, int to) {
@@ -221,6 +254,8 @@ public class RawArray {
      * {@code a[from:from+len(values)] = values}); all are checked first, so a value that does
      * not fit leaves the array unchanged.
      *
+     * @param from   the first element written
+     * @param values the new elements
      * @throws IndexOutOfBoundsException if the values run past the end
      * @throws IllegalArgumentException if a value does not fit the typecode
      */
@@ -235,12 +270,12 @@ public class RawArray {
         }
     }
 
-    /** All elements, copied out. */
+    /** {@return all elements, copied out} */
     public List<Object> toList() {
         return slice(0, length);
     }
 
-    /** The whole backing memory: {@code length()} elements of the typecode's size. */
+    /** {@return the whole backing memory: {@code length()} elements of the typecode's size} */
     public MemorySegment segment() {
         return segment;
     }

@@ -74,7 +74,13 @@ public class RawValue {
         this(other.block, other.type, other.layout);
     }
 
-    /** A new value of {@code typecode}, zero (Python's {@code RawValue(typecode)}). */
+    /**
+     * A new value of {@code typecode}, zero (Python's {@code RawValue(typecode)}).
+     *
+     * @param typecode a Python typecode ({@code "i"}, {@code "q"}, {@code "d"}, {@code "c"}, ...)
+     * @return the value in shared memory
+     * @throws IllegalArgumentException for a bad typecode
+     */
     public static RawValue of(String typecode) {
         Typecode t = Typecode.of(typecode);
         return new RawValue(allocate(t.layout), t, t.layout);
@@ -83,6 +89,9 @@ public class RawValue {
     /**
      * A new value of {@code typecode} holding {@code initial} ({@code null}: zero).
      *
+     * @param typecode a Python typecode ({@code "i"}, {@code "q"}, {@code "d"}, {@code "c"}, ...)
+     * @param initial  the value it starts with, or null for zero
+     * @return the value in shared memory
      * @throws IllegalArgumentException for a bad typecode or a value that does not fit it
      */
     public static RawValue of(String typecode, Object initial) {
@@ -101,27 +110,44 @@ public class RawValue {
      * A new zeroed struct of {@code layout} (Python's {@code RawValue(MyStructure)}): its
      * {@link #segment()} is {@code layout.byteSize()} bytes aligned for the layout.
      *
+     * @param layout the struct's layout, whose named value fields {@link #get(String)} reads
+     * @return the struct in shared memory
      * @throws IllegalArgumentException for a layout aligned beyond 4096 bytes
      */
     public static RawValue of(MemoryLayout layout) {
         return new RawValue(allocate(layout), null, layout);
     }
 
-    /** A new shared {@code int} (typecode {@code "i"}) with atomic operations. */
+    /**
+     * A new shared {@code int} (typecode {@code "i"}) with atomic operations.
+     *
+     * @param initial the value it starts with
+     * @return the value in shared memory
+     */
     public static SharedInt ofInt(int initial) {
         SharedInt v = new SharedInt(allocate(ValueLayout.JAVA_INT));
         v.set(initial);
         return v;
     }
 
-    /** A new shared {@code long} (typecode {@code "q"}) with atomic operations. */
+    /**
+     * A new shared {@code long} (typecode {@code "q"}) with atomic operations.
+     *
+     * @param initial the value it starts with
+     * @return the value in shared memory
+     */
     public static SharedLong ofLong(long initial) {
         SharedLong v = new SharedLong(allocate(ValueLayout.JAVA_LONG));
         v.set(initial);
         return v;
     }
 
-    /** A new shared {@code double} (typecode {@code "d"}) with atomic operations. */
+    /**
+     * A new shared {@code double} (typecode {@code "d"}) with atomic operations.
+     *
+     * @param initial the value it starts with
+     * @return the value in shared memory
+     */
     public static SharedDouble ofDouble(double initial) {
         SharedDouble v = new SharedDouble(allocate(ValueLayout.JAVA_DOUBLE));
         v.set(initial);
@@ -135,6 +161,7 @@ public class RawValue {
     /**
      * The value (Python's {@code .value}).
      *
+     * @return the value, boxed as its typecode reads
      * @throws UnsupportedOperationException for a struct: use {@link #get(String)}
      */
     public Object value() {
@@ -144,6 +171,7 @@ public class RawValue {
     /**
      * Sets the value (Python's {@code .value = v}).
      *
+     * @param value the new value
      * @throws IllegalArgumentException if {@code value} does not fit the typecode
      * @throws UnsupportedOperationException for a struct: use {@link #set(String, Object)}
      */
@@ -154,6 +182,8 @@ public class RawValue {
     /**
      * The struct field named {@code path} ("x", or "inner.x" for a nested struct), boxed.
      *
+     * @param path the field's name, dotted through nested structs
+     * @return the field's value, boxed
      * @throws IllegalArgumentException if the layout has no such value field
      */
     public Object get(String path) {
@@ -164,6 +194,8 @@ public class RawValue {
      * Sets the struct field named {@code path}; integral fields take any integral
      * {@code Number} that fits, floating ones any {@code Number}.
      *
+     * @param path  the field's name, dotted through nested structs
+     * @param value the new value
      * @throws IllegalArgumentException if there is no such field or the value does not fit it
      */
     public void set(String path, Object value) {
@@ -171,17 +203,20 @@ public class RawValue {
         h.set(segment, 0L, coerce(h.varType(), path, value));
     }
 
-    /** The whole backing memory: the value's bytes, or the struct's {@code layout.byteSize()}. */
+    /**
+     * {@return the whole backing memory: the value's bytes, or the struct's
+     * {@code layout.byteSize()}}
+     */
     public MemorySegment segment() {
         return segment;
     }
 
-    /** The typecode, or null for a struct. */
+    /** {@return the typecode, or null for a struct} */
     public String typecode() {
         return type == null ? null : type.code();
     }
 
-    /** The layout of the memory: the typecode's C type, or the struct's layout. */
+    /** {@return the layout of the memory: the typecode's C type, or the struct's layout} */
     public MemoryLayout layout() {
         return layout;
     }

@@ -43,17 +43,29 @@ public final class SharedByteArray {
         this.segment = block.segment().asSlice(0, (long) length * 1);
     }
 
-    /** The number of elements. */
+    /** {@return the number of elements} */
     public int length() {
         return length;
     }
 
-    /** @throws IndexOutOfBoundsException unless {@code 0 <= index < length()} */
+    /**
+     * Element {@code index}.
+     *
+     * @param index the element's position
+     * @return the element
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
+     */
     public byte get(int index) {
         return segment.getAtIndex(E, Objects.checkIndex(index, length));
     }
 
-    /** @throws IndexOutOfBoundsException unless {@code 0 <= index < length()} */
+    /**
+     * Sets element {@code index}.
+     *
+     * @param index the element's position
+     * @param value the new element
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
+     */
     public void set(int index, byte value) {
         segment.setAtIndex(E, Objects.checkIndex(index, length), value);
     }
@@ -62,6 +74,10 @@ public final class SharedByteArray {
      * Copies {@code count} elements of {@code src} from {@code srcOffset} into this array at
      * {@code index} (one bulk copy).
      *
+     * @param index     where in this array the copy goes
+     * @param src       the Java array copied from
+     * @param srcOffset where in {@code src} the copy starts
+     * @param count     how many elements
      * @throws IndexOutOfBoundsException if either range runs past its array's end
      */
     public void copyFrom(int index, byte[] src, int srcOffset, int count) {
@@ -73,6 +89,10 @@ public final class SharedByteArray {
      * Copies {@code count} elements from {@code index} of this array into {@code dst} at
      * {@code dstOffset} (one bulk copy).
      *
+     * @param index     where in this array the copy starts
+     * @param dst       the Java array copied into
+     * @param dstOffset where in {@code dst} the copy goes
+     * @param count     how many elements
      * @throws IndexOutOfBoundsException if either range runs past its array's end
      */
     public void copyTo(int index, byte[] dst, int dstOffset, int count) {
@@ -80,12 +100,12 @@ public final class SharedByteArray {
         MemorySegment.copy(segment, E, (long) index * 1, dst, dstOffset, count);
     }
 
-    /** All elements, copied into a new Java array. */
+    /** {@return all elements, copied into a new Java array} */
     public byte[] toArray() {
         return segment.toArray(E);
     }
 
-    /** The whole backing memory: {@code length() * 1} bytes. */
+    /** {@return the whole backing memory: {@code length() * 1} bytes} */
     public MemorySegment segment() {
         return segment;
     }

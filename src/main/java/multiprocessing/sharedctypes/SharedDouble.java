@@ -41,20 +41,36 @@ public final class SharedDouble {
         this.segment = block.segment().asSlice(0, 8);
     }
 
+    /** {@return the value (a volatile read)} */
     public double get() {
         return (double) H.getVolatile(segment, 0L);
     }
 
+    /**
+     * Sets the value (a volatile write).
+     *
+     * @param value the new value
+     */
     public void set(double value) {
         H.setVolatile(segment, 0L, value);
     }
 
-    /** Sets {@code value} and returns the previous value, atomically. */
+    /**
+     * Sets {@code value} and returns the previous value, atomically.
+     *
+     * @param value the new value
+     * @return the value before
+     */
     public double getAndSet(double value) {
         return (double) H.getAndSet(segment, 0L, value);
     }
 
-    /** Adds {@code delta} and returns the previous value, atomically. */
+    /**
+     * Adds {@code delta} and returns the previous value, atomically.
+     *
+     * @param delta what to add
+     * @return the value before the addition
+     */
     public double getAndAdd(double delta) {
         // Memory-segment var handles have no floating-point getAndAdd: a CAS loop instead.
         while (true) {
@@ -65,7 +81,12 @@ public final class SharedDouble {
         }
     }
 
-    /** Adds {@code delta} and returns the new value, atomically. */
+    /**
+     * Adds {@code delta} and returns the new value, atomically.
+     *
+     * @param delta what to add
+     * @return the value after the addition
+     */
     public double addAndGet(double delta) {
         return getAndAdd(delta) + delta;
     }
@@ -74,13 +95,15 @@ public final class SharedDouble {
      * Sets {@code value} if the current value is {@code expected} (compared bit for bit, as
      * {@code Double.doubleToRawLongBits} does); atomic.
      *
+     * @param expected the current value for the update to happen
+     * @param value    the new value
      * @return whether it was set
      */
     public boolean compareAndSet(double expected, double value) {
         return H.compareAndSet(segment, 0L, expected, value);
     }
 
-    /** The backing memory: 8 bytes. */
+    /** {@return the backing memory: 8 bytes} */
     public MemorySegment segment() {
         return segment;
     }

@@ -41,25 +41,46 @@ public final class SharedInt {
         this.segment = block.segment().asSlice(0, 4);
     }
 
+    /** {@return the value (a volatile read)} */
     public int get() {
         return (int) H.getVolatile(segment, 0L);
     }
 
+    /**
+     * Sets the value (a volatile write).
+     *
+     * @param value the new value
+     */
     public void set(int value) {
         H.setVolatile(segment, 0L, value);
     }
 
-    /** Sets {@code value} and returns the previous value, atomically. */
+    /**
+     * Sets {@code value} and returns the previous value, atomically.
+     *
+     * @param value the new value
+     * @return the value before
+     */
     public int getAndSet(int value) {
         return (int) H.getAndSet(segment, 0L, value);
     }
 
-    /** Adds {@code delta} and returns the previous value, atomically. */
+    /**
+     * Adds {@code delta} and returns the previous value, atomically.
+     *
+     * @param delta what to add
+     * @return the value before the addition
+     */
     public int getAndAdd(int delta) {
         return (int) H.getAndAdd(segment, 0L, delta);
     }
 
-    /** Adds {@code delta} and returns the new value, atomically. */
+    /**
+     * Adds {@code delta} and returns the new value, atomically.
+     *
+     * @param delta what to add
+     * @return the value after the addition
+     */
     public int addAndGet(int delta) {
         return getAndAdd(delta) + delta;
     }
@@ -67,13 +88,15 @@ public final class SharedInt {
     /**
      * Sets {@code value} if the current value is {@code expected}; atomic.
      *
+     * @param expected the current value for the update to happen
+     * @param value    the new value
      * @return whether it was set
      */
     public boolean compareAndSet(int expected, int value) {
         return H.compareAndSet(segment, 0L, expected, value);
     }
 
-    /** The backing memory: 4 bytes. */
+    /** {@return the backing memory: 4 bytes} */
     public MemorySegment segment() {
         return segment;
     }

@@ -41,25 +41,46 @@ public final class SharedLong {
         this.segment = block.segment().asSlice(0, 8);
     }
 
+    /** {@return the value (a volatile read)} */
     public long get() {
         return (long) H.getVolatile(segment, 0L);
     }
 
+    /**
+     * Sets the value (a volatile write).
+     *
+     * @param value the new value
+     */
     public void set(long value) {
         H.setVolatile(segment, 0L, value);
     }
 
-    /** Sets {@code value} and returns the previous value, atomically. */
+    /**
+     * Sets {@code value} and returns the previous value, atomically.
+     *
+     * @param value the new value
+     * @return the value before
+     */
     public long getAndSet(long value) {
         return (long) H.getAndSet(segment, 0L, value);
     }
 
-    /** Adds {@code delta} and returns the previous value, atomically. */
+    /**
+     * Adds {@code delta} and returns the previous value, atomically.
+     *
+     * @param delta what to add
+     * @return the value before the addition
+     */
     public long getAndAdd(long delta) {
         return (long) H.getAndAdd(segment, 0L, delta);
     }
 
-    /** Adds {@code delta} and returns the new value, atomically. */
+    /**
+     * Adds {@code delta} and returns the new value, atomically.
+     *
+     * @param delta what to add
+     * @return the value after the addition
+     */
     public long addAndGet(long delta) {
         return getAndAdd(delta) + delta;
     }
@@ -67,13 +88,15 @@ public final class SharedLong {
     /**
      * Sets {@code value} if the current value is {@code expected}; atomic.
      *
+     * @param expected the current value for the update to happen
+     * @param value    the new value
      * @return whether it was set
      */
     public boolean compareAndSet(long expected, long value) {
         return H.compareAndSet(segment, 0L, expected, value);
     }
 
-    /** The backing memory: 8 bytes. */
+    /** {@return the backing memory: 8 bytes} */
     public MemorySegment segment() {
         return segment;
     }

@@ -47,37 +47,76 @@ public final class SharedLongArray {
         this.segment = block.segment().asSlice(0, (long) length * 8);
     }
 
-    /** The number of elements. */
+    /** {@return the number of elements} */
     public int length() {
         return length;
     }
 
-    /** @throws IndexOutOfBoundsException unless {@code 0 <= index < length()} */
+    /**
+     * Element {@code index} (a plain read).
+     *
+     * @param index the element's position
+     * @return the element
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
+     */
     public long get(int index) {
         return segment.getAtIndex(E, Objects.checkIndex(index, length));
     }
 
-    /** @throws IndexOutOfBoundsException unless {@code 0 <= index < length()} */
+    /**
+     * Sets element {@code index} (a plain write).
+     *
+     * @param index the element's position
+     * @param value the new element
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
+     */
     public void set(int index, long value) {
         segment.setAtIndex(E, Objects.checkIndex(index, length), value);
     }
 
-    /** Element {@code index} with volatile semantics. */
+    /**
+     * Element {@code index} with volatile semantics.
+     *
+     * @param index the element's position
+     * @return the element
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
+     */
     public long getVolatile(int index) {
         return (long) H.getVolatile(segment, 0L, (long) Objects.checkIndex(index, length));
     }
 
-    /** Sets element {@code index} with volatile semantics. */
+    /**
+     * Sets element {@code index} with volatile semantics.
+     *
+     * @param index the element's position
+     * @param value the new element
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
+     */
     public void setVolatile(int index, long value) {
         H.setVolatile(segment, 0L, (long) Objects.checkIndex(index, length), value);
     }
 
-    /** Adds {@code delta} to element {@code index} and returns its previous value, atomically. */
+    /**
+     * Adds {@code delta} to element {@code index} and returns its previous value, atomically.
+     *
+     * @param index the element's position
+     * @param delta what to add
+     * @return the element before the addition
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
+     */
     public long getAndAdd(int index, long delta) {
         return (long) H.getAndAdd(segment, 0L, (long) Objects.checkIndex(index, length), delta);
     }
 
-    /** Sets element {@code index} to {@code value} if it is {@code expected}, atomically. */
+    /**
+     * Sets element {@code index} to {@code value} if it is {@code expected}, atomically.
+     *
+     * @param index    the element's position
+     * @param expected the element's value for the update to happen
+     * @param value    the new element
+     * @return whether it was set
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
+     */
     public boolean compareAndSet(int index, long expected, long value) {
         return H.compareAndSet(segment, 0L, (long) Objects.checkIndex(index, length), expected,
                 value);
@@ -87,6 +126,10 @@ public final class SharedLongArray {
      * Copies {@code count} elements of {@code src} from {@code srcOffset} into this array at
      * {@code index} (one bulk copy).
      *
+     * @param index     where in this array the copy goes
+     * @param src       the Java array copied from
+     * @param srcOffset where in {@code src} the copy starts
+     * @param count     how many elements
      * @throws IndexOutOfBoundsException if either range runs past its array's end
      */
     public void copyFrom(int index, long[] src, int srcOffset, int count) {
@@ -98,6 +141,10 @@ public final class SharedLongArray {
      * Copies {@code count} elements from {@code index} of this array into {@code dst} at
      * {@code dstOffset} (one bulk copy).
      *
+     * @param index     where in this array the copy starts
+     * @param dst       the Java array copied into
+     * @param dstOffset where in {@code dst} the copy goes
+     * @param count     how many elements
      * @throws IndexOutOfBoundsException if either range runs past its array's end
      */
     public void copyTo(int index, long[] dst, int dstOffset, int count) {
@@ -105,12 +152,12 @@ public final class SharedLongArray {
         MemorySegment.copy(segment, E, (long) index * 8, dst, dstOffset, count);
     }
 
-    /** All elements, copied into a new Java array. */
+    /** {@return all elements, copied into a new Java array} */
     public long[] toArray() {
         return segment.toArray(E);
     }
 
-    /** The whole backing memory: {@code length() * 8} bytes. */
+    /** {@return the whole backing memory: {@code length() * 8} bytes} */
     public MemorySegment segment() {
         return segment;
     }

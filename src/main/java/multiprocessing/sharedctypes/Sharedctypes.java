@@ -17,6 +17,9 @@ public final class Sharedctypes {
     /**
      * A new raw value in shared memory holding a copy of {@code obj}'s bytes (Python's
      * {@code copy(obj)}); a {@link Value}'s bytes are copied under its lock.
+     *
+     * @param obj the value copied
+     * @return the copy, without a lock
      */
     public static RawValue copy(RawValue obj) {
         RawValue fresh = new RawValue(RawValue.allocate(obj.layout), obj.type, obj.layout);
@@ -33,7 +36,12 @@ public final class Sharedctypes {
         return fresh;
     }
 
-    /** A new raw array in shared memory holding a copy of {@code obj}'s elements. */
+    /**
+     * A new raw array in shared memory holding a copy of {@code obj}'s elements.
+     *
+     * @param obj the array copied
+     * @return the copy, without a lock
+     */
     public static RawArray copy(RawArray obj) {
         RawArray fresh = new RawArray(RawArray.allocate(obj.type.layout, obj.length), obj.type,
                 obj.length);
@@ -50,7 +58,12 @@ public final class Sharedctypes {
         return fresh;
     }
 
-    /** {@code obj}'s memory wrapped with a new RLock (Python's {@code synchronized(obj)}). */
+    /**
+     * {@code obj}'s memory wrapped with a new RLock (Python's {@code synchronized(obj)}).
+     *
+     * @param obj the value whose memory is shared, not copied
+     * @return the value that takes the lock on every access
+     */
     public static Value synchronized_(RawValue obj) {
         return synchronized_(obj, new RLock());
     }
@@ -59,39 +72,76 @@ public final class Sharedctypes {
      * {@code obj}'s memory wrapped with {@code lock}: a {@link multiprocessing.synchronize.Lock}
      * or {@link RLock} to share it between processes (a JDK lock serves threads of one process
      * only, and the value cannot then be sent).
+     *
+     * @param obj  the value whose memory is shared, not copied
+     * @param lock the lock taken on every access
+     * @return the value that takes the lock on every access
      */
     public static Value synchronized_(RawValue obj, Lock lock) {
         Objects.requireNonNull(obj, "obj");
         return new Value(raw(obj), lock);
     }
 
-    /** {@code obj}'s memory wrapped with a new RLock. */
+    /**
+     * {@code obj}'s memory wrapped with a new RLock.
+     *
+     * @param obj the array whose memory is shared, not copied
+     * @return the array that takes the lock on every access
+     */
     public static Array synchronized_(RawArray obj) {
         return synchronized_(obj, new RLock());
     }
 
-    /** {@code obj}'s memory wrapped with {@code lock}. */
+    /**
+     * {@code obj}'s memory wrapped with {@code lock}.
+     *
+     * @param obj  the array whose memory is shared, not copied
+     * @param lock the lock taken on every access
+     * @return the array that takes the lock on every access
+     */
     public static Array synchronized_(RawArray obj, Lock lock) {
         Objects.requireNonNull(obj, "obj");
         return new Array(raw(obj), lock);
     }
 
-    /** Same as {@link #synchronized_(RawValue)}. */
+    /**
+     * Same as {@link #synchronized_(RawValue)}.
+     *
+     * @param obj the value whose memory is shared, not copied
+     * @return the value that takes the lock on every access
+     */
     public static Value synchronize(RawValue obj) {
         return synchronized_(obj);
     }
 
-    /** Same as {@link #synchronized_(RawValue, Lock)}. */
+    /**
+     * Same as {@link #synchronized_(RawValue, Lock)}.
+     *
+     * @param obj  the value whose memory is shared, not copied
+     * @param lock the lock taken on every access
+     * @return the value that takes the lock on every access
+     */
     public static Value synchronize(RawValue obj, Lock lock) {
         return synchronized_(obj, lock);
     }
 
-    /** Same as {@link #synchronized_(RawArray)}. */
+    /**
+     * Same as {@link #synchronized_(RawArray)}.
+     *
+     * @param obj the array whose memory is shared, not copied
+     * @return the array that takes the lock on every access
+     */
     public static Array synchronize(RawArray obj) {
         return synchronized_(obj);
     }
 
-    /** Same as {@link #synchronized_(RawArray, Lock)}. */
+    /**
+     * Same as {@link #synchronized_(RawArray, Lock)}.
+     *
+     * @param obj  the array whose memory is shared, not copied
+     * @param lock the lock taken on every access
+     * @return the array that takes the lock on every access
+     */
     public static Array synchronize(RawArray obj, Lock lock) {
         return synchronized_(obj, lock);
     }

@@ -67,27 +67,45 @@ public class Value extends RawValue {
         this.lock = Objects.requireNonNull(lock, "lock");
     }
 
-    /** A new value of {@code typecode} holding {@code initial}, guarded by a new RLock. */
+    /**
+     * A new value of {@code typecode} holding {@code initial}, guarded by a new RLock.
+     *
+     * @param typecode a Python typecode
+     * @param initial  the value it starts with, or null for zero
+     * @return the value, which takes its lock on every access
+     */
     public static Value of(String typecode, Object initial) {
         return new Value(RawValue.of(typecode, initial), new RLock());
     }
 
-    /** A new value of {@code typecode} holding {@code initial}, guarded by {@code lock}. */
+    /**
+     * A new value of {@code typecode} holding {@code initial}, guarded by {@code lock}.
+     *
+     * @param typecode a Python typecode
+     * @param initial  the value it starts with, or null for zero
+     * @param lock     the lock taken on every access
+     * @return the value
+     */
     public static Value of(String typecode, Object initial, Lock lock) {
         return new Value(RawValue.of(typecode, initial), lock);
     }
 
-    /** A new zeroed struct of {@code layout} guarded by a new RLock. */
+    /**
+     * A new zeroed struct of {@code layout} guarded by a new RLock.
+     *
+     * @param layout the struct's layout
+     * @return the struct, which takes its lock on every access
+     */
     public static Value of(MemoryLayout layout) {
         return new Value(RawValue.of(layout), new RLock());
     }
 
-    /** The lock every access takes: the one given, or the RLock made for this value. */
+    /** {@return the lock every access takes: the one given, or the RLock made for this value} */
     public Lock getLock() {
         return lock;
     }
 
-    /** The raw value underneath, sharing the memory, taking no lock. */
+    /** {@return the raw value underneath, sharing the memory, taking no lock} */
     public RawValue getObj() {
         return obj;
     }

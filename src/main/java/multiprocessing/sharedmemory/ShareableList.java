@@ -80,8 +80,12 @@ public final class ShareableList implements AutoCloseable {
     /**
      * Creates a list holding {@code values} in a new segment (with a generated name).
      *
+     * @param values the items: nulls, integers that fit in 64 bits, doubles, booleans, strings
+     *               and byte arrays
+     * @return the list
      * @throws IllegalArgumentException for a value of an unsupported type or an integer that
      *                                  does not fit in 64 bits
+     * @throws IOException if the operating system refuses the segment
      */
     public static ShareableList create(List<?> values) throws IOException {
         List<Encoded> encoded = new ArrayList<>(values.size());
@@ -110,6 +114,8 @@ public final class ShareableList implements AutoCloseable {
     /**
      * Attaches to the list in the segment {@code name} (see {@link SharedMemory#attach}).
      *
+     * @param name the segment's name
+     * @return the list
      * @throws java.nio.file.NoSuchFileException if no segment has that name
      * @throws IOException if the segment does not hold a ShareableList (the segment is left
      *                     as it is)
@@ -152,7 +158,7 @@ public final class ShareableList implements AutoCloseable {
         }
     }
 
-    /** The number of items (fixed at creation). */
+    /** {@return the number of items (fixed at creation)} */
     public int size() {
         return (int) (long) COUNT.get(shm.buf(), 0L);
     }
@@ -160,6 +166,9 @@ public final class ShareableList implements AutoCloseable {
     /**
      * The item at {@code index}: {@code null}, a {@link Long}, {@link Double}, {@link Boolean},
      * {@link String} or {@code byte[]}.
+     *
+     * @param index the item's position
+     * @return the item
      */
     public Object get(int index) {
         MemorySegment buf = shm.buf();
@@ -182,6 +191,8 @@ public final class ShareableList implements AutoCloseable {
     /**
      * Replaces the item at {@code index}.
      *
+     * @param index the item's position
+     * @param value the new item, of a supported type
      * @throws IllegalArgumentException if the value is of an unsupported type or needs more
      *                                  room than the item has (the list is then unchanged)
      */
@@ -197,7 +208,7 @@ public final class ShareableList implements AutoCloseable {
         write(buf, item, e);
     }
 
-    /** The segment that holds the list (to {@code unlink()} it, or for its name). */
+    /** {@return the segment that holds the list (to {@code unlink()} it, or for its name)} */
     public SharedMemory shm() {
         return shm;
     }

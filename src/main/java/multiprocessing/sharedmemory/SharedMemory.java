@@ -76,6 +76,8 @@ public final class SharedMemory implements AutoCloseable {
     /**
      * Creates a new segment of {@code size} bytes, zero-filled, under a generated name.
      *
+     * @param size the segment's size in bytes
+     * @return the segment, mapped
      * @throws IllegalArgumentException if {@code size} is not positive
      * @throws IOException if the operating system refuses (no space, too many open files)
      */
@@ -94,7 +96,14 @@ public final class SharedMemory implements AutoCloseable {
         }
     }
 
-    /** {@link #create(long)} with an {@code int} size (Python's {@code size=}). */
+    /**
+     * {@link #create(long)} with an {@code int} size (Python's {@code size=}).
+     *
+     * @param size the segment's size in bytes
+     * @return the segment, mapped
+     * @throws IllegalArgumentException if {@code size} is not positive
+     * @throws IOException if the operating system refuses (no space, too many open files)
+     */
     public static SharedMemory create(int size) throws IOException {
         return create((long) size);
     }
@@ -102,6 +111,9 @@ public final class SharedMemory implements AutoCloseable {
     /**
      * Creates a new segment named {@code name} of {@code size} bytes, zero-filled.
      *
+     * @param name the segment's name; the operating-system object is "/" and this name
+     * @param size the segment's size in bytes
+     * @return the segment, mapped
      * @throws IllegalArgumentException if {@code size} is not positive or the name is empty
      *                                  or holds a newline or NUL character
      * @throws FileAlreadyExistsException if a segment of that name exists
@@ -112,7 +124,17 @@ public final class SharedMemory implements AutoCloseable {
         return open(name, size);
     }
 
-    /** {@link #create(String, long)} with an {@code int} size. */
+    /**
+     * {@link #create(String, long)} with an {@code int} size.
+     *
+     * @param name the segment's name
+     * @param size the segment's size in bytes
+     * @return the segment, mapped
+     * @throws IllegalArgumentException if {@code size} is not positive or the name is empty
+     *                                  or holds a newline or NUL character
+     * @throws FileAlreadyExistsException if a segment of that name exists
+     * @throws IOException for any other refusal of the operating system
+     */
     public static SharedMemory create(String name, int size) throws IOException {
         return create(name, (long) size);
     }
@@ -132,6 +154,8 @@ public final class SharedMemory implements AutoCloseable {
      * Maps the existing segment {@code name}; its size is the segment's. Never registers it
      * with the resource tracker, and a failure never unlinks anything.
      *
+     * @param name the segment's name
+     * @return the segment, mapped
      * @throws NoSuchFileException if no segment has that name (never created, or unlinked)
      * @throws IOException for any other refusal of the operating system
      */
@@ -146,12 +170,12 @@ public final class SharedMemory implements AutoCloseable {
         }
     }
 
-    /** The name as given to {@code create}/{@code attach}, or the generated one. */
+    /** {@return the name as given to {@code create}/{@code attach}, or the generated one} */
     public String name() {
         return name;
     }
 
-    /** The size in bytes. */
+    /** {@return the size in bytes} */
     public long size() {
         return size;
     }
@@ -159,6 +183,7 @@ public final class SharedMemory implements AutoCloseable {
     /**
      * The memory, exactly {@link #size()} bytes.
      *
+     * @return the mapped segment
      * @throws IllegalStateException after {@link #close()} (and any access through a segment
      *                               obtained earlier throws it too)
      */
@@ -169,7 +194,7 @@ public final class SharedMemory implements AutoCloseable {
         return buf;
     }
 
-    /** Whether {@link #close()} has been called. */
+    /** {@return whether {@link #close()} has been called} */
     public boolean closed() {
         return closed;
     }

@@ -42,13 +42,20 @@ public class Barrier {
     /**
      * A barrier for {@code parties} parties.
      *
+     * @param parties how many waiters each round lets through together
      * @throws IllegalArgumentException if {@code parties} is not positive
      */
     public Barrier(int parties) {
         this(parties, null);
     }
 
-    /** A barrier whose {@link #await()} times out after {@code timeout} (Python's timeout). */
+    /**
+     * A barrier whose {@link #await()} times out after {@code timeout} (Python's timeout).
+     *
+     * @param parties how many waiters each round lets through together
+     * @param timeout how long {@link #await()} waits before it breaks the barrier; null for ever
+     * @throws IllegalArgumentException if {@code parties} is not positive
+     */
     public Barrier(int parties, Duration timeout) {
         if (parties <= 0) {
             throw new IllegalArgumentException("parties must be > 0: " + parties);
@@ -63,33 +70,59 @@ public class Barrier {
         this.defaultTimeoutNanos = defaultTimeoutNanos;
     }
 
-    /** Waits for all parties; returns this call's arrival index. */
+    /**
+     * Waits for all parties; returns this call's arrival index.
+     *
+     * @return this call's arrival index, {@code 0 .. parties-1}
+     * @throws BrokenBarrierException if the barrier is or becomes broken while this call waits
+     * @throws InterruptedException if this thread is interrupted while it waits (which breaks
+     *         the barrier)
+     */
     public int await() throws InterruptedException, BrokenBarrierException {
         return sync.await(defaultTimeoutNanos);
     }
 
-    /** As {@link #await()}; breaks the barrier and throws if {@code timeout} elapses first. */
+    /**
+     * As {@link #await()}; breaks the barrier and throws if {@code timeout} elapses first.
+     *
+     * @param timeout how long to wait at most
+     * @return this call's arrival index, {@code 0 .. parties-1}
+     * @throws BrokenBarrierException if the barrier is or becomes broken while this call waits,
+     *         this call's timeout included
+     * @throws InterruptedException if this thread is interrupted while it waits (which breaks
+     *         the barrier)
+     */
     public int await(Duration timeout) throws InterruptedException, BrokenBarrierException {
         return sync.await(Timeouts.nanos(timeout));
     }
 
+    /**
+     * Makes the barrier usable again; the waiters of the current round get
+     * {@link BrokenBarrierException} (Python's {@code reset()}).
+     */
     public void reset() {
         sync.reset();
     }
 
+    /**
+     * Breaks the barrier: its waiters and later {@link #await()} calls get
+     * {@link BrokenBarrierException} until {@link #reset()} (Python's {@code abort()}).
+     */
     public void abort() {
         sync.abort();
     }
 
+    /** {@return how many waiters each round lets through (Python's {@code parties})} */
     public int parties() {
         return sync.parties();
     }
 
-    /** Python's {@code n_waiting}. */
+    /** {@return how many are waiting in the current round (Python's {@code n_waiting})} */
     public int nWaiting() {
         return sync.nWaiting();
     }
 
+    /** {@return whether the barrier is broken (Python's {@code broken})} */
     public boolean broken() {
         return sync.broken();
     }

@@ -29,7 +29,11 @@ public class BoundedSemaphore extends Semaphore {
         this(1);
     }
 
-    /** A bounded semaphore of value and maximum {@code value}. */
+    /**
+     * A bounded semaphore of value and maximum {@code value}.
+     *
+     * @param value the initial value, which releases may not exceed
+     */
     public BoundedSemaphore(int value) {
         super(value, true);
     }

@@ -49,12 +49,20 @@ public class Condition implements java.util.concurrent.locks.Condition {
         this(new RLock());
     }
 
-    /** A condition over {@code lock}. */
+    /**
+     * A condition over {@code lock}.
+     *
+     * @param lock the lock its waiters release while they wait and take back after
+     */
     public Condition(Lock lock) {
         this((Object) Objects.requireNonNull(lock, "lock"), SyncMemory.allocate());
     }
 
-    /** A condition over {@code lock}. */
+    /**
+     * A condition over {@code lock}.
+     *
+     * @param lock the lock its waiters release while they wait and take back after
+     */
     public Condition(RLock lock) {
         this((Object) Objects.requireNonNull(lock, "lock"), SyncMemory.allocate());
     }
@@ -65,20 +73,38 @@ public class Condition implements java.util.concurrent.locks.Condition {
                 lock instanceof Lock l ? l.sync : ((RLock) lock).sync);
     }
 
-    /** The lock this condition uses: a {@link Lock} or an {@link RLock}. */
+    /** {@return the lock this condition uses: a {@link Lock} or an {@link RLock}} */
     public java.util.concurrent.locks.Lock getLock() {
         return (java.util.concurrent.locks.Lock) lock;
     }
 
-    /** Acquires the lock (Python's {@code Condition.acquire()}). */
+    /**
+     * Acquires the lock (Python's {@code Condition.acquire()}).
+     *
+     * @return true, once the lock is held
+     */
     public boolean acquire() {
         return lock instanceof Lock l ? l.acquire() : ((RLock) lock).acquire();
     }
 
+    /**
+     * Acquires the lock, or with {@code block} false only if that can be done now (Python's
+     * {@code Condition.acquire(block)}).
+     *
+     * @param block whether to wait for the lock
+     * @return whether the lock is held
+     */
     public boolean acquire(boolean block) {
         return lock instanceof Lock l ? l.acquire(block) : ((RLock) lock).acquire(block);
     }
 
+    /**
+     * Acquires the lock, waiting at most {@code timeout} (Python's
+     * {@code Condition.acquire(timeout=...)}).
+     *
+     * @param timeout how long to wait at most
+     * @return whether the lock is held
+     */
     public boolean acquire(Duration timeout) {
         return lock instanceof Lock l ? l.acquire(timeout) : ((RLock) lock).acquire(timeout);
     }
@@ -98,7 +124,15 @@ public class Condition implements java.util.concurrent.locks.Condition {
         sync.await(Timeouts.FOREVER, true);
     }
 
-    /** Waits for a signal at most {@code timeout}; false if it elapsed first. */
+    /**
+     * Waits for a signal at most {@code timeout}; false if it elapsed first. The lock is held
+     * again when it returns, either way.
+     *
+     * @param timeout how long to wait at most
+     * @return false if the time elapsed before a signal
+     * @throws InterruptedException if this thread is interrupted while it waits (with the lock
+     *         held again)
+     */
     public boolean await(Duration timeout) throws InterruptedException {
         return sync.await(Timeouts.nanos(timeout), true);
     }
@@ -133,6 +167,10 @@ public class Condition implements java.util.concurrent.locks.Condition {
     /**
      * Python's {@code wait_for}: waits until {@code predicate} holds, evaluating it with the lock
      * held; returns its last value.
+     *
+     * @param predicate the state waited for, read with the lock held
+     * @return true, once {@code predicate} holds
+     * @throws InterruptedException if this thread is interrupted while it waits
      */
     public boolean waitFor(BooleanSupplier predicate) throws InterruptedException {
         boolean result = predicate.getAsBoolean();
@@ -143,7 +181,14 @@ public class Condition implements java.util.concurrent.locks.Condition {
         return true;
     }
 
-    /** As {@link #waitFor(BooleanSupplier)}, giving up after {@code timeout}; false then. */
+    /**
+     * As {@link #waitFor(BooleanSupplier)}, giving up after {@code timeout}; false then.
+     *
+     * @param predicate the state waited for, read with the lock held
+     * @param timeout   how long to wait at most
+     * @return the predicate's last value
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     public boolean waitFor(BooleanSupplier predicate, Duration timeout)
             throws InterruptedException {
         boolean result = predicate.getAsBoolean();
@@ -166,7 +211,11 @@ public class Condition implements java.util.concurrent.locks.Condition {
         sync.signal(1);
     }
 
-    /** Wakes up to {@code n} waiters (Python's {@code notify(n)}). */
+    /**
+     * Wakes up to {@code n} waiters (Python's {@code notify(n)}).
+     *
+     * @param n the most waiters woken
+     */
     public void signal(int n) {
         sync.signal(n);
     }

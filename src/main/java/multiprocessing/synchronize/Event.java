@@ -40,24 +40,36 @@ public class Event {
         this.sync = new EventSync(memory);
     }
 
+    /** {@return whether the flag is set (Python's {@code is_set()})} */
     public boolean isSet() {
         return sync.isSet();
     }
 
+    /** Sets the flag and wakes every waiter. */
     public void set() {
         sync.set();
     }
 
+    /** Clears the flag; later waiters wait until it is set again. */
     public void clear() {
         sync.clear();
     }
 
-    /** Waits until the flag is set; always true. */
+    /**
+     * Waits until the flag is set; always true.
+     *
+     * @return true
+     */
     public boolean await() {
         return sync.await(Timeouts.FOREVER);
     }
 
-    /** Waits at most {@code timeout}; false if the flag was not set by then. */
+    /**
+     * Waits at most {@code timeout}; false if the flag was not set by then.
+     *
+     * @param timeout how long to wait at most
+     * @return whether the flag was set
+     */
     public boolean await(Duration timeout) {
         return sync.await(Timeouts.nanos(timeout));
     }

@@ -62,7 +62,7 @@ public final class Lock extends SharedLock {
         return new Condition(this);
     }
 
-    /** Whether some thread of some process holds the lock now. */
+    /** {@return whether some thread of some process holds the lock now} */
     public boolean locked() {
         return sync.locked();
     }

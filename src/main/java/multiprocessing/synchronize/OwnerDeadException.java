@@ -33,8 +33,15 @@ import multiprocessing.ProcessError;
  */
 public class OwnerDeadException extends ProcessError {
     private static final long serialVersionUID = 1L;
+    /** The pid of the dead owner. */
     private final long pid;
 
+    /**
+     * A lock or semaphore whose owner died, now held by the calling thread.
+     *
+     * @param pid  the pid of the dead owner
+     * @param what what it held ("lock", "semaphore"...), for the message
+     */
     public OwnerDeadException(long pid, String what) {
         super("the process that held the " + what + ", pid " + pid
                 + ", died without releasing it; the " + what
@@ -42,7 +49,7 @@ public class OwnerDeadException extends ProcessError {
         this.pid = pid;
     }
 
-    /** The pid of the dead owner. */
+    /** {@return the pid of the dead owner} */
     public long pid() {
         return pid;
     }

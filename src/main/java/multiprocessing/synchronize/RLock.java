@@ -51,7 +51,7 @@ public final class RLock extends SharedLock {
         return new Condition(this);
     }
 
-    /** The calling thread's holds (0 if it does not hold the lock). */
+    /** {@return the calling thread's holds (0 if it does not hold the lock)} */
     public int getHoldCount() {
         return sync.holdCount();
     }

@@ -34,6 +34,7 @@ public class Semaphore extends Acquirable<SemaphoreSync> {
     /**
      * A semaphore of value {@code value}.
      *
+     * @param value the initial value
      * @throws IllegalArgumentException if {@code value} is negative
      */
     public Semaphore(int value) {
@@ -62,7 +63,7 @@ public class Semaphore extends Acquirable<SemaphoreSync> {
         sync.release();
     }
 
-    /** Python's {@code get_value()}. */
+    /** {@return the value now (Python's {@code get_value()})} */
     public int getValue() {
         return sync.value();
     }

@@ -51,7 +51,7 @@ abstract sealed class SharedLock extends Acquirable<LockSync>
     @Override
     public abstract Condition newCondition();
 
-    /** Whether the calling thread holds the lock. */
+    /** {@return whether the calling thread holds the lock} */
     public boolean isHeldByCurrentThread() {
         return sync.heldByCurrentThread();
     }

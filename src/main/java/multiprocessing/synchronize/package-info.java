@@ -3,5 +3,97 @@
  * barriers shared by processes and threads alike, as futex words in shared memory, all built on
  * one synchronizer. A lock whose owner process died raises
  * {@link multiprocessing.synchronize.OwnerDeadException} instead of hanging its next taker.
+ *
+ * <h2>Example</h2>
+ * A lock and an event reach a child as the same shared memory, captured by its lambda, beside
+ * the shared values of {@link multiprocessing.sharedctypes}.
+ * {@snippet lang="java" :
+ * import multiprocessing.Context;
+ * import multiprocessing.Multiprocessing;
+ * import multiprocessing.Process;
+ * import multiprocessing.SerializableRunnable;
+ * import multiprocessing.sharedctypes.RawValue;
+ * import multiprocessing.sharedctypes.SharedInt;
+ * import multiprocessing.sharedctypes.Value;
+ * import multiprocessing.synchronize.Event;
+ * import multiprocessing.synchronize.Lock;
+ *
+ * public class SharedCounters {
+ *     public static void main(String[] args) throws Exception {
+ *         Context ctx = Multiprocessing.getContext();
+ *         Value total = ctx.value("q", 0L);      // a C long long guarded by its own RLock
+ *         SharedInt hits = RawValue.ofInt(0);    // atomic without a lock
+ *         Lock printLock = ctx.lock();
+ *         Event go = ctx.event();
+ *         SerializableRunnable work = () -> {
+ *             go.await();                        // both processes start together
+ *             for (int i = 0; i < 10_000; i++) {
+ *                 hits.getAndAdd(1);
+ *                 total.getLock().lock();        // Python's `with total.get_lock(): total.value += 1`
+ *                 try {
+ *                     total.value((Long) total.value() + 1);
+ *                 } finally {
+ *                     total.getLock().unlock();
+ *                 }
+ *             }
+ *             printLock.lock();
+ *             try {
+ *                 System.out.println(Multiprocessing.currentProcess().name() + " done");
+ *             } finally {
+ *                 printLock.unlock();
+ *             }
+ *         };
+ *         Process child = new Process(work);
+ *         child.start();
+ *         go.set();
+ *         work.run();
+ *         child.join();
+ *         System.out.println(hits.get() + " " + total.value()); // 20000 20000
+ *     }
+ * }
+ * }
+ *
+ * <h2>Virtual threads</h2>
+ * Every wait of the library parks a virtual thread rather than its carrier, whichever process
+ * wakes it: here 200 virtual threads of a child share 4 permits of a semaphore, and 200 of the
+ * parent wait on a queue the child fills.
+ * {@snippet lang="java" :
+ * import java.util.concurrent.Executors;
+ *
+ * import multiprocessing.Process;
+ * import multiprocessing.Queue;
+ * import multiprocessing.synchronize.Semaphore;
+ *
+ * public class VirtualThreadWorkers {
+ *     public static void main(String[] args) throws Exception {
+ *         Queue<String> results = new Queue<>();
+ *         Semaphore slots = new Semaphore(4);           // 4 at a time, across both processes
+ *         Process child = new Process(() -> {
+ *             try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+ *                 for (int i = 0; i < 200; i++) {
+ *                     int n = i;
+ *                     threads.submit(() -> {
+ *                         slots.acquire();              // parks the virtual thread, not its carrier
+ *                         try {
+ *                             Thread.sleep(10);
+ *                             results.put("request " + n + " done");
+ *                         } finally {
+ *                             slots.release();
+ *                         }
+ *                         return null;
+ *                     });
+ *                 }
+ *             }
+ *         });
+ *         child.start();
+ *         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+ *             for (int i = 0; i < 200; i++) {
+ *                 threads.submit(() -> System.out.println(results.get())); // woken by the child
+ *             }
+ *         }
+ *         child.join();
+ *     }
+ * }
+ * }
  */
 package multiprocessing.synchronize;

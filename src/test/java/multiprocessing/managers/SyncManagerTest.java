@@ -455,4 +455,36 @@ class SyncManagerTest {
                 .connectionCount();
         assertTrue(connections >= 1 && connections <= 2, connections + " connections");
     }
+
+    @Test
+    void virtualThreadsBlockedInCallsLeaveTheCarriersToTheOthers() throws Exception {
+        // More blocked virtual callers than carriers: a caller blocked in a native read would
+        // hold its carrier, and the virtual putter could never run.
+        int getters = 4 * Runtime.getRuntime().availableProcessors() + 4;
+        DictProxy<Integer, Integer> d = manager.dict();
+        QueueProxy<Integer> q = manager.queue();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < getters; i++) {
+            threads.add(Thread.ofVirtual().start(() -> d.put(q.get(), 1)));
+        }
+        Thread.sleep(300);
+        Thread putter = Thread.ofVirtual().start(() -> {
+            for (int i = 0; i < getters; i++) {
+                q.put(i);
+            }
+        });
+        putter.join(Duration.ofSeconds(60));
+        for (Thread t : threads) {
+            assertTrue(t.join(Duration.ofSeconds(60)), "a virtual getter still waits");
+        }
+        assertEquals(getters, d.size());
+        // A platform caller and virtual ones on the same connections.
+        Thread platform = Thread.ofPlatform().start(() -> d.put(-1, q.get()));
+        Thread virtual = Thread.ofVirtual().start(() -> d.put(-2, q.get()));
+        q.put(7);
+        q.put(8);
+        platform.join();
+        virtual.join();
+        assertEquals(java.util.Set.of(7, 8), java.util.Set.of(d.get(-1), d.get(-2)));
+    }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -15,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
 import multiprocessing.ProcessPoolExecutor;
 import multiprocessing.SerializableCallable;
 
@@ -23,7 +25,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** ProcessPoolExecutor as an ExecutorService over real worker processes. */
-@ExtendWith(NoLeftoverProcesses.class)
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ProcessPoolExecutorTest {
 
@@ -81,14 +83,21 @@ class ProcessPoolExecutorTest {
         for (Future<Integer> q : ex.invokeAll(quick)) {
             assertEquals(0, q.get());
         }
+        // Each sleeper says when it runs: on a loaded machine a worker may take seconds to get
+        // to it, and a task submitted before both run could go to an idle worker.
+        multiprocessing.synchronize.Semaphore started = new multiprocessing.synchronize.Semaphore(0);
         Future<Integer> running1 = ex.submit((Callable<Integer> & Serializable) () -> {
+            started.release();
             Thread.sleep(60_000);
             return 0;
         });
         Future<Integer> running2 = ex.submit((Callable<Integer> & Serializable) () -> {
+            started.release();
             Thread.sleep(60_000);
             return 0;
         });
+        assertTrue(started.acquire(Duration.ofSeconds(30)) && started.acquire(Duration.ofSeconds(30)),
+                "the sleepers run");
         // Long enough that the sleepers count as busy (over 50 ms and 4x a worker's average
         // chunk) even when a loaded machine made the quick chunks' measured times long: with
         // 200 ms the test failed under load 8-13 (4 not started of 5).

@@ -6,6 +6,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import multiprocessing.Process;
@@ -25,6 +27,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -37,7 +40,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * the benchmark thread and a child process, each doing {@value #CONTENDED_PER_PROCESS}
  * increments of a shared counter per batch; the wake-up latency of a child blocked in
  * {@code Event.await()} (stamped on both sides with System.nanoTime, which is CLOCK_MONOTONIC and
- * so comparable across processes); and Semaphore and Condition ping-pong with a child.
+ * so comparable across processes); and Semaphore and Condition ping-pong with a child. Group
+ * vthreads: a Lock contended by threads of this JVM, platform threads against virtual ones,
+ * with the virtual thread scheduler of a 2-CPU machine (parallelism 2).
  */
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
@@ -312,5 +317,97 @@ public class SyncBench {
         } finally {
             c.release();
         }
+    }
+
+    // ---------------------------------------------------------------- platform vs virtual threads
+
+    static final int THREADS = 4;
+    static final int PER_THREAD = 50_000;
+    static final int SLEEPERS = 8;
+
+    /** Threads of this JVM, platform or virtual, for the contended-lock figures. */
+    @State(Scope.Benchmark)
+    public static class ThreadKind {
+        @Param({"platform", "virtual"})
+        public String kind;
+
+        Lock lock;
+        long[] counter = new long[1];
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            lock = new Lock();
+        }
+
+        /** Runs {@code n} threads of the kind, each running {@code body}, and waits for them. */
+        void runAll(int n, Runnable body) {
+            Thread.Builder builder = kind.equals("virtual") ? Thread.ofVirtual() : Thread.ofPlatform();
+            List<Thread> threads = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                threads.add(builder.start(body));
+            }
+            try {
+                for (Thread t : threads) {
+                    t.join();
+                }
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void check() {
+            if (lock.locked()) {
+                throw new IllegalStateException("the lock is still held");
+            }
+        }
+    }
+
+    /**
+     * {@value #THREADS} threads of this JVM (platform or virtual) each do {@value #PER_THREAD}
+     * increments of a counter under one Lock: the contended figure of lockContended2Processes,
+     * with threads of one process, where a virtual thread's hand-off is an unpark and a
+     * platform thread's a futex wake.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(THREADS * PER_THREAD)
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow", "-Djdk.virtualThreadScheduler.parallelism=2"})
+    public void lockContendedThreads(ThreadKind s) {
+        Lock lock = s.lock;
+        long[] counter = s.counter;
+        s.runAll(THREADS, () -> {
+            for (int i = 0; i < PER_THREAD; i++) {
+                lock.acquire();
+                counter[0]++;
+                lock.release();
+            }
+        });
+    }
+
+    /**
+     * Issue 12's case: {@value #SLEEPERS} threads each take one Lock and sleep 5 ms inside it
+     * (ms until all are done; 40 ms of it is the sleeps). With virtual threads on 2 carriers,
+     * the waiters must leave their carriers for the sleeping owner.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow", "-Djdk.virtualThreadScheduler.parallelism=2"})
+    public void lockSleepInside(ThreadKind s) {
+        Lock lock = s.lock;
+        s.runAll(SLEEPERS, () -> {
+            lock.acquire();
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            } finally {
+                lock.release();
+            }
+        });
     }
 }

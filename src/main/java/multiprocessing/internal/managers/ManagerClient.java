@@ -3,21 +3,23 @@ package multiprocessing.internal.managers;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import multiprocessing.ProcessError;
 import multiprocessing.RemoteTraceback;
 import multiprocessing.connection.Address;
 import multiprocessing.connection.Client;
 import multiprocessing.connection.Connection;
+import multiprocessing.internal.jfr.ManagerCallEvent;
 import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
@@ -30,13 +32,23 @@ import multiprocessing.internal.reduction.Serialization;
  * <p>Implementation note. Python gives each thread its own connection, and a call holds it
  * until the reply. Here a process opens at most a few connections to a manager
  * ({@code -Dmultiprocessing.managers.connections}, 2 by default) and many calls travel over
- * each at once: a request carries an id, the server runs each request in a thread of its own,
- * and a reader thread per connection hands each reply to the caller waiting for that id. So
- * a thread blocked in {@code queue.get()} holds no connection, and the thread that will put
- * the item is not kept waiting for one. A new connection is opened only while every open one
- * has a call in flight. When a connection ends (the server shut down or died) every call in
- * flight on it fails at once; the next call tries to connect again, which fails at once if
- * nobody listens there.
+ * each at once: a request carries an id, and each reply is handed to the caller waiting for
+ * that id. So a thread blocked in {@code queue.get()} holds no connection, and the thread that
+ * will put the item is not kept waiting for one. A new connection is opened only while every
+ * open one has a call in flight. When a connection ends (the server shut down or died) every
+ * call in flight on it fails at once; the next call tries to connect again, which fails at
+ * once if nobody listens there.
+ *
+ * <p>Replies are read by the callers themselves, one at a time per connection (leader and
+ * followers): a caller whose reply has not come takes the reading turn if nobody holds it,
+ * reads replies (handing each other one to its caller) until its own comes, then wakes a
+ * caller still waiting to take the turn. A lone caller thus reads its own reply, with no
+ * thread in between: a thread hand-off costs a wake-up, tens of microseconds when the two
+ * threads sit on different CPUs, more than the rest of the round trip. The reader waits in
+ * slices, so a caller interrupted while it reads still gives up its call. Virtual threads do
+ * not take the turn (a virtual thread blocked in a native read holds its carrier, and a few
+ * such callers blocked in {@code queue.get()} could hold every carrier the putter needs): a
+ * platform thread of the connection reads for them instead.
  */
 public final class ManagerClient {
     private static final int MAX_CONNECTIONS =
@@ -51,8 +63,8 @@ public final class ManagerClient {
     });
 
     static {
-        // A reader blocked in a native read holds up the JVM's exit by a few hundred
-        // milliseconds: wake every reader (end of file) as the JVM exits.
+        // A reader blocked in a native read holds up the JVM's exit: wake every reader (end
+        // of file) as the JVM exits.
         // After the children joined at exit, which may still call through this process.
         multiprocessing.internal.util.AtExit.register(
                 multiprocessing.internal.util.AtExit.Stage.RELEASE, () -> {
@@ -108,6 +120,30 @@ public final class ManagerClient {
     /** Sends {@code op} and waits for its reply; rethrows the server's exception. */
     public Object call(int op, String target, String method, String[] types, Object[] args)
             throws Throwable {
+        return call(op, op == Messages.CREATE ? method : null, target, method, types, args);
+    }
+
+    /**
+     * As {@link #call(int, String, String, String[], Object[])}, on an object of type
+     * {@code typeId}: each call is a Flight Recorder ManagerCall event, which names the type.
+     */
+    public Object call(int op, String typeId, String target, String method, String[] types,
+            Object[] args) throws Throwable {
+        ManagerCallEvent event = ManagerCallEvent.calling(); // nothing unless recorded
+        Throwable thrown = null;
+        try {
+            return exchange(op, target, method, types, args);
+        } catch (Throwable t) {
+            thrown = t;
+            throw t;
+        } finally {
+            event.finish(address, Messages.name(op), typeId,
+                    op == Messages.CREATE ? null : method, target, thrown);
+        }
+    }
+
+    private Object exchange(int op, String target, String method, String[] types, Object[] args)
+            throws Throwable {
         String reason = shutDown;
         if (reason != null) {
             throw new IllegalStateException(reason);
@@ -123,8 +159,8 @@ public final class ManagerClient {
         }
         Channel channel = channel();
         long id = ids.incrementAndGet();
-        CompletableFuture<Response> reply = new CompletableFuture<>();
-        channel.pending.put(id, reply);
+        Call call = new Call(Thread.currentThread());
+        channel.pending.put(id, call);
         if (channel.broken) {
             channel.fail(new EOFException("connection closed"));
         }
@@ -136,11 +172,9 @@ public final class ManagerClient {
         }
         Response r;
         try {
-            r = reply.get();
-        } catch (ExecutionException e) {
-            throw e.getCause();
+            r = channel.await(call);
         } catch (InterruptedException e) {
-            channel.pending.remove(id);
+            channel.abandon(id);
             // The server interrupts the call too, so a queue's get gives up instead of taking
             // an item nobody will receive.
             try {
@@ -224,38 +258,175 @@ public final class ManagerClient {
         }
         Channel c = new Channel(connection);
         channels.add(c);
-        Thread.ofPlatform().daemon().name("multiprocessing-manager-reader").start(c::read);
         return c;
+    }
+
+    /** A call in flight: its caller, and its reply or why it has none. */
+    private static final class Call {
+        final Thread caller;
+        volatile Response response;
+        volatile Throwable failure;
+
+        Call(Thread caller) {
+            this.caller = caller;
+        }
+
+        boolean done() {
+            return response != null || failure != null;
+        }
+
+        void complete(Response r) {
+            response = r;
+            wake();
+        }
+
+        void fail(Throwable why) {
+            failure = why;
+            wake();
+        }
+
+        private void wake() {
+            if (caller != Thread.currentThread()) {
+                LockSupport.unpark(caller);
+            }
+        }
     }
 
     /** One connection and the calls in flight on it. */
     private final class Channel {
+        /** How long a reader waits before it checks whether its caller was interrupted. */
+        private static final Duration SLICE = Duration.ofMillis(50);
+
         final Connection connection;
-        final Map<Long, CompletableFuture<Response>> pending = new ConcurrentHashMap<>();
+        final Map<Long, Call> pending = new ConcurrentHashMap<>();
+        /** Whether some thread holds the reading turn. */
+        private final AtomicBoolean reading = new AtomicBoolean();
+        /** Reads for virtual-thread callers (started at the first one). */
+        private volatile Thread helper;
         volatile boolean broken;
 
         Channel(Connection connection) {
             this.connection = connection;
         }
 
-        void read() {
+        /** Waits for {@code call}'s reply, reading replies while nobody else does. */
+        Response await(Call call) throws Throwable {
+            boolean virtual = Thread.currentThread().isVirtual();
+            while (!call.done()) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                if (virtual) {
+                    if (!reading.get()) {
+                        wakeHelper();
+                    }
+                    LockSupport.park(this);
+                } else if (reading.compareAndSet(false, true)) {
+                    try {
+                        readWhile(() -> !call.done());
+                    } finally {
+                        reading.set(false);
+                        handOver();
+                    }
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            if (call.failure != null) {
+                throw call.failure;
+            }
+            return call.response;
+        }
+
+        /** A caller gives up waiting: if it was to read next, another caller must. */
+        void abandon(long id) {
+            pending.remove(id);
+            if (!reading.get()) {
+                handOver();
+            }
+        }
+
+        /**
+         * Reads replies and hands them to their callers while {@code more} holds; returns at
+         * once if the connection broke. Interrupted: the caller's own call is given up.
+         */
+        private void readWhile(java.util.function.BooleanSupplier more)
+                throws InterruptedException {
             try {
-                while (true) {
+                while (more.getAsBoolean() && !broken) {
+                    if (!connection.poll(SLICE)) {
+                        if (Thread.currentThread() != helper && Thread.interrupted()) {
+                            throw new InterruptedException();
+                        }
+                        continue;
+                    }
                     Response r = (Response) connection.recv();
-                    CompletableFuture<Response> f = pending.remove(r.id());
-                    if (f != null) {
-                        f.complete(r);
+                    Call c = pending.remove(r.id());
+                    if (c != null) {
+                        c.complete(r);
                     }
                 }
+            } catch (InterruptedException e) {
+                throw e;
             } catch (Throwable e) {
                 fail(e);
-                // Only this thread closes: a descriptor closed under a blocked read could be
+            }
+            if (broken) {
+                // Only the reader closes: a descriptor closed under a blocked read could be
                 // reused by the next open and read from by mistake.
                 connection.close();
             }
         }
 
-        /** Ends the connection from this side; the reader then reads end of file. */
+        /** The reading turn is free: a caller still waiting takes it. */
+        private void handOver() {
+            boolean virtualWaits = false;
+            for (Call c : pending.values()) {
+                if (!c.done()) {
+                    if (!c.caller.isVirtual()) {
+                        LockSupport.unpark(c.caller);
+                        return;
+                    }
+                    virtualWaits = true;
+                }
+            }
+            if (virtualWaits) {
+                wakeHelper();
+            }
+        }
+
+        private void wakeHelper() {
+            Thread h = helper;
+            if (h == null) {
+                synchronized (this) {
+                    h = helper;
+                    if (h == null) {
+                        helper = h = Thread.ofPlatform().daemon()
+                                .name("multiprocessing-manager-reader").start(this::help);
+                    }
+                }
+            }
+            LockSupport.unpark(h);
+        }
+
+        /** The helper's life: reads while calls are pending and nobody else reads. */
+        private void help() {
+            while (!broken) {
+                while (!pending.isEmpty() && !broken && reading.compareAndSet(false, true)) {
+                    try {
+                        readWhile(() -> !pending.isEmpty());
+                    } catch (InterruptedException notByUs) {
+                        // The helper is nobody's caller: it reads on.
+                    } finally {
+                        reading.set(false);
+                        handOver();
+                    }
+                }
+                LockSupport.park(this);
+            }
+        }
+
+        /** Ends the connection from this side; its reader then reads end of file. */
         void hangUp() {
             try {
                 Sockets.shutdown(connection.fileno());
@@ -269,13 +440,20 @@ public final class ManagerClient {
             channels.remove(this);
             String reason = shutDown;
             for (Long id : pending.keySet()) {
-                CompletableFuture<Response> f = pending.remove(id);
-                if (f != null) {
-                    f.completeExceptionally(reason != null ? new IllegalStateException(reason)
+                Call c = pending.remove(id);
+                if (c != null) {
+                    c.fail(reason != null ? new IllegalStateException(reason)
                             : new ProcessError("the connection to the manager at " + address
                                     + " ended during the call (the manager shut down or died): "
                                     + why, why));
                 }
+            }
+            Thread h = helper;
+            if (h != null) {
+                LockSupport.unpark(h);
+            }
+            if (reading.compareAndSet(false, true)) {
+                connection.close(); // nobody reads it, and nobody will: the turn stays taken
             }
         }
     }

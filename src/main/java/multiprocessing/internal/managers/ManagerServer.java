@@ -29,9 +29,11 @@ import multiprocessing.internal.util.Watchdog;
  * A manager's server (Python's {@code managers.Server}): a listener, the shared objects, and
  * the calls clients make on them.
  *
- * <p>Implementation note. Each accepted connection has a reader thread; each request read
- * runs in a virtual thread of its own, so that calls that block (a lock's acquire, a queue's
- * get) wait without holding up the connection or each other. An object is called one call at
+ * <p>Implementation note. Each accepted connection has a reader thread. A call on an object
+ * called one call at a time, and the bookkeeping requests, run in that thread (so a round
+ * trip has no thread hand-off on this side); the others (calls on {@link Concurrent} objects,
+ * creation, shutdown) each run in a virtual thread of its own, so that calls that block (a
+ * lock's acquire, a queue's get) wait without holding up the connection or each other. An object is called one call at
  * a time under a lock of its own unless it is {@link Concurrent} (see {@link ObjectTable});
  * its result is serialized while that lock is still held, so a dict's snapshot is taken whole.
  * Nothing a client sends is deserialized before the challenge has passed. The challenge runs
@@ -248,6 +250,10 @@ public final class ManagerServer {
                     continue;
                 }
                 Session s = session;
+                if (inline(r)) {
+                    handle(s, c, r);
+                    continue;
+                }
                 Thread t = Thread.ofVirtual().name("multiprocessing-manager-call").unstarted(() -> {
                     try {
                         handle(s, c, r);
@@ -274,6 +280,23 @@ public final class ManagerServer {
                 leave(session);
             }
         }
+    }
+
+    /**
+     * Whether {@code r} runs in the connection's own thread rather than a thread of its own:
+     * a call on an object called one call at a time (whose methods do not block, see {@link
+     * multiprocessing.managers.BaseManager}) and the bookkeeping requests. Starting a thread per call would put a
+     * thread hand-off, a wake-up of tens of microseconds across CPUs, in every round trip.
+     */
+    private boolean inline(Request r) {
+        return switch (r.op()) {
+            case Messages.CALL -> {
+                ObjectTable.Entry e = table.find(r.target());
+                yield e == null || !e.concurrent();
+            }
+            case Messages.INCREF, Messages.DECREF, Messages.PING, Messages.COUNT -> true;
+            default -> false;
+        };
     }
 
     private Session join(String clientId) {

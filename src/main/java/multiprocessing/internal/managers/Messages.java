@@ -32,6 +32,21 @@ public final class Messages {
      */
     public static final int CANCEL = 7;
 
+    /** The name of operation {@code op}, as Flight Recorder's ManagerCall event shows it. */
+    static String name(int op) {
+        return switch (op) {
+            case CALL -> "call";
+            case CREATE -> "create";
+            case INCREF -> "incref";
+            case DECREF -> "decref";
+            case SHUTDOWN -> "shutdown";
+            case PING -> "ping";
+            case COUNT -> "count";
+            case CANCEL -> "cancel";
+            default -> "op " + op;
+        };
+    }
+
     /** The first message on every connection: which client process it belongs to. */
     public record Hello(String clientId) {}
 

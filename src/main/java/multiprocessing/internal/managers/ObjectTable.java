@@ -53,6 +53,11 @@ final class ObjectTable {
         return e;
     }
 
+    /** The object {@code id}, or null if there is none (any more). */
+    synchronized Entry find(String id) {
+        return objects.get(id);
+    }
+
     synchronized void incref(String id, String holder) {
         get(id);
         refs.get(id).merge(holder, 1, Integer::sum);

@@ -200,7 +200,7 @@ public final class ProxyHandler implements InvocationHandler {
                 }
             }
         }
-        return client.call(Messages.CALL, id, method, types, args);
+        return client.call(Messages.CALL, typeId, id, method, types, args);
     }
 
     private static String[] typeNames(Method m) {

@@ -5,6 +5,7 @@ import java.util.Map;
 
 import multiprocessing.SerializableCallable;
 import multiprocessing.SerializableFunction;
+import multiprocessing.internal.spawn.ClassReach;
 
 /**
  * A type registered with a manager (Python's {@code BaseManager.register}): how the server makes
@@ -23,6 +24,26 @@ public record Registration(String typeId, Object callable, List<Class<?>> interf
         interfaces = List.copyOf(interfaces);
         exposed = exposed == null ? null : List.copyOf(exposed);
         methodToTypeId = methodToTypeId == null ? Map.of() : Map.copyOf(methodToTypeId);
+    }
+
+    /**
+     * Notes where this type's classes come from, so that the server process, started with
+     * the class path and class server a process gets, finds them (see {@link ClassReach});
+     * returns why no other process could load one of them, or null when each can be.
+     */
+    public String reach() {
+        List<Class<?>> classes = new java.util.ArrayList<>(interfaces);
+        if (callable != null) {
+            classes.add(0, callable.getClass());
+        }
+        for (Class<?> c : classes) {
+            String problem = ClassReach.unreachable(c);
+            if (problem != null) {
+                return "type '" + typeId + "': " + problem;
+            }
+            ClassReach.note(c);
+        }
+        return null;
     }
 
     /** Makes a new object of this type. */

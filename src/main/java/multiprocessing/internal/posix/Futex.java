@@ -6,8 +6,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
 
 import multiprocessing.internal.libc.Libc;
 import multiprocessing.internal.libc.timespec;
@@ -21,6 +25,10 @@ import multiprocessing.internal.libc.timespec;
  * <p>glibc has no futex wrapper, so the call goes through the variadic {@code syscall}. All six
  * arguments are always passed: an argument left out is whatever the register holds, and a
  * garbage timeout pointer gives EINVAL or EFAULT.
+ *
+ * <p>{@link #waitv} is futex_waitv(2) (Linux 5.16): one thread asleep on up to
+ * {@value #WAITV_MAX} words at once, woken by a plain FUTEX_WAKE on any of them. It lets a few
+ * platform threads sleep in the kernel on behalf of many parked virtual threads.
  */
 public final class Futex {
     private Futex() {}
@@ -45,6 +53,135 @@ public final class Futex {
     private static final class Syscall {
         static final MethodHandle H = Errno.linkVariadic("syscall", FunctionDescriptor.of(
                 JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), 1);
+    }
+
+    // long syscall(long number, struct futex_waitv* waiters, unsigned nr, unsigned flags,
+    //              struct timespec* timeout, clockid_t clockid)
+    private static final class WaitvSyscall {
+        static final MethodHandle H = Errno.linkVariadic("syscall", FunctionDescriptor.of(
+                JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), 1);
+    }
+
+    /** __NR_futex_waitv: one number on every architecture (the unified syscall table). */
+    private static final long SYS_FUTEX_WAITV = 449;
+    /** FUTEX2_SIZE_U32 (linux/futex.h); no FUTEX2_PRIVATE: shared words, as FUTEX_WAIT's. */
+    private static final int FUTEX2_SIZE_U32 = 0x02;
+    /** CLOCK_MONOTONIC, the clock of System.nanoTime() on Linux. */
+    private static final int CLOCK_MONOTONIC = 1;
+    private static final int ENOSYS = 38;
+    private static final int EPERM = 1;
+    private static final int EFAULT = 14;
+
+    /** The most words one {@link #waitv} call takes (FUTEX_WAITV_MAX). */
+    public static final int WAITV_MAX = 128;
+
+    /** struct futex_waitv (linux/futex.h): one word of a {@link #waitv} call. */
+    public static final StructLayout WAITV_ENTRY = MemoryLayout.structLayout(
+            JAVA_LONG.withName("val"),
+            JAVA_LONG.withName("uaddr"),
+            JAVA_INT.withName("flags"),
+            JAVA_INT.withName("reserved")).withName("futex_waitv");
+    private static final VarHandle WAITV_VAL = waitvField("val");
+    private static final VarHandle WAITV_UADDR = waitvField("uaddr");
+    private static final VarHandle WAITV_FLAGS = waitvField("flags");
+
+    private static VarHandle waitvField(String name) {
+        return WAITV_ENTRY.arrayElementVarHandle(PathElement.groupElement(name));
+    }
+
+    /** {@link #waitv}'s result when a word did not hold its value (the others: a woken index). */
+    public static final int WAITV_CHANGED = -1;
+    /** {@link #waitv}'s result when the deadline passed. */
+    public static final int WAITV_TIMED_OUT = -2;
+    /** {@link #waitv}'s result when a signal handler ran (EINTR). */
+    public static final int WAITV_INTERRUPTED = -3;
+    /** A word's memory is no longer mapped (EFAULT). */
+    public static final int WAITV_FAULT = -4;
+
+    /**
+     * Whether this kernel has futex_waitv (and no seccomp filter refuses it); asked once, on
+     * first use (a process with no virtual thread waiting never links the call).
+     */
+    public static boolean waitvAvailable() {
+        return WaitvProbe.AVAILABLE;
+    }
+
+    private static final class WaitvProbe {
+        static final boolean AVAILABLE = probeWaitv();
+    }
+
+    private static boolean probeWaitv() {
+        if (Boolean.getBoolean("multiprocessing.wait.noFutexWaitv")) {
+            return false; // to test the fallback on kernels that have it
+        }
+        MemorySegment st = Errno.state();
+        try {
+            long r = (long) WaitvSyscall.H.invokeExact(st, SYS_FUTEX_WAITV, MemorySegment.NULL,
+                    0, 0, MemorySegment.NULL, 0);
+            // No words is EINVAL where the call exists; ENOSYS (or a filter's EPERM) where not.
+            int e = r < 0 ? Errno.errno(st) : 0;
+            return e != ENOSYS && e != EPERM;
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+    }
+
+    /** Sets entry {@code i} of a {@link #waitv} array: sleep while {@code word} holds {@code expected}. */
+    public static void setWaitvEntry(MemorySegment entries, int i, MemorySegment word, int expected) {
+        WAITV_VAL.set(entries, 0L, (long) i, expected & 0xffffffffL);
+        WAITV_UADDR.set(entries, 0L, (long) i, word.address());
+        WAITV_FLAGS.set(entries, 0L, (long) i, FUTEX2_SIZE_U32);
+    }
+
+    /**
+     * futex_waitv(2): sleeps while each of the first {@code count} words of {@code entries}
+     * (set with {@link #setWaitvEntry}) holds its value, until a {@link #wake} on any of them or
+     * the absolute CLOCK_MONOTONIC deadline {@code deadlineNanos} (a {@link System#nanoTime()}
+     * value; {@code Long.MAX_VALUE}: none). The words' memory must stay mapped during the call.
+     *
+     * @param deadline a {@link #newTimespec timespec} the call may use for the deadline
+     * @return the index of a word that was woken, or {@link #WAITV_CHANGED} (some word did not
+     *     hold its value), {@link #WAITV_TIMED_OUT}, {@link #WAITV_INTERRUPTED} (a signal),
+     *     {@link #WAITV_FAULT}
+     */
+    public static int waitv(MemorySegment entries, int count, long deadlineNanos,
+            MemorySegment deadline) {
+        MemorySegment ts = MemorySegment.NULL;
+        if (deadlineNanos != Long.MAX_VALUE) {
+            ts = deadline;
+            timespec.tv_sec(ts, deadlineNanos / 1_000_000_000L);
+            timespec.tv_nsec(ts, deadlineNanos % 1_000_000_000L);
+        }
+        MemorySegment st = Errno.state();
+        long r;
+        try {
+            r = (long) WaitvSyscall.H.invokeExact(st, SYS_FUTEX_WAITV, entries, count, 0, ts,
+                    CLOCK_MONOTONIC);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (r >= 0) {
+            return (int) r;
+        }
+        int e = Errno.errno(st);
+        if (e == EAGAIN) {
+            return WAITV_CHANGED;
+        }
+        if (e == ETIMEDOUT) {
+            return WAITV_TIMED_OUT;
+        }
+        if (e == EINTR) {
+            return WAITV_INTERRUPTED;
+        }
+        if (e == EFAULT) {
+            return WAITV_FAULT;
+        }
+        throw new IllegalStateException("futex_waitv failed", Errno.error("futex_waitv", st));
+    }
+
+    /** A timespec for {@link #waitv}'s deadline. */
+    public static MemorySegment newTimespec(Arena arena) {
+        return arena.allocate(timespec.layout());
     }
 
     /** One timespec per thread: a timed wait sits on the latency path and must not allocate. */

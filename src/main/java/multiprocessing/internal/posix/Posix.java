@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 import multiprocessing.internal.libc.Libc;
+import multiprocessing.internal.libc.iovec;
 import multiprocessing.internal.libc.pollfd;
 
 /**
@@ -93,6 +94,26 @@ public final class Posix {
 
     private static final class Getpid {
         static final MethodHandle H = Errno.link(Libc.getpid$address(), Libc.getpid$descriptor());
+    }
+
+    /** preadv2/pwritev2 are not in the jextract bindings: linked by name. */
+    private static final class NoWait {
+        static final MethodHandle PREADV2 = Errno.linkByName("preadv2", FunctionDescriptor.of(
+                JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
+        static final MethodHandle PWRITEV2 = Errno.linkByName("pwritev2", FunctionDescriptor.of(
+                JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
+        /** linux/fs.h: fail with EAGAIN rather than wait (pipes: Linux 5.x and later). */
+        static final int RWF_NOWAIT = 0x08;
+        static final int EOPNOTSUPP = 95;
+        /**
+         * Whether RWF_NOWAIT works on the descriptors met so far (cleared on EOPNOTSUPP; off
+         * with {@code -Dmultiprocessing.posix.noRwfNowait=true}, to test the other way).
+         */
+        static volatile boolean supported = !Boolean.getBoolean("multiprocessing.posix.noRwfNowait");
+        static final ThreadLocal<MemorySegment> IOVEC =
+                ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(iovec.layout()));
+        /** The most a pipe write is sure to take at once when poll says it has room. */
+        static final long PIPE_BUF = 4096;
     }
 
     /** Not in the jextract bindings: linked by name. */
@@ -189,6 +210,70 @@ public final class Posix {
             }
             if (e != EINTR) {
                 throw Errno.error("write", st);
+            }
+        }
+    }
+
+    /**
+     * As {@link #read}, but never blocks, whatever the descriptor's mode: -1 when nothing can be
+     * read now. For a virtual thread, which must not hold its carrier in the kernel: it waits
+     * for readiness in the poller instead. preadv2 with RWF_NOWAIT where the kernel takes it for
+     * the descriptor; else a poll(2) of it first (then only another process's reader of the
+     * same pipe, taking the bytes between the two calls, could make the read wait).
+     */
+    public static long readNoWait(int fd, MemorySegment buf, long count) throws ErrnoException {
+        if (NoWait.supported) {
+            long r = vectored(NoWait.PREADV2, "preadv2", fd, buf, count);
+            if (r != -2) {
+                return r;
+            }
+        }
+        return pollOne(fd, POLLIN, 0) == 0 ? -1 : read(fd, buf, count);
+    }
+
+    /**
+     * As {@link #write}, but never blocks: -1 when nothing can be written now (see
+     * {@link #readNoWait}). Where RWF_NOWAIT is not taken, it writes at most PIPE_BUF bytes
+     * after a poll(2) reported room, which a pipe takes whole.
+     */
+    public static long writeNoWait(int fd, MemorySegment buf, long count) throws ErrnoException {
+        if (NoWait.supported) {
+            long r = vectored(NoWait.PWRITEV2, "pwritev2", fd, buf, count);
+            if (r != -2) {
+                return r;
+            }
+        }
+        return pollOne(fd, POLLOUT, 0) == 0 ? -1
+                : write(fd, buf, Math.min(count, NoWait.PIPE_BUF));
+    }
+
+    /** preadv2/pwritev2 at the current offset with RWF_NOWAIT; -1 on EAGAIN, -2 if not supported. */
+    private static long vectored(MethodHandle h, String name, int fd, MemorySegment buf, long count)
+            throws ErrnoException {
+        MemorySegment iov = NoWait.IOVEC.get();
+        iovec.iov_base(iov, buf);
+        iovec.iov_len(iov, count);
+        MemorySegment st = Errno.state();
+        while (true) {
+            long r;
+            try {
+                r = (long) h.invokeExact(st, fd, iov, 1, -1L, NoWait.RWF_NOWAIT);
+            } catch (Throwable t) {
+                throw Errno.bug(t);
+            }
+            if (r >= 0) {
+                return r;
+            }
+            int e = Errno.errno(st);
+            if (e == EAGAIN) {
+                return -1;
+            }
+            if (e == NoWait.EOPNOTSUPP) {
+                NoWait.supported = false;
+                return -2;
+            }
+            if (e != EINTR) {
+                throw Errno.error(name, st);
             }
         }
     }

@@ -285,6 +285,18 @@ public final class Sockets {
      */
     public static long sendmsg(int fd, MemorySegment buf, long length, int[] fds)
             throws ErrnoException {
+        return sendmsg(fd, buf, length, fds, false);
+    }
+
+    /** MSG_DONTWAIT (bits/socket.h), the same on every Linux architecture. */
+    private static final int MSG_DONTWAIT = 0x40;
+
+    /**
+     * As {@link #sendmsg(int, MemorySegment, long, int[])}; with {@code noWait}, this call never
+     * blocks whatever the socket's mode (MSG_DONTWAIT): -1 when there is no room now.
+     */
+    public static long sendmsg(int fd, MemorySegment buf, long length, int[] fds, boolean noWait)
+            throws ErrnoException {
         if (fds.length > MAX_FDS_PER_MESSAGE) {
             throw new IllegalArgumentException(
                     "at most " + MAX_FDS_PER_MESSAGE + " descriptors fit in one message");
@@ -306,7 +318,8 @@ public final class Sockets {
         while (true) {
             long r;
             try {
-                r = (long) Msg.SENDMSG.invokeExact(st, fd, msg, Libc.MSG_NOSIGNAL());
+                r = (long) Msg.SENDMSG.invokeExact(st, fd, msg,
+                        Libc.MSG_NOSIGNAL() | (noWait ? MSG_DONTWAIT : 0));
             } catch (Throwable t) {
                 throw Errno.bug(t);
             }
@@ -329,6 +342,15 @@ public final class Sockets {
      */
     public static long recvmsg(int fd, MemorySegment buf, long length, IntConsumer fdSink)
             throws ErrnoException {
+        return recvmsg(fd, buf, length, fdSink, false);
+    }
+
+    /**
+     * As {@link #recvmsg(int, MemorySegment, long, IntConsumer)}; with {@code noWait}, this call
+     * never blocks whatever the socket's mode (MSG_DONTWAIT): -1 when nothing has arrived.
+     */
+    public static long recvmsg(int fd, MemorySegment buf, long length, IntConsumer fdSink,
+            boolean noWait) throws ErrnoException {
         MsgScratch scratch = SCRATCH.get();
         MemorySegment msg = scratch.prepare(buf, length);
         MemorySegment control = scratch.control();
@@ -338,7 +360,8 @@ public final class Sockets {
         long r;
         while (true) {
             try {
-                r = (long) Msg.RECVMSG.invokeExact(st, fd, msg, Libc.MSG_CMSG_CLOEXEC());
+                r = (long) Msg.RECVMSG.invokeExact(st, fd, msg,
+                        Libc.MSG_CMSG_CLOEXEC() | (noWait ? MSG_DONTWAIT : 0));
             } catch (Throwable t) {
                 throw Errno.bug(t);
             }

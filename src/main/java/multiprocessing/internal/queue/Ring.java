@@ -17,6 +17,7 @@ import java.util.Map;
 
 import multiprocessing.internal.heap.Block;
 import multiprocessing.internal.heap.Heap;
+import multiprocessing.internal.jfr.QueueWaitEvent;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.wait.Parker;
@@ -550,7 +551,9 @@ public final class Ring {
         if (timeoutNanos < 0) {
             start = System.nanoTime();
         }
+        QueueWaitEvent event = QueueWaitEvent.waiting(site == consumers); // nothing unless recorded
         long r2 = Parker.await(site, a, start, timeoutNanos, false, recovery);
+        event.finish(block.arenaName(), block.offset(), timeoutNanos, r2 >= 0);
         return r2 >= 0 ? r2 : -1;
     }
 

@@ -158,10 +158,25 @@ public final class Serialization {
         installed = loader;
     }
 
+    /** The program's class loaders the library has seen, most recent first (see below). */
+    private static volatile java.util.function.Supplier<java.util.List<ClassLoader>> seen =
+            java.util.List::of;
+
+    /**
+     * Makes received class names that no other loader has resolve through {@code loaders}:
+     * the program's class loaders the library met (a process's target, a manager's registered
+     * types), so that what comes back from a child or a manager's server, a proxy of an
+     * interface such a loader defined, can be read here too.
+     */
+    public static void lookUpAlsoIn(java.util.function.Supplier<java.util.List<ClassLoader>> loaders) {
+        seen = loaders;
+    }
+
     /**
      * Resolves a received class name: through the loader a child installed, else the calling
      * thread's context loader (the program's, under {@code mvn exec:java}, an application
-     * server or jshell), else the library's own.
+     * server or jshell), else the library's own, else the program's loaders the library has
+     * seen ({@link #lookUpAlsoIn}).
      */
     private static final class Resolver extends ClassLoader {
         static {
@@ -185,7 +200,20 @@ public final class Serialization {
                     // the library's own loader may have it
                 }
             }
-            return super.loadClass(name, resolve);
+            try {
+                return super.loadClass(name, resolve);
+            } catch (ClassNotFoundException notTheLibrarys) {
+                for (ClassLoader l : seen.get()) {
+                    if (l != first) {
+                        try {
+                            return Class.forName(name, false, l);
+                        } catch (ClassNotFoundException e) {
+                            // the next one may have it
+                        }
+                    }
+                }
+                throw notTheLibrarys;
+            }
         }
     }
 

@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 
 import multiprocessing.Multiprocessing;
 import multiprocessing.Process;
 import multiprocessing.Queue;
+import multiprocessing.managers.DictProxy;
+import multiprocessing.managers.SyncManager;
 import multiprocessing.pool.Pool;
 import multiprocessing.sharedctypes.RawValue;
 import multiprocessing.sharedctypes.SharedInt;
@@ -42,6 +45,7 @@ public final class Showcase {
         waitForSeveral();
         sharedStateAndLocks();
         queueBetweenProcesses();
+        managerDict();
         poolMap();
         System.out.println("\ndone; children left running: " + Multiprocessing.activeChildren());
     }
@@ -249,6 +253,44 @@ public final class Showcase {
         }
         System.out.printf("  first item %s; %,d items in %.0f ms (%.0f k items/s)%n", first,
                 2 * each, ms, 2 * each / ms);
+    }
+
+    private static void managerDict() throws InterruptedException {
+        step("a manager: 2 processes update one dict that lives in the manager's server process");
+        long t0 = System.nanoTime();
+        try (SyncManager manager = Multiprocessing.manager()) { // close() shuts the server down
+            System.out.printf("  manager started (its server is a child JVM, pid %d): %.0f ms%n",
+                    manager.process().pid(), millisSince(t0));
+            DictProxy<String, Integer> counts = manager.dict();
+            int each = 2_000;
+            List<Process> children = new ArrayList<>();
+            long t1 = System.nanoTime();
+            for (String name : List.of("left", "right")) {
+                Process p = Process.builder().name(name).target(() -> {
+                    for (int i = 0; i < each; i++) {
+                        counts.merge("total", 1, Integer::sum); // one atomic step in the server
+                        counts.merge(name, 1, Integer::sum);
+                    }
+                }).build();
+                p.start();
+                children.add(p);
+            }
+            for (Process p : children) {
+                p.join();
+            }
+            System.out.printf("  %s: each child added 1 to \"total\" and to its own name %,d"
+                    + " times (expected total %,d), %.0f ms with the JVM starts%n",
+                    new TreeMap<>(counts), each, 2 * each, millisSince(t1));
+            int n = 5_000;
+            long t2 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                counts.get("total");
+            }
+            System.out.printf("  get from this process: %.1f us per round trip to the server%n",
+                    millisSince(t2) * 1000 / n);
+            t0 = System.nanoTime();
+        }
+        System.out.printf("  shut down: %.0f ms%n", millisSince(t0));
     }
 
     private static void poolMap() throws Exception {

@@ -103,10 +103,15 @@ final class AotCache {
         }
 
         /** Where this library's classes come from (null: unknown, then no cache). */
+        /**
+         * The library's jar (or directory) as a file: a Boot jar's nested library jar is the
+         * extracted copy its children start with, so that they too get a cache.
+         */
         private static Path libraryLocation() {
             try {
-                return Path.of(AotCache.class.getProtectionDomain().getCodeSource().getLocation()
-                        .toURI());
+                String entry = ClassReach.entryOf(
+                        AotCache.class.getProtectionDomain().getCodeSource().getLocation());
+                return entry == null ? null : Path.of(entry);
             } catch (Exception | Error e) {
                 return null;
             }
@@ -320,10 +325,12 @@ final class AotCache {
                 || option.startsWith("-Xmn") || option.startsWith("-Xss")
                 || option.startsWith("-Xlog") || option.startsWith("-verbose")
                 || option.matches("-XX:[+-]Use\\w*GC")
-                || option.matches("-XX:[+-](TieredCompilation|UsePerfData)")
+                || option.matches("-XX:[+-](TieredCompilation|UsePerfData"
+                        + "|UnlockDiagnosticVMOptions)")
                 || option.matches("-XX:(TieredStopAtLevel|MaxRAMPercentage|InitialRAMPercentage"
                         + "|MinRAMPercentage|MaxHeapSize|InitialHeapSize|ActiveProcessorCount"
-                        + "|CICompilerCount|ParallelGCThreads|ConcGCThreads)=.*"));
+                        + "|CICompilerCount|ParallelGCThreads|ConcGCThreads"
+                        + "|ArchiveRelocationMode|TrimNativeHeapInterval)=.*"));
     }
 
     /** Whether the options pick a garbage collector (then the library picks none). */

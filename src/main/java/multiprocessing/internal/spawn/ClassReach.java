@@ -46,6 +46,11 @@ public final class ClassReach {
     private static volatile ClassLoader last;
     private static volatile String libraryClassPath;
 
+    static {
+        // What a child or a manager's server sends back may be of the classes of any of them.
+        multiprocessing.internal.reduction.Serialization.lookUpAlsoIn(ClassReach::noted);
+    }
+
     /**
      * The class path every child starts with: this JVM's {@code java.class.path}, then the
      * entries of the loaders of the library and its serializer that are not in it.
@@ -87,6 +92,13 @@ public final class ClassReach {
 
     /** The loaders noted so far and the library's, most recent first: where names are looked up. */
     static List<ClassLoader> sources() {
+        List<ClassLoader> loaders = noted();
+        loaders.add(ClassReach.class.getClassLoader());
+        return loaders;
+    }
+
+    /** The loaders noted so far, most recent first. */
+    private static List<ClassLoader> noted() {
         List<ClassLoader> loaders = new ArrayList<>();
         synchronized (NOTED) {
             for (int i = NOTED.size() - 1; i >= 0; i--) {
@@ -96,7 +108,6 @@ public final class ClassReach {
                 }
             }
         }
-        loaders.add(ClassReach.class.getClassLoader());
         return loaders;
     }
 

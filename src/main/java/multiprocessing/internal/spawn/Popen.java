@@ -5,9 +5,11 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import multiprocessing.internal.heap.Heap;
+import multiprocessing.internal.jfr.ProcessTrace;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.util.TempDir;
+import multiprocessing.internal.wait.Parker;
 
 /**
  * A started child process as its parent sees it (Python's {@code popen_spawn_posix.Popen}): its
@@ -36,6 +38,8 @@ public final class Popen {
     private Integer returnCode;
     /** The child's standard error as it passes through here, or null. */
     private final StderrTap stderr;
+    /** Its Flight Recorder events, or null. */
+    private volatile ProcessTrace trace;
 
     Popen(int pid, int pidfd, int bootstrapFd, StderrTap stderr) {
         this.stderr = stderr;
@@ -48,6 +52,24 @@ public final class Popen {
 
     public int pid() {
         return pid;
+    }
+
+    /**
+     * Records this child's start and end as {@code trace}'s events (null: none): the start when
+     * the child says it runs its process, the end when it is reaped.
+     */
+    public void trace(ProcessTrace trace) {
+        if (trace == null) {
+            return;
+        }
+        this.trace = trace;
+        if (stderr != null) {
+            stderr.whenRunning(() -> trace.running(pid));
+        }
+        Integer code = poll(); // it may have ended, and been reaped, before it was traced
+        if (code != null) {
+            trace.ended(pid, code);
+        }
     }
 
     /** Readable once the child has exited. */
@@ -69,6 +91,10 @@ public final class Popen {
                 // shared blocks written down, and its private directory.
                 Heap.processEnded(pid);
                 TempDir.removeLeftBy(pid);
+                ProcessTrace t = trace;
+                if (t != null) {
+                    t.ended(pid, returnCode);
+                }
             }
         }
         return returnCode;
@@ -94,12 +120,12 @@ public final class Popen {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            // Wake at least every 100 ms to notice an interrupt: a native poll cannot see one.
-            // ceilDiv: the rounding-up sum would overflow for an unbounded wait, making this
-            // a 1 ms busy loop that takes a core from the very child being waited for.
-            int slice = (int) Math.min(100, Math.max(1, Math.ceilDiv(left, 1_000_000L)));
+            // Wake at least every 100 ms to notice an interrupt: a native poll cannot see one
+            // (a virtual thread's park can). At least 1 ms: a shorter slice of an unbounded
+            // wait would make a busy loop that takes a core from the very child waited for.
+            long slice = Math.min(100_000_000L, Math.max(1_000_000L, left));
             try {
-                Posix.pollOne(pidfd, Posix.POLLIN, slice);
+                Parker.awaitFd(pidfd, Posix.POLLIN, slice, true);
             } catch (ErrnoException e) {
                 throw new IllegalStateException("cannot wait for child " + pid, e);
             }

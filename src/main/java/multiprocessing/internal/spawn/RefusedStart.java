@@ -28,7 +28,37 @@ public final class RefusedStart {
     public static void prepare() {
         if (preparedLimits.isEmpty()) {
             Posix.prepareErrorReports();
+            // explain() tests every failure against it, so it must be loaded before any fails.
+            Class<?> ignored = NoThread.class;
             preparedLimits = limit("Max open files") + "|" + limit("Max processes");
+        }
+    }
+
+    /**
+     * The machine refused this process a thread that a start needs (the JVM says only "unable
+     * to create native thread"): pthread_create fails with EAGAIN at the same limits that
+     * refuse a process, RLIMIT_NPROC counting threads too, or for want of memory for the stack.
+     */
+    static final class NoThread extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NoThread(String thread, OutOfMemoryError cause) {
+            super("cannot start thread " + thread + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    /**
+     * Starts {@code thread}, or throws {@link NoThread} when the machine refuses it (a
+     * failure {@link #explain} names the limits of); any other error is the JVM's own.
+     */
+    static void start(Thread.Builder thread, String name, Runnable task) throws NoThread {
+        try {
+            thread.name(name).start(task);
+        } catch (OutOfMemoryError e) {
+            if (e.getMessage() == null || !e.getMessage().contains("native thread")) {
+                throw e;
+            }
+            throw new NoThread(name, e);
         }
     }
 
@@ -38,7 +68,12 @@ public final class RefusedStart {
      */
     public static String explain(String name, IOException failure) {
         String why = failure.getMessage();
-        if (failure instanceof ErrnoException e) {
+        if (failure instanceof NoThread) {
+            why = "the system refused this process a new thread: this user has as many "
+                    + "processes and threads as it may (" + limit("Max processes")
+                    + "; raise it with ulimit -u), or the kernel's threads-max is reached, or "
+                    + "memory is short [" + failure.getMessage() + "]";
+        } else if (failure instanceof ErrnoException e) {
             why = switch (e.errnoName()) {
                 case "EMFILE" -> "this process has as many open files as it may ("
                         + limit("Max open files") + "; each child takes a few descriptors of"

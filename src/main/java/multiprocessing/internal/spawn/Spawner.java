@@ -143,7 +143,7 @@ public final class Spawner {
             }
             pid = Spawn.spawn(path, argv, environment(), inherit,
                     tap != null ? tap.childEnd() : -1);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             Posix.closeQuietly(boot[1]);
             throw e;
         } finally {
@@ -504,14 +504,20 @@ public final class Spawner {
         if (writerFd < 0) {
             return;
         }
+        Runnable writeRest = () -> {
+            try {
+                writeSome(writerFd, from, start, payload.length);
+            } finally {
+                popen.endPayloadWrite();
+            }
+        };
         try {
-            Thread.ofPlatform().daemon().name("multiprocessing-spawn-writer").start(() -> {
-                try {
-                    writeSome(writerFd, from, start, payload.length);
-                } finally {
-                    popen.endPayloadWrite();
-                }
-            });
+            RefusedStart.start(Thread.ofPlatform().daemon(), "multiprocessing-spawn-writer",
+                    writeRest);
+        } catch (RefusedStart.NoThread e) {
+            // The child runs already: rather than leave it waiting for the rest, which would
+            // never come, write it here, as the child reads it (or is found dead).
+            writeRest.run();
         } catch (RuntimeException | Error e) {
             popen.endPayloadWrite();
             throw e;
@@ -622,6 +628,18 @@ public final class Spawner {
             options.add("-XX:+UseSerialGC");
         }
         options.add("-XX:-UsePerfData");
+        // Footprint defaults, measured (bench/RESULTS.md, "What one child costs"). Since JDK 20
+        // the JVM maps its class archive (the AOT cache) at a random address and relocates it,
+        // writing every page: each child then holds a private copy of ~20 MB that children
+        // could share. Mapped where it was written, the pages stay clean and shared: an idle
+        // child's PSS fell from 42 to 35 MB (four at once). The price is the archive's address
+        // randomisation, which JDKs before 20 never had; -XX:ArchiveRelocationMode=1 in the
+        // user's options (later, so it wins) restores it.
+        options.add("-XX:+UnlockDiagnosticVMOptions");
+        options.add("-XX:ArchiveRelocationMode=0");
+        // The C2 compiler's arenas are freed to malloc after the start path's burst of
+        // compilation, but glibc keeps the pages: trimming gives an idle child ~4 MB back.
+        options.add("-XX:TrimNativeHeapInterval=5000");
         // A child decodes what its parent sends, and the other way round: one policy for both.
         for (String property : Serialization.INHERITED_PROPERTIES) {
             String value = System.getProperty(property);

@@ -39,6 +39,7 @@ final class StderrTap {
     private final ByteArrayOutputStream head = new ByteArrayOutputStream();
     private final CountDownLatch drained = new CountDownLatch(1);
     private volatile boolean running;
+    private volatile Runnable whenRunning;
 
     private StderrTap(int childEnd) {
         this.childEnd = childEnd;
@@ -57,8 +58,18 @@ final class StderrTap {
             Posix.closeQuietly(pipe[0]); // the stream has a descriptor of its own
         }
         StderrTap tap = new StderrTap(pipe[1]);
-        Thread.ofPlatform().daemon().name("multiprocessing-stderr").stackSize(128 * 1024)
-                .start(() -> tap.drain(in));
+        try {
+            RefusedStart.start(Thread.ofPlatform().daemon().stackSize(128 * 1024),
+                    "multiprocessing-stderr", () -> tap.drain(in));
+        } catch (IOException | RuntimeException | Error e) {
+            Posix.closeQuietly(pipe[1]);
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // nothing was read from it
+            }
+            throw e;
+        }
         return tap;
     }
 
@@ -90,6 +101,7 @@ final class StderrTap {
                     if (b == MARKER[matched]) {
                         if (++matched == MARKER.length) {
                             running = true;
+                            notifyRunning();
                         }
                         continue;
                     }
@@ -109,6 +121,24 @@ final class StderrTap {
             // our standard error is closed: nothing more can be passed on
         } finally {
             drained.countDown();
+        }
+    }
+
+    /**
+     * Runs {@code action} once the child has said it runs its process: now if it has, else on
+     * the draining thread when it does (a race of the two may run it twice).
+     */
+    void whenRunning(Runnable action) {
+        whenRunning = action;
+        if (running) {
+            action.run();
+        }
+    }
+
+    private void notifyRunning() {
+        Runnable action = whenRunning;
+        if (action != null) {
+            action.run();
         }
     }
 

@@ -15,7 +15,11 @@ public final class EventSync extends Synchronizer {
 
     @Override
     protected boolean tryAcquire(int startState) {
-        int s = (int) STATE.getVolatile(block);
+        return available((int) STATE.getVolatile(block), startState);
+    }
+
+    @Override
+    protected boolean available(int s, int startState) {
         return (s & 1) != 0 || (s >>> 1) != (startState >>> 1);
     }
 

@@ -50,6 +50,11 @@ public final class LockSync extends Synchronizer {
         return false;
     }
 
+    @Override
+    protected boolean available(int s, int arg) {
+        return s == 0 || (recursive && s == PID && (long) OWNER_THREAD.get(block) == me());
+    }
+
     /** Records who owns the lock beside the pid the CAS put in the state. */
     private void becomeOwner() {
         OWNER_THREAD.set(block, me());

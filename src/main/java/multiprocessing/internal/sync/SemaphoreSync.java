@@ -32,6 +32,11 @@ public final class SemaphoreSync extends Synchronizer {
         }
     }
 
+    @Override
+    protected boolean available(int s, int arg) {
+        return s > 0;
+    }
+
     public void release() {
         int max = bound();
         while (true) {

@@ -4,6 +4,7 @@ import static multiprocessing.internal.sync.SyncLayout.STATE;
 
 import java.lang.foreign.MemorySegment;
 
+import multiprocessing.internal.jfr.LockWaitEvent;
 import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.wait.Parker;
@@ -70,6 +71,13 @@ public abstract class Synchronizer {
      */
     protected abstract boolean tryAcquire(int arg);
 
+    /**
+     * Whether state {@code s} lets an acquire of {@code arg} succeed. A waiter that finds it does
+     * not sleeps while the state stays {@code s}: the value it failed on, not one it read before
+     * (see {@link Parker#failedOn}).
+     */
+    protected abstract boolean available(int s, int arg);
+
     /** The process that owns the synchronizer in {@code state}; 0 for kinds with no owner. */
     protected int ownerPid(int state) {
         return 0;
@@ -133,9 +141,20 @@ public abstract class Synchronizer {
             checkOwnerIfDue();
             return TIMED_OUT;
         }
-        long r = Parker.await(site, () -> tryAcquire(arg) ? 1 : -1, System.nanoTime(),
+        LockWaitEvent event = LockWaitEvent.waiting(ownerPid(state())); // nothing unless recorded
+        long r = Parker.await(site, () -> attempt(arg), System.nanoTime(),
                 timeoutNanos, interruptible, ownerWatch);
+        event.finish(kind(), timeoutNanos, r >= 0);
         return r >= 0 ? ACQUIRED : r == Parker.INTERRUPTED ? INTERRUPTED : TIMED_OUT;
+    }
+
+    /** A waiter's try, which names the state it failed on for Parker to sleep on. */
+    private long attempt(int arg) {
+        int s = state();
+        if (!available(s, arg)) {
+            return Parker.failedOn(s);
+        }
+        return tryAcquire(arg) ? 1 : Parker.RETRY;
     }
 
     /**

@@ -20,6 +20,11 @@ public final class AtExit {
 
     /** The stages, in the order they run. */
     public enum Stage {
+        /**
+         * This JVM leaves the clusters it is a member or client of: chunks it was running for
+         * other machines are handed back before its workers (children) are stopped.
+         */
+        LEAVE,
         /** Daemonic children are terminated and the others joined. */
         CHILDREN,
         /** What the children may have used: shared memory, socket files. */

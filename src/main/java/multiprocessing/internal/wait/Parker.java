@@ -5,7 +5,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 
+import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Futex;
+import multiprocessing.internal.posix.Posix;
 
 /**
  * The one way a thread of this library waits for something another thread or process does to
@@ -32,12 +34,28 @@ import multiprocessing.internal.posix.Futex;
  *     least one of the two sees the other: either the waker wakes or the waiter does not
  *     sleep.</li>
  * </ol>
- * Sleeps are sliced: every {@value #INTERRUPT_CHECK_MILLIS} ms when the wait is interruptible
+ * The value slept for is the one the attempt failed on when it says so ({@link #failedOn}):
+ * a lock's word goes from free to held and back to free many times a microsecond when threads of
+ * one process share it, and a waiter that read "free", failed against a holder, and then slept
+ * for "free" would sleep through that holder's release. An attempt that lost a race it could
+ * have won says {@link #RETRY} and is made again at once.
+ *
+ * <p>Sleeps are sliced: every {@value #INTERRUPT_CHECK_MILLIS} ms when the wait is interruptible
  * (a Java interrupt does not end a futex wait), whenever the caller's {@link Watch} is due
  * (a dead lock owner, a dead queue claimant: nobody will wake for those), and at least every
  * {@value #RECHECK_MILLIS} ms in any case: a sleeper that was woken in this one's place may
  * have been killed before it took what it was woken for, and nobody is left to pass its
  * wake-up on (see "Hand-off").
+ *
+ * <p>Virtual threads: a virtual thread must not sleep in the kernel, where it holds its carrier
+ * (with every carrier so held, the thread that would wake them never runs). It takes the same
+ * steps, counted in the same sleepers count, but where a platform thread calls FUTEX_WAIT it
+ * parks in {@link VirtualParking}, a queue per word in this JVM: a waker of this process unparks
+ * it directly ({@link Site#wake} looks there first), and a {@link Watcher}, one of a few platform
+ * threads asleep in the kernel on the words that have parked threads, unparks it for a waker of
+ * another process. An interrupt unparks a virtual thread, so its sleeps are not sliced for it.
+ * Waits for descriptors ({@link #awaitFd}) park the same way, with the {@link FdPoller}'s epoll
+ * thread watching the descriptors. Platform threads keep the direct futex and poll(2) path.
  *
  * <p>Hand-off: a waker that wakes one sleeper (a lock's release) counts on that sleeper to
  * take what it was woken for. A sleeper that was woken and then gives up (interrupted, timed
@@ -65,6 +83,25 @@ public final class Parker {
     public static final long TIMED_OUT = -1;
     public static final long INTERRUPTED = -2;
 
+    private static final long FAILED_ON = Long.MIN_VALUE;
+    private static final long VALUE_BITS = 0xffffffffL;
+    /** An attempt's result: it lost a race it could have won (a CAS); try again at once. */
+    public static final long RETRY = FAILED_ON | (1L << 32);
+
+    /**
+     * An attempt's result: it failed because the word held {@code word}, so the waiter sleeps
+     * only while the word still holds it. Any other negative result sleeps for the value read
+     * just before the attempt, which is right where every change moves the word to a value it
+     * never held before (a counter bumped by each change).
+     */
+    public static long failedOn(int word) {
+        return FAILED_ON | (word & VALUE_BITS);
+    }
+
+    private static boolean isFailedOn(long r) {
+        return (r & ~VALUE_BITS) == FAILED_ON;
+    }
+
     private static final VarHandle INT = JAVA_INT.varHandle();
 
     /**
@@ -81,16 +118,36 @@ public final class Parker {
     public record Site(MemorySegment word, MemorySegment sleepers) {
         /** Wakes up to {@code n} sleepers if there are any (after the change that lets them go). */
         public void wake(int n) {
-            if ((int) INT.getVolatile(sleepers, 0L) > 0) {
-                Futex.wake(word, n);
+            int s = (int) INT.getVolatile(sleepers, 0L);
+            if (s > 0) {
+                wakeUpTo(n, s);
             }
         }
 
         /** Adds one to the word (sequentially consistent), then wakes every sleeper. */
         public void bumpAndWakeAll() {
-            if ((int) INT.getVolatile(sleepers, 0L) > 0) {
+            int s = (int) INT.getVolatile(sleepers, 0L);
+            if (s > 0) {
                 int ignored = (int) INT.getAndAdd(word, 0L, 1);
-                Futex.wake(word, Integer.MAX_VALUE);
+                wakeUpTo(Integer.MAX_VALUE, s);
+            }
+        }
+
+        /**
+         * Virtual threads of this process parked on the word first, without a system call; the
+         * kernel for the rest, unless all {@code sleepers} were among those unparked.
+         */
+        private void wakeUpTo(int n, int sleepers) {
+            int m = VirtualParking.unpark(word, n);
+            if (m < n && sleepers > m) {
+                Futex.wake(word, n - m);
+            }
+        }
+
+        /** Wakes one other sleeper (a hand-off passed on), a virtual thread of this process first. */
+        void passOn() {
+            if (VirtualParking.unpark(word, 1) == 0) {
+                Futex.wake(word, 1);
             }
         }
 
@@ -99,7 +156,10 @@ public final class Parker {
         }
     }
 
-    /** One try: a result >= 0 when the caller can proceed, negative when not yet. */
+    /**
+     * One try: a result >= 0 when the caller can proceed, negative when not yet:
+     * {@link #failedOn}, {@link #RETRY}, or any other negative value (see {@link #failedOn}).
+     */
     @FunctionalInterface
     public interface Attempt {
         long attempt();
@@ -146,8 +206,10 @@ public final class Parker {
 
     private static long sleep(Site site, Attempt attempt, long start, long timeoutNanos,
             boolean interruptible, Watch watch) {
+        boolean virtual = Thread.currentThread().isVirtual();
         int ignored = (int) INT.getAndAdd(site.sleepers(), 0L, 1);
         boolean woken = false;
+        boolean interruptedMeanwhile = false;
         long lastCheck = System.nanoTime();
         try {
             while (true) {
@@ -156,6 +218,12 @@ public final class Parker {
                 if (r >= 0) {
                     woken = false;
                     return r;
+                }
+                if (r == RETRY) {
+                    continue;
+                }
+                if (isFailedOn(r)) {
+                    w = (int) r;
                 }
                 long now = System.nanoTime();
                 long slice = timeoutNanos < 0 ? Long.MAX_VALUE : timeoutNanos - (now - start);
@@ -175,6 +243,18 @@ public final class Parker {
                     }
                 }
                 slice = Math.min(slice, interruptible ? INTERRUPT_CHECK_NANOS : RECHECK_NANOS);
+                if (virtual) {
+                    woken = VirtualParking.park(site.word(), w, slice);
+                    // park() returns at once while the interrupt status is set: an uninterruptible
+                    // wait clears it, and sets it again when it ends.
+                    if (Thread.interrupted()) {
+                        if (interruptible) {
+                            return INTERRUPTED;
+                        }
+                        interruptedMeanwhile = true;
+                    }
+                    continue;
+                }
                 woken = Futex.await(site.word(), w, slice) == Futex.WOKEN;
                 if (woken && WOKEN_STALL_MILLIS > 0) {
                     stall();
@@ -185,9 +265,12 @@ public final class Parker {
             }
         } finally {
             if (woken && (int) INT.getVolatile(site.sleepers(), 0L) > 1) {
-                Futex.wake(site.word(), 1); // see "Hand-off" above
+                site.passOn(); // see "Hand-off" above
             }
             ignored = (int) INT.getAndAdd(site.sleepers(), 0L, -1);
+            if (interruptedMeanwhile) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -197,6 +280,73 @@ public final class Parker {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Waits up to {@code timeoutNanos} (negative: no limit) for {@code fd} to have one of
+     * {@code events}: poll(2) for a platform thread, a park while the {@link FdPoller} watches it
+     * for a virtual thread. Returns its revents (POLLHUP, POLLERR and POLLNVAL count as
+     * ready), 0 when the time ran out, or early: a platform thread's poll that a signal ended, or
+     * (when {@code interruptible}) an interrupt, whose status is kept. Callers loop on their own
+     * condition and deadline.
+     */
+    public static int awaitFd(int fd, int events, long timeoutNanos, boolean interruptible)
+            throws ErrnoException {
+        if (!Thread.currentThread().isVirtual()) {
+            return Posix.pollOne(fd, events, pollMillis(timeoutNanos));
+        }
+        return awaitFds(new int[] {fd}, new short[] {(short) events}, timeoutNanos,
+                interruptible)[0] & 0xffff;
+    }
+
+    /** As {@link #awaitFd} for several descriptors: each one's revents, all 0 if none is ready. */
+    public static short[] awaitFds(int[] fds, short[] events, long timeoutNanos,
+            boolean interruptible) throws ErrnoException {
+        if (!Thread.currentThread().isVirtual()) {
+            return Posix.poll(fds, events, pollMillis(timeoutNanos));
+        }
+        long start = System.nanoTime();
+        boolean interruptedMeanwhile = false;
+        try {
+            while (true) {
+                short[] revents = Posix.poll(fds, events, 0);
+                long left = timeoutNanos < 0 ? -1 : timeoutNanos - (System.nanoTime() - start);
+                if (anyReady(revents) || (timeoutNanos >= 0 && left <= 0)) {
+                    return revents;
+                }
+                if (!FdPoller.get().park(fds, events, left)) {
+                    return Posix.poll(fds, events, 0); // not watchable (closed): poll says so
+                }
+                if (Thread.interrupted()) { // as in sleep(): park() returns at once while set
+                    if (interruptible) {
+                        Thread.currentThread().interrupt();
+                        return Posix.poll(fds, events, 0);
+                    }
+                    interruptedMeanwhile = true;
+                }
+            }
+        } finally {
+            if (interruptedMeanwhile) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static boolean anyReady(short[] revents) {
+        for (short r : revents) {
+            if (r != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** poll(2)'s timeout for {@code nanos}: rounded up, negative for none. */
+    private static int pollMillis(long nanos) {
+        if (nanos < 0) {
+            return -1;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.ceilDiv(nanos, 1_000_000L));
     }
 
     /**

@@ -1,6 +1,7 @@
 package multiprocessing.internal.spawn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -34,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The library as a new user meets it: installed in a Maven repository, and a small consumer
  * project that depends on io.github.multiprocessing:multiprocessing and starts a Process and a
  * Pool of 2, run by {@code mvn compile exec:java}, as a shaded jar, from jshell, and as a
- * Spring Boot 4.0.7 executable jar. The library is installed into a private local repository
+ * Spring Boot 4.0.7 executable jar, and a modular application that requires the library's module
+ * and runs on the module path. The library is installed into a private local repository
  * (the shared one stays untouched; Maven reads plugins from it as a read-only tail). Skipped,
  * saying why, when Maven Central cannot be reached (the consumer's plugins may need it).
  */
@@ -46,6 +48,7 @@ class ConsumerProjectsTest {
     private static Path project;
     private static Path repo;
     private static String version;
+    private static String dependencyPath;
 
     static final String POM = """
             <?xml version="1.0" encoding="UTF-8"?>
@@ -255,6 +258,16 @@ class ConsumerProjectsTest {
                 + "Greeting[text=sq, n=9]]"), output);
     }
 
+    /** The consumer's resolved dependencies (the installed library and Fory), once for all tests. */
+    private static synchronized String dependencyPath() throws Exception {
+        if (dependencyPath == null) {
+            mvn("org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath",
+                    "-Dmdep.outputFile=cp.txt");
+            dependencyPath = Files.readString(project.resolve("cp.txt")).strip();
+        }
+        return dependencyPath;
+    }
+
     private static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
@@ -282,9 +295,7 @@ class ConsumerProjectsTest {
 
     @Test
     void jshellWithTheLibraryOnItsClassPath() throws Exception {
-        mvn("org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath",
-                "-Dmdep.outputFile=cp.txt");
-        String classPath = Files.readString(project.resolve("cp.txt")).strip();
+        String classPath = dependencyPath();
         Path script = Files.writeString(project.resolve("demo.jsh"), JSHELL);
         String output = run(List.of(Path.of(System.getProperty("java.home"), "bin", "jshell")
                 .toString(), "--class-path", classPath, "-R--enable-native-access=ALL-UNNAMED",
@@ -292,5 +303,37 @@ class ConsumerProjectsTest {
         assertTrue(output.contains("process says hello Process-1"), output);
         assertTrue(output.contains("process exit 0"), output);
         assertTrue(output.contains("pool [1, 4, 9]"), output);
+    }
+
+    /**
+     * The installed jar as a module: an application module that requires it, on the module path
+     * with its dependencies, given nothing but native access. The library's module requires
+     * jdk.unsupported for Fory, so no --add-modules is needed; without --add-opens
+     * java.base/java.lang.invoke Fory falls back to sun.misc.Unsafe, which JDK 24+ warns about
+     * in this JVM only: the children (a process and two pool workers) print no warning.
+     */
+    @Test
+    void aModularApplicationOnTheModulePath() throws Exception {
+        String modulePath = dependencyPath();
+        Path src = Files.createDirectories(dir.resolve("modular-src/demo"));
+        Files.writeString(src.resolveSibling("module-info.java"),
+                "module demo.modular { requires multiprocessing; }\n");
+        Files.writeString(src.resolve("App.java"), UrlClassLoaderTest.APP);
+        Path out = dir.resolve("modular");
+        java.io.ByteArrayOutputStream errors = new java.io.ByteArrayOutputStream();
+        int rc = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, errors, errors,
+                "-d", out.toString(), "-proc:none", "--module-path", modulePath,
+                src.resolveSibling("module-info.java").toString(), src.resolve("App.java").toString());
+        assertEquals(0, rc, "the modular application compiles: " + errors.toString(StandardCharsets.UTF_8));
+        String output = run(List.of(java(), "--enable-native-access=multiprocessing",
+                "--module-path", out + File.pathSeparator + modulePath,
+                "-m", "demo.modular/demo.App", "spawn"), project, Map.of());
+        assertRanProcessAndPool(output);
+        assertTrue(output.contains("process 0 Greeting"), output);
+        long unsafeWarnings = output.lines()
+                .filter(l -> l.contains("sun.misc.Unsafe") && l.contains("has been called by"))
+                .count();
+        assertTrue(unsafeWarnings <= 1, "only the parent may warn about Unsafe: " + output);
+        assertFalse(output.contains("restricted method"), output);
     }
 }

@@ -20,6 +20,8 @@ import multiprocessing.SerializableFunction;
 import multiprocessing.SerializableRunnable;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
+import multiprocessing.managers.BaseManager;
+import multiprocessing.managers.BaseProxy;
 import multiprocessing.pool.Pool;
 
 import org.junit.jupiter.api.AfterAll;
@@ -33,8 +35,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Classes that have no place on disk reach a child: classes a class loader defined from bytes
- * (served to the child by name), and the clear refusal for those no child can load (a loader
- * that keeps its bytes to itself, a hidden class).
+ * (served to the child by name: a process's, a pool's, a manager server's), and the clear
+ * refusal for those no child can load (a loader that keeps its bytes to itself, a hidden
+ * class).
  */
 @ExtendWith(NoLeftoverProcesses.class)
 @Timeout(180)
@@ -79,6 +82,39 @@ class DefinedClassesTest {
             }
             """;
 
+    /** A type shared through a manager whose server must ask for its classes by name. */
+    static final String SHOP = """
+            package made;
+
+            import multiprocessing.Context;
+            import multiprocessing.SerializableRunnable;
+            import multiprocessing.managers.BaseManager;
+
+            public class Shop {
+                public interface Tally {
+                    int add(int n);
+                }
+
+                public static class Counter implements Tally {
+                    private int total;
+
+                    public int add(int n) {
+                        return total += Helper.twice(n) / 2;
+                    }
+                }
+
+                public static BaseManager manager(Context ctx) {
+                    BaseManager m = new BaseManager(null, null, ctx);
+                    m.register("Tally", () -> new Counter(), Tally.class);
+                    return m;
+                }
+
+                public static SerializableRunnable add(Object tally, int n) {
+                    return () -> ((Tally) tally).add(n);
+                }
+            }
+            """;
+
     static final String HIDDEN = """
             package made;
 
@@ -92,7 +128,8 @@ class DefinedClassesTest {
     @BeforeAll
     static void compile() throws Exception {
         classes = Compiled.classes(Compiled.compile(dir.resolve("classes"), Map.of(
-                "made/Made.java", MADE, "made/Helper.java", HELPER, "made/Hidden.java", HIDDEN)));
+                "made/Made.java", MADE, "made/Helper.java", HELPER, "made/Hidden.java", HIDDEN,
+                "made/Shop.java", SHOP)));
     }
 
     @AfterAll
@@ -150,6 +187,41 @@ class DefinedClassesTest {
         try (Pool pool = context(method).pool(2)) {
             assertEquals(List.of(3, 6, 9), pool.map(triple, List.of(1, 2, 3)));
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"spawn", "forkserver"})
+    void aManagerOfATypeDefinedFromBytesServesItsProxies(String method) throws Exception {
+        Class<?> shop = Class.forName("made.Shop", true, new BytesLoader("bytes-manager", true));
+        assertEquals(null, shop.getProtectionDomain().getCodeSource().getLocation(), "no place on disk");
+        Context ctx = context(method);
+        BaseManager manager = (BaseManager) shop.getMethod("manager", Context.class).invoke(null, ctx);
+        manager.start();
+        try {
+            BaseProxy tally = manager.create("Tally");
+            assertEquals("made.Shop$Tally", tally.getClass().getInterfaces()[0].getName());
+            assertEquals(3, tally.callMethod("add", 3));
+            Process p = ctx.process((SerializableRunnable) shop
+                    .getMethod("add", Object.class, int.class).invoke(null, tally, 4));
+            p.start();
+            p.join();
+            assertEquals(0, p.exitCode());
+            p.close();
+            assertEquals(7, tally.callMethod("add", 0));
+        } finally {
+            manager.shutdown();
+        }
+    }
+
+    @Test
+    void aManagerOfATypeWhoseLoaderKeepsItsBytesIsRefusedAtStartNamingIt() throws Exception {
+        Class<?> shop = Class.forName("made.Shop", true, new BytesLoader("silent-manager", false));
+        BaseManager manager = (BaseManager) shop.getMethod("manager", Context.class)
+                .invoke(null, context("spawn"));
+        ProcessError e = assertThrows(ProcessError.class, manager::start);
+        assertTrue(e.getMessage().contains("made.Shop") && e.getMessage().contains("'silent-manager'"),
+                e.getMessage());
+        assertEquals(null, manager.process(), "no server started");
     }
 
     @Test

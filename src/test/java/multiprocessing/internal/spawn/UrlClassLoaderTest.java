@@ -23,6 +23,8 @@ import multiprocessing.SerializableFunction;
 import multiprocessing.SerializableRunnable;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
+import multiprocessing.managers.BaseManager;
+import multiprocessing.managers.BaseProxy;
 import multiprocessing.pool.Pool;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -35,8 +37,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A program run as {@code mvn exec:java} runs it: in a JVM whose {@code java.class.path} holds
  * neither the library nor the program (only a launcher), through a URLClassLoader over both,
- * which is also the context class loader. Its processes and pool workers, with spawn and with
- * forkserver, must find the program's and the library's classes.
+ * which is also the context class loader. Its processes, pool workers and manager servers,
+ * with spawn and with forkserver, must find the program's and the library's classes.
  */
 @ExtendWith(NoLeftoverProcesses.class)
 @Timeout(240)
@@ -92,10 +94,24 @@ class UrlClassLoaderTest {
             import multiprocessing.Process;
             import multiprocessing.connection.Connection;
             import multiprocessing.connection.Pipe;
+            import multiprocessing.managers.BaseManager;
             import multiprocessing.pool.Pool;
 
             public class App {
                 public record Greeting(String text, int n) {}
+
+                /** A type of the program's own, shared through a manager. */
+                public interface Tally {
+                    int add(int n);
+                }
+
+                public static class Counter implements Tally {
+                    private int total;
+
+                    public int add(int n) {
+                        return total += n;
+                    }
+                }
 
                 public static void main(String[] args) throws Exception {
                     Context ctx = Multiprocessing.getContext(args[0]);
@@ -111,6 +127,18 @@ class UrlClassLoaderTest {
                         System.out.println("pool " + pool.map(x -> new Greeting("sq", x * x),
                                 List.of(1, 2, 3)));
                     }
+                    BaseManager manager = new BaseManager(null, null, ctx);
+                    manager.register("Tally", () -> new Counter(), Tally.class);
+                    manager.start();
+                    try {
+                        Tally tally = manager.create("Tally");
+                        Process p = ctx.process(() -> tally.add(5));
+                        p.start();
+                        p.join();
+                        System.out.println("manager " + p.exitCode() + " " + tally.add(2));
+                    } finally {
+                        manager.shutdown();
+                    }
                     if (ctx instanceof ForkServerContext f) {
                         f.stopWarmJvms();
                     }
@@ -122,13 +150,37 @@ class UrlClassLoaderTest {
     static final String WORK = """
             package work;
 
+            import multiprocessing.Context;
             import multiprocessing.Multiprocessing;
             import multiprocessing.SerializableFunction;
             import multiprocessing.SerializableRunnable;
             import multiprocessing.connection.Connection;
+            import multiprocessing.managers.BaseManager;
 
             public class Work {
                 public record Result(String who, int n) {}
+
+                public interface Tally {
+                    int add(int n);
+                }
+
+                public static class Counter implements Tally {
+                    private int total;
+
+                    public int add(int n) {
+                        return total += n;
+                    }
+                }
+
+                public static BaseManager manager(Context ctx) {
+                    BaseManager m = new BaseManager(null, null, ctx);
+                    m.register("Tally", () -> new Counter(), Tally.class);
+                    return m;
+                }
+
+                public static SerializableRunnable add(Object tally, int n) {
+                    return () -> ((Tally) tally).add(n);
+                }
 
                 public static SerializableRunnable reply(Connection up) {
                     return () -> up.send(new Result(Multiprocessing.currentProcess().name(), 1).toString());
@@ -181,6 +233,37 @@ class UrlClassLoaderTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"spawn", "forkserver"})
+    void aManagerOfATypeInAUrlClassLoaderBesideTheLibraryServesItsProxies(String method)
+            throws Exception {
+        // Not the context loader either: the library learns of it from the registration.
+        URLClassLoader loader = new URLClassLoader("runner-manager",
+                new URL[] {work.toUri().toURL()}, UrlClassLoaderTest.class.getClassLoader());
+        Class<?> type = Class.forName("work.Work", true, loader);
+        Context ctx = Multiprocessing.getContext(method);
+        BaseManager manager = (BaseManager) type.getMethod("manager", Context.class)
+                .invoke(null, ctx);
+        manager.start();
+        try {
+            BaseProxy tally = manager.create("Tally");
+            assertEquals("work.Work$Tally", tally.getClass().getInterfaces()[0].getName());
+            assertEquals(3, tally.callMethod("add", 3));
+            Process p = ctx.process((SerializableRunnable) type
+                    .getMethod("add", Object.class, int.class).invoke(null, tally, 4));
+            p.start();
+            p.join();
+            assertEquals(0, p.exitCode());
+            p.close();
+            assertEquals(7, tally.callMethod("add", 0));
+        } finally {
+            manager.shutdown();
+        }
+        if (ctx instanceof ForkServerContext f) {
+            f.stopWarmJvms();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"spawn", "forkserver"})
     void aProgramLoadedByAUrlClassLoaderRunsProcessesAndAPool(String method) throws Exception {
         List<String> classPath = new ArrayList<>(List.of(program.toString()));
         for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
@@ -206,5 +289,6 @@ class UrlClassLoaderTest {
         assertTrue(output.contains("process 0 Greeting[text=hello, n=7]"), output);
         assertTrue(output.contains("pool [Greeting[text=sq, n=1], Greeting[text=sq, n=4], "
                 + "Greeting[text=sq, n=9]]"), output);
+        assertTrue(output.contains("manager 0 7"), output);
     }
 }

@@ -1,0 +1,195 @@
+package multiprocessing.internal.cluster;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+
+import multiprocessing.AuthenticationError;
+
+/**
+ * The members that run workers now, as one node sees them: those in the workers map whose
+ * record carries the key, and are members of the cluster now. A member appears only once its
+ * workers are started and its key is the cluster's (a member with another key never records
+ * itself, and its record would not open), and disappears when it leaves, whether or not its
+ * record was removed. Watchers (the pools' placements) are told of every change.
+ *
+ * <p>Hazelcast's listeners only mark the view stale; it is read again on a thread of its own,
+ * since a remote call on Hazelcast's event thread would hold up its other events.
+ */
+final class Directory {
+    private static final System.Logger LOG = System.getLogger("multiprocessing.cluster");
+
+    /** A member that runs workers. */
+    record Target(Member member, String address, int workers, long pid) {}
+
+    private final HazelcastInstance hz;
+    private final Seal seal;
+    private final IMap<String, byte[]> records;
+    private final Set<Runnable> watchers = new CopyOnWriteArraySet<>();
+    private final ExecutorService refresher;
+    private final AtomicBoolean refreshQueued = new AtomicBoolean();
+    private volatile Map<UUID, Target> targets = Map.of();
+    private volatile boolean stopped;
+    private UUID membershipListener;
+    private UUID entryListener;
+    private final Set<UUID> warned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    Directory(HazelcastInstance hz, Seal seal) {
+        this.hz = hz;
+        this.seal = seal;
+        this.records = hz.getMap(Configs.WORKERS);
+        this.refresher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "multiprocessing-cluster-directory");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    void start() {
+        membershipListener = hz.getCluster().addMembershipListener(new MembershipListener() {
+            @Override
+            public void memberAdded(MembershipEvent e) {
+                refreshLater();
+            }
+
+            @Override
+            public void memberRemoved(MembershipEvent e) {
+                refreshLater();
+            }
+        });
+        entryListener = records.addEntryListener(new Changes(), false);
+        refresh();
+    }
+
+    private final class Changes implements EntryAddedListener<String, byte[]>,
+            EntryRemovedListener<String, byte[]>, EntryUpdatedListener<String, byte[]> {
+        @Override
+        public void entryAdded(EntryEvent<String, byte[]> e) {
+            refreshLater();
+        }
+
+        @Override
+        public void entryRemoved(EntryEvent<String, byte[]> e) {
+            refreshLater();
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, byte[]> e) {
+            refreshLater();
+        }
+    }
+
+    private void refreshLater() {
+        if (refreshQueued.compareAndSet(false, true)) {
+            try {
+                refresher.execute(() -> {
+                    refreshQueued.set(false);
+                    refresh();
+                });
+            } catch (RejectedExecutionException stopped) {
+                refreshQueued.set(false);
+            }
+        }
+    }
+
+    /** Reads the records again and tells the watchers. */
+    void refresh() {
+        Map<UUID, Target> now = new HashMap<>();
+        try {
+            Map<UUID, Member> members = new HashMap<>();
+            for (Member m : hz.getCluster().getMembers()) {
+                members.put(m.getUuid(), m);
+            }
+            for (Map.Entry<String, byte[]> e : records.entrySet()) {
+                UUID uuid;
+                try {
+                    uuid = UUID.fromString(e.getKey());
+                } catch (IllegalArgumentException notOurs) {
+                    continue;
+                }
+                Member m = members.get(uuid);
+                if (m == null) {
+                    continue;
+                }
+                try {
+                    WorkerRecord r = WorkerRecord.of(seal.open(WorkerRecord.CONTEXT, e.getValue(),
+                            "the record of member " + HazelcastNode.address(m), Seal.utf8(e.getKey())));
+                    now.put(uuid, new Target(m, HazelcastNode.address(m), r.workers(), r.pid()));
+                } catch (AuthenticationError | IOException refused) {
+                    if (warned.add(uuid)) {
+                        LOG.log(Level.WARNING, "member " + HazelcastNode.address(m) + " is not used: "
+                                + refused.getMessage());
+                    }
+                }
+            }
+        } catch (RuntimeException down) {
+            // The instance is shutting down: the view stays as it was, and pools end with it.
+            if (!stopped && hz.getLifecycleService().isRunning()) {
+                LOG.log(Level.WARNING, "cannot read the cluster's workers: " + down);
+            }
+            return;
+        }
+        targets = Map.copyOf(now);
+        for (Runnable w : watchers) {
+            w.run();
+        }
+    }
+
+    Map<UUID, Target> targets() {
+        return targets;
+    }
+
+    int totalWorkers() {
+        int n = 0;
+        for (Target t : targets.values()) {
+            n += t.workers();
+        }
+        return n;
+    }
+
+    void watch(Runnable watcher) {
+        watchers.add(watcher);
+    }
+
+    void unwatch(Runnable watcher) {
+        watchers.remove(watcher);
+    }
+
+    List<String> addresses() {
+        return targets.values().stream().map(Target::address).sorted().toList();
+    }
+
+    void stop() {
+        stopped = true;
+        refresher.shutdownNow();
+        try {
+            if (membershipListener != null) {
+                hz.getCluster().removeMembershipListener(membershipListener);
+            }
+            if (entryListener != null) {
+                records.removeEntryListener(entryListener);
+            }
+        } catch (RuntimeException alreadyDown) {
+            // the instance is gone with its listeners
+        }
+    }
+}

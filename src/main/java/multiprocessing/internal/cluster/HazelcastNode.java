@@ -1,0 +1,258 @@
+package multiprocessing.internal.cluster;
+
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.locks.Lock;
+
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.cluster.Address;
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+
+import multiprocessing.AuthenticationError;
+import multiprocessing.ProcessError;
+import multiprocessing.internal.pool.PoolAccess;
+import multiprocessing.pool.Pool;
+
+/**
+ * A member or client of a cluster, on a Hazelcast instance.
+ *
+ * <p>Joining, in order: a member's worker processes start booting (they take as long as
+ * Hazelcast does); Hazelcast joins (TCP/IP, the configured members only); the key check
+ * compares an HMAC of the cluster's name under this node's key with the one the first member
+ * stored, and refuses this node, which leaves at once, when they differ, before it has sent a
+ * task or any data; a member then makes its workers known to the executor ({@link MemberService}
+ * in the instance's user context) and records itself in the workers map, sealed, which is what
+ * makes pools send it chunks. Leaving reverses it: the record goes, chunks still waiting are
+ * handed back, the workers end, and Hazelcast leaves gracefully (its data moves to the other
+ * members). The key check only catches a misconfigured peer early: what keeps out a peer
+ * without the key is the seal on everything it would send ({@link Seal}).
+ */
+final class HazelcastNode implements Node {
+    private final HazelcastInstance hz;
+    private final Settings settings;
+    private final boolean member;
+    private final Seal seal;
+    private final Sealer sealer;
+    private final Directory directory;
+    private final Map<ClusterPlacement, Pool> pools = new ConcurrentHashMap<>();
+    private final MemberService service;
+    private UUID recordListener;
+    private volatile boolean closed;
+
+    private HazelcastNode(HazelcastInstance hz, Settings settings, MemberService service) {
+        this.hz = hz;
+        this.settings = settings;
+        this.member = service != null;
+        this.service = service;
+        this.seal = new Seal(settings.authKey());
+        this.sealer = new Sealer(seal);
+        this.directory = new Directory(hz, seal);
+    }
+
+    static Node member(Settings s) {
+        com.hazelcast.config.Config config = Configs.member(s);
+        // The worker JVMs boot while Hazelcast does.
+        MemberService service = new MemberService(s.workers(), new Seal(s.authKey()));
+        HazelcastInstance hz;
+        try {
+            hz = Hazelcast.newHazelcastInstance(config);
+        } catch (RuntimeException | Error e) {
+            service.close();
+            if (e instanceof IllegalArgumentException || e instanceof Error) {
+                throw e;
+            }
+            throw new ProcessError("cannot start a member of cluster '" + s.name() + "' on "
+                    + s.bind() + ":" + s.port() + ": " + e.getMessage(), e);
+        }
+        return open(new HazelcastNode(hz, s, service));
+    }
+
+    static Node client(Settings s) {
+        HazelcastInstance hz;
+        try {
+            hz = HazelcastClient.newHazelcastClient(Configs.client(s));
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ProcessError("cannot reach cluster '" + s.name() + "' at " + s.members()
+                    + " (tried for " + Configs.CONNECT_TIMEOUT_MILLIS / 1000 + " s): no member "
+                    + "answers there, or its members have another cluster name: " + e.getMessage(), e);
+        }
+        return open(new HazelcastNode(hz, s, null));
+    }
+
+    private static Node open(HazelcastNode node) {
+        try {
+            node.checkKey();
+            if (node.service != null) {
+                node.offerWorkers();
+            }
+            node.directory.start();
+        } catch (RuntimeException | Error e) {
+            node.close();
+            throw e;
+        }
+        Nodes.opened(node);
+        return node;
+    }
+
+    /** Refuses this node if the cluster's members hold another key. */
+    private void checkKey() {
+        IMap<String, byte[]> meta = hz.getMap(Configs.META);
+        byte[] mine = seal.mac("key-check", Seal.utf8(settings.name()));
+        byte[] theirs = meta.putIfAbsent("key-check", mine);
+        if (theirs != null && !MessageDigest.isEqual(theirs, mine)) {
+            throw new AuthenticationError("the members of cluster '" + settings.name() + "' "
+                    + members() + " hold another authentication key than this "
+                    + (member ? "member" : "client") + ": it is refused and leaves (give every "
+                    + "member and client the same ClusterConfig.authKey, or "
+                    + "MULTIPROCESSING_AUTHKEY to a Member)");
+        }
+    }
+
+    /** Makes the workers known: the executor's tasks find them, the pools see the record. */
+    private void offerWorkers() {
+        hz.getUserContext().put(MemberService.CONTEXT_KEY, service);
+        IMap<String, byte[]> records = hz.getMap(Configs.WORKERS);
+        // A member that dies leaves its record behind: the others take it away.
+        recordListener = hz.getCluster().addMembershipListener(new MembershipListener() {
+            @Override
+            public void memberAdded(MembershipEvent e) {
+            }
+
+            @Override
+            public void memberRemoved(MembershipEvent e) {
+                try {
+                    records.removeAsync(e.getMember().getUuid().toString());
+                } catch (RuntimeException leaving) {
+                    // this member is shutting down too
+                }
+            }
+        });
+        String uuid = hz.getCluster().getLocalMember().getUuid().toString();
+        WorkerRecord r = new WorkerRecord(address(), settings.workers(), ProcessHandle.current().pid());
+        records.put(uuid, seal.seal(WorkerRecord.CONTEXT, r.bytes(), Seal.utf8(uuid)));
+    }
+
+    // ------------------------------------------------------------------ Node
+
+    @Override
+    public String address() {
+        checkOpen();
+        if (member) {
+            return address(hz.getCluster().getLocalMember());
+        }
+        Set<Member> all = hz.getCluster().getMembers();
+        for (String configured : settings.members()) {
+            for (Member m : all) {
+                if (address(m).equals(configured)) {
+                    return configured;
+                }
+            }
+        }
+        return all.isEmpty() ? settings.members().get(0) : address(all.iterator().next());
+    }
+
+    @Override
+    public List<String> members() {
+        checkOpen();
+        List<String> out = new ArrayList<>();
+        for (Member m : hz.getCluster().getMembers()) {
+            out.add(address(m));
+        }
+        return out;
+    }
+
+    static String address(Member m) {
+        Address a = m.getAddress();
+        String host = a.getHost();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    @Override
+    public Pool pool() {
+        checkOpen();
+        ClusterPlacement placement = new ClusterPlacement(hz, directory, seal, settings.name(),
+                pools::remove);
+        Pool pool = PoolAccess.get().pool(placement);
+        pools.put(placement, pool);
+        return pool;
+    }
+
+    @Override
+    public <E> BlockingQueue<E> queue(String name) {
+        checkName(name);
+        return new SealedQueue<>(hz.getQueue(Configs.QUEUE_PREFIX + name), sealer, name);
+    }
+
+    @Override
+    public <K, V> ConcurrentMap<K, V> dict(String name) {
+        checkName(name);
+        return new SealedDict<>(hz.getMap(Configs.DICT_PREFIX + name), sealer, name);
+    }
+
+    @Override
+    public Lock lock(String name) {
+        checkName(name);
+        return new MapLock(hz.getMap(Configs.LOCKS), name);
+    }
+
+    private void checkName(String name) {
+        checkOpen();
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("a cluster structure needs a name");
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this " + (member ? "member" : "client")
+                    + " has left the cluster");
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try {
+            for (Pool p : List.copyOf(pools.values())) {
+                p.terminate();
+            }
+            if (service != null) {
+                try {
+                    hz.getMap(Configs.WORKERS).remove(hz.getCluster().getLocalMember().getUuid().toString());
+                    hz.getCluster().removeMembershipListener(recordListener);
+                } catch (RuntimeException alreadyDown) {
+                    // the instance went down first: its record goes with it (see startWorkers)
+                }
+                service.close();
+            }
+            directory.stop();
+        } finally {
+            hz.shutdown();
+            Nodes.closed(this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return (member ? "member " : "client ") + "of cluster '" + settings.name() + "'";
+    }
+}

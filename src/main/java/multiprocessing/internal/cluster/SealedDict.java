@@ -1,0 +1,195 @@
+package multiprocessing.internal.cluster;
+
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentMap;
+
+import com.hazelcast.map.IMap;
+
+/**
+ * A cluster-wide {@link ConcurrentMap} on a Hazelcast {@link IMap} of sealed bytes. Keys are
+ * sealed for the dict, values for the dict and their key, so a value cannot be moved under
+ * another key; both are checked before they are deserialized. Keys are compared by their
+ * serialized bytes, as Hazelcast compares them: use keys whose bytes equal objects share
+ * (strings, numbers, records of them), not ones such as a {@code HashSet} whose serialized
+ * order may differ. The atomic methods ({@code putIfAbsent}, {@code replace}, conditional
+ * {@code remove}) are the IMap's own, so {@code merge} and {@code compute} (ConcurrentMap's
+ * retry loops over them) are atomic cluster-wide; views are snapshots whose {@code remove}
+ * writes through.
+ */
+final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V> {
+    private final IMap<byte[], byte[]> map;
+    private final Sealer sealer;
+    private final String name;
+    private final byte[] bound;
+
+    SealedDict(IMap<byte[], byte[]> map, Sealer sealer, String name) {
+        this.map = map;
+        this.sealer = sealer;
+        this.name = name;
+        this.bound = Seal.utf8(name);
+    }
+
+    private byte[] key(Object k) {
+        return sealer.seal("dict-key", k, bound);
+    }
+
+    private byte[] value(byte[] key, Object v) {
+        return sealer.seal("dict-value", v, bound, key);
+    }
+
+    @SuppressWarnings("unchecked")
+    private K keyOf(byte[] k) {
+        return (K) sealer.open("dict-key", k, "a key of dict '" + name + "'", bound);
+    }
+
+    private V valueOf(byte[] key, byte[] v) {
+        return v == null ? null : sealer.open("dict-value", v, "a value of dict '" + name + "'", bound, key);
+    }
+
+    @Override
+    public V get(Object k) {
+        if (k == null) {
+            return null;
+        }
+        byte[] key = key(k);
+        return valueOf(key, map.get(key));
+    }
+
+    @Override
+    public boolean containsKey(Object k) {
+        return k != null && map.containsKey(key(k));
+    }
+
+    @Override
+    public V put(K k, V v) {
+        byte[] key = key(k);
+        return valueOf(key, map.put(key, value(key, v)));
+    }
+
+    @Override
+    public V remove(Object k) {
+        if (k == null) {
+            return null;
+        }
+        byte[] key = key(k);
+        return valueOf(key, map.remove(key));
+    }
+
+    @Override
+    public V putIfAbsent(K k, V v) {
+        byte[] key = key(k);
+        return valueOf(key, map.putIfAbsent(key, value(key, v)));
+    }
+
+    @Override
+    public boolean remove(Object k, Object v) {
+        if (k == null || v == null) {
+            return false;
+        }
+        byte[] key = key(k);
+        return map.remove(key, value(key, v));
+    }
+
+    @Override
+    public boolean replace(K k, V oldValue, V newValue) {
+        byte[] key = key(k);
+        return map.replace(key, value(key, oldValue), value(key, newValue));
+    }
+
+    @Override
+    public V replace(K k, V v) {
+        byte[] key = key(k);
+        return valueOf(key, map.replace(key, value(key, v)));
+    }
+
+    @Override
+    public int size() {
+        return map.size();
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return map.isEmpty();
+    }
+
+    @Override
+    public void clear() {
+        map.clear();
+    }
+
+    @Override
+    public void putAll(Map<? extends K, ? extends V> m) {
+        Map<byte[], byte[]> sealed = new java.util.HashMap<>();
+        for (Map.Entry<? extends K, ? extends V> e : m.entrySet()) {
+            byte[] key = key(e.getKey());
+            sealed.put(key, value(key, e.getValue()));
+        }
+        map.putAll(sealed);
+    }
+
+    /** The entries now (one call); an entry's {@code setValue} and the iterator's {@code remove} write through. */
+    @Override
+    public Set<Map.Entry<K, V>> entrySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<Map.Entry<K, V>> iterator() {
+                List<Map.Entry<byte[], byte[]>> now = new ArrayList<>(map.entrySet());
+                Iterator<Map.Entry<byte[], byte[]>> it = now.iterator();
+                return new Iterator<>() {
+                    private byte[] last;
+
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public Map.Entry<K, V> next() {
+                        if (!it.hasNext()) {
+                            throw new NoSuchElementException();
+                        }
+                        Map.Entry<byte[], byte[]> e = it.next();
+                        last = e.getKey();
+                        byte[] key = e.getKey();
+                        return new SimpleEntry<>(keyOf(key), valueOf(key, e.getValue())) {
+                            private static final long serialVersionUID = 1L;
+
+                            @Override
+                            public V setValue(V v) {
+                                V old = super.setValue(v);
+                                map.put(key, value(key, v));
+                                return old;
+                            }
+                        };
+                    }
+
+                    @Override
+                    public void remove() {
+                        if (last == null) {
+                            throw new IllegalStateException("next() first");
+                        }
+                        map.remove(last);
+                        last = null;
+                    }
+                };
+            }
+
+            @Override
+            public int size() {
+                return map.size();
+            }
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "<cluster dict '" + name + "'>";
+    }
+}

@@ -1,0 +1,69 @@
+package multiprocessing.internal.jfr;
+
+import java.util.List;
+
+import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
+
+/**
+ * Registers the library's event types with Flight Recorder when, and only when, Flight Recorder
+ * is in use in this JVM.
+ *
+ * <h2>Implementation note</h2>
+ * An event class registered the default way ({@code @Registered(true)}) gets a static
+ * initializer from the JVM that calls {@link FlightRecorder#register}, which builds Flight
+ * Recorder's whole metadata repository even when nothing records: measured at 300-500 ms (some
+ * 600 classes) at the first use of such a class in a fresh JVM, which a child process would pay
+ * at its first blocking lock or queue call. So every event type here is declared
+ * {@code @Registered(false)}, and each factory that makes an event calls {@link #ensure} first.
+ * The first call adds one {@link FlightRecorderListener} to Flight Recorder (about a
+ * millisecond, once per JVM, a handful of small classes), which registers all the types: at
+ * once if Flight Recorder is already initialized ({@code -XX:StartFlightRecording}, a
+ * {@code Recording} or {@code RecordingStream} made before), or later, when it is. Until then
+ * an event's {@code begin}, {@code end}, {@code shouldCommit} and {@code commit} are the empty
+ * methods of {@link Event}, which the JIT removes with the event object itself; once
+ * registered they are instrumented, and disabled unless a recording enables the type.
+ *
+ * <p>No class initializer here waits for another: the event classes have none (registering a
+ * type initializes its class, perhaps on the thread that initializes Flight Recorder while
+ * another thread makes an event), and the listener is a class of its own that holds the list of
+ * types, so that a recorder initialized on another thread while this class's initializer adds
+ * the listener never needs this class.
+ */
+final class Registration {
+    private Registration() {}
+
+    static {
+        FlightRecorder.addListener(new Registrar());
+    }
+
+    /** Makes sure the listener is added: the work is this class's initializer. */
+    static void ensure() {
+        // the static initializer adds the listener, once
+    }
+
+    /**
+     * Whether Flight Recorder has been initialized in this JVM: before, no event can be
+     * recorded, and an event that lives across calls (a process's start, a pool task) is not
+     * even allocated. A static read that loads no event class.
+     */
+    static boolean initialized() {
+        return FlightRecorder.isInitialized();
+    }
+
+    /** Registers every type when Flight Recorder is initialized. */
+    static final class Registrar implements FlightRecorderListener {
+        /** Every event type of the library. */
+        static final List<Class<? extends Event>> TYPES = List.of(ProcessStartEvent.class,
+                ProcessEndEvent.class, PoolTaskEvent.class, LockWaitEvent.class,
+                QueuePutEvent.class, QueueGetEvent.class, ManagerCallEvent.class);
+
+        @Override
+        public void recorderInitialized(FlightRecorder recorder) {
+            for (Class<? extends Event> type : TYPES) {
+                FlightRecorder.register(type);
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package multiprocessing.internal.pool;
+
+import java.util.function.Consumer;
+
+import multiprocessing.pool.Pool;
+
+/**
+ * What a cluster needs from {@code multiprocessing.pool} that is not public: set by
+ * {@code Pool}'s static initializer (the JDK's SharedSecrets pattern, as
+ * {@code internal.spawn.ProcessAccess}).
+ */
+public interface PoolAccess {
+    /** A pool whose chunks run where {@code placement} puts them. */
+    Pool pool(Placement placement);
+
+    /**
+     * Runs, in {@code local}'s worker processes, a chunk that arrived serialized as a worker
+     * reads it; {@code reply} gets the worker's answer as it wrote it (a failure here, such as
+     * the worker dying, written the same way). {@code local} must be a pool of processes.
+     *
+     * @throws IllegalStateException if {@code local} no longer takes work
+     */
+    void relay(Pool local, byte[] task, Consumer<byte[]> reply);
+
+    static void set(PoolAccess access) {
+        Holder.access = access;
+    }
+
+    static PoolAccess get() {
+        if (Holder.access == null) {
+            try {
+                Class.forName("multiprocessing.pool.Pool", true, PoolAccess.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return Holder.access;
+    }
+
+    /** Holds the one instance. */
+    final class Holder {
+        private Holder() {}
+
+        static volatile PoolAccess access;
+    }
+}

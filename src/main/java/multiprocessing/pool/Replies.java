@@ -1,0 +1,65 @@
+package multiprocessing.pool;
+
+import java.util.List;
+
+import multiprocessing.ProcessError;
+import multiprocessing.internal.reduction.Serialization;
+
+/**
+ * A worker's answer to a chunk, as {@link Worker} writes it, delivered to the chunk's job: the
+ * same code whether the worker is this pool's own or one a cluster member runs the chunk in.
+ */
+final class Replies {
+    private Replies() {}
+
+    /**
+     * Completes {@code chunk} with {@code reply}; {@code who} names the sender in an error. A
+     * chunk that was relayed from another pool gets the bytes as they are.
+     */
+    static void deliver(Chunk chunk, byte[] reply, String who) {
+        if (chunk.job instanceof Job.Relay relay) {
+            if (chunk.event != null) {
+                chunk.event.finished(false); // whether it failed is for the pool it came from to know
+            }
+            try {
+                relay.reply(reply);
+            } finally {
+                chunk.job.chunkFinished();
+            }
+            return;
+        }
+        Object message;
+        try {
+            message = Serialization.deserialize(reply);
+        } catch (IllegalStateException undecodable) {
+            finish(chunk, null, new ProcessError("the result of a task sent by " + who
+                    + " cannot be read: " + undecodable.getMessage(), undecodable));
+            return;
+        }
+        if (message instanceof List<?> results) {
+            finish(chunk, results, null);
+        } else if (message instanceof Object[] m && m.length == 3 && Integer.valueOf(Worker.FAILED).equals(m[0])
+                && m[1] instanceof Throwable t && (m[2] == null || m[2] instanceof String)) {
+            finish(chunk, null, Tasks.withTraceback(t, (String) m[2]));
+        } else {
+            finish(chunk, null, new ProcessError("the answer " + who + " sent for a task is not "
+                    + "a result: " + (message == null ? "null" : message.getClass().getName())));
+        }
+    }
+
+    /** Completes {@code chunk}'s part of its job and lets a lazily fed job feed another chunk. */
+    static void finish(Chunk chunk, List<?> results, Throwable error) {
+        if (chunk.event != null) {
+            chunk.event.finished(error != null);
+        }
+        try {
+            if (error == null) {
+                chunk.job.done(chunk, results);
+            } else {
+                chunk.job.failed(chunk, error);
+            }
+        } finally {
+            chunk.job.chunkFinished();
+        }
+    }
+}

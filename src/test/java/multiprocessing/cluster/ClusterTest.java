@@ -1,0 +1,524 @@
+package multiprocessing.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.stream.IntStream;
+
+import multiprocessing.AuthenticationError;
+import multiprocessing.Multiprocessing;
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.RemoteTraceback;
+import multiprocessing.pool.AsyncResult;
+import multiprocessing.pool.Pool;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Three members on 127.0.0.1: this JVM (A) and two children started by the library (B and C),
+ * shared by the tests; one client (this JVM too). The last test kills C.
+ */
+@ExtendWith(NoLeftoverProcesses.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterTest {
+    static final String NAME = "cluster-test-" + ProcessHandle.current().pid();
+    static Cluster a;
+    static ChildMember b;
+    static ChildMember c;
+    static Cluster client;
+    /** The worker pids seen running tasks: none may be left after close. */
+    static final Set<Long> workerPids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static ClusterConfig.Builder config() {
+        return ClusterConfig.builder().name(NAME).port(0);
+    }
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        ChildMember.quiet();
+        // B and C boot their JVMs while A starts: they join A at a port chosen beforehand.
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            port = s.getLocalPort();
+        }
+        String joinA = "127.0.0.1:" + port;
+        ChildMember.Starting sb = ChildMember.start(config().member(joinA).workers(1).build());
+        ChildMember.Starting sc = ChildMember.start(config().member(joinA).workers(1).build());
+        a = Cluster.start(config().port(port).workers(2).build());
+        b = sb.ready();
+        c = sc.ready();
+        client = Cluster.connect(config().member(a.address()).build());
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        try (AutoCloseable cl = client; AutoCloseable cc = c; AutoCloseable cb = b; AutoCloseable ca = a) {
+            // closed in reverse order
+        }
+        // Members end their workers when they close: none of the workers seen is left.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        List<Long> left;
+        do {
+            left = workerPids.stream().filter(p -> ProcessHandle.of(p).map(ProcessHandle::isAlive)
+                    .orElse(false)).toList();
+            if (left.isEmpty()) {
+                return;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("worker processes left behind: " + left);
+    }
+
+    /** The pid of the member JVM a pool worker belongs to, and the worker's own. */
+    static long[] where() {
+        long member = Multiprocessing.parentProcess().orElseThrow().pid();
+        return new long[] {member, ProcessHandle.current().pid()};
+    }
+
+    @Test
+    @Order(1)
+    void everyNodeSeesThreeMembers() {
+        assertEquals(3, a.members().size(), a.members().toString());
+        assertEquals(Set.copyOf(a.members()), Set.copyOf(client.members()));
+        assertTrue(a.members().containsAll(List.of(a.address(), b.address, c.address)), a.members().toString());
+        assertTrue(a.members().contains(client.address()), client.address());
+    }
+
+    @Test
+    @Order(2)
+    void mapRunsOnSeveralMembersInOrder() throws Exception {
+        Pool pool = client.pool();
+        assertEquals(4, pool.processes(), "2 + 1 + 1 workers");
+        List<Integer> items = IntStream.range(0, 40).boxed().toList();
+        List<long[]> out = pool.map(x -> {
+            Thread.sleep(30);
+            long[] w = where();
+            return new long[] {x * x, w[0], w[1]};
+        }, items, 1);
+        assertEquals(items.size(), out.size());
+        Set<Long> members = new HashSet<>();
+        for (int i = 0; i < items.size(); i++) {
+            assertEquals((long) i * i, out.get(i)[0], "result " + i + " in its place");
+            members.add(out.get(i)[1]);
+            workerPids.add(out.get(i)[2]);
+        }
+        Set<Long> memberPids = Set.of(ProcessHandle.current().pid(), b.pid, c.pid);
+        assertTrue(memberPids.containsAll(members), members + " are members' pids " + memberPids);
+        assertTrue(members.size() > 1, "ran on more than one member: " + members);
+        pool.close();
+        pool.join();
+    }
+
+    @Test
+    @Order(3)
+    void poolMethodsAsOnALocalPool() throws Exception {
+        try (Pool pool = a.pool()) {
+            assertEquals(List.of(1, 4, 9), pool.map(x -> x * x, List.of(1, 2, 3)));
+            assertEquals(List.of(3, 7), pool.starmap((Integer x, Integer y) -> x + y,
+                    List.of(java.util.Map.entry(1, 2), java.util.Map.entry(3, 4))));
+            assertEquals("hi", pool.apply(() -> "hi"));
+            AsyncResult<Integer> r = pool.applyAsync(() -> 6 * 7);
+            assertEquals(42, r.get(Duration.ofSeconds(30)));
+            assertTrue(r.successful());
+            List<Integer> viaImap = new ArrayList<>();
+            pool.imap((Integer x) -> x + 1, List.of(1, 2, 3, 4, 5), 2).forEachRemaining(viaImap::add);
+            assertEquals(List.of(2, 3, 4, 5, 6), viaImap);
+            List<Integer> unordered = new ArrayList<>();
+            Iterator<Integer> it = pool.imapUnordered((Integer x) -> {
+                Thread.sleep(x % 3 * 20);
+                return x * 10;
+            }, IntStream.range(0, 20).boxed().toList());
+            it.forEachRemaining(unordered::add);
+            assertEquals(IntStream.range(0, 20).map(x -> x * 10).boxed().collect(java.util.stream.Collectors.toSet()),
+                    Set.copyOf(unordered));
+            assertEquals(20, unordered.size(), "nothing twice: " + unordered);
+            assertEquals(List.of(), pool.map(x -> x, List.<Integer>of()));
+        }
+    }
+
+    static final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    static int refuse(int x) {
+        if (x == 3) {
+            throw new Refused("no " + x);
+        }
+        return x;
+    }
+
+    @Test
+    @Order(4)
+    void anExceptionKeepsItsTypeMessageAndRemoteTrace() throws Exception {
+        try (Pool pool = client.pool()) {
+            Refused e = assertThrows(Refused.class, () -> pool.map(ClusterTest::refuse, List.of(1, 2, 3, 4)));
+            assertEquals("no 3", e.getMessage());
+            assertTrue(Arrays.stream(e.getStackTrace()).anyMatch(f -> f.getMethodName().equals("refuse")),
+                    "the worker's frames");
+            assertTrue(Arrays.stream(e.getSuppressed()).anyMatch(s -> s instanceof RemoteTraceback rt
+                    && rt.getMessage().contains("no 3")), Arrays.toString(e.getSuppressed()));
+            ExecutionException async = assertThrows(ExecutionException.class,
+                    () -> pool.applyAsync(() -> refuse(3)).get());
+            assertInstanceOf(Refused.class, async.getCause());
+            // the pool goes on
+            assertEquals(List.of(1, 2), pool.map(ClusterTest::refuse, List.of(1, 2)));
+        }
+    }
+
+    @Test
+    @Order(5)
+    void progressIsReportedAsOnALocalPool() throws Exception {
+        List<long[]> reports = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (Pool pool = client.pool()) {
+            pool.onProgress((done, total) -> reports.add(new long[] {done, total}));
+            pool.map(x -> x, IntStream.range(0, 12).boxed().toList(), 3);
+        }
+        assertEquals(4, reports.size(), "one report per chunk");
+        long[] last = reports.get(reports.size() - 1);
+        assertEquals(12, last[0]);
+        assertEquals(12, last[1]);
+    }
+
+    @Test
+    @Order(6)
+    void aQueueFedByOneMemberIsDrainedByAnotherWithNothingLostOrTwice() throws Exception {
+        String q = "jobs";
+        int n = 500;
+        b.submit(() -> {
+            BlockingQueue<Integer> queue = ChildMember.here.queue(q);
+            for (int i = 0; i < n; i++) {
+                queue.put(i);
+            }
+            return null;
+        });
+        c.submit(() -> {
+            BlockingQueue<Integer> queue = ChildMember.here.queue(q);
+            List<Integer> got = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Integer x = queue.poll(30, TimeUnit.SECONDS);
+                if (x == null) {
+                    break;
+                }
+                got.add(x);
+            }
+            return got;
+        });
+        b.result();
+        @SuppressWarnings("unchecked")
+        List<Integer> got = (List<Integer>) c.result();
+        assertEquals(IntStream.range(0, n).boxed().toList(), got, "FIFO, nothing lost or twice");
+        BlockingQueue<Integer> queue = client.queue(q);
+        assertEquals(0, queue.size());
+        assertTrue(queue.offer(7));
+        assertEquals(7, queue.peek());
+        assertEquals(7, a.<Integer>queue(q).take());
+        assertTrue(queue.isEmpty());
+        assertThrows(NullPointerException.class, () -> queue.put(null));
+    }
+
+    @Test
+    @Order(7)
+    void aDictCounterMergedFromTwoMembers() throws Exception {
+        String d = "counters";
+        int n = 300;
+        for (ChildMember m : List.of(b, c)) {
+            m.submit(() -> {
+                ConcurrentMap<String, Integer> dict = ChildMember.here.dict(d);
+                for (int i = 0; i < n; i++) {
+                    dict.merge("hits", 1, Integer::sum);
+                }
+                return null;
+            });
+        }
+        b.result();
+        c.result();
+        ConcurrentMap<String, Integer> dict = client.dict(d);
+        assertEquals(2 * n, dict.get("hits"));
+        assertNull(dict.putIfAbsent("other", 1));
+        assertEquals(1, dict.putIfAbsent("other", 2));
+        assertTrue(dict.replace("other", 1, 5));
+        assertFalse(dict.replace("other", 1, 6));
+        assertEquals(java.util.Map.of("hits", 2 * n, "other", 5), new java.util.HashMap<>(a.dict(d)));
+        assertTrue(dict.remove("other", 5));
+        assertEquals(1, dict.size());
+    }
+
+    private static void assertNull(Object o) {
+        org.junit.jupiter.api.Assertions.assertNull(o);
+    }
+
+    @Test
+    @Order(8)
+    void aLockHeldByTwoMembersInTurnLosesNoIncrement() throws Exception {
+        String d = "locked";
+        int n = 100;
+        client.dict(d).put("n", 0);
+        for (ChildMember m : List.of(b, c)) {
+            m.submit(() -> {
+                Lock lock = ChildMember.here.lock("counter");
+                ConcurrentMap<String, Integer> dict = ChildMember.here.dict(d);
+                for (int i = 0; i < n; i++) {
+                    lock.lock();
+                    try {
+                        // a read and a write apart: only the lock keeps them from interleaving
+                        int v = dict.get("n");
+                        dict.put("n", v + 1);
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+                return null;
+            });
+        }
+        b.result();
+        c.result();
+        assertEquals(2 * n, client.<String, Integer>dict(d).get("n"));
+        Lock lock = client.lock("counter");
+        assertTrue(lock.tryLock());
+        assertFalse((Boolean) b.call(() -> ChildMember.here.lock("counter").tryLock(100, TimeUnit.MILLISECONDS)));
+        lock.unlock();
+        assertThrows(IllegalMonitorStateException.class, lock::unlock);
+        assertThrows(UnsupportedOperationException.class, lock::newCondition);
+    }
+
+    @Test
+    @Order(9)
+    void aClientWithAnotherKeyIsRefused() {
+        ClusterConfig wrong = config().member(a.address()).authKey("not the key".getBytes()).build();
+        AuthenticationError e = assertThrows(AuthenticationError.class, () -> Cluster.connect(wrong));
+        assertTrue(e.getMessage().contains("another authentication key"), e.getMessage());
+    }
+
+    @Test
+    @Order(10)
+    void aMemberWithAnotherKeyIsRefusedAndLeaves() throws Exception {
+        ClusterConfig wrong = config().member(a.address()).workers(1)
+                .authKey("not the key".getBytes()).build();
+        AuthenticationError e = assertThrows(AuthenticationError.class, () -> Cluster.start(wrong));
+        assertTrue(e.getMessage().contains("another authentication key"), e.getMessage());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (a.members().size() != 3 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(3, a.members().size(), "it left: " + a.members());
+        try (Pool pool = client.pool()) {
+            assertEquals(4, pool.processes(), "its workers were never offered");
+        }
+    }
+
+    @Test
+    @Order(12)
+    void misuseFailsClearly() throws Exception {
+        String port = a.address().substring(a.address().lastIndexOf(':') + 1);
+        multiprocessing.ProcessError taken = assertThrows(multiprocessing.ProcessError.class,
+                () -> Cluster.start(config().port(Integer.parseInt(port)).workers(1).build()));
+        assertTrue(taken.getMessage().contains("cannot start a member"), taken.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Cluster.connect(config().build()),
+                "a client needs a member to reach");
+        assertThrows(IllegalArgumentException.class, () -> client.queue(""));
+        assertThrows(IllegalArgumentException.class, () -> ClusterConfig.builder().member("host:0"));
+        assertThrows(IllegalArgumentException.class, () -> ClusterConfig.builder().bind("host:5701"));
+        assertThrows(IllegalArgumentException.class, () -> ClusterConfig.builder().workers(0));
+        assertThrows(IllegalArgumentException.class, () -> ClusterConfig.builder().authKey(new byte[0]));
+        Cluster other = Cluster.connect(config().member(a.address()).build());
+        Pool pool = other.pool();
+        AsyncResult<Object> pending = pool.applyAsync(() -> {
+            Thread.sleep(2000);
+            return null;
+        });
+        other.close();
+        other.close();
+        assertThrows(IllegalStateException.class, other::members);
+        assertThrows(IllegalStateException.class, other::pool);
+        assertTrue(other.toString().contains("left"), other.toString());
+        ExecutionException e = assertThrows(ExecutionException.class, () -> pending.get(Duration.ofSeconds(30)));
+        assertInstanceOf(multiprocessing.ProcessError.class, e.getCause(), "its pools are terminated");
+        assertThrows(IllegalStateException.class, () -> pool.applyAsync(() -> 1));
+    }
+
+    /** Where a task run by a forged or a genuine message leaves its mark. */
+    static void mark(String path) throws java.io.IOException {
+        java.nio.file.Files.writeString(java.nio.file.Path.of(path), "ran");
+    }
+
+    @Test
+    @Order(11)
+    void bytesWithoutTheKeyAreNeverRunNorReadAsData(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // A peer without the key, with Hazelcast's own API (A's instance, as any member could).
+        com.hazelcast.core.HazelcastInstance raw = com.hazelcast.core.Hazelcast.getAllHazelcastInstances()
+                .iterator().next();
+        multiprocessing.internal.cluster.Seal wrongKey =
+                new multiprocessing.internal.cluster.Seal("not the key".getBytes());
+        multiprocessing.internal.cluster.Seal rightKey =
+                new multiprocessing.internal.cluster.Seal(Multiprocessing.currentProcess().authKey());
+
+        // A task, as a worker reads it (an apply whose callable writes a file).
+        java.nio.file.Path forged = dir.resolve("forged");
+        java.nio.file.Path genuine = dir.resolve("genuine");
+        Class<?> taskClass = Class.forName("multiprocessing.internal.cluster.ChunkTask");
+        java.lang.reflect.Constructor<?> newTask = taskClass.getDeclaredConstructor(byte[].class);
+        newTask.setAccessible(true);
+        com.hazelcast.cluster.Member target = raw.getCluster().getLocalMember();
+        com.hazelcast.core.IExecutorService executor = raw.getExecutorService("__multiprocessing.chunks");
+        for (java.nio.file.Path marker : List.of(forged, genuine)) {
+            String path = marker.toString();
+            multiprocessing.SerializableCallable<Object> write = () -> {
+                mark(path);
+                return null;
+            };
+            byte[] message = multiprocessing.internal.reduction.Serialization.serialize(new Object[] {
+                7L, 0, multiprocessing.internal.reduction.Serialization.serialize(write), null});
+            multiprocessing.internal.cluster.Seal seal = marker == forged ? wrongKey : rightKey;
+            @SuppressWarnings("unchecked")
+            java.util.concurrent.Callable<byte[]> task = (java.util.concurrent.Callable<byte[]>)
+                    newTask.newInstance((Object) seal.seal("task", message));
+            byte[] answer = executor.submitToMember(task, target).get(60, TimeUnit.SECONDS);
+            assertEquals(marker == forged ? 1 : 0, answer[0], "refused, or run");
+        }
+        assertTrue(java.nio.file.Files.exists(genuine), "the genuine task ran (the check can see a run)");
+        assertFalse(java.nio.file.Files.exists(forged), "the forged task never ran");
+
+        // A queue element and a dict value without the key: refused on reading, nothing deserialized.
+        com.hazelcast.collection.IQueue<byte[]> rawQueue = raw.getQueue("multiprocessing.queue:forged");
+        rawQueue.offer(wrongKey.seal("queue", multiprocessing.internal.reduction.Serialization.serialize("evil"),
+                "forged".getBytes()));
+        BlockingQueue<String> queue = client.queue("forged");
+        queue.put("good");
+        assertThrows(AuthenticationError.class, () -> queue.poll(10, TimeUnit.SECONDS));
+        assertEquals("good", queue.poll(10, TimeUnit.SECONDS), "the queue goes on");
+
+        ConcurrentMap<String, String> dict = client.dict("forged");
+        dict.put("k", "good");
+        // The genuine value of another key, moved under k: its seal binds it to its own key.
+        dict.put("other", "moved");
+        com.hazelcast.map.IMap<byte[], byte[]> rawMap = raw.getMap("multiprocessing.dict:forged");
+        byte[] kKey = null;
+        byte[] otherValue = null;
+        for (java.util.Map.Entry<byte[], byte[]> e : rawMap.entrySet()) {
+            String k = (String) multiprocessing.internal.reduction.Serialization.deserialize(
+                    java.util.Arrays.copyOfRange(e.getKey(), 32, e.getKey().length));
+            if (k.equals("k")) {
+                kKey = e.getKey();
+            } else {
+                otherValue = e.getValue();
+            }
+        }
+        rawMap.put(kKey, otherValue);
+        assertThrows(AuthenticationError.class, () -> dict.get("k"));
+        rawMap.put(kKey, new byte[] {1, 2, 3});
+        assertThrows(AuthenticationError.class, () -> dict.get("k"));
+    }
+
+    /** Leaves a file named after the member a task runs on. */
+    static void markMember(String dir) throws java.io.IOException {
+        java.nio.file.Path p = java.nio.file.Path.of(dir, "ran-on-" + where()[0]);
+        if (!java.nio.file.Files.exists(p)) {
+            java.nio.file.Files.writeString(p, "");
+        }
+    }
+
+    @Test
+    @Order(100)
+    void aMemberKilledMidMapDoesNotHangIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String marks = dir.toString();
+        try (Pool pool = client.pool()) {
+            List<Integer> items = IntStream.range(0, 80).boxed().toList();
+            AsyncResult<List<long[]>> r = pool.mapAsync(x -> {
+                markMember(marks);
+                Thread.sleep(200);
+                long[] w = where();
+                return new long[] {x, w[0], w[1]};
+            }, items, 1);
+            java.nio.file.Path onC = dir.resolve("ran-on-" + c.pid);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!java.nio.file.Files.exists(onC) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(java.nio.file.Files.exists(onC), "C runs chunks of the map");
+            assertFalse(r.ready(), "the map is under way");
+            assertTrue((Boolean) c.call(() -> ChildMember.here.lock("held-by-c").tryLock()));
+            c.kill();
+            long killed = System.nanoTime();
+            // Hazelcast releases the lock of a member that died.
+            Lock held = client.lock("held-by-c");
+            assertTrue(held.tryLock(60, TimeUnit.SECONDS), "the dead member's lock is released");
+            held.unlock();
+            List<long[]> out = r.get(Duration.ofSeconds(60));
+            for (int i = 0; i < items.size(); i++) {
+                assertEquals(i, out.get(i)[0], "every result, in its place");
+                workerPids.add(out.get(i)[2]);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (a.members().size() > 2 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(2, a.members().size(), "C is gone: " + a.members());
+        try (Pool pool = client.pool()) {
+            assertEquals(3, pool.processes(), "a new pool counts the workers left");
+            assertEquals(List.of(0, 1, 2), pool.map(x -> x, List.of(0, 1, 2)));
+        }
+    }
+
+    @Test
+    @Order(101)
+    void aMemberThatLeavesMidMapHandsItsChunksBack(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String marks = dir.toString();
+        List<Long> bWorkers = new ArrayList<>();
+        try (Pool pool = client.pool()) {
+            List<Integer> items = IntStream.range(0, 40).boxed().toList();
+            AsyncResult<List<long[]>> r = pool.mapAsync(x -> {
+                markMember(marks);
+                Thread.sleep(300);
+                long[] w = where();
+                return new long[] {x, w[0], w[1]};
+            }, items, 1);
+            java.nio.file.Path onB = dir.resolve("ran-on-" + b.pid);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!java.nio.file.Files.exists(onB) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(java.nio.file.Files.exists(onB), "B runs chunks of the map");
+            ProcessHandle.of(b.pid).ifPresent(h -> h.children().forEach(ch -> bWorkers.add(ch.pid())));
+            b.close(); // leaves the cluster while running a chunk
+            assertEquals(0, b.process.exitCode(), "B ended normally");
+            List<long[]> out = r.get(Duration.ofSeconds(60));
+            for (int i = 0; i < items.size(); i++) {
+                assertEquals(i, out.get(i)[0], "every result, in its place");
+            }
+        }
+        assertFalse(bWorkers.isEmpty(), "B had workers");
+        assertTrue(bWorkers.stream().noneMatch(p -> ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false)),
+                "B's workers ended with it: " + bWorkers);
+    }
+}

@@ -1,0 +1,216 @@
+package multiprocessing.synchronize;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import multiprocessing.EmptyException;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Queue;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What a wait means for a virtual thread, which parks where a platform thread sleeps in the
+ * kernel: timeouts end it, an interrupt ends an interruptible wait and is kept by one that is
+ * not, and a release wakes it, whoever releases. (That it leaves its carrier is
+ * VirtualThreadsTest's, with a scheduler of 2 carriers in a child.)
+ */
+@ExtendWith(NoLeftoverSharedMemory.class)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class VirtualThreadWaitsTest {
+
+    /** Runs {@code body} in a new virtual thread and returns what it returns (or throws). */
+    private static <T> CompletableFuture<T> virtual(ThrowingSupplier<T> body) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                f.complete(body.get());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
+    }
+
+    interface ThrowingSupplier<T> {
+        T get() throws Exception;
+    }
+
+    private static Thread awaitParked(AtomicReference<Thread> ref) throws InterruptedException {
+        Thread t;
+        while ((t = ref.get()) == null || t.getState() != Thread.State.WAITING
+                && t.getState() != Thread.State.TIMED_WAITING) {
+            Thread.sleep(5);
+        }
+        return t;
+    }
+
+    @Test
+    void timeoutsEndTheWaitsOfAVirtualThread() throws Exception {
+        Lock lock = new Lock();
+        lock.acquire(); // held by this (platform) thread
+        Semaphore none = new Semaphore(0);
+        Event event = new Event();
+        Condition condition = new Condition();
+        Queue<String> empty = new Queue<>();
+        Pipe pipe = Pipe.open(false);
+        CompletableFuture<Long> waits = virtual(() -> {
+            long t0 = System.nanoTime();
+            assertFalse(lock.acquire(Duration.ofMillis(150)));
+            assertFalse(none.acquire(Duration.ofMillis(150)));
+            assertFalse(event.await(Duration.ofMillis(150)));
+            condition.acquire();
+            try {
+                assertFalse(condition.await(Duration.ofMillis(150)));
+            } finally {
+                condition.release();
+            }
+            assertThrows(EmptyException.class, () -> empty.get(Duration.ofMillis(150)));
+            assertFalse(pipe.left().poll(Duration.ofMillis(150)));
+            return (System.nanoTime() - t0) / 1_000_000;
+        });
+        long millis = waits.get(30, TimeUnit.SECONDS);
+        assertTrue(millis >= 6 * 150, "six waits of 150 ms took " + millis + " ms");
+        lock.release();
+        pipe.close();
+    }
+
+    @Test
+    void anInterruptEndsAnInterruptibleWaitAndIsKeptByAnUninterruptibleOne() throws Exception {
+        Lock lock = new Lock();
+        lock.acquire();
+        AtomicReference<Thread> waiter = new AtomicReference<>();
+        CompletableFuture<Object> interruptible = virtual(() -> {
+            waiter.set(Thread.currentThread());
+            lock.lockInterruptibly();
+            return "acquired";
+        });
+        awaitParked(waiter).interrupt();
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> interruptible.get(30, TimeUnit.SECONDS));
+        assertInstanceOf(InterruptedException.class, e.getCause());
+
+        AtomicReference<Thread> second = new AtomicReference<>();
+        AtomicBoolean interruptedOnReturn = new AtomicBoolean();
+        CompletableFuture<Object> uninterruptible = virtual(() -> {
+            second.set(Thread.currentThread());
+            lock.acquire(); // Python's acquire: an interrupt does not end it
+            interruptedOnReturn.set(Thread.currentThread().isInterrupted());
+            lock.release();
+            return "acquired";
+        });
+        Thread t = awaitParked(second);
+        t.interrupt();
+        Thread.sleep(200); // still waiting, not spinning on the interrupt
+        assertFalse(uninterruptible.isDone());
+        // Parked (its sleeps are sliced at most a second long, so possibly a timed park).
+        assertTrue(t.getState() == Thread.State.WAITING
+                || t.getState() == Thread.State.TIMED_WAITING, t.getState().toString());
+        lock.release();
+        assertEquals("acquired", uninterruptible.get(30, TimeUnit.SECONDS));
+        assertTrue(interruptedOnReturn.get(), "the interrupt is kept for the caller");
+    }
+
+    @Test
+    void aPlatformThreadsReleaseWakesAParkedVirtualThreadAndBack() throws Exception {
+        Semaphore ping = new Semaphore(0);
+        Semaphore pong = new Semaphore(0);
+        int rounds = 2_000;
+        CompletableFuture<Integer> player = virtual(() -> {
+            for (int i = 0; i < rounds; i++) {
+                ping.acquire();
+                pong.release();
+            }
+            return rounds;
+        });
+        for (int i = 0; i < rounds; i++) {
+            ping.release();
+            assertTrue(pong.acquire(Duration.ofSeconds(10)), "round " + i);
+        }
+        assertEquals(rounds, player.get(30, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aConnectionsRecvInAVirtualThreadGetsWholeMessagesOfEverySize() throws Exception {
+        try (Pipe oneWay = Pipe.open(false); Pipe duplex = Pipe.open(true)) {
+            for (Connection[] ends : new Connection[][] {{oneWay.left(), oneWay.right()},
+                    {duplex.left(), duplex.right()}}) {
+                byte[] big = new byte[3 << 20]; // larger than a pipe's or socket's buffer
+                for (int i = 0; i < big.length; i++) {
+                    big[i] = (byte) (i * 31);
+                }
+                CompletableFuture<byte[]> received = virtual(() -> {
+                    byte[] first = ends[0].recvBytes();
+                    assertEquals(1, first.length);
+                    return ends[0].recvBytes();
+                });
+                CompletableFuture<Object> sent = virtual(() -> {
+                    Thread.sleep(100); // the receiver parks first
+                    ends[1].sendBytes(new byte[] {7});
+                    ends[1].sendBytes(big); // the sender parks for room
+                    return null;
+                });
+                sent.get(30, TimeUnit.SECONDS);
+                assertTrue(java.util.Arrays.equals(big, received.get(30, TimeUnit.SECONDS)));
+            }
+        }
+    }
+
+    /**
+     * More words with parked virtual threads than one watcher sleeps on (futex_waitv takes 128
+     * words): each of 300 virtual threads waits on a semaphore of its own; all are woken by a
+     * platform thread's releases, and the extra watchers end once they have nothing to watch.
+     */
+    @Test
+    void moreWordsThanOneWatcherTakesAreWatchedAndTheSpareWatchersEnd() throws Exception {
+        int n = 300;
+        java.util.List<Semaphore> semaphores = new java.util.ArrayList<>();
+        java.util.List<CompletableFuture<Integer>> waiters = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger parked = new java.util.concurrent.atomic.AtomicInteger();
+        for (int i = 0; i < n; i++) {
+            Semaphore s = new Semaphore(0);
+            semaphores.add(s);
+            int k = i;
+            waiters.add(virtual(() -> {
+                parked.incrementAndGet();
+                s.acquire();
+                return k;
+            }));
+        }
+        while (parked.get() < n) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(300); // past the spin: parked for good
+        assertTrue(watchers() >= 3, "300 words need 3 watchers, found " + watchers());
+        for (Semaphore s : semaphores) {
+            s.release();
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(i, waiters.get(i).get(30, TimeUnit.SECONDS));
+        }
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (watchers() > 1 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(1, watchers(), "the spare watchers end");
+    }
+
+    private static long watchers() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("multiprocessing-futex-watcher-")).count();
+    }
+}
