@@ -292,15 +292,14 @@ public final class Heap {
             sweepIfDue();
             Span span = free.ceiling(new Span(PROBE, 0, need));
             boolean reused = span != null;
-            if (span == null) {
-                if (!grow && escapedBytes.get() >= smallArenaBytes / 4 && smallArenaBytes > 0) {
-                    return null;
-                }
-                if (!deferred.isEmpty()) {
-                    sweep();
-                    span = free.ceiling(new Span(PROBE, 0, need));
-                    reused = span != null;
-                }
+            if (span == null && !deferred.isEmpty()) {
+                sweep();
+                span = free.ceiling(new Span(PROBE, 0, need));
+                reused = span != null;
+            }
+            if (span == null && !grow && smallArenaBytes > 0
+                    && escapedBytes.get() >= smallArenaBytes / 4) {
+                return null;
             }
             if (span == null) {
                 // The first quarter of an arena holds the counts: what is left must fit.
@@ -679,6 +678,15 @@ public final class Heap {
      */
     public static void processEnded(int pid) {
         Receipts.reapDead(pid);
+    }
+
+    /**
+     * Gives back the holds of every process that died holding blocks and removes its receipts,
+     * as a sweep does when blocks wait (for diagnostics and tests: receipts a dead process of
+     * another program left are not this program's leftovers).
+     */
+    public static void reapDeadReceipts() {
+        Receipts.reapDead(0);
     }
 
     /** Runs the sweep now, looking for dead holders first (tests). */
