@@ -30,4 +30,14 @@ interface Engine {
 
     /** The pids of the live workers (threads: none). */
     List<Long> workerPids();
+
+    /** Joins {@code thread} for up to {@code timeout} (null: no limit); whether it has ended. */
+    static boolean join(Thread thread, Duration timeout) throws InterruptedException {
+        if (timeout == null) {
+            thread.join();
+        } else {
+            thread.join(timeout);
+        }
+        return !thread.isAlive();
+    }
 }

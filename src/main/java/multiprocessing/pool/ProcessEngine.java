@@ -627,12 +627,7 @@ final class ProcessEngine implements Engine {
 
     @Override
     public boolean awaitExit(Duration timeout) throws InterruptedException {
-        if (timeout == null) {
-            resultThread.join();
-        } else {
-            resultThread.join(timeout);
-        }
-        return !resultThread.isAlive();
+        return Engine.join(resultThread, timeout);
     }
 
     @Override

@@ -270,6 +270,40 @@ class ClusterTest {
         assertEquals(1, dict.size());
     }
 
+    @Test
+    @Order(7)
+    void iteratorsWorkOnASnapshotAndWriteThrough() {
+        ConcurrentMap<String, Integer> dict = client.dict("iterated");
+        dict.putAll(java.util.Map.of("a", 1, "b", 2, "c", 3));
+        for (var it = dict.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().equals("a")) {
+                it.remove();
+            } else {
+                e.setValue(e.getValue() * 10);
+            }
+        }
+        assertEquals(java.util.Map.of("b", 20, "c", 30), new java.util.HashMap<>(a.dict("iterated")));
+        var empty = dict.entrySet().iterator();
+        assertThrows(IllegalStateException.class, empty::remove);
+
+        BlockingQueue<String> queue = client.queue("iterated");
+        queue.addAll(List.of("x", "y", "z"));
+        for (var it = queue.iterator(); it.hasNext(); ) {
+            if (it.next().equals("y")) {
+                it.remove();
+            }
+        }
+        assertEquals(List.of("x", "z"), new java.util.ArrayList<>(a.queue("iterated")));
+        var done = queue.iterator();
+        while (done.hasNext()) {
+            done.next();
+        }
+        assertThrows(java.util.NoSuchElementException.class, done::next);
+        dict.clear();
+        queue.clear();
+    }
+
     private static void assertNull(Object o) {
         org.junit.jupiter.api.Assertions.assertNull(o);
     }

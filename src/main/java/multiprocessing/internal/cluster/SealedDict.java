@@ -140,45 +140,20 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return new AbstractSet<>() {
             @Override
             public Iterator<Map.Entry<K, V>> iterator() {
-                List<Map.Entry<byte[], byte[]>> now = new ArrayList<>(map.entrySet());
-                Iterator<Map.Entry<byte[], byte[]>> it = now.iterator();
-                return new Iterator<>() {
-                    private byte[] last;
+                return new SnapshotIterator<Map.Entry<byte[], byte[]>, Map.Entry<K, V>>(
+                        new ArrayList<>(map.entrySet()), e -> {
+                            byte[] key = e.getKey();
+                            return new SimpleEntry<>(keyOf(key), valueOf(key, e.getValue())) {
+                                private static final long serialVersionUID = 1L;
 
-                    @Override
-                    public boolean hasNext() {
-                        return it.hasNext();
-                    }
-
-                    @Override
-                    public Map.Entry<K, V> next() {
-                        if (!it.hasNext()) {
-                            throw new NoSuchElementException();
-                        }
-                        Map.Entry<byte[], byte[]> e = it.next();
-                        last = e.getKey();
-                        byte[] key = e.getKey();
-                        return new SimpleEntry<>(keyOf(key), valueOf(key, e.getValue())) {
-                            private static final long serialVersionUID = 1L;
-
-                            @Override
-                            public V setValue(V v) {
-                                V old = super.setValue(v);
-                                map.put(key, value(key, v));
-                                return old;
-                            }
-                        };
-                    }
-
-                    @Override
-                    public void remove() {
-                        if (last == null) {
-                            throw new IllegalStateException("next() first");
-                        }
-                        map.remove(last);
-                        last = null;
-                    }
-                };
+                                @Override
+                                public V setValue(V v) {
+                                    V old = super.setValue(v);
+                                    map.put(key, value(key, v));
+                                    return old;
+                                }
+                            };
+                        }, e -> map.remove(e.getKey()));
             }
 
             @Override

@@ -139,33 +139,7 @@ final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> 
      */
     @Override
     public Iterator<E> iterator() {
-        Iterator<byte[]> it = new ArrayList<>(queue).iterator();
-        return new Iterator<>() {
-            private byte[] last;
-
-            @Override
-            public boolean hasNext() {
-                return it.hasNext();
-            }
-
-            @Override
-            public E next() {
-                if (!it.hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                last = it.next();
-                return out(last);
-            }
-
-            @Override
-            public void remove() {
-                if (last == null) {
-                    throw new IllegalStateException("next() first");
-                }
-                queue.remove(last);
-                last = null;
-            }
-        };
+        return new SnapshotIterator<>(new ArrayList<>(queue), this::out, queue::remove);
     }
 
     @Override
