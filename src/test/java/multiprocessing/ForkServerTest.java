@@ -82,6 +82,33 @@ class ForkServerTest {
     }
 
     @Test
+    void aStartTakesAJvmStillWarmingUpRatherThanBootingASecond() throws Exception {
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions("-Dwarming=1");
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection up = pipe.right();
+            Process first = context.process(() -> up.send("first"));
+            first.start();
+            assertEquals("first", pipe.left().recv());
+            // The replacement booted at the first start has just appeared: it is still warming
+            // up (a JVM takes hundreds of ms to), and the next start takes it.
+            List<Long> warming = awaitWaiting(context);
+            assertEquals(1, warming.size(), "one replacement booted: " + warming);
+            Process second = context.process(() -> up.send("second"));
+            second.start();
+            assertEquals(warming.get(0), second.pid(),
+                    "the start took the JVM warming up instead of booting another");
+            assertEquals("second", pipe.left().recv());
+            first.join();
+            second.join();
+            assertEquals(0, second.exitCode());
+            first.close();
+            second.close();
+        } finally {
+            context.stopWarmJvms();
+        }
+    }
+
+    @Test
     void aJvmThatWaitedLongerThanTheIdleTimeoutExits() throws Exception {
         ForkServerContext brief = ((ForkServerContext) FORKSERVER.withJvmOptions("-Dbrief=1"))
                 .withIdleTimeout(Duration.ofSeconds(2));

@@ -571,13 +571,14 @@ public final class Connection implements AutoCloseable {
     /** Reads until {@code count} bytes or end of file; returns how many arrived. */
     private long readFully(int fd, MemorySegment into, long count, FdCollector fds)
             throws ErrnoException {
-        boolean noWait = Thread.currentThread().isVirtual(); // as in writeFully
+        // Never blocks in read(2), whatever the thread: a virtual thread would hold its carrier
+        // (as in writeFully), and a platform thread inside read(2) would hold up this JVM's
+        // exit by 300 ms; Parker.awaitFd waits for both (see Parker's "Exit").
         long done = 0;
         while (done < count) {
             MemorySegment rest = into.asSlice(done);
-            long n = socket ? Sockets.recvmsg(fd, rest, count - done, fds, noWait)
-                    : noWait ? Posix.readNoWait(fd, rest, count - done)
-                    : Posix.read(fd, rest, count - done);
+            long n = socket ? Sockets.recvmsg(fd, rest, count - done, fds, true)
+                    : Posix.readNoWait(fd, rest, count - done);
             if (n == 0) {
                 return done;
             }

@@ -33,13 +33,17 @@ import multiprocessing.internal.spawn.Spawner;
  * sees before warming up, so the first start costs what a spawn costs.
  *
  * <p>How many wait. A warm JVM reports, with one byte on its socket, when it has warmed up. A
- * start takes the oldest JVM that has reported; when none has, it boots one itself and hands it
- * the process at once (that JVM skips the warm-up, so the start costs what a spawn costs):
- * handing the process to a JVM still warming up would make it finish a warm-up it no longer
- * needs first, which, with many starts at once, cost every process a second start path's CPU
- * (64 at once took three times as long as with spawn). Either way the start asks the keeper
- * thread for one more JVM while fewer than {@code maxWarm} wait or are asked for, so one is
- * ready again soon after each start, and more wait while starts come faster than JVMs warm up.
+ * start takes the oldest JVM that has reported; when none has, it takes the oldest still warming
+ * up, and only when none waits at all does it boot one itself and hand it the process at once
+ * (that JVM sees the process before it begins to warm up and skips the warm-up, so the start
+ * costs what a spawn costs). A JVM still warming up is further along than one booted now, and
+ * booting one beside it made the two compete for the CPUs: with starts 300 ms apart on 2 CPUs,
+ * every other start took a second instead of 30 ms. One taken before it began its warm-up skips
+ * it, as a JVM booted for the start would; one taken midway finishes it, which costs less than a
+ * boot. Either way the start asks the keeper thread for one more JVM while fewer than
+ * {@code maxWarm} wait or are asked for, so one is ready again soon after each start, and more
+ * wait while starts come faster than JVMs warm up; in a burst each start takes at most the one
+ * JVM the keeper booted for it, and the rest boot their own.
  * A JVM that has waited longer than {@code idleTimeout} is retired (its socket closed, so it
  * exits, and reaped), so none waits once the program stops starting processes. The keeper
  * thread ends when nothing waits.
@@ -142,7 +146,7 @@ public final class ForkServer {
         }
     }
 
-    /** The oldest ready JVM, or null; asks for one more either way. */
+    /** The oldest ready JVM, else the oldest warming up, or null; asks for one more either way. */
     private synchronized Warm take(Settings settings) {
         this.settings = settings;
         Warm warm = null;
@@ -151,6 +155,9 @@ public final class ForkServer {
                 warm = w;
                 break;
             }
+        }
+        if (warm == null) {
+            warm = waiting.peekFirst(); // still warming up: further along than a boot
         }
         if (warm != null) {
             waiting.remove(warm);

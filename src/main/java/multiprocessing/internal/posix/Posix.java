@@ -397,6 +397,43 @@ public final class Posix {
         return pollfd.revents(one) & 0xffff;
     }
 
+    private static final ThreadLocal<MemorySegment> TWO_POLLFDS =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(pollfd.layout(), 2));
+
+    /**
+     * Polls {@code fd} for {@code events} and {@code alsoFd} for input at once: {@code fd}'s
+     * revents in the low 16 bits, {@code alsoFd}'s in the next 16 (0 on timeout or EINTR).
+     * Allocation-free, as {@link #pollOne}: every blocking wait of a platform thread for a
+     * descriptor polls one more, the exit pipe.
+     */
+    public static int pollTwo(int fd, int events, int alsoFd, int timeoutMillis)
+            throws ErrnoException {
+        MemorySegment set = TWO_POLLFDS.get();
+        long size = pollfd.layout().byteSize();
+        MemorySegment first = set.asSlice(0, size);
+        MemorySegment second = set.asSlice(size, size);
+        pollfd.fd(first, fd);
+        pollfd.events(first, (short) events);
+        pollfd.revents(first, (short) 0);
+        pollfd.fd(second, alsoFd);
+        pollfd.events(second, (short) POLLIN);
+        pollfd.revents(second, (short) 0);
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) Poll.H.invokeExact(st, set, 2L, timeoutMillis);
+        } catch (Throwable t) {
+            throw Errno.bug(t);
+        }
+        if (r < 0) {
+            if (Errno.errno(st) == EINTR) {
+                return 0;
+            }
+            throw Errno.error("poll", st);
+        }
+        return (pollfd.revents(first) & 0xffff) | (pollfd.revents(second) & 0xffff) << 16;
+    }
+
     public static int getpid() {
         try {
             return (int) Getpid.H.invokeExact(Errno.state());

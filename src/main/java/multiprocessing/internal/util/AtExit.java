@@ -28,7 +28,12 @@ public final class AtExit {
         /** Daemonic children are terminated and the others joined. */
         CHILDREN,
         /** What the children may have used: shared memory, socket files. */
-        RELEASE
+        RELEASE,
+        /**
+         * The library's waits leave the kernel (see Parker's "Exit"): the JVM's exit then need
+         * not wait for threads inside native calls.
+         */
+        WAITS
     }
 
     private static final Map<Stage, List<Runnable>> ACTIONS = new EnumMap<>(Stage.class);

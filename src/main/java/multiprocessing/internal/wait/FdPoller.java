@@ -72,6 +72,9 @@ final class FdPoller {
     }
 
     private final int epfd;
+    /** The exit pipe's read end, watched too (-1 if there is none). */
+    private final int exitFd;
+    private final Thread thread;
     private final ConcurrentHashMap<Integer, Entry> entries = new ConcurrentHashMap<>();
     private final ThreadLocal<MemorySegment> scratch =
             ThreadLocal.withInitial(() -> Epoll.events(Arena.ofAuto(), 1));
@@ -83,7 +86,32 @@ final class FdPoller {
             throw new IllegalStateException("cannot create the epoll descriptor that virtual"
                     + " threads wait on: " + e.getMessage(), e);
         }
-        Thread.ofPlatform().daemon().name("multiprocessing-fd-poller").start(this::run);
+        exitFd = Parker.exitReadFd();
+        if (exitFd >= 0) {
+            try {
+                // Level-triggered: once the JVM exits (the pipe's write end is closed), this
+                // thread leaves epoll_wait for good (see Parker's "Exit").
+                Epoll.arm(epfd, exitFd, 0, exitFd, scratch.get());
+            } catch (ErrnoException e) {
+                LOG.log(System.Logger.Level.DEBUG, "cannot watch the exit pipe", e);
+            }
+        }
+        thread = Thread.ofPlatform().daemon().name("multiprocessing-fd-poller").start(this::run);
+    }
+
+    /**
+     * At exit (see Parker's "Exit"): the poller thread, woken by the exit pipe, unparks every
+     * waiter and ends; this waits briefly for it to leave the kernel.
+     */
+    static void quiesce() {
+        FdPoller p = instance;
+        if (p != null && p.exitFd >= 0) {
+            try {
+                p.thread.join(java.time.Duration.ofMillis(200));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**
@@ -101,6 +129,11 @@ final class FdPoller {
                 if (!register(fds[registered], events[registered] & 0xffff, w)) {
                     return false;
                 }
+            }
+            // Registered, then looks: the exit unparks every registered waiter after it set
+            // the flag, so a waiter that sees no exit here is unparked if one comes.
+            if (Parker.exiting()) {
+                return true;
             }
             if (nanos < 0) {
                 LockSupport.park(this);
@@ -172,6 +205,20 @@ final class FdPoller {
         }
     }
 
+    /** Every waiter looks again; from now on they wait without this thread. */
+    private void unparkAllForExit() {
+        for (Entry e : entries.values()) {
+            e.lock.lock();
+            try {
+                for (Waiter w : e.waiters) {
+                    LockSupport.unpark(w.thread);
+                }
+            } finally {
+                e.lock.unlock();
+            }
+        }
+    }
+
     private void remove(int fd, Entry e) {
         e.removed = true;
         entries.remove(fd, e);
@@ -191,6 +238,10 @@ final class FdPoller {
             }
             for (int i = 0; i < n; i++) {
                 int fd = (int) Epoll.dataAt(ready, i);
+                if (fd == exitFd) {
+                    unparkAllForExit();
+                    return;
+                }
                 Entry e = entries.get(fd);
                 if (e == null) {
                     continue;

@@ -4,10 +4,14 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
 
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Futex;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.util.AtExit;
 
 /**
  * The one way a thread of this library waits for something another thread or process does to
@@ -63,6 +67,21 @@ import multiprocessing.internal.posix.Posix;
  * unparks its successor; otherwise the lock would be free while another waiter sleeps on. A
  * wake-up passed on needlessly only costs the woken a look. A sleeper killed (SIGKILL) after it
  * was woken passes nothing on: the others find what it left at their next look.
+ *
+ * <p>Exit: HotSpot's exit ({@code System.exit}, and so every child's end) waits up to 300 ms
+ * for the threads inside a native call to come out of it, and a thread asleep in FUTEX_WAIT,
+ * poll(2) or read(2) is inside one: a daemon thread waiting on an Event, a manager's connection
+ * thread waiting for the next call, each made an exit 300 ms late (measured: a child with one
+ * such thread ended 320 ms after its target, against 13-80 ms without). So every platform poll
+ * here also polls the read end of an exit pipe, the words platform threads sleep on are known
+ * ({@code IN_FUTEX}), and the library's last exit stage ({@link #quiesce}) sets a flag, closes
+ * the pipe's write end and wakes those words. From then on no wait enters the kernel: each
+ * looks again every {@value #EXIT_SLICE_MICROS} us from a {@link LockSupport#parkNanos}, which
+ * the exit does not wait for. The watcher and poller threads of virtual threads wake their
+ * threads and end. A thread that registers (in {@code IN_FUTEX}, or with a watcher or the
+ * poller) then reads the flag, and the exit stage sets the flag then looks at the
+ * registrations, so one of the two sees the other; the stage wakes again until none is left,
+ * for a sleeper between its look and its system call.
  */
 public final class Parker {
     private Parker() {}
@@ -103,6 +122,18 @@ public final class Parker {
     }
 
     private static final VarHandle INT = JAVA_INT.varHandle();
+
+    /** How often a wait looks again once the JVM exits (see "Exit"). */
+    static final long EXIT_SLICE_MICROS = 500;
+    private static final long EXIT_SLICE_NANOS = EXIT_SLICE_MICROS * 1000;
+    /** Set by {@link #quiesce}: no wait enters the kernel any more. */
+    private static volatile boolean exiting;
+    /** The platform threads inside FUTEX_WAIT (or about to be), and their words. */
+    private static final ConcurrentHashMap<Thread, MemorySegment> IN_FUTEX =
+            new ConcurrentHashMap<>();
+    /** The exit pipe: [read end, write end]; -1 until made (or if it cannot be). */
+    private static volatile int exitReadFd = -2;
+    private static int exitWriteFd = -1;
 
     /**
      * Fault injection for tests: a sleeper woken by a waker stalls this long before it tries
@@ -244,7 +275,8 @@ public final class Parker {
                 }
                 slice = Math.min(slice, interruptible ? INTERRUPT_CHECK_NANOS : RECHECK_NANOS);
                 if (virtual) {
-                    woken = VirtualParking.park(site.word(), w, slice);
+                    woken = exiting ? parkExiting(slice)
+                            : VirtualParking.park(site.word(), w, slice);
                     // park() returns at once while the interrupt status is set: an uninterruptible
                     // wait clears it, and sets it again when it ends.
                     if (Thread.interrupted()) {
@@ -255,7 +287,7 @@ public final class Parker {
                     }
                     continue;
                 }
-                woken = Futex.await(site.word(), w, slice) == Futex.WOKEN;
+                woken = sleepInKernel(site.word(), w, slice);
                 if (woken && WOKEN_STALL_MILLIS > 0) {
                     stall();
                 }
@@ -271,6 +303,91 @@ public final class Parker {
             if (interruptedMeanwhile) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** FUTEX_WAIT for a platform thread, known to {@link #quiesce}; true if woken. */
+    private static boolean sleepInKernel(MemorySegment word, int value, long nanos) {
+        Thread me = Thread.currentThread();
+        if (exitReadFd == -2) {
+            exitReadFd(); // registers the exit stage before the first sleep in the kernel
+        }
+        IN_FUTEX.put(me, word);
+        try {
+            if (exiting) {
+                return parkExiting(nanos);
+            }
+            return Futex.await(word, value, nanos) == Futex.WOKEN;
+        } finally {
+            IN_FUTEX.remove(me);
+        }
+    }
+
+    /** A sleep once the JVM exits: a slice in Java, where the exit does not wait for it. */
+    private static boolean parkExiting(long nanos) {
+        LockSupport.parkNanos(Math.min(nanos, EXIT_SLICE_NANOS));
+        return false;
+    }
+
+    /** Whether the JVM exits (see "Exit"): waits no longer enter the kernel. */
+    static boolean exiting() {
+        return exiting;
+    }
+
+    /**
+     * The read end of the exit pipe, which every platform poll here includes (-1 if it cannot
+     * be made: then an exit may wait for a poll); made, and the exit stage registered, at the
+     * first wait.
+     */
+    static int exitReadFd() {
+        int fd = exitReadFd;
+        if (fd != -2) {
+            return fd;
+        }
+        synchronized (Parker.class) {
+            if (exitReadFd == -2) {
+                int made = -1;
+                try {
+                    int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
+                    made = pipe[0];
+                    exitWriteFd = pipe[1];
+                } catch (ErrnoException e) {
+                    // Out of descriptors: waits go on without it, an exit may wait for one.
+                }
+                AtExit.register(AtExit.Stage.WAITS, Parker::quiesce);
+                exitReadFd = made;
+            }
+            return exitReadFd;
+        }
+    }
+
+    /**
+     * The last stage of this JVM's exit: brings every wait of the library out of the kernel
+     * and keeps it out (see "Exit").
+     */
+    static void quiesce() {
+        exiting = true;
+        synchronized (Parker.class) {
+            if (exitWriteFd >= 0) {
+                Posix.closeQuietly(exitWriteFd); // every poll with the read end returns
+                exitWriteFd = -1;
+            }
+        }
+        FdPoller.quiesce();
+        long deadline = System.nanoTime() + 200_000_000L;
+        while (true) {
+            for (MemorySegment word : IN_FUTEX.values()) {
+                try {
+                    Futex.wake(word, Integer.MAX_VALUE);
+                } catch (RuntimeException e) {
+                    // Its memory is gone: its sleeper wakes at its next slice.
+                }
+            }
+            boolean watchers = Watcher.wakeForExit();
+            if ((IN_FUTEX.isEmpty() && !watchers) || System.nanoTime() - deadline > 0) {
+                return;
+            }
+            LockSupport.parkNanos(100_000);
         }
     }
 
@@ -293,7 +410,21 @@ public final class Parker {
     public static int awaitFd(int fd, int events, long timeoutNanos, boolean interruptible)
             throws ErrnoException {
         if (!Thread.currentThread().isVirtual()) {
-            return Posix.pollOne(fd, events, pollMillis(timeoutNanos));
+            int exitFd = exiting ? -1 : exitReadFd();
+            if (exitFd < 0) {
+                return exiting ? awaitFdsExiting(new int[] {fd}, new short[] {(short) events},
+                        timeoutNanos, interruptible)[0] & 0xffff
+                        : Posix.pollOne(fd, events, pollMillis(timeoutNanos));
+            }
+            long start = System.nanoTime();
+            int r = Posix.pollTwo(fd, events, exitFd, pollMillis(timeoutNanos));
+            if ((r & 0xffff) != 0 || (r >>> 16) == 0) {
+                return r & 0xffff;
+            }
+            long left = timeoutNanos < 0 ? -1
+                    : Math.max(0, timeoutNanos - (System.nanoTime() - start));
+            return awaitFdsExiting(new int[] {fd}, new short[] {(short) events}, left,
+                    interruptible)[0] & 0xffff;
         }
         return awaitFds(new int[] {fd}, new short[] {(short) events}, timeoutNanos,
                 interruptible)[0] & 0xffff;
@@ -302,10 +433,26 @@ public final class Parker {
     /** As {@link #awaitFd} for several descriptors: each one's revents, all 0 if none is ready. */
     public static short[] awaitFds(int[] fds, short[] events, long timeoutNanos,
             boolean interruptible) throws ErrnoException {
-        if (!Thread.currentThread().isVirtual()) {
-            return Posix.poll(fds, events, pollMillis(timeoutNanos));
-        }
         long start = System.nanoTime();
+        if (!Thread.currentThread().isVirtual()) {
+            int exitFd = exiting ? -1 : exitReadFd();
+            if (exitFd < 0) {
+                return exiting ? awaitFdsExiting(fds, events, timeoutNanos, interruptible)
+                        : Posix.poll(fds, events, pollMillis(timeoutNanos));
+            }
+            int[] withExit = Arrays.copyOf(fds, fds.length + 1);
+            withExit[fds.length] = exitFd;
+            short[] eventsWithExit = Arrays.copyOf(events, events.length + 1);
+            eventsWithExit[events.length] = (short) Posix.POLLIN;
+            short[] revents = Posix.poll(withExit, eventsWithExit, pollMillis(timeoutNanos));
+            short[] mine = Arrays.copyOf(revents, fds.length);
+            if (anyReady(mine) || revents[fds.length] == 0) {
+                return mine;
+            }
+            long left = timeoutNanos < 0 ? -1
+                    : Math.max(0, timeoutNanos - (System.nanoTime() - start));
+            return awaitFdsExiting(fds, events, left, interruptible);
+        }
         boolean interruptedMeanwhile = false;
         try {
             while (true) {
@@ -313,6 +460,9 @@ public final class Parker {
                 long left = timeoutNanos < 0 ? -1 : timeoutNanos - (System.nanoTime() - start);
                 if (anyReady(revents) || (timeoutNanos >= 0 && left <= 0)) {
                     return revents;
+                }
+                if (exiting) {
+                    return awaitFdsExiting(fds, events, left, interruptible);
                 }
                 if (!FdPoller.get().park(fds, events, left)) {
                     return Posix.poll(fds, events, 0); // not watchable (closed): poll says so
@@ -329,6 +479,26 @@ public final class Parker {
             if (interruptedMeanwhile) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * As {@link #awaitFds} once the JVM exits: looks every {@value #EXIT_SLICE_MICROS} us from
+     * Java (see "Exit"), until a descriptor is ready, the time runs out or (when
+     * {@code interruptible}) an interrupt, whose status is kept.
+     */
+    private static short[] awaitFdsExiting(int[] fds, short[] events, long timeoutNanos,
+            boolean interruptible) throws ErrnoException {
+        long start = System.nanoTime();
+        while (true) {
+            short[] revents = Posix.poll(fds, events, 0);
+            long left = timeoutNanos < 0 ? Long.MAX_VALUE
+                    : timeoutNanos - (System.nanoTime() - start);
+            if (anyReady(revents) || left <= 0
+                    || (interruptible && Thread.currentThread().isInterrupted())) {
+                return revents;
+            }
+            LockSupport.parkNanos(Math.min(left, EXIT_SLICE_NANOS));
         }
     }
 

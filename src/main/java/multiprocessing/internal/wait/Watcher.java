@@ -122,6 +122,10 @@ final class Watcher implements Runnable {
             } finally {
                 lock.unlock();
             }
+            if (Parker.exiting()) {
+                endForExit(woken);
+                return;
+            }
             // A single-word watcher ends with its word; one of several, after a round with none.
             if (mine.length == 0 && (!multi || emptyRounds > 0) && tryEnd()) {
                 return;
@@ -194,6 +198,74 @@ final class Watcher implements Runnable {
         } finally {
             ALL_LOCK.unlock();
         }
+    }
+
+    /**
+     * At exit (see Parker's "Exit"): wakes every watcher, which then wakes its threads and ends
+     * (its sleep in the kernel would make the exit wait); true while any still runs.
+     */
+    static boolean wakeForExit() {
+        ALL_LOCK.lock();
+        try {
+            for (Watcher w : ALL) {
+                w.lock.lock();
+                try {
+                    int ignored = (int) INT.getAndAdd(w.control, 0L, 1);
+                    if (w.multi) {
+                        Futex.wake(w.control, Integer.MAX_VALUE);
+                    } else {
+                        for (WordQueue q : w.queues) {
+                            if (q.word.scope().isAlive()) {
+                                Futex.wake(q.word, Integer.MAX_VALUE);
+                            }
+                        }
+                    }
+                } finally {
+                    w.lock.unlock();
+                }
+            }
+            return !ALL.isEmpty();
+        } finally {
+            ALL_LOCK.unlock();
+        }
+    }
+
+    /**
+     * Ends this watcher, then wakes the threads of each of its queues, which then wait without
+     * it. Ended first (no queue is given to it any more), each queue retired after (under its
+     * own lock, which is taken before ALL_LOCK elsewhere): a thread linked meanwhile is woken
+     * by the retirement, one linked later makes a new queue, and a new watcher, which ends at
+     * once the same way.
+     */
+    private void endForExit(List<Thread> woken) {
+        List<WordQueue> mine;
+        ALL_LOCK.lock();
+        try {
+            lock.lock();
+            try {
+                mine = new ArrayList<>(queues);
+                queues.clear();
+                ended = true;
+                ALL.remove(this);
+                running = ALL.size();
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            ALL_LOCK.unlock();
+        }
+        for (WordQueue q : mine) {
+            q.lock.lock();
+            try {
+                if (!q.retired) {
+                    q.retire(woken);
+                }
+            } finally {
+                q.lock.unlock();
+            }
+        }
+        VirtualParking.unparkAll(woken);
+        woken.clear();
     }
 
     /** One sleep in the kernel on the {@code n} words (and the control word); as {@link Futex#waitv}. */

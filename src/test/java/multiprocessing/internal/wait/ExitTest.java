@@ -1,0 +1,121 @@
+package multiprocessing.internal.wait;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Process;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Connections;
+import multiprocessing.connection.Pipe;
+import multiprocessing.synchronize.Event;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Parker's "Exit": once the last exit stage has run, no library wait stays inside a native call
+ * (HotSpot's exit would wait up to 300 ms for it), and every wait still ends as it should.
+ * Run in a child, since the stage changes its JVM for good.
+ */
+@ExtendWith(NoLeftoverProcesses.class)
+@ExtendWith(NoLeftoverSharedMemory.class)
+@Timeout(120)
+class ExitTest {
+
+    /** A daemon platform thread inside a native wait shows as RUNNABLE; parked, it does not. */
+    private static String leftTheKernel(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            Thread.State s = t.getState();
+            if (s == Thread.State.TIMED_WAITING || s == Thread.State.WAITING) {
+                return "parked";
+            }
+            Thread.sleep(1);
+        }
+        return "still " + t.getState();
+    }
+
+    @Test
+    void afterTheExitStageWaitsLeaveTheKernelAndStillEnd() throws Exception {
+        try (Pipe report = Pipe.open(false)) {
+            Connection up = report.right();
+            Process child = new Process(() -> {
+                Event event = new Event();
+                Pipe forPlatform = Pipe.open(false);
+                Pipe forWait = Pipe.open(false);
+                Pipe forVirtual = Pipe.open(false);
+                Map<String, Object> got = new ConcurrentHashMap<>();
+                List<Thread> platform = new ArrayList<>();
+                List<Thread> all = new ArrayList<>();
+                Map<String, Runnable> waits = Map.of(
+                        "event", () -> got.put("event", event.await(Duration.ofSeconds(60))),
+                        "recv", () -> got.put("recv", recv(forPlatform.left())),
+                        "wait", () -> got.put("wait", Connections.await(
+                                List.of(forWait.left()), Duration.ofSeconds(60)).size()));
+                waits.forEach((name, wait) -> {
+                    Thread t = Thread.ofPlatform().daemon().name(name).start(wait);
+                    platform.add(t);
+                    all.add(t);
+                });
+                all.add(Thread.ofVirtual().start(
+                        () -> got.put("virtual event", event.await(Duration.ofSeconds(60)))));
+                all.add(Thread.ofVirtual().start(
+                        () -> got.put("virtual recv", recv(forVirtual.left()))));
+                Thread.sleep(500); // past every spin: asleep in the kernel, or parked
+                Map<String, Object> result = new TreeMap<>();
+                for (Thread t : platform) {
+                    result.put(t.getName() + " before", t.getState().toString());
+                }
+                Parker.quiesce();
+                for (Thread t : platform) {
+                    result.put(t.getName() + " after", leftTheKernel(t));
+                }
+                // A wait begun after the stage times out as it should.
+                result.put("new wait", new Event().await(Duration.ofMillis(50)));
+                event.set();
+                forPlatform.right().send("p");
+                forWait.right().send("w");
+                forVirtual.right().send("v");
+                for (Thread t : all) {
+                    t.join(Duration.ofSeconds(20));
+                }
+                result.putAll(got);
+                up.send(result);
+            });
+            child.start();
+            Object result = report.left().recv();
+            child.join();
+            Map<String, Object> expected = new TreeMap<>();
+            for (String name : List.of("event", "recv", "wait")) {
+                expected.put(name + " before", "RUNNABLE"); // inside futex(2), read(2), poll(2)
+                expected.put(name + " after", "parked");
+            }
+            expected.put("new wait", false);
+            expected.put("event", true);
+            expected.put("recv", "p");
+            expected.put("wait", 1);
+            expected.put("virtual event", true);
+            expected.put("virtual recv", "v");
+            assertEquals(expected, result);
+            assertEquals(0, child.exitCode());
+            child.close();
+        }
+    }
+
+    private static Object recv(Connection c) {
+        try {
+            return c.recv();
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+}
