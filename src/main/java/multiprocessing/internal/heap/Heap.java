@@ -652,13 +652,7 @@ public final class Heap {
         }
         lastReapNanos = now;
         int before = deferredCount();
-        Receipts.reapDead(0);
-        lock.lock();
-        try {
-            sweep();
-        } finally {
-            lock.unlock();
-        }
+        reapAndSweep();
         reapIntervalNanos = deferredCount() < before ? REAP_MIN_NANOS
                 : Math.min(REAP_MAX_NANOS, reapIntervalNanos * 2);
     }
@@ -689,7 +683,7 @@ public final class Heap {
         Receipts.reapDead(0);
     }
 
-    /** Runs the sweep now, looking for dead holders first (tests). */
+    /** Runs the sweep now, looking for dead holders first. */
     void reapAndSweep() {
         Receipts.reapDead(0);
         lock.lock();
