@@ -40,18 +40,31 @@ public final class AtExit {
     private static boolean installed;
     private static boolean running;
 
-    /** Runs {@code action} at exit in {@code stage}, after every action of the earlier stages. */
-    public static synchronized void register(Stage stage, Runnable action) {
+    /**
+     * Runs {@code action} at exit in {@code stage}, after every action of the earlier stages.
+     *
+     * @return false if the JVM's exit has begun: the action will not run (it is left to the
+     *     resource tracker)
+     */
+    public static synchronized boolean register(Stage stage, Runnable action) {
         if (running) {
             // Exit has begun: the hook may already be past this stage, and a new shutdown hook
-            // cannot be added any more, so the action is left to the resource tracker.
-            return;
+            // cannot be added any more.
+            return false;
+        }
+        if (!installed) {
+            try {
+                Runtime.getRuntime().addShutdownHook(
+                        new Thread(AtExit::runAll, "multiprocessing-exit"));
+            } catch (IllegalStateException e) {
+                // The exit began before the library needed the hook: a program's own shutdown
+                // hook is the first to use it. Its use must not fail for that.
+                return false;
+            }
+            installed = true;
         }
         ACTIONS.computeIfAbsent(stage, s -> new ArrayList<>()).add(action);
-        if (!installed) {
-            installed = true;
-            Runtime.getRuntime().addShutdownHook(new Thread(AtExit::runAll, "multiprocessing-exit"));
-        }
+        return true;
     }
 
     private static void runAll() {

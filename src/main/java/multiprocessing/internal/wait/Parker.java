@@ -347,14 +347,17 @@ public final class Parker {
         synchronized (Parker.class) {
             if (exitReadFd == -2) {
                 int made = -1;
-                try {
-                    int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
-                    made = pipe[0];
-                    exitWriteFd = pipe[1];
-                } catch (ErrnoException e) {
-                    // Out of descriptors: waits go on without it, an exit may wait for one.
+                // Not registered once the exit has begun (a program's shutdown hook is the
+                // first to wait): then no pipe either, as nothing would close it.
+                if (AtExit.register(AtExit.Stage.WAITS, Parker::quiesce)) {
+                    try {
+                        int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
+                        made = pipe[0];
+                        exitWriteFd = pipe[1];
+                    } catch (ErrnoException e) {
+                        // Out of descriptors: waits go on without it, an exit may wait for one.
+                    }
                 }
-                AtExit.register(AtExit.Stage.WAITS, Parker::quiesce);
                 exitReadFd = made;
             }
             return exitReadFd;

@@ -111,6 +111,51 @@ class ExitTest {
         }
     }
 
+    /**
+     * A program's shutdown hook may be the first of the library's waits in its JVM: its wait
+     * then must not fail because the library's exit stage can no longer be installed.
+     */
+    @Test
+    void aShutdownHookThatIsTheFirstWaitOfItsJvmReceives() throws Exception {
+        try (Pipe report = Pipe.open(false)) {
+            Connection up = report.right();
+            Process child = new Process(() -> {
+                Pipe late = Pipe.open(false);
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    Thread sender = Thread.ofPlatform().daemon().start(() -> {
+                        try {
+                            Thread.sleep(200);
+                            late.right().send("late");
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    });
+                    Object got;
+                    try {
+                        got = late.left().recv();
+                    } catch (Throwable e) {
+                        got = e.toString();
+                    }
+                    try {
+                        up.send(got);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }));
+            });
+            child.start();
+            Object got;
+            try {
+                got = report.left().recv();
+            } finally {
+                child.join();
+            }
+            assertEquals("late", got);
+            assertEquals(0, child.exitCode());
+            child.close();
+        }
+    }
+
     private static Object recv(Connection c) {
         try {
             return c.recv();
