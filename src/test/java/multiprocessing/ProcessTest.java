@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.time.Duration;
 import java.util.List;
@@ -114,7 +115,29 @@ class ProcessTest {
         Process exits = new Process(() -> System.exit(7));
         Process sleeperTerm = new Process(() -> Thread.sleep(60_000));
         Process sleeperKill = new Process(() -> Thread.sleep(60_000));
-        List<Process> all = List.of(ok, thrower, exits, sleeperTerm, sleeperKill);
+        // As in Python, the end waits for the non-daemon threads the target left, and not for
+        // one started after that by a daemon thread or a shutdown hook: it ends with 0.
+        Process late = new Process(() -> {
+            Thread main = Thread.currentThread();
+            Runnable sleeper = () -> {
+                try {
+                    Thread.sleep(600_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    main.join(); // the child's end has begun
+                } catch (InterruptedException e) {
+                    return;
+                }
+                Thread.ofPlatform().daemon(false).start(sleeper);
+            });
+            Runtime.getRuntime().addShutdownHook(
+                    new Thread(() -> Thread.ofPlatform().daemon(false).start(sleeper)));
+        });
+        List<Process> all = List.of(ok, thrower, exits, sleeperTerm, sleeperKill, late);
         for (Process p : all) {
             p.start();
         }
@@ -126,9 +149,18 @@ class ProcessTest {
         sleeperKill.kill();
         sleeperTerm.join();
         sleeperKill.join();
-        assertEquals(Map.of("ok", 0, "thrower", 1, "exit", 7, "term", -15, "kill", -9),
+        late.join(Duration.ofSeconds(30));
+        if (late.isAlive()) {
+            late.kill();
+            late.join();
+            fail("a child whose daemon thread started a non-daemon thread after its end began"
+                    + " did not end");
+        }
+        assertEquals(Map.of("ok", 0, "thrower", 1, "exit", 7, "term", -15, "kill", -9,
+                "late", 0),
                 Map.of("ok", ok.exitCode(), "thrower", thrower.exitCode(), "exit", exits.exitCode(),
-                        "term", sleeperTerm.exitCode(), "kill", sleeperKill.exitCode()));
+                        "term", sleeperTerm.exitCode(), "kill", sleeperKill.exitCode(),
+                        "late", late.exitCode()));
         assertTrue(sleeperTerm.toString().contains("exitcode=-SIGTERM"), sleeperTerm.toString());
         assertTrue(sleeperKill.toString().contains("exitcode=-SIGKILL"), sleeperKill.toString());
         sleeperTerm.terminate(); // after the end: nothing happens

@@ -91,9 +91,59 @@ public final class ChildMain {
             // shutdown hooks) with status 0. System.exit(0) costs ~25 ms more (measured on a
             // bare JVM: 83 against 56 ms): Runtime.exit asks a System.Logger whether to log the
             // exit, which builds the logging backend (java.util.logging's) in every child.
+            endWithoutLateThreads(Thread.currentThread());
             return;
         }
         System.exit(code);
+    }
+
+    /**
+     * DestroyJavaVM waits for every non-daemon thread, also one that a daemon thread starts
+     * after {@link #joinNonDaemonThreads} has looked (Python's child, and System.exit, do not
+     * wait for it): a daemon thread watches from the end of {@code main} to the start of the
+     * shutdown hooks (which DestroyJavaVM runs only once it is the last non-daemon thread)
+     * and ends the JVM with System.exit(0) if such a thread holds it up.
+     */
+    private static void endWithoutLateThreads(Thread main) {
+        Thread.ofPlatform().daemon().name("multiprocessing-child-end").start(() -> {
+            try {
+                main.join();
+                while (!lateNonDaemonThreadRuns()) {
+                    Thread.sleep(LATE_THREAD_CHECK_MILLIS);
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            Thread probe = new Thread(() -> { });
+            try {
+                Runtime.getRuntime().addShutdownHook(probe);
+                Runtime.getRuntime().removeShutdownHook(probe);
+            } catch (IllegalStateException e) {
+                return; // the hooks run: that thread is one of theirs, or started by one
+            }
+            System.exit(0);
+        });
+    }
+
+    /** How often the end of a child looks for a non-daemon thread started late. */
+    private static final long LATE_THREAD_CHECK_MILLIS = 20;
+
+    /** Whether a non-daemon thread other than DestroyJavaVM's own runs. */
+    private static boolean lateNonDaemonThreadRuns() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] all = new Thread[root.activeCount() + 8];
+        int count = root.enumerate(all, true);
+        for (int i = 0; i < count; i++) {
+            Thread t = all[i];
+            // HotSpot's jni_DestroyJavaVM attaches the launcher's thread under this name.
+            if (!t.isDaemon() && t.isAlive() && !t.getName().equals("DestroyJavaVM")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void bootstrapFailed(Throwable e) {
