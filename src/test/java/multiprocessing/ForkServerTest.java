@@ -109,6 +109,43 @@ class ForkServerTest {
     }
 
     @Test
+    void aStartTakingAJvmWhoseWarmUpThenFailsStillRunsItsProcess() throws Exception {
+        // Every JVM of this context that warms up fails after 8 s (fault injection): the one
+        // the second start takes while it warms up must run the process all the same.
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions(
+                "-Dmultiprocessing.forkserver.testWarmUpFailureMillis=8000");
+        List<Process> started = new java.util.ArrayList<>();
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection up = pipe.right();
+            Process first = context.process(() -> up.send("first"));
+            started.add(first);
+            first.start();
+            List<Long> warming = awaitWaiting(context);
+            assertEquals(1, warming.size(), "one replacement booted: " + warming);
+            Thread.sleep(3000); // its JVM is up and warming up (a JVM boots in well under 3 s)
+            Process second = context.process(() -> up.send("second"));
+            started.add(second);
+            second.start();
+            assertEquals(warming.get(0), second.pid(), "the start took the JVM warming up");
+            second.join(Duration.ofSeconds(60));
+            assertEquals(0, second.exitCode(), "the process ran although the warm-up failed");
+            List<Object> got = List.of(pipe.left().recv(), pipe.left().recv());
+            assertEquals(java.util.Set.of("first", "second"), java.util.Set.copyOf(got));
+        } finally {
+            for (Process p : started) {
+                if (p.pid() != null && p.isAlive()) {
+                    p.kill();
+                }
+                if (p.pid() != null) {
+                    p.join();
+                }
+                p.close();
+            }
+            context.stopWarmJvms();
+        }
+    }
+
+    @Test
     void aJvmThatWaitedLongerThanTheIdleTimeoutExits() throws Exception {
         ForkServerContext brief = ((ForkServerContext) FORKSERVER.withJvmOptions("-Dbrief=1"))
                 .withIdleTimeout(Duration.ofSeconds(2));

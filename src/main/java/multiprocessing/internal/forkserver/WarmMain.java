@@ -24,9 +24,7 @@ public final class WarmMain {
             // A process handed over before this JVM was up (the first start of a fork server,
             // which boots a JVM for it) is run at once: warming up would only delay it.
             if (!Spawner.bootstrapReadable()) {
-                ChildMain.warmUp("forkserver");
-                preload(System.getProperty(PRELOAD_PROPERTY, ""));
-                Spawner.reportReady();
+                warmUp();
             }
             stream = Spawner.bootstrapSocket();
             fds = Spawner.receiveHandOver();
@@ -41,6 +39,33 @@ public final class WarmMain {
         }
         ChildMain.run(stream, fds);
     }
+
+    /**
+     * Warms up and reports it. A start may take this JVM while it warms up, its process
+     * already handed over: a failed warm-up therefore does not end the JVM (that process would
+     * be lost), which then waits for a process without reporting, as one booted for a start.
+     */
+    private static void warmUp() throws java.io.IOException {
+        try {
+            long failAfter = Long.getLong(TEST_WARM_UP_FAILURE_PROPERTY, -1);
+            if (failAfter >= 0) {
+                Thread.sleep(failAfter);
+                throw new IllegalStateException(
+                        "the warm-up fails (" + TEST_WARM_UP_FAILURE_PROPERTY + ")");
+            }
+            ChildMain.warmUp("forkserver");
+            preload(System.getProperty(PRELOAD_PROPERTY, ""));
+        } catch (Exception | LinkageError e) {
+            System.err.println("multiprocessing: a forkserver JVM could not warm up (its"
+                    + " process runs without): " + e);
+            return;
+        }
+        Spawner.reportReady();
+    }
+
+    /** Fault injection for tests: the warm-up fails after this many milliseconds. */
+    private static final String TEST_WARM_UP_FAILURE_PROPERTY =
+            "multiprocessing.forkserver.testWarmUpFailureMillis";
 
     private static void preload(String names) {
         ClassLoader loader = ClassLoader.getSystemClassLoader();
