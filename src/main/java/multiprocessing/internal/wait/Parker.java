@@ -312,6 +312,11 @@ public final class Parker {
         if (exitReadFd == -2) {
             exitReadFd(); // registers the exit stage before the first sleep in the kernel
         }
+        if (exiting) {
+            // Not registered: the exit stage waits until none is left in IN_FUTEX, which a
+            // thread registered for each of its slices would rarely let it see.
+            return parkExiting(nanos);
+        }
         IN_FUTEX.put(me, word);
         try {
             if (exiting) {
@@ -367,8 +372,10 @@ public final class Parker {
     /**
      * The last stage of this JVM's exit: brings every wait of the library out of the kernel
      * and keeps it out (see "Exit").
+     *
+     * @return false if some wait had not left the kernel by the stage's deadline
      */
-    static void quiesce() {
+    static boolean quiesce() {
         exiting = true;
         synchronized (Parker.class) {
             if (exitWriteFd >= 0) {
@@ -387,8 +394,11 @@ public final class Parker {
                 }
             }
             boolean watchers = Watcher.wakeForExit();
-            if ((IN_FUTEX.isEmpty() && !watchers) || System.nanoTime() - deadline > 0) {
-                return;
+            if (IN_FUTEX.isEmpty() && !watchers) {
+                return true;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                return false;
             }
             LockSupport.parkNanos(100_000);
         }

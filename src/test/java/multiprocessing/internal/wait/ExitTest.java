@@ -58,6 +58,7 @@ class ExitTest {
                 List<Thread> all = new ArrayList<>();
                 Map<String, Runnable> waits = Map.of(
                         "event", () -> got.put("event", event.await(Duration.ofSeconds(60))),
+                        "event2", () -> got.put("event2", event.await(Duration.ofSeconds(60))),
                         "recv", () -> got.put("recv", recv(forPlatform.left())),
                         "wait", () -> got.put("wait", Connections.await(
                                 List.of(forWait.left()), Duration.ofSeconds(60)).size()));
@@ -75,7 +76,8 @@ class ExitTest {
                 for (Thread t : platform) {
                     result.put(t.getName() + " before", t.getState().toString());
                 }
-                Parker.quiesce();
+                // It returns once every wait is out of the kernel, not at its deadline.
+                result.put("quiesce", Parker.quiesce());
                 for (Thread t : platform) {
                     result.put(t.getName() + " after", leftTheKernel(t));
                 }
@@ -95,12 +97,14 @@ class ExitTest {
             Object result = report.left().recv();
             child.join();
             Map<String, Object> expected = new TreeMap<>();
-            for (String name : List.of("event", "recv", "wait")) {
+            for (String name : List.of("event", "event2", "recv", "wait")) {
                 expected.put(name + " before", "RUNNABLE"); // inside futex(2), read(2), poll(2)
                 expected.put(name + " after", "parked");
             }
+            expected.put("quiesce", true);
             expected.put("new wait", false);
             expected.put("event", true);
+            expected.put("event2", true);
             expected.put("recv", "p");
             expected.put("wait", 1);
             expected.put("virtual event", true);
