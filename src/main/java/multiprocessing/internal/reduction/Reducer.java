@@ -4,7 +4,9 @@ package multiprocessing.internal.reduction;
  * How an object that stands for an operating-system resource (a connection's descriptor, a
  * shared-memory segment) crosses a process line: it is reduced to what identifies the resource
  * there, and rebuilt on the other side (Python's {@code copyreg} reducers in
- * {@code multiprocessing.reduction}). Registered with {@link Serialization#register}.
+ * {@code multiprocessing.reduction}); also a small message of the library's own that crosses
+ * often, written field by field without the field names. Registered with
+ * {@link Serialization#register}.
  *
  * @param <T> the type reduced
  */

@@ -53,6 +53,8 @@ public final class Serialization {
         "multiprocessing.JoinableQueue",
         "multiprocessing.SimpleQueue",
         "multiprocessing.internal.managers.ProxyHandler",
+        "multiprocessing.internal.managers.Messages$Request",
+        "multiprocessing.internal.managers.Messages$Response",
     };
 
     private static final Map<Class<?>, Reducer<?>> REDUCERS = new ConcurrentHashMap<>();
