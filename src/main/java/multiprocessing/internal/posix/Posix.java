@@ -342,28 +342,13 @@ public final class Posix {
     public static short[] poll(int[] fds, short[] events, int timeoutMillis) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment set = arena.allocate(pollfd.layout(), fds.length);
-            long size = pollfd.layout().byteSize();
             for (int i = 0; i < fds.length; i++) {
-                MemorySegment one = set.asSlice(i * size, size);
-                pollfd.fd(one, fds[i]);
-                pollfd.events(one, events[i]);
+                setPollfd(pollfdAt(set, i), fds[i], events[i]);
             }
-            MemorySegment st = Errno.state();
-            int r;
-            try {
-                r = (int) Poll.H.invokeExact(st, set, (long) fds.length, timeoutMillis);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            pollSet(set, fds.length, timeoutMillis);
             short[] revents = new short[fds.length];
-            if (r < 0) {
-                if (Errno.errno(st) == EINTR) {
-                    return revents;
-                }
-                throw Errno.error("poll", st);
-            }
             for (int i = 0; i < fds.length; i++) {
-                revents[i] = pollfd.revents(set.asSlice(i * size, size));
+                revents[i] = pollfd.revents(pollfdAt(set, i));
             }
             return revents;
         }
@@ -378,22 +363,8 @@ public final class Posix {
      */
     public static int pollOne(int fd, int events, int timeoutMillis) throws ErrnoException {
         MemorySegment one = ONE_POLLFD.get();
-        pollfd.fd(one, fd);
-        pollfd.events(one, (short) events);
-        pollfd.revents(one, (short) 0);
-        MemorySegment st = Errno.state();
-        int r;
-        try {
-            r = (int) Poll.H.invokeExact(st, one, 1L, timeoutMillis);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
-        if (r < 0) {
-            if (Errno.errno(st) == EINTR) {
-                return 0;
-            }
-            throw Errno.error("poll", st);
-        }
+        setPollfd(one, fd, events);
+        pollSet(one, 1, timeoutMillis);
         return pollfd.revents(one) & 0xffff;
     }
 
@@ -409,19 +380,32 @@ public final class Posix {
     public static int pollTwo(int fd, int events, int alsoFd, int timeoutMillis)
             throws ErrnoException {
         MemorySegment set = TWO_POLLFDS.get();
+        MemorySegment first = pollfdAt(set, 0);
+        MemorySegment second = pollfdAt(set, 1);
+        setPollfd(first, fd, events);
+        setPollfd(second, alsoFd, POLLIN);
+        pollSet(set, 2, timeoutMillis);
+        return (pollfd.revents(first) & 0xffff) | (pollfd.revents(second) & 0xffff) << 16;
+    }
+
+    private static MemorySegment pollfdAt(MemorySegment set, int i) {
         long size = pollfd.layout().byteSize();
-        MemorySegment first = set.asSlice(0, size);
-        MemorySegment second = set.asSlice(size, size);
-        pollfd.fd(first, fd);
-        pollfd.events(first, (short) events);
-        pollfd.revents(first, (short) 0);
-        pollfd.fd(second, alsoFd);
-        pollfd.events(second, (short) POLLIN);
-        pollfd.revents(second, (short) 0);
+        return set.asSlice(i * size, size);
+    }
+
+    private static void setPollfd(MemorySegment one, int fd, int events) {
+        pollfd.fd(one, fd);
+        pollfd.events(one, (short) events);
+        pollfd.revents(one, (short) 0);
+    }
+
+    /** poll(2) on the first {@code n} entries of {@code set}: how many are ready, 0 on EINTR. */
+    private static int pollSet(MemorySegment set, long n, int timeoutMillis)
+            throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;
         try {
-            r = (int) Poll.H.invokeExact(st, set, 2L, timeoutMillis);
+            r = (int) Poll.H.invokeExact(st, set, n, timeoutMillis);
         } catch (Throwable t) {
             throw Errno.bug(t);
         }
@@ -431,7 +415,7 @@ public final class Posix {
             }
             throw Errno.error("poll", st);
         }
-        return (pollfd.revents(first) & 0xffff) | (pollfd.revents(second) & 0xffff) << 16;
+        return r;
     }
 
     public static int getpid() {
