@@ -441,7 +441,7 @@ class BaseManagerTest {
             }
             assertEquals(before, m.numberOfObjects(), "the dead client's object was released");
             q.put("still served");
-            assertEquals("still served", q.get(Duration.ofSeconds(10)));
+            assertEquals("still served", q.get(Duration.ofSeconds(60)));
         }
     }
 

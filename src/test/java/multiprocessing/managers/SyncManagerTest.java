@@ -336,7 +336,7 @@ class SyncManagerTest {
         } finally {
             cond.release();
         }
-        assertTrue(started.await(Duration.ofSeconds(10)));
+        assertTrue(started.await(Duration.ofSeconds(60)));
         child.join();
         assertEquals(0, child.exitCode());
         started.clear();
@@ -432,7 +432,7 @@ class SyncManagerTest {
         assertInstanceOf(multiprocessing.ProcessError.class, failure.get());
         Thread.sleep(1000); // the cancel reaches the server (a get still waiting would take "x")
         q.put("x");
-        assertEquals("x", q.get(Duration.ofSeconds(10)));
+        assertEquals("x", q.get(Duration.ofSeconds(60)));
     }
 
     @Test

@@ -139,7 +139,7 @@ class VirtualThreadWaitsTest {
         });
         for (int i = 0; i < rounds; i++) {
             ping.release();
-            assertTrue(pong.acquire(Duration.ofSeconds(10)), "round " + i);
+            assertTrue(pong.acquire(Duration.ofSeconds(60)), "round " + i);
         }
         assertEquals(rounds, player.get(30, TimeUnit.SECONDS));
     }
