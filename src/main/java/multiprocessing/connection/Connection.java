@@ -560,12 +560,14 @@ public final class Connection implements AutoCloseable {
             return;
         }
         long start = System.nanoTime();
+        long spun = 0;
         do {
-            Thread.onSpinWait();
+            // Pauses, then yields: the sender may be queued on this very CPU (as in Parker).
+            Parker.pause(spun);
             if (Posix.pollOne(fd, Posix.POLLIN, 0) != 0) {
                 return;
             }
-        } while (System.nanoTime() - start < budget);
+        } while ((spun = System.nanoTime() - start) < budget);
     }
 
     /** Reads until {@code count} bytes or end of file; returns how many arrived. */
