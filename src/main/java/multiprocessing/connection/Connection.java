@@ -398,7 +398,9 @@ public final class Connection implements AutoCloseable {
         long nanos = Math.max(0, timeout.toNanos());
         long deadline = System.nanoTime() + nanos;
         // A wait as recv's: a message that comes within the spin budget costs no wake-up.
-        spinUntilReadable(fd, nanos);
+        if (spinUntilReadable(fd, nanos)) {
+            return true;
+        }
         while (true) {
             long left = Math.max(0, deadline - System.nanoTime());
             int revents = Parker.awaitFd(fd, Posix.POLLIN, left, false);
@@ -550,14 +552,20 @@ public final class Connection implements AutoCloseable {
      * once per message, which is bounded and small.
      */
     private static void spinUntilReadable(int fd) throws ErrnoException {
-        spinUntilReadable(fd, SPIN_NANOS);
+        boolean ignored = spinUntilReadable(fd, SPIN_NANOS);
     }
 
-    /** As {@link #spinUntilReadable(int)}, for at most {@code maxNanos} (a poll's timeout). */
-    private static void spinUntilReadable(int fd, long maxNanos) throws ErrnoException {
+    /**
+     * As {@link #spinUntilReadable(int)}, for at most {@code maxNanos} (a poll's timeout);
+     * true if it saw the descriptor readable.
+     */
+    private static boolean spinUntilReadable(int fd, long maxNanos) throws ErrnoException {
         long budget = Math.min(SPIN_NANOS, maxNanos);
-        if (budget <= 0 || Posix.pollOne(fd, Posix.POLLIN, 0) != 0) {
-            return;
+        if (budget <= 0) {
+            return false; // the caller's own poll looks
+        }
+        if (Posix.pollOne(fd, Posix.POLLIN, 0) != 0) {
+            return true;
         }
         long start = System.nanoTime();
         long spun = 0;
@@ -565,9 +573,10 @@ public final class Connection implements AutoCloseable {
             // Pauses, then yields: the sender may be queued on this very CPU (as in Parker).
             Parker.pause(spun);
             if (Posix.pollOne(fd, Posix.POLLIN, 0) != 0) {
-                return;
+                return true;
             }
         } while ((spun = System.nanoTime() - start) < budget);
+        return false;
     }
 
     /** Reads until {@code count} bytes or end of file; returns how many arrived. */

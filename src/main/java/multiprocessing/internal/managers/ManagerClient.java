@@ -45,7 +45,7 @@ import multiprocessing.internal.reduction.Serialization;
  * caller still waiting to take the turn. A lone caller thus reads its own reply, with no
  * thread in between: a thread hand-off costs a wake-up, tens of microseconds when the two
  * threads sit on different CPUs, more than the rest of the round trip. The reader waits in
- * slices ({@link MessageWait}, which spins briefly first), so a caller interrupted while it
+ * slices ({@link Connection#poll(Duration)}, which spins briefly first, yielding), so a caller interrupted while it
  * reads still gives up its call. Virtual threads do
  * not take the turn (a virtual thread blocked in a native read holds its carrier, and a few
  * such callers blocked in {@code queue.get()} could hold every carrier the putter needs): a
@@ -296,7 +296,7 @@ public final class ManagerClient {
     /** One connection and the calls in flight on it. */
     private final class Channel {
         /** How long a reader waits before it checks whether its caller was interrupted. */
-        private static final long SLICE_NANOS = Duration.ofMillis(50).toNanos();
+        private static final Duration SLICE = Duration.ofMillis(50);
 
         final Connection connection;
         final Map<Long, Call> pending = new ConcurrentHashMap<>();
@@ -355,7 +355,7 @@ public final class ManagerClient {
                 throws InterruptedException {
             try {
                 while (more.getAsBoolean() && !broken) {
-                    if (!MessageWait.await(connection, SLICE_NANOS)) {
+                    if (!connection.poll(SLICE)) {
                         if (Thread.currentThread() != helper && Thread.interrupted()) {
                             throw new InterruptedException();
                         }

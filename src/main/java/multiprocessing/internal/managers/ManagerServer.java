@@ -31,8 +31,8 @@ import multiprocessing.internal.util.Watchdog;
  *
  * <p>Implementation note. Each accepted connection has a reader thread. A call on an object
  * called one call at a time, and the bookkeeping requests, run in that thread (so a round
- * trip has no thread hand-off on this side, and the thread waits for the next request
- * spinning briefly, {@link MessageWait}); the others (calls on {@link Concurrent} objects,
+ * trip has no thread hand-off on this side, and the thread waits for the next request as
+ * {@link Connection#recv()} does, spinning briefly, yielding, before it sleeps); the others (calls on {@link Concurrent} objects,
  * creation, shutdown) each run in a virtual thread of its own, so that calls that block (a
  * lock's acquire, a queue's get) wait without holding up the connection or each other. An object is called one call at
  * a time under a lock of its own unless it is {@link Concurrent} (see {@link ObjectTable});
@@ -242,7 +242,6 @@ public final class ManagerServer {
             }
             session = join(hello.clientId());
             while (true) {
-                MessageWait.await(c, -1);
                 Request r = (Request) c.recv();
                 if (r.op() == Messages.CANCEL) {
                     Thread t = calls.get(Long.parseLong(r.target()));
