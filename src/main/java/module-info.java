@@ -68,7 +68,7 @@ module multiprocessing {
     requires java.management;
     // multiprocessing.cluster only; an application without Hazelcast uses everything else.
     requires static com.hazelcast.core;
-    // Flight Recorder events (multiprocessing.internal.jfr), registered only when it is in use.
+    // Flight Recorder events (multiprocessing.internal.events), registered only when it is in use.
     requires jdk.jfr;
 
     // Fory reaches sun.misc.Unsafe by name when java.lang.invoke is not opened to it, but its

@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
-import multiprocessing.internal.jfr.ProcessTrace;
+import multiprocessing.internal.events.ProcessTrace;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.spawn.ChildMain;
 import multiprocessing.internal.spawn.ClassReach;

@@ -2,7 +2,7 @@ package multiprocessing.pool;
 
 import java.util.List;
 
-import multiprocessing.internal.jfr.PoolTaskEvent;
+import multiprocessing.internal.events.PoolTaskEvent;
 
 /** Consecutive items of one job, run by one worker as one task (Python's task batches). */
 final class Chunk {

@@ -19,7 +19,7 @@ import multiprocessing.RemoteTraceback;
 import multiprocessing.connection.Address;
 import multiprocessing.connection.Client;
 import multiprocessing.connection.Connection;
-import multiprocessing.internal.jfr.ManagerCallEvent;
+import multiprocessing.internal.events.ManagerCallEvent;
 import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;

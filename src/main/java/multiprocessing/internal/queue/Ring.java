@@ -17,7 +17,7 @@ import java.util.Map;
 
 import multiprocessing.internal.heap.Block;
 import multiprocessing.internal.heap.Heap;
-import multiprocessing.internal.jfr.QueueWaitEvent;
+import multiprocessing.internal.events.QueueWaitEvent;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.wait.Parker;

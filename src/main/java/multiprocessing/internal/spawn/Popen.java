@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import multiprocessing.internal.heap.Heap;
-import multiprocessing.internal.jfr.ProcessTrace;
+import multiprocessing.internal.events.ProcessTrace;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.util.TempDir;

@@ -4,7 +4,7 @@ import static multiprocessing.internal.sync.SyncLayout.STATE;
 
 import java.lang.foreign.MemorySegment;
 
-import multiprocessing.internal.jfr.LockWaitEvent;
+import multiprocessing.internal.events.LockWaitEvent;
 import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.wait.Parker;

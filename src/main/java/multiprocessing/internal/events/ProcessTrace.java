@@ -1,4 +1,4 @@
-package multiprocessing.internal.jfr;
+package multiprocessing.internal.events;
 
 /**
  * One child process's {@link ProcessStartEvent} and {@link ProcessEndEvent}, begun together

@@ -1,4 +1,4 @@
-package multiprocessing.internal.jfr;
+package multiprocessing.internal.events;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package multiprocessing.internal.jfr;
+package multiprocessing.internal.events;
 
 import jdk.jfr.Category;
 import jdk.jfr.Description;
