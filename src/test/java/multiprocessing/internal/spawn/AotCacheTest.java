@@ -391,7 +391,8 @@ class AotCacheTest {
         public static void main(String[] args) throws Exception {
             Path cacheDir = Path.of(System.getProperty(AotCache.DIR_PROPERTY));
             run(); // starts the trainer beside it
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            // Training runs a JVM and dumps a cache: seconds alone, minutes on a loaded machine.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
             while (!hasCache(cacheDir)) {
                 if (System.nanoTime() > deadline) {
                     throw new AssertionError("no cache in " + cacheDir);
@@ -468,12 +469,13 @@ class AotCacheTest {
         command.addAll(List.of(childOptions));
         java.lang.Process parent = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(parent.waitFor(90, TimeUnit.SECONDS));
+        assertTrue(parent.waitFor(60, TimeUnit.SECONDS)); // it has closed its output
         assertEquals(0, parent.exitValue(), output);
         return output;
     }
 
     @Test
+    @Timeout(400) // waits for a training (see EndToEnd)
     void childWithItsClassesInADirectoryMapsTheCacheOfTheJars() throws Exception {
         assumeTrue(Runtime.version().feature() >= 25, "AOT caches need JDK 25");
         Path libraryClasses = codeSource("multiprocessing.Process");
@@ -508,6 +510,7 @@ class AotCacheTest {
     }
 
     @Test
+    @Timeout(400) // waits for a training (see EndToEnd)
     void childStartedWithTheCacheRunsALambda() throws Exception {
         assumeTrue(Runtime.version().feature() >= 25, "AOT caches need JDK 25");
         Path libraryClasses = codeSource("multiprocessing.Process");

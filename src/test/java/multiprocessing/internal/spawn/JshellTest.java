@@ -65,13 +65,19 @@ class JshellTest {
         s.eval("var pipe = Pipe.open(false);");
         s.eval("var p = ctx.process(reply(pipe.right(), 21));");
         s.eval("p.start();");
+        // Bounded, so that a child that failed (its error is on stderr) fails the test naming
+        // its exit code rather than leaving recv() to wait for a message that cannot come.
+        if (!"true".equals(s.eval("pipe.left().poll(java.time.Duration.ofSeconds(120))"))) {
+            fail("no message from the child within 120 s; its exit code: "
+                    + s.eval("p.exitCode()") + "\noutput: " + s.output());
+        }
         assertEquals("Point[x=21, y=42]", s.eval("pipe.left().recv()"));
-        s.eval("p.join();");
+        s.eval("p.join(java.time.Duration.ofSeconds(120));");
         assertEquals("0", s.eval("p.exitCode()"));
         s.eval("var q = ctx.process(() -> System.exit("
                 + "Multiprocessing.currentProcess().name().isEmpty() ? 3 : 7));");
         s.eval("q.start();");
-        s.eval("q.join();");
+        s.eval("q.join(java.time.Duration.ofSeconds(120));");
         assertEquals("7", s.eval("q.exitCode()"), "a lambda typed at the prompt ran");
         s.eval("var pool = ctx.pool(2);");
         assertEquals("[Point[x=1, y=1], Point[x=2, y=4], Point[x=3, y=9]]",
