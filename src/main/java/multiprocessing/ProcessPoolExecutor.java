@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.pool.AsyncResult;
 import multiprocessing.pool.Pool;
 
@@ -227,7 +228,7 @@ public class ProcessPoolExecutor implements ExecutorService {
     public synchronized void shutdown() {
         shutdown = true;
         if (closer == null) {
-            Thread t = new Thread(pool::close, "ProcessPoolExecutor-shutdown");
+            Thread t = LibraryThreads.unstarted("ProcessPoolExecutor-shutdown", pool::close);
             t.setDaemon(true);
             closer = t;
             t.start();

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import multiprocessing.Multiprocessing;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.util.TempDir;
 import multiprocessing.internal.util.Watchdog;
 
@@ -47,7 +48,7 @@ final class ResourceSharer {
                     Multiprocessing.currentProcess().authKey());
             address = listener.address().path();
             Listener serving = listener;
-            Thread.ofPlatform().daemon().name("multiprocessing-resource-sharer")
+            LibraryThreads.platform().daemon().name("multiprocessing-resource-sharer")
                     .start(() -> serve(serving));
         }
         long key = RANDOM.nextLong();

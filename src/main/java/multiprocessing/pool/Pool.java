@@ -24,6 +24,7 @@ import multiprocessing.SerializableFunction;
 import multiprocessing.SerializableRunnable;
 import multiprocessing.internal.pool.Placement;
 import multiprocessing.internal.pool.PoolAccess;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * A pool of worker processes (Python's {@code multiprocessing.pool.Pool}): tasks handed to it
@@ -618,7 +619,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             job.total(c.size());
         }
         engine.feederStarted();
-        Thread feeder = new Thread(() -> feed(job, items, chunksize), "pool-feeder-" + job.id);
+        Thread feeder = LibraryThreads.unstarted("pool-feeder-" + job.id,
+                () -> feed(job, items, chunksize));
         feeder.setDaemon(true);
         feeders.add(feeder);
         feeding.add(job);

@@ -19,6 +19,7 @@ import multiprocessing.connection.Connection;
 import multiprocessing.connection.Connections;
 import multiprocessing.connection.Pipe;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * Runs a pool's chunks in worker processes.
@@ -136,7 +137,7 @@ final class ProcessEngine implements Engine {
             wake.close();
             throw e;
         }
-        resultThread = new Thread(this::results, "pool-results");
+        resultThread = LibraryThreads.unstarted("pool-results", this::results);
         resultThread.setDaemon(true);
         resultThread.start();
     }
@@ -159,7 +160,7 @@ final class ProcessEngine implements Engine {
             pipe.right().close();
         }
         W w = new W(proc, pipe.left());
-        Thread sender = new Thread(() -> send(w), "pool-sender-" + w.pid);
+        Thread sender = LibraryThreads.unstarted("pool-sender-" + w.pid, () -> send(w));
         sender.setDaemon(true);
         sender.start();
         lock.lock();

@@ -14,6 +14,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import multiprocessing.ProcessError;
 import multiprocessing.internal.pool.Placement;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * Runs a pool's chunks where a {@link Placement} puts them (the workers of a cluster's members).
@@ -55,7 +56,7 @@ final class RemoteEngine implements Engine {
     RemoteEngine(Placement placement) {
         this.placement = placement;
         placement.start(this::wakeUp);
-        resultThread = new Thread(this::results, "pool-results");
+        resultThread = LibraryThreads.unstarted("pool-results", this::results);
         resultThread.setDaemon(true);
         resultThread.start();
     }

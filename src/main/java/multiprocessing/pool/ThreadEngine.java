@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import multiprocessing.ProcessError;
 import multiprocessing.SerializableRunnable;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * Runs a pool's chunks on threads of this JVM (Python's {@code ThreadPool}): nothing is
@@ -32,7 +33,8 @@ final class ThreadEngine implements Engine {
     ThreadEngine(int processes, SerializableRunnable initializer) {
         this.initializer = initializer;
         for (int i = 0; i < processes; i++) {
-            Thread t = new Thread(this::work, "ThreadPoolWorker-" + NAMES.incrementAndGet());
+            Thread t = LibraryThreads.unstarted(
+                    "ThreadPoolWorker-" + NAMES.incrementAndGet(), this::work);
             t.setDaemon(true);
             threads.add(t);
             mine.add(t);

@@ -24,6 +24,7 @@ import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 
 import multiprocessing.AuthenticationError;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * The members that run workers now, as one node sees them: those in the workers map whose
@@ -58,7 +59,7 @@ final class Directory {
         this.seal = seal;
         this.records = hz.getMap(Configs.WORKERS);
         this.refresher = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "multiprocessing-cluster-directory");
+            Thread t = LibraryThreads.unstarted("multiprocessing-cluster-directory", r);
             t.setDaemon(true);
             return t;
         });

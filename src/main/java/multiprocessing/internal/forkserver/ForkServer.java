@@ -15,6 +15,7 @@ import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.Spawner;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * The JVMs booted ahead of time for the "forkserver" start method, one set per distinct
@@ -181,7 +182,7 @@ public final class ForkServer {
     /** Starts the keeper if it is not running, or wakes it to look again. */
     private void wakeKeeper() {
         if (keeper == null && (wanted > 0 || !waiting.isEmpty())) {
-            keeper = Thread.ofPlatform().daemon().name("multiprocessing-forkserver")
+            keeper = LibraryThreads.platform().daemon().name("multiprocessing-forkserver")
                     .start(this::keep);
         }
         notifyAll();

@@ -25,6 +25,7 @@ import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
 import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * This process's connections to one manager, shared by all its proxies and threads.
@@ -58,7 +59,7 @@ public final class ManagerClient {
     /** While a reply is read: proxies of this address in it were counted by the server. */
     private static final ThreadLocal<Address> COUNTED = new ThreadLocal<>();
     private static final ExecutorService DECREFS = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "multiprocessing-manager-decref");
+        Thread t = LibraryThreads.unstarted("multiprocessing-manager-decref", r);
         t.setDaemon(true);
         return t;
     });
@@ -402,7 +403,7 @@ public final class ManagerClient {
                 synchronized (this) {
                     h = helper;
                     if (h == null) {
-                        helper = h = Thread.ofPlatform().daemon()
+                        helper = h = LibraryThreads.platform().daemon()
                                 .name("multiprocessing-manager-reader").start(this::help);
                     }
                 }

@@ -23,6 +23,7 @@ import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.util.Watchdog;
 
 /**
@@ -165,7 +166,7 @@ public final class ManagerServer {
                 if (handshake != null) {
                     handshakes.add(handshake);
                 }
-                Thread.ofPlatform().daemon().name("multiprocessing-manager-connection")
+                LibraryThreads.platform().daemon().name("multiprocessing-manager-connection")
                         .start(() -> {
                             if (authenticate(c, handshake)) {
                                 serve(c);

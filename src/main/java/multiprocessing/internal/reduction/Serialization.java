@@ -102,8 +102,14 @@ public final class Serialization {
     private static final ClassPolicy POLICY = ClassPolicy.fromSystemProperties(RESOLVER);
 
     private static final class Holder {
-        static final ThreadSafeFory FORY = build();
+        // Fory starts a cleaner thread as it is built, in the building thread's group: built
+        // on a thread of the library's (see LibraryThreads). Builder touches nothing of Holder,
+        // whose initialization this thread holds while it waits.
+        static final ThreadSafeFory FORY = multiprocessing.internal.util.LibraryThreads
+                .callInGroup("multiprocessing-serializer-build", Builder::build);
+    }
 
+    private static final class Builder {
         private static ThreadSafeFory build() {
             for (String name : REDUCED_CLASSES) {
                 try {

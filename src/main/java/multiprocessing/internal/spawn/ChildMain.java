@@ -10,6 +10,7 @@ import java.util.List;
 
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * The entry point of a spawned child JVM (Python's {@code spawn.spawn_main}): reads the
@@ -105,7 +106,7 @@ public final class ChildMain {
      * and ends the JVM with System.exit(0) if such a thread holds it up.
      */
     private static void endWithoutLateThreads(Thread main) {
-        Thread.ofPlatform().daemon().name("multiprocessing-child-end").start(() -> {
+        LibraryThreads.platform().daemon().name("multiprocessing-child-end").start(() -> {
             try {
                 main.join();
                 while (!lateNonDaemonThreadRuns()) {
@@ -252,7 +253,7 @@ public final class ChildMain {
      * wait on.
      */
     private static void watchParent() {
-        Thread.ofPlatform().daemon().name("multiprocessing-parent-watcher").start(() -> {
+        LibraryThreads.platform().daemon().name("multiprocessing-parent-watcher").start(() -> {
             while (parentAlive()) {
                 try {
                     Thread.sleep(WATCH_MILLIS);

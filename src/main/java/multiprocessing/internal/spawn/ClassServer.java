@@ -12,6 +12,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import multiprocessing.internal.util.LibraryThreads;
+
 /**
  * Serves, by name, the bytes of classes that have no place on a child's class path (jshell
  * snippets, classes a loader defined from bytes) to the children that fail to find them.
@@ -83,7 +85,7 @@ final class ClassServer {
                         // the JVM is going; the directory is empty
                     }
                 });
-        Thread.ofPlatform().daemon().name("multiprocessing-class-server").start(() -> {
+        LibraryThreads.platform().daemon().name("multiprocessing-class-server").start(() -> {
             while (server.isOpen()) {
                 try {
                     SocketChannel client = server.accept();

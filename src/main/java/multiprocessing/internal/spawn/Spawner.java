@@ -27,6 +27,7 @@ import multiprocessing.internal.posix.Spawn;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.tracker.ResourceTracker;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * Starts a child JVM for the "spawn" start method (Python's {@code popen_spawn_posix} and the
@@ -360,7 +361,7 @@ public final class Spawner {
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
                     new int[0], -1, false, false);
             sendPayload(trainer, payload(exercise, data, 0));
-            Thread.ofPlatform().daemon().name("multiprocessing-aot-trainer").start(() -> {
+            LibraryThreads.platform().daemon().name("multiprocessing-aot-trainer").start(() -> {
                 try {
                     trainer.await(null);
                     trainer.close();
@@ -512,7 +513,7 @@ public final class Spawner {
             }
         };
         try {
-            RefusedStart.start(Thread.ofPlatform().daemon(), "multiprocessing-spawn-writer",
+            RefusedStart.start(LibraryThreads.platform().daemon(), "multiprocessing-spawn-writer",
                     writeRest);
         } catch (RefusedStart.NoThread e) {
             // The child runs already: rather than leave it waiting for the rest, which would

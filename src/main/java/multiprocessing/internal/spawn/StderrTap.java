@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * A child's standard error, passed on to this process's standard error, with what the child
@@ -59,7 +60,7 @@ final class StderrTap {
         }
         StderrTap tap = new StderrTap(pipe[1]);
         try {
-            RefusedStart.start(Thread.ofPlatform().daemon().stackSize(128 * 1024),
+            RefusedStart.start(LibraryThreads.platform().daemon().stackSize(128 * 1024),
                     "multiprocessing-stderr", () -> tap.drain(in));
         } catch (IOException | RuntimeException | Error e) {
             Posix.closeQuietly(pipe[1]);

@@ -55,7 +55,7 @@ public final class AtExit {
         if (!installed) {
             try {
                 Runtime.getRuntime().addShutdownHook(
-                        new Thread(AtExit::runAll, "multiprocessing-exit"));
+                        LibraryThreads.unstarted("multiprocessing-exit", AtExit::runAll));
             } catch (IllegalStateException e) {
                 // The exit began before the library needed the hook: a program's own shutdown
                 // hook is the first to use it. Its use must not fail for that.

@@ -126,7 +126,7 @@ public final class Watchdog {
     private static final class Timer {
         static final ScheduledThreadPoolExecutor EXECUTOR = new ScheduledThreadPoolExecutor(1,
                 r -> {
-                    Thread t = new Thread(r, "multiprocessing-handshake-timer");
+                    Thread t = LibraryThreads.unstarted("multiprocessing-handshake-timer", r);
                     t.setDaemon(true);
                     return t;
                 });

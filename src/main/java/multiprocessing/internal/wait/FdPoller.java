@@ -10,6 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import multiprocessing.internal.posix.Epoll;
 import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * Where a virtual thread waits for a descriptor (a connection's pipe or socket, a listener, a
@@ -96,7 +97,8 @@ final class FdPoller {
                 LOG.log(System.Logger.Level.DEBUG, "cannot watch the exit pipe", e);
             }
         }
-        thread = Thread.ofPlatform().daemon().name("multiprocessing-fd-poller").start(this::run);
+        thread = LibraryThreads.platform().daemon().name("multiprocessing-fd-poller")
+                .start(this::run);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 import multiprocessing.internal.posix.Futex;
+import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.wait.VirtualParking.WordQueue;
 
 /**
@@ -72,7 +73,7 @@ final class Watcher implements Runnable {
             w.tryAdd(q);
             ALL.add(w);
             running = ALL.size();
-            Thread.ofPlatform().daemon().name("multiprocessing-futex-watcher-" + started++)
+            LibraryThreads.platform().daemon().name("multiprocessing-futex-watcher-" + started++)
                     .start(w);
             return w;
         } finally {
