@@ -18,6 +18,8 @@ public final class LibraryThreads {
     private LibraryThreads() {}
 
     private static final ThreadGroup GROUP;
+    /** The group of the launcher's main thread, "main", or null if it cannot be told. */
+    private static final ThreadGroup MAIN;
 
     static {
         ThreadGroup root = Thread.currentThread().getThreadGroup();
@@ -25,6 +27,15 @@ public final class LibraryThreads {
             root = root.getParent();
         }
         GROUP = new ThreadGroup(root, "multiprocessing");
+        ThreadGroup[] children = new ThreadGroup[root.activeGroupCount() + 8];
+        int n = root.enumerate(children, false);
+        ThreadGroup main = null;
+        for (int i = 0; i < n; i++) {
+            if (children[i].getName().equals("main")) {
+                main = children[i];
+            }
+        }
+        MAIN = main;
     }
 
     /**
@@ -49,7 +60,10 @@ public final class LibraryThreads {
      * Error of the task is rethrown as it is.
      */
     public static <T> T callInGroup(String name, java.util.function.Supplier<T> task) {
-        if (Thread.currentThread().getThreadGroup() == GROUP) {
+        ThreadGroup current = Thread.currentThread().getThreadGroup();
+        if (current == GROUP || current == MAIN) {
+            // No host manages the launcher's own group: a child's first serialization, on
+            // its main thread, is not delayed by a thread start.
             return task.get();
         }
         Object[] result = new Object[1];
