@@ -32,6 +32,16 @@ class ProcessPoolExecutorTest {
     @Test
     void anExecutorServiceOverWorkerProcesses() throws Exception {
         Pool pool = Pool.builder().processes(2).build();
+        try {
+            exercise(pool);
+        } finally {
+            // A failed check must not leave the workers (one sleeping a minute) to every later
+            // test class's leftover check.
+            pool.terminate();
+        }
+    }
+
+    private static void exercise(Pool pool) throws Exception {
         List<Long> pids = pool.workerPids();
         ProcessPoolExecutor ex = new ProcessPoolExecutor(pool);
         long me = ProcessHandle.current().pid();
@@ -96,8 +106,10 @@ class ProcessPoolExecutorTest {
             Thread.sleep(60_000);
             return 0;
         });
-        assertTrue(started.acquire(Duration.ofSeconds(30)) && started.acquire(Duration.ofSeconds(30)),
-                "the sleepers run");
+        boolean first = started.acquire(Duration.ofSeconds(30));
+        boolean second = first && started.acquire(Duration.ofSeconds(30));
+        assertTrue(second, "the sleepers run: " + (first ? "one" : "none") + " started within"
+                + " 30 s; workers " + pool.workerPids() + " (at the start " + pids + ")");
         // Long enough that the sleepers count as busy (over 50 ms and 4x a worker's average
         // chunk) even when a loaded machine made the quick chunks' measured times long: with
         // 200 ms the test failed under load 8-13 (4 not started of 5).
