@@ -67,10 +67,39 @@ class ClusterTest {
         String joinA = "127.0.0.1:" + port;
         ChildMember.Starting sb = ChildMember.start(config().member(joinA).workers(1).build());
         ChildMember.Starting sc = ChildMember.start(config().member(joinA).workers(1).build());
-        a = Cluster.start(config().port(port).workers(2).build());
+        // A and the client join from a thread of a group of the "user's" own, as a jshell
+        // snippet does: none of Hazelcast's threads may stay in that group.
+        ThreadGroup user = new ThreadGroup("cluster-test-user");
+        Throwable[] failed = new Throwable[1];
+        Thread joiner = new Thread(user, () -> {
+            try {
+                a = Cluster.start(config().port(port).workers(2).build());
+                client = Cluster.connect(config().member(a.address()).build());
+            } catch (Throwable t) {
+                failed[0] = t;
+            }
+        }, "cluster-test-joiner");
+        joiner.start();
+        joiner.join();
+        strayThreads = liveThreadsIn(user);
+        if (failed[0] != null) {
+            throw new AssertionError("joining failed", failed[0]);
+        }
         b = sb.ready();
         c = sc.ready();
-        client = Cluster.connect(config().member(a.address()).build());
+    }
+
+    /** The threads left in the group of the thread that joined A and the client. */
+    static List<String> strayThreads;
+
+    static List<String> liveThreadsIn(ThreadGroup group) {
+        Thread[] all = new Thread[group.activeCount() + 64];
+        int n = group.enumerate(all, true);
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            names.add(all[i].getName());
+        }
+        return names;
     }
 
     @AfterAll
@@ -96,6 +125,12 @@ class ClusterTest {
     static long[] where() {
         long member = Multiprocessing.parentProcess().orElseThrow().pid();
         return new long[] {member, ProcessHandle.current().pid()};
+    }
+
+    @Test
+    @Order(0)
+    void joiningLeavesNoThreadInTheGroupOfTheThreadThatJoined() {
+        assertEquals(List.of(), strayThreads, "Hazelcast's threads in the joiner's group");
     }
 
     @Test

@@ -23,6 +23,7 @@ import com.hazelcast.map.IMap;
 import multiprocessing.AuthenticationError;
 import multiprocessing.ProcessError;
 import multiprocessing.internal.pool.PoolAccess;
+import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.pool.Pool;
 
 /**
@@ -61,7 +62,22 @@ final class HazelcastNode implements Node {
         this.directory = new Directory(hz, seal);
     }
 
+    /*
+     * Joining, leaving and what Hazelcast does for them run on a thread of the library's
+     * (LibraryThreads): Hazelcast's threads join the group of the thread that starts them, a
+     * member's or client's dozens of long-lived ones as well as the threads its futures start
+     * for callbacks when the common pool has a single thread (2 CPUs), and a jshell snippet that
+     * joined a cluster would wait for them for good.
+     */
     static Node member(Settings s) {
+        return LibraryThreads.callInGroup("multiprocessing-cluster-start", () -> startMember(s));
+    }
+
+    static Node client(Settings s) {
+        return LibraryThreads.callInGroup("multiprocessing-cluster-connect", () -> connect(s));
+    }
+
+    private static Node startMember(Settings s) {
         com.hazelcast.config.Config config = Configs.member(s);
         // The worker JVMs boot while Hazelcast does.
         MemberService service = new MemberService(s.workers(), new Seal(s.authKey()));
@@ -79,7 +95,7 @@ final class HazelcastNode implements Node {
         return open(new HazelcastNode(hz, s, service));
     }
 
-    static Node client(Settings s) {
+    private static Node connect(Settings s) {
         HazelcastInstance hz;
         try {
             hz = HazelcastClient.newHazelcastClient(Configs.client(s));
@@ -231,6 +247,13 @@ final class HazelcastNode implements Node {
             }
             closed = true;
         }
+        LibraryThreads.callInGroup("multiprocessing-cluster-leave", () -> {
+            leave();
+            return null;
+        });
+    }
+
+    private void leave() {
         try {
             for (Pool p : List.copyOf(pools.values())) {
                 p.terminate();
