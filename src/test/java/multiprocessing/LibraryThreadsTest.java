@@ -18,6 +18,7 @@ import multiprocessing.pool.ThreadPool;
 import multiprocessing.synchronize.Event;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -82,6 +83,68 @@ class LibraryThreadsTest {
         assertEquals(List.of(), seen.get(), "threads of the library in the user's group");
         assertTrue(LibraryThreads.group().activeCount() > 0,
                 "the library's threads are in its own group");
+    }
+
+    /**
+     * The first use of the serializer builds it on a thread of the library's (Fory starts its
+     * cleaner thread as it is built): from several threads at once, with an interrupt pending,
+     * from virtual threads on a single carrier, it neither deadlocks nor leaves Fory's thread
+     * in a group of the program's, and a pending interrupt is kept.
+     */
+    @Test
+    void aFirstSerializationFromManyThreadsAtOnceBuildsOnceAndLeavesNoThreadBehind()
+            throws Exception {
+        assertEquals(List.of("ok"), harness("concurrent",
+                "-Djdk.virtualThreadScheduler.parallelism=1",
+                "-Djdk.virtualThreadScheduler.maxPoolSize=1"));
+    }
+
+    /** A shutdown hook may be the first to serialize: the build starts a thread then too. */
+    @Test
+    void aFirstSerializationInAShutdownHookWorks() throws Exception {
+        assertEquals(List.of("ok"), harness("shutdown-hook"));
+    }
+
+    /** A pending interrupt neither stops the work nor is lost. */
+    @Test
+    void callInGroupKeepsAPendingInterrupt() throws Exception {
+        ThreadGroup user = new ThreadGroup("user-code");
+        AtomicReference<Object> seen = new AtomicReference<>();
+        Thread caller = new Thread(user, () -> {
+            Thread.currentThread().interrupt();
+            String group = LibraryThreads.callInGroup("test-call",
+                    () -> Thread.currentThread().getThreadGroup().getName());
+            seen.set(List.of(group, Thread.currentThread().isInterrupted()));
+        }, "user-caller");
+        caller.start();
+        caller.join();
+        assertEquals(List.of(LibraryThreads.group().getName(), true), seen.get());
+    }
+
+    /** Runs {@link FirstSerializationHarness} in a fresh JVM; its output lines. */
+    private static List<String> harness(String scenario, String... jvmOptions) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+                FirstSerializationHarness.class.getName(), scenario));
+        java.lang.Process jvm = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            // Bounded: a deadlock in the first use must fail the test, not hang it.
+            if (!jvm.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new AssertionError("the first use of the serializer (" + scenario
+                        + ") hangs: " + new String(jvm.getInputStream().readNBytes(
+                                jvm.getInputStream().available())));
+            }
+            String out = new String(jvm.getInputStream().readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, jvm.exitValue(), out);
+            return out.lines().toList();
+        } finally {
+            jvm.destroyForcibly();
+        }
     }
 
     /** The live threads of {@code group} other than the current one, by name. */
