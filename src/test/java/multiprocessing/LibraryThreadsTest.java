@@ -6,13 +6,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicReference;
 
+import multiprocessing.connection.Address;
+import multiprocessing.connection.Client;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Connections;
+import multiprocessing.connection.Listener;
 import multiprocessing.connection.Pipe;
 import multiprocessing.dummy.Dummy;
 import multiprocessing.internal.forkserver.ForkServer;
 import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.managers.SharedMemoryManager;
 import multiprocessing.managers.SyncManager;
+import multiprocessing.sharedmemory.ShareableList;
+import multiprocessing.sharedmemory.SharedMemory;
+import multiprocessing.synchronize.Barrier;
+import multiprocessing.synchronize.Condition;
+import multiprocessing.synchronize.Lock;
+import multiprocessing.synchronize.Semaphore;
 import multiprocessing.pool.Pool;
 import multiprocessing.pool.ThreadPool;
 import multiprocessing.synchronize.Event;
@@ -83,6 +97,148 @@ class LibraryThreadsTest {
         assertEquals(List.of(), seen.get(), "threads of the library in the user's group");
         assertTrue(LibraryThreads.group().activeCount() > 0,
                 "the library's threads are in its own group");
+    }
+
+    /**
+     * The other entry points a jshell user calls, each kept alive until the check: queues and
+     * synchronizers waited on by virtual threads (the futex watcher, the descriptor poller),
+     * shared memory, a listener and its client, Connections.await, a pool's imap and
+     * callbacks, a ProcessPoolExecutor, a SharedMemoryManager, a manager reached by connect().
+     */
+    @Test
+    void theOtherEntryPointsStartNoThreadInTheCallersGroup() throws Exception {
+        ThreadGroup user = new ThreadGroup("user-code");
+        AtomicReference<List<String>> seen = new AtomicReference<>();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread caller = new Thread(user, () -> {
+            Context ctx = Multiprocessing.getContext("spawn");
+            List<Thread> waiters = new ArrayList<>();
+            List<Throwable> waitFailed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            try (Pool pool = ctx.pool(1);
+                    ProcessPoolExecutor executor = new ProcessPoolExecutor(1);
+                    SharedMemoryManager smm = new SharedMemoryManager();
+                    SyncManager served = new SyncManager(Address.inet("127.0.0.1", 0), KEY);
+                    Listener listener = new Listener(Address.inet("127.0.0.1", 0), KEY)) {
+                Queue<Object> queue = ctx.queue();
+                JoinableQueue<Object> joinable = ctx.joinableQueue();
+                SimpleQueue<Object> simple = ctx.simpleQueue();
+                Lock lock = ctx.lock();
+                Condition condition = ctx.condition();
+                Semaphore semaphore = ctx.semaphore(0);
+                Barrier barrier = ctx.barrier(2);
+                var pipe = Pipe.open(true);
+                // Virtual threads that wait on each until the check is done.
+                lock.acquire();
+                waiters.add(waiter(waitFailed, () -> get(queue)));
+                waiters.add(waiter(waitFailed, () -> get(joinable)));
+                waiters.add(waiter(waitFailed, () -> get(simple)));
+                waiters.add(waiter(waitFailed, () -> {
+                    lock.acquire();
+                    lock.release();
+                }));
+                waiters.add(waiter(waitFailed, () -> {
+                    condition.acquire();
+                    try {
+                        condition.await(java.time.Duration.ofSeconds(60));
+                    } finally {
+                        condition.release();
+                    }
+                }));
+                waiters.add(waiter(waitFailed, semaphore::acquire));
+                waiters.add(waiter(waitFailed, () -> barrier.await()));
+                waiters.add(waiter(waitFailed, () -> Connections.await(
+                        List.of(pipe.right()), java.time.Duration.ofSeconds(60))));
+                waiters.add(waiter(waitFailed, () -> {
+                    try (Connection c = Client.connect(listener.address(), KEY)) {
+                        c.send("hello");
+                    }
+                }));
+                try (Connection accepted = listener.accept()) {
+                    assertEquals("hello", accepted.recv());
+                }
+                var value = ctx.value("i", 1);
+                value.value(2);
+                var array = ctx.array("d", 3);
+                array.set(0, 1.5);
+                smm.start();
+                SharedMemory shm = smm.sharedMemory(64);
+                ShareableList list = ShareableList.create(List.of(1, 2));
+                BlockingQueue<Object> called = new LinkedBlockingQueue<>();
+                pool.applyAsync(() -> 6, called::add, called::add);
+                assertEquals(6, called.poll(60, java.util.concurrent.TimeUnit.SECONDS));
+                var it = pool.imap((Integer x) -> x + 1, List.of(1, 2));
+                assertEquals(2, it.next());
+                assertEquals(3, it.next());
+                assertEquals(4, executor.submit((SerializableCallable<Integer>) () -> 4).get());
+                served.start();
+                try (SyncManager remote = new SyncManager(served.address(), KEY)) {
+                    remote.connect();
+                    Map<String, Integer> d = remote.dict();
+                    d.put("k", 1);
+                    Thread.sleep(200); // the virtual threads are parked by now
+                    seen.set(othersIn(user));
+                }
+                queue.put(1);
+                joinable.put(1);
+                simple.put(1);
+                lock.release();
+                condition.acquire();
+                condition.signalAll();
+                condition.release();
+                semaphore.release();
+                barrier.await();
+                pipe.left().send(1);
+                for (Thread w : waiters) {
+                    w.join();
+                }
+                assertEquals(List.of(), waitFailed, "the waits failed");
+                list.close();
+                list.shm().unlink();
+                shm.close();
+                pipe.left().close();
+                pipe.right().close();
+                queue.close();
+                joinable.close();
+                simple.close();
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        }, "user-caller");
+        caller.start();
+        caller.join();
+        if (failed.get() != null) {
+            throw new AssertionError("the user's code failed", failed.get());
+        }
+        assertEquals(List.of(), seen.get(), "threads of the library in the user's group");
+    }
+
+    interface Wait {
+        void run() throws Exception;
+    }
+
+    /** A virtual thread that runs {@code wait}, and adds to {@code failed} what it throws. */
+    private static Thread waiter(List<Throwable> failed, Wait wait) {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                wait.run();
+            } catch (Throwable e) {
+                failed.add(e);
+            }
+        });
+    }
+
+    private static final byte[] KEY = "library-threads-test-key".getBytes();
+
+    private static Object get(Object queue) {
+        try {
+            return switch (queue) {
+                case Queue<?> q -> q.get();
+                case SimpleQueue<?> q -> q.get();
+                default -> throw new IllegalArgumentException(String.valueOf(queue));
+            };
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
