@@ -103,14 +103,23 @@ public final class Serialization {
 
     private static final class Holder {
         // Fory starts a cleaner thread as it is built, in the building thread's group: built
-        // on a thread of the library's (see LibraryThreads). Builder touches nothing of Holder,
-        // whose initialization this thread holds while it waits.
-        static final ThreadSafeFory FORY = multiprocessing.internal.util.LibraryThreads
-                .callInGroup("multiprocessing-serializer-build", Builder::build);
+        // on a thread of the library's (see LibraryThreads), which waits for no class this
+        // thread may be initializing: the reduced classes are initialized here first (one
+        // whose initializer serialized would otherwise have that thread wait for its
+        // initialization while this one waits for the thread), and Builder touches nothing of
+        // Holder, whose initialization this thread holds while it waits.
+        static final ThreadSafeFory FORY = build();
+
+        private static ThreadSafeFory build() {
+            Builder.initializeReducedClasses();
+            return multiprocessing.internal.util.LibraryThreads
+                    .callInGroup("multiprocessing-serializer-build", Builder::build);
+        }
     }
 
     private static final class Builder {
-        private static ThreadSafeFory build() {
+        /** Has every reduced class register its reducer (their static initializers do). */
+        private static void initializeReducedClasses() {
             for (String name : REDUCED_CLASSES) {
                 try {
                     Class.forName(name, true, Serialization.class.getClassLoader());
@@ -118,6 +127,9 @@ public final class Serialization {
                     throw new ExceptionInInitializerError(e);
                 }
             }
+        }
+
+        private static ThreadSafeFory build() {
             ThreadSafeFory fory = Fory.builder()
                     .withLanguage(Language.JAVA)
                     .requireClassRegistration(false)
