@@ -103,7 +103,8 @@ class LibraryThreadsTest {
      * The other entry points a jshell user calls, each kept alive until the check: queues and
      * synchronizers waited on by virtual threads (the futex watcher, the descriptor poller),
      * shared memory, a listener and its client, Connections.await, a pool's imap and
-     * callbacks, a ProcessPoolExecutor, a SharedMemoryManager, a manager reached by connect().
+     * callbacks, a ProcessPoolExecutor, a SharedMemoryManager, a manager reached by connect(),
+     * the resource sharer.
      */
     @Test
     void theOtherEntryPointsStartNoThreadInTheCallersGroup() throws Exception {
@@ -156,6 +157,14 @@ class LibraryThreadsTest {
                 try (Connection accepted = listener.accept()) {
                     assertEquals("hello", accepted.recv());
                 }
+                // A connection sent through a one-way pipe goes by the resource sharer.
+                var carrier = Pipe.open(false);
+                var inner = Pipe.open(true);
+                carrier.right().send(inner.left());
+                try (Connection received = (Connection) carrier.left().recv()) {
+                    received.send("shared");
+                    assertEquals("shared", inner.right().recv());
+                }
                 var value = ctx.value("i", 1);
                 value.value(2);
                 var array = ctx.array("d", 3);
@@ -197,6 +206,10 @@ class LibraryThreadsTest {
                 shm.close();
                 pipe.left().close();
                 pipe.right().close();
+                for (Connection c : List.of(carrier.left(), carrier.right(), inner.left(),
+                        inner.right())) {
+                    c.close();
+                }
                 queue.close();
                 joinable.close();
                 simple.close();
