@@ -13,6 +13,8 @@ package multiprocessing.internal.util;
  * interrupted when the user stops the snippet. The JDK puts its own service threads (the
  * Common-Cleaner, for one) outside the user's groups for the same reason. Threads that run a
  * user's target as a thread ({@code multiprocessing.dummy.DummyProcess}) stay the user's.
+ * Work that makes a dependency start threads of its own runs through {@link #callInGroup}:
+ * Fory's build, a Hazelcast member's or client's joining and leaving.
  */
 public final class LibraryThreads {
     private LibraryThreads() {}
