@@ -40,6 +40,13 @@ public final class TimeoutDiagnostics implements PreInterruptCallback {
         System.out.flush();
     }
 
+    /** What every process descended from this one waits in, for a test's failure message. */
+    public static String descendants() {
+        StringBuilder out = new StringBuilder();
+        ProcessHandle.current().descendants().forEach(h -> describe(h, out));
+        return out.toString();
+    }
+
     /**
      * A child JVM refuses jcmd (the library starts it with {@code -XX:+DisableAttachMechanism})
      * and ignores SIGQUIT ({@code -Xrs}), so what it does is read from {@code /proc}: each

@@ -96,20 +96,31 @@ class ProcessPoolExecutorTest {
         // Each sleeper says when it runs: on a loaded machine a worker may take seconds to get
         // to it, and a task submitted before both run could go to an idle worker.
         multiprocessing.synchronize.Semaphore started = new multiprocessing.synchronize.Semaphore(0);
+        // Which worker runs each sleeper: if one does not start, the message says whether the
+        // other is queued behind it on the same worker or its worker is slow.
+        multiprocessing.sharedctypes.SharedLongArray ranOn = multiprocessing.sharedctypes.RawArray.ofLongs(2);
         Future<Integer> running1 = ex.submit((Callable<Integer> & Serializable) () -> {
+            ranOn.setVolatile(0, ProcessHandle.current().pid());
             started.release();
             Thread.sleep(60_000);
             return 0;
         });
         Future<Integer> running2 = ex.submit((Callable<Integer> & Serializable) () -> {
+            ranOn.setVolatile(1, ProcessHandle.current().pid());
             started.release();
             Thread.sleep(60_000);
             return 0;
         });
+        long waitStart = System.nanoTime();
         boolean first = started.acquire(Duration.ofSeconds(30));
         boolean second = first && started.acquire(Duration.ofSeconds(30));
-        assertTrue(second, "the sleepers run: " + (first ? "one" : "none") + " started within"
-                + " 30 s; workers " + pool.workerPids() + " (at the start " + pids + ")");
+        if (!second) {
+            org.junit.jupiter.api.Assertions.fail("the sleepers run: " + (first ? "one" : "none")
+                    + " started within " + (System.nanoTime() - waitStart) / 1_000_000
+                    + " ms, on workers " + java.util.Arrays.toString(ranOn.toArray()) + "; workers "
+                    + pool.workerPids() + " (at the start " + pids + ")"
+                    + multiprocessing.TimeoutDiagnostics.descendants());
+        }
         // Long enough that the sleepers count as busy (over 50 ms and 4x a worker's average
         // chunk) even when a loaded machine made the quick chunks' measured times long: with
         // 200 ms the test failed under load 8-13 (4 not started of 5).
