@@ -32,7 +32,11 @@ import multiprocessing.internal.util.LibraryThreads;
  * measured time per chunk (a moving average), at least {@link #MIN_IN_FLIGHT} and at most
  * {@link #MAX_IN_FLIGHT}: tiny tasks get a deep pipeline, whose throughput is bound by the
  * parent's work per message rather than by round trips, while long tasks are queued behind one
- * another at most about that long, not handed to a busy worker while another idles. Because a worker answers in
+ * another at most about that long, not handed to a busy worker while another idles. A chunk
+ * written to a worker's pipe cannot be taken back, so none is queued behind another while a
+ * worker that is still starting could take it: a pool's first tasks, submitted before every
+ * worker has said it is ready, would otherwise all go to the first worker ready and run one
+ * after another (as two long tasks did, seen as a flaky test). Because a worker answers in
  * order, the head of {@code inFlight} is the chunk it is running: when the worker dies, exactly
  * that chunk fails with {@link WorkerLostException}, and the others, which it never started, go
  * back to the front of the queue for the other workers.
@@ -256,6 +260,12 @@ final class ProcessEngine implements Engine {
             return;
         }
         long now = System.nanoTime();
+        int starting = 0;
+        for (W w : workers) {
+            if (!w.ready && !w.eof && !w.stopSent) {
+                starting++;
+            }
+        }
         while (!pending.isEmpty()) {
             W best = null;
             for (W w : workers) {
@@ -266,6 +276,11 @@ final class ProcessEngine implements Engine {
                 }
             }
             if (best == null) {
+                break;
+            }
+            if (!best.inFlight.isEmpty() && pending.size() <= starting) {
+                // Left for the starting workers; a worker with nothing in flight takes it
+                // should they never be ready (a worker that dies leaves the list).
                 break;
             }
             Chunk c = pending.poll();

@@ -434,6 +434,38 @@ class PoolTest {
     }
 
     @Test
+    void tasksSubmittedBeforeTheWorkersAreReadyRunOnBoth() throws Exception {
+        // Submitted at once, before either worker has booted: the first worker ready must not
+        // take both (they were queued in its pipe, and ran one after the other).
+        Pool p = new Pool(2);
+        multiprocessing.synchronize.Semaphore started = new multiprocessing.synchronize.Semaphore(0);
+        multiprocessing.synchronize.Event go = new multiprocessing.synchronize.Event();
+        try {
+            List<AsyncResult<Long>> both = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                both.add(p.applyAsync(() -> {
+                    started.release();
+                    go.await(Duration.ofSeconds(60));
+                    return ProcessHandle.current().pid();
+                }));
+            }
+            boolean first = started.acquire(Duration.ofSeconds(60));
+            boolean second = first && started.acquire(Duration.ofSeconds(30));
+            go.set();
+            assertTrue(second, (first ? "one" : "none") + " of two tasks started; workers "
+                    + p.workerPids());
+            assertNotEquals(both.get(0).get(Duration.ofSeconds(30)),
+                    both.get(1).get(Duration.ofSeconds(30)));
+        } finally {
+            go.set();
+            List<Long> pids = p.workerPids();
+            p.terminate();
+            p.join();
+            assertAllGone(pids);
+        }
+    }
+
+    @Test
     void closeLetsWorkFinishAndLeavesNoWorker() throws Exception {
         Pool p = multiprocessing.Multiprocessing.getContext("spawn").pool(1);
         List<Long> pids = p.workerPids();
