@@ -58,10 +58,8 @@ class LibraryThreadsTest {
     @ValueSource(strings = {"spawn", "forkserver"})
     void theLibrarysThreadsStayOutOfTheGroupOfTheThreadThatStartedThem(String method)
             throws Exception {
-        ThreadGroup user = new ThreadGroup("user-code");
         AtomicReference<List<String>> seen = new AtomicReference<>();
-        AtomicReference<Throwable> failed = new AtomicReference<>();
-        Thread caller = new Thread(user, () -> {
+        asUser(user -> {
             Context ctx = Multiprocessing.getContext(method);
             try (Pool pool = ctx.pool(2);
                     ThreadPool threads = Dummy.pool(2);
@@ -85,15 +83,8 @@ class LibraryThreadsTest {
                 seen.set(othersIn(user));
                 pipe.close();
                 p.close();
-            } catch (Throwable t) {
-                failed.set(t);
             }
-        }, "user-caller");
-        caller.start();
-        caller.join();
-        if (failed.get() != null) {
-            throw new AssertionError("the user's code failed", failed.get());
-        }
+        });
         assertEquals(List.of(), seen.get(), "threads of the library in the user's group");
         assertTrue(LibraryThreads.group().activeCount() > 0,
                 "the library's threads are in its own group");
@@ -108,10 +99,8 @@ class LibraryThreadsTest {
      */
     @Test
     void theOtherEntryPointsStartNoThreadInTheCallersGroup() throws Exception {
-        ThreadGroup user = new ThreadGroup("user-code");
         AtomicReference<List<String>> seen = new AtomicReference<>();
-        AtomicReference<Throwable> failed = new AtomicReference<>();
-        Thread caller = new Thread(user, () -> {
+        asUser(user -> {
             Context ctx = Multiprocessing.getContext("spawn");
             List<Thread> waiters = new ArrayList<>();
             List<Throwable> waitFailed = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -213,6 +202,29 @@ class LibraryThreadsTest {
                 queue.close();
                 joinable.close();
                 simple.close();
+            }
+        });
+        assertEquals(List.of(), seen.get(), "threads of the library in the user's group");
+    }
+
+    interface Wait {
+        void run() throws Exception;
+    }
+
+    interface UserCode {
+        void run(ThreadGroup user) throws Exception;
+    }
+
+    /**
+     * Runs {@code code} on a thread of a new group, as a jshell snippet runs, passing that
+     * group; what it throws fails the test.
+     */
+    private static void asUser(UserCode code) throws InterruptedException {
+        ThreadGroup user = new ThreadGroup("user-code");
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread caller = new Thread(user, () -> {
+            try {
+                code.run(user);
             } catch (Throwable t) {
                 failed.set(t);
             }
@@ -222,11 +234,6 @@ class LibraryThreadsTest {
         if (failed.get() != null) {
             throw new AssertionError("the user's code failed", failed.get());
         }
-        assertEquals(List.of(), seen.get(), "threads of the library in the user's group");
-    }
-
-    interface Wait {
-        void run() throws Exception;
     }
 
     /** A virtual thread that runs {@code wait}, and adds to {@code failed} what it throws. */
