@@ -41,6 +41,18 @@ class ProcessPoolExecutorTest {
         }
     }
 
+    /** A future's state for a failure message: a sleeper that failed at once never released. */
+    private static String outcome(Future<?> f) {
+        if (!f.isDone()) {
+            return "not done";
+        }
+        try {
+            return "done: " + f.get();
+        } catch (Exception e) {
+            return "failed: " + e;
+        }
+    }
+
     private static void exercise(Pool pool) throws Exception {
         List<Long> pids = pool.workerPids();
         ProcessPoolExecutor ex = new ProcessPoolExecutor(pool);
@@ -118,7 +130,8 @@ class ProcessPoolExecutorTest {
             org.junit.jupiter.api.Assertions.fail("the sleepers run: " + (first ? "one" : "none")
                     + " started within " + (System.nanoTime() - waitStart) / 1_000_000
                     + " ms, on workers " + java.util.Arrays.toString(ranOn.toArray()) + "; workers "
-                    + pool.workerPids() + " (at the start " + pids + ")"
+                    + pool.workerPids() + " (at the start " + pids + "); sleepers "
+                    + outcome(running1) + ", " + outcome(running2)
                     + multiprocessing.TimeoutDiagnostics.descendants());
         }
         // Long enough that the sleepers count as busy (over 50 ms and 4x a worker's average
