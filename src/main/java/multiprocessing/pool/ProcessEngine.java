@@ -32,8 +32,13 @@ import multiprocessing.internal.util.LibraryThreads;
  * measured time per chunk (a moving average), at least {@link #MIN_IN_FLIGHT} and at most
  * {@link #MAX_IN_FLIGHT}: tiny tasks get a deep pipeline, whose throughput is bound by the
  * parent's work per message rather than by round trips, while long tasks are queued behind one
- * another at most about that long, not handed to a busy worker while another idles. A chunk
- * written to a worker's pipe cannot be taken back, so none is queued behind another while a
+ * another at most about that long, not handed to a busy worker while another idles.
+ *
+ * <p>A chunk written to a worker's pipe cannot be taken back, and one queued behind a long chunk
+ * waits for it even when another worker has long been idle (CPython's workers take their tasks
+ * from one shared queue and never wait so). So a worker holds one chunk only until one of its
+ * chunks has been measured, and whenever its chunks take {@link #LONG_NANOS} or more, where the
+ * round trip saved is under a percent of a chunk; and no chunk is queued behind another while a
  * worker that is still starting could take it: a pool's first tasks, submitted before every
  * worker has said it is ready, would otherwise all go to the first worker ready and run one
  * after another (as two long tasks did, seen as a flaky test). Because a worker answers in
@@ -55,6 +60,8 @@ import multiprocessing.internal.util.LibraryThreads;
  */
 final class ProcessEngine implements Engine {
     private static final int MIN_IN_FLIGHT = 2;
+    /** A worker whose chunks take this long on average holds one at a time. */
+    private static final long LONG_NANOS = 10_000_000;
     private static final int MAX_IN_FLIGHT = 64;
     /** How much of a worker's work (by its average time per chunk) may wait in its pipe. */
     private static final long QUEUED_NANOS = 2_000_000;
@@ -94,11 +101,12 @@ final class ProcessEngine implements Engine {
         final ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
         final LinkedBlockingQueue<byte[]> outbox = new LinkedBlockingQueue<>();
         boolean ready;
-        boolean eof;
+        /** Written by the result thread without the lock, read by dispatch under it. */
+        volatile boolean eof;
         boolean stopSent;
         int assigned;
         /** Chunks it may hold (guarded by the lock); grows as fast chunks are measured. */
-        int limit = MIN_IN_FLIGHT;
+        int limit = 1;
         long lastResultNanos;
         /** Moving average of the time a chunk took from the worker; result thread only. */
         double serviceNanos;
@@ -393,7 +401,7 @@ final class ProcessEngine implements Engine {
                 // The worker started this chunk when it was sent or when it answered the one before.
                 long took = now - Math.max(c.sentNanos, w.lastResultNanos);
                 w.serviceNanos = w.serviceNanos == 0 ? took : 0.8 * w.serviceNanos + 0.2 * took;
-                w.limit = (int) Math.max(MIN_IN_FLIGHT,
+                w.limit = w.serviceNanos >= LONG_NANOS ? 1 : (int) Math.max(MIN_IN_FLIGHT,
                         Math.min(MAX_IN_FLIGHT, QUEUED_NANOS / Math.max(1.0, w.serviceNanos)));
             }
             w.lastResultNanos = now;

@@ -434,12 +434,13 @@ class PoolTest {
     }
 
     @Test
+    @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void tasksSubmittedBeforeTheWorkersAreReadyRunOnBoth() throws Exception {
         // Submitted at once, before either worker has booted: the first worker ready must not
         // take both (they were queued in its pipe, and ran one after the other).
-        Pool p = new Pool(2);
         multiprocessing.synchronize.Semaphore started = new multiprocessing.synchronize.Semaphore(0);
         multiprocessing.synchronize.Event go = new multiprocessing.synchronize.Event();
+        Pool p = new Pool(2);
         try {
             List<AsyncResult<Long>> both = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -456,6 +457,46 @@ class PoolTest {
                     + p.workerPids());
             assertNotEquals(both.get(0).get(Duration.ofSeconds(30)),
                     both.get(1).get(Duration.ofSeconds(30)));
+        } finally {
+            go.set();
+            List<Long> pids = p.workerPids();
+            p.terminate();
+            p.join();
+            assertAllGone(pids);
+        }
+    }
+
+    @Test
+    @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aShortTaskDoesNotWaitBehindALongOne() throws Exception {
+        // Both workers busy, one for long: a task submitted then must wait in the pool, not in
+        // the long task's pipe, and run as soon as the other worker is free (it waited behind
+        // the long one when a worker held two chunks whatever their length).
+        multiprocessing.synchronize.Event go = new multiprocessing.synchronize.Event();
+        Pool p = new Pool(2);
+        try {
+            // Both workers ready, each measured at 200 ms a chunk (one may boot later than the
+            // other has run both).
+            Set<Long> measured = new HashSet<>();
+            for (int i = 0; i < 20 && measured.size() < 2; i++) {
+                measured.addAll(p.map(x -> {
+                    Thread.sleep(200);
+                    return ProcessHandle.current().pid();
+                }, List.of(1, 2), 1));
+            }
+            assertEquals(2, measured.size(), "both workers ran a chunk");
+            AsyncResult<Long> longOne = p.applyAsync(() -> {
+                go.await(Duration.ofSeconds(60));
+                return ProcessHandle.current().pid();
+            });
+            AsyncResult<Long> second = p.applyAsync(() -> ProcessHandle.current().pid());
+            AsyncResult<Long> third = p.applyAsync(() -> ProcessHandle.current().pid());
+            long secondPid = second.get(Duration.ofSeconds(30));
+            long thirdPid = third.get(Duration.ofSeconds(30));
+            assertFalse(longOne.ready(), "the long task is still running");
+            assertEquals(secondPid, thirdPid, "both ran on the worker that is not busy");
+            go.set();
+            assertNotEquals(secondPid, (long) longOne.get(Duration.ofSeconds(30)));
         } finally {
             go.set();
             List<Long> pids = p.workerPids();
