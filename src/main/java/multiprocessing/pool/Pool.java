@@ -45,6 +45,13 @@ import multiprocessing.internal.util.LibraryThreads;
  * Python raises it); the asynchronous ones report it through {@link AsyncResult#get()} as the cause
  * of an {@link ExecutionException}.
  *
+ * <p>Scheduling: tasks wait in the pool and go to workers as they become free, as from
+ * CPython's shared task queue, with one difference that speeds up small tasks: a worker whose
+ * tasks have been measured to take well under 10 ms gets a few queued ahead, so that it finds
+ * its next one at hand. No task is queued in a worker whose tasks take 10 ms or more, or behind
+ * one that has run for 50 ms, so a long task holds up at most the few short ones queued behind
+ * it before it was seen to be long.
+ *
  * <p>Beyond CPython: a worker that dies while running a task (SIGKILL, the OOM killer,
  * {@code System.exit}) fails that task with {@link WorkerLostException} within a moment, is
  * replaced, and the other tasks go on; a result or exception that cannot be serialized fails

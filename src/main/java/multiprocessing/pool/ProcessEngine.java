@@ -277,7 +277,7 @@ final class ProcessEngine implements Engine {
         while (!pending.isEmpty()) {
             W best = null;
             for (W w : workers) {
-                if (w.ready && !w.stopSent && w.inFlight.size() < w.limit
+                if (w.ready && !w.eof && !w.stopSent && w.inFlight.size() < w.limit
                         && (maxTasks == 0 || w.assigned < maxTasks) && !busy(w, now)
                         && (best == null || w.inFlight.size() < best.inFlight.size())) {
                     best = w;
@@ -403,6 +403,9 @@ final class ProcessEngine implements Engine {
                 w.serviceNanos = w.serviceNanos == 0 ? took : 0.8 * w.serviceNanos + 0.2 * took;
                 w.limit = w.serviceNanos >= LONG_NANOS ? 1 : (int) Math.max(MIN_IN_FLIGHT,
                         Math.min(MAX_IN_FLIGHT, QUEUED_NANOS / Math.max(1.0, w.serviceNanos)));
+                // Its next chunk now, before this answer is read (a map's chunk may hold a
+                // hundred thousand results): a worker that holds one chunk would idle meanwhile.
+                dispatch();
             }
             w.lastResultNanos = now;
             return c;

@@ -398,6 +398,51 @@ class PoolTest {
     }
 
     @Test
+    @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void tasksQueuedBehindAKilledTaskRunOnItsReplacement() throws Exception {
+        // One worker, measured on tiny tasks so that it holds many: the tasks submitted right
+        // after the victim (well within the 50 ms after which a running task counts as long)
+        // are in its pipe when it is killed, and must run on the replacement, not fail.
+        java.nio.file.Path pidFile = java.nio.file.Files.createTempFile("pool-victim", ".pid");
+        String path = pidFile.toString();
+        Pool p = new Pool(1);
+        try {
+            assertEquals(IntStream.range(0, 300).boxed().toList(),
+                    p.map(x -> x, IntStream.range(0, 300).boxed().toList(), 1));
+            long first = p.workerPids().get(0);
+            AsyncResult<Integer> victim = p.applyAsync(() -> {
+                java.nio.file.Files.writeString(java.nio.file.Path.of(path),
+                        Long.toString(ProcessHandle.current().pid()));
+                Thread.sleep(60_000);
+                return -1;
+            });
+            List<AsyncResult<Long>> queued = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                queued.add(p.applyAsync(() -> ProcessHandle.current().pid()));
+            }
+            for (long end = System.nanoTime() + 30_000_000_000L;
+                    java.nio.file.Files.readString(pidFile).isBlank() && System.nanoTime() < end; ) {
+                Thread.sleep(10);
+            }
+            assertEquals(Long.toString(first), java.nio.file.Files.readString(pidFile).trim());
+            ProcessHandle.of(first).orElseThrow().destroyForcibly();
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> victim.get(Duration.ofSeconds(60)));
+            assertInstanceOf(WorkerLostException.class, e.getCause());
+            for (AsyncResult<Long> q : queued) {
+                long ranOn = q.get(Duration.ofSeconds(60));
+                assertNotEquals(first, ranOn, "a queued task ran on the killed worker");
+            }
+        } finally {
+            List<Long> pids = p.workerPids();
+            p.terminate();
+            p.join();
+            assertAllGone(pids);
+            java.nio.file.Files.deleteIfExists(pidFile);
+        }
+    }
+
+    @Test
     void aWorkerThatExitsMidTaskFailsItWithItsExitCode() throws Exception {
         AsyncResult<Object> r = pool.applyAsync(() -> {
             System.exit(3);
