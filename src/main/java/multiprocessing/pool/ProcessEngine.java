@@ -29,8 +29,8 @@ import multiprocessing.internal.util.LibraryThreads;
  * chunks sent to it and not yet answered ({@code inFlight}), so that a worker finds its next task
  * already in its pipe when it sends a result (CPython's ProcessPoolExecutor queues one extra call
  * for the same reason). How many: enough to cover about {@link #QUEUED_NANOS} of the worker's
- * measured time per chunk (a moving average), at least {@link #MIN_IN_FLIGHT} and at most
- * {@link #MAX_IN_FLIGHT}: tiny tasks get a deep pipeline, whose throughput is bound by the
+ * measured time per chunk (a moving average), at least {@link #MIN_IN_FLIGHT} (but one for
+ * long or unmeasured chunks, below) and at most {@link #MAX_IN_FLIGHT}: tiny tasks get a deep pipeline, whose throughput is bound by the
  * parent's work per message rather than by round trips, while long tasks are queued behind one
  * another at most about that long, not handed to a busy worker while another idles.
  *
@@ -403,11 +403,13 @@ final class ProcessEngine implements Engine {
                 w.serviceNanos = w.serviceNanos == 0 ? took : 0.8 * w.serviceNanos + 0.2 * took;
                 w.limit = w.serviceNanos >= LONG_NANOS ? 1 : (int) Math.max(MIN_IN_FLIGHT,
                         Math.min(MAX_IN_FLIGHT, QUEUED_NANOS / Math.max(1.0, w.serviceNanos)));
+            }
+            w.lastResultNanos = now; // before dispatch: busy() times the next chunk from here
+            if (c != null) {
                 // Its next chunk now, before this answer is read (a map's chunk may hold a
                 // hundred thousand results): a worker that holds one chunk would idle meanwhile.
                 dispatch();
             }
-            w.lastResultNanos = now;
             return c;
         } finally {
             lock.unlock();

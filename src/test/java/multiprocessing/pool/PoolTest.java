@@ -70,6 +70,14 @@ class PoolTest {
         }
     }
 
+    /** Ends a test's own pool whatever the test did, and checks its workers are gone. */
+    static void terminateLeavingNoWorker(Pool p) throws InterruptedException {
+        List<Long> pids = p.workerPids();
+        p.terminate();
+        p.join();
+        assertAllGone(pids);
+    }
+
     static final class Boom extends Exception {
         Boom(String message) {
             super(message);
@@ -434,10 +442,7 @@ class PoolTest {
                 assertNotEquals(first, ranOn, "a queued task ran on the killed worker");
             }
         } finally {
-            List<Long> pids = p.workerPids();
-            p.terminate();
-            p.join();
-            assertAllGone(pids);
+            terminateLeavingNoWorker(p);
             java.nio.file.Files.deleteIfExists(pidFile);
         }
     }
@@ -504,10 +509,7 @@ class PoolTest {
                     both.get(1).get(Duration.ofSeconds(30)));
         } finally {
             go.set();
-            List<Long> pids = p.workerPids();
-            p.terminate();
-            p.join();
-            assertAllGone(pids);
+            terminateLeavingNoWorker(p);
         }
     }
 
@@ -544,10 +546,7 @@ class PoolTest {
             assertNotEquals(secondPid, (long) longOne.get(Duration.ofSeconds(30)));
         } finally {
             go.set();
-            List<Long> pids = p.workerPids();
-            p.terminate();
-            p.join();
-            assertAllGone(pids);
+            terminateLeavingNoWorker(p);
         }
     }
 
