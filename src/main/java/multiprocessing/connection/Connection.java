@@ -458,8 +458,9 @@ public final class Connection implements AutoCloseable {
 
     private Frame readFrame(int fd, long maxLength, MemorySegment into, FdCollector fds)
             throws IOException {
-        spinUntilReadable(fd);
-        long got = readFully(fd, recvBuffer, Framing.SHORT_HEADER, fds);
+        // The header read is itself the spin (see readFully): a message that is there, or comes
+        // within the budget, costs one system call rather than a poll(2) and then the read.
+        long got = readFully(fd, recvBuffer, Framing.SHORT_HEADER, fds, SPIN_NANOS);
         if (got == 0) {
             throw new EOFException("the peer closed the connection");
         }
@@ -545,19 +546,12 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
-     * Checks for a message for up to the spin budget before a read may block. The budget is
+     * Checks for a message for up to the spin budget, or {@code maxNanos} (a poll's timeout) if
+     * less, before a wait may block; true if it saw the descriptor readable. The budget is
      * fixed rather than adaptive: a budget that shrinks after misses settles, once both peers
      * of a ping-pong have missed, where each always blocks and each reply costs a wake-up
      * (measured: 54 us round trips instead of 8). A receiver that waits long pays the budget
      * once per message, which is bounded and small.
-     */
-    private static void spinUntilReadable(int fd) throws ErrnoException {
-        boolean ignored = spinUntilReadable(fd, SPIN_NANOS);
-    }
-
-    /**
-     * As {@link #spinUntilReadable(int)}, for at most {@code maxNanos} (a poll's timeout);
-     * true if it saw the descriptor readable.
      */
     private static boolean spinUntilReadable(int fd, long maxNanos) throws ErrnoException {
         long budget = Math.min(SPIN_NANOS, maxNanos);
@@ -582,10 +576,21 @@ public final class Connection implements AutoCloseable {
     /** Reads until {@code count} bytes or end of file; returns how many arrived. */
     private long readFully(int fd, MemorySegment into, long count, FdCollector fds)
             throws ErrnoException {
+        return readFully(fd, into, count, fds, 0);
+    }
+
+    /**
+     * As {@link #readFully(int, MemorySegment, long, FdCollector)}, trying again for up to
+     * {@code spinNanos} when nothing has arrived before it waits (as spinUntilReadable does
+     * with poll(2)).
+     */
+    private long readFully(int fd, MemorySegment into, long count, FdCollector fds,
+            long spinNanos) throws ErrnoException {
         // Never blocks in read(2), whatever the thread: a virtual thread would hold its carrier
         // (as in writeFully), and a platform thread inside read(2) would hold up this JVM's
         // exit by 300 ms; Parker.awaitFd waits for both (see Parker's "Exit").
         long done = 0;
+        long spinStart = 0;
         while (done < count) {
             MemorySegment rest = into.asSlice(done);
             long n = socket ? Sockets.recvmsg(fd, rest, count - done, fds, true)
@@ -594,6 +599,16 @@ public final class Connection implements AutoCloseable {
                 return done;
             }
             if (n < 0) {
+                if (spinNanos > 0) {
+                    if (spinStart == 0) {
+                        spinStart = System.nanoTime();
+                    }
+                    long spun = System.nanoTime() - spinStart;
+                    if (spun < spinNanos) {
+                        Parker.pause(spun); // pauses, then yields, as in Parker
+                        continue;
+                    }
+                }
                 Parker.awaitFd(fd, Posix.POLLIN, -1, false);
             } else {
                 done += n;
