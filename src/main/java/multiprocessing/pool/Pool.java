@@ -86,6 +86,11 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             public void relay(Pool local, byte[] task, Consumer<byte[]> reply) {
                 local.relay(task, reply);
             }
+
+            @Override
+            public void rehearseWorker() throws Exception {
+                Worker.rehearse();
+            }
         });
     }
     private static final int RUN = 0;

@@ -10,7 +10,10 @@ import java.util.Map;
 
 import multiprocessing.ProcessError;
 import multiprocessing.SerializableRunnable;
+import multiprocessing.SerializableFunction;
 import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.reduction.Serialization;
 
 /**
@@ -134,6 +137,47 @@ final class Worker implements SerializableRunnable {
         }
         flush();
     }
+
+    /**
+     * Runs a worker in a thread of this JVM on one end of a pipe and plays its pool on the
+     * other (ready, a timed map chunk, a chunk that fails, the stop), so that the AOT cache's
+     * trainer records the classes and call sites of a worker's loop, which a pool's workers
+     * then start with (through PoolAccess; see internal.spawn's Workout).
+     *
+     * @throws Exception if the worker does not answer as a pool expects
+     */
+    static void rehearse() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection pool = pipe.left();
+            Worker worker = new Worker(pipe.right(), null, 0);
+            Thread t = LibraryThreads.platform().daemon().name("multiprocessing-worker-rehearsal")
+                    .start(() -> {
+                        try {
+                            worker.run();
+                        } catch (Exception e) {
+                            LOG.log(System.Logger.Level.DEBUG, "worker rehearsal failed", e);
+                        }
+                    });
+            List<Object> answers = new ArrayList<>();
+            SerializableFunction<Integer, Integer> next = x -> x + 1;
+            SerializableFunction<Integer, Integer> fails = x -> 1 / (x - x);
+            byte[] map = Serialization.serialize(new Object[] {1L, Job.MAP,
+                    Serialization.serialize(next), List.of(1, 2, 3), true});
+            byte[] failing = Serialization.serialize(new Object[] {2L, Job.MAP,
+                    Serialization.serialize(fails), List.of(1)});
+            pool.sendBytes(Frames.pack(List.of(map, failing, Serialization.serialize(null))));
+            while (answers.size() < 4) { // READY, TIMING, the results, FAILED
+                Frames.unpack(pool.recvBytes(), b -> answers.add(Serialization.deserialize(b)));
+            }
+            if (!List.of(2, 3, 4).equals(answers.get(2))) {
+                throw new IllegalStateException("the rehearsed worker answered " + answers);
+            }
+            t.join(REHEARSAL_MILLIS);
+        }
+    }
+
+    private static final long REHEARSAL_MILLIS = 10_000;
+    private static final System.Logger LOG = System.getLogger("multiprocessing");
 
     private void hold(byte[] reply) {
         outbox.add(reply);

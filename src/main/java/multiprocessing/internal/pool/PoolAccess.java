@@ -22,6 +22,14 @@ public interface PoolAccess {
      */
     void relay(Pool local, byte[] task, Consumer<byte[]> reply);
 
+    /**
+     * Runs a pool's worker loop in this JVM against a rehearsed pool, for the AOT cache's
+     * trainer (the classes a worker process loads, recorded once for all of them).
+     *
+     * @throws Exception if the worker does not answer as a pool expects
+     */
+    void rehearseWorker() throws Exception;
+
     static void set(PoolAccess access) {
         Holder.access = access;
     }

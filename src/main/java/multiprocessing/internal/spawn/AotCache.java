@@ -42,8 +42,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * that JVM's exit 1-2 s slower, and would never happen for a first child that is terminated
  * (pool workers usually are). The trainer runs {@link ChildMain} on a small representative
  * payload ({@link Exercise}: Fory built, a record with a lambda deserialized, Process
- * initialised; on request also the library's hot paths, for their method profiles, {@link
- * Workout}), under {@code /bin/sh}, which silences it and, when it exits 0 with a non-empty
+ * initialised, then a tour of the paths children commonly take, a pool's worker and a
+ * manager's server among them; on request also the library's hot paths, for their method
+ * profiles: {@link Workout}), under {@code /bin/sh}, which silences it and, when it exits 0 with a non-empty
  * file, renames the file into place: the rename thus happens even if this JVM has exited by then
  * (a short program that spawns once still leaves a cache for its next run), which a rename done
  * when the parent reaps would not. User classes are not in the archive; the JDK's and Fory's,
@@ -439,14 +440,16 @@ final class AotCache {
         }
 
         /**
-         * Runs in the trainer: what a child does between reading its payload and exiting, then,
-         * only when the children's options ask for it ({@value #WORKOUT_PROPERTY}), the library's
-         * hot paths ({@link Workout}, off by default: see there). A workout that fails still
-         * leaves the classes and the start-up path in the cache.
+         * Runs in the trainer: what a child does between reading its payload and exiting, the
+         * tour of the library's common paths ({@link Workout#tour}), then, only when the
+         * children's options ask for it ({@value #WORKOUT_PROPERTY}), the hot paths' workout
+         * ({@link Workout#run}, off by default: see there). A part that fails still leaves the
+         * classes and the paths before it in the cache.
          */
         void run() {
             ProcessAccess.get();
             task.run();
+            Workout.tour();
             if (!Boolean.getBoolean(WORKOUT_PROPERTY)) {
                 return;
             }

@@ -1,31 +1,53 @@
 package multiprocessing.internal.spawn;
 
 import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 
 import multiprocessing.Queue;
 import multiprocessing.connection.Pipe;
+import multiprocessing.internal.pool.PoolAccess;
+import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.managers.AcquirerProxy;
+import multiprocessing.managers.DictProxy;
+import multiprocessing.managers.ListProxy;
+import multiprocessing.managers.QueueProxy;
+import multiprocessing.managers.Server;
+import multiprocessing.managers.SyncManager;
 import multiprocessing.sharedctypes.Value;
 import multiprocessing.synchronize.Lock;
 
 /**
- * What the AOT cache trainer does after the start-up path: drives the library's hot paths in
- * one process, so that their method profiles (JEP 515) are in the cache and a fresh child's JIT
- * compiles them early instead of after its first hundreds of thousands of calls.
+ * What the AOT cache's trainer does after the start-up path, in two strengths: a <em>tour</em>,
+ * always, that goes once through each of the library's paths a child commonly takes (a Queue,
+ * a Pipe, a Lock and a Value, a pool's worker loop, a manager's server and client), so that
+ * their classes, their linked call sites and the FFM linker's classes are in the cache every
+ * child maps; and a <em>workout</em>, on request, that drives the hot paths long enough for
+ * their method profiles (JEP 515) to be recorded too.
  *
- * <p>Implementation note. Off unless the children's options carry
+ * <p>Implementation note. With the no-op exercise alone, a pool's worker still loaded ~520
+ * classes after its start and a manager's server ~1,250 (the FFM linker's, the serializers of
+ * their messages, the manager's own), read from jars and the JDK's modules and linked while the
+ * child ran interpreted (see bench/RESULTS.md, sixth session). The tour moves them into the
+ * cache. Each part of it fails alone: what went before is in the cache either way.
+ *
+ * <p>The workout is off unless the children's options carry
  * {@code -Dmultiprocessing.aotWorkout=true} (-D options are not in the cache key, so the
- * trainer gets it from the same options): measured on 2026-12-03 (bench/RESULTS.md ("Where a spawn's milliseconds go")), a
- * fresh producer child putting 200,000 Integers and 50,000 4 KiB items into a Queue read by its
- * parent ran no faster with the profile-carrying cache than with the plain one (0.16-1.16 M vs
- * 0.42-1.25 M small items/s over 20 children each, on a 2-vCPU machine at load 5-6), while the
- * cache grew by 3.6 MB (22.2 to 25.8) and the trainer ran 2-3 s longer. A quiet machine may
- * show a difference the noise hid there; until one does, it costs every user for nothing.
+ * trainer gets it from the same options): measured on 2026-12-03 (bench/RESULTS.md ("Where a
+ * spawn's milliseconds go")), a fresh producer child putting 200,000 Integers and 50,000 4 KiB
+ * items into a Queue read by its parent ran no faster with the profile-carrying cache than with
+ * the plain one (0.16-1.16 M vs 0.42-1.25 M small items/s over 20 children each, on a 2-vCPU
+ * machine at load 5-6), while the cache grew by 3.6 MB (22.2 to 25.8) and the trainer ran 2-3 s
+ * longer. A quiet machine may show a difference the noise hid there; until one does, it costs
+ * every user for nothing.
  *
  * <p>Everything is private to this process (a Queue put to and read by itself, both ends of a
- * Pipe), in batches smaller than a ring or a pipe holds, so nothing can block. The counts are
- * past the JIT's top-tier thresholds (Tier4CompileThreshold is 15,000 calls) so that the
- * recorded profiles are those of fully warmed code. No compiler flags are set: the JVM's own
- * thresholds were not tried against others (see the notes).
+ * Pipe, a manager served and called here, a worker fed here), in batches smaller than a ring or
+ * a pipe holds, so nothing can block. The workout's counts are past the JIT's top-tier
+ * thresholds (Tier4CompileThreshold is 15,000 calls) so that the recorded profiles are those
+ * of fully warmed code. No compiler flags are set: the JVM's own thresholds were not tried
+ * against others (see the notes).
  */
 final class Workout {
     private Workout() {}
@@ -36,10 +58,44 @@ final class Workout {
     static final int LOCKS = 30_000;
     static final int BATCH = 500;
 
+    private static final System.Logger LOG = System.getLogger("multiprocessing");
+
+    /**
+     * The tour: each common path, a few calls each.
+     *
+     * @return what failed, each with its exception (empty when all went through)
+     */
+    static List<String> tour() {
+        List<String> failed = new ArrayList<>();
+        part(failed, "queues, pipes and locks", () -> paths(BATCH, BATCH / 10, 10, 10));
+        part(failed, "a pool's worker", () -> PoolAccess.get().rehearseWorker());
+        part(failed, "a manager", Workout::manager);
+        return failed;
+    }
+
+    /** The workout: the hot paths, past the JIT's thresholds. */
     static void run() throws IOException {
+        paths(SMALL, LARGE, MESSAGES, LOCKS);
+    }
+
+    private interface Part {
+        void run() throws Exception;
+    }
+
+    private static void part(List<String> failed, String what, Part part) {
+        try {
+            part.run();
+        } catch (Exception | LinkageError e) {
+            failed.add(what + ": " + e);
+            LOG.log(System.Logger.Level.DEBUG, "multiprocessing: the trainer's tour of " + what
+                    + " failed", e);
+        }
+    }
+
+    private static void paths(int small, int large, int messages, int locks) throws IOException {
         try (Queue<Object> q = new Queue<>()) {
-            byte[] large = new byte[4096];
-            for (int done = 0; done < SMALL; done += BATCH) {
+            byte[] bytes = new byte[4096];
+            for (int done = 0; done < small; done += BATCH) {
                 for (int i = 0; i < BATCH; i++) {
                     q.put(done + i);
                 }
@@ -47,9 +103,9 @@ final class Workout {
                     q.get();
                 }
             }
-            for (int done = 0; done < LARGE; done += BATCH / 10) {
+            for (int done = 0; done < large; done += BATCH / 10) {
                 for (int i = 0; i < BATCH / 10; i++) {
-                    q.put(large);
+                    q.put(bytes);
                 }
                 for (int i = 0; i < BATCH / 10; i++) {
                     q.get();
@@ -57,7 +113,7 @@ final class Workout {
             }
         }
         try (Pipe pipe = Pipe.open()) {
-            for (int done = 0; done < MESSAGES; done += 10) {
+            for (int done = 0; done < messages; done += 10) {
                 for (int i = 0; i < 10; i++) {
                     pipe.right().send(done + i);
                 }
@@ -68,12 +124,43 @@ final class Workout {
         }
         Lock lock = new Lock();
         Value value = Value.of("i", 0);
-        for (int i = 0; i < LOCKS; i++) {
+        for (int i = 0; i < locks; i++) {
             lock.acquire();
             lock.release();
             value.acquire();
             value.getObj().value((Integer) value.getObj().value() + 1);
             value.release();
+        }
+    }
+
+    /** A manager served by a thread of this JVM, and a client of it calling the common types. */
+    private static void manager() throws Exception {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        SyncManager served = new SyncManager(null, key);
+        Server server = served.getServer();
+        Thread serving = LibraryThreads.platform().daemon().name("multiprocessing-manager-tour")
+                .start(server::serveForever);
+        try (SyncManager client = new SyncManager(served.address(), key)) {
+            client.connect();
+            DictProxy<String, Integer> dict = client.dict();
+            dict.put("k", 1);
+            dict.get("k");
+            dict.merge("k", 1, Integer::sum);
+            ListProxy<Integer> list = client.list();
+            list.add(1);
+            list.get(0);
+            AcquirerProxy lock = client.lock();
+            lock.acquire();
+            lock.release();
+            QueueProxy<Integer> queue = client.queue();
+            queue.put(1);
+            queue.get();
+            client.event().set();
+            client.value("i", 0).get();
+        } finally {
+            served.shutdown();
+            serving.join(10_000);
         }
     }
 }

@@ -504,6 +504,12 @@ class AotCacheTest {
         assertTrue(loaded.contains(" multiprocessing.internal.spawn.ChildMain source: shared objects"),
                 "the library's classes come from the cache");
         assertTrue(loaded.contains(" org.apache.fory.Fory source: shared objects"));
+        // The trainer's tour (Workout): a pool's worker, a manager's connections, FFM's linker.
+        for (String c : List.of("multiprocessing.pool.Worker", "multiprocessing.connection.Listener",
+                "jdk.internal.foreign.abi.AbstractLinker")) {
+            assertTrue(loaded.contains(" " + c + " source: shared objects"),
+                    c + " comes from the cache: " + loaded.lines().filter(l -> l.contains(c)).toList());
+        }
         assertTrue(loaded.contains("AotCacheTest$EndToEnd source: file:" + app.toUri().getPath()),
                 "the application's classes from its directory: " + loaded.lines()
                         .filter(l -> l.contains("EndToEnd")).toList());

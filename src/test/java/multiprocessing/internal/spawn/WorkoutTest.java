@@ -1,0 +1,26 @@
+package multiprocessing.internal.spawn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+
+/**
+ * The AOT trainer's tour goes through every part in one JVM, as the trainer runs it: a part
+ * that failed would leave its classes out of the cache, silently (the trainer logs it at DEBUG).
+ */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+class WorkoutTest {
+    @Test
+    @Timeout(60)
+    void everyPartOfTheTourGoesThrough() {
+        assertEquals(List.of(), Workout.tour());
+        assertEquals(List.of(), Workout.tour(), "and again: it leaves nothing that stops a second");
+    }
+}
