@@ -1,6 +1,7 @@
 package multiprocessing.pool;
 
 import java.io.EOFException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,12 +10,12 @@ import java.util.List;
 import java.util.Map;
 
 import multiprocessing.ProcessError;
-import multiprocessing.SerializableRunnable;
 import multiprocessing.SerializableFunction;
+import multiprocessing.SerializableRunnable;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
-import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * The body of a pool's worker process (Python's {@code multiprocessing.pool.worker}): runs the
@@ -42,6 +43,8 @@ final class Worker implements SerializableRunnable {
      * cannot even be read is answered without it: the parent cannot count on it.
      */
     static final int TIMING = 4;
+    /** The most {@link #rehearse()} waits for the whole rehearsal. */
+    private static final long REHEARSAL_NANOS = 20_000_000_000L;
 
     private final Connection conn;
     private final SerializableRunnable initializer;
@@ -140,44 +143,65 @@ final class Worker implements SerializableRunnable {
 
     /**
      * Runs a worker in a thread of this JVM on one end of a pipe and plays its pool on the
-     * other (ready, a timed map chunk, a chunk that fails, the stop), so that the AOT cache's
-     * trainer records the classes and call sites of a worker's loop, which a pool's workers
-     * then start with (through PoolAccess; see internal.spawn's Workout).
+     * other, as {@link ProcessEngine} does (ready, a timed map chunk, a chunk that fails, the
+     * stop, several to a message), so that the AOT cache's trainer records the classes and call
+     * sites of a worker's loop, which a pool's workers then start with (through PoolAccess; see
+     * internal.spawn's Workout). Every wait is bounded: the trainer must end whatever happens.
      *
-     * @throws Exception if the worker does not answer as a pool expects
+     * @throws Exception if the worker does not answer as a pool expects in time
      */
     static void rehearse() throws Exception {
+        long deadline = System.nanoTime() + REHEARSAL_NANOS;
         try (Pipe pipe = Pipe.open()) {
             Connection pool = pipe.left();
-            Worker worker = new Worker(pipe.right(), null, 0);
+            Connection end = pipe.right();
+            Worker worker = new Worker(end, null, 0);
             Thread t = LibraryThreads.platform().daemon().name("multiprocessing-worker-rehearsal")
                     .start(() -> {
                         try {
                             worker.run();
                         } catch (Exception e) {
-                            LOG.log(System.Logger.Level.DEBUG, "worker rehearsal failed", e);
+                            System.getLogger("multiprocessing").log(System.Logger.Level.DEBUG,
+                                    "the rehearsed worker failed", e);
+                        } finally {
+                            end.close(); // the pool side then reads end of file, not nothing
                         }
                     });
-            List<Object> answers = new ArrayList<>();
             SerializableFunction<Integer, Integer> next = x -> x + 1;
             SerializableFunction<Integer, Integer> fails = x -> 1 / (x - x);
             byte[] map = Serialization.serialize(new Object[] {1L, Job.MAP,
-                    Serialization.serialize(next), List.of(1, 2, 3), true});
+                    Serialization.serialize(next), new ArrayList<>(List.of(1, 2, 3)), true});
             byte[] failing = Serialization.serialize(new Object[] {2L, Job.MAP,
-                    Serialization.serialize(fails), List.of(1)});
+                    Serialization.serialize(fails), new ArrayList<>(List.of(1))});
             pool.sendBytes(Frames.pack(List.of(map, failing, Serialization.serialize(null))));
-            while (answers.size() < 4) { // READY, TIMING, the results, FAILED
-                Frames.unpack(pool.recvBytes(), b -> answers.add(Serialization.deserialize(b)));
+            List<Object> answers = new ArrayList<>();
+            try {
+                while (true) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0 || !pool.poll(Duration.ofNanos(left))) {
+                        throw new IllegalStateException("the rehearsed worker did not answer in "
+                                + REHEARSAL_NANOS / 1_000_000 + " ms: " + answers);
+                    }
+                    Frames.unpack(pool.recvBytes(), b -> answers.add(Serialization.deserialize(b)));
+                }
+            } catch (EOFException stopped) {
+                // the worker read the stop and ended
             }
-            if (!List.of(2, 3, 4).equals(answers.get(2))) {
+            t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            if (t.isAlive()) {
+                throw new IllegalStateException("the rehearsed worker did not end");
+            }
+            // READY; TIMING then the map's results; FAILED with its exception and traceback.
+            if (answers.size() != 4 || tag(answers.get(0)) != READY || tag(answers.get(1)) != TIMING
+                    || !List.of(2, 3, 4).equals(answers.get(2)) || tag(answers.get(3)) != FAILED) {
                 throw new IllegalStateException("the rehearsed worker answered " + answers);
             }
-            t.join(REHEARSAL_MILLIS);
         }
     }
 
-    private static final long REHEARSAL_MILLIS = 10_000;
-    private static final System.Logger LOG = System.getLogger("multiprocessing");
+    private static int tag(Object answer) {
+        return answer instanceof Object[] a && a.length > 0 && a[0] instanceof Integer i ? i : -1;
+    }
 
     private void hold(byte[] reply) {
         outbox.add(reply);

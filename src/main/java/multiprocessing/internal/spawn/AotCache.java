@@ -20,6 +20,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import multiprocessing.internal.util.LibraryThreads;
+
 /**
  * Decides which archive options a spawned child JVM gets: a JDK 25 AOT cache of the classes a
  * child loads (the JDK's, Fory's, the library's), which more than halves a child's start.
@@ -44,10 +46,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * payload ({@link Exercise}: Fory built, a record with a lambda deserialized, Process
  * initialised, then a tour of the paths children commonly take, a pool's worker and a
  * manager's server among them; on request also the library's hot paths, for their method
- * profiles: {@link Workout}), under {@code /bin/sh}, which silences it and, when it exits 0 with a non-empty
- * file, renames the file into place: the rename thus happens even if this JVM has exited by then
- * (a short program that spawns once still leaves a cache for its next run), which a rename done
- * when the parent reaps would not. User classes are not in the archive; the JDK's and Fory's,
+ * profiles: {@link Workout}), under {@code /bin/sh}, which silences it and, when it exits 0
+ * with a non-empty file, renames the file into place: the rename thus happens even if this JVM
+ * has exited by then (a short program that spawns once still leaves a cache for its next
+ * run), which a rename done when the parent reaps would not. User classes are not in the archive; the JDK's and Fory's,
  * which are most of a child's start, are. A trainer that exits 0 without writing the file marks
  * the key as failed, so it is not retried.
  *
@@ -434,6 +436,9 @@ final class AotCache {
     record Exercise(String name, byte[] key, int[] identity, List<String> options,
             Runnable task) implements Serializable {
 
+        /** The most the tour and workout may take before the trainer exits regardless. */
+        static final long TRAINER_LIMIT_MILLIS = 120_000;
+
         static Exercise create() {
             return new Exercise("Process-0", new byte[32], new int[] {0}, List.of("-Xrs"),
                     (Runnable & Serializable) () -> { });
@@ -449,6 +454,18 @@ final class AotCache {
         void run() {
             ProcessAccess.get();
             task.run();
+            // The tour runs servers and workers on threads of this JVM: whatever one of them
+            // does, the trainer ends (and writes the cache of what it loaded) within the limit,
+            // rather than holding its lock file, and every later parent's training, for an hour.
+            LibraryThreads.platform().daemon().name("multiprocessing-aot-trainer-limit")
+                    .start(() -> {
+                        try {
+                            Thread.sleep(TRAINER_LIMIT_MILLIS);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        System.exit(0);
+                    });
             Workout.tour();
             if (!Boolean.getBoolean(WORKOUT_PROPERTY)) {
                 return;

@@ -78,8 +78,11 @@ public final class ChildMain {
             receiving = false;
         }
         if (preparation.process() instanceof AotCache.Exercise exercise) {
-            exercise.run();
-            System.exit(0);
+            try {
+                exercise.run();
+            } finally {
+                System.exit(0); // also after an error: the cache holds what was loaded
+            }
         }
         parentPid = preparation.parentPid();
         // Tells the parent's StderrTap that the process runs: from here on, an exit code is

@@ -350,6 +350,12 @@ public final class Spawner {
         try {
             List<String> java = commandLine(executable, training.options(),
                     trainerOptions(jvmOptions), training.classPath(), ChildMain.class.getName());
+            // The program's tracker, as for its children: the tour's shared memory would
+            // otherwise start a tracker of the trainer's own (a JVM more, beside the first child).
+            int trackerFd = ResourceTracker.fdForChild();
+            if (trackerFd >= 0) {
+                java.add(1, "-D" + ResourceTracker.FD_PROPERTY + "=" + FIRST_HANDLE_FD);
+            }
             List<String> argv = new ArrayList<>(List.of(
                     "sh", "-c", AotCache.TRAINER_SCRIPT, "multiprocessing-aot-trainer",
                     training.output().toString(), training.target().toString(),
@@ -359,7 +365,7 @@ public final class Spawner {
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
             byte[] data = Serialization.serialize(exercise.process(), Handles.collecting());
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
-                    new int[0], -1, false, false);
+                    new int[0], trackerFd, false, false);
             sendPayload(trainer, payload(exercise, data, 0));
             LibraryThreads.platform().daemon().name("multiprocessing-aot-trainer").start(() -> {
                 try {

@@ -1,7 +1,6 @@
 package multiprocessing.internal.spawn;
 
 import java.io.IOException;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,7 +43,9 @@ import multiprocessing.synchronize.Lock;
  *
  * <p>Everything is private to this process (a Queue put to and read by itself, both ends of a
  * Pipe, a manager served and called here, a worker fed here), in batches smaller than a ring or
- * a pipe holds, so nothing can block. The workout's counts are past the JIT's top-tier
+ * a pipe holds. The worker's rehearsal bounds its own waits; the trainer as a whole is bounded
+ * by {@link AotCache.Exercise#run}, which ends the JVM (writing the cache) whatever a part
+ * does. The workout's counts are past the JIT's top-tier
  * thresholds (Tier4CompileThreshold is 15,000 calls) so that the recorded profiles are those
  * of fully warmed code. No compiler flags are set: the JVM's own thresholds were not tried
  * against others (see the notes).
@@ -85,7 +86,9 @@ final class Workout {
     private static void part(List<String> failed, String what, Part part) {
         try {
             part.run();
-        } catch (Exception | LinkageError e) {
+        } catch (Throwable e) {
+            // Whatever it was (the trainer has the children's options: a small -Xmx, -ea), the
+            // trainer goes on to exit 0 and write what it has loaded.
             failed.add(what + ": " + e);
             LOG.log(System.Logger.Level.DEBUG, "multiprocessing: the trainer's tour of " + what
                     + " failed", e);
@@ -135,8 +138,9 @@ final class Workout {
 
     /** A manager served by a thread of this JVM, and a client of it calling the common types. */
     private static void manager() throws Exception {
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
+        // A fixed key: the socket lives for a moment in this JVM's own 0700 directory, and a
+        // SecureRandom would put its provider's classes into every child's cache for nothing.
+        byte[] key = "multiprocessing-aot-tour".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         SyncManager served = new SyncManager(null, key);
         Server server = served.getServer();
         Thread serving = LibraryThreads.platform().daemon().name("multiprocessing-manager-tour")
@@ -161,6 +165,9 @@ final class Workout {
         } finally {
             served.shutdown();
             serving.join(10_000);
+        }
+        if (serving.isAlive()) {
+            throw new IllegalStateException("the tour's manager server did not end");
         }
     }
 }

@@ -12,13 +12,14 @@ import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.NoLeftoverSharedMemory;
 
 /**
- * The AOT trainer's tour goes through every part in one JVM, as the trainer runs it: a part
- * that failed would leave its classes out of the cache, silently (the trainer logs it at DEBUG).
+ * The AOT trainer's tour goes through every part in one JVM: a part that failed would leave its
+ * classes out of the cache, silently (the trainer logs it at DEBUG). AotCacheTest's end-to-end
+ * tests run it in a real trainer.
  */
 @ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 class WorkoutTest {
     @Test
-    @Timeout(60)
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // its reads ignore interrupts
     void everyPartOfTheTourGoesThrough() {
         assertEquals(List.of(), Workout.tour());
         assertEquals(List.of(), Workout.tour(), "and again: it leaves nothing that stops a second");
