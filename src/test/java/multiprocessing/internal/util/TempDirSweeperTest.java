@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.spawn.SweepHarness;
@@ -34,6 +36,7 @@ import multiprocessing.internal.spawn.SweepHarness;
  * that it cannot pass by a sweep that does nothing.
  */
 @Timeout(120)
+@ExtendWith(NoLeftoverProcesses.class)
 class TempDirSweeperTest {
     @org.junit.jupiter.api.io.TempDir
     Path tmp;
