@@ -12,7 +12,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.internal.util.TempDirSweeper;
 
 /**
  * Serves, by name, the bytes of classes that have no place on a child's class path (jshell
@@ -24,19 +26,23 @@ import multiprocessing.internal.util.LibraryThreads;
  * loader ({@link ChildLoader}) asks for a class when it meets a name it cannot find, over a
  * Unix socket in a directory only this user can enter. Started only when the program noted a
  * class loader of its own ({@link ClassReach#note}); a program wholly on the class path never
- * has one. The socket goes when this JVM exits normally; a killed JVM leaves an empty
- * directory in {@code java.io.tmpdir}. Plain JDK sockets: the child must make no native call
- * of its own before its target runs, and this path is rare.
+ * has one. The socket goes when this JVM exits normally; a killed JVM leaves its directory and
+ * socket file in {@code java.io.tmpdir}, which the next JVM that starts a class server removes
+ * ({@link TempDirSweeper}: the directory's name gives its owner's pid and start time, as a
+ * private socket directory's does). Plain JDK sockets: the child must make no native call of
+ * its own before its target runs, and this path is rare.
  */
 final class ClassServer {
+    private static final String PREFIX = "multiprocessing-classes-";
     /**
      * Where this JVM's server listens once started: planned at first use and given to every
      * child, so that a child started before the program's first own loader was seen (a pool's
-     * worker, before the pool's first function) can still ask. The random part makes the
-     * directory's name unguessable, so no one can create it first.
+     * worker, before the pool's first function) can still ask. Named after this JVM's pid and
+     * start time, so that a JVM that finds it after this one was killed can tell it is left
+     * over; the random part makes the name unguessable, so no one can create it first.
      */
     private static final Path PLANNED = Path.of(System.getProperty("java.io.tmpdir"),
-            "multiprocessing-classes-" + ProcessHandle.current().pid() + "-"
+            PREFIX + ProcessHandle.current().pid() + "-" + ProcessIdentity.START + "-"
                     + Long.toUnsignedString(new java.security.SecureRandom().nextLong(), 36), "s");
     private static volatile boolean started;
 
@@ -71,6 +77,7 @@ final class ClassServer {
         // Fails if it exists: a directory this JVM did not make is never trusted.
         Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                 java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        TempDirSweeper.sweepInBackground(dir.getParent(), PREFIX);
         Path path = PLANNED;
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(path));

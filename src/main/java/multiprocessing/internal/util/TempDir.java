@@ -8,13 +8,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.stream.Stream;
 
-import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.ProcessIdentity;
 
 /**
@@ -28,7 +25,10 @@ import multiprocessing.internal.posix.ProcessIdentity;
  *
  * <p>Its name, {@code jmp-<pid>-<start time>-<random>}, says whose it is: a process killed
  * (or terminated: a child then runs no exit hook) cannot remove it, so its parent does when it
- * reaps it ({@link #removeLeftBy}), once the pid and start time name no live process.
+ * reaps it ({@link #removeLeftBy}), once the pid and start time name no live process. A JVM
+ * whose parent is not this library's (a program killed by the OOM killer or kill -9, a JVM a
+ * test harness started) has nobody to do that: the next JVM that creates its own directory
+ * removes such leftovers ({@link TempDirSweeper}).
  */
 public final class TempDir {
     private TempDir() {}
@@ -55,46 +55,18 @@ public final class TempDir {
             // After the children are joined: one that is still starting may connect here.
             AtExit.register(AtExit.Stage.RELEASE, () -> removeQuietly(created));
             dir = created;
+            TempDirSweeper.sweepInBackground(created.getParent(), PREFIX);
         }
         return dir;
     }
 
     /**
      * Removes the private directories process {@code pid} left, if it has ended (a child just
-     * reaped): those named after it whose start time is no live process's, that are
-     * directories of this user (not links someone planted).
+     * reaped): those named after it whose start time is no live process's, that hold nothing
+     * but socket files (see {@link TempDirSweeper}).
      */
     public static void removeLeftBy(int pid) {
-        String prefix = PREFIX + pid + "-";
-        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-        List<Path> left = new ArrayList<>();
-        try (Stream<Path> all = Files.list(tmp)) {
-            all.filter(p -> p.getFileName().toString().startsWith(prefix)).forEach(left::add);
-        } catch (IOException | UncheckedIOException e) {
-            return;
-        }
-        for (Path p : left) {
-            String rest = p.getFileName().toString().substring(prefix.length());
-            int dash = rest.indexOf('-');
-            long start;
-            try {
-                start = Long.parseLong(rest.substring(0, Math.max(0, dash)));
-            } catch (NumberFormatException e) {
-                continue; // not a name this library gives
-            }
-            if (start == 0 || ProcessIdentity.alive(pid, start, 0)) {
-                continue;
-            }
-            try {
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
-                        && (int) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)
-                                == Posix.geteuid()) {
-                    removeQuietly(p);
-                }
-            } catch (IOException | RuntimeException e) {
-                // gone meanwhile, or not ours to look at
-            }
-        }
+        TempDirSweeper.removeLeftBy(PREFIX, pid);
     }
 
     /** A fresh path in the directory for a socket; nothing is created there. */

@@ -1,0 +1,29 @@
+package multiprocessing.internal.spawn;
+
+import multiprocessing.internal.posix.ProcessIdentity;
+import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.internal.util.TempDir;
+
+/**
+ * A JVM that creates its private socket directory and starts its class server, as a program
+ * does on its first listener and its first class of its own, then waits for the sweeps those
+ * start (TempDirSweeperTest) and prints its class server's address and its start time.
+ */
+public final class SweepHarness {
+    private SweepHarness() {}
+
+    public static void main(String[] args) throws Exception {
+        TempDir.get();
+        ClassServer.startIfNeeded();
+        ThreadGroup group = LibraryThreads.group();
+        Thread[] all = new Thread[group.activeCount() + 16];
+        int n = group.enumerate(all, true);
+        for (int i = 0; i < n; i++) {
+            if (all[i].getName().equals("multiprocessing-tmp-sweep")) {
+                all[i].join();
+            }
+        }
+        System.out.println(ClassServer.address());
+        System.out.println(ProcessIdentity.START);
+    }
+}

@@ -1,0 +1,237 @@
+package multiprocessing.internal.util;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.ProcessIdentity;
+import multiprocessing.internal.spawn.SweepHarness;
+
+/**
+ * The private directories that JVMs killed before their exit hooks left in the temporary
+ * directory are removed by the next JVM that creates one of the same kind, and nothing else
+ * is: not a live process's, not one that holds more than socket files, not a link, not
+ * another user's. Each test sweeps a leftover that must go beside those that must stay, so
+ * that it cannot pass by a sweep that does nothing.
+ */
+@Timeout(120)
+@ExtendWith(NoLeftoverProcesses.class)
+class TempDirSweeperTest {
+    @org.junit.jupiter.api.io.TempDir
+    Path tmp;
+
+    private static final int SELF = (int) ProcessHandle.current().pid();
+    /** pid_max itself: pids are below it, so no process ever holds it. */
+    private static final int DEAD = deadPid();
+
+    private static int deadPid() {
+        try {
+            // Not readString: it reads a sysctl file one byte first, and the kernel answers a
+            // read past its start with nothing ("3" of 32768).
+            return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/kernel/pid_max"))
+                    .get(0).trim());
+        } catch (IOException e) {
+            throw new IllegalStateException("no /proc/sys/kernel/pid_max", e);
+        }
+    }
+
+    @Test
+    void theDirectoriesOfProcessesThatAreGoneAreRemovedWithTheirSockets() throws Exception {
+        Path dead = leftover("jmp-" + DEAD + "-123456-987654321");
+        socket(dead, "listener-1a2b");
+        socket(dead, "sharer-3c4d");
+        Path empty = leftover("jmp-" + DEAD + "-123456-12");
+        Path classes = leftover("multiprocessing-classes-" + DEAD + "-123456-x9y8z7");
+        socket(classes, "s");
+        assertEquals(2, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
+        assertFalse(Files.exists(dead), dead.toString());
+        assertFalse(Files.exists(empty), empty.toString());
+        assertTrue(Files.exists(classes), "another kind's sweep took " + classes);
+        assertEquals(1, TempDirSweeper.sweep(tmp, "multiprocessing-classes-",
+                TempDirSweeper.ANY_PID));
+        assertFalse(Files.exists(classes), classes.toString());
+    }
+
+    @Test
+    void aPidTakenSinceByAnotherProcessDoesNotKeepADirectory() throws Exception {
+        Assumptions.assumeTrue(ProcessIdentity.START != 0, "/proc tells no start time here");
+        Path reused = leftover("jmp-" + SELF + "-" + (ProcessIdentity.START - 1) + "-77");
+        socket(reused, "listener-5e6f");
+        Path mine = leftover("jmp-" + SELF + "-" + ProcessIdentity.START + "-78");
+        socket(mine, "listener-7a8b");
+        Path mineOld = leftover("jmp-" + SELF + "-79");
+        assertEquals(1, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
+        assertFalse(Files.exists(reused), reused.toString());
+        assertTrue(Files.exists(mine.resolve("listener-7a8b"), LinkOption.NOFOLLOW_LINKS),
+                "a live process's socket was removed");
+        assertTrue(Files.exists(mineOld), "an old name of a live pid was removed");
+    }
+
+    @Test
+    void aDirectoryHoldingAnythingButSocketsIsLeftWhole() throws Exception {
+        Path gone = leftover("jmp-" + DEAD + "-1-1");
+        Path withFile = leftover("jmp-" + DEAD + "-1-2");
+        socket(withFile, "listener-1");
+        Files.writeString(withFile.resolve("notes.txt"), "someone's");
+        Path withDirectory = leftover("jmp-" + DEAD + "-1-3");
+        Files.createDirectory(withDirectory.resolve("sub"));
+        Path withLink = leftover("jmp-" + DEAD + "-1-4");
+        Path elsewhere = Files.createDirectory(tmp.resolve("elsewhere"));
+        socket(elsewhere, "s");
+        Files.createSymbolicLink(withLink.resolve("s"), elsewhere.resolve("s"));
+        assertEquals(1, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
+        assertFalse(Files.exists(gone), gone.toString());
+        assertEquals("someone's", Files.readString(withFile.resolve("notes.txt")));
+        assertTrue(Files.exists(withFile.resolve("listener-1"), LinkOption.NOFOLLOW_LINKS),
+                "a socket beside a file was removed");
+        assertTrue(Files.isDirectory(withDirectory.resolve("sub")), withDirectory.toString());
+        assertTrue(Files.isSymbolicLink(withLink.resolve("s")), withLink.toString());
+        assertTrue(Files.exists(elsewhere.resolve("s"), LinkOption.NOFOLLOW_LINKS),
+                "a link's target was removed");
+    }
+
+    @Test
+    void aDirectoryThatIsNotPrivateOrIsALinkIsLeft() throws Exception {
+        Path gone = leftover("multiprocessing-classes-" + DEAD + "-1-a");
+        Path open = leftover("multiprocessing-classes-" + DEAD + "-1-b");
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path target = leftover("target");
+        socket(target, "s");
+        Path link = Files.createSymbolicLink(tmp.resolve("multiprocessing-classes-" + DEAD
+                + "-1-c"), target);
+        assertEquals(1, TempDirSweeper.sweep(tmp, "multiprocessing-classes-",
+                TempDirSweeper.ANY_PID));
+        assertFalse(Files.exists(gone), gone.toString());
+        assertTrue(Files.isDirectory(open), open.toString());
+        assertTrue(Files.isSymbolicLink(link), link.toString());
+        assertTrue(Files.exists(target.resolve("s"), LinkOption.NOFOLLOW_LINKS),
+                "the socket a link led to was removed");
+    }
+
+    @Test
+    void anotherUsersDirectoryIsLeft() throws Exception {
+        Assumptions.assumeTrue(Posix.geteuid() == 0, "only root can give a directory away");
+        Path gone = leftover("jmp-" + DEAD + "-1-1");
+        Path theirs = leftover("jmp-" + DEAD + "-1-2");
+        Files.setAttribute(theirs, "unix:uid", 65534, LinkOption.NOFOLLOW_LINKS);
+        assertEquals(1, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
+        assertFalse(Files.exists(gone), gone.toString());
+        assertTrue(Files.isDirectory(theirs), theirs.toString());
+    }
+
+    @Test
+    void anOldNameWithoutStartTimeCountsOnceItsPidIsGone() throws Exception {
+        Path deadClasses = leftover("multiprocessing-classes-" + DEAD + "-3w5e11264sgsg");
+        socket(deadClasses, "s");
+        Path liveClasses = leftover("multiprocessing-classes-" + SELF + "-3w5e11264sgsh");
+        socket(liveClasses, "s");
+        Path noPid = leftover("multiprocessing-classes-14805485817807062934");
+        assertEquals(1, TempDirSweeper.sweep(tmp, "multiprocessing-classes-",
+                TempDirSweeper.ANY_PID));
+        assertFalse(Files.exists(deadClasses), deadClasses.toString());
+        assertTrue(Files.exists(liveClasses.resolve("s"), LinkOption.NOFOLLOW_LINKS),
+                liveClasses.toString());
+        assertTrue(Files.isDirectory(noPid), "a name without a pid tells no owner");
+
+        Path deadJmp = leftover("jmp-" + DEAD + "-9366139913637290585");
+        assertEquals(1, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
+        assertFalse(Files.exists(deadJmp), deadJmp.toString());
+    }
+
+    /** What a parent removes of a child it reaped passes the same checks as a sweep. */
+    @Test
+    void aReapedChildsDirectoriesAreRemovedAndNoOtherProcesssNorOneHoldingAFile()
+            throws Exception {
+        Path child = leftover("jmp-" + DEAD + "-5-1");
+        socket(child, "listener-1");
+        Path childWithFile = leftover("jmp-" + DEAD + "-5-3");
+        Files.writeString(childWithFile.resolve("f"), "x");
+        Path other = leftover("jmp-" + SELF + "-" + (ProcessIdentity.START + 1) + "-2");
+        assertEquals(1, TempDirSweeper.sweep(tmp, "jmp-", DEAD));
+        assertFalse(Files.exists(child), child.toString());
+        assertEquals("x", Files.readString(childWithFile.resolve("f")));
+        assertTrue(Files.isDirectory(other), other.toString());
+    }
+
+    @Test
+    void onlyNamesThisLibraryGivesTellAnOwner() {
+        assertArrayEquals(new long[] {12, 34}, TempDirSweeper.owner("12-34-5z"));
+        assertArrayEquals(new long[] {12, 0}, TempDirSweeper.owner("12-5z"));
+        for (String rest : List.of("", "12", "12-", "-34-5", "12-34-", "12-34-5-6", "0-1-2",
+                "12-34-5Z", "99999999999-1-2", "12-99999999999999999999-2", "a-b")) {
+            assertNull(TempDirSweeper.owner(rest), rest);
+        }
+    }
+
+    /**
+     * A JVM sweeps when it creates its socket directory and when it starts its class server,
+     * and names its class server's directory with its pid and start time.
+     */
+    @Test
+    void aJvmCreatingItsDirectoriesSweepsTheirKinds() throws Exception {
+        Path jmp = leftover("jmp-" + DEAD + "-42-1");
+        socket(jmp, "listener-1");
+        Path classes = leftover("multiprocessing-classes-" + DEAD + "-42-abc");
+        socket(classes, "s");
+        Path oldClasses = leftover("multiprocessing-classes-" + DEAD + "-abd");
+        Path kept = leftover("jmp-" + DEAD + "-42-2");
+        Files.writeString(kept.resolve("f"), "x");
+        java.lang.Process jvm = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + tmp,
+                "-cp", System.getProperty("java.class.path"), SweepHarness.class.getName())
+                .redirectErrorStream(true).start();
+        List<String> out;
+        try {
+            out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                    .lines().toList();
+            assertTrue(jvm.waitFor(60, TimeUnit.SECONDS), "the harness did not end");
+        } finally {
+            jvm.destroyForcibly();
+        }
+        assertEquals(0, jvm.exitValue(), String.join("\n", out));
+        assertFalse(Files.exists(jmp), jmp.toString());
+        assertFalse(Files.exists(classes), classes.toString());
+        assertFalse(Files.exists(oldClasses), oldClasses.toString());
+        assertEquals("x", Files.readString(kept.resolve("f")));
+        Path server = Path.of(out.get(0)).getParent();
+        assertEquals(tmp, server.getParent());
+        assertArrayEquals(new long[] {jvm.pid(), Long.parseLong(out.get(1))},
+                TempDirSweeper.owner(server.getFileName().toString()
+                        .substring("multiprocessing-classes-".length())), server.toString());
+    }
+
+    /** A directory as this library makes one: mode 0700. */
+    private Path leftover(String name) throws IOException {
+        return Files.createDirectory(tmp.resolve(name),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+
+    /** A socket file, as a listener that was never closed leaves it. */
+    private static void socket(Path dir, String name) throws IOException {
+        try (ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            s.bind(UnixDomainSocketAddress.of(dir.resolve(name)));
+        }
+    }
+}
