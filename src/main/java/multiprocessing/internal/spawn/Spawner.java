@@ -647,6 +647,13 @@ public final class Spawner {
         // The C2 compiler's arenas are freed to malloc after the start path's burst of
         // compilation, but glibc keeps the pages: trimming gives an idle child ~4 MB back.
         options.add("-XX:TrimNativeHeapInterval=5000");
+        // A child's private directories go where its parent looks for what a killed child
+        // left, and where the next JVM sweeps (TempDir, TempDirSweeper); CPython's children
+        // inherit TMPDIR, and with it their temporary directory, the same way.
+        String tmpdir = System.getProperty("java.io.tmpdir");
+        if (tmpdir != null && !tmpdir.equals("/tmp")) {
+            options.add("-Djava.io.tmpdir=" + tmpdir);
+        }
         // A child decodes what its parent sends, and the other way round: one policy for both.
         for (String property : Serialization.INHERITED_PROPERTIES) {
             String value = System.getProperty(property);

@@ -7,7 +7,8 @@ import multiprocessing.internal.util.TempDir;
 /**
  * A JVM that creates its private socket directory and starts its class server, as a program
  * does on its first listener and its first class of its own, then waits for the sweeps those
- * start (TempDirSweeperTest) and prints its class server's address and its start time.
+ * start (TempDirSweeperTest) and prints its class server's address and its start time; then
+ * starts a child that prints its temporary directory.
  */
 public final class SweepHarness {
     private SweepHarness() {}
@@ -25,5 +26,11 @@ public final class SweepHarness {
         }
         System.out.println(ClassServer.address());
         System.out.println(ProcessIdentity.START);
+        System.out.flush();
+        // A child's private directories go where this JVM's do.
+        multiprocessing.Process child = new multiprocessing.Process(
+                () -> System.out.println("child " + System.getProperty("java.io.tmpdir")));
+        child.start();
+        child.join();
     }
 }

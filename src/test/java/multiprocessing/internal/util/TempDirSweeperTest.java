@@ -215,6 +215,8 @@ class TempDirSweeperTest {
         assertFalse(Files.exists(classes), classes.toString());
         assertFalse(Files.exists(oldClasses), oldClasses.toString());
         assertEquals("x", Files.readString(kept.resolve("f")));
+        assertEquals(List.of("child " + tmp), out.stream().filter(l -> l.startsWith("child "))
+                .toList(), "a child's temporary directory is its parent's: " + out);
         Path server = Path.of(out.get(0)).getParent();
         assertEquals(tmp, server.getParent());
         assertArrayEquals(new long[] {jvm.pid(), Long.parseLong(out.get(1))},
