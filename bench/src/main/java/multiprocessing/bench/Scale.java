@@ -122,7 +122,13 @@ public final class Scale {
         return Long.parseLong(f[13]) + Long.parseLong(f[14]); // fields 16 and 17
     }
 
-    /** RSS and PSS of n children that have started and wait on an Event. */
+    /** When the idle children are measured a second time, after they are ready. */
+    private static final long SETTLED_MILLIS = 6_000;
+
+    /**
+     * RSS and PSS of n children that have started and wait on an Event: 0.5 s after they are
+     * ready, and again {@value #SETTLED_MILLIS} ms after.
+     */
     static void idleMemory(Context ctx, String method, int n) throws Exception {
         Event go = ctx.event();
         List<Event> ready = new ArrayList<>();
@@ -143,10 +149,18 @@ public final class Scale {
                     throw new IllegalStateException("an idle child did not start");
                 }
             }
+            long ready = System.nanoTime();
             Thread.sleep(500);
             for (int i = 0; i < n; i++) {
                 long[] m = smaps(ps.get(i).pid());
                 System.out.printf("scale mem %s_idle %d %d %d%n", method, i, m[0], m[1]);
+            }
+            // Again once a child's JVM has trimmed its native heap (every 5 s, a child
+            // default): what the start's bursts of malloc left is given back by then.
+            Thread.sleep(Math.max(0, SETTLED_MILLIS - (System.nanoTime() - ready) / 1_000_000));
+            for (int i = 0; i < n; i++) {
+                long[] m = smaps(ps.get(i).pid());
+                System.out.printf("scale mem %s_settled %d %d %d%n", method, i, m[0], m[1]);
             }
         } finally {
             go.set();
