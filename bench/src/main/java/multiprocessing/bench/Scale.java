@@ -149,7 +149,7 @@ public final class Scale {
                     throw new IllegalStateException("an idle child did not start");
                 }
             }
-            long ready = System.nanoTime();
+            long readyAt = System.nanoTime();
             Thread.sleep(500);
             for (int i = 0; i < n; i++) {
                 long[] m = smaps(ps.get(i).pid());
@@ -157,7 +157,7 @@ public final class Scale {
             }
             // Again once a child's JVM has trimmed its native heap (every 5 s, a child
             // default): what the start's bursts of malloc left is given back by then.
-            Thread.sleep(Math.max(0, SETTLED_MILLIS - (System.nanoTime() - ready) / 1_000_000));
+            Thread.sleep(Math.max(0, SETTLED_MILLIS - (System.nanoTime() - readyAt) / 1_000_000));
             for (int i = 0; i < n; i++) {
                 long[] m = smaps(ps.get(i).pid());
                 System.out.printf("scale mem %s_settled %d %d %d%n", method, i, m[0], m[1]);
