@@ -22,6 +22,13 @@ public final class ProcessIdentity {
     public static final long START = startTime(Posix.getpid());
     /** This process's pid namespace (the inode of /proc/self/ns/pid), 0 if unknown. */
     public static final int NAMESPACE = namespace();
+    /**
+     * Eight hex digits that name this machine's boot and this pid namespace: a pid and a start
+     * time mean a process only where both are the same, so a file name that carries them (a
+     * private directory's) carries this too. Two containers sharing /tmp, or hosts sharing a
+     * home directory, then never take each other's names for their own pids'.
+     */
+    public static final String HOST = host();
 
     private static final long STAMP_START_BITS = (1L << 40) - 1;
     private static final int STAMP_NAMESPACE_BITS = (1 << 23) - 1;
@@ -120,6 +127,17 @@ public final class ProcessIdentity {
         } catch (NumberFormatException e) {
             return 0;
         }
+    }
+
+    private static String host() {
+        String boot;
+        try {
+            // Not readString: /proc/sys files answer a read past their start with nothing.
+            boot = Files.readAllLines(Path.of("/proc/sys/kernel/random/boot_id")).get(0).trim();
+        } catch (IOException | RuntimeException e) {
+            boot = "";
+        }
+        return String.format("%08x", (boot + "/" + NAMESPACE).hashCode());
     }
 
     private static int namespace() {

@@ -12,8 +12,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.internal.util.TempDir;
 import multiprocessing.internal.util.TempDirSweeper;
 
 /**
@@ -28,8 +28,8 @@ import multiprocessing.internal.util.TempDirSweeper;
  * class loader of its own ({@link ClassReach#note}); a program wholly on the class path never
  * has one. The socket goes when this JVM exits normally; a killed JVM leaves its directory and
  * socket file in {@code java.io.tmpdir}, which the next JVM that starts a class server removes
- * ({@link TempDirSweeper}: the directory's name gives its owner's pid and start time, as a
- * private socket directory's does). Plain JDK sockets: the child must make no native call of
+ * ({@link TempDirSweeper}: the directory's name gives its owner's pid, start time and host, as
+ * a private socket directory's does). Plain JDK sockets: the child must make no native call of
  * its own before its target runs, and this path is rare.
  */
 final class ClassServer {
@@ -41,9 +41,8 @@ final class ClassServer {
      * start time, so that a JVM that finds it after this one was killed can tell it is left
      * over; the random part makes the name unguessable, so no one can create it first.
      */
-    private static final Path PLANNED = Path.of(System.getProperty("java.io.tmpdir"),
-            PREFIX + ProcessHandle.current().pid() + "-" + ProcessIdentity.START + "-"
-                    + Long.toUnsignedString(new java.security.SecureRandom().nextLong(), 36), "s");
+    private static final Path PLANNED = TempDir.base().resolve(TempDir.ownerPart(PREFIX)
+            + Long.toUnsignedString(new java.security.SecureRandom().nextLong(), 36)).resolve("s");
     private static volatile boolean started;
 
     private ClassServer() {}

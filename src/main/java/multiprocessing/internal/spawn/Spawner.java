@@ -654,6 +654,10 @@ public final class Spawner {
         if (tmpdir != null && !tmpdir.equals("/tmp")) {
             options.add("-Djava.io.tmpdir=" + tmpdir);
         }
+        String sweep = System.getProperty(multiprocessing.internal.util.TempDirSweeper.PROPERTY);
+        if (sweep != null) {
+            options.add("-D" + multiprocessing.internal.util.TempDirSweeper.PROPERTY + "=" + sweep);
+        }
         // A child decodes what its parent sends, and the other way round: one policy for both.
         for (String property : Serialization.INHERITED_PROPERTIES) {
             String value = System.getProperty(property);

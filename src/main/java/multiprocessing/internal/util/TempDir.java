@@ -23,7 +23,7 @@ import multiprocessing.internal.posix.ProcessIdentity;
  * <p>Why not an abstract socket name: Linux checks no permission on those, so any local user
  * could connect to a listener that takes no key.
  *
- * <p>Its name, {@code jmp-<pid>-<start time>-<random>}, says whose it is: a process killed
+ * <p>Its name, {@code jmp-<pid>-<start time>-h<host>-<random>}, says whose it is: a process killed
  * (or terminated: a child then runs no exit hook) cannot remove it, so its parent does when it
  * reaps it ({@link #removeLeftBy}), once the pid and start time name no live process. A JVM
  * whose parent is not this library's (a program killed by the OOM killer or kill -9, a JVM a
@@ -41,16 +41,11 @@ public final class TempDir {
         if (dir == null) {
             Path created;
             try {
-                created = Files.createTempDirectory(PREFIX + ProcessHandle.current().pid() + "-"
-                                + ProcessIdentity.START + "-",
-                        PosixFilePermissions.asFileAttribute(
-                                EnumSet.of(PosixFilePermission.OWNER_READ,
-                                        PosixFilePermission.OWNER_WRITE,
-                                        PosixFilePermission.OWNER_EXECUTE)));
+                created = createPrivate(base(), ownerPart(PREFIX));
                 requirePrivate(created);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create this process's private temporary "
-                        + "directory under " + System.getProperty("java.io.tmpdir"), e);
+                        + "directory under " + base(), e);
             }
             // After the children are joined: one that is still starting may connect here.
             AtExit.register(AtExit.Stage.RELEASE, () -> removeQuietly(created));
@@ -58,6 +53,61 @@ public final class TempDir {
             TempDirSweeper.sweepInBackground(created.getParent(), PREFIX);
         }
         return dir;
+    }
+
+    /**
+     * The directory private directories go in: {@code java.io.tmpdir}, or /tmp when a socket's
+     * path under it would not fit in a Unix socket address (108 bytes with its NUL), as
+     * CPython's {@code util._get_base_temp_dir} does. A child inherits the parent's
+     * {@code java.io.tmpdir} and so decides the same.
+     */
+    public static Path base() {
+        return base(System.getProperty("java.io.tmpdir"));
+    }
+
+    static Path base(String tmpdir) {
+        // The longest socket path under it: our directory's name and random part, then
+        // "/listener-" and 12 hex digits (Listener's, the longest of the names made here).
+        int longest = tmpdir.length() + 1 + ownerPart(PREFIX).length() + RANDOM_CHARS + 1 + 9
+                + 12;
+        return Path.of(longest <= SUN_PATH_MAX ? tmpdir : "/tmp");
+    }
+
+    private static final int SUN_PATH_MAX = 107;
+    /** The random part of a directory's name: base 36, so short enough for socket paths. */
+    private static final int RANDOM_CHARS = 10;
+
+    /**
+     * Creates a directory named {@code prefix} and a random part in {@code base}, mode 0700
+     * (mkdir fails if the name exists: a directory this JVM did not make is never used).
+     */
+    private static Path createPrivate(Path base, String prefix) throws IOException {
+        java.util.random.RandomGenerator random = new java.security.SecureRandom();
+        for (int attempt = 0; ; attempt++) {
+            StringBuilder name = new StringBuilder(prefix);
+            for (int i = 0; i < RANDOM_CHARS; i++) {
+                name.append(Character.forDigit(random.nextInt(36), 36));
+            }
+            try {
+                return Files.createDirectory(base.resolve(name.toString()),
+                        PosixFilePermissions.asFileAttribute(EnumSet.of(
+                                PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+                                PosixFilePermission.OWNER_EXECUTE)));
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt >= 16) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * The start of a private directory's name: {@code prefix}, this JVM's pid, start time and
+     * host ({@link ProcessIdentity#HOST}), which tell a later JVM whether its owner is gone.
+     */
+    public static String ownerPart(String prefix) {
+        return prefix + ProcessHandle.current().pid() + "-" + ProcessIdentity.START + "-h"
+                + ProcessIdentity.HOST + "-";
     }
 
     /**

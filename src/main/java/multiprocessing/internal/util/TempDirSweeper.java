@@ -26,16 +26,19 @@ import multiprocessing.internal.posix.ProcessIdentity;
  * not a program's whose parent is a shell or a test harness. So each JVM, when it creates a
  * directory of a kind, also sweeps the leftovers of that kind ({@link #sweepInBackground}).
  *
- * <p>Implementation note. A directory's name is {@code <prefix><pid>-<start time>-<random>}:
- * pid and start time (as {@link ProcessIdentity#START}) name its owner. One is removed only
- * when all of these hold, else it is left as it is:
+ * <p>Implementation note. A directory's name is
+ * {@code <prefix><pid>-<start time>-h<host>-<random>} ({@link TempDir#ownerPart}): pid, start
+ * time and host ({@link ProcessIdentity#HOST}: this boot and pid namespace) name its owner.
+ * One is removed only when all of these hold, else it is left as it is:
  * <ul>
+ * <li>its host is this JVM's: a pid means nothing in another container that shares the
+ *     directory, or on another machine that shares it by NFS, so such names are never judged;
+ *     nor are names of other forms (this library's before it carried the host);
  * <li>its name's pid and start time name no live process ({@link ProcessIdentity#alive}: a
- *     pid since taken by another process does not keep it). A name of older versions,
- *     {@code <prefix><pid>-<random>}, or a start time of 0 (unknown) counts only once the pid
- *     is not alive at all;
- * <li>it is a directory, not a link to one, of this user (the effective uid), of mode 0700:
- *     what this library creates;
+ *     pid since taken by another process does not keep it; a start time of 0, unknown, counts
+ *     only once the pid is not alive at all);
+ * <li>it is a directory, not a link to one, of this user (the effective uid), with the
+ *     permissions 0700 this library gives it;
  * <li>it holds nothing but socket files: a regular file, a link or a subdirectory in it is
  *     not this library's, and someone may want it.
  * </ul>
@@ -45,15 +48,19 @@ import multiprocessing.internal.posix.ProcessIdentity;
  * itself last, which fails if anything appeared in it meanwhile. Two JVMs sweeping at once
  * only race to remove the same entries.
  *
+ * <p>Only a temporary directory that others cannot write to, or that is sticky (as /tmp is),
+ * and is this user's or root's, is swept: in one where another user may rename entries, an
+ * entry swapped for a FIFO between the checks and the open would block the sweep.
+ *
  * <p>The sweep lists the temporary directory once and reads /proc once per candidate, on a
  * daemon thread of the library: the JVM that creates its directory never waits for it. It is
  * best effort: a failure is logged at DEBUG and the sweep goes on with the next directory.
  *
  * <p>Limit: a pid names a process of this pid namespace. A JVM of another pid namespace (a
  * container) that shares this temporary directory under the same uid has names that mean
- * nothing here, and its directories could be taken for leftovers: such a setup turns the sweep
- * off with {@code -Dmultiprocessing.util.noTempDirSweep=true} (what a parent removes of its own
- * reaped children is not affected).
+ * nothing here: the host part of the names keeps them apart. {@code
+ * -Dmultiprocessing.tempDirSweep=false} turns the sweep off (children inherit it; what a
+ * parent removes of its own reaped children is not affected).
  */
 public final class TempDirSweeper {
     private TempDirSweeper() {}
@@ -64,16 +71,21 @@ public final class TempDirSweeper {
     private static final int S_IFDIR = 0040000;
     private static final int S_IFSOCK = 0140000;
     static final int ANY_PID = -1;
-    /** After the prefix: pid, start time (absent in older versions' names), random part. */
+    /** After the prefix: pid, start time, host, random part. */
     private static final Pattern NAME =
-            Pattern.compile("([0-9]{1,10})-(?:([0-9]{1,19})-)?[0-9a-z]+");
+            Pattern.compile("([0-9]{1,10})-([0-9]{1,19})-h([0-9a-f]{8})-[0-9a-z]+");
+    /** Turns the sweep off with "false". */
+    public static final String PROPERTY = "multiprocessing.tempDirSweep";
+
+    /** Whose a directory is, as its name says. */
+    record Owner(int pid, long start, String host) {}
 
     /**
      * Sweeps {@code tmp} for leftovers named with {@code prefix} on a new daemon thread, unless
      * the sweep is turned off. Returns at once.
      */
     public static void sweepInBackground(Path tmp, String prefix) {
-        if (Boolean.getBoolean("multiprocessing.util.noTempDirSweep")) {
+        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY))) {
             return;
         }
         try {
@@ -86,10 +98,10 @@ public final class TempDirSweeper {
 
     /**
      * Removes, now, the leftovers named with {@code prefix} of process {@code pid} (a child
-     * just reaped) in {@code java.io.tmpdir}.
+     * just reaped) in {@link TempDir#base()}.
      */
     public static void removeLeftBy(String prefix, int pid) {
-        sweep(Path.of(System.getProperty("java.io.tmpdir")), prefix, pid);
+        sweep(TempDir.base(), prefix, pid);
     }
 
     /**
@@ -105,17 +117,21 @@ public final class TempDirSweeper {
                         + ": the file system offers no secure directory stream");
                 return 0;
             }
+            int uid = Posix.geteuid();
+            if (!safeToSweep(tmp, uid)) {
+                return 0;
+            }
             for (Path p : all) {
                 String name = p.getFileName().toString();
                 if (name.startsWith(prefix)) {
-                    long[] owner = owner(name.substring(prefix.length()));
-                    if (owner != null && (pid == ANY_PID || owner[0] == pid)
-                            && !ProcessIdentity.alive((int) owner[0], owner[1], 0)) {
+                    Owner owner = owner(name.substring(prefix.length()));
+                    if (owner != null && owner.host().equals(ProcessIdentity.HOST)
+                            && (pid == ANY_PID || owner.pid() == pid)
+                            && !ProcessIdentity.alive(owner.pid(), owner.start(), 0)) {
                         candidates.add(p);
                     }
                 }
             }
-            int uid = Posix.geteuid();
             for (Path p : candidates) {
                 try {
                     if (removeIfLeftover(secure, p, uid)) {
@@ -132,18 +148,34 @@ public final class TempDirSweeper {
     }
 
     /**
-     * The pid and start time (0: unknown) a name's part after the prefix gives, or null if it
-     * is not a name this library gives.
+     * Whether {@code tmp} is one where only its owner can rename what others made: not
+     * writable by others, or sticky; and this user's or root's.
      */
-    static long[] owner(String rest) {
+    private static boolean safeToSweep(Path tmp, int uid) throws IOException {
+        Map<String, Object> a = Files.readAttributes(tmp, "unix:mode,uid");
+        int mode = (int) a.get("mode");
+        int owner = (int) a.get("uid");
+        boolean safe = (owner == 0 || owner == uid) && ((mode & 0022) == 0 || (mode & 01000) != 0);
+        if (!safe) {
+            LOG.log(System.Logger.Level.DEBUG, "multiprocessing: no sweep of " + tmp
+                    + ": others may rename what is in it");
+        }
+        return safe;
+    }
+
+    /**
+     * Whose a name's part after the prefix says the directory is, or null if it is not a name
+     * this library gives (with its host).
+     */
+    static Owner owner(String rest) {
         Matcher m = NAME.matcher(rest);
         if (!m.matches()) {
             return null;
         }
         try {
-            long pid = Integer.parseInt(m.group(1));
-            long start = m.group(2) == null ? 0 : Long.parseLong(m.group(2));
-            return pid > 0 ? new long[] {pid, start} : null;
+            int pid = Integer.parseInt(m.group(1));
+            long start = Long.parseLong(m.group(2));
+            return pid > 0 ? new Owner(pid, start, m.group(3)) : null;
         } catch (NumberFormatException e) {
             return null; // out of range: not a pid or start time
         }
@@ -155,7 +187,8 @@ public final class TempDirSweeper {
         Map<String, Object> seen = Files.readAttributes(p, "unix:mode,uid,fileKey",
                 LinkOption.NOFOLLOW_LINKS);
         int mode = (int) seen.get("mode");
-        if ((mode & S_IFMT) != S_IFDIR || (mode & 07777) != 0700 || (int) seen.get("uid") != uid) {
+        // 0700 as TempDir makes it; a setgid bit inherited from the temporary directory is fine.
+        if ((mode & S_IFMT) != S_IFDIR || (mode & 0777) != 0700 || (int) seen.get("uid") != uid) {
             return false;
         }
         Path name = p.getFileName();

@@ -24,8 +24,8 @@ public final class SweepHarness {
                 all[i].join();
             }
         }
-        System.out.println(ClassServer.address());
-        System.out.println(ProcessIdentity.START);
+        System.out.println("address " + ClassServer.address());
+        System.out.println("start " + ProcessIdentity.START);
         System.out.flush();
         // A child's private directories go where this JVM's do.
         multiprocessing.Process child = new multiprocessing.Process(

@@ -1,6 +1,5 @@
 package multiprocessing.internal.util;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -56,13 +55,25 @@ class TempDirSweeperTest {
         }
     }
 
+    /** What follows {@code tag} on the harness's one line that starts with it. */
+    private static String line(List<String> out, String tag) {
+        List<String> found = out.stream().filter(l -> l.startsWith(tag)).toList();
+        assertEquals(1, found.size(), tag + "in " + out);
+        return found.get(0).substring(tag.length());
+    }
+
+    /** A name as this library gives it, on this host. */
+    private static String named(String prefix, int pid, long start, String random) {
+        return prefix + pid + "-" + start + "-h" + ProcessIdentity.HOST + "-" + random;
+    }
+
     @Test
     void theDirectoriesOfProcessesThatAreGoneAreRemovedWithTheirSockets() throws Exception {
-        Path dead = leftover("jmp-" + DEAD + "-123456-987654321");
+        Path dead = leftover(named("jmp-", DEAD, 123456, "987654321"));
         socket(dead, "listener-1a2b");
         socket(dead, "sharer-3c4d");
-        Path empty = leftover("jmp-" + DEAD + "-123456-12");
-        Path classes = leftover("multiprocessing-classes-" + DEAD + "-123456-x9y8z7");
+        Path empty = leftover(named("jmp-", DEAD, 123456, "12"));
+        Path classes = leftover(named("multiprocessing-classes-", DEAD, 123456, "x9y8z7"));
         socket(classes, "s");
         assertEquals(2, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
         assertFalse(Files.exists(dead), dead.toString());
@@ -76,27 +87,25 @@ class TempDirSweeperTest {
     @Test
     void aPidTakenSinceByAnotherProcessDoesNotKeepADirectory() throws Exception {
         Assumptions.assumeTrue(ProcessIdentity.START != 0, "/proc tells no start time here");
-        Path reused = leftover("jmp-" + SELF + "-" + (ProcessIdentity.START - 1) + "-77");
+        Path reused = leftover(named("jmp-", SELF, ProcessIdentity.START - 1, "77"));
         socket(reused, "listener-5e6f");
-        Path mine = leftover("jmp-" + SELF + "-" + ProcessIdentity.START + "-78");
+        Path mine = leftover(named("jmp-", SELF, ProcessIdentity.START, "78"));
         socket(mine, "listener-7a8b");
-        Path mineOld = leftover("jmp-" + SELF + "-79");
         assertEquals(1, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
         assertFalse(Files.exists(reused), reused.toString());
         assertTrue(Files.exists(mine.resolve("listener-7a8b"), LinkOption.NOFOLLOW_LINKS),
                 "a live process's socket was removed");
-        assertTrue(Files.exists(mineOld), "an old name of a live pid was removed");
     }
 
     @Test
     void aDirectoryHoldingAnythingButSocketsIsLeftWhole() throws Exception {
-        Path gone = leftover("jmp-" + DEAD + "-1-1");
-        Path withFile = leftover("jmp-" + DEAD + "-1-2");
+        Path gone = leftover(named("jmp-", DEAD, 1, "1"));
+        Path withFile = leftover(named("jmp-", DEAD, 1, "2"));
         socket(withFile, "listener-1");
         Files.writeString(withFile.resolve("notes.txt"), "someone's");
-        Path withDirectory = leftover("jmp-" + DEAD + "-1-3");
+        Path withDirectory = leftover(named("jmp-", DEAD, 1, "3"));
         Files.createDirectory(withDirectory.resolve("sub"));
-        Path withLink = leftover("jmp-" + DEAD + "-1-4");
+        Path withLink = leftover(named("jmp-", DEAD, 1, "4"));
         Path elsewhere = Files.createDirectory(tmp.resolve("elsewhere"));
         socket(elsewhere, "s");
         Files.createSymbolicLink(withLink.resolve("s"), elsewhere.resolve("s"));
@@ -113,13 +122,13 @@ class TempDirSweeperTest {
 
     @Test
     void aDirectoryThatIsNotPrivateOrIsALinkIsLeft() throws Exception {
-        Path gone = leftover("multiprocessing-classes-" + DEAD + "-1-a");
-        Path open = leftover("multiprocessing-classes-" + DEAD + "-1-b");
+        Path gone = leftover(named("multiprocessing-classes-", DEAD, 1, "a"));
+        Path open = leftover(named("multiprocessing-classes-", DEAD, 1, "b"));
         Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path target = leftover("target");
         socket(target, "s");
-        Path link = Files.createSymbolicLink(tmp.resolve("multiprocessing-classes-" + DEAD
-                + "-1-c"), target);
+        Path link = Files.createSymbolicLink(tmp.resolve(named("multiprocessing-classes-", DEAD,
+                1, "c")), target);
         assertEquals(1, TempDirSweeper.sweep(tmp, "multiprocessing-classes-",
                 TempDirSweeper.ANY_PID));
         assertFalse(Files.exists(gone), gone.toString());
@@ -132,42 +141,65 @@ class TempDirSweeperTest {
     @Test
     void anotherUsersDirectoryIsLeft() throws Exception {
         Assumptions.assumeTrue(Posix.geteuid() == 0, "only root can give a directory away");
-        Path gone = leftover("jmp-" + DEAD + "-1-1");
-        Path theirs = leftover("jmp-" + DEAD + "-1-2");
+        Path gone = leftover(named("jmp-", DEAD, 1, "1"));
+        Path theirs = leftover(named("jmp-", DEAD, 1, "2"));
         Files.setAttribute(theirs, "unix:uid", 65534, LinkOption.NOFOLLOW_LINKS);
         assertEquals(1, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
         assertFalse(Files.exists(gone), gone.toString());
         assertTrue(Files.isDirectory(theirs), theirs.toString());
     }
 
+    /**
+     * A pid means nothing in another pid namespace or on another machine sharing the
+     * directory, and names without a host (this library's before it had them) cannot say
+     * where they come from: none of those is judged.
+     */
     @Test
-    void anOldNameWithoutStartTimeCountsOnceItsPidIsGone() throws Exception {
-        Path deadClasses = leftover("multiprocessing-classes-" + DEAD + "-3w5e11264sgsg");
-        socket(deadClasses, "s");
-        Path liveClasses = leftover("multiprocessing-classes-" + SELF + "-3w5e11264sgsh");
-        socket(liveClasses, "s");
+    void namesOfAnotherHostOrWithoutOneAreLeft() throws Exception {
+        Path gone = leftover(named("jmp-", DEAD, 1, "1"));
+        String otherHost = ProcessIdentity.HOST.equals("00000000") ? "00000001" : "00000000";
+        Path foreign = leftover("jmp-" + DEAD + "-1-h" + otherHost + "-2");
+        socket(foreign, "listener-1");
+        Path oldJmp = leftover("jmp-" + DEAD + "-1-3");
+        Path oldClasses = leftover("multiprocessing-classes-" + DEAD + "-3w5e11264sgsg");
         Path noPid = leftover("multiprocessing-classes-14805485817807062934");
-        assertEquals(1, TempDirSweeper.sweep(tmp, "multiprocessing-classes-",
-                TempDirSweeper.ANY_PID));
-        assertFalse(Files.exists(deadClasses), deadClasses.toString());
-        assertTrue(Files.exists(liveClasses.resolve("s"), LinkOption.NOFOLLOW_LINKS),
-                liveClasses.toString());
-        assertTrue(Files.isDirectory(noPid), "a name without a pid tells no owner");
-
-        Path deadJmp = leftover("jmp-" + DEAD + "-9366139913637290585");
         assertEquals(1, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
-        assertFalse(Files.exists(deadJmp), deadJmp.toString());
+        assertEquals(0, TempDirSweeper.sweep(tmp, "multiprocessing-classes-",
+                TempDirSweeper.ANY_PID));
+        assertFalse(Files.exists(gone), gone.toString());
+        assertTrue(Files.exists(foreign.resolve("listener-1"), LinkOption.NOFOLLOW_LINKS),
+                "another host's directory was judged by its pid");
+        for (Path kept : List.of(oldJmp, oldClasses, noPid)) {
+            assertTrue(Files.isDirectory(kept), kept.toString());
+        }
+    }
+
+    @Test
+    void aTemporaryDirectoryTooLongForASocketPathGivesWayToTmp() {
+        assertEquals(Path.of("/var/tmp"), TempDir.base("/var/tmp"));
+        String deep = "/var/tmp/" + "d".repeat(60);
+        assertEquals(Path.of("/tmp"), TempDir.base(deep), "a socket path under it is too long");
+    }
+
+    @Test
+    void aDirectoryWhereOthersMayRenameEntriesIsNotSwept() throws Exception {
+        Path gone = leftover(named("jmp-", DEAD, 1, "1"));
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxrwxrwx"));
+        assertEquals(0, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
+        assertTrue(Files.isDirectory(gone), gone.toString());
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx------"));
+        assertEquals(1, TempDirSweeper.sweep(tmp, "jmp-", TempDirSweeper.ANY_PID));
     }
 
     /** What a parent removes of a child it reaped passes the same checks as a sweep. */
     @Test
-    void aReapedChildsDirectoriesAreRemovedAndNoOtherProcesssNorOneHoldingAFile()
+    void aReapedChildsDirectoriesAreRemovedAndNoOtherProcessNorOneHoldingAFile()
             throws Exception {
-        Path child = leftover("jmp-" + DEAD + "-5-1");
+        Path child = leftover(named("jmp-", DEAD, 5, "1"));
         socket(child, "listener-1");
-        Path childWithFile = leftover("jmp-" + DEAD + "-5-3");
+        Path childWithFile = leftover(named("jmp-", DEAD, 5, "3"));
         Files.writeString(childWithFile.resolve("f"), "x");
-        Path other = leftover("jmp-" + SELF + "-" + (ProcessIdentity.START + 1) + "-2");
+        Path other = leftover(named("jmp-", SELF, ProcessIdentity.START + 1, "2"));
         assertEquals(1, TempDirSweeper.sweep(tmp, "jmp-", DEAD));
         assertFalse(Files.exists(child), child.toString());
         assertEquals("x", Files.readString(childWithFile.resolve("f")));
@@ -176,10 +208,12 @@ class TempDirSweeperTest {
 
     @Test
     void onlyNamesThisLibraryGivesTellAnOwner() {
-        assertArrayEquals(new long[] {12, 34}, TempDirSweeper.owner("12-34-5z"));
-        assertArrayEquals(new long[] {12, 0}, TempDirSweeper.owner("12-5z"));
-        for (String rest : List.of("", "12", "12-", "-34-5", "12-34-", "12-34-5-6", "0-1-2",
-                "12-34-5Z", "99999999999-1-2", "12-99999999999999999999-2", "a-b")) {
+        assertEquals(new TempDirSweeper.Owner(12, 34, "0a1b2c3d"),
+                TempDirSweeper.owner("12-34-h0a1b2c3d-5z"));
+        for (String rest : List.of("", "12", "12-", "12-5z", "12-34-5z", "-34-h0a1b2c3d-5",
+                "12-34-h0a1b2c3d-", "12-34-h0a1b2c3-5", "12-34-h0a1b2c3d-5-6", "0-1-h0a1b2c3d-2",
+                "12-34-h0a1b2c3d-5Z", "99999999999-1-h0a1b2c3d-2",
+                "12-99999999999999999999-h0a1b2c3d-2", "a-b")) {
             assertNull(TempDirSweeper.owner(rest), rest);
         }
     }
@@ -190,16 +224,17 @@ class TempDirSweeperTest {
      */
     @Test
     void aJvmCreatingItsDirectoriesSweepsTheirKinds() throws Exception {
-        Path jmp = leftover("jmp-" + DEAD + "-42-1");
+        Path jmp = leftover(named("jmp-", DEAD, 42, "1"));
         socket(jmp, "listener-1");
-        Path classes = leftover("multiprocessing-classes-" + DEAD + "-42-abc");
+        Path classes = leftover(named("multiprocessing-classes-", DEAD, 42, "abc"));
         socket(classes, "s");
-        Path oldClasses = leftover("multiprocessing-classes-" + DEAD + "-abd");
-        Path kept = leftover("jmp-" + DEAD + "-42-2");
+        Path kept = leftover(named("jmp-", DEAD, 42, "2"));
         Files.writeString(kept.resolve("f"), "x");
         java.lang.Process jvm = new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + tmp,
+                // its child trains no AOT cache: a trainer would outlive the harness
+                "-Dmultiprocessing.aotCache=false",
                 "-cp", System.getProperty("java.class.path"), SweepHarness.class.getName())
                 .redirectErrorStream(true).start();
         List<String> out;
@@ -213,14 +248,13 @@ class TempDirSweeperTest {
         assertEquals(0, jvm.exitValue(), String.join("\n", out));
         assertFalse(Files.exists(jmp), jmp.toString());
         assertFalse(Files.exists(classes), classes.toString());
-        assertFalse(Files.exists(oldClasses), oldClasses.toString());
         assertEquals("x", Files.readString(kept.resolve("f")));
         assertEquals(List.of("child " + tmp), out.stream().filter(l -> l.startsWith("child "))
                 .toList(), "a child's temporary directory is its parent's: " + out);
-        Path server = Path.of(out.get(0)).getParent();
+        Path server = Path.of(line(out, "address ")).getParent();
         assertEquals(tmp, server.getParent());
-        assertArrayEquals(new long[] {jvm.pid(), Long.parseLong(out.get(1))},
-                TempDirSweeper.owner(server.getFileName().toString()
+        assertEquals(new TempDirSweeper.Owner((int) jvm.pid(), Long.parseLong(line(out, "start ")),
+                ProcessIdentity.HOST), TempDirSweeper.owner(server.getFileName().toString()
                         .substring("multiprocessing-classes-".length())), server.toString());
     }
 
