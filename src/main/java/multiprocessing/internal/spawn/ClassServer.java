@@ -37,9 +37,9 @@ final class ClassServer {
     /**
      * Where this JVM's server listens once started: planned at first use and given to every
      * child, so that a child started before the program's first own loader was seen (a pool's
-     * worker, before the pool's first function) can still ask. Named after this JVM's pid and
-     * start time, so that a JVM that finds it after this one was killed can tell it is left
-     * over; the random part makes the name unguessable, so no one can create it first.
+     * worker, before the pool's first function) can still ask. Named after this JVM's pid,
+     * start time and host, so that a JVM that finds it after this one was killed can tell it is
+     * left over; the random part makes the name unguessable, so no one can create it first.
      */
     private static final Path PLANNED = TempDir.base().resolve(TempDir.ownerPart(PREFIX)
             + Long.toUnsignedString(new java.security.SecureRandom().nextLong(), 36)).resolve("s");

@@ -28,6 +28,7 @@ import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.tracker.ResourceTracker;
 import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.internal.util.TempDirSweeper;
 
 /**
  * Starts a child JVM for the "spawn" start method (Python's {@code popen_spawn_posix} and the
@@ -654,9 +655,9 @@ public final class Spawner {
         if (tmpdir != null && !tmpdir.equals("/tmp")) {
             options.add("-Djava.io.tmpdir=" + tmpdir);
         }
-        String sweep = System.getProperty(multiprocessing.internal.util.TempDirSweeper.PROPERTY);
+        String sweep = System.getProperty(TempDirSweeper.PROPERTY);
         if (sweep != null) {
-            options.add("-D" + multiprocessing.internal.util.TempDirSweeper.PROPERTY + "=" + sweep);
+            options.add("-D" + TempDirSweeper.PROPERTY + "=" + sweep);
         }
         // A child decodes what its parent sends, and the other way round: one policy for both.
         for (String property : Serialization.INHERITED_PROPERTIES) {

@@ -23,8 +23,8 @@ import multiprocessing.internal.posix.ProcessIdentity;
  * <p>Why not an abstract socket name: Linux checks no permission on those, so any local user
  * could connect to a listener that takes no key.
  *
- * <p>Its name, {@code jmp-<pid>-<start time>-h<host>-<random>}, says whose it is: a process killed
- * (or terminated: a child then runs no exit hook) cannot remove it, so its parent does when it
+ * <p>Its name, {@code jmp-<pid>-<start time>-h<host>-<random>}, says whose it is: a process
+ * killed (or terminated: a child then runs no exit hook) cannot remove it, so its parent does when it
  * reaps it ({@link #removeLeftBy}), once the pid and start time name no live process. A JVM
  * whose parent is not this library's (a program killed by the OOM killer or kill -9, a JVM a
  * test harness started) has nobody to do that: the next JVM that creates its own directory
