@@ -35,7 +35,11 @@ import multiprocessing.connection.Pipe;
  * last, so they win where the JVM lets a later option win. A child passes its options on to its
  * own children. The heap is the JVM's default: a smaller young generation ({@code -Xmn8m})
  * makes an idle child a third smaller but an allocation-heavy one two to three times slower
- * (bench/RESULTS.md), so it is left to users who keep many idle children.
+ * (bench/RESULTS.md), so it is left to users who keep many idle children. A child also gets
+ * this JVM's {@code java.io.tmpdir}, where each process keeps a private directory for its Unix
+ * sockets (in {@code /tmp} instead when a socket path would be too long there); a directory
+ * left by a killed JVM is removed by the next JVM that makes one
+ * ({@code -Dmultiprocessing.tempDirSweep=false} turns that off).
  */
 public abstract class Context {
     /**
