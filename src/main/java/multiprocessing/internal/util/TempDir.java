@@ -67,9 +67,10 @@ public final class TempDir {
 
     static Path base(String tmpdir) {
         // The longest socket path under it: our directory's name and random part, then
-        // "/listener-" and 12 hex digits (Listener's, the longest of the names made here).
+        // "/listener-" and 12 hex digits (Listener's, the longest of the names made here); the
+        // class server's path (internal.spawn) is up to 3 characters longer, hence the slack.
         int longest = tmpdir.length() + 1 + ownerPart(PREFIX).length() + RANDOM_CHARS + 1 + 9
-                + 12;
+                + 12 + 4;
         return Path.of(longest <= SUN_PATH_MAX ? tmpdir : "/tmp");
     }
 
