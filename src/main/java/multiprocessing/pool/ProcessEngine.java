@@ -30,9 +30,10 @@ import multiprocessing.internal.util.LibraryThreads;
  * already in its pipe when it sends a result (CPython's ProcessPoolExecutor queues one extra call
  * for the same reason). How many: enough to cover about {@link #QUEUED_NANOS} of the worker's
  * measured time per chunk (a moving average), at least {@link #MIN_IN_FLIGHT} (but one for
- * long or unmeasured chunks, below) and at most {@link #MAX_IN_FLIGHT}: tiny tasks get a deep pipeline, whose throughput is bound by the
- * parent's work per message rather than by round trips, while long tasks are queued behind one
- * another at most about that long, not handed to a busy worker while another idles.
+ * long or unmeasured chunks, below) and at most {@link #MAX_IN_FLIGHT}: tiny tasks get a deep
+ * pipeline, whose throughput is bound by the parent's work per message rather than by round
+ * trips, while long tasks are queued behind one another at most about that long, not handed to
+ * a busy worker while another idles.
  *
  * <p>A chunk written to a worker's pipe cannot be taken back, and one queued behind a long chunk
  * waits for it even when another worker has long been idle (CPython's workers take their tasks
@@ -74,7 +75,6 @@ final class ProcessEngine implements Engine {
     /** Workers that die in a row before saying they are ready, after which the pool gives up. */
     private static final int START_FAILURES = 3;
     private static final AtomicInteger NAMES = new AtomicInteger();
-    private static final byte[] STOP = Serialization.serialize(null);
     private static final byte[] END = new byte[0];
 
     private final int processes;
@@ -222,9 +222,7 @@ final class ProcessEngine implements Engine {
         Job job = chunk.job;
         if (chunk.message == null) { // a relayed chunk comes serialized, and untimed
             chunk.timed = chunk.event != null;
-            chunk.message = Serialization.serialize(chunk.timed
-                    ? new Object[] {job.id, job.kind, job.fnBytes, chunk.items, true}
-                    : new Object[] {job.id, job.kind, job.fnBytes, chunk.items});
+            chunk.message = Worker.task(job.id, job.kind, job.fnBytes, chunk.items, chunk.timed);
         }
         lock.lock();
         try {
@@ -308,7 +306,7 @@ final class ProcessEngine implements Engine {
             for (W w : workers) {
                 if (!w.stopSent && w.inFlight.isEmpty()) {
                     w.stopSent = true;
-                    w.outbox.add(STOP);
+                    w.outbox.add(Worker.STOP);
                 }
             }
         }

@@ -43,6 +43,9 @@ final class Worker implements SerializableRunnable {
      * cannot even be read is answered without it: the parent cannot count on it.
      */
     static final int TIMING = 4;
+    /** The message that stops a worker. */
+    static final byte[] STOP = Serialization.serialize(null);
+
     /** The most {@link #rehearse()} waits for the whole rehearsal. */
     private static final long REHEARSAL_NANOS = 20_000_000_000L;
 
@@ -141,6 +144,13 @@ final class Worker implements SerializableRunnable {
         flush();
     }
 
+    /** A task message as a worker reads it: {@code timed} asks for its TIMING answer. */
+    static byte[] task(long jobId, int kind, byte[] fn, List<?> items, boolean timed) {
+        return Serialization.serialize(timed
+                ? new Object[] {jobId, kind, fn, items, true}
+                : new Object[] {jobId, kind, fn, items});
+    }
+
     /**
      * Runs a worker in a thread of this JVM on one end of a pipe and plays its pool on the
      * other, as {@link ProcessEngine} does (ready, a timed map chunk, a chunk that fails, the
@@ -169,11 +179,11 @@ final class Worker implements SerializableRunnable {
                     });
             SerializableFunction<Integer, Integer> next = x -> x + 1;
             SerializableFunction<Integer, Integer> fails = x -> 1 / (x - x);
-            byte[] map = Serialization.serialize(new Object[] {1L, Job.MAP,
-                    Serialization.serialize(next), new ArrayList<>(List.of(1, 2, 3)), true});
-            byte[] failing = Serialization.serialize(new Object[] {2L, Job.MAP,
-                    Serialization.serialize(fails), new ArrayList<>(List.of(1))});
-            pool.sendBytes(Frames.pack(List.of(map, failing, Serialization.serialize(null))));
+            byte[] map = task(1L, Job.MAP, Serialization.serialize(next),
+                    new ArrayList<>(List.of(1, 2, 3)), true);
+            byte[] failing = task(2L, Job.MAP, Serialization.serialize(fails),
+                    new ArrayList<>(List.of(1)), false);
+            pool.sendBytes(Frames.pack(List.of(map, failing, STOP)));
             List<Object> answers = new ArrayList<>();
             try {
                 while (true) {

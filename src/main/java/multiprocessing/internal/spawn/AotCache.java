@@ -49,9 +49,9 @@ import multiprocessing.internal.util.LibraryThreads;
  * profiles: {@link Workout}), under {@code /bin/sh}, which silences it and, when it exits 0
  * with a non-empty file, renames the file into place: the rename thus happens even if this JVM
  * has exited by then (a short program that spawns once still leaves a cache for its next
- * run), which a rename done when the parent reaps would not. User classes are not in the archive; the JDK's and Fory's,
- * which are most of a child's start, are. A trainer that exits 0 without writing the file marks
- * the key as failed, so it is not retried.
+ * run), which a rename done when the parent reaps would not. User classes are not in the
+ * archive; the JDK's and Fory's, which are most of a child's start, are. A trainer that exits
+ * 0 without writing the file marks the key as failed, so it is not retried.
  *
  * <p>Only one trainer runs per key: in this JVM a set of keys, across JVMs a lock file created
  * atomically. Lock and temporary files left by a trainer that never finished are removed after

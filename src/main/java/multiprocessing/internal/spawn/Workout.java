@@ -1,6 +1,7 @@
 package multiprocessing.internal.spawn;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -140,7 +141,7 @@ final class Workout {
     private static void manager() throws Exception {
         // A fixed key: the socket lives for a moment in this JVM's own 0700 directory, and a
         // SecureRandom would put its provider's classes into every child's cache for nothing.
-        byte[] key = "multiprocessing-aot-tour".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] key = "multiprocessing-aot-tour".getBytes(StandardCharsets.US_ASCII);
         SyncManager served = new SyncManager(null, key);
         Server server = served.getServer();
         Thread serving = LibraryThreads.platform().daemon().name("multiprocessing-manager-tour")

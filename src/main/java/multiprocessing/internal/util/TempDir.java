@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import multiprocessing.internal.posix.ProcessIdentity;
@@ -24,8 +25,8 @@ import multiprocessing.internal.posix.ProcessIdentity;
  * could connect to a listener that takes no key.
  *
  * <p>Its name, {@code jmp-<pid>-<start time>-h<host>-<random>}, says whose it is: a process
- * killed (or terminated: a child then runs no exit hook) cannot remove it, so its parent does when it
- * reaps it ({@link #removeLeftBy}), once the pid and start time name no live process. A JVM
+ * killed (or terminated: a child then runs no exit hook) cannot remove it, so its parent does
+ * when it reaps it ({@link #removeLeftBy}), once the pid and start time name no live process. A JVM
  * whose parent is not this library's (a program killed by the OOM killer or kill -9, a JVM a
  * test harness started) has nobody to do that: the next JVM that creates its own directory
  * removes such leftovers ({@link TempDirSweeper}).
@@ -75,6 +76,10 @@ public final class TempDir {
     }
 
     private static final int SUN_PATH_MAX = 107;
+    /** 0700: only this user may enter, whatever a socket's own mode. */
+    private static final Set<PosixFilePermission> PRIVATE = EnumSet.of(
+            PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+            PosixFilePermission.OWNER_EXECUTE);
     /** The random part of a directory's name: base 36, so short enough for socket paths. */
     private static final int RANDOM_CHARS = 10;
 
@@ -91,9 +96,7 @@ public final class TempDir {
             }
             try {
                 return Files.createDirectory(base.resolve(name.toString()),
-                        PosixFilePermissions.asFileAttribute(EnumSet.of(
-                                PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-                                PosixFilePermission.OWNER_EXECUTE)));
+                        PosixFilePermissions.asFileAttribute(PRIVATE));
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 if (attempt >= 16) {
                     throw e;
@@ -130,8 +133,7 @@ public final class TempDir {
     private static void requirePrivate(Path p) throws IOException {
         PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class,
                 LinkOption.NOFOLLOW_LINKS);
-        if (!a.isDirectory() || !a.permissions().equals(EnumSet.of(PosixFilePermission.OWNER_READ,
-                PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE))) {
+        if (!a.isDirectory() || !a.permissions().equals(PRIVATE)) {
             throw new IOException(p + " is not a directory of mode 0700: "
                     + PosixFilePermissions.toString(a.permissions()));
         }
