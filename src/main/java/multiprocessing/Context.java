@@ -25,7 +25,9 @@ import multiprocessing.connection.Pipe;
  * {@code -XX:-DisableAttachMechanism} to use {@code jcmd} on children), options
  * that make a short-lived JVM start faster ({@code -XX:+UseSerialGC} unless the context's
  * options choose a collector, {@code -XX:-UsePerfData}, and an AOT cache of the library's
- * classes on JDK 25+; {@code -Dmultiprocessing.aotCache=false} turns the cache off), options
+ * classes on JDK 25+; {@code -Dmultiprocessing.aotCache=false} turns the cache off;
+ * {@code -XX:CompileThresholdScaling=2}, so that the JIT compilers spend less CPU on the
+ * run-once code of a child's start), options
  * that keep many children small ({@code -XX:ArchiveRelocationMode=0}, so that children share
  * the cache's pages instead of each relocating a private copy, and
  * {@code -XX:TrimNativeHeapInterval=5000}), and then

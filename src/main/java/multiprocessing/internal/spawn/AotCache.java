@@ -333,7 +333,8 @@ final class AotCache {
                 || option.matches("-XX:(TieredStopAtLevel|MaxRAMPercentage|InitialRAMPercentage"
                         + "|MinRAMPercentage|MaxHeapSize|InitialHeapSize|ActiveProcessorCount"
                         + "|CICompilerCount|ParallelGCThreads|ConcGCThreads"
-                        + "|ArchiveRelocationMode|TrimNativeHeapInterval)=.*"));
+                        + "|ArchiveRelocationMode|TrimNativeHeapInterval"
+                        + "|CompileThresholdScaling)=.*"));
     }
 
     /** Whether the options pick a garbage collector (then the library picks none). */

@@ -648,6 +648,13 @@ public final class Spawner {
         // The C2 compiler's arenas are freed to malloc after the start path's burst of
         // compilation, but glibc keeps the pages: trimming gives an idle child ~4 MB back.
         options.add("-XX:TrimNativeHeapInterval=5000");
+        // A child's start is run-once code (class initialisation, building the serializer),
+        // yet enough of it crosses the compile thresholds that the two JIT compilers took
+        // about as much CPU as the start itself. With the thresholds doubled a no-op child
+        // used 13% less CPU and started 8% sooner, and a fresh producer child's queue puts ran
+        // as fast (bench/RESULTS.md, seventh session); code that runs hot is still compiled,
+        // a little later. The user's own -XX:CompileThresholdScaling comes later and wins.
+        options.add("-XX:CompileThresholdScaling=2");
         // A child's private directories go where its parent looks for what a killed child
         // left, and where the next JVM sweeps (TempDir, TempDirSweeper); CPython's children
         // inherit TMPDIR, and with it their temporary directory, the same way.

@@ -105,7 +105,7 @@ class AotCacheTest {
         String plain = c.key(LIBRARY);
         List<String> tuned = new ArrayList<>(LIBRARY);
         tuned.addAll(List.of("-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dworker.id=3", "-XX:-UsePerfData", "-Xlog:gc"));
+                "-Dworker.id=3", "-XX:-UsePerfData", "-Xlog:gc", "-XX:CompileThresholdScaling=1"));
         assertEquals(plain, c.key(tuned));
 
         List<String> opened = new ArrayList<>(LIBRARY);
@@ -321,6 +321,11 @@ class AotCacheTest {
         assertTrue(ours > 0 && ours < argv.indexOf("-XX:AOTCache=/c.aot"));
         assertTrue(argv.indexOf(AotCache.QUIET) < argv.indexOf("-Xmx64m"));
         assertTrue(ours < argv.indexOf("-XX:+UsePerfData"), "the user's option wins");
+        assertTrue(argv.contains("-XX:CompileThresholdScaling=2"), "a child's JIT default");
+        List<String> eager = Spawner.commandLine(Path.of("/jdk/bin/java"), archive,
+                List.of("-XX:CompileThresholdScaling=1"));
+        assertTrue(eager.indexOf("-XX:CompileThresholdScaling=2")
+                < eager.indexOf("-XX:CompileThresholdScaling=1"), "the user's JIT choice wins");
 
         List<String> g1 = Spawner.commandLine(Path.of("/jdk/bin/java"), List.of(),
                 List.of("-XX:+UseG1GC"));
