@@ -106,6 +106,43 @@ class ProcessTest {
         }
     }
 
+    /**
+     * Python's other way to make a process: a subclass that overrides run(), with fields of
+     * its own. A plain process is written field by field; a subclass must still arrive whole.
+     */
+    static final class Greeter extends Process {
+        private final String greeting;
+        private final Connection out;
+
+        Greeter(String greeting, Connection out) {
+            this.greeting = greeting;
+            this.out = out;
+        }
+
+        @Override
+        public void run() {
+            Process me = Multiprocessing.currentProcess();
+            try {
+                out.send(List.of(greeting, me.name(), String.valueOf(me == this),
+                        Multiprocessing.parentProcess().orElseThrow().name()));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
+    @Test
+    void aSubclassRunsItsOwnRunWithItsOwnFields() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Greeter g = new Greeter("hello " + System.nanoTime(), pipe.right());
+            g.start();
+            assertEquals(List.of(g.greeting, g.name(), "true", "MainProcess"), pipe.left().recv());
+            g.join();
+            assertEquals(0, g.exitCode());
+            g.close();
+        }
+    }
+
     @Test
     void exitCodesFollowPython() throws Exception {
         Process ok = new Process(() -> {});

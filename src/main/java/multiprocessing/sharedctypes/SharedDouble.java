@@ -31,7 +31,10 @@ public final class SharedDouble {
         });
     }
 
-    private static final VarHandle H = ValueLayout.JAVA_DOUBLE.varHandle();
+    /** Made at first use: every process initializes this class (its reducer); few use it. */
+    private static final class Access {
+        static final VarHandle H = ValueLayout.JAVA_DOUBLE.varHandle();
+    }
 
     private final Block block;
     private final MemorySegment segment;
@@ -43,7 +46,7 @@ public final class SharedDouble {
 
     /** {@return the value (a volatile read)} */
     public double get() {
-        return (double) H.getVolatile(segment, 0L);
+        return (double) Access.H.getVolatile(segment, 0L);
     }
 
     /**
@@ -52,7 +55,7 @@ public final class SharedDouble {
      * @param value the new value
      */
     public void set(double value) {
-        H.setVolatile(segment, 0L, value);
+        Access.H.setVolatile(segment, 0L, value);
     }
 
     /**
@@ -62,7 +65,7 @@ public final class SharedDouble {
      * @return the value before
      */
     public double getAndSet(double value) {
-        return (double) H.getAndSet(segment, 0L, value);
+        return (double) Access.H.getAndSet(segment, 0L, value);
     }
 
     /**
@@ -74,8 +77,8 @@ public final class SharedDouble {
     public double getAndAdd(double delta) {
         // Memory-segment var handles have no floating-point getAndAdd: a CAS loop instead.
         while (true) {
-            double current = (double) H.getVolatile(segment, 0L);
-            if (H.weakCompareAndSet(segment, 0L, current, current + delta)) {
+            double current = (double) Access.H.getVolatile(segment, 0L);
+            if (Access.H.weakCompareAndSet(segment, 0L, current, current + delta)) {
                 return current;
             }
         }
@@ -100,7 +103,7 @@ public final class SharedDouble {
      * @return whether it was set
      */
     public boolean compareAndSet(double expected, double value) {
-        return H.compareAndSet(segment, 0L, expected, value);
+        return Access.H.compareAndSet(segment, 0L, expected, value);
     }
 
     /** {@return the backing memory: 8 bytes} */

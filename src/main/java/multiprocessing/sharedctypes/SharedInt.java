@@ -31,7 +31,10 @@ public final class SharedInt {
         });
     }
 
-    private static final VarHandle H = ValueLayout.JAVA_INT.varHandle();
+    /** Made at first use: every process initializes this class (its reducer); few use it. */
+    private static final class Access {
+        static final VarHandle H = ValueLayout.JAVA_INT.varHandle();
+    }
 
     private final Block block;
     private final MemorySegment segment;
@@ -43,7 +46,7 @@ public final class SharedInt {
 
     /** {@return the value (a volatile read)} */
     public int get() {
-        return (int) H.getVolatile(segment, 0L);
+        return (int) Access.H.getVolatile(segment, 0L);
     }
 
     /**
@@ -52,7 +55,7 @@ public final class SharedInt {
      * @param value the new value
      */
     public void set(int value) {
-        H.setVolatile(segment, 0L, value);
+        Access.H.setVolatile(segment, 0L, value);
     }
 
     /**
@@ -62,7 +65,7 @@ public final class SharedInt {
      * @return the value before
      */
     public int getAndSet(int value) {
-        return (int) H.getAndSet(segment, 0L, value);
+        return (int) Access.H.getAndSet(segment, 0L, value);
     }
 
     /**
@@ -72,7 +75,7 @@ public final class SharedInt {
      * @return the value before the addition
      */
     public int getAndAdd(int delta) {
-        return (int) H.getAndAdd(segment, 0L, delta);
+        return (int) Access.H.getAndAdd(segment, 0L, delta);
     }
 
     /**
@@ -93,7 +96,7 @@ public final class SharedInt {
      * @return whether it was set
      */
     public boolean compareAndSet(int expected, int value) {
-        return H.compareAndSet(segment, 0L, expected, value);
+        return Access.H.compareAndSet(segment, 0L, expected, value);
     }
 
     /** {@return the backing memory: 4 bytes} */

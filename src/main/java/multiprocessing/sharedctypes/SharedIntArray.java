@@ -35,7 +35,10 @@ public final class SharedIntArray {
     }
 
     private static final ValueLayout.OfInt E = ValueLayout.JAVA_INT;
-    private static final VarHandle H = E.arrayElementVarHandle();
+    /** Made at first use: every process initializes this class (its reducer); few use it. */
+    private static final class Access {
+        static final VarHandle H = E.arrayElementVarHandle();
+    }
 
     private final Block block;
     private final int length;
@@ -82,7 +85,7 @@ public final class SharedIntArray {
      * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
      */
     public int getVolatile(int index) {
-        return (int) H.getVolatile(segment, 0L, (long) Objects.checkIndex(index, length));
+        return (int) Access.H.getVolatile(segment, 0L, (long) Objects.checkIndex(index, length));
     }
 
     /**
@@ -93,7 +96,7 @@ public final class SharedIntArray {
      * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
      */
     public void setVolatile(int index, int value) {
-        H.setVolatile(segment, 0L, (long) Objects.checkIndex(index, length), value);
+        Access.H.setVolatile(segment, 0L, (long) Objects.checkIndex(index, length), value);
     }
 
     /**
@@ -105,7 +108,8 @@ public final class SharedIntArray {
      * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
      */
     public int getAndAdd(int index, int delta) {
-        return (int) H.getAndAdd(segment, 0L, (long) Objects.checkIndex(index, length), delta);
+        long i = Objects.checkIndex(index, length);
+        return (int) Access.H.getAndAdd(segment, 0L, i, delta);
     }
 
     /**
@@ -118,8 +122,8 @@ public final class SharedIntArray {
      * @throws IndexOutOfBoundsException unless {@code 0 <= index < length()}
      */
     public boolean compareAndSet(int index, int expected, int value) {
-        return H.compareAndSet(segment, 0L, (long) Objects.checkIndex(index, length), expected,
-                value);
+        long i = Objects.checkIndex(index, length);
+        return Access.H.compareAndSet(segment, 0L, i, expected, value);
     }
 
     /**

@@ -31,7 +31,10 @@ public final class SharedLong {
         });
     }
 
-    private static final VarHandle H = ValueLayout.JAVA_LONG.varHandle();
+    /** Made at first use: every process initializes this class (its reducer); few use it. */
+    private static final class Access {
+        static final VarHandle H = ValueLayout.JAVA_LONG.varHandle();
+    }
 
     private final Block block;
     private final MemorySegment segment;
@@ -43,7 +46,7 @@ public final class SharedLong {
 
     /** {@return the value (a volatile read)} */
     public long get() {
-        return (long) H.getVolatile(segment, 0L);
+        return (long) Access.H.getVolatile(segment, 0L);
     }
 
     /**
@@ -52,7 +55,7 @@ public final class SharedLong {
      * @param value the new value
      */
     public void set(long value) {
-        H.setVolatile(segment, 0L, value);
+        Access.H.setVolatile(segment, 0L, value);
     }
 
     /**
@@ -62,7 +65,7 @@ public final class SharedLong {
      * @return the value before
      */
     public long getAndSet(long value) {
-        return (long) H.getAndSet(segment, 0L, value);
+        return (long) Access.H.getAndSet(segment, 0L, value);
     }
 
     /**
@@ -72,7 +75,7 @@ public final class SharedLong {
      * @return the value before the addition
      */
     public long getAndAdd(long delta) {
-        return (long) H.getAndAdd(segment, 0L, delta);
+        return (long) Access.H.getAndAdd(segment, 0L, delta);
     }
 
     /**
@@ -93,7 +96,7 @@ public final class SharedLong {
      * @return whether it was set
      */
     public boolean compareAndSet(long expected, long value) {
-        return H.compareAndSet(segment, 0L, expected, value);
+        return Access.H.compareAndSet(segment, 0L, expected, value);
     }
 
     /** {@return the backing memory: 8 bytes} */

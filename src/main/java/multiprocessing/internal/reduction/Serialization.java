@@ -28,6 +28,7 @@ public final class Serialization {
 
     /** Classes whose reducers register themselves when they are initialised. */
     private static final String[] REDUCED_CLASSES = {
+        "multiprocessing.Process",
         "multiprocessing.connection.Connection",
         "multiprocessing.synchronize.Lock",
         "multiprocessing.synchronize.RLock",
@@ -314,21 +315,30 @@ public final class Serialization {
         try {
             value = Holder.FORY.deserialize(buffer);
         } catch (RuntimeException | StackOverflowError e) {
+            // The deepest known cause says most: a reducer that fails may only have been
+            // reading a nested object (a process's target) whose class could not be loaded.
+            Throwable cause = null;
             for (Throwable c = e; c != null; c = c.getCause()) {
-                if (c instanceof RebuildFailed rebuild) {
-                    throw new IllegalStateException(rebuild.getMessage(), e);
+                if (c instanceof RebuildFailed
+                        || c instanceof org.apache.fory.exception.InsecureException
+                        || c instanceof ClassNotFoundException
+                        || c instanceof NoClassDefFoundError) {
+                    cause = c;
                 }
-                if (c instanceof org.apache.fory.exception.InsecureException refused) {
-                    throw new IllegalStateException("a received message names a class the "
-                            + "deserialization policy refuses: " + refused.getMessage()
-                            + " (allow a class with -D" + ClassPolicy.ALLOW_PROPERTY
-                            + "=name, see multiprocessing's package documentation)", e);
-                }
-                if (c instanceof ClassNotFoundException || c instanceof NoClassDefFoundError) {
-                    throw new IllegalStateException("a received object's class cannot be loaded"
-                            + " in this process (" + c + "): it is not on this process's class"
-                            + " path, and the sender's class loaders could not give it", e);
-                }
+            }
+            if (cause instanceof RebuildFailed rebuild) {
+                throw new IllegalStateException(rebuild.getMessage(), e);
+            }
+            if (cause instanceof org.apache.fory.exception.InsecureException refused) {
+                throw new IllegalStateException("a received message names a class the "
+                        + "deserialization policy refuses: " + refused.getMessage()
+                        + " (allow a class with -D" + ClassPolicy.ALLOW_PROPERTY
+                        + "=name, see multiprocessing's package documentation)", e);
+            }
+            if (cause != null) {
+                throw new IllegalStateException("a received object's class cannot be loaded"
+                        + " in this process (" + cause + "): it is not on this process's class"
+                        + " path, and the sender's class loaders could not give it", e);
             }
             throw new IllegalStateException("the received bytes (" + size
                     + ") are not an object this library serialized: " + e, e);
