@@ -8,6 +8,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 import multiprocessing.internal.posix.SocketAddr;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
 
 /**
  * The address of a {@link Listener}: an IPv4 host and port (Python's {@code (host, port)}
@@ -20,6 +22,29 @@ import multiprocessing.internal.posix.SocketAddr;
  * {@code 127.0.0.1} are different addresses even though they reach the same socket.
  */
 public final class Address {
+    static {
+        // Field by field: left to Fory, a class without a serializer is read by a struct
+        // serializer built for it in every process a proxy or a manager's server reaches
+        // (see Process.Identity for what that costs a fresh JVM).
+        Serialization.register(Address.class, new Reducer<Address>() {
+            @Override
+            public void reduce(Address a, Out out) {
+                out.writeInt(a.family.ordinal());
+                out.writeObject(a.host);
+                out.writeInt(a.port);
+                out.writeObject(a.ipv4);
+                out.writeObject(a.path);
+            }
+
+            @Override
+            public Address rebuild(In in) {
+                Family family = Family.values()[in.readInt()];
+                return new Address(family, (String) in.readObject(), in.readInt(),
+                        (byte[]) in.readObject(), (String) in.readObject());
+            }
+        });
+    }
+
     /** sun_path holds 108 bytes; a path needs one of them for its terminating NUL. */
     private static final int SUN_PATH_SIZE = 108;
 

@@ -306,7 +306,7 @@ final class ProcessEngine implements Engine {
             for (W w : workers) {
                 if (!w.stopSent && w.inFlight.isEmpty()) {
                     w.stopSent = true;
-                    w.outbox.add(Worker.STOP);
+                    w.outbox.add(Worker.stop());
                 }
             }
         }

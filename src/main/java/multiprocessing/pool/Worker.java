@@ -14,6 +14,7 @@ import multiprocessing.SerializableFunction;
 import multiprocessing.SerializableRunnable;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
+import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryThreads;
 
@@ -43,8 +44,37 @@ final class Worker implements SerializableRunnable {
      * cannot even be read is answered without it: the parent cannot count on it.
      */
     static final int TIMING = 4;
-    /** The message that stops a worker. */
-    static final byte[] STOP = Serialization.serialize(null);
+    static {
+        Serialization.register(Worker.class, new Reducer<Worker>() {
+            // Field by field: left to Fory, a class without a serializer is read by a struct
+            // serializer built for it in every worker (see Process.Identity for its cost).
+            @Override
+            public void reduce(Worker w, Out out) {
+                out.writeObject(w.conn);
+                out.writeObject(w.initializer);
+                out.writeInt(w.maxTasks);
+            }
+
+            @Override
+            public Worker rebuild(In in) {
+                return new Worker((Connection) in.readObject(),
+                        (SerializableRunnable) in.readObject(), in.readInt());
+            }
+        });
+    }
+
+    /** {@return the message that stops a worker} */
+    static byte[] stop() {
+        return Stop.MESSAGE;
+    }
+
+    /**
+     * Apart from Worker's initializer, which runs while the serializer is being built (it
+     * registers a reducer) and so cannot serialize.
+     */
+    private static final class Stop {
+        static final byte[] MESSAGE = Serialization.serialize(null);
+    }
 
     /** The most {@link #rehearse()} waits for the whole rehearsal. */
     private static final long REHEARSAL_NANOS = 20_000_000_000L;
@@ -183,7 +213,7 @@ final class Worker implements SerializableRunnable {
                     new ArrayList<>(List.of(1, 2, 3)), true);
             byte[] failing = task(2L, Job.MAP, Serialization.serialize(fails),
                     new ArrayList<>(List.of(1)), false);
-            pool.sendBytes(Frames.pack(List.of(map, failing, STOP)));
+            pool.sendBytes(Frames.pack(List.of(map, failing, stop())));
             List<Object> answers = new ArrayList<>();
             try {
                 while (true) {

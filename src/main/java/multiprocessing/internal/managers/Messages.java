@@ -54,7 +54,21 @@ public final class Messages {
     }
 
     /** The first message on every connection: which client process it belongs to. */
-    public record Hello(String clientId) {}
+    public record Hello(String clientId) {
+        static {
+            Serialization.register(Hello.class, new Reducer<>() {
+                @Override
+                public void reduce(Hello h, Out out) {
+                    out.writeObject(h.clientId);
+                }
+
+                @Override
+                public Hello rebuild(In in) {
+                    return new Hello((String) in.readObject());
+                }
+            });
+        }
+    }
 
     /**
      * A request. {@code thread} names the calling thread in its process (an RLock's owner),

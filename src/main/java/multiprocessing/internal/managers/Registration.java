@@ -5,6 +5,8 @@ import java.util.Map;
 
 import multiprocessing.SerializableCallable;
 import multiprocessing.SerializableFunction;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.spawn.ClassReach;
 
 /**
@@ -19,6 +21,31 @@ import multiprocessing.internal.spawn.ClassReach;
  */
 public record Registration(String typeId, Object callable, List<Class<?>> interfaces,
         List<String> exposed, Map<String, String> methodToTypeId, boolean createMethod) {
+
+    static {
+        // Field by field: left to Fory, a class without a serializer is read by a struct
+        // serializer built for it in every manager's server (see Process.Identity for what
+        // that costs a fresh JVM).
+        Serialization.register(Registration.class, new Reducer<Registration>() {
+            @Override
+            public void reduce(Registration r, Out out) {
+                out.writeObject(r.typeId);
+                out.writeObject(r.callable);
+                out.writeObject(r.interfaces);
+                out.writeObject(r.exposed);
+                out.writeObject(r.methodToTypeId);
+                out.writeBoolean(r.createMethod);
+            }
+
+            @Override
+            @SuppressWarnings("unchecked")
+            public Registration rebuild(In in) {
+                return new Registration((String) in.readObject(), in.readObject(),
+                        (List<Class<?>>) in.readObject(), (List<String>) in.readObject(),
+                        (Map<String, String>) in.readObject(), in.readBoolean());
+            }
+        });
+    }
 
     public Registration {
         interfaces = List.copyOf(interfaces);

@@ -29,6 +29,9 @@ public final class Serialization {
     /** Classes whose reducers register themselves when they are initialised. */
     private static final String[] REDUCED_CLASSES = {
         "multiprocessing.Process",
+        "multiprocessing.pool.Worker",
+        "multiprocessing.connection.Address",
+        "multiprocessing.internal.managers.Registration",
         "multiprocessing.connection.Connection",
         "multiprocessing.synchronize.Lock",
         "multiprocessing.synchronize.RLock",
@@ -54,6 +57,7 @@ public final class Serialization {
         "multiprocessing.JoinableQueue",
         "multiprocessing.SimpleQueue",
         "multiprocessing.internal.managers.ProxyHandler",
+        "multiprocessing.internal.managers.Messages$Hello",
         "multiprocessing.internal.managers.Messages$Request",
         "multiprocessing.internal.managers.Messages$Response",
     };
