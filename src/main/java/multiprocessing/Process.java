@@ -99,7 +99,9 @@ public class Process implements AutoCloseable, Serializable {
             out.writeObject(p.target);
             out.writeObject(p.name);
             out.writeObject(p.daemon);
-            out.writeObject(p.authKey);
+            // Only to the child it starts, as Python's AuthenticationString refuses any other
+            // pickling: a process sent down a pipe or a queue does not hand out the key.
+            out.writeObject(out.spawning() ? p.authKey : null);
             out.writeObject(p.identity);
             out.writeLong(p.parentPid);
             out.writeObject(p.parentName);
@@ -108,16 +110,13 @@ public class Process implements AutoCloseable, Serializable {
         }
 
         @Override
-        @SuppressWarnings("unchecked")
         public Process rebuild(In in) {
-            return new Process((SerializableRunnable) in.readObject(), (String) in.readObject(),
-                    (Boolean) in.readObject(), (byte[]) in.readObject(), (int[]) in.readObject(),
-                    in.readLong(), (String) in.readObject(), (String) in.readObject(),
-                    (List<String>) in.readObject());
+            return new Process(in);
         }
     }
 
-    // ---- The identity of the process: serialized to the child. ----
+    // ---- The identity of the process: serialized to the child (by Identity: a field added
+    // here is added there). ----
     private SerializableRunnable target;
     private String name;
     private Boolean daemon;
@@ -165,19 +164,22 @@ public class Process implements AutoCloseable, Serializable {
         this.context = context;
     }
 
-    /** A process as it was written (see {@link Identity}): not yet any process's child. */
-    private Process(SerializableRunnable target, String name, Boolean daemon, byte[] authKey,
-            int[] identity, long parentPid, String parentName, String startMethod,
-            List<String> jvmOptions) {
-        this.target = target;
-        this.name = name;
-        this.daemon = daemon;
-        this.authKey = authKey;
-        this.identity = identity;
-        this.parentPid = parentPid;
-        this.parentName = parentName;
-        this.startMethod = startMethod;
-        this.jvmOptions = jvmOptions;
+    /**
+     * A process as {@link Identity} wrote it. It is known as the object being read before its
+     * fields are: its target may hold this very process.
+     */
+    @SuppressWarnings("unchecked")
+    private Process(Reducer.In in) {
+        in.reference(this);
+        target = (SerializableRunnable) in.readObject();
+        name = (String) in.readObject();
+        daemon = (Boolean) in.readObject();
+        authKey = (byte[]) in.readObject();
+        identity = (int[]) in.readObject();
+        parentPid = in.readLong();
+        parentName = (String) in.readObject();
+        startMethod = (String) in.readObject();
+        jvmOptions = (List<String>) in.readObject();
     }
 
     /** For the main process and a child's view of its parent. */
@@ -579,8 +581,16 @@ public class Process implements AutoCloseable, Serializable {
 
     /**
      * {@return the authentication key, 32 random bytes in the main process, inherited by children}
+     *
+     * @throws IllegalStateException for a process object that came from another process other
+     *         than as the process it started (the key stays behind, as in Python)
      */
     public byte[] authKey() {
+        if (authKey == null) {
+            throw new IllegalStateException("the authentication key of " + name + " stayed in "
+                    + "the process that sent this object: a key goes only to the child a process "
+                    + "starts, as in Python");
+        }
         return authKey.clone();
     }
 

@@ -144,6 +144,23 @@ class ProcessTest {
     }
 
     @Test
+    void aTargetThatHoldsItsOwnProcessGetsTheChildsCurrentProcess() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection out = pipe.right();
+            Process[] holder = new Process[1];
+            holder[0] = new Process(() -> out.send(List.of(
+                    String.valueOf(holder[0] == Multiprocessing.currentProcess()),
+                    String.valueOf(holder[0] != null ? holder[0].name() : null))));
+            holder[0].start();
+            assertEquals(List.of("true", holder[0].name()), pipe.left().recv(),
+                    "a cycle back to the process survives the trip");
+            holder[0].join();
+            assertEquals(0, holder[0].exitCode());
+            holder[0].close();
+        }
+    }
+
+    @Test
     void exitCodesFollowPython() throws Exception {
         Process ok = new Process(() -> {});
         Process thrower = new Process(() -> {

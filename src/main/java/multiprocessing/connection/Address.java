@@ -38,7 +38,11 @@ public final class Address {
 
             @Override
             public Address rebuild(In in) {
-                Family family = Family.values()[in.readInt()];
+                int ordinal = in.readInt();
+                if (ordinal < 0 || ordinal >= Family.values().length) {
+                    throw new IllegalArgumentException("unknown address family " + ordinal);
+                }
+                Family family = Family.values()[ordinal];
                 return new Address(family, (String) in.readObject(), in.readInt(),
                         (byte[]) in.readObject(), (String) in.readObject());
             }

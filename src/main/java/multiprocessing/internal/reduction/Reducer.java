@@ -57,5 +57,12 @@ public interface Reducer<T> {
 
         /** The receiving process's descriptor for the next {@link Out#writeFd}; it owns it. */
         int readFd();
+
+        /**
+         * Makes {@code rebuilt} what references back to the object being read resolve to (a
+         * cycle through it, as pickle keeps): call it with the new object before reading any
+         * object nested in it, or such a reference reads as null.
+         */
+        void reference(Object rebuilt);
     }
 }

@@ -75,11 +75,15 @@ public final class Serialization {
      * reducers before it builds its serializer (registration numbers the classes).
      */
     public static <T> void register(Class<T> type, Reducer<T> reducer) {
-        if (built || !java.util.Arrays.asList(REDUCED_CLASSES).contains(type.getName())) {
+        if (!java.util.Arrays.asList(REDUCED_CLASSES).contains(type.getName())) {
             // A reducer another process may not know would shift every class number after it:
             // fail here, in the developer's first test, not in a child that misreads a message.
             throw new IllegalStateException(type.getName() + " registers a reducer but is not "
                     + "listed in Serialization.REDUCED_CLASSES");
+        }
+        if (built) {
+            throw new IllegalStateException(type.getName() + " registers a reducer after the "
+                    + "serializer was built: does its static initializer serialize?");
         }
         REDUCERS.put(type, reducer);
     }
@@ -506,6 +510,11 @@ public final class Serialization {
                 @Override
                 public int readFd() {
                     return handles().take(context.readVarInt32());
+                }
+
+                @Override
+                public void reference(Object rebuilt) {
+                    context.reference(rebuilt);
                 }
             });
         }

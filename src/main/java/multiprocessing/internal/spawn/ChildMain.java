@@ -176,7 +176,7 @@ public final class ChildMain {
         Preparation preparation = new Preparation(idle, ProcessHandle.current().pid(),
                 "MainProcess", startMethod, java.util.List.of(), null);
         byte[] payload = Spawner.payload(preparation,
-                Serialization.serialize(idle, Handles.collecting()), 0);
+                Serialization.serialize(idle, Handles.spawning()), 0);
         try {
             DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(payload));
             in.readInt();

@@ -46,10 +46,9 @@ import multiprocessing.synchronize.Lock;
  * Pipe, a manager served and called here, a worker fed here), in batches smaller than a ring or
  * a pipe holds. The worker's rehearsal bounds its own waits; the trainer as a whole is bounded
  * by {@link AotCache.Exercise#run}, which ends the JVM (writing the cache) whatever a part
- * does. The workout's counts are past the JIT's top-tier
- * thresholds (Tier4CompileThreshold is 15,000 calls) so that the recorded profiles are those
- * of fully warmed code. No compiler flags are set: the JVM's own thresholds were not tried
- * against others (see the notes).
+ * does. The workout's counts reach the JIT's top tier (Tier4CompileThreshold is 15,000 calls,
+ * doubled to 30,000 by the children's {@code -XX:CompileThresholdScaling=2}, which the trainer
+ * gets too), so that the recorded profiles are those of warmed code.
  */
 final class Workout {
     private Workout() {}
