@@ -192,6 +192,12 @@ public final class ProxyHandler implements InvocationHandler {
         if (local != null) {
             return local.callLocal(id, method, types, args);
         }
+        count();
+        return client.call(Messages.CALL, typeId, id, method, types, args);
+    }
+
+    /** Has the server count this reference, unless it has (Python's incref on unpickling). */
+    private void count() throws Throwable {
         if (!counted.get()) {
             synchronized (counted) {
                 if (!counted.get()) {
@@ -200,7 +206,15 @@ public final class ProxyHandler implements InvocationHandler {
                 }
             }
         }
-        return client.call(Messages.CALL, typeId, id, method, types, args);
+    }
+
+    /** {@link #count} as the proxy is received; if it fails, the first call asks again. */
+    private void countNow() {
+        try {
+            count();
+        } catch (Throwable notNow) {
+            // the first call asks again, and reports what went wrong
+        }
     }
 
     private static String[] typeNames(Method m) {
@@ -257,15 +271,12 @@ public final class ProxyHandler implements InvocationHandler {
             }
             ManagerClient client = ManagerClient.of(address);
             boolean counted = ManagerClient.counted(address);
+            ProxyHandler h = new ProxyHandler(typeId, address, id, null, null, client, counted);
             if (!counted && !inheriting()) {
-                try {
-                    client.call(Messages.INCREF, id, null, null, NO_ARGS);
-                    counted = true;
-                } catch (Throwable notNow) {
-                    // The first call asks again, and reports what went wrong.
-                }
+                // Once the message is read: the count is a call, a message of its own.
+                in.afterRead(h::countNow);
             }
-            return new ProxyHandler(typeId, address, id, null, null, client, counted);
+            return h;
         }
 
         /** Whether this is a child reading what it was started with (Python's _inheriting). */

@@ -12,6 +12,8 @@ public final class Handles {
     private final String refusal;
     private final boolean spawning;
     private int next;
+    /** What a read's reducers left for after it (see {@link Reducer.In#afterRead}). */
+    private List<Runnable> afterRead;
 
     private Handles(List<Integer> fds, String refusal, boolean spawning) {
         this.fds = fds;
@@ -91,5 +93,23 @@ public final class Handles {
 
     public boolean isEmpty() {
         return fds.isEmpty();
+    }
+
+    void afterRead(Runnable action) {
+        if (afterRead == null) {
+            afterRead = new ArrayList<>();
+        }
+        afterRead.add(action);
+    }
+
+    /** Runs, in order, what the reducers of the message just read left for after it. */
+    void runAfterRead() {
+        List<Runnable> actions = afterRead;
+        afterRead = null;
+        if (actions != null) {
+            for (Runnable action : actions) {
+                action.run();
+            }
+        }
     }
 }

@@ -64,5 +64,14 @@ public interface Reducer<T> {
          * object nested in it, or such a reference reads as null.
          */
         void reference(Object rebuilt);
+
+        /**
+         * Runs {@code action} once the whole message is read, before its value is returned,
+         * and after the serializer this read holds is given back to the JVM's pool: for work
+         * that is itself a message (a proxy asking its server to count it), which would
+         * otherwise need a second serializer while holding one, and wait forever once as many
+         * threads as the pool has serializers read such objects at once.
+         */
+        void afterRead(Runnable action);
     }
 }

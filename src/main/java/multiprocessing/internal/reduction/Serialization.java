@@ -361,6 +361,8 @@ public final class Serialization {
                     + "object this library serialized: an object was decoded from the first "
                     + used + " of them");
         }
+        // The serializer is back in the pool: what the reducers left for now may send.
+        handles.runAfterRead();
         return value;
     }
 
@@ -515,6 +517,11 @@ public final class Serialization {
                 @Override
                 public void reference(Object rebuilt) {
                     context.reference(rebuilt);
+                }
+
+                @Override
+                public void afterRead(Runnable action) {
+                    handles().afterRead(action);
                 }
             });
         }
