@@ -126,6 +126,15 @@ public final class Serialization {
         }
     }
 
+    /**
+     * How many Fory instances serve this JVM's threads (a thread borrows one per message).
+     * Fory's default, four per CPU, builds them all at once: on a machine reporting 16 CPUs a
+     * child spent 60-90 ms more CPU on its 64 than on 8 (bench/RESULTS.md, seventh session),
+     * and 256 on 64 CPUs. Eight is Fory's default on two CPUs, where the library is measured.
+     */
+    static final int POOL_SIZE =
+            Math.min(8, Math.max(2, 4 * Runtime.getRuntime().availableProcessors()));
+
     private static final class Builder {
         /** Has every reduced class register its reducer (their static initializers do). */
         private static void initializeReducedClasses() {
@@ -158,7 +167,7 @@ public final class Serialization {
                     // A class this process cannot load is an error to report, not a map of
                     // field names to hand the program in place of its object.
                     .withDeserializeUnknownClass(false)
-                    .buildThreadSafeFory();
+                    .buildThreadSafeForyPool(POOL_SIZE);
             // In one fixed order: registering a serializer numbers the class, and the numbers
             // must agree between the processes (a hash map's order differs from JVM to JVM).
             REDUCERS.entrySet().stream()
