@@ -416,8 +416,25 @@ public final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends {@code bytes} with descriptor {@code fd} beside them (a socket only), with no
+     * serializer involved: the resource sharer's answer, which a receiver may be reading while
+     * the read of the message that named the shared connection holds one of its JVM's pooled
+     * serializers (see {@link ResourceSharer}).
+     */
+    void sendBytesWithFd(byte[] bytes, int fd) throws IOException {
+        checkWritable();
+        sendFrame(MemorySegment.ofArray(bytes), new int[] {fd});
+    }
+
+    /** Receives one message as bytes, with the descriptors that came with it (now the caller's). */
+    Frame recvBytesWithFds() throws IOException {
+        checkReadable();
+        return recvFrame(-1, null);
+    }
+
     /** A received message: its bytes (or its length when read into the caller's memory). */
-    private record Frame(byte[] bytes, long length, int[] fds) {
+    record Frame(byte[] bytes, long length, int[] fds) {
         byte[] bytesWithoutFds() {
             closeAll(fds);
             return bytes;
@@ -676,7 +693,8 @@ public final class Connection implements AutoCloseable {
             }
             String name = in.readString();
             long key = in.readLong();
-            return ResourceSharer.fetch(new ResourceSharer.Ticket(name, key));
+            int fd = ResourceSharer.fetch(new ResourceSharer.Ticket(name, key));
+            return new Connection(fd, readable, writable, socket);
         }
     }
 }

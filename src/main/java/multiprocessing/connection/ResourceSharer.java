@@ -1,6 +1,8 @@
 package multiprocessing.connection;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
@@ -60,7 +62,7 @@ final class ResourceSharer {
     record Ticket(String address, long key) {}
 
     /** Fetches the descriptor a {@link Ticket} names, from the process that shared it. */
-    static Connection fetch(Ticket ticket) {
+    static int fetch(Ticket ticket) {
         return fetch(ticket, fetchTimeout());
     }
 
@@ -69,23 +71,32 @@ final class ResourceSharer {
         return millis <= 0 ? null : Duration.ofMillis(millis);
     }
 
-    /** {@link #fetch(Ticket)} waiting at most {@code timeout} (null: forever) for the sharer. */
-    static Connection fetch(Ticket ticket, Duration timeout) {
+    /**
+     * {@link #fetch(Ticket)} waiting at most {@code timeout} (null: forever) for the sharer.
+     * Plain bytes both ways, no serializer: this runs inside the read of the message that
+     * carried the ticket, which holds one of this JVM's pooled serializers, and as many
+     * threads doing so at once as the pool has serializers would otherwise wait for ever.
+     */
+    static int fetch(Ticket ticket, Duration timeout) {
         Address from = Address.unix(ticket.address());
         byte[] authKey = Multiprocessing.currentProcess().authKey();
         try (Connection c = Client.connect(from, Family.AF_UNIX, null)) {
             Watchdog watchdog = new Watchdog(c.fileno(), "the process that sent a connection did "
                     + "not hand it over", () -> new IllegalStateException("not closed"));
-            Object answer = watchdog.run(timeout, () -> {
+            Connection.Frame answer = watchdog.run(timeout, () -> {
                 Connections.answerChallenge(c, authKey);
                 Connections.deliverChallenge(c, authKey);
-                c.send(ticket.key());
-                return c.recv();
+                c.sendBytes(ByteBuffer.allocate(Long.BYTES).putLong(ticket.key()).array());
+                return c.recvBytesWithFds();
             });
-            if (answer instanceof Connection received) {
-                return received;
+            if (answer.fds().length == 1) {
+                return answer.fds()[0];
             }
-            throw new IllegalStateException("cannot receive the connection: " + answer);
+            for (int fd : answer.fds()) {
+                Posix.closeQuietly(fd);
+            }
+            throw new IllegalStateException("cannot receive the connection: "
+                    + new String(answer.bytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new IllegalStateException("cannot receive a connection from the process that "
                     + "sent it (it must still be running, be of this user and share this "
@@ -96,13 +107,15 @@ final class ResourceSharer {
     private static void serve(Listener l) {
         while (true) {
             try (Connection c = l.accept()) {
-                Object key = c.recv();
-                Connection shared = key instanceof Long k ? SHARED.remove(k) : null;
+                byte[] key = c.recvBytes(Long.BYTES);
+                Connection shared = key.length == Long.BYTES
+                        ? SHARED.remove(ByteBuffer.wrap(key).getLong()) : null;
                 if (shared == null) {
-                    c.send("no connection is shared under that key (it was already received?)");
+                    c.sendBytes(("no connection is shared under that key (it was already"
+                            + " received?)").getBytes(StandardCharsets.UTF_8));
                 } else {
                     try {
-                        c.send(shared);
+                        c.sendBytesWithFd(new byte[] {1}, shared.fileno());
                     } finally {
                         shared.close();
                     }

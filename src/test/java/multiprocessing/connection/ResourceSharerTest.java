@@ -68,7 +68,7 @@ class ResourceSharerTest {
             assertTrue(socket.getFileName().toString().startsWith("sharer-"), ticket.address());
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
                     socket.getParent(), LinkOption.NOFOLLOW_LINKS)));
-            ResourceSharer.fetch(ticket).close();
+            multiprocessing.internal.posix.Posix.closeQuietly(ResourceSharer.fetch(ticket));
         }
     }
 
@@ -94,7 +94,7 @@ class ResourceSharerTest {
                 nobody.waitFor();
                 assertEquals("refused", out);
             } finally {
-                ResourceSharer.fetch(ticket).close();
+                multiprocessing.internal.posix.Posix.closeQuietly(ResourceSharer.fetch(ticket));
             }
         }
     }
@@ -112,6 +112,52 @@ class ResourceSharerTest {
         }
     }
 
+    /**
+     * A connection that travels by ticket is fetched inside the read of the message that carried
+     * the ticket, which holds one of this JVM's pooled serializers: many threads doing so at once
+     * must not wait for one another's.
+     */
+    @Test
+    void manyThreadsReceivingSharedConnectionsAtOnceAllGetThem() throws Exception {
+        int threads = 32;
+        java.util.List<Pipe> pipes = new java.util.ArrayList<>();
+        java.util.concurrent.ExecutorService pool =
+                java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.List<byte[]> messages = new java.util.ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                Pipe p = Pipe.open(true);
+                pipes.add(p);
+                // No descriptors in this message: the connection goes as a ticket.
+                messages.add(multiprocessing.internal.reduction.Serialization.serialize(p.right()));
+            }
+            java.util.concurrent.CyclicBarrier start =
+                    new java.util.concurrent.CyclicBarrier(threads);
+            java.util.List<java.util.concurrent.Future<Object>> got = new java.util.ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                byte[] message = messages.get(i);
+                Pipe p = pipes.get(i);
+                String greeting = "to " + i;
+                got.add(pool.submit(() -> {
+                    start.await();
+                    try (Connection c = (Connection)
+                            multiprocessing.internal.reduction.Serialization.deserialize(message)) {
+                        p.left().send(greeting);
+                        return c.recv();
+                    }
+                }));
+            }
+            for (int i = 0; i < threads; i++) {
+                assertEquals("to " + i, got.get(i).get(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+            for (Pipe p : pipes) {
+                p.close();
+            }
+        }
+    }
+
     @Test
     void theDuplicateItKeepsIsCloseOnExec() throws Exception {
         try (Pipe pipe = Pipe.open(false)) {
@@ -125,7 +171,7 @@ class ResourceSharerTest {
             int dup = kept.iterator().next();
             assertTrue((flagsOf(dup) & O_CLOEXEC) != 0,
                     "the kept duplicate would leak into an exec'd program");
-            ResourceSharer.fetch(ticket).close();
+            multiprocessing.internal.posix.Posix.closeQuietly(ResourceSharer.fetch(ticket));
         }
     }
 }
