@@ -23,9 +23,6 @@ import multiprocessing.internal.reduction.Serialization;
  */
 public final class Address {
     static {
-        // Field by field: left to Fory, a class without a serializer is read by a struct
-        // serializer built for it in every process a proxy or a manager's server reaches
-        // (see Process.Identity for what that costs a fresh JVM).
         Serialization.register(Address.class, new Reducer<Address>() {
             @Override
             public void reduce(Address a, Out out) {

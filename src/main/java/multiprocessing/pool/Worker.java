@@ -44,10 +44,9 @@ final class Worker implements SerializableRunnable {
      * cannot even be read is answered without it: the parent cannot count on it.
      */
     static final int TIMING = 4;
+
     static {
         Serialization.register(Worker.class, new Reducer<Worker>() {
-            // Field by field: left to Fory, a class without a serializer is read by a struct
-            // serializer built for it in every worker (see Process.Identity for its cost).
             @Override
             public void reduce(Worker w, Out out) {
                 out.writeObject(w.conn);

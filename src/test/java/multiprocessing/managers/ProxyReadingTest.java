@@ -32,7 +32,7 @@ class ProxyReadingTest {
     @Test
     void manyThreadsReadingProxiesAtOnceAllGetThem() throws Exception {
         SyncManager m = Multiprocessing.getContext("spawn").manager();
-        int threads = 4 * Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+        int threads = 32; // four times the most Fory instances a JVM pools (8)
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             Map<String, Integer> d = m.dict();

@@ -23,9 +23,6 @@ public record Registration(String typeId, Object callable, List<Class<?>> interf
         List<String> exposed, Map<String, String> methodToTypeId, boolean createMethod) {
 
     static {
-        // Field by field: left to Fory, a class without a serializer is read by a struct
-        // serializer built for it in every manager's server (see Process.Identity for what
-        // that costs a fresh JVM).
         Serialization.register(Registration.class, new Reducer<Registration>() {
             @Override
             public void reduce(Registration r, Out out) {

@@ -26,7 +26,13 @@ import org.apache.fory.serializer.Serializer;
 public final class Serialization {
     private Serialization() {}
 
-    /** Classes whose reducers register themselves when they are initialised. */
+    /**
+     * Classes whose reducers register themselves when they are initialised: objects that stand
+     * for operating-system resources, and the library's own objects that cross often (a
+     * process, a pool's worker, a manager's messages). A class with no reducer is written with
+     * its field metadata and read by a struct serializer Fory builds for it in each receiving
+     * JVM, which in a fresh child costs tens of milliseconds (see {@code Process.Identity}).
+     */
     private static final String[] REDUCED_CLASSES = {
         "multiprocessing.Process",
         "multiprocessing.pool.Worker",
@@ -339,7 +345,8 @@ public final class Serialization {
                 if (c instanceof RebuildFailed
                         || c instanceof org.apache.fory.exception.InsecureException
                         || c instanceof ClassNotFoundException
-                        || c instanceof NoClassDefFoundError) {
+                        || c instanceof NoClassDefFoundError
+                        || c instanceof ExceptionInInitializerError) {
                     cause = c;
                 }
             }
@@ -351,6 +358,17 @@ public final class Serialization {
                         + "deserialization policy refuses: " + refused.getMessage()
                         + " (allow a class with -D" + ClassPolicy.ALLOW_PROPERTY
                         + "=name, see multiprocessing's package documentation)", e);
+            }
+            if (cause instanceof ExceptionInInitializerError thrown) {
+                throw new IllegalStateException("a received object's class "
+                        + initializing(thrown) + " failed to initialize in this process: "
+                        + thrown.getCause(), e);
+            }
+            if (cause instanceof NoClassDefFoundError failed && failed.getMessage() != null
+                    && failed.getMessage().startsWith("Could not initialize class")) {
+                // Its static initializer threw at an earlier use.
+                throw new IllegalStateException("a received object's class failed to initialize"
+                        + " in this process (" + cause + ")", e);
             }
             if (cause != null) {
                 throw new IllegalStateException("a received object's class cannot be loaded"
@@ -373,6 +391,17 @@ public final class Serialization {
         // The serializer is back in the pool: what the reducers left for now may send.
         handles.runAfterRead();
         return value;
+    }
+
+    /** The class whose static initializer threw {@code e}, as its stack trace shows. */
+    private static String initializing(ExceptionInInitializerError e) {
+        Throwable thrown = e.getCause() != null ? e.getCause() : e;
+        for (StackTraceElement frame : thrown.getStackTrace()) {
+            if (frame.getMethodName().equals("<clinit>")) {
+                return frame.getClassName();
+            }
+        }
+        return "(unknown)";
     }
 
     public static Object deserialize(byte[] data) {

@@ -199,6 +199,9 @@ final class StderrTap {
                 || text.contains("NoClassDefFoundError: multiprocessing/")) {
             return "its JVM could not load the library: the child's class path lacks it";
         }
+        if (text.contains("class failed to initialize")) {
+            return "a class its process needs failed to initialize there";
+        }
         if (text.contains("ClassNotFoundException") || text.contains("NoClassDefFoundError")) {
             return "it could not load a class its process needs";
         }

@@ -95,6 +95,30 @@ class StartFailureTest {
         }
     }
 
+    /** A class every process can load, whose initializer throws in the children of this test. */
+    public static final class Flaky implements java.io.Serializable {
+        static {
+            if (Boolean.getBoolean("flaky.fails")) {
+                throw new IllegalStateException("Flaky does not initialize here");
+            }
+        }
+
+        int n = 5;
+    }
+
+    @Test
+    void aCapturedObjectWhoseClassFailsToInitializeInTheChildSaysSo() throws Exception {
+        Flaky flaky = new Flaky();
+        Process p = Multiprocessing.getContext("spawn").withJvmOptions("-Dflaky.fails=true")
+                .process(() -> System.out.println(flaky.n));
+        p.start();
+        ProcessError e = assertThrows(ProcessError.class, p::join);
+        assertTrue(e.getMessage().contains("failed to initialize")
+                && e.getMessage().contains("Flaky"), e.getMessage());
+        assertEquals(1, p.exitCode());
+        p.close();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"spawn", "forkserver"})
     void aCapturedObjectWhoseClassNoChildCanLoadFailsTheJoinNamingIt(String method)
