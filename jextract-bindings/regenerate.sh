@@ -37,4 +37,12 @@ if grep -rn 'findOrThrow' "$PKG_DIR" >&2; then
     exit 1
 fi
 
+# jextract links each function's downcall handle in the initializer of the function's holder
+# class, which any of its accessors runs, the address and descriptor ones too. The hand-written
+# layer (multiprocessing.internal.posix.Errno) links its own handle from the address and the
+# descriptor, capturing errno, so jextract's was linked for nothing; in a fresh JVM every
+# linking costs milliseconds of generated classes (bench/RESULTS.md, eighth session). Move the
+# handle into a nested holder, linked only if something uses it.
+./lazy-handles.sh "$PKG_DIR"
+
 echo "regenerate.sh: generated $(find "$PKG_DIR" -name '*.java' | wc -l) files in $PKG_DIR" >&2

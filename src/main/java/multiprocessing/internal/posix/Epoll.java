@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static multiprocessing.internal.posix.Errno.arg;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -11,7 +12,6 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -46,11 +46,11 @@ public final class Epoll {
     private static final VarHandle DATA = EVENT.arrayElementVarHandle(PathElement.groupElement("data"));
 
     private static final class H {
-        static final MethodHandle CREATE1 = Errno.linkByName("epoll_create1",
+        static final MemorySegment CREATE1 = Errno.function("epoll_create1",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        static final MethodHandle CTL = Errno.linkByName("epoll_ctl",
+        static final MemorySegment CTL = Errno.function("epoll_ctl",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-        static final MethodHandle WAIT = Errno.linkByName("epoll_wait",
+        static final MemorySegment WAIT = Errno.function("epoll_wait",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     }
 
@@ -58,11 +58,7 @@ public final class Epoll {
     public static int create() throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;
-        try {
-            r = (int) H.CREATE1.invokeExact(st, Posix.O_CLOEXEC); // EPOLL_CLOEXEC == O_CLOEXEC
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(H.CREATE1, st, arg(Posix.O_CLOEXEC)); // EPOLL_CLOEXEC == O_CLOEXEC
         if (r < 0) {
             throw Errno.error("epoll_create1", st);
         }
@@ -107,11 +103,7 @@ public final class Epoll {
     private static int ctl(int epfd, int op, int fd, MemorySegment event) {
         MemorySegment st = Errno.state();
         int r;
-        try {
-            r = (int) H.CTL.invokeExact(st, epfd, op, fd, event);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(H.CTL, st, arg(epfd), arg(op), arg(fd), event);
         return r < 0 ? Errno.errno(st) : 0;
     }
 
@@ -123,11 +115,7 @@ public final class Epoll {
             throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;
-        try {
-            r = (int) H.WAIT.invokeExact(st, epfd, events, max, timeoutMillis);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(H.WAIT, st, arg(epfd), events, arg(max), arg(timeoutMillis));
         if (r < 0) {
             if (Errno.errno(st) == Posix.EINTR) {
                 return 0;

@@ -1,11 +1,17 @@
 package multiprocessing.internal.posix;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.AddressLayout;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,12 +19,29 @@ import java.util.concurrent.ConcurrentHashMap;
 import multiprocessing.internal.libc.Libc;
 
 /**
- * errno for the libc layer: every downcall of the layer is linked here with
+ * The downcall and errno of the libc layer: every function of the layer is called through one
+ * downcall handle, linked with
  * {@link Linker.Option#captureCallState(String...) captureCallState("errno")}, so errno is read
  * from a per-thread segment the call fills in, never from a later call that may have changed it.
  *
- * <p>Handles are linked lazily, one holder class per function, because linking the first
- * downcalls of a fresh JVM costs more than the JVM's own start: a child links only what it uses.
+ * <p>Implementation note. Linking costs more than calling: each distinct function descriptor
+ * makes the FFM linker generate and load a stub class and its method handle forms, about 7 ms of
+ * a fresh JVM's time and twice that of its CPU even with the AOT cache (the cache keeps classes,
+ * not generated stubs); a child using a Lock and a Queue linked 11 such stubs, a parent's first
+ * start 20 (bench/RESULTS.md, eighth session). So the layer has a single non-variadic handle,
+ * {@link #CALL}: a function's address, the capture segment, and six arguments, each passed as a
+ * pointer, returning a 64-bit integer. That is a valid call of any C function of at most six
+ * integer or pointer parameters returning an integer, a pointer or nothing, on the System V
+ * x86-64 and AAPCS64 conventions (Linux's): such arguments travel in 64-bit general registers, a
+ * callee reads only the width of its own parameter and ignores registers it has none for, and
+ * the caller reads only the width of the result ({@code (int)} narrows an int's, whose upper half
+ * is undefined). An integer argument is passed as {@link #arg(long)}, the address
+ * {@code MemorySegment.ofAddress} makes of it (sign-extended, which an int, and the small flags
+ * given to narrower parameters, satisfy); a pointer argument as its segment, which the linker
+ * checks is native and keeps alive during the call, as with a typed handle. {@link #function}
+ * checks each function's descriptor (jextract's, where the bindings have the function) against
+ * these rules when its holder class initializes. Variadic functions (fcntl, prctl, syscall) keep
+ * handles of their own: a variadic call also passes the count of vector registers used.
  */
 final class Errno {
     private Errno() {}
@@ -33,19 +56,95 @@ final class Errno {
     private static final ConcurrentHashMap<Integer, String> NAMES = new ConcurrentHashMap<>();
     private static final ConcurrentHashMap<Integer, String> TEXTS = new ConcurrentHashMap<>();
 
-    /** Links a function whose errno matters: its handle takes the capture segment first. */
-    static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(address, descriptor, CAPTURE);
+    /** How many arguments {@link #CALL} passes after the capture segment. */
+    private static final int ARGS = 6;
+
+    /** (function, capture segment, six arguments) -> the result, widened to 64 bits. */
+    private static final MethodHandle CALL = LINKER.downcallHandle(FunctionDescriptor.of(JAVA_LONG,
+            ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS), CAPTURE);
+
+    private static final MemorySegment NONE = MemorySegment.NULL;
+
+    /**
+     * The address of a libc function the bindings have, once its descriptor is checked to be
+     * one {@link #call} can call.
+     *
+     * @throws IllegalArgumentException if it is not (a bug of the layer)
+     */
+    static MemorySegment function(MemorySegment address, FunctionDescriptor descriptor) {
+        if (descriptor.argumentLayouts().size() > ARGS
+                || !descriptor.argumentLayouts().stream().allMatch(Errno::passable)
+                || !descriptor.returnLayout().map(Errno::passable).orElse(true)) {
+            throw new IllegalArgumentException("not callable through the layer's downcall: "
+                    + descriptor);
+        }
+        return address;
     }
 
     /**
-     * Links a libc function the jextract bindings lack, by name (they cannot be regenerated
-     * without jextract, which no registry offers).
+     * The address of a libc function the jextract bindings lack (they cannot be regenerated
+     * without jextract, which no registry offers), checked as by
+     * {@link #function(MemorySegment, FunctionDescriptor)} against the C declaration's
+     * descriptor.
      */
-    static MethodHandle linkByName(String name, FunctionDescriptor descriptor) {
-        MemorySegment address = LINKER.defaultLookup().find(name).orElseThrow(
-                () -> new UnsatisfiedLinkError("libc has no symbol " + name));
-        return LINKER.downcallHandle(address, descriptor, CAPTURE);
+    static MemorySegment function(String name, FunctionDescriptor descriptor) {
+        return function(LINKER.defaultLookup().find(name).orElseThrow(
+                () -> new UnsatisfiedLinkError("libc has no symbol " + name)), descriptor);
+    }
+
+    /** An integer or a pointer, of any width up to 64 bits, and not a struct or a float. */
+    private static boolean passable(MemoryLayout layout) {
+        return layout instanceof AddressLayout || layout instanceof ValueLayout value
+                && (value.carrier() == int.class || value.carrier() == long.class
+                        || value.carrier() == short.class || value.carrier() == byte.class);
+    }
+
+    /** An integer argument of {@link #call}. */
+    static MemorySegment arg(long value) {
+        return MemorySegment.ofAddress(value);
+    }
+
+    /**
+     * Calls {@code function} (from {@link #function}) with the capture segment {@code state}
+     * and the arguments given (integers as {@link #arg}); its result widened to 64 bits, to be
+     * narrowed to the C return type's width ({@code (int)} for an int).
+     */
+    static long call(MemorySegment function, MemorySegment state) {
+        return call(function, state, NONE, NONE, NONE, NONE, NONE, NONE);
+    }
+
+    static long call(MemorySegment function, MemorySegment state, MemorySegment a0) {
+        return call(function, state, a0, NONE, NONE, NONE, NONE, NONE);
+    }
+
+    static long call(MemorySegment function, MemorySegment state, MemorySegment a0,
+            MemorySegment a1) {
+        return call(function, state, a0, a1, NONE, NONE, NONE, NONE);
+    }
+
+    static long call(MemorySegment function, MemorySegment state, MemorySegment a0,
+            MemorySegment a1, MemorySegment a2) {
+        return call(function, state, a0, a1, a2, NONE, NONE, NONE);
+    }
+
+    static long call(MemorySegment function, MemorySegment state, MemorySegment a0,
+            MemorySegment a1, MemorySegment a2, MemorySegment a3) {
+        return call(function, state, a0, a1, a2, a3, NONE, NONE);
+    }
+
+    static long call(MemorySegment function, MemorySegment state, MemorySegment a0,
+            MemorySegment a1, MemorySegment a2, MemorySegment a3, MemorySegment a4) {
+        return call(function, state, a0, a1, a2, a3, a4, NONE);
+    }
+
+    static long call(MemorySegment function, MemorySegment state, MemorySegment a0,
+            MemorySegment a1, MemorySegment a2, MemorySegment a3, MemorySegment a4,
+            MemorySegment a5) {
+        try {
+            return (long) CALL.invokeExact(function, state, a0, a1, a2, a3, a4, a5);
+        } catch (Throwable t) {
+            throw bug(t);
+        }
     }
 
     /** Links a variadic function (jextract gives no handle that can capture errno for those). */
@@ -90,13 +189,21 @@ final class Errno {
     /** errno's symbolic name ({@code ENOENT}), from glibc's strerrorname_np. */
     static String name(int errno) {
         return NAMES.computeIfAbsent(errno, e -> {
-            MemorySegment s = Libc.strerrorname_np(e);
+            MemorySegment s = MemorySegment.ofAddress(call(Strings.NAME, state(), arg(e)));
             return s.equals(MemorySegment.NULL) ? "errno " + e : s.reinterpret(64).getString(0);
         });
     }
 
     /** strerror's text for errno. */
     static String describe(int errno) {
-        return TEXTS.computeIfAbsent(errno, e -> Libc.strerror(e).reinterpret(256).getString(0));
+        return TEXTS.computeIfAbsent(errno, e -> MemorySegment.ofAddress(
+                call(Strings.TEXT, state(), arg(e))).reinterpret(256).getString(0));
+    }
+
+    private static final class Strings {
+        static final MemorySegment NAME =
+                function(Libc.strerrorname_np$address(), Libc.strerrorname_np$descriptor());
+        static final MemorySegment TEXT =
+                function(Libc.strerror$address(), Libc.strerror$descriptor());
     }
 }

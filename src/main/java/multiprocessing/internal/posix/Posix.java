@@ -3,6 +3,7 @@ package multiprocessing.internal.posix;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static multiprocessing.internal.posix.Errno.arg;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -38,29 +39,32 @@ public final class Posix {
     public static final int ECHILD = Libc.ECHILD();
     public static final int EBADF = Libc.EBADF();
 
-    // One holder per function: a handle is linked on first use only.
+    // One holder per function: its address is looked up and checked on first use only.
     private static final class Close {
-        static final MethodHandle H = Errno.link(Libc.close$address(), Libc.close$descriptor());
+        static final MemorySegment F = Errno.function(Libc.close$address(),
+                Libc.close$descriptor());
     }
 
     private static final class Read {
-        static final MethodHandle H = Errno.link(Libc.read$address(), Libc.read$descriptor());
+        static final MemorySegment F = Errno.function(Libc.read$address(), Libc.read$descriptor());
     }
 
     private static final class Write {
-        static final MethodHandle H = Errno.link(Libc.write$address(), Libc.write$descriptor());
+        static final MemorySegment F = Errno.function(Libc.write$address(),
+                Libc.write$descriptor());
     }
 
     private static final class Pipe2 {
-        static final MethodHandle H = Errno.link(Libc.pipe2$address(), Libc.pipe2$descriptor());
+        static final MemorySegment F = Errno.function(Libc.pipe2$address(),
+                Libc.pipe2$descriptor());
     }
 
     private static final class Poll {
-        static final MethodHandle H = Errno.link(Libc.poll$address(), Libc.poll$descriptor());
+        static final MemorySegment F = Errno.function(Libc.poll$address(), Libc.poll$descriptor());
     }
 
     private static final class Dup3 {
-        static final MethodHandle H = Errno.link(Libc.dup3$address(), Libc.dup3$descriptor());
+        static final MemorySegment F = Errno.function(Libc.dup3$address(), Libc.dup3$descriptor());
     }
 
     /**
@@ -75,32 +79,34 @@ public final class Posix {
     }
 
     private static final class Kill {
-        static final MethodHandle H = Errno.link(Libc.kill$address(), Libc.kill$descriptor());
+        static final MemorySegment F = Errno.function(Libc.kill$address(), Libc.kill$descriptor());
     }
 
     private static final class Waitpid {
-        static final MethodHandle H = Errno.link(Libc.waitpid$address(), Libc.waitpid$descriptor());
+        static final MemorySegment F = Errno.function(Libc.waitpid$address(),
+                Libc.waitpid$descriptor());
     }
 
     private static final class PidfdOpen {
-        static final MethodHandle H =
-                Errno.link(Libc.pidfd_open$address(), Libc.pidfd_open$descriptor());
+        static final MemorySegment F =
+                Errno.function(Libc.pidfd_open$address(), Libc.pidfd_open$descriptor());
     }
 
     private static final class PidfdSendSignal {
-        static final MethodHandle H = Errno.link(
+        static final MemorySegment F = Errno.function(
                 Libc.pidfd_send_signal$address(), Libc.pidfd_send_signal$descriptor());
     }
 
     private static final class Getpid {
-        static final MethodHandle H = Errno.link(Libc.getpid$address(), Libc.getpid$descriptor());
+        static final MemorySegment F = Errno.function(Libc.getpid$address(),
+                Libc.getpid$descriptor());
     }
 
     /** preadv2/pwritev2 are not in the jextract bindings: linked by name. */
     private static final class NoWait {
-        static final MethodHandle PREADV2 = Errno.linkByName("preadv2", FunctionDescriptor.of(
+        static final MemorySegment PREADV2 = Errno.function("preadv2", FunctionDescriptor.of(
                 JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
-        static final MethodHandle PWRITEV2 = Errno.linkByName("pwritev2", FunctionDescriptor.of(
+        static final MemorySegment PWRITEV2 = Errno.function("pwritev2", FunctionDescriptor.of(
                 JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
         /** linux/fs.h: fail with EAGAIN rather than wait (pipes: Linux 5.x and later). */
         static final int RWF_NOWAIT = 0x08;
@@ -118,11 +124,12 @@ public final class Posix {
 
     /** Not in the jextract bindings: linked by name. */
     private static final class Geteuid {
-        static final MethodHandle H = Errno.linkByName("geteuid", FunctionDescriptor.of(JAVA_INT));
+        static final MemorySegment F = Errno.function("geteuid", FunctionDescriptor.of(JAVA_INT));
     }
 
     private static final class Sysconf {
-        static final MethodHandle H = Errno.link(Libc.sysconf$address(), Libc.sysconf$descriptor());
+        static final MemorySegment F = Errno.function(Libc.sysconf$address(),
+                Libc.sysconf$descriptor());
     }
 
     /** prctl is variadic: jextract's invoker cannot capture errno, so it is linked here. */
@@ -142,11 +149,7 @@ public final class Posix {
     public static void close(int fd) throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;
-        try {
-            r = (int) Close.H.invokeExact(st, fd);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(Close.F, st, arg(fd));
         // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
         if (r < 0 && Errno.errno(st) != EINTR) {
             throw Errno.error("close", st);
@@ -173,11 +176,7 @@ public final class Posix {
         MemorySegment st = Errno.state();
         while (true) {
             long r;
-            try {
-                r = (long) Read.H.invokeExact(st, fd, buf, count);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = Errno.call(Read.F, st, arg(fd), buf, arg(count));
             if (r >= 0) {
                 return r;
             }
@@ -196,11 +195,7 @@ public final class Posix {
         MemorySegment st = Errno.state();
         while (true) {
             long r;
-            try {
-                r = (long) Write.H.invokeExact(st, fd, buf, count);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = Errno.call(Write.F, st, arg(fd), buf, arg(count));
             if (r >= 0) {
                 return r;
             }
@@ -248,19 +243,16 @@ public final class Posix {
     }
 
     /** preadv2/pwritev2 at the current offset with RWF_NOWAIT; -1 on EAGAIN, -2 if not supported. */
-    private static long vectored(MethodHandle h, String name, int fd, MemorySegment buf, long count)
+    private static long vectored(MemorySegment function, String name, int fd, MemorySegment buf,
+            long count)
             throws ErrnoException {
         MemorySegment iov = NoWait.IOVEC.get();
         iovec.iov_base(iov, buf);
         iovec.iov_len(iov, count);
         MemorySegment st = Errno.state();
         while (true) {
-            long r;
-            try {
-                r = (long) h.invokeExact(st, fd, iov, 1, -1L, NoWait.RWF_NOWAIT);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            long r = Errno.call(function, st, arg(fd), iov, arg(1), arg(-1L),
+                    arg(NoWait.RWF_NOWAIT));
             if (r >= 0) {
                 return r;
             }
@@ -284,11 +276,7 @@ public final class Posix {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             MemorySegment st = Errno.state();
             int r;
-            try {
-                r = (int) Pipe2.H.invokeExact(st, fds, flags);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(Pipe2.F, st, fds, arg(flags));
             if (r < 0) {
                 throw Errno.error("pipe2", st);
             }
@@ -320,11 +308,7 @@ public final class Posix {
         MemorySegment st = Errno.state();
         while (true) {
             int r;
-            try {
-                r = (int) Dup3.H.invokeExact(st, fd, target, flags);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(Dup3.F, st, arg(fd), arg(target), arg(flags));
             if (r >= 0) {
                 return;
             }
@@ -404,11 +388,7 @@ public final class Posix {
             throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;
-        try {
-            r = (int) Poll.H.invokeExact(st, set, n, timeoutMillis);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(Poll.F, st, set, arg(n), arg(timeoutMillis));
         if (r < 0) {
             if (Errno.errno(st) == EINTR) {
                 return 0;
@@ -419,30 +399,18 @@ public final class Posix {
     }
 
     public static int getpid() {
-        try {
-            return (int) Getpid.H.invokeExact(Errno.state());
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        return (int) Errno.call(Getpid.F, Errno.state());
     }
 
     /** This process's effective user id: who owns what it creates, and whom it trusts. */
     public static int geteuid() {
-        try {
-            return (int) Geteuid.H.invokeExact(Errno.state());
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        return (int) Errno.call(Geteuid.F, Errno.state());
     }
 
     public static void kill(int pid, int signal) throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;
-        try {
-            r = (int) Kill.H.invokeExact(st, pid, signal);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(Kill.F, st, arg(pid), arg(signal));
         if (r < 0) {
             throw Errno.error("kill", st);
         }
@@ -452,11 +420,7 @@ public final class Posix {
     public static int pidfdOpen(int pid) throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;
-        try {
-            r = (int) PidfdOpen.H.invokeExact(st, pid, 0);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(PidfdOpen.F, st, arg(pid), arg(0));
         if (r < 0) {
             throw Errno.error("pidfd_open", st);
         }
@@ -470,11 +434,8 @@ public final class Posix {
     public static void pidfdSendSignal(int pidfd, int signal) throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;
-        try {
-            r = (int) PidfdSendSignal.H.invokeExact(st, pidfd, signal, MemorySegment.NULL, 0);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(PidfdSendSignal.F, st, arg(pidfd), arg(signal), MemorySegment.NULL,
+                arg(0));
         if (r < 0) {
             throw Errno.error("pidfd_send_signal", st);
         }
@@ -491,11 +452,7 @@ public final class Posix {
             int options = block ? 0 : Libc.WNOHANG();
             while (true) {
                 int r;
-                try {
-                    r = (int) Waitpid.H.invokeExact(st, pid, status, options);
-                } catch (Throwable t) {
-                    throw Errno.bug(t);
-                }
+                r = (int) Errno.call(Waitpid.F, st, arg(pid), status, arg(options));
                 if (r == pid) {
                     return decodeWaitStatus(status.get(JAVA_INT, 0));
                 }
@@ -517,12 +474,8 @@ public final class Posix {
 
     /** Number of processors online (Python's os.cpu_count()). */
     public static int cpuCount() {
-        try {
-            long n = (long) Sysconf.H.invokeExact(Errno.state(), Libc._SC_NPROCESSORS_ONLN());
-            return n > 0 ? (int) n : Runtime.getRuntime().availableProcessors();
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        long n = Errno.call(Sysconf.F, Errno.state(), arg(Libc._SC_NPROCESSORS_ONLN()));
+        return n > 0 ? (int) n : Runtime.getRuntime().availableProcessors();
     }
 
     /** Sets this process's name as shown by ps -o comm (at most 15 bytes). */

@@ -2,11 +2,11 @@ package multiprocessing.internal.posix;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static multiprocessing.internal.posix.Errno.arg;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 import multiprocessing.internal.libc.Libc;
 import multiprocessing.internal.libc.stat;
@@ -35,38 +35,41 @@ public final class SharedMemoryCalls {
     public static final int EFBIG = 27;
 
     private static final class ShmOpen {
-        static final MethodHandle H = Errno.link(Libc.shm_open$address(), Libc.shm_open$descriptor());
+        static final MemorySegment F = Errno.function(Libc.shm_open$address(),
+                Libc.shm_open$descriptor());
     }
 
     private static final class ShmUnlink {
-        static final MethodHandle H =
-                Errno.link(Libc.shm_unlink$address(), Libc.shm_unlink$descriptor());
+        static final MemorySegment F =
+                Errno.function(Libc.shm_unlink$address(), Libc.shm_unlink$descriptor());
     }
 
     private static final class Ftruncate {
-        static final MethodHandle H =
-                Errno.link(Libc.ftruncate$address(), Libc.ftruncate$descriptor());
+        static final MemorySegment F =
+                Errno.function(Libc.ftruncate$address(), Libc.ftruncate$descriptor());
     }
 
     /** Not in the jextract bindings: linked by name. */
     private static final class Fallocate {
-        static final MethodHandle H = Errno.linkByName("posix_fallocate",
+        static final MemorySegment F = Errno.function("posix_fallocate",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     }
 
     private static final class Fstat {
-        static final MethodHandle H = Errno.link(Libc.fstat$address(), Libc.fstat$descriptor());
+        static final MemorySegment F = Errno.function(Libc.fstat$address(),
+                Libc.fstat$descriptor());
         static final ThreadLocal<MemorySegment> BUF =
                 ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(stat.layout()));
     }
 
     private static final class Mmap {
-        static final MethodHandle H = Errno.link(Libc.mmap$address(), Libc.mmap$descriptor());
+        static final MemorySegment F = Errno.function(Libc.mmap$address(), Libc.mmap$descriptor());
         static final long FAILED = Libc.MAP_FAILED().address();
     }
 
     private static final class Munmap {
-        static final MethodHandle H = Errno.link(Libc.munmap$address(), Libc.munmap$descriptor());
+        static final MemorySegment F = Errno.function(Libc.munmap$address(),
+                Libc.munmap$descriptor());
     }
 
     /**
@@ -79,11 +82,7 @@ public final class SharedMemoryCalls {
             MemorySegment st = Errno.state();
             while (true) {
                 int r;
-                try {
-                    r = (int) ShmOpen.H.invokeExact(st, cName, flags | Posix.O_CLOEXEC, mode);
-                } catch (Throwable t) {
-                    throw Errno.bug(t);
-                }
+                r = (int) Errno.call(ShmOpen.F, st, cName, arg(flags | Posix.O_CLOEXEC), arg(mode));
                 if (r >= 0) {
                     return r;
                 }
@@ -121,11 +120,7 @@ public final class SharedMemoryCalls {
             MemorySegment cName = arena.allocateFrom(name);
             MemorySegment st = Errno.state();
             int r;
-            try {
-                r = (int) ShmUnlink.H.invokeExact(st, cName);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(ShmUnlink.F, st, cName);
             if (r < 0) {
                 throw Errno.error("shm_unlink(" + name + ")", st);
             }
@@ -136,11 +131,7 @@ public final class SharedMemoryCalls {
         MemorySegment st = Errno.state();
         while (true) {
             int r;
-            try {
-                r = (int) Ftruncate.H.invokeExact(st, fd, size);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(Ftruncate.F, st, arg(fd), arg(size));
             if (r == 0) {
                 return;
             }
@@ -159,11 +150,7 @@ public final class SharedMemoryCalls {
     public static void fallocate(int fd, long offset, long length) throws ErrnoException {
         while (true) {
             int r;
-            try {
-                r = (int) Fallocate.H.invokeExact(Errno.state(), fd, offset, length);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(Fallocate.F, Errno.state(), arg(fd), arg(offset), arg(length));
             // posix_fallocate returns the error number; it does not set errno.
             if (r == 0) {
                 return;
@@ -186,11 +173,7 @@ public final class SharedMemoryCalls {
         MemorySegment buf = Fstat.BUF.get();
         MemorySegment st = Errno.state();
         int r;
-        try {
-            r = (int) Fstat.H.invokeExact(st, fd, buf);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(Fstat.F, st, arg(fd), buf);
         if (r < 0) {
             throw Errno.error("fstat", st);
         }
@@ -222,12 +205,9 @@ public final class SharedMemoryCalls {
     public static MemorySegment mmapShared(int fd, long size, Arena arena) throws ErrnoException {
         MemorySegment st = Errno.state();
         MemorySegment address;
-        try {
-            address = (MemorySegment) Mmap.H.invokeExact(st, MemorySegment.NULL, size,
-                    Libc.PROT_READ() | Libc.PROT_WRITE(), Libc.MAP_SHARED(), fd, 0L);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        address = MemorySegment.ofAddress(Errno.call(Mmap.F, st, MemorySegment.NULL, arg(size),
+                arg(Libc.PROT_READ() | Libc.PROT_WRITE()), arg(Libc.MAP_SHARED()), arg(fd),
+                arg(0L)));
         if (address.address() == Mmap.FAILED) {
             throw Errno.error("mmap", st);
         }
@@ -239,11 +219,7 @@ public final class SharedMemoryCalls {
     public static void munmap(long address, long size) throws ErrnoException {
         MemorySegment st = Errno.state();
         int r;
-        try {
-            r = (int) Munmap.H.invokeExact(st, MemorySegment.ofAddress(address), size);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(Munmap.F, st, MemorySegment.ofAddress(address), arg(size));
         if (r < 0) {
             throw Errno.error("munmap", st);
         }

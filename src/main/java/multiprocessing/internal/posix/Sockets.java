@@ -3,10 +3,10 @@ package multiprocessing.internal.posix;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static multiprocessing.internal.posix.Errno.arg;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.function.IntConsumer;
 
 import multiprocessing.internal.libc.Libc;
@@ -32,26 +32,29 @@ public final class Sockets {
     private static final int EINPROGRESS = Libc.EINPROGRESS();
 
     private static final class H {
-        static final MethodHandle SOCKETPAIR =
-                Errno.link(Libc.socketpair$address(), Libc.socketpair$descriptor());
-        static final MethodHandle SOCKET = Errno.link(Libc.socket$address(), Libc.socket$descriptor());
-        static final MethodHandle BIND = Errno.link(Libc.bind$address(), Libc.bind$descriptor());
-        static final MethodHandle LISTEN = Errno.link(Libc.listen$address(), Libc.listen$descriptor());
-        static final MethodHandle ACCEPT4 =
-                Errno.link(Libc.accept4$address(), Libc.accept4$descriptor());
-        static final MethodHandle CONNECT =
-                Errno.link(Libc.connect$address(), Libc.connect$descriptor());
-        static final MethodHandle GETSOCKNAME =
-                Errno.link(Libc.getsockname$address(), Libc.getsockname$descriptor());
-        static final MethodHandle SETSOCKOPT =
-                Errno.link(Libc.setsockopt$address(), Libc.setsockopt$descriptor());
-        static final MethodHandle SHUTDOWN =
-                Errno.link(Libc.shutdown$address(), Libc.shutdown$descriptor());
+        static final MemorySegment SOCKETPAIR =
+                Errno.function(Libc.socketpair$address(), Libc.socketpair$descriptor());
+        static final MemorySegment SOCKET = Errno.function(Libc.socket$address(),
+                Libc.socket$descriptor());
+        static final MemorySegment BIND = Errno.function(Libc.bind$address(),
+                Libc.bind$descriptor());
+        static final MemorySegment LISTEN = Errno.function(Libc.listen$address(),
+                Libc.listen$descriptor());
+        static final MemorySegment ACCEPT4 =
+                Errno.function(Libc.accept4$address(), Libc.accept4$descriptor());
+        static final MemorySegment CONNECT =
+                Errno.function(Libc.connect$address(), Libc.connect$descriptor());
+        static final MemorySegment GETSOCKNAME =
+                Errno.function(Libc.getsockname$address(), Libc.getsockname$descriptor());
+        static final MemorySegment SETSOCKOPT =
+                Errno.function(Libc.setsockopt$address(), Libc.setsockopt$descriptor());
+        static final MemorySegment SHUTDOWN =
+                Errno.function(Libc.shutdown$address(), Libc.shutdown$descriptor());
     }
 
     /** getsockopt is not in the jextract bindings (no jextract here to regenerate them). */
     private static final class PeerCred {
-        static final MethodHandle GETSOCKOPT = Errno.linkByName("getsockopt",
+        static final MemorySegment GETSOCKOPT = Errno.function("getsockopt",
                 java.lang.foreign.FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         java.lang.foreign.ValueLayout.ADDRESS,
                         java.lang.foreign.ValueLayout.ADDRESS));
@@ -75,12 +78,8 @@ public final class Sockets {
             MemorySegment len = arena.allocateFrom(JAVA_INT, (int) cred.byteSize());
             MemorySegment st = Errno.state();
             int r;
-            try {
-                r = (int) PeerCred.GETSOCKOPT.invokeExact(st, fd, Libc.SOL_SOCKET(),
-                        PeerCred.SO_PEERCRED, cred, len);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(PeerCred.GETSOCKOPT, st, arg(fd), arg(Libc.SOL_SOCKET()),
+                    arg(PeerCred.SO_PEERCRED), cred, len);
             if (r < 0) {
                 throw Errno.error("getsockopt(SO_PEERCRED)", st);
             }
@@ -109,10 +108,10 @@ public final class Sockets {
     private static final ThreadLocal<MsgScratch> SCRATCH = ThreadLocal.withInitial(MsgScratch::allocate);
 
     private static final class Msg {
-        static final MethodHandle SENDMSG =
-                Errno.link(Libc.sendmsg$address(), Libc.sendmsg$descriptor());
-        static final MethodHandle RECVMSG =
-                Errno.link(Libc.recvmsg$address(), Libc.recvmsg$descriptor());
+        static final MemorySegment SENDMSG =
+                Errno.function(Libc.sendmsg$address(), Libc.sendmsg$descriptor());
+        static final MemorySegment RECVMSG =
+                Errno.function(Libc.recvmsg$address(), Libc.recvmsg$descriptor());
     }
 
     /** A connected pair of AF_UNIX stream sockets (close-on-exec). */
@@ -121,11 +120,7 @@ public final class Sockets {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             MemorySegment st = Errno.state();
             int r;
-            try {
-                r = (int) H.SOCKETPAIR.invokeExact(st, AF_UNIX, STREAM, 0, fds);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(H.SOCKETPAIR, st, arg(AF_UNIX), arg(STREAM), arg(0), fds);
             if (r < 0) {
                 throw Errno.error("socketpair", st);
             }
@@ -146,11 +141,7 @@ public final class Sockets {
         MemorySegment st = Errno.state();
         int type = nonBlocking ? STREAM | Libc.SOCK_NONBLOCK() : STREAM;
         int r;
-        try {
-            r = (int) H.SOCKET.invokeExact(st, family, type, 0);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        r = (int) Errno.call(H.SOCKET, st, arg(family), arg(type), arg(0));
         if (r < 0) {
             throw Errno.error("socket", st);
         }
@@ -164,30 +155,18 @@ public final class Sockets {
             int r;
             if (address instanceof SocketAddr.Inet) {
                 MemorySegment one = arena.allocateFrom(JAVA_INT, 1);
-                try {
-                    r = (int) H.SETSOCKOPT.invokeExact(st, fd, Libc.SOL_SOCKET(),
-                            Libc.SO_REUSEADDR(), one, (int) JAVA_INT.byteSize());
-                } catch (Throwable t) {
-                    throw Errno.bug(t);
-                }
+                r = (int) Errno.call(H.SETSOCKOPT, st, arg(fd), arg(Libc.SOL_SOCKET()),
+                        arg(Libc.SO_REUSEADDR()), one, arg(JAVA_INT.byteSize()));
                 if (r < 0) {
                     throw Errno.error("setsockopt", st);
                 }
             }
             MemorySegment sa = encode(arena, address);
-            try {
-                r = (int) H.BIND.invokeExact(st, fd, sa, (int) sa.byteSize());
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(H.BIND, st, arg(fd), sa, arg(sa.byteSize()));
             if (r < 0) {
                 throw Errno.error("bind", st);
             }
-            try {
-                r = (int) H.LISTEN.invokeExact(st, fd, backlog);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(H.LISTEN, st, arg(fd), arg(backlog));
             if (r < 0) {
                 throw Errno.error("listen", st);
             }
@@ -207,11 +186,7 @@ public final class Sockets {
             MemorySegment st = Errno.state();
             while (true) {
                 int r;
-                try {
-                    r = (int) H.ACCEPT4.invokeExact(st, fd, sa, len, Libc.SOCK_CLOEXEC());
-                } catch (Throwable t) {
-                    throw Errno.bug(t);
-                }
+                r = (int) Errno.call(H.ACCEPT4, st, arg(fd), sa, len, arg(Libc.SOCK_CLOEXEC()));
                 if (r >= 0) {
                     peer.accept(decode(sa, len.get(JAVA_INT, 0), family));
                     return r;
@@ -233,11 +208,7 @@ public final class Sockets {
             MemorySegment sa = encode(arena, address);
             MemorySegment st = Errno.state();
             int r;
-            try {
-                r = (int) H.CONNECT.invokeExact(st, fd, sa, (int) sa.byteSize());
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(H.CONNECT, st, arg(fd), sa, arg(sa.byteSize()));
             if (r < 0) {
                 int e = Errno.errno(st);
                 // Interrupted: the connection goes on in the background; wait until it is made.
@@ -258,11 +229,7 @@ public final class Sockets {
             MemorySegment len = arena.allocateFrom(JAVA_INT, (int) sa.byteSize());
             MemorySegment st = Errno.state();
             int r;
-            try {
-                r = (int) H.GETSOCKNAME.invokeExact(st, fd, sa, len);
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = (int) Errno.call(H.GETSOCKNAME, st, arg(fd), sa, len);
             if (r < 0) {
                 throw Errno.error("getsockname", st);
             }
@@ -272,11 +239,7 @@ public final class Sockets {
 
     /** Shuts both directions down: wakes a thread blocked in accept or read on the socket. */
     public static void shutdown(int fd) {
-        try {
-            int ignored = (int) H.SHUTDOWN.invokeExact(Errno.state(), fd, Libc.SHUT_RDWR());
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        Errno.call(H.SHUTDOWN, Errno.state(), arg(fd), arg(Libc.SHUT_RDWR()));
     }
 
     /**
@@ -317,12 +280,8 @@ public final class Sockets {
         MemorySegment st = Errno.state();
         while (true) {
             long r;
-            try {
-                r = (long) Msg.SENDMSG.invokeExact(st, fd, msg,
-                        Libc.MSG_NOSIGNAL() | (noWait ? MSG_DONTWAIT : 0));
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = Errno.call(Msg.SENDMSG, st, arg(fd), msg,
+                    arg(Libc.MSG_NOSIGNAL() | (noWait ? MSG_DONTWAIT : 0)));
             if (r >= 0) {
                 return r;
             }
@@ -359,12 +318,8 @@ public final class Sockets {
         MemorySegment st = Errno.state();
         long r;
         while (true) {
-            try {
-                r = (long) Msg.RECVMSG.invokeExact(st, fd, msg,
-                        Libc.MSG_CMSG_CLOEXEC() | (noWait ? MSG_DONTWAIT : 0));
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
+            r = Errno.call(Msg.RECVMSG, st, arg(fd), msg,
+                    arg(Libc.MSG_CMSG_CLOEXEC() | (noWait ? MSG_DONTWAIT : 0)));
             if (r >= 0) {
                 break;
             }

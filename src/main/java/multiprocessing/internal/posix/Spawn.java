@@ -1,10 +1,10 @@
 package multiprocessing.internal.posix;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static multiprocessing.internal.posix.Errno.arg;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.List;
 
 import multiprocessing.internal.libc.Libc;
@@ -29,8 +29,37 @@ public final class Spawn {
     public static final int FIRST_INHERITED_FD = 3;
 
     private static final class H {
-        static final MethodHandle SPAWN =
-                Errno.link(Libc.posix_spawn$address(), Libc.posix_spawn$descriptor());
+        static final MemorySegment SPAWN =
+                Errno.function(Libc.posix_spawn$address(), Libc.posix_spawn$descriptor());
+        static final MemorySegment ACTIONS_INIT = Errno.function(
+                Libc.posix_spawn_file_actions_init$address(),
+                Libc.posix_spawn_file_actions_init$descriptor());
+        static final MemorySegment ACTIONS_DESTROY = Errno.function(
+                Libc.posix_spawn_file_actions_destroy$address(),
+                Libc.posix_spawn_file_actions_destroy$descriptor());
+        static final MemorySegment ADDDUP2 = Errno.function(
+                Libc.posix_spawn_file_actions_adddup2$address(),
+                Libc.posix_spawn_file_actions_adddup2$descriptor());
+        static final MemorySegment ADDCLOSEFROM = Errno.function(
+                Libc.posix_spawn_file_actions_addclosefrom_np$address(),
+                Libc.posix_spawn_file_actions_addclosefrom_np$descriptor());
+        static final MemorySegment ATTR_INIT = Errno.function(
+                Libc.posix_spawnattr_init$address(), Libc.posix_spawnattr_init$descriptor());
+        static final MemorySegment ATTR_DESTROY = Errno.function(
+                Libc.posix_spawnattr_destroy$address(), Libc.posix_spawnattr_destroy$descriptor());
+        static final MemorySegment SETSIGMASK = Errno.function(
+                Libc.posix_spawnattr_setsigmask$address(),
+                Libc.posix_spawnattr_setsigmask$descriptor());
+        static final MemorySegment SETSIGDEFAULT = Errno.function(
+                Libc.posix_spawnattr_setsigdefault$address(),
+                Libc.posix_spawnattr_setsigdefault$descriptor());
+        static final MemorySegment SETFLAGS = Errno.function(
+                Libc.posix_spawnattr_setflags$address(),
+                Libc.posix_spawnattr_setflags$descriptor());
+        static final MemorySegment SIGEMPTYSET =
+                Errno.function(Libc.sigemptyset$address(), Libc.sigemptyset$descriptor());
+        static final MemorySegment SIGADDSET =
+                Errno.function(Libc.sigaddset$address(), Libc.sigaddset$descriptor());
     }
 
     /**
@@ -52,37 +81,27 @@ public final class Spawn {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(posix_spawn_file_actions_t.layout());
             MemorySegment attr = arena.allocate(posix_spawnattr_t.layout());
-            check("posix_spawn_file_actions_init", Libc.posix_spawn_file_actions_init(actions));
+            check("posix_spawn_file_actions_init", call(H.ACTIONS_INIT, actions));
             try {
-                check("posix_spawnattr_init", Libc.posix_spawnattr_init(attr));
+                check("posix_spawnattr_init", call(H.ATTR_INIT, attr));
                 try {
                     if (stderr >= 0) {
                         // First, while no inherited descriptor has been moved onto 2's range.
                         check("posix_spawn_file_actions_adddup2",
-                                Libc.posix_spawn_file_actions_adddup2(actions, stderr, 2));
+                                call(H.ADDDUP2, actions, arg(stderr), arg(2)));
                     }
                     addInheritance(actions, inherit);
                     configureSignals(arena, attr);
                     MemorySegment pid = arena.allocate(JAVA_INT);
-                    MemorySegment st = Errno.state();
-                    int r;
-                    try {
-                        r = (int) H.SPAWN.invokeExact(st, pid, arena.allocateFrom(path), actions,
-                                attr, Posix.nullTerminated(arena, argv),
-                                Posix.nullTerminated(arena, env));
-                    } catch (Throwable t) {
-                        throw Errno.bug(t);
-                    }
-                    // posix_spawn returns the error number rather than setting errno.
-                    if (r != 0) {
-                        throw new ErrnoException("posix_spawn", r);
-                    }
+                    check("posix_spawn", (int) Errno.call(H.SPAWN, Errno.state(), pid,
+                            arena.allocateFrom(path), actions, attr,
+                            Posix.nullTerminated(arena, argv), Posix.nullTerminated(arena, env)));
                     return pid.get(JAVA_INT, 0);
                 } finally {
-                    Libc.posix_spawnattr_destroy(attr);
+                    call(H.ATTR_DESTROY, attr);
                 }
             } finally {
-                Libc.posix_spawn_file_actions_destroy(actions);
+                call(H.ACTIONS_DESTROY, actions);
             }
         }
     }
@@ -94,34 +113,47 @@ public final class Spawn {
         }
         for (int i = 0; i < inherit.length; i++) {
             check("posix_spawn_file_actions_adddup2",
-                    Libc.posix_spawn_file_actions_adddup2(actions, inherit[i], high + i));
+                    call(H.ADDDUP2, actions, arg(inherit[i]), arg(high + i)));
         }
         for (int i = 0; i < inherit.length; i++) {
             // dup2 onto a new number clears O_CLOEXEC there: exactly these survive the exec.
-            check("posix_spawn_file_actions_adddup2", Libc.posix_spawn_file_actions_adddup2(
-                    actions, high + i, FIRST_INHERITED_FD + i));
+            check("posix_spawn_file_actions_adddup2",
+                    call(H.ADDDUP2, actions, arg(high + i), arg(FIRST_INHERITED_FD + i)));
         }
         check("posix_spawn_file_actions_addclosefrom_np",
-                Libc.posix_spawn_file_actions_addclosefrom_np(
-                        actions, FIRST_INHERITED_FD + inherit.length));
+                call(H.ADDCLOSEFROM, actions, arg(FIRST_INHERITED_FD + inherit.length)));
     }
 
     private static void configureSignals(Arena arena, MemorySegment attr) throws ErrnoException {
         MemorySegment empty = arena.allocate(sigset_t.layout());
-        Libc.sigemptyset(empty);
+        call(H.SIGEMPTYSET, empty);
         MemorySegment defaults = arena.allocate(sigset_t.layout());
-        Libc.sigemptyset(defaults);
+        call(H.SIGEMPTYSET, defaults);
         for (int sig : new int[] {Libc.SIGTERM(), Libc.SIGINT(), Libc.SIGHUP(), Libc.SIGPIPE(),
                 Libc.SIGQUIT(), Libc.SIGUSR1(), Libc.SIGUSR2(), Libc.SIGCHLD()}) {
-            Libc.sigaddset(defaults, sig);
+            call(H.SIGADDSET, defaults, arg(sig));
         }
-        check("posix_spawnattr_setsigmask", Libc.posix_spawnattr_setsigmask(attr, empty));
-        check("posix_spawnattr_setsigdefault", Libc.posix_spawnattr_setsigdefault(attr, defaults));
-        check("posix_spawnattr_setflags", Libc.posix_spawnattr_setflags(attr,
-                (short) (Libc.POSIX_SPAWN_SETSIGMASK() | Libc.POSIX_SPAWN_SETSIGDEF())));
+        check("posix_spawnattr_setsigmask", call(H.SETSIGMASK, attr, empty));
+        check("posix_spawnattr_setsigdefault", call(H.SETSIGDEFAULT, attr, defaults));
+        check("posix_spawnattr_setflags", call(H.SETFLAGS, attr,
+                arg(Libc.POSIX_SPAWN_SETSIGMASK() | Libc.POSIX_SPAWN_SETSIGDEF())));
     }
 
-    /** The posix_spawn_* helpers return an error number instead of setting errno. */
+    /** A posix_spawn* or sig*set call: these return an error number rather than set errno. */
+    private static int call(MemorySegment function, MemorySegment a0) {
+        return (int) Errno.call(function, Errno.state(), a0);
+    }
+
+    private static int call(MemorySegment function, MemorySegment a0, MemorySegment a1) {
+        return (int) Errno.call(function, Errno.state(), a0, a1);
+    }
+
+    private static int call(MemorySegment function, MemorySegment a0, MemorySegment a1,
+            MemorySegment a2) {
+        return (int) Errno.call(function, Errno.state(), a0, a1, a2);
+    }
+
+    /** The posix_spawn* functions return an error number instead of setting errno. */
     private static void check(String function, int result) throws ErrnoException {
         if (result != 0) {
             throw new ErrnoException(function, result);

@@ -422,7 +422,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("close").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -442,7 +444,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle close$handle() {
-        return close.HANDLE;
+        return close.Lazy.HANDLE;
     }
 
     /**
@@ -461,7 +463,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int close(int __fd) {
-        var mh$ = close.HANDLE;
+        var mh$ = close.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("close", __fd);
@@ -484,7 +486,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("read").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -504,7 +508,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle read$handle() {
-        return read.HANDLE;
+        return read.Lazy.HANDLE;
     }
 
     /**
@@ -523,7 +527,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static long read(int __fd, MemorySegment __buf, long __nbytes) {
-        var mh$ = read.HANDLE;
+        var mh$ = read.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("read", __fd, __buf, __nbytes);
@@ -546,7 +550,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("write").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -566,7 +572,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle write$handle() {
-        return write.HANDLE;
+        return write.Lazy.HANDLE;
     }
 
     /**
@@ -585,7 +591,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static long write(int __fd, MemorySegment __buf, long __n) {
-        var mh$ = write.HANDLE;
+        var mh$ = write.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("write", __fd, __buf, __n);
@@ -607,7 +613,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("pipe2").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -627,7 +635,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle pipe2$handle() {
-        return pipe2.HANDLE;
+        return pipe2.Lazy.HANDLE;
     }
 
     /**
@@ -646,7 +654,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int pipe2(MemorySegment __pipedes, int __flags) {
-        var mh$ = pipe2.HANDLE;
+        var mh$ = pipe2.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("pipe2", __pipedes, __flags);
@@ -667,7 +675,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dup").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -687,7 +697,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle dup$handle() {
-        return dup.HANDLE;
+        return dup.Lazy.HANDLE;
     }
 
     /**
@@ -706,7 +716,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int dup(int __fd) {
-        var mh$ = dup.HANDLE;
+        var mh$ = dup.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("dup", __fd);
@@ -729,7 +739,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("dup3").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -749,7 +761,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle dup3$handle() {
-        return dup3.HANDLE;
+        return dup3.Lazy.HANDLE;
     }
 
     /**
@@ -768,7 +780,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int dup3(int __fd, int __fd2, int __flags) {
-        var mh$ = dup3.HANDLE;
+        var mh$ = dup3.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("dup3", __fd, __fd2, __flags);
@@ -798,7 +810,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("sysconf").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -818,7 +832,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle sysconf$handle() {
-        return sysconf.HANDLE;
+        return sysconf.Lazy.HANDLE;
     }
 
     /**
@@ -837,7 +851,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static long sysconf(int __name) {
-        var mh$ = sysconf.HANDLE;
+        var mh$ = sysconf.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("sysconf", __name);
@@ -856,7 +870,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("getpid").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -876,7 +892,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle getpid$handle() {
-        return getpid.HANDLE;
+        return getpid.Lazy.HANDLE;
     }
 
     /**
@@ -895,7 +911,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int getpid() {
-        var mh$ = getpid.HANDLE;
+        var mh$ = getpid.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("getpid");
@@ -917,7 +933,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("ftruncate").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -937,7 +955,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle ftruncate$handle() {
-        return ftruncate.HANDLE;
+        return ftruncate.Lazy.HANDLE;
     }
 
     /**
@@ -956,7 +974,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int ftruncate(int __fd, long __length) {
-        var mh$ = ftruncate.HANDLE;
+        var mh$ = ftruncate.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("ftruncate", __fd, __length);
@@ -1049,7 +1067,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("strerror").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1069,7 +1089,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle strerror$handle() {
-        return strerror.HANDLE;
+        return strerror.Lazy.HANDLE;
     }
 
     /**
@@ -1088,7 +1108,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MemorySegment strerror(int __errnum) {
-        var mh$ = strerror.HANDLE;
+        var mh$ = strerror.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("strerror", __errnum);
@@ -1109,7 +1129,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("strerrorname_np").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1129,7 +1151,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle strerrorname_np$handle() {
-        return strerrorname_np.HANDLE;
+        return strerrorname_np.Lazy.HANDLE;
     }
 
     /**
@@ -1148,7 +1170,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MemorySegment strerrorname_np(int __err) {
-        var mh$ = strerrorname_np.HANDLE;
+        var mh$ = strerrorname_np.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("strerrorname_np", __err);
@@ -1170,7 +1192,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("kill").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1190,7 +1214,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle kill$handle() {
-        return kill.HANDLE;
+        return kill.Lazy.HANDLE;
     }
 
     /**
@@ -1209,7 +1233,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int kill(int __pid, int __sig) {
-        var mh$ = kill.HANDLE;
+        var mh$ = kill.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("kill", __pid, __sig);
@@ -1230,7 +1254,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("sigemptyset").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1250,7 +1276,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle sigemptyset$handle() {
-        return sigemptyset.HANDLE;
+        return sigemptyset.Lazy.HANDLE;
     }
 
     /**
@@ -1269,7 +1295,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int sigemptyset(MemorySegment __set) {
-        var mh$ = sigemptyset.HANDLE;
+        var mh$ = sigemptyset.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("sigemptyset", __set);
@@ -1291,7 +1317,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("sigaddset").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1311,7 +1339,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle sigaddset$handle() {
-        return sigaddset.HANDLE;
+        return sigaddset.Lazy.HANDLE;
     }
 
     /**
@@ -1330,7 +1358,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int sigaddset(MemorySegment __set, int __signo) {
-        var mh$ = sigaddset.HANDLE;
+        var mh$ = sigaddset.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("sigaddset", __set, __signo);
@@ -1356,7 +1384,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("posix_spawn").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1376,7 +1406,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle posix_spawn$handle() {
-        return posix_spawn.HANDLE;
+        return posix_spawn.Lazy.HANDLE;
     }
 
     /**
@@ -1395,7 +1425,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int posix_spawn(MemorySegment __pid, MemorySegment __path, MemorySegment __file_actions, MemorySegment __attrp, MemorySegment __argv, MemorySegment __envp) {
-        var mh$ = posix_spawn.HANDLE;
+        var mh$ = posix_spawn.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("posix_spawn", __pid, __path, __file_actions, __attrp, __argv, __envp);
@@ -1416,7 +1446,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("posix_spawnattr_init").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1436,7 +1468,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle posix_spawnattr_init$handle() {
-        return posix_spawnattr_init.HANDLE;
+        return posix_spawnattr_init.Lazy.HANDLE;
     }
 
     /**
@@ -1455,7 +1487,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int posix_spawnattr_init(MemorySegment __attr) {
-        var mh$ = posix_spawnattr_init.HANDLE;
+        var mh$ = posix_spawnattr_init.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("posix_spawnattr_init", __attr);
@@ -1476,7 +1508,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("posix_spawnattr_destroy").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1496,7 +1530,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle posix_spawnattr_destroy$handle() {
-        return posix_spawnattr_destroy.HANDLE;
+        return posix_spawnattr_destroy.Lazy.HANDLE;
     }
 
     /**
@@ -1515,7 +1549,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int posix_spawnattr_destroy(MemorySegment __attr) {
-        var mh$ = posix_spawnattr_destroy.HANDLE;
+        var mh$ = posix_spawnattr_destroy.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("posix_spawnattr_destroy", __attr);
@@ -1537,7 +1571,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("posix_spawnattr_setsigdefault").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1557,7 +1593,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle posix_spawnattr_setsigdefault$handle() {
-        return posix_spawnattr_setsigdefault.HANDLE;
+        return posix_spawnattr_setsigdefault.Lazy.HANDLE;
     }
 
     /**
@@ -1576,7 +1612,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int posix_spawnattr_setsigdefault(MemorySegment __attr, MemorySegment __sigdefault) {
-        var mh$ = posix_spawnattr_setsigdefault.HANDLE;
+        var mh$ = posix_spawnattr_setsigdefault.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("posix_spawnattr_setsigdefault", __attr, __sigdefault);
@@ -1598,7 +1634,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("posix_spawnattr_setsigmask").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1618,7 +1656,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle posix_spawnattr_setsigmask$handle() {
-        return posix_spawnattr_setsigmask.HANDLE;
+        return posix_spawnattr_setsigmask.Lazy.HANDLE;
     }
 
     /**
@@ -1637,7 +1675,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int posix_spawnattr_setsigmask(MemorySegment __attr, MemorySegment __sigmask) {
-        var mh$ = posix_spawnattr_setsigmask.HANDLE;
+        var mh$ = posix_spawnattr_setsigmask.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("posix_spawnattr_setsigmask", __attr, __sigmask);
@@ -1659,7 +1697,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("posix_spawnattr_setflags").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1679,7 +1719,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle posix_spawnattr_setflags$handle() {
-        return posix_spawnattr_setflags.HANDLE;
+        return posix_spawnattr_setflags.Lazy.HANDLE;
     }
 
     /**
@@ -1698,7 +1738,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int posix_spawnattr_setflags(MemorySegment _attr, short __flags) {
-        var mh$ = posix_spawnattr_setflags.HANDLE;
+        var mh$ = posix_spawnattr_setflags.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("posix_spawnattr_setflags", _attr, __flags);
@@ -1719,7 +1759,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("posix_spawn_file_actions_init").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1739,7 +1781,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle posix_spawn_file_actions_init$handle() {
-        return posix_spawn_file_actions_init.HANDLE;
+        return posix_spawn_file_actions_init.Lazy.HANDLE;
     }
 
     /**
@@ -1758,7 +1800,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int posix_spawn_file_actions_init(MemorySegment __file_actions) {
-        var mh$ = posix_spawn_file_actions_init.HANDLE;
+        var mh$ = posix_spawn_file_actions_init.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("posix_spawn_file_actions_init", __file_actions);
@@ -1779,7 +1821,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("posix_spawn_file_actions_destroy").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1799,7 +1843,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle posix_spawn_file_actions_destroy$handle() {
-        return posix_spawn_file_actions_destroy.HANDLE;
+        return posix_spawn_file_actions_destroy.Lazy.HANDLE;
     }
 
     /**
@@ -1818,7 +1862,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int posix_spawn_file_actions_destroy(MemorySegment __file_actions) {
-        var mh$ = posix_spawn_file_actions_destroy.HANDLE;
+        var mh$ = posix_spawn_file_actions_destroy.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("posix_spawn_file_actions_destroy", __file_actions);
@@ -1841,7 +1885,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("posix_spawn_file_actions_adddup2").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1861,7 +1907,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle posix_spawn_file_actions_adddup2$handle() {
-        return posix_spawn_file_actions_adddup2.HANDLE;
+        return posix_spawn_file_actions_adddup2.Lazy.HANDLE;
     }
 
     /**
@@ -1880,7 +1926,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int posix_spawn_file_actions_adddup2(MemorySegment __file_actions, int __fd, int __newfd) {
-        var mh$ = posix_spawn_file_actions_adddup2.HANDLE;
+        var mh$ = posix_spawn_file_actions_adddup2.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("posix_spawn_file_actions_adddup2", __file_actions, __fd, __newfd);
@@ -1902,7 +1948,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("posix_spawn_file_actions_addclosefrom_np").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1922,7 +1970,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle posix_spawn_file_actions_addclosefrom_np$handle() {
-        return posix_spawn_file_actions_addclosefrom_np.HANDLE;
+        return posix_spawn_file_actions_addclosefrom_np.Lazy.HANDLE;
     }
 
     /**
@@ -1941,7 +1989,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int posix_spawn_file_actions_addclosefrom_np(MemorySegment x0, int __from) {
-        var mh$ = posix_spawn_file_actions_addclosefrom_np.HANDLE;
+        var mh$ = posix_spawn_file_actions_addclosefrom_np.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("posix_spawn_file_actions_addclosefrom_np", x0, __from);
@@ -1964,7 +2012,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("poll").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -1984,7 +2034,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle poll$handle() {
-        return poll.HANDLE;
+        return poll.Lazy.HANDLE;
     }
 
     /**
@@ -2003,7 +2053,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int poll(MemorySegment __fds, long __nfds, int __timeout) {
-        var mh$ = poll.HANDLE;
+        var mh$ = poll.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("poll", __fds, __nfds, __timeout);
@@ -2026,7 +2076,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("waitpid").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2046,7 +2098,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle waitpid$handle() {
-        return waitpid.HANDLE;
+        return waitpid.Lazy.HANDLE;
     }
 
     /**
@@ -2065,7 +2117,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int waitpid(int __pid, MemorySegment __stat_loc, int __options) {
-        var mh$ = waitpid.HANDLE;
+        var mh$ = waitpid.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("waitpid", __pid, __stat_loc, __options);
@@ -2151,7 +2203,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("socket").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2171,7 +2225,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle socket$handle() {
-        return socket.HANDLE;
+        return socket.Lazy.HANDLE;
     }
 
     /**
@@ -2190,7 +2244,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int socket(int __domain, int __type, int __protocol) {
-        var mh$ = socket.HANDLE;
+        var mh$ = socket.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("socket", __domain, __type, __protocol);
@@ -2214,7 +2268,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("socketpair").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2234,7 +2290,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle socketpair$handle() {
-        return socketpair.HANDLE;
+        return socketpair.Lazy.HANDLE;
     }
 
     /**
@@ -2253,7 +2309,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int socketpair(int __domain, int __type, int __protocol, MemorySegment __fds) {
-        var mh$ = socketpair.HANDLE;
+        var mh$ = socketpair.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("socketpair", __domain, __type, __protocol, __fds);
@@ -2276,7 +2332,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("bind").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2296,7 +2354,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle bind$handle() {
-        return bind.HANDLE;
+        return bind.Lazy.HANDLE;
     }
 
     /**
@@ -2315,7 +2373,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int bind(int __fd, MemorySegment __addr, int __len) {
-        var mh$ = bind.HANDLE;
+        var mh$ = bind.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("bind", __fd, __addr, __len);
@@ -2338,7 +2396,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("getsockname").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2358,7 +2418,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle getsockname$handle() {
-        return getsockname.HANDLE;
+        return getsockname.Lazy.HANDLE;
     }
 
     /**
@@ -2377,7 +2437,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int getsockname(int __fd, MemorySegment __addr, MemorySegment __len) {
-        var mh$ = getsockname.HANDLE;
+        var mh$ = getsockname.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("getsockname", __fd, __addr, __len);
@@ -2400,7 +2460,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("connect").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2420,7 +2482,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle connect$handle() {
-        return connect.HANDLE;
+        return connect.Lazy.HANDLE;
     }
 
     /**
@@ -2439,7 +2501,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int connect(int __fd, MemorySegment __addr, int __len) {
-        var mh$ = connect.HANDLE;
+        var mh$ = connect.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("connect", __fd, __addr, __len);
@@ -2462,7 +2524,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("sendmsg").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2482,7 +2546,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle sendmsg$handle() {
-        return sendmsg.HANDLE;
+        return sendmsg.Lazy.HANDLE;
     }
 
     /**
@@ -2501,7 +2565,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static long sendmsg(int __fd, MemorySegment __message, int __flags) {
-        var mh$ = sendmsg.HANDLE;
+        var mh$ = sendmsg.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("sendmsg", __fd, __message, __flags);
@@ -2524,7 +2588,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("recvmsg").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2544,7 +2610,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle recvmsg$handle() {
-        return recvmsg.HANDLE;
+        return recvmsg.Lazy.HANDLE;
     }
 
     /**
@@ -2563,7 +2629,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static long recvmsg(int __fd, MemorySegment __message, int __flags) {
-        var mh$ = recvmsg.HANDLE;
+        var mh$ = recvmsg.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("recvmsg", __fd, __message, __flags);
@@ -2588,7 +2654,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("setsockopt").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2608,7 +2676,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle setsockopt$handle() {
-        return setsockopt.HANDLE;
+        return setsockopt.Lazy.HANDLE;
     }
 
     /**
@@ -2627,7 +2695,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int setsockopt(int __fd, int __level, int __optname, MemorySegment __optval, int __optlen) {
-        var mh$ = setsockopt.HANDLE;
+        var mh$ = setsockopt.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("setsockopt", __fd, __level, __optname, __optval, __optlen);
@@ -2649,7 +2717,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("listen").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2669,7 +2739,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle listen$handle() {
-        return listen.HANDLE;
+        return listen.Lazy.HANDLE;
     }
 
     /**
@@ -2688,7 +2758,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int listen(int __fd, int __n) {
-        var mh$ = listen.HANDLE;
+        var mh$ = listen.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("listen", __fd, __n);
@@ -2712,7 +2782,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("accept4").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2732,7 +2804,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle accept4$handle() {
-        return accept4.HANDLE;
+        return accept4.Lazy.HANDLE;
     }
 
     /**
@@ -2751,7 +2823,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int accept4(int __fd, MemorySegment __addr, MemorySegment __addr_len, int __flags) {
-        var mh$ = accept4.HANDLE;
+        var mh$ = accept4.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("accept4", __fd, __addr, __addr_len, __flags);
@@ -2773,7 +2845,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("shutdown").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2793,7 +2867,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle shutdown$handle() {
-        return shutdown.HANDLE;
+        return shutdown.Lazy.HANDLE;
     }
 
     /**
@@ -2812,7 +2886,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int shutdown(int __fd, int __how) {
-        var mh$ = shutdown.HANDLE;
+        var mh$ = shutdown.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("shutdown", __fd, __how);
@@ -2838,7 +2912,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("mmap").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2858,7 +2934,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle mmap$handle() {
-        return mmap.HANDLE;
+        return mmap.Lazy.HANDLE;
     }
 
     /**
@@ -2877,7 +2953,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MemorySegment mmap(MemorySegment __addr, long __len, int __prot, int __flags, int __fd, long __offset) {
-        var mh$ = mmap.HANDLE;
+        var mh$ = mmap.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("mmap", __addr, __len, __prot, __flags, __fd, __offset);
@@ -2899,7 +2975,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("munmap").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2919,7 +2997,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle munmap$handle() {
-        return munmap.HANDLE;
+        return munmap.Lazy.HANDLE;
     }
 
     /**
@@ -2938,7 +3016,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int munmap(MemorySegment __addr, long __len) {
-        var mh$ = munmap.HANDLE;
+        var mh$ = munmap.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("munmap", __addr, __len);
@@ -2961,7 +3039,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("shm_open").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -2981,7 +3061,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle shm_open$handle() {
-        return shm_open.HANDLE;
+        return shm_open.Lazy.HANDLE;
     }
 
     /**
@@ -3000,7 +3080,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int shm_open(MemorySegment __name, int __oflag, int __mode) {
-        var mh$ = shm_open.HANDLE;
+        var mh$ = shm_open.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("shm_open", __name, __oflag, __mode);
@@ -3021,7 +3101,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("shm_unlink").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -3041,7 +3123,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle shm_unlink$handle() {
-        return shm_unlink.HANDLE;
+        return shm_unlink.Lazy.HANDLE;
     }
 
     /**
@@ -3060,7 +3142,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int shm_unlink(MemorySegment __name) {
-        var mh$ = shm_unlink.HANDLE;
+        var mh$ = shm_unlink.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("shm_unlink", __name);
@@ -3082,7 +3164,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("fstat").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -3102,7 +3186,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle fstat$handle() {
-        return fstat.HANDLE;
+        return fstat.Lazy.HANDLE;
     }
 
     /**
@@ -3121,7 +3205,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int fstat(int __fd, MemorySegment __buf) {
-        var mh$ = fstat.HANDLE;
+        var mh$ = fstat.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("fstat", __fd, __buf);
@@ -3215,7 +3299,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("pidfd_open").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -3235,7 +3321,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle pidfd_open$handle() {
-        return pidfd_open.HANDLE;
+        return pidfd_open.Lazy.HANDLE;
     }
 
     /**
@@ -3254,7 +3340,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int pidfd_open(int __pid, int __flags) {
-        var mh$ = pidfd_open.HANDLE;
+        var mh$ = pidfd_open.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("pidfd_open", __pid, __flags);
@@ -3278,7 +3364,9 @@ public class Libc extends Libc$shared {
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("pidfd_send_signal").orElseThrow();
 
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        static final class Lazy {
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     /**
@@ -3298,7 +3386,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static MethodHandle pidfd_send_signal$handle() {
-        return pidfd_send_signal.HANDLE;
+        return pidfd_send_signal.Lazy.HANDLE;
     }
 
     /**
@@ -3317,7 +3405,7 @@ public class Libc extends Libc$shared {
      * }
      */
     public static int pidfd_send_signal(int __pidfd, int __sig, MemorySegment __info, int __flags) {
-        var mh$ = pidfd_send_signal.HANDLE;
+        var mh$ = pidfd_send_signal.Lazy.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("pidfd_send_signal", __pidfd, __sig, __info, __flags);
