@@ -46,19 +46,18 @@ public final class Epoll {
     private static final VarHandle DATA = EVENT.arrayElementVarHandle(PathElement.groupElement("data"));
 
     private static final class H {
-        static final MemorySegment CREATE1 = Errno.function("epoll_create1",
+        static final Errno.Function CREATE1 = Errno.function("epoll_create1",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        static final MemorySegment CTL = Errno.function("epoll_ctl",
+        static final Errno.Function CTL = Errno.function("epoll_ctl",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-        static final MemorySegment WAIT = Errno.function("epoll_wait",
+        static final Errno.Function WAIT = Errno.function("epoll_wait",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     }
 
     /** A new close-on-exec epoll descriptor. */
     public static int create() throws ErrnoException {
         MemorySegment st = Errno.state();
-        int r;
-        r = (int) Errno.call(H.CREATE1, st, arg(Posix.O_CLOEXEC)); // EPOLL_CLOEXEC == O_CLOEXEC
+        int r = (int) Errno.call(H.CREATE1, st, arg(Posix.O_CLOEXEC)); // EPOLL_CLOEXEC == O_CLOEXEC
         if (r < 0) {
             throw Errno.error("epoll_create1", st);
         }
@@ -102,8 +101,7 @@ public final class Epoll {
     /** epoll_ctl; 0 or errno. */
     private static int ctl(int epfd, int op, int fd, MemorySegment event) {
         MemorySegment st = Errno.state();
-        int r;
-        r = (int) Errno.call(H.CTL, st, arg(epfd), arg(op), arg(fd), event);
+        int r = (int) Errno.call(H.CTL, st, arg(epfd), arg(op), arg(fd), event);
         return r < 0 ? Errno.errno(st) : 0;
     }
 
@@ -114,8 +112,7 @@ public final class Epoll {
     public static int wait(int epfd, MemorySegment events, int max, int timeoutMillis)
             throws ErrnoException {
         MemorySegment st = Errno.state();
-        int r;
-        r = (int) Errno.call(H.WAIT, st, arg(epfd), events, arg(max), arg(timeoutMillis));
+        int r = (int) Errno.call(H.WAIT, st, arg(epfd), events, arg(max), arg(timeoutMillis));
         if (r < 0) {
             if (Errno.errno(st) == Posix.EINTR) {
                 return 0;

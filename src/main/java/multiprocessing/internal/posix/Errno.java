@@ -40,8 +40,10 @@ import multiprocessing.internal.libc.Libc;
  * given to narrower parameters, satisfy); a pointer argument as its segment, which the linker
  * checks is native and keeps alive during the call, as with a typed handle. {@link #function}
  * checks each function's descriptor (jextract's, where the bindings have the function) against
- * these rules when its holder class initializes. Variadic functions (fcntl, prctl, syscall) keep
- * handles of their own: a variadic call also passes the count of vector registers used.
+ * these rules when its holder class initializes, and each call that it passes as many arguments
+ * as the function takes. Variadic functions (fcntl, prctl, syscall), which a descriptor does not
+ * tell apart, keep handles of their own: a variadic call also passes the count of vector
+ * registers used.
  */
 final class Errno {
     private Errno() {}
@@ -66,82 +68,123 @@ final class Errno {
     private static final MemorySegment NONE = MemorySegment.NULL;
 
     /**
-     * The address of a libc function the bindings have, once its descriptor is checked to be
-     * one {@link #call} can call.
+     * A libc function {@link #call} can call: its address, and how many arguments it takes
+     * (each call checks that it passes as many, the check a typed handle made).
+     */
+    record Function(MemorySegment address, int arity) {}
+
+    /**
+     * A libc function the bindings have, once its descriptor is checked to be one {@link #call}
+     * can call. A descriptor does not say whether the function is variadic: the layer's
+     * variadic functions are linked with {@link #linkVariadic} instead.
      *
      * @throws IllegalArgumentException if it is not (a bug of the layer)
      */
-    static MemorySegment function(MemorySegment address, FunctionDescriptor descriptor) {
+    static Function function(MemorySegment address, FunctionDescriptor descriptor) {
         if (descriptor.argumentLayouts().size() > ARGS
                 || !descriptor.argumentLayouts().stream().allMatch(Errno::passable)
-                || !descriptor.returnLayout().map(Errno::passable).orElse(true)) {
+                || !descriptor.returnLayout().map(Errno::returnable).orElse(true)) {
             throw new IllegalArgumentException("not callable through the layer's downcall: "
                     + descriptor);
         }
-        return address;
+        return new Function(address, descriptor.argumentLayouts().size());
     }
 
     /**
-     * The address of a libc function the jextract bindings lack (they cannot be regenerated
-     * without jextract, which no registry offers), checked as by
-     * {@link #function(MemorySegment, FunctionDescriptor)} against the C declaration's
-     * descriptor.
+     * A libc function the jextract bindings lack (they cannot be regenerated without jextract,
+     * which no registry offers), checked as by {@link #function(MemorySegment, FunctionDescriptor)}
+     * against the C declaration's descriptor.
      */
-    static MemorySegment function(String name, FunctionDescriptor descriptor) {
+    static Function function(String name, FunctionDescriptor descriptor) {
         return function(LINKER.defaultLookup().find(name).orElseThrow(
                 () -> new UnsatisfiedLinkError("libc has no symbol " + name)), descriptor);
     }
 
-    /** An integer or a pointer, of any width up to 64 bits, and not a struct or a float. */
+    /**
+     * An integer or a pointer parameter, of any width up to 64 bits, not a struct or a float.
+     * A parameter narrower than an int must be given a value that is not negative (clang's
+     * callees assume the caller extended it to 32 bits, zero-extended if it is unsigned).
+     */
     private static boolean passable(MemoryLayout layout) {
-        return layout instanceof AddressLayout || layout instanceof ValueLayout value
-                && (value.carrier() == int.class || value.carrier() == long.class
-                        || value.carrier() == short.class || value.carrier() == byte.class);
+        return returnable(layout) || layout instanceof ValueLayout value
+                && (value.carrier() == short.class || value.carrier() == byte.class);
     }
 
-    /** An integer argument of {@link #call}. */
-    static MemorySegment arg(long value) {
-        return MemorySegment.ofAddress(value);
+    /** An int, a 64-bit integer or a pointer result: {@code (int)} narrows the first. */
+    private static boolean returnable(MemoryLayout layout) {
+        return layout instanceof AddressLayout || layout instanceof ValueLayout value
+                && (value.carrier() == int.class || value.carrier() == long.class);
     }
 
     /**
-     * Calls {@code function} (from {@link #function}) with the capture segment {@code state}
-     * and the arguments given (integers as {@link #arg}); its result widened to 64 bits, to be
-     * narrowed to the C return type's width ({@code (int)} for an int).
+     * The arguments -1 to 1022 (descriptors, flags, counts of a few, timeouts of none or 0),
+     * each made once: a call on a hot path then allocates nothing for them. The race of two
+     * threads making the same one is harmless (a segment is an immutable value).
      */
-    static long call(MemorySegment function, MemorySegment state) {
-        return call(function, state, NONE, NONE, NONE, NONE, NONE, NONE);
+    private static final MemorySegment[] SMALL = new MemorySegment[1024];
+
+    /** An integer argument of {@link #call}. */
+    static MemorySegment arg(long value) {
+        if (value < -1 || value >= SMALL.length - 1) {
+            return MemorySegment.ofAddress(value);
+        }
+        int i = (int) value + 1;
+        MemorySegment s = SMALL[i];
+        if (s == null) {
+            s = MemorySegment.ofAddress(value);
+            SMALL[i] = s;
+        }
+        return s;
     }
 
-    static long call(MemorySegment function, MemorySegment state, MemorySegment a0) {
-        return call(function, state, a0, NONE, NONE, NONE, NONE, NONE);
+    /**
+     * Calls {@code function} with the capture segment {@code state} and the arguments given
+     * (integers as {@link #arg}); its result widened to 64 bits, to be narrowed to the C return
+     * type's width ({@code (int)} for an int).
+     */
+    static long call(Function function, MemorySegment state) {
+        return call(function, 0, state, NONE, NONE, NONE, NONE, NONE, NONE);
     }
 
-    static long call(MemorySegment function, MemorySegment state, MemorySegment a0,
+    static long call(Function function, MemorySegment state, MemorySegment a0) {
+        return call(function, 1, state, a0, NONE, NONE, NONE, NONE, NONE);
+    }
+
+    static long call(Function function, MemorySegment state, MemorySegment a0,
             MemorySegment a1) {
-        return call(function, state, a0, a1, NONE, NONE, NONE, NONE);
+        return call(function, 2, state, a0, a1, NONE, NONE, NONE, NONE);
     }
 
-    static long call(MemorySegment function, MemorySegment state, MemorySegment a0,
+    static long call(Function function, MemorySegment state, MemorySegment a0,
             MemorySegment a1, MemorySegment a2) {
-        return call(function, state, a0, a1, a2, NONE, NONE, NONE);
+        return call(function, 3, state, a0, a1, a2, NONE, NONE, NONE);
     }
 
-    static long call(MemorySegment function, MemorySegment state, MemorySegment a0,
+    static long call(Function function, MemorySegment state, MemorySegment a0,
             MemorySegment a1, MemorySegment a2, MemorySegment a3) {
-        return call(function, state, a0, a1, a2, a3, NONE, NONE);
+        return call(function, 4, state, a0, a1, a2, a3, NONE, NONE);
     }
 
-    static long call(MemorySegment function, MemorySegment state, MemorySegment a0,
+    static long call(Function function, MemorySegment state, MemorySegment a0,
             MemorySegment a1, MemorySegment a2, MemorySegment a3, MemorySegment a4) {
-        return call(function, state, a0, a1, a2, a3, a4, NONE);
+        return call(function, 5, state, a0, a1, a2, a3, a4, NONE);
     }
 
-    static long call(MemorySegment function, MemorySegment state, MemorySegment a0,
+    static long call(Function function, MemorySegment state, MemorySegment a0,
             MemorySegment a1, MemorySegment a2, MemorySegment a3, MemorySegment a4,
             MemorySegment a5) {
+        return call(function, 6, state, a0, a1, a2, a3, a4, a5);
+    }
+
+    private static long call(Function function, int given, MemorySegment state,
+            MemorySegment a0, MemorySegment a1, MemorySegment a2, MemorySegment a3,
+            MemorySegment a4, MemorySegment a5) {
+        if (given != function.arity()) {
+            throw new AssertionError("a function of " + function.arity() + " arguments called with "
+                    + given);
+        }
         try {
-            return (long) CALL.invokeExact(function, state, a0, a1, a2, a3, a4, a5);
+            return (long) CALL.invokeExact(function.address(), state, a0, a1, a2, a3, a4, a5);
         } catch (Throwable t) {
             throw bug(t);
         }
@@ -201,9 +244,9 @@ final class Errno {
     }
 
     private static final class Strings {
-        static final MemorySegment NAME =
+        static final Function NAME =
                 function(Libc.strerrorname_np$address(), Libc.strerrorname_np$descriptor());
-        static final MemorySegment TEXT =
+        static final Function TEXT =
                 function(Libc.strerror$address(), Libc.strerror$descriptor());
     }
 }

@@ -41,30 +41,30 @@ public final class Posix {
 
     // One holder per function: its address is looked up and checked on first use only.
     private static final class Close {
-        static final MemorySegment F = Errno.function(Libc.close$address(),
+        static final Errno.Function F = Errno.function(Libc.close$address(),
                 Libc.close$descriptor());
     }
 
     private static final class Read {
-        static final MemorySegment F = Errno.function(Libc.read$address(), Libc.read$descriptor());
+        static final Errno.Function F = Errno.function(Libc.read$address(), Libc.read$descriptor());
     }
 
     private static final class Write {
-        static final MemorySegment F = Errno.function(Libc.write$address(),
+        static final Errno.Function F = Errno.function(Libc.write$address(),
                 Libc.write$descriptor());
     }
 
     private static final class Pipe2 {
-        static final MemorySegment F = Errno.function(Libc.pipe2$address(),
+        static final Errno.Function F = Errno.function(Libc.pipe2$address(),
                 Libc.pipe2$descriptor());
     }
 
     private static final class Poll {
-        static final MemorySegment F = Errno.function(Libc.poll$address(), Libc.poll$descriptor());
+        static final Errno.Function F = Errno.function(Libc.poll$address(), Libc.poll$descriptor());
     }
 
     private static final class Dup3 {
-        static final MemorySegment F = Errno.function(Libc.dup3$address(), Libc.dup3$descriptor());
+        static final Errno.Function F = Errno.function(Libc.dup3$address(), Libc.dup3$descriptor());
     }
 
     /**
@@ -79,34 +79,34 @@ public final class Posix {
     }
 
     private static final class Kill {
-        static final MemorySegment F = Errno.function(Libc.kill$address(), Libc.kill$descriptor());
+        static final Errno.Function F = Errno.function(Libc.kill$address(), Libc.kill$descriptor());
     }
 
     private static final class Waitpid {
-        static final MemorySegment F = Errno.function(Libc.waitpid$address(),
+        static final Errno.Function F = Errno.function(Libc.waitpid$address(),
                 Libc.waitpid$descriptor());
     }
 
     private static final class PidfdOpen {
-        static final MemorySegment F =
+        static final Errno.Function F =
                 Errno.function(Libc.pidfd_open$address(), Libc.pidfd_open$descriptor());
     }
 
     private static final class PidfdSendSignal {
-        static final MemorySegment F = Errno.function(
+        static final Errno.Function F = Errno.function(
                 Libc.pidfd_send_signal$address(), Libc.pidfd_send_signal$descriptor());
     }
 
     private static final class Getpid {
-        static final MemorySegment F = Errno.function(Libc.getpid$address(),
+        static final Errno.Function F = Errno.function(Libc.getpid$address(),
                 Libc.getpid$descriptor());
     }
 
     /** preadv2/pwritev2 are not in the jextract bindings: linked by name. */
     private static final class NoWait {
-        static final MemorySegment PREADV2 = Errno.function("preadv2", FunctionDescriptor.of(
+        static final Errno.Function PREADV2 = Errno.function("preadv2", FunctionDescriptor.of(
                 JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
-        static final MemorySegment PWRITEV2 = Errno.function("pwritev2", FunctionDescriptor.of(
+        static final Errno.Function PWRITEV2 = Errno.function("pwritev2", FunctionDescriptor.of(
                 JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
         /** linux/fs.h: fail with EAGAIN rather than wait (pipes: Linux 5.x and later). */
         static final int RWF_NOWAIT = 0x08;
@@ -124,11 +124,11 @@ public final class Posix {
 
     /** Not in the jextract bindings: linked by name. */
     private static final class Geteuid {
-        static final MemorySegment F = Errno.function("geteuid", FunctionDescriptor.of(JAVA_INT));
+        static final Errno.Function F = Errno.function("geteuid", FunctionDescriptor.of(JAVA_INT));
     }
 
     private static final class Sysconf {
-        static final MemorySegment F = Errno.function(Libc.sysconf$address(),
+        static final Errno.Function F = Errno.function(Libc.sysconf$address(),
                 Libc.sysconf$descriptor());
     }
 
@@ -148,8 +148,7 @@ public final class Posix {
 
     public static void close(int fd) throws ErrnoException {
         MemorySegment st = Errno.state();
-        int r;
-        r = (int) Errno.call(Close.F, st, arg(fd));
+        int r = (int) Errno.call(Close.F, st, arg(fd));
         // close() must not be retried on EINTR on Linux: the descriptor is gone either way.
         if (r < 0 && Errno.errno(st) != EINTR) {
             throw Errno.error("close", st);
@@ -175,8 +174,7 @@ public final class Posix {
     public static long read(int fd, MemorySegment buf, long count) throws ErrnoException {
         MemorySegment st = Errno.state();
         while (true) {
-            long r;
-            r = Errno.call(Read.F, st, arg(fd), buf, arg(count));
+            long r = Errno.call(Read.F, st, arg(fd), buf, arg(count));
             if (r >= 0) {
                 return r;
             }
@@ -194,8 +192,7 @@ public final class Posix {
     public static long write(int fd, MemorySegment buf, long count) throws ErrnoException {
         MemorySegment st = Errno.state();
         while (true) {
-            long r;
-            r = Errno.call(Write.F, st, arg(fd), buf, arg(count));
+            long r = Errno.call(Write.F, st, arg(fd), buf, arg(count));
             if (r >= 0) {
                 return r;
             }
@@ -243,7 +240,7 @@ public final class Posix {
     }
 
     /** preadv2/pwritev2 at the current offset with RWF_NOWAIT; -1 on EAGAIN, -2 if not supported. */
-    private static long vectored(MemorySegment function, String name, int fd, MemorySegment buf,
+    private static long vectored(Errno.Function function, String name, int fd, MemorySegment buf,
             long count)
             throws ErrnoException {
         MemorySegment iov = NoWait.IOVEC.get();
@@ -275,8 +272,7 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             MemorySegment st = Errno.state();
-            int r;
-            r = (int) Errno.call(Pipe2.F, st, fds, arg(flags));
+            int r = (int) Errno.call(Pipe2.F, st, fds, arg(flags));
             if (r < 0) {
                 throw Errno.error("pipe2", st);
             }
@@ -307,8 +303,7 @@ public final class Posix {
     public static void dup3(int fd, int target, int flags) throws ErrnoException {
         MemorySegment st = Errno.state();
         while (true) {
-            int r;
-            r = (int) Errno.call(Dup3.F, st, arg(fd), arg(target), arg(flags));
+            int r = (int) Errno.call(Dup3.F, st, arg(fd), arg(target), arg(flags));
             if (r >= 0) {
                 return;
             }
@@ -387,8 +382,7 @@ public final class Posix {
     private static int pollSet(MemorySegment set, long n, int timeoutMillis)
             throws ErrnoException {
         MemorySegment st = Errno.state();
-        int r;
-        r = (int) Errno.call(Poll.F, st, set, arg(n), arg(timeoutMillis));
+        int r = (int) Errno.call(Poll.F, st, set, arg(n), arg(timeoutMillis));
         if (r < 0) {
             if (Errno.errno(st) == EINTR) {
                 return 0;
@@ -409,8 +403,7 @@ public final class Posix {
 
     public static void kill(int pid, int signal) throws ErrnoException {
         MemorySegment st = Errno.state();
-        int r;
-        r = (int) Errno.call(Kill.F, st, arg(pid), arg(signal));
+        int r = (int) Errno.call(Kill.F, st, arg(pid), arg(signal));
         if (r < 0) {
             throw Errno.error("kill", st);
         }
@@ -419,8 +412,7 @@ public final class Posix {
     /** A descriptor that refers to process {@code pid} and becomes readable when it exits. */
     public static int pidfdOpen(int pid) throws ErrnoException {
         MemorySegment st = Errno.state();
-        int r;
-        r = (int) Errno.call(PidfdOpen.F, st, arg(pid), arg(0));
+        int r = (int) Errno.call(PidfdOpen.F, st, arg(pid), arg(0));
         if (r < 0) {
             throw Errno.error("pidfd_open", st);
         }
@@ -433,8 +425,7 @@ public final class Posix {
      */
     public static void pidfdSendSignal(int pidfd, int signal) throws ErrnoException {
         MemorySegment st = Errno.state();
-        int r;
-        r = (int) Errno.call(PidfdSendSignal.F, st, arg(pidfd), arg(signal), MemorySegment.NULL,
+        int r = (int) Errno.call(PidfdSendSignal.F, st, arg(pidfd), arg(signal), MemorySegment.NULL,
                 arg(0));
         if (r < 0) {
             throw Errno.error("pidfd_send_signal", st);
@@ -451,8 +442,7 @@ public final class Posix {
             MemorySegment st = Errno.state();
             int options = block ? 0 : Libc.WNOHANG();
             while (true) {
-                int r;
-                r = (int) Errno.call(Waitpid.F, st, arg(pid), status, arg(options));
+                int r = (int) Errno.call(Waitpid.F, st, arg(pid), status, arg(options));
                 if (r == pid) {
                     return decodeWaitStatus(status.get(JAVA_INT, 0));
                 }

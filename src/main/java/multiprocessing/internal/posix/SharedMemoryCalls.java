@@ -35,40 +35,40 @@ public final class SharedMemoryCalls {
     public static final int EFBIG = 27;
 
     private static final class ShmOpen {
-        static final MemorySegment F = Errno.function(Libc.shm_open$address(),
+        static final Errno.Function F = Errno.function(Libc.shm_open$address(),
                 Libc.shm_open$descriptor());
     }
 
     private static final class ShmUnlink {
-        static final MemorySegment F =
+        static final Errno.Function F =
                 Errno.function(Libc.shm_unlink$address(), Libc.shm_unlink$descriptor());
     }
 
     private static final class Ftruncate {
-        static final MemorySegment F =
+        static final Errno.Function F =
                 Errno.function(Libc.ftruncate$address(), Libc.ftruncate$descriptor());
     }
 
     /** Not in the jextract bindings: linked by name. */
     private static final class Fallocate {
-        static final MemorySegment F = Errno.function("posix_fallocate",
+        static final Errno.Function F = Errno.function("posix_fallocate",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     }
 
     private static final class Fstat {
-        static final MemorySegment F = Errno.function(Libc.fstat$address(),
+        static final Errno.Function F = Errno.function(Libc.fstat$address(),
                 Libc.fstat$descriptor());
         static final ThreadLocal<MemorySegment> BUF =
                 ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(stat.layout()));
     }
 
     private static final class Mmap {
-        static final MemorySegment F = Errno.function(Libc.mmap$address(), Libc.mmap$descriptor());
+        static final Errno.Function F = Errno.function(Libc.mmap$address(), Libc.mmap$descriptor());
         static final long FAILED = Libc.MAP_FAILED().address();
     }
 
     private static final class Munmap {
-        static final MemorySegment F = Errno.function(Libc.munmap$address(),
+        static final Errno.Function F = Errno.function(Libc.munmap$address(),
                 Libc.munmap$descriptor());
     }
 
@@ -81,8 +81,7 @@ public final class SharedMemoryCalls {
             MemorySegment cName = arena.allocateFrom(name);
             MemorySegment st = Errno.state();
             while (true) {
-                int r;
-                r = (int) Errno.call(ShmOpen.F, st, cName, arg(flags | Posix.O_CLOEXEC), arg(mode));
+                int r = (int) Errno.call(ShmOpen.F, st, cName, arg(flags | Posix.O_CLOEXEC), arg(mode));
                 if (r >= 0) {
                     return r;
                 }
@@ -119,8 +118,7 @@ public final class SharedMemoryCalls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cName = arena.allocateFrom(name);
             MemorySegment st = Errno.state();
-            int r;
-            r = (int) Errno.call(ShmUnlink.F, st, cName);
+            int r = (int) Errno.call(ShmUnlink.F, st, cName);
             if (r < 0) {
                 throw Errno.error("shm_unlink(" + name + ")", st);
             }
@@ -130,8 +128,7 @@ public final class SharedMemoryCalls {
     public static void ftruncate(int fd, long size) throws ErrnoException {
         MemorySegment st = Errno.state();
         while (true) {
-            int r;
-            r = (int) Errno.call(Ftruncate.F, st, arg(fd), arg(size));
+            int r = (int) Errno.call(Ftruncate.F, st, arg(fd), arg(size));
             if (r == 0) {
                 return;
             }
@@ -149,8 +146,7 @@ public final class SharedMemoryCalls {
      */
     public static void fallocate(int fd, long offset, long length) throws ErrnoException {
         while (true) {
-            int r;
-            r = (int) Errno.call(Fallocate.F, Errno.state(), arg(fd), arg(offset), arg(length));
+            int r = (int) Errno.call(Fallocate.F, Errno.state(), arg(fd), arg(offset), arg(length));
             // posix_fallocate returns the error number; it does not set errno.
             if (r == 0) {
                 return;
@@ -172,8 +168,7 @@ public final class SharedMemoryCalls {
     public static Status status(int fd) throws ErrnoException {
         MemorySegment buf = Fstat.BUF.get();
         MemorySegment st = Errno.state();
-        int r;
-        r = (int) Errno.call(Fstat.F, st, arg(fd), buf);
+        int r = (int) Errno.call(Fstat.F, st, arg(fd), buf);
         if (r < 0) {
             throw Errno.error("fstat", st);
         }
@@ -204,8 +199,7 @@ public final class SharedMemoryCalls {
      */
     public static MemorySegment mmapShared(int fd, long size, Arena arena) throws ErrnoException {
         MemorySegment st = Errno.state();
-        MemorySegment address;
-        address = MemorySegment.ofAddress(Errno.call(Mmap.F, st, MemorySegment.NULL, arg(size),
+        MemorySegment address = MemorySegment.ofAddress(Errno.call(Mmap.F, st, MemorySegment.NULL, arg(size),
                 arg(Libc.PROT_READ() | Libc.PROT_WRITE()), arg(Libc.MAP_SHARED()), arg(fd),
                 arg(0L)));
         if (address.address() == Mmap.FAILED) {
@@ -218,8 +212,7 @@ public final class SharedMemoryCalls {
     /** Unmaps memory that no segment guards (a mapping whose arena never took it). */
     public static void munmap(long address, long size) throws ErrnoException {
         MemorySegment st = Errno.state();
-        int r;
-        r = (int) Errno.call(Munmap.F, st, MemorySegment.ofAddress(address), arg(size));
+        int r = (int) Errno.call(Munmap.F, st, MemorySegment.ofAddress(address), arg(size));
         if (r < 0) {
             throw Errno.error("munmap", st);
         }

@@ -32,29 +32,29 @@ public final class Sockets {
     private static final int EINPROGRESS = Libc.EINPROGRESS();
 
     private static final class H {
-        static final MemorySegment SOCKETPAIR =
+        static final Errno.Function SOCKETPAIR =
                 Errno.function(Libc.socketpair$address(), Libc.socketpair$descriptor());
-        static final MemorySegment SOCKET = Errno.function(Libc.socket$address(),
+        static final Errno.Function SOCKET = Errno.function(Libc.socket$address(),
                 Libc.socket$descriptor());
-        static final MemorySegment BIND = Errno.function(Libc.bind$address(),
+        static final Errno.Function BIND = Errno.function(Libc.bind$address(),
                 Libc.bind$descriptor());
-        static final MemorySegment LISTEN = Errno.function(Libc.listen$address(),
+        static final Errno.Function LISTEN = Errno.function(Libc.listen$address(),
                 Libc.listen$descriptor());
-        static final MemorySegment ACCEPT4 =
+        static final Errno.Function ACCEPT4 =
                 Errno.function(Libc.accept4$address(), Libc.accept4$descriptor());
-        static final MemorySegment CONNECT =
+        static final Errno.Function CONNECT =
                 Errno.function(Libc.connect$address(), Libc.connect$descriptor());
-        static final MemorySegment GETSOCKNAME =
+        static final Errno.Function GETSOCKNAME =
                 Errno.function(Libc.getsockname$address(), Libc.getsockname$descriptor());
-        static final MemorySegment SETSOCKOPT =
+        static final Errno.Function SETSOCKOPT =
                 Errno.function(Libc.setsockopt$address(), Libc.setsockopt$descriptor());
-        static final MemorySegment SHUTDOWN =
+        static final Errno.Function SHUTDOWN =
                 Errno.function(Libc.shutdown$address(), Libc.shutdown$descriptor());
     }
 
     /** getsockopt is not in the jextract bindings (no jextract here to regenerate them). */
     private static final class PeerCred {
-        static final MemorySegment GETSOCKOPT = Errno.function("getsockopt",
+        static final Errno.Function GETSOCKOPT = Errno.function("getsockopt",
                 java.lang.foreign.FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                         java.lang.foreign.ValueLayout.ADDRESS,
                         java.lang.foreign.ValueLayout.ADDRESS));
@@ -77,8 +77,7 @@ public final class Sockets {
             MemorySegment cred = arena.allocate(PeerCred.UCRED);
             MemorySegment len = arena.allocateFrom(JAVA_INT, (int) cred.byteSize());
             MemorySegment st = Errno.state();
-            int r;
-            r = (int) Errno.call(PeerCred.GETSOCKOPT, st, arg(fd), arg(Libc.SOL_SOCKET()),
+            int r = (int) Errno.call(PeerCred.GETSOCKOPT, st, arg(fd), arg(Libc.SOL_SOCKET()),
                     arg(PeerCred.SO_PEERCRED), cred, len);
             if (r < 0) {
                 throw Errno.error("getsockopt(SO_PEERCRED)", st);
@@ -108,9 +107,9 @@ public final class Sockets {
     private static final ThreadLocal<MsgScratch> SCRATCH = ThreadLocal.withInitial(MsgScratch::allocate);
 
     private static final class Msg {
-        static final MemorySegment SENDMSG =
+        static final Errno.Function SENDMSG =
                 Errno.function(Libc.sendmsg$address(), Libc.sendmsg$descriptor());
-        static final MemorySegment RECVMSG =
+        static final Errno.Function RECVMSG =
                 Errno.function(Libc.recvmsg$address(), Libc.recvmsg$descriptor());
     }
 
@@ -119,8 +118,7 @@ public final class Sockets {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             MemorySegment st = Errno.state();
-            int r;
-            r = (int) Errno.call(H.SOCKETPAIR, st, arg(AF_UNIX), arg(STREAM), arg(0), fds);
+            int r = (int) Errno.call(H.SOCKETPAIR, st, arg(AF_UNIX), arg(STREAM), arg(0), fds);
             if (r < 0) {
                 throw Errno.error("socketpair", st);
             }
@@ -140,8 +138,7 @@ public final class Sockets {
     public static int socket(int family, boolean nonBlocking) throws ErrnoException {
         MemorySegment st = Errno.state();
         int type = nonBlocking ? STREAM | Libc.SOCK_NONBLOCK() : STREAM;
-        int r;
-        r = (int) Errno.call(H.SOCKET, st, arg(family), arg(type), arg(0));
+        int r = (int) Errno.call(H.SOCKET, st, arg(family), arg(type), arg(0));
         if (r < 0) {
             throw Errno.error("socket", st);
         }
@@ -185,8 +182,7 @@ public final class Sockets {
             MemorySegment len = arena.allocateFrom(JAVA_INT, (int) sa.byteSize());
             MemorySegment st = Errno.state();
             while (true) {
-                int r;
-                r = (int) Errno.call(H.ACCEPT4, st, arg(fd), sa, len, arg(Libc.SOCK_CLOEXEC()));
+                int r = (int) Errno.call(H.ACCEPT4, st, arg(fd), sa, len, arg(Libc.SOCK_CLOEXEC()));
                 if (r >= 0) {
                     peer.accept(decode(sa, len.get(JAVA_INT, 0), family));
                     return r;
@@ -207,8 +203,7 @@ public final class Sockets {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sa = encode(arena, address);
             MemorySegment st = Errno.state();
-            int r;
-            r = (int) Errno.call(H.CONNECT, st, arg(fd), sa, arg(sa.byteSize()));
+            int r = (int) Errno.call(H.CONNECT, st, arg(fd), sa, arg(sa.byteSize()));
             if (r < 0) {
                 int e = Errno.errno(st);
                 // Interrupted: the connection goes on in the background; wait until it is made.
@@ -228,8 +223,7 @@ public final class Sockets {
                     sockaddr_in.layout().byteSize()));
             MemorySegment len = arena.allocateFrom(JAVA_INT, (int) sa.byteSize());
             MemorySegment st = Errno.state();
-            int r;
-            r = (int) Errno.call(H.GETSOCKNAME, st, arg(fd), sa, len);
+            int r = (int) Errno.call(H.GETSOCKNAME, st, arg(fd), sa, len);
             if (r < 0) {
                 throw Errno.error("getsockname", st);
             }
@@ -279,8 +273,7 @@ public final class Sockets {
         }
         MemorySegment st = Errno.state();
         while (true) {
-            long r;
-            r = Errno.call(Msg.SENDMSG, st, arg(fd), msg,
+            long r = Errno.call(Msg.SENDMSG, st, arg(fd), msg,
                     arg(Libc.MSG_NOSIGNAL() | (noWait ? MSG_DONTWAIT : 0)));
             if (r >= 0) {
                 return r;

@@ -29,36 +29,36 @@ public final class Spawn {
     public static final int FIRST_INHERITED_FD = 3;
 
     private static final class H {
-        static final MemorySegment SPAWN =
+        static final Errno.Function SPAWN =
                 Errno.function(Libc.posix_spawn$address(), Libc.posix_spawn$descriptor());
-        static final MemorySegment ACTIONS_INIT = Errno.function(
+        static final Errno.Function ACTIONS_INIT = Errno.function(
                 Libc.posix_spawn_file_actions_init$address(),
                 Libc.posix_spawn_file_actions_init$descriptor());
-        static final MemorySegment ACTIONS_DESTROY = Errno.function(
+        static final Errno.Function ACTIONS_DESTROY = Errno.function(
                 Libc.posix_spawn_file_actions_destroy$address(),
                 Libc.posix_spawn_file_actions_destroy$descriptor());
-        static final MemorySegment ADDDUP2 = Errno.function(
+        static final Errno.Function ADDDUP2 = Errno.function(
                 Libc.posix_spawn_file_actions_adddup2$address(),
                 Libc.posix_spawn_file_actions_adddup2$descriptor());
-        static final MemorySegment ADDCLOSEFROM = Errno.function(
+        static final Errno.Function ADDCLOSEFROM = Errno.function(
                 Libc.posix_spawn_file_actions_addclosefrom_np$address(),
                 Libc.posix_spawn_file_actions_addclosefrom_np$descriptor());
-        static final MemorySegment ATTR_INIT = Errno.function(
+        static final Errno.Function ATTR_INIT = Errno.function(
                 Libc.posix_spawnattr_init$address(), Libc.posix_spawnattr_init$descriptor());
-        static final MemorySegment ATTR_DESTROY = Errno.function(
+        static final Errno.Function ATTR_DESTROY = Errno.function(
                 Libc.posix_spawnattr_destroy$address(), Libc.posix_spawnattr_destroy$descriptor());
-        static final MemorySegment SETSIGMASK = Errno.function(
+        static final Errno.Function SETSIGMASK = Errno.function(
                 Libc.posix_spawnattr_setsigmask$address(),
                 Libc.posix_spawnattr_setsigmask$descriptor());
-        static final MemorySegment SETSIGDEFAULT = Errno.function(
+        static final Errno.Function SETSIGDEFAULT = Errno.function(
                 Libc.posix_spawnattr_setsigdefault$address(),
                 Libc.posix_spawnattr_setsigdefault$descriptor());
-        static final MemorySegment SETFLAGS = Errno.function(
+        static final Errno.Function SETFLAGS = Errno.function(
                 Libc.posix_spawnattr_setflags$address(),
                 Libc.posix_spawnattr_setflags$descriptor());
-        static final MemorySegment SIGEMPTYSET =
+        static final Errno.Function SIGEMPTYSET =
                 Errno.function(Libc.sigemptyset$address(), Libc.sigemptyset$descriptor());
-        static final MemorySegment SIGADDSET =
+        static final Errno.Function SIGADDSET =
                 Errno.function(Libc.sigaddset$address(), Libc.sigaddset$descriptor());
     }
 
@@ -139,16 +139,19 @@ public final class Spawn {
                 arg(Libc.POSIX_SPAWN_SETSIGMASK() | Libc.POSIX_SPAWN_SETSIGDEF())));
     }
 
-    /** A posix_spawn* or sig*set call: these return an error number rather than set errno. */
-    private static int call(MemorySegment function, MemorySegment a0) {
+    /**
+     * A posix_spawn* call, which returns an error number rather than set errno; or a sig*set
+     * one, which returns -1 and sets errno only for a bad signal number, none of these.
+     */
+    private static int call(Errno.Function function, MemorySegment a0) {
         return (int) Errno.call(function, Errno.state(), a0);
     }
 
-    private static int call(MemorySegment function, MemorySegment a0, MemorySegment a1) {
+    private static int call(Errno.Function function, MemorySegment a0, MemorySegment a1) {
         return (int) Errno.call(function, Errno.state(), a0, a1);
     }
 
-    private static int call(MemorySegment function, MemorySegment a0, MemorySegment a1,
+    private static int call(Errno.Function function, MemorySegment a0, MemorySegment a1,
             MemorySegment a2) {
         return (int) Errno.call(function, Errno.state(), a0, a1, a2);
     }

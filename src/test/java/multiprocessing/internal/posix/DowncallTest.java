@@ -46,7 +46,7 @@ class DowncallTest {
 
     @Test
     void anIntResultIsNarrowedAndANegativeArgumentArrivesWhole() {
-        MemorySegment close = Errno.function(
+        Errno.Function close = Errno.function(
                 multiprocessing.internal.libc.Libc.close$address(),
                 multiprocessing.internal.libc.Libc.close$descriptor());
         MemorySegment st = Errno.state();
@@ -82,7 +82,7 @@ class DowncallTest {
 
     @Test
     void aDescriptorTheDowncallCannotCallIsRefusedAtOnce() {
-        MemorySegment getpid = Errno.function("getpid", FunctionDescriptor.of(JAVA_INT));
+        Errno.Function getpid = Errno.function("getpid", FunctionDescriptor.of(JAVA_INT));
         assertEquals(ProcessHandle.current().pid(), (int) Errno.call(getpid, Errno.state()));
         assertThrows(IllegalArgumentException.class, () -> Errno.function("sqrt",
                 FunctionDescriptor.of(JAVA_DOUBLE, JAVA_DOUBLE)));
@@ -91,8 +91,61 @@ class DowncallTest {
                         JAVA_LONG, JAVA_LONG, JAVA_LONG)));
         assertThrows(IllegalArgumentException.class, () -> Errno.function("getpid",
                 FunctionDescriptor.of(JAVA_INT, MemoryLayout.structLayout(JAVA_INT, JAVA_INT))));
+        // A result narrower than an int: (int) would not narrow it.
+        assertThrows(IllegalArgumentException.class, () -> Errno.function("getpid",
+                FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_SHORT)));
         assertThrows(UnsatisfiedLinkError.class, () -> Errno.function("no_such_function_here",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS)));
+    }
+
+    @Test
+    void aCallWithTheWrongNumberOfArgumentsIsRefused() {
+        Errno.Function close = Errno.function(
+                multiprocessing.internal.libc.Libc.close$address(),
+                multiprocessing.internal.libc.Libc.close$descriptor());
+        assertEquals(1, close.arity());
+        assertThrows(AssertionError.class, () -> Errno.call(close, Errno.state()));
+        assertThrows(AssertionError.class,
+                () -> Errno.call(close, Errno.state(), arg(-1), arg(0)));
+    }
+
+    /**
+     * A poll of one descriptor sits on the latency path of every spinning receive: once
+     * compiled, its small integer arguments come from a table and it allocates nothing.
+     */
+    @Test
+    void pollingOneDescriptorAllocatesNothing() throws Exception {
+        // com.sun.management's ThreadMXBean, reached through its MBean: this module does not
+        // read jdk.management.
+        var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        var threading = new javax.management.ObjectName("java.lang:type=Threading");
+        long id = Thread.currentThread().threadId();
+        java.util.function.LongSupplier allocated = () -> {
+            try {
+                return (long) server.invoke(threading, "getThreadAllocatedBytes",
+                        new Object[] {id}, new String[] {"long"});
+            } catch (javax.management.JMException e) {
+                throw new AssertionError(e);
+            }
+        };
+        int[] fds = Posix.pipe(0);
+        try {
+            for (int i = 0; i < 200_000; i++) {
+                Posix.pollOne(fds[1], Posix.POLLOUT, 0);
+            }
+            allocated.getAsLong();
+            long before = allocated.getAsLong();
+            for (int i = 0; i < 100_000; i++) {
+                Posix.pollOne(fds[1], Posix.POLLOUT, 0);
+            }
+            long after = allocated.getAsLong();
+            long perCall = (after - before) / 100_000;
+            // 80 bytes a call when each integer argument was a new segment.
+            assertTrue(perCall < 8, perCall + " bytes allocated per poll");
+        } finally {
+            Posix.close(fds[0]);
+            Posix.close(fds[1]);
+        }
     }
 
     /**
