@@ -17,13 +17,16 @@ import multiprocessing.internal.spawn.Preparation;
  * never reused, so static state is fresh in every process, as with spawn.
  *
  * <p>How many JVMs wait: none until the first process starts (that one boots a JVM for itself,
- * so it costs what a spawn costs); after each start a replacement boots in the background, so
- * one is ready again soon after each start, and more while starts come faster than a JVM boots,
- * up to {@link #maxWarm()} (default: {@value #DEFAULT_MAX_WARM} or the number of CPUs, whichever
- * is more). A JVM that waits longer than {@link #idleTimeout()} (default 60 s) exits, so none
- * waits once the program stops starting processes. Waiting JVMs are kept per distinct set of
- * JVM options ({@link #withJvmOptions}); each takes the memory of an idle JVM (see
- * bench/RESULTS.md) and dies with its creator, however the creator ends, having run no user code.
+ * so it costs what a spawn costs). Each start asks for a replacement, up to {@link #maxWarm()}
+ * waiting (default: {@value #DEFAULT_MAX_WARM} or the number of CPUs, whichever is more), so one
+ * is ready again soon after each start, and after a burst of starts more wait. Replacements boot
+ * in the background once the processes being started run their targets (or after 10 s), and warm
+ * up one at a time (one per 4 CPUs): a warm-up takes the CPU those starts need, so during a
+ * burst each start boots its own JVM, as spawn does. A JVM that waits longer than
+ * {@link #idleTimeout()} (default 60 s) exits, so none waits once the program stops starting
+ * processes. Waiting JVMs are kept per distinct set of JVM options ({@link #withJvmOptions});
+ * each takes the memory of an idle JVM (see bench/RESULTS.md) and dies with its creator, however
+ * the creator ends, having run no user code.
  * {@link #stopWarmJvms()} ends them at once.
  */
 public final class ForkServerContext extends JvmContext {

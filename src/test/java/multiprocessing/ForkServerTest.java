@@ -19,6 +19,7 @@ import multiprocessing.internal.forkserver.ForkServer;
 import multiprocessing.pool.Pool;
 import multiprocessing.pool.ThreadPool;
 import multiprocessing.pool.WorkerLostException;
+import multiprocessing.synchronize.Event;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -79,6 +80,52 @@ class ForkServerTest {
                     "stopped JVM " + pid + " is gone");
         }
         p.close();
+    }
+
+    /**
+     * A replacement's warm-up takes the CPU the starts it follows need: while the processes of
+     * a burst are starting, the keeper boots none (it did at once, and on 2 CPUs a burst of 4
+     * took twice as long as with spawn); once they run, replacements boot and wait.
+     */
+    @Test
+    void noReplacementBootsWhileABurstsProcessesAreStarting() throws Exception {
+        ForkServer.stopAll(); // other tests' JVMs warming up would slow these starts down
+        ForkServerContext context = ((ForkServerContext) FORKSERVER.withJvmOptions("-Dburst=1"))
+                .withMaxWarm(4);
+        Event go = context.event();
+        List<Event> ran = new java.util.ArrayList<>();
+        List<Process> ps = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                Event r = context.event();
+                ran.add(r);
+                Process p = context.process(() -> {
+                    r.set();
+                    go.await(Duration.ofSeconds(60));
+                });
+                p.start();
+                ps.add(p);
+            }
+            int looks = 0;
+            long started = System.nanoTime();
+            while (ran.stream().noneMatch(Event::isSet)) {
+                assertEquals(List.of(), serverOf(context).pids(), "a JVM booted while every"
+                        + " process was still starting, " + (System.nanoTime() - started) / 1_000_000
+                        + " ms after the starts");
+                looks++;
+                Thread.sleep(5);
+            }
+            assertTrue(looks > 0, "the processes started before the first look");
+            assertFalse(awaitWaiting(context).isEmpty(), "replacements boot once they run");
+        } finally {
+            go.set();
+            for (Process p : ps) {
+                p.join(Duration.ofSeconds(60));
+                assertEquals(0, p.exitCode());
+                p.close();
+            }
+            context.stopWarmJvms();
+        }
     }
 
     @Test

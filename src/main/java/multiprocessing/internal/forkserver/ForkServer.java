@@ -43,11 +43,20 @@ import multiprocessing.internal.util.LibraryThreads;
  * it, as a JVM booted for the start would; one taken midway finishes it, which costs less than a
  * boot. Either way the start asks the keeper thread for one more JVM while fewer than
  * {@code maxWarm} wait or are asked for, so one is ready again soon after each start, and more
- * wait while starts come faster than JVMs warm up; in a burst each start takes at most the one
- * JVM the keeper booted for it, and the rest boot their own.
- * A JVM that has waited longer than {@code idleTimeout} is retired (its socket closed, so it
- * exits, and reaped), so none waits once the program stops starting processes. The keeper
- * thread ends when nothing waits.
+ * wait while starts come faster than JVMs warm up.
+ *
+ * <p>When the keeper boots. A warm-up costs about what a child's start costs, and on the same
+ * CPUs: booted beside the starts it is meant to speed up, it slowed them. Starting N processes at
+ * once on 2 CPUs took twice as long as with spawn (bench/RESULTS.md, eighth session), because
+ * every start asked for a replacement and the replacements warmed up among the starts. So the
+ * keeper boots only while no process a start handed over (or booted a JVM for) is still
+ * starting, that is, has neither said it runs its target nor ended ({@link Popen#pastStart()},
+ * for at most {@value #START_LIMIT_MILLIS} ms each), and while fewer than
+ * {@link #MAX_WARMING} waiting JVMs are still warming up. In a burst, then, the starts boot their
+ * own JVMs, as spawn would, and the replacements warm up once its processes are running, one after
+ * another. A JVM that has waited longer than {@code idleTimeout} is retired (its socket closed,
+ * so it exits, and reaped), so none waits once the program stops starting processes. The keeper
+ * thread ends when nothing waits and nothing is asked for.
  */
 public final class ForkServer {
     private static final System.Logger LOG = System.getLogger("multiprocessing");
@@ -66,6 +75,18 @@ public final class ForkServer {
     }
 
     private record Key(Path executable, List<String> jvmOptions, List<String> preload) {}
+
+    /** How long a process handed over may hold the keeper's boots back, at most. */
+    static final long START_LIMIT_MILLIS = 10_000;
+    /** How long a JVM that has not reported counts as warming up (its warm-up may have failed). */
+    private static final long WARM_UP_LIMIT_NANOS = Duration.ofSeconds(10).toNanos();
+    /** How many waiting JVMs may warm up at once: one per 4 CPUs, at least one. */
+    static final int MAX_WARMING = Math.max(1, Runtime.getRuntime().availableProcessors() / 4);
+    /** How often the keeper looks again while a start or a warm-up holds its boot back. */
+    private static final long RECHECK_MILLIS = 10;
+
+    /** A process this server handed over (or booted a JVM for), until it is past its start. */
+    private record Starting(Popen popen, long sinceNanos) {}
 
     private static final class Warm {
         final Popen popen;
@@ -88,6 +109,9 @@ public final class ForkServer {
 
     private final Key key;
     private final ArrayDeque<Warm> waiting = new ArrayDeque<>();
+    private final List<Starting> starting = new ArrayList<>();
+    /** Starts between {@link #take} and the end of their hand-over. */
+    private int handingOver;
     /** Boots asked of the keeper and not yet done. */
     private int wanted;
     private Settings settings = new Settings(1, Duration.ofSeconds(60));
@@ -122,14 +146,19 @@ public final class ForkServer {
                 ClassReach.extraEntries(), ClassReach.classServer());
         while (true) {
             Warm warm = take(settings);
-            Popen popen = warm == null ? boot() : warm.popen;
-            boolean handed;
+            Popen popen = null;
+            boolean handed = false;
             try {
+                popen = warm == null ? boot() : warm.popen;
                 handed = Spawner.handOver(popen, payload, handles.fds());
             } catch (IOException | RuntimeException e) {
-                // Still alive and waiting for a process that will never come.
-                retire(popen);
+                if (popen != null) {
+                    // Still alive and waiting for a process that will never come.
+                    retire(popen);
+                }
                 throw e;
+            } finally {
+                handedOver(handed ? popen : null);
             }
             if (warm == null) {
                 if (!handed) {
@@ -145,6 +174,43 @@ public final class ForkServer {
             }
             retire(popen);
         }
+    }
+
+    /**
+     * Ends a hand-over {@link #take} began; the process of {@code popen} (null: none was handed
+     * over) then holds the keeper's boots back until it is past its start.
+     */
+    private synchronized void handedOver(Popen popen) {
+        handingOver--;
+        long now = System.nanoTime();
+        pruneStarting(now);
+        if (popen != null && settings.maxWarm() > 0) {
+            starting.add(new Starting(popen, now));
+        }
+    }
+
+    /** Forgets the processes past their start, and those held for too long. */
+    private void pruneStarting(long now) {
+        starting.removeIf(s -> s.popen().pastStart()
+                || now - s.sinceNanos() > START_LIMIT_MILLIS * 1_000_000);
+    }
+
+    /**
+     * Whether the keeper may boot now: no process handed over is still starting, and fewer than
+     * {@link #MAX_WARMING} waiting JVMs are warming up.
+     */
+    private boolean mayBoot(long now) {
+        pruneStarting(now);
+        if (handingOver > 0 || !starting.isEmpty()) {
+            return false;
+        }
+        int warming = 0;
+        for (Warm w : waiting) {
+            if (!w.ready() && now - w.sinceNanos < WARM_UP_LIMIT_NANOS) {
+                warming++;
+            }
+        }
+        return warming < MAX_WARMING;
     }
 
     /** The oldest ready JVM, else the oldest warming up, or null; asks for one more either way. */
@@ -167,6 +233,7 @@ public final class ForkServer {
             wanted++;
         }
         wakeKeeper();
+        handingOver++; // last: a throw above must not leave it raised
         return warm;
     }
 
@@ -209,13 +276,18 @@ public final class ForkServer {
                         }
                     }
                     if (wanted > 0) {
-                        wanted--;
-                        bootOne = true;
+                        if (mayBoot(now)) {
+                            wanted--;
+                            bootOne = true;
+                        } else {
+                            nextDeadline = Math.min(nextDeadline, RECHECK_MILLIS * 1_000_000);
+                        }
                     }
                     if (bootOne || !idle.isEmpty()) {
                         break;
                     }
-                    if (waiting.isEmpty()) {
+                    if (waiting.isEmpty() && wanted == 0) {
+                        starting.clear();
                         keeper = null;
                         return;
                     }
@@ -301,6 +373,7 @@ public final class ForkServer {
         synchronized (this) {
             all = new ArrayList<>(waiting);
             waiting.clear();
+            starting.clear();
             wanted = 0;
             generation++;
             notifyAll();

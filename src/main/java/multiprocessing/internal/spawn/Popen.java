@@ -55,6 +55,15 @@ public final class Popen {
     }
 
     /**
+     * Whether the child is past its start: it has said it runs its process, or its standard
+     * error has reached its end (it has exited); also when that is not tapped, as nothing would
+     * say it. Reaps nothing: any thread may ask.
+     */
+    public boolean pastStart() {
+        return stderr == null || stderr.running() || stderr.drained();
+    }
+
+    /**
      * Records this child's start and end as {@code trace}'s events (null: none): the start when
      * the child says it runs its process, the end when it is reaped.
      */

@@ -125,6 +125,16 @@ final class StderrTap {
         }
     }
 
+    /** Whether the child has said it runs its process. */
+    boolean running() {
+        return running;
+    }
+
+    /** Whether the pipe has reached its end: the child (and all that shared it) has closed it. */
+    boolean drained() {
+        return drained.getCount() == 0;
+    }
+
     /**
      * Runs {@code action} once the child has said it runs its process: now if it has, else on
      * the draining thread when it does (a race of the two may run it twice).
