@@ -81,9 +81,16 @@ public final class Futex {
             JAVA_LONG.withName("uaddr"),
             JAVA_INT.withName("flags"),
             JAVA_INT.withName("reserved")).withName("futex_waitv");
-    private static final VarHandle WAITV_VAL = waitvField("val");
-    private static final VarHandle WAITV_UADDR = waitvField("uaddr");
-    private static final VarHandle WAITV_FLAGS = waitvField("flags");
+    /**
+     * The entry's fields, made at first use: making a var handle costs milliseconds in a fresh
+     * JVM, and every process that sleeps on a futex initializes this class, where only one
+     * with a virtual thread waiting uses them.
+     */
+    private static final class WaitvFields {
+        static final VarHandle VAL = waitvField("val");
+        static final VarHandle UADDR = waitvField("uaddr");
+        static final VarHandle FLAGS = waitvField("flags");
+    }
 
     private static VarHandle waitvField(String name) {
         return WAITV_ENTRY.arrayElementVarHandle(PathElement.groupElement(name));
@@ -128,9 +135,9 @@ public final class Futex {
 
     /** Sets entry {@code i} of a {@link #waitv} array: sleep while {@code word} holds {@code expected}. */
     public static void setWaitvEntry(MemorySegment entries, int i, MemorySegment word, int expected) {
-        WAITV_VAL.set(entries, 0L, (long) i, expected & 0xffffffffL);
-        WAITV_UADDR.set(entries, 0L, (long) i, word.address());
-        WAITV_FLAGS.set(entries, 0L, (long) i, FUTEX2_SIZE_U32);
+        WaitvFields.VAL.set(entries, 0L, (long) i, expected & 0xffffffffL);
+        WaitvFields.UADDR.set(entries, 0L, (long) i, word.address());
+        WaitvFields.FLAGS.set(entries, 0L, (long) i, FUTEX2_SIZE_U32);
     }
 
     /**
