@@ -204,11 +204,34 @@ public final class Connection implements AutoCloseable {
      * Sends the bytes of {@code segment} as one message (no copy when it is native memory).
      *
      * @param segment the message
+     * @throws IllegalStateException if the segment's arena is closed (also by another thread
+     *         while the message is sent: a shared arena cannot be closed while the kernel reads
+     *         from it)
+     * @throws WrongThreadException if the segment is confined to another thread
      * @throws IOException if writing fails
      */
     public void sendBytes(MemorySegment segment) throws IOException {
         checkWritable();
+        checkUsable(segment, false);
         sendFrame(segment, new int[0]);
+    }
+
+    /**
+     * Refuses, with the JDK's own exceptions, a segment that the kernel would read or write
+     * through its address while its memory may be gone or another thread's; the calls that
+     * follow also pass it so that the linker holds its arena open.
+     */
+    private static void checkUsable(MemorySegment segment, boolean written) {
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException("the segment's arena is closed: " + segment);
+        }
+        if (!segment.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException("the segment is confined to another thread: "
+                    + segment);
+        }
+        if (written && segment.isReadOnly()) {
+            throw new IllegalArgumentException("the segment is read-only: " + segment);
+        }
     }
 
     private void sendFrame(MemorySegment payload, int[] fds) throws IOException {
@@ -349,6 +372,9 @@ public final class Connection implements AutoCloseable {
      *
      * @param segment where the message goes, from its start
      * @return the message's length
+     * @throws IllegalStateException if the segment's arena is closed
+     * @throws WrongThreadException if the segment is confined to another thread
+     * @throws IllegalArgumentException if the segment is read-only
      * @throws EOFException if the peer's end is closed with nothing left to read
      * @throws IOException if reading fails or the peer breaks the framing
      */
@@ -363,11 +389,17 @@ public final class Connection implements AutoCloseable {
      * @param segment where the message goes
      * @param offset  where in {@code segment} the message starts
      * @return the message's length
+     * @throws IllegalStateException if the segment's arena is closed (also by another thread
+     *         while the message arrives: a shared arena cannot be closed while the kernel
+     *         writes into it)
+     * @throws WrongThreadException if the segment is confined to another thread
+     * @throws IllegalArgumentException if the segment is read-only
      * @throws EOFException if the peer's end is closed with nothing left to read
      * @throws IOException if reading fails or the peer breaks the framing
      */
     public long recvBytesInto(MemorySegment segment, long offset) throws IOException {
         checkReadable();
+        checkUsable(segment, true);
         if (offset < 0 || offset > segment.byteSize()) {
             throw new IndexOutOfBoundsException(
                     "offset " + offset + " out of 0.." + segment.byteSize());

@@ -130,6 +130,53 @@ class ConnectionTest {
         }
     }
 
+    /**
+     * The kernel reads and writes a message through the segment's address: a segment whose
+     * memory is gone, or is another thread's, or is read-only, is refused before any byte moves
+     * (a closed one was written into, corrupting this JVM's heap), on a pipe and a socket pair.
+     * A message large enough to go straight from or into the segment (not through the
+     * connection's own buffer) is what reached the kernel.
+     */
+    @Test
+    void aSegmentThatIsClosedAnotherThreadsOrReadOnlyIsRefusedAndTheConnectionGoesOn()
+            throws Exception {
+        for (boolean duplex : new boolean[] {false, true}) {
+            try (Pipe p = Pipe.open(duplex)) {
+                Connection reader = p.left();
+                Connection writer = p.right();
+                Arena closed = Arena.ofShared();
+                MemorySegment gone = closed.allocate(1 << 20);
+                closed.close();
+                assertThrows(IllegalStateException.class, () -> writer.sendBytes(gone));
+                assertThrows(IllegalStateException.class, () -> reader.recvBytesInto(gone));
+                try (Arena confined = Arena.ofConfined()) {
+                    MemorySegment mine = confined.allocate(1 << 20);
+                    Thread other = Thread.ofPlatform().start(() -> {
+                        assertThrows(WrongThreadException.class, () -> writer.sendBytes(mine));
+                        assertThrows(WrongThreadException.class,
+                                () -> reader.recvBytesInto(mine));
+                    });
+                    other.join();
+                    assertThrows(IllegalArgumentException.class,
+                            () -> reader.recvBytesInto(mine.asReadOnly()));
+                }
+                MemorySegment big = Arena.ofAuto().allocate(1 << 20);
+                big.fill((byte) 3);
+                Thread sender = Thread.ofPlatform().start(() -> {
+                    try {
+                        writer.sendBytes(big);
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                MemorySegment into = Arena.ofAuto().allocate(1 << 20);
+                assertEquals(1 << 20, reader.recvBytesInto(into));
+                assertEquals(3, into.get(ValueLayout.JAVA_BYTE, (1 << 20) - 1));
+                sender.join();
+            }
+        }
+    }
+
     @Test
     void misuseThrowsAndLeavesTheConnectionUsable() throws Exception {
         try (Pipe p = Pipe.open(false)) {

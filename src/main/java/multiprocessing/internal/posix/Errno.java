@@ -176,6 +176,28 @@ final class Errno {
         return call(function, 6, state, a0, a1, a2, a3, a4, a5);
     }
 
+    /**
+     * As {@link #call} for a function of three arguments that reads or writes memory it finds
+     * through a structure it is given (sendmsg's and recvmsg's iovec): {@code held}, that
+     * memory, also goes as a fourth argument the function does not read, so that the linker
+     * checks it as it checks a pointer argument (its arena open, and reachable from this thread)
+     * and keeps its arena open until the call returns. A pointer stored in a structure it does
+     * not see: without this, a segment whose arena was closed (by another thread meanwhile,
+     * too) had its freed memory read or written by the kernel.
+     */
+    static long callHolding(Function function, MemorySegment state, MemorySegment held,
+            MemorySegment a0, MemorySegment a1, MemorySegment a2) {
+        return call(function, 3, state, a0, a1, a2, held, NONE, NONE);
+    }
+
+    /** As {@link #callHolding(Function, MemorySegment, MemorySegment, MemorySegment,
+     * MemorySegment, MemorySegment)} for a function of five arguments (preadv2, pwritev2). */
+    static long callHolding(Function function, MemorySegment state, MemorySegment held,
+            MemorySegment a0, MemorySegment a1, MemorySegment a2, MemorySegment a3,
+            MemorySegment a4) {
+        return call(function, 5, state, a0, a1, a2, a3, a4, held);
+    }
+
     private static long call(Function function, int given, MemorySegment state,
             MemorySegment a0, MemorySegment a1, MemorySegment a2, MemorySegment a3,
             MemorySegment a4, MemorySegment a5) {
@@ -185,6 +207,10 @@ final class Errno {
         }
         try {
             return (long) CALL.invokeExact(function.address(), state, a0, a1, a2, a3, a4, a5);
+        } catch (IllegalStateException | WrongThreadException e) {
+            // A segment's arena is closed, or confined to another thread: the caller's segment
+            // (a user's, given to Connection.sendBytes), not a bug of the layer.
+            throw e;
         } catch (Throwable t) {
             throw bug(t);
         }

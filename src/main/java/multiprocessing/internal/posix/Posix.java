@@ -248,7 +248,7 @@ public final class Posix {
         iovec.iov_len(iov, count);
         MemorySegment st = Errno.state();
         while (true) {
-            long r = Errno.call(function, st, arg(fd), iov, arg(1), arg(-1L),
+            long r = Errno.callHolding(function, st, buf, arg(fd), iov, arg(1), arg(-1L),
                     arg(NoWait.RWF_NOWAIT));
             if (r >= 0) {
                 return r;

@@ -273,7 +273,7 @@ public final class Sockets {
         }
         MemorySegment st = Errno.state();
         while (true) {
-            long r = Errno.call(Msg.SENDMSG, st, arg(fd), msg,
+            long r = Errno.callHolding(Msg.SENDMSG, st, buf, arg(fd), msg,
                     arg(Libc.MSG_NOSIGNAL() | (noWait ? MSG_DONTWAIT : 0)));
             if (r >= 0) {
                 return r;
@@ -311,7 +311,7 @@ public final class Sockets {
         MemorySegment st = Errno.state();
         long r;
         while (true) {
-            r = Errno.call(Msg.RECVMSG, st, arg(fd), msg,
+            r = Errno.callHolding(Msg.RECVMSG, st, buf, arg(fd), msg,
                     arg(Libc.MSG_CMSG_CLOEXEC() | (noWait ? MSG_DONTWAIT : 0)));
             if (r >= 0) {
                 break;
