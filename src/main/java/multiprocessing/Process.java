@@ -28,6 +28,7 @@ import multiprocessing.internal.spawn.ProcessAccess;
 import multiprocessing.internal.spawn.RefusedStart;
 import multiprocessing.internal.util.AtExit;
 import multiprocessing.internal.wait.Parker;
+import multiprocessing.internal.util.Durations;
 
 /**
  * A process: Python's {@code multiprocessing.Process}, run in a fresh JVM.
@@ -457,7 +458,7 @@ public class Process implements AutoCloseable, Serializable {
      * parent has ended, seen as end of file on the bootstrap channel the parent holds open.
      */
     private static void awaitParent(Duration timeout) throws InterruptedException {
-        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        long deadline = timeout == null ? Long.MAX_VALUE : Durations.deadline(timeout);
         while (ChildMain.parentAlive()) {
             long left = timeout == null ? Long.MAX_VALUE : deadline - System.nanoTime();
             if (left <= 0) {

@@ -19,6 +19,7 @@ import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.wait.Parker;
+import multiprocessing.internal.util.Durations;
 
 /**
  * One end of a message channel between processes (Python's
@@ -427,8 +428,8 @@ public final class Connection implements AutoCloseable {
      */
     public boolean poll(Duration timeout) throws IOException {
         int fd = checkReadable();
-        long nanos = Math.max(0, timeout.toNanos());
-        long deadline = System.nanoTime() + nanos;
+        long nanos = Durations.nanos(timeout);
+        long deadline = Durations.deadline(timeout);
         // A wait as recv's: a message that comes within the spin budget costs no wake-up.
         if (spinUntilReadable(fd, nanos)) {
             return true;

@@ -13,6 +13,7 @@ import multiprocessing.Process;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.wait.Parker;
+import multiprocessing.internal.util.Durations;
 
 /**
  * The module-level functions of Python's {@code multiprocessing.connection}: waiting on many
@@ -55,8 +56,7 @@ public final class Connections {
             fds[i] = descriptorOf(list.get(i));
             events[i] = (short) Posix.POLLIN;
         }
-        long deadline = timeout == null ? 0
-                : System.nanoTime() + Math.max(0, timeout.toNanos());
+        long deadline = timeout == null ? 0 : Durations.deadline(timeout);
         while (true) {
             long left = timeout == null ? -1 : Math.max(0, deadline - System.nanoTime());
             short[] revents;

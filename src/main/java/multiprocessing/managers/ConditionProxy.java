@@ -53,7 +53,7 @@ public interface ConditionProxy extends AcquirerProxy {
      * @return the predicate's last value
      */
     default boolean waitFor(BooleanSupplier predicate, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = multiprocessing.internal.util.Durations.deadline(timeout);
         boolean result = predicate.getAsBoolean();
         while (!result) {
             long left = deadline - System.nanoTime();

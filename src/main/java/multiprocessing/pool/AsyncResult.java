@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import multiprocessing.TimeoutError;
+import multiprocessing.internal.util.Durations;
 
 /**
  * The result of a task handed to a pool with {@code applyAsync}, {@code mapAsync} or
@@ -59,7 +60,7 @@ public class AsyncResult<T> implements Future<T> {
      */
     public T get(Duration timeout) throws InterruptedException, ExecutionException {
         try {
-            return future.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            return future.get(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             throw new TimeoutError("no result within " + timeout);
         }
@@ -93,7 +94,7 @@ public class AsyncResult<T> implements Future<T> {
      */
     public boolean await(Duration timeout) throws InterruptedException {
         try {
-            future.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            future.get(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
         } catch (ExecutionException | CancellationException | TimeoutException e) {
             // ready or not: the answer is below
         }

@@ -9,6 +9,7 @@ import java.util.NoSuchElementException;
 
 import multiprocessing.ProcessError;
 import multiprocessing.TimeoutError;
+import multiprocessing.internal.util.Durations;
 
 /**
  * The results of {@link Pool#imap} (in the order of the items) or {@link Pool#imapUnordered}
@@ -181,7 +182,7 @@ public final class IMapIterator<R> implements Iterator<R> {
      * @throws NoSuchElementException past the last result
      */
     public R next(Duration timeout) {
-        return deliver(peek(System.nanoTime() + Math.max(0, timeout.toNanos()), true));
+        return deliver(peek(Durations.deadline(timeout), true));
     }
 
     @SuppressWarnings("unchecked")

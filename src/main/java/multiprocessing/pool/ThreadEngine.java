@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import multiprocessing.ProcessError;
 import multiprocessing.SerializableRunnable;
 import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.internal.util.Durations;
 
 /**
  * Runs a pool's chunks on threads of this JVM (Python's {@code ThreadPool}): nothing is
@@ -188,7 +189,7 @@ final class ThreadEngine implements Engine {
 
     @Override
     public boolean awaitExit(Duration timeout) throws InterruptedException {
-        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        long deadline = timeout == null ? Long.MAX_VALUE : Durations.deadline(timeout);
         for (Thread t : threads) {
             if (t == Thread.currentThread()) {
                 continue;

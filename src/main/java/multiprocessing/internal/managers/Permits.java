@@ -3,6 +3,7 @@ package multiprocessing.internal.managers;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import multiprocessing.internal.util.Durations;
 
 /**
  * Python's three acquire forms over a {@link Semaphore}, written once for the manager's lock
@@ -25,7 +26,7 @@ public abstract class Permits implements Concurrent {
     }
 
     public boolean acquire(Duration timeout) throws InterruptedException {
-        return permits.tryAcquire(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+        return permits.tryAcquire(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
     }
 
     public abstract void release();

@@ -5,6 +5,7 @@ import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import multiprocessing.internal.util.Durations;
 
 /**
  * A manager's {@code Barrier} (Python's {@code threading.Barrier}) on a
@@ -32,7 +33,7 @@ public final class ServerBarrier implements Concurrent {
         checkAborted();
         try {
             return barrier.getParties() - 1
-                    - barrier.await(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+                    - barrier.await(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             // Python breaks the barrier on a timeout and raises BrokenBarrierError.
             BrokenBarrierException b = new BrokenBarrierException("timed out after " + timeout

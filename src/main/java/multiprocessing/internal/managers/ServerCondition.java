@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import multiprocessing.internal.util.Durations;
 
 /**
  * A manager's {@code Condition}, as Python's {@code threading.Condition}: each waiter waits on
@@ -31,7 +32,7 @@ public final class ServerCondition implements Concurrent {
     }
 
     public boolean acquire(Duration timeout) throws InterruptedException {
-        return lockAcquire(Math.max(0, timeout.toNanos()));
+        return lockAcquire(Durations.nanos(timeout));
     }
 
     private boolean lockAcquire(long nanos) throws InterruptedException {
@@ -70,7 +71,7 @@ public final class ServerCondition implements Concurrent {
                 waiter.acquire();
                 woken = true;
             } else {
-                woken = waiter.tryAcquire(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+                woken = waiter.tryAcquire(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
             }
         } finally {
             lock.acquireRestore(saved);

@@ -1,6 +1,7 @@
 package multiprocessing.internal.managers;
 
 import java.time.Duration;
+import multiprocessing.internal.util.Durations;
 
 /** A manager's {@code Event}. */
 public final class ServerEvent implements Concurrent {
@@ -27,7 +28,7 @@ public final class ServerEvent implements Concurrent {
     }
 
     public synchronized boolean await(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        long deadline = Durations.deadline(timeout);
         while (!flag) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {

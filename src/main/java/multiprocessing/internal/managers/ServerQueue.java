@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 import multiprocessing.EmptyException;
 import multiprocessing.FullException;
+import multiprocessing.internal.util.Durations;
 
 /**
  * A manager's {@code Queue} and {@code JoinableQueue} (Python's {@code queue.Queue}, which has
@@ -44,7 +45,7 @@ public final class ServerQueue implements Concurrent {
         countTask();
         boolean ok = false;
         try {
-            ok = items.offer(item, Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            ok = items.offer(item, Durations.nanos(timeout), TimeUnit.NANOSECONDS);
         } finally {
             if (!ok) {
                 uncountTask();
@@ -72,7 +73,7 @@ public final class ServerQueue implements Concurrent {
     }
 
     public Object get(Duration timeout) throws InterruptedException {
-        Object item = items.poll(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+        Object item = items.poll(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
         if (item == null) {
             throw new EmptyException("the queue stayed empty for " + timeout);
         }

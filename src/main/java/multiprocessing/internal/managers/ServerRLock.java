@@ -1,6 +1,7 @@
 package multiprocessing.internal.managers;
 
 import java.time.Duration;
+import multiprocessing.internal.util.Durations;
 
 /**
  * A manager's {@code RLock}: owned by the calling thread of the calling process
@@ -19,7 +20,7 @@ public final class ServerRLock implements Concurrent, Ownable {
     }
 
     public boolean acquire(Duration timeout) throws InterruptedException {
-        return acquire(Math.max(0, timeout.toNanos()));
+        return acquire(Durations.nanos(timeout));
     }
 
     private synchronized boolean acquire(long nanos) throws InterruptedException {

@@ -10,6 +10,7 @@ import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.util.TempDir;
 import multiprocessing.internal.wait.Parker;
+import multiprocessing.internal.util.Durations;
 
 /**
  * A started child process as its parent sees it (Python's {@code popen_spawn_posix.Popen}): its
@@ -116,7 +117,7 @@ public final class Popen {
      * @throws InterruptedException if the waiting thread is interrupted
      */
     public Integer await(Duration timeout) throws InterruptedException {
-        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        long deadline = timeout == null ? Long.MAX_VALUE : Durations.deadline(timeout);
         while (true) {
             Integer code = poll();
             if (code != null) {

@@ -66,7 +66,7 @@ public final class Watchdog {
         try {
             if (timeout != null) {
                 timer = Timer.EXECUTOR.schedule(() -> fire(TIMED_OUT),
-                        Math.max(1, timeout.toNanos()), TimeUnit.NANOSECONDS);
+                        Math.max(1, Durations.nanos(timeout)), TimeUnit.NANOSECONDS);
             }
             T result;
             try {

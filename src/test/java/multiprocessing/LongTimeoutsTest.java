@@ -1,0 +1,64 @@
+package multiprocessing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+
+import multiprocessing.connection.Connections;
+import multiprocessing.connection.Pipe;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A timeout longer than a {@code long} of nanoseconds holds waits forever, as Python's None:
+ * {@code ChronoUnit.FOREVER}'s duration threw ArithmeticException, and 200 years wrapped
+ * around to a deadline in the past, so that a join returned at once with the child running.
+ */
+@Timeout(120)
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+class LongTimeoutsTest {
+    private static final Duration FOREVER = ChronoUnit.FOREVER.getDuration();
+    private static final Duration CENTURIES = Duration.ofDays(365L * 200);
+
+    @Test
+    void aJoinWithAVeryLongTimeoutWaitsForTheChild() throws Exception {
+        for (Duration timeout : List.of(CENTURIES, FOREVER)) {
+            Process p = Multiprocessing.getContext("spawn").process(() -> {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            p.start();
+            p.join(timeout);
+            assertEquals(0, p.exitCode(), "joined before the child ended, with " + timeout);
+            p.close();
+        }
+    }
+
+    @Test
+    void aPollAndAWaitWithAVeryLongTimeoutWaitForTheMessage() throws Exception {
+        for (Duration timeout : List.of(CENTURIES, FOREVER)) {
+            try (Pipe pipe = Pipe.open()) {
+                Thread sender = Thread.ofPlatform().start(() -> {
+                    try {
+                        Thread.sleep(200);
+                        pipe.right().send("late");
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                assertTrue(pipe.left().poll(timeout), "polled before the message, " + timeout);
+                assertEquals(List.of(pipe.left()), Connections.await(List.of(pipe.left()), timeout));
+                assertEquals("late", pipe.left().recv());
+                sender.join();
+            }
+        }
+    }
+}
