@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
+import multiprocessing.internal.util.Durations;
+
 /** Python's timeout rules in nanoseconds: negative waits count as zero; -1 stands for none. */
 final class Timeouts {
     private Timeouts() {}
@@ -12,14 +14,7 @@ final class Timeouts {
 
     static long nanos(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout (use the overload without one to wait forever)");
-        if (timeout.isNegative()) {
-            return 0;
-        }
-        try {
-            return timeout.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
-        }
+        return Durations.nanos(timeout);
     }
 
     static long nanos(long time, TimeUnit unit) {
