@@ -7,6 +7,7 @@ import multiprocessing.internal.queue.Messages;
 import multiprocessing.internal.queue.Ring;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.Durations;
 
 /**
  * A FIFO queue shared by processes and threads (Python's {@code multiprocessing.Queue}):
@@ -260,15 +261,10 @@ public class Queue<E> implements AutoCloseable {
         }
     }
 
+    /** {@code timeout} in nanoseconds, -1 (none) when it is beyond what a long holds. */
     static long nanos(Duration timeout) {
-        if (timeout.isNegative()) {
-            return 0;
-        }
-        try {
-            return timeout.toNanos();
-        } catch (ArithmeticException e) {
-            return -1;
-        }
+        long nanos = Durations.nanos(timeout);
+        return nanos == Long.MAX_VALUE ? -1 : nanos;
     }
 
     @Override

@@ -15,6 +15,7 @@ import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.Spawner;
+import multiprocessing.internal.util.Durations;
 import multiprocessing.internal.util.LibraryThreads;
 
 /**
@@ -263,7 +264,8 @@ public final class ForkServer {
             synchronized (this) {
                 while (true) {
                     long now = System.nanoTime();
-                    long idleNanos = idleNanos(settings.idleTimeout());
+                    // ChronoUnit.FOREVER ("never") is beyond what a long of nanoseconds holds.
+                    long idleNanos = Durations.nanos(settings.idleTimeout());
                     long nextDeadline = Long.MAX_VALUE;
                     for (var it = waiting.iterator(); it.hasNext(); ) {
                         Warm w = it.next();
@@ -322,18 +324,6 @@ public final class ForkServer {
                     LOG.log(System.Logger.Level.DEBUG, "multiprocessing: cannot boot a forkserver JVM", e);
                 }
             }
-        }
-    }
-
-    /**
-     * A timeout beyond ~292 years ({@code ChronoUnit.FOREVER}, meaning "never") overflows
-     * {@link Duration#toNanos()}, which would end the keeper thread and with it every later boot.
-     */
-    private static long idleNanos(Duration idleTimeout) {
-        try {
-            return idleTimeout.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
         }
     }
 
