@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.fory.Fory;
-import org.apache.fory.ThreadSafeFory;
 import org.apache.fory.config.Language;
+import org.apache.fory.resolver.SharedRegistry;
 import org.apache.fory.context.ReadContext;
 import org.apache.fory.context.WriteContext;
 import org.apache.fory.serializer.Serializer;
@@ -123,20 +123,22 @@ public final class Serialization {
         // whose initializer serialized would otherwise have that thread wait for its
         // initialization while this one waits for the thread), and Builder touches nothing of
         // Holder, whose initialization this thread holds while it waits.
-        static final ThreadSafeFory FORY = build();
+        static final ForyPool FORY = build();
 
-        private static ThreadSafeFory build() {
+        private static ForyPool build() {
             Builder.initializeReducedClasses();
-            return multiprocessing.internal.util.LibraryThreads
-                    .callInGroup("multiprocessing-serializer-build", Builder::build);
+            ForyPool pool = new ForyPool(Builder::buildOne, POOL_SIZE);
+            // The first instance now: a JVM's first message is what builds the pool.
+            pool.execute(fory -> fory);
+            return pool;
         }
     }
 
     /**
-     * How many Fory instances serve this JVM's threads (a thread borrows one per message).
-     * Fory's default, four per CPU, builds them all at once: on a machine reporting 16 CPUs a
-     * child spent 60-90 ms more CPU on its 64 than on 8 (bench/RESULTS.md, seventh session),
-     * and 256 on 64 CPUs. Eight is Fory's default on two CPUs, where the library is measured.
+     * The most Fory instances that serve this JVM's threads (a thread borrows one per
+     * message; {@link ForyPool} builds them as they are needed). Fory's default, four per CPU,
+     * would let a JVM on 64 CPUs build 256; eight is that default on two CPUs, where the
+     * library is measured.
      */
     static final int POOL_SIZE =
             Math.min(8, Math.max(2, 4 * Runtime.getRuntime().availableProcessors()));
@@ -153,8 +155,17 @@ public final class Serialization {
             }
         }
 
-        private static ThreadSafeFory build() {
-            ThreadSafeFory fory = Fory.builder()
+        /** One registry of class metadata for every instance, as Fory's own pool shares. */
+        private static final SharedRegistry SHARED = new SharedRegistry();
+
+        /** Builds one instance, on a thread of the library's (see {@link Holder}). */
+        private static Fory buildOne() {
+            return multiprocessing.internal.util.LibraryThreads
+                    .callInGroup("multiprocessing-serializer-build", Builder::build);
+        }
+
+        private static Fory build() {
+            Fory fory = Fory.builder()
                     .withLanguage(Language.JAVA)
                     .requireClassRegistration(false)
                     .suppressClassRegistrationWarnings(true)
@@ -173,9 +184,12 @@ public final class Serialization {
                     // A class this process cannot load is an error to report, not a map of
                     // field names to hand the program in place of its object.
                     .withDeserializeUnknownClass(false)
-                    .buildThreadSafeForyPool(POOL_SIZE);
+                    .withSharedRegistry(SHARED)
+                    .build();
             // In one fixed order: registering a serializer numbers the class, and the numbers
             // must agree between the processes (a hash map's order differs from JVM to JVM).
+            // No reducer is added once the first instance is built (register refuses), so
+            // every instance numbers the same classes alike.
             REDUCERS.entrySet().stream()
                     .sorted(java.util.Map.Entry.comparingByKey(
                             java.util.Comparator.comparing(Class::getName)))
@@ -185,7 +199,7 @@ public final class Serialization {
         }
 
         @SuppressWarnings({"unchecked", "rawtypes"})
-        private static void register(ThreadSafeFory fory, Class<?> type, Reducer<?> reducer) {
+        private static void register(Fory fory, Class<?> type, Reducer<?> reducer) {
             // With its type: registerSerializer alone leaves the class unregistered, and a
             // process that first meets it while reading then writes it differently (as a
             // struct with field metadata), which the other processes cannot read.
@@ -285,11 +299,11 @@ public final class Serialization {
 
     /** Runs a write of {@code value} with {@code handles} current; names its class on failure. */
     private static <T> T writing(Object value, Handles handles,
-            java.util.function.Function<ThreadSafeFory, T> write) {
+            java.util.function.Function<Fory, T> write) {
         Handles outer = HANDLES.get();
         HANDLES.set(handles);
         try {
-            return write.apply(Holder.FORY);
+            return Holder.FORY.execute(write);
         } catch (IllegalArgumentException e) {
             if (e.getMessage() != null && e.getMessage().startsWith(CANNOT_SEND)) {
                 throw e;
@@ -336,7 +350,7 @@ public final class Serialization {
         HANDLES.set(handles);
         Object value;
         try {
-            value = Holder.FORY.deserialize(buffer);
+            value = Holder.FORY.execute(fory -> fory.deserialize(buffer));
         } catch (RuntimeException | StackOverflowError e) {
             // The deepest known cause says most: a reducer that fails may only have been
             // reading a nested object (a process's target) whose class could not be loaded.
