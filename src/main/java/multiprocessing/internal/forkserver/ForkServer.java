@@ -137,7 +137,7 @@ public final class ForkServer {
      */
     public Popen start(Preparation preparation, Settings settings) throws IOException {
         Handles handles = Handles.spawning();
-        byte[] data = Serialization.serialize(preparation.process(), handles);
+        byte[] data = Serialization.serializeForStart(preparation.process(), handles);
         if (handles.fds().length > Spawner.MAX_HAND_OVER_FDS) {
             // More than a hand-over carries: a JVM of its own inherits them, as with spawn.
             return Spawner.spawn(preparation, key.executable(), key.jvmOptions());

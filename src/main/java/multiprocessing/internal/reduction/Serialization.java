@@ -275,6 +275,86 @@ public final class Serialization {
         }
     }
 
+    /** Marks a process's payload written by {@link PlainStream}. */
+    private static final byte PLAIN = 'P';
+    /** Marks a process's payload written by Fory. */
+    private static final byte FORY = 'F';
+
+    /**
+     * Serializes a process's payload (what starts a child): by {@link PlainStream} when it
+     * can, which the child reads without building Fory, else by Fory.
+     *
+     * @throws IllegalArgumentException naming the class when {@code value} cannot be serialized
+     */
+    public static byte[] serializeForStart(Object value, Handles handles) {
+        byte[] data;
+        byte format = PLAIN;
+        try {
+            // A refusal comes before any reducer that names a descriptor or counts what it
+            // sends has run (PlainStream), so Fory's write starts from where this one did.
+            data = PlainStream.write(value, handles);
+        } catch (PlainStream.Unsupported e) {
+            data = serialize(value, handles);
+            format = FORY;
+        }
+        byte[] tagged = new byte[data.length + 1];
+        tagged[0] = format;
+        System.arraycopy(data, 0, tagged, 1, data.length);
+        return tagged;
+    }
+
+    /**
+     * Reads what {@link #serializeForStart} wrote.
+     *
+     * @throws IllegalStateException when the bytes are not such a payload, or name a class this
+     *         process refuses or cannot load
+     */
+    public static Object deserializeAtStart(byte[] data, Handles handles) {
+        if (data.length == 0) {
+            throw new IllegalStateException("the received payload is empty");
+        }
+        return switch (data[0]) {
+            case PLAIN -> PlainStream.read(data, 1, handles);
+            case FORY -> reading(org.apache.fory.memory.MemoryBuffer.fromByteArray(data, 1,
+                    data.length - 1), handles);
+            default -> throw new IllegalStateException("the received payload has an unknown "
+                    + "format " + data[0]);
+        };
+    }
+
+    /** The reducer registered for exactly {@code type}, or null. */
+    static Reducer<?> reducerOf(Class<?> type) {
+        return REDUCERS.get(type);
+    }
+
+    /** Whether {@code name} is one of the library's classes that have a reducer. */
+    static boolean isReducedClass(String name) {
+        return REDUCED_CLASS_NAMES.contains(name);
+    }
+
+    private static final java.util.Set<String> REDUCED_CLASS_NAMES =
+            java.util.Set.of(REDUCED_CLASSES);
+
+    /**
+     * Loads a class a received message names, as Fory does: if the deserialization policy
+     * allows it, through the loaders a received class is looked for in; not initialized.
+     */
+    static Class<?> loadReceived(String name) {
+        if (!POLICY.allows(name)) {
+            throw new IllegalStateException("a received message names a class the "
+                    + "deserialization policy refuses: " + name + " (allow a class with -D"
+                    + ClassPolicy.ALLOW_PROPERTY + "=name, see multiprocessing's package"
+                    + " documentation)");
+        }
+        try {
+            return Class.forName(name, false, RESOLVER);
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new IllegalStateException("a received object's class cannot be loaded in"
+                    + " this process (" + e + "): it is not on this process's class path, and"
+                    + " the sender's class loaders could not give it", e);
+        }
+    }
+
     /**
      * Serializes {@code value}; descriptors its reducers name are added to {@code handles}.
      *

@@ -20,6 +20,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import multiprocessing.internal.reduction.Handles;
+import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryThreads;
 
 /**
@@ -453,8 +455,12 @@ final class AotCache {
          * classes and the paths before it in the cache.
          */
         void run() {
-            ProcessAccess.get();
+            ProcessAccess access = ProcessAccess.get();
             task.run();
+            // This payload came through Fory (a record is not a plain one); a child's process
+            // usually comes plain (Serialization.serializeForStart): that path's classes too.
+            Serialization.deserializeAtStart(Serialization.serializeForStart(
+                    access.idleProcess(), Handles.spawning()), Handles.received(new int[0]));
             // The tour runs servers and workers on threads of this JVM: whatever one of them
             // does, the trainer ends (and writes the cache of what it loaded) within the limit,
             // rather than holding its lock file, and every later parent's training, for an hour.

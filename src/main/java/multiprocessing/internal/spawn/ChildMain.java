@@ -171,12 +171,16 @@ public final class ChildMain {
      */
     public static void warmUp(String startMethod) {
         child = true;
+        // Built here although the idle process below does not need it (it is written without
+        // Fory, as most are): a process handed over whose target captures an object of the
+        // program's arrives written by Fory, and any process may send one.
+        Serialization.warmUp();
         ProcessAccess access = ProcessAccess.get();
         Object idle = access.idleProcess();
         Preparation preparation = new Preparation(idle, ProcessHandle.current().pid(),
                 "MainProcess", startMethod, java.util.List.of(), null);
         byte[] payload = Spawner.payload(preparation,
-                Serialization.serialize(idle, Handles.spawning()), 0);
+                Serialization.serializeForStart(idle, Handles.spawning()), 0);
         try {
             DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(payload));
             in.readInt();

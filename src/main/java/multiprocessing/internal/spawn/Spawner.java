@@ -74,7 +74,7 @@ public final class Spawner {
     public static Popen spawn(Preparation preparation, Path executable, List<String> jvmOptions)
             throws IOException {
         Handles handles = Handles.spawning();
-        byte[] data = Serialization.serialize(preparation.process(), handles);
+        byte[] data = Serialization.serializeForStart(preparation.process(), handles);
         byte[] payload = payload(preparation, data, handles.fds().length, List.of(),
                 ClassServer.address());
         Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),
@@ -364,7 +364,7 @@ public final class Spawner {
             argv.addAll(java);
             Preparation exercise = new Preparation(AotCache.Exercise.create(),
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
-            byte[] data = Serialization.serialize(exercise.process(), Handles.collecting());
+            byte[] data = Serialization.serializeForStart(exercise.process(), Handles.collecting());
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
                     new int[0], trackerFd, false, false);
             sendPayload(trainer, payload(exercise, data, 0));
@@ -472,7 +472,7 @@ public final class Spawner {
         ChildLoader.install(classPath, readString(in));
         byte[] data = new byte[in.readInt()];
         in.readFully(data);
-        Object process = Serialization.deserialize(data, handles);
+        Object process = Serialization.deserializeAtStart(data, handles);
         return new Preparation(process, parentPid, parentName, startMethod, options, logLevel);
     }
 

@@ -1,0 +1,657 @@
+package multiprocessing.internal.reduction;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.lang.invoke.SerializedLambda;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A process's payload written without Fory, when it is made only of what most programs start
+ * a process with: a serializable lambda, the values it captures (boxed primitives, strings,
+ * arrays of primitives, immutable lists, other such lambdas) and the library's reduced objects
+ * (a lock, a queue, a shared value, a connection), each written by its own {@link Reducer} as
+ * Fory writes it. A fresh child reads it before anything else, and building Fory there cost
+ * about 70 ms of the child's start and 100 ms of its CPU (bench/RESULTS.md, ninth session):
+ * a child whose target sends no object never builds it. The writer refuses, with
+ * {@link Unsupported}, at the first object of any other kind, and {@link Serialization} then
+ * writes the whole payload with Fory: this stream is an abbreviation of Fory's for one
+ * message, not a second serialization.
+ *
+ * <p>Implementation note. The stream is a tag per value, then the value. A reduced object and
+ * a lambda get a number when first written (in the order written), and a later write of the
+ * same object writes that number instead (Fory's reference tracking), so an object captured
+ * twice arrives once and a process whose target holds the process itself arrives whole: its
+ * reducer calls {@link Reducer.In#reference} before it reads the target. A lambda is written
+ * as its {@link SerializedLambda} (what its {@code writeReplace} returns, as Java serialization
+ * and Fory write it) and rebuilt by its capturing class's {@code $deserializeLambda$}; the
+ * writer refuses a lambda whose class, or whose capturing class, does not let this module in
+ * (a named module that does not open its package), which Fory reaches by other means. A
+ * received name is loaded only if the deserialization policy allows it, as with Fory; a
+ * reduced class only if it is one of the library's.
+ */
+final class PlainStream {
+    private PlainStream() {}
+
+    private static final int NULL = 0;
+    private static final int TRUE = 1;
+    private static final int FALSE = 2;
+    private static final int INT = 3;
+    private static final int LONG = 4;
+    private static final int DOUBLE = 5;
+    private static final int FLOAT = 6;
+    private static final int SHORT = 7;
+    private static final int BYTE = 8;
+    private static final int CHAR = 9;
+    private static final int STRING = 10;
+    private static final int BYTES = 11;
+    private static final int INTS = 12;
+    private static final int LONGS = 13;
+    private static final int DOUBLES = 14;
+    private static final int LIST = 15;
+    private static final int REDUCED = 16;
+    private static final int LAMBDA = 17;
+    private static final int BACK = 18;
+
+    /** The value holds an object this stream does not write: write it all with Fory. */
+    static final class Unsupported extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Unsupported(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /**
+     * Writes {@code value}, collecting the descriptors its reducers name in {@code handles}.
+     *
+     * @throws Unsupported at the first object this stream does not write
+     */
+    static byte[] write(Object value, Handles handles) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        new Writer(new DataOutputStream(bytes), handles).value(value);
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Reads what {@link #write} wrote, from {@code offset} to the end of {@code data}; the
+     * descriptors its reducers name are taken from {@code handles}.
+     *
+     * @throws IllegalStateException when the bytes are not such a value, or name a class this
+     *         process refuses or cannot load
+     */
+    static Object read(byte[] data, int offset, Handles handles) {
+        DataInputStream in = new DataInputStream(
+                new java.io.ByteArrayInputStream(data, offset, data.length - offset));
+        Reader reader = new Reader(in, handles);
+        Object value;
+        try {
+            value = reader.value();
+            if (in.available() != 0) {
+                throw new IllegalStateException("the received bytes (" + (data.length - offset)
+                        + ") are not one value: " + in.available() + " of them are left over");
+            }
+        } catch (IOException | UncheckedIOException e) {
+            throw new IllegalStateException("the received bytes (" + (data.length - offset)
+                    + ") end inside a value: " + e, e);
+        }
+        handles.runAfterRead();
+        return value;
+    }
+
+    private static final class Writer implements Reducer.Out {
+        private final DataOutputStream out;
+        private final Handles handles;
+        private final Map<Object, Integer> numbers = new IdentityHashMap<>();
+        /** Whether a reducer of {@link #LEAVES} has written (and counted what it sent). */
+        private boolean committed;
+
+        Writer(DataOutputStream out, Handles handles) {
+            this.out = out;
+            this.handles = handles;
+        }
+
+        void value(Object v) {
+            try {
+                tagged(v);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
+            }
+        }
+
+        private void tagged(Object v) throws IOException {
+            switch (v) {
+                case null -> out.writeByte(NULL);
+                case Boolean b -> out.writeByte(b ? TRUE : FALSE);
+                case Integer i -> {
+                    out.writeByte(INT);
+                    out.writeInt(i);
+                }
+                case Long l -> {
+                    out.writeByte(LONG);
+                    out.writeLong(l);
+                }
+                case Double d -> {
+                    out.writeByte(DOUBLE);
+                    out.writeDouble(d);
+                }
+                case Float f -> {
+                    out.writeByte(FLOAT);
+                    out.writeFloat(f);
+                }
+                case Short s -> {
+                    out.writeByte(SHORT);
+                    out.writeShort(s);
+                }
+                case Byte b -> {
+                    out.writeByte(BYTE);
+                    out.writeByte(b);
+                }
+                case Character c -> {
+                    out.writeByte(CHAR);
+                    out.writeChar(c);
+                }
+                case String s -> {
+                    out.writeByte(STRING);
+                    string(s);
+                }
+                case byte[] a -> {
+                    out.writeByte(BYTES);
+                    out.writeInt(a.length);
+                    out.write(a);
+                }
+                case int[] a -> {
+                    out.writeByte(INTS);
+                    out.writeInt(a.length);
+                    for (int x : a) {
+                        out.writeInt(x);
+                    }
+                }
+                case long[] a -> {
+                    out.writeByte(LONGS);
+                    out.writeInt(a.length);
+                    for (long x : a) {
+                        out.writeLong(x);
+                    }
+                }
+                case double[] a -> {
+                    out.writeByte(DOUBLES);
+                    out.writeInt(a.length);
+                    for (double x : a) {
+                        out.writeDouble(x);
+                    }
+                }
+                default -> object(v);
+            }
+        }
+
+        private void object(Object v) throws IOException {
+            Integer number = numbers.get(v);
+            if (number != null) {
+                out.writeByte(BACK);
+                out.writeInt(number);
+                return;
+            }
+            Class<?> type = v.getClass();
+            Reducer<?> reducer = Serialization.reducerOf(type);
+            if (reducer != null) {
+                numbers.put(v, numbers.size());
+                out.writeByte(REDUCED);
+                string(type.getName());
+                if (LEAVES.contains(type.getName())) {
+                    committed = true;
+                }
+                reduce(reducer, v);
+            } else if (isImmutableList(type)) {
+                List<?> list = (List<?>) v;
+                out.writeByte(LIST);
+                out.writeInt(list.size());
+                for (Object element : list) {
+                    tagged(element);
+                }
+            } else if (type.isHidden() && v instanceof Serializable) {
+                SerializedLambda lambda = serializedLambda(v);
+                // Looked at whole before any of it is written: a reducer may count what it
+                // writes as sent (a heap block's holders), and a refusal after that would have
+                // Fory's write count it again.
+                for (int i = 0; i < lambda.getCapturedArgCount(); i++) {
+                    if (!plain(lambda.getCapturedArg(i))) {
+                        throw new Unsupported("a lambda that captures an object of "
+                                + lambda.getCapturedArg(i).getClass());
+                    }
+                }
+                numbers.put(v, numbers.size());
+                out.writeByte(LAMBDA);
+                string(lambda.getCapturingClass());
+                string(lambda.getFunctionalInterfaceClass());
+                string(lambda.getFunctionalInterfaceMethodName());
+                string(lambda.getFunctionalInterfaceMethodSignature());
+                out.writeInt(lambda.getImplMethodKind());
+                string(lambda.getImplClass());
+                string(lambda.getImplMethodName());
+                string(lambda.getImplMethodSignature());
+                string(lambda.getInstantiatedMethodType());
+                out.writeInt(lambda.getCapturedArgCount());
+                for (int i = 0; i < lambda.getCapturedArgCount(); i++) {
+                    tagged(lambda.getCapturedArg(i));
+                }
+            } else {
+                throw refusal("an object of " + type);
+            }
+        }
+
+        /**
+         * Refuses, before any reducer that counts what it writes has run; after one, a refusal
+         * is this class's error (what the lambda's check let through), not the caller's case.
+         */
+        private RuntimeException refusal(String what) {
+            if (committed) {
+                return new IllegalStateException("the plain stream met " + what + " after a "
+                        + "reducer had written: its check before the lambda missed it");
+            }
+            return new Unsupported(what);
+        }
+
+        @SuppressWarnings("unchecked")
+        private <T> void reduce(Reducer<T> reducer, Object v) {
+            reducer.reduce((T) v, this);
+        }
+
+        private void string(String s) throws IOException {
+            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+            out.writeInt(utf8.length);
+            out.write(utf8);
+        }
+
+        /** What a serializable lambda's {@code writeReplace} gives, if this module may call it. */
+        private static SerializedLambda serializedLambda(Object lambda) {
+            try {
+                Method replace = lambda.getClass().getDeclaredMethod("writeReplace");
+                if (!replace.trySetAccessible()
+                        || !(replace.invoke(lambda) instanceof SerializedLambda serialized)) {
+                    throw new Unsupported("a lambda this module cannot open");
+                }
+                Class<?> capturing = Class.forName(
+                        serialized.getCapturingClass().replace('/', '.'), false,
+                        lambda.getClass().getClassLoader());
+                if (!capturing.getDeclaredMethod("$deserializeLambda$", SerializedLambda.class)
+                        .trySetAccessible()) {
+                    throw new Unsupported("a lambda whose capturing class this module cannot open");
+                }
+                return serialized;
+            } catch (ReflectiveOperationException | LinkageError e) {
+                throw new Unsupported("a hidden class that is no serializable lambda: " + e);
+            }
+        }
+
+        @Override
+        public void writeInt(int v) {
+            try {
+                out.writeInt(v);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void writeLong(long v) {
+            try {
+                out.writeLong(v);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void writeBoolean(boolean v) {
+            try {
+                out.writeBoolean(v);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void writeString(String v) {
+            value(v);
+        }
+
+        @Override
+        public void writeObject(Object v) {
+            value(v);
+        }
+
+        @Override
+        public void writeFd(int fd) {
+            writeInt(handles.add(fd));
+        }
+
+        @Override
+        public boolean carriesFds() {
+            return handles.carriesFds();
+        }
+
+        @Override
+        public boolean spawning() {
+            return handles.isSpawning();
+        }
+    }
+
+    /**
+     * The library's reduced classes whose reducers write only what this stream writes
+     * (numbers, strings, descriptors and other such objects), with nothing of the program's:
+     * a lambda may capture them. A process, a pool's worker, a manager's registration or
+     * message carries the program's objects, and goes to Fory when captured.
+     */
+    static final java.util.Set<String> LEAVES = java.util.Set.of(
+            "multiprocessing.connection.Address",
+            "multiprocessing.connection.Connection",
+            "multiprocessing.synchronize.Lock",
+            "multiprocessing.synchronize.RLock",
+            "multiprocessing.synchronize.Semaphore",
+            "multiprocessing.synchronize.BoundedSemaphore",
+            "multiprocessing.synchronize.Condition",
+            "multiprocessing.synchronize.Event",
+            "multiprocessing.synchronize.Barrier",
+            "multiprocessing.internal.heap.Block",
+            "multiprocessing.sharedmemory.SharedMemory",
+            "multiprocessing.sharedctypes.RawValue",
+            "multiprocessing.sharedctypes.Value",
+            "multiprocessing.sharedctypes.RawArray",
+            "multiprocessing.sharedctypes.Array",
+            "multiprocessing.sharedctypes.SharedInt",
+            "multiprocessing.sharedctypes.SharedLong",
+            "multiprocessing.sharedctypes.SharedDouble",
+            "multiprocessing.sharedctypes.SharedIntArray",
+            "multiprocessing.sharedctypes.SharedLongArray",
+            "multiprocessing.sharedctypes.SharedDoubleArray",
+            "multiprocessing.sharedctypes.SharedByteArray",
+            "multiprocessing.Queue",
+            "multiprocessing.JoinableQueue",
+            "multiprocessing.SimpleQueue");
+
+    /** Whether this stream writes {@code v} whole, looked at without writing any of it. */
+    static boolean plain(Object v) {
+        if (v == null || v instanceof Boolean || v instanceof Integer || v instanceof Long
+                || v instanceof Double || v instanceof Float || v instanceof Short
+                || v instanceof Byte || v instanceof Character || v instanceof String
+                || v instanceof byte[] || v instanceof int[] || v instanceof long[]
+                || v instanceof double[]) {
+            return true;
+        }
+        Class<?> type = v.getClass();
+        if (LEAVES.contains(type.getName())) {
+            return Serialization.reducerOf(type) != null;
+        }
+        if (isImmutableList(type)) {
+            return ((List<?>) v).stream().allMatch(PlainStream::plain);
+        }
+        if (type.isHidden() && v instanceof Serializable) {
+            SerializedLambda lambda;
+            try {
+                lambda = Writer.serializedLambda(v);
+            } catch (Unsupported e) {
+                return false;
+            }
+            for (int i = 0; i < lambda.getCapturedArgCount(); i++) {
+                if (!plain(lambda.getCapturedArg(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** The lists {@code List.of} and {@code List.copyOf} make: rebuilt as such a list. */
+    private static boolean isImmutableList(Class<?> type) {
+        return type == IMMUTABLE_LIST_12 || type == IMMUTABLE_LIST_N;
+    }
+
+    private static final Class<?> IMMUTABLE_LIST_12 = List.of(1).getClass();
+    private static final Class<?> IMMUTABLE_LIST_N = List.of().getClass();
+
+    private static final class Reader implements Reducer.In {
+        private final DataInputStream in;
+        private final Handles handles;
+        private final List<Object> numbered = new ArrayList<>();
+        /** The number of the reduced object being rebuilt, for {@link #reference}. */
+        private int rebuilding = -1;
+
+        Reader(DataInputStream in, Handles handles) {
+            this.in = in;
+            this.handles = handles;
+        }
+
+        Object value() throws IOException {
+            int tag = in.readUnsignedByte();
+            return switch (tag) {
+                case NULL -> null;
+                case TRUE -> Boolean.TRUE;
+                case FALSE -> Boolean.FALSE;
+                case INT -> in.readInt();
+                case LONG -> in.readLong();
+                case DOUBLE -> in.readDouble();
+                case FLOAT -> in.readFloat();
+                case SHORT -> in.readShort();
+                case BYTE -> in.readByte();
+                case CHAR -> in.readChar();
+                case STRING -> string();
+                case BYTES -> {
+                    byte[] a = new byte[length(1)];
+                    in.readFully(a);
+                    yield a;
+                }
+                case INTS -> {
+                    int[] a = new int[length(Integer.BYTES)];
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = in.readInt();
+                    }
+                    yield a;
+                }
+                case LONGS -> {
+                    long[] a = new long[length(Long.BYTES)];
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = in.readLong();
+                    }
+                    yield a;
+                }
+                case DOUBLES -> {
+                    double[] a = new double[length(Double.BYTES)];
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = in.readDouble();
+                    }
+                    yield a;
+                }
+                case LIST -> {
+                    Object[] elements = new Object[length(1)];
+                    for (int i = 0; i < elements.length; i++) {
+                        elements[i] = value();
+                    }
+                    yield List.of(elements);
+                }
+                case REDUCED -> reduced();
+                case LAMBDA -> lambda();
+                case BACK -> {
+                    int number = in.readInt();
+                    if (number < 0 || number >= numbered.size()) {
+                        throw new IllegalStateException("the received bytes refer to object #"
+                                + number + " of " + numbered.size());
+                    }
+                    yield numbered.get(number);
+                }
+                default -> throw new IllegalStateException(
+                        "the received bytes hold an unknown tag " + tag);
+            };
+        }
+
+        /**
+         * A count of elements, checked against the bytes left, so that a corrupt count fails
+         * here rather than as an allocation of gigabytes. {@code available} is exact: the
+         * stream reads an array.
+         */
+        private int length(int bytesEach) throws IOException {
+            int n = in.readInt();
+            if (n < 0 || (long) n * bytesEach > in.available()) {
+                throw new IllegalStateException("the received bytes announce " + n
+                        + " elements with " + in.available() + " bytes left");
+            }
+            return n;
+        }
+
+        private String string() throws IOException {
+            byte[] utf8 = new byte[length(1)];
+            in.readFully(utf8);
+            return new String(utf8, StandardCharsets.UTF_8);
+        }
+
+        private Object reduced() throws IOException {
+            String name = string();
+            if (!Serialization.isReducedClass(name)) {
+                throw new IllegalStateException("the received bytes name " + name
+                        + " as a reduced class; it is none of the library's");
+            }
+            Class<?> type;
+            try {
+                type = Class.forName(name, true, PlainStream.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+            Reducer<?> reducer = Serialization.reducerOf(type);
+            int number = numbered.size();
+            numbered.add(null);
+            int outer = rebuilding;
+            rebuilding = number;
+            Object rebuilt;
+            try {
+                rebuilt = reducer.rebuild(this);
+            } catch (IllegalStateException e) {
+                if (e.getMessage() != null && e.getMessage().startsWith(CANNOT_REBUILD)) {
+                    throw e;
+                }
+                throw new IllegalStateException(CANNOT_REBUILD + type.getSimpleName()
+                        + " cannot be rebuilt in this process: " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException(CANNOT_REBUILD + type.getSimpleName()
+                        + " cannot be rebuilt in this process: " + e.getMessage(), e);
+            } finally {
+                rebuilding = outer;
+            }
+            numbered.set(number, rebuilt);
+            return rebuilt;
+        }
+
+        private static final String CANNOT_REBUILD = "a received ";
+
+        private Object lambda() throws IOException {
+            String capturingName = string().replace('/', '.');
+            // Before anything else is read: a name the policy refuses ends the read here.
+            Class<?> capturing = Serialization.loadReceived(capturingName);
+            String interfaceClass = string();
+            String interfaceMethod = string();
+            String interfaceSignature = string();
+            int implKind = in.readInt();
+            String implClass = string();
+            String implMethod = string();
+            String implSignature = string();
+            String instantiatedType = string();
+            Object[] captured = new Object[length(1)];
+            for (int i = 0; i < captured.length; i++) {
+                captured[i] = value();
+            }
+            SerializedLambda serialized = new SerializedLambda(capturing, interfaceClass,
+                    interfaceMethod, interfaceSignature, implKind, implClass, implMethod,
+                    implSignature, instantiatedType, captured);
+            Object lambda;
+            try {
+                Method rebuild = capturing.getDeclaredMethod("$deserializeLambda$",
+                        SerializedLambda.class);
+                rebuild.setAccessible(true);
+                lambda = rebuild.invoke(null, serialized);
+            } catch (InvocationTargetException e) {
+                throw new IllegalStateException("a received lambda of " + capturingName
+                        + " cannot be rebuilt in this process: " + e.getCause(), e.getCause());
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                throw new IllegalStateException("a received lambda of " + capturingName
+                        + " cannot be rebuilt in this process: " + e, e);
+            }
+            numbered.add(lambda);
+            return lambda;
+        }
+
+        private Object next() {
+            try {
+                return value();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public int readInt() {
+            try {
+                return in.readInt();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public long readLong() {
+            try {
+                return in.readLong();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public boolean readBoolean() {
+            try {
+                return in.readBoolean();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public String readString() {
+            Object s = next();
+            if (s != null && !(s instanceof String)) {
+                throw new IllegalStateException("a received string is a " + s.getClass());
+            }
+            return (String) s;
+        }
+
+        @Override
+        public Object readObject() {
+            return next();
+        }
+
+        @Override
+        public int readFd() {
+            return handles.take(readInt());
+        }
+
+        @Override
+        public void reference(Object rebuilt) {
+            if (rebuilding >= 0) {
+                numbered.set(rebuilding, rebuilt);
+            }
+        }
+
+        @Override
+        public void afterRead(Runnable action) {
+            handles.afterRead(action);
+        }
+    }
+}

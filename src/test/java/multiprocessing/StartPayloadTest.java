@@ -1,0 +1,94 @@
+package multiprocessing;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+import multiprocessing.sharedctypes.Array;
+import multiprocessing.sharedctypes.Value;
+import multiprocessing.sharedmemory.SharedMemory;
+import multiprocessing.synchronize.Event;
+import multiprocessing.synchronize.Lock;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A spawned child reads its process without building Fory when the target captures only
+ * values and the library's objects (the plain stream), and through Fory otherwise; either way
+ * what it captured works there. Exit code 0 tells the parent the child never built Fory, 3
+ * that it did (Fory starts its cleaner thread as it is built).
+ */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(120)
+class StartPayloadTest {
+    record Note(String text) implements Serializable {}
+
+    private static int foryBuiltCode() {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t ->
+                t.getName().equals(FirstSerializationHarness.FORY_CLEANER)) ? 3 : 0;
+    }
+
+    @Test
+    void aChildThatCapturesTheLibrarysObjectsNeverBuildsFory() throws Exception {
+        Context ctx = Multiprocessing.getContext("spawn");
+        Lock lock = ctx.lock();
+        Event event = ctx.event();
+        Value counter = ctx.value("i", 41);
+        Array cells = ctx.array("d", 3);
+        try (Pipe pipe = Pipe.open(); SharedMemory shm = SharedMemory.create(64)) {
+            Connection right = pipe.right();
+            String word = "payload";
+            List<Integer> numbers = List.of(1, 2, 3);
+            int[] ints = {5, 6};
+            Process p = ctx.process(() -> {
+                lock.lock();
+                try {
+                    counter.value((Integer) counter.value() + 1);
+                } finally {
+                    lock.unlock();
+                }
+                cells.set(2, 2.5);
+                shm.buf().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 9);
+                right.sendBytes((word + numbers + ints[1]).getBytes());
+                event.set();
+                System.exit(foryBuiltCode());
+            });
+            p.start();
+            assertTrue(event.await(Duration.ofSeconds(60)));
+            assertArrayEquals("payload[1, 2, 3]6".getBytes(), pipe.left().recvBytes());
+            p.join(Duration.ofSeconds(60));
+            assertEquals(Integer.valueOf(0), p.exitCode(), "the child built Fory (3) or failed");
+            assertEquals(42, counter.value());
+            assertEquals(2.5, cells.get(2));
+            assertEquals(9, shm.buf().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));
+            p.close();
+            shm.unlink();
+        }
+    }
+
+    @Test
+    void aChildThatCapturesAnObjectOfTheProgramsReadsItThroughFory() throws Exception {
+        Context ctx = Multiprocessing.getContext("spawn");
+        Note note = new Note("from the parent");
+        try (Pipe pipe = Pipe.open()) {
+            Connection right = pipe.right();
+            Process p = ctx.process(() -> {
+                right.sendBytes(note.text().getBytes());
+                System.exit(foryBuiltCode());
+            });
+            p.start();
+            assertArrayEquals("from the parent".getBytes(), pipe.left().recvBytes());
+            p.join(Duration.ofSeconds(60));
+            assertEquals(Integer.valueOf(3), p.exitCode(), "its process came through Fory");
+            p.close();
+        }
+    }
+}

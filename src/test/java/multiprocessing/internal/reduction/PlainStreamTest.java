@@ -1,0 +1,143 @@
+package multiprocessing.internal.reduction;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+
+import org.junit.jupiter.api.Test;
+
+/** The payload stream a child reads without Fory: what it writes, what it refuses, bad bytes. */
+class PlainStreamTest {
+    interface Source extends Supplier<Object>, Serializable {}
+
+    record Point(int x, int y) implements Serializable {}
+
+    private static Object roundTrip(Object value) {
+        byte[] data = Serialization.serializeForStart(value, Handles.collecting());
+        return Serialization.deserializeAtStart(data, Handles.received(new int[0]));
+    }
+
+    private static byte format(Object value) {
+        return Serialization.serializeForStart(value, Handles.collecting())[0];
+    }
+
+    @Test
+    void aLambdaAndTheValuesItCapturesArriveWhole() {
+        String text = "zwölf \u00e9t\u00e9 \ud83d\ude00";
+        int[] ints = {1, -2, Integer.MAX_VALUE};
+        long[] longs = {Long.MIN_VALUE, 0};
+        double[] doubles = {Math.PI, Double.NaN};
+        byte[] bytes = {0, -1, 127};
+        List<Object> list = List.of("a", 7, List.of(8L));
+        Source inner = () -> "inner " + text.length();
+        Source outer = () -> Arrays.asList(text, ints.clone(), longs.clone(), doubles.clone(),
+                bytes.clone(), list, inner.get(), (short) 3, (byte) 4, 'c', 2.5f, true, null);
+        assertEquals('P', format(outer));
+        List<?> got = (List<?>) ((Source) roundTrip(outer)).get();
+        assertEquals(text, got.get(0));
+        assertArrayEquals(ints, (int[]) got.get(1));
+        assertArrayEquals(longs, (long[]) got.get(2));
+        assertArrayEquals(doubles, (double[]) got.get(3));
+        assertArrayEquals(bytes, (byte[]) got.get(4));
+        assertEquals(list, got.get(5));
+        assertEquals("inner " + text.length(), got.get(6));
+        assertEquals(List.of((short) 3, (byte) 4, 'c', 2.5f, true), got.subList(7, 12));
+        assertNull(got.get(12));
+    }
+
+    @Test
+    void aLambdaCapturedTwiceArrivesOnce() {
+        Source shared = () -> "shared";
+        Source both = () -> new Object[] {shared, shared};
+        Object[] got = (Object[]) ((Source) roundTrip(both)).get();
+        assertSame(got[0], got[1]);
+        assertEquals("shared", ((Source) got[0]).get());
+    }
+
+    @Test
+    void whatItDoesNotWriteGoesToForyWhole() {
+        Point point = new Point(3, 4);
+        ArrayList<String> mutable = new ArrayList<>(List.of("x"));
+        Source capturesARecord = () -> point;
+        Source capturesAnArrayList = () -> mutable;
+        Source deep = () -> capturesARecord.get();
+        for (Source s : List.of(capturesARecord, capturesAnArrayList, deep)) {
+            assertEquals('F', format(s), "refused, so written by Fory");
+            assertEquals(s.get(), ((Source) roundTrip(s)).get());
+        }
+        assertEquals('F', format(point));
+        assertEquals(point, roundTrip(point));
+        assertFalse(PlainStream.plain(capturesARecord));
+        assertTrue(PlainStream.plain((Source) () -> 1));
+    }
+
+    @Test
+    void badBytesGetAClearErrorNotAHangOrAHugeAllocation() {
+        Source s = () -> "abc";
+        byte[] good = Serialization.serializeForStart(s, Handles.collecting());
+        Handles none = Handles.received(new int[0]);
+        for (int cut = 1; cut < good.length; cut += 7) {
+            byte[] torn = Arrays.copyOf(good, cut);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> Serialization.deserializeAtStart(torn, none));
+            assertTrue(e.getMessage().contains("received"), e.getMessage());
+        }
+        byte[] trailing = Arrays.copyOf(good, good.length + 1);
+        assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(trailing, none));
+        // A string whose length says 2 GiB.
+        byte[] huge = {'P', 10, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 'a'};
+        assertTrue(assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(huge, none)).getMessage()
+                .contains("announce"));
+        assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(new byte[] {'P', 99}, none));
+        assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(new byte[] {'X', 0}, none));
+        assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(new byte[0], none));
+    }
+
+    @Test
+    void onlyTheLibrarysReducedClassesAndAllowedClassesAreLoaded() {
+        Handles none = Handles.received(new int[0]);
+        // A reduced object that names a class of the JDK's: refused before it is loaded.
+        byte[] notReduced = withString((byte) 16, "java.lang.Thread");
+        assertTrue(assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(notReduced, none)).getMessage()
+                .contains("none of the library's"));
+        // A lambda whose capturing class the policy denies.
+        byte[] denied = withString((byte) 17, "java.lang.ProcessBuilder");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(denied, none));
+        assertTrue(e.getMessage().contains("polic"), e.getMessage());
+    }
+
+    /** 'P', a tag, then a string as the stream writes one (and nothing after it). */
+    private static byte[] withString(byte tag, String s) {
+        byte[] utf8 = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 + 4 + utf8.length);
+        b.put((byte) 'P').put(tag).putInt(utf8.length).put(utf8);
+        return b.array();
+    }
+
+    @Test
+    void everyReducedClassALambdaMayCaptureIsALibraryClassWithAReducer() throws Exception {
+        for (String name : PlainStream.LEAVES) {
+            Class<?> type = Class.forName(name, true, PlainStream.class.getClassLoader());
+            assertTrue(Serialization.isReducedClass(name), name);
+            assertInstanceOf(Reducer.class, Serialization.reducerOf(type), name);
+        }
+    }
+}
