@@ -295,6 +295,23 @@ class ProcessTest {
         }
     }
 
+    /** This JVM's open descriptors and what each is, for a failure's message. */
+    private static java.util.SortedMap<String, String> describeDescriptors()
+            throws java.io.IOException {
+        java.util.SortedMap<String, String> all = new java.util.TreeMap<>();
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            for (java.nio.file.Path fd : fds.toList()) {
+                try {
+                    all.put(fd.getFileName().toString(),
+                            java.nio.file.Files.readSymbolicLink(fd).toString());
+                } catch (java.io.IOException gone) {
+                    // closed while listed (the listing's own descriptor among them)
+                }
+            }
+        }
+        return all;
+    }
+
     @Test
     void startingJoiningAndClosingLeaksNoDescriptor() throws Exception {
         // Warm up everything that opens descriptors once (jars, the linker) before counting.
@@ -306,6 +323,7 @@ class ProcessTest {
         // boots after every start: count with none waiting.
         ForkServer.stopAll();
         long before = openDescriptors();
+        var beforeDescribed = describeDescriptors();
         for (int i = 0; i < 3; i++) {
             try (Pipe pipe = Pipe.open()) {
                 Connection end = pipe.right();
@@ -318,7 +336,14 @@ class ProcessTest {
             Pipe.open(false).close();
         }
         ForkServer.stopAll();
-        assertEquals(before, openDescriptors(), "descriptors before and after");
+        assertEquals(before, openDescriptors(), () -> {
+            try {
+                return "descriptors before " + beforeDescribed + " and after "
+                        + describeDescriptors();
+            } catch (java.io.IOException e) {
+                return "descriptors before and after";
+            }
+        });
     }
 
     /** The inode of descriptor {@code fd} of this JVM, or null if it is not open. */
@@ -345,6 +370,7 @@ class ProcessTest {
         // boots after every start: count with none waiting.
         ForkServer.stopAll();
         long before = openDescriptors();
+        var beforeDescribed = describeDescriptors();
         // Each dropped process's own sentinel, by number and inode: the count of all this JVM's
         // descriptors also moves as the Cleaner closes what earlier tests dropped (seen in the
         // full suite: 29 after, 31 before).

@@ -565,6 +565,9 @@ final class PlainStream {
             String implSignature = string();
             String instantiatedType = string();
             Object[] captured = new Object[length(1)];
+            // Numbered before what it captures, as the writer numbers it.
+            int number = numbered.size();
+            numbered.add(null);
             for (int i = 0; i < captured.length; i++) {
                 captured[i] = value();
             }
@@ -584,7 +587,7 @@ final class PlainStream {
                 throw new IllegalStateException("a received lambda of " + capturingName
                         + " cannot be rebuilt in this process: " + e, e);
             }
-            numbered.add(lambda);
+            numbered.set(number, lambda);
             return lambda;
         }
 

@@ -19,9 +19,12 @@ import org.apache.fory.serializer.Serializer;
  * (Python's {@code ForkingPickler.register}); the descriptors they name travel beside the bytes,
  * collected in the {@link Handles} the caller passes.
  *
- * <p>The Fory instance is built on first use, because building it is the single largest cost
- * of a fresh JVM's first message (hundreds of milliseconds): a child that never receives an
- * object never pays it.
+ * <p>The Fory instances are built on first use, because building one is the single largest
+ * cost of a fresh JVM's first message (about 70 ms with the AOT cache, 300 without): a child
+ * that never receives an object never pays it. A process's payload, which every child
+ * receives, is written by {@link PlainStream} when it holds only values and the library's
+ * objects (the reducers below, in a stream of their own), so that most children never build
+ * Fory at all; anything else in it sends the whole payload through Fory.
  */
 public final class Serialization {
     private Serialization() {}

@@ -57,12 +57,17 @@ class PlainStreamTest {
     }
 
     @Test
-    void aLambdaCapturedTwiceArrivesOnce() {
+    void anObjectCapturedTwiceArrivesOnce() {
         Source shared = () -> "shared";
-        Source both = () -> new Object[] {shared, shared};
+        // Two lambdas that each capture it: written once, then as a reference back to it.
+        Source a = () -> shared;
+        Source b = () -> shared;
+        Source both = () -> new Object[] {a.get(), b.get(), a, b};
+        assertEquals('P', format(both));
         Object[] got = (Object[]) ((Source) roundTrip(both)).get();
         assertSame(got[0], got[1]);
         assertEquals("shared", ((Source) got[0]).get());
+        assertEquals(got[0], ((Source) got[2]).get());
     }
 
     @Test
