@@ -60,6 +60,49 @@ class ForkServerTest {
         return serverOf(context).pids();
     }
 
+    /** Whether a thread of process {@code pid} has a name that starts with {@code prefix}. */
+    private static boolean hasThread(long pid, String prefix) {
+        java.nio.file.Path dir = java.nio.file.Path.of("/proc/" + pid + "/task");
+        try (var tasks = java.nio.file.Files.list(dir)) {
+            for (java.nio.file.Path task : tasks.toList()) {
+                try {
+                    // The kernel keeps the first 15 bytes of a thread's name.
+                    String comm = java.nio.file.Files.readString(task.resolve("comm")).strip();
+                    if (prefix.startsWith(comm) || comm.startsWith(prefix)) {
+                        return true;
+                    }
+                } catch (java.io.IOException ended) {
+                    // the thread ended while listed
+                }
+            }
+        } catch (java.io.IOException gone) {
+            return false;
+        }
+        return false;
+    }
+
+    @Test
+    void aJvmThatWaitsUntakenBuildsTheSerializerAndItsProcessFindsItBuilt() throws Exception {
+        Process first = FORKSERVER.process(() -> { });
+        first.start();
+        first.join();
+        long pid = awaitWaiting(FORKSERVER).get(0);
+        String cleaner = FirstSerializationHarness.FORY_CLEANER.substring(0, 15);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!hasThread(pid, cleaner) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(hasThread(pid, cleaner), "the waiting JVM " + pid + " built Fory");
+        Process p = FORKSERVER.process(() -> System.exit(Thread.getAllStackTraces().keySet()
+                .stream().anyMatch(t -> t.getName().equals(FirstSerializationHarness.FORY_CLEANER))
+                ? 3 : 0));
+        p.start();
+        p.join();
+        assertEquals(3, p.exitCode(), "the process ran where Fory was built before it came");
+        first.close();
+        p.close();
+    }
+
     @Test
     void aStartLeavesAJvmWaitingForTheNextAndStopEndsIt() throws Exception {
         Process p = FORKSERVER.process(() -> { });

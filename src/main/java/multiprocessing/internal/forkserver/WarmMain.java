@@ -1,13 +1,16 @@
 package multiprocessing.internal.forkserver;
 
+import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.spawn.ChildMain;
 import multiprocessing.internal.spawn.Spawner;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * The entry point of a JVM booted ahead of time for the "forkserver" start method: it does
  * what every child does before its target ({@link ChildMain#warmUp()}), loads the classes named
  * by {@code Multiprocessing.setForkserverPreload} without initialising them (so that no user
- * code runs before a process is handed over), then waits on its bootstrap socket. When its
+ * code runs before a process is handed over), then waits on its bootstrap socket, building the
+ * serializer if it waits long enough. When its
  * creator hands it a process it runs it exactly as a spawned child would; when the creator
  * closes the socket instead (it has exited, however, or retires this JVM) it exits at once.
  */
@@ -37,6 +40,7 @@ public final class WarmMain {
         if (fds == null) {
             Runtime.getRuntime().halt(0); // retired, or the creator has gone
         }
+        handedOver = true;
         ChildMain.run(stream, fds);
     }
 
@@ -61,6 +65,36 @@ public final class WarmMain {
             return;
         }
         Spawner.reportReady();
+        buildSerializerWhenIdle();
+    }
+
+    /** Set as a process is handed over: from then on the JVM's CPU is its process's. */
+    private static volatile boolean handedOver;
+
+    /** How long a ready JVM waits untaken before it builds the serializer. */
+    static final long SERIALIZER_IDLE_MILLIS = 500;
+
+    /**
+     * Builds the serializer (Fory) once this JVM has waited {@value #SERIALIZER_IDLE_MILLIS}
+     * ms untaken, so that a process handed over later sends and receives objects at once.
+     * Not before reporting ready: a process usually arrives written without Fory and may never
+     * send an object, and during a burst of starts, when JVMs are taken as soon as they are
+     * ready, building it would only take CPU from the starts (about 100 ms of CPU a JVM;
+     * bench/RESULTS.md, ninth session). A process handed over during the build waits for it
+     * only if it needs it; one that needs it before the build began builds it itself.
+     */
+    private static void buildSerializerWhenIdle() {
+        LibraryThreads.platform().daemon().name("multiprocessing-serializer-warm-up")
+                .start(() -> {
+                    try {
+                        Thread.sleep(SERIALIZER_IDLE_MILLIS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    if (!handedOver) {
+                        Serialization.warmUp();
+                    }
+                });
     }
 
     /** Fault injection for tests: the warm-up fails after this many milliseconds. */

@@ -171,10 +171,6 @@ public final class ChildMain {
      */
     public static void warmUp(String startMethod) {
         child = true;
-        // Built here although the idle process below does not need it (it is written without
-        // Fory, as most are): a process handed over whose target captures an object of the
-        // program's arrives written by Fory, and any process may send one.
-        Serialization.warmUp();
         ProcessAccess access = ProcessAccess.get();
         Object idle = access.idleProcess();
         Preparation preparation = new Preparation(idle, ProcessHandle.current().pid(),

@@ -91,7 +91,9 @@ public class __sigset_t {
     public static long[] __val$dimensions() {
         return __val$DIMS;
     }
-    private static final VarHandle __val$ELEM_HANDLE = __val$LAYOUT.varHandle(sequenceElement());
+    private static final class __val$Elem {
+        static final VarHandle HANDLE = __val$LAYOUT.varHandle(sequenceElement());
+    }
 
     /**
      * Indexed getter for field:
@@ -100,7 +102,7 @@ public class __sigset_t {
      * }
      */
     public static long __val(MemorySegment struct, long index0) {
-        return (long)__val$ELEM_HANDLE.get(struct, __val$OFFSET, index0);
+        return (long)__val$Elem.HANDLE.get(struct, __val$OFFSET, index0);
     }
 
     /**
@@ -110,7 +112,7 @@ public class __sigset_t {
      * }
      */
     public static void __val(MemorySegment struct, long index0, long fieldValue) {
-        __val$ELEM_HANDLE.set(struct, __val$OFFSET, index0, fieldValue);
+        __val$Elem.HANDLE.set(struct, __val$OFFSET, index0, fieldValue);
     }
 
     /**

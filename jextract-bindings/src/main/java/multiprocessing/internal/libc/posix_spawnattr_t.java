@@ -368,7 +368,9 @@ public class posix_spawnattr_t {
     public static long[] __pad$dimensions() {
         return __pad$DIMS;
     }
-    private static final VarHandle __pad$ELEM_HANDLE = __pad$LAYOUT.varHandle(sequenceElement());
+    private static final class __pad$Elem {
+        static final VarHandle HANDLE = __pad$LAYOUT.varHandle(sequenceElement());
+    }
 
     /**
      * Indexed getter for field:
@@ -377,7 +379,7 @@ public class posix_spawnattr_t {
      * }
      */
     public static int __pad(MemorySegment struct, long index0) {
-        return (int)__pad$ELEM_HANDLE.get(struct, __pad$OFFSET, index0);
+        return (int)__pad$Elem.HANDLE.get(struct, __pad$OFFSET, index0);
     }
 
     /**
@@ -387,7 +389,7 @@ public class posix_spawnattr_t {
      * }
      */
     public static void __pad(MemorySegment struct, long index0, int fieldValue) {
-        __pad$ELEM_HANDLE.set(struct, __pad$OFFSET, index0, fieldValue);
+        __pad$Elem.HANDLE.set(struct, __pad$OFFSET, index0, fieldValue);
     }
 
     /**
