@@ -125,7 +125,7 @@ final class ResourceSharer {
                     return;
                 }
                 // One bad peer must not stop the sharer; the receiver sees its own error.
-                System.getLogger("multiprocessing").log(System.Logger.Level.DEBUG,
+                multiprocessing.internal.util.LibraryLog.get().log(System.Logger.Level.DEBUG,
                         "resource sharer: a request failed: " + e);
             }
         }

@@ -200,8 +200,8 @@ final class Worker implements SerializableRunnable {
                         try {
                             worker.run();
                         } catch (Exception e) {
-                            System.getLogger("multiprocessing").log(System.Logger.Level.DEBUG,
-                                    "the rehearsed worker failed", e);
+                            multiprocessing.internal.util.LibraryLog.get().log(
+                                    System.Logger.Level.DEBUG, "the rehearsed worker failed", e);
                         } finally {
                             end.close(); // the pool side then reads end of file, not nothing
                         }

@@ -37,7 +37,6 @@ import multiprocessing.internal.util.LibraryThreads;
  * since a remote call on Hazelcast's event thread would hold up its other events.
  */
 final class Directory {
-    private static final System.Logger LOG = System.getLogger("multiprocessing.cluster");
 
     /** A member that runs workers. */
     record Target(Member member, String address, int workers, long pid) {}
@@ -137,7 +136,8 @@ final class Directory {
                     now.put(uuid, new Target(m, HazelcastNode.address(m), r.workers(), r.pid()));
                 } catch (AuthenticationError | IOException refused) {
                     if (warned.add(uuid)) {
-                        LOG.log(Level.WARNING, "member " + HazelcastNode.address(m) + " is not used: "
+                        System.getLogger("multiprocessing.cluster").log(Level.WARNING,
+                                "member " + HazelcastNode.address(m) + " is not used: "
                                 + refused.getMessage());
                     }
                 }
@@ -145,7 +145,8 @@ final class Directory {
         } catch (RuntimeException down) {
             // The instance is shutting down: the view stays as it was, and pools end with it.
             if (!stopped && hz.getLifecycleService().isRunning()) {
-                LOG.log(Level.WARNING, "cannot read the cluster's workers: " + down);
+                System.getLogger("multiprocessing.cluster").log(Level.WARNING,
+                        "cannot read the cluster's workers: " + down);
             }
             return;
         }

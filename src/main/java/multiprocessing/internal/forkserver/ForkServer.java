@@ -17,6 +17,7 @@ import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.Spawner;
 import multiprocessing.internal.util.Durations;
 import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.internal.util.LibraryLog;
 
 /**
  * The JVMs booted ahead of time for the "forkserver" start method, one set per distinct
@@ -60,7 +61,6 @@ import multiprocessing.internal.util.LibraryThreads;
  * thread ends when nothing waits and nothing is asked for.
  */
 public final class ForkServer {
-    private static final System.Logger LOG = System.getLogger("multiprocessing");
     private static final Map<Key, ForkServer> SERVERS = new ConcurrentHashMap<>();
 
     /** How many JVMs may wait, and how long one may wait before it is retired. */
@@ -165,7 +165,8 @@ public final class ForkServer {
                 if (!handed) {
                     // Its JVM failed at once (a bad option): report it as a spawn would, by
                     // the process's exit code, rather than booting more of the same.
-                    LOG.log(System.Logger.Level.DEBUG, "multiprocessing: a forkserver JVM "
+                    LibraryLog.get().log(System.Logger.Level.DEBUG,
+                            "multiprocessing: a forkserver JVM "
                             + popen.pid() + " ended before it was handed a process");
                 }
                 return popen;
@@ -321,7 +322,8 @@ public final class ForkServer {
                     }
                 } catch (IOException | RuntimeException e) {
                     // A start then boots its own JVM, and reports the failure to its caller.
-                    LOG.log(System.Logger.Level.DEBUG, "multiprocessing: cannot boot a forkserver JVM", e);
+                    LibraryLog.get().log(System.Logger.Level.DEBUG,
+                            "multiprocessing: cannot boot a forkserver JVM", e);
                 }
             }
         }

@@ -25,6 +25,7 @@ import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.shm.ShmObject;
 import multiprocessing.internal.util.AtExit;
+import multiprocessing.internal.util.LibraryLog;
 
 /**
  * A process's receipts for the holder counts ({@link Holders}) it has added to blocks: written
@@ -56,7 +57,6 @@ import multiprocessing.internal.util.AtExit;
  * for the tickets of a process that died.
  */
 final class Receipts {
-    private static final System.Logger LOG = System.getLogger("multiprocessing");
 
     static final StructLayout ENTRY = MemoryLayout.structLayout(
             JAVA_LONG.withName("state"),
@@ -220,7 +220,8 @@ final class Receipts {
             segments.add(ShmObject.create(name, SEGMENT_BYTES, true));
         } catch (ErrnoException | RuntimeException e) {
             broken = true;
-            LOG.log(Level.WARNING, "multiprocessing: cannot write receipts for shared blocks ("
+            LibraryLog.get().log(Level.WARNING,
+                    "multiprocessing: cannot write receipts for shared blocks ("
                     + e.getMessage() + "); blocks sent or received from now on are kept until"
                     + " their creator exits");
             return false;

@@ -25,6 +25,7 @@ import multiprocessing.internal.managers.Messages.Response;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.util.Watchdog;
+import multiprocessing.internal.util.LibraryLog;
 
 /**
  * A manager's server (Python's {@code managers.Server}): a listener, the shared objects, and
@@ -48,7 +49,6 @@ import multiprocessing.internal.util.Watchdog;
  * interrupted; the server goes on serving the others.
  */
 public final class ManagerServer {
-    private static final System.Logger LOG = System.getLogger("multiprocessing");
     private static final Map<Address, ManagerServer> RUNNING = new ConcurrentHashMap<>();
     /** While a reply is written: the client it goes to, which then holds the proxies in it. */
     private static final ThreadLocal<Session> WRITING_FOR = new ThreadLocal<>();
@@ -144,16 +144,17 @@ public final class ManagerServer {
                 } catch (IllegalStateException closed) {
                     break;
                 } catch (AuthenticationError e) {
-                    LOG.log(Level.WARNING, "a client of the manager at " + address
+                    LibraryLog.get().log(Level.WARNING, "a client of the manager at " + address
                             + " failed authentication: " + e.getMessage());
                     continue;
                 } catch (IOException e) {
-                    LOG.log(Level.DEBUG, "a client of the manager at " + address + " was lost "
+                    LibraryLog.get().log(Level.DEBUG,
+                            "a client of the manager at " + address + " was lost "
                             + "before it was served: " + e);
                     continue;
                 }
                 if (handshakes.size() >= MAX_PENDING_HANDSHAKES) {
-                    LOG.log(Level.WARNING, "the manager at " + address + " has "
+                    LibraryLog.get().log(Level.WARNING, "the manager at " + address + " has "
                             + MAX_PENDING_HANDSHAKES + " connections waiting for their"
                             + " handshake: a new one is closed at once");
                     c.close();
@@ -182,7 +183,7 @@ public final class ManagerServer {
                     try {
                         s.serverShutdown();
                     } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, "at the manager's shutdown: " + e);
+                        LibraryLog.get().log(Level.WARNING, "at the manager's shutdown: " + e);
                     }
             }
         }
@@ -208,10 +209,10 @@ public final class ManagerServer {
             });
             return true;
         } catch (AuthenticationError e) {
-            LOG.log(Level.WARNING, "a client of the manager at " + address
+            LibraryLog.get().log(Level.WARNING, "a client of the manager at " + address
                     + " failed authentication: " + e.getMessage());
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.DEBUG, "a client of the manager at " + address + " was lost "
+            LibraryLog.get().log(Level.DEBUG, "a client of the manager at " + address + " was lost "
                     + "before it was served: " + e);
         } finally {
             handshakes.remove(handshake);
@@ -270,7 +271,8 @@ public final class ManagerServer {
             // The client went, or the server is stopping.
         } catch (Throwable e) {
             if (!stopping) {
-                LOG.log(Level.DEBUG, "a connection of the manager at " + address + " failed: " + e);
+                LibraryLog.get().log(Level.DEBUG,
+                        "a connection of the manager at " + address + " failed: " + e);
             }
         } finally {
             connections.remove(c);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 
 import multiprocessing.sharedmemory.SharedMemory;
+import multiprocessing.internal.util.LibraryLog;
 
 /**
  * The shared-memory names a SharedMemoryManager's server unlinks when it shuts down (Python's
@@ -14,7 +15,6 @@ import multiprocessing.sharedmemory.SharedMemory;
  * SIGKILL take the server with it (a daemon child); the resource tracker unlinks those.
  */
 public final class SegmentTracker implements Concurrent, OnServerShutdown {
-    private static final System.Logger LOG = System.getLogger("multiprocessing");
     private static final SegmentTracker INSTANCE = new SegmentTracker();
     private final Set<String> names = new LinkedHashSet<>();
 
@@ -42,7 +42,8 @@ public final class SegmentTracker implements Concurrent, OnServerShutdown {
                 shm.unlink();
             } catch (IOException | RuntimeException e) {
                 // Already unlinked by its user: nothing left to do.
-                LOG.log(Level.DEBUG, "shared memory " + name + " was already gone: " + e);
+                LibraryLog.get().log(Level.DEBUG,
+                        "shared memory " + name + " was already gone: " + e);
             }
             untrack(name);
         }

@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.internal.util.LibraryLog;
 
 /**
  * Decides which archive options a spawned child JVM gets: a JDK 25 AOT cache of the classes a
@@ -72,7 +73,6 @@ final class AotCache {
     /** Keeps AOT messages off a child's standard output, which belongs to the user. */
     static final String QUIET = "-Xlog:aot=off,cds=off";
 
-    private static final System.Logger LOG = System.getLogger("multiprocessing");
 
     /**
      * Runs the trainer (the arguments after the four file names), silenced, and publishes its
@@ -209,7 +209,8 @@ final class AotCache {
         try {
             return decide(executable, libraryOptions, userOptions);
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "multiprocessing: no AOT cache for this child", e);
+            LibraryLog.get().log(System.Logger.Level.DEBUG,
+                    "multiprocessing: no AOT cache for this child", e);
             return Plan.NONE;
         }
     }
@@ -382,7 +383,8 @@ final class AotCache {
                 }
             }
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "multiprocessing: cannot sweep " + dir, e);
+            LibraryLog.get().log(System.Logger.Level.DEBUG,
+                    "multiprocessing: cannot sweep " + dir, e);
             return;
         }
         caches.sort(Comparator.comparingLong(AotCache::mtime).reversed());
@@ -474,13 +476,19 @@ final class AotCache {
                         System.exit(0);
                     });
             Workout.tour();
+            // What a real child does once it has read its process, which this payload's path
+            // skips (the contexts, the marker that tells the parent it runs): loaded here, their
+            // classes are in the cache too, not parsed and verified from the jar in every child.
+            ChildMain.warmUp("spawn");
+            java.util.Objects.requireNonNull(StderrTap.MARKER);
             if (!Boolean.getBoolean(WORKOUT_PROPERTY)) {
                 return;
             }
             try {
                 Workout.run();
             } catch (IOException | RuntimeException e) {
-                LOG.log(System.Logger.Level.DEBUG, "multiprocessing: trainer workout failed", e);
+                LibraryLog.get().log(System.Logger.Level.DEBUG,
+                        "multiprocessing: trainer workout failed", e);
             }
         }
     }

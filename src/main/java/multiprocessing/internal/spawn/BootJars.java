@@ -84,7 +84,7 @@ final class BootJars {
             Path entry = root.resolve(nested).normalize();
             return entry.startsWith(root) && Files.exists(entry) ? entry.toString() : null;
         } catch (IOException | RuntimeException e) {
-            System.getLogger("multiprocessing").log(System.Logger.Level.DEBUG,
+            multiprocessing.internal.util.LibraryLog.get().log(System.Logger.Level.DEBUG,
                     "multiprocessing: cannot extract " + jar + " for child processes", e);
             return null;
         }

@@ -60,7 +60,7 @@ final class ClassServer {
             try {
                 start();
             } catch (IOException | RuntimeException e) {
-                System.getLogger("multiprocessing").log(System.Logger.Level.DEBUG,
+                multiprocessing.internal.util.LibraryLog.get().log(System.Logger.Level.DEBUG,
                         "multiprocessing: no class server; children find only what is on their class path", e);
             }
         }

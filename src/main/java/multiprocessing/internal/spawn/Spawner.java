@@ -378,7 +378,7 @@ public final class Spawner {
             });
         } catch (IOException | RuntimeException e) {
             training.abandon();
-            System.getLogger("multiprocessing").log(System.Logger.Level.DEBUG,
+            multiprocessing.internal.util.LibraryLog.get().log(System.Logger.Level.DEBUG,
                     "multiprocessing: cannot start the AOT cache trainer", e);
         }
     }

@@ -17,6 +17,7 @@ import multiprocessing.managers.Server;
 import multiprocessing.managers.SyncManager;
 import multiprocessing.sharedctypes.Value;
 import multiprocessing.synchronize.Lock;
+import multiprocessing.internal.util.LibraryLog;
 
 /**
  * What the AOT cache's trainer does after the start-up path, in two strengths: a <em>tour</em>,
@@ -59,7 +60,6 @@ final class Workout {
     static final int LOCKS = 30_000;
     static final int BATCH = 500;
 
-    private static final System.Logger LOG = System.getLogger("multiprocessing");
 
     /**
      * The tour: each common path, a few calls each.
@@ -90,7 +90,8 @@ final class Workout {
             // Whatever it was (the trainer has the children's options: a small -Xmx, -ea), the
             // trainer goes on to exit 0 and write what it has loaded.
             failed.add(what + ": " + e);
-            LOG.log(System.Logger.Level.DEBUG, "multiprocessing: the trainer's tour of " + what
+            LibraryLog.get().log(System.Logger.Level.DEBUG,
+                    "multiprocessing: the trainer's tour of " + what
                     + " failed", e);
         }
     }

@@ -13,6 +13,7 @@ import java.util.List;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.Spawn;
+import multiprocessing.internal.util.LibraryLog;
 
 /**
  * The client side of the resource tracker (CPython's {@code resource_tracker}): every process
@@ -43,7 +44,6 @@ public final class ResourceTracker {
     /** The system property that tells a child which descriptor is the tracker pipe. */
     public static final String FD_PROPERTY = "multiprocessing.tracker.fd";
 
-    private static final System.Logger LOG = System.getLogger("multiprocessing");
     private static final String LAUNCHER = """
             trap '' INT TERM HUP
             (
@@ -91,7 +91,7 @@ public final class ResourceTracker {
             }
         } catch (ErrnoException | RuntimeException e) {
             broken = true;
-            LOG.log(Level.WARNING, "multiprocessing: the resource tracker is gone ("
+            LibraryLog.get().log(Level.WARNING, "multiprocessing: the resource tracker is gone ("
                     + e.getMessage() + "); shared memory left behind will not be cleaned up");
         }
     }
@@ -117,7 +117,8 @@ public final class ResourceTracker {
             fd = launch();
         } catch (IOException | RuntimeException e) {
             broken = true;
-            LOG.log(Level.WARNING, "multiprocessing: cannot start the resource tracker ("
+            LibraryLog.get().log(Level.WARNING,
+                    "multiprocessing: cannot start the resource tracker ("
                     + e.getMessage() + "); shared memory left behind will not be cleaned up");
         }
         return fd;

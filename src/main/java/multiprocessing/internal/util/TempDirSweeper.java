@@ -65,7 +65,6 @@ import multiprocessing.internal.posix.ProcessIdentity;
 public final class TempDirSweeper {
     private TempDirSweeper() {}
 
-    private static final System.Logger LOG = System.getLogger("multiprocessing");
 
     private static final int S_IFMT = 0170000;
     private static final int S_IFDIR = 0040000;
@@ -92,7 +91,8 @@ public final class TempDirSweeper {
             LibraryThreads.platform().daemon().name("multiprocessing-tmp-sweep")
                     .start(() -> sweep(tmp, prefix, ANY_PID));
         } catch (RuntimeException | OutOfMemoryError e) {
-            LOG.log(System.Logger.Level.DEBUG, "multiprocessing: no sweep of " + tmp, e);
+            LibraryLog.get().log(System.Logger.Level.DEBUG,
+                    "multiprocessing: no sweep of " + tmp, e);
         }
     }
 
@@ -113,7 +113,8 @@ public final class TempDirSweeper {
         int removed = 0;
         try (DirectoryStream<Path> all = Files.newDirectoryStream(tmp)) {
             if (!(all instanceof SecureDirectoryStream<Path> secure)) {
-                LOG.log(System.Logger.Level.DEBUG, "multiprocessing: no sweep of " + tmp
+                LibraryLog.get().log(System.Logger.Level.DEBUG,
+                        "multiprocessing: no sweep of " + tmp
                         + ": the file system offers no secure directory stream");
                 return 0;
             }
@@ -138,11 +139,13 @@ public final class TempDirSweeper {
                         removed++;
                     }
                 } catch (IOException | RuntimeException e) {
-                    LOG.log(System.Logger.Level.DEBUG, "multiprocessing: left " + p, e);
+                    LibraryLog.get().log(System.Logger.Level.DEBUG,
+                            "multiprocessing: left " + p, e);
                 }
             }
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "multiprocessing: sweep of " + tmp + " stopped", e);
+            LibraryLog.get().log(System.Logger.Level.DEBUG,
+                    "multiprocessing: sweep of " + tmp + " stopped", e);
         }
         return removed;
     }
@@ -157,7 +160,7 @@ public final class TempDirSweeper {
         int owner = (int) a.get("uid");
         boolean safe = (owner == 0 || owner == uid) && ((mode & 0022) == 0 || (mode & 01000) != 0);
         if (!safe) {
-            LOG.log(System.Logger.Level.DEBUG, "multiprocessing: no sweep of " + tmp
+            LibraryLog.get().log(System.Logger.Level.DEBUG, "multiprocessing: no sweep of " + tmp
                     + ": others may rename what is in it");
         }
         return safe;

@@ -30,7 +30,6 @@ import multiprocessing.internal.util.LibraryThreads;
  * stale one.
  */
 final class FdPoller {
-    private static final System.Logger LOG = System.getLogger(FdPoller.class.getName());
     private static final int BATCH = 64;
 
     private static volatile FdPoller instance;
@@ -94,7 +93,7 @@ final class FdPoller {
                 // thread leaves epoll_wait for good (see Parker's "Exit").
                 Epoll.arm(epfd, exitFd, 0, exitFd, scratch.get());
             } catch (ErrnoException e) {
-                LOG.log(System.Logger.Level.DEBUG, "cannot watch the exit pipe", e);
+                System.getLogger(FdPoller.class.getName()).log(System.Logger.Level.DEBUG, "cannot watch the exit pipe", e);
             }
         }
         thread = LibraryThreads.platform().daemon().name("multiprocessing-fd-poller")
@@ -234,7 +233,7 @@ final class FdPoller {
             try {
                 n = Epoll.wait(epfd, ready, BATCH, -1);
             } catch (ErrnoException e) {
-                LOG.log(System.Logger.Level.ERROR, "epoll_wait failed; virtual threads waiting"
+                System.getLogger(FdPoller.class.getName()).log(System.Logger.Level.ERROR, "epoll_wait failed; virtual threads waiting"
                         + " on descriptors are no longer woken", e);
                 return;
             }

@@ -36,7 +36,6 @@ import multiprocessing.internal.wait.VirtualParking.WordQueue;
  * it: a thread per word with parked threads, not a few for all.
  */
 final class Watcher implements Runnable {
-    private static final System.Logger LOG = System.getLogger(Watcher.class.getName());
     private static final VarHandle INT = JAVA_INT.varHandle();
     private static final long IDLE_MILLIS = 1000;
     private static final long IDLE_NANOS = IDLE_MILLIS * 1_000_000;
@@ -314,7 +313,7 @@ final class Watcher implements Runnable {
                 return;
             }
         }
-        LOG.log(System.Logger.Level.WARNING, "a futex word is no longer mapped, or the kernel"
+        System.getLogger(Watcher.class.getName()).log(System.Logger.Level.WARNING, "a futex word is no longer mapped, or the kernel"
                 + " refused the wait; the virtual threads parked on " + n + " words are woken"
                 + " to look again", why);
         for (int i = 0; i < n; i++) {
