@@ -140,7 +140,7 @@ public final class ForkServer {
         byte[] data = Serialization.serializeForStart(preparation.process(), handles);
         if (handles.fds().length > Spawner.MAX_HAND_OVER_FDS) {
             // More than a hand-over carries: a JVM of its own inherits them, as with spawn.
-            return Spawner.spawn(preparation, key.executable(), key.jvmOptions());
+            return Spawner.spawn(preparation, data, handles, key.executable(), key.jvmOptions());
         }
         // A warm JVM booted with the library's class path; the program's entries come now.
         byte[] payload = Spawner.payload(preparation, data, handles.fds().length,

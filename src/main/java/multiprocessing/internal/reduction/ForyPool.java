@@ -20,8 +20,8 @@ import org.apache.fory.Fory;
  * {@link org.apache.fory.resolver.SharedRegistry}, as the instances of Fory's pool do, so a
  * class's metadata is built once per JVM, not once per instance. Borrowing takes an idle
  * instance from a queue, or claims the right to build one with a compare-and-set on the count
- * built; only a thread that can do neither waits, uninterruptibly, as a borrower of Fory's pool
- * does (an interrupt is kept for the caller to see).
+ * built; only a thread that can do neither waits, and an interrupt ends its wait with an
+ * exception, as it ends a borrower's wait in Fory's pool (the thread stays interrupted).
  */
 final class ForyPool {
     private final Supplier<Fory> factory;
@@ -58,38 +58,33 @@ final class ForyPool {
     }
 
     private Fory borrow() {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                Fory fory = idle.poll();
-                if (fory != null) {
-                    return fory;
-                }
-                for (int n = built.get(); n < capacity; n = built.get()) {
-                    if (built.compareAndSet(n, n + 1)) {
-                        try {
-                            return factory.get();
-                        } catch (RuntimeException | Error e) {
-                            built.decrementAndGet();
-                            throw e;
-                        }
+        while (true) {
+            Fory fory = idle.poll();
+            if (fory != null) {
+                return fory;
+            }
+            for (int n = built.get(); n < capacity; n = built.get()) {
+                if (built.compareAndSet(n, n + 1)) {
+                    try {
+                        return factory.get();
+                    } catch (RuntimeException | Error e) {
+                        built.decrementAndGet();
+                        throw e;
                     }
                 }
-                // Every instance is built and borrowed: one comes back when a message ends.
-                // The wait is bounded so that a build that failed elsewhere, freeing its
-                // place, is seen.
-                try {
-                    fory = idle.poll(WAIT_MILLIS, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-                if (fory != null) {
-                    return fory;
-                }
             }
-        } finally {
-            if (interrupted) {
+            // Every instance is built and borrowed: one comes back when a message ends.
+            // The wait is bounded so that a build that failed elsewhere, freeing its
+            // place, is seen.
+            try {
+                fory = idle.poll(WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for a serializer:"
+                        + " all " + capacity + " of this JVM's are in use", e);
+            }
+            if (fory != null) {
+                return fory;
             }
         }
     }

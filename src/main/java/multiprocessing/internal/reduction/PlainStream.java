@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.lang.invoke.SerializedLambda;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -18,7 +17,8 @@ import java.util.Map;
 /**
  * A process's payload written without Fory, when it is made only of what most programs start
  * a process with: a serializable lambda, the values it captures (boxed primitives, strings,
- * arrays of primitives, immutable lists, other such lambdas) and the library's reduced objects
+ * arrays of bytes, ints, longs and doubles, immutable lists, other such lambdas) and the
+ * library's reduced objects
  * (a lock, a queue, a shared value, a connection), each written by its own {@link Reducer} as
  * Fory writes it. A fresh child reads it before anything else, and building Fory there cost
  * about 70 ms of the child's start and 100 ms of its CPU (bench/RESULTS.md, ninth session):
@@ -27,17 +27,18 @@ import java.util.Map;
  * writes the whole payload with Fory: this stream is an abbreviation of Fory's for one
  * message, not a second serialization.
  *
- * <p>Implementation note. The stream is a tag per value, then the value. A reduced object and
- * a lambda get a number when first written (in the order written), and a later write of the
- * same object writes that number instead (Fory's reference tracking), so an object captured
- * twice arrives once and a process whose target holds the process itself arrives whole: its
- * reducer calls {@link Reducer.In#reference} before it reads the target. A lambda is written
+ * <p>Implementation note. The stream is a tag per value, then the value. A reduced object, a
+ * lambda and an array get a number when first written (in the order written), and a later
+ * write of the same object writes that number instead (Fory's reference tracking), so an
+ * object captured twice arrives once. Strings are written as UTF-16 units and floating-point
+ * numbers as their raw bits, so that both arrive exactly as Fory delivers them, and objects
+ * nest at most {@value #MAX_DEPTH} deep, Fory's bound. A lambda is written
  * as its {@link SerializedLambda} (what its {@code writeReplace} returns, as Java serialization
  * and Fory write it) and rebuilt by its capturing class's {@code $deserializeLambda$}; the
  * writer refuses a lambda whose class, or whose capturing class, does not let this module in
  * (a named module that does not open its package), which Fory reaches by other means. A
- * received name is loaded only if the deserialization policy allows it, as with Fory; a
- * reduced class only if it is one of the library's.
+ * received class name is loaded only if the library's deserialization policy allows it; a
+ * reduced class only if it is one named here.
  */
 final class PlainStream {
     private PlainStream() {}
@@ -114,6 +115,7 @@ final class PlainStream {
         private final Map<Object, Integer> numbers = new IdentityHashMap<>();
         /** Whether a reducer of {@link #LEAVES} has written (and counted what it sent). */
         private boolean committed;
+        private int depth;
 
         Writer(DataOutputStream out, Handles handles) {
             this.out = out;
@@ -140,13 +142,14 @@ final class PlainStream {
                     out.writeByte(LONG);
                     out.writeLong(l);
                 }
+                // Raw bits, as Fory writes them: a NaN's payload arrives as it was.
                 case Double d -> {
                     out.writeByte(DOUBLE);
-                    out.writeDouble(d);
+                    out.writeLong(Double.doubleToRawLongBits(d));
                 }
                 case Float f -> {
                     out.writeByte(FLOAT);
-                    out.writeFloat(f);
+                    out.writeInt(Float.floatToRawIntBits(f));
                 }
                 case Short s -> {
                     out.writeByte(SHORT);
@@ -164,32 +167,6 @@ final class PlainStream {
                     out.writeByte(STRING);
                     string(s);
                 }
-                case byte[] a -> {
-                    out.writeByte(BYTES);
-                    out.writeInt(a.length);
-                    out.write(a);
-                }
-                case int[] a -> {
-                    out.writeByte(INTS);
-                    out.writeInt(a.length);
-                    for (int x : a) {
-                        out.writeInt(x);
-                    }
-                }
-                case long[] a -> {
-                    out.writeByte(LONGS);
-                    out.writeInt(a.length);
-                    for (long x : a) {
-                        out.writeLong(x);
-                    }
-                }
-                case double[] a -> {
-                    out.writeByte(DOUBLES);
-                    out.writeInt(a.length);
-                    for (double x : a) {
-                        out.writeDouble(x);
-                    }
-                }
                 default -> object(v);
             }
         }
@@ -201,6 +178,56 @@ final class PlainStream {
                 out.writeInt(number);
                 return;
             }
+            if (++depth > MAX_DEPTH) {
+                throw refusal("objects nested deeper than " + MAX_DEPTH);
+            }
+            try {
+                nonNull(v);
+            } finally {
+                depth--;
+            }
+        }
+
+        private void nonNull(Object v) throws IOException {
+            // An array is numbered, as Fory tracks it: two lambdas that capture one array give
+            // the child one array.
+            switch (v) {
+                case byte[] a -> {
+                    numbers.put(v, numbers.size());
+                    out.writeByte(BYTES);
+                    out.writeInt(a.length);
+                    out.write(a);
+                    return;
+                }
+                case int[] a -> {
+                    numbers.put(v, numbers.size());
+                    out.writeByte(INTS);
+                    out.writeInt(a.length);
+                    for (int x : a) {
+                        out.writeInt(x);
+                    }
+                    return;
+                }
+                case long[] a -> {
+                    numbers.put(v, numbers.size());
+                    out.writeByte(LONGS);
+                    out.writeInt(a.length);
+                    for (long x : a) {
+                        out.writeLong(x);
+                    }
+                    return;
+                }
+                case double[] a -> {
+                    numbers.put(v, numbers.size());
+                    out.writeByte(DOUBLES);
+                    out.writeInt(a.length);
+                    for (double x : a) {
+                        out.writeLong(Double.doubleToRawLongBits(x));
+                    }
+                    return;
+                }
+                default -> { }
+            }
             Class<?> type = v.getClass();
             Reducer<?> reducer = Serialization.reducerOf(type);
             if (reducer != null) {
@@ -211,7 +238,8 @@ final class PlainStream {
                     committed = true;
                 }
                 reduce(reducer, v);
-            } else if (isImmutableList(type)) {
+            } else if (isImmutableList(type)
+                    && ((List<?>) v).stream().noneMatch(java.util.Objects::isNull)) {
                 List<?> list = (List<?>) v;
                 out.writeByte(LIST);
                 out.writeInt(list.size());
@@ -266,10 +294,10 @@ final class PlainStream {
             reducer.reduce((T) v, this);
         }
 
+        /** As UTF-16 units: exact for every string, a lone surrogate included. */
         private void string(String s) throws IOException {
-            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-            out.writeInt(utf8.length);
-            out.write(utf8);
+            out.writeInt(s.length());
+            out.writeChars(s);
         }
 
         /** What a serializable lambda's {@code writeReplace} gives, if this module may call it. */
@@ -350,7 +378,8 @@ final class PlainStream {
      * The library's reduced classes whose reducers write only what this stream writes
      * (numbers, strings, descriptors and other such objects), with nothing of the program's:
      * a lambda may capture them. A process, a pool's worker, a manager's registration or
-     * message carries the program's objects, and goes to Fory when captured.
+     * message carries the program's objects, and goes to Fory when captured; the reader
+     * accepts no reduced class but these and the payload's own process.
      */
     static final java.util.Set<String> LEAVES = java.util.Set.of(
             "multiprocessing.connection.Address",
@@ -379,8 +408,24 @@ final class PlainStream {
             "multiprocessing.JoinableQueue",
             "multiprocessing.SimpleQueue");
 
+    /**
+     * How deep objects may nest in a payload written here, as Fory bounds its own (its default,
+     * 50): a deeper one is written by Fory, which refuses it with its own message.
+     */
+    static final int MAX_DEPTH = 50;
+
+    /** The payload itself: the only reduced class besides {@link #LEAVES} this stream reads. */
+    private static final String PROCESS = "multiprocessing.Process";
+
     /** Whether this stream writes {@code v} whole, looked at without writing any of it. */
     static boolean plain(Object v) {
+        return plain(v, 0);
+    }
+
+    private static boolean plain(Object v, int depth) {
+        if (depth > MAX_DEPTH) {
+            return false;
+        }
         if (v == null || v instanceof Boolean || v instanceof Integer || v instanceof Long
                 || v instanceof Double || v instanceof Float || v instanceof Short
                 || v instanceof Byte || v instanceof Character || v instanceof String
@@ -393,7 +438,8 @@ final class PlainStream {
             return Serialization.reducerOf(type) != null;
         }
         if (isImmutableList(type)) {
-            return ((List<?>) v).stream().allMatch(PlainStream::plain);
+            // Stream.toList() makes such a list with nulls in it, which List.of refuses.
+            return ((List<?>) v).stream().allMatch(e -> e != null && plain(e, depth + 1));
         }
         if (type.isHidden() && v instanceof Serializable) {
             SerializedLambda lambda;
@@ -403,7 +449,7 @@ final class PlainStream {
                 return false;
             }
             for (int i = 0; i < lambda.getCapturedArgCount(); i++) {
-                if (!plain(lambda.getCapturedArg(i))) {
+                if (!plain(lambda.getCapturedArg(i), depth + 1)) {
                     return false;
                 }
             }
@@ -426,13 +472,31 @@ final class PlainStream {
         private final List<Object> numbered = new ArrayList<>();
         /** The number of the reduced object being rebuilt, for {@link #reference}. */
         private int rebuilding = -1;
+        private int depth;
 
         Reader(DataInputStream in, Handles handles) {
             this.in = in;
             this.handles = handles;
         }
 
+        private Object numbered(Object array) {
+            numbered.add(array);
+            return array;
+        }
+
         Object value() throws IOException {
+            if (++depth > MAX_DEPTH) {
+                throw new IllegalStateException("the received bytes nest objects deeper than "
+                        + MAX_DEPTH);
+            }
+            try {
+                return tagged();
+            } finally {
+                depth--;
+            }
+        }
+
+        private Object tagged() throws IOException {
             int tag = in.readUnsignedByte();
             return switch (tag) {
                 case NULL -> null;
@@ -440,8 +504,8 @@ final class PlainStream {
                 case FALSE -> Boolean.FALSE;
                 case INT -> in.readInt();
                 case LONG -> in.readLong();
-                case DOUBLE -> in.readDouble();
-                case FLOAT -> in.readFloat();
+                case DOUBLE -> Double.longBitsToDouble(in.readLong());
+                case FLOAT -> Float.intBitsToFloat(in.readInt());
                 case SHORT -> in.readShort();
                 case BYTE -> in.readByte();
                 case CHAR -> in.readChar();
@@ -449,28 +513,28 @@ final class PlainStream {
                 case BYTES -> {
                     byte[] a = new byte[length(1)];
                     in.readFully(a);
-                    yield a;
+                    yield numbered(a);
                 }
                 case INTS -> {
                     int[] a = new int[length(Integer.BYTES)];
                     for (int i = 0; i < a.length; i++) {
                         a[i] = in.readInt();
                     }
-                    yield a;
+                    yield numbered(a);
                 }
                 case LONGS -> {
                     long[] a = new long[length(Long.BYTES)];
                     for (int i = 0; i < a.length; i++) {
                         a[i] = in.readLong();
                     }
-                    yield a;
+                    yield numbered(a);
                 }
                 case DOUBLES -> {
                     double[] a = new double[length(Double.BYTES)];
                     for (int i = 0; i < a.length; i++) {
-                        a[i] = in.readDouble();
+                        a[i] = Double.longBitsToDouble(in.readLong());
                     }
-                    yield a;
+                    yield numbered(a);
                 }
                 case LIST -> {
                     Object[] elements = new Object[length(1)];
@@ -509,16 +573,18 @@ final class PlainStream {
         }
 
         private String string() throws IOException {
-            byte[] utf8 = new byte[length(1)];
-            in.readFully(utf8);
-            return new String(utf8, StandardCharsets.UTF_8);
+            char[] units = new char[length(Character.BYTES)];
+            for (int i = 0; i < units.length; i++) {
+                units[i] = in.readChar();
+            }
+            return new String(units);
         }
 
         private Object reduced() throws IOException {
             String name = string();
-            if (!Serialization.isReducedClass(name)) {
+            if (!LEAVES.contains(name) && !name.equals(PROCESS)) {
                 throw new IllegalStateException("the received bytes name " + name
-                        + " as a reduced class; it is none of the library's");
+                        + " as a reduced class; it is none of the library's a payload holds");
             }
             Class<?> type;
             try {

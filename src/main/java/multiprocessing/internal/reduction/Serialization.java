@@ -299,6 +299,9 @@ public final class Serialization {
         } catch (PlainStream.Unsupported e) {
             data = serialize(value, handles);
             format = FORY;
+        } catch (RuntimeException | StackOverflowError e) {
+            // A reducer that failed (a closed connection): as a Fory write reports it.
+            throw cannotSerialize(value, e);
         }
         byte[] tagged = new byte[data.length + 1];
         tagged[0] = format;

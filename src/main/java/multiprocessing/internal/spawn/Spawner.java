@@ -75,6 +75,16 @@ public final class Spawner {
             throws IOException {
         Handles handles = Handles.spawning();
         byte[] data = Serialization.serializeForStart(preparation.process(), handles);
+        return spawn(preparation, data, handles, executable, jvmOptions);
+    }
+
+    /**
+     * As {@link #spawn(Preparation, Path, List)}, with the process already serialized into
+     * {@code data} (its descriptors in {@code handles}): serializing it again would count the
+     * shared blocks it holds as sent twice, and the first count would never be given back.
+     */
+    public static Popen spawn(Preparation preparation, byte[] data, Handles handles,
+            Path executable, List<String> jvmOptions) throws IOException {
         byte[] payload = payload(preparation, data, handles.fds().length, List.of(),
                 ClassServer.address());
         Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),

@@ -90,7 +90,7 @@ class ForyPoolTest {
     }
 
     @Test
-    void aWaitingBorrowerKeepsItsInterrupt() throws Exception {
+    void anInterruptEndsTheWaitWithAnExceptionAndStaysSet() throws Exception {
         ForyPool pool = new ForyPool(ForyPoolTest::newFory, 1);
         CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -104,19 +104,35 @@ class ForyPoolTest {
             return null;
         }));
         assertTrue(holding.await(30, TimeUnit.SECONDS));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
         AtomicReference<Boolean> interruptedAfter = new AtomicReference<>();
         Thread waiter = Thread.ofPlatform().start(() -> {
-            pool.execute(f -> null);
+            try {
+                pool.execute(f -> null);
+            } catch (IllegalStateException e) {
+                thrown.set(e);
+            }
             interruptedAfter.set(Thread.currentThread().isInterrupted());
         });
         waiter.join(200);
+        assertTrue(waiter.isAlive(), "it waits while the only serializer is held");
         waiter.interrupt();
-        waiter.join(200);
-        assertTrue(waiter.isAlive(), "an interrupt does not end the wait for a serializer");
-        release.countDown();
         waiter.join(30_000);
+        assertFalse(waiter.isAlive(), "an interrupt ends the wait");
+        assertTrue(thrown.get().getMessage().contains("interrupted"), thrown.get().toString());
+        assertSame(Boolean.TRUE, interruptedAfter.get(), "the thread stays interrupted");
+        release.countDown();
         holder.join();
-        assertSame(Boolean.TRUE, interruptedAfter.get(), "the interrupt is kept for the caller");
+        assertEquals("z", pool.execute(f -> f.deserialize(f.serialize("z"))), "the pool still works");
+    }
+
+    /** A serializer that re-enters the pool while holding one: with room, it builds another. */
+    @Test
+    void aReentrantUseBuildsAnotherWhileThereIsRoom() {
+        ForyPool pool = new ForyPool(ForyPoolTest::newFory, 2);
+        int distinct = pool.execute(f -> pool.execute(g -> f == g ? 0 : 1));
+        assertEquals(1, distinct, "the inner use got an instance of its own");
+        assertEquals(2, pool.built());
     }
 
     @Test

@@ -71,6 +71,61 @@ class PlainStreamTest {
     }
 
     @Test
+    void valuesArriveExactlyAsForyDeliversThem() {
+        String loneSurrogate = "a\uD800b";
+        double nan = Double.longBitsToDouble(0x7ff8_0000_0000_1234L);
+        float nanF = Float.intBitsToFloat(0x7fc0_0123);
+        double[] doubles = {nan, -0.0};
+        int[] shared = {1, 2};
+        Source a = () -> shared;
+        Source b = () -> shared;
+        Source all = () -> new Object[] {loneSurrogate, nan, nanF, doubles, a.get(), b.get()};
+        assertEquals('P', format(all));
+        Object[] got = (Object[]) ((Source) roundTrip(all)).get();
+        assertEquals(loneSurrogate, got[0]);
+        assertEquals(0x7ff8_0000_0000_1234L, Double.doubleToRawLongBits((Double) got[1]));
+        assertEquals(0x7fc0_0123, Float.floatToRawIntBits((Float) got[2]));
+        assertEquals(0x7ff8_0000_0000_1234L, Double.doubleToRawLongBits(((double[]) got[3])[0]));
+        assertEquals(Double.doubleToRawLongBits(-0.0),
+                Double.doubleToRawLongBits(((double[]) got[3])[1]));
+        assertSame(got[4], got[5], "an array two lambdas capture arrives once");
+    }
+
+    @Test
+    void whatForyWouldRefuseOrTreatOtherwiseGoesToFory() {
+        // A list with a null in it (Stream.toList allows one, List.of does not).
+        List<String> withNull = java.util.stream.Stream.of("x", (String) null).toList();
+        Source capturesIt = () -> withNull;
+        assertFalse(PlainStream.plain(capturesIt));
+        // Nested deeper than Fory's bound: written by Fory, which refuses it the same way.
+        Source deep = () -> 0;
+        for (int i = 0; i < PlainStream.MAX_DEPTH + 5; i++) {
+            Source inner = deep;
+            deep = () -> inner.get();
+        }
+        assertFalse(PlainStream.plain(deep));
+        try {
+            assertEquals('F', format(deep), "Fory writes it");
+        } catch (IllegalArgumentException refused) {
+            assertTrue(refused.getMessage().startsWith("cannot send"), refused.getMessage());
+        }
+        assertEquals('F', format(capturesIt));
+    }
+
+    @Test
+    void aReducerThatFailsIsReportedAsAnyWriteReportsIt() throws Exception {
+        try (multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open()) {
+            multiprocessing.connection.Connection end = pipe.right();
+            end.close();
+            Source capturesAClosedConnection = () -> end;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Serialization.serializeForStart(capturesAClosedConnection,
+                            Handles.spawning()));
+            assertTrue(e.getMessage().startsWith("cannot send"), e.getMessage());
+        }
+    }
+
+    @Test
     void whatItDoesNotWriteGoesToForyWhole() {
         Point point = new Point(3, 4);
         ArrayList<String> mutable = new ArrayList<>(List.of("x"));
@@ -118,6 +173,10 @@ class PlainStreamTest {
     void onlyTheLibrarysReducedClassesAndAllowedClassesAreLoaded() {
         Handles none = Handles.received(new int[0]);
         // A reduced object that names a class of the JDK's: refused before it is loaded.
+        byte[] notALeaf = withString((byte) 16, "multiprocessing.internal.managers.ProxyHandler");
+        assertTrue(assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(notALeaf, none)).getMessage()
+                .contains("none of the library's"));
         byte[] notReduced = withString((byte) 16, "java.lang.Thread");
         assertTrue(assertThrows(IllegalStateException.class,
                 () -> Serialization.deserializeAtStart(notReduced, none)).getMessage()
@@ -129,11 +188,13 @@ class PlainStreamTest {
         assertTrue(e.getMessage().contains("polic"), e.getMessage());
     }
 
-    /** 'P', a tag, then a string as the stream writes one (and nothing after it). */
+    /** 'P', a tag, then a string as the stream writes one (UTF-16 units; nothing after it). */
     private static byte[] withString(byte tag, String s) {
-        byte[] utf8 = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 + 4 + utf8.length);
-        b.put((byte) 'P').put(tag).putInt(utf8.length).put(utf8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 + 4 + 2 * s.length());
+        b.put((byte) 'P').put(tag).putInt(s.length());
+        for (char c : s.toCharArray()) {
+            b.putChar(c);
+        }
         return b.array();
     }
 
