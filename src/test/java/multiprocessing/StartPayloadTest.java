@@ -74,6 +74,23 @@ class StartPayloadTest {
         }
     }
 
+    static final class Seen implements Serializable {
+        static String note;
+    }
+
+    /**
+     * A pool's worker is a process whose target (the worker, a reduced object) may hold the
+     * program's objects, here an initializer that captures a record: it starts and runs it.
+     */
+    @Test
+    void aPoolWorkerWhoseInitializerCapturesAProgramsObjectStarts() throws Exception {
+        Note note = new Note("initialized");
+        try (multiprocessing.pool.Pool pool = multiprocessing.pool.Pool.builder().processes(1)
+                .initializer(() -> Seen.note = note.text()).build()) {
+            assertEquals(List.of("initialized"), pool.map(x -> Seen.note, List.of(1), 1));
+        }
+    }
+
     @Test
     void aChildThatCapturesAnObjectOfTheProgramsReadsItThroughFory() throws Exception {
         Context ctx = Multiprocessing.getContext("spawn");

@@ -13,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.ConcurrentHashMap;
 
 import multiprocessing.internal.libc.Libc;
@@ -51,8 +50,12 @@ final class Errno {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
     private static final StructLayout STATE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            STATE_LAYOUT.varHandle(PathElement.groupElement("errno"));
+    /**
+     * Read as an int at its offset, not through the layout's var handle: making that handle
+     * spins method handle forms, milliseconds of every fresh JVM's first native call.
+     */
+    private static final long ERRNO_OFFSET =
+            STATE_LAYOUT.byteOffset(PathElement.groupElement("errno"));
     private static final ThreadLocal<MemorySegment> STATE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(STATE_LAYOUT));
     private static final ConcurrentHashMap<Integer, String> NAMES = new ConcurrentHashMap<>();
@@ -231,7 +234,7 @@ final class Errno {
 
     /** errno as the last call through {@code state} left it. */
     static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
+        return state.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
     }
 
     static ErrnoException error(String function, MemorySegment state) {

@@ -231,6 +231,14 @@ final class PlainStream {
             Class<?> type = v.getClass();
             Reducer<?> reducer = Serialization.reducerOf(type);
             if (reducer != null) {
+                // A reduced object that carries the program's objects (a pool's worker as a
+                // process's target) would reach them only after reducers that count what they
+                // send: refused here, before any has run. The payload's process is the one
+                // such object written, and only as the payload itself.
+                boolean payload = type.getName().equals(PROCESS) && numbers.isEmpty();
+                if (!payload && !LEAVES.contains(type.getName())) {
+                    throw refusal("an object of " + type + ", which may hold the program's");
+                }
                 numbers.put(v, numbers.size());
                 out.writeByte(REDUCED);
                 string(type.getName());
@@ -584,7 +592,7 @@ final class PlainStream {
             String name = string();
             if (!LEAVES.contains(name) && !name.equals(PROCESS)) {
                 throw new IllegalStateException("the received bytes name " + name
-                        + " as a reduced class; it is none of the library's a payload holds");
+                        + " as a reduced class; it is not one a payload may hold");
             }
             Class<?> type;
             try {
