@@ -331,29 +331,26 @@ final class PlainStream {
 
         @Override
         public void writeInt(int v) {
-            try {
+            unchecked(() -> {
                 out.writeInt(v);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+                return null;
+            });
         }
 
         @Override
         public void writeLong(long v) {
-            try {
+            unchecked(() -> {
                 out.writeLong(v);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+                return null;
+            });
         }
 
         @Override
         public void writeBoolean(boolean v) {
-            try {
+            unchecked(() -> {
                 out.writeBoolean(v);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+                return null;
+            });
         }
 
         @Override
@@ -389,32 +386,7 @@ final class PlainStream {
      * message carries the program's objects, and goes to Fory when captured; the reader
      * accepts no reduced class but these and the payload's own process.
      */
-    static final java.util.Set<String> LEAVES = java.util.Set.of(
-            "multiprocessing.connection.Address",
-            "multiprocessing.connection.Connection",
-            "multiprocessing.synchronize.Lock",
-            "multiprocessing.synchronize.RLock",
-            "multiprocessing.synchronize.Semaphore",
-            "multiprocessing.synchronize.BoundedSemaphore",
-            "multiprocessing.synchronize.Condition",
-            "multiprocessing.synchronize.Event",
-            "multiprocessing.synchronize.Barrier",
-            "multiprocessing.internal.heap.Block",
-            "multiprocessing.sharedmemory.SharedMemory",
-            "multiprocessing.sharedctypes.RawValue",
-            "multiprocessing.sharedctypes.Value",
-            "multiprocessing.sharedctypes.RawArray",
-            "multiprocessing.sharedctypes.Array",
-            "multiprocessing.sharedctypes.SharedInt",
-            "multiprocessing.sharedctypes.SharedLong",
-            "multiprocessing.sharedctypes.SharedDouble",
-            "multiprocessing.sharedctypes.SharedIntArray",
-            "multiprocessing.sharedctypes.SharedLongArray",
-            "multiprocessing.sharedctypes.SharedDoubleArray",
-            "multiprocessing.sharedctypes.SharedByteArray",
-            "multiprocessing.Queue",
-            "multiprocessing.JoinableQueue",
-            "multiprocessing.SimpleQueue");
+    static final java.util.Set<String> LEAVES = Serialization.leafClasses();
 
     /**
      * How deep objects may nest in a payload written here, as Fory bounds its own (its default,
@@ -464,6 +436,20 @@ final class PlainStream {
             return true;
         }
         return false;
+    }
+
+    /** A read or write of the stream, which a reducer's {@code In} or {@code Out} runs. */
+    private interface Io<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs {@code io} for a reducer, whose methods throw no checked exception. */
+    private static <T> T unchecked(Io<T> io) {
+        try {
+            return io.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The lists {@code List.of} and {@code List.copyOf} make: rebuilt as such a list. */
@@ -666,38 +652,22 @@ final class PlainStream {
         }
 
         private Object next() {
-            try {
-                return value();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return unchecked(this::value);
         }
 
         @Override
         public int readInt() {
-            try {
-                return in.readInt();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return unchecked(in::readInt);
         }
 
         @Override
         public long readLong() {
-            try {
-                return in.readLong();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return unchecked(in::readLong);
         }
 
         @Override
         public boolean readBoolean() {
-            try {
-                return in.readBoolean();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return unchecked(in::readBoolean);
         }
 
         @Override

@@ -71,6 +71,27 @@ public final class Serialization {
         "multiprocessing.internal.managers.Messages$Response",
     };
 
+    /**
+     * The reduced classes whose reducers write the program's objects (a process's target, a
+     * worker's initializer, a manager's arguments), not only numbers, strings, descriptors and
+     * other reduced objects: all the others are leaves, which {@link PlainStream} writes.
+     */
+    private static final java.util.Set<String> CARRYING_CLASSES = java.util.Set.of(
+        "multiprocessing.Process",
+        "multiprocessing.pool.Worker",
+        "multiprocessing.internal.managers.Registration",
+        "multiprocessing.internal.managers.ProxyHandler",
+        "multiprocessing.internal.managers.Messages$Hello",
+        "multiprocessing.internal.managers.Messages$Request",
+        "multiprocessing.internal.managers.Messages$Response");
+
+    /** The reduced classes that are not {@link #CARRYING_CLASSES}. */
+    static java.util.Set<String> leafClasses() {
+        return java.util.Arrays.stream(REDUCED_CLASSES)
+                .filter(name -> !CARRYING_CLASSES.contains(name))
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    }
+
     private static final Map<Class<?>, Reducer<?>> REDUCERS = new ConcurrentHashMap<>();
     private static final ThreadLocal<Handles> HANDLES = new ThreadLocal<>();
 

@@ -25,6 +25,21 @@ class ForyPoolTest {
                 .suppressClassRegistrationWarnings(true).build();
     }
 
+    /** A thread that borrows an instance, adds it to {@code held}, and holds it until released. */
+    private static Thread holder(ForyPool pool, Set<Fory> held, CountDownLatch holding,
+            CountDownLatch release) {
+        return Thread.ofPlatform().start(() -> pool.execute(f -> {
+            held.add(f);
+            holding.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            return null;
+        }));
+    }
+
     @Test
     void oneThreadAtATimeBuildsOneInstance() throws Exception {
         AtomicInteger calls = new AtomicInteger();
@@ -57,16 +72,7 @@ class ForyPoolTest {
         List<Thread> holders = new ArrayList<>();
         Set<Fory> held = ConcurrentHashMap.newKeySet();
         for (int i = 0; i < 2; i++) {
-            holders.add(Thread.ofPlatform().start(() -> pool.execute(f -> {
-                held.add(f);
-                holding.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-                return null;
-            })));
+            holders.add(holder(pool, held, holding, release));
         }
         assertTrue(holding.await(30, TimeUnit.SECONDS));
         assertEquals(2, pool.built());
@@ -94,15 +100,7 @@ class ForyPoolTest {
         ForyPool pool = new ForyPool(ForyPoolTest::newFory, 1);
         CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Thread holder = Thread.ofPlatform().start(() -> pool.execute(f -> {
-            holding.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-            return null;
-        }));
+        Thread holder = holder(pool, ConcurrentHashMap.newKeySet(), holding, release);
         assertTrue(holding.await(30, TimeUnit.SECONDS));
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         AtomicReference<Boolean> interruptedAfter = new AtomicReference<>();
