@@ -11,8 +11,10 @@ import multiprocessing.internal.spawn.Preparation;
 /**
  * The "forkserver" start method (Python's {@code ForkServerContext}): each process is handed to
  * a JVM that was booted ahead of time and is already past what every child does before its
- * target (the JVM's start, the library's and the serializer's classes loaded and built, the
- * classes named by {@link Multiprocessing#setForkserverPreload} loaded). The process then runs
+ * target (the JVM's start, the library's and the serializer's classes loaded and linked, the
+ * classes named by {@link Multiprocessing#setForkserverPreload} loaded; the serializer itself is
+ * built once the JVM has waited half a second untaken, as a burst takes JVMs sooner and most
+ * processes arrive and may run without it). The process then runs
  * exactly as a spawned one does, and its JVM exits with it: one warm JVM runs one process and is
  * never reused, so static state is fresh in every process, as with spawn.
  *
