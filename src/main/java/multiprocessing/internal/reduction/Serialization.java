@@ -354,14 +354,6 @@ public final class Serialization {
         return REDUCERS.get(type);
     }
 
-    /** Whether {@code name} is one of the library's classes that have a reducer. */
-    static boolean isReducedClass(String name) {
-        return REDUCED_CLASS_NAMES.contains(name);
-    }
-
-    private static final java.util.Set<String> REDUCED_CLASS_NAMES =
-            java.util.Set.of(REDUCED_CLASSES);
-
     /**
      * Loads a class a received message names, as Fory does: if the deserialization policy
      * allows it, through the loaders a received class is looked for in; not initialized.
