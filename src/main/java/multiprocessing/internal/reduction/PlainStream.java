@@ -188,39 +188,38 @@ final class PlainStream {
             }
         }
 
+        /** Numbers {@code array} and writes its tag and length; its elements follow. */
+        private void array(Object array, int tag, int length) throws IOException {
+            numbers.put(array, numbers.size());
+            out.writeByte(tag);
+            out.writeInt(length);
+        }
+
         private void nonNull(Object v) throws IOException {
             // An array is numbered, as Fory tracks it: two lambdas that capture one array give
             // the child one array.
             switch (v) {
                 case byte[] a -> {
-                    numbers.put(v, numbers.size());
-                    out.writeByte(BYTES);
-                    out.writeInt(a.length);
+                    array(a, BYTES, a.length);
                     out.write(a);
                     return;
                 }
                 case int[] a -> {
-                    numbers.put(v, numbers.size());
-                    out.writeByte(INTS);
-                    out.writeInt(a.length);
+                    array(a, INTS, a.length);
                     for (int x : a) {
                         out.writeInt(x);
                     }
                     return;
                 }
                 case long[] a -> {
-                    numbers.put(v, numbers.size());
-                    out.writeByte(LONGS);
-                    out.writeInt(a.length);
+                    array(a, LONGS, a.length);
                     for (long x : a) {
                         out.writeLong(x);
                     }
                     return;
                 }
                 case double[] a -> {
-                    numbers.put(v, numbers.size());
-                    out.writeByte(DOUBLES);
-                    out.writeInt(a.length);
+                    array(a, DOUBLES, a.length);
                     for (double x : a) {
                         out.writeLong(Double.doubleToRawLongBits(x));
                     }
