@@ -77,11 +77,20 @@ final class PlainStream {
      *
      * @throws Unsupported at the first object this stream does not write
      */
-    static byte[] write(Object value, Handles handles) {
+    static Written write(Object value, Handles handles) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        new Writer(new DataOutputStream(bytes), handles).value(value);
-        return bytes.toByteArray();
+        Writer writer = new Writer(new DataOutputStream(bytes), handles);
+        writer.value(value);
+        return new Written(bytes.toByteArray(), writer.channels);
     }
+
+    /**
+     * What {@link #write} wrote.
+     *
+     * @param bytes    the stream
+     * @param channels whether it holds a {@link Serialization#CHANNEL_CLASSES channel}
+     */
+    record Written(byte[] bytes, boolean channels) {}
 
     /**
      * Reads what {@link #write} wrote, from {@code offset} to the end of {@code data}; the
@@ -115,6 +124,8 @@ final class PlainStream {
         private final Map<Object, Integer> numbers = new IdentityHashMap<>();
         /** Whether a reducer of {@link #LEAVES} has written (and counted what it sent). */
         private boolean committed;
+        /** Whether a channel (a queue, a connection) has been written. */
+        private boolean channels;
         private int depth;
 
         Writer(DataOutputStream out, Handles handles) {
@@ -244,6 +255,7 @@ final class PlainStream {
                 if (LEAVES.contains(type.getName())) {
                     committed = true;
                 }
+                channels |= Serialization.CHANNEL_CLASSES.contains(type.getName());
                 reduce(reducer, v);
             } else if (isImmutableList(type)
                     && ((List<?>) v).stream().noneMatch(java.util.Objects::isNull)) {

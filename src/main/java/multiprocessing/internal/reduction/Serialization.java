@@ -85,6 +85,18 @@ public final class Serialization {
         "multiprocessing.internal.managers.Messages$Request",
         "multiprocessing.internal.managers.Messages$Response");
 
+    /**
+     * The leaves through which a process sends and receives the program's objects, which
+     * Fory serializes: a child whose payload holds one will likely build Fory, one whose
+     * payload holds none likely never does (see {@link #startsWithoutSerializer}).
+     */
+    static final java.util.Set<String> CHANNEL_CLASSES = java.util.Set.of(
+        "multiprocessing.connection.Address",
+        "multiprocessing.connection.Connection",
+        "multiprocessing.Queue",
+        "multiprocessing.JoinableQueue",
+        "multiprocessing.SimpleQueue");
+
     /** The reduced classes that are not {@link #CARRYING_CLASSES}. */
     static java.util.Set<String> leafClasses() {
         return java.util.Arrays.stream(REDUCED_CLASSES)
@@ -299,8 +311,10 @@ public final class Serialization {
         }
     }
 
-    /** Marks a process's payload written by {@link PlainStream}. */
+    /** Marks a process's payload written by {@link PlainStream}, holding no channel. */
     private static final byte PLAIN = 'P';
+    /** Marks a process's payload written by {@link PlainStream} that holds a channel. */
+    private static final byte PLAIN_WITH_CHANNELS = 'C';
     /** Marks a process's payload written by Fory. */
     private static final byte FORY = 'F';
 
@@ -316,7 +330,9 @@ public final class Serialization {
         try {
             // A refusal comes before any reducer that names a descriptor or counts what it
             // sends has run (PlainStream), so Fory's write starts from where this one did.
-            data = PlainStream.write(value, handles);
+            PlainStream.Written written = PlainStream.write(value, handles);
+            data = written.bytes();
+            format = written.channels() ? PLAIN_WITH_CHANNELS : PLAIN;
         } catch (PlainStream.Unsupported e) {
             data = serialize(value, handles);
             format = FORY;
@@ -331,6 +347,17 @@ public final class Serialization {
     }
 
     /**
+     * Whether the child that {@code payload} (from {@link #serializeForStart}) starts will
+     * likely never build Fory: it reads its process without it, and holds no channel through
+     * which it would send or receive an object. A guess from what the payload holds (the
+     * child may still make a queue of its own), which only chooses what the child's JVM
+     * prepares for: {@code Spawner}'s AOT cache without Fory's classes.
+     */
+    public static boolean startsWithoutSerializer(byte[] payload) {
+        return payload.length > 0 && payload[0] == PLAIN;
+    }
+
+    /**
      * Reads what {@link #serializeForStart} wrote.
      *
      * @throws IllegalStateException when the bytes are not such a payload, or name a class this
@@ -341,7 +368,7 @@ public final class Serialization {
             throw new IllegalStateException("the received payload is empty");
         }
         return switch (data[0]) {
-            case PLAIN -> PlainStream.read(data, 1, handles);
+            case PLAIN, PLAIN_WITH_CHANNELS -> PlainStream.read(data, 1, handles);
             case FORY -> reading(org.apache.fory.memory.MemoryBuffer.fromByteArray(data, 1,
                     data.length - 1), handles);
             default -> throw new IllegalStateException("the received payload has an unknown "

@@ -56,9 +56,18 @@ import multiprocessing.internal.util.LibraryLog;
  * archive; the JDK's and Fory's, which are most of a child's start, are. A trainer that exits
  * 0 without writing the file marks the key as failed, so it is not retried.
  *
+ * <p>Each key has two caches, of two {@link Kind kinds}: the full one above, and a lean one
+ * without Fory, the pool's or the manager's classes for a child whose payload says it will
+ * likely never build Fory (written without it, holding no queue or connection), trained by a
+ * trainer that runs such a child's path ({@link Workout#leanTour}). Every class of a cache is
+ * loaded at the JVM's start, used or not: the lean cache starts a no-op child ~45 ms sooner
+ * and leaves it ~5 MB smaller. Until a key's lean cache exists, its lean children map the
+ * full one.
+ *
  * <p>Only one trainer runs per key: in this JVM a set of keys, across JVMs a lock file created
  * atomically. Lock and temporary files left by a trainer that never finished are removed after
- * an hour; only the {@value #KEEP} most recently used cache files are kept (each is ~20 MB).
+ * an hour; only the {@value #KEEP} most recently used cache files are kept (a full one is
+ * ~28 MB, a lean one ~16 MB).
  *
  * <p>Nothing here may fail a start: any I/O problem means no archive options, logged at DEBUG.
  */
@@ -68,7 +77,7 @@ final class AotCache {
     /** A child option ({@code -D...=true}) that makes the trainer run {@link Workout}. */
     static final String WORKOUT_PROPERTY = "multiprocessing.aotWorkout";
     static final long STALE_MILLIS = 60 * 60 * 1000L;
-    static final int KEEP = 4;
+    static final int KEEP = 6;
 
     /** Keeps AOT messages off a child's standard output, which belongs to the user. */
     static final String QUIET = "-Xlog:aot=off,cds=off";
@@ -146,7 +155,7 @@ final class AotCache {
      * @param classPath the trainer's class path: the jars only (see {@link ClassPathLayout})
      */
     record Training(String key, Path output, Path target, Path lock, Path failed,
-            String classPath) {
+            String classPath, Kind kind) {
         /** The options the trainer's JVM gets besides the library's and the user's. */
         List<String> options() {
             return List.of("-XX:AOTCacheOutput=" + output, QUIET);
@@ -169,6 +178,29 @@ final class AotCache {
      */
     record Plan(List<String> options, Training training, String classPath) {
         static final Plan NONE = new Plan(List.of(), null, null);
+    }
+
+    /**
+     * Which of a key's two caches a child maps. Every class in a cache is loaded and linked
+     * at the JVM's start, whether the child uses it or not, and dirties its share of the
+     * cache's pages: a cache with Fory's classes (~600) and the pool's and manager's cost a
+     * no-op child ~45 ms of its start, ~50 ms of its CPU and ~2 MB of private memory more
+     * than one without, while a child that then builds Fory from the jar instead of the cache
+     * takes ~190 ms longer (bench/RESULTS.md, tenth session). The parent knows which a child
+     * likely needs from what its payload holds ({@link
+     * multiprocessing.internal.reduction.Serialization#startsWithoutSerializer}).
+     */
+    enum Kind {
+        /** What children commonly load, Fory's classes with it: {@link Exercise}. */
+        FULL(""),
+        /** For a child that will likely never build Fory: {@link Workout#leanTour}. */
+        LEAN("-lean");
+
+        private final String suffix;
+
+        Kind(String suffix) {
+            this.suffix = suffix;
+        }
     }
 
     private static volatile AotCache system;
@@ -206,8 +238,17 @@ final class AotCache {
      * user's gets. Never throws.
      */
     Plan plan(Path executable, List<String> libraryOptions, List<String> userOptions) {
+        return plan(executable, libraryOptions, userOptions, Kind.FULL);
+    }
+
+    /**
+     * As {@link #plan(Path, List, List)}, for a child that maps the {@code kind} of cache; a
+     * lean one maps the full cache until the lean one is trained.
+     */
+    Plan plan(Path executable, List<String> libraryOptions, List<String> userOptions,
+            Kind kind) {
         try {
-            return decide(executable, libraryOptions, userOptions);
+            return decide(executable, libraryOptions, userOptions, kind);
         } catch (IOException | RuntimeException e) {
             LibraryLog.get().log(System.Logger.Level.DEBUG,
                     "multiprocessing: no AOT cache for this child", e);
@@ -215,8 +256,8 @@ final class AotCache {
         }
     }
 
-    private Plan decide(Path executable, List<String> libraryOptions, List<String> userOptions)
-            throws IOException {
+    private Plan decide(Path executable, List<String> libraryOptions, List<String> userOptions,
+            Kind kind) throws IOException {
         if (!env.enabled() || env.feature() < 25 || !env.modulePath().isEmpty()
                 || userOptions.stream().anyMatch(AotCache::managesArchive)
                 || !sameFile(executable, env.javaHome().resolve("bin").resolve("java"))) {
@@ -225,32 +266,47 @@ final class AotCache {
         List<String> options = new ArrayList<>(libraryOptions);
         options.addAll(userOptions);
         ClassPathLayout layout = layout();
-        String key = key(options);
-        if (key == null || layout == null) {
+        String base = key(options);
+        if (base == null || layout == null) {
             return Plan.NONE;
         }
         Path dir = directory();
         sweep(dir);
-        Path cache = dir.resolve(key + ".aot");
-        BasicFileAttributes cached = attributes(cache);
-        if (cached != null && cached.isRegularFile() && cached.size() > 0) {
-            touch(cache, cached);
-            String childPath = layout.directories().isEmpty() ? null : layout.child();
-            return new Plan(List.of("-XX:AOTCache=" + cache, QUIET), null, childPath);
+        Plan cached = mapping(layout, dir.resolve(base + kind.suffix + ".aot"));
+        if (cached != null) {
+            return cached;
         }
+        Plan meanwhile = Plan.NONE;
+        if (kind != Kind.FULL) {
+            Plan full = mapping(layout, dir.resolve(base + Kind.FULL.suffix + ".aot"));
+            meanwhile = full != null ? full : Plan.NONE;
+        }
+        String key = base + kind.suffix;
         Path failed = dir.resolve(key + ".failed");
         if (Files.exists(failed) || !Files.isExecutable(env.shell()) || !trained.add(key)) {
-            return Plan.NONE;
+            return meanwhile;
         }
         Path lock = dir.resolve(key + ".lock");
         try {
             Files.createFile(lock);
         } catch (FileAlreadyExistsException e) {
-            return Plan.NONE; // another JVM trains this key
+            return meanwhile; // another JVM trains this key
         }
         Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
-        return new Plan(List.of(), new Training(key, output, cache, lock, failed,
-                layout.archived()), null);
+        return new Plan(meanwhile.options(), new Training(key, output,
+                dir.resolve(key + ".aot"), lock, failed, layout.archived(), kind),
+                meanwhile.classPath());
+    }
+
+    /** The plan of a child that maps {@code cache}, or null when there is no such file. */
+    private static Plan mapping(ClassPathLayout layout, Path cache) {
+        BasicFileAttributes cached = attributes(cache);
+        if (cached == null || !cached.isRegularFile() || cached.size() == 0) {
+            return null;
+        }
+        touch(cache, cached);
+        String childPath = layout.directories().isEmpty() ? null : layout.child();
+        return new Plan(List.of("-XX:AOTCache=" + cache, QUIET), null, childPath);
     }
 
     /** This JVM's class path layout, or null when no cache can be used with it. */

@@ -87,8 +87,11 @@ public final class Spawner {
             Path executable, List<String> jvmOptions) throws IOException {
         byte[] payload = payload(preparation, data, handles.fds().length, List.of(),
                 ClassServer.address());
+        // A child that will likely never build the serializer maps the cache without it.
+        AotCache.Kind kind = Serialization.startsWithoutSerializer(data)
+                ? AotCache.Kind.LEAN : AotCache.Kind.FULL;
         Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),
-                false, ClassReach.extraEntries());
+                false, ClassReach.extraEntries(), kind);
         sendPayload(popen, payload);
         return popen;
     }
@@ -101,14 +104,19 @@ public final class Spawner {
      */
     public static Popen launch(Path executable, List<String> jvmOptions, String mainClass,
             int[] handleFds, boolean socket) throws IOException {
-        return launch(executable, jvmOptions, mainClass, handleFds, socket, List.of());
+        return launch(executable, jvmOptions, mainClass, handleFds, socket, List.of(),
+                AotCache.Kind.FULL);
     }
 
-    /** As {@link #launch(Path, List, String, int[], boolean)}, with {@code extraClassPath} last. */
+    /**
+     * As {@link #launch(Path, List, String, int[], boolean)}, with {@code extraClassPath} last
+     * and the {@code kind} of AOT cache.
+     */
     static Popen launch(Path executable, List<String> jvmOptions, String mainClass,
-            int[] handleFds, boolean socket, List<String> extraClassPath) throws IOException {
+            int[] handleFds, boolean socket, List<String> extraClassPath, AotCache.Kind kind)
+            throws IOException {
         AotCache.Plan plan = AotCache.system().plan(executable, libraryOptions(jvmOptions),
-                jvmOptions);
+                jvmOptions, kind);
         String classPath = plan.classPath() != null ? plan.classPath()
                 : ClassReach.libraryClassPath();
         if (!extraClassPath.isEmpty()) {
@@ -372,7 +380,9 @@ public final class Spawner {
                     training.output().toString(), training.target().toString(),
                     training.lock().toString(), training.failed().toString()));
             argv.addAll(java);
-            Preparation exercise = new Preparation(AotCache.Exercise.create(),
+            Object process = training.kind() == AotCache.Kind.LEAN
+                    ? Workout.leanProcess() : AotCache.Exercise.create();
+            Preparation exercise = new Preparation(process,
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
             byte[] data = Serialization.serializeForStart(exercise.process(), Handles.collecting());
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,

@@ -6,6 +6,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 import multiprocessing.Queue;
+import multiprocessing.SerializableRunnable;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.reduction.Handles;
+import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.sharedctypes.Array;
+import multiprocessing.sharedmemory.SharedMemory;
+import multiprocessing.synchronize.Barrier;
+import multiprocessing.synchronize.BoundedSemaphore;
+import multiprocessing.synchronize.Condition;
+import multiprocessing.synchronize.Event;
+import multiprocessing.synchronize.RLock;
+import multiprocessing.synchronize.Semaphore;
 import multiprocessing.connection.Pipe;
 import multiprocessing.internal.pool.PoolAccess;
 import multiprocessing.internal.util.LibraryThreads;
@@ -72,6 +84,93 @@ final class Workout {
         part(failed, "a pool's worker", () -> PoolAccess.get().rehearseWorker());
         part(failed, "a manager", Workout::manager);
         return failed;
+    }
+
+    /**
+     * The lean cache's trainer process ({@link AotCache.Kind#LEAN}): its target captures
+     * nothing, so it comes as a plain payload and runs as such a child's does, then takes
+     * {@link #leanTour}.
+     */
+    static Object leanProcess() {
+        return new multiprocessing.Process(Workout::leanTrainer);
+    }
+
+    /** The lean trainer's target: {@link #leanTour}, bounded as the full trainer is. */
+    private static void leanTrainer() {
+        LibraryThreads.platform().daemon().name("multiprocessing-aot-trainer-limit")
+                .start(() -> {
+                    try {
+                        Thread.sleep(AotCache.Exercise.TRAINER_LIMIT_MILLIS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    System.exit(0);
+                });
+        leanTour();
+    }
+
+    /**
+     * What a child that never builds Fory commonly does: the locks, an event, shared values
+     * and shared memory, each made here, written in a process's payload and read back as a
+     * child reads them, then used.
+     *
+     * @return what failed, each with its exception (empty when all went through)
+     */
+    static List<String> leanTour() {
+        List<String> failed = new ArrayList<>();
+        part(failed, "locks and shared values", Workout::sharedObjects);
+        return failed;
+    }
+
+    private static void sharedObjects() throws Exception {
+        Lock lock = new Lock();
+        RLock rLock = new RLock();
+        Semaphore semaphore = new Semaphore(1);
+        BoundedSemaphore bounded = new BoundedSemaphore(1);
+        Condition condition = new Condition();
+        Event event = new Event();
+        Barrier barrier = new Barrier(1);
+        Value value = Value.of("i", 0);
+        Array array = Array.of("d", 4);
+        SharedMemory memory = SharedMemory.create(4096);
+        try {
+            String name = memory.name();
+            SerializableRunnable target = () -> {
+                lock.acquire();
+                lock.release();
+                rLock.acquire();
+                rLock.release();
+                semaphore.acquire();
+                semaphore.release();
+                bounded.acquire();
+                bounded.release();
+                condition.acquire();
+                condition.release();
+                event.set();
+                event.await(java.time.Duration.ofMillis(1));
+                barrier.await();
+                value.acquire();
+                value.getObj().value((Integer) value.getObj().value() + 1);
+                value.release();
+                array.set(0, 1.0);
+                array.get(0);
+                try (SharedMemory attached = SharedMemory.attach(name)) {
+                    attached.buf().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 1);
+                }
+            };
+            Handles sent = Handles.spawning();
+            byte[] data = Serialization.serializeForStart(
+                    new multiprocessing.Process(target), sent);
+            int[] fds = sent.fds().clone();
+            for (int i = 0; i < fds.length; i++) {
+                fds[i] = Posix.dup(fds[i]); // the child's own copies, as it receives them
+            }
+            ((multiprocessing.Process) Serialization.deserializeAtStart(data,
+                    Handles.received(fds))).run();
+        } finally {
+            memory.close();
+            memory.unlink();
+        }
     }
 
     /** The workout: the hot paths, past the JIT's thresholds. */

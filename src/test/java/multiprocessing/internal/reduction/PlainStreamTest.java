@@ -199,6 +199,38 @@ class PlainStreamTest {
     }
 
     @Test
+    void aPayloadThatHoldsAChannelSaysSoAndArrivesAsAnyPlainOne() throws Exception {
+        multiprocessing.synchronize.Event event = new multiprocessing.synchronize.Event();
+        Source noChannel = () -> event.isSet() + " " + List.of(1, 2);
+        byte[] data = Serialization.serializeForStart(noChannel, Handles.collecting());
+        assertTrue(Serialization.startsWithoutSerializer(data), "an event sends no object");
+        try (multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open()) {
+            multiprocessing.connection.Connection end = pipe.right();
+            Source channel = () -> end;
+            Handles sent = Handles.collecting();
+            byte[] withChannel = Serialization.serializeForStart(channel, sent);
+            assertEquals('C', withChannel[0], "still plain");
+            assertFalse(Serialization.startsWithoutSerializer(withChannel),
+                    "a connection carries objects");
+            int[] fds = sent.fds();
+            assertEquals(1, fds.length);
+            int dup = multiprocessing.internal.posix.Posix.dup(fds[0]);
+            Source got = (Source) Serialization.deserializeAtStart(withChannel,
+                    Handles.received(new int[] {dup}));
+            try (multiprocessing.connection.Connection rebuilt =
+                    (multiprocessing.connection.Connection) got.get()) {
+                assertEquals(dup, rebuilt.fileno(), "the received descriptor");
+            }
+        }
+        assertFalse(Serialization.startsWithoutSerializer(
+                Serialization.serializeForStart(new Point(1, 2), Handles.collecting())),
+                "a payload Fory writes");
+        for (String name : Serialization.CHANNEL_CLASSES) {
+            assertTrue(PlainStream.LEAVES.contains(name), name + " is a leaf");
+        }
+    }
+
+    @Test
     void everyReducedClassALambdaMayCaptureIsALibraryClassWithAReducer() throws Exception {
         assertTrue(PlainStream.LEAVES.contains("multiprocessing.synchronize.Lock"));
         for (String carrying : List.of("multiprocessing.Process", "multiprocessing.pool.Worker",

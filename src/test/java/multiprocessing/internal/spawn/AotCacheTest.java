@@ -22,6 +22,7 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 
+import multiprocessing.Context;
 import multiprocessing.Multiprocessing;
 import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.Process;
@@ -240,6 +241,36 @@ class AotCacheTest {
     }
 
     @Test
+    void aLeanChildMapsTheFullCacheUntilItsOwnIsTrainedThenItsOwn() throws IOException {
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
+        AotCache.Kind lean = AotCache.Kind.LEAN;
+        AotCache.Plan first = c.plan(launcher, LIBRARY, List.of(), lean);
+        assertEquals(List.of(), first.options(), "no cache of either kind yet");
+        assertEquals(lean, first.training().kind());
+        AotCache.Training full = c.plan(launcher, LIBRARY, List.of()).training();
+        assertEquals(AotCache.Kind.FULL, full.kind());
+        assertNotEquals(full.target(), first.training().target(), "a file per kind");
+        assertNotEquals(full.lock(), first.training().lock(), "and a trainer per kind");
+
+        // The lean trainer never finished (its lock is still there); the full one did.
+        Files.write(full.target(), new byte[] {1});
+        AotCache.Plan meanwhile = c.plan(launcher, LIBRARY, List.of(), lean);
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
+                meanwhile.options(), "the full cache rather than none");
+        assertNull(meanwhile.training(), "one trainer per key and kind");
+        AotCache otherJvm = cache(true, 25, classPath(tmp.resolve("a.jar")));
+        AotCache.Plan elsewhere = otherJvm.plan(launcher, LIBRARY, List.of(), lean);
+        assertNull(elsewhere.training(), "the lean lock file holds another JVM back");
+        assertEquals(meanwhile.options(), elsewhere.options());
+
+        Files.write(first.training().target(), new byte[] {1});
+        assertEquals(List.of("-XX:AOTCache=" + first.training().target(), AotCache.QUIET),
+                c.plan(launcher, LIBRARY, List.of("-Xmx64m"), lean).options());
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
+                c.plan(launcher, LIBRARY, List.of()).options(), "a full child keeps its own");
+    }
+
+    @Test
     void featureSwitchOtherJdksAndUserArchivesGiveNoOptions() throws IOException {
         String cp = classPath(jar("a.jar", "one"));
         AotCache off = cache(false, 25, cp);
@@ -393,6 +424,11 @@ class AotCacheTest {
      * arguments (a class-loading log).
      */
     static final class EndToEnd {
+        /** Set: the child captures only values (a lean child); else a record (a full one). */
+        static final String LEAN = "e2e.lean";
+
+        record Note(String text) implements java.io.Serializable {}
+
         public static void main(String[] args) throws Exception {
             Path cacheDir = Path.of(System.getProperty(AotCache.DIR_PROPERTY));
             run(); // starts the trainer beside it
@@ -409,16 +445,26 @@ class AotCacheTest {
         }
 
         private static boolean hasCache(Path dir) throws IOException {
+            boolean lean = Boolean.getBoolean(LEAN);
             try (Stream<Path> files = Files.list(dir)) {
-                return files.anyMatch(f -> f.toString().endsWith(".aot"));
+                return files.anyMatch(f -> f.toString().endsWith(".aot")
+                        && f.toString().endsWith("-lean.aot") == lean);
             }
         }
 
         private static void run(String... jvmOptions) throws Exception {
-            Process p = Multiprocessing.getContext().withJvmOptions(jvmOptions).process(() -> {
+            Note note = new Note("child ");
+            Context ctx = Multiprocessing.getContext().withJvmOptions(jvmOptions);
+            Process p = Boolean.getBoolean(LEAN) ? ctx.process(() -> {
                 String cmdline = Files.readString(Path.of("/proc/self/cmdline"),
                         StandardCharsets.ISO_8859_1);
-                System.out.println("child " + cmdline.contains("\0-XX:AOTCache="));
+                System.out.println("child " + cmdline.contains("\0-XX:AOTCache=")
+                        + (cmdline.contains("-lean.aot\0") ? " lean" : ""));
+            }) : ctx.process(() -> {
+                String cmdline = Files.readString(Path.of("/proc/self/cmdline"),
+                        StandardCharsets.ISO_8859_1);
+                System.out.println(note.text() + cmdline.contains("\0-XX:AOTCache=")
+                        + (cmdline.contains("-lean.aot\0") ? " lean" : ""));
             });
             p.start();
             p.join();
@@ -465,11 +511,13 @@ class AotCacheTest {
     }
 
     /** Runs {@link EndToEnd} with {@code classPath}; returns what it printed. */
-    private String endToEnd(List<String> classPath, String... childOptions) throws Exception {
+    private String endToEnd(List<String> classPath, boolean lean, String... childOptions)
+            throws Exception {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "-D" + AotCache.DIR_PROPERTY + "=" + tmp.resolve("e2e-cache"),
+                "-D" + EndToEnd.LEAN + "=" + lean,
                 "-cp", String.join(":", classPath), EndToEnd.class.getName()));
         command.addAll(List.of(childOptions));
         java.lang.Process parent = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -503,7 +551,7 @@ class AotCacheTest {
         List<String> cp = new ArrayList<>(List.of(app.toString(), lib.toString()));
         cp.addAll(dependencyJars());
         Path log = tmp.resolve("child-classes.log");
-        String output = endToEnd(cp, "-Xlog:class+load=info:file=" + log);
+        String output = endToEnd(cp, false, "-Xlog:class+load=info:file=" + log);
         assertEquals("child false\nchild true\nok\n", output);
         String loaded = Files.readString(log);
         assertTrue(loaded.contains(" multiprocessing.internal.spawn.ChildMain source: shared objects"),
@@ -533,9 +581,21 @@ class AotCacheTest {
         jarClasses(testClasses, "multiprocessing/internal/spawn/AotCacheTest$EndToEnd", test);
         List<String> cp = new ArrayList<>(List.of(test.toString(), lib.toString()));
         cp.addAll(dependencyJars());
-        String output = endToEnd(cp);
-        assertEquals("child false\nchild true\nok\n", output,
-                "the first child trains nothing itself, the second maps the cache, and neither "
-                        + "prints anything of the JVM's");
+        Path log = tmp.resolve("child-classes.log");
+        String output = endToEnd(cp, true, "-Xlog:class+load=info:file=" + log);
+        assertEquals("child false\nchild true lean\nok\n", output,
+                "the first child trains nothing itself, the second maps the lean cache, and "
+                        + "neither prints anything of the JVM's");
+        String loaded = Files.readString(log);
+        assertTrue(loaded.contains(" multiprocessing.internal.spawn.ChildMain source: shared objects"),
+                "the library's classes come from the lean cache");
+        // The lean trainer's tour (Workout.leanTour): an event, the heap's blocks, FFM's linker.
+        for (String c : List.of("multiprocessing.synchronize.Event",
+                "multiprocessing.internal.heap.Block", "jdk.internal.foreign.abi.AbstractLinker")) {
+            assertTrue(loaded.contains(" " + c + " source: shared objects"),
+                    c + " comes from the cache: " + loaded.lines().filter(l -> l.contains(c)).toList());
+        }
+        assertFalse(loaded.contains("org.apache.fory.Fory "),
+                "a child that captures only values loads no Fory, not even from the cache");
     }
 }
