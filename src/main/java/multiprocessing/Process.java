@@ -5,7 +5,6 @@ import java.io.PrintWriter;
 import java.io.Serializable;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -194,12 +193,10 @@ public class Process implements AutoCloseable, Serializable {
     }
 
     private static Process mainProcess() {
-        byte[] key = new byte[32];
         // A child's current process is replaced by the one it receives before any user code
-        // runs; seeding a SecureRandom there would only add to every child's start.
-        if (!ChildMain.isChild()) {
-            new SecureRandom().nextBytes(key);
-        }
+        // runs; reading random bytes there would only add to every child's start.
+        byte[] key = ChildMain.isChild() ? new byte[32]
+                : multiprocessing.internal.util.Urandom.bytes(32);
         return new Process(Kind.MAIN, "MainProcess", ProcessHandle.current().pid(), key);
     }
 

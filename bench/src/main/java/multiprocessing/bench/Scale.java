@@ -319,11 +319,16 @@ public final class Scale {
      */
     static void waitForAotCache() throws Exception {
         Context spawn = Multiprocessing.getContext("spawn");
+        // Both kinds of cache: the lean one no-op children map, the full one the fork server's
+        // waiting JVMs map (and a child whose lambda captures an ArrayList, which Fory writes).
+        java.util.List<Integer> forFory = new ArrayList<>(List.of(1));
         for (int i = 0; i < 2; i++) {
-            Process p = spawn.process(() -> { });
-            p.start();
-            joinOrKill(p);
-            p.close();
+            for (Process p : List.of(spawn.process(() -> { }),
+                    spawn.process(() -> forFory.size()))) {
+                p.start();
+                joinOrKill(p);
+                p.close();
+            }
         }
         String d = System.getProperty("multiprocessing.cacheDir");
         if (d == null || d.isEmpty() || Runtime.version().feature() < 25) {
@@ -335,17 +340,19 @@ public final class Scale {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
             boolean aot = false;
+            boolean lean = false;
             boolean lock = false;
             if (Files.isDirectory(dir)) {
                 try (var s = Files.list(dir)) {
                     for (Path f : (Iterable<Path>) s::iterator) {
                         String name = f.getFileName().toString();
-                        aot |= name.endsWith(".aot");
+                        lean |= name.endsWith("-lean.aot");
+                        aot |= name.endsWith(".aot") && !name.endsWith("-lean.aot");
                         lock |= name.endsWith(".lock");
                     }
                 }
             }
-            if (aot && !lock) {
+            if (aot && lean && !lock) {
                 System.out.println("# AOT cache: trained");
                 Thread.sleep(1000); // the trainer reaped
                 return;

@@ -42,7 +42,7 @@ final class ClassServer {
      * left over; the random part makes the name unguessable, so no one can create it first.
      */
     private static final Path PLANNED = TempDir.base().resolve(TempDir.ownerPart(PREFIX)
-            + Long.toUnsignedString(new java.security.SecureRandom().nextLong(), 36)).resolve("s");
+            + Long.toUnsignedString(multiprocessing.internal.util.Urandom.nextLong(), 36)).resolve("s");
     private static volatile boolean started;
 
     private ClassServer() {}

@@ -88,11 +88,10 @@ public final class TempDir {
      * (mkdir fails if the name exists: a directory this JVM did not make is never used).
      */
     private static Path createPrivate(Path base, String prefix) throws IOException {
-        java.util.random.RandomGenerator random = new java.security.SecureRandom();
         for (int attempt = 0; ; attempt++) {
             StringBuilder name = new StringBuilder(prefix);
-            for (int i = 0; i < RANDOM_CHARS; i++) {
-                name.append(Character.forDigit(random.nextInt(36), 36));
+            for (byte b : Urandom.bytes(RANDOM_CHARS)) {
+                name.append(Character.forDigit((b & 0xff) % 36, 36));
             }
             try {
                 return Files.createDirectory(base.resolve(name.toString()),
