@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
@@ -35,6 +36,12 @@ import org.openjdk.jmh.annotations.Warmup;
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
 public class ProcessBench {
     final ForkServerContext forkserver = (ForkServerContext) Multiprocessing.getContext("forkserver");
+
+    /** Both kinds of AOT cache trained first: the steady state this benchmark measures. */
+    @Setup(Level.Trial)
+    public void trainCaches() throws Exception {
+        TrainedCaches.await();
+    }
 
     /** Ends the JVMs still waiting for forkserver processes. */
     @TearDown(Level.Trial)

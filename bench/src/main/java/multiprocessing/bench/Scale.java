@@ -22,9 +22,10 @@ import multiprocessing.synchronize.Event;
 /**
  * Many processes at once, and what one costs (CPython's {@code bench_scale} in
  * python_anchor.py). Run in a fresh JVM by bench/compare (group scale), from the benchmarks jar
- * with an empty {@code -Dmultiprocessing.cacheDir}: before measuring, two unmeasured spawn
- * children set the AOT cache's trainer off and the harness waits for the cache to be written, so
- * no trainer's CPU or start falls in a measurement. Then, per start method (spawn, forkserver):
+ * with an empty {@code -Dmultiprocessing.cacheDir}: before measuring, unmeasured spawn children
+ * set the AOT caches' trainers off and the harness waits for both caches to be written
+ * ({@link TrainedCaches}), so no trainer's CPU or start falls in a measurement. Then, per
+ * start method (spawn, forkserver):
  * <ul>
  * <li>one unmeasured round of 4, then N = 1, 4, 16, 64 no-op processes started one after another
  * without waiting, then all joined (3 repetitions, 2 for 64):
@@ -53,7 +54,7 @@ public final class Scale {
 
     public static void main(String[] args) throws Exception {
         String[] methods = (args.length > 0 ? args[0] : "spawn,forkserver").split(",");
-        waitForAotCache();
+        TrainedCaches.await();
         for (String method : methods) {
             Context ctx = Multiprocessing.getContext(method);
             try {
@@ -310,55 +311,5 @@ public final class Scale {
         if (p.waitFor() != 0) {
             throw new IllegalStateException(cmd + ": exit " + p.exitValue());
         }
-    }
-
-    /**
-     * Two unmeasured spawn children, then a wait (at most 120 s) until the AOT cache directory
-     * holds a cache and no trainer's lock: the trainer is this JVM's child, and its CPU (reaped in
-     * a measured window) or its load would count against the figures.
-     */
-    static void waitForAotCache() throws Exception {
-        Context spawn = Multiprocessing.getContext("spawn");
-        // Both kinds of cache: the lean one no-op children map, the full one the fork server's
-        // waiting JVMs map (and a child whose lambda captures an ArrayList, which Fory writes).
-        java.util.List<Integer> forFory = new ArrayList<>(List.of(1));
-        for (int i = 0; i < 2; i++) {
-            for (Process p : List.of(spawn.process(() -> { }),
-                    spawn.process(() -> forFory.size()))) {
-                p.start();
-                joinOrKill(p);
-                p.close();
-            }
-        }
-        String d = System.getProperty("multiprocessing.cacheDir");
-        if (d == null || d.isEmpty() || Runtime.version().feature() < 25) {
-            System.out.println("# AOT cache: not waited for (no -Dmultiprocessing.cacheDir or JDK < 25)");
-            Thread.sleep(2000);
-            return;
-        }
-        Path dir = Path.of(d);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
-            boolean aot = false;
-            boolean lean = false;
-            boolean lock = false;
-            if (Files.isDirectory(dir)) {
-                try (var s = Files.list(dir)) {
-                    for (Path f : (Iterable<Path>) s::iterator) {
-                        String name = f.getFileName().toString();
-                        lean |= name.endsWith("-lean.aot");
-                        aot |= name.endsWith(".aot") && !name.endsWith("-lean.aot");
-                        lock |= name.endsWith(".lock");
-                    }
-                }
-            }
-            if (aot && lean && !lock) {
-                System.out.println("# AOT cache: trained");
-                Thread.sleep(1000); // the trainer reaped
-                return;
-            }
-            Thread.sleep(500);
-        }
-        System.out.println("# AOT cache: not written within 120 s");
     }
 }
