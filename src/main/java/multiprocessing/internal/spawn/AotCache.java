@@ -72,6 +72,10 @@ import multiprocessing.internal.util.LibraryLog;
 final class AotCache {
     static final String ENABLED_PROPERTY = "multiprocessing.aotCache";
     static final String DIR_PROPERTY = "multiprocessing.cacheDir";
+    /** Set to false, every child maps the full cache (see {@link Kind}). */
+    static final String LEAN_PROPERTY = "multiprocessing.aotCache.lean";
+    static final boolean LEAN_ENABLED =
+            !"false".equalsIgnoreCase(System.getProperty(LEAN_PROPERTY, "true"));
     /** A child option ({@code -D...=true}) that makes the trainer run {@link Workout}. */
     static final String WORKOUT_PROPERTY = "multiprocessing.aotWorkout";
     static final long STALE_MILLIS = 60 * 60 * 1000L;

@@ -88,7 +88,7 @@ public final class Spawner {
         byte[] payload = payload(preparation, data, handles.fds().length, List.of(),
                 ClassServer.address());
         // A child that will likely never build the serializer maps the cache without it.
-        AotCache.Kind kind = Serialization.startsWithoutSerializer(data)
+        AotCache.Kind kind = AotCache.LEAN_ENABLED && Serialization.startsWithoutSerializer(data)
                 ? AotCache.Kind.LEAN : AotCache.Kind.FULL;
         Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),
                 false, ClassReach.extraEntries(), kind);
