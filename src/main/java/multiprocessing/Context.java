@@ -28,8 +28,9 @@ import multiprocessing.connection.Pipe;
  * classes on JDK 25+, a smaller one without the serializer's for a child whose lambda
  * captures only values and objects that send none (no queue, no connection): such a child
  * starts ~45 ms sooner, but one that then sends an object all the same loads the serializer
- * from its jar, ~0.3 s once ({@code -Dmultiprocessing.aotCache.lean=false} in the parent gives
- * every child the full cache); {@code -Dmultiprocessing.aotCache=false} turns the caches off;
+ * from its jar, ~0.3 s, once: later such children of the same jars get the full cache
+ * ({@code -Dmultiprocessing.aotCache.lean=false} in the parent gives it to every child); {@code
+ * -Dmultiprocessing.aotCache=false} turns the caches off;
  * {@code -XX:CompileThresholdScaling=2}, so that the JIT compilers spend less CPU on the
  * run-once code of a child's start), options
  * that keep many children small ({@code -XX:ArchiveRelocationMode=0}, so that children share

@@ -74,6 +74,37 @@ class StartPayloadTest {
         }
     }
 
+    /**
+     * A child started for the lean AOT cache (the library names the marker only when there is
+     * a cache; here the option is given by hand) marks it when it builds Fory, and only then.
+     */
+    @Test
+    void aChildToldWhereToReportMarksOnlyWhenItBuildsFory(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path quiet = dir.resolve("quiet.miss");
+        java.nio.file.Path builds = dir.resolve("builds.miss");
+        Context ctx = Multiprocessing.getContext("spawn");
+        Process noSerializer = ctx.withJvmOptions("-Dmultiprocessing.aotCache.leanMiss=" + quiet)
+                .process(() -> System.exit(foryBuiltCode()));
+        Process serializer = ctx.withJvmOptions("-Dmultiprocessing.aotCache.leanMiss=" + builds)
+                .process(() -> {
+                    try (Queue<Object> own = new Queue<>()) {
+                        own.put(new Note("through Fory"));
+                        System.exit(own.get() instanceof Note ? foryBuiltCode() : 1);
+                    }
+                });
+        for (Process p : List.of(noSerializer, serializer)) {
+            p.start();
+            p.join(Duration.ofSeconds(60));
+        }
+        assertEquals(Integer.valueOf(0), noSerializer.exitCode());
+        assertEquals(Integer.valueOf(3), serializer.exitCode());
+        noSerializer.close();
+        serializer.close();
+        assertTrue(java.nio.file.Files.notExists(quiet), "a child that never built Fory");
+        assertTrue(java.nio.file.Files.exists(builds), "a child that did reports it");
+    }
+
     static final class Seen implements Serializable {
         static String note;
     }

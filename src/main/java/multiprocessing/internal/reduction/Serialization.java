@@ -166,8 +166,22 @@ public final class Serialization {
             ForyPool pool = new ForyPool(Builder::buildOne, POOL_SIZE);
             // The first instance now: a JVM's first message is what builds the pool.
             pool.execute(fory -> fory);
+            Runnable built = whenBuilt;
+            if (built != null) {
+                built.run();
+            }
             return pool;
         }
+    }
+
+    private static volatile Runnable whenBuilt;
+
+    /**
+     * Has {@code action} run (once, on the building thread, it must not throw) when this JVM
+     * builds Fory, if it ever does: a child started without it reports that it needed it.
+     */
+    public static void whenBuilt(Runnable action) {
+        whenBuilt = action;
     }
 
     /**

@@ -60,7 +60,9 @@ import multiprocessing.internal.util.LibraryLog;
  * trainer that runs such a child's path ({@link Workout#leanTour}). Every class of a cache is
  * loaded at the JVM's start, used or not: the lean cache starts a no-op child ~45 ms sooner
  * and leaves it ~5 MB smaller. Until a key's lean cache exists, its lean children map the
- * full one.
+ * full one. A lean child that builds Fory all the same (it made a queue of its own) loads its
+ * classes from the jar, ~0.3 s, and marks the key ({@code <key>-lean.miss}): from then on the
+ * plain children of these jars map the full cache.
  *
  * <p>Only one trainer runs per key: in this JVM a set of keys, across JVMs a lock file created
  * atomically. Lock and temporary files left by a trainer that never finished are removed after
@@ -74,6 +76,8 @@ final class AotCache {
     static final String DIR_PROPERTY = "multiprocessing.cacheDir";
     /** Set to false, every child maps the full cache (see {@link Kind}). */
     static final String LEAN_PROPERTY = "multiprocessing.aotCache.lean";
+    /** Where a lean child marks that it built Fory (see {@link #reportLeanMiss}). */
+    static final String LEAN_MISS_PROPERTY = "multiprocessing.aotCache.leanMiss";
     static final boolean LEAN_ENABLED =
             !"false".equalsIgnoreCase(System.getProperty(LEAN_PROPERTY, "true"));
     /** A child option ({@code -D...=true}) that makes the trainer run {@link Workout}. */
@@ -277,14 +281,21 @@ final class AotCache {
         }
         Path dir = directory();
         sweep(dir);
-        Plan cached = mapping(layout, dir.resolve(base + kind.suffix + ".aot"));
+        Path miss = dir.resolve(base + Kind.LEAN.suffix + ".miss");
+        if (kind == Kind.LEAN && Files.exists(miss)) {
+            kind = Kind.FULL; // a lean child of these jars built Fory after all
+        }
+        // A lean child reports it builds Fory (ChildMain, Serialization.whenBuilt).
+        List<String> report = kind == Kind.LEAN
+                ? List.of("-D" + LEAN_MISS_PROPERTY + "=" + miss) : List.of();
+        Plan cached = mapping(layout, dir.resolve(base + kind.suffix + ".aot"), report);
         if (cached != null) {
             return cached;
         }
-        Plan meanwhile = Plan.NONE;
+        Plan meanwhile = new Plan(report, null, null);
         if (kind != Kind.FULL) {
-            Plan full = mapping(layout, dir.resolve(base + Kind.FULL.suffix + ".aot"));
-            meanwhile = full != null ? full : Plan.NONE;
+            Plan full = mapping(layout, dir.resolve(base + Kind.FULL.suffix + ".aot"), report);
+            meanwhile = full != null ? full : meanwhile;
         }
         String key = base + kind.suffix;
         Path failed = dir.resolve(key + ".failed");
@@ -303,15 +314,33 @@ final class AotCache {
                 meanwhile.classPath());
     }
 
-    /** The plan of a child that maps {@code cache}, or null when there is no such file. */
-    private static Plan mapping(ClassPathLayout layout, Path cache) {
+    /**
+     * Called in a child started for the lean cache when it builds Fory all the same: marks
+     * the key, so that later plain children of these jars map the full cache (each such child
+     * paid ~0.3 s to load Fory from its jar). Never throws.
+     */
+    static void reportLeanMiss(String marker) {
+        try {
+            Files.createFile(Path.of(marker));
+        } catch (IOException | RuntimeException e) {
+            // already marked, or the directory went: the next such child tries again
+        }
+    }
+
+    /**
+     * The plan of a child that maps {@code cache} (with {@code more} options), or null when
+     * there is no such file.
+     */
+    private static Plan mapping(ClassPathLayout layout, Path cache, List<String> more) {
         BasicFileAttributes cached = attributes(cache);
         if (cached == null || !cached.isRegularFile() || cached.size() == 0) {
             return null;
         }
         touch(cache, cached);
         String childPath = layout.directories().isEmpty() ? null : layout.child();
-        return new Plan(List.of("-XX:AOTCache=" + cache, QUIET), null, childPath);
+        List<String> options = new ArrayList<>(List.of("-XX:AOTCache=" + cache, QUIET));
+        options.addAll(more);
+        return new Plan(List.copyOf(options), null, childPath);
     }
 
     /** This JVM's class path layout, or null when no cache can be used with it. */

@@ -35,6 +35,10 @@ public final class ChildMain {
 
     public static void main(String[] args) {
         child = true;
+        String leanMiss = System.getProperty(AotCache.LEAN_MISS_PROPERTY);
+        if (leanMiss != null) {
+            Serialization.whenBuilt(() -> AotCache.reportLeanMiss(leanMiss));
+        }
         InputStream bootstrap;
         try {
             bootstrap = new FileInputStream("/proc/self/fd/" + Spawner.BOOTSTRAP_FD);

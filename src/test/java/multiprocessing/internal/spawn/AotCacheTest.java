@@ -245,7 +245,9 @@ class AotCacheTest {
         AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
         AotCache.Kind lean = AotCache.Kind.LEAN;
         AotCache.Plan first = c.plan(launcher, LIBRARY, List.of(), lean);
-        assertEquals(List.of(), first.options(), "no cache of either kind yet");
+        String report = "-D" + AotCache.LEAN_MISS_PROPERTY + "="
+                + cacheDir.resolve(c.key(LIBRARY) + "-lean.miss");
+        assertEquals(List.of(report), first.options(), "no cache of either kind yet");
         assertEquals(lean, first.training().kind());
         AotCache.Training full = c.plan(launcher, LIBRARY, List.of()).training();
         assertEquals(AotCache.Kind.FULL, full.kind());
@@ -255,7 +257,7 @@ class AotCacheTest {
         // The lean trainer never finished (its lock is still there); the full one did.
         Files.write(full.target(), new byte[] {1});
         AotCache.Plan meanwhile = c.plan(launcher, LIBRARY, List.of(), lean);
-        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, report),
                 meanwhile.options(), "the full cache rather than none");
         assertNull(meanwhile.training(), "one trainer per key and kind");
         AotCache otherJvm = cache(true, 25, classPath(tmp.resolve("a.jar")));
@@ -264,10 +266,36 @@ class AotCacheTest {
         assertEquals(meanwhile.options(), elsewhere.options());
 
         Files.write(first.training().target(), new byte[] {1});
-        assertEquals(List.of("-XX:AOTCache=" + first.training().target(), AotCache.QUIET),
-                c.plan(launcher, LIBRARY, List.of("-Xmx64m"), lean).options());
+        assertEquals(List.of("-XX:AOTCache=" + first.training().target(), AotCache.QUIET,
+                report), c.plan(launcher, LIBRARY, List.of("-Xmx64m"), lean).options());
         assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
                 c.plan(launcher, LIBRARY, List.of()).options(), "a full child keeps its own");
+    }
+
+    @Test
+    void aLeanChildThatBuiltForyMakesLaterOnesMapTheFullCache() throws IOException {
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
+        AotCache.Training full = c.plan(launcher, LIBRARY, List.of()).training();
+        AotCache.Training lean = c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN)
+                .training();
+        Files.write(full.target(), new byte[] {1});
+        Files.write(lean.target(), new byte[] {1});
+        String base = full.key();
+        Path miss = cacheDir.resolve(base + "-lean.miss");
+        String report = "-D" + AotCache.LEAN_MISS_PROPERTY + "=" + miss;
+        assertEquals(List.of("-XX:AOTCache=" + lean.target(), AotCache.QUIET, report),
+                c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN).options(),
+                "a lean child is told where to report");
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
+                c.plan(launcher, LIBRARY, List.of()).options(), "a full one has nothing to report");
+
+        AotCache.reportLeanMiss(miss.toString());
+        AotCache.reportLeanMiss(miss.toString()); // a second report is no error
+        assertTrue(Files.exists(miss));
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
+                c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN).options(),
+                "once one lean child needed Fory, plain children map the full cache");
+        AotCache.reportLeanMiss(tmp.resolve("no-such-dir").resolve("x.miss").toString());
     }
 
     @Test
