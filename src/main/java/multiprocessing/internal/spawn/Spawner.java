@@ -387,7 +387,10 @@ public final class Spawner {
             byte[] data = Serialization.serializeForStart(exercise.process(), Handles.collecting());
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
                     new int[0], trackerFd, false, false);
-            sendPayload(trainer, payload(exercise, data, 0));
+            // A class server no one runs, as every real child is given one: the child's loader
+            // and its client (whose verification loads the socket classes) go into the cache.
+            sendPayload(trainer, payload(exercise, data, 0, List.of(),
+                    "/nonexistent/multiprocessing-aot-trainer/s"));
             LibraryThreads.platform().daemon().name("multiprocessing-aot-trainer").start(() -> {
                 try {
                     trainer.await(null);
