@@ -84,7 +84,8 @@ public final class SharedMemory implements AutoCloseable {
     public static SharedMemory create(long size) throws IOException {
         checkSize(size);
         for (int attempt = 0; ; attempt++) {
-            String generated = GENERATED_PREFIX + String.format("%08x",
+            // Not String.format: its first use in a JVM costs milliseconds (its parser).
+            String generated = GENERATED_PREFIX + java.util.HexFormat.of().toHexDigits(
                     ThreadLocalRandom.current().nextInt());
             try {
                 return open(generated, size);

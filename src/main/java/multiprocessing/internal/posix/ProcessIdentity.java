@@ -112,7 +112,7 @@ public final class ProcessIdentity {
     /** The fields of /proc/pid/stat after the command name: [0] is field 3 (the state). */
     private static String[] statFields(int pid) {
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String stat = readProcFile("/proc/" + pid + "/stat");
             // The command name in parentheses may hold spaces or ')': the fields follow the last ')'.
             int close = stat.lastIndexOf(')');
             return close < 0 ? null : stat.substring(close + 1).trim().split(" ");
@@ -132,12 +132,24 @@ public final class ProcessIdentity {
     private static String host() {
         String boot;
         try {
-            // Not readString: /proc/sys files answer a read past their start with nothing.
-            boot = Files.readAllLines(Path.of("/proc/sys/kernel/random/boot_id")).get(0).trim();
+            boot = readProcFile("/proc/sys/kernel/random/boot_id").trim();
         } catch (IOException | RuntimeException e) {
             boot = "";
         }
-        return String.format("%08x", (boot + "/" + NAMESPACE).hashCode());
+        String hex = Integer.toHexString((boot + "/" + NAMESPACE).hashCode());
+        return "0".repeat(8 - hex.length()) + hex;
+    }
+
+    /**
+     * A small /proc file, read to its end. With a FileInputStream, whose classes every JVM has
+     * loaded at its start: Files.readString and readAllLines load ~40 classes of NIO channels
+     * and charset decoders (and /proc/sys files answer readString's read past their start with
+     * nothing), ~10 ms of a child's first receipt (bench/RESULTS.md, tenth session).
+     */
+    private static String readProcFile(String path) throws IOException {
+        try (java.io.FileInputStream in = new java.io.FileInputStream(path)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
     }
 
     private static int namespace() {
