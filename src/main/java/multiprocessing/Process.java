@@ -80,6 +80,11 @@ public class Process implements AutoCloseable, Serializable {
             public Object idleProcess() {
                 return new Process(() -> { });
             }
+
+            @Override
+            public Object unnumberedProcess(SerializableRunnable target) {
+                return new Process(target, Kind.CHILD);
+            }
         });
         Serialization.register(Process.class, new Identity());
     }
@@ -162,6 +167,23 @@ public class Process implements AutoCloseable, Serializable {
         this.parentPid = ProcessHandle.current().pid();
         this.parentName = creator.name;
         this.context = context;
+    }
+
+    /**
+     * A child process of the library's own that takes none of its creator's numbers, so that
+     * the program's processes are named as if it did not exist (an AOT cache's trainer).
+     */
+    private Process(SerializableRunnable target, Kind kind) {
+        Process creator = current;
+        this.kind = kind;
+        this.target = target;
+        this.identity = append(creator.identity, 0);
+        this.name = "multiprocessing-aot-trainer";
+        this.daemon = null;
+        this.authKey = creator.authKey.clone();
+        this.parentPid = ProcessHandle.current().pid();
+        this.parentName = creator.name;
+        this.context = null;
     }
 
     /**

@@ -93,11 +93,14 @@ final class AotCache {
 
 
     /**
-     * Runs the trainer (the arguments after the four file names), silenced, and publishes its
+     * Runs the trainer (the arguments after the four file names), silenced and deaf to Ctrl-C
+     * and hang-ups (a program interrupted while a cache trains would otherwise leave the lock,
+     * and no training, for an hour; the trainer ends within its own limit), and publishes its
      * output. The JVM writes a configuration file next to its output; it is removed either way.
      */
     static final String TRAINER_SCRIPT = """
             tmp=$1 final=$2 lock=$3 failed=$4; shift 4
+            trap '' INT HUP
             if command -v nice >/dev/null 2>&1; then set -- nice -n 10 "$@"; fi
             "$@" </dev/null >/dev/null 2>&1
             rc=$?

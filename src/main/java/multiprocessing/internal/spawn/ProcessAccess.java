@@ -18,6 +18,9 @@ public interface ProcessAccess {
      */
     Object idleProcess();
 
+    /** A process running {@code target} that takes no number of this process's children's. */
+    Object unnumberedProcess(multiprocessing.SerializableRunnable target);
+
     static void set(ProcessAccess access) {
         Holder.access = access;
     }

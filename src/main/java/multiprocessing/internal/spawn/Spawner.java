@@ -689,6 +689,14 @@ public final class Spawner {
         if (sweep != null) {
             options.add("-D" + TempDirSweeper.PROPERTY + "=" + sweep);
         }
+        // The AOT cache settings hold for the whole tree, a child's own children included.
+        for (String property : List.of(AotCache.ENABLED_PROPERTY, AotCache.LEAN_PROPERTY,
+                AotCache.DIR_PROPERTY)) {
+            String value = System.getProperty(property);
+            if (value != null) {
+                options.add("-D" + property + "=" + value);
+            }
+        }
         // A child decodes what its parent sends, and the other way round: one policy for both.
         for (String property : Serialization.INHERITED_PROPERTIES) {
             String value = System.getProperty(property);

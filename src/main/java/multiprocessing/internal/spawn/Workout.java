@@ -92,7 +92,7 @@ final class Workout {
      * {@link #leanTour}.
      */
     static Object leanProcess() {
-        return new multiprocessing.Process(Workout::leanTrainer);
+        return ProcessAccess.get().unnumberedProcess(Workout::leanTrainer);
     }
 
     /** The lean trainer's target: {@link #leanTour}, bounded as the full trainer is. */

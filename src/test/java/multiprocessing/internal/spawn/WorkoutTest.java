@@ -1,6 +1,7 @@
 package multiprocessing.internal.spawn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
@@ -23,6 +24,35 @@ class WorkoutTest {
     void everyPartOfTheTourGoesThrough() {
         assertEquals(List.of(), Workout.tour());
         assertEquals(List.of(), Workout.tour(), "and again: it leaves nothing that stops a second");
+    }
+
+    @Test
+    void theLeanTrainersProcessTakesNoNumberOfTheProgramsProcesses() {
+        multiprocessing.Process before = new multiprocessing.Process(() -> { });
+        multiprocessing.Process trainer = (multiprocessing.Process) Workout.leanProcess();
+        multiprocessing.Process after = new multiprocessing.Process(() -> { });
+        int n = Integer.parseInt(before.name().substring(before.name().lastIndexOf('-') + 1));
+        assertEquals("Process-" + (n + 1), after.name(), "as if no trainer had been made");
+        assertEquals("multiprocessing-aot-trainer", trainer.name());
+        for (multiprocessing.Process p : List.of(before, trainer, after)) {
+            p.close();
+        }
+    }
+
+    @Test
+    void theCacheSettingsReachEveryChildOfTheTree() {
+        String before = System.getProperty(AotCache.LEAN_PROPERTY);
+        System.setProperty(AotCache.LEAN_PROPERTY, "false");
+        try {
+            List<String> options = Spawner.libraryOptions(List.of());
+            assertTrue(options.contains("-D" + AotCache.LEAN_PROPERTY + "=false"), options.toString());
+        } finally {
+            if (before == null) {
+                System.clearProperty(AotCache.LEAN_PROPERTY);
+            } else {
+                System.setProperty(AotCache.LEAN_PROPERTY, before);
+            }
+        }
     }
 
     @Test
