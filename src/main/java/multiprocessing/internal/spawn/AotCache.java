@@ -83,6 +83,8 @@ final class AotCache {
     /** A child option ({@code -D...=true}) that makes the trainer run {@link Workout}. */
     static final String WORKOUT_PROPERTY = "multiprocessing.aotWorkout";
     static final long STALE_MILLIS = 60 * 60 * 1000L;
+    /** After this, a key's failed and lean-miss markers are removed (and their verdicts lapse). */
+    static final long MARKER_STALE_MILLIS = 7 * 24 * 60 * 60 * 1000L;
     static final int KEEP = 6;
 
     private static final long FNV_BASIS = 0xcbf29ce484222325L;
@@ -482,6 +484,11 @@ final class AotCache {
                 } else if ((name.endsWith(".tmp") || name.endsWith(".tmp.config")
                         || name.endsWith(".lock"))
                         && now - a.lastModifiedTime().toMillis() > STALE_MILLIS) {
+                    deleteQuietly(f);
+                } else if ((name.endsWith(".failed") || name.endsWith(".miss"))
+                        && now - a.lastModifiedTime().toMillis() > MARKER_STALE_MILLIS) {
+                    // A key's verdicts are tried again now and then: the JDK or the jars'
+                    // use may have changed, and each rebuilt jar leaves a key's markers behind.
                     deleteQuietly(f);
                 }
             }

@@ -355,6 +355,15 @@ class AotCacheTest {
         Path freshLock = Files.createFile(cacheDir.resolve("f.lock"));
         Files.setLastModifiedTime(staleTmp, FileTime.fromMillis(old));
         Files.setLastModifiedTime(staleLock, FileTime.fromMillis(old));
+        long lapsed = System.currentTimeMillis() - 2 * AotCache.MARKER_STALE_MILLIS;
+        Path oldMiss = Files.createFile(cacheDir.resolve("m-lean.miss"));
+        Path oldFailed = Files.createFile(cacheDir.resolve("m.failed"));
+        Files.setLastModifiedTime(oldMiss, FileTime.fromMillis(lapsed));
+        Files.setLastModifiedTime(oldFailed, FileTime.fromMillis(lapsed));
+        Path recentMiss = Files.createFile(cacheDir.resolve("r-lean.miss"));
+        Path recentFailed = Files.createFile(cacheDir.resolve("r.failed"));
+        Files.setLastModifiedTime(recentMiss, FileTime.fromMillis(old));
+        Files.setLastModifiedTime(recentFailed, FileTime.fromMillis(old));
         List<Path> caches = new ArrayList<>();
         for (int i = 0; i < AotCache.KEEP + 2; i++) {
             Path f = Files.write(cacheDir.resolve("c" + i + ".aot"), new byte[] {1});
@@ -365,6 +374,10 @@ class AotCacheTest {
         assertFalse(Files.exists(staleTmp));
         assertFalse(Files.exists(staleLock));
         assertTrue(Files.exists(freshLock), "a trainer may still be running");
+        assertFalse(Files.exists(oldMiss), "a verdict lapses after a week");
+        assertFalse(Files.exists(oldFailed));
+        assertTrue(Files.exists(recentMiss), "an hour-old verdict holds");
+        assertTrue(Files.exists(recentFailed));
         assertFalse(Files.exists(caches.get(0)));
         assertFalse(Files.exists(caches.get(1)));
         assertTrue(Files.exists(caches.get(caches.size() - 1)));
