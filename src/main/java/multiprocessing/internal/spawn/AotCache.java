@@ -170,9 +170,16 @@ final class AotCache {
      */
     record Training(String key, Path output, Path target, Path lock, Path failed,
             String classPath, Kind kind) {
-        /** The options the trainer's JVM gets besides the library's and the user's. */
+        /**
+         * The options the trainer's JVM gets besides the library's and the user's: a lean
+         * trainer is told where to report, as its children are (so that path is in the cache;
+         * and a tour that built Fory would mark the key, as a child that did).
+         */
         List<String> options() {
-            return List.of("-XX:AOTCacheOutput=" + output, QUIET);
+            return kind == Kind.LEAN
+                    ? List.of("-XX:AOTCacheOutput=" + output, QUIET,
+                            "-D" + LEAN_MISS_PROPERTY + "=" + target.resolveSibling(key + ".miss"))
+                    : List.of("-XX:AOTCacheOutput=" + output, QUIET);
         }
 
         /** Releases the key when the trainer could not be started. */
@@ -325,6 +332,21 @@ final class AotCache {
      * paid ~0.3 s to load Fory from its jar). Never throws.
      */
     static void reportLeanMiss(String marker) {
+        new LeanMissReport(marker).run();
+    }
+
+    /**
+     * {@link #reportLeanMiss} as a class of its own, not a lambda: a lambda made at a child's
+     * start that its cache's trainer never made is spun there, ~5 ms of the child's start.
+     */
+    record LeanMissReport(String marker) implements Runnable {
+        @Override
+        public void run() {
+            createQuietly(marker);
+        }
+    }
+
+    private static void createQuietly(String marker) {
         try {
             Files.createFile(Path.of(marker));
         } catch (IOException | RuntimeException e) {

@@ -37,7 +37,7 @@ public final class ChildMain {
         child = true;
         String leanMiss = System.getProperty(AotCache.LEAN_MISS_PROPERTY);
         if (leanMiss != null) {
-            Serialization.whenBuilt(() -> AotCache.reportLeanMiss(leanMiss));
+            Serialization.whenBuilt(new AotCache.LeanMissReport(leanMiss));
         }
         InputStream bootstrap;
         try {
