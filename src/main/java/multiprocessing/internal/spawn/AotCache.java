@@ -582,6 +582,23 @@ final class AotCache {
         }
 
         /**
+         * The tours run servers and workers on threads of the trainer: whatever one of them
+         * does, the trainer ends (and writes the cache of what it loaded) within the limit,
+         * rather than holding its lock file, and every later parent's training, for an hour.
+         */
+        static void endWithinTheLimit() {
+            LibraryThreads.platform().daemon().name("multiprocessing-aot-trainer-limit")
+                    .start(() -> {
+                        try {
+                            Thread.sleep(TRAINER_LIMIT_MILLIS);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        System.exit(0);
+                    });
+        }
+
+        /**
          * Runs in the trainer: what a child does between reading its payload and exiting, the
          * tour of the library's common paths ({@link Workout#tour}), then, only when the
          * children's options ask for it ({@value #WORKOUT_PROPERTY}), the hot paths' workout
@@ -595,18 +612,7 @@ final class AotCache {
             // usually comes plain (Serialization.serializeForStart): that path's classes too.
             Serialization.deserializeAtStart(Serialization.serializeForStart(
                     access.idleProcess(), Handles.spawning()), Handles.received(new int[0]));
-            // The tour runs servers and workers on threads of this JVM: whatever one of them
-            // does, the trainer ends (and writes the cache of what it loaded) within the limit,
-            // rather than holding its lock file, and every later parent's training, for an hour.
-            LibraryThreads.platform().daemon().name("multiprocessing-aot-trainer-limit")
-                    .start(() -> {
-                        try {
-                            Thread.sleep(TRAINER_LIMIT_MILLIS);
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                        System.exit(0);
-                    });
+            endWithinTheLimit();
             Workout.tour();
             // What a real child does once it has read its process, which this payload's path
             // skips (the contexts, the marker that tells the parent it runs): loaded here, their

@@ -97,15 +97,7 @@ final class Workout {
 
     /** The lean trainer's target: {@link #leanTour}, bounded as the full trainer is. */
     private static void leanTrainer() {
-        LibraryThreads.platform().daemon().name("multiprocessing-aot-trainer-limit")
-                .start(() -> {
-                    try {
-                        Thread.sleep(AotCache.Exercise.TRAINER_LIMIT_MILLIS);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                    System.exit(0);
-                });
+        AotCache.Exercise.endWithinTheLimit();
         leanTour();
     }
 
