@@ -205,9 +205,9 @@ final class AotCache {
      * Which of a key's two caches a child maps. Every class in a cache is loaded and linked
      * at the JVM's start, whether the child uses it or not, and dirties its share of the
      * cache's pages: a cache with Fory's classes (~600) and the pool's and manager's cost a
-     * no-op child ~45 ms of its start, ~50 ms of its CPU and ~2 MB of private memory more
+     * no-op child ~45 ms of its start, ~50 ms of its CPU and ~5 MB of private memory more
      * than one without, while a child that then builds Fory from the jar instead of the cache
-     * takes ~190 ms longer (bench/RESULTS.md, tenth session). The parent knows which a child
+     * takes 0.2-0.3 s longer (bench/RESULTS.md, tenth session). The parent knows which a child
      * likely needs from what its payload holds ({@link
      * multiprocessing.internal.reduction.Serialization#startsWithoutSerializer}).
      */
@@ -342,15 +342,11 @@ final class AotCache {
     record LeanMissReport(String marker) implements Runnable {
         @Override
         public void run() {
-            createQuietly(marker);
-        }
-    }
-
-    private static void createQuietly(String marker) {
-        try {
-            Files.createFile(Path.of(marker));
-        } catch (IOException | RuntimeException e) {
-            // already marked, or the directory went: the next such child tries again
+            try {
+                Files.createFile(Path.of(marker));
+            } catch (IOException | RuntimeException e) {
+                // already marked, or the directory went: the next such child tries again
+            }
         }
     }
 
