@@ -82,6 +82,23 @@ public class Process implements AutoCloseable, Serializable {
             }
 
             @Override
+            public String programClass(Object process) {
+                if (!(process instanceof Process p)) {
+                    return null;
+                }
+                if (p.getClass() != Process.class) {
+                    return p.getClass().getName();
+                }
+                if (p.target == null) {
+                    return null;
+                }
+                // A lambda's hidden class is named after the class that made it.
+                String name = p.target.getClass().getName();
+                int lambda = name.indexOf("$$Lambda");
+                return lambda > 0 ? name.substring(0, lambda) : name;
+            }
+
+            @Override
             public Object unnumberedProcess(SerializableRunnable target) {
                 return new Process(target, Kind.CHILD);
             }

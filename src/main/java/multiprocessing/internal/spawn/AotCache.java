@@ -76,6 +76,10 @@ final class AotCache {
     static final String DIR_PROPERTY = "multiprocessing.cacheDir";
     /** Set to false, every child maps the full cache (see {@link Kind}). */
     static final String LEAN_PROPERTY = "multiprocessing.aotCache.lean";
+    /** The program's classes a trainer loads (see {@link #noteProgramClass}). */
+    static final String PROGRAM_CLASSES_PROPERTY = "multiprocessing.aotCache.programClasses";
+    /** The most program classes a trainer is given. */
+    static final int MAX_PROGRAM_CLASSES = 16;
     /** Where a lean child marks that it built Fory (see {@link #reportLeanMiss}). */
     static final String LEAN_MISS_PROPERTY = "multiprocessing.aotCache.leanMiss";
     static final boolean LEAN_ENABLED =
@@ -228,6 +232,7 @@ final class AotCache {
 
     private final Environment env;
     private final Set<String> trained = ConcurrentHashMap.newKeySet();
+    private final Set<String> programClasses = ConcurrentHashMap.newKeySet();
     private volatile boolean swept;
     /** The class path's layout, decided once per JVM (it reads the jars); null: none usable. */
     private volatile Optional<ClassPathLayout> layout;
@@ -324,6 +329,44 @@ final class AotCache {
         return new Plan(meanwhile.options(), new Training(key, output,
                 dir.resolve(key + ".aot"), lock, failed, layout.archived(), kind),
                 meanwhile.classPath());
+    }
+
+    /**
+     * Notes a class of the program's that a child about to start runs (its target's): a
+     * trainer started from now on loads it (not initialized), so that it is in the cache when
+     * it comes from one of the jars. A child then finds it there rather than opening the jars
+     * to look for it: for a 30 MB jar reading its central directory took 19 ms of a child's
+     * start (bench/RESULTS.md, tenth session).
+     */
+    void noteProgramClass(String name) {
+        // The library's own (a pool's worker) are in the cache anyway; loading them is no harm.
+        if (name != null && programClasses.size() < MAX_PROGRAM_CLASSES) {
+            programClasses.add(name);
+        }
+    }
+
+    /** The trainer's option naming the program's classes noted so far, or none. */
+    List<String> programClassesOption() {
+        return programClasses.isEmpty() ? List.of()
+                : List.of("-D" + PROGRAM_CLASSES_PROPERTY + "="
+                        + String.join(",", new java.util.TreeSet<>(programClasses)));
+    }
+
+    /**
+     * In a trainer: loads the program's classes its parent named, without initializing them
+     * (no code of the program's runs); one that is not in the jars is skipped.
+     */
+    static void loadProgramClasses() {
+        String names = System.getProperty(PROGRAM_CLASSES_PROPERTY, "");
+        for (String name : names.split(",")) {
+            if (!name.isEmpty()) {
+                try {
+                    Class.forName(name, false, ClassLoader.getSystemClassLoader());
+                } catch (ClassNotFoundException | LinkageError e) {
+                    // in a directory, or not loadable alone: the child loads it as before
+                }
+            }
+        }
     }
 
     /**
@@ -609,6 +652,7 @@ final class AotCache {
             Serialization.deserializeAtStart(Serialization.serializeForStart(
                     access.idleProcess(), Handles.spawning()), Handles.received(new int[0]));
             endWithinTheLimit();
+            loadProgramClasses();
             Workout.tour();
             // What a real child does once it has read its process, which this payload's path
             // skips (the contexts, the marker that tells the parent it runs): loaded here, their

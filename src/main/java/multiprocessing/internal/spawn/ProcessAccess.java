@@ -18,6 +18,13 @@ public interface ProcessAccess {
      */
     Object idleProcess();
 
+    /**
+     * The program's class that defines what {@code process} runs: the class whose lambda its
+     * target is, the target's own class, or the process's subclass; null if none is the
+     * program's.
+     */
+    String programClass(Object process);
+
     /** A process running {@code target} that takes no number of this process's children's. */
     Object unnumberedProcess(multiprocessing.SerializableRunnable target);
 

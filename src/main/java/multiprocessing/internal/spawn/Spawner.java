@@ -87,6 +87,7 @@ public final class Spawner {
             Path executable, List<String> jvmOptions) throws IOException {
         byte[] payload = payload(preparation, data, handles.fds().length, List.of(),
                 ClassServer.address());
+        AotCache.system().noteProgramClass(ProcessAccess.get().programClass(preparation.process()));
         // A child that will likely never build the serializer maps the cache without it.
         AotCache.Kind kind = AotCache.LEAN_ENABLED && Serialization.startsWithoutSerializer(data)
                 ? AotCache.Kind.LEAN : AotCache.Kind.FULL;
@@ -367,7 +368,9 @@ public final class Spawner {
     private static void startTrainer(AotCache.Training training, Path executable,
             List<String> jvmOptions) {
         try {
-            List<String> java = commandLine(executable, training.options(),
+            List<String> archive = new ArrayList<>(training.options());
+            archive.addAll(AotCache.system().programClassesOption());
+            List<String> java = commandLine(executable, archive,
                     trainerOptions(jvmOptions), training.classPath(), ChildMain.class.getName());
             // The program's tracker, as for its children: the tour's shared memory would
             // otherwise start a tracker of the trainer's own (a JVM more, beside the first child).

@@ -98,6 +98,7 @@ final class Workout {
     /** The lean trainer's target: {@link #leanTour}, bounded as the full trainer is. */
     private static void leanTrainer() {
         AotCache.Exercise.endWithinTheLimit();
+        AotCache.loadProgramClasses();
         leanTour();
     }
 

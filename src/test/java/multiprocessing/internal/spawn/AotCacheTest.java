@@ -299,6 +299,38 @@ class AotCacheTest {
     }
 
     @Test
+    void theProgramsClassesATrainerLoadsAreTheTargetsBoundedAndSorted() {
+        AotCache c = new AotCache(new AotCache.Environment(true, 25, tmp, "25+test", "", "",
+                cacheDir, Path.of("/bin/sh"), null));
+        assertEquals(List.of(), c.programClassesOption(), "none noted yet");
+        ProcessAccess access = ProcessAccess.get();
+        Process lambda = new Process(() -> { });
+        assertEquals(AotCacheTest.class.getName(), access.programClass(lambda),
+                "a lambda's class is named after the class that made it");
+        c.noteProgramClass(access.programClass(lambda));
+        c.noteProgramClass("b.B");
+        c.noteProgramClass(null);
+        assertEquals(List.of("-D" + AotCache.PROGRAM_CLASSES_PROPERTY + "=b.B,"
+                + AotCacheTest.class.getName()), c.programClassesOption());
+        for (int i = 0; i < 2 * AotCache.MAX_PROGRAM_CLASSES; i++) {
+            c.noteProgramClass("n.N" + i);
+        }
+        String option = c.programClassesOption().get(0);
+        assertEquals(AotCache.MAX_PROGRAM_CLASSES, option.split(",").length);
+        lambda.close();
+
+        // A trainer skips what it cannot load.
+        String before = System.getProperty(AotCache.PROGRAM_CLASSES_PROPERTY);
+        System.setProperty(AotCache.PROGRAM_CLASSES_PROPERTY, "no.such.Class,,"
+                + AotCacheTest.class.getName());
+        try {
+            AotCache.loadProgramClasses();
+        } finally {
+            restore(AotCache.PROGRAM_CLASSES_PROPERTY, before);
+        }
+    }
+
+    @Test
     void featureSwitchOtherJdksAndUserArchivesGiveNoOptions() throws IOException {
         String cp = classPath(jar("a.jar", "one"));
         AotCache off = cache(false, 25, cp);
@@ -638,5 +670,8 @@ class AotCacheTest {
         }
         assertFalse(loaded.contains("org.apache.fory.Fory "),
                 "a child that captures only values loads no Fory, not even from the cache");
+        assertTrue(loaded.contains("AotCacheTest$EndToEnd source: shared objects"),
+                "the class of the first child's lambda, in the program's jar, is in the cache: "
+                        + loaded.lines().filter(l -> l.contains("EndToEnd")).toList());
     }
 }
