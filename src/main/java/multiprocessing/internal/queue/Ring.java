@@ -327,15 +327,22 @@ public final class Ring {
     /**
      * A bounded queue's producer: a place under maxsize and room in the ring, both or neither.
      * It never sleeps holding a place it has not filled: a producer killed while it waited would
-     * keep its place for good (qsize one too high, the queue full while empty). So a place
-     * taken when the ring has no room is given back at once, and the producer waits for room
-     * with no place, then tries for both again.
+     * keep its place for good (qsize one too high, the queue full while empty). So it waits for
+     * room first, holding no place, then takes a place and claims the room; a place taken when
+     * the room has gone meanwhile is given back at once, and it waits again. A producer killed
+     * between taking its place and claiming (a few instructions, with room there) still keeps
+     * the place: waiting for room before the place keeps it out of that window while the ring
+     * is full (a cold child's first put used to cross it only after hundreds of milliseconds of
+     * class linking, and a kill could land there).
      */
     private long awaitPlaceAndRoom(int k, long timeoutNanos, long start) {
         if (timeoutNanos < 0) {
             start = System.nanoTime();
         }
         while (true) {
+            if (await(() -> hasRoom(k) ? 0 : -1, producers, timeoutNanos, start) < 0) {
+                return -1;
+            }
             if (await(this::tryReserve, places, timeoutNanos, start) < 0) {
                 return -1;
             }
@@ -347,9 +354,6 @@ public final class Ring {
             // Only those waiting for a place: waking those waiting for room would make them
             // wake each other for as long as the ring stays full.
             places.bumpAndWakeAll();
-            if (await(() -> hasRoom(k) ? 0 : -1, producers, timeoutNanos, start) < 0) {
-                return -1;
-            }
         }
     }
 
