@@ -80,7 +80,7 @@ final class AotCache {
     static final String PROGRAM_CLASSES_PROPERTY = "multiprocessing.aotCache.programClasses";
     /** The most program classes a trainer is given. */
     static final int MAX_PROGRAM_CLASSES = 16;
-    /** Where a lean child marks that it built Fory (see {@link #reportLeanMiss}). */
+    /** Where a lean child marks that it built Fory (see {@link LeanMissReport}). */
     static final String LEAN_MISS_PROPERTY = "multiprocessing.aotCache.leanMiss";
     static final boolean LEAN_ENABLED =
             !"false".equalsIgnoreCase(System.getProperty(LEAN_PROPERTY, "true"));
@@ -370,17 +370,11 @@ final class AotCache {
     }
 
     /**
-     * Called in a child started for the lean cache when it builds Fory all the same: marks
-     * the key, so that later plain children of these jars map the full cache (each such child
-     * paid ~0.3 s to load Fory from its jar). Never throws.
-     */
-    static void reportLeanMiss(String marker) {
-        new LeanMissReport(marker).run();
-    }
-
-    /**
-     * {@link #reportLeanMiss} as a class of its own, not a lambda: a lambda made at a child's
-     * start that its cache's trainer never made is spun there, ~5 ms of the child's start.
+     * Run in a child started for the lean cache when it builds Fory all the same: marks the
+     * key, so that later plain children of these jars map the full cache (each such child paid
+     * ~0.3 s to load Fory from its jar). Never throws. A class of its own, not a lambda: a
+     * lambda made at a child's start that its cache's trainer never made is spun there, ~5 ms
+     * of the child's start.
      */
     record LeanMissReport(String marker) implements Runnable {
         @Override

@@ -289,13 +289,13 @@ class AotCacheTest {
         assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
                 c.plan(launcher, LIBRARY, List.of()).options(), "a full one has nothing to report");
 
-        AotCache.reportLeanMiss(miss.toString());
-        AotCache.reportLeanMiss(miss.toString()); // a second report is no error
+        new AotCache.LeanMissReport(miss.toString()).run();
+        new AotCache.LeanMissReport(miss.toString()).run(); // a second report is no error
         assertTrue(Files.exists(miss));
         assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
                 c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN).options(),
                 "once one lean child needed Fory, plain children map the full cache");
-        AotCache.reportLeanMiss(tmp.resolve("no-such-dir").resolve("x.miss").toString());
+        new AotCache.LeanMissReport(tmp.resolve("no-such-dir").resolve("x.miss").toString()).run();
     }
 
     @Test
