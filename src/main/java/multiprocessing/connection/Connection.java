@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
+import java.nio.channels.AsynchronousCloseException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
@@ -33,8 +34,11 @@ import multiprocessing.internal.util.Durations;
  *
  * <p>One thread may send while another receives; two threads sending (or receiving) at once
  * are serialized, so messages never interleave. Blocking calls are not interruptible by
- * {@link Thread#interrupt()}: use {@link #poll(Duration)} to wait with a timeout. A virtual
- * thread that blocks in a call parks, leaving its carrier free for other virtual threads.
+ * {@link Thread#interrupt()}: use {@link #poll(Duration)} to wait with a timeout, or
+ * {@link #close()} the connection from another thread, which makes a call blocked on it throw
+ * {@link java.nio.channels.AsynchronousCloseException}, as a JDK channel's does (Python's
+ * connection leaves it blocked). A virtual thread that blocks in a call parks, leaving its
+ * carrier free for other virtual threads.
  *
  * <p>Misuse (sending on a read-only end, receiving on a write-only end, any use after
  * {@link #close()}) throws {@link IllegalStateException}; operating-system errors and a peer
@@ -60,6 +64,10 @@ public final class Connection implements AutoCloseable {
         Serialization.register(Connection.class, new ConnectionReducer());
     }
 
+    /** How often a blocked call looks whether another thread closed its connection. */
+    static final long CLOSE_CHECK_MILLIS = 200;
+    private static final long CLOSE_CHECK_NANOS = CLOSE_CHECK_MILLIS * 1_000_000;
+
     private final FdHolder holder;
     private final boolean readable;
     private final boolean writable;
@@ -69,25 +77,62 @@ public final class Connection implements AutoCloseable {
     private MemorySegment sendBuffer;
     private MemorySegment recvBuffer;
 
-    /** Owns the descriptor, so that a connection nobody closed is closed when collected. */
+    /**
+     * Owns the descriptor, so that a connection nobody closed is closed when collected, and
+     * counts the calls using it. A close while a call uses it (another thread's, or the Cleaner
+     * on a connection dropped while a call waits on it) only marks it closed: the last such
+     * call closes it as it leaves. Closing it under a call would let the next descriptor the
+     * process opens take its number, and the call would read or write that file instead.
+     */
     private static final class FdHolder implements Runnable {
-        volatile int fd;
+        private final int fd;
+        /** Calls inside, and whether it is closed; guarded by this. */
+        private int users;
+        private boolean closed;
 
         FdHolder(int fd) {
             this.fd = fd;
         }
 
-        int take() {
-            synchronized (this) {
-                int f = fd;
-                fd = -1;
-                return f;
+        /** Counts a call in: the descriptor, which stays open until {@link #release}. */
+        synchronized int acquire() {
+            if (closed) {
+                throw new IllegalStateException("the connection is closed");
             }
+            users++;
+            return fd;
+        }
+
+        void release() {
+            synchronized (this) {
+                if (--users > 0 || !closed) {
+                    return;
+                }
+            }
+            Posix.closeQuietly(fd);
+        }
+
+        synchronized boolean closed() {
+            return closed;
+        }
+
+        /** The descriptor while open, else -1 (no call is counted in). */
+        synchronized int peek() {
+            return closed ? -1 : fd;
         }
 
         @Override
         public void run() {
-            Posix.closeQuietly(take());
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                if (users > 0) {
+                    return; // each call looks at least every CLOSE_CHECK_NANOS while it waits
+                }
+            }
+            Posix.closeQuietly(fd);
         }
     }
 
@@ -115,7 +160,7 @@ public final class Connection implements AutoCloseable {
 
     /** {@return whether this end is closed (Python's {@code closed})} */
     public boolean closed() {
-        return holder.fd < 0;
+        return holder.closed();
     }
 
     /** {@return whether this end can receive (Python's {@code readable})} */
@@ -128,14 +173,19 @@ public final class Connection implements AutoCloseable {
         return writable;
     }
 
-    /** Closes this end; a second call does nothing. */
+    /**
+     * Closes this end; a second call does nothing. A call another thread has blocked on it
+     * (a receive, a poll, a send waiting for room) throws
+     * {@link java.nio.channels.AsynchronousCloseException} within
+     * {@value #CLOSE_CHECK_MILLIS} ms, and the descriptor is released when that call has left.
+     */
     @Override
     public void close() {
         cleanable.clean();
     }
 
     private int checkOpen() {
-        int fd = holder.fd;
+        int fd = holder.peek();
         if (fd < 0) {
             throw new IllegalStateException("the connection is closed");
         }
@@ -156,6 +206,38 @@ public final class Connection implements AutoCloseable {
             throw new IllegalStateException("the connection is write-only");
         }
         return fd;
+    }
+
+    /**
+     * Counts a call in (see {@link FdHolder}): the descriptor, open until the call's
+     * {@code holder.release()}.
+     */
+    private int acquire(boolean write) {
+        int fd = holder.acquire();
+        if (write ? !writable : !readable) {
+            holder.release();
+            throw new IllegalStateException(write ? "the connection is read-only"
+                    : "the connection is write-only");
+        }
+        return fd;
+    }
+
+    /**
+     * Waits until {@code fd} is ready for {@code events} (or has an error or hang-up, which
+     * the next read or write reports), looking every {@value #CLOSE_CHECK_MILLIS} ms whether
+     * another thread closed this connection.
+     *
+     * @throws AsynchronousCloseException if it did
+     */
+    private void await(int fd, int events) throws IOException {
+        while (Parker.awaitFd(fd, events, CLOSE_CHECK_NANOS, false) == 0) {
+            if (holder.closed()) {
+                throw new AsynchronousCloseException();
+            }
+        }
+        if (holder.closed()) {
+            throw new AsynchronousCloseException();
+        }
     }
 
     // ---------------------------------------------------------------- sending
@@ -238,8 +320,8 @@ public final class Connection implements AutoCloseable {
     private void sendFrame(MemorySegment payload, int[] fds) throws IOException {
         long length = payload.byteSize();
         sendLock.lock();
+        int fd = acquire(true);
         try {
-            int fd = checkWritable();
             if (sendBuffer == null) {
                 sendBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
             }
@@ -261,14 +343,17 @@ public final class Connection implements AutoCloseable {
                 done += n;
             }
         } finally {
+            holder.release();
             sendLock.unlock();
         }
     }
 
     private void writeFully(int fd, MemorySegment from, long count, int[] fds) throws IOException {
         // A virtual thread never blocks in the kernel (it would hold its carrier): it writes
-        // what fits now and waits for room parked (Parker.awaitFd).
-        boolean noWait = Thread.currentThread().isVirtual();
+        // what fits now and waits for room parked (Parker.awaitFd). Nor does any thread on a
+        // socket (MSG_DONTWAIT costs nothing there), so that a close from another thread ends
+        // its wait; a platform thread's write to a full one-way pipe blocks in write(2).
+        boolean noWait = socket || Thread.currentThread().isVirtual();
         long done = 0;
         while (done < count) {
             MemorySegment rest = from.asSlice(done);
@@ -279,7 +364,7 @@ public final class Connection implements AutoCloseable {
             if (n < 0) {
                 // No room now (a virtual thread's write, or someone made the shared file
                 // description non-blocking): wait for room.
-                Parker.awaitFd(fd, Posix.POLLOUT, -1, false);
+                await(fd, Posix.POLLOUT);
             } else {
                 done += n;
             }
@@ -427,25 +512,34 @@ public final class Connection implements AutoCloseable {
      * @throws IOException if the descriptor cannot be polled
      */
     public boolean poll(Duration timeout) throws IOException {
-        int fd = checkReadable();
         long nanos = Durations.nanos(timeout);
         long deadline = Durations.deadline(timeout);
-        // A wait as recv's: a message that comes within the spin budget costs no wake-up.
-        if (spinUntilReadable(fd, nanos)) {
-            return true;
-        }
-        while (true) {
-            long left = Math.max(0, deadline - System.nanoTime());
-            int revents = Parker.awaitFd(fd, Posix.POLLIN, left, false);
-            if ((revents & Posix.POLLNVAL) != 0) {
-                throw new IllegalStateException("the connection's descriptor was closed");
-            }
-            if (revents != 0) {
+        int fd = acquire(false);
+        try {
+            // A wait as recv's: a message that comes within the spin budget costs no wake-up.
+            if (spinUntilReadable(fd, nanos)) {
                 return true;
             }
-            if (deadline - System.nanoTime() <= 0) {
-                return false;
+            while (true) {
+                long left = Math.max(0, deadline - System.nanoTime());
+                int revents = Parker.awaitFd(fd, Posix.POLLIN, Math.min(left, CLOSE_CHECK_NANOS),
+                        false);
+                if (holder.closed()) {
+                    throw new AsynchronousCloseException();
+                }
+                if ((revents & Posix.POLLNVAL) != 0) {
+                    throw new IllegalStateException("the connection's descriptor was closed"
+                            + " (by a close of its fileno())");
+                }
+                if (revents != 0) {
+                    return true;
+                }
+                if (deadline - System.nanoTime() <= 0) {
+                    return false;
+                }
             }
+        } finally {
+            holder.release();
         }
     }
 
@@ -487,8 +581,14 @@ public final class Connection implements AutoCloseable {
      */
     private Frame recvFrame(long maxLength, MemorySegment into) throws IOException {
         recvLock.lock();
+        int fd;
         try {
-            int fd = checkReadable();
+            fd = acquire(false);
+        } catch (RuntimeException e) {
+            recvLock.unlock();
+            throw e;
+        }
+        try {
             if (recvBuffer == null) {
                 recvBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
             }
@@ -502,6 +602,7 @@ public final class Connection implements AutoCloseable {
                 throw e;
             }
         } finally {
+            holder.release();
             recvLock.unlock();
         }
     }
@@ -625,7 +726,7 @@ public final class Connection implements AutoCloseable {
 
     /** Reads until {@code count} bytes or end of file; returns how many arrived. */
     private long readFully(int fd, MemorySegment into, long count, FdCollector fds)
-            throws ErrnoException {
+            throws IOException {
         return readFully(fd, into, count, fds, 0);
     }
 
@@ -635,7 +736,7 @@ public final class Connection implements AutoCloseable {
      * with poll(2)).
      */
     private long readFully(int fd, MemorySegment into, long count, FdCollector fds,
-            long spinNanos) throws ErrnoException {
+            long spinNanos) throws IOException {
         // Never blocks in read(2), whatever the thread: a virtual thread would hold its carrier
         // (as in writeFully), and a platform thread inside read(2) would hold up this JVM's
         // exit by 300 ms; Parker.awaitFd waits for both (see Parker's "Exit").
@@ -659,7 +760,7 @@ public final class Connection implements AutoCloseable {
                         continue;
                     }
                 }
-                Parker.awaitFd(fd, Posix.POLLIN, -1, false);
+                await(fd, Posix.POLLIN);
             } else {
                 done += n;
             }
@@ -684,7 +785,7 @@ public final class Connection implements AutoCloseable {
 
     @Override
     public String toString() {
-        int fd = holder.fd;
+        int fd = holder.peek();
         return "<Connection " + (fd < 0 ? "closed" : "fd=" + fd)
                 + (readable && writable ? " duplex" : readable ? " read-only" : " write-only") + ">";
     }

@@ -436,4 +436,107 @@ class ConnectionTest {
         assertTrue(after - before < 20, "descriptors open before: " + before + ", after 50"
                 + " messages cut short with two each: " + after);
     }
+
+    /**
+     * A close from another thread ends a receive, a poll and a send blocked on the connection
+     * (both kinds: a socket pair and a one-way pipe) with AsynchronousCloseException, and
+     * promptly; a blocked call was left waiting for good before.
+     */
+    @Test
+    void closeFromAnotherThreadEndsABlockedCall() throws Exception {
+        for (boolean duplex : new boolean[] {true, false}) {
+            for (String call : List.of("recv", "poll", "send")) {
+                if (call.equals("send") && !duplex) {
+                    continue; // a platform thread's pipe write blocks in write(2) (documented)
+                }
+                try (Pipe p = Pipe.open(duplex)) {
+                    Connection blocked = call.equals("send") ? p.right() : p.left();
+                    java.util.concurrent.CompletableFuture<Throwable> outcome =
+                            new java.util.concurrent.CompletableFuture<>();
+                    Thread t = Thread.ofPlatform().start(() -> {
+                        try {
+                            switch (call) {
+                                case "recv" -> blocked.recv();
+                                case "poll" -> blocked.poll(Duration.ofSeconds(30));
+                                default -> {
+                                    byte[] chunk = new byte[1 << 16];
+                                    while (true) {
+                                        blocked.sendBytes(chunk); // until the socket is full
+                                    }
+                                }
+                            }
+                            outcome.complete(null);
+                        } catch (Throwable e) {
+                            outcome.complete(e);
+                        }
+                    });
+                    Thread.sleep(300); // blocked by now (a send fills the buffers first)
+                    assertFalse(outcome.isDone(), call + " should block: " + outcome.getNow(null));
+                    long closedAt = System.nanoTime();
+                    blocked.close();
+                    Throwable e = outcome.get(5, java.util.concurrent.TimeUnit.SECONDS);
+                    long tookMillis = (System.nanoTime() - closedAt) / 1_000_000;
+                    assertInstanceOf(java.nio.channels.AsynchronousCloseException.class, e,
+                            (duplex ? "socket " : "pipe ") + call);
+                    assertTrue(tookMillis < 2_000, call + " ended " + tookMillis + " ms after close");
+                    t.join(5_000);
+                    assertTrue(blocked.closed());
+                    assertThrows(IllegalStateException.class, blocked::recvBytes);
+                }
+            }
+        }
+    }
+
+    /**
+     * A descriptor closed while a call waits on it stays open until that call leaves: closed
+     * at once, its number would go to the next descriptor opened, and the call, waking, would
+     * read that file. The close while blocked is tried until it lands while the call is still
+     * inside (it wakes within 200 ms; each try checks in microseconds).
+     */
+    @Test
+    void theDescriptorOfAConnectionClosedUnderACallIsNotReusedMeanwhile() throws Exception {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Pipe p = Pipe.open(false);
+            Connection reader = p.left().readable() ? p.left() : p.right();
+            Connection writer = reader == p.left() ? p.right() : p.left();
+            int fd = reader.fileno();
+            String before = java.nio.file.Files.readSymbolicLink(
+                    java.nio.file.Path.of("/proc/self/fd/" + fd)).toString();
+            Thread t = Thread.ofPlatform().start(() -> {
+                try {
+                    reader.recv();
+                } catch (Exception expected) {
+                    // AsynchronousCloseException
+                }
+            });
+            Thread.sleep(100);
+            reader.close();
+            int[] next = Posix.pipe(Posix.O_CLOEXEC);
+            boolean stillInside = t.isAlive();
+            String now = java.nio.file.Files.readSymbolicLink(
+                    java.nio.file.Path.of("/proc/self/fd/" + fd)).toString();
+            boolean stillInsideAfter = t.isAlive();
+            try {
+                if (stillInside && stillInsideAfter) {
+                    assertTrue(next[0] != fd && next[1] != fd,
+                            "descriptor " + fd + " was reused while a receive waited on it");
+                    assertEquals(before, now, "descriptor " + fd + " still the pipe");
+                    t.join(5_000);
+                    assertFalse(t.isAlive());
+                    assertFalse(java.nio.file.Files.exists(
+                            java.nio.file.Path.of("/proc/self/fd/" + fd))
+                            && java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of(
+                                    "/proc/self/fd/" + fd)).toString().equals(before),
+                            "closed once the receive left");
+                    return;
+                }
+            } finally {
+                Posix.closeQuietly(next[0]);
+                Posix.closeQuietly(next[1]);
+                t.join(5_000);
+                writer.close();
+            }
+        }
+        org.junit.jupiter.api.Assertions.fail("the close never landed while the receive waited");
+    }
 }

@@ -469,6 +469,56 @@ class BaseManagerTest {
         assertFalse(serving.isAlive());
     }
 
+    /**
+     * Shutting down a server that serves from this process ends the threads of its
+     * connections while their clients (another process here) stay connected and idle: each was
+     * blocked in a receive on a descriptor closed under it, for good, and the client never saw
+     * the end of its connection.
+     */
+    @Test
+    void shutdownOfAServerInThisProcessEndsItsConnectionsThreads() throws Exception {
+        SyncManager m = new SyncManager(Address.inet("127.0.0.1", 0), null);
+        Server server = m.getServer();
+        Thread serving = Thread.ofPlatform().start(server::serveForever);
+        Address address = m.address();
+        Context ctx = Multiprocessing.getContext("spawn");
+        multiprocessing.synchronize.Event ready = ctx.event();
+        multiprocessing.synchronize.Event release = ctx.event();
+        Process child = ctx.process(() -> {
+            SyncManager client = new SyncManager(address, null);
+            client.connect();
+            client.dict().put("k", "v");
+            ready.set();
+            release.await(Duration.ofSeconds(60));
+        });
+        child.start();
+        try {
+            assertTrue(ready.await(Duration.ofSeconds(60)), "the child called the manager");
+            assertTrue(connectionThreads() > 0, "a thread serves the child's connection");
+            m.shutdown();
+            serving.join(TimeUnit.SECONDS.toMillis(10));
+            assertFalse(serving.isAlive());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (connectionThreads() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(0, connectionThreads(), "connection threads left after the shutdown");
+        } finally {
+            release.set();
+            child.join(Duration.ofSeconds(30));
+            if (child.isAlive()) {
+                child.kill();
+                child.join();
+            }
+        }
+        assertEquals(0, child.exitCode());
+    }
+
+    private static long connectionThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("multiprocessing-manager-connection")).count();
+    }
+
     @Test
     void connectingWhereNobodyServesFailsFast() throws Exception {
         int port;
