@@ -95,6 +95,23 @@ public final class Handles {
         return fds.isEmpty();
     }
 
+    int size() {
+        return fds.size();
+    }
+
+    /** Forgets the descriptors a failed write noted after the first {@code size}. */
+    void truncate(int size) {
+        if (fds.size() > size) {
+            fds.subList(size, fds.size()).clear();
+        }
+    }
+
+    /** Forgets what a failed read took and left for after it, to read the message again. */
+    void rewindRead() {
+        next = 0;
+        afterRead = null;
+    }
+
     void afterRead(Runnable action) {
         if (afterRead == null) {
             afterRead = new ArrayList<>();

@@ -227,6 +227,11 @@ public final class Serialization {
                     // default is below what a queue carries (256 MiB and more), no bound at all
                     // lets a few bytes ask for the whole heap.
                     .withMaxGraphMemoryBytes(maxGraphMemoryBytes())
+                    // Fory reads 50 levels of nesting by default, and writes any: a chain of 51
+                    // objects was sent and then could not be received (the item lost). A
+                    // thread's default stack (1 MiB) writes 900 to 2,700 levels; the bound is
+                    // far above, and Fory keeps an array as long (64 KiB).
+                    .withMaxDepth(MAX_DEPTH)
                     // Fory keeps the loader it is built with; the one a child installs for
                     // its program's classes comes later (a forkserver JVM builds Fory before
                     // it is handed a process), so Fory gets one that looks at it per name.
@@ -421,7 +426,7 @@ public final class Serialization {
      * @throws IllegalArgumentException naming the class when {@code value} cannot be serialized
      */
     public static byte[] serialize(Object value, Handles handles) {
-        return writing(value, handles, fory -> fory.serialize(value));
+        return writing(value, handles, fory -> fory.serialize(value), () -> { });
     }
 
     /**
@@ -434,16 +439,39 @@ public final class Serialization {
      */
     public static org.apache.fory.memory.MemoryBuffer serialize(Object value, Handles handles,
             org.apache.fory.memory.MemoryBuffer buffer) {
-        return writing(value, handles, fory -> fory.serialize(buffer, value));
+        int start = buffer.writerIndex();
+        return writing(value, handles, fory -> fory.serialize(buffer, value),
+                () -> buffer.writerIndex(start));
     }
 
-    /** Runs a write of {@code value} with {@code handles} current; names its class on failure. */
+    /**
+     * Runs a write of {@code value} with {@code handles} current; names its class on failure.
+     * A write that runs out of this thread's stack (a deeply nested graph) is written again
+     * on a thread with a deep one, after {@code rewind}.
+     */
     private static <T> T writing(Object value, Handles handles,
-            java.util.function.Function<Fory, T> write) {
+            java.util.function.Function<Fory, T> write, Runnable rewind) {
         Handles outer = HANDLES.get();
         HANDLES.set(handles);
+        int mark = handles.size();
         try {
-            return Holder.FORY.execute(write);
+            try {
+                return Holder.FORY.execute(write);
+            } catch (RuntimeException | StackOverflowError e) {
+                if (!causedBy(e, StackOverflowError.class) || DeepStack.isCurrent()) {
+                    throw e;
+                }
+            }
+            handles.truncate(mark); // descriptors are only noted while writing, not owned
+            rewind.run();
+            return DeepStack.call(() -> {
+                HANDLES.set(handles);
+                try {
+                    return Holder.FORY.execute(write);
+                } finally {
+                    HANDLES.remove();
+                }
+            });
         } catch (IllegalArgumentException e) {
             if (e.getMessage() != null && e.getMessage().startsWith(CANNOT_SEND)) {
                 throw e;
@@ -489,8 +517,29 @@ public final class Serialization {
         Handles outer = HANDLES.get();
         HANDLES.set(handles);
         Object value;
+        int start = buffer.readerIndex();
         try {
-            value = Holder.FORY.execute(fory -> fory.deserialize(buffer));
+            try {
+                value = Holder.FORY.execute(fory -> fory.deserialize(buffer));
+            } catch (RuntimeException | StackOverflowError e) {
+                // Out of this thread's stack: read again on a thread with a deep one, unless
+                // descriptors came with it (what the first read rebuilt around them is garbage
+                // whose cleaners may close them).
+                if (!causedBy(e, StackOverflowError.class) || DeepStack.isCurrent()
+                        || !handles.isEmpty()) {
+                    throw e;
+                }
+                handles.rewindRead();
+                buffer.readerIndex(start);
+                value = DeepStack.call(() -> {
+                    HANDLES.set(handles);
+                    try {
+                        return Holder.FORY.execute(fory -> fory.deserialize(buffer));
+                    } finally {
+                        HANDLES.remove();
+                    }
+                });
+            }
         } catch (RuntimeException | StackOverflowError e) {
             // The deepest known cause says most: a reducer that fails may only have been
             // reading a nested object (a process's target) whose class could not be loaded.
@@ -506,6 +555,19 @@ public final class Serialization {
             }
             if (cause instanceof RebuildFailed rebuild) {
                 throw new IllegalStateException(rebuild.getMessage(), e);
+            }
+            if (cause == null && causedBy(e, StackOverflowError.class)) {
+                throw new IllegalStateException("a received object is nested too deeply to read"
+                        + " (" + size + " bytes; StackOverflowError, also on a thread with a "
+                        + (DeepStack.STACK_BYTES >> 20) + " MiB stack): send a flatter"
+                        + " structure", e);
+            }
+            if (cause instanceof org.apache.fory.exception.InsecureException refused
+                    && refused.getMessage() != null
+                    && refused.getMessage().startsWith("Read depth exceed")) {
+                throw new IllegalStateException("a received object is nested deeper than "
+                        + MAX_DEPTH + " levels, more than this library reads (" + size
+                        + " bytes): send a flatter structure", e);
             }
             if (cause instanceof org.apache.fory.exception.InsecureException refused) {
                 throw new IllegalStateException("a received message names a class the "
@@ -569,8 +631,24 @@ public final class Serialization {
 
     private static final String CANNOT_SEND = "cannot send ";
 
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How deeply nested a received object may be (Fory's {@code withMaxDepth}). */
+    static final int MAX_DEPTH = 1 << 14;
+
     private static IllegalArgumentException cannotSerialize(Object value, Throwable cause) {
-        String detail = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+        String detail = causedBy(cause, StackOverflowError.class)
+                ? "it is nested too deeply to write (StackOverflowError, also on a thread with"
+                        + " a " + (DeepStack.STACK_BYTES >> 20) + " MiB stack): send a flatter"
+                        + " structure"
+                : cause.getMessage() != null ? cause.getMessage() : cause.toString();
         for (Throwable c = cause; c != null; c = c.getCause()) {
             if (c instanceof org.apache.fory.exception.InsecureException refused) {
                 // Fory's own text suggests turning the registration check off: say ours.
