@@ -75,6 +75,49 @@ class StartPayloadTest {
     }
 
     /**
+     * A child that sends and receives only plain values (numbers, strings, byte arrays, null)
+     * through a queue and a pipe never builds Fory either: such a message is written without
+     * it, and arrives as the same value of the same class.
+     */
+    @Test
+    void aChildThatSendsOnlyPlainValuesNeverBuildsFory() throws Exception {
+        Context ctx = Multiprocessing.getContext("spawn");
+        Queue<Object> q = ctx.queue();
+        try (Pipe pipe = Pipe.open()) {
+            Connection right = pipe.right();
+            Process p = ctx.process(() -> {
+                try {
+                    q.put(1);
+                    q.put(2L);
+                    q.put("\u00e9t\u00e9 \u2603 \ud800"); // Latin-1, then UTF-16 with a lone surrogate
+                    q.put(new byte[] {1, 2, 3});
+                    q.put(null);
+                    q.put(-0.0);
+                    right.send(right.recv() + "!");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                System.exit(foryBuiltCode());
+            });
+            p.start();
+            pipe.left().send("hello");
+            assertEquals(1, q.get());
+            assertEquals(2L, q.get());
+            assertEquals("\u00e9t\u00e9 \u2603 \ud800", q.get());
+            assertArrayEquals(new byte[] {1, 2, 3}, (byte[]) q.get());
+            assertEquals(null, q.get());
+            assertEquals(Double.doubleToRawLongBits(-0.0),
+                    Double.doubleToRawLongBits((Double) q.get()));
+            assertEquals("hello!", pipe.left().recv());
+            p.join(Duration.ofSeconds(60));
+            assertEquals(Integer.valueOf(0), p.exitCode(), "the child built Fory (3) or failed");
+            p.close();
+        } finally {
+            q.close();
+        }
+    }
+
+    /**
      * A child started for the lean AOT cache (the library names the marker only when there is
      * a cache; here the option is given by hand) marks it when it builds Fory, and only then.
      */

@@ -426,6 +426,13 @@ public final class Serialization {
      * @throws IllegalArgumentException naming the class when {@code value} cannot be serialized
      */
     public static byte[] serialize(Object value, Handles handles) {
+        if (PlainValue.writes(value)) {
+            org.apache.fory.memory.MemoryBuffer out =
+                    org.apache.fory.memory.MemoryBuffer.newHeapBuffer(
+                            value instanceof byte[] b ? b.length + 8 : 32);
+            PlainValue.write(value, out);
+            return out.getBytes(0, out.writerIndex());
+        }
         return writing(value, handles, fory -> fory.serialize(value), () -> { });
     }
 
@@ -439,6 +446,10 @@ public final class Serialization {
      */
     public static org.apache.fory.memory.MemoryBuffer serialize(Object value, Handles handles,
             org.apache.fory.memory.MemoryBuffer buffer) {
+        if (PlainValue.writes(value)) {
+            PlainValue.write(value, buffer);
+            return buffer;
+        }
         int start = buffer.writerIndex();
         return writing(value, handles, fory -> fory.serialize(buffer, value),
                 () -> buffer.writerIndex(start));
@@ -514,6 +525,9 @@ public final class Serialization {
      */
     private static Object reading(org.apache.fory.memory.MemoryBuffer buffer, Handles handles) {
         long size = buffer.size() - buffer.readerIndex();
+        if (size > 0 && buffer.getByte(buffer.readerIndex()) == PlainValue.MARK) {
+            return PlainValue.read(buffer); // no reducer ran: nothing is left for after it
+        }
         Handles outer = HANDLES.get();
         HANDLES.set(handles);
         Object value;

@@ -1,0 +1,165 @@
+package multiprocessing.internal.reduction;
+
+import java.nio.charset.StandardCharsets;
+
+import org.apache.fory.memory.MemoryBuffer;
+
+/**
+ * A message that is one plain value (null, a boxed primitive, a string or a byte array: what
+ * most queues and pipes carry), written without Fory: a process that only ever sends and
+ * receives such values never builds Fory, which costs a fresh JVM hundreds of milliseconds of
+ * CPU at its first message, and each such message is a tag and the value's bytes.
+ *
+ * <p>Implementation note. The message starts with {@link #MARK}; Fory's messages start with
+ * its header bitmap, whose flags are the low four bits, so a reader tells the two apart by the
+ * first byte. The value arrives exactly as Fory delivers it: the same boxed class, a string's
+ * UTF-16 units unchanged (Latin-1 strings as one byte a unit), floating-point numbers as their
+ * raw bits. This is an abbreviation of Fory's message for one value, as {@link PlainStream}
+ * is for a process's payload, not a second serialization.
+ */
+final class PlainValue {
+    private PlainValue() {}
+
+    /** The first byte of a plain value's message. */
+    static final byte MARK = 'V';
+
+    private static final byte NULL = 0;
+    private static final byte TRUE = 1;
+    private static final byte FALSE = 2;
+    private static final byte INT = 3;
+    private static final byte LONG = 4;
+    private static final byte DOUBLE = 5;
+    private static final byte FLOAT = 6;
+    private static final byte SHORT = 7;
+    private static final byte BYTE = 8;
+    private static final byte CHAR = 9;
+    private static final byte LATIN1 = 10;
+    private static final byte UTF16 = 11;
+    private static final byte BYTES = 12;
+
+    /** Whether {@code value} is written here rather than by Fory. */
+    static boolean writes(Object value) {
+        if (value == null) {
+            return true;
+        }
+        Class<?> c = value.getClass();
+        return c == Integer.class || c == String.class || c == Long.class || c == byte[].class
+                || c == Double.class || c == Boolean.class || c == Float.class
+                || c == Short.class || c == Byte.class || c == Character.class;
+    }
+
+    /** Writes {@code value}, one {@link #writes} accepts, at {@code out}'s writer index. */
+    static void write(Object value, MemoryBuffer out) {
+        out.writeByte(MARK);
+        switch (value) {
+            case null -> out.writeByte(NULL);
+            case Integer i -> {
+                out.writeByte(INT);
+                out.writeInt32(i);
+            }
+            case String s -> writeString(s, out);
+            case Long l -> {
+                out.writeByte(LONG);
+                out.writeInt64(l);
+            }
+            case byte[] b -> {
+                out.writeByte(BYTES);
+                out.writeInt32(b.length);
+                out.writeBytes(b);
+            }
+            case Double d -> {
+                out.writeByte(DOUBLE);
+                out.writeInt64(Double.doubleToRawLongBits(d));
+            }
+            case Boolean b -> out.writeByte(b ? TRUE : FALSE);
+            case Float f -> {
+                out.writeByte(FLOAT);
+                out.writeInt32(Float.floatToRawIntBits(f));
+            }
+            case Short s -> {
+                out.writeByte(SHORT);
+                out.writeInt16(s);
+            }
+            case Byte b -> {
+                out.writeByte(BYTE);
+                out.writeByte(b);
+            }
+            case Character c -> {
+                out.writeByte(CHAR);
+                out.writeInt16((short) c.charValue());
+            }
+            default -> throw new IllegalArgumentException("not a plain value: " + value.getClass());
+        }
+    }
+
+    private static void writeString(String s, MemoryBuffer out) {
+        int n = s.length();
+        boolean latin1 = true;
+        for (int i = 0; i < n && latin1; i++) {
+            latin1 = s.charAt(i) < 256;
+        }
+        out.writeByte(latin1 ? LATIN1 : UTF16);
+        out.writeInt32(n);
+        if (latin1) {
+            out.writeBytes(s.getBytes(StandardCharsets.ISO_8859_1));
+        } else {
+            for (int i = 0; i < n; i++) {
+                out.writeInt16((short) s.charAt(i));
+            }
+        }
+    }
+
+    /**
+     * Reads the value of a message {@link #write} wrote, from its mark at {@code in}'s reader
+     * index; the message must end where the value does.
+     *
+     * @throws IllegalStateException when the bytes are not such a message
+     */
+    static Object read(MemoryBuffer in) {
+        long size = in.size() - in.readerIndex();
+        try {
+            in.readByte(); // MARK
+            byte tag = in.readByte();
+            Object value = switch (tag) {
+                case NULL -> null;
+                case TRUE -> Boolean.TRUE;
+                case FALSE -> Boolean.FALSE;
+                case INT -> in.readInt32();
+                case LONG -> in.readInt64();
+                case DOUBLE -> Double.longBitsToDouble(in.readInt64());
+                case FLOAT -> Float.intBitsToFloat(in.readInt32());
+                case SHORT -> in.readInt16();
+                case BYTE -> in.readByte();
+                case CHAR -> (char) in.readInt16();
+                case LATIN1 -> new String(in.readBytes(length(in, 1)), StandardCharsets.ISO_8859_1);
+                case UTF16 -> {
+                    int n = length(in, 2);
+                    char[] chars = new char[n];
+                    for (int i = 0; i < n; i++) {
+                        chars[i] = (char) in.readInt16();
+                    }
+                    yield new String(chars);
+                }
+                case BYTES -> in.readBytes(length(in, 1));
+                default -> throw new IllegalStateException("unknown plain value tag " + tag);
+            };
+            if (in.readerIndex() != in.size()) {
+                throw new IllegalStateException("trailing bytes after the value");
+            }
+            return value;
+        } catch (IndexOutOfBoundsException | IllegalStateException e) {
+            throw new IllegalStateException("the received bytes (" + size + ") are not a value"
+                    + " this library serialized: " + e.getMessage(), e);
+        }
+    }
+
+    /** A length read, checked against what is left: a corrupt one must not allocate. */
+    private static int length(MemoryBuffer in, int unitBytes) {
+        int n = in.readInt32();
+        if (n < 0 || (long) n * unitBytes > in.size() - in.readerIndex()) {
+            throw new IllegalStateException("a length of " + n + " where "
+                    + (in.size() - in.readerIndex()) + " bytes are left");
+        }
+        return n;
+    }
+}

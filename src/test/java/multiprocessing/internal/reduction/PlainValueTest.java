@@ -1,0 +1,79 @@
+package multiprocessing.internal.reduction;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+
+import org.apache.fory.memory.MemoryBuffer;
+import org.junit.jupiter.api.Test;
+
+/** Plain values as messages: exact round trips, Fory's messages told apart, bad bytes refused. */
+class PlainValueTest {
+
+    @Test
+    void everyPlainValueRoundTripsAsTheSameClassAndBits() {
+        List<Object> values = Arrays.asList(null, true, false, 0, -7, Integer.MIN_VALUE,
+                Long.MAX_VALUE, 3.5, Double.NaN, -0.0, 1.5f, (short) -2, (byte) 9, 'x', '\uffff',
+                "", "plain", "\u00e9t\u00e9", "snow \u2603", "lone \ud800 surrogate");
+        for (Object v : values) {
+            byte[] bytes = Serialization.serialize(v);
+            assertEquals(PlainValue.MARK, bytes[0], "written without Fory: " + v);
+            Object back = Serialization.deserialize(bytes);
+            if (v == null) {
+                assertEquals(null, back);
+            } else {
+                assertEquals(v.getClass(), back.getClass());
+                assertEquals(v, back);
+            }
+        }
+        assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(
+                (Double) Serialization.deserialize(Serialization.serialize(-0.0))));
+        byte[] big = new byte[3 << 20];
+        big[big.length - 1] = 5;
+        assertArrayEquals(big, (byte[]) Serialization.deserialize(Serialization.serialize(big)));
+    }
+
+    @Test
+    void otherValuesGoThroughForyAndAreToldApart() {
+        for (Object v : List.of(List.of(1, 2), new int[] {1}, new Object[] {"a"},
+                java.math.BigInteger.TEN, new StringBuilder("sb"))) {
+            assertFalse(PlainValue.writes(v), v.getClass().getName());
+            byte[] bytes = Serialization.serialize(v);
+            assertTrue(bytes[0] != PlainValue.MARK, "a Fory message cannot start as a plain one");
+            Object back = Serialization.deserialize(bytes);
+            assertEquals(v.getClass(), back.getClass());
+        }
+        // Into a buffer from a writer index past its start, as a queue's scratch buffer is.
+        MemoryBuffer buffer = MemoryBuffer.newHeapBuffer(8);
+        buffer.writeInt32(77);
+        Serialization.serialize("after", Handles.refusing("none"), buffer);
+        MemoryBuffer written = MemoryBuffer.fromByteArray(buffer.getBytes(0, buffer.writerIndex()));
+        written.readerIndex(4);
+        assertEquals("after", Serialization.deserialize(written, Handles.received(new int[0])));
+    }
+
+    @Test
+    void corruptPlainMessagesAreRefusedClearly() {
+        byte[][] bad = {
+            {PlainValue.MARK},                              // no tag
+            {PlainValue.MARK, 99},                          // unknown tag
+            {PlainValue.MARK, 3, 1, 2},                     // int cut short
+            {PlainValue.MARK, 12, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f}, // 2 GiB claimed
+            {PlainValue.MARK, 12, -1, -1, -1, -1},          // negative length
+            {PlainValue.MARK, 0, 0},                        // trailing byte
+        };
+        for (byte[] b : bad) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> Serialization.deserialize(b), Arrays.toString(b));
+            assertTrue(e.getMessage().contains("not a value this library serialized"),
+                    e.getMessage());
+        }
+        assertSame(Boolean.TRUE, Serialization.deserialize(new byte[] {PlainValue.MARK, 1}));
+    }
+}
