@@ -21,6 +21,7 @@ public final class WarmMain {
     static final String PRELOAD_PROPERTY = "multiprocessing.forkserver.preload";
 
     public static void main(String[] args) {
+        ChildMain.reportLeanMiss(); // booted for a start with the lean cache
         int[] fds;
         java.io.InputStream stream;
         try {

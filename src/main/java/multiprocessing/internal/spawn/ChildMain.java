@@ -24,6 +24,18 @@ import multiprocessing.internal.util.LibraryThreads;
 public final class ChildMain {
     private ChildMain() {}
 
+    /**
+     * In a JVM started with the lean AOT cache (which names where to report): has the building
+     * of Fory, should this process need it after all, mark the cache's key so that later
+     * children of the same jars map the full one.
+     */
+    public static void reportLeanMiss() {
+        String leanMiss = System.getProperty(AotCache.LEAN_MISS_PROPERTY);
+        if (leanMiss != null) {
+            Serialization.whenBuilt(new AotCache.LeanMissReport(leanMiss));
+        }
+    }
+
     /** How often a daemon child checks for its parent to be gone. */
     private static final long WATCH_MILLIS = 100;
 
@@ -35,10 +47,7 @@ public final class ChildMain {
 
     public static void main(String[] args) {
         child = true;
-        String leanMiss = System.getProperty(AotCache.LEAN_MISS_PROPERTY);
-        if (leanMiss != null) {
-            Serialization.whenBuilt(new AotCache.LeanMissReport(leanMiss));
-        }
+        reportLeanMiss();
         InputStream bootstrap;
         try {
             bootstrap = new FileInputStream("/proc/self/fd/" + Spawner.BOOTSTRAP_FD);

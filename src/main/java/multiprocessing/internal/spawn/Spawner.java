@@ -88,11 +88,8 @@ public final class Spawner {
         byte[] payload = payload(preparation, data, handles.fds().length, List.of(),
                 ClassServer.address());
         AotCache.system().noteProgramClass(ProcessAccess.get().programClass(preparation.process()));
-        // A child that will likely never build the serializer maps the cache without it.
-        AotCache.Kind kind = AotCache.LEAN_ENABLED && Serialization.startsWithoutSerializer(data)
-                ? AotCache.Kind.LEAN : AotCache.Kind.FULL;
         Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),
-                false, ClassReach.extraEntries(), kind);
+                false, ClassReach.extraEntries(), cacheFor(data));
         sendPayload(popen, payload);
         return popen;
     }
@@ -107,6 +104,23 @@ public final class Spawner {
             int[] handleFds, boolean socket) throws IOException {
         return launch(executable, jvmOptions, mainClass, handleFds, socket, List.of(),
                 AotCache.Kind.FULL);
+    }
+
+    /** A child that will likely never build the serializer maps the cache without it. */
+    private static AotCache.Kind cacheFor(byte[] data) {
+        return AotCache.LEAN_ENABLED && Serialization.startsWithoutSerializer(data)
+                ? AotCache.Kind.LEAN : AotCache.Kind.FULL;
+    }
+
+    /**
+     * As {@link #launch(Path, List, String, int[], boolean)} for a JVM booted to run the
+     * process serialized as {@code data} at once (a fork server's start that found no JVM
+     * waiting): it maps the AOT cache a spawn of that process would.
+     */
+    public static Popen launchFor(byte[] data, Path executable, List<String> jvmOptions,
+            String mainClass, int[] handleFds, boolean socket) throws IOException {
+        return launch(executable, jvmOptions, mainClass, handleFds, socket, List.of(),
+                cacheFor(data));
     }
 
     /**
