@@ -1,7 +1,5 @@
 package multiprocessing.internal.reduction;
 
-import java.util.concurrent.Callable;
-
 import multiprocessing.internal.util.LibraryThreads;
 
 /**
@@ -29,41 +27,8 @@ final class DeepStack {
      * what it returns; waits uninterruptibly (an interrupt is kept for the caller). A
      * RuntimeException or Error of the task is rethrown as it is.
      */
-    static <T> T call(Callable<T> task) {
-        Object[] result = new Object[1];
-        Throwable[] failure = new Throwable[1];
-        Thread t = LibraryThreads.platform().daemon().name(NAME).stackSize(STACK_BYTES)
-                .unstarted(() -> {
-                    try {
-                        result[0] = task.call();
-                    } catch (Throwable e) {
-                        failure[0] = e;
-                    }
-                });
-        t.start();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        if (failure[0] instanceof RuntimeException e) {
-            throw e;
-        }
-        if (failure[0] instanceof Error e) {
-            throw e;
-        }
-        if (failure[0] != null) {
-            throw new IllegalStateException(failure[0]);
-        }
-        @SuppressWarnings("unchecked")
-        T value = (T) result[0];
-        return value;
+    static <T> T call(java.util.function.Supplier<T> task) {
+        return LibraryThreads.callOnNewThread(
+                LibraryThreads.platform().daemon().name(NAME).stackSize(STACK_BYTES), task);
     }
 }

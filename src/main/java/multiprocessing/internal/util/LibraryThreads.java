@@ -68,9 +68,19 @@ public final class LibraryThreads {
             // its main thread, is not delayed by a thread start.
             return task.get();
         }
+        return callOnNewThread(platform().daemon().name(name), task);
+    }
+
+    /**
+     * Runs {@code task} on a new thread that {@code thread} builds and returns what it returns,
+     * waiting uninterruptibly (an interrupt is kept for the caller). A RuntimeException or
+     * Error of the task is rethrown as it is.
+     */
+    public static <T> T callOnNewThread(Thread.Builder thread,
+            java.util.function.Supplier<T> task) {
         Object[] result = new Object[1];
         Throwable[] failure = new Throwable[1];
-        Thread t = platform().daemon().name(name).unstarted(() -> {
+        Thread t = thread.unstarted(() -> {
             try {
                 result[0] = task.get();
             } catch (Throwable e) {
