@@ -255,8 +255,12 @@ public final class Connection implements AutoCloseable {
         // Over a pipe, a connection travels through the resource sharer instead.
         Handles handles = socket ? Handles.collecting()
                 : Handles.refusing("a one-way pipe cannot carry descriptors");
-        byte[] data = Serialization.serialize(obj, handles);
-        sendFrame(MemorySegment.ofArray(data), handles.fds());
+        try {
+            byte[] data = Serialization.serialize(obj, handles);
+            sendFrame(MemorySegment.ofArray(data), handles.fds());
+        } finally {
+            handles.runAfterSend(); // the connections it carried may be closed now
+        }
     }
 
     /**
@@ -320,7 +324,13 @@ public final class Connection implements AutoCloseable {
     private void sendFrame(MemorySegment payload, int[] fds) throws IOException {
         long length = payload.byteSize();
         sendLock.lock();
-        int fd = acquire(true);
+        int fd;
+        try {
+            fd = acquire(true);
+        } catch (RuntimeException e) {
+            sendLock.unlock();
+            throw e;
+        }
         try {
             if (sendBuffer == null) {
                 sendBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
@@ -349,22 +359,17 @@ public final class Connection implements AutoCloseable {
     }
 
     private void writeFully(int fd, MemorySegment from, long count, int[] fds) throws IOException {
-        // A virtual thread never blocks in the kernel (it would hold its carrier): it writes
-        // what fits now and waits for room parked (Parker.awaitFd). Nor does any thread on a
-        // socket (MSG_DONTWAIT costs nothing there), so that a close from another thread ends
-        // its wait; a platform thread's write to a full one-way pipe blocks in write(2).
-        boolean noWait = socket || Thread.currentThread().isVirtual();
+        // No thread blocks in the kernel: a virtual thread would hold its carrier, and a close
+        // from another thread could not end the wait. Each writes what fits now and waits for
+        // room in slices (see await).
         long done = 0;
         while (done < count) {
             MemorySegment rest = from.asSlice(done);
             long n = socket ? Sockets.sendmsg(fd, rest, count - done, done == 0 ? fds : new int[0],
-                    noWait)
-                    : noWait ? Posix.writeNoWait(fd, rest, count - done)
-                    : Posix.write(fd, rest, count - done);
+                    true)
+                    : Posix.writeNoWait(fd, rest, count - done);
             if (n < 0) {
-                // No room now (a virtual thread's write, or someone made the shared file
-                // description non-blocking): wait for room.
-                await(fd, Posix.POLLOUT);
+                await(fd, Posix.POLLOUT); // no room now
             } else {
                 done += n;
             }
@@ -798,7 +803,12 @@ public final class Connection implements AutoCloseable {
     private static final class ConnectionReducer implements Reducer<Connection> {
         @Override
         public void reduce(Connection c, Out out) {
-            int fd = c.checkOpen();
+            // Counted in as a call (see FdHolder), so that a close by another thread meanwhile
+            // cannot free its number for another file before it has gone out.
+            int fd = c.holder.acquire();
+            if (out.carriesFds()) {
+                out.afterSend(c.holder::release); // once the message has gone
+            }
             out.writeBoolean(c.readable);
             out.writeBoolean(c.writable);
             out.writeBoolean(c.socket);
@@ -809,9 +819,11 @@ public final class Connection implements AutoCloseable {
             }
             ResourceSharer.Ticket ticket;
             try {
-                ticket = ResourceSharer.share(fd, c.readable, c.writable, c.socket);
+                ticket = ResourceSharer.share(fd, c.readable, c.writable, c.socket); // a dup
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
+            } finally {
+                c.holder.release();
             }
             out.writeString(ticket.address());
             out.writeLong(ticket.key());

@@ -137,6 +137,15 @@ public final class ForkServer {
      */
     public Popen start(Preparation preparation, Settings settings) throws IOException {
         Handles handles = Handles.spawning();
+        try {
+            return start(preparation, settings, handles);
+        } finally {
+            handles.runAfterSend(); // the child has its descriptors, or never will
+        }
+    }
+
+    private Popen start(Preparation preparation, Settings settings, Handles handles)
+            throws IOException {
         byte[] data = Serialization.serializeForStart(preparation.process(), handles);
         if (handles.fds().length > Spawner.MAX_HAND_OVER_FDS) {
             // More than a hand-over carries: a JVM of its own inherits them, as with spawn.

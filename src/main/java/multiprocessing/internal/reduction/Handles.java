@@ -14,6 +14,7 @@ public final class Handles {
     private int next;
     /** What a read's reducers left for after it (see {@link Reducer.In#afterRead}). */
     private List<Runnable> afterRead;
+    private List<Runnable> afterSend;
 
     private Handles(List<Integer> fds, String refusal, boolean spawning) {
         this.fds = fds;
@@ -110,6 +111,31 @@ public final class Handles {
     void rewindRead() {
         next = 0;
         afterRead = null;
+    }
+
+    /**
+     * Has {@code action} run once the message is sent (or its sending has failed), by
+     * {@link #runAfterSend}: a reducer that names a descriptor keeps it open until then.
+     */
+    void afterSend(Runnable action) {
+        if (afterSend == null) {
+            afterSend = new ArrayList<>();
+        }
+        afterSend.add(action);
+    }
+
+    /**
+     * Runs what the reducers of the message just written left for after its sending; the
+     * sender calls it once the descriptors have gone out (or will not), in a finally block.
+     */
+    public void runAfterSend() {
+        List<Runnable> actions = afterSend;
+        afterSend = null;
+        if (actions != null) {
+            for (Runnable action : actions) {
+                action.run();
+            }
+        }
     }
 
     void afterRead(Runnable action) {

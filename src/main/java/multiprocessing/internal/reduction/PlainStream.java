@@ -380,6 +380,11 @@ final class PlainStream {
         }
 
         @Override
+        public void afterSend(Runnable action) {
+            handles.afterSend(action);
+        }
+
+        @Override
         public boolean carriesFds() {
             return handles.carriesFds();
         }

@@ -37,6 +37,12 @@ public interface Reducer<T> {
         /** Whether {@link #writeFd} works on this channel (a socket, or a spawn). */
         boolean carriesFds();
 
+        /**
+         * Has {@code action} run once the message has been sent, or its sending has failed:
+         * for a descriptor given to {@link #writeFd}, which must stay open until then.
+         */
+        void afterSend(Runnable action);
+
         /** Whether this message starts a child of this process (its target and arguments). */
         default boolean spawning() {
             return false;

@@ -749,6 +749,11 @@ public final class Serialization {
                 }
 
                 @Override
+                public void afterSend(Runnable action) {
+                    handles().afterSend(action);
+                }
+
+                @Override
                 public boolean spawning() {
                     return handles().isSpawning();
                 }

@@ -74,8 +74,12 @@ public final class Spawner {
     public static Popen spawn(Preparation preparation, Path executable, List<String> jvmOptions)
             throws IOException {
         Handles handles = Handles.spawning();
-        byte[] data = Serialization.serializeForStart(preparation.process(), handles);
-        return spawn(preparation, data, handles, executable, jvmOptions);
+        try {
+            byte[] data = Serialization.serializeForStart(preparation.process(), handles);
+            return spawn(preparation, data, handles, executable, jvmOptions);
+        } finally {
+            handles.runAfterSend(); // the child has inherited its descriptors, or never will
+        }
     }
 
     /**

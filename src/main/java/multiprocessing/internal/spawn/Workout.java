@@ -158,6 +158,7 @@ final class Workout {
             for (int i = 0; i < fds.length; i++) {
                 fds[i] = Posix.dup(fds[i]); // the child's own copies, as it receives them
             }
+            sent.runAfterSend();
             ((multiprocessing.Process) Serialization.deserializeAtStart(data,
                     Handles.received(fds))).run();
         } finally {
