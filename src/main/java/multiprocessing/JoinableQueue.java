@@ -13,7 +13,9 @@ import multiprocessing.internal.reduction.Serialization;
  * the item and calls {@code taskDone()} at once never finds it missing.
  *
  * <p>An item lost with a consumer killed while taking or processing it is never marked done: a
- * {@code join()} then waits forever, as in Python.
+ * {@code join()} then waits forever, as in Python. An item taken that cannot be read in the
+ * taking process (its {@code get} throws, naming why) is marked done there: nobody will get
+ * it, and Python's {@code join()} would wait for it forever.
  *
  * @param <E> the type of the items
  */

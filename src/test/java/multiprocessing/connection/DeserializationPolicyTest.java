@@ -174,5 +174,8 @@ class DeserializationPolicyTest {
         assertEquals("received [B", inChild(new byte[500_000], bound));
         Object answer = inChild(new byte[2_000_000], bound);
         assertTrue(answer.toString().startsWith("refused: "), answer.toString());
+        // Said as what it is, not as a class the policy refuses.
+        assertTrue(answer.toString().contains("more memory than one message may"),
+                answer.toString());
     }
 }

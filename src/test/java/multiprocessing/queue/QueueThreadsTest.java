@@ -132,6 +132,40 @@ class QueueThreadsTest {
         assertThrows(IllegalStateException.class, j::taskDone);
     }
 
+    static final class Link implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        Link next;
+    }
+
+    /**
+     * An item taken that cannot be read here (nested deeper than the library reads) throws
+     * from get() and counts as done: nobody will ever get it, and join() waited for it for
+     * good (as Python's does).
+     */
+    @Test
+    void anItemThatCannotBeReadCountsAsDone() throws Exception {
+        JoinableQueue<Object> j = new JoinableQueue<>();
+        try {
+            Link head = null;
+            for (int i = 0; i < 20_000; i++) {
+                Link l = new Link();
+                l.next = head;
+                head = l;
+            }
+            j.put(head);
+            j.put("fine");
+            IllegalStateException e = assertThrows(IllegalStateException.class, j::get);
+            assertTrue(e.getMessage().contains("nested deeper"), e.getMessage());
+            assertEquals("fine", j.get());
+            j.taskDone();
+            Thread joiner = Thread.ofPlatform().daemon().start(j::join);
+            joiner.join(5_000);
+            assertFalse(joiner.isAlive(), "join() still waits for the unreadable item");
+        } finally {
+            j.close();
+        }
+    }
+
     @Test
     void manyThreadsKeepPerProducerOrderAndLoseNothing() throws Exception {
         int producers = 4;

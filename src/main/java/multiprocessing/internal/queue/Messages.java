@@ -225,12 +225,17 @@ public final class Messages {
         if (!ring.take(sink, timeoutNanos)) {
             return NONE;
         }
-        if ((sink.flags & RingLayout.FLAG_LARGE) != 0) {
-            return getLarge(sink);
+        try {
+            if ((sink.flags & RingLayout.FLAG_LARGE) != 0) {
+                return getLarge(sink);
+            }
+            s.readBuffer.initHeapBuffer(sink.buffer, 0, sink.length);
+            s.readBuffer.readerIndex(0);
+            return Serialization.deserialize(s.readBuffer, Handles.received(new int[0]));
+        } catch (RuntimeException | Error e) {
+            ring.undelivered();
+            throw e;
         }
-        s.readBuffer.initHeapBuffer(sink.buffer, 0, sink.length);
-        s.readBuffer.readerIndex(0);
-        return Serialization.deserialize(s.readBuffer, Handles.received(new int[0]));
     }
 
     private static Object getLarge(Ring.Sink sink) {

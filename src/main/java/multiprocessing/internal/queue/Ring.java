@@ -653,6 +653,16 @@ public final class Ring {
         }
     }
 
+    /**
+     * Counts a taken item that could not be delivered (it does not deserialize here) as done:
+     * nobody will ever get it, so a JoinableQueue's join() would otherwise wait for good.
+     */
+    public void undelivered() {
+        if ((int) JOINABLE.get(header) != 0) {
+            taskDone(false);
+        }
+    }
+
     /** Items put and not yet marked done. */
     public int unfinished() {
         return (int) UNFINISHED.getVolatile(header);

@@ -583,6 +583,16 @@ public final class Serialization {
                         + MAX_DEPTH + " levels, more than this library reads (" + size
                         + " bytes): send a flatter structure", e);
             }
+            if (cause instanceof org.apache.fory.exception.InsecureException refused
+                    && refused.getMessage() != null
+                    && (refused.getMessage().contains("maxGraphMemoryBytes")
+                            || refused.getMessage().contains("maxUnbackedContainerItems"))) {
+                throw new IllegalStateException("a received object would take more memory than"
+                        + " one message may (" + maxGraphMemoryBytes() + " bytes, as Fory"
+                        + " estimates it; " + size + " bytes arrived): raise -D"
+                        + MAX_GRAPH_MEMORY_PROPERTY + " on the main JVM if the sender is trusted"
+                        + " [" + refused.getMessage() + "]", e);
+            }
             if (cause instanceof org.apache.fory.exception.InsecureException refused) {
                 throw new IllegalStateException("a received message names a class the "
                         + "deserialization policy refuses: " + refused.getMessage()
