@@ -223,6 +223,23 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
+     * As {@link #acquire}, for a call that has waited for the send or receive lock behind
+     * another: it was open when the call began (the public methods check first), so a close
+     * found now came from another thread meanwhile, and ends this call as it ends the one
+     * that held the lock.
+     */
+    private int acquireAfterLock(boolean write) throws AsynchronousCloseException {
+        try {
+            return acquire(write);
+        } catch (IllegalStateException e) {
+            if (holder.closed()) {
+                throw new AsynchronousCloseException();
+            }
+            throw e;
+        }
+    }
+
+    /**
      * Waits until {@code fd} is ready for {@code events} (or has an error or hang-up, which
      * the next read or write reports), looking every {@value #CLOSE_CHECK_MILLIS} ms whether
      * another thread closed this connection.
@@ -326,8 +343,8 @@ public final class Connection implements AutoCloseable {
         sendLock.lock();
         int fd;
         try {
-            fd = acquire(true);
-        } catch (RuntimeException e) {
+            fd = acquireAfterLock(true);
+        } catch (IOException | RuntimeException e) {
             sendLock.unlock();
             throw e;
         }
@@ -588,8 +605,8 @@ public final class Connection implements AutoCloseable {
         recvLock.lock();
         int fd;
         try {
-            fd = acquire(false);
-        } catch (RuntimeException e) {
+            fd = acquireAfterLock(false);
+        } catch (IOException | RuntimeException e) {
             recvLock.unlock();
             throw e;
         }
