@@ -56,6 +56,19 @@ class SyncManagerTest {
         }
     }
 
+    /** A shared type made from arguments of the wrong type or number says so. */
+    @Test
+    void wrongArgumentsToCreateAreAClearError() {
+        for (Object[] args : new Object[][] {{1, 2, 3}, {}}) {
+            String typeId = args.length == 0 ? "Barrier" : "dict";
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, () -> manager.create(typeId, args));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(
+                    "type '" + typeId + "' cannot be made from the arguments"), e.getMessage());
+        }
+        assertEquals(0, manager.dict().size(), "the manager still serves");
+    }
+
     @Test
     void fourChildrenIncrementACounterUnderAManagerLock() throws Exception {
         DictProxy<String, Integer> counts = manager.dict();

@@ -81,7 +81,13 @@ public record Registration(String typeId, Object callable, List<Class<?>> interf
             return c.call();
         }
         if (callable instanceof SerializableFunction<?, ?> f) {
-            return ((SerializableFunction<Object[], ?>) f).apply(args);
+            try {
+                return ((SerializableFunction<Object[], ?>) f).apply(args);
+            } catch (ClassCastException | ArrayIndexOutOfBoundsException e) {
+                // Arguments of the wrong type or number, as Python's TypeError says.
+                throw new IllegalArgumentException("type '" + typeId + "' cannot be made from "
+                        + "the arguments " + java.util.Arrays.toString(args) + ": " + e, e);
+            }
         }
         throw new IllegalArgumentException("type '" + typeId + "' was registered without a "
                 + "callable in the manager's server: it cannot be created there");
