@@ -824,7 +824,12 @@ public final class Connection implements AutoCloseable {
             // cannot free its number for another file before it has gone out.
             int fd = c.holder.acquire();
             if (out.carriesFds()) {
-                out.afterSend(c.holder::release); // once the message has gone
+                try {
+                    out.afterSend(c.holder::release); // once the message has gone
+                } catch (RuntimeException | Error e) {
+                    c.holder.release(); // not registered: released here
+                    throw e;
+                }
             }
             out.writeBoolean(c.readable);
             out.writeBoolean(c.writable);

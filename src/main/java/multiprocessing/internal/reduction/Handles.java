@@ -96,22 +96,11 @@ public final class Handles {
         return fds.isEmpty();
     }
 
-    int size() {
-        return fds.size();
-    }
-
-    /** Forgets the descriptors a failed write noted after the first {@code size}. */
-    void truncate(int size) {
-        if (fds.size() > size) {
-            fds.subList(size, fds.size()).clear();
-        }
-    }
-
-    /** Forgets what a failed read took and left for after it, to read the message again. */
-    void rewindRead() {
-        next = 0;
-        afterRead = null;
-    }
+    /**
+     * How many reduced objects this message's writes and reads have met: a write or read that
+     * met one is not tried again (see Serialization's deep-stack retry).
+     */
+    int reduced;
 
     /**
      * Has {@code action} run once the message is sent (or its sending has failed), by

@@ -433,7 +433,8 @@ public final class Serialization {
             PlainValue.write(value, out);
             return out.getBytes(0, out.writerIndex());
         }
-        return writing(value, handles, fory -> fory.serialize(value), () -> { });
+        return writing(value, handles, fory -> fory.serialize(value), () -> null,
+                bytes -> bytes);
     }
 
     /**
@@ -451,38 +452,49 @@ public final class Serialization {
             return buffer;
         }
         int start = buffer.writerIndex();
-        return writing(value, handles, fory -> fory.serialize(buffer, value),
-                () -> buffer.writerIndex(start));
+        return writing(value, handles, fory -> fory.serialize(buffer, value), () -> {
+            // Written again on the deep thread into an array of its own, then copied here: the
+            // buffer may grow through a hook that belongs to this thread (a queue's scratch).
+            buffer.writerIndex(start);
+            return buffer;
+        }, bytes -> {
+            buffer.writeBytes(bytes);
+            return buffer;
+        });
     }
 
     /**
      * Runs a write of {@code value} with {@code handles} current; names its class on failure.
      * A write that runs out of this thread's stack (a deeply nested graph) is written again
-     * on a thread with a deep one, after {@code rewind}.
+     * on a thread with a deep one, into an array of its own that {@code copy} then takes here
+     * (after {@code rewind}); not when a reducer ran in the first try, since a reducer may
+     * count, share or hold what it writes, once.
      */
     private static <T> T writing(Object value, Handles handles,
-            java.util.function.Function<Fory, T> write, Runnable rewind) {
+            java.util.function.Function<Fory, T> write, java.util.function.Supplier<T> rewind,
+            java.util.function.Function<byte[], T> copy) {
         Handles outer = HANDLES.get();
         HANDLES.set(handles);
-        int mark = handles.size();
+        int reduced = handles.reduced;
         try {
             try {
                 return Holder.FORY.execute(write);
             } catch (RuntimeException | StackOverflowError e) {
-                if (!causedBy(e, StackOverflowError.class) || DeepStack.isCurrent()) {
+                if (!causedBy(e, StackOverflowError.class) || DeepStack.isCurrent()
+                        || handles.reduced != reduced) {
                     throw e;
                 }
             }
-            handles.truncate(mark); // descriptors are only noted while writing, not owned
-            rewind.run();
-            return DeepStack.call(() -> {
+            rewind.get();
+            byte[] bytes = DeepStack.call(() -> {
                 HANDLES.set(handles);
                 try {
-                    return Holder.FORY.execute(write);
+                    return Holder.FORY.execute(fory -> fory.serialize(value));
                 } finally {
                     HANDLES.remove();
                 }
             });
+            return copy.apply(bytes);
         } catch (IllegalArgumentException e) {
             if (e.getMessage() != null && e.getMessage().startsWith(CANNOT_SEND)) {
                 throw e;
@@ -532,6 +544,7 @@ public final class Serialization {
         HANDLES.set(handles);
         Object value;
         int start = buffer.readerIndex();
+        int reducedBefore = handles.reduced;
         try {
             try {
                 value = Holder.FORY.execute(fory -> fory.deserialize(buffer));
@@ -540,10 +553,9 @@ public final class Serialization {
                 // descriptors came with it (what the first read rebuilt around them is garbage
                 // whose cleaners may close them).
                 if (!causedBy(e, StackOverflowError.class) || DeepStack.isCurrent()
-                        || !handles.isEmpty()) {
-                    throw e;
+                        || handles.reduced != reducedBefore) {
+                    throw e; // a reducer may have taken, or counted, what it read
                 }
-                handles.rewindRead();
                 buffer.readerIndex(start);
                 value = DeepStack.call(() -> {
                     HANDLES.set(handles);
@@ -722,6 +734,7 @@ public final class Serialization {
 
         @Override
         public void write(WriteContext context, T value) {
+            handles().reduced++;
             reducer.reduce(value, new Reducer.Out() {
                 @Override
                 public void writeInt(int v) {
@@ -772,6 +785,7 @@ public final class Serialization {
 
         @Override
         public T read(ReadContext context) {
+            handles().reduced++;
             try {
                 return rebuild(context);
             } catch (RebuildFailed e) {

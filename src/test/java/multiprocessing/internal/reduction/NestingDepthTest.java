@@ -93,6 +93,20 @@ class NestingDepthTest {
                 return null;
             });
             assertEquals(5_000, (int) onStack(small, () -> length(q.get())));
+            // Deep and over the queue's 1 MiB scratch buffer, which then grows into shared
+            // memory: written again on the deep thread, it is copied here, and the thread's
+            // later puts are unharmed.
+            byte[] big = new byte[2 << 20];
+            big[big.length - 1] = 7;
+            onStack(small, () -> {
+                q.put(new Object[] {chain(5_000), big});
+                q.put(42);
+                return null;
+            });
+            Object[] got = onStack(small, () -> (Object[]) q.get());
+            assertEquals(5_000, length(got[0]));
+            assertEquals(7, ((byte[]) got[1])[big.length - 1]);
+            assertEquals(42, q.get());
         } finally {
             q.close();
         }
