@@ -64,10 +64,6 @@ public final class Connection implements AutoCloseable {
         Serialization.register(Connection.class, new ConnectionReducer());
     }
 
-    /** How often a blocked call looks whether another thread closed its connection. */
-    static final long CLOSE_CHECK_MILLIS = 200;
-    private static final long CLOSE_CHECK_NANOS = CLOSE_CHECK_MILLIS * 1_000_000;
-
     private final FdHolder holder;
     private final boolean readable;
     private final boolean writable;
@@ -89,6 +85,23 @@ public final class Connection implements AutoCloseable {
         /** Calls inside, and whether it is closed; guarded by this. */
         private int users;
         private boolean closed;
+        /**
+         * An eventfd a waiting call polls beside the descriptor, made when a call first has
+         * to wait (-1 until then), signalled by the close that finds calls inside; guarded by
+         * this, closed with the descriptor.
+         */
+        private int wakeFd = -1;
+
+        /** The eventfd to poll beside the descriptor; throws if closed meanwhile. */
+        synchronized int wakeFd() throws AsynchronousCloseException, ErrnoException {
+            if (closed) {
+                throw new AsynchronousCloseException();
+            }
+            if (wakeFd < 0) {
+                wakeFd = Posix.eventFd();
+            }
+            return wakeFd;
+        }
 
         FdHolder(int fd) {
             this.fd = fd;
@@ -104,12 +117,15 @@ public final class Connection implements AutoCloseable {
         }
 
         void release() {
+            int wake;
             synchronized (this) {
                 if (--users > 0 || !closed) {
                     return;
                 }
+                wake = wakeFd;
             }
             Posix.closeQuietly(fd);
+            Posix.closeQuietly(wake);
         }
 
         synchronized boolean closed() {
@@ -123,16 +139,26 @@ public final class Connection implements AutoCloseable {
 
         @Override
         public void run() {
+            int wake;
             synchronized (this) {
                 if (closed) {
                     return;
                 }
                 closed = true;
+                wake = wakeFd;
                 if (users > 0) {
-                    return; // each call looks at least every CLOSE_CHECK_NANOS while it waits
+                    if (wake >= 0) {
+                        try {
+                            Posix.signalEventFd(wake); // the calls waiting wake and leave
+                        } catch (ErrnoException e) {
+                            // cannot happen on a counter of 1; they look again at their next wake
+                        }
+                    }
+                    return;
                 }
             }
             Posix.closeQuietly(fd);
+            Posix.closeQuietly(wake);
         }
     }
 
@@ -176,8 +202,8 @@ public final class Connection implements AutoCloseable {
     /**
      * Closes this end; a second call does nothing. A call another thread has blocked on it
      * (a receive, a poll, a send waiting for room) throws
-     * {@link java.nio.channels.AsynchronousCloseException} within
-     * {@value #CLOSE_CHECK_MILLIS} ms, and the descriptor is released when that call has left.
+     * {@link java.nio.channels.AsynchronousCloseException} at once (it polls an eventfd the
+     * close signals), and the descriptor is released when that call has left.
      */
     @Override
     public void close() {
@@ -223,6 +249,15 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
+     * Counts a call in as a send or receive does, until the returned action runs: for tests,
+     * which cannot otherwise hold a call inside while they look.
+     */
+    Runnable callInside() {
+        holder.acquire();
+        return holder::release;
+    }
+
+    /**
      * As {@link #acquire}, for a call that has waited for the send or receive lock behind
      * another: it was open when the call began (the public methods check first), so a close
      * found now came from another thread meanwhile, and ends this call as it ends the one
@@ -241,13 +276,15 @@ public final class Connection implements AutoCloseable {
 
     /**
      * Waits until {@code fd} is ready for {@code events} (or has an error or hang-up, which
-     * the next read or write reports), looking every {@value #CLOSE_CHECK_MILLIS} ms whether
-     * another thread closed this connection.
+     * the next read or write reports), or until another thread closes this connection, which
+     * signals the eventfd polled beside it.
      *
      * @throws AsynchronousCloseException if it did
      */
     private void await(int fd, int events) throws IOException {
-        while (Parker.awaitFd(fd, events, CLOSE_CHECK_NANOS, false) == 0) {
+        int[] fds = {fd, holder.wakeFd()};
+        short[] wanted = {(short) events, (short) Posix.POLLIN};
+        while (Parker.awaitFds(fds, wanted, -1, false)[0] == 0) {
             if (holder.closed()) {
                 throw new AsynchronousCloseException();
             }
@@ -544,8 +581,8 @@ public final class Connection implements AutoCloseable {
             }
             while (true) {
                 long left = Math.max(0, deadline - System.nanoTime());
-                int revents = Parker.awaitFd(fd, Posix.POLLIN, Math.min(left, CLOSE_CHECK_NANOS),
-                        false);
+                int revents = Parker.awaitFds(new int[] {fd, holder.wakeFd()},
+                        new short[] {(short) Posix.POLLIN, (short) Posix.POLLIN}, left, false)[0];
                 if (holder.closed()) {
                     throw new AsynchronousCloseException();
                 }

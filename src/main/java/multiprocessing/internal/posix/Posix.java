@@ -122,6 +122,34 @@ public final class Posix {
         static final long PIPE_BUF = 4096;
     }
 
+    /** Linux's eventfd: not in the bindings, which follow POSIX headers. */
+    private static final class EventFd {
+        static final Errno.Function F = Errno.function("eventfd",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+        /** EFD_CLOEXEC | EFD_NONBLOCK (sys/eventfd.h: O_CLOEXEC and O_NONBLOCK's values). */
+        static final int FLAGS = 02000000 | 04000;
+    }
+
+    /**
+     * A new eventfd (close-on-exec, non-blocking) whose counter starts at 0: readable (POLLIN)
+     * once {@link #signalEventFd} has been called on it, for good since nobody reads it.
+     */
+    public static int eventFd() throws ErrnoException {
+        MemorySegment st = Errno.state();
+        int fd = (int) Errno.call(EventFd.F, st, arg(0), arg(EventFd.FLAGS));
+        if (fd < 0) {
+            throw Errno.error("eventfd", st);
+        }
+        return fd;
+    }
+
+    /** Adds 1 to an eventfd's counter, waking whoever polls it. */
+    public static void signalEventFd(int fd) throws ErrnoException {
+        MemorySegment one = Arena.ofAuto().allocate(JAVA_LONG);
+        one.set(JAVA_LONG, 0, 1L);
+        write(fd, one, 8);
+    }
+
     /** Not in the jextract bindings: linked by name. */
     private static final class Geteuid {
         static final Errno.Function F = Errno.function("geteuid", FunctionDescriptor.of(JAVA_INT));
