@@ -258,40 +258,43 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
-     * As {@link #acquire}, for a call that has waited for the send or receive lock behind
-     * another: it was open when the call began (the public methods check first), so a close
-     * found now came from another thread meanwhile, and ends this call as it ends the one
-     * that held the lock.
+     * Takes {@code lock} (the send or the receive lock) and counts the call in; the caller's
+     * finally gives both back (release, then unlock). A call that waited for the lock behind
+     * another was open when it began (the public methods check first), so a close found now
+     * came from another thread meanwhile, and ends this call as it ends the one that held the
+     * lock.
      */
-    private int acquireAfterLock(boolean write) throws AsynchronousCloseException {
+    private int enter(ReentrantLock lock, boolean write) throws AsynchronousCloseException {
+        lock.lock();
         try {
             return acquire(write);
         } catch (IllegalStateException e) {
+            lock.unlock();
             if (holder.closed()) {
                 throw new AsynchronousCloseException();
             }
+            throw e;
+        } catch (RuntimeException | Error e) {
+            lock.unlock();
             throw e;
         }
     }
 
     /**
-     * Waits until {@code fd} is ready for {@code events} (or has an error or hang-up, which
-     * the next read or write reports), or until another thread closes this connection, which
-     * signals the eventfd polled beside it.
+     * Waits up to {@code timeoutNanos} (negative: no limit) until {@code fd} is ready for
+     * {@code events}, or until another thread closes this connection, which signals the
+     * eventfd polled beside it: {@code fd}'s revents, 0 if the time ran out (or a signal came).
+     * An error or hang-up counts as ready; the next read or write reports it.
      *
-     * @throws AsynchronousCloseException if it did
+     * @throws AsynchronousCloseException if the connection was closed
      */
-    private void await(int fd, int events) throws IOException {
-        int[] fds = {fd, holder.wakeFd()};
-        short[] wanted = {(short) events, (short) Posix.POLLIN};
-        while (Parker.awaitFds(fds, wanted, -1, false)[0] == 0) {
-            if (holder.closed()) {
-                throw new AsynchronousCloseException();
-            }
-        }
+    private int await(int fd, int events, long timeoutNanos) throws IOException {
+        int revents = Parker.awaitFds(new int[] {fd, holder.wakeFd()},
+                new short[] {(short) events, (short) Posix.POLLIN}, timeoutNanos, false)[0];
         if (holder.closed()) {
             throw new AsynchronousCloseException();
         }
+        return revents;
     }
 
     // ---------------------------------------------------------------- sending
@@ -377,14 +380,7 @@ public final class Connection implements AutoCloseable {
 
     private void sendFrame(MemorySegment payload, int[] fds) throws IOException {
         long length = payload.byteSize();
-        sendLock.lock();
-        int fd;
-        try {
-            fd = acquireAfterLock(true);
-        } catch (IOException | RuntimeException e) {
-            sendLock.unlock();
-            throw e;
-        }
+        int fd = enter(sendLock, true);
         try {
             if (sendBuffer == null) {
                 sendBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
@@ -415,7 +411,7 @@ public final class Connection implements AutoCloseable {
     private void writeFully(int fd, MemorySegment from, long count, int[] fds) throws IOException {
         // No thread blocks in the kernel: a virtual thread would hold its carrier, and a close
         // from another thread could not end the wait. Each writes what fits now and waits for
-        // room in slices (see await).
+        // room in await, which a close ends.
         long done = 0;
         while (done < count) {
             MemorySegment rest = from.asSlice(done);
@@ -423,7 +419,7 @@ public final class Connection implements AutoCloseable {
                     true)
                     : Posix.writeNoWait(fd, rest, count - done);
             if (n < 0) {
-                await(fd, Posix.POLLOUT); // no room now
+                await(fd, Posix.POLLOUT, -1); // no room now
             } else {
                 done += n;
             }
@@ -581,11 +577,7 @@ public final class Connection implements AutoCloseable {
             }
             while (true) {
                 long left = Math.max(0, deadline - System.nanoTime());
-                int revents = Parker.awaitFds(new int[] {fd, holder.wakeFd()},
-                        new short[] {(short) Posix.POLLIN, (short) Posix.POLLIN}, left, false)[0];
-                if (holder.closed()) {
-                    throw new AsynchronousCloseException();
-                }
+                int revents = await(fd, Posix.POLLIN, left);
                 if ((revents & Posix.POLLNVAL) != 0) {
                     throw new IllegalStateException("the connection's descriptor was closed"
                             + " (by a close of its fileno())");
@@ -639,14 +631,7 @@ public final class Connection implements AutoCloseable {
      * bytes arrive, so a peer that claims a huge length cannot make us allocate it up front.
      */
     private Frame recvFrame(long maxLength, MemorySegment into) throws IOException {
-        recvLock.lock();
-        int fd;
-        try {
-            fd = acquireAfterLock(false);
-        } catch (IOException | RuntimeException e) {
-            recvLock.unlock();
-            throw e;
-        }
+        int fd = enter(recvLock, false);
         try {
             if (recvBuffer == null) {
                 recvBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
@@ -819,7 +804,7 @@ public final class Connection implements AutoCloseable {
                         continue;
                     }
                 }
-                await(fd, Posix.POLLIN);
+                await(fd, Posix.POLLIN, -1);
             } else {
                 done += n;
             }

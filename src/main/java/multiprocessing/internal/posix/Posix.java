@@ -126,8 +126,8 @@ public final class Posix {
     private static final class EventFd {
         static final Errno.Function F = Errno.function("eventfd",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-        /** EFD_CLOEXEC | EFD_NONBLOCK (sys/eventfd.h: O_CLOEXEC and O_NONBLOCK's values). */
-        static final int FLAGS = 02000000 | 04000;
+        /** EFD_CLOEXEC | EFD_NONBLOCK, which sys/eventfd.h defines as these two. */
+        static final int FLAGS = O_CLOEXEC | O_NONBLOCK;
     }
 
     /**

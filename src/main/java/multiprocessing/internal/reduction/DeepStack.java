@@ -14,7 +14,7 @@ final class DeepStack {
     private DeepStack() {}
 
     /** Enough for {@link Serialization#MAX_DEPTH} levels, interpreted, with room to spare. */
-    static final long STACK_BYTES = 256L << 20;
+    private static final long STACK_BYTES = 256L << 20;
 
     private static final String NAME = "multiprocessing-deep-serialization";
 

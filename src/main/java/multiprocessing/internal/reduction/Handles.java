@@ -15,6 +15,11 @@ public final class Handles {
     /** What a read's reducers left for after it (see {@link Reducer.In#afterRead}). */
     private List<Runnable> afterRead;
     private List<Runnable> afterSend;
+    /**
+     * How many reduced objects this message's writes and reads have met: a write or read that
+     * met one is not tried again (see Serialization's deep-stack retry).
+     */
+    int reduced;
 
     private Handles(List<Integer> fds, String refusal, boolean spawning) {
         this.fds = fds;
@@ -95,12 +100,6 @@ public final class Handles {
     public boolean isEmpty() {
         return fds.isEmpty();
     }
-
-    /**
-     * How many reduced objects this message's writes and reads have met: a write or read that
-     * met one is not tried again (see Serialization's deep-stack retry).
-     */
-    int reduced;
 
     /**
      * Has {@code action} run once the message is sent (or its sending has failed), by

@@ -433,8 +433,7 @@ public final class Serialization {
             PlainValue.write(value, out);
             return out.getBytes(0, out.writerIndex());
         }
-        return writing(value, handles, fory -> fory.serialize(value), () -> null,
-                bytes -> bytes);
+        return writing(value, handles, fory -> fory.serialize(value), bytes -> bytes);
     }
 
     /**
@@ -452,12 +451,10 @@ public final class Serialization {
             return buffer;
         }
         int start = buffer.writerIndex();
-        return writing(value, handles, fory -> fory.serialize(buffer, value), () -> {
+        return writing(value, handles, fory -> fory.serialize(buffer, value), bytes -> {
             // Written again on the deep thread into an array of its own, then copied here: the
             // buffer may grow through a hook that belongs to this thread (a queue's scratch).
             buffer.writerIndex(start);
-            return buffer;
-        }, bytes -> {
             buffer.writeBytes(bytes);
             return buffer;
         });
@@ -466,12 +463,12 @@ public final class Serialization {
     /**
      * Runs a write of {@code value} with {@code handles} current; names its class on failure.
      * A write that runs out of this thread's stack (a deeply nested graph) is written again
-     * on a thread with a deep one, into an array of its own that {@code copy} then takes here
-     * (after {@code rewind}); not when a reducer ran in the first try, since a reducer may
-     * count, share or hold what it writes, once.
+     * on a thread with a deep one, into an array of its own that {@code copy} then takes here;
+     * not when a reducer ran in the first try, since a reducer may count, share or hold what
+     * it writes, once.
      */
     private static <T> T writing(Object value, Handles handles,
-            java.util.function.Function<Fory, T> write, java.util.function.Supplier<T> rewind,
+            java.util.function.Function<Fory, T> write,
             java.util.function.Function<byte[], T> copy) {
         Handles outer = HANDLES.get();
         HANDLES.set(handles);
@@ -485,16 +482,7 @@ public final class Serialization {
                     throw e;
                 }
             }
-            rewind.get();
-            byte[] bytes = DeepStack.call(() -> {
-                HANDLES.set(handles);
-                try {
-                    return Holder.FORY.execute(fory -> fory.serialize(value));
-                } finally {
-                    HANDLES.remove();
-                }
-            });
-            return copy.apply(bytes);
+            return copy.apply(onDeepStack(handles, fory -> fory.serialize(value)));
         } catch (IllegalArgumentException e) {
             if (e.getMessage() != null && e.getMessage().startsWith(CANNOT_SEND)) {
                 throw e;
@@ -549,22 +537,14 @@ public final class Serialization {
             try {
                 value = Holder.FORY.execute(fory -> fory.deserialize(buffer));
             } catch (RuntimeException | StackOverflowError e) {
-                // Out of this thread's stack: read again on a thread with a deep one, unless
-                // descriptors came with it (what the first read rebuilt around them is garbage
-                // whose cleaners may close them).
+                // Out of this thread's stack: read again on a thread with a deep one, unless a
+                // reducer ran (it may have taken, or counted, what it read: once).
                 if (!causedBy(e, StackOverflowError.class) || DeepStack.isCurrent()
                         || handles.reduced != reducedBefore) {
-                    throw e; // a reducer may have taken, or counted, what it read
+                    throw e;
                 }
                 buffer.readerIndex(start);
-                value = DeepStack.call(() -> {
-                    HANDLES.set(handles);
-                    try {
-                        return Holder.FORY.execute(fory -> fory.deserialize(buffer));
-                    } finally {
-                        HANDLES.remove();
-                    }
-                });
+                value = onDeepStack(handles, fory -> fory.deserialize(buffer));
             }
         } catch (RuntimeException | StackOverflowError e) {
             // The deepest known cause says most: a reducer that fails may only have been
@@ -584,9 +564,8 @@ public final class Serialization {
             }
             if (cause == null && causedBy(e, StackOverflowError.class)) {
                 throw new IllegalStateException("a received object is nested too deeply to read"
-                        + " (" + size + " bytes; StackOverflowError, also on a thread with a "
-                        + (DeepStack.STACK_BYTES >> 20) + " MiB stack): send a flatter"
-                        + " structure", e);
+                        + " (" + size + " bytes; StackOverflowError): send a flatter structure",
+                        e);
             }
             if (cause instanceof org.apache.fory.exception.InsecureException refused
                     && refused.getMessage() != null
@@ -667,6 +646,18 @@ public final class Serialization {
 
     private static final String CANNOT_SEND = "cannot send ";
 
+    /** Runs {@code work} with a pooled Fory and {@code handles} current, on a deep stack. */
+    private static <T> T onDeepStack(Handles handles, java.util.function.Function<Fory, T> work) {
+        return DeepStack.call(() -> {
+            HANDLES.set(handles);
+            try {
+                return Holder.FORY.execute(work);
+            } finally {
+                HANDLES.remove();
+            }
+        });
+    }
+
     private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (type.isInstance(c)) {
@@ -681,8 +672,7 @@ public final class Serialization {
 
     private static IllegalArgumentException cannotSerialize(Object value, Throwable cause) {
         String detail = causedBy(cause, StackOverflowError.class)
-                ? "it is nested too deeply to write (StackOverflowError, also on a thread with"
-                        + " a " + (DeepStack.STACK_BYTES >> 20) + " MiB stack): send a flatter"
+                ? "it is nested too deeply to write (StackOverflowError): send a flatter"
                         + " structure"
                 : cause.getMessage() != null ? cause.getMessage() : cause.toString();
         for (Throwable c = cause; c != null; c = c.getCause()) {
