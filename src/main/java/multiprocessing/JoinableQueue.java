@@ -15,7 +15,8 @@ import multiprocessing.internal.reduction.Serialization;
  * <p>An item lost with a consumer killed while taking or processing it is never marked done: a
  * {@code join()} then waits forever, as in Python. An item taken that cannot be read in the
  * taking process (its {@code get} throws, naming why) is marked done there: nobody will get
- * it, and Python's {@code join()} would wait for it forever.
+ * it, and Python's {@code join()} would wait for it forever. So a consumer calls
+ * {@code taskDone()} for the items it got, not for a {@code get} that threw.
  *
  * @param <E> the type of the items
  */

@@ -127,8 +127,9 @@
  * {@code multiprocessing.serialization.maxGraphMemoryBytes} bytes (1 GiB by default, as Fory
  * estimates its arrays, collections and objects), and must decode to exactly its own length.
  * Objects may nest 16,384 levels deep (a chain of linked objects, a deep tree): one too deep for
- * the thread that writes or reads it is written or read again on a thread with a deep stack,
- * and one deeper than that fails clearly on the side that meets it.
+ * the stack of the thread that writes or reads it is written or read again on a thread with a
+ * deep stack (unless it holds the library's own objects, which are sent once: then it fails
+ * clearly). One nested deeper than 16,384 levels is sent, and refused where it arrives.
  * Set these properties on the main JVM ({@code -D...}): children started by
  * {@link multiprocessing.Process} get the same values.
  */
