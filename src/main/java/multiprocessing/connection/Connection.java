@@ -258,6 +258,33 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
+     * Counts a {@link Connections#await} in, as a receive is counted: the descriptor and the
+     * eventfd a close signals (-1 if this end was closed meanwhile: then it is ready at once),
+     * polled side by side until {@link #leaveWait}. Without it a close by another thread
+     * during the wait would free the descriptor's number for the next file opened, and the
+     * wait would poll that file.
+     *
+     * @throws IllegalStateException if this end is closed
+     * @throws ErrnoException if no eventfd could be made (the call is not counted in)
+     */
+    int[] enterWait() throws ErrnoException {
+        int fd = holder.acquire();
+        try {
+            return new int[] {fd, holder.wakeFd()};
+        } catch (AsynchronousCloseException e) {
+            return new int[] {fd, -1};
+        } catch (ErrnoException | RuntimeException | Error e) {
+            holder.release();
+            throw e;
+        }
+    }
+
+    /** Ends what {@link #enterWait} began. */
+    void leaveWait() {
+        holder.release();
+    }
+
+    /**
      * Takes {@code lock} (the send or the receive lock) and counts the call in; the caller's
      * finally gives both back (release, then unlock). A call that waited for the lock behind
      * another was open when it began (the public methods check first), so a close found now

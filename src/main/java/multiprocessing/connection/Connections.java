@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -37,6 +38,9 @@ public final class Connections {
      * <li>a {@link Process}: it has ended (its {@link Process#sentinel() sentinel} is readable);
      * <li>an {@link Integer}: that file descriptor is readable.
      * </ul>
+     * A connection another thread closes during the wait counts as ready at once (receiving
+     * from it then throws): its descriptor stays open until the wait has left, so the wait
+     * never watches another file that took its number.
      *
      * @param objects the objects to watch; not modified
      * @param timeout how long to wait at most; {@code null} waits forever, zero or negative
@@ -46,36 +50,73 @@ public final class Connections {
      *         class)
      * @throws IllegalStateException if a connection or listener is closed, or a process not
      *         started
-     * @throws UncheckedIOException if poll(2) fails
+     * @throws UncheckedIOException if poll(2) fails, or no eventfd could be made to watch a
+     *         connection's close
      */
     public static List<Object> await(Collection<?> objects, Duration timeout) {
         List<Object> list = new ArrayList<>(objects);
-        int[] fds = new int[list.size()];
-        short[] events = new short[list.size()];
-        for (int i = 0; i < fds.length; i++) {
-            fds[i] = descriptorOf(list.get(i));
-            events[i] = (short) Posix.POLLIN;
+        int n = list.size();
+        for (Object o : list) {
+            descriptorOf(o); // every type and state checked before a connection is counted in
         }
-        long deadline = timeout == null ? 0 : Durations.deadline(timeout);
-        while (true) {
-            long left = timeout == null ? -1 : Math.max(0, deadline - System.nanoTime());
-            short[] revents;
-            try {
-                revents = Parker.awaitFds(fds, events, left, false);
-            } catch (ErrnoException e) {
-                throw new UncheckedIOException(e);
-            }
-            List<Object> ready = new ArrayList<>();
-            for (int i = 0; i < revents.length; i++) {
-                // HUP, ERR and NVAL count as ready too: reading then reports what happened.
-                if (revents[i] != 0) {
-                    ready.add(list.get(i));
+        // The objects' descriptors, then the eventfd of each connection, which a close by
+        // another thread signals: wakes[j] is the index of the connection of fds[n + j].
+        int[] fds = new int[2 * n];
+        int[] wakes = new int[n];
+        int woken = 0;
+        List<Connection> counted = new ArrayList<>();
+        try {
+            boolean closedMeanwhile = false;
+            for (int i = 0; i < n; i++) {
+                if (list.get(i) instanceof Connection c) {
+                    // Counted in as a receive is, so that such a close cannot hand its number
+                    // to another file while this polls it (see Connection.FdHolder).
+                    int[] pair = c.enterWait();
+                    counted.add(c);
+                    fds[i] = pair[0];
+                    if (pair[1] < 0) {
+                        closedMeanwhile = true;
+                    } else {
+                        fds[n + woken] = pair[1];
+                        wakes[woken++] = i;
+                    }
+                } else {
+                    fds[i] = descriptorOf(list.get(i));
                 }
             }
-            // An empty result before the deadline is EINTR: poll again for the time left.
-            if (!ready.isEmpty() || (timeout != null && deadline - System.nanoTime() <= 0)) {
-                return ready;
+            fds = Arrays.copyOf(fds, n + woken);
+            short[] events = new short[fds.length];
+            Arrays.fill(events, (short) Posix.POLLIN);
+            long deadline = timeout == null ? 0 : Durations.deadline(timeout);
+            while (true) {
+                long left = closedMeanwhile ? 0
+                        : timeout == null ? -1 : Math.max(0, deadline - System.nanoTime());
+                short[] revents = Parker.awaitFds(fds, events, left, false);
+                boolean[] isReady = new boolean[n];
+                for (int i = 0; i < n; i++) {
+                    // HUP, ERR and NVAL count as ready too: reading then reports what happened,
+                    // as it does for a connection another thread closed meanwhile.
+                    isReady[i] = revents[i] != 0
+                            || (list.get(i) instanceof Connection c && c.closed());
+                }
+                for (int j = 0; j < woken; j++) {
+                    isReady[wakes[j]] |= revents[n + j] != 0;
+                }
+                List<Object> ready = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    if (isReady[i]) {
+                        ready.add(list.get(i));
+                    }
+                }
+                // An empty result before the deadline is EINTR: poll again for the time left.
+                if (!ready.isEmpty() || (timeout != null && deadline - System.nanoTime() <= 0)) {
+                    return ready;
+                }
             }
+        } catch (ErrnoException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            counted.forEach(Connection::leaveWait);
         }
     }
 

@@ -485,6 +485,46 @@ class ConnectionTest {
     }
 
     /**
+     * {@link Connections#await} on a connection another thread closes returns it as ready at
+     * once, on a platform and on a virtual thread: the wait counts itself in as a receive
+     * does. It used to poll the descriptor's old file, which a close does not wake, until its
+     * timeout (and a number reused meanwhile would have been another file).
+     */
+    @Test
+    void aWaitOnAConnectionClosedByAnotherThreadReturnsItAtOnce() throws Exception {
+        for (boolean virtual : new boolean[] {false, true}) {
+            try (Pipe p = Pipe.open(false)) {
+                Connection reader = p.left();
+                java.util.concurrent.CompletableFuture<Object> outcome =
+                        new java.util.concurrent.CompletableFuture<>();
+                Runnable waiter = () -> {
+                    try {
+                        outcome.complete(Connections.await(List.of(reader),
+                                Duration.ofSeconds(30)));
+                    } catch (Throwable e) {
+                        outcome.complete(e);
+                    }
+                };
+                Thread t = virtual ? Thread.ofVirtual().start(waiter)
+                        : Thread.ofPlatform().start(waiter);
+                Thread.sleep(300); // waiting by now
+                assertFalse(outcome.isDone(), "nothing to read yet: " + outcome.getNow(null));
+                long closedAt = System.nanoTime();
+                reader.close();
+                Object result = outcome.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                long tookMillis = (System.nanoTime() - closedAt) / 1_000_000;
+                assertEquals(List.of(reader), result, virtual ? "virtual" : "platform");
+                assertTrue(tookMillis < 2_000, "returned " + tookMillis + " ms after close");
+                t.join(5_000);
+                assertThrows(IllegalStateException.class, reader::recvBytes);
+                assertThrows(IllegalStateException.class,
+                        () -> Connections.await(List.of(reader), Duration.ZERO),
+                        "a connection closed before the wait is refused");
+            }
+        }
+    }
+
+    /**
      * A descriptor closed while a call uses it stays open until that call leaves: closed at
      * once, its number would go to the next descriptor opened, and the call, going on, would
      * read or write that file (a receive did, before).
