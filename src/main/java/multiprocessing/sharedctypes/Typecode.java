@@ -6,6 +6,8 @@ import java.math.BigInteger;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import multiprocessing.internal.managers.Typecodes;
+
 /**
  * Python's one-letter typecodes with the sizes of their C types on Linux x86_64 (LP64, a 4-byte
  * {@code wchar_t}), and how Java values go in and come out of them.
@@ -34,6 +36,24 @@ enum Typecode {
     BOOL(ValueLayout.JAVA_BOOLEAN, "_Bool");
 
     private static final BigInteger TWO_64 = BigInteger.ONE.shiftLeft(64);
+
+    static {
+        // A manager's Array stores its elements as this package's Array would.
+        Typecodes.install(new Typecodes.Codec() {
+            @Override
+            public Object element(String typecode, Object value) {
+                Typecode t = of(typecode);
+                MemorySegment slot = MemorySegment.ofArray(new long[1]);
+                t.write(slot, 0, value);
+                return t.read(slot, 0);
+            }
+
+            @Override
+            public Object zero(String typecode) {
+                return of(typecode).read(MemorySegment.ofArray(new long[1]), 0);
+            }
+        });
+    }
 
     final ValueLayout layout;
     final String cType;

@@ -408,6 +408,33 @@ class SyncManagerTest {
         assertEquals(0.0, manager.array("d", 2).get(1));
     }
 
+    /**
+     * A manager's array checks its elements against its typecode, as a sharedctypes Array of
+     * the same typecode does, and stores them as that Array gives them back; it took anything
+     * before ("i" held a String).
+     */
+    @Test
+    void anArrayChecksItsElementsAgainstItsTypecode() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> manager.array("i", List.of(1, "a")));
+        assertTrue(e.getMessage().contains("element 1") && e.getMessage().contains("'i'"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> manager.array("z", 2));
+        assertTrue(e.getMessage().contains("bad typecode 'z'"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> manager.array("B", new int[] {256}));
+        assertThrows(IllegalArgumentException.class, () -> manager.array("i", -1));
+
+        ArrayProxy doubles = manager.array("d", List.of(1, 2.5));
+        assertEquals(List.of(1.0, 2.5), doubles.toList(), "an int in a 'd' array is a double");
+        assertEquals(0L, manager.array("q", 1).get(0));
+        ArrayProxy ints = manager.array("i", 2);
+        assertThrows(IllegalArgumentException.class, () -> ints.set(0, "x"));
+        assertThrows(IllegalArgumentException.class, () -> ints.set(1, 1L << 40));
+        assertThrows(IndexOutOfBoundsException.class, () -> ints.set(2, 1));
+        ints.set(1, 7L);
+        assertEquals(List.of(0, 7), ints.toList(), "a long in range is stored as an int");
+    }
+
     @Test
     void aServerExceptionKeepsItsTypeMessageAndTraceback() {
         ListProxy<Integer> l = manager.list();

@@ -2,37 +2,54 @@ package multiprocessing.internal.managers;
 
 import java.lang.reflect.Array;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 
-/** A manager's {@code Array}: a typecode and a fixed-length list of values. */
+/**
+ * A manager's {@code Array}: a typecode and a fixed-length list of values, each checked and
+ * stored as a shared {@code multiprocessing.sharedctypes.Array} of that typecode would store it
+ * (Python's manager keeps an {@code array.array}, which checks its elements too).
+ */
 public final class ServerArray {
     private final String typecode;
     private final Object[] values;
 
     /** {@code init}: a length, a primitive or object array, or a collection. */
     public ServerArray(String typecode, Object init) {
+        Typecodes.Codec codec = Typecodes.codec();
+        Object zero = codec.zero(typecode); // refuses an unknown typecode, whatever init is
         this.typecode = typecode;
         if (init instanceof Integer n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("an array's length must not be negative, not "
+                        + n);
+            }
             values = new Object[n];
-            Object zero = switch (typecode) {
-                case "f" -> 0.0f;
-                case "d" -> 0.0;
-                case "q", "Q", "l", "L" -> 0L;
-                case "?" -> false;
-                default -> 0;
-            };
-            java.util.Arrays.fill(values, zero);
+            Arrays.fill(values, zero);
         } else if (init != null && init.getClass().isArray()) {
             values = new Object[Array.getLength(init)];
             for (int i = 0; i < values.length; i++) {
-                values[i] = Array.get(init, i);
+                values[i] = element(codec, i, Array.get(init, i));
             }
         } else if (init instanceof Collection<?> c) {
             values = c.toArray();
+            for (int i = 0; i < values.length; i++) {
+                values[i] = element(codec, i, values[i]);
+            }
         } else {
             throw new IllegalArgumentException("an array is made from a length, an array or a "
                     + "collection, not " + init);
+        }
+    }
+
+    private Object element(Typecodes.Codec codec, int index, Object value) {
+        try {
+            return codec.element(typecode, value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("element " + index + " of an array of '"
+                    + typecode + "': " + e.getMessage(), e);
         }
     }
 
@@ -45,7 +62,8 @@ public final class ServerArray {
     }
 
     public void set(int index, Object value) {
-        values[index] = value;
+        Objects.checkIndex(index, values.length);
+        values[index] = element(Typecodes.codec(), index, value);
     }
 
     public List<Object> toList() {
@@ -58,6 +76,6 @@ public final class ServerArray {
 
     @Override
     public String toString() {
-        return "array('" + typecode + "', " + java.util.Arrays.toString(values) + ")";
+        return "array('" + typecode + "', " + Arrays.toString(values) + ")";
     }
 }
