@@ -23,7 +23,6 @@ import multiprocessing.internal.events.ManagerCallEvent;
 import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
-import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryThreads;
 
@@ -374,8 +373,6 @@ public final class ManagerClient {
                 fail(e);
             }
             if (broken) {
-                // Only the reader closes: a descriptor closed under a blocked read could be
-                // reused by the next open and read from by mistake.
                 connection.close();
             }
         }
@@ -428,13 +425,13 @@ public final class ManagerClient {
             }
         }
 
-        /** Ends the connection from this side; its reader then reads end of file. */
+        /**
+         * Ends the connection from this side: a reader blocked on it wakes at once (with
+         * AsynchronousCloseException), and the descriptor is closed once it has left, so no
+         * other file can take its number under the read.
+         */
         void hangUp() {
-            try {
-                Sockets.shutdown(connection.fileno());
-            } catch (RuntimeException alreadyClosed) {
-                // the reader closed it first
-            }
+            connection.close();
         }
 
         void fail(Throwable why) {
