@@ -304,7 +304,7 @@ public final class Listener implements AutoCloseable {
     }
 
     private void handshake(Connection connection) throws IOException {
-        Watchdog watchdog = new Watchdog(connection.fileno(),
+        Watchdog watchdog = new Watchdog(connection::close,
                 "the client did not complete the authentication handshake",
                 Listener::closedException);
         handshakes.add(watchdog);

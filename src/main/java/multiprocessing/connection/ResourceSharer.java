@@ -81,7 +81,7 @@ final class ResourceSharer {
         Address from = Address.unix(ticket.address());
         byte[] authKey = Multiprocessing.currentProcess().authKey();
         try (Connection c = Client.connect(from, Family.AF_UNIX, null)) {
-            Watchdog watchdog = new Watchdog(c.fileno(), "the process that sent a connection did "
+            Watchdog watchdog = new Watchdog(c::close, "the process that sent a connection did "
                     + "not hand it over", () -> new IllegalStateException("not closed"));
             Connection.Frame answer = watchdog.run(timeout, () -> {
                 Connections.answerChallenge(c, authKey);

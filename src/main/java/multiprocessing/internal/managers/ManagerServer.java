@@ -161,7 +161,7 @@ public final class ManagerServer {
                     continue;
                 }
                 connections.add(c);
-                Watchdog handshake = authKey == null ? null : new Watchdog(c.fileno(),
+                Watchdog handshake = authKey == null ? null : new Watchdog(c::close,
                         "the client did not complete the authentication handshake",
                         () -> new IllegalStateException("the manager is shutting down"));
                 if (handshake != null) {

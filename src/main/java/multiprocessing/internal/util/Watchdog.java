@@ -8,15 +8,16 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-import multiprocessing.internal.posix.Sockets;
 
 /**
- * Ends an exchange on a socket that takes too long (or outlives its listener) by shutting the
- * socket down, which wakes the thread blocked on it with end of file: a peer that connects and
- * stays silent cannot hold a thread forever. Fire and disarm exclude each other, so no shutdown
- * reaches a descriptor after the exchange gave it back (and it was closed and reused). Used for
- * the authentication handshake of a listener's clients (a {@code Listener}'s, a manager
- * server's) and a resource sharer's hand-over.
+ * Ends an exchange on a connection that takes too long (or outlives its listener) by closing
+ * the connection, which wakes the thread blocked on it at once (a connection's close ends the
+ * calls waiting on it): a peer that connects and stays silent cannot hold a thread forever.
+ * Fire and disarm exclude each other, so a timeout never ends an exchange that has finished.
+ * It used to shut down the raw descriptor, whose number a close racing it could already have
+ * handed to another file; a close goes through the connection, which releases the descriptor
+ * only once no call uses it. Used for the authentication handshake of a listener's clients
+ * (a {@code Listener}'s, a manager server's) and a resource sharer's hand-over.
  */
 public final class Watchdog {
     public static final int ARMED = 0;
@@ -35,17 +36,18 @@ public final class Watchdog {
         return millis <= 0 ? null : Duration.ofMillis(millis);
     }
 
-    private final int fd;
+    private final Runnable end;
     private final String what;
     private final Supplier<? extends RuntimeException> closed;
     private int state = ARMED;
 
     /**
+     * @param end ends the exchange: closes its connection (safe to run at any time, twice too)
      * @param what what did not finish in time, for the timeout's message
      * @param closed what to throw when {@link #fire fired} with {@link #CLOSED}
      */
-    public Watchdog(int fd, String what, Supplier<? extends RuntimeException> closed) {
-        this.fd = fd;
+    public Watchdog(Runnable end, String what, Supplier<? extends RuntimeException> closed) {
+        this.end = end;
         this.what = what;
         this.closed = closed;
     }
@@ -56,7 +58,7 @@ public final class Watchdog {
     }
 
     /**
-     * Runs {@code exchange}, shutting the socket down if it is not done within {@code timeout}
+     * Runs {@code exchange}, closing its connection if it is not done within {@code timeout}
      * (null: no limit); disarmed when it returns, before the caller may close the descriptor.
      *
      * @throws SocketTimeoutException if the time ran out
@@ -77,7 +79,7 @@ public final class Watchdog {
                 throw new AssertionError(e); // rethrow always throws
             }
             if (!disarm()) {
-                // It fired after the last message: the socket is shut down, the peer useless.
+                // It fired after the last message: the connection is closed, the peer useless.
                 rethrow(new IOException("interrupted: " + what), timeout);
             }
             return result;
@@ -88,11 +90,11 @@ public final class Watchdog {
         }
     }
 
-    /** Shuts the socket down now, unless the exchange is done; {@code why}: TIMED_OUT or CLOSED. */
+    /** Ends the exchange now, unless it is done; {@code why}: TIMED_OUT or CLOSED. */
     public synchronized void fire(int why) {
         if (state == ARMED) {
             state = why;
-            Sockets.shutdown(fd);
+            end.run();
         }
     }
 
