@@ -38,9 +38,9 @@ public final class Connections {
      * <li>a {@link Process}: it has ended (its {@link Process#sentinel() sentinel} is readable);
      * <li>an {@link Integer}: that file descriptor is readable.
      * </ul>
-     * A connection another thread closes during the wait counts as ready at once (receiving
-     * from it then throws): its descriptor stays open until the wait has left, so the wait
-     * never watches another file that took its number.
+     * A connection or listener another thread closes during the wait counts as ready at once
+     * (receiving from it or accepting then throws): its descriptor stays open until the wait
+     * has left, so the wait never watches another file that took its number.
      *
      * @param objects the objects to watch; not modified
      * @param timeout how long to wait at most; {@code null} waits forever, zero or negative
@@ -57,31 +57,31 @@ public final class Connections {
         List<Object> list = new ArrayList<>(objects);
         int n = list.size();
         for (Object o : list) {
-            descriptorOf(o); // every type and state checked before a connection is counted in
+            descriptorOf(o); // every type and state checked before anything is counted in
         }
-        // The objects' descriptors, then the eventfd of each connection, which a close by
-        // another thread signals: wakes[j] is the index of the connection of fds[n + j].
+        // The objects' descriptors, then for each connection and listener the descriptor a
+        // close by another thread signals: wakes[j] is the index of the object of fds[n + j].
         int[] fds = new int[2 * n];
         int[] wakes = new int[n];
         int woken = 0;
-        List<Connection> counted = new ArrayList<>();
+        List<Watched> counted = new ArrayList<>();
         try {
             boolean closedMeanwhile = false;
             for (int i = 0; i < n; i++) {
-                if (list.get(i) instanceof Connection c) {
-                    // Counted in as a receive is, so that such a close cannot hand its number
-                    // to another file while this polls it (see Connection.FdHolder).
-                    int[] pair = c.enterWait();
-                    counted.add(c);
-                    fds[i] = pair[0];
-                    if (pair[1] < 0) {
-                        closedMeanwhile = true;
-                    } else {
-                        fds[n + woken] = pair[1];
-                        wakes[woken++] = i;
-                    }
-                } else {
+                // Counted in as a receive or an accept is, so that such a close cannot hand the
+                // descriptor's number to another file while this polls it.
+                Watched w = Watched.enter(list.get(i));
+                if (w == null) {
                     fds[i] = descriptorOf(list.get(i));
+                    continue;
+                }
+                counted.add(w);
+                fds[i] = w.fd();
+                if (w.wake() < 0) {
+                    closedMeanwhile = true;
+                } else {
+                    fds[n + woken] = w.wake();
+                    wakes[woken++] = i;
                 }
             }
             fds = Arrays.copyOf(fds, n + woken);
@@ -95,9 +95,8 @@ public final class Connections {
                 boolean[] isReady = new boolean[n];
                 for (int i = 0; i < n; i++) {
                     // HUP, ERR and NVAL count as ready too: reading then reports what happened,
-                    // as it does for a connection another thread closed meanwhile.
-                    isReady[i] = revents[i] != 0
-                            || (list.get(i) instanceof Connection c && c.closed());
+                    // as it does for a connection or listener another thread closed meanwhile.
+                    isReady[i] = revents[i] != 0 || Watched.closed(list.get(i));
                 }
                 for (int j = 0; j < woken; j++) {
                     isReady[wakes[j]] |= revents[n + j] != 0;
@@ -116,7 +115,33 @@ public final class Connections {
         } catch (ErrnoException e) {
             throw new UncheckedIOException(e);
         } finally {
-            counted.forEach(Connection::leaveWait);
+            counted.forEach(w -> w.leave().run());
+        }
+    }
+
+    /**
+     * A connection or listener counted in for a wait: its descriptor, the one its close
+     * signals (-1 if it was closed meanwhile: then it is ready at once), and what ends the count.
+     */
+    private record Watched(int fd, int wake, Runnable leave) {
+        /** Counts {@code o} in, or null for an object whose descriptor nobody closes under us. */
+        static Watched enter(Object o) throws ErrnoException {
+            return switch (o) {
+                case Connection c -> {
+                    int[] pair = c.enterWait();
+                    yield new Watched(pair[0], pair[1], c::leaveWait);
+                }
+                case Listener l -> {
+                    int[] pair = l.enterWait();
+                    yield new Watched(pair[0], pair[1], l::leaveWait);
+                }
+                default -> null;
+            };
+        }
+
+        static boolean closed(Object o) {
+            return o instanceof Connection c ? c.closed()
+                    : o instanceof Listener l && l.isClosed();
         }
     }
 

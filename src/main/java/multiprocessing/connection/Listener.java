@@ -60,7 +60,10 @@ public final class Listener implements AutoCloseable {
     /** Guards {@link #closed} and {@link #users}. */
     private final Object state = new Object();
     private boolean closed;
-    /** Threads inside poll/accept on the listening socket: its descriptor stays open for them. */
+    /**
+     * Threads inside poll/accept on the listening socket, or waiting on it in
+     * {@link Connections#await}: its descriptor stays open for them.
+     */
     private int users;
 
     /**
@@ -325,6 +328,31 @@ public final class Listener implements AutoCloseable {
     boolean isClosed() {
         synchronized (state) {
             return closed;
+        }
+    }
+
+    /**
+     * Counts a {@link Connections#await} in, as an accept is counted (the listening descriptor
+     * stays open until {@link #leaveWait}): the listening descriptor and the wake pipe's reading
+     * end, which a close makes readable.
+     *
+     * @throws IllegalStateException if the listener is closed
+     */
+    int[] enterWait() {
+        synchronized (state) {
+            if (closed) {
+                throw closedException();
+            }
+            users++;
+            return new int[] {resources.listenFd, resources.wakeRead};
+        }
+    }
+
+    /** Ends what {@link #enterWait} began. */
+    void leaveWait() {
+        synchronized (state) {
+            users--;
+            state.notifyAll();
         }
     }
 

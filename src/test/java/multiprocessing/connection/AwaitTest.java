@@ -14,6 +14,45 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class AwaitTest {
 
+    /**
+     * A wait on a listener another thread closes returns it as ready at once, timed or not, on
+     * a platform and a virtual thread: the wait counts itself in as an accept does. It used to
+     * wait for its timeout (or for good), and a listener opened meanwhile on the old number,
+     * with a client waiting, made the closed one look ready.
+     */
+    @Test
+    void aWaitOnAListenerClosedByAnotherThreadReturnsItAtOnce() throws Exception {
+        for (boolean virtual : new boolean[] {false, true}) {
+            for (Duration timeout : new Duration[] {Duration.ofSeconds(30), null}) {
+                Listener listener = new Listener(null);
+                java.util.concurrent.CompletableFuture<Object> outcome =
+                        new java.util.concurrent.CompletableFuture<>();
+                Runnable waiter = () -> {
+                    try {
+                        outcome.complete(Connections.await(List.of(listener), timeout));
+                    } catch (Throwable e) {
+                        outcome.complete(e);
+                    }
+                };
+                Thread t = virtual ? Thread.ofVirtual().start(waiter)
+                        : Thread.ofPlatform().start(waiter);
+                Thread.sleep(300); // waiting by now
+                assertTrue(!outcome.isDone(), "no client yet: " + outcome.getNow(null));
+                long closedAt = System.nanoTime();
+                listener.close();
+                Object result = outcome.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                long tookMillis = (System.nanoTime() - closedAt) / 1_000_000;
+                assertEquals(List.of(listener), result, (virtual ? "virtual" : "platform")
+                        + ", timeout " + timeout);
+                assertTrue(tookMillis < 2_000, "returned " + tookMillis + " ms after close");
+                t.join(5_000);
+                assertThrows(IllegalStateException.class, listener::accept);
+                assertThrows(IllegalStateException.class,
+                        () -> Connections.await(List.of(listener), Duration.ZERO));
+            }
+        }
+    }
+
     @Test
     void readyObjectsInInputOrder() throws Exception {
         try (Pipe a = Pipe.open(false); Pipe b = Pipe.open(); Listener listener =
