@@ -409,6 +409,34 @@ class SyncManagerTest {
     }
 
     /**
+     * A child's shutdown hook may still call the manager, also while another of its threads is
+     * blocked in a call: the library's own exit hook closed the connections beside the
+     * program's hooks, and their calls failed, saying the manager had shut down or died.
+     */
+    @Test
+    void aShutdownHookOfAChildCanStillCallTheManager() throws Exception {
+        QueueProxy<String> q = manager.queue();
+        QueueProxy<String> never = manager.queue();
+        Process child = new Process(() -> {
+            Thread blocked = new Thread(() -> {
+                try {
+                    never.get();
+                } catch (RuntimeException ended) {
+                    // as the process ends
+                }
+            });
+            blocked.setDaemon(true);
+            blocked.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> q.put("from the hook")));
+            q.put("from the target");
+        });
+        runAll(List.of(child));
+        assertEquals("from the target", q.get(Duration.ofSeconds(20)));
+        assertEquals("from the hook", q.get(Duration.ofSeconds(20)));
+        assertTrue(never.empty());
+    }
+
+    /**
      * A manager's array checks its elements against its typecode, as a sharedctypes Array of
      * the same typecode does, and stores them as that Array gives them back; it took anything
      * before ("i" held a String).

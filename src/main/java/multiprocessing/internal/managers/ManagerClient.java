@@ -50,6 +50,12 @@ import multiprocessing.internal.util.LibraryThreads;
  * not take the turn (a virtual thread blocked in a native read holds its carrier, and a few
  * such callers blocked in {@code queue.get()} could hold every carrier the putter needs): a
  * platform thread of the connection reads for them instead.
+ *
+ * <p>The connections stay open until the process ends: a shutdown hook may still call the
+ * manager (a child that reports its last state as it exits), and the kernel's close of the
+ * descriptors tells the server the process is gone. They were once closed by an exit hook of
+ * the library's, which ran beside the program's hooks and failed their calls; a reader still
+ * blocked at exit does not hold the exit up (bench/RESULTS.md, twelfth session).
  */
 public final class ManagerClient {
     private static final int MAX_CONNECTIONS =
@@ -62,20 +68,6 @@ public final class ManagerClient {
         t.setDaemon(true);
         return t;
     });
-
-    static {
-        // A reader blocked in a native read holds up the JVM's exit: wake every reader (end
-        // of file) as the JVM exits.
-        // After the children joined at exit, which may still call through this process.
-        multiprocessing.internal.util.AtExit.register(
-                multiprocessing.internal.util.AtExit.Stage.RELEASE, () -> {
-                    for (ManagerClient c : CLIENTS.values()) {
-                        for (Channel ch : c.channels) {
-                            ch.hangUp();
-                        }
-                    }
-                });
-    }
 
     private static final byte[] NO_ARGS = Serialization.serialize(new Object[0]);
 
