@@ -203,7 +203,8 @@ public final class Connection implements AutoCloseable {
      * Closes this end; a second call does nothing. A call another thread has blocked on it
      * (a receive, a poll, a send waiting for room) throws
      * {@link java.nio.channels.AsynchronousCloseException} at once (it polls an eventfd the
-     * close signals), and the descriptor is released when that call has left.
+     * close signals), a {@link Connections#await} watching it returns it as ready, and the
+     * descriptor is released when those calls have left.
      */
     @Override
     public void close() {

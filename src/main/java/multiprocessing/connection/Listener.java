@@ -398,7 +398,8 @@ public final class Listener implements AutoCloseable {
 
     /**
      * Closes the listening socket, wakes every thread in {@link #accept()} (they throw
-     * {@link IllegalStateException}, handshakes in progress included) and removes the socket
+     * {@link IllegalStateException}, handshakes in progress included) and every
+     * {@link Connections#await} watching it (which returns it as ready), and removes the socket
      * file of a Unix path. Connections already accepted stay open. A second call does nothing.
      */
     @Override
