@@ -451,6 +451,9 @@ class SyncManagerTest {
         assertTrue(e.getMessage().contains("bad typecode 'z'"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> manager.array("B", new int[] {256}));
         assertThrows(IllegalArgumentException.class, () -> manager.array("i", -1));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> manager.array("i", Integer.MAX_VALUE), "not an OutOfMemoryError");
+        assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
 
         ArrayProxy doubles = manager.array("d", List.of(1, 2.5));
         assertEquals(List.of(1.0, 2.5), doubles.toList(), "an int in a 'd' array is a double");

@@ -26,7 +26,7 @@ public final class ServerArray {
                 throw new IllegalArgumentException("an array's length must not be negative, not "
                         + n);
             }
-            values = new Object[n];
+            values = allocate(n);
             Arrays.fill(values, zero);
         } else if (init != null && init.getClass().isArray()) {
             values = new Object[Array.getLength(init)];
@@ -42,6 +42,29 @@ public final class ServerArray {
             throw new IllegalArgumentException("an array is made from a length, an array or a "
                     + "collection, not " + init);
         }
+    }
+
+    /**
+     * An array of {@code n} slots, refused as the caller's error when this server's heap could
+     * never hold it (a slot takes up to 8 bytes), rather than an OutOfMemoryError that would
+     * reach the caller as if its own JVM had run out.
+     */
+    private static Object[] allocate(int n) {
+        long most = Runtime.getRuntime().maxMemory() / 8;
+        if (n > most) {
+            throw tooLong(n);
+        }
+        try {
+            return new Object[n];
+        } catch (OutOfMemoryError e) {
+            throw tooLong(n); // nothing else was allocated: the failed array is all there was
+        }
+    }
+
+    private static IllegalArgumentException tooLong(int n) {
+        return new IllegalArgumentException("an array of " + n + " elements does not fit in the"
+                + " manager's server, whose heap is at most "
+                + (Runtime.getRuntime().maxMemory() >> 20) + " MiB");
     }
 
     private Object element(Typecodes.Codec codec, int index, Object value) {
