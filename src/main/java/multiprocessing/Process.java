@@ -102,6 +102,16 @@ public class Process implements AutoCloseable, Serializable {
             public Object unnumberedProcess(SerializableRunnable target) {
                 return new Process(target, Kind.CHILD);
             }
+
+            @Override
+            public void outliveExitHandler(Object process) {
+                Process p = (Process) process;
+                if (!p.daemon()) {
+                    throw new IllegalArgumentException(p + " is not a daemon: it would outlive"
+                            + " its creator");
+                }
+                p.outlivesExitHandler = true;
+            }
         });
         Serialization.register(Process.class, new Identity());
     }
@@ -155,6 +165,12 @@ public class Process implements AutoCloseable, Serializable {
     private transient boolean startFailureReported;
     private transient Kind kind;
     private transient JvmContext context;
+    /**
+     * Left running by this JVM's exit handler, which neither terminates nor joins it: a daemon
+     * child that ends with its creator on its own (a manager's server; see
+     * {@link #exitChildren}).
+     */
+    private transient volatile boolean outlivesExitHandler;
 
     private enum Kind { CHILD, MAIN, PARENT_VIEW }
 
@@ -743,14 +759,21 @@ public class Process implements AutoCloseable, Serializable {
         }
     }
 
-    /** Python's {@code _exit_function}: terminate daemonic children, join the others. */
+    /**
+     * Python's {@code _exit_function}: terminate daemonic children, join the others; a child
+     * marked to outlive it (a manager's server, which the program's own shutdown hooks may
+     * still be calling, beside this one) is left to end with this JVM.
+     */
     static void exitChildren() {
         for (Process p : activeChildren()) {
-            if (p.daemon()) {
+            if (p.daemon() && !p.outlivesExitHandler) {
                 p.terminate();
             }
         }
         for (Process p : activeChildren()) {
+            if (p.outlivesExitHandler) {
+                continue;
+            }
             try {
                 p.join();
             } catch (InterruptedException e) {

@@ -26,6 +26,7 @@ import multiprocessing.internal.managers.ManagerServer;
 import multiprocessing.internal.managers.Messages;
 import multiprocessing.internal.managers.Registration;
 import multiprocessing.internal.spawn.ClassReach;
+import multiprocessing.internal.spawn.ProcessAccess;
 
 /**
  * A manager (Python's {@code multiprocessing.managers.BaseManager}): a server process that
@@ -229,6 +230,9 @@ public class BaseManager implements AutoCloseable {
                 .daemon(true)
                 .context(context == null ? Multiprocessing.getContext() : context)
                 .build();
+        // Not terminated by the exit handler, which runs beside the program's shutdown hooks
+        // (a hook may still call the manager): as a daemon, it ends with this JVM instead.
+        ProcessAccess.get().outliveExitHandler(p);
         Object answer;
         try {
             p.start();

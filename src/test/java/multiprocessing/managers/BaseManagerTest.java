@@ -585,6 +585,33 @@ class BaseManagerTest {
         }
     }
 
+    /**
+     * The JVM that started a manager can still use it from its shutdown hooks: the exit
+     * handler, which runs beside them, used to terminate the server (a daemon child) while a
+     * hook called it, and the calls failed, saying the manager had shut down or died. The
+     * server now ends with its creator instead, and is gone after it (checked by
+     * NoLeftoverProcesses).
+     */
+    @Test
+    void theCreatorsShutdownHookCanStillCallItsManager() throws Exception {
+        Queue<String> out = new Queue<>();
+        Process creator = new Process(() -> {
+            multiprocessing.managers.SyncManager manager = Multiprocessing.manager();
+            multiprocessing.managers.DictProxy<String, String> d = manager.dict();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                d.put("from", "the hook");
+                out.put(d.get("from"));
+            }));
+            out.put("started");
+        });
+        creator.start();
+        assertEquals("started", out.get(Duration.ofSeconds(60)));
+        creator.join();
+        assertEquals(0, creator.exitCode());
+        assertEquals("the hook", out.get(Duration.ofSeconds(20)));
+        out.close();
+    }
+
     @Test
     void theCreatorKilledTakesTheServerAndItsSegments() throws Exception {
         java.lang.Process creator = harness("creator");

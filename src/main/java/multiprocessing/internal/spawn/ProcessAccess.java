@@ -28,6 +28,17 @@ public interface ProcessAccess {
     /** A process running {@code target} that takes no number of this process's children's. */
     Object unnumberedProcess(multiprocessing.SerializableRunnable target);
 
+    /**
+     * Has this JVM's exit handler leave the daemon {@code process} running (not terminated,
+     * not joined): it ends with its creator by itself, within the watch interval of a daemon
+     * child, after every shutdown hook of the program has run. Java runs shutdown hooks side
+     * by side, so a child the handler terminated could be gone while a hook of the program
+     * still used it; Python runs its exit handlers in order, the program's before its own.
+     *
+     * @throws IllegalArgumentException if the process is not a daemon
+     */
+    void outliveExitHandler(Object process);
+
     static void set(ProcessAccess access) {
         Holder.access = access;
     }
