@@ -612,6 +612,34 @@ class BaseManagerTest {
         out.close();
     }
 
+    /**
+     * A SharedMemoryManager whose creator (itself a child, sharing its parent's resource
+     * tracker) exits without shutting it down gives its segments back as the creator ends, as
+     * Python's manager does from its exit handler: they stayed in /dev/shm until the tracker's
+     * own process, the creator's parent, exited.
+     */
+    @Test
+    void aSharedMemoryManagerLeftRunningByItsCreatorUnlinksItsSegmentsWhenTheCreatorEnds()
+            throws Exception {
+        Queue<String> out = new Queue<>();
+        Process creator = new Process(() -> {
+            multiprocessing.managers.SharedMemoryManager manager =
+                    new multiprocessing.managers.SharedMemoryManager();
+            manager.start();
+            out.put(manager.sharedMemory(4096).name());
+        });
+        creator.start();
+        Path segment = Path.of("/dev/shm", out.get(Duration.ofSeconds(60)).replaceFirst("^/", ""));
+        creator.join();
+        assertEquals(0, creator.exitCode());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.exists(segment) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertFalse(Files.exists(segment), segment + " is still there 10 s after its creator ended");
+        out.close();
+    }
+
     @Test
     void theCreatorKilledTakesTheServerAndItsSegments() throws Exception {
         java.lang.Process creator = harness("creator");

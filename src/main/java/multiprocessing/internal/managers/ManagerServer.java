@@ -129,6 +129,13 @@ public final class ManagerServer {
             report.close();
             return;
         }
+        // Left running by its creator's exit handler (BaseManager), it ends when the creator is
+        // gone: as a shutdown would, it first gives back what it holds (a SharedMemoryManager's
+        // segments), within a bound.
+        multiprocessing.internal.spawn.ChildMain.whenParentGone(() -> {
+            server.shutdown();
+            server.awaitServed(java.time.Duration.ofSeconds(5));
+        });
         report.send(server.address());
         report.close();
         server.serveForever();
@@ -186,6 +193,21 @@ public final class ManagerServer {
                         LibraryLog.get().log(Level.WARNING, "at the manager's shutdown: " + e);
                     }
             }
+            served.countDown();
+        }
+    }
+
+    /** Counted down when {@link #serveForever} has ended, its shutdown hooks run. */
+    private final java.util.concurrent.CountDownLatch served =
+            new java.util.concurrent.CountDownLatch(1);
+
+    /** Waits up to {@code timeout} for {@link #serveForever} to end; false if it has not. */
+    boolean awaitServed(java.time.Duration timeout) {
+        try {
+            return served.await(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

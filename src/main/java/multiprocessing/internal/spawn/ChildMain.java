@@ -277,8 +277,27 @@ public final class ChildMain {
                     return;
                 }
             }
+            Runnable last = whenParentGone;
+            if (last != null) {
+                try {
+                    last.run();
+                } catch (RuntimeException | Error e) {
+                    // ending all the same
+                }
+            }
             Runtime.getRuntime().halt(128 + 15);
         });
+    }
+
+    private static volatile Runnable whenParentGone;
+
+    /**
+     * Has a daemon child run {@code action} when its parent is gone, just before it ends (it
+     * must bound its own time): a manager's server releases what it holds for its clients, as
+     * its shutdown would have.
+     */
+    public static void whenParentGone(Runnable action) {
+        whenParentGone = action;
     }
 
     /**
