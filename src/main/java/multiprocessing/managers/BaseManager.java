@@ -34,7 +34,8 @@ import multiprocessing.internal.spawn.ProcessAccess;
  *
  * <p>Register types with {@link #register}, then either {@link #start()} a server process (a
  * daemon child started with the manager's context: it ends with its creator, even one killed
- * by SIGKILL), serve from this process ({@link #getServer()}{@code .serveForever()}), or
+ * by SIGKILL, and after the creator's shutdown hooks, which may still call it), serve from this
+ * process ({@link #getServer()}{@code .serveForever()}), or
  * {@link #connect()} to a manager some other process serves. {@link #create} makes a shared
  * object and returns its proxy: a {@link java.lang.reflect.Proxy} implementing the registered
  * interface and {@link BaseProxy}.
