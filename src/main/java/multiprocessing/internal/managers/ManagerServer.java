@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +13,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import multiprocessing.AuthenticationError;
 import multiprocessing.ProcessError;
@@ -23,6 +26,7 @@ import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.spawn.ChildMain;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.util.Watchdog;
 import multiprocessing.internal.util.LibraryLog;
@@ -69,6 +73,8 @@ public final class ManagerServer {
     private final Session local = new Session(ObjectTable.LOCAL);
     /** What to tell of the shutdown, kept even when its object's references are all gone. */
     private final Set<OnServerShutdown> hooks = ConcurrentHashMap.newKeySet();
+    /** Counted down when {@link #serveForever} has ended, its shutdown hooks run. */
+    private final CountDownLatch served = new CountDownLatch(1);
     private volatile boolean stopping;
 
     /** A client process: its connections and the calls running for them. */
@@ -132,9 +138,9 @@ public final class ManagerServer {
         // Left running by its creator's exit handler (BaseManager), it ends when the creator is
         // gone: as a shutdown would, it first gives back what it holds (a SharedMemoryManager's
         // segments), within a bound.
-        multiprocessing.internal.spawn.ChildMain.whenParentGone(() -> {
+        ChildMain.whenParentGone(() -> {
             server.shutdown();
-            server.awaitServed(java.time.Duration.ofSeconds(5));
+            server.awaitServed(Duration.ofSeconds(5));
         });
         report.send(server.address());
         report.close();
@@ -197,14 +203,10 @@ public final class ManagerServer {
         }
     }
 
-    /** Counted down when {@link #serveForever} has ended, its shutdown hooks run. */
-    private final java.util.concurrent.CountDownLatch served =
-            new java.util.concurrent.CountDownLatch(1);
-
     /** Waits up to {@code timeout} for {@link #serveForever} to end; false if it has not. */
-    boolean awaitServed(java.time.Duration timeout) {
+    boolean awaitServed(Duration timeout) {
         try {
-            return served.await(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            return served.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
