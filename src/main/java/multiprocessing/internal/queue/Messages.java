@@ -9,6 +9,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
@@ -26,8 +28,11 @@ import org.apache.fory.memory.MemoryBuffer;
  * object of their own whose name travels in the ring.
  *
  * <h2>Implementation note</h2>
- * Each thread serializes into a 1 MiB native buffer, so a put allocates nothing on the Java
- * heap. When Fory outgrows it, the grow request comes to the global allocator installed here
+ * A put serializes into a 1 MiB native buffer, so it allocates nothing on the Java heap. The
+ * buffers are lent out per call from a small pool ({@link Scratch#borrow}), not kept per
+ * thread: a virtual thread that made one put would otherwise take 1 MiB of native memory with
+ * it for good (measured: 2,000 virtual threads that each put one item grew the process by
+ * 2 GB), and so would every platform thread of a pool that comes and goes. When Fory outgrows it, the grow request comes to the global allocator installed here
  * (Fory's {@code MemoryBuffer.setGlobalAllocator}; grows of every other buffer go to Fory's
  * own allocator, unchanged): the buffer is re-pointed at a new shared-memory object of 2 GiB,
  * which tmpfs backs only where it is written, and Fory goes on writing there. That object
@@ -50,16 +55,39 @@ public final class Messages {
     private static final String LARGE_PREFIX = "/mpq_";
 
     private static final class Scratch {
-        final MemorySegment base = Arena.global().allocate(SCRATCH_BYTES, 64);
+        /** Scratches kept for the next call: at most {@link #MAX_IDLE}, the rest freed. */
+        private static final ConcurrentLinkedDeque<Scratch> IDLE = new ConcurrentLinkedDeque<>();
+        private static final AtomicInteger IDLE_COUNT = new AtomicInteger();
+        static final int MAX_IDLE = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+
+        /** Its own arena, so that a scratch the pool does not keep gives its memory back. */
+        final Arena arena = Arena.ofShared();
+        final MemorySegment base = arena.allocate(SCRATCH_BYTES, 64);
         final MemoryBuffer buffer = MemoryBuffer.fromByteBuffer(base.asByteBuffer());
-        final Ring.Sink sink = new Ring.Sink();
-        final MemoryBuffer readBuffer = MemoryBuffer.fromByteArray(new byte[0]);
-        boolean serializing;
         String largeName;
         ShmObject largeObject;
         MemorySegment large;
         /** Bytes of {@link #large} reserved so far: the buffer's capacity. */
         long largeReserved;
+
+        /** A scratch for one put or get, given back with {@link #giveBack}. */
+        static Scratch borrow() {
+            Scratch s = IDLE.pollFirst();
+            if (s == null) {
+                return new Scratch();
+            }
+            IDLE_COUNT.decrementAndGet();
+            return s;
+        }
+
+        void giveBack() {
+            if (IDLE_COUNT.incrementAndGet() <= MAX_IDLE) {
+                IDLE.offerFirst(this); // the most recently used first: its pages are warm
+            } else {
+                IDLE_COUNT.decrementAndGet();
+                arena.close();
+            }
+        }
 
         void resetBuffer() {
             buffer.initByteBuffer(base.asByteBuffer(), SCRATCH_BYTES);
@@ -81,7 +109,19 @@ public final class Messages {
         }
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /**
+     * Where a get copies a record and reads it from: on the Java heap only, so a thread's own
+     * (a virtual thread's too) goes with the thread.
+     */
+    private static final class Reader {
+        final Ring.Sink sink = new Ring.Sink();
+        final MemoryBuffer readBuffer = MemoryBuffer.fromByteArray(new byte[0]);
+    }
+
+    private static final ThreadLocal<Reader> READER = ThreadLocal.withInitial(Reader::new);
+
+    /** The scratch this thread is serializing into, for the grow requests of its buffer. */
+    private static final ThreadLocal<Scratch> SERIALIZING = new ThreadLocal<>();
 
     static {
         MemoryAllocator fory = MemoryBuffer.getGlobalAllocator();
@@ -93,8 +133,8 @@ public final class Messages {
 
             @Override
             public void grow(MemoryBuffer buffer, int needed) {
-                Scratch s = SCRATCH.get();
-                if (s.serializing && s.buffer == buffer && needed <= LARGE_CAPACITY) {
+                Scratch s = SERIALIZING.get();
+                if (s != null && s.buffer == buffer && needed <= LARGE_CAPACITY) {
                     if (s.large == null) {
                         growIntoSharedMemory(s, buffer, needed);
                     } else {
@@ -157,10 +197,19 @@ public final class Messages {
      * @return false if the time ran out
      */
     public static boolean put(Ring ring, Object value, long timeoutNanos) {
-        Scratch s = SCRATCH.get();
+        Scratch s = Scratch.borrow();
+        try {
+            return put(s, ring, value, timeoutNanos);
+        } finally {
+            s.giveBack();
+        }
+    }
+
+    private static boolean put(Scratch s, Ring ring, Object value, long timeoutNanos) {
         int length;
         s.buffer.writerIndex(0);
-        s.serializing = true;
+        Scratch outer = SERIALIZING.get(); // a reducer that puts into a queue itself
+        SERIALIZING.set(s);
         try {
             Serialization.serialize(value, handles(), s.buffer);
             length = s.buffer.writerIndex();
@@ -169,7 +218,11 @@ public final class Messages {
             s.resetBuffer();
             throw e;
         } finally {
-            s.serializing = false;
+            if (outer == null) {
+                SERIALIZING.remove();
+            } else {
+                SERIALIZING.set(outer);
+            }
         }
         if (s.large == null && length <= ring.largestInline()) {
             s.buffer.writerIndex(0);
@@ -220,7 +273,7 @@ public final class Messages {
 
     /** Takes one object, or {@link #NONE} if the time ran out. */
     public static Object get(Ring ring, long timeoutNanos) {
-        Scratch s = SCRATCH.get();
+        Reader s = READER.get();
         Ring.Sink sink = s.sink;
         if (!ring.take(sink, timeoutNanos)) {
             return NONE;
