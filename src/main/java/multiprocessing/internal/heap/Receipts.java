@@ -252,7 +252,7 @@ final class Receipts {
                 giveBackHolds(segment.segment(), arenas);
             }
         } finally {
-            arenas.values().forEach(ShmObject::close);
+            closeAll(arenas);
         }
         for (ShmObject segment : mine) {
             ShmObject.unlinkQuietly(segment.name());
@@ -375,7 +375,7 @@ final class Receipts {
                 }
             }
         } finally {
-            arenas.values().forEach(ShmObject::close);
+            closeAll(arenas);
         }
     }
 
@@ -403,6 +403,15 @@ final class Receipts {
             ShmObject mapped = MAPPED.remove(name);
             if (mapped != null) {
                 mapped.close();
+            }
+        }
+    }
+
+    /** Unmaps the arenas a give-back mapped (null: one whose owner had exited). */
+    private static void closeAll(Map<String, ShmObject> arenas) {
+        for (ShmObject arena : arenas.values()) {
+            if (arena != null) {
+                arena.close();
             }
         }
     }

@@ -169,6 +169,77 @@ class SentBlockReclaimTest {
         }
     }
 
+    /**
+     * A process that holds a block of a process that has already exited (whose arena's name is
+     * gone) gives its holds back at its exit and leaves no receipts: that give-back met the
+     * vanished arena as a null and threw, before the receipts were unlinked.
+     */
+    @Test
+    void aHolderThatOutlivesTheBlocksOwnerLeavesNoReceipts() throws Exception {
+        holdPastTheOwner(false);
+    }
+
+    /** The same for a holder killed (SIGKILL): its parent's reaping met the null and threw. */
+    @Test
+    void aHolderKilledAfterTheBlocksOwnerExitedLeavesNoReceipts() throws Exception {
+        holdPastTheOwner(true);
+    }
+
+    private static void holdPastTheOwner(boolean kill) throws Exception {
+        try (Queue<Lock> q = new Queue<>(); Pipe pipe = Pipe.open()) {
+            Connection toHolder = pipe.left();
+            Connection fromParent = pipe.right();
+            multiprocessing.synchronize.Event held = new multiprocessing.synchronize.Event();
+            Process owner = new Process(() -> {
+                Lock lock = new Lock();
+                q.put(lock);
+                held.await(); // its arena is unlinked at its exit: not before the holder maps it
+                java.lang.ref.Reference.reachabilityFence(lock);
+            });
+            Process holder = new Process(() -> {
+                Lock lock = q.get();
+                lock.acquire(); // maps the owner's arena here: a hold
+                lock.release();
+                fromParent.send("holding");
+                fromParent.recv(); // the owner has exited
+                lock.acquire();
+                lock.release();
+                java.lang.ref.Reference.reachabilityFence(lock);
+            });
+            holder.start();
+            fromParent.close(); // the holder's now: its end reads as EOF here if it dies
+            owner.start();
+            try {
+                assertEquals("holding", toHolder.recv());
+                held.set();
+                owner.join();
+                assertEquals(0, owner.exitCode());
+                if (kill) {
+                    holder.kill();
+                    holder.join();
+                    assertEquals(-9, holder.exitCode());
+                } else {
+                    toHolder.send("go");
+                    holder.join();
+                    assertEquals(0, holder.exitCode());
+                }
+                String receipts = "mph_r" + holder.pid() + "_";
+                try (var names = Files.list(Path.of("/dev/shm"))) {
+                    assertEquals(java.util.List.of(), names.map(f -> f.getFileName().toString())
+                            .filter(n -> n.startsWith(receipts)).toList(),
+                            "the holder's receipts are left");
+                }
+            } finally {
+                for (Process p : new Process[] {owner, holder}) {
+                    if (p.isAlive()) {
+                        p.kill();
+                    }
+                    p.join();
+                }
+            }
+        }
+    }
+
     private static void awaitZombie(long pid) throws Exception {
         Path stat = Path.of("/proc/" + pid + "/stat");
         long deadline = System.nanoTime() + 30_000_000_000L;
