@@ -19,10 +19,13 @@ import multiprocessing.RemoteTraceback;
 import multiprocessing.connection.Address;
 import multiprocessing.connection.Client;
 import multiprocessing.connection.Connection;
+import multiprocessing.connection.Family;
 import multiprocessing.internal.events.ManagerCallEvent;
 import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryThreads;
 
@@ -60,6 +63,12 @@ import multiprocessing.internal.util.LibraryThreads;
 public final class ManagerClient {
     private static final int MAX_CONNECTIONS =
             Math.max(1, Integer.getInteger("multiprocessing.managers.connections", 2));
+    /**
+     * Whether calls to a manager on this machine go over rings in shared memory ({@link
+     * RingLink}); {@code -Dmultiprocessing.managers.transport=socket} keeps them on the socket.
+     */
+    private static final boolean RINGS =
+            !"socket".equals(System.getProperty("multiprocessing.managers.transport"));
     private static final Map<Address, ManagerClient> CLIENTS = new ConcurrentHashMap<>();
     /** While a reply is read: proxies of this address in it were counted by the server. */
     private static final ThreadLocal<Address> COUNTED = new ThreadLocal<>();
@@ -158,7 +167,7 @@ public final class ManagerClient {
             channel.fail(new EOFException("connection closed"));
         }
         try {
-            channel.connection.send(new Request(id, Thread.currentThread().threadId(), op, target,
+            channel.link.send(new Request(id, Thread.currentThread().threadId(), op, target,
                     method, types, argBytes));
         } catch (IOException | RuntimeException e) {
             channel.fail(e);
@@ -171,7 +180,7 @@ public final class ManagerClient {
             // The server interrupts the call too, so a queue's get gives up instead of taking
             // an item nobody will receive.
             try {
-                channel.connection.send(new Request(0, Thread.currentThread().threadId(),
+                channel.link.send(new Request(0, Thread.currentThread().threadId(),
                         Messages.CANCEL, Long.toString(id), null, null, NO_ARGS));
             } catch (IOException | RuntimeException gone) {
                 // The connection is gone, and the call with it.
@@ -243,15 +252,53 @@ public final class ManagerClient {
             // proxy's methods declare no IOException.
             throw new ProcessError("cannot reach the manager at " + address + ": " + e, e);
         }
+        Link link;
         try {
-            connection.send(new Hello(ClientId.ID));
+            link = hello(connection);
         } catch (IOException | RuntimeException e) {
             connection.close();
             throw new ProcessError("cannot reach the manager at " + address + ": " + e, e);
         }
-        Channel c = new Channel(connection);
+        Channel c = new Channel(link);
         channels.add(c);
         return c;
+    }
+
+    /**
+     * Says hello on a new connection and settles how calls travel: over rings in shared memory
+     * when the server is on this machine and maps them ({@link RingLink}), else over the
+     * connection.
+     */
+    private Link hello(Connection connection) throws IOException {
+        RingLink.Offer offer = null;
+        if (RINGS && address.family() == Family.AF_UNIX) {
+            try {
+                offer = RingLink.offer(connection);
+            } catch (ErrnoException | RuntimeException e) {
+                // No room in /dev/shm, say: the calls go over the socket.
+            }
+        }
+        boolean taken = false;
+        try {
+            try {
+                connection.send(offer == null ? new Hello(ClientId.ID, -1, 0)
+                        : new Hello(ClientId.ID, offer.fd(), RingLink.BYTES));
+            } finally {
+                if (offer != null) {
+                    Posix.closeQuietly(offer.fd()); // the server has its own now
+                }
+            }
+            Object answer = connection.recv();
+            if (!(answer instanceof Boolean b)) {
+                throw new IOException("the manager answered hello with " + answer);
+            }
+            taken = b && offer != null;
+        } finally {
+            if (offer != null && !taken) {
+                offer.withdraw();
+            }
+        }
+        return taken ? offer.link() : new SocketLink(connection);
     }
 
     /** A call in flight: its caller, and its reply or why it has none. */
@@ -288,9 +335,9 @@ public final class ManagerClient {
     /** One connection and the calls in flight on it. */
     private final class Channel {
         /** How long a reader waits before it checks whether its caller was interrupted. */
-        private static final Duration SLICE = Duration.ofMillis(50);
+        private static final long SLICE_NANOS = Duration.ofMillis(50).toNanos();
 
-        final Connection connection;
+        final Link link;
         final Map<Long, Call> pending = new ConcurrentHashMap<>();
         /** Whether some thread holds the reading turn. */
         private final AtomicBoolean reading = new AtomicBoolean();
@@ -298,8 +345,8 @@ public final class ManagerClient {
         private volatile Thread helper;
         volatile boolean broken;
 
-        Channel(Connection connection) {
-            this.connection = connection;
+        Channel(Link link) {
+            this.link = link;
         }
 
         /** Waits for {@code call}'s reply, reading replies while nobody else does. */
@@ -347,13 +394,13 @@ public final class ManagerClient {
                 throws InterruptedException {
             try {
                 while (more.getAsBoolean() && !broken) {
-                    if (!connection.poll(SLICE)) {
+                    Response r = (Response) link.receive(SLICE_NANOS);
+                    if (r == null) {
                         if (Thread.currentThread() != helper && Thread.interrupted()) {
                             throw new InterruptedException();
                         }
                         continue;
                     }
-                    Response r = (Response) connection.recv();
                     Call c = pending.remove(r.id());
                     if (c != null) {
                         c.complete(r);
@@ -365,7 +412,7 @@ public final class ManagerClient {
                 fail(e);
             }
             if (broken) {
-                connection.close();
+                link.close();
             }
         }
 
@@ -423,7 +470,7 @@ public final class ManagerClient {
          * other file can take its number under the read.
          */
         void hangUp() {
-            connection.close();
+            link.close();
         }
 
         void fail(Throwable why) {
@@ -444,7 +491,7 @@ public final class ManagerClient {
                 LockSupport.unpark(h);
             }
             if (reading.compareAndSet(false, true)) {
-                connection.close(); // nobody reads it, and nobody will: the turn stays taken
+                link.close(); // nobody reads it, and nobody will: the turn stays taken
             }
         }
     }

@@ -25,6 +25,7 @@ import multiprocessing.connection.Listener;
 import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
+import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.spawn.ChildMain;
 import multiprocessing.internal.util.LibraryThreads;
@@ -70,6 +71,8 @@ public final class ManagerServer {
     private final ObjectTable table = new ObjectTable();
     private final Map<String, Session> sessions = new HashMap<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    /** The links of the connections served, closed at shutdown (a ring's wait ends at once). */
+    private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private final Session local = new Session(ObjectTable.LOCAL);
     /** What to tell of the shutdown, kept even when its object's references are all gone. */
     private final Set<OnServerShutdown> hooks = ConcurrentHashMap.newKeySet();
@@ -189,6 +192,9 @@ public final class ManagerServer {
             }
         } finally {
             shutdown();
+            for (Link l : links) {
+                l.close();
+            }
             for (Connection c : connections) {
                 c.close();
             }
@@ -261,14 +267,21 @@ public final class ManagerServer {
     private void serve(Connection c) {
         Session session = null;
         Map<Long, Thread> calls = new ConcurrentHashMap<>();
+        Link link = new SocketLink(c);
         try {
             Object first = c.recv();
             if (!(first instanceof Hello hello)) {
                 throw new IOException("a manager's client must say hello first, not " + first);
             }
+            link = link(c, hello);
+            links.add(link);
+            if (stopping) {
+                link.close(); // closed by the shutdown before it was listed
+            }
             session = join(hello.clientId());
+            Link l = link;
             while (true) {
-                Request r = (Request) c.recv();
+                Request r = (Request) link.receive(-1);
                 if (r.op() == Messages.CANCEL) {
                     Thread t = calls.get(Long.parseLong(r.target()));
                     if (t != null) {
@@ -278,12 +291,12 @@ public final class ManagerServer {
                 }
                 Session s = session;
                 if (inline(r)) {
-                    handle(s, c, r);
+                    handle(s, l, r);
                     continue;
                 }
                 Thread t = Thread.ofVirtual().name("multiprocessing-manager-call").unstarted(() -> {
                     try {
-                        handle(s, c, r);
+                        handle(s, l, r);
                     } finally {
                         calls.remove(r.id());
                     }
@@ -300,7 +313,8 @@ public final class ManagerServer {
             }
         } finally {
             connections.remove(c);
-            c.close();
+            links.remove(link);
+            link.close();
             for (Thread t : calls.values()) {
                 t.interrupt();
             }
@@ -308,6 +322,24 @@ public final class ManagerServer {
                 leave(session);
             }
         }
+    }
+
+    /**
+     * Answers a client's hello: its calls come over the rings it offers when they can be
+     * mapped here ({@link RingLink}), else over the connection.
+     */
+    private Link link(Connection c, Hello hello) throws IOException {
+        Link link = new SocketLink(c);
+        if (hello.ringsFd() >= 0) {
+            try {
+                link = RingLink.accept(c, hello.ringsFd(), hello.ringsBytes());
+            } catch (ErrnoException | RuntimeException e) {
+                LibraryLog.get().log(Level.DEBUG, "the manager at " + address + " cannot map a"
+                        + " client's rings (its calls go over the socket): " + e);
+            }
+        }
+        c.send(link instanceof RingLink);
+        return link;
     }
 
     /**
@@ -345,7 +377,7 @@ public final class ManagerServer {
         table.releaseAll(s.clientId);
     }
 
-    private void handle(Session s, Connection c, Request r) {
+    private void handle(Session s, Link c, Request r) {
         Response response;
         Caller.set(s.clientId + ":" + r.thread());
         try {

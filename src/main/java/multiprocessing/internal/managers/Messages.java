@@ -53,18 +53,51 @@ public final class Messages {
         };
     }
 
-    /** The first message on every connection: which client process it belongs to. */
-    public record Hello(String clientId) {
+    /**
+     * The first message on every connection: which client process it belongs to, and, from a
+     * client on this machine, the shared memory of the two rings it offers for the calls
+     * ({@link RingLink}): a descriptor ({@code ringsFd}, -1 for none) of {@code ringsBytes}. The
+     * server answers with a Boolean: whether the rings are taken.
+     */
+    public record Hello(String clientId, int ringsFd, long ringsBytes) {
         static {
             Serialization.register(Hello.class, new Reducer<>() {
                 @Override
                 public void reduce(Hello h, Out out) {
                     out.writeObject(h.clientId);
+                    out.writeBoolean(h.ringsFd >= 0);
+                    if (h.ringsFd >= 0) {
+                        out.writeFd(h.ringsFd);
+                        out.writeLong(h.ringsBytes);
+                    }
                 }
 
                 @Override
                 public Hello rebuild(In in) {
-                    return new Hello((String) in.readObject());
+                    String clientId = (String) in.readObject();
+                    if (!in.readBoolean()) {
+                        return new Hello(clientId, -1, 0);
+                    }
+                    int fd = in.readFd();
+                    return new Hello(clientId, fd, in.readLong());
+                }
+            });
+        }
+    }
+
+    /** The last message of a {@link RingLink}, either way: its sender has closed it. */
+    public record Bye() {
+        static final Bye BYE = new Bye();
+
+        static {
+            Serialization.register(Bye.class, new Reducer<>() {
+                @Override
+                public void reduce(Bye b, Out out) {
+                }
+
+                @Override
+                public Bye rebuild(In in) {
+                    return BYE;
                 }
             });
         }

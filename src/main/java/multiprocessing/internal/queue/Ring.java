@@ -107,6 +107,8 @@ public final class Ring {
     public static final int DEFAULT_SLOT_BYTES = 64;
 
     private final Block block;
+    private final String objectName;
+    private final long offset;
     private final MemorySegment header;
     private final MemorySegment seq;
     private final MemorySegment data;
@@ -131,18 +133,27 @@ public final class Ring {
     private final long dataBytes;
 
     private Ring(Block block) {
+        this(block, block.segment(), block.arenaName(), block.offset());
+    }
+
+    /**
+     * @param block the heap block the ring lies in, or null for memory of its own
+     * @param objectName the shared-memory object the ring lies in, {@code offset} bytes in
+     */
+    private Ring(Block block, MemorySegment all, String objectName, long offset) {
         this.block = block;
-        MemorySegment all = block.segment();
+        this.objectName = objectName;
+        this.offset = offset;
         this.header = all.asSlice(0, RingLayout.HEADER_BYTES);
         if ((int) RingLayout.MAGIC_FIELD.getVolatile(header) != RingLayout.MAGIC) {
-            throw new IllegalStateException("not a queue's ring: " + block);
+            throw new IllegalStateException("not a queue's ring: " + place());
         }
         this.slots = (int) RingLayout.SLOTS.get(header);
         this.slotBytes = (int) RingLayout.SLOT_BYTES.get(header);
         // The header is shared memory another process wrote: a geometry that does not fit the
         // block would index outside it, or make every record length look valid.
         if (!validGeometry(slots, slotBytes) || RingLayout.bytes(slots, slotBytes) > all.byteSize()) {
-            throw new IllegalStateException("not a queue's ring: " + block + " says " + slots
+            throw new IllegalStateException("not a queue's ring: " + place() + " says " + slots
                     + " slots of " + slotBytes + " bytes, which do not fit its "
                     + all.byteSize() + " bytes");
         }
@@ -166,13 +177,47 @@ public final class Ring {
             throw new IllegalArgumentException("bad ring geometry: " + slots + " x " + slotBytes);
         }
         Block block = Heap.allocate(RingLayout.bytes(slots, slotBytes), 4096);
-        MemorySegment h = block.segment();
+        format(block.segment(), slots, slotBytes, maxsize, joinable);
+        return new Ring(block);
+    }
+
+    private static void format(MemorySegment h, int slots, int slotBytes, int maxsize,
+            boolean joinable) {
         RingLayout.SLOTS.set(h, slots);
         RingLayout.SLOT_BYTES.set(h, slotBytes);
         MAXSIZE.set(h, Math.max(0, maxsize));
         JOINABLE.set(h, joinable ? 1 : 0);
         RingLayout.MAGIC_FIELD.setVolatile(h, RingLayout.MAGIC);
-        return new Ring(block);
+    }
+
+    /**
+     * A new empty unbounded ring in {@code memory}, zeroed memory of its own ({@link
+     * #bytes} long) rather than a block of the heap: {@code offset} bytes into the
+     * shared-memory object {@code objectName}.
+     */
+    public static Ring create(MemorySegment memory, String objectName, long offset, int slots,
+            int slotBytes) {
+        if (!validGeometry(slots, slotBytes) || memory.byteSize() < RingLayout.bytes(slots, slotBytes)) {
+            throw new IllegalArgumentException("bad ring geometry: " + slots + " x " + slotBytes
+                    + " in " + memory.byteSize() + " bytes");
+        }
+        format(memory, slots, slotBytes, 0, false);
+        return new Ring(null, memory, objectName, offset);
+    }
+
+    /** The ring {@link #create(MemorySegment, String, long, int, int)} made, mapped here. */
+    public static Ring attach(MemorySegment memory, String objectName, long offset) {
+        return new Ring(null, memory, objectName, offset);
+    }
+
+    /** The bytes a ring of {@code slots} slots of {@code slotBytes} bytes takes. */
+    public static long bytes(int slots, int slotBytes) {
+        return RingLayout.bytes(slots, slotBytes);
+    }
+
+    /** Where the ring lies, for messages. */
+    private String place() {
+        return block != null ? block.toString() : objectName + " at " + offset;
     }
 
     private static boolean validGeometry(int slots, int slotBytes) {
@@ -232,7 +277,7 @@ public final class Ring {
         if (k < 1 || k > slots) {
             throw new IllegalStateException("the queue's ring is corrupted: the claim at position "
                     + position + " spans " + k + " slots, and a record spans 1 to " + slots
-                    + " (" + block + ")");
+                    + " (" + place() + ")");
         }
         return k;
     }
@@ -480,7 +525,7 @@ public final class Ring {
         if (length < 0 || length > largestInline()) {
             throw new IllegalStateException("the queue's ring is corrupted: the record at position "
                     + position + " says " + length + " bytes, and a record holds 0 to "
-                    + largestInline() + " (" + block + ")");
+                    + largestInline() + " (" + place() + ")");
         }
         return length;
     }
@@ -557,7 +602,7 @@ public final class Ring {
         }
         QueueWaitEvent event = QueueWaitEvent.waiting(site == consumers); // nothing unless recorded
         long r2 = Parker.await(site, a, start, timeoutNanos, false, recovery);
-        event.finish(block.arenaName(), block.offset(), timeoutNanos, r2 >= 0);
+        event.finish(objectName, offset, timeoutNanos, r2 >= 0);
         return r2 >= 0 ? r2 : -1;
     }
 

@@ -69,6 +69,7 @@ public final class Serialization {
         "multiprocessing.internal.managers.Messages$Hello",
         "multiprocessing.internal.managers.Messages$Request",
         "multiprocessing.internal.managers.Messages$Response",
+        "multiprocessing.internal.managers.Messages$Bye",
     };
 
     /**

@@ -97,6 +97,55 @@ public final class ShmObject implements AutoCloseable {
         }
     }
 
+    /** An object with no name ({@link #createUnnamed}) and the descriptor it travels as. */
+    public record Unnamed(ShmObject object, int fd) {}
+
+    /**
+     * Creates an object of {@code size} bytes, zero-filled and reserved, that has no name: it
+     * is unlinked as soon as it is open and reaches another process only as a descriptor sent
+     * over a Unix socket ({@link #map(int, long, String)} there). Nothing of it can be left in
+     * /dev/shm whoever dies when, so the resource tracker is not told of it (nor started for
+     * it). The caller closes the descriptor.
+     */
+    public static Unnamed createUnnamed(String prefix, long size) throws ErrnoException {
+        SharedMemoryCalls.Created created = SharedMemoryCalls.createUnique(prefix);
+        Arena mapping = Arena.ofShared();
+        try {
+            SharedMemoryCalls.shmUnlink(created.name());
+            SharedMemoryCalls.ftruncate(created.fd(), size);
+            reserve(created.fd(), created.name(), size);
+            ShmObject object = new ShmObject(created.name(), size, mapping,
+                    SharedMemoryCalls.mmapShared(created.fd(), size, mapping));
+            return new Unnamed(object, created.fd());
+        } catch (ErrnoException | RuntimeException e) {
+            mapping.close();
+            unlinkQuietly(created.name());
+            Posix.closeQuietly(created.fd());
+            throw e;
+        }
+    }
+
+    /**
+     * Maps {@code size} bytes of the object open as {@code fd} (received from another process),
+     * which must be this user's with mode 0600; the descriptor stays the caller's.
+     *
+     * @throws IllegalStateException when it is smaller than {@code size}, or not private
+     */
+    public static ShmObject map(int fd, long size, String what) throws ErrnoException {
+        long actual = SharedMemoryCalls.requirePrivate(fd, what);
+        if (actual < size) {
+            throw new IllegalStateException(what + " has " + actual + " bytes, not the " + size
+                    + " expected");
+        }
+        Arena mapping = Arena.ofShared();
+        try {
+            return new ShmObject(what, size, mapping, SharedMemoryCalls.mmapShared(fd, size, mapping));
+        } catch (ErrnoException | RuntimeException e) {
+            mapping.close();
+            throw e;
+        }
+    }
+
     /**
      * Maps the existing object {@code name}: {@code mapSize} bytes of it, or all of it when
      * {@code mapSize < 0}. {@code privateWhat}: refuse, naming it so, an object that is not

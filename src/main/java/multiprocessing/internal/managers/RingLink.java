@@ -1,0 +1,214 @@
+package multiprocessing.internal.managers;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
+
+import multiprocessing.connection.Connection;
+import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.queue.Ring;
+import multiprocessing.internal.shm.ShmObject;
+
+/**
+ * Envelopes over two rings in shared memory, one each way, the queue's ({@link Ring}, with its
+ * records and its way of waiting), beside the connection the handshake ran on.
+ *
+ * <h2>Implementation note</h2>
+ * A round trip over a socket costs system calls and wake-ups at both ends: on this project's
+ * 2-CPU virtual machines as much as 0.4x CPython's whole manager call, however lean the rest
+ * (bench/RESULTS.md). Over a ring a call is a copy into shared memory and a word that a waiter,
+ * spinning before it sleeps ({@link multiprocessing.internal.wait.Parker}), sees change: no
+ * system call at all while calls come back to back.
+ *
+ * <p>The client creates the rings' memory with no name ({@link ShmObject#createUnnamed}) and
+ * sends its descriptor with its {@link Messages.Hello} over the Unix socket; a server that
+ * cannot map it says so, and the link stays on the socket. With no name, nothing can be left
+ * in /dev/shm whichever process dies when: the memory goes with the last mapping. Only
+ * connections over a Unix socket offer rings (a descriptor cannot cross TCP, whose peer may
+ * be another machine).
+ *
+ * <p>After the handshake nothing more travels on the connection, so its end is the other
+ * side's: a process that dies (SIGKILL included) closes its end in the kernel. A wait on a ring
+ * is sliced every {@value #CHECK_MILLIS} ms to look at the connection, so a waiter learns of
+ * the other side's death within that time. A close at either end (the server's shutdown, a
+ * client's broken channel) also puts a {@link Messages.Bye} into both rings, which ends the
+ * waits of both sides at once. The memory is unmapped when the link is closed and no thread
+ * is inside it any more ({@link #users}): never under a thread that reads or writes a ring.
+ */
+final class RingLink implements Link {
+    /** 2,048 slots of 64 bytes: envelopes up to 16 KiB travel inline, larger ones by reference. */
+    private static final int SLOTS = 2048;
+    private static final int SLOT_BYTES = 64;
+    private static final long RING_BYTES = (Ring.bytes(SLOTS, SLOT_BYTES) + 4095) & ~4095L;
+    /** The requests' ring, then the replies'. */
+    static final long BYTES = 2 * RING_BYTES;
+    static final long CHECK_MILLIS = 50;
+    private static final long CHECK_NANOS = CHECK_MILLIS * 1_000_000;
+    /** In {@link #users}: the link is closed; the rest counts the threads inside it. */
+    private static final long CLOSED = 1L << 62;
+
+    private final Connection connection;
+    private final ShmObject memory;
+    private final Ring in;
+    private final Ring out;
+    private final AtomicLong users = new AtomicLong();
+    /** The other side has gone, or said bye. */
+    private volatile boolean ended;
+
+    private RingLink(Connection connection, ShmObject memory, boolean client) {
+        this.connection = connection;
+        this.memory = memory;
+        Ring requests;
+        Ring replies;
+        if (client) {
+            requests = Ring.create(memory.segment().asSlice(0, RING_BYTES), memory.name(), 0,
+                    SLOTS, SLOT_BYTES);
+            replies = Ring.create(memory.segment().asSlice(RING_BYTES, RING_BYTES),
+                    memory.name(), RING_BYTES, SLOTS, SLOT_BYTES);
+        } else {
+            requests = Ring.attach(memory.segment().asSlice(0, RING_BYTES), memory.name(), 0);
+            replies = Ring.attach(memory.segment().asSlice(RING_BYTES, RING_BYTES),
+                    memory.name(), RING_BYTES);
+        }
+        this.in = client ? replies : requests;
+        this.out = client ? requests : replies;
+    }
+
+    /** A client's offer: the rings' memory, and its descriptor to send (then close). */
+    record Offer(RingLink link, int fd) {
+        /** The offer was refused, or never made: the memory goes. */
+        void withdraw() {
+            link.memory.close();
+        }
+    }
+
+    /** Makes a client's rings, to be offered in its hello. */
+    static Offer offer(Connection connection) throws ErrnoException {
+        ShmObject.Unnamed memory = ShmObject.createUnnamed("/mpl_", BYTES);
+        try {
+            return new Offer(new RingLink(connection, memory.object(), true), memory.fd());
+        } catch (RuntimeException e) {
+            memory.object().close();
+            multiprocessing.internal.posix.Posix.closeQuietly(memory.fd());
+            throw e;
+        }
+    }
+
+    /**
+     * The server's end of a client's offer: maps {@code fd}, which it then closes.
+     *
+     * @throws RuntimeException or ErrnoException when the rings cannot be mapped here
+     */
+    static RingLink accept(Connection connection, int fd, long bytes) throws ErrnoException {
+        try {
+            if (bytes != BYTES) {
+                throw new IllegalArgumentException("a manager's client offered rings of " + bytes
+                        + " bytes, not " + BYTES + " (another build of the library?)");
+            }
+            ShmObject memory = ShmObject.map(fd, BYTES, "a manager client's rings");
+            try {
+                return new RingLink(connection, memory, false);
+            } catch (RuntimeException e) {
+                memory.close();
+                throw e;
+            }
+        } finally {
+            multiprocessing.internal.posix.Posix.closeQuietly(fd);
+        }
+    }
+
+    @Override
+    public void send(Object envelope) throws IOException {
+        enter();
+        try {
+            while (!multiprocessing.internal.queue.Messages.put(out, envelope, CHECK_NANOS)) {
+                checkOtherSide(); // the ring is full: is anybody still reading it?
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public Object receive(long timeoutNanos) throws IOException {
+        enter();
+        try {
+            long deadline = System.nanoTime() + timeoutNanos;
+            while (true) {
+                if (ended) {
+                    throw new EOFException("the manager's connection was closed");
+                }
+                long left = timeoutNanos < 0 ? CHECK_NANOS : deadline - System.nanoTime();
+                Object envelope = multiprocessing.internal.queue.Messages.get(in,
+                        Math.max(0, Math.min(left, CHECK_NANOS)));
+                if (envelope instanceof Messages.Bye) {
+                    ended = true;
+                    throw new EOFException("the manager's connection was closed");
+                }
+                if (envelope != multiprocessing.internal.queue.Messages.NONE) {
+                    return envelope;
+                }
+                checkOtherSide();
+                if (timeoutNanos >= 0 && deadline - System.nanoTime() <= 0) {
+                    return null;
+                }
+            }
+        } finally {
+            leave();
+        }
+    }
+
+    /** Nothing comes on the connection after the handshake: anything readable is its end. */
+    private void checkOtherSide() throws EOFException {
+        boolean gone;
+        try {
+            gone = ended || connection.poll();
+        } catch (IOException | IllegalStateException e) {
+            gone = true; // closed at this end
+        }
+        if (gone) {
+            ended = true;
+            throw new EOFException("the other end of the manager's connection is gone");
+        }
+    }
+
+    private void enter() throws EOFException {
+        long s;
+        do {
+            s = users.get();
+            if ((s & CLOSED) != 0) {
+                throw new EOFException("the manager's connection was closed");
+            }
+        } while (!users.compareAndSet(s, s + 1));
+    }
+
+    private void leave() {
+        if (users.decrementAndGet() == CLOSED) {
+            memory.close(); // the last one out of a closed link
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            enter();
+        } catch (EOFException closedAlready) {
+            connection.close();
+            return;
+        }
+        try {
+            // Ends a wait at either end at once; a full ring is nobody's wait.
+            for (Ring r : new Ring[] {in, out}) {
+                try {
+                    multiprocessing.internal.queue.Messages.put(r, Messages.Bye.BYE, 0);
+                } catch (RuntimeException e) {
+                    // Its wait ends at its next look at the connection.
+                }
+            }
+        } finally {
+            users.getAndUpdate(s -> s | CLOSED);
+            leave();
+        }
+        connection.close();
+    }
+}
