@@ -1,5 +1,6 @@
 package multiprocessing.managers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -504,6 +505,75 @@ class SyncManagerTest {
         Thread.sleep(1000); // the cancel reaches the server (a get still waiting would take "x")
         q.put("x");
         assertEquals("x", q.get(Duration.ofSeconds(60)));
+    }
+
+    /**
+     * Calls to a manager on this machine travel over rings in shared memory, large ones by
+     * reference; the rings' memory crossed as a descriptor, which neither process keeps open.
+     */
+    @Test
+    void callsToAManagerOnThisMachineTravelOverRingsLargeOnesToo() throws Exception {
+        DictProxy<String, byte[]> d = manager.dict();
+        byte[] mid = new byte[100_000]; // above a ring's inline limit
+        byte[] big = new byte[3 << 20]; // above a message's scratch buffer
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (i * 31);
+            if (i < mid.length) {
+                mid[i] = (byte) (i * 7);
+            }
+        }
+        d.put("small", new byte[] {1, 2, 3});
+        d.put("mid", mid);
+        d.put("big", big);
+        assertArrayEquals(new byte[] {1, 2, 3}, d.get("small"));
+        assertArrayEquals(mid, d.get("mid"));
+        assertArrayEquals(big, d.get("big"));
+        List<String> transports = multiprocessing.internal.managers.ManagerClient
+                .of(manager.address()).transports();
+        assertFalse(transports.isEmpty());
+        assertEquals(List.of("rings"), transports.stream().distinct().toList());
+        assertEquals(List.of(), ringDescriptors("self"));
+        assertEquals(List.of(), ringDescriptors(Long.toString(manager.process().pid())));
+    }
+
+    /** Descriptors of process {@code pid} open on a manager link's rings. */
+    private static List<String> ringDescriptors(String pid) throws java.io.IOException {
+        List<String> found = new ArrayList<>();
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc", pid, "fd"))) {
+            for (java.nio.file.Path fd : fds.toList()) {
+                try {
+                    String target = java.nio.file.Files.readSymbolicLink(fd).toString();
+                    if (target.contains("mpl_")) {
+                        found.add(fd + " -> " + target);
+                    }
+                } catch (java.io.IOException closedMeanwhile) {
+                    // not open any more
+                }
+            }
+        }
+        return found;
+    }
+
+    /** {@code -Dmultiprocessing.managers.transport=socket} keeps a process's calls on the socket. */
+    @Test
+    void theSocketTransportIsKeptWhenAskedFor() throws Exception {
+        DictProxy<String, Integer> d = manager.dict();
+        multiprocessing.connection.Address address = manager.address();
+        try (multiprocessing.Queue<List<String>> result = new multiprocessing.Queue<>()) {
+            Process child = Multiprocessing.getContext("spawn")
+                    .withJvmOptions("-Dmultiprocessing.managers.transport=socket")
+                    .process(() -> {
+                        d.put("child", 7);
+                        result.put(multiprocessing.internal.managers.ManagerClient.of(address)
+                                .transports());
+                    });
+            child.start();
+            assertEquals(List.of("socket"), result.get(Duration.ofSeconds(60)).stream()
+                    .distinct().toList());
+            child.join();
+            assertEquals(0, child.exitCode());
+        }
+        assertEquals(7, d.get("child"));
     }
 
     @Test

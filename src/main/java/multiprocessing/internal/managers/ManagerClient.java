@@ -40,7 +40,9 @@ import multiprocessing.internal.util.LibraryThreads;
  * will put the item is not kept waiting for one. A new connection is opened only while every
  * open one has a call in flight. When a connection ends (the server shut down or died) every
  * call in flight on it fails at once; the next call tries to connect again, which fails at
- * once if nobody listens there.
+ * once if nobody listens there. Over a Unix socket (a manager on this machine, the default) a
+ * connection's calls and replies travel over rings in shared memory beside it ({@link
+ * RingLink}): a round trip with no system call while calls come back to back.
  *
  * <p>Replies are read by the callers themselves, one at a time per connection (leader and
  * followers): a caller whose reply has not come takes the reading turn if nobody holds it,
@@ -48,8 +50,8 @@ import multiprocessing.internal.util.LibraryThreads;
  * caller still waiting to take the turn. A lone caller thus reads its own reply, with no
  * thread in between: a thread hand-off costs a wake-up, tens of microseconds when the two
  * threads sit on different CPUs, more than the rest of the round trip. The reader waits in
- * slices ({@link Connection#poll(Duration)}, which spins briefly first, yielding), so a caller interrupted while it
- * reads still gives up its call. Virtual threads do
+ * slices ({@link Link#receive}, which spins briefly first, yielding), so a caller interrupted
+ * while it reads still gives up its call. Virtual threads do
  * not take the turn (a virtual thread blocked in a native read holds its carrier, and a few
  * such callers blocked in {@code queue.get()} could hold every carrier the putter needs): a
  * platform thread of the connection reads for them instead.
@@ -117,6 +119,11 @@ public final class ManagerClient {
     /** How many connections this process has open to the manager (for tests). */
     public int connectionCount() {
         return channels.size();
+    }
+
+    /** How each open connection carries its calls: "rings" or "socket" (for tests). */
+    public List<String> transports() {
+        return channels.stream().map(c -> c.link instanceof RingLink ? "rings" : "socket").toList();
     }
 
     /** Sends {@code op} and waits for its reply; rethrows the server's exception. */

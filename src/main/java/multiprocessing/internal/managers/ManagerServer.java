@@ -38,10 +38,12 @@ import multiprocessing.internal.util.LibraryLog;
  *
  * <p>Implementation note. Each accepted connection has a reader thread. A call on an object
  * called one call at a time, and the bookkeeping requests, run in that thread (so a round
- * trip has no thread hand-off on this side, and the thread waits for the next request as
- * {@link Connection#recv()} does, spinning briefly, yielding, before it sleeps); the others (calls on {@link Concurrent} objects,
- * creation, shutdown) each run in a virtual thread of its own, so that calls that block (a
- * lock's acquire, a queue's get) wait without holding up the connection or each other. An object is called one call at
+ * trip has no thread hand-off on this side, and the thread waits for the next request as a
+ * {@link Link} does, spinning briefly, yielding, before it sleeps); the others (calls on
+ * {@link Concurrent} objects, creation, shutdown) each run in a virtual thread of its own, so
+ * that calls that block (a lock's acquire, a queue's get) wait without holding up the
+ * connection or each other. A client on this machine sends its calls over rings in shared
+ * memory that it offers in its hello ({@link RingLink}). An object is called one call at
  * a time under a lock of its own unless it is {@link Concurrent} (see {@link ObjectTable});
  * its result is serialized while that lock is still held, so a dict's snapshot is taken whole.
  * Nothing a client sends is deserialized before the challenge has passed. The challenge runs

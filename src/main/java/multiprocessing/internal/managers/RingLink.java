@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import multiprocessing.connection.Connection;
 import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.queue.Ring;
 import multiprocessing.internal.shm.ShmObject;
 
@@ -36,6 +37,19 @@ import multiprocessing.internal.shm.ShmObject;
  * is inside it any more ({@link #users}): never under a thread that reads or writes a ring.
  */
 final class RingLink implements Link {
+    /** The queue's way of putting objects into a ring and taking them out. */
+    private static final class Records {
+        static final Object NONE = multiprocessing.internal.queue.Messages.NONE;
+
+        static boolean put(Ring ring, Object envelope, long timeoutNanos) {
+            return multiprocessing.internal.queue.Messages.put(ring, envelope, timeoutNanos);
+        }
+
+        static Object get(Ring ring, long timeoutNanos) {
+            return multiprocessing.internal.queue.Messages.get(ring, timeoutNanos);
+        }
+    }
+
     /** 2,048 slots of 64 bytes: envelopes up to 16 KiB travel inline, larger ones by reference. */
     private static final int SLOTS = 2048;
     private static final int SLOT_BYTES = 64;
@@ -89,7 +103,7 @@ final class RingLink implements Link {
             return new Offer(new RingLink(connection, memory.object(), true), memory.fd());
         } catch (RuntimeException e) {
             memory.object().close();
-            multiprocessing.internal.posix.Posix.closeQuietly(memory.fd());
+            Posix.closeQuietly(memory.fd());
             throw e;
         }
     }
@@ -113,7 +127,7 @@ final class RingLink implements Link {
                 throw e;
             }
         } finally {
-            multiprocessing.internal.posix.Posix.closeQuietly(fd);
+            Posix.closeQuietly(fd);
         }
     }
 
@@ -121,7 +135,7 @@ final class RingLink implements Link {
     public void send(Object envelope) throws IOException {
         enter();
         try {
-            while (!multiprocessing.internal.queue.Messages.put(out, envelope, CHECK_NANOS)) {
+            while (!Records.put(out, envelope, CHECK_NANOS)) {
                 checkOtherSide(); // the ring is full: is anybody still reading it?
             }
         } finally {
@@ -139,13 +153,13 @@ final class RingLink implements Link {
                     throw new EOFException("the manager's connection was closed");
                 }
                 long left = timeoutNanos < 0 ? CHECK_NANOS : deadline - System.nanoTime();
-                Object envelope = multiprocessing.internal.queue.Messages.get(in,
+                Object envelope = Records.get(in,
                         Math.max(0, Math.min(left, CHECK_NANOS)));
                 if (envelope instanceof Messages.Bye) {
                     ended = true;
                     throw new EOFException("the manager's connection was closed");
                 }
-                if (envelope != multiprocessing.internal.queue.Messages.NONE) {
+                if (envelope != Records.NONE) {
                     return envelope;
                 }
                 checkOtherSide();
@@ -200,7 +214,7 @@ final class RingLink implements Link {
             // Ends a wait at either end at once; a full ring is nobody's wait.
             for (Ring r : new Ring[] {in, out}) {
                 try {
-                    multiprocessing.internal.queue.Messages.put(r, Messages.Bye.BYE, 0);
+                    Records.put(r, Messages.Bye.BYE, 0);
                 } catch (RuntimeException e) {
                     // Its wait ends at its next look at the connection.
                 }
