@@ -193,7 +193,8 @@ public final class Ring {
     /**
      * A new empty unbounded ring in {@code memory}, zeroed memory of its own ({@link
      * #bytes} long) rather than a block of the heap: {@code offset} bytes into the
-     * shared-memory object {@code objectName}.
+     * shared-memory object {@code objectName}. Such a ring carries a manager's calls, not a
+     * queue's items: its waits are not recorded as QueueGet and QueuePut events.
      */
     public static Ring create(MemorySegment memory, String objectName, long offset, int slots,
             int slotBytes) {
@@ -599,6 +600,11 @@ public final class Ring {
         }
         if (timeoutNanos < 0) {
             start = System.nanoTime();
+        }
+        if (block == null) {
+            // A manager link's ring: its waits are the ManagerCall events' time, not a queue's.
+            long r2 = Parker.await(site, a, start, timeoutNanos, false, recovery);
+            return r2 >= 0 ? r2 : -1;
         }
         QueueWaitEvent event = QueueWaitEvent.waiting(site == consumers); // nothing unless recorded
         long r2 = Parker.await(site, a, start, timeoutNanos, false, recovery);
