@@ -30,8 +30,9 @@ import multiprocessing.internal.shm.ShmObject;
  *
  * <p>After the handshake nothing more travels on the connection, so its end is the other
  * side's: a process that dies (SIGKILL included) closes its end in the kernel. A wait on a ring
- * is sliced every {@value #CHECK_MILLIS} ms to look at the connection, so a waiter learns of
- * the other side's death within that time. A close at either end (the server's shutdown, a
+ * is sliced to look at the connection, so a waiter learns of the other side's death within a
+ * slice: {@value #CHECK_MILLIS} ms for a caller (and a sender facing a full ring), {@value
+ * #IDLE_CHECK_MILLIS} ms for a server waiting for the next request. A close at either end (the server's shutdown, a
  * client's broken channel) also puts a {@link Messages.Bye} into both rings, which ends the
  * waits of both sides at once. The memory is unmapped when the link is closed and no thread
  * is inside it any more ({@link #users}): never under a thread that reads or writes a ring.
@@ -58,6 +59,12 @@ final class RingLink implements Link {
     static final long BYTES = 2 * RING_BYTES;
     static final long CHECK_MILLIS = 50;
     private static final long CHECK_NANOS = CHECK_MILLIS * 1_000_000;
+    /**
+     * How often a wait with no deadline (a server's for the next request) looks at the
+     * connection: each look spins first, and a server has a waiting thread per connection.
+     */
+    static final long IDLE_CHECK_MILLIS = 500;
+    private static final long IDLE_CHECK_NANOS = IDLE_CHECK_MILLIS * 1_000_000;
     /** In {@link #users}: the link is closed; the rest counts the threads inside it. */
     private static final long CLOSED = 1L << 62;
 
@@ -152,9 +159,8 @@ final class RingLink implements Link {
                 if (ended) {
                     throw new EOFException("the manager's connection was closed");
                 }
-                long left = timeoutNanos < 0 ? CHECK_NANOS : deadline - System.nanoTime();
-                Object envelope = Records.get(in,
-                        Math.max(0, Math.min(left, CHECK_NANOS)));
+                long left = timeoutNanos < 0 ? IDLE_CHECK_NANOS : deadline - System.nanoTime();
+                Object envelope = Records.get(in, Math.max(0, Math.min(left, IDLE_CHECK_NANOS)));
                 if (envelope instanceof Messages.Bye) {
                     ended = true;
                     throw new EOFException("the manager's connection was closed");
