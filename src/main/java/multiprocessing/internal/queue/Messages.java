@@ -28,11 +28,14 @@ import org.apache.fory.memory.MemoryBuffer;
  * object of their own whose name travels in the ring.
  *
  * <h2>Implementation note</h2>
- * A put serializes into a 1 MiB native buffer, so it allocates nothing on the Java heap. The
- * buffers are lent out per call from a small pool ({@link Scratch#borrow}), not kept per
- * thread: a virtual thread that made one put would otherwise take 1 MiB of native memory with
- * it for good (measured: 2,000 virtual threads that each put one item grew the process by
- * 2 GB), and so would every platform thread of a pool that comes and goes. When Fory outgrows it, the grow request comes to the global allocator installed here
+ * A put serializes into a 1 MiB native buffer, so it allocates nothing on the Java heap. A
+ * platform thread keeps one of its own, freed with the thread (an automatic arena). A virtual
+ * thread borrows one per put from a small pool ({@link Scratch#borrow}) instead: kept per
+ * virtual thread, each thread that made one put took 1 MiB of native memory with it for good
+ * (measured: 2,000 virtual threads that each put one item grew the process by 2 GB), as the
+ * automatic arena is freed only at a GC, which native memory does not bring about. The pool
+ * costs a put two CASes, a fifth of a small put's time, so platform threads keep theirs.
+ * When Fory outgrows the buffer, the grow request comes to the global allocator installed here
  * (Fory's {@code MemoryBuffer.setGlobalAllocator}; grows of every other buffer go to Fory's
  * own allocator, unchanged): the buffer is re-pointed at a new shared-memory object of 2 GiB,
  * which tmpfs backs only where it is written, and Fory goes on writing there. That object
@@ -60,27 +63,52 @@ public final class Messages {
         private static final AtomicInteger IDLE_COUNT = new AtomicInteger();
         static final int MAX_IDLE = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
 
-        /** Its own arena, so that a scratch the pool does not keep gives its memory back. */
-        final Arena arena = Arena.ofShared();
-        final MemorySegment base = arena.allocate(SCRATCH_BYTES, 64);
-        final MemoryBuffer buffer = MemoryBuffer.fromByteBuffer(base.asByteBuffer());
+        /**
+         * A platform thread's own (freed with it, at a GC), or the pool's, in an arena of its
+         * own so that a scratch the pool does not keep gives its memory back at once.
+         */
+        final Arena arena;
+        final boolean own;
+        final MemorySegment base;
+        final MemoryBuffer buffer;
+        /** Being serialized into: the grow requests of {@link #buffer} are for this scratch. */
+        boolean serializing;
         String largeName;
         ShmObject largeObject;
         MemorySegment large;
         /** Bytes of {@link #large} reserved so far: the buffer's capacity. */
         long largeReserved;
 
-        /** A scratch for one put or get, given back with {@link #giveBack}. */
+        private Scratch(boolean own) {
+            this.own = own;
+            this.arena = own ? Arena.ofAuto() : Arena.ofShared();
+            this.base = arena.allocate(SCRATCH_BYTES, 64);
+            this.buffer = MemoryBuffer.fromByteBuffer(base.asByteBuffer());
+        }
+
+        /**
+         * A scratch for one put, given back with {@link #giveBack}: the platform thread's own
+         * unless it is in use (a reducer that puts while it is serialized), else the pool's.
+         */
         static Scratch borrow() {
+            if (!Thread.currentThread().isVirtual()) {
+                Scratch mine = OWN.get();
+                if (!mine.serializing) {
+                    return mine;
+                }
+            }
             Scratch s = IDLE.pollFirst();
             if (s == null) {
-                return new Scratch();
+                return new Scratch(false);
             }
             IDLE_COUNT.decrementAndGet();
             return s;
         }
 
         void giveBack() {
+            if (own) {
+                return;
+            }
             if (IDLE_COUNT.incrementAndGet() <= MAX_IDLE) {
                 IDLE.offerFirst(this); // the most recently used first: its pages are warm
             } else {
@@ -120,8 +148,22 @@ public final class Messages {
 
     private static final ThreadLocal<Reader> READER = ThreadLocal.withInitial(Reader::new);
 
-    /** The scratch this thread is serializing into, for the grow requests of its buffer. */
+    /** A platform thread's own scratch. */
+    private static final ThreadLocal<Scratch> OWN = ThreadLocal.withInitial(() -> new Scratch(true));
+    /** The pool's scratch this thread is serializing into, for the grow requests of its buffer. */
     private static final ThreadLocal<Scratch> SERIALIZING = new ThreadLocal<>();
+
+    /** The scratch whose buffer is {@code buffer}, which this thread is serializing into. */
+    private static Scratch serializingInto(MemoryBuffer buffer) {
+        if (!Thread.currentThread().isVirtual()) {
+            Scratch mine = OWN.get();
+            if (mine.serializing && mine.buffer == buffer) {
+                return mine;
+            }
+        }
+        Scratch s = SERIALIZING.get();
+        return s != null && s.buffer == buffer ? s : null;
+    }
 
     static {
         MemoryAllocator fory = MemoryBuffer.getGlobalAllocator();
@@ -133,8 +175,8 @@ public final class Messages {
 
             @Override
             public void grow(MemoryBuffer buffer, int needed) {
-                Scratch s = SERIALIZING.get();
-                if (s != null && s.buffer == buffer && needed <= LARGE_CAPACITY) {
+                Scratch s = serializingInto(buffer);
+                if (s != null && needed <= LARGE_CAPACITY) {
                     if (s.large == null) {
                         growIntoSharedMemory(s, buffer, needed);
                     } else {
@@ -208,8 +250,11 @@ public final class Messages {
     private static boolean put(Scratch s, Ring ring, Object value, long timeoutNanos) {
         int length;
         s.buffer.writerIndex(0);
-        Scratch outer = SERIALIZING.get(); // a reducer that puts into a queue itself
-        SERIALIZING.set(s);
+        Scratch outer = s.own ? null : SERIALIZING.get(); // a reducer that puts itself
+        if (!s.own) {
+            SERIALIZING.set(s);
+        }
+        s.serializing = true;
         try {
             Serialization.serialize(value, handles(), s.buffer);
             length = s.buffer.writerIndex();
@@ -218,10 +263,13 @@ public final class Messages {
             s.resetBuffer();
             throw e;
         } finally {
-            if (outer == null) {
-                SERIALIZING.remove();
-            } else {
-                SERIALIZING.set(outer);
+            s.serializing = false;
+            if (!s.own) {
+                if (outer == null) {
+                    SERIALIZING.remove();
+                } else {
+                    SERIALIZING.set(outer);
+                }
             }
         }
         if (s.large == null && length <= ring.largestInline()) {
