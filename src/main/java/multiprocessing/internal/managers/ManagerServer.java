@@ -316,7 +316,12 @@ public final class ManagerServer {
         } finally {
             connections.remove(c);
             links.remove(link);
-            link.close();
+            try {
+                link.close();
+            } catch (RuntimeException | Error e) {
+                // A client's memory gone bad under the link: it still leaves below.
+                c.close();
+            }
             for (Thread t : calls.values()) {
                 t.interrupt();
             }
@@ -393,8 +398,9 @@ public final class ManagerServer {
         }
         try {
             c.send(response);
-        } catch (IOException | RuntimeException e) {
-            // The client is gone; its references go with its connections.
+        } catch (IOException | RuntimeException | InternalError e) {
+            // The client is gone, or shrank its rings' memory (InternalError: a page of it is
+            // gone); its references go with its connections.
         } finally {
             releaseMade();
         }

@@ -221,14 +221,15 @@ final class RingLink implements Link {
             for (Ring r : new Ring[] {in, out}) {
                 try {
                     Records.put(r, Messages.Bye.BYE, 0);
-                } catch (RuntimeException e) {
-                    // Its wait ends at its next look at the connection.
+                } catch (RuntimeException | InternalError e) {
+                    // Its wait ends at its next look at the connection. (InternalError: the
+                    // other side shrank the memory, and a page of it is gone.)
                 }
             }
         } finally {
             users.getAndUpdate(s -> s | CLOSED);
             leave();
+            connection.close();
         }
-        connection.close();
     }
 }
