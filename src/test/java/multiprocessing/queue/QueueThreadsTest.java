@@ -51,6 +51,42 @@ class QueueThreadsTest {
         }
     }
 
+    /**
+     * A virtual thread's put that waits for room on a full queue holds a copy of its record,
+     * not a 1 MiB native buffer: 300 such waiters held 300 MB.
+     */
+    @Test
+    void virtualThreadsWaitingForRoomHoldNoNativeBuffers() throws Exception {
+        try (Queue<Integer> q = new Queue<>(1)) {
+            q.put(-1);
+            q.get();
+            long before = residentKilobytes();
+            q.put(-1); // full from here on
+            List<Thread> waiting = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                int item = i;
+                waiting.add(Thread.ofVirtual().start(() -> q.put(item)));
+            }
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (waiting.stream().anyMatch(t -> t.getState() != Thread.State.WAITING
+                    && t.getState() != Thread.State.TIMED_WAITING)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20); // every put serialized and waiting for room
+            }
+            long grown = residentKilobytes() - before;
+            List<Integer> got = new ArrayList<>();
+            for (int i = 0; i < 301; i++) {
+                got.add(q.get());
+            }
+            for (Thread t : waiting) {
+                t.join();
+            }
+            assertEquals(301, got.size());
+            assertEquals(300, got.stream().filter(i -> i >= 0).distinct().count());
+            assertTrue(grown < 150_000, "300 waiting puts grew the process by " + grown + " kB");
+        }
+    }
+
     private static long residentKilobytes() throws java.io.IOException {
         for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
             if (line.startsWith("VmRSS:")) {

@@ -74,6 +74,8 @@ public final class Messages {
         final MemoryBuffer buffer;
         /** Being serialized into: the grow requests of {@link #buffer} are for this scratch. */
         boolean serializing;
+        /** A pool's scratch, lent out and not yet given back. */
+        boolean lent;
         String largeName;
         ShmObject largeObject;
         MemorySegment large;
@@ -100,16 +102,20 @@ public final class Messages {
             }
             Scratch s = IDLE.pollFirst();
             if (s == null) {
-                return new Scratch(false);
+                s = new Scratch(false);
+            } else {
+                IDLE_COUNT.decrementAndGet();
             }
-            IDLE_COUNT.decrementAndGet();
+            s.lent = true;
             return s;
         }
 
+        /** Gives a pool's scratch back (a second call does nothing); keeps a thread's own. */
         void giveBack() {
-            if (own) {
+            if (own || !lent) {
                 return;
             }
+            lent = false;
             if (IDLE_COUNT.incrementAndGet() <= MAX_IDLE) {
                 IDLE.offerFirst(this); // the most recently used first: its pages are warm
             } else {
@@ -275,7 +281,19 @@ public final class Messages {
         }
         if (s.large == null && length <= ring.largestInline()) {
             s.buffer.writerIndex(0);
-            return ring.put(s.base, length, 0, timeoutNanos);
+            if (s.own || timeoutNanos == 0) {
+                return ring.put(s.base, length, 0, timeoutNanos);
+            }
+            long start = System.nanoTime();
+            if (ring.put(s.base, length, 0, 0)) {
+                return true;
+            }
+            // Room must be waited for: with a copy of the record, not a pool's 1 MiB (500
+            // virtual threads waiting on a full queue held 500 MiB).
+            MemorySegment copy = MemorySegment.ofArray(s.base.asSlice(0, length).toArray(JAVA_BYTE));
+            s.giveBack();
+            return ring.put(copy, length, 0, timeoutNanos < 0 ? -1
+                    : Math.max(0, timeoutNanos - (System.nanoTime() - start)));
         }
         String name;
         if (s.large != null) {
@@ -289,6 +307,7 @@ public final class Messages {
                 MemorySegment.copy(s.base, 0, large.segment(), 0, length);
             }
         }
+        s.giveBack(); // not needed while the reference waits for room
         byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ref = arena.allocate(LARGE_REF_NAME + utf8.length, LARGE_REF.byteAlignment());
