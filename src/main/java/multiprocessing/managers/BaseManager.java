@@ -237,6 +237,7 @@ public class BaseManager implements AutoCloseable {
         Object answer;
         try {
             p.start();
+            ManagerClient.prepare(where); // while the server boots
             // The writer stays open here (a thread of the dummy context shares this very
             // object), so a server that dies before it answers is seen by polling.
             while (!reader.poll(Duration.ofMillis(100))) {

@@ -65,12 +65,6 @@ import multiprocessing.internal.util.LibraryThreads;
 public final class ManagerClient {
     private static final int MAX_CONNECTIONS =
             Math.max(1, Integer.getInteger("multiprocessing.managers.connections", 2));
-    /**
-     * Whether calls to a manager on this machine go over rings in shared memory ({@link
-     * RingLink}); {@code -Dmultiprocessing.managers.transport=socket} keeps them on the socket.
-     */
-    private static final boolean RINGS =
-            !"socket".equals(System.getProperty("multiprocessing.managers.transport"));
     private static final Map<Address, ManagerClient> CLIENTS = new ConcurrentHashMap<>();
     /** While a reply is read: proxies of this address in it were counted by the server. */
     private static final ThreadLocal<Address> COUNTED = new ThreadLocal<>();
@@ -114,6 +108,16 @@ public final class ManagerClient {
     /** Lets calls go to a manager started anew at this address. */
     public void reopen() {
         shutDown = null;
+    }
+
+    /**
+     * Readies this process for its first calls to a manager on this machine, in the background
+     * ({@link RingLink#warmUpInBackground}): its creator calls this while the server boots.
+     */
+    public static void prepare(Address address) {
+        if (address == null || address.family() == Family.AF_UNIX) {
+            RingLink.warmUpInBackground();
+        }
     }
 
     /** How many connections this process has open to the manager (for tests). */
@@ -278,7 +282,7 @@ public final class ManagerClient {
      */
     private Link hello(Connection connection) throws IOException {
         RingLink.Offer offer = null;
-        if (RINGS && address.family() == Family.AF_UNIX) {
+        if (RingLink.RINGS_OFFERED && address.family() == Family.AF_UNIX) {
             try {
                 offer = RingLink.offer(connection);
             } catch (ErrnoException | RuntimeException e) {

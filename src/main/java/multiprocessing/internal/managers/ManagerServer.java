@@ -149,6 +149,9 @@ public final class ManagerServer {
         });
         report.send(server.address());
         report.close();
+        if (server.address().family() == multiprocessing.connection.Family.AF_UNIX) {
+            RingLink.warmUpInBackground(); // while the first client connects
+        }
         server.serveForever();
     }
 

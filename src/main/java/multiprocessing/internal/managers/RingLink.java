@@ -2,13 +2,20 @@ package multiprocessing.internal.managers;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import multiprocessing.connection.Connection;
 import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Futex;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.queue.Ring;
+import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.shm.ShmObject;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * Envelopes over two rings in shared memory, one each way, the queue's ({@link Ring}, with its
@@ -51,6 +58,12 @@ final class RingLink implements Link {
         }
     }
 
+    /**
+     * Whether a client on this machine offers rings;
+     * {@code -Dmultiprocessing.managers.transport=socket} keeps its calls on the socket.
+     */
+    static final boolean RINGS_OFFERED =
+            !"socket".equals(System.getProperty("multiprocessing.managers.transport"));
     /** 2,048 slots of 64 bytes: envelopes up to 16 KiB travel inline, larger ones by reference. */
     private static final int SLOTS = 2048;
     private static final int SLOT_BYTES = 64;
@@ -67,6 +80,8 @@ final class RingLink implements Link {
     private static final long IDLE_CHECK_NANOS = IDLE_CHECK_MILLIS * 1_000_000;
     /** In {@link #users}: the link is closed; the rest counts the threads inside it. */
     private static final long CLOSED = 1L << 62;
+
+    private static final AtomicBoolean WARMING = new AtomicBoolean();
 
     private final Connection connection;
     private final ShmObject memory;
@@ -93,6 +108,38 @@ final class RingLink implements Link {
         }
         this.in = client ? replies : requests;
         this.out = client ? requests : replies;
+    }
+
+    /**
+     * Runs the rings' code once in the background, on a throwaway ring in this process's own
+     * memory, if nothing has yet: a connection's first call over rings otherwise loads and
+     * links the queue's code first, 15-60 ms at each end measured, on the path of the call.
+     * The manager's creator runs it while the server boots, the server while its first client
+     * connects and authenticates.
+     */
+    static void warmUpInBackground() {
+        if (RINGS_OFFERED && WARMING.compareAndSet(false, true)) {
+            LibraryThreads.platform().daemon().name("multiprocessing-manager-warm-up")
+                    .start(RingLink::warmUp);
+        }
+    }
+
+    private static void warmUp() {
+        try (Arena arena = Arena.ofConfined()) {
+            Ring ring = Ring.create(arena.allocate(Ring.bytes(16, 64), 4096), "a warm-up", 0,
+                    16, 64);
+            byte[] noArgs = Serialization.serialize(new Object[0]);
+            Records.put(ring, new Messages.Request(0, 0, Messages.PING, null, null, null, noArgs), 0);
+            Records.get(ring, 0);
+            Records.put(ring, new Messages.Response(0, true, noArgs, null), 0);
+            Records.get(ring, 0);
+            // The wake of a sleeping peer and the sleep itself: the futex call's first link.
+            MemorySegment word = arena.allocate(ValueLayout.JAVA_INT);
+            Futex.wake(word, 1);
+            Futex.await(word, 1, 0); // the word holds 0: returns at once
+        } catch (RuntimeException e) {
+            // Only a warm-up: the first call pays instead.
+        }
     }
 
     /** A client's offer: the rings' memory, and its descriptor to send (then close). */
