@@ -170,7 +170,8 @@ public final class ManagerClient {
                     + "serializable (a lambda: of a Serializable functional interface, such as "
                     + "the proxy interface's own overloads): " + e.getMessage(), e);
         }
-        Channel channel = channel();
+        // A connection opened only to shut the server down will carry nothing else: no rings.
+        Channel channel = channel(op != Messages.SHUTDOWN);
         long id = ids.incrementAndGet();
         Call call = new Call(Thread.currentThread());
         channel.pending.put(id, call);
@@ -242,7 +243,7 @@ public final class ManagerClient {
         });
     }
 
-    private synchronized Channel channel() {
+    private synchronized Channel channel(boolean rings) {
         Channel best = null;
         for (Channel c : channels) {
             if (!c.broken && (best == null || c.pending.size() < best.pending.size())) {
@@ -265,7 +266,7 @@ public final class ManagerClient {
         }
         Link link;
         try {
-            link = hello(connection);
+            link = hello(connection, rings);
         } catch (IOException | RuntimeException e) {
             connection.close();
             throw new ProcessError("cannot reach the manager at " + address + ": " + e, e);
@@ -280,9 +281,9 @@ public final class ManagerClient {
      * when the server is on this machine and maps them ({@link RingLink}), else over the
      * connection.
      */
-    private Link hello(Connection connection) throws IOException {
+    private Link hello(Connection connection, boolean rings) throws IOException {
         RingLink.Offer offer = null;
-        if (RingLink.RINGS_OFFERED && address.family() == Family.AF_UNIX) {
+        if (rings && RingLink.RINGS_OFFERED && address.family() == Family.AF_UNIX) {
             try {
                 offer = RingLink.offer(connection);
             } catch (ErrnoException | RuntimeException e) {
