@@ -87,6 +87,35 @@ class QueueThreadsTest {
         }
     }
 
+    /**
+     * Virtual threads that wait for room on a small queue, and others that put at once, each
+     * serialize into a buffer of their own: a buffer given back twice (once before a wait and
+     * again after it) was lent to two threads at once, which delivered each other's bytes.
+     */
+    @Test
+    void manyVirtualProducersOnASmallQueueDeliverEveryItemIntact() throws Exception {
+        try (Queue<String> q = new Queue<>(2)) {
+            int n = 2000;
+            List<Thread> producers = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                String item = i + ":" + "x".repeat(i % 300);
+                producers.add(Thread.ofVirtual().start(() -> q.put(item)));
+            }
+            java.util.Set<String> got = new java.util.HashSet<>();
+            for (int i = 0; i < n; i++) {
+                got.add(q.get());
+            }
+            for (Thread t : producers) {
+                t.join();
+            }
+            java.util.Set<String> expected = new java.util.HashSet<>();
+            for (int i = 0; i < n; i++) {
+                expected.add(i + ":" + "x".repeat(i % 300));
+            }
+            assertEquals(expected, got);
+        }
+    }
+
     private static long residentKilobytes() throws java.io.IOException {
         for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
             if (line.startsWith("VmRSS:")) {

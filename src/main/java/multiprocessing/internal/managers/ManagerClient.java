@@ -476,15 +476,6 @@ public final class ManagerClient {
             }
         }
 
-        /**
-         * Ends the connection from this side: a reader blocked on it wakes at once (with
-         * AsynchronousCloseException), and the descriptor is closed once it has left, so no
-         * other file can take its number under the read.
-         */
-        void hangUp() {
-            link.close();
-        }
-
         void fail(Throwable why) {
             broken = true;
             channels.remove(this);

@@ -348,7 +348,12 @@ public final class ManagerServer {
                         + " client's rings (its calls go over the socket): " + e);
             }
         }
-        c.send(link instanceof RingLink);
+        try {
+            c.send(link instanceof RingLink);
+        } catch (IOException | RuntimeException e) {
+            link.close(); // the rings mapped here go with it
+            throw e;
+        }
         return link;
     }
 

@@ -50,7 +50,8 @@ final class RingLink implements Link {
         static final Object NONE = multiprocessing.internal.queue.Messages.NONE;
 
         static boolean put(Ring ring, Object envelope, long timeoutNanos) {
-            return multiprocessing.internal.queue.Messages.put(ring, envelope, timeoutNanos);
+            // Pooled buffers: a manager's envelopes are small, and its callers any threads.
+            return multiprocessing.internal.queue.Messages.put(ring, envelope, timeoutNanos, true);
         }
 
         static Object get(Ring ring, long timeoutNanos) {
@@ -215,7 +216,15 @@ final class RingLink implements Link {
                 if (envelope != Records.NONE) {
                     return envelope;
                 }
-                checkOtherSide();
+                if (otherSideGone()) {
+                    // What it sent before it went is still to be read.
+                    Object last = Records.get(in, 0);
+                    if (last != Records.NONE && !(last instanceof Messages.Bye)) {
+                        return last;
+                    }
+                    ended = true;
+                    throw new EOFException("the other end of the manager's connection is gone");
+                }
                 if (timeoutNanos >= 0 && deadline - System.nanoTime() <= 0) {
                     return null;
                 }
@@ -226,14 +235,16 @@ final class RingLink implements Link {
     }
 
     /** Nothing comes on the connection after the handshake: anything readable is its end. */
-    private void checkOtherSide() throws EOFException {
-        boolean gone;
+    private boolean otherSideGone() {
         try {
-            gone = ended || connection.poll();
+            return ended || connection.poll();
         } catch (IOException | IllegalStateException e) {
-            gone = true; // closed at this end
+            return true; // closed at this end
         }
-        if (gone) {
+    }
+
+    private void checkOtherSide() throws EOFException {
+        if (otherSideGone()) {
             ended = true;
             throw new EOFException("the other end of the manager's connection is gone");
         }
@@ -251,10 +262,20 @@ final class RingLink implements Link {
 
     private void leave() {
         if (users.decrementAndGet() == CLOSED) {
-            memory.close(); // the last one out of a closed link
+            unmap(); // the last one out of a closed link
         }
     }
 
+    private void unmap() {
+        try {
+            memory.close();
+        } catch (IllegalStateException inUse) {
+            // A thread outside the count still holds it in a native call (a futex watcher of
+            // virtual threads, without futex_waitv): the mapping stays, as small as it is.
+        }
+    }
+
+    /** Never throws: the server's shutdown closes every link in one loop. */
     @Override
     public void close() {
         try {

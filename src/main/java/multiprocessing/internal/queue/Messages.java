@@ -74,8 +74,6 @@ public final class Messages {
         final MemoryBuffer buffer;
         /** Being serialized into: the grow requests of {@link #buffer} are for this scratch. */
         boolean serializing;
-        /** A pool's scratch, lent out and not yet given back. */
-        boolean lent;
         String largeName;
         ShmObject largeObject;
         MemorySegment large;
@@ -93,8 +91,8 @@ public final class Messages {
          * A scratch for one put, given back with {@link #giveBack}: the platform thread's own
          * unless it is in use (a reducer that puts while it is serialized), else the pool's.
          */
-        static Scratch borrow() {
-            if (!Thread.currentThread().isVirtual()) {
+        static Scratch borrow(boolean pooled) {
+            if (!pooled && !Thread.currentThread().isVirtual()) {
                 Scratch mine = OWN.get();
                 if (!mine.serializing) {
                     return mine;
@@ -102,20 +100,17 @@ public final class Messages {
             }
             Scratch s = IDLE.pollFirst();
             if (s == null) {
-                s = new Scratch(false);
-            } else {
-                IDLE_COUNT.decrementAndGet();
+                return new Scratch(false);
             }
-            s.lent = true;
+            IDLE_COUNT.decrementAndGet();
             return s;
         }
 
-        /** Gives a pool's scratch back (a second call does nothing); keeps a thread's own. */
+        /** Gives a pool's scratch back, once per {@link #borrow}; keeps a thread's own. */
         void giveBack() {
-            if (own || !lent) {
+            if (own) {
                 return;
             }
-            lent = false;
             if (IDLE_COUNT.incrementAndGet() <= MAX_IDLE) {
                 IDLE.offerFirst(this); // the most recently used first: its pages are warm
             } else {
@@ -246,15 +241,69 @@ public final class Messages {
      * @return false if the time ran out
      */
     public static boolean put(Ring ring, Object value, long timeoutNanos) {
-        Scratch s = Scratch.borrow();
+        return put(ring, value, timeoutNanos, false);
+    }
+
+    /**
+     * As {@link #put(Ring, Object, long)}; {@code pooled}: borrow the buffer from the pool even
+     * on a platform thread (a manager's calls: small, from any number of threads, and a round
+     * trip beside which the pool's cost does not show).
+     */
+    public static boolean put(Ring ring, Object value, long timeoutNanos, boolean pooled) {
+        long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+        Scratch s = Scratch.borrow(pooled);
+        Object done;
         try {
-            return put(s, ring, value, timeoutNanos);
+            done = putOrDefer(s, ring, value, timeoutNanos);
         } finally {
-            s.giveBack();
+            s.giveBack(); // once, here: a deferred record no longer needs the scratch
+        }
+        if (done instanceof Boolean put) {
+            return put;
+        }
+        long left = timeoutNanos <= 0 ? timeoutNanos
+                : Math.max(0, timeoutNanos - (System.nanoTime() - start));
+        return ((Deferred) done).put(ring, left);
+    }
+
+    /**
+     * A record that waits for room apart from the scratch it was serialized into: a pool's
+     * scratch goes back before the wait (500 virtual threads waiting on a full queue held
+     * 500 MiB), and a large message's reference never needed it.
+     *
+     * @param inline the record's bytes, or null for a large message's reference
+     * @param largeName the large message's shared-memory object, or null
+     */
+    private record Deferred(byte[] inline, String largeName, long largeLength) {
+        boolean put(Ring ring, long timeoutNanos) {
+            if (inline != null) {
+                return ring.put(MemorySegment.ofArray(inline), inline.length, 0, timeoutNanos);
+            }
+            byte[] utf8 = largeName.getBytes(StandardCharsets.UTF_8);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment ref = arena.allocate(LARGE_REF_NAME + utf8.length, LARGE_REF.byteAlignment());
+                ref.set(JAVA_LONG, LARGE_REF_LENGTH, largeLength);
+                MemorySegment.copy(utf8, 0, ref, JAVA_BYTE, LARGE_REF_NAME, utf8.length);
+                boolean put = false;
+                try {
+                    put = ring.put(ref, ref.byteSize(), RingLayout.FLAG_LARGE, timeoutNanos);
+                    return put;
+                } finally {
+                    if (!put) {
+                        unlinkQuietly(largeName);
+                    }
+                }
+            }
         }
     }
 
-    private static boolean put(Scratch s, Ring ring, Object value, long timeoutNanos) {
+    /**
+     * Serializes {@code value} into {@code s} and puts it if that needs no wait on a pool's
+     * scratch; else returns the {@link Deferred} record to put once {@code s} is given back.
+     *
+     * @return a Boolean (put, or the time ran out), or a Deferred
+     */
+    private static Object putOrDefer(Scratch s, Ring ring, Object value, long timeoutNanos) {
         int length;
         s.buffer.writerIndex(0);
         Scratch outer = s.own ? null : SERIALIZING.get(); // a reducer that puts itself
@@ -284,16 +333,10 @@ public final class Messages {
             if (s.own || timeoutNanos == 0) {
                 return ring.put(s.base, length, 0, timeoutNanos);
             }
-            long start = System.nanoTime();
             if (ring.put(s.base, length, 0, 0)) {
                 return true;
             }
-            // Room must be waited for: with a copy of the record, not a pool's 1 MiB (500
-            // virtual threads waiting on a full queue held 500 MiB).
-            MemorySegment copy = MemorySegment.ofArray(s.base.asSlice(0, length).toArray(JAVA_BYTE));
-            s.giveBack();
-            return ring.put(copy, length, 0, timeoutNanos < 0 ? -1
-                    : Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+            return new Deferred(s.base.asSlice(0, length).toArray(JAVA_BYTE), null, 0);
         }
         String name;
         if (s.large != null) {
@@ -307,22 +350,7 @@ public final class Messages {
                 MemorySegment.copy(s.base, 0, large.segment(), 0, length);
             }
         }
-        s.giveBack(); // not needed while the reference waits for room
-        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ref = arena.allocate(LARGE_REF_NAME + utf8.length, LARGE_REF.byteAlignment());
-            ref.set(JAVA_LONG, LARGE_REF_LENGTH, length);
-            MemorySegment.copy(utf8, 0, ref, JAVA_BYTE, LARGE_REF_NAME, utf8.length);
-            boolean put = false;
-            try {
-                put = ring.put(ref, ref.byteSize(), RingLayout.FLAG_LARGE, timeoutNanos);
-                return put;
-            } finally {
-                if (!put) {
-                    unlinkQuietly(name);
-                }
-            }
-        }
+        return new Deferred(null, name, length);
     }
 
     /**

@@ -119,7 +119,11 @@ public final class ShmObject implements AutoCloseable {
             return new Unnamed(object, created.fd());
         } catch (ErrnoException | RuntimeException e) {
             mapping.close();
-            unlinkQuietly(created.name());
+            try {
+                SharedMemoryCalls.shmUnlink(created.name()); // never told the tracker
+            } catch (ErrnoException unlinkedAlready) {
+                // the usual case: it is unlinked first thing
+            }
             Posix.closeQuietly(created.fd());
             throw e;
         }
