@@ -16,8 +16,8 @@ sealed interface Link permits SocketLink, RingLink {
      * The next envelope, waiting up to {@code timeoutNanos} (negative: forever); null if none
      * came in time. One thread at a time.
      *
-     * @throws java.io.EOFException when the link was closed, at either end, or the other end's
-     *     process has gone
+     * @throws java.io.EOFException when the other end closed the link or its process has gone
+     *     (when this end closed it: EOFException, or IllegalStateException from a socket)
      */
     Object receive(long timeoutNanos) throws IOException;
 

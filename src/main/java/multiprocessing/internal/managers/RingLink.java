@@ -30,19 +30,22 @@ import multiprocessing.internal.util.LibraryThreads;
  *
  * <p>The client creates the rings' memory with no name ({@link ShmObject#createUnnamed}) and
  * sends its descriptor with its {@link Messages.Hello} over the Unix socket; a server that
- * cannot map it says so, and the link stays on the socket. With no name, nothing can be left
- * in /dev/shm whichever process dies when: the memory goes with the last mapping. Only
+ * cannot map it says so, and the link stays on the socket. Its name exists only between two
+ * system calls, so nothing is left in /dev/shm whichever process dies when: the memory goes
+ * with the last mapping. Only
  * connections over a Unix socket offer rings (a descriptor cannot cross TCP, whose peer may
  * be another machine).
  *
  * <p>After the handshake nothing more travels on the connection, so its end is the other
  * side's: a process that dies (SIGKILL included) closes its end in the kernel. A wait on a ring
  * is sliced to look at the connection, so a waiter learns of the other side's death within a
- * slice: {@value #CHECK_MILLIS} ms for a caller (and a sender facing a full ring), {@value
- * #IDLE_CHECK_MILLIS} ms for a server waiting for the next request. A close at either end (the server's shutdown, a
+ * slice: 50 ms for a caller (the slice its reader waits in) and for a sender facing a full
+ * ring ({@value #CHECK_MILLIS}), {@value #IDLE_CHECK_MILLIS} ms for a server waiting for the
+ * next request. A close at either end (the server's shutdown, a
  * client's broken channel) also puts a {@link Messages.Bye} into both rings, which ends the
  * waits of both sides at once. The memory is unmapped when the link is closed and no thread
- * is inside it any more ({@link #users}): never under a thread that reads or writes a ring.
+ * is inside it any more ({@link #users}), never under a thread that reads or writes a ring; a
+ * futex watcher of virtual threads that still holds it in a native call keeps it mapped.
  */
 final class RingLink implements Link {
     /** The queue's way of putting objects into a ring and taking them out. */
@@ -138,7 +141,7 @@ final class RingLink implements Link {
             MemorySegment word = arena.allocate(ValueLayout.JAVA_INT);
             Futex.wake(word, 1);
             Futex.await(word, 1, 0); // the word holds 0: returns at once
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
             // Only a warm-up: the first call pays instead.
         }
     }
@@ -190,6 +193,9 @@ final class RingLink implements Link {
     public void send(Object envelope) throws IOException {
         enter();
         try {
+            if (ended) {
+                throw new EOFException("the other end of the manager's connection is gone");
+            }
             while (!Records.put(out, envelope, CHECK_NANOS)) {
                 checkOtherSide(); // the ring is full: is anybody still reading it?
             }
@@ -285,7 +291,8 @@ final class RingLink implements Link {
             return;
         }
         try {
-            // Ends a wait at either end at once; a full ring is nobody's wait.
+            // Ends a wait for a record at either end at once. A sender waiting for room in a
+            // full ring learns of the close at its next look at the connection instead.
             for (Ring r : new Ring[] {in, out}) {
                 try {
                     Records.put(r, Messages.Bye.BYE, 0);

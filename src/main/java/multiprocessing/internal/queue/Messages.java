@@ -23,7 +23,7 @@ import org.apache.fory.memory.MemoryAllocator;
 import org.apache.fory.memory.MemoryBuffer;
 
 /**
- * Objects in and out of a {@link Ring}: serialized into a per-thread off-heap buffer and copied
+ * Objects in and out of a {@link Ring}: serialized into an off-heap buffer and copied
  * into the ring, or, when larger than the ring takes inline, handed over in a shared-memory
  * object of their own whose name travels in the ring.
  *
@@ -34,7 +34,7 @@ import org.apache.fory.memory.MemoryBuffer;
  * virtual thread, each thread that made one put took 1 MiB of native memory with it for good
  * (measured: 2,000 virtual threads that each put one item grew the process by 2 GB), as the
  * automatic arena is freed only at a GC, which native memory does not bring about. The pool
- * costs a put two CASes and two thread-local writes, not nothing against a small put's
+ * costs a put four atomic updates and thread-local writes, not nothing against a small put's
  * 200-300 ns, so platform threads keep theirs.
  * When Fory outgrows the buffer, the grow request comes to the global allocator installed here
  * (Fory's {@code MemoryBuffer.setGlobalAllocator}; grows of every other buffer go to Fory's

@@ -102,10 +102,11 @@ public final class ShmObject implements AutoCloseable {
 
     /**
      * Creates an object of {@code size} bytes, zero-filled and reserved, that has no name: it
-     * is unlinked as soon as it is open and reaches another process only as a descriptor sent
-     * over a Unix socket ({@link #map(int, long, String)} there). Nothing of it can be left in
-     * /dev/shm whoever dies when, so the resource tracker is not told of it (nor started for
-     * it). The caller closes the descriptor.
+     * is unlinked as soon as it is open (its name exists between those two system calls only)
+     * and reaches another process only as a descriptor sent over a Unix socket ({@link
+     * #map(int, long, String)} there). So the resource tracker is not told of it (nor started
+     * for it). The caller closes the descriptor; {@link #name()}, {@link #reserve} and {@link
+     * #unlink()} mean nothing on it.
      */
     public static Unnamed createUnnamed(String prefix, long size) throws ErrnoException {
         SharedMemoryCalls.Created created = SharedMemoryCalls.createUnique(prefix);
@@ -131,7 +132,8 @@ public final class ShmObject implements AutoCloseable {
 
     /**
      * Maps {@code size} bytes of the object open as {@code fd} (received from another process),
-     * which must be this user's with mode 0600; the descriptor stays the caller's.
+     * which must be this user's with mode 0600; the descriptor stays the caller's. The object's
+     * {@link #name()} is {@code what}, for messages: it has no name here.
      *
      * @throws IllegalStateException when it is smaller than {@code size}, or not private
      */
