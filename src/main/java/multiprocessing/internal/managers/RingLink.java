@@ -3,6 +3,8 @@ package multiprocessing.internal.managers;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -72,8 +74,13 @@ final class RingLink implements Link {
     private static final int SLOTS = 2048;
     private static final int SLOT_BYTES = 64;
     private static final long RING_BYTES = (Ring.bytes(SLOTS, SLOT_BYTES) + 4095) & ~4095L;
-    /** The requests' ring, then the replies'. */
-    static final long BYTES = 2 * RING_BYTES;
+    /** A link's memory: the requests' ring, then the replies', each on pages of its own. */
+    private static final MemoryLayout LAYOUT = MemoryLayout.structLayout(
+            MemoryLayout.sequenceLayout(RING_BYTES, ValueLayout.JAVA_BYTE).withName("requests"),
+            MemoryLayout.sequenceLayout(RING_BYTES, ValueLayout.JAVA_BYTE).withName("replies"));
+    private static final long REQUESTS = LAYOUT.byteOffset(PathElement.groupElement("requests"));
+    private static final long REPLIES = LAYOUT.byteOffset(PathElement.groupElement("replies"));
+    static final long BYTES = LAYOUT.byteSize();
     static final long CHECK_MILLIS = 50;
     private static final long CHECK_NANOS = CHECK_MILLIS * 1_000_000;
     /**
@@ -101,14 +108,15 @@ final class RingLink implements Link {
         Ring requests;
         Ring replies;
         if (client) {
-            requests = Ring.create(memory.segment().asSlice(0, RING_BYTES), memory.name(), 0,
-                    SLOTS, SLOT_BYTES);
-            replies = Ring.create(memory.segment().asSlice(RING_BYTES, RING_BYTES),
-                    memory.name(), RING_BYTES, SLOTS, SLOT_BYTES);
+            requests = Ring.create(memory.segment().asSlice(REQUESTS, RING_BYTES), memory.name(),
+                    REQUESTS, SLOTS, SLOT_BYTES);
+            replies = Ring.create(memory.segment().asSlice(REPLIES, RING_BYTES), memory.name(),
+                    REPLIES, SLOTS, SLOT_BYTES);
         } else {
-            requests = Ring.attach(memory.segment().asSlice(0, RING_BYTES), memory.name(), 0);
-            replies = Ring.attach(memory.segment().asSlice(RING_BYTES, RING_BYTES),
-                    memory.name(), RING_BYTES);
+            requests = Ring.attach(memory.segment().asSlice(REQUESTS, RING_BYTES), memory.name(),
+                    REQUESTS);
+            replies = Ring.attach(memory.segment().asSlice(REPLIES, RING_BYTES), memory.name(),
+                    REPLIES);
         }
         this.in = client ? replies : requests;
         this.out = client ? requests : replies;
