@@ -18,13 +18,14 @@ import multiprocessing.internal.spawn.Preparation;
  * exactly as a spawned one does, and its JVM exits with it: one warm JVM runs one process and is
  * never reused, so static state is fresh in every process, as with spawn.
  *
- * <p>How many JVMs wait: none until the first process starts (that one boots a JVM for itself,
- * so it costs what a spawn costs). Each start asks for a replacement, up to {@link #maxWarm()}
- * waiting (default: {@value #DEFAULT_MAX_WARM} or the number of CPUs, whichever is more), so one
+ * <p>How many JVMs wait: none until the first process starts (that one is spawned, so it costs
+ * what a spawn costs). Each start asks for a replacement, up to {@link #maxWarm()}
+ * waiting (default: {@value #DEFAULT_MAX_WARM} or the number of CPUs this JVM may use
+ * ({@link Runtime#availableProcessors()}), whichever is more), so one
  * is ready again soon after each start, and after a burst of starts more wait. Replacements boot
  * in the background once the processes being started run their targets (or after 10 s), and warm
  * up one at a time (one per 4 CPUs): a warm-up takes the CPU those starts need, so during a
- * burst each start boots its own JVM, as spawn does. A JVM that waits longer than
+ * burst each process is spawned. A JVM that waits longer than
  * {@link #idleTimeout()} (default 60 s) exits, so none waits once the program stops starting
  * processes. Waiting JVMs are kept per distinct set of JVM options ({@link #withJvmOptions});
  * each takes the memory of an idle JVM (see bench/RESULTS.md) and dies with its creator, however
@@ -40,7 +41,10 @@ public final class ForkServerContext extends JvmContext {
 
     ForkServerContext(List<String> jvmOptions) {
         this(jvmOptions, new ForkServer.Settings(
-                Math.max(DEFAULT_MAX_WARM, Multiprocessing.cpuCount()), DEFAULT_IDLE_TIMEOUT));
+                // The CPUs this JVM may use (a container's limit), which the JVM knows without a
+                // native call: a child makes none before its target (its context is made first).
+                Math.max(DEFAULT_MAX_WARM, Runtime.getRuntime().availableProcessors()),
+                DEFAULT_IDLE_TIMEOUT));
     }
 
     private ForkServerContext(List<String> jvmOptions, ForkServer.Settings settings) {
@@ -71,7 +75,7 @@ public final class ForkServerContext extends JvmContext {
 
     /**
      * A context like this one whose starts keep at most {@code maxWarm} JVMs waiting (0: none
-     * waits; each start boots its own JVM, as spawn does).
+     * waits; each process is spawned).
      *
      * @param maxWarm the most JVMs kept waiting
      * @return the new context

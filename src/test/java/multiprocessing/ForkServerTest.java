@@ -171,30 +171,105 @@ class ForkServerTest {
         }
     }
 
+    /**
+     * A JVM still warming up is taken once it has been at it for as long as a spawn takes to
+     * reach its target; a younger one would start the process later than a spawn, so the start
+     * spawns and the young JVM waits on for a later start. Each JVM's warm-up here is held up
+     * for seconds (fault injection), so that the JVMs are still warming up when looked at.
+     */
     @Test
-    void aStartTakesAJvmStillWarmingUpRatherThanBootingASecond() throws Exception {
-        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions("-Dwarming=1");
+    void aStartTakesAJvmStillWarmingUpOnlyOnceItIsFarAlong() throws Exception {
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions(
+                "-Dwarming=1", "-Dmultiprocessing.forkserver.testWarmUpFailureMillis=4000");
+        List<Process> started = new java.util.ArrayList<>();
         try (Pipe pipe = Pipe.open(false)) {
             Connection up = pipe.right();
             Process first = context.process(() -> up.send("first"));
+            started.add(first);
             first.start();
-            assertEquals("first", pipe.left().recv());
-            // The replacement booted at the first start has just appeared: it is still warming
-            // up (a JVM takes hundreds of ms to), and the next start takes it.
             List<Long> warming = awaitWaiting(context);
             assertEquals(1, warming.size(), "one replacement booted: " + warming);
+            long young = warming.get(0);
+            assertFalse(serverOf(context).wouldTake(young),
+                    "a JVM booted a moment ago is not far along");
             Process second = context.process(() -> up.send("second"));
+            started.add(second);
             second.start();
-            assertEquals(warming.get(0), second.pid(),
-                    "the start took the JVM warming up instead of booting another");
-            assertEquals("second", pipe.left().recv());
-            first.join();
-            second.join();
-            assertEquals(0, second.exitCode());
-            first.close();
-            second.close();
+            assertNotEquals(young, second.pid(), "the start spawned its process");
+            assertTrue(serverOf(context).pids().contains(young), "the young JVM waits on");
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!serverOf(context).wouldTake(young) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertFalse(serverOf(context).readyPids().contains(young), "still warming up");
+            Process third = context.process(() -> up.send("third"));
+            started.add(third);
+            third.start();
+            assertEquals(young, third.pid(), "the start took the JVM far along its warm-up");
+            assertEquals(java.util.Set.of("first", "second", "third"), java.util.Set.of(
+                    pipe.left().recv(), pipe.left().recv(), pipe.left().recv()));
+            for (Process p : started) {
+                p.join(Duration.ofSeconds(60));
+                assertEquals(0, p.exitCode());
+            }
         } finally {
+            for (Process p : started) {
+                if (p.pid() != null && p.isAlive()) {
+                    p.kill();
+                }
+                if (p.pid() != null) {
+                    p.join();
+                }
+                p.close();
+            }
             context.stopWarmJvms();
+        }
+    }
+
+    /**
+     * A process that finds no JVM waiting is spawned, and its JVM, like a spawned child's,
+     * links no downcall before its target: the first one costs ~110 ms of CPU. A JVM booted for
+     * such a start and handed the process over its socket linked several (poll, recvmsg), and
+     * the forkserver context a child makes asked libc for the CPU count: a child of this start
+     * method spent ~400 ms of CPU before its target where a spawned one spends ~190.
+     */
+    @Test
+    void aProcessThatFindsNoJvmWaitingLinksNoDowncallBeforeItsTarget() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("mp-forkserver-");
+        try {
+            String log = "-Xlog:class+load=info:file=" + dir + "/%p.log";
+            for (Context context : List.of(
+                    ((ForkServerContext) FORKSERVER.withJvmOptions(log)).withMaxWarm(0),
+                    Multiprocessing.getContext("spawn").withJvmOptions(log))) {
+                String path = dir.toString();
+                Process p = context.process(() -> {
+                    long pid = ProcessHandle.current().pid();
+                    String loaded;
+                    try {
+                        loaded = java.nio.file.Files.readString(
+                                java.nio.file.Path.of(path, pid + ".log"));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    if (!loaded.contains("multiprocessing.internal.spawn.ChildMain ")) {
+                        System.exit(2); // the log is not written as it goes
+                    }
+                    System.exit(loaded.contains("jdk.internal.foreign.abi.DowncallStub") ? 1 : 0);
+                });
+                p.start();
+                p.join(Duration.ofSeconds(60));
+                assertEquals(0, p.exitCode(), context.getStartMethod()
+                        + ": 1 means a downcall was linked before the target");
+                p.close();
+            }
+        } finally {
+            try (var files = java.nio.file.Files.list(dir)) {
+                for (java.nio.file.Path f : files.toList()) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+            java.nio.file.Files.delete(dir);
         }
     }
 
@@ -213,6 +288,10 @@ class ForkServerTest {
             List<Long> warming = awaitWaiting(context);
             assertEquals(1, warming.size(), "one replacement booted: " + warming);
             Thread.sleep(3000); // its JVM is up and warming up (a JVM boots in well under 3 s)
+            long deadline = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            while (!serverOf(context).wouldTake(warming.get(0)) && System.nanoTime() < deadline) {
+                Thread.sleep(10); // far along, as a spawn took less than these 3 s
+            }
             Process second = context.process(() -> up.send("second"));
             started.add(second);
             second.start();

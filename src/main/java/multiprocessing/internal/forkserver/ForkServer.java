@@ -32,18 +32,17 @@ import multiprocessing.internal.util.LibraryLog;
  * through a third process. {@link #start} serializes the process first (an object that cannot
  * be serialized takes no JVM), takes the oldest waiting JVM (the likeliest to be warm), and
  * hands it the payload, descriptors included; a JVM found dead meanwhile is reaped and the next
- * taken. When none waits, the caller boots one and hands it the payload at once, which that JVM
- * sees before warming up, so the first start costs what a spawn costs.
+ * taken. When none waits, the process is spawned: the first start costs what a spawn costs.
  *
  * <p>How many wait. A warm JVM reports, with one byte on its socket, when it has warmed up. A
  * start takes the oldest JVM that has reported; when none has, it takes the oldest still warming
- * up, and only when none waits at all does it boot one itself and hand it the process at once
- * (that JVM sees the process before it begins to warm up and skips the warm-up, so the start
- * costs what a spawn costs). A JVM still warming up is further along than one booted now, and
- * booting one beside it made the two compete for the CPUs: with starts 300 ms apart on 2 CPUs,
- * every other start took a second instead of 30 ms. One taken before it began its warm-up skips
- * it, as a JVM booted for the start would; one taken midway finishes it, which costs less than a
- * boot. Either way the start asks the keeper thread for one more JVM while fewer than
+ * up if that one has been at it for as long as a spawned process of this server took to reach
+ * its target, and otherwise it spawns the process. A JVM that far along is most of the way
+ * through (a warm-up costs about one and a half spawned starts), and booting one beside it made
+ * the two compete for the CPUs: with starts 300 ms apart on 2 CPUs, every other start took a
+ * second instead of 30 ms. A younger one would start the process later than a spawn does: it
+ * stays, and is ready for a later start. One taken midway finishes its warm-up, which costs less
+ * than a boot. Either way the start asks the keeper thread for one more JVM while fewer than
  * {@code maxWarm} wait or are asked for, so one is ready again soon after each start, and more
  * wait while starts come faster than JVMs warm up.
  *
@@ -51,11 +50,11 @@ import multiprocessing.internal.util.LibraryLog;
  * CPUs: booted beside the starts it is meant to speed up, it slowed them. Starting N processes at
  * once on 2 CPUs took twice as long as with spawn (bench/RESULTS.md, eighth session), because
  * every start asked for a replacement and the replacements warmed up among the starts. So the
- * keeper boots only while no process a start handed over (or booted a JVM for) is still
+ * keeper boots only while no process a start handed over (or spawned) is still
  * starting, that is, has neither said it runs its target nor ended ({@link Popen#pastStart()},
  * for at most {@value #START_LIMIT_MILLIS} ms each), and while fewer than
- * {@link #MAX_WARMING} waiting JVMs are still warming up. In a burst, then, the starts boot their
- * own JVMs, as spawn would, and the replacements warm up once its processes are running, one after
+ * {@link #MAX_WARMING} waiting JVMs are still warming up. In a burst, then, the processes are
+ * spawned, and the replacements warm up once the burst's processes are running, one after
  * another. A JVM that has waited longer than {@code idleTimeout} is retired (its socket closed,
  * so it exits, and reaped), so none waits once the program stops starting processes. The keeper
  * thread ends when nothing waits and nothing is asked for.
@@ -86,8 +85,8 @@ public final class ForkServer {
     /** How often the keeper looks again while a start or a warm-up holds its boot back. */
     private static final long RECHECK_MILLIS = 10;
 
-    /** A process this server handed over (or booted a JVM for), until it is past its start. */
-    private record Starting(Popen popen, long sinceNanos) {}
+    /** A process this server handed over (or spawned), until it is past its start. */
+    private record Starting(Popen popen, long sinceNanos, boolean spawned) {}
 
     private static final class Warm {
         final Popen popen;
@@ -117,6 +116,11 @@ public final class ForkServer {
     private int wanted;
     private Settings settings = new Settings(1, Duration.ofSeconds(60));
     private Thread keeper;
+    /**
+     * How long this server's spawned processes took from their spawn to their target, averaged
+     * over the last few (0 until one has): the age a JVM still warming up must have to be taken.
+     */
+    private long spawnNanos;
     /** Counts stops, so that a JVM booted across a stop is retired rather than kept. */
     private int generation;
 
@@ -151,39 +155,49 @@ public final class ForkServer {
             // More than a hand-over carries: a JVM of its own inherits them, as with spawn.
             return Spawner.spawn(preparation, data, handles, key.executable(), key.jvmOptions());
         }
-        // A warm JVM booted with the library's class path; the program's entries come now.
-        byte[] payload = Spawner.payload(preparation, data, handles.fds().length,
-                ClassReach.extraEntries(), ClassReach.classServer());
+        byte[] payload = null;
         while (true) {
             Warm warm = take(settings);
-            Popen popen = null;
+            if (warm == null) {
+                return spawn(preparation, data, handles);
+            }
+            if (payload == null) {
+                // A warm JVM has the library's class path; the program's entries come now.
+                payload = Spawner.payload(preparation, data, handles.fds().length,
+                        ClassReach.extraEntries(), ClassReach.classServer());
+            }
             boolean handed = false;
             try {
-                popen = warm == null ? boot(data) : warm.popen;
-                handed = Spawner.handOver(popen, payload, handles.fds());
+                handed = Spawner.handOver(warm.popen, payload, handles.fds());
             } catch (IOException | RuntimeException e) {
-                if (popen != null) {
-                    // Still alive and waiting for a process that will never come.
-                    retire(popen);
-                }
+                retire(warm.popen); // still alive and waiting for a process that will never come
                 throw e;
             } finally {
-                handedOver(handed ? popen : null);
-            }
-            if (warm == null) {
-                if (!handed) {
-                    // Its JVM failed at once (a bad option): report it as a spawn would, by
-                    // the process's exit code, rather than booting more of the same.
-                    LibraryLog.get().log(System.Logger.Level.DEBUG,
-                            "multiprocessing: a forkserver JVM "
-                            + popen.pid() + " ended before it was handed a process");
-                }
-                return popen;
+                handedOver(handed ? warm.popen : null, false);
             }
             if (handed) {
-                return popen;
+                return warm.popen;
             }
-            retire(popen);
+            retire(warm.popen);
+        }
+    }
+
+    /**
+     * Starts the process in a JVM of its own, as the spawn method does, when no JVM waits. A
+     * forkserver JVM booted for it and handed the process over its socket spent ~150 ms more
+     * CPU before the target (bench/RESULTS.md, fourteenth session): the socket's downcalls
+     * (poll, recvmsg with SCM_RIGHTS) are linked in each such JVM, their method handles being
+     * none the AOT cache keeps, where a spawned child reads its payload from a pipe with a
+     * FileInputStream.
+     */
+    private Popen spawn(Preparation preparation, byte[] data, Handles handles)
+            throws IOException {
+        Popen popen = null;
+        try {
+            popen = Spawner.spawn(preparation, data, handles, key.executable(), key.jvmOptions());
+            return popen;
+        } finally {
+            handedOver(popen, true);
         }
     }
 
@@ -191,19 +205,30 @@ public final class ForkServer {
      * Ends a hand-over {@link #take} began; the process of {@code popen} (null: none was handed
      * over) then holds the keeper's boots back until it is past its start.
      */
-    private synchronized void handedOver(Popen popen) {
+    private synchronized void handedOver(Popen popen, boolean spawned) {
         handingOver--;
         long now = System.nanoTime();
         pruneStarting(now);
         if (popen != null && settings.maxWarm() > 0) {
-            starting.add(new Starting(popen, now));
+            starting.add(new Starting(popen, now, spawned));
         }
     }
 
-    /** Forgets the processes past their start, and those held for too long. */
+    /**
+     * Forgets the processes past their start, and those held for too long; a spawned one past
+     * its start tells how long a spawn takes ({@link #spawnNanos}).
+     */
     private void pruneStarting(long now) {
-        starting.removeIf(s -> s.popen().pastStart()
-                || now - s.sinceNanos() > START_LIMIT_MILLIS * 1_000_000);
+        starting.removeIf(s -> {
+            if (s.popen().pastStart()) {
+                if (s.spawned()) {
+                    long took = now - s.sinceNanos();
+                    spawnNanos = spawnNanos == 0 ? took : (spawnNanos + took) / 2;
+                }
+                return true;
+            }
+            return now - s.sinceNanos() > START_LIMIT_MILLIS * 1_000_000;
+        });
     }
 
     /**
@@ -224,7 +249,10 @@ public final class ForkServer {
         return warming < MAX_WARMING;
     }
 
-    /** The oldest ready JVM, else the oldest warming up, or null; asks for one more either way. */
+    /**
+     * The oldest ready JVM, else the oldest warming up if it has been warming up for as long as
+     * a spawn takes to reach its target, or null; asks for one more either way.
+     */
     private synchronized Warm take(Settings settings) {
         this.settings = settings;
         Warm warm = null;
@@ -234,8 +262,9 @@ public final class ForkServer {
                 break;
             }
         }
-        if (warm == null) {
-            warm = waiting.peekFirst(); // still warming up: further along than a boot
+        Warm oldest = waiting.peekFirst();
+        if (warm == null && oldest != null && farAlong(oldest, System.nanoTime())) {
+            warm = oldest;
         }
         if (warm != null) {
             waiting.remove(warm);
@@ -248,20 +277,31 @@ public final class ForkServer {
         return warm;
     }
 
+    /**
+     * Whether {@code w}, still warming up, has been at it for as long as a spawn takes to reach
+     * its target: most of the way through (see the class comment). Taking the JVM booted since
+     * the last start whatever its age, processes started one after another took 230-260 ms
+     * each against 150-170 ms with spawn (bench/RESULTS.md, fourteenth session): the first
+     * downcall's linking alone is ~110 ms of CPU.
+     */
+    private boolean farAlong(Warm w, long now) {
+        return now - w.sinceNanos >= spawnNanos;
+    }
+
+    /** Whether a start now would take the waiting JVM {@code pid} (ready, or far along). */
+    public synchronized boolean wouldTake(long pid) {
+        long now = System.nanoTime();
+        for (Warm w : waiting) {
+            if (w.popen.pid() == pid) {
+                return w.ready() || farAlong(w, now);
+            }
+        }
+        return false;
+    }
+
     private Popen boot() throws IOException {
         return Spawner.launch(key.executable(), bootOptions(), WarmMain.class.getName(),
                 new int[0], true);
-    }
-
-    /**
-     * Boots a JVM for the process serialized as {@code data}, handed over at once: it skips
-     * the warm-up and runs the process as a spawned child would, so it maps the cache a spawn
-     * of it would (the lean one for a process that will likely never build the serializer).
-     * With the full cache, N starts at once took twice as long as with spawn.
-     */
-    private Popen boot(byte[] data) throws IOException {
-        return Spawner.launchFor(data, key.executable(), bootOptions(),
-                WarmMain.class.getName(), new int[0], true);
     }
 
     private List<String> bootOptions() {
@@ -345,7 +385,7 @@ public final class ForkServer {
                         retire(popen);
                     }
                 } catch (IOException | RuntimeException e) {
-                    // A start then boots its own JVM, and reports the failure to its caller.
+                    // A start then spawns its process, and reports a failure to its caller.
                     LibraryLog.get().log(System.Logger.Level.DEBUG,
                             "multiprocessing: cannot boot a forkserver JVM", e);
                 }

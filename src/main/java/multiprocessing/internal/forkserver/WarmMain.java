@@ -21,12 +21,11 @@ public final class WarmMain {
     static final String PRELOAD_PROPERTY = "multiprocessing.forkserver.preload";
 
     public static void main(String[] args) {
-        ChildMain.reportLeanMiss(); // booted for a start with the lean cache
         int[] fds;
         java.io.InputStream stream;
         try {
-            // A process handed over before this JVM was up (the first start of a fork server,
-            // which boots a JVM for it) is run at once: warming up would only delay it.
+            // A process handed over before this JVM was up (a start took it as soon as it was
+            // booted) is run at once: warming up would only delay it.
             if (!Spawner.bootstrapReadable()) {
                 warmUp();
             }

@@ -117,17 +117,6 @@ public final class Spawner {
     }
 
     /**
-     * As {@link #launch(Path, List, String, int[], boolean)} for a JVM booted to run the
-     * process serialized as {@code data} at once (a fork server's start that found no JVM
-     * waiting): it maps the AOT cache a spawn of that process would.
-     */
-    public static Popen launchFor(byte[] data, Path executable, List<String> jvmOptions,
-            String mainClass, int[] handleFds, boolean socket) throws IOException {
-        return launch(executable, jvmOptions, mainClass, handleFds, socket, List.of(),
-                cacheFor(data));
-    }
-
-    /**
      * As {@link #launch(Path, List, String, int[], boolean)}, with {@code extraClassPath} last
      * and the {@code kind} of AOT cache.
      */
