@@ -1,6 +1,7 @@
 package multiprocessing.managers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.Socket;
@@ -12,6 +13,7 @@ import multiprocessing.Multiprocessing;
 import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.NoLeftoverSharedMemory;
 import multiprocessing.connection.Address;
+import multiprocessing.internal.managers.ManagerServer;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -64,6 +66,56 @@ class ManagerStrangerTest {
                 s.close();
             }
             manager.shutdown();
+        }
+    }
+
+    /**
+     * More silent strangers than may wait for their handshake at once: each newcomer pushes the
+     * oldest out, so a client still gets through at once. The newcomer was closed instead, so
+     * that 64 silent connections held every client off for the handshake timeout.
+     */
+    @Test
+    void aFloodOfSilentStrangersPushesTheOldestOutAndLetsAClientThrough() throws Exception {
+        SyncManager manager = new SyncManager(Address.inet("127.0.0.1", 0), KEY,
+                Multiprocessing.getContext("spawn").withJvmOptions(
+                        "-Dmultiprocessing.connection.handshakeTimeoutMillis=600000"));
+        manager.start();
+        List<Socket> strangers = new ArrayList<>();
+        int extra = 5;
+        try {
+            int port = manager.address().port();
+            for (int i = 0; i < ManagerServer.MAX_PENDING_HANDSHAKES + extra; i++) {
+                strangers.add(new Socket("127.0.0.1", port));
+            }
+            Thread.sleep(500);
+            SyncManager client = new SyncManager(manager.address(), KEY);
+            client.connect();
+            NamespaceProxy ns = client.namespace();
+            ns.set("x", 42);
+            assertEquals(42, ns.get("x"));
+            assertTrue(letGo(strangers.get(0)), "the oldest stranger was pushed out");
+            assertTrue(letGo(strangers.get(extra - 1)), "so was the last of the first " + extra);
+            assertFalse(letGo(strangers.get(strangers.size() - 1)), "the newest still waits");
+        } finally {
+            for (Socket s : strangers) {
+                s.close();
+            }
+            manager.shutdown();
+        }
+    }
+
+    /** Whether the server has closed {@code s} (read to its end, its challenge skipped). */
+    private static boolean letGo(Socket s) throws java.io.IOException {
+        s.setSoTimeout(2000);
+        try {
+            while (s.getInputStream().read() >= 0) {
+                // the challenge it was sent
+            }
+            return true;
+        } catch (java.net.SocketTimeoutException stillWaiting) {
+            return false;
+        } catch (java.net.SocketException reset) {
+            return true; // closed with our unread bytes: a reset
         }
     }
 }

@@ -7,12 +7,14 @@ import java.io.StringWriter;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -50,8 +52,10 @@ import multiprocessing.internal.util.LibraryLog;
  * on the connection's own thread, not in the loop that accepts: a stranger that connects to a
  * manager's port and never answers holds back nobody else (it is let go after the handshake
  * timeout, {@link Watchdog#handshakeTimeout}), and at most {@value #MAX_PENDING_HANDSHAKES}
- * connections wait for their handshake at once (one more is closed at once, so a flood costs
- * a bounded number of threads). A client whose connections all end
+ * connections wait for their handshake at once: one more pushes the oldest out (closes it), so
+ * a flood costs a bounded number of threads, and a client, whose handshake takes milliseconds,
+ * gets through unless strangers connect faster than that. Refusing the newcomer instead, as
+ * this did, let 64 silent connections hold every client off for the handshake timeout. A client whose connections all end
  * (it exited, or was killed mid-call) has its references released and its calls in progress
  * interrupted; the server goes on serving the others.
  */
@@ -62,13 +66,16 @@ public final class ManagerServer {
     /** Proxies of new objects made by the request this thread runs, released after it. */
     private static final ThreadLocal<List<Object>> MADE = ThreadLocal.withInitial(ArrayList::new);
     private static final int BACKLOG = 16;
-    static final int MAX_PENDING_HANDSHAKES = 64;
+    public static final int MAX_PENDING_HANDSHAKES = 64;
 
     private final Map<String, Registration> registry;
     private final Listener listener;
     private final byte[] authKey;
-    /** Connections accepted and not yet authenticated, each with the watchdog of its handshake. */
-    private final Set<Watchdog> handshakes = ConcurrentHashMap.newKeySet();
+    /**
+     * The watchdogs of the handshakes of connections accepted and not yet authenticated, the
+     * oldest first.
+     */
+    private final Deque<Watchdog> handshakes = new ConcurrentLinkedDeque<>();
     private final Address address;
     private final ObjectTable table = new ObjectTable();
     private final Map<String, Session> sessions = new HashMap<>();
@@ -175,18 +182,20 @@ public final class ManagerServer {
                     continue;
                 }
                 if (handshakes.size() >= MAX_PENDING_HANDSHAKES) {
-                    LibraryLog.get().log(Level.WARNING, "the manager at " + address + " has "
-                            + MAX_PENDING_HANDSHAKES + " connections waiting for their"
-                            + " handshake: a new one is closed at once");
-                    c.close();
-                    continue;
+                    Watchdog oldest = handshakes.pollFirst();
+                    if (oldest != null) {
+                        LibraryLog.get().log(Level.WARNING, "the manager at " + address
+                                + " has " + MAX_PENDING_HANDSHAKES + " connections waiting for"
+                                + " their handshake: the oldest is closed");
+                        oldest.fire(Watchdog.PUSHED_OUT);
+                    }
                 }
                 connections.add(c);
                 Watchdog handshake = authKey == null ? null : new Watchdog(c::close,
                         "the client did not complete the authentication handshake",
                         () -> new IllegalStateException("the manager is shutting down"));
                 if (handshake != null) {
-                    handshakes.add(handshake);
+                    handshakes.addLast(handshake);
                 }
                 LibraryThreads.platform().daemon().name("multiprocessing-manager-connection")
                         .start(() -> {

@@ -24,6 +24,8 @@ public final class Watchdog {
     public static final int TIMED_OUT = 1;
     public static final int CLOSED = 2;
     public static final int DISARMED = 3;
+    /** Fired to make room: too many exchanges were pending, and this one was the oldest. */
+    public static final int PUSHED_OUT = 4;
 
     /** The system property that bounds a client's handshake, in milliseconds (0: none). */
     public static final String HANDSHAKE_TIMEOUT_PROPERTY =
@@ -90,7 +92,7 @@ public final class Watchdog {
         }
     }
 
-    /** Ends the exchange now, unless it is done; {@code why}: TIMED_OUT or CLOSED. */
+    /** Ends the exchange now, unless it is done; {@code why}: TIMED_OUT, CLOSED or PUSHED_OUT. */
     public synchronized void fire(int why) {
         if (state == ARMED) {
             state = why;
@@ -113,6 +115,9 @@ public final class Watchdog {
             SocketTimeoutException t = new SocketTimeoutException(what + " within " + timeout);
             t.initCause(e);
             throw t;
+        }
+        if (state == PUSHED_OUT) {
+            throw new IOException(what + " before newer connections pushed it out", e);
         }
         if (state == CLOSED) {
             RuntimeException c = closed.get();
