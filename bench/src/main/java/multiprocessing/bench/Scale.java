@@ -128,7 +128,9 @@ public final class Scale {
 
     /**
      * RSS and PSS of n children that have started and wait on an Event: 0.5 s after they are
-     * ready, and again {@value #SETTLED_MILLIS} ms after.
+     * ready, and again {@value #SETTLED_MILLIS} ms after; and the CPU each took between the two
+     * looks, per second ({@code scale idlecpu <method> <i> <ms/s>}). Daemon children, as a
+     * pool's workers are: a daemon child watches for its parent to go.
      */
     static void idleMemory(Context ctx, String method, int n) throws Exception {
         Event go = ctx.event();
@@ -137,10 +139,10 @@ public final class Scale {
         for (int i = 0; i < n; i++) {
             Event r = ctx.event();
             ready.add(r);
-            Process p = ctx.process(() -> {
+            Process p = Process.builder().context(ctx).daemon(true).target(() -> {
                 r.set();
                 go.await(Duration.ofSeconds(120));
-            });
+            }).build();
             p.start();
             ps.add(p);
         }
@@ -152,16 +154,22 @@ public final class Scale {
             }
             long readyAt = System.nanoTime();
             Thread.sleep(500);
+            long[] ticks = new long[n];
+            long ticksAt = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 long[] m = smaps(ps.get(i).pid());
+                ticks[i] = cpuTicks(ps.get(i).pid());
                 System.out.printf("scale mem %s_idle %d %d %d%n", method, i, m[0], m[1]);
             }
             // Again once a child's JVM has trimmed its native heap (every 5 s, a child
             // default): what the start's bursts of malloc left is given back by then.
             Thread.sleep(Math.max(0, SETTLED_MILLIS - (System.nanoTime() - readyAt) / 1_000_000));
+            double seconds = (System.nanoTime() - ticksAt) / 1e9;
             for (int i = 0; i < n; i++) {
                 long[] m = smaps(ps.get(i).pid());
                 System.out.printf("scale mem %s_settled %d %d %d%n", method, i, m[0], m[1]);
+                System.out.printf("scale idlecpu %s %d %.2f%n", method, i,
+                        (cpuTicks(ps.get(i).pid()) - ticks[i]) * 10 / seconds); // USER_HZ 100
             }
         } finally {
             go.set();
@@ -253,7 +261,10 @@ public final class Scale {
             }
             """;
 
-    /** A bare JVM: the CPU of `java -cp . Tiny` (8 runs), the memory of 4 sleeping at once. */
+    /**
+     * A bare JVM: the CPU of `java -cp . Tiny` (8 runs), the memory of 4 sleeping at once and
+     * the CPU they take while they sleep, per second.
+     */
     static void bareJvm() throws Exception {
         Path dir = Files.createTempDirectory("scale-tiny");
         try {
@@ -287,9 +298,18 @@ public final class Scale {
                             StandardCharsets.UTF_8)).readLine();
                 }
                 Thread.sleep(500);
+                long[] ticks = new long[sleepers.size()];
+                long ticksAt = System.nanoTime();
                 for (int i = 0; i < sleepers.size(); i++) {
                     long[] m = smaps(sleepers.get(i).pid());
+                    ticks[i] = cpuTicks(sleepers.get(i).pid());
                     System.out.printf("scale mem bare %d %d %d%n", i, m[0], m[1]);
+                }
+                Thread.sleep(SETTLED_MILLIS - 500); // the same window as the idle children's
+                double seconds = (System.nanoTime() - ticksAt) / 1e9;
+                for (int i = 0; i < sleepers.size(); i++) {
+                    System.out.printf("scale idlecpu bare %d %.2f%n", i,
+                            (cpuTicks(sleepers.get(i).pid()) - ticks[i]) * 10 / seconds);
                 }
             } finally {
                 for (java.lang.Process p : sleepers) {
