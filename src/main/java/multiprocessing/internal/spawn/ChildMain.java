@@ -41,7 +41,7 @@ public final class ChildMain {
 
     /** How often a daemon child checks for its parent to be gone. */
     /** How often a daemon child's watcher looks at its parent pid besides its sentinel. */
-    private static final long WATCH_NANOS = 1_000_000_000L;
+    private static final long WATCH_NANOS = 5_000_000_000L;
 
     private static volatile boolean parentAlive = true;
     private static volatile long parentPid = -1;
@@ -268,10 +268,11 @@ public final class ChildMain {
      * <p>The watcher waits for the parent's sentinel (descriptor 3, whose other end only the
      * parent holds: end of file once it has gone) through {@link Parker#awaitFd}, whose waits
      * leave the kernel when the JVM exits (a thread blocked in poll(2) would add 300 ms to every
-     * child's exit), and looks at the parent pid once a second besides. It used to look at both
-     * every 100 ms: ~5 ms of CPU a second in each idle daemon child (the JVM's wake-up and the
-     * /proc reads of {@code ProcessHandle.parent()}), so that 200 idle children took a whole CPU
-     * of this 2-CPU machine just watching their parents. Descriptor 3 itself stays open (the
+     * child's exit), and looks at the parent pid every 5 s besides, in case the sentinel's other
+     * end has leaked into a process that outlives the parent (native code that forks). It used
+     * to look at both every 100 ms: ~5 ms of CPU a second in each idle daemon child (a cold
+     * wake-up, and the /proc reads of {@code ProcessHandle.parent()}, ~0.8 ms each), so that 200
+     * idle children took a whole CPU of this 2-CPU machine just watching their parents. Descriptor 3 itself stays open (the
      * stream read the payload through a descriptor of its own), as the sentinel a child can wait
      * on.
      */
