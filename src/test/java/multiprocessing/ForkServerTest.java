@@ -126,6 +126,36 @@ class ForkServerTest {
     }
 
     /**
+     * A waiting JVM that is killed is reaped and no longer listed within seconds: it stayed a
+     * zombie, listed as waiting, until a start took it or its idle timeout (60 s) ended it.
+     */
+    @Test
+    void aWaitingJvmThatIsKilledIsReapedAndNoLongerListed() throws Exception {
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions("-Dkilled=1");
+        try {
+            Process p = context.process(() -> { });
+            p.start();
+            p.join();
+            p.close();
+            List<Long> waiting = awaitWaiting(context);
+            assertFalse(waiting.isEmpty(), "a JVM boots for the next process");
+            long pid = waiting.get(0);
+            java.lang.Process kill = new ProcessBuilder("kill", "-KILL", Long.toString(pid))
+                    .start();
+            assertEquals(0, kill.waitFor());
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (serverOf(context).pids().contains(pid) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertFalse(serverOf(context).pids().contains(pid), "the killed JVM is unlisted");
+            assertFalse(java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + pid)),
+                    "and reaped: no zombie is left");
+        } finally {
+            context.stopWarmJvms();
+        }
+    }
+
+    /**
      * A replacement's warm-up takes the CPU the starts it follows need: while the processes of
      * a burst are starting, the keeper boots none (it did at once, and on 2 CPUs a burst of 4
      * took twice as long as with spawn); once they run, replacements boot and wait.

@@ -56,8 +56,9 @@ import multiprocessing.internal.util.LibraryLog;
  * {@link #MAX_WARMING} waiting JVMs are still warming up. In a burst, then, the processes are
  * spawned, and the replacements warm up once the burst's processes are running, one after
  * another. A JVM that has waited longer than {@code idleTimeout} is retired (its socket closed,
- * so it exits, and reaped), so none waits once the program stops starting processes. The keeper
- * thread ends when nothing waits and nothing is asked for.
+ * so it exits, and reaped), so none waits once the program stops starting processes; one that
+ * has ended (killed) is reaped within a second. The keeper thread ends when nothing waits and
+ * nothing is asked for.
  */
 public final class ForkServer {
     private static final Map<Key, ForkServer> SERVERS = new ConcurrentHashMap<>();
@@ -84,6 +85,8 @@ public final class ForkServer {
     static final int MAX_WARMING = Math.max(1, Runtime.getRuntime().availableProcessors() / 4);
     /** How often the keeper looks again while a start or a warm-up holds its boot back. */
     private static final long RECHECK_MILLIS = 10;
+    /** How often the keeper looks for waiting JVMs that have ended while some wait. */
+    private static final long DEAD_CHECK_MILLIS = 1_000;
 
     /** A process this server handed over (or spawned), until it is past its start. */
     private record Starting(Popen popen, long sinceNanos, boolean spawned) {}
@@ -335,11 +338,14 @@ public final class ForkServer {
                     for (var it = waiting.iterator(); it.hasNext(); ) {
                         Warm w = it.next();
                         long left = idleNanos - (now - w.sinceNanos);
-                        if (left <= 0) {
+                        if (left <= 0 || w.popen.poll() != null) {
+                            // Waited long enough, or ended (killed): a dead one is reaped
+                            // now, not left a zombie and listed until a start or its timeout.
                             it.remove();
                             idle.add(w.popen);
                         } else {
-                            nextDeadline = Math.min(nextDeadline, left);
+                            nextDeadline = Math.min(nextDeadline,
+                                    Math.min(left, DEAD_CHECK_MILLIS * 1_000_000));
                         }
                     }
                     if (wanted > 0) {
