@@ -15,6 +15,7 @@ import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.Spawner;
+import multiprocessing.internal.util.AtExit;
 import multiprocessing.internal.util.Durations;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.util.LibraryLog;
@@ -347,6 +348,11 @@ public final class ForkServer {
                             nextDeadline = Math.min(nextDeadline,
                                     Math.min(left, DEAD_CHECK_MILLIS * 1_000_000));
                         }
+                    }
+                    if (wanted > 0 && AtExit.exiting()) {
+                        // A JVM booted now would only see this one gone and exit, having
+                        // taken the CPU of its boot from the program's last moments.
+                        wanted = 0;
                     }
                     if (wanted > 0) {
                         if (mayBoot(now)) {

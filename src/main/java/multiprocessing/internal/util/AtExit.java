@@ -67,6 +67,11 @@ public final class AtExit {
         return true;
     }
 
+    /** Whether the JVM's exit has begun (this library's hook runs). */
+    public static synchronized boolean exiting() {
+        return running;
+    }
+
     private static void runAll() {
         for (Stage stage : Stage.values()) {
             List<Runnable> actions;
