@@ -73,7 +73,8 @@ public final class Showcase {
 
     private static void forkserver() throws InterruptedException {
         step("the \"forkserver\" start method: each process runs in a JVM booted ahead of time"
-                + " (the first start boots one; each start boots the next in the background)");
+                + " (the first is spawned, as none waits yet; each start boots the next in the"
+                + " background)");
         multiprocessing.ForkServerContext ctx =
                 (multiprocessing.ForkServerContext) Multiprocessing.getContext("forkserver");
         for (int i = 0; i < 4; i++) {
