@@ -35,6 +35,28 @@ public final class ParentHarness {
                 System.out.flush();
                 Thread.sleep(60_000);
             }
+            case "daemon-child-interrupted" -> {
+                // A daemon child whose target interrupts every other thread of its JVM (the
+                // parent watcher among them) and then sleeps; its pid is printed once it has.
+                multiprocessing.synchronize.Event done = new multiprocessing.synchronize.Event();
+                Process p = Process.builder().daemon(true).target(() -> {
+                    for (Thread t : Thread.getAllStackTraces().keySet()) {
+                        if (t != Thread.currentThread()) {
+                            t.interrupt();
+                        }
+                    }
+                    done.set();
+                    Thread.sleep(60_000);
+                }).build();
+                p.start();
+                if (!done.await(java.time.Duration.ofSeconds(60))) {
+                    throw new IllegalStateException("the child did not interrupt its threads");
+                }
+                Thread.sleep(200); // the interrupted watcher wakes and looks again, or ends
+                System.out.println("child " + p.pid());
+                System.out.flush();
+                Thread.sleep(60_000);
+            }
             case "non-daemon-child" -> {
                 // Returns from main while a non-daemon child still works: the JVM's exit must
                 // wait for it, as Python's does.

@@ -209,6 +209,21 @@ class ProcessLifetimeTest {
         }
     }
 
+    /**
+     * A daemon child whose threads are all interrupted (a program may interrupt every thread it
+     * finds) still ends with its SIGKILLed parent: an interrupted watcher used to stop watching.
+     */
+    @Test
+    void aDaemonChildWhoseThreadsAreInterruptedStillEndsWithItsKilledParent() throws Exception {
+        java.lang.Process parent = harness("daemon-child-interrupted");
+        long child = childPid(parent);
+        assertTrue(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false),
+                "the daemon child runs");
+        parent.destroyForcibly(); // SIGKILL
+        parent.waitFor();
+        assertTrue(endsWithin(child, 10_000), "daemon child " + child + " outlived its parent");
+    }
+
     @Test
     void aParentJoinsItsNonDaemonChildrenAtExitAndTerminatesItsDaemons(@TempDir Path dir)
             throws Exception {

@@ -121,8 +121,9 @@ public final class ForkServer {
     private Settings settings = new Settings(1, Duration.ofSeconds(60));
     private Thread keeper;
     /**
-     * How long this server's spawned processes took from their spawn to their target, averaged
-     * over the last few (0 until one has): the age a JVM still warming up must have to be taken.
+     * How long this server's spawned processes took from their spawn to their target, an
+     * exponential average weighing the last one half (0 until one has reached its target): the
+     * age a JVM still warming up must have to be taken.
      */
     private long spawnNanos;
     /** Counts stops, so that a JVM booted across a stop is retired rather than kept. */
@@ -165,15 +166,15 @@ public final class ForkServer {
             if (warm == null) {
                 return spawn(preparation, data, handles);
             }
-            if (payload == null) {
-                // A warm JVM has the library's class path; the program's entries come now.
-                payload = Spawner.payload(preparation, data, handles.fds().length,
-                        ClassReach.extraEntries(), ClassReach.classServer());
-            }
             boolean handed = false;
             try {
+                if (payload == null) {
+                    // A warm JVM has the library's class path; the program's entries come now.
+                    payload = Spawner.payload(preparation, data, handles.fds().length,
+                            ClassReach.extraEntries(), ClassReach.classServer());
+                }
                 handed = Spawner.handOver(warm.popen, payload, handles.fds());
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 retire(warm.popen); // still alive and waiting for a process that will never come
                 throw e;
             } finally {
@@ -219,14 +220,17 @@ public final class ForkServer {
     }
 
     /**
-     * Forgets the processes past their start, and those held for too long; a spawned one past
-     * its start tells how long a spawn takes ({@link #spawnNanos}).
+     * Forgets the processes past their start, and those held for too long; a spawned one that
+     * has said it runs its target tells how long a spawn takes ({@link #spawnNanos}), timed by
+     * when it said so, not by when this looks (which may be at the next start, seconds later).
+     * One that ended before its target tells nothing.
      */
     private void pruneStarting(long now) {
         starting.removeIf(s -> {
             if (s.popen().pastStart()) {
-                if (s.spawned()) {
-                    long took = now - s.sinceNanos();
+                long running = s.popen().runningSinceNanos();
+                if (s.spawned() && running != 0) {
+                    long took = Math.max(0, running - s.sinceNanos());
                     spawnNanos = spawnNanos == 0 ? took : (spawnNanos + took) / 2;
                 }
                 return true;
@@ -283,13 +287,19 @@ public final class ForkServer {
 
     /**
      * Whether {@code w}, still warming up, has been at it for as long as a spawn takes to reach
-     * its target: most of the way through (see the class comment). Taking the JVM booted since
+     * its target: most of the way through (see the class comment). Until a spawned process of
+     * this server has reached its target, any age will do. Taking the JVM booted since
      * the last start whatever its age, processes started one after another took 230-260 ms
      * each against 150-170 ms with spawn (bench/RESULTS.md, fourteenth session): the first
      * downcall's linking alone is ~110 ms of CPU.
      */
     private boolean farAlong(Warm w, long now) {
         return now - w.sinceNanos >= spawnNanos;
+    }
+
+    /** How long this server's spawned processes took to reach their targets (0: none yet). */
+    public synchronized Duration spawnTime() {
+        return Duration.ofNanos(spawnNanos);
     }
 
     /** Whether a start now would take the waiting JVM {@code pid} (ready, or far along). */

@@ -55,9 +55,9 @@ import multiprocessing.internal.util.LibraryLog;
  * connections wait for their handshake at once: one more pushes the oldest out (closes it), so
  * a flood costs a bounded number of threads, and a client, whose handshake takes milliseconds,
  * gets through unless strangers connect faster than that. Refusing the newcomer instead, as
- * this did, let 64 silent connections hold every client off for the handshake timeout. A client whose connections all end
- * (it exited, or was killed mid-call) has its references released and its calls in progress
- * interrupted; the server goes on serving the others.
+ * this did, let 64 silent connections hold every client off for the handshake timeout. A
+ * client whose connections all end (it exited, or was killed mid-call) has its references
+ * released and its calls in progress interrupted; the server goes on serving the others.
  */
 public final class ManagerServer {
     private static final Map<Address, ManagerServer> RUNNING = new ConcurrentHashMap<>();
@@ -164,6 +164,8 @@ public final class ManagerServer {
 
     /** Accepts and serves clients until {@link #shutdown()} (or a client's shutdown request). */
     public void serveForever() {
+        long lastPushWarning = System.nanoTime() - 1_000_000_000L;
+        int pushedOut = 0;
         try {
             while (!stopping) {
                 Connection c;
@@ -184,10 +186,18 @@ public final class ManagerServer {
                 if (handshakes.size() >= MAX_PENDING_HANDSHAKES) {
                     Watchdog oldest = handshakes.pollFirst();
                     if (oldest != null) {
-                        LibraryLog.get().log(Level.WARNING, "the manager at " + address
-                                + " has " + MAX_PENDING_HANDSHAKES + " connections waiting for"
-                                + " their handshake: the oldest is closed");
                         oldest.fire(Watchdog.PUSHED_OUT);
+                        pushedOut++;
+                        long now = System.nanoTime();
+                        // Once a second at most: a flood must not flood the log as well.
+                        if (now - lastPushWarning >= 1_000_000_000L) {
+                            LibraryLog.get().log(Level.WARNING, "the manager at " + address
+                                    + " had " + MAX_PENDING_HANDSHAKES + " connections waiting"
+                                    + " for their handshake: " + pushedOut + " of the oldest"
+                                    + " closed since the last such warning");
+                            lastPushWarning = now;
+                            pushedOut = 0;
+                        }
                     }
                 }
                 connections.add(c);

@@ -39,7 +39,6 @@ public final class ChildMain {
         }
     }
 
-    /** How often a daemon child checks for its parent to be gone. */
     /** How often a daemon child's watcher looks at its parent pid besides its sentinel. */
     private static final long WATCH_NANOS = 5_000_000_000L;
 
@@ -272,23 +271,23 @@ public final class ChildMain {
      * end has leaked into a process that outlives the parent (native code that forks). It used
      * to look at both every 100 ms: ~5 ms of CPU a second in each idle daemon child (a cold
      * wake-up, and the /proc reads of {@code ProcessHandle.parent()}, ~0.8 ms each), so that 200
-     * idle children took a whole CPU of this 2-CPU machine just watching their parents. Descriptor 3 itself stays open (the
-     * stream read the payload through a descriptor of its own), as the sentinel a child can wait
-     * on.
+     * idle children took a whole CPU of this 2-CPU machine just watching their parents.
+     * Descriptor 3 itself stays open (the stream read the payload through a descriptor of its
+     * own), as the sentinel a child can wait on.
      */
     private static void watchParent() {
         LibraryThreads.platform().daemon().name("multiprocessing-parent-watcher").start(() -> {
+            // An interrupt (a program that interrupts every thread it finds) does not end the
+            // watch: a daemon child would then outlive its parent.
             while (parentAlive()) {
+                Thread.interrupted();
                 try {
-                    Parker.awaitFd(Spawner.BOOTSTRAP_FD, Posix.POLLIN, WATCH_NANOS, true);
-                    if (Thread.currentThread().isInterrupted()) {
-                        return;
-                    }
+                    Parker.awaitFd(Spawner.BOOTSTRAP_FD, Posix.POLLIN, WATCH_NANOS, false);
                 } catch (ErrnoException e) {
                     try {
                         Thread.sleep(WATCH_NANOS / 1_000_000); // the parent pid still tells
-                    } catch (InterruptedException stop) {
-                        return;
+                    } catch (InterruptedException ignored) {
+                        // looked at again, as above
                     }
                 }
             }
