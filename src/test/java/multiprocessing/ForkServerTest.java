@@ -60,6 +60,19 @@ class ForkServerTest {
         return serverOf(context).pids();
     }
 
+    /** Kills those of {@code started} still alive, joins and closes them all. */
+    private static void endAll(List<Process> started) throws InterruptedException {
+        for (Process p : started) {
+            if (p.pid() != null && p.isAlive()) {
+                p.kill();
+            }
+            if (p.pid() != null) {
+                p.join();
+            }
+            p.close();
+        }
+    }
+
     /** Whether a thread of process {@code pid} has a name that starts with {@code prefix}. */
     private static boolean hasThread(long pid, String prefix) {
         java.nio.file.Path dir = java.nio.file.Path.of("/proc/" + pid + "/task");
@@ -244,15 +257,7 @@ class ForkServerTest {
                 assertEquals(0, p.exitCode());
             }
         } finally {
-            for (Process p : started) {
-                if (p.pid() != null && p.isAlive()) {
-                    p.kill();
-                }
-                if (p.pid() != null) {
-                    p.join();
-                }
-                p.close();
-            }
+            endAll(started);
             context.stopWarmJvms();
         }
     }
@@ -333,15 +338,7 @@ class ForkServerTest {
                     "a spawn's time is its own, not the 6 s until the next start: " + took);
             assertTrue(took.isPositive(), "measured");
         } finally {
-            for (Process p : started) {
-                if (p.pid() != null && p.isAlive()) {
-                    p.kill();
-                }
-                if (p.pid() != null) {
-                    p.join();
-                }
-                p.close();
-            }
+            endAll(started);
             context.stopWarmJvms();
         }
     }
@@ -375,15 +372,7 @@ class ForkServerTest {
             List<Object> got = List.of(pipe.left().recv(), pipe.left().recv());
             assertEquals(java.util.Set.of("first", "second"), java.util.Set.copyOf(got));
         } finally {
-            for (Process p : started) {
-                if (p.pid() != null && p.isAlive()) {
-                    p.kill();
-                }
-                if (p.pid() != null) {
-                    p.join();
-                }
-                p.close();
-            }
+            endAll(started);
             context.stopWarmJvms();
         }
     }

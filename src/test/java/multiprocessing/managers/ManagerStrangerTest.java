@@ -33,11 +33,7 @@ class ManagerStrangerTest {
 
     @Test
     void silentStrangersDoNotHoldBackAClient() throws Exception {
-        // A handshake timeout longer than the test: only serving clients apart can pass it.
-        SyncManager manager = new SyncManager(Address.inet("127.0.0.1", 0), KEY,
-                Multiprocessing.getContext("spawn").withJvmOptions(
-                        "-Dmultiprocessing.connection.handshakeTimeoutMillis=600000"));
-        manager.start();
+        SyncManager manager = startManager();
         List<Socket> strangers = new ArrayList<>();
         try {
             int port = manager.address().port();
@@ -45,11 +41,7 @@ class ManagerStrangerTest {
                 strangers.add(new Socket("127.0.0.1", port)); // connects, then says nothing
             }
             Thread.sleep(300);
-            SyncManager client = new SyncManager(manager.address(), KEY);
-            client.connect();
-            NamespaceProxy ns = client.namespace();
-            ns.set("x", 42);
-            assertEquals(42, ns.get("x"));
+            aClientGetsThrough(manager);
             for (Socket s : strangers) {
                 // Its challenge may be there to read; end of file would mean it was let go.
                 s.setSoTimeout(50);
@@ -76,10 +68,7 @@ class ManagerStrangerTest {
      */
     @Test
     void aFloodOfSilentStrangersPushesTheOldestOutAndLetsAClientThrough() throws Exception {
-        SyncManager manager = new SyncManager(Address.inet("127.0.0.1", 0), KEY,
-                Multiprocessing.getContext("spawn").withJvmOptions(
-                        "-Dmultiprocessing.connection.handshakeTimeoutMillis=600000"));
-        manager.start();
+        SyncManager manager = startManager();
         List<Socket> strangers = new ArrayList<>();
         int extra = 5;
         try {
@@ -88,11 +77,7 @@ class ManagerStrangerTest {
                 strangers.add(new Socket("127.0.0.1", port));
             }
             Thread.sleep(500);
-            SyncManager client = new SyncManager(manager.address(), KEY);
-            client.connect();
-            NamespaceProxy ns = client.namespace();
-            ns.set("x", 42);
-            assertEquals(42, ns.get("x"));
+            aClientGetsThrough(manager);
             assertTrue(letGo(strangers.get(0)), "the oldest stranger was pushed out");
             assertTrue(letGo(strangers.get(extra - 1)), "so was the last of the first " + extra);
             assertFalse(letGo(strangers.get(strangers.size() - 1)), "the newest still waits");
@@ -102,6 +87,26 @@ class ManagerStrangerTest {
             }
             manager.shutdown();
         }
+    }
+
+    /**
+     * A manager on TCP whose handshake timeout is longer than the test: only serving clients
+     * apart can pass these tests.
+     */
+    private static SyncManager startManager() {
+        SyncManager manager = new SyncManager(Address.inet("127.0.0.1", 0), KEY,
+                Multiprocessing.getContext("spawn").withJvmOptions(
+                        "-Dmultiprocessing.connection.handshakeTimeoutMillis=600000"));
+        manager.start();
+        return manager;
+    }
+
+    private static void aClientGetsThrough(SyncManager manager) {
+        SyncManager client = new SyncManager(manager.address(), KEY);
+        client.connect();
+        NamespaceProxy ns = client.namespace();
+        ns.set("x", 42);
+        assertEquals(42, ns.get("x"));
     }
 
     /** Whether the server has closed {@code s} (read to its end, its challenge skipped). */
