@@ -288,6 +288,38 @@ public final class ManagerServer {
 
     // ------------------------------------------------------------------ one connection
 
+    /**
+     * Serves the requests of {@code session}'s client over its established {@code link} until
+     * it ends (a throw): inline ones here, the others each in a virtual thread listed in
+     * {@code calls} while it runs, so that a cancel can interrupt it.
+     */
+    private void serveCalls(Link link, Session session, Map<Long, Thread> calls)
+            throws IOException {
+        while (true) {
+            Request r = (Request) link.receive(-1);
+            if (r.op() == Messages.CANCEL) {
+                Thread t = calls.get(Long.parseLong(r.target()));
+                if (t != null) {
+                    t.interrupt();
+                }
+                continue;
+            }
+            if (inline(r)) {
+                handle(session, link, r);
+                continue;
+            }
+            Thread t = Thread.ofVirtual().name("multiprocessing-manager-call").unstarted(() -> {
+                try {
+                    handle(session, link, r);
+                } finally {
+                    calls.remove(r.id());
+                }
+            });
+            calls.put(r.id(), t);
+            t.start();
+        }
+    }
+
     private void serve(Connection c) {
         Session session = null;
         Map<Long, Thread> calls = new ConcurrentHashMap<>();
@@ -303,31 +335,7 @@ public final class ManagerServer {
                 link.close(); // closed by the shutdown before it was listed
             }
             session = join(hello.clientId());
-            Link l = link;
-            while (true) {
-                Request r = (Request) link.receive(-1);
-                if (r.op() == Messages.CANCEL) {
-                    Thread t = calls.get(Long.parseLong(r.target()));
-                    if (t != null) {
-                        t.interrupt();
-                    }
-                    continue;
-                }
-                Session s = session;
-                if (inline(r)) {
-                    handle(s, l, r);
-                    continue;
-                }
-                Thread t = Thread.ofVirtual().name("multiprocessing-manager-call").unstarted(() -> {
-                    try {
-                        handle(s, l, r);
-                    } finally {
-                        calls.remove(r.id());
-                    }
-                });
-                calls.put(r.id(), t);
-                t.start();
-            }
+            serveCalls(link, session, calls);
         } catch (EOFException | IllegalStateException e) {
             // The client went, or the server is stopping.
         } catch (Throwable e) {
