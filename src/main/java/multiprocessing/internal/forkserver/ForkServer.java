@@ -86,6 +86,8 @@ public final class ForkServer {
     static final int MAX_WARMING = Math.max(1, Runtime.getRuntime().availableProcessors() / 4);
     /** How often the keeper looks again while a start or a warm-up holds its boot back. */
     private static final long RECHECK_MILLIS = 10;
+    /** How long a stop waits for a boot across it: a boot, then a retirement (5 s at most). */
+    private static final long BOOT_RETIRED_LIMIT_NANOS = Duration.ofSeconds(30).toNanos();
     /** How often the keeper looks for waiting JVMs that have ended while some wait. */
     private static final long DEAD_CHECK_MILLIS = 1_000;
 
@@ -126,6 +128,11 @@ public final class ForkServer {
      * age a JVM still warming up must have to be taken.
      */
     private long spawnNanos;
+    /**
+     * Whether the keeper is booting a JVM (until it is added to {@link #waiting}, or retired
+     * when a stop came meanwhile).
+     */
+    private boolean booting;
     /** Counts stops, so that a JVM booted across a stop is retired rather than kept. */
     private int generation;
 
@@ -393,6 +400,7 @@ public final class ForkServer {
                 int bootGeneration;
                 synchronized (this) {
                     bootGeneration = generation;
+                    booting = true;
                 }
                 try {
                     Popen popen = boot();
@@ -410,6 +418,11 @@ public final class ForkServer {
                     // A start then spawns its process, and reports a failure to its caller.
                     LibraryLog.get().log(System.Logger.Level.DEBUG,
                             "multiprocessing: cannot boot a forkserver JVM", e);
+                } finally {
+                    synchronized (this) {
+                        booting = false;
+                        notifyAll(); // a stop waits for a boot across it to be retired
+                    }
                 }
             }
         }
@@ -457,6 +470,32 @@ public final class ForkServer {
             notifyAll();
         }
         all.forEach(w -> retire(w.popen));
+        awaitBootRetired();
+    }
+
+    /**
+     * Waits until a boot the keeper began before {@link #stop} has ended, its JVM retired, so
+     * that a stop leaves none: the keeper retires such a JVM itself, and a stop returned while
+     * it still ran (a test saw it left behind). Bounded as a retirement is; an interrupt is
+     * kept for the caller, as {@link #retire} keeps it.
+     */
+    private synchronized void awaitBootRetired() {
+        long deadline = System.nanoTime() + BOOT_RETIRED_LIMIT_NANOS;
+        boolean interrupted = false;
+        while (booting) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            try {
+                wait(Math.max(1, left / 1_000_000));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
