@@ -4,13 +4,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.util.Hmac;
+import multiprocessing.internal.util.Urandom;
 
 /**
  * CPython's HMAC challenge between a Listener and a Client, in both its forms, so a Java end
@@ -49,7 +49,6 @@ final class Challenge {
             "sha3_256", "HmacSHA3-256",
             "sha3_384", "HmacSHA3-384");
     private static final int MAX_DIGEST_NAME = 8;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
@@ -123,7 +122,7 @@ final class Challenge {
         requireKey(authKey);
         byte[] message;
         if (digestName == null) {
-            message = randomBytes(MD5ONLY_MESSAGE_LENGTH);
+            message = Urandom.bytes(MD5ONLY_MESSAGE_LENGTH);
         } else {
             if (!ALLOWED_DIGESTS.containsKey(digestName)) {
                 throw new IllegalArgumentException("unsupported digest '" + digestName
@@ -131,7 +130,7 @@ final class Challenge {
             }
             byte[] prefix = ascii("{" + digestName + "}");
             message = Arrays.copyOf(prefix, prefix.length + MESSAGE_LENGTH);
-            System.arraycopy(randomBytes(MESSAGE_LENGTH), 0, message, prefix.length,
+            System.arraycopy(Urandom.bytes(MESSAGE_LENGTH), 0, message, prefix.length,
                     MESSAGE_LENGTH);
         }
         connection.sendBytes(concat(CHALLENGE, message));
@@ -175,18 +174,15 @@ final class Challenge {
     }
 
     static byte[] hmac(String digestName, byte[] key, byte[] message) {
+        if (digestName.equals("sha256")) {
+            return Hmac.sha256(key, message); // every handshake of ours: no JCE set-up for it
+        }
         String algorithm = ALLOWED_DIGESTS.get(digestName);
         try {
             return Hmac.init(algorithm, key).doFinal(message);
         } catch (NoSuchAlgorithmException e) {
             throw new AuthenticationError("digest '" + digestName + "' unsupported: " + e);
         }
-    }
-
-    private static byte[] randomBytes(int n) {
-        byte[] b = new byte[n];
-        RANDOM.nextBytes(b);
-        return b;
     }
 
     static byte[] concat(byte[] a, byte[] b) {

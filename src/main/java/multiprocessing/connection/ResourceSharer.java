@@ -3,7 +3,6 @@ package multiprocessing.connection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,6 +11,7 @@ import multiprocessing.Multiprocessing;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.util.TempDir;
+import multiprocessing.internal.util.Urandom;
 import multiprocessing.internal.util.Watchdog;
 
 /**
@@ -37,7 +37,6 @@ final class ResourceSharer {
     private static final long DEFAULT_FETCH_TIMEOUT_MILLIS = 60_000;
 
     private static final Map<Long, Connection> SHARED = new ConcurrentHashMap<>();
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static Listener listener;
     private static String address;
 
@@ -53,7 +52,7 @@ final class ResourceSharer {
             LibraryThreads.platform().daemon().name("multiprocessing-resource-sharer")
                     .start(() -> serve(serving));
         }
-        long key = RANDOM.nextLong();
+        long key = Urandom.nextLong();
         SHARED.put(key, new Connection(Posix.dup(fd), readable, writable, socket));
         return new Ticket(address, key);
     }

@@ -4,6 +4,7 @@ import static multiprocessing.connection.ListenerClientTest.exchange;
 import static multiprocessing.connection.ListenerClientTest.get;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -239,5 +240,55 @@ class AuthenticationTest {
                 () -> Challenge.verify(KEY, message, Arrays.copyOf(response, 30)));
         // Empty keys work as in Python's hmac.
         assertEquals(16, Challenge.hmac("md5", new byte[0], message).length);
+    }
+
+    /**
+     * A fresh process's handshake, both ways (a Listener and a Client in one JVM), sets up
+     * none of the JDK's security providers: their first use cost a manager's server and each
+     * of its clients 60-110 ms (SecureRandom for the challenge, the JCE for its HMAC).
+     */
+    @Test
+    void aFreshJvmShakesHandsWithoutTheJdksSecurityProviders() throws Exception {
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("mp-handshake-", ".log");
+        java.lang.Process jvm = new ProcessBuilder(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Xshare:auto",
+                "-Xlog:class+load=info:file=" + log,
+                "-cp", System.getProperty("java.class.path"), Handshake.class.getName())
+                .redirectErrorStream(true).start();
+        try {
+            assertTrue(jvm.waitFor(60, TimeUnit.SECONDS), "the handshake's JVM hangs");
+            String out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, jvm.exitValue(), out);
+            assertEquals("ok", out.strip());
+            String loaded = java.nio.file.Files.readString(log);
+            assertTrue(loaded.contains("multiprocessing.connection.Challenge "), "ran the handshake");
+            for (String provider : new String[] {"javax.crypto.Mac ", "java.security.SecureRandom ",
+                    "sun.security.provider.Sun "}) {
+                assertFalse(loaded.contains(provider), provider.strip() + " was loaded");
+            }
+        } finally {
+            jvm.destroyForcibly().waitFor();
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
+
+    /** {@link #aFreshJvmShakesHandsWithoutTheJdksSecurityProviders}'s JVM. */
+    static final class Handshake {
+        public static void main(String[] args) throws Exception {
+            try (Listener listener = new Listener(null, KEY)) {
+                ExecutorService accepting = Executors.newSingleThreadExecutor();
+                Future<Connection> accepted = accepting.submit(listener::accept);
+                try (Connection client = Client.connect(listener.address(), null, KEY);
+                        Connection server = accepted.get(30, TimeUnit.SECONDS)) {
+                    client.send("hello");
+                    if (!"hello".equals(server.recv())) {
+                        throw new AssertionError("not received");
+                    }
+                }
+                accepting.shutdown();
+            }
+            System.out.println("ok");
+        }
     }
 }
