@@ -266,4 +266,68 @@ class SynchronizeProcessesTest {
             leaver.close();
         }
     }
+
+    /**
+     * An interrupt wakes a platform thread asleep in the kernel on a Condition at once: the
+     * child's sleeps look at their interrupt status, and look again unwoken, only every 10
+     * minutes, so only the wake the interrupt makes can end one within the test. A thread
+     * asleep on the same word that is not interrupted sleeps on until it is signalled.
+     */
+    @Test
+    void anInterruptWakesAThreadAsleepOnAConditionWithoutWaitingForItsNextLook()
+            throws Exception {
+        Condition cond = new Condition();
+        Event asleep = new Event();
+        Process p = multiprocessing.Multiprocessing.getContext("spawn")
+                .withJvmOptions("-Dmultiprocessing.wait.interruptCheckMillis=600000",
+                        "-Dmultiprocessing.wait.recheckMillis=600000")
+                .process(() -> {
+                    java.util.concurrent.atomic.AtomicInteger interrupted =
+                            new java.util.concurrent.atomic.AtomicInteger();
+                    java.util.concurrent.atomic.AtomicInteger signalled =
+                            new java.util.concurrent.atomic.AtomicInteger();
+                    Thread[] waiters = new Thread[2];
+                    for (int i = 0; i < 2; i++) {
+                        waiters[i] = new Thread(() -> {
+                            cond.acquire();
+                            try {
+                                cond.await();
+                                signalled.incrementAndGet();
+                            } catch (InterruptedException e) {
+                                interrupted.incrementAndGet();
+                            } finally {
+                                cond.release();
+                            }
+                        });
+                        waiters[i].start();
+                    }
+                    try {
+                        Thread.sleep(500); // past their spin: both asleep in the kernel
+                        asleep.set();
+                        waiters[0].interrupt();
+                        waiters[0].join(30_000);
+                        boolean woken = !waiters[0].isAlive() && interrupted.get() == 1;
+                        boolean bystanderSleeps = waiters[1].isAlive() && signalled.get() == 0;
+                        cond.acquire();
+                        cond.signalAll();
+                        cond.release();
+                        waiters[1].join(30_000);
+                        System.exit(!woken ? 1 : !bystanderSleeps ? 2
+                                : signalled.get() != 1 ? 3 : 0);
+                    } catch (InterruptedException e) {
+                        System.exit(4);
+                    }
+                });
+        p.start();
+        try {
+            assertTrue(asleep.await(Duration.ofSeconds(60)), "the child's waiters sleep");
+            p.join(Duration.ofSeconds(90));
+            assertEquals(0, p.exitCode(), "1: the interrupt did not wake its thread; 2: the"
+                    + " other waiter's wait ended too; 3: the other was not signalled");
+        } finally {
+            p.kill();
+            p.join();
+            p.close();
+        }
+    }
 }

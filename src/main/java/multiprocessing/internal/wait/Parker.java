@@ -44,11 +44,20 @@ import multiprocessing.internal.util.AtExit;
  * for "free" would sleep through that holder's release. An attempt that lost a race it could
  * have won says {@link #RETRY} and is made again at once.
  *
- * <p>Sleeps are sliced: every {@value #INTERRUPT_CHECK_MILLIS} ms when the wait is interruptible
- * (a Java interrupt does not end a futex wait), whenever the caller's {@link Watch} is due
- * (a dead lock owner, a dead queue claimant: nobody will wake for those), and at least every
- * {@value #RECHECK_MILLIS} ms in any case: a sleeper that was woken in this one's place may
- * have been killed before it took what it was woken for, and nobody is left to pass its
+ * <p>Interrupts: a Java interrupt does not end a futex wait, so a platform thread that sleeps
+ * interruptibly has its interrupt wake it, as the JDK's interruptible channels do: for the
+ * sleep it is blocked on an {@link InterruptWake} ({@code AbstractInterruptibleChannel.begin}),
+ * which {@link Thread#interrupt} closes, and the close wakes every sleeper on the word (the
+ * others look and sleep again). An interrupt that comes between the sleeper's last look at
+ * its status and its entry into the kernel wakes nobody (nothing the word holds has changed),
+ * so an interruptible sleep still ends every 200 ms to look
+ * ({@code -Dmultiprocessing.wait.interruptCheckMillis}). Looking every 20 ms instead, for every
+ * interrupt, cost each idle waiting thread ~0.5 ms of CPU a second.
+ *
+ * <p>Sleeps are sliced: every 200 ms when the wait is interruptible (above), whenever the
+ * caller's {@link Watch} is due (a dead lock owner, a dead queue claimant: nobody will wake for
+ * those), and at least every second in any case: a sleeper that was woken in this one's place
+ * may have been killed before it took what it was woken for, and nobody is left to pass its
  * wake-up on (see "Hand-off").
  *
  * <p>Virtual threads: a virtual thread must not sleep in the kernel, where it holds its carrier
@@ -91,11 +100,19 @@ public final class Parker {
             : Long.getLong("multiprocessing.wait.spinMicros", 50) * 1000;
     /** The first part of the spin that only pauses the CPU (see {@link #pause}). */
     static final long PURE_SPIN_NANOS = Long.getLong("multiprocessing.wait.pureSpinMicros", 2) * 1000;
-    /** How often an interruptible sleeper looks at its interrupt status. */
-    public static final long INTERRUPT_CHECK_MILLIS = 20;
+    /**
+     * How often an interruptible sleeper looks at its interrupt status unwoken (see
+     * "Interrupts": an interrupt wakes it, but for one that comes just before it sleeps).
+     */
+    public static final long INTERRUPT_CHECK_MILLIS =
+            Long.getLong("multiprocessing.wait.interruptCheckMillis", 200);
     private static final long INTERRUPT_CHECK_NANOS = INTERRUPT_CHECK_MILLIS * 1_000_000;
-    /** How often any sleeper looks again unwoken: a wake-up may have died with its waiter. */
-    public static final long RECHECK_MILLIS = 1000;
+    /**
+     * How often any sleeper looks again unwoken: a wake-up may have died with its waiter
+     * ({@code -Dmultiprocessing.wait.recheckMillis}, for tests).
+     */
+    public static final long RECHECK_MILLIS =
+            Long.getLong("multiprocessing.wait.recheckMillis", 1000);
     private static final long RECHECK_NANOS = RECHECK_MILLIS * 1_000_000;
 
     /** Results of {@link #await} other than an attempt's own (which are >= 0). */
@@ -273,7 +290,8 @@ public final class Parker {
                         slice = Math.min(slice, Math.max(1, interval - (now - lastCheck)));
                     }
                 }
-                slice = Math.min(slice, interruptible ? INTERRUPT_CHECK_NANOS : RECHECK_NANOS);
+                slice = Math.min(slice, interruptible
+                        ? Math.min(INTERRUPT_CHECK_NANOS, RECHECK_NANOS) : RECHECK_NANOS);
                 if (virtual) {
                     woken = exiting ? parkExiting(slice)
                             : VirtualParking.park(site.word(), w, slice);
@@ -287,7 +305,7 @@ public final class Parker {
                     }
                     continue;
                 }
-                woken = sleepInKernel(site.word(), w, slice);
+                woken = sleepInKernel(site.word(), w, slice, interruptible);
                 if (woken && WOKEN_STALL_MILLIS > 0) {
                     stall();
                 }
@@ -303,6 +321,26 @@ public final class Parker {
             if (interruptedMeanwhile) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * FUTEX_WAIT for a platform thread, known to {@link #quiesce}, and woken by an interrupt
+     * when {@code interruptible} (see "Interrupts"); true if woken.
+     */
+    private static boolean sleepInKernel(MemorySegment word, int value, long nanos,
+            boolean interruptible) {
+        if (!interruptible) {
+            return sleepInKernel(word, value, nanos);
+        }
+        InterruptWake wake = new InterruptWake(word);
+        wake.arm();
+        try {
+            // An interrupt before arm() woke nobody; one after it wakes the sleep below, or
+            // comes before it and is seen here (the interrupt sets the status, then closes).
+            return !Thread.currentThread().isInterrupted() && sleepInKernel(word, value, nanos);
+        } finally {
+            wake.disarm();
         }
     }
 
@@ -325,6 +363,43 @@ public final class Parker {
             return Futex.await(word, value, nanos) == Futex.WOKEN;
         } finally {
             IN_FUTEX.remove(me);
+        }
+    }
+
+    /**
+     * What an interrupt of a thread asleep on {@code word} closes (see "Interrupts"): the
+     * JDK's hook for interruptible I/O, which {@link Thread#interrupt} calls after it has set
+     * the status, on the interrupting thread. One per sleep: a closed channel stays closed.
+     */
+    private static final class InterruptWake
+            extends java.nio.channels.spi.AbstractInterruptibleChannel {
+        private final MemorySegment word;
+
+        InterruptWake(MemorySegment word) {
+            this.word = word;
+        }
+
+        /** From here until {@link #disarm}, an interrupt of this thread closes this. */
+        void arm() {
+            begin();
+        }
+
+        void disarm() {
+            try {
+                end(true);
+            } catch (java.nio.channels.AsynchronousCloseException interrupted) {
+                // Closed by the interrupt: its status stays set, and the sleeper looks at it.
+            }
+        }
+
+        @Override
+        protected void implCloseChannel() {
+            try {
+                Futex.wake(word, Integer.MAX_VALUE);
+            } catch (RuntimeException | Error e) {
+                // Not thrown into Thread.interrupt(): the sleeper sees the status at its next
+                // look, as before this hook.
+            }
         }
     }
 
