@@ -519,8 +519,9 @@ public class Process implements AutoCloseable, Serializable {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            // Slices of at most 100 ms, to notice an interrupt a native poll cannot see.
-            long slice = Math.min(100_000_000L, Math.max(1_000_000L, left));
+            // An interrupt ends the wait (Parker's "Interrupts"); slices (a second) matter
+            // only to a thread whose interrupt cannot be hooked (out of descriptors).
+            long slice = Math.min(Parker.RECHECK_MILLIS * 1_000_000, Math.max(1_000_000L, left));
             try {
                 if (Parker.awaitFd(ChildMain.parentSentinel(), Posix.POLLIN, slice, true) != 0) {
                     return;

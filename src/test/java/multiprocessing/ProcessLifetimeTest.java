@@ -322,4 +322,65 @@ class ProcessLifetimeTest {
         assertTrue(stderr.contains("ParentHarness"), "the child's frames are shown: " + stderr);
         assertFalse(stderr.contains("WARNING"), "no JVM warnings in a child: " + stderr);
     }
+
+    /**
+     * An interrupt ends a platform thread's join of a process, and a child's join of its
+     * parent, at once: both wait in poll(2), which an interrupt does not end by itself. In
+     * this child their slices are 10 minutes, so only the interrupt's own wake can end them
+     * within the test.
+     */
+    @Test
+    void anInterruptEndsJoinsInPollWithoutWaitingForTheirNextLook() throws Exception {
+        Process p = Multiprocessing.getContext("spawn")
+                .withJvmOptions("-Dmultiprocessing.wait.recheckMillis=600000")
+                .process(() -> {
+                    Process grandchild = Process.builder().daemon(true).target(() -> {
+                        try {
+                            Thread.sleep(120_000);
+                        } catch (InterruptedException e) {
+                            // killed below
+                        }
+                    }).build();
+                    grandchild.start();
+                    java.util.concurrent.atomic.AtomicInteger ended =
+                            new java.util.concurrent.atomic.AtomicInteger();
+                    Thread joiner = new Thread(() -> {
+                        try {
+                            grandchild.join();
+                        } catch (InterruptedException e) {
+                            ended.addAndGet(1);
+                        }
+                    });
+                    Thread parentJoiner = new Thread(() -> {
+                        try {
+                            Multiprocessing.parentProcess().orElseThrow().join();
+                        } catch (InterruptedException e) {
+                            ended.addAndGet(2);
+                        }
+                    });
+                    joiner.start();
+                    parentJoiner.start();
+                    try {
+                        Thread.sleep(500); // both asleep in poll(2)
+                        joiner.interrupt();
+                        parentJoiner.interrupt();
+                        joiner.join(30_000);
+                        parentJoiner.join(30_000);
+                        grandchild.kill();
+                        grandchild.join();
+                    } catch (InterruptedException e) {
+                        System.exit(9);
+                    }
+                    System.exit(ended.get() == 3 ? 0 : 10 + ended.get());
+                });
+        p.start();
+        p.join(java.time.Duration.ofSeconds(90));
+        Integer code = p.exitCode();
+        if (code == null) {
+            p.kill();
+            p.join();
+        }
+        p.close();
+        assertEquals(0, code, "10 + which joins ended: 1 the process's, 2 the parent's");
+    }
 }

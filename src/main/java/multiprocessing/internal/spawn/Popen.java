@@ -138,10 +138,11 @@ public final class Popen {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            // Wake at least every 100 ms to notice an interrupt: a native poll cannot see one
-            // (a virtual thread's park can). At least 1 ms: a shorter slice of an unbounded
-            // wait would make a busy loop that takes a core from the very child waited for.
-            long slice = Math.min(100_000_000L, Math.max(1_000_000L, left));
+            // An interrupt ends the wait (Parker's "Interrupts"); slices (a second) matter
+            // only to a thread whose interrupt cannot be hooked (out of descriptors). At
+            // least 1 ms: a shorter slice of an unbounded wait would make a busy loop that
+            // takes a core from the very child waited for.
+            long slice = Math.min(Parker.RECHECK_MILLIS * 1_000_000, Math.max(1_000_000L, left));
             try {
                 Parker.awaitFd(pidfd, Posix.POLLIN, slice, true);
             } catch (ErrnoException e) {
