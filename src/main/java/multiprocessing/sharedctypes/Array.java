@@ -14,7 +14,9 @@ import multiprocessing.synchronize.RLock;
  * and {@link #setSlice} each hold {@link #getLock()} while they run, so a slice is read or
  * written whole with respect to other locked accesses. Compound updates hold the lock around
  * them (it is a reentrant {@link RLock} unless another lock was given). The array travels to other
- * processes with its lock, both as the same shared memory.
+ * processes with its lock, both as the same shared memory. An access that finds its lock's
+ * holder dead throws {@link multiprocessing.synchronize.OwnerDeadException} and leaves the lock
+ * free, as {@link Value}'s do.
  */
 public class Array extends RawArray {
     static {

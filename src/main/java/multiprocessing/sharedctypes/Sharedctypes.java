@@ -24,7 +24,7 @@ public final class Sharedctypes {
     public static RawValue copy(RawValue obj) {
         RawValue fresh = new RawValue(RawValue.allocate(obj.layout), obj.type, obj.layout);
         if (obj instanceof Value v) {
-            v.getLock().lock();
+            Locked.take(v.getLock());
             try {
                 fresh.segment.copyFrom(obj.segment);
             } finally {
@@ -46,7 +46,7 @@ public final class Sharedctypes {
         RawArray fresh = new RawArray(RawArray.allocate(obj.type.layout, obj.length), obj.type,
                 obj.length);
         if (obj instanceof Array a) {
-            a.getLock().lock();
+            Locked.take(a.getLock());
             try {
                 fresh.segment.copyFrom(obj.segment);
             } finally {

@@ -27,6 +27,10 @@ import multiprocessing.synchronize.RLock;
  * (a plain {@link multiprocessing.synchronize.Lock} given as the lock is not reentrant: with one,
  * go through {@link #getObj()} inside the locked region). The value travels to other processes
  * with its lock, both as the same shared memory.
+ *
+ * <p>An access whose lock was held by a process that died holding it (SIGKILL in the middle of
+ * such an update) throws {@link multiprocessing.synchronize.OwnerDeadException}, makes no
+ * access, and leaves the lock free: the next access proceeds. (Python's would wait for good.)
  */
 public class Value extends RawValue {
     static {

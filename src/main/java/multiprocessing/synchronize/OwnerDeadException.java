@@ -29,7 +29,11 @@ import multiprocessing.ProcessError;
  * }</pre>
  *
  * Only one waiter gets the exception for one death; the others go on waiting for the new owner.
- * Non-blocking attempts ({@code acquire(false)}, {@code tryLock()}) do not look for dead owners.
+ * Non-blocking attempts ({@code acquire(false)}, {@code tryLock()}) look for a dead owner too,
+ * at most every 100 ms, and throw this when they find one (then holding the lock, as above): a
+ * caller that only polls would otherwise be refused for good. A synchronized wrapper of
+ * {@code sharedctypes} ({@code Value}, {@code Array}) whose access meets a dead holder throws it
+ * after releasing the lock again, since its caller never asked for the lock.
  */
 public class OwnerDeadException extends ProcessError {
     private static final long serialVersionUID = 1L;

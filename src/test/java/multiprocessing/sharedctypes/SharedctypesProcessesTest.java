@@ -181,4 +181,52 @@ class SharedctypesProcessesTest {
             assertEquals(2.5, a.get(1));
         }
     }
+
+    /**
+     * A child SIGKILLed while it holds a Value's and an Array's lock: the next access of each
+     * says so (OwnerDeadException) and leaves the lock free, where it used to leave the lock
+     * held by the caller, who never took it, and every other access then waited for good.
+     */
+    @Test
+    void anAccessThatFindsItsLocksHolderDeadLeavesTheLockFree() throws Exception {
+        Context ctx = Multiprocessing.getContext();
+        Value v = ctx.value("i", 5);
+        Array a = ctx.array("i", 3);
+        Event holding = ctx.event();
+        Process holder = ctx.process(() -> {
+            v.getLock().lock();
+            a.getLock().lock();
+            v.getObj().value(42);
+            holding.set();
+            try {
+                Thread.sleep(120_000);
+            } catch (InterruptedException e) {
+                // killed first
+            }
+        });
+        holder.start();
+        try {
+            assertTrue(holding.await(Duration.ofSeconds(60)), "the child holds the locks");
+            holder.kill();
+            holder.join();
+            var dead = org.junit.jupiter.api.Assertions.assertThrows(
+                    multiprocessing.synchronize.OwnerDeadException.class, v::value);
+            assertEquals(holder.pid().longValue(), dead.pid());
+            assertTrue(dead.getMessage().contains("the lock is free again"), dead.getMessage());
+            org.junit.jupiter.api.Assertions.assertThrows(
+                    multiprocessing.synchronize.OwnerDeadException.class, () -> a.get(0));
+            // Free: another thread reads at once, and this one takes the locks as usual.
+            var other = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> List.of(v.value(), a.get(0)));
+            assertEquals(List.of(42, 0), other.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(v.getLock().tryLock());
+            v.getLock().unlock();
+            assertTrue(a.getLock().tryLock());
+            a.getLock().unlock();
+        } finally {
+            holder.kill();
+            holder.join();
+            holder.close();
+        }
+    }
 }
