@@ -537,8 +537,11 @@ final class ProcessEngine implements Engine {
                 pending.addFirst(it.next());
             }
             w.inFlight.clear();
+            // Exit 0 before READY is a failure too unless it was told to stop: an initializer
+            // that calls System.exit(0), a JVM option that makes the launcher only print
+            // (-version). Not counted, it had the pool start workers forever.
             startFailed = !w.ready && lost == null && broken == null && !terminated
-                    && (code == null || code != 0);
+                    && (code == null || code != 0 || !w.stopSent);
             if (startFailed) {
                 startFailures++;
             }

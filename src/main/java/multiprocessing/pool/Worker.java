@@ -254,15 +254,41 @@ final class Worker implements SerializableRunnable {
     }
 
     static byte[] failure(int tag, Throwable t) {
-        String traceback = Tasks.traceback(t);
+        // Total: the task's exception is the program's object, whose getMessage() or
+        // toString() may throw, and whose cause chain may be too deep to print or serialize
+        // (StackOverflowError). A throw from here would end the worker, and the caller would
+        // see a lost worker instead of its task's failure.
+        String traceback;
+        try {
+            traceback = Tasks.traceback(t);
+        } catch (Throwable unprintable) {
+            traceback = "(its traceback cannot be printed: " + unprintable.getClass().getName()
+                    + ")";
+        }
         try {
             return Serialization.serialize(new Object[] {tag, t, traceback});
-        } catch (IllegalArgumentException unserializable) {
-            ProcessError stand = new ProcessError("the task threw " + t
-                    + ", which cannot be sent to the parent process ("
-                    + unserializable.getMessage() + ")");
-            stand.setStackTrace(t.getStackTrace());
+        } catch (Throwable unsendable) {
+            ProcessError stand = new ProcessError("the task threw " + describe(t)
+                    + ", which cannot be sent to the parent process (" + describe(unsendable)
+                    + ")");
+            try {
+                stand.setStackTrace(t.getStackTrace());
+            } catch (RuntimeException noTrace) {
+                // the stand-in's own trace, then
+            }
             return Serialization.serialize(new Object[] {tag, stand, traceback});
+        }
+    }
+
+    /** A throwable's class and, if it can be read, its message. */
+    private static String describe(Throwable t) {
+        String name = t.getClass().getName();
+        try {
+            String message = t.getMessage();
+            return message == null ? name : name + ": " + message;
+        } catch (Throwable unreadable) {
+            return name + " (its message cannot be read: " + unreadable.getClass().getName()
+                    + ")";
         }
     }
 }

@@ -203,6 +203,45 @@ class PoolTest {
         assertEquals(4, pool.apply(() -> 4));
     }
 
+    /**
+     * A task's exception that cannot be described (its getMessage() throws) or sent (a cause
+     * chain too deep to print or serialize) fails its task, not its worker: the worker used to
+     * die of its own report, and the caller saw a lost worker.
+     */
+    @Test
+    void anExceptionThatCannotBeDescribedOrSentFailsItsTaskNotItsWorker() throws Exception {
+        ProcessError bomb = assertThrows(ProcessError.class, () -> pool.apply(() -> {
+            throw new MessageThrows();
+        }));
+        assertFalse(bomb instanceof WorkerLostException, bomb.toString());
+        assertTrue(bomb.getMessage().contains("MessageThrows (its message cannot be read")
+                && bomb.getMessage().contains("cannot be sent"), bomb.getMessage());
+        // Its own type, or a clear ProcessError: either way not a lost worker. (Not put into
+        // an assertion's message: printing it is what overflowed the worker's stack.)
+        Class<?> deep = null;
+        try {
+            pool.apply(() -> {
+                RuntimeException e = new RuntimeException("0");
+                for (int i = 1; i < 5_000; i++) { // deeper than the worker's stack can print
+                    e = new RuntimeException(Integer.toString(i), e);
+                }
+                throw e;
+            });
+        } catch (RuntimeException thrown) {
+            deep = thrown.getClass();
+        }
+        assertTrue(deep == RuntimeException.class || deep == ProcessError.class,
+                String.valueOf(deep));
+        assertEquals(5, pool.apply(() -> 5));
+    }
+
+    static final class MessageThrows extends RuntimeException {
+        @Override
+        public String getMessage() {
+            throw new IllegalStateException("no message");
+        }
+    }
+
     static final class NotSendable extends RuntimeException {
         final Runnable notSerializable;
 

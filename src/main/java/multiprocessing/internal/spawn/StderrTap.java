@@ -188,7 +188,7 @@ final class StderrTap {
      * pipe to drain, so that the child's last words are here.
      */
     String failure(int code) {
-        if (code <= 0 || running) {
+        if (code < 0 || running) {
             return null; // ended by a signal, or its process ran: the exit code is its own
         }
         try {
@@ -203,8 +203,14 @@ final class StderrTap {
         synchronized (head) {
             text = head.toString(StandardCharsets.UTF_8);
         }
-        return cause(text) + " (exit code " + code + ")"
-                + (text.isBlank() ? "; it wrote nothing on its standard error"
+        // Exit 0 without the marker: the launcher only printed and exited, as -version and
+        // --dry-run make it do; it would pass for a process that ran.
+        String why = code == 0 ? "its JVM ended without running it: an option may make the java"
+                + " launcher only print and exit (-version, --dry-run: Context.withJvmOptions)"
+                : cause(text);
+        return why + " (exit code " + code + ")"
+                + (text.isBlank() ? "; it wrote nothing on its standard error (a JVM that cannot"
+                        + " initialize says why on its standard output)"
                         : ". Its standard error began:\n" + firstLines(text, 12));
     }
 

@@ -69,6 +69,35 @@ class StartFailureTest {
         p.close();
     }
 
+    /**
+     * A JVM option that makes the launcher only print and exit 0 (-version) is a process that
+     * never ran, not one that succeeded; a pool of such workers fails its tasks instead of
+     * starting workers forever, and so does one whose initializer exits 0.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"spawn", "forkserver"})
+    void aChildThatExitsZeroBeforeItsProcessRunsNeverRan(String method) throws Exception {
+        Process p = Multiprocessing.getContext(method).withJvmOptions("-version")
+                .process(() -> { });
+        p.start();
+        ProcessError e = assertThrows(ProcessError.class, p::join);
+        assertTrue(e.getMessage().contains("never ran")
+                && e.getMessage().contains("-version"), e.getMessage());
+        assertEquals(0, p.exitCode());
+        p.close();
+        try (Pool pool = Multiprocessing.getContext(method).withJvmOptions("-version").pool(1)) {
+            ProcessError pe = assertThrows(ProcessError.class,
+                    () -> pool.map(x -> x, List.of(1)));
+            assertTrue(pe.getMessage().contains("fail to start"), pe.getMessage());
+        }
+        try (Pool pool = Pool.builder().context(Multiprocessing.getContext(method)).processes(1)
+                .initializer(() -> System.exit(0)).build()) {
+            ProcessError pe = assertThrows(ProcessError.class,
+                    () -> pool.map(x -> x, List.of(1)));
+            assertTrue(pe.getMessage().contains("fail to start"), pe.getMessage());
+        }
+    }
+
     @Test
     void aPoolWhoseWorkersCannotStartSaysWhy() throws Exception {
         try (Pool pool = Multiprocessing.getContext("spawn").withJvmOptions("-XX:+NoSuchOptionHere")
