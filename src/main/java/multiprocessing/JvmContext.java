@@ -2,11 +2,11 @@ package multiprocessing;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
+import multiprocessing.internal.util.JvmOptions;
 
 /**
  * A context whose processes are JVMs of their own: {@link SpawnContext} starts a fresh one for
@@ -29,7 +29,7 @@ public abstract sealed class JvmContext extends Context permits SpawnContext, Fo
     @Override
     public JvmContext withJvmOptions(String... options) {
         List<String> all = new ArrayList<>(jvmOptions);
-        all.addAll(Arrays.asList(options));
+        all.addAll(JvmOptions.checked(options));
         return withOptions(all);
     }
 

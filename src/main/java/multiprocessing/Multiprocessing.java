@@ -171,14 +171,21 @@ public final class Multiprocessing {
      * each distinct list has JVMs of its own.
      *
      * @param classNames binary names of the classes to load
-     * @throws IllegalArgumentException naming a class that cannot be found
+     * @throws IllegalArgumentException naming a class that cannot be found or loaded (one whose
+     *         superclass is missing, say)
+     * @throws NullPointerException if a name is null
      */
     public static void setForkserverPreload(List<String> classNames) {
         for (String name : classNames) {
+            if (name == null) {
+                throw new NullPointerException("a class name to preload is null: " + classNames);
+            }
             try {
                 Class.forName(name, false, Thread.currentThread().getContextClassLoader());
             } catch (ClassNotFoundException e) {
                 throw new IllegalArgumentException("cannot preload " + name + ": no such class", e);
+            } catch (LinkageError e) {
+                throw new IllegalArgumentException("cannot preload " + name + ": " + e, e);
             }
         }
         forkserverPreload = List.copyOf(classNames);

@@ -540,5 +540,20 @@ class ProcessTest {
         assertEquals(List.of("java.util.ArrayList"), Multiprocessing.getForkserverPreload());
         assertThrows(IllegalArgumentException.class,
                 () -> Multiprocessing.setForkserverPreload(List.of("no.such.Clazz")));
+        NullPointerException nullName = assertThrows(NullPointerException.class,
+                () -> Multiprocessing.setForkserverPreload(
+                        java.util.Arrays.asList("java.lang.String", null)));
+        assertTrue(nullName.getMessage().contains("preload"), nullName.getMessage());
+        // An empty option would be taken for the class to run; a null one fails at once.
+        for (Context c : List.of(Multiprocessing.getContext("spawn"),
+                Multiprocessing.getContext("forkserver"),
+                multiprocessing.dummy.Dummy.context())) {
+            IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+                    () -> c.withJvmOptions("-Da=1", " "));
+            assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
+            NullPointerException none = assertThrows(NullPointerException.class,
+                    () -> c.withJvmOptions((String) null));
+            assertTrue(none.getMessage().contains("null"), none.getMessage());
+        }
     }
 }

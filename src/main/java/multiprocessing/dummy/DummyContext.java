@@ -31,6 +31,7 @@ final class DummyContext extends Context {
 
     @Override
     public Context withJvmOptions(String... options) {
+        multiprocessing.internal.util.JvmOptions.checked(options); // checked, then unused
         return this;
     }
 
