@@ -35,8 +35,10 @@ import multiprocessing.pool.Pool;
  *
  * <p>{@link #shutdown()} lets submitted tasks finish and the workers exit; {@link #shutdownNow()}
  * cancels the tasks no worker has started, returns them, and terminates the workers, failing the
- * running tasks. {@link Future#cancel} succeeds only for a task no worker has started.
- * {@link #close()} is {@code shutdown()} then waiting for termination.
+ * running tasks. {@link Future#cancel} succeeds only for a task no worker has started (as in
+ * Python), so {@code invokeAll} with a timeout returns the futures of tasks still running, not
+ * done, and {@code invokeAny} leaves the others' running tasks to finish (their results are
+ * dropped). {@link #close()} is {@code shutdown()} then waiting for termination.
  */
 public class ProcessPoolExecutor implements ExecutorService {
     private final Pool pool;
@@ -138,12 +140,26 @@ public class ProcessPoolExecutor implements ExecutorService {
         return invokeAll(tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * Runs {@code tasks} and waits until all are done or the time is up; then cancels those not
+     * done. Unlike a thread pool's, a task a worker has started cannot be cancelled (see
+     * {@link Future#cancel} above): it runs on, and its future, not done, comes back with the
+     * others. A task that cannot be submitted (not serializable) cancels those submitted before
+     * it, then throws.
+     */
     @Override
     public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
             throws InterruptedException {
         List<Future<T>> futures = new ArrayList<>(tasks.size());
-        for (Callable<T> t : tasks) {
-            futures.add(submit(t));
+        try {
+            for (Callable<T> t : tasks) {
+                futures.add(submit(t));
+            }
+        } catch (RuntimeException e) {
+            for (Future<T> f : futures) {
+                f.cancel(true);
+            }
+            throw e;
         }
         long deadline = deadline(timeout, unit);
         for (Future<T> f : futures) {

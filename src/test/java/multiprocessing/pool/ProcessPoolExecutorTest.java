@@ -172,4 +172,40 @@ class ProcessPoolExecutorTest {
             assertFalse(f.isCancelled());
         }
     }
+
+    /**
+     * invokeAll with a task that cannot be submitted (not serializable) throws, and cancels
+     * the tasks it submitted before that one, as AbstractExecutorService does: they used to run.
+     */
+    @Test
+    void invokeAllThatCannotSubmitATaskCancelsThoseBeforeIt() throws Exception {
+        try (ProcessPoolExecutor ex = new ProcessPoolExecutor(1)) {
+            multiprocessing.synchronize.Event release = new multiprocessing.synchronize.Event();
+            multiprocessing.sharedctypes.SharedLongArray ran =
+                    multiprocessing.sharedctypes.RawArray.ofLongs(1);
+            multiprocessing.synchronize.Event running = new multiprocessing.synchronize.Event();
+            Future<Integer> busy = ex.submit((Callable<Integer> & Serializable) () -> {
+                running.set();
+                release.await(Duration.ofSeconds(30));
+                return 0;
+            });
+            // Nothing is queued behind a task that has run for 50 ms (Pool): the next task
+            // waits in the pool, where a cancel still reaches it.
+            assertTrue(running.await(Duration.ofSeconds(30)));
+            Thread.sleep(200);
+            Callable<Integer> notSerializable = () -> 2;
+            assertThrows(IllegalArgumentException.class, () -> ex.invokeAll(List.of(
+                    (Callable<Integer> & Serializable) () -> {
+                        ran.setVolatile(0, 1);
+                        return 1;
+                    },
+                    notSerializable)));
+            release.set();
+            assertEquals(0, busy.get(30, TimeUnit.SECONDS));
+            // The only worker is free: a task submitted now runs after the cancelled one would.
+            assertEquals(3, ex.submit((Callable<Integer> & Serializable) () -> 3)
+                    .get(30, TimeUnit.SECONDS));
+            assertEquals(0, ran.getVolatile(0), "a task submitted before the refused one ran");
+        }
+    }
 }
