@@ -223,8 +223,9 @@ public class RawValue {
 
     private Typecode requireScalar() {
         if (type == null) {
-            throw new UnsupportedOperationException("a struct value has no single value:"
-                    + " use get(field) / set(field, value) or segment()");
+            throw new UnsupportedOperationException("a value of layout " + layout + " is not"
+                    + " one of a typecode's, so it has no single value: use get(field) /"
+                    + " set(field, value) for a struct's fields, or segment()");
         }
         return type;
     }

@@ -116,7 +116,8 @@ public final class SharedMemory implements AutoCloseable {
      * @param size the segment's size in bytes
      * @return the segment, mapped
      * @throws IllegalArgumentException if {@code size} is not positive or the name is empty
-     *                                  or holds a newline or NUL character
+     *                                  or holds a newline, a NUL character or a '/' other than a
+     *                                  leading one
      * @throws FileAlreadyExistsException if a segment of that name exists
      * @throws IOException for any other refusal of the operating system
      */
@@ -132,7 +133,8 @@ public final class SharedMemory implements AutoCloseable {
      * @param size the segment's size in bytes
      * @return the segment, mapped
      * @throws IllegalArgumentException if {@code size} is not positive or the name is empty
-     *                                  or holds a newline or NUL character
+     *                                  or holds a newline, a NUL character or a '/' other than a
+     *                                  leading one
      * @throws FileAlreadyExistsException if a segment of that name exists
      * @throws IOException for any other refusal of the operating system
      */
@@ -248,6 +250,12 @@ public final class SharedMemory implements AutoCloseable {
         if (name.indexOf('\n') >= 0 || name.indexOf('\0') >= 0) {
             throw new IllegalArgumentException(
                     "a shared memory name must not hold a newline or NUL: " + name);
+        }
+        String bare = name.startsWith("/") ? name.substring(1) : name;
+        if (bare.isEmpty() || bare.indexOf('/') >= 0) {
+            // shm_open takes one '/', in front, and refuses any other (EINVAL).
+            throw new IllegalArgumentException("a shared memory name must not hold '/' but in"
+                    + " front of a name: " + name);
         }
         return "/" + name;
     }

@@ -100,6 +100,10 @@ class SharedMemoryTest {
         assertThrows(IllegalArgumentException.class, () -> SharedMemory.create(uniqueName("z"), 0));
         assertThrows(IllegalArgumentException.class, () -> SharedMemory.create("", 10));
         assertThrows(IllegalArgumentException.class, () -> SharedMemory.create("a\nb", 10));
+        // shm_open's one '/' is in front: "/" alone and one inside are refused by name.
+        assertThrows(IllegalArgumentException.class, () -> SharedMemory.create("/", 10));
+        assertThrows(IllegalArgumentException.class, () -> SharedMemory.create("a/b", 10));
+        assertThrows(IllegalArgumentException.class, () -> SharedMemory.attach("//a"));
         String missing = uniqueName("missing");
         NoSuchFileException e = assertThrows(NoSuchFileException.class,
                 () -> SharedMemory.attach(missing));
