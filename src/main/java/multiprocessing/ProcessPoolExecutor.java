@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import multiprocessing.internal.pool.PoolAccess;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.pool.AsyncResult;
 import multiprocessing.pool.Pool;
@@ -36,9 +37,11 @@ import multiprocessing.pool.Pool;
  * <p>{@link #shutdown()} lets submitted tasks finish and the workers exit; {@link #shutdownNow()}
  * cancels the tasks no worker has started, returns them, and terminates the workers, failing the
  * running tasks. {@link Future#cancel} succeeds only for a task no worker has started (as in
- * Python), so {@code invokeAll} with a timeout returns the futures of tasks still running, not
- * done, and {@code invokeAny} leaves the others' running tasks to finish (their results are
- * dropped). {@link #close()} is {@code shutdown()} then waiting for termination.
+ * Python). {@code invokeAll} with a timeout and {@code invokeAny} cancel the tasks they leave
+ * unfinished as a thread pool does, running ones included: such a task's worker is ended and
+ * replaced (unless other tasks wait behind it in that worker's pipe: then it runs to its end,
+ * its result dropped, rather than lose them).
+ * {@link #close()} is {@code shutdown()} then waiting for termination.
  */
 public class ProcessPoolExecutor implements ExecutorService {
     private final Pool pool;
@@ -142,10 +145,9 @@ public class ProcessPoolExecutor implements ExecutorService {
 
     /**
      * Runs {@code tasks} and waits until all are done or the time is up; then cancels those not
-     * done. Unlike a thread pool's, a task a worker has started cannot be cancelled (see
-     * {@link Future#cancel} above): it runs on, and its future, not done, comes back with the
-     * others. A task that cannot be submitted (not serializable) cancels those submitted before
-     * it, then throws.
+     * done: one no worker has started is dropped, one a worker runs ends with its worker, which
+     * the pool replaces (a thread pool interrupts it). A task that cannot be submitted (not
+     * serializable) cancels those submitted before it, then throws.
      */
     @Override
     public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
@@ -176,9 +178,7 @@ public class ProcessPoolExecutor implements ExecutorService {
             }
         }
         for (Future<T> f : futures) {
-            if (!f.isDone()) {
-                f.cancel(true);
-            }
+            cancel(f);
         }
         return futures;
     }
@@ -234,8 +234,20 @@ public class ProcessPoolExecutor implements ExecutorService {
             throw new RejectedExecutionException("the executor is shut down", e);
         } finally {
             for (Future<T> f : futures) {
-                f.cancel(true);
+                cancel(f);
             }
+        }
+    }
+
+    /**
+     * Cancels a task of {@code invokeAll} or {@code invokeAny} that is not done: one no worker
+     * has started is dropped; one a worker runs ends with its worker, which the pool replaces
+     * (a thread pool interrupts it). A running task that shares its worker with others (queued
+     * behind it in the worker's pipe) runs on: ending it would lose them.
+     */
+    private void cancel(Future<?> f) {
+        if (!f.isDone() && !f.cancel(true) && f instanceof AsyncResult<?> r) {
+            PoolAccess.get().cancelRunning(pool, r);
         }
     }
 

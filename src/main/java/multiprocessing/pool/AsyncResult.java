@@ -35,6 +35,15 @@ public class AsyncResult<T> implements Future<T> {
         this.job = job;
     }
 
+    Job job() {
+        return job;
+    }
+
+    /** Marks the result cancelled, whatever its task does; false if it was done already. */
+    boolean cancelResult() {
+        return future.cancel(true);
+    }
+
     boolean complete(T value) {
         return future.complete(value);
     }

@@ -31,6 +31,17 @@ interface Engine {
     /** The pids of the live workers (threads: none). */
     List<Long> workerPids();
 
+    /**
+     * Ends the run of {@code job}'s chunk that a worker has started, if that can be done
+     * without losing another job's work: runs {@code cancel} (which marks the result
+     * cancelled) and, if it succeeds, ends that worker, which the pool replaces. False, with
+     * nothing done, when the chunk is not running alone in a worker (or the engine has no
+     * processes to end).
+     */
+    default boolean abortRunning(Job job, java.util.function.BooleanSupplier cancel) {
+        return false;
+    }
+
     /** Joins {@code thread} for up to {@code timeout} (null: no limit); whether it has ended. */
     static boolean join(Thread thread, Duration timeout) throws InterruptedException {
         if (timeout == null) {

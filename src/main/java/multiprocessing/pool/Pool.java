@@ -91,6 +91,12 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             public void rehearseWorker() throws Exception {
                 Worker.rehearse();
             }
+
+            @Override
+            public boolean cancelRunning(Pool pool, AsyncResult<?> result) {
+                Job job = result.job();
+                return job != null && pool.engine.abortRunning(job, result::cancelResult);
+            }
         });
     }
     private static final int RUN = 0;

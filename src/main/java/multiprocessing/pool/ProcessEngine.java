@@ -498,6 +498,34 @@ final class ProcessEngine implements Engine {
         Replies.finish(c, results, error);
     }
 
+    @Override
+    public boolean abortRunning(Job job, java.util.function.BooleanSupplier cancel) {
+        W victim = null;
+        lock.lock();
+        try {
+            for (W w : workers) {
+                // Alone in its worker: nothing of another job was sent to it, so ending the
+                // worker loses only this chunk. Marked stopped, it gets nothing more before
+                // it is gone.
+                if (w.inFlight.size() == 1 && w.inFlight.peek().job == job && !w.eof
+                        && !w.stopSent) {
+                    if (cancel.getAsBoolean()) {
+                        w.stopSent = true;
+                        victim = w;
+                    }
+                    break;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (victim == null) {
+            return false;
+        }
+        victim.proc.kill(); // its exit is handled as any worker's (replaced, the chunk dropped)
+        return true;
+    }
+
     private void redispatch() {
         lock.lock();
         try {

@@ -208,4 +208,66 @@ class ProcessPoolExecutorTest {
             assertEquals(0, ran.getVolatile(0), "a task submitted before the refused one ran");
         }
     }
+
+    /**
+     * invokeAll with a timeout and invokeAny cancel the tasks they leave unfinished, running
+     * ones too, as the ExecutorService contract says: a running task's worker is ended and
+     * replaced. The task used to run on, its future not done.
+     */
+    @Test
+    void invokeAllAndInvokeAnyCancelTheRunningTasksTheyLeave() throws Exception {
+        try (ProcessPoolExecutor ex = new ProcessPoolExecutor(2)) {
+            // Both workers ready: two tasks that run at once, one in each.
+            multiprocessing.synchronize.Semaphore arrived = new multiprocessing.synchronize.Semaphore(0);
+            multiprocessing.synchronize.Event go = new multiprocessing.synchronize.Event();
+            List<Future<Long>> both = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                both.add(ex.submit((Callable<Long> & Serializable) () -> {
+                    arrived.release();
+                    go.await(Duration.ofSeconds(30));
+                    return ProcessHandle.current().pid();
+                }));
+            }
+            assertTrue(arrived.acquire(Duration.ofSeconds(60)));
+            assertTrue(arrived.acquire(Duration.ofSeconds(60)));
+            go.set();
+            for (Future<Long> f : both) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            multiprocessing.sharedctypes.SharedLongArray sleeper =
+                    multiprocessing.sharedctypes.RawArray.ofLongs(2);
+            List<Future<Integer>> all = ex.invokeAll(List.of(
+                    (Callable<Integer> & Serializable) () -> {
+                        sleeper.setVolatile(0, ProcessHandle.current().pid());
+                        Thread.sleep(30_000);
+                        return 1;
+                    },
+                    (Callable<Integer> & Serializable) () -> 2), 1, TimeUnit.SECONDS);
+            assertTrue(all.get(0).isDone() && all.get(0).isCancelled(), outcome(all.get(0)));
+            assertThrows(java.util.concurrent.CancellationException.class, () -> all.get(0).get());
+            assertEquals(2, all.get(1).get());
+            int any = ex.invokeAny(List.of(
+                    (Callable<Integer> & Serializable) () -> {
+                        sleeper.setVolatile(1, ProcessHandle.current().pid());
+                        Thread.sleep(30_000);
+                        return 4;
+                    },
+                    (Callable<Integer> & Serializable) () -> {
+                        Thread.sleep(500);
+                        return 5;
+                    }));
+            assertEquals(5, any);
+            // The sleepers' workers are gone, and the executor goes on with their replacements.
+            for (int i = 0; i < 2; i++) {
+                long pid = sleeper.getVolatile(i);
+                assertTrue(pid > 0, "sleeper " + i + " ran");
+                var h = ProcessHandle.of(pid);
+                if (h.isPresent()) {
+                    h.get().onExit().get(30, TimeUnit.SECONDS);
+                }
+            }
+            assertEquals(3, ex.submit((Callable<Integer> & Serializable) () -> 3)
+                    .get(60, TimeUnit.SECONDS));
+        }
+    }
 }

@@ -23,6 +23,15 @@ public interface PoolAccess {
     void relay(Pool local, byte[] task, Consumer<byte[]> reply);
 
     /**
+     * Cancels {@code result}, whose task a worker of {@code pool} has started, by ending that
+     * worker (the pool starts another): what {@code Future.cancel(true)} does to a running
+     * task of a thread pool, for {@code ProcessPoolExecutor}'s {@code invokeAll} and
+     * {@code invokeAny}. False, with nothing done, when the task is done, or not running alone
+     * in a worker (ending it would lose other tasks), or the pool's workers are not processes.
+     */
+    boolean cancelRunning(Pool pool, multiprocessing.pool.AsyncResult<?> result);
+
+    /**
      * Runs a pool's worker loop in this JVM against a rehearsed pool, for the AOT cache's
      * trainer (the classes a worker process loads, recorded once for all of them).
      *
