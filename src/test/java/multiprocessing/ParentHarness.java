@@ -178,6 +178,19 @@ public final class ParentHarness {
                 System.out.println("child " + p.pid());
                 System.out.flush();
             }
+            case "stderr-gone" -> {
+                // Run with its standard error already closed by the test, and an option that
+                // makes each child's launcher write to standard error before the child runs:
+                // the joins must see children that ran.
+                for (int i = 0; i < 2; i++) {
+                    Process p = Multiprocessing.getContext()
+                            .withJvmOptions("-XX:+UseCompressedClassPointers")
+                            .process(() -> System.out.println("ran"));
+                    p.start();
+                    p.join();
+                    System.out.println("exit " + p.exitCode());
+                }
+            }
             case "traceback" -> {
                 Process p = Process.builder().name("failing").target(() -> {
                     throw new IllegalStateException("boom in the child");

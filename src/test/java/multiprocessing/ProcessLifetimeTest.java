@@ -383,4 +383,22 @@ class ProcessLifetimeTest {
         p.close();
         assertEquals(0, code, "10 + which joins ended: 1 the process's, 2 the parent's");
     }
+
+    /**
+     * A parent whose standard error has gone (its reader quit: {@code java App 2>&1 | head})
+     * still sees its children run: the tap of a child's standard error stopped reading at the
+     * first write it could not pass on, and missed the child's "running" marker, so a child
+     * that wrote a warning before it ran, and exited 0, was reported as never ran.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"spawn", "forkserver"})
+    void aParentWhoseStandardErrorIsGoneStillSeesItsChildrenRun(String method)
+            throws Exception {
+        java.lang.Process parent = harnessWith(method, "stderr-gone");
+        parent.getErrorStream().close(); // writes to its standard error now fail (EPIPE)
+        String out = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(parent.waitFor(90, TimeUnit.SECONDS), "the harness hangs");
+        assertEquals(List.of("ran", "exit 0", "ran", "exit 0"), out.lines().toList(), out);
+        assertEquals(0, parent.exitValue(), out);
+    }
 }

@@ -554,6 +554,11 @@ class ProcessTest {
             NullPointerException none = assertThrows(NullPointerException.class,
                     () -> c.withJvmOptions((String) null));
             assertTrue(none.getMessage().contains("null"), none.getMessage());
+            IllegalArgumentException word = assertThrows(IllegalArgumentException.class,
+                    () -> c.withJvmOptions("-Da=1", "Main"));
+            assertTrue(word.getMessage().contains("'Main' is no JVM option"), word.getMessage());
+            // A value in an argument of its own, after an option that takes one, is fine.
+            c.withJvmOptions("--add-opens", "java.base/java.lang=ALL-UNNAMED", "-Db=2");
         }
     }
 }

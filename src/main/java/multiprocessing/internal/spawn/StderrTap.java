@@ -94,7 +94,7 @@ final class StderrTap {
             int n;
             while ((n = in.read(buf)) > 0) {
                 if (running) {
-                    STDERR.write(buf, 0, n);
+                    passOn(buf, 0, n);
                     continue;
                 }
                 pass.reset();
@@ -119,12 +119,31 @@ final class StderrTap {
                 }
                 keep(pass);
                 pass.write(buf, i, n - i);
-                STDERR.write(pass.toByteArray());
+                passOn(pass.toByteArray(), 0, pass.size());
             }
         } catch (IOException e) {
-            // our standard error is closed: nothing more can be passed on
+            // the pipe failed: the child's end is gone
         } finally {
             drained.countDown();
+        }
+    }
+
+    /** Set once this process's standard error refused a write (a reader that went away). */
+    private boolean stderrGone;
+
+    /**
+     * Passes the child's bytes on to this process's standard error, while it takes them. Once
+     * it does not (a closed pipe: {@code java App 2>&1 | head}), the tap still reads the child's
+     * and looks for the marker: a child that ran would otherwise pass for one that never did.
+     */
+    private void passOn(byte[] b, int off, int len) {
+        if (stderrGone) {
+            return;
+        }
+        try {
+            STDERR.write(b, off, len);
+        } catch (IOException e) {
+            stderrGone = true;
         }
     }
 

@@ -11,11 +11,12 @@ public final class JvmOptions {
      * {@code options} as a list, each checked.
      *
      * @throws NullPointerException if one is null
-     * @throws IllegalArgumentException if one is empty or blank: the {@code java} command would
-     *         take it for the class to run, and the child would only say that it cannot find
-     *         the library
+     * @throws IllegalArgumentException if one is empty or blank, or does not start with '-' and
+     *         is no value of the option before it: the {@code java} command would take it for
+     *         the class to run, and the child would only say that it cannot find the library
      */
     public static List<String> checked(String... options) {
+        String previous = null;
         for (String option : options) {
             if (option == null) {
                 throw new NullPointerException("a JVM option is null: " + Arrays.toString(options));
@@ -24,7 +25,21 @@ public final class JvmOptions {
                 throw new IllegalArgumentException("a JVM option is empty: "
                         + Arrays.toString(options));
             }
+            boolean isValue = previous != null && TAKES_NEXT.contains(previous);
+            if (!option.startsWith("-") && !isValue) {
+                throw new IllegalArgumentException("'" + option + "' is no JVM option (they start"
+                        + " with '-', or are the value of one that takes the next argument, as"
+                        + " --add-opens does); the java command would take it for the class to"
+                        + " run: " + Arrays.toString(options));
+            }
+            previous = isValue ? null : option;
         }
         return List.of(options);
     }
+
+    /** The java launcher's options whose value is the next argument. */
+    private static final java.util.Set<String> TAKES_NEXT = java.util.Set.of("-cp", "-classpath",
+            "--class-path", "-p", "--module-path", "--upgrade-module-path", "--add-modules",
+            "--limit-modules", "--add-reads", "--add-exports", "--add-opens", "--patch-module",
+            "--enable-native-access", "--source");
 }
