@@ -159,7 +159,7 @@ public class ProcessPoolExecutor implements ExecutorService {
             }
         } catch (RuntimeException e) {
             for (Future<T> f : futures) {
-                f.cancel(true);
+                cancel(f);
             }
             throw e;
         }
