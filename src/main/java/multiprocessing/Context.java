@@ -71,9 +71,10 @@ public abstract class Context {
      *
      * @param options JVM options, each one argument of the {@code java} command
      * @return a context with this one's options followed by {@code options}
-     * @throws IllegalArgumentException if an option is empty or blank, or is a word that does
-     *         not start with '-' and is no value of the option before it ({@code --add-opens}'s,
-     *         say): the {@code java} command would take it for the class to run
+     * @throws IllegalArgumentException if an option is empty or blank, or is a word that
+     *         starts with neither '-' nor '@' (an argument file) and is no value of the option
+     *         before it ({@code --add-opens}'s, say): the {@code java} command would take it for
+     *         the class to run
      * @throws NullPointerException if an option is null
      */
     public abstract Context withJvmOptions(String... options);

@@ -559,6 +559,7 @@ class ProcessTest {
             assertTrue(word.getMessage().contains("'Main' is no JVM option"), word.getMessage());
             // A value in an argument of its own, after an option that takes one, is fine.
             c.withJvmOptions("--add-opens", "java.base/java.lang=ALL-UNNAMED", "-Db=2");
+            c.withJvmOptions("@jvm.options"); // an argument file, which the launcher reads
         }
     }
 }

@@ -11,9 +11,10 @@ public final class JvmOptions {
      * {@code options} as a list, each checked.
      *
      * @throws NullPointerException if one is null
-     * @throws IllegalArgumentException if one is empty or blank, or does not start with '-' and
-     *         is no value of the option before it: the {@code java} command would take it for
-     *         the class to run, and the child would only say that it cannot find the library
+     * @throws IllegalArgumentException if one is empty or blank, or starts with neither '-' nor
+     *         '@' (an argument file) and is no value of the option before it: the {@code java}
+     *         command would take it for the class to run, and the child would only say that it
+     *         cannot find the library
      */
     public static List<String> checked(String... options) {
         String previous = null;
@@ -26,11 +27,12 @@ public final class JvmOptions {
                         + Arrays.toString(options));
             }
             boolean isValue = previous != null && TAKES_NEXT.contains(previous);
-            if (!option.startsWith("-") && !isValue) {
+            // '@': an argument file, which the launcher reads in its place.
+            if (!option.startsWith("-") && !option.startsWith("@") && !isValue) {
                 throw new IllegalArgumentException("'" + option + "' is no JVM option (they start"
                         + " with '-', or are the value of one that takes the next argument, as"
-                        + " --add-opens does); the java command would take it for the class to"
-                        + " run: " + Arrays.toString(options));
+                        + " --add-opens does, or name an @argfile); the java command would take"
+                        + " it for the class to run: " + Arrays.toString(options));
             }
             previous = isValue ? null : option;
         }
