@@ -72,8 +72,10 @@ import multiprocessing.internal.wait.Parker;
  *
  * <p>Waiting: a thread that cannot proceed waits in {@link Parker} on its side's futex word
  * ({@code notEmpty} for consumers, {@code notFull} for producers) and sleepers count; the other
- * side bumps the word and wakes every sleeper of it only when the count is non-zero. A sleeper
- * looks for dead claimants every {@value #CHECK_MILLIS} ms (nobody wakes it for those).
+ * side bumps the word and wakes every sleeper of it only when the count is non-zero. A queue's
+ * sleeper looks for dead claimants every {@value #CHECK_MILLIS} ms (nobody wakes it for those);
+ * a manager link's does not, as its claimants are the link's two processes and one that dies
+ * ends the link (see {@code await}).
  */
 public final class Ring {
     static final long CHECK_MILLIS = 100;
