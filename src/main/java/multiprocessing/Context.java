@@ -32,10 +32,11 @@ import multiprocessing.connection.Pipe;
  * ({@code -Dmultiprocessing.aotCache.lean=false} in the parent gives it to every child); {@code
  * -Dmultiprocessing.aotCache=false} turns the caches off;
  * {@code -XX:CompileThresholdScaling=2}, so that the JIT compilers spend less CPU on the
- * run-once code of a child's start), options
+ * run-once code of a child's start, and {@code -XX:-AOTReplayTraining} with a cache, so that a
+ * child does not compile at its start what the cache's trainer had compiled), options
  * that keep many children small ({@code -XX:ArchiveRelocationMode=0}, so that children share
  * the cache's pages instead of each relocating a private copy, and
- * {@code -XX:TrimNativeHeapInterval=5000}), and then
+ * {@code -XX:TrimNativeHeapInterval=1000}), and then
  * the options of its context: {@link #withJvmOptions(String...)} returns a context whose
  * children get more options ({@code -Xmx256m}, {@code -Dkey=value},
  * {@code -XX:TieredStopAtLevel=1} for many short children, ...). The context's options come

@@ -96,6 +96,16 @@ final class AotCache {
 
     /** Keeps AOT messages off a child's standard output, which belongs to the user. */
     static final String QUIET = "-Xlog:aot=off,cds=off";
+    /**
+     * Given to every child that maps a cache, unless the children's options ask for the
+     * trainer's workout ({@value #WORKOUT_PROPERTY}), whose profiles are made to be replayed.
+     * With JEP 515's replay a child compiles, as it starts, the methods its cache's trainer had
+     * compiled: a no-op child took 50 ms of CPU against 37.5 without (bench/RESULTS.md,
+     * sixteenth session), and neither a fresh producer child's queue puts nor a computing
+     * child ran faster with it. A later {@code -XX:+AOTReplayTraining} in the user's options
+     * wins.
+     */
+    static final String NO_REPLAY = "-XX:-AOTReplayTraining";
 
 
     /**
@@ -305,13 +315,15 @@ final class AotCache {
         // A lean child reports it builds Fory (ChildMain, Serialization.whenBuilt).
         List<String> report = kind == Kind.LEAN
                 ? List.of("-D" + LEAN_MISS_PROPERTY + "=" + miss) : List.of();
-        Plan cached = mapping(layout, dir.resolve(base + kind.suffix + ".aot"), report);
+        boolean replay = userOptions.contains("-D" + WORKOUT_PROPERTY + "=true");
+        Plan cached = mapping(layout, dir.resolve(base + kind.suffix + ".aot"), report, replay);
         if (cached != null) {
             return cached;
         }
         Plan meanwhile = new Plan(report, null, null);
         if (kind != Kind.FULL) {
-            Plan full = mapping(layout, dir.resolve(base + Kind.FULL.suffix + ".aot"), report);
+            Plan full = mapping(layout, dir.resolve(base + Kind.FULL.suffix + ".aot"), report,
+                    replay);
             meanwhile = full != null ? full : meanwhile;
         }
         String key = base + kind.suffix;
@@ -391,7 +403,8 @@ final class AotCache {
      * The plan of a child that maps {@code cache} (with {@code more} options), or null when
      * there is no such file.
      */
-    private static Plan mapping(ClassPathLayout layout, Path cache, List<String> more) {
+    private static Plan mapping(ClassPathLayout layout, Path cache, List<String> more,
+            boolean replay) {
         BasicFileAttributes cached = attributes(cache);
         if (cached == null || !cached.isRegularFile() || cached.size() == 0) {
             return null;
@@ -399,6 +412,9 @@ final class AotCache {
         touch(cache, cached);
         String childPath = layout.directories().isEmpty() ? null : layout.child();
         List<String> options = new ArrayList<>(List.of("-XX:AOTCache=" + cache, QUIET));
+        if (!replay) {
+            options.add(NO_REPLAY);
+        }
         options.addAll(more);
         return new Plan(List.copyOf(options), null, childPath);
     }

@@ -678,9 +678,13 @@ public final class Spawner {
         // user's options (later, so it wins) restores it.
         options.add("-XX:+UnlockDiagnosticVMOptions");
         options.add("-XX:ArchiveRelocationMode=0");
-        // The C2 compiler's arenas are freed to malloc after the start path's burst of
-        // compilation, but glibc keeps the pages: trimming gives an idle child ~4 MB back.
-        options.add("-XX:TrimNativeHeapInterval=5000");
+        // The C2 compiler's arenas go back to malloc after the start path's burst of
+        // compilation (HotSpot's chunk pool frees them every 5 s), but glibc keeps the pages:
+        // trimming gives an idle child ~7 MB back (29 -> 22 MB PSS). Every second, not every
+        // 5: trims that follow the pool's by up to 5 s left an idle child with those pages
+        // for ~11 s; now ~6 s, for no more idle CPU (0.5 ms/s either way; bench/RESULTS.md,
+        // sixteenth session).
+        options.add("-XX:TrimNativeHeapInterval=1000");
         // A child's start is run-once code (class initialisation, building the serializer),
         // yet enough of it crosses the compile thresholds that the two JIT compilers took
         // about as much CPU as the start itself. With the thresholds doubled a no-op child

@@ -133,7 +133,8 @@ class AotCacheTest {
         assertEquals(trainerClassPath, training.classPath(), "the trainer sees the jars only");
         Files.write(training.target(), new byte[] {1});
         AotCache.Plan plan = c.plan(launcher, LIBRARY, List.of());
-        assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET), plan.options());
+        assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET,
+                AotCache.NO_REPLAY), plan.options());
         return plan;
     }
 
@@ -235,9 +236,13 @@ class AotCacheTest {
 
         Files.write(training.target(), new byte[] {1, 2, 3});
         AotCache.Plan cached = c.plan(launcher, LIBRARY, List.of("-Xmx64m"));
-        assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET),
-                cached.options());
+        assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET,
+                AotCache.NO_REPLAY), cached.options());
         assertNull(cached.training());
+        assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET),
+                c.plan(launcher, LIBRARY, List.of("-D" + AotCache.WORKOUT_PROPERTY + "=true"))
+                        .options(),
+                "children whose trainer works out replay what it recorded");
     }
 
     @Test
@@ -257,7 +262,8 @@ class AotCacheTest {
         // The lean trainer never finished (its lock is still there); the full one did.
         Files.write(full.target(), new byte[] {1});
         AotCache.Plan meanwhile = c.plan(launcher, LIBRARY, List.of(), lean);
-        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, report),
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, AotCache.NO_REPLAY,
+                report),
                 meanwhile.options(), "the full cache rather than none");
         assertNull(meanwhile.training(), "one trainer per key and kind");
         AotCache otherJvm = cache(true, 25, classPath(tmp.resolve("a.jar")));
@@ -267,8 +273,9 @@ class AotCacheTest {
 
         Files.write(first.training().target(), new byte[] {1});
         assertEquals(List.of("-XX:AOTCache=" + first.training().target(), AotCache.QUIET,
-                report), c.plan(launcher, LIBRARY, List.of("-Xmx64m"), lean).options());
-        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
+                AotCache.NO_REPLAY, report),
+                c.plan(launcher, LIBRARY, List.of("-Xmx64m"), lean).options());
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, AotCache.NO_REPLAY),
                 c.plan(launcher, LIBRARY, List.of()).options(), "a full child keeps its own");
     }
 
@@ -283,16 +290,17 @@ class AotCacheTest {
         String base = full.key();
         Path miss = cacheDir.resolve(base + "-lean.miss");
         String report = "-D" + AotCache.LEAN_MISS_PROPERTY + "=" + miss;
-        assertEquals(List.of("-XX:AOTCache=" + lean.target(), AotCache.QUIET, report),
+        assertEquals(List.of("-XX:AOTCache=" + lean.target(), AotCache.QUIET, AotCache.NO_REPLAY,
+                report),
                 c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN).options(),
                 "a lean child is told where to report");
-        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, AotCache.NO_REPLAY),
                 c.plan(launcher, LIBRARY, List.of()).options(), "a full one has nothing to report");
 
         new AotCache.LeanMissReport(miss.toString()).run();
         new AotCache.LeanMissReport(miss.toString()).run(); // a second report is no error
         assertTrue(Files.exists(miss));
-        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET),
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, AotCache.NO_REPLAY),
                 c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN).options(),
                 "once one lean child needed Fory, plain children map the full cache");
         new AotCache.LeanMissReport(tmp.resolve("no-such-dir").resolve("x.miss").toString()).run();
@@ -417,13 +425,17 @@ class AotCacheTest {
 
     @Test
     void userOptionsComeLastAndAUserCollectorReplacesOurs() {
-        List<String> archive = List.of("-XX:AOTCache=/c.aot", AotCache.QUIET);
+        List<String> archive = List.of("-XX:AOTCache=/c.aot", AotCache.QUIET, AotCache.NO_REPLAY);
         List<String> argv = Spawner.commandLine(Path.of("/jdk/bin/java"), archive,
                 List.of("-Xmx64m", "-XX:+UsePerfData"));
         int ours = argv.indexOf("-XX:-UsePerfData");
         assertTrue(argv.contains("-XX:+UseSerialGC"));
         assertTrue(ours > 0 && ours < argv.indexOf("-XX:AOTCache=/c.aot"));
         assertTrue(argv.indexOf(AotCache.QUIET) < argv.indexOf("-Xmx64m"));
+        List<String> replaying = Spawner.commandLine(Path.of("/jdk/bin/java"), archive,
+                List.of("-XX:+AOTReplayTraining"));
+        assertTrue(replaying.indexOf(AotCache.NO_REPLAY)
+                < replaying.indexOf("-XX:+AOTReplayTraining"), "the user's replay wins");
         assertTrue(ours < argv.indexOf("-XX:+UsePerfData"), "the user's option wins");
         assertTrue(argv.contains("-XX:CompileThresholdScaling=2"), "a child's JIT default");
         List<String> eager = Spawner.commandLine(Path.of("/jdk/bin/java"), archive,
