@@ -394,7 +394,15 @@ public final class Spawner {
                     ? Workout.leanProcess() : AotCache.Exercise.create();
             Preparation exercise = new Preparation(process,
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
-            byte[] data = Serialization.serializeForStart(exercise.process(), Handles.collecting());
+            // Written as any child's process is, with the key a child gets: without it the lean
+            // tour's first new Process threw, and the cache lacked all that tour's child runs.
+            Handles handles = Handles.spawning();
+            byte[] data;
+            try {
+                data = Serialization.serializeForStart(exercise.process(), handles);
+            } finally {
+                handles.runAfterSend();
+            }
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
                     new int[0], trackerFd, false, false);
             // A class server no one runs, as every real child is given one: the child's loader

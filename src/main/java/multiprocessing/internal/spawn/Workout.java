@@ -21,6 +21,7 @@ import multiprocessing.synchronize.Semaphore;
 import multiprocessing.connection.Pipe;
 import multiprocessing.internal.pool.PoolAccess;
 import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.internal.wait.Parker;
 import multiprocessing.managers.AcquirerProxy;
 import multiprocessing.managers.DictProxy;
 import multiprocessing.managers.ListProxy;
@@ -112,7 +113,25 @@ final class Workout {
     static List<String> leanTour() {
         List<String> failed = new ArrayList<>();
         part(failed, "locks and shared values", Workout::sharedObjects);
+        part(failed, "a child's own waits", Workout::childsOwnWaits);
         return failed;
+    }
+
+    /**
+     * What a child does that a tour within one process cannot: it checks that the heap arenas
+     * it attaches belong to its user ({@code geteuid}), and a daemon child watches its parent's
+     * pipe ({@link Parker#awaitFd}). Their downcalls' stubs and method handles are then in the
+     * cache instead of spun in every such child.
+     */
+    private static void childsOwnWaits() throws Exception {
+        Posix.geteuid();
+        int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
+        try {
+            Parker.awaitFd(pipe[0], Posix.POLLIN, 1_000_000L, true);
+        } finally {
+            Posix.closeQuietly(pipe[0]);
+            Posix.closeQuietly(pipe[1]);
+        }
     }
 
     private static void sharedObjects() throws Exception {
@@ -122,6 +141,7 @@ final class Workout {
         BoundedSemaphore bounded = new BoundedSemaphore(1);
         Condition condition = new Condition();
         Event event = new Event();
+        Event unset = new Event();
         Barrier barrier = new Barrier(1);
         Value value = Value.of("i", 0);
         Array array = Array.of("d", 4);
@@ -138,9 +158,15 @@ final class Workout {
                 bounded.acquire();
                 bounded.release();
                 condition.acquire();
+                condition.await(java.time.Duration.ofMillis(1));
                 condition.release();
                 event.set();
                 event.await(java.time.Duration.ofMillis(1));
+                // Sleeps that time out: a child waiting on an Event or a Condition parks in
+                // the kernel, and without these its cache lacked the sleeping path's classes
+                // (the parker, the futex, the events' JFR registration): ~45 classes read and
+                // verified from the jar in every such child.
+                unset.await(java.time.Duration.ofMillis(1));
                 barrier.await();
                 value.acquire();
                 value.getObj().value((Integer) value.getObj().value() + 1);

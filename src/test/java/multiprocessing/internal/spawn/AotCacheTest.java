@@ -675,8 +675,12 @@ class AotCacheTest {
         assertTrue(loaded.contains(" multiprocessing.internal.spawn.ChildMain source: shared objects"),
                 "the library's classes come from the lean cache");
         // The lean trainer's tour (Workout.leanTour): an event, the heap's blocks, FFM's linker.
+        // And what only the child that the tour starts in it loads: the receipt of a shared
+        // value's block, and the sleeping path of a wait that times out.
         for (String c : List.of("multiprocessing.synchronize.Event",
-                "multiprocessing.internal.heap.Block", "jdk.internal.foreign.abi.AbstractLinker")) {
+                "multiprocessing.internal.heap.Block", "jdk.internal.foreign.abi.AbstractLinker",
+                "multiprocessing.internal.heap.Receipts", "multiprocessing.internal.wait.Parker",
+                "multiprocessing.internal.posix.Futex")) {
             assertTrue(loaded.contains(" " + c + " source: shared objects"),
                     c + " comes from the cache: " + loaded.lines().filter(l -> l.contains(c)).toList());
         }
