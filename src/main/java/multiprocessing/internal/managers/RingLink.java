@@ -59,6 +59,12 @@ final class RingLink implements Link {
             return multiprocessing.internal.queue.Messages.put(ring, envelope, timeoutNanos, true);
         }
 
+        /** Serialized once, however many slices the sender waits for room. */
+        static multiprocessing.internal.queue.Messages.Outgoing outgoing(Ring ring,
+                Object envelope) {
+            return multiprocessing.internal.queue.Messages.outgoing(ring, envelope, true);
+        }
+
         static Object get(Ring ring, long timeoutNanos) {
             return multiprocessing.internal.queue.Messages.get(ring, timeoutNanos);
         }
@@ -141,9 +147,15 @@ final class RingLink implements Link {
             Ring ring = Ring.create(arena.allocate(Ring.bytes(16, 64), 4096), "a warm-up", 0,
                     16, 64);
             byte[] noArgs = Serialization.serialize(new Object[0]);
-            Records.put(ring, new Messages.Request(0, 0, Messages.PING, null, null, null, noArgs), 0);
+            try (multiprocessing.internal.queue.Messages.Outgoing request = Records.outgoing(
+                    ring, new Messages.Request(0, 0, Messages.PING, null, null, null, noArgs))) {
+                request.put(ring, 0);
+            }
             Records.get(ring, 0);
-            Records.put(ring, new Messages.Response(0, true, noArgs, null), 0);
+            try (multiprocessing.internal.queue.Messages.Outgoing response = Records.outgoing(
+                    ring, new Messages.Response(0, true, noArgs, null))) {
+                response.put(ring, 0);
+            }
             Records.get(ring, 0);
             // The wake of a sleeping peer and the sleep itself: the futex call's first link.
             MemorySegment word = arena.allocate(ValueLayout.JAVA_INT);
@@ -204,8 +216,11 @@ final class RingLink implements Link {
             if (ended) {
                 throw new EOFException("the other end of the manager's connection is gone");
             }
-            while (!Records.put(out, envelope, CHECK_NANOS)) {
-                checkOtherSide(); // the ring is full: is anybody still reading it?
+            try (multiprocessing.internal.queue.Messages.Outgoing outgoing =
+                    Records.outgoing(out, envelope)) {
+                while (!outgoing.put(out, CHECK_NANOS)) {
+                    checkOtherSide(); // the ring is full: is anybody still reading it?
+                }
             }
         } finally {
             leave();

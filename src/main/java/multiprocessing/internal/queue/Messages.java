@@ -254,7 +254,7 @@ public final class Messages {
         Scratch s = Scratch.borrow(pooled);
         Object done;
         try {
-            done = putOrDefer(s, ring, value, timeoutNanos);
+            done = putOrDefer(s, ring, value, timeoutNanos, false);
         } finally {
             s.giveBack(); // once, here: a deferred record no longer needs the scratch
         }
@@ -263,7 +263,65 @@ public final class Messages {
         }
         long left = timeoutNanos <= 0 ? timeoutNanos
                 : Math.max(0, timeoutNanos - (System.nanoTime() - start));
-        return ((Deferred) done).put(ring, left);
+        return ((Deferred) done).put(ring, left, true);
+    }
+
+    /**
+     * Serializes {@code value} once for a sender that waits for room in slices and looks at
+     * something else between them (a manager's link: is its reader still there?). Put at once
+     * if there is room; else kept, and each {@link Outgoing#put} tries again with the same
+     * bytes, where a loop of {@link #put(Ring, Object, long, boolean)} would serialize the
+     * value again for every slice.
+     *
+     * @param pooled as for {@link #put(Ring, Object, long, boolean)}
+     */
+    public static Outgoing outgoing(Ring ring, Object value, boolean pooled) {
+        Scratch s = Scratch.borrow(pooled);
+        Object done;
+        try {
+            done = putOrDefer(s, ring, value, 0, true);
+        } finally {
+            s.giveBack();
+        }
+        return new Outgoing(done instanceof Deferred d ? d : null);
+    }
+
+    /** A message serialized by {@link #outgoing}, put or still to put; closing drops it. */
+    public static final class Outgoing implements AutoCloseable {
+        /** The record still to put; null once put (or dropped). */
+        private Deferred pending;
+
+        private Outgoing(Deferred pending) {
+            this.pending = pending;
+        }
+
+        /**
+         * Puts the message, waiting up to {@code timeoutNanos} for room.
+         *
+         * @return true once it is in the ring (at once, if it already is); false if the time
+         *         ran out, the message kept for the next try
+         */
+        public boolean put(Ring ring, long timeoutNanos) {
+            Deferred d = pending;
+            if (d == null) {
+                return true;
+            }
+            if (!d.put(ring, timeoutNanos, false)) {
+                return false;
+            }
+            pending = null;
+            return true;
+        }
+
+        /** Drops a message never put: a large one's shared-memory object goes. */
+        @Override
+        public void close() {
+            Deferred d = pending;
+            pending = null;
+            if (d != null && d.largeName() != null) {
+                unlinkQuietly(d.largeName());
+            }
+        }
     }
 
     /**
@@ -275,7 +333,8 @@ public final class Messages {
      * @param largeName the large message's shared-memory object, or null
      */
     private record Deferred(byte[] inline, String largeName, long largeLength) {
-        boolean put(Ring ring, long timeoutNanos) {
+        /** {@code drop}: a large message's object goes if the time runs out. */
+        boolean put(Ring ring, long timeoutNanos, boolean drop) {
             if (inline != null) {
                 return ring.put(MemorySegment.ofArray(inline), inline.length, 0, timeoutNanos);
             }
@@ -289,7 +348,7 @@ public final class Messages {
                     put = ring.put(ref, ref.byteSize(), RingLayout.FLAG_LARGE, timeoutNanos);
                     return put;
                 } finally {
-                    if (!put) {
+                    if (!put && drop) {
                         unlinkQuietly(largeName);
                     }
                 }
@@ -300,10 +359,13 @@ public final class Messages {
     /**
      * Serializes {@code value} into {@code s} and puts it if that needs no wait on a pool's
      * scratch; else returns the {@link Deferred} record to put once {@code s} is given back.
+     * With {@code keep}, a record the ring has no room for now is always returned deferred
+     * (for {@link #outgoing}: put at once or never serialized again).
      *
      * @return a Boolean (put, or the time ran out), or a Deferred
      */
-    private static Object putOrDefer(Scratch s, Ring ring, Object value, long timeoutNanos) {
+    private static Object putOrDefer(Scratch s, Ring ring, Object value, long timeoutNanos,
+            boolean keep) {
         int length;
         s.buffer.writerIndex(0);
         Scratch outer = s.own ? null : SERIALIZING.get(); // a reducer that puts itself
@@ -330,7 +392,7 @@ public final class Messages {
         }
         if (s.large == null && length <= ring.largestInline()) {
             s.buffer.writerIndex(0);
-            if (s.own || timeoutNanos == 0) {
+            if (!keep && (s.own || timeoutNanos == 0)) {
                 return ring.put(s.base, length, 0, timeoutNanos);
             }
             if (ring.put(s.base, length, 0, 0)) {
