@@ -40,10 +40,51 @@ public final class Address {
                     throw new IllegalArgumentException("unknown address family " + ordinal);
                 }
                 Family family = Family.values()[ordinal];
-                return new Address(family, (String) in.readObject(), in.readInt(),
-                        (byte[]) in.readObject(), (String) in.readObject());
+                Object host = in.readObject();
+                int port = in.readInt();
+                Object ipv4 = in.readObject();
+                return received(family, host, port, ipv4, in.readObject());
             }
         });
+    }
+
+    /**
+     * An address as another process wrote it, checked as the factories check theirs, so that a
+     * corrupt or crafted message fails here, clearly, not at a connect that would use it. An
+     * inet address keeps the IPv4 address its sender resolved (a receiver resolving the name
+     * again might reach another host).
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    static Address received(Family family, Object host, int port, Object ipv4, Object path) {
+        if (family == Family.AF_UNIX) {
+            if (!(path instanceof String p) || host != null || ipv4 != null || port != 0) {
+                throw new IllegalArgumentException("a received AF_UNIX address is malformed: "
+                        + "path " + describe(path) + ", host " + describe(host) + ", port " + port);
+            }
+            return unix(p);
+        }
+        if (!(host instanceof String h) || !(ipv4 instanceof byte[] a) || a.length != 4
+                || path != null || port < 0 || port > 0xffff) {
+            throw new IllegalArgumentException("a received AF_INET address is malformed: host "
+                    + describe(host) + ", port " + port + ", IPv4 " + describe(ipv4) + ", path "
+                    + describe(path));
+        }
+        return new Address(Family.AF_INET, h, port, a.clone(), null);
+    }
+
+    private static String describe(Object o) {
+        if (o == null) {
+            return "none";
+        }
+        if (o instanceof byte[] b) {
+            return b.length + " bytes";
+        }
+        if (o instanceof String str) {
+            return str.length() > 120 ? "'" + render(str.substring(0, 120)) + "...' ("
+                    + str.length() + " chars)" : "'" + render(str) + "'";
+        }
+        return "a " + o.getClass().getName();
     }
 
     /** sun_path holds 108 bytes; a path needs one of them for its terminating NUL. */
