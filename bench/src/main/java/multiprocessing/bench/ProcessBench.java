@@ -40,7 +40,7 @@ public class ProcessBench {
     /** Both kinds of AOT cache trained first: the steady state this benchmark measures. */
     @Setup(Level.Trial)
     public void trainCaches() throws Exception {
-        TrainedCaches.await();
+        TrainedCaches.await(() -> { });
     }
 
     /** Ends the JVMs still waiting for forkserver processes. */

@@ -54,7 +54,7 @@ public final class Scale {
 
     public static void main(String[] args) throws Exception {
         String[] methods = (args.length > 0 ? args[0] : "spawn,forkserver").split(",");
-        TrainedCaches.await();
+        TrainedCaches.await(() -> { });
         for (String method : methods) {
             Context ctx = Multiprocessing.getContext(method);
             try {

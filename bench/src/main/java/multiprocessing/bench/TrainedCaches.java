@@ -8,22 +8,27 @@ import java.util.concurrent.TimeUnit;
 
 import multiprocessing.Multiprocessing;
 import multiprocessing.Process;
+import multiprocessing.SerializableRunnable;
 
 /**
- * Before a steady-state measurement: a child of each kind of AOT cache (a no-op, which maps
- * the lean one, and one whose lambda captures an ArrayList, written by Fory, which maps the
- * full one), then a wait (at most 120 s) until both caches are in the cache directory and no
+ * Before a steady-state measurement: a child of each kind of AOT cache (the benchmark's no-op,
+ * which maps the lean one, and one whose lambda captures an ArrayList, written by Fory, which
+ * maps the full one), then a wait (at most 120 s) until both caches are in the cache directory and no
  * trainer holds a lock there. A trainer started in a measured window would count its CPU, and
- * its children's start without their cache, against the figures.
+ * its children's start without their cache, against the figures. The no-op is a lambda of
+ * the benchmark's class, as a program's first child runs one of the program's: that class is
+ * then in the caches (the library notes it for the trainers), as a program's is, and a
+ * measured child of it has no reason to have its cache trained again.
  */
 final class TrainedCaches {
     private TrainedCaches() {
     }
 
-    static void await() throws Exception {
+    static void await(SerializableRunnable programsNoop) throws Exception {
         List<Integer> forFory = new ArrayList<>(List.of(1));
         for (int i = 0; i < 2; i++) {
-            for (Process p : List.of(new Process(() -> { }), new Process(() -> forFory.size()))) {
+            for (Process p : List.of(new Process(programsNoop),
+                    new Process(() -> forFory.size()))) {
                 p.start();
                 p.join();
                 p.close();

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,9 +51,12 @@ import multiprocessing.internal.util.LibraryLog;
  * profiles: {@link Workout}), under {@code /bin/sh}, which silences it and, when it exits 0
  * with a non-empty file, renames the file into place: the rename thus happens even if this JVM
  * has exited by then (a short program that spawns once still leaves a cache for its next
- * run), which a rename done when the parent reaps would not. User classes are not in the
- * archive; the JDK's and Fory's, which are most of a child's start, are. A trainer that exits
- * 0 without writing the file marks the key as failed, so it is not retried.
+ * run), which a rename done when the parent reaps would not. The JDK's, Fory's and the
+ * library's classes are in the archive, which are most of a child's start; of the program's,
+ * those whose lambdas its children had run when the trainer started ({@link
+ * #noteProgramClass}), listed beside the cache ({@value #CLASSES}). A later child whose class
+ * the list lacks has its key trained again, once per key in a JVM ({@link #retraining}). A
+ * trainer that exits 0 without writing the file marks the key as failed, so it is not retried.
  *
  * <p>Each key has two caches, of two {@link Kind kinds}: the full one above, and a lean one
  * without Fory, the pool's or the manager's classes for a child whose payload says it will
@@ -80,6 +84,8 @@ final class AotCache {
     static final String PROGRAM_CLASSES_PROPERTY = "multiprocessing.aotCache.programClasses";
     /** The most program classes a trainer is given. */
     static final int MAX_PROGRAM_CLASSES = 16;
+    /** Beside a cache: the program classes its trainer loaded, one per line. */
+    static final String CLASSES = ".classes";
     /** Where a lean child marks that it built Fory (see {@link LeanMissReport}). */
     static final String LEAN_MISS_PROPERTY = "multiprocessing.aotCache.leanMiss";
     static final boolean LEAN_ENABLED =
@@ -120,10 +126,13 @@ final class AotCache {
             if command -v nice >/dev/null 2>&1; then set -- nice -n 10 "$@"; fi
             "$@" </dev/null >/dev/null 2>&1
             rc=$?
-            if [ "$rc" -eq 0 ] && [ -s "$tmp" ]; then mv -f "$tmp" "$final"
+            if [ "$rc" -eq 0 ] && [ -s "$tmp" ]; then
+              mv -f "$tmp" "$final"
+              if [ -f "$tmp.classes" ]; then mv -f "$tmp.classes" "$final.classes"
+              else rm -f "$final.classes"; fi
             elif [ "$rc" -eq 0 ]; then : >"$failed"
             fi
-            rm -f "$tmp" "$tmp.config" "$lock"
+            rm -f "$tmp" "$tmp.config" "$tmp.classes" "$lock"
             exit "$rc"
             """;
 
@@ -200,6 +209,7 @@ final class AotCache {
         void abandon() {
             deleteQuietly(output);
             deleteQuietly(Path.of(output + ".config"));
+            deleteQuietly(Path.of(output + CLASSES));
             deleteQuietly(lock);
         }
     }
@@ -242,6 +252,10 @@ final class AotCache {
 
     private final Environment env;
     private final Set<String> trained = ConcurrentHashMap.newKeySet();
+    /** Keys trained again in this JVM for program classes their caches lacked: once each. */
+    private final Set<String> retrained = ConcurrentHashMap.newKeySet();
+    /** The program classes each key's cache was trained with, as its list file says. */
+    private final Map<String, Set<String>> trainedWith = new ConcurrentHashMap<>();
     private final Set<String> programClasses = ConcurrentHashMap.newKeySet();
     private volatile boolean swept;
     /** The class path's layout, decided once per JVM (it reads the jars); null: none usable. */
@@ -283,8 +297,18 @@ final class AotCache {
      */
     Plan plan(Path executable, List<String> libraryOptions, List<String> userOptions,
             Kind kind) {
+        return plan(executable, libraryOptions, userOptions, kind, null);
+    }
+
+    /**
+     * As {@link #plan(Path, List, List, Kind)}, for a child that runs a lambda (or a subclass)
+     * of {@code programClass} (null: none of the program's, or unknown): a cache whose trainer
+     * did not load that class is trained again ({@link #retraining}).
+     */
+    Plan plan(Path executable, List<String> libraryOptions, List<String> userOptions,
+            Kind kind, String programClass) {
         try {
-            return decide(executable, libraryOptions, userOptions, kind);
+            return decide(executable, libraryOptions, userOptions, kind, programClass);
         } catch (IOException | RuntimeException e) {
             LibraryLog.get().log(System.Logger.Level.DEBUG,
                     "multiprocessing: no AOT cache for this child", e);
@@ -293,7 +317,7 @@ final class AotCache {
     }
 
     private Plan decide(Path executable, List<String> libraryOptions, List<String> userOptions,
-            Kind kind) throws IOException {
+            Kind kind, String programClass) throws IOException {
         if (!env.enabled() || env.feature() < 25 || !env.modulePath().isEmpty()
                 || userOptions.stream().anyMatch(AotCache::managesArchive)
                 || !sameFile(executable, env.javaHome().resolve("bin").resolve("java"))) {
@@ -318,7 +342,9 @@ final class AotCache {
         boolean replay = userOptions.contains("-D" + WORKOUT_PROPERTY + "=true");
         Plan cached = mapping(layout, dir.resolve(base + kind.suffix + ".aot"), report, replay);
         if (cached != null) {
-            return cached;
+            Training again = retraining(dir, base + kind.suffix, layout, kind, programClass);
+            return again == null ? cached
+                    : new Plan(cached.options(), again, cached.classPath());
         }
         Plan meanwhile = new Plan(report, null, null);
         if (kind != Kind.FULL) {
@@ -344,6 +370,53 @@ final class AotCache {
     }
 
     /**
+     * A trainer to start again for {@code key}, whose cache its trainer made without
+     * {@code programClass}, the class whose lambda the child about to map it runs; or null. Such
+     * a child opens the jars to load it: with a 29 MB jar that was 23 of the 50 ms of CPU of a
+     * no-op child (bench/RESULTS.md, sixteenth session). The new trainer loads every class
+     * noted so far ({@link #noteProgramClass}). At most once per key in this JVM, and not while
+     * another trainer holds the key; the child maps the cache there is meanwhile, and later
+     * children the new one, which replaces it under the same name.
+     */
+    private Training retraining(Path dir, String key, ClassPathLayout layout, Kind kind,
+            String programClass) {
+        if (programClass == null || retrained.contains(key)
+                || !programClasses.contains(programClass)) {
+            return null; // none, done once already, or beyond the bound a trainer loads
+        }
+        Path target = dir.resolve(key + ".aot");
+        Set<String> had = trainedWith.computeIfAbsent(key,
+                k -> readClassList(Path.of(target + CLASSES)));
+        if (had.contains(programClass)) {
+            return null;
+        }
+        Path lock = dir.resolve(key + ".lock");
+        try {
+            Files.createFile(lock);
+        } catch (IOException e) {
+            return null; // a trainer runs for this key (a later start looks again), or no room
+        }
+        if (!retrained.add(key)) {
+            deleteQuietly(lock);
+            return null;
+        }
+        trainedWith.put(key, Set.copyOf(programClasses));
+        Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
+        return new Training(key, output, target, lock, dir.resolve(key + ".failed"),
+                layout.archived(), kind);
+    }
+
+    /** The class names of a cache's list file, one per line; empty if it has none. */
+    private static Set<String> readClassList(Path list) {
+        try {
+            return Set.copyOf(Files.readAllLines(list, StandardCharsets.UTF_8).stream()
+                    .filter(l -> !l.isEmpty()).toList());
+        } catch (IOException | RuntimeException e) {
+            return Set.of(); // trained before lists were kept, or never: as if it held none
+        }
+    }
+
+    /**
      * Notes a class of the program's that a child about to start runs (its target's): a
      * trainer started from now on loads it (not initialized), so that it is in the cache when
      * it comes from one of the jars. A child then finds it there rather than opening the jars
@@ -357,11 +430,20 @@ final class AotCache {
         }
     }
 
-    /** The trainer's option naming the program's classes noted so far, or none. */
-    List<String> programClassesOption() {
-        return programClasses.isEmpty() ? List.of()
-                : List.of("-D" + PROGRAM_CLASSES_PROPERTY + "="
-                        + String.join(",", new java.util.TreeSet<>(programClasses)));
+    /**
+     * The option naming, for {@code training}'s trainer, the program's classes noted so far
+     * (or none); they are also written beside its output ({@value #CLASSES}), which the
+     * trainer's script renames with the cache, so that a later start knows what it holds.
+     */
+    List<String> programClassesOption(Training training) {
+        java.util.TreeSet<String> names = new java.util.TreeSet<>(programClasses);
+        try {
+            Files.write(Path.of(training.output() + CLASSES), names, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            // no list: a later start trains this key once more, at most once per JVM
+        }
+        return names.isEmpty() ? List.of()
+                : List.of("-D" + PROGRAM_CLASSES_PROPERTY + "=" + String.join(",", names));
     }
 
     /**
@@ -552,8 +634,13 @@ final class AotCache {
                 }
                 if (name.endsWith(".aot")) {
                     caches.add(f);
+                } else if (name.endsWith(".aot" + CLASSES)) {
+                    if (!Files.exists(f.resolveSibling(
+                            name.substring(0, name.length() - CLASSES.length())))) {
+                        deleteQuietly(f); // its cache went
+                    }
                 } else if ((name.endsWith(".tmp") || name.endsWith(".tmp.config")
-                        || name.endsWith(".lock"))
+                        || name.endsWith(".tmp" + CLASSES) || name.endsWith(".lock"))
                         && now - a.lastModifiedTime().toMillis() > STALE_MILLIS) {
                     deleteQuietly(f);
                 } else if ((name.endsWith(".failed") || name.endsWith(".miss"))
@@ -571,6 +658,7 @@ final class AotCache {
         caches.sort(Comparator.comparingLong(AotCache::mtime).reversed());
         for (int i = KEEP; i < caches.size(); i++) {
             deleteQuietly(caches.get(i));
+            deleteQuietly(Path.of(caches.get(i) + CLASSES));
         }
     }
 

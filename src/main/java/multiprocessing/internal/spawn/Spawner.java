@@ -91,9 +91,10 @@ public final class Spawner {
             Path executable, List<String> jvmOptions) throws IOException {
         byte[] payload = payload(preparation, data, handles.fds().length, List.of(),
                 ClassServer.address());
-        AotCache.system().noteProgramClass(ProcessAccess.get().programClass(preparation.process()));
+        String programClass = ProcessAccess.get().programClass(preparation.process());
+        AotCache.system().noteProgramClass(programClass);
         Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),
-                false, ClassReach.extraEntries(), cacheFor(data));
+                false, ClassReach.extraEntries(), cacheFor(data), programClass);
         sendPayload(popen, payload);
         return popen;
     }
@@ -107,7 +108,7 @@ public final class Spawner {
     public static Popen launch(Path executable, List<String> jvmOptions, String mainClass,
             int[] handleFds, boolean socket) throws IOException {
         return launch(executable, jvmOptions, mainClass, handleFds, socket, List.of(),
-                AotCache.Kind.FULL);
+                AotCache.Kind.FULL, null);
     }
 
     /** A child that will likely never build the serializer maps the cache without it. */
@@ -117,14 +118,15 @@ public final class Spawner {
     }
 
     /**
-     * As {@link #launch(Path, List, String, int[], boolean)}, with {@code extraClassPath} last
-     * and the {@code kind} of AOT cache.
+     * As {@link #launch(Path, List, String, int[], boolean)}, with {@code extraClassPath} last,
+     * the {@code kind} of AOT cache, and the class of the program's whose code the child runs
+     * (or null).
      */
     static Popen launch(Path executable, List<String> jvmOptions, String mainClass,
-            int[] handleFds, boolean socket, List<String> extraClassPath, AotCache.Kind kind)
-            throws IOException {
+            int[] handleFds, boolean socket, List<String> extraClassPath, AotCache.Kind kind,
+            String programClass) throws IOException {
         AotCache.Plan plan = AotCache.system().plan(executable, libraryOptions(jvmOptions),
-                jvmOptions, kind);
+                jvmOptions, kind, programClass);
         String classPath = plan.classPath() != null ? plan.classPath()
                 : ClassReach.libraryClassPath();
         if (!extraClassPath.isEmpty()) {
@@ -376,7 +378,7 @@ public final class Spawner {
             List<String> jvmOptions) {
         try {
             List<String> archive = new ArrayList<>(training.options());
-            archive.addAll(AotCache.system().programClassesOption());
+            archive.addAll(AotCache.system().programClassesOption(training));
             List<String> java = commandLine(executable, archive,
                     trainerOptions(jvmOptions), training.classPath(), ChildMain.class.getName());
             // The program's tracker, as for its children: the tour's shared memory would

@@ -246,6 +246,64 @@ class AotCacheTest {
     }
 
     @Test
+    void aCacheTrainedWithoutAChildsClassIsTrainedAgainOncePerJvm() throws IOException {
+        AotCache.Kind full = AotCache.Kind.FULL;
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
+        c.noteProgramClass("p.First");
+        AotCache.Training first = c.plan(launcher, LIBRARY, List.of(), full, "p.First")
+                .training();
+        c.programClassesOption(first); // as Spawner.startTrainer does: the list beside it
+        // The trainer's script: the cache and its list into place, the lock gone.
+        Files.write(first.target(), new byte[] {1});
+        Files.move(Path.of(first.output() + AotCache.CLASSES),
+                Path.of(first.target() + AotCache.CLASSES));
+        Files.delete(first.lock());
+        List<String> mapped = List.of("-XX:AOTCache=" + first.target(), AotCache.QUIET,
+                AotCache.NO_REPLAY);
+
+        AotCache.Plan same = c.plan(launcher, LIBRARY, List.of(), full, "p.First");
+        assertEquals(mapped, same.options());
+        assertNull(same.training(), "the cache holds the child's class");
+        assertNull(c.plan(launcher, LIBRARY, List.of(), full, null).training(),
+                "a child that runs none of the program's classes");
+        assertNull(c.plan(launcher, LIBRARY, List.of(), full, "p.NeverNoted").training(),
+                "a class not noted (beyond the bound) is not loaded by a trainer either");
+
+        c.noteProgramClass("p.Later");
+        AotCache.Plan later = c.plan(launcher, LIBRARY, List.of(), full, "p.Later");
+        assertEquals(mapped, later.options(), "the child maps the cache there is meanwhile");
+        AotCache.Training again = later.training();
+        assertNotNull(again, "a child of a class the cache lacks: trained again");
+        assertEquals(first.target(), again.target(), "into the same name");
+        assertTrue(Files.exists(again.lock()));
+        assertTrue(c.programClassesOption(again).get(0).endsWith("=p.First,p.Later"));
+        Files.delete(again.lock());
+
+        c.noteProgramClass("p.EvenLater");
+        assertNull(c.plan(launcher, LIBRARY, List.of(), full, "p.EvenLater").training(),
+                "once per key in a JVM");
+
+        AotCache otherJvm = cache(true, 25, classPath(tmp.resolve("a.jar")));
+        otherJvm.noteProgramClass("p.First");
+        assertNull(otherJvm.plan(launcher, LIBRARY, List.of(), full, "p.First").training(),
+                "another JVM reads the list: the cache holds its class");
+        Files.createFile(first.lock());
+        otherJvm.noteProgramClass("p.Other");
+        assertNull(otherJvm.plan(launcher, LIBRARY, List.of(), full, "p.Other").training(),
+                "not while a trainer holds the key");
+        Files.delete(first.lock());
+        assertNotNull(otherJvm.plan(launcher, LIBRARY, List.of(), full, "p.Other").training(),
+                "a later start tries again");
+
+        Files.delete(Path.of(first.target() + AotCache.CLASSES));
+        Files.deleteIfExists(first.lock());
+        AotCache noList = cache(true, 25, classPath(tmp.resolve("a.jar")));
+        noList.noteProgramClass("p.First");
+        assertNotNull(noList.plan(launcher, LIBRARY, List.of(), full, "p.First").training(),
+                "a cache with no list (an older library's) is taken to hold none");
+    }
+
+    @Test
     void aLeanChildMapsTheFullCacheUntilItsOwnIsTrainedThenItsOwn() throws IOException {
         AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
         AotCache.Kind lean = AotCache.Kind.LEAN;
@@ -307,10 +365,13 @@ class AotCacheTest {
     }
 
     @Test
-    void theProgramsClassesATrainerLoadsAreTheTargetsBoundedAndSorted() {
+    void theProgramsClassesATrainerLoadsAreTheTargetsBoundedAndSorted() throws IOException {
         AotCache c = new AotCache(new AotCache.Environment(true, 25, tmp, "25+test", "", "",
                 cacheDir, Path.of("/bin/sh"), null));
-        assertEquals(List.of(), c.programClassesOption(), "none noted yet");
+        AotCache.Training t = new AotCache.Training("k", tmp.resolve("k.1.tmp"),
+                tmp.resolve("k.aot"), tmp.resolve("k.lock"), tmp.resolve("k.failed"), "",
+                AotCache.Kind.FULL);
+        assertEquals(List.of(), c.programClassesOption(t), "none noted yet");
         ProcessAccess access = ProcessAccess.get();
         Process lambda = new Process(() -> { });
         assertEquals(AotCacheTest.class.getName(), access.programClass(lambda),
@@ -319,11 +380,14 @@ class AotCacheTest {
         c.noteProgramClass("b.B");
         c.noteProgramClass(null);
         assertEquals(List.of("-D" + AotCache.PROGRAM_CLASSES_PROPERTY + "=b.B,"
-                + AotCacheTest.class.getName()), c.programClassesOption());
+                + AotCacheTest.class.getName()), c.programClassesOption(t));
+        assertEquals(List.of("b.B", AotCacheTest.class.getName()),
+                Files.readAllLines(tmp.resolve("k.1.tmp" + AotCache.CLASSES)),
+                "listed beside the trainer's output, for the script to move with the cache");
         for (int i = 0; i < 2 * AotCache.MAX_PROGRAM_CLASSES; i++) {
             c.noteProgramClass("n.N" + i);
         }
-        String option = c.programClassesOption().get(0);
+        String option = c.programClassesOption(t).get(0);
         assertEquals(AotCache.MAX_PROGRAM_CLASSES, option.split(",").length);
         lambda.close();
 
@@ -410,7 +474,16 @@ class AotCacheTest {
             Files.setLastModifiedTime(f, FileTime.fromMillis(old + i * 1000L));
             caches.add(f);
         }
+        Path removedList = Files.createFile(Path.of(caches.get(0) + AotCache.CLASSES));
+        Path keptList = Files.createFile(Path.of(caches.get(caches.size() - 1) + AotCache.CLASSES));
+        Path orphanList = Files.createFile(cacheDir.resolve("gone.aot" + AotCache.CLASSES));
+        Path staleTmpList = Files.createFile(cacheDir.resolve("k.1.tmp" + AotCache.CLASSES));
+        Files.setLastModifiedTime(staleTmpList, FileTime.fromMillis(old));
         c.plan(launcher, LIBRARY, List.of());
+        assertFalse(Files.exists(removedList), "a cache's list goes with it");
+        assertTrue(Files.exists(keptList));
+        assertFalse(Files.exists(orphanList), "a list whose cache went");
+        assertFalse(Files.exists(staleTmpList));
         assertFalse(Files.exists(staleTmp));
         assertFalse(Files.exists(staleLock));
         assertTrue(Files.exists(freshLock), "a trainer may still be running");
@@ -472,20 +545,32 @@ class AotCacheTest {
     @Test
     void trainerOutputIsRenamedOnSuccess() throws Exception {
         AotCache.Training t = training();
+        Files.writeString(Path.of(t.output() + AotCache.CLASSES), "p.Main\n");
         assertEquals(0, runScript(t, "echo noise; echo cache > \"$1\"; echo cfg > \"$1.config\""));
         assertEquals("cache\n", Files.readString(t.target()));
+        assertEquals("p.Main\n", Files.readString(Path.of(t.target() + AotCache.CLASSES)),
+                "the program classes' list goes with the cache");
         assertFalse(Files.exists(t.output()));
         assertFalse(Files.exists(Path.of(t.output() + ".config")));
+        assertFalse(Files.exists(Path.of(t.output() + AotCache.CLASSES)));
         assertFalse(Files.exists(t.lock()));
         assertFalse(Files.exists(t.failed()));
+
+        // Trained again with no list: the old list must not describe the new cache.
+        assertEquals(0, runScript(t, "echo cache2 > \"$1\""));
+        assertEquals("cache2\n", Files.readString(t.target()));
+        assertFalse(Files.exists(Path.of(t.target() + AotCache.CLASSES)));
     }
 
     @Test
     void trainerOutputIsDroppedOnFailure() throws Exception {
         AotCache.Training t = training();
+        Files.writeString(Path.of(t.output() + AotCache.CLASSES), "p.Main\n");
         assertEquals(3, runScript(t, "echo cache > \"$1\"; echo oops >&2; exit 3"));
         assertFalse(Files.exists(t.target()));
         assertFalse(Files.exists(t.output()));
+        assertFalse(Files.exists(Path.of(t.output() + AotCache.CLASSES)));
+        assertFalse(Files.exists(Path.of(t.target() + AotCache.CLASSES)));
         assertFalse(Files.exists(t.lock()));
         assertFalse(Files.exists(t.failed()), "a failed run may be retried");
     }
@@ -689,5 +774,11 @@ class AotCacheTest {
         assertTrue(loaded.contains("AotCacheTest$EndToEnd source: shared objects"),
                 "the class of the first child's lambda, in the program's jar, is in the cache: "
                         + loaded.lines().filter(l -> l.contains("EndToEnd")).toList());
+        try (Stream<Path> files = Files.list(tmp.resolve("e2e-cache"))) {
+            Path list = files.filter(f -> f.toString().endsWith("-lean.aot" + AotCache.CLASSES))
+                    .findFirst().orElseThrow(() -> new AssertionError("no class list"));
+            assertEquals(List.of(EndToEnd.class.getName()), Files.readAllLines(list),
+                    "the classes its trainer loaded, listed beside the cache");
+        }
     }
 }
