@@ -47,17 +47,7 @@ public final class ColdStart {
         SerializableRunnable target = defined ? definedTarget() : () -> { };
         var ctx = Multiprocessing.getContext(method);
         for (int i = 0; i < n; i++) {
-            long t0 = System.nanoTime();
-            Process p = ctx.process(target);
-            p.start();
-            p.join();
-            long t1 = System.nanoTime();
-            Integer code = p.exitCode();
-            p.close();
-            if (code == null || code != 0) {
-                throw new IllegalStateException("child exit code " + code);
-            }
-            System.out.printf("start %d %.2f%n", i, (t1 - t0) / 1e6);
+            System.out.printf("start %d %.2f%n", i, startJoin(ctx, target));
         }
         if (ctx instanceof multiprocessing.ForkServerContext fs) {
             fs.stopWarmJvms();
@@ -118,5 +108,21 @@ public final class ColdStart {
         public InputStream getResourceAsStream(String name) {
             return name.equals(RESOURCE) ? new ByteArrayInputStream(bytes) : super.getResourceAsStream(name);
         }
+    }
+
+    /** Starts and joins one process that runs {@code target}: the wall time, in ms. */
+    static double startJoin(multiprocessing.Context ctx, SerializableRunnable target)
+            throws InterruptedException {
+        long t0 = System.nanoTime();
+        Process p = ctx.process(target);
+        p.start();
+        p.join();
+        long t1 = System.nanoTime();
+        Integer code = p.exitCode();
+        p.close();
+        if (code == null || code != 0) {
+            throw new IllegalStateException("child exit code " + code);
+        }
+        return (t1 - t0) / 1e6;
     }
 }

@@ -4,7 +4,6 @@ import java.time.Duration;
 
 import multiprocessing.ForkServerContext;
 import multiprocessing.Multiprocessing;
-import multiprocessing.Process;
 
 /**
  * Forkserver start+join of a no-op when a warm JVM is ready for it, as a program that starts
@@ -26,18 +25,9 @@ public final class ReadyStart {
         try {
             for (int i = -3; i < n; i++) {
                 Thread.sleep(gap);
-                long t0 = System.nanoTime();
-                Process p = ctx.process(() -> { });
-                p.start();
-                p.join();
-                long t1 = System.nanoTime();
-                Integer code = p.exitCode();
-                p.close();
-                if (code == null || code != 0) {
-                    throw new IllegalStateException("child exit code " + code);
-                }
+                double ms = ColdStart.startJoin(ctx, () -> { });
                 if (i >= 0) {
-                    System.out.printf("ready %d %.2f%n", i, (t1 - t0) / 1e6);
+                    System.out.printf("ready %d %.2f%n", i, ms);
                 }
             }
         } finally {
