@@ -318,6 +318,11 @@ public final class ManagerClient {
         final Thread caller;
         volatile Response response;
         volatile Throwable failure;
+        /**
+         * Its request is sent and its caller waits for the reply ({@link Channel#await}): only
+         * such a caller may be handed the reading turn.
+         */
+        volatile boolean awaiting;
 
         Call(Thread caller) {
             this.caller = caller;
@@ -364,6 +369,9 @@ public final class ManagerClient {
         /** Waits for {@code call}'s reply, reading replies while nobody else does. */
         Response await(Call call) throws Throwable {
             boolean virtual = Thread.currentThread().isVirtual();
+            // Before the first look at the turn: a reader that gives it up after that look
+            // sees this caller in handOver (volatile write, then read of the same order).
+            call.awaiting = true;
             while (!call.done()) {
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
@@ -428,11 +436,18 @@ public final class ManagerClient {
             }
         }
 
-        /** The reading turn is free: a caller still waiting takes it. */
+        /**
+         * The reading turn is free: a caller waiting for its reply takes it. Not one still
+         * sending its request: with large calls both ways from many threads, that one can be
+         * waiting for room in the request ring while the server's thread waits for room in the
+         * reply ring, and the turn given to it left the replies unread for good (the waiting
+         * callers park with no timeout). A caller whose reply is in the ring has sent its
+         * request, so while a reply waits to be read, a caller is here to read it.
+         */
         private void handOver() {
             boolean virtualWaits = false;
             for (Call c : pending.values()) {
-                if (!c.done()) {
+                if (!c.done() && c.awaiting) {
                     if (!c.caller.isVirtual()) {
                         LockSupport.unpark(c.caller);
                         return;
