@@ -358,9 +358,7 @@ final class AotCache {
             return meanwhile;
         }
         Path lock = dir.resolve(key + ".lock");
-        try {
-            Files.createFile(lock);
-        } catch (FileAlreadyExistsException e) {
+        if (!takeLock(lock)) {
             return meanwhile; // another JVM trains this key
         }
         Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
@@ -392,9 +390,11 @@ final class AotCache {
         }
         Path lock = dir.resolve(key + ".lock");
         try {
-            Files.createFile(lock);
+            if (!takeLock(lock)) {
+                return null; // a trainer runs for this key: a later start looks again
+            }
         } catch (IOException e) {
-            return null; // a trainer runs for this key (a later start looks again), or no room
+            return null;
         }
         if (!retrained.add(key)) {
             deleteQuietly(lock);
@@ -404,6 +404,79 @@ final class AotCache {
         Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
         return new Training(key, output, target, lock, dir.resolve(key + ".failed"),
                 layout.archived(), kind);
+    }
+
+    /**
+     * Takes a key's lock file for a trainer this JVM starts: creates it, naming this process
+     * as its owner ({@link #own}), or replaces one whose owner is gone. Its owner is the JVM
+     * that took it until the trainer it starts is running, then that trainer's script, which
+     * removes it when it ends. A program killed while it trained (its whole process group,
+     * SIGKILL) left a lock that kept every later run from training that key for an hour.
+     *
+     * @return whether this JVM holds the lock now; false while a live process holds it
+     */
+    static boolean takeLock(Path lock) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Files.createFile(lock);
+                own(lock, ProcessHandle.current());
+                return true;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 0 || !orphaned(lock)) {
+                    return false;
+                }
+                deleteQuietly(lock); // and try once more: another JVM may take it first
+            }
+        }
+    }
+
+    /** Names {@code owner} (its pid and start time) in the lock file. Never throws. */
+    static void own(Path lock, ProcessHandle owner) {
+        try {
+            // Never creates it: a trainer that ended already has removed it.
+            Files.writeString(lock, owner.pid() + " " + owner.info().startInstant()
+                    .map(java.time.Instant::toEpochMilli).orElse(0L) + "\n",
+                    java.nio.file.StandardOpenOption.WRITE,
+                    java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            // gone, or a lock that names nobody, judged by its age as an older library's
+        }
+    }
+
+    /**
+     * Whether a lock file's owner is gone: the process it names has ended (or its pid now
+     * belongs to a process started at another time). A lock that names nobody (being written,
+     * or an older library's) is gone once it is a minute old; the sweep removes any after an
+     * hour.
+     */
+    static boolean orphaned(Path lock) {
+        String content;
+        BasicFileAttributes a = attributes(lock);
+        try {
+            content = Files.readString(lock).trim();
+        } catch (IOException | RuntimeException e) {
+            return false; // gone already, or unreadable: leave it to its owner and the sweep
+        }
+        String[] parts = content.split(" ");
+        if (parts.length != 2) {
+            return a != null
+                    && System.currentTimeMillis() - a.lastModifiedTime().toMillis() > 60_000;
+        }
+        long pid;
+        long started;
+        try {
+            pid = Long.parseLong(parts[0]);
+            started = Long.parseLong(parts[1]);
+        } catch (NumberFormatException e) {
+            return true; // not what a lock holds
+        }
+        java.util.Optional<ProcessHandle> owner = ProcessHandle.of(pid);
+        if (owner.isEmpty() || !owner.get().isAlive()) {
+            return true;
+        }
+        long now = owner.get().info().startInstant().map(java.time.Instant::toEpochMilli)
+                .orElse(started);
+        return started != 0 && Math.abs(now - started) > 1000; // the pid went to another
     }
 
     /** The class names of a cache's list file, one per line; empty if it has none. */

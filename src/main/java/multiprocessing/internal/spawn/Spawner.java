@@ -407,6 +407,9 @@ public final class Spawner {
             }
             Popen trainer = start(AotCache.system().environment().shell().toString(), argv,
                     new int[0], trackerFd, false, false);
+            // From now on the trainer's script holds the key (it removes the lock as it ends):
+            // a lock that names this JVM would be taken as orphaned once this JVM is gone.
+            ProcessHandle.of(trainer.pid()).ifPresent(sh -> AotCache.own(training.lock(), sh));
             // A class server no one runs, as every real child is given one: the child's loader
             // and its client (whose verification loads the socket classes) go into the cache.
             sendPayload(trainer, payload(exercise, data, 0, List.of(),

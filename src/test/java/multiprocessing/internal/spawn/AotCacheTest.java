@@ -304,6 +304,52 @@ class AotCacheTest {
     }
 
     @Test
+    void aLockWhoseOwnerIsGoneIsTakenOverAndALiveOwnersIsNot() throws Exception {
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
+        AotCache.Training t = c.plan(launcher, LIBRARY, List.of()).training();
+        assertNotNull(t);
+        ProcessHandle self = ProcessHandle.current();
+        assertTrue(Files.readString(t.lock()).startsWith(self.pid() + " "),
+                "the lock names the JVM that took it: " + Files.readString(t.lock()));
+        assertFalse(AotCache.orphaned(t.lock()), "this JVM is alive");
+
+        // Its owner killed with the trainer: a process that has ended.
+        java.lang.Process gone = new ProcessBuilder("sh", "-c", "exit 0").start();
+        ProcessHandle goneHandle = gone.toHandle();
+        long goneStart = goneHandle.info().startInstant().map(java.time.Instant::toEpochMilli)
+                .orElse(0L);
+        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        Files.writeString(t.lock(), goneHandle.pid() + " " + goneStart + "\n");
+        assertTrue(AotCache.orphaned(t.lock()));
+        AotCache otherJvm = cache(true, 25, classPath(tmp.resolve("a.jar")));
+        AotCache.Training taken = otherJvm.plan(launcher, LIBRARY, List.of()).training();
+        assertNotNull(taken, "a lock whose owner is gone does not hold the key for an hour");
+        assertTrue(Files.readString(taken.lock()).startsWith(self.pid() + " "));
+
+        // A live pid that another process, started at another time, now has.
+        long selfStart = self.info().startInstant().map(java.time.Instant::toEpochMilli)
+                .orElseThrow();
+        Files.writeString(t.lock(), self.pid() + " " + (selfStart - 60_000) + "\n");
+        assertTrue(AotCache.orphaned(t.lock()), "the pid went to another process");
+        Files.writeString(t.lock(), self.pid() + " " + selfStart + "\n");
+        assertFalse(AotCache.orphaned(t.lock()));
+
+        // A lock that names nobody: being written, or an older library's.
+        Files.writeString(t.lock(), "");
+        assertFalse(AotCache.orphaned(t.lock()), "young: its owner may be writing it");
+        Files.setLastModifiedTime(t.lock(), FileTime.fromMillis(System.currentTimeMillis()
+                - 120_000));
+        assertTrue(AotCache.orphaned(t.lock()), "a minute old and still nameless");
+        Files.writeString(t.lock(), "garbage here\n");
+        assertTrue(AotCache.orphaned(t.lock()));
+
+        // own() never makes a lock that its trainer has removed.
+        Files.delete(t.lock());
+        AotCache.own(t.lock(), self);
+        assertFalse(Files.exists(t.lock()));
+    }
+
+    @Test
     void aLeanChildMapsTheFullCacheUntilItsOwnIsTrainedThenItsOwn() throws IOException {
         AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
         AotCache.Kind lean = AotCache.Kind.LEAN;
