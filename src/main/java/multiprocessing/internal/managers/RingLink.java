@@ -304,6 +304,14 @@ final class RingLink implements Link {
         }
     }
 
+    private static void discardQuietly(Ring ring) {
+        try {
+            multiprocessing.internal.queue.Messages.discard(ring);
+        } catch (RuntimeException | InternalError e) {
+            // A corrupted ring, or memory the other side shrank: the tracker unlinks at the end.
+        }
+    }
+
     /** Never throws: the server's shutdown closes every link in one loop. */
     @Override
     public void close() {
@@ -314,6 +322,14 @@ final class RingLink implements Link {
             return;
         }
         try {
+            // What nobody will read: the records sent to this end, and, once the other side
+            // has gone, those sent from it. Their large messages' objects would otherwise stay
+            // in /dev/shm until the program's end (attack of the sixteenth session: a server
+            // shut down with requests queued, a server killed under a client's sends).
+            discardQuietly(in);
+            if (otherSideGone()) {
+                discardQuietly(out);
+            }
             // Ends a wait for a record at either end at once. A sender waiting for room in a
             // full ring learns of the close at its next look at the connection instead.
             for (Ring r : new Ring[] {in, out}) {

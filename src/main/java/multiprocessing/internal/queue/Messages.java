@@ -449,6 +449,31 @@ public final class Messages {
         }
     }
 
+    /**
+     * Takes every record the ring holds now and reads none of them: a large message's
+     * shared-memory object is unlinked, which its reader would have done. For a ring nobody will
+     * read any more (a manager's link whose other side has gone, or that closes): what was put
+     * there would otherwise keep its objects in /dev/shm until the resource tracker's end.
+     *
+     * @return how many records it dropped
+     * @throws IllegalStateException if the ring is corrupted
+     */
+    public static int discard(Ring ring) {
+        Ring.Sink sink = new Ring.Sink();
+        int n = 0;
+        while (ring.take(sink, 0)) {
+            n++;
+            if ((sink.flags & RingLayout.FLAG_LARGE) != 0 && sink.length > LARGE_REF_NAME) {
+                String name = new String(sink.buffer, (int) LARGE_REF_NAME,
+                        sink.length - (int) LARGE_REF_NAME, StandardCharsets.UTF_8);
+                if (isLargeMessageName(name)) {
+                    unlinkQuietly(name);
+                }
+            }
+        }
+        return n;
+    }
+
     private static Object getLarge(Ring.Sink sink) {
         if (sink.length <= LARGE_REF_NAME) {
             throw new IllegalStateException("the queue's ring is corrupted: a large message's "

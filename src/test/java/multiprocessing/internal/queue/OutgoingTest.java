@@ -26,7 +26,8 @@ import multiprocessing.NoLeftoverSharedMemory;
 /**
  * {@link Messages#outgoing}: a message that waits for room in slices (a manager's link looks
  * at its peer between them) is serialized once, kept across the slices that time out, put
- * once, and a large one never put leaves nothing in /dev/shm.
+ * once, and a large one never put leaves nothing in /dev/shm; {@link Messages#discard} drops
+ * what nobody will read, and its large messages' objects with it.
  */
 @ExtendWith(NoLeftoverSharedMemory.class)
 class OutgoingTest {
@@ -131,6 +132,26 @@ class OutgoingTest {
                 assertEquals(i, Messages.get(ring, 0));
             }
             assertArrayEquals(big, (byte[]) Messages.get(ring, 0));
+        }
+    }
+
+    @Test
+    void discardDropsWhatNobodyWillReadAndUnlinksLargeMessages() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            Ring ring = ring(arena);
+            Set<String> before = shm();
+            assertTrue(Messages.put(ring, "small", 0));
+            assertTrue(Messages.put(ring, new byte[256 * 1024], 0));
+            assertTrue(Messages.put(ring, new byte[300 * 1024], 0));
+            Set<String> made = new HashSet<>(shm());
+            made.removeAll(before);
+            assertEquals(2, made.size(), "two large messages wait in /dev/shm: " + made);
+            assertEquals(3, Messages.discard(ring));
+            assertFalse(shm().stream().anyMatch(made::contains), "their objects are unlinked");
+            assertSame(Messages.NONE, Messages.get(ring, 0), "and the ring is empty");
+            assertEquals(0, Messages.discard(ring));
+            assertTrue(Messages.put(ring, "after", 0));
+            assertEquals("after", Messages.get(ring, 0), "the ring works on");
         }
     }
 }
