@@ -222,6 +222,9 @@ final class RingLink implements Link {
                     checkOtherSide(); // the ring is full: is anybody still reading it?
                 }
             }
+            if ((users.get() & CLOSED) != 0 && otherSideGone()) {
+                discardQuietly(out); // put into the room a close's drain made: nobody reads it
+            }
         } finally {
             leave();
         }
@@ -321,6 +324,8 @@ final class RingLink implements Link {
             connection.close();
             return;
         }
+        // Closed before the drain: a sender that puts into the room it makes sees it (send).
+        users.getAndUpdate(s -> s | CLOSED);
         try {
             // What nobody will read: the records sent to this end, and, once the other side
             // has gone, those sent from it. Their large messages' objects would otherwise stay
@@ -341,7 +346,6 @@ final class RingLink implements Link {
                 }
             }
         } finally {
-            users.getAndUpdate(s -> s | CLOSED);
             leave();
             connection.close();
         }
