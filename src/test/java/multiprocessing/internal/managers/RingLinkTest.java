@@ -67,4 +67,82 @@ class RingLinkTest {
             assertEquals(2, d.get("k"));
         }
     }
+
+    private static long largeMessages() throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> files =
+                java.nio.file.Files.list(java.nio.file.Path.of("/dev/shm"))) {
+            return files.filter(f -> f.getFileName().toString().startsWith("mpq_")).count();
+        }
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start()
+                .waitFor());
+    }
+
+    /**
+     * A server killed while a client's large requests wait in its ring, unread: once the
+     * client's links learn it, the messages' shared-memory objects go, not at the program's
+     * end (attack of the sixteenth session: 4 of 16 stayed).
+     */
+    @Test
+    void aServerKilledUnderLargeSendsLeavesNoMessageInDevShm() throws Exception {
+        SyncManager manager = Multiprocessing.manager();
+        long server = manager.process().pid();
+        java.util.concurrent.ExecutorService senders =
+                java.util.concurrent.Executors.newCachedThreadPool();
+        try {
+            multiprocessing.managers.ListProxy<byte[]> list = manager.list();
+            // The connections the senders will use, made while the server answers: a stopped
+            // server would not take a new one.
+            ManagerClient client = ManagerClient.of(manager.address());
+            for (int round = 0; round < 50 && client.connectionCount() < 2; round++) {
+                java.util.List<java.util.concurrent.Future<?>> warm = new java.util.ArrayList<>();
+                for (int k = 0; k < 8; k++) {
+                    warm.add(senders.submit(() -> {
+                        for (int j = 0; j < 200; j++) {
+                            list.size();
+                        }
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : warm) {
+                    f.get(30, TimeUnit.SECONDS);
+                }
+            }
+            signal("STOP", server);
+            java.util.List<java.util.concurrent.Future<?>> sends = new java.util.ArrayList<>();
+            for (int i = 0; i < 256; i++) {
+                int size = i < 40 ? 14_000 : i < 240 ? 100 : 1 << 20; // fill, then large ones
+                sends.add(senders.submit(() -> list.add(new byte[size])));
+                if (i == 39 || i == 239) {
+                    Thread.sleep(500);
+                }
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (largeMessages() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(largeMessages() > 0, "large messages wait in the stopped server's ring");
+            Thread.sleep(500);
+            signal("KILL", server);
+            for (java.util.concurrent.Future<?> f : sends) {
+                try {
+                    f.get(30, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException expected) {
+                    // the server died under the call
+                }
+            }
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (largeMessages() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(0, largeMessages(), "no large message left while the program runs");
+        } finally {
+            senders.shutdownNow();
+            if (ProcessHandle.of(server).isPresent()) {
+                signal("KILL", server); // never leave it stopped: its shutdown would wait
+            }
+            manager.shutdown();
+        }
+    }
 }
