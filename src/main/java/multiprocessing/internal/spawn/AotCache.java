@@ -400,6 +400,10 @@ final class AotCache {
             deleteQuietly(lock);
             return null;
         }
+        // The new cache keeps what the old one held (another program of the same jars may
+        // have put its classes there): two programs of different classes would otherwise
+        // train the key in turn at every run, each list dropping the other's.
+        had.forEach(this::noteProgramClass);
         trainedWith.put(key, Set.copyOf(programClasses));
         Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
         return new Training(key, output, target, lock, dir.resolve(key + ".failed"),
@@ -471,12 +475,28 @@ final class AotCache {
             return true; // not what a lock holds
         }
         java.util.Optional<ProcessHandle> owner = ProcessHandle.of(pid);
-        if (owner.isEmpty() || !owner.get().isAlive()) {
+        if (owner.isEmpty() || !owner.get().isAlive() || zombie(pid)) {
             return true;
         }
         long now = owner.get().info().startInstant().map(java.time.Instant::toEpochMilli)
                 .orElse(started);
         return started != 0 && Math.abs(now - started) > 1000; // the pid went to another
+    }
+
+    /**
+     * Whether {@code pid} has ended and waits to be reaped, which {@link ProcessHandle#isAlive}
+     * counts as alive: under a pid 1 that reaps nothing (some containers) a killed trainer
+     * stays so.
+     */
+    private static boolean zombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            int close = stat.lastIndexOf(')');
+            char state = close > 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
+            return state == 'Z' || state == 'X';
+        } catch (IOException | RuntimeException e) {
+            return false; // no /proc: as ProcessHandle says
+        }
     }
 
     /** The class names of a cache's list file, one per line; empty if it has none. */

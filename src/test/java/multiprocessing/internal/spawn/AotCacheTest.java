@@ -292,8 +292,12 @@ class AotCacheTest {
         assertNull(otherJvm.plan(launcher, LIBRARY, List.of(), full, "p.Other").training(),
                 "not while a trainer holds the key");
         Files.delete(first.lock());
-        assertNotNull(otherJvm.plan(launcher, LIBRARY, List.of(), full, "p.Other").training(),
-                "a later start tries again");
+        AotCache.Training other = otherJvm.plan(launcher, LIBRARY, List.of(), full, "p.Other")
+                .training();
+        assertNotNull(other, "a later start tries again");
+        assertTrue(otherJvm.programClassesOption(other).get(0).endsWith("=p.First,p.Other"),
+                "and keeps what the cache held: two programs of different classes would "
+                        + "otherwise train it in turn at every run");
 
         Files.delete(Path.of(first.target() + AotCache.CLASSES));
         Files.deleteIfExists(first.lock());
@@ -342,6 +346,22 @@ class AotCacheTest {
         assertTrue(AotCache.orphaned(t.lock()), "a minute old and still nameless");
         Files.writeString(t.lock(), "garbage here\n");
         assertTrue(AotCache.orphaned(t.lock()));
+
+        // A trainer killed under a parent that does not reap it (a zombie) is gone too.
+        java.lang.Process holder = new ProcessBuilder("sh", "-c",
+                "sleep 0.1 & echo $!; exec sleep 30").start();
+        try {
+            long zombie = Long.parseLong(new java.io.BufferedReader(new java.io.InputStreamReader(
+                    holder.getInputStream())).readLine().trim());
+            long zombieStart = ProcessHandle.of(zombie).flatMap(h -> h.info().startInstant())
+                    .map(java.time.Instant::toEpochMilli).orElse(0L);
+            Thread.sleep(600);
+            Files.writeString(t.lock(), zombie + " " + zombieStart + "\n");
+            assertTrue(AotCache.orphaned(t.lock()), "a zombie owns nothing");
+        } finally {
+            holder.destroyForcibly();
+            holder.waitFor(30, TimeUnit.SECONDS);
+        }
 
         // own() never makes a lock that its trainer has removed.
         Files.delete(t.lock());
