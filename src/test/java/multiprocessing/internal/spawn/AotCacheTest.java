@@ -355,7 +355,12 @@ class AotCacheTest {
                     holder.getInputStream())).readLine().trim());
             long zombieStart = ProcessHandle.of(zombie).flatMap(h -> h.info().startInstant())
                     .map(java.time.Instant::toEpochMilli).orElse(0L);
-            Thread.sleep(600);
+            Path stat = Path.of("/proc/" + zombie + "/stat");
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Files.readString(stat).contains(") Z ") && System.nanoTime() < until) {
+                Thread.sleep(20); // until its `sleep 0.1` has ended, unreaped
+            }
+            assertTrue(Files.readString(stat).contains(") Z "), "a zombie to test with");
             Files.writeString(t.lock(), zombie + " " + zombieStart + "\n");
             assertTrue(AotCache.orphaned(t.lock()), "a zombie owns nothing");
         } finally {
