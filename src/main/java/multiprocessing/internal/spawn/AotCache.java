@@ -385,7 +385,9 @@ final class AotCache {
         Path target = dir.resolve(key + ".aot");
         Set<String> had = trainedWith.computeIfAbsent(key,
                 k -> readClassList(Path.of(target + CLASSES)));
-        if (had.contains(programClass)) {
+        if (had.contains(programClass) || had.size() >= MAX_PROGRAM_CLASSES) {
+            // Held, or the list is full: a program of more classes than a trainer loads would
+            // otherwise have its key trained at every run, each run's classes in turn.
             return null;
         }
         Path lock = dir.resolve(key + ".lock");

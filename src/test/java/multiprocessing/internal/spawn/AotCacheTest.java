@@ -299,6 +299,17 @@ class AotCacheTest {
                 "and keeps what the cache held: two programs of different classes would "
                         + "otherwise train it in turn at every run");
 
+        Files.deleteIfExists(other.lock());
+        List<String> full16 = new ArrayList<>();
+        for (int i = 0; i < AotCache.MAX_PROGRAM_CLASSES; i++) {
+            full16.add("q.C" + i);
+        }
+        Files.write(Path.of(first.target() + AotCache.CLASSES), full16);
+        AotCache manyClasses = cache(true, 25, classPath(tmp.resolve("a.jar")));
+        manyClasses.noteProgramClass("q.Beyond");
+        assertNull(manyClasses.plan(launcher, LIBRARY, List.of(), full, "q.Beyond").training(),
+                "a full list is not trained again: runs of many classes would take turns");
+
         Files.delete(Path.of(first.target() + AotCache.CLASSES));
         Files.deleteIfExists(first.lock());
         AotCache noList = cache(true, 25, classPath(tmp.resolve("a.jar")));
