@@ -456,38 +456,48 @@ public final class Messages {
      * there would otherwise keep its objects in /dev/shm until the resource tracker's end.
      *
      * @return how many records it dropped
-     * @throws IllegalStateException if the ring is corrupted
+     * @throws IllegalStateException if the ring itself is corrupted
      */
     public static int discard(Ring ring) {
         Ring.Sink sink = new Ring.Sink();
         int n = 0;
         while (ring.take(sink, 0)) {
             n++;
-            if ((sink.flags & RingLayout.FLAG_LARGE) != 0 && sink.length > LARGE_REF_NAME) {
-                String name = new String(sink.buffer, (int) LARGE_REF_NAME,
-                        sink.length - (int) LARGE_REF_NAME, StandardCharsets.UTF_8);
-                if (isLargeMessageName(name)) {
-                    unlinkQuietly(name);
+            if ((sink.flags & RingLayout.FLAG_LARGE) != 0) {
+                try {
+                    unlinkQuietly(largeName(sink));
+                } catch (IllegalStateException corrupted) {
+                    // names nothing a large message has: nothing to unlink
                 }
             }
         }
         return n;
     }
 
-    private static Object getLarge(Ring.Sink sink) {
+    /**
+     * The shared-memory object a large message's record names, checked to be one a large
+     * message has: the reader unlinks it, so never one of another kind (a user's SharedMemory,
+     * a heap arena), whatever wrote the record.
+     *
+     * @throws IllegalStateException if the record names none, or another kind
+     */
+    private static String largeName(Ring.Sink sink) {
         if (sink.length <= LARGE_REF_NAME) {
             throw new IllegalStateException("the queue's ring is corrupted: a large message's "
                     + "record of " + sink.length + " bytes names no shared memory");
         }
-        long length = MemorySegment.ofArray(sink.buffer).get(UNALIGNED_LONG, LARGE_REF_LENGTH);
         String name = new String(sink.buffer, (int) LARGE_REF_NAME,
                 sink.length - (int) LARGE_REF_NAME, StandardCharsets.UTF_8);
         if (!isLargeMessageName(name)) {
-            // Its name is unlinked once mapped: never one of another kind (a user's
-            // SharedMemory, a heap arena), whatever wrote the record.
             throw new IllegalStateException("the queue's ring is corrupted: a large message's "
                     + "record names " + name + ", which is not a large message's shared memory");
         }
+        return name;
+    }
+
+    private static Object getLarge(Ring.Sink sink) {
+        String name = largeName(sink);
+        long length = MemorySegment.ofArray(sink.buffer).get(UNALIGNED_LONG, LARGE_REF_LENGTH);
         ShmObject msg;
         try {
             msg = map(name, length);

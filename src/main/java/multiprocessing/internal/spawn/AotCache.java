@@ -254,7 +254,7 @@ final class AotCache {
     private final Set<String> trained = ConcurrentHashMap.newKeySet();
     /** Keys trained again in this JVM for program classes their caches lacked: once each. */
     private final Set<String> retrained = ConcurrentHashMap.newKeySet();
-    /** The program classes each key's cache was trained with, as its list file says. */
+    /** Each key's class list as read from its file, once (a spawn looks at it each time). */
     private final Map<String, Set<String>> trainedWith = new ConcurrentHashMap<>();
     private final Set<String> programClasses = ConcurrentHashMap.newKeySet();
     private volatile boolean swept;
@@ -406,7 +406,6 @@ final class AotCache {
         // have put its classes there): two programs of different classes would otherwise
         // train the key in turn at every run, each list dropping the other's.
         had.forEach(this::noteProgramClass);
-        trainedWith.put(key, Set.copyOf(programClasses));
         Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
         return new Training(key, output, target, lock, dir.resolve(key + ".failed"),
                 layout.archived(), kind);

@@ -120,8 +120,8 @@ final class Workout {
     /**
      * What a child does that a tour within one process cannot: it checks that the heap arenas
      * it attaches belong to its user ({@code geteuid}), and a daemon child watches its parent's
-     * pipe ({@link Parker#awaitFd}). Their downcalls' stubs and method handles are then in the
-     * cache instead of spun in every such child.
+     * pipe ({@link Parker#awaitFd}). Their classes (the downcalls' holders, poll's structure)
+     * are then in the cache instead of read and verified from the jar in every such child.
      */
     private static void childsOwnWaits() throws Exception {
         Posix.geteuid();
@@ -164,8 +164,9 @@ final class Workout {
                 event.await(java.time.Duration.ofMillis(1));
                 // Sleeps that time out: a child waiting on an Event or a Condition parks in
                 // the kernel, and without these its cache lacked the sleeping path's classes
-                // (the parker, the futex, the events' JFR registration): ~45 classes read and
-                // verified from the jar in every such child.
+                // (the parker, the futex, the registration of the events with Flight Recorder,
+                // whose event classes the cache refuses): read and verified from the jar in
+                // every such child.
                 unset.await(java.time.Duration.ofMillis(1));
                 barrier.await();
                 value.acquire();
