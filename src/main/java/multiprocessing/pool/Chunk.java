@@ -3,6 +3,7 @@ package multiprocessing.pool;
 import java.util.List;
 
 import multiprocessing.internal.events.PoolTaskEvent;
+import multiprocessing.internal.events.Recorder;
 
 /** Consecutive items of one job, run by one worker as one task (Python's task batches). */
 final class Chunk {
@@ -32,7 +33,8 @@ final class Chunk {
         this.job = job;
         this.start = start;
         this.items = items;
-        this.event = PoolTaskEvent.submitted(job.id, start, size());
+        // Null, and no event class loaded, unless Flight Recorder is in use (see Recorder).
+        this.event = Recorder.inUse() ? PoolTaskEvent.submitted(job.id, start, size()) : null;
     }
 
     int size() {

@@ -16,14 +16,16 @@ import jdk.jfr.FlightRecorderListener;
  * Recorder's whole metadata repository even when nothing records: measured at 300-500 ms (some
  * 600 classes) at the first use of such a class in a fresh JVM, which a child process would pay
  * at its first blocking lock or queue call. So every event type here is declared
- * {@code @Registered(false)}, and each factory that makes an event calls {@link #ensure} first.
- * The first call adds one {@link FlightRecorderListener} to Flight Recorder (about a
- * millisecond, once per JVM, a handful of small classes), which registers all the types: at
- * once if Flight Recorder is already initialized ({@code -XX:StartFlightRecording}, a
- * {@code Recording} or {@code RecordingStream} made before), or later, when it is. Until then
- * an event's {@code begin}, {@code end}, {@code shouldCommit} and {@code commit} are the empty
- * methods of {@link Event}, which the JIT removes with the event object itself; once
- * registered they are instrumented, and disabled unless a recording enables the type.
+ * {@code @Registered(false)}, and each factory that makes an event calls {@link #ensure} first,
+ * as does {@link Recorder#inUse}, which every place that would make one asks first (no event
+ * is made, nor its class loaded, while Flight Recorder is not in use). The first call adds one
+ * {@link FlightRecorderListener} to Flight Recorder (about a millisecond, once per JVM, a
+ * handful of small classes), which registers all the types: at once if Flight Recorder is
+ * already initialized ({@code -XX:StartFlightRecording}, a {@code Recording} or
+ * {@code RecordingStream} made before), or later, when it is. Until then an event's
+ * {@code begin}, {@code end}, {@code shouldCommit} and {@code commit} are the empty methods of
+ * {@link Event}; once registered they are instrumented, and disabled unless a recording
+ * enables the type.
  *
  * <p>No class initializer here waits for another: the event classes have none (registering a
  * type initializes its class, perhaps on the thread that initializes Flight Recorder while
@@ -52,16 +54,22 @@ final class Registration {
         return FlightRecorder.isInitialized();
     }
 
-    /** Registers every type when Flight Recorder is initialized. */
+    /**
+     * Registers every type when Flight Recorder is initialized, and only then loads them: on
+     * the thread that initializes it, not on the first threads to wait once it records (ten
+     * thousand virtual threads waiting at once were pinned loading an event class).
+     */
     static final class Registrar implements FlightRecorderListener {
-        /** Every event type of the library. */
-        static final List<Class<? extends Event>> TYPES = List.of(ProcessStartEvent.class,
-                ProcessEndEvent.class, PoolTaskEvent.class, LockWaitEvent.class,
-                QueuePutEvent.class, QueueGetEvent.class, ManagerCallEvent.class);
+        /** Every event type of the library: a method, so that no event class loads before. */
+        static List<Class<? extends Event>> types() {
+            return List.of(ProcessStartEvent.class, ProcessEndEvent.class, PoolTaskEvent.class,
+                    LockWaitEvent.class, QueuePutEvent.class, QueueGetEvent.class,
+                    ManagerCallEvent.class);
+        }
 
         @Override
         public void recorderInitialized(FlightRecorder recorder) {
-            for (Class<? extends Event> type : TYPES) {
+            for (Class<? extends Event> type : types()) {
                 FlightRecorder.register(type);
             }
         }

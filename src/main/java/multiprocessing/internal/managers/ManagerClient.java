@@ -21,6 +21,7 @@ import multiprocessing.connection.Client;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Family;
 import multiprocessing.internal.events.ManagerCallEvent;
+import multiprocessing.internal.events.Recorder;
 import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
@@ -142,7 +143,10 @@ public final class ManagerClient {
      */
     public Object call(int op, String typeId, String target, String method, String[] types,
             Object[] args) throws Throwable {
-        ManagerCallEvent event = ManagerCallEvent.calling(); // nothing unless recorded
+        if (!Recorder.inUse()) {
+            return exchange(op, target, method, types, args); // no event class loaded: Recorder
+        }
+        ManagerCallEvent event = ManagerCallEvent.calling();
         Throwable thrown = null;
         try {
             return exchange(op, target, method, types, args);

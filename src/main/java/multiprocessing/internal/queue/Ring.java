@@ -18,6 +18,7 @@ import java.util.Map;
 import multiprocessing.internal.heap.Block;
 import multiprocessing.internal.heap.Heap;
 import multiprocessing.internal.events.QueueWaitEvent;
+import multiprocessing.internal.events.Recorder;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.wait.Parker;
@@ -611,9 +612,12 @@ public final class Ring {
             long r2 = Parker.await(site, a, start, timeoutNanos, false, null);
             return r2 >= 0 ? r2 : -1;
         }
-        QueueWaitEvent event = QueueWaitEvent.waiting(site == consumers); // nothing unless recorded
+        // No event, nor its class loaded, unless Flight Recorder is in use (see Recorder).
+        QueueWaitEvent event = Recorder.inUse() ? QueueWaitEvent.waiting(site == consumers) : null;
         long r2 = Parker.await(site, a, start, timeoutNanos, false, recovery);
-        event.finish(objectName, offset, timeoutNanos, r2 >= 0);
+        if (event != null) {
+            event.finish(objectName, offset, timeoutNanos, r2 >= 0);
+        }
         return r2 >= 0 ? r2 : -1;
     }
 

@@ -142,6 +142,7 @@ final class Workout {
         Condition condition = new Condition();
         Event event = new Event();
         Event unset = new Event();
+        Event woken = new Event();
         Barrier barrier = new Barrier(1);
         Value value = Value.of("i", 0);
         Array array = Array.of("d", 4);
@@ -168,6 +169,15 @@ final class Workout {
                 // whose event classes the cache refuses): read and verified from the jar in
                 // every such child.
                 unset.await(java.time.Duration.ofMillis(1));
+                // A set() that wakes a sleeper, as a child's set() of an Event its parent
+                // waits on: the waker's path (this JVM's parked virtual threads first, then
+                // the futex), whose class the cache lacked, was read from the jar.
+                Thread sleeper = LibraryThreads.platform().daemon()
+                        .name("multiprocessing-aot-tour-sleeper")
+                        .start(() -> woken.await(java.time.Duration.ofSeconds(5)));
+                Thread.sleep(50);
+                woken.set();
+                sleeper.join(5_000);
                 barrier.await();
                 value.acquire();
                 value.getObj().value((Integer) value.getObj().value() + 1);

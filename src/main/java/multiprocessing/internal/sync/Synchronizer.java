@@ -5,6 +5,7 @@ import static multiprocessing.internal.sync.SyncLayout.STATE;
 import java.lang.foreign.MemorySegment;
 
 import multiprocessing.internal.events.LockWaitEvent;
+import multiprocessing.internal.events.Recorder;
 import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.wait.Parker;
@@ -141,10 +142,13 @@ public abstract class Synchronizer {
             checkOwnerIfDue();
             return TIMED_OUT;
         }
-        LockWaitEvent event = LockWaitEvent.waiting(ownerPid(state())); // nothing unless recorded
+        // No event, nor its class loaded, unless Flight Recorder is in use (see Recorder).
+        LockWaitEvent event = Recorder.inUse() ? LockWaitEvent.waiting(ownerPid(state())) : null;
         long r = Parker.await(site, () -> attempt(arg), System.nanoTime(),
                 timeoutNanos, interruptible, ownerWatch);
-        event.finish(kind(), timeoutNanos, r >= 0);
+        if (event != null) {
+            event.finish(kind(), timeoutNanos, r >= 0);
+        }
         return r >= 0 ? ACQUIRED : r == Parker.INTERRUPTED ? INTERRUPTED : TIMED_OUT;
     }
 

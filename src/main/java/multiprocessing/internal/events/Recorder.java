@@ -1,0 +1,33 @@
+package multiprocessing.internal.events;
+
+import jdk.jfr.FlightRecorder;
+
+/**
+ * Whether Flight Recorder is in use in this JVM, asked before any of the library's event
+ * classes is touched: until it is, a wait, a call or a task makes no event and loads no event
+ * class.
+ *
+ * <p>Why a class of its own. An event class cannot be kept in an AOT cache (the JVM
+ * instruments it as it loads), so its first use reads it from its jar: a child's first wait
+ * on a lock, an event or a queue opened the jar that holds the library (for the 29 MB jar of
+ * the benchmarks: its central directory read and hashed, with C2 compiling the zip reader,
+ * about a megabyte of the idle child's memory), where the rest of the child came from the
+ * cache. A static method of the event class itself would load it to be called, so the call
+ * sites ask here, a class the cache keeps, and make the event only when the answer is yes.
+ * Flight Recorder started later (a {@code jcmd JFR.start}) is seen at the next call.
+ */
+public final class Recorder {
+    private Recorder() {}
+
+    /**
+     * Whether Flight Recorder has been initialized: only then can an event record. The first
+     * call also has the event types registered when Flight Recorder initializes
+     * ({@link Registration}), which loads them then, on that thread.
+     *
+     * @return whether the caller should make its event
+     */
+    public static boolean inUse() {
+        Registration.ensure();
+        return FlightRecorder.isInitialized();
+    }
+}
