@@ -84,7 +84,27 @@ final class Workout {
         part(failed, "queues, pipes and locks", () -> paths(BATCH, BATCH / 10, 10, 10));
         part(failed, "a pool's worker", () -> PoolAccess.get().rehearseWorker());
         part(failed, "a manager", Workout::manager);
+        part(failed, "the start methods' contexts", Workout::contexts);
+        part(failed, "a warm JVM's entry point", () -> Class.forName(WARM_MAIN, false,
+                Workout.class.getClassLoader()));
         return failed;
+    }
+
+    /**
+     * The class a JVM waiting in the fork server starts with, which only such a JVM loads: by
+     * name, as this package does not depend on the fork server's.
+     */
+    private static final String WARM_MAIN = "multiprocessing.internal.forkserver.WarmMain";
+
+    /**
+     * A child makes its own start method's context before its target: one started by a
+     * forkserver context read that context's classes from the jar (they were in no cache),
+     * which for a large jar cost the child ~20 ms of CPU, most of it reading the jar's index.
+     */
+    private static void contexts() {
+        for (String method : multiprocessing.Multiprocessing.getAllStartMethods()) {
+            multiprocessing.Multiprocessing.getContext(method);
+        }
     }
 
     /**
@@ -114,6 +134,7 @@ final class Workout {
         List<String> failed = new ArrayList<>();
         part(failed, "locks and shared values", Workout::sharedObjects);
         part(failed, "a child's own waits", Workout::childsOwnWaits);
+        part(failed, "the start methods' contexts", Workout::contexts);
         return failed;
     }
 
