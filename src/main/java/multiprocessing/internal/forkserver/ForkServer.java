@@ -36,16 +36,15 @@ import multiprocessing.internal.util.LibraryLog;
  * taken. When none waits, the process is spawned: the first start costs what a spawn costs.
  *
  * <p>How many wait. A warm JVM reports, with one byte on its socket, when it has warmed up. A
- * start takes the oldest JVM that has reported; when none has, it takes the oldest still warming
- * up if that one has been at it for as long as a spawned process of this server took to reach
- * its target, and otherwise it spawns the process. A JVM that far along is most of the way
- * through (a warm-up costs about one and a half spawned starts), and booting one beside it made
- * the two compete for the CPUs: with starts 300 ms apart on 2 CPUs, every other start took a
- * second instead of 30 ms. A younger one would start the process later than a spawn does: it
- * stays, and is ready for a later start. One taken midway finishes its warm-up, which costs less
- * than a boot. Either way the start asks the keeper thread for one more JVM while fewer than
- * {@code maxWarm} wait or are asked for, so one is ready again soon after each start, and more
- * wait while starts come faster than JVMs warm up.
+ * start takes the oldest JVM that has reported, and otherwise spawns the process: a JVM still
+ * warming up stays, and is ready for a later start. A warm-up takes three to four times what a
+ * spawned child takes to reach its target (80-100 ms against 25 on a quiet machine), so a
+ * process handed to a JVM midway waited for the rest of it, which its own start did not need:
+ * taking one as soon as it was as old as a spawn's time, starts 30 ms apart took 20-48 ms
+ * each, 60 ms apart 14-20, where taking only ready ones gave 15-21 and 11-14 and spawn 23-28
+ * (bench/RESULTS.md, seventeenth session). Either way the start asks the keeper thread for one
+ * more JVM while fewer than {@code maxWarm} wait or are asked for, so one is ready again soon
+ * after each start, and more wait while starts come faster than JVMs warm up.
  *
  * <p>When the keeper boots. A warm-up costs about what a child's start costs, and on the same
  * CPUs: booted beside the starts it is meant to speed up, it slowed them. Starting N processes at
@@ -92,7 +91,7 @@ public final class ForkServer {
     private static final long DEAD_CHECK_MILLIS = 1_000;
 
     /** A process this server handed over (or spawned), until it is past its start. */
-    private record Starting(Popen popen, long sinceNanos, boolean spawned) {}
+    private record Starting(Popen popen, long sinceNanos) {}
 
     private static final class Warm {
         final Popen popen;
@@ -122,12 +121,6 @@ public final class ForkServer {
     private int wanted;
     private Settings settings = new Settings(1, Duration.ofSeconds(60));
     private Thread keeper;
-    /**
-     * How long this server's spawned processes took from their spawn to their target, an
-     * exponential average weighing the last one half (0 until one has reached its target): the
-     * age a JVM still warming up must have to be taken.
-     */
-    private long spawnNanos;
     /**
      * Whether the keeper is booting a JVM (until it is added to {@link #waiting}, or retired
      * when a stop came meanwhile).
@@ -185,7 +178,7 @@ public final class ForkServer {
                 retire(warm.popen); // still alive and waiting for a process that will never come
                 throw e;
             } finally {
-                handedOver(handed ? warm.popen : null, false);
+                handedOver(handed ? warm.popen : null);
             }
             if (handed) {
                 return warm.popen;
@@ -209,7 +202,7 @@ public final class ForkServer {
             popen = Spawner.spawn(preparation, data, handles, key.executable(), key.jvmOptions());
             return popen;
         } finally {
-            handedOver(popen, true);
+            handedOver(popen);
         }
     }
 
@@ -217,33 +210,19 @@ public final class ForkServer {
      * Ends a hand-over {@link #take} began; the process of {@code popen} (null: none was handed
      * over) then holds the keeper's boots back until it is past its start.
      */
-    private synchronized void handedOver(Popen popen, boolean spawned) {
+    private synchronized void handedOver(Popen popen) {
         handingOver--;
         long now = System.nanoTime();
         pruneStarting(now);
         if (popen != null && settings.maxWarm() > 0) {
-            starting.add(new Starting(popen, now, spawned));
+            starting.add(new Starting(popen, now));
         }
     }
 
-    /**
-     * Forgets the processes past their start, and those held for too long; a spawned one that
-     * has said it runs its target tells how long a spawn takes ({@link #spawnNanos}), timed by
-     * when it said so, not by when this looks (which may be at the next start, seconds later).
-     * One that ended before its target tells nothing.
-     */
+    /** Forgets the processes past their start, and those held for too long. */
     private void pruneStarting(long now) {
-        starting.removeIf(s -> {
-            if (s.popen().pastStart()) {
-                long running = s.popen().runningSinceNanos();
-                if (s.spawned() && running != 0) {
-                    long took = Math.max(0, running - s.sinceNanos());
-                    spawnNanos = spawnNanos == 0 ? took : (spawnNanos + took) / 2;
-                }
-                return true;
-            }
-            return now - s.sinceNanos() > START_LIMIT_MILLIS * 1_000_000;
-        });
+        starting.removeIf(s -> s.popen().pastStart()
+                || now - s.sinceNanos() > START_LIMIT_MILLIS * 1_000_000);
     }
 
     /**
@@ -264,10 +243,7 @@ public final class ForkServer {
         return warming < MAX_WARMING;
     }
 
-    /**
-     * The oldest ready JVM, else the oldest warming up if it has been warming up for as long as
-     * a spawn takes to reach its target, or null; asks for one more either way.
-     */
+    /** The oldest ready JVM, or null; asks for one more either way. */
     private synchronized Warm take(Settings settings) {
         this.settings = settings;
         Warm warm = null;
@@ -276,10 +252,6 @@ public final class ForkServer {
                 warm = w;
                 break;
             }
-        }
-        Warm oldest = waiting.peekFirst();
-        if (warm == null && oldest != null && farAlong(oldest, System.nanoTime())) {
-            warm = oldest;
         }
         if (warm != null) {
             waiting.remove(warm);
@@ -290,34 +262,6 @@ public final class ForkServer {
         wakeKeeper();
         handingOver++; // last: a throw above must not leave it raised
         return warm;
-    }
-
-    /**
-     * Whether {@code w}, still warming up, has been at it for as long as a spawn takes to reach
-     * its target: most of the way through (see the class comment). Until a spawned process of
-     * this server has reached its target, any age will do. Taking the JVM booted since
-     * the last start whatever its age, processes started one after another took 230-260 ms
-     * each against 150-170 ms with spawn (bench/RESULTS.md, fourteenth session): the first
-     * downcall's linking alone is ~110 ms of CPU.
-     */
-    private boolean farAlong(Warm w, long now) {
-        return now - w.sinceNanos >= spawnNanos;
-    }
-
-    /** How long this server's spawned processes took to reach their targets (0: none yet). */
-    public synchronized Duration spawnTime() {
-        return Duration.ofNanos(spawnNanos);
-    }
-
-    /** Whether a start now would take the waiting JVM {@code pid} (ready, or far along). */
-    public synchronized boolean wouldTake(long pid) {
-        long now = System.nanoTime();
-        for (Warm w : waiting) {
-            if (w.popen.pid() == pid) {
-                return w.ready() || farAlong(w, now);
-            }
-        }
-        return false;
     }
 
     private Popen boot() throws IOException {
@@ -408,7 +352,9 @@ public final class ForkServer {
                     synchronized (this) {
                         keep = generation == bootGeneration;
                         if (keep) {
-                            waiting.addLast(new Warm(popen, System.nanoTime()));
+                            // Aged from its spawn: a program's first boot plans the class
+                            // path and the cache before it (~300 ms), which is no JVM's age.
+                            waiting.addLast(new Warm(popen, popen.spawnedNanos()));
                         }
                     }
                     if (!keep) {

@@ -24,11 +24,7 @@ public final class WarmMain {
         int[] fds;
         java.io.InputStream stream;
         try {
-            // A process handed over before this JVM was up (a start took it as soon as it was
-            // booted) is run at once: warming up would only delay it.
-            if (!Spawner.bootstrapReadable()) {
-                warmUp();
-            }
+            warmUp(); // no process comes before it is reported: a start takes only ready JVMs
             stream = Spawner.bootstrapSocket();
             fds = Spawner.receiveHandOver();
         } catch (Exception | LinkageError e) {
@@ -45,9 +41,8 @@ public final class WarmMain {
     }
 
     /**
-     * Warms up and reports it. A start may take this JVM while it warms up, its process
-     * already handed over: a failed warm-up therefore does not end the JVM (that process would
-     * be lost), which then waits for a process without reporting, as one booted for a start.
+     * Warms up and reports it. A JVM whose warm-up failed ends: it would never be taken (a
+     * start takes only JVMs that have reported), and its creator reaps it and boots another.
      */
     private static void warmUp() throws java.io.IOException {
         try {
@@ -60,8 +55,9 @@ public final class WarmMain {
             ChildMain.warmUp("forkserver");
             preload(System.getProperty(PRELOAD_PROPERTY, ""));
         } catch (Exception | LinkageError e) {
-            System.err.println("multiprocessing: a forkserver JVM could not warm up (its"
-                    + " process runs without): " + e);
+            System.err.println("multiprocessing: a forkserver JVM could not warm up, and exits"
+                    + " (processes are spawned meanwhile): " + e);
+            Runtime.getRuntime().halt(1);
             return;
         }
         Spawner.reportReady();

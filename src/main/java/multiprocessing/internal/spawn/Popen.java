@@ -42,6 +42,9 @@ public final class Popen {
     /** Its Flight Recorder events, or null. */
     private volatile ProcessTrace trace;
 
+    /** When the child was spawned (System.nanoTime, just after its posix_spawn). */
+    private final long spawnedNanos = System.nanoTime();
+
     Popen(int pid, int pidfd, int bootstrapFd, StderrTap stderr) {
         this.stderr = stderr;
         this.pid = pid;
@@ -53,6 +56,11 @@ public final class Popen {
 
     public int pid() {
         return pid;
+    }
+
+    /** {@return when the child was spawned (System.nanoTime, just after its posix_spawn)} */
+    public long spawnedNanos() {
+        return spawnedNanos;
     }
 
     /**

@@ -332,11 +332,6 @@ public final class Spawner {
         return fds.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Whether something (a hand-over, or end of file) is waiting on the bootstrap channel. */
-    public static boolean bootstrapReadable() throws ErrnoException {
-        return Posix.pollOne(BOOTSTRAP_FD, Posix.POLLIN, 0) > 0;
-    }
-
     /**
      * The rest of the bootstrap channel after the hand-over header. It reads with recvmsg,
      * whose downcall the header's read has already bound (binding another costs milliseconds
