@@ -265,6 +265,38 @@ class ForkServerTest {
     }
 
     /**
+     * No more than {@code maxWarm} JVMs wait: a start while the keeper booted a replacement
+     * counted neither that JVM nor, once it was added, the boot it had asked for, so a context
+     * of one JVM ended with two waiting. Each boot here is held up for half a second (fault
+     * injection), so that the second start comes during the first boot.
+     */
+    @Test
+    void noMoreThanMaxWarmJvmsWaitWhenAStartComesDuringABoot() throws Exception {
+        ForkServerContext context = ((ForkServerContext) FORKSERVER.withJvmOptions("-Dmax1=1"))
+                .withMaxWarm(1);
+        List<Process> started = new java.util.ArrayList<>();
+        System.setProperty("multiprocessing.forkserver.testBootDelayMillis", "500");
+        try {
+            for (int i = 0; i < 2; i++) {
+                Process p = context.process(() -> { });
+                started.add(p);
+                p.start(); // the first asks for a JVM; the second comes while it boots
+                p.join(Duration.ofSeconds(60));
+                assertEquals(0, p.exitCode());
+            }
+            assertTrue(serverOf(context).pids().isEmpty(), "the second start came during the boot");
+            awaitWaiting(context);
+            Thread.sleep(3000); // a boot asked for meanwhile is done by then
+            List<Long> waiting = serverOf(context).pids();
+            assertEquals(1, waiting.size(), "JVMs waiting with maxWarm 1: " + waiting);
+        } finally {
+            System.clearProperty("multiprocessing.forkserver.testBootDelayMillis");
+            endAll(started);
+            context.stopWarmJvms();
+        }
+    }
+
+    /**
      * A process that finds no JVM waiting is spawned, and its JVM, like a spawned child's,
      * links no downcall before its target: the first one costs ~110 ms of CPU. A JVM booted for
      * such a start and handed the process over its socket linked several (poll, recvmsg), and

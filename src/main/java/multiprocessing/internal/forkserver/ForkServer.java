@@ -256,7 +256,8 @@ public final class ForkServer {
         if (warm != null) {
             waiting.remove(warm);
         }
-        if (waiting.size() + wanted < settings.maxWarm()) {
+        // The JVM being booted counts too: without it, one more than maxWarm could wait.
+        if (waiting.size() + wanted + (booting ? 1 : 0) < settings.maxWarm()) {
             wanted++;
         }
         wakeKeeper();
@@ -265,9 +266,21 @@ public final class ForkServer {
     }
 
     private Popen boot() throws IOException {
+        long delay = Long.getLong(TEST_BOOT_DELAY_PROPERTY, 0);
+        if (delay > 0) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while booting", e);
+            }
+        }
         return Spawner.launch(key.executable(), bootOptions(), WarmMain.class.getName(),
                 new int[0], true);
     }
+
+    /** Fault injection for tests: each boot by the keeper first waits this many milliseconds. */
+    static final String TEST_BOOT_DELAY_PROPERTY = "multiprocessing.forkserver.testBootDelayMillis";
 
     private List<String> bootOptions() {
         List<String> options = new ArrayList<>(key.jvmOptions());
@@ -291,6 +304,7 @@ public final class ForkServer {
         while (true) {
             List<Popen> idle = new ArrayList<>();
             boolean bootOne = false;
+            int bootGeneration = 0;
             synchronized (this) {
                 while (true) {
                     long now = System.nanoTime();
@@ -319,6 +333,9 @@ public final class ForkServer {
                         if (mayBoot(now)) {
                             wanted--;
                             bootOne = true;
+                            // Counted from here on, as the JVM it boots (see take).
+                            booting = true;
+                            bootGeneration = generation;
                         } else {
                             nextDeadline = Math.min(nextDeadline, RECHECK_MILLIS * 1_000_000);
                         }
@@ -341,11 +358,6 @@ public final class ForkServer {
             }
             idle.forEach(ForkServer::retire);
             if (bootOne) {
-                int bootGeneration;
-                synchronized (this) {
-                    bootGeneration = generation;
-                    booting = true;
-                }
                 try {
                     Popen popen = boot();
                     boolean keep;
