@@ -246,7 +246,10 @@ class ForkServerTest {
             }
             assertFalse(serverOf(context).pids().contains(young),
                     "the JVM whose warm-up failed has exited and been reaped within 30 s");
-            List<Long> waitingBefore = serverOf(context).pids();
+            // The JVM the second start asked for boots once the first is gone, and warms up
+            // (held) as the third start comes.
+            List<Long> waitingBefore = awaitWaiting(context);
+            assertFalse(waitingBefore.isEmpty(), "a JVM warms up as the third start comes");
             Process third = context.process(() -> up.send("third"));
             started.add(third);
             third.start();
@@ -267,15 +270,15 @@ class ForkServerTest {
     /**
      * No more than {@code maxWarm} JVMs wait: a start while the keeper booted a replacement
      * counted neither that JVM nor, once it was added, the boot it had asked for, so a context
-     * of one JVM ended with two waiting. Each boot here is held up for half a second (fault
-     * injection), so that the second start comes during the first boot.
+     * of one JVM ended with two waiting. Each boot here is held up for 2 s (fault injection), so
+     * that the second start comes during the first boot.
      */
     @Test
     void noMoreThanMaxWarmJvmsWaitWhenAStartComesDuringABoot() throws Exception {
         ForkServerContext context = ((ForkServerContext) FORKSERVER.withJvmOptions("-Dmax1=1"))
                 .withMaxWarm(1);
         List<Process> started = new java.util.ArrayList<>();
-        System.setProperty("multiprocessing.forkserver.testBootDelayMillis", "500");
+        System.setProperty("multiprocessing.forkserver.testBootDelayMillis", "2000");
         try {
             for (int i = 0; i < 2; i++) {
                 Process p = context.process(() -> { });
@@ -286,7 +289,12 @@ class ForkServerTest {
             }
             assertTrue(serverOf(context).pids().isEmpty(), "the second start came during the boot");
             awaitWaiting(context);
-            Thread.sleep(3000); // a boot asked for meanwhile is done by then
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (serverOf(context).readyPids().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertFalse(serverOf(context).readyPids().isEmpty(), "the JVM warmed up");
+            Thread.sleep(3000); // a boot asked for meanwhile (held 2 s) is done by then
             List<Long> waiting = serverOf(context).pids();
             assertEquals(1, waiting.size(), "JVMs waiting with maxWarm 1: " + waiting);
         } finally {
@@ -294,6 +302,75 @@ class ForkServerTest {
             endAll(started);
             context.stopWarmJvms();
         }
+    }
+
+    /**
+     * A JVM retired before it has warmed up is killed: it has run nothing of the program's, and
+     * would otherwise finish its warm-up before it looked at its socket (here a warm-up held
+     * for 20 s, by fault injection; retired by a stop, which waited 5 s and then killed it).
+     */
+    @Test
+    void aStopKillsAJvmStillWarmingUpAtOnce() throws Exception {
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions(
+                "-Dheld=1", "-Dmultiprocessing.forkserver.testWarmUpFailureMillis=20000");
+        Process p = context.process(() -> { });
+        p.start();
+        p.join(Duration.ofSeconds(60));
+        p.close();
+        assertEquals(1, awaitWaiting(context).size(), "a JVM warms up (held)");
+        long t0 = System.nanoTime();
+        context.stopWarmJvms();
+        long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(serverOf(context).pids().isEmpty());
+        assertTrue(tookMillis < 3000, "the stop took " + tookMillis + " ms");
+    }
+
+    /**
+     * When warm-ups keep failing (the program's class path or options break them), no more
+     * JVMs are asked for after {@link ForkServer#MAX_FAILED_WARM_UPS} in a row, and the
+     * processes are spawned: each start booted a JVM that failed again. Every warm-up here
+     * fails after 50 ms (fault injection).
+     */
+    @Test
+    void warmUpsThatKeepFailingStopBeingBooted() throws Exception {
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions(
+                "-Dfailing=1", "-Dmultiprocessing.forkserver.testWarmUpFailureMillis=50");
+        java.util.Set<Long> booted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicBoolean looking =
+                new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread watcher = Thread.ofPlatform().daemon().start(() -> {
+            while (looking.get()) {
+                ProcessHandle.current().children().filter(c -> c.info().commandLine()
+                        .orElse("").contains("-Dfailing=1")
+                        && c.info().commandLine().orElse("").contains("WarmMain"))
+                        .forEach(c -> booted.add(c.pid()));
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        List<Process> started = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                Process p = context.process(() -> { });
+                started.add(p);
+                p.start();
+                p.join(Duration.ofSeconds(60));
+                assertEquals(0, p.exitCode());
+                Thread.sleep(600); // time for the JVM it asked for to boot, fail and be reaped
+            }
+        } finally {
+            looking.set(false);
+            watcher.join();
+            endAll(started);
+            context.stopWarmJvms();
+        }
+        assertTrue(booted.size() >= ForkServer.MAX_FAILED_WARM_UPS,
+                "JVMs were booted and failed: " + booted);
+        assertTrue(booted.size() <= ForkServer.MAX_FAILED_WARM_UPS + 1,
+                booted.size() + " JVMs booted for 8 starts: " + booted);
     }
 
     /**

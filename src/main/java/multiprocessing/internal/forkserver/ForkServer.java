@@ -31,23 +31,26 @@ import multiprocessing.internal.util.LibraryLog;
  * {@link WarmMain}. That keeps everything a spawned child has (the pid, a pidfd sentinel, the
  * exit status reaped by the creator, death of the creator seen as end of file) with no hop
  * through a third process. {@link #start} serializes the process first (an object that cannot
- * be serialized takes no JVM), takes the oldest waiting JVM (the likeliest to be warm), and
+ * be serialized takes no JVM), takes the oldest JVM that has reported it warmed up, and
  * hands it the payload, descriptors included; a JVM found dead meanwhile is reaped and the next
  * taken. When none waits, the process is spawned: the first start costs what a spawn costs.
  *
  * <p>How many wait. A warm JVM reports, with one byte on its socket, when it has warmed up. A
  * start takes the oldest JVM that has reported, and otherwise spawns the process: a JVM still
- * warming up stays, and is ready for a later start. A warm-up takes three to four times what a
- * spawned child takes to reach its target (80-100 ms against 25 on a quiet machine), so a
+ * warming up stays, and is ready for a later start. A warm-up takes three to four times as long
+ * as a spawned child takes to reach its target (80-100 ms against 25 on a quiet machine), so a
  * process handed to a JVM midway waited for the rest of it, which its own start did not need:
  * taking one as soon as it was as old as a spawn's time, starts 30 ms apart took 20-48 ms
  * each, 60 ms apart 14-20, where taking only ready ones gave 15-21 and 11-14 and spawn 23-28
  * (bench/RESULTS.md, seventeenth session). Either way the start asks the keeper thread for one
- * more JVM while fewer than {@code maxWarm} wait or are asked for, so one is ready again soon
- * after each start, and more wait while starts come faster than JVMs warm up.
+ * more JVM while fewer than {@code maxWarm} wait, boot or are asked for, so one is ready again
+ * soon after each start, and more wait while starts come faster than JVMs warm up. A JVM whose
+ * warm-up fails exits; after {@value #MAX_FAILED_WARM_UPS} such failures in a row (the program's
+ * class path or options break the warm-up) no more are asked for until a JVM warms up or the
+ * server is stopped, and the processes are spawned.
  *
- * <p>When the keeper boots. A warm-up costs about what a child's start costs, and on the same
- * CPUs: booted beside the starts it is meant to speed up, it slowed them. Starting N processes at
+ * <p>When the keeper boots. A warm-up takes CPU as a child's start does (more of it: the full
+ * class cache, the socket's downcalls), and on the same CPUs: booted beside the starts it is meant to speed up, it slowed them. Starting N processes at
  * once on 2 CPUs took twice as long as with spawn (bench/RESULTS.md, eighth session), because
  * every start asked for a replacement and the replacements warmed up among the starts. So the
  * keeper boots only while no process a start handed over (or spawned) is still
@@ -57,7 +60,8 @@ import multiprocessing.internal.util.LibraryLog;
  * spawned, and the replacements warm up once the burst's processes are running, one after
  * another. A JVM that has waited longer than {@code idleTimeout} is retired (its socket closed,
  * so it exits, and reaped), so none waits once the program stops starting processes; one that
- * has ended (killed) is reaped within a second. The keeper thread ends when nothing waits and
+ * has ended (killed) is reaped within a second. One retired before it has warmed up is killed:
+ * it has run nothing of the program's, and would otherwise finish its warm-up first. The keeper thread ends when nothing waits and
  * nothing is asked for.
  */
 public final class ForkServer {
@@ -126,6 +130,12 @@ public final class ForkServer {
      * when a stop came meanwhile).
      */
     private boolean booting;
+    /** The {@link #generation} the keeper's boot began in: one across a stop is not counted. */
+    private int bootingGeneration;
+    /** Warm-ups that failed in a row (the JVM ended before it reported ready). */
+    private int failedWarmUps;
+    /** How many failed warm-ups in a row stop the asking for JVMs (see the class comment). */
+    public static final int MAX_FAILED_WARM_UPS = 3;
     /** Counts stops, so that a JVM booted across a stop is retired rather than kept. */
     private int generation;
 
@@ -175,7 +185,7 @@ public final class ForkServer {
                 }
                 handed = Spawner.handOver(warm.popen, payload, handles.fds());
             } catch (IOException | RuntimeException | Error e) {
-                retire(warm.popen); // still alive and waiting for a process that will never come
+                retire(warm.popen, true); // alive, waiting for a process that will never come
                 throw e;
             } finally {
                 handedOver(handed ? warm.popen : null);
@@ -183,7 +193,7 @@ public final class ForkServer {
             if (handed) {
                 return warm.popen;
             }
-            retire(warm.popen);
+            retire(warm.popen, true);
         }
     }
 
@@ -257,7 +267,9 @@ public final class ForkServer {
             waiting.remove(warm);
         }
         // The JVM being booted counts too: without it, one more than maxWarm could wait.
-        if (waiting.size() + wanted + (booting ? 1 : 0) < settings.maxWarm()) {
+        int bootingNow = booting && bootingGeneration == generation ? 1 : 0;
+        if (failedWarmUps < MAX_FAILED_WARM_UPS
+                && waiting.size() + wanted + bootingNow < settings.maxWarm()) {
             wanted++;
         }
         wakeKeeper();
@@ -302,7 +314,7 @@ public final class ForkServer {
     /** The keeper: boots what starts asked for, retires what waited too long. */
     private void keep() {
         while (true) {
-            List<Popen> idle = new ArrayList<>();
+            List<Warm> idle = new ArrayList<>();
             boolean bootOne = false;
             int bootGeneration = 0;
             synchronized (this) {
@@ -314,11 +326,22 @@ public final class ForkServer {
                     for (var it = waiting.iterator(); it.hasNext(); ) {
                         Warm w = it.next();
                         long left = idleNanos - (now - w.sinceNanos);
-                        if (left <= 0 || w.popen.poll() != null) {
+                        boolean ended = w.popen.poll() != null;
+                        if (ended && !w.ready()) {
+                            if (++failedWarmUps == MAX_FAILED_WARM_UPS) {
+                                LibraryLog.get().log(System.Logger.Level.WARNING,
+                                        "multiprocessing: " + MAX_FAILED_WARM_UPS + " forkserver"
+                                        + " JVMs in a row failed to warm up (see their standard"
+                                        + " error): this context's processes are spawned");
+                            }
+                        } else if (w.ready()) {
+                            failedWarmUps = 0;
+                        }
+                        if (left <= 0 || ended) {
                             // Waited long enough, or ended (killed): a dead one is reaped
                             // now, not left a zombie and listed until a start or its timeout.
                             it.remove();
-                            idle.add(w.popen);
+                            idle.add(w);
                         } else {
                             nextDeadline = Math.min(nextDeadline,
                                     Math.min(left, DEAD_CHECK_MILLIS * 1_000_000));
@@ -336,6 +359,7 @@ public final class ForkServer {
                             // Counted from here on, as the JVM it boots (see take).
                             booting = true;
                             bootGeneration = generation;
+                            bootingGeneration = generation;
                         } else {
                             nextDeadline = Math.min(nextDeadline, RECHECK_MILLIS * 1_000_000);
                         }
@@ -356,27 +380,14 @@ public final class ForkServer {
                     }
                 }
             }
-            idle.forEach(ForkServer::retire);
-            if (bootOne) {
-                try {
-                    Popen popen = boot();
-                    boolean keep;
-                    synchronized (this) {
-                        keep = generation == bootGeneration;
-                        if (keep) {
-                            // Aged from its spawn: a program's first boot plans the class
-                            // path and the cache before it (~300 ms), which is no JVM's age.
-                            waiting.addLast(new Warm(popen, popen.spawnedNanos()));
-                        }
-                    }
-                    if (!keep) {
-                        retire(popen);
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // A start then spawns its process, and reports a failure to its caller.
-                    LibraryLog.get().log(System.Logger.Level.DEBUG,
-                            "multiprocessing: cannot boot a forkserver JVM", e);
-                } finally {
+            try {
+                // Inside: a retirement that throws must not leave the boot counted for good.
+                idle.forEach(w -> retire(w.popen, w.ready()));
+                if (bootOne) {
+                    boot(bootGeneration);
+                }
+            } finally {
+                if (bootOne) {
                     synchronized (this) {
                         booting = false;
                         notifyAll(); // a stop waits for a boot across it to be retired
@@ -386,9 +397,40 @@ public final class ForkServer {
         }
     }
 
-    /** Ends a waiting JVM: it sees end of file and exits; reaped here, killed if it lingers. */
-    private static void retire(Popen popen) {
+    /** Boots a JVM and adds it to the waiting ones, unless a stop came meanwhile. */
+    private void boot(int bootGeneration) {
+        try {
+            Popen popen = boot();
+            boolean keep;
+            synchronized (this) {
+                keep = generation == bootGeneration;
+                if (keep) {
+                    // Aged from its spawn: a program's first boot plans the class path and
+                    // the cache before it (~300 ms), which is no JVM's age.
+                    waiting.addLast(new Warm(popen, popen.spawnedNanos()));
+                    booting = false; // counted as waiting from now on, not twice
+                }
+            }
+            if (!keep) {
+                retire(popen, false);
+            }
+        } catch (IOException | RuntimeException e) {
+            // A start then spawns its process, and reports a failure to its caller.
+            LibraryLog.get().log(System.Logger.Level.DEBUG,
+                    "multiprocessing: cannot boot a forkserver JVM", e);
+        }
+    }
+
+    /**
+     * Ends a waiting JVM: it sees end of file and exits; reaped here, killed if it lingers. One
+     * that has not {@code warmedUp} is killed at once: it has run nothing of the program's, and
+     * would finish its warm-up (a boot's CPU) before it looked at its socket.
+     */
+    private static void retire(Popen popen, boolean warmedUp) {
         popen.abandon();
+        if (!warmedUp) {
+            popen.signal(multiprocessing.internal.posix.Posix.SIGKILL);
+        }
         // Reaped even by an interrupted thread (the flag is kept for its caller): a JVM left
         // unreaped would stay a zombie, forgotten by every fork server, until this JVM exits.
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
@@ -424,10 +466,11 @@ public final class ForkServer {
             waiting.clear();
             starting.clear();
             wanted = 0;
+            failedWarmUps = 0;
             generation++;
             notifyAll();
         }
-        all.forEach(w -> retire(w.popen));
+        all.forEach(w -> retire(w.popen, w.ready()));
         awaitBootRetired();
     }
 

@@ -42,7 +42,8 @@ public final class WarmMain {
 
     /**
      * Warms up and reports it. A JVM whose warm-up failed ends: it would never be taken (a
-     * start takes only JVMs that have reported), and its creator reaps it and boots another.
+     * start takes only JVMs that have reported); its creator reaps it, and boots another when a
+     * later start asks for one.
      */
     private static void warmUp() throws java.io.IOException {
         try {
@@ -54,7 +55,7 @@ public final class WarmMain {
             }
             ChildMain.warmUp("forkserver");
             preload(System.getProperty(PRELOAD_PROPERTY, ""));
-        } catch (Exception | LinkageError e) {
+        } catch (Throwable e) {
             System.err.println("multiprocessing: a forkserver JVM could not warm up, and exits"
                     + " (processes are spawned meanwhile): " + e);
             Runtime.getRuntime().halt(1);

@@ -63,7 +63,8 @@ class FlightRecorderEventsTest {
     @Test
     void eachEventTypeIsRecordedWithItsFields() throws Exception {
         // A wait before Flight Recorder is in use (if no other test of this JVM started it):
-        // its event class is loaded unregistered and must be registered when a recording starts.
+        // it makes no event and loads no event class, and adds the listener that registers the
+        // types when a recording starts.
         waitOnceForALockHeldByAnotherThread();
         try (RecordingStream stream = new RecordingStream()) {
             for (Class<? extends Event> type : Registration.Registrar.types()) {
@@ -375,9 +376,9 @@ class FlightRecorderEventsTest {
     @Test
     void aWaitInAJvmThatRecordsNothingLoadsNoFlightRecorderMachinery(
             @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        Path log = dir.resolve("classes.log");
+        // A log per JVM: a cache trainer started beside the child gets the same options.
         multiprocessing.Context ctx = Multiprocessing.getContext("spawn")
-                .withJvmOptions("-Xlog:class+load=info:file=" + log);
+                .withJvmOptions("-Xlog:class+load=info:file=" + dir.resolve("%p.log"));
         Queue<String> report = ctx.queue();
         Queue<String> empty = ctx.queue();
         Process p = ctx.process(() -> {
@@ -411,7 +412,7 @@ class FlightRecorderEventsTest {
         System.out.println("classes loaded by the first waits: " + r[0]);
         assertTrue(Integer.parseInt(r[0]) < 200, r[0] + " classes loaded by the waits");
         List<String> events;
-        try (var lines = Files.lines(log)) {
+        try (var lines = Files.lines(dir.resolve(p.pid() + ".log"))) {
             events = lines.filter(
                     l -> l.matches(".*multiprocessing\\.internal\\.events\\.\\w+Event .*")).toList();
         }
