@@ -196,7 +196,9 @@ final class Workout {
                 Thread sleeper = LibraryThreads.platform().daemon()
                         .name("multiprocessing-aot-tour-sleeper")
                         .start(() -> woken.await(java.time.Duration.ofSeconds(5)));
-                Thread.sleep(50);
+                // Long enough for the sleeper to be asleep on a busy machine (no state of it
+                // says so): a set() before that wakes nobody, and the path is left out.
+                Thread.sleep(200);
                 woken.set();
                 sleeper.join(5_000);
                 barrier.await();
