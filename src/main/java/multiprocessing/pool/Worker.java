@@ -59,6 +59,11 @@ final class Worker implements SerializableRunnable {
                 return new Worker((Connection) in.readObject(),
                         (SerializableRunnable) in.readObject(), in.readInt());
             }
+
+            @Override
+            public List<Object> carried(Worker w) {
+                return Arrays.asList(w.conn, w.initializer);
+            }
         });
     }
 
@@ -105,8 +110,11 @@ final class Worker implements SerializableRunnable {
                 return;
             }
         }
-        hold(Serialization.serialize(new Object[] {READY}));
+        hold(Serialization.serialize(new Object[] {READY})); // without the serializer
         flush();
+        // Its start reads and says nothing that needs the serializer (Fory): a task does (its
+        // function travels as Fory writes it), so it is built now, while the pool sends one.
+        Serialization.buildInBackground();
         // The functions of the last few jobs: a map's function is deserialized once per worker,
         // not once per chunk. Kept with the bytes they were read from: a cluster member's
         // workers run chunks of several pools whose job numbers may meet.

@@ -246,7 +246,8 @@ final class PlainStream {
                 // send: refused here, before any has run. The payload's process is the one
                 // such object written, and only as the payload itself.
                 boolean payload = type.getName().equals(PROCESS) && numbers.isEmpty();
-                if (!payload && !LEAVES.contains(type.getName())) {
+                if (!payload && !LEAVES.contains(type.getName())
+                        && !carriesOnlyPlain(type, reducer, v)) {
                     throw refusal("an object of " + type + ", which may hold the program's");
                 }
                 numbers.put(v, numbers.size());
@@ -311,6 +312,19 @@ final class PlainStream {
         @SuppressWarnings("unchecked")
         private <T> void reduce(Reducer<T> reducer, Object v) {
             reducer.reduce((T) v, this);
+        }
+
+        /**
+         * Whether {@code v}, of one of the {@link #CARRIERS}, carries only what this stream
+         * writes, each looked at before any of it is written (as a lambda's captured values).
+         */
+        @SuppressWarnings("unchecked")
+        private static <T> boolean carriesOnlyPlain(Class<?> type, Reducer<T> reducer, Object v) {
+            if (!CARRIERS.contains(type.getName())) {
+                return false;
+            }
+            List<Object> carried = reducer.carried((T) v);
+            return carried != null && carried.stream().allMatch(PlainStream::plain);
         }
 
         /** As UTF-16 units: exact for every string, a lone surrogate included. */
@@ -410,8 +424,16 @@ final class PlainStream {
      */
     static final int MAX_DEPTH = 50;
 
-    /** The payload itself: the only reduced class besides {@link #LEAVES} this stream reads. */
+    /** The payload itself: a reduced class besides {@link #LEAVES} this stream reads. */
     private static final String PROCESS = "multiprocessing.Process";
+
+    /**
+     * The library's reduced classes that carry the program's objects and say which
+     * ({@link Reducer#carried}), written here when all of those are: a pool's worker with no
+     * initializer or a plain one, so that a worker's JVM starts without building Fory (~30 ms
+     * of its start; bench/RESULTS.md, seventeenth session). The reader accepts them too.
+     */
+    static final java.util.Set<String> CARRIERS = java.util.Set.of("multiprocessing.pool.Worker");
 
     /** Whether this stream writes {@code v} whole, looked at without writing any of it. */
     static boolean plain(Object v) {
@@ -592,7 +614,7 @@ final class PlainStream {
 
         private Object reduced() throws IOException {
             String name = string();
-            if (!LEAVES.contains(name) && !name.equals(PROCESS)) {
+            if (!LEAVES.contains(name) && !name.equals(PROCESS) && !CARRIERS.contains(name)) {
                 throw new IllegalStateException("the received bytes name " + name
                         + " as a reduced class; it is not one a payload may hold");
             }

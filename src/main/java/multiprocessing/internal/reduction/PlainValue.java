@@ -6,9 +6,11 @@ import org.apache.fory.memory.MemoryBuffer;
 
 /**
  * A message that is one plain value (null, a boxed primitive, a string or a byte array: what
- * most queues and pipes carry), written without Fory: a process that only ever sends and
- * receives such values never builds Fory, which costs a fresh JVM hundreds of milliseconds of
- * CPU at its first message, and each such message is a tag and the value's bytes.
+ * most queues and pipes carry), or a short {@code Object[]} of such values but byte arrays (the
+ * library's own small messages, such as a pool worker's), written without Fory: a process
+ * that only ever sends and receives such values never builds Fory, which costs a fresh JVM
+ * hundreds of milliseconds of CPU at its first message, and each such message is a tag and
+ * the value's bytes.
  *
  * <p>Implementation note. The message starts with {@link #MARK}; Fory's messages start with
  * its header bitmap, whose flags are the low four bits, so a reader tells the two apart by the
@@ -36,14 +38,37 @@ final class PlainValue {
     private static final byte LATIN1 = 10;
     private static final byte UTF16 = 11;
     private static final byte BYTES = 12;
+    private static final byte OBJECTS = 13;
+
+    /** The most elements of an {@code Object[]} written here; a longer one goes to Fory. */
+    static final int MAX_OBJECTS = 16;
 
     /** Whether {@code value} is written here rather than by Fory. */
     static boolean writes(Object value) {
+        if (value != null && value.getClass() == Object[].class) {
+            // A short array of immutable values, as the library's own small messages are (a
+            // pool's worker says it is ready with one): no byte array in it, whose identity
+            // Fory keeps (the same array twice arrives as one) and this would not.
+            Object[] a = (Object[]) value;
+            if (a.length > MAX_OBJECTS) {
+                return false;
+            }
+            for (Object e : a) {
+                if (!immutable(e)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return value == null || value.getClass() == byte[].class || immutable(value);
+    }
+
+    private static boolean immutable(Object value) {
         if (value == null) {
             return true;
         }
         Class<?> c = value.getClass();
-        return c == Integer.class || c == String.class || c == Long.class || c == byte[].class
+        return c == Integer.class || c == String.class || c == Long.class
                 || c == Double.class || c == Boolean.class || c == Float.class
                 || c == Short.class || c == Byte.class || c == Character.class;
     }
@@ -51,6 +76,20 @@ final class PlainValue {
     /** Writes {@code value}, one {@link #writes} accepts, at {@code out}'s writer index. */
     static void write(Object value, MemoryBuffer out) {
         out.writeByte(MARK);
+        if (value != null && value.getClass() == Object[].class) {
+            Object[] a = (Object[]) value;
+            out.writeByte(OBJECTS);
+            out.writeInt32(a.length);
+            for (Object e : a) {
+                element(e, out);
+            }
+            return;
+        }
+        element(value, out);
+    }
+
+    /** Writes one value, its tag first. */
+    private static void element(Object value, MemoryBuffer out) {
         switch (value) {
             case null -> out.writeByte(NULL);
             case Integer i -> {
@@ -120,29 +159,24 @@ final class PlainValue {
         try {
             in.readByte(); // MARK
             byte tag = in.readByte();
-            Object value = switch (tag) {
-                case NULL -> null;
-                case TRUE -> Boolean.TRUE;
-                case FALSE -> Boolean.FALSE;
-                case INT -> in.readInt32();
-                case LONG -> in.readInt64();
-                case DOUBLE -> Double.longBitsToDouble(in.readInt64());
-                case FLOAT -> Float.intBitsToFloat(in.readInt32());
-                case SHORT -> in.readInt16();
-                case BYTE -> in.readByte();
-                case CHAR -> (char) in.readInt16();
-                case LATIN1 -> new String(in.readBytes(length(in, 1)), StandardCharsets.ISO_8859_1);
-                case UTF16 -> {
-                    int n = length(in, 2);
-                    char[] chars = new char[n];
-                    for (int i = 0; i < n; i++) {
-                        chars[i] = (char) in.readInt16();
-                    }
-                    yield new String(chars);
+            Object value;
+            if (tag == OBJECTS) {
+                int n = length(in, 1); // each element is at least its tag
+                if (n > MAX_OBJECTS) {
+                    throw new IllegalStateException("an array of " + n + " elements");
                 }
-                case BYTES -> in.readBytes(length(in, 1));
-                default -> throw new IllegalStateException("unknown plain value tag " + tag);
-            };
+                Object[] a = new Object[n];
+                for (int i = 0; i < n; i++) {
+                    byte t = in.readByte();
+                    if (t == BYTES || t == OBJECTS) {
+                        throw new IllegalStateException("an array holding tag " + t);
+                    }
+                    a[i] = element(t, in);
+                }
+                value = a;
+            } else {
+                value = element(tag, in);
+            }
             if (in.readerIndex() != in.size()) {
                 throw new IllegalStateException("trailing bytes after the value");
             }
@@ -151,6 +185,33 @@ final class PlainValue {
             throw new IllegalStateException("the received bytes (" + size + ") are not a value"
                     + " this library serialized: " + e.getMessage(), e);
         }
+    }
+
+    /** Reads one value whose {@code tag} has been read. */
+    private static Object element(byte tag, MemoryBuffer in) {
+        return switch (tag) {
+            case NULL -> null;
+            case TRUE -> Boolean.TRUE;
+            case FALSE -> Boolean.FALSE;
+            case INT -> in.readInt32();
+            case LONG -> in.readInt64();
+            case DOUBLE -> Double.longBitsToDouble(in.readInt64());
+            case FLOAT -> Float.intBitsToFloat(in.readInt32());
+            case SHORT -> in.readInt16();
+            case BYTE -> in.readByte();
+            case CHAR -> (char) in.readInt16();
+            case LATIN1 -> new String(in.readBytes(length(in, 1)), StandardCharsets.ISO_8859_1);
+            case UTF16 -> {
+                int n = length(in, 2);
+                char[] chars = new char[n];
+                for (int i = 0; i < n; i++) {
+                    chars[i] = (char) in.readInt16();
+                }
+                yield new String(chars);
+            }
+            case BYTES -> in.readBytes(length(in, 1));
+            default -> throw new IllegalStateException("unknown plain value tag " + tag);
+        };
     }
 
     /** A length read, checked against what is left: a corrupt one must not allocate. */

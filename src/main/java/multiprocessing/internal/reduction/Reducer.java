@@ -15,6 +15,19 @@ public interface Reducer<T> {
 
     T rebuild(In in);
 
+    /**
+     * The program's objects {@code value}'s reduction writes (for a reducer of one of the
+     * library's objects that carries them, as a pool's worker carries its initializer), so that
+     * a writer that must look at every object before it writes any ({@link PlainStream}) can;
+     * null when not told, and such an object is then written by Fory.
+     *
+     * @param value the object to be reduced
+     * @return the objects it carries, or null
+     */
+    default java.util.List<Object> carried(T value) {
+        return null;
+    }
+
     /** What a reducer writes. */
     interface Out {
         void writeInt(int value);

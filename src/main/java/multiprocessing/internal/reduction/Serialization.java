@@ -645,6 +645,18 @@ public final class Serialization {
         Holder.FORY.getClass();
     }
 
+    /**
+     * Builds the serializer on a thread of its own unless it is built: for a process that
+     * will soon need it and waits for something meanwhile. A message that needs it before the
+     * build ends waits for the build, as it would have built it.
+     */
+    public static void buildInBackground() {
+        if (!built) {
+            multiprocessing.internal.util.LibraryThreads.platform().daemon()
+                    .name("multiprocessing-serializer-build-ahead").start(Serialization::warmUp);
+        }
+    }
+
     private static final String CANNOT_SEND = "cannot send ";
 
     /** Runs {@code work} with a pooled Fory and {@code handles} current, on a deep stack. */

@@ -41,7 +41,11 @@ class PlainValueTest {
 
     @Test
     void otherValuesGoThroughForyAndAreToldApart() {
-        for (Object v : List.of(List.of(1, 2), new int[] {1}, new Object[] {"a"},
+        // An Object[] holding a byte array (Fory keeps its identity), a longer one, one of
+        // another element type, one holding an object of another class: all Fory's.
+        Object[] many = new Object[PlainValue.MAX_OBJECTS + 1];
+        for (Object v : List.of(List.of(1, 2), new int[] {1}, new Object[] {"a", new byte[1]},
+                many, new String[] {"a"}, new Object[] {1, List.of(2)},
                 java.math.BigInteger.TEN, new StringBuilder("sb"))) {
             assertFalse(PlainValue.writes(v), v.getClass().getName());
             byte[] bytes = Serialization.serialize(v);
@@ -58,6 +62,28 @@ class PlainValueTest {
         assertEquals("after", Serialization.deserialize(written, Handles.received(new int[0])));
     }
 
+    /** A short array of immutable values, as a pool's worker says it is ready, without Fory. */
+    @Test
+    void shortObjectArraysOfImmutableValuesRoundTrip() {
+        Object[][] arrays = {
+            {}, {1}, {null, null}, {4, 1_000_000_000_000L, -2.5, "\u00e9t\u00e9", 'c', true, null},
+            new Object[PlainValue.MAX_OBJECTS],
+        };
+        for (Object[] a : arrays) {
+            assertTrue(PlainValue.writes(a), Arrays.toString(a));
+            byte[] bytes = Serialization.serialize(a);
+            assertEquals(PlainValue.MARK, bytes[0], "written without Fory: " + Arrays.toString(a));
+            Object back = Serialization.deserialize(bytes);
+            assertEquals(Object[].class, back.getClass());
+            assertArrayEquals(a, (Object[]) back);
+            for (int i = 0; i < a.length; i++) {
+                if (a[i] != null) {
+                    assertEquals(a[i].getClass(), ((Object[]) back)[i].getClass());
+                }
+            }
+        }
+    }
+
     @Test
     void corruptPlainMessagesAreRefusedClearly() {
         byte[][] bad = {
@@ -67,6 +93,11 @@ class PlainValueTest {
             {PlainValue.MARK, 12, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f}, // 2 GiB claimed
             {PlainValue.MARK, 12, -1, -1, -1, -1},          // negative length
             {PlainValue.MARK, 0, 0},                        // trailing byte
+            // Lengths are little-endian, as Fory's buffer writes them.
+            {PlainValue.MARK, 13, 3, 0, 0, 0, 0, 0},        // array of 3, 2 given
+            {PlainValue.MARK, 13, 1, 0, 0, 0, 12, 0, 0, 0, 0}, // array holding a byte array
+            {PlainValue.MARK, 13, 1, 0, 0, 0, 13, 0, 0, 0, 0}, // array holding an array
+            {PlainValue.MARK, 13, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
         };
         for (byte[] b : bad) {
             IllegalStateException e = assertThrows(IllegalStateException.class,

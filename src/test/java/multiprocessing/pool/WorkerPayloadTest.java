@@ -1,0 +1,63 @@
+package multiprocessing.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Process;
+import multiprocessing.connection.Pipe;
+import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.reduction.Handles;
+import multiprocessing.internal.reduction.Serialization;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A pool's worker reaches its JVM without the serializer (Fory) when its initializer is a
+ * plain lambda or none, as a process's lambda does: the first byte of the payload says how it
+ * was written ('C': the plain stream, holding a channel; 'F': Fory).
+ */
+@ExtendWith(NoLeftoverSharedMemory.class)
+class WorkerPayloadTest {
+
+    private static byte written(Worker worker) throws Exception {
+        Handles sent = Handles.spawning();
+        byte[] data = Serialization.serializeForStart(new Process(worker), sent);
+        int[] fds = sent.fds().clone();
+        for (int i = 0; i < fds.length; i++) {
+            fds[i] = Posix.dup(fds[i]); // the child's own copies, as it receives them
+        }
+        sent.runAfterSend();
+        Handles received = Handles.received(fds);
+        Object back = Serialization.deserializeAtStart(data, received);
+        assertInstanceOf(Process.class, back);
+        for (int fd : fds) {
+            Posix.closeQuietly(fd);
+        }
+        return data[0];
+    }
+
+    @Test
+    void aWorkerWithNoInitializerOrAPlainOneIsWrittenWithoutFory() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            assertEquals('C', written(new Worker(pipe.right(), null, 0)));
+            String name = "init";
+            int count = 3;
+            assertEquals('C', written(new Worker(pipe.right(),
+                    () -> System.setProperty(name, String.valueOf(count)), 5)));
+        }
+    }
+
+    @Test
+    void aWorkerWhoseInitializerHoldsAnObjectIsWrittenByFory() throws Exception {
+        List<String> list = new ArrayList<>(List.of("x"));
+        try (Pipe pipe = Pipe.open()) {
+            assertEquals('F', written(new Worker(pipe.right(),
+                    () -> System.setProperty("n", list.get(0)), 0)));
+        }
+    }
+}
