@@ -374,6 +374,39 @@ class ForkServerTest {
     }
 
     /**
+     * A JVM killed by a signal while it warms up (the OOM killer, an operator) is no failed
+     * warm-up: after three such kills the next start still asks for a JVM (once counted as
+     * failures, they turned the fork server off for good; attack 17).
+     */
+    @Test
+    void waitingJvmsKilledBySignalsDoNotTurnTheServerOff() throws Exception {
+        ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions(
+                "-Dkilled=1", "-Dmultiprocessing.forkserver.testWarmUpFailureMillis=20000");
+        try {
+            for (int i = 0; i <= ForkServer.MAX_FAILED_WARM_UPS; i++) {
+                Process p = context.process(() -> { });
+                p.start();
+                p.join(Duration.ofSeconds(60));
+                assertEquals(0, p.exitCode());
+                p.close();
+                List<Long> warming = awaitWaiting(context);
+                assertEquals(1, warming.size(), "round " + i + ": a JVM boots after the start");
+                if (i == ForkServer.MAX_FAILED_WARM_UPS) {
+                    break; // asked for and booted after the kills
+                }
+                ProcessHandle.of(warming.get(0)).ifPresent(ProcessHandle::destroyForcibly);
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (!serverOf(context).pids().isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertTrue(serverOf(context).pids().isEmpty(), "the killed JVM is reaped");
+            }
+        } finally {
+            context.stopWarmJvms();
+        }
+    }
+
+    /**
      * A process that finds no JVM waiting is spawned, and its JVM, like a spawned child's,
      * links no downcall before its target: the first one costs ~110 ms of CPU. A JVM booted for
      * such a start and handed the process over its socket linked several (poll, recvmsg), and

@@ -45,9 +45,10 @@ import multiprocessing.internal.util.LibraryLog;
  * (bench/RESULTS.md, seventeenth session). Either way the start asks the keeper thread for one
  * more JVM while fewer than {@code maxWarm} wait, boot or are asked for, so one is ready again
  * soon after each start, and more wait while starts come faster than JVMs warm up. A JVM whose
- * warm-up fails exits; after {@value #MAX_FAILED_WARM_UPS} such failures in a row (the program's
- * class path or options break the warm-up) no more are asked for until a JVM warms up or the
- * server is stopped, and the processes are spawned.
+ * warm-up fails exits (with status 1); after {@value #MAX_FAILED_WARM_UPS} such failures in a row
+ * (the program's class path or options break the warm-up) the processes are spawned, and a JVM
+ * is asked for again only 30 s after the last failure (or after a stop). A JVM killed by a
+ * signal is no such failure.
  *
  * <p>When the keeper boots. A warm-up takes CPU as a child's start does (more of it: the full
  * class cache, the socket's downcalls), and on the same CPUs: booted beside the starts it is meant to speed up, it slowed them. Starting N processes at
@@ -132,10 +133,14 @@ public final class ForkServer {
     private boolean booting;
     /** The {@link #generation} the keeper's boot began in: one across a stop is not counted. */
     private int bootingGeneration;
-    /** Warm-ups that failed in a row (the JVM ended before it reported ready). */
+    /** Warm-ups that failed in a row (the JVM exited with a status before it reported ready). */
     private int failedWarmUps;
+    /** When the last of {@link #failedWarmUps} was seen (System.nanoTime). */
+    private long lastFailedWarmUpNanos;
     /** How many failed warm-ups in a row stop the asking for JVMs (see the class comment). */
     public static final int MAX_FAILED_WARM_UPS = 3;
+    /** How long after the last of them a start asks for a JVM again, to try once more. */
+    static final long FAILED_WARM_UP_RETRY_NANOS = Duration.ofSeconds(30).toNanos();
     /** Counts stops, so that a JVM booted across a stop is retired rather than kept. */
     private int generation;
 
@@ -268,8 +273,9 @@ public final class ForkServer {
         }
         // The JVM being booted counts too: without it, one more than maxWarm could wait.
         int bootingNow = booting && bootingGeneration == generation ? 1 : 0;
-        if (failedWarmUps < MAX_FAILED_WARM_UPS
-                && waiting.size() + wanted + bootingNow < settings.maxWarm()) {
+        boolean failing = failedWarmUps >= MAX_FAILED_WARM_UPS
+                && System.nanoTime() - lastFailedWarmUpNanos < FAILED_WARM_UP_RETRY_NANOS;
+        if (!failing && waiting.size() + wanted + bootingNow < settings.maxWarm()) {
             wanted++;
         }
         wakeKeeper();
@@ -326,13 +332,19 @@ public final class ForkServer {
                     for (var it = waiting.iterator(); it.hasNext(); ) {
                         Warm w = it.next();
                         long left = idleNanos - (now - w.sinceNanos);
-                        boolean ended = w.popen.poll() != null;
-                        if (ended && !w.ready()) {
+                        Integer code = w.popen.poll();
+                        boolean ended = code != null;
+                        if (ended && code > 0 && !w.ready()) {
+                            // It exited by itself (a failed warm-up halts with 1); one killed
+                            // by a signal (the OOM killer, an operator) says nothing of the next.
+                            lastFailedWarmUpNanos = now;
                             if (++failedWarmUps == MAX_FAILED_WARM_UPS) {
                                 LibraryLog.get().log(System.Logger.Level.WARNING,
                                         "multiprocessing: " + MAX_FAILED_WARM_UPS + " forkserver"
                                         + " JVMs in a row failed to warm up (see their standard"
-                                        + " error): this context's processes are spawned");
+                                        + " error): this context's processes are spawned, and a"
+                                        + " JVM is tried again in "
+                                        + FAILED_WARM_UP_RETRY_NANOS / 1_000_000_000 + " s");
                             }
                         } else if (w.ready()) {
                             failedWarmUps = 0;
