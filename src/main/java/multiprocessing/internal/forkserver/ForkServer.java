@@ -339,6 +339,7 @@ public final class ForkServer {
                             // by a signal (the OOM killer, an operator) says nothing of the next.
                             lastFailedWarmUpNanos = now;
                             if (++failedWarmUps == MAX_FAILED_WARM_UPS) {
+                                wanted = 0; // the boots asked for before would fail as well
                                 LibraryLog.get().log(System.Logger.Level.WARNING,
                                         "multiprocessing: " + MAX_FAILED_WARM_UPS + " forkserver"
                                         + " JVMs in a row failed to warm up (see their standard"
