@@ -418,6 +418,37 @@ class ForkServerTest {
     }
 
     /**
+     * A context of no waiting JVMs ({@code withMaxWarm(0)}) spawns its processes, even when a
+     * context of the same JVM options (the same fork server) has a JVM ready (attack 17).
+     */
+    @Test
+    void aContextOfNoWarmJvmsSpawnsEvenWhenAnotherLeftOneReady() throws Exception {
+        ForkServerContext warm = (ForkServerContext) FORKSERVER.withJvmOptions("-Dshared=1");
+        ForkServerContext none = warm.withMaxWarm(0);
+        try {
+            Process first = warm.process(() -> { });
+            first.start();
+            first.join(Duration.ofSeconds(60));
+            first.close();
+            awaitWaiting(warm);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (serverOf(warm).readyPids().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            List<Long> ready = serverOf(warm).readyPids();
+            assertFalse(ready.isEmpty(), "a JVM is ready");
+            Process p = none.process(() -> { });
+            p.start();
+            assertFalse(ready.contains(p.pid()), "spawned, not taken: " + ready);
+            p.join(Duration.ofSeconds(60));
+            assertEquals(0, p.exitCode());
+            p.close();
+        } finally {
+            warm.stopWarmJvms();
+        }
+    }
+
+    /**
      * A process that finds no JVM waiting is spawned, and its JVM, like a spawned child's,
      * links no downcall before its target: the first one costs ~110 ms of CPU. A JVM booted for
      * such a start and handed the process over its socket linked several (poll, recvmsg), and

@@ -262,7 +262,9 @@ public final class ForkServer {
     private synchronized Warm take(Settings settings) {
         this.settings = settings;
         Warm warm = null;
-        for (Warm w : waiting) {
+        // A context of no waiting JVMs spawns, even when another of the same JVM options (so
+        // of this server) left some waiting.
+        for (Warm w : settings.maxWarm() > 0 ? waiting : List.<Warm>of()) {
             if (w.ready()) {
                 warm = w;
                 break;

@@ -84,6 +84,7 @@ final class Workout {
         part(failed, "queues, pipes and locks", () -> paths(BATCH, BATCH / 10, 10, 10));
         part(failed, "a pool's worker", () -> PoolAccess.get().rehearseWorker());
         part(failed, "a manager", Workout::manager);
+        part(failed, "a child's payload with channels", Workout::channelsPayload);
         part(failed, "the start methods' contexts", Workout::contexts);
         part(failed, "a warm JVM's entry point", () -> Class.forName(WARM_MAIN, false,
                 Workout.class.getClassLoader()));
@@ -95,6 +96,47 @@ final class Workout {
      * name, as this package does not depend on the fork server's.
      */
     private static final String WARM_MAIN = "multiprocessing.internal.forkserver.WarmMain";
+
+    /**
+     * The channels' classes, loaded (not initialized): a lean child whose lambda's class also
+     * has a lambda that captures a queue (both written in one {@code main}, as programs do)
+     * loads {@code Queue} to read its own, through that class's {@code $deserializeLambda$},
+     * and read it from the jar (attack 17).
+     */
+    private static void channelClasses() throws ClassNotFoundException {
+        for (String name : List.of("multiprocessing.Queue", "multiprocessing.JoinableQueue",
+                "multiprocessing.SimpleQueue", "multiprocessing.connection.Connection",
+                "multiprocessing.connection.Pipe")) {
+            Class.forName(name, false, Workout.class.getClassLoader());
+        }
+    }
+
+    /**
+     * What a child that holds a queue and a connection reads before its target (their
+     * reducers, the heap block's receipt behind the queue), as {@link #sharedObjects} does for
+     * the lean cache: without it such a child read six of the library's classes from the jar
+     * (attack 17).
+     */
+    private static void channelsPayload() throws Exception {
+        try (Queue<Object> queue = new Queue<>(); Pipe pipe = Pipe.open()) {
+            SerializableRunnable target = () -> {
+                queue.put("put");
+                pipe.right().send("sent");
+            };
+            Handles sent = Handles.spawning();
+            byte[] data = Serialization.serializeForStart(
+                    new multiprocessing.Process(target), sent);
+            int[] fds = sent.fds().clone();
+            for (int i = 0; i < fds.length; i++) {
+                fds[i] = Posix.dup(fds[i]); // the child's own copies, as it receives them
+            }
+            sent.runAfterSend();
+            ((multiprocessing.Process) Serialization.deserializeAtStart(data,
+                    Handles.received(fds))).run();
+            queue.get(java.time.Duration.ofSeconds(5));
+            pipe.left().recv();
+        }
+    }
 
     /**
      * A child makes its own start method's context before its target: one started by a
@@ -135,6 +177,7 @@ final class Workout {
         part(failed, "locks and shared values", Workout::sharedObjects);
         part(failed, "a child's own waits", Workout::childsOwnWaits);
         part(failed, "the start methods' contexts", Workout::contexts);
+        part(failed, "the channels' classes", Workout::channelClasses);
         return failed;
     }
 

@@ -707,6 +707,10 @@ class AotCacheTest {
         private static void run(String... jvmOptions) throws Exception {
             Note note = new Note("child ");
             Context ctx = Multiprocessing.getContext().withJvmOptions(jvmOptions);
+            // The full child also holds a queue (its reducer, a heap block's receipt); and the
+            // lean child's lambda is in a class that also has this one, whose reading of its
+            // own names Queue (its class's $deserializeLambda$): both from the caches.
+            multiprocessing.Queue<String> queue = Boolean.getBoolean(LEAN) ? null : ctx.queue();
             Process p = Boolean.getBoolean(LEAN) ? ctx.process(() -> {
                 // What a forkserver context's child makes before its target (its context).
                 Multiprocessing.getContext("forkserver");
@@ -719,9 +723,16 @@ class AotCacheTest {
                         StandardCharsets.ISO_8859_1);
                 System.out.println(note.text() + cmdline.contains("\0-XX:AOTCache=")
                         + (cmdline.contains("-lean.aot\0") ? " lean" : ""));
+                queue.put("queued");
             });
             p.start();
+            if (queue != null && !"queued".equals(queue.get(java.time.Duration.ofSeconds(60)))) {
+                throw new AssertionError("the child's item did not come");
+            }
             p.join();
+            if (queue != null) {
+                queue.close();
+            }
             if (p.exitCode() != 0) {
                 throw new AssertionError("child exit code " + p.exitCode());
             }
