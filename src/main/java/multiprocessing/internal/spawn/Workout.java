@@ -123,19 +123,26 @@ final class Workout {
                 queue.put("put");
                 pipe.right().send("sent");
             };
-            Handles sent = Handles.spawning();
-            byte[] data = Serialization.serializeForStart(
-                    new multiprocessing.Process(target), sent);
-            int[] fds = sent.fds().clone();
-            for (int i = 0; i < fds.length; i++) {
-                fds[i] = Posix.dup(fds[i]); // the child's own copies, as it receives them
-            }
-            sent.runAfterSend();
-            ((multiprocessing.Process) Serialization.deserializeAtStart(data,
-                    Handles.received(fds))).run();
+            runAsAChildReadsIt(target);
             queue.get(java.time.Duration.ofSeconds(5));
             pipe.left().recv();
         }
+    }
+
+    /**
+     * Writes a process of {@code target} as a start does and reads it back as its child does
+     * (the descriptors duplicated, as the child receives its own), then runs it here.
+     */
+    private static void runAsAChildReadsIt(SerializableRunnable target) throws Exception {
+        Handles sent = Handles.spawning();
+        byte[] data = Serialization.serializeForStart(new multiprocessing.Process(target), sent);
+        int[] fds = sent.fds().clone();
+        for (int i = 0; i < fds.length; i++) {
+            fds[i] = Posix.dup(fds[i]); // the child's own copies, as it receives them
+        }
+        sent.runAfterSend();
+        ((multiprocessing.Process) Serialization.deserializeAtStart(data,
+                Handles.received(fds))).run();
     }
 
     /**
@@ -254,16 +261,7 @@ final class Workout {
                     attached.buf().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 1);
                 }
             };
-            Handles sent = Handles.spawning();
-            byte[] data = Serialization.serializeForStart(
-                    new multiprocessing.Process(target), sent);
-            int[] fds = sent.fds().clone();
-            for (int i = 0; i < fds.length; i++) {
-                fds[i] = Posix.dup(fds[i]); // the child's own copies, as it receives them
-            }
-            sent.runAfterSend();
-            ((multiprocessing.Process) Serialization.deserializeAtStart(data,
-                    Handles.received(fds))).run();
+            runAsAChildReadsIt(target);
         } finally {
             memory.close();
             memory.unlink();
