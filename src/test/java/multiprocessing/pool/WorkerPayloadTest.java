@@ -32,12 +32,17 @@ class WorkerPayloadTest {
             fds[i] = Posix.dup(fds[i]); // the child's own copies, as it receives them
         }
         sent.runAfterSend();
-        Handles received = Handles.received(fds);
-        Object back = Serialization.deserializeAtStart(data, received);
+        Object back = Serialization.deserializeAtStart(data, Handles.received(fds));
         assertInstanceOf(Process.class, back);
-        for (int fd : fds) {
-            Posix.closeQuietly(fd);
-        }
+        // The rebuilt worker's connection owns the copies: closed by it, once. (Closed here
+        // by number instead, they were closed again by its cleaner later, by then another
+        // test's descriptors of the same numbers: that test's pipe broke.)
+        java.lang.reflect.Field target = Process.class.getDeclaredField("target");
+        target.setAccessible(true);
+        Worker rebuilt = (Worker) target.get(back);
+        java.lang.reflect.Field conn = Worker.class.getDeclaredField("conn");
+        conn.setAccessible(true);
+        ((multiprocessing.connection.Connection) conn.get(rebuilt)).close();
         return data[0];
     }
 
