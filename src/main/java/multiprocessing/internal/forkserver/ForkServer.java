@@ -35,35 +35,34 @@ import multiprocessing.internal.util.LibraryLog;
  * hands it the payload, descriptors included; a JVM found dead meanwhile is reaped and the next
  * taken. When none waits, the process is spawned: the first start costs what a spawn costs.
  *
- * <p>How many wait. A warm JVM reports, with one byte on its socket, when it has warmed up. A
- * start takes the oldest JVM that has reported, and otherwise spawns the process: a JVM still
- * warming up stays, and is ready for a later start. A warm-up takes three to four times as long
- * as a spawned child takes to reach its target (80-100 ms against 25 on a quiet machine), so a
- * process handed to a JVM midway waited for the rest of it, which its own start did not need:
- * taking one as soon as it was as old as a spawn's time, starts 30 ms apart took 20-48 ms
- * each, 60 ms apart 14-20, where taking only ready ones gave 15-21 and 11-14 and spawn 23-28
- * (bench/RESULTS.md, seventeenth session). Either way the start asks the keeper thread for one
- * more JVM while fewer than {@code maxWarm} wait, boot or are asked for, so one is ready again
- * soon after each start, and more wait while starts come faster than JVMs warm up. A JVM whose
- * warm-up fails exits (with status 1); after {@value #MAX_FAILED_WARM_UPS} such failures in a row
- * (the program's class path or options break the warm-up) the processes are spawned, and a JVM
- * is asked for again only 30 s after the last failure (or after a stop). A JVM killed by a
- * signal is no such failure.
+ * <p>How many wait. A warm JVM reports, with one byte on its socket, when it has warmed up. A start
+ * takes the oldest JVM that has reported, and otherwise spawns the process: a JVM still warming up
+ * stays, and is ready for a later start. A warm-up takes three to four times as long as a spawned
+ * child takes to reach its target (80-100 ms against 25 on a quiet machine), so a process handed to
+ * a JVM midway waited for the rest of it, which its own start did not need: taking one as soon as
+ * it was as old as a spawn's time, starts 30 ms apart took 24-30 ms each, 60 ms apart 17-20, where
+ * taking only ready ones gave 15-21 and 11-13, and spawn 23-28 (bench/RESULTS.md, seventeenth
+ * session). Either way the start asks the keeper thread for one more JVM while fewer than
+ * {@code maxWarm} wait, boot or are asked for, so one is ready again soon after each start, and more wait
+ * while starts come faster than JVMs warm up. A JVM whose warm-up fails exits (with status 1);
+ * after {@value #MAX_FAILED_WARM_UPS} such failures in a row (the program's class path or options
+ * break the warm-up) the processes are spawned, and a JVM is asked for again only 30 s after the
+ * last failure (or after a stop). A JVM killed by a signal is no such failure.
  *
- * <p>When the keeper boots. A warm-up takes CPU as a child's start does (more of it: the full
- * class cache, the socket's downcalls), and on the same CPUs: booted beside the starts it is meant to speed up, it slowed them. Starting N processes at
- * once on 2 CPUs took twice as long as with spawn (bench/RESULTS.md, eighth session), because
- * every start asked for a replacement and the replacements warmed up among the starts. So the
- * keeper boots only while no process a start handed over (or spawned) is still
- * starting, that is, has neither said it runs its target nor ended ({@link Popen#pastStart()},
- * for at most {@value #START_LIMIT_MILLIS} ms each), and while fewer than
- * {@link #MAX_WARMING} waiting JVMs are still warming up. In a burst, then, the processes are
- * spawned, and the replacements warm up once the burst's processes are running, one after
- * another. A JVM that has waited longer than {@code idleTimeout} is retired (its socket closed,
- * so it exits, and reaped), so none waits once the program stops starting processes; one that
- * has ended (killed) is reaped within a second. One retired before it has warmed up is killed:
- * it has run nothing of the program's, and would otherwise finish its warm-up first. The keeper thread ends when nothing waits and
- * nothing is asked for.
+ * <p>When the keeper boots. A warm-up takes CPU as a child's start does (more of it: the full class
+ * cache, the socket's downcalls), and on the same CPUs: booted beside the starts it is meant to
+ * speed up, it slowed them. Starting N processes at once on 2 CPUs took twice as long as with spawn
+ * (bench/RESULTS.md, eighth session), because every start asked for a replacement and the
+ * replacements warmed up among the starts. So the keeper boots only while no process a start handed
+ * over (or spawned) is still starting, that is, has neither said it runs its target nor ended
+ * ({@link Popen#pastStart()}, for at most {@value #START_LIMIT_MILLIS} ms each), and while fewer
+ * than {@link #MAX_WARMING} waiting JVMs are still warming up. In a burst, then, the processes are
+ * spawned, and the replacements warm up once the burst's processes are running, one after another.
+ * A JVM that has waited longer than {@code idleTimeout} is retired (its socket closed, so it exits,
+ * and reaped), so none waits once the program stops starting processes; one that has ended (killed)
+ * is reaped within a second. One retired before it has warmed up is killed: it has run nothing of
+ * the program's, and would otherwise finish its warm-up first. The keeper thread ends when nothing
+ * waits and nothing is asked for.
  */
 public final class ForkServer {
     private static final Map<Key, ForkServer> SERVERS = new ConcurrentHashMap<>();

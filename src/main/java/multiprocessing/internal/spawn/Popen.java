@@ -73,14 +73,6 @@ public final class Popen {
     }
 
     /**
-     * When the child said it runs its process (System.nanoTime, as the draining thread saw the
-     * marker), or 0 if it has not said so (yet, or ever: it ended first, or is not tapped).
-     */
-    public long runningSinceNanos() {
-        return stderr == null ? 0 : stderr.runningSinceNanos();
-    }
-
-    /**
      * Records this child's start and end as {@code trace}'s events (null: none): the start when
      * the child says it runs its process, the end when it is reaped.
      */

@@ -40,8 +40,6 @@ final class StderrTap {
     private final ByteArrayOutputStream head = new ByteArrayOutputStream();
     private final CountDownLatch drained = new CountDownLatch(1);
     private volatile boolean running;
-    /** When the marker was seen (System.nanoTime), set before {@link #running}. */
-    private volatile long runningSinceNanos;
     private volatile Runnable whenRunning;
 
     private StderrTap(int childEnd) {
@@ -103,7 +101,6 @@ final class StderrTap {
                     byte b = buf[i];
                     if (b == MARKER[matched]) {
                         if (++matched == MARKER.length) {
-                            runningSinceNanos = System.nanoTime();
                             running = true;
                             notifyRunning();
                         }
@@ -150,11 +147,6 @@ final class StderrTap {
     /** Whether the child has said it runs its process. */
     boolean running() {
         return running;
-    }
-
-    /** When the child said it runs its process (System.nanoTime), or 0 if it has not. */
-    long runningSinceNanos() {
-        return running ? runningSinceNanos : 0;
     }
 
     /** Whether the pipe has reached its end: the child (and all that shared it) has closed it. */

@@ -123,7 +123,7 @@ final class Workout {
                 queue.put("put");
                 pipe.right().send("sent");
             };
-            runAsAChildReadsIt(target);
+            readAsAChildAndRun(target);
             queue.get(java.time.Duration.ofSeconds(5));
             pipe.left().recv();
         }
@@ -133,7 +133,7 @@ final class Workout {
      * Writes a process of {@code target} as a start does and reads it back as its child does
      * (the descriptors duplicated, as the child receives its own), then runs it here.
      */
-    private static void runAsAChildReadsIt(SerializableRunnable target) throws Exception {
+    private static void readAsAChildAndRun(SerializableRunnable target) throws Exception {
         Handles sent = Handles.spawning();
         byte[] data = Serialization.serializeForStart(new multiprocessing.Process(target), sent);
         int[] fds = sent.fds().clone();
@@ -261,7 +261,7 @@ final class Workout {
                     attached.buf().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 1);
                 }
             };
-            runAsAChildReadsIt(target);
+            readAsAChildAndRun(target);
         } finally {
             memory.close();
             memory.unlink();
