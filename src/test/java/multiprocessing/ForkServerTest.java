@@ -60,6 +60,19 @@ class ForkServerTest {
         return serverOf(context).pids();
     }
 
+    /** Whether each of {@code ps} has said it runs its process (its start is over). */
+    private static boolean allSaidTheyRun(List<Process> ps) throws ReflectiveOperationException {
+        java.lang.reflect.Field popen = Process.class.getDeclaredField("popen");
+        popen.setAccessible(true);
+        for (Process p : ps) {
+            Object handle = popen.get(p);
+            if (!(handle instanceof multiprocessing.internal.spawn.Popen pp) || !pp.pastStart()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Kills those of {@code started} still alive, joins and closes them all. */
     private static void endAll(List<Process> started) throws InterruptedException {
         for (Process p : started) {
@@ -195,9 +208,15 @@ class ForkServerTest {
             int looks = 0;
             long started = System.nanoTime();
             while (ran.stream().noneMatch(Event::isSet)) {
-                assertEquals(List.of(), serverOf(context).pids(), "a JVM booted while every"
-                        + " process was still starting, " + (System.nanoTime() - started) / 1_000_000
-                        + " ms after the starts");
+                if (!serverOf(context).pids().isEmpty()) {
+                    // Only once every process has said it runs, which it does a moment before
+                    // its target sets its event (a CI run saw a boot in that moment, 377 ms
+                    // after the starts on a loaded machine).
+                    assertTrue(allSaidTheyRun(ps), "a JVM booted while a process was still"
+                            + " starting, " + (System.nanoTime() - started) / 1_000_000
+                            + " ms after the starts");
+                    break;
+                }
                 looks++;
                 Thread.sleep(5);
             }
