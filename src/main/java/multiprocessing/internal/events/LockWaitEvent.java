@@ -15,9 +15,9 @@ import jdk.jfr.Timespan;
  * settings say otherwise. Recorded in the process that waited, with the waiter's stack.
  *
  * <p>Use, on the path that is about to wait:
- * {@code LockWaitEvent e = LockWaitEvent.waiting(owner);} before the wait,
- * {@code e.finish(...)} after it. The object never leaves that method, so the JIT removes it
- * whenever the event is not recorded: a wait then allocates nothing.
+ * {@code LockWaitEvent e = Recorder.inUse() ? LockWaitEvent.waiting(owner) : null;} before the
+ * wait, {@code e.finish(...)} after it when not null: until Flight Recorder is in use a wait
+ * neither allocates the event nor loads its class.
  */
 @Name("multiprocessing.LockWait")
 @Label("Lock Wait")
@@ -48,7 +48,6 @@ public final class LockWaitEvent extends jdk.jfr.Event {
 
     /** Begins a wait while process {@code ownerPid} (0: none) holds the synchronizer. */
     public static LockWaitEvent waiting(int ownerPid) {
-        Registration.ensure();
         LockWaitEvent e = new LockWaitEvent();
         e.begin();
         e.ownerPid = ownerPid;

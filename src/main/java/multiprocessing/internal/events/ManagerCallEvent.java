@@ -13,8 +13,9 @@ import jdk.jfr.Registered;
  * calling process, for every call (no threshold: a call costs a round trip to another process,
  * so even a short one is worth seeing counted).
  *
- * <p>Use: {@code ManagerCallEvent e = ManagerCallEvent.calling();} before the call,
- * {@code e.finish(...)} after it, also when it throws; the object never leaves that method.
+ * <p>Use, once {@link Recorder#inUse} has said yes (before, no event class is loaded):
+ * {@code ManagerCallEvent e = ManagerCallEvent.calling();} before the call,
+ * {@code e.finish(...)} after it, also when it throws.
  */
 @Name("multiprocessing.ManagerCall")
 @Label("Manager Call")
@@ -51,7 +52,6 @@ public final class ManagerCallEvent extends jdk.jfr.Event {
 
     /** Begins a call. */
     public static ManagerCallEvent calling() {
-        Registration.ensure();
         ManagerCallEvent e = new ManagerCallEvent();
         e.begin();
         return e;

@@ -81,14 +81,10 @@ public final class PoolTaskEvent extends jdk.jfr.Event {
     private PoolTaskEvent() {}
 
     /**
-     * The event of a task submitted now, or null when it is not recorded (then nothing is
-     * allocated, nor any event class loaded, unless Flight Recorder is in use).
+     * The event of a task submitted now, or null when its type is not enabled; only once
+     * {@link Recorder#inUse} has said yes (before, no event class is loaded).
      */
     public static PoolTaskEvent submitted(long job, int firstItem, int items) {
-        if (!Registration.initialized()) {
-            return null;
-        }
-        Registration.ensure();
         PoolTaskEvent e = new PoolTaskEvent();
         if (!e.isEnabled()) {
             return null;

@@ -26,10 +26,9 @@ public final class ProcessTrace {
      * nothing is allocated, nor any event class loaded, unless Flight Recorder is in use).
      */
     public static ProcessTrace starting(String name, String startMethod) {
-        if (!Registration.initialized()) {
+        if (!Recorder.inUse()) {
             return null;
         }
-        Registration.ensure();
         ProcessTrace t = new ProcessTrace(name, startMethod);
         if (!t.start.isEnabled() && !t.end.isEnabled()) {
             return null;

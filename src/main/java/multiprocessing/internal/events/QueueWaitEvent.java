@@ -13,9 +13,9 @@ import jdk.jfr.Timespan;
  * for room in the ring records each wait.
  *
  * <p>Use, on the path that is about to wait:
- * {@code QueueWaitEvent e = QueueWaitEvent.waiting(get);} before the wait,
- * {@code e.finish(...)} after it. The object never leaves that method, so the JIT removes it
- * whenever the event is not recorded: a wait then allocates nothing.
+ * {@code QueueWaitEvent e = Recorder.inUse() ? QueueWaitEvent.waiting(get) : null;} before the
+ * wait, {@code e.finish(...)} after it when not null: until Flight Recorder is in use a wait
+ * neither allocates the event nor loads its class.
  */
 public abstract sealed class QueueWaitEvent extends jdk.jfr.Event
         permits QueuePutEvent, QueueGetEvent {
@@ -37,7 +37,6 @@ public abstract sealed class QueueWaitEvent extends jdk.jfr.Event
 
     /** Begins a get's wait for an item ({@code get}) or a put's wait for room. */
     public static QueueWaitEvent waiting(boolean get) {
-        Registration.ensure();
         QueueWaitEvent e = get ? new QueueGetEvent() : new QueuePutEvent();
         e.begin();
         return e;

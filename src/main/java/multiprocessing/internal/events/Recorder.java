@@ -11,7 +11,7 @@ import jdk.jfr.FlightRecorder;
  * instruments it as it loads), so its first use reads it from its jar: a child's first wait
  * on a lock, an event or a queue opened the jar that holds the library (for the 29 MB jar of
  * the benchmarks: its central directory read and hashed, with C2 compiling the zip reader,
- * about a megabyte of the idle child's memory), where the rest of the child came from the
+ * 2-3 MB of the idle child's memory), where the rest of the child came from the
  * cache. A static method of the event class itself would load it to be called, so the call
  * sites ask here, a class the cache keeps, and make the event only when the answer is yes.
  * Flight Recorder started later (a {@code jcmd JFR.start}) is seen at the next call.

@@ -16,9 +16,9 @@ import jdk.jfr.FlightRecorderListener;
  * Recorder's whole metadata repository even when nothing records: measured at 300-500 ms (some
  * 600 classes) at the first use of such a class in a fresh JVM, which a child process would pay
  * at its first blocking lock or queue call. So every event type here is declared
- * {@code @Registered(false)}, and each factory that makes an event calls {@link #ensure} first,
- * as does {@link Recorder#inUse}, which every place that would make one asks first (no event
- * is made, nor its class loaded, while Flight Recorder is not in use). The first call adds one
+ * {@code @Registered(false)}, and {@link Recorder#inUse}, which every place that would make an
+ * event asks first (no event is made, nor its class loaded, while Flight Recorder is not in
+ * use), calls {@link #ensure}. The first call adds one
  * {@link FlightRecorderListener} to Flight Recorder (about a millisecond, once per JVM, a
  * handful of small classes), which registers all the types: at once if Flight Recorder is
  * already initialized ({@code -XX:StartFlightRecording}, a {@code Recording} or
@@ -43,15 +43,6 @@ final class Registration {
     /** Makes sure the listener is added: the work is this class's initializer. */
     static void ensure() {
         // the static initializer adds the listener, once
-    }
-
-    /**
-     * Whether Flight Recorder has been initialized in this JVM: before, no event can be
-     * recorded, and an event that lives across calls (a process's start, a pool task) is not
-     * even allocated. A static read that loads no event class.
-     */
-    static boolean initialized() {
-        return FlightRecorder.isInitialized();
     }
 
     /**
