@@ -25,6 +25,7 @@ import multiprocessing.internal.managers.ManagerClient;
 import multiprocessing.internal.managers.ManagerServer;
 import multiprocessing.internal.managers.Messages;
 import multiprocessing.internal.managers.Registration;
+import multiprocessing.internal.managers.StandardTypes;
 import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.internal.spawn.ProcessAccess;
 
@@ -70,6 +71,8 @@ public class BaseManager implements AutoCloseable {
     private volatile Address address;
     private State state = State.INITIAL;
     private Process process;
+    /** A started manager's pipe to its server process ({@link #start(SerializableRunnable)}). */
+    private Pipe control;
     private Server server;
 
     /** A manager on a fresh private Unix socket path, with the process's key. */
@@ -176,6 +179,17 @@ public class BaseManager implements AutoCloseable {
         add(typeId, callable, proxyInterface, exposed, methodToTypeId, createMethod);
     }
 
+    /**
+     * Registers one of the library's own types ({@link StandardTypes}), which reaches a server
+     * process as its name.
+     */
+    synchronized void registerStandard(Registration r) {
+        if (state != State.INITIAL) {
+            throw new IllegalStateException("register types before the manager starts");
+        }
+        registry.put(r.typeId(), r);
+    }
+
     private synchronized void add(String typeId, Object callable, Class<?> proxyInterface,
             List<String> exposed, Map<String, String> methodToTypeId, boolean createMethod) {
         if (state != State.INITIAL) {
@@ -218,11 +232,15 @@ public class BaseManager implements AutoCloseable {
      */
     public synchronized void start(SerializableRunnable initializer) {
         checkInitial();
-        Map<String, Registration> types = Map.copyOf(registry);
-        checkReach(types.values(), initializer);
+        // A list (a map is not a payload PlainStream writes): the server process then starts
+        // without building Fory when every type's callable is a plain lambda, as SyncManager's.
+        List<Registration> types = List.copyOf(registry.values());
+        checkReach(types, initializer);
         Address where = requested;
         byte[] key = authKey;
-        Pipe pipe = Pipe.open(false);
+        // Duplex: the server reports on it where it listens, and this process later tells it
+        // to shut down on it, with no connection to the socket, no handshake and no Fory.
+        Pipe pipe = Pipe.open(true);
         Connection reader = pipe.left();
         Connection writer = pipe.right();
         Process p = Process.builder()
@@ -234,7 +252,7 @@ public class BaseManager implements AutoCloseable {
         // Not terminated by the exit handler, which runs beside the program's shutdown hooks
         // (a hook may still call the manager): as a daemon, it ends with this JVM instead.
         ProcessAccess.get().outliveExitHandler(p);
-        Object answer;
+        Object answer = null;
         try {
             p.start();
             ManagerClient.prepare(where); // while the server boots
@@ -245,7 +263,13 @@ public class BaseManager implements AutoCloseable {
                     throw new EOFException("the server process ended");
                 }
             }
-            answer = reader.recv();
+            try {
+                answer = ManagerServer.readReport(reader);
+            } catch (IllegalStateException e) {
+                stop(p);
+                throw new ProcessError("the manager's server process answered its start with "
+                        + "what this process cannot read: " + e.getMessage(), e);
+            }
         } catch (EOFException e) {
             Integer code = p.exitCode();
             stop(p);
@@ -255,14 +279,19 @@ public class BaseManager implements AutoCloseable {
             stop(p);
             throw new UncheckedIOException(e);
         } finally {
-            writer.close();
-            reader.close();
+            if (!(answer instanceof Address)) {
+                writer.close();
+                reader.close();
+            }
         }
         if (answer instanceof Throwable t) {
             stop(p);
             throw new ProcessError("the manager's server failed to start: " + t, t);
         }
         process = p;
+        // Both ends stay open until the shutdown: a thread of the dummy context shares the
+        // server's very object.
+        control = pipe;
         ready((Address) answer, State.STARTED);
     }
 
@@ -368,11 +397,12 @@ public class BaseManager implements AutoCloseable {
             server.shutdown();
         } else {
             try {
-                client.call(Messages.SHUTDOWN, null, null, null, new Object[0]);
-            } catch (Throwable alreadyGone) {
+                control.left().sendBytes(ManagerServer.SHUT_DOWN);
+            } catch (IOException | RuntimeException alreadyGone) {
                 // It died or stopped already; the process is stopped below either way.
             }
             stop(process);
+            control.close();
             removeSocketFile(address);
         }
         client.shutDown("the manager at " + address + " has been shut down");

@@ -6,8 +6,8 @@ import java.util.List;
 
 import multiprocessing.Context;
 import multiprocessing.connection.Address;
-import multiprocessing.internal.managers.SegmentTracker;
 import multiprocessing.internal.managers.SegmentTrackerProxy;
+import multiprocessing.internal.managers.StandardTypes;
 import multiprocessing.sharedmemory.ShareableList;
 import multiprocessing.sharedmemory.SharedMemory;
 
@@ -19,7 +19,7 @@ import multiprocessing.sharedmemory.SharedMemory;
  * resource tracker unlinks the segments once the last process that used them is gone.
  */
 public class SharedMemoryManager extends BaseManager {
-    private static final String TRACKER = "SharedMemoryTracker";
+    private static final String TRACKER = StandardTypes.SEGMENT_TRACKER.typeId();
     private SegmentTrackerProxy tracker;
 
     /** A manager on a fresh abstract Unix socket with the process's key; not started. */
@@ -46,7 +46,7 @@ public class SharedMemoryManager extends BaseManager {
      */
     public SharedMemoryManager(Address address, byte[] authKey, Context context) {
         super(address, authKey, context);
-        register(TRACKER, () -> SegmentTracker.instance(), SegmentTrackerProxy.class);
+        registerStandard(StandardTypes.SEGMENT_TRACKER);
     }
 
     private synchronized SegmentTrackerProxy tracker() {

@@ -7,16 +7,8 @@ import java.util.Map;
 
 import multiprocessing.Context;
 import multiprocessing.connection.Address;
-import multiprocessing.internal.managers.ServerArray;
-import multiprocessing.internal.managers.ServerBarrier;
-import multiprocessing.internal.managers.ServerCondition;
-import multiprocessing.internal.managers.ServerEvent;
-import multiprocessing.internal.managers.ServerLock;
-import multiprocessing.internal.managers.ServerNamespace;
-import multiprocessing.internal.managers.ServerQueue;
-import multiprocessing.internal.managers.ServerRLock;
-import multiprocessing.internal.managers.ServerSemaphore;
-import multiprocessing.internal.managers.ServerValue;
+import multiprocessing.internal.managers.Registration;
+import multiprocessing.internal.managers.StandardTypes;
 
 /**
  * A manager with Python's shared types (Python's {@code SyncManager}, from
@@ -61,27 +53,9 @@ public class SyncManager extends BaseManager {
      */
     public SyncManager(Address address, byte[] authKey, Context context) {
         super(address, authKey, context);
-        register("dict", args -> args.length == 0 ? new LinkedHashMap<>()
-                : new LinkedHashMap<>((Map<?, ?>) args[0]), DictProxy.class);
-        register("list", args -> args.length == 0 ? new ArrayList<>()
-                : new ArrayList<>((Collection<?>) args[0]), ListProxy.class);
-        register("Namespace", () -> new ServerNamespace(), NamespaceProxy.class);
-        register("Queue", args -> new ServerQueue(args.length == 0 ? 0 : (Integer) args[0]),
-                QueueProxy.class);
-        register("JoinableQueue", args -> new ServerQueue(args.length == 0 ? 0
-                : (Integer) args[0]), JoinableQueueProxy.class);
-        register("Lock", () -> new ServerLock(), AcquirerProxy.class);
-        register("RLock", () -> new ServerRLock(), AcquirerProxy.class);
-        register("Semaphore", args -> new ServerSemaphore(args.length == 0 ? 1
-                : (Integer) args[0], false), AcquirerProxy.class);
-        register("BoundedSemaphore", args -> new ServerSemaphore(args.length == 0 ? 1
-                : (Integer) args[0], true), AcquirerProxy.class);
-        register("Condition", args -> new ServerCondition(args.length == 0 ? null : args[0]),
-                ConditionProxy.class);
-        register("Event", () -> new ServerEvent(), EventProxy.class);
-        register("Barrier", args -> new ServerBarrier((Integer) args[0]), BarrierProxy.class);
-        register("Value", args -> new ServerValue((String) args[0], args[1]), ValueProxy.class);
-        register("Array", args -> new ServerArray((String) args[0], args[1]), ArrayProxy.class);
+        for (Registration r : StandardTypes.SYNC) {
+            registerStandard(r);
+        }
     }
 
     /**

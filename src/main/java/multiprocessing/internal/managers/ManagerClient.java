@@ -174,8 +174,7 @@ public final class ManagerClient {
                     + "serializable (a lambda: of a Serializable functional interface, such as "
                     + "the proxy interface's own overloads): " + e.getMessage(), e);
         }
-        // A connection opened only to shut the server down will carry nothing else: no rings.
-        Channel channel = channel(op != Messages.SHUTDOWN);
+        Channel channel = channel();
         long id = ids.incrementAndGet();
         Call call = new Call(Thread.currentThread());
         channel.pending.put(id, call);
@@ -247,7 +246,7 @@ public final class ManagerClient {
         });
     }
 
-    private synchronized Channel channel(boolean rings) {
+    private synchronized Channel channel() {
         Channel best = null;
         for (Channel c : channels) {
             if (!c.broken && (best == null || c.pending.size() < best.pending.size())) {
@@ -270,7 +269,7 @@ public final class ManagerClient {
         }
         Link link;
         try {
-            link = hello(connection, rings);
+            link = hello(connection);
         } catch (IOException | RuntimeException e) {
             connection.close();
             throw new ProcessError("cannot reach the manager at " + address + ": " + e, e);
@@ -285,9 +284,9 @@ public final class ManagerClient {
      * when the server is on this machine and maps them ({@link RingLink}), else over the
      * connection.
      */
-    private Link hello(Connection connection, boolean rings) throws IOException {
+    private Link hello(Connection connection) throws IOException {
         RingLink.Offer offer = null;
-        if (rings && RingLink.RINGS_OFFERED && address.family() == Family.AF_UNIX) {
+        if (RingLink.RINGS_OFFERED && address.family() == Family.AF_UNIX) {
             try {
                 offer = RingLink.offer(connection);
             } catch (ErrnoException | RuntimeException e) {

@@ -28,6 +28,7 @@ import multiprocessing.internal.managers.Messages.Hello;
 import multiprocessing.internal.managers.Messages.Request;
 import multiprocessing.internal.managers.Messages.Response;
 import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.spawn.ChildMain;
 import multiprocessing.internal.util.LibraryThreads;
@@ -60,6 +61,9 @@ import multiprocessing.internal.util.LibraryLog;
  * released and its calls in progress interrupted; the server goes on serving the others.
  */
 public final class ManagerServer {
+    /** What a manager's creator sends its server process to shut it down. */
+    public static final byte[] SHUT_DOWN = {'S'};
+
     private static final Map<Address, ManagerServer> RUNNING = new ConcurrentHashMap<>();
     /** While a reply is written: the client it goes to, which then holds the proxies in it. */
     private static final ThreadLocal<Session> WRITING_FOR = new ThreadLocal<>();
@@ -127,24 +131,29 @@ public final class ManagerServer {
 
     /**
      * The body of a manager's server process: runs {@code initializer}, listens, reports the
-     * address (or why it could not) through {@code report}, and serves until shut down.
+     * address (or why it could not) on its pipe to its creator, and serves until the creator
+     * says {@link #SHUT_DOWN} on that pipe or closes it.
      */
-    public static void serveInChild(Map<String, Registration> registry, Address address,
-            byte[] authKey, multiprocessing.SerializableRunnable initializer, Connection report)
+    public static void serveInChild(List<Registration> registry, Address address,
+            byte[] authKey, multiprocessing.SerializableRunnable initializer, Connection creator)
             throws IOException {
         ManagerServer server;
         try {
             if (initializer != null) {
                 initializer.run();
             }
-            server = new ManagerServer(registry, address, authKey);
+            Map<String, Registration> types = new HashMap<>();
+            for (Registration r : registry) {
+                types.put(r.typeId(), r);
+            }
+            server = new ManagerServer(types, address, authKey);
         } catch (Throwable t) {
             try {
-                report.send(t);
+                report(creator, t);
             } catch (RuntimeException | IOException notSent) {
-                report.send(new ProcessError(t.toString()));
+                report(creator, new ProcessError(t.toString()));
             }
-            report.close();
+            creator.close();
             return;
         }
         // Left running by its creator's exit handler (BaseManager), it ends when the creator is
@@ -154,12 +163,39 @@ public final class ManagerServer {
             server.shutdown();
             server.awaitServed(Duration.ofSeconds(5));
         });
-        report.send(server.address());
-        report.close();
+        report(creator, server.address());
+        // The creator says shut down on the same pipe; its end's closing (the creator gone)
+        // means the same.
+        LibraryThreads.platform().daemon().name("multiprocessing-manager-creator").start(() -> {
+            try {
+                creator.recvBytes();
+            } catch (IOException | RuntimeException closed) {
+                // The creator closed its end or is gone.
+            }
+            server.shutdown();
+        });
+        // A start whose types' callables are plain read nothing that needs Fory; a client's
+        // first message does: built now, while that client connects.
+        Serialization.buildInBackground();
         if (server.address().family() == multiprocessing.connection.Family.AF_UNIX) {
             RingLink.warmUpInBackground(); // while the first client connects
         }
         server.serveForever();
+    }
+
+    /**
+     * Tells the creator where this server listens, or why it does not, as a payload is
+     * written: an address then goes without Fory, which this process has not built yet.
+     */
+    private static void report(Connection report, Object answer) throws IOException {
+        report.sendBytes(Serialization.serializeForStart(answer,
+                Handles.refusing("a manager's report carries no descriptor")));
+    }
+
+    /** Reads what {@link #serveInChild} reported: the server's address or a Throwable. */
+    public static Object readReport(Connection report) throws IOException {
+        return Serialization.deserializeAtStart(report.recvBytes(),
+                Handles.received(new int[0]));
     }
 
     /** Accepts and serves clients until {@link #shutdown()} (or a client's shutdown request). */
@@ -439,15 +475,12 @@ public final class ManagerServer {
         } finally {
             releaseMade();
         }
-        if (r.op() == Messages.SHUTDOWN) {
-            shutdown();
-        }
     }
 
     /** Runs one request; returns its serialized result. */
     private byte[] run(Session s, int op, String target, String method, String[] types,
             Object[] args) throws Throwable {
-        if (stopping && op != Messages.SHUTDOWN) {
+        if (stopping) {
             throw new IllegalStateException("the manager at " + address + " is shutting down");
         }
         return switch (op) {
@@ -468,7 +501,6 @@ public final class ManagerServer {
                 table.decref(target, s.clientId);
                 yield serializeFor(s, null);
             }
-            case Messages.SHUTDOWN -> serializeFor(s, null);
             // Its own address, as the tokens of its objects name it.
             case Messages.PING -> serializeFor(s, address);
             case Messages.COUNT -> serializeFor(s, table.size());

@@ -23,8 +23,7 @@ public final class Messages {
     public static final int INCREF = 2;
     /** One reference fewer. */
     public static final int DECREF = 3;
-    /** Stop the server. */
-    public static final int SHUTDOWN = 4;
+    // 4 was a request to stop the server; its creator now says it on their own pipe.
     /**
      * A client checks the server is there and accepts its key; the reply is the server's own
      * address, which its proxies name (a client may have reached it by another name).
@@ -45,7 +44,6 @@ public final class Messages {
             case CREATE -> "create";
             case INCREF -> "incref";
             case DECREF -> "decref";
-            case SHUTDOWN -> "shutdown";
             case PING -> "ping";
             case COUNT -> "count";
             case CANCEL -> "cancel";

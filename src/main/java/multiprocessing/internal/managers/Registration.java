@@ -23,23 +23,58 @@ public record Registration(String typeId, Object callable, List<Class<?>> interf
         List<String> exposed, Map<String, String> methodToTypeId, boolean createMethod) {
 
     static {
+        // A standard type (StandardTypes) is written as its id alone; any other as names and
+        // lists of strings (no Class, no Map), so that a registry of plain callables is a
+        // payload PlainStream writes: a manager's server process then starts without building
+        // Fory (bench/RESULTS.md, eighteenth session).
         Serialization.register(Registration.class, new Reducer<Registration>() {
             @Override
             public void reduce(Registration r, Out out) {
-                out.writeObject(r.typeId);
-                out.writeObject(r.callable);
-                out.writeObject(r.interfaces);
-                out.writeObject(r.exposed);
-                out.writeObject(r.methodToTypeId);
+                boolean standard = StandardTypes.isStandard(r);
+                out.writeBoolean(standard);
+                if (standard) {
+                    out.writeObject(r.typeId);
+                    return;
+                }
+                for (Object o : carried(r)) {
+                    out.writeObject(o);
+                }
                 out.writeBoolean(r.createMethod);
             }
 
             @Override
             @SuppressWarnings("unchecked")
             public Registration rebuild(In in) {
-                return new Registration((String) in.readObject(), in.readObject(),
-                        (List<Class<?>>) in.readObject(), (List<String>) in.readObject(),
-                        (Map<String, String>) in.readObject(), in.readBoolean());
+                if (in.readBoolean()) {
+                    return StandardTypes.named((String) in.readObject());
+                }
+                String typeId = (String) in.readObject();
+                Object callable = in.readObject();
+                List<Class<?>> interfaces = ((List<String>) in.readObject()).stream()
+                        .<Class<?>>map(Serialization::loadReceived).toList();
+                List<String> exposed = (List<String>) in.readObject();
+                List<String> pairs = (List<String>) in.readObject();
+                Map<String, String> methodToTypeId = new java.util.HashMap<>();
+                for (int i = 0; i + 1 < pairs.size(); i += 2) {
+                    methodToTypeId.put(pairs.get(i), pairs.get(i + 1));
+                }
+                return new Registration(typeId, callable, interfaces, exposed, methodToTypeId,
+                        in.readBoolean());
+            }
+
+            @Override
+            public List<Object> carried(Registration r) {
+                if (StandardTypes.isStandard(r)) {
+                    return List.of(r.typeId);
+                }
+                List<String> pairs = new java.util.ArrayList<>();
+                r.methodToTypeId.forEach((method, type) -> {
+                    pairs.add(method);
+                    pairs.add(type);
+                });
+                return java.util.Arrays.asList(r.typeId, r.callable,
+                        r.interfaces.stream().map(Class::getName).toList(), r.exposed,
+                        List.copyOf(pairs));
             }
         });
     }

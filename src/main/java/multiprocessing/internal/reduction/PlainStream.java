@@ -318,13 +318,8 @@ final class PlainStream {
          * Whether {@code v}, of one of the {@link #CARRIERS}, carries only what this stream
          * writes, each looked at before any of it is written (as a lambda's captured values).
          */
-        @SuppressWarnings("unchecked")
         private static <T> boolean carriesOnlyPlain(Class<?> type, Reducer<T> reducer, Object v) {
-            if (!CARRIERS.contains(type.getName())) {
-                return false;
-            }
-            List<Object> carried = reducer.carried((T) v);
-            return carried != null && carried.stream().allMatch(PlainStream::plain);
+            return CARRIERS.contains(type.getName()) && plain(v);
         }
 
         /** As UTF-16 units: exact for every string, a lone surrogate included. */
@@ -431,9 +426,18 @@ final class PlainStream {
      * The library's reduced classes that carry the program's objects and say which
      * ({@link Reducer#carried}), written here when all of those are: a pool's worker with no
      * initializer or a plain one, so that a worker's JVM starts without building Fory (~30 ms
-     * of its start; bench/RESULTS.md, seventeenth session). The reader accepts them too.
+     * of its start; bench/RESULTS.md, seventeenth session), and a manager's registered types
+     * with plain callables, which its server process starts with (~50 ms; eighteenth session).
+     * The reader accepts them too.
      */
-    static final java.util.Set<String> CARRIERS = java.util.Set.of("multiprocessing.pool.Worker");
+    static final java.util.Set<String> CARRIERS = java.util.Set.of("multiprocessing.pool.Worker",
+            "multiprocessing.internal.managers.Registration");
+
+    /** What {@code v}, of one of the {@link #CARRIERS}, carries ({@link Reducer#carried}). */
+    @SuppressWarnings("unchecked")
+    private static <T> List<Object> carried(Reducer<T> reducer, Object v) {
+        return reducer == null ? null : reducer.carried((T) v);
+    }
 
     /** Whether this stream writes {@code v} whole, looked at without writing any of it. */
     static boolean plain(Object v) {
@@ -454,6 +458,10 @@ final class PlainStream {
         Class<?> type = v.getClass();
         if (LEAVES.contains(type.getName())) {
             return Serialization.reducerOf(type) != null;
+        }
+        if (CARRIERS.contains(type.getName())) {
+            List<Object> carried = carried(Serialization.reducerOf(type), v);
+            return carried != null && carried.stream().allMatch(c -> plain(c, depth + 1));
         }
         if (isImmutableList(type)) {
             // Stream.toList() makes such a list with nulls in it, which List.of refuses.

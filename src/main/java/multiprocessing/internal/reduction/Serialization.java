@@ -405,7 +405,7 @@ public final class Serialization {
      * Loads a class a received message names, as Fory does: if the deserialization policy
      * allows it, through the loaders a received class is looked for in; not initialized.
      */
-    static Class<?> loadReceived(String name) {
+    public static Class<?> loadReceived(String name) {
         if (!POLICY.allows(name)) {
             throw new IllegalStateException("a received message names a class the "
                     + "deserialization policy refuses: " + name + " (allow a class with -D"
