@@ -40,8 +40,38 @@ final class PlainValue {
     private static final byte BYTES = 12;
     private static final byte OBJECTS = 13;
 
+    /** One of the library's {@link #MESSAGES}: its index, then its reducer's fields. */
+    private static final byte MESSAGE = 14;
+    /** In a message's fields only: a {@code String[]} (a request's parameter types). */
+    private static final byte STRINGS = 15;
+
     /** The most elements of an {@code Object[]} written here; a longer one goes to Fory. */
     static final int MAX_OBJECTS = 16;
+
+    /**
+     * The library's messages that cross most often, a manager's requests and replies (and the
+     * last message of a link), written here by their own reducers: their fields are numbers,
+     * strings, byte arrays and string arrays, and through Fory each cost 80-200 ns to write
+     * and as much to read, a fifth of a manager's round trip (bench/RESULTS.md, eighteenth
+     * session). Named, as this package does not depend on theirs.
+     */
+    private static final java.util.List<String> MESSAGES = java.util.List.of(
+            "multiprocessing.internal.managers.Messages$Request",
+            "multiprocessing.internal.managers.Messages$Response",
+            "multiprocessing.internal.managers.Messages$Bye");
+
+    /** The reducers of {@link #MESSAGES}, looked up once each. */
+    private static final Reducer<?>[] MESSAGE_REDUCERS = new Reducer<?>[MESSAGES.size()];
+
+    /** A class's index in {@link #MESSAGES}, or -1 (another class of the same name, say). */
+    private static final ClassValue<Integer> MESSAGE_INDEX = new ClassValue<>() {
+        @Override
+        protected Integer computeValue(Class<?> type) {
+            int i = MESSAGES.indexOf(type.getName());
+            return i >= 0 && type.getClassLoader() == PlainValue.class.getClassLoader()
+                    && Serialization.reducerOf(type) != null ? i : -1;
+        }
+    };
 
     /** Whether {@code value} is written here rather than by Fory. */
     static boolean writes(Object value) {
@@ -60,7 +90,8 @@ final class PlainValue {
             }
             return true;
         }
-        return value == null || value.getClass() == byte[].class || immutable(value);
+        return value == null || value.getClass() == byte[].class || immutable(value)
+                || MESSAGE_INDEX.get(value.getClass()) >= 0;
     }
 
     private static boolean immutable(Object value) {
@@ -76,6 +107,13 @@ final class PlainValue {
     /** Writes {@code value}, one {@link #writes} accepts, at {@code out}'s writer index. */
     static void write(Object value, MemoryBuffer out) {
         out.writeByte(MARK);
+        int message = value == null ? -1 : MESSAGE_INDEX.get(value.getClass());
+        if (message >= 0) {
+            out.writeByte(MESSAGE);
+            out.writeByte(message);
+            reduce(Serialization.reducerOf(value.getClass()), value, new FieldsOut(out));
+            return;
+        }
         if (value != null && value.getClass() == Object[].class) {
             Object[] a = (Object[]) value;
             out.writeByte(OBJECTS);
@@ -160,7 +198,9 @@ final class PlainValue {
             in.readByte(); // MARK
             byte tag = in.readByte();
             Object value;
-            if (tag == OBJECTS) {
+            if (tag == MESSAGE) {
+                value = message(in);
+            } else if (tag == OBJECTS) {
                 int n = length(in, 1); // each element is at least its tag
                 if (n > MAX_OBJECTS) {
                     throw new IllegalStateException("an array of " + n + " elements");
@@ -212,6 +252,179 @@ final class PlainValue {
             case BYTES -> in.readBytes(length(in, 1));
             default -> throw new IllegalStateException("unknown plain value tag " + tag);
         };
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> void reduce(Reducer<T> reducer, Object value, Reducer.Out out) {
+        reducer.reduce((T) value, out);
+    }
+
+    /** Reads a message whose tag has been read: its index, then what its reducer wrote. */
+    private static Object message(MemoryBuffer in) {
+        int index = in.readByte();
+        if (index < 0 || index >= MESSAGES.size()) {
+            throw new IllegalStateException("unknown message " + index);
+        }
+        Reducer<?> reducer = MESSAGE_REDUCERS[index];
+        if (reducer == null) {
+            try {
+                Class<?> type = Class.forName(MESSAGES.get(index), true,
+                        PlainValue.class.getClassLoader());
+                reducer = Serialization.reducerOf(type);
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+            MESSAGE_REDUCERS[index] = reducer; // the same one by any thread that races here
+        }
+        FieldsIn fields = new FieldsIn(in);
+        Object value = reducer.rebuild(fields);
+        fields.done();
+        return value;
+    }
+
+    /** A message's field: a plain value, a byte array or a string array. */
+    private static void field(Object v, MemoryBuffer out) {
+        if (v instanceof String[] strings) {
+            out.writeByte(STRINGS);
+            out.writeInt32(strings.length);
+            for (String s : strings) {
+                element(s, out);
+            }
+        } else if (v == null || v instanceof byte[] || immutable(v)) {
+            element(v, out);
+        } else {
+            throw new IllegalArgumentException("a message's field of " + v.getClass()
+                    + ": a plain message holds numbers, strings and their arrays");
+        }
+    }
+
+    private static Object field(MemoryBuffer in) {
+        byte tag = in.readByte();
+        if (tag == STRINGS) {
+            String[] strings = new String[length(in, 1)];
+            for (int i = 0; i < strings.length; i++) {
+                byte t = in.readByte();
+                if (t != NULL && t != LATIN1 && t != UTF16) {
+                    throw new IllegalStateException("a string array holding tag " + t);
+                }
+                strings[i] = (String) element(t, in);
+            }
+            return strings;
+        }
+        if (tag == OBJECTS || tag == MESSAGE) {
+            throw new IllegalStateException("a message's field of tag " + tag);
+        }
+        return element(tag, in);
+    }
+
+    /** What a message's reducer writes, in order, without names. */
+    private record FieldsOut(MemoryBuffer out) implements Reducer.Out {
+        @Override
+        public void writeInt(int value) {
+            out.writeInt32(value);
+        }
+
+        @Override
+        public void writeLong(long value) {
+            out.writeInt64(value);
+        }
+
+        @Override
+        public void writeBoolean(boolean value) {
+            out.writeByte(value ? TRUE : FALSE);
+        }
+
+        @Override
+        public void writeString(String value) {
+            field(value, out);
+        }
+
+        @Override
+        public void writeObject(Object value) {
+            field(value, out);
+        }
+
+        @Override
+        public void writeFd(int fd) {
+            throw new IllegalArgumentException("a plain message carries no descriptor");
+        }
+
+        @Override
+        public boolean carriesFds() {
+            return false;
+        }
+
+        @Override
+        public void afterSend(Runnable action) {
+            throw new IllegalArgumentException("a plain message has nothing to do after it");
+        }
+    }
+
+    /** Reads what {@link FieldsOut} wrote. */
+    private static final class FieldsIn implements Reducer.In {
+        private final MemoryBuffer in;
+        private java.util.List<Runnable> afterRead;
+
+        FieldsIn(MemoryBuffer in) {
+            this.in = in;
+        }
+
+        @Override
+        public int readInt() {
+            return in.readInt32();
+        }
+
+        @Override
+        public long readLong() {
+            return in.readInt64();
+        }
+
+        @Override
+        public boolean readBoolean() {
+            byte b = in.readByte();
+            if (b != TRUE && b != FALSE) {
+                throw new IllegalStateException("a boolean of " + b);
+            }
+            return b == TRUE;
+        }
+
+        @Override
+        public String readString() {
+            Object s = field(in);
+            if (s != null && !(s instanceof String)) {
+                throw new IllegalStateException("a received string is a " + s.getClass());
+            }
+            return (String) s;
+        }
+
+        @Override
+        public Object readObject() {
+            return field(in);
+        }
+
+        @Override
+        public int readFd() {
+            throw new IllegalStateException("a plain message carries no descriptor");
+        }
+
+        @Override
+        public void reference(Object rebuilt) {
+            // No field of a message refers back to it.
+        }
+
+        @Override
+        public void afterRead(Runnable action) {
+            if (afterRead == null) {
+                afterRead = new java.util.ArrayList<>();
+            }
+            afterRead.add(action);
+        }
+
+        void done() {
+            if (afterRead != null) {
+                afterRead.forEach(Runnable::run);
+            }
+        }
     }
 
     /** A length read, checked against what is left: a corrupt one must not allocate. */
