@@ -351,32 +351,31 @@ public final class Sockets {
     }
 
     private static MemorySegment encode(Arena arena, SocketAddr address) {
-        switch (address) {
-            case SocketAddr.Unix u -> {
-                MemorySegment sa = arena.allocate(sockaddr_un.layout());
-                long room = sockaddr_un.sun_path(sa).byteSize();
-                byte[] path = u.path();
-                // An abstract name is exactly its bytes; a path needs its terminating NUL.
-                if (path.length > room - (u.isAbstract() ? 0 : 1) || path.length == 0) {
-                    throw new IllegalArgumentException("a Unix socket address must have 1 to "
-                            + (room - 1) + " bytes, not " + path.length);
-                }
-                sockaddr_un.sun_family(sa, (short) AF_UNIX);
-                MemorySegment.copy(path, 0, sa, JAVA_BYTE, sockaddr_un.sun_path$offset(),
-                        path.length);
-                long used = sockaddr_un.sun_path$offset() + path.length + (u.isAbstract() ? 0 : 1);
-                return sa.asSlice(0, used);
+        // Not a switch on types: such a switch spins a class at its first use in every JVM,
+        // which no AOT cache keeps (1-2 ms of a child's start).
+        if (address instanceof SocketAddr.Unix u) {
+            MemorySegment sa = arena.allocate(sockaddr_un.layout());
+            long room = sockaddr_un.sun_path(sa).byteSize();
+            byte[] path = u.path();
+            // An abstract name is exactly its bytes; a path needs its terminating NUL.
+            if (path.length > room - (u.isAbstract() ? 0 : 1) || path.length == 0) {
+                throw new IllegalArgumentException("a Unix socket address must have 1 to "
+                        + (room - 1) + " bytes, not " + path.length);
             }
-            case SocketAddr.Inet in -> {
-                MemorySegment sa = arena.allocate(sockaddr_in.layout());
-                sockaddr_in.sin_family(sa, (short) AF_INET);
-                // Network byte order: big-endian port and address, written byte by byte.
-                sa.set(JAVA_BYTE, sockaddr_in.sin_port$offset(), (byte) (in.port() >> 8));
-                sa.set(JAVA_BYTE, sockaddr_in.sin_port$offset() + 1, (byte) in.port());
-                MemorySegment.copy(in.address(), 0, sa, JAVA_BYTE, sockaddr_in.sin_addr$offset(), 4);
-                return sa;
-            }
+            sockaddr_un.sun_family(sa, (short) AF_UNIX);
+            MemorySegment.copy(path, 0, sa, JAVA_BYTE, sockaddr_un.sun_path$offset(),
+                    path.length);
+            long used = sockaddr_un.sun_path$offset() + path.length + (u.isAbstract() ? 0 : 1);
+            return sa.asSlice(0, used);
         }
+        SocketAddr.Inet in = (SocketAddr.Inet) address;
+        MemorySegment sa = arena.allocate(sockaddr_in.layout());
+        sockaddr_in.sin_family(sa, (short) AF_INET);
+        // Network byte order: big-endian port and address, written byte by byte.
+        sa.set(JAVA_BYTE, sockaddr_in.sin_port$offset(), (byte) (in.port() >> 8));
+        sa.set(JAVA_BYTE, sockaddr_in.sin_port$offset() + 1, (byte) in.port());
+        MemorySegment.copy(in.address(), 0, sa, JAVA_BYTE, sockaddr_in.sin_addr$offset(), 4);
+        return sa;
     }
 
     private static SocketAddr decode(MemorySegment sa, int length, int family) {

@@ -142,43 +142,39 @@ final class PlainStream {
         }
 
         private void tagged(Object v) throws IOException {
-            switch (v) {
-                case null -> out.writeByte(NULL);
-                case Boolean b -> out.writeByte(b ? TRUE : FALSE);
-                case Integer i -> {
-                    out.writeByte(INT);
-                    out.writeInt(i);
-                }
-                case Long l -> {
-                    out.writeByte(LONG);
-                    out.writeLong(l);
-                }
+            // An if chain, not a switch on types: such a switch spins a class at its first use
+            // in every JVM, which no AOT cache keeps (1-2 ms of a child's start).
+            if (v == null) {
+                out.writeByte(NULL);
+            } else if (v instanceof Boolean b) {
+                out.writeByte(b ? TRUE : FALSE);
+            } else if (v instanceof Integer i) {
+                out.writeByte(INT);
+                out.writeInt(i);
+            } else if (v instanceof Long l) {
+                out.writeByte(LONG);
+                out.writeLong(l);
+            } else if (v instanceof Double d) {
                 // Raw bits, as Fory writes them: a NaN's payload arrives as it was.
-                case Double d -> {
-                    out.writeByte(DOUBLE);
-                    out.writeLong(Double.doubleToRawLongBits(d));
-                }
-                case Float f -> {
-                    out.writeByte(FLOAT);
-                    out.writeInt(Float.floatToRawIntBits(f));
-                }
-                case Short s -> {
-                    out.writeByte(SHORT);
-                    out.writeShort(s);
-                }
-                case Byte b -> {
-                    out.writeByte(BYTE);
-                    out.writeByte(b);
-                }
-                case Character c -> {
-                    out.writeByte(CHAR);
-                    out.writeChar(c);
-                }
-                case String s -> {
-                    out.writeByte(STRING);
-                    string(s);
-                }
-                default -> object(v);
+                out.writeByte(DOUBLE);
+                out.writeLong(Double.doubleToRawLongBits(d));
+            } else if (v instanceof Float f) {
+                out.writeByte(FLOAT);
+                out.writeInt(Float.floatToRawIntBits(f));
+            } else if (v instanceof Short sh) {
+                out.writeByte(SHORT);
+                out.writeShort(sh);
+            } else if (v instanceof Byte b) {
+                out.writeByte(BYTE);
+                out.writeByte(b);
+            } else if (v instanceof Character c) {
+                out.writeByte(CHAR);
+                out.writeChar(c);
+            } else if (v instanceof String str) {
+                out.writeByte(STRING);
+                string(str);
+            } else {
+                object(v);
             }
         }
 
@@ -209,34 +205,31 @@ final class PlainStream {
         private void nonNull(Object v) throws IOException {
             // An array is numbered, as Fory tracks it: two lambdas that capture one array give
             // the child one array.
-            switch (v) {
-                case byte[] a -> {
-                    array(a, BYTES, a.length);
-                    out.write(a);
-                    return;
+            if (v instanceof byte[] a) {
+                array(a, BYTES, a.length);
+                out.write(a);
+                return;
+            }
+            if (v instanceof int[] a) {
+                array(a, INTS, a.length);
+                for (int x : a) {
+                    out.writeInt(x);
                 }
-                case int[] a -> {
-                    array(a, INTS, a.length);
-                    for (int x : a) {
-                        out.writeInt(x);
-                    }
-                    return;
+                return;
+            }
+            if (v instanceof long[] a) {
+                array(a, LONGS, a.length);
+                for (long x : a) {
+                    out.writeLong(x);
                 }
-                case long[] a -> {
-                    array(a, LONGS, a.length);
-                    for (long x : a) {
-                        out.writeLong(x);
-                    }
-                    return;
+                return;
+            }
+            if (v instanceof double[] a) {
+                array(a, DOUBLES, a.length);
+                for (double x : a) {
+                    out.writeLong(Double.doubleToRawLongBits(x));
                 }
-                case double[] a -> {
-                    array(a, DOUBLES, a.length);
-                    for (double x : a) {
-                        out.writeLong(Double.doubleToRawLongBits(x));
-                    }
-                    return;
-                }
-                default -> { }
+                return;
             }
             Class<?> type = v.getClass();
             Reducer<?> reducer = Serialization.reducerOf(type);
@@ -697,23 +690,41 @@ final class PlainStream {
             return lambda;
         }
 
+        // No method references here: each is a class spun at its first use in a JVM whose
+        // cache's tour did not read that kind of field (a child's start).
         private Object next() {
-            return unchecked(this::value);
+            try {
+                return value();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         @Override
         public int readInt() {
-            return unchecked(in::readInt);
+            try {
+                return in.readInt();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         @Override
         public long readLong() {
-            return unchecked(in::readLong);
+            try {
+                return in.readLong();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         @Override
         public boolean readBoolean() {
-            return unchecked(in::readBoolean);
+            try {
+                return in.readBoolean();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         @Override
