@@ -214,7 +214,7 @@ final class ProcessEngine implements Engine {
             throw new ProcessError("cannot send the function to the pool's workers: " + problem);
         }
         ClassReach.note(job.fn.getClass());
-        job.fnBytes = Serialization.serialize(job.fn);
+        job.fnBytes = Serialization.serializeFunction(job.fn);
     }
 
     @Override

@@ -65,7 +65,7 @@ final class RemoteEngine implements Engine {
 
     @Override
     public void prepare(Job job) {
-        job.fnBytes = Serialization.serialize(job.fn);
+        job.fnBytes = Serialization.serializeFunction(job.fn);
     }
 
     @Override

@@ -112,9 +112,10 @@ final class Worker implements SerializableRunnable {
         }
         hold(Serialization.serialize(new Object[] {READY})); // without the serializer
         flush();
-        // Its start reads and says nothing that needs the serializer (Fory): a task does (its
-        // function travels as Fory writes it), so it is built now, while the pool sends one.
-        Serialization.buildInBackground();
+        // Nothing here builds the serializer (Fory) ahead: a task of a plain lambda over plain
+        // items (numbers, strings, byte arrays) and its results travel without it, and a worker
+        // that only runs such tasks never builds it (~100 ms of CPU each; bench/RESULTS.md,
+        // eighteenth session). The first task that needs it builds it.
         // The functions of the last few jobs: a map's function is deserialized once per worker,
         // not once per chunk. Kept with the bytes they were read from: a cluster member's
         // workers run chunks of several pools whose job numbers may meet.
@@ -153,7 +154,7 @@ final class Worker implements SerializableRunnable {
                 byte[] fnBytes = (byte[]) task[2];
                 Object[] cached = functions.get(jobId);
                 if (cached == null || !Arrays.equals((byte[]) cached[0], fnBytes)) {
-                    cached = new Object[] {fnBytes, Serialization.deserialize(fnBytes)};
+                    cached = new Object[] {fnBytes, Serialization.deserializeFunction(fnBytes)};
                     functions.put(jobId, cached);
                 }
                 @SuppressWarnings("unchecked")
@@ -216,9 +217,9 @@ final class Worker implements SerializableRunnable {
                     });
             SerializableFunction<Integer, Integer> next = x -> x + 1;
             SerializableFunction<Integer, Integer> fails = x -> 1 / (x - x);
-            byte[] map = task(1L, Job.MAP, Serialization.serialize(next),
+            byte[] map = task(1L, Job.MAP, Serialization.serializeFunction(next),
                     new ArrayList<>(List.of(1, 2, 3)), true);
-            byte[] failing = task(2L, Job.MAP, Serialization.serialize(fails),
+            byte[] failing = task(2L, Job.MAP, Serialization.serializeFunction(fails),
                     new ArrayList<>(List.of(1)), false);
             pool.sendBytes(Frames.pack(List.of(map, failing, stop())));
             List<Object> answers = new ArrayList<>();

@@ -464,7 +464,7 @@ class ClusterTest {
                 return null;
             };
             byte[] message = multiprocessing.internal.reduction.Serialization.serialize(new Object[] {
-                7L, 0, multiprocessing.internal.reduction.Serialization.serialize(write), null});
+                7L, 0, multiprocessing.internal.reduction.Serialization.serializeFunction(write), null});
             multiprocessing.internal.cluster.Seal seal = marker == forged ? wrongKey : rightKey;
             @SuppressWarnings("unchecked")
             java.util.concurrent.Callable<byte[]> task = (java.util.concurrent.Callable<byte[]>)

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NoLeftoverProcesses.class)
 class RelayTest {
     private static byte[] task(long jobId, SerializableFunction<Integer, Integer> fn, List<Integer> items) {
-        return Serialization.serialize(new Object[] {jobId, Job.MAP, Serialization.serialize(fn), items});
+        return Serialization.serialize(new Object[] {jobId, Job.MAP, Serialization.serializeFunction(fn), items});
     }
 
     private static Object run(Pool pool, byte[] task) throws Exception {

@@ -57,6 +57,38 @@ class WorkerPayloadTest {
         }
     }
 
+    /**
+     * A map of a plain lambda over plain items travels without Fory: the function as a payload
+     * is ('P'), the task and the results as plain values ('V'); a worker in this JVM runs such
+     * tasks and a failing one as a pool expects (its rehearsal throws otherwise).
+     */
+    @Test
+    void aTaskOfAPlainFunctionOverPlainItemsIsWrittenWithoutFory() throws Exception {
+        int step = 2;
+        multiprocessing.SerializableFunction<Integer, Integer> fn = x -> x + step;
+        byte[] fnBytes = Serialization.serializeFunction(fn);
+        assertEquals('P', fnBytes[0]);
+        @SuppressWarnings("unchecked")
+        multiprocessing.SerializableFunction<Integer, Integer> back =
+                (multiprocessing.SerializableFunction<Integer, Integer>)
+                        Serialization.deserializeFunction(fnBytes);
+        assertEquals(5, back.apply(3));
+        byte[] task = Worker.task(1L, Job.MAP, fnBytes, new ArrayList<>(List.of(1, 2)), true);
+        assertEquals('V', task[0]);
+        assertEquals('V', Serialization.serialize(new ArrayList<>(List.of(3, 4)))[0]);
+        // A function holding an object goes by Fory, and arrives as well.
+        List<String> held = new ArrayList<>(List.of("x"));
+        multiprocessing.SerializableFunction<Integer, String> holding = x -> held.get(0) + x;
+        byte[] heldBytes = Serialization.serializeFunction(holding);
+        assertEquals('F', heldBytes[0]);
+        @SuppressWarnings("unchecked")
+        multiprocessing.SerializableFunction<Integer, String> heldBack =
+                (multiprocessing.SerializableFunction<Integer, String>)
+                        Serialization.deserializeFunction(heldBytes);
+        assertEquals("x1", heldBack.apply(1));
+        Worker.rehearse();
+    }
+
     @Test
     void aWorkerWhoseInitializerHoldsAnObjectIsWrittenByFory() throws Exception {
         List<String> list = new ArrayList<>(List.of("x"));

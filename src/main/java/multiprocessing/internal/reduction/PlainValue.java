@@ -6,11 +6,12 @@ import org.apache.fory.memory.MemoryBuffer;
 
 /**
  * A message that is one plain value (null, a boxed primitive, a string or a byte array: what
- * most queues and pipes carry), or a short {@code Object[]} of such values but byte arrays (the
- * library's own small messages, such as a pool worker's), written without Fory: a process
- * that only ever sends and receives such values never builds Fory, which costs a fresh JVM
- * hundreds of milliseconds of CPU at its first message, and each such message is a tag and
- * the value's bytes.
+ * most queues and pipes carry), an {@code ArrayList} of such values but byte arrays (a pool's
+ * chunk of items or its results), a short {@code Object[]} of those (the library's own small
+ * messages, such as a pool worker's and its tasks), or one of the library's frequent messages
+ * ({@link #MESSAGES}), written without Fory: a process that only ever sends and receives such
+ * values never builds Fory, which costs a fresh JVM hundreds of milliseconds of CPU at its
+ * first message, and each such message is a tag and the value's bytes.
  *
  * <p>Implementation note. The message starts with {@link #MARK}; Fory's messages start with
  * its header bitmap, whose flags are the low four bits, so a reader tells the two apart by the
@@ -44,6 +45,8 @@ final class PlainValue {
     private static final byte MESSAGE = 14;
     /** In a message's fields only: a {@code String[]} (a request's parameter types). */
     private static final byte STRINGS = 15;
+    /** An {@code ArrayList} of immutable values. */
+    private static final byte LIST = 16;
 
     /** The most elements of an {@code Object[]} written here; a longer one goes to Fory. */
     static final int MAX_OBJECTS = 16;
@@ -75,23 +78,53 @@ final class PlainValue {
 
     /** Whether {@code value} is written here rather than by Fory. */
     static boolean writes(Object value) {
-        if (value != null && value.getClass() == Object[].class) {
-            // A short array of immutable values, as the library's own small messages are (a
-            // pool's worker says it is ready with one): no byte array in it, whose identity
-            // Fory keeps (the same array twice arrives as one) and this would not.
+        if (value == null) {
+            return true;
+        }
+        Class<?> c = value.getClass();
+        if (c == Object[].class) {
+            // A short array, as the library's own small messages are (a pool's worker says it
+            // is ready with one, a task is one): of immutable values, byte arrays and lists of
+            // immutable values, each array or list in it once (Fory keeps their identity: the
+            // same array twice arrives as one, which this would not do).
             Object[] a = (Object[]) value;
             if (a.length > MAX_OBJECTS) {
                 return false;
             }
-            for (Object e : a) {
-                if (!immutable(e)) {
+            for (int i = 0; i < a.length; i++) {
+                Object e = a[i];
+                if (immutable(e)) {
+                    continue;
+                }
+                if (e.getClass() != byte[].class && !plainList(e)) {
                     return false;
+                }
+                for (int j = 0; j < i; j++) {
+                    if (a[j] == e) {
+                        return false;
+                    }
                 }
             }
             return true;
         }
-        return value == null || value.getClass() == byte[].class || immutable(value)
-                || MESSAGE_INDEX.get(value.getClass()) >= 0;
+        return c == byte[].class || immutable(value) || plainList(value)
+                || MESSAGE_INDEX.get(c) >= 0;
+    }
+
+    /**
+     * An {@code ArrayList} (exactly: Fory rebuilds a subclass as itself) of immutable values:
+     * a pool's chunk of items and its results, as most maps have them.
+     */
+    private static boolean plainList(Object value) {
+        if (value.getClass() != java.util.ArrayList.class) {
+            return false;
+        }
+        for (Object e : (java.util.ArrayList<?>) value) {
+            if (!immutable(e)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean immutable(Object value) {
@@ -161,6 +194,13 @@ final class PlainValue {
         } else if (value instanceof Character c) {
             out.writeByte(CHAR);
             out.writeInt16((short) c.charValue());
+        } else if (value.getClass() == java.util.ArrayList.class) {
+            java.util.ArrayList<?> list = (java.util.ArrayList<?>) value;
+            out.writeByte(LIST);
+            out.writeInt32(list.size());
+            for (Object e : list) {
+                element(e, out);
+            }
         } else {
             throw new IllegalArgumentException("not a plain value: " + value.getClass());
         }
@@ -205,7 +245,7 @@ final class PlainValue {
                 Object[] a = new Object[n];
                 for (int i = 0; i < n; i++) {
                     byte t = in.readByte();
-                    if (t == BYTES || t == OBJECTS) {
+                    if (t == OBJECTS || t == MESSAGE || t == STRINGS) {
                         throw new IllegalStateException("an array holding tag " + t);
                     }
                     a[i] = element(t, in);
@@ -247,6 +287,18 @@ final class PlainValue {
                 yield new String(chars);
             }
             case BYTES -> in.readBytes(length(in, 1));
+            case LIST -> {
+                int n = length(in, 1); // each element is at least its tag
+                java.util.ArrayList<Object> list = new java.util.ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    byte t = in.readByte();
+                    if (t == BYTES || t == LIST || t == OBJECTS || t == MESSAGE || t == STRINGS) {
+                        throw new IllegalStateException("a list holding tag " + t);
+                    }
+                    list.add(element(t, in));
+                }
+                yield list;
+            }
             default -> throw new IllegalStateException("unknown plain value tag " + tag);
         };
     }

@@ -396,6 +396,22 @@ public final class Serialization {
         };
     }
 
+    /**
+     * Serializes a function that messages name by its bytes (a pool job's, sent to each worker
+     * with its first chunk), as a payload is: a plain lambda without Fory, which a worker then
+     * reads without building it. Such bytes are read by {@link #deserializeFunction}.
+     *
+     * @throws IllegalArgumentException naming the class when {@code fn} cannot be serialized
+     */
+    public static byte[] serializeFunction(Object fn) {
+        return serializeForStart(fn, Handles.refusing("this channel cannot carry descriptors"));
+    }
+
+    /** Reads what {@link #serializeFunction} wrote. */
+    public static Object deserializeFunction(byte[] data) {
+        return deserializeAtStart(data, Handles.received(new int[0]));
+    }
+
     /** The reducer registered for exactly {@code type}, or null. */
     static Reducer<?> reducerOf(Class<?> type) {
         return REDUCERS.get(type);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -41,18 +42,28 @@ class PlainValueTest {
 
     @Test
     void otherValuesGoThroughForyAndAreToldApart() {
-        // An Object[] holding a byte array (Fory keeps its identity), a longer one, one of
-        // another element type, one holding an object of another class: all Fory's.
+        // An Object[] holding the same byte array twice (Fory keeps its identity), a longer
+        // one, one of another element type, one holding an object of another class, an
+        // ArrayList holding a list or a mutable object, a subclass of ArrayList: all Fory's.
         Object[] many = new Object[PlainValue.MAX_OBJECTS + 1];
-        for (Object v : List.of(List.of(1, 2), new int[] {1}, new Object[] {"a", new byte[1]},
-                many, new String[] {"a"}, new Object[] {1, List.of(2)},
+        byte[] once = new byte[1];
+        ArrayList<Object> nested = new ArrayList<>(List.of(1, new ArrayList<>(List.of(2))));
+        ArrayList<Object> mutable = new ArrayList<>(List.of(new StringBuilder("sb")));
+        ArrayList<Object> sub = new ArrayList<>() { };
+        for (Object v : List.of(List.of(1, 2), new int[] {1}, new Object[] {"a", once, once},
+                many, new String[] {"a"}, new Object[] {1, List.of(2)}, nested, mutable, sub,
                 java.math.BigInteger.TEN, new StringBuilder("sb"))) {
             assertFalse(PlainValue.writes(v), v.getClass().getName());
             byte[] bytes = Serialization.serialize(v);
             assertTrue(bytes[0] != PlainValue.MARK, "a Fory message cannot start as a plain one");
             Object back = Serialization.deserialize(bytes);
-            assertEquals(v.getClass(), back.getClass());
+            if (v != sub) { // an anonymous class: Fory rebuilds it as another
+                assertEquals(v.getClass(), back.getClass());
+            }
         }
+        Object[] twice = (Object[]) Serialization.deserialize(
+                Serialization.serialize(new Object[] {"a", once, once}));
+        assertSame(twice[1], twice[2], "the same array arrives as one");
         // Into a buffer from a writer index past its start, as a queue's scratch buffer is.
         MemoryBuffer buffer = MemoryBuffer.newHeapBuffer(8);
         buffer.writeInt32(77);
@@ -84,6 +95,34 @@ class PlainValueTest {
         }
     }
 
+    /**
+     * A pool's messages without Fory: a chunk's items and results (an ArrayList of immutable
+     * values, of any length) and a task (an array holding the function's bytes and the items).
+     */
+    @Test
+    void listsAndArraysHoldingThemRoundTripWithoutFory() {
+        ArrayList<Object> items = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            items.add(i % 3 == 0 ? (Object) ("s" + i) : i % 3 == 1 ? (Object) (long) i : null);
+        }
+        for (ArrayList<Object> list : List.of(new ArrayList<>(), items)) {
+            byte[] bytes = Serialization.serialize(list);
+            assertEquals(PlainValue.MARK, bytes[0]);
+            Object back = Serialization.deserialize(bytes);
+            assertEquals(ArrayList.class, back.getClass());
+            assertEquals(list, back);
+        }
+        byte[] fn = {1, 2, 3};
+        Object[] task = {7L, 1, fn, items, true};
+        byte[] bytes = Serialization.serialize(task);
+        assertEquals(PlainValue.MARK, bytes[0]);
+        Object[] back = (Object[]) Serialization.deserialize(bytes);
+        assertEquals(7L, back[0]);
+        assertArrayEquals(fn, (byte[]) back[2]);
+        assertEquals(items, back[3]);
+        assertEquals(ArrayList.class, back[3].getClass());
+    }
+
     @Test
     void corruptPlainMessagesAreRefusedClearly() {
         byte[][] bad = {
@@ -95,8 +134,12 @@ class PlainValueTest {
             {PlainValue.MARK, 0, 0},                        // trailing byte
             // Lengths are little-endian, as Fory's buffer writes them.
             {PlainValue.MARK, 13, 3, 0, 0, 0, 0, 0},        // array of 3, 2 given
-            {PlainValue.MARK, 13, 1, 0, 0, 0, 12, 0, 0, 0, 0}, // array holding a byte array
+            {PlainValue.MARK, 13, 1, 0, 0, 0, 15, 0, 0, 0, 0}, // array holding a string array
             {PlainValue.MARK, 13, 1, 0, 0, 0, 13, 0, 0, 0, 0}, // array holding an array
+            {PlainValue.MARK, 16, 1, 0, 0, 0, 12, 0, 0, 0, 0}, // list holding a byte array
+            {PlainValue.MARK, 16, 1, 0, 0, 0, 16, 0, 0, 0, 0}, // list holding a list
+            {PlainValue.MARK, 16, 2, 0, 0, 0, 0},           // list of 2, 1 given
+            {PlainValue.MARK, 16, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f}, // 2 G claimed
             {PlainValue.MARK, 13, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
         };
         for (byte[] b : bad) {
