@@ -66,27 +66,26 @@ class WorkerPayloadTest {
     void aTaskOfAPlainFunctionOverPlainItemsIsWrittenWithoutFory() throws Exception {
         int step = 2;
         multiprocessing.SerializableFunction<Integer, Integer> fn = x -> x + step;
-        byte[] fnBytes = Serialization.serializeFunction(fn);
-        assertEquals('P', fnBytes[0]);
-        @SuppressWarnings("unchecked")
-        multiprocessing.SerializableFunction<Integer, Integer> back =
-                (multiprocessing.SerializableFunction<Integer, Integer>)
-                        Serialization.deserializeFunction(fnBytes);
-        assertEquals(5, back.apply(3));
-        byte[] task = Worker.task(1L, Job.MAP, fnBytes, new ArrayList<>(List.of(1, 2)), true);
+        assertEquals(5, applied('P', fn, 3));
+        byte[] task = Worker.task(1L, Job.MAP, Serialization.serializeFunction(fn),
+                new ArrayList<>(List.of(1, 2)), true);
         assertEquals('V', task[0]);
         assertEquals('V', Serialization.serialize(new ArrayList<>(List.of(3, 4)))[0]);
         // A function holding an object goes by Fory, and arrives as well.
         List<String> held = new ArrayList<>(List.of("x"));
-        multiprocessing.SerializableFunction<Integer, String> holding = x -> held.get(0) + x;
-        byte[] heldBytes = Serialization.serializeFunction(holding);
-        assertEquals('F', heldBytes[0]);
-        @SuppressWarnings("unchecked")
-        multiprocessing.SerializableFunction<Integer, String> heldBack =
-                (multiprocessing.SerializableFunction<Integer, String>)
-                        Serialization.deserializeFunction(heldBytes);
-        assertEquals("x1", heldBack.apply(1));
+        assertEquals("x1", applied('F', (multiprocessing.SerializableFunction<Integer, String>)
+                x -> held.get(0) + x, 1));
         Worker.rehearse();
+    }
+
+    /** {@code fn} sent as a job's function (in {@code format}) and applied to {@code x}. */
+    @SuppressWarnings("unchecked")
+    private static <R> R applied(char format,
+            multiprocessing.SerializableFunction<Integer, R> fn, int x) throws Exception {
+        byte[] bytes = Serialization.serializeFunction(fn);
+        assertEquals(format, (char) bytes[0]);
+        return ((multiprocessing.SerializableFunction<Integer, R>)
+                Serialization.deserializeFunction(bytes)).apply(x);
     }
 
     @Test
