@@ -284,15 +284,18 @@ public class BaseManager implements AutoCloseable {
                 reader.close();
             }
         }
-        if (answer instanceof Throwable t) {
+        if (!(answer instanceof Address listening)) {
             stop(p);
-            throw new ProcessError("the manager's server failed to start: " + t, t);
+            throw answer instanceof Throwable t
+                    ? new ProcessError("the manager's server failed to start: " + t, t)
+                    : new ProcessError("the manager's server process answered its start with "
+                            + answer + ", not an address");
         }
         process = p;
         // Both ends stay open until the shutdown: a thread of the dummy context shares the
         // server's very object.
         control = pipe;
-        ready((Address) answer, State.STARTED);
+        ready(listening, State.STARTED);
     }
 
     /**

@@ -258,7 +258,9 @@ final class PlainValue {
                 throw new IllegalStateException("trailing bytes after the value");
             }
             return value;
-        } catch (IndexOutOfBoundsException | IllegalStateException e) {
+        } catch (IndexOutOfBoundsException | IllegalStateException | ClassCastException
+                | IllegalArgumentException | NegativeArraySizeException e) {
+            // The last three: a message whose fields are of other kinds than its reducer reads.
             throw new IllegalStateException("the received bytes (" + size + ") are not a value"
                     + " this library serialized: " + e.getMessage(), e);
         }

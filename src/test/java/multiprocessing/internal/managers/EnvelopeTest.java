@@ -81,5 +81,9 @@ class EnvelopeTest {
         assertThrows(IllegalStateException.class, () -> Serialization.deserialize(unknown));
         byte[] longer = Arrays.copyOf(bytes, bytes.length + 1);
         assertThrows(IllegalStateException.class, () -> Serialization.deserialize(longer));
+        // A reply's bytes read as a request (index 1 -> 0): its fields are of other kinds.
+        byte[] reply = Serialization.serialize(new Response(1, true, new byte[] {1}, "t"));
+        reply[2] = 0;
+        assertThrows(IllegalStateException.class, () -> Serialization.deserialize(reply));
     }
 }
