@@ -73,6 +73,10 @@ public class BaseManager implements AutoCloseable {
     private Process process;
     /** A started manager's pipe to its server process ({@link #start(SerializableRunnable)}). */
     private Pipe control;
+    /** Whether {@link #start(SerializableRunnable)} waits for its server process to listen. */
+    private volatile boolean starting;
+    /** Set by a {@link #shutdown()} during that wait, which then gives up. */
+    private volatile boolean abandoned;
     private Server server;
 
     /** A manager on a fresh private Unix socket path, with the process's key. */
@@ -232,6 +236,16 @@ public class BaseManager implements AutoCloseable {
      */
     public synchronized void start(SerializableRunnable initializer) {
         checkInitial();
+        starting = true;
+        try {
+            startServer(initializer);
+        } finally {
+            starting = false;
+            abandoned = false;
+        }
+    }
+
+    private void startServer(SerializableRunnable initializer) {
         // A list (a map is not a payload PlainStream writes): the server process then starts
         // without building Fory when every type's callable is a plain lambda, as SyncManager's.
         List<Registration> types = List.copyOf(registry.values());
@@ -257,10 +271,25 @@ public class BaseManager implements AutoCloseable {
             p.start();
             ManagerClient.prepare(where); // while the server boots
             // The writer stays open here (a thread of the dummy context shares this very
-            // object), so a server that dies before it answers is seen by polling.
+            // object), so a server that dies before it answers is seen by polling. An
+            // initializer may take as long as it likes (as in Python), but a shutdown() from
+            // another thread, or an interrupt, ends the wait within a poll.
             while (!reader.poll(Duration.ofMillis(100))) {
                 if (!p.isAlive()) {
                     throw new EOFException("the server process ended");
+                }
+                boolean interrupted = Thread.interrupted();
+                if (interrupted || abandoned) {
+                    p.terminate();
+                    stop(p);
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw new ProcessError("interrupted while the manager's server process "
+                                + "started; it was stopped", new InterruptedException());
+                    }
+                    state = State.SHUTDOWN;
+                    throw new ProcessError("the manager was shut down while its server process "
+                            + "started; it was stopped");
                 }
             }
             try {
@@ -386,7 +415,16 @@ public class BaseManager implements AutoCloseable {
      * process, throws from then on. Of a connected manager, only this object stops working
      * (the server goes on). A second call does nothing.
      */
-    public synchronized void shutdown() {
+    public void shutdown() {
+        if (starting) {
+            abandoned = true; // start() holds the lock while it waits: it stops at its next look
+        }
+        synchronized (this) {
+            shutdownStarted();
+        }
+    }
+
+    private void shutdownStarted() {
         State was = state;
         if (was == State.INITIAL || was == State.SHUTDOWN) {
             return;

@@ -199,6 +199,49 @@ class BaseManagerTest {
         }
     }
 
+    /**
+     * An initializer that never returns holds start() for as long as it runs (as in Python),
+     * but a shutdown() from another thread, or an interrupt of the starting thread, ends the
+     * start within moments: the server process is stopped, start() throws, nothing is left.
+     */
+    @Test
+    void aStartHeldByItsInitializerEndsAtAShutdownOrAnInterrupt() throws Exception {
+        for (boolean interrupt : new boolean[] {false, true}) {
+            SyncManager m = new SyncManager();
+            java.util.concurrent.atomic.AtomicReference<Throwable> thrown =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean interruptKept =
+                    new java.util.concurrent.atomic.AtomicBoolean();
+            Thread starter = new Thread(() -> {
+                try {
+                    m.start(() -> Thread.sleep(Long.MAX_VALUE));
+                } catch (Throwable t) {
+                    thrown.set(t);
+                    interruptKept.set(Thread.currentThread().isInterrupted());
+                }
+            });
+            starter.setDaemon(true);
+            starter.start();
+            Thread.sleep(1500); // well into the wait: the server runs its initializer
+            long t0 = System.nanoTime();
+            // From a thread of its own: a shutdown that waited for the start would hang the test.
+            Thread stopper = new Thread(interrupt ? starter::interrupt : m::shutdown);
+            stopper.setDaemon(true);
+            stopper.start();
+            starter.join(15_000);
+            stopper.join(5_000);
+            assertFalse(starter.isAlive(), "start() still waits");
+            assertFalse(stopper.isAlive(), "shutdown() still waits");
+            assertTrue((System.nanoTime() - t0) / 1_000_000 < 10_000, "ended within seconds");
+            assertInstanceOf(multiprocessing.ProcessError.class, thrown.get());
+            assertTrue(thrown.get().getMessage().contains(interrupt ? "interrupted" : "shut down"),
+                    thrown.get().getMessage());
+            assertEquals(interrupt, interruptKept.get(), "the interrupt is kept");
+            assertThrows(IllegalStateException.class, m::dict);
+            m.shutdown();
+        }
+    }
+
     @Test
     void aWrongKeyFailsConnectWithAuthenticationError() {
         byte[] key = "the right key".getBytes(StandardCharsets.UTF_8);
