@@ -196,6 +196,7 @@ public class BaseManager implements AutoCloseable {
 
     private synchronized void add(String typeId, Object callable, Class<?> proxyInterface,
             List<String> exposed, Map<String, String> methodToTypeId, boolean createMethod) {
+        java.util.Objects.requireNonNull(typeId, "typeId");
         if (state != State.INITIAL) {
             throw new IllegalStateException("register types before the manager starts");
         }
@@ -268,7 +269,13 @@ public class BaseManager implements AutoCloseable {
         ProcessAccess.get().outliveExitHandler(p);
         Object answer = null;
         try {
-            p.start();
+            try {
+                p.start();
+            } catch (IllegalArgumentException unserializable) {
+                throw new ProcessError("cannot start the manager's server: its registered types "
+                        + "(their callables) and its initializer go to the server process, and "
+                        + "one of them cannot: " + unserializable.getMessage(), unserializable);
+            }
             ManagerClient.prepare(where); // while the server boots
             // The writer stays open here (a thread of the dummy context shares this very
             // object), so a server that dies before it answers is seen by polling. An

@@ -242,6 +242,21 @@ class BaseManagerTest {
         }
     }
 
+    /** What cannot reach the server process is named before any process starts. */
+    @Test
+    void aTypeThatCannotBeSentOrHasNoNameIsRefusedClearly() {
+        Thread unsendable = new Thread(() -> { });
+        try (BaseManager m = new BaseManager()) {
+            m.register("holder", () -> (Lookup) key -> unsendable.getName(), Lookup.class);
+            multiprocessing.ProcessError e = assertThrows(multiprocessing.ProcessError.class,
+                    m::start);
+            assertTrue(e.getMessage().contains("registered types"), e.getMessage());
+        }
+        NullPointerException npe = assertThrows(NullPointerException.class,
+                () -> new BaseManager().register(null, () -> 1, Lookup.class));
+        assertTrue(npe.getMessage().contains("typeId"), npe.getMessage());
+    }
+
     @Test
     void aWrongKeyFailsConnectWithAuthenticationError() {
         byte[] key = "the right key".getBytes(StandardCharsets.UTF_8);
