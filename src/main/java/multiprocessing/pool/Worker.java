@@ -118,10 +118,12 @@ final class Worker implements SerializableRunnable {
         // eighteenth session). The first task that needs it builds it.
         // The functions of the last few jobs: a map's function is deserialized once per worker,
         // not once per chunk. Kept with the bytes they were read from: a cluster member's
-        // workers run chunks of several pools whose job numbers may meet.
-        Map<Long, Object[]> functions = new LinkedHashMap<>(16, 0.75f, true) {
+        // workers run chunks of several pools whose job numbers may meet. One written without
+        // Fory (immutable values and the library's objects) is kept by its bytes, for every
+        // job that sends the same (a pool's applies are a job each).
+        Map<Object, Object[]> functions = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, Object[]> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Object, Object[]> eldest) {
                 return size() > 8;
             }
         };
@@ -150,12 +152,13 @@ final class Worker implements SerializableRunnable {
                     timed = true;
                     began = System.nanoTime();
                 }
-                Long jobId = (Long) task[0];
                 byte[] fnBytes = (byte[]) task[2];
-                Object[] cached = functions.get(jobId);
+                Object key = Serialization.writtenPlain(fnBytes)
+                        ? java.nio.ByteBuffer.wrap(fnBytes) : (Long) task[0];
+                Object[] cached = functions.get(key);
                 if (cached == null || !Arrays.equals((byte[]) cached[0], fnBytes)) {
                     cached = new Object[] {fnBytes, Serialization.deserializeFunction(fnBytes)};
-                    functions.put(jobId, cached);
+                    functions.put(key, cached);
                 }
                 @SuppressWarnings("unchecked")
                 List<Object> items = (List<Object>) task[3];

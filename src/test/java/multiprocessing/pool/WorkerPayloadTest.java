@@ -2,6 +2,9 @@ package multiprocessing.pool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -76,6 +79,22 @@ class WorkerPayloadTest {
         assertEquals("x1", applied('F', (multiprocessing.SerializableFunction<Integer, String>)
                 x -> held.get(0) + x, 1));
         Worker.rehearse();
+    }
+
+    /**
+     * A plain function's bytes are written once and sent again (an apply is a job of its own
+     * each time); one holding a library object, whose reducer may count each send, is written
+     * for each job.
+     */
+    @Test
+    void aPlainFunctionIsWrittenOnceAndOneHoldingALibraryObjectEachTime() throws Exception {
+        multiprocessing.SerializableFunction<Integer, Integer> same = x -> x;
+        assertSame(Serialization.serializeFunction(same), Serialization.serializeFunction(same));
+        multiprocessing.synchronize.Lock lock = new multiprocessing.synchronize.Lock();
+        multiprocessing.SerializableFunction<Integer, Boolean> holding = x -> lock.acquire(false);
+        byte[] first = Serialization.serializeFunction(holding);
+        assertTrue(Serialization.writtenPlain(first));
+        assertNotSame(first, Serialization.serializeFunction(holding));
     }
 
     /** {@code fn} sent as a job's function (in {@code format}) and applied to {@code x}. */

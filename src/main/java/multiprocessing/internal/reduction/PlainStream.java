@@ -81,7 +81,7 @@ final class PlainStream {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
         Writer writer = new Writer(new DataOutputStream(bytes), handles);
         writer.value(value);
-        return new Written(bytes.toByteArray(), writer.channels);
+        return new Written(bytes.toByteArray(), writer.channels, writer.reduced);
     }
 
     /**
@@ -89,8 +89,10 @@ final class PlainStream {
      *
      * @param bytes    the stream
      * @param channels whether it holds a {@link Serialization#CHANNEL_CLASSES channel}
+     * @param reduced  whether it holds a reduced object (whose reducer may count each time it
+     *                 is written: such bytes are good for one message)
      */
-    record Written(byte[] bytes, boolean channels) {}
+    record Written(byte[] bytes, boolean channels, boolean reduced) {}
 
     /**
      * Reads what {@link #write} wrote, from {@code offset} to the end of {@code data}; the
@@ -126,6 +128,8 @@ final class PlainStream {
         private boolean committed;
         /** Whether a channel (a queue, a connection) has been written. */
         private boolean channels;
+        /** Whether any reduced object has been written. */
+        private boolean reduced;
         private int depth;
 
         Writer(DataOutputStream out, Handles handles) {
@@ -244,6 +248,7 @@ final class PlainStream {
                     throw refusal("an object of " + type + ", which may hold the program's");
                 }
                 numbers.put(v, numbers.size());
+                reduced = true;
                 out.writeByte(REDUCED);
                 string(type.getName());
                 if (LEAVES.contains(type.getName())) {

@@ -345,20 +345,33 @@ public final class Serialization {
      * @throws IllegalArgumentException naming the class when {@code value} cannot be serialized
      */
     public static byte[] serializeForStart(Object value, Handles handles) {
+        return payload(value, handles, null);
+    }
+
+    /**
+     * {@link #serializeForStart}'s bytes; {@code reusable}, when given, is set to whether they
+     * may be sent again as they are (written by PlainStream with no reduced object in them).
+     */
+    private static byte[] payload(Object value, Handles handles, boolean[] reusable) {
         byte[] data;
         byte format = PLAIN;
+        boolean again = false;
         try {
             // A refusal comes before any reducer that names a descriptor or counts what it
             // sends has run (PlainStream), so Fory's write starts from where this one did.
             PlainStream.Written written = PlainStream.write(value, handles);
             data = written.bytes();
             format = written.channels() ? PLAIN_WITH_CHANNELS : PLAIN;
+            again = !written.reduced();
         } catch (PlainStream.Unsupported e) {
             data = serialize(value, handles);
             format = FORY;
         } catch (RuntimeException | StackOverflowError e) {
             // A reducer that failed (a closed connection): as a Fory write reports it.
             throw cannotSerialize(value, e);
+        }
+        if (reusable != null) {
+            reusable[0] = again;
         }
         byte[] tagged = new byte[data.length + 1];
         tagged[0] = format;
@@ -404,12 +417,40 @@ public final class Serialization {
      * @throws IllegalArgumentException naming the class when {@code fn} cannot be serialized
      */
     public static byte[] serializeFunction(Object fn) {
-        return serializeForStart(fn, Handles.refusing("this channel cannot carry descriptors"));
+        byte[] known = FUNCTIONS.get(fn);
+        if (known != null) {
+            return known;
+        }
+        boolean[] reusable = new boolean[1];
+        byte[] bytes = payload(fn, Handles.refusing("this channel cannot carry descriptors"),
+                reusable);
+        if (reusable[0]) {
+            FUNCTIONS.put(fn, bytes);
+        }
+        return bytes;
     }
+
+    /**
+     * The bytes of functions written by PlainStream with nothing in them that counts its
+     * sends, by the function object (a lambda's identity): a pool's apply is a job of its own
+     * each time, and writing a lambda takes PlainStream ~2 us (bench/RESULTS.md, eighteenth
+     * session). Callers only read the bytes.
+     */
+    private static final Map<Object, byte[]> FUNCTIONS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     /** Reads what {@link #serializeFunction} wrote. */
     public static Object deserializeFunction(byte[] data) {
         return deserializeAtStart(data, Handles.received(new int[0]));
+    }
+
+    /**
+     * Whether {@code data}, from {@link #serializeFunction}, was written without Fory: a
+     * function of only immutable values and the library's objects, which a reader may keep
+     * and use again for the same bytes.
+     */
+    public static boolean writtenPlain(byte[] data) {
+        return data.length > 0 && (data[0] == PLAIN || data[0] == PLAIN_WITH_CHANNELS);
     }
 
     /** The reducer registered for exactly {@code type}, or null. */
