@@ -198,7 +198,7 @@ public final class ManagerServer {
                 Handles.received(new int[0]));
     }
 
-    /** Accepts and serves clients until {@link #shutdown()} (or a client's shutdown request). */
+    /** Accepts and serves clients until {@link #shutdown()}. */
     public void serveForever() {
         long lastPushWarning = System.nanoTime() - 1_000_000_000L;
         int pushedOut = 0;

@@ -410,6 +410,15 @@ public final class Serialization {
     }
 
     /**
+     * The bytes of functions written by PlainStream with nothing in them that counts its
+     * sends, by the function object (a lambda's identity): a pool's apply is a job of its own
+     * each time, and writing a lambda takes PlainStream ~2 us (bench/RESULTS.md, eighteenth
+     * session). Callers only read the bytes.
+     */
+    private static final Map<Object, byte[]> FUNCTIONS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /**
      * Serializes a function that messages name by its bytes (a pool job's, sent to each worker
      * with its first chunk), as a payload is: a plain lambda without Fory, which a worker then
      * reads without building it. Such bytes are read by {@link #deserializeFunction}.
@@ -429,15 +438,6 @@ public final class Serialization {
         }
         return bytes;
     }
-
-    /**
-     * The bytes of functions written by PlainStream with nothing in them that counts its
-     * sends, by the function object (a lambda's identity): a pool's apply is a job of its own
-     * each time, and writing a lambda takes PlainStream ~2 us (bench/RESULTS.md, eighteenth
-     * session). Callers only read the bytes.
-     */
-    private static final Map<Object, byte[]> FUNCTIONS =
-            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     /** Reads what {@link #serializeFunction} wrote. */
     public static Object deserializeFunction(byte[] data) {
