@@ -118,9 +118,9 @@ final class Worker implements SerializableRunnable {
         // eighteenth session). The first task that needs it builds it.
         // The functions of the last few jobs: a map's function is deserialized once per worker,
         // not once per chunk. Kept with the bytes they were read from: a cluster member's
-        // workers run chunks of several pools whose job numbers may meet. One written without
-        // Fory (immutable values and the library's objects) is kept by its bytes, for every
-        // job that sends the same (a pool's applies are a job each).
+        // workers run chunks of several pools whose job numbers may meet. One of only
+        // immutable values is kept by its bytes, for every job that sends the same (a pool's
+        // applies are a job each); any other reaches each job afresh, as it was sent.
         Map<Object, Object[]> functions = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Object, Object[]> eldest) {
@@ -153,7 +153,7 @@ final class Worker implements SerializableRunnable {
                     began = System.nanoTime();
                 }
                 byte[] fnBytes = (byte[]) task[2];
-                Object key = Serialization.writtenPlain(fnBytes)
+                Object key = Serialization.immutable(fnBytes)
                         ? java.nio.ByteBuffer.wrap(fnBytes) : (Long) task[0];
                 Object[] cached = functions.get(key);
                 if (cached == null || !Arrays.equals((byte[]) cached[0], fnBytes)) {

@@ -30,6 +30,8 @@ import java.util.stream.LongStream;
 import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.ProcessError;
 import multiprocessing.RemoteTraceback;
+import multiprocessing.SerializableCallable;
+import multiprocessing.SerializableFunction;
 import multiprocessing.TimeoutError;
 
 import org.junit.jupiter.api.AfterAll;
@@ -94,6 +96,40 @@ class PoolTest {
         assertEquals(captured + "@true", r);
         assertEquals(Integer.valueOf(42), pool.apply(() -> 6 * 7));
         assertEquals((Object) null, pool.<Object>apply(() -> null));
+    }
+
+    /**
+     * A function reaches every job as it was when the job was submitted: an array it holds
+     * (which the task or the program may change) travels afresh each time, whether the same
+     * lambda is sent again or a new one with equal bytes (attack 18b), while a function of
+     * only immutable values may be written and rebuilt once.
+     */
+    @Test
+    void aFunctionReachesEachJobAsItWasSubmitted() throws Exception {
+        int[] counter = {0};
+        SerializableCallable<Integer> bump = () -> ++counter[0];
+        List<Integer> bumps = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            bumps.add(pool.apply(bump));
+        }
+        assertEquals(List.of(1, 1, 1, 1), bumps, "each job gets the array as sent");
+        List<Integer> fresh = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            int[] own = {0};
+            fresh.add(pool.apply(() -> ++own[0]));
+        }
+        assertEquals(List.of(1, 1, 1, 1), fresh, "equal bytes, still a fresh copy");
+        int[] factor = {1};
+        SerializableFunction<Integer, Integer> times = x -> x * factor[0];
+        assertEquals(List.of(1, 2, 3), pool.map(times, List.of(1, 2, 3)));
+        factor[0] = 10;
+        assertEquals(List.of(10, 20, 30), pool.map(times, List.of(1, 2, 3)),
+                "the program's change is sent");
+        int step = 5;
+        SerializableFunction<Integer, Integer> plus = x -> x + step;
+        for (int i = 0; i < 3; i++) {
+            assertEquals(List.of(6, 7), pool.map(plus, List.of(1, 2)));
+        }
     }
 
     @Test

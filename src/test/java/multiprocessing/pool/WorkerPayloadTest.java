@@ -1,6 +1,7 @@
 package multiprocessing.pool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -62,14 +63,15 @@ class WorkerPayloadTest {
 
     /**
      * A map of a plain lambda over plain items travels without Fory: the function as a payload
-     * is ('P'), the task and the results as plain values ('V'); a worker in this JVM runs such
-     * tasks and a failing one as a pool expects (its rehearsal throws otherwise).
+     * is ('I': only immutable values in it), the task and the results as plain values ('V'); a
+     * worker in this JVM runs such tasks and a failing one as a pool expects (its rehearsal
+     * throws otherwise).
      */
     @Test
     void aTaskOfAPlainFunctionOverPlainItemsIsWrittenWithoutFory() throws Exception {
         int step = 2;
         multiprocessing.SerializableFunction<Integer, Integer> fn = x -> x + step;
-        assertEquals(5, applied('P', fn, 3));
+        assertEquals(5, applied('I', fn, 3));
         byte[] task = Worker.task(1L, Job.MAP, Serialization.serializeFunction(fn),
                 new ArrayList<>(List.of(1, 2)), true);
         assertEquals('V', task[0]);
@@ -82,19 +84,28 @@ class WorkerPayloadTest {
     }
 
     /**
-     * A plain function's bytes are written once and sent again (an apply is a job of its own
-     * each time); one holding a library object, whose reducer may count each send, is written
-     * for each job.
+     * A function of immutable values is written once and sent again (an apply is a job of its
+     * own each time); one holding a library object (whose reducer may count each send) or an
+     * array (which may change) is written for each job, and not marked immutable.
      */
     @Test
-    void aPlainFunctionIsWrittenOnceAndOneHoldingALibraryObjectEachTime() throws Exception {
+    void onlyAFunctionOfImmutableValuesIsWrittenOnce() throws Exception {
         multiprocessing.SerializableFunction<Integer, Integer> same = x -> x;
         assertSame(Serialization.serializeFunction(same), Serialization.serializeFunction(same));
+        assertTrue(Serialization.immutable(Serialization.serializeFunction(same)));
         multiprocessing.synchronize.Lock lock = new multiprocessing.synchronize.Lock();
-        multiprocessing.SerializableFunction<Integer, Boolean> holding = x -> lock.acquire(false);
-        byte[] first = Serialization.serializeFunction(holding);
-        assertTrue(Serialization.writtenPlain(first));
-        assertNotSame(first, Serialization.serializeFunction(holding));
+        int[] array = {0};
+        List<Object> holders = List.of(
+                (multiprocessing.SerializableFunction<Integer, Boolean>) x -> lock.acquire(false),
+                (multiprocessing.SerializableFunction<Integer, Integer>) x -> array[0] + x,
+                (multiprocessing.SerializableFunction<Integer, Integer>)
+                        x -> List.of(array).size() + x);
+        for (Object holding : holders) {
+            byte[] first = Serialization.serializeFunction(holding);
+            assertEquals('P', (char) first[0]);
+            assertFalse(Serialization.immutable(first));
+            assertNotSame(first, Serialization.serializeFunction(holding));
+        }
     }
 
     /** {@code fn} sent as a job's function (in {@code format}) and applied to {@code x}. */

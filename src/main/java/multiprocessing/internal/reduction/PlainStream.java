@@ -81,7 +81,8 @@ final class PlainStream {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
         Writer writer = new Writer(new DataOutputStream(bytes), handles);
         writer.value(value);
-        return new Written(bytes.toByteArray(), writer.channels, writer.reduced);
+        return new Written(bytes.toByteArray(), writer.channels,
+                !writer.reduced && !writer.mutable);
     }
 
     /**
@@ -89,10 +90,12 @@ final class PlainStream {
      *
      * @param bytes    the stream
      * @param channels whether it holds a {@link Serialization#CHANNEL_CLASSES channel}
-     * @param reduced  whether it holds a reduced object (whose reducer may count each time it
-     *                 is written: such bytes are good for one message)
+     * @param immutable whether it holds only immutable values: no reduced object (whose
+     *                 reducer may count each time it is written) and no array (which its holder
+     *                 may change), so that the bytes stand for the value as long as it lives,
+     *                 and one rebuilt copy for as many as are wanted
      */
-    record Written(byte[] bytes, boolean channels, boolean reduced) {}
+    record Written(byte[] bytes, boolean channels, boolean immutable) {}
 
     /**
      * Reads what {@link #write} wrote, from {@code offset} to the end of {@code data}; the
@@ -130,6 +133,8 @@ final class PlainStream {
         private boolean channels;
         /** Whether any reduced object has been written. */
         private boolean reduced;
+        /** Whether any array (which its holder may change) has been written. */
+        private boolean mutable;
         private int depth;
 
         Writer(DataOutputStream out, Handles handles) {
@@ -201,6 +206,7 @@ final class PlainStream {
 
         /** Numbers {@code array} and writes its tag and length; its elements follow. */
         private void array(Object array, int tag, int length) throws IOException {
+            mutable = true;
             numbers.put(array, numbers.size());
             out.writeByte(tag);
             out.writeInt(length);

@@ -337,6 +337,11 @@ public final class Serialization {
     private static final byte PLAIN_WITH_CHANNELS = 'C';
     /** Marks a process's payload written by Fory. */
     private static final byte FORY = 'F';
+    /**
+     * Marks a function written by {@link PlainStream} with only immutable values in it (no
+     * array, no reduced object): see {@link #serializeFunction}. Never a process's payload.
+     */
+    private static final byte PLAIN_IMMUTABLE = 'I';
 
     /**
      * Serializes a process's payload (what starts a child): by {@link PlainStream} when it
@@ -345,33 +350,29 @@ public final class Serialization {
      * @throws IllegalArgumentException naming the class when {@code value} cannot be serialized
      */
     public static byte[] serializeForStart(Object value, Handles handles) {
-        return payload(value, handles, null);
+        return payload(value, handles, false);
     }
 
     /**
-     * {@link #serializeForStart}'s bytes; {@code reusable}, when given, is set to whether they
-     * may be sent again as they are (written by PlainStream with no reduced object in them).
+     * {@link #serializeForStart}'s bytes; with {@code tellImmutable}, marked
+     * {@link #PLAIN_IMMUTABLE} when PlainStream wrote them with only immutable values in them.
      */
-    private static byte[] payload(Object value, Handles handles, boolean[] reusable) {
+    private static byte[] payload(Object value, Handles handles, boolean tellImmutable) {
         byte[] data;
         byte format = PLAIN;
-        boolean again = false;
         try {
             // A refusal comes before any reducer that names a descriptor or counts what it
             // sends has run (PlainStream), so Fory's write starts from where this one did.
             PlainStream.Written written = PlainStream.write(value, handles);
             data = written.bytes();
-            format = written.channels() ? PLAIN_WITH_CHANNELS : PLAIN;
-            again = !written.reduced();
+            format = written.channels() ? PLAIN_WITH_CHANNELS
+                    : tellImmutable && written.immutable() ? PLAIN_IMMUTABLE : PLAIN;
         } catch (PlainStream.Unsupported e) {
             data = serialize(value, handles);
             format = FORY;
         } catch (RuntimeException | StackOverflowError e) {
             // A reducer that failed (a closed connection): as a Fory write reports it.
             throw cannotSerialize(value, e);
-        }
-        if (reusable != null) {
-            reusable[0] = again;
         }
         byte[] tagged = new byte[data.length + 1];
         tagged[0] = format;
@@ -401,7 +402,8 @@ public final class Serialization {
             throw new IllegalStateException("the received payload is empty");
         }
         return switch (data[0]) {
-            case PLAIN, PLAIN_WITH_CHANNELS -> PlainStream.read(data, 1, handles);
+            case PLAIN, PLAIN_WITH_CHANNELS, PLAIN_IMMUTABLE ->
+                    PlainStream.read(data, 1, handles);
             case FORY -> reading(org.apache.fory.memory.MemoryBuffer.fromByteArray(data, 1,
                     data.length - 1), handles);
             default -> throw new IllegalStateException("the received payload has an unknown "
@@ -410,10 +412,11 @@ public final class Serialization {
     }
 
     /**
-     * The bytes of functions written by PlainStream with nothing in them that counts its
-     * sends, by the function object (a lambda's identity): a pool's apply is a job of its own
-     * each time, and writing a lambda takes PlainStream ~2 us (bench/RESULTS.md, eighteenth
-     * session). Callers only read the bytes.
+     * The bytes of functions written by PlainStream with only immutable values in them (no
+     * array, no library object, whose reducer may count each send), by the function object (a
+     * lambda's identity): a pool's apply is a job of its own each time, and writing a lambda
+     * takes PlainStream ~2 us (bench/RESULTS.md, eighteenth session). Callers only read the
+     * bytes.
      */
     private static final Map<Object, byte[]> FUNCTIONS =
             java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
@@ -430,10 +433,9 @@ public final class Serialization {
         if (known != null) {
             return known;
         }
-        boolean[] reusable = new boolean[1];
         byte[] bytes = payload(fn, Handles.refusing("this channel cannot carry descriptors"),
-                reusable);
-        if (reusable[0]) {
+                true);
+        if (immutable(bytes)) {
             FUNCTIONS.put(fn, bytes);
         }
         return bytes;
@@ -445,12 +447,12 @@ public final class Serialization {
     }
 
     /**
-     * Whether {@code data}, from {@link #serializeFunction}, was written without Fory: a
-     * function of only immutable values and the library's objects, which a reader may keep
-     * and use again for the same bytes.
+     * Whether {@code data}, from {@link #serializeFunction}, holds only immutable values: one
+     * function rebuilt from it may serve every message that carries the same bytes (a
+     * function holding an array must reach each job as it was sent, a fresh copy).
      */
-    public static boolean writtenPlain(byte[] data) {
-        return data.length > 0 && (data[0] == PLAIN || data[0] == PLAIN_WITH_CHANNELS);
+    public static boolean immutable(byte[] data) {
+        return data.length > 0 && data[0] == PLAIN_IMMUTABLE;
     }
 
     /** The reducer registered for exactly {@code type}, or null. */
