@@ -118,6 +118,33 @@ class StartPayloadTest {
     }
 
     /**
+     * A program that uses a manager with plain values (a dict, a list: its proxies, their
+     * calls and replies) never builds Fory: the connection's hello, the requests, the replies
+     * and the proxies a create returns are written without it. Its server, which builds it in
+     * the background, is another process.
+     */
+    @Test
+    void aChildThatUsesAManagerWithPlainValuesNeverBuildsFory() throws Exception {
+        Process p = Multiprocessing.getContext("spawn").process(() -> {
+            int code;
+            try (multiprocessing.managers.SyncManager m = new multiprocessing.managers.SyncManager()) {
+                m.start();
+                java.util.Map<String, Integer> d = m.dict();
+                d.put("k", 41);
+                d.put("k", d.get("k") + 1);
+                java.util.List<String> l = m.list();
+                l.add("x");
+                code = d.get("k") == 42 && "x".equals(l.get(0)) ? foryBuiltCode() : 1;
+            }
+            System.exit(code);
+        });
+        p.start();
+        p.join(Duration.ofSeconds(60));
+        assertEquals(Integer.valueOf(0), p.exitCode(), "the child built Fory (3) or failed");
+        p.close();
+    }
+
+    /**
      * A child started for the lean AOT cache (the library names the marker only when there is
      * a cache; here the option is given by hand) marks it when it builds Fory, and only then.
      */

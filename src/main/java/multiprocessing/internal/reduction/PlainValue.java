@@ -47,21 +47,28 @@ final class PlainValue {
     private static final byte STRINGS = 15;
     /** An {@code ArrayList} of immutable values. */
     private static final byte LIST = 16;
+    /** A {@link java.lang.reflect.Proxy} whose handler is one of the {@link #MESSAGES}. */
+    private static final byte PROXY = 17;
 
     /** The most elements of an {@code Object[]} written here; a longer one goes to Fory. */
     static final int MAX_OBJECTS = 16;
 
     /**
      * The library's messages that cross most often, a manager's requests and replies (and the
-     * last message of a link), written here by their own reducers: their fields are numbers,
-     * strings, byte arrays and string arrays, and through Fory each cost 80-200 ns to write
-     * and as much to read, a fifth of a manager's round trip (bench/RESULTS.md, eighteenth
-     * session). Named, as this package does not depend on theirs.
+     * last message of a link, and the hello that opens one, which may carry a descriptor),
+     * written here by their own reducers: their fields are numbers, strings, byte arrays and
+     * string arrays, and through Fory each cost 80-200 ns to write and as much to read, a
+     * fifth of a manager's round trip (bench/RESULTS.md, eighteenth session). A proxy of a
+     * manager's object is written as its interfaces and its handler, the last of these
+     * messages: a program whose manager calls pass plain values never builds Fory. Named, as
+     * this package does not depend on theirs.
      */
     private static final java.util.List<String> MESSAGES = java.util.List.of(
             "multiprocessing.internal.managers.Messages$Request",
             "multiprocessing.internal.managers.Messages$Response",
-            "multiprocessing.internal.managers.Messages$Bye");
+            "multiprocessing.internal.managers.Messages$Bye",
+            "multiprocessing.internal.managers.Messages$Hello",
+            "multiprocessing.internal.managers.ProxyHandler");
 
     /** The reducers of {@link #MESSAGES}, looked up once each. */
     private static final Reducer<?>[] MESSAGE_REDUCERS = new Reducer<?>[MESSAGES.size()];
@@ -108,7 +115,14 @@ final class PlainValue {
             return true;
         }
         return c == byte[].class || immutable(value) || plainList(value)
-                || MESSAGE_INDEX.get(c) >= 0;
+                || MESSAGE_INDEX.get(c) >= 0 || messageProxy(value);
+    }
+
+    /** A proxy whose handler is one of the {@link #MESSAGES} (a manager's proxy). */
+    private static boolean messageProxy(Object value) {
+        return java.lang.reflect.Proxy.isProxyClass(value.getClass())
+                && MESSAGE_INDEX.get(java.lang.reflect.Proxy.getInvocationHandler(value)
+                        .getClass()) >= 0;
     }
 
     /**
@@ -137,14 +151,27 @@ final class PlainValue {
                 || c == Short.class || c == Byte.class || c == Character.class;
     }
 
-    /** Writes {@code value}, one {@link #writes} accepts, at {@code out}'s writer index. */
-    static void write(Object value, MemoryBuffer out) {
+    /**
+     * Writes {@code value}, one {@link #writes} accepts, at {@code out}'s writer index; the
+     * descriptors a message's reducer names go to {@code handles}.
+     */
+    static void write(Object value, MemoryBuffer out, Handles handles) {
         out.writeByte(MARK);
         int message = value == null ? -1 : MESSAGE_INDEX.get(value.getClass());
         if (message >= 0) {
             out.writeByte(MESSAGE);
-            out.writeByte(message);
-            reduce(Serialization.reducerOf(value.getClass()), value, new FieldsOut(out));
+            message(value, message, out, handles);
+            return;
+        }
+        if (value != null && java.lang.reflect.Proxy.isProxyClass(value.getClass())) {
+            Class<?>[] interfaces = value.getClass().getInterfaces();
+            out.writeByte(PROXY);
+            out.writeInt32(interfaces.length);
+            for (Class<?> i : interfaces) {
+                writeString(i.getName(), out);
+            }
+            Object handler = java.lang.reflect.Proxy.getInvocationHandler(value);
+            message(handler, MESSAGE_INDEX.get(handler.getClass()), out, handles);
             return;
         }
         if (value != null && value.getClass() == Object[].class) {
@@ -229,14 +256,16 @@ final class PlainValue {
      *
      * @throws IllegalStateException when the bytes are not such a message
      */
-    static Object read(MemoryBuffer in) {
+    static Object read(MemoryBuffer in, Handles handles) {
         long size = in.size() - in.readerIndex();
         try {
             in.readByte(); // MARK
             byte tag = in.readByte();
             Object value;
             if (tag == MESSAGE) {
-                value = message(in);
+                value = message(in, handles);
+            } else if (tag == PROXY) {
+                value = proxy(in, handles);
             } else if (tag == OBJECTS) {
                 int n = length(in, 1); // each element is at least its tag
                 if (n > MAX_OBJECTS) {
@@ -305,13 +334,44 @@ final class PlainValue {
         };
     }
 
+    /** Writes one of the {@link #MESSAGES}: its index, then what its reducer writes. */
+    private static void message(Object value, int index, MemoryBuffer out, Handles handles) {
+        out.writeByte(index);
+        reduce(Serialization.reducerOf(value.getClass()), value, new FieldsOut(out, handles));
+    }
+
     @SuppressWarnings("unchecked")
     private static <T> void reduce(Reducer<T> reducer, Object value, Reducer.Out out) {
         reducer.reduce((T) value, out);
     }
 
+    /**
+     * Reads a proxy whose tag has been read: its interfaces, loaded as a received class is
+     * (the deserialization policy allowing), then its handler.
+     */
+    private static Object proxy(MemoryBuffer in, Handles handles) {
+        int n = length(in, 1);
+        Class<?>[] interfaces = new Class<?>[n];
+        for (int i = 0; i < n; i++) {
+            byte t = in.readByte();
+            if (t != LATIN1 && t != UTF16) {
+                throw new IllegalStateException("an interface's name of tag " + t);
+            }
+            interfaces[i] = Serialization.loadReceived((String) element(t, in));
+        }
+        Object handler = message(in, handles);
+        if (n == 0 || !(handler instanceof java.lang.reflect.InvocationHandler h)
+                || MESSAGE_INDEX.get(h.getClass()) != MESSAGES.size() - 1) {
+            throw new IllegalStateException("a proxy without a manager's handler");
+        }
+        // The program's interface comes first: its loader sees the library's too.
+        ClassLoader loader = interfaces[0].getClassLoader();
+        return java.lang.reflect.Proxy.newProxyInstance(
+                loader == null ? PlainValue.class.getClassLoader() : loader, interfaces, h);
+    }
+
     /** Reads a message whose tag has been read: its index, then what its reducer wrote. */
-    private static Object message(MemoryBuffer in) {
+    private static Object message(MemoryBuffer in, Handles handles) {
         int index = in.readByte();
         if (index < 0 || index >= MESSAGES.size()) {
             throw new IllegalStateException("unknown message " + index);
@@ -327,7 +387,7 @@ final class PlainValue {
             }
             MESSAGE_REDUCERS[index] = reducer; // the same one by any thread that races here
         }
-        FieldsIn fields = new FieldsIn(in);
+        FieldsIn fields = new FieldsIn(in, handles);
         Object value = reducer.rebuild(fields);
         fields.done();
         return value;
@@ -369,7 +429,7 @@ final class PlainValue {
     }
 
     /** What a message's reducer writes, in order, without names. */
-    private record FieldsOut(MemoryBuffer out) implements Reducer.Out {
+    private record FieldsOut(MemoryBuffer out, Handles handles) implements Reducer.Out {
         @Override
         public void writeInt(int value) {
             out.writeInt32(value);
@@ -397,27 +457,34 @@ final class PlainValue {
 
         @Override
         public void writeFd(int fd) {
-            throw new IllegalArgumentException("a plain message carries no descriptor");
+            out.writeInt32(handles.add(fd));
         }
 
         @Override
         public boolean carriesFds() {
-            return false;
+            return handles.carriesFds();
         }
 
         @Override
         public void afterSend(Runnable action) {
-            throw new IllegalArgumentException("a plain message has nothing to do after it");
+            handles.afterSend(action);
+        }
+
+        @Override
+        public boolean spawning() {
+            return handles.isSpawning();
         }
     }
 
     /** Reads what {@link FieldsOut} wrote. */
     private static final class FieldsIn implements Reducer.In {
         private final MemoryBuffer in;
+        private final Handles handles;
         private java.util.List<Runnable> afterRead;
 
-        FieldsIn(MemoryBuffer in) {
+        FieldsIn(MemoryBuffer in, Handles handles) {
             this.in = in;
+            this.handles = handles;
         }
 
         @Override
@@ -455,7 +522,7 @@ final class PlainValue {
 
         @Override
         public int readFd() {
-            throw new IllegalStateException("a plain message carries no descriptor");
+            return handles.take(in.readInt32());
         }
 
         @Override

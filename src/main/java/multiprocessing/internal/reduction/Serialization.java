@@ -490,7 +490,7 @@ public final class Serialization {
             org.apache.fory.memory.MemoryBuffer out =
                     org.apache.fory.memory.MemoryBuffer.newHeapBuffer(
                             value instanceof byte[] b ? b.length + 8 : 32);
-            PlainValue.write(value, out);
+            PlainValue.write(value, out, handles);
             return out.getBytes(0, out.writerIndex());
         }
         return writing(value, handles, fory -> fory.serialize(value), bytes -> bytes);
@@ -507,7 +507,7 @@ public final class Serialization {
     public static org.apache.fory.memory.MemoryBuffer serialize(Object value, Handles handles,
             org.apache.fory.memory.MemoryBuffer buffer) {
         if (PlainValue.writes(value)) {
-            PlainValue.write(value, buffer);
+            PlainValue.write(value, buffer, handles);
             return buffer;
         }
         int start = buffer.writerIndex();
@@ -586,7 +586,8 @@ public final class Serialization {
     private static Object reading(org.apache.fory.memory.MemoryBuffer buffer, Handles handles) {
         long size = buffer.size() - buffer.readerIndex();
         if (size > 0 && buffer.getByte(buffer.readerIndex()) == PlainValue.MARK) {
-            return PlainValue.read(buffer); // no reducer ran: nothing is left for after it
+            // A message's reducer that leaves work for after the read has it run by then.
+            return PlainValue.read(buffer, handles);
         }
         Handles outer = HANDLES.get();
         HANDLES.set(handles);

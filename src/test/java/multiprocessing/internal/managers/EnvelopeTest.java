@@ -2,9 +2,9 @@ package multiprocessing.internal.managers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 
@@ -16,9 +16,9 @@ import multiprocessing.internal.reduction.Serialization;
 import org.junit.jupiter.api.Test;
 
 /**
- * A manager's requests and replies are written without Fory ('V', a plain value's mark, first)
- * and arrive whole, empty fields and non-Latin-1 text included; a hello, which may carry a
- * descriptor, still goes through Fory; cut or altered bytes are refused, never misread.
+ * A manager's requests, replies and hellos are written without Fory ('V', a plain value's mark,
+ * first) and arrive whole, empty fields and non-Latin-1 text included, a hello's descriptor
+ * too; cut or altered bytes are refused, never misread.
  */
 class EnvelopeTest {
     private static final byte PLAIN = 'V';
@@ -60,11 +60,26 @@ class EnvelopeTest {
         assertSame(Messages.Bye.BYE, travel(new Messages.Bye()));
     }
 
+    /**
+     * A hello is plain too, and the descriptor of the rings it offers crosses a socket with it
+     * (the receiver gets a descriptor of its own); a channel that cannot carry one refuses it.
+     */
     @Test
-    void aHelloGoesThroughFory() {
-        byte[] bytes = Serialization.serialize(new Hello("client", -1, 0));
-        assertNotEquals(PLAIN, bytes[0]);
-        assertEquals("client", ((Hello) Serialization.deserialize(bytes)).clientId());
+    void aHelloCarriesItsDescriptorAcrossASocket() throws Exception {
+        assertEquals("client", ((Hello) travel(new Hello("client", -1, 0))).clientId());
+        try (multiprocessing.connection.Pipe socket = multiprocessing.connection.Pipe.open();
+                multiprocessing.connection.Pipe offered =
+                        multiprocessing.connection.Pipe.open(false)) {
+            int fd = offered.left().fileno();
+            socket.right().send(new Hello("client", fd, 4096));
+            Hello back = (Hello) socket.left().recv();
+            assertEquals("client", back.clientId());
+            assertEquals(4096, back.ringsBytes());
+            assertTrue(back.ringsFd() >= 0 && back.ringsFd() != fd, "a descriptor of its own");
+            multiprocessing.internal.posix.Posix.close(back.ringsFd());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> Serialization.serialize(new Hello("client", 0, 4096)));
     }
 
     @Test
