@@ -7,6 +7,7 @@ import multiprocessing.AuthenticationError;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.Sockets;
+import multiprocessing.internal.util.Watchdog;
 
 /**
  * Connects to a {@link Listener} (Python's {@code multiprocessing.connection.Client}), of
@@ -53,9 +54,18 @@ public final class Client {
         Connection connection = Connection.ofSocket(fd);
         // An empty key is a key (CPython's b''): only null skips the handshake.
         if (authKey != null) {
+            // Bounded as a listener bounds its clients' (Watchdog.handshakeTimeout): a peer
+            // that accepts and then says nothing must not hold this thread forever (a received
+            // proxy naming such an address is read by a call like this one; attack 18c).
+            Watchdog handshake = new Watchdog(connection::close,
+                    "the listener at " + address + " did not complete the authentication "
+                    + "handshake", () -> new IllegalStateException("the connection was closed"));
             try {
-                Connections.answerChallenge(connection, authKey);
-                Connections.deliverChallenge(connection, authKey);
+                handshake.run(Watchdog.handshakeTimeout(), () -> {
+                    Connections.answerChallenge(connection, authKey);
+                    Connections.deliverChallenge(connection, authKey);
+                    return null;
+                });
             } catch (IOException | RuntimeException | Error e) {
                 connection.close();
                 throw e;

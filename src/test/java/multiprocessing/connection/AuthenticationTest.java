@@ -54,6 +54,34 @@ class AuthenticationTest {
         }
     }
 
+    /**
+     * A listener that accepts and then says nothing fails a client's handshake within the
+     * handshake timeout instead of holding it forever (a received proxy naming such an address
+     * made a reader connect to it; attack 18c).
+     */
+    @Test
+    void aListenerThatNeverSpeaksFailsTheClientsHandshakeInTime() throws Exception {
+        String property = multiprocessing.internal.util.Watchdog.HANDSHAKE_TIMEOUT_PROPERTY;
+        String before = System.getProperty(property);
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress())) {
+            System.setProperty(property, "500");
+            long t0 = System.nanoTime();
+            SocketTimeoutException e = assertThrows(SocketTimeoutException.class,
+                    () -> Client.connect(Address.inet("127.0.0.1", silent.getLocalPort()),
+                            "key".getBytes(StandardCharsets.UTF_8)));
+            assertTrue((System.nanoTime() - t0) / 1_000_000 < 10_000, "within the timeout");
+            assertTrue(e.getMessage().contains("did not complete the authentication handshake"),
+                    e.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
+            }
+        }
+    }
+
     @Test
     void rightKey() throws Exception {
         for (Address address : new Address[] {Address.inet("127.0.0.1", 0), null}) {
