@@ -100,5 +100,16 @@ class EnvelopeTest {
         byte[] reply = Serialization.serialize(new Response(1, true, new byte[] {1}, "t"));
         reply[2] = 0;
         assertThrows(IllegalStateException.class, () -> Serialization.deserialize(reply));
+        // A proxy (tag 17) of one interface whose handler is another message (a Bye, index 2):
+        // refused, no proxy made.
+        byte[] name = "java.util.Map".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.nio.ByteBuffer forged = java.nio.ByteBuffer.allocate(2 + 4 + 1 + 4 + name.length + 1)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        forged.put(PLAIN).put((byte) 17).putInt(1).put((byte) 10).putInt(name.length).put(name)
+                .put((byte) 2);
+        IllegalStateException notAProxy = assertThrows(IllegalStateException.class,
+                () -> Serialization.deserialize(forged.array()));
+        assertTrue(String.valueOf(notAProxy.getMessage()).contains("handler"),
+                notAProxy.getMessage());
     }
 }
