@@ -435,9 +435,15 @@ public final class Parker {
         synchronized (Parker.class) {
             if (exitReadFd == -2) {
                 int made = -1;
-                // Not registered once the exit has begun (a program's shutdown hook is the
-                // first to wait): then no pipe either, as nothing would close it.
-                if (AtExit.register(AtExit.Stage.WAITS, Parker::quiesce)) {
+                // Not registered once the exit has begun (a program's shutdown hook, or a
+                // daemon thread whose first wait comes as its JVM ends, is the first to wait):
+                // then no pipe either, as nothing would close it, and no stage would bring a
+                // wait out of the kernel, which HotSpot's exit would wait 300 ms for (a pool's
+                // worker whose parent watcher began its first wait as the worker ended took
+                // that much longer to exit, 1 start in 14): waits take the exit's way at once.
+                if (!AtExit.register(AtExit.Stage.WAITS, Parker::quiesce)) {
+                    exiting = true;
+                } else {
                     try {
                         int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
                         made = pipe[0];

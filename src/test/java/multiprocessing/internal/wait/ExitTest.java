@@ -160,6 +160,73 @@ class ExitTest {
         }
     }
 
+    /**
+     * A JVM whose first library wait begins once its exit has begun (a daemon child's parent
+     * watcher that starts as a short target ends): the exit stage can no longer be installed,
+     * so no stage would bring that wait out of the kernel, and HotSpot's exit would wait 300 ms
+     * for it. Such waits stay out of the kernel from the start, and still end as they should.
+     */
+    @Test
+    void waitsBegunAfterTheExitBeganStayOutOfTheKernel() throws Exception {
+        try (Pipe report = Pipe.open(false)) {
+            Connection up = report.right();
+            Process child = new Process(() -> {
+                Pipe forPoll = Pipe.open(false);
+                Pipe forWait = Pipe.open(false);
+                Event event = new Event(); // made, not waited on, before the exit
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    Map<String, Object> got = new ConcurrentHashMap<>();
+                    Map<String, Runnable> waits = Map.of(
+                            "event", () -> got.put("event", event.await(Duration.ofSeconds(60))),
+                            "poll", () -> got.put("poll", poll(forPoll.left())),
+                            "wait", () -> got.put("wait", Connections.await(
+                                    List.of(forWait.left()), Duration.ofSeconds(60)).size()));
+                    Map<String, Object> result = new TreeMap<>();
+                    try {
+                        List<Thread> threads = new ArrayList<>();
+                        waits.forEach((name, wait) ->
+                                threads.add(Thread.ofPlatform().daemon().name(name).start(wait)));
+                        Thread.sleep(200); // past every spin
+                        for (Thread t : threads) {
+                            result.put(t.getName(), leftTheKernel(t));
+                        }
+                        event.set();
+                        forPoll.right().send("p");
+                        forWait.right().send("w");
+                        for (Thread t : threads) {
+                            t.join(Duration.ofSeconds(20));
+                        }
+                        result.putAll(got.entrySet().stream().collect(java.util.stream.Collectors
+                                .toMap(e -> e.getKey() + " got", Map.Entry::getValue)));
+                        up.send(result);
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+            });
+            child.start();
+            Object result;
+            try {
+                result = report.left().recv();
+            } finally {
+                child.join();
+            }
+            assertEquals(new TreeMap<>(Map.of("event", "parked", "poll", "parked",
+                    "wait", "parked", "event got", true, "poll got", true, "wait got", 1)),
+                    result);
+            assertEquals(0, child.exitCode());
+            child.close();
+        }
+    }
+
+    private static Object poll(Connection c) {
+        try {
+            return c.poll(Duration.ofSeconds(60));
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+
     private static Object recv(Connection c) {
         try {
             return c.recv();
