@@ -89,13 +89,21 @@ public class Process implements AutoCloseable, Serializable {
                 if (p.getClass() != Process.class) {
                     return p.getClass().getName();
                 }
-                if (p.target == null) {
+                if (p.target == null || fromTheLibrary(p.target.getClass())) {
+                    // The library's own (a pool's worker) is in every cache already: a trainer
+                    // need not load it, and a cache that does not list it is not retrained.
                     return null;
                 }
                 // A lambda's hidden class is named after the class that made it.
                 String name = p.target.getClass().getName();
                 int lambda = name.indexOf("$$Lambda");
                 return lambda > 0 ? name.substring(0, lambda) : name;
+            }
+
+            private static boolean fromTheLibrary(Class<?> type) {
+                java.security.CodeSource own = Process.class.getProtectionDomain().getCodeSource();
+                return own != null
+                        && own.equals(type.getProtectionDomain().getCodeSource());
             }
 
             @Override

@@ -88,8 +88,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             }
 
             @Override
-            public void rehearseWorker() throws Exception {
-                Worker.rehearse();
+            public void rehearseWorker(boolean plain) throws Exception {
+                Worker.rehearse(plain);
             }
 
             @Override

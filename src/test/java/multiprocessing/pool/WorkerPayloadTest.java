@@ -80,7 +80,8 @@ class WorkerPayloadTest {
         List<String> held = new ArrayList<>(List.of("x"));
         assertEquals("x1", applied('F', (multiprocessing.SerializableFunction<Integer, String>)
                 x -> held.get(0) + x, 1));
-        Worker.rehearse();
+        Worker.rehearse(false);
+        Worker.rehearse(true);
     }
 
     /**

@@ -59,16 +59,23 @@ final class PlainValue {
      * written here by their own reducers: their fields are numbers, strings, byte arrays and
      * string arrays, and through Fory each cost 80-200 ns to write and as much to read, a
      * fifth of a manager's round trip (bench/RESULTS.md, eighteenth session). A proxy of a
-     * manager's object is written as its interfaces and its handler, the last of these
-     * messages: a program whose manager calls pass plain values never builds Fory. Named, as
-     * this package does not depend on theirs.
+     * manager's object is written as its interfaces and its handler, one of these messages
+     * ({@link #PROXY_HANDLER}): a program whose manager calls pass plain values never builds
+     * Fory. And an
+     * address, which a manager's client asks its server for when it connects. Named, as this
+     * package does not depend on theirs.
      */
     private static final java.util.List<String> MESSAGES = java.util.List.of(
             "multiprocessing.internal.managers.Messages$Request",
             "multiprocessing.internal.managers.Messages$Response",
             "multiprocessing.internal.managers.Messages$Bye",
             "multiprocessing.internal.managers.Messages$Hello",
-            "multiprocessing.internal.managers.ProxyHandler");
+            "multiprocessing.internal.managers.ProxyHandler",
+            "multiprocessing.connection.Address");
+
+    /** The index in {@link #MESSAGES} of a manager proxy's handler. */
+    private static final int PROXY_HANDLER =
+            MESSAGES.indexOf("multiprocessing.internal.managers.ProxyHandler");
 
     /** The reducers of {@link #MESSAGES}, looked up once each. */
     private static final Reducer<?>[] MESSAGE_REDUCERS = new Reducer<?>[MESSAGES.size()];
@@ -361,7 +368,7 @@ final class PlainValue {
         }
         Object handler = message(in, handles);
         if (n == 0 || !(handler instanceof java.lang.reflect.InvocationHandler h)
-                || MESSAGE_INDEX.get(h.getClass()) != MESSAGES.size() - 1) {
+                || MESSAGE_INDEX.get(h.getClass()) != PROXY_HANDLER) {
             throw new IllegalStateException("a proxy without a manager's handler");
         }
         // The program's interface comes first: its loader sees the library's too.

@@ -392,6 +392,20 @@ public final class Serialization {
     }
 
     /**
+     * Whether the child that {@code payload} (from {@link #serializeForStart}) starts reads
+     * its process without Fory but holds a channel (a pool's worker, a manager's server, a
+     * queue's producer): it builds Fory only if an object it sends or receives needs it.
+     */
+    public static boolean startsWithoutSerializerButHoldsChannels(byte[] payload) {
+        return payload.length > 0 && payload[0] == PLAIN_WITH_CHANNELS;
+    }
+
+    /** Whether this JVM has built Fory. */
+    public static boolean built() {
+        return built;
+    }
+
+    /**
      * Reads what {@link #serializeForStart} wrote.
      *
      * @throws IllegalStateException when the bytes are not such a payload, or name a class this

@@ -59,14 +59,15 @@ import multiprocessing.internal.util.LibraryLog;
  * trainer that exits 0 without writing the file marks the key as failed, so it is not retried.
  *
  * <p>Each key has two caches, of two {@link Kind kinds}: the full one above, and a lean one
- * without Fory, the pool's or the manager's classes for a child whose payload says it will
- * likely never build Fory (written without it, holding no queue or connection), trained by a
- * trainer that runs such a child's path ({@link Workout#leanTour}). Every class of a cache is
- * loaded at the JVM's start, used or not: the lean cache starts a no-op child ~45 ms sooner
- * and leaves it ~5 MB smaller. Until a key's lean cache exists, its lean children map the
+ * without Fory for a child whose payload was written without it (holding no queue or
+ * connection, or holding some: a pool's worker, a manager's server), trained by a trainer
+ * that runs such children's paths on plain values ({@link Workout#leanTour}). Every class of
+ * a cache is loaded at the JVM's start, used or not: the lean cache starts a no-op child
+ * ~45 ms sooner and leaves it ~5 MB smaller. Until a key's lean cache exists, its lean children map the
  * full one. A lean child that builds Fory all the same (it made a queue of its own) loads its
- * classes from the jar, ~0.3 s, and marks the key ({@code <key>-lean.miss}): from then on the
- * plain children of these jars map the full cache.
+ * classes from the jar, ~0.3 s, and marks the key ({@code <key>-lean.miss}, or
+ * {@code <key>-lean-channels.miss} for a child holding a channel): from then on the children of
+ * these jars of that kind (of both, for a plain child's miss) map the full cache.
  *
  * <p>Only one trainer runs per key: in this JVM a set of keys, across JVMs a lock file created
  * atomically. Lock and temporary files left by a trainer that never finished are removed after
@@ -199,7 +200,7 @@ final class AotCache {
          * and a tour that built Fory would mark the key, as a child that did).
          */
         List<String> options() {
-            return kind == Kind.LEAN
+            return kind.lean()
                     ? List.of("-XX:AOTCacheOutput=" + output, QUIET,
                             "-D" + LEAN_MISS_PROPERTY + "=" + target.resolveSibling(key + ".miss"))
                     : List.of("-XX:AOTCacheOutput=" + output, QUIET);
@@ -234,17 +235,33 @@ final class AotCache {
      * takes 0.2-0.3 s longer (bench/RESULTS.md, tenth session). The parent knows which a child
      * likely needs from what its payload holds ({@link
      * multiprocessing.internal.reduction.Serialization#startsWithoutSerializer}).
+     *
+     * <p>A child whose payload holds a channel (a pool's worker, a manager's server, a queue's
+     * producer) maps the lean cache too, whose tour rehearses a worker and a manager on plain
+     * values: such a child builds Fory only for an object that needs it, and a worker that
+     * started from the full cache took ~30 ms of CPU more to start (bench/RESULTS.md,
+     * nineteenth session). Its misses are marked apart ({@link #LEAN_WITH_CHANNELS}): a
+     * program whose queues carry records sends its channel children to the full cache, not
+     * its plain ones; a plain child's miss sends both.
      */
     enum Kind {
         /** What children commonly load, Fory's classes with it: {@link Exercise}. */
-        FULL(""),
+        FULL("", null),
         /** For a child that will likely never build Fory: {@link Workout#leanTour}. */
-        LEAN("-lean");
+        LEAN("-lean", "-lean.miss"),
+        /** The lean cache, for a child that holds a channel, with a miss marker of its own. */
+        LEAN_WITH_CHANNELS("-lean", "-lean-channels.miss");
 
         private final String suffix;
+        private final String missSuffix;
 
-        Kind(String suffix) {
+        Kind(String suffix, String missSuffix) {
             this.suffix = suffix;
+            this.missSuffix = missSuffix;
+        }
+
+        boolean lean() {
+            return this != FULL;
         }
     }
 
@@ -332,12 +349,13 @@ final class AotCache {
         }
         Path dir = directory();
         sweep(dir);
-        Path miss = dir.resolve(base + Kind.LEAN.suffix + ".miss");
-        if (kind == Kind.LEAN && Files.exists(miss)) {
+        Path miss = kind.lean() ? dir.resolve(base + kind.missSuffix) : null;
+        if (kind.lean() && (Files.exists(miss)
+                || Files.exists(dir.resolve(base + Kind.LEAN.missSuffix)))) {
             kind = Kind.FULL; // a lean child of these jars built Fory after all
         }
         // A lean child reports it builds Fory (ChildMain, Serialization.whenBuilt).
-        List<String> report = kind == Kind.LEAN
+        List<String> report = kind.lean()
                 ? List.of("-D" + LEAN_MISS_PROPERTY + "=" + miss) : List.of();
         boolean replay = userOptions.contains("-D" + WORKOUT_PROPERTY + "=true");
         Plan cached = mapping(layout, dir.resolve(base + kind.suffix + ".aot"), report, replay);
@@ -518,7 +536,6 @@ final class AotCache {
      * start (bench/RESULTS.md, tenth session).
      */
     void noteProgramClass(String name) {
-        // The library's own (a pool's worker) are in the cache anyway; loading them is no harm.
         if (name != null && programClasses.size() < MAX_PROGRAM_CLASSES) {
             programClasses.add(name);
         }

@@ -111,10 +111,20 @@ public final class Spawner {
                 AotCache.Kind.FULL, null);
     }
 
-    /** A child that will likely never build the serializer maps the cache without it. */
-    private static AotCache.Kind cacheFor(byte[] data) {
-        return AotCache.LEAN_ENABLED && Serialization.startsWithoutSerializer(data)
-                ? AotCache.Kind.LEAN : AotCache.Kind.FULL;
+    /**
+     * A child that will likely never build the serializer maps the cache without it; so does
+     * one that reads its process without it and holds a channel, which builds it only for an
+     * object that needs it (see {@link AotCache.Kind}).
+     */
+    static AotCache.Kind cacheFor(byte[] data) {
+        if (!AotCache.LEAN_ENABLED) {
+            return AotCache.Kind.FULL;
+        }
+        if (Serialization.startsWithoutSerializer(data)) {
+            return AotCache.Kind.LEAN;
+        }
+        return Serialization.startsWithoutSerializerButHoldsChannels(data)
+                ? AotCache.Kind.LEAN_WITH_CHANNELS : AotCache.Kind.FULL;
     }
 
     /**
@@ -387,7 +397,7 @@ public final class Spawner {
                     training.output().toString(), training.target().toString(),
                     training.lock().toString(), training.failed().toString()));
             argv.addAll(java);
-            Object process = training.kind() == AotCache.Kind.LEAN
+            Object process = training.kind().lean()
                     ? Workout.leanProcess() : AotCache.Exercise.create();
             Preparation exercise = new Preparation(process,
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);

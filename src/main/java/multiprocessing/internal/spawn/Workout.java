@@ -82,8 +82,8 @@ final class Workout {
     static List<String> tour() {
         List<String> failed = new ArrayList<>();
         part(failed, "queues, pipes and locks", () -> paths(BATCH, BATCH / 10, 10, 10));
-        part(failed, "a pool's worker", () -> PoolAccess.get().rehearseWorker());
-        part(failed, "a manager", Workout::manager);
+        part(failed, "a pool's worker", () -> PoolAccess.get().rehearseWorker(false));
+        part(failed, "a manager", () -> manager(true));
         part(failed, "a child's payload with channels", Workout::channelsPayload);
         part(failed, "the start methods' contexts", Workout::contexts);
         part(failed, "a warm JVM's entry point", () -> Class.forName(WARM_MAIN, false,
@@ -175,16 +175,22 @@ final class Workout {
     /**
      * What a child that never builds Fory commonly does: the locks, an event, shared values
      * and shared memory, each made here, written in a process's payload and read back as a
-     * child reads them, then used.
+     * child reads them, then used; and a pool's worker and a manager, with only what travels
+     * without Fory (numbers, strings, plain lambdas), as the workers of most pools and the
+     * servers of most managers run (see {@link AotCache.Kind#LEAN_WITH_CHANNELS}). Nothing of
+     * it builds Fory: its classes would be in the lean cache, and the trainer would mark the
+     * key as one whose lean children build it.
      *
      * @return what failed, each with its exception (empty when all went through)
      */
     static List<String> leanTour() {
         List<String> failed = new ArrayList<>();
-        part(failed, "locks and shared values", Workout::sharedObjects);
-        part(failed, "a child's own waits", Workout::childsOwnWaits);
-        part(failed, "the start methods' contexts", Workout::contexts);
-        part(failed, "the channels' classes", Workout::channelClasses);
+        leanPart(failed, "locks and shared values", Workout::sharedObjects);
+        leanPart(failed, "a child's own waits", Workout::childsOwnWaits);
+        leanPart(failed, "the start methods' contexts", Workout::contexts);
+        leanPart(failed, "the channels' classes", Workout::channelClasses);
+        leanPart(failed, "a pool's worker, plain tasks", () -> PoolAccess.get().rehearseWorker(true));
+        leanPart(failed, "a manager, plain calls", () -> manager(false));
         return failed;
     }
 
@@ -277,6 +283,15 @@ final class Workout {
         void run() throws Exception;
     }
 
+    /** As {@link #part}; one that builds Fory (in a JVM that had not) failed too. */
+    private static void leanPart(List<String> failed, String what, Part part) {
+        boolean before = Serialization.built();
+        part(failed, what, part);
+        if (!before && Serialization.built()) {
+            failed.add(what + ": built Fory");
+        }
+    }
+
     private static void part(List<String> failed, String what, Part part) {
         try {
             part.run();
@@ -332,7 +347,11 @@ final class Workout {
     }
 
     /** A manager served by a thread of this JVM, and a client of it calling the common types. */
-    private static void manager() throws Exception {
+    /**
+     * Serves a SyncManager here and calls it through a client; with {@code all}, also with
+     * what needs Fory (a merge's method reference, a queue, a shared value's proxy).
+     */
+    private static void manager(boolean all) throws Exception {
         // A fixed key: the socket lives for a moment in this JVM's own 0700 directory, and a
         // SecureRandom would put its provider's classes into every child's cache for nothing.
         byte[] key = "multiprocessing-aot-tour".getBytes(StandardCharsets.US_ASCII);
@@ -345,18 +364,20 @@ final class Workout {
             DictProxy<String, Integer> dict = client.dict();
             dict.put("k", 1);
             dict.get("k");
-            dict.merge("k", 1, Integer::sum);
             ListProxy<Integer> list = client.list();
             list.add(1);
             list.get(0);
             AcquirerProxy lock = client.lock();
             lock.acquire();
             lock.release();
-            QueueProxy<Integer> queue = client.queue();
-            queue.put(1);
-            queue.get();
             client.event().set();
-            client.value("i", 0).get();
+            if (all) {
+                dict.merge("k", 1, Integer::sum);
+                QueueProxy<Integer> queue = client.queue();
+                queue.put(1);
+                queue.get();
+                client.value("i", 0).get();
+            }
         } finally {
             served.shutdown();
             serving.join(10_000);

@@ -123,6 +123,24 @@ class PlainValueTest {
         assertEquals(ArrayList.class, back[3].getClass());
     }
 
+    /**
+     * An address, which a manager's client asks its server for as it connects, travels without
+     * Fory, as the server's reply (alone) and inside a message (an array of a few values).
+     */
+    @Test
+    void addressesRoundTripWithoutFory() {
+        for (multiprocessing.connection.Address a : List.of(
+                multiprocessing.connection.Address.unix("/tmp/some.sock"),
+                multiprocessing.connection.Address.inet("127.0.0.1", 4242))) {
+            byte[] bytes = Serialization.serialize(a);
+            assertEquals(PlainValue.MARK, bytes[0], "written without Fory: " + a);
+            assertEquals(a, Serialization.deserialize(bytes));
+            Object[] inside = (Object[]) Serialization.deserialize(
+                    Serialization.serialize(new Object[] {1, a}));
+            assertEquals(a, inside[1]);
+        }
+    }
+
     @Test
     void corruptPlainMessagesAreRefusedClearly() {
         byte[][] bad = {

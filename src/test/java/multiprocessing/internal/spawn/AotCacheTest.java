@@ -26,6 +26,7 @@ import multiprocessing.Context;
 import multiprocessing.Multiprocessing;
 import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.Process;
+import multiprocessing.internal.reduction.Serialization;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -447,6 +448,66 @@ class AotCacheTest {
     }
 
     @Test
+    void aChildHoldingAChannelMapsTheLeanCacheAndMissesApart() throws IOException {
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
+        AotCache.Kind channels = AotCache.Kind.LEAN_WITH_CHANNELS;
+        AotCache.Training full = c.plan(launcher, LIBRARY, List.of()).training();
+        AotCache.Training lean = c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN)
+                .training();
+        assertNull(c.plan(launcher, LIBRARY, List.of(), channels).training(),
+                "one lean cache for both kinds, and one trainer");
+        Files.write(full.target(), new byte[] {1});
+        Files.write(lean.target(), new byte[] {1});
+        Path plainMiss = cacheDir.resolve(full.key() + "-lean.miss");
+        Path channelMiss = cacheDir.resolve(full.key() + "-lean-channels.miss");
+        List<String> fullOptions = List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET,
+                AotCache.NO_REPLAY);
+        List<String> leanOptions = List.of("-XX:AOTCache=" + lean.target(), AotCache.QUIET,
+                AotCache.NO_REPLAY);
+        java.util.function.BiFunction<List<String>, Path, List<String>> reporting = (o, miss) -> {
+            List<String> all = new ArrayList<>(o);
+            all.add("-D" + AotCache.LEAN_MISS_PROPERTY + "=" + miss);
+            return all;
+        };
+        assertEquals(reporting.apply(leanOptions, channelMiss),
+                c.plan(launcher, LIBRARY, List.of(), channels).options(),
+                "the lean cache, and a marker of its own to report a miss to");
+
+        new AotCache.LeanMissReport(channelMiss.toString()).run();
+        assertEquals(fullOptions, c.plan(launcher, LIBRARY, List.of(), channels).options(),
+                "once a child holding a channel built Fory, such children map the full cache");
+        assertEquals(reporting.apply(leanOptions, plainMiss),
+                c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN).options(),
+                "and plain children still the lean one");
+
+        Files.delete(channelMiss);
+        new AotCache.LeanMissReport(plainMiss.toString()).run();
+        assertEquals(fullOptions, c.plan(launcher, LIBRARY, List.of(), channels).options(),
+                "a plain child's miss sends both kinds to the full cache");
+        assertEquals(fullOptions, c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN)
+                .options());
+    }
+
+    @Test
+    void aPayloadsFormatChoosesTheCacheKind() throws IOException {
+        multiprocessing.synchronize.Event event = new multiprocessing.synchronize.Event();
+        multiprocessing.SerializableRunnable plain = () -> event.set();
+        assertEquals(AotCache.Kind.LEAN, Spawner.cacheFor(Serialization.serializeForStart(
+                plain, multiprocessing.internal.reduction.Handles.collecting())));
+        try (multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open()) {
+            multiprocessing.connection.Connection end = pipe.right();
+            multiprocessing.SerializableRunnable channel = () -> end.send("x");
+            assertEquals(AotCache.Kind.LEAN_WITH_CHANNELS, Spawner.cacheFor(
+                    Serialization.serializeForStart(channel,
+                            multiprocessing.internal.reduction.Handles.collecting())));
+        }
+        EndToEnd.Note note = new EndToEnd.Note("x");
+        multiprocessing.SerializableRunnable fory = () -> note.text();
+        assertEquals(AotCache.Kind.FULL, Spawner.cacheFor(Serialization.serializeForStart(
+                fory, multiprocessing.internal.reduction.Handles.collecting())));
+    }
+
+    @Test
     void theProgramsClassesATrainerLoadsAreTheTargetsBoundedAndSorted() throws IOException {
         AotCache c = new AotCache(new AotCache.Environment(true, 25, tmp, "25+test", "", "",
                 cacheDir, Path.of("/bin/sh"), null));
@@ -458,6 +519,10 @@ class AotCacheTest {
         Process lambda = new Process(() -> { });
         assertEquals(AotCacheTest.class.getName(), access.programClass(lambda),
                 "a lambda's class is named after the class that made it");
+        Process library = (Process) Workout.leanProcess();
+        assertNull(access.programClass(library), "the library's own code (a pool's worker, a "
+                + "trainer) is in every cache: no program class");
+        library.close();
         c.noteProgramClass(access.programClass(lambda));
         c.noteProgramClass("b.B");
         c.noteProgramClass(null);
@@ -737,6 +802,19 @@ class AotCacheTest {
                 throw new AssertionError("child exit code " + p.exitCode());
             }
             p.close();
+            if (Boolean.getBoolean(LEAN)) {
+                // A pool's worker of plain tasks holds a channel, and maps the lean cache too.
+                try (multiprocessing.pool.Pool pool = ctx.pool(1)) {
+                    System.out.println(pool.apply(() -> {
+                        String cmdline = Files.readString(Path.of("/proc/self/cmdline"),
+                                StandardCharsets.ISO_8859_1);
+                        return "worker " + cmdline.contains("\0-XX:AOTCache=")
+                                + (cmdline.contains("-lean.aot\0") ? " lean" : "")
+                                + (multiprocessing.internal.reduction.Serialization.built()
+                                        ? " built Fory" : "");
+                    }));
+                }
+            }
         }
     }
 
@@ -851,9 +929,9 @@ class AotCacheTest {
         cp.addAll(dependencyJars());
         Path log = tmp.resolve("child-classes.log");
         String output = endToEnd(cp, true, "-Xlog:class+load=info:file=" + log);
-        assertEquals("child false\nchild true lean\nok\n", output,
-                "the first child trains nothing itself, the second maps the lean cache, and "
-                        + "neither prints anything of the JVM's");
+        assertEquals("child false\nworker false\nchild true lean\nworker true lean\nok\n",
+                output, "the first child trains nothing itself, the second and a pool's worker "
+                        + "map the lean cache, and none prints anything of the JVM's");
         String loaded = Files.readString(log);
         assertTrue(loaded.contains(" multiprocessing.internal.spawn.ChildMain source: shared objects"),
                 "the library's classes come from the lean cache");

@@ -55,6 +55,35 @@ class WorkoutTest {
         }
     }
 
+    /**
+     * The lean tour runs in a JVM that has not built Fory and leaves it so: what it loads is
+     * the lean cache, and its trainer would otherwise mark the key as one whose lean children
+     * build Fory (sending them all to the full cache).
+     */
+    @Test
+    @Timeout(120)
+    void theLeanTourNeverBuildsFory() throws Exception {
+        try (multiprocessing.connection.Pipe report = multiprocessing.connection.Pipe.open(false)) {
+            multiprocessing.connection.Connection up = report.right();
+            multiprocessing.Process child = new multiprocessing.Process(() -> {
+                boolean before = multiprocessing.internal.reduction.Serialization.built();
+                List<String> failed = Workout.leanTour();
+                up.send(before + " " + failed + " "
+                        + multiprocessing.internal.reduction.Serialization.built());
+            });
+            child.start();
+            Object got;
+            try {
+                got = report.left().recv();
+            } finally {
+                child.join();
+            }
+            assertEquals("false [] false", got);
+            assertEquals(0, child.exitCode());
+            child.close();
+        }
+    }
+
     @Test
     @Timeout(60)
     void theLeanTourGoesThrough() {
