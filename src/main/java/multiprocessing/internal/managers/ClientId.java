@@ -1,12 +1,17 @@
 package multiprocessing.internal.managers;
 
-import java.security.SecureRandom;
 import java.util.HexFormat;
 
-/** This JVM's name as a manager's client: its pid and a random part (pids are reused). */
+import multiprocessing.internal.util.Urandom;
+
+/**
+ * This JVM's name as a manager's client: its pid and a random part (pids are reused), from the
+ * kernel's source ({@link Urandom}): a {@code SecureRandom} set up the security providers in
+ * every JVM whose first manager call this was.
+ */
 final class ClientId {
     private ClientId() {}
 
     static final String ID = ProcessHandle.current().pid() + "-"
-            + HexFormat.of().toHexDigits(new SecureRandom().nextLong());
+            + HexFormat.of().toHexDigits(Urandom.nextLong());
 }
