@@ -257,7 +257,10 @@ public final class ProxyHandler implements InvocationHandler {
             String id = in.readString();
             byte[] key = (byte[]) in.readObject();
             Address address = inet ? Address.inet(where, port) : Address.unix(where);
-            if (key != null) {
+            // Only the process a child was started with carries a key (see reduce): one in
+            // any other message was put there by hand, by whoever wrote it, and would have
+            // this process authenticate to that address with a key of their choosing.
+            if (key != null && inheriting()) {
                 Keys.remember(address, key);
             }
             ManagerServer server = ManagerServer.running(address);
