@@ -58,21 +58,21 @@ import multiprocessing.internal.util.LibraryLog;
  * the list lacks has its key trained again, once per key in a JVM ({@link #retraining}). A
  * trainer that exits 0 without writing the file marks the key as failed, so it is not retried.
  *
- * <p>Each key has two caches, of two {@link Kind kinds}: the full one above, and a lean one
- * without Fory for a child whose payload was written without it (holding no queue or
- * connection, or holding some: a pool's worker, a manager's server), trained by a trainer
- * that runs such children's paths on plain values ({@link Workout#leanTour}). Every class of
- * a cache is loaded at the JVM's start, used or not: the lean cache starts a no-op child
- * ~45 ms sooner and leaves it ~5 MB smaller. Until a key's lean cache exists, its lean children map the
+ * <p>Each key has three caches, of three {@link Kind kinds}: the full one above, a lean one
+ * without Fory for a child whose payload was written without it and holds no queue or
+ * connection, trained by a trainer that runs such a child's path ({@link Workout#leanTour}),
+ * and one without Fory for such a child that holds some (a pool's worker, a manager's server;
+ * {@link Workout#channelsTour}). Every class of a cache is loaded at the JVM's start, used or
+ * not: the lean cache starts a no-op child ~45 ms sooner and leaves it ~5 MB smaller. Until a key's lean cache exists, its lean children map the
  * full one. A lean child that builds Fory all the same (it made a queue of its own) loads its
  * classes from the jar, ~0.3 s, and marks the key ({@code <key>-lean.miss}, or
- * {@code <key>-lean-channels.miss} for a child holding a channel): from then on the children of
+ * {@code <key>-channels.miss} for a child holding a channel): from then on the children of
  * these jars of that kind (of both, for a plain child's miss) map the full cache.
  *
  * <p>Only one trainer runs per key: in this JVM a set of keys, across JVMs a lock file created
  * atomically. Lock and temporary files left by a trainer that never finished are removed after
  * an hour; only the {@value #KEEP} most recently used cache files are kept (a full one is
- * ~28 MB, a lean one ~16 MB).
+ * ~28 MB, a lean one ~16 MB, a channels one ~20 MB).
  *
  * <p>Nothing here may fail a start: any I/O problem means no archive options, logged at DEBUG.
  */
@@ -96,7 +96,7 @@ final class AotCache {
     static final long STALE_MILLIS = 60 * 60 * 1000L;
     /** After this, a key's failed and lean-miss markers are removed (and their verdicts lapse). */
     static final long MARKER_STALE_MILLIS = 7 * 24 * 60 * 60 * 1000L;
-    static final int KEEP = 6;
+    static final int KEEP = 9;
 
     private static final long FNV_BASIS = 0xcbf29ce484222325L;
     private static final long FNV_SECOND_BASIS = 0x84222325cbf29ce4L;
@@ -227,7 +227,7 @@ final class AotCache {
     }
 
     /**
-     * Which of a key's two caches a child maps. Every class in a cache is loaded and linked
+     * Which of a key's three caches a child maps. Every class in a cache is loaded and linked
      * at the JVM's start, whether the child uses it or not, and dirties its share of the
      * cache's pages: a cache with Fory's classes (~600) and the pool's and manager's cost a
      * no-op child ~45 ms of its start, ~50 ms of its CPU and ~5 MB of private memory more
@@ -236,30 +236,30 @@ final class AotCache {
      * likely needs from what its payload holds ({@link
      * multiprocessing.internal.reduction.Serialization#startsWithoutSerializer}).
      *
-     * <p>A child whose payload holds a channel (a pool's worker, a manager's server, a queue's
-     * producer) maps the lean cache too, whose tour rehearses a worker and a manager on plain
-     * values: such a child builds Fory only for an object that needs it, and a worker that
-     * started from the full cache took ~30 ms of CPU more to start (bench/RESULTS.md,
-     * nineteenth session). Its misses are marked apart ({@link #LEAN_WITH_CHANNELS}): a
-     * program whose queues carry records sends its channel children to the full cache, not
-     * its plain ones; a plain child's miss sends both.
+     * <p>A child whose payload was written without Fory but holds a channel (a pool's worker,
+     * a manager's server, a queue's producer) builds Fory only for an object that needs it: it
+     * maps a cache of its own, without Fory and with what a pool's worker and a manager's
+     * server run on plain values ({@link #CHANNELS}). From the full cache a pool's worker took
+     * ~30 ms of CPU more to start, and the manager's classes in the lean one cost every plain
+     * child ~4 ms of its start (bench/RESULTS.md, nineteenth session). Each lean kind marks
+     * its own misses: a program whose queues carry records sends its channel children to the
+     * full cache, not its plain ones; a plain child's miss sends both.
      */
     enum Kind {
         /** What children commonly load, Fory's classes with it: {@link Exercise}. */
-        FULL("", null),
+        FULL(""),
         /** For a child that will likely never build Fory: {@link Workout#leanTour}. */
-        LEAN("-lean", "-lean.miss"),
-        /** The lean cache, for a child that holds a channel, with a miss marker of its own. */
-        LEAN_WITH_CHANNELS("-lean", "-lean-channels.miss");
+        LEAN("-lean"),
+        /** For a child that holds a channel: {@link Workout#channelsTour}. */
+        CHANNELS("-channels");
 
         private final String suffix;
-        private final String missSuffix;
 
-        Kind(String suffix, String missSuffix) {
+        Kind(String suffix) {
             this.suffix = suffix;
-            this.missSuffix = missSuffix;
         }
 
+        /** Whether a child of this kind likely never builds Fory (its cache has none). */
         boolean lean() {
             return this != FULL;
         }
@@ -349,9 +349,9 @@ final class AotCache {
         }
         Path dir = directory();
         sweep(dir);
-        Path miss = kind.lean() ? dir.resolve(base + kind.missSuffix) : null;
+        Path miss = dir.resolve(base + kind.suffix + ".miss");
         if (kind.lean() && (Files.exists(miss)
-                || Files.exists(dir.resolve(base + Kind.LEAN.missSuffix)))) {
+                || Files.exists(dir.resolve(base + Kind.LEAN.suffix + ".miss")))) {
             kind = Kind.FULL; // a lean child of these jars built Fory after all
         }
         // A lean child reports it builds Fory (ChildMain, Serialization.whenBuilt).

@@ -124,7 +124,7 @@ public final class Spawner {
             return AotCache.Kind.LEAN;
         }
         return Serialization.startsWithoutSerializerButHoldsChannels(data)
-                ? AotCache.Kind.LEAN_WITH_CHANNELS : AotCache.Kind.FULL;
+                ? AotCache.Kind.CHANNELS : AotCache.Kind.FULL;
     }
 
     /**
@@ -397,8 +397,8 @@ public final class Spawner {
                     training.output().toString(), training.target().toString(),
                     training.lock().toString(), training.failed().toString()));
             argv.addAll(java);
-            Object process = training.kind().lean()
-                    ? Workout.leanProcess() : AotCache.Exercise.create();
+            Object process = training.kind() == AotCache.Kind.FULL ? AotCache.Exercise.create()
+                    : Workout.leanProcess(training.kind() == AotCache.Kind.CHANNELS);
             Preparation exercise = new Preparation(process,
                     ProcessHandle.current().pid(), "MainProcess", "spawn", List.of(), null);
             // Written as any child's process is, with the key a child gets: without it the lean

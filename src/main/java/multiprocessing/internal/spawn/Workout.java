@@ -157,12 +157,13 @@ final class Workout {
     }
 
     /**
-     * The lean cache's trainer process ({@link AotCache.Kind#LEAN}): its target captures
-     * nothing, so it comes as a plain payload and runs as such a child's does, then takes
-     * {@link #leanTour}.
+     * The trainer process of a lean cache ({@link AotCache.Kind#LEAN}, or with
+     * {@code channels} {@link AotCache.Kind#CHANNELS}): its target captures nothing, so it
+     * comes as a plain payload and runs as such a child's does, then takes its tour.
      */
-    static Object leanProcess() {
-        return ProcessAccess.get().unnumberedProcess(Workout::leanTrainer);
+    static Object leanProcess(boolean channels) {
+        return ProcessAccess.get().unnumberedProcess(channels ? Workout::channelsTrainer
+                : Workout::leanTrainer);
     }
 
     /** The lean trainer's target: {@link #leanTour}, bounded as the full trainer is. */
@@ -172,14 +173,18 @@ final class Workout {
         leanTour();
     }
 
+    /** The channels trainer's target: {@link #channelsTour}, bounded as the full trainer is. */
+    private static void channelsTrainer() {
+        AotCache.Exercise.endWithinTheLimit();
+        AotCache.loadProgramClasses();
+        channelsTour();
+    }
+
     /**
      * What a child that never builds Fory commonly does: the locks, an event, shared values
      * and shared memory, each made here, written in a process's payload and read back as a
-     * child reads them, then used; and a pool's worker and a manager, with only what travels
-     * without Fory (numbers, strings, plain lambdas), as the workers of most pools and the
-     * servers of most managers run (see {@link AotCache.Kind#LEAN_WITH_CHANNELS}). Nothing of
-     * it builds Fory: its classes would be in the lean cache, and the trainer would mark the
-     * key as one whose lean children build it.
+     * child reads them, then used. Nothing of it builds Fory: its classes would be in the
+     * lean cache, and the trainer would mark the key as one whose lean children build it.
      *
      * @return what failed, each with its exception (empty when all went through)
      */
@@ -189,7 +194,20 @@ final class Workout {
         leanPart(failed, "a child's own waits", Workout::childsOwnWaits);
         leanPart(failed, "the start methods' contexts", Workout::contexts);
         leanPart(failed, "the channels' classes", Workout::channelClasses);
-        leanPart(failed, "a pool's worker, plain tasks", () -> PoolAccess.get().rehearseWorker(true));
+        return failed;
+    }
+
+    /**
+     * The {@link #leanTour}, then a pool's worker and a manager with only what travels without
+     * Fory (numbers, strings, plain lambdas), as the workers of most pools and the servers of
+     * most managers run ({@link AotCache.Kind#CHANNELS}). Nothing of it builds Fory either.
+     *
+     * @return what failed, each with its exception (empty when all went through)
+     */
+    static List<String> channelsTour() {
+        List<String> failed = leanTour();
+        leanPart(failed, "a pool's worker, plain tasks",
+                () -> PoolAccess.get().rehearseWorker(true));
         leanPart(failed, "a manager, plain calls", () -> manager(false));
         return failed;
     }

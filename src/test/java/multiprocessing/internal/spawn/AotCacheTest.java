@@ -448,30 +448,41 @@ class AotCacheTest {
     }
 
     @Test
-    void aChildHoldingAChannelMapsTheLeanCacheAndMissesApart() throws IOException {
+    void aChildHoldingAChannelMapsACacheOfItsOwnAndMissesApart() throws IOException {
         AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
-        AotCache.Kind channels = AotCache.Kind.LEAN_WITH_CHANNELS;
+        AotCache.Kind channels = AotCache.Kind.CHANNELS;
         AotCache.Training full = c.plan(launcher, LIBRARY, List.of()).training();
         AotCache.Training lean = c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN)
                 .training();
-        assertNull(c.plan(launcher, LIBRARY, List.of(), channels).training(),
-                "one lean cache for both kinds, and one trainer");
+        AotCache.Training own = c.plan(launcher, LIBRARY, List.of(), channels).training();
+        assertEquals(channels, own.kind());
+        assertNotEquals(lean.target(), own.target(), "a cache of its own");
+        assertNotEquals(lean.lock(), own.lock(), "and a trainer");
+        assertTrue(own.target().toString().endsWith("-channels.aot"), own.target().toString());
         Files.write(full.target(), new byte[] {1});
         Files.write(lean.target(), new byte[] {1});
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, AotCache.NO_REPLAY,
+                "-D" + AotCache.LEAN_MISS_PROPERTY + "="
+                        + cacheDir.resolve(full.key() + "-channels.miss")),
+                c.plan(launcher, LIBRARY, List.of(), channels).options(),
+                "the full cache until its own is trained (not the lean one: it lacks theirs)");
+        Files.write(own.target(), new byte[] {1});
         Path plainMiss = cacheDir.resolve(full.key() + "-lean.miss");
-        Path channelMiss = cacheDir.resolve(full.key() + "-lean-channels.miss");
+        Path channelMiss = cacheDir.resolve(full.key() + "-channels.miss");
         List<String> fullOptions = List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET,
                 AotCache.NO_REPLAY);
         List<String> leanOptions = List.of("-XX:AOTCache=" + lean.target(), AotCache.QUIET,
+                AotCache.NO_REPLAY);
+        List<String> ownOptions = List.of("-XX:AOTCache=" + own.target(), AotCache.QUIET,
                 AotCache.NO_REPLAY);
         java.util.function.BiFunction<List<String>, Path, List<String>> reporting = (o, miss) -> {
             List<String> all = new ArrayList<>(o);
             all.add("-D" + AotCache.LEAN_MISS_PROPERTY + "=" + miss);
             return all;
         };
-        assertEquals(reporting.apply(leanOptions, channelMiss),
+        assertEquals(reporting.apply(ownOptions, channelMiss),
                 c.plan(launcher, LIBRARY, List.of(), channels).options(),
-                "the lean cache, and a marker of its own to report a miss to");
+                "its own cache, and a marker of its own to report a miss to");
 
         new AotCache.LeanMissReport(channelMiss.toString()).run();
         assertEquals(fullOptions, c.plan(launcher, LIBRARY, List.of(), channels).options(),
@@ -497,7 +508,7 @@ class AotCacheTest {
         try (multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open()) {
             multiprocessing.connection.Connection end = pipe.right();
             multiprocessing.SerializableRunnable channel = () -> end.send("x");
-            assertEquals(AotCache.Kind.LEAN_WITH_CHANNELS, Spawner.cacheFor(
+            assertEquals(AotCache.Kind.CHANNELS, Spawner.cacheFor(
                     Serialization.serializeForStart(channel,
                             multiprocessing.internal.reduction.Handles.collecting())));
         }
@@ -519,7 +530,7 @@ class AotCacheTest {
         Process lambda = new Process(() -> { });
         assertEquals(AotCacheTest.class.getName(), access.programClass(lambda),
                 "a lambda's class is named after the class that made it");
-        Process library = (Process) Workout.leanProcess();
+        Process library = (Process) Workout.leanProcess(true);
         assertNull(access.programClass(library), "the library's own code (a pool's worker, a "
                 + "trainer) is in every cache: no program class");
         library.close();
@@ -764,8 +775,13 @@ class AotCacheTest {
         private static boolean hasCache(Path dir) throws IOException {
             boolean lean = Boolean.getBoolean(LEAN);
             try (Stream<Path> files = Files.list(dir)) {
-                return files.anyMatch(f -> f.toString().endsWith(".aot")
-                        && f.toString().endsWith("-lean.aot") == lean);
+                List<String> caches = files.map(Path::toString)
+                        .filter(f -> f.endsWith(".aot")).toList();
+                // The lean run's pool worker (a child holding a channel) has a cache of its own.
+                return lean ? caches.stream().anyMatch(f -> f.endsWith("-lean.aot"))
+                        && caches.stream().anyMatch(f -> f.endsWith("-channels.aot"))
+                        : caches.stream().anyMatch(f -> !f.endsWith("-lean.aot")
+                                && !f.endsWith("-channels.aot"));
             }
         }
 
@@ -809,7 +825,7 @@ class AotCacheTest {
                         String cmdline = Files.readString(Path.of("/proc/self/cmdline"),
                                 StandardCharsets.ISO_8859_1);
                         return "worker " + cmdline.contains("\0-XX:AOTCache=")
-                                + (cmdline.contains("-lean.aot\0") ? " lean" : "")
+                                + (cmdline.contains("-channels.aot\0") ? " channels" : "")
                                 + (multiprocessing.internal.reduction.Serialization.built()
                                         ? " built Fory" : "");
                     }));
@@ -929,9 +945,9 @@ class AotCacheTest {
         cp.addAll(dependencyJars());
         Path log = tmp.resolve("child-classes.log");
         String output = endToEnd(cp, true, "-Xlog:class+load=info:file=" + log);
-        assertEquals("child false\nworker false\nchild true lean\nworker true lean\nok\n",
-                output, "the first child trains nothing itself, the second and a pool's worker "
-                        + "map the lean cache, and none prints anything of the JVM's");
+        assertEquals("child false\nworker false\nchild true lean\nworker true channels\nok\n",
+                output, "the first child trains nothing itself, the second maps the lean cache "
+                        + "and a pool's worker its own, and none prints anything of the JVM's");
         String loaded = Files.readString(log);
         assertTrue(loaded.contains(" multiprocessing.internal.spawn.ChildMain source: shared objects"),
                 "the library's classes come from the lean cache");

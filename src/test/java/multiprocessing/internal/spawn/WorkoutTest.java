@@ -29,7 +29,7 @@ class WorkoutTest {
     @Test
     void theLeanTrainersProcessTakesNoNumberOfTheProgramsProcesses() {
         multiprocessing.Process before = new multiprocessing.Process(() -> { });
-        multiprocessing.Process trainer = (multiprocessing.Process) Workout.leanProcess();
+        multiprocessing.Process trainer = (multiprocessing.Process) Workout.leanProcess(false);
         multiprocessing.Process after = new multiprocessing.Process(() -> { });
         int n = Integer.parseInt(before.name().substring(before.name().lastIndexOf('-') + 1));
         assertEquals("Process-" + (n + 1), after.name(), "as if no trainer had been made");
@@ -56,9 +56,9 @@ class WorkoutTest {
     }
 
     /**
-     * The lean tour runs in a JVM that has not built Fory and leaves it so: what it loads is
-     * the lean cache, and its trainer would otherwise mark the key as one whose lean children
-     * build Fory (sending them all to the full cache).
+     * The channels tour (the lean one with it) runs in a JVM that has not built Fory and
+     * leaves it so: what it loads is a cache without Fory, and its trainer would otherwise
+     * mark the key as one whose lean children build Fory (sending them to the full cache).
      */
     @Test
     @Timeout(120)
@@ -67,7 +67,7 @@ class WorkoutTest {
             multiprocessing.connection.Connection up = report.right();
             multiprocessing.Process child = new multiprocessing.Process(() -> {
                 boolean before = multiprocessing.internal.reduction.Serialization.built();
-                List<String> failed = Workout.leanTour();
+                List<String> failed = Workout.channelsTour();
                 up.send(before + " " + failed + " "
                         + multiprocessing.internal.reduction.Serialization.built());
             });
@@ -89,5 +89,6 @@ class WorkoutTest {
     void theLeanTourGoesThrough() {
         assertEquals(List.of(), Workout.leanTour());
         assertEquals(List.of(), Workout.leanTour(), "and again");
+        assertEquals(List.of(), Workout.channelsTour());
     }
 }
