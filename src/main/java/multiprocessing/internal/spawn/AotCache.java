@@ -63,9 +63,10 @@ import multiprocessing.internal.util.LibraryLog;
  * connection, trained by a trainer that runs such a child's path ({@link Workout#leanTour}),
  * and one without Fory for such a child that holds some (a pool's worker, a manager's server;
  * {@link Workout#channelsTour}). Every class of a cache is loaded at the JVM's start, used or
- * not: the lean cache starts a no-op child ~45 ms sooner and leaves it ~5 MB smaller. Until a key's lean cache exists, its lean children map the
- * full one. A lean child that builds Fory all the same (it made a queue of its own) loads its
- * classes from the jar, ~0.3 s, and marks the key ({@code <key>-lean.miss}, or
+ * not: the lean cache starts a no-op child ~45 ms sooner and leaves it ~5 MB smaller. Until a
+ * key's lean or channels cache exists, its children of that kind map the full one. A lean
+ * child that builds Fory all the same (it made a queue of its own) loads its classes from the
+ * jar, ~0.3 s, and marks the key ({@code <key>-lean.miss}, or
  * {@code <key>-channels.miss} for a child holding a channel): from then on the children of
  * these jars of that kind (of both, for a plain child's miss) map the full cache.
  *
