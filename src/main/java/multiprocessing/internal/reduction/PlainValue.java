@@ -7,11 +7,13 @@ import org.apache.fory.memory.MemoryBuffer;
 /**
  * A message that is one plain value (null, a boxed primitive, a string or a byte array: what
  * most queues and pipes carry), an {@code ArrayList} of such values but byte arrays (a pool's
- * chunk of items or its results), a short {@code Object[]} of those (the library's own small
- * messages, such as a pool worker's and its tasks), or one of the library's frequent messages
- * ({@link #MESSAGES}), written without Fory: a process that only ever sends and receives such
- * values never builds Fory, which costs a fresh JVM hundreds of milliseconds of CPU at its
- * first message, and each such message is a tag and the value's bytes.
+ * chunk of items or its results), a list of {@code List.of}'s or a {@code HashMap} of them (a
+ * manager's lists and dicts as their snapshots), a short {@code Object[]} of those (the
+ * library's own small messages, such as a pool worker's and its tasks), or one of the
+ * library's frequent messages ({@link #MESSAGES}), written without Fory: a process that only
+ * ever sends and receives such values never builds Fory, which costs a fresh JVM hundreds of
+ * milliseconds of CPU at its first message, and each such message is a tag and the value's
+ * bytes.
  *
  * <p>Implementation note. The message starts with {@link #MARK}; Fory's messages start with
  * its header bitmap, whose flags are the low four bits, so a reader tells the two apart by the
@@ -49,6 +51,23 @@ final class PlainValue {
     private static final byte LIST = 16;
     /** A {@link java.lang.reflect.Proxy} whose handler is one of the {@link #MESSAGES}. */
     private static final byte PROXY = 17;
+    /**
+     * A list of {@code List.of}'s classes of immutable values, none null (what
+     * {@code List.copyOf} returns: a SharedMemoryManager's segment names).
+     */
+    private static final byte IMMUTABLE_LIST = 18;
+    /** A {@code HashMap} of immutable keys and values. */
+    private static final byte MAP = 19;
+    /**
+     * A {@code LinkedHashMap} of immutable keys and values, in its order (Fory's too, which
+     * keeps no access order): a manager's dict as its snapshot, which a dict proxy's
+     * iteration, views, {@code toString} and {@code equals} read.
+     */
+    private static final byte LINKED_MAP = 20;
+
+    /** The classes of {@code List.of}'s lists: of one or two elements, and of any other count. */
+    private static final Class<?> LIST_12 = java.util.List.of(0).getClass();
+    private static final Class<?> LIST_N = java.util.List.of().getClass();
 
     /** The most elements of an {@code Object[]} written here; a longer one goes to Fory. */
     static final int MAX_OBJECTS = 16;
@@ -122,7 +141,40 @@ final class PlainValue {
             return true;
         }
         return c == byte[].class || immutable(value) || plainList(value)
+                || immutableList(value) || plainMap(value)
                 || MESSAGE_INDEX.get(c) >= 0 || messageProxy(value);
+    }
+
+    /** A list of {@code List.of}'s classes (Fory rebuilds it as one) of immutable values. */
+    private static boolean immutableList(Object value) {
+        Class<?> c = value.getClass();
+        if (c != LIST_12 && c != LIST_N) {
+            return false;
+        }
+        for (Object e : (java.util.List<?>) value) {
+            // A null: Stream.toList's lists share ListN's class and take them, List.of not.
+            if (e == null || !immutable(e)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A {@code HashMap} or {@code LinkedHashMap} (exactly: Fory rebuilds a subclass as itself)
+     * of immutable keys and values.
+     */
+    private static boolean plainMap(Object value) {
+        if (value.getClass() != java.util.HashMap.class
+                && value.getClass() != java.util.LinkedHashMap.class) {
+            return false;
+        }
+        for (java.util.Map.Entry<?, ?> e : ((java.util.HashMap<?, ?>) value).entrySet()) {
+            if (!immutable(e.getKey()) || !immutable(e.getValue())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A proxy whose handler is one of the {@link #MESSAGES} (a manager's proxy). */
@@ -235,6 +287,22 @@ final class PlainValue {
             for (Object e : list) {
                 element(e, out);
             }
+        } else if (value.getClass() == LIST_12 || value.getClass() == LIST_N) {
+            java.util.List<?> list = (java.util.List<?>) value;
+            out.writeByte(IMMUTABLE_LIST);
+            out.writeInt32(list.size());
+            for (Object e : list) {
+                element(e, out);
+            }
+        } else if (value.getClass() == java.util.HashMap.class
+                || value.getClass() == java.util.LinkedHashMap.class) {
+            java.util.HashMap<?, ?> map = (java.util.HashMap<?, ?>) value;
+            out.writeByte(value.getClass() == java.util.HashMap.class ? MAP : LINKED_MAP);
+            out.writeInt32(map.size());
+            for (java.util.Map.Entry<?, ?> e : map.entrySet()) {
+                element(e.getKey(), out);
+                element(e.getValue(), out);
+            }
         } else {
             throw new IllegalArgumentException("not a plain value: " + value.getClass());
         }
@@ -329,16 +397,41 @@ final class PlainValue {
                 int n = length(in, 1); // each element is at least its tag
                 java.util.ArrayList<Object> list = new java.util.ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    byte t = in.readByte();
-                    if (t == BYTES || t == LIST || t == OBJECTS || t == MESSAGE || t == STRINGS) {
-                        throw new IllegalStateException("a list holding tag " + t);
-                    }
-                    list.add(element(t, in));
+                    list.add(leaf(in, "a list"));
                 }
                 yield list;
             }
+            case IMMUTABLE_LIST -> {
+                Object[] elements = new Object[length(in, 1)];
+                for (int i = 0; i < elements.length; i++) {
+                    elements[i] = leaf(in, "an immutable list");
+                    if (elements[i] == null) {
+                        throw new IllegalStateException("an immutable list holding null");
+                    }
+                }
+                yield java.util.List.of(elements);
+            }
+            case MAP, LINKED_MAP -> {
+                int n = length(in, 2); // each entry is at least two tags
+                java.util.HashMap<Object, Object> map = tag == MAP ? java.util.HashMap.newHashMap(n)
+                        : java.util.LinkedHashMap.newLinkedHashMap(n);
+                for (int i = 0; i < n; i++) {
+                    Object key = leaf(in, "a map");
+                    map.put(key, leaf(in, "a map"));
+                }
+                yield map;
+            }
             default -> throw new IllegalStateException("unknown plain value tag " + tag);
         };
+    }
+
+    /** Reads an immutable value (its tag first), an element of {@code what}. */
+    private static Object leaf(MemoryBuffer in, String what) {
+        byte t = in.readByte();
+        if (t < NULL || t > UTF16) {
+            throw new IllegalStateException(what + " holding tag " + t);
+        }
+        return element(t, in);
     }
 
     /** Writes one of the {@link #MESSAGES}: its index, then what its reducer writes. */

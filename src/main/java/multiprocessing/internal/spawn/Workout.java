@@ -382,9 +382,11 @@ final class Workout {
             DictProxy<String, Integer> dict = client.dict();
             dict.put("k", 1);
             dict.get("k");
+            dict.keySet(); // a snapshot: the dict's copy
             ListProxy<Integer> list = client.list();
             list.add(1);
             list.get(0);
+            list.toString();
             AcquirerProxy lock = client.lock();
             lock.acquire();
             lock.release();

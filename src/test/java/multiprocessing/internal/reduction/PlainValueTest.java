@@ -50,7 +50,7 @@ class PlainValueTest {
         ArrayList<Object> nested = new ArrayList<>(List.of(1, new ArrayList<>(List.of(2))));
         ArrayList<Object> mutable = new ArrayList<>(List.of(new StringBuilder("sb")));
         ArrayList<Object> sub = new ArrayList<>() { };
-        for (Object v : List.of(List.of(1, 2), new int[] {1}, new Object[] {"a", once, once},
+        for (Object v : List.of(java.util.Set.of(1, 2), new int[] {1}, new Object[] {"a", once, once},
                 many, new String[] {"a"}, new Object[] {1, List.of(2)}, nested, mutable, sub,
                 java.math.BigInteger.TEN, new StringBuilder("sb"))) {
             assertFalse(PlainValue.writes(v), v.getClass().getName());
@@ -124,6 +124,43 @@ class PlainValueTest {
     }
 
     /**
+     * A manager's snapshots (a dict's {@code HashMap}, {@code List.copyOf}'s lists) travel
+     * without Fory and arrive as the classes Fory delivers; with a value Fory must write, or
+     * a null in an immutable list, they go to Fory as before.
+     */
+    @Test
+    void snapshotsOfListsAndMapsRoundTripAsForyDeliversThem() {
+        java.util.HashMap<Object, Object> map = new java.util.HashMap<>();
+        map.put("a", 1);
+        map.put(2L, null);
+        map.put(null, "n");
+        List<Object> values = List.of(List.of(), List.of("x"), List.of(1, 2L),
+                List.of(1, "two", 3.0, 'c'), List.copyOf(new ArrayList<>(List.of("s", "t"))),
+                new java.util.HashMap<>(), map, new java.util.LinkedHashMap<>(map));
+        for (Object v : values) {
+            byte[] bytes = Serialization.serialize(v);
+            assertEquals(PlainValue.MARK, bytes[0], "written without Fory: " + v);
+            Object back = Serialization.deserialize(bytes);
+            assertEquals(v, back);
+            assertEquals(v.toString(), back.toString(), "in the same order");
+            // As Fory delivers it, inside a message only it writes.
+            Object[] viaFory = (Object[]) Serialization.deserialize(
+                    Serialization.serialize(new Object[] {v, new StringBuilder()}));
+            assertEquals(viaFory[0].getClass(), back.getClass(), v.toString());
+        }
+        java.util.HashMap<String, Object> holding = new java.util.HashMap<>(
+                java.util.Map.of("a", new StringBuilder()));
+        for (Object v : List.of(holding, List.of(new StringBuilder()),
+                new java.util.TreeMap<>(java.util.Map.of("k", 1)))) {
+            byte[] bytes = Serialization.serialize(v);
+            assertTrue(bytes[0] != PlainValue.MARK, "through Fory: " + v);
+            assertEquals(v.toString(), Serialization.deserialize(bytes).toString());
+        }
+        // Stream.toList's lists share List.of's class but may hold nulls: not written here.
+        assertFalse(PlainValue.writes(java.util.stream.Stream.of(1, null).toList()));
+    }
+
+    /**
      * An address, which a manager's client asks its server for as it connects, travels without
      * Fory, as the server's reply (alone) and inside a message (an array of a few values).
      */
@@ -159,6 +196,12 @@ class PlainValueTest {
             {PlainValue.MARK, 16, 2, 0, 0, 0, 0},           // list of 2, 1 given
             {PlainValue.MARK, 16, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f}, // 2 G claimed
             {PlainValue.MARK, 13, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+            {PlainValue.MARK, 18, 1, 0, 0, 0, 0},           // immutable list holding null
+            {PlainValue.MARK, 18, 1, 0, 0, 0, 19, 0, 0, 0, 0}, // immutable list holding a map
+            {PlainValue.MARK, 19, 1, 0, 0, 0, 1, 16, 0, 0, 0, 0}, // map holding a list
+            {PlainValue.MARK, 19, 1, 0, 0, 0, 1},           // map entry without its value
+            {PlainValue.MARK, 20, 1, 0, 0, 0, 12, 0, 0, 0, 0, 1}, // map keyed by a byte array
+            {PlainValue.MARK, 19, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x3f, 0, 0}, // 1 G
         };
         for (byte[] b : bad) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
