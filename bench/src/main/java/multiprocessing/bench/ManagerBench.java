@@ -57,6 +57,15 @@ public class ManagerBench {
         }
     }
 
+    /** The AOT caches trained before a start is measured (see {@link TrainedCaches}). */
+    @State(Scope.Benchmark)
+    public static class Trained {
+        @Setup(Level.Trial)
+        public void await() throws Exception {
+            TrainedCaches.await(() -> { });
+        }
+    }
+
     /** Each thread's own key counter, as CPython's loop variable. */
     @State(Scope.Thread)
     public static class Counter {
@@ -99,7 +108,7 @@ public class ManagerBench {
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
     @Warmup(iterations = 3)
     @Measurement(iterations = 10)
-    public SyncManager startShutdownSpawn() {
+    public SyncManager startShutdownSpawn(Trained trained) {
         SyncManager m = new SyncManager(null, null, SPAWN);
         m.start();
         m.shutdown();
@@ -111,7 +120,7 @@ public class ManagerBench {
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
     @Warmup(iterations = 3)
     @Measurement(iterations = 10)
-    public SyncManager startSpawn(ToStop s) {
+    public SyncManager startSpawn(Trained trained, ToStop s) {
         s.manager = new SyncManager(null, null, SPAWN);
         s.manager.start();
         return s.manager;
@@ -122,7 +131,7 @@ public class ManagerBench {
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
     @Warmup(iterations = 3)
     @Measurement(iterations = 10)
-    public SyncManager shutdownSpawn(Started s) {
+    public SyncManager shutdownSpawn(Trained trained, Started s) {
         s.manager.shutdown();
         return s.manager;
     }

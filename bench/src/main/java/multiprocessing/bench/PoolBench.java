@@ -107,6 +107,12 @@ public class PoolBench {
         final ForkServerContext forkserver =
                 (ForkServerContext) Multiprocessing.getContext("forkserver");
 
+        /** The AOT caches trained first, the workers' among them (see TrainedCaches). */
+        @Setup(Level.Trial)
+        public void trainCaches() throws Exception {
+            TrainedCaches.await(() -> { });
+        }
+
         @TearDown(Level.Trial)
         public void stopWarmJvms() {
             forkserver.stopWarmJvms();

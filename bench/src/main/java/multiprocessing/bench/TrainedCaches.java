@@ -9,52 +9,47 @@ import java.util.concurrent.TimeUnit;
 import multiprocessing.Multiprocessing;
 import multiprocessing.Process;
 import multiprocessing.SerializableRunnable;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
 
 /**
  * Before a steady-state measurement: a child of each kind of AOT cache (the benchmark's no-op,
- * which maps the lean one, and one whose lambda captures an ArrayList, written by Fory, which
- * maps the full one), then a wait (at most 120 s) until both caches are in the cache directory and no
- * trainer holds a lock there. A trainer started in a measured window would count its CPU, and
- * its children's start without their cache, against the figures. The no-op is a lambda of
- * the benchmark's class, as a program's first child runs one of the program's: that class is
- * then in the caches (the library notes it for the trainers), as a program's is, and a
- * measured child of it has no reason to have its cache trained again.
+ * which maps the lean one; one whose lambda captures an ArrayList, written by Fory, which maps
+ * the full one; one that holds a connection, which maps the channels one), again until each
+ * says it mapped its own (its command line names it) and no trainer holds a lock in the cache
+ * directory (at most 120 s). A trainer started in a measured window would count its CPU, and
+ * its children's start without their cache, against the figures. (Looking for the cache files
+ * did not do: the directory holds other jars' caches, and between one kind's trainer and the
+ * next no lock is held.) The no-op is a lambda of the benchmark's class, as a program's first
+ * child runs one of the program's: that class is then in the caches (the library notes it for
+ * the trainers), as a program's is, and a measured child of it has no reason to have its cache
+ * trained again.
  */
 final class TrainedCaches {
     private TrainedCaches() {
     }
 
+    /** The exit code of a child that did not map the cache of its kind. */
+    private static final int OTHER_CACHE = 3;
+
     static void await(SerializableRunnable programsNoop) throws Exception {
-        List<Integer> forFory = new ArrayList<>(List.of(1));
-        for (int i = 0; i < 2; i++) {
-            for (Process p : List.of(new Process(programsNoop),
-                    new Process(() -> forFory.size()))) {
-                p.start();
-                p.join();
-                p.close();
-            }
-        }
+        run(new Process(programsNoop));
         Path dir = directory();
         if (dir == null) {
             System.out.println("# AOT cache: not waited for (JDK < 25)");
             return;
         }
+        List<Integer> forFory = new ArrayList<>(List.of(1));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
-            boolean full = false;
-            boolean lean = false;
-            boolean lock = false;
-            if (Files.isDirectory(dir)) {
-                try (var s = Files.list(dir)) {
-                    for (Path f : (Iterable<Path>) s::iterator) {
-                        String name = f.getFileName().toString();
-                        lean |= name.endsWith("-lean.aot");
-                        full |= name.endsWith(".aot") && !name.endsWith("-lean.aot");
-                        lock |= name.endsWith(".lock");
-                    }
-                }
+            boolean lean = run(new Process(() -> exitMapping("lean")));
+            boolean full = run(new Process(() -> exitMapping(forFory.isEmpty() ? "?" : "full")));
+            boolean channels;
+            try (Pipe pipe = Pipe.open()) {
+                Connection end = pipe.right();
+                channels = run(new Process(() -> exitMapping(end.closed() ? "?" : "channels")));
             }
-            if (full && lean && !lock) {
+            if (lean && full && channels && !locked(dir)) {
                 System.out.println("# AOT cache: trained");
                 Thread.sleep(1000); // the trainers reaped
                 return;
@@ -62,6 +57,35 @@ final class TrainedCaches {
             Thread.sleep(500);
         }
         System.out.println("# AOT cache: not written within 120 s");
+    }
+
+    /** Starts and joins {@code p}: whether it exited 0. */
+    private static boolean run(Process p) throws InterruptedException {
+        p.start();
+        p.join();
+        boolean ok = Integer.valueOf(0).equals(p.exitCode());
+        p.close();
+        return ok;
+    }
+
+    /** In a child: exits 0 if it maps the AOT cache of {@code kind}, else 3. */
+    private static void exitMapping(String kind) throws java.io.IOException {
+        String cmdline = Files.readString(Path.of("/proc/self/cmdline"),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        int at = cmdline.indexOf("\0-XX:AOTCache=");
+        String cache = at < 0 ? "" : cmdline.substring(at + 1, cmdline.indexOf('\0', at + 1));
+        String mapped = cache.isEmpty() ? "none" : cache.endsWith("-lean.aot") ? "lean"
+                : cache.endsWith("-channels.aot") ? "channels" : "full";
+        System.exit(mapped.equals(kind) ? 0 : OTHER_CACHE);
+    }
+
+    private static boolean locked(Path dir) throws java.io.IOException {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (var s = Files.list(dir)) {
+            return s.anyMatch(f -> f.getFileName().toString().endsWith(".lock"));
+        }
     }
 
     /** The library's cache directory (its default, unless the property names one). */
