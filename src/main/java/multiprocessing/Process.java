@@ -68,6 +68,12 @@ public class Process implements AutoCloseable, Serializable {
     private static final Map<Integer, String> SIGNAL_NAMES = Map.of(
             1, "SIGHUP", 2, "SIGINT", 3, "SIGQUIT", 6, "SIGABRT", 9, "SIGKILL",
             10, "SIGUSR1", 12, "SIGUSR2", 13, "SIGPIPE", 14, "SIGALRM", 15, "SIGTERM");
+    /**
+     * The classes of the library's own process targets (a pool's worker, a manager server's
+     * lambda), which the AOT caches' tours rehearse: no program class (see programClass).
+     */
+    private static final Set<String> LIBRARY_TARGETS = Set.of("multiprocessing.pool.Worker",
+            "multiprocessing.managers.BaseManager");
 
     static {
         ProcessAccess.set(new ProcessAccess() {
@@ -89,21 +95,17 @@ public class Process implements AutoCloseable, Serializable {
                 if (p.getClass() != Process.class) {
                     return p.getClass().getName();
                 }
-                if (p.target == null || fromTheLibrary(p.target.getClass())) {
-                    // The library's own (a pool's worker) is in every cache already: a trainer
-                    // need not load it, and a cache that does not list it is not retrained.
+                if (p.target == null) {
                     return null;
                 }
                 // A lambda's hidden class is named after the class that made it.
                 String name = p.target.getClass().getName();
                 int lambda = name.indexOf("$$Lambda");
-                return lambda > 0 ? name.substring(0, lambda) : name;
-            }
-
-            private static boolean fromTheLibrary(Class<?> type) {
-                java.security.CodeSource own = Process.class.getProtectionDomain().getCodeSource();
-                return own != null
-                        && own.equals(type.getProtectionDomain().getCodeSource());
+                name = lambda > 0 ? name.substring(0, lambda) : name;
+                // The library's own targets are in the caches already: a cache whose list
+                // lacks one is not trained again for it. (Not any class from the library's
+                // jar: a program's classes may be in that jar too, a fat jar's.)
+                return LIBRARY_TARGETS.contains(name) ? null : name;
             }
 
             @Override

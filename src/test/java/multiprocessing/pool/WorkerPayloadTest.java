@@ -50,6 +50,24 @@ class WorkerPayloadTest {
         return data[0];
     }
 
+    /**
+     * A worker is the library's own target, in the AOT caches already: not noted as a program
+     * class (a cache whose list lacked it was trained again for it).
+     */
+    @Test
+    void aWorkerIsNoProgramClass() throws Exception {
+        try (multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open()) {
+            Process worker = Process.builder().target(new Worker(pipe.right(), null, 0)).build();
+            org.junit.jupiter.api.Assertions.assertNull(
+                    multiprocessing.internal.spawn.ProcessAccess.get().programClass(worker));
+            Process program = new Process(() -> { });
+            assertEquals(WorkerPayloadTest.class.getName(),
+                    multiprocessing.internal.spawn.ProcessAccess.get().programClass(program));
+            worker.close();
+            program.close();
+        }
+    }
+
     @Test
     void aWorkerWithNoInitializerOrAPlainOneIsWrittenWithoutFory() throws Exception {
         try (Pipe pipe = Pipe.open()) {
