@@ -175,11 +175,11 @@ public final class ManagerServer {
             server.shutdown();
         });
         // A start whose types' callables are plain read nothing that needs Fory; a client's
-        // first message may: built now, while that client connects. Not from the lean cache,
-        // mapped because the start needed no Fory: a server of plain calls never builds it,
-        // and one that must reads it from the jar once (this key's later servers then map the
-        // full cache; AotCache.Kind).
-        if (!ChildMain.mapsLeanCache()) {
+        // first message may: built now, while that client connects. Not in a JVM whose cache
+        // has no Fory, mapped because the start needed none: a server of plain calls never
+        // builds it, and one that must reads it from the jar once (this key's later servers
+        // then map the full cache; AotCache.Kind).
+        if (!ChildMain.mapsCacheWithoutFory()) {
             Serialization.buildInBackground();
         }
         if (server.address().family() == multiprocessing.connection.Family.AF_UNIX) {
