@@ -159,21 +159,12 @@ public final class ManagerServer {
         // Left running by its creator's exit handler (BaseManager), it ends when the creator is
         // gone: as a shutdown would, it first gives back what it holds (a SharedMemoryManager's
         // segments), within a bound.
-        ChildMain.whenParentGone(() -> {
-            server.shutdown();
-            server.awaitServed(Duration.ofSeconds(5));
-        });
+        ChildMain.whenParentGone(new ShutDownWhenParentGone(server));
         report(creator, server.address());
         // The creator says shut down on the same pipe; its end's closing (the creator gone)
         // means the same.
-        LibraryThreads.platform().daemon().name("multiprocessing-manager-creator").start(() -> {
-            try {
-                creator.recvBytes();
-            } catch (IOException | RuntimeException closed) {
-                // The creator closed its end or is gone.
-            }
-            server.shutdown();
-        });
+        LibraryThreads.platform().daemon().name("multiprocessing-manager-creator")
+                .start(new ShutDownWhenCreatorSays(server, creator));
         // A start whose types' callables are plain read nothing that needs Fory; a client's
         // first message may: built now, while that client connects. Not in a JVM whose cache
         // has no Fory, mapped because the start needed none: a server of plain calls never
@@ -186,6 +177,48 @@ public final class ManagerServer {
             RingLink.warmUpInBackground(); // while the first client connects
         }
         server.serveForever();
+    }
+
+    /*
+     * The two bodies below are classes, not lambdas, so that the channels cache's trainer,
+     * which serves a manager in its own process, can load them (Workout): a lambda it never
+     * ran is spun in every server, at its start.
+     */
+
+    /** Shuts a server down as its parent goes, giving back what it holds within a bound. */
+    static final class ShutDownWhenParentGone implements Runnable {
+        private final ManagerServer server;
+
+        ShutDownWhenParentGone(ManagerServer server) {
+            this.server = server;
+        }
+
+        @Override
+        public void run() {
+            server.shutdown();
+            server.awaitServed(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Shuts a server down when its creator says so on their pipe, or closes it. */
+    static final class ShutDownWhenCreatorSays implements Runnable {
+        private final ManagerServer server;
+        private final Connection creator;
+
+        ShutDownWhenCreatorSays(ManagerServer server, Connection creator) {
+            this.server = server;
+            this.creator = creator;
+        }
+
+        @Override
+        public void run() {
+            try {
+                creator.recvBytes();
+            } catch (IOException | RuntimeException closed) {
+                // The creator closed its end or is gone.
+            }
+            server.shutdown();
+        }
     }
 
     /**

@@ -137,8 +137,17 @@ final class RingLink implements Link {
      */
     static void warmUpInBackground() {
         if (RINGS_OFFERED && WARMING.compareAndSet(false, true)) {
+            // A class, not a method reference: one the channels cache's trainer loads
+            // (Workout), not one spun in every server and creator.
             LibraryThreads.platform().daemon().name("multiprocessing-manager-warm-up")
-                    .start(RingLink::warmUp);
+                    .start(new WarmUp());
+        }
+    }
+
+    static final class WarmUp implements Runnable {
+        @Override
+        public void run() {
+            warmUp();
         }
     }
 

@@ -239,8 +239,10 @@ public final class ChildMain {
      * the kernel re-parents its children.
      */
     public static boolean parentAlive() {
-        if (parentAlive && parentPid >= 0 && (ProcessHandle.current().parent()
-                .map(ProcessHandle::pid).orElse(-1L) != parentPid || sentinelReadable())) {
+        // No method reference: it would be spun at the watcher's first look (see ParentWatcher).
+        java.util.Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+        if (parentAlive && parentPid >= 0 && ((parent.isPresent() ? parent.get().pid() : -1L)
+                != parentPid || sentinelReadable())) {
             parentAlive = false;
         }
         return parentAlive;
@@ -285,7 +287,18 @@ public final class ChildMain {
      * own), as the sentinel a child can wait on.
      */
     private static void watchParent() {
-        LibraryThreads.platform().daemon().name("multiprocessing-parent-watcher").start(() -> {
+        LibraryThreads.platform().daemon().name("multiprocessing-parent-watcher")
+                .start(new ParentWatcher());
+    }
+
+    /**
+     * The parent watcher's body: a class, not a lambda, so that a cache's trainer (no daemon
+     * child) can load it (Workout): a lambda it never ran is spun in every daemon child, the
+     * first one with its method handle forms (~2 ms of a pool worker's start).
+     */
+    static final class ParentWatcher implements Runnable {
+        @Override
+        public void run() {
             // An interrupt (a program that interrupts every thread it finds) does not end the
             // watch: a daemon child would then outlive its parent.
             while (parentAlive()) {
@@ -309,7 +322,7 @@ public final class ChildMain {
                 }
             }
             Runtime.getRuntime().halt(128 + 15);
-        });
+        }
     }
 
     private static volatile Runnable whenParentGone;

@@ -529,10 +529,22 @@ public final class Spawner {
             // the libc layer's stub meanwhile, on the other CPU (~15 ms of a fresh JVM's time;
             // bench/RESULTS.md, eighteenth session). A call that comes first waits for it.
             LibraryThreads.platform().daemon().name("multiprocessing-link-ahead")
-                    .start(Posix::getpid);
+                    .start(new LinkAhead());
         }
         Object process = Serialization.deserializeAtStart(data, handles);
         return new Preparation(process, parentPid, parentName, startMethod, options, logLevel);
+    }
+
+    /**
+     * The link-ahead thread's body: a class, not a method reference, so that a cache's trainer
+     * (whose payload holds no channel) can load it (Workout): a lambda it never ran is spun
+     * in every child that holds a channel, the first one with its method handle forms.
+     */
+    static final class LinkAhead implements Runnable {
+        @Override
+        public void run() {
+            Posix.getpid();
+        }
     }
 
     private static String readString(DataInputStream in) throws IOException {

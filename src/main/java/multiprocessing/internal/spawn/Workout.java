@@ -219,6 +219,11 @@ final class Workout {
      * are then in the cache instead of read and verified from the jar in every such child.
      */
     private static void childsOwnWaits() throws Exception {
+        // The bodies of a daemon child's parent watcher and of the thread that links ahead in
+        // a child holding a channel, which a trainer (neither) never starts: loaded here.
+        for (Class<?> body : List.of(ChildMain.ParentWatcher.class, Spawner.LinkAhead.class)) {
+            body.getName();
+        }
         Posix.geteuid();
         int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
         try {
@@ -397,6 +402,13 @@ final class Workout {
                 queue.put(1);
                 queue.get();
                 client.value("i", 0).get();
+            }
+            // What only a server started for its creator runs (ManagerServer.serveInChild):
+            // its threads' bodies, loaded.
+            for (String body : List.of("ManagerServer$ShutDownWhenParentGone",
+                    "ManagerServer$ShutDownWhenCreatorSays", "RingLink$WarmUp")) {
+                Class.forName("multiprocessing.internal.managers." + body, false,
+                        Workout.class.getClassLoader());
             }
         } finally {
             served.shutdown();
