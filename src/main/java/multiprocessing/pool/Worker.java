@@ -199,7 +199,7 @@ final class Worker implements SerializableRunnable {
      * sites of a worker's loop, which a pool's workers then start with (through PoolAccess; see
      * internal.spawn's Workout). Every wait is bounded: the trainer must end whatever happens.
      * With {@code plain}, no chunk fails: every message then travels without Fory, as a worker
-     * of plain tasks sends and receives them (the lean cache's tour, which must not build it).
+     * of plain tasks sends and receives them (the channels cache's tour, which must not build it).
      *
      * @throws Exception if the worker does not answer as a pool expects in time
      */

@@ -34,7 +34,7 @@ public interface PoolAccess {
     /**
      * Runs a pool's worker loop in this JVM against a rehearsed pool, for the AOT cache's
      * trainer (the classes a worker process loads, recorded once for all of them); with
-     * {@code plain}, only tasks whose messages travel without Fory (the lean cache's).
+     * {@code plain}, only tasks whose messages travel without Fory (the channels cache's).
      *
      * @throws Exception if the worker does not answer as a pool expects
      */

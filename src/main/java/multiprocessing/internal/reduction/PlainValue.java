@@ -80,9 +80,8 @@ final class PlainValue {
      * fifth of a manager's round trip (bench/RESULTS.md, eighteenth session). A proxy of a
      * manager's object is written as its interfaces and its handler, one of these messages
      * ({@link #PROXY_HANDLER}): a program whose manager calls pass plain values never builds
-     * Fory. And an
-     * address, which a manager's client asks its server for when it connects. Named, as this
-     * package does not depend on theirs.
+     * Fory. And an address, which a manager's client asks its server for when it connects.
+     * Named, as this package does not depend on theirs.
      */
     private static final java.util.List<String> MESSAGES = java.util.List.of(
             "multiprocessing.internal.managers.Messages$Request",
@@ -280,16 +279,10 @@ final class PlainValue {
         } else if (value instanceof Character c) {
             out.writeByte(CHAR);
             out.writeInt16((short) c.charValue());
-        } else if (value.getClass() == java.util.ArrayList.class) {
-            java.util.ArrayList<?> list = (java.util.ArrayList<?>) value;
-            out.writeByte(LIST);
-            out.writeInt32(list.size());
-            for (Object e : list) {
-                element(e, out);
-            }
-        } else if (value.getClass() == LIST_12 || value.getClass() == LIST_N) {
+        } else if (value.getClass() == java.util.ArrayList.class
+                || value.getClass() == LIST_12 || value.getClass() == LIST_N) {
             java.util.List<?> list = (java.util.List<?>) value;
-            out.writeByte(IMMUTABLE_LIST);
+            out.writeByte(value.getClass() == java.util.ArrayList.class ? LIST : IMMUTABLE_LIST);
             out.writeInt32(list.size());
             for (Object e : list) {
                 element(e, out);
