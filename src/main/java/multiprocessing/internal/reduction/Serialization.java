@@ -250,6 +250,11 @@ public final class Serialization {
                     .sorted(java.util.Map.Entry.comparingByKey(
                             java.util.Comparator.comparing(Class::getName)))
                     .forEach(e -> register(fory, e.getKey(), e.getValue()));
+            // Classes Fory numbers itself: replacing their serializer renumbers nothing.
+            for (Class<?> type : NullTolerantListSerializer.CLASSES) {
+                fory.registerSerializer(type,
+                        resolver -> new NullTolerantListSerializer(resolver, type));
+            }
             built = true;
             return fory;
         }

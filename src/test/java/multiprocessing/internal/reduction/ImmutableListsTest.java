@@ -1,0 +1,86 @@
+package multiprocessing.internal.reduction;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.connection.Connection;
+import multiprocessing.connection.Pipe;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The JDK's immutable lists arrive as they were sent: {@code Stream.toList()}'s may hold nulls
+ * and share {@code List.of}'s class, which Fory rebuilt with {@code List.of}, so such a list was
+ * written and then could not be read (the message lost).
+ */
+@ExtendWith(NoLeftoverSharedMemory.class)
+class ImmutableListsTest {
+
+    record Holder(String name, List<String> items) implements Serializable {}
+
+    static Object roundTrip(Object value) {
+        return Serialization.deserialize(Serialization.serialize(value));
+    }
+
+    @Test
+    void aStreamListHoldingNullsArrivesWithThemAndStaysImmutable() {
+        for (int size = 1; size <= 5; size++) {
+            String[] items = new String[size];
+            for (int i = 0; i < size; i += 2) {
+                items[i] = "item" + i;
+            }
+            List<String> sent = Arrays.stream(items).toList();
+            @SuppressWarnings("unchecked")
+            List<String> got = (List<String>) roundTrip(sent);
+            assertEquals(sent, got);
+            assertThrows(UnsupportedOperationException.class, () -> got.add("more"));
+            if (size > 1) {
+                assertSame(sent.getClass(), got.getClass());
+                assertEquals(1, got.indexOf(null));
+            }
+        }
+    }
+
+    @Test
+    void aSubListAFieldAndANestedListHoldingNullsArrive() {
+        List<String> withNull = Stream.of("a", null, "c", null).toList();
+        assertEquals(withNull.subList(1, 3), roundTrip(withNull.subList(1, 3)));
+        Holder holder = new Holder("h", withNull);
+        assertEquals(holder, roundTrip(holder));
+        List<Object> outer = new ArrayList<>(List.of(withNull, List.of(1, 2)));
+        outer.add(null);
+        assertEquals(outer, roundTrip(outer));
+    }
+
+    @Test
+    void listOfStillArrivesAsListOfAndAnEmptyOneToo() {
+        for (List<Integer> sent : List.of(List.<Integer>of(), List.of(1), List.of(1, 2),
+                List.of(1, 2, 3), List.of(1, 2, 3, 4).subList(1, 3))) {
+            Object got = roundTrip(sent);
+            assertEquals(sent, got);
+            assertSame(List.copyOf(sent).getClass(), got.getClass());
+        }
+    }
+
+    @Test
+    void aStreamListWithANullCrossesAPipe() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection left = pipe.left();
+            Connection right = pipe.right();
+            List<String> sent = Stream.of("x", null).toList();
+            left.send(sent);
+            left.send("after");
+            assertEquals(sent, right.recv());
+            assertEquals("after", right.recv());
+        }
+    }
+}
