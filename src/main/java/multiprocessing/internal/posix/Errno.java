@@ -227,6 +227,22 @@ final class Errno {
                 Linker.Option.firstVariadicArg(firstVariadic), CAPTURE);
     }
 
+    /**
+     * Stores {@code target}'s address in the pointer field at {@code offset} of {@code struct}
+     * (an iovec's base, a message header's iovec and control buffer), as a 64-bit integer.
+     * Setting it through the field's {@code AddressLayout}, as jextract's setters do, makes that
+     * layout's var handle, whose adaptation spins method handle forms the AOT cache does not
+     * keep: ~3 ms of every fresh JVM's first message (bench/RESULTS.md, twentieth session).
+     * The memory stays the caller's to keep alive, as with the setter (see {@link #callHolding}).
+     */
+    static void setPointer(MemorySegment struct, long offset, MemorySegment target) {
+        if (!target.isNative()) {
+            // A heap segment's address() is an offset, not a pointer (the setter refuses it too).
+            throw new IllegalArgumentException("not a native segment: " + target);
+        }
+        struct.set(JAVA_LONG, offset, target.address());
+    }
+
     /** This thread's capture segment, to pass as the first argument of a linked handle. */
     static MemorySegment state() {
         return STATE.get();

@@ -272,7 +272,7 @@ public final class Posix {
             long count)
             throws ErrnoException {
         MemorySegment iov = NoWait.IOVEC.get();
-        iovec.iov_base(iov, buf);
+        Errno.setPointer(iov, iovec.iov_base$offset(), buf);
         iovec.iov_len(iov, count);
         MemorySegment st = Errno.state();
         while (true) {

@@ -96,9 +96,9 @@ public final class Sockets {
 
         MemorySegment prepare(MemorySegment buf, long length) {
             msg.fill((byte) 0);
-            iovec.iov_base(iov, buf);
+            Errno.setPointer(iov, iovec.iov_base$offset(), buf);
             iovec.iov_len(iov, length);
-            msghdr.msg_iov(msg, iov);
+            Errno.setPointer(msg, msghdr.msg_iov$offset(), iov);
             msghdr.msg_iovlen(msg, 1);
             return msg;
         }
@@ -268,7 +268,7 @@ public final class Sockets {
             cmsghdr.cmsg_level(control, Libc.SOL_SOCKET());
             cmsghdr.cmsg_type(control, Libc.SCM_RIGHTS());
             MemorySegment.copy(fds, 0, control, JAVA_INT, CMSG_HEADER, fds.length);
-            msghdr.msg_control(msg, control);
+            Errno.setPointer(msg, msghdr.msg_control$offset(), control);
             msghdr.msg_controllen(msg, CMSG_HEADER + align(dataLength));
         }
         MemorySegment st = Errno.state();
@@ -306,7 +306,7 @@ public final class Sockets {
         MsgScratch scratch = SCRATCH.get();
         MemorySegment msg = scratch.prepare(buf, length);
         MemorySegment control = scratch.control();
-        msghdr.msg_control(msg, control);
+        Errno.setPointer(msg, msghdr.msg_control$offset(), control);
         msghdr.msg_controllen(msg, control.byteSize());
         MemorySegment st = Errno.state();
         long r;

@@ -183,6 +183,42 @@ class DowncallTest {
         assertTrue(stubs >= 1 && stubs <= 2, stubs + " downcall stubs in the child");
     }
 
+    @Test
+    void aPointerFieldHoldsTheAddressAndRefusesAHeapSegment() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment struct = arena.allocate(16);
+            MemorySegment target = arena.allocate(8);
+            Errno.setPointer(struct, 8, target);
+            assertEquals(target.address(), struct.get(JAVA_LONG, 8));
+            assertThrows(IllegalArgumentException.class,
+                    () -> Errno.setPointer(struct, 0, MemorySegment.ofArray(new byte[8])));
+        }
+    }
+
+    /**
+     * A child that sends a message makes no var handle of a pointer field: setting the message
+     * header's pointers through their address layouts (jextract's setters) adapted a var handle
+     * in every fresh child, ~3 ms of method handle forms the AOT cache does not keep.
+     */
+    @Test
+    void aChildSendingAMessageMakesNoPointerVarHandle() throws Exception {
+        Path log = tmp.resolve("classes.log");
+        Context ctx = Multiprocessing.getContext("spawn")
+                .withJvmOptions("-Xlog:class+load=info:file=" + log);
+        try (Pipe pipe = ctx.pipe()) {
+            Process p = ctx.process(() -> pipe.right().send("sent"));
+            p.start();
+            assertEquals("sent", pipe.left().recv());
+            p.join(Duration.ofSeconds(60));
+            assertEquals(0, p.exitCode());
+            p.close();
+        }
+        try (var lines = Files.lines(log)) {
+            assertEquals(0, lines.filter(l -> l.contains("java.lang.invoke.IndirectVarHandle "))
+                    .count(), "an adapted var handle was made in the child");
+        }
+    }
+
     private static long stubs(Path log) throws IOException {
         try (var lines = Files.lines(log)) {
             return lines.filter(l -> l.contains("jdk.internal.foreign.abi.DowncallStub")).count();
