@@ -69,11 +69,11 @@ public class Process implements AutoCloseable, Serializable {
             1, "SIGHUP", 2, "SIGINT", 3, "SIGQUIT", 6, "SIGABRT", 9, "SIGKILL",
             10, "SIGUSR1", 12, "SIGUSR2", 13, "SIGPIPE", 14, "SIGALRM", 15, "SIGTERM");
     /**
-     * The classes of the library's own process targets (a pool's worker, a manager server's
-     * lambda), which the AOT caches' tours rehearse: no program class (see programClass).
+     * The classes of the library's own process targets (a pool's worker, a manager's server),
+     * which the AOT caches' tours rehearse: no program class (see programClass).
      */
     private static final Set<String> LIBRARY_TARGETS = Set.of("multiprocessing.pool.Worker",
-            "multiprocessing.managers.BaseManager");
+            "multiprocessing.internal.managers.ServerTarget");
 
     static {
         ProcessAccess.set(new ProcessAccess() {

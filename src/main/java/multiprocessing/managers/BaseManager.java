@@ -25,6 +25,7 @@ import multiprocessing.internal.managers.ManagerClient;
 import multiprocessing.internal.managers.ManagerServer;
 import multiprocessing.internal.managers.Messages;
 import multiprocessing.internal.managers.Registration;
+import multiprocessing.internal.managers.ServerTarget;
 import multiprocessing.internal.managers.StandardTypes;
 import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.internal.spawn.ProcessAccess;
@@ -259,7 +260,7 @@ public class BaseManager implements AutoCloseable {
         Connection reader = pipe.left();
         Connection writer = pipe.right();
         Process p = Process.builder()
-                .target(() -> ManagerServer.serveInChild(types, where, key, initializer, writer))
+                .target(new ServerTarget(types, where, key, initializer, writer))
                 .name(getClass().getSimpleName() + "-" + COUNTER.incrementAndGet())
                 .daemon(true)
                 .context(context == null ? Multiprocessing.getContext() : context)

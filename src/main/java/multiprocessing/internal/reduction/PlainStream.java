@@ -433,11 +433,12 @@ final class PlainStream {
      * ({@link Reducer#carried}), written here when all of those are: a pool's worker with no
      * initializer or a plain one, so that a worker's JVM starts without building Fory (~30 ms
      * of its start; bench/RESULTS.md, seventeenth session), and a manager's registered types
-     * with plain callables, which its server process starts with (~50 ms; eighteenth session).
-     * The reader accepts them too.
+     * with plain callables, which its server process starts with (~50 ms; eighteenth session),
+     * and that server's target. The reader accepts them too.
      */
     static final java.util.Set<String> CARRIERS = java.util.Set.of("multiprocessing.pool.Worker",
-            "multiprocessing.internal.managers.Registration");
+            "multiprocessing.internal.managers.Registration",
+            "multiprocessing.internal.managers.ServerTarget");
 
     /** What {@code v}, of one of the {@link #CARRIERS}, carries ({@link Reducer#carried}). */
     @SuppressWarnings("unchecked")

@@ -70,6 +70,7 @@ public final class Serialization {
         "multiprocessing.internal.managers.Messages$Request",
         "multiprocessing.internal.managers.Messages$Response",
         "multiprocessing.internal.managers.Messages$Bye",
+        "multiprocessing.internal.managers.ServerTarget",
     };
 
     /**
@@ -84,7 +85,8 @@ public final class Serialization {
         "multiprocessing.internal.managers.ProxyHandler",
         "multiprocessing.internal.managers.Messages$Hello",
         "multiprocessing.internal.managers.Messages$Request",
-        "multiprocessing.internal.managers.Messages$Response");
+        "multiprocessing.internal.managers.Messages$Response",
+        "multiprocessing.internal.managers.ServerTarget");
 
     /**
      * The leaves through which a process sends and receives the program's objects, which

@@ -404,7 +404,8 @@ final class Workout {
                 client.value("i", 0).get();
             }
             // What only a server started for its creator runs (ManagerServer.serveInChild):
-            // its threads' bodies, loaded.
+            // its target's payload read, its threads' bodies loaded.
+            multiprocessing.internal.managers.ServerTarget.rehearse();
             for (String body : List.of("ManagerServer$ShutDownWhenParentGone",
                     "ManagerServer$ShutDownWhenCreatorSays", "RingLink$WarmUp")) {
                 Class.forName("multiprocessing.internal.managers." + body, false,

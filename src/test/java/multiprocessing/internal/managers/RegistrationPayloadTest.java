@@ -1,7 +1,9 @@
 package multiprocessing.internal.managers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.util.HashMap;
@@ -10,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import multiprocessing.SerializableCallable;
+import multiprocessing.connection.Address;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.managers.BaseProxy;
@@ -66,6 +69,27 @@ class RegistrationPayloadTest {
         Registration back = (Registration) ((List<?>) travel(List.of(sent), 'P')).get(0);
         assertSameType(sent, back);
         assertInstanceOf(AtomicInteger.class, back.make(new Object[0]));
+    }
+
+    @Test
+    void aServersTargetIsNoLambdaAndTravelsWithoutForyWhenItsTypesArePlain() throws Exception {
+        byte[] key = {1, 2, 3};
+        Address where = Address.unix("/tmp/no-such-manager");
+        ServerTarget sent = new ServerTarget(StandardTypes.SYNC, where, key, null, null);
+        // 'C': plain, holding a channel (the address), as every server's payload.
+        ServerTarget back = (ServerTarget) travel(sent, 'C');
+        assertEquals(StandardTypes.SYNC, back.registry());
+        assertEquals(where, back.address());
+        assertArrayEquals(key, back.authKey());
+        assertNull(back.initializer());
+        assertNull(back.creator());
+        // An initializer that holds other objects sends the whole payload through Fory.
+        HashMap<String, Integer> seed = new HashMap<>(Map.of("a", 1));
+        multiprocessing.SerializableRunnable init = () -> seed.put("b", 2);
+        ServerTarget withInit = (ServerTarget) travel(
+                new ServerTarget(List.of(), null, key, init, null), 'F');
+        assertArrayEquals(key, withInit.authKey());
+        withInit.initializer().run();
     }
 
     @Test

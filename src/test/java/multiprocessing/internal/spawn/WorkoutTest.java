@@ -3,11 +3,15 @@ package multiprocessing.internal.spawn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.NoLeftoverSharedMemory;
@@ -81,6 +85,69 @@ class WorkoutTest {
             assertEquals("false [] false", got);
             assertEquals(0, child.exitCode());
             child.close();
+        }
+    }
+
+    /**
+     * Every class of the library that a manager's server process or a pool's worker loads, the
+     * channels tour loads too, so that its cache holds them: one read from the jar instead has the server
+     * open the jar and read its index (a server's target, once no lambda, did: ~7 ms more).
+     */
+    @Test
+    @Timeout(120)
+    void theChannelsTourLoadsWhatAServerAndAWorkerLoad(@TempDir Path tmp) throws Exception {
+        // Told where to mark a miss, as the channels cache's trainer is (AotCache.Training).
+        Path tourLog = tmp.resolve("tour.log");
+        multiprocessing.Context tourCtx = multiprocessing.Multiprocessing.getContext("spawn")
+                .withJvmOptions("-Xlog:class+load=info:file=" + tourLog,
+                        "-D" + AotCache.LEAN_MISS_PROPERTY + "=" + tmp.resolve("tour.miss"));
+        multiprocessing.Process tour = tourCtx.process(() -> {
+            if (!Workout.channelsTour().isEmpty()) {
+                throw new IllegalStateException("the tour failed");
+            }
+        });
+        tour.start();
+        tour.join();
+        assertEquals(0, tour.exitCode());
+        tour.close();
+        // Started as when it maps the channels cache: told where to mark a miss, it builds no
+        // Fory ahead (the test's class path may have no cache).
+        Path serverLog = tmp.resolve("server.log");
+        multiprocessing.Context serverCtx = multiprocessing.Multiprocessing.getContext("spawn")
+                .withJvmOptions("-Xlog:class+load=info:file=" + serverLog,
+                        "-D" + AotCache.LEAN_MISS_PROPERTY + "=" + tmp.resolve("key.miss"));
+        try (multiprocessing.managers.SyncManager manager =
+                new multiprocessing.managers.SyncManager(null, null, serverCtx)) {
+            manager.start();
+            manager.dict().put("k", 1);
+        }
+        // And a pool's worker of plain tasks.
+        Path workerLog = tmp.resolve("worker.log");
+        multiprocessing.Context workerCtx = multiprocessing.Multiprocessing.getContext("spawn")
+                .withJvmOptions("-Xlog:class+load=info:file=" + workerLog,
+                        "-D" + AotCache.LEAN_MISS_PROPERTY + "=" + tmp.resolve("key.miss"));
+        try (multiprocessing.pool.Pool pool = multiprocessing.pool.Pool.builder().processes(1)
+                .context(workerCtx).build()) {
+            assertEquals(List.of(2, 3), pool.map(x -> x + 1, List.of(1, 2)));
+        }
+        Set<String> toured = libraryClasses(tourLog);
+        List<String> missing = libraryClasses(serverLog).stream()
+                .filter(c -> !toured.contains(c)).sorted().toList();
+        assertEquals(List.of(), missing, "classes a server loads and the tour does not");
+        missing = libraryClasses(workerLog).stream()
+                .filter(c -> !toured.contains(c)).sorted().toList();
+        assertEquals(List.of(), missing, "classes a worker loads and the tour does not");
+        assertTrue(Files.notExists(tmp.resolve("key.miss")), "the server built Fory");
+        assertTrue(Files.notExists(tmp.resolve("tour.miss")), "the tour built Fory");
+    }
+
+    /** The library's classes a class-load log names (not the lambdas' hidden classes). */
+    private static Set<String> libraryClasses(Path log) throws java.io.IOException {
+        try (var lines = Files.lines(log)) {
+            return lines.map(l -> l.split(" "))
+                    .filter(f -> f.length > 1 && f[1].startsWith("multiprocessing.")
+                            && !f[1].contains("$$Lambda") && !f[1].contains("Test"))
+                    .map(f -> f[1]).collect(java.util.stream.Collectors.toSet());
         }
     }
 
