@@ -5,6 +5,8 @@ import java.io.UncheckedIOException;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.Sockets;
+import multiprocessing.internal.reduction.Reducer;
+import multiprocessing.internal.reduction.Serialization;
 
 /**
  * The two ends of a new channel (Python's {@code multiprocessing.Pipe()}).
@@ -13,6 +15,24 @@ import multiprocessing.internal.posix.Sockets;
  * @param right for a duplex pipe the other end; for a one-way pipe the write-only end
  */
 public record Pipe(Connection left, Connection right) implements AutoCloseable {
+
+    static {
+        // Its ends, each by its own reducer: a lambda that captures the pipe (rather than an
+        // end) is then a payload PlainStream writes, and its child starts without building
+        // Fory, whose struct serializer of this record it would otherwise also build.
+        Serialization.register(Pipe.class, new Reducer<Pipe>() {
+            @Override
+            public void reduce(Pipe pipe, Out out) {
+                out.writeObject(pipe.left);
+                out.writeObject(pipe.right);
+            }
+
+            @Override
+            public Pipe rebuild(In in) {
+                return new Pipe((Connection) in.readObject(), (Connection) in.readObject());
+            }
+        });
+    }
 
     /** {@return a duplex pipe: both ends send and receive (a Unix socket pair)} */
     public static Pipe open() {

@@ -199,8 +199,23 @@ public final class Heap {
         }
     }
 
-    private static final Comparator<Span> BY_SIZE = Comparator.comparingLong(Span::size)
-            .thenComparingInt(s -> s.arena().id).thenComparingLong(Span::start);
+    /**
+     * Smallest first, then by arena and start. A class, not {@code Comparator}'s combinators:
+     * their lambdas are the JDK's, which the AOT cache does not keep, spun in every child that
+     * receives a shared block.
+     */
+    private static final Comparator<Span> BY_SIZE = new BySize();
+
+    private static final class BySize implements Comparator<Span> {
+        @Override
+        public int compare(Span a, Span b) {
+            int c = Long.compare(a.size(), b.size());
+            if (c == 0) {
+                c = Integer.compare(a.arena().id, b.arena().id);
+            }
+            return c != 0 ? c : Long.compare(a.start(), b.start());
+        }
+    }
 
     /** Orders before every real arena: a probe of size n finds the smallest span >= n. */
     private static final LocalArena PROBE =

@@ -42,6 +42,7 @@ public final class Serialization {
         "multiprocessing.connection.Address",
         "multiprocessing.internal.managers.Registration",
         "multiprocessing.connection.Connection",
+        "multiprocessing.connection.Pipe",
         "multiprocessing.synchronize.Lock",
         "multiprocessing.synchronize.RLock",
         "multiprocessing.synchronize.Semaphore",

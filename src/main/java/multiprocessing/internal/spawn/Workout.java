@@ -209,6 +209,7 @@ final class Workout {
         leanPart(failed, "a pool's worker, plain tasks",
                 () -> PoolAccess.get().rehearseWorker(true));
         leanPart(failed, "a manager, plain calls", () -> manager(false));
+        leanPart(failed, "a child's payload with channels", Workout::channelsPayload);
         return failed;
     }
 

@@ -50,7 +50,7 @@ class PlainValueTest {
         ArrayList<Object> nested = new ArrayList<>(List.of(1, new ArrayList<>(List.of(2))));
         ArrayList<Object> mutable = new ArrayList<>(List.of(new StringBuilder("sb")));
         ArrayList<Object> sub = new ArrayList<>() { };
-        for (Object v : List.of(java.util.Set.of(1, 2), new int[] {1}, new Object[] {"a", once, once},
+        for (Object v : List.of(java.util.Set.of(1, 2), new float[] {1}, new Object[] {"a", once, once},
                 many, new String[] {"a"}, new Object[] {1, List.of(2)}, nested, mutable, sub,
                 java.math.BigInteger.TEN, new StringBuilder("sb"))) {
             assertFalse(PlainValue.writes(v), v.getClass().getName());
@@ -71,6 +71,43 @@ class PlainValueTest {
         MemoryBuffer written = MemoryBuffer.fromByteArray(buffer.getBytes(0, buffer.writerIndex()));
         written.readerIndex(4);
         assertEquals("after", Serialization.deserialize(written, Handles.received(new int[0])));
+    }
+
+    /** Arrays of ints, longs and doubles, alone or in a short array, bit for bit. */
+    @Test
+    void arraysOfNumbersRoundTripWithoutFory() {
+        int[] ints = {0, -1, Integer.MIN_VALUE, Integer.MAX_VALUE};
+        long[] longs = {Long.MIN_VALUE, 0, 42, Long.MAX_VALUE};
+        double[] doubles = {-0.0, Double.longBitsToDouble(0x7ff8_0000_0000_1234L), 1e300};
+        int[] large = new int[1 << 20];
+        large[large.length - 1] = 7;
+        for (Object v : List.of(ints, longs, doubles, new int[0], new long[0], new double[0],
+                large)) {
+            byte[] bytes = Serialization.serialize(v);
+            assertEquals(PlainValue.MARK, bytes[0], "written without Fory: " + v.getClass());
+            Object back = Serialization.deserialize(bytes);
+            assertEquals(v.getClass(), back.getClass());
+            if (v instanceof int[] a) {
+                assertArrayEquals(a, (int[]) back);
+            } else if (v instanceof long[] a) {
+                assertArrayEquals(a, (long[]) back);
+            } else {
+                double[] a = (double[]) v;
+                double[] b = (double[]) back;
+                assertEquals(a.length, b.length);
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(Double.doubleToRawLongBits(a[i]), Double.doubleToRawLongBits(b[i]));
+                }
+            }
+        }
+        Object[] mixed = (Object[]) Serialization.deserialize(
+                Serialization.serialize(new Object[] {1, ints, longs, "s"}));
+        assertArrayEquals(ints, (int[]) mixed[1]);
+        assertArrayEquals(longs, (long[]) mixed[2]);
+        // A length beyond what is left is refused, not allocated.
+        byte[] bytes = Serialization.serialize(ints);
+        byte[] cut = Arrays.copyOf(bytes, bytes.length - 1);
+        assertThrows(IllegalStateException.class, () -> Serialization.deserialize(cut));
     }
 
     /** A short array of immutable values, as a pool's worker says it is ready, without Fory. */

@@ -89,13 +89,13 @@ class WorkoutTest {
     }
 
     /**
-     * Every class of the library that a manager's server process or a pool's worker loads, the
-     * channels tour loads too, so that its cache holds them: one read from the jar instead has the server
+     * Every class of the library that a manager's server process, a pool's worker or a child
+     * holding a queue and a lock loads, the channels tour loads too, so that its cache holds them: one read from the jar instead has the server
      * open the jar and read its index (a server's target, once no lambda, did: ~7 ms more).
      */
     @Test
     @Timeout(120)
-    void theChannelsTourLoadsWhatAServerAndAWorkerLoad(@TempDir Path tmp) throws Exception {
+    void theChannelsTourLoadsWhatItsChildrenLoad(@TempDir Path tmp) throws Exception {
         // Told where to mark a miss, as the channels cache's trainer is (AotCache.Training).
         Path tourLog = tmp.resolve("tour.log");
         multiprocessing.Context tourCtx = multiprocessing.Multiprocessing.getContext("spawn")
@@ -130,6 +130,24 @@ class WorkoutTest {
                 .context(workerCtx).build()) {
             assertEquals(List.of(2, 3), pool.map(x -> x + 1, List.of(1, 2)));
         }
+        // And a child holding a queue and a lock, putting a string.
+        Path childLog = tmp.resolve("child.log");
+        multiprocessing.Context childCtx = multiprocessing.Multiprocessing.getContext("spawn")
+                .withJvmOptions("-Xlog:class+load=info:file=" + childLog,
+                        "-D" + AotCache.LEAN_MISS_PROPERTY + "=" + tmp.resolve("key.miss"));
+        try (multiprocessing.Queue<Object> queue = childCtx.queue()) {
+            multiprocessing.synchronize.Lock lock = childCtx.lock();
+            multiprocessing.Process child = childCtx.process(() -> {
+                lock.acquire();
+                lock.release();
+                queue.put("put");
+            });
+            child.start();
+            assertEquals("put", queue.get(java.time.Duration.ofSeconds(60)));
+            child.join();
+            assertEquals(0, child.exitCode());
+            child.close();
+        }
         Set<String> toured = libraryClasses(tourLog);
         List<String> missing = libraryClasses(serverLog).stream()
                 .filter(c -> !toured.contains(c)).sorted().toList();
@@ -137,6 +155,9 @@ class WorkoutTest {
         missing = libraryClasses(workerLog).stream()
                 .filter(c -> !toured.contains(c)).sorted().toList();
         assertEquals(List.of(), missing, "classes a worker loads and the tour does not");
+        missing = libraryClasses(childLog).stream()
+                .filter(c -> !toured.contains(c)).sorted().toList();
+        assertEquals(List.of(), missing, "classes a queue's child loads and the tour does not");
         assertTrue(Files.notExists(tmp.resolve("key.miss")), "the server built Fory");
         assertTrue(Files.notExists(tmp.resolve("tour.miss")), "the tour built Fory");
     }
