@@ -3,7 +3,6 @@ package multiprocessing.synchronize;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -34,7 +33,7 @@ class KilledWakeeTest {
                 .getDeclaredField("WAITERS");
         field.setAccessible(true);
         MemorySegment block = s.sync.memory().segment();
-        return (int) ((VarHandle) field.get(null)).getVolatile(block);
+        return ((multiprocessing.internal.shm.IntField) field.get(null)).getVolatile(block);
     }
 
     private static void awaitWaiters(Semaphore s, int n) throws Exception {

@@ -6,10 +6,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +21,8 @@ import java.util.stream.Stream;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.ProcessIdentity;
+import multiprocessing.internal.shm.IntField;
+import multiprocessing.internal.shm.LongField;
 import multiprocessing.internal.shm.ShmObject;
 import multiprocessing.internal.util.AtExit;
 import multiprocessing.internal.util.LibraryLog;
@@ -65,10 +65,10 @@ final class Receipts {
             JAVA_INT.withName("generation"),
             MemoryLayout.paddingLayout(4)).withName("receipt");
 
-    private static final VarHandle STATE = handle("state");
-    private static final VarHandle ARENA = handle("arena");
-    private static final VarHandle OFFSET = handle("offset");
-    private static final VarHandle GENERATION = handle("generation");
+    private static final LongField STATE = LongField.of(ENTRY, "state");
+    private static final LongField ARENA = LongField.of(ENTRY, "arena");
+    private static final LongField OFFSET = LongField.of(ENTRY, "offset");
+    private static final IntField GENERATION = IntField.of(ENTRY, "generation");
 
     static final long SEGMENT_BYTES = 64 << 10;
     static final int ENTRIES = (int) (SEGMENT_BYTES / ENTRY.byteSize());
@@ -429,8 +429,4 @@ final class Receipts {
         }
     }
 
-    // The layout's handles take (segment, base offset, ...); the base is an entry's offset.
-    private static VarHandle handle(String field) {
-        return ENTRY.varHandle(PathElement.groupElement(field));
-    }
 }

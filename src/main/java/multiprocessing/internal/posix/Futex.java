@@ -62,6 +62,14 @@ public final class Futex {
                 JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), 1);
     }
 
+    /**
+     * Links the futex call now (its own downcall stub: {@code syscall} is variadic, so not the
+     * layer's one handle), for {@link multiprocessing.internal.wait.Parker#linkAhead}.
+     */
+    public static void link() {
+        Syscall.H.type();
+    }
+
     /** __NR_futex_waitv: one number on every architecture (the unified syscall table). */
     private static final long SYS_FUTEX_WAITV = 449;
     /** FUTEX2_SIZE_U32 (linux/futex.h); no FUTEX2_PRIVATE: shared words, as FUTEX_WAIT's. */

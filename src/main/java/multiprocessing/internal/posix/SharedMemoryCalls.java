@@ -209,6 +209,27 @@ public final class SharedMemoryCalls {
         return address.reinterpret(size, arena, ignored -> munmapQuietly(base, size));
     }
 
+    /** MAP_PRIVATE and MAP_ANONYMOUS (asm-generic/mman-common.h; not in the jextract bindings). */
+    private static final int MAP_PRIVATE = 0x02;
+    private static final int MAP_ANONYMOUS = 0x20;
+
+    /**
+     * Maps {@code size} bytes of private memory, zero, that take no memory until written
+     * (anonymous pages): unlike {@code Arena.allocate}, which writes zeros over all of it at once.
+     * The segment belongs to {@code arena}: closing it unmaps the memory.
+     */
+    public static MemorySegment mmapPrivate(long size, Arena arena) throws ErrnoException {
+        MemorySegment st = Errno.state();
+        MemorySegment address = MemorySegment.ofAddress(Errno.call(Mmap.F, st, MemorySegment.NULL,
+                arg(size), arg(Libc.PROT_READ() | Libc.PROT_WRITE()),
+                arg(MAP_PRIVATE | MAP_ANONYMOUS), arg(-1), arg(0L)));
+        if (address.address() == Mmap.FAILED) {
+            throw Errno.error("mmap", st);
+        }
+        long base = address.address();
+        return address.reinterpret(size, arena, ignored -> munmapQuietly(base, size));
+    }
+
     /** Unmaps memory that no segment guards (a mapping whose arena never took it). */
     public static void munmap(long address, long size) throws ErrnoException {
         MemorySegment st = Errno.state();

@@ -6,13 +6,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+
+import multiprocessing.internal.shm.IntField;
+import multiprocessing.internal.shm.LongField;
 
 /**
  * The shared layout of a queue's ring, declared once (in the manner of Agrona's
  * {@code RingBufferDescriptor} and {@code RecordDescriptor}); {@link Ring} reaches every field
- * through the handles here.
+ * through the field accessors here ({@link IntField}, {@link LongField}).
  *
  * <pre>
  * header (one cache line per group of fields written by different parties)
@@ -88,20 +89,20 @@ public final class RingLayout {
     public static final int MAGIC = 0x51554555; // "QUEU"
     public static final int FLAG_LARGE = 1;
 
-    static final VarHandle TAIL = handle(HEADER, "tail");
-    static final VarHandle HEAD = handle(HEADER, "head");
-    static final VarHandle COUNT = handle(HEADER, "count");
-    static final VarHandle MAXSIZE = handle(HEADER, "maxsize");
-    static final VarHandle UNFINISHED = handle(HEADER, "unfinished");
-    static final VarHandle JOIN_SLEEPERS = handle(HEADER, "joinSleepers");
-    static final VarHandle JOINABLE = handle(HEADER, "joinable");
-    static final VarHandle NOT_EMPTY = handle(HEADER, "notEmpty");
-    static final VarHandle CONSUMER_SLEEPERS = handle(HEADER, "consumerSleepers");
-    static final VarHandle NOT_FULL = handle(HEADER, "notFull");
-    static final VarHandle PRODUCER_SLEEPERS = handle(HEADER, "producerSleepers");
-    static final VarHandle SLOTS = handle(HEADER, "slots");
-    static final VarHandle SLOT_BYTES = handle(HEADER, "slotBytes");
-    static final VarHandle MAGIC_FIELD = handle(HEADER, "magic");
+    static final LongField TAIL = LongField.of(HEADER, "tail");
+    static final LongField HEAD = LongField.of(HEADER, "head");
+    static final IntField COUNT = IntField.of(HEADER, "count");
+    static final IntField MAXSIZE = IntField.of(HEADER, "maxsize");
+    static final IntField UNFINISHED = IntField.of(HEADER, "unfinished");
+    static final IntField JOIN_SLEEPERS = IntField.of(HEADER, "joinSleepers");
+    static final IntField JOINABLE = IntField.of(HEADER, "joinable");
+    static final IntField NOT_EMPTY = IntField.of(HEADER, "notEmpty");
+    static final IntField CONSUMER_SLEEPERS = IntField.of(HEADER, "consumerSleepers");
+    static final IntField NOT_FULL = IntField.of(HEADER, "notFull");
+    static final IntField PRODUCER_SLEEPERS = IntField.of(HEADER, "producerSleepers");
+    static final IntField SLOTS = IntField.of(HEADER, "slots");
+    static final IntField SLOT_BYTES = IntField.of(HEADER, "slotBytes");
+    static final IntField MAGIC_FIELD = IntField.of(HEADER, "magic");
 
     static final long UNFINISHED_OFFSET = offset(HEADER, "unfinished");
     static final long NOT_EMPTY_OFFSET = offset(HEADER, "notEmpty");
@@ -131,9 +132,4 @@ public final class RingLayout {
         return layout.byteOffset(PathElement.groupElement(field));
     }
 
-    // The layout's handles take (segment, base offset); fixing the base at 0 leaves (segment).
-    private static VarHandle handle(StructLayout layout, String field) {
-        return MethodHandles.insertCoordinates(
-                layout.varHandle(PathElement.groupElement(field)), 1, 0L);
-    }
 }

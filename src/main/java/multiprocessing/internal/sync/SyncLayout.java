@@ -7,14 +7,16 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+
+import multiprocessing.internal.shm.IntField;
+import multiprocessing.internal.shm.LongField;
 
 /**
  * The shared layout of one synchronizer block: every primitive of
  * {@code multiprocessing.synchronize} keeps its whole shared state in one block of this layout
  * (a Condition also uses its lock's block). Declared once, here; every other class reaches the
- * fields through the handles below, never through offsets of its own.
+ * fields through the field accessors below ({@link IntField}, {@link LongField}), never through
+ * offsets of its own.
  *
  * <pre>
  *  0  int  state        futex word 1: a lock's owner pid (0 = free), a semaphore's count,
@@ -66,32 +68,28 @@ public final class SyncLayout {
     static final long WAITERS_OFFSET = offset("waiters");
     static final long SEQ_SLEEPERS_OFFSET = offset("seqSleepers");
 
-    static final VarHandle STATE = handle("state");
-    static final VarHandle WAITERS = handle("waiters");
-    static final VarHandle OWNER_THREAD = handle("ownerThread");
-    static final VarHandle RECURSION = handle("recursion");
-    static final VarHandle BOUND = handle("bound");
-    static final VarHandle SEQUENCE = handle("sequence");
-    static final VarHandle SEQ_WAITERS = handle("seqWaiters");
-    static final VarHandle SIGNALS = handle("signals");
-    static final VarHandle PHASE = handle("phase");
-    static final VarHandle COUNT = handle("count");
-    static final VarHandle SEQ_SLEEPERS = handle("seqSleepers");
-    static final VarHandle OWNER_START = handle("ownerStart");
-    static final VarHandle OWNER_NS = handle("ownerNs");
+    static final IntField STATE = IntField.of(LAYOUT, "state");
+    static final IntField WAITERS = IntField.of(LAYOUT, "waiters");
+    static final LongField OWNER_THREAD = LongField.of(LAYOUT, "ownerThread");
+    static final IntField RECURSION = IntField.of(LAYOUT, "recursion");
+    static final IntField BOUND = IntField.of(LAYOUT, "bound");
+    static final IntField SEQUENCE = IntField.of(LAYOUT, "sequence");
+    static final IntField SEQ_WAITERS = IntField.of(LAYOUT, "seqWaiters");
+    static final IntField SIGNALS = IntField.of(LAYOUT, "signals");
+    static final IntField PHASE = IntField.of(LAYOUT, "phase");
+    static final IntField COUNT = IntField.of(LAYOUT, "count");
+    static final IntField SEQ_SLEEPERS = IntField.of(LAYOUT, "seqSleepers");
+    static final LongField OWNER_START = LongField.of(LAYOUT, "ownerStart");
+    static final IntField OWNER_NS = IntField.of(LAYOUT, "ownerNs");
 
     private static long offset(String field) {
         return LAYOUT.byteOffset(PathElement.groupElement(field));
     }
 
-    // The layout's handles take (segment, base offset); fixing the base at 0 leaves (segment).
-    private static VarHandle handle(String field) {
-        return MethodHandles.insertCoordinates(
-                LAYOUT.varHandle(PathElement.groupElement(field)), 1, 0L);
-    }
 
     /** Checks that {@code block} can hold a synchronizer (size and alignment). */
     static MemorySegment check(MemorySegment block) {
+        multiprocessing.internal.wait.Parker.linkAhead(); // its waits and wakes sleep on futexes
         if (block.byteSize() < SIZE || block.address() % ALIGNMENT != 0) {
             throw new IllegalArgumentException("a synchronizer block needs " + SIZE
                     + " bytes aligned to " + ALIGNMENT + ": " + block);
