@@ -84,7 +84,9 @@ final class Workout {
         part(failed, "queues, pipes and locks", () -> paths(BATCH, BATCH / 10, 10, 10));
         part(failed, "a pool's worker", () -> PoolAccess.get().rehearseWorker(false));
         part(failed, "a manager", () -> manager(true));
-        part(failed, "a child's payload with channels", Workout::channelsPayload);
+        part(failed, "a child's payload with channels", () -> channelsPayload(false));
+        part(failed, "a child's payload with channels, through Fory",
+                () -> channelsPayload(true));
         part(failed, "the start methods' contexts", Workout::contexts);
         part(failed, "a warm JVM's entry point", () -> Class.forName(WARM_MAIN, false,
                 Workout.class.getClassLoader()));
@@ -117,11 +119,15 @@ final class Workout {
      * the lean cache: without it such a child read six of the library's classes from the jar
      * (attack 17).
      */
-    private static void channelsPayload() throws Exception {
+    private static void channelsPayload(boolean throughFory) throws Exception {
         try (Queue<Object> queue = new Queue<>(); Pipe pipe = Pipe.open()) {
+            // A map sends the whole payload through Fory (as a program's record does), whose
+            // reading of the reduced objects in it the full cache then holds too.
+            Object extra = throughFory ? new java.util.HashMap<>(java.util.Map.of("k", 1)) : "k";
             SerializableRunnable target = () -> {
                 queue.put("put");
                 pipe.right().send("sent");
+                extra.hashCode();
             };
             readAsAChildAndRun(target);
             queue.get(java.time.Duration.ofSeconds(5));
@@ -209,7 +215,7 @@ final class Workout {
         leanPart(failed, "a pool's worker, plain tasks",
                 () -> PoolAccess.get().rehearseWorker(true));
         leanPart(failed, "a manager, plain calls", () -> manager(false));
-        leanPart(failed, "a child's payload with channels", Workout::channelsPayload);
+        leanPart(failed, "a child's payload with channels", () -> channelsPayload(false));
         return failed;
     }
 
