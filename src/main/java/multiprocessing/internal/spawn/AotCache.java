@@ -582,6 +582,43 @@ final class AotCache {
      * lambda made at a child's start that its cache's trainer never made is spun there, ~5 ms
      * of the child's start.
      */
+    /** The cache a child is told it maps (see {@link #reportRefused}). */
+    static final String MAPPED_PROPERTY = "multiprocessing.aotCache.mapped";
+
+    /**
+     * In a child told that it maps a cache: when its JVM refused the file (it runs without any
+     * archive then, silently: a file overwritten or cut short, or one another JDK build made),
+     * has the parent train the key again rather than start every later child without a cache.
+     * The refused file is deleted and marked ({@code <cache>.refused}); a key whose cache is
+     * refused again while marked is marked failed (no cache, no training, until the marker
+     * lapses), so that a refusal the library cannot foresee does not train again and again.
+     * The JVM reports an archive in use as "sharing" in {@code java.vm.info}.
+     */
+    static void reportRefused() {
+        String cache = System.getProperty(MAPPED_PROPERTY);
+        if (cache != null && !System.getProperty("java.vm.info", "").contains("sharing")) {
+            refused(Path.of(cache));
+        }
+    }
+
+    /** See {@link #reportRefused}; never throws (another child may have done it first). */
+    static void refused(Path cache) {
+        try {
+            String name = cache.getFileName().toString();
+            Path marker = cache.resolveSibling(name + ".refused");
+            if (Files.exists(marker)) {
+                Files.writeString(cache.resolveSibling(
+                        name.substring(0, name.length() - ".aot".length()) + ".failed"), "");
+            } else {
+                Files.writeString(marker, "");
+            }
+            Files.deleteIfExists(cache);
+            Files.deleteIfExists(Path.of(cache + CLASSES));
+        } catch (IOException | RuntimeException e) {
+            // Gone already, or the directory is not this user's to write: nothing to mend.
+        }
+    }
+
     record LeanMissReport(String marker) implements Runnable {
         @Override
         public void run() {
@@ -605,7 +642,8 @@ final class AotCache {
         }
         touch(cache, cached);
         String childPath = layout.directories().isEmpty() ? null : layout.child();
-        List<String> options = new ArrayList<>(List.of("-XX:AOTCache=" + cache, QUIET));
+        List<String> options = new ArrayList<>(List.of("-XX:AOTCache=" + cache, QUIET,
+                "-D" + MAPPED_PROPERTY + "=" + cache));
         if (!replay) {
             options.add(NO_REPLAY);
         }
@@ -755,7 +793,8 @@ final class AotCache {
                         || name.endsWith(".tmp" + CLASSES) || name.endsWith(".lock"))
                         && now - a.lastModifiedTime().toMillis() > STALE_MILLIS) {
                     deleteQuietly(f);
-                } else if ((name.endsWith(".failed") || name.endsWith(".miss"))
+                } else if ((name.endsWith(".failed") || name.endsWith(".miss")
+                        || name.endsWith(".refused"))
                         && now - a.lastModifiedTime().toMillis() > MARKER_STALE_MILLIS) {
                     // A key's verdicts are tried again now and then: the JDK or the jars'
                     // use may have changed, and each rebuilt jar leaves a key's markers behind.

@@ -59,6 +59,7 @@ public final class ChildMain {
 
     public static void main(String[] args) {
         child = true;
+        AotCache.reportRefused();
         reportLeanMiss();
         InputStream bootstrap;
         try {
@@ -196,6 +197,7 @@ public final class ChildMain {
      */
     public static void warmUp(String startMethod) {
         child = true;
+        AotCache.reportRefused();
         ProcessAccess access = ProcessAccess.get();
         Object idle = access.idleProcess();
         Preparation preparation = new Preparation(idle, ProcessHandle.current().pid(),

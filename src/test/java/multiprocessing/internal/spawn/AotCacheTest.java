@@ -135,6 +135,7 @@ class AotCacheTest {
         Files.write(training.target(), new byte[] {1});
         AotCache.Plan plan = c.plan(launcher, LIBRARY, List.of());
         assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + training.target(),
                 AotCache.NO_REPLAY), plan.options());
         return plan;
     }
@@ -238,12 +239,79 @@ class AotCacheTest {
         Files.write(training.target(), new byte[] {1, 2, 3});
         AotCache.Plan cached = c.plan(launcher, LIBRARY, List.of("-Xmx64m"));
         assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + training.target(),
                 AotCache.NO_REPLAY), cached.options());
         assertNull(cached.training());
-        assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET),
+        assertEquals(List.of("-XX:AOTCache=" + training.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + training.target()),
                 c.plan(launcher, LIBRARY, List.of("-D" + AotCache.WORKOUT_PROPERTY + "=true"))
                         .options(),
                 "children whose trainer works out replay what it recorded");
+    }
+
+    /**
+     * A cache its child's JVM refused (overwritten, cut short, another JDK build's) is
+     * deleted and marked, so the key is trained again; refused again while marked, the key is
+     * marked failed, and no cache is planned or trained for it (until the marker lapses).
+     */
+    @Test
+    void aRefusedCacheIsTrainedAgainOnceThenTheKeyFails() throws IOException {
+        AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
+        AotCache.Training first = c.plan(launcher, LIBRARY, List.of()).training();
+        Files.write(first.target(), new byte[] {1});
+        Files.write(Path.of(first.target() + AotCache.CLASSES), new byte[0]);
+        Files.deleteIfExists(first.lock());
+        AotCache.refused(first.target());
+        assertFalse(Files.exists(first.target()), "the refused cache is gone");
+        assertFalse(Files.exists(Path.of(first.target() + AotCache.CLASSES)));
+        assertTrue(Files.exists(Path.of(first.target() + ".refused")));
+        // Another JVM (this one trained the key once already) trains it again.
+        AotCache other = cache(true, 25, classPath(tmp.resolve("a.jar")));
+        AotCache.Training again = other.plan(launcher, LIBRARY, List.of()).training();
+        assertNotNull(again, "the key is trained again");
+        Files.write(again.target(), new byte[] {2});
+        Files.deleteIfExists(again.lock());
+        AotCache.refused(again.target());
+        String key = again.target().getFileName().toString().replace(".aot", "");
+        assertTrue(Files.exists(again.target().resolveSibling(key + ".failed")),
+                "refused twice: the key is marked failed");
+        AotCache third = cache(true, 25, classPath(tmp.resolve("a.jar")));
+        AotCache.Plan plan = third.plan(launcher, LIBRARY, List.of());
+        assertNull(plan.training(), "no third training");
+        assertEquals(List.of(), plan.options(), "and no cache");
+        AotCache.refused(tmp.resolve("no-such-dir").resolve("x.aot")); // never throws
+    }
+
+    /** A JVM that reports, as a child does at its start, whether it refused its cache. */
+    static final class RefusalReport {
+        public static void main(String[] args) {
+            AotCache.reportRefused();
+        }
+    }
+
+    /**
+     * The report reads the JVM's own word: one running without any archive (as a refused
+     * cache leaves it) has the cache it was told of deleted and marked; one with an archive in
+     * use (here the JDK's default one) leaves it alone.
+     */
+    @Test
+    @Timeout(60)
+    void aJvmRunningWithoutItsArchiveReportsTheCacheRefused() throws Exception {
+        Path cache = tmp.resolve("k-lean.aot");
+        for (String share : List.of("-Xshare:auto", "-Xshare:off")) {
+            Files.write(cache, new byte[] {1});
+            java.lang.Process p = new ProcessBuilder(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), share,
+                    "-D" + AotCache.MAPPED_PROPERTY + "=" + cache,
+                    "-cp", System.getProperty("java.class.path"), RefusalReport.class.getName())
+                    .redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), output);
+            boolean off = share.equals("-Xshare:off");
+            assertEquals(!off, Files.exists(cache), share);
+            assertEquals(off, Files.exists(Path.of(cache + ".refused")), share);
+        }
     }
 
     @Test
@@ -260,6 +328,7 @@ class AotCacheTest {
                 Path.of(first.target() + AotCache.CLASSES));
         Files.delete(first.lock());
         List<String> mapped = List.of("-XX:AOTCache=" + first.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + first.target(),
                 AotCache.NO_REPLAY);
 
         AotCache.Plan same = c.plan(launcher, LIBRARY, List.of(), full, "p.First");
@@ -403,7 +472,8 @@ class AotCacheTest {
         // The lean trainer never finished (its lock is still there); the full one did.
         Files.write(full.target(), new byte[] {1});
         AotCache.Plan meanwhile = c.plan(launcher, LIBRARY, List.of(), lean);
-        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, AotCache.NO_REPLAY,
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + full.target(), AotCache.NO_REPLAY,
                 report),
                 meanwhile.options(), "the full cache rather than none");
         assertNull(meanwhile.training(), "one trainer per key and kind");
@@ -414,9 +484,11 @@ class AotCacheTest {
 
         Files.write(first.training().target(), new byte[] {1});
         assertEquals(List.of("-XX:AOTCache=" + first.training().target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + first.training().target(),
                 AotCache.NO_REPLAY, report),
                 c.plan(launcher, LIBRARY, List.of("-Xmx64m"), lean).options());
-        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, AotCache.NO_REPLAY),
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + full.target(), AotCache.NO_REPLAY),
                 c.plan(launcher, LIBRARY, List.of()).options(), "a full child keeps its own");
     }
 
@@ -431,17 +503,20 @@ class AotCacheTest {
         String base = full.key();
         Path miss = cacheDir.resolve(base + "-lean.miss");
         String report = "-D" + AotCache.LEAN_MISS_PROPERTY + "=" + miss;
-        assertEquals(List.of("-XX:AOTCache=" + lean.target(), AotCache.QUIET, AotCache.NO_REPLAY,
+        assertEquals(List.of("-XX:AOTCache=" + lean.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + lean.target(), AotCache.NO_REPLAY,
                 report),
                 c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN).options(),
                 "a lean child is told where to report");
-        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, AotCache.NO_REPLAY),
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + full.target(), AotCache.NO_REPLAY),
                 c.plan(launcher, LIBRARY, List.of()).options(), "a full one has nothing to report");
 
         new AotCache.LeanMissReport(miss.toString()).run();
         new AotCache.LeanMissReport(miss.toString()).run(); // a second report is no error
         assertTrue(Files.exists(miss));
-        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, AotCache.NO_REPLAY),
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + full.target(), AotCache.NO_REPLAY),
                 c.plan(launcher, LIBRARY, List.of(), AotCache.Kind.LEAN).options(),
                 "once one lean child needed Fory, plain children map the full cache");
         new AotCache.LeanMissReport(tmp.resolve("no-such-dir").resolve("x.miss").toString()).run();
@@ -461,7 +536,8 @@ class AotCacheTest {
         assertTrue(own.target().toString().endsWith("-channels.aot"), own.target().toString());
         Files.write(full.target(), new byte[] {1});
         Files.write(lean.target(), new byte[] {1});
-        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET, AotCache.NO_REPLAY,
+        assertEquals(List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + full.target(), AotCache.NO_REPLAY,
                 "-D" + AotCache.LEAN_MISS_PROPERTY + "="
                         + cacheDir.resolve(full.key() + "-channels.miss")),
                 c.plan(launcher, LIBRARY, List.of(), channels).options(),
@@ -470,10 +546,13 @@ class AotCacheTest {
         Path plainMiss = cacheDir.resolve(full.key() + "-lean.miss");
         Path channelMiss = cacheDir.resolve(full.key() + "-channels.miss");
         List<String> fullOptions = List.of("-XX:AOTCache=" + full.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + full.target(),
                 AotCache.NO_REPLAY);
         List<String> leanOptions = List.of("-XX:AOTCache=" + lean.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + lean.target(),
                 AotCache.NO_REPLAY);
         List<String> ownOptions = List.of("-XX:AOTCache=" + own.target(), AotCache.QUIET,
+                "-D" + AotCache.MAPPED_PROPERTY + "=" + own.target(),
                 AotCache.NO_REPLAY);
         java.util.function.BiFunction<List<String>, Path, List<String>> reporting = (o, miss) -> {
             List<String> all = new ArrayList<>(o);
