@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import multiprocessing.connection.Address;
+import multiprocessing.internal.reduction.ProxyImage;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.spawn.ChildMain;
@@ -88,29 +89,23 @@ public final class ProxyHandler implements InvocationHandler {
     /**
      * A proxy in the server's JVM of its object {@code entry}, holding a reference of the
      * server's own until {@link #release} (a new object on its way to a client, who gets a
-     * reference of its own as the reply is written).
+     * reference of its own as the reply is written). Only described ({@link ProxyImage}): it
+     * is written, never called, and making it would generate its class in the server.
      */
-    static Object local(ManagerServer server, ObjectTable.Entry entry) {
+    static ProxyImage local(ManagerServer server, ObjectTable.Entry entry) {
         server.incref(entry.id(), ObjectTable.LOCAL);
         ProxyHandler h = inServer(entry.registration().typeId(), server, entry.id(),
                 ObjectTable.LOCAL);
-        return newProxy(h, entry.registration().interfaces(), entry.object().getClass());
+        return new ProxyImage(entry.registration().interfaces(), h);
     }
 
     /** Gives back the reference of a proxy made by {@link #local} now, not when collected. */
     static void release(Object proxy) {
-        ProxyHandler h = of(proxy);
+        ProxyHandler h = proxy instanceof ProxyImage image
+                && image.handler() instanceof ProxyHandler ph ? ph : of(proxy);
         if (h != null && h.local != null && h.counted.getAndSet(false)) {
             h.local.decref(h.id, ObjectTable.LOCAL);
         }
-    }
-
-    private static Object newProxy(ProxyHandler h, List<Class<?>> interfaces, Class<?> hint) {
-        // The application's interface comes first: its loader sees the library's too.
-        ClassLoader loader = interfaces.isEmpty() ? hint.getClassLoader()
-                : interfaces.get(0).getClassLoader();
-        return Proxy.newProxyInstance(loader == null ? ProxyHandler.class.getClassLoader()
-                : loader, interfaces.toArray(Class<?>[]::new), h);
     }
 
     /** The handler of {@code proxy}, or null if it is not a manager's proxy. */

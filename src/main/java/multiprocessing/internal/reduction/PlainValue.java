@@ -191,6 +191,10 @@ final class PlainValue {
 
     /** A proxy whose handler is one of the {@link #MESSAGES} (a manager's proxy). */
     private static boolean messageProxy(Object value) {
+        if (value instanceof ProxyImage image) {
+            return !image.interfaces().isEmpty()
+                    && MESSAGE_INDEX.get(image.handler().getClass()) >= 0;
+        }
         return java.lang.reflect.Proxy.isProxyClass(value.getClass())
                 && MESSAGE_INDEX.get(java.lang.reflect.Proxy.getInvocationHandler(value)
                         .getClass()) >= 0;
@@ -234,15 +238,13 @@ final class PlainValue {
             message(value, message, out, handles);
             return;
         }
+        if (value instanceof ProxyImage image) {
+            proxy(image.interfaces().toArray(Class<?>[]::new), image.handler(), out, handles);
+            return;
+        }
         if (value != null && java.lang.reflect.Proxy.isProxyClass(value.getClass())) {
-            Class<?>[] interfaces = value.getClass().getInterfaces();
-            out.writeByte(PROXY);
-            out.writeInt32(interfaces.length);
-            for (Class<?> i : interfaces) {
-                writeString(i.getName(), out);
-            }
-            Object handler = java.lang.reflect.Proxy.getInvocationHandler(value);
-            message(handler, MESSAGE_INDEX.get(handler.getClass()), out, handles);
+            proxy(value.getClass().getInterfaces(),
+                    java.lang.reflect.Proxy.getInvocationHandler(value), out, handles);
             return;
         }
         if (value != null && value.getClass() == Object[].class) {
@@ -255,6 +257,17 @@ final class PlainValue {
             return;
         }
         element(value, out);
+    }
+
+    /** Writes a proxy (made or only described, {@link ProxyImage}): its interfaces, its handler. */
+    private static void proxy(Class<?>[] interfaces, Object handler, MemoryBuffer out,
+            Handles handles) {
+        out.writeByte(PROXY);
+        out.writeInt32(interfaces.length);
+        for (Class<?> i : interfaces) {
+            writeString(i.getName(), out);
+        }
+        message(handler, MESSAGE_INDEX.get(handler.getClass()), out, handles);
     }
 
     /** Writes one value, its tag first. */

@@ -515,7 +515,9 @@ public final class Serialization {
             PlainValue.write(value, out, handles);
             return out.getBytes(0, out.writerIndex());
         }
-        return writing(value, handles, fory -> fory.serialize(value), bytes -> bytes);
+        // Fory writes only proxies that exist: one described is made here (the rare case).
+        Object v = value instanceof ProxyImage image ? image.make() : value;
+        return writing(v, handles, fory -> fory.serialize(v), bytes -> bytes);
     }
 
     /**
@@ -533,7 +535,8 @@ public final class Serialization {
             return buffer;
         }
         int start = buffer.writerIndex();
-        return writing(value, handles, fory -> fory.serialize(buffer, value), bytes -> {
+        Object v = value instanceof ProxyImage image ? image.make() : value;
+        return writing(v, handles, fory -> fory.serialize(buffer, v), bytes -> {
             // Written again on the deep thread into an array of its own, then copied here: the
             // buffer may grow through a hook that belongs to this thread (a queue's scratch).
             buffer.writerIndex(start);
