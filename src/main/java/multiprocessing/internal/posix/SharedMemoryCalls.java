@@ -198,15 +198,7 @@ public final class SharedMemoryCalls {
      * {@code arena}: closing it unmaps the memory.
      */
     public static MemorySegment mmapShared(int fd, long size, Arena arena) throws ErrnoException {
-        MemorySegment st = Errno.state();
-        MemorySegment address = MemorySegment.ofAddress(Errno.call(Mmap.F, st, MemorySegment.NULL, arg(size),
-                arg(Libc.PROT_READ() | Libc.PROT_WRITE()), arg(Libc.MAP_SHARED()), arg(fd),
-                arg(0L)));
-        if (address.address() == Mmap.FAILED) {
-            throw Errno.error("mmap", st);
-        }
-        long base = address.address();
-        return address.reinterpret(size, arena, ignored -> munmapQuietly(base, size));
+        return mmap(size, Libc.MAP_SHARED(), fd, arena);
     }
 
     /** MAP_PRIVATE and MAP_ANONYMOUS (asm-generic/mman-common.h; not in the jextract bindings). */
@@ -219,10 +211,16 @@ public final class SharedMemoryCalls {
      * The segment belongs to {@code arena}: closing it unmaps the memory.
      */
     public static MemorySegment mmapPrivate(long size, Arena arena) throws ErrnoException {
+        return mmap(size, MAP_PRIVATE | MAP_ANONYMOUS, -1, arena);
+    }
+
+    /** mmap(2) of {@code size} bytes read-write; the segment's arena unmaps them. */
+    private static MemorySegment mmap(long size, int flags, int fd, Arena arena)
+            throws ErrnoException {
         MemorySegment st = Errno.state();
         MemorySegment address = MemorySegment.ofAddress(Errno.call(Mmap.F, st, MemorySegment.NULL,
-                arg(size), arg(Libc.PROT_READ() | Libc.PROT_WRITE()),
-                arg(MAP_PRIVATE | MAP_ANONYMOUS), arg(-1), arg(0L)));
+                arg(size), arg(Libc.PROT_READ() | Libc.PROT_WRITE()), arg(flags), arg(fd),
+                arg(0L)));
         if (address.address() == Mmap.FAILED) {
             throw Errno.error("mmap", st);
         }
