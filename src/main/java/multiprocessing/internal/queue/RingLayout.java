@@ -104,12 +104,12 @@ public final class RingLayout {
     static final IntField SLOT_BYTES = IntField.of(HEADER, "slotBytes");
     static final IntField MAGIC_FIELD = IntField.of(HEADER, "magic");
 
-    static final long UNFINISHED_OFFSET = offset(HEADER, "unfinished");
-    static final long NOT_EMPTY_OFFSET = offset(HEADER, "notEmpty");
-    static final long NOT_FULL_OFFSET = offset(HEADER, "notFull");
-    static final long JOIN_SLEEPERS_OFFSET = offset(HEADER, "joinSleepers");
-    static final long CONSUMER_SLEEPERS_OFFSET = offset(HEADER, "consumerSleepers");
-    static final long PRODUCER_SLEEPERS_OFFSET = offset(HEADER, "producerSleepers");
+    static final long UNFINISHED_OFFSET = UNFINISHED.offset();
+    static final long NOT_EMPTY_OFFSET = NOT_EMPTY.offset();
+    static final long NOT_FULL_OFFSET = NOT_FULL.offset();
+    static final long JOIN_SLEEPERS_OFFSET = JOIN_SLEEPERS.offset();
+    static final long CONSUMER_SLEEPERS_OFFSET = CONSUMER_SLEEPERS.offset();
+    static final long PRODUCER_SLEEPERS_OFFSET = PRODUCER_SLEEPERS.offset();
     static final long BELOW_MAX_OFFSET = offset(HEADER, "belowMax");
     static final long PLACE_SLEEPERS_OFFSET = offset(HEADER, "placeSleepers");
     static final long LENGTH_OFFSET = offset(RECORD, "length");
@@ -131,5 +131,4 @@ public final class RingLayout {
     private static long offset(StructLayout layout, String field) {
         return layout.byteOffset(PathElement.groupElement(field));
     }
-
 }

@@ -515,8 +515,7 @@ public final class Serialization {
             PlainValue.write(value, out, handles);
             return out.getBytes(0, out.writerIndex());
         }
-        // Fory writes only proxies that exist: one described is made here (the rare case).
-        Object v = value instanceof ProxyImage image ? image.make() : value;
+        Object v = forFory(value);
         return writing(v, handles, fory -> fory.serialize(v), bytes -> bytes);
     }
 
@@ -535,7 +534,7 @@ public final class Serialization {
             return buffer;
         }
         int start = buffer.writerIndex();
-        Object v = value instanceof ProxyImage image ? image.make() : value;
+        Object v = forFory(value);
         return writing(v, handles, fory -> fory.serialize(buffer, v), bytes -> {
             // Written again on the deep thread into an array of its own, then copied here: the
             // buffer may grow through a hook that belongs to this thread (a queue's scratch).
@@ -543,6 +542,14 @@ public final class Serialization {
             buffer.writeBytes(bytes);
             return buffer;
         });
+    }
+
+    /**
+     * {@code value} as Fory must be given it: Fory writes only proxies that exist, so a
+     * {@link ProxyImage} that {@link PlainValue} does not write (the rare case) is made here.
+     */
+    private static Object forFory(Object value) {
+        return value instanceof ProxyImage image ? image.make() : value;
     }
 
     /**

@@ -4,7 +4,6 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 
@@ -63,11 +62,6 @@ public final class SyncLayout {
     /** Alignment a block needs: 8 for ownerThread, 4 for the futex words. */
     public static final long ALIGNMENT = LAYOUT.byteAlignment();
 
-    public static final long STATE_OFFSET = offset("state");
-    public static final long SEQUENCE_OFFSET = offset("sequence");
-    static final long WAITERS_OFFSET = offset("waiters");
-    static final long SEQ_SLEEPERS_OFFSET = offset("seqSleepers");
-
     static final IntField STATE = IntField.of(LAYOUT, "state");
     static final IntField WAITERS = IntField.of(LAYOUT, "waiters");
     static final LongField OWNER_THREAD = LongField.of(LAYOUT, "ownerThread");
@@ -82,10 +76,11 @@ public final class SyncLayout {
     static final LongField OWNER_START = LongField.of(LAYOUT, "ownerStart");
     static final IntField OWNER_NS = IntField.of(LAYOUT, "ownerNs");
 
-    private static long offset(String field) {
-        return LAYOUT.byteOffset(PathElement.groupElement(field));
-    }
-
+    /** The futex words' offsets (their addresses are what the kernel keys a sleeper on). */
+    public static final long STATE_OFFSET = STATE.offset();
+    public static final long SEQUENCE_OFFSET = SEQUENCE.offset();
+    static final long WAITERS_OFFSET = WAITERS.offset();
+    static final long SEQ_SLEEPERS_OFFSET = SEQ_SLEEPERS.offset();
 
     /** Checks that {@code block} can hold a synchronizer (size and alignment). */
     static MemorySegment check(MemorySegment block) {
