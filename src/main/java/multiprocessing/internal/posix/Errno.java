@@ -47,6 +47,34 @@ import multiprocessing.internal.libc.Libc;
 final class Errno {
     private Errno() {}
 
+    static {
+        // First: on another platform the calls below would link and run, with wrong numbers.
+        String unsupported = unsupported(System.getProperty("os.name"),
+                System.getProperty("os.arch"));
+        if (unsupported != null) {
+            throw new UnsatisfiedLinkError(unsupported);
+        }
+    }
+
+    /**
+     * Why the layer cannot run on {@code os} and {@code arch}, or null on Linux x86-64: the
+     * bindings are jextract's from that platform's glibc headers, whose structure layouts,
+     * constants and system call numbers (futex is 202 there, 98 on aarch64) the layer uses as
+     * they are. Elsewhere the calls would link and run, and do something else. Checked before
+     * any native call of the layer, as its class initializes: an {@link UnsatisfiedLinkError}
+     * (an error, so the first use fails with it unwrapped; later uses of the layer fail with
+     * {@link NoClassDefFoundError}, whose cause names it).
+     */
+    static String unsupported(String os, String arch) {
+        if ("Linux".equals(os) && ("amd64".equals(arch) || "x86_64".equals(arch))) {
+            return null;
+        }
+        return "multiprocessing for Java runs on Linux x86-64 only, and this JVM runs on " + os
+                + " " + arch + ": its libc layer is made from that platform's glibc headers"
+                + " (structure layouts, constants and system call numbers, which differ"
+                + " elsewhere)";
+    }
+
     private static final Linker LINKER = Linker.nativeLinker();
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
     private static final StructLayout STATE_LAYOUT = Linker.Option.captureStateLayout();
