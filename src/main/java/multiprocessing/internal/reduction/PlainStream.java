@@ -10,7 +10,9 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.SerializedLambda;
+import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -64,6 +66,7 @@ final class PlainStream {
     private static final int REDUCED = 16;
     private static final int LAMBDA = 17;
     private static final int BACK = 18;
+    private static final int PROXY = 19;
 
     /** The value holds an object this stream does not write: write it all with Fory. */
     static final class Unsupported extends RuntimeException {
@@ -206,6 +209,26 @@ final class PlainStream {
             }
         }
 
+        /**
+         * A manager's proxy: its interfaces' names, then its handler as the handler's reducer
+         * writes it, as {@link PlainValue} writes one in a message. Counted as sent like a leaf:
+         * the reducer counts a reference for the receiver.
+         */
+        private void proxy(Object proxy) throws IOException {
+            numbers.put(proxy, numbers.size());
+            reduced = true;
+            channels = true; // a proxy calls its server over a connection of its own
+            out.writeByte(PROXY);
+            Class<?>[] interfaces = proxy.getClass().getInterfaces();
+            out.writeInt(interfaces.length);
+            for (Class<?> i : interfaces) {
+                string(i.getName());
+            }
+            InvocationHandler handler = Proxy.getInvocationHandler(proxy);
+            committed = true;
+            reduce(Serialization.reducerOf(handler.getClass()), handler);
+        }
+
         /** Numbers {@code array} and writes its tag and length; its elements follow. */
         private void array(Object array, int tag, int length) throws IOException {
             mutable = true;
@@ -241,6 +264,10 @@ final class PlainStream {
                 for (double x : a) {
                     out.writeLong(Double.doubleToRawLongBits(x));
                 }
+                return;
+            }
+            if (managerProxy(v)) {
+                proxy(v);
                 return;
             }
             Class<?> type = v.getClass();
@@ -440,6 +467,18 @@ final class PlainStream {
             "multiprocessing.internal.managers.Registration",
             "multiprocessing.internal.managers.ServerTarget");
 
+    /** The handler of a manager's proxy (named, not linked: managers sit above this layer). */
+    private static final String PROXY_HANDLER = "multiprocessing.internal.managers.ProxyHandler";
+
+    /**
+     * Whether {@code v} is a manager's proxy: a {@link Proxy} whose handler is the library's
+     * (any other handler is a gadget's, which the deserialization policy refuses).
+     */
+    private static boolean managerProxy(Object v) {
+        return Proxy.isProxyClass(v.getClass())
+                && Proxy.getInvocationHandler(v).getClass().getName().equals(PROXY_HANDLER);
+    }
+
     /** What {@code v}, of one of the {@link #CARRIERS}, carries ({@link Reducer#carried}). */
     @SuppressWarnings("unchecked")
     private static <T> List<Object> carried(Reducer<T> reducer, Object v) {
@@ -469,6 +508,9 @@ final class PlainStream {
         if (CARRIERS.contains(type.getName())) {
             List<Object> carried = carried(Serialization.reducerOf(type), v);
             return carried != null && carried.stream().allMatch(c -> plain(c, depth + 1));
+        }
+        if (managerProxy(v)) {
+            return true; // its handler's reducer writes strings, numbers and a key's bytes
         }
         if (isImmutableList(type)) {
             // Stream.toList() makes such a list with nulls in it, which List.of refuses.
@@ -592,6 +634,7 @@ final class PlainStream {
                 }
                 case REDUCED -> reduced();
                 case LAMBDA -> lambda();
+                case PROXY -> proxy();
                 case BACK -> {
                     int number = in.readInt();
                     if (number < 0 || number >= numbered.size()) {
@@ -633,6 +676,15 @@ final class PlainStream {
                 throw new IllegalStateException("the received bytes name " + name
                         + " as a reduced class; it is not one a payload may hold");
             }
+            int number = numbered.size();
+            numbered.add(null);
+            Object rebuilt = rebuild(name, number);
+            numbered.set(number, rebuilt);
+            return rebuilt;
+        }
+
+        /** Rebuilds an object of the reduced class {@code name}, numbered {@code number}. */
+        private Object rebuild(String name, int number) {
             Class<?> type;
             try {
                 type = Class.forName(name, true, PlainStream.class.getClassLoader());
@@ -640,13 +692,10 @@ final class PlainStream {
                 throw new IllegalStateException(e);
             }
             Reducer<?> reducer = Serialization.reducerOf(type);
-            int number = numbered.size();
-            numbered.add(null);
             int outer = rebuilding;
             rebuilding = number;
-            Object rebuilt;
             try {
-                rebuilt = reducer.rebuild(this);
+                return reducer.rebuild(this);
             } catch (IllegalStateException e) {
                 if (e.getMessage() != null && e.getMessage().startsWith(CANNOT_REBUILD)) {
                     throw e;
@@ -659,8 +708,30 @@ final class PlainStream {
             } finally {
                 rebuilding = outer;
             }
-            numbered.set(number, rebuilt);
-            return rebuilt;
+        }
+
+        /** A manager's proxy: its interfaces, loaded as received classes are, then its handler. */
+        private Object proxy() throws IOException {
+            Class<?>[] interfaces = new Class<?>[length(Integer.BYTES)];
+            if (interfaces.length == 0) {
+                throw new IllegalStateException("the received bytes hold a proxy of no interface");
+            }
+            for (int i = 0; i < interfaces.length; i++) {
+                interfaces[i] = Serialization.loadReceived(string());
+            }
+            int number = numbered.size();
+            numbered.add(null);
+            Object handler = rebuild(PROXY_HANDLER, number);
+            Object proxy;
+            try {
+                proxy = new ProxyImage(List.of(interfaces), (InvocationHandler) handler).make();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException(CANNOT_REBUILD + "proxy of "
+                        + List.of(interfaces) + " cannot be made in this process: "
+                        + e.getMessage(), e);
+            }
+            numbered.set(number, proxy);
+            return proxy;
         }
 
         private static final String CANNOT_REBUILD = "a received ";

@@ -25,7 +25,9 @@ public record ProxyImage(List<Class<?>> interfaces, InvocationHandler handler) {
     public Object make() {
         ClassLoader loader = interfaces.isEmpty() ? handler.getClass().getClassLoader()
                 : interfaces.get(0).getClassLoader();
+        // Not toArray(Class<?>[]::new): a method reference's class is spun where it first
+        // runs, here in a child making its first proxy (the caches keep only those run).
         return Proxy.newProxyInstance(loader == null ? ProxyImage.class.getClassLoader() : loader,
-                interfaces.toArray(Class<?>[]::new), handler);
+                interfaces.toArray(new Class<?>[0]), handler);
     }
 }

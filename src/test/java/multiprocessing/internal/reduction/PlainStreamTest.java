@@ -186,6 +186,23 @@ class PlainStreamTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> Serialization.deserializeAtStart(denied, none));
         assertTrue(e.getMessage().contains("polic"), e.getMessage());
+        // A proxy: of no interface, of a count past the bytes, of an interface the policy
+        // denies (refused before it is loaded, before any handler is read).
+        assertTrue(assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(new byte[] {'P', 19, 0, 0, 0, 0}, none))
+                .getMessage().contains("no interface"));
+        assertTrue(assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(new byte[] {'P', 19, 0x7f, 0, 0, 0}, none))
+                .getMessage().contains("announce"));
+        byte[] oneName = withString((byte) 19, "java.lang.Runtime");
+        byte[] deniedInterface = new byte[oneName.length + 4];
+        deniedInterface[0] = 'P';
+        deniedInterface[1] = 19;
+        deniedInterface[5] = 1; // one interface
+        System.arraycopy(oneName, 2, deniedInterface, 6, oneName.length - 2);
+        e = assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(deniedInterface, none));
+        assertTrue(e.getMessage().contains("polic"), e.getMessage());
     }
 
     /** 'P', a tag, then a string as the stream writes one (UTF-16 units; nothing after it). */
