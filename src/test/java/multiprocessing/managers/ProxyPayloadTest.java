@@ -18,8 +18,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A process that captures a manager's proxies is written without Fory, as one that captures a
- * queue is: its child reads them, and calls their server, without building Fory (which took
- * 30-150 ms of such a child's start).
+ * queue is: its child reads them, and calls their server (a {@code merge} with a method
+ * reference included), without building Fory (which took 30-150 ms of such a child's start,
+ * and as much again at its first merge).
  */
 @ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 @Timeout(120)
@@ -32,10 +33,9 @@ class ProxyPayloadTest {
             ListProxy<Object> seen = m.list();
             DictProxy<String, Integer> sameDict = counts;
             SerializableRunnable target = () -> {
-                boolean built = Serialization.built(); // before a call that may send a lambda
-                counts.put("n", counts.getOrDefault("n", 0) + 1);
+                counts.merge("n", 1, Integer::sum); // its function travels plain too
                 seen.add(counts == sameDict); // captured twice, arrives once
-                seen.add(built);
+                seen.add(Serialization.built());
                 seen.add(counts.toString());
             };
             byte[] payload = Serialization.serializeForStart(target, Handles.collecting());

@@ -6,12 +6,8 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.invoke.SerializedLambda;
 import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -364,21 +360,9 @@ final class PlainStream {
         /** What a serializable lambda's {@code writeReplace} gives, if this module may call it. */
         private static SerializedLambda serializedLambda(Object lambda) {
             try {
-                Method replace = lambda.getClass().getDeclaredMethod("writeReplace");
-                if (!replace.trySetAccessible()
-                        || !(replace.invoke(lambda) instanceof SerializedLambda serialized)) {
-                    throw new Unsupported("a lambda this module cannot open");
-                }
-                Class<?> capturing = Class.forName(
-                        serialized.getCapturingClass().replace('/', '.'), false,
-                        lambda.getClass().getClassLoader());
-                if (!capturing.getDeclaredMethod("$deserializeLambda$", SerializedLambda.class)
-                        .trySetAccessible()) {
-                    throw new Unsupported("a lambda whose capturing class this module cannot open");
-                }
-                return serialized;
-            } catch (ReflectiveOperationException | LinkageError e) {
-                throw new Unsupported("a hidden class that is no serializable lambda: " + e);
+                return Lambdas.serialized(lambda);
+            } catch (Lambdas.Refused e) {
+                throw new Unsupported(e.getMessage());
             }
         }
 
@@ -758,53 +742,9 @@ final class PlainStream {
             SerializedLambda serialized = new SerializedLambda(capturing, interfaceClass,
                     interfaceMethod, interfaceSignature, implKind, implClass, implMethod,
                     implSignature, instantiatedType, captured);
-            Object lambda;
-            try {
-                lambda = (Object) DESERIALIZE_LAMBDA.get(capturing).invokeExact(serialized);
-            } catch (CannotRebuild e) {
-                throw new IllegalStateException("a received lambda of " + capturingName
-                        + " cannot be rebuilt in this process: " + e.getCause(), e.getCause());
-            } catch (Throwable e) {
-                if (e instanceof Error && !(e instanceof LinkageError)) {
-                    throw (Error) e;
-                }
-                throw new IllegalStateException("a received lambda of " + capturingName
-                        + " cannot be rebuilt in this process: " + e, e);
-            }
+            Object lambda = Lambdas.rebuild(capturing, serialized);
             numbered.set(number, lambda);
             return lambda;
-        }
-
-        /**
-         * The capturing class's {@code $deserializeLambda$}, as a method handle. Through
-         * reflection ({@code getDeclaredMethod}, {@code Method.invoke}) a child's first lambda
-         * loaded the classes of every method the capturing class declares (from the jar, when
-         * the cache does not hold them) and spun a method accessor's forms: milliseconds of its
-         * start. A direct handle of that one method, invoked exactly, uses forms the JDK's
-         * archive holds. Access is what {@code setAccessible} asked for (the package open to
-         * this module), and this module reads the capturing class's.
-         */
-        private static final ClassValue<MethodHandle> DESERIALIZE_LAMBDA = new ClassValue<>() {
-            @Override
-            protected MethodHandle computeValue(Class<?> capturing) {
-                PlainStream.class.getModule().addReads(capturing.getModule());
-                try {
-                    return MethodHandles.privateLookupIn(capturing, MethodHandles.lookup())
-                            .findStatic(capturing, "$deserializeLambda$", MethodType.methodType(
-                                    Object.class, SerializedLambda.class));
-                } catch (ReflectiveOperationException e) {
-                    throw new CannotRebuild(e);
-                }
-            }
-        };
-
-        /** Why {@link #DESERIALIZE_LAMBDA} has no handle for a class. */
-        private static final class CannotRebuild extends RuntimeException {
-            private static final long serialVersionUID = 1L;
-
-            CannotRebuild(ReflectiveOperationException cause) {
-                super(cause);
-            }
         }
 
         // No method references here: each is a class spun at its first use in a JVM whose

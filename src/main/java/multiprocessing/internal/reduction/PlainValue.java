@@ -71,6 +71,16 @@ final class PlainValue {
     private static final byte INTS = 21;
     private static final byte LONGS = 22;
     private static final byte DOUBLES = 23;
+    /**
+     * A serializable lambda capturing only immutable values and such lambdas (as
+     * {@link PlainStream} writes one, see {@link Lambdas}): the function of a manager dict's
+     * {@code merge(key, 1, Integer::sum)}, whose first call through Fory built it in the
+     * caller and in the server (~100 ms of a program's first merge).
+     */
+    private static final byte LAMBDA = 24;
+
+    /** How deep lambdas captured by lambdas may nest in a message written here. */
+    private static final int MAX_LAMBDA_DEPTH = 8;
 
     /** The classes of {@code List.of}'s lists: of one or two elements, and of any other count. */
     private static final Class<?> LIST_12 = java.util.List.of(0).getClass();
@@ -135,7 +145,7 @@ final class PlainValue {
                 if (immutable(e)) {
                     continue;
                 }
-                if (!numberArray(e.getClass()) && !plainList(e)) {
+                if (!numberArray(e.getClass()) && !plainList(e) && !plainLambda(e, 0)) {
                     return false;
                 }
                 for (int j = 0; j < i; j++) {
@@ -148,7 +158,30 @@ final class PlainValue {
         }
         return numberArray(c) || immutable(value) || plainList(value)
                 || immutableList(value) || plainMap(value)
-                || MESSAGE_INDEX.get(c) >= 0 || messageProxy(value);
+                || MESSAGE_INDEX.get(c) >= 0 || messageProxy(value) || plainLambda(value, 0);
+    }
+
+    /**
+     * A serializable lambda this module may take apart and rebuild, which captures only
+     * immutable values and such lambdas, {@code depth} lambdas deep.
+     */
+    private static boolean plainLambda(Object value, int depth) {
+        if (depth >= MAX_LAMBDA_DEPTH || !Lambdas.isLambda(value)) {
+            return false;
+        }
+        java.lang.invoke.SerializedLambda lambda;
+        try {
+            lambda = Lambdas.serialized(value);
+        } catch (Lambdas.Refused e) {
+            return false;
+        }
+        for (int i = 0; i < lambda.getCapturedArgCount(); i++) {
+            Object captured = lambda.getCapturedArg(i);
+            if (!immutable(captured) && !plainLambda(captured, depth + 1)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** An array of bytes, ints, longs or doubles. */
@@ -334,8 +367,28 @@ final class PlainValue {
                 element(e.getKey(), out);
                 element(e.getValue(), out);
             }
+        } else if (Lambdas.isLambda(value)) {
+            lambda(Lambdas.serialized(value), out);
         } else {
             throw new IllegalArgumentException("not a plain value: " + value.getClass());
+        }
+    }
+
+    /** Writes a lambda, one {@link #plainLambda} accepts, as its parts. */
+    private static void lambda(java.lang.invoke.SerializedLambda lambda, MemoryBuffer out) {
+        out.writeByte(LAMBDA);
+        writeString(lambda.getCapturingClass().replace('/', '.'), out);
+        writeString(lambda.getFunctionalInterfaceClass(), out);
+        writeString(lambda.getFunctionalInterfaceMethodName(), out);
+        writeString(lambda.getFunctionalInterfaceMethodSignature(), out);
+        out.writeInt32(lambda.getImplMethodKind());
+        writeString(lambda.getImplClass(), out);
+        writeString(lambda.getImplMethodName(), out);
+        writeString(lambda.getImplMethodSignature(), out);
+        writeString(lambda.getInstantiatedMethodType(), out);
+        out.writeInt32(lambda.getCapturedArgCount());
+        for (int i = 0; i < lambda.getCapturedArgCount(); i++) {
+            element(lambda.getCapturedArg(i), out);
         }
     }
 
@@ -467,8 +520,50 @@ final class PlainValue {
                 }
                 yield map;
             }
+            case LAMBDA -> lambda(in, 0);
             default -> throw new IllegalStateException("unknown plain value tag " + tag);
         };
+    }
+
+    /**
+     * Reads a lambda whose tag has been read, {@code depth} lambdas deep: its capturing class
+     * is loaded, the deserialization policy allowing, before anything else is read.
+     */
+    private static Object lambda(MemoryBuffer in, int depth) {
+        if (depth >= MAX_LAMBDA_DEPTH) {
+            throw new IllegalStateException("lambdas nested deeper than " + MAX_LAMBDA_DEPTH);
+        }
+        Class<?> capturing = Serialization.loadReceived(string(in));
+        String interfaceClass = string(in);
+        String interfaceMethod = string(in);
+        String interfaceSignature = string(in);
+        int implKind = in.readInt32();
+        String implClass = string(in);
+        String implMethod = string(in);
+        String implSignature = string(in);
+        String instantiatedType = string(in);
+        Object[] captured = new Object[length(in, 1)]; // each is at least its tag
+        for (int i = 0; i < captured.length; i++) {
+            byte t = in.readByte();
+            captured[i] = t == LAMBDA ? lambda(in, depth + 1) : t >= NULL && t <= UTF16
+                    ? element(t, in) : unexpected("a lambda's captured value", t);
+        }
+        return Lambdas.rebuild(capturing, new java.lang.invoke.SerializedLambda(capturing,
+                interfaceClass, interfaceMethod, interfaceSignature, implKind, implClass,
+                implMethod, implSignature, instantiatedType, captured));
+    }
+
+    /** Reads a string, its tag first. */
+    private static String string(MemoryBuffer in) {
+        byte t = in.readByte();
+        if (t != LATIN1 && t != UTF16) {
+            throw new IllegalStateException("a string of tag " + t);
+        }
+        return (String) element(t, in);
+    }
+
+    private static Object unexpected(String what, byte tag) {
+        throw new IllegalStateException(what + " of tag " + tag);
     }
 
     /** Reads an immutable value (its tag first), an element of {@code what}. */

@@ -215,6 +215,55 @@ class PlainValueTest {
         }
     }
 
+    interface Combine extends java.util.function.BinaryOperator<Integer>, java.io.Serializable {}
+
+    interface Make extends java.util.function.Supplier<Object>, java.io.Serializable {}
+
+    /**
+     * A manager call's function (a dict's {@code merge(key, 1, Integer::sum)}) among its
+     * arguments: a lambda capturing immutable values, or such lambdas, travels without Fory.
+     */
+    @Test
+    void lambdasOfImmutableValuesRoundTripWithoutFory() {
+        int k = 40;
+        String s = "s";
+        Combine sum = Integer::sum;
+        Combine plusK = (a, b) -> a + b + k;
+        Make outer = () -> s + plusK.apply(1, 1) + sum.apply(0, 2);
+        Object[] args = {"key", 1, sum};
+        byte[] bytes = Serialization.serialize(args);
+        assertEquals(PlainValue.MARK, bytes[0]);
+        Object[] back = (Object[]) Serialization.deserialize(bytes);
+        assertEquals(List.of("key", 1), List.of(back[0], back[1]));
+        assertEquals(5, ((Combine) back[2]).apply(2, 3));
+        for (Object v : List.of(plusK, outer)) {
+            byte[] one = Serialization.serialize(v);
+            assertEquals(PlainValue.MARK, one[0], "written without Fory");
+            Object got = Serialization.deserialize(one);
+            assertEquals(v == plusK ? 43 : "s422", v == plusK ? ((Combine) got).apply(1, 2)
+                    : ((Make) got).get());
+        }
+        // Capturing what is not immutable (a list, a builder): Fory's, as before.
+        List<Integer> list = new ArrayList<>(List.of(1));
+        Make capturesList = () -> list.size();
+        assertFalse(PlainValue.writes(capturesList));
+        assertEquals(1, ((Make) Serialization.deserialize(Serialization.serialize(capturesList)))
+                .get());
+        // Bad bytes: a capturing class the policy denies is refused before it is loaded, and
+        // lambdas nested past the bound are refused (a lambda tag, a string tag, 0 length...).
+        byte[] denied = Serialization.serialize(plusK);
+        String wrote = new String(denied, java.nio.charset.StandardCharsets.ISO_8859_1);
+        String own = PlainValueTest.class.getName();
+        int at = wrote.indexOf(own);
+        byte[] renamed = wrote.substring(0, at).concat("java.lang.Runtime")
+                .concat(wrote.substring(at + own.length()))
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        renamed[at - 4] = (byte) "java.lang.Runtime".length(); // its little-endian length
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Serialization.deserialize(renamed));
+        assertTrue(e.getMessage().contains("polic"), e.getMessage());
+    }
+
     @Test
     void corruptPlainMessagesAreRefusedClearly() {
         byte[][] bad = {
@@ -239,6 +288,8 @@ class PlainValueTest {
             {PlainValue.MARK, 19, 1, 0, 0, 0, 1},           // map entry without its value
             {PlainValue.MARK, 20, 1, 0, 0, 0, 12, 0, 0, 0, 0, 1}, // map keyed by a byte array
             {PlainValue.MARK, 19, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x3f, 0, 0}, // 1 G
+            {PlainValue.MARK, 24, 3, 1, 0, 0, 0},           // a lambda's class named by an int
+            {PlainValue.MARK, 24, 10, 1, 0, 0, 0},          // a lambda's class name cut short
         };
         for (byte[] b : bad) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
