@@ -3,12 +3,12 @@ package multiprocessing.internal.managers;
 import java.lang.ref.Cleaner;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import multiprocessing.connection.Address;
+import multiprocessing.internal.managers.proxies.StandardProxies;
 import multiprocessing.internal.reduction.ProxyImage;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
@@ -39,7 +39,7 @@ import multiprocessing.internal.spawn.ChildMain;
  * others; every other method, the JDK's default methods included ({@code Map.merge},
  * {@code List.removeIf}), runs in the server, atomically.
  */
-public final class ProxyHandler implements InvocationHandler {
+public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
     private static final Cleaner CLEANER = Cleaner.create();
     private static final Object[] NO_ARGS = {};
     /** Named, not imported: the public package is built on this one, not the reverse. */
@@ -110,8 +110,14 @@ public final class ProxyHandler implements InvocationHandler {
 
     /** The handler of {@code proxy}, or null if it is not a manager's proxy. */
     static ProxyHandler of(Object proxy) {
-        return proxy != null && Proxy.isProxyClass(proxy.getClass())
-                && Proxy.getInvocationHandler(proxy) instanceof ProxyHandler h ? h : null;
+        ProxyImage image = proxy instanceof ProxyImage ? null : ProxyImage.of(proxy);
+        return image != null && image.handler() instanceof ProxyHandler h ? h : null;
+    }
+
+    /** The library's types have proxy classes of their own ({@link StandardProxies}). */
+    @Override
+    public Object makeProxy(List<Class<?>> interfaces) {
+        return StandardProxies.make(interfaces, this);
     }
 
     /**

@@ -8,7 +8,6 @@ import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.lang.invoke.SerializedLambda;
 import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -215,12 +214,12 @@ final class PlainStream {
             reduced = true;
             channels = true; // a proxy calls its server over a connection of its own
             out.writeByte(PROXY);
-            Class<?>[] interfaces = proxy.getClass().getInterfaces();
-            out.writeInt(interfaces.length);
-            for (Class<?> i : interfaces) {
+            ProxyImage image = ProxyImage.of(proxy);
+            out.writeInt(image.interfaces().size());
+            for (Class<?> i : image.interfaces()) {
                 string(i.getName());
             }
-            InvocationHandler handler = Proxy.getInvocationHandler(proxy);
+            InvocationHandler handler = image.handler();
             committed = true;
             reduce(Serialization.reducerOf(handler.getClass()), handler);
         }
@@ -455,12 +454,13 @@ final class PlainStream {
     private static final String PROXY_HANDLER = "multiprocessing.internal.managers.ProxyHandler";
 
     /**
-     * Whether {@code v} is a manager's proxy: a {@link Proxy} whose handler is the library's
-     * (any other handler is a gadget's, which the deserialization policy refuses).
+     * Whether {@code v} is a manager's proxy: one made in this JVM ({@link ProxyImage#of})
+     * whose handler is the library's (any other handler is a gadget's, which the
+     * deserialization policy refuses).
      */
     private static boolean managerProxy(Object v) {
-        return Proxy.isProxyClass(v.getClass())
-                && Proxy.getInvocationHandler(v).getClass().getName().equals(PROXY_HANDLER);
+        ProxyImage image = v instanceof ProxyImage ? null : ProxyImage.of(v);
+        return image != null && image.handler().getClass().getName().equals(PROXY_HANDLER);
     }
 
     /** What {@code v}, of one of the {@link #CARRIERS}, carries ({@link Reducer#carried}). */

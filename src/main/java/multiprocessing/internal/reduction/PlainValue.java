@@ -222,15 +222,14 @@ final class PlainValue {
         return true;
     }
 
-    /** A proxy whose handler is one of the {@link #MESSAGES} (a manager's proxy). */
+    /**
+     * A proxy (made, described or only an image: {@link ProxyImage#of}) whose handler is one
+     * of the {@link #MESSAGES} (a manager's proxy).
+     */
     private static boolean messageProxy(Object value) {
-        if (value instanceof ProxyImage image) {
-            return !image.interfaces().isEmpty()
-                    && MESSAGE_INDEX.get(image.handler().getClass()) >= 0;
-        }
-        return java.lang.reflect.Proxy.isProxyClass(value.getClass())
-                && MESSAGE_INDEX.get(java.lang.reflect.Proxy.getInvocationHandler(value)
-                        .getClass()) >= 0;
+        ProxyImage image = ProxyImage.of(value);
+        return image != null && !image.interfaces().isEmpty()
+                && MESSAGE_INDEX.get(image.handler().getClass()) >= 0;
     }
 
     /**
@@ -271,13 +270,9 @@ final class PlainValue {
             message(value, message, out, handles);
             return;
         }
-        if (value instanceof ProxyImage image) {
-            proxy(image.interfaces().toArray(Class<?>[]::new), image.handler(), out, handles);
-            return;
-        }
-        if (value != null && java.lang.reflect.Proxy.isProxyClass(value.getClass())) {
-            proxy(value.getClass().getInterfaces(),
-                    java.lang.reflect.Proxy.getInvocationHandler(value), out, handles);
+        ProxyImage image = ProxyImage.of(value);
+        if (image != null) {
+            proxy(image.interfaces().toArray(new Class<?>[0]), image.handler(), out, handles);
             return;
         }
         if (value != null && value.getClass() == Object[].class) {
@@ -606,9 +601,7 @@ final class PlainValue {
             throw new IllegalStateException("a proxy without a manager's handler");
         }
         // The program's interface comes first: its loader sees the library's too.
-        ClassLoader loader = interfaces[0].getClassLoader();
-        return java.lang.reflect.Proxy.newProxyInstance(
-                loader == null ? PlainValue.class.getClassLoader() : loader, interfaces, h);
+        return new ProxyImage(java.util.List.of(interfaces), h).make();
     }
 
     /** Reads a message whose tag has been read: its index, then what its reducer wrote. */
