@@ -28,7 +28,7 @@ import multiprocessing.internal.libc.Libc;
  * a fresh JVM's time and twice that of its CPU even with the AOT cache (the cache keeps classes,
  * not generated stubs); a child using a Lock and a Queue linked 11 such stubs, a parent's first
  * start 20 (bench/RESULTS.md, eighth session). So the layer has a single non-variadic handle,
- * {@link #CALL}: a function's address, the capture segment, and six arguments, each passed as a
+ * {@link Linked#CALL}: a function's address, the capture segment, and six arguments, each passed as a
  * pointer, returning a 64-bit integer. That is a valid call of any C function of at most six
  * integer or pointer parameters returning an integer, a pointer or nothing, on the System V
  * x86-64 and AAPCS64 conventions (Linux's): such arguments travel in 64-bit general registers, a
@@ -47,23 +47,20 @@ import multiprocessing.internal.libc.Libc;
 final class Errno {
     private Errno() {}
 
-    static {
-        // First: on another platform the calls below would link and run, with wrong numbers.
-        String unsupported = unsupported(System.getProperty("os.name"),
-                System.getProperty("os.arch"));
-        if (unsupported != null) {
-            throw new UnsatisfiedLinkError(unsupported);
-        }
-    }
+    /** Why this platform is not the layer's (see {@link #unsupported}), or null. */
+    private static final String UNSUPPORTED = unsupported(System.getProperty("os.name"),
+            System.getProperty("os.arch"));
 
     /**
      * Why the layer cannot run on {@code os} and {@code arch}, or null on Linux x86-64: the
      * bindings are jextract's from that platform's glibc headers, whose structure layouts,
      * constants and system call numbers (futex is 202 there, 98 on aarch64) the layer uses as
-     * they are. Elsewhere the calls would link and run, and do something else. Checked before
-     * any native call of the layer, as its class initializes: an {@link UnsatisfiedLinkError}
-     * (an error, so the first use fails with it unwrapped; later uses of the layer fail with
-     * {@link NoClassDefFoundError}, whose cause names it).
+     * they are. Elsewhere the calls would link and run, and do something else: a JVM that said
+     * it ran on aarch64 crashed (SIGSEGV) at its first start of a process. So no function of
+     * the layer is bound there ({@link #function}, {@link #linkVariadic}): each throws an
+     * {@link UnsatisfiedLinkError} naming the platform, an error, which the static initializer
+     * of the class holding the function passes on unwrapped, and which a later use of that
+     * class (a {@link NoClassDefFoundError}) names as its cause.
      */
     static String unsupported(String os, String arch) {
         if ("Linux".equals(os) && ("amd64".equals(arch) || "x86_64".equals(arch))) {
@@ -75,26 +72,34 @@ final class Errno {
                 + " elsewhere)";
     }
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
-    private static final StructLayout STATE_LAYOUT = Linker.Option.captureStateLayout();
     /**
-     * Read as an int at its offset, not through the layout's var handle: making that handle
-     * spins method handle forms, milliseconds of every fresh JVM's first native call.
+     * What the layer links, made at the first call: on a platform that is not the layer's
+     * ({@link #UNSUPPORTED}) nothing is linked (a JVM told it ran on aarch64 crashed in the
+     * JDK's linker, which took the property's word for it).
      */
-    private static final long ERRNO_OFFSET =
-            STATE_LAYOUT.byteOffset(PathElement.groupElement("errno"));
+    private static final class Linked {
+        private static final Linker LINKER = Linker.nativeLinker();
+        private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
+        private static final StructLayout STATE_LAYOUT = Linker.Option.captureStateLayout();
+        /**
+         * Read as an int at its offset, not through the layout's var handle: making that handle
+         * spins method handle forms, milliseconds of every fresh JVM's first native call.
+         */
+        private static final long ERRNO_OFFSET =
+                STATE_LAYOUT.byteOffset(PathElement.groupElement("errno"));
+
+        /** (function, capture segment, six arguments) -> the result, widened to 64 bits. */
+        private static final MethodHandle CALL = LINKER.downcallHandle(FunctionDescriptor.of(
+                JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS), CAPTURE);
+    }
+
     private static final ThreadLocal<MemorySegment> STATE =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(STATE_LAYOUT));
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(Linked.STATE_LAYOUT));
     private static final ConcurrentHashMap<Integer, String> NAMES = new ConcurrentHashMap<>();
     private static final ConcurrentHashMap<Integer, String> TEXTS = new ConcurrentHashMap<>();
 
-    /** How many arguments {@link #CALL} passes after the capture segment. */
+    /** How many arguments {@link Linked#CALL} passes after the capture segment. */
     private static final int ARGS = 6;
-
-    /** (function, capture segment, six arguments) -> the result, widened to 64 bits. */
-    private static final MethodHandle CALL = LINKER.downcallHandle(FunctionDescriptor.of(JAVA_LONG,
-            ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS), CAPTURE);
 
     private static final MemorySegment NONE = MemorySegment.NULL;
 
@@ -112,6 +117,7 @@ final class Errno {
      * @throws IllegalArgumentException if it is not (a bug of the layer)
      */
     static Function function(MemorySegment address, FunctionDescriptor descriptor) {
+        requireSupportedPlatform();
         if (descriptor.argumentLayouts().size() > ARGS
                 || !descriptor.argumentLayouts().stream().allMatch(Errno::passable)
                 || !descriptor.returnLayout().map(Errno::returnable).orElse(true)) {
@@ -127,8 +133,15 @@ final class Errno {
      * against the C declaration's descriptor.
      */
     static Function function(String name, FunctionDescriptor descriptor) {
-        return function(LINKER.defaultLookup().find(name).orElseThrow(
+        requireSupportedPlatform();
+        return function(Linked.LINKER.defaultLookup().find(name).orElseThrow(
                 () -> new UnsatisfiedLinkError("libc has no symbol " + name)), descriptor);
+    }
+
+    private static void requireSupportedPlatform() {
+        if (UNSUPPORTED != null) {
+            throw new UnsatisfiedLinkError(UNSUPPORTED);
+        }
     }
 
     /**
@@ -237,7 +250,7 @@ final class Errno {
                     + given);
         }
         try {
-            return (long) CALL.invokeExact(function.address(), state, a0, a1, a2, a3, a4, a5);
+            return (long) Linked.CALL.invokeExact(function.address(), state, a0, a1, a2, a3, a4, a5);
         } catch (IllegalStateException | WrongThreadException e) {
             // A segment's arena is closed, or confined to another thread: the caller's segment
             // (a user's, given to Connection.sendBytes), not a bug of the layer.
@@ -249,10 +262,11 @@ final class Errno {
 
     /** Links a variadic function (jextract gives no handle that can capture errno for those). */
     static MethodHandle linkVariadic(String name, FunctionDescriptor descriptor, int firstVariadic) {
-        MemorySegment address = LINKER.defaultLookup().find(name).orElseThrow(
+        requireSupportedPlatform();
+        MemorySegment address = Linked.LINKER.defaultLookup().find(name).orElseThrow(
                 () -> new UnsatisfiedLinkError("libc has no symbol " + name));
-        return LINKER.downcallHandle(address, descriptor,
-                Linker.Option.firstVariadicArg(firstVariadic), CAPTURE);
+        return Linked.LINKER.downcallHandle(address, descriptor,
+                Linker.Option.firstVariadicArg(firstVariadic), Linked.CAPTURE);
     }
 
     /**
@@ -273,12 +287,13 @@ final class Errno {
 
     /** This thread's capture segment, to pass as the first argument of a linked handle. */
     static MemorySegment state() {
+        requireSupportedPlatform(); // the first thing of nearly every call of the layer
         return STATE.get();
     }
 
     /** errno as the last call through {@code state} left it. */
     static int errno(MemorySegment state) {
-        return state.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
+        return state.get(ValueLayout.JAVA_INT, Linked.ERRNO_OFFSET);
     }
 
     static ErrnoException error(String function, MemorySegment state) {
@@ -305,15 +320,19 @@ final class Errno {
     /** errno's symbolic name ({@code ENOENT}), from glibc's strerrorname_np. */
     static String name(int errno) {
         return NAMES.computeIfAbsent(errno, e -> {
-            MemorySegment s = MemorySegment.ofAddress(call(Strings.NAME, state(), arg(e)));
+            MemorySegment st = state(); // before the function is looked up
+            MemorySegment s = MemorySegment.ofAddress(call(Strings.NAME, st, arg(e)));
             return s.equals(MemorySegment.NULL) ? "errno " + e : s.reinterpret(64).getString(0);
         });
     }
 
     /** strerror's text for errno. */
     static String describe(int errno) {
-        return TEXTS.computeIfAbsent(errno, e -> MemorySegment.ofAddress(
-                call(Strings.TEXT, state(), arg(e))).reinterpret(256).getString(0));
+        return TEXTS.computeIfAbsent(errno, e -> {
+            MemorySegment st = state(); // before the function is looked up
+            return MemorySegment.ofAddress(call(Strings.TEXT, st, arg(e))).reinterpret(256)
+                    .getString(0);
+        });
     }
 
     private static final class Strings {

@@ -13,7 +13,7 @@ import multiprocessing.synchronize.Lock;
 /**
  * A JVM that pretends to run on another platform ({@code -Dos.arch}, {@code -Dos.name}) and
  * tries what a program does first: one line per attempt, {@code <what> <exception class>:
- * <message, or its cause's>}, then the children it has.
+ * <its message>: <its cause's> ...}, then the children it has.
  */
 public final class PlatformHarness {
     private PlatformHarness() {}
@@ -29,18 +29,26 @@ public final class PlatformHarness {
                 new Object[] {"pipe", (Callable<?>) Pipe::open},
                 new Object[] {"value", (Callable<?>) () -> Value.of("i", 1)},
                 new Object[] {"queue", (Callable<?>) Queue::new},
-                new Object[] {"sharedMemory", (Callable<?>) () -> SharedMemory.create(4096)});
+                new Object[] {"sharedMemory", (Callable<?>) () -> SharedMemory.create(4096)},
+                // Again: a class whose initializer met the refusal fails by name the next time.
+                new Object[] {"queue", (Callable<?>) Queue::new},
+                new Object[] {"lock", (Callable<?>) Lock::new},
+                new Object[] {"process", (Callable<?>) () -> {
+                    Process p = new Process(() -> { });
+                    p.start();
+                    return p;
+                }});
         for (Object[] attempt : attempts) {
             String outcome;
             try {
                 ((Callable<?>) attempt[1]).call();
                 outcome = "no failure";
             } catch (Throwable t) {
-                Throwable why = t;
-                while (why.getCause() != null && !(why instanceof UnsatisfiedLinkError)) {
-                    why = why.getCause();
+                StringBuilder chain = new StringBuilder(t.getClass().getName());
+                for (Throwable c = t; c != null; c = c.getCause()) {
+                    chain.append(": ").append(c.getMessage());
                 }
-                outcome = t.getClass().getName() + ": " + why.getMessage();
+                outcome = chain.toString();
             }
             System.out.println(attempt[0] + " " + outcome.replace('\n', ' '));
         }

@@ -54,11 +54,13 @@ class PlatformTest {
         // Nothing printed by a thread of the library's that met the refusal on its own.
         assertEquals("", err.strip());
         List<String> lines = out.lines().toList();
-        List<String> tried = List.of("process", "lock", "pipe", "value", "queue", "sharedMemory");
+        List<String> tried = List.of("process", "lock", "pipe", "value", "queue", "sharedMemory",
+                "queue", "lock", "process");
         assertEquals(tried.size() + 1, lines.size(), out);
         String why = "multiprocessing for Java runs on Linux x86-64 only, and this JVM runs on"
                 + " Linux aarch64";
-        // The first use fails with the refusal itself; the later ones name it too.
+        // The first use fails with the refusal itself; the later ones name it too, also those
+        // of a class whose initializer met it before.
         assertTrue(lines.get(0).startsWith("process java.lang.UnsatisfiedLinkError: " + why),
                 lines.get(0));
         for (int i = 1; i < tried.size(); i++) {
