@@ -5,8 +5,8 @@ import java.nio.charset.StandardCharsets;
 import org.apache.fory.memory.MemoryBuffer;
 
 /**
- * A message that is one plain value (null, a boxed primitive, a string or a byte array: what
- * most queues and pipes carry), an {@code ArrayList} of such values but byte arrays (a pool's
+ * A message that is one plain value (null, a boxed primitive, a string, a duration or a byte
+ * array: what most queues and pipes carry, and a manager call's timeout), an {@code ArrayList} of such values but byte arrays (a pool's
  * chunk of items or its results), a list of {@code List.of}'s or a {@code HashMap} of them (a
  * manager's lists and dicts as their snapshots), a serializable lambda that captures only
  * such values and such lambdas (the function of a manager dict's {@code merge}), a short
@@ -83,6 +83,30 @@ final class PlainValue {
     /** How deep lambdas captured by lambdas may nest in a message written here. */
     private static final int MAX_LAMBDA_DEPTH = 8;
 
+    /**
+     * An exception of the JDK's or the library's that holds nothing but what every throwable
+     * holds (its message, stack trace, cause and suppressed ones, which are such exceptions):
+     * its class name, its message, its stack trace, its cause and its suppressed ones. A manager
+     * call that throws (a queue's {@code get} that times out with {@link
+     * multiprocessing.EmptyException}) had Fory built in the server and in the caller: 125-300 ms
+     * for a program's first one. Rebuilt through the class's public constructor taking the
+     * message, which only the JDK's and the library's classes are trusted with (another's
+     * exception goes to Fory, which sets fields and runs no constructor).
+     */
+    private static final byte THROWABLE = 25;
+
+    /**
+     * A {@link java.time.Duration}: its seconds and nanoseconds. The library's timeouts are
+     * durations, and a manager call with one (a queue's timed {@code get}, a lock's timed
+     * {@code acquire}) had Fory built in the caller and the server for its first.
+     */
+    private static final byte DURATION = 26;
+
+    /** How deep causes and suppressed exceptions may nest in a message written here. */
+    private static final int MAX_THROWABLE_DEPTH = 8;
+    /** The most suppressed exceptions of one exception written here. */
+    private static final int MAX_SUPPRESSED = 64;
+
     /** The classes of {@code List.of}'s lists: of one or two elements, and of any other count. */
     private static final Class<?> LIST_12 = java.util.List.of(0).getClass();
     private static final Class<?> LIST_N = java.util.List.of().getClass();
@@ -146,7 +170,8 @@ final class PlainValue {
                 if (immutable(e)) {
                     continue;
                 }
-                if (!numberArray(e.getClass()) && !plainList(e) && !plainLambda(e, 0)) {
+                if (!numberArray(e.getClass()) && !plainList(e) && !plainLambda(e, 0)
+                        && !plainThrowable(e, 0)) {
                     return false;
                 }
                 for (int j = 0; j < i; j++) {
@@ -159,8 +184,86 @@ final class PlainValue {
         }
         return numberArray(c) || immutable(value) || plainList(value)
                 || immutableList(value) || plainMap(value)
-                || MESSAGE_INDEX.get(c) >= 0 || messageProxy(value) || plainLambda(value, 0);
+                || MESSAGE_INDEX.get(c) >= 0 || messageProxy(value) || plainLambda(value, 0)
+                || plainThrowable(value, 0);
     }
+
+    /**
+     * An exception {@link #THROWABLE} writes: of a {@link #REBUILDABLE} class, whose cause and
+     * suppressed exceptions are such exceptions too, {@code depth} causes deep.
+     */
+    private static boolean plainThrowable(Object value, int depth) {
+        if (!(value instanceof Throwable t) || depth >= MAX_THROWABLE_DEPTH
+                || !REBUILDABLE.get(t.getClass())) {
+            return false;
+        }
+        Throwable cause = t.getCause();
+        if (cause != null && !plainThrowable(cause, depth + 1)) {
+            return false;
+        }
+        Throwable[] suppressed = t.getSuppressed();
+        if (suppressed.length > MAX_SUPPRESSED) {
+            return false;
+        }
+        for (Throwable each : suppressed) {
+            if (!plainThrowable(each, depth + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether {@code type} is the library's own: in its module, and on the class path from
+     * the same jar or directory (a program's class could take a package name of the library's).
+     */
+    private static boolean library(Class<?> type) {
+        Module module = PlainValue.class.getModule();
+        if (type.getModule() != module) {
+            return false;
+        }
+        return module.isNamed() || java.util.Objects.equals(codeSource(type),
+                codeSource(PlainValue.class));
+    }
+
+    private static java.net.URL codeSource(Class<?> type) {
+        java.security.CodeSource source = type.getProtectionDomain().getCodeSource();
+        return source == null ? null : source.getLocation();
+    }
+
+    /**
+     * Whether an exception of a class is rebuilt faithfully from its message: a class of the
+     * JDK's or the library's (whose constructors are trusted with a received message), with a
+     * public constructor taking the message, and no fields of its own below {@link Throwable}
+     * but transient ones (what Fory would write besides).
+     */
+    private static final ClassValue<Boolean> REBUILDABLE = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            ClassLoader loader = type.getClassLoader();
+            boolean trusted = loader == null || loader == ClassLoader.getPlatformClassLoader()
+                    ? type.getName().startsWith("java.")
+                    : type.getName().startsWith("multiprocessing.") && library(type);
+            if (!trusted || !java.lang.reflect.Modifier.isPublic(type.getModifiers())) {
+                return false;
+            }
+            for (Class<?> c = type; c != Throwable.class; c = c.getSuperclass()) {
+                for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                    int m = f.getModifiers();
+                    if (!java.lang.reflect.Modifier.isStatic(m)
+                            && !java.lang.reflect.Modifier.isTransient(m)) {
+                        return false;
+                    }
+                }
+            }
+            try {
+                return java.lang.reflect.Modifier.isPublic(
+                        type.getConstructor(String.class).getModifiers());
+            } catch (NoSuchMethodException e) {
+                return false;
+            }
+        }
+    };
 
     /**
      * A serializable lambda this module may take apart and rebuild, which captures only
@@ -256,7 +359,8 @@ final class PlainValue {
         Class<?> c = value.getClass();
         return c == Integer.class || c == String.class || c == Long.class
                 || c == Double.class || c == Boolean.class || c == Float.class
-                || c == Short.class || c == Byte.class || c == Character.class;
+                || c == Short.class || c == Byte.class || c == Character.class
+                || c == java.time.Duration.class;
     }
 
     /**
@@ -346,6 +450,10 @@ final class PlainValue {
         } else if (value instanceof Character c) {
             out.writeByte(CHAR);
             out.writeInt16((short) c.charValue());
+        } else if (value instanceof java.time.Duration d) {
+            out.writeByte(DURATION);
+            out.writeInt64(d.getSeconds());
+            out.writeInt32(d.getNano());
         } else if (value.getClass() == java.util.ArrayList.class
                 || value.getClass() == LIST_12 || value.getClass() == LIST_N) {
             java.util.List<?> list = (java.util.List<?>) value;
@@ -365,8 +473,39 @@ final class PlainValue {
             }
         } else if (Lambdas.isLambda(value)) {
             lambda(Lambdas.serialized(value), out);
+        } else if (value instanceof Throwable t) {
+            throwable(t, out);
         } else {
             throw new IllegalArgumentException("not a plain value: " + value.getClass());
+        }
+    }
+
+    /** Writes an exception, one {@link #plainThrowable} accepts. */
+    private static void throwable(Throwable t, MemoryBuffer out) {
+        out.writeByte(THROWABLE);
+        writeString(t.getClass().getName(), out);
+        // getMessage, not the field: a NullPointerException's says what was null.
+        element(t.getMessage(), out);
+        StackTraceElement[] stack = t.getStackTrace();
+        out.writeInt32(stack.length);
+        for (StackTraceElement e : stack) {
+            element(e.getClassLoaderName(), out);
+            element(e.getModuleName(), out);
+            element(e.getModuleVersion(), out);
+            element(e.getClassName(), out);
+            element(e.getMethodName(), out);
+            element(e.getFileName(), out);
+            out.writeInt32(e.getLineNumber());
+        }
+        if (t.getCause() == null) {
+            out.writeByte(NULL);
+        } else {
+            throwable(t.getCause(), out);
+        }
+        Throwable[] suppressed = t.getSuppressed();
+        out.writeInt32(suppressed.length);
+        for (Throwable each : suppressed) {
+            throwable(each, out);
         }
     }
 
@@ -516,7 +655,16 @@ final class PlainValue {
                 }
                 yield map;
             }
+            case DURATION -> {
+                long seconds = in.readInt64();
+                int nanos = in.readInt32();
+                if (nanos < 0 || nanos > 999_999_999) {
+                    throw new IllegalStateException("a duration of " + nanos + " nanoseconds");
+                }
+                yield java.time.Duration.ofSeconds(seconds, nanos);
+            }
             case LAMBDA -> lambda(in, 0);
+            case THROWABLE -> throwable(in, 0);
             default -> throw new IllegalStateException("unknown plain value tag " + tag);
         };
     }
@@ -541,12 +689,85 @@ final class PlainValue {
         Object[] captured = new Object[length(in, 1)]; // each is at least its tag
         for (int i = 0; i < captured.length; i++) {
             byte t = in.readByte();
-            captured[i] = t == LAMBDA ? lambda(in, depth + 1) : t >= NULL && t <= UTF16
-                    ? element(t, in) : unexpected("a lambda's captured value", t);
+            captured[i] = t == LAMBDA ? lambda(in, depth + 1)
+                    : t >= NULL && t <= UTF16 || t == DURATION ? element(t, in)
+                    : unexpected("a lambda's captured value", t);
         }
         return Lambdas.rebuild(capturing, new java.lang.invoke.SerializedLambda(capturing,
                 interfaceClass, interfaceMethod, interfaceSignature, implKind, implClass,
                 implMethod, implSignature, instantiatedType, captured));
+    }
+
+    /**
+     * Reads an exception whose tag has been read, {@code depth} causes deep: its class is
+     * loaded, the deserialization policy allowing, and checked before anything else is read.
+     */
+    private static Throwable throwable(MemoryBuffer in, int depth) {
+        if (depth >= MAX_THROWABLE_DEPTH) {
+            throw new IllegalStateException("exceptions nested deeper than "
+                    + MAX_THROWABLE_DEPTH);
+        }
+        Class<?> type = Serialization.loadReceived(string(in));
+        if (!Throwable.class.isAssignableFrom(type) || !REBUILDABLE.get(type)) {
+            throw new IllegalStateException("not an exception rebuilt from its message: "
+                    + type.getName());
+        }
+        String message = nullableString(in);
+        StackTraceElement[] stack = new StackTraceElement[length(in, 10)]; // 6 tags, an int
+        for (int i = 0; i < stack.length; i++) {
+            String loader = nullableString(in);
+            String module = nullableString(in);
+            String version = nullableString(in);
+            String declaring = nullableString(in);
+            String method = nullableString(in);
+            String file = nullableString(in);
+            int line = in.readInt32();
+            if (declaring == null || method == null) {
+                throw new IllegalStateException("a stack frame without its class or method");
+            }
+            stack[i] = new StackTraceElement(loader, module, version, declaring, method, file,
+                    line);
+        }
+        Throwable t;
+        try {
+            t = (Throwable) type.getConstructor(String.class).newInstance(message);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("a received " + type.getName()
+                    + " cannot be rebuilt in this process: " + e, e);
+        }
+        t.setStackTrace(stack);
+        byte tag = in.readByte();
+        if (tag == THROWABLE) {
+            Throwable cause = throwable(in, depth + 1);
+            if (t.getCause() == null) {
+                t.initCause(cause);
+            }
+        } else if (tag != NULL) {
+            unexpected("an exception's cause", tag);
+        }
+        int n = length(in, 1);
+        if (n > MAX_SUPPRESSED) {
+            throw new IllegalStateException(n + " suppressed exceptions");
+        }
+        for (int i = 0; i < n; i++) {
+            if (in.readByte() != THROWABLE) {
+                throw new IllegalStateException("a suppressed exception that is none");
+            }
+            t.addSuppressed(throwable(in, depth + 1));
+        }
+        return t;
+    }
+
+    /** Reads a string or null, its tag first. */
+    private static String nullableString(MemoryBuffer in) {
+        byte t = in.readByte();
+        if (t == NULL) {
+            return null;
+        }
+        if (t != LATIN1 && t != UTF16) {
+            throw new IllegalStateException("a string of tag " + t);
+        }
+        return (String) element(t, in);
     }
 
     /** Reads a string, its tag first. */
@@ -565,7 +786,7 @@ final class PlainValue {
     /** Reads an immutable value (its tag first), an element of {@code what}. */
     private static Object leaf(MemoryBuffer in, String what) {
         byte t = in.readByte();
-        if (t < NULL || t > UTF16) {
+        if ((t < NULL || t > UTF16) && t != DURATION) {
             throw new IllegalStateException(what + " holding tag " + t);
         }
         return element(t, in);

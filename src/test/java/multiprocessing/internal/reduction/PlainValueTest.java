@@ -21,7 +21,9 @@ class PlainValueTest {
     void everyPlainValueRoundTripsAsTheSameClassAndBits() {
         List<Object> values = Arrays.asList(null, true, false, 0, -7, Integer.MIN_VALUE,
                 Long.MAX_VALUE, 3.5, Double.NaN, -0.0, 1.5f, (short) -2, (byte) 9, 'x', '\uffff',
-                "", "plain", "\u00e9t\u00e9", "snow \u2603", "lone \ud800 surrogate");
+                "", "plain", "\u00e9t\u00e9", "snow \u2603", "lone \ud800 surrogate",
+                java.time.Duration.ofMillis(5), java.time.Duration.ofSeconds(-3, 999_999_999),
+                java.time.Duration.ZERO);
         for (Object v : values) {
             byte[] bytes = Serialization.serialize(v);
             assertEquals(PlainValue.MARK, bytes[0], "written without Fory: " + v);
@@ -264,6 +266,78 @@ class PlainValueTest {
         assertTrue(e.getMessage().contains("polic"), e.getMessage());
     }
 
+    /** Not the JDK's or the library's: its constructor is not trusted with a message. */
+    public static final class OwnException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public OwnException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * An exception a manager call throws (a queue's timed get: EmptyException) travels
+     * without Fory, its class, message, stack trace, cause and suppressed ones kept; one of
+     * another class, or with fields of its own, goes to Fory as before.
+     */
+    @Test
+    void exceptionsOfTheJdkAndTheLibraryRoundTripWithoutFory() {
+        IllegalStateException cause = new IllegalStateException("the cause");
+        cause.addSuppressed(new java.io.IOException("suppressed"));
+        multiprocessing.EmptyException empty = new multiprocessing.EmptyException("no item");
+        empty.initCause(cause);
+        String npeMessage = null;
+        try {
+            Object o = null;
+            o.hashCode();
+        } catch (NullPointerException npe) {
+            npeMessage = npe.getMessage();
+            byte[] bytes = Serialization.serialize(npe);
+            assertEquals(PlainValue.MARK, bytes[0]);
+            assertEquals(npeMessage, ((Throwable) Serialization.deserialize(bytes)).getMessage());
+        }
+        assertTrue(npeMessage != null && npeMessage.contains("\"o\""), npeMessage);
+        for (Object v : List.of(empty, new Object[] {"result", empty})) {
+            byte[] bytes = Serialization.serialize(v);
+            assertEquals(PlainValue.MARK, bytes[0], "written without Fory");
+            Object back = Serialization.deserialize(bytes);
+            Throwable got = (Throwable) (back instanceof Object[] a ? a[1] : back);
+            assertEquals(multiprocessing.EmptyException.class, got.getClass());
+            assertEquals("no item", got.getMessage());
+            assertArrayEquals(empty.getStackTrace(), got.getStackTrace());
+            assertEquals(IllegalStateException.class, got.getCause().getClass());
+            assertArrayEquals(cause.getStackTrace(), got.getCause().getStackTrace());
+            assertEquals("suppressed", got.getCause().getSuppressed()[0].getMessage());
+            assertEquals(java.io.IOException.class, got.getCause().getSuppressed()[0].getClass());
+        }
+        // Another's class, fields of its own (bytesTransferred), a cause that is another's:
+        // Fory's, and they arrive all the same.
+        java.io.InterruptedIOException withField = new java.io.InterruptedIOException("io");
+        withField.bytesTransferred = 3;
+        for (Throwable t : List.of(new OwnException("own"), withField,
+                new IllegalStateException("wraps", new OwnException("inner")))) {
+            assertFalse(PlainValue.writes(t), t.toString());
+            Throwable back = (Throwable) Serialization.deserialize(Serialization.serialize(t));
+            assertEquals(t.getClass(), back.getClass());
+            assertEquals(t.getMessage(), back.getMessage());
+        }
+        // Bad bytes: a class that is no exception, or one not rebuilt from its message, is
+        // refused before any constructor runs.
+        for (String name : List.of("java.lang.String", OwnException.class.getName())) {
+            byte[] b = Serialization.serialize(new IllegalStateException("x"));
+            String text = new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+            String own = IllegalStateException.class.getName();
+            int at = text.indexOf(own);
+            byte[] renamed = (text.substring(0, at) + name + text.substring(at + own.length()))
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            renamed[at - 4] = (byte) name.length();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> Serialization.deserialize(renamed));
+            assertTrue(e.getMessage().contains("not an exception rebuilt from its message"),
+                    e.getMessage());
+        }
+    }
+
     @Test
     void corruptPlainMessagesAreRefusedClearly() {
         byte[][] bad = {
@@ -290,6 +364,9 @@ class PlainValueTest {
             {PlainValue.MARK, 19, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x3f, 0, 0}, // 1 G
             {PlainValue.MARK, 24, 3, 1, 0, 0, 0},           // a lambda's class named by an int
             {PlainValue.MARK, 24, 10, 1, 0, 0, 0},          // a lambda's class name cut short
+            {PlainValue.MARK, 25, 3, 1, 0, 0, 0},           // an exception's class named by an int
+            // a duration of 0 s and 10^9 ns
+            {PlainValue.MARK, 26, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xca, (byte) 0x9a, 0x3b},
         };
         for (byte[] b : bad) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
