@@ -102,6 +102,12 @@ final class PlainValue {
      */
     private static final byte DURATION = 26;
 
+    /**
+     * A map of {@code Map.of}'s classes of immutable keys and values (a {@code putAll} of
+     * one): its entries, rebuilt by {@code Map.ofEntries} (as Fory rebuilds one).
+     */
+    private static final byte IMMUTABLE_MAP = 27;
+
     /** How deep causes and suppressed exceptions may nest in a message written here. */
     private static final int MAX_THROWABLE_DEPTH = 8;
     /** The most suppressed exceptions of one exception written here. */
@@ -110,6 +116,9 @@ final class PlainValue {
     /** The classes of {@code List.of}'s lists: of one or two elements, and of any other count. */
     private static final Class<?> LIST_12 = java.util.List.of(0).getClass();
     private static final Class<?> LIST_N = java.util.List.of().getClass();
+    /** The classes of {@code Map.of}'s maps: of one entry, and of any other count. */
+    private static final Class<?> MAP_1 = java.util.Map.of(0, 0).getClass();
+    private static final Class<?> MAP_N = java.util.Map.of().getClass();
 
     /** The most elements of an {@code Object[]} written here; a longer one goes to Fory. */
     static final int MAX_OBJECTS = 16;
@@ -158,8 +167,9 @@ final class PlainValue {
         Class<?> c = value.getClass();
         if (c == Object[].class) {
             // A short array, as the library's own small messages are (a pool's worker says it
-            // is ready with one, a task is one): of immutable values, byte arrays and lists of
-            // immutable values, each array or list in it once (Fory keeps their identity: the
+            // is ready with one, a task is one, a manager call's arguments are one): of
+            // immutable values, number arrays, lists and maps of immutable values, lambdas and
+            // exceptions, each array, list or map in it once (Fory keeps their identity: the
             // same array twice arrives as one, which this would not do).
             Object[] a = (Object[]) value;
             if (a.length > MAX_OBJECTS) {
@@ -170,8 +180,8 @@ final class PlainValue {
                 if (immutable(e)) {
                     continue;
                 }
-                if (!numberArray(e.getClass()) && !plainList(e) && !plainLambda(e, 0)
-                        && !plainThrowable(e, 0)) {
+                if (!numberArray(e.getClass()) && !plainList(e) && !immutableList(e)
+                        && !plainMap(e) && !plainLambda(e, 0) && !plainThrowable(e, 0)) {
                     return false;
                 }
                 for (int j = 0; j < i; j++) {
@@ -310,15 +320,16 @@ final class PlainValue {
     }
 
     /**
-     * A {@code HashMap} or {@code LinkedHashMap} (exactly: Fory rebuilds a subclass as itself)
-     * of immutable keys and values.
+     * A {@code HashMap} or {@code LinkedHashMap} (exactly: Fory rebuilds a subclass as itself),
+     * or one of {@code Map.of}'s, of immutable keys and values.
      */
     private static boolean plainMap(Object value) {
-        if (value.getClass() != java.util.HashMap.class
-                && value.getClass() != java.util.LinkedHashMap.class) {
+        Class<?> c = value.getClass();
+        if (c != java.util.HashMap.class && c != java.util.LinkedHashMap.class && c != MAP_1
+                && c != MAP_N) {
             return false;
         }
-        for (java.util.Map.Entry<?, ?> e : ((java.util.HashMap<?, ?>) value).entrySet()) {
+        for (java.util.Map.Entry<?, ?> e : ((java.util.Map<?, ?>) value).entrySet()) {
             if (!immutable(e.getKey()) || !immutable(e.getValue())) {
                 return false;
             }
@@ -463,9 +474,12 @@ final class PlainValue {
                 element(e, out);
             }
         } else if (value.getClass() == java.util.HashMap.class
-                || value.getClass() == java.util.LinkedHashMap.class) {
-            java.util.HashMap<?, ?> map = (java.util.HashMap<?, ?>) value;
-            out.writeByte(value.getClass() == java.util.HashMap.class ? MAP : LINKED_MAP);
+                || value.getClass() == java.util.LinkedHashMap.class
+                || value.getClass() == MAP_1 || value.getClass() == MAP_N) {
+            java.util.Map<?, ?> map = (java.util.Map<?, ?>) value;
+            out.writeByte(value.getClass() == java.util.HashMap.class ? MAP
+                    : value.getClass() == java.util.LinkedHashMap.class ? LINKED_MAP
+                    : IMMUTABLE_MAP);
             out.writeInt32(map.size());
             for (java.util.Map.Entry<?, ?> e : map.entrySet()) {
                 element(e.getKey(), out);
@@ -654,6 +668,20 @@ final class PlainValue {
                     map.put(key, leaf(in, "a map"));
                 }
                 yield map;
+            }
+            case IMMUTABLE_MAP -> {
+                @SuppressWarnings("unchecked")
+                java.util.Map.Entry<Object, Object>[] entries =
+                        new java.util.Map.Entry[length(in, 2)]; // each entry is two tags
+                for (int i = 0; i < entries.length; i++) {
+                    Object key = leaf(in, "an immutable map");
+                    Object value = leaf(in, "an immutable map");
+                    if (key == null || value == null) {
+                        throw new IllegalStateException("an immutable map holding null");
+                    }
+                    entries[i] = java.util.Map.entry(key, value);
+                }
+                yield java.util.Map.ofEntries(entries);
             }
             case DURATION -> {
                 long seconds = in.readInt64();

@@ -53,7 +53,8 @@ class PlainValueTest {
         ArrayList<Object> mutable = new ArrayList<>(List.of(new StringBuilder("sb")));
         ArrayList<Object> sub = new ArrayList<>() { };
         for (Object v : List.of(java.util.Set.of(1, 2), new float[] {1}, new Object[] {"a", once, once},
-                many, new String[] {"a"}, new Object[] {1, List.of(2)}, nested, mutable, sub,
+                many, new String[] {"a"}, new Object[] {1, List.of(new ArrayList<>())}, nested,
+                mutable, sub,
                 java.math.BigInteger.TEN, new StringBuilder("sb"))) {
             assertFalse(PlainValue.writes(v), v.getClass().getName());
             byte[] bytes = Serialization.serialize(v);
@@ -266,6 +267,27 @@ class PlainValueTest {
         assertTrue(e.getMessage().contains("polic"), e.getMessage());
     }
 
+    /** A manager call's arguments: maps and lists among them ({@code putAll}, {@code addAll}). */
+    @Test
+    void mapsAndListsAmongACallsArgumentsRoundTripWithoutFory() {
+        java.util.HashMap<String, Integer> hash = new java.util.HashMap<>(java.util.Map.of("a", 1));
+        Object[] args = {"k", hash, java.util.Map.of("b", 2, "c", 3), java.util.Map.of(),
+            java.util.Map.of("d", java.time.Duration.ofSeconds(4)), List.of(1, 2)};
+        byte[] bytes = Serialization.serialize(args);
+        assertEquals(PlainValue.MARK, bytes[0], "written without Fory");
+        Object[] back = (Object[]) Serialization.deserialize(bytes);
+        assertEquals(Arrays.asList(args), Arrays.asList(back));
+        assertEquals(java.util.HashMap.class, back[1].getClass());
+        for (int i = 2; i <= 4; i++) {
+            @SuppressWarnings("unchecked")
+            java.util.Map<Object, Object> immutable = (java.util.Map<Object, Object>) back[i];
+            assertThrows(UnsupportedOperationException.class, () -> immutable.put("x", 1));
+        }
+        // The same map twice (Fory keeps its identity) and a map holding a list: Fory's.
+        assertFalse(PlainValue.writes(new Object[] {hash, hash}));
+        assertFalse(PlainValue.writes(new Object[] {java.util.Map.of("l", List.of(1))}));
+    }
+
     /** Not the JDK's or the library's: its constructor is not trusted with a message. */
     public static final class OwnException extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -365,7 +387,8 @@ class PlainValueTest {
             {PlainValue.MARK, 24, 3, 1, 0, 0, 0},           // a lambda's class named by an int
             {PlainValue.MARK, 24, 10, 1, 0, 0, 0},          // a lambda's class name cut short
             {PlainValue.MARK, 25, 3, 1, 0, 0, 0},           // an exception's class named by an int
-            // a duration of 0 s and 10^9 ns
+            {PlainValue.MARK, 27, 2, 0, 0, 0, 3, 1, 0, 0, 0, 3, 2, 0, 0, 0, 3, 1, 0, 0, 0, 3, 3, 0, 0, 0},
+            // (above) an immutable map with a key twice; below, a duration of 0 s and 10^9 ns
             {PlainValue.MARK, 26, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xca, (byte) 0x9a, 0x3b},
         };
         for (byte[] b : bad) {
