@@ -28,21 +28,21 @@ import multiprocessing.internal.libc.Libc;
  * a fresh JVM's time and twice that of its CPU even with the AOT cache (the cache keeps classes,
  * not generated stubs); a child using a Lock and a Queue linked 11 such stubs, a parent's first
  * start 20 (bench/RESULTS.md, eighth session). So the layer has a single non-variadic handle,
- * {@link Linked#CALL}: a function's address, the capture segment, and six arguments, each passed as a
- * pointer, returning a 64-bit integer. That is a valid call of any C function of at most six
- * integer or pointer parameters returning an integer, a pointer or nothing, on the System V
- * x86-64 and AAPCS64 conventions (Linux's): such arguments travel in 64-bit general registers, a
- * callee reads only the width of its own parameter and ignores registers it has none for, and
- * the caller reads only the width of the result ({@code (int)} narrows an int's, whose upper half
- * is undefined). An integer argument is passed as {@link #arg(long)}, the address
- * {@code MemorySegment.ofAddress} makes of it (sign-extended, which an int, and the small flags
- * given to narrower parameters, satisfy); a pointer argument as its segment, which the linker
- * checks is native and keeps alive during the call, as with a typed handle. {@link #function}
- * checks each function's descriptor (jextract's, where the bindings have the function) against
- * these rules when its holder class initializes, and each call that it passes as many arguments
- * as the function takes. Variadic functions (fcntl, prctl, syscall), which a descriptor does not
- * tell apart, keep handles of their own: a variadic call also passes the count of vector
- * registers used.
+ * {@link Linked#CALL}: a function's address, the capture segment, and six arguments, each
+ * passed as a pointer, returning a 64-bit integer. That is a valid call of any C function of
+ * at most six integer or pointer parameters returning an integer, a pointer or nothing, on the
+ * System V x86-64 and AAPCS64 conventions (Linux's): such arguments travel in 64-bit general
+ * registers, a callee reads only the width of its own parameter and ignores registers it has
+ * none for, and the caller reads only the width of the result ({@code (int)} narrows an int's,
+ * whose upper half is undefined). An integer argument is passed as {@link #arg(long)}, the
+ * address {@code MemorySegment.ofAddress} makes of it (sign-extended, which an int, and the
+ * small flags given to narrower parameters, satisfy); a pointer argument as its segment, which
+ * the linker checks is native and keeps alive during the call, as with a typed handle. {@link
+ * #function} checks each function's descriptor (jextract's, where the bindings have the
+ * function) against these rules when its holder class initializes, and each call that it
+ * passes as many arguments as the function takes. Variadic functions (fcntl, prctl, syscall),
+ * which a descriptor does not tell apart, keep handles of their own: a variadic call also
+ * passes the count of vector registers used.
  */
 final class Errno {
     private Errno() {}
@@ -56,11 +56,12 @@ final class Errno {
      * bindings are jextract's from that platform's glibc headers, whose structure layouts,
      * constants and system call numbers (futex is 202 there, 98 on aarch64) the layer uses as
      * they are. Elsewhere the calls would link and run, and do something else: a JVM that said
-     * it ran on aarch64 crashed (SIGSEGV) at its first start of a process. So no function of
-     * the layer is bound there ({@link #function}, {@link #linkVariadic}): each throws an
-     * {@link UnsatisfiedLinkError} naming the platform, an error, which the static initializer
-     * of the class holding the function passes on unwrapped, and which a later use of that
-     * class (a {@link NoClassDefFoundError}) names as its cause.
+     * it ran on aarch64 crashed (SIGSEGV) at its first start of a process. So nothing is linked
+     * or called there: binding a function ({@link #function}, {@link #linkVariadic}) and
+     * taking the call state ({@link #state}, the first step of nearly every call) throw an
+     * {@link UnsatisfiedLinkError} naming the platform, an error, which a static initializer
+     * meeting it passes on unwrapped, and which a later use of that class (a
+     * {@link NoClassDefFoundError}) names as its cause.
      */
     static String unsupported(String os, String arch) {
         if ("Linux".equals(os) && ("amd64".equals(arch) || "x86_64".equals(arch))) {
@@ -250,7 +251,8 @@ final class Errno {
                     + given);
         }
         try {
-            return (long) Linked.CALL.invokeExact(function.address(), state, a0, a1, a2, a3, a4, a5);
+            return (long) Linked.CALL.invokeExact(function.address(), state, a0, a1, a2, a3, a4,
+                    a5);
         } catch (IllegalStateException | WrongThreadException e) {
             // A segment's arena is closed, or confined to another thread: the caller's segment
             // (a user's, given to Connection.sendBytes), not a bug of the layer.
@@ -261,7 +263,8 @@ final class Errno {
     }
 
     /** Links a variadic function (jextract gives no handle that can capture errno for those). */
-    static MethodHandle linkVariadic(String name, FunctionDescriptor descriptor, int firstVariadic) {
+    static MethodHandle linkVariadic(String name, FunctionDescriptor descriptor,
+            int firstVariadic) {
         requireSupportedPlatform();
         MemorySegment address = Linked.LINKER.defaultLookup().find(name).orElseThrow(
                 () -> new UnsatisfiedLinkError("libc has no symbol " + name));

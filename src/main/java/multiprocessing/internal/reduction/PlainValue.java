@@ -6,15 +6,16 @@ import org.apache.fory.memory.MemoryBuffer;
 
 /**
  * A message that is one plain value (null, a boxed primitive, a string, a duration or a byte
- * array: what most queues and pipes carry, and a manager call's timeout), an {@code ArrayList} of such values but byte arrays (a pool's
- * chunk of items or its results), a list of {@code List.of}'s or a {@code HashMap} of them (a
- * manager's lists and dicts as their snapshots), a serializable lambda that captures only
- * such values and such lambdas (the function of a manager dict's {@code merge}), a short
- * {@code Object[]} of those (the library's own small messages, such as a pool worker's and
- * its tasks, and a manager call's arguments), or one of the library's frequent messages
- * ({@link #MESSAGES}), written without Fory: a process that only ever sends and receives
- * such values never builds Fory, which costs a fresh JVM hundreds of milliseconds of CPU at
- * its first message, and each such message is a tag and the value's bytes.
+ * array: what most queues and pipes carry, and a manager call's timeout), an {@code ArrayList}
+ * of such values but byte arrays (a pool's chunk of items or its results), a list of {@code
+ * List.of}'s or a {@code HashMap} of them (a manager's lists and dicts as their snapshots), a
+ * serializable lambda that captures only such values and such lambdas (the function of a
+ * manager dict's {@code merge}), a short {@code Object[]} of those (the library's own small
+ * messages, such as a pool worker's and its tasks, and a manager call's arguments), or one of
+ * the library's frequent messages ({@link #MESSAGES}), written without Fory: a process that
+ * only ever sends and receives such values never builds Fory, which costs a fresh JVM hundreds
+ * of milliseconds of CPU at its first message, and each such message is a tag and the value's
+ * bytes.
  *
  * <p>Implementation note. The message starts with {@link #MARK}; Fory's messages start with
  * its header bitmap, whose flags are the low four bits, so a reader tells the two apart by the

@@ -387,8 +387,9 @@ class PlainValueTest {
             {PlainValue.MARK, 24, 3, 1, 0, 0, 0},           // a lambda's class named by an int
             {PlainValue.MARK, 24, 10, 1, 0, 0, 0},          // a lambda's class name cut short
             {PlainValue.MARK, 25, 3, 1, 0, 0, 0},           // an exception's class named by an int
-            {PlainValue.MARK, 27, 2, 0, 0, 0, 3, 1, 0, 0, 0, 3, 2, 0, 0, 0, 3, 1, 0, 0, 0, 3, 3, 0, 0, 0},
-            // (above) an immutable map with a key twice; below, a duration of 0 s and 10^9 ns
+            // an immutable map with a key twice, then a duration of 0 s and 10^9 ns
+            {PlainValue.MARK, 27, 2, 0, 0, 0, 3, 1, 0, 0, 0, 3, 2, 0, 0, 0, 3, 1, 0, 0, 0, 3, 3,
+                0, 0, 0},
             {PlainValue.MARK, 26, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xca, (byte) 0x9a, 0x3b},
         };
         for (byte[] b : bad) {

@@ -16,11 +16,16 @@ import multiprocessing.managers.DictProxy;
 final class DictProxyObject extends StandardProxy implements DictProxy {
     private static final Method M0 = method(Map.class, "clear");
     private static final Method M1 = method(Map.class, "compute", Object.class, BiFunction.class);
-    private static final Method M2 = method(DictProxy.class, "compute", Object.class, DictProxy.Remapping.class);
-    private static final Method M3 = method(Map.class, "computeIfAbsent", Object.class, Function.class);
-    private static final Method M4 = method(DictProxy.class, "computeIfAbsent", Object.class, DictProxy.Mapping.class);
-    private static final Method M5 = method(Map.class, "computeIfPresent", Object.class, BiFunction.class);
-    private static final Method M6 = method(DictProxy.class, "computeIfPresent", Object.class, DictProxy.Remapping.class);
+    private static final Method M2 =
+            method(DictProxy.class, "compute", Object.class, DictProxy.Remapping.class);
+    private static final Method M3 =
+            method(Map.class, "computeIfAbsent", Object.class, Function.class);
+    private static final Method M4 =
+            method(DictProxy.class, "computeIfAbsent", Object.class, DictProxy.Mapping.class);
+    private static final Method M5 =
+            method(Map.class, "computeIfPresent", Object.class, BiFunction.class);
+    private static final Method M6 =
+            method(DictProxy.class, "computeIfPresent", Object.class, DictProxy.Remapping.class);
     private static final Method M7 = method(Map.class, "containsKey", Object.class);
     private static final Method M8 = method(Map.class, "containsValue", Object.class);
     private static final Method M9 = method(Map.class, "entrySet");
@@ -29,17 +34,21 @@ final class DictProxyObject extends StandardProxy implements DictProxy {
     private static final Method M12 = method(Map.class, "getOrDefault", Object.class, Object.class);
     private static final Method M13 = method(Map.class, "isEmpty");
     private static final Method M14 = method(Map.class, "keySet");
-    private static final Method M15 = method(Map.class, "merge", Object.class, Object.class, BiFunction.class);
-    private static final Method M16 = method(DictProxy.class, "merge", Object.class, Object.class, DictProxy.Remapping.class);
+    private static final Method M15 =
+            method(Map.class, "merge", Object.class, Object.class, BiFunction.class);
+    private static final Method M16 =
+            method(DictProxy.class, "merge", Object.class, Object.class, DictProxy.Remapping.class);
     private static final Method M17 = method(Map.class, "put", Object.class, Object.class);
     private static final Method M18 = method(Map.class, "putAll", Map.class);
     private static final Method M19 = method(Map.class, "putIfAbsent", Object.class, Object.class);
     private static final Method M20 = method(Map.class, "remove", Object.class, Object.class);
     private static final Method M21 = method(Map.class, "remove", Object.class);
-    private static final Method M22 = method(Map.class, "replace", Object.class, Object.class, Object.class);
+    private static final Method M22 =
+            method(Map.class, "replace", Object.class, Object.class, Object.class);
     private static final Method M23 = method(Map.class, "replace", Object.class, Object.class);
     private static final Method M24 = method(Map.class, "replaceAll", BiFunction.class);
-    private static final Method M25 = method(DictProxy.class, "replaceAll", DictProxy.Remapping.class);
+    private static final Method M25 =
+            method(DictProxy.class, "replaceAll", DictProxy.Remapping.class);
     private static final Method M26 = method(Map.class, "size");
     private static final Method M27 = method(Map.class, "values");
 

@@ -47,7 +47,8 @@ final class ListProxyObject extends StandardProxy implements ListProxy {
     private static final Method M25 = method(ListProxy.class, "removeIf", ListProxy.Filter.class);
     private static final Method M26 = method(List.class, "removeLast");
     private static final Method M27 = method(List.class, "replaceAll", UnaryOperator.class);
-    private static final Method M28 = method(ListProxy.class, "replaceAll", ListProxy.Operator.class);
+    private static final Method M28 =
+            method(ListProxy.class, "replaceAll", ListProxy.Operator.class);
     private static final Method M29 = method(List.class, "retainAll", Collection.class);
     private static final Method M30 = method(List.class, "reversed");
     private static final Method M31 = method(List.class, "set", int.class, Object.class);

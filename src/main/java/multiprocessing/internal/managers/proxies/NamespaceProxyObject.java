@@ -12,7 +12,8 @@ final class NamespaceProxyObject extends StandardProxy implements NamespaceProxy
     private static final Method M0 = method(NamespaceProxy.class, "contains", String.class);
     private static final Method M1 = method(NamespaceProxy.class, "delete", String.class);
     private static final Method M2 = method(NamespaceProxy.class, "get", String.class);
-    private static final Method M3 = method(NamespaceProxy.class, "set", String.class, Object.class);
+    private static final Method M3 =
+            method(NamespaceProxy.class, "set", String.class, Object.class);
     private static final Method M4 = method(NamespaceProxy.class, "toMap");
 
     NamespaceProxyObject(InvocationHandler handler) {

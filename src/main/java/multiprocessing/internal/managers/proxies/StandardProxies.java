@@ -17,7 +17,7 @@ import multiprocessing.managers.NamespaceProxy;
 import multiprocessing.managers.QueueProxy;
 import multiprocessing.managers.ValueProxy;
 
-/** The proxies of the library's own types, whose classes are written out ({@link StandardProxy}). */
+/** The proxies of the library's own types, with classes written out ({@link StandardProxy}). */
 public final class StandardProxies {
     private StandardProxies() {}
 
