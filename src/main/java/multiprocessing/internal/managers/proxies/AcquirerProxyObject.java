@@ -8,14 +8,19 @@ import multiprocessing.managers.AcquirerProxy;
 
 /** The proxy class of {@link AcquirerProxy}, written out (see {@link StandardProxy}). */
 @SuppressWarnings({"rawtypes", "unchecked"})
-final class AcquirerProxyObject extends StandardProxy implements AcquirerProxy {
+class AcquirerProxyObject extends StandardProxy implements AcquirerProxy {
     private static final Method M0 = method(AcquirerProxy.class, "acquire");
     private static final Method M1 = method(AcquirerProxy.class, "acquire", boolean.class);
     private static final Method M2 = method(AcquirerProxy.class, "acquire", Duration.class);
     private static final Method M3 = method(AcquirerProxy.class, "release");
 
     AcquirerProxyObject(InvocationHandler handler) {
-        super(handler, AcquirerProxy.class);
+        this(handler, AcquirerProxy.class);
+    }
+
+    /** For the proxy of a type that extends {@code AcquirerProxy}. */
+    AcquirerProxyObject(InvocationHandler handler, Class<?> type) {
+        super(handler, type);
     }
 
     @Override

@@ -2,94 +2,26 @@ package multiprocessing.internal.managers.proxies;
 
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
-import java.time.Duration;
 
 import multiprocessing.managers.JoinableQueueProxy;
-import multiprocessing.managers.QueueProxy;
 
 /** The proxy class of {@link JoinableQueueProxy}, written out (see {@link StandardProxy}). */
 @SuppressWarnings({"rawtypes", "unchecked"})
-final class JoinableQueueProxyObject extends StandardProxy implements JoinableQueueProxy {
-    private static final Method M0 = method(QueueProxy.class, "empty");
-    private static final Method M1 = method(QueueProxy.class, "full");
-    private static final Method M2 = method(QueueProxy.class, "get");
-    private static final Method M3 = method(QueueProxy.class, "get", boolean.class);
-    private static final Method M4 = method(QueueProxy.class, "get", Duration.class);
-    private static final Method M5 = method(QueueProxy.class, "getNowait");
-    private static final Method M6 = method(JoinableQueueProxy.class, "join");
-    private static final Method M7 = method(QueueProxy.class, "put", Object.class, boolean.class);
-    private static final Method M8 = method(QueueProxy.class, "put", Object.class, Duration.class);
-    private static final Method M9 = method(QueueProxy.class, "put", Object.class);
-    private static final Method M10 = method(QueueProxy.class, "putNowait", Object.class);
-    private static final Method M11 = method(QueueProxy.class, "qsize");
-    private static final Method M12 = method(JoinableQueueProxy.class, "taskDone");
+final class JoinableQueueProxyObject extends QueueProxyObject implements JoinableQueueProxy {
+    private static final Method M0 = method(JoinableQueueProxy.class, "join");
+    private static final Method M1 = method(JoinableQueueProxy.class, "taskDone");
 
     JoinableQueueProxyObject(InvocationHandler handler) {
         super(handler, JoinableQueueProxy.class);
     }
 
     @Override
-    public boolean empty() {
-        return (Boolean) call(M0, null);
-    }
-
-    @Override
-    public boolean full() {
-        return (Boolean) call(M1, null);
-    }
-
-    @Override
-    public Object get() {
-        return call(M2, null);
-    }
-
-    @Override
-    public Object get(boolean a0) {
-        return call(M3, new Object[] {a0});
-    }
-
-    @Override
-    public Object get(Duration a0) {
-        return call(M4, new Object[] {a0});
-    }
-
-    @Override
-    public Object getNowait() {
-        return call(M5, null);
-    }
-
-    @Override
     public void join() {
-        call(M6, null);
-    }
-
-    @Override
-    public void put(Object a0, boolean a1) {
-        call(M7, new Object[] {a0, a1});
-    }
-
-    @Override
-    public void put(Object a0, Duration a1) {
-        call(M8, new Object[] {a0, a1});
-    }
-
-    @Override
-    public void put(Object a0) {
-        call(M9, new Object[] {a0});
-    }
-
-    @Override
-    public void putNowait(Object a0) {
-        call(M10, new Object[] {a0});
-    }
-
-    @Override
-    public int qsize() {
-        return (Integer) call(M11, null);
+        call(M0, null);
     }
 
     @Override
     public void taskDone() {
-        call(M12, null);
+        call(M1, null);
     }
 }

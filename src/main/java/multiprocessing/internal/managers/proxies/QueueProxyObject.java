@@ -8,7 +8,7 @@ import multiprocessing.managers.QueueProxy;
 
 /** The proxy class of {@link QueueProxy}, written out (see {@link StandardProxy}). */
 @SuppressWarnings({"rawtypes", "unchecked"})
-final class QueueProxyObject extends StandardProxy implements QueueProxy {
+class QueueProxyObject extends StandardProxy implements QueueProxy {
     private static final Method M0 = method(QueueProxy.class, "empty");
     private static final Method M1 = method(QueueProxy.class, "full");
     private static final Method M2 = method(QueueProxy.class, "get");
@@ -22,7 +22,12 @@ final class QueueProxyObject extends StandardProxy implements QueueProxy {
     private static final Method M10 = method(QueueProxy.class, "qsize");
 
     QueueProxyObject(InvocationHandler handler) {
-        super(handler, QueueProxy.class);
+        this(handler, QueueProxy.class);
+    }
+
+    /** For the proxy of a type that extends {@code QueueProxy}. */
+    QueueProxyObject(InvocationHandler handler, Class<?> type) {
+        super(handler, type);
     }
 
     @Override
