@@ -94,10 +94,14 @@ class WorkerPayloadTest {
                 new ArrayList<>(List.of(1, 2)), true);
         assertEquals('V', task[0]);
         assertEquals('V', Serialization.serialize(new ArrayList<>(List.of(3, 4)))[0]);
-        // A function holding an object goes by Fory, and arrives as well.
+        // A function holding a list of plain values is plain too (a list of the program's
+        // files); one holding an object of another class goes by Fory, and arrives as well.
         List<String> held = new ArrayList<>(List.of("x"));
-        assertEquals("x1", applied('F', (multiprocessing.SerializableFunction<Integer, String>)
+        assertEquals("x1", applied('P', (multiprocessing.SerializableFunction<Integer, String>)
                 x -> held.get(0) + x, 1));
+        StringBuilder builder = new StringBuilder("y");
+        assertEquals("y1", applied('F', (multiprocessing.SerializableFunction<Integer, String>)
+                x -> builder.toString() + x, 1));
         Worker.rehearse(false);
         Worker.rehearse(true);
     }
@@ -139,10 +143,10 @@ class WorkerPayloadTest {
 
     @Test
     void aWorkerWhoseInitializerHoldsAnObjectIsWrittenByFory() throws Exception {
-        List<String> list = new ArrayList<>(List.of("x"));
+        StringBuilder name = new StringBuilder("x");
         try (Pipe pipe = Pipe.open()) {
             assertEquals('F', written(new Worker(pipe.right(),
-                    () -> System.setProperty("n", list.get(0)), 0)));
+                    () -> System.setProperty("n", name.toString()), 0)));
         }
     }
 }

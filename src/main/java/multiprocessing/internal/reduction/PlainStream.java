@@ -62,6 +62,17 @@ final class PlainStream {
     private static final int LAMBDA = 17;
     private static final int BACK = 18;
     private static final int PROXY = 19;
+    /**
+     * An {@code ArrayList}, {@code HashMap} or {@code LinkedHashMap} (exactly: Fory rebuilds a
+     * subclass as itself) of plain values, numbered as an array is (two lambdas that capture one
+     * list give the child one list); a map of {@code Map.of}'s classes. A process given the
+     * program's list of files or map of settings started without Fory only from Java 21's
+     * immutable lists.
+     */
+    private static final int ARRAY_LIST = 20;
+    private static final int HASH_MAP = 21;
+    private static final int LINKED_HASH_MAP = 22;
+    private static final int IMMUTABLE_MAP = 23;
 
     /** The value holds an object this stream does not write: write it all with Fory. */
     static final class Unsupported extends RuntimeException {
@@ -294,6 +305,26 @@ final class PlainStream {
                 for (Object element : list) {
                     tagged(element);
                 }
+            } else if (type == java.util.ArrayList.class) {
+                List<?> list = (List<?>) v;
+                array(v, ARRAY_LIST, list.size());
+                for (Object element : list) {
+                    tagged(element);
+                }
+            } else if (type == java.util.HashMap.class || type == java.util.LinkedHashMap.class
+                    || isImmutableMap(type)) {
+                Map<?, ?> map = (Map<?, ?>) v;
+                if (isImmutableMap(type)) {
+                    out.writeByte(IMMUTABLE_MAP);
+                    out.writeInt(map.size());
+                } else {
+                    array(v, type == java.util.HashMap.class ? HASH_MAP : LINKED_HASH_MAP,
+                            map.size());
+                }
+                for (Map.Entry<?, ?> e : map.entrySet()) {
+                    tagged(e.getKey());
+                    tagged(e.getValue());
+                }
             } else if (type.isHidden() && v instanceof Serializable) {
                 SerializedLambda lambda = serializedLambda(v);
                 // Looked at whole before any of it is written: a reducer may count what it
@@ -500,6 +531,23 @@ final class PlainStream {
             // Stream.toList() makes such a list with nulls in it, which List.of refuses.
             return ((List<?>) v).stream().allMatch(e -> e != null && plain(e, depth + 1));
         }
+        if (type == java.util.ArrayList.class) {
+            for (Object e : (List<?>) v) {
+                if (!plain(e, depth + 1)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (type == java.util.HashMap.class || type == java.util.LinkedHashMap.class
+                || isImmutableMap(type)) {
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+                if (!plain(e.getKey(), depth + 1) || !plain(e.getValue(), depth + 1)) {
+                    return false;
+                }
+            }
+            return true;
+        }
         if (type.isHidden() && v instanceof Serializable) {
             SerializedLambda lambda;
             try {
@@ -536,6 +584,12 @@ final class PlainStream {
         return type == IMMUTABLE_LIST_12 || type == IMMUTABLE_LIST_N;
     }
 
+    private static boolean isImmutableMap(Class<?> type) {
+        return type == IMMUTABLE_MAP_1 || type == IMMUTABLE_MAP_N;
+    }
+
+    private static final Class<?> IMMUTABLE_MAP_1 = Map.of(1, 1).getClass();
+    private static final Class<?> IMMUTABLE_MAP_N = Map.of().getClass();
     private static final Class<?> IMMUTABLE_LIST_12 = List.of(1).getClass();
     private static final Class<?> IMMUTABLE_LIST_N = List.of().getClass();
 
@@ -615,6 +669,45 @@ final class PlainStream {
                         elements[i] = value();
                     }
                     yield List.of(elements);
+                }
+                case ARRAY_LIST -> {
+                    int n = length(1); // each element is at least its tag
+                    java.util.ArrayList<Object> list = new java.util.ArrayList<>(n);
+                    numbered(list);
+                    for (int i = 0; i < n; i++) {
+                        list.add(value());
+                    }
+                    yield list;
+                }
+                case HASH_MAP, LINKED_HASH_MAP -> {
+                    int n = length(2); // each entry is at least two tags
+                    Map<Object, Object> map = tag == HASH_MAP ? java.util.HashMap.newHashMap(n)
+                            : java.util.LinkedHashMap.newLinkedHashMap(n);
+                    numbered(map);
+                    for (int i = 0; i < n; i++) {
+                        Object key = value();
+                        map.put(key, value());
+                    }
+                    yield map;
+                }
+                case IMMUTABLE_MAP -> {
+                    @SuppressWarnings("unchecked")
+                    Map.Entry<Object, Object>[] entries = new Map.Entry[length(2)];
+                    for (int i = 0; i < entries.length; i++) {
+                        Object key = value();
+                        Object value = value();
+                        if (key == null || value == null) {
+                            throw new IllegalStateException("the received bytes hold an"
+                                    + " immutable map holding null");
+                        }
+                        entries[i] = Map.entry(key, value);
+                    }
+                    try {
+                        yield Map.ofEntries(entries);
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalStateException("the received bytes hold an immutable"
+                                + " map with a key twice", e);
+                    }
                 }
                 case REDUCED -> reduced();
                 case LAMBDA -> lambda();

@@ -113,6 +113,8 @@ final class PlainValue {
     private static final int MAX_THROWABLE_DEPTH = 8;
     /** The most suppressed exceptions of one exception written here. */
     private static final int MAX_SUPPRESSED = 64;
+    /** The most exceptions, causes and suppressed ones together, of a message written here. */
+    private static final int MAX_THROWABLES = 256;
 
     /** The classes of {@code List.of}'s lists: of one or two elements, and of any other count. */
     private static final Class<?> LIST_12 = java.util.List.of(0).getClass();
@@ -182,7 +184,7 @@ final class PlainValue {
                     continue;
                 }
                 if (!numberArray(e.getClass()) && !plainList(e) && !immutableList(e)
-                        && !plainMap(e) && !plainLambda(e, 0) && !plainThrowable(e, 0)) {
+                        && !plainMap(e) && !plainLambda(e, 0) && !plainThrowable(e)) {
                     return false;
                 }
                 for (int j = 0; j < i; j++) {
@@ -196,20 +198,28 @@ final class PlainValue {
         return numberArray(c) || immutable(value) || plainList(value)
                 || immutableList(value) || plainMap(value)
                 || MESSAGE_INDEX.get(c) >= 0 || messageProxy(value) || plainLambda(value, 0)
-                || plainThrowable(value, 0);
+                || plainThrowable(value);
     }
 
     /**
      * An exception {@link #THROWABLE} writes: of a {@link #REBUILDABLE} class, whose cause and
-     * suppressed exceptions are such exceptions too, {@code depth} causes deep.
+     * suppressed exceptions are such exceptions too, each met once (Fory keeps an exception's
+     * identity; written here, one met twice would be written, and rebuilt, as many times as it
+     * is reached), at most {@link #MAX_THROWABLES} of them.
      */
-    private static boolean plainThrowable(Object value, int depth) {
-        if (!(value instanceof Throwable t) || depth >= MAX_THROWABLE_DEPTH
+    private static boolean plainThrowable(Object value) {
+        return value instanceof Throwable t
+                && plainThrowable(t, 0, java.util.Collections.newSetFromMap(
+                        new java.util.IdentityHashMap<>()));
+    }
+
+    private static boolean plainThrowable(Throwable t, int depth, java.util.Set<Throwable> met) {
+        if (depth >= MAX_THROWABLE_DEPTH || !met.add(t) || met.size() > MAX_THROWABLES
                 || !REBUILDABLE.get(t.getClass())) {
             return false;
         }
         Throwable cause = t.getCause();
-        if (cause != null && !plainThrowable(cause, depth + 1)) {
+        if (cause != null && !plainThrowable(cause, depth + 1, met)) {
             return false;
         }
         Throwable[] suppressed = t.getSuppressed();
@@ -217,7 +227,7 @@ final class PlainValue {
             return false;
         }
         for (Throwable each : suppressed) {
-            if (!plainThrowable(each, depth + 1)) {
+            if (!plainThrowable(each, depth + 1, met)) {
                 return false;
             }
         }
@@ -244,9 +254,12 @@ final class PlainValue {
 
     /**
      * Whether an exception of a class is rebuilt faithfully from its message: a class of the
-     * JDK's or the library's (whose constructors are trusted with a received message), with a
-     * public constructor taking the message, and no fields of its own below {@link Throwable}
-     * but transient ones (what Fory would write besides).
+     * JDK's or the library's (whose constructors are trusted with a received message) that the
+     * deserialization policy lets a message name, with a public constructor taking the message,
+     * and no fields of its own below {@link Throwable} but transient ones (what Fory would
+     * write besides); and one that constructor makes keeps the message as given (a
+     * {@code RemoteTraceback}'s adds quotes) and takes a cause later (a
+     * {@code ClassNotFoundException}'s has its cause set, to none, for good): tried once.
      */
     private static final ClassValue<Boolean> REBUILDABLE = new ClassValue<>() {
         @Override
@@ -255,7 +268,9 @@ final class PlainValue {
             boolean trusted = loader == null || loader == ClassLoader.getPlatformClassLoader()
                     ? type.getName().startsWith("java.")
                     : type.getName().startsWith("multiprocessing.") && library(type);
-            if (!trusted || !java.lang.reflect.Modifier.isPublic(type.getModifiers())) {
+            if (!trusted || !java.lang.reflect.Modifier.isPublic(type.getModifiers())
+                    || java.lang.reflect.Modifier.isAbstract(type.getModifiers())
+                    || !Serialization.policyAllows(type.getName())) {
                 return false;
             }
             for (Class<?> c = type; c != Throwable.class; c = c.getSuperclass()) {
@@ -268,10 +283,15 @@ final class PlainValue {
                 }
             }
             try {
-                return java.lang.reflect.Modifier.isPublic(
-                        type.getConstructor(String.class).getModifiers());
-            } catch (NoSuchMethodException e) {
-                return false;
+                Throwable probe = (Throwable) type.getConstructor(String.class)
+                        .newInstance("probe");
+                if (!"probe".equals(probe.getMessage()) || probe.getCause() != null) {
+                    return false;
+                }
+                probe.initCause(new Throwable("a cause"));
+                return true;
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                return false; // no such constructor, or a cause it does not take
             }
         }
     };

@@ -486,6 +486,11 @@ public final class Serialization {
      * Loads a class a received message names, as Fory does: if the deserialization policy
      * allows it, through the loaders a received class is looked for in; not initialized.
      */
+    /** Whether a received message may name {@code name} (the deserialization policy). */
+    static boolean policyAllows(String name) {
+        return POLICY.allows(name);
+    }
+
     public static Class<?> loadReceived(String name) {
         if (!POLICY.allows(name)) {
             throw new IllegalStateException("a received message names a class the "

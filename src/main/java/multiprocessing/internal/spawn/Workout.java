@@ -121,9 +121,9 @@ final class Workout {
      */
     private static void channelsPayload(boolean throughFory) throws Exception {
         try (Queue<Object> queue = new Queue<>(); Pipe pipe = Pipe.open()) {
-            // A map sends the whole payload through Fory (as a program's record does), whose
-            // reading of the reduced objects in it the full cache then holds too.
-            Object extra = throughFory ? new java.util.HashMap<>(java.util.Map.of("k", 1)) : "k";
+            // A sorted map sends the whole payload through Fory (as a program's record does),
+            // whose reading of the reduced objects in it the full cache then holds too.
+            Object extra = throughFory ? new java.util.TreeMap<>(java.util.Map.of("k", 1)) : "k";
             SerializableRunnable target = () -> {
                 queue.put("put");
                 pipe.right().send("sent");

@@ -84,7 +84,7 @@ class RegistrationPayloadTest {
         assertNull(back.initializer());
         assertNull(back.creator());
         // An initializer that holds other objects sends the whole payload through Fory.
-        HashMap<String, Integer> seed = new HashMap<>(Map.of("a", 1));
+        java.util.TreeMap<String, Integer> seed = new java.util.TreeMap<>(Map.of("a", 1));
         multiprocessing.SerializableRunnable init = () -> seed.put("b", 2);
         ServerTarget withInit = (ServerTarget) travel(
                 new ServerTarget(List.of(), null, key, init, null), 'F');
@@ -94,7 +94,7 @@ class RegistrationPayloadTest {
 
     @Test
     void aTypeWhoseCallableHoldsOtherObjectsTravelsWithForyAndArrivesWhole() throws Exception {
-        HashMap<String, Integer> seed = new HashMap<>(Map.of("a", 1));
+        java.util.TreeMap<String, Integer> seed = new java.util.TreeMap<>(Map.of("a", 1));
         Registration sent = counter((SerializableCallable<Object>) () -> new HashMap<>(seed));
         Registration back = (Registration) ((List<?>) travel(List.of(sent), 'F')).get(0);
         assertSameType(sent, back);

@@ -56,6 +56,39 @@ class PlainStreamTest {
         assertNull(got.get(12));
     }
 
+    /** The program's list of files or map of settings, captured: plain, and as Fory delivers. */
+    @Test
+    void listsAndMapsOfPlainValuesArriveWithoutFory() {
+        ArrayList<Object> files = new ArrayList<>(List.of("a.txt", "b.txt"));
+        files.add(null);
+        java.util.HashMap<String, Object> settings = new java.util.HashMap<>();
+        settings.put("n", 4);
+        settings.put("files", files);
+        java.util.LinkedHashMap<String, Integer> ordered = new java.util.LinkedHashMap<>();
+        for (int i = 9; i >= 0; i--) {
+            ordered.put("k" + i, i);
+        }
+        java.util.Map<String, Integer> fixed = java.util.Map.of("x", 1, "y", 2);
+        Source s = () -> Arrays.asList(files, settings, ordered, fixed, java.util.Map.of());
+        assertEquals('P', format(s));
+        List<?> got = (List<?>) ((Source) roundTrip(s)).get();
+        assertEquals(files, got.get(0));
+        assertEquals(ArrayList.class, got.get(0).getClass());
+        assertEquals(settings, got.get(1));
+        assertSame(got.get(0), ((java.util.Map<?, ?>) got.get(1)).get("files"), "one list");
+        assertEquals(new ArrayList<>(ordered.keySet()),
+                new ArrayList<>(((java.util.Map<?, ?>) got.get(2)).keySet()), "its order");
+        assertEquals(fixed, got.get(3));
+        assertThrows(UnsupportedOperationException.class,
+                () -> ((java.util.Map<Object, Object>) got.get(3)).put("z", 3));
+        assertEquals(java.util.Map.of(), got.get(4));
+        // A subclass, and a list holding what is not plain: Fory's.
+        ArrayList<Object> sub = new ArrayList<>() { };
+        ArrayList<Object> holdsPoint = new ArrayList<>(List.of(new Point(1, 2)));
+        Source other = () -> List.of(sub, holdsPoint).size();
+        assertEquals('F', format(other));
+    }
+
     @Test
     void anObjectCapturedTwiceArrivesOnce() {
         Source shared = () -> "shared";
@@ -128,11 +161,11 @@ class PlainStreamTest {
     @Test
     void whatItDoesNotWriteGoesToForyWhole() {
         Point point = new Point(3, 4);
-        ArrayList<String> mutable = new ArrayList<>(List.of("x"));
+        ArrayList<Object> holdsARecord = new ArrayList<>(List.of("x", point));
         Source capturesARecord = () -> point;
-        Source capturesAnArrayList = () -> mutable;
+        Source capturesAListOfOne = () -> holdsARecord;
         Source deep = () -> capturesARecord.get();
-        for (Source s : List.of(capturesARecord, capturesAnArrayList, deep)) {
+        for (Source s : List.of(capturesARecord, capturesAListOfOne, deep)) {
             assertEquals('F', format(s), "refused, so written by Fory");
             assertEquals(s.get(), ((Source) roundTrip(s)).get());
         }
@@ -163,6 +196,18 @@ class PlainStreamTest {
                 .contains("announce"));
         assertThrows(IllegalStateException.class,
                 () -> Serialization.deserializeAtStart(new byte[] {'P', 99}, none));
+        // An immutable map holding null, and one with a key twice (Map.of refuses both).
+        assertTrue(assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(new byte[] {'P', 23, 0, 0, 0, 1, 0, 0},
+                        none)).getMessage().contains("holding null"));
+        assertTrue(assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(new byte[] {'P', 23, 0, 0, 0, 2,
+                    3, 0, 0, 0, 1, 3, 0, 0, 0, 1, 3, 0, 0, 0, 1, 3, 0, 0, 0, 2}, none))
+                .getMessage().contains("a key twice"));
+        // A list announcing more elements than bytes follow.
+        assertTrue(assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(new byte[] {'P', 20, 0x7f, 0, 0, 0}, none))
+                .getMessage().contains("announce"));
         assertThrows(IllegalStateException.class,
                 () -> Serialization.deserializeAtStart(new byte[] {'X', 0}, none));
         assertThrows(IllegalStateException.class,

@@ -343,6 +343,26 @@ class PlainValueTest {
             assertEquals(t.getClass(), back.getClass());
             assertEquals(t.getMessage(), back.getMessage());
         }
+        // A constructor that sets the cause for good (ClassNotFoundException's, with none), or
+        // changes the message (RemoteTraceback's quotes it), and one exception reached twice
+        // (suppressed by two others, a graph that written as a tree would grow 2^depth):
+        // Fory's, all arriving as they were sent.
+        Throwable shared = new IllegalStateException("shared");
+        IllegalStateException first = new IllegalStateException("first");
+        first.addSuppressed(shared);
+        IllegalStateException second = new IllegalStateException("second");
+        second.addSuppressed(shared);
+        IllegalStateException both = new IllegalStateException("both", first);
+        both.addSuppressed(second);
+        for (Throwable t : List.of(new ClassNotFoundException("cnf", new IllegalStateException()),
+                new ClassNotFoundException("cnf alone"), new multiprocessing.RemoteTraceback("tb"),
+                both)) {
+            assertFalse(PlainValue.writes(t), t.toString());
+            Throwable back = (Throwable) Serialization.deserialize(Serialization.serialize(t));
+            assertEquals(t.getClass(), back.getClass());
+            assertEquals(t.getMessage(), back.getMessage());
+            assertEquals(t.getCause() == null, back.getCause() == null, t.toString());
+        }
         // Bad bytes: a class that is no exception, or one not rebuilt from its message, is
         // refused before any constructor runs.
         for (String name : List.of("java.lang.String", OwnException.class.getName())) {

@@ -35,7 +35,10 @@ import multiprocessing.managers.BaseProxy;
  * through its handler), inside an object Fory writes Fory makes a {@code Proxy}
  * ({@link #writeReplace}).
  */
-public abstract class StandardProxy implements BaseProxy, ProxyImage.Described {
+public abstract class StandardProxy
+        implements BaseProxy, ProxyImage.Described, java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     private static final Method CALL_METHOD =
             method(BaseProxy.class, "callMethod", String.class, Object[].class);
     private static final Method GET_VALUE = method(BaseProxy.class, "getValue");
@@ -45,8 +48,9 @@ public abstract class StandardProxy implements BaseProxy, ProxyImage.Described {
     private static final Method HASH_CODE = method(Object.class, "hashCode");
     private static final Method TO_STRING = method(Object.class, "toString");
 
-    private final InvocationHandler handler;
-    private final Class<?> type;
+    /** Not written: {@link #writeReplace} stands for the proxy (Fory reads the marker). */
+    private final transient InvocationHandler handler;
+    private final transient Class<?> type;
 
     StandardProxy(InvocationHandler handler, Class<?> type) {
         this.handler = handler;
