@@ -30,7 +30,7 @@ final class PlainValue {
     /** The first byte of a plain value's message. */
     static final byte MARK = 'V';
 
-    private static final byte NULL = 0;
+    static final byte NULL = 0;
     private static final byte TRUE = 1;
     private static final byte FALSE = 2;
     private static final byte INT = 3;
@@ -86,15 +86,9 @@ final class PlainValue {
 
     /**
      * An exception of the JDK's or the library's that holds nothing but what every throwable
-     * holds (its message, stack trace, cause and suppressed ones, which are such exceptions):
-     * its class name, its message, its stack trace, its cause and its suppressed ones. A manager
-     * call that throws (a queue's {@code get} that times out with {@link
-     * multiprocessing.EmptyException}) had Fory built in the server and in the caller: 125-300 ms
-     * for a program's first one. Rebuilt through the class's public constructor taking the
-     * message, which only the JDK's and the library's classes are trusted with (another's
-     * exception goes to Fory, which sets fields and runs no constructor).
+     * holds: a manager call's failure ({@link PlainThrowables}).
      */
-    private static final byte THROWABLE = 25;
+    static final byte THROWABLE = 25;
 
     /**
      * A {@link java.time.Duration}: its seconds and nanoseconds. The library's timeouts are
@@ -108,13 +102,6 @@ final class PlainValue {
      * one): its entries, rebuilt by {@code Map.ofEntries} (as Fory rebuilds one).
      */
     private static final byte IMMUTABLE_MAP = 27;
-
-    /** How deep causes and suppressed exceptions may nest in a message written here. */
-    private static final int MAX_THROWABLE_DEPTH = 8;
-    /** The most suppressed exceptions of one exception written here. */
-    private static final int MAX_SUPPRESSED = 64;
-    /** The most exceptions, causes and suppressed ones together, of a message written here. */
-    private static final int MAX_THROWABLES = 256;
 
     /** The classes of {@code List.of}'s lists: of one or two elements, and of any other count. */
     private static final Class<?> LIST_12 = java.util.List.of(0).getClass();
@@ -184,7 +171,7 @@ final class PlainValue {
                     continue;
                 }
                 if (!numberArray(e.getClass()) && !plainList(e) && !immutableList(e)
-                        && !plainMap(e) && !plainLambda(e, 0) && !plainThrowable(e)) {
+                        && !plainMap(e) && !plainLambda(e, 0) && !PlainThrowables.writes(e)) {
                     return false;
                 }
                 for (int j = 0; j < i; j++) {
@@ -198,103 +185,8 @@ final class PlainValue {
         return numberArray(c) || immutable(value) || plainList(value)
                 || immutableList(value) || plainMap(value)
                 || MESSAGE_INDEX.get(c) >= 0 || messageProxy(value) || plainLambda(value, 0)
-                || plainThrowable(value);
+                || PlainThrowables.writes(value);
     }
-
-    /**
-     * An exception {@link #THROWABLE} writes: of a {@link #REBUILDABLE} class, whose cause and
-     * suppressed exceptions are such exceptions too, each met once (Fory keeps an exception's
-     * identity; written here, one met twice would be written, and rebuilt, as many times as it
-     * is reached), at most {@link #MAX_THROWABLES} of them.
-     */
-    private static boolean plainThrowable(Object value) {
-        return value instanceof Throwable t
-                && plainThrowable(t, 0, java.util.Collections.newSetFromMap(
-                        new java.util.IdentityHashMap<>()));
-    }
-
-    private static boolean plainThrowable(Throwable t, int depth, java.util.Set<Throwable> met) {
-        if (depth >= MAX_THROWABLE_DEPTH || !met.add(t) || met.size() > MAX_THROWABLES
-                || !REBUILDABLE.get(t.getClass())) {
-            return false;
-        }
-        Throwable cause = t.getCause();
-        if (cause != null && !plainThrowable(cause, depth + 1, met)) {
-            return false;
-        }
-        Throwable[] suppressed = t.getSuppressed();
-        if (suppressed.length > MAX_SUPPRESSED) {
-            return false;
-        }
-        for (Throwable each : suppressed) {
-            if (!plainThrowable(each, depth + 1, met)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Whether {@code type} is the library's own: in its module, and on the class path from
-     * the same jar or directory (a program's class could take a package name of the library's).
-     */
-    private static boolean library(Class<?> type) {
-        Module module = PlainValue.class.getModule();
-        if (type.getModule() != module) {
-            return false;
-        }
-        return module.isNamed() || java.util.Objects.equals(codeSource(type),
-                codeSource(PlainValue.class));
-    }
-
-    private static java.net.URL codeSource(Class<?> type) {
-        java.security.CodeSource source = type.getProtectionDomain().getCodeSource();
-        return source == null ? null : source.getLocation();
-    }
-
-    /**
-     * Whether an exception of a class is rebuilt faithfully from its message: a class of the
-     * JDK's or the library's (whose constructors are trusted with a received message) that the
-     * deserialization policy lets a message name, with a public constructor taking the message,
-     * and no fields of its own below {@link Throwable} but transient ones (what Fory would
-     * write besides); and one that constructor makes keeps the message as given (a
-     * {@code RemoteTraceback}'s adds quotes) and takes a cause later (a
-     * {@code ClassNotFoundException}'s has its cause set, to none, for good): tried once.
-     */
-    private static final ClassValue<Boolean> REBUILDABLE = new ClassValue<>() {
-        @Override
-        protected Boolean computeValue(Class<?> type) {
-            ClassLoader loader = type.getClassLoader();
-            boolean trusted = loader == null || loader == ClassLoader.getPlatformClassLoader()
-                    ? type.getName().startsWith("java.")
-                    : type.getName().startsWith("multiprocessing.") && library(type);
-            if (!trusted || !java.lang.reflect.Modifier.isPublic(type.getModifiers())
-                    || java.lang.reflect.Modifier.isAbstract(type.getModifiers())
-                    || !Serialization.policyAllows(type.getName())) {
-                return false;
-            }
-            for (Class<?> c = type; c != Throwable.class; c = c.getSuperclass()) {
-                for (java.lang.reflect.Field f : c.getDeclaredFields()) {
-                    int m = f.getModifiers();
-                    if (!java.lang.reflect.Modifier.isStatic(m)
-                            && !java.lang.reflect.Modifier.isTransient(m)) {
-                        return false;
-                    }
-                }
-            }
-            try {
-                Throwable probe = (Throwable) type.getConstructor(String.class)
-                        .newInstance("probe");
-                if (!"probe".equals(probe.getMessage()) || probe.getCause() != null) {
-                    return false;
-                }
-                probe.initCause(new Throwable("a cause"));
-                return true;
-            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                return false; // no such constructor, or a cause it does not take
-            }
-        }
-    };
 
     /**
      * A serializable lambda this module may take apart and rebuild, which captures only
@@ -436,7 +328,7 @@ final class PlainValue {
     }
 
     /** Writes one value, its tag first. */
-    private static void element(Object value, MemoryBuffer out) {
+    static void element(Object value, MemoryBuffer out) {
         // An if chain, not a switch on types: such a switch spins a class at its first use
         // in every JVM, which no AOT cache keeps (1-2 ms of a child's start).
         if (value == null) {
@@ -509,38 +401,9 @@ final class PlainValue {
         } else if (Lambdas.isLambda(value)) {
             lambda(Lambdas.serialized(value), out);
         } else if (value instanceof Throwable t) {
-            throwable(t, out);
+            PlainThrowables.write(t, out);
         } else {
             throw new IllegalArgumentException("not a plain value: " + value.getClass());
-        }
-    }
-
-    /** Writes an exception, one {@link #plainThrowable} accepts. */
-    private static void throwable(Throwable t, MemoryBuffer out) {
-        out.writeByte(THROWABLE);
-        writeString(t.getClass().getName(), out);
-        // getMessage, not the field: a NullPointerException's says what was null.
-        element(t.getMessage(), out);
-        StackTraceElement[] stack = t.getStackTrace();
-        out.writeInt32(stack.length);
-        for (StackTraceElement e : stack) {
-            element(e.getClassLoaderName(), out);
-            element(e.getModuleName(), out);
-            element(e.getModuleVersion(), out);
-            element(e.getClassName(), out);
-            element(e.getMethodName(), out);
-            element(e.getFileName(), out);
-            out.writeInt32(e.getLineNumber());
-        }
-        if (t.getCause() == null) {
-            out.writeByte(NULL);
-        } else {
-            throwable(t.getCause(), out);
-        }
-        Throwable[] suppressed = t.getSuppressed();
-        out.writeInt32(suppressed.length);
-        for (Throwable each : suppressed) {
-            throwable(each, out);
         }
     }
 
@@ -562,7 +425,7 @@ final class PlainValue {
         }
     }
 
-    private static void writeString(String s, MemoryBuffer out) {
+    static void writeString(String s, MemoryBuffer out) {
         int n = s.length();
         boolean latin1 = true;
         for (int i = 0; i < n && latin1; i++) {
@@ -713,7 +576,7 @@ final class PlainValue {
                 yield java.time.Duration.ofSeconds(seconds, nanos);
             }
             case LAMBDA -> lambda(in, 0);
-            case THROWABLE -> throwable(in, 0);
+            case THROWABLE -> PlainThrowables.read(in, 0);
             default -> throw new IllegalStateException("unknown plain value tag " + tag);
         };
     }
@@ -747,68 +610,8 @@ final class PlainValue {
                 implMethod, implSignature, instantiatedType, captured));
     }
 
-    /**
-     * Reads an exception whose tag has been read, {@code depth} causes deep: its class is
-     * loaded, the deserialization policy allowing, and checked before anything else is read.
-     */
-    private static Throwable throwable(MemoryBuffer in, int depth) {
-        if (depth >= MAX_THROWABLE_DEPTH) {
-            throw new IllegalStateException("exceptions nested deeper than "
-                    + MAX_THROWABLE_DEPTH);
-        }
-        Class<?> type = Serialization.loadReceived(string(in));
-        if (!Throwable.class.isAssignableFrom(type) || !REBUILDABLE.get(type)) {
-            throw new IllegalStateException("not an exception rebuilt from its message: "
-                    + type.getName());
-        }
-        String message = nullableString(in);
-        StackTraceElement[] stack = new StackTraceElement[length(in, 10)]; // 6 tags, an int
-        for (int i = 0; i < stack.length; i++) {
-            String loader = nullableString(in);
-            String module = nullableString(in);
-            String version = nullableString(in);
-            String declaring = nullableString(in);
-            String method = nullableString(in);
-            String file = nullableString(in);
-            int line = in.readInt32();
-            if (declaring == null || method == null) {
-                throw new IllegalStateException("a stack frame without its class or method");
-            }
-            stack[i] = new StackTraceElement(loader, module, version, declaring, method, file,
-                    line);
-        }
-        Throwable t;
-        try {
-            t = (Throwable) type.getConstructor(String.class).newInstance(message);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("a received " + type.getName()
-                    + " cannot be rebuilt in this process: " + e, e);
-        }
-        t.setStackTrace(stack);
-        byte tag = in.readByte();
-        if (tag == THROWABLE) {
-            Throwable cause = throwable(in, depth + 1);
-            if (t.getCause() == null) {
-                t.initCause(cause);
-            }
-        } else if (tag != NULL) {
-            unexpected("an exception's cause", tag);
-        }
-        int n = length(in, 1);
-        if (n > MAX_SUPPRESSED) {
-            throw new IllegalStateException(n + " suppressed exceptions");
-        }
-        for (int i = 0; i < n; i++) {
-            if (in.readByte() != THROWABLE) {
-                throw new IllegalStateException("a suppressed exception that is none");
-            }
-            t.addSuppressed(throwable(in, depth + 1));
-        }
-        return t;
-    }
-
     /** Reads a string or null, its tag first. */
-    private static String nullableString(MemoryBuffer in) {
+    static String nullableString(MemoryBuffer in) {
         byte t = in.readByte();
         if (t == NULL) {
             return null;
@@ -820,7 +623,7 @@ final class PlainValue {
     }
 
     /** Reads a string, its tag first. */
-    private static String string(MemoryBuffer in) {
+    static String string(MemoryBuffer in) {
         byte t = in.readByte();
         if (t != LATIN1 && t != UTF16) {
             throw new IllegalStateException("a string of tag " + t);
@@ -828,7 +631,7 @@ final class PlainValue {
         return (String) element(t, in);
     }
 
-    private static Object unexpected(String what, byte tag) {
+    static Object unexpected(String what, byte tag) {
         throw new IllegalStateException(what + " of tag " + tag);
     }
 
@@ -1051,7 +854,7 @@ final class PlainValue {
     }
 
     /** A length read, checked against what is left: a corrupt one must not allocate. */
-    private static int length(MemoryBuffer in, int unitBytes) {
+    static int length(MemoryBuffer in, int unitBytes) {
         int n = in.readInt32();
         if (n < 0 || (long) n * unitBytes > in.size() - in.readerIndex()) {
             throw new IllegalStateException("a length of " + n + " where "
