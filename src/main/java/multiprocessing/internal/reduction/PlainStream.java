@@ -129,6 +129,11 @@ final class PlainStream {
         } catch (IOException | UncheckedIOException e) {
             throw new IllegalStateException("the received bytes (" + (data.length - offset)
                     + ") end inside a value: " + e, e);
+        } catch (StackOverflowError e) {
+            // Forged bytes (a map keyed by a list that holds the map, whose hash recurses while
+            // the map is read), or a program's such map, whose hash recursed in the sender too.
+            throw new IllegalStateException("the received bytes (" + (data.length - offset)
+                    + ") hold a value that holds itself where it is hashed");
         }
         handles.runAfterRead();
         return value;
@@ -330,8 +335,9 @@ final class PlainStream {
                 // Looked at whole before any of it is written: a reducer may count what it
                 // writes as sent (a heap block's holders), and a refusal after that would have
                 // Fory's write count it again.
+                java.util.Set<Object> met = met();
                 for (int i = 0; i < lambda.getCapturedArgCount(); i++) {
-                    if (!plain(lambda.getCapturedArg(i))) {
+                    if (!plain(lambda.getCapturedArg(i), 0, met)) {
                         throw new Unsupported("a lambda that captures an object of "
                                 + lambda.getCapturedArg(i).getClass());
                     }
@@ -502,10 +508,23 @@ final class PlainStream {
 
     /** Whether this stream writes {@code v} whole, looked at without writing any of it. */
     static boolean plain(Object v) {
-        return plain(v, 0);
+        return plain(v, 0, met());
     }
 
-    private static boolean plain(Object v, int depth) {
+    /** A set of objects by identity, for {@link #plain(Object, int, Set)}. */
+    static java.util.Set<Object> met() {
+        return java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    }
+
+    /**
+     * Whether {@code v} is written here, {@code depth} objects deep, {@code met} holding the
+     * collections and lambdas already looked at: one the writer numbers (a lambda, an
+     * {@code ArrayList}, a {@code HashMap}) is looked at once and written once, later as a
+     * reference back to it; an immutable list or map (which this stream writes whole wherever
+     * it is reached, as it has no identity to keep) reached twice goes to Fory, which keeps it
+     * once (a graph sharing them would grow as a tree, 2^depth).
+     */
+    private static boolean plain(Object v, int depth, java.util.Set<Object> met) {
         if (depth > MAX_DEPTH) {
             return false;
         }
@@ -522,18 +541,25 @@ final class PlainStream {
         }
         if (CARRIERS.contains(type.getName())) {
             List<Object> carried = carried(Serialization.reducerOf(type), v);
-            return carried != null && carried.stream().allMatch(c -> plain(c, depth + 1));
+            return carried != null && carried.stream().allMatch(c -> plain(c, depth + 1, met));
         }
         if (managerProxy(v)) {
             return true; // its handler's reducer writes strings, numbers and a key's bytes
         }
+        boolean immutable = isImmutableList(type) || isImmutableMap(type);
+        boolean numbered = type == java.util.ArrayList.class || type == java.util.HashMap.class
+                || type == java.util.LinkedHashMap.class
+                || type.isHidden() && v instanceof Serializable;
+        if ((immutable || numbered) && !met.add(v)) {
+            return numbered;
+        }
         if (isImmutableList(type)) {
             // Stream.toList() makes such a list with nulls in it, which List.of refuses.
-            return ((List<?>) v).stream().allMatch(e -> e != null && plain(e, depth + 1));
+            return ((List<?>) v).stream().allMatch(e -> e != null && plain(e, depth + 1, met));
         }
         if (type == java.util.ArrayList.class) {
             for (Object e : (List<?>) v) {
-                if (!plain(e, depth + 1)) {
+                if (!plain(e, depth + 1, met)) {
                     return false;
                 }
             }
@@ -542,7 +568,7 @@ final class PlainStream {
         if (type == java.util.HashMap.class || type == java.util.LinkedHashMap.class
                 || isImmutableMap(type)) {
             for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
-                if (!plain(e.getKey(), depth + 1) || !plain(e.getValue(), depth + 1)) {
+                if (!plain(e.getKey(), depth + 1, met) || !plain(e.getValue(), depth + 1, met)) {
                     return false;
                 }
             }
@@ -556,7 +582,7 @@ final class PlainStream {
                 return false;
             }
             for (int i = 0; i < lambda.getCapturedArgCount(); i++) {
-                if (!plain(lambda.getCapturedArg(i), depth + 1)) {
+                if (!plain(lambda.getCapturedArg(i), depth + 1, met)) {
                     return false;
                 }
             }

@@ -4,8 +4,6 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.net.URL;
 import java.security.CodeSource;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.Objects;
 import java.util.Set;
 
@@ -33,16 +31,16 @@ final class PlainThrowables {
 
     /**
      * Whether {@code value} is an exception written here: of a {@link #REBUILDABLE} class,
-     * whose cause and suppressed exceptions are such exceptions too, each met once (Fory keeps
-     * an exception's identity; written here, one met twice would be written, and rebuilt, as
-     * many times as it is reached), at most {@link #MAX_THROWABLES} of them.
+     * whose cause and suppressed exceptions are such exceptions too, each met once ({@code met},
+     * shared with the message's other values: Fory keeps an exception's identity; written here,
+     * one met twice would be written, and rebuilt, as many times as it is reached), at most
+     * {@link #MAX_THROWABLES} of them.
      */
-    static boolean writes(Object value) {
-        return value instanceof Throwable t
-                && writes(t, 0, Collections.newSetFromMap(new IdentityHashMap<>()));
+    static boolean writes(Object value, Set<Object> met) {
+        return value instanceof Throwable t && writes(t, 0, met);
     }
 
-    private static boolean writes(Throwable t, int depth, Set<Throwable> met) {
+    private static boolean writes(Throwable t, int depth, Set<Object> met) {
         if (depth >= MAX_THROWABLE_DEPTH || !met.add(t) || met.size() > MAX_THROWABLES
                 || !REBUILDABLE.get(t.getClass())) {
             return false;

@@ -165,13 +165,18 @@ final class PlainValue {
             if (a.length > MAX_OBJECTS) {
                 return false;
             }
+            // The lambdas and exceptions of all the elements, by identity: one reached from two
+            // (an exception and the one it caused) would be written, and arrive, twice.
+            java.util.Set<Object> met = java.util.Collections.newSetFromMap(
+                    new java.util.IdentityHashMap<>());
             for (int i = 0; i < a.length; i++) {
                 Object e = a[i];
                 if (immutable(e)) {
                     continue;
                 }
                 if (!numberArray(e.getClass()) && !plainList(e) && !immutableList(e)
-                        && !plainMap(e) && !plainLambda(e, 0) && !PlainThrowables.writes(e)) {
+                        && !plainMap(e) && !plainLambda(e, 0, met)
+                        && !PlainThrowables.writes(e, met)) {
                     return false;
                 }
                 for (int j = 0; j < i; j++) {
@@ -184,16 +189,20 @@ final class PlainValue {
         }
         return numberArray(c) || immutable(value) || plainList(value)
                 || immutableList(value) || plainMap(value)
-                || MESSAGE_INDEX.get(c) >= 0 || messageProxy(value) || plainLambda(value, 0)
-                || PlainThrowables.writes(value);
+                || MESSAGE_INDEX.get(c) >= 0 || messageProxy(value)
+                || plainLambda(value, 0, java.util.Collections.newSetFromMap(
+                        new java.util.IdentityHashMap<>()))
+                || PlainThrowables.writes(value, java.util.Collections.newSetFromMap(
+                        new java.util.IdentityHashMap<>()));
     }
 
     /**
      * A serializable lambda this module may take apart and rebuild, which captures only
-     * immutable values and such lambdas, {@code depth} lambdas deep.
+     * immutable values and such lambdas, {@code depth} lambdas deep, each met once ({@code met}:
+     * this stream keeps no identity, and Fory would deliver a lambda captured twice once).
      */
-    private static boolean plainLambda(Object value, int depth) {
-        if (depth >= MAX_LAMBDA_DEPTH || !Lambdas.isLambda(value)) {
+    private static boolean plainLambda(Object value, int depth, java.util.Set<Object> met) {
+        if (depth >= MAX_LAMBDA_DEPTH || !Lambdas.isLambda(value) || !met.add(value)) {
             return false;
         }
         java.lang.invoke.SerializedLambda lambda;
@@ -204,7 +213,7 @@ final class PlainValue {
         }
         for (int i = 0; i < lambda.getCapturedArgCount(); i++) {
             Object captured = lambda.getCapturedArg(i);
-            if (!immutable(captured) && !plainLambda(captured, depth + 1)) {
+            if (!immutable(captured) && !plainLambda(captured, depth + 1, met)) {
                 return false;
             }
         }

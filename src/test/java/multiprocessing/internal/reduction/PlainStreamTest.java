@@ -89,6 +89,40 @@ class PlainStreamTest {
         assertEquals('F', format(other));
     }
 
+    /**
+     * Shared lists: one the writer numbers is looked at and written once however often it is
+     * reached (a list of two references to one list, 40 deep, took the check 2^40 steps); an
+     * immutable one reached twice goes to Fory, which keeps it once.
+     */
+    @Test
+    void sharedListsAreLookedAtOnceAndImmutableOnesSharedGoToFory() {
+        ArrayList<Object> level = new ArrayList<>(List.of(0));
+        for (int i = 0; i < 40; i++) {
+            ArrayList<Object> next = new ArrayList<>();
+            next.add(level);
+            next.add(level);
+            level = next;
+        }
+        ArrayList<Object> top = level;
+        Source numbered = () -> top;
+        assertEquals('P', format(numbered));
+        List<?> got = (List<?>) ((Source) roundTrip(numbered)).get();
+        assertSame(got.get(0), got.get(1), "one list, as Fory delivers it");
+        Object immutable = List.of(1);
+        java.util.Map<String, Object> map = java.util.Map.of("m", 1);
+        for (int i = 0; i < 40; i++) {
+            immutable = List.of(immutable, immutable);
+            map = java.util.Map.of("a", map, "b", map);
+        }
+        Object list40 = immutable;
+        java.util.Map<String, Object> map40 = map;
+        assertEquals('F', format((Source) () -> list40));
+        assertEquals('F', format((Source) () -> map40));
+        java.util.Map<?, ?> back = (java.util.Map<?, ?>) ((Source) roundTrip(
+                (Source) () -> map40)).get();
+        assertSame(back.get("a"), back.get("b"));
+    }
+
     @Test
     void anObjectCapturedTwiceArrivesOnce() {
         Source shared = () -> "shared";
@@ -204,6 +238,11 @@ class PlainStreamTest {
                 () -> Serialization.deserializeAtStart(new byte[] {'P', 23, 0, 0, 0, 2,
                     3, 0, 0, 0, 1, 3, 0, 0, 0, 1, 3, 0, 0, 0, 1, 3, 0, 0, 0, 2}, none))
                 .getMessage().contains("a key twice"));
+        // A map keyed by a list that holds itself: its hash recurses while the map is read.
+        assertTrue(assertThrows(IllegalStateException.class,
+                () -> Serialization.deserializeAtStart(new byte[] {'P', 21, 0, 0, 0, 1,
+                    20, 0, 0, 0, 1, 18, 0, 0, 0, 1, 3, 0, 0, 0, 5}, none))
+                .getMessage().contains("holds itself"));
         // A list announcing more elements than bytes follow.
         assertTrue(assertThrows(IllegalStateException.class,
                 () -> Serialization.deserializeAtStart(new byte[] {'P', 20, 0x7f, 0, 0, 0}, none))

@@ -363,6 +363,16 @@ class PlainValueTest {
             assertEquals(t.getMessage(), back.getMessage());
             assertEquals(t.getCause() == null, back.getCause() == null, t.toString());
         }
+        // One exception, or one lambda, reached from two elements of a call's arguments: Fory's,
+        // which keeps it once.
+        IllegalStateException inner = new IllegalStateException("inner");
+        Object[] twice = {inner, new RuntimeException("outer", inner)};
+        assertFalse(PlainValue.writes(twice));
+        Object[] back2 = (Object[]) Serialization.deserialize(Serialization.serialize(twice));
+        assertSame(back2[0], ((Throwable) back2[1]).getCause());
+        Combine f = Integer::sum;
+        Make g = () -> f.apply(1, 2);
+        assertFalse(PlainValue.writes(new Object[] {f, g}));
         // Bad bytes: a class that is no exception, or one not rebuilt from its message, is
         // refused before any constructor runs.
         for (String name : List.of("java.lang.String", OwnException.class.getName())) {
