@@ -337,7 +337,8 @@ final class PlainStream {
                 // Fory's write count it again.
                 java.util.Set<Object> met = met();
                 for (int i = 0; i < lambda.getCapturedArgCount(); i++) {
-                    if (!plain(lambda.getCapturedArg(i), 0, met)) {
+                    // At the depth each is written at: one the check let through is written.
+                    if (!plain(lambda.getCapturedArg(i), depth + 1, met)) {
                         throw new Unsupported("a lambda that captures an object of "
                                 + lambda.getCapturedArg(i).getClass());
                     }

@@ -123,6 +123,26 @@ class PlainStreamTest {
         assertSame(back.get("a"), back.get("b"));
     }
 
+    /**
+     * A lambda's captured values are checked at the depth they are written at: a list nested
+     * just past the bound beside a lock (whose reducer counts what it sends) goes to Fory whole,
+     * where the check from depth 0 let it through and the writer then refused it midway.
+     */
+    @Test
+    void capturedValuesAreCheckedAtTheDepthTheyAreWrittenAt() {
+        ArrayList<Object> deep = new ArrayList<>();
+        ArrayList<Object> inner = deep;
+        for (int i = 0; i < PlainStream.MAX_DEPTH - 1; i++) {
+            ArrayList<Object> next = new ArrayList<>();
+            inner.add(next);
+            inner = next;
+        }
+        multiprocessing.synchronize.Lock lock = new multiprocessing.synchronize.Lock();
+        Source s = () -> List.of(lock, deep).size();
+        assertEquals('F', format(s));
+        assertEquals(2, ((Source) roundTrip(s)).get());
+    }
+
     @Test
     void anObjectCapturedTwiceArrivesOnce() {
         Source shared = () -> "shared";
