@@ -21,21 +21,6 @@ import multiprocessing.managers.ValueProxy;
 public final class StandardProxies {
     private StandardProxies() {}
 
-    /** The classes, one per type. */
-    public static final List<Class<? extends StandardProxy>> CLASSES = List.of(
-            DictProxyObject.class,
-            ListProxyObject.class,
-            NamespaceProxyObject.class,
-            QueueProxyObject.class,
-            JoinableQueueProxyObject.class,
-            AcquirerProxyObject.class,
-            ConditionProxyObject.class,
-            EventProxyObject.class,
-            BarrierProxyObject.class,
-            ValueProxyObject.class,
-            ArrayProxyObject.class,
-            SegmentTrackerProxyObject.class);
-
     /**
      * The proxy of {@code interfaces} with {@code handler}, when they are one of the library's
      * types and {@link BaseProxy} (as a manager registers them), else null.

@@ -96,16 +96,25 @@ class StandardProxiesTest {
 
     @Test
     void everyMethodHandsTheHandlerWhatProxysWouldAndReturnsTheSame() throws Throwable {
-        for (Class<? extends StandardProxy> written : StandardProxies.CLASSES) {
-            Class<?> type = written.getInterfaces()[0];
-            List<Class<?>> interfaces = List.of(type, BaseProxy.class);
+        // Every standard type's interfaces, as the managers register them: each has a class.
+        java.util.Set<List<Class<?>>> types = new java.util.LinkedHashSet<>();
+        for (Registration r : StandardTypes.SYNC) {
+            types.add(r.interfaces());
+        }
+        types.add(StandardTypes.SEGMENT_TRACKER.interfaces());
+        java.util.Set<Class<?>> classes = new java.util.HashSet<>();
+        for (List<Class<?>> interfaces : types) {
+            Class<?> type = interfaces.get(0);
+            assertEquals(List.of(type, BaseProxy.class), interfaces);
             Recorder generatedCalls = new Recorder();
             Recorder writtenCalls = new Recorder();
             Object generated = Proxy.newProxyInstance(type.getClassLoader(),
                     interfaces.toArray(new Class<?>[0]), generatedCalls);
             StandardProxy ours = StandardProxies.make(interfaces, writtenCalls);
             assertNotNull(ours, type.getName());
-            assertSame(written, ours.getClass());
+            Class<? extends StandardProxy> written = ours.getClass();
+            assertSame(type, written.getInterfaces()[0], "the class written for " + type);
+            assertTrue(classes.add(written), "one class per type: " + written);
             assertEquals(new ProxyImage(interfaces, writtenCalls), ours.image());
             int compared = 0;
             for (Method m : generated.getClass().getDeclaredMethods()) {
@@ -134,6 +143,7 @@ class StandardProxiesTest {
             }
             assertTrue(compared >= 8, type + ": " + compared + " methods compared");
         }
+        assertEquals(types.size(), classes.size());
     }
 
     @Test
