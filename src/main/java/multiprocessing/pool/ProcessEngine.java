@@ -405,9 +405,12 @@ final class ProcessEngine implements Engine {
                         Math.min(MAX_IN_FLIGHT, QUEUED_NANOS / Math.max(1.0, w.serviceNanos)));
             }
             w.lastResultNanos = now; // before dispatch: busy() times the next chunk from here
-            if (c != null) {
-                // Its next chunk now, before this answer is read (a map's chunk may hold a
+            if (c != null && w.inFlight.size() <= w.limit / 2) {
+                // Its next chunks now, before this answer is read (a map's chunk may hold a
                 // hundred thousand results): a worker that holds one chunk would idle meanwhile.
+                // One with half its chunks still queued is topped up later, several at once (at
+                // the end of receive): one pipe message and one wake of its sender for them all
+                // rather than one per answer.
                 dispatch();
             }
             return c;
