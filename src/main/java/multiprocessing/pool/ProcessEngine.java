@@ -50,7 +50,11 @@ import multiprocessing.internal.util.LibraryThreads;
  * <p>One result thread waits, with {@link Connections#await}, on every worker's connection and
  * every worker's sentinel (and a wake-up pipe). It reads results, completes jobs, runs callbacks,
  * hands the next chunks out, replaces workers that exited, and ends when the pool is closed or
- * terminated and every worker has exited. Chunks are serialized in the submitting thread; the
+ * terminated and every worker has exited. Under a stream of tiny tasks this thread is the pool's
+ * bottleneck, so it spends as few system calls per answer as it can: it reads every answer
+ * already in a worker's pipe before it waits on all of them again, and it tops a worker up
+ * only once half of its queued chunks are answered, so that many chunks cross in one message
+ * and one wake of the sender. Chunks are serialized in the submitting thread; the
  * bytes are written by one sender thread per worker, because a write may block until the worker
  * has read (a large chunk), and a worker blocked writing its result to a parent that is blocked
  * writing to it would deadlock if the result thread did the writing. A sender writes everything
