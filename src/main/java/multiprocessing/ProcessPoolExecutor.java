@@ -260,6 +260,7 @@ public class ProcessPoolExecutor implements ExecutorService {
             t.setDaemon(true);
             closer = t;
             t.start();
+            notifyAll(); // awaitTermination calls that began before the shutdown
         }
     }
 
@@ -300,12 +301,20 @@ public class ProcessPoolExecutor implements ExecutorService {
 
     @Override
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-        Thread t = closer;
-        if (t == null) {
-            unit.sleep(timeout);
-            return false;
+        long nanos = Math.max(0, unit.toNanos(timeout));
+        long start = System.nanoTime();
+        Thread t;
+        synchronized (this) {
+            // Not shut down yet: a shutdown (or shutdownNow) during the wait counts too.
+            while ((t = closer) == null) {
+                long left = nanos - (System.nanoTime() - start);
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
         }
-        return t.join(Duration.ofNanos(Math.max(0, unit.toNanos(timeout))));
+        return t.join(Duration.ofNanos(Math.max(0, nanos - (System.nanoTime() - start))));
     }
 
     /** Shuts down and waits until every task has finished and every worker has exited. */

@@ -13,12 +13,25 @@ import java.util.function.Consumer;
 final class Frames {
     private Frames() {}
 
+    /** The most bytes one message may have to be packed ({@link #pack}'s array must hold it). */
+    static final int MAX_PART = Integer.MAX_VALUE - 16;
+
+    /**
+     * Packs {@code parts}, whose lengths with their headers must add up to at most
+     * {@link #MAX_PART} + 8 bytes (the pool's sender batches by a much smaller bound).
+     *
+     * @throws IllegalArgumentException if they do not fit one array
+     */
     static byte[] pack(List<byte[]> parts) {
-        int size = 4;
+        long size = 4;
         for (byte[] p : parts) {
             size += 4 + p.length;
         }
-        ByteBuffer b = ByteBuffer.allocate(size);
+        if (size > MAX_PART + 8L) {
+            throw new IllegalArgumentException(parts.size() + " messages of " + (size - 4
+                    - 4L * parts.size()) + " bytes in all do not fit one pipe message");
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) size);
         b.putInt(parts.size());
         for (byte[] p : parts) {
             b.putInt(p.length).put(p);

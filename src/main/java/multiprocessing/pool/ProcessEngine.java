@@ -19,6 +19,7 @@ import multiprocessing.connection.Connection;
 import multiprocessing.connection.Connections;
 import multiprocessing.connection.Pipe;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.LibraryThreads;
 
 /**
@@ -78,6 +79,10 @@ final class ProcessEngine implements Engine {
     private static final long BUSY_NANOS = 50_000_000;
     /** Workers that die in a row before saying they are ready, after which the pool gives up. */
     private static final int START_FAILURES = 3;
+    /** The most messages a sender writes as one pipe message (see {@link Frames}). */
+    private static final int BATCH_MESSAGES = 64;
+    /** The most bytes of messages a sender batches; a larger message goes alone. */
+    private static final long BATCH_BYTES = 8L << 20;
     /** The most frames {@link #receive} takes from one worker before looking at the others. */
     private static final int DRAIN_FRAMES = 64;
     private static final AtomicInteger NAMES = new AtomicInteger();
@@ -110,6 +115,8 @@ final class ProcessEngine implements Engine {
         /** Written by the result thread without the lock, read by dispatch under it. */
         volatile boolean eof;
         boolean stopSent;
+        /** Why its sender could send it nothing more (it is then killed); null if it can. */
+        volatile Throwable sendFailure;
         int assigned;
         /** Chunks it may hold (guarded by the lock); grows as fast chunks are measured. */
         int limit = 1;
@@ -189,24 +196,43 @@ final class ProcessEngine implements Engine {
         }
     }
 
+    /**
+     * The sender's loop: everything queued for the worker, up to {@link #BATCH_MESSAGES}
+     * messages and {@link #BATCH_BYTES} bytes (a larger message alone), as one pipe message.
+     * It is the outbox's only taker, so what it peeks at is what it then polls.
+     */
     private static void send(W w) {
         List<byte[]> batch = new ArrayList<>();
         try {
             while (true) {
                 batch.clear();
-                batch.add(w.outbox.take());
-                w.outbox.drainTo(batch, 63);
-                int end = batch.indexOf(END);
-                if (end >= 0) {
-                    if (end > 0) {
-                        w.conn.sendBytes(Frames.pack(batch.subList(0, end)));
+                long bytes = 0;
+                for (byte[] m = w.outbox.take(); ; m = w.outbox.poll()) {
+                    if (m == END) {
+                        if (!batch.isEmpty()) {
+                            w.conn.sendBytes(Frames.pack(batch));
+                        }
+                        return;
                     }
-                    return;
+                    batch.add(m);
+                    bytes += m.length;
+                    byte[] next = w.outbox.peek();
+                    if (next == null || batch.size() == BATCH_MESSAGES
+                            || next != END && bytes + next.length > BATCH_BYTES) {
+                        break;
+                    }
                 }
                 w.conn.sendBytes(Frames.pack(batch));
             }
         } catch (InterruptedException | IOException | IllegalStateException e) {
             // The worker is gone (or being replaced): its sentinel tells the result thread.
+        } catch (Throwable t) {
+            // Nothing more reaches this worker: left alive, it would wait for its chunks forever
+            // and so would their callers. Ended, its exit fails the chunk it holds, with this.
+            w.sendFailure = t;
+            LibraryLog.get().log(System.Logger.Level.WARNING, "the pool cannot send to its worker "
+                    + "process " + w.pid + ", which is ended", t);
+            w.proc.kill();
         }
     }
 
@@ -229,6 +255,12 @@ final class ProcessEngine implements Engine {
         if (chunk.message == null) { // a relayed chunk comes serialized, and untimed
             chunk.timed = chunk.event != null;
             chunk.message = Worker.task(job.id, job.kind, job.fnBytes, chunk.items, chunk.timed);
+        }
+        if (chunk.message.length > Frames.MAX_PART) {
+            throw new IllegalArgumentException((chunk.items == null ? "a task"
+                    : "a chunk of " + chunk.items.size() + " items") + " is "
+                    + chunk.message.length + " bytes serialized, more than a pool can send a "
+                    + "worker at once (" + Frames.MAX_PART + ")");
         }
         lock.lock();
         try {
@@ -615,7 +647,10 @@ final class ProcessEngine implements Engine {
         w.conn.close();
         w.proc.close();
         if (lost != null) {
-            finish(lost, null, new WorkerLostException(w.pid, code));
+            Throwable why = w.sendFailure;
+            finish(lost, null, why == null ? new WorkerLostException(w.pid, code)
+                    : new ProcessError("the pool could not send work to worker process " + w.pid
+                            + ": " + why, why));
         }
         if (startFailed && !respawn && broken == null && !terminated) {
             breakPool(new ProcessError("pool worker processes fail to start: " + (neverRan != null

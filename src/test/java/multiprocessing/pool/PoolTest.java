@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -477,6 +478,46 @@ class PoolTest {
             assertEquals(2, pool.workerPids().size());
         } finally {
             java.nio.file.Files.deleteIfExists(pidFile);
+        }
+    }
+
+    /**
+     * Chunks of megabytes handed to a worker together (a worker measured on tiny tasks holds
+     * many, and gets them at once when its long task ends) reach it whole and in order: its
+     * sender batches them by bytes, a large one alone. Unbounded, forty-four chunks of 100 MB
+     * overflowed one pipe message's size, the sender died and the map hung (attack 22).
+     */
+    @Test
+    @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void bigChunksHandedOutTogetherArriveWhole() throws Exception {
+        Pool p = new Pool(1);
+        try {
+            p.map(x -> x, IntStream.range(0, 300).boxed().toList(), 1); // measured: tiny tasks
+            AsyncResult<Integer> slow = p.applyAsync(() -> {
+                Thread.sleep(600);
+                return 1;
+            });
+            List<byte[]> big = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                byte[] b = new byte[(i % 3 + 1) * 3 << 20]; // 3, 6 and 9 MiB
+                Arrays.fill(b, (byte) i);
+                big.add(b);
+            }
+            AsyncResult<List<Long>> sums = p.mapAsync(b -> {
+                long sum = 0;
+                for (byte x : b) {
+                    sum += x;
+                }
+                return sum;
+            }, big, 1);
+            assertEquals(1, slow.get(Duration.ofSeconds(60)));
+            List<Long> expected = new ArrayList<>();
+            for (byte[] b : big) {
+                expected.add((long) b[0] * b.length);
+            }
+            assertEquals(expected, sums.get(Duration.ofSeconds(120)));
+        } finally {
+            terminateLeavingNoWorker(p);
         }
     }
 

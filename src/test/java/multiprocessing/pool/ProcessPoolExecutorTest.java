@@ -174,6 +174,33 @@ class ProcessPoolExecutorTest {
     }
 
     /**
+     * A wait that began before the shutdown ends when the executor has terminated, not when its
+     * time is up (it used to sleep out the whole timeout and return false: attack 22).
+     */
+    @Test
+    void awaitTerminationBegunBeforeTheShutdownSeesIt() throws Exception {
+        try (ProcessPoolExecutor ex = new ProcessPoolExecutor(1)) {
+            assertEquals(3, ex.submit((Callable<Integer> & Serializable) () -> 3).get());
+            assertFalse(ex.awaitTermination(50, TimeUnit.MILLISECONDS), "not shut down yet");
+            Thread stopper = new Thread(() -> {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                ex.shutdown();
+            });
+            stopper.start();
+            long t0 = System.nanoTime();
+            assertTrue(ex.awaitTermination(40, TimeUnit.SECONDS));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertTrue(seconds < 20, "ended " + seconds + " s after the shutdown began waiting");
+            assertTrue(ex.isTerminated());
+            stopper.join();
+        }
+    }
+
+    /**
      * invokeAll with a task that cannot be submitted (not serializable) throws, and cancels
      * the tasks it submitted before that one, as AbstractExecutorService does: they used to run.
      */
