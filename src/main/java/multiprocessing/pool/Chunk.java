@@ -26,6 +26,8 @@ final class Chunk {
      * after the submitting thread set it before handing the chunk over under the engine's lock.
      */
     boolean timed;
+    /** The size of its worker's answer as sent, once it has come (imap's {@link Window}). */
+    long replyBytes;
     /** Its Flight Recorder event, or null when it is not recorded. */
     final PoolTaskEvent event;
 

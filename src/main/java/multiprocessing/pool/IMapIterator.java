@@ -33,7 +33,18 @@ public final class IMapIterator<R> implements Iterator<R> {
      * positions (the rest of its chunk), or the pool's termination ({@code positions == -1}).
      * {@code chunkLeft} counts the entries of its chunk not yet taken by the caller.
      */
-    private record Entry(boolean ok, Object value, int positions, int[] chunkLeft) {}
+    private record Entry(boolean ok, Object value, int positions, ChunkLeft chunkLeft) {}
+
+    /** A chunk's entries not yet taken, and the size of its results as their worker sent them. */
+    private static final class ChunkLeft {
+        int entries;
+        final long bytes;
+
+        ChunkLeft(int entries, long bytes) {
+            this.entries = entries;
+            this.bytes = bytes;
+        }
+    }
 
     /** A position whose result is not delivered (the rest of a failed chunk). */
     private static final Entry SKIP = new Entry(false, null, 0, null);
@@ -48,15 +59,15 @@ public final class IMapIterator<R> implements Iterator<R> {
     private long total = -1;
     private Throwable aborted;
     /**
-     * Run when the caller has taken every entry of a chunk: the pool may then read the next
-     * chunk from the iterable. Released on take, not when the chunk finishes: results nobody
-     * takes would otherwise pile up here without bound (an unread imap over an endless iterable).
+     * Told when a chunk's results arrive and when the caller has taken every entry of a chunk:
+     * results nobody takes would otherwise pile up here without bound (an unread imap over an
+     * endless iterable).
      */
-    private final Runnable chunkTaken;
+    private final Window window;
 
-    IMapIterator(boolean ordered, Runnable chunkTaken) {
+    IMapIterator(boolean ordered, Window window) {
         this.ordered = ordered;
-        this.chunkTaken = chunkTaken;
+        this.window = window;
     }
 
     synchronized void total(long n) {
@@ -64,8 +75,9 @@ public final class IMapIterator<R> implements Iterator<R> {
         notifyAll();
     }
 
-    synchronized void done(int start, List<?> results) {
-        int[] left = {results.size()};
+    synchronized void done(int start, List<?> results, long bytes) {
+        ChunkLeft left = new ChunkLeft(results.size(), bytes);
+        window.arrived(bytes);
         for (int i = 0; i < results.size(); i++) {
             Entry entry = new Entry(true, results.get(i), 1, left);
             if (ordered) {
@@ -79,7 +91,7 @@ public final class IMapIterator<R> implements Iterator<R> {
     }
 
     synchronized void failed(int start, int size, Throwable error) {
-        Entry entry = new Entry(false, error, size, new int[] {1});
+        Entry entry = new Entry(false, error, size, new ChunkLeft(1, 0));
         if (ordered) {
             byIndex.put(start, entry);
             for (int i = 1; i < size; i++) {
@@ -158,8 +170,8 @@ public final class IMapIterator<R> implements Iterator<R> {
             arrived.poll();
             next += entry.positions();
         }
-        if (--entry.chunkLeft()[0] == 0) {
-            chunkTaken.run();
+        if (--entry.chunkLeft().entries == 0) {
+            window.taken(entry.chunkLeft().bytes);
         }
     }
 

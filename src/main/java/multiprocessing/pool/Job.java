@@ -3,7 +3,6 @@ package multiprocessing.pool;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 
 /**
@@ -24,10 +23,10 @@ abstract class Job {
     private final ProgressListener progress;
     private boolean started;
     private boolean cancelled;
-    /** Bounds how many chunks of a lazily fed job wait in the pool at once; null if unbounded. */
-    final Semaphore window;
+    /** Bounds how far a lazily fed job (imap) reads ahead of its caller; null if unbounded. */
+    final Window window;
 
-    Job(long id, int kind, Object fn, ProgressListener progress, Semaphore window) {
+    Job(long id, int kind, Object fn, ProgressListener progress, Window window) {
         this.id = id;
         this.kind = kind;
         this.fn = fn;
@@ -62,19 +61,19 @@ abstract class Job {
     }
 
     /**
-     * A chunk's results were delivered: lets a lazily fed job feed another, unless it waits
-     * until the caller has taken them (imap: its iterator releases the window then).
+     * A chunk's results (or its failure) were delivered: lets a lazily fed job feed another
+     * (within its bound on results not yet taken; see {@link Window}).
      */
     final void chunkFinished() {
-        if (!(this instanceof IMap<?>)) {
-            released();
+        if (window != null) {
+            window.finished();
         }
     }
 
     /** A chunk left the pool undelivered (dropped, aborted): lets a lazily fed job feed another. */
     final void released() {
         if (window != null) {
-            window.release();
+            window.dropped();
         }
     }
 
@@ -283,7 +282,7 @@ abstract class Job {
         private long total = -1;
 
         IMap(long id, int kind, Object fn, IMapIterator<R> iterator, ProgressListener progress,
-                Semaphore window) {
+                Window window) {
             super(id, kind, fn, progress, window);
             this.iterator = iterator;
         }
@@ -323,7 +322,7 @@ abstract class Job {
         @Override
         void done(Chunk chunk, List<?> results) {
             advance(results.size());
-            iterator.done(chunk.start, results);
+            iterator.done(chunk.start, results, chunk.replyBytes);
         }
 
         @Override

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -99,6 +98,10 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             }
         });
     }
+    /** An imap's bound on chunks finished and not yet taken by its caller (see Window). */
+    private static final int IMAP_UNTAKEN_CHUNKS = 16_384;
+    /** An imap's bound on the size of those chunks' results, as their workers sent them. */
+    private static final long IMAP_UNTAKEN_BYTES = 64L << 20;
     private static final int RUN = 0;
     private static final int CLOSE = 1;
     private static final int TERMINATE = 2;
@@ -621,15 +624,16 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     }
 
     /**
-     * The iterable is read by a feeder thread, at most a window of chunks ahead of the
-     * caller: a chunk's place in the window comes back when the caller has taken its results,
-     * not when a worker finishes it, so an imap over a long (or endless) iterable starts at
-     * once and holds little memory however slowly (or never) its results are read.
+     * The iterable is read by a feeder thread, within a {@link Window} of the caller: a few
+     * chunks ahead of the workers, and a bounded count and size of results not yet taken, so
+     * that an imap over a long (or endless) iterable starts at once and holds little memory
+     * however slowly (or never) its results are read, and yet the workers go on while the
+     * caller waits for a long task.
      */
     private <R> IMapIterator<R> imapJob(boolean ordered, Object fn, Iterable<?> items, int chunksize) {
         checkRunning();
-        Semaphore window = new Semaphore(4 * processes + 8);
-        IMapIterator<R> iterator = new IMapIterator<>(ordered, window::release);
+        Window window = new Window(4 * processes + 8, IMAP_UNTAKEN_CHUNKS, IMAP_UNTAKEN_BYTES);
+        IMapIterator<R> iterator = new IMapIterator<>(ordered, window);
         Job.IMap<R> job = new Job.IMap<>(JOB_IDS.incrementAndGet(), Job.MAP, fn, iterator,
                 progressFor(), window);
         engine.prepare(job);
@@ -745,7 +749,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         // Closing waits until every item is read from the iterables: an imap whose results
         // nobody takes may no longer hold its feeder back (as in Python, which has no window).
         for (Job.IMap<?> job : feeding) {
-            job.window.release(1 << 24);
+            job.window.unbound();
         }
         if (engine.isResultThread()) {
             return;

@@ -28,6 +28,7 @@ final class Replies {
             }
             return;
         }
+        chunk.replyBytes = reply.length;
         Object message;
         try {
             message = Serialization.deserialize(reply);

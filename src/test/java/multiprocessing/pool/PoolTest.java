@@ -357,6 +357,12 @@ class PoolTest {
      * the window used to come back when a worker finished a chunk, so an unread imap over an
      * endless iterable read (and kept the results of) items until the heap ran out.
      */
+    /**
+     * An imap whose caller reads slowly (or never) holds a bounded amount of results: its feeder
+     * reads the iterable only while the results finished and not taken stay under 64 MiB (and
+     * 16,384 chunks) as their workers sent them, and the chunks ahead of the workers under a few
+     * per worker. Each result here is 512 KiB, a chunk's 1 MiB.
+     */
     @Test
     void anUnreadImapOverAnEndlessIterableReadsOnlyAWindowAhead() throws Exception {
         java.util.concurrent.atomic.AtomicLong pulled = new java.util.concurrent.atomic.AtomicLong();
@@ -372,27 +378,32 @@ class PoolTest {
                 return pulled.incrementAndGet();
             }
         };
+        SerializableFunction<Long, byte[]> half = x -> {
+            byte[] b = new byte[512 << 10];
+            b[0] = (byte) (long) x;
+            return b;
+        };
         Pool own = Pool.builder().processes(2).build();
         try {
             for (boolean ordered : new boolean[] {true, false}) {
                 pulled.set(0);
-                IMapIterator<Long> it = ordered ? own.imap(x -> x, endless, 2)
-                        : own.imapUnordered(x -> x, endless, 2);
-                java.util.Set<Long> seen = new java.util.HashSet<>();
-                seen.add(it.next(Duration.ofSeconds(30))); // the workers run
-                // They would go through thousands of items in this time if nothing held the
+                IMapIterator<byte[]> it = ordered ? own.imap(half, endless, 2)
+                        : own.imapUnordered(half, endless, 2);
+                it.next(Duration.ofSeconds(30)); // the workers run
+                // They would go through hundreds of chunks in this time if nothing held the
                 // feeder back (no timing is asserted: the bound holds however long it is).
-                Thread.sleep(1500);
-                long window = 4L * 2 + 8;
-                long bound = (window + 2) * 2 + 2;
+                Thread.sleep(2000);
+                long chunks = 64 + 1 + (4L * 2 + 8) + 2; // untaken to 64 MiB, ahead, in hand
+                long bound = chunks * 2 + 2;
                 assertTrue(pulled.get() <= bound, "read " + pulled.get() + " items ahead of a"
-                        + " caller that took one (window " + window + " chunks of 2)");
+                        + " caller that took one (at most " + bound + ")");
+                assertTrue(pulled.get() > 40, "the workers went on while the caller waited: "
+                        + pulled.get() + " items read");
                 for (int i = 1; i < 100; i++) {
-                    seen.add(it.next(Duration.ofSeconds(30)));
-                }
-                assertEquals(100, seen.size());
-                if (ordered) {
-                    assertTrue(seen.containsAll(LongStream.rangeClosed(1, 100).boxed().toList()));
+                    byte[] b = it.next(Duration.ofSeconds(30));
+                    if (ordered) {
+                        assertEquals((byte) (i + 1), b[0]);
+                    }
                 }
                 Thread.sleep(500);
                 assertTrue(pulled.get() <= 100 + bound, "read " + pulled.get()
@@ -400,6 +411,40 @@ class PoolTest {
             }
         } finally {
             stop.set(true);
+            own.terminate();
+        }
+    }
+
+    /**
+     * While the caller of an ordered imap waits for a long task, the other worker goes on with
+     * the tiny tasks after it (their results wait for the caller): the long task sees them done.
+     * With one bound on the chunks both ahead and untaken, the other worker ran out of work a
+     * few chunks in and idled until the long task ended (attack 22: imap at half map's speed).
+     */
+    @Test
+    void anImapsOtherWorkersGoOnWhileItsCallerWaitsForALongTask() throws Exception {
+        multiprocessing.sharedctypes.SharedInt done = multiprocessing.sharedctypes.RawValue.ofInt(0);
+        Pool own = Pool.builder().processes(2).build();
+        try {
+            own.map(x -> x, IntStream.range(0, 200).boxed().toList(), 1); // both workers up
+            IMapIterator<Integer> it = own.imap(x -> {
+                if (x == 0) { // the long task: waits for the others, 60 s at most
+                    long end = System.nanoTime() + 60_000_000_000L;
+                    while (done.get() < 1500 && System.nanoTime() < end) {
+                        Thread.sleep(5);
+                    }
+                    return done.get();
+                }
+                done.addAndGet(1);
+                return x;
+            }, IntStream.range(0, 2000).boxed().toList(), 1);
+            int seenDone = it.next(Duration.ofSeconds(90));
+            assertTrue(seenDone >= 1500, "while the caller waited for the long task, the other"
+                    + " worker ran " + seenDone + " of 1999 tiny tasks");
+            for (int i = 1; i < 2000; i++) {
+                assertEquals(i, it.next(Duration.ofSeconds(30)));
+            }
+        } finally {
             own.terminate();
         }
     }
