@@ -13,6 +13,7 @@ package multiprocessing.pool;
  * for the caller (with one bound for both, they soon ran out of work and idled for the rest of
  * the long task: half the speed of {@code map} on a mix of long and tiny tasks, attack 22).
  * Python's imap feeds the whole iterable at once and keeps every result until it is taken.
+ * A thread pool's results are never serialized: only their count bounds them.
  */
 final class Window {
     private final int aheadMax;
