@@ -566,8 +566,10 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
     /**
      * Like {@link #map} but lazy: results in order as they come (Python's {@code imap},
-     * chunksize 1). The items are read by a thread of the pool, a few chunks ahead of the results
-     * taken, so an endless iterable works.
+     * chunksize 1). The items are read by a thread of the pool, a few chunks ahead of the
+     * workers, while the results not yet taken stay under 16,384 chunks and 64 MiB (as the
+     * workers sent them): an endless iterable works, and the workers go on while the caller
+     * waits for a slow item (Python reads the whole iterable at once and keeps every result).
      *
      * @param <T>   the type of the items
      * @param <R>   the type of the results
