@@ -2,8 +2,6 @@ package multiprocessing.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import multiprocessing.Multiprocessing;
@@ -14,8 +12,9 @@ import multiprocessing.connection.Pipe;
 
 /**
  * Before a steady-state measurement: a child of each kind of AOT cache (the benchmark's no-op,
- * which maps the lean one; one whose lambda captures an ArrayList, written by Fory, which maps
- * the full one; one that holds a connection, which maps the channels one), again until each
+ * which maps the lean one; one whose lambda captures an object of a class of its own, which
+ * only Fory writes, and so maps the full one; one that holds a connection, which maps the
+ * channels one), again until each
  * says it mapped its own (its command line names it) and no trainer holds a lock in the cache
  * directory (at most 120 s). A trainer started in a measured window would count its CPU, and
  * its children's start without their cache, against the figures. (Looking for the cache files
@@ -29,6 +28,12 @@ final class TrainedCaches {
     private TrainedCaches() {
     }
 
+    /** An object only Fory writes (a class the process's own stream does not know). */
+    static final class ForForyOnly implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        int x = 1; // not a constant: the lambda must capture the object
+    }
+
     /** The exit code of a child that did not map the cache of its kind. */
     private static final int OTHER_CACHE = 3;
 
@@ -39,11 +44,13 @@ final class TrainedCaches {
             System.out.println("# AOT cache: not waited for (JDK < 25)");
             return;
         }
-        List<Integer> forFory = new ArrayList<>(List.of(1));
+        // Not a list or map of plain values: the process's own stream writes those since the
+        // twenty-first session, and this child then mapped the lean cache, never the full one.
+        ForForyOnly forFory = new ForForyOnly();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
             boolean lean = run(new Process(() -> exitMapping("lean")));
-            boolean full = run(new Process(() -> exitMapping(forFory.isEmpty() ? "?" : "full")));
+            boolean full = run(new Process(() -> exitMapping(forFory.x == 1 ? "full" : "?")));
             boolean channels;
             try (Pipe pipe = Pipe.open()) {
                 Connection end = pipe.right();
