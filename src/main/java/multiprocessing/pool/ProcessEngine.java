@@ -58,8 +58,11 @@ import multiprocessing.internal.util.LibraryThreads;
  * and one wake of the sender. Chunks are serialized in the submitting thread; the
  * bytes are written by one sender thread per worker, because a write may block until the worker
  * has read (a large chunk), and a worker blocked writing its result to a parent that is blocked
- * writing to it would deadlock if the result thread did the writing. A sender writes everything
- * queued for its worker at that moment as one pipe message ({@link Frames}).
+ * writing to it would deadlock if the result thread did the writing. A sender writes what is
+ * queued for its worker at that moment as one pipe message ({@link Frames}), up to 64 messages
+ * and 8 MiB (a larger message alone); a sender that fails ends its worker, whose exit then
+ * fails the chunk it held with the cause, rather than leave it waiting for chunks that never
+ * come.
  *
  * <p>Everything shared is guarded by {@link #lock}, which is never held while blocking or while
  * calling into a job.
