@@ -77,8 +77,22 @@ abstract class Job {
         }
     }
 
+    /**
+     * Tells the listener, one call at a time and never going back: a thread pool's results are
+     * delivered by several threads, which count under the job's lock but report after it (a
+     * listener saw 4065 then 4064, and calls overlapping, attack 22b). A report behind one
+     * already made is dropped; the last one (all done) is never behind.
+     */
     final void reportProgress(long done, long total) {
-        if (progress != null) {
+        if (progress == null) {
+            return;
+        }
+        synchronized (progressOrder) {
+            if (done < reportedDone || done == reportedDone && total == reportedTotal) {
+                return;
+            }
+            reportedDone = done;
+            reportedTotal = total;
             try {
                 progress.progress(done, total);
             } catch (Throwable t) {
@@ -86,6 +100,11 @@ abstract class Job {
             }
         }
     }
+
+    private final Object progressOrder = new Object();
+    /** The last report made (guarded by progressOrder). */
+    private long reportedDone = -1;
+    private long reportedTotal = Long.MIN_VALUE;
 
     abstract void done(Chunk chunk, List<?> results);
 

@@ -98,8 +98,12 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             }
         });
     }
-    /** An imap's bound on chunks finished and not yet taken by its caller (see Window). */
-    private static final int IMAP_UNTAKEN_CHUNKS = 16_384;
+    /**
+     * An imap's bound on results finished and not yet taken by its caller, as whole chunks
+     * (see Window): a few MB of small results, which the bound on bytes (as the workers sent
+     * them, ~5 for an Integer against ~90 held here) would let grow to a GB.
+     */
+    private static final int IMAP_UNTAKEN_RESULTS = 65_536;
     /** An imap's bound on the size of those chunks' results, as their workers sent them. */
     private static final long IMAP_UNTAKEN_BYTES = 64L << 20;
     private static final int RUN = 0;
@@ -567,9 +571,11 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     /**
      * Like {@link #map} but lazy: results in order as they come (Python's {@code imap},
      * chunksize 1). The items are read by a thread of the pool, a few chunks ahead of the
-     * workers, while the results not yet taken stay under 16,384 chunks and 64 MiB (as the
-     * workers sent them): an endless iterable works, and the workers go on while the caller
-     * waits for a slow item (Python reads the whole iterable at once and keeps every result).
+     * workers, while the results not yet taken stay under 65,536 (in whole chunks) and 64 MiB
+     * as the workers sent them: an endless iterable works, and the workers go on while the
+     * caller waits for a slow item (Python reads the whole iterable at once and keeps every
+     * result). A {@link ThreadPool}'s results have no sent size: it reads a few chunks ahead
+     * of the results taken.
      *
      * @param <T>   the type of the items
      * @param <R>   the type of the results
@@ -634,7 +640,13 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      */
     private <R> IMapIterator<R> imapJob(boolean ordered, Object fn, Iterable<?> items, int chunksize) {
         checkRunning();
-        Window window = new Window(4 * processes + 8, IMAP_UNTAKEN_CHUNKS, IMAP_UNTAKEN_BYTES);
+        // Results not yet taken: counted by chunks (at least the chunks ahead, at most 65,536
+        // results' worth), and by their size as the workers sent them. A thread pool's
+        // results are never sent: it has no size to count, so only the chunks ahead.
+        int ahead = 4 * processes + 8;
+        Window window = this instanceof ThreadPool ? new Window(ahead, ahead, Long.MAX_VALUE)
+                : new Window(ahead, Math.max(ahead, IMAP_UNTAKEN_RESULTS / chunksize),
+                        IMAP_UNTAKEN_BYTES);
         IMapIterator<R> iterator = new IMapIterator<>(ordered, window);
         Job.IMap<R> job = new Job.IMap<>(JOB_IDS.incrementAndGet(), Job.MAP, fn, iterator,
                 progressFor(), window);

@@ -13,7 +13,9 @@ package multiprocessing.pool;
  * for the caller (with one bound for both, they soon ran out of work and idled for the rest of
  * the long task: half the speed of {@code map} on a mix of long and tiny tasks, attack 22).
  * Python's imap feeds the whole iterable at once and keeps every result until it is taken.
- * A thread pool's results are never serialized: only their count bounds them.
+ * A thread pool's results are never serialized, and so have no size to bound: its imap bounds
+ * the untaken as it bounds the chunks ahead (a thread pool's imap of 1 MB results filled the
+ * heap with the larger bound, attack 22b).
  */
 final class Window {
     private final int aheadMax;

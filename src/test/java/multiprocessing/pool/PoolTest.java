@@ -416,6 +416,42 @@ class PoolTest {
     }
 
     /**
+     * Small results in large chunks: serialized they are a few bytes each (an Integer ~5), held
+     * here ~90, so the bound on results not yet taken counts them too (65,536, in whole chunks,
+     * at least the chunks ahead): the bound on bytes alone let an unread imap hold 13.6 million
+     * results, 1.2-1.4 GB of heap (attack 22b).
+     */
+    @Test
+    void anUnreadImapOfSmallResultsInLargeChunksHoldsFewOfThem() throws Exception {
+        java.util.concurrent.atomic.AtomicLong pulled = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Iterable<Integer> endless = () -> new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return !stop.get();
+            }
+
+            @Override
+            public Integer next() {
+                pulled.incrementAndGet();
+                return 0;
+            }
+        };
+        Pool own = Pool.builder().processes(2).build();
+        try {
+            IMapIterator<Integer> it = own.imap(x -> x, endless, 10_000);
+            assertEquals(0, it.next(Duration.ofSeconds(30)));
+            Thread.sleep(3000); // unbounded, the workers would go through millions by now
+            long bound = (4L * 2 + 8 + 2) * 10_000; // the chunks ahead, as many untaken, in hand
+            assertTrue(pulled.get() <= 2 * bound, "read " + pulled.get() + " items ahead of a"
+                    + " caller that took one (at most " + 2 * bound + ")");
+        } finally {
+            stop.set(true);
+            own.terminate();
+        }
+    }
+
+    /**
      * While the caller of an ordered imap waits for a long task, the other worker goes on with
      * the tiny tasks after it (their results wait for the caller): the long task sees them done.
      * With one bound on the chunks both ahead and untaken, the other worker ran out of work a

@@ -24,6 +24,45 @@ import org.junit.jupiter.api.Timeout;
 class ThreadPoolTest {
     static final AtomicInteger INITIALIZED = new AtomicInteger();
 
+    /**
+     * A thread pool's results are delivered by its worker threads: the progress listener still
+     * gets one call at a time, never going back (it saw 4065 then 4064, and overlapping
+     * calls, attack 22b).
+     */
+    @Test
+    void progressIsReportedOneCallAtATimeNeverGoingBack() throws Exception {
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger overlaps = new AtomicInteger();
+        AtomicInteger backwards = new AtomicInteger();
+        long[] last = {-1};
+        List<Long> finals = Collections.synchronizedList(new ArrayList<>());
+        try (ThreadPool pool = new ThreadPool(4)) {
+            pool.onProgress((done, total) -> {
+                if (inside.getAndIncrement() != 0) {
+                    overlaps.incrementAndGet();
+                }
+                if (done < last[0]) {
+                    backwards.incrementAndGet();
+                }
+                last[0] = done;
+                if (done == total) {
+                    finals.add(done);
+                }
+                inside.decrementAndGet();
+            });
+            for (int round = 0; round < 3; round++) {
+                last[0] = -1;
+                pool.map(x -> x + 1, IntStream.range(0, 20_000).boxed().toList(), 1);
+            }
+            last[0] = -1;
+            pool.imap(x -> x + 1, IntStream.range(0, 20_000).boxed().toList(), 1)
+                    .forEachRemaining(x -> { });
+        }
+        assertEquals(0, overlaps.get(), "calls that overlapped");
+        assertEquals(0, backwards.get(), "reports that went back");
+        assertTrue(finals.contains(20_000L), "the last report says all done: " + finals);
+    }
+
     @Test
     void poolInterfaceOnThreads() throws Exception {
         INITIALIZED.set(0);

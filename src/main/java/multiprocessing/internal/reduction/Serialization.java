@@ -381,6 +381,12 @@ public final class Serialization {
         } catch (RuntimeException | StackOverflowError e) {
             // A reducer that failed (a closed connection): as a Fory write reports it.
             throw cannotSerialize(value, e);
+        } catch (OutOfMemoryError e) {
+            throw tooLarge(value, e);
+        }
+        if (data.length > Integer.MAX_VALUE - 9) {
+            throw tooLarge(value, new OutOfMemoryError("Required array length "
+                    + data.length + " + 1 is too large"));
         }
         byte[] tagged = new byte[data.length + 1];
         tagged[0] = format;
@@ -779,6 +785,22 @@ public final class Serialization {
 
     /** How deeply nested a received object may be (Fory's {@code withMaxDepth}). */
     static final int MAX_DEPTH = 1 << 14;
+
+    /**
+     * A write that needed an array larger than the JVM makes (past ~2 GiB): refused as any
+     * object that cannot be sent is, not an OutOfMemoryError a caller catching exceptions
+     * misses (a function capturing 2.4 GB, attack 22b). A heap that ran out is rethrown.
+     */
+    private static IllegalArgumentException tooLarge(Object value, OutOfMemoryError e) {
+        String m = e.getMessage();
+        if (m == null || !m.startsWith("Required array length")
+                && !m.contains("exceeds VM limit")) {
+            throw e;
+        }
+        return new IllegalArgumentException("cannot send an object of " + value.getClass()
+                + " to another process: it serializes to more than a Java array holds (2 GiB)",
+                e);
+    }
 
     private static IllegalArgumentException cannotSerialize(Object value, Throwable cause) {
         String detail = causedBy(cause, StackOverflowError.class)
