@@ -352,22 +352,10 @@ class PoolTest {
         assertThrows(NoSuchElementException.class, () -> slow.next(Duration.ofSeconds(1)));
     }
 
-    /**
-     * An imap whose results nobody takes reads its iterable only a window ahead of the caller:
-     * the window used to come back when a worker finished a chunk, so an unread imap over an
-     * endless iterable read (and kept the results of) items until the heap ran out.
-     */
-    /**
-     * An imap whose caller reads slowly (or never) holds a bounded amount of results: its feeder
-     * reads the iterable only while the results finished and not taken stay under 64 MiB (and
-     * 16,384 chunks) as their workers sent them, and the chunks ahead of the workers under a few
-     * per worker. Each result here is 512 KiB, a chunk's 1 MiB.
-     */
-    @Test
-    void anUnreadImapOverAnEndlessIterableReadsOnlyAWindowAhead() throws Exception {
-        java.util.concurrent.atomic.AtomicLong pulled = new java.util.concurrent.atomic.AtomicLong();
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        Iterable<Long> endless = () -> new java.util.Iterator<>() {
+    /** 1, 2, 3, ... until {@code stop} is set, counting in {@code pulled} what it gave. */
+    private static Iterable<Long> endless(java.util.concurrent.atomic.AtomicLong pulled,
+            java.util.concurrent.atomic.AtomicBoolean stop) {
+        return () -> new java.util.Iterator<>() {
             @Override
             public boolean hasNext() {
                 return !stop.get();
@@ -378,6 +366,21 @@ class PoolTest {
                 return pulled.incrementAndGet();
             }
         };
+    }
+
+    /**
+     * An imap whose caller reads slowly (or never) holds a bounded amount of results: its feeder
+     * reads the iterable only while the results finished and not taken stay under 64 MiB as
+     * their workers sent them (and 65,536 results), and the chunks ahead of the workers under a
+     * few per worker. Each result here is 512 KiB, a chunk's 1 MiB. (The window used to come
+     * back when a worker finished a chunk, so an unread imap over an endless iterable read, and
+     * kept the results of, items until the heap ran out.)
+     */
+    @Test
+    void anUnreadImapOverAnEndlessIterableReadsOnlyAWindowAhead() throws Exception {
+        java.util.concurrent.atomic.AtomicLong pulled = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Iterable<Long> endless = endless(pulled, stop);
         SerializableFunction<Long, byte[]> half = x -> {
             byte[] b = new byte[512 << 10];
             b[0] = (byte) (long) x;
@@ -425,21 +428,9 @@ class PoolTest {
     void anUnreadImapOfSmallResultsInLargeChunksHoldsFewOfThem() throws Exception {
         java.util.concurrent.atomic.AtomicLong pulled = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        Iterable<Integer> endless = () -> new java.util.Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return !stop.get();
-            }
-
-            @Override
-            public Integer next() {
-                pulled.incrementAndGet();
-                return 0;
-            }
-        };
         Pool own = Pool.builder().processes(2).build();
         try {
-            IMapIterator<Integer> it = own.imap(x -> x, endless, 10_000);
+            IMapIterator<Integer> it = own.imap(x -> 0, endless(pulled, stop), 10_000);
             assertEquals(0, it.next(Duration.ofSeconds(30)));
             Thread.sleep(3000); // unbounded, the workers would go through millions by now
             long bound = (4L * 2 + 8 + 2) * 10_000; // the chunks ahead, as many untaken, in hand
