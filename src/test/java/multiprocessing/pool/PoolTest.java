@@ -352,6 +352,23 @@ class PoolTest {
         assertThrows(NoSuchElementException.class, () -> slow.next(Duration.ofSeconds(1)));
     }
 
+    /**
+     * Waits until {@code pulled} has not grown for half a second (an imap's feeder held back by
+     * its bound), 30 s at most: the caller's asserts then read the count where it stopped.
+     */
+    private static void settled(java.util.concurrent.atomic.AtomicLong pulled)
+            throws InterruptedException {
+        long end = System.nanoTime() + 30_000_000_000L;
+        long seen = -1;
+        int still = 0;
+        while (still < 5 && System.nanoTime() < end) {
+            Thread.sleep(100);
+            long now = pulled.get();
+            still = now == seen ? still + 1 : 0;
+            seen = now;
+        }
+    }
+
     /** 1, 2, 3, ... until {@code stop} is set, counting in {@code pulled} what it gave. */
     private static Iterable<Long> endless(java.util.concurrent.atomic.AtomicLong pulled,
             java.util.concurrent.atomic.AtomicBoolean stop) {
@@ -393,9 +410,8 @@ class PoolTest {
                 IMapIterator<byte[]> it = ordered ? own.imap(half, endless, 2)
                         : own.imapUnordered(half, endless, 2);
                 it.next(Duration.ofSeconds(30)); // the workers run
-                // They would go through hundreds of chunks in this time if nothing held the
-                // feeder back (no timing is asserted: the bound holds however long it is).
-                Thread.sleep(2000);
+                // Until the feeder is held back: unbounded, it would read on for good.
+                settled(pulled);
                 long chunks = 64 + 1 + (4L * 2 + 8) + 2; // untaken to 64 MiB, ahead, in hand
                 long bound = chunks * 2 + 2;
                 assertTrue(pulled.get() <= bound, "read " + pulled.get() + " items ahead of a"
@@ -432,10 +448,12 @@ class PoolTest {
         try {
             IMapIterator<Integer> it = own.imap(x -> 0, endless(pulled, stop), 10_000);
             assertEquals(0, it.next(Duration.ofSeconds(30)));
-            Thread.sleep(3000); // unbounded, the workers would go through millions by now
+            settled(pulled); // unbounded, the workers would read millions and never settle
             long bound = (4L * 2 + 8 + 2) * 10_000; // the chunks ahead, as many untaken, in hand
             assertTrue(pulled.get() <= 2 * bound, "read " + pulled.get() + " items ahead of a"
                     + " caller that took one (at most " + 2 * bound + ")");
+            assertTrue(pulled.get() >= 10 * 10_000, "the feeder read on to its bound: "
+                    + pulled.get() + " items read");
         } finally {
             stop.set(true);
             own.terminate();

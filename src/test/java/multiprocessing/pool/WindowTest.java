@@ -1,10 +1,8 @@
 package multiprocessing.pool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,14 +12,20 @@ import org.junit.jupiter.api.Timeout;
 /** imap's two bounds, without a pool: what holds the feeder back and what lets it go on. */
 @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class WindowTest {
-    /** A feeder thread that acquires as many chunks as it may, counting them. */
-    private static final class Feeder extends Thread {
+    /** A feeder thread that acquires as many chunks as it may, counting them; closing ends it. */
+    private static final class Feeder extends Thread implements AutoCloseable {
         final Window window;
         final AtomicInteger acquired = new AtomicInteger();
 
-        Feeder(Window window) {
+        private Feeder(Window window) {
             this.window = window;
             setDaemon(true);
+        }
+
+        static Feeder on(Window window) {
+            Feeder f = new Feeder(window);
+            f.start();
+            return f;
         }
 
         @Override
@@ -38,93 +42,84 @@ class WindowTest {
 
         /** Waits until the count has stayed at {@code n} a while (the feeder is held back). */
         void settlesAt(int n) throws InterruptedException {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (acquired.get() != n && System.nanoTime() < end) {
-                Thread.sleep(5);
-            }
+            reaches(n);
             Thread.sleep(100);
             assertEquals(n, acquired.get());
+        }
+
+        /** Waits (10 s at most) until the count is at least {@code n}. */
+        void reaches(int n) throws InterruptedException {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (acquired.get() < n && System.nanoTime() < end) {
+                Thread.sleep(5);
+            }
+        }
+
+        @Override
+        public void close() {
+            interrupt();
+        }
+    }
+
+    /** {@code n} chunks finish with results of {@code bytes} each, told as the iterator does. */
+    private static void finish(Window w, int n, long bytes) {
+        for (int i = 0; i < n; i++) {
+            w.arrived(bytes); // before the chunk counts as finished
+            w.finished();
         }
     }
 
     @Test
     void chunksAheadComeBackWhenTheyFinishNotWhenTaken() throws Exception {
         Window w = new Window(3, 100, Long.MAX_VALUE);
-        Feeder f = new Feeder(w);
-        f.start();
-        try {
+        try (Feeder f = Feeder.on(w)) {
             f.settlesAt(3);
-            w.arrived(10);
-            w.finished();
+            finish(w, 1, 10);
             f.settlesAt(4); // finished, not yet taken: another may go ahead
             w.taken(10);
             f.settlesAt(4); // taking it frees no place ahead
-        } finally {
-            f.interrupt();
         }
     }
 
     @Test
-    void untakenChunksAndBytesHoldTheFeederBack() throws Exception {
+    void untakenChunksHoldTheFeederBack() throws Exception {
         Window w = new Window(100, 5, Long.MAX_VALUE);
-        Feeder f = new Feeder(w);
-        f.start();
-        try {
+        try (Feeder f = Feeder.on(w)) {
             f.settlesAt(5);
-            for (int i = 0; i < 5; i++) {
-                w.arrived(1);
-                w.finished();
-            }
+            finish(w, 5, 1);
             f.settlesAt(5); // all finished, none taken: held back by the count
             w.taken(1);
             f.settlesAt(6);
-        } finally {
-            f.interrupt();
         }
-        Window bytes = new Window(100, 10_000, 1000);
-        Feeder g = new Feeder(bytes);
-        g.start();
-        try {
-            g.settlesAt(100);
-            bytes.arrived(600); // as the iterator does, before the chunk counts as finished
-            bytes.finished();
-            g.settlesAt(101); // 600 bytes untaken: under the bound
-            for (int i = 0; i < 2; i++) {
-                bytes.arrived(600);
-                bytes.finished();
-            }
-            g.settlesAt(101); // 1800 bytes untaken: held back, places ahead or not
-            bytes.taken(600);
-            bytes.taken(600); // 600 left: under the bound again
-            g.settlesAt(103);
-        } finally {
-            g.interrupt();
+    }
+
+    @Test
+    void untakenBytesHoldTheFeederBack() throws Exception {
+        Window w = new Window(100, 10_000, 1000);
+        try (Feeder f = Feeder.on(w)) {
+            f.settlesAt(100);
+            finish(w, 1, 600);
+            f.settlesAt(101); // 600 bytes untaken: under the bound
+            finish(w, 2, 600);
+            f.settlesAt(101); // 1800 bytes untaken: held back, places ahead or not
+            w.taken(600);
+            w.taken(600); // 600 left: under the bound again
+            f.settlesAt(103);
         }
     }
 
     @Test
     void aDroppedChunkFreesBothItsPlacesAndUnboundLetsEverythingGo() throws Exception {
         Window w = new Window(2, 2, Long.MAX_VALUE);
-        Feeder f = new Feeder(w);
-        f.start();
-        try {
+        try (Feeder f = Feeder.on(w)) {
             f.settlesAt(2);
             w.dropped();
             f.settlesAt(3);
-            CountDownLatch many = new CountDownLatch(1);
-            Thread watcher = new Thread(() -> {
-                while (f.acquired.get() < 1000) {
-                    Thread.onSpinWait();
-                }
-                many.countDown();
-            });
-            watcher.setDaemon(true);
-            watcher.start();
-            assertFalse(many.await(100, TimeUnit.MILLISECONDS));
+            Thread.sleep(100);
+            assertTrue(f.acquired.get() < 1000, "bounded until unbound");
             w.unbound();
-            assertTrue(many.await(10, TimeUnit.SECONDS), "unbound: the feeder reads on");
-        } finally {
-            f.interrupt();
+            f.reaches(1000);
+            assertTrue(f.acquired.get() >= 1000, "unbound: the feeder reads on");
         }
     }
 }
