@@ -702,6 +702,11 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
                 return;
             }
             job.total(index);
+        } catch (Throwable t) {
+            // A chunk that could not be made or handed over (an OutOfMemoryError): the caller
+            // would otherwise wait forever for the items after it and for the end.
+            job.abort(new ProcessError("the pool's feeder could not hand the iterable's items to "
+                    + "the pool: " + t, t));
         } finally {
             feeders.remove(Thread.currentThread());
             feeding.remove(job);

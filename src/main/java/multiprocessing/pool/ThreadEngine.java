@@ -103,9 +103,26 @@ final class ThreadEngine implements Engine {
                 } else {
                     c.job.failed(c, error);
                 }
+            } catch (Throwable t) {
+                undelivered(c, t);
             } finally {
                 c.job.chunkFinished();
             }
+        }
+    }
+
+    /**
+     * A chunk's results could not be handed to its job: storing them threw (an
+     * OutOfMemoryError of a heap filled by results nobody reads, attack 22b). The thread goes on
+     * with the pool's other chunks; the job's caller, which would otherwise wait forever for the
+     * results this thread could not store, gets the error. Should even that fail, the pool is
+     * broken, so that no caller waits for a thread that can no longer deliver.
+     */
+    private void undelivered(Chunk c, Throwable t) {
+        try {
+            c.job.abort(new ProcessError("the pool could not deliver a task's results: " + t, t));
+        } catch (Throwable again) {
+            breakPool(new ProcessError("the pool could not deliver a task's results: " + t, t));
         }
     }
 

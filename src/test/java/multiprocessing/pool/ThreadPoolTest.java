@@ -63,6 +63,52 @@ class ThreadPoolTest {
         assertTrue(finals.contains(20_000L), "the last report says all done: " + finals);
     }
 
+    /**
+     * A worker thread whose delivery of results throws (an OutOfMemoryError of a heap filled
+     * by results nobody reads) neither dies nor leaves the job's caller waiting: the job hears
+     * the error and the thread runs the pool's next chunk (attack 22b: both worker threads died
+     * and the caller's next() waited forever).
+     */
+    @Test
+    void aWorkerThreadWhoseDeliveryThrowsLivesOnAndTheCallerHearsOfIt() throws Exception {
+        List<Throwable> aborted = Collections.synchronizedList(new ArrayList<>());
+        List<Object> delivered = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger deliveries = new AtomicInteger();
+        multiprocessing.SerializableFunction<Integer, Integer> inc = x -> x + 1;
+        Job job = new Job(1, Job.MAP, inc, null, null) {
+            @Override
+            void done(Chunk chunk, List<?> results) {
+                if (deliveries.getAndIncrement() == 0) {
+                    throw new OutOfMemoryError("Java heap space (a test's)");
+                }
+                delivered.addAll(results);
+            }
+
+            @Override
+            void failed(Chunk chunk, Throwable error) {
+                delivered.add(error);
+            }
+
+            @Override
+            void abort(Throwable error) {
+                aborted.add(error);
+            }
+        };
+        ThreadEngine engine = new ThreadEngine(1, null);
+        try {
+            engine.submit(new Chunk(job, 0, List.of(1)));
+            engine.submit(new Chunk(job, 1, List.of(2)));
+            engine.close();
+            assertTrue(engine.awaitExit(Duration.ofSeconds(10)), "the thread ran both chunks");
+        } finally {
+            engine.terminate();
+        }
+        assertEquals(1, aborted.size(), "the job heard of the failed delivery: " + aborted);
+        assertInstanceOf(ProcessError.class, aborted.get(0));
+        assertInstanceOf(OutOfMemoryError.class, aborted.get(0).getCause());
+        assertEquals(List.of(3), delivered, "the one thread lived on to run the next chunk");
+    }
+
     @Test
     void poolInterfaceOnThreads() throws Exception {
         INITIALIZED.set(0);
