@@ -792,9 +792,7 @@ public final class Serialization {
      * misses (a function capturing 2.4 GB, attack 22b). A heap that ran out is rethrown.
      */
     private static IllegalArgumentException tooLarge(Object value, OutOfMemoryError e) {
-        String m = e.getMessage();
-        if (m == null || !m.startsWith("Required array length")
-                && !m.contains("exceeds VM limit")) {
+        if (!pastArrayLimit(e)) {
             throw e;
         }
         return new IllegalArgumentException("cannot send an object of " + value.getClass()
@@ -802,10 +800,11 @@ public final class Serialization {
                 e);
     }
 
-    private static IllegalArgumentException cannotSerialize(Object value, Throwable cause) {
+    static IllegalArgumentException cannotSerialize(Object value, Throwable cause) {
         String detail = causedBy(cause, StackOverflowError.class)
                 ? "it is nested too deeply to write (StackOverflowError): send a flatter"
                         + " structure"
+                : pastArrayLimit(cause) ? "it serializes to more than a Java array holds (2 GiB)"
                 : cause.getMessage() != null ? cause.getMessage() : cause.toString();
         for (Throwable c = cause; c != null; c = c.getCause()) {
             if (c instanceof org.apache.fory.exception.InsecureException refused) {
@@ -819,6 +818,37 @@ public final class Serialization {
         return new IllegalArgumentException(CANNOT_SEND + "an object of class "
                 + (value == null ? "null" : value.getClass().getName())
                 + " to another process: " + detail, cause);
+    }
+
+    /**
+     * Whether {@code cause} says a write outgrew the largest byte array the JVM makes: Fory's
+     * buffer, grown to it, fails with an ArrayIndexOutOfBoundsException ("last destination
+     * index 2516582810 out of bounds for byte[2147483639]", attack 22b), a copy of it with an
+     * OutOfMemoryError ("Required array length ... is too large").
+     */
+    static boolean pastArrayLimit(Throwable cause) {
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            String m = c.getMessage();
+            if (m == null) {
+                continue;
+            }
+            if (c instanceof OutOfMemoryError
+                    && (m.startsWith("Required array length") || m.contains("exceeds VM limit"))) {
+                return true;
+            }
+            int at = m.lastIndexOf("for byte[");
+            if (c instanceof IndexOutOfBoundsException && at >= 0 && m.endsWith("]")) {
+                try {
+                    long length = Long.parseLong(m.substring(at + 9, m.length() - 1));
+                    if (length >= Integer.MAX_VALUE - 64) {
+                        return true;
+                    }
+                } catch (NumberFormatException notALength) {
+                    // another message: not this case
+                }
+            }
+        }
+        return false;
     }
 
     static Handles handles() {
