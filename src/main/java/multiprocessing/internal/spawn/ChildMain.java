@@ -135,7 +135,24 @@ public final class ChildMain {
      * and ends the JVM with System.exit(0) if such a thread holds it up.
      */
     private static void endWithoutLateThreads(Thread main) {
-        LibraryThreads.platform().daemon().name("multiprocessing-child-end").start(() -> {
+        LibraryThreads.platform().daemon().name("multiprocessing-child-end")
+                .start(new EndWatch(main));
+    }
+
+    /**
+     * The body of {@link #endWithoutLateThreads}'s thread. A class, not a lambda: the full
+     * AOT cache's trainer never ends as a child, so a lambda here was spun at the end of every
+     * process a waiting forkserver JVM ran, on the way to its exit.
+     */
+    static final class EndWatch implements Runnable {
+        private final Thread main;
+
+        EndWatch(Thread main) {
+            this.main = main;
+        }
+
+        @Override
+        public void run() {
             try {
                 main.join();
                 while (!lateNonDaemonThreadRuns()) {
@@ -144,7 +161,7 @@ public final class ChildMain {
             } catch (InterruptedException e) {
                 return;
             }
-            Thread probe = new Thread(() -> { });
+            Thread probe = new Thread(); // never started: a shutdown hook that does nothing
             try {
                 Runtime.getRuntime().addShutdownHook(probe);
                 Runtime.getRuntime().removeShutdownHook(probe);
@@ -152,7 +169,7 @@ public final class ChildMain {
                 return; // the hooks run: that thread is one of theirs, or started by one
             }
             System.exit(0);
-        });
+        }
     }
 
     /** How often the end of a child looks for a non-daemon thread started late. */

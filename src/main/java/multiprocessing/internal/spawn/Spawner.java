@@ -307,14 +307,14 @@ public final class Spawner {
      * (it has exited, or no longer needs this JVM).
      */
     public static int[] receiveHandOver() throws IOException {
-        List<Integer> fds = new ArrayList<>();
+        ReceivedFds fds = new ReceivedFds();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment header = arena.allocate(8);
             long done = 0;
             while (done < 8) {
                 long n;
                 try {
-                    n = Sockets.recvmsg(BOOTSTRAP_FD, header.asSlice(done), 8 - done, fds::add);
+                    n = Sockets.recvmsg(BOOTSTRAP_FD, header.asSlice(done), 8 - done, fds);
                 } catch (ErrnoException e) {
                     if (e.errno() != Posix.ECONNRESET) {
                         throw e;
@@ -322,7 +322,7 @@ public final class Spawner {
                     n = 0; // the parent closed with our ready report unread: the same end
                 }
                 if (n == 0) {
-                    if (done == 0 && fds.isEmpty()) {
+                    if (done == 0 && fds.count == 0) {
                         return null;
                     }
                     throw new EOFException("the hand-over header was cut short");
@@ -334,12 +334,31 @@ public final class Spawner {
             }
             if (header.get(JAVA_INT_UNALIGNED, 0) != HAND_OVER_MAGIC
                     || header.get(JAVA_INT_UNALIGNED, 4)
-                            != fds.size()) {
+                            != fds.count) {
                 throw new IOException("descriptor " + BOOTSTRAP_FD
                         + " does not carry a multiprocessing hand-over");
             }
         }
-        return fds.stream().mapToInt(Integer::intValue).toArray();
+        return Arrays.copyOf(fds.fds, fds.count);
+    }
+
+    /**
+     * The descriptors a hand-over brings. A class, not a method reference to a list's
+     * {@code add}: a capturing reference is spun at its first evaluation, which in a waiting
+     * JVM is the hand-over itself, on its process's start (the AOT cache keeps no class spun
+     * for a call site its trainer never reached).
+     */
+    static final class ReceivedFds implements IntConsumer {
+        int[] fds = new int[4];
+        int count;
+
+        @Override
+        public void accept(int fd) {
+            if (count == fds.length) {
+                fds = Arrays.copyOf(fds, 2 * count);
+            }
+            fds[count++] = fd;
+        }
     }
 
     /**
@@ -351,6 +370,7 @@ public final class Spawner {
         MemorySegment buf = Arena.ofAuto().allocate(1 << 16);
         // Made now: a lambda's first evaluation links its call site, milliseconds in a fresh JVM.
         IntConsumer closeStray = Posix::closeQuietly;
+        linkArrayCopies(); // read() copies into the caller's array
         return new InputStream() {
             @Override
             public int read() throws IOException {
@@ -544,6 +564,21 @@ public final class Spawner {
         @Override
         public void run() {
             Posix.getpid();
+            linkArrayCopies(); // a channel's first receive copies into an array
+        }
+    }
+
+    /**
+     * Copies between a segment and an array once, on a thread that would otherwise wait: the
+     * JDK's first such copy in a JVM spins the type switch that picks the array's element
+     * size ({@code jdk.internal.foreign.Utils.BaseAndScale}), a class the AOT cache does not
+     * keep, ~1-2 ms of a fresh JVM's time. Otherwise it falls to a channel's first receive, or
+     * to the hand-over that a waiting JVM's process starts with.
+     */
+    public static void linkArrayCopies() {
+        byte[] one = new byte[1];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment.copy(arena.allocate(1), JAVA_BYTE, 0, one, 0, 1);
         }
     }
 

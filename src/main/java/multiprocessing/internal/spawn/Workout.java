@@ -88,6 +88,9 @@ final class Workout {
         part(failed, "a child's payload with channels, through Fory",
                 () -> channelsPayload(true));
         part(failed, "the start methods' contexts", Workout::contexts);
+        // A waiting forkserver JVM maps this cache: what its processes do before their
+        // targets (a daemon's parent watcher, read from the jar in each, a pool's workers).
+        part(failed, "a child's own waits", Workout::childsOwnWaits);
         part(failed, "a warm JVM's entry point", () -> Class.forName(WARM_MAIN, false,
                 Workout.class.getClassLoader()));
         return failed;
@@ -226,9 +229,11 @@ final class Workout {
      * are then in the cache instead of read and verified from the jar in every such child.
      */
     private static void childsOwnWaits() throws Exception {
-        // The bodies of a daemon child's parent watcher and of the thread that links ahead in
-        // a child holding a channel, which a trainer (neither) never starts: loaded here.
-        for (Class<?> body : List.of(ChildMain.ParentWatcher.class, Spawner.LinkAhead.class)) {
+        // The bodies of a daemon child's parent watcher, of the thread that links ahead in a
+        // child holding a channel and of the one that watches a child's end, and what takes a
+        // hand-over's descriptors, which a trainer (none of those) never runs: loaded here.
+        for (Class<?> body : List.of(ChildMain.ParentWatcher.class, Spawner.LinkAhead.class,
+                ChildMain.EndWatch.class, Spawner.ReceivedFds.class)) {
             body.getName();
         }
         Posix.geteuid();

@@ -881,6 +881,10 @@ class AotCacheTest {
                         + (cmdline.contains("-lean.aot\0") ? " lean" : ""));
                 queue.put("queued");
             });
+            if (queue != null) {
+                // A daemon, as a pool's worker is: it watches its parent from the cache too.
+                p.daemon(true);
+            }
             p.start();
             if (queue != null && !"queued".equals(queue.get(java.time.Duration.ofSeconds(60)))) {
                 throw new AssertionError("the child's item did not come");
@@ -1006,6 +1010,12 @@ class AotCacheTest {
         assertEquals(List.of(), loaded.lines().filter(l -> l.contains(" multiprocessing.")
                         && !l.contains("AotCacheTest$") && l.contains(" source: file:")).toList(),
                 "the library's classes the child read from the jar");
+        // Nor a class spun for a lambda of the library's: the cache keeps those its trainer
+        // made, and a child's own paths (its end, a daemon's parent watcher) are classes.
+        assertEquals(List.of(), loaded.lines().filter(l -> l.contains(" multiprocessing.")
+                        && !l.contains("AotCacheTest$") && l.contains("$$Lambda")
+                        && !l.contains(" source: shared objects")).toList(),
+                "the library's lambdas the child spun");
         assertTrue(loaded.contains("AotCacheTest$EndToEnd source: file:" + app.toUri().getPath()),
                 "the application's classes from its directory: " + loaded.lines()
                         .filter(l -> l.contains("EndToEnd")).toList());
