@@ -21,6 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.tracker.ResourceTracker;
+import multiprocessing.internal.util.AtExit;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.util.LibraryLog;
 
@@ -121,12 +123,18 @@ final class AotCache {
      * and hang-ups (a program interrupted while a cache trains would otherwise leave the lock,
      * and no training, for an hour; the trainer ends within its own limit), and publishes its
      * output. The JVM writes a configuration file next to its output; it is removed either way.
+     * The script keeps no copy of the descriptors the trainer inherits (its payload's at 3, the
+     * resource tracker's pipe at 4): the tracker, which waits until every process holding its
+     * pipe has ended, would otherwise wait for the whole training (see
+     * {@code ResourceTracker.leave}, which the trainer calls once its tour is done).
      */
     static final String TRAINER_SCRIPT = """
             tmp=$1 final=$2 lock=$3 failed=$4; shift 4
             trap '' INT HUP
             if command -v nice >/dev/null 2>&1; then set -- nice -n 10 "$@"; fi
-            "$@" </dev/null >/dev/null 2>&1
+            "$@" </dev/null >/dev/null 2>&1 &
+            exec 3<&- 4>&-
+            wait $!
             rc=$?
             if [ "$rc" -eq 0 ] && [ -s "$tmp" ]; then
               mv -f "$tmp" "$final"
@@ -867,6 +875,19 @@ final class AotCache {
         static Exercise create() {
             return new Exercise("Process-0", new byte[32], new int[] {0}, List.of("-Xrs"),
                     (Runnable & Serializable) () -> { });
+        }
+
+        /**
+         * Ends a trainer's part in its program once its tour is done: the JVM then writes the
+         * cache as it exits, seconds (minutes on a loaded machine) in which the resource
+         * tracker, which waits for every process of the program, waited for it too, and left
+         * what a SIGKILLed child of the program had created in /dev/shm until then (attack
+         * 23). Its own shared memory is released now, as its exit would, and it leaves the
+         * tracker's tree.
+         */
+        static void done() {
+            AtExit.runNow();
+            ResourceTracker.leave();
         }
 
         /**

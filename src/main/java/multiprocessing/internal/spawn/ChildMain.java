@@ -107,6 +107,7 @@ public final class ChildMain {
             try {
                 exercise.run();
             } finally {
+                AotCache.Exercise.done();
                 System.exit(0); // also after an error: the cache holds what was loaded
             }
         }

@@ -180,6 +180,7 @@ final class Workout {
         AotCache.Exercise.endWithinTheLimit();
         AotCache.loadProgramClasses();
         leanTour();
+        AotCache.Exercise.done();
     }
 
     /** The channels trainer's target: {@link #channelsTour}, bounded as the full trainer is. */
@@ -187,6 +188,7 @@ final class Workout {
         AotCache.Exercise.endWithinTheLimit();
         AotCache.loadProgramClasses();
         channelsTour();
+        AotCache.Exercise.done();
     }
 
     /**

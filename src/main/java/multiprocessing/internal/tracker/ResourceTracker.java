@@ -55,6 +55,10 @@ public final class ResourceTracker {
     private static int fd = -1;
     private static boolean inheritedChecked;
     private static boolean broken;
+    /** Set by {@link #leave}: this process no longer reports anything. */
+    private static boolean left;
+    /** The names this process registered and has not unregistered. */
+    private static final java.util.Set<String> held = new java.util.HashSet<>();
 
     /** Records that this process created {@code name}: it is unlinked if the tree ends first. */
     public static void register(String name) {
@@ -74,10 +78,35 @@ public final class ResourceTracker {
         return ensure(true);
     }
 
+    /**
+     * Takes this process out of the tree the tracker waits for, if it holds no name the
+     * tracker would have to unlink after it: it closes its copy of the pipe, and the tracker
+     * no longer waits for it to end. For a process of the tree that outlives the program on
+     * purpose: an AOT cache's trainer, which goes on for seconds (minutes on a loaded machine)
+     * writing the cache once its tour is done, held up the unlinking of what a SIGKILLed child
+     * had left until then (attack 23). Nothing is reported after it.
+     *
+     * @return whether it left (false: it holds names, or it never had the pipe)
+     */
+    public static synchronized boolean leave() {
+        if (!held.isEmpty() || ensure(false) < 0) {
+            return false; // (ensure: the pipe it inherited, which it may not have used yet)
+        }
+        Posix.closeQuietly(fd);
+        fd = -1;
+        left = true;
+        return true;
+    }
+
     private static synchronized void send(String verb, String name, boolean create) {
         int out = ensure(create);
         if (out < 0) {
             return;
+        }
+        if (create) {
+            held.add(name);
+        } else {
+            held.remove(name);
         }
         byte[] line = (verb + " " + ProcessHandle.current().pid() + " " + name + "\n")
                 .getBytes(StandardCharsets.UTF_8);
@@ -97,7 +126,7 @@ public final class ResourceTracker {
     }
 
     private static int ensure(boolean create) {
-        if (broken) {
+        if (broken || left) {
             return -1;
         }
         if (fd >= 0) {

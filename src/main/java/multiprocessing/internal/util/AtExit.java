@@ -72,12 +72,23 @@ public final class AtExit {
         return running;
     }
 
+    /**
+     * Runs the exit's actions now: for a process whose work is done while its JVM goes on for
+     * a while before it ends (an AOT cache's trainer, which writes the cache as it exits). From
+     * then on it counts as exiting, and its exit runs none of them again.
+     */
+    public static void runNow() {
+        runAll();
+    }
+
     private static void runAll() {
         for (Stage stage : Stage.values()) {
             List<Runnable> actions;
             synchronized (AtExit.class) {
                 running = true;
-                actions = List.copyOf(ACTIONS.getOrDefault(stage, List.of()));
+                // Taken out: each runs once, should runNow and the hook meet.
+                List<Runnable> staged = ACTIONS.remove(stage);
+                actions = staged == null ? List.of() : staged;
             }
             for (Runnable action : actions) {
                 try {

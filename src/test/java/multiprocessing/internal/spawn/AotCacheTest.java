@@ -795,6 +795,32 @@ class AotCacheTest {
         assertFalse(Files.exists(Path.of(t.target() + AotCache.CLASSES)));
     }
 
+    /**
+     * The script keeps no copy of the descriptors the trainer inherits: the resource tracker
+     * waits until every holder of its pipe (at 4) has ended, and waited for the whole training
+     * (attack 23: a SIGKILLed child's shared memory stayed a minute after its program ended).
+     */
+    @Test
+    void trainerScriptKeepsNoCopyOfTheTrainersDescriptors() throws Exception {
+        AotCache.Training t = training();
+        // The trainer has the descriptors, its script (its parent) has let them go.
+        String trainer = "[ -e /proc/self/fd/4 ] || exit 8; [ -e /proc/self/fd/3 ] || exit 9; "
+                + "[ -e /proc/$PPID/fd/4 ] && exit 7; [ -e /proc/$PPID/fd/3 ] && exit 6; "
+                + "echo cache > \"$1\"";
+        java.lang.Process sh = new ProcessBuilder("sh", "-c",
+                "exec 3</dev/null 4</dev/null; exec sh -c \"$@\"", "holder",
+                AotCache.TRAINER_SCRIPT, "trainer", t.output().toString(),
+                t.target().toString(), t.lock().toString(), t.failed().toString(),
+                "sh", "-c", trainer, "fake-java", t.output().toString())
+                .redirectErrorStream(true).start();
+        String output = new String(sh.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(sh.waitFor(30, TimeUnit.SECONDS));
+        assertEquals("", output);
+        assertEquals(0, sh.exitValue(), "6 or 7: the script held the trainer's descriptors; "
+                + "8 or 9: the trainer did not get them");
+        assertEquals("cache\n", Files.readString(t.target()));
+    }
+
     @Test
     void trainerOutputIsDroppedOnFailure() throws Exception {
         AotCache.Training t = training();

@@ -147,6 +147,29 @@ class ResourceTrackerTest {
         assertFalse(err.contains("resource tracker"), err);
     }
 
+    /**
+     * A process that leaves the tree (an AOT cache's trainer, once its tour is done) is no
+     * longer waited for: what a SIGKILLed child left is unlinked while it lives on. One that
+     * still holds a name of its own does not leave.
+     */
+    @Test
+    void aProcessThatLeftIsNotWaitedFor(@TempDir Path dir) throws Exception {
+        String prefix = prefix("leave");
+        java.lang.Process harness = harness("leave", prefix, dir);
+        try {
+            assertEquals("holding false", awaitLine(dir.resolve("out"), "holding"),
+                    () -> read(dir.resolve("err")));
+            assertEquals("left true", awaitLine(dir.resolve("out"), "left"));
+            awaitGone(prefix, null);
+            assertTrue(harness.isAlive(), "unlinked while the process that left lives on");
+            String line = awaitLine(dir.resolve("err"), "'/" + prefix + "_c'");
+            assertTrue(line.startsWith("WARNING: resource tracker: unlinked leaked shared memory"),
+                    line);
+        } finally {
+            harness.destroyForcibly().waitFor();
+        }
+    }
+
     @Test
     void aForgottenSegmentIsUnlinkedWhenTheProgramEnds(@TempDir Path dir) throws Exception {
         String prefix = prefix("forgot");

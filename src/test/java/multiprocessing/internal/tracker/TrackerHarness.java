@@ -54,6 +54,31 @@ public final class TrackerHarness {
                 SharedMemory.create(prefix + "_a", 4096).close();
                 System.out.println("done");
             }
+            case "leave" -> {
+                // A child's segment left behind (it is SIGKILLed), then this process leaves
+                // the tree and lives on, as an AOT cache's trainer does while it writes.
+                java.nio.file.Path created = java.nio.file.Path.of(
+                        System.getProperty("java.io.tmpdir"), prefix + ".created");
+                Process child = Process.builder().daemon(true).target(() -> {
+                    SharedMemory.create(prefix + "_c", 4096);
+                    java.nio.file.Files.writeString(created, "yes");
+                    Thread.sleep(60_000);
+                }).build();
+                child.start();
+                while (!java.nio.file.Files.exists(created)) {
+                    Thread.sleep(10);
+                }
+                java.nio.file.Files.delete(created);
+                child.kill();
+                child.join();
+                SharedMemory own = SharedMemory.create(prefix + "_p", 4096);
+                System.out.println("holding " + ResourceTracker.leave());
+                own.close();
+                own.unlink();
+                System.out.println("left " + ResourceTracker.leave());
+                System.out.flush();
+                Thread.sleep(60_000);
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
