@@ -23,10 +23,13 @@ import java.util.List;
  * <p>Values: {@code null}, integers (any integral {@link Number} that fits in 64 bits; read back
  * as {@link Long}), {@code Float}/{@code Double} (read back as {@link Double}), {@link Boolean},
  * {@link String} and {@code byte[]}. As in Python, the list's length and each item's storage
- * are fixed at creation: a string or byte array may be replaced by one of at most the same
- * encoded length, a number by any value that needs at most the item's storage (8 bytes for
- * numbers), and anything by {@code null}; a value that does not fit throws
- * {@link IllegalArgumentException} and leaves the list unchanged.
+ * are fixed at creation: an item's storage is its first value's encoded size (8 bytes for a
+ * number, a string's UTF-8 bytes, a byte array's length; at least 8) rounded up to a multiple
+ * of 8, as in Python, whose items are 8-byte aligned too. Any value that fits there may
+ * replace it: {@code "hello"} (5 bytes, 8 of storage) by {@code "12345678"} but not by
+ * {@code "123456789"}, a number by a string of at most 8 bytes, anything by {@code null}; a
+ * value that does not fit throws {@link IllegalArgumentException} and leaves the list
+ * unchanged.
  *
  * <p>Layout (declared once, {@link #HEADER} and {@link #ITEM}): a header with the item count,
  * then one descriptor per item (its data's offset in the segment, its capacity, its current

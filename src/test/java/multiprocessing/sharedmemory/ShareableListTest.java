@@ -55,6 +55,15 @@ class ShareableListTest {
             list.set(9, null);
             assertNull(list.get(9));
 
+            // "howdy" had 8 bytes of storage (its 5, rounded up to 8): 8 fit, 9 do not.
+            list.set(7, "12345678");
+            assertEquals("12345678", list.get(7));
+            assertThrows(IllegalArgumentException.class, () -> list.set(7, "123456789"));
+            assertThrows(IllegalArgumentException.class, () -> list.set(8, new byte[9]));
+            list.set(8, new byte[8]); // "" had a number's 8 bytes
+            assertArrayEquals(new byte[8], (byte[]) list.get(8));
+            list.set(8, "");
+            list.set(7, "hi");
             IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class,
                     () -> list.set(7, "a string far longer than its slot"));
             assertTrue(tooBig.getMessage().contains("room"), tooBig.getMessage());
