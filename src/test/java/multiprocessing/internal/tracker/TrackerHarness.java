@@ -14,20 +14,7 @@ public final class TrackerHarness {
                 // Two segments here, one created by a daemon child, then wait for SIGKILL.
                 SharedMemory.create(prefix + "_a", 4096);
                 SharedMemory.create(prefix + "_b", 1 << 20);
-                // Ready once create() has returned: the name is in /dev/shm a moment before it
-                // is registered, and a kill in that moment would leave it behind.
-                java.nio.file.Path created = java.nio.file.Path.of(
-                        System.getProperty("java.io.tmpdir"), prefix + ".created");
-                Process child = Process.builder().daemon(true).target(() -> {
-                    SharedMemory.create(prefix + "_c", 4096);
-                    java.nio.file.Files.writeString(created, "yes");
-                    Thread.sleep(60_000);
-                }).build();
-                child.start();
-                while (!java.nio.file.Files.exists(created)) {
-                    Thread.sleep(10);
-                }
-                java.nio.file.Files.delete(created);
+                Process child = childHolding(prefix + "_c");
                 String pipe = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of(
                         "/proc/self/fd/" + ResourceTracker.fdForChild())).toString();
                 System.out.println("ready " + child.pid() + " " + pipe);
@@ -57,18 +44,7 @@ public final class TrackerHarness {
             case "leave" -> {
                 // A child's segment left behind (it is SIGKILLed), then this process leaves
                 // the tree and lives on, as an AOT cache's trainer does while it writes.
-                java.nio.file.Path created = java.nio.file.Path.of(
-                        System.getProperty("java.io.tmpdir"), prefix + ".created");
-                Process child = Process.builder().daemon(true).target(() -> {
-                    SharedMemory.create(prefix + "_c", 4096);
-                    java.nio.file.Files.writeString(created, "yes");
-                    Thread.sleep(60_000);
-                }).build();
-                child.start();
-                while (!java.nio.file.Files.exists(created)) {
-                    Thread.sleep(10);
-                }
-                java.nio.file.Files.delete(created);
+                Process child = childHolding(prefix + "_c");
                 child.kill();
                 child.join();
                 SharedMemory own = SharedMemory.create(prefix + "_p", 4096);
@@ -81,5 +57,26 @@ public final class TrackerHarness {
             }
             default -> throw new IllegalArgumentException(args[0]);
         }
+    }
+
+    /**
+     * Starts a daemon child that creates a segment named {@code name} and sleeps, and returns
+     * once the segment is registered: it is in /dev/shm a moment before create() returns, and
+     * a kill in that moment would leave it behind.
+     */
+    private static Process childHolding(String name) throws Exception {
+        java.nio.file.Path created = java.nio.file.Path.of(
+                System.getProperty("java.io.tmpdir"), name + ".created");
+        Process child = Process.builder().daemon(true).target(() -> {
+            SharedMemory.create(name, 4096);
+            java.nio.file.Files.writeString(created, "yes");
+            Thread.sleep(60_000);
+        }).build();
+        child.start();
+        while (!java.nio.file.Files.exists(created)) {
+            Thread.sleep(10);
+        }
+        java.nio.file.Files.delete(created);
+        return child;
     }
 }
