@@ -107,8 +107,11 @@ public final class ChildMain {
             try {
                 exercise.run();
             } finally {
-                AotCache.Exercise.done();
-                System.exit(0); // also after an error: the cache holds what was loaded
+                try {
+                    AotCache.Exercise.done();
+                } finally {
+                    System.exit(0); // also after an error: the cache holds what was loaded
+                }
             }
         }
         parentPid = preparation.parentPid();
