@@ -822,9 +822,12 @@ public final class Serialization {
 
     /**
      * Whether {@code cause} says a write outgrew the largest byte array the JVM makes: Fory's
-     * buffer, grown to it, fails with an ArrayIndexOutOfBoundsException ("last destination
-     * index 2516582810 out of bounds for byte[2147483639]", attack 22b), a copy of it with an
-     * OutOfMemoryError ("Required array length ... is too large").
+     * buffer fails with an IndexOutOfBoundsException whose index, or whose range's end, is past
+     * {@code Integer.MAX_VALUE}, or whose array is already the largest ("arraycopy: last
+     * destination index 2200000018 out of bounds for byte[1650000018]", "Range [1100000018,
+     * 1100000018 + 1100000000) out of bounds for length 2147479552": a list of two 1.1 GB arrays
+     * on a pipe and on a queue, attacks 22b and 23b), a copy of it with an OutOfMemoryError
+     * ("Required array length ... is too large").
      */
     static boolean pastArrayLimit(Throwable cause) {
         for (Throwable c = cause; c != null; c = c.getCause()) {
@@ -836,19 +839,47 @@ public final class Serialization {
                     && (m.startsWith("Required array length") || m.contains("exceeds VM limit"))) {
                 return true;
             }
-            int at = m.lastIndexOf("for byte[");
-            if (c instanceof IndexOutOfBoundsException && at >= 0 && m.endsWith("]")) {
-                try {
-                    long length = Long.parseLong(m.substring(at + 9, m.length() - 1));
-                    if (length >= Integer.MAX_VALUE - 64) {
-                        return true;
-                    }
-                } catch (NumberFormatException notALength) {
-                    // another message: not this case
-                }
+            if (c instanceof IndexOutOfBoundsException && indexPastArrays(m)) {
+                return true;
             }
         }
         return false;
+    }
+
+    /** The largest length a byte array may have here (the JDK's own soft limit). */
+    private static final long LARGEST_ARRAY = Integer.MAX_VALUE - 8;
+
+    /**
+     * Whether an index-out-of-bounds message names an index or a range's end no array can
+     * reach, or an array of the largest length: the JDK's messages ("Index 5 out of bounds for
+     * length 3", "Range [a, a + n) out of bounds for length m", "arraycopy: last destination
+     * index i out of bounds for byte[m]") write them as decimal numbers.
+     */
+    private static boolean indexPastArrays(String m) {
+        java.util.regex.Matcher range = IndexMessages.RANGE.matcher(m);
+        if (range.find() && Long.parseLong(range.group(1)) + Long.parseLong(range.group(2))
+                > LARGEST_ARRAY) {
+            return true;
+        }
+        java.util.regex.Matcher number = IndexMessages.NUMBER.matcher(m);
+        while (number.find()) {
+            if (number.group().length() > 18) {
+                return true; // past a long, past every array
+            }
+            long n = Long.parseLong(number.group());
+            if (n > LARGEST_ARRAY || n >= LARGEST_ARRAY - 56 && m.contains("for byte[" + n + "]")
+                    || n >= LARGEST_ARRAY - 56 && m.endsWith("for length " + n)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Made at the first failure that needs them: every process initializes this class. */
+    private static final class IndexMessages {
+        static final java.util.regex.Pattern RANGE = java.util.regex.Pattern.compile(
+                "\\[(\\d{1,18}), \\d{1,18} \\+ (\\d{1,18})\\)");
+        static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile("\\d+");
     }
 
     static Handles handles() {

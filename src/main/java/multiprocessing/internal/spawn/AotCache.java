@@ -123,12 +123,15 @@ final class AotCache {
      * and hang-ups (a program interrupted while a cache trains would otherwise leave the lock,
      * and no training, for an hour; the trainer ends within its own limit), and publishes its
      * output. The JVM writes a configuration file next to its output; it is removed either way.
-     * The script keeps no copy of the descriptors the trainer inherits (its payload's at 3, the
-     * resource tracker's pipe at 4): the tracker, which waits until every process holding its
-     * pipe has ended, would otherwise wait for the whole training (see
-     * {@code ResourceTracker.leave}, which the trainer calls once its tour is done).
+     * The script keeps no copy of the program's standard streams, nor of the descriptors the
+     * trainer inherits (its payload's at 3, the resource tracker's pipe at 4): whatever reads
+     * the program's output to its end (a shell's {@code $(...)}, a pipe into {@code tee}, a
+     * CI log) waited for the whole training (attack 23b), and so did the tracker, which waits
+     * until every process holding its pipe has ended (see {@code ResourceTracker.leave}, which
+     * the trainer calls once its tour is done).
      */
     static final String TRAINER_SCRIPT = """
+            exec </dev/null >/dev/null 2>&1
             tmp=$1 final=$2 lock=$3 failed=$4; shift 4
             trap '' INT HUP
             if command -v nice >/dev/null 2>&1; then set -- nice -n 10 "$@"; fi

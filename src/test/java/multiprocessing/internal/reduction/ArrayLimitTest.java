@@ -21,6 +21,15 @@ class ArrayLimitTest {
         assertTrue(message.contains("more than a Java array holds (2 GiB)"), message);
         assertTrue(message.contains("[Ljava.lang.Object;"), message);
 
+        // A list of two 1.1 GB arrays on a pipe and on a queue (attack 23b): the buffer not yet
+        // the largest, the index or the range's end past every array.
+        assertTrue(Serialization.pastArrayLimit(new SerializationException(
+                new ArrayIndexOutOfBoundsException("arraycopy: last destination index "
+                        + "2200000018 out of bounds for byte[1650000018]"))));
+        assertTrue(Serialization.pastArrayLimit(new SerializationException(
+                new IndexOutOfBoundsException("Range [1100000018, 1100000018 + 1100000000) "
+                        + "out of bounds for length 2147479552"))));
+
         assertTrue(Serialization.pastArrayLimit(new IllegalStateException(new OutOfMemoryError(
                 "Required array length 1677722382 + 838860419 is too large"))));
         assertTrue(Serialization.pastArrayLimit(
@@ -35,6 +44,10 @@ class ArrayLimitTest {
         assertFalse(Serialization.pastArrayLimit(
                 new ArrayIndexOutOfBoundsException("Index 5 out of bounds for length 3")));
         assertFalse(Serialization.pastArrayLimit(new OutOfMemoryError("Java heap space")));
+        assertFalse(Serialization.pastArrayLimit(new IndexOutOfBoundsException(
+                "Range [100, 100 + 50) out of bounds for length 120")));
+        assertFalse(Serialization.pastArrayLimit(new IllegalStateException(
+                "Index 3000000000 of something else"))); // not an index failure
         assertFalse(Serialization.pastArrayLimit(new IllegalStateException((String) null)));
         String message = Serialization.cannotSerialize("x", small).getMessage();
         assertTrue(message.contains("out of bounds for byte[100]"), message);

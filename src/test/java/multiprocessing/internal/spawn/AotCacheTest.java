@@ -803,10 +803,12 @@ class AotCacheTest {
     @Test
     void trainerScriptKeepsNoCopyOfTheTrainersDescriptors() throws Exception {
         AotCache.Training t = training();
-        // The trainer has the descriptors, its script (its parent) has let them go.
+        // The trainer has the descriptors, its script (its parent) has let them go, and the
+        // program's standard streams too (here the pipe this test reads).
         String trainer = "[ -e /proc/self/fd/4 ] || exit 8; [ -e /proc/self/fd/3 ] || exit 9; "
                 + "[ -e /proc/$PPID/fd/4 ] && exit 7; [ -e /proc/$PPID/fd/3 ] && exit 6; "
-                + "echo cache > \"$1\"";
+                + "for n in 0 1 2; do [ \"$(readlink /proc/$PPID/fd/$n)\" = /dev/null ] || exit 5;"
+                + " done; echo cache > \"$1\"";
         java.lang.Process sh = new ProcessBuilder("sh", "-c",
                 "exec 3</dev/null 4</dev/null; exec sh -c \"$@\"", "holder",
                 AotCache.TRAINER_SCRIPT, "trainer", t.output().toString(),
@@ -816,8 +818,8 @@ class AotCacheTest {
         String output = new String(sh.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(sh.waitFor(30, TimeUnit.SECONDS));
         assertEquals("", output);
-        assertEquals(0, sh.exitValue(), "6 or 7: the script held the trainer's descriptors; "
-                + "8 or 9: the trainer did not get them");
+        assertEquals(0, sh.exitValue(), "5: the script held the program's standard streams; "
+                + "6 or 7: the trainer's descriptors; 8 or 9: the trainer did not get them");
         assertEquals("cache\n", Files.readString(t.target()));
     }
 
