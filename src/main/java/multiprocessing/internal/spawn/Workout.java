@@ -11,6 +11,15 @@ import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.sharedctypes.Array;
+import multiprocessing.sharedctypes.RawArray;
+import multiprocessing.sharedctypes.RawValue;
+import multiprocessing.sharedctypes.SharedByteArray;
+import multiprocessing.sharedctypes.SharedDouble;
+import multiprocessing.sharedctypes.SharedDoubleArray;
+import multiprocessing.sharedctypes.SharedInt;
+import multiprocessing.sharedctypes.SharedIntArray;
+import multiprocessing.sharedctypes.SharedLong;
+import multiprocessing.sharedctypes.SharedLongArray;
 import multiprocessing.sharedmemory.SharedMemory;
 import multiprocessing.synchronize.Barrier;
 import multiprocessing.synchronize.BoundedSemaphore;
@@ -260,6 +269,15 @@ final class Workout {
         Barrier barrier = new Barrier(1);
         Value value = Value.of("i", 0);
         Array array = Array.of("d", 4);
+        // The typed views too (README's RawValue.ofInt): a child holding one read their
+        // classes from the jar, the tour having made only the typecode forms.
+        SharedInt anInt = RawValue.ofInt(0);
+        SharedLong aLong = RawValue.ofLong(0);
+        SharedDouble aDouble = RawValue.ofDouble(0);
+        SharedIntArray ints = RawArray.ofInts(2);
+        SharedLongArray longs = RawArray.ofLongs(2);
+        SharedDoubleArray doubles = RawArray.ofDoubles(2);
+        SharedByteArray bytes = RawArray.ofBytes(2);
         SharedMemory memory = SharedMemory.create(4096);
         try {
             String name = memory.name();
@@ -300,6 +318,17 @@ final class Workout {
                 value.release();
                 array.set(0, 1.0);
                 array.get(0);
+                anInt.addAndGet(1);
+                aLong.addAndGet(1);
+                aDouble.addAndGet(1);
+                ints.getAndAdd(0, 1);
+                longs.getAndAdd(0, 1);
+                doubles.set(0, doubles.get(0) + 1);
+                bytes.set(0, (byte) (bytes.get(0) + 1));
+                ints.toArray();
+                longs.toArray();
+                doubles.toArray();
+                bytes.toArray();
                 try (SharedMemory attached = SharedMemory.attach(name)) {
                     attached.buf().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 1);
                 }

@@ -895,9 +895,13 @@ class AotCacheTest {
             // lean child's lambda is in a class that also has this one, whose reading of its
             // own names Queue (its class's $deserializeLambda$): both from the caches.
             multiprocessing.Queue<String> queue = Boolean.getBoolean(LEAN) ? null : ctx.queue();
+            // A typed view of shared memory (README's), which a lean child holds as plainly.
+            multiprocessing.sharedctypes.SharedInt counter = Boolean.getBoolean(LEAN)
+                    ? multiprocessing.sharedctypes.RawValue.ofInt(0) : null;
             Process p = Boolean.getBoolean(LEAN) ? ctx.process(() -> {
                 // What a forkserver context's child makes before its target (its context).
                 Multiprocessing.getContext("forkserver");
+                counter.addAndGet(1);
                 String cmdline = Files.readString(Path.of("/proc/self/cmdline"),
                         StandardCharsets.ISO_8859_1);
                 System.out.println("child " + cmdline.contains("\0-XX:AOTCache=")
@@ -923,6 +927,9 @@ class AotCacheTest {
             }
             if (p.exitCode() != 0) {
                 throw new AssertionError("child exit code " + p.exitCode());
+            }
+            if (counter != null && counter.get() != 1) {
+                throw new AssertionError("the child's count did not come: " + counter.get());
             }
             p.close();
             if (Boolean.getBoolean(LEAN)) {
@@ -1079,7 +1086,14 @@ class AotCacheTest {
         for (String c : List.of("multiprocessing.synchronize.Event",
                 "multiprocessing.internal.heap.Block", "jdk.internal.foreign.abi.AbstractLinker",
                 "multiprocessing.internal.heap.Receipts", "multiprocessing.internal.wait.Parker",
-                "multiprocessing.internal.posix.Futex")) {
+                "multiprocessing.internal.posix.Futex",
+                // The typed views of shared memory (README's RawValue.ofInt), which the tour
+                // did not make: each child holding one read them from the jar.
+                "multiprocessing.sharedctypes.SharedLong", "multiprocessing.sharedctypes.SharedDouble",
+                "multiprocessing.sharedctypes.SharedIntArray",
+                "multiprocessing.sharedctypes.SharedLongArray",
+                "multiprocessing.sharedctypes.SharedDoubleArray",
+                "multiprocessing.sharedctypes.SharedByteArray")) {
             assertTrue(loaded.contains(" " + c + " source: shared objects"),
                     c + " comes from the cache: " + loaded.lines().filter(l -> l.contains(c)).toList());
         }
