@@ -5,8 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import multiprocessing.JoinableQueue;
 import multiprocessing.Queue;
 import multiprocessing.SerializableRunnable;
+import multiprocessing.SimpleQueue;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
@@ -20,6 +22,7 @@ import multiprocessing.sharedctypes.SharedInt;
 import multiprocessing.sharedctypes.SharedIntArray;
 import multiprocessing.sharedctypes.SharedLong;
 import multiprocessing.sharedctypes.SharedLongArray;
+import multiprocessing.sharedmemory.ShareableList;
 import multiprocessing.sharedmemory.SharedMemory;
 import multiprocessing.synchronize.Barrier;
 import multiprocessing.synchronize.BoundedSemaphore;
@@ -132,18 +135,26 @@ final class Workout {
      * (attack 17).
      */
     private static void channelsPayload(boolean throughFory) throws Exception {
-        try (Queue<Object> queue = new Queue<>(); Pipe pipe = Pipe.open()) {
+        // The other queues too, whose reducers a child holding one read from the jar.
+        try (Queue<Object> queue = new Queue<>(); Pipe pipe = Pipe.open();
+                JoinableQueue<Object> joinable = new JoinableQueue<>();
+                SimpleQueue<Object> simple = new SimpleQueue<>()) {
             // A sorted map sends the whole payload through Fory (as a program's record does),
             // whose reading of the reduced objects in it the full cache then holds too.
             Object extra = throughFory ? new java.util.TreeMap<>(java.util.Map.of("k", 1)) : "k";
             SerializableRunnable target = () -> {
                 queue.put("put");
                 pipe.right().send("sent");
+                joinable.put("joined");
+                simple.put("simple");
                 extra.hashCode();
             };
             readAsAChildAndRun(target);
             queue.get(java.time.Duration.ofSeconds(5));
             pipe.left().recv();
+            joinable.get(java.time.Duration.ofSeconds(5));
+            joinable.taskDone();
+            simple.get();
         }
     }
 
@@ -279,8 +290,11 @@ final class Workout {
         SharedDoubleArray doubles = RawArray.ofDoubles(2);
         SharedByteArray bytes = RawArray.ofBytes(2);
         SharedMemory memory = SharedMemory.create(4096);
+        ShareableList list = ShareableList.create(java.util.Arrays.asList(
+                1, 2.0, true, "three", new byte[] {4}, null));
         try {
             String name = memory.name();
+            String listName = list.shm().name();
             SerializableRunnable target = () -> {
                 lock.acquire();
                 lock.release();
@@ -332,11 +346,23 @@ final class Workout {
                 try (SharedMemory attached = SharedMemory.attach(name)) {
                     attached.buf().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 1);
                 }
+                // A ShareableList attached by name, read and written (its classes were read
+                // from the jar in every child that did).
+                ShareableList attachedList = ShareableList.attach(listName);
+                try {
+                    for (int i = 0; i < attachedList.size(); i++) {
+                        attachedList.set(i, attachedList.get(i));
+                    }
+                } finally {
+                    attachedList.close();
+                }
             };
             readAsAChildAndRun(target);
         } finally {
             memory.close();
             memory.unlink();
+            list.close();
+            list.shm().unlink();
         }
     }
 

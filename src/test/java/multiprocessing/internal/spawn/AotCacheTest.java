@@ -1093,7 +1093,10 @@ class AotCacheTest {
                 "multiprocessing.sharedctypes.SharedIntArray",
                 "multiprocessing.sharedctypes.SharedLongArray",
                 "multiprocessing.sharedctypes.SharedDoubleArray",
-                "multiprocessing.sharedctypes.SharedByteArray")) {
+                "multiprocessing.sharedctypes.SharedByteArray",
+                // A ShareableList's, and the reducers of the other queues, likewise.
+                "multiprocessing.sharedmemory.ShareableList", "multiprocessing.JoinableQueue$1",
+                "multiprocessing.SimpleQueue$1")) {
             assertTrue(loaded.contains(" " + c + " source: shared objects"),
                     c + " comes from the cache: " + loaded.lines().filter(l -> l.contains(c)).toList());
         }
