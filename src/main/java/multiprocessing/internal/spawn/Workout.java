@@ -137,6 +137,7 @@ final class Workout {
     private static void channelsPayload(boolean throughFory) throws Exception {
         // The other queues too, whose reducers a child holding one read from the jar.
         try (Queue<Object> queue = new Queue<>(); Pipe pipe = Pipe.open();
+                Pipe simplex = Pipe.open(false); // a pipe(2), not a socket: its own calls
                 JoinableQueue<Object> joinable = new JoinableQueue<>();
                 SimpleQueue<Object> simple = new SimpleQueue<>()) {
             // A sorted map sends the whole payload through Fory (as a program's record does),
@@ -147,6 +148,11 @@ final class Workout {
                 pipe.right().send("sent");
                 joinable.put("joined");
                 simple.put("simple");
+                simplex.right().send("one way");
+                // A wait on connections (Python's connection.wait), whose classes and lambdas
+                // a child that waited so read from the jar and spun.
+                multiprocessing.connection.Connections.await(java.util.List.of(pipe.right()),
+                        java.time.Duration.ofMillis(1));
                 extra.hashCode();
             };
             readAsAChildAndRun(target);
@@ -155,6 +161,7 @@ final class Workout {
             joinable.get(java.time.Duration.ofSeconds(5));
             joinable.taskDone();
             simple.get();
+            simplex.left().recv();
         }
     }
 

@@ -1096,7 +1096,8 @@ class AotCacheTest {
                 "multiprocessing.sharedctypes.SharedByteArray",
                 // A ShareableList's, and the reducers of the other queues, likewise.
                 "multiprocessing.sharedmemory.ShareableList", "multiprocessing.JoinableQueue$1",
-                "multiprocessing.SimpleQueue$1")) {
+                "multiprocessing.SimpleQueue$1", "multiprocessing.connection.Connections$Watched",
+                "multiprocessing.internal.posix.Posix$NoWait")) {
             assertTrue(loaded.contains(" " + c + " source: shared objects"),
                     c + " comes from the cache: " + loaded.lines().filter(l -> l.contains(c)).toList());
         }
