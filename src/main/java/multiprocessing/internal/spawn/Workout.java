@@ -100,6 +100,10 @@ final class Workout {
         part(failed, "a child's payload with channels, through Fory",
                 () -> channelsPayload(true));
         part(failed, "the start methods' contexts", Workout::contexts);
+        // As the lean tour does: a waiting forkserver JVM maps this cache, and every process
+        // it ran that held a condition, an event, a barrier, a typed value or a ShareableList
+        // read their classes from the jar.
+        part(failed, "locks and shared values", Workout::sharedObjects);
         // A waiting forkserver JVM maps this cache: what its processes do before their
         // targets (a daemon's parent watcher, read from the jar in each, a pool's workers).
         part(failed, "a child's own waits", Workout::childsOwnWaits);

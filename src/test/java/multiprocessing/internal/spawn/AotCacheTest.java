@@ -1036,9 +1036,14 @@ class AotCacheTest {
         assertTrue(loaded.contains(" multiprocessing.internal.spawn.ChildMain source: shared objects"),
                 "the library's classes come from the cache");
         assertTrue(loaded.contains(" org.apache.fory.Fory source: shared objects"));
-        // The trainer's tour (Workout): a pool's worker, a manager's connections, FFM's linker.
+        // The trainer's tour (Workout): a pool's worker, a manager's connections, FFM's linker,
+        // and the lean tour's locks and shared values (the full cache is a waiting forkserver
+        // JVM's: its processes read these from the jar).
         for (String c : List.of("multiprocessing.pool.Worker", "multiprocessing.connection.Listener",
-                "jdk.internal.foreign.abi.AbstractLinker")) {
+                "jdk.internal.foreign.abi.AbstractLinker", "multiprocessing.internal.sync.ConditionSync",
+                "multiprocessing.internal.sync.EventSync", "multiprocessing.internal.sync.BarrierSync",
+                "multiprocessing.sharedctypes.SharedInt$Access",
+                "multiprocessing.sharedmemory.ShareableList")) {
             assertTrue(loaded.contains(" " + c + " source: shared objects"),
                     c + " comes from the cache: " + loaded.lines().filter(l -> l.contains(c)).toList());
         }
