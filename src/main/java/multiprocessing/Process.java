@@ -73,7 +73,8 @@ public class Process implements AutoCloseable, Serializable {
      * which the AOT caches' tours rehearse: no program class (see programClass).
      */
     private static final Set<String> LIBRARY_TARGETS = Set.of("multiprocessing.pool.Worker",
-            "multiprocessing.internal.managers.ServerTarget");
+            "multiprocessing.internal.managers.ServerTarget",
+            "multiprocessing.internal.spawn.IdleTarget");
 
     static {
         ProcessAccess.set(new ProcessAccess() {
@@ -84,7 +85,7 @@ public class Process implements AutoCloseable, Serializable {
 
             @Override
             public Object idleProcess() {
-                return new Process(() -> { });
+                return new Process(multiprocessing.internal.spawn.IdleTarget.INSTANCE);
             }
 
             @Override

@@ -83,19 +83,28 @@ public final class WarmMain {
      */
     private static void buildSerializerWhenIdle() {
         LibraryThreads.platform().daemon().name("multiprocessing-serializer-warm-up")
-                .start(() -> {
-                    try {
-                        Thread.sleep(SERIALIZER_IDLE_MILLIS);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                    if (!handedOver) {
-                        // The futex call too: its stub, which a process holding a lock or a
-                        // queue links at its first wait or wake (~8 ms), made while idle.
-                        multiprocessing.internal.posix.Futex.link();
-                        Serialization.warmUp();
-                    }
-                });
+                .start(new WhenIdle());
+    }
+
+    /**
+     * The body of {@link #buildSerializerWhenIdle}'s thread: a class, which the full cache's
+     * tour loads, not a lambda, which was spun in every waiting JVM as it reported ready.
+     */
+    static final class WhenIdle implements Runnable {
+        @Override
+        public void run() {
+            try {
+                Thread.sleep(SERIALIZER_IDLE_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!handedOver) {
+                // The futex call too: its stub, which a process holding a lock or a queue
+                // links at its first wait or wake (~8 ms), made while idle.
+                multiprocessing.internal.posix.Futex.link();
+                Serialization.warmUp();
+            }
+        }
     }
 
     /** Fault injection for tests: the warm-up fails after this many milliseconds. */

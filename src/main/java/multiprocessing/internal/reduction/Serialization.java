@@ -72,6 +72,7 @@ public final class Serialization {
         "multiprocessing.internal.managers.Messages$Response",
         "multiprocessing.internal.managers.Messages$Bye",
         "multiprocessing.internal.managers.ServerTarget",
+        "multiprocessing.internal.spawn.IdleTarget",
     };
 
     /**

@@ -343,6 +343,17 @@ public final class Spawner {
     }
 
     /**
+     * Closes a descriptor that came where none was expected. A class, which the full cache's
+     * tour loads, not a method reference, which was spun in every waiting JVM.
+     */
+    static final class CloseStray implements IntConsumer {
+        @Override
+        public void accept(int fd) {
+            Posix.closeQuietly(fd);
+        }
+    }
+
+    /**
      * The descriptors a hand-over brings. A class, not a method reference to a list's
      * {@code add}: a capturing reference is spun at its first evaluation, which in a waiting
      * JVM is the hand-over itself, on its process's start (the AOT cache keeps no class spun
@@ -368,8 +379,7 @@ public final class Spawner {
      */
     public static InputStream bootstrapSocket() {
         MemorySegment buf = Arena.ofAuto().allocate(1 << 16);
-        // Made now: a lambda's first evaluation links its call site, milliseconds in a fresh JVM.
-        IntConsumer closeStray = Posix::closeQuietly;
+        IntConsumer closeStray = new CloseStray();
         linkArrayCopies(); // read() copies into the caller's array
         return new InputStream() {
             @Override

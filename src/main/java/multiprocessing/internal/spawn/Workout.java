@@ -107,8 +107,10 @@ final class Workout {
         // A waiting forkserver JVM maps this cache: what its processes do before their
         // targets (a daemon's parent watcher, read from the jar in each, a pool's workers).
         part(failed, "a child's own waits", Workout::childsOwnWaits);
-        part(failed, "a warm JVM's entry point", () -> Class.forName(WARM_MAIN, false,
-                Workout.class.getClassLoader()));
+        part(failed, "a warm JVM's entry point", () -> {
+            Class.forName(WARM_MAIN, false, Workout.class.getClassLoader());
+            Class.forName(WARM_MAIN + "$WhenIdle", false, Workout.class.getClassLoader());
+        });
         return failed;
     }
 
@@ -266,7 +268,8 @@ final class Workout {
         // child holding a channel and of the one that watches a child's end, and what takes a
         // hand-over's descriptors, which a trainer (none of those) never runs: loaded here.
         for (Class<?> body : List.of(ChildMain.ParentWatcher.class, Spawner.LinkAhead.class,
-                ChildMain.EndWatch.class, Spawner.ReceivedFds.class)) {
+                ChildMain.EndWatch.class, Spawner.ReceivedFds.class, Spawner.CloseStray.class,
+                IdleTarget.class)) {
             body.getName();
         }
         Posix.geteuid();
