@@ -79,10 +79,12 @@ public class PoolBench {
     @Benchmark
     @BenchmarkMode(Mode.SingleShotTime)
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
-    // Each iteration is one map of 20,000 (~60-120 ms): three left the parent's and workers'
-    // pool paths still being compiled (0.12 s measured against 0.07 s after twenty). The steady
-    // state is what JMH is for; bench/compare's ColdPool gives a fresh program's first maps.
-    @Warmup(iterations = 20)
+    // Each iteration is one map of 20,000 (~40-120 ms): three left the parent's and workers'
+    // pool paths still being compiled (0.12 s measured against 0.07 s after twenty), and twenty
+    // still did in a run of the twenty-third session (its measured maps fell from 66-91 to
+    // 38-43 ms). The steady state is what JMH is for; bench/compare's ColdPool gives a fresh
+    // program's first maps.
+    @Warmup(iterations = 40)
     @Measurement(iterations = 10)
     public List<Integer> mapChunksize1() throws InterruptedException {
         return check(pool.map(SQUARE, range(N1), 1), N1);
