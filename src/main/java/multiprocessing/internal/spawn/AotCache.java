@@ -135,7 +135,7 @@ final class AotCache {
             tmp=$1 final=$2 lock=$3 failed=$4; shift 4
             trap '' INT HUP
             if command -v nice >/dev/null 2>&1; then set -- nice -n 10 "$@"; fi
-            "$@" </dev/null >/dev/null 2>&1 &
+            "$@" &
             exec 3<&- 4>&-
             wait $!
             rc=$?
