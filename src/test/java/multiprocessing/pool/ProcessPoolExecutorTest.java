@@ -182,15 +182,7 @@ class ProcessPoolExecutorTest {
         try (ProcessPoolExecutor ex = new ProcessPoolExecutor(1)) {
             assertEquals(3, ex.submit((Callable<Integer> & Serializable) () -> 3).get());
             assertFalse(ex.awaitTermination(50, TimeUnit.MILLISECONDS), "not shut down yet");
-            Thread stopper = new Thread(() -> {
-                try {
-                    Thread.sleep(300);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                ex.shutdown();
-            });
-            stopper.start();
+            Thread stopper = multiprocessing.Later.run(300, ex::shutdown);
             // True: it saw the shutdown that came while it waited (it used to return false).
             assertTrue(ex.awaitTermination(40, TimeUnit.SECONDS));
             assertTrue(ex.isTerminated());

@@ -165,15 +165,7 @@ class QueueThreadsTest {
         assertThrows(FullException.class, () -> q.put(3, Duration.ofMillis(200)));
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(ms >= 190 && ms < 2000, "put timed out after " + ms + " ms");
-        Thread getter = new Thread(() -> {
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                return;
-            }
-            q.get();
-        });
-        getter.start();
+        Thread getter = multiprocessing.Later.run(200, q::get);
         t0 = System.nanoTime();
         q.put(3); // blocks until the getter makes room
         assertTrue(System.nanoTime() - t0 > 150_000_000L);
