@@ -72,9 +72,8 @@ public final class WarmMain {
     static final long SERIALIZER_IDLE_MILLIS = 500;
 
     /**
-     * Builds the serializer (Fory), and links the futex call, once this JVM has waited
-     * {@value #SERIALIZER_IDLE_MILLIS} ms untaken, so that a process handed over later sends
-     * and receives objects, and waits and wakes, at once.
+     * Builds the serializer (Fory) once this JVM has waited {@value #SERIALIZER_IDLE_MILLIS} ms
+     * untaken, so that a process handed over later sends and receives objects at once.
      * Not before reporting ready: a process usually arrives written without Fory and may never
      * send an object, and during a burst of starts, when JVMs are taken as soon as they are
      * ready, building it would only take CPU from the starts (about 100 ms of CPU a JVM;
@@ -99,9 +98,6 @@ public final class WarmMain {
                 return;
             }
             if (!handedOver) {
-                // The futex call too: its stub, which a process holding a lock or a queue
-                // links at its first wait or wake (~8 ms), made while idle.
-                multiprocessing.internal.posix.Futex.link();
                 Serialization.warmUp();
             }
         }

@@ -166,7 +166,7 @@ final class RingLink implements Link {
                 response.put(ring, 0);
             }
             Records.get(ring, 0);
-            // The wake of a sleeping peer and the sleep itself: the futex call's first link.
+            // The wake of a sleeping peer and the sleep itself.
             MemorySegment word = arena.allocate(ValueLayout.JAVA_INT);
             Futex.wake(word, 1);
             Futex.await(word, 1, 0); // the word holds 0: returns at once

@@ -40,9 +40,11 @@ import multiprocessing.internal.libc.Libc;
  * the linker checks is native and keeps alive during the call, as with a typed handle. {@link
  * #function} checks each function's descriptor (jextract's, where the bindings have the
  * function) against these rules when its holder class initializes, and each call that it
- * passes as many arguments as the function takes. Variadic functions (fcntl, prctl, syscall),
- * which a descriptor does not tell apart, keep handles of their own: a variadic call also
- * passes the count of vector registers used.
+ * passes as many arguments as the function takes. Variadic functions (fcntl, prctl), which a
+ * descriptor does not tell apart, keep handles of their own: a variadic call also passes the
+ * count of vector registers used, which a C callee's prologue may read. The exception is
+ * {@code syscall}, for the futex calls every waiting process makes: glibc's is an assembly
+ * routine that reads no such count ({@link Futex} says why that call is valid).
  */
 final class Errno {
     private Errno() {}
@@ -113,7 +115,8 @@ final class Errno {
     /**
      * A libc function the bindings have, once its descriptor is checked to be one {@link #call}
      * can call. A descriptor does not say whether the function is variadic: the layer's
-     * variadic functions are linked with {@link #linkVariadic} instead.
+     * variadic functions are linked with {@link #linkVariadic} instead (but {@code syscall}:
+     * see {@link Futex}).
      *
      * @throws IllegalArgumentException if it is not (a bug of the layer)
      */

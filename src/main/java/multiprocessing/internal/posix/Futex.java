@@ -10,7 +10,6 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 import multiprocessing.internal.libc.Libc;
@@ -22,9 +21,19 @@ import multiprocessing.internal.libc.timespec;
  * the physical page, so two processes that map the same segment at different addresses meet on
  * the same word, and threads of one process do too.
  *
- * <p>glibc has no futex wrapper, so the call goes through the variadic {@code syscall}. All six
- * arguments are always passed: an argument left out is whatever the register holds, and a
- * garbage timeout pointer gives EINVAL or EFAULT.
+ * <p>glibc has no futex wrapper, so the call goes through {@code syscall}, and through the
+ * layer's one downcall handle ({@link Errno}), although {@code syscall} is variadic: a handle of
+ * its own cost every process that waited or woke ~5-8 ms more of its start (its stub and method
+ * handle forms, which no AOT cache keeps; bench/RESULTS.md, twenty-fourth session). That is a
+ * valid call of glibc's x86-64 {@code syscall}, the only one the layer runs on: an assembly
+ * routine that moves its six register arguments into the system call's registers and takes the
+ * system call's sixth argument from the stack. It reads no count of vector registers (the
+ * {@code %al} a variadic call sets, and a non-variadic one leaves undefined), and the stack
+ * word it reads is the caller's own. The futex calls made here pass every argument their
+ * operation reads in registers: FUTEX_WAIT and FUTEX_WAKE read four (the word, the operation,
+ * the value, the timeout), the kernel ignoring {@code uaddr2} and {@code val3} for both (it uses
+ * a match-any bitset), and futex_waitv reads five. An argument left out would be whatever the
+ * register holds (a garbage timeout pointer gives EINVAL or EFAULT), so each is passed.
  *
  * <p>{@link #waitv} is futex_waitv(2) (Linux 5.16): one thread asleep on up to
  * {@value #WAITV_MAX} words at once, woken by a plain FUTEX_WAKE on any of them. It lets a few
@@ -49,25 +58,23 @@ public final class Futex {
     /** A signal handler ran (EINTR): callers re-check their condition and deadline. */
     public static final int INTERRUPTED = 3;
 
-    // long syscall(long number, int* uaddr, int op, int val, timespec* timeout, int* uaddr2, int val3)
-    private static final class Syscall {
-        static final MethodHandle H = Errno.linkVariadic("syscall", FunctionDescriptor.of(
-                JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), 1);
-    }
-
-    // long syscall(long number, struct futex_waitv* waiters, unsigned nr, unsigned flags,
-    //              struct timespec* timeout, clockid_t clockid)
-    private static final class WaitvSyscall {
-        static final MethodHandle H = Errno.linkVariadic("syscall", FunctionDescriptor.of(
-                JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), 1);
+    /**
+     * {@code syscall(SYS_futex, uaddr, op, val, timeout, uaddr2)}: the futex call's arguments in
+     * registers (see the class comment; {@code val3}, from the stack, is read by neither
+     * operation used here).
+     */
+    private static final class Futex6 {
+        static final Errno.Function CALL = Errno.function("syscall", FunctionDescriptor.of(
+                JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     }
 
     /**
-     * Links the futex call now (its own downcall stub: {@code syscall} is variadic, so not the
-     * layer's one handle), for {@link multiprocessing.internal.wait.Parker#linkAhead}.
+     * {@code syscall(SYS_futex_waitv, waiters, nr_futexes, flags, timeout, clockid)}: all of
+     * futex_waitv's arguments, in registers.
      */
-    public static void link() {
-        Syscall.H.type();
+    private static final class Waitv6 {
+        static final Errno.Function CALL = Errno.function("syscall", FunctionDescriptor.of(
+                JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     }
 
     /** __NR_futex_waitv: one number on every architecture (the unified syscall table). */
@@ -130,15 +137,11 @@ public final class Futex {
             return false; // to test the fallback on kernels that have it
         }
         MemorySegment st = Errno.state();
-        try {
-            long r = (long) WaitvSyscall.H.invokeExact(st, SYS_FUTEX_WAITV, MemorySegment.NULL,
-                    0, 0, MemorySegment.NULL, 0);
-            // No words is EINVAL where the call exists; ENOSYS (or a filter's EPERM) where not.
-            int e = r < 0 ? Errno.errno(st) : 0;
-            return e != ENOSYS && e != EPERM;
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        long r = Errno.call(Waitv6.CALL, st, Errno.arg(SYS_FUTEX_WAITV), MemorySegment.NULL,
+                Errno.arg(0), Errno.arg(0), MemorySegment.NULL, Errno.arg(0));
+        // No words is EINVAL where the call exists; ENOSYS (or a filter's EPERM) where not.
+        int e = r < 0 ? Errno.errno(st) : 0;
+        return e != ENOSYS && e != EPERM;
     }
 
     /** Sets entry {@code i} of a {@link #waitv} array: sleep while {@code word} holds {@code expected}. */
@@ -168,13 +171,8 @@ public final class Futex {
             timespec.tv_nsec(ts, deadlineNanos % 1_000_000_000L);
         }
         MemorySegment st = Errno.state();
-        long r;
-        try {
-            r = (long) WaitvSyscall.H.invokeExact(st, SYS_FUTEX_WAITV, entries, count, 0, ts,
-                    CLOCK_MONOTONIC);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        long r = Errno.call(Waitv6.CALL, st, Errno.arg(SYS_FUTEX_WAITV), entries,
+                Errno.arg(count), Errno.arg(0), ts, Errno.arg(CLOCK_MONOTONIC));
         if (r >= 0) {
             return (int) r;
         }
@@ -217,13 +215,8 @@ public final class Futex {
             timespec.tv_nsec(ts, timeoutNanos % 1_000_000_000L);
         }
         MemorySegment st = Errno.state();
-        long r;
-        try {
-            r = (long) Syscall.H.invokeExact(st, SYS_FUTEX, word, FUTEX_WAIT, expected, ts,
-                    MemorySegment.NULL, 0);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        long r = Errno.call(Futex6.CALL, st, Errno.arg(SYS_FUTEX), word, Errno.arg(FUTEX_WAIT),
+                Errno.arg(expected), ts, MemorySegment.NULL);
         if (r == 0) {
             return WOKEN;
         }
@@ -244,13 +237,8 @@ public final class Futex {
     /** Wakes up to {@code count} threads sleeping on {@code word}; returns how many woke. */
     public static int wake(MemorySegment word, int count) {
         MemorySegment st = Errno.state();
-        long r;
-        try {
-            r = (long) Syscall.H.invokeExact(st, SYS_FUTEX, word, FUTEX_WAKE, count,
-                    MemorySegment.NULL, MemorySegment.NULL, 0);
-        } catch (Throwable t) {
-            throw Errno.bug(t);
-        }
+        long r = Errno.call(Futex6.CALL, st, Errno.arg(SYS_FUTEX), word, Errno.arg(FUTEX_WAKE),
+                Errno.arg(count), MemorySegment.NULL, MemorySegment.NULL);
         if (r < 0) {
             throw new IllegalStateException("futex wake failed", Errno.error("futex", st));
         }

@@ -144,7 +144,6 @@ public final class Ring {
      * @param objectName the shared-memory object the ring lies in, {@code offset} bytes in
      */
     private Ring(Block block, MemorySegment all, String objectName, long offset) {
-        multiprocessing.internal.wait.Parker.linkAhead(); // its waits and wakes sleep on futexes
         this.block = block;
         this.objectName = objectName;
         this.offset = offset;

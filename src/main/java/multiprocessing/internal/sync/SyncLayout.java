@@ -84,7 +84,6 @@ public final class SyncLayout {
 
     /** Checks that {@code block} can hold a synchronizer (size and alignment). */
     static MemorySegment check(MemorySegment block) {
-        multiprocessing.internal.wait.Parker.linkAhead(); // its waits and wakes sleep on futexes
         if (block.byteSize() < SIZE || block.address() % ALIGNMENT != 0) {
             throw new IllegalArgumentException("a synchronizer block needs " + SIZE
                     + " bytes aligned to " + ALIGNMENT + ": " + block);

@@ -97,36 +97,6 @@ import multiprocessing.internal.util.AtExit;
 public final class Parker {
     private Parker() {}
 
-    private static final java.util.concurrent.atomic.AtomicBoolean LINKING_AHEAD =
-            new java.util.concurrent.atomic.AtomicBoolean();
-
-    /**
-     * Links the futex call on a thread of its own, once per JVM, as soon as a synchronizer or
-     * a ring is made or received here: a fresh child's first wake (a queue's first put to a
-     * sleeping reader) otherwise linked it itself, ~8 ms of method handle forms and a stub the
-     * AOT cache does not keep (bench/RESULTS.md, twentieth session). A call that comes first
-     * waits for it; one that cannot have its thread links at its first use, as before.
-     */
-    public static void linkAhead() {
-        if (LINKING_AHEAD.get() || !LINKING_AHEAD.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            multiprocessing.internal.util.LibraryThreads.platform().daemon()
-                    .name("multiprocessing-futex-link").start(new FutexLink());
-        } catch (RuntimeException | OutOfMemoryError e) {
-            // No thread (a limit reached): linked at the first wait or wake instead.
-        }
-    }
-
-    /** The body of {@link #linkAhead}'s thread: a class, which a cache's tour loads. */
-    static final class FutexLink implements Runnable {
-        @Override
-        public void run() {
-            Futex.link();
-        }
-    }
-
     /** How long a waiter spins before it sleeps (0 on a single CPU: nobody else could act). */
     public static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() < 2 ? 0
             : Long.getLong("multiprocessing.wait.spinMicros", 50) * 1000;
