@@ -160,12 +160,6 @@ public final class Posix {
                 Libc.sysconf$descriptor());
     }
 
-    /** prctl is variadic: jextract's invoker cannot capture errno, so it is linked here. */
-    private static final class Prctl {
-        static final MethodHandle H = Errno.linkVariadic("prctl",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), 1);
-    }
-
     /**
      * Makes sure a failure can be reported when descriptors have run out (see
      * {@link Errno#prepare()}); cheap after the first call. For code about to open many.
@@ -494,23 +488,6 @@ public final class Posix {
     public static int cpuCount() {
         long n = Errno.call(Sysconf.F, Errno.state(), arg(Libc._SC_NPROCESSORS_ONLN()));
         return n > 0 ? (int) n : Runtime.getRuntime().availableProcessors();
-    }
-
-    /** Sets this process's name as shown by ps -o comm (at most 15 bytes). */
-    public static void setProcessName(String name) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocateFrom(name.length() > 15 ? name.substring(0, 15) : name);
-            MemorySegment st = Errno.state();
-            int r;
-            try {
-                r = (int) Prctl.H.invokeExact(st, Libc.PR_SET_NAME(), s.address());
-            } catch (Throwable t) {
-                throw Errno.bug(t);
-            }
-            if (r < 0) {
-                throw Errno.error("prctl", st);
-            }
-        }
     }
 
     static MemorySegment nullTerminated(Arena arena, java.util.List<String> strings) {
