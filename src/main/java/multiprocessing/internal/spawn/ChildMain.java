@@ -146,7 +146,10 @@ public final class ChildMain {
     /**
      * The body of {@link #endWithoutLateThreads}'s thread. A class, not a lambda: the full
      * AOT cache's trainer never ends as a child, so a lambda here was spun at the end of every
-     * process a waiting forkserver JVM ran, on the way to its exit.
+     * process a waiting forkserver JVM ran, on the way to its exit. It parks rather than
+     * sleeps: a JVM's first {@code Thread.sleep} loads the JFR event class of sleeps, which no
+     * AOT cache keeps (JFR's event classes are never archived), from the JDK's modules image
+     * at the end of every child.
      */
     static final class EndWatch implements Runnable {
         private final Thread main;
@@ -159,11 +162,14 @@ public final class ChildMain {
         public void run() {
             try {
                 main.join();
-                while (!lateNonDaemonThreadRuns()) {
-                    Thread.sleep(LATE_THREAD_CHECK_MILLIS);
-                }
             } catch (InterruptedException e) {
                 return;
+            }
+            while (!lateNonDaemonThreadRuns()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(LATE_THREAD_CHECK_NANOS);
+                if (Thread.interrupted()) {
+                    return;
+                }
             }
             Thread probe = new Thread(); // never started: a shutdown hook that does nothing
             try {
@@ -177,7 +183,7 @@ public final class ChildMain {
     }
 
     /** How often the end of a child looks for a non-daemon thread started late. */
-    private static final long LATE_THREAD_CHECK_MILLIS = 20;
+    private static final long LATE_THREAD_CHECK_NANOS = 20_000_000;
 
     /** Whether a non-daemon thread other than DestroyJavaVM's own runs. */
     private static boolean lateNonDaemonThreadRuns() {
