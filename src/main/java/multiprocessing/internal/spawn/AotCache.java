@@ -74,7 +74,8 @@ import multiprocessing.internal.util.LibraryLog;
  *
  * <p>Only one trainer runs per key: in this JVM a set of keys, across JVMs a lock file created
  * atomically. Lock and temporary files left by a trainer that never finished are removed after
- * an hour; only the {@value #KEEP} most recently used cache files are kept (a full one is
+ * an hour, its output at once when no live process holds its key's lock (a trainer killed
+ * with its script); only the {@value #KEEP} most recently used cache files are kept (a full one is
  * ~28 MB, a lean one ~16 MB, a channels one ~20 MB).
  *
  * <p>Nothing here may fail a start: any I/O problem means no archive options, logged at DEBUG.
@@ -804,6 +805,10 @@ final class AotCache {
                         || name.endsWith(".tmp" + CLASSES) || name.endsWith(".lock"))
                         && now - a.lastModifiedTime().toMillis() > STALE_MILLIS) {
                     deleteQuietly(f);
+                } else if (name.contains(".tmp") && noLiveTrainer(dir, name)) {
+                    // A trainer's output (~26 MB) whose trainer and script were killed
+                    // together (its whole process group): nobody is writing it.
+                    deleteQuietly(f);
                 } else if ((name.endsWith(".failed") || name.endsWith(".miss")
                         || name.endsWith(".refused"))
                         && now - a.lastModifiedTime().toMillis() > MARKER_STALE_MILLIS) {
@@ -822,6 +827,16 @@ final class AotCache {
             deleteQuietly(caches.get(i));
             deleteQuietly(Path.of(caches.get(i) + CLASSES));
         }
+    }
+
+    /**
+     * Whether no trainer writes the output {@code name} ({@code <key>.<pid>.tmp...}): its key's
+     * lock, which a trainer's script holds until it has published or removed its output, is
+     * gone or names a process that has ended.
+     */
+    private static boolean noLiveTrainer(Path dir, String name) {
+        Path lock = dir.resolve(name.substring(0, name.indexOf('.')) + ".lock");
+        return !Files.exists(lock) || orphaned(lock);
     }
 
     /** Marks a cache as used, so the sweep keeps it; at most once a day per file. */

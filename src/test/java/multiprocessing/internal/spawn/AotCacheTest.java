@@ -712,7 +712,22 @@ class AotCacheTest {
         Path orphanList = Files.createFile(cacheDir.resolve("gone.aot" + AotCache.CLASSES));
         Path staleTmpList = Files.createFile(cacheDir.resolve("k.1.tmp" + AotCache.CLASSES));
         Files.setLastModifiedTime(staleTmpList, FileTime.fromMillis(old));
+        // Fresh outputs: of a trainer killed with its script (no lock; a lock naming a process
+        // that has ended), and of trainers that may still write (a lock naming a live
+        // process; a lock being written, which names nobody yet).
+        Path unlocked = Files.createFile(cacheDir.resolve("d.7.tmp"));
+        Path unlockedConfig = Files.createFile(cacheDir.resolve("d.7.tmp.config"));
+        Path orphanedTmp = Files.createFile(cacheDir.resolve("e.8.tmp"));
+        Files.writeString(cacheDir.resolve("e.lock"), Long.MAX_VALUE / 2 + " 0\n");
+        Path liveTmp = Files.createFile(cacheDir.resolve("g.9.tmp"));
+        AotCache.own(Files.createFile(cacheDir.resolve("g.lock")), ProcessHandle.current());
+        Path beingLockedTmp = Files.createFile(cacheDir.resolve("f.9.tmp"));
         c.plan(launcher, LIBRARY, List.of());
+        assertFalse(Files.exists(unlocked), "no lock: no trainer writes it");
+        assertFalse(Files.exists(unlockedConfig));
+        assertFalse(Files.exists(orphanedTmp), "its lock's owner has ended");
+        assertTrue(Files.exists(liveTmp), "its lock's owner runs");
+        assertTrue(Files.exists(beingLockedTmp), "its lock is being written");
         assertFalse(Files.exists(removedList), "a cache's list goes with it");
         assertTrue(Files.exists(keptList));
         assertFalse(Files.exists(orphanList), "a list whose cache went");
