@@ -36,10 +36,10 @@ import multiprocessing.internal.util.LibraryLog;
  * by a hash of all of that ({@link #key}) and passed only when a file for the current key
  * exists. Options that do not affect the cache (-D, heap sizes, GC and JIT choices) stay out of
  * the key, so that children that differ only in those share one cache rather than each training
- * its own. Directories on the class path make the dump fail: the cache then holds the jars
- * alone, and a child that maps it gets the jars first and the directories after them, when
- * {@link ClassPathLayout} finds that this cannot change what any name resolves to (otherwise,
- * and with a module path, no options at all).
+ * its own. Directories on the class path make the dump fail: the cache then holds the library's
+ * and its serializer's jars alone (or all the jars), and a child that maps it gets those first
+ * and the rest after them, when {@link ClassPathLayout} finds that this cannot change what any
+ * name resolves to (otherwise, and with a module path, no options at all).
  *
  * <p>The cache is written by a dedicated <em>trainer</em> child that the parent starts beside
  * the first child of a key that has no cache yet, never by a user's child, because training
@@ -152,7 +152,8 @@ final class AotCache {
 
     /** What a decision depends on besides the options; tests make their own. */
     record Environment(boolean enabled, int feature, Path javaHome, String vmVersion,
-            String classPath, String modulePath, Path dir, Path shell, Path library) {
+            String classPath, String modulePath, Path dir, Path shell, Path library,
+            List<Path> serializer) {
 
         static Environment current() {
             return new Environment(
@@ -164,22 +165,34 @@ final class AotCache {
                     System.getProperty("jdk.module.path", ""),
                     cacheDir(),
                     Path.of("/bin/sh"),
-                    libraryLocation());
+                    locationOf(AotCache.class),
+                    serializerLocation());
         }
 
-        /** Where this library's classes come from (null: unknown, then no cache). */
         /**
-         * The library's jar (or directory) as a file: a Boot jar's nested library jar is the
-         * extracted copy its children start with, so that they too get a cache.
+         * Where {@code c}'s class file comes from (null: unknown; for the library's, then no
+         * cache): a jar or a directory, as a file; a Boot jar's nested jar is the extracted copy
+         * its children start with, so that they too get a cache.
          */
-        private static Path libraryLocation() {
+        private static Path locationOf(Class<?> c) {
             try {
                 String entry = ClassReach.entryOf(
-                        AotCache.class.getProtectionDomain().getCodeSource().getLocation());
+                        c.getProtectionDomain().getCodeSource().getLocation());
                 return entry == null ? null : Path.of(entry);
             } catch (Exception | Error e) {
                 return null;
             }
+        }
+
+        /**
+         * The serializer's jar, the only other one a trainer needs (Fory's code generation,
+         * and with it the compiler Fory depends on, is off: {@code Serialization}); empty
+         * when unknown, or when it is the library's own (a shaded jar).
+         */
+        private static List<Path> serializerLocation() {
+            Path fory = locationOf(org.apache.fory.Fory.class);
+            return fory == null || fory.equals(locationOf(AotCache.class)) ? List.of()
+                    : List.of(fory);
         }
 
         /** The library's per-user cache directory (the AOT cache's, Boot's extracted jars). */
@@ -653,7 +666,7 @@ final class AotCache {
             return null;
         }
         touch(cache, cached);
-        String childPath = layout.directories().isEmpty() ? null : layout.child();
+        String childPath = layout.rest().isEmpty() ? null : layout.child();
         List<String> options = new ArrayList<>(List.of("-XX:AOTCache=" + cache, QUIET,
                 "-D" + MAPPED_PROPERTY + "=" + cache));
         if (!replay) {
@@ -667,7 +680,12 @@ final class AotCache {
     ClassPathLayout layout() throws IOException {
         Optional<ClassPathLayout> l = layout;
         if (l == null) {
-            ClassPathLayout of = ClassPathLayout.of(env.classPath());
+            List<Path> library = new ArrayList<>();
+            if (env.library() != null && !env.serializer().isEmpty()) {
+                library.add(env.library());
+                library.addAll(env.serializer());
+            }
+            ClassPathLayout of = ClassPathLayout.of(env.classPath(), library);
             // The trainer runs ChildMain on the jars alone: with the library in a directory
             // (target/classes) it could not even start.
             if (of != null && (env.library() == null || of.jars().stream()

@@ -7,10 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Enumeration;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -18,42 +19,63 @@ import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 /**
- * The class path split into the part an AOT cache can hold (its jars, in their order) and the
- * rest (directories), and whether a child may run with the jars first.
+ * The class path split into the part an AOT cache can hold (jars, in their order) and the rest,
+ * and whether a child may run with that part first.
  *
  * <p>Implementation note. The JVM refuses to dump a cache with a non-empty directory on the
  * class path, but maps one whose class path is a <em>prefix</em> of the run-time class path. So
  * with the user's classes in a directory (an IDE, {@code mvn exec:java}, a test run) the cache
- * is trained on the jars alone, and a child that maps it runs with the jars first, in their
- * original relative order, and the directories after them, in theirs. That moves a jar ahead of
- * a directory that preceded it, which changes what a name resolves to only if the directory
- * and the jar hold the same file (a class, a resource, a service file), or if the jar's
- * manifest {@code Class-Path} brings more entries along: either, and the class path is left as
- * it is, with no cache. Only moved pairs are compared; a multi-release jar's
- * {@code META-INF/versions/N/} entries count under their plain names.
+ * is trained on jars alone, and a child that maps it runs with those jars first. Which jars:
+ * <ul>
+ * <li>the library's and its serializer's, when they are jars of the class path: the rest
+ * follows in its original order. The cache holds nothing else anyway (its trainer runs the
+ * library's tour), and a child then finds the program's classes in a directory after opening
+ * those jars only. With all jars first it opened every jar of the class path (reading each
+ * one's central directory) before it reached the directory for its first class of the
+ * program: ~17 ms of every child's start with a dozen jars (Hazelcast's has 12,000 entries),
+ * more for a program with many dependencies. A program's rebuilt jar then no longer makes a
+ * new cache either.</li>
+ * <li>otherwise every jar, in the original relative order, and the directories after them.</li>
+ * </ul>
+ * Moving a jar ahead of entries that preceded it changes what a name resolves to only if the
+ * jar and one of those entries hold the same file (a class, a resource, a service file), or if
+ * a manifest {@code Class-Path} brings more entries along: either, and the next choice is
+ * tried, then the class path is left as it is, with no cache. Only moved pairs are compared; a
+ * multi-release jar's {@code META-INF/versions/N/} entries count under their plain names.
+ * Without directories nothing moves: every jar is in the cache's class path.
  *
- * <p>The check reads every moved jar's central directory and lists every directory that
- * precedes a jar: a few milliseconds for a small application and its dependencies (see
- * bench/RESULTS.md), done once per JVM by {@link AotCache}. A file added to a
- * directory later in the JVM's life is not seen; a class compiled into a directory while a
- * program runs is rarely also in one of its jars.
+ * <p>The check reads the central directory of every jar that moves or is moved past and lists
+ * every directory moved past: a few milliseconds for a small application and its dependencies
+ * (see bench/RESULTS.md), done once per JVM by {@link AotCache}. A file added to a directory
+ * later in the JVM's life is not seen; a class compiled into a directory while a program runs
+ * is rarely also in one of its jars.
  */
-record ClassPathLayout(List<String> jars, List<String> directories) {
+record ClassPathLayout(List<String> jars, List<String> rest) {
+
+    /** As {@link #of(String, Collection)} with no library jars known: every jar first. */
+    static ClassPathLayout of(String classPath) throws IOException {
+        return of(classPath, List.of());
+    }
 
     /**
      * The layout of {@code classPath}, or null when no cache can be used with it: empty, the
      * current directory (an empty entry), an entry that is neither a file nor a directory, no
-     * jar at all, or directories that cannot go after the jars.
+     * jar at all, or jars that cannot go ahead of the entries that precede them.
+     *
+     * @param library the jars of the library and its serializer (empty: unknown); the
+     *     library-first layout applies only when every one of them is a jar of the class path
      */
-    static ClassPathLayout of(String classPath) throws IOException {
+    static ClassPathLayout of(String classPath, Collection<Path> library) throws IOException {
         if (classPath.isEmpty()) {
             return null;
         }
+        List<String> entries = List.of(classPath.split(File.pathSeparator, -1));
         List<String> jars = new ArrayList<>();
         List<String> directories = new ArrayList<>();
+        List<String> libraryJars = new ArrayList<>();
         boolean moves = false; // a jar follows a directory
 
-        for (String entry : classPath.split(File.pathSeparator, -1)) {
+        for (String entry : entries) {
             if (entry.isEmpty()) {
                 return null;
             }
@@ -66,6 +88,9 @@ record ClassPathLayout(List<String> jars, List<String> directories) {
             if (a.isRegularFile()) {
                 jars.add(entry);
                 moves |= !directories.isEmpty();
+                if (isOneOf(Path.of(entry), library)) {
+                    libraryJars.add(entry);
+                }
             } else if (a.isDirectory()) {
                 directories.add(entry);
             } else {
@@ -75,26 +100,65 @@ record ClassPathLayout(List<String> jars, List<String> directories) {
         if (jars.isEmpty()) {
             return null;
         }
-        if (moves && !safeToReorder(classPath)) {
+        if (directories.isEmpty()) {
+            return new ClassPathLayout(List.copyOf(jars), List.of());
+        }
+        if (!library.isEmpty() && libraryJars.size() == library.size()
+                && safeToReorder(entries, Set.copyOf(libraryJars))) {
+            List<String> rest = new ArrayList<>(entries);
+            rest.removeAll(libraryJars);
+            return new ClassPathLayout(List.copyOf(libraryJars), List.copyOf(rest));
+        }
+        if (moves && !safeToReorder(entries, Set.copyOf(jars))) {
             return null;
         }
         return new ClassPathLayout(List.copyOf(jars), List.copyOf(directories));
     }
 
-    /** Whether no jar that would move ahead of a directory shares a name with it. */
-    private static boolean safeToReorder(String classPath) throws IOException {
-        Map<String, Boolean> before = new HashMap<>(); // names in the directories seen so far
-        for (String entry : classPath.split(File.pathSeparator, -1)) {
+    /** Whether {@code entry} is the same file as one of {@code files}. */
+    private static boolean isOneOf(Path entry, Collection<Path> files) {
+        for (Path f : files) {
+            try {
+                if (Files.isSameFile(entry, f)) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // gone or unreadable: not that one
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the jars {@code first} can go ahead of the other entries, in order: no jar that
+     * moves ahead of an entry shares a name with it, and no jar that moves or is moved past
+     * has a manifest {@code Class-Path} (whose entries would move with it).
+     */
+    private static boolean safeToReorder(List<String> entries, Set<String> first)
+            throws IOException {
+        Set<String> before = new HashSet<>(); // names in the entries moved past so far
+        boolean passed = false; // an entry that stays has been seen: later firsts move
+        int last = 0; // after the last jar that moves, nothing is moved past
+        for (int i = 0; i < entries.size(); i++) {
+            if (first.contains(entries.get(i))) {
+                last = i;
+            }
+        }
+        for (String entry : entries.subList(0, last + 1)) {
             Path p = Path.of(entry);
+            boolean moving = first.contains(entry);
+            if (moving && !passed) {
+                continue; // nothing precedes it that stays: it does not move
+            }
             if (Files.isDirectory(p)) {
                 try (Stream<Path> files = Files.walk(p)) {
-                    files.filter(Files::isRegularFile).forEach(f -> before.put(
-                            plainName(p.relativize(f).toString().replace(File.separatorChar, '/')),
-                            Boolean.TRUE));
+                    files.filter(Files::isRegularFile).map(f -> plainName(p.relativize(f)
+                            .toString().replace(File.separatorChar, '/')))
+                            .filter(n -> !inert(n)).forEach(before::add);
                 } catch (UncheckedIOException e) {
                     throw e.getCause();
                 }
-            } else if (!before.isEmpty()) {
+            } else {
                 try (JarFile jar = new JarFile(p.toFile(), false)) {
                     Manifest m = jar.getManifest();
                     if (m != null && m.getMainAttributes().containsKey(Attributes.Name.CLASS_PATH)) {
@@ -102,14 +166,45 @@ record ClassPathLayout(List<String> jars, List<String> directories) {
                     }
                     for (Enumeration<JarEntry> e = jar.entries(); e.hasMoreElements(); ) {
                         JarEntry je = e.nextElement();
-                        if (!je.isDirectory() && before.containsKey(plainName(je.getName()))) {
+                        if (je.isDirectory()) {
+                            continue;
+                        }
+                        String name = plainName(je.getName());
+                        if (inert(name)) {
+                            continue;
+                        }
+                        if (moving && before.contains(name)) {
                             return false;
+                        }
+                        if (!moving) {
+                            before.add(name);
                         }
                     }
                 }
             }
+            passed |= !moving;
         }
         return true;
+    }
+
+    /**
+     * Whether a name that two entries both hold resolves to either one with no change to what
+     * runs: every jar's manifest (read per jar, never by name), a module descriptor (not a
+     * class on the class path), the jar index and signature files, and the licence and notice
+     * files that most jars carry. Service files, and every other name, count.
+     */
+    static boolean inert(String name) {
+        if (name.equals("module-info.class")) {
+            return true;
+        }
+        if (!name.startsWith("META-INF/") || name.indexOf('/', 9) >= 0) {
+            return name.startsWith("META-INF/licenses/");
+        }
+        String file = name.substring(9).toUpperCase(java.util.Locale.ROOT);
+        return file.equals("MANIFEST.MF") || file.equals("INDEX.LIST")
+                || file.endsWith(".SF") || file.endsWith(".RSA") || file.endsWith(".DSA")
+                || file.endsWith(".EC") || file.startsWith("LICENSE")
+                || file.startsWith("NOTICE") || file.startsWith("DEPENDENCIES");
     }
 
     /** A multi-release entry's name as the class loader looks it up. */
@@ -128,10 +223,10 @@ record ClassPathLayout(List<String> jars, List<String> directories) {
         return String.join(File.pathSeparator, jars);
     }
 
-    /** The class path of a child that maps the cache: the jars, then the directories. */
+    /** The class path of a child that maps the cache: the cache's jars, then the rest. */
     String child() {
         List<String> all = new ArrayList<>(jars);
-        all.addAll(directories);
+        all.addAll(rest);
         return String.join(File.pathSeparator, all);
     }
 }

@@ -58,7 +58,7 @@ class AotCacheTest {
         }
         cacheDir = tmp.resolve("cache");
         return new AotCache(new AotCache.Environment(enabled, feature, home, "25+test",
-                classPath, "", cacheDir, Path.of("/bin/sh"), library(classPath)));
+                classPath, "", cacheDir, Path.of("/bin/sh"), library(classPath), List.of()));
     }
 
     /** The first jar plays the library's part (the trainer needs it in a jar). */
@@ -156,6 +156,80 @@ class AotCacheTest {
                 "the directories are not in the cache, so not in the key");
     }
 
+    /** A jar holding {@code names}, each a small file, and a manifest with {@code classPath}. */
+    private Path jarOf(String name, String classPath, String... names) throws IOException {
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        if (classPath != null) {
+            manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, classPath);
+        }
+        Path jar = tmp.resolve(name);
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            for (String n : names) {
+                out.putNextEntry(new JarEntry(n));
+                out.write(n.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return jar;
+    }
+
+    private AotCache cache(String classPath, Path library, Path serializer) throws IOException {
+        cache(true, 25, classPath); // makes the fake JDK
+        return new AotCache(new AotCache.Environment(true, 25, tmp.resolve("jdk"), "25+test",
+                classPath, "", cacheDir, Path.of("/bin/sh"), library, List.of(serializer)));
+    }
+
+    /**
+     * With the program's classes in a directory, the cache holds the library's and the
+     * serializer's jars, and a child has those first and the rest in its order: it reaches the
+     * directory without opening the program's other jars, and a rebuilt jar of the program
+     * keeps the cache.
+     */
+    @Test
+    void withADirectoryTheLibraryAndSerializerJarsGoFirstAndTheRestKeepsItsOrder()
+            throws IOException {
+        Path dir = classesDir("classes", "app/Main.class");
+        Path before = jarOf("before.jar", null, "before/B.class", "META-INF/LICENSE",
+                "META-INF/versions/11/module-info.class");
+        Path lib = jarOf("lib.jar", null, "multiprocessing/Process.class", "META-INF/LICENSE",
+                "module-info.class");
+        Path after = jarOf("after.jar", null, "after/A.class");
+        Path ser = jarOf("ser.jar", null, "org/apache/fory/Fory.class");
+        AotCache c = cache(classPath(dir, before, lib, after, ser), lib, ser);
+        AotCache.Plan plan = trainedPlan(c, classPath(lib, ser));
+        assertEquals(classPath(lib, ser, dir, before, after), plan.classPath());
+        String key = c.key(LIBRARY);
+        jarOf("before.jar", null, "before/B.class", "before/Rebuilt.class");
+        jarOf("after.jar", null, "after/A.class", "after/Rebuilt.class");
+        assertEquals(key, c.key(LIBRARY), "the program's jars are not in the cache's key");
+
+        Path shadow = jarOf("shadow.jar", null, "multiprocessing/Process.class");
+        ClassPathLayout all = ClassPathLayout.of(classPath(dir, shadow, lib, ser),
+                List.of(lib, ser));
+        assertEquals(List.of(shadow.toString(), lib.toString(), ser.toString()), all.jars(),
+                "a jar the library's would pass holds one of its names: every jar first");
+        Path services = jarOf("services.jar", null, "META-INF/services/x.Y");
+        Path libServices = jarOf("lib-services.jar", null, "multiprocessing/Process.class",
+                "META-INF/services/x.Y");
+        assertEquals(List.of(services.toString(), libServices.toString(), ser.toString()),
+                ClassPathLayout.of(classPath(dir, services, libServices, ser),
+                        List.of(libServices, ser)).jars(),
+                "a service file in both: its providers' order would change");
+        Path listing = jarOf("listing.jar", "more.jar", "listing/L.class");
+        assertNull(ClassPathLayout.of(classPath(dir, listing, lib, ser), List.of(lib, ser)),
+                "a jar passed by whose manifest brings more entries along (and that would move"
+                        + " ahead of the directory itself with every jar first): no cache");
+        assertEquals(List.of(lib.toString(), ser.toString()),
+                ClassPathLayout.of(classPath(lib, ser, dir, listing), List.of(lib, ser)).jars(),
+                "jars after the library's are not read: nothing moves past them");
+        assertEquals(List.of(lib.toString(), before.toString()),
+                ClassPathLayout.of(classPath(lib, before), List.of(lib, ser)).jars(),
+                "without a directory nothing moves, and every jar is the cache's");
+        assertEquals(List.of(lib.toString(), after.toString()),
+                ClassPathLayout.of(classPath(dir, lib, after), List.of(lib, ser)).jars(),
+                "the serializer's jar not on the class path: every jar first");
+    }
+
     @Test
     void directoryAlreadyAfterTheJarsIsNotChecked() throws IOException {
         Path a = jar("a.jar", "one");
@@ -208,13 +282,13 @@ class AotCacheTest {
         }
         cache(true, 25, classPath(a)); // makes the fake JDK
         AotCache modular = new AotCache(new AotCache.Environment(true, 25, tmp.resolve("jdk"),
-                "25+test", classPath(a), classPath(a), cacheDir, Path.of("/bin/sh"), a));
+                "25+test", classPath(a), classPath(a), cacheDir, Path.of("/bin/sh"), a, List.of()));
         assertEquals(AotCache.Plan.NONE, modular.plan(launcher, LIBRARY, List.of()));
 
         Path libraryDir = classesDir("library-classes", "multiprocessing/Process.class");
         AotCache libraryInADirectory = new AotCache(new AotCache.Environment(true, 25,
                 tmp.resolve("jdk"), "25+test", classPath(libraryDir, a), "", cacheDir,
-                Path.of("/bin/sh"), libraryDir));
+                Path.of("/bin/sh"), libraryDir, List.of()));
         assertEquals(AotCache.Plan.NONE, libraryInADirectory.plan(launcher, LIBRARY, List.of()),
                 "the trainer could not start ChildMain from the jars alone");
     }
@@ -600,7 +674,7 @@ class AotCacheTest {
     @Test
     void theProgramsClassesATrainerLoadsAreTheTargetsBoundedAndSorted() throws IOException {
         AotCache c = new AotCache(new AotCache.Environment(true, 25, tmp, "25+test", "", "",
-                cacheDir, Path.of("/bin/sh"), null));
+                cacheDir, Path.of("/bin/sh"), null, List.of()));
         AotCache.Training t = new AotCache.Training("k", tmp.resolve("k.1.tmp"),
                 tmp.resolve("k.aot"), tmp.resolve("k.lock"), tmp.resolve("k.failed"), "",
                 AotCache.Kind.FULL);
