@@ -18,7 +18,10 @@ import multiprocessing.connection.Pipe;
  *
  * <h2>JVM options</h2>
  * A child JVM runs with the same {@code java} (see {@link Multiprocessing#setExecutable}) and
- * the same class path or module path as its parent, with the options the library needs
+ * the same class path or module path as its parent (with an AOT cache and the program's
+ * classes in a directory, the library's and its serializer's jars first, which the cache needs,
+ * and only when the library finds that no name could then resolve to another file), with the
+ * options the library needs
  * ({@code -Xrs} so that SIGTERM ends it as a signal, {@code --enable-native-access},
  * {@code -XX:+DisableAttachMechanism}, because under {@code -Xrs} every JVM would open an
  * attach socket file at start that a terminated child leaves in {@code /tmp}; give
