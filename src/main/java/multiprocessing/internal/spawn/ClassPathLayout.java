@@ -2,7 +2,6 @@ package multiprocessing.internal.spawn;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -16,7 +15,6 @@ import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
-import java.util.stream.Stream;
 
 /**
  * The class path split into the part an AOT cache can hold (jars, in their order) and the rest,
@@ -44,11 +42,13 @@ import java.util.stream.Stream;
  * multi-release jar's {@code META-INF/versions/N/} entries count under their plain names.
  * Without directories nothing moves: every jar is in the cache's class path.
  *
- * <p>The check reads the central directory of every jar that moves or is moved past and lists
- * every directory moved past: a few milliseconds for a small application and its dependencies
- * (see bench/RESULTS.md), done once per JVM by {@link AotCache}. A file added to a directory
- * later in the JVM's life is not seen; a class compiled into a directory while a program runs
- * is rarely also in one of its jars.
+ * <p>The check reads the central directory of every jar that moves or is moved past, and looks
+ * up each name of a moving jar in every directory moved past: a few milliseconds for a small
+ * application and its dependencies (see bench/RESULTS.md), done once per JVM by {@link
+ * AotCache}. A file added to a directory later in the JVM's life is not seen; a class compiled
+ * into a directory while a program runs is rarely also in one of its jars. A program that asks
+ * its class loader for one of the names every jar carries ({@link #inert}) by name gets another
+ * jar's copy, as any class path order but the original would give it.
  */
 record ClassPathLayout(List<String> jars, List<String> rest) {
 
@@ -131,12 +131,16 @@ record ClassPathLayout(List<String> jars, List<String> rest) {
 
     /**
      * Whether the jars {@code first} can go ahead of the other entries, in order: no jar that
-     * moves ahead of an entry shares a name with it, and no jar that moves or is moved past
-     * has a manifest {@code Class-Path} (whose entries would move with it).
+     * moves ahead of an entry shares a file's name with it, and no jar that moves or is moved
+     * past has a manifest {@code Class-Path} (whose entries would move with it). Folders are
+     * not compared: a package's folder is in every entry that holds a class of it, and a
+     * lookup of one by name (a class-path scanner's {@code getResources("org/example/")})
+     * finds them all, in another order.
      */
     private static boolean safeToReorder(List<String> entries, Set<String> first)
             throws IOException {
-        Set<String> before = new HashSet<>(); // names in the entries moved past so far
+        Set<String> passedNames = new HashSet<>(); // names in the jars moved past so far
+        List<Path> passedDirectories = new ArrayList<>();
         boolean passed = false; // an entry that stays has been seen: later firsts move
         int last = 0; // after the last jar that moves, nothing is moved past
         for (int i = 0; i < entries.size(); i++) {
@@ -150,41 +154,52 @@ record ClassPathLayout(List<String> jars, List<String> rest) {
             if (moving && !passed) {
                 continue; // nothing precedes it that stays: it does not move
             }
+            passed |= !moving;
             if (Files.isDirectory(p)) {
-                try (Stream<Path> files = Files.walk(p)) {
-                    files.filter(Files::isRegularFile).map(f -> plainName(p.relativize(f)
-                            .toString().replace(File.separatorChar, '/')))
-                            .filter(n -> !inert(n)).forEach(before::add);
-                } catch (UncheckedIOException e) {
-                    throw e.getCause();
+                passedDirectories.add(p); // a directory never moves
+                continue;
+            }
+            try (JarFile jar = new JarFile(p.toFile(), false)) {
+                Manifest m = jar.getManifest();
+                if (m != null && m.getMainAttributes().containsKey(Attributes.Name.CLASS_PATH)) {
+                    return false;
                 }
-            } else {
-                try (JarFile jar = new JarFile(p.toFile(), false)) {
-                    Manifest m = jar.getManifest();
-                    if (m != null && m.getMainAttributes().containsKey(Attributes.Name.CLASS_PATH)) {
-                        return false;
+                for (Enumeration<JarEntry> e = jar.entries(); e.hasMoreElements(); ) {
+                    JarEntry je = e.nextElement();
+                    String name = plainName(je.getName());
+                    if (je.isDirectory() || inert(name)) {
+                        continue;
                     }
-                    for (Enumeration<JarEntry> e = jar.entries(); e.hasMoreElements(); ) {
-                        JarEntry je = e.nextElement();
-                        if (je.isDirectory()) {
-                            continue;
-                        }
-                        String name = plainName(je.getName());
-                        if (inert(name)) {
-                            continue;
-                        }
-                        if (moving && before.contains(name)) {
-                            return false;
-                        }
-                        if (!moving) {
-                            before.add(name);
-                        }
+                    if (!moving) {
+                        passedNames.add(name);
+                    } else if (passedNames.contains(name)
+                            || inAny(passedDirectories, name)) {
+                        return false;
                     }
                 }
             }
-            passed |= !moving;
         }
         return true;
+    }
+
+    /**
+     * Whether one of {@code directories} holds a file the class loader would find for
+     * {@code name}: it looks the name up (through symbolic links, as the class loader's
+     * lookup goes), rather than listing each directory, whose size (a program run from a large
+     * directory) would then set the cost: 50,000 files took ~250 ms to list. A name that is
+     * no path here counts as held.
+     */
+    private static boolean inAny(List<Path> directories, String name) {
+        for (Path d : directories) {
+            try {
+                if (Files.exists(d.resolve(name))) {
+                    return true;
+                }
+            } catch (java.nio.file.InvalidPathException e) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -215,6 +215,17 @@ class AotCacheTest {
                 ClassPathLayout.of(classPath(dir, services, libServices, ser),
                         List.of(libServices, ser)).jars(),
                 "a service file in both: its providers' order would change");
+        // Through symbolic links, as the class loader looks names up: a directory on the
+        // class path that is a link, and a link inside one.
+        Path shadowing = classesDir("shadowing", "multiprocessing/Process.class");
+        Path linkedDir = Files.createSymbolicLink(tmp.resolve("linked"), shadowing);
+        assertNull(ClassPathLayout.of(classPath(linkedDir, lib, ser), List.of(lib, ser)),
+                "a linked directory holding one of the library's names: no cache");
+        Path outer = Files.createDirectories(tmp.resolve("outer"));
+        Files.createSymbolicLink(outer.resolve("multiprocessing"),
+                shadowing.resolve("multiprocessing"));
+        assertNull(ClassPathLayout.of(classPath(outer, lib, ser), List.of(lib, ser)),
+                "a linked folder inside a directory: no cache");
         Path listing = jarOf("listing.jar", "more.jar", "listing/L.class");
         assertNull(ClassPathLayout.of(classPath(dir, listing, lib, ser), List.of(lib, ser)),
                 "a jar passed by whose manifest brings more entries along (and that would move"
@@ -893,8 +904,11 @@ class AotCacheTest {
     void trainerScriptKeepsNoCopyOfTheTrainersDescriptors() throws Exception {
         AotCache.Training t = training();
         // The trainer has the descriptors, its script (its parent) has let them go, and the
-        // program's standard streams too (here the pipe this test reads).
+        // program's standard streams too (here the pipe this test reads). The script lets them
+        // go just after it has started the trainer: the trainer gives it up to 10 s.
         String trainer = "[ -e /proc/self/fd/4 ] || exit 8; [ -e /proc/self/fd/3 ] || exit 9; "
+                + "i=0; while [ -e /proc/$PPID/fd/4 ] && [ $i -lt 200 ]; do sleep 0.05;"
+                + " i=$((i+1)); done; "
                 + "[ -e /proc/$PPID/fd/4 ] && exit 7; [ -e /proc/$PPID/fd/3 ] && exit 6; "
                 + "for n in 0 1 2; do [ \"$(readlink /proc/$PPID/fd/$n)\" = /dev/null ] || exit 5;"
                 + " done; echo cache > \"$1\"";
