@@ -1,5 +1,6 @@
 package multiprocessing.internal.posix;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static multiprocessing.internal.posix.Errno.arg;
 
@@ -28,9 +29,15 @@ public final class Spawn {
     /** The first descriptor number a spawned child finds its inherited descriptors at. */
     public static final int FIRST_INHERITED_FD = 3;
 
+    /** POSIX_SPAWN_SETPGROUP (spawn.h; not in the bindings): 0x02 in glibc. */
+    private static final int POSIX_SPAWN_SETPGROUP = 0x02;
+
     private static final class H {
         static final Errno.Function SPAWN =
                 Errno.function(Libc.posix_spawn$address(), Libc.posix_spawn$descriptor());
+        /** Not in the bindings: {@code int posix_spawnattr_setpgroup(posix_spawnattr_t*, pid_t)}. */
+        static final Errno.Function SETPGROUP = Errno.function("posix_spawnattr_setpgroup",
+                java.lang.foreign.FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         static final Errno.Function ACTIONS_INIT = Errno.function(
                 Libc.posix_spawn_file_actions_init$address(),
                 Libc.posix_spawn_file_actions_init$descriptor());
@@ -69,7 +76,17 @@ public final class Spawn {
      */
     public static int spawn(String path, List<String> argv, List<String> env, int[] inherit)
             throws ErrnoException {
-        return spawn(path, argv, env, inherit, -1);
+        return spawn(path, argv, env, inherit, -1, false);
+    }
+
+    /**
+     * As {@link #spawn(String, List, List, int[])}, the child the leader of a new process
+     * group: a signal sent to the caller's group (a terminal's, {@code kill -- -PGID},
+     * {@code timeout}'s) does not reach it.
+     */
+    public static int spawnInNewGroup(String path, List<String> argv, List<String> env,
+            int[] inherit) throws ErrnoException {
+        return spawn(path, argv, env, inherit, -1, true);
     }
 
     /**
@@ -78,6 +95,11 @@ public final class Spawn {
      */
     public static int spawn(String path, List<String> argv, List<String> env, int[] inherit,
             int stderr) throws ErrnoException {
+        return spawn(path, argv, env, inherit, stderr, false);
+    }
+
+    private static int spawn(String path, List<String> argv, List<String> env, int[] inherit,
+            int stderr, boolean newGroup) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(posix_spawn_file_actions_t.layout());
             MemorySegment attr = arena.allocate(posix_spawnattr_t.layout());
@@ -91,7 +113,12 @@ public final class Spawn {
                                 call(H.ADDDUP2, actions, arg(stderr), arg(2)));
                     }
                     addInheritance(actions, inherit);
-                    configureSignals(arena, attr);
+                    int flags = configureSignals(arena, attr);
+                    if (newGroup) {
+                        check("posix_spawnattr_setpgroup", call(H.SETPGROUP, attr, arg(0)));
+                        flags |= POSIX_SPAWN_SETPGROUP;
+                    }
+                    check("posix_spawnattr_setflags", call(H.SETFLAGS, attr, arg(flags)));
                     MemorySegment pid = arena.allocate(JAVA_INT);
                     check("posix_spawn", (int) Errno.call(H.SPAWN, Errno.state(), pid,
                             arena.allocateFrom(path), actions, attr,
@@ -124,7 +151,8 @@ public final class Spawn {
                 call(H.ADDCLOSEFROM, actions, arg(FIRST_INHERITED_FD + inherit.length)));
     }
 
-    private static void configureSignals(Arena arena, MemorySegment attr) throws ErrnoException {
+    /** Sets the signal mask and defaults; returns the flags that make them apply. */
+    private static int configureSignals(Arena arena, MemorySegment attr) throws ErrnoException {
         MemorySegment empty = arena.allocate(sigset_t.layout());
         call(H.SIGEMPTYSET, empty);
         MemorySegment defaults = arena.allocate(sigset_t.layout());
@@ -135,8 +163,7 @@ public final class Spawn {
         }
         check("posix_spawnattr_setsigmask", call(H.SETSIGMASK, attr, empty));
         check("posix_spawnattr_setsigdefault", call(H.SETSIGDEFAULT, attr, defaults));
-        check("posix_spawnattr_setflags", call(H.SETFLAGS, attr,
-                arg(Libc.POSIX_SPAWN_SETSIGMASK() | Libc.POSIX_SPAWN_SETSIGDEF())));
+        return Libc.POSIX_SPAWN_SETSIGMASK() | Libc.POSIX_SPAWN_SETSIGDEF();
     }
 
     /**

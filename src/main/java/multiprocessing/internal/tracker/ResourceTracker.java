@@ -37,6 +37,11 @@ import multiprocessing.internal.util.LibraryLog;
  * a shell that exits at once, so the tracker is nobody's child (no zombie, not among the
  * children a test or a user sees), and it ignores SIGINT, SIGTERM and SIGHUP (as CPython's
  * does), so that a Ctrl-C that ends the program still leaves the tracker to clean up after it.
+ * Beyond CPython's, it runs in a process group of its own: a SIGKILL of the program's whole
+ * group ({@code kill -9 -PGID}, {@code timeout -s KILL}) killed CPython's tracker with the
+ * program, and the segments stayed in {@code /dev/shm}. Being in the background of a terminal,
+ * it also ignores SIGTTOU and SIGTTIN, so that its warnings on the program's standard error
+ * never stop it ({@code stty tostop}).
  */
 public final class ResourceTracker {
     private ResourceTracker() {}
@@ -45,7 +50,7 @@ public final class ResourceTracker {
     public static final String FD_PROPERTY = "multiprocessing.tracker.fd";
 
     private static final String LAUNCHER = """
-            trap '' INT TERM HUP
+            trap '' INT TERM HUP TTOU TTIN
             (
               IFS= read -r first <&3 || exit 0
               exec "$0" "$@" "$first"
@@ -178,7 +183,7 @@ public final class ResourceTracker {
             argv.addAll(TrackerMain.commandLine());
             List<String> env = new ArrayList<>();
             System.getenv().forEach((k, v) -> env.add(k + "=" + v));
-            int pid = Spawn.spawn("/bin/sh", argv, env, new int[] {pipe[0]});
+            int pid = Spawn.spawnInNewGroup("/bin/sh", argv, env, new int[] {pipe[0]});
             Posix.reap(pid, true);
         } catch (IOException | RuntimeException e) {
             Posix.closeQuietly(pipe[1]);

@@ -36,7 +36,13 @@ class ResourceTrackerTest {
      */
     private static java.lang.Process harness(String mode, String prefix, Path dir)
             throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        return harness(List.of(), mode, prefix, dir);
+    }
+
+    private static java.lang.Process harness(List<String> before, String mode, String prefix,
+            Path dir) throws IOException {
+        List<String> command = new ArrayList<>(before);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                 "-cp", System.getProperty("java.class.path"), TrackerHarness.class.getName(),
@@ -132,6 +138,41 @@ class ResourceTrackerTest {
             assertEquals(1, lines, "one line for " + name + " in:\n" + err);
         }
         assertTrue(err.contains("WARNING: resource tracker: unlinked leaked shared memory"), err);
+    }
+
+    /**
+     * The program's whole process group SIGKILLed at once ({@code kill -9 -PGID}, what
+     * {@code timeout -s KILL} and a terminal's job control send): the tracker, in a process
+     * group of its own, outlives it and unlinks what it left.
+     */
+    @Test
+    void sigkillOfTheProgramsWholeProcessGroupLeavesNothingBehind(@TempDir Path dir)
+            throws Exception {
+        String prefix = prefix("group");
+        // setsid: the harness leads a process group of its own, which the kill ends whole.
+        java.lang.Process parent = harness(List.of("setsid"), "kill-me", prefix, dir);
+        String pipe = null;
+        long child = -1;
+        try {
+            String ready = awaitLine(dir.resolve("out"), "ready ");
+            child = Long.parseLong(ready.split(" ")[1]);
+            pipe = ready.split(" ")[2];
+            assertEquals(3, shm(prefix).size());
+            assertEquals(0, new ProcessBuilder("kill", "-KILL", "--", "-" + parent.pid())
+                    .start().waitFor());
+            assertTrue(parent.waitFor(30, TimeUnit.SECONDS));
+            ProcessHandle daemon = ProcessHandle.of(child).orElse(null);
+            assertTrue(daemon == null || daemon.onExit().get(30, TimeUnit.SECONDS) != null,
+                    "the child was in the group too");
+            awaitGone(prefix, pipe);
+        } finally {
+            parent.destroyForcibly();
+            parent.waitFor();
+            ProcessHandle.of(child).ifPresent(ProcessHandle::destroyForcibly);
+            for (String name : shm(prefix)) {
+                Files.deleteIfExists(Path.of("/dev/shm", name)); // a failed run's leftovers
+            }
+        }
     }
 
     @Test
