@@ -53,6 +53,14 @@ public record IntField(long offset) {
         INT.setVolatile(s, offset, value);
     }
 
+    /**
+     * A release store: earlier reads and writes stay before it; unlike {@link #setVolatile},
+     * later reads may pass it (no StoreLoad fence, ~6 ns on x86).
+     */
+    public void setRelease(MemorySegment s, int value) {
+        INT.setRelease(s, offset, value);
+    }
+
     public boolean compareAndSet(MemorySegment s, int expected, int value) {
         return INT.compareAndSet(s, offset, expected, value);
     }

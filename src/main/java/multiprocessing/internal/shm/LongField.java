@@ -53,6 +53,14 @@ public record LongField(long offset) {
         LONG.setVolatile(s, offset, value);
     }
 
+    /**
+     * A release store: earlier reads and writes stay before it; unlike {@link #setVolatile},
+     * later reads may pass it (no StoreLoad fence, ~6 ns on x86).
+     */
+    public void setRelease(MemorySegment s, long value) {
+        LONG.setRelease(s, offset, value);
+    }
+
     public boolean compareAndSet(MemorySegment s, long expected, long value) {
         return LONG.compareAndSet(s, offset, expected, value);
     }

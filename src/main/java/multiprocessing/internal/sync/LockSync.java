@@ -15,7 +15,12 @@ import multiprocessing.internal.posix.ProcessIdentity;
  * locked word always names a process whose death a waiter can detect: there is no moment where
  * the lock is held but its owner not yet recorded. The owner's start time and pid namespace,
  * written just after the CAS, tell a live owner from another process that was given the dead
- * owner's pid; in the moment before they are written (0), the pid alone is judged.
+ * owner's pid; in the moment before they are written (0), the pid alone is judged. They are
+ * release stores, not volatile ones: each stays after what precedes it (the CAS that took the
+ * state; in a release, the clearing stays before the exchange that frees the state, a full
+ * fence), which is all a reader needs, and the StoreLoad fence of a volatile store, four per
+ * acquire and release, made an uncontended Lock's acquire+release 33 ns where it was 12.5
+ * before the start time and namespace were recorded (bench/RESULTS.md).
  *
  * <p>{@code ownerThread} and {@code recursion} are written only by the owner, between its CAS
  * on the state and its release of it, so plain accesses suffice: a thread that reads them has
@@ -59,8 +64,8 @@ public final class LockSync extends Synchronizer {
     private void becomeOwner() {
         OWNER_THREAD.set(block, me());
         RECURSION.set(block, 1);
-        OWNER_START.setVolatile(block, ProcessIdentity.START);
-        OWNER_NS.setVolatile(block, ProcessIdentity.NAMESPACE);
+        OWNER_START.setRelease(block, ProcessIdentity.START);
+        OWNER_NS.setRelease(block, ProcessIdentity.NAMESPACE);
     }
 
     @Override
@@ -98,8 +103,8 @@ public final class LockSync extends Synchronizer {
         RECURSION.set(block, 0);
         OWNER_THREAD.set(block, 0L);
         // Cleared before the state: a next owner's pid is never read with these of ours.
-        OWNER_START.setVolatile(block, 0L);
-        OWNER_NS.setVolatile(block, 0);
+        OWNER_START.setRelease(block, 0L);
+        OWNER_NS.setRelease(block, 0);
         int was = (int) STATE.getAndSet(block, 0);
         if (was == 0) {
             throw new IllegalStateException("release of an unlocked lock");
