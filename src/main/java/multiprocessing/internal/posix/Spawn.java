@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static multiprocessing.internal.posix.Errno.arg;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -37,7 +38,7 @@ public final class Spawn {
                 Errno.function(Libc.posix_spawn$address(), Libc.posix_spawn$descriptor());
         /** Not in the bindings: {@code int posix_spawnattr_setpgroup(posix_spawnattr_t*, pid_t)}. */
         static final Errno.Function SETPGROUP = Errno.function("posix_spawnattr_setpgroup",
-                java.lang.foreign.FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         static final Errno.Function ACTIONS_INIT = Errno.function(
                 Libc.posix_spawn_file_actions_init$address(),
                 Libc.posix_spawn_file_actions_init$descriptor());

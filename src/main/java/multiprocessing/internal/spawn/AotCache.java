@@ -819,11 +819,10 @@ final class AotCache {
                             name.substring(0, name.length() - CLASSES.length())))) {
                         deleteQuietly(f); // its cache went
                     }
-                } else if ((name.endsWith(".tmp") || name.endsWith(".tmp.config")
-                        || name.endsWith(".tmp" + CLASSES) || name.endsWith(".lock"))
+                } else if ((trainerOutput(name) || name.endsWith(".lock"))
                         && now - a.lastModifiedTime().toMillis() > STALE_MILLIS) {
                     deleteQuietly(f);
-                } else if (name.contains(".tmp") && noLiveTrainer(dir, name)) {
+                } else if (trainerOutput(name) && noLiveTrainer(dir, name)) {
                     // A trainer's output (~26 MB) whose trainer and script were killed
                     // together (its whole process group): nobody is writing it.
                     deleteQuietly(f);
@@ -845,6 +844,12 @@ final class AotCache {
             deleteQuietly(caches.get(i));
             deleteQuietly(Path.of(caches.get(i) + CLASSES));
         }
+    }
+
+    /** Whether {@code name} is a trainer's output: {@code <key>.<pid>.tmp}, its list or config. */
+    private static boolean trainerOutput(String name) {
+        return name.endsWith(".tmp") || name.endsWith(".tmp.config")
+                || name.endsWith(".tmp" + CLASSES);
     }
 
     /**

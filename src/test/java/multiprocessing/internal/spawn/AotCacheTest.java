@@ -269,13 +269,7 @@ class AotCacheTest {
 
     @Test
     void aMovedJarWithAManifestClassPathGivesNoCache() throws IOException {
-        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
-        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, "more.jar");
-        Path withPath = tmp.resolve("with-path.jar");
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(withPath), manifest)) {
-            out.putNextEntry(new JarEntry("x.txt"));
-        }
+        Path withPath = jarOf("with-path.jar", "more.jar", "x.txt");
         Path dir = classesDir("classes", "app/Main.class");
         assertNull(ClassPathLayout.of(classPath(dir, withPath)));
     }
