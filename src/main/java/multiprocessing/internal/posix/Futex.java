@@ -63,7 +63,7 @@ public final class Futex {
      * registers (see the class comment; {@code val3}, from the stack, is read by neither
      * operation used here).
      */
-    private static final class Futex6 {
+    private static final class FutexCall {
         static final Errno.Function CALL = Errno.function("syscall", FunctionDescriptor.of(
                 JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     }
@@ -72,7 +72,7 @@ public final class Futex {
      * {@code syscall(SYS_futex_waitv, waiters, nr_futexes, flags, timeout, clockid)}: all of
      * futex_waitv's arguments, in registers.
      */
-    private static final class Waitv6 {
+    private static final class WaitvCall {
         static final Errno.Function CALL = Errno.function("syscall", FunctionDescriptor.of(
                 JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     }
@@ -137,7 +137,7 @@ public final class Futex {
             return false; // to test the fallback on kernels that have it
         }
         MemorySegment st = Errno.state();
-        long r = Errno.call(Waitv6.CALL, st, Errno.arg(SYS_FUTEX_WAITV), MemorySegment.NULL,
+        long r = Errno.call(WaitvCall.CALL, st, Errno.arg(SYS_FUTEX_WAITV), MemorySegment.NULL,
                 Errno.arg(0), Errno.arg(0), MemorySegment.NULL, Errno.arg(0));
         // No words is EINVAL where the call exists; ENOSYS (or a filter's EPERM) where not.
         int e = r < 0 ? Errno.errno(st) : 0;
@@ -171,7 +171,7 @@ public final class Futex {
             timespec.tv_nsec(ts, deadlineNanos % 1_000_000_000L);
         }
         MemorySegment st = Errno.state();
-        long r = Errno.call(Waitv6.CALL, st, Errno.arg(SYS_FUTEX_WAITV), entries,
+        long r = Errno.call(WaitvCall.CALL, st, Errno.arg(SYS_FUTEX_WAITV), entries,
                 Errno.arg(count), Errno.arg(0), ts, Errno.arg(CLOCK_MONOTONIC));
         if (r >= 0) {
             return (int) r;
@@ -215,7 +215,7 @@ public final class Futex {
             timespec.tv_nsec(ts, timeoutNanos % 1_000_000_000L);
         }
         MemorySegment st = Errno.state();
-        long r = Errno.call(Futex6.CALL, st, Errno.arg(SYS_FUTEX), word, Errno.arg(FUTEX_WAIT),
+        long r = Errno.call(FutexCall.CALL, st, Errno.arg(SYS_FUTEX), word, Errno.arg(FUTEX_WAIT),
                 Errno.arg(expected), ts, MemorySegment.NULL);
         if (r == 0) {
             return WOKEN;
@@ -237,7 +237,7 @@ public final class Futex {
     /** Wakes up to {@code count} threads sleeping on {@code word}; returns how many woke. */
     public static int wake(MemorySegment word, int count) {
         MemorySegment st = Errno.state();
-        long r = Errno.call(Futex6.CALL, st, Errno.arg(SYS_FUTEX), word, Errno.arg(FUTEX_WAKE),
+        long r = Errno.call(FutexCall.CALL, st, Errno.arg(SYS_FUTEX), word, Errno.arg(FUTEX_WAKE),
                 Errno.arg(count), MemorySegment.NULL, MemorySegment.NULL);
         if (r < 0) {
             throw new IllegalStateException("futex wake failed", Errno.error("futex", st));

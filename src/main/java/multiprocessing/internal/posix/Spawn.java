@@ -36,7 +36,7 @@ public final class Spawn {
     private static final class H {
         static final Errno.Function SPAWN =
                 Errno.function(Libc.posix_spawn$address(), Libc.posix_spawn$descriptor());
-        /** Not in the bindings: {@code int posix_spawnattr_setpgroup(posix_spawnattr_t*, pid_t)}. */
+        /** posix_spawnattr_setpgroup(posix_spawnattr_t*, pid_t), not in the bindings. */
         static final Errno.Function SETPGROUP = Errno.function("posix_spawnattr_setpgroup",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         static final Errno.Function ACTIONS_INIT = Errno.function(

@@ -699,8 +699,9 @@ final class AotCache {
 
     /**
      * The cache key for a child with {@code options} (library's and user's), or null when the
-     * class path cannot be archived (see {@link ClassPathLayout#of}). Only the jars are in it:
-     * the directories are not in the cache, so applications that differ only in them share one.
+     * class path cannot be archived (see {@link ClassPathLayout#of}). Only the cache's jars are
+     * in it (the library's and Fory's, or all the jars): the other entries are not in the cache,
+     * so applications that differ only in them share one.
      */
     String key(List<String> options) throws IOException {
         ClassPathLayout layout = layout();

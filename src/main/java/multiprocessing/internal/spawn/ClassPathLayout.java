@@ -73,7 +73,6 @@ record ClassPathLayout(List<String> jars, List<String> rest) {
         List<String> jars = new ArrayList<>();
         List<String> directories = new ArrayList<>();
         List<String> libraryJars = new ArrayList<>();
-        boolean moves = false; // a jar follows a directory
 
         for (String entry : entries) {
             if (entry.isEmpty()) {
@@ -87,7 +86,6 @@ record ClassPathLayout(List<String> jars, List<String> rest) {
             }
             if (a.isRegularFile()) {
                 jars.add(entry);
-                moves |= !directories.isEmpty();
                 if (isOneOf(Path.of(entry), library)) {
                     libraryJars.add(entry);
                 }
@@ -109,7 +107,7 @@ record ClassPathLayout(List<String> jars, List<String> rest) {
             rest.removeAll(libraryJars);
             return new ClassPathLayout(List.copyOf(libraryJars), List.copyOf(rest));
         }
-        if (moves && !safeToReorder(entries, Set.copyOf(jars))) {
+        if (!safeToReorder(entries, Set.copyOf(jars))) {
             return null;
         }
         return new ClassPathLayout(List.copyOf(jars), List.copyOf(directories));
@@ -209,11 +207,11 @@ record ClassPathLayout(List<String> jars, List<String> rest) {
      * files that most jars carry. Service files, and every other name, count.
      */
     static boolean inert(String name) {
-        if (name.equals("module-info.class")) {
+        if (name.equals("module-info.class") || name.startsWith("META-INF/licenses/")) {
             return true;
         }
         if (!name.startsWith("META-INF/") || name.indexOf('/', 9) >= 0) {
-            return name.startsWith("META-INF/licenses/");
+            return false; // not a file directly in META-INF
         }
         String file = name.substring(9).toUpperCase(java.util.Locale.ROOT);
         return file.equals("MANIFEST.MF") || file.equals("INDEX.LIST")
