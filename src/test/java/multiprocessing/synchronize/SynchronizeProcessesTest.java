@@ -330,4 +330,56 @@ class SynchronizeProcessesTest {
             p.close();
         }
     }
+    /**
+     * An interrupt that comes between a sleeper's last look at its interrupt status and its
+     * entry into the kernel still ends the wait at once: the child stalls each interruptible
+     * sleeper for a second in that window and looks again unwoken only every 10 minutes, and
+     * the interrupt comes inside the stall. Where the kernel lacks futex_waitv the library
+     * looks every 200 ms for such an interrupt instead, and the test is skipped.
+     */
+    @Test
+    void anInterruptJustBeforeTheSleepEndsTheWaitAtOnce() throws Exception {
+        Lock lock = new Lock();
+        Process p = multiprocessing.Multiprocessing.getContext("spawn")
+                .withJvmOptions("-Dmultiprocessing.wait.interruptCheckMillis=600000",
+                        "-Dmultiprocessing.wait.recheckMillis=600000",
+                        "-Dmultiprocessing.wait.testBeforeSleepStallMillis=1000")
+                .process(() -> {
+                    if (!multiprocessing.internal.posix.Futex.waitvAvailable()) {
+                        System.exit(5);
+                    }
+                    java.util.concurrent.atomic.AtomicBoolean interrupted =
+                            new java.util.concurrent.atomic.AtomicBoolean();
+                    lock.lock();
+                    Thread waiter = new Thread(() -> {
+                        try {
+                            lock.lockInterruptibly();
+                            lock.unlock();
+                        } catch (InterruptedException e) {
+                            interrupted.set(true);
+                        }
+                    });
+                    try {
+                        waiter.start();
+                        Thread.sleep(300); // past its spin, inside its first stall
+                        waiter.interrupt();
+                        waiter.join(30_000);
+                        System.exit(waiter.isAlive() ? 1 : interrupted.get() ? 0 : 2);
+                    } catch (InterruptedException e) {
+                        System.exit(4);
+                    }
+                });
+        p.start();
+        try {
+            p.join(Duration.ofSeconds(90));
+            org.junit.jupiter.api.Assumptions.assumeFalse(p.exitCode() == 5,
+                    "this kernel has no futex_waitv");
+            assertEquals(0, p.exitCode(), "1: the interrupt did not end the wait; 2: the wait"
+                    + " ended without InterruptedException");
+        } finally {
+            p.kill();
+            p.join();
+            p.close();
+        }
+    }
 }

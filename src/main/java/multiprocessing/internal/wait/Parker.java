@@ -2,6 +2,7 @@ package multiprocessing.internal.wait;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
@@ -47,16 +48,22 @@ import multiprocessing.internal.util.AtExit;
  * <p>Interrupts: a Java interrupt does not end a futex wait, so a platform thread that sleeps
  * interruptibly has its interrupt wake it, as the JDK's interruptible channels do: for the
  * sleep it is blocked on an {@link InterruptWake} ({@code AbstractInterruptibleChannel.begin}),
- * which {@link Thread#interrupt} closes, and the close wakes every sleeper on the word (the
- * others look and sleep again). An interrupt that comes between the sleeper's last look at
- * its status and its entry into the kernel wakes nobody (nothing the word holds has changed),
- * so an interruptible sleep still ends every 200 ms to look
+ * which {@link Thread#interrupt} closes after it has set the status. With futex_waitv (Linux
+ * 5.16) the thread sleeps on two words: the shared one and a word of its own, which it sets to
+ * 0 before it looks at its status and which the close sets to 1, then wakes. An interrupt after
+ * the look either changes that word before the kernel compares it (the sleep returns at once)
+ * or wakes the sleep: none is missed, and only the interrupted thread wakes. Without
+ * futex_waitv the close wakes every sleeper on the shared word (the others look and sleep
+ * again), and an interrupt that comes between the sleeper's last look at its status and its
+ * entry into the kernel wakes nobody (nothing the word holds has changed), so there an
+ * interruptible sleep still ends every 200 ms to look
  * ({@code -Dmultiprocessing.wait.interruptCheckMillis}). Looking every 20 ms instead, for every
  * interrupt, cost an idle child waiting on a Condition 13-14 ms of CPU a second, against 3-4
- * now. An interruptible wait for descriptors polls an eventfd beside them, which the interrupt
- * signals: an eventfd stays readable, so there an interrupt is never missed.
+ * then. An interruptible wait for descriptors polls an eventfd beside them, which the interrupt
+ * signals: an eventfd stays readable, so there an interrupt is never missed either.
  *
- * <p>Sleeps are sliced: every 200 ms when the wait is interruptible (above), whenever the
+ * <p>Sleeps are sliced: every 200 ms when the wait is interruptible and the kernel lacks
+ * futex_waitv (above), whenever the
  * caller's {@link Watch} is due (a dead lock owner, a dead queue claimant: nobody will wake for
  * those), and at least every second in any case: a sleeper that was woken in this one's place
  * may have been killed before it took what it was woken for, and nobody is left to pass its
@@ -103,8 +110,9 @@ public final class Parker {
     /** The first part of the spin that only pauses the CPU (see {@link #pause}). */
     static final long PURE_SPIN_NANOS = Long.getLong("multiprocessing.wait.pureSpinMicros", 2) * 1000;
     /**
-     * How often an interruptible sleeper looks at its interrupt status unwoken (see
-     * "Interrupts": an interrupt wakes it, but for one that comes just before it sleeps).
+     * How often an interruptible sleeper looks at its interrupt status unwoken where the kernel
+     * lacks futex_waitv (see "Interrupts": an interrupt wakes it, but for one that comes just
+     * before it sleeps).
      */
     public static final long INTERRUPT_CHECK_MILLIS =
             Long.getLong("multiprocessing.wait.interruptCheckMillis", 200);
@@ -160,6 +168,13 @@ public final class Parker {
      */
     private static final long WOKEN_STALL_MILLIS =
             Long.getLong("multiprocessing.wait.testWokenStallMillis", 0);
+    /**
+     * Fault injection for tests: an interruptible sleeper stalls this long between its last
+     * look at its interrupt status and its entry into the kernel, so that a test can interrupt
+     * it there (see "Interrupts").
+     */
+    private static final long BEFORE_SLEEP_STALL_MILLIS =
+            Long.getLong("multiprocessing.wait.testBeforeSleepStallMillis", 0);
 
     /**
      * Where waiters sleep: {@code word}, the futex word (4 bytes, 4-aligned), and
@@ -292,7 +307,7 @@ public final class Parker {
                         slice = Math.min(slice, Math.max(1, interval - (now - lastCheck)));
                     }
                 }
-                slice = Math.min(slice, interruptible
+                slice = Math.min(slice, interruptible && !virtual && !Futex.waitvAvailable()
                         ? Math.min(INTERRUPT_CHECK_NANOS, RECHECK_NANOS) : RECHECK_NANOS);
                 if (virtual) {
                     woken = exiting ? parkExiting(slice)
@@ -333,21 +348,37 @@ public final class Parker {
     private static boolean sleepInKernel(MemorySegment word, int value, long nanos,
             boolean interruptible) {
         if (!interruptible) {
-            return sleepInKernel(word, value, nanos);
+            return sleepInKernel(word, value, nanos, null);
         }
-        InterruptWake wake = new InterruptWake(() -> Futex.wake(word, Integer.MAX_VALUE));
+        InterruptWord own = Futex.waitvAvailable() ? InterruptWord.MINE.get() : null;
+        InterruptWake wake = own != null ? new InterruptWake(own)
+                : new InterruptWake(() -> Futex.wake(word, Integer.MAX_VALUE));
+        if (own != null) {
+            own.clear();
+        }
         wake.arm();
         try {
-            // An interrupt before arm() woke nobody; one after it wakes the sleep below, or
-            // comes before it and is seen here (the interrupt sets the status, then closes).
-            return !Thread.currentThread().isInterrupted() && sleepInKernel(word, value, nanos);
+            // An interrupt before arm() is seen here (arm() closes at once, and the interrupt
+            // set the status before); one after it wakes the sleep below or, with a word of our
+            // own, changes that word before the kernel compares it (see "Interrupts").
+            if (Thread.currentThread().isInterrupted()) {
+                return false;
+            }
+            if (BEFORE_SLEEP_STALL_MILLIS > 0) {
+                stallKeepingInterrupt(BEFORE_SLEEP_STALL_MILLIS);
+            }
+            return sleepInKernel(word, value, nanos, own);
         } finally {
             wake.disarm();
         }
     }
 
-    /** FUTEX_WAIT for a platform thread, known to {@link #quiesce}; true if woken. */
-    private static boolean sleepInKernel(MemorySegment word, int value, long nanos) {
+    /**
+     * FUTEX_WAIT for a platform thread, known to {@link #quiesce}; with {@code own}, also
+     * woken by this thread's interrupt (futex_waitv); true if woken on {@code word}.
+     */
+    private static boolean sleepInKernel(MemorySegment word, int value, long nanos,
+            InterruptWord own) {
         Thread me = Thread.currentThread();
         if (exitReadFd == -2) {
             exitReadFd(); // registers the exit stage before the first sleep in the kernel
@@ -362,9 +393,56 @@ public final class Parker {
             if (exiting) {
                 return parkExiting(nanos);
             }
-            return Futex.await(word, value, nanos) == Futex.WOKEN;
+            return own != null ? own.sleep(word, value, nanos)
+                    : Futex.await(word, value, nanos) == Futex.WOKEN;
         } finally {
             IN_FUTEX.remove(me);
+        }
+    }
+
+    /**
+     * A platform thread's own futex word, which its interrupt sets and wakes while it sleeps
+     * interruptibly, with the futex_waitv entries and deadline of that sleep (see
+     * "Interrupts"): made once per thread, in memory of its own.
+     */
+    private static final class InterruptWord implements InterruptWake.Wake {
+        static final ThreadLocal<InterruptWord> MINE = ThreadLocal.withInitial(InterruptWord::new);
+
+        private final MemorySegment word;
+        private final MemorySegment entries;
+        private final MemorySegment deadline;
+
+        private InterruptWord() {
+            Arena arena = Arena.ofAuto();
+            word = arena.allocate(JAVA_INT);
+            entries = arena.allocate(Futex.WAITV_ENTRY, 2);
+            deadline = Futex.newTimespec(arena);
+        }
+
+        /** Before the look at the interrupt status: an interrupt from then on sets it. */
+        void clear() {
+            INT.setVolatile(word, 0L, 0);
+        }
+
+        /** The interrupt's part, on the interrupting thread, after it has set the status. */
+        @Override
+        public void wake() {
+            INT.setVolatile(word, 0L, 1);
+            Futex.wake(word, 1);
+        }
+
+        /** Sleeps while {@code shared} holds {@code value} and no interrupt came; true if woken on it. */
+        boolean sleep(MemorySegment shared, int value, long nanos) {
+            Futex.setWaitvEntry(entries, 0, shared, value);
+            Futex.setWaitvEntry(entries, 1, word, 0);
+            long deadlineNanos = nanos < 0 || nanos == Long.MAX_VALUE ? Long.MAX_VALUE
+                    : System.nanoTime() + nanos;
+            int r = Futex.waitv(entries, 2, deadlineNanos, deadline);
+            if (r == Futex.WAITV_FAULT) {
+                // As FUTEX_WAIT's EFAULT: the word is outside a mapping, a bug of the caller.
+                throw new IllegalStateException("futex_waitv: the word is no longer mapped");
+            }
+            return r == 0;
         }
     }
 
@@ -490,6 +568,22 @@ public final class Parker {
                 return false;
             }
             LockSupport.parkNanos(100_000);
+        }
+    }
+
+    /** Stalls without ending at an interrupt, which it keeps for after the stall. */
+    private static void stallKeepingInterrupt(long millis) {
+        long end = System.nanoTime() + millis * 1_000_000;
+        boolean interrupted = false;
+        for (long left; (left = end - System.nanoTime()) > 0; ) {
+            if (Thread.interrupted()) {
+                interrupted = true; // parkNanos would return at once while it is set
+            } else {
+                LockSupport.parkNanos(left);
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
