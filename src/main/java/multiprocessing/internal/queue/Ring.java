@@ -134,6 +134,12 @@ public final class Ring {
     private final long mask;
     private final int slotBytes;
     private final long dataBytes;
+    /**
+     * The header's maxsize and joinable, which never change once the ring is made: read once,
+     * not on every put, from the cache line every put and take also writes (count).
+     */
+    private final int maxsize;
+    private final boolean joinable;
 
     private Ring(Block block) {
         this(block, block.segment(), block.arenaName(), block.offset());
@@ -160,6 +166,8 @@ public final class Ring {
                     + " slots of " + slotBytes + " bytes, which do not fit its "
                     + all.byteSize() + " bytes");
         }
+        this.maxsize = (int) MAXSIZE.get(header);
+        this.joinable = (int) JOINABLE.get(header) != 0;
         this.mask = slots - 1;
         this.dataBytes = (long) slots * slotBytes;
         this.seq = all.asSlice(RingLayout.seqOffset(), RingLayout.SLOT_STATE_BYTES * slots);
@@ -239,7 +247,7 @@ public final class Ring {
     }
 
     public int maxsize() {
-        return (int) MAXSIZE.get(header);
+        return maxsize;
     }
 
     /** The largest payload that travels inside the ring (larger ones go by reference). */
@@ -349,7 +357,7 @@ public final class Ring {
         if (max <= 0) {
             COUNT.getAndAdd(header, 1);
         }
-        if ((int) JOINABLE.get(header) != 0) {
+        if (joinable) {
             UNFINISHED.getAndAdd(header, 1);
         }
         long at = (p & mask) * slotBytes;
@@ -637,7 +645,7 @@ public final class Ring {
             int k = claimedSlots(v, h);
             if (casSeq(h, v, claim(true, PID, k, h, slots) | RECOVERED)) {
                 HEAD.compareAndSet(header, h, h + k);
-                if ((int) JOINABLE.get(header) != 0) {
+                if (joinable) {
                     taskDone(false);
                 }
                 free(h, k);
@@ -718,7 +726,7 @@ public final class Ring {
      * nobody will ever get it, so a JoinableQueue's join() would otherwise wait for good.
      */
     public void undelivered() {
-        if ((int) JOINABLE.get(header) != 0) {
+        if (joinable) {
             taskDone(false);
         }
     }
