@@ -619,6 +619,42 @@ class ForkServerTest {
         bad.close();
     }
 
+    /**
+     * A program that exits while a process it started is still starting boots no JVM to replace
+     * the one it would have taken: one booted then would only see its creator gone and exit,
+     * having taken the CPU of its boot from the program's last moments. The program is a spawned
+     * child that starts a forkserver process (spawned: no JVM waits yet) and exits at once; its
+     * exit joins that process, which meanwhile passes its start, when a keeper would boot one.
+     * The process watches its parent's children for a waiting JVM for a second.
+     */
+    @Test
+    void aProgramThatExitsBootsNoJvmToWaitInItsForkServer() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection up = pipe.right();
+            Process program = Multiprocessing.getContext("spawn").process(() -> {
+                Process p = Multiprocessing.getContext("forkserver").process(() -> {
+                    ProcessHandle parent = ProcessHandle.current().parent().orElseThrow();
+                    java.util.Set<Long> warm = new java.util.HashSet<>();
+                    for (long end = System.nanoTime() + 1_000_000_000L; System.nanoTime() < end; ) {
+                        parent.children().filter(c -> c.info().commandLine().orElse("")
+                                .contains("WarmMain")).forEach(c -> warm.add(c.pid()));
+                        Thread.sleep(5);
+                    }
+                    up.send(new java.util.ArrayList<>(warm));
+                });
+                p.start();
+                System.exit(0); // the exit joins p
+            });
+            program.start();
+            assertTrue(pipe.left().poll(Duration.ofSeconds(60)), "the process reports");
+            assertEquals(List.of(), pipe.left().recv(), "JVMs booted to wait while the program"
+                    + " exited");
+            program.join(Duration.ofSeconds(60));
+            assertEquals(0, program.exitCode());
+            program.close();
+        }
+    }
+
     @Test
     void aChildJoinsItsParentUntilTheParentHasEnded() throws Exception {
         try (Pipe pipe = Pipe.open(false)) {
