@@ -63,11 +63,10 @@ import multiprocessing.internal.util.AtExit;
  * signals: an eventfd stays readable, so there an interrupt is never missed either.
  *
  * <p>Sleeps are sliced: every 200 ms when the wait is interruptible and the kernel lacks
- * futex_waitv (above), whenever the
- * caller's {@link Watch} is due (a dead lock owner, a dead queue claimant: nobody will wake for
- * those), and at least every second in any case: a sleeper that was woken in this one's place
- * may have been killed before it took what it was woken for, and nobody is left to pass its
- * wake-up on (see "Hand-off").
+ * futex_waitv (above), whenever the caller's {@link Watch} is due (a dead lock owner, a dead
+ * queue claimant: nobody will wake for those), and at least every second in any case: a sleeper
+ * that was woken in this one's place may have been killed before it took what it was woken
+ * for, and nobody is left to pass its wake-up on (see "Hand-off").
  *
  * <p>Virtual threads: a virtual thread must not sleep in the kernel, where it holds its carrier
  * (with every carrier so held, the thread that would wake them never runs). It takes the same
