@@ -413,6 +413,45 @@ class QueueProcessesTest {
         assertThrows(multiprocessing.FullException.class, () -> q.putNowait(small));
     }
 
+    /**
+     * A producer killed between claiming its slots and moving the tail past them (attack 25):
+     * the consumer that recovers its claim moves the tail too (it left the tail behind the head,
+     * and every later put of the queue failed once its producers were gone), and uncounts only
+     * what the producer counted (a JoinableQueue's count went one too low: a consumer's own
+     * taskDone() threw). The victim's first put is of one slot and goes through; its second
+     * stalls after its claim.
+     */
+    @Test
+    void aProducerKilledBetweenItsClaimAndTheTailLeavesTheQueueWhole() throws Exception {
+        Context stalling = Multiprocessing.getContext()
+                .withJvmOptions("-Dmultiprocessing.queue.testClaimStallMillis=600000");
+        JoinableQueue<String> q = new JoinableQueue<>();
+        q.put("before");
+        Process victim = stalling.process(() -> {
+            q.put("warm");
+            q.put("claimed, never written ".repeat(20));
+        });
+        victim.start();
+        assertEquals("before", q.get(Duration.ofSeconds(60)));
+        assertEquals("warm", q.get(Duration.ofSeconds(60)));
+        Thread.sleep(500); // the second put, at once after the first, is in its stall
+        assertTrue(victim.isAlive());
+        victim.kill();
+        victim.join();
+        victim.close();
+        // Finds the dead claim at the head and frees it.
+        assertThrows(EmptyException.class, () -> q.get(Duration.ofMillis(500)));
+        q.taskDone();
+        q.taskDone(); // threw: the recovery had counted the dead claim's task done
+        q.put("after", Duration.ofSeconds(5)); // threw FullException: the tail behind the head
+        assertEquals("after", q.get(Duration.ofSeconds(5)));
+        q.taskDone();
+        Thread joiner = Thread.ofPlatform().start(q::join);
+        joiner.join(10_000);
+        assertFalse(joiner.isAlive(), "join() returns once every task is done");
+        assertThrows(IllegalStateException.class, q::taskDone);
+    }
+
     @Test
     void aProducerKilledMidPutLeavesNothingReadable() throws Exception {
         Context stalling = Multiprocessing.getContext()

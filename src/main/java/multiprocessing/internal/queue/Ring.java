@@ -88,6 +88,11 @@ public final class Ring {
      */
     private static final long PUT_STALL_MILLIS = Long.getLong("multiprocessing.queue.testPutStallMillis", 0);
     private static final long TAKE_STALL_MILLIS = Long.getLong("multiprocessing.queue.testTakeStallMillis", 0);
+    /**
+     * Fault-injection for tests: a claim of more than one slot stalls this long once it is made
+     * and before the tail is moved past it, so that a test can kill its producer there.
+     */
+    private static final long CLAIM_STALL_MILLIS = Long.getLong("multiprocessing.queue.testClaimStallMillis", 0);
 
     /** This process's id, stored in claims. */
     static final int PID = Posix.getpid();
@@ -345,20 +350,19 @@ public final class Ring {
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
         int max = maxsize();
         int k = slotsFor(length);
-        long p = max > 0 ? awaitPlaceAndRoom(k, timeoutNanos, start)
+        long p = max > 0 || joinable ? awaitCountedClaim(k, max, timeoutNanos, start)
                 : await(() -> tryClaim(k), producers, timeoutNanos, start);
         if (p < 0) {
             return false;
         }
-        // Counted only once the room is claimed: a producer killed while it waited for room
-        // (a full ring) has counted nothing, and one killed from here on holds a claim that
-        // recoverDead() finds and uncounts. Before the record is visible: a task taken and done
-        // at once must find it counted.
+        // An unbounded ring's count, only once the room is claimed: a producer killed while it
+        // waited for room (a full ring) has counted nothing. One killed between its claim and
+        // this leaves the count one too low (recoverDead() uncounts the claim), which qsize()
+        // stops at zero; counted before the claim instead, it would leave it one too high for
+        // good, an empty queue never empty(). Before the record is visible: a taker must find
+        // it counted.
         if (max <= 0) {
             COUNT.getAndAdd(header, 1);
-        }
-        if (joinable) {
-            UNFINISHED.getAndAdd(header, 1);
         }
         long at = (p & mask) * slotBytes;
         data.set(JAVA_INT, at + RingLayout.LENGTH_OFFSET, (int) length);
@@ -382,17 +386,22 @@ public final class Ring {
     }
 
     /**
-     * A bounded queue's producer: a place under maxsize and room in the ring, both or neither.
-     * It never sleeps holding a place it has not filled: a producer killed while it waited would
-     * keep its place for good (qsize one too high, the queue full while empty). So it waits for
-     * room first, holding no place, then takes a place and claims the room; a place taken when
-     * the room has gone meanwhile is given back at once, and it waits again. A producer killed
-     * between taking its place and claiming (a few instructions, with room there) still keeps
-     * the place: waiting for room before the place keeps it out of that window while the ring
-     * is full (a cold child's first put used to cross it only after hundreds of milliseconds of
-     * class linking, and a kill could land there).
+     * A producer whose put is counted before its claim: a bounded queue's (a place under
+     * maxsize, taken in {@code count}) and a JoinableQueue's (an unfinished task). Each claim
+     * such a producer holds is counted, so recoverDead() uncounts a dead producer's claim exactly;
+     * counted after it, a producer killed between the two had its claim uncounted all the same:
+     * a JoinableQueue's count went one too low (another's taskDone() threw, join() returned
+     * with a task undone; attack 25). It never sleeps counted: a producer killed while it waited
+     * would keep its count for good (a place: qsize one too high, the queue full while empty;
+     * a task: join() waiting for ever). So it waits for room first, counting nothing, then
+     * counts and claims the room; a count taken when the room has gone meanwhile is given back
+     * at once, and it waits again. A producer killed between counting and claiming (a few
+     * instructions, with room there) still keeps its count, as Python's keeps the semaphore it
+     * took before its feeder thread wrote: waiting for room before counting keeps it out of that
+     * window while the ring is full (a cold child's first put used to cross it only after
+     * hundreds of milliseconds of class linking, and a kill could land there).
      */
-    private long awaitPlaceAndRoom(int k, long timeoutNanos, long start) {
+    private long awaitCountedClaim(int k, int max, long timeoutNanos, long start) {
         if (timeoutNanos < 0) {
             start = System.nanoTime();
         }
@@ -400,17 +409,25 @@ public final class Ring {
             if (await(() -> hasRoom(k) ? 0 : -1, producers, timeoutNanos, start) < 0) {
                 return -1;
             }
-            if (await(this::tryReserve, places, timeoutNanos, start) < 0) {
+            if (max > 0 && await(this::tryReserve, places, timeoutNanos, start) < 0) {
                 return -1;
+            }
+            if (joinable) {
+                UNFINISHED.getAndAdd(header, 1);
             }
             long p = tryClaim(k);
             if (p >= 0) {
                 return p;
             }
-            COUNT.getAndAdd(header, -1);
-            // Only those waiting for a place: waking those waiting for room would make them
-            // wake each other for as long as the ring stays full.
-            places.bumpAndWakeAll();
+            if (joinable) {
+                taskDone(false);
+            }
+            if (max > 0) {
+                COUNT.getAndAdd(header, -1);
+                // Only those waiting for a place: waking those waiting for room would make
+                // them wake each other for as long as the ring stays full.
+                places.bumpAndWakeAll();
+            }
         }
     }
 
@@ -466,6 +483,9 @@ public final class Ring {
                 }
                 if (casSeq(t, v, claim(false, PID, k, t, slots))) {
                     setClaimant(t, ProcessIdentity.STAMP);
+                    if (CLAIM_STALL_MILLIS > 0 && k > 1) {
+                        stall(CLAIM_STALL_MILLIS);
+                    }
                     TAIL.compareAndSet(header, t, t + k);
                     return t;
                 }
@@ -644,6 +664,11 @@ public final class Ring {
         if (v < 0 && !isReading(v) && lapMatches(v, h) && dead(v, h, alive)) {
             int k = claimedSlots(v, h);
             if (casSeq(h, v, claim(true, PID, k, h, slots) | RECOVERED)) {
+                // A producer killed between its claim and moving the tail past it left the tail
+                // at h: moved here, before the head, or the tail would stay behind the head and
+                // its slot, freed for the next lap, refuse every later claim (attack 25: an
+                // empty queue that refused every put once all its producers were killed).
+                TAIL.compareAndSet(header, h, h + k);
                 HEAD.compareAndSet(header, h, h + k);
                 if (joinable) {
                     taskDone(false);
