@@ -52,11 +52,13 @@ import multiprocessing.internal.util.Durations;
  * others read: a record becomes readable only by its last write. A consumer that finds the
  * record at the head still unpublished after 100 ms checks whether its producer is alive and,
  * if not, discards it and goes on. A producer killed while its put waits for room in a full
- * ring has counted nothing (an unbounded queue counts an item, and a {@code JoinableQueue}
- * counts it unfinished, only once its room is claimed). A producer of a bounded queue never
- * waits holding a place under {@code maxsize}: it takes a place and room in the ring together,
- * or gives the place back before it waits, so one killed while waiting takes no place with
- * it.</li>
+ * ring has counted nothing: an unbounded queue counts an item once its room is claimed, and a
+ * bounded queue's place under {@code maxsize} and a {@code JoinableQueue}'s unfinished task are
+ * counted only once room has been found, and given back at once if the room is taken before
+ * the claim, so a producer never waits holding a count. A discarded item of a producer that was
+ * killed is uncounted exactly: its place comes back, and it is not counted as a task. Only a
+ * producer killed in the few instructions between that count and its claim keeps the count
+ * (as CPython's keeps the semaphore it took before its feeder thread wrote).</li>
  * <li>A consumer killed in the middle of {@code get} loses the one item it was taking; the
  * queue is not corrupted and others go on. The room the item held comes back when a producer
  * waiting for room notices (within 100 ms) that its consumer is dead.</li>
