@@ -53,12 +53,14 @@ import multiprocessing.internal.util.Durations;
  * record at the head still unpublished after 100 ms checks whether its producer is alive and,
  * if not, discards it and goes on. A producer killed while its put waits for room in a full
  * ring has counted nothing: an unbounded queue counts an item once its room is claimed, and a
- * bounded queue's place under {@code maxsize} and a {@code JoinableQueue}'s unfinished task are
- * counted only once room has been found, and given back at once if the room is taken before
- * the claim, so a producer never waits holding a count. A discarded item of a producer that was
- * killed is uncounted exactly: its place comes back, and it is not counted as a task. Only a
+ * bounded queue's place under {@code maxsize} and a {@code JoinableQueue}'s item and unfinished
+ * task are counted only once room has been found, and given back at once if the room is taken
+ * before the claim, so a producer never waits holding a count. So a discarded item of a killed
+ * producer is uncounted exactly there: its place comes back, and it is no task. Only a
  * producer killed in the few instructions between that count and its claim keeps the count
- * (as CPython's keeps the semaphore it took before its feeder thread wrote).</li>
+ * (as CPython's keeps the semaphore it took before its feeder thread wrote), and one of an
+ * unbounded {@code Queue} killed between its claim and its count leaves {@link #qsize()} one
+ * too low.</li>
  * <li>A consumer killed in the middle of {@code get} loses the one item it was taking; the
  * queue is not corrupted and others go on. The room the item held comes back when a producer
  * waiting for room notices (within 100 ms) that its consumer is dead.</li>

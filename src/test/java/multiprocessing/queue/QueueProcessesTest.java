@@ -418,8 +418,8 @@ class QueueProcessesTest {
      * the consumer that recovers its claim moves the tail too (it left the tail behind the head,
      * and every later put of the queue failed once its producers were gone), and uncounts only
      * what the producer counted (a JoinableQueue's count went one too low: a consumer's own
-     * taskDone() threw). The victim's first put is of one slot and goes through; its second
-     * stalls after its claim.
+     * taskDone() threw; and qsize() one too low, 0 with an item there). The victim's first put
+     * is of one slot and goes through; its second stalls after its claim.
      */
     @Test
     void aProducerKilledBetweenItsClaimAndTheTailLeavesTheQueueWhole() throws Exception {
@@ -444,6 +444,7 @@ class QueueProcessesTest {
         q.taskDone();
         q.taskDone(); // threw: the recovery had counted the dead claim's task done
         q.put("after", Duration.ofSeconds(5)); // threw FullException: the tail behind the head
+        assertEquals(1, q.qsize(), "the dead claim was uncounted without having been counted");
         assertEquals("after", q.get(Duration.ofSeconds(5)));
         q.taskDone();
         Thread joiner = Thread.ofPlatform().start(q::join);

@@ -48,9 +48,11 @@ import multiprocessing.internal.wait.Parker;
  * <p>Put: a producer reads {@code tail = t}; if slot {@code t} is free for its lap and so are
  * the other {@code k - 1} slots (only a consumer freeing them can change them meanwhile, since
  * claims are made at the tail only), it CASes slot {@code t} to WRITING(pid, k, lap) and then
- * CASes {@code tail} from {@code t} to {@code t + k}. Whoever sees a WRITING word of the current
- * lap at the tail advances the tail for it, so a producer killed between its two CASes stops
- * nobody. It then writes the record (length, flags, payload) and publishes with a CAS from its
+ * CASes {@code tail} from {@code t} to {@code t + k} (a bounded queue's and a JoinableQueue's
+ * producer counts its item first: see {@link #awaitCountedClaim}). Whoever sees a WRITING word
+ * of the current lap at the tail advances the tail for it, and so does the consumer that
+ * recovers a dead producer's claim at the head, so a producer killed between its two CASes
+ * stops nobody. It then writes the record (length, flags, payload) and publishes with a CAS from its
  * WRITING word to {@code base + 1}. Get: a consumer reads {@code head = h}; a published slot is
  * claimed by CAS to READING(pid, k, lap), then {@code head} is CASed to {@code h + k} (helped
  * by anyone who sees the READING word, as for the tail); the payload is copied out, then the
@@ -355,13 +357,14 @@ public final class Ring {
         if (p < 0) {
             return false;
         }
-        // An unbounded ring's count, only once the room is claimed: a producer killed while it
-        // waited for room (a full ring) has counted nothing. One killed between its claim and
-        // this leaves the count one too low (recoverDead() uncounts the claim), which qsize()
-        // stops at zero; counted before the claim instead, it would leave it one too high for
-        // good, an empty queue never empty(). Before the record is visible: a taker must find
-        // it counted.
-        if (max <= 0) {
+        // A plain unbounded queue counts its item only once the room is claimed: a producer
+        // killed while it waited for room (a full ring) has counted nothing. One killed between
+        // its claim and this leaves qsize() one too low for good (recoverDead() uncounts the
+        // claim; qsize() stops at zero), which counting before the claim, as the counted puts
+        // do, would avoid for ~30% of a producer's rate (QueueBench's loop, 9 against 13-16 M
+        // items a second): qsize() is approximate in Python's too. Before the record is
+        // visible: a taker must find it counted.
+        if (max <= 0 && !joinable) {
             COUNT.getAndAdd(header, 1);
         }
         long at = (p & mask) * slotBytes;
@@ -387,11 +390,12 @@ public final class Ring {
 
     /**
      * A producer whose put is counted before its claim: a bounded queue's (a place under
-     * maxsize, taken in {@code count}) and a JoinableQueue's (an unfinished task). Each claim
-     * such a producer holds is counted, so recoverDead() uncounts a dead producer's claim exactly;
-     * counted after it, a producer killed between the two had its claim uncounted all the same:
-     * a JoinableQueue's count went one too low (another's taskDone() threw, join() returned
-     * with a task undone; attack 25). It never sleeps counted: a producer killed while it waited
+     * maxsize, taken in {@code count}) and a JoinableQueue's (an unfinished task, and its item
+     * in {@code count}). Each claim such a producer holds is counted, so recoverDead() uncounts a
+     * dead producer's claim exactly; counted after it, a producer killed between the two had its
+     * claim uncounted all the same: a JoinableQueue's count went one too low (another's
+     * taskDone() threw, join() returned with a task undone; attack 25), its qsize() too (attack
+     * 25b). It never sleeps counted: a producer killed while it waited
      * would keep its count for good (a place: qsize one too high, the queue full while empty;
      * a task: join() waiting for ever). So it finds room at the tail first, counting nothing,
      * then counts and claims that room with one CAS, or gives the count back at once and looks
@@ -409,8 +413,12 @@ public final class Ring {
             if (t < 0) {
                 return -1;
             }
-            if (max > 0 && await(this::tryReserve, places, timeoutNanos, start) < 0) {
-                return -1;
+            if (max > 0) {
+                if (await(this::tryReserve, places, timeoutNanos, start) < 0) {
+                    return -1;
+                }
+            } else {
+                COUNT.getAndAdd(header, 1);
             }
             if (joinable) {
                 UNFINISHED.getAndAdd(header, 1);
@@ -421,8 +429,8 @@ public final class Ring {
             if (joinable) {
                 taskDone(false);
             }
+            COUNT.getAndAdd(header, -1);
             if (max > 0) {
-                COUNT.getAndAdd(header, -1);
                 // Only those waiting for a place: waking those waiting for room would make
                 // them wake each other for as long as the ring stays full.
                 places.bumpAndWakeAll();
