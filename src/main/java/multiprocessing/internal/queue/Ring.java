@@ -52,8 +52,8 @@ import multiprocessing.internal.wait.Parker;
  * producer counts its item first: see {@link #awaitCountedClaim}). Whoever sees a WRITING word
  * of the current lap at the tail advances the tail for it, and so does the consumer that
  * recovers a dead producer's claim at the head, so a producer killed between its two CASes
- * stops nobody. It then writes the record (length, flags, payload) and publishes with a CAS from its
- * WRITING word to {@code base + 1}. Get: a consumer reads {@code head = h}; a published slot is
+ * stops nobody. It then writes the record (length, flags, payload) and publishes with a CAS
+ * from its WRITING word to {@code base + 1}. Get: a consumer reads {@code head = h}; a published slot is
  * claimed by CAS to READING(pid, k, lap), then {@code head} is CASed to {@code h + k} (helped
  * by anyone who sees the READING word, as for the tail); the payload is copied out, then the
  * slots are freed, the first one last.
@@ -94,7 +94,8 @@ public final class Ring {
      * Fault-injection for tests: a claim of more than one slot stalls this long once it is made
      * and before the tail is moved past it, so that a test can kill its producer there.
      */
-    private static final long CLAIM_STALL_MILLIS = Long.getLong("multiprocessing.queue.testClaimStallMillis", 0);
+    private static final long CLAIM_STALL_MILLIS =
+            Long.getLong("multiprocessing.queue.testClaimStallMillis", 0);
 
     /** This process's id, stored in claims. */
     static final int PID = Posix.getpid();
@@ -350,9 +351,9 @@ public final class Ring {
                     + largestInline());
         }
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
-        int max = maxsize();
         int k = slotsFor(length);
-        long p = max > 0 || joinable ? awaitCountedClaim(k, max, timeoutNanos, start)
+        boolean countedFirst = maxsize > 0 || joinable;
+        long p = countedFirst ? awaitCountedClaim(k, timeoutNanos, start)
                 : await(() -> tryClaim(k), producers, timeoutNanos, start);
         if (p < 0) {
             return false;
@@ -362,9 +363,9 @@ public final class Ring {
         // its claim and this leaves qsize() one too low for good (recoverDead() uncounts the
         // claim; qsize() stops at zero), which counting before the claim, as the counted puts
         // do, would avoid for ~30% of a producer's rate (QueueBench's loop in a fresh program,
-        // 9 against 13-16 M items a second): qsize() is approximate in Python's too. Before the record is
-        // visible: a taker must find it counted.
-        if (max <= 0 && !joinable) {
+        // 9 against 13-16 M items a second): qsize() is approximate in Python's too. Before
+        // the record is visible: a taker must find it counted.
+        if (!countedFirst) {
             COUNT.getAndAdd(header, 1);
         }
         long at = (p & mask) * slotBytes;
@@ -407,7 +408,7 @@ public final class Ring {
      * Queue(10) with four producers killed 1-40 ms after their first put, as often as before).
      * Exact places would need the item count moved by the claim itself (in the tail's word).
      */
-    private long awaitCountedClaim(int k, int max, long timeoutNanos, long start) {
+    private long awaitCountedClaim(int k, long timeoutNanos, long start) {
         if (timeoutNanos < 0) {
             start = System.nanoTime();
         }
@@ -416,7 +417,7 @@ public final class Ring {
             if (t < 0) {
                 return -1;
             }
-            if (max > 0) {
+            if (maxsize > 0) {
                 if (await(this::tryReserve, places, timeoutNanos, start) < 0) {
                     return -1;
                 }
@@ -433,7 +434,7 @@ public final class Ring {
                 taskDone(false);
             }
             COUNT.getAndAdd(header, -1);
-            if (max > 0) {
+            if (maxsize > 0) {
                 // Only those waiting for a place: waking those waiting for room would make
                 // them wake each other for as long as the ring stays full.
                 places.bumpAndWakeAll();
@@ -442,10 +443,9 @@ public final class Ring {
     }
 
     private long tryReserve() {
-        int max = maxsize();
         while (true) {
             int c = (int) COUNT.getVolatile(header);
-            if (c >= max) {
+            if (c >= maxsize) {
                 return -1;
             }
             if (COUNT.compareAndSet(header, c, c + 1)) {

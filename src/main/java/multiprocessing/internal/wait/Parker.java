@@ -430,7 +430,10 @@ public final class Parker {
             Futex.wake(word, 1);
         }
 
-        /** Sleeps while {@code shared} holds {@code value} and no interrupt came; true if woken on it. */
+        /**
+         * Sleeps while {@code shared} holds {@code value} and no interrupt came; true if woken
+         * on {@code shared}.
+         */
         boolean sleep(MemorySegment shared, int value, long nanos) {
             Futex.setWaitvEntry(entries, 0, shared, value);
             Futex.setWaitvEntry(entries, 1, word, 0);
