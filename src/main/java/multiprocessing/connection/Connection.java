@@ -14,12 +14,14 @@ import java.util.concurrent.locks.ReentrantLock;
 import multiprocessing.BufferTooShort;
 import multiprocessing.internal.framing.Framing;
 import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Linkage;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.wait.Parker;
+import multiprocessing.internal.wait.PipeStream;
 import multiprocessing.internal.util.Durations;
 
 /**
@@ -39,6 +41,13 @@ import multiprocessing.internal.util.Durations;
  * {@link java.nio.channels.AsynchronousCloseException}, as a JDK channel's does (Python's
  * connection leaves it blocked). A virtual thread that blocks in a call parks, leaving its
  * carrier free for other virtual threads.
+ *
+ * <p>A one-way pipe's end is read and written with the JDK's own file I/O, by platform threads,
+ * in a process that has not linked the libc layer when the end is first used (a pool's worker,
+ * a child that only sends its result): linking it would cost a fresh JVM more than its own
+ * start. The calls behave as above (a close or the JVM's exit ends a blocked one, an interrupt
+ * does not); {@link #poll(Duration)}, a timed wait in {@link Connections#await}, and every
+ * call on a socket use the libc layer.
  *
  * <p>Misuse (sending on a read-only end, receiving on a write-only end, any use after
  * {@link #close()}) throws {@link IllegalStateException}; operating-system errors and a peer
@@ -91,6 +100,13 @@ public final class Connection implements AutoCloseable {
          * this, closed with the descriptor.
          */
         private int wakeFd = -1;
+        /**
+         * A one-way pipe end's JDK stream (see {@link #stream}); null until a call first uses
+         * one. Guarded by this, closed with the descriptor.
+         */
+        private PipeStream stream;
+        /** Whether this end may no longer open one (the exit began, or opening it failed). */
+        private boolean noStream;
 
         /** The eventfd to poll beside the descriptor; throws if closed meanwhile. */
         synchronized int wakeFd() throws AsynchronousCloseException, ErrnoException {
@@ -105,6 +121,26 @@ public final class Connection implements AutoCloseable {
 
         FdHolder(int fd) {
             this.fd = fd;
+        }
+
+        /**
+         * The JDK stream of this pipe end, opened if {@code mayOpen}; null where the call is to
+         * use the libc layer.
+         */
+        synchronized PipeStream stream(boolean read, boolean mayOpen)
+                throws AsynchronousCloseException {
+            if (closed) {
+                throw new AsynchronousCloseException();
+            }
+            if (stream == null && mayOpen && !noStream) {
+                try {
+                    stream = PipeStream.open(fd, read);
+                } catch (IOException e) {
+                    stream = null; // no /proc here: the libc layer serves
+                }
+                noStream = stream == null;
+            }
+            return stream;
         }
 
         /** Counts a call in: the descriptor, which stays open until {@link #release}. */
@@ -146,6 +182,9 @@ public final class Connection implements AutoCloseable {
                 }
                 closed = true;
                 wake = wakeFd;
+                if (stream != null) {
+                    stream.close(); // a call blocked in it throws AsynchronousCloseException
+                }
                 if (users > 0) {
                     if (wake >= 0) {
                         try {
@@ -325,6 +364,19 @@ public final class Connection implements AutoCloseable {
         return revents;
     }
 
+    /**
+     * The JDK stream a blocking receive or send on a one-way pipe end goes through (see
+     * {@link PipeStream}): once this end has one, and, until the libc layer is linked in this
+     * JVM, for the first such call of a platform thread (a virtual thread's would hold its
+     * carrier in the kernel). Null: the call uses the libc layer.
+     */
+    private PipeStream stream() throws AsynchronousCloseException {
+        if (socket || Thread.currentThread().isVirtual()) {
+            return null;
+        }
+        return holder.stream(readable, !Linkage.begun());
+    }
+
     // ---------------------------------------------------------------- sending
 
     /**
@@ -437,6 +489,11 @@ public final class Connection implements AutoCloseable {
     }
 
     private void writeFully(int fd, MemorySegment from, long count, int[] fds) throws IOException {
+        PipeStream stream = stream();
+        if (stream != null) {
+            stream.writeFully(from, count);
+            return;
+        }
         // No thread blocks in the kernel: a virtual thread would hold its carrier, and a close
         // from another thread could not end the wait. Each writes what fits now and waits for
         // room in await, which a close ends.
@@ -809,6 +866,10 @@ public final class Connection implements AutoCloseable {
      */
     private long readFully(int fd, MemorySegment into, long count, FdCollector fds,
             long spinNanos) throws IOException {
+        PipeStream stream = stream();
+        if (stream != null) {
+            return stream.readFully(into, count, spinNanos);
+        }
         // Never blocks in read(2), whatever the thread: a virtual thread would hold its carrier
         // (as in writeFully), and a platform thread inside read(2) would hold up this JVM's
         // exit by 300 ms; Parker.awaitFd waits for both (see Parker's "Exit").
@@ -868,6 +929,11 @@ public final class Connection implements AutoCloseable {
      * this process's {@link ResourceSharer}.
      */
     private static final class ConnectionReducer implements Reducer<Connection> {
+        @Override
+        public boolean linksAtOnce(Connection c) {
+            return c.socket;
+        }
+
         @Override
         public void reduce(Connection c, Out out) {
             // Counted in as a call (see FdHolder), so that a close by another thread meanwhile

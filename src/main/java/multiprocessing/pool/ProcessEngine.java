@@ -25,8 +25,9 @@ import multiprocessing.internal.util.LibraryThreads;
 /**
  * Runs a pool's chunks in worker processes.
  *
- * <p>Implementation note. Each worker has one duplex pipe to the parent and runs its tasks one
- * at a time, in the order they arrive (see {@link Worker}). The parent keeps, per worker, the
+ * <p>Implementation note. Each worker has two one-way pipes to the parent, one for its tasks and
+ * one for its answers (which it reads and writes with the JDK's own I/O: see {@link Worker}),
+ * and runs its tasks one at a time, in the order they arrive (see {@link Worker}). The parent keeps, per worker, the
  * chunks sent to it and not yet answered ({@code inFlight}), so that a worker finds its next task
  * already in its pipe when it sends a result (CPython's ProcessPoolExecutor queues one extra call
  * for the same reason). How many: enough to cover about {@link #QUEUED_NANOS} of the worker's
@@ -48,7 +49,7 @@ import multiprocessing.internal.util.LibraryThreads;
  * that chunk fails with {@link WorkerLostException}, and the others, which it never started, go
  * back to the front of the queue for the other workers.
  *
- * <p>One result thread waits, with {@link Connections#await}, on every worker's connection and
+ * <p>One result thread waits, with {@link Connections#await}, on every worker's answers and
  * every worker's sentinel (and a wake-up pipe). It reads results, completes jobs, runs callbacks,
  * hands the next chunks out, replaces workers that exited, and ends when the pool is closed or
  * terminated and every worker has exited. Under a stream of tiny tasks this thread is the pool's
@@ -110,7 +111,10 @@ final class ProcessEngine implements Engine {
 
     private static final class W {
         final Process proc;
-        final Connection conn;
+        /** Where its tasks go: the write-only end of a one-way pipe (see {@link Worker}). */
+        final Connection tasks;
+        /** Where its answers come from: the read-only end of another. */
+        final Connection results;
         final long pid;
         final ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
         final LinkedBlockingQueue<byte[]> outbox = new LinkedBlockingQueue<>();
@@ -127,9 +131,10 @@ final class ProcessEngine implements Engine {
         /** Moving average of the time a chunk took from the worker; result thread only. */
         double serviceNanos;
 
-        W(Process proc, Connection conn) {
+        W(Process proc, Connection tasks, Connection results) {
             this.proc = proc;
-            this.conn = conn;
+            this.tasks = tasks;
+            this.results = results;
             this.pid = proc.pid();
         }
     }
@@ -159,7 +164,8 @@ final class ProcessEngine implements Engine {
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                 }
-                w.conn.close();
+                w.tasks.close();
+                w.results.close();
                 w.outbox.add(END);
             }
             wake.close();
@@ -171,23 +177,32 @@ final class ProcessEngine implements Engine {
     }
 
     private void spawn() {
-        Pipe pipe = Pipe.open(true);
+        Pipe tasks = Pipe.open(false);
+        Pipe results;
+        try {
+            results = Pipe.open(false);
+        } catch (RuntimeException | Error e) {
+            tasks.close();
+            throw e;
+        }
         Process proc = Process.builder()
                 .name(workerPrefix + NAMES.incrementAndGet())
                 .daemon(true)
-                .target(new Worker(pipe.right(), initializer, maxTasks))
+                .target(new Worker(tasks.left(), results.right(), initializer, maxTasks))
                 .context(context)
                 .build();
         try {
             proc.start();
         } catch (RuntimeException | Error e) {
-            pipe.close();
+            tasks.close();
+            results.close();
             throw e;
         } finally {
-            // The child has its own copy: ours would keep the pipe open after the child dies.
-            pipe.right().close();
+            // The child has its own copies: ours would keep the pipes open after the child dies.
+            tasks.left().close();
+            results.right().close();
         }
-        W w = new W(proc, pipe.left());
+        W w = new W(proc, tasks.right(), results.left());
         Thread sender = LibraryThreads.unstarted("pool-sender-" + w.pid, () -> send(w));
         sender.setDaemon(true);
         sender.start();
@@ -213,7 +228,7 @@ final class ProcessEngine implements Engine {
                 for (byte[] m = w.outbox.take(); ; m = w.outbox.poll()) {
                     if (m == END) {
                         if (!batch.isEmpty()) {
-                            w.conn.sendBytes(Frames.pack(batch));
+                            w.tasks.sendBytes(Frames.pack(batch));
                         }
                         return;
                     }
@@ -225,7 +240,7 @@ final class ProcessEngine implements Engine {
                         break;
                     }
                 }
-                w.conn.sendBytes(Frames.pack(batch));
+                w.tasks.sendBytes(Frames.pack(batch));
             }
         } catch (InterruptedException | IOException | IllegalStateException e) {
             // The worker is gone (or being replaced): its sentinel tells the result thread.
@@ -383,7 +398,7 @@ final class ProcessEngine implements Engine {
                     }
                     for (W w : workers) {
                         if (!w.eof) {
-                            watch.add(w.conn);
+                            watch.add(w.results);
                         }
                         watch.add(w.proc);
                     }
@@ -421,7 +436,7 @@ final class ProcessEngine implements Engine {
         lock.lock();
         try {
             for (W w : workers) {
-                if (w.conn == connOrProc || w.proc == connOrProc) {
+                if (w.results == connOrProc || w.proc == connOrProc) {
                     return w;
                 }
             }
@@ -469,10 +484,10 @@ final class ProcessEngine implements Engine {
         for (int i = 0; i < DRAIN_FRAMES; i++) {
             byte[] frame;
             try {
-                if (i > 0 && !(owesAnswers(w) && w.conn.poll())) {
+                if (i > 0 && !(owesAnswers(w) && w.results.poll())) {
                     break;
                 }
-                frame = w.conn.recvBytes();
+                frame = w.results.recvBytes();
             } catch (IOException | IllegalStateException e) {
                 w.eof = true;
                 if (i == 0) {
@@ -607,7 +622,7 @@ final class ProcessEngine implements Engine {
         // Results the worker wrote before it exited are still in the pipe.
         while (!w.eof) {
             try {
-                if (!w.conn.poll()) {
+                if (!w.results.poll()) {
                     break;
                 }
             } catch (IOException | IllegalStateException e) {
@@ -647,7 +662,8 @@ final class ProcessEngine implements Engine {
             lock.unlock();
         }
         w.outbox.add(END);
-        w.conn.close();
+        w.tasks.close();
+        w.results.close();
         w.proc.close();
         if (lost != null) {
             Throwable why = w.sendFailure;

@@ -20,8 +20,8 @@ import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * The body of a pool's worker process (Python's {@code multiprocessing.pool.worker}): runs the
- * initializer, says it is ready, then runs the tasks it receives on its connection one at a
- * time, answering each with its results, until it gets {@code null}, its connection closes, or it
+ * initializer, says it is ready, then runs the tasks it receives on its pipe one at a
+ * time, answering each with its results, until it gets {@code null}, its pipe closes, or it
  * has run {@code maxTasks} tasks.
  *
  * <p>Messages to the worker: {@code Object[]{Long jobId, Integer kind, byte[] fn, List items}}
@@ -49,20 +49,21 @@ final class Worker implements SerializableRunnable {
         Serialization.register(Worker.class, new Reducer<Worker>() {
             @Override
             public void reduce(Worker w, Out out) {
-                out.writeObject(w.conn);
+                out.writeObject(w.tasks);
+                out.writeObject(w.results);
                 out.writeObject(w.initializer);
                 out.writeInt(w.maxTasks);
             }
 
             @Override
             public Worker rebuild(In in) {
-                return new Worker((Connection) in.readObject(),
+                return new Worker((Connection) in.readObject(), (Connection) in.readObject(),
                         (SerializableRunnable) in.readObject(), in.readInt());
             }
 
             @Override
             public List<Object> carried(Worker w) {
-                return Arrays.asList(w.conn, w.initializer);
+                return Arrays.asList(w.tasks, w.results, w.initializer);
             }
         });
     }
@@ -83,12 +84,22 @@ final class Worker implements SerializableRunnable {
     /** The most {@link #rehearse()} waits for the whole rehearsal. */
     private static final long REHEARSAL_NANOS = 20_000_000_000L;
 
-    private final Connection conn;
+    /** The read-only end of a one-way pipe: what the pool sends. */
+    private final Connection tasks;
+    /** The write-only end of another: the answers. */
+    private final Connection results;
     private final SerializableRunnable initializer;
     private final int maxTasks;
 
-    Worker(Connection conn, SerializableRunnable initializer, int maxTasks) {
-        this.conn = conn;
+    /**
+     * Two one-way pipes rather than a socket pair: a spawned worker reads and writes them with
+     * the JDK's own I/O (see {@link Connection}) and so, for tasks of plain values, never links
+     * the libc layer, ~15 ms of a fresh JVM and twice that while its pool's other workers start
+     * beside it (bench/RESULTS.md, twenty-sixth session).
+     */
+    Worker(Connection tasks, Connection results, SerializableRunnable initializer, int maxTasks) {
+        this.tasks = tasks;
+        this.results = results;
         this.initializer = initializer;
         this.maxTasks = maxTasks;
     }
@@ -132,7 +143,7 @@ final class Worker implements SerializableRunnable {
                 flush();
                 byte[] frame;
                 try {
-                    frame = conn.recvBytes();
+                    frame = tasks.recvBytes();
                 } catch (EOFException e) {
                     return;
                 }
@@ -205,10 +216,10 @@ final class Worker implements SerializableRunnable {
      */
     static void rehearse(boolean plain) throws Exception {
         long deadline = System.nanoTime() + REHEARSAL_NANOS;
-        try (Pipe pipe = Pipe.open()) {
-            Connection pool = pipe.left();
-            Connection end = pipe.right();
-            Worker worker = new Worker(end, null, 0);
+        try (Pipe toWorker = Pipe.open(false); Pipe fromWorker = Pipe.open(false)) {
+            Connection pool = fromWorker.left();
+            Connection end = fromWorker.right();
+            Worker worker = new Worker(toWorker.left(), end, null, 0);
             Thread t = LibraryThreads.platform().daemon().name("multiprocessing-worker-rehearsal")
                     .start(() -> {
                         try {
@@ -226,7 +237,7 @@ final class Worker implements SerializableRunnable {
                     new ArrayList<>(List.of(1, 2, 3)), true);
             byte[] failing = task(2L, Job.MAP, Serialization.serializeFunction(fails),
                     new ArrayList<>(List.of(1)), false);
-            pool.sendBytes(Frames.pack(plain ? List.of(map, stop())
+            toWorker.right().sendBytes(Frames.pack(plain ? List.of(map, stop())
                     : List.of(map, failing, stop())));
             List<Object> answers = new ArrayList<>();
             try {
@@ -264,7 +275,7 @@ final class Worker implements SerializableRunnable {
 
     private void flush() throws Exception {
         if (!outbox.isEmpty()) {
-            conn.sendBytes(Frames.pack(outbox));
+            results.sendBytes(Frames.pack(outbox));
             outbox.clear();
         }
     }

@@ -393,6 +393,40 @@ class PoolTest {
      * back when a worker finished a chunk, so an unread imap over an endless iterable read, and
      * kept the results of, items until the heap ran out.)
      */
+    /**
+     * A spawned worker of plain tasks reads and writes its pipes with the JDK's own I/O and
+     * never links the libc layer (~15 ms of its start, twice that with its pool's other
+     * workers starting beside it). Its pipe calls go on as before after a task that leaves
+     * the thread interrupted (a JDK file channel closes itself on an interrupt), after results
+     * larger than a pipe holds, and after a task that links the layer itself.
+     */
+    @Test
+    void aSpawnedWorkerOfPlainTasksNeverLinksTheLibcLayer() throws Exception {
+        Pool own = Pool.builder().processes(1).build();
+        try {
+            List<Long> worker = own.workerPids();
+            assertEquals(List.of(false, false, false), own.map(
+                    x -> multiprocessing.internal.posix.Linkage.begun(), List.of(1, 2, 3), 1));
+            // Interrupted as each task ends: the next receive must not fail for it.
+            assertEquals(List.of(2, 3, 4), own.map(x -> {
+                Thread.currentThread().interrupt();
+                return x + 1;
+            }, List.of(1, 2, 3), 1));
+            List<Integer> sizes = own.map(x -> new byte[x << 20], List.of(1, 3), 1).stream()
+                    .map(b -> b.length).toList();
+            assertEquals(List.of(1 << 20, 3 << 20), sizes);
+            assertEquals(List.of(false), own.map(
+                    x -> multiprocessing.internal.posix.Linkage.begun(), List.of(1), 1));
+            assertTrue(own.apply(() -> multiprocessing.internal.posix.Posix.getpid() > 0));
+            assertEquals(List.of(true, true), own.map(
+                    x -> multiprocessing.internal.posix.Linkage.begun(), List.of(1, 2), 1));
+            assertEquals(worker, own.workerPids(), "the worker went on throughout");
+        } finally {
+            own.close();
+            own.join();
+        }
+    }
+
     @Test
     void anUnreadImapOverAnEndlessIterableReadsOnlyAWindowAhead() throws Exception {
         java.util.concurrent.atomic.AtomicLong pulled = new java.util.concurrent.atomic.AtomicLong();
@@ -414,7 +448,8 @@ class PoolTest {
                 settled(pulled);
                 long chunks = 64 + 1 + (4L * 2 + 8) + 2; // untaken to 64 MiB, ahead, in hand
                 long bound = chunks * 2 + 2;
-                assertTrue(pulled.get() <= bound, "read " + pulled.get() + " items ahead of a"
+                assertTrue(pulled.get() <= bound, (ordered ? "imap" : "imapUnordered") + " read "
+                        + pulled.get() + " items ahead of a"
                         + " caller that took one (at most " + bound + ")");
                 assertTrue(pulled.get() > 40, "the workers went on while the caller waited: "
                         + pulled.get() + " items read");

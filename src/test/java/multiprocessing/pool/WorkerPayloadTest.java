@@ -38,15 +38,17 @@ class WorkerPayloadTest {
         sent.runAfterSend();
         Object back = Serialization.deserializeAtStart(data, Handles.received(fds));
         assertInstanceOf(Process.class, back);
-        // The rebuilt worker's connection owns the copies: closed by it, once. (Closed here
+        // The rebuilt worker's connections own the copies: closed by it, once. (Closed here
         // by number instead, they were closed again by its cleaner later, by then another
         // test's descriptors of the same numbers: that test's pipe broke.)
         java.lang.reflect.Field target = Process.class.getDeclaredField("target");
         target.setAccessible(true);
         Worker rebuilt = (Worker) target.get(back);
-        java.lang.reflect.Field conn = Worker.class.getDeclaredField("conn");
-        conn.setAccessible(true);
-        ((multiprocessing.connection.Connection) conn.get(rebuilt)).close();
+        for (String end : new String[] {"tasks", "results"}) {
+            java.lang.reflect.Field conn = Worker.class.getDeclaredField(end);
+            conn.setAccessible(true);
+            ((multiprocessing.connection.Connection) conn.get(rebuilt)).close();
+        }
         return data[0];
     }
 
@@ -56,8 +58,9 @@ class WorkerPayloadTest {
      */
     @Test
     void aWorkerIsNoProgramClass() throws Exception {
-        try (multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open()) {
-            Process worker = Process.builder().target(new Worker(pipe.right(), null, 0)).build();
+        try (Pipe tasks = Pipe.open(false); Pipe results = Pipe.open(false)) {
+            Process worker = Process.builder()
+                    .target(new Worker(tasks.left(), results.right(), null, 0)).build();
             org.junit.jupiter.api.Assertions.assertNull(
                     multiprocessing.internal.spawn.ProcessAccess.get().programClass(worker));
             Process program = new Process(() -> { });
@@ -68,14 +71,22 @@ class WorkerPayloadTest {
         }
     }
 
+    /**
+     * Written without Fory, and marked as holding only pipes read with the JDK's I/O ('J'): its
+     * child neither builds Fory nor links the libc layer ahead ('C' would have it link).
+     */
     @Test
     void aWorkerWithNoInitializerOrAPlainOneIsWrittenWithoutFory() throws Exception {
-        try (Pipe pipe = Pipe.open()) {
-            assertEquals('C', written(new Worker(pipe.right(), null, 0)));
+        try (Pipe tasks = Pipe.open(false); Pipe results = Pipe.open(false)) {
+            assertEquals('J', written(new Worker(tasks.left(), results.right(), null, 0)));
             String name = "init";
             int count = 3;
-            assertEquals('C', written(new Worker(pipe.right(),
+            assertEquals('J', written(new Worker(tasks.left(), results.right(),
                     () -> System.setProperty(name, String.valueOf(count)), 5)));
+            try (Pipe duplex = Pipe.open()) {
+                // A socket's receiver links the layer for it at once.
+                assertEquals('C', written(new Worker(duplex.left(), duplex.right(), null, 0)));
+            }
         }
     }
 
@@ -144,8 +155,8 @@ class WorkerPayloadTest {
     @Test
     void aWorkerWhoseInitializerHoldsAnObjectIsWrittenByFory() throws Exception {
         StringBuilder name = new StringBuilder("x");
-        try (Pipe pipe = Pipe.open()) {
-            assertEquals('F', written(new Worker(pipe.right(),
+        try (Pipe tasks = Pipe.open(false); Pipe results = Pipe.open(false)) {
+            assertEquals('F', written(new Worker(tasks.left(), results.right(),
                     () -> System.setProperty("n", name.toString()), 0)));
         }
     }

@@ -2,7 +2,7 @@ package multiprocessing.internal.framing;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import java.nio.ByteBuffer;
 
 /**
  * The one message framing of the library, CPython's {@code multiprocessing.connection}:
@@ -20,32 +20,41 @@ public final class Framing {
     /** The short header's value that announces a long one. */
     public static final int LONG_MARKER = -1;
 
-    private static final ValueLayout.OfInt INT_BE =
-            ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfLong LONG_BE =
-            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    /*
+     * The header goes through a small byte array and a heap ByteBuffer (big-endian by default)
+     * rather than a big-endian ValueLayout: that layout's var handle spins ~10 method handle
+     * forms, which no AOT cache keeps, in every fresh process's first message (~4 ms of a
+     * pool worker's start; bench/RESULTS.md, twenty-sixth session).
+     */
 
     /** Writes the header of a message of {@code length} bytes at 0; returns its size. */
     public static int writeHeader(MemorySegment to, long length) {
         if (length < 0) {
             throw new IllegalArgumentException("negative message length " + length);
         }
+        ByteBuffer header = ByteBuffer.allocate(LONG_HEADER);
         if (length <= MAX_SHORT_LENGTH) {
-            to.set(INT_BE, 0, (int) length);
-            return SHORT_HEADER;
+            header.putInt((int) length);
+        } else {
+            header.putInt(LONG_MARKER).putLong(length);
         }
-        to.set(INT_BE, 0, LONG_MARKER);
-        to.set(LONG_BE, SHORT_HEADER, length);
-        return LONG_HEADER;
+        MemorySegment.copy(header.array(), 0, to, ValueLayout.JAVA_BYTE, 0, header.position());
+        return header.position();
     }
 
     /** The short header's value: a length, {@link #LONG_MARKER}, or (corrupt) another negative. */
     public static int readShortHeader(MemorySegment from) {
-        return from.get(INT_BE, 0);
+        return read(from, SHORT_HEADER).getInt();
     }
 
     /** The long length that follows a {@link #LONG_MARKER}; negative if corrupt (over 2^63). */
     public static long readLongLength(MemorySegment from) {
-        return from.get(LONG_BE, 0);
+        return read(from, 8).getLong();
+    }
+
+    private static ByteBuffer read(MemorySegment from, int count) {
+        byte[] bytes = new byte[count];
+        MemorySegment.copy(from, ValueLayout.JAVA_BYTE, 0, bytes, 0, count);
+        return ByteBuffer.wrap(bytes);
     }
 }

@@ -81,6 +81,10 @@ final class Errno {
      * JDK's linker, which took the property's word for it).
      */
     private static final class Linked {
+        static {
+            Linkage.begin(); // first: the connections that look stop using the JDK's I/O
+        }
+
         private static final Linker LINKER = Linker.nativeLinker();
         private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
         private static final StructLayout STATE_LAYOUT = Linker.Option.captureStateLayout();

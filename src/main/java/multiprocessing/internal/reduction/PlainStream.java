@@ -92,7 +92,7 @@ final class PlainStream {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
         Writer writer = new Writer(new DataOutputStream(bytes), handles);
         writer.value(value);
-        return new Written(bytes.toByteArray(), writer.channels,
+        return new Written(bytes.toByteArray(), writer.channels, writer.linking,
                 !writer.reduced && !writer.mutable);
     }
 
@@ -101,12 +101,14 @@ final class PlainStream {
      *
      * @param bytes    the stream
      * @param channels whether it holds a {@link Serialization#CHANNEL_CLASSES channel}
+     * @param linking  whether one of them has its receiver link the libc layer at once
+     *                 ({@link Reducer#linksAtOnce})
      * @param immutable whether it holds only immutable values: no reduced object (whose
      *                 reducer may count each time it is written) and no array (which its holder
      *                 may change), so that the bytes stand for the value as long as it lives,
      *                 and one rebuilt copy for as many as are wanted
      */
-    record Written(byte[] bytes, boolean channels, boolean immutable) {}
+    record Written(byte[] bytes, boolean channels, boolean linking, boolean immutable) {}
 
     /**
      * Reads what {@link #write} wrote, from {@code offset} to the end of {@code data}; the
@@ -147,6 +149,8 @@ final class PlainStream {
         private boolean committed;
         /** Whether a channel (a queue, a connection) has been written. */
         private boolean channels;
+        /** Whether one whose receiver links the libc layer at once has ({@link Written}). */
+        private boolean linking;
         /** Whether any reduced object has been written. */
         private boolean reduced;
         /** Whether any array (which its holder may change) has been written. */
@@ -229,6 +233,7 @@ final class PlainStream {
             numbers.put(proxy, numbers.size());
             reduced = true;
             channels = true; // a proxy calls its server over a connection of its own
+            linking = true;
             out.writeByte(PROXY);
             ProxyImage image = ProxyImage.of(proxy);
             out.writeInt(image.interfaces().size());
@@ -300,7 +305,10 @@ final class PlainStream {
                 if (LEAVES.contains(type.getName())) {
                     committed = true;
                 }
-                channels |= Serialization.CHANNEL_CLASSES.contains(type.getName());
+                if (Serialization.CHANNEL_CLASSES.contains(type.getName())) {
+                    channels = true;
+                    linking |= linksAtOnce(reducer, v);
+                }
                 reduce(reducer, v);
             } else if (isImmutableList(type)
                     && ((List<?>) v).stream().noneMatch(java.util.Objects::isNull)) {
@@ -378,6 +386,11 @@ final class PlainStream {
         @SuppressWarnings("unchecked")
         private <T> void reduce(Reducer<T> reducer, Object v) {
             reducer.reduce((T) v, this);
+        }
+
+        @SuppressWarnings("unchecked")
+        private static <T> boolean linksAtOnce(Reducer<T> reducer, Object v) {
+            return reducer.linksAtOnce((T) v);
         }
 
         /**

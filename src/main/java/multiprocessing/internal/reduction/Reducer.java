@@ -28,6 +28,19 @@ public interface Reducer<T> {
         return null;
     }
 
+    /**
+     * Whether a process that receives {@code value} uses the libc layer as soon as it runs (a
+     * socket, a queue's ring), so that a child whose payload holds it links the layer while it
+     * reads the rest; false for a channel it reads and writes with the JDK's own I/O until
+     * something else links the layer (a one-way pipe's end: see {@code Connection}).
+     *
+     * @param value the channel to be reduced
+     * @return whether its receiver links the libc layer for it at once
+     */
+    default boolean linksAtOnce(T value) {
+        return true;
+    }
+
     /** What a reducer writes. */
     interface Out {
         void writeInt(int value);

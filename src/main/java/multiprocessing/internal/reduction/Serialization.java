@@ -342,8 +342,17 @@ public final class Serialization {
 
     /** Marks a process's payload written by {@link PlainStream}, holding no channel. */
     private static final byte PLAIN = 'P';
-    /** Marks a process's payload written by {@link PlainStream} that holds a channel. */
+    /**
+     * Marks a process's payload written by {@link PlainStream} that holds a channel whose
+     * receiver links the libc layer at once ({@link Reducer#linksAtOnce}).
+     */
     private static final byte PLAIN_WITH_CHANNELS = 'C';
+    /**
+     * Marks a process's payload written by {@link PlainStream} whose channels are all read and
+     * written with the JDK's own I/O until something links the libc layer (one-way pipe ends:
+     * a pool's worker).
+     */
+    private static final byte PLAIN_WITH_PIPES = 'J';
     /** Marks a process's payload written by Fory. */
     private static final byte FORY = 'F';
     /**
@@ -374,7 +383,8 @@ public final class Serialization {
             // sends has run (PlainStream), so Fory's write starts from where this one did.
             PlainStream.Written written = PlainStream.write(value, handles);
             data = written.bytes();
-            format = written.channels() ? PLAIN_WITH_CHANNELS
+            format = written.channels()
+                    ? written.linking() ? PLAIN_WITH_CHANNELS : PLAIN_WITH_PIPES
                     : tellImmutable && written.immutable() ? PLAIN_IMMUTABLE : PLAIN;
         } catch (PlainStream.Unsupported e) {
             data = serialize(value, handles);
@@ -412,7 +422,17 @@ public final class Serialization {
      * queue's producer): it builds Fory only if an object it sends or receives needs it.
      */
     public static boolean startsWithoutSerializerButHoldsChannels(byte[] payload) {
-        return payload.length > 0 && payload[0] == PLAIN_WITH_CHANNELS;
+        return payload.length > 0
+                && (payload[0] == PLAIN_WITH_CHANNELS || payload[0] == PLAIN_WITH_PIPES);
+    }
+
+    /**
+     * Whether the child that {@code payload} (from {@link #serializeForStart}) starts will
+     * likely link the libc layer as soon as it runs: it holds a channel that needs it, or
+     * anything Fory wrote (a one-way pipe's end alone does not).
+     */
+    public static boolean linksAtStart(byte[] payload) {
+        return payload.length > 0 && payload[0] != PLAIN && payload[0] != PLAIN_WITH_PIPES;
     }
 
     /** Whether this JVM has built Fory. */
@@ -431,7 +451,7 @@ public final class Serialization {
             throw new IllegalStateException("the received payload is empty");
         }
         return switch (data[0]) {
-            case PLAIN, PLAIN_WITH_CHANNELS, PLAIN_IMMUTABLE ->
+            case PLAIN, PLAIN_WITH_CHANNELS, PLAIN_WITH_PIPES, PLAIN_IMMUTABLE ->
                     PlainStream.read(data, 1, handles);
             case FORY -> reading(org.apache.fory.memory.MemoryBuffer.fromByteArray(data, 1,
                     data.length - 1), handles);

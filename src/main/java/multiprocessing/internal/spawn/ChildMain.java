@@ -5,15 +5,19 @@ import java.io.DataInputStream;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
 import multiprocessing.internal.posix.ErrnoException;
+import multiprocessing.internal.posix.Linkage;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.wait.Parker;
+import multiprocessing.internal.wait.PipeStream;
 
 /**
  * The entry point of a spawned child JVM (Python's {@code spawn.spawn_main}): reads the
@@ -328,6 +332,15 @@ public final class ChildMain {
     static final class ParentWatcher implements Runnable {
         @Override
         public void run() {
+            if (!Linkage.begun()) {
+                int read = readSentinel();
+                if (read == EXITING) {
+                    return;
+                }
+                if (read == GONE) {
+                    parentAlive = false;
+                }
+            }
             // An interrupt (a program that interrupts every thread it finds) does not end the
             // watch: a daemon child would then outlive its parent.
             while (parentAlive()) {
@@ -351,6 +364,51 @@ public final class ChildMain {
                 }
             }
             Runtime.getRuntime().halt(128 + 15);
+        }
+    }
+
+    /** {@link #readSentinel}: the parent is gone, the JVM exits, or the way is closed. */
+    static final int GONE = 0;
+    private static final int EXITING = 1;
+    private static final int UNAVAILABLE = 2;
+
+    /**
+     * The watch of a child that has not linked the libc layer (a pool's worker of plain tasks,
+     * a daemon child that computes): reads the sentinel with the JDK's I/O, blocking until end
+     * of file, so as not to link the layer for it (~15 ms of a fresh JVM; see {@link
+     * multiprocessing.internal.posix.Linkage}). The exit's last stage closes the read's stream
+     * ({@link PipeStream}). What it gives up: the look at the parent pid every 5 s, for a
+     * sentinel whose other end leaked into a process that outlives the parent, which only
+     * native code forking without exec can do (the library's spawns close every other
+     * descriptor, and so do the JDK's).
+     */
+    private static int readSentinel() {
+        return readUntilEnd(Spawner.BOOTSTRAP_FD);
+    }
+
+    /** {@link #readSentinel} on descriptor {@code fd} (also the lean cache's trainer's). */
+    static int readUntilEnd(int fd) {
+        PipeStream sentinel;
+        try {
+            sentinel = PipeStream.open(fd, true);
+        } catch (IOException e) {
+            return UNAVAILABLE;
+        }
+        if (sentinel == null) {
+            return EXITING;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(1);
+            while (sentinel.readFully(one, 1, 0) > 0) {
+                // nothing more is written to it: read past, as the libc watch would poll past
+            }
+            return GONE;
+        } catch (java.nio.channels.AsynchronousCloseException e) {
+            return EXITING;
+        } catch (IOException e) {
+            return UNAVAILABLE;
+        } finally {
+            sentinel.close();
         }
     }
 

@@ -553,9 +553,9 @@ public final class Spawner {
         ChildLoader.install(classPath, readString(in));
         byte[] data = new byte[in.readInt()];
         in.readFully(data);
-        if (!Serialization.startsWithoutSerializer(data)) {
-            // A process holding a channel (a pool's worker, a queue's producer, a manager's
-            // server) makes its first native call soon after this read: the FFM linker makes
+        if (Serialization.linksAtStart(data)) {
+            // A process holding a channel (a queue's producer, a manager's server) makes its
+            // first native call soon after this read: the FFM linker makes
             // the libc layer's stub meanwhile, on the other CPU (~15 ms of a fresh JVM's time;
             // bench/RESULTS.md, eighteenth session). A call that comes first waits for it.
             LibraryThreads.platform().daemon().name("multiprocessing-link-ahead")

@@ -1,6 +1,7 @@
 package multiprocessing.internal.spawn;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +35,7 @@ import multiprocessing.connection.Pipe;
 import multiprocessing.internal.pool.PoolAccess;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.wait.Parker;
+import multiprocessing.internal.wait.PipeStream;
 import multiprocessing.managers.AcquirerProxy;
 import multiprocessing.managers.DictProxy;
 import multiprocessing.managers.ListProxy;
@@ -260,7 +262,8 @@ final class Workout {
     /**
      * What a child does that a tour within one process cannot: it checks that the heap arenas
      * it attaches belong to its user ({@code geteuid}), and a daemon child watches its parent's
-     * pipe ({@link Parker#awaitFd}). Their classes (the downcalls' holders, poll's structure)
+     * pipe ({@link Parker#awaitFd}, or with the JDK's I/O until the libc layer is linked:
+     * {@code ChildMain.readUntilEnd}). Their classes (the downcalls' holders, poll's structure)
      * are then in the cache instead of read and verified from the jar in every such child.
      */
     private static void childsOwnWaits() throws Exception {
@@ -276,9 +279,28 @@ final class Workout {
         int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
         try {
             Parker.awaitFd(pipe[0], Posix.POLLIN, 1_000_000L, true);
+            // A one-way pipe's end in a child that has not linked the libc layer (a pool's
+            // worker; see Connection), and a daemon child's watch: the JDK's I/O, a byte
+            // written and read, then a read to the pipe's end.
+            try (PipeStream out = PipeStream.open(pipe[1], false)) {
+                MemorySegment one = MemorySegment.ofArray(new byte[1]);
+                out.writeFully(one, 1);
+                try (PipeStream in = PipeStream.open(pipe[0], true)) {
+                    if (in.readFully(one, 1, Parker.SPIN_NANOS) != 1) {
+                        throw new IllegalStateException("the JDK's read got nothing");
+                    }
+                }
+            }
+            Posix.closeQuietly(pipe[1]);
+            pipe[1] = -1;
+            if (ChildMain.readUntilEnd(pipe[0]) != ChildMain.GONE) {
+                throw new IllegalStateException("the watch's read did not see the pipe's end");
+            }
         } finally {
             Posix.closeQuietly(pipe[0]);
-            Posix.closeQuietly(pipe[1]);
+            if (pipe[1] >= 0) {
+                Posix.closeQuietly(pipe[1]);
+            }
         }
     }
 
