@@ -386,14 +386,6 @@ class PoolTest {
     }
 
     /**
-     * An imap whose caller reads slowly (or never) holds a bounded amount of results: its feeder
-     * reads the iterable only while the results finished and not taken stay under 64 MiB as
-     * their workers sent them (and 65,536 results), and the chunks ahead of the workers under a
-     * few per worker. Each result here is 512 KiB, a chunk's 1 MiB. (The window used to come
-     * back when a worker finished a chunk, so an unread imap over an endless iterable read, and
-     * kept the results of, items until the heap ran out.)
-     */
-    /**
      * A spawned worker of plain tasks reads and writes its pipes with the JDK's own I/O and
      * never links the libc layer (~15 ms of its start, twice that with its pool's other
      * workers starting beside it). Its pipe calls go on as before after a task that leaves
@@ -427,11 +419,17 @@ class PoolTest {
         }
     }
 
+    /**
+     * An imap whose caller reads slowly (or never) holds a bounded amount of results: its feeder
+     * reads the iterable only while the results finished and not taken stay under 64 MiB as
+     * their workers sent them (and 65,536 results), and the chunks ahead of the workers under a
+     * few per worker. Each result here is 512 KiB, a chunk's 1 MiB. (The window used to come
+     * back when a worker finished a chunk, so an unread imap over an endless iterable read, and
+     * kept the results of, items until the heap ran out.)
+     */
     @Test
     void anUnreadImapOverAnEndlessIterableReadsOnlyAWindowAhead() throws Exception {
-        java.util.concurrent.atomic.AtomicLong pulled = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        Iterable<Long> endless = endless(pulled, stop);
         SerializableFunction<Long, byte[]> half = x -> {
             byte[] b = new byte[512 << 10];
             b[0] = (byte) (long) x;
@@ -440,7 +438,12 @@ class PoolTest {
         Pool own = Pool.builder().processes(2).build();
         try {
             for (boolean ordered : new boolean[] {true, false}) {
-                pulled.set(0);
+                // A count of its own: the first imap's feeder, given room by the caller's 100
+                // takes, may still be reading its iterable while the second imap runs (on a slow
+                // machine it was, and its items were counted as the second's).
+                java.util.concurrent.atomic.AtomicLong pulled =
+                        new java.util.concurrent.atomic.AtomicLong();
+                Iterable<Long> endless = endless(pulled, stop);
                 IMapIterator<byte[]> it = ordered ? own.imap(half, endless, 2)
                         : own.imapUnordered(half, endless, 2);
                 it.next(Duration.ofSeconds(30)); // the workers run
