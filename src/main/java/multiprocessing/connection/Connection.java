@@ -45,9 +45,9 @@ import multiprocessing.internal.util.Durations;
  * <p>A one-way pipe's end is read and written with the JDK's own file I/O, by platform threads,
  * in a process that has not linked the libc layer when the end is first used (a pool's worker,
  * a child that only sends its result): linking it would cost a fresh JVM more than its own
- * start. The calls behave as above (a close or the JVM's exit ends a blocked one, an interrupt
- * does not); {@link #poll(Duration)}, a timed wait in {@link Connections#await}, and every
- * call on a socket use the libc layer.
+ * start. The calls behave as above (a close ends a blocked one, an interrupt does not, and the
+ * JVM's exit leaves it waiting without holding the exit up); {@link #poll(Duration)}, a timed
+ * wait in {@link Connections#await}, and every call on a socket use the libc layer.
  *
  * <p>Misuse (sending on a read-only end, receiving on a write-only end, any use after
  * {@link #close()}) throws {@link IllegalStateException}; operating-system errors and a peer
@@ -131,6 +131,10 @@ public final class Connection implements AutoCloseable {
                 throws AsynchronousCloseException {
             if (closed) {
                 throw new AsynchronousCloseException();
+            }
+            if (stream != null && stream.exited()) {
+                stream = null; // the exit closed it: the libc layer serves from now on
+                noStream = true;
             }
             if (stream == null && mayOpen && !noStream) {
                 try {
@@ -489,15 +493,18 @@ public final class Connection implements AutoCloseable {
     }
 
     private void writeFully(int fd, MemorySegment from, long count, int[] fds) throws IOException {
+        long done = 0;
         PipeStream stream = stream();
         if (stream != null) {
-            stream.writeFully(from, count);
-            return;
+            done = stream.writeFully(from, count);
+            if (done == count) {
+                return;
+            }
+            // The exit closed the stream under the call: it goes on through the libc layer.
         }
         // No thread blocks in the kernel: a virtual thread would hold its carrier, and a close
         // from another thread could not end the wait. Each writes what fits now and waits for
         // room in await, which a close ends.
-        long done = 0;
         while (done < count) {
             MemorySegment rest = from.asSlice(done);
             long n = socket ? Sockets.sendmsg(fd, rest, count - done, done == 0 ? fds : new int[0],
@@ -866,14 +873,18 @@ public final class Connection implements AutoCloseable {
      */
     private long readFully(int fd, MemorySegment into, long count, FdCollector fds,
             long spinNanos) throws IOException {
+        long done = 0;
         PipeStream stream = stream();
         if (stream != null) {
-            return stream.readFully(into, count, spinNanos);
+            done = stream.readFully(into, count, spinNanos);
+            if (done == count || !stream.exited()) {
+                return done;
+            }
+            // The exit closed the stream under the call: it goes on through the libc layer.
         }
         // Never blocks in read(2), whatever the thread: a virtual thread would hold its carrier
         // (as in writeFully), and a platform thread inside read(2) would hold up this JVM's
         // exit by 300 ms; Parker.awaitFd waits for both (see Parker's "Exit").
-        long done = 0;
         long spinStart = 0;
         while (done < count) {
             MemorySegment rest = into.asSlice(done);

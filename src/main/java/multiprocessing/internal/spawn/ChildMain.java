@@ -402,7 +402,7 @@ public final class ChildMain {
             while (sentinel.readFully(one, 1, 0) > 0) {
                 // nothing more is written to it: read past, as the libc watch would poll past
             }
-            return GONE;
+            return sentinel.exited() ? EXITING : GONE; // closed by the exit, or end of file
         } catch (java.nio.channels.AsynchronousCloseException e) {
             return EXITING;
         } catch (IOException e) {

@@ -9,8 +9,10 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
-import multiprocessing.internal.util.ClosedAtExit;
+import multiprocessing.internal.util.AtExit;
 
 /**
  * One end of a one-way pipe read or written with the JDK's own file I/O, through a descriptor
@@ -21,8 +23,12 @@ import multiprocessing.internal.util.ClosedAtExit;
  *
  * <p>A call blocks in the kernel (a platform thread's {@code read(2)} or {@code write(2)}); a
  * {@link #close} from another thread signals it out ({@link FileChannel}'s asynchronous close:
- * it throws {@link AsynchronousCloseException}), and so does the exit's last stage
- * ({@link ClosedAtExit}), which HotSpot's exit would otherwise wait 300 ms for. A receive spins
+ * it throws {@link AsynchronousCloseException}). The exit's last stage
+ * ({@link AtExit.Stage#WAITS}) closes every open stream too, since HotSpot's exit would wait
+ * 300 ms for a thread inside a native call: a call it ends returns what it moved so far with
+ * {@link #exited()} true, and its caller goes on through the libc layer, whose waits from then
+ * on look again from Java (Parker's "Exit"), so that the program's code sees no error from the
+ * exit and a shutdown hook's receive still gets its message. A receive spins
  * on {@link FileInputStream#available()} (FIONREAD) before it blocks, as the libc path polls:
  * a message that comes within the budget costs no wake-up.
  */
@@ -34,6 +40,13 @@ public final class PipeStream implements AutoCloseable {
     private volatile FileChannel channel;
     /** Set by {@link #close}: no reopening after it. Guarded by this. */
     private boolean shut;
+    /** Set by the exit's stage before it closes this stream (see the class comment). */
+    private volatile boolean exited;
+
+    /** The streams the exit closes: one entry per open stream, its current channel's owner. */
+    private static final Set<PipeStream> OPEN = ConcurrentHashMap.newKeySet();
+    /** Whether the exit's stage is registered; guarded by the class. */
+    private static boolean registered;
 
     private PipeStream(String path, boolean read) {
         this.path = path;
@@ -59,25 +72,66 @@ public final class PipeStream implements AutoCloseable {
         if (shut) {
             return false;
         }
-        FileChannel opened;
-        if (read) {
-            in = new FileInputStream(path);
-            opened = in.getChannel();
-        } else {
-            opened = new FileOutputStream(path).getChannel();
-        }
-        if (!ClosedAtExit.add(opened)) {
-            opened.close();
+        if (!register(this)) {
             shut = true;
             return false;
         }
-        channel = opened;
+        try {
+            if (read) {
+                in = new FileInputStream(path);
+                channel = in.getChannel();
+            } else {
+                channel = new FileOutputStream(path).getChannel();
+            }
+        } catch (IOException | RuntimeException e) {
+            shut = true;
+            OPEN.remove(this);
+            throw e;
+        }
         return true;
     }
 
     /**
-     * Reads until {@code count} bytes have arrived into {@code into} or end of file; returns how
-     * many arrived. Before the first read that would block, spins for up to {@code spinNanos}.
+     * Counts {@code stream} among those the exit closes; false if the exit has begun (its stage
+     * may have run: the stream must not be blocked in).
+     */
+    private static boolean register(PipeStream stream) {
+        synchronized (PipeStream.class) {
+            if (!registered) {
+                if (!AtExit.register(AtExit.Stage.WAITS, new CloseAll())) {
+                    return false;
+                }
+                registered = true;
+            }
+        }
+        OPEN.add(stream);
+        if (AtExit.exiting()) {
+            OPEN.remove(stream);
+            return false;
+        }
+        return true;
+    }
+
+    /** {@return how many streams the exit would close now} For tests. */
+    static int openStreams() {
+        return OPEN.size();
+    }
+
+    /** The exit's stage: a class, so that a cache's trainer loads it (no lambda is spun). */
+    private static final class CloseAll implements Runnable {
+        @Override
+        public void run() {
+            for (PipeStream stream : OPEN) {
+                stream.exited = true;
+                stream.close();
+            }
+        }
+    }
+
+    /**
+     * Reads until {@code count} bytes have arrived into {@code into} or end of file (or the exit
+     * closed the stream: {@link #exited()}); returns how many arrived. Before the first read that
+     * would block, spins for up to {@code spinNanos}.
      */
     public long readFully(MemorySegment into, long count, long spinNanos) throws IOException {
         if (spinNanos > 0 && available() == 0) {
@@ -101,9 +155,12 @@ public final class PipeStream implements AutoCloseable {
         }
     }
 
-    /** Writes {@code count} bytes of {@code from}, blocking while the pipe is full. */
-    public void writeFully(MemorySegment from, long count) throws IOException {
-        transfer(from.asSlice(0, count).asByteBuffer());
+    /**
+     * Writes {@code count} bytes of {@code from}, blocking while the pipe is full; returns how
+     * many were written (fewer only if the exit closed the stream: {@link #exited()}).
+     */
+    public long writeFully(MemorySegment from, long count) throws IOException {
+        return transfer(from.asSlice(0, count).asByteBuffer());
     }
 
     /**
@@ -126,9 +183,15 @@ public final class PipeStream implements AutoCloseable {
                     interrupted = true;
                     Thread.interrupted();
                     if (!reopen()) {
+                        if (exited) {
+                            break;
+                        }
                         throw closed(e);
                     }
                 } catch (ClosedChannelException e) {
+                    if (exited) {
+                        break; // the caller goes on through the libc layer
+                    }
                     throw closed(e);
                 }
             }
@@ -140,7 +203,15 @@ public final class PipeStream implements AutoCloseable {
         }
     }
 
-    /** A close by another thread (the connection's, or the exit's), as a libc call meets it. */
+    /**
+     * {@return whether the exit's stage closed this stream} A call it ended returned early, and
+     * the stream is not to be used again.
+     */
+    public boolean exited() {
+        return exited;
+    }
+
+    /** A close by another thread (the connection's), as a libc call meets it. */
     private static AsynchronousCloseException closed(ClosedChannelException e) {
         if (e instanceof AsynchronousCloseException a && !(e instanceof ClosedByInterruptException)) {
             return a;
@@ -158,8 +229,8 @@ public final class PipeStream implements AutoCloseable {
             shut = true;
             open = channel;
         }
+        OPEN.remove(this);
         if (open != null) {
-            ClosedAtExit.remove(open);
             try {
                 open.close(); // closes the stream under it as well
             } catch (IOException e) {

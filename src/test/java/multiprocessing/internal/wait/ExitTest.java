@@ -1,6 +1,7 @@
 package multiprocessing.internal.wait;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -155,6 +156,62 @@ class ExitTest {
                 child.join();
             }
             assertEquals("late", got);
+            assertEquals(0, child.exitCode());
+            child.close();
+        }
+    }
+
+    /**
+     * A shutdown hook's receive blocked in a JDK stream (PipeStream: its end was first read
+     * before the child linked the libc layer) when the exit's stage closes the stream (the
+     * stage runs after the child's non-daemon grandchild is joined, ~1 s): the receive goes on
+     * through the libc layer and gets its message. Had it thrown, the hook would report the
+     * close; had it waited for the JVM's end, the JVM would wait for the hook for ever.
+     */
+    @Test
+    void aShutdownHookBlockedInAJdkPipeReadStillReceives() throws Exception {
+        try (Pipe report = Pipe.open(false); Pipe late = Pipe.open(false)) {
+            Connection up = report.right();
+            Connection lateIn = late.left();
+            Connection lateOut = late.right();
+            Process child = new Process(() -> {
+                String first = new String(lateIn.recvBytes()); // its stream opened, unlinked
+                boolean linkedBefore = multiprocessing.internal.posix.Linkage.begun();
+                Process grandchild = new Process(() -> Thread.sleep(1000));
+                grandchild.start(); // joined by the exit's stages before the last one
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    Thread.ofPlatform().daemon().start(() -> {
+                        try {
+                            Thread.sleep(2000);
+                            lateOut.sendBytes("late".getBytes());
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    });
+                    String got;
+                    try {
+                        got = new String(lateIn.recvBytes());
+                    } catch (Throwable e) {
+                        got = e.toString();
+                    }
+                    try {
+                        up.sendBytes((first + " " + got + " linked before: " + linkedBefore)
+                                .getBytes());
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }));
+            });
+            child.start();
+            late.right().sendBytes("first".getBytes());
+            String got;
+            try {
+                assertTrue(report.left().poll(Duration.ofSeconds(60)), "no report");
+                got = new String(report.left().recvBytes());
+            } finally {
+                child.join(Duration.ofSeconds(60));
+            }
+            assertEquals("first late linked before: false", got);
             assertEquals(0, child.exitCode());
             child.close();
         }
