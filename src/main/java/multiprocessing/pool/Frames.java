@@ -39,13 +39,40 @@ final class Frames {
         return b.array();
     }
 
+    /**
+     * Hands each message of {@code frame} to {@code each}, in order, once the whole frame is
+     * found well formed (at least one message, each length within what is left, nothing after
+     * the last): the pipe then still holds whole frames.
+     *
+     * @throws IllegalStateException naming what is wrong, before any message is handed out
+     */
     static void unpack(byte[] frame, Consumer<byte[]> each) {
         ByteBuffer b = ByteBuffer.wrap(frame);
-        int count = b.getInt();
+        int count = frame.length >= 4 ? b.getInt() : -1;
+        if (count < 1 || count > (frame.length - 4) / 4) {
+            throw corrupt(frame, "it counts " + count + " messages");
+        }
+        for (int i = 0; i < count; i++) {
+            int length = b.remaining() >= 4 ? b.getInt() : -1;
+            if (length < 0 || length > b.remaining()) {
+                throw corrupt(frame, "its message " + (i + 1) + " of " + count + " has "
+                        + length + " bytes, " + b.remaining() + " are left");
+            }
+            b.position(b.position() + length);
+        }
+        if (b.hasRemaining()) {
+            throw corrupt(frame, b.remaining() + " bytes follow its last message");
+        }
+        b.position(4);
         for (int i = 0; i < count; i++) {
             byte[] p = new byte[b.getInt()];
             b.get(p);
             each.accept(p);
         }
+    }
+
+    private static IllegalStateException corrupt(byte[] frame, String why) {
+        return new IllegalStateException("a corrupt pool message of " + frame.length
+                + " bytes: " + why + " (something other than the pool wrote to the pipe)");
     }
 }

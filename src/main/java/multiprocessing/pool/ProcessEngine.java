@@ -124,6 +124,8 @@ final class ProcessEngine implements Engine {
         boolean stopSent;
         /** Why its sender could send it nothing more (it is then killed); null if it can. */
         volatile Throwable sendFailure;
+        /** What was wrong with a message it sent (it is then killed); null if nothing. */
+        volatile String corrupt;
         int assigned;
         /** Chunks it may hold (guarded by the lock); grows as fast chunks are measured. */
         int limit = 1;
@@ -495,7 +497,16 @@ final class ProcessEngine implements Engine {
                 }
                 break;
             }
-            Frames.unpack(frame, part -> handle(w, part));
+            try {
+                Frames.unpack(frame, part -> handle(w, part));
+            } catch (IllegalStateException corrupt) {
+                // Its answers can no longer be told apart: the worker is ended, and the chunk
+                // it held fails with why (see exited).
+                w.corrupt = corrupt.getMessage();
+                w.eof = true;
+                w.proc.kill();
+                break;
+            }
         }
         redispatch();
     }
@@ -667,7 +678,9 @@ final class ProcessEngine implements Engine {
         w.proc.close();
         if (lost != null) {
             Throwable why = w.sendFailure;
-            finish(lost, null, why == null ? new WorkerLostException(w.pid, code)
+            finish(lost, null, w.corrupt != null
+                    ? new ProcessError("worker process " + w.pid + " was ended: it sent " + w.corrupt)
+                    : why == null ? new WorkerLostException(w.pid, code)
                     : new ProcessError("the pool could not send work to worker process " + w.pid
                             + ": " + why, why));
         }
