@@ -26,9 +26,9 @@ import multiprocessing.internal.util.LibraryThreads;
  * Runs a pool's chunks in worker processes.
  *
  * <p>Implementation note. Each worker has two one-way pipes to the parent, one for its tasks and
- * one for its answers (which it reads and writes with the JDK's own I/O: see {@link Worker}),
- * and runs its tasks one at a time, in the order they arrive (see {@link Worker}). The parent keeps, per worker, the
- * chunks sent to it and not yet answered ({@code inFlight}), so that a worker finds its next task
+ * one for its answers, and runs its tasks one at a time, in the order they arrive (see {@link
+ * Worker}, which also says why two pipes). The parent keeps, per worker, the chunks sent to it
+ * and not yet answered ({@code inFlight}), so that a worker finds its next task
  * already in its pipe when it sends a result (CPython's ProcessPoolExecutor queues one extra call
  * for the same reason). How many: enough to cover about {@link #QUEUED_NANOS} of the worker's
  * measured time per chunk (a moving average), at least {@link #MIN_IN_FLIGHT} (but one for
@@ -679,7 +679,8 @@ final class ProcessEngine implements Engine {
         if (lost != null) {
             Throwable why = w.sendFailure;
             finish(lost, null, w.corrupt != null
-                    ? new ProcessError("worker process " + w.pid + " was ended: it sent " + w.corrupt)
+                    ? new ProcessError("worker process " + w.pid + " was ended: it sent "
+                            + w.corrupt)
                     : why == null ? new WorkerLostException(w.pid, code)
                     : new ProcessError("the pool could not send work to worker process " + w.pid
                             + ": " + why, why));

@@ -420,6 +420,40 @@ class PoolTest {
     }
 
     /**
+     * A frame in a worker's answer pipe that the worker did not write (a process of the same
+     * user writing to {@code /proc/PID/fd/5}, the worker's answers as it inherits them): the
+     * pool ends that worker and fails the task it held, saying why, and goes on with another
+     * worker (the result thread died of a BufferUnderflowException, or a count of 0 was taken
+     * for no answer at all).
+     */
+    @Test
+    void aCorruptAnswerEndsItsWorkerAndFailsItsTaskSayingWhy() throws Exception {
+        Pool own = Pool.builder().processes(1).build();
+        try {
+            assertEquals(List.of(2), own.map(x -> x + 1, List.of(1))); // ready, answering
+            long pid = own.workerPids().get(0);
+            AsyncResult<Integer> held = own.applyAsync(() -> {
+                Thread.sleep(5_000);
+                return 1;
+            });
+            Thread.sleep(500); // the task is in the worker
+            java.nio.file.Path answers = java.nio.file.Path.of("/proc/" + pid + "/fd/5");
+            // One framed message of four bytes: a pool message that counts 0 messages.
+            java.nio.file.Files.write(answers, new byte[] {0, 0, 0, 4, 0, 0, 0, 0},
+                    java.nio.file.StandardOpenOption.WRITE);
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> held.get(Duration.ofSeconds(30)));
+            assertInstanceOf(ProcessError.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("a corrupt pool message of 4 bytes: it "
+                    + "counts 0 messages"), e.getCause().getMessage());
+            assertEquals(List.of(3), own.map(x -> x + 2, List.of(1)), "the pool goes on");
+            assertNotEquals(List.of(pid), own.workerPids());
+        } finally {
+            terminateLeavingNoWorker(own);
+        }
+    }
+
+    /**
      * An imap whose caller reads slowly (or never) holds a bounded amount of results: its feeder
      * reads the iterable only while the results finished and not taken stay under 64 MiB as
      * their workers sent them (and 65,536 results), and the chunks ahead of the workers under a

@@ -367,7 +367,10 @@ public final class ChildMain {
         }
     }
 
-    /** {@link #readSentinel}: the parent is gone, the JVM exits, or the way is closed. */
+    /**
+     * {@link #readSentinel}: the parent is gone, the JVM exits, or this way is closed (the
+     * watch then polls through the libc layer).
+     */
     static final int GONE = 0;
     private static final int EXITING = 1;
     private static final int UNAVAILABLE = 2;
@@ -403,8 +406,6 @@ public final class ChildMain {
                 // nothing more is written to it: read past, as the libc watch would poll past
             }
             return sentinel.exited() ? EXITING : GONE; // closed by the exit, or end of file
-        } catch (java.nio.channels.AsynchronousCloseException e) {
-            return EXITING;
         } catch (IOException e) {
             return UNAVAILABLE;
         } finally {

@@ -555,8 +555,8 @@ public final class Spawner {
         in.readFully(data);
         if (Serialization.linksAtStart(data)) {
             // A process holding a channel (a queue's producer, a manager's server) makes its
-            // first native call soon after this read: the FFM linker makes
-            // the libc layer's stub meanwhile, on the other CPU (~15 ms of a fresh JVM's time;
+            // first native call soon after this read: the FFM linker makes the libc layer's
+            // stub meanwhile, on the other CPU (~15 ms of a fresh JVM's time;
             // bench/RESULTS.md, eighteenth session). A call that comes first waits for it.
             LibraryThreads.platform().daemon().name("multiprocessing-link-ahead")
                     .start(new LinkAhead());

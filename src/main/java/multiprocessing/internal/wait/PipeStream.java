@@ -213,7 +213,8 @@ public final class PipeStream implements AutoCloseable {
 
     /** A close by another thread (the connection's), as a libc call meets it. */
     private static AsynchronousCloseException closed(ClosedChannelException e) {
-        if (e instanceof AsynchronousCloseException a && !(e instanceof ClosedByInterruptException)) {
+        if (e instanceof AsynchronousCloseException a
+                && !(e instanceof ClosedByInterruptException)) {
             return a;
         }
         AsynchronousCloseException closed = new AsynchronousCloseException();
