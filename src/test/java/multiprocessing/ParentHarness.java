@@ -57,6 +57,35 @@ public final class ParentHarness {
                 System.out.flush();
                 Thread.sleep(60_000);
             }
+            case "daemon-child-reading" -> {
+                // A daemon child with a thread blocked in a receive nobody answers (a native
+                // wait of the library's); its pid is printed once it is blocked.
+                multiprocessing.synchronize.Event ready = new multiprocessing.synchronize.Event();
+                Process p = Process.builder().daemon(true).target(() -> {
+                    var pipe = multiprocessing.connection.Pipe.open();
+                    Thread reader = new Thread(() -> {
+                        try {
+                            pipe.left().recvBytes();
+                        } catch (java.io.IOException | RuntimeException ignored) {
+                            // the JVM ends
+                        }
+                    });
+                    reader.start();
+                    while (reader.getState() != Thread.State.RUNNABLE) {
+                        Thread.sleep(10);
+                    }
+                    Thread.sleep(200); // in the kernel by now
+                    ready.set();
+                    Thread.sleep(60_000);
+                }).build();
+                p.start();
+                if (!ready.await(java.time.Duration.ofSeconds(60))) {
+                    throw new IllegalStateException("the child's reader never blocked");
+                }
+                System.out.println("child " + p.pid());
+                System.out.flush();
+                Thread.sleep(60_000);
+            }
             case "non-daemon-child" -> {
                 // Returns from main while a non-daemon child still works: the JVM's exit must
                 // wait for it, as Python's does.

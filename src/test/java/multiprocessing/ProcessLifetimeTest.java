@@ -224,6 +224,40 @@ class ProcessLifetimeTest {
         assertTrue(endsWithin(child, 10_000), "daemon child " + child + " outlived its parent");
     }
 
+    /**
+     * A daemon child with a thread blocked in a receive (a native wait of the library's) ends
+     * promptly with its SIGKILLed parent: its halt made HotSpot wait 300 ms for the thread
+     * inside a native call, as an exit does unless the library's waits leave the kernel first.
+     * The best of three rounds, each from the parent's death to the child's.
+     */
+    @Test
+    void aDaemonChildBlockedInReadsEndsPromptlyWithItsKilledParent() throws Exception {
+        long best = Long.MAX_VALUE;
+        for (int round = 0; round < 3; round++) {
+            java.lang.Process parent = harness("daemon-child-reading");
+            long child = childPid(parent);
+            parent.destroyForcibly(); // SIGKILL
+            parent.waitFor();
+            long died = System.nanoTime();
+            while (isRunning(child) && System.nanoTime() - died < 10_000_000_000L) {
+                Thread.sleep(2);
+            }
+            assertFalse(isRunning(child), "daemon child " + child + " outlived its parent");
+            best = Math.min(best, (System.nanoTime() - died) / 1_000_000);
+        }
+        assertTrue(best < 250, "the daemon child ended " + best + " ms after its parent at best");
+    }
+
+    /** Whether {@code pid} runs: neither gone nor a zombie waiting to be reaped. */
+    private static boolean isRunning(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     @Test
     void aParentJoinsItsNonDaemonChildrenAtExitAndTerminatesItsDaemons(@TempDir Path dir)
             throws Exception {

@@ -15,6 +15,7 @@ import multiprocessing.internal.posix.Linkage;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.AtExit;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.wait.PipeStream;
@@ -363,6 +364,7 @@ public final class ChildMain {
                     // ending all the same
                 }
             }
+            AtExit.beforeHalt(); // threads blocked in reads would hold the halt up 300 ms
             Runtime.getRuntime().halt(128 + 15);
         }
     }

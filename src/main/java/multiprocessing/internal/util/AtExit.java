@@ -2,8 +2,10 @@ package multiprocessing.internal.util;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The one shutdown hook of this library (CPython's {@code util._exit_function}): what must
@@ -81,8 +83,23 @@ public final class AtExit {
         runAll();
     }
 
+    /**
+     * Runs the last stage's actions only ({@link Stage#WAITS}), for a JVM about to
+     * {@link Runtime#halt halt}: a halt runs no shutdown hook, and HotSpot's exit, a halt's
+     * too, waits 300 ms for threads inside native calls (a daemon child's reader, when its
+     * parent has gone) unless the library's waits have left the kernel. From then on the JVM
+     * counts as exiting.
+     */
+    public static void beforeHalt() {
+        run(EnumSet.of(Stage.WAITS));
+    }
+
     private static void runAll() {
-        for (Stage stage : Stage.values()) {
+        run(EnumSet.allOf(Stage.class));
+    }
+
+    private static void run(Set<Stage> stages) {
+        for (Stage stage : stages) {
             List<Runnable> actions;
             synchronized (AtExit.class) {
                 running = true;
