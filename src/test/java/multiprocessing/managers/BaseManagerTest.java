@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -710,6 +711,7 @@ class BaseManagerTest {
         long server = Long.parseLong(serverLine.substring("server ".length()));
         String segment = segmentLine.substring("segment ".length()).replaceFirst("^/", "");
         assertTrue(Files.exists(Path.of("/dev/shm", segment)));
+        assertFalse(privateDirectories(server).isEmpty(), "the server's socket has a directory");
         creator.destroyForcibly();
         creator.waitFor();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -720,6 +722,16 @@ class BaseManagerTest {
         assertFalse(ProcessHandle.of(server).map(ProcessHandle::isAlive).orElse(false),
                 "the server outlived its creator");
         assertFalse(Files.exists(Path.of("/dev/shm", segment)), "the segment outlived its creator");
+        // Removed by the server as it ended, not left for a later JVM to sweep.
+        assertEquals(List.of(), privateDirectories(server), "the server's private directory");
+    }
+
+    /** The private directories (of Unix sockets) process {@code pid} has in the temp dir. */
+    private static List<Path> privateDirectories(long pid) throws IOException {
+        try (var dirs = Files.list(multiprocessing.internal.util.TempDir.base())) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("jmp-" + pid + "-"))
+                    .toList();
+        }
     }
 
     @Test

@@ -364,7 +364,9 @@ public final class ChildMain {
                     // ending all the same
                 }
             }
-            AtExit.beforeHalt(); // threads blocked in reads would hold the halt up 300 ms
+            // What it made goes (its private directory: nobody else would remove it), and
+            // threads blocked in the library's reads would hold the halt up 300 ms.
+            AtExit.beforeHalt(java.time.Duration.ofSeconds(1));
             Runtime.getRuntime().halt(128 + 15);
         }
     }

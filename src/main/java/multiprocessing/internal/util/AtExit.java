@@ -84,35 +84,54 @@ public final class AtExit {
     }
 
     /**
-     * Runs the last stage's actions only ({@link Stage#WAITS}), for a JVM about to
-     * {@link Runtime#halt halt}: a halt runs no shutdown hook, and HotSpot's exit, a halt's
-     * too, waits 300 ms for threads inside native calls (a daemon child's reader, when its
-     * parent has gone) unless the library's waits have left the kernel. From then on the JVM
+     * What a JVM about to {@link Runtime#halt halt} runs of its exit (a daemon child whose
+     * parent has gone): the release of what it made (shared memory; its private directory,
+     * which nobody else removes until another JVM sweeps the temporary directory) and the last
+     * stage, for HotSpot's exit, a halt's too, waits 300 ms for threads inside native calls
+     * unless the library's waits have left the kernel. Not the earlier stages: a daemon has no
+     * children, and leaving a cluster may take long. An exit already running them (the process
+     * ending as its parent goes) is waited for instead. It waits at most {@code bound}, so
+     * that a release stuck behind a lock never keeps the JVM from ending. From then on the JVM
      * counts as exiting.
      */
-    public static void beforeHalt() {
-        run(EnumSet.of(Stage.WAITS));
+    public static void beforeHalt(java.time.Duration bound) {
+        Thread stages = LibraryThreads.platform().daemon().name("multiprocessing-exit")
+                .start(() -> run(EnumSet.of(Stage.RELEASE, Stage.WAITS)));
+        try {
+            stages.join(bound);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // halting all the same
+        }
     }
 
     private static void runAll() {
         run(EnumSet.allOf(Stage.class));
     }
 
+    /**
+     * Held while stages run: a halt's stages ({@link #beforeHalt}) wait for an exit's that
+     * already took them, rather than halting in the middle of its release.
+     */
+    private static final Object RUNNING_STAGES = new Object();
+
     private static void run(Set<Stage> stages) {
-        for (Stage stage : stages) {
-            List<Runnable> actions;
-            synchronized (AtExit.class) {
-                running = true;
-                // Taken out: each runs once, should runNow and the hook meet.
-                List<Runnable> staged = ACTIONS.remove(stage);
-                actions = staged == null ? List.of() : staged;
-            }
-            for (Runnable action : actions) {
-                try {
-                    action.run();
-                } catch (RuntimeException | Error e) {
-                    // One failed action must not keep the later ones (the release) from running.
-                    System.err.println("multiprocessing: at exit: " + e);
+        synchronized (RUNNING_STAGES) {
+            for (Stage stage : stages) {
+                List<Runnable> actions;
+                synchronized (AtExit.class) {
+                    running = true;
+                    // Taken out: each runs once, should runNow and the hook meet.
+                    List<Runnable> staged = ACTIONS.remove(stage);
+                    actions = staged == null ? List.of() : staged;
+                }
+                for (Runnable action : actions) {
+                    try {
+                        action.run();
+                    } catch (RuntimeException | Error e) {
+                        // One failed action must not keep the later ones (the release) from
+                        // running.
+                        System.err.println("multiprocessing: at exit: " + e);
+                    }
                 }
             }
         }
