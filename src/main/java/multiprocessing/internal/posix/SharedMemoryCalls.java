@@ -101,8 +101,7 @@ public final class SharedMemoryCalls {
      */
     public static Created createUnique(String prefix) throws ErrnoException {
         for (int attempt = 0; ; attempt++) {
-            String name = prefix + Long.toHexString(
-                    java.util.concurrent.ThreadLocalRandom.current().nextLong() & 0xffff_ffff_ffffL);
+            String name = uniqueName(prefix);
             try {
                 return new Created(name, shmOpen(name, O_CREAT | O_EXCL | O_RDWR, 0600));
             } catch (ErrnoException e) {
@@ -111,6 +110,12 @@ public final class SharedMemoryCalls {
                 }
             }
         }
+    }
+
+    /** {@code prefix} followed by 48 random bits in hex. */
+    public static String uniqueName(String prefix) {
+        return prefix + Long.toHexString(
+                java.util.concurrent.ThreadLocalRandom.current().nextLong() & 0xffff_ffff_ffffL);
     }
 
     /** Removes the name; mappings that exist stay valid until unmapped. */

@@ -51,25 +51,63 @@ public final class ShmObject implements AutoCloseable {
      * @throws SharedMemoryFullException when /dev/shm has no room for it
      */
     public static ShmObject create(String name, long size, boolean reserve) throws ErrnoException {
+        // The tracker's pipe first (its first use starts the tracker): between the object's
+        // creation and its registration there is then one write(2), not a process's start.
+        ResourceTracker.ready();
         int fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_CREAT
                 | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
+        ResourceTracker.register(name);
         return sizeAndMap(name, fd, size, reserve);
     }
 
     /**
      * Creates an object named {@code prefix} ("/prefix") and 48 random bits in hex, as
-     * {@link #create}.
+     * {@link #create}. The name is registered with the resource tracker before the object
+     * exists, so a process killed at any moment leaves nothing the tracker does not know of
+     * (registered after, an object of a producer killed in between stayed in /dev/shm for
+     * good); a random name is nobody else's, which a name given by the caller may be.
      */
     public static ShmObject createUnique(String prefix, long size, boolean reserve)
             throws ErrnoException {
-        SharedMemoryCalls.Created created = SharedMemoryCalls.createUnique(prefix);
-        return sizeAndMap(created.name(), created.fd(), size, reserve);
+        for (int attempt = 0; ; attempt++) {
+            String name = SharedMemoryCalls.uniqueName(prefix);
+            ResourceTracker.register(name);
+            int fd;
+            try {
+                fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_CREAT
+                        | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
+            } catch (ErrnoException e) {
+                ResourceTracker.unregister(name);
+                if (e.errno() != SharedMemoryCalls.EEXIST || attempt >= 100) {
+                    throw e;
+                }
+                continue; // the rare collision: another name
+            }
+            if (CREATED_STALL_MILLIS > 0) {
+                stall();
+            }
+            return sizeAndMap(name, fd, size, reserve);
+        }
     }
 
+    /**
+     * Fault injection for tests: an object with a unique name, just created, waits this long
+     * before it is sized, so that a test can kill its process there.
+     */
+    private static final long CREATED_STALL_MILLIS =
+            Long.getLong("multiprocessing.shm.testCreatedStallMillis", 0);
+
+    private static void stall() {
+        try {
+            Thread.sleep(CREATED_STALL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Sizes and maps the object {@code name}, registered and open as {@code fd}. */
     private static ShmObject sizeAndMap(String name, int fd, long size, boolean reserve)
             throws ErrnoException {
-        // Registered before anything else can fail or the process die half-way through.
-        ResourceTracker.register(name);
         Arena mapping = Arena.ofShared();
         try {
             SharedMemoryCalls.ftruncate(fd, size);

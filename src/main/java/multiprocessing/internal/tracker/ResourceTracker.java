@@ -70,6 +70,14 @@ public final class ResourceTracker {
         send("REGISTER", name, true);
     }
 
+    /**
+     * Makes sure the tracker's pipe is there (its first use starts the tracker), so that a
+     * {@link #register} right after costs one write(2).
+     */
+    public static synchronized void ready() {
+        ensure(true);
+    }
+
     /** Records that {@code name} has been unlinked (a no-op when no tracker was ever needed). */
     public static void unregister(String name) {
         send("UNREGISTER", name, false);

@@ -41,10 +41,17 @@ class ResourceTrackerTest {
 
     private static java.lang.Process harness(List<String> before, String mode, String prefix,
             Path dir) throws IOException {
+        return harness(before, List.of(), mode, prefix, dir);
+    }
+
+    private static java.lang.Process harness(List<String> before, List<String> jvmOptions,
+            String mode, String prefix, Path dir) throws IOException {
         List<String> command = new ArrayList<>(before);
         command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of(
                 "-cp", System.getProperty("java.class.path"), TrackerHarness.class.getName(),
                 mode, prefix));
         return new ProcessBuilder(command).redirectOutput(dir.resolve("out").toFile())
@@ -208,6 +215,47 @@ class ResourceTrackerTest {
                     line);
         } finally {
             harness.destroyForcibly().waitFor();
+        }
+    }
+
+    /**
+     * A process killed just after it created an object of a name of the library's own (an
+     * arena, a large message): the name was told to the tracker before the object existed, so
+     * the tracker unlinks it. Told after, such an object stayed in /dev/shm for good.
+     */
+    @Test
+    void anObjectWhoseCreatorIsKilledAsItIsCreatedIsUnlinked(@TempDir Path dir) throws Exception {
+        java.lang.Process harness = harness(List.of(),
+                List.of("-Dmultiprocessing.shm.testCreatedStallMillis=60000"), "stalled-create",
+                prefix("stalled"), dir);
+        String name = null;
+        String pipe;
+        try {
+            pipe = awaitLine(dir.resolve("out"), "ready ").split(" ")[1];
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while ((name = openObject(harness.pid())) == null) {
+                assertTrue(System.nanoTime() < deadline, "no object was created");
+                Thread.sleep(20);
+            }
+        } finally {
+            harness.destroyForcibly();
+            harness.waitFor();
+        }
+        assertTrue(Files.exists(Path.of("/dev/shm", name)), name);
+        awaitGone(name, pipe);
+    }
+
+    /** The name of a shared-memory object {@code pid} has open, or null. */
+    private static String openObject(long pid) throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return fds.map(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    return "";
+                }
+            }).filter(l -> l.startsWith("/dev/shm/")).map(l -> l.substring("/dev/shm/".length()))
+                    .findFirst().orElse(null);
         }
     }
 

@@ -41,6 +41,19 @@ public final class TrackerHarness {
                 SharedMemory.create(prefix + "_a", 4096).close();
                 System.out.println("done");
             }
+            case "stalled-create" -> {
+                // Run with -Dmultiprocessing.shm.testCreatedStallMillis: an array's arena is
+                // created, and the creation stalls just after the object exists, to be killed
+                // there by the test.
+                String pipe = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of(
+                        "/proc/self/fd/" + ResourceTracker.fdForChild())).toString();
+                Thread creating = new Thread(() -> multiprocessing.sharedctypes.RawArray.of("b", 16));
+                creating.setDaemon(true);
+                creating.start();
+                System.out.println("ready " + pipe);
+                System.out.flush();
+                Thread.sleep(60_000);
+            }
             case "leave" -> {
                 // A child's segment left behind (it is SIGKILLed), then this process leaves
                 // the tree and lives on, as an AOT cache's trainer does while it writes.
