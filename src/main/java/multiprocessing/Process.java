@@ -47,9 +47,9 @@ import multiprocessing.internal.util.Durations;
  *
  * <p>A daemon process is terminated when its parent exits, even when the parent is killed by
  * SIGKILL (it then ends at once, releasing the shared memory and socket files the library
- * made for it as an exit would, but running no shutdown hook), and may not start children of its own. At the normal
- * exit of a JVM, its daemon
- * children are terminated and its other children are joined, as Python does.
+ * made for it as an exit would, but running no shutdown hook), and may not start children of
+ * its own. At the normal exit of a JVM, its daemon children are terminated and its other
+ * children are joined, as Python does.
  *
  * <p>Misuse (starting twice, joining before start, using a closed process, a daemon starting a
  * child) throws {@link IllegalStateException}.
