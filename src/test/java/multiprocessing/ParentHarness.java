@@ -139,6 +139,48 @@ public final class ParentHarness {
                 System.out.println("child " + p.pid());
                 System.out.flush();
             }
+            case "arena-after-full" -> {
+                // Run on a small /dev/shm: small objects refused while it is full are made
+                // again once there is room (failed creations doubled the next arena's size,
+                // until none fit beside anything).
+                long free = new java.io.File("/dev/shm").getUsableSpace();
+                multiprocessing.sharedmemory.SharedMemory filler =
+                        multiprocessing.sharedmemory.SharedMemory.create(free - (256 << 10));
+                int refused = 0;
+                for (int i = 0; i < 6; i++) {
+                    try {
+                        multiprocessing.sharedctypes.RawValue.ofInt(1);
+                    } catch (IllegalStateException e) {
+                        refused++;
+                    }
+                }
+                System.out.println("refused " + refused);
+                filler.close();
+                filler.unlink();
+                try {
+                    multiprocessing.sharedctypes.RawValue.ofInt(1).set(7);
+                    System.out.println("then: ok");
+                } catch (IllegalStateException e) {
+                    System.out.println("then: " + e.getMessage());
+                }
+                // Room for an arena as small as the first, not for the next, larger one: the
+                // small objects go there.
+                long room = new java.io.File("/dev/shm").getUsableSpace();
+                multiprocessing.sharedmemory.SharedMemory most =
+                        multiprocessing.sharedmemory.SharedMemory.create(room - (1280 << 10));
+                List<Object> kept = new ArrayList<>();
+                String smaller = "ok";
+                try {
+                    for (int i = 0; i < 8; i++) {
+                        kept.add(multiprocessing.sharedctypes.RawArray.of("b", 128 << 10));
+                    }
+                } catch (IllegalStateException e) {
+                    smaller = e.getMessage();
+                }
+                System.out.println("smaller: " + smaller + " (" + kept.size() + " made)");
+                most.close();
+                most.unlink();
+            }
             case "full-shm" -> {
                 // Run on a small /dev/shm: what does not fit must fail, saying so, at creation
                 // or put, and never as a SIGBUS at a later access.

@@ -43,17 +43,8 @@ class FullSharedMemoryTest {
     void whatDoesNotFitFailsAtCreationOrPutNamingDevShmsSize() throws Exception {
         Assumptions.assumeTrue(smallShmPossible(), "cannot mount a small tmpfs on /dev/shm in a"
                 + " mount namespace here (unshare -m and mount need root or CAP_SYS_ADMIN)");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String command = "mount -t tmpfs -o size=8m tmpfs /dev/shm && exec \"$0\" \"$@\"";
-        java.lang.Process parent = new ProcessBuilder(List.of("unshare", "-m", "sh", "-c", command,
-                java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName(),
-                "full-shm")).start();
-        String out = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(parent.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(parent.waitFor(120, TimeUnit.SECONDS));
         // A SIGBUS would end the JVM with 134 (abort after hs_err) or 135 before these lines.
-        assertEquals(0, parent.exitValue(), out + err);
+        String out = runOnSmallShm("full-shm");
         String shm = line(out, "shm: ");
         assertTrue(shm.startsWith("IOException") && shm.contains("/dev/shm (8192 KiB"), shm);
         String heap = line(out, "heap: ");
@@ -61,7 +52,32 @@ class FullSharedMemoryTest {
         String queue = line(out, "queue: ");
         assertTrue(queue.contains("/dev/shm (8192 KiB"), queue);
         assertEquals("small", line(out, "after: "), "the queue still works: " + out);
-        assertEquals("ok", line(out, "receipts: "), "a lock travels on a full /dev/shm: " + out + err);
+        assertEquals("ok", line(out, "receipts: "), "a lock travels on a full /dev/shm: " + out);
+    }
+
+    @Test
+    void smallObjectsRefusedWhileItIsFullAreMadeOnceThereIsRoom() throws Exception {
+        Assumptions.assumeTrue(smallShmPossible(), "cannot mount a small tmpfs on /dev/shm in a"
+                + " mount namespace here (unshare -m and mount need root or CAP_SYS_ADMIN)");
+        String out = runOnSmallShm("arena-after-full");
+        assertEquals("6", line(out, "refused "), out);
+        assertEquals("ok", line(out, "then: "), out);
+        assertEquals("ok (8 made)", line(out, "smaller: "), out);
+    }
+
+    /** Runs the harness in {@code mode} on an 8 MiB /dev/shm of its own; its output. */
+    private static String runOnSmallShm(String mode) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String command = "mount -t tmpfs -o size=8m tmpfs /dev/shm && exec \"$0\" \"$@\"";
+        java.lang.Process parent = new ProcessBuilder(List.of("unshare", "-m", "sh", "-c", command,
+                java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName(),
+                mode)).start();
+        String out = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(parent.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(parent.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, parent.exitValue(), out + err);
+        return out;
     }
 
     private static String line(String out, String prefix) {

@@ -16,6 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.SharedMemoryCalls;
+import multiprocessing.internal.shm.SharedMemoryFullException;
 import multiprocessing.internal.shm.ShmObject;
 import multiprocessing.internal.util.AtExit;
 
@@ -318,9 +319,23 @@ public final class Heap {
             }
             if (span == null) {
                 // The first quarter of an arena holds the counts: what is left must fit.
-                long arenaSize = Math.max(nextArenaSize, roundUp(Math.ceilDiv(4 * need, 3), PAGE));
+                long least = roundUp(Math.ceilDiv(4 * need, 3), PAGE);
+                long arenaSize = Math.max(nextArenaSize, least);
+                LocalArena arena;
+                try {
+                    arena = newArena(arenaSize, false);
+                } catch (SharedMemoryFullException e) {
+                    if (arenaSize <= Math.max(least, FIRST_ARENA_SIZE)) {
+                        throw e;
+                    }
+                    // No room for the next, larger arena (a small /dev/shm, as Docker's 64
+                    // MiB): one as small as the first may still fit.
+                    arenaSize = Math.max(least, FIRST_ARENA_SIZE);
+                    arena = newArena(arenaSize, false);
+                }
+                // Grown only by an arena made: failed creations used to double it, until no
+                // arena fit beside anything and every small object failed for good.
                 nextArenaSize = Math.min(nextArenaSize * 2, MAX_ARENA_SIZE);
-                LocalArena arena = newArena(arenaSize, false);
                 smallArenaBytes += arenaSize;
                 span = new Span(arena, Holders.tableBytes(arenaSize), arenaSize);
             } else {
