@@ -52,7 +52,10 @@ import multiprocessing.internal.util.Durations;
  * <p>Misuse (sending on a read-only end, receiving on a write-only end, any use after
  * {@link #close()}) throws {@link IllegalStateException}; operating-system errors and a peer
  * that breaks the protocol throw {@link IOException}; the peer's end being closed with nothing
- * left to read throws {@link EOFException}.
+ * left to read throws {@link EOFException}. A send or receive that fails part-way through a
+ * message, for whatever reason (a segment's memory unmapped by another thread meanwhile, no
+ * heap left for a received message), closes the connection, since the message's framing is
+ * lost: the peer then meets the end of file in that message, never a message nobody sent.
  */
 public final class Connection implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -462,9 +465,15 @@ public final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes one frame. A failure once part of it may have been written (the payload's memory
+     * unmapped by another thread while the send waits for room, say) closes the connection:
+     * the peer would otherwise read the frame's length, then the rest from the next frames.
+     */
     private void sendFrame(MemorySegment payload, int[] fds) throws IOException {
         long length = payload.byteSize();
         int fd = enter(sendLock, true);
+        boolean partial = false;
         try {
             if (sendBuffer == null) {
                 sendBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
@@ -472,12 +481,16 @@ public final class Connection implements AutoCloseable {
             int header = Framing.writeHeader(sendBuffer, length);
             if (header + length <= BUFFER_SIZE) {
                 MemorySegment.copy(payload, 0, sendBuffer, header, length);
+                partial = true;
                 writeFully(fd, sendBuffer, header + length, fds);
+                partial = false;
                 return;
             }
+            partial = true;
             writeFully(fd, sendBuffer, header, fds);
             if (payload.isNative()) {
                 writeFully(fd, payload, length, new int[0]);
+                partial = false;
                 return;
             }
             for (long done = 0; done < length; ) {
@@ -486,7 +499,11 @@ public final class Connection implements AutoCloseable {
                 writeFully(fd, sendBuffer, n, new int[0]);
                 done += n;
             }
+            partial = false;
         } finally {
+            if (partial) {
+                close();
+            }
             holder.release();
             sendLock.unlock();
         }
@@ -526,6 +543,10 @@ public final class Connection implements AutoCloseable {
      * @return the object, or null if null was sent
      * @throws EOFException if the peer's end is closed with nothing left to read
      * @throws IOException if reading fails or the peer breaks the framing
+     * @throws IllegalStateException if the message, whole and well framed, is not an object
+     *         this library serialized (a Python peer's pickle, say) or holds a class the
+     *         deserialization policy refuses (see the {@link multiprocessing package
+     *         documentation}); that message is consumed and the connection stays usable
      */
     public Object recv() throws IOException {
         checkReadable();
@@ -735,6 +756,12 @@ public final class Connection implements AutoCloseable {
                 // Descriptors that came with a message that is not delivered are ours to close:
                 // a peer that sends some and hangs up mid-message must not fill our table.
                 closeAll(fds.toArray());
+                if (fds.started && !(e instanceof BufferTooShort)) {
+                    // The rest of the message is still in the stream (the memory it was read
+                    // into unmapped meanwhile, no heap for it): the next receive would take
+                    // its bytes for a length.
+                    close();
+                }
                 throw e;
             }
         } finally {
@@ -877,6 +904,7 @@ public final class Connection implements AutoCloseable {
         PipeStream stream = stream();
         if (stream != null) {
             done = stream.readFully(into, count, spinNanos);
+            fds.started |= done > 0;
             if (done == count || !stream.exited()) {
                 return done;
             }
@@ -892,6 +920,9 @@ public final class Connection implements AutoCloseable {
                     : Posix.readNoWait(fd, rest, count - done);
             if (n == 0) {
                 return done;
+            }
+            if (n > 0) {
+                fds.started = true;
             }
             if (n < 0) {
                 if (spinNanos > 0) {
@@ -912,9 +943,13 @@ public final class Connection implements AutoCloseable {
         return done;
     }
 
-    /** Descriptors that arrive (SCM_RIGHTS) while one frame is read. */
+    /**
+     * Descriptors that arrive (SCM_RIGHTS) while one frame is read, and whether any of its
+     * bytes has.
+     */
     private static final class FdCollector implements java.util.function.IntConsumer {
         private int[] fds = new int[0];
+        boolean started;
 
         @Override
         public void accept(int fd) {

@@ -177,6 +177,94 @@ class ConnectionTest {
         }
     }
 
+    /** Closes {@code arena} from another thread after a moment, as soon as no call holds it. */
+    private static Thread closeSoon(Arena arena) {
+        return Thread.ofPlatform().start(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                return;
+            }
+            while (true) {
+                try {
+                    arena.close();
+                    return;
+                } catch (IllegalStateException heldByACall) {
+                    Thread.onSpinWait();
+                }
+            }
+        });
+    }
+
+    /**
+     * A send that fails part-way through its message (its memory unmapped by another thread
+     * while it waits for room) closes the connection: the peer met the frame's length, then
+     * the next frames' bytes as the rest of it, a message nobody sent, then lengths made of
+     * payload (attack 27).
+     */
+    @Test
+    void aSendCutShortPartWayClosesTheConnection() throws Exception {
+        for (boolean duplex : new boolean[] {false, true}) {
+            try (Pipe p = Pipe.open(duplex)) {
+                Connection reader = p.left();
+                Connection writer = p.right();
+                Arena arena = Arena.ofShared();
+                MemorySegment big = arena.allocate(8 << 20); // more than the kernel buffers
+                java.util.concurrent.CompletableFuture<Throwable> sent =
+                        new java.util.concurrent.CompletableFuture<>();
+                Thread sender = Thread.ofPlatform().start(() -> {
+                    try {
+                        writer.sendBytes(big);
+                        sent.complete(null);
+                    } catch (Throwable t) {
+                        sent.complete(t);
+                    }
+                });
+                closeSoon(arena).join(); // while the send waits for room
+                // Reading makes room: the send goes on, and meets the memory gone.
+                IOException e = assertThrows(IOException.class, reader::recvBytes);
+                assertTrue(e.getMessage().contains("end of file during message"),
+                        e.getMessage());
+                sender.join();
+                assertInstanceOf(IllegalStateException.class, sent.get());
+                assertTrue(writer.closed(), "the sending end is closed");
+            }
+        }
+    }
+
+    /**
+     * A receive that fails part-way through a message (the memory it reads into unmapped by
+     * another thread while the rest is awaited) closes the connection: the next receive read
+     * the message's remaining bytes as a length.
+     */
+    @Test
+    void aReceiveCutShortPartWayClosesTheConnection() throws Exception {
+        try (Pipe p = Pipe.open(false)) {
+            Connection reader = p.left();
+            Connection writer = p.right();
+            byte[] part = new byte[4 + 1000];
+            ByteBuffer.wrap(part).putInt(4000); // a message of 4,000 bytes, 1,000 of them now
+            writeRaw(writer, part);
+            Arena arena = Arena.ofShared();
+            MemorySegment into = arena.allocate(1 << 20);
+            java.util.concurrent.CompletableFuture<Throwable> received =
+                    new java.util.concurrent.CompletableFuture<>();
+            Thread receiver = Thread.ofPlatform().start(() -> {
+                try {
+                    reader.recvBytesInto(into);
+                    received.complete(null);
+                } catch (Throwable t) {
+                    received.complete(t);
+                }
+            });
+            closeSoon(arena).join(); // while the receive waits for the rest
+            writeRaw(writer, new byte[3000]);
+            receiver.join();
+            assertInstanceOf(IllegalStateException.class, received.get());
+            assertTrue(reader.closed(), "the receiving end is closed");
+        }
+    }
+
     @Test
     void misuseThrowsAndLeavesTheConnectionUsable() throws Exception {
         try (Pipe p = Pipe.open(false)) {
