@@ -47,7 +47,7 @@ public final class Connections {
      *        only checks
      * @return the ready objects in the order of {@code objects}; empty on timeout
      * @throws IllegalArgumentException if an object is of another type (the message names its
-     *         class)
+     *         class), or a negative file descriptor
      * @throws IllegalStateException if a connection or listener is closed, or a process not
      *         started
      * @throws UncheckedIOException if poll(2) fails, or no eventfd could be made to watch a
@@ -157,6 +157,10 @@ public final class Connections {
             return p.sentinel();
         }
         if (o instanceof Integer fd) {
+            if (fd < 0) {
+                // poll(2) skips a negative descriptor: the wait would never end.
+                throw new IllegalArgumentException("invalid file descriptor: " + fd);
+            }
             return fd;
         }
         throw new IllegalArgumentException("cannot wait on a " + o.getClass().getName()

@@ -118,5 +118,11 @@ class AwaitTest {
         assertThrows(IllegalStateException.class,
                 () -> Connections.await(List.of(l), Duration.ZERO));
         assertEquals(List.of(), Connections.await(List.of(), Duration.ZERO));
+        // poll(2) skips a negative descriptor: a wait without a timeout never ended (attack 27).
+        for (int fd : new int[] {-1, -7}) {
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> Connections.await(List.of(fd), null));
+            assertTrue(e.getMessage().contains("invalid file descriptor: " + fd), e.getMessage());
+        }
     }
 }
