@@ -69,7 +69,9 @@ public final class SharedInt {
     }
 
     /**
-     * Adds {@code delta} and returns the previous value, atomically.
+     * Adds {@code delta} and returns the previous value, atomically. It wraps around on
+     * overflow ({@code Integer.MAX_VALUE + 1} is {@code MIN_VALUE}), as {@link
+     * java.util.concurrent.atomic.AtomicInteger}'s does.
      *
      * @param delta what to add
      * @return the value before the addition

@@ -69,7 +69,9 @@ public final class SharedLong {
     }
 
     /**
-     * Adds {@code delta} and returns the previous value, atomically.
+     * Adds {@code delta} and returns the previous value, atomically. It wraps around on
+     * overflow ({@code Long.MAX_VALUE + 1} is {@code MIN_VALUE}), as {@link
+     * java.util.concurrent.atomic.AtomicLong}'s does.
      *
      * @param delta what to add
      * @return the value before the addition

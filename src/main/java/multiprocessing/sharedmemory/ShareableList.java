@@ -38,8 +38,11 @@ import java.util.List;
  * is <em>not</em> byte-compatible with CPython's, so a Python process cannot attach a Java
  * {@code ShareableList} nor the reverse.
  *
- * <p>No locking: concurrent writers of one item race as they would on a Python list in shared
- * memory; use a {@code Lock} to make compound updates atomic.
+ * <p>No locking: a read that overlaps a write of the same item, even from a single writer, may
+ * see a mix of the old and new values (one string's length with another's bytes, a type with
+ * the other value's bytes), and two writes of one item may leave such a mix, as on a Python
+ * {@code ShareableList}; hold a {@code Lock} around an item's reads and writes when they may
+ * overlap, and to make compound updates atomic.
  */
 public final class ShareableList implements AutoCloseable {
     /** The segment's header. */
@@ -86,8 +89,9 @@ public final class ShareableList implements AutoCloseable {
      * @param values the items: nulls, integers that fit in 64 bits, doubles, booleans, strings
      *               and byte arrays
      * @return the list
-     * @throws IllegalArgumentException for a value of an unsupported type or an integer that
-     *                                  does not fit in 64 bits
+     * @throws IllegalArgumentException for a value of an unsupported type, an integer that
+     *                                  does not fit in 64 bits, or a string or array of more
+     *                                  than 2,147,483,640 bytes
      * @throws IOException if the operating system refuses the segment
      */
     public static ShareableList create(List<?> values) throws IOException {
@@ -96,7 +100,7 @@ public final class ShareableList implements AutoCloseable {
         for (Object value : values) {
             Encoded e = encode(value);
             encoded.add(e);
-            data += roundUp8(Math.max(NUMBER_SIZE, e.size()));
+            data += capacity(encoded.size() - 1, e.size());
         }
         SharedMemory shm = SharedMemory.create(data);
         MemorySegment buf = shm.buf();
@@ -105,7 +109,7 @@ public final class ShareableList implements AutoCloseable {
         long offset = HEADER.byteSize() + ITEM.byteSize() * values.size();
         for (int i = 0; i < encoded.size(); i++) {
             MemorySegment item = item(buf, i);
-            int capacity = (int) roundUp8(Math.max(NUMBER_SIZE, encoded.get(i).size()));
+            int capacity = (int) capacity(i, encoded.get(i).size());
             OFFSET.set(item, 0L, offset);
             CAPACITY.set(item, 0L, capacity);
             write(buf, item, encoded.get(i));
@@ -273,7 +277,10 @@ public final class ShareableList implements AutoCloseable {
         };
     }
 
-    /** Writes the data first and the type last, so a reader never sees a type without it. */
+    /**
+     * Writes the data, then the length, then the type: three plain stores, which a reader on
+     * another CPU may see in any mix (see the class's "No locking").
+     */
     private static void write(MemorySegment buf, MemorySegment item, Encoded e) {
         long offset = (long) OFFSET.get(item, 0L);
         switch (e.type()) {
@@ -285,6 +292,25 @@ public final class ShareableList implements AutoCloseable {
         LENGTH.set(item, 0L, e.bytes() == null ? 0 : e.bytes().length);
         TYPE.set(item, 0L, e.type());
     }
+
+    /**
+     * The storage of item {@code index}, whose first value takes {@code size} bytes: stored as
+     * an int, so at most the largest multiple of 8 an int holds (a capacity rounded up past it
+     * was stored negative: the list was made, and neither written nor attached).
+     *
+     * @throws IllegalArgumentException if it is larger
+     */
+    static long capacity(int index, long size) {
+        long capacity = roundUp8(Math.max(NUMBER_SIZE, size));
+        if (capacity > MAX_ITEM_BYTES) {
+            throw new IllegalArgumentException("item " + index + " takes " + size + " bytes; a"
+                    + " ShareableList item holds at most " + MAX_ITEM_BYTES);
+        }
+        return capacity;
+    }
+
+    /** The largest storage of one item. */
+    static final long MAX_ITEM_BYTES = Integer.MAX_VALUE & -8L;
 
     private static long roundUp8(long n) {
         return (n + 7) & -8L;

@@ -44,7 +44,8 @@ import multiprocessing.internal.shm.ShmObject;
  * unlinks it, logging a warning, if every process of the program has ended and it is still
  * there (a crash, a SIGKILL, a forgotten {@code unlink()}). Unlinking unregisters it. Attaching
  * never registers anything, so a process that merely attaches never causes an unlink (unlike
- * CPython before 3.13).
+ * CPython before 3.13: a Python 3.11 or 3.12 process that attaches a Java segment has its own
+ * resource tracker unlink it as that process exits; 3.13's {@code track=False} avoids it).
  *
  * <p>Across processes: a {@code SharedMemory} captured by a child's target, held by another
  * object or sent through a connection arrives as the same memory, attached by name on the

@@ -112,6 +112,24 @@ class ShareableListTest {
         }
     }
 
+    /**
+     * An item's storage is stored as an int: one that would round up past the largest multiple
+     * of 8 an int holds is refused at creation (it was stored negative, and the list could be
+     * neither written nor attached; attack 27). The arithmetic alone: such an item takes 2 GiB
+     * of heap twice and of /dev/shm once.
+     */
+    @Test
+    void anItemTooLargeForItsStorageFieldIsRefusedAtCreation() {
+        assertEquals(2_147_483_640L, ShareableList.capacity(0, 2_147_483_640L));
+        assertEquals(8, ShareableList.capacity(0, 0));
+        assertEquals(16, ShareableList.capacity(0, 9));
+        for (long size : new long[] {2_147_483_641L, 2_147_483_645L, Integer.MAX_VALUE}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ShareableList.capacity(3, size));
+            assertTrue(e.getMessage().contains("item 3 takes " + size + " bytes"), e.getMessage());
+        }
+    }
+
     /** Anything that is not a ShareableList is refused at attach, with the segment left alone. */
     @Test
     void attachingSomethingElseIsAClearError() throws Exception {
