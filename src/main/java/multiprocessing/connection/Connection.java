@@ -54,8 +54,10 @@ import multiprocessing.internal.util.Durations;
  * that breaks the protocol throw {@link IOException}; the peer's end being closed with nothing
  * left to read throws {@link EOFException}. A send or receive that fails part-way through a
  * message, for whatever reason (a segment's memory unmapped by another thread meanwhile, no
- * heap left for a received message), closes the connection, since the message's framing is
- * lost: the peer then meets the end of file in that message, never a message nobody sent.
+ * heap left for a received message), ends that direction, whose framing is lost: the peer
+ * then meets the end of file inside that message, never a message nobody sent, and later
+ * calls in that direction throw {@link IOException} saying why. A duplex connection goes on
+ * in the other direction; a pipe's end is closed.
  */
 public final class Connection implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -466,46 +468,78 @@ public final class Connection implements AutoCloseable {
     }
 
     /**
-     * Writes one frame. A failure once part of it may have been written (the payload's memory
-     * unmapped by another thread while the send waits for room, say) closes the connection:
-     * the peer would otherwise read the frame's length, then the rest from the next frames.
+     * Writes one frame. A failure once part of it has been written (the payload's memory
+     * unmapped by another thread while the send waits for room, say) ends this end's sending
+     * ({@link #cutShort}): the peer would otherwise read the frame's length, then the rest from
+     * the next frames. A failure before any byte (the peer gone: EPIPE) changes nothing.
      */
     private void sendFrame(MemorySegment payload, int[] fds) throws IOException {
         long length = payload.byteSize();
         int fd = enter(sendLock, true);
-        boolean partial = false;
+        boolean whole = false;
+        frameStarted = false;
         try {
+            String broken = sendCutShort;
+            if (broken != null) {
+                throw new IOException(broken);
+            }
             if (sendBuffer == null) {
                 sendBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
             }
             int header = Framing.writeHeader(sendBuffer, length);
             if (header + length <= BUFFER_SIZE) {
                 MemorySegment.copy(payload, 0, sendBuffer, header, length);
-                partial = true;
                 writeFully(fd, sendBuffer, header + length, fds);
-                partial = false;
-                return;
+            } else {
+                writeFully(fd, sendBuffer, header, fds);
+                if (payload.isNative()) {
+                    writeFully(fd, payload, length, new int[0]);
+                } else {
+                    for (long done = 0; done < length; ) {
+                        long n = Math.min(BUFFER_SIZE, length - done);
+                        MemorySegment.copy(payload, done, sendBuffer, 0, n);
+                        writeFully(fd, sendBuffer, n, new int[0]);
+                        done += n;
+                    }
+                }
             }
-            partial = true;
-            writeFully(fd, sendBuffer, header, fds);
-            if (payload.isNative()) {
-                writeFully(fd, payload, length, new int[0]);
-                partial = false;
-                return;
+            whole = true;
+        } catch (IOException | RuntimeException | Error e) {
+            if (frameStarted) {
+                cutShort(fd, true, e);
             }
-            for (long done = 0; done < length; ) {
-                long n = Math.min(BUFFER_SIZE, length - done);
-                MemorySegment.copy(payload, done, sendBuffer, 0, n);
-                writeFully(fd, sendBuffer, n, new int[0]);
-                done += n;
-            }
-            partial = false;
+            throw e;
         } finally {
-            if (partial) {
-                close();
-            }
             holder.release();
             sendLock.unlock();
+        }
+    }
+
+    /** Whether a byte of the frame being sent has been written (under the send lock). */
+    private boolean frameStarted;
+    /** Why this end can no longer send or receive: a frame cut short part-way; else null. */
+    private volatile String sendCutShort;
+    private volatile String recvCutShort;
+
+    /**
+     * Ends one direction of this end after a frame was cut short part-way in it, the stream's
+     * framing lost: later calls in that direction throw, saying why. A socket shuts that
+     * direction down (the peer reads the end of file inside the message, or its sends fail),
+     * so a duplex connection still receives what was sent to it, or still sends; a pipe's end,
+     * which goes one way only, is closed.
+     */
+    private void cutShort(int fd, boolean sending, Throwable why) {
+        String message = "a message was cut short part-way (" + why + "): this connection can"
+                + " no longer " + (sending ? "send" : "receive");
+        if (sending) {
+            sendCutShort = message;
+        } else {
+            recvCutShort = message;
+        }
+        if (socket) {
+            Sockets.shutdown(fd, sending);
+        } else {
+            close();
         }
     }
 
@@ -514,6 +548,7 @@ public final class Connection implements AutoCloseable {
         PipeStream stream = stream();
         if (stream != null) {
             done = stream.writeFully(from, count);
+            frameStarted |= done > 0;
             if (done == count) {
                 return;
             }
@@ -531,6 +566,7 @@ public final class Connection implements AutoCloseable {
                 await(fd, Posix.POLLOUT, -1); // no room now
             } else {
                 done += n;
+                frameStarted |= n > 0;
             }
         }
     }
@@ -749,6 +785,10 @@ public final class Connection implements AutoCloseable {
             if (recvBuffer == null) {
                 recvBuffer = Arena.ofAuto().allocate(BUFFER_SIZE);
             }
+            String broken = recvCutShort;
+            if (broken != null) {
+                throw new IOException(broken);
+            }
             FdCollector fds = new FdCollector();
             try {
                 return readFrame(fd, maxLength, into, fds);
@@ -756,11 +796,13 @@ public final class Connection implements AutoCloseable {
                 // Descriptors that came with a message that is not delivered are ours to close:
                 // a peer that sends some and hangs up mid-message must not fill our table.
                 closeAll(fds.toArray());
-                if (fds.started && !(e instanceof BufferTooShort)) {
+                if (fds.started && !(e instanceof BufferTooShort) && !(e instanceof Truncated)
+                        && !closed()) {
                     // The rest of the message is still in the stream (the memory it was read
                     // into unmapped meanwhile, no heap for it): the next receive would take
-                    // its bytes for a length.
-                    close();
+                    // its bytes for a length. (BufferTooShort read it whole; at the end of
+                    // file inside it nothing more comes.)
+                    cutShort(fd, false, e);
                 }
                 throw e;
             }
@@ -854,8 +896,17 @@ public final class Connection implements AutoCloseable {
 
     private static void truncatedIf(boolean truncated, long got, long expected) throws IOException {
         if (truncated) {
-            throw new IOException("got end of file during message: " + got + " of " + expected
+            throw new Truncated("got end of file during message: " + got + " of " + expected
                     + " bytes arrived");
+        }
+    }
+
+    /** The end of file inside a message: nothing more comes, so nothing can be misread. */
+    private static final class Truncated extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Truncated(String message) {
+            super(message);
         }
     }
 

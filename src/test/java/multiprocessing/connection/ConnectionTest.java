@@ -198,12 +198,12 @@ class ConnectionTest {
 
     /**
      * A send that fails part-way through its message (its memory unmapped by another thread
-     * while it waits for room) closes the connection: the peer met the frame's length, then
+     * while it waits for room) ends that end's sending: the peer met the frame's length, then
      * the next frames' bytes as the rest of it, a message nobody sent, then lengths made of
-     * payload (attack 27).
+     * payload (attack 27). A duplex connection still receives; a pipe's end is closed.
      */
     @Test
-    void aSendCutShortPartWayClosesTheConnection() throws Exception {
+    void aSendCutShortPartWayEndsSendingAndThePeerMeetsTheEndOfFile() throws Exception {
         for (boolean duplex : new boolean[] {false, true}) {
             try (Pipe p = Pipe.open(duplex)) {
                 Connection reader = p.left();
@@ -227,41 +227,76 @@ class ConnectionTest {
                         e.getMessage());
                 sender.join();
                 assertInstanceOf(IllegalStateException.class, sent.get());
-                assertTrue(writer.closed(), "the sending end is closed");
+                if (duplex) {
+                    e = assertThrows(IOException.class, () -> writer.sendBytes(new byte[1]));
+                    assertTrue(e.getMessage().contains("cut short part-way"), e.getMessage());
+                    reader.sendBytes("the other way".getBytes());
+                    assertEquals("the other way", new String(writer.recvBytes()));
+                } else {
+                    assertTrue(writer.closed(), "the pipe's sending end is closed");
+                }
             }
         }
     }
 
     /**
-     * A receive that fails part-way through a message (the memory it reads into unmapped by
-     * another thread while the rest is awaited) closes the connection: the next receive read
-     * the message's remaining bytes as a length.
+     * A send that fails before writing anything (the peer gone: EPIPE) leaves the connection
+     * as it was: what the peer sent before it went is still received (an early version of the
+     * change above closed the connection and lost it; attack 27b).
      */
     @Test
-    void aReceiveCutShortPartWayClosesTheConnection() throws Exception {
-        try (Pipe p = Pipe.open(false)) {
-            Connection reader = p.left();
-            Connection writer = p.right();
-            byte[] part = new byte[4 + 1000];
-            ByteBuffer.wrap(part).putInt(4000); // a message of 4,000 bytes, 1,000 of them now
-            writeRaw(writer, part);
-            Arena arena = Arena.ofShared();
-            MemorySegment into = arena.allocate(1 << 20);
-            java.util.concurrent.CompletableFuture<Throwable> received =
-                    new java.util.concurrent.CompletableFuture<>();
-            Thread receiver = Thread.ofPlatform().start(() -> {
-                try {
-                    reader.recvBytesInto(into);
-                    received.complete(null);
-                } catch (Throwable t) {
-                    received.complete(t);
+    void aSendRefusedBeforeAnyByteLeavesWhatWasReceived() throws Exception {
+        try (Pipe p = Pipe.open(true)) {
+            p.right().sendBytes("bye".getBytes());
+            p.right().close();
+            Connection mine = p.left();
+            assertThrows(IOException.class, () -> mine.sendBytes(new byte[1 << 20]));
+            assertFalse(mine.closed());
+            assertEquals("bye", new String(mine.recvBytes()));
+            assertThrows(EOFException.class, mine::recvBytes);
+        }
+    }
+
+    /**
+     * A receive that fails part-way through a message (the memory it reads into unmapped by
+     * another thread while the rest is awaited) ends that end's receiving: the next receive
+     * read the message's remaining bytes as a length. A duplex connection still sends; a
+     * pipe's end is closed.
+     */
+    @Test
+    void aReceiveCutShortPartWayEndsReceiving() throws Exception {
+        for (boolean duplex : new boolean[] {false, true}) {
+            try (Pipe p = Pipe.open(duplex)) {
+                Connection reader = p.left();
+                Connection writer = p.right();
+                byte[] part = new byte[4 + 1000];
+                ByteBuffer.wrap(part).putInt(4000); // a message of 4,000 bytes, 1,000 now
+                writeRaw(writer, part);
+                Arena arena = Arena.ofShared();
+                MemorySegment into = arena.allocate(1 << 20);
+                java.util.concurrent.CompletableFuture<Throwable> received =
+                        new java.util.concurrent.CompletableFuture<>();
+                Thread receiver = Thread.ofPlatform().start(() -> {
+                    try {
+                        reader.recvBytesInto(into);
+                        received.complete(null);
+                    } catch (Throwable t) {
+                        received.complete(t);
+                    }
+                });
+                closeSoon(arena).join(); // while the receive waits for the rest
+                writeRaw(writer, new byte[3000]);
+                receiver.join();
+                assertInstanceOf(IllegalStateException.class, received.get());
+                if (duplex) {
+                    IOException e = assertThrows(IOException.class, reader::recvBytes);
+                    assertTrue(e.getMessage().contains("cut short part-way"), e.getMessage());
+                    reader.sendBytes("still sends".getBytes());
+                    assertEquals("still sends", new String(writer.recvBytes()));
+                } else {
+                    assertTrue(reader.closed(), "the pipe's receiving end is closed");
                 }
-            });
-            closeSoon(arena).join(); // while the receive waits for the rest
-            writeRaw(writer, new byte[3000]);
-            receiver.join();
-            assertInstanceOf(IllegalStateException.class, received.get());
-            assertTrue(reader.closed(), "the receiving end is closed");
+            }
         }
     }
 

@@ -237,6 +237,16 @@ public final class Sockets {
     }
 
     /**
+     * Shuts one direction down ({@code writing}: the peer reads end of file once it has read
+     * what was sent; else this end reads end of file, and on a Unix socket the peer's sends
+     * fail with EPIPE). Errors are ignored: a socket already shut down or gone needs nothing.
+     */
+    public static void shutdown(int fd, boolean writing) {
+        Errno.call(H.SHUTDOWN, Errno.state(), arg(fd),
+                arg(writing ? Libc.SHUT_WR() : Libc.SHUT_RD()));
+    }
+
+    /**
      * Sends up to {@code length} bytes of {@code buf} and, with the first byte, {@code fds} as
      * SCM_RIGHTS. Never raises SIGPIPE (EPIPE instead). Returns the bytes sent, -1 on EAGAIN.
      */

@@ -2183,6 +2183,24 @@ public class Libc extends Libc$shared {
     public static int SCM_RIGHTS() {
         return SCM_RIGHTS;
     }
+    private static final int SHUT_RD = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.SHUT_RD = 0
+     * }
+     */
+    public static int SHUT_RD() {
+        return SHUT_RD;
+    }
+    private static final int SHUT_WR = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.SHUT_WR = 1
+     * }
+     */
+    public static int SHUT_WR() {
+        return SHUT_WR;
+    }
     private static final int SHUT_RDWR = (int)2L;
     /**
      * {@snippet lang=c :
