@@ -139,6 +139,22 @@ public final class ParentHarness {
                 System.out.println("child " + p.pid());
                 System.out.flush();
             }
+            case "dropped-objects" -> {
+                // Run on a small /dev/shm: objects made and dropped, many times what it holds;
+                // a GC finds the dropped ones before a new one is refused.
+                String made = "ok";
+                try {
+                    for (int i = 0; i < 12; i++) {
+                        new Queue<Object>().close(); // 4 MiB of ring each
+                    }
+                    for (int i = 0; i < 200; i++) {
+                        multiprocessing.sharedctypes.RawArray.of("b", 100_000);
+                    }
+                } catch (IllegalStateException e) {
+                    made = e.getMessage();
+                }
+                System.out.println("dropped: " + made);
+            }
             case "arena-after-full" -> {
                 // Run on a small /dev/shm: small objects refused while it is full are made
                 // again once there is room (failed creations doubled the next arena's size,

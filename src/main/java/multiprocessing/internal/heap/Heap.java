@@ -270,23 +270,36 @@ public final class Heap {
         long align = Math.max(alignment, MIN_ALIGNMENT);
         long rounded = roundUp(size, MIN_ALIGNMENT);
         try {
-            if (rounded >= DEDICATED_THRESHOLD) {
-                long arenaSize = roundUp(rounded, PAGE) + DEDICATED_START;
-                collectIfDue(arenaSize);
-                return mallocDedicated(size, arenaSize);
-            }
-            long need = rounded + (align - MIN_ALIGNMENT);
-            Block block = mallocSmall(size, rounded, align, need, false);
-            if (block == null) {
-                // A new arena is due while a quarter of the small arenas is blocks sent away:
-                // dropped ones are found by a GC, which the Java heap alone may not start.
+            try {
+                return mallocOnce(size, align, rounded);
+            } catch (SharedMemoryFullException full) {
+                // /dev/shm is full, perhaps of blocks this process dropped, which only a GC
+                // finds: a 64 MiB /dev/shm (Docker's) fills long before the GC threshold, and
+                // its 13th queue was refused while the 12 before were garbage. Once more
+                // after one.
                 requestGc(true);
-                block = mallocSmall(size, rounded, align, need, true);
+                return mallocOnce(size, align, rounded);
             }
-            return block;
         } finally {
             reapIfDue();
         }
+    }
+
+    private Block mallocOnce(long size, long align, long rounded) {
+        if (rounded >= DEDICATED_THRESHOLD) {
+            long arenaSize = roundUp(rounded, PAGE) + DEDICATED_START;
+            collectIfDue(arenaSize);
+            return mallocDedicated(size, arenaSize);
+        }
+        long need = rounded + (align - MIN_ALIGNMENT);
+        Block block = mallocSmall(size, rounded, align, need, false);
+        if (block == null) {
+            // A new arena is due while a quarter of the small arenas is blocks sent away:
+            // dropped ones are found by a GC, which the Java heap alone may not start.
+            requestGc(true);
+            block = mallocSmall(size, rounded, align, need, true);
+        }
+        return block;
     }
 
     private Block mallocDedicated(long size, long arenaSize) {
