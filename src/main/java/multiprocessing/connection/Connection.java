@@ -476,7 +476,6 @@ public final class Connection implements AutoCloseable {
     private void sendFrame(MemorySegment payload, int[] fds) throws IOException {
         long length = payload.byteSize();
         int fd = enter(sendLock, true);
-        boolean whole = false;
         frameStarted = false;
         try {
             String broken = sendCutShort;
@@ -503,7 +502,6 @@ public final class Connection implements AutoCloseable {
                     }
                 }
             }
-            whole = true;
         } catch (IOException | RuntimeException | Error e) {
             if (frameStarted) {
                 cutShort(fd, true, e);
