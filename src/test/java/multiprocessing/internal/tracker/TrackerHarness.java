@@ -47,7 +47,8 @@ public final class TrackerHarness {
                 // there by the test.
                 String pipe = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of(
                         "/proc/self/fd/" + ResourceTracker.fdForChild())).toString();
-                Thread creating = new Thread(() -> multiprocessing.sharedctypes.RawArray.of("b", 16));
+                Thread creating = new Thread(
+                        () -> multiprocessing.sharedctypes.RawArray.of("b", 16));
                 creating.setDaemon(true);
                 creating.start();
                 System.out.println("ready " + pipe);
