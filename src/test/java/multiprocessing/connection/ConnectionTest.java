@@ -177,6 +177,26 @@ class ConnectionTest {
         }
     }
 
+    /** A call that may throw anything. */
+    private interface Call {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code call} on a new platform thread: what it threw, or null, once it has ended. */
+    private static java.util.concurrent.CompletableFuture<Throwable> failureOf(Call call) {
+        java.util.concurrent.CompletableFuture<Throwable> failure =
+                new java.util.concurrent.CompletableFuture<>();
+        Thread.ofPlatform().start(() -> {
+            try {
+                call.run();
+                failure.complete(null);
+            } catch (Throwable t) {
+                failure.complete(t);
+            }
+        });
+        return failure;
+    }
+
     /** Closes {@code arena} from another thread after a moment, as soon as no call holds it. */
     private static Thread closeSoon(Arena arena) {
         return Thread.ofPlatform().start(() -> {
@@ -211,21 +231,12 @@ class ConnectionTest {
                 Arena arena = Arena.ofShared();
                 MemorySegment big = arena.allocate(8 << 20); // more than the kernel buffers
                 java.util.concurrent.CompletableFuture<Throwable> sent =
-                        new java.util.concurrent.CompletableFuture<>();
-                Thread sender = Thread.ofPlatform().start(() -> {
-                    try {
-                        writer.sendBytes(big);
-                        sent.complete(null);
-                    } catch (Throwable t) {
-                        sent.complete(t);
-                    }
-                });
+                        failureOf(() -> writer.sendBytes(big));
                 closeSoon(arena).join(); // while the send waits for room
                 // Reading makes room: the send goes on, and meets the memory gone.
                 IOException e = assertThrows(IOException.class, reader::recvBytes);
                 assertTrue(e.getMessage().contains("end of file during message"),
                         e.getMessage());
-                sender.join();
                 assertInstanceOf(IllegalStateException.class, sent.get());
                 if (duplex) {
                     e = assertThrows(IOException.class, () -> writer.sendBytes(new byte[1]));
@@ -275,18 +286,9 @@ class ConnectionTest {
                 Arena arena = Arena.ofShared();
                 MemorySegment into = arena.allocate(1 << 20);
                 java.util.concurrent.CompletableFuture<Throwable> received =
-                        new java.util.concurrent.CompletableFuture<>();
-                Thread receiver = Thread.ofPlatform().start(() -> {
-                    try {
-                        reader.recvBytesInto(into);
-                        received.complete(null);
-                    } catch (Throwable t) {
-                        received.complete(t);
-                    }
-                });
+                        failureOf(() -> reader.recvBytesInto(into));
                 closeSoon(arena).join(); // while the receive waits for the rest
                 writeRaw(writer, new byte[3000]);
-                receiver.join();
                 assertInstanceOf(IllegalStateException.class, received.get());
                 if (duplex) {
                     IOException e = assertThrows(IOException.class, reader::recvBytes);
