@@ -12,6 +12,22 @@ import java.util.List;
 public final class ParentHarness {
     private ParentHarness() {}
 
+    /**
+     * Starts {@code p}, waits for it to set {@code ready} (and {@code settleMillis} more),
+     * prints its pid for the test, and waits to be killed.
+     */
+    private static void startAndReport(Process p, multiprocessing.synchronize.Event ready,
+            String never, long settleMillis) throws InterruptedException {
+        p.start();
+        if (!ready.await(java.time.Duration.ofSeconds(60))) {
+            throw new IllegalStateException(never);
+        }
+        Thread.sleep(settleMillis);
+        System.out.println("child " + p.pid());
+        System.out.flush();
+        Thread.sleep(60_000);
+    }
+
     public static void main(String[] args) throws Exception {
         // The start method under test (-Dharness.method=forkserver), "spawn" by default.
         Multiprocessing.setStartMethod(System.getProperty("harness.method", "spawn"));
@@ -48,14 +64,8 @@ public final class ParentHarness {
                     done.set();
                     Thread.sleep(60_000);
                 }).build();
-                p.start();
-                if (!done.await(java.time.Duration.ofSeconds(60))) {
-                    throw new IllegalStateException("the child did not interrupt its threads");
-                }
-                Thread.sleep(200); // the interrupted watcher wakes and looks again, or ends
-                System.out.println("child " + p.pid());
-                System.out.flush();
-                Thread.sleep(60_000);
+                startAndReport(p, done, "the child did not interrupt its threads",
+                        200); // the interrupted watcher wakes and looks again, or ends
             }
             case "daemon-child-reading" -> {
                 // A daemon child with a thread blocked in a receive nobody answers (a native
@@ -78,13 +88,7 @@ public final class ParentHarness {
                     ready.set();
                     Thread.sleep(60_000);
                 }).build();
-                p.start();
-                if (!ready.await(java.time.Duration.ofSeconds(60))) {
-                    throw new IllegalStateException("the child's reader never blocked");
-                }
-                System.out.println("child " + p.pid());
-                System.out.flush();
-                Thread.sleep(60_000);
+                startAndReport(p, ready, "the child's reader never blocked", 0);
             }
             case "non-daemon-child" -> {
                 // Returns from main while a non-daemon child still works: the JVM's exit must

@@ -197,6 +197,25 @@ class ConnectionTest {
         return failure;
     }
 
+    /**
+     * After a message cut short in {@code cut}'s sending (or receiving) direction: a duplex end
+     * refuses that direction, saying why, and goes on in the other; a pipe's end is closed.
+     */
+    private static void assertOnlyThatDirectionEnded(Connection cut, Connection peer,
+            boolean sending, boolean duplex) throws IOException {
+        if (!duplex) {
+            assertTrue(cut.closed(), "the pipe's end is closed");
+            return;
+        }
+        IOException e = assertThrows(IOException.class,
+                sending ? () -> cut.sendBytes(new byte[1]) : () -> cut.recvBytes());
+        assertTrue(e.getMessage().contains("cut short part-way"), e.getMessage());
+        Connection from = sending ? peer : cut;
+        Connection to = sending ? cut : peer;
+        from.sendBytes("the other way".getBytes());
+        assertEquals("the other way", new String(to.recvBytes()));
+    }
+
     /** Closes {@code arena} from another thread after a moment, as soon as no call holds it. */
     private static Thread closeSoon(Arena arena) {
         return Thread.ofPlatform().start(() -> {
@@ -238,14 +257,7 @@ class ConnectionTest {
                 assertTrue(e.getMessage().contains("end of file during message"),
                         e.getMessage());
                 assertInstanceOf(IllegalStateException.class, sent.get());
-                if (duplex) {
-                    e = assertThrows(IOException.class, () -> writer.sendBytes(new byte[1]));
-                    assertTrue(e.getMessage().contains("cut short part-way"), e.getMessage());
-                    reader.sendBytes("the other way".getBytes());
-                    assertEquals("the other way", new String(writer.recvBytes()));
-                } else {
-                    assertTrue(writer.closed(), "the pipe's sending end is closed");
-                }
+                assertOnlyThatDirectionEnded(writer, reader, true, duplex);
             }
         }
     }
@@ -290,14 +302,7 @@ class ConnectionTest {
                 closeSoon(arena).join(); // while the receive waits for the rest
                 writeRaw(writer, new byte[3000]);
                 assertInstanceOf(IllegalStateException.class, received.get());
-                if (duplex) {
-                    IOException e = assertThrows(IOException.class, reader::recvBytes);
-                    assertTrue(e.getMessage().contains("cut short part-way"), e.getMessage());
-                    reader.sendBytes("still sends".getBytes());
-                    assertEquals("still sends", new String(writer.recvBytes()));
-                } else {
-                    assertTrue(reader.closed(), "the pipe's receiving end is closed");
-                }
+                assertOnlyThatDirectionEnded(reader, writer, false, duplex);
             }
         }
     }
