@@ -51,6 +51,39 @@ public final class ProcessIdentity {
     /** This process's {@link #stamp}. */
     public static final long STAMP = stamp(START, NAMESPACE);
 
+    private static final int TAG_START_BITS = (1 << 15) - 1;
+    private static final int TAG_START_KNOWN = 1 << 15;
+    private static final int TAG_NAMESPACE_BITS = (1 << 15) - 1;
+
+    /**
+     * An identity in 32 bits, for a word that must be set in one atomic update with a pid (a
+     * lock's owner): the low 15 bits of {@code start} in bits 0..14, bit 15 set if
+     * {@code start} is known (not 0), the low 15 bits of {@code namespace} in bits 16..30, bit
+     * 31 set so that no tag is 0, which means "not known". Narrower than a {@link #stamp}: a
+     * process given a dead owner's pid passes for the owner if it started a multiple of 32,768
+     * clock ticks (5.5 minutes at 100 Hz) after it, to the tick. 0 and 0 give 0.
+     */
+    public static int tag(long start, int namespace) {
+        if (start == 0 && namespace == 0) {
+            return 0;
+        }
+        return Integer.MIN_VALUE | ((namespace & TAG_NAMESPACE_BITS) << 16)
+                | (start == 0 ? 0 : TAG_START_KNOWN | (int) (start & TAG_START_BITS));
+    }
+
+    /** This process's {@link #tag}. */
+    public static final int TAG = tag(START, NAMESPACE);
+
+    /** {@link #alive(int, long, int)} for an identity known as a {@link #tag} (0: the pid alone). */
+    public static boolean aliveTagged(int pid, int tag) {
+        int namespace = (tag >>> 16) & TAG_NAMESPACE_BITS;
+        if (namespace != 0 && NAMESPACE != 0 && namespace != (NAMESPACE & TAG_NAMESPACE_BITS)) {
+            return true;
+        }
+        return (tag & TAG_START_KNOWN) == 0 ? check(pid, 0, 0)
+                : check(pid, tag & TAG_START_BITS, TAG_START_BITS);
+    }
+
     /**
      * {@link #alive(int, long, int)} for an identity known as a {@link #stamp} (0: judge by
      * the pid alone).
@@ -63,7 +96,8 @@ public final class ProcessIdentity {
         if (namespace != 0 && NAMESPACE != 0 && namespace != (NAMESPACE & STAMP_NAMESPACE_BITS)) {
             return true;
         }
-        return check(pid, stamp & STAMP_START_BITS, STAMP_START_BITS);
+        long start = stamp & STAMP_START_BITS;
+        return check(pid, start, start == 0 ? 0 : STAMP_START_BITS);
     }
 
     /** The start time of process {@code pid}, 0 if it does not exist or /proc cannot tell. */
@@ -82,12 +116,12 @@ public final class ProcessIdentity {
         if (namespace != 0 && NAMESPACE != 0 && namespace != NAMESPACE) {
             return true;
         }
-        return check(pid, start, -1L);
+        return check(pid, start, start == 0 ? 0 : -1L);
     }
 
     /**
-     * Whether {@code pid} runs and, unless {@code start} is 0, started at {@code start} (in
-     * the bits of {@code mask}).
+     * Whether {@code pid} runs and, unless {@code mask} is 0, started at {@code start} in the
+     * bits of {@code mask}.
      */
     private static boolean check(int pid, long start, long mask) {
         try {
@@ -106,7 +140,7 @@ public final class ProcessIdentity {
         if (state == 'Z' || state == 'X') {
             return false; // dead, not yet reaped by its parent
         }
-        return start == 0 || (parseStart(fields) & mask) == start;
+        return mask == 0 || (parseStart(fields) & mask) == start;
     }
 
     /** The fields of /proc/pid/stat after the command name: [0] is field 3 (the state). */

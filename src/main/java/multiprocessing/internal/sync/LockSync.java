@@ -1,8 +1,7 @@
 package multiprocessing.internal.sync;
 
-import static multiprocessing.internal.sync.SyncLayout.OWNER_NS;
-import static multiprocessing.internal.sync.SyncLayout.OWNER_START;
 import static multiprocessing.internal.sync.SyncLayout.OWNER_THREAD;
+import static multiprocessing.internal.sync.SyncLayout.OWNER_WORD;
 import static multiprocessing.internal.sync.SyncLayout.RECURSION;
 import static multiprocessing.internal.sync.SyncLayout.STATE;
 
@@ -11,22 +10,30 @@ import multiprocessing.internal.posix.ProcessIdentity;
 /**
  * A mutex whose state is its owner's pid (0 = free), with the owning thread's id beside it:
  * Python's Lock ({@code recursive == false}: any thread of any process may release it) and RLock
- * (only the owning thread, once per acquire). Keeping the pid in the futex word itself means a
- * locked word always names a process whose death a waiter can detect: there is no moment where
- * the lock is held but its owner not yet recorded. The owner's start time and pid namespace,
- * written just after the CAS, tell a live owner from another process that was given the dead
- * owner's pid; in the moment before they are written (0), the pid alone is judged. They are
- * release stores, not volatile ones: each stays after what precedes it (the CAS that took the
- * state; in a release, the clearing stays before the exchange that frees the state, a full
- * fence), which is all a reader needs, and the StoreLoad fence of a volatile store, four per
- * acquire and release, made an uncontended Lock's acquire+release 33 ns where it was 12.5
- * before the start time and namespace were recorded (bench/RESULTS.md).
+ * (only the owning thread, once per acquire).
+ *
+ * <h2>Implementation note</h2>
+ * The futex word {@code state} holds the owner's pid and the word beside it,
+ * {@code ownerTag}, the owner's {@link ProcessIdentity#tag} (start time and pid namespace), which
+ * tells a live owner from another process that was given the dead owner's pid. Together they
+ * are one aligned long, {@code ownerWord}: an acquire is one CAS of that long from 0 to this
+ * process's word, a release one exchange back to 0. So a locked word always names a process
+ * whose death a waiter can detect, with its identity, and the two never disagree: no moment
+ * where the lock is held and its owner not yet recorded, nor recorded with the previous
+ * owner's identity. Recording the identity in fields of its own, written after the CAS and
+ * cleared before the release, cost four more stores per acquire and release and made an
+ * uncontended Lock's acquire+release 25-30 ns where it is 13-16 (bench/RESULTS.md); the kernel
+ * still sees only the 32-bit {@code state}, the futex word waiters sleep on.
  *
  * <p>{@code ownerThread} and {@code recursion} are written only by the owner, between its CAS
  * on the state and its release of it, so plain accesses suffice: a thread that reads them has
- * first read the state naming its own process, and its own last write there was to clear them.
+ * first read the owner word naming its own process, and its own last write there was to clear
+ * them.
  */
 public final class LockSync extends Synchronizer {
+    /** This process's owner word. */
+    private static final long MINE = SyncLayout.ownerWord(PID, ProcessIdentity.TAG);
+
     private final boolean recursive;
 
     public LockSync(SyncMemory memory, boolean recursive) {
@@ -38,17 +45,21 @@ public final class LockSync extends Synchronizer {
         return Thread.currentThread().threadId();
     }
 
+    private long ownerWord() {
+        return (long) OWNER_WORD.getVolatile(block);
+    }
+
     @Override
     protected boolean tryAcquire(int arg) {
-        int s = (int) STATE.getVolatile(block);
-        if (s == 0) {
-            if (STATE.compareAndSet(block, 0, PID)) {
+        long w = ownerWord();
+        if (w == 0) {
+            if (OWNER_WORD.compareAndSet(block, 0L, MINE)) {
                 becomeOwner();
                 return true;
             }
             return false;
         }
-        if (recursive && s == PID && (long) OWNER_THREAD.get(block) == me()) {
+        if (recursive && w == MINE && (long) OWNER_THREAD.get(block) == me()) {
             RECURSION.set(block, (int) RECURSION.get(block) + 1);
             return true;
         }
@@ -57,15 +68,19 @@ public final class LockSync extends Synchronizer {
 
     @Override
     protected boolean available(int s, int arg) {
-        return s == 0 || (recursive && s == PID && (long) OWNER_THREAD.get(block) == me());
+        return s == 0 || (recursive && s == PID && ownerWord() == MINE
+                && (long) OWNER_THREAD.get(block) == me());
     }
 
-    /** Records who owns the lock beside the pid the CAS put in the state. */
+    /**
+     * Records which thread owns the lock, after the CAS that made this process the owner (a
+     * Lock keeps no hold count: it has one hold at most).
+     */
     private void becomeOwner() {
         OWNER_THREAD.set(block, me());
-        RECURSION.set(block, 1);
-        OWNER_START.setRelease(block, ProcessIdentity.START);
-        OWNER_NS.setRelease(block, ProcessIdentity.NAMESPACE);
+        if (recursive) {
+            RECURSION.set(block, 1);
+        }
     }
 
     @Override
@@ -74,12 +89,26 @@ public final class LockSync extends Synchronizer {
     }
 
     @Override
-    protected boolean tryTakeOver(int state) {
-        if (STATE.compareAndSet(block, state, PID)) {
-            becomeOwner();
-            return true;
+    protected boolean ownedHere(int state) {
+        return state == PID && ownerWord() == MINE;
+    }
+
+    @Override
+    protected int takeOverFromDeadOwner() {
+        long w = ownerWord();
+        int pid = SyncLayout.pidOf(w);
+        if (pid == 0 || w == MINE) {
+            return 0;
         }
-        return false;
+        // An owner of this process's pid that is not this process is dead: it had the pid first.
+        if (pid != PID && ProcessIdentity.aliveTagged(pid, SyncLayout.tagOf(w))) {
+            return 0;
+        }
+        if (!OWNER_WORD.compareAndSet(block, w, MINE)) {
+            return 0;
+        }
+        becomeOwner();
+        return pid;
     }
 
     @Override
@@ -95,17 +124,13 @@ public final class LockSync extends Synchronizer {
                         "cannot release an RLock this thread does not hold");
             }
             int r = (int) RECURSION.get(block) - 1;
+            RECURSION.set(block, r);
             if (r > 0) {
-                RECURSION.set(block, r);
                 return;
             }
         }
-        RECURSION.set(block, 0);
         OWNER_THREAD.set(block, 0L);
-        // Cleared before the state: a next owner's pid is never read with these of ours.
-        OWNER_START.setRelease(block, 0L);
-        OWNER_NS.setRelease(block, 0);
-        int was = (int) STATE.getAndSet(block, 0);
+        long was = (long) OWNER_WORD.getAndSet(block, 0L);
         if (was == 0) {
             throw new IllegalStateException("release of an unlocked lock");
         }
@@ -113,7 +138,7 @@ public final class LockSync extends Synchronizer {
     }
 
     public boolean heldByCurrentThread() {
-        return (int) STATE.getVolatile(block) == PID && (long) OWNER_THREAD.get(block) == me();
+        return ownerWord() == MINE && (long) OWNER_THREAD.get(block) == me();
     }
 
     public boolean locked() {

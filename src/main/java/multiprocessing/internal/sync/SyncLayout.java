@@ -1,11 +1,13 @@
 package multiprocessing.internal.sync;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.nio.ByteOrder;
 
 import multiprocessing.internal.shm.IntField;
 import multiprocessing.internal.shm.LongField;
@@ -20,7 +22,8 @@ import multiprocessing.internal.shm.LongField;
  * <pre>
  *  0  int  state        futex word 1: a lock's owner pid (0 = free), a semaphore's count,
  *                       an Event's generation and flag, a Barrier's internal lock
- *  4  int  waiters      threads of any process registered to sleep on state
+ *  4  int  ownerTag     a lock's owner's identity beyond its pid (ProcessIdentity.tag; 0 when
+ *                       free): with state, the long ownerWord, set in one atomic update
  *  8  long ownerThread  the owning thread's id within the owner pid (locks)
  * 16  int  recursion    an RLock's hold count
  * 20  int  bound        a BoundedSemaphore's maximum, a Barrier's parties
@@ -30,9 +33,8 @@ import multiprocessing.internal.shm.LongField;
  * 36  int  phase        a Barrier's state (0 filling, 1 draining, -1 resetting, -2 broken)
  * 40  int  count        a Barrier's number of arrived parties
  * 44  int  seqSleepers  threads asleep in the kernel on sequence (signal skips the wake if 0)
- * 48  long ownerStart   the owner pid's start time (/proc/pid/stat field 22; 0 = not known)
- * 56  int  ownerNs      the owner pid's pid namespace (inode; 0 = not known)
- * 60  pad to 64 bytes   one cache line per block, so neighbouring locks do not share one
+ * 48  int  waiters      threads of any process registered to sleep on state
+ * 52  pad to 64 bytes   one cache line per block, so neighbouring locks do not share one
  * </pre>
  *
  * A zeroed block is a free lock, a semaphore of value 0, an unset Event and an empty Barrier,
@@ -42,8 +44,11 @@ public final class SyncLayout {
     private SyncLayout() {}
 
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
-            JAVA_INT.withName("state"),
-            JAVA_INT.withName("waiters"),
+            MemoryLayout.unionLayout(
+                    JAVA_LONG.withName("ownerWord"),
+                    MemoryLayout.structLayout(
+                            JAVA_INT.withName("state"),
+                            JAVA_INT.withName("ownerTag")).withName("halves")).withName("head"),
             JAVA_LONG.withName("ownerThread"),
             JAVA_INT.withName("recursion"),
             JAVA_INT.withName("bound"),
@@ -53,16 +58,17 @@ public final class SyncLayout {
             JAVA_INT.withName("phase"),
             JAVA_INT.withName("count"),
             JAVA_INT.withName("seqSleepers"),
-            JAVA_LONG.withName("ownerStart"),
-            JAVA_INT.withName("ownerNs"),
-            MemoryLayout.paddingLayout(4)).withName("sync");
+            JAVA_INT.withName("waiters"),
+            MemoryLayout.paddingLayout(12)).withName("sync");
 
     /** Bytes a block occupies (a multiple of the cache line). */
     public static final long SIZE = LAYOUT.byteSize();
-    /** Alignment a block needs: 8 for ownerThread, 4 for the futex words. */
+    /** Alignment a block needs: 8 for ownerWord and ownerThread, 4 for the futex words. */
     public static final long ALIGNMENT = LAYOUT.byteAlignment();
 
-    static final IntField STATE = IntField.of(LAYOUT, "state");
+    static final IntField STATE = new IntField(headOffset("state"));
+    static final LongField OWNER_WORD = new LongField(
+            LAYOUT.byteOffset(groupElement("head"), groupElement("ownerWord")));
     static final IntField WAITERS = IntField.of(LAYOUT, "waiters");
     static final LongField OWNER_THREAD = LongField.of(LAYOUT, "ownerThread");
     static final IntField RECURSION = IntField.of(LAYOUT, "recursion");
@@ -73,8 +79,33 @@ public final class SyncLayout {
     static final IntField PHASE = IntField.of(LAYOUT, "phase");
     static final IntField COUNT = IntField.of(LAYOUT, "count");
     static final IntField SEQ_SLEEPERS = IntField.of(LAYOUT, "seqSleepers");
-    static final LongField OWNER_START = LongField.of(LAYOUT, "ownerStart");
-    static final IntField OWNER_NS = IntField.of(LAYOUT, "ownerNs");
+
+    private static long headOffset(String half) {
+        return LAYOUT.byteOffset(groupElement("head"), groupElement("halves"), groupElement(half));
+    }
+
+    private static final boolean STATE_IS_LOW_HALF = ByteOrder.nativeOrder()
+            == ByteOrder.LITTLE_ENDIAN;
+
+    /**
+     * The {@code ownerWord} of a lock held by process {@code pid} of identity {@code tag}:
+     * {@code state} and {@code ownerTag} as the one long this machine's byte order makes of them.
+     */
+    static long ownerWord(int pid, int tag) {
+        long p = pid & 0xFFFF_FFFFL;
+        long t = tag & 0xFFFF_FFFFL;
+        return STATE_IS_LOW_HALF ? t << 32 | p : p << 32 | t;
+    }
+
+    /** The {@code state} half of an {@code ownerWord}: the owner's pid. */
+    static int pidOf(long ownerWord) {
+        return (int) (STATE_IS_LOW_HALF ? ownerWord : ownerWord >>> 32);
+    }
+
+    /** The {@code ownerTag} half of an {@code ownerWord}. */
+    static int tagOf(long ownerWord) {
+        return (int) (STATE_IS_LOW_HALF ? ownerWord >>> 32 : ownerWord);
+    }
 
     /** The futex words' offsets (their addresses are what the kernel keys a sleeper on). */
     public static final long STATE_OFFSET = STATE.offset();

@@ -6,7 +6,6 @@ import java.lang.foreign.MemorySegment;
 
 import multiprocessing.internal.events.LockWaitEvent;
 import multiprocessing.internal.events.Recorder;
-import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.synchronize.OwnerDeadException;
@@ -32,7 +31,7 @@ import multiprocessing.synchronize.OwnerDeadException;
  *
  * <p>Owner death: a subclass whose state names an owner process ({@link #ownerPid}) gets it
  * checked by a sleeping waiter every {@value #OWNER_CHECK_MILLIS} ms; if that process is gone
- * the waiter takes the state over ({@link #tryTakeOver}) and throws
+ * the waiter takes the state over ({@link #takeOverFromDeadOwner}) and throws
  * {@link OwnerDeadException}. A non-blocking acquire that fails checks the same, at most every
  * {@value #OWNER_CHECK_MILLIS} ms per synchronizer object, so a caller that only polls is not
  * refused forever either.
@@ -85,22 +84,20 @@ public abstract class Synchronizer {
     }
 
     /**
-     * Makes the caller the owner in place of the dead owner of {@code state}; false if the state
-     * has changed meanwhile.
+     * Whether the owner {@code state} names is this very process, not only its pid: a process
+     * that was given a dead owner's pid is not that owner.
      */
-    protected boolean tryTakeOver(int state) {
-        return false;
+    protected boolean ownedHere(int state) {
+        return ownerPid(state) == PID;
     }
 
     /**
-     * Whether owner {@code pid} lives: the pid with the start time and namespace recorded
-     * beside it ({@link SyncLayout}), so that a pid given to another process after the owner
-     * died does not pass for the owner. Read after the state that named {@code pid}: if the
-     * owner changed meanwhile the answer may be wrong, but then so is the take-over's CAS.
+     * If the owner of the synchronizer is a dead process, makes the caller the owner in its
+     * place and returns the dead owner's pid; 0 if the owner lives, there is none, or the state
+     * changed meanwhile.
      */
-    private boolean ownerAlive(int pid) {
-        return ProcessIdentity.alive(pid, (long) SyncLayout.OWNER_START.getVolatile(block),
-                (int) SyncLayout.OWNER_NS.getVolatile(block));
+    protected int takeOverFromDeadOwner() {
+        return 0;
     }
 
     /** What a sleeping waiter names in its OwnerDeadException ("lock", "RLock"). */
@@ -168,16 +165,14 @@ public abstract class Synchronizer {
     private final class OwnerWatch implements Parker.Watch {
         @Override
         public long interval(int state) {
-            int owner = ownerPid(state);
-            return owner != 0 && owner != PID ? OWNER_CHECK_NANOS : Long.MAX_VALUE;
+            return ownerPid(state) != 0 && !ownedHere(state) ? OWNER_CHECK_NANOS : Long.MAX_VALUE;
         }
 
         @Override
         public boolean check() {
-            int s = state();
-            int owner = ownerPid(s);
-            if (owner != 0 && owner != PID && !ownerAlive(owner) && tryTakeOver(s)) {
-                throw new OwnerDeadException(owner, kind());
+            int dead = takeOverFromDeadOwner();
+            if (dead != 0) {
+                throw new OwnerDeadException(dead, kind());
             }
             return false;
         }
@@ -195,8 +190,7 @@ public abstract class Synchronizer {
      */
     private void checkOwnerIfDue() {
         int s = state();
-        int owner = ownerPid(s);
-        if (owner == 0 || owner == PID) {
+        if (ownerPid(s) == 0 || ownedHere(s)) {
             return;
         }
         long now = System.nanoTime();
@@ -204,9 +198,7 @@ public abstract class Synchronizer {
             return;
         }
         lastOwnerCheck = now;
-        if (state() == s && !ownerAlive(owner) && tryTakeOver(s)) {
-            throw new OwnerDeadException(owner, kind());
-        }
+        ownerWatch.check();
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 
 import multiprocessing.NoLeftoverProcesses;
@@ -21,8 +22,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A lock's owner is a pid and the start time of the process that had it: a live process that
- * was given a dead owner's pid is not the owner. The tests write a fake owner into a lock's
- * owner fields: the pid of a live child process with a start time or namespace of their choice.
+ * was given a dead owner's pid is not the owner, this one included. The tests write a fake
+ * owner into a lock's owner word: the pid of a live child process (or this one) with a start
+ * time or namespace of their choice.
  */
 @ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -45,9 +47,8 @@ class OwnerIdentityTest {
 
     private static LockSync lockOwnedBy(int owner, long start, int namespace) {
         LockSync lock = new LockSync(SyncMemory.allocate(), false);
-        SyncLayout.OWNER_START.setVolatile(lock.block, start);
-        SyncLayout.OWNER_NS.setVolatile(lock.block, namespace);
-        SyncLayout.STATE.setVolatile(lock.block, owner);
+        SyncLayout.OWNER_WORD.setVolatile(lock.block,
+                SyncLayout.ownerWord(owner, ProcessIdentity.tag(start, namespace)));
         return lock;
     }
 
@@ -95,10 +96,37 @@ class OwnerIdentityTest {
     }
 
     @Test
+    void aDeadOwnerThatHadThisProcesssPidIsTakenOverFrom() throws Exception {
+        LockSync lock = lockOwnedBy(Synchronizer.PID, ProcessIdentity.START + 1,
+                ProcessIdentity.NAMESPACE);
+        assertFalse(lock.heldByCurrentThread(), "another process's hold passed for this one's");
+        OwnerDeadException e = assertThrows(OwnerDeadException.class,
+                () -> lock.acquire(0, TimeUnit.SECONDS.toNanos(30)));
+        assertTrue(e.getMessage().contains(String.valueOf(Synchronizer.PID)), e.getMessage());
+        assertTrue(lock.heldByCurrentThread());
+        lock.release();
+        assertFalse(lock.locked());
+    }
+
+    @Test
+    void aLockHeldByThisProcessIsNeverTakenForADeadOnes() throws Exception {
+        LockSync lock = new LockSync(SyncMemory.allocate(), false);
+        assertTrue(lock.acquire(0, 0));
+        // Another thread of this process waits on it as long as it asks, owner checks
+        // included: the owner lives.
+        FutureTask<Boolean> other = new FutureTask<>(
+                () -> lock.acquire(0, TimeUnit.MILLISECONDS.toNanos(500)));
+        Thread.ofPlatform().start(other);
+        assertFalse(other.get());
+        assertTrue(lock.heldByCurrentThread());
+        lock.release();
+    }
+
+    @Test
     void anOwnerOfAnotherPidNamespaceIsNeverTakenForDead() throws Exception {
         // Its pid means nothing here, even one no process has: better wait than take a live
         // owner's lock.
-        LockSync lock = lockOwnedBy(Integer.MAX_VALUE >> 8, 12345, ProcessIdentity.NAMESPACE + 1);
+        LockSync lock = lockOwnedBy(Integer.MAX_VALUE >> 8, 12345, ProcessIdentity.NAMESPACE ^ 1);
         assertFalse(lock.acquire(0, TimeUnit.MILLISECONDS.toNanos(300)));
         assertTrue(lock.locked());
     }
