@@ -555,7 +555,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             return result;
         }
         for (int start = 0; start < n; start += cs) {
-            Chunk c = new Chunk(job, start, new ArrayList<>(items.subList(start, Math.min(n, start + cs))));
+            Chunk c = new Chunk(job, start, slice(items, start, Math.min(n, start + cs)));
             try {
                 engine.submit(c);
             } catch (IllegalArgumentException unserializable) {
@@ -564,6 +564,19 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             }
         }
         return result;
+    }
+
+    /**
+     * Items {@code from} to {@code to} as a list of their own: an ArrayList, which travels
+     * without Fory when its items do. Copied one by one: {@code new ArrayList<>(subList)} makes
+     * two arrays of the slice, one of them garbage at once (~4 MB in a map of 1,000,000 items).
+     */
+    private static List<Object> slice(List<Object> items, int from, int to) {
+        ArrayList<Object> slice = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
+            slice.add(items.get(i));
+        }
+        return slice;
     }
 
     // ------------------------------------------------------------------ imap

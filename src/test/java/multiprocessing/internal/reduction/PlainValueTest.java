@@ -43,6 +43,28 @@ class PlainValueTest {
     }
 
     @Test
+    void aMessageWrittenAfterALargerOneHoldsItselfOnly() throws Exception {
+        // A thread keeps its buffer for plain writes: what a larger message left in it must
+        // not come out with the next one, nor a byte of the next go into the first's array.
+        ArrayList<Object> large = new ArrayList<>();
+        for (int i = 0; i < 100_000; i++) {
+            large.add(i);
+        }
+        byte[] first = Serialization.serialize(large);
+        byte[] copy = first.clone();
+        byte[] small = Serialization.serialize(new ArrayList<>(List.of(7)));
+        byte[][] fresh = new byte[1][];
+        Thread other = new Thread(() -> fresh[0] = Serialization.serialize(
+                new ArrayList<>(List.of(7))));
+        other.start();
+        other.join();
+        assertArrayEquals(fresh[0], small);
+        assertArrayEquals(copy, first);
+        assertEquals(List.of(7), Serialization.deserialize(small));
+        assertEquals(large, Serialization.deserialize(first));
+    }
+
+    @Test
     void otherValuesGoThroughForyAndAreToldApart() {
         // An Object[] holding the same byte array twice (Fory keeps its identity), a longer
         // one, one of another element type, one holding an object of another class, an
