@@ -25,10 +25,17 @@ import multiprocessing.internal.posix.ProcessIdentity;
  * uncontended Lock's acquire+release 25-30 ns where it is 13-16 (bench/RESULTS.md); the kernel
  * still sees only the 32-bit {@code state}, the futex word waiters sleep on.
  *
- * <p>{@code ownerThread} and {@code recursion} are written only by the owner, between its CAS
- * on the state and its release of it, so plain accesses suffice: a thread that reads them has
- * first read the owner word naming its own process, and its own last write there was to clear
- * them.
+ * <p>{@code ownerThread} holds the owning thread's token ({@link #me}): its thread id with this
+ * process's pid in the upper half, so that threads of different processes, whose ids are alike
+ * (children running the same code number their threads alike), have different tokens. It and
+ * {@code recursion} are written only by the owner, between its CAS on the owner word and its
+ * release, so plain accesses suffice. A thread asks whether it holds the lock with two reads,
+ * the owner word and then {@code ownerThread}; between them the lock may pass to another thread
+ * of any process, which writes its own token there. Only this thread writes this thread's
+ * token, and it clears it before it releases: finding its own token means it still holds the
+ * lock. With thread ids alone, a thread that read its process's word just before that
+ * process's holder released found the id of a same-numbered thread of the next owner's process,
+ * and took the lock as its own (two holders of an RLock at once; attack 28).
  */
 public final class LockSync extends Synchronizer {
     /** This process's owner word. */
@@ -41,8 +48,18 @@ public final class LockSync extends Synchronizer {
         this.recursive = recursive;
     }
 
+    /**
+     * The token thread {@code threadId} of process {@code pid} keeps in {@code ownerThread}:
+     * unique within a process (the id XORed with a constant), and across processes unless a
+     * thread id reaches 2^32.
+     */
+    static long token(int pid, long threadId) {
+        return threadId ^ ((long) pid << 32);
+    }
+
+    /** The calling thread's {@link #token}. */
     private static long me() {
-        return Thread.currentThread().threadId();
+        return token(PID, Thread.currentThread().threadId());
     }
 
     private long ownerWord() {

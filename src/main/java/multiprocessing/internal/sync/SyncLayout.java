@@ -24,7 +24,7 @@ import multiprocessing.internal.shm.LongField;
  *                       an Event's generation and flag, a Barrier's internal lock
  *  4  int  ownerTag     a lock's owner's identity beyond its pid (ProcessIdentity.tag; 0 when
  *                       free): with state, the long ownerWord, set in one atomic update
- *  8  long ownerThread  the owning thread's id within the owner pid (locks)
+ *  8  long ownerThread  the owning thread's token: its id and its process's pid (locks)
  * 16  int  recursion    an RLock's hold count
  * 20  int  bound        a BoundedSemaphore's maximum, a Barrier's parties
  * 24  int  sequence     futex word 2: a Condition's (or a Barrier's) signal generation

@@ -123,6 +123,32 @@ class OwnerIdentityTest {
     }
 
     @Test
+    void aThreadOfAnotherProcessWithTheSameIdIsNotThisThread() {
+        // The moment attack 28 found: this thread reads the owner word naming this process,
+        // whose holder then releases, and the next owner, a thread of another process that
+        // has this thread's id, writes who it is before this thread reads that. Both reads
+        // are set up here at once: the word still says this process, the thread field says
+        // the other process's thread.
+        for (boolean recursive : new boolean[] {false, true}) {
+            LockSync lock = new LockSync(SyncMemory.allocate(), recursive);
+            SyncLayout.OWNER_WORD.setVolatile(lock.block,
+                    SyncLayout.ownerWord(Synchronizer.PID, ProcessIdentity.TAG));
+            SyncLayout.OWNER_THREAD.setVolatile(lock.block,
+                    LockSync.token(pid, Thread.currentThread().threadId()));
+            SyncLayout.RECURSION.setVolatile(lock.block, 1);
+            assertFalse(lock.heldByCurrentThread(), "recursive " + recursive);
+            assertEquals(0, lock.holdCount(), "recursive " + recursive);
+            // Not entered again as this thread's own (an RLock's hold count raised on
+            // another's hold): it waits, and the hold count stays the other thread's.
+            assertFalse(lock.acquire(0, 0), "recursive " + recursive);
+            assertEquals(1, (int) SyncLayout.RECURSION.getVolatile(lock.block));
+            if (recursive) {
+                assertThrows(IllegalMonitorStateException.class, lock::release);
+            }
+        }
+    }
+
+    @Test
     void anOwnerOfAnotherPidNamespaceIsNeverTakenForDead() throws Exception {
         // Its pid means nothing here, even one no process has: better wait than take a live
         // owner's lock.
