@@ -32,9 +32,9 @@ import multiprocessing.synchronize.OwnerDeadException;
  * <p>Owner death: a subclass whose state names an owner process ({@link #ownerPid}) gets it
  * checked by a sleeping waiter every {@value #OWNER_CHECK_MILLIS} ms; if that process is gone
  * the waiter takes the state over ({@link #takeOverFromDeadOwner}) and throws
- * {@link OwnerDeadException}. A non-blocking acquire that fails checks the same, at most every
- * {@value #OWNER_CHECK_MILLIS} ms per synchronizer object, so a caller that only polls is not
- * refused forever either.
+ * {@link OwnerDeadException}. A non-blocking acquire that fails, and a timed one that times out,
+ * check the same, at most every {@value #OWNER_CHECK_MILLIS} ms per synchronizer object, so a
+ * caller that only polls, or retries short waits, is not refused forever either.
  */
 public abstract class Synchronizer {
     /** This process's id, the owner value locks store. */
@@ -146,7 +146,17 @@ public abstract class Synchronizer {
         if (event != null) {
             event.finish(kind(), timeoutNanos, r >= 0);
         }
-        return r >= 0 ? ACQUIRED : r == Parker.INTERRUPTED ? INTERRUPTED : TIMED_OUT;
+        if (r >= 0) {
+            return ACQUIRED;
+        }
+        if (r == Parker.INTERRUPTED) {
+            return INTERRUPTED;
+        }
+        // A wait shorter than the owner check's interval never looked at the owner: a caller
+        // retrying such waits must see a dead owner too, as one that polls does (attack 28:
+        // tryLock(20 ms) in a loop was refused for good by a SIGKILLed holder).
+        checkOwnerIfDue();
+        return TIMED_OUT;
     }
 
     /** A waiter's try, which names the state it failed on for Parker to sleep on. */

@@ -89,6 +89,22 @@ class OwnerIdentityTest {
     }
 
     @Test
+    void shortTimedWaitsRetriedSeeTheDeadOwnerToo() throws Exception {
+        // Each wait ends before the 100 ms a sleeping waiter waits between its looks at the
+        // owner: the timed-out ones look, as failed polls do.
+        LockSync lock = lockOwnedBy(pid, startOfSleeper() + 1, ProcessIdentity.NAMESPACE);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        OwnerDeadException e = assertThrows(OwnerDeadException.class, () -> {
+            while (System.nanoTime() < deadline) {
+                lock.acquire(0, TimeUnit.MILLISECONDS.toNanos(20));
+            }
+        });
+        assertTrue(e.getMessage().contains(String.valueOf(pid)), e.getMessage());
+        assertTrue(lock.heldByCurrentThread());
+        lock.release();
+    }
+
+    @Test
     void theRightStartTimeIsALiveOwner() throws Exception {
         LockSync lock = lockOwnedBy(pid, startOfSleeper(), ProcessIdentity.NAMESPACE);
         assertFalse(lock.acquire(0, TimeUnit.MILLISECONDS.toNanos(300)));
