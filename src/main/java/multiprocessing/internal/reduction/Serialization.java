@@ -541,19 +541,20 @@ public final class Serialization {
      */
     public static byte[] serialize(Object value, Handles handles) {
         if (PlainValue.writes(value)) {
-            org.apache.fory.memory.MemoryBuffer out = PLAIN_SCRATCH.get();
+            // Taken from the slot while in use: a write on another thread, or within this one,
+            // makes a buffer of its own meanwhile.
+            org.apache.fory.memory.MemoryBuffer out = PLAIN_SCRATCH.getAndSet(null);
             if (out == null) {
                 out = org.apache.fory.memory.MemoryBuffer.newHeapBuffer(
                         value instanceof byte[] b ? b.length + 8 : 256);
             } else {
-                PLAIN_SCRATCH.remove(); // taken: a write within this one makes its own
                 out.writerIndex(0);
             }
             try {
                 PlainValue.write(value, out, handles);
                 return out.getBytes(0, out.writerIndex());
             } finally {
-                if (out.size() <= SCRATCH_KEPT && !Thread.currentThread().isVirtual()) {
+                if (out.size() <= SCRATCH_KEPT) {
                     PLAIN_SCRATCH.set(out);
                 }
             }
@@ -563,14 +564,16 @@ public final class Serialization {
     }
 
     /**
-     * A platform thread's buffer for {@link PlainValue}'s writes, kept between them while it
-     * holds at most {@link #SCRATCH_KEPT} bytes: grown afresh from a few bytes for each message,
-     * a pool map's chunk of 125,000 numbers made twice its size in garbage, and a map of
-     * 1,000,000 such items ~10 MB, its share of the GC pauses that dominate such a map's time.
-     * None for a virtual thread: there may be millions, each keeping its last message's size.
+     * One buffer for {@link PlainValue}'s writes, kept between them while it holds at most
+     * {@link #SCRATCH_KEPT} bytes: grown afresh from a few bytes for each message, a pool map's
+     * chunk of 125,000 numbers made twice its size in garbage, and a map of 1,000,000 such
+     * items ~10 MB, its share of the GC pauses that dominate such a map's time. One for the
+     * process, not one per thread: each thread that ever sent a large message kept 4 MiB
+     * until it ended, and 120 such threads ran a 512 MiB heap out of memory (attack 28).
      */
-    private static final ThreadLocal<org.apache.fory.memory.MemoryBuffer> PLAIN_SCRATCH =
-            new ThreadLocal<>();
+    private static final java.util.concurrent.atomic.AtomicReference<
+            org.apache.fory.memory.MemoryBuffer> PLAIN_SCRATCH =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private static final int SCRATCH_KEPT = 4 << 20;
 
     /**
