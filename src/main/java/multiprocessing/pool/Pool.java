@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -113,6 +114,14 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     private final Engine engine;
     private final int processes;
     private volatile int state = RUN;
+    /**
+     * Held (shared) by a call that hands work in, from its check that the pool runs to its
+     * last chunk given to the engine, and (exclusive) by {@link #close()} as it closes: work is
+     * either refused or in the engine before the engine closes. A submit that had checked and
+     * was still serializing its task when another thread closed the pool gave the engine a
+     * chunk after its workers had stopped: accepted, never run (attack 28).
+     */
+    private final ReentrantReadWriteLock admission = new ReentrantReadWriteLock();
     private volatile ProgressListener progress;
     private volatile boolean progressBar;
     private final Set<Thread> feeders = ConcurrentHashMap.newKeySet();
@@ -337,12 +346,18 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     /** An apply of any callable (the executor checks that it is serializable). */
     <R> AsyncResult<R> submitCall(Object task, Consumer<? super R> callback,
             Consumer<? super Throwable> errorCallback) {
-        checkRunning();
-        AsyncResult<R> result = new AsyncResult<>();
-        Job job = new Job.Apply<>(JOB_IDS.incrementAndGet(), task, result, callback, errorCallback);
-        engine.prepare(job);
-        engine.submit(new Chunk(job, 0, null));
-        return result;
+        admission.readLock().lock();
+        try {
+            checkRunning();
+            AsyncResult<R> result = new AsyncResult<>();
+            Job job = new Job.Apply<>(JOB_IDS.incrementAndGet(), task, result, callback,
+                    errorCallback);
+            engine.prepare(job);
+            engine.submit(new Chunk(job, 0, null));
+            return result;
+        } finally {
+            admission.readLock().unlock();
+        }
     }
 
     /** Runs a chunk serialized elsewhere in this pool's workers (see {@link PoolAccess#relay}). */
@@ -350,10 +365,15 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         if (!(engine instanceof ProcessEngine)) {
             throw new IllegalArgumentException("only a pool of processes runs relayed chunks");
         }
-        checkRunning();
-        Chunk c = new Chunk(new Job.Relay(JOB_IDS.incrementAndGet(), reply), 0, null);
-        c.message = task;
-        engine.submit(c);
+        admission.readLock().lock();
+        try {
+            checkRunning();
+            Chunk c = new Chunk(new Job.Relay(JOB_IDS.incrementAndGet(), reply), 0, null);
+            c.message = task;
+            engine.submit(c);
+        } finally {
+            admission.readLock().unlock();
+        }
     }
 
     // ------------------------------------------------------------------ map
@@ -537,6 +557,17 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
     private <R> AsyncResult<List<R>> mapJob(int kind, Object fn, List<Object> items, int chunksize,
             Consumer<? super List<R>> callback, Consumer<? super Throwable> errorCallback) {
+        admission.readLock().lock();
+        try {
+            return mapJobAdmitted(kind, fn, items, chunksize, callback, errorCallback);
+        } finally {
+            admission.readLock().unlock();
+        }
+    }
+
+    private <R> AsyncResult<List<R>> mapJobAdmitted(int kind, Object fn, List<Object> items,
+            int chunksize, Consumer<? super List<R>> callback,
+            Consumer<? super Throwable> errorCallback) {
         checkRunning();
         int n = items.size();
         int cs = chunksize > 0 ? chunksize : Math.max(1, defaultChunksize(n));
@@ -652,6 +683,17 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      * caller waits for a long task.
      */
     private <R> IMapIterator<R> imapJob(boolean ordered, Object fn, Iterable<?> items, int chunksize) {
+        // Admitted until its feeder is counted: the engine then waits for what it feeds.
+        admission.readLock().lock();
+        try {
+            return imapJobAdmitted(ordered, fn, items, chunksize);
+        } finally {
+            admission.readLock().unlock();
+        }
+    }
+
+    private <R> IMapIterator<R> imapJobAdmitted(boolean ordered, Object fn, Iterable<?> items,
+            int chunksize) {
         checkRunning();
         // Results not yet taken: counted by chunks (at least the chunks ahead, at most 65,536
         // results' worth), and by their size as the workers sent them. A thread pool's
@@ -774,8 +816,13 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     public void close() {
         synchronized (this) {
             if (state == RUN) {
-                state = CLOSE;
-                engine.close();
+                admission.writeLock().lock();
+                try {
+                    state = CLOSE;
+                    engine.close();
+                } finally {
+                    admission.writeLock().unlock();
+                }
             }
         }
         // Closing waits until every item is read from the iterables: an imap whose results

@@ -173,6 +173,58 @@ class ProcessPoolExecutorTest {
         }
     }
 
+    /** A task that takes a while to serialize, and says when it began. */
+    static final class SlowToSend implements Serializable {
+        private static final long serialVersionUID = 1L;
+        static final java.util.concurrent.CountDownLatch SENDING =
+                new java.util.concurrent.CountDownLatch(1);
+        final int value = 7;
+
+        private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+            SENDING.countDown();
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            out.defaultWriteObject();
+        }
+    }
+
+    /**
+     * A submit still serializing its task when another thread shuts the executor down is
+     * either refused or run before the executor terminates: it used to be accepted after the
+     * workers had stopped, its future never done while the executor said it had terminated
+     * (attack 28).
+     */
+    @Test
+    void aSubmitRacingTheShutdownIsRefusedOrRun() throws Exception {
+        try (ProcessPoolExecutor ex = new ProcessPoolExecutor(1)) {
+            assertEquals(1, ex.submit((Callable<Integer> & Serializable) () -> 1).get());
+            SlowToSend slow = new SlowToSend();
+            java.util.concurrent.CompletableFuture<Future<Integer>> submitted =
+                    new java.util.concurrent.CompletableFuture<>();
+            Thread submitter = Thread.ofPlatform().start(() -> {
+                try {
+                    submitted.complete(ex.submit(
+                            (Callable<Integer> & Serializable) () -> slow.value));
+                } catch (Throwable t) {
+                    submitted.completeExceptionally(t);
+                }
+            });
+            assertTrue(SlowToSend.SENDING.await(30, TimeUnit.SECONDS));
+            ex.shutdown();
+            assertTrue(ex.awaitTermination(30, TimeUnit.SECONDS));
+            submitter.join();
+            try {
+                Future<Integer> f = submitted.get();
+                assertEquals(7, f.get(0, TimeUnit.SECONDS), "accepted, so run before the end");
+            } catch (ExecutionException refused) {
+                assertInstanceOf(RejectedExecutionException.class, refused.getCause());
+            }
+        }
+    }
+
     /**
      * A wait that began before the shutdown ends when the executor has terminated, not when its
      * time is up (it used to sleep out the whole timeout and return false: attack 22).
