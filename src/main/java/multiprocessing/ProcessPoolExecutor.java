@@ -146,8 +146,10 @@ public class ProcessPoolExecutor implements ExecutorService {
     /**
      * Runs {@code tasks} and waits until all are done or the time is up; then cancels those not
      * done: one no worker has started is dropped, one a worker runs ends with its worker, which
-     * the pool replaces (a thread pool interrupts it). A task that cannot be submitted (not
-     * serializable) cancels those submitted before it, then throws.
+     * the pool replaces (a thread pool interrupts it), unless that worker holds other tasks
+     * too: then the task runs on and its result is dropped. Every future returned is done. A
+     * task that cannot be submitted (not serializable) cancels those submitted before it, then
+     * throws.
      */
     @Override
     public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
@@ -243,11 +245,15 @@ public class ProcessPoolExecutor implements ExecutorService {
      * Cancels a task of {@code invokeAll} or {@code invokeAny} that is not done: one no worker
      * has started is dropped; one a worker runs ends with its worker, which the pool replaces
      * (a thread pool interrupts it). A running task that shares its worker with others (queued
-     * behind it in the worker's pipe) runs on: ending it would lose them.
+     * behind it in the worker's pipe) runs on, as ending it would lose them; its future is
+     * cancelled all the same and its result dropped: every future these methods return is
+     * done (a future of a timed-out {@code invokeAll} was left pending, to complete with the
+     * result later; attack 28).
      */
     private void cancel(Future<?> f) {
-        if (!f.isDone() && !f.cancel(true) && f instanceof AsyncResult<?> r) {
-            PoolAccess.get().cancelRunning(pool, r);
+        if (!f.isDone() && !f.cancel(true) && f instanceof AsyncResult<?> r
+                && !PoolAccess.get().cancelRunning(pool, r)) {
+            PoolAccess.get().dropResult(r);
         }
     }
 
@@ -317,7 +323,12 @@ public class ProcessPoolExecutor implements ExecutorService {
         return t.join(Duration.ofNanos(Math.max(0, nanos - (System.nanoTime() - start))));
     }
 
-    /** Shuts down and waits until every task has finished and every worker has exited. */
+    /**
+     * Shuts down and waits until every task has finished and every worker has exited. If
+     * interrupted while waiting, it stops the tasks as {@link #shutdownNow()} does, then waits
+     * for the workers to exit, and returns with the interrupt status set (as
+     * {@link ExecutorService#close()} says).
+     */
     @Override
     public void close() {
         shutdown();
@@ -328,7 +339,10 @@ public class ProcessPoolExecutor implements ExecutorService {
                     break;
                 }
             } catch (InterruptedException e) {
-                interrupted = true;
+                if (!interrupted) {
+                    interrupted = true;
+                    shutdownNow();
+                }
             }
         }
         if (interrupted) {

@@ -97,6 +97,11 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
                 Job job = result.job();
                 return job != null && pool.engine.abortRunning(job, result::cancelResult);
             }
+
+            @Override
+            public boolean dropResult(AsyncResult<?> result) {
+                return result.cancelResult();
+            }
         });
     }
     /**
@@ -581,8 +586,9 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             if (listener != null) {
                 listener.progress(0, 0);
             }
-            Job.callback(callback, new ArrayList<>(), "callback");
-            result.complete(new ArrayList<>());
+            List<R> none = new ArrayList<>();
+            Job.callback(callback, none, "callback");
+            result.complete(none); // the list the callback had, as for a map of any length
             return result;
         }
         for (int start = 0; start < n; start += cs) {

@@ -226,6 +226,60 @@ class ProcessPoolExecutorTest {
     }
 
     /**
+     * Every future a timed-out invokeAll returns is done: a running task whose worker also
+     * holds the next ones (so ending the worker would lose them) runs on, its future cancelled
+     * and its result dropped. It used to be left pending, to complete later (attack 28).
+     */
+    @Test
+    void aTimedOutInvokeAllReturnsOnlyDoneFutures() throws Exception {
+        try (ProcessPoolExecutor ex = new ProcessPoolExecutor(1)) {
+            // Quick tasks first: the pool then sends its worker several tasks at once.
+            List<Future<Integer>> quick = new java.util.ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                quick.add(ex.submit((Callable<Integer> & Serializable) () -> 1));
+            }
+            for (Future<Integer> q : quick) {
+                assertEquals(1, q.get());
+            }
+            List<Callable<Integer>> slow = List.of(
+                    (Callable<Integer> & Serializable) () -> { Thread.sleep(2_000); return 1; },
+                    (Callable<Integer> & Serializable) () -> { Thread.sleep(2_000); return 2; },
+                    (Callable<Integer> & Serializable) () -> { Thread.sleep(2_000); return 3; });
+            List<Future<Integer>> futures = ex.invokeAll(slow, 300, TimeUnit.MILLISECONDS);
+            for (Future<Integer> f : futures) {
+                assertTrue(f.isDone(), f.toString());
+                assertTrue(f.isCancelled(), f.toString());
+                assertThrows(java.util.concurrent.CancellationException.class, f::get);
+            }
+            // The executor still works.
+            assertEquals(5, ex.submit((Callable<Integer> & Serializable) () -> 5).get());
+        }
+    }
+
+    /**
+     * close() interrupted while a task runs stops it as shutdownNow() would and returns soon,
+     * the interrupt status set (ExecutorService.close's contract); it used to wait for the task.
+     */
+    @Test
+    void closeInterruptedStopsTheRunningTasks() throws Exception {
+        ProcessPoolExecutor ex = new ProcessPoolExecutor(1);
+        Future<Integer> f = ex.submit((Callable<Integer> & Serializable) () -> {
+            Thread.sleep(30_000);
+            return 1;
+        });
+        Thread closer = Thread.currentThread();
+        Thread interrupter = multiprocessing.Later.run(500, closer::interrupt);
+        long t0 = System.nanoTime();
+        ex.close();
+        long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(Thread.interrupted(), "the interrupt status is kept");
+        interrupter.join();
+        assertTrue(tookMillis < 20_000, "close() waited " + tookMillis + " ms for the task");
+        assertTrue(ex.isTerminated());
+        assertTrue(f.isDone());
+    }
+
+    /**
      * A wait that began before the shutdown ends when the executor has terminated, not when its
      * time is up (it used to sleep out the whole timeout and return false: attack 22).
      */

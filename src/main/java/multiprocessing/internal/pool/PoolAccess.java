@@ -32,6 +32,12 @@ public interface PoolAccess {
     boolean cancelRunning(Pool pool, multiprocessing.pool.AsyncResult<?> result);
 
     /**
+     * Marks {@code result} cancelled, whatever its task does: a task that could not be ended
+     * runs on and its result is dropped. False when it was done already.
+     */
+    boolean dropResult(multiprocessing.pool.AsyncResult<?> result);
+
+    /**
      * Runs a pool's worker loop in this JVM against a rehearsed pool, for the AOT cache's
      * trainer (the classes a worker process loads, recorded once for all of them); with
      * {@code plain}, only tasks whose messages travel without Fory (the channels cache's).
