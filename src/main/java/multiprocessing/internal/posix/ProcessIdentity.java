@@ -74,7 +74,7 @@ public final class ProcessIdentity {
     /** This process's {@link #tag}. */
     public static final int TAG = tag(START, NAMESPACE);
 
-    /** {@link #alive(int, long, int)} for an identity known as a {@link #tag} (0: the pid alone). */
+    /** {@link #alive(int, long, int)} for an identity known as a {@link #tag} (0: by pid alone). */
     public static boolean aliveTagged(int pid, int tag) {
         int namespace = (tag >>> 16) & TAG_NAMESPACE_BITS;
         if (namespace != 0 && NAMESPACE != 0 && namespace != (NAMESPACE & TAG_NAMESPACE_BITS)) {

@@ -8,7 +8,7 @@ import static multiprocessing.internal.sync.SyncLayout.STATE;
 import multiprocessing.internal.posix.ProcessIdentity;
 
 /**
- * A mutex whose state is its owner's pid (0 = free), with the owning thread's id beside it:
+ * A mutex whose state is its owner's pid (0 = free), with the owning thread's token beside it:
  * Python's Lock ({@code recursive == false}: any thread of any process may release it) and RLock
  * (only the owning thread, once per acquire).
  *
