@@ -125,7 +125,7 @@ class OwnerIdentityTest {
     }
 
     @Test
-    void aLockHeldByThisProcessIsNeverTakenForADeadOnes() throws Exception {
+    void aLockHeldByAnotherThreadOfThisProcessIsNotTakenOver() throws Exception {
         LockSync lock = new LockSync(SyncMemory.allocate(), false);
         assertTrue(lock.acquire(0, 0));
         // Another thread of this process waits on it as long as it asks, owner checks
