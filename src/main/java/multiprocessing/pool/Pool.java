@@ -562,17 +562,22 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
     private <R> AsyncResult<List<R>> mapJob(int kind, Object fn, List<Object> items, int chunksize,
             Consumer<? super List<R>> callback, Consumer<? super Throwable> errorCallback) {
+        // What calls back on this thread (an empty map's callback and progress, a refused
+        // chunk's error callback) runs once the admission is left: a callback may close the
+        // pool, which waits for every admitted call (attack 28b: such a close waited for itself).
+        List<Runnable> afterwards = new ArrayList<>(1);
         admission.readLock().lock();
         try {
-            return mapJobAdmitted(kind, fn, items, chunksize, callback, errorCallback);
+            return mapJobAdmitted(kind, fn, items, chunksize, callback, errorCallback, afterwards);
         } finally {
             admission.readLock().unlock();
+            afterwards.forEach(Runnable::run);
         }
     }
 
     private <R> AsyncResult<List<R>> mapJobAdmitted(int kind, Object fn, List<Object> items,
             int chunksize, Consumer<? super List<R>> callback,
-            Consumer<? super Throwable> errorCallback) {
+            Consumer<? super Throwable> errorCallback, List<Runnable> afterwards) {
         checkRunning();
         int n = items.size();
         int cs = chunksize > 0 ? chunksize : Math.max(1, defaultChunksize(n));
@@ -583,12 +588,14 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
                 errorCallback, listener);
         engine.prepare(job);
         if (n == 0) {
-            if (listener != null) {
-                listener.progress(0, 0);
-            }
-            List<R> none = new ArrayList<>();
-            Job.callback(callback, none, "callback");
-            result.complete(none); // the list the callback had, as for a map of any length
+            afterwards.add(() -> {
+                if (listener != null) {
+                    listener.progress(0, 0);
+                }
+                List<R> none = new ArrayList<>();
+                Job.callback(callback, none, "callback");
+                result.complete(none); // the list the callback had, as for a map of any length
+            });
             return result;
         }
         for (int start = 0; start < n; start += cs) {
@@ -596,7 +603,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             try {
                 engine.submit(c);
             } catch (IllegalArgumentException unserializable) {
-                job.abort(unserializable);
+                afterwards.add(() -> job.abort(unserializable));
                 throw unserializable;
             }
         }
@@ -820,15 +827,23 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      */
     @Override
     public void close() {
-        synchronized (this) {
-            if (state == RUN) {
-                admission.writeLock().lock();
-                try {
+        // Admitted calls first, outside this pool's monitor, which terminate() takes: a
+        // terminate() while a long map is handed in is not held up. A thread still admitted
+        // (called back by its own submit) closes without waiting for itself.
+        boolean admitted = admission.getReadHoldCount() > 0;
+        if (!admitted) {
+            admission.writeLock().lock();
+        }
+        try {
+            synchronized (this) {
+                if (state == RUN) {
                     state = CLOSE;
                     engine.close();
-                } finally {
-                    admission.writeLock().unlock();
                 }
+            }
+        } finally {
+            if (!admitted) {
+                admission.writeLock().unlock();
             }
         }
         // Closing waits until every item is read from the iterables: an imap whose results

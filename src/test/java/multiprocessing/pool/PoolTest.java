@@ -89,6 +89,48 @@ class PoolTest {
 
     // ------------------------------------------------------------------ results
 
+    /**
+     * Callbacks that run on the submitting thread (an empty map's, a refused chunk's error
+     * callback, an empty map's progress) may close the pool: the close used to wait for the
+     * submit that called it back, for good (attack 28b). Each pool of one worker, closed by its
+     * callback, then ends.
+     */
+    @Test
+    void aCallbackOnTheSubmittingThreadMayCloseThePool() throws Exception {
+        Pool one = Pool.builder().processes(1).build();
+        try {
+            AsyncResult<List<Integer>> empty = one.mapAsync(x -> (Integer) x, List.of(), 1,
+                    l -> one.close(), null);
+            assertEquals(List.of(), empty.get(30, TimeUnit.SECONDS));
+            assertThrows(IllegalStateException.class, () -> one.map(x -> x, List.of(1)));
+            one.join();
+        } finally {
+            one.terminate();
+        }
+        Pool two = Pool.builder().processes(1).build();
+        try {
+            Runnable unserializable = () -> { };
+            AtomicReference<Throwable> told = new AtomicReference<>();
+            assertThrows(IllegalArgumentException.class, () -> two.mapAsync(x -> x,
+                    Arrays.asList(1, unserializable), 1, null, e -> {
+                        told.set(e);
+                        two.close();
+                    }));
+            assertInstanceOf(IllegalArgumentException.class, told.get());
+            two.join();
+        } finally {
+            two.terminate();
+        }
+        Pool three = Pool.builder().processes(1).build();
+        try {
+            three.onProgress((done, total) -> three.close());
+            assertEquals(List.of(), three.mapAsync(x -> x, List.of()).get(30, TimeUnit.SECONDS));
+            three.join();
+        } finally {
+            three.terminate();
+        }
+    }
+
     @Test
     void applyRunsInAWorkerWithCapturedValues() throws Exception {
         String captured = "hello-" + System.nanoTime();
