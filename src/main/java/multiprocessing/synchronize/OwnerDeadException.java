@@ -32,9 +32,10 @@ import multiprocessing.ProcessError;
  * Non-blocking attempts ({@code acquire(false)}, {@code tryLock()}), and timed ones that time
  * out before a waiter's own look at the owner (it looks every 100 ms), look for a dead owner
  * too, at most every 100 ms, and throw this when they find one (then holding the lock, as
- * above): a caller that only polls, or retries short waits, would otherwise be refused for good. A synchronized wrapper of
- * {@code sharedctypes} ({@code Value}, {@code Array}) whose access meets a dead holder throws it
- * after releasing the lock again, since its caller never asked for the lock.
+ * above): a caller that only polls, or retries short waits, would otherwise be refused for
+ * good. A synchronized wrapper of {@code sharedctypes} ({@code Value}, {@code Array}) whose
+ * access meets a dead holder throws it after releasing the lock again, since its caller never
+ * asked for the lock.
  */
 public class OwnerDeadException extends ProcessError {
     private static final long serialVersionUID = 1L;
