@@ -44,8 +44,9 @@ class PlainValueTest {
 
     @Test
     void aMessageWrittenAfterALargerOneHoldsItselfOnly() throws Exception {
-        // A thread keeps its buffer for plain writes: what a larger message left in it must
-        // not come out with the next one, nor a byte of the next go into the first's array.
+        // The process keeps one buffer for plain writes, whichever thread wrote last: what a
+        // larger message left in it must not come out with the next one (here or on another
+        // thread), nor a byte of the next go into the first's array.
         ArrayList<Object> large = new ArrayList<>();
         for (int i = 0; i < 100_000; i++) {
             large.add(i);
