@@ -711,10 +711,11 @@ public final class Heap {
 
     /**
      * A child this process started has ended: gives back the holds it left (a process killed,
-     * or one that never ran its exit hooks) at once, rather than at a later sweep.
+     * or one that never ran its exit hooks) at once, rather than at a later sweep. {@code
+     * start} is its start time (0: unknown, and /dev/shm is listed to find them).
      */
-    public static void processEnded(int pid) {
-        Receipts.reapDead(pid);
+    public static void processEnded(int pid, long start) {
+        Receipts.reapEnded(pid, start);
     }
 
     /**

@@ -8,6 +8,7 @@ import multiprocessing.internal.heap.Heap;
 import multiprocessing.internal.events.ProcessTrace;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.posix.ProcessIdentity;
 import multiprocessing.internal.util.TempDir;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.util.Durations;
@@ -37,6 +38,8 @@ public final class Popen {
     private int payloadWriters;
     private boolean bootstrapReleased;
     private Integer returnCode;
+    /** The child's start time ({@link ProcessIdentity#startTime}) once looked up; 0 before. */
+    private long childStart;
     /** The child's standard error as it passes through here, or null. */
     private final StderrTap stderr;
     /** Its Flight Recorder events, or null. */
@@ -98,6 +101,11 @@ public final class Popen {
     /** The exit code once the child has ended (reaping it), else null. */
     public synchronized Integer poll() {
         if (returnCode == null) {
+            if (childStart == 0) {
+                // Until it is reaped its pid is its own, even once it has exited: what it left
+                // is then looked up by name (its start time is in the names), not listed for.
+                childStart = ProcessIdentity.startTime(pid);
+            }
             try {
                 returnCode = Posix.reap(pid, false);
             } catch (ErrnoException e) {
@@ -107,8 +115,8 @@ public final class Popen {
                 releaseBootstrap();
                 // A child killed (or terminated: it runs no exit hook then) left its holds of
                 // shared blocks written down, and its private directory.
-                Heap.processEnded(pid);
-                TempDir.removeLeftBy(pid);
+                Heap.processEnded(pid, childStart);
+                TempDir.removeLeftBy(pid, childStart);
                 ProcessTrace t = trace;
                 if (t != null) {
                     t.ended(pid, returnCode);

@@ -24,12 +24,13 @@ import multiprocessing.internal.posix.ProcessIdentity;
  * <p>Why not an abstract socket name: Linux checks no permission on those, so any local user
  * could connect to a listener that takes no key.
  *
- * <p>Its name, {@code jmp-<pid>-<start time>-h<host>-<random>}, says whose it is: a process
- * killed (or terminated: a child then runs no exit hook) cannot remove it, so its parent does
- * when it reaps it ({@link #removeLeftBy}), once the pid and start time name no live process. A JVM
- * whose parent is not this library's (a program killed by the OOM killer or kill -9, a JVM a
- * test harness started) has nobody to do that: the next JVM that creates its own directory
- * removes such leftovers ({@link TempDirSweeper}).
+ * <p>Its name, {@code jmp-<pid>-<start time>-h<host>-0} ({@code <random>} in place of the
+ * {@code 0} when that name is taken), says whose it is: a process killed (or terminated: a
+ * child then runs no exit hook) cannot remove it, so its parent does when it reaps it ({@link
+ * #removeLeftBy}), looking that one name up. A JVM whose parent is not this library's (a
+ * program killed by the OOM killer or kill -9, a JVM a test harness started) has nobody to do
+ * that: the next JVM that creates its own directory removes such leftovers ({@link
+ * TempDirSweeper}).
  */
 public final class TempDir {
     private TempDir() {}
@@ -82,16 +83,29 @@ public final class TempDir {
             PosixFilePermission.OWNER_EXECUTE);
     /** The random part of a directory's name: base 36, so short enough for socket paths. */
     private static final int RANDOM_CHARS = 10;
+    /**
+     * The part a directory's name ends with when it is free, in place of a random one: the one
+     * name a parent looks for when it reaps its child ({@link #removeLeftBy}), where listing
+     * the temporary directory cost ~1 ms per thousand entries there at every reap. A random
+     * part is taken only when that name exists (someone made it first); such a directory is
+     * left to the sweeps ({@link TempDirSweeper}).
+     */
+    static final String OWN_PART = "0";
 
     /**
-     * Creates a directory named {@code prefix} and a random part in {@code base}, mode 0700
-     * (mkdir fails if the name exists: a directory this JVM did not make is never used).
+     * Creates a directory named {@code prefix} and {@link #OWN_PART}, or a random part when
+     * that name exists, in {@code base}, mode 0700 (mkdir fails if the name exists: a
+     * directory this JVM did not make is never used).
      */
     private static Path createPrivate(Path base, String prefix) throws IOException {
         for (int attempt = 0; ; attempt++) {
             StringBuilder name = new StringBuilder(prefix);
-            for (byte b : Urandom.bytes(RANDOM_CHARS)) {
-                name.append(Character.forDigit((b & 0xff) % 36, 36));
+            if (attempt == 0) {
+                name.append(OWN_PART);
+            } else {
+                for (byte b : Urandom.bytes(RANDOM_CHARS)) {
+                    name.append(Character.forDigit((b & 0xff) % 36, 36));
+                }
             }
             try {
                 return Files.createDirectory(base.resolve(name.toString()),
@@ -109,17 +123,26 @@ public final class TempDir {
      * host ({@link ProcessIdentity#HOST}), which tell a later JVM whether its owner is gone.
      */
     public static String ownerPart(String prefix) {
-        return prefix + ProcessHandle.current().pid() + "-" + ProcessIdentity.START + "-h"
-                + ProcessIdentity.HOST + "-";
+        return ownerPart(prefix, ProcessHandle.current().pid(), ProcessIdentity.START);
+    }
+
+    /** The start of the names of the private directories of process {@code pid} of this host. */
+    private static String ownerPart(String prefix, long pid, long start) {
+        return prefix + pid + "-" + start + "-h" + ProcessIdentity.HOST + "-";
     }
 
     /**
-     * Removes the private directories process {@code pid} left, if it has ended (a child just
-     * reaped): those named after it whose start time is no live process's, that hold nothing
-     * but socket files (see {@link TempDirSweeper}).
+     * Removes the private directory process {@code pid}, which started at {@code start}, left
+     * if it has ended (a child just reaped) and it holds nothing but socket files (see {@link
+     * TempDirSweeper}): the one of its own name ({@link #OWN_PART}). With {@code start} 0
+     * (unknown) it lists the temporary directory for those named after the pid.
      */
-    public static void removeLeftBy(int pid) {
-        TempDirSweeper.removeLeftBy(PREFIX, pid);
+    public static void removeLeftBy(int pid, long start) {
+        if (start > 0) {
+            TempDirSweeper.removeOfEnded(base(), ownerPart(PREFIX, pid, start) + OWN_PART);
+        } else {
+            TempDirSweeper.removeLeftBy(PREFIX, pid);
+        }
     }
 
     /** A fresh path in the directory for a socket; nothing is created there. */

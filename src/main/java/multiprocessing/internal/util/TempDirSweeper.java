@@ -22,12 +22,13 @@ import multiprocessing.internal.posix.ProcessIdentity;
  * the temporary directory: a process's directory for socket files ({@link TempDir}) and a
  * class server's. Their owners remove them at exit, but a JVM that is killed (SIGKILL, the OOM
  * killer) or a child that is terminated runs no exit hook; a parent of this library removes
- * what its own children leave when it reaps them ({@link #removeLeftBy}), but nobody else's:
+ * what its own children leave when it reaps them ({@link #removeOfEnded}), but nobody else's:
  * not a program's whose parent is a shell or a test harness. So each JVM, when it creates a
  * directory of a kind, also sweeps the leftovers of that kind ({@link #sweepInBackground}).
  *
  * <p>Implementation note. A directory's name is
- * {@code <prefix><pid>-<start time>-h<host>-<random>} ({@link TempDir#ownerPart}): pid, start
+ * {@code <prefix><pid>-<start time>-h<host>-<random>} ({@link TempDir#ownerPart}; the random
+ * part is {@link TempDir#OWN_PART} for a process's socket directory when free): pid, start
  * time and host ({@link ProcessIdentity#HOST}: this boot and pid namespace) name its owner.
  * One is removed only when all of these hold, else it is left as it is:
  * <ul>
@@ -102,6 +103,27 @@ public final class TempDirSweeper {
      */
     public static void removeLeftBy(String prefix, int pid) {
         sweep(TempDir.base(), prefix, pid);
+    }
+
+    /**
+     * Removes directory {@code name} of {@code tmp}, which a process that has ended (a child
+     * just reaped) made, if it passes the checks of the class note; looks at that one name
+     * only, where {@link #removeLeftBy} lists the whole directory. Never throws.
+     */
+    static void removeOfEnded(Path tmp, String name) {
+        Path p = tmp.resolve(name);
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return; // the common case: a child that made no directory, or removed its own
+        }
+        // Opening the stream reads no entry of the temporary directory.
+        try (DirectoryStream<Path> all = Files.newDirectoryStream(tmp)) {
+            int uid = Posix.geteuid();
+            if (all instanceof SecureDirectoryStream<Path> secure && safeToSweep(tmp, uid)) {
+                removeIfLeftover(secure, p, uid);
+            }
+        } catch (IOException | RuntimeException e) {
+            LibraryLog.get().log(System.Logger.Level.DEBUG, "multiprocessing: left " + p, e);
+        }
     }
 
     /**

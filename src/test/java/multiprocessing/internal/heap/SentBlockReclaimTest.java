@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import multiprocessing.NoLeftoverProcesses;
@@ -147,6 +148,9 @@ class SentBlockReclaimTest {
                 child.kill();
                 if (reapFirst) {
                     child.join();
+                    // Given back by the reap itself, before any sweep: its receipts are gone.
+                    assertEquals(List.of(), receiptsOf(child.pid()),
+                            "the killed child's receipts, once reaped");
                 } else {
                     awaitZombie(child.pid());
                 }
@@ -237,6 +241,14 @@ class SentBlockReclaimTest {
                     p.join();
                 }
             }
+        }
+    }
+
+    /** The receipt segments process {@code pid} has in /dev/shm. */
+    private static List<String> receiptsOf(long pid) throws java.io.IOException {
+        try (var names = Files.list(Path.of("/dev/shm"))) {
+            return names.map(n -> n.getFileName().toString())
+                    .filter(n -> n.startsWith(Receipts.PREFIX + pid + "_")).toList();
         }
     }
 

@@ -206,6 +206,26 @@ class TempDirSweeperTest {
         assertTrue(Files.isDirectory(other), other.toString());
     }
 
+    /**
+     * What a parent removes of a child it reaped, looked up by its own name: that directory
+     * only (another of the same child, named at random because its own name was taken, is left
+     * to the sweeps), and only past the same checks as a sweep.
+     */
+    @Test
+    void aReapedChildsOwnDirectoryIsRemovedByNameAndNothingElse() throws Exception {
+        Path own = leftover(named("jmp-", DEAD, 5, TempDir.OWN_PART));
+        socket(own, "listener-1");
+        Path random = leftover(named("jmp-", DEAD, 5, "k3"));
+        Path ownWithFile = leftover(named("jmp-", DEAD, 6, TempDir.OWN_PART));
+        Files.writeString(ownWithFile.resolve("f"), "x");
+        TempDirSweeper.removeOfEnded(tmp, own.getFileName().toString());
+        TempDirSweeper.removeOfEnded(tmp, ownWithFile.getFileName().toString());
+        TempDirSweeper.removeOfEnded(tmp, named("jmp-", DEAD, 7, TempDir.OWN_PART)); // none
+        assertFalse(Files.exists(own), own.toString());
+        assertTrue(Files.isDirectory(random), random.toString());
+        assertEquals("x", Files.readString(ownWithFile.resolve("f")));
+    }
+
     @Test
     void onlyNamesThisLibraryGivesTellAnOwner() {
         assertEquals(new TempDirSweeper.Owner(12, 34, "0a1b2c3d"),
