@@ -431,8 +431,14 @@ public final class Parker {
         }
 
         /**
-         * Sleeps while {@code shared} holds {@code value} and no interrupt came; true if woken
-         * on {@code shared}.
+         * Sleeps while {@code shared} holds {@code value} and no interrupt came; true if it may
+         * have been woken on {@code shared}: when woken on both words, futex_waitv names the
+         * last of them (the kernel's futex_unqueue_multiple), so a wake-up of the shared word
+         * that came with the interrupt's (a lock released, then its waiters interrupted) reads
+         * as the interrupt's alone. Counted as woken there too, the sleeper passes a wake-up
+         * on as it leaves: needless at worst, a look for the one woken; lost, it left a free
+         * lock's other waiter asleep until its next recheck, a second later
+         * ({@code WakeUpHandOffTest}).
          */
         boolean sleep(MemorySegment shared, int value, long nanos) {
             Futex.setWaitvEntry(entries, 0, shared, value);
@@ -444,7 +450,7 @@ public final class Parker {
                 // As FUTEX_WAIT's EFAULT: the word is outside a mapping, a bug of the caller.
                 throw new IllegalStateException("futex_waitv: the word is no longer mapped");
             }
-            return r == 0;
+            return r == 0 || r == 1;
         }
     }
 
