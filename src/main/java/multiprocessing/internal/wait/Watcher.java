@@ -162,8 +162,8 @@ final class Watcher implements Runnable {
             boolean timed = n > 0 || running > 1;
             try {
                 int r = sleep(entries, deadline, watched, values, n, controlValue, timed);
-                if (r >= 0 && r < n) {
-                    wokenOn(watched[r], woken);
+                if (r >= 1 && r <= n) {
+                    wokenOn(watched[r - 1], woken);
                 } else if (r == Futex.WAITV_FAULT) {
                     faulted(watched, n, woken, null);
                 }
@@ -268,17 +268,25 @@ final class Watcher implements Runnable {
         woken.clear();
     }
 
-    /** One sleep in the kernel on the {@code n} words (and the control word); as {@link Futex#waitv}. */
+    /**
+     * One sleep in the kernel on the control word and the {@code n} words; as {@link
+     * Futex#waitv}, the control word's index 0 and word {@code i}'s {@code i + 1}. Woken on
+     * several words at once, the kernel names the last of them: the control word first, so
+     * that its wake-up (a queue added, seen at the next round anyway) never hides a word's.
+     * Two words woken at once still name one: the other's wake-up is seen at the next round if
+     * its word changed, as a release's does, and otherwise (a wake-up passed on) at its
+     * sleeper's next look.
+     */
     private int sleep(MemorySegment entries, MemorySegment deadline, WordQueue[] watched,
             int[] values, int n, int controlValue, boolean timed) {
         if (!multi) {
             int r = Futex.await(watched[0].word, values[0], timed ? IDLE_NANOS : -1);
-            return r == Futex.WOKEN ? 0 : Futex.WAITV_CHANGED;
+            return r == Futex.WOKEN ? 1 : Futex.WAITV_CHANGED;
         }
+        Futex.setWaitvEntry(entries, 0, control, controlValue);
         for (int i = 0; i < n; i++) {
-            Futex.setWaitvEntry(entries, i, watched[i].word, values[i]);
+            Futex.setWaitvEntry(entries, i + 1, watched[i].word, values[i]);
         }
-        Futex.setWaitvEntry(entries, n, control, controlValue);
         return Futex.waitv(entries, n + 1, timed ? System.nanoTime() + IDLE_NANOS : Long.MAX_VALUE,
                 deadline);
     }
