@@ -18,6 +18,7 @@ import multiprocessing.SerializableRunnable;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Connections;
 import multiprocessing.connection.Pipe;
+import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.LibraryThreads;
@@ -661,8 +662,12 @@ final class ProcessEngine implements Engine {
             w.inFlight.clear();
             // Exit 0 before READY is a failure too unless it was told to stop: an initializer
             // that calls System.exit(0), a JVM option that makes the launcher only print
-            // (-version). Not counted, it had the pool start workers forever.
+            // (-version). Not counted, it had the pool start workers forever. A worker killed
+            // from outside (SIGKILL, SIGTERM: a user, the OOM killer) did not fail to start: it
+            // is replaced as one killed later is; counted, three kills in a row while workers
+            // booted broke the pool (attack 29).
             startFailed = !w.ready && lost == null && broken == null && !terminated
+                    && !killedFromOutside(code)
                     && (code == null || code != 0 || !w.stopSent);
             if (startFailed) {
                 startFailures++;
@@ -699,6 +704,11 @@ final class ProcessEngine implements Engine {
             }
         }
         redispatch();
+    }
+
+    /** Whether exit code {@code code} says the worker was ended by a signal sent to it. */
+    private static boolean killedFromOutside(Integer code) {
+        return code != null && (code == -Posix.SIGKILL || code == -Posix.SIGTERM);
     }
 
     /** The pool cannot go on (its initializer fails): queued chunks fail, workers are told to stop. */

@@ -912,6 +912,49 @@ class PoolTest {
         assertThrows(IllegalStateException.class, () -> p.applyAsync(() -> 1));
     }
 
+    /**
+     * Workers killed from outside (SIGKILL) before they are ready, three in a row, did not fail
+     * to start: each is replaced, and the pool goes on. They broke it ("pool worker processes
+     * fail to start"), which only workers that fail by themselves should (attack 29).
+     */
+    @Test
+    void workersKilledBeforeTheyAreReadyAreReplacedAndThePoolGoesOn() throws Exception {
+        final int kills = 3;
+        java.nio.file.Path started = java.nio.file.Files.createTempDirectory("pool-started");
+        String dir = started.toString();
+        Set<Long> killed = new HashSet<>();
+        try (Pool p = Pool.builder().processes(1).initializer(() -> {
+            java.nio.file.Path d = java.nio.file.Path.of(dir);
+            java.nio.file.Files.writeString(
+                    d.resolve(Long.toString(ProcessHandle.current().pid())), "");
+            try (var all = java.nio.file.Files.list(d)) {
+                if (all.count() <= kills) {
+                    Thread.sleep(60_000); // killed here, before it is ready
+                }
+            }
+        }).build()) {
+            while (killed.size() < kills) {
+                try (var all = java.nio.file.Files.list(started)) {
+                    for (long pid : all.map(f -> Long.parseLong(f.getFileName().toString()))
+                            .filter(pid -> !killed.contains(pid)).toList()) {
+                        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                        killed.add(pid);
+                    }
+                }
+                Thread.sleep(10);
+            }
+            assertEquals(7, p.apply(() -> 7));
+            assertFalse(killed.contains(p.workerPids().get(0)));
+        } finally {
+            try (var all = java.nio.file.Files.list(started)) {
+                for (java.nio.file.Path f : all.toList()) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+            java.nio.file.Files.delete(started);
+        }
+    }
+
     @Test
     void aFailingInitializerBreaksThePoolInsteadOfLooping() throws Exception {
         try (Pool p = Pool.builder().processes(1).initializer(() -> {
