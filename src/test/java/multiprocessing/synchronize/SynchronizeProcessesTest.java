@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.BrokenBarrierException;
 
 import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.NoLeftoverSharedMemory;
@@ -380,6 +381,96 @@ class SynchronizeProcessesTest {
             p.kill();
             p.join();
             p.close();
+        }
+    }
+    /**
+     * A party killed (SIGKILL) while it waits has arrived: its round ends when the others
+     * arrive, and the barrier goes on. It was never counted out of Python's drain, and every
+     * later wait, timed or not, and every reset waited for it for ever (attack 29).
+     */
+    @Test
+    void aPartyKilledWhileItWaitsLeavesTheBarrierUsable() throws Exception {
+        Barrier b = new Barrier(3);
+        Process victim = new Process(() -> b.await());
+        Process other = new Process(() -> b.await());
+        victim.start();
+        other.start();
+        try {
+            awaitWaiting(b, 2);
+            victim.kill();
+            victim.join();
+            assertEquals(2, b.await(Duration.ofSeconds(30)), "the round ends with its last arrival");
+            other.join(Duration.ofSeconds(30));
+            assertEquals(0, other.exitCode());
+            // The next rounds are as any: one that times out breaks, reset() mends it.
+            assertThrows(BrokenBarrierException.class, () -> b.await(Duration.ofMillis(100)));
+            assertTrue(b.broken());
+            b.reset();
+            assertEquals(List.of(0, 1, 2), oneRound(b));
+        } finally {
+            victim.kill();
+            other.kill();
+            victim.join();
+            other.join();
+        }
+    }
+
+    /** The same party killed, then a reset: the round's live waiter is told, the next goes. */
+    @Test
+    void aResetAfterAPartyWasKilledWaitingBreaksItsRoundAndTheNextGoes() throws Exception {
+        Barrier b = new Barrier(3);
+        Process victim = new Process(() -> b.await());
+        Process other = new Process(() -> {
+            try {
+                b.await();
+            } catch (BrokenBarrierException expected) {
+                System.exit(7);
+            }
+        });
+        victim.start();
+        other.start();
+        try {
+            awaitWaiting(b, 2);
+            victim.kill();
+            victim.join();
+            b.reset();
+            other.join(Duration.ofSeconds(30));
+            assertEquals(7, other.exitCode(), "the live waiter of the reset round");
+            assertFalse(b.broken());
+            assertEquals(0, b.nWaiting());
+            assertEquals(List.of(0, 1, 2), oneRound(b));
+        } finally {
+            victim.kill();
+            other.kill();
+            victim.join();
+            other.join();
+        }
+    }
+
+    private static void awaitWaiting(Barrier b, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (b.nWaiting() < n) {
+            assertTrue(System.nanoTime() < deadline, "waiting: " + b);
+            Thread.sleep(5);
+        }
+    }
+
+    /** The indexes of one round of {@code b.parties()} threads of this process, sorted. */
+    private static List<Integer> oneRound(Barrier b) throws Exception {
+        java.util.concurrent.ExecutorService threads =
+                java.util.concurrent.Executors.newFixedThreadPool(b.parties());
+        try {
+            List<java.util.concurrent.Future<Integer>> indexes = new ArrayList<>();
+            for (int i = 0; i < b.parties(); i++) {
+                indexes.add(threads.submit(() -> b.await(Duration.ofSeconds(30))));
+            }
+            List<Integer> got = new ArrayList<>();
+            for (var f : indexes) {
+                got.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            return got.stream().sorted().toList();
+        } finally {
+            threads.shutdownNow();
         }
     }
 }

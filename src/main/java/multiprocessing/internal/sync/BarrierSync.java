@@ -1,24 +1,46 @@
 package multiprocessing.internal.sync;
 
 import static multiprocessing.internal.sync.SyncLayout.BOUND;
+import static multiprocessing.internal.sync.SyncLayout.BROKEN_ROUNDS;
 import static multiprocessing.internal.sync.SyncLayout.COUNT;
-import static multiprocessing.internal.sync.SyncLayout.PHASE;
+import static multiprocessing.internal.sync.SyncLayout.ROUND;
 
 import java.util.concurrent.BrokenBarrierException;
 
 import multiprocessing.synchronize.OwnerDeadException;
 
 /**
- * Python's threading.Barrier (which multiprocessing.Barrier reuses over shared memory), ported
- * line by line onto one block: its lock is the block's {@code state}, its condition the block's
- * {@code sequence}, its {@code _state}, {@code _count} and {@code _parties} the block's
- * {@code phase}, {@code count} and {@code bound}. Every access to those three is under the lock.
+ * Python's threading.Barrier (which multiprocessing.Barrier reuses over shared memory) on one
+ * block: its lock is the block's {@code state}, its condition the block's {@code sequence}, its
+ * parties the block's {@code bound}. Every access to the fields below is under the lock.
+ *
+ * <h2>Implementation note</h2>
+ * Rounds are counted as {@link java.util.concurrent.CyclicBarrier} counts its generations, not
+ * drained as Python's are. {@code round} is the current round's number (wrapping), {@code count}
+ * the parties that have arrived in it, and {@code brokenRounds} how rounds ended: bit 0 is set
+ * while the current round is broken (a wait timed out or was interrupted, or {@link #abort}),
+ * bit {@code k} (1 to {@value #HISTORY}) when the round {@code k} before the current one ended
+ * broken ({@link #reset} while parties waited in it, or after it broke). A round ends when its
+ * last party arrives, or at a reset; the next one begins at once, with nobody in it. A waiter
+ * knows its round's number: woken, it returns its index if its round ended whole, and throws
+ * {@link BrokenBarrierException} if its round broke or was reset.
+ *
+ * <p>Why not Python's drain: Python keeps a round's waiters counted until each has left
+ * ({@code DRAINING}, {@code RESETTING}) and lets nobody into the next round until then. A party
+ * killed while it waited is never counted out, so every later {@code await}, timed or not, and
+ * every {@code reset()} waited for it for ever (attack 29). Here nothing waits for a party to
+ * leave. A party killed while it waits has arrived all the same: its round ends when the others
+ * arrive, with one live party fewer, and {@link #nWaiting} counts it until then.
+ *
+ * <p>A waiter that has not run again for more than {@value #HISTORY} rounds after its own ended
+ * (possible with more threads than parties, or resets in a loop) cannot tell how its round
+ * ended: it takes it as broken.
  */
 public final class BarrierSync {
-    private static final int FILLING = 0;
-    private static final int DRAINING = 1;
-    private static final int RESETTING = -1;
-    private static final int BROKEN = -2;
+    /** How many ended rounds {@code brokenRounds} remembers. */
+    private static final int HISTORY = 31;
+    /** {@code brokenRounds}' bit for the current round. */
+    private static final int BROKEN_NOW = 1;
 
     private final SyncMemory memory;
     private final LockSync lock;
@@ -38,12 +60,8 @@ public final class BarrierSync {
         BOUND.setVolatile(lock.block, parties);
     }
 
-    private int phase() {
-        return (int) PHASE.getVolatile(lock.block);
-    }
-
-    private void phase(int p) {
-        PHASE.setVolatile(lock.block, p);
+    private int round() {
+        return (int) ROUND.getVolatile(lock.block);
     }
 
     private int count() {
@@ -52,6 +70,14 @@ public final class BarrierSync {
 
     private void count(int c) {
         COUNT.setVolatile(lock.block, c);
+    }
+
+    private int brokenRounds() {
+        return (int) BROKEN_ROUNDS.getVolatile(lock.block);
+    }
+
+    private void brokenRounds(int bits) {
+        BROKEN_ROUNDS.setVolatile(lock.block, bits);
     }
 
     public int parties() {
@@ -63,8 +89,7 @@ public final class BarrierSync {
             lock.acquire(0, -1);
         } catch (OwnerDeadException e) {
             // A party died inside the barrier's few instructions: the counts cannot be trusted.
-            phase(BROKEN);
-            cond.signalAll();
+            breakBarrier();
         }
     }
 
@@ -73,39 +98,36 @@ public final class BarrierSync {
         long start = System.nanoTime();
         enterLock();
         try {
-            // _enter: block while the barrier drains or resets.
-            while (phase() == DRAINING || phase() == RESETTING) {
-                cond.await(-1, false);
-            }
-            if (phase() < 0) {
+            if ((brokenRounds() & BROKEN_NOW) != 0) {
                 throw new BrokenBarrierException();
             }
             int index = count();
-            count(index + 1);
-            try {
-                if (index + 1 == parties()) {
-                    phase(DRAINING);
-                    cond.signalAll();
-                } else {
-                    awaitRelease(start, timeoutNanos);
-                }
-                return index;
-            } finally {
-                count(count() - 1);
-                // _exit: the last one out lets the next round in.
-                if (count() == 0 && (phase() == RESETTING || phase() == DRAINING)) {
-                    phase(FILLING);
-                    cond.signalAll();
-                }
+            if (index + 1 >= parties()) {
+                nextRound(false);
+            } else {
+                count(index + 1);
+                awaitEnd(round(), start, timeoutNanos);
             }
+            return index;
         } finally {
             lock.release();
         }
     }
 
-    private void awaitRelease(long start, long timeoutNanos)
+    /** Waits until round {@code round} ends; throws if it ends broken. */
+    private void awaitEnd(int round, long start, long timeoutNanos)
             throws InterruptedException, BrokenBarrierException {
-        while (phase() == FILLING) {
+        while (true) {
+            int back = round() - round;
+            if (back != 0) {
+                if (back < 0 || back > HISTORY || (brokenRounds() & (1 << back)) != 0) {
+                    throw new BrokenBarrierException();
+                }
+                return;
+            }
+            if ((brokenRounds() & BROKEN_NOW) != 0) {
+                throw new BrokenBarrierException();
+            }
             long remaining = timeoutNanos < 0 ? -1 : timeoutNanos - (System.nanoTime() - start);
             if (timeoutNanos >= 0 && remaining <= 0) {
                 breakBarrier();
@@ -113,32 +135,36 @@ public final class BarrierSync {
             }
             try {
                 cond.await(remaining, true);
+            } catch (OwnerDeadException e) {
+                breakBarrier(); // as in enterLock: the lock is this thread's all the same
             } catch (InterruptedException e) {
-                breakBarrier();
-                throw e;
+                if (round() == round && (brokenRounds() & BROKEN_NOW) == 0) {
+                    breakBarrier();
+                    throw e;
+                }
+                // Its round ended first: that outcome stands, the interrupt is kept.
+                Thread.currentThread().interrupt();
             }
-        }
-        if (phase() < 0) {
-            throw new BrokenBarrierException();
         }
     }
 
+    /** Ends the current round ({@code broken}: for its waiters) and begins the next, empty. */
+    private void nextRound(boolean broken) {
+        brokenRounds(((brokenRounds() & ~BROKEN_NOW) | (broken ? BROKEN_NOW : 0)) << 1);
+        ROUND.setVolatile(lock.block, round() + 1);
+        count(0);
+        cond.signalAll();
+    }
+
     private void breakBarrier() {
-        phase(BROKEN);
+        brokenRounds(brokenRounds() | BROKEN_NOW);
         cond.signalAll();
     }
 
     public void reset() {
         enterLock();
         try {
-            if (count() > 0) {
-                if (phase() == FILLING || phase() == BROKEN) {
-                    phase(RESETTING);
-                }
-            } else {
-                phase(FILLING);
-            }
-            cond.signalAll();
+            nextRound((brokenRounds() & BROKEN_NOW) != 0 || count() > 0);
         } finally {
             lock.release();
         }
@@ -153,12 +179,12 @@ public final class BarrierSync {
         }
     }
 
-    /** Parties waiting now (0 while draining). */
+    /** Parties waiting in the current round (0 while it is broken). */
     public int nWaiting() {
-        return phase() == FILLING ? count() : 0;
+        return broken() ? 0 : count();
     }
 
     public boolean broken() {
-        return phase() == BROKEN;
+        return (brokenRounds() & BROKEN_NOW) != 0;
     }
 }

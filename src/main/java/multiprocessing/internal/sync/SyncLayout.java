@@ -30,11 +30,12 @@ import multiprocessing.internal.shm.LongField;
  * 24  int  sequence     futex word 2: a Condition's (or a Barrier's) signal generation
  * 28  int  seqWaiters   Condition waiters not yet signalled
  * 32  int  signals      Condition signals granted and not yet taken by a waiter
- * 36  int  phase        a Barrier's state (0 filling, 1 draining, -1 resetting, -2 broken)
- * 40  int  count        a Barrier's number of arrived parties
+ * 36  int  round        a Barrier's current round (its number, wrapping)
+ * 40  int  count        a Barrier's number of parties arrived in the current round
  * 44  int  seqSleepers  threads asleep in the kernel on sequence (signal skips the wake if 0)
  * 48  int  waiters      threads of any process registered to sleep on state
- * 52  pad to 64 bytes   one cache line per block, so neighbouring locks do not share one
+ * 52  int  brokenRounds a Barrier's broken rounds: bit 0 the current one, bit k the k-th before
+ * 56  pad to 64 bytes   one cache line per block, so neighbouring locks do not share one
  * </pre>
  *
  * A zeroed block is a free lock, a semaphore of value 0, an unset Event and an empty Barrier,
@@ -55,11 +56,12 @@ public final class SyncLayout {
             JAVA_INT.withName("sequence"),
             JAVA_INT.withName("seqWaiters"),
             JAVA_INT.withName("signals"),
-            JAVA_INT.withName("phase"),
+            JAVA_INT.withName("round"),
             JAVA_INT.withName("count"),
             JAVA_INT.withName("seqSleepers"),
             JAVA_INT.withName("waiters"),
-            MemoryLayout.paddingLayout(12)).withName("sync");
+            JAVA_INT.withName("brokenRounds"),
+            MemoryLayout.paddingLayout(8)).withName("sync");
 
     /** Bytes a block occupies (a multiple of the cache line). */
     public static final long SIZE = LAYOUT.byteSize();
@@ -76,9 +78,10 @@ public final class SyncLayout {
     static final IntField SEQUENCE = IntField.of(LAYOUT, "sequence");
     static final IntField SEQ_WAITERS = IntField.of(LAYOUT, "seqWaiters");
     static final IntField SIGNALS = IntField.of(LAYOUT, "signals");
-    static final IntField PHASE = IntField.of(LAYOUT, "phase");
+    static final IntField ROUND = IntField.of(LAYOUT, "round");
     static final IntField COUNT = IntField.of(LAYOUT, "count");
     static final IntField SEQ_SLEEPERS = IntField.of(LAYOUT, "seqSleepers");
+    static final IntField BROKEN_ROUNDS = IntField.of(LAYOUT, "brokenRounds");
 
     private static long headOffset(String half) {
         return LAYOUT.byteOffset(groupElement("head"), groupElement("halves"), groupElement(half));
