@@ -23,6 +23,13 @@ import multiprocessing.internal.sync.SyncMemory;
  * of the threads waiting at that moment; a thread that starts waiting afterwards is not woken by
  * it. As {@link java.util.concurrent.locks.Condition} allows, a wait may also end without a
  * signal: wait in a loop, or use {@link #waitFor}.
+ *
+ * <p>A waiter whose process is killed (SIGKILL) while it waits stays counted among the waiters:
+ * a later signal may be granted to it, and that grant then taken by a waiter the signal was
+ * not for, whose wait returns {@code true} (at its timeout, if it has one). Waiters are counted,
+ * not named, so a dead one cannot be told apart (CPython's Condition, which counts with
+ * semaphores, keeps a killed waiter's count the same way); here too, the predicate a waiter
+ * loops on decides.
  */
 public class Condition implements java.util.concurrent.locks.Condition {
     static {
