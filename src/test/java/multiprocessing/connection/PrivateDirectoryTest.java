@@ -12,8 +12,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.Context;
+import multiprocessing.Multiprocessing;
 import multiprocessing.Process;
 import multiprocessing.internal.posix.ProcessIdentity;
+import multiprocessing.internal.util.TempDir;
 
 /** A process's private directory for socket files lives exactly as long as the process. */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -58,9 +61,24 @@ class PrivateDirectoryTest {
      */
     @Test
     void aKilledChildsDirectoryHasItsOwnNameAndGoesWhenTheChildIsReaped() throws Exception {
+        killAndReap(Multiprocessing.getContext("spawn"), TempDir.base());
+    }
+
+    /**
+     * The same for a child given a temporary directory of its own ({@code -Djava.io.tmpdir}
+     * in its options): its parent looks there, not in its own.
+     */
+    @Test
+    void aKilledChildsDirectoryInATemporaryDirectoryOfItsOwnGoesWhenItIsReaped(
+            @org.junit.jupiter.api.io.TempDir Path own) throws Exception {
+        killAndReap(Multiprocessing.getContext("spawn")
+                .withJvmOptions("-Djava.io.tmpdir=" + own), own);
+    }
+
+    private static void killAndReap(Context context, Path base) throws Exception {
         try (Pipe pipe = Pipe.open()) {
             Connection child = pipe.right();
-            Process p = new Process(() -> {
+            Process p = context.process(() -> {
                 Listener listener = new Listener();
                 child.send(listener.address().path());
                 child.send(ProcessIdentity.START);
@@ -71,8 +89,8 @@ class PrivateDirectoryTest {
             try {
                 Path socket = Path.of((String) pipe.left().recv());
                 long start = (Long) pipe.left().recv();
-                assertEquals("jmp-" + p.pid() + "-" + start + "-h" + ProcessIdentity.HOST + "-0",
-                        socket.getParent().getFileName().toString());
+                assertEquals(base.resolve("jmp-" + p.pid() + "-" + start + "-h"
+                        + ProcessIdentity.HOST + "-0"), socket.getParent());
                 p.kill();
                 p.join();
                 assertEquals(-9, p.exitCode());

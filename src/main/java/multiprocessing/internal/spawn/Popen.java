@@ -1,6 +1,7 @@
 package multiprocessing.internal.spawn;
 
 import java.lang.ref.Cleaner;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -38,6 +39,8 @@ public final class Popen {
     private int payloadWriters;
     private boolean bootstrapReleased;
     private Integer returnCode;
+    /** Where the child makes its private directory ({@link TempDir#base()} of its tmpdir). */
+    private final Path tempDirBase;
     /** The child's start time ({@link ProcessIdentity#startTime}) once looked up; 0 before. */
     private long childStart;
     /** The child's standard error as it passes through here, or null. */
@@ -48,8 +51,9 @@ public final class Popen {
     /** When the child was spawned (System.nanoTime, just after its posix_spawn). */
     private final long spawnedNanos = System.nanoTime();
 
-    Popen(int pid, int pidfd, int bootstrapFd, StderrTap stderr) {
+    Popen(int pid, int pidfd, int bootstrapFd, StderrTap stderr, Path tempDirBase) {
         this.stderr = stderr;
+        this.tempDirBase = tempDirBase;
         this.pid = pid;
         this.pidfd = pidfd;
         this.bootstrapFd = bootstrapFd;
@@ -116,7 +120,7 @@ public final class Popen {
                 // A child killed (or terminated: it runs no exit hook then) left its holds of
                 // shared blocks written down, and its private directory.
                 Heap.processEnded(pid, childStart);
-                TempDir.removeLeftBy(pid, childStart);
+                TempDir.removeLeftBy(tempDirBase, pid, childStart);
                 ProcessTrace t = trace;
                 if (t != null) {
                     t.ended(pid, returnCode);

@@ -28,6 +28,7 @@ import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.tracker.ResourceTracker;
 import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.internal.util.TempDir;
 import multiprocessing.internal.util.TempDirSweeper;
 
 /**
@@ -199,8 +200,24 @@ public final class Spawner {
             Posix.closeQuietly(boot[1]);
             throw e;
         }
-        return new Popen(pid, pidfd, boot[1], tap);
+        return new Popen(pid, pidfd, boot[1], tap, TempDir.base(tmpdirOf(argv)));
     }
+
+    /**
+     * The temporary directory a child's command line gives it: the last {@code
+     * -Djava.io.tmpdir} (the JVM takes the last), else this JVM's, which it inherits.
+     */
+    static String tmpdirOf(List<String> argv) {
+        String tmpdir = System.getProperty("java.io.tmpdir");
+        for (String arg : argv) {
+            if (arg.startsWith(TMPDIR_OPTION)) {
+                tmpdir = arg.substring(TMPDIR_OPTION.length());
+            }
+        }
+        return tmpdir;
+    }
+
+    private static final String TMPDIR_OPTION = "-Djava.io.tmpdir=";
 
     /** Marks the header that hands a process to a JVM booted ahead of time. */
     static final int HAND_OVER_MAGIC = 0x4d504a57; // "MPJW"
@@ -780,7 +797,7 @@ public final class Spawner {
         // inherit TMPDIR, and with it their temporary directory, the same way.
         String tmpdir = System.getProperty("java.io.tmpdir");
         if (tmpdir != null && !tmpdir.equals("/tmp")) {
-            options.add("-Djava.io.tmpdir=" + tmpdir);
+            options.add(TMPDIR_OPTION + tmpdir);
         }
         String sweep = System.getProperty(TempDirSweeper.PROPERTY);
         if (sweep != null) {

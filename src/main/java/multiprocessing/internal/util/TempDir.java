@@ -67,7 +67,7 @@ public final class TempDir {
         return base(System.getProperty("java.io.tmpdir"));
     }
 
-    static Path base(String tmpdir) {
+    public static Path base(String tmpdir) {
         // The longest socket path under it: our directory's name and random part, then
         // "/listener-" and 12 hex digits (Listener's, the longest of the names made here); the
         // class server's path (internal.spawn) is up to 3 characters longer, hence the slack.
@@ -133,15 +133,16 @@ public final class TempDir {
 
     /**
      * Removes the private directory process {@code pid}, which started at {@code start}, left
-     * if it has ended (a child just reaped) and it holds nothing but socket files (see {@link
+     * in {@code base} (its {@link #base()}: the child's, whose temporary directory may not be
+     * this JVM's) if it has ended (a child just reaped) and it holds nothing but socket files (see {@link
      * TempDirSweeper}): the one of its own name ({@link #OWN_PART}). With {@code start} 0
      * (unknown) it lists the temporary directory for those named after the pid.
      */
-    public static void removeLeftBy(int pid, long start) {
+    public static void removeLeftBy(Path base, int pid, long start) {
         if (start > 0) {
-            TempDirSweeper.removeOfEnded(base(), ownerPart(PREFIX, pid, start) + OWN_PART);
+            TempDirSweeper.removeOfEnded(base, ownerPart(PREFIX, pid, start) + OWN_PART);
         } else {
-            TempDirSweeper.removeLeftBy(PREFIX, pid);
+            TempDirSweeper.removeLeftBy(base, PREFIX, pid);
         }
     }
 

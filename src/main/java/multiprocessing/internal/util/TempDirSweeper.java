@@ -99,10 +99,10 @@ public final class TempDirSweeper {
 
     /**
      * Removes, now, the leftovers named with {@code prefix} of process {@code pid} (a child
-     * just reaped) in {@link TempDir#base()}.
+     * just reaped) in {@code tmp}.
      */
-    public static void removeLeftBy(String prefix, int pid) {
-        sweep(TempDir.base(), prefix, pid);
+    public static void removeLeftBy(Path tmp, String prefix, int pid) {
+        sweep(tmp, prefix, pid);
     }
 
     /**
