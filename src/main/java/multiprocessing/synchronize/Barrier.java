@@ -18,6 +18,10 @@ import multiprocessing.internal.sync.SyncMemory;
  * later {@code await} until {@link #reset()}, throws {@link BrokenBarrierException}; so do
  * {@link #abort()} and an interrupt of a waiter. {@link #reset()} breaks the current round for
  * its waiters and makes the barrier usable again.
+ *
+ * <p>A party whose process is killed while it waits has arrived: its round ends when the other
+ * parties arrive, one live party fewer, and nothing waits for it afterwards (Python's Barrier,
+ * which counts its waiters out of a round before the next may fill, waits for it for ever).
  */
 public class Barrier {
     static {
