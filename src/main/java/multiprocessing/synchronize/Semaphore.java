@@ -10,6 +10,10 @@ import multiprocessing.internal.sync.SyncMemory;
  * {@code multiprocessing.Semaphore}): {@code acquire} takes one unit, waiting while the value is
  * 0; {@code release} gives one back, from any thread or process. Acquires are not interruptible,
  * as in Python.
+ *
+ * <p>A unit has no owner (any thread may release it), so a unit whose taker is killed before
+ * it gives it back is gone for good, as in Python: where the taker's death must give it back,
+ * use a {@link Lock}, whose owner is known ({@link OwnerDeadException}).
  */
 public class Semaphore extends Acquirable<SemaphoreSync> {
     static {
