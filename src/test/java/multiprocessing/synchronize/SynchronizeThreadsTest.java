@@ -272,6 +272,57 @@ class SynchronizeThreadsTest {
         assertEquals("<Event unset>", e.toString());
     }
 
+    /**
+     * More threads than parties, round after round: every await returns an index and each
+     * index is returned once a round. A woken waiter may get the lock back many rounds after its
+     * own ended; one that did so after more than 31 rounds was told its whole round had broken
+     * (attack 29b: 143 of 10,000 rounds with seven threads on a Barrier(3)).
+     */
+    @Test
+    void moreThreadsThanPartiesGetEveryRoundsIndexesAndNoBreak() throws Exception {
+        final int parties = 3;
+        final int rounds = 10_000;
+        Barrier b = new Barrier(parties);
+        AtomicInteger[] indexes = {new AtomicInteger(), new AtomicInteger(), new AtomicInteger()};
+        AtomicInteger trips = new AtomicInteger();
+        AtomicInteger brokenBeforeTheEnd = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean over =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 7; t++) {
+            threads.add(start(() -> {
+                while (true) {
+                    try {
+                        int i = b.await(Duration.ofSeconds(60));
+                        indexes[i].incrementAndGet();
+                        if (i == parties - 1 && trips.incrementAndGet() == rounds) {
+                            over.set(true);
+                            b.abort(); // the end: the others' next waits break
+                        }
+                    } catch (BrokenBarrierException e) {
+                        if (!over.get()) {
+                            brokenBeforeTheEnd.incrementAndGet();
+                        }
+                        return;
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join(120_000);
+            assertFalse(t.isAlive(), "a thread still waits");
+        }
+        assertEquals(0, brokenBeforeTheEnd.get(), "waits broken while no round broke");
+        // Every round that ended gave out 0, 1 and 2 once, its waiters woken by the abort after
+        // it ended included (another round may end between the last count and the abort).
+        int ended = trips.get();
+        assertTrue(ended >= rounds, ended + " rounds");
+        assertEquals(List.of(ended, ended, ended),
+                List.of(indexes[0].get(), indexes[1].get(), indexes[2].get()));
+    }
+
     @Test
     void barrierRoundsTimeoutResetAbort() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> new Barrier(0));

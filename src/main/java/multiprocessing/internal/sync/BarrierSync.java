@@ -2,7 +2,9 @@ package multiprocessing.internal.sync;
 
 import static multiprocessing.internal.sync.SyncLayout.BOUND;
 import static multiprocessing.internal.sync.SyncLayout.BROKEN_ROUNDS;
+import static multiprocessing.internal.sync.SyncLayout.BROKEN_TOTAL;
 import static multiprocessing.internal.sync.SyncLayout.COUNT;
+import static multiprocessing.internal.sync.SyncLayout.LAST_BROKEN;
 import static multiprocessing.internal.sync.SyncLayout.ROUND;
 
 import java.util.concurrent.BrokenBarrierException;
@@ -20,10 +22,14 @@ import multiprocessing.synchronize.OwnerDeadException;
  * the parties that have arrived in it, and {@code brokenRounds} how rounds ended: bit 0 is set
  * while the current round is broken (a wait timed out or was interrupted, or {@link #abort}),
  * bit {@code k} (1 to {@value #HISTORY}) when the round {@code k} before the current one ended
- * broken ({@link #reset} while parties waited in it, or after it broke). A round ends when its
- * last party arrives, or at a reset; the next one begins at once, with nobody in it. A waiter
- * knows its round's number: woken, it returns its index if its round ended whole, and throws
- * {@link BrokenBarrierException} if its round broke or was reset.
+ * broken ({@link #reset} while parties waited in it, or after it broke); {@code brokenTotal}
+ * counts the rounds that ended broken and {@code lastBroken} is the last one's number. A round
+ * ends when its last party arrives, or at a reset; the next one begins at once, with nobody in
+ * it. A waiter knows its round's number and the broken total when it arrived: woken, it returns
+ * its index if its round ended whole, and throws {@link BrokenBarrierException} if its round
+ * broke or was reset. It reads that in the history when its round ended at most {@value
+ * #HISTORY} rounds ago, else from the total: unchanged, no round has broken since it arrived;
+ * one more, its own broke if it is the last broken.
  *
  * <p>Why not Python's drain: Python keeps a round's waiters counted until each has left
  * ({@code DRAINING}, {@code RESETTING}) and lets nobody into the next round until then. A party
@@ -32,9 +38,11 @@ import multiprocessing.synchronize.OwnerDeadException;
  * leave. A party killed while it waits has arrived all the same: its round ends when the others
  * arrive, with one live party fewer, and {@link #nWaiting} counts it until then.
  *
- * <p>A waiter that has not run again for more than {@value #HISTORY} rounds after its own ended
- * (possible with more threads than parties, or resets in a loop) cannot tell how its round
- * ended: it takes it as broken.
+ * <p>A woken waiter may get the lock back many rounds after its own ended: with seven threads
+ * on a Barrier(3), one in about 70 waiters did so after more than 31 (attack 29b), and guessed
+ * "broken" before the total was kept. Only a waiter whose round ended more than {@value
+ * #HISTORY} rounds ago, after which two or more rounds broke, still cannot tell: it takes its
+ * own as broken.
  */
 public final class BarrierSync {
     /** How many ended rounds {@code brokenRounds} remembers. */
@@ -106,7 +114,8 @@ public final class BarrierSync {
                 nextRound(false);
             } else {
                 count(index + 1);
-                awaitEnd(round(), start, timeoutNanos);
+                awaitEnd(round(), (int) BROKEN_TOTAL.getVolatile(lock.block), start,
+                        timeoutNanos);
             }
             return index;
         } finally {
@@ -114,13 +123,16 @@ public final class BarrierSync {
         }
     }
 
-    /** Waits until round {@code round} ends; throws if it ends broken. */
-    private void awaitEnd(int round, long start, long timeoutNanos)
+    /**
+     * Waits until round {@code round}, which this waiter entered when {@code brokenTotal} was
+     * {@code brokenBefore}, ends; throws if it ends broken.
+     */
+    private void awaitEnd(int round, int brokenBefore, long start, long timeoutNanos)
             throws InterruptedException, BrokenBarrierException {
         while (true) {
             int back = round() - round;
             if (back != 0) {
-                if (back < 0 || back > HISTORY || (brokenRounds() & (1 << back)) != 0) {
+                if (endedBroken(round, back, brokenBefore)) {
                     throw new BrokenBarrierException();
                 }
                 return;
@@ -148,8 +160,24 @@ public final class BarrierSync {
         }
     }
 
+    /** Whether round {@code round}, ended {@code back} rounds ago, ended broken (see the note). */
+    private boolean endedBroken(int round, int back, int brokenBefore) {
+        if (back < 0) {
+            return true; // rounds do not go back: memory someone else wrote
+        }
+        if (back <= HISTORY) {
+            return (brokenRounds() & (1 << back)) != 0;
+        }
+        int since = (int) BROKEN_TOTAL.getVolatile(lock.block) - brokenBefore;
+        return since != 0 && (since > 1 || (int) LAST_BROKEN.getVolatile(lock.block) == round);
+    }
+
     /** Ends the current round ({@code broken}: for its waiters) and begins the next, empty. */
     private void nextRound(boolean broken) {
+        if (broken) {
+            BROKEN_TOTAL.setVolatile(lock.block, (int) BROKEN_TOTAL.getVolatile(lock.block) + 1);
+            LAST_BROKEN.setVolatile(lock.block, round());
+        }
         brokenRounds(((brokenRounds() & ~BROKEN_NOW) | (broken ? BROKEN_NOW : 0)) << 1);
         ROUND.setVolatile(lock.block, round() + 1);
         count(0);

@@ -35,7 +35,9 @@ import multiprocessing.internal.shm.LongField;
  * 44  int  seqSleepers  threads asleep in the kernel on sequence (signal skips the wake if 0)
  * 48  int  waiters      threads of any process registered to sleep on state
  * 52  int  brokenRounds a Barrier's broken rounds: bit 0 the current one, bit k the k-th before
- * 56  pad to 64 bytes   one cache line per block, so neighbouring locks do not share one
+ * 56  int  brokenTotal  a Barrier's rounds ended broken, ever (wrapping)
+ * 60  int  lastBroken   the number of the last round that ended broken
+ * 64                    one cache line per block, so neighbouring locks do not share one
  * </pre>
  *
  * A zeroed block is a free lock, a semaphore of value 0, an unset Event and an empty Barrier,
@@ -61,7 +63,8 @@ public final class SyncLayout {
             JAVA_INT.withName("seqSleepers"),
             JAVA_INT.withName("waiters"),
             JAVA_INT.withName("brokenRounds"),
-            MemoryLayout.paddingLayout(8)).withName("sync");
+            JAVA_INT.withName("brokenTotal"),
+            JAVA_INT.withName("lastBroken")).withName("sync");
 
     /** Bytes a block occupies (a multiple of the cache line). */
     public static final long SIZE = LAYOUT.byteSize();
@@ -82,6 +85,8 @@ public final class SyncLayout {
     static final IntField COUNT = IntField.of(LAYOUT, "count");
     static final IntField SEQ_SLEEPERS = IntField.of(LAYOUT, "seqSleepers");
     static final IntField BROKEN_ROUNDS = IntField.of(LAYOUT, "brokenRounds");
+    static final IntField BROKEN_TOTAL = IntField.of(LAYOUT, "brokenTotal");
+    static final IntField LAST_BROKEN = IntField.of(LAYOUT, "lastBroken");
 
     private static long headOffset(String half) {
         return LAYOUT.byteOffset(groupElement("head"), groupElement("halves"), groupElement(half));
