@@ -84,6 +84,14 @@ final class ProcessEngine implements Engine {
     private static final long BUSY_NANOS = 50_000_000;
     /** Workers that die in a row before saying they are ready, after which the pool gives up. */
     private static final int START_FAILURES = 3;
+    /**
+     * Workers killed from outside (SIGKILL, SIGTERM) in a row before any says it is ready, after
+     * which the pool gives up: an initializer the OOM killer ends each time would otherwise have
+     * the pool start workers for ever (attack 29b: 136 in 25 s). More than {@link
+     * #START_FAILURES}: a user's kills among booting workers, while others run, are not the
+     * pool's failure.
+     */
+    private static final int KILLS_BEFORE_READY = 10;
     /** The most messages a sender writes as one pipe message (see {@link Frames}). */
     private static final int BATCH_MESSAGES = 64;
     /** The most bytes of messages a sender batches; a larger message goes alone. */
@@ -107,6 +115,7 @@ final class ProcessEngine implements Engine {
     private boolean terminated;
     private Throwable broken;
     private int startFailures;
+    private int killsBeforeReady;
     private final Pipe wake = Pipe.open(true);
     private final Thread resultThread;
 
@@ -546,6 +555,7 @@ final class ProcessEngine implements Engine {
             try {
                 w.ready = true;
                 startFailures = 0;
+                killsBeforeReady = 0;
             } finally {
                 lock.unlock();
             }
@@ -652,6 +662,7 @@ final class ProcessEngine implements Engine {
         Chunk lost;
         boolean respawn;
         boolean startFailed;
+        boolean killedOut; // killed before ready, one time too many
         lock.lock();
         try {
             workers.remove(w);
@@ -664,15 +675,21 @@ final class ProcessEngine implements Engine {
             // that calls System.exit(0), a JVM option that makes the launcher only print
             // (-version). Not counted, it had the pool start workers forever. A worker killed
             // from outside (SIGKILL, SIGTERM: a user, the OOM killer) did not fail to start: it
-            // is replaced as one killed later is; counted, three kills in a row while workers
-            // booted broke the pool (attack 29).
-            startFailed = !w.ready && lost == null && broken == null && !terminated
-                    && !killedFromOutside(code)
+            // is replaced as one killed later is (counted, three kills in a row while workers
+            // booted broke the pool: attack 29), up to KILLS_BEFORE_READY in a row.
+            boolean beforeReady = !w.ready && lost == null && broken == null && !terminated;
+            boolean killedBeforeReady = beforeReady && killedFromOutside(code);
+            startFailed = beforeReady && !killedBeforeReady
                     && (code == null || code != 0 || !w.stopSent);
             if (startFailed) {
                 startFailures++;
             }
+            if (killedBeforeReady) {
+                killsBeforeReady++;
+            }
+            killedOut = killedBeforeReady && killsBeforeReady >= KILLS_BEFORE_READY;
             respawn = !terminated && broken == null && startFailures < START_FAILURES
+                    && killsBeforeReady < KILLS_BEFORE_READY
                     && (!closed || !pending.isEmpty() || feeders > 0);
         } finally {
             lock.unlock();
@@ -695,6 +712,10 @@ final class ProcessEngine implements Engine {
                     ? neverRan.getMessage() : "worker process " + w.pid + " "
                             + WorkerLostException.describe(code) + " before it was ready"),
                     neverRan));
+        } else if (killedOut && broken == null && !terminated) {
+            breakPool(new ProcessError("pool worker processes are killed before they are ready: "
+                    + KILLS_BEFORE_READY + " in a row, the last, worker process " + w.pid + ", "
+                    + WorkerLostException.describe(code) + " (the OOM killer? a memory limit?)"));
         }
         if (respawn) {
             try {

@@ -955,6 +955,23 @@ class PoolTest {
         }
     }
 
+    /**
+     * But workers that are all killed before they are ready (an initializer the OOM killer ends
+     * each time) break the pool after a bounded number, saying so: it started them for ever
+     * (attack 29b: 136 workers in 25 s).
+     */
+    @Test
+    void workersAllKilledBeforeTheyAreReadyBreakThePoolInsteadOfLooping() throws Exception {
+        try (Pool p = Pool.builder().processes(1).initializer(() -> {
+            new ProcessBuilder("kill", "-KILL", Long.toString(ProcessHandle.current().pid()))
+                    .start().waitFor();
+            Thread.sleep(60_000); // not reached
+        }).build()) {
+            ProcessError e = assertThrows(ProcessError.class, () -> p.apply(() -> 1));
+            assertTrue(e.getMessage().contains("killed before they are ready"), e.getMessage());
+        }
+    }
+
     @Test
     void aFailingInitializerBreaksThePoolInsteadOfLooping() throws Exception {
         try (Pool p = Pool.builder().processes(1).initializer(() -> {
