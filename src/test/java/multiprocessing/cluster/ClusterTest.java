@@ -506,6 +506,72 @@ class ClusterTest {
         assertThrows(AuthenticationError.class, () -> dict.get("k"));
     }
 
+    /**
+     * A task of a class that is not {@link java.io.Serializable}: Hazelcast's zero-config
+     * Compact format would build it on a member from the fields its sender chose.
+     */
+    public static final class ZeroConfigTask implements java.util.concurrent.Callable<String> {
+        public String path;
+
+        public ZeroConfigTask() {}
+
+        @Override
+        public String call() throws Exception {
+            mark(path);
+            return "ran";
+        }
+    }
+
+    /**
+     * A peer without the key, with Hazelcast's own API: a task of any class of a member's class
+     * path is never built there (the zero-config Compact format rebuilt one, past the Java
+     * serialization filter, and ran it: attack 29c), and an element or key of another type than
+     * sealed bytes is refused as one without the key (it threw ClassCastException).
+     */
+    @Test
+    @Order(11)
+    void objectsOfAnyTypeWithoutTheKeyAreNeverBuiltNorRun(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // A plain Hazelcast client: the cluster's name and a member's address, no key, none of
+        // the library's settings (so its Compact format is Hazelcast's default).
+        com.hazelcast.client.config.ClientConfig plain = new com.hazelcast.client.config.ClientConfig();
+        plain.setClusterName(NAME);
+        plain.getNetworkConfig().addAddress(a.address());
+        com.hazelcast.core.HazelcastInstance raw =
+                com.hazelcast.client.HazelcastClient.newHazelcastClient(plain);
+        try {
+            strangerPutsObjectsOfAnyType(raw, dir.resolve("zero-config"));
+        } finally {
+            raw.shutdown();
+        }
+    }
+
+    private static void strangerPutsObjectsOfAnyType(com.hazelcast.core.HazelcastInstance raw,
+            java.nio.file.Path marker) throws Exception {
+        ZeroConfigTask task = new ZeroConfigTask();
+        task.path = marker.toString();
+        for (String name : List.of("__multiprocessing.chunks", "default")) {
+            com.hazelcast.core.IExecutorService executor = raw.getExecutorService(name);
+            for (com.hazelcast.cluster.Member m : raw.getCluster().getMembers()) {
+                assertThrows(ExecutionException.class,
+                        () -> executor.submitToMember(task, m).get(60, TimeUnit.SECONDS));
+            }
+        }
+        assertFalse(java.nio.file.Files.exists(marker), "the task ran on a member");
+
+        com.hazelcast.collection.IQueue<Object> rawQueue = raw.getQueue("multiprocessing.queue:typed");
+        rawQueue.offer("not sealed bytes");
+        BlockingQueue<String> queue = client.queue("typed");
+        queue.put("good");
+        assertThrows(AuthenticationError.class, () -> queue.poll(10, TimeUnit.SECONDS));
+        assertEquals("good", queue.poll(10, TimeUnit.SECONDS), "the queue goes on");
+
+        com.hazelcast.map.IMap<Object, Object> rawMap = raw.getMap("multiprocessing.dict:typed");
+        rawMap.put("not sealed bytes", "either");
+        ConcurrentMap<String, String> dict = client.dict("typed");
+        assertThrows(AuthenticationError.class, () -> dict.keySet().iterator().next());
+    }
+
     /** Leaves a file named after the member a task runs on. */
     static void markMember(String dir) throws java.io.IOException {
         java.nio.file.Path p = java.nio.file.Path.of(dir, "ran-on-" + where()[0]);

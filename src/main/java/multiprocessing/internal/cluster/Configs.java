@@ -124,6 +124,15 @@ final class Configs {
         JavaSerializationFilterConfig filter = new JavaSerializationFilterConfig();
         filter.getWhitelist().addPrefixes("com.hazelcast.", "java.", "javax.", "[");
         sc.setJavaSerializationFilterConfig(filter);
+        // Hazelcast's Compact format, on by default, builds by reflection any class of the
+        // class path that no other format claims ("zero-config"), with the field values its
+        // sender chose, past the filter above: a peer without the key had a member run a
+        // Callable of the member's class path, or the library's own descriptor closer (attack
+        // 29c). Nothing here is Compact: no class is eligible.
+        JavaSerializationFilterConfig noCompact = new JavaSerializationFilterConfig()
+                .setDefaultsDisabled(true);
+        noCompact.getBlacklist().addPrefixes("");
+        sc.getCompactSerializationConfig().setZeroConfigFilter(noCompact);
     }
 
     /** Hazelcast logs through java.util.logging at WARNING and above unless configured otherwise. */

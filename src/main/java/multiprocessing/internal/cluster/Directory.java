@@ -43,7 +43,8 @@ final class Directory {
 
     private final HazelcastInstance hz;
     private final Seal seal;
-    private final IMap<String, byte[]> records;
+    /** Of Object: a peer without the key may have put anything there (refused on read). */
+    private final IMap<Object, Object> records;
     private final Set<Runnable> watchers = new CopyOnWriteArraySet<>();
     private final ExecutorService refresher;
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
@@ -80,20 +81,20 @@ final class Directory {
         refresh();
     }
 
-    private final class Changes implements EntryAddedListener<String, byte[]>,
-            EntryRemovedListener<String, byte[]>, EntryUpdatedListener<String, byte[]> {
+    private final class Changes implements EntryAddedListener<Object, Object>,
+            EntryRemovedListener<Object, Object>, EntryUpdatedListener<Object, Object> {
         @Override
-        public void entryAdded(EntryEvent<String, byte[]> e) {
+        public void entryAdded(EntryEvent<Object, Object> e) {
             refreshLater();
         }
 
         @Override
-        public void entryRemoved(EntryEvent<String, byte[]> e) {
+        public void entryRemoved(EntryEvent<Object, Object> e) {
             refreshLater();
         }
 
         @Override
-        public void entryUpdated(EntryEvent<String, byte[]> e) {
+        public void entryUpdated(EntryEvent<Object, Object> e) {
             refreshLater();
         }
     }
@@ -119,11 +120,11 @@ final class Directory {
             for (Member m : hz.getCluster().getMembers()) {
                 members.put(m.getUuid(), m);
             }
-            for (Map.Entry<String, byte[]> e : records.entrySet()) {
+            for (Map.Entry<Object, Object> e : records.entrySet()) {
                 UUID uuid;
                 try {
-                    uuid = UUID.fromString(e.getKey());
-                } catch (IllegalArgumentException notOurs) {
+                    uuid = UUID.fromString((String) e.getKey());
+                } catch (IllegalArgumentException | ClassCastException notOurs) {
                     continue;
                 }
                 Member m = members.get(uuid);
@@ -132,7 +133,8 @@ final class Directory {
                 }
                 try {
                     WorkerRecord r = WorkerRecord.of(seal.open(WorkerRecord.CONTEXT, e.getValue(),
-                            "the record of member " + HazelcastNode.address(m), Seal.utf8(e.getKey())));
+                            "the record of member " + HazelcastNode.address(m),
+                            Seal.utf8((String) e.getKey())));
                     now.put(uuid, new Target(m, HazelcastNode.address(m), r.workers(), r.pid()));
                 } catch (AuthenticationError | IOException refused) {
                     if (warned.add(uuid)) {

@@ -126,10 +126,12 @@ final class HazelcastNode implements Node {
 
     /** Refuses this node if the cluster's members hold another key. */
     private void checkKey() {
-        IMap<String, byte[]> meta = hz.getMap(Configs.META);
+        // Of Object: a peer without the key may have put anything there (refused below).
+        IMap<String, Object> meta = hz.getMap(Configs.META);
         byte[] mine = seal.mac("key-check", Seal.utf8(settings.name()));
-        byte[] theirs = meta.putIfAbsent("key-check", mine);
-        if (theirs != null && !MessageDigest.isEqual(theirs, mine)) {
+        Object theirs = meta.putIfAbsent("key-check", mine);
+        if (theirs != null
+                && !(theirs instanceof byte[] mac && MessageDigest.isEqual(mac, mine))) {
             throw new AuthenticationError("the members of cluster '" + settings.name() + "' "
                     + members() + " hold another authentication key than this "
                     + (member ? "member" : "client") + ": it is refused and leaves (give every "

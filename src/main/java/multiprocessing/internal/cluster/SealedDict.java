@@ -24,12 +24,13 @@ import com.hazelcast.map.IMap;
  * writes through.
  */
 final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V> {
-    private final IMap<byte[], byte[]> map;
+    /** Of Object: what a peer without the key put there may be of any type (refused on read). */
+    private final IMap<Object, Object> map;
     private final Sealer sealer;
     private final String name;
     private final byte[] bound;
 
-    SealedDict(IMap<byte[], byte[]> map, Sealer sealer, String name) {
+    SealedDict(IMap<Object, Object> map, Sealer sealer, String name) {
         this.map = map;
         this.sealer = sealer;
         this.name = name;
@@ -45,11 +46,11 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     }
 
     @SuppressWarnings("unchecked")
-    private K keyOf(byte[] k) {
+    private K keyOf(Object k) {
         return (K) sealer.open("dict-key", k, "a key of dict '" + name + "'", bound);
     }
 
-    private V valueOf(byte[] key, byte[] v) {
+    private V valueOf(byte[] key, Object v) {
         return v == null ? null : sealer.open("dict-value", v, "a value of dict '" + name + "'", bound, key);
     }
 
@@ -140,10 +141,11 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return new AbstractSet<>() {
             @Override
             public Iterator<Map.Entry<K, V>> iterator() {
-                return new SnapshotIterator<Map.Entry<byte[], byte[]>, Map.Entry<K, V>>(
+                return new SnapshotIterator<Map.Entry<Object, Object>, Map.Entry<K, V>>(
                         new ArrayList<>(map.entrySet()), e -> {
-                            byte[] key = e.getKey();
-                            return new SimpleEntry<>(keyOf(key), valueOf(key, e.getValue())) {
+                            K k = keyOf(e.getKey()); // refused unless sealed bytes
+                            byte[] key = (byte[]) e.getKey();
+                            return new SimpleEntry<>(k, valueOf(key, e.getValue())) {
                                 private static final long serialVersionUID = 1L;
 
                                 @Override

@@ -21,12 +21,13 @@ import multiprocessing.AuthenticationError;
  * {@link AuthenticationError}; the next call goes on with the next element.
  */
 final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> {
-    private final IQueue<byte[]> queue;
+    /** Of Object: what a peer without the key put there may be of any type (refused on read). */
+    private final IQueue<Object> queue;
     private final Sealer sealer;
     private final String name;
     private final byte[] bound;
 
-    SealedQueue(IQueue<byte[]> queue, Sealer sealer, String name) {
+    SealedQueue(IQueue<Object> queue, Sealer sealer, String name) {
         this.queue = queue;
         this.sealer = sealer;
         this.name = name;
@@ -37,7 +38,7 @@ final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> 
         return sealer.seal("queue", e, bound);
     }
 
-    private E out(byte[] b) {
+    private E out(Object b) {
         return b == null ? null : sealer.open("queue", b, "an element of queue '" + name + "'", bound);
     }
 
@@ -115,11 +116,11 @@ final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> 
         if (c == this) {
             throw new IllegalArgumentException("cannot drain a queue into itself");
         }
-        List<byte[]> taken = new ArrayList<>();
+        List<Object> taken = new ArrayList<>();
         queue.drainTo(taken, max);
         AuthenticationError refused = null;
         int n = 0;
-        for (byte[] b : taken) {
+        for (Object b : taken) {
             try {
                 c.add(out(b));
                 n++;

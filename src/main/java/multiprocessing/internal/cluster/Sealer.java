@@ -25,12 +25,12 @@ final class Sealer {
     }
 
     /** The serialized bytes under a seal, checked. */
-    byte[] payload(String context, byte[] sealed, String what, byte[]... bound) {
+    byte[] payload(String context, Object sealed, String what, byte[]... bound) {
         return seal.open(context, sealed, what, bound);
     }
 
     @SuppressWarnings("unchecked")
-    <T> T open(String context, byte[] sealed, String what, byte[]... bound) {
+    <T> T open(String context, Object sealed, String what, byte[]... bound) {
         return (T) Serialization.deserialize(seal.open(context, sealed, what, bound));
     }
 }
