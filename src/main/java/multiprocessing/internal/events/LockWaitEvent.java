@@ -10,7 +10,8 @@ import jdk.jfr.Timespan;
 
 /**
  * {@code multiprocessing.LockWait}: an acquire of a {@code Lock}, {@code RLock},
- * {@code Semaphore} or {@code BoundedSemaphore} that could not take it at once and waited
+ * {@code Semaphore} or {@code BoundedSemaphore}, or a wait of an {@code Event}, that could not
+ * go on at once and waited
  * (spinning, then asleep on the futex) at least the threshold, 10 ms unless a recording's
  * settings say otherwise. Recorded in the process that waited, with the waiter's stack.
  *
@@ -22,7 +23,7 @@ import jdk.jfr.Timespan;
 @Name("multiprocessing.LockWait")
 @Label("Lock Wait")
 @Category("multiprocessing")
-@Description("A Lock, RLock or Semaphore acquire that had to wait")
+@Description("A Lock, RLock or Semaphore acquire, or an Event wait, that had to wait")
 @Threshold("10 ms")
 @Registered(false)
 public final class LockWaitEvent extends jdk.jfr.Event {

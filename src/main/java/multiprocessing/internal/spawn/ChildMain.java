@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
+import multiprocessing.internal.events.Recorder;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Linkage;
 import multiprocessing.internal.posix.Posix;
@@ -83,6 +84,7 @@ public final class ChildMain {
      */
     public static void run(InputStream bootstrap, int[] fds) {
         child = true;
+        Recorder.registerAheadIfRecording();
         Preparation preparation;
         try {
             DataInputStream in = new DataInputStream(new BufferedInputStream(bootstrap, 1 << 16));

@@ -139,10 +139,14 @@ public abstract class Synchronizer {
             checkOwnerIfDue();
             return TIMED_OUT;
         }
+        // The wait's time starts before Recorder is asked: a JVM's first asking registers the
+        // event types when Flight Recorder records (see Recorder), which stretched a first
+        // timed wait by as long (attack 29c: 580-670 ms for 500).
+        long start = System.nanoTime();
         // No event, nor its class loaded, unless Flight Recorder is in use (see Recorder).
         LockWaitEvent event = Recorder.inUse() ? LockWaitEvent.waiting(ownerPid(state())) : null;
-        long r = Parker.await(site, () -> attempt(arg), System.nanoTime(),
-                timeoutNanos, interruptible, ownerWatch);
+        long r = Parker.await(site, () -> attempt(arg), start, timeoutNanos, interruptible,
+                ownerWatch);
         if (event != null) {
             event.finish(kind(), timeoutNanos, r >= 0);
         }

@@ -420,4 +420,54 @@ class FlightRecorderEventsTest {
         report.close();
         empty.close();
     }
+    /**
+     * A child that records from its start registers the event types ahead, so the event of
+     * its first wait covers the whole wait: the first wait registered them inside itself,
+     * 60-170 ms, before its event began (attack 29c: a 200 ms wait for a lock was recorded as
+     * 56 ms, and a first timed wait lasted that much past its timeout).
+     */
+    @Test
+    void aChildThatRecordsFromItsStartRecordsItsFirstWaitWhole(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = dir.resolve("child.jfr");
+        String elapsedFile = dir.resolve("elapsed").toString();
+        Process p = Multiprocessing.getContext("spawn")
+                .withJvmOptions("-XX:StartFlightRecording:filename=" + file
+                        + ",settings=profile")
+                .process(() -> {
+                    Thread.sleep(2_000); // the registration ahead is done by now
+                    Lock lock = new Lock();
+                    java.util.concurrent.CountDownLatch held =
+                            new java.util.concurrent.CountDownLatch(1);
+                    Thread holder = Thread.ofPlatform().start(() -> {
+                        lock.acquire();
+                        held.countDown();
+                        try {
+                            Thread.sleep(HOLD_MILLIS);
+                        } catch (InterruptedException e) {
+                            throw new AssertionError(e);
+                        } finally {
+                            lock.release();
+                        }
+                    });
+                    held.await();
+                    long t0 = System.nanoTime();
+                    lock.acquire(); // the child's first wait
+                    long elapsed = System.nanoTime() - t0;
+                    lock.release();
+                    holder.join();
+                    Files.writeString(Path.of(elapsedFile), Long.toString(elapsed));
+                });
+        p.start();
+        p.join();
+        assertEquals(0, p.exitCode());
+        long elapsed = Long.parseLong(Files.readString(Path.of(elapsedFile)));
+        List<RecordedEvent> waits = jdk.jfr.consumer.RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("multiprocessing.LockWait"))
+                .toList();
+        assertEquals(1, waits.size(), waits.toString());
+        long recorded = waits.get(0).getDuration().toNanos();
+        assertTrue(recorded >= elapsed * 9 / 10, "the first wait took " + elapsed / 1_000_000
+                + " ms, its event says " + recorded / 1_000_000 + " ms");
+    }
 }
