@@ -394,6 +394,38 @@ class SyncManagerTest {
         assertFalse(barrier.broken());
     }
 
+    /**
+     * An abort racing an await: the await sees it, or is woken by it, at once. On a
+     * CyclicBarrier an await that looked at the abort's flag just before it was set waited out
+     * its whole timeout in the generation the abort's reset began (attack 29b: 3 of 300).
+     */
+    @Test
+    void anAbortRacingAnAwaitEndsItAtOnce() throws Exception {
+        BarrierProxy barrier = manager.barrier(2);
+        java.util.concurrent.ExecutorService thread =
+                java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            for (int i = 0; i < 1000; i++) {
+                java.util.concurrent.Future<Long> waited = thread.submit(() -> {
+                    long t0 = System.nanoTime();
+                    assertThrows(BrokenBarrierException.class,
+                            () -> barrier.await(Duration.ofSeconds(10)));
+                    return System.nanoTime() - t0;
+                });
+                if ((i & 1) == 1) {
+                    Thread.sleep(0, 200_000);
+                }
+                barrier.abort();
+                long nanos = waited.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                assertTrue(nanos < 8_000_000_000L, "round " + i + ": the await waited "
+                        + nanos / 1_000_000 + " ms, past an abort");
+                barrier.reset();
+            }
+        } finally {
+            thread.shutdownNow();
+        }
+    }
+
     @Test
     void valueAndArray() throws Exception {
         ValueProxy<Integer> v = manager.value("i", 0);

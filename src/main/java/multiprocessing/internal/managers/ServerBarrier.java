@@ -2,72 +2,139 @@ package multiprocessing.internal.managers;
 
 import java.time.Duration;
 import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
 import multiprocessing.internal.util.Durations;
 
 /**
- * A manager's {@code Barrier} (Python's {@code threading.Barrier}) on a
- * {@link CyclicBarrier}, plus the state Python has and it lacks: {@link #abort()} leaves the
- * barrier broken until {@link #reset()}.
+ * A manager's {@code Barrier} (Python's {@code threading.Barrier}), by generations as
+ * {@link java.util.concurrent.CyclicBarrier} counts them, with the state Python has and it
+ * lacks: {@link #abort()} leaves the current generation broken until {@link #reset()}, under
+ * the same lock as every arrival, so an await racing an abort either sees it or is woken by
+ * it. On a CyclicBarrier, whose only way to break is {@code reset()}, an await that looked at
+ * the abort's flag just before it was set went into the fresh generation the reset began, and
+ * waited out its whole timeout (attack 29b).
  */
 public final class ServerBarrier implements Concurrent {
-    private final CyclicBarrier barrier;
-    private volatile boolean aborted;
+    private final int parties;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition ended = lock.newCondition();
+    /** The current generation; a new one when a round trips or is reset. Guarded by lock. */
+    private Generation generation = new Generation();
+    /** Parties arrived in the current generation. Guarded by lock. */
+    private int count;
+
+    private static final class Generation {
+        boolean broken;
+    }
 
     public ServerBarrier(int parties) {
         if (parties <= 0) {
             throw new IllegalArgumentException("parties must be > 0");
         }
-        this.barrier = new CyclicBarrier(parties);
+        this.parties = parties;
     }
 
     /** Python's index: 0 for the first thread to arrive, parties - 1 for the last. */
     public int await() throws InterruptedException, BrokenBarrierException {
-        checkAborted();
-        return barrier.getParties() - 1 - barrier.await();
+        return await((Duration) null);
     }
 
+    /** As {@link #await()}; a timeout breaks the barrier, as in Python. */
     public int await(Duration timeout) throws InterruptedException, BrokenBarrierException {
-        checkAborted();
+        long nanos = timeout == null ? -1 : Math.max(0, Durations.nanos(timeout));
+        lock.lock();
         try {
-            return barrier.getParties() - 1
-                    - barrier.await(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            // Python breaks the barrier on a timeout and raises BrokenBarrierError.
-            BrokenBarrierException b = new BrokenBarrierException("timed out after " + timeout
-                    + "; the barrier is broken");
-            b.initCause(e);
-            throw b;
+            Generation g = generation;
+            if (g.broken) {
+                throw new BrokenBarrierException("the barrier is broken");
+            }
+            int index = count++;
+            if (count == parties) {
+                nextGeneration();
+                return index;
+            }
+            while (true) {
+                try {
+                    if (nanos < 0) {
+                        ended.await();
+                    } else if (nanos > 0) {
+                        nanos = ended.awaitNanos(nanos);
+                    }
+                } catch (InterruptedException e) {
+                    if (g == generation && !g.broken) {
+                        breakBarrier();
+                        throw e;
+                    }
+                    Thread.currentThread().interrupt(); // its round ended first: that stands
+                }
+                if (g.broken) {
+                    throw new BrokenBarrierException("the barrier is broken");
+                }
+                if (g != generation) {
+                    return index;
+                }
+                if (nanos == 0) {
+                    breakBarrier();
+                    throw new BrokenBarrierException("timed out after " + timeout
+                            + "; the barrier is broken");
+                }
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
-    private void checkAborted() throws BrokenBarrierException {
-        if (aborted) {
-            throw new BrokenBarrierException("the barrier was aborted");
-        }
+    private void nextGeneration() {
+        ended.signalAll();
+        generation = new Generation();
+        count = 0;
+    }
+
+    private void breakBarrier() {
+        generation.broken = true;
+        ended.signalAll();
     }
 
     public void reset() {
-        aborted = false;
-        barrier.reset();
+        lock.lock();
+        try {
+            breakBarrier(); // the waiters of the current round
+            nextGeneration();
+        } finally {
+            lock.unlock();
+        }
     }
 
     public void abort() {
-        aborted = true;
-        barrier.reset();
+        lock.lock();
+        try {
+            breakBarrier();
+        } finally {
+            lock.unlock();
+        }
     }
 
     public int parties() {
-        return barrier.getParties();
+        return parties;
     }
 
     public int nWaiting() {
-        return barrier.getNumberWaiting();
+        lock.lock();
+        try {
+            return generation.broken ? 0 : count;
+        } finally {
+            lock.unlock();
+        }
     }
 
     public boolean broken() {
-        return aborted || barrier.isBroken();
+        lock.lock();
+        try {
+            return generation.broken;
+        } finally {
+            lock.unlock();
+        }
     }
 }
