@@ -192,6 +192,9 @@ final class RemoteEngine implements Engine {
     private void send(Send s) {
         Chunk c = s.chunk();
         Placement.Slot slot = s.slot();
+        if (c.event != null) {
+            c.event.sentTo("member " + slot.where(), slot.pid());
+        }
         try {
             slot.send(c.message, new Placement.Delivery() {
                 @Override

@@ -167,6 +167,36 @@ class ClusterTest {
         pool.join();
     }
 
+    /**
+     * A cluster pool's tasks, recorded where they were submitted, name the member each ran on
+     * and its JVM's pid (they named none: attack 29c).
+     */
+    @Test
+    @Order(3)
+    void aRecordedTaskNamesTheMemberItRanOn() throws Exception {
+        java.util.concurrent.ConcurrentLinkedQueue<jdk.jfr.consumer.RecordedEvent> tasks =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        try (jdk.jfr.consumer.RecordingStream stream = new jdk.jfr.consumer.RecordingStream();
+                Pool pool = client.pool()) {
+            stream.enable("multiprocessing.PoolTask").withoutThreshold();
+            stream.setReuse(false);
+            stream.onEvent("multiprocessing.PoolTask", tasks::add);
+            stream.startAsync();
+            assertEquals(List.of(1, 4, 9, 16), pool.map(x -> x * x, List.of(1, 2, 3, 4), 1));
+            stream.stop();
+        }
+        // Member a, in this JVM, runs its share on its own workers: those tasks are recorded
+        // too, by the member's pool.
+        List<jdk.jfr.consumer.RecordedEvent> onMembers = tasks.stream()
+                .filter(e -> e.getString("worker") != null
+                        && e.getString("worker").startsWith("member "))
+                .toList();
+        assertEquals(4, onMembers.size(), tasks.toString());
+        for (jdk.jfr.consumer.RecordedEvent e : onMembers) {
+            assertTrue(e.getLong("workerPid") > 0, e.toString());
+        }
+    }
+
     @Test
     @Order(3)
     void poolMethodsAsOnALocalPool() throws Exception {

@@ -30,7 +30,8 @@ import jdk.jfr.Timespan;
  * worker's, from the task decoded to its result serialized (the function's first
  * deserialization in that worker included). The rest of the event's duration is the trip back
  * and the parent's handling of the result. A task whose worker died, or that the pool failed
- * before a worker began it, has neither (N/A).
+ * before a worker began it, has neither (N/A); nor has a task of a cluster's pool, whose worker
+ * is the member it ran on (its address and its JVM's pid), on a machine of another clock.
  */
 @Name("multiprocessing.PoolTask")
 @Label("Pool Task")
@@ -41,7 +42,8 @@ import jdk.jfr.Timespan;
 @Registered(false)
 public final class PoolTaskEvent extends jdk.jfr.Event {
     @Label("Worker")
-    @Description("The worker process's name (SpawnPoolWorker-3), or the worker thread's")
+    @Description("The worker process's name (SpawnPoolWorker-3), the worker thread's, or the"
+            + " cluster member's address")
     String worker;
 
     @Label("Worker Process Id")
