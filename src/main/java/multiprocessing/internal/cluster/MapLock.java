@@ -10,9 +10,9 @@ import com.hazelcast.map.IMap;
  * A cluster-wide lock: the per-key lock of one Hazelcast map, the key being the lock's name
  * (Hazelcast's FencedLock belongs to its CP subsystem, which its open-source edition no longer
  * has). Held by a thread of a member or client, reentrant, released by Hazelcast when its
- * holder's member or client leaves or dies (once the cluster sees it gone: about a second for
- * a process killed on a machine that stays up, the heartbeat timeout for a machine that
- * vanishes). It has no conditions.
+ * holder's member or client leaves or dies (once the cluster sees it gone: under half a second
+ * for a member's JVM killed, a few seconds for a client's, the heartbeat timeout for a machine
+ * that vanishes). It has no conditions.
  */
 final class MapLock implements Lock {
     private final IMap<String, byte[]> locks;
