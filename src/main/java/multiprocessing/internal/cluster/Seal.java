@@ -71,8 +71,8 @@ public final class Seal {
      * The payload of sealed bytes, once their seal is checked.
      *
      * @param what names the bytes in the error ("an element of queue 'q'")
-     * @param sealed what was read where sealed bytes should be: anything a peer without the
-     *     key put there (another type included) is refused
+     * @param read what was read where sealed bytes should be: anything a peer without the key
+     *     put there (another type included) is refused
      * @throws AuthenticationError if the seal is not this key's for these bytes in this context
      */
     public byte[] open(String context, Object read, String what, byte[]... bound) {
