@@ -564,7 +564,8 @@ class ClusterTest {
             @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         // A plain Hazelcast client: the cluster's name and a member's address, no key, none of
         // the library's settings (so its Compact format is Hazelcast's default).
-        com.hazelcast.client.config.ClientConfig plain = new com.hazelcast.client.config.ClientConfig();
+        com.hazelcast.client.config.ClientConfig plain =
+                new com.hazelcast.client.config.ClientConfig();
         plain.setClusterName(NAME);
         plain.getNetworkConfig().addAddress(a.address());
         com.hazelcast.core.HazelcastInstance raw =
@@ -589,7 +590,8 @@ class ClusterTest {
         }
         assertFalse(java.nio.file.Files.exists(marker), "the task ran on a member");
 
-        com.hazelcast.collection.IQueue<Object> rawQueue = raw.getQueue("multiprocessing.queue:typed");
+        com.hazelcast.collection.IQueue<Object> rawQueue =
+                raw.getQueue("multiprocessing.queue:typed");
         rawQueue.offer("not sealed bytes");
         BlockingQueue<String> queue = client.queue("typed");
         queue.put("good");

@@ -18,6 +18,7 @@ import java.util.concurrent.BrokenBarrierException;
 import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.NoLeftoverSharedMemory;
 import multiprocessing.Process;
+import multiprocessing.SerializableRunnable;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
 import multiprocessing.internal.heap.Block;
@@ -383,6 +384,7 @@ class SynchronizeProcessesTest {
             p.close();
         }
     }
+
     /**
      * A party killed (SIGKILL) while it waits has arrived: its round ends when the others
      * arrive, and the barrier goes on. It was never counted out of Python's drain, and every
@@ -391,15 +393,9 @@ class SynchronizeProcessesTest {
     @Test
     void aPartyKilledWhileItWaitsLeavesTheBarrierUsable() throws Exception {
         Barrier b = new Barrier(3);
-        Process victim = new Process(() -> b.await());
-        Process other = new Process(() -> b.await());
-        victim.start();
-        other.start();
-        try {
-            awaitWaiting(b, 2);
-            victim.kill();
-            victim.join();
-            assertEquals(2, b.await(Duration.ofSeconds(30)), "the round ends with its last arrival");
+        withAPartyKilledWaiting(b, () -> b.await(), other -> {
+            assertEquals(2, b.await(Duration.ofSeconds(30)),
+                    "the round ends with its last arrival");
             other.join(Duration.ofSeconds(30));
             assertEquals(0, other.exitCode());
             // The next rounds are as any: one that times out breaks, reset() mends it.
@@ -407,43 +403,54 @@ class SynchronizeProcessesTest {
             assertTrue(b.broken());
             b.reset();
             assertEquals(List.of(0, 1, 2), oneRound(b));
-        } finally {
-            victim.kill();
-            other.kill();
-            victim.join();
-            other.join();
-        }
+        });
     }
 
     /** The same party killed, then a reset: the round's live waiter is told, the next goes. */
     @Test
     void aResetAfterAPartyWasKilledWaitingBreaksItsRoundAndTheNextGoes() throws Exception {
         Barrier b = new Barrier(3);
-        Process victim = new Process(() -> b.await());
-        Process other = new Process(() -> {
+        withAPartyKilledWaiting(b, () -> {
             try {
                 b.await();
             } catch (BrokenBarrierException expected) {
                 System.exit(7);
             }
-        });
-        victim.start();
-        other.start();
-        try {
-            awaitWaiting(b, 2);
-            victim.kill();
-            victim.join();
+        }, other -> {
             b.reset();
             other.join(Duration.ofSeconds(30));
             assertEquals(7, other.exitCode(), "the live waiter of the reset round");
             assertFalse(b.broken());
             assertEquals(0, b.nWaiting());
             assertEquals(List.of(0, 1, 2), oneRound(b));
+        });
+    }
+
+    /** What a test does once a party of its barrier has been killed waiting. */
+    private interface AfterTheKill {
+        void run(Process other) throws Exception;
+    }
+
+    /**
+     * Starts two parties of {@code b} (of three), a victim and {@code other}, kills the victim
+     * once both wait, and runs {@code then} with the other; ends both.
+     */
+    private static void withAPartyKilledWaiting(Barrier b, SerializableRunnable other,
+            AfterTheKill then) throws Exception {
+        Process victim = new Process(() -> b.await());
+        Process live = new Process(other);
+        victim.start();
+        live.start();
+        try {
+            awaitWaiting(b, 2);
+            victim.kill();
+            victim.join();
+            then.run(live);
         } finally {
             victim.kill();
-            other.kill();
+            live.kill();
             victim.join();
-            other.join();
+            live.join();
         }
     }
 

@@ -12,7 +12,8 @@ import jdk.jfr.Timespan;
  * {@code multiprocessing.LockWait}: an acquire of a {@code Lock}, {@code RLock},
  * {@code Semaphore} or {@code BoundedSemaphore}, or a wait of an {@code Event}, that could not
  * go on at once and waited (spinning, then asleep on the futex) at least the threshold, 10 ms
- * unless a recording's settings say otherwise. Recorded in the process that waited, with the waiter's stack.
+ * unless a recording's settings say otherwise. Recorded in the process that waited, with the
+ * waiter's stack.
  *
  * <p>Use, on the path that is about to wait:
  * {@code LockWaitEvent e = Recorder.inUse() ? LockWaitEvent.waiting(owner) : null;} before the

@@ -134,9 +134,9 @@ public final class TempDir {
     /**
      * Removes the private directory process {@code pid}, which started at {@code start}, left
      * in {@code base} (its {@link #base()}: the child's, whose temporary directory may not be
-     * this JVM's) if it has ended (a child just reaped) and it holds nothing but socket files (see {@link
-     * TempDirSweeper}): the one of its own name ({@link #OWN_PART}). With {@code start} 0
-     * (unknown) it lists the temporary directory for those named after the pid.
+     * this JVM's) if it has ended (a child just reaped) and it holds nothing but socket files
+     * (see {@link TempDirSweeper}): the one of its own name ({@link #OWN_PART}). With {@code
+     * start} 0 (unknown) it lists the temporary directory for those named after the pid.
      */
     public static void removeLeftBy(Path base, int pid, long start) {
         if (start > 0) {
