@@ -394,6 +394,17 @@ class SyncManagerTest {
         assertFalse(barrier.broken());
     }
 
+    /** A wait that times out breaks the barrier, as in Python (it never timed out: attack 29d). */
+    @Test
+    void aBarriersWaitTimesOutAndBreaksIt() throws Exception {
+        BarrierProxy barrier = manager.barrier(3);
+        assertThrows(BrokenBarrierException.class, () -> barrier.await(Duration.ofMillis(200)));
+        assertTrue(barrier.broken());
+        assertThrows(BrokenBarrierException.class, () -> barrier.await(Duration.ofSeconds(1)));
+        barrier.reset();
+        assertFalse(barrier.broken());
+    }
+
     /**
      * An abort racing an await: the await sees it, or is woken by it, at once. On a
      * CyclicBarrier an await that looked at the abort's flag just before it was set waited out

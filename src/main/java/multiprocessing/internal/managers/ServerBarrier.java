@@ -43,7 +43,8 @@ public final class ServerBarrier implements Concurrent {
 
     /** As {@link #await()}; a timeout breaks the barrier, as in Python. */
     public int await(Duration timeout) throws InterruptedException, BrokenBarrierException {
-        long nanos = timeout == null ? -1 : Math.max(0, Durations.nanos(timeout));
+        boolean timed = timeout != null;
+        long nanos = timed ? Math.max(0, Durations.nanos(timeout)) : 0;
         lock.lock();
         try {
             Generation g = generation;
@@ -57,10 +58,10 @@ public final class ServerBarrier implements Concurrent {
             }
             while (true) {
                 try {
-                    if (nanos < 0) {
+                    if (!timed) {
                         ended.await();
                     } else if (nanos > 0) {
-                        nanos = ended.awaitNanos(nanos);
+                        nanos = ended.awaitNanos(nanos); // <= 0 once the time is up
                     }
                 } catch (InterruptedException e) {
                     if (g == generation && !g.broken) {
@@ -75,7 +76,7 @@ public final class ServerBarrier implements Concurrent {
                 if (g != generation) {
                     return index;
                 }
-                if (nanos == 0) {
+                if (timed && nanos <= 0) {
                     breakBarrier();
                     throw new BrokenBarrierException("timed out after " + timeout
                             + "; the barrier is broken");
