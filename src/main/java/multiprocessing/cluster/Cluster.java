@@ -48,12 +48,15 @@ import multiprocessing.internal.cluster.Settings;
  * bytes with an HMAC of the authentication key in front, checked before anything is
  * deserialized or run; never Java serialization. A member or client with another key is refused
  * when it joins or connects ({@link multiprocessing.AuthenticationError}), before it sends a
- * task or any data, and a task or element without the key's HMAC is refused where it arrives. Without
- * the key, a peer on the network cannot make anything run or be read as data, nor pass one
- * element or value off as another; it can read what crosses the network (nothing is encrypted),
- * replay a task it saw (run it again), and deny service: remove or corrupt entries, hold or
- * break locks, stop members. Keep the cluster on a network only the application's machines
- * reach.
+ * task or any data, and a task or element without the key's HMAC is refused where it
+ * arrives. Without the key, a peer on the network cannot make a task run or anything be read as
+ * data, nor pass one element or value off as another; it can read what crosses the network
+ * (nothing is encrypted), replay a task it saw (run it again), and deny service: remove or
+ * corrupt entries, hold or break locks, stop members. It can also have a member, or a client
+ * that reads an entry it put, build an object of any class of that JVM's class path with its
+ * no-argument constructor: Hazelcast's format for {@code DataSerializable} objects names the
+ * class, and its open-source edition filters no name there. Keep the cluster on a network only
+ * the application's machines reach.
  *
  * <p>Hazelcast must be on the class path (the optional dependency
  * {@code com.hazelcast:hazelcast:5.7.0}); without it, {@link #start} and {@link #connect}
