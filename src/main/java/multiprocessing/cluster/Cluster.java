@@ -52,11 +52,10 @@ import multiprocessing.internal.cluster.Settings;
  * arrives. Without the key, a peer on the network cannot make a task run or anything be read as
  * data, nor pass one element or value off as another; it can read what crosses the network
  * (nothing is encrypted), replay a task it saw (run it again), and deny service: remove or
- * corrupt entries, hold or break locks, stop members. It can also have a member, or a client
- * that reads an entry it put, build an object of any class of that JVM's class path with its
- * no-argument constructor: Hazelcast's format for {@code DataSerializable} objects names the
- * class, and its open-source edition filters no name there. Keep the cluster on a network only
- * the application's machines reach.
+ * corrupt entries, hold or break locks, stop members. Nothing it sends has a class built: the
+ * cluster's Hazelcast loads no class by name but its own and the JDK's (its format for {@code
+ * DataSerializable} objects names a class to build with its no-argument constructor). Keep the
+ * cluster on a network only the application's machines reach.
  *
  * <p>Hazelcast must be on the class path (the optional dependency
  * {@code com.hazelcast:hazelcast:5.7.0}); without it, {@link #start} and {@link #connect}

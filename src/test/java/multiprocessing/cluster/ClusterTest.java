@@ -552,6 +552,40 @@ class ClusterTest {
         }
     }
 
+    /** Where a {@link Planted} built anywhere leaves its mark: one path for every JVM. */
+    static final java.nio.file.Path PLANTED = java.nio.file.Path.of(
+            System.getProperty("java.io.tmpdir"), "multiprocessing-cluster-test-planted");
+
+    /** A class of every member's class path whose constructor leaves a mark. */
+    public static final class Planted {
+        public Planted() throws java.io.IOException {
+            java.nio.file.Files.writeString(PLANTED, "built in " + ProcessHandle.current().pid());
+        }
+    }
+
+    /**
+     * What a plain Hazelcast client sends to name a class to build: Hazelcast's format for a
+     * DataSerializable that is not identified (its header names the class).
+     */
+    static final class Naming implements com.hazelcast.nio.serialization.TypedDataSerializable,
+            java.util.concurrent.Callable<String> {
+        @Override
+        public Class<?> getClassType() {
+            return Planted.class;
+        }
+
+        @Override
+        public void writeData(com.hazelcast.nio.ObjectDataOutput out) {}
+
+        @Override
+        public void readData(com.hazelcast.nio.ObjectDataInput in) {}
+
+        @Override
+        public String call() {
+            return "not run";
+        }
+    }
+
     /**
      * A peer without the key, with Hazelcast's own API: a task of any class of a member's class
      * path is never built there (the zero-config Compact format rebuilt one, past the Java
@@ -589,6 +623,29 @@ class ClusterTest {
             }
         }
         assertFalse(java.nio.file.Files.exists(marker), "the task ran on a member");
+
+        // A class named in Hazelcast's DataSerializable header is never built either: not on a
+        // member (attack 29d: ProcessPoolExecutor() started worker processes there), not in a
+        // library client that reads it from a queue.
+        java.nio.file.Files.deleteIfExists(PLANTED);
+        try {
+            for (com.hazelcast.cluster.Member m : raw.getCluster().getMembers()) {
+                assertThrows(ExecutionException.class, () -> raw.getExecutorService("default")
+                        .submitToMember(new Naming(), m).get(60, TimeUnit.SECONDS));
+            }
+            raw.getQueue("multiprocessing.queue:named").offer(new Naming());
+            BlockingQueue<String> named = client.queue("named");
+            assertThrows(RuntimeException.class, () -> named.poll(10, TimeUnit.SECONDS));
+            assertFalse(java.nio.file.Files.exists(PLANTED), () -> {
+                try {
+                    return "a Planted was " + java.nio.file.Files.readString(PLANTED);
+                } catch (java.io.IOException e) {
+                    return e.toString();
+                }
+            });
+        } finally {
+            java.nio.file.Files.deleteIfExists(PLANTED);
+        }
 
         com.hazelcast.collection.IQueue<Object> rawQueue =
                 raw.getQueue("multiprocessing.queue:typed");

@@ -21,7 +21,8 @@ import com.hazelcast.config.SerializationConfig;
  * The Hazelcast configuration of a member and of a client: TCP/IP join with the given members
  * (no multicast, no cloud discovery), the given address only, nothing reaching beyond the
  * cluster (no phone-home), no Java deserialization of classes outside the JDK and Hazelcast,
- * and the library's one task type.
+ * no class built by Compact's reflection nor loaded by a name read ({@link NamedClasses}), and
+ * the library's one task type.
  */
 final class Configs {
     private Configs() {}
@@ -78,6 +79,7 @@ final class Configs {
         c.addExecutorConfig(new ExecutorConfig(EXECUTOR, Math.max(16, 4 * s.workers()))
                 .setStatisticsEnabled(false));
         serialization(c.getSerializationConfig());
+        c.setClassLoader(NamedClasses.LOADER);
         return c;
     }
 
@@ -101,6 +103,7 @@ final class Configs {
                 .setClusterConnectTimeoutMillis(CONNECT_TIMEOUT_MILLIS);
         c.getMetricsConfig().setEnabled(false);
         serialization(c.getSerializationConfig());
+        c.setClassLoader(NamedClasses.LOADER);
         return c;
     }
 
