@@ -41,8 +41,11 @@ public final class Popen {
     private Integer returnCode;
     /** Where the child makes its private directory ({@link TempDir#base()} of its tmpdir). */
     private final Path tempDirBase;
-    /** The child's start time ({@link ProcessIdentity#startTime}) once looked up; 0 before. */
-    private long childStart;
+    /**
+     * The child's start time ({@link ProcessIdentity#startTime}: 0 when /proc cannot tell)
+     * once looked up; -1 before, so that it is looked up once, not at every poll.
+     */
+    private long childStart = -1;
     /** The child's standard error as it passes through here, or null. */
     private final StderrTap stderr;
     /** Its Flight Recorder events, or null. */
@@ -105,7 +108,7 @@ public final class Popen {
     /** The exit code once the child has ended (reaping it), else null. */
     public synchronized Integer poll() {
         if (returnCode == null) {
-            if (childStart == 0) {
+            if (childStart < 0) {
                 // Until it is reaped its pid is its own, even once it has exited: what it left
                 // is then looked up by name (its start time is in the names), not listed for.
                 childStart = ProcessIdentity.startTime(pid);

@@ -142,7 +142,7 @@ public final class TempDir {
         if (start > 0) {
             TempDirSweeper.removeOfEnded(base, ownerPart(PREFIX, pid, start) + OWN_PART);
         } else {
-            TempDirSweeper.removeLeftBy(base, PREFIX, pid);
+            TempDirSweeper.sweep(base, PREFIX, pid);
         }
     }
 

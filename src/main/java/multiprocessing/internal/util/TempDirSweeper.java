@@ -98,17 +98,9 @@ public final class TempDirSweeper {
     }
 
     /**
-     * Removes, now, the leftovers named with {@code prefix} of process {@code pid} (a child
-     * just reaped) in {@code tmp}.
-     */
-    public static void removeLeftBy(Path tmp, String prefix, int pid) {
-        sweep(tmp, prefix, pid);
-    }
-
-    /**
      * Removes directory {@code name} of {@code tmp}, which a process that has ended (a child
      * just reaped) made, if it passes the checks of the class note; looks at that one name
-     * only, where {@link #removeLeftBy} lists the whole directory. Never throws.
+     * only, where {@link #sweep} lists the whole directory. Never throws.
      */
     static void removeOfEnded(Path tmp, String name) {
         Path p = tmp.resolve(name);
