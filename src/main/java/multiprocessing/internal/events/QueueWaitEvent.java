@@ -13,7 +13,7 @@ import jdk.jfr.Timespan;
  * for room in the ring records each wait.
  *
  * <p>Use, on the path that is about to wait:
- * {@code QueueWaitEvent e = Recorder.inUse() ? QueueWaitEvent.waiting(get) : null;} before the
+ * {@code QueueWaitEvent e = Recorder.inUse() ? QueueWaits.waiting(get) : null;} before the
  * wait, {@code e.finish(...)} after it when not null: until Flight Recorder is in use a wait
  * neither allocates the event nor loads its class.
  */
@@ -34,13 +34,6 @@ public abstract sealed class QueueWaitEvent extends jdk.jfr.Event
     boolean done;
 
     QueueWaitEvent() {}
-
-    /** Begins a get's wait for an item ({@code get}) or a put's wait for room. */
-    public static QueueWaitEvent waiting(boolean get) {
-        QueueWaitEvent e = get ? new QueueGetEvent() : new QueuePutEvent();
-        e.begin();
-        return e;
-    }
 
     /**
      * Ends the wait and commits it if it is recorded and lasted the threshold.

@@ -18,6 +18,7 @@ import java.util.Map;
 import multiprocessing.internal.heap.Block;
 import multiprocessing.internal.heap.Heap;
 import multiprocessing.internal.events.QueueWaitEvent;
+import multiprocessing.internal.events.QueueWaits;
 import multiprocessing.internal.events.Recorder;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.ProcessIdentity;
@@ -650,7 +651,7 @@ public final class Ring {
             return r2 >= 0 ? r2 : -1;
         }
         // No event, nor its class loaded, unless Flight Recorder is in use (see Recorder).
-        QueueWaitEvent event = Recorder.inUse() ? QueueWaitEvent.waiting(site == consumers) : null;
+        QueueWaitEvent event = Recorder.inUse() ? QueueWaits.waiting(site == consumers) : null;
         long r2 = Parker.await(site, a, start, timeoutNanos, false, recovery);
         if (event != null) {
             event.finish(objectName, offset, timeoutNanos, r2 >= 0);

@@ -470,4 +470,68 @@ class FlightRecorderEventsTest {
         assertTrue(recorded >= elapsed * 9 / 10, "the first wait took " + elapsed / 1_000_000
                 + " ms, its event says " + recorded / 1_000_000 + " ms");
     }
+
+    /**
+     * Flight Recorder started late with {@code jcmd JFR.start}, in a JVM that had already waited
+     * through the library (so asked whether it records): the recording starts and the waits
+     * after it are recorded. It failed to start ("duplicate class definition" of an event
+     * class), and the next wait threw IllegalAccessError (attack 29d).
+     */
+    @Test
+    void aRecordingStartedLateWithJcmdRecordsTheWaitsThatFollow(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = dir.resolve("late.jfr");
+        multiprocessing.Context ctx = Multiprocessing.getContext("spawn")
+                .withJvmOptions("-XX:-DisableAttachMechanism"); // children refuse jcmd else
+        Queue<String> ready = ctx.queue();
+        Queue<String> go = ctx.queue();
+        Queue<String> empty = ctx.queue();
+        Process p = ctx.process(() -> {
+            Semaphore none = new Semaphore(0);
+            none.acquire(Duration.ofMillis(20)); // a wait before Flight Recorder is in use
+            ready.put("waited");
+            go.get(Duration.ofSeconds(60));
+            none.acquire(Duration.ofMillis(50)); // a LockWait
+            try {
+                empty.get(Duration.ofMillis(50)); // a QueueGet
+            } catch (multiprocessing.EmptyException expected) {
+                // nothing was put
+            }
+        });
+        p.start();
+        try {
+            recordLate(p, file, ready, go);
+        } finally {
+            if (p.isAlive()) {
+                p.kill(); // a failed check leaves it waiting
+            }
+            p.join();
+            ready.close();
+            go.close();
+            empty.close();
+        }
+        assertEquals(0, p.exitCode(), "the child's waits after the recording started");
+        Set<String> types = new TreeSet<>();
+        for (RecordedEvent e : jdk.jfr.consumer.RecordingFile.readAllEvents(file)) {
+            types.add(e.getEventType().getName());
+        }
+        assertTrue(types.contains("multiprocessing.LockWait"), types.toString());
+        assertTrue(types.contains("multiprocessing.QueueGet"), types.toString());
+    }
+
+    private static void recordLate(Process p, Path file, Queue<String> ready, Queue<String> go)
+            throws Exception {
+        assertEquals("waited", ready.get(Duration.ofSeconds(60)));
+        java.lang.ProcessBuilder jcmd = new java.lang.ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(p.pid()), "JFR.start", "filename=" + file)
+                .redirectErrorStream(true);
+        java.lang.Process attach = jcmd.start();
+        String said = new String(attach.getInputStream().readAllBytes());
+        assertTrue(attach.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(0, attach.exitValue(), said);
+        assertFalse(said.contains("duplicate class definition"), said);
+        go.put("go");
+        p.join(Duration.ofSeconds(60));
+    }
 }
