@@ -18,8 +18,17 @@ public final class Client {
 
     /**
      * Connects to {@code address} and, with a key, authenticates: answers the listener's
-     * challenge, then challenges it in turn (CPython's order). The handshake waits as long as
-     * the listener takes to call {@code accept()}.
+     * challenge, then challenges it in turn (CPython's order).
+     *
+     * <p>The handshake must end within 20 seconds of the connection (the system property
+     * {@code multiprocessing.connection.handshakeTimeoutMillis} changes this; 0 disables it),
+     * so that a peer that accepts and never speaks cannot hold this thread (CPython's waits
+     * forever). A {@link Listener} of this library challenges a client as soon as one of its
+     * {@code accept()} calls is in progress, whatever other clients do; a listener that calls
+     * {@code accept()} later than that (a server busy with one client at a time, as CPython's
+     * are) fails this call with {@link java.net.SocketTimeoutException}: raise the limit for
+     * such a server. Before the handshake, a Unix socket whose listener has its backlog full
+     * keeps this call in {@code connect(2)} until there is room, as in CPython.
      *
      * @param address where the listener is
      * @param family the socket family, or {@code null} to take the address's
@@ -29,6 +38,7 @@ public final class Client {
      * @throws IllegalArgumentException if {@code family} does not match the address
      * @throws ConnectException if nobody listens there (the message names the address)
      * @throws AuthenticationError if the listener has another key or does not authenticate
+     * @throws java.net.SocketTimeoutException if the handshake does not end in time
      * @throws IOException if the connection fails during the handshake
      */
     public static Connection connect(Address address, Family family, byte[] authKey)

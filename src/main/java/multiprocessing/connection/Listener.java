@@ -7,8 +7,9 @@ import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.posix.ErrnoException;
@@ -16,6 +17,7 @@ import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.posix.SocketAddr;
 import multiprocessing.internal.posix.Sockets;
+import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.util.TempDir;
 import multiprocessing.internal.util.Watchdog;
 
@@ -26,12 +28,19 @@ import multiprocessing.internal.util.Watchdog;
  *
  * <p>With an authentication key, {@link #accept()} runs CPython's HMAC handshake on each new
  * connection ({@link Connections#deliverChallenge} then {@link Connections#answerChallenge})
- * before returning it. A client that fails it, sends garbage or closes early makes that
+ * before returning it. A client that fails it, sends garbage or closes early makes an
  * {@code accept()} throw after closing the client's connection; the listener itself stays
- * usable. A client that connects and stays silent cannot hold {@code accept()} forever: the
- * handshake must finish within 20 seconds (the system property
- * {@code multiprocessing.connection.handshakeTimeoutMillis} changes this; 0 disables it), or
- * {@code accept()} throws {@link SocketTimeoutException}.
+ * usable. A client that connects and stays silent is let go after 20 seconds (the system
+ * property {@code multiprocessing.connection.handshakeTimeoutMillis} changes this; 0 disables
+ * it), and an {@code accept()} throws {@link SocketTimeoutException} for it.
+ *
+ * <p>Beyond CPython, whose {@code accept()} shakes hands with one client at a time (a peer
+ * that connects and says nothing holds every other client back), the handshakes run side by
+ * side: while an {@code accept()} is in progress each client that connects is challenged at
+ * once, on a thread of its own, and {@code accept()} returns the first to pass, or throws for
+ * the first to fail. A handshake that ends after its {@code accept()} has returned is kept
+ * for the next one. At most 64 handshakes are under way at once: one more closes the oldest
+ * (a client's takes milliseconds), so strangers cost a bounded number of threads.
  *
  * <p>Several threads may call {@code accept()} at once. {@link #close()} from another thread
  * makes every {@code accept()} in progress, and every later one, throw
@@ -46,6 +55,8 @@ import multiprocessing.internal.util.Watchdog;
 public final class Listener implements AutoCloseable {
     /** CPython's default: only one client waits in the kernel queue before accept(). */
     private static final int DEFAULT_BACKLOG = 1;
+    /** Handshakes under way at once at most: one more closes the oldest. */
+    static final int MAX_PENDING_HANDSHAKES = 64;
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final Family family;
@@ -53,13 +64,20 @@ public final class Listener implements AutoCloseable {
     private final byte[] authKey;
     private final Resources resources;
     private final Cleaner.Cleanable cleanable;
-    private final Set<Watchdog> handshakes = ConcurrentHashMap.newKeySet();
+    /** The handshakes under way, the oldest first. */
+    private final Deque<Watchdog> handshakes = new ConcurrentLinkedDeque<>();
     private volatile Address lastAccepted;
     private volatile Duration handshakeTimeout = Watchdog.handshakeTimeout();
 
-    /** Guards {@link #closed} and {@link #users}. */
+    /** Guards {@link #closed}, {@link #users} and {@link #outcomes}. */
     private final Object state = new Object();
     private boolean closed;
+    /**
+     * Handshakes ended and not yet handed out by an {@code accept()}. The wake pipe holds a
+     * byte for each (written and read under {@link #state} with the queue), and one more once
+     * the listener is closed: so a thread polling it wakes for either.
+     */
+    private final ArrayDeque<Outcome> outcomes = new ArrayDeque<>();
     /**
      * Threads inside poll/accept on the listening socket, or waiting on it in
      * {@link Connections#await}: its descriptor stays open for them.
@@ -215,29 +233,13 @@ public final class Listener implements AutoCloseable {
      *
      * @return the connection to the client
      * @throws IllegalStateException if the listener is closed, before or during the call
-     * @throws AuthenticationError if the client fails the handshake, or is a process of another
+     * @throws AuthenticationError if a client fails the handshake, or is a process of another
      *         user on a Unix socket (its connection is closed)
-     * @throws SocketTimeoutException if the client does not finish the handshake in time
-     * @throws IOException if accepting fails, or the client breaks the protocol or hangs up
+     * @throws SocketTimeoutException if a client does not finish the handshake in time
+     * @throws IOException if accepting fails, or a client breaks the protocol or hangs up
      *         during the handshake
      */
     public Connection accept() throws IOException {
-        Connection connection = Connection.ofSocket(acceptSocket());
-        // Only null means no key: CPython runs the challenge with b'' too, and a Python client
-        // with authkey=b'' waits for it.
-        if (authKey == null) {
-            return connection;
-        }
-        try {
-            handshake(connection);
-            return connection;
-        } catch (IOException | RuntimeException | Error e) {
-            connection.close();
-            throw e;
-        }
-    }
-
-    private int acceptSocket() throws IOException {
         synchronized (state) {
             if (closed) {
                 throw closedException();
@@ -245,43 +247,182 @@ public final class Listener implements AutoCloseable {
             users++;
         }
         try {
-            int[] fds = {resources.listenFd, resources.wakeRead};
-            short[] events = {(short) Posix.POLLIN, (short) Posix.POLLIN};
-            SocketAddr[] peer = new SocketAddr[1];
-            int af = family == Family.AF_INET ? Sockets.AF_INET : Sockets.AF_UNIX;
             while (true) {
-                short[] revents = Parker.awaitFds(fds, events, -1, false);
-                if (revents[1] != 0 || isClosed()) {
-                    throw closedException();
+                Outcome ended = takeOutcome();
+                if (ended != null) {
+                    return ended.handOut(this);
                 }
-                if (revents[0] == 0) {
-                    continue;
-                }
-                int fd;
-                try {
-                    fd = Sockets.accept(resources.listenFd, p -> peer[0] = p, af);
-                } catch (ErrnoException e) {
-                    // The client gave up between poll and accept: wait for the next one.
-                    if (e.errnoName().equals("ECONNABORTED") || e.errnoName().equals("EPROTO")) {
-                        continue;
-                    }
-                    throw e;
-                }
+                SocketAddr[] peer = new SocketAddr[1];
+                int fd = acceptSocket(peer);
                 if (fd < 0) {
-                    // Another thread took the client.
-                    continue;
+                    continue; // a handshake ended: hand it out
                 }
-                if (af == Sockets.AF_UNIX) {
-                    refuseOtherUsers(fd);
+                Connection connection = Connection.ofSocket(fd);
+                Address from = Address.of(peer[0]);
+                // Only null means no key: CPython runs the challenge with b'' too, and a Python
+                // client with authkey=b'' waits for it.
+                if (authKey == null) {
+                    lastAccepted = from;
+                    return connection;
                 }
-                lastAccepted = Address.of(peer[0]);
-                return fd;
+                startHandshake(connection, from);
             }
         } finally {
             synchronized (state) {
                 users--;
                 state.notifyAll();
             }
+        }
+    }
+
+    /**
+     * Accepts a client's socket; -1 when the wake pipe has something instead (an ended
+     * handshake, which another thread may take first).
+     *
+     * @throws IllegalStateException if the listener is closed meanwhile
+     */
+    private int acceptSocket(SocketAddr[] peer) throws IOException {
+        int[] fds = {resources.listenFd, resources.wakeRead};
+        short[] events = {(short) Posix.POLLIN, (short) Posix.POLLIN};
+        int af = family == Family.AF_INET ? Sockets.AF_INET : Sockets.AF_UNIX;
+        while (true) {
+            short[] revents = Parker.awaitFds(fds, events, -1, false);
+            if (isClosed()) {
+                throw closedException();
+            }
+            if (revents[1] != 0) {
+                return -1;
+            }
+            if (revents[0] == 0) {
+                continue;
+            }
+            int fd;
+            try {
+                fd = Sockets.accept(resources.listenFd, p -> peer[0] = p, af);
+            } catch (ErrnoException e) {
+                // The client gave up between poll and accept: wait for the next one.
+                if (e.errnoName().equals("ECONNABORTED") || e.errnoName().equals("EPROTO")) {
+                    continue;
+                }
+                throw e;
+            }
+            if (fd < 0) {
+                // Another thread took the client.
+                continue;
+            }
+            if (af == Sockets.AF_UNIX) {
+                refuseOtherUsers(fd);
+            }
+            return fd;
+        }
+    }
+
+    /** An ended handshake, taken with its byte of the wake pipe; null if none. */
+    private Outcome takeOutcome() throws ErrnoException {
+        synchronized (state) {
+            if (closed) {
+                throw closedException();
+            }
+            Outcome o = outcomes.poll();
+            if (o != null) {
+                try (var arena = java.lang.foreign.Arena.ofConfined()) {
+                    Posix.read(resources.wakeRead, arena.allocate(1), 1);
+                }
+            }
+            return o;
+        }
+    }
+
+    /** Keeps an ended handshake for an {@code accept()}; closes its connection once closed. */
+    private void offer(Outcome o) {
+        synchronized (state) {
+            if (!closed) {
+                try (var arena = java.lang.foreign.Arena.ofConfined()) {
+                    // At most MAX_PENDING_HANDSHAKES bytes and the close's: never full.
+                    Posix.write(resources.wakeWrite, arena.allocate(1), 1);
+                    outcomes.add(o);
+                    return;
+                } catch (ErrnoException e) {
+                    o = new Outcome(null, o.peer(), new IOException(
+                            "cannot hand a connection to accept(): " + e.getMessage(), e));
+                }
+            }
+        }
+        if (o.connection() != null) {
+            o.connection().close();
+        }
+    }
+
+    /** Challenges a new client on a thread of its own; closes the oldest if too many wait. */
+    private void startHandshake(Connection connection, Address from) {
+        Watchdog watchdog = new Watchdog(connection::close,
+                "the client did not complete the authentication handshake",
+                Listener::closedException);
+        if (handshakes.size() >= MAX_PENDING_HANDSHAKES) {
+            Watchdog oldest = handshakes.pollFirst();
+            if (oldest != null) {
+                oldest.fire(Watchdog.PUSHED_OUT);
+            }
+        }
+        handshakes.addLast(watchdog);
+        try {
+            LibraryThreads.platform().daemon().name("multiprocessing-listener-handshake")
+                    .start(new Handshake(connection, from, watchdog));
+        } catch (RuntimeException | Error e) {
+            handshakes.remove(watchdog);
+            connection.close();
+            throw e;
+        }
+    }
+
+    /** One client's handshake, on its own thread; its outcome goes to {@link #offer}. */
+    private final class Handshake implements Runnable {
+        private final Connection connection;
+        private final Address from;
+        private final Watchdog watchdog;
+
+        Handshake(Connection connection, Address from, Watchdog watchdog) {
+            this.connection = connection;
+            this.from = from;
+            this.watchdog = watchdog;
+        }
+
+        @Override
+        public void run() {
+            Throwable failure = null;
+            try {
+                if (isClosed()) {
+                    watchdog.fire(Watchdog.CLOSED);
+                }
+                watchdog.run(handshakeTimeout, () -> {
+                    Connections.deliverChallenge(connection, authKey);
+                    Connections.answerChallenge(connection, authKey);
+                    return null;
+                });
+            } catch (IOException | RuntimeException | Error e) {
+                failure = e;
+                connection.close();
+            } finally {
+                handshakes.remove(watchdog);
+            }
+            offer(new Outcome(failure == null ? connection : null, from, failure));
+        }
+    }
+
+    /** A handshake's end: the authenticated connection, or what the client did wrong. */
+    private record Outcome(Connection connection, Address peer, Throwable failure) {
+        Connection handOut(Listener listener) throws IOException {
+            if (failure == null) {
+                listener.lastAccepted = peer;
+                return connection;
+            }
+            if (failure instanceof IOException e) {
+                throw e;
+            }
+            if (failure instanceof RuntimeException e) {
+                throw e;
+            }
+            throw (Error) failure;
         }
     }
 
@@ -303,25 +444,6 @@ public final class Listener implements AutoCloseable {
             Posix.closeQuietly(fd);
             throw new AuthenticationError("refused a connection from a process of uid " + peer
                     + ": this listener serves only its own user's processes (uid " + self + ")");
-        }
-    }
-
-    private void handshake(Connection connection) throws IOException {
-        Watchdog watchdog = new Watchdog(connection::close,
-                "the client did not complete the authentication handshake",
-                Listener::closedException);
-        handshakes.add(watchdog);
-        try {
-            if (isClosed()) {
-                watchdog.fire(Watchdog.CLOSED);
-            }
-            watchdog.run(handshakeTimeout, () -> {
-                Connections.deliverChallenge(connection, authKey);
-                Connections.answerChallenge(connection, authKey);
-                return null;
-            });
-        } finally {
-            handshakes.remove(watchdog);
         }
     }
 
@@ -429,6 +551,13 @@ public final class Listener implements AutoCloseable {
                     interrupted = true;
                 }
             }
+            // Clients that passed after the last accept(): nobody will take them now.
+            for (Outcome o : outcomes) {
+                if (o.connection() != null) {
+                    o.connection().close();
+                }
+            }
+            outcomes.clear();
         }
         cleanable.clean();
         if (interrupted) {
