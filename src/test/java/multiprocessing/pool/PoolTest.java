@@ -66,6 +66,42 @@ class PoolTest {
         assertTrue(pool.workerPids().isEmpty());
     }
 
+    /**
+     * A worker with nothing to do lets go of what its last jobs' functions captured: a 1 MiB
+     * shared array a map's function captured leaves /dev/shm while the pool lives on, once this
+     * process drops it too. Workers kept the functions of their last 8 jobs, and the array
+     * with them, as long as the pool lived (attack 29).
+     */
+    @Test
+    void anIdleWorkerLetsGoOfTheSharedMemoryItsLastJobCaptured() throws Exception {
+        String arena = mapOverANewArray();
+        java.nio.file.Path file = java.nio.file.Path.of("/dev/shm", arena.substring(1));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (java.nio.file.Files.exists(file) && System.nanoTime() < deadline) {
+            System.gc();
+            // An allocation sweeps for sent blocks that nobody holds any more.
+            multiprocessing.sharedctypes.RawArray.of("b", 1 << 19);
+            Thread.sleep(100);
+        }
+        assertFalse(java.nio.file.Files.exists(file),
+                "the array's arena " + arena + " is still held with the pool idle");
+    }
+
+    /** Maps with a function capturing a new 1 MiB array; the name of the array's arena. */
+    private String mapOverANewArray() throws Exception {
+        Set<String> before = new HashSet<>(
+                multiprocessing.internal.heap.Heap.ownedArenaNames());
+        multiprocessing.sharedctypes.RawArray big =
+                multiprocessing.sharedctypes.RawArray.of("b", 1 << 20);
+        List<String> added = new ArrayList<>(
+                multiprocessing.internal.heap.Heap.ownedArenaNames());
+        added.removeAll(before);
+        assertEquals(1, added.size(), added.toString());
+        assertEquals(List.of(1 << 20, 1 << 20, 1 << 20, 1 << 20),
+                pool.map(i -> big.length(), List.of(0, 1, 2, 3), 1));
+        return added.get(0);
+    }
+
     static void assertAllGone(List<Long> pids) {
         for (long pid : pids) {
             assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),

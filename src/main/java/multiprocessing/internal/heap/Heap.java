@@ -777,6 +777,25 @@ public final class Heap {
     }
 
     /**
+     * Asks for a GC if this process holds views of other processes' blocks: for a caller that
+     * has just dropped objects that may hold some (a pool worker gone idle drops its jobs'
+     * functions), so that their holds are given back now, not at a GC that a process with
+     * nothing to do would never start.
+     */
+    public static void collectDroppedViews() {
+        Heap heap = instance();
+        heap.lock.lock();
+        try {
+            if (heap.heldViews == 0) {
+                return;
+            }
+        } finally {
+            heap.lock.unlock();
+        }
+        heap.requestGc(false);
+    }
+
+    /**
      * A GC, then a wait for the Cleaner's thread to let go of what it found (blocks of this
      * owner, views of others'): 20 ms, or, {@code untilDone}, as long as it makes progress, up
      * to half a second (an owner about to add an arena would rather reuse what it sent).
