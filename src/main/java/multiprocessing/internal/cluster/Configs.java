@@ -2,11 +2,16 @@ package multiprocessing.internal.cluster;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
+import java.util.logging.Filter;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 import com.hazelcast.client.config.ClientConfig;
@@ -52,6 +57,10 @@ final class Configs {
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     /** Held: a logger's level lives only as long as someone holds the logger. */
     private static final Logger HAZELCAST_LOGGER = Logger.getLogger("com.hazelcast");
+    /** The loggers of a client's attempts to connect, held for their filters. */
+    private static final List<Logger> CONNECTION_LOGGERS = List.of(
+            Logger.getLogger("com.hazelcast.client.impl.connection.ClientConnectionManager"),
+            Logger.getLogger("com.hazelcast.client.impl.connection.tcp.TcpClientConnection"));
 
     static Config member(Settings s) {
         quietLogging();
@@ -138,11 +147,47 @@ final class Configs {
         sc.getCompactSerializationConfig().setZeroConfigFilter(noCompact);
     }
 
-    /** Hazelcast logs through java.util.logging at WARNING and above unless configured otherwise. */
+    /**
+     * Hazelcast logs through java.util.logging at WARNING and above unless configured otherwise,
+     * and then each of a client's failed attempts to connect once a minute at most.
+     */
     private static void quietLogging() {
         if (HAZELCAST_LOGGER.getLevel() == null
                 && LogManager.getLogManager().getProperty("com.hazelcast.level") == null) {
             HAZELCAST_LOGGER.setLevel(Level.WARNING);
+            for (Logger l : CONNECTION_LOGGERS) {
+                if (l.getFilter() == null) {
+                    l.setFilter(new OncePerMinute());
+                }
+            }
+        }
+    }
+
+    /**
+     * Lets a warning through unless the same one (its text but for numbers, and what it
+     * carries) was let through less than a minute ago. A client with a wrong cluster name logged
+     * three warnings at each of its 16 attempts in the 20 s it tries, one with a stack trace:
+     * 437 lines before the library's error said the same.
+     */
+    static final class OncePerMinute implements Filter {
+        private static final long MINUTE_NANOS = TimeUnit.MINUTES.toNanos(1);
+        private final Map<String, Long> lastLogged = new HashMap<>();
+
+        @Override
+        public synchronized boolean isLoggable(LogRecord record) {
+            Throwable t = record.getThrown();
+            String message = String.valueOf(record.getMessage()).replaceAll("[0-9]+", "#");
+            String key = t == null ? message : message + " " + t.getClass().getName();
+            long now = System.nanoTime();
+            Long last = lastLogged.get(key);
+            if (last != null && now - last < MINUTE_NANOS) {
+                return false;
+            }
+            if (lastLogged.size() >= 64) {
+                lastLogged.clear(); // bounded: what repeats is a handful of messages
+            }
+            lastLogged.put(key, now);
+            return true;
         }
     }
 
