@@ -1,7 +1,5 @@
 package multiprocessing.internal.events;
 
-import jdk.jfr.FlightRecorder;
-
 import multiprocessing.internal.util.LibraryThreads;
 
 /**
@@ -22,15 +20,15 @@ public final class Recorder {
     private Recorder() {}
 
     /**
-     * Whether Flight Recorder has been initialized: only then can an event record. The first
-     * call also has the event types registered when Flight Recorder initializes
-     * ({@link Registration}), which loads them then, on that thread.
+     * Whether Flight Recorder has been initialized and the event types registered: only then
+     * can an event record. The first call also has the event types registered when Flight
+     * Recorder initializes ({@link Registration}), which loads them then, on that thread.
      *
      * @return whether the caller should make its event
      */
     public static boolean inUse() {
         Registration.ensure();
-        return FlightRecorder.isInitialized();
+        return Registration.Registrar.registered;
     }
 
     /**

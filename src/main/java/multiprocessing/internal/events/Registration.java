@@ -51,6 +51,15 @@ final class Registration {
      * thousand virtual threads waiting at once were pinned loading an event class).
      */
     static final class Registrar implements FlightRecorderListener {
+        /**
+         * Whether every type is registered: until then no event is made. Flight Recorder says
+         * it is initialized before it tells its listeners, and an event class that another
+         * thread loaded in between (a manager call every few milliseconds while
+         * {@code jcmd JFR.start} ran) was then registered already loaded, and threw
+         * {@link IllegalAccessError} at its every use (attack 31).
+         */
+        static volatile boolean registered;
+
         /** Every event type of the library: a method, so that no event class loads before. */
         static List<Class<? extends Event>> types() {
             return List.of(ProcessStartEvent.class, ProcessEndEvent.class, PoolTaskEvent.class,
@@ -63,6 +72,7 @@ final class Registration {
             for (Class<? extends Event> type : types()) {
                 FlightRecorder.register(type);
             }
+            registered = true;
         }
     }
 }

@@ -475,7 +475,8 @@ class FlightRecorderEventsTest {
      * Flight Recorder started late with {@code jcmd JFR.start}, in a JVM that had already waited
      * through the library (so asked whether it records): the recording starts and the waits
      * after it are recorded. It failed to start ("duplicate class definition" of an event
-     * class), and the next wait threw IllegalAccessError (attack 29d).
+     * class), and the next wait threw IllegalAccessError (attack 29d); an event class loaded
+     * while the recording started, before its type was registered, threw it too (attack 31).
      */
     @Test
     void aRecordingStartedLateWithJcmdRecordsTheWaitsThatFollow(
@@ -489,8 +490,27 @@ class FlightRecorderEventsTest {
         Process p = ctx.process(() -> {
             Semaphore none = new Semaphore(0);
             none.acquire(Duration.ofMillis(20)); // a wait before Flight Recorder is in use
+            // Waits all along, so that some begin while the recording starts.
+            java.util.concurrent.atomic.AtomicBoolean stop =
+                    new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<Throwable> failed =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            Thread busy = Thread.ofPlatform().start(() -> {
+                try {
+                    while (!stop.get()) {
+                        none.acquire(Duration.ofMillis(1));
+                    }
+                } catch (Throwable t) {
+                    failed.set(t);
+                }
+            });
             ready.put("waited");
             go.get(Duration.ofSeconds(60));
+            stop.set(true);
+            busy.join();
+            if (failed.get() != null) {
+                throw new AssertionError("a wait while the recording started", failed.get());
+            }
             none.acquire(Duration.ofMillis(50)); // a LockWait
             try {
                 empty.get(Duration.ofMillis(50)); // a QueueGet
