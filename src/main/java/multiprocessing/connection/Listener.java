@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.concurrent.ConcurrentLinkedDeque;
 
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.posix.ErrnoException;
@@ -17,6 +15,7 @@ import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.posix.SocketAddr;
 import multiprocessing.internal.posix.Sockets;
+import multiprocessing.internal.util.HandshakeSlots;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.util.TempDir;
 import multiprocessing.internal.util.Watchdog;
@@ -40,7 +39,9 @@ import multiprocessing.internal.util.Watchdog;
  * once, on a thread of its own, and {@code accept()} returns the first to pass, or throws for
  * the first to fail. A handshake that ends after its {@code accept()} has returned is kept
  * for the next one. At most 64 handshakes are under way at once: one more closes the oldest
- * (a client's takes milliseconds), so strangers cost a bounded number of threads.
+ * once that one has had 5 seconds to answer, and waits for a place until then (in the kernel's
+ * queue of the socket), so that strangers cost a bounded number of threads and a slow client
+ * is not cut off by the clients that come after it.
  *
  * <p>Several threads may call {@code accept()} at once. {@link #close()} from another thread
  * makes every {@code accept()} in progress, and every later one, throw
@@ -55,8 +56,6 @@ import multiprocessing.internal.util.Watchdog;
 public final class Listener implements AutoCloseable {
     /** CPython's default: only one client waits in the kernel queue before accept(). */
     private static final int DEFAULT_BACKLOG = 1;
-    /** Handshakes under way at once at most: one more closes the oldest. */
-    static final int MAX_PENDING_HANDSHAKES = 64;
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final Family family;
@@ -65,7 +64,7 @@ public final class Listener implements AutoCloseable {
     private final Resources resources;
     private final Cleaner.Cleanable cleanable;
     /** The handshakes under way, the oldest first. */
-    private final Deque<Watchdog> handshakes = new ConcurrentLinkedDeque<>();
+    private final HandshakeSlots handshakes = new HandshakeSlots();
     private volatile Address lastAccepted;
     private volatile Duration handshakeTimeout = Watchdog.handshakeTimeout();
 
@@ -252,6 +251,14 @@ public final class Listener implements AutoCloseable {
                 if (ended != null) {
                     return ended.handOut(this);
                 }
+                long full = authKey == null ? 0 : handshakes.admitIn();
+                if (full > 0) {
+                    // Every place taken by a handshake younger than its due: wait for one to
+                    // end (its outcome wakes the pipe), or to be due.
+                    Parker.awaitFds(new int[] {resources.wakeRead},
+                            new short[] {(short) Posix.POLLIN}, full, false);
+                    continue;
+                }
                 SocketAddr[] peer = new SocketAddr[1];
                 int fd = acceptSocket(peer);
                 if (fd < 0) {
@@ -338,7 +345,7 @@ public final class Listener implements AutoCloseable {
         synchronized (state) {
             if (!closed) {
                 try (var arena = java.lang.foreign.Arena.ofConfined()) {
-                    // At most MAX_PENDING_HANDSHAKES bytes and the close's: never full.
+                    // A byte per handshake under way at most, and the close's: never full.
                     Posix.write(resources.wakeWrite, arena.allocate(1), 1);
                     outcomes.add(o);
                     return;
@@ -358,13 +365,7 @@ public final class Listener implements AutoCloseable {
         Watchdog watchdog = new Watchdog(connection::close,
                 "the client did not complete the authentication handshake",
                 Listener::closedException);
-        if (handshakes.size() >= MAX_PENDING_HANDSHAKES) {
-            Watchdog oldest = handshakes.pollFirst();
-            if (oldest != null) {
-                oldest.fire(Watchdog.PUSHED_OUT);
-            }
-        }
-        handshakes.addLast(watchdog);
+        handshakes.admit(watchdog);
         try {
             LibraryThreads.platform().daemon().name("multiprocessing-listener-handshake")
                     .start(new Handshake(connection, from, watchdog));
@@ -538,9 +539,7 @@ public final class Listener implements AutoCloseable {
         } catch (ErrnoException e) {
             throw new IllegalStateException("cannot wake the listener's threads", e);
         }
-        for (Watchdog w : handshakes) {
-            w.fire(Watchdog.CLOSED);
-        }
+        handshakes.close();
         boolean interrupted = false;
         synchronized (state) {
             // The accepting threads leave at once: their poll includes the wake pipe.

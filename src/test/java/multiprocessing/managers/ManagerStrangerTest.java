@@ -63,8 +63,9 @@ class ManagerStrangerTest {
 
     /**
      * More silent strangers than may wait for their handshake at once: each newcomer pushes the
-     * oldest out, so a client still gets through at once. The newcomer was closed instead, so
-     * that 64 silent connections held every client off for the handshake timeout.
+     * oldest out once that one has had 5 seconds, so a client still gets through. The newcomer
+     * was closed instead, so that 64 silent connections held every client off for the
+     * handshake timeout.
      */
     @Test
     void aFloodOfSilentStrangersPushesTheOldestOutAndLetsAClientThrough() throws Exception {
@@ -73,7 +74,7 @@ class ManagerStrangerTest {
         int extra = 5;
         try {
             int port = manager.address().port();
-            for (int i = 0; i < ManagerServer.MAX_PENDING_HANDSHAKES + extra; i++) {
+            for (int i = 0; i < multiprocessing.internal.util.HandshakeSlots.MAX + extra; i++) {
                 strangers.add(new Socket("127.0.0.1", port));
             }
             Thread.sleep(500);

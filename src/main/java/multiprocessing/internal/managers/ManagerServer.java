@@ -7,14 +7,12 @@ import java.io.StringWriter;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -31,6 +29,7 @@ import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.spawn.ChildMain;
+import multiprocessing.internal.util.HandshakeSlots;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.internal.util.Watchdog;
 import multiprocessing.internal.util.LibraryLog;
@@ -52,11 +51,11 @@ import multiprocessing.internal.util.LibraryLog;
  * Nothing a client sends is deserialized before the challenge has passed. The challenge runs
  * on the connection's own thread, not in the loop that accepts: a stranger that connects to a
  * manager's port and never answers holds back nobody else (it is let go after the handshake
- * timeout, {@link Watchdog#handshakeTimeout}), and at most {@value #MAX_PENDING_HANDSHAKES}
- * connections wait for their handshake at once: one more pushes the oldest out (closes it), so
- * a flood costs a bounded number of threads, and a client, whose handshake takes milliseconds,
- * gets through unless strangers connect faster than that. Refusing the newcomer instead, as
- * this did, let 64 silent connections hold every client off for the handshake timeout. A
+ * timeout, {@link Watchdog#handshakeTimeout}), and at most {@value HandshakeSlots#MAX}
+ * connections wait for their handshake at once: one more pushes the oldest out (closes it)
+ * once that one has had 5 seconds to answer, and waits for a place until then
+ * ({@link HandshakeSlots}), so a flood costs a bounded number of threads, and a client gets
+ * through unless strangers renew 64 connections every 5 seconds. A
  * client whose connections all end (it exited, or was killed mid-call) has its references
  * released and its calls in progress interrupted; the server goes on serving the others.
  */
@@ -70,16 +69,12 @@ public final class ManagerServer {
     /** Proxies of new objects made by the request this thread runs, released after it. */
     private static final ThreadLocal<List<Object>> MADE = ThreadLocal.withInitial(ArrayList::new);
     private static final int BACKLOG = 16;
-    public static final int MAX_PENDING_HANDSHAKES = 64;
 
     private final Map<String, Registration> registry;
     private final Listener listener;
     private final byte[] authKey;
-    /**
-     * The watchdogs of the handshakes of connections accepted and not yet authenticated, the
-     * oldest first.
-     */
-    private final Deque<Watchdog> handshakes = new ConcurrentLinkedDeque<>();
+    /** The handshakes of connections accepted and not yet authenticated, the oldest first. */
+    private final HandshakeSlots handshakes = new HandshakeSlots();
     private final Address address;
     private final ObjectTable table = new ObjectTable();
     private final Map<String, Session> sessions = new HashMap<>();
@@ -242,6 +237,12 @@ public final class ManagerServer {
         int pushedOut = 0;
         try {
             while (!stopping) {
+                try {
+                    handshakes.awaitPlace();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
                 Connection c;
                 try {
                     c = listener.accept();
@@ -257,29 +258,22 @@ public final class ManagerServer {
                             + "before it was served: " + e);
                     continue;
                 }
-                if (handshakes.size() >= MAX_PENDING_HANDSHAKES) {
-                    Watchdog oldest = handshakes.pollFirst();
-                    if (oldest != null) {
-                        oldest.fire(Watchdog.PUSHED_OUT);
-                        pushedOut++;
-                        long now = System.nanoTime();
-                        // Once a second at most: a flood must not flood the log as well.
-                        if (now - lastPushWarning >= 1_000_000_000L) {
-                            LibraryLog.get().log(Level.WARNING, "the manager at " + address
-                                    + " had " + MAX_PENDING_HANDSHAKES + " connections waiting"
-                                    + " for their handshake: " + pushedOut + " of the oldest"
-                                    + " closed since the last such warning");
-                            lastPushWarning = now;
-                            pushedOut = 0;
-                        }
-                    }
-                }
                 connections.add(c);
                 Watchdog handshake = authKey == null ? null : new Watchdog(c::close,
                         "the client did not complete the authentication handshake",
                         () -> new IllegalStateException("the manager is shutting down"));
-                if (handshake != null) {
-                    handshakes.addLast(handshake);
+                if (handshake != null && handshakes.admit(handshake)) {
+                    pushedOut++;
+                    long now = System.nanoTime();
+                    // Once a second at most: a flood must not flood the log as well.
+                    if (now - lastPushWarning >= 1_000_000_000L) {
+                        LibraryLog.get().log(Level.WARNING, "the manager at " + address
+                                + " had " + HandshakeSlots.MAX + " connections waiting"
+                                + " for their handshake: " + pushedOut + " of the oldest"
+                                + " closed since the last such warning");
+                        lastPushWarning = now;
+                        pushedOut = 0;
+                    }
                 }
                 LibraryThreads.platform().daemon().name("multiprocessing-manager-connection")
                         .start(() -> {
@@ -353,9 +347,7 @@ public final class ManagerServer {
     /** Stops accepting; {@link #serveForever()} returns. */
     public void shutdown() {
         stopping = true;
-        for (Watchdog w : handshakes) {
-            w.fire(Watchdog.CLOSED);
-        }
+        handshakes.close();
         RUNNING.remove(address, this);
         listener.close();
     }
