@@ -46,7 +46,7 @@ import multiprocessing.internal.util.Watchdog;
  * <p>Several threads may call {@code accept()} at once. {@link #close()} from another thread
  * makes every {@code accept()} in progress, and every later one, throw
  * {@link IllegalStateException} promptly; that is the way to end one, as
- * {@link Thread#interrupt()} does not (as in Python, where a signal does not either). Closing a listener bound to a Unix socket path
+ * {@link Thread#interrupt()} does not. Closing a listener bound to a Unix socket path
  * removes the socket file, as Python does; an abstract name needs no removal.
  *
  * <p>On a Unix socket only processes of this user are served: {@code accept()} asks the kernel
