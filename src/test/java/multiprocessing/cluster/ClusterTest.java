@@ -635,7 +635,18 @@ class ClusterTest {
             }
             raw.getQueue("multiprocessing.queue:named").offer(new Naming());
             BlockingQueue<String> named = client.queue("named");
-            assertThrows(RuntimeException.class, () -> named.poll(10, TimeUnit.SECONDS));
+            assertThrows(AuthenticationError.class, () -> named.poll(10, TimeUnit.SECONDS),
+                    "refused as any element without the key (it was Hazelcast's exception)");
+            named.put("good");
+            assertEquals("good", named.poll(10, TimeUnit.SECONDS), "the queue goes on");
+            ConcurrentMap<String, String> namedDict = client.dict("named");
+            namedDict.put("k", "v");
+            com.hazelcast.map.IMap<Object, Object> rawNamed =
+                    raw.getMap("multiprocessing.dict:named");
+            rawNamed.put(rawNamed.keySet().iterator().next(), new Naming()); // over k's value
+            assertThrows(AuthenticationError.class, () -> namedDict.get("k"));
+            rawNamed.put(new Naming(), "a key");
+            assertThrows(AuthenticationError.class, () -> namedDict.entrySet().iterator());
             assertFalse(java.nio.file.Files.exists(PLANTED), () -> {
                 try {
                     return "a Planted was " + java.nio.file.Files.readString(PLANTED);

@@ -92,6 +92,18 @@ public final class Seal {
         return Arrays.copyOf(sealed, MAC_BYTES);
     }
 
+    /**
+     * What Hazelcast could not read at all: an entry a peer without the key put there, of a
+     * format or naming a class that a cluster never builds ({@link NamedClasses}).
+     */
+    static AuthenticationError unreadable(String what, RuntimeException cause) {
+        AuthenticationError e = new AuthenticationError(what + " is not sealed bytes and names"
+                + " what this cluster does not build: a peer without this process's"
+                + " authentication key wrote it; it is not read");
+        e.initCause(cause);
+        return e;
+    }
+
     static AuthenticationError refused(String what) {
         return new AuthenticationError(what + " does not carry this process's authentication key: "
                 + "it was written by a peer with another key, or altered on the way; it is not read");

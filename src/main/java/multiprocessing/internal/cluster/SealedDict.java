@@ -9,8 +9,10 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 
 import com.hazelcast.map.IMap;
+import com.hazelcast.nio.serialization.HazelcastSerializationException;
 
 /**
  * A cluster-wide {@link ConcurrentMap} on a Hazelcast {@link IMap} of sealed bytes. Keys are
@@ -54,13 +56,22 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return v == null ? null : sealer.open("dict-value", v, "a value of dict '" + name + "'", bound, key);
     }
 
+    /** What the IMap returns, or AuthenticationError for what Hazelcast cannot read at all. */
+    private <T> T read(Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (HazelcastSerializationException e) {
+            throw Seal.unreadable("an entry of dict '" + name + "'", e);
+        }
+    }
+
     @Override
     public V get(Object k) {
         if (k == null) {
             return null;
         }
         byte[] key = key(k);
-        return valueOf(key, map.get(key));
+        return valueOf(key, read(() -> map.get(key)));
     }
 
     @Override
@@ -71,7 +82,8 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @Override
     public V put(K k, V v) {
         byte[] key = key(k);
-        return valueOf(key, map.put(key, value(key, v)));
+        byte[] value = value(key, v);
+        return valueOf(key, read(() -> map.put(key, value)));
     }
 
     @Override
@@ -80,13 +92,14 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             return null;
         }
         byte[] key = key(k);
-        return valueOf(key, map.remove(key));
+        return valueOf(key, read(() -> map.remove(key)));
     }
 
     @Override
     public V putIfAbsent(K k, V v) {
         byte[] key = key(k);
-        return valueOf(key, map.putIfAbsent(key, value(key, v)));
+        byte[] value = value(key, v);
+        return valueOf(key, read(() -> map.putIfAbsent(key, value)));
     }
 
     @Override
@@ -107,7 +120,8 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     @Override
     public V replace(K k, V v) {
         byte[] key = key(k);
-        return valueOf(key, map.replace(key, value(key, v)));
+        byte[] value = value(key, v);
+        return valueOf(key, read(() -> map.replace(key, value)));
     }
 
     @Override
@@ -142,7 +156,7 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             @Override
             public Iterator<Map.Entry<K, V>> iterator() {
                 return new SnapshotIterator<Map.Entry<Object, Object>, Map.Entry<K, V>>(
-                        new ArrayList<>(map.entrySet()), e -> {
+                        read(() -> new ArrayList<>(map.entrySet())), e -> {
                             K k = keyOf(e.getKey()); // refused unless sealed bytes
                             byte[] key = (byte[]) e.getKey();
                             return new SimpleEntry<>(k, valueOf(key, e.getValue())) {

@@ -10,6 +10,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import com.hazelcast.collection.IQueue;
+import com.hazelcast.nio.serialization.HazelcastSerializationException;
 
 import multiprocessing.AuthenticationError;
 
@@ -39,7 +40,11 @@ final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> 
     }
 
     private E out(Object b) {
-        return b == null ? null : sealer.open("queue", b, "an element of queue '" + name + "'", bound);
+        return b == null ? null : sealer.open("queue", b, what(), bound);
+    }
+
+    private String what() {
+        return "an element of queue '" + name + "'";
     }
 
     @Override
@@ -59,22 +64,38 @@ final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> 
 
     @Override
     public E take() throws InterruptedException {
-        return out(queue.take());
+        try {
+            return out(queue.take());
+        } catch (HazelcastSerializationException e) {
+            throw Seal.unreadable(what(), e);
+        }
     }
 
     @Override
     public E poll(long timeout, TimeUnit unit) throws InterruptedException {
-        return out(queue.poll(timeout, unit));
+        try {
+            return out(queue.poll(timeout, unit));
+        } catch (HazelcastSerializationException e) {
+            throw Seal.unreadable(what(), e);
+        }
     }
 
     @Override
     public E poll() {
-        return out(queue.poll());
+        try {
+            return out(queue.poll());
+        } catch (HazelcastSerializationException e) {
+            throw Seal.unreadable(what(), e);
+        }
     }
 
     @Override
     public E peek() {
-        return out(queue.peek());
+        try {
+            return out(queue.peek());
+        } catch (HazelcastSerializationException e) {
+            throw Seal.unreadable(what(), e);
+        }
     }
 
     @Override
@@ -117,7 +138,12 @@ final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> 
             throw new IllegalArgumentException("cannot drain a queue into itself");
         }
         List<Object> taken = new ArrayList<>();
-        queue.drainTo(taken, max);
+        try {
+            queue.drainTo(taken, max);
+        } catch (HazelcastSerializationException e) {
+            // Hazelcast reads them all before it hands any over: those it took are lost.
+            throw Seal.unreadable(what() + " drained with others (lost with it)", e);
+        }
         AuthenticationError refused = null;
         int n = 0;
         for (Object b : taken) {
@@ -140,7 +166,13 @@ final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> 
      */
     @Override
     public Iterator<E> iterator() {
-        return new SnapshotIterator<>(new ArrayList<>(queue), this::out, queue::remove);
+        List<Object> now;
+        try {
+            now = new ArrayList<>(queue);
+        } catch (HazelcastSerializationException e) {
+            throw Seal.unreadable(what(), e);
+        }
+        return new SnapshotIterator<>(now, this::out, queue::remove);
     }
 
     @Override
