@@ -2,11 +2,14 @@ package multiprocessing.connection;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
 
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.Sockets;
+import multiprocessing.internal.util.Durations;
 import multiprocessing.internal.util.Watchdog;
 
 /**
@@ -26,9 +29,10 @@ public final class Client {
      * forever). A {@link Listener} of this library challenges a client as soon as one of its
      * {@code accept()} calls is in progress, whatever other clients do; a listener that calls
      * {@code accept()} later than that (a server busy with one client at a time, as CPython's
-     * are) fails this call with {@link java.net.SocketTimeoutException}: raise the limit for
-     * such a server. Before the handshake, a Unix socket whose listener has its backlog full
-     * keeps this call in {@code connect(2)} until there is room, as in CPython.
+     * are) fails this call with {@link SocketTimeoutException}: raise the limit for
+     * such a server. The connection itself must be made within the same time: a Unix
+     * socket's {@code connect(2)} waits for room while its listener's queue of clients not yet
+     * accepted is full, with no limit of its own (CPython's waits for good).
      *
      * @param address where the listener is
      * @param family the socket family, or {@code null} to take the address's
@@ -38,7 +42,8 @@ public final class Client {
      * @throws IllegalArgumentException if {@code family} does not match the address
      * @throws ConnectException if nobody listens there (the message names the address)
      * @throws AuthenticationError if the listener has another key or does not authenticate
-     * @throws java.net.SocketTimeoutException if the handshake does not end in time
+     * @throws SocketTimeoutException if the connection is not made, or the handshake does not
+     *         end, in time
      * @throws IOException if the connection fails during the handshake
      */
     public static Connection connect(Address address, Family family, byte[] authKey)
@@ -49,8 +54,16 @@ public final class Client {
         }
         int fd = Sockets.socket(address.family() == Family.AF_INET ? Sockets.AF_INET
                 : Sockets.AF_UNIX);
+        Duration limit = Watchdog.handshakeTimeout();
         try {
-            Sockets.connect(fd, address.toSocketAddr());
+            if (limit == null) {
+                Sockets.connect(fd, address.toSocketAddr());
+            } else if (!Sockets.connect(fd, address.toSocketAddr(), Durations.nanos(limit))) {
+                Posix.closeQuietly(fd);
+                throw new SocketTimeoutException("cannot connect to " + address + " within "
+                        + limit + ": its listener does not accept (a Unix socket's queue of"
+                        + " clients waiting for accept() is full) or does not answer");
+            }
         } catch (ErrnoException e) {
             Posix.closeQuietly(fd);
             ConnectException c = new ConnectException("cannot connect to " + address + ": "
@@ -71,7 +84,7 @@ public final class Client {
                     "the listener at " + address + " did not complete the authentication "
                     + "handshake", () -> new IllegalStateException("the connection was closed"));
             try {
-                handshake.run(Watchdog.handshakeTimeout(), () -> {
+                handshake.run(limit, () -> {
                     Connections.answerChallenge(connection, authKey);
                     Connections.deliverChallenge(connection, authKey);
                     return null;

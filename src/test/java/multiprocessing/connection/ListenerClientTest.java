@@ -346,6 +346,41 @@ class ListenerClientTest {
         assertTrue(e.getMessage().contains(nowhere.toString()), e.getMessage());
     }
 
+    /**
+     * A client of a Unix listener that never accepts, once its queue is full, fails within the
+     * connection time limit: connect(2) waited for room with no limit (attack 30).
+     */
+    @Test
+    void connectingToAUnixListenerWhoseQueueIsFullFailsInTime() throws Exception {
+        String property = multiprocessing.internal.util.Watchdog.HANDSHAKE_TIMEOUT_PROPERTY;
+        String before = System.getProperty(property);
+        List<Connection> queued = new java.util.ArrayList<>();
+        try (Listener l = new Listener(Address.unix(dir.resolve("full.sock").toString()), null,
+                0, null)) {
+            System.setProperty(property, "300");
+            Future<?> filling = pool.submit(() -> {
+                while (true) {
+                    queued.add(Client.connect(l.address())); // until the queue is full
+                }
+            });
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> filling.get(20, TimeUnit.SECONDS));
+            assertInstanceOf(java.net.SocketTimeoutException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("does not accept"),
+                    e.getCause().getMessage());
+            assertFalse(queued.isEmpty(), "a client got into the queue before it was full");
+        } finally {
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
+            }
+            for (Connection c : queued) {
+                c.close();
+            }
+        }
+    }
+
     @Test
     void acceptedConnectionsOutliveTheListener() throws Exception {
         Connection server;

@@ -216,6 +216,63 @@ public final class Sockets {
         }
     }
 
+    /** asm-generic/socket.h, the value on x86_64 and aarch64 Linux: a struct timeval. */
+    private static final int SO_SNDTIMEO = 21;
+    private static final java.lang.foreign.StructLayout TIMEVAL = java.lang.foreign.MemoryLayout
+            .structLayout(JAVA_LONG.withName("tv_sec"), JAVA_LONG.withName("tv_usec"));
+    private static final long TV_SEC = TIMEVAL.byteOffset(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("tv_sec"));
+    private static final long TV_USEC = TIMEVAL.byteOffset(
+            java.lang.foreign.MemoryLayout.PathElement.groupElement("tv_usec"));
+
+    /**
+     * Connects a blocking socket within {@code timeoutNanos}; false if the time ran out first.
+     * {@code connect(2)} has no limit of its own on a Unix socket whose listener's queue is
+     * full (it waits for room), but it waits at most the socket's send timeout (SO_SNDTIMEO),
+     * which this sets for the call and then clears.
+     */
+    public static boolean connect(int fd, SocketAddr address, long timeoutNanos)
+            throws ErrnoException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        try (Arena arena = Arena.ofConfined()) {
+            sendTimeout(arena, fd, Math.max(1000, timeoutNanos));
+            try {
+                MemorySegment sa = encode(arena, address);
+                MemorySegment st = Errno.state();
+                int r = (int) Errno.call(H.CONNECT, st, arg(fd), sa, arg(sa.byteSize()));
+                if (r == 0) {
+                    return true;
+                }
+                int e = Errno.errno(st);
+                if (e == Posix.EAGAIN) {
+                    return false; // a Unix socket's listener still had no room
+                }
+                if (e != Posix.EINTR && e != EINPROGRESS) {
+                    throw Errno.error("connect", st);
+                }
+                // Interrupted or out of time (TCP): the connection goes on in the background.
+                long left = deadline - System.nanoTime();
+                return left > 0 && Posix.pollOne(fd, Posix.POLLOUT,
+                        (int) Math.min(Integer.MAX_VALUE, Math.max(1, left / 1_000_000))) != 0;
+            } finally {
+                sendTimeout(arena, fd, 0);
+            }
+        }
+    }
+
+    /** Sets SO_SNDTIMEO; 0 clears it. */
+    private static void sendTimeout(Arena arena, int fd, long nanos) throws ErrnoException {
+        MemorySegment tv = arena.allocate(TIMEVAL);
+        tv.set(JAVA_LONG, TV_SEC, nanos / 1_000_000_000L);
+        tv.set(JAVA_LONG, TV_USEC, nanos % 1_000_000_000L / 1000);
+        MemorySegment st = Errno.state();
+        int r = (int) Errno.call(H.SETSOCKOPT, st, arg(fd), arg(Libc.SOL_SOCKET()),
+                arg(SO_SNDTIMEO), tv, arg(TIMEVAL.byteSize()));
+        if (r < 0) {
+            throw Errno.error("setsockopt(SO_SNDTIMEO)", st);
+        }
+    }
+
     /** The address a socket is bound to (the real port after binding port 0). */
     public static SocketAddr localAddress(int fd, int family) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
