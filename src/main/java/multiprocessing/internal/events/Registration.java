@@ -69,8 +69,17 @@ final class Registration {
 
         @Override
         public void recorderInitialized(FlightRecorder recorder) {
-            for (Class<? extends Event> type : types()) {
-                FlightRecorder.register(type);
+            try {
+                for (Class<? extends Event> type : types()) {
+                    FlightRecorder.register(type);
+                }
+            } catch (RuntimeException | LinkageError e) {
+                // Thrown out of here, it would fail the first wait, and every wait after it,
+                // of a program that only asked to be recorded.
+                multiprocessing.internal.util.LibraryLog.get().log(System.Logger.Level.WARNING,
+                        "the library's Flight Recorder events are off: their types could not"
+                                + " be registered", e);
+                return;
             }
             registered = true;
         }
