@@ -780,7 +780,8 @@ public final class Heap {
      * Asks for a GC if this process holds views of other processes' blocks: for a caller that
      * has just dropped objects that may hold some (a pool worker gone idle drops its jobs'
      * functions), so that their holds are given back now, not at a GC that a process with
-     * nothing to do would never start.
+     * nothing to do would never start. Does not wait for the Cleaner's thread, which gives
+     * them back: the caller may have work again at once.
      */
     public static void collectDroppedViews() {
         Heap heap = instance();
@@ -792,7 +793,7 @@ public final class Heap {
         } finally {
             heap.lock.unlock();
         }
-        heap.requestGc(false);
+        System.gc();
     }
 
     /**
