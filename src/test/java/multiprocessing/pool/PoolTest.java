@@ -68,9 +68,11 @@ class PoolTest {
 
     /**
      * A worker with nothing to do lets go of what its last jobs' functions captured: a 1 MiB
-     * shared array a map's function captured leaves /dev/shm while the pool lives on, once this
-     * process drops it too. Workers kept the functions of their last 8 jobs, and the array
-     * with them, as long as the pool lived (attack 29).
+     * shared array a map's function captured leaves /dev/shm while the pool lives on, this
+     * process having dropped it when the map returned. Workers kept the functions of their
+     * last 8 jobs, and the array with them, as long as the pool lived (attack 29); and then
+     * this process, which had let go of it first, freed it only when it next allocated
+     * (attack 32).
      */
     @Test
     void anIdleWorkerLetsGoOfTheSharedMemoryItsLastJobCaptured() throws Exception {
@@ -78,9 +80,7 @@ class PoolTest {
         java.nio.file.Path file = java.nio.file.Path.of("/dev/shm", arena.substring(1));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (java.nio.file.Files.exists(file) && System.nanoTime() < deadline) {
-            System.gc();
-            // An allocation sweeps for sent blocks that nobody holds any more.
-            multiprocessing.sharedctypes.RawArray.of("b", 1 << 19);
+            System.gc(); // this process's own hold goes (nothing here allocates any more)
             Thread.sleep(100);
         }
         assertFalse(java.nio.file.Files.exists(file),

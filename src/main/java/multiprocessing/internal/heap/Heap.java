@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -19,6 +21,7 @@ import multiprocessing.internal.posix.SharedMemoryCalls;
 import multiprocessing.internal.shm.SharedMemoryFullException;
 import multiprocessing.internal.shm.ShmObject;
 import multiprocessing.internal.util.AtExit;
+import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * Small pieces of shared memory carved out of a few large shared-memory arenas (CPython's
@@ -58,9 +61,10 @@ import multiprocessing.internal.util.AtExit;
  * by its parent when it reaps it, or by any process whose sweep finds blocks still held (at
  * most every second, less often while it finds nobody dead). The owner frees a sent block when
  * the count is zero: at once if it already is when its own block goes, else at a later sweep
- * (made during allocations, as often as there are blocks waiting). A block whose count is zero
- * is never counted again (a reader finding its ticket redeemed adds a count of its own only to
- * a block still held), so a miscount can at worst keep a block until its owner exits, never
+ * (made during allocations, as often as there are blocks waiting, and by a thread of its own
+ * while any wait: a quarter of a second after, then less and less often). A block whose count
+ * is zero is never counted again (a reader finding its ticket redeemed adds a count of its own
+ * only to a block still held), so a miscount can at worst keep a block until its owner exits, never
  * free memory under a holder. Counts that stay: messages never read, and messages whose sender
  * exited before they were read.
  *
@@ -231,6 +235,11 @@ public final class Heap {
     private final List<Freer> deferred = new ArrayList<>();
     /** Allocations and deferrals since the last sweep of {@link #deferred}. */
     private int sinceSweep;
+    /** Whether a {@link SweepLater} is scheduled (under the lock), and its next delay. */
+    private boolean sweepScheduled;
+    private long sweepDelayNanos;
+    private static final long SWEEP_MIN_NANOS = 250_000_000L;
+    private static final long SWEEP_MAX_NANOS = 30_000_000_000L;
     private static final long GC_THRESHOLD_MIN =
             Long.getLong("multiprocessing.heap.gcThresholdBytes", 256L << 20);
     private static final long GC_THRESHOLD_VIEWS =
@@ -640,9 +649,63 @@ public final class Heap {
             } else {
                 deferred.add(freer);
                 sinceSweep++;
+                if (!sweepScheduled) {
+                    sweepScheduled = true;
+                    sweepDelayNanos = SWEEP_MIN_NANOS;
+                    SweepLater.schedule(this, sweepDelayNanos);
+                }
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Sweeps while blocks wait for their holders, on a thread of its own: soon after a sweep
+     * freed some, less and less often (up to every 30 s) while none. Sweeps made by allocations
+     * alone left a block that its owner dropped first (a program drops an array a pool's map
+     * captured when the map returns; the workers give theirs back when idle) in /dev/shm until
+     * the owner allocated again, perhaps never (attack 32).
+     */
+    private void sweepLater() {
+        reapIfDue();
+        lock.lock();
+        try {
+            int before = deferred.size();
+            sweep();
+            if (deferred.isEmpty()) {
+                sweepScheduled = false;
+                return;
+            }
+            sweepDelayNanos = deferred.size() < before ? SWEEP_MIN_NANOS
+                    : Math.min(SWEEP_MAX_NANOS, sweepDelayNanos * 2);
+            SweepLater.schedule(this, sweepDelayNanos);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A sweep of one heap to come: a class, not a lambda, as the heap's other tasks. */
+    private static final class SweepLater implements Runnable {
+        private static final ScheduledThreadPoolExecutor EXECUTOR =
+                new ScheduledThreadPoolExecutor(1, r -> {
+                    Thread t = LibraryThreads.unstarted("multiprocessing-heap-sweeper", r);
+                    t.setDaemon(true);
+                    return t;
+                });
+        private final Heap heap;
+
+        private SweepLater(Heap heap) {
+            this.heap = heap;
+        }
+
+        static void schedule(Heap heap, long delayNanos) {
+            EXECUTOR.schedule(new SweepLater(heap), delayNanos, TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void run() {
+            heap.sweepLater();
         }
     }
 
