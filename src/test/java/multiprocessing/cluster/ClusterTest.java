@@ -643,8 +643,15 @@ class ClusterTest {
             namedDict.put("k", "v");
             com.hazelcast.map.IMap<Object, Object> rawNamed =
                     raw.getMap("multiprocessing.dict:named");
-            rawNamed.put(rawNamed.keySet().iterator().next(), new Naming()); // over k's value
+            Object sealedK = rawNamed.keySet().iterator().next();
+            rawNamed.put(sealedK, new Naming()); // over k's value
             assertThrows(AuthenticationError.class, () -> namedDict.get("k"));
+            // A write over it is done, and says so: it threw as if not done (attack 32).
+            assertNull(namedDict.put("k", "new"));
+            assertEquals("new", namedDict.get("k"));
+            rawNamed.put(sealedK, new Naming());
+            assertNull(namedDict.remove("k"));
+            assertFalse(namedDict.containsKey("k"));
             rawNamed.put(new Naming(), "a key");
             assertThrows(AuthenticationError.class, () -> namedDict.entrySet().iterator());
             assertFalse(java.nio.file.Files.exists(PLANTED), () -> {

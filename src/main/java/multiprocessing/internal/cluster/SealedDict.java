@@ -14,6 +14,9 @@ import java.util.function.Supplier;
 import com.hazelcast.map.IMap;
 import com.hazelcast.nio.serialization.HazelcastSerializationException;
 
+import multiprocessing.AuthenticationError;
+import multiprocessing.internal.util.LibraryLog;
+
 /**
  * A cluster-wide {@link ConcurrentMap} on a Hazelcast {@link IMap} of sealed bytes. Keys are
  * sealed for the dict, values for the dict and their key, so a value cannot be moved under
@@ -56,6 +59,21 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         return v == null ? null : sealer.open("dict-value", v, "a value of dict '" + name + "'", bound, key);
     }
 
+    /**
+     * The previous value a write returns ({@code put}, {@code remove}, {@code replace}); null,
+     * with a warning, when a peer without the key wrote it: the write is done, and throwing
+     * told the caller it was not (attack 32).
+     */
+    private V previous(byte[] key, Supplier<Object> write) {
+        try {
+            return valueOf(key, read(write));
+        } catch (AuthenticationError e) {
+            LibraryLog.get().log(System.Logger.Level.WARNING, "a write to dict '" + name
+                    + "' replaced or removed an entry that is not read: " + e.getMessage());
+            return null;
+        }
+    }
+
     /** What the IMap returns, or AuthenticationError for what Hazelcast cannot read at all. */
     private <T> T read(Supplier<T> call) {
         try {
@@ -83,7 +101,7 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     public V put(K k, V v) {
         byte[] key = key(k);
         byte[] value = value(key, v);
-        return valueOf(key, read(() -> map.put(key, value)));
+        return previous(key, () -> map.put(key, value));
     }
 
     @Override
@@ -92,7 +110,7 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             return null;
         }
         byte[] key = key(k);
-        return valueOf(key, read(() -> map.remove(key)));
+        return previous(key, () -> map.remove(key));
     }
 
     @Override
@@ -121,7 +139,7 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     public V replace(K k, V v) {
         byte[] key = key(k);
         byte[] value = value(key, v);
-        return valueOf(key, read(() -> map.replace(key, value)));
+        return previous(key, () -> map.replace(key, value));
     }
 
     @Override
