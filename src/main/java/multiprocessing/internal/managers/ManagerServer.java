@@ -55,7 +55,7 @@ import multiprocessing.internal.util.LibraryLog;
  * connections wait for their handshake at once: one more pushes the oldest out (closes it)
  * once that one has had 5 seconds to answer, and waits for a place until then
  * ({@link HandshakeSlots}), so a flood costs a bounded number of threads, and a client gets
- * through unless strangers renew 64 connections every 5 seconds. A
+ * through unless strangers keep more connections open than the places and the backlog hold. A
  * client whose connections all end (it exited, or was killed mid-call) has its references
  * released and its calls in progress interrupted; the server goes on serving the others.
  */

@@ -16,9 +16,12 @@ import java.util.concurrent.TimeUnit;
  * {@link #MIN_AGE_NANOS} to answer; until then the newcomer waits for a place (in the
  * kernel's queue of the listening socket). Closing the oldest at once, as this did, lost a
  * third of a burst of 300 CPython 3.11 clients with nobody attacking (attack 31); never
- * closing one let 64 silent connections hold every client off for the handshake timeout. A
- * flood now has to renew 64 connections every 5 seconds to keep clients waiting, and a client
- * waits at most that long for its place.
+ * closing one let 64 silent connections hold every client off for the handshake timeout.
+ * With up to about 100 silent connections renewed as soon as they are closed, a client now
+ * waits at most 5 seconds for its place; more than the places and the socket's backlog
+ * together (64 + 16 for a manager), renewed at once, win every race for a place against the
+ * clients, as a flood does any server that serves all comers (attack 32: 120 such
+ * connections kept every client of a manager out): such a server belongs behind a firewall.
  */
 public final class HandshakeSlots {
     /** Handshakes under way at once at most. */
