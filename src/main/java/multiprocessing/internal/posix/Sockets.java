@@ -216,8 +216,12 @@ public final class Sockets {
         }
     }
 
-    /** asm-generic/socket.h, the value on x86_64 and aarch64 Linux: a struct timeval. */
+    /** asm-generic/socket.h, the values on x86_64 and aarch64 Linux (SO_SNDTIMEO: a timeval). */
     private static final int SO_SNDTIMEO = 21;
+    private static final int SO_ERROR = 4;
+    /** asm-generic/errno.h, the values on x86_64 and aarch64 Linux: not in the bindings. */
+    private static final int EALREADY = 114;
+    private static final int EISCONN = 106;
     private static final java.lang.foreign.StructLayout TIMEVAL = java.lang.foreign.MemoryLayout
             .structLayout(JAVA_LONG.withName("tv_sec"), JAVA_LONG.withName("tv_usec"));
     private static final long TV_SEC = TIMEVAL.byteOffset(
@@ -229,35 +233,73 @@ public final class Sockets {
      * Connects a blocking socket within {@code timeoutNanos}; false if the time ran out first.
      * {@code connect(2)} has no limit of its own on a Unix socket whose listener's queue is
      * full (it waits for room), but it waits at most the socket's send timeout (SO_SNDTIMEO),
-     * which this sets for the call and then clears.
+     * which this sets for each attempt and then clears. With that timeout set, the kernel does
+     * not restart a {@code connect(2)} that a signal interrupts: it is made again for the time
+     * left (a Unix socket's attempt is over; a TCP one goes on, and the new call says so),
+     * rather than taken for a connection under way (a signal made a Unix socket that never
+     * connected look connected, attack 33).
      */
     public static boolean connect(int fd, SocketAddr address, long timeoutNanos)
             throws ErrnoException {
         long deadline = System.nanoTime() + timeoutNanos;
         try (Arena arena = Arena.ofConfined()) {
-            sendTimeout(arena, fd, Math.max(1000, timeoutNanos));
+            MemorySegment sa = encode(arena, address);
             try {
-                MemorySegment sa = encode(arena, address);
-                MemorySegment st = Errno.state();
-                int r = (int) Errno.call(H.CONNECT, st, arg(fd), sa, arg(sa.byteSize()));
-                if (r == 0) {
-                    return true;
+                while (true) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    sendTimeout(arena, fd, Math.max(1000, left));
+                    MemorySegment st = Errno.state();
+                    int r = (int) Errno.call(H.CONNECT, st, arg(fd), sa, arg(sa.byteSize()));
+                    if (r == 0) {
+                        return true;
+                    }
+                    int e = Errno.errno(st);
+                    if (e == EISCONN) {
+                        return true; // a TCP connection interrupted before was made meanwhile
+                    }
+                    if (e == Posix.EAGAIN) {
+                        return false; // a Unix socket's listener still had no room
+                    }
+                    if (e == EINPROGRESS || e == EALREADY) {
+                        return tcpConnected(arena, fd, deadline);
+                    }
+                    if (e != Posix.EINTR) {
+                        throw Errno.error("connect", st);
+                    }
                 }
-                int e = Errno.errno(st);
-                if (e == Posix.EAGAIN) {
-                    return false; // a Unix socket's listener still had no room
-                }
-                if (e != Posix.EINTR && e != EINPROGRESS) {
-                    throw Errno.error("connect", st);
-                }
-                // Interrupted or out of time (TCP): the connection goes on in the background.
-                long left = deadline - System.nanoTime();
-                return left > 0 && Posix.pollOne(fd, Posix.POLLOUT,
-                        (int) Math.min(Integer.MAX_VALUE, Math.max(1, left / 1_000_000))) != 0;
             } finally {
                 sendTimeout(arena, fd, 0);
             }
         }
+    }
+
+    /**
+     * Waits until {@code deadline} for a TCP connection under way; false if it is not made by
+     * then. Writable is not enough: a failed attempt is writable too, and says why in SO_ERROR.
+     */
+    private static boolean tcpConnected(Arena arena, int fd, long deadline)
+            throws ErrnoException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || Posix.pollOne(fd, Posix.POLLOUT,
+                (int) Math.min(Integer.MAX_VALUE, Math.max(1, left / 1_000_000))) == 0) {
+            return false;
+        }
+        MemorySegment error = arena.allocate(JAVA_INT);
+        MemorySegment len = arena.allocateFrom(JAVA_INT, (int) JAVA_INT.byteSize());
+        MemorySegment st = Errno.state();
+        int r = (int) Errno.call(PeerCred.GETSOCKOPT, st, arg(fd), arg(Libc.SOL_SOCKET()),
+                arg(SO_ERROR), error, len);
+        if (r < 0) {
+            throw Errno.error("getsockopt(SO_ERROR)", st);
+        }
+        int e = error.get(JAVA_INT, 0);
+        if (e != 0) {
+            throw new ErrnoException("connect", e);
+        }
+        return true;
     }
 
     /** Sets SO_SNDTIMEO; 0 clears it. */
