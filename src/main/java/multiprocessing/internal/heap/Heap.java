@@ -239,7 +239,7 @@ public final class Heap {
     private boolean sweepScheduled;
     private long sweepDelayNanos;
     private static final long SWEEP_MIN_NANOS = 250_000_000L;
-    private static final long SWEEP_MAX_NANOS = 30_000_000_000L;
+    private static final long SWEEP_MAX_NANOS = 5_000_000_000L;
     private static final long GC_THRESHOLD_MIN =
             Long.getLong("multiprocessing.heap.gcThresholdBytes", 256L << 20);
     private static final long GC_THRESHOLD_VIEWS =
@@ -662,8 +662,10 @@ public final class Heap {
 
     /**
      * Sweeps while blocks wait for their holders, on a thread of its own: soon after a sweep
-     * freed some, less and less often (up to every 30 s) while none. Sweeps made by allocations
-     * alone left a block that its owner dropped first (a program drops an array a pool's map
+     * freed some, less and less often while none, up to every 5 s (so a block a holder lets go
+     * of late is freed within that; 30 s were a long time for /dev/shm, attack 33, and a sweep
+     * of 10,000 waiting blocks costs a millisecond). Sweeps made by allocations alone left a
+     * block that its owner dropped first (a program drops an array a pool's map
      * captured when the map returns; the workers give theirs back when idle) in /dev/shm until
      * the owner allocated again, perhaps never (attack 32).
      */
