@@ -663,11 +663,10 @@ public final class Heap {
     /**
      * Sweeps while blocks wait for their holders, on a thread of its own: soon after a sweep
      * freed some, less and less often while none, up to every 5 s (so a block a holder lets go
-     * of late is freed within that; 30 s were a long time for /dev/shm, attack 33, and a sweep
-     * of 10,000 waiting blocks costs a millisecond). Sweeps made by allocations alone left a
-     * block that its owner dropped first (a program drops an array a pool's map
-     * captured when the map returns; the workers give theirs back when idle) in /dev/shm until
-     * the owner allocated again, perhaps never (attack 32).
+     * of late is freed within that; 30 s were a long time for /dev/shm, attack 33). Sweeps
+     * made by allocations alone left a block that its owner dropped first (a program drops an
+     * array a pool's map captured when the map returns; the workers give theirs back when
+     * idle) in /dev/shm until the owner allocated again, perhaps never (attack 32).
      */
     private void sweepLater() {
         reapIfDue();
