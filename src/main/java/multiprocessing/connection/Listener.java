@@ -506,7 +506,10 @@ public final class Listener implements AutoCloseable {
     }
 
     /**
-     * The listening socket's descriptor, readable when a client waits to be accepted.
+     * The listening socket's descriptor, readable when a client waits to be accepted. With a
+     * key, a client whose handshake ended after the {@code accept()} that began it had returned
+     * waits for the next {@code accept()} without making this readable:
+     * {@link Connections#await} sees it, a poll of this descriptor alone does not.
      *
      * @return the descriptor
      * @throws IllegalStateException if the listener is closed
