@@ -9,10 +9,8 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
-import java.util.function.Supplier;
 
 import com.hazelcast.map.IMap;
-import com.hazelcast.nio.serialization.HazelcastSerializationException;
 
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.util.LibraryLog;
@@ -64,7 +62,7 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
      * with a warning, when a peer without the key wrote it: the write is done, and throwing
      * told the caller it was not (attack 32).
      */
-    private V previous(byte[] key, Supplier<Object> write) {
+    private V previous(byte[] key, Sealer.Read<Object, RuntimeException> write) {
         try {
             return valueOf(key, read(write));
         } catch (AuthenticationError e) {
@@ -75,12 +73,8 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     }
 
     /** What the IMap returns, or AuthenticationError for what Hazelcast cannot read at all. */
-    private <T> T read(Supplier<T> call) {
-        try {
-            return call.get();
-        } catch (HazelcastSerializationException e) {
-            throw Seal.unreadable("an entry of dict '" + name + "'", e);
-        }
+    private <T> T read(Sealer.Read<T, RuntimeException> call) {
+        return Sealer.reading("an entry of dict '" + name + "'", call);
     }
 
     @Override

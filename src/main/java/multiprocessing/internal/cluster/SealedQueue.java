@@ -10,7 +10,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import com.hazelcast.collection.IQueue;
-import com.hazelcast.nio.serialization.HazelcastSerializationException;
 
 import multiprocessing.AuthenticationError;
 
@@ -64,38 +63,22 @@ final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> 
 
     @Override
     public E take() throws InterruptedException {
-        try {
-            return out(queue.take());
-        } catch (HazelcastSerializationException e) {
-            throw Seal.unreadable(what(), e);
-        }
+        return out(Sealer.reading(what(), () -> queue.take()));
     }
 
     @Override
     public E poll(long timeout, TimeUnit unit) throws InterruptedException {
-        try {
-            return out(queue.poll(timeout, unit));
-        } catch (HazelcastSerializationException e) {
-            throw Seal.unreadable(what(), e);
-        }
+        return out(Sealer.reading(what(), () -> queue.poll(timeout, unit)));
     }
 
     @Override
     public E poll() {
-        try {
-            return out(queue.poll());
-        } catch (HazelcastSerializationException e) {
-            throw Seal.unreadable(what(), e);
-        }
+        return out(Sealer.reading(what(), () -> queue.poll()));
     }
 
     @Override
     public E peek() {
-        try {
-            return out(queue.peek());
-        } catch (HazelcastSerializationException e) {
-            throw Seal.unreadable(what(), e);
-        }
+        return out(Sealer.reading(what(), () -> queue.peek()));
     }
 
     @Override
@@ -138,12 +121,10 @@ final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> 
             throw new IllegalArgumentException("cannot drain a queue into itself");
         }
         List<Object> taken = new ArrayList<>();
-        try {
-            queue.drainTo(taken, max);
-        } catch (HazelcastSerializationException e) {
-            // Hazelcast reads them all before it hands any over: those it took are lost.
-            throw Seal.unreadable(what() + " drained with others (lost with it)", e);
-        }
+        // Hazelcast reads them all before it hands any over: those it took are lost with one
+        // it cannot read (a peer that reaches the cluster can clear it anyway).
+        Sealer.reading(what() + " drained with others (lost with it)",
+                () -> queue.drainTo(taken, max));
         AuthenticationError refused = null;
         int n = 0;
         for (Object b : taken) {
@@ -166,13 +147,8 @@ final class SealedQueue<E> extends AbstractQueue<E> implements BlockingQueue<E> 
      */
     @Override
     public Iterator<E> iterator() {
-        List<Object> now;
-        try {
-            now = new ArrayList<>(queue);
-        } catch (HazelcastSerializationException e) {
-            throw Seal.unreadable(what(), e);
-        }
-        return new SnapshotIterator<>(now, this::out, queue::remove);
+        return new SnapshotIterator<>(Sealer.reading(what(), () -> new ArrayList<>(queue)),
+                this::out, queue::remove);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package multiprocessing.internal.cluster;
 
+import com.hazelcast.nio.serialization.HazelcastSerializationException;
+
 import multiprocessing.internal.reduction.Serialization;
 
 /**
@@ -32,5 +34,23 @@ final class Sealer {
     @SuppressWarnings("unchecked")
     <T> T open(String context, Object sealed, String what, byte[]... bound) {
         return (T) Serialization.deserialize(seal.open(context, sealed, what, bound));
+    }
+
+    /** A read of a Hazelcast structure, which may throw what its caller's method throws. */
+    interface Read<T, X extends Exception> {
+        T run() throws X;
+    }
+
+    /**
+     * Runs {@code read}; what Hazelcast could not read at all (an entry a peer without the key
+     * put there, of a format or naming a class a cluster never builds: {@link NamedClasses})
+     * is refused with {@link multiprocessing.AuthenticationError}, as any entry without the key.
+     */
+    static <T, X extends Exception> T reading(String what, Read<T, X> read) throws X {
+        try {
+            return read.run();
+        } catch (HazelcastSerializationException e) {
+            throw Seal.unreadable(what, e);
+        }
     }
 }

@@ -105,9 +105,4 @@ public final class HandshakeSlots {
         }
         notifyAll();
     }
-
-    /** {@return how many handshakes are under way} */
-    public synchronized int size() {
-        return entries.size();
-    }
 }
