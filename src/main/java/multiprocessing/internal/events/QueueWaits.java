@@ -16,6 +16,11 @@ package multiprocessing.internal.events;
 public final class QueueWaits {
     private QueueWaits() {}
 
+    /** Loads, links and initializes this class: {@link Registration} calls it. */
+    static void link() {
+        // the call is the work
+    }
+
     /**
      * Begins a get's wait for an item ({@code get}) or a put's wait for room.
      *

@@ -73,6 +73,10 @@ final class Registration {
                 for (Class<? extends Event> type : types()) {
                     FlightRecorder.register(type);
                 }
+                // Linked here, after the types, as they are: else the first queue waits of a
+                // recording, in many virtual threads at once, met in its initialization and
+                // pinned their carriers (VirtualThreadsTest).
+                QueueWaits.link();
             } catch (RuntimeException | LinkageError e) {
                 // Thrown out of here, it would fail the first wait, and every wait after it,
                 // of a program that only asked to be recorded.
