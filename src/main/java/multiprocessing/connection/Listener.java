@@ -418,6 +418,10 @@ public final class Listener implements AutoCloseable {
                 listener.lastAccepted = peer;
                 return connection;
             }
+            // The failure's stack is the handshake thread's; the caller's is what a reader of
+            // the trace looks for first.
+            failure.addSuppressed(new Throwable("handed to this accept() call; the handshake"
+                    + " failed on a thread of the listener (the trace above)"));
             if (failure instanceof IOException e) {
                 throw e;
             }

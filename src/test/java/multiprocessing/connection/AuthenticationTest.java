@@ -106,6 +106,11 @@ class AuthenticationTest {
             AuthenticationError server = assertThrows(AuthenticationError.class,
                     () -> get(accepted));
             assertTrue(server.getMessage().contains("wrong"), server.getMessage());
+            assertTrue(Arrays.stream(server.getSuppressed())
+                            .flatMap(s -> Arrays.stream(s.getStackTrace()))
+                            .anyMatch(f -> f.getClassName().equals(Listener.class.getName())
+                                    && f.getMethodName().equals("accept")),
+                    "the trace shows the accept() it was thrown to");
             stillAcceptsGoodClient(listener, KEY);
         }
     }
