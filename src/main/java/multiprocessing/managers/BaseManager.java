@@ -52,7 +52,10 @@ import multiprocessing.internal.spawn.ProcessAccess;
  * object needs no locking of its own, and its value is read whole
  * ({@link BaseProxy#getValue()}); the server runs them in the thread that reads the calling
  * connection, so a call that takes long holds up the other calls of its process on that
- * connection. An object of a {@code java.util.concurrent} class, and the synchronization
+ * connection (a process's next calls go over another of its connections while one is busy,
+ * also with a call its caller gave up, interrupted). A client that dies during such a call has
+ * it interrupted within a fraction of a second, so that a function that waits (a dict's
+ * {@code compute} given one) does not hold its object for good. An object of a {@code java.util.concurrent} class, and the synchronization
  * types of {@link SyncManager}, are called concurrently instead, each call in a thread of its
  * own, since their blocking methods (a queue's {@code take}) must let other calls through. A
  * registered object whose methods block should therefore be such a class. An object lives while some process holds a proxy of it; a process that ends (however
@@ -407,7 +410,11 @@ public class BaseManager implements AutoCloseable {
     private void ready(Address where, State s) {
         address = where;
         Keys.remember(where, authKey);
-        ManagerClient.of(where).reopen();
+        if (s == State.CONNECTED) {
+            ManagerClient.of(where).reopen();
+        } else {
+            ManagerClient.of(where).startedAnew();
+        }
         state = s;
     }
 

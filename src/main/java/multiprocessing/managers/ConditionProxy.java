@@ -6,6 +6,11 @@ import java.util.function.BooleanSupplier;
 /**
  * A shared condition ({@link SyncManager#condition()}); Python's {@code wait} is
  * {@code await}, {@code notify}/{@code notify_all} are {@code signal}/{@code signalAll}.
+ *
+ * <p>A waiter that gives up (its thread interrupted: {@link multiprocessing.ProcessError}) or
+ * dies (SIGKILL included) while it waits does not get the lock back: it stays free for the
+ * others (Python's server leaves such a wait waiting for good); a signal it was granted and
+ * can no longer take goes to the next waiter.
  */
 public interface ConditionProxy extends AcquirerProxy {
     /** Releases the lock, waits for a signal, and takes the lock back (Python's {@code wait()}). */

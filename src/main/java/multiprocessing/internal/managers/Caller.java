@@ -4,23 +4,56 @@ package multiprocessing.internal.managers;
  * Who is calling a server-side object: a client process and one of its threads. An RLock is
  * owned by such a caller rather than by the server thread that happens to run the call, since
  * a client's calls reach the server over whichever of its connections is free.
+ *
+ * <p>One is made per call, and the server marks it {@linkplain #abandon() abandoned} when
+ * nobody will read the call's reply (its client cancelled it, or its connection ended) before
+ * it interrupts the call: a call that would take something for its caller on the way out (a
+ * condition's wait takes its lock back) leaves it for the living instead.
  */
 public final class Caller {
-    private Caller() {}
+    private static final ThreadLocal<Caller> CURRENT = new ThreadLocal<>();
 
-    private static final ThreadLocal<String> CURRENT = new ThreadLocal<>();
+    private final String name;
+    /** When the call began ({@link System#nanoTime}): how long a call has run. */
+    final long since = System.nanoTime();
+    private volatile boolean abandoned;
+
+    Caller(String name) {
+        this.name = name;
+    }
 
     /** The caller of the call the current thread runs. */
     public static String current() {
-        String c = CURRENT.get();
+        return running().name;
+    }
+
+    /**
+     * Whether the call the current thread runs was given up: its reply will not be read, and
+     * what it would take for its caller it must not take.
+     */
+    public static boolean abandoned() {
+        return running().abandoned;
+    }
+
+    private static Caller running() {
+        Caller c = CURRENT.get();
         if (c == null) {
             throw new IllegalStateException("not inside a manager's call");
         }
         return c;
     }
 
-    static void set(String caller) {
-        CURRENT.set(caller);
+    boolean isAbandoned() {
+        return abandoned;
+    }
+
+    /** Marks the call given up; the server interrupts its thread next. */
+    void abandon() {
+        abandoned = true;
+    }
+
+    void enter() {
+        CURRENT.set(this);
     }
 
     static void clear() {

@@ -21,6 +21,12 @@ sealed interface Link permits SocketLink, RingLink {
      */
     Object receive(long timeoutNanos) throws IOException;
 
+    /**
+     * Whether the other end has hung up (its process ended, or closed the link), looked at
+     * without reading: safe beside a thread in {@link #receive}.
+     */
+    boolean peerGone();
+
     /** Ends the link at this end; a thread in {@link #receive} gets EOFException. */
     void close();
 }

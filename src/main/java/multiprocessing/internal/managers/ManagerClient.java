@@ -112,6 +112,18 @@ public final class ManagerClient {
     }
 
     /**
+     * A server was just started at this address by this process, so a connection still open
+     * to it is to one that ended before (an address is bound by one server at a time): closed
+     * now, rather than fail the next call.
+     */
+    public void startedAnew() {
+        reopen();
+        for (Channel c : channels) {
+            c.fail(new EOFException("a new server was started at " + address));
+        }
+    }
+
+    /**
      * Readies this process for its first calls to a manager on this machine, in the background
      * ({@link RingLink#warmUpInBackground}): its creator calls this while the server boots.
      */
@@ -174,35 +186,17 @@ public final class ManagerClient {
                     + "serializable (a lambda: of a Serializable functional interface, such as "
                     + "the proxy interface's own overloads): " + e.getMessage(), e);
         }
-        Channel channel = channel();
-        long id = ids.incrementAndGet();
-        Call call = new Call(Thread.currentThread());
-        channel.pending.put(id, call);
-        if (channel.broken) {
-            channel.fail(new EOFException("connection closed"));
-        }
-        try {
-            channel.link.send(new Request(id, Thread.currentThread().threadId(), op, target,
-                    method, types, argBytes));
-        } catch (IOException | RuntimeException e) {
-            channel.fail(e);
-        }
         Response r;
         try {
-            r = channel.await(call);
-        } catch (InterruptedException e) {
-            channel.abandon(id);
-            // The server interrupts the call too, so a queue's get gives up instead of taking
-            // an item nobody will receive.
-            try {
-                channel.link.send(new Request(0, Thread.currentThread().threadId(),
-                        Messages.CANCEL, Long.toString(id), null, null, NO_ARGS));
-            } catch (IOException | RuntimeException gone) {
-                // The connection is gone, and the call with it.
+            r = roundTrip(op, target, method, types, argBytes);
+        } catch (ConnectionEnded ended) {
+            // A ping is the one call that may go again: its connection ended before it came
+            // (the server at this address was started again since this process last called
+            // it), and connect() must find the new one (attack 34).
+            if (op != Messages.PING || shutDown != null) {
+                throw ended;
             }
-            Thread.currentThread().interrupt();
-            throw new ProcessError("interrupted while waiting for the manager at " + address
-                    + " (" + method + ")", e);
+            r = roundTrip(op, target, method, types, argBytes);
         }
         Object value;
         COUNTED.set(address);
@@ -228,6 +222,40 @@ public final class ManagerClient {
             t.addSuppressed(new RemoteTraceback(r.traceback()));
         }
         throw t;
+    }
+
+    /** Sends a request over a connection and waits for its reply. */
+    private Response roundTrip(int op, String target, String method, String[] types,
+            byte[] argBytes) throws Throwable {
+        Channel channel = channel();
+        long id = ids.incrementAndGet();
+        Call call = new Call(Thread.currentThread());
+        channel.pending.put(id, call);
+        if (channel.broken) {
+            channel.fail(new EOFException("connection closed"));
+        }
+        try {
+            channel.link.send(new Request(id, Thread.currentThread().threadId(), op, target,
+                    method, types, argBytes));
+        } catch (IOException | RuntimeException e) {
+            channel.fail(e);
+        }
+        try {
+            return channel.await(call);
+        } catch (InterruptedException e) {
+            channel.abandon(id);
+            // The server interrupts the call too, so a queue's get gives up instead of taking
+            // an item nobody will receive.
+            try {
+                channel.link.send(new Request(0, Thread.currentThread().threadId(),
+                        Messages.CANCEL, Long.toString(id), null, null, NO_ARGS));
+            } catch (IOException | RuntimeException gone) {
+                // The connection is gone, and the call with it.
+            }
+            Thread.currentThread().interrupt();
+            throw new ProcessError("interrupted while waiting for the manager at " + address
+                    + " (" + method + ")", e);
+        }
     }
 
     /** Gives back a reference, from a thread of its own (a proxy was collected). */
@@ -316,6 +344,15 @@ public final class ManagerClient {
         return taken ? offer.link() : new SocketLink(connection);
     }
 
+    /** A call's connection ended before its reply came. */
+    private static final class ConnectionEnded extends ProcessError {
+        private static final long serialVersionUID = 1L;
+
+        ConnectionEnded(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /** A call in flight: its caller, and its reply or why it has none. */
     private static final class Call {
         final Thread caller;
@@ -326,6 +363,8 @@ public final class ManagerClient {
          * such a caller may be handed the reading turn.
          */
         volatile boolean awaiting;
+        /** Its caller gave up waiting (interrupted): the reply, when it comes, is dropped. */
+        volatile boolean abandoned;
 
         Call(Thread caller) {
             this.caller = caller;
@@ -346,7 +385,7 @@ public final class ManagerClient {
         }
 
         private void wake() {
-            if (caller != Thread.currentThread()) {
+            if (!abandoned && caller != Thread.currentThread()) {
                 LockSupport.unpark(caller);
             }
         }
@@ -401,9 +440,19 @@ public final class ManagerClient {
             return call.response;
         }
 
-        /** A caller gives up waiting: if it was to read next, another caller must. */
+        /**
+         * A caller gives up waiting: if it was to read next, another caller must. The call
+         * stays pending until its reply comes, so that the connection counts as busy with it
+         * meanwhile: the server may still be running it on the connection's own thread (an
+         * inline call), and a call sent after it there would wait for it, where another
+         * connection is free or can be opened (attack 34).
+         */
         void abandon(long id) {
-            pending.remove(id);
+            Call c = pending.get(id);
+            if (c != null) {
+                c.abandoned = true;
+                c.awaiting = false;
+            }
             if (!reading.get()) {
                 handOver();
             }
@@ -502,7 +551,7 @@ public final class ManagerClient {
                 Call c = pending.remove(id);
                 if (c != null) {
                     c.fail(reason != null ? new IllegalStateException(reason)
-                            : new ProcessError("the connection to the manager at " + address
+                            : new ConnectionEnded("the connection to the manager at " + address
                                     + " ended during the call (the manager shut down or died): "
                                     + why, why));
                 }

@@ -15,6 +15,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import multiprocessing.AuthenticationError;
 import multiprocessing.ProcessError;
@@ -57,7 +58,10 @@ import multiprocessing.internal.util.LibraryLog;
  * ({@link HandshakeSlots}), so a flood costs a bounded number of threads, and a client gets
  * through unless strangers keep more connections open than the places and the backlog hold. A
  * client whose connections all end (it exited, or was killed mid-call) has its references
- * released and its calls in progress interrupted; the server goes on serving the others.
+ * released and its calls in progress interrupted (an inline one by {@link #watchCalls}, as the
+ * thread that would see the end runs it); the server goes on serving the others. Object ids
+ * begin with a tag of the server's ({@link ObjectTable}), so that a proxy made by an earlier
+ * server at the same address is refused, not served another object.
  */
 public final class ManagerServer {
     /** What a manager's creator sends its server process to shut it down. */
@@ -87,6 +91,10 @@ public final class ManagerServer {
     /** Counted down when {@link #serveForever} has ended, its shutdown hooks run. */
     private final CountDownLatch served = new CountDownLatch(1);
     private volatile boolean stopping;
+
+    /** Connections served now, which {@link #watchCalls} looks at. */
+    private final Set<Served> watched = ConcurrentHashMap.newKeySet();
+    private Thread watcher;
 
     /** A client process: its connections and the calls running for them. */
     private static final class Session {
@@ -350,45 +358,127 @@ public final class ManagerServer {
         handshakes.close();
         RUNNING.remove(address, this);
         listener.close();
+        Thread w;
+        synchronized (watched) {
+            w = watcher;
+        }
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
     }
 
     // ------------------------------------------------------------------ one connection
 
+    /** A call running in a thread of its own, which a cancel or the connection's end stops. */
+    private record Running(Thread thread, Caller caller) {
+        void stop() {
+            caller.abandon();
+            thread.interrupt();
+        }
+    }
+
     /**
-     * Serves the requests of {@code session}'s client over its established {@code link} until
-     * it ends (a throw): inline ones here, the others each in a virtual thread listed in
-     * {@code calls} while it runs, so that a cancel can interrupt it.
+     * A connection being served: its link, the thread that reads it and runs its inline calls,
+     * the inline call it runs now, and the calls running in threads of their own.
      */
-    private void serveCalls(Link link, Session session, Map<Long, Thread> calls)
-            throws IOException {
+    private static final class Served {
+        final Link link;
+        final Thread reader = Thread.currentThread();
+        /** The call {@link #reader} runs, or null: {@link #watchCalls} looks at it. */
+        volatile Caller inline;
+        final Map<Long, Running> calls = new ConcurrentHashMap<>();
+
+        Served(Link link) {
+            this.link = link;
+        }
+    }
+
+    /**
+     * Serves the requests of {@code session}'s client over {@code s}'s link until it ends (a
+     * throw): inline ones here, the others each in a virtual thread listed in its calls while
+     * it runs, so that a cancel can stop it.
+     */
+    private void serveCalls(Served s, Session session) throws IOException {
         while (true) {
-            Request r = (Request) link.receive(-1);
+            Request r = (Request) s.link.receive(-1);
             if (r.op() == Messages.CANCEL) {
-                Thread t = calls.get(Long.parseLong(r.target()));
-                if (t != null) {
-                    t.interrupt();
+                Running running = s.calls.get(Long.parseLong(r.target()));
+                if (running != null) {
+                    running.stop();
                 }
                 continue;
             }
+            Caller caller = new Caller(session.clientId + ":" + r.thread());
             if (inline(r)) {
-                handle(session, link, r);
+                s.inline = caller;
+                try {
+                    handle(session, s.link, r, caller);
+                } finally {
+                    s.inline = null;
+                }
                 continue;
             }
             Thread t = Thread.ofVirtual().name("multiprocessing-manager-call").unstarted(() -> {
                 try {
-                    handle(session, link, r);
+                    handle(session, s.link, r, caller);
                 } finally {
-                    calls.remove(r.id());
+                    s.calls.remove(r.id());
                 }
             });
-            calls.put(r.id(), t);
+            s.calls.put(r.id(), new Running(t, caller));
             t.start();
         }
     }
 
+    private static final long WATCH_MILLIS = 250;
+
+    /**
+     * Stops the inline calls of clients that are gone. A connection's own thread runs its
+     * inline calls, so it learns that the client went only when the call returns; a call that
+     * does not (a dict's {@code compute} whose function waits for something that will not come,
+     * the client killed meanwhile) would keep its object's lock, and every other client of the
+     * object waiting, for good. So every {@value #WATCH_MILLIS} ms, while connections are
+     * served, this looks at the inline calls that have run that long, and stops (interrupts)
+     * those whose client has hung up. A call that ignores interrupts still runs on.
+     */
+    private void watchCalls() {
+        while (!stopping) {
+            if (watched.isEmpty()) {
+                LockSupport.park(this);
+            } else {
+                LockSupport.parkNanos(this, WATCH_MILLIS * 1_000_000L);
+            }
+            long now = System.nanoTime();
+            for (Served s : watched) {
+                Caller c = s.inline;
+                if (c != null && !c.isAbandoned() && now - c.since >= WATCH_MILLIS * 1_000_000L
+                        && s.link.peerGone()) {
+                    c.abandon();
+                    if (s.inline == c) {
+                        s.reader.interrupt();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Lists {@code s} for {@link #watchCalls}, starting its thread at the first. */
+    private void watch(Served s) {
+        Thread w;
+        synchronized (watched) {
+            watched.add(s);
+            w = watcher;
+            if (w == null) {
+                watcher = w = LibraryThreads.platform().daemon()
+                        .name("multiprocessing-manager-watcher").start(this::watchCalls);
+            }
+        }
+        LockSupport.unpark(w);
+    }
+
     private void serve(Connection c) {
         Session session = null;
-        Map<Long, Thread> calls = new ConcurrentHashMap<>();
+        Served s = null;
         Link link = new SocketLink(c);
         try {
             Object first = c.recv();
@@ -401,7 +491,9 @@ public final class ManagerServer {
                 link.close(); // closed by the shutdown before it was listed
             }
             session = join(hello.clientId());
-            serveCalls(link, session, calls);
+            s = new Served(link);
+            watch(s);
+            serveCalls(s, session);
         } catch (EOFException | IllegalStateException e) {
             // The client went, or the server is stopping.
         } catch (Throwable e) {
@@ -418,8 +510,13 @@ public final class ManagerServer {
                 // A client's memory gone bad under the link: it still leaves below.
                 c.close();
             }
-            for (Thread t : calls.values()) {
-                t.interrupt();
+            if (s != null) {
+                watched.remove(s);
+                // Nobody reads their replies now: stopped, and marked so (a condition's wait
+                // then leaves its lock free rather than take it for a caller that is gone).
+                for (Running r : s.calls.values()) {
+                    r.stop();
+                }
             }
             if (session != null) {
                 leave(session);
@@ -485,9 +582,9 @@ public final class ManagerServer {
         table.releaseAll(s.clientId);
     }
 
-    private void handle(Session s, Link c, Request r) {
+    private void handle(Session s, Link c, Request r, Caller caller) {
         Response response;
-        Caller.set(s.clientId + ":" + r.thread());
+        caller.enter();
         try {
             Object[] args = (Object[]) Serialization.deserialize(r.args());
             response = new Response(r.id(), true, run(s, r.op(), r.target(), r.method(),
@@ -558,7 +655,9 @@ public final class ManagerServer {
         if (e.concurrent()) {
             return callAndSerialize(s, e, method, types, args);
         }
-        e.lock().lock();
+        // Interruptibly: a call of a client that is gone, waiting behind a call that does not
+        // return, is stopped too (watchCalls).
+        e.lock().lockInterruptibly();
         try {
             return callAndSerialize(s, e, method, types, args);
         } finally {
@@ -653,7 +752,7 @@ public final class ManagerServer {
         if (stopping) {
             throw new IllegalStateException("the manager at " + address + " has shut down");
         }
-        Caller.set(ObjectTable.LOCAL + ":" + Thread.currentThread().threadId());
+        new Caller(ObjectTable.LOCAL + ":" + Thread.currentThread().threadId()).enter();
         try {
             return Serialization.deserialize(call(local, table.get(id), method, types, args));
         } finally {

@@ -29,12 +29,19 @@ final class ObjectTable {
             boolean concurrent, ReentrantLock lock) {}
 
     private final AtomicLong ids = new AtomicLong();
+    /**
+     * Begins every id of this table: a server started again at an address gets another, so a
+     * proxy of the server before (whose client reconnects by itself) is refused by the new one
+     * rather than reach the object that happens to have its number there (attack 34).
+     */
+    private final String tag = Integer.toHexString(
+            java.util.concurrent.ThreadLocalRandom.current().nextInt() | 1 << 31) + ".";
     private final Map<String, Entry> objects = new HashMap<>();
     /** id -> holder -> count. */
     private final Map<String, Map<String, Integer>> refs = new HashMap<>();
 
     synchronized Entry add(Object object, Registration registration) {
-        String id = Long.toHexString(ids.incrementAndGet());
+        String id = tag + Long.toHexString(ids.incrementAndGet());
         boolean concurrent = object instanceof Concurrent
                 || object.getClass().getPackageName().startsWith("java.util.concurrent");
         Entry e = new Entry(id, object, registration, exposed(object, registration), concurrent,
@@ -48,7 +55,9 @@ final class ObjectTable {
         Entry e = objects.get(id);
         if (e == null) {
             throw new IllegalStateException("the manager has no object with id " + id
-                    + " (every reference to it was released)");
+                    + (id.startsWith(tag) ? " (every reference to it was released)"
+                    : " (it was made by an earlier server at this address, which has ended:"
+                            + " its objects went with it)"));
         }
         return e;
     }

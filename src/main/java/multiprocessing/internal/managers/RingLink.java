@@ -275,6 +275,11 @@ final class RingLink implements Link {
         }
     }
 
+    @Override
+    public boolean peerGone() {
+        return otherSideGone();
+    }
+
     /** Nothing comes on the connection after the handshake: anything readable is its end. */
     private boolean otherSideGone() {
         try {

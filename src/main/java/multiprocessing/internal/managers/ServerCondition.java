@@ -74,14 +74,33 @@ public final class ServerCondition implements Concurrent {
                 woken = waiter.tryAcquire(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
             }
         } finally {
-            lock.acquireRestore(saved);
+            boolean signalled = woken;
             if (!woken) {
                 synchronized (waiters) {
-                    waiters.remove(waiter);
+                    signalled = !waiters.remove(waiter);
                 }
+            }
+            if (Caller.abandoned()) {
+                // Its caller gave up or is gone (killed while it waited): taking the lock back
+                // for it would hold the lock for good, and a signal it was granted is another
+                // waiter's (attack 34).
+                if (signalled) {
+                    passOn();
+                }
+            } else {
+                lock.acquireRestore(saved);
             }
         }
         return woken;
+    }
+
+    private void passOn() {
+        synchronized (waiters) {
+            Semaphore next = waiters.poll();
+            if (next != null) {
+                next.release();
+            }
+        }
     }
 
     public void signal() {

@@ -29,6 +29,11 @@ public final class Posix {
     public static final int POLLHUP = Libc.POLLHUP();
     public static final int POLLERR = Libc.POLLERR();
     public static final int POLLNVAL = Libc.POLLNVAL();
+    /**
+     * The peer shut its writing side down, or closed (a TCP FIN): Linux's value on x86_64 and
+     * aarch64, hard-coded as a _GNU_SOURCE name the committed bindings lack.
+     */
+    public static final int POLLRDHUP = 0x2000;
     public static final int SIGTERM = Libc.SIGTERM();
     public static final int SIGKILL = Libc.SIGKILL();
     public static final int EINTR = Libc.EINTR();

@@ -1,0 +1,214 @@
+package multiprocessing.managers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import multiprocessing.Multiprocessing;
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Process;
+import multiprocessing.ProcessError;
+import multiprocessing.connection.Address;
+import multiprocessing.synchronize.Event;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A manager's clients killed, interrupted or outlived by their server (attack 34): the server
+ * serves the others, and no proxy reaches an object it was not made for.
+ */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(180)
+class ManagerFaultsTest {
+    private static final byte[] KEY = "faults".getBytes();
+
+    /** A function that waits until its thread is interrupted. */
+    private static Integer waitForInterrupt(Object k, Object v) {
+        try {
+            Thread.sleep(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException("stopped", e);
+        }
+        return 1;
+    }
+
+    /**
+     * A client killed while the server runs its dict call (called one call at a time, on the
+     * connection's own thread) in a function that does not return: the server stops the call,
+     * and the dict is served again, over rings (a Unix socket) and over TCP. Before, the call
+     * kept the dict's lock for good.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"unix", "tcp"})
+    void aClientKilledInACallThatDoesNotReturnLeavesTheObjectServed(String transport)
+            throws Exception {
+        SyncManager m = new SyncManager(transport.equals("tcp")
+                ? Address.inet("127.0.0.1", 0) : null, KEY);
+        m.start();
+        try (m) {
+            DictProxy<String, Integer> d = m.dict();
+            d.put("k", 0);
+            EventProxy calling = m.event();
+            Process child = new Process(() -> {
+                calling.set();
+                d.compute("k", ManagerFaultsTest::waitForInterrupt);
+            });
+            child.start();
+            assertTrue(calling.await(Duration.ofSeconds(60)));
+            Thread.sleep(500); // the compute reaches the server
+            child.kill();
+            child.join();
+            CompletableFuture<Integer> get = CompletableFuture.supplyAsync(() -> d.get("k"));
+            assertEquals(0, get.get(30, TimeUnit.SECONDS), "the dict is served again");
+        }
+    }
+
+    /**
+     * A client killed while it waits on a manager's condition leaves the condition's lock free
+     * (it released it to wait): before, the server took it back for the dead client, and
+     * nobody could acquire it again.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"rlock", "lock"})
+    void aConditionWaiterKilledLeavesTheLockFree(String lock) throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            ConditionProxy c = lock.equals("rlock") ? m.condition() : m.condition(m.lock());
+            EventProxy waiting = m.event();
+            Process child = new Process(() -> {
+                c.acquire();
+                waiting.set();
+                c.await();
+            });
+            child.start();
+            assertTrue(waiting.await(Duration.ofSeconds(60)));
+            assertTrue(c.acquire(Duration.ofSeconds(60)), "free while the child waits");
+            c.release();
+            child.kill();
+            child.join();
+            Thread.sleep(1500); // the server learns of the death and stops its wait
+            assertTrue(c.acquire(Duration.ofSeconds(30)), "free after the waiter was killed");
+            c.release();
+            // and a live waiter is still signalled
+            Process waiter = new Process(() -> {
+                c.acquire();
+                waiting.set();
+                c.await();
+                c.release();
+            });
+            waiting.clear();
+            waiter.start();
+            assertTrue(waiting.await(Duration.ofSeconds(60)));
+            assertTrue(c.acquire(Duration.ofSeconds(60)));
+            c.signal();
+            c.release();
+            waiter.join(Duration.ofSeconds(60));
+            assertEquals(0, waiter.exitCode(), "the live waiter was signalled");
+        }
+    }
+
+    /**
+     * A caller interrupted in a call that the server runs for long on the connection's thread
+     * holds up no other call of its process: before, the next call went to the same
+     * connection, which looked idle once the interrupted call was given up, and waited there
+     * for it.
+     */
+    @Test
+    void anInterruptedLongCallHoldsUpNoOtherCall() throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            DictProxy<String, Integer> slow = m.dict();
+            DictProxy<String, Integer> other = m.dict();
+            other.put("x", 1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread caller = Thread.ofPlatform().start(() -> {
+                try {
+                    slow.compute("k", (k, v) -> {
+                        try {
+                            Thread.sleep(20_000);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        return 1;
+                    });
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            Thread.sleep(500); // the compute runs in the server
+            caller.interrupt();
+            caller.join(TimeUnit.SECONDS.toMillis(30));
+            assertInstanceOf(ProcessError.class, failure.get());
+            long start = System.nanoTime();
+            assertEquals(1, other.get("x"));
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10),
+                    "the next call did not wait for the given-up one");
+        }
+    }
+
+    /**
+     * A server killed and another started at its address: a proxy of the first is refused
+     * clearly (before, it reached the new server's object of the same number, a dict's get
+     * reading another dict), and a process that called the first connects to the second at
+     * its first try (before, its stale connection failed the first call).
+     */
+    @Test
+    void aServerStartedAgainAtAnAddressRefusesTheProxiesOfTheOneBefore() throws Exception {
+        int port;
+        try (var s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Address at = Address.inet("127.0.0.1", port);
+        SyncManager first = new SyncManager(at, KEY);
+        first.start();
+        Event serving = new Event();
+        Process other = null;
+        try {
+            DictProxy<String, String> old = first.dict();
+            old.put("a", "old");
+            first.process().kill();
+            first.process().join(Duration.ofSeconds(30));
+            other = new Process(() -> {
+                SyncManager again = new SyncManager(at, KEY);
+                Server server = again.getServer();
+                serving.set();
+                server.serveForever();
+            });
+            other.start();
+            assertTrue(serving.await(Duration.ofSeconds(60)));
+            SyncManager again = new SyncManager(at, KEY);
+            again.connect();
+            DictProxy<String, String> fresh = again.dict();
+            fresh.put("a", "new");
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> old.get("a"));
+            assertTrue(e.getMessage().contains("earlier server"), e.getMessage());
+            assertEquals("new", fresh.get("a"));
+            // This process starts the next server there: its first call goes through too.
+            other.kill();
+            other.join();
+            SyncManager third = new SyncManager(at, KEY);
+            third.start();
+            try (third) {
+                DictProxy<String, String> d = third.dict();
+                d.put("a", "third");
+                assertEquals("third", d.get("a"));
+                assertThrows(IllegalStateException.class, () -> fresh.get("a"));
+            }
+        } finally {
+            if (other != null) {
+                other.kill();
+                other.join();
+            }
+            first.shutdown();
+        }
+    }
+}
