@@ -25,6 +25,8 @@ import multiprocessing.synchronize.Semaphore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The queues between real processes (child JVMs), including the fault cases. */
 @ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
@@ -318,6 +320,38 @@ class QueueProcessesTest {
         }
         producer.join();
         assertEquals(0, q.qsize(), "the lost item's count was given back");
+    }
+
+    /**
+     * A producer killed while its large item waits for a place in a full queue leaves nothing
+     * in /dev/shm: the item's shared memory has no name until the put has room. Before, each
+     * such kill left the item's object there until the program's end (attack 35: 700 KB a
+     * kill). Both large paths: an item copied into an object of its size, and one grown into
+     * an object while it is written (past 1 MiB).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {700_000, 3_000_000})
+    void aProducerKilledWhileALargeItemWaitsLeavesNoSharedMemory(int size) throws Exception {
+        Queue<byte[]> q = new Queue<>(1);
+        java.util.Set<String> before = NoLeftoverSharedMemory.names();
+        Semaphore putting = new Semaphore(0);
+        Process victim = new Process(() -> {
+            q.put(new byte[size]);
+            putting.release();
+            q.put(new byte[size]); // waits for the place until killed
+        });
+        victim.start();
+        assertTrue(putting.acquire(Duration.ofSeconds(60)));
+        Thread.sleep(500); // the second item written, its put waiting
+        victim.kill();
+        victim.join();
+        victim.close();
+        assertEquals(size, q.get(Duration.ofSeconds(60)).length);
+        java.util.Set<String> left = new java.util.TreeSet<>(NoLeftoverSharedMemory.names());
+        left.removeAll(before);
+        left.removeIf(name -> !name.startsWith("mpq_"));
+        assertEquals(java.util.Set.of(), left, "a large message's objects left in /dev/shm");
+        assertTrue(q.empty());
     }
 
     /**

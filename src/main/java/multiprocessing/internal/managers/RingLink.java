@@ -32,9 +32,9 @@ import multiprocessing.internal.util.LibraryThreads;
  *
  * <p>The client creates the rings' memory with no name ({@link ShmObject#createUnnamed}) and
  * sends its descriptor with its {@link Messages.Hello} over the Unix socket; a server that
- * cannot map it says so, and the link stays on the socket. Its name exists only between two
- * system calls, so nothing is left in /dev/shm whichever process dies when: the memory goes
- * with the last mapping. Only
+ * cannot map it says so, and the link stays on the socket. It never has a name (O_TMPFILE), so
+ * nothing is left in /dev/shm whichever process dies when: the memory goes with the last
+ * mapping. Only
  * connections over a Unix socket offer rings (a descriptor cannot cross TCP, whose peer may
  * be another machine).
  *

@@ -1,5 +1,6 @@
 package multiprocessing.internal.posix;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static multiprocessing.internal.posix.Errno.arg;
@@ -7,6 +8,7 @@ import static multiprocessing.internal.posix.Errno.arg;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 
 import multiprocessing.internal.libc.Libc;
 import multiprocessing.internal.libc.stat;
@@ -62,6 +64,22 @@ public final class SharedMemoryCalls {
                 ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(stat.layout()));
     }
 
+    /** open(2) is variadic (its mode) and not in the bindings: linked by hand, for O_TMPFILE. */
+    private static final class Open {
+        static final MethodHandle H = Errno.linkVariadic("open",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+        /** __O_TMPFILE | O_DIRECTORY on x86_64, the one architecture the layer runs on. */
+        static final int O_TMPFILE = 020200000;
+    }
+
+    /** Not in the jextract bindings: linked by name. */
+    private static final class Linkat {
+        static final Errno.Function F = Errno.function("linkat", FunctionDescriptor.of(JAVA_INT,
+                JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
+        static final int AT_FDCWD = -100;
+        static final int AT_SYMLINK_FOLLOW = 0x400;
+    }
+
     private static final class Mmap {
         static final Errno.Function F = Errno.function(Libc.mmap$address(), Libc.mmap$descriptor());
         static final long FAILED = Libc.MAP_FAILED().address();
@@ -92,22 +110,48 @@ public final class SharedMemoryCalls {
         }
     }
 
-    /** A shared-memory object just created under a fresh name, and its open descriptor. */
-    public record Created(String name, int fd) {}
+    /**
+     * Creates a shared-memory object that has no name (an O_TMPFILE file in /dev/shm, mode
+     * 0600) and returns its descriptor: it goes with its last descriptor and mapping, however
+     * its process ends, unless {@link #link} names it first.
+     */
+    public static int createNameless() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment directory = arena.allocateFrom("/dev/shm");
+            MemorySegment st = Errno.state();
+            while (true) {
+                int r;
+                try {
+                    r = (int) Open.H.invokeExact(st, directory,
+                            Open.O_TMPFILE | O_RDWR | Posix.O_CLOEXEC, 0600);
+                } catch (Throwable t) {
+                    throw Errno.bug(t);
+                }
+                if (r >= 0) {
+                    return r;
+                }
+                if (Errno.errno(st) != Posix.EINTR) {
+                    throw Errno.error("open(/dev/shm, O_TMPFILE)", st);
+                }
+            }
+        }
+    }
 
     /**
-     * Creates (O_CREAT | O_EXCL, mode 0600) an object named {@code prefix} followed by 48
-     * random bits in hex, trying another name on the rare collision with an existing one.
+     * Gives the nameless object open as {@code fd} ({@link #createNameless}) the name
+     * {@code name} ("/name"), where shm_open finds it.
+     *
+     * @throws ErrnoException EEXIST when the name is taken
      */
-    public static Created createUnique(String prefix) throws ErrnoException {
-        for (int attempt = 0; ; attempt++) {
-            String name = uniqueName(prefix);
-            try {
-                return new Created(name, shmOpen(name, O_CREAT | O_EXCL | O_RDWR, 0600));
-            } catch (ErrnoException e) {
-                if (e.errno() != EEXIST || attempt >= 100) {
-                    throw e;
-                }
+    public static void link(int fd, String name) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment from = arena.allocateFrom("/proc/self/fd/" + fd);
+            MemorySegment to = arena.allocateFrom("/dev/shm" + name);
+            MemorySegment st = Errno.state();
+            int r = (int) Errno.call(Linkat.F, st, arg(Linkat.AT_FDCWD), from,
+                    arg(Linkat.AT_FDCWD), to, arg(Linkat.AT_SYMLINK_FOLLOW));
+            if (r < 0) {
+                throw Errno.error("linkat(" + name + ")", st);
             }
         }
     }

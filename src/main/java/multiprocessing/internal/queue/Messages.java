@@ -45,10 +45,14 @@ import org.apache.fory.memory.MemoryBuffer;
  * the mapping, so its heap holds only the object it gets. Messages between the ring's inline
  * limit and 1 MiB are copied into an object of their exact size.
  *
- * <p>A large message's object is registered with the resource tracker by its producer and
- * unregistered by its consumer; one that nobody takes is unlinked by the tracker once every
- * process of the program has exited. It outlives its producer: a producer may exit as soon
- * as its put returns.
+ * <p>A large message's object has no name while it is written and while its producer waits
+ * for room in the ring (O_TMPFILE: {@link ShmObject#createUnnamed}), so a producer killed
+ * meanwhile (a full queue's put, SIGKILLed) leaves nothing in /dev/shm: the memory goes with
+ * its descriptor. Once the ring has room for its record it is named, registered with the
+ * resource tracker first, and put; its consumer unlinks it and unregisters it. One named and
+ * never taken (its producer killed between the two, or nobody reads the queue) is unlinked by
+ * the tracker once every process of the program has exited. It outlives its producer: a
+ * producer may exit as soon as its put returns.
  */
 public final class Messages {
     private Messages() {}
@@ -57,6 +61,10 @@ public final class Messages {
     /** The size of a large message's object: sparse, so only what is written takes memory. */
     static final long LARGE_CAPACITY = Integer.MAX_VALUE & ~4095L;
     private static final String LARGE_PREFIX = "/mpq_";
+    /** What a large message's object is called in messages while it has no name. */
+    private static final String LARGE_WHAT = "a large message's shared memory";
+    /** The longest name {@link ShmObject#link} gives one: the prefix and 12 hex digits. */
+    private static final int LARGE_NAME_MAX = LARGE_PREFIX.length() + 12;
 
     private static final class Scratch {
         /** Scratches kept for the next call: at most {@link #MAX_IDLE}, the rest freed. */
@@ -74,7 +82,8 @@ public final class Messages {
         final MemoryBuffer buffer;
         /** Being serialized into: the grow requests of {@link #buffer} are for this scratch. */
         boolean serializing;
-        String largeName;
+        /** The large message's object, unnamed, and its descriptor (-1: none). */
+        int largeFd = -1;
         ShmObject largeObject;
         MemorySegment large;
         /** Bytes of {@link #large} reserved so far: the buffer's capacity. */
@@ -136,18 +145,29 @@ public final class Messages {
             buffer.writerIndex(0);
         }
 
-        /** Drops a large object this thread created and did not hand over. */
-        void discardLarge(boolean unlink) {
+        /**
+         * Unmaps the large object this thread wrote, and drops it unless its descriptor was
+         * handed over ({@link #handOverLarge}): unnamed, it goes with them.
+         */
+        void discardLarge() {
             if (largeObject != null) {
                 largeObject.close();
             }
-            if (unlink && largeName != null) {
-                unlinkQuietly(largeName);
+            if (largeFd >= 0) {
+                Posix.closeQuietly(largeFd);
             }
-            largeName = null;
+            largeFd = -1;
             largeObject = null;
             large = null;
             largeReserved = 0;
+        }
+
+        /** The large object's descriptor, now the caller's; unmapped here. */
+        int handOverLarge() {
+            int fd = largeFd;
+            largeFd = -1;
+            discardLarge();
+            return fd;
         }
     }
 
@@ -210,20 +230,20 @@ public final class Messages {
      * a SIGBUS as a page finds no room.
      */
     private static void growIntoSharedMemory(Scratch s, MemoryBuffer buffer, int needed) {
-        ShmObject large;
+        ShmObject.Unnamed large;
         try {
-            large = ShmObject.createUnique(LARGE_PREFIX, LARGE_CAPACITY, false);
+            large = ShmObject.createUnnamed(LARGE_WHAT, LARGE_CAPACITY, false);
         } catch (ErrnoException e) {
             throw new IllegalStateException("cannot create shared memory for a large message: "
                     + e.getMessage(), e);
         }
-        s.largeName = large.name();
-        s.largeObject = large;
-        s.large = large.segment();
+        s.largeFd = large.fd();
+        s.largeObject = large.object();
+        s.large = large.object().segment();
         try {
             reserveMore(s, buffer, Math.max(needed, 2L * SCRATCH_BYTES));
         } catch (RuntimeException e) {
-            s.discardLarge(true);
+            s.discardLarge();
             throw e;
         }
         MemorySegment.copy(s.base, 0, s.large, 0, Math.min(SCRATCH_BYTES, buffer.size()));
@@ -233,7 +253,7 @@ public final class Messages {
         long capacity = Math.min(LARGE_CAPACITY,
                 (Math.max(needed, 2 * s.largeReserved) + 4095) & ~4095L);
         try {
-            s.largeObject.reserve(capacity);
+            ShmObject.reserve(s.largeFd, LARGE_WHAT, capacity);
         } catch (ErrnoException e) {
             throw new IllegalStateException("cannot reserve " + capacity + " bytes of shared"
                     + " memory for a large message: " + e.getMessage(), e);
@@ -330,8 +350,8 @@ public final class Messages {
         public void close() {
             Deferred d = pending;
             pending = null;
-            if (d != null && d.largeName() != null) {
-                unlinkQuietly(d.largeName());
+            if (d != null) {
+                d.drop();
             }
         }
     }
@@ -339,31 +359,73 @@ public final class Messages {
     /**
      * A record that waits for room apart from the scratch it was serialized into: a pool's
      * scratch goes back before the wait (500 virtual threads waiting on a full queue held
-     * 500 MiB), and a large message's reference never needed it.
-     *
-     * @param inline the record's bytes, or null for a large message's reference
-     * @param largeName the large message's shared-memory object, or null
+     * 500 MiB), and a large message's reference never needed it. A large message's object is
+     * named only once the ring has room for its record (see the class comment).
      */
-    private record Deferred(byte[] inline, String largeName, long largeLength) {
+    private static final class Deferred {
+        /** The record's bytes, or null for a large message's reference. */
+        private final byte[] inline;
+        private final long largeLength;
+        /** The large message's unnamed object, until {@link #largeName} names it; else -1. */
+        private int largeFd;
+        private String largeName;
+
+        Deferred(byte[] inline, int largeFd, long largeLength) {
+            this.inline = inline;
+            this.largeFd = largeFd;
+            this.largeLength = largeLength;
+        }
+
         /** {@code drop}: a large message's object goes if the time runs out. */
         boolean put(Ring ring, long timeoutNanos, boolean drop) {
             if (inline != null) {
                 return ring.put(MemorySegment.ofArray(inline), inline.length, 0, timeoutNanos);
             }
+            boolean put = false;
+            try {
+                long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+                if (largeName == null) {
+                    if (!ring.awaitRoom(LARGE_REF_NAME + LARGE_NAME_MAX, timeoutNanos)) {
+                        return false;
+                    }
+                    try {
+                        largeName = ShmObject.link(largeFd, LARGE_PREFIX);
+                    } catch (ErrnoException e) {
+                        throw new IllegalStateException("cannot name a large message's shared"
+                                + " memory: " + e.getMessage(), e);
+                    }
+                    Posix.closeQuietly(largeFd);
+                    largeFd = -1;
+                }
+                put = putReference(ring, timeoutNanos <= 0 ? timeoutNanos
+                        : Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+                return put;
+            } finally {
+                if (!put && drop) {
+                    drop();
+                }
+            }
+        }
+
+        private boolean putReference(Ring ring, long timeoutNanos) {
             byte[] utf8 = largeName.getBytes(StandardCharsets.UTF_8);
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment ref = arena.allocate(LARGE_REF_NAME + utf8.length, LARGE_REF.byteAlignment());
                 ref.set(JAVA_LONG, LARGE_REF_LENGTH, largeLength);
                 MemorySegment.copy(utf8, 0, ref, JAVA_BYTE, LARGE_REF_NAME, utf8.length);
-                boolean put = false;
-                try {
-                    put = ring.put(ref, ref.byteSize(), RingLayout.FLAG_LARGE, timeoutNanos);
-                    return put;
-                } finally {
-                    if (!put && drop) {
-                        unlinkQuietly(largeName);
-                    }
-                }
+                return ring.put(ref, ref.byteSize(), RingLayout.FLAG_LARGE, timeoutNanos);
+            }
+        }
+
+        /** Drops a message not put: a large one's object goes, named or not. */
+        void drop() {
+            if (largeFd >= 0) {
+                Posix.closeQuietly(largeFd);
+                largeFd = -1;
+            }
+            if (largeName != null) {
+                unlinkQuietly(largeName);
+                largeName = null;
             }
         }
     }
@@ -389,7 +451,7 @@ public final class Messages {
             Serialization.serialize(value, handles(), s.buffer);
             length = s.buffer.writerIndex();
         } catch (RuntimeException | Error e) {
-            s.discardLarge(true);
+            s.discardLarge();
             s.resetBuffer();
             throw e;
         } finally {
@@ -410,21 +472,24 @@ public final class Messages {
             if (ring.put(s.base, length, 0, 0)) {
                 return true;
             }
-            return new Deferred(s.base.asSlice(0, length).toArray(JAVA_BYTE), null, 0);
+            return new Deferred(s.base.asSlice(0, length).toArray(JAVA_BYTE), -1, 0);
         }
-        String name;
+        int fd;
         if (s.large != null) {
-            name = s.largeName;
-            s.discardLarge(false);
+            fd = s.handOverLarge();
             s.resetBuffer();
         } else {
             s.buffer.writerIndex(0);
-            try (ShmObject large = createLarge(length)) {
-                name = large.name();
-                MemorySegment.copy(s.base, 0, large.segment(), 0, length);
+            ShmObject.Unnamed large = createLarge(length);
+            fd = large.fd();
+            try (ShmObject written = large.object()) {
+                MemorySegment.copy(s.base, 0, written.segment(), 0, length);
+            } catch (RuntimeException | Error e) {
+                Posix.closeQuietly(fd);
+                throw e;
             }
         }
-        return new Deferred(null, name, length);
+        return new Deferred(null, fd, length);
     }
 
     /**
@@ -522,7 +587,7 @@ public final class Messages {
         }
     }
 
-    /** Whether {@code name} is one {@link ShmObject#createUnique} gives a large message. */
+    /** Whether {@code name} is one {@link ShmObject#link} gives a large message. */
     private static boolean isLargeMessageName(String name) {
         if (!name.startsWith(LARGE_PREFIX)) {
             return false;
@@ -536,10 +601,10 @@ public final class Messages {
         }
     }
 
-    /** A shared-memory object for a large message of {@code size} bytes, reserved. */
-    private static ShmObject createLarge(long size) {
+    /** An unnamed shared-memory object for a large message of {@code size} bytes, reserved. */
+    private static ShmObject.Unnamed createLarge(long size) {
         try {
-            return ShmObject.createUnique(LARGE_PREFIX, size, true);
+            return ShmObject.createUnnamed(LARGE_WHAT, size);
         } catch (ErrnoException e) {
             throw new IllegalStateException("cannot create shared memory for a large message"
                     + " (" + size + " bytes): " + e.getMessage(), e);

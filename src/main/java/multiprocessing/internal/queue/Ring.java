@@ -391,6 +391,26 @@ public final class Ring {
     }
 
     /**
+     * Waits up to {@code timeoutNanos} (negative: forever) until a record of {@code length}
+     * bytes would find room and a place under maxsize, claiming neither: for a producer that
+     * has something to do before its record goes in, once it is likely to get in (a large
+     * message's object is named only then, so that a producer killed while the queue is full
+     * leaves none behind). Another producer may still take the room first; the put waits
+     * again then.
+     *
+     * @return false if the time ran out
+     */
+    public boolean awaitRoom(long length, long timeoutNanos) {
+        long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+        int k = slotsFor(length);
+        if (await(() -> roomAt(k), producers, timeoutNanos, start) < 0) {
+            return false;
+        }
+        return maxsize <= 0 || await(() -> (int) COUNT.getVolatile(header) < maxsize ? 0 : -1,
+                places, timeoutNanos, start) >= 0;
+    }
+
+    /**
      * A producer whose put is counted before its claim: a bounded queue's (a place under
      * maxsize, taken in {@code count}) and a JoinableQueue's (an unfinished task, and its item
      * in {@code count}). Each claim such a producer holds is counted, so recoverDead() uncounts a

@@ -124,7 +124,13 @@ public final class ShmObject implements AutoCloseable {
         }
     }
 
-    private static void reserve(int fd, String name, long size) throws ErrnoException {
+    /**
+     * Reserves the first {@code size} bytes of the object open as {@code fd} ({@code name} for
+     * messages).
+     *
+     * @throws SharedMemoryFullException when /dev/shm has no room for them
+     */
+    public static void reserve(int fd, String name, long size) throws ErrnoException {
         try {
             SharedMemoryCalls.fallocate(fd, 0, size);
         } catch (ErrnoException e) {
@@ -139,32 +145,63 @@ public final class ShmObject implements AutoCloseable {
     public record Unnamed(ShmObject object, int fd) {}
 
     /**
-     * Creates an object of {@code size} bytes, zero-filled and reserved, that has no name: it
-     * is unlinked as soon as it is open (its name exists between those two system calls only)
-     * and reaches another process only as a descriptor sent over a Unix socket ({@link
-     * #map(int, long, String)} there). So the resource tracker is not told of it (nor started
-     * for it). The caller closes the descriptor; {@link #name()}, {@link #reserve} and {@link
-     * #unlink()} mean nothing on it.
+     * Creates an object of {@code size} bytes, zero-filled and reserved, that has no name
+     * (O_TMPFILE): it reaches another process only as a descriptor sent over a Unix socket
+     * ({@link #map(int, long, String)} there), or once {@link #link} names it, and goes with its
+     * last descriptor and mapping, whichever way its processes end. So the resource tracker is
+     * not told of it (nor started for it). The caller closes the descriptor; {@link #name()} is
+     * {@code what}, for messages, and {@link #reserve(long)} and {@link #unlink()} mean nothing
+     * on it.
      */
-    public static Unnamed createUnnamed(String prefix, long size) throws ErrnoException {
-        SharedMemoryCalls.Created created = SharedMemoryCalls.createUnique(prefix);
+    public static Unnamed createUnnamed(String what, long size) throws ErrnoException {
+        return createUnnamed(what, size, true);
+    }
+
+    /**
+     * As {@link #createUnnamed(String, long)}; {@code reserve} false for a buffer that may grow
+     * into a small part of a large size ({@link #reserve(int, String, long)} as it grows).
+     */
+    public static Unnamed createUnnamed(String what, long size, boolean reserve)
+            throws ErrnoException {
+        int fd = SharedMemoryCalls.createNameless();
         Arena mapping = Arena.ofShared();
         try {
-            SharedMemoryCalls.shmUnlink(created.name());
-            SharedMemoryCalls.ftruncate(created.fd(), size);
-            reserve(created.fd(), created.name(), size);
-            ShmObject object = new ShmObject(created.name(), size, mapping,
-                    SharedMemoryCalls.mmapShared(created.fd(), size, mapping));
-            return new Unnamed(object, created.fd());
+            SharedMemoryCalls.ftruncate(fd, size);
+            if (reserve) {
+                reserve(fd, what, size);
+            }
+            ShmObject object = new ShmObject(what, size, mapping,
+                    SharedMemoryCalls.mmapShared(fd, size, mapping));
+            return new Unnamed(object, fd);
         } catch (ErrnoException | RuntimeException e) {
             mapping.close();
-            try {
-                SharedMemoryCalls.shmUnlink(created.name()); // never told the tracker
-            } catch (ErrnoException unlinkedAlready) {
-                // the usual case: it is unlinked first thing
-            }
-            Posix.closeQuietly(created.fd());
+            Posix.closeQuietly(fd);
             throw e;
+        }
+    }
+
+    /**
+     * Names the unnamed object open as {@code fd} ({@link #createUnnamed}): {@code prefix} and
+     * 48 random bits in hex, registered with the resource tracker before the name exists, as
+     * {@link #createUnique} does; from then on it is an object like the others, which its
+     * reader unlinks.
+     *
+     * @return the name
+     */
+    public static String link(int fd, String prefix) throws ErrnoException {
+        ResourceTracker.ready();
+        for (int attempt = 0; ; attempt++) {
+            String name = SharedMemoryCalls.uniqueName(prefix);
+            ResourceTracker.register(name);
+            try {
+                SharedMemoryCalls.link(fd, name);
+                return name;
+            } catch (ErrnoException e) {
+                ResourceTracker.unregister(name);
+                if (e.errno() != SharedMemoryCalls.EEXIST || attempt >= 100) {
+                    throw e;
+                }
+            }
         }
     }
 
