@@ -240,7 +240,11 @@ public final class Multiprocessing {
 
     /**
      * Logs the library's messages at {@code level} and above to standard error, in Python's
-     * format {@code [LEVEL/ProcessName] message}; children started afterwards do the same.
+     * format {@code [LEVEL/ProcessName] message}; children started afterwards do the same. At
+     * INFO, a child says as Python's do that it calls its target ({@code child process calling
+     * self.run()}) and how it exits ({@code process exiting with exitcode N}); WARNING and
+     * ERROR are what went wrong (a failed handshake, a leaked segment); DEBUG adds what the
+     * library gave up or retried.
      *
      * @param level the least severe level logged
      * @return the library's logger

@@ -25,6 +25,7 @@ import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.ProcessAccess;
 import multiprocessing.internal.spawn.RefusedStart;
+import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.AtExit;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.util.Durations;
@@ -467,7 +468,7 @@ public class Process implements AutoCloseable, Serializable {
      * @throws InterruptedException if this thread is interrupted while it waits
      */
     public void join(Duration timeout) throws InterruptedException {
-        joinUntil(timeout.isNegative() ? Duration.ZERO : timeout);
+        joinUntil(Durations.nanos(timeout) == 0 ? Duration.ZERO : timeout);
     }
 
     private void joinUntil(Duration timeout) throws InterruptedException {
@@ -826,9 +827,16 @@ public class Process implements AutoCloseable, Serializable {
         COUNTER.set(0);
         ChildMain.setDaemon(self.daemon());
         Multiprocessing.prepareChild(preparation);
+        // Python's util.info lines, only when the parent logs (logToStderr): the logger is
+        // built then anyway, and a child that logs nothing never builds it.
+        boolean logs = preparation.logLevel() != null;
+        if (logs) {
+            LibraryLog.get().log(System.Logger.Level.INFO, "child process calling self.run()");
+        }
+        int exitCode;
         try {
             self.run();
-            return 0;
+            exitCode = 0;
         } catch (Throwable e) {
             StringWriter trace = new StringWriter();
             try (PrintWriter out = new PrintWriter(trace)) {
@@ -837,7 +845,12 @@ public class Process implements AutoCloseable, Serializable {
             }
             System.err.print(trace);
             System.err.flush();
-            return 1;
+            exitCode = 1;
         }
+        if (logs) {
+            LibraryLog.get().log(System.Logger.Level.INFO,
+                    "process exiting with exitcode " + exitCode);
+        }
+        return exitCode;
     }
 }

@@ -32,15 +32,18 @@ import multiprocessing.internal.util.Durations;
  * the producer exits right afterwards, normally or not (a message too large for the ring lives
  * in a shared-memory object of its own that outlives its producer). So {@link #joinThread()}
  * and {@link #cancelJoinThread()} have nothing to wait for or cancel: they are kept as no-ops
- * for Python code that calls them, and joining a process that has put items never deadlocks.
+ * for Python code that calls them, and joining a process whose puts have returned never
+ * deadlocks; one whose put still waits for room (see Capacity: a queue nobody reads fills its
+ * ring, as CPython's fills its pipe) is joined once someone takes items.
  *
  * <h2>Capacity</h2>
  * {@code new Queue<>(maxsize)} holds at most {@code maxsize} items. {@code new Queue<>()}
  * (or {@code maxsize <= 0}) has no item bound, but the ring has a fixed room: 64 Ki slots of 64
  * bytes (4 MiB), a small item taking one slot and a message of s serialized bytes
  * {@code ceil((s + 8) / 64)}. A put that finds the ring full waits for room like a put on a full
- * bounded queue, where CPython's would buffer without limit in the producer; so a process should
- * not put more than that into a queue nobody is reading yet. Messages larger than 512 KiB
+ * bounded queue, and {@link #putNowait} throws {@link FullException} then, where CPython's
+ * would buffer without limit in the producer; so a process should not put more than that into
+ * a queue nobody is reading yet. Messages larger than 512 KiB
  * serialized travel in their own shared-memory object and take one slot; their size is limited
  * by Fory (2 GiB), by /dev/shm, and by the bound on what one received message may allocate (1 GiB
  * unless the system property {@code multiprocessing.serialization.maxGraphMemoryBytes} says

@@ -1,6 +1,7 @@
 package multiprocessing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -24,6 +25,38 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class LongTimeoutsTest {
     private static final Duration FOREVER = ChronoUnit.FOREVER.getDuration();
     private static final Duration CENTURIES = Duration.ofDays(365L * 200);
+
+    private static void saysWhatNoneIs(org.junit.jupiter.api.function.Executable call) {
+        NullPointerException e = assertThrows(NullPointerException.class, call);
+        assertTrue(String.valueOf(e.getMessage()).contains("Python's timeout=None"),
+                String.valueOf(e.getMessage()));
+    }
+
+    /**
+     * A null timeout, as a port of Python's {@code timeout=None} writes it, says what to call
+     * instead, everywhere (attack 35: most threw a bare "timeout is null").
+     */
+    @Test
+    void aNullTimeoutSaysWhatPythonsNoneIsHere() throws Exception {
+        Process p = Multiprocessing.getContext("spawn").process(() -> { });
+        p.start();
+        try {
+            saysWhatNoneIs(() -> p.join((Duration) null));
+        } finally {
+            p.join();
+            p.close();
+        }
+        Queue<Integer> q = new Queue<>();
+        saysWhatNoneIs(() -> q.get((Duration) null));
+        try (Pipe pipe = Pipe.open()) {
+            saysWhatNoneIs(() -> pipe.left().poll(null));
+        }
+        saysWhatNoneIs(() -> new multiprocessing.synchronize.Lock().acquire((Duration) null));
+        try (var pool = multiprocessing.dummy.Dummy.pool(1)) {
+            var result = pool.applyAsync(() -> 1);
+            saysWhatNoneIs(() -> result.get((Duration) null));
+        }
+    }
 
     @Test
     void aJoinWithAVeryLongTimeoutWaitsForTheChild() throws Exception {

@@ -282,6 +282,13 @@ public final class ParentHarness {
                     System.out.println("exit " + p.exitCode());
                 }
             }
+            case "logged" -> {
+                Multiprocessing.logToStderr();
+                Process p = Process.builder().name("logged").target(() -> { }).build();
+                p.start();
+                p.join();
+                System.out.println("exit " + p.exitCode());
+            }
             case "traceback" -> {
                 Process p = Process.builder().name("failing").target(() -> {
                     throw new IllegalStateException("boom in the child");

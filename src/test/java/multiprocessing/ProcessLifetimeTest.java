@@ -344,6 +344,18 @@ class ProcessLifetimeTest {
         assertFalse(out.contains("WARNING"), "no JVM warnings in parent or child: " + out);
     }
 
+    /** logToStderr at INFO shows a child's life as Python's does (attack 35: it showed none). */
+    @Test
+    void aChildOfAParentThatLogsSaysWhenItRunsAndHowItExits() throws Exception {
+        java.lang.Process parent = harness("logged");
+        String stderr = new String(parent.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        String stdout = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
+        assertEquals("exit 0", stdout.strip());
+        assertTrue(stderr.contains("[INFO/logged] child process calling self.run()"), stderr);
+        assertTrue(stderr.contains("[INFO/logged] process exiting with exitcode 0"), stderr);
+    }
+
     @Test
     void anUncaughtExceptionPrintsItsTracebackOnTheChildsStderr() throws Exception {
         java.lang.Process parent = harness("traceback");

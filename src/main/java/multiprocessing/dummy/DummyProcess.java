@@ -92,7 +92,7 @@ public class DummyProcess extends Process {
     @Override
     public void join(Duration timeout) throws InterruptedException {
         Thread t = started();
-        if (!timeout.isNegative() && !timeout.isZero()) {
+        if (multiprocessing.internal.util.Durations.nanos(timeout) > 0) {
             t.join(timeout);
         }
     }

@@ -1,7 +1,6 @@
 package multiprocessing.synchronize;
 
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import multiprocessing.internal.util.Durations;
@@ -13,7 +12,6 @@ final class Timeouts {
     static final long FOREVER = -1;
 
     static long nanos(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout (use the overload without one to wait forever)");
         return Durations.nanos(timeout);
     }
 

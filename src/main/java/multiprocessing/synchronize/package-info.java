@@ -4,6 +4,14 @@
  * one synchronizer. A lock whose owner process died raises
  * {@link multiprocessing.synchronize.OwnerDeadException} instead of hanging its next taker.
  *
+ * <p>Each object lives in shared memory that its creating process allocated and unlinks as it
+ * exits: a process gets one while its creator runs (captured by a child's lambda, in an object
+ * sent, through a pipe or a queue), and keeps using it after the creator has exited, but a
+ * process that had not received it by then cannot: sending it on then throws
+ * {@link IllegalArgumentException} saying so, and a message that carried it is refused at its
+ * receipt. Python refuses to send its synchronized objects anywhere but to a child at its
+ * start; make an object that must outlive a child in the parent.
+ *
  * <h2>Example</h2>
  * A lock and an event reach a child as the same shared memory, captured by its lambda, beside
  * the shared values of {@link multiprocessing.sharedctypes}.

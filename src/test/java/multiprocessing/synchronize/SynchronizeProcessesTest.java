@@ -83,6 +83,42 @@ class SynchronizeProcessesTest {
 
     record Report(String what, long pid, Object value) implements Serializable {}
 
+    /**
+     * A lock received from a child that has exited since still works here, but cannot be sent
+     * on: its arena was unlinked with its creator. start() of a process that captures it
+     * refuses at once, saying why; before, the new child died at its start ("never ran"), and
+     * a message carrying it was lost at its get (attack 35).
+     */
+    @Test
+    void aLockWhoseCreatorExitedIsRefusedWhenSentOn() throws Exception {
+        try (Pipe pipe = Pipe.open(true)) {
+            Connection child = pipe.right();
+            Process maker = new Process(() -> {
+                try {
+                    child.send(new Lock());
+                    child.recv(); // until the parent has it
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            maker.start();
+            Lock lock = (Lock) pipe.left().recv();
+            pipe.left().send("got it");
+            maker.join();
+            assertEquals(0, maker.exitCode());
+            assertTrue(lock.acquire(Duration.ofSeconds(10)), "still a lock here");
+            lock.release();
+            Process user = new Process(() -> lock.acquire());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    user::start);
+            assertTrue(e.getMessage().contains("the process that created it has exited"),
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> pipe.left().send(lock));
+            assertTrue(e.getMessage().contains("the process that created it has exited"),
+                    e.getMessage());
+        }
+    }
+
     @Test
     void barrierEventAndConditionAcrossThreeProcesses() throws Exception {
         try (Pipe pipe = Pipe.open(false)) {

@@ -48,7 +48,9 @@ import multiprocessing.internal.util.LibraryThreads;
  * <p>Arenas are created by the process that allocates, mapped by others on first use of a
  * block in them (once per process), registered with the resource tracker by their creator,
  * and unlinked by their creator when it exits normally (the tracker does it if it does not).
- * A process that receives a block after the arena's creator has exited cannot map it.
+ * A process that receives a block after the arena's creator has exited cannot map it, and a
+ * process that holds one refuses to send it on then ({@link #sending}: one look at /dev/shm
+ * for a block it did not allocate).
  *
  * <p>Reclaiming. A block that was never sent to another process is free when its owner calls
  * {@link Block#free()} or it becomes unreachable in its owner (a Cleaner). A block that was
@@ -604,6 +606,16 @@ public final class Heap {
      */
     static Receipts.Receipt sending(Block block, Freer freer) {
         LocalArena arena = block.arena();
+        if (!arena.owned && !java.nio.file.Files.exists(ShmObject.DIRECTORY.resolve(
+                arena.name().substring(1)))) {
+            // Refused here, where the receiver would fail later (a child started with it died
+            // at its start, "never ran"; a message carrying it was lost at its get): its
+            // creator unlinked the arena as it exited (attack 35).
+            throw new IllegalStateException("a shared object received from another process"
+                    + " cannot be sent on: the process that created it has exited, and a"
+                    + " process that did not map its shared memory (" + arena.name()
+                    + ") before then cannot map it any more");
+        }
         if (freer != null && freer.escaped.compareAndSet(false, true)) {
             Holders.add(arena.segment(), block.offset(), block.generation());
             if (!arena.dedicated) {

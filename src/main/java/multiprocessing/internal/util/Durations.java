@@ -1,6 +1,7 @@
 package multiprocessing.internal.util;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * A timeout as nanoseconds, as Python takes one: a negative timeout is none at all, and one
@@ -12,8 +13,14 @@ import java.time.Duration;
 public final class Durations {
     private Durations() {}
 
-    /** {@code timeout} in nanoseconds: 0 if negative, {@code Long.MAX_VALUE} if longer. */
+    /**
+     * {@code timeout} in nanoseconds: 0 if negative, {@code Long.MAX_VALUE} if longer.
+     *
+     * @throws NullPointerException for null, saying what Python's {@code timeout=None} is here
+     */
     public static long nanos(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout is null: to wait without a limit (Python's"
+                + " timeout=None), call the overload that takes no timeout");
         if (timeout.isNegative()) {
             return 0;
         }
