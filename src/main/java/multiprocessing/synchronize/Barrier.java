@@ -3,6 +3,7 @@ package multiprocessing.synchronize;
 import java.time.Duration;
 import java.util.concurrent.BrokenBarrierException;
 
+import multiprocessing.SerializableRunnable;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.sync.BarrierSync;
@@ -30,18 +31,21 @@ public class Barrier {
             public void reduce(Barrier value, Out out) {
                 value.sync.memory().writeTo(out);
                 out.writeLong(value.defaultTimeoutNanos);
+                out.writeObject(value.action);
             }
 
             @Override
             public Barrier rebuild(In in) {
                 SyncMemory memory = SyncMemory.readFrom(in);
-                return new Barrier(memory, in.readLong());
+                long timeout = in.readLong();
+                return new Barrier(memory, timeout, (SerializableRunnable) in.readObject());
             }
         });
     }
 
     final BarrierSync sync;
     private final long defaultTimeoutNanos;
+    private final SerializableRunnable action;
 
     /**
      * A barrier for {@code parties} parties.
@@ -61,17 +65,36 @@ public class Barrier {
      * @throws IllegalArgumentException if {@code parties} is not positive
      */
     public Barrier(int parties, Duration timeout) {
+        this(parties, null, timeout);
+    }
+
+    /**
+     * A barrier with an action (Python's {@code Barrier(parties, action, timeout)}): the last
+     * party to arrive in a round runs {@code action} before any of the round's parties is let
+     * through, in its own process. If the action throws, the barrier breaks: that party gets
+     * the action's exception (a checked one as the cause of a
+     * {@link BrokenBarrierException}), and the others {@link BrokenBarrierException}. The
+     * action travels with the barrier to every process that gets it.
+     *
+     * @param parties how many waiters each round lets through together
+     * @param action  run once per round by its last party; null for none
+     * @param timeout how long {@link #await()} waits before it breaks the barrier; null for ever
+     * @throws IllegalArgumentException if {@code parties} is not positive
+     */
+    public Barrier(int parties, SerializableRunnable action, Duration timeout) {
         if (parties <= 0) {
             throw new IllegalArgumentException("parties must be > 0: " + parties);
         }
         this.sync = new BarrierSync(SyncMemory.allocate());
         sync.init(parties);
         this.defaultTimeoutNanos = timeout == null ? Timeouts.FOREVER : Timeouts.nanos(timeout);
+        this.action = action;
     }
 
-    private Barrier(SyncMemory memory, long defaultTimeoutNanos) {
+    private Barrier(SyncMemory memory, long defaultTimeoutNanos, SerializableRunnable action) {
         this.sync = new BarrierSync(memory);
         this.defaultTimeoutNanos = defaultTimeoutNanos;
+        this.action = action;
     }
 
     /**
@@ -83,7 +106,7 @@ public class Barrier {
      *         the barrier)
      */
     public int await() throws InterruptedException, BrokenBarrierException {
-        return sync.await(defaultTimeoutNanos);
+        return sync.await(defaultTimeoutNanos, action);
     }
 
     /**
@@ -97,7 +120,7 @@ public class Barrier {
      *         the barrier)
      */
     public int await(Duration timeout) throws InterruptedException, BrokenBarrierException {
-        return sync.await(Timeouts.nanos(timeout));
+        return sync.await(Timeouts.nanos(timeout), action);
     }
 
     /**

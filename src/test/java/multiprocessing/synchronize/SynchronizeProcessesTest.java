@@ -119,6 +119,67 @@ class SynchronizeProcessesTest {
         }
     }
 
+    /**
+     * Python's {@code Barrier(parties, action)}: the last party of each round runs the action,
+     * in its own process, before any party is let through; an action that throws breaks the
+     * barrier, its party getting the exception.
+     */
+    @Test
+    void aBarriersActionRunsOncePerRoundInTheLastPartysProcess() throws Exception {
+        multiprocessing.sharedctypes.SharedLong rounds = multiprocessing.sharedctypes.RawValue.ofLong(0);
+        multiprocessing.sharedctypes.SharedLong ranBy = multiprocessing.sharedctypes.RawValue.ofLong(0);
+        Barrier barrier = new Barrier(3, () -> {
+            rounds.getAndAdd(1);
+            ranBy.set(ProcessHandle.current().pid());
+        }, Duration.ofSeconds(60));
+        SerializableRunnable party = () -> {
+            for (int r = 1; r <= 5; r++) {
+                int index = barrier.await();
+                if (rounds.get() < r) {
+                    throw new AssertionError("let through before the action ran: round " + r);
+                }
+                if (index == 2 && ranBy.get() != ProcessHandle.current().pid()) {
+                    throw new AssertionError("the action ran elsewhere than in the last party");
+                }
+                barrier.await(); // nobody reads ranBy of a round while the next one's runs
+            }
+        };
+        List<Process> children = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            children.add(new Process(party));
+        }
+        for (Process p : children) {
+            p.start();
+        }
+        party.run();
+        for (Process p : children) {
+            p.join();
+            assertEquals(0, p.exitCode());
+        }
+        assertEquals(10, rounds.get(), "once per round: 5 rounds of two awaits");
+
+        Barrier failing = new Barrier(2, () -> {
+            throw new IllegalStateException("action failed");
+        }, Duration.ofSeconds(60));
+        java.util.concurrent.atomic.AtomicReference<Throwable> other =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread first = Thread.ofPlatform().start(() -> {
+            try {
+                failing.await();
+            } catch (Throwable t) {
+                other.set(t);
+            }
+        });
+        while (failing.nWaiting() < 1) {
+            Thread.sleep(10);
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, failing::await);
+        assertEquals("action failed", e.getMessage());
+        first.join();
+        assertTrue(other.get() instanceof BrokenBarrierException, String.valueOf(other.get()));
+        assertTrue(failing.broken());
+    }
+
     @Test
     void barrierEventAndConditionAcrossThreeProcesses() throws Exception {
         try (Pipe pipe = Pipe.open(false)) {

@@ -9,6 +9,7 @@ import static multiprocessing.internal.sync.SyncLayout.ROUND;
 
 import java.util.concurrent.BrokenBarrierException;
 
+import multiprocessing.SerializableRunnable;
 import multiprocessing.synchronize.OwnerDeadException;
 
 /**
@@ -101,8 +102,13 @@ public final class BarrierSync {
         }
     }
 
-    /** Python's Barrier.wait: the arrival index (0 .. parties-1). */
-    public int await(long timeoutNanos) throws InterruptedException, BrokenBarrierException {
+    /**
+     * Python's Barrier.wait: the arrival index (0 .. parties-1). The last party runs
+     * {@code action} (if any) before the round ends, holding the lock, as Python's does; if it
+     * throws, the barrier breaks and the party gets its exception.
+     */
+    public int await(long timeoutNanos, SerializableRunnable action)
+            throws InterruptedException, BrokenBarrierException {
         long start = System.nanoTime();
         enterLock();
         try {
@@ -111,6 +117,9 @@ public final class BarrierSync {
             }
             int index = count();
             if (index + 1 >= parties()) {
+                if (action != null) {
+                    runAction(action);
+                }
                 nextRound(false);
             } else {
                 count(index + 1);
@@ -170,6 +179,22 @@ public final class BarrierSync {
         }
         int since = (int) BROKEN_TOTAL.getVolatile(lock.block) - brokenBefore;
         return since != 0 && (since > 1 || (int) LAST_BROKEN.getVolatile(lock.block) == round);
+    }
+
+    private void runAction(SerializableRunnable action)
+            throws InterruptedException, BrokenBarrierException {
+        try {
+            action.run();
+        } catch (RuntimeException | Error | InterruptedException e) {
+            breakBarrier();
+            throw e;
+        } catch (Exception e) {
+            breakBarrier();
+            BrokenBarrierException broken =
+                    new BrokenBarrierException("the barrier's action failed: " + e);
+            broken.initCause(e);
+            throw broken;
+        }
     }
 
     /** Ends the current round ({@code broken}: for its waiters) and begins the next, empty. */
