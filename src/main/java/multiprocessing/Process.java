@@ -565,7 +565,11 @@ public class Process implements AutoCloseable, Serializable {
         return false;
     }
 
-    /** Ends the process with SIGTERM (exit code -15); no exit handlers run in it. */
+    /**
+     * Ends the process with SIGTERM (exit code -15); no exit handlers run in it. Does nothing
+     * before {@link #start()} (Python's fails there with an AttributeError) and after the
+     * process has ended, so that cleanup code may call it whatever happened.
+     */
     public synchronized void terminate() {
         checkNotClosed();
         if (popen != null) {
@@ -573,7 +577,7 @@ public class Process implements AutoCloseable, Serializable {
         }
     }
 
-    /** Ends the process with SIGKILL (exit code -9). */
+    /** Ends the process with SIGKILL (exit code -9); as {@link #terminate()}, a no-op before. */
     public synchronized void kill() {
         checkNotClosed();
         if (popen != null) {
