@@ -344,25 +344,32 @@ class ProcessLifetimeTest {
         assertFalse(out.contains("WARNING"), "no JVM warnings in parent or child: " + out);
     }
 
-    /** logToStderr at INFO shows a child's life as Python's does (attack 35: it showed none). */
-    @Test
-    void aChildOfAParentThatLogsSaysWhenItRunsAndHowItExits() throws Exception {
-        java.lang.Process parent = harness("logged");
+    /** What a harness run printed, once it has ended. */
+    private record Printed(String stdout, String stderr) {}
+
+    private static Printed printedBy(String mode) throws Exception {
+        java.lang.Process parent = harness(mode);
         String stderr = new String(parent.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         String stdout = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
-        assertEquals("exit 0", stdout.strip());
+        return new Printed(stdout, stderr);
+    }
+
+    /** logToStderr at INFO shows a child's life as Python's does (attack 35: it showed none). */
+    @Test
+    void aChildOfAParentThatLogsSaysWhenItRunsAndHowItExits() throws Exception {
+        Printed printed = printedBy("logged");
+        String stderr = printed.stderr();
+        assertEquals("exit 0", printed.stdout().strip());
         assertTrue(stderr.contains("[INFO/logged] child process calling self.run()"), stderr);
         assertTrue(stderr.contains("[INFO/logged] process exiting with exitcode 0"), stderr);
     }
 
     @Test
     void anUncaughtExceptionPrintsItsTracebackOnTheChildsStderr() throws Exception {
-        java.lang.Process parent = harness("traceback");
-        String stderr = new String(parent.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        String stdout = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
-        assertEquals("exit 1", stdout.strip());
+        Printed printed = printedBy("traceback");
+        String stderr = printed.stderr();
+        assertEquals("exit 1", printed.stdout().strip());
         assertTrue(stderr.contains("Process failing:"), stderr);
         assertTrue(stderr.contains("java.lang.IllegalStateException: boom in the child"), stderr);
         assertTrue(stderr.contains("ParentHarness"), "the child's frames are shown: " + stderr);
