@@ -117,6 +117,86 @@ class ManagerFaultsTest {
     }
 
     /**
+     * A waiter signalled, then killed while it waits for the lock back (the signaller still
+     * holds it): the lock is free once the signaller releases it (attack 36: a condition over
+     * a Lock took it for the dead waiter, as its wait for the lock was not interruptible).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"rlock", "lock"})
+    void aWaiterKilledAfterItsSignalLeavesTheLockFree(String lock) throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            ConditionProxy c = lock.equals("rlock") ? m.condition() : m.condition(m.lock());
+            EventProxy waiting = m.event();
+            Process child = new Process(() -> {
+                c.acquire();
+                waiting.set();
+                c.await();
+                c.release();
+            });
+            child.start();
+            assertTrue(waiting.await(Duration.ofSeconds(60)));
+            assertTrue(c.acquire(Duration.ofSeconds(60)), "free while the child waits");
+            c.signal();
+            Thread.sleep(500); // the child's wait woke, and waits for the lock
+            child.kill();
+            child.join();
+            c.release();
+            assertTrue(c.acquire(Duration.ofSeconds(30)), "free after the waiter was killed");
+            c.release();
+        }
+    }
+
+    /**
+     * Signals sent just after a waiter was killed, before the server has seen its connection
+     * end: the dead waiter passes its signal on, and every live waiter is woken (attack 36:
+     * the dead waiter took the signal and the lock, and a live one waited for good).
+     */
+    @Test
+    void signalsSentJustAfterAWaiterWasKilledWakeTheLiveOnes() throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            ConditionProxy c = m.condition();
+            EventProxy waiting = m.event();
+            java.util.List<Process> waiters = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    Process p = new Process(() -> {
+                        c.acquire();
+                        waiting.set();
+                        c.await();
+                        c.release();
+                    });
+                    waiting.clear();
+                    p.start();
+                    waiters.add(p);
+                    assertTrue(waiting.await(Duration.ofSeconds(60)));
+                    assertTrue(c.acquire(Duration.ofSeconds(60)), "waiter " + i + " waits");
+                    c.release();
+                }
+                waiters.get(1).kill();
+                waiters.get(1).join();
+                for (int i = 0; i < 2; i++) {
+                    assertTrue(c.acquire(Duration.ofSeconds(30)));
+                    c.signal();
+                    c.release();
+                }
+                for (int i : new int[] {0, 2}) {
+                    waiters.get(i).join(Duration.ofSeconds(30));
+                    assertEquals(0, waiters.get(i).exitCode(), "live waiter " + i + " woken");
+                }
+                assertTrue(c.acquire(Duration.ofSeconds(30)), "the lock is free");
+                c.release();
+            } finally {
+                for (Process p : waiters) {
+                    if (p.isAlive()) {
+                        p.kill();
+                        p.join();
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * A caller interrupted in a call that the server runs for long on the connection's thread
      * holds up no other call of its process: before, the next call went to the same
      * connection, which looked idle once the interrupted call was given up, and waited there

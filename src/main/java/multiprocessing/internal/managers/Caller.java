@@ -14,12 +14,15 @@ public final class Caller {
     private static final ThreadLocal<Caller> CURRENT = new ThreadLocal<>();
 
     private final String name;
+    /** The link the call came over, null for a call from the server's own JVM. */
+    private final Link link;
     /** When the call began ({@link System#nanoTime}): how long a call has run. */
     final long since = System.nanoTime();
     private volatile boolean abandoned;
 
-    Caller(String name) {
+    Caller(String name, Link link) {
         this.name = name;
+        this.link = link;
     }
 
     /** The caller of the call the current thread runs. */
@@ -29,10 +32,14 @@ public final class Caller {
 
     /**
      * Whether the call the current thread runs was given up: its reply will not be read, and
-     * what it would take for its caller it must not take.
+     * what it would take for its caller it must not take. Its client may have died a moment
+     * ago without the server having seen it yet (the reader of a connection over rings looks
+     * every half second): so this also looks at the connection, a system call; for a call
+     * about to take something for its caller, not for every call.
      */
     public static boolean abandoned() {
-        return running().abandoned;
+        Caller c = running();
+        return c.abandoned || c.link != null && c.link.peerGone();
     }
 
     private static Caller running() {

@@ -408,7 +408,7 @@ public final class ManagerServer {
                 }
                 continue;
             }
-            Caller caller = new Caller(session.clientId + ":" + r.thread());
+            Caller caller = new Caller(session.clientId + ":" + r.thread(), s.link);
             if (inline(r)) {
                 s.inline = caller;
                 try {
@@ -752,7 +752,7 @@ public final class ManagerServer {
         if (stopping) {
             throw new IllegalStateException("the manager at " + address + " has shut down");
         }
-        new Caller(ObjectTable.LOCAL + ":" + Thread.currentThread().threadId()).enter();
+        new Caller(ObjectTable.LOCAL + ":" + Thread.currentThread().threadId(), null).enter();
         try {
             return Serialization.deserialize(call(local, table.get(id), method, types, args));
         } finally {

@@ -8,5 +8,6 @@ interface Ownable {
     /** Releases the lock completely; returns what {@link #acquireRestore} needs. */
     int releaseSave();
 
+    /** Takes the lock back; an interrupt ends the wait for it (the caller gave up). */
     void acquireRestore(int saved) throws InterruptedException;
 }

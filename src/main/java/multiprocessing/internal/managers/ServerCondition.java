@@ -88,7 +88,24 @@ public final class ServerCondition implements Concurrent {
                     passOn();
                 }
             } else {
-                lock.acquireRestore(saved);
+                try {
+                    lock.acquireRestore(saved);
+                } catch (InterruptedException e) {
+                    // Given up while it waited for the lock back, signalled (attack 36): the
+                    // same, the signal going to a waiter that can still act on it.
+                    if (signalled) {
+                        passOn();
+                    }
+                    throw e;
+                }
+                if (Caller.abandoned()) {
+                    // Its client died while it waited for the lock back, before the server saw
+                    // the connection end: given back at once.
+                    lock.releaseSave();
+                    if (signalled) {
+                        passOn();
+                    }
+                }
             }
         }
         return woken;

@@ -33,9 +33,10 @@ public final class ServerLock extends Permits implements Ownable {
         return 1;
     }
 
+    /** Interruptibly: a waiter whose caller gives up meanwhile must not take it (attack 36). */
     @Override
     public void acquireRestore(int saved) throws InterruptedException {
-        permits.acquireUninterruptibly();
+        permits.acquire();
     }
 
     @Override
