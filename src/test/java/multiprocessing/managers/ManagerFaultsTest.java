@@ -74,6 +74,24 @@ class ManagerFaultsTest {
     }
 
     /**
+     * Starts a process that takes {@code c}'s lock, waits on {@code c} and releases the lock,
+     * and returns once it waits, with the lock (which its wait released) held here.
+     */
+    private static Process waiterOn(ConditionProxy c, EventProxy waiting) throws Exception {
+        waiting.clear();
+        Process p = new Process(() -> {
+            c.acquire();
+            waiting.set();
+            c.await();
+            c.release();
+        });
+        p.start();
+        assertTrue(waiting.await(Duration.ofSeconds(60)));
+        assertTrue(c.acquire(Duration.ofSeconds(60)), "free while the waiter waits");
+        return p;
+    }
+
+    /**
      * A client killed while it waits on a manager's condition leaves the condition's lock free
      * (it released it to wait): before, the server took it back for the dead client, and
      * nobody could acquire it again.
@@ -84,14 +102,7 @@ class ManagerFaultsTest {
         try (SyncManager m = Multiprocessing.manager()) {
             ConditionProxy c = lock.equals("rlock") ? m.condition() : m.condition(m.lock());
             EventProxy waiting = m.event();
-            Process child = new Process(() -> {
-                c.acquire();
-                waiting.set();
-                c.await();
-            });
-            child.start();
-            assertTrue(waiting.await(Duration.ofSeconds(60)));
-            assertTrue(c.acquire(Duration.ofSeconds(60)), "free while the child waits");
+            Process child = waiterOn(c, waiting);
             c.release();
             child.kill();
             child.join();
@@ -99,16 +110,7 @@ class ManagerFaultsTest {
             assertTrue(c.acquire(Duration.ofSeconds(30)), "free after the waiter was killed");
             c.release();
             // and a live waiter is still signalled
-            Process waiter = new Process(() -> {
-                c.acquire();
-                waiting.set();
-                c.await();
-                c.release();
-            });
-            waiting.clear();
-            waiter.start();
-            assertTrue(waiting.await(Duration.ofSeconds(60)));
-            assertTrue(c.acquire(Duration.ofSeconds(60)));
+            Process waiter = waiterOn(c, waiting);
             c.signal();
             c.release();
             waiter.join(Duration.ofSeconds(60));
@@ -127,15 +129,7 @@ class ManagerFaultsTest {
         try (SyncManager m = Multiprocessing.manager()) {
             ConditionProxy c = lock.equals("rlock") ? m.condition() : m.condition(m.lock());
             EventProxy waiting = m.event();
-            Process child = new Process(() -> {
-                c.acquire();
-                waiting.set();
-                c.await();
-                c.release();
-            });
-            child.start();
-            assertTrue(waiting.await(Duration.ofSeconds(60)));
-            assertTrue(c.acquire(Duration.ofSeconds(60)), "free while the child waits");
+            Process child = waiterOn(c, waiting);
             c.signal();
             Thread.sleep(500); // the child's wait woke, and waits for the lock
             child.kill();
@@ -159,17 +153,7 @@ class ManagerFaultsTest {
             java.util.List<Process> waiters = new java.util.ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) {
-                    Process p = new Process(() -> {
-                        c.acquire();
-                        waiting.set();
-                        c.await();
-                        c.release();
-                    });
-                    waiting.clear();
-                    p.start();
-                    waiters.add(p);
-                    assertTrue(waiting.await(Duration.ofSeconds(60)));
-                    assertTrue(c.acquire(Duration.ofSeconds(60)), "waiter " + i + " waits");
+                    waiters.add(waiterOn(c, waiting));
                     c.release();
                 }
                 waiters.get(1).kill();
