@@ -8,9 +8,17 @@ import java.util.function.BooleanSupplier;
  * {@code await}, {@code notify}/{@code notify_all} are {@code signal}/{@code signalAll}.
  *
  * <p>A waiter that gives up (its thread interrupted: {@link multiprocessing.ProcessError}) or
- * dies (SIGKILL included) while it waits does not get the lock back: it stays free for the
- * others (Python's server leaves such a wait waiting for good); a signal it was granted and
- * can no longer take goes to the next waiter.
+ * dies (SIGKILL included) while it waits for a signal, or for the lock back after one, does
+ * not get the lock back: it stays free for the others (Python's server leaves such a wait
+ * waiting, and takes the lock back for a dead waiter that is signalled); a signal it was
+ * granted and can no longer take goes to the next waiter. Two windows remain, each a few
+ * milliseconds: a waiter interrupted just as the server took the lock back for it gets
+ * {@code ProcessError} holding the lock, and one killed just after (before its process has
+ * finished exiting) holds it as a killed process holds a lock it took: for good, as in Python.
+ * So after a {@code ProcessError} from {@code await} a caller cannot tell whether it holds the
+ * lock: over an {@code RLock} (the default) {@code release()} says so, throwing
+ * {@link IllegalMonitorStateException} when it does not, but a {@code Lock} has no owner, and
+ * its {@code release()} would free another's hold. Prefer timeouts to interrupts.
  */
 public interface ConditionProxy extends AcquirerProxy {
     /** Releases the lock, waits for a signal, and takes the lock back (Python's {@code wait()}). */
