@@ -50,7 +50,8 @@ public final class Caller {
         return c;
     }
 
-    boolean isAbandoned() {
+    /** Whether the server has marked the call given up (no look at the connection). */
+    boolean marked() {
         return abandoned;
     }
 

@@ -451,7 +451,7 @@ public final class ManagerServer {
             long now = System.nanoTime();
             for (Served s : watched) {
                 Caller c = s.inline;
-                if (c != null && !c.isAbandoned() && now - c.since >= WATCH_MILLIS * 1_000_000L
+                if (c != null && !c.marked() && now - c.since >= WATCH_MILLIS * 1_000_000L
                         && s.link.peerGone()) {
                     c.abandon();
                     if (s.inline == c) {
