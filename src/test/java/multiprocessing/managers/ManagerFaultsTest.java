@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -215,6 +216,44 @@ class ManagerFaultsTest {
             assertEquals(1, other.get("x"));
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10),
                     "the next call did not wait for the given-up one");
+        }
+    }
+
+    /**
+     * A caller interrupted while its call's reply is on the way gets the reply, with its
+     * interrupt kept (attack 37): before, it was told its call failed although the call had
+     * run (a dict set, a queue's item taken, a condition's lock taken back).
+     */
+    @Test
+    void aCallThatCompletesJustAfterItsCallerIsInterruptedReturnsItsResult() throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            DictProxy<String, Integer> d = m.dict();
+            long end = System.currentTimeMillis() + 1_000;
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Thread caller = Thread.ofPlatform().start(() -> {
+                try {
+                    Integer v = d.compute("k", (k, old) -> {
+                        // Runs on in the server whatever happens to its caller.
+                        for (long left; (left = end - System.currentTimeMillis()) > 0; ) {
+                            try {
+                                Thread.sleep(left);
+                            } catch (InterruptedException ignored) {
+                                // finishes what it began
+                            }
+                        }
+                        return 7;
+                    });
+                    outcome.set(List.of(v, Thread.currentThread().isInterrupted()));
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            Thread.sleep(Math.max(0, end - 50 - System.currentTimeMillis()));
+            caller.interrupt();
+            caller.join(TimeUnit.SECONDS.toMillis(30));
+            assertEquals(List.of(7, true), outcome.get(), "the completed call's result, and "
+                    + "the caller's interrupt kept");
+            assertEquals(7, d.get("k"));
         }
     }
 

@@ -241,21 +241,48 @@ public final class ManagerClient {
             channel.fail(e);
         }
         try {
-            return channel.await(call);
+            return channel.await(call, Long.MAX_VALUE);
         } catch (InterruptedException e) {
-            channel.abandon(id);
-            // The server interrupts the call too, so a queue's get gives up instead of taking
-            // an item nobody will receive.
-            try {
-                channel.link.send(new Request(0, Thread.currentThread().threadId(),
-                        Messages.CANCEL, Long.toString(id), null, null, NO_ARGS));
-            } catch (IOException | RuntimeException gone) {
-                // The connection is gone, and the call with it.
-            }
+            Response late = cancel(channel, id, call);
             Thread.currentThread().interrupt();
+            if (late != null && late.ok()) {
+                return late;
+            }
             throw new ProcessError("interrupted while waiting for the manager at " + address
                     + " (" + method + ")", e);
         }
+    }
+
+    /** How long an interrupted caller waits for the reply its cancel races. */
+    private static final long CANCEL_GRACE_NANOS = Duration.ofMillis(250).toNanos();
+
+    /**
+     * Gives up call {@code id}, whose caller was interrupted: the server interrupts the call
+     * too, so a queue's get gives up instead of taking an item nobody will receive. But the
+     * call may have completed before the cancel reached it (the item taken, a condition's lock
+     * taken back), its reply on the way: thrown away, that reply would lose the item, or leave
+     * the caller holding a lock it was told it did not get (attack 37). So the caller waits a
+     * moment for the reply, which comes at once either way when the server's thread heeds the
+     * interrupt, and returns the reply, or null if none came in time (a call that ignores
+     * interrupts): then the reply is dropped when it comes.
+     */
+    private Response cancel(Channel channel, long id, Call call) {
+        try {
+            channel.link.send(new Request(0, Thread.currentThread().threadId(),
+                    Messages.CANCEL, Long.toString(id), null, null, NO_ARGS));
+        } catch (IOException | RuntimeException gone) {
+            // The connection is gone, and the call with it.
+        }
+        Response late = null;
+        try {
+            late = channel.await(call, System.nanoTime() + CANCEL_GRACE_NANOS);
+        } catch (Throwable ended) {
+            // Its connection ended: no reply will come.
+        }
+        if (late == null) {
+            channel.abandon(id);
+        }
+        return late;
     }
 
     /** Gives back a reference, from a thread of its own (a proxy was collected). */
@@ -408,36 +435,60 @@ public final class ManagerClient {
             this.link = link;
         }
 
-        /** Waits for {@code call}'s reply, reading replies while nobody else does. */
-        Response await(Call call) throws Throwable {
+        /**
+         * Waits for {@code call}'s reply, reading replies while nobody else does. With a
+         * {@code deadline} ({@link System#nanoTime}, {@code Long.MAX_VALUE} for none), returns
+         * null once it passes, and ignores interrupts: the wait of a caller already
+         * interrupted, for the reply its cancel races.
+         */
+        Response await(Call call, long deadline) throws Throwable {
+            boolean timed = deadline != Long.MAX_VALUE;
             boolean virtual = Thread.currentThread().isVirtual();
             // Before the first look at the turn: a reader that gives it up after that look
             // sees this caller in handOver (volatile write, then read of the same order).
             call.awaiting = true;
             while (!call.done()) {
-                if (Thread.interrupted()) {
+                long left = deadline - System.nanoTime();
+                if (timed) {
+                    Thread.interrupted(); // kept by the caller, which sets it again after
+                    if (left <= 0) {
+                        return null;
+                    }
+                } else if (Thread.interrupted()) {
                     throw new InterruptedException();
                 }
                 if (virtual) {
                     if (!reading.get()) {
                         wakeHelper();
                     }
-                    LockSupport.park(this);
+                    park(timed, left);
                 } else if (reading.compareAndSet(false, true)) {
                     try {
-                        readWhile(() -> !call.done());
+                        readWhile(() -> !call.done() && System.nanoTime() < deadline);
+                    } catch (InterruptedException e) {
+                        if (!timed) {
+                            throw e;
+                        }
                     } finally {
                         reading.set(false);
                         handOver();
                     }
                 } else {
-                    LockSupport.park(this);
+                    park(timed, left);
                 }
             }
             if (call.failure != null) {
                 throw call.failure;
             }
             return call.response;
+        }
+
+        private void park(boolean timed, long nanos) {
+            if (timed) {
+                LockSupport.parkNanos(this, nanos);
+            } else {
+                LockSupport.park(this);
+            }
         }
 
         /**
