@@ -7,18 +7,24 @@ import java.util.function.BooleanSupplier;
  * A shared condition ({@link SyncManager#condition()}); Python's {@code wait} is
  * {@code await}, {@code notify}/{@code notify_all} are {@code signal}/{@code signalAll}.
  *
- * <p>A waiter that gives up (its thread interrupted: {@link multiprocessing.ProcessError}) or
- * dies (SIGKILL included) while it waits for a signal, or for the lock back after one, does
- * not get the lock back: it stays free for the others (Python's server leaves such a wait
- * waiting, and takes the lock back for a dead waiter that is signalled); a signal it was
- * granted and can no longer take goes to the next waiter. Two windows remain, each a few
- * milliseconds: a waiter interrupted just as the server took the lock back for it gets
- * {@code ProcessError} holding the lock, and one killed just after (before its process has
- * finished exiting) holds it as a killed process holds a lock it took: for good, as in Python.
- * So after a {@code ProcessError} from {@code await} a caller cannot tell whether it holds the
- * lock: over an {@code RLock} (the default) {@code release()} says so, throwing
- * {@link IllegalMonitorStateException} when it does not, but a {@code Lock} has no owner, and
- * its {@code release()} would free another's hold. Prefer timeouts to interrupts.
+ * <p>A waiter that gives up (its thread interrupted) or dies (SIGKILL included) while it waits
+ * for a signal, or for the lock back after one, does not get the lock back: it stays free for
+ * the others (Python's server leaves such a wait waiting, and takes the lock back for a dead
+ * waiter that is signalled); a signal it was granted and can no longer take goes to the next
+ * waiter. An interrupted waiter learns which way its wait ended: {@code await} throws
+ * {@link multiprocessing.ProcessError} if the lock was not taken back, and returns, holding it
+ * and with its thread's interrupt status set, if the server had taken it back before the
+ * interrupt reached it (as {@code java.util.concurrent}'s conditions do when interrupted after
+ * a signal). A waiter that dies just after the lock was taken back for it holds the lock as a
+ * dead process holds any lock of a manager: the next acquirer gets it, with {@link
+ * multiprocessing.synchronize.OwnerDeadException} (see {@link AcquirerProxy}).
+ *
+ * <p>One window remains: a server so slow to heed the interrupt that its reply comes more than
+ * a quarter of a second after it (a machine under heavy load). Then {@code await} throws
+ * {@code ProcessError} without waiting longer, and the caller cannot tell whether it holds the
+ * lock: over an {@code RLock} (the default) {@code release()} says so, throwing {@link
+ * IllegalMonitorStateException} when it does not, but a {@code Lock} has no owner, and its
+ * {@code release()} would free another's hold. Prefer timeouts to interrupts.
  */
 public interface ConditionProxy extends AcquirerProxy {
     /** Releases the lock, waits for a signal, and takes the lock back (Python's {@code wait()}). */

@@ -18,6 +18,7 @@ import multiprocessing.Process;
 import multiprocessing.ProcessError;
 import multiprocessing.connection.Address;
 import multiprocessing.synchronize.Event;
+import multiprocessing.synchronize.OwnerDeadException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -178,6 +179,71 @@ class ManagerFaultsTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * A client process that goes holding a manager's lock (killed, or exited without releasing
+     * it, or killed just after its condition wait took the lock back) hands it to the next
+     * acquirer with {@link OwnerDeadException}, which then holds it, as the library's own
+     * locks do. Before, the lock stayed held for good, as in CPython.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"lock killed", "rlock exited", "condition killed after its wait"})
+    void aLockWhoseHolderWentGoesToTheNextAcquirerWhoIsToldSo(String how) throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            EventProxy holding = m.event();
+            AcquirerProxy lock;
+            Process holder;
+            if (how.startsWith("condition")) {
+                ConditionProxy c = m.condition(m.lock());
+                lock = c;
+                EventProxy waiting = m.event();
+                holder = new Process(() -> {
+                    c.acquire();
+                    waiting.set();
+                    c.await();
+                    holding.set();
+                    sleepForever();
+                });
+                holder.start();
+                assertTrue(waiting.await(Duration.ofSeconds(60)));
+                assertTrue(c.acquire(Duration.ofSeconds(60)), "free while the waiter waits");
+                c.signal();
+                c.release();
+            } else {
+                AcquirerProxy l = how.startsWith("rlock") ? m.rLock() : m.lock();
+                lock = l;
+                boolean exits = how.endsWith("exited");
+                holder = new Process(() -> {
+                    l.acquire();
+                    holding.set();
+                    if (!exits) {
+                        sleepForever();
+                    }
+                });
+                holder.start();
+            }
+            assertTrue(holding.await(Duration.ofSeconds(60)));
+            long pid = holder.pid();
+            if (holder.isAlive() && !how.endsWith("exited")) {
+                holder.kill();
+            }
+            holder.join();
+            OwnerDeadException told = assertThrows(OwnerDeadException.class,
+                    () -> lock.acquire(Duration.ofSeconds(20)));
+            assertEquals(pid, told.pid());
+            lock.release(); // held here: a lock not held, or owned by another, would refuse
+            assertTrue(lock.acquire(false), "usable as before");
+            lock.release();
+        }
+    }
+
+    private static void sleepForever() {
+        try {
+            Thread.sleep(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

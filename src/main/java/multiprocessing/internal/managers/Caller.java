@@ -16,13 +16,16 @@ public final class Caller {
     private final String name;
     /** The link the call came over, null for a call from the server's own JVM. */
     private final Link link;
+    /** The locks its client holds, null for a call from the server's own JVM. */
+    private final Holdings holdings;
     /** When the call began ({@link System#nanoTime}): how long a call has run. */
     final long since = System.nanoTime();
     private volatile boolean abandoned;
 
-    Caller(String name, Link link) {
+    Caller(String name, Link link, Holdings holdings) {
         this.name = name;
         this.link = link;
+        this.holdings = holdings;
     }
 
     /** The caller of the call the current thread runs. */
@@ -40,6 +43,11 @@ public final class Caller {
     public static boolean abandoned() {
         Caller c = running();
         return c.abandoned || c.link != null && c.link.peerGone();
+    }
+
+    /** The locks the client of the current thread's call holds; null for the server's JVM. */
+    static Holdings holdings() {
+        return running().holdings;
     }
 
     private static Caller running() {

@@ -221,6 +221,9 @@ public final class ManagerClient {
         if (r.traceback() != null) {
             t.addSuppressed(new RemoteTraceback(r.traceback()));
         }
+        if (t instanceof InterruptedException && Thread.currentThread().isInterrupted()) {
+            throw interrupted(method, t); // the cancel of an interrupted caller ended it
+        }
         throw t;
     }
 
@@ -245,12 +248,16 @@ public final class ManagerClient {
         } catch (InterruptedException e) {
             Response late = cancel(channel, id, call);
             Thread.currentThread().interrupt();
-            if (late != null && late.ok()) {
-                return late;
+            if (late != null) {
+                return late; // the call's own outcome: see exchange for one the cancel ended
             }
-            throw new ProcessError("interrupted while waiting for the manager at " + address
-                    + " (" + method + ")", e);
+            throw interrupted(method, e);
         }
+    }
+
+    private ProcessError interrupted(String method, Throwable cause) {
+        return new ProcessError("interrupted while waiting for the manager at " + address
+                + " (" + method + ")", cause);
     }
 
     /** How long an interrupted caller waits for the reply its cancel races. */

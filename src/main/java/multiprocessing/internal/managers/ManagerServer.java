@@ -99,10 +99,12 @@ public final class ManagerServer {
     /** A client process: its connections and the calls running for them. */
     private static final class Session {
         final String clientId;
+        final Holdings holdings;
         int connections;
 
         Session(String clientId) {
             this.clientId = clientId;
+            this.holdings = new Holdings(clientId);
         }
     }
 
@@ -408,7 +410,8 @@ public final class ManagerServer {
                 }
                 continue;
             }
-            Caller caller = new Caller(session.clientId + ":" + r.thread(), s.link);
+            Caller caller = new Caller(session.clientId + ":" + r.thread(), s.link,
+                    session.holdings);
             if (inline(r)) {
                 s.inline = caller;
                 try {
@@ -579,6 +582,7 @@ public final class ManagerServer {
             }
             sessions.remove(s.clientId);
         }
+        s.holdings.close();
         table.releaseAll(s.clientId);
     }
 
@@ -752,7 +756,8 @@ public final class ManagerServer {
         if (stopping) {
             throw new IllegalStateException("the manager at " + address + " has shut down");
         }
-        new Caller(ObjectTable.LOCAL + ":" + Thread.currentThread().threadId(), null).enter();
+        new Caller(ObjectTable.LOCAL + ":" + Thread.currentThread().threadId(), null, null)
+                .enter();
         try {
             return Serialization.deserialize(call(local, table.get(id), method, types, args));
         } finally {

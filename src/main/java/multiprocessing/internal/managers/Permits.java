@@ -18,15 +18,20 @@ public abstract class Permits implements Concurrent {
 
     public boolean acquire() throws InterruptedException {
         permits.acquire();
-        return true;
+        return taken();
     }
 
     public boolean acquire(boolean block) throws InterruptedException {
-        return block ? acquire() : permits.tryAcquire();
+        return block ? acquire() : permits.tryAcquire() && taken();
     }
 
     public boolean acquire(Duration timeout) throws InterruptedException {
-        return permits.tryAcquire(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
+        return permits.tryAcquire(Durations.nanos(timeout), TimeUnit.NANOSECONDS) && taken();
+    }
+
+    /** A permit was just taken for the current call's caller; returns true. */
+    boolean taken() {
+        return true;
     }
 
     public abstract void release();

@@ -66,6 +66,7 @@ public final class ServerCondition implements Concurrent {
         }
         int saved = lock.releaseSave();
         boolean woken = false;
+        InterruptedException interrupted = null;
         try {
             if (timeout == null) {
                 waiter.acquire();
@@ -73,42 +74,52 @@ public final class ServerCondition implements Concurrent {
             } else {
                 woken = waiter.tryAcquire(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
             }
-        } finally {
-            boolean signalled = woken;
-            if (!woken) {
-                synchronized (waiters) {
-                    signalled = !waiters.remove(waiter);
-                }
-            }
-            if (Caller.abandoned()) {
-                // Its caller gave up or is gone (killed while it waited): taking the lock back
-                // for it would hold the lock for good, and a signal it was granted is another
-                // waiter's (attack 34).
-                if (signalled) {
-                    passOn();
-                }
-            } else {
-                try {
-                    lock.acquireRestore(saved);
-                } catch (InterruptedException e) {
-                    // Given up while it waited for the lock back, signalled (attack 36): the
-                    // same, the signal going to a waiter that can still act on it.
-                    if (signalled) {
-                        passOn();
-                    }
-                    throw e;
-                }
-                if (Caller.abandoned()) {
-                    // Its client died while it waited for the lock back, before the server saw
-                    // the connection end: given back at once.
-                    lock.releaseSave();
-                    if (signalled) {
-                        passOn();
-                    }
-                }
+        } catch (InterruptedException e) {
+            interrupted = e;
+        }
+        boolean signalled = woken;
+        if (!woken) {
+            synchronized (waiters) {
+                signalled = !waiters.remove(waiter);
             }
         }
+        if (Caller.abandoned()) {
+            // Its caller gave up or is gone (killed while it waited): taking the lock back for
+            // it would hold the lock for good, and a signal it was granted is another waiter's
+            // (attack 34).
+            giveUp(signalled);
+        }
+        try {
+            lock.acquireRestore(saved);
+        } catch (InterruptedException e) {
+            // Given up while it waited for the lock back, signalled (attack 36): the same, the
+            // signal going to a waiter that can still act on it.
+            giveUp(signalled);
+        }
+        if (Caller.abandoned()) {
+            // Its client died while it waited for the lock back, before the server saw the
+            // connection end: given back at once.
+            lock.releaseSave();
+            giveUp(signalled);
+        }
+        if (interrupted != null) {
+            throw interrupted; // not by a cancel: the lock is taken back first, as in Java
+        }
         return woken;
+    }
+
+    /**
+     * Ends the wait of a caller that gave up, without the lock, passing on a signal it was
+     * granted: with an exception, not a return, since a caller interrupted still reads a reply
+     * that comes at once (ManagerClient's cancel), and a return would tell it that it holds
+     * the lock.
+     */
+    private void giveUp(boolean signalled) throws InterruptedException {
+        if (signalled) {
+            passOn();
+        }
+        throw new InterruptedException("the waiter gave up (interrupted, or its process is "
+                + "gone) without the lock");
     }
 
     private void passOn() {

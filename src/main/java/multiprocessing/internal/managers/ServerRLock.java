@@ -2,14 +2,22 @@ package multiprocessing.internal.managers;
 
 import java.time.Duration;
 import multiprocessing.internal.util.Durations;
+import multiprocessing.synchronize.OwnerDeadException;
 
 /**
  * A manager's {@code RLock}: owned by the calling thread of the calling process
- * ({@link Caller}), not by the server thread that runs the call.
+ * ({@link Caller}), not by the server thread that runs the call. Given up if the owner's
+ * process goes while it holds it ({@link Holdings}).
  */
-public final class ServerRLock implements Concurrent, Ownable {
+public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
+    private static final long NONE = Long.MIN_VALUE;
+
     private String owner;
     private int count;
+    /** The owner's client, while owned by one; null for the server's own JVM. */
+    private Holdings holder;
+    /** The pid of a client that went holding it, told to the next acquirer; else NONE. */
+    private long deadHolder = NONE;
 
     public boolean acquire() throws InterruptedException {
         return acquire(-1);
@@ -43,7 +51,43 @@ public final class ServerRLock implements Concurrent, Ownable {
         }
         owner = me;
         count = 1;
+        return taken();
+    }
+
+    /** It was just taken for the current caller: noted for its client. */
+    private boolean taken() {
+        Holdings h = Caller.holdings();
+        if (h != null && !h.add(this)) {
+            owner = null;
+            count = 0;
+            notifyAll();
+            throw new IllegalStateException("the caller's process is gone");
+        }
+        holder = h;
+        long dead = deadHolder;
+        if (dead != NONE) {
+            deadHolder = NONE;
+            throw new OwnerDeadException(dead, "lock");
+        }
         return true;
+    }
+
+    private void forget() {
+        if (holder != null) {
+            holder.remove(this);
+            holder = null;
+        }
+    }
+
+    @Override
+    public synchronized void holderGone(Holdings h) {
+        if (holder == h && owner != null) {
+            owner = null;
+            count = 0;
+            holder = null;
+            deadHolder = h.pid();
+            notifyAll();
+        }
     }
 
     public synchronized void release() {
@@ -52,6 +96,7 @@ public final class ServerRLock implements Concurrent, Ownable {
         }
         if (--count == 0) {
             owner = null;
+            forget();
             notifyAll();
         }
     }
@@ -66,6 +111,7 @@ public final class ServerRLock implements Concurrent, Ownable {
         int saved = count;
         owner = null;
         count = 0;
+        forget();
         notifyAll();
         return saved;
     }
@@ -77,6 +123,7 @@ public final class ServerRLock implements Concurrent, Ownable {
         }
         owner = Caller.current();
         count = saved;
+        taken();
     }
 
     @Override
