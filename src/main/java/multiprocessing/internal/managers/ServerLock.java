@@ -1,7 +1,5 @@
 package multiprocessing.internal.managers;
 
-import multiprocessing.synchronize.OwnerDeadException;
-
 /**
  * A manager's {@code Lock} (Python's {@code threading.Lock} in the server): not owned, so any
  * caller may release it, as a client's acquire and release may reach the server over different
@@ -9,12 +7,7 @@ import multiprocessing.synchronize.OwnerDeadException;
  * given up if that client goes while it holds it ({@link Holdings}).
  */
 public final class ServerLock extends Permits implements Ownable, Holdings.Held {
-    private static final long NONE = Long.MIN_VALUE;
-
-    /** The client whose caller took it, while held; null if none, or the server's own JVM. */
-    private Holdings holder;
-    /** The pid of a client that went holding it, told to the next acquirer; else NONE. */
-    private long deadHolder = NONE;
+    private final LockHolder holder = new LockHolder(this);
 
     public ServerLock() {
         super(1);
@@ -22,16 +15,9 @@ public final class ServerLock extends Permits implements Ownable, Holdings.Held 
 
     @Override
     synchronized boolean taken() {
-        Holdings h = Caller.holdings();
-        if (h != null && !h.add(this)) {
+        if (!holder.taken()) {
             permits.release();
-            throw new IllegalStateException("the caller's process is gone");
-        }
-        holder = h;
-        long dead = deadHolder;
-        if (dead != NONE) {
-            deadHolder = NONE;
-            throw new OwnerDeadException(dead, "lock");
+            throw LockHolder.callerGone();
         }
         return true;
     }
@@ -39,26 +25,18 @@ public final class ServerLock extends Permits implements Ownable, Holdings.Held 
     @Override
     public synchronized void release() {
         if (permits.availablePermits() > 0) {
-            if (deadHolder != NONE) {
-                // Given up for a client that went, and not taken since: this is the release
-                // that client left to another (any process may release a Lock).
-                deadHolder = NONE;
-                return;
+            if (holder.releasedForTheDead()) {
+                return; // any process may release a Lock, one a dead holder left it to too
             }
             throw new IllegalStateException("release of an unlocked lock");
         }
-        if (holder != null) {
-            holder.remove(this);
-            holder = null;
-        }
+        holder.released();
         permits.release();
     }
 
     @Override
     public synchronized void holderGone(Holdings h) {
-        if (holder == h && permits.availablePermits() == 0) {
-            holder = null;
-            deadHolder = h.pid();
+        if (permits.availablePermits() == 0 && holder.gone(h)) {
             permits.release();
         }
     }

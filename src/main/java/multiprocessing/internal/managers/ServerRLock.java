@@ -2,7 +2,6 @@ package multiprocessing.internal.managers;
 
 import java.time.Duration;
 import multiprocessing.internal.util.Durations;
-import multiprocessing.synchronize.OwnerDeadException;
 
 /**
  * A manager's {@code RLock}: owned by the calling thread of the calling process
@@ -10,14 +9,9 @@ import multiprocessing.synchronize.OwnerDeadException;
  * process goes while it holds it ({@link Holdings}).
  */
 public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
-    private static final long NONE = Long.MIN_VALUE;
-
+    private final LockHolder holder = new LockHolder(this);
     private String owner;
     private int count;
-    /** The owner's client, while owned by one; null for the server's own JVM. */
-    private Holdings holder;
-    /** The pid of a client that went holding it, told to the next acquirer; else NONE. */
-    private long deadHolder = NONE;
 
     public boolean acquire() throws InterruptedException {
         return acquire(-1);
@@ -56,37 +50,23 @@ public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
 
     /** It was just taken for the current caller: noted for its client. */
     private boolean taken() {
-        Holdings h = Caller.holdings();
-        if (h != null && !h.add(this)) {
-            owner = null;
-            count = 0;
-            notifyAll();
-            throw new IllegalStateException("the caller's process is gone");
-        }
-        holder = h;
-        long dead = deadHolder;
-        if (dead != NONE) {
-            deadHolder = NONE;
-            throw new OwnerDeadException(dead, "lock");
+        if (!holder.taken()) {
+            free();
+            throw LockHolder.callerGone();
         }
         return true;
     }
 
-    private void forget() {
-        if (holder != null) {
-            holder.remove(this);
-            holder = null;
-        }
+    private void free() {
+        owner = null;
+        count = 0;
+        notifyAll();
     }
 
     @Override
     public synchronized void holderGone(Holdings h) {
-        if (holder == h && owner != null) {
-            owner = null;
-            count = 0;
-            holder = null;
-            deadHolder = h.pid();
-            notifyAll();
+        if (owner != null && holder.gone(h)) {
+            free();
         }
     }
 
@@ -95,9 +75,8 @@ public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
             throw new IllegalMonitorStateException("cannot release un-acquired lock");
         }
         if (--count == 0) {
-            owner = null;
-            forget();
-            notifyAll();
+            holder.released();
+            free();
         }
     }
 
@@ -109,10 +88,8 @@ public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
     @Override
     public synchronized int releaseSave() {
         int saved = count;
-        owner = null;
-        count = 0;
-        forget();
-        notifyAll();
+        holder.released();
+        free();
         return saved;
     }
 
