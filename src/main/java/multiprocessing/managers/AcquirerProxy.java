@@ -19,7 +19,8 @@ import java.time.Duration;
  *
  * <p>A thread interrupted while it waits in {@code acquire} gets {@link
  * multiprocessing.ProcessError} if it did not get the lock, and {@code true}, with its
- * interrupt status set, if the server gave it the lock before the interrupt reached it.
+ * interrupt status set, if the server gave it the lock before the interrupt reached it; but
+ * a server stalled for seconds leaves a window (see {@link BaseProxy}'s interrupts).
  */
 public interface AcquirerProxy extends BaseProxy {
     /**

@@ -53,7 +53,8 @@ import multiprocessing.internal.spawn.ProcessAccess;
  * ({@link BaseProxy#getValue()}); the server runs them in the thread that reads the calling
  * connection, so a call that takes long holds up the other calls of its process on that
  * connection (a process's next calls go over another of its connections while one is busy,
- * also with a call its caller gave up, interrupted). A client that dies during such a call has
+ * also with a call its caller gave up, interrupted: such a call holds a thread that was
+ * interrupted for up to 2 s, waiting for the server's answer, see {@link BaseProxy}). A client that dies during such a call has
  * it interrupted within a fraction of a second, so that a function that waits (a dict's
  * {@code compute} given one) does not hold its object for good. An object of a {@code java.util.concurrent} class, and the synchronization
  * types of {@link SyncManager}, are called concurrently instead, each call in a thread of its

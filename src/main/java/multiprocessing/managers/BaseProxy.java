@@ -18,6 +18,17 @@ import multiprocessing.connection.Address;
  * as the cause of an {@link java.lang.reflect.UndeclaredThrowableException}. Once the manager
  * has shut down or died, a call throws at once ({@link IllegalStateException} after this
  * process shut it down, {@link multiprocessing.ProcessError} otherwise).
+ *
+ * <p><b>Interrupts.</b> A thread interrupted during a call tells the server to stop the call
+ * (a blocking one: a queue's {@code get}, an {@code acquire}, a condition's {@code await}),
+ * and learns how the call ended: the call's result, with the thread's interrupt status set,
+ * if the call had completed before the word reached it (a queue's item taken, a lock granted,
+ * which are then not lost), else a {@link multiprocessing.ProcessError}. For that the thread
+ * waits for the server's answer, which comes at once unless the server is stalled or the
+ * connection's server thread runs a long call of its own kind (see {@link BaseManager}); it
+ * waits 2 s at most, then throws {@code ProcessError} and drops the reply when it comes
+ * (Python's proxies always drop it): only then can an item be lost, or a lock stay held by a
+ * thread told it did not get it. Timeouts stop a wait without that risk.
  */
 public interface BaseProxy {
     /**

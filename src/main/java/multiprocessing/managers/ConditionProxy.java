@@ -17,12 +17,14 @@ import java.util.function.BooleanSupplier;
  * interrupt reached it (as {@code java.util.concurrent}'s conditions do when interrupted after
  * a signal). A waiter that dies just after the lock was taken back for it holds the lock as a
  * dead process holds any lock of a manager: the next acquirer gets it, with {@link
- * multiprocessing.synchronize.OwnerDeadException} (see {@link AcquirerProxy}).
+ * multiprocessing.synchronize.OwnerDeadException}. So {@code await} (and {@code waitFor},
+ * which passes it on without looking at its predicate again) may throw that too, when the
+ * process holding the lock as the waiter took it back died: the waiter then holds the lock,
+ * and repairs what it protects (see {@link AcquirerProxy}).
  *
- * <p>One window remains: a server so slow to heed the interrupt that its reply comes more than
- * a quarter of a second after it (a machine under heavy load). Then {@code await} throws
- * {@code ProcessError} without waiting longer, and the caller cannot tell whether it holds the
- * lock: over an {@code RLock} (the default) {@code release()} says so, throwing {@link
+ * <p>One window remains: a server stalled for seconds (see {@link BaseProxy}'s interrupts).
+ * Then {@code await} throws {@code ProcessError} and the caller cannot tell whether it holds
+ * the lock: over an {@code RLock} (the default) {@code release()} says so, throwing {@link
  * IllegalMonitorStateException} when it does not, but a {@code Lock} has no owner, and its
  * {@code release()} would free another's hold. Prefer timeouts to interrupts.
  */

@@ -8,11 +8,11 @@ import java.time.Duration;
  * {@link multiprocessing.EmptyException} / {@link multiprocessing.FullException}. Items
  * cannot be null.
  *
- * <p>A caller interrupted while it waits gets a {@link multiprocessing.ProcessError} at once,
- * and the server is told to give its call up; but an item the server had already taken for
- * it, before the word arrived, is lost with the call, as in Python, where an interrupted
- * proxy call leaves its reply unread. Use timeouts rather than interrupts to stop waiting
- * without that risk.
+ * <p>A caller interrupted while it waits gets a {@link multiprocessing.ProcessError}, and the
+ * server gives its call up; an item the server had already taken for it, before the word
+ * arrived, is returned to it instead, with its interrupt status set (Python's interrupted
+ * proxy call loses it). Only a server stalled for seconds still loses one: see {@link
+ * BaseProxy}'s interrupts. Timeouts stop a wait without that risk.
  *
  * @param <E> the type of the items
  */

@@ -258,6 +258,7 @@ class ManagerFaultsTest {
         try (SyncManager m = Multiprocessing.manager()) {
             DictProxy<String, Integer> slow = m.dict();
             DictProxy<String, Integer> other = m.dict();
+            QueueProxy<String> queue = m.queue();
             other.put("x", 1);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread caller = Thread.ofPlatform().start(() -> {
@@ -275,6 +276,10 @@ class ManagerFaultsTest {
                 }
             });
             Thread.sleep(500); // the compute runs in the server
+            // The other connection busy too, with a call that leaves it free for others
+            // (attack 38: the next call went behind the given-up one).
+            CompletableFuture<String> got = CompletableFuture.supplyAsync(queue::get);
+            Thread.sleep(300);
             caller.interrupt();
             caller.join(TimeUnit.SECONDS.toMillis(30));
             assertInstanceOf(ProcessError.class, failure.get());
@@ -282,13 +287,17 @@ class ManagerFaultsTest {
             assertEquals(1, other.get("x"));
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10),
                     "the next call did not wait for the given-up one");
+            queue.put("item");
+            assertEquals("item", got.get(30, TimeUnit.SECONDS));
         }
     }
 
     /**
      * A caller interrupted while its call's reply is on the way gets the reply, with its
      * interrupt kept (attack 37): before, it was told its call failed although the call had
-     * run (a dict set, a queue's item taken, a condition's lock taken back).
+     * run (a dict set, a queue's item taken, a condition's lock taken back). The reply comes
+     * 0.7 s after the interrupt, as from a stalled server (attack 38: a fixed wait of 0.25 s
+     * threw it away).
      */
     @Test
     void aCallThatCompletesJustAfterItsCallerIsInterruptedReturnsItsResult() throws Exception {
@@ -314,7 +323,9 @@ class ManagerFaultsTest {
                     outcome.set(t);
                 }
             });
-            Thread.sleep(Math.max(0, end - 50 - System.currentTimeMillis()));
+            // Well before the reply, longer before it than the cancel's first grace (attack
+            // 38: a server stalled past it had its reply thrown away).
+            Thread.sleep(Math.max(0, end - 700 - System.currentTimeMillis()));
             caller.interrupt();
             caller.join(TimeUnit.SECONDS.toMillis(30));
             assertEquals(List.of(7, true), outcome.get(), "the completed call's result, and "

@@ -244,7 +244,7 @@ public final class ManagerClient {
             channel.fail(e);
         }
         try {
-            return channel.await(call, Long.MAX_VALUE);
+            return channel.await(call, Long.MAX_VALUE, null);
         } catch (InterruptedException e) {
             Response late = cancel(channel, id, call);
             Thread.currentThread().interrupt();
@@ -260,34 +260,51 @@ public final class ManagerClient {
                 + " (" + method + ")", cause);
     }
 
-    /** How long an interrupted caller waits for the reply its cancel races. */
+    /**
+     * How long an interrupted caller waits for the server's answer to its cancel, which comes
+     * at once unless the server is stalled, or its thread for the connection is busy with a
+     * long call of the kind it runs itself.
+     */
+    private static final long CANCEL_ANSWER_NANOS = Duration.ofSeconds(2).toNanos();
+    /** How long it then waits for a call that was stopped to heed the interrupt and reply. */
     private static final long CANCEL_GRACE_NANOS = Duration.ofMillis(250).toNanos();
 
     /**
      * Gives up call {@code id}, whose caller was interrupted: the server interrupts the call
      * too, so a queue's get gives up instead of taking an item nobody will receive. But the
-     * call may have completed before the cancel reached it (the item taken, a condition's lock
-     * taken back), its reply on the way: thrown away, that reply would lose the item, or leave
-     * the caller holding a lock it was told it did not get (attack 37). So the caller waits a
-     * moment for the reply, which comes at once either way when the server's thread heeds the
-     * interrupt, and returns the reply, or null if none came in time (a call that ignores
-     * interrupts): then the reply is dropped when it comes.
+     * call may have completed before the cancel reached it (the item taken, a lock granted),
+     * its reply on the way: thrown away, that reply would lose the item, or leave a lock held
+     * by a caller told it did not get it (attack 37; attack 38 with a server stalled 400 ms).
+     * So the caller waits for the reply, or for the server's answer to the cancel: the call's
+     * reply comes ahead of that answer if the call had ended, and soon after it if the call
+     * heeds the interrupt. Returns the reply, or null if none came in time (a stalled server,
+     * a call that ignores interrupts): then the reply is dropped when it comes.
      */
     private Response cancel(Channel channel, long id, Call call) {
+        long cancelId = ids.incrementAndGet();
+        Call answer = new Call(Thread.currentThread());
+        channel.pending.put(cancelId, answer);
         try {
-            channel.link.send(new Request(0, Thread.currentThread().threadId(),
+            channel.link.send(new Request(cancelId, Thread.currentThread().threadId(),
                     Messages.CANCEL, Long.toString(id), null, null, NO_ARGS));
         } catch (IOException | RuntimeException gone) {
             // The connection is gone, and the call with it.
+            channel.pending.remove(cancelId);
         }
         Response late = null;
         try {
-            late = channel.await(call, System.nanoTime() + CANCEL_GRACE_NANOS);
+            late = channel.await(call, System.nanoTime() + CANCEL_ANSWER_NANOS, answer);
+            if (late == null && answer.done()) {
+                late = channel.await(call, System.nanoTime() + CANCEL_GRACE_NANOS, null);
+            }
         } catch (Throwable ended) {
             // Its connection ended: no reply will come.
         }
         if (late == null) {
             channel.abandon(id);
+        }
+        if (!answer.done()) {
+            channel.abandon(cancelId);
         }
         return late;
     }
@@ -308,15 +325,36 @@ public final class ManagerClient {
         });
     }
 
+    /**
+     * The connection for a new call: an idle one, else a new one while there are fewer than
+     * the limit, else the least busy. A connection with a call given up in flight (stalled)
+     * is the last choice, and not counted against the limit (up to twice it): that call may be
+     * one the server runs on the connection's own thread, which a call sent after it there
+     * would wait for (attack 38: a second connection busy with a queue's get left no other).
+     */
     private synchronized Channel channel() {
         Channel best = null;
+        Channel stalledBest = null;
+        int stalled = 0;
         for (Channel c : channels) {
-            if (!c.broken && (best == null || c.pending.size() < best.pending.size())) {
+            if (c.broken) {
+                continue;
+            }
+            if (c.stalled()) {
+                stalled++;
+                if (stalledBest == null || c.pending.size() < stalledBest.pending.size()) {
+                    stalledBest = c;
+                }
+            } else if (best == null || c.pending.size() < best.pending.size()) {
                 best = c;
             }
         }
-        if (best != null && (best.pending.isEmpty() || channels.size() >= MAX_CONNECTIONS)) {
+        int limit = Math.min(MAX_CONNECTIONS + stalled, 2 * MAX_CONNECTIONS);
+        if (best != null && (best.pending.isEmpty() || channels.size() >= limit)) {
             return best;
+        }
+        if (best == null && stalledBest != null && channels.size() >= limit) {
+            return stalledBest;
         }
         Connection connection;
         try {
@@ -445,16 +483,19 @@ public final class ManagerClient {
         /**
          * Waits for {@code call}'s reply, reading replies while nobody else does. With a
          * {@code deadline} ({@link System#nanoTime}, {@code Long.MAX_VALUE} for none), returns
-         * null once it passes, and ignores interrupts: the wait of a caller already
-         * interrupted, for the reply its cancel races.
+         * null once it passes, or once {@code orUntil} (if not null) is done first, and ignores
+         * interrupts: the wait of a caller already interrupted, for the reply its cancel races.
          */
-        Response await(Call call, long deadline) throws Throwable {
+        Response await(Call call, long deadline, Call orUntil) throws Throwable {
             boolean timed = deadline != Long.MAX_VALUE;
             boolean virtual = Thread.currentThread().isVirtual();
             // Before the first look at the turn: a reader that gives it up after that look
             // sees this caller in handOver (volatile write, then read of the same order).
             call.awaiting = true;
-            while (!call.done()) {
+            java.util.function.BooleanSupplier waiting = orUntil == null
+                    ? () -> !call.done()
+                    : () -> !call.done() && !orUntil.done();
+            while (waiting.getAsBoolean()) {
                 long left = deadline - System.nanoTime();
                 if (timed) {
                     Thread.interrupted(); // kept by the caller, which sets it again after
@@ -471,7 +512,7 @@ public final class ManagerClient {
                     park(timed, left);
                 } else if (reading.compareAndSet(false, true)) {
                     try {
-                        readWhile(() -> !call.done() && System.nanoTime() < deadline);
+                        readWhile(() -> waiting.getAsBoolean() && System.nanoTime() < deadline);
                     } catch (InterruptedException e) {
                         if (!timed) {
                             throw e;
@@ -488,6 +529,16 @@ public final class ManagerClient {
                 throw call.failure;
             }
             return call.response;
+        }
+
+        /** Whether a call given up is in flight here. */
+        boolean stalled() {
+            for (Call c : pending.values()) {
+                if (c.abandoned) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         private void park(boolean timed, long nanos) {

@@ -404,10 +404,13 @@ public final class ManagerServer {
         while (true) {
             Request r = (Request) s.link.receive(-1);
             if (r.op() == Messages.CANCEL) {
+                // A call's thread sends its reply before it leaves calls: one not found here
+                // has sent it, ahead of this answer.
                 Running running = s.calls.get(Long.parseLong(r.target()));
                 if (running != null) {
                     running.stop();
                 }
+                s.link.send(new Response(r.id(), true, running != null ? STOPPED : ENDED, null));
                 continue;
             }
             Caller caller = new Caller(session.clientId + ":" + r.thread(), s.link,
@@ -432,6 +435,10 @@ public final class ManagerServer {
             t.start();
         }
     }
+
+    /** A cancel's answers: the call was stopped, or had ended already. */
+    private static final byte[] STOPPED = Serialization.serialize(true);
+    private static final byte[] ENDED = Serialization.serialize(false);
 
     private static final long WATCH_MILLIS = 250;
 

@@ -33,7 +33,8 @@ public final class Messages {
     public static final int COUNT = 6;
     /**
      * Interrupt the call {@code target} (a request id) of this connection: its caller was
-     * interrupted. No reply.
+     * interrupted. The reply, after that call's own if it had already ended, says whether it
+     * was still running (then its own reply follows once it heeds the interrupt).
      */
     public static final int CANCEL = 7;
 
