@@ -258,6 +258,11 @@ public final class SharedMemory implements AutoCloseable {
             throw new IllegalArgumentException("a shared memory name must not hold '/' but in"
                     + " front of a name: " + name);
         }
+        if (bare.equals(".") || bare.equals("..")) {
+            // They name /dev/shm itself, or its parent: every create would say "exists".
+            throw new IllegalArgumentException("a shared memory name must not be '.' or '..': "
+                    + name);
+        }
         return "/" + name;
     }
 

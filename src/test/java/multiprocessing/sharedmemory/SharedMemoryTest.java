@@ -104,6 +104,10 @@ class SharedMemoryTest {
         assertThrows(IllegalArgumentException.class, () -> SharedMemory.create("/", 10));
         assertThrows(IllegalArgumentException.class, () -> SharedMemory.create("a/b", 10));
         assertThrows(IllegalArgumentException.class, () -> SharedMemory.attach("//a"));
+        // Not "exists": they name /dev/shm itself and its parent.
+        assertThrows(IllegalArgumentException.class, () -> SharedMemory.create(".", 10));
+        assertThrows(IllegalArgumentException.class, () -> SharedMemory.create("/..", 10));
+        assertThrows(IllegalArgumentException.class, () -> SharedMemory.attach(".."));
         String missing = uniqueName("missing");
         NoSuchFileException e = assertThrows(NoSuchFileException.class,
                 () -> SharedMemory.attach(missing));
