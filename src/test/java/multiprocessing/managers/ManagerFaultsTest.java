@@ -335,6 +335,66 @@ class ManagerFaultsTest {
     }
 
     /**
+     * Calls given up leave no connection avoided once the server is done with them (attack
+     * 38b): the cancel's answer to a call that had ended, and the late reply of one given up,
+     * were left unread on a connection nobody chose any more, and each round opened another.
+     */
+    @Test
+    void givenUpCallsLeaveTheirConnectionUsableOnceTheServerIsDoneWithThem() throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            DictProxy<String, Integer> d = m.dict();
+            d.put("k", 0);
+            for (int round = 0; round < 5; round++) {
+                // First answered before the caller gives up (it gets the result), then after.
+                long millis = round < 3 ? 300 : 2_600;
+                Object outcome = interruptedCompute(d, millis);
+                if (round < 3) {
+                    assertEquals(List.of(round + 1, true), outcome);
+                } else {
+                    assertInstanceOf(ProcessError.class, outcome);
+                    Thread.sleep(1_500); // the server ends the call, and its reply comes
+                }
+            }
+            assertEquals(5, d.get("k"), "the given-up calls ran on to their end");
+            int open = multiprocessing.internal.managers.ManagerClient.of(m.address())
+                    .connectionCount();
+            assertTrue(open <= 2, open + " connections open after six calls one at a time");
+        }
+    }
+
+    /**
+     * Calls {@code d.compute("k", +1)} in a function that runs {@code millis} whatever
+     * happens, interrupting the caller 100 ms in; returns the result and whether the caller's
+     * interrupt was kept, or what it threw.
+     */
+    private static Object interruptedCompute(DictProxy<String, Integer> d, long millis)
+            throws InterruptedException {
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread caller = Thread.ofPlatform().start(() -> {
+            try {
+                Integer v = d.compute("k", (k, old) -> {
+                    long end = System.nanoTime() + millis * 1_000_000L;
+                    for (long left; (left = end - System.nanoTime()) > 0; ) {
+                        try {
+                            Thread.sleep(left / 1_000_000L + 1);
+                        } catch (InterruptedException ignored) {
+                            // finishes what it began
+                        }
+                    }
+                    return old + 1;
+                });
+                outcome.set(List.of(v, Thread.currentThread().isInterrupted()));
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        Thread.sleep(100);
+        caller.interrupt();
+        caller.join(TimeUnit.SECONDS.toMillis(30));
+        return outcome.get();
+    }
+
+    /**
      * A server killed and another started at its address: a proxy of the first is refused
      * clearly (before, it reached the new server's object of the same number, a dict's get
      * reading another dict), and a process that called the first connects to the second at

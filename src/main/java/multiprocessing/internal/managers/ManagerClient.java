@@ -304,7 +304,13 @@ public final class ManagerClient {
             channel.abandon(id);
         }
         if (!answer.done()) {
-            channel.abandon(cancelId);
+            // Not awaited: its answer, when it comes, is dropped. Left pending only while the
+            // call itself is, so as not to mark the connection stalled for nothing.
+            if (late != null) {
+                channel.pending.remove(cancelId);
+            } else {
+                channel.abandon(cancelId);
+            }
         }
         return late;
     }
@@ -472,7 +478,10 @@ public final class ManagerClient {
         final Map<Long, Call> pending = new ConcurrentHashMap<>();
         /** Whether some thread holds the reading turn. */
         private final AtomicBoolean reading = new AtomicBoolean();
-        /** Reads for virtual-thread callers (started at the first one). */
+        /**
+         * Reads for virtual-thread callers, and the replies of given-up calls nobody awaits
+         * (started at the first need).
+         */
         private volatile Thread helper;
         volatile boolean broken;
 
@@ -606,17 +615,22 @@ public final class ManagerClient {
          * request, so while a reply waits to be read, a caller is here to read it.
          */
         private void handOver() {
-            boolean virtualWaits = false;
+            boolean helperWanted = false;
             for (Call c : pending.values()) {
                 if (!c.done() && c.awaiting) {
                     if (!c.caller.isVirtual()) {
                         LockSupport.unpark(c.caller);
                         return;
                     }
-                    virtualWaits = true;
+                    helperWanted = true;
+                } else if (c.abandoned) {
+                    // Its reply is still to come, and no caller reads for it: a connection
+                    // with one is the last choice for calls (stalled), so none may come, and
+                    // it would stay stalled after the server is done with it (attack 38b).
+                    helperWanted = true;
                 }
             }
-            if (virtualWaits) {
+            if (helperWanted) {
                 wakeHelper();
             }
         }
