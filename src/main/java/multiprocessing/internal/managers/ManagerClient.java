@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 import multiprocessing.ProcessError;
 import multiprocessing.RemoteTraceback;
@@ -501,7 +502,7 @@ public final class ManagerClient {
             // Before the first look at the turn: a reader that gives it up after that look
             // sees this caller in handOver (volatile write, then read of the same order).
             call.awaiting = true;
-            java.util.function.BooleanSupplier waiting = orUntil == null
+            BooleanSupplier waiting = orUntil == null
                     ? () -> !call.done()
                     : () -> !call.done() && !orUntil.done();
             while (waiting.getAsBoolean()) {
@@ -580,7 +581,7 @@ public final class ManagerClient {
          * Reads replies and hands them to their callers while {@code more} holds; returns at
          * once if the connection broke. Interrupted: the caller's own call is given up.
          */
-        private void readWhile(java.util.function.BooleanSupplier more)
+        private void readWhile(BooleanSupplier more)
                 throws InterruptedException {
             try {
                 while (more.getAsBoolean() && !broken) {
