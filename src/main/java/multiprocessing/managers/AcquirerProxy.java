@@ -19,8 +19,9 @@ import java.time.Duration;
  *
  * <p>A thread interrupted while it waits in {@code acquire} gets {@link
  * multiprocessing.ProcessError} if it did not get the lock, and {@code true}, with its
- * interrupt status set, if the server gave it the lock before the interrupt reached it; but
- * a server stalled for seconds leaves a window (see {@link BaseProxy}'s interrupts).
+ * interrupt status set, if the server gave it the lock before the interrupt reached it (a
+ * grant whose reply comes after the thread gave up, from a server stalled for seconds, is
+ * given back: see {@link BaseProxy}'s interrupts).
  */
 public interface AcquirerProxy extends BaseProxy {
     /**

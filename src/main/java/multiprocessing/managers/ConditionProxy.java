@@ -22,11 +22,10 @@ import java.util.function.BooleanSupplier;
  * process holding the lock as the waiter took it back died: the waiter then holds the lock,
  * and repairs what it protects (see {@link AcquirerProxy}).
  *
- * <p>One window remains: a server stalled for seconds (see {@link BaseProxy}'s interrupts).
- * Then {@code await} throws {@code ProcessError} and the caller cannot tell whether it holds
- * the lock: over an {@code RLock} (the default) {@code release()} says so, throwing {@link
- * IllegalMonitorStateException} when it does not, but a {@code Lock} has no owner, and its
- * {@code release()} would free another's hold. Prefer timeouts to interrupts.
+ * <p>After a {@code ProcessError} from {@code await}, then, the waiter does not hold the lock:
+ * a reply that comes after the waiter gave up (from a server stalled for seconds) gives the
+ * lock back too (see {@link BaseProxy}'s interrupts). Timeouts stop a wait without an
+ * interrupt's cost.
  */
 public interface ConditionProxy extends AcquirerProxy {
     /** Releases the lock, waits for a signal, and takes the lock back (Python's {@code wait()}). */

@@ -395,6 +395,53 @@ class ManagerFaultsTest {
     }
 
     /**
+     * A lock granted to a caller that gave up before the grant's reply came (its server
+     * stalled past the cancel's wait, 2 s) is given back (attack 38b: it stayed held by a
+     * thread told it did not get it). Whichever the stalled server meets first, the grant or
+     * the cancel, the lock ends free.
+     */
+    @Test
+    void aLockGrantedAfterItsCallerGaveUpIsGivenBack() throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            AcquirerProxy lock = m.lock();
+            long server = m.process().pid();
+            for (int round = 0; round < 3; round++) {
+                assertTrue(lock.acquire(false));
+                AtomicReference<Object> outcome = new AtomicReference<>();
+                Thread waiter = Thread.ofPlatform().start(() -> {
+                    try {
+                        outcome.set(lock.acquire());
+                    } catch (Throwable t) {
+                        outcome.set(t);
+                    }
+                });
+                Thread.sleep(300); // it waits in the server
+                Thread releaser;
+                signal(server, "STOP");
+                try {
+                    releaser = Thread.ofPlatform().start(lock::release); // sent, not yet read
+                    Thread.sleep(100);
+                    waiter.interrupt();
+                    waiter.join(TimeUnit.SECONDS.toMillis(10));
+                    Thread.sleep(Math.max(0, 3_000 - 100 - 2_200)); // stalled 3 s in all
+                } finally {
+                    signal(server, "CONT");
+                }
+                releaser.join(TimeUnit.SECONDS.toMillis(30));
+                assertInstanceOf(ProcessError.class, outcome.get(), "gave up in the stall");
+                assertTrue(lock.acquire(Duration.ofSeconds(10)), "the lock is free, round "
+                        + round);
+                lock.release();
+            }
+        }
+    }
+
+    private static void signal(long pid, String signal) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+                .inheritIO().start().waitFor());
+    }
+
+    /**
      * A server killed and another started at its address: a proxy of the first is refused
      * clearly (before, it reached the new server's object of the same number, a dict's get
      * reading another dict), and a process that called the first connects to the second at

@@ -6,6 +6,7 @@ import java.net.ConnectException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -29,6 +30,7 @@ import multiprocessing.internal.managers.Messages.Response;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.LibraryThreads;
 
 /**
@@ -157,12 +159,13 @@ public final class ManagerClient {
     public Object call(int op, String typeId, String target, String method, String[] types,
             Object[] args) throws Throwable {
         if (!Recorder.inUse()) {
-            return exchange(op, target, method, types, args); // no event class loaded: Recorder
+            // no event class loaded: Recorder
+            return exchange(op, target, method, types, args, Grant.of(op, typeId, method));
         }
         ManagerCallEvent event = ManagerCallEvent.calling();
         Throwable thrown = null;
         try {
-            return exchange(op, target, method, types, args);
+            return exchange(op, target, method, types, args, Grant.of(op, typeId, method));
         } catch (Throwable t) {
             thrown = t;
             throw t;
@@ -172,8 +175,8 @@ public final class ManagerClient {
         }
     }
 
-    private Object exchange(int op, String target, String method, String[] types, Object[] args)
-            throws Throwable {
+    private Object exchange(int op, String target, String method, String[] types, Object[] args,
+            Grant grant) throws Throwable {
         String reason = shutDown;
         if (reason != null) {
             throw new IllegalStateException(reason);
@@ -189,7 +192,7 @@ public final class ManagerClient {
         }
         Response r;
         try {
-            r = roundTrip(op, target, method, types, argBytes);
+            r = roundTrip(op, target, method, types, argBytes, grant);
         } catch (ConnectionEnded ended) {
             // A ping is the one call that may go again: its connection ended before it came
             // (the server at this address was started again since this process last called
@@ -197,7 +200,7 @@ public final class ManagerClient {
             if (op != Messages.PING || shutDown != null) {
                 throw ended;
             }
-            r = roundTrip(op, target, method, types, argBytes);
+            r = roundTrip(op, target, method, types, argBytes, null);
         }
         Object value;
         COUNTED.set(address);
@@ -230,16 +233,24 @@ public final class ManagerClient {
 
     /** Sends a request over a connection and waits for its reply. */
     private Response roundTrip(int op, String target, String method, String[] types,
-            byte[] argBytes) throws Throwable {
+            byte[] argBytes, Grant grant) throws Throwable {
+        return roundTrip(op, target, method, types, argBytes, grant,
+                Thread.currentThread().threadId());
+    }
+
+    /** As above, in the name of thread {@code thread} of this process. */
+    private Response roundTrip(int op, String target, String method, String[] types,
+            byte[] argBytes, Grant grant, long thread) throws Throwable {
         Channel channel = channel();
         long id = ids.incrementAndGet();
         Call call = new Call(Thread.currentThread());
+        call.grant = grant == null ? null : grant.on(target);
         channel.pending.put(id, call);
         if (channel.broken) {
             channel.fail(new EOFException("connection closed"));
         }
         try {
-            channel.link.send(new Request(id, Thread.currentThread().threadId(), op, target,
+            channel.link.send(new Request(id, thread, op, target,
                     method, types, argBytes));
         } catch (IOException | RuntimeException e) {
             channel.fail(e);
@@ -300,6 +311,14 @@ public final class ManagerClient {
             }
         } catch (Throwable ended) {
             // Its connection ended: no reply will come.
+        }
+        if (late == null && call.grant != null && !call.claim()) {
+            // Its reply came as this caller gave up: it is this caller's, and in a moment
+            // handed over (the reader claimed it, then completes the call).
+            while (!call.done()) {
+                Thread.onSpinWait();
+            }
+            late = call.response;
         }
         if (late == null) {
             channel.abandon(id);
@@ -423,6 +442,58 @@ public final class ManagerClient {
         return taken ? offer.link() : new SocketLink(connection);
     }
 
+    /**
+     * A call that may grant its caller a lock or a permit: a standard lock's, semaphore's or
+     * condition's {@code acquire}, or a condition's {@code await} (which takes the lock back).
+     * If its caller gave up before the reply came (a server stalled past the cancel's wait,
+     * see {@link #cancel}), a grant in that reply is given back (attack 38b: else a lock
+     * stayed held by a thread told it did not get it).
+     *
+     * @param target the object's id; null until the call is made
+     * @param thread the calling thread, whose grant a reentrant lock's release must name
+     */
+    record Grant(String method, String target, long thread) {
+        private static final Set<String> TYPES =
+                Set.of("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition");
+
+        /** The grant a call may make, or null. */
+        static Grant of(int op, String typeId, String method) {
+            if (op != Messages.CALL || !TYPES.contains(typeId)
+                    || !(method.equals("acquire") || method.equals("await"))) {
+                return null;
+            }
+            return new Grant(method, null, 0);
+        }
+
+        Grant on(String target) {
+            return new Grant(method, target, Thread.currentThread().threadId());
+        }
+
+        /** Whether reply value {@code value} granted it: an await always takes the lock back. */
+        boolean granted(Object value) {
+            return method.equals("await") || Boolean.TRUE.equals(value);
+        }
+    }
+
+    /**
+     * Gives back what the late reply {@code r} granted a caller that gave up: a release in the
+     * caller's name, from a thread of its own (the reader must read on).
+     */
+    private void giveBackLater(Grant grant, Response r) {
+        DECREFS.execute(() -> {
+            try {
+                if (grant.granted(Serialization.deserialize(r.payload()))) {
+                    roundTrip(Messages.CALL, grant.target(), "release", null, NO_ARGS, null,
+                            grant.thread());
+                    LibraryLog.get().log(System.Logger.Level.DEBUG, "gave back a " + grant.method()
+                            + " of " + grant.target() + " granted after its caller gave up");
+                }
+            } catch (Throwable e) {
+                // The server is gone, and the lock with it.
+            }
+        });
+    }
+
     /** A call's connection ended before its reply came. */
     private static final class ConnectionEnded extends ProcessError {
         private static final long serialVersionUID = 1L;
@@ -444,6 +515,17 @@ public final class ManagerClient {
         volatile boolean awaiting;
         /** Its caller gave up waiting (interrupted): the reply, when it comes, is dropped. */
         volatile boolean abandoned;
+        /** What its reply may grant its caller, to give back if the caller gave up; or null. */
+        Grant grant;
+        /**
+         * Taken by whichever comes first, the reader handing a reply with a grant to its
+         * caller, or the caller giving up: the other then knows it lost (see {@link #cancel}).
+         */
+        private final AtomicBoolean claimed = new AtomicBoolean();
+
+        boolean claim() {
+            return claimed.compareAndSet(false, true);
+        }
 
         Call(Thread caller) {
             this.caller = caller;
@@ -594,6 +676,9 @@ public final class ManagerClient {
                     }
                     Call c = pending.remove(r.id());
                     if (c != null) {
+                        if (c.grant != null && r.ok() && !c.claim()) {
+                            giveBackLater(c.grant, r); // its caller gave up first
+                        }
                         c.complete(r);
                     }
                 }
