@@ -290,7 +290,8 @@ public final class ManagerClient {
      * So the caller waits for the reply, or for the server's answer to the cancel: the call's
      * reply comes ahead of that answer if the call had ended, and soon after it if the call
      * heeds the interrupt. Returns the reply, or null if none came in time (a stalled server,
-     * a call that ignores interrupts): then the reply is dropped when it comes.
+     * a call that ignores interrupts): then the reply is dropped when it comes, and what it
+     * grants given back ({@link Grant}).
      */
     private Response cancel(Channel channel, long id, Call call) {
         long cancelId = ids.incrementAndGet();
