@@ -369,20 +369,16 @@ class ManagerFaultsTest {
      */
     private static Object interruptedCompute(DictProxy<String, Integer> d, long millis)
             throws InterruptedException {
+        return interruptedCompute(d, "k", millis);
+    }
+
+    /** As above, on {@code key}. */
+    private static Object interruptedCompute(DictProxy<String, Integer> d, String key,
+            long millis) throws InterruptedException {
         AtomicReference<Object> outcome = new AtomicReference<>();
         Thread caller = Thread.ofPlatform().start(() -> {
             try {
-                Integer v = d.compute("k", (k, old) -> {
-                    long end = System.nanoTime() + millis * 1_000_000L;
-                    for (long left; (left = end - System.nanoTime()) > 0; ) {
-                        try {
-                            Thread.sleep(left / 1_000_000L + 1);
-                        } catch (InterruptedException ignored) {
-                            // finishes what it began
-                        }
-                    }
-                    return old + 1;
-                });
+                Integer v = d.compute(key, slowIncrement(millis));
                 outcome.set(List.of(v, Thread.currentThread().isInterrupted()));
             } catch (Throwable t) {
                 outcome.set(t);
@@ -434,6 +430,77 @@ class ManagerFaultsTest {
                 lock.release();
             }
         }
+    }
+
+    /**
+     * A lock handed with {@link OwnerDeadException} (its holder died) to a caller that had
+     * given up is given back too (attack 38c: such a reply is an error, and was not). Both of
+     * this process's connections are kept busy by calls the server runs on their own threads,
+     * so the caller's cancel is not read, and it gives up; then the holder is killed.
+     */
+    @Test
+    void aLockHandedOnFromADeadHolderToACallerThatGaveUpIsGivenBack() throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            AcquirerProxy lock = m.lock();
+            EventProxy holding = m.event();
+            DictProxy<String, Integer> d = m.dict();
+            d.put("a", 0);
+            d.put("b", 0);
+            Process holder = new Process(() -> {
+                lock.acquire();
+                holding.set();
+                sleepForever();
+            });
+            holder.start();
+            assertTrue(holding.await(Duration.ofSeconds(60)));
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    outcome.set(lock.acquire());
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            Thread.sleep(300); // it waits in the server
+            // One after the other: the second goes to the connection the first did not take.
+            Thread busyA = Thread.ofPlatform().start(() -> d.compute("a", slowIncrement(4_000)));
+            Thread.sleep(300);
+            Thread busyB = Thread.ofPlatform().start(() -> d.compute("b", slowIncrement(4_000)));
+            Thread.sleep(300); // both connections' threads run the computes
+            waiter.interrupt();
+            waiter.join(TimeUnit.SECONDS.toMillis(10));
+            assertInstanceOf(ProcessError.class, outcome.get(), "gave up: its cancel unread");
+            holder.kill();
+            holder.join();
+            busyA.join(TimeUnit.SECONDS.toMillis(30));
+            busyB.join(TimeUnit.SECONDS.toMillis(30));
+            OwnerDeadException told = null;
+            boolean got;
+            try {
+                got = lock.acquire(Duration.ofSeconds(10));
+            } catch (OwnerDeadException e) {
+                told = e; // not given back, but this one was told: still free to go on
+                got = true;
+            }
+            assertTrue(got, "the lock is free");
+            lock.release();
+            assertEquals(null, told, "the dead holder's lock was handed on, then given back");
+        }
+    }
+
+    /** A function that adds one after {@code millis}, whatever happens to its thread. */
+    private static DictProxy.Remapping<String, Integer, Integer> slowIncrement(long millis) {
+        return (k, old) -> {
+            long end = System.nanoTime() + millis * 1_000_000L;
+            for (long left; (left = end - System.nanoTime()) > 0; ) {
+                try {
+                    Thread.sleep(left / 1_000_000L + 1);
+                } catch (InterruptedException ignored) {
+                    // finishes what it began
+                }
+            }
+            return old + 1;
+        };
     }
 
     private static void signal(long pid, String signal) throws Exception {

@@ -32,6 +32,7 @@ import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.LibraryThreads;
+import multiprocessing.synchronize.OwnerDeadException;
 
 /**
  * This process's connections to one manager, shared by all its proxies and threads.
@@ -470,8 +471,15 @@ public final class ManagerClient {
             return new Grant(method, target, Thread.currentThread().threadId());
         }
 
-        /** Whether reply value {@code value} granted it: an await always takes the lock back. */
-        boolean granted(Object value) {
+        /**
+         * Whether reply {@code r}, whose payload is {@code value}, granted it: an await that
+         * returns always took the lock back, and an {@link OwnerDeadException} comes with the
+         * lock held (attack 38c).
+         */
+        boolean granted(Response r, Object value) {
+            if (!r.ok()) {
+                return value instanceof OwnerDeadException;
+            }
             return method.equals("await") || Boolean.TRUE.equals(value);
         }
     }
@@ -483,14 +491,16 @@ public final class ManagerClient {
     private void giveBackLater(Grant grant, Response r) {
         DECREFS.execute(() -> {
             try {
-                if (grant.granted(Serialization.deserialize(r.payload()))) {
+                if (grant.granted(r, Serialization.deserialize(r.payload()))) {
                     roundTrip(Messages.CALL, grant.target(), "release", null, NO_ARGS, null,
                             grant.thread());
                     LibraryLog.get().log(System.Logger.Level.DEBUG, "gave back a " + grant.method()
                             + " of " + grant.target() + " granted after its caller gave up");
                 }
             } catch (Throwable e) {
-                // The server is gone, and the lock with it.
+                // The server is gone, and the lock with it; or the release was refused.
+                LibraryLog.get().log(System.Logger.Level.DEBUG, "could not give back a "
+                        + grant.method() + " of " + grant.target() + ": " + e);
             }
         });
     }
@@ -677,7 +687,7 @@ public final class ManagerClient {
                     }
                     Call c = pending.remove(r.id());
                     if (c != null) {
-                        if (c.grant != null && r.ok() && !c.claim()) {
+                        if (c.grant != null && !c.claim()) {
                             giveBackLater(c.grant, r); // its caller gave up first
                         }
                         c.complete(r);
