@@ -29,7 +29,8 @@ import multiprocessing.connection.Address;
  * waits about 2 s at most, then throws {@code ProcessError} and drops the reply when it comes
  * (Python's proxies always drop it): only then can an item be lost. A lock, a permit or a
  * condition's lock that such a late reply grants is given back, so after a {@code
- * ProcessError} the thread holds none it asked for. A call given up so may still take effect
+ * ProcessError} the thread holds none it asked for (one exception: see {@link
+ * ConditionProxy}). A call given up so may still take effect
  * after: the server
  * runs a call of the kind it does not stop (a dict's) to its end, and one still queued behind
  * another on its connection after it. Timeouts stop a wait without that risk.

@@ -24,7 +24,9 @@ import java.util.function.BooleanSupplier;
  *
  * <p>After a {@code ProcessError} from {@code await}, then, the waiter does not hold the lock:
  * a reply that comes after the waiter gave up (from a server stalled for seconds) gives the
- * lock back too (see {@link BaseProxy}'s interrupts). Timeouts stop a wait without an
+ * lock back too (see {@link BaseProxy}'s interrupts), with one exception: an {@code RLock}
+ * the waiter held more than once when it began to wait is given back one level only, and
+ * stays held by the waiter's thread at the levels below. Timeouts stop a wait without an
  * interrupt's cost.
  */
 public interface ConditionProxy extends AcquirerProxy {
