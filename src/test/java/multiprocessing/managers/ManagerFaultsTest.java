@@ -404,14 +404,7 @@ class ManagerFaultsTest {
             for (int round = 0; round < 3; round++) {
                 assertTrue(lock.acquire(false));
                 AtomicReference<Object> outcome = new AtomicReference<>();
-                Thread waiter = Thread.ofPlatform().start(() -> {
-                    try {
-                        outcome.set(lock.acquire());
-                    } catch (Throwable t) {
-                        outcome.set(t);
-                    }
-                });
-                Thread.sleep(300); // it waits in the server
+                Thread waiter = acquiring(lock, outcome);
                 Thread releaser;
                 signal(server, "STOP");
                 try {
@@ -454,14 +447,7 @@ class ManagerFaultsTest {
             holder.start();
             assertTrue(holding.await(Duration.ofSeconds(60)));
             AtomicReference<Object> outcome = new AtomicReference<>();
-            Thread waiter = Thread.ofPlatform().start(() -> {
-                try {
-                    outcome.set(lock.acquire());
-                } catch (Throwable t) {
-                    outcome.set(t);
-                }
-            });
-            Thread.sleep(300); // it waits in the server
+            Thread waiter = acquiring(lock, outcome);
             // One after the other: the second goes to the connection the first did not take.
             Thread busyA = Thread.ofPlatform().start(() -> d.compute("a", slowIncrement(4_000)));
             Thread.sleep(300);
@@ -486,6 +472,23 @@ class ManagerFaultsTest {
             lock.release();
             assertEquals(null, told, "the dead holder's lock was handed on, then given back");
         }
+    }
+
+    /**
+     * Starts a thread that acquires {@code lock} and sets {@code outcome} to what it returned
+     * or threw; returns it once its acquire waits in the server.
+     */
+    private static Thread acquiring(AcquirerProxy lock, AtomicReference<Object> outcome)
+            throws InterruptedException {
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                outcome.set(lock.acquire());
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        Thread.sleep(300);
+        return waiter;
     }
 
     /** A function that adds one after {@code millis}, whatever happens to its thread. */
