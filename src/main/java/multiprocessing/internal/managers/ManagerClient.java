@@ -161,12 +161,12 @@ public final class ManagerClient {
             Object[] args) throws Throwable {
         if (!Recorder.inUse()) {
             // no event class loaded: Recorder
-            return exchange(op, target, method, types, args, Grant.of(op, typeId, method));
+            return exchange(op, target, method, types, args, Grant.of(op, typeId, target, method));
         }
         ManagerCallEvent event = ManagerCallEvent.calling();
         Throwable thrown = null;
         try {
-            return exchange(op, target, method, types, args, Grant.of(op, typeId, method));
+            return exchange(op, target, method, types, args, Grant.of(op, typeId, target, method));
         } catch (Throwable t) {
             thrown = t;
             throw t;
@@ -245,7 +245,7 @@ public final class ManagerClient {
         Channel channel = channel();
         long id = ids.incrementAndGet();
         Call call = new Call(Thread.currentThread());
-        call.grant = grant == null ? null : grant.on(target);
+        call.grant = grant;
         channel.pending.put(id, call);
         if (channel.broken) {
             channel.fail(new EOFException("connection closed"));
@@ -451,7 +451,7 @@ public final class ManagerClient {
      * see {@link #cancel}), a grant in that reply is given back (attack 38b: else a lock
      * stayed held by a thread told it did not get it).
      *
-     * @param target the object's id; null until the call is made
+     * @param target the object's id
      * @param thread the calling thread, whose grant a reentrant lock's release must name
      */
     record Grant(String method, String target, long thread) {
@@ -459,15 +459,11 @@ public final class ManagerClient {
                 Set.of("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition");
 
         /** The grant a call may make, or null. */
-        static Grant of(int op, String typeId, String method) {
+        static Grant of(int op, String typeId, String target, String method) {
             if (op != Messages.CALL || !TYPES.contains(typeId)
                     || !(method.equals("acquire") || method.equals("await"))) {
                 return null;
             }
-            return new Grant(method, null, 0);
-        }
-
-        Grant on(String target) {
             return new Grant(method, target, Thread.currentThread().threadId());
         }
 
