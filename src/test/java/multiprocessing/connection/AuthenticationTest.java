@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.util.HandshakeSlots;
@@ -394,8 +395,10 @@ class AuthenticationTest {
      * of its clients 60-110 ms (SecureRandom for the challenge, the JCE for its HMAC).
      */
     @Test
-    void aFreshJvmShakesHandsWithoutTheJdksSecurityProviders() throws Exception {
-        java.nio.file.Path log = java.nio.file.Files.createTempFile("mp-handshake-", ".log");
+    void aFreshJvmShakesHandsWithoutTheJdksSecurityProviders(@TempDir java.nio.file.Path tmp)
+            throws Exception {
+        // A file the JVM creates: one that exists already it would keep as "<name>.0".
+        java.nio.file.Path log = tmp.resolve("handshake-classes.log");
         java.lang.Process jvm = new ProcessBuilder(
                 java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Xshare:auto",
@@ -415,7 +418,6 @@ class AuthenticationTest {
             }
         } finally {
             jvm.destroyForcibly().waitFor();
-            java.nio.file.Files.deleteIfExists(log);
         }
     }
 
