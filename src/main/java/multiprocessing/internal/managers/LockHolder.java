@@ -73,7 +73,16 @@ final class LockHolder {
     }
 
     /** The exception for a lock taken for a caller whose client is gone. */
-    static IllegalStateException callerGone() {
-        return new IllegalStateException("the caller's process is gone");
+    static CallerGone callerGone() {
+        return new CallerGone();
+    }
+
+    /** A lock was taken for a caller whose client is gone, and given up again at once. */
+    static final class CallerGone extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        CallerGone() {
+            super("the caller's process is gone");
+        }
     }
 }

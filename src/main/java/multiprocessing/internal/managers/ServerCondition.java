@@ -91,9 +91,10 @@ public final class ServerCondition implements Concurrent {
         }
         try {
             lock.acquireRestore(saved);
-        } catch (InterruptedException e) {
-            // Given up while it waited for the lock back, signalled (attack 36): the same, the
-            // signal going to a waiter that can still act on it.
+        } catch (InterruptedException | LockHolder.CallerGone e) {
+            // Given up while it waited for the lock back, signalled (attack 36), or its client
+            // went after the look above, the lock then given up as soon as taken (review B2):
+            // the same, the signal going to a waiter that can still act on it.
             giveUp(signalled);
         }
         if (Caller.abandoned()) {
@@ -128,6 +129,13 @@ public final class ServerCondition implements Concurrent {
             if (next != null) {
                 next.release();
             }
+        }
+    }
+
+    /** How many callers wait for a signal now. */
+    int waiting() {
+        synchronized (waiters) {
+            return waiters.size();
         }
     }
 

@@ -93,8 +93,12 @@ public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
         return saved;
     }
 
+    /** Interruptibly, as a Lock's: a waiter whose caller gives up must not take it (attack 36). */
     @Override
     public synchronized void acquireRestore(int saved) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
         while (owner != null) {
             wait();
         }
