@@ -21,7 +21,9 @@ import java.time.Duration;
  * multiprocessing.ProcessError} if it did not get the lock, and {@code true}, with its
  * interrupt status set, if the server gave it the lock before the interrupt reached it (a
  * grant whose reply comes after the thread gave up, from a server stalled for seconds, is
- * given back: see {@link BaseProxy}'s interrupts).
+ * given back: see {@link BaseProxy}'s interrupts); or {@code OwnerDeadException} as above,
+ * holding the lock. So a thread that catches {@code ProcessError} from {@code acquire} holds
+ * the lock if, and only if, it is an {@code OwnerDeadException}.
  */
 public interface AcquirerProxy extends BaseProxy {
     /**

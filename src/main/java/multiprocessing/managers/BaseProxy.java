@@ -28,12 +28,14 @@ import multiprocessing.connection.Address;
  * connection's server thread runs a long call of its own kind (see {@link BaseManager}); it
  * waits about 2 s at most, then throws {@code ProcessError} and drops the reply when it comes
  * (Python's proxies always drop it): only then can an item be lost. A lock, a permit or a
- * condition's lock that such a late reply grants is given back, so after a {@code
- * ProcessError} the thread holds none it asked for (one exception: see {@link
- * ConditionProxy}). A call given up so may still take effect
- * after: the server
- * runs a call of the kind it does not stop (a dict's) to its end, and one still queued behind
- * another on its connection after it. Timeouts stop a wait without that risk.
+ * condition's lock of a {@link SyncManager} that such a late reply grants is given back (a
+ * release in the thread's name, sent as the reply comes), so after a {@code ProcessError} the
+ * thread holds none it asked for; the exceptions: {@link
+ * multiprocessing.synchronize.OwnerDeadException}, a {@code ProcessError} that comes with the
+ * lock held (see {@link AcquirerProxy}), and an {@code RLock} held more than once (see {@link
+ * ConditionProxy}). A call given up so may still take effect after: the server runs a call of
+ * the kind it does not stop (a dict's) to its end, and one still queued behind another on its
+ * connection after it. Timeouts stop a wait without that risk.
  */
 public interface BaseProxy {
     /**

@@ -22,12 +22,12 @@ import java.util.function.BooleanSupplier;
  * process holding the lock as the waiter took it back died: the waiter then holds the lock,
  * and repairs what it protects (see {@link AcquirerProxy}).
  *
- * <p>After a {@code ProcessError} from {@code await}, then, the waiter does not hold the lock:
- * a reply that comes after the waiter gave up (from a server stalled for seconds) gives the
- * lock back too (see {@link BaseProxy}'s interrupts), with one exception: an {@code RLock}
- * the waiter held more than once when it began to wait is given back one level only, and
- * stays held by the waiter's thread at the levels below. Timeouts stop a wait without an
- * interrupt's cost.
+ * <p>After a {@code ProcessError} from {@code await} other than {@code OwnerDeadException},
+ * then, the waiter does not hold the lock: a reply that comes after the waiter gave up (from a
+ * server stalled for seconds) gives the lock back too (see {@link BaseProxy}'s interrupts),
+ * with one exception: an {@code RLock} the waiter held more than once when it began to wait is
+ * given back one level only, and stays held by the waiter's thread at the levels below.
+ * Timeouts stop a wait without an interrupt's cost.
  */
 public interface ConditionProxy extends AcquirerProxy {
     /** Releases the lock, waits for a signal, and takes the lock back (Python's {@code wait()}). */

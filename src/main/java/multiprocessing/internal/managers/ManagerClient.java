@@ -61,6 +61,18 @@ import multiprocessing.synchronize.OwnerDeadException;
  * such callers blocked in {@code queue.get()} could hold every carrier the putter needs): a
  * platform thread of the connection reads for them instead.
  *
+ * <p>Interrupts ({@link #cancel}). A caller interrupted while it waits sends a cancel naming
+ * its call, which the server stops if it is still running, and waits for whichever comes first,
+ * the call's reply or the server's answer to the cancel (at most 2 s, then 250 ms for a stopped
+ * call's reply): a call that completed meanwhile returns its result, so an item taken or a lock
+ * granted is not lost. If neither comes in time, the caller gives up: the call stays pending,
+ * marked abandoned, until its reply comes (read by the connection's helper thread), and its
+ * connection counts as stalled meanwhile: the last choice for a new call, and not counted
+ * against the limit of connections (up to twice it), since the server may still be running the
+ * call on that connection's own thread. A reply that comes just as its caller gives up goes to
+ * whichever of the two claims the call first ({@code Call.claim}): a reply the caller lost that
+ * grants a lock or a permit ({@link Grant}) is given back by a release in the caller's name.
+ *
  * <p>The connections stay open until the process ends: a shutdown hook may still call the
  * manager (a child that reports its last state as it exits), and the kernel's close of the
  * descriptors tells the server the process is gone. They were once closed by an exit hook of
@@ -314,9 +326,10 @@ public final class ManagerClient {
         } catch (Throwable ended) {
             // Its connection ended: no reply will come.
         }
-        if (late == null && call.grant != null && !call.claim()) {
+        if (late == null && !call.claim()) {
             // Its reply came as this caller gave up: it is this caller's, and in a moment
-            // handed over (the reader claimed it, then completes the call).
+            // handed over (the reader claimed it, then completes the call). Without the claim,
+            // a queue's item in a reply that came just then was dropped (review B5).
             while (!call.done()) {
                 Thread.onSpinWait();
             }
@@ -460,7 +473,7 @@ public final class ManagerClient {
 
         /** The grant a call may make, or null. */
         static Grant of(int op, String typeId, String target, String method) {
-            if (op != Messages.CALL || !TYPES.contains(typeId)
+            if (op != Messages.CALL || typeId == null || !TYPES.contains(typeId)
                     || !(method.equals("acquire") || method.equals("await"))) {
                 return null;
             }
@@ -485,6 +498,9 @@ public final class ManagerClient {
      * caller's name, from a thread of its own (the reader must read on).
      */
     private void giveBackLater(Grant grant, Response r) {
+        if (shutDown != null) {
+            return; // the manager is shut down, and its locks with it
+        }
         DECREFS.execute(() -> {
             try {
                 if (grant.granted(r, Serialization.deserialize(r.payload()))) {
@@ -520,13 +536,16 @@ public final class ManagerClient {
          * such a caller may be handed the reading turn.
          */
         volatile boolean awaiting;
-        /** Its caller gave up waiting (interrupted): the reply, when it comes, is dropped. */
+        /**
+         * Its caller gave up waiting (interrupted): the reply, when it comes, is dropped, and
+         * what it grants given back ({@link Grant}).
+         */
         volatile boolean abandoned;
         /** What its reply may grant its caller, to give back if the caller gave up; or null. */
         Grant grant;
         /**
-         * Taken by whichever comes first, the reader handing a reply with a grant to its
-         * caller, or the caller giving up: the other then knows it lost (see {@link #cancel}).
+         * Taken by whichever comes first, the reader handing the reply to its caller, or the
+         * caller giving up: the other then knows it lost (see {@link #cancel}).
          */
         private final AtomicBoolean claimed = new AtomicBoolean();
 
@@ -602,7 +621,7 @@ public final class ManagerClient {
                         return null;
                     }
                 } else if (Thread.interrupted()) {
-                    throw new InterruptedException();
+                    throw givingUp(call);
                 }
                 if (virtual) {
                     if (!reading.get()) {
@@ -614,11 +633,10 @@ public final class ManagerClient {
                         readWhile(() -> waiting.getAsBoolean() && System.nanoTime() < deadline);
                     } catch (InterruptedException e) {
                         if (!timed) {
-                            throw e;
+                            throw givingUp(call);
                         }
                     } finally {
-                        reading.set(false);
-                        handOver();
+                        releaseTurn();
                     }
                 } else {
                     park(timed, left);
@@ -628,6 +646,17 @@ public final class ManagerClient {
                 throw call.failure;
             }
             return call.response;
+        }
+
+        /**
+         * The caller of {@code call} was interrupted: it sends its cancel next, which may wait
+         * for room in the request ring, so it is no longer one to hand the reading turn to
+         * (see {@link #handOver}; it was, and could be handed the turn it had just let go,
+         * leaving the replies unread while it waited to send: review B1).
+         */
+        private InterruptedException givingUp(Call call) {
+            call.awaiting = false;
+            return new InterruptedException();
         }
 
         /** Whether a call given up is in flight here. */
@@ -683,7 +712,7 @@ public final class ManagerClient {
                     }
                     Call c = pending.remove(r.id());
                     if (c != null) {
-                        if (c.grant != null && !c.claim()) {
+                        if (!c.claim() && c.grant != null) {
                             giveBackLater(c.grant, r); // its caller gave up first
                         }
                         c.complete(r);
@@ -694,9 +723,24 @@ public final class ManagerClient {
             } catch (Throwable e) {
                 fail(e);
             }
+        }
+
+        /**
+         * Lets go of the reading turn: to a caller that waits for its reply, or, once the
+         * connection broke, to nobody, the link closed. Whichever of {@link #fail} and this
+         * comes second closes it: fail() takes the turn to close the link only if nobody holds
+         * it (else a reader that looked before the connection broke, then let go, left it open
+         * for good: review B3).
+         */
+        private void releaseTurn() {
+            reading.set(false);
             if (broken) {
-                link.close();
+                if (reading.compareAndSet(false, true)) {
+                    link.close(); // the turn stays taken, as fail() leaves it
+                }
+                return;
             }
+            handOver();
         }
 
         /**
@@ -751,8 +795,7 @@ public final class ManagerClient {
                     } catch (InterruptedException notByUs) {
                         // The helper is nobody's caller: it reads on.
                     } finally {
-                        reading.set(false);
-                        handOver();
+                        releaseTurn();
                     }
                 }
                 LockSupport.park(this);

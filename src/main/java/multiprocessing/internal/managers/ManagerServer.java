@@ -43,7 +43,7 @@ import multiprocessing.internal.util.LibraryLog;
  * called one call at a time, and the bookkeeping requests, run in that thread (so a round
  * trip has no thread hand-off on this side, and the thread waits for the next request as a
  * {@link Link} does, spinning briefly, yielding, before it sleeps); the others (calls on
- * {@link Concurrent} objects, creation, shutdown) each run in a virtual thread of its own, so
+ * {@link Concurrent} objects, creation) each run in a virtual thread of its own, so
  * that calls that block (a lock's acquire, a queue's get) wait without holding up the
  * connection or each other. A client on this machine sends its calls over rings in shared
  * memory that it offers in its hello ({@link RingLink}). An object is called one call at
@@ -59,7 +59,11 @@ import multiprocessing.internal.util.LibraryLog;
  * through unless strangers keep more connections open than the places and the backlog hold. A
  * client whose connections all end (it exited, or was killed mid-call) has its references
  * released and its calls in progress interrupted (an inline one by {@link #watchCalls}, as the
- * thread that would see the end runs it); the server goes on serving the others. Object ids
+ * thread that would see the end runs it), and the locks it held given to their next acquirers
+ * with {@link multiprocessing.synchronize.OwnerDeadException} ({@link Holdings}); the server
+ * goes on serving the others. A client's cancel (its caller was interrupted) stops a call run
+ * in a thread of its own the same way, and is answered at once: stopped, or ended already, its
+ * reply then sent ahead of the answer (see {@link ManagerClient}'s interrupts). Object ids
  * begin with a tag of the server's ({@link ObjectTable}), so that a proxy made by an earlier
  * server at the same address is refused, not served another object.
  */
