@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import multiprocessing.EmptyException;
+import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.NoLeftoverSharedMemory;
+import multiprocessing.Process;
 import multiprocessing.Queue;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
@@ -29,7 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * not, and a release wakes it, whoever releases. (That it leaves its carrier is
  * VirtualThreadsTest's, with a scheduler of 2 carriers in a child.)
  */
-@ExtendWith(NoLeftoverSharedMemory.class)
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class VirtualThreadWaitsTest {
 
@@ -142,6 +144,54 @@ class VirtualThreadWaitsTest {
             assertTrue(pong.acquire(Duration.ofSeconds(60)), "round " + i);
         }
         assertEquals(rounds, player.get(30, TimeUnit.SECONDS));
+    }
+
+    /**
+     * A lone virtual thread here and a thread of another process play ping-pong on two
+     * semaphores: every release of the other process wakes it at once. Its watcher slept for
+     * the value it had read (1, the permit given) while the thread took the permit (0) and
+     * parked again; a release (1 again) whose FUTEX_WAKE came before the watcher reached the
+     * kernel was seen only at the watcher's next look, a second later: 4 to 22 times in 10,000
+     * rounds (attack 39).
+     */
+    @Test
+    void aLoneVirtualThreadIsWokenAtOnceByEveryReleaseOfAnotherProcess() throws Exception {
+        Semaphore ping = new Semaphore(0);
+        Semaphore pong = new Semaphore(0);
+        int rounds = 10_000;
+        Process other = new Process(() -> {
+            for (int i = 0; i < rounds; i++) {
+                ping.acquire();
+                pong.release();
+            }
+        });
+        other.start();
+        try {
+            String slow = virtual(() -> {
+                StringBuilder late = new StringBuilder();
+                for (int i = 0; i < rounds; i++) {
+                    ping.release();
+                    long began = System.nanoTime();
+                    if (!pong.acquire(Duration.ofSeconds(30))) {
+                        return late + " round " + i + " never woken";
+                    }
+                    long millis = (System.nanoTime() - began) / 1_000_000;
+                    // The first round waits for the other process to start.
+                    if (i > 0 && millis >= 500) {
+                        late.append(" round ").append(i).append(": ").append(millis).append(" ms");
+                    }
+                }
+                return late.toString();
+            }).get(50, TimeUnit.SECONDS);
+            assertEquals("", slow, "releases of the other process seen late:");
+            other.join(Duration.ofSeconds(20));
+            assertEquals(0, other.exitCode());
+        } finally {
+            if (other.isAlive()) {
+                other.kill();
+                other.join();
+            }
+        }
     }
 
     @Test

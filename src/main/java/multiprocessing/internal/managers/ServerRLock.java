@@ -43,13 +43,16 @@ public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
                 wait(Math.max(1, left / 1_000_000));
             }
         }
-        owner = me;
-        count = 1;
-        return taken();
+        return take(me, 1);
     }
 
-    /** It was just taken for the current caller: noted for its client. */
-    private boolean taken() {
+    /**
+     * Takes it, free, for caller {@code me} at depth {@code n}, noted for its client; given up
+     * again at once if that client is gone.
+     */
+    private boolean take(String me, int n) {
+        owner = me;
+        count = n;
         if (!holder.taken()) {
             free();
             throw LockHolder.callerGone();
@@ -102,9 +105,7 @@ public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
         while (owner != null) {
             wait();
         }
-        owner = Caller.current();
-        count = saved;
-        taken();
+        take(Caller.current(), saved);
     }
 
     @Override

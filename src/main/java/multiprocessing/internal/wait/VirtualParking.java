@@ -79,6 +79,10 @@ final class VirtualParking {
         boolean retired;
         /** Empty at the watcher's last look. Guarded by lock. */
         boolean idle;
+        /** Whether the watcher has looked at the word since the queue was made. Guarded by lock. */
+        boolean looked;
+        /** The value the watcher read at its last look, and sleeps for. Guarded by lock. */
+        int lookedAt;
 
         WordQueue(MemorySegment word) {
             this.word = word;
@@ -205,7 +209,7 @@ final class VirtualParking {
         Long key = word.address();
         while (true) {
             WordQueue q = QUEUES.computeIfAbsent(key, k -> new WordQueue(word));
-            Watcher added = null;
+            Watcher nudged = null;
             q.lock.lock();
             try {
                 if (q.retired) {
@@ -214,13 +218,18 @@ final class VirtualParking {
                 q.link(node);
                 q.idle = false;
                 if (q.watcher == null) {
-                    added = q.watcher = Watcher.assign(q);
+                    nudged = q.watcher = Watcher.assign(q);
+                } else if (q.looked && q.lookedAt != node.expected) {
+                    // The watcher sleeps for another value than this node's: a change back to
+                    // it, its FUTEX_WAKE made before the watcher reached the kernel, would let
+                    // it sleep on, this node parked after the change (attack 39).
+                    nudged = q.watcher;
                 }
             } finally {
                 q.lock.unlock();
             }
-            if (added != null) {
-                added.added();
+            if (nudged != null) {
+                nudged.nudge();
             }
             return q;
         }

@@ -26,7 +26,13 @@ import multiprocessing.internal.wait.VirtualParking.WordQueue;
  * of its words, unparks the nodes whose value the word no longer holds, and sleeps for the
  * values it read: a change before its sleep makes the kernel return at once, a change after it
  * comes with a FUTEX_WAKE (the parked threads are counted in the word's sleepers, so wakers do
- * wake). Woken on a word, it unparks that word's head too, and passes the wake-up on if the
+ * wake). A change and a change back between its look and its sleep, the FUTEX_WAKE made in
+ * between, pass unseen by the kernel's compare: for a node there at the look, the value it
+ * waits to see change is back, as for a thread that had not yet reached the kernel (another
+ * took what was released); but a node linked after the look, expecting another value than the
+ * one read, would wait for the next look though the word no longer holds its value (a lone
+ * virtual thread that took a semaphore's permit and waited again: attack 39). So such a link
+ * nudges the watcher ({@link #nudge}), as a new word does, and it looks again. Woken on a word, it unparks that word's head too, and passes the wake-up on if the
  * queue has emptied meanwhile. A watcher with words sleeps at most {@value #IDLE_MILLIS} ms at a
  * time: wakers of this process empty queues without a system call, and an unused queue must be
  * retired (its memory can then go) without waiting for a wake-up.
@@ -93,14 +99,21 @@ final class Watcher implements Runnable {
         }
     }
 
-    /** Called after a queue was given to this watcher: wakes it to sleep on the new word too. */
-    void added() {
+    /**
+     * Has this watcher look at its words again before it sleeps: called after a queue was
+     * given to it (to sleep on the new word too), and after a node was linked expecting another
+     * value than the one the watcher sleeps for (see {@link VirtualParking}).
+     */
+    void nudge() {
         if (multi) {
             int ignored = (int) INT.getAndAdd(control, 0L, 1);
             Futex.wake(control, 1);
         }
         // A single-word watcher is given a word only when it starts, or when it has just
-        // retired its last one and not yet ended (it looks again before it ends).
+        // retired its last one and not yet ended (it looks again before it ends). It has no
+        // word of its own to be nudged by, and a FUTEX_WAKE on its word could wake another
+        // process's sleeper instead: a node linked for another value waits for its next look
+        // (IDLE_MILLIS) at worst.
     }
 
     @Override
@@ -142,6 +155,8 @@ final class Watcher implements Runnable {
                     }
                     int v = q.value();
                     q.wakeChanged(v, false, woken);
+                    q.looked = true;
+                    q.lookedAt = v;
                     if (q.isEmpty()) {
                         q.idle = true;
                     }
