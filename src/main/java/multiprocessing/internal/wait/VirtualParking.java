@@ -48,6 +48,13 @@ final class VirtualParking {
     static final int WOKEN = 1;
     static final int LEFT = 2;
 
+    /**
+     * How long a virtual thread parks at most, at a time, on a word whose watcher sleeps for
+     * another value and cannot be nudged (without futex_waitv): a wake-up the watcher missed
+     * costs it this much, not the watcher's next look (a second).
+     */
+    static final long UNNUDGED_NANOS = 10_000_000;
+
     /** Set once a virtual thread first parks here: until then a waker skips the lookup. */
     private static volatile boolean used;
     private static final ConcurrentHashMap<Long, WordQueue> QUEUES = new ConcurrentHashMap<>();
@@ -60,6 +67,11 @@ final class VirtualParking {
         Node next;
         /** Written under the queue's lock; read without it by the node's own thread. */
         volatile int state;
+        /**
+         * Linked for another value than its watcher sleeps for, a watcher that cannot be
+         * nudged: its thread parks {@link #UNNUDGED_NANOS} at most, and looks again itself.
+         */
+        boolean unnudged;
 
         Node(Thread thread, int expected) {
             this.thread = thread;
@@ -193,6 +205,9 @@ final class VirtualParking {
         WordQueue q = enqueue(word, node);
         // A change made before the link was seen by no waker: it is ours to see.
         if ((int) INT.getVolatile(word, 0L) == expected) {
+            if (node.unnudged) {
+                nanos = nanos < 0 ? UNNUDGED_NANOS : Math.min(nanos, UNNUDGED_NANOS);
+            }
             if (nanos < 0) {
                 LockSupport.park(q);
             } else {
@@ -209,6 +224,7 @@ final class VirtualParking {
         Long key = word.address();
         while (true) {
             WordQueue q = QUEUES.computeIfAbsent(key, k -> new WordQueue(word));
+            Watcher added = null;
             Watcher nudged = null;
             q.lock.lock();
             try {
@@ -218,7 +234,7 @@ final class VirtualParking {
                 q.link(node);
                 q.idle = false;
                 if (q.watcher == null) {
-                    nudged = q.watcher = Watcher.assign(q);
+                    added = q.watcher = Watcher.assign(q);
                 } else if (q.looked && q.lookedAt != node.expected) {
                     // The watcher sleeps for another value than this node's: a change back to
                     // it, its FUTEX_WAKE made before the watcher reached the kernel, would let
@@ -228,8 +244,10 @@ final class VirtualParking {
             } finally {
                 q.lock.unlock();
             }
-            if (nudged != null) {
-                nudged.nudge();
+            if (added != null) {
+                added.nudge(); // a single-word watcher, just started, looks anyway
+            } else if (nudged != null && !nudged.nudge()) {
+                node.unnudged = true; // read by this thread only, in park
             }
             return q;
         }

@@ -21,7 +21,7 @@ import multiprocessing.internal.wait.VirtualParking.WordQueue;
  *
  * <h2>Implementation note</h2>
  * With futex_waitv (Linux 5.16), one watcher sleeps on up to 127 words and a control word of
- * its own, which {@link #added} bumps and wakes when a word is given to it; more watchers start
+ * its own, which {@link #nudge} bumps and wakes when a word is given to it; more watchers start
  * only when more words than that have parked threads at once. Each round, a watcher reads each
  * of its words, unparks the nodes whose value the word no longer holds, and sleeps for the
  * values it read: a change before its sleep makes the kernel return at once, a change after it
@@ -32,14 +32,18 @@ import multiprocessing.internal.wait.VirtualParking.WordQueue;
  * took what was released); but a node linked after the look, expecting another value than the
  * one read, would wait for the next look though the word no longer holds its value (a lone
  * virtual thread that took a semaphore's permit and waited again: attack 39). So such a link
- * nudges the watcher ({@link #nudge}), as a new word does, and it looks again. Woken on a word, it unparks that word's head too, and passes the wake-up on if the
- * queue has emptied meanwhile. A watcher with words sleeps at most {@value #IDLE_MILLIS} ms at a
+ * nudges the watcher, as a new word does, and it looks again. Woken on a word, it unparks that
+ * word's head too, and passes the wake-up on if the queue has emptied meanwhile. A watcher
+ * with words sleeps at most {@value #IDLE_MILLIS} ms at a
  * time: wakers of this process empty queues without a system call, and an unused queue must be
  * retired (its memory can then go) without waiting for a wake-up.
  *
  * <p>A watcher with no word for a round of {@value #IDLE_MILLIS} ms ends, unless it is the last.
  * Without futex_waitv, each watcher sleeps with FUTEX_WAIT on one word and ends when it retires
- * it: a thread per word with parked threads, not a few for all.
+ * it: a thread per word with parked threads, not a few for all. Such a watcher has no word of
+ * its own to be nudged by (a FUTEX_WAKE on the watched word could wake another process's
+ * sleeper instead of it), so a node linked for another value than it sleeps for parks for a
+ * short while at a time instead, looking again itself (see {@link VirtualParking}).
  */
 final class Watcher implements Runnable {
     private static final VarHandle INT = JAVA_INT.varHandle();
@@ -102,18 +106,19 @@ final class Watcher implements Runnable {
     /**
      * Has this watcher look at its words again before it sleeps: called after a queue was
      * given to it (to sleep on the new word too), and after a node was linked expecting another
-     * value than the one the watcher sleeps for (see {@link VirtualParking}).
+     * value than the one the watcher sleeps for (see {@link VirtualParking}). False if it
+     * cannot be nudged (a single-word watcher).
      */
-    void nudge() {
+    boolean nudge() {
         if (multi) {
             int ignored = (int) INT.getAndAdd(control, 0L, 1);
             Futex.wake(control, 1);
+            return true;
         }
         // A single-word watcher is given a word only when it starts, or when it has just
-        // retired its last one and not yet ended (it looks again before it ends). It has no
-        // word of its own to be nudged by, and a FUTEX_WAKE on its word could wake another
-        // process's sleeper instead: a node linked for another value waits for its next look
-        // (IDLE_MILLIS) at worst.
+        // retired its last one and not yet ended (it looks again before it ends); it has no
+        // word of its own to be nudged by (see the class note).
+        return false;
     }
 
     @Override
