@@ -151,20 +151,30 @@ final class VirtualParking {
 
         /**
          * Under lock: the watcher's look. Wakes every node whose value the word ({@code value}
-         * now) no longer holds, and, if {@code woken} (a FUTEX_WAKE reached the watcher), at
-         * least one; returns false if there was none for the wake-up.
+         * now) no longer holds; if {@code woken} (a FUTEX_WAKE reached the watcher) and none
+         * did, the first node that waited since before the watcher's sleep (see {@link
+         * Watcher}'s note). Returns false if there was none for the wake-up, to pass it on.
          */
         boolean wakeChanged(int value, boolean woken, List<Thread> out) {
             boolean any = false;
             for (Node x = head; x != null; ) {
                 Node next = x.next;
-                if (x.expected != value || (woken && !any)) {
+                if (x.expected != value) {
                     wake(x, out);
                     any = true;
                 }
                 x = next;
             }
-            return any || !woken;
+            if (!woken || any) {
+                return true;
+            }
+            for (Node x = head; x != null; x = x.next) {
+                if (!looked || x.expected == lookedAt) {
+                    wake(x, out);
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** Under lock, by the watcher: takes the queue out of use. */
@@ -245,7 +255,7 @@ final class VirtualParking {
                 q.lock.unlock();
             }
             if (added != null) {
-                added.nudge(); // a single-word watcher, just started, looks anyway
+                added.added();
             } else if (nudged != null && !nudged.nudge()) {
                 node.unnudged = true; // read by this thread only, in park
             }

@@ -21,7 +21,7 @@ import multiprocessing.internal.wait.VirtualParking.WordQueue;
  *
  * <h2>Implementation note</h2>
  * With futex_waitv (Linux 5.16), one watcher sleeps on up to 127 words and a control word of
- * its own, which {@link #nudge} bumps and wakes when a word is given to it; more watchers start
+ * its own, which {@link #added} bumps and wakes when a word is given to it; more watchers start
  * only when more words than that have parked threads at once. Each round, a watcher reads each
  * of its words, unparks the nodes whose value the word no longer holds, and sleeps for the
  * values it read: a change before its sleep makes the kernel return at once, a change after it
@@ -32,8 +32,13 @@ import multiprocessing.internal.wait.VirtualParking.WordQueue;
  * took what was released); but a node linked after the look, expecting another value than the
  * one read, would wait for the next look though the word no longer holds its value (a lone
  * virtual thread that took a semaphore's permit and waited again: attack 39). So such a link
- * nudges the watcher, as a new word does, and it looks again. Woken on a word, it unparks that
- * word's head too, and passes the wake-up on if the queue has emptied meanwhile. A watcher
+ * nudges the watcher: its control word is bumped, so that a sleep it has not yet begun returns
+ * at once. Woken on a word, it unparks the nodes whose value changed; if none did (the value
+ * changed back), the first node that waited since before its sleep, the one a FUTEX_WAKE for
+ * the change back may have been meant for; and if there is none, it passes the wake-up on: a
+ * node linked after the watcher's look for the value a change left (a condition's waiter that
+ * had just signalled) must not take the wake-up of a waiter of another process that waited
+ * for that change (attack 39b: such a waiter slept on for a second). A watcher
  * with words sleeps at most {@value #IDLE_MILLIS} ms at a
  * time: wakers of this process empty queues without a system call, and an unused queue must be
  * retired (its memory can then go) without waiting for a wake-up.
@@ -103,21 +108,29 @@ final class Watcher implements Runnable {
         }
     }
 
+    /** Called after a queue was given to this watcher: wakes it to sleep on the new word too. */
+    void added() {
+        if (multi) {
+            int ignored = (int) INT.getAndAdd(control, 0L, 1);
+            Futex.wake(control, 1);
+        }
+        // A single-word watcher is given a word only when it starts, or when it has just
+        // retired its last one and not yet ended (it looks again before it ends).
+    }
+
     /**
-     * Has this watcher look at its words again before it sleeps: called after a queue was
-     * given to it (to sleep on the new word too), and after a node was linked expecting another
-     * value than the one the watcher sleeps for (see {@link VirtualParking}). False if it
-     * cannot be nudged (a single-word watcher).
+     * Called after a node was linked expecting another value than the one this watcher sleeps
+     * for (see the class note): if it has not yet reached the kernel, it returns from its sleep
+     * at once and looks again. No wake-up: once asleep in the kernel on the word, it is woken
+     * by the next change's FUTEX_WAKE, which is all the node needs (a wake-up here cost the
+     * round trip of a lone virtual thread's ping-pong a third more, attack 39b). False if it
+     * cannot be nudged (a single-word watcher, which has no word of its own).
      */
     boolean nudge() {
         if (multi) {
             int ignored = (int) INT.getAndAdd(control, 0L, 1);
-            Futex.wake(control, 1);
             return true;
         }
-        // A single-word watcher is given a word only when it starts, or when it has just
-        // retired its last one and not yet ended (it looks again before it ends); it has no
-        // word of its own to be nudged by (see the class note).
         return false;
     }
 
