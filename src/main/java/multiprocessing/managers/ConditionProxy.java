@@ -15,9 +15,10 @@ import java.util.function.BooleanSupplier;
  * {@link multiprocessing.ProcessError} if the lock was not taken back, and returns, holding it
  * and with its thread's interrupt status set, if the server had taken it back before the
  * interrupt reached it (as {@code java.util.concurrent}'s conditions do when interrupted after
- * a signal). A waiter that dies just after the lock was taken back for it holds the lock as a
- * dead process holds any lock of a manager: the next acquirer gets it, with {@link
- * multiprocessing.synchronize.OwnerDeadException}. So {@code await} (and {@code waitFor},
+ * a signal). A waiter that dies just after the lock was taken back for it (before the server
+ * saw its connection end) holds the lock as a dead process holds any lock of a manager: the
+ * next acquirer gets it, with {@link multiprocessing.synchronize.OwnerDeadException}, and the
+ * signal it was given is spent, as a thread's that returned from its wait and then died. So {@code await} (and {@code waitFor},
  * which passes it on without looking at its predicate again) may throw that too, when the
  * process holding the lock as the waiter took it back died: the waiter then holds the lock,
  * and repairs what it protects (see {@link AcquirerProxy}).
