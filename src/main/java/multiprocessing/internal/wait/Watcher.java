@@ -196,6 +196,17 @@ final class Watcher implements Runnable {
             try {
                 int r = sleep(entries, deadline, watched, values, n, controlValue, timed);
                 if (r >= 1 && r <= n) {
+                    // futex_waitv names the last word woken: a FUTEX_WAKE on a word before it,
+                    // made while this thread's entries were still queued after the first
+                    // wake-up, reached it too and is not named. If that word changed since the
+                    // sleep, the wake-up may have been meant for a sleeper elsewhere: taken as
+                    // received, so that it is passed on if nobody here was waiting for it (a
+                    // Barrier's signal, its lock word woken first: attack 39c).
+                    for (int i = 0; i < r - 1; i++) {
+                        if (watched[i].value() != values[i]) {
+                            wokenOn(watched[i], woken);
+                        }
+                    }
                     wokenOn(watched[r - 1], woken);
                 } else if (r == Futex.WAITV_FAULT) {
                     faulted(watched, n, woken, null);
@@ -306,9 +317,9 @@ final class Watcher implements Runnable {
      * Futex#waitv}, the control word's index 0 and word {@code i}'s {@code i + 1}. Woken on
      * several words at once, the kernel names the last of them: the control word first, so
      * that its wake-up (a queue added, seen at the next round anyway) never hides a word's.
-     * Two words woken at once still name one: the other's wake-up is seen at the next round if
-     * its word changed, as a release's does, and otherwise (a wake-up passed on) at its
-     * sleeper's next look.
+     * Two words woken at once still name one: the other's wake-up, if its word changed, is
+     * taken as received too (see run); otherwise (a wake-up passed on, or a change and a
+     * change back) it is seen at its sleeper's next look.
      */
     private int sleep(MemorySegment entries, MemorySegment deadline, WordQueue[] watched,
             int[] values, int n, int controlValue, boolean timed) {
