@@ -38,10 +38,10 @@ import multiprocessing.internal.wait.VirtualParking.WordQueue;
  * the change back may have been meant for; and if there is none, it passes the wake-up on: a
  * node linked after the watcher's look for the value a change left (a condition's waiter that
  * had just signalled) must not take the wake-up of a waiter of another process that waited
- * for that change (attack 39b: such a waiter slept on for a second). A watcher
- * with words sleeps at most {@value #IDLE_MILLIS} ms at a
- * time: wakers of this process empty queues without a system call, and an unused queue must be
- * retired (its memory can then go) without waiting for a wake-up.
+ * for that change (attack 39b: such a waiter slept on for a second). A watcher with words
+ * sleeps at most {@value #IDLE_MILLIS} ms at a time: wakers of this process empty queues
+ * without a system call, and an unused queue must be retired (its memory can then go) without
+ * waiting for a wake-up.
  *
  * <p>A watcher with no word for a round of {@value #IDLE_MILLIS} ms ends, unless it is the last.
  * Without futex_waitv, each watcher sleeps with FUTEX_WAIT on one word and ends when it retires
@@ -203,7 +203,7 @@ final class Watcher implements Runnable {
                     // received, so that it is passed on if nobody here was waiting for it (a
                     // Barrier's signal, its lock word woken first: attack 39c).
                     for (int i = 0; i < r - 1; i++) {
-                        if (watched[i].value() != values[i]) {
+                        if (changed(watched[i], values[i])) {
                             wokenOn(watched[i], woken);
                         }
                     }
@@ -333,6 +333,15 @@ final class Watcher implements Runnable {
         }
         return Futex.waitv(entries, n + 1, timed ? System.nanoTime() + IDLE_NANOS : Long.MAX_VALUE,
                 deadline);
+    }
+
+    /** Whether {@code q}'s word, still mapped, no longer holds {@code value}. */
+    private static boolean changed(WordQueue q, int value) {
+        try {
+            return q.word.scope().isAlive() && q.value() != value;
+        } catch (IllegalStateException unmapped) {
+            return false; // its queue is retired at the next round
+        }
     }
 
     /** A FUTEX_WAKE reached this watcher on {@code q}'s word: someone parked there takes it. */
