@@ -191,10 +191,7 @@ class VirtualThreadWaitsTest {
             other.join(Duration.ofSeconds(20));
             assertEquals(0, other.exitCode());
         } finally {
-            if (other.isAlive()) {
-                other.kill();
-                other.join();
-            }
+            stopIfAlive(other);
         }
     }
 
@@ -260,11 +257,7 @@ class VirtualThreadWaitsTest {
                             condition.await();
                         }
                         condition.release();
-                        long millis = (System.nanoTime() - began) / 1_000_000;
-                        if (i > 0 && millis >= 500) { // the first waits for the other to start
-                            late.append(" round ").append(i).append(": ").append(millis)
-                                    .append(" ms");
-                        }
+                        noteIfLate(late, i, began);
                     }
                     return late.toString();
                 }));
@@ -277,10 +270,7 @@ class VirtualThreadWaitsTest {
             other.join(Duration.ofSeconds(20));
             assertEquals(0, other.exitCode());
         } finally {
-            if (other.isAlive()) {
-                other.kill();
-                other.join();
-            }
+            stopIfAlive(other);
         }
     }
 
@@ -293,13 +283,29 @@ class VirtualThreadWaitsTest {
             if (!pong.acquire(Duration.ofSeconds(30))) {
                 return late + " round " + i + " never woken";
             }
-            long millis = (System.nanoTime() - began) / 1_000_000;
-            // The first round waits for the other process to start.
-            if (i > 0 && millis >= 500) {
-                late.append(" round ").append(i).append(": ").append(millis).append(" ms");
-            }
+            noteIfLate(late, i, began);
         }
         return late.toString();
+    }
+
+    /**
+     * Notes round {@code i}, whose wait began at {@code began}, if it took half a second or
+     * more: a wake-up seen only at a watcher's or a sleeper's next look (a second). The first
+     * round waits for the other process to start.
+     */
+    private static void noteIfLate(StringBuilder late, int i, long began) {
+        long millis = (System.nanoTime() - began) / 1_000_000;
+        if (i > 0 && millis >= 500) {
+            late.append(" round ").append(i).append(": ").append(millis).append(" ms");
+        }
+    }
+
+    /** Ends {@code other} if a failure left it running. */
+    private static void stopIfAlive(Process other) throws InterruptedException {
+        if (other.isAlive()) {
+            other.kill();
+            other.join();
+        }
     }
 
     /** The other side: a platform thread that answers each round. */
