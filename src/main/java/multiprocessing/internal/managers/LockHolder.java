@@ -72,11 +72,6 @@ final class LockHolder {
         return true;
     }
 
-    /** The exception for a lock taken for a caller whose client is gone. */
-    static CallerGone callerGone() {
-        return new CallerGone();
-    }
-
     /** A lock was taken for a caller whose client is gone, and given up again at once. */
     static final class CallerGone extends IllegalStateException {
         private static final long serialVersionUID = 1L;

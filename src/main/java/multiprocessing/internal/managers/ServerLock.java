@@ -17,7 +17,7 @@ public final class ServerLock extends Permits implements Ownable, Holdings.Held 
     synchronized boolean taken() {
         if (!holder.taken()) {
             permits.release();
-            throw LockHolder.callerGone();
+            throw new LockHolder.CallerGone();
         }
         return true;
     }

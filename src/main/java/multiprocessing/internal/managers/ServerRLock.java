@@ -55,7 +55,7 @@ public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
         count = n;
         if (!holder.taken()) {
             free();
-            throw LockHolder.callerGone();
+            throw new LockHolder.CallerGone();
         }
         return true;
     }
