@@ -475,6 +475,56 @@ class ManagerFaultsTest {
     }
 
     /**
+     * An item a queue's {@code get} took for a caller that had given up waiting is put back at
+     * the head, not lost: the caller's cancel waits unread behind long calls on both of this
+     * process's connections, it gives up, and an item put then goes to its get. Before, the
+     * late reply was dropped with the item in it. A joinable queue's item stays an unfinished
+     * task until the one who gets it calls taskDone.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void anItemTakenForACallerThatGaveUpIsPutBack(boolean joinable) throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            JoinableQueueProxy<String> jq = joinable ? m.joinableQueue() : null;
+            QueueProxy<String> q = joinable ? jq : m.queue(1);
+            DictProxy<String, Integer> d = m.dict();
+            d.put("a", 0);
+            d.put("b", 0);
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    outcome.set(q.get());
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            Thread.sleep(300); // its get waits in the server
+            Thread busyA = Thread.ofPlatform().start(() -> d.compute("a", slowIncrement(4_000)));
+            Thread.sleep(300);
+            Thread busyB = Thread.ofPlatform().start(() -> d.compute("b", slowIncrement(4_000)));
+            Thread.sleep(300); // both connections' threads run the computes
+            waiter.interrupt();
+            waiter.join(TimeUnit.SECONDS.toMillis(10));
+            assertInstanceOf(ProcessError.class, outcome.get(), "gave up: its cancel unread");
+            q.put("item"); // over a third connection, to the get still waiting
+            busyA.join(TimeUnit.SECONDS.toMillis(30));
+            busyB.join(TimeUnit.SECONDS.toMillis(30));
+            assertEquals("item", q.get(Duration.ofSeconds(10)), "the item was put back");
+            assertEquals(0, q.qsize());
+            q.put("next", Duration.ofSeconds(10)); // the bounded queue's room is counted right
+            assertEquals("next", q.get(Duration.ofSeconds(10)));
+            if (joinable) {
+                jq.taskDone();
+                CompletableFuture<Void> joined = CompletableFuture.runAsync(jq::join);
+                assertThrows(java.util.concurrent.TimeoutException.class,
+                        () -> joined.get(300, TimeUnit.MILLISECONDS), "one task is unfinished");
+                jq.taskDone();
+                joined.get(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
      * Starts a thread that acquires {@code lock} and sets {@code outcome} to what it returned
      * or threw; returns it once its acquire waits in the server.
      */

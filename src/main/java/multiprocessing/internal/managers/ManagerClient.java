@@ -70,8 +70,9 @@ import multiprocessing.synchronize.OwnerDeadException;
  * connection counts as stalled meanwhile: the last choice for a new call, and not counted
  * against the limit of connections (up to twice it), since the server may still be running the
  * call on that connection's own thread. A reply that comes just as its caller gives up goes to
- * whichever of the two claims the call first ({@code Call.claim}): a reply the caller lost that
- * grants a lock or a permit ({@link Grant}) is given back by a release in the caller's name.
+ * whichever of the two claims the call first ({@code Call.claim}): what a reply the caller lost
+ * hands over ({@link Grant}: a lock or a permit, a queue's item) is given back, by a release in
+ * the caller's name or by putting the item back at the queue's head.
  *
  * <p>The connections stay open until the process ends: a shutdown hook may still call the
  * manager (a child that reports its last state as it exits), and the kernel's close of the
@@ -458,61 +459,90 @@ public final class ManagerClient {
     }
 
     /**
-     * A call that may grant its caller a lock or a permit: a standard lock's, semaphore's or
-     * condition's {@code acquire}, or a condition's {@code await} (which takes the lock back).
-     * If its caller gave up before the reply came (a server stalled past the cancel's wait,
-     * see {@link #cancel}), a grant in that reply is given back (attack 38b: else a lock
-     * stayed held by a thread told it did not get it).
+     * A call whose reply may hand its caller something that is lost if nobody takes it: a lock
+     * or a permit (a standard lock's, semaphore's or condition's {@code acquire}, or a
+     * condition's {@code await}, which takes the lock back), or a queue's item (a standard
+     * queue's {@code get} or {@code getNowait}). If its caller gave up before the reply came (a
+     * server stalled past the cancel's wait, or its thread for the connection busy with a long
+     * call, see {@link #cancel}), what the reply hands over is given back: a release in the
+     * caller's name (attack 38b: else a lock stayed held by a thread told it did not get it),
+     * or the item put back at the queue's head ({@code ServerQueue.giveBack}), where the next
+     * {@code get} finds it.
      *
      * @param target the object's id
      * @param thread the calling thread, whose grant a reentrant lock's release must name
      */
     record Grant(String method, String target, long thread) {
-        private static final Set<String> TYPES =
+        private static final Set<String> LOCKS =
                 Set.of("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition");
+        private static final Set<String> QUEUES = Set.of("Queue", "JoinableQueue");
 
         /** The grant a call may make, or null. */
         static Grant of(int op, String typeId, String target, String method) {
-            if (op != Messages.CALL || typeId == null || !TYPES.contains(typeId)
-                    || !(method.equals("acquire") || method.equals("await"))) {
+            if (op != Messages.CALL || typeId == null) {
                 return null;
             }
-            return new Grant(method, target, Thread.currentThread().threadId());
+            boolean grants = LOCKS.contains(typeId)
+                    ? method.equals("acquire") || method.equals("await")
+                    : QUEUES.contains(typeId) && (method.equals("get") || method.equals("getNowait"));
+            return grants ? new Grant(method, target, Thread.currentThread().threadId()) : null;
+        }
+
+        private boolean takesAnItem() {
+            return method.startsWith("get");
         }
 
         /**
-         * Whether reply {@code r}, whose payload is {@code value}, granted it: an await that
-         * returns always took the lock back, and an {@link OwnerDeadException} comes with the
-         * lock held (attack 38c).
+         * Whether reply {@code r}, whose payload is {@code value}, granted it: a get that
+         * returns took an item, an await that returns always took the lock back, and an
+         * {@link OwnerDeadException} comes with the lock held (attack 38c).
          */
         boolean granted(Response r, Object value) {
             if (!r.ok()) {
-                return value instanceof OwnerDeadException;
+                return !takesAnItem() && value instanceof OwnerDeadException;
             }
-            return method.equals("await") || Boolean.TRUE.equals(value);
+            return takesAnItem() || method.equals("await") || Boolean.TRUE.equals(value);
+        }
+
+        /** The call that gives back what reply {@code value} granted. */
+        String giveBackMethod() {
+            return takesAnItem() ? "giveBack" : "release";
+        }
+
+        Object[] giveBackArgs(Object value) {
+            return takesAnItem() ? new Object[] {value} : new Object[0];
         }
     }
 
     /**
-     * Gives back what the late reply {@code r} granted a caller that gave up: a release in the
-     * caller's name, from a thread of its own (the reader must read on).
+     * Gives back what the late reply {@code r} granted a caller that gave up (see {@link
+     * Grant}), from a thread of its own (the reader must read on).
      */
     private void giveBackLater(Grant grant, Response r) {
         if (shutDown != null) {
-            return; // the manager is shut down, and its locks with it
+            return; // the manager is shut down, and its objects with it
         }
         DECREFS.execute(() -> {
             try {
-                if (grant.granted(r, Serialization.deserialize(r.payload()))) {
-                    roundTrip(Messages.CALL, grant.target(), "release", null, NO_ARGS, null,
+                Object value;
+                COUNTED.set(address); // an item's proxies were counted for this process
+                try {
+                    value = Serialization.deserialize(r.payload());
+                } finally {
+                    COUNTED.remove();
+                }
+                if (grant.granted(r, value)) {
+                    roundTrip(Messages.CALL, grant.target(), grant.giveBackMethod(), null,
+                            Serialization.serialize(grant.giveBackArgs(value)), null,
                             grant.thread());
-                    LibraryLog.get().log(System.Logger.Level.DEBUG, "gave back a " + grant.method()
-                            + " of " + grant.target() + " granted after its caller gave up");
+                    LibraryLog.get().log(System.Logger.Level.DEBUG, "gave back what a "
+                            + grant.method() + " of " + grant.target() + " granted after its"
+                            + " caller gave up");
                 }
             } catch (Throwable e) {
-                // The server is gone, and the lock with it; or the release was refused.
-                LibraryLog.get().log(System.Logger.Level.DEBUG, "could not give back a "
-                        + grant.method() + " of " + grant.target() + ": " + e);
+                // The server is gone, and the object with it; or the give-back was refused.
+                LibraryLog.get().log(System.Logger.Level.DEBUG, "could not give back what a "
+                        + grant.method() + " of " + grant.target() + " granted: " + e);
             }
         });
     }

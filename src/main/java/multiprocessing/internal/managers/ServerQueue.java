@@ -1,36 +1,41 @@
 package multiprocessing.internal.managers;
 
 import java.time.Duration;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 import multiprocessing.EmptyException;
 import multiprocessing.FullException;
 import multiprocessing.internal.util.Durations;
 
 /**
- * A manager's {@code Queue} and {@code JoinableQueue} (Python's {@code queue.Queue}, which has
- * {@code task_done} and {@code join} too). A null item cannot be queued here.
+ * A manager's {@code Queue} and {@code JoinableQueue}: Python's {@code queue.Queue} (which has
+ * {@code task_done} and {@code join} too), built as it is, a deque under one lock with a
+ * condition each for "not empty", "not full" and "all tasks done". A null item cannot be
+ * queued here.
+ *
+ * <p>{@link #giveBack} puts an item back at the head, beyond {@code maxsize} if need be: an
+ * item a {@code get} took for a caller that had given up waiting for it (see
+ * {@code ManagerClient}'s cancel), which would otherwise be lost. It stays counted as an
+ * unfinished task, as nobody received it.
  */
 public final class ServerQueue implements Concurrent {
-    private final LinkedBlockingQueue<Object> items;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notEmpty = lock.newCondition();
+    private final Condition notFull = lock.newCondition();
+    private final Condition allTasksDone = lock.newCondition();
+    private final ArrayDeque<Object> items = new ArrayDeque<>();
     private final int maxsize;
-    private final Object tasks = new Object();
     private long unfinished;
 
     public ServerQueue(int maxsize) {
         this.maxsize = maxsize;
-        this.items = new LinkedBlockingQueue<>(maxsize <= 0 ? Integer.MAX_VALUE : maxsize);
     }
 
     public void put(Object item) throws InterruptedException {
-        countTask();
-        try {
-            items.put(item);
-        } catch (InterruptedException | RuntimeException e) {
-            uncountTask();
-            throw e;
-        }
+        offer(item, -1);
     }
 
     public void put(Object item, boolean block) throws InterruptedException {
@@ -42,30 +47,19 @@ public final class ServerQueue implements Concurrent {
     }
 
     public void put(Object item, Duration timeout) throws InterruptedException {
-        countTask();
-        boolean ok = false;
-        try {
-            ok = items.offer(item, Durations.nanos(timeout), TimeUnit.NANOSECONDS);
-        } finally {
-            if (!ok) {
-                uncountTask();
-            }
-        }
-        if (!ok) {
+        if (!offer(item, Durations.nanos(timeout))) {
             throw new FullException("the queue stayed full for " + timeout);
         }
     }
 
-    public void putNowait(Object item) {
-        countTask();
-        if (!items.offer(item)) {
-            uncountTask();
+    public void putNowait(Object item) throws InterruptedException {
+        if (!offer(item, 0)) {
             throw new FullException("the queue is full");
         }
     }
 
     public Object get() throws InterruptedException {
-        return items.take();
+        return poll(-1);
     }
 
     public Object get(boolean block) throws InterruptedException {
@@ -73,63 +67,131 @@ public final class ServerQueue implements Concurrent {
     }
 
     public Object get(Duration timeout) throws InterruptedException {
-        Object item = items.poll(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
+        Object item = poll(Durations.nanos(timeout));
         if (item == null) {
             throw new EmptyException("the queue stayed empty for " + timeout);
         }
         return item;
     }
 
-    public Object getNowait() {
-        Object item = items.poll();
+    public Object getNowait() throws InterruptedException {
+        Object item = poll(0);
         if (item == null) {
             throw new EmptyException("the queue is empty");
         }
         return item;
     }
 
+    /** Puts back at the head an item taken for a caller that gave up (see the class note). */
+    public void giveBack(Object item) {
+        Objects.requireNonNull(item, "a null item cannot be queued");
+        lock.lock();
+        try {
+            items.addFirst(item);
+            notEmpty.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public int qsize() {
-        return items.size();
+        lock.lock();
+        try {
+            return items.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     public boolean empty() {
-        return items.isEmpty();
+        return qsize() == 0;
     }
 
     public boolean full() {
-        return maxsize > 0 && items.remainingCapacity() == 0;
+        lock.lock();
+        try {
+            return isFull();
+        } finally {
+            lock.unlock();
+        }
     }
 
     public void taskDone() {
-        synchronized (tasks) {
+        lock.lock();
+        try {
             if (unfinished <= 0) {
                 throw new IllegalStateException("taskDone() called too many times");
             }
             if (--unfinished == 0) {
-                tasks.notifyAll();
+                allTasksDone.signalAll();
             }
+        } finally {
+            lock.unlock();
         }
     }
 
     public void join() throws InterruptedException {
-        synchronized (tasks) {
+        lock.lockInterruptibly();
+        try {
             while (unfinished > 0) {
-                tasks.wait();
+                allTasksDone.await();
             }
+        } finally {
+            lock.unlock();
         }
     }
 
-    private void countTask() {
-        synchronized (tasks) {
+    /**
+     * Adds {@code item} once there is room, waiting up to {@code nanos} (negative: without a
+     * limit); false if none came.
+     */
+    private boolean offer(Object item, long nanos) throws InterruptedException {
+        Objects.requireNonNull(item, "a null item cannot be queued");
+        lock.lockInterruptibly();
+        try {
+            while (isFull()) {
+                if (nanos == 0) {
+                    return false;
+                }
+                if (nanos < 0) {
+                    notFull.await();
+                } else {
+                    nanos = Math.max(0, notFull.awaitNanos(nanos));
+                }
+            }
+            items.addLast(item);
             unfinished++;
+            notEmpty.signal();
+            return true;
+        } finally {
+            lock.unlock();
         }
     }
 
-    private void uncountTask() {
-        synchronized (tasks) {
-            if (--unfinished == 0) {
-                tasks.notifyAll();
+    /** Takes the head item, waiting up to {@code nanos} (negative: without a limit); or null. */
+    private Object poll(long nanos) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            while (items.isEmpty()) {
+                if (nanos == 0) {
+                    return null;
+                }
+                if (nanos < 0) {
+                    notEmpty.await();
+                } else {
+                    nanos = Math.max(0, notEmpty.awaitNanos(nanos));
+                }
             }
+            Object item = items.removeFirst();
+            notFull.signal();
+            return item;
+        } finally {
+            lock.unlock();
         }
+    }
+
+    /** Full, also beyond {@code maxsize} (items given back). */
+    private boolean isFull() {
+        return maxsize > 0 && items.size() >= maxsize;
     }
 }
