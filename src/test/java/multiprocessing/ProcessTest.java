@@ -252,6 +252,37 @@ class ProcessTest {
         }
     }
 
+    /**
+     * A target that returns with its thread's interrupt flag set (the idiom {@code catch
+     * (InterruptedException e) { Thread.currentThread().interrupt(); }}) still has its child
+     * wait for its non-daemon threads, as {@code java Main} and Python's child do (review 40:
+     * the join threw at once, and the child exited 0 in the middle of the thread's work).
+     */
+    @Test
+    void aTargetThatReturnsInterruptedStillHasItsNonDaemonThreadsWaitedFor() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection toParent = pipe.right();
+            Process p = new Process(() -> {
+                Thread t = new Thread(() -> {
+                    try {
+                        Thread.sleep(500);
+                        toParent.send("from the thread");
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                t.start();
+                Thread.currentThread().interrupt();
+            });
+            p.start();
+            p.join();
+            assertEquals(0, p.exitCode());
+            assertTrue(pipe.left().poll(Duration.ZERO), "the thread ran to its end");
+            assertEquals("from the thread", pipe.left().recv());
+            p.close();
+        }
+    }
+
     @Test
     void aConnectionSentLaterReachesTheChildAndSentinelsWork() throws Exception {
         try (Pipe carrier = Pipe.open(); Pipe later = Pipe.open(false);

@@ -127,7 +127,8 @@ public final class ChildMain {
         System.err.write(StderrTap.MARKER, 0, StderrTap.MARKER.length);
         System.err.flush();
         int code = ProcessAccess.get().bootstrap(preparation.process(), preparation);
-        if (joinNonDaemonThreads() && code == 0) {
+        joinNonDaemonThreads();
+        if (code == 0) {
             // Returned from main, the JVM ends as a program's does (DestroyJavaVM runs the
             // shutdown hooks) with status 0. System.exit(0) costs ~25 ms more (measured on a
             // bare JVM: 83 against 56 ms): Runtime.exit asks a System.Logger whether to log the
@@ -247,7 +248,7 @@ public final class ChildMain {
             throw new AssertionError(e);
         }
         access.bootstrap(preparation.process(), preparation);
-        boolean ignored = joinNonDaemonThreads();
+        joinNonDaemonThreads();
     }
 
     /**
@@ -434,10 +435,8 @@ public final class ChildMain {
      * As Python's child does at exit, wait for the non-daemon threads the target started. The
      * threads are listed from the root thread group, not with Thread.getAllStackTraces, which
      * stops the JVM at a safepoint to walk every stack.
-     *
-     * @return false if interrupted while some still run
      */
-    private static boolean joinNonDaemonThreads() {
+    private static void joinNonDaemonThreads() {
         Thread self = Thread.currentThread();
         ThreadGroup root = self.getThreadGroup();
         while (root.getParent() != null) {
@@ -454,13 +453,20 @@ public final class ChildMain {
                 }
             }
             if (running.isEmpty()) {
-                return true;
+                return;
             }
             for (Thread t : running) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    return false;
+                // Nobody outside can interrupt this thread: a flag set is the target's own,
+                // left by code that kept an interrupt it caught. DestroyJavaVM waits all the
+                // same, and so does this (review 40: it exited in the middle of their work).
+                boolean joined = false;
+                while (!joined) {
+                    try {
+                        t.join();
+                        joined = true;
+                    } catch (InterruptedException e) {
+                        // the flag is cleared now: join again
+                    }
                 }
             }
         }
