@@ -131,6 +131,51 @@ class ProcessTest {
         }
     }
 
+    /**
+     * A process class whose static initializer replaces System.err in the child, where the
+     * child's deserialization of it runs the initializer (a program that sends its standard
+     * error to a log does that).
+     */
+    static final class ReplacesStandardError extends Process {
+        static {
+            if (System.getProperty("sun.java.command", "").startsWith("multiprocessing.internal.")) {
+                System.setErr(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            }
+        }
+
+        private final Connection out;
+
+        ReplacesStandardError(Connection out) {
+            this.out = out;
+        }
+
+        @Override
+        public void run() {
+            try {
+                out.send("ran");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
+    /**
+     * A child whose System.err was replaced before its target ran is still seen to have run
+     * (review 40: its mark went to the replacement, and join threw "never ran" for a child
+     * that ran and exited 0).
+     */
+    @Test
+    void aChildThatReplacesItsStandardErrorAsItLoadsIsSeenToRun() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            ReplacesStandardError p = new ReplacesStandardError(pipe.right());
+            p.start();
+            assertEquals("ran", pipe.left().recv());
+            p.join();
+            assertEquals(0, p.exitCode());
+            p.close();
+        }
+    }
+
     @Test
     void aSubclassRunsItsOwnRunWithItsOwnFields() throws Exception {
         try (Pipe pipe = Pipe.open()) {

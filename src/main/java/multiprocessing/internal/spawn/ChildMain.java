@@ -2,7 +2,9 @@ package multiprocessing.internal.spawn;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
+import java.io.FileDescriptor;
 import java.io.FileInputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -123,9 +125,16 @@ public final class ChildMain {
         }
         parentPid = preparation.parentPid();
         // Tells the parent's StderrTap that the process runs: from here on, an exit code is
-        // the process's own.
-        System.err.write(StderrTap.MARKER, 0, StderrTap.MARKER.length);
+        // the process's own. Straight to descriptor 2, not through System.err, which code
+        // run by the deserialization (a class's static initializer, an agent) may have
+        // replaced (review 40: such a child was told it never ran, and the marker went to
+        // its log).
         System.err.flush();
+        try {
+            new FileOutputStream(FileDescriptor.err).write(StderrTap.MARKER);
+        } catch (IOException closed) {
+            // its standard error closed: the exit code tells what it can
+        }
         int code = ProcessAccess.get().bootstrap(preparation.process(), preparation);
         joinNonDaemonThreads();
         if (code == 0) {
