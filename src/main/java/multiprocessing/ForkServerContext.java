@@ -27,7 +27,9 @@ import multiprocessing.internal.spawn.Preparation;
  * up one at a time (one per 4 CPUs): a warm-up takes the CPU those starts need, so during a
  * burst each process is spawned. A JVM that waits longer than
  * {@link #idleTimeout()} (default 60 s) exits, so none waits once the program stops starting
- * processes. Waiting JVMs are kept per distinct set of JVM options ({@link #withJvmOptions});
+ * processes; an idle timeout of zero keeps none waiting. Waiting JVMs are kept per distinct
+ * set of JVM options ({@link #withJvmOptions}) and of these two settings, so that a context's
+ * JVMs are kept as it says, whatever other contexts say;
  * each takes the memory of an idle JVM (see bench/RESULTS.md) and dies with its creator, however
  * the creator ends, having run no user code.
  * {@link #stopWarmJvms()} ends them at once.
@@ -115,11 +117,12 @@ public final class ForkServerContext extends JvmContext {
 
     @Override
     Popen popen(Preparation preparation) throws IOException {
-        return server().start(preparation, settings);
+        return server().start(preparation);
     }
 
-    private ForkServer server() {
+    /** The fork server of this context's JVM options and settings. */
+    ForkServer server() {
         return ForkServer.of(Multiprocessing.executable(), jvmOptions(),
-                Multiprocessing.getForkserverPreload());
+                Multiprocessing.getForkserverPreload(), settings);
     }
 }

@@ -47,8 +47,7 @@ class ForkServerTest {
     }
 
     private static ForkServer serverOf(ForkServerContext context) {
-        return ForkServer.of(Multiprocessing.executable(), context.jvmOptions(),
-                Multiprocessing.getForkserverPreload());
+        return context.server();
     }
 
     /** Waits until a JVM waits in the context's fork server (one boots after each start). */
@@ -438,12 +437,17 @@ class ForkServerTest {
 
     /**
      * A context of no waiting JVMs ({@code withMaxWarm(0)}) spawns its processes, even when a
-     * context of the same JVM options (the same fork server) has a JVM ready (attack 17).
+     * context of the same JVM options has a JVM ready (attack 17), and a context of an idle
+     * timeout of zero keeps none waiting and retires none of another's (review 40: the settings
+     * of the context that started last were every such context's, so its zero retired the
+     * other's JVMs at the keeper's next look, within a second).
      */
     @Test
-    void aContextOfNoWarmJvmsSpawnsEvenWhenAnotherLeftOneReady() throws Exception {
+    void aContextsSettingsNeitherTakeNorRetireTheJvmsOfAnotherOfTheSameOptions()
+            throws Exception {
         ForkServerContext warm = (ForkServerContext) FORKSERVER.withJvmOptions("-Dshared=1");
         ForkServerContext none = warm.withMaxWarm(0);
+        ForkServerContext zero = warm.withIdleTimeout(Duration.ZERO);
         try {
             Process first = warm.process(() -> { });
             first.start();
@@ -456,12 +460,18 @@ class ForkServerTest {
             }
             List<Long> ready = serverOf(warm).readyPids();
             assertFalse(ready.isEmpty(), "a JVM is ready");
-            Process p = none.process(() -> { });
-            p.start();
-            assertFalse(ready.contains(p.pid()), "spawned, not taken: " + ready);
-            p.join(Duration.ofSeconds(60));
-            assertEquals(0, p.exitCode());
-            p.close();
+            for (ForkServerContext other : List.of(none, zero)) {
+                Process p = other.process(() -> { });
+                p.start();
+                assertFalse(ready.contains(p.pid()), "spawned, not taken: " + ready);
+                p.join(Duration.ofSeconds(60));
+                assertEquals(0, p.exitCode());
+                p.close();
+            }
+            Thread.sleep(1_500); // the keepers' next looks
+            assertTrue(serverOf(warm).pids().containsAll(ready),
+                    "still waiting: " + ready + ", waiting now: " + serverOf(warm).pids());
+            assertEquals(List.of(), serverOf(zero).pids(), "none waits with an idle timeout of 0");
         } finally {
             warm.stopWarmJvms();
         }

@@ -22,7 +22,7 @@ import multiprocessing.internal.util.LibraryLog;
 
 /**
  * The JVMs booted ahead of time for the "forkserver" start method, one set per distinct
- * executable, JVM options and preload list (Python's {@code forkserver.ForkServer} with
+ * executable, JVM options, preload list and settings (Python's {@code forkserver.ForkServer} with
  * {@code popen_forkserver}).
  *
  * <p>Implementation note. A JVM cannot fork, so there is no server process: the "server" is
@@ -79,7 +79,14 @@ public final class ForkServer {
         }
     }
 
-    private record Key(Path executable, List<String> jvmOptions, List<String> preload) {}
+    /**
+     * What a server's JVMs are booted with, and its settings: contexts that differ only in
+     * their settings keep JVMs of their own, so that each is kept as its own context says
+     * (review 40: one server's settings were those of the context that started last, so a
+     * context with an idle timeout of zero retired the JVMs another kept).
+     */
+    private record Key(Path executable, List<String> jvmOptions, List<String> preload,
+            Settings settings) {}
 
     /** How long a process handed over may hold the keeper's boots back, at most. */
     static final long START_LIMIT_MILLIS = 10_000;
@@ -123,7 +130,7 @@ public final class ForkServer {
     private int handingOver;
     /** Boots asked of the keeper and not yet done. */
     private int wanted;
-    private Settings settings = new Settings(1, Duration.ofSeconds(60));
+    private final Settings settings;
     private Thread keeper;
     /**
      * Whether the keeper is booting a JVM (until it is added to {@link #waiting}, or retired
@@ -145,11 +152,16 @@ public final class ForkServer {
 
     private ForkServer(Key key) {
         this.key = key;
+        this.settings = key.settings();
     }
 
-    /** The fork server of JVMs started with {@code executable} and {@code jvmOptions}. */
-    public static ForkServer of(Path executable, List<String> jvmOptions, List<String> preload) {
-        Key key = new Key(executable, List.copyOf(jvmOptions), List.copyOf(preload));
+    /**
+     * The fork server of JVMs started with {@code executable}, {@code jvmOptions} and
+     * {@code preload}, kept as {@code settings} say.
+     */
+    public static ForkServer of(Path executable, List<String> jvmOptions, List<String> preload,
+            Settings settings) {
+        Key key = new Key(executable, List.copyOf(jvmOptions), List.copyOf(preload), settings);
         return SERVERS.computeIfAbsent(key, ForkServer::new);
     }
 
@@ -158,17 +170,16 @@ public final class ForkServer {
      *
      * @throws IllegalArgumentException if the process cannot be serialized (no JVM is used)
      */
-    public Popen start(Preparation preparation, Settings settings) throws IOException {
+    public Popen start(Preparation preparation) throws IOException {
         Handles handles = Handles.spawning();
         try {
-            return start(preparation, settings, handles);
+            return start(preparation, handles);
         } finally {
             handles.runAfterSend(); // the child has its descriptors, or never will
         }
     }
 
-    private Popen start(Preparation preparation, Settings settings, Handles handles)
-            throws IOException {
+    private Popen start(Preparation preparation, Handles handles) throws IOException {
         byte[] data = Serialization.serializeForStart(preparation.process(), handles);
         if (handles.fds().length > Spawner.MAX_HAND_OVER_FDS) {
             // More than a hand-over carries: a JVM of its own inherits them, as with spawn.
@@ -176,7 +187,7 @@ public final class ForkServer {
         }
         byte[] payload = null;
         while (true) {
-            Warm warm = take(settings);
+            Warm warm = take();
             if (warm == null) {
                 return spawn(preparation, data, handles);
             }
@@ -258,12 +269,9 @@ public final class ForkServer {
     }
 
     /** The oldest ready JVM, or null; asks for one more either way. */
-    private synchronized Warm take(Settings settings) {
-        this.settings = settings;
+    private synchronized Warm take() {
         Warm warm = null;
-        // A context of no waiting JVMs spawns, even when another of the same JVM options (so
-        // of this server) left some waiting.
-        for (Warm w : settings.maxWarm() > 0 ? waiting : List.<Warm>of()) {
+        for (Warm w : waiting) {
             if (w.ready()) {
                 warm = w;
                 break;
@@ -276,7 +284,9 @@ public final class ForkServer {
         int bootingNow = booting && bootingGeneration == generation ? 1 : 0;
         boolean failing = failedWarmUps >= MAX_FAILED_WARM_UPS
                 && System.nanoTime() - lastFailedWarmUpNanos < FAILED_WARM_UP_RETRY_NANOS;
-        if (!failing && waiting.size() + wanted + bootingNow < settings.maxWarm()) {
+        // An idle timeout of zero keeps none waiting: a JVM booted would be retired at once.
+        int maxWarm = settings.idleTimeout().isZero() ? 0 : settings.maxWarm();
+        if (!failing && waiting.size() + wanted + bootingNow < maxWarm) {
             wanted++;
         }
         wakeKeeper();
