@@ -786,7 +786,11 @@ public class Process implements AutoCloseable, Serializable {
     static void exitChildren() {
         for (Process p : activeChildren()) {
             if (p.daemon() && !p.outlivesExitHandler) {
-                p.terminate();
+                try {
+                    p.terminate();
+                } catch (RuntimeException ignored) {
+                    // closed concurrently: the others are still to be ended (review 40)
+                }
             }
         }
         for (Process p : activeChildren()) {

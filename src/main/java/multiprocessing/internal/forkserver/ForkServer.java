@@ -277,9 +277,6 @@ public final class ForkServer {
                 break;
             }
         }
-        if (warm != null) {
-            waiting.remove(warm);
-        }
         // The JVM being booted counts too: without it, one more than maxWarm could wait.
         int bootingNow = booting && bootingGeneration == generation ? 1 : 0;
         boolean failing = failedWarmUps >= MAX_FAILED_WARM_UPS
@@ -289,7 +286,10 @@ public final class ForkServer {
         if (!failing && waiting.size() + wanted + bootingNow < maxWarm) {
             wanted++;
         }
-        wakeKeeper();
+        wakeKeeper(); // may fail to start the keeper: the JVM taken stays listed then
+        if (warm != null) {
+            waiting.remove(warm);
+        }
         handingOver++; // last: a throw above must not leave it raised
         return warm;
     }
@@ -328,8 +328,26 @@ public final class ForkServer {
         notifyAll();
     }
 
-    /** The keeper: boots what starts asked for, retires what waited too long. */
+    /**
+     * The keeper: boots what starts asked for, retires what waited too long. One that fails
+     * is started again by the next start (review 40: it was not, and none was booted or
+     * retired from then on).
+     */
     private void keep() {
+        try {
+            keepOn();
+        } catch (RuntimeException | Error e) {
+            synchronized (this) {
+                if (keeper == Thread.currentThread()) {
+                    keeper = null;
+                }
+            }
+            LibraryLog.get().log(System.Logger.Level.WARNING,
+                    "multiprocessing: the forkserver keeper failed; the next start starts it again", e);
+        }
+    }
+
+    private void keepOn() {
         while (true) {
             List<Warm> idle = new ArrayList<>();
             boolean bootOne = false;
@@ -438,7 +456,7 @@ public final class ForkServer {
             if (!keep) {
                 retire(popen, false);
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             // A start then spawns its process, and reports a failure to its caller.
             LibraryLog.get().log(System.Logger.Level.DEBUG,
                     "multiprocessing: cannot boot a forkserver JVM", e);
@@ -446,37 +464,12 @@ public final class ForkServer {
     }
 
     /**
-     * Ends a waiting JVM: it sees end of file and exits; reaped here, killed if it lingers. One
-     * that has not {@code warmedUp} is killed at once: it has run nothing of the program's, and
-     * would finish its warm-up (a boot's CPU) before it looked at its socket.
+     * Ends a waiting JVM: it sees end of file and exits. One that has not {@code warmedUp} is
+     * killed at once: it has run nothing of the program's, and would finish its warm-up (a
+     * boot's CPU) before it looked at its socket.
      */
     private static void retire(Popen popen, boolean warmedUp) {
-        popen.abandon();
-        if (!warmedUp) {
-            popen.signal(multiprocessing.internal.posix.Posix.SIGKILL);
-        }
-        // Reaped even by an interrupted thread (the flag is kept for its caller): a JVM left
-        // unreaped would stay a zombie, forgotten by every fork server, until this JVM exits.
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        boolean killed = false;
-        boolean interrupted = false;
-        while (true) {
-            try {
-                Duration left = killed ? null
-                        : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-                if (popen.await(left) != null) {
-                    break;
-                }
-                popen.signal(multiprocessing.internal.posix.Posix.SIGKILL);
-                killed = true;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        popen.close();
+        popen.retire(!warmedUp);
     }
 
     /**

@@ -238,6 +238,40 @@ public final class Popen {
      * closed by the thread that drains it, at end of file: waited for briefly, since a process
      * the child started may still hold the pipe.
      */
+    /**
+     * Ends a child that has not been handed its process, or never will be: closes the
+     * bootstrap channel, so that it sees end of file and exits, killing it at once if
+     * {@code killAtOnce}, else if it lingers 5 s; reaps it, also from an interrupted thread
+     * (whose flag is kept), and closes. A child left unreaped would stay a zombie, forgotten,
+     * until this JVM exits.
+     */
+    public void retire(boolean killAtOnce) {
+        abandon();
+        if (killAtOnce) {
+            signal(Posix.SIGKILL);
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        boolean killed = killAtOnce;
+        boolean interrupted = false;
+        while (true) {
+            try {
+                Duration left = killed ? null
+                        : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+                if (await(left) != null) {
+                    break;
+                }
+                signal(Posix.SIGKILL);
+                killed = true;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+    }
+
     public synchronized void close() {
         releaseBootstrap();
         pidfdCloser.clean();

@@ -96,7 +96,12 @@ public final class Spawner {
         AotCache.system().noteProgramClass(programClass);
         Popen popen = launch(executable, jvmOptions, ChildMain.class.getName(), handles.fds(),
                 false, ClassReach.extraEntries(), cacheFor(data), programClass);
-        sendPayload(popen, payload);
+        try {
+            sendPayload(popen, payload);
+        } catch (RuntimeException | Error e) {
+            popen.retire(true); // else it waits for its payload until this JVM exits
+            throw e;
+        }
         return popen;
     }
 
@@ -197,6 +202,15 @@ public final class Spawner {
         try {
             pidfd = Posix.pidfdOpen(pid);
         } catch (ErrnoException e) {
+            // Out of descriptors, most likely. The child is ours and unreaped, so its pid is
+            // still its own: end it now, before it boots to find no process (review 40: it
+            // was left a zombie, after printing that it could not read its process).
+            try {
+                Posix.kill(pid, Posix.SIGKILL);
+                Posix.reap(pid, true);
+            } catch (ErrnoException | RuntimeException notEnded) {
+                e.addSuppressed(notEnded);
+            }
             Posix.closeQuietly(boot[1]);
             throw e;
         }
@@ -474,7 +488,9 @@ public final class Spawner {
                     // this JVM is ending; the script finishes without us
                 }
             });
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // An Error too (no thread for its reaper): thrown from here, it would lose the
+            // user's child, started already (review 40).
             training.abandon();
             multiprocessing.internal.util.LibraryLog.get().log(System.Logger.Level.DEBUG,
                     "multiprocessing: cannot start the AOT cache trainer", e);
