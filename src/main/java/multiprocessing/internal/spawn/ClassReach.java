@@ -259,12 +259,18 @@ public final class ClassReach {
         }
     }
 
-    private static List<String> split(String classPath) {
+    /**
+     * The entries of {@code classPath}; an empty one is the current directory, as the JVM
+     * takes it (attack 40: {@code -cp ":app.jar"}, or {@code CLASSPATH} extended from empty,
+     * found the program's classes in the parent and in no child), and a child starts there.
+     */
+    static List<String> split(String classPath) {
         List<String> entries = new ArrayList<>();
-        for (String e : classPath.split(File.pathSeparator)) {
-            if (!e.isEmpty()) {
-                entries.add(e);
-            }
+        if (classPath.isEmpty()) {
+            return entries;
+        }
+        for (String e : classPath.split(File.pathSeparator, -1)) {
+            entries.add(e.isEmpty() ? "." : e);
         }
         return entries;
     }
