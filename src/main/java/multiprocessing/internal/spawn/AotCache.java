@@ -757,6 +757,13 @@ final class AotCache {
                         + "|RecordDynamicDumpInfo)");
     }
 
+    /** Options with which a JVM writes a class archive (or its configuration) as it exits. */
+    static boolean writesArchive(String option) {
+        return option.matches("-XX:(AOTCacheOutput|AOTConfiguration|ArchiveClassesAtExit)=.*")
+                || option.matches("-XX:AOTMode=(record|create)")
+                || option.matches("-XX:[+](AutoCreateSharedArchive|RecordDynamicDumpInfo)");
+    }
+
     /**
      * Whether a child option can make a cache unusable, so belongs in the key. Heap, GC, JIT
      * and plain system property choices do not; anything unknown is assumed to.

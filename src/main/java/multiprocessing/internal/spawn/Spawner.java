@@ -761,6 +761,26 @@ public final class Spawner {
         return options;
     }
 
+    /** What of this JVM's own command line every child must have too. */
+    private static final class ParentOptions {
+        /** Whether this JVM runs with {@code --enable-preview}. */
+        static final boolean PREVIEW = arguments().contains("--enable-preview");
+
+        /**
+         * This JVM's arguments, from its command line as the kernel has it (no management
+         * classes loaded for it); an argument file's expanded by the JVM's own list.
+         */
+        private static List<String> arguments() {
+            List<String> args = ProcessHandle.current().info().arguments()
+                    .map(List::of).orElse(List.of());
+            if (args.stream().anyMatch(a -> a.startsWith("@"))) {
+                return java.lang.management.ManagementFactory.getRuntimeMXBean()
+                        .getInputArguments();
+            }
+            return args;
+        }
+    }
+
     /** What the library itself needs in every child, given the user's options. */
     static List<String> libraryOptions(List<String> userOptions) {
         List<String> options = new ArrayList<>();
@@ -773,6 +793,11 @@ public final class Spawner {
         options.add("-XX:+DisableAttachMechanism");
         options.add("--enable-native-access="
                 + (Spawner.class.getModule().isNamed() ? "multiprocessing" : "ALL-UNNAMED"));
+        if (ParentOptions.PREVIEW && !userOptions.contains("--enable-preview")) {
+            // A program compiled with preview features: its children load the same classes
+            // (attack 40: each failed with UnsupportedClassVersionError).
+            options.add("--enable-preview");
+        }
         if (Runtime.version().feature() >= 23) {
             // Fory uses sun.misc.Unsafe; without this JDK 24+ prints a warning in every child.
             options.add("--sun-misc-unsafe-memory-access=allow");
@@ -837,12 +862,37 @@ public final class Spawner {
         return options;
     }
 
+    /**
+     * This JVM's environment, for a child: as it is, but for the options that make a JVM
+     * write a class archive as it exits, which {@code JDK_JAVA_OPTIONS} and
+     * {@code JAVA_TOOL_OPTIONS} would give every child too (attack 40: each child recorded the
+     * program's cache over the others', printing hundreds of warnings and exiting seconds
+     * late). A child's archive is the library's to choose ({@link AotCache}).
+     */
     private static List<String> environment() {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : System.getenv().entrySet()) {
-            env.add(e.getKey() + "=" + e.getValue());
+            String value = e.getValue();
+            if (e.getKey().equals("JDK_JAVA_OPTIONS") || e.getKey().equals("JAVA_TOOL_OPTIONS")) {
+                value = withoutArchiveWriting(value);
+            }
+            env.add(e.getKey() + "=" + value);
         }
         return env;
+    }
+
+    /** {@code options} (blank-separated) without those that write an archive at exit. */
+    static String withoutArchiveWriting(String options) {
+        List<String> kept = new ArrayList<>();
+        boolean dropped = false;
+        for (String option : options.trim().split("\\s+")) {
+            if (AotCache.writesArchive(option)) {
+                dropped = true;
+            } else {
+                kept.add(option);
+            }
+        }
+        return dropped ? String.join(" ", kept) : options;
     }
 
     /** The java launcher of this JVM. */

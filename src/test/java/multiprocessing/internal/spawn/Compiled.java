@@ -21,12 +21,14 @@ final class Compiled {
 
     /**
      * Compiles {@code sources} (file name relative to the source root, text) into {@code out}
-     * against the test JVM's class path.
+     * against the test JVM's class path, with javac's {@code options} too.
      */
-    static Path compile(Path out, Map<String, String> sources) throws IOException {
+    static Path compile(Path out, Map<String, String> sources, String... options)
+            throws IOException {
         Path src = Files.createDirectories(out.resolveSibling(out.getFileName() + "-src"));
         List<String> args = new ArrayList<>(List.of("-d", out.toString(), "-proc:none",
                 "-cp", System.getProperty("java.class.path")));
+        args.addAll(List.of(options));
         for (Map.Entry<String, String> e : sources.entrySet()) {
             Path file = src.resolve(e.getKey());
             Files.createDirectories(file.getParent());
