@@ -218,11 +218,19 @@ final class ProcessEngine implements Engine {
         Thread sender = LibraryThreads.unstarted("pool-sender-" + w.pid, () -> send(w));
         sender.setDaemon(true);
         sender.start();
+        boolean terminatedMeanwhile;
         lock.lock();
         try {
             workers.add(w);
+            terminatedMeanwhile = terminated;
         } finally {
             lock.unlock();
+        }
+        if (terminatedMeanwhile) {
+            // A replacement started as the pool was terminated (by an error callback told of
+            // the worker it replaces): ended as the others were, or it would keep the result
+            // thread, and terminate(), join() and close(), waiting for good (review 41).
+            w.proc.terminate();
         }
     }
 

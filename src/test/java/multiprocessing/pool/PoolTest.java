@@ -722,6 +722,30 @@ class PoolTest {
     }
 
     /**
+     * A pool terminated by the error callback of a task whose worker died ends, with the
+     * replacement started meanwhile (review 41: the replacement joined the pool after
+     * terminate() had ended the others, and was never told to stop, so join() waited for good).
+     */
+    @Test
+    void aPoolTerminatedByTheErrorCallbackOfALostWorkerEnds() throws Exception {
+        Pool own = Pool.builder().processes(1).build();
+        CountDownLatch told = new CountDownLatch(1);
+        AsyncResult<Integer> lost = own.applyAsync(() -> {
+            Runtime.getRuntime().halt(3);
+            return 0;
+        }, null, e -> {
+            own.terminate();
+            told.countDown();
+        });
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> lost.get(Duration.ofSeconds(30)));
+        assertInstanceOf(WorkerLostException.class, e.getCause());
+        assertTrue(told.await(30, TimeUnit.SECONDS));
+        assertTrue(own.join(Duration.ofSeconds(30)), "every worker exited");
+        assertEquals(List.of(), own.workerPids());
+    }
+
+    /**
      * Chunks of megabytes handed to a worker together (a worker measured on tiny tasks holds
      * many, and gets them at once when its long task ends) reach it whole and in order: its
      * sender batches them by bytes, a large one alone. Unbounded, forty-four chunks of 100 MB
