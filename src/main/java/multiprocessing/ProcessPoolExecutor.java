@@ -47,6 +47,9 @@ public class ProcessPoolExecutor implements ExecutorService {
     private final Pool pool;
     private final Map<AsyncResult<?>, Callable<?>> outstanding = new ConcurrentHashMap<>();
     private volatile boolean shutdown;
+    /** The outstanding count past which a submit sweeps out the done ones. */
+    private volatile int sweepAt = SWEEP_AT_LEAST;
+    private static final int SWEEP_AT_LEAST = 256;
     private volatile Thread closer;
 
     /**
@@ -115,17 +118,54 @@ public class ProcessPoolExecutor implements ExecutorService {
         } catch (IllegalStateException e) {
             throw new RejectedExecutionException("the executor is shut down", e);
         }
-        if (outstanding.size() > 256) {
+        if (outstanding.size() > sweepAt) {
+            // Amortized: a sweep at every submit past a fixed size made 100,000 tasks queued
+            // at once quadratic (review 41: tens of seconds).
             outstanding.keySet().removeIf(Future::isDone);
+            sweepAt = Math.max(SWEEP_AT_LEAST, 2 * outstanding.size());
         }
         outstanding.put(r, task);
         return r;
     }
 
+    /**
+     * Submits {@code task}; its future gives {@code result}, this very object, which stays in
+     * this process (it need not be serializable).
+     */
     @Override
-    @SuppressWarnings("unchecked")
     public <T> Future<T> submit(Runnable task, T result) {
-        return (Future<T>) submit(callable(task, result));
+        return new GivenResult<>(submit(callable(task, null)), result);
+    }
+
+    /** A future that gives a result of the caller's own once its task is done. */
+    private record GivenResult<T>(Future<?> run, T result) implements Future<T> {
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            return run.cancel(mayInterruptIfRunning);
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return run.isCancelled();
+        }
+
+        @Override
+        public boolean isDone() {
+            return run.isDone();
+        }
+
+        @Override
+        public T get() throws InterruptedException, ExecutionException {
+            run.get();
+            return result;
+        }
+
+        @Override
+        public T get(long timeout, TimeUnit unit)
+                throws InterruptedException, ExecutionException, TimeoutException {
+            run.get(timeout, unit);
+            return result;
+        }
     }
 
     @Override
@@ -149,38 +189,37 @@ public class ProcessPoolExecutor implements ExecutorService {
      * the pool replaces (a thread pool interrupts it), unless that worker holds other tasks
      * too: then the task runs on and its result is dropped. Every future returned is done. A
      * task that cannot be submitted (not serializable) cancels those submitted before it, then
-     * throws.
+     * throws; so does an interrupt of the waiting caller. The time counts from the call.
      */
     @Override
     public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
             throws InterruptedException {
+        // From the call, as AbstractExecutorService counts it: submitting is part of the time.
+        long deadline = deadline(timeout, unit);
         List<Future<T>> futures = new ArrayList<>(tasks.size());
         try {
             for (Callable<T> t : tasks) {
                 futures.add(submit(t));
             }
-        } catch (RuntimeException e) {
+            for (Future<T> f : futures) {
+                long left = deadline - System.nanoTime();
+                try {
+                    if (left <= 0) {
+                        break;
+                    }
+                    f.get(left, TimeUnit.NANOSECONDS);
+                } catch (ExecutionException | CancellationException e) {
+                    // reported through the future
+                } catch (TimeoutException e) {
+                    break;
+                }
+            }
+        } finally {
+            // Also when a task cannot be submitted, or the caller is interrupted (review 41:
+            // the tasks ran on, and the caller had no future left to cancel them).
             for (Future<T> f : futures) {
                 cancel(f);
             }
-            throw e;
-        }
-        long deadline = deadline(timeout, unit);
-        for (Future<T> f : futures) {
-            long left = deadline - System.nanoTime();
-            try {
-                if (left <= 0) {
-                    break;
-                }
-                f.get(left, TimeUnit.NANOSECONDS);
-            } catch (ExecutionException | CancellationException e) {
-                // reported through the future
-            } catch (TimeoutException e) {
-                break;
-            }
-        }
-        for (Future<T> f : futures) {
-            cancel(f);
         }
         return futures;
     }

@@ -905,12 +905,17 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      *
      * @param timeout how long to wait at most
      * @return whether every worker has exited
-     * @throws IllegalStateException if the pool was neither closed nor terminated
+     * @throws IllegalStateException if the pool was neither closed nor terminated, or if
+     *         called from one of the pool's callbacks
      * @throws InterruptedException if this thread is interrupted while it waits
      */
     public boolean join(Duration timeout) throws InterruptedException {
         if (state == RUN) {
             throw new IllegalStateException("Pool is still running: call close() or terminate() before join()");
+        }
+        if (engine.isResultThread()) {
+            // It would wait out its timeout for itself, holding up every result (review 41).
+            throw new IllegalStateException("cannot join a pool from its own callback");
         }
         return engine.awaitExit(timeout);
     }

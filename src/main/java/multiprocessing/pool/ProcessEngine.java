@@ -131,6 +131,12 @@ final class ProcessEngine implements Engine {
         boolean ready;
         /** Written by the result thread without the lock, read by dispatch under it. */
         volatile boolean eof;
+        /**
+         * Its process has ended: what it wrote before is still read, but nothing more is
+         * handed to it (review 41: an answer read from a dead worker's pipe made room, and
+         * the next chunk, sent to nobody, failed as lost with it). Result thread, as eof.
+         */
+        volatile boolean ended;
         boolean stopSent;
         /** Why its sender could send it nothing more (it is then killed); null if it can. */
         volatile Throwable sendFailure;
@@ -344,14 +350,14 @@ final class ProcessEngine implements Engine {
         long now = System.nanoTime();
         int starting = 0;
         for (W w : workers) {
-            if (!w.ready && !w.eof && !w.stopSent) {
+            if (!w.ready && !w.eof && !w.ended && !w.stopSent) {
                 starting++;
             }
         }
         while (!pending.isEmpty()) {
             W best = null;
             for (W w : workers) {
-                if (w.ready && !w.eof && !w.stopSent && w.inFlight.size() < w.limit
+                if (w.ready && !w.eof && !w.ended && !w.stopSent && w.inFlight.size() < w.limit
                         && (maxTasks == 0 || w.assigned < maxTasks) && !busy(w, now)
                         && (best == null || w.inFlight.size() < best.inFlight.size())) {
                     best = w;
@@ -649,6 +655,7 @@ final class ProcessEngine implements Engine {
     }
 
     private void exited(W w) throws InterruptedException {
+        w.ended = true;
         // Results the worker wrote before it exited are still in the pipe.
         while (!w.eof) {
             try {

@@ -333,6 +333,54 @@ class ProcessPoolExecutorTest {
     }
 
     /**
+     * invokeAll whose caller is interrupted while it waits cancels the tasks it submitted, as
+     * AbstractExecutorService does (review 41: they ran on, and the caller had no future left
+     * to cancel them with).
+     */
+    @Test
+    void invokeAllInterruptedCancelsItsTasks() throws Exception {
+        try (ProcessPoolExecutor ex = new ProcessPoolExecutor(1)) {
+            multiprocessing.synchronize.Event release = new multiprocessing.synchronize.Event();
+            multiprocessing.synchronize.Event running = new multiprocessing.synchronize.Event();
+            multiprocessing.sharedctypes.SharedLongArray ran =
+                    multiprocessing.sharedctypes.RawArray.ofLongs(1);
+            Future<Integer> busy = ex.submit((Callable<Integer> & Serializable) () -> {
+                running.set();
+                release.await(Duration.ofSeconds(30));
+                return 0;
+            });
+            assertTrue(running.await(Duration.ofSeconds(30)));
+            Thread.sleep(200); // the next task waits in the pool (see above)
+            java.util.concurrent.atomic.AtomicReference<Throwable> thrown =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            Thread caller = Thread.ofPlatform().start(() -> {
+                try {
+                    ex.invokeAll(List.of((Callable<Integer> & Serializable) () -> {
+                        ran.setVolatile(0, 1);
+                        return 1;
+                    }));
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            Thread.sleep(300);
+            caller.interrupt();
+            caller.join(TimeUnit.SECONDS.toMillis(30));
+            assertInstanceOf(InterruptedException.class, thrown.get());
+            release.set();
+            assertEquals(0, busy.get(30, TimeUnit.SECONDS));
+            // The only worker is free: a task submitted now runs after the cancelled one would.
+            assertEquals(3, ex.submit((Callable<Integer> & Serializable) () -> 3)
+                    .get(30, TimeUnit.SECONDS));
+            assertEquals(0, ran.getVolatile(0), "the task of the interrupted invokeAll ran");
+            // submit(task, result) gives back this very result, which need not be serializable.
+            Object mine = new Object();
+            assertTrue(mine == ex.submit((Runnable & Serializable) () -> { }, mine)
+                    .get(30, TimeUnit.SECONDS));
+        }
+    }
+
+    /**
      * invokeAll with a timeout and invokeAny cancel the tasks they leave unfinished, running
      * ones too, as the ExecutorService contract says: a running task's worker is ended and
      * replaced. The task used to run on, its future not done.
