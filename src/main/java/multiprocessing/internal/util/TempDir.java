@@ -73,7 +73,17 @@ public final class TempDir {
         // class server's path (internal.spawn) is up to 3 characters longer, hence the slack.
         int longest = tmpdir.length() + 1 + ownerPart(PREFIX).length() + RANDOM_CHARS + 1 + 9
                 + 12 + 4;
-        return Path.of(longest <= SUN_PATH_MAX ? tmpdir : "/tmp");
+        if (longest > SUN_PATH_MAX) {
+            return Path.of("/tmp");
+        }
+        try {
+            return Path.of(tmpdir);
+        } catch (java.nio.file.InvalidPathException unencodable) {
+            // A name this JVM's file-name encoding cannot write (a non-ASCII one under
+            // LANG=C): no file of it can be made, and a class initialised with it stayed
+            // broken for the JVM's life (attack 40). The JDK warns that it does not exist.
+            return Path.of("/tmp");
+        }
     }
 
     private static final int SUN_PATH_MAX = 107;

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -20,9 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A program launched as users launch it, in ways that reached its children wrongly (attack 40):
  * a class path with an empty entry, archive options in the launcher's environment, preview
- * features. Each program starts a child with spawn and with forkserver, which prints a line.
+ * features, a umask that takes an owner's bit, a temporary directory's name the JVM cannot
+ * write. Each program starts a child with spawn and with forkserver, which prints a line.
  */
-@ExtendWith(NoLeftoverProcesses.class)
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 @Timeout(180)
 class ProgramLaunchTest {
     @TempDir
@@ -55,6 +57,12 @@ class ProgramLaunchTest {
      */
     private String run(Path program, String prefix, List<String> options,
             Map<String, String> environment, boolean exitsZero) throws Exception {
+        return run(program, prefix, options, environment, exitsZero, null);
+    }
+
+    /** As above, under {@code umask} (null: this JVM's). */
+    private String run(Path program, String prefix, List<String> options,
+            Map<String, String> environment, boolean exitsZero, String umask) throws Exception {
         List<String> library = new ArrayList<>();
         for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
             if (!e.contains("test-classes") && !e.contains("junit") && !e.contains("opentest4j")
@@ -62,22 +70,34 @@ class ProgramLaunchTest {
                 library.add(e);
             }
         }
-        List<String> command = new ArrayList<>(List.of(
+        List<String> command = new ArrayList<>();
+        if (umask != null) {
+            command.addAll(List.of("sh", "-c", "umask " + umask + " && exec \"$0\" \"$@\""));
+        }
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
         command.addAll(options);
         command.addAll(List.of("-cp", prefix + String.join(File.pathSeparator, library), "App"));
+        // Both to files, read once it has ended, so that a program that hangs fails the test
+        // rather than holding it at a read; standard error apart: a child's line there
+        // ("Picked up ...") could land inside one of its lines here.
+        Path out = dir.resolve("stdout.txt");
+        Path errors = dir.resolve("stderr.txt");
         ProcessBuilder builder = new ProcessBuilder(command).directory(program.toFile())
-                .redirectErrorStream(true);
+                .redirectOutput(out.toFile()).redirectError(errors.toFile());
         builder.environment().putAll(environment);
         java.lang.Process parent = builder.start();
-        String output;
+        boolean ended;
         try {
-            output = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(parent.waitFor(120, TimeUnit.SECONDS), "the program ended: " + output);
+            ended = parent.waitFor(120, TimeUnit.SECONDS);
         } finally {
             parent.destroyForcibly();
         }
+        String output = new String(java.nio.file.Files.readAllBytes(out), StandardCharsets.UTF_8)
+                + "\n(standard error:)\n"
+                + new String(java.nio.file.Files.readAllBytes(errors), StandardCharsets.UTF_8);
+        assertTrue(ended, "the program ended: " + output);
         if (exitsZero) {
             assertEquals(0, parent.exitValue(), output);
         }
@@ -118,6 +138,57 @@ class ProgramLaunchTest {
                 "JDK_JAVA_OPTIONS", "-XX:AOTCacheOutput=" + dir.resolve("app.aot") + " -Dmark=kept"),
                 false);
         assertEquals(2, count(output, "child -Dmark=kept|kept"), output);
+    }
+
+    /**
+     * Shared memory made under a umask that takes an owner's bit (0200) is still 0600, so the
+     * program's children may use it: it was 0400, and each child refused it as another
+     * user's object (as a user other than root, could not have opened it at all).
+     */
+    @Test
+    void sharedObjectsMadeUnderAUmaskThatTakesAnOwnersBitReachEveryChild() throws Exception {
+        Path program = Compiled.compile(dir.resolve("app"), Map.of("App.java", """
+                import multiprocessing.Multiprocessing;
+                import multiprocessing.Process;
+                import multiprocessing.Queue;
+                import multiprocessing.sharedctypes.Value;
+
+                public class App {
+                    public static void main(String[] args) throws Exception {
+                        for (String method : new String[] {"spawn", "forkserver"}) {
+                            Value v = Multiprocessing.getContext(method).value("i", 41);
+                            Queue<Integer> q = new Queue<>();
+                            Process p = Multiprocessing.getContext(method).process(() -> {
+                                v.value((Integer) v.value() + 1);
+                                q.put(7);
+                            });
+                            p.start();
+                            System.out.println("child " + q.get(java.time.Duration.ofSeconds(30))
+                                    + " " + v.value());
+                            p.join();
+                            System.out.println(method + " exit " + p.exitCode());
+                        }
+                    }
+                }
+                """));
+        String output = run(program, "." + File.pathSeparator, List.of(), Map.of(), true, "0200");
+        assertEquals(2, count(output, "child 7 42"), output);
+    }
+
+    /**
+     * A temporary directory whose name this JVM's file-name encoding cannot write (a
+     * non-ASCII name under {@code LANG=C}) is passed over for /tmp, as one too long for a
+     * socket's path is: the first start threw ExceptionInInitializerError, and every later
+     * one NoClassDefFoundError.
+     */
+    @Test
+    void anUnwritableTemporaryDirectoryNameIsPassedOver() throws Exception {
+        Path program = Compiled.compile(dir.resolve("app"),
+                Map.of("App.java", app("App.class.getName()")));
+        Path tmp = java.nio.file.Files.createDirectories(dir.resolve("tmp\u00e9"));
+        String output = run(program, "." + File.pathSeparator,
+                List.of("-Djava.io.tmpdir=" + tmp), Map.of("LANG", "C", "LC_ALL", "C"), true);
+        assertEquals(2, count(output, "child App"), output);
     }
 
     /** A program compiled with preview features runs its children with them too. */
