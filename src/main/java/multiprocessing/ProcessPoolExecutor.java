@@ -16,6 +16,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import multiprocessing.internal.pool.PoolAccess;
 import multiprocessing.internal.util.LibraryThreads;
@@ -112,19 +114,33 @@ public class ProcessPoolExecutor implements ExecutorService {
         if (shutdown) {
             throw new RejectedExecutionException("the executor is shut down");
         }
+        // Each task leaves the outstanding ones as it ends (its callbacks, on the pool's
+        // result thread): a sweep of the done ones at every submit past a fixed size made
+        // 100,000 tasks queued at once quadratic, and one amortized kept done futures and
+        // their results long after a burst (reviews 41, 42).
+        AtomicReference<AsyncResult<T>> self = new AtomicReference<>();
+        Consumer<Object> forget = ignored -> {
+            AsyncResult<T> done = self.get();
+            if (done != null) {
+                outstanding.remove(done);
+            }
+        };
         AsyncResult<T> r;
         try {
-            r = pool.applyAsync(c);
+            r = pool.applyAsync(c, forget, forget);
         } catch (IllegalStateException e) {
             throw new RejectedExecutionException("the executor is shut down", e);
         }
         if (outstanding.size() > sweepAt) {
-            // Amortized: a sweep at every submit past a fixed size made 100,000 tasks queued
-            // at once quadratic (review 41: tens of seconds).
+            // Futures cancelled by their callers (no callback tells of those), amortized.
             outstanding.keySet().removeIf(Future::isDone);
             sweepAt = Math.max(SWEEP_AT_LEAST, 2 * outstanding.size());
         }
         outstanding.put(r, task);
+        self.set(r);
+        if (r.isDone()) {
+            outstanding.remove(r); // ended before it was listed: its callback found no key
+        }
         return r;
     }
 
@@ -137,8 +153,19 @@ public class ProcessPoolExecutor implements ExecutorService {
         return new GivenResult<>(submit(callable(task, null)), result);
     }
 
-    /** A future that gives a result of the caller's own once its task is done. */
-    private record GivenResult<T>(Future<?> run, T result) implements Future<T> {
+    /**
+     * A future that gives a result of the caller's own once its task is done; equal only to
+     * itself, as any future (a record's equality would be the result's).
+     */
+    private static final class GivenResult<T> implements Future<T> {
+        private final Future<?> run;
+        private final T result;
+
+        GivenResult(Future<?> run, T result) {
+            this.run = run;
+            this.result = result;
+        }
+
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
             return run.cancel(mayInterruptIfRunning);

@@ -424,7 +424,16 @@ public final class ForkServer {
             }
             try {
                 // Inside: a retirement that throws must not leave the boot counted for good.
-                idle.forEach(w -> retire(w.popen, w.ready()));
+                for (Warm w : idle) {
+                    try {
+                        retire(w.popen, w.ready());
+                    } catch (RuntimeException e) {
+                        // The others are off the list too: each is retired all the same
+                        // (review 42: one that threw left the rest waiting on their sockets).
+                        LibraryLog.get().log(System.Logger.Level.DEBUG,
+                                "multiprocessing: cannot retire forkserver JVM " + w.popen.pid(), e);
+                    }
+                }
                 if (bootOne) {
                     boot(bootGeneration);
                 }

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -759,7 +758,8 @@ final class AotCache {
 
     /** Options with which a JVM writes a class archive (or its configuration) as it exits. */
     static boolean writesArchive(String option) {
-        return option.matches("-XX:(AOTCacheOutput|AOTConfiguration|ArchiveClassesAtExit)=.*")
+        return option.equals("-Xshare:dump")
+                || option.matches("-XX:(AOTCacheOutput|AOTConfiguration|ArchiveClassesAtExit)=.*")
                 || option.matches("-XX:AOTMode=(record|create)")
                 || option.matches("-XX:[+](AutoCreateSharedArchive|RecordDynamicDumpInfo)");
     }
@@ -796,8 +796,7 @@ final class AotCache {
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir.getParent());
             try {
-                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString("rwx------")));
+                multiprocessing.internal.util.TempDir.createPrivateDirectory(dir);
             } catch (FileAlreadyExistsException e) {
                 // made concurrently
             }

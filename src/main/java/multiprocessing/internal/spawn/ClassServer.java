@@ -73,9 +73,7 @@ final class ClassServer {
 
     private static void start() throws IOException {
         Path dir = PLANNED.getParent();
-        // Fails if it exists: a directory this JVM did not make is never trusted.
-        Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        TempDir.createPrivateDirectory(dir);
         TempDirSweeper.sweepInBackground(dir.getParent(), PREFIX);
         Path path = PLANNED;
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);

@@ -234,11 +234,6 @@ public final class Popen {
     }
 
     /**
-     * Releases the descriptors; the child must have been reaped. Its standard error's pipe is
-     * closed by the thread that drains it, at end of file: waited for briefly, since a process
-     * the child started may still hold the pipe.
-     */
-    /**
      * Ends a child that has not been handed its process, or never will be: closes the
      * bootstrap channel, so that it sees end of file and exits, killing it at once if
      * {@code killAtOnce}, else if it lingers 5 s; reaps it, also from an interrupted thread
@@ -272,6 +267,11 @@ public final class Popen {
         close();
     }
 
+    /**
+     * Releases the descriptors; the child must have been reaped. Its standard error's pipe is
+     * closed by the thread that drains it, at end of file: waited for briefly, since a process
+     * the child started may still hold the pipe.
+     */
     public synchronized void close() {
         releaseBootstrap();
         pidfdCloser.clean();

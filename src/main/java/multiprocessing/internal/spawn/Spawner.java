@@ -767,12 +767,20 @@ public final class Spawner {
         static final boolean PREVIEW = arguments().contains("--enable-preview");
 
         /**
-         * This JVM's arguments, from its command line as the kernel has it (no management
-         * classes loaded for it); an argument file's expanded by the JVM's own list.
+         * This JVM's arguments, from its command line as the kernel has it
+         * ({@code /proc/self/cmdline}: no management classes loaded for it, and not
+         * ProcessHandle's info, which also looks the user up, through NSS); an argument
+         * file's expanded by the JVM's own list.
          */
         private static List<String> arguments() {
-            List<String> args = ProcessHandle.current().info().arguments()
-                    .map(List::of).orElse(List.of());
+            List<String> args;
+            try {
+                String line = new String(Files.readAllBytes(Path.of("/proc/self/cmdline")),
+                        java.nio.charset.StandardCharsets.ISO_8859_1);
+                args = List.of(line.split("\0"));
+            } catch (IOException | RuntimeException e) {
+                args = List.of();
+            }
             if (args.stream().anyMatch(a -> a.startsWith("@"))) {
                 return java.lang.management.ManagementFactory.getRuntimeMXBean()
                         .getInputArguments();
@@ -864,16 +872,18 @@ public final class Spawner {
 
     /**
      * This JVM's environment, for a child: as it is, but for the options that make a JVM
-     * write a class archive as it exits, which {@code JDK_JAVA_OPTIONS} and
-     * {@code JAVA_TOOL_OPTIONS} would give every child too (attack 40: each child recorded the
-     * program's cache over the others', printing hundreds of warnings and exiting seconds
-     * late). A child's archive is the library's to choose ({@link AotCache}).
+     * write a class archive as it exits, which {@code JDK_JAVA_OPTIONS},
+     * {@code JAVA_TOOL_OPTIONS} and {@code _JAVA_OPTIONS} would give every child too (attack
+     * 40: each child recorded the program's cache over the others', printing hundreds of
+     * warnings and exiting seconds late). A child's archive is the library's to choose
+     * ({@link AotCache}).
      */
     private static List<String> environment() {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : System.getenv().entrySet()) {
             String value = e.getValue();
-            if (e.getKey().equals("JDK_JAVA_OPTIONS") || e.getKey().equals("JAVA_TOOL_OPTIONS")) {
+            if (e.getKey().equals("JDK_JAVA_OPTIONS") || e.getKey().equals("JAVA_TOOL_OPTIONS")
+                    || e.getKey().equals("_JAVA_OPTIONS")) {
                 value = withoutArchiveWriting(value);
             }
             env.add(e.getKey() + "=" + value);

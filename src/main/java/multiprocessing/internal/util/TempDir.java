@@ -118,14 +118,24 @@ public final class TempDir {
                 }
             }
             try {
-                return Files.createDirectory(base.resolve(name.toString()),
-                        PosixFilePermissions.asFileAttribute(PRIVATE));
+                return createPrivateDirectory(base.resolve(name.toString()));
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 if (attempt >= 16) {
                     throw e;
                 }
             }
         }
+    }
+
+    /**
+     * Creates directory {@code dir}, which must not exist (a directory this JVM did not make
+     * is never trusted), of mode 0700 also under a umask that takes an owner's bit (attack 40:
+     * under umask 0200 it was 0500, which its checks refused and nobody could write into).
+     */
+    public static Path createPrivateDirectory(Path dir) throws IOException {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PRIVATE));
+        Files.setPosixFilePermissions(dir, PRIVATE);
+        return dir;
     }
 
     /**

@@ -141,9 +141,10 @@ class ProgramLaunchTest {
     }
 
     /**
-     * Shared memory made under a umask that takes an owner's bit (0200) is still 0600, so the
-     * program's children may use it: it was 0400, and each child refused it as another
-     * user's object (as a user other than root, could not have opened it at all).
+     * Shared memory made under a umask that takes an owner's bit (0200) is still 0600, and
+     * private directories (a manager's socket's) 0700, so the program's children may use them:
+     * they were 0400 and 0500, and each child refused its parent's objects as another user's
+     * (as a user other than root, could not have opened them at all).
      */
     @Test
     void sharedObjectsMadeUnderAUmaskThatTakesAnOwnersBitReachEveryChild() throws Exception {
@@ -151,6 +152,8 @@ class ProgramLaunchTest {
                 import multiprocessing.Multiprocessing;
                 import multiprocessing.Process;
                 import multiprocessing.Queue;
+                import multiprocessing.managers.DictProxy;
+                import multiprocessing.managers.SyncManager;
                 import multiprocessing.sharedctypes.Value;
 
                 public class App {
@@ -158,21 +161,25 @@ class ProgramLaunchTest {
                         for (String method : new String[] {"spawn", "forkserver"}) {
                             Value v = Multiprocessing.getContext(method).value("i", 41);
                             Queue<Integer> q = new Queue<>();
-                            Process p = Multiprocessing.getContext(method).process(() -> {
-                                v.value((Integer) v.value() + 1);
-                                q.put(7);
-                            });
-                            p.start();
-                            System.out.println("child " + q.get(java.time.Duration.ofSeconds(30))
-                                    + " " + v.value());
-                            p.join();
-                            System.out.println(method + " exit " + p.exitCode());
+                            try (SyncManager m = Multiprocessing.getContext(method).manager()) {
+                                DictProxy<String, Integer> d = m.dict();
+                                Process p = Multiprocessing.getContext(method).process(() -> {
+                                    v.value((Integer) v.value() + 1);
+                                    d.put("k", 5);
+                                    q.put(7);
+                                });
+                                p.start();
+                                System.out.println("child " + q.get(java.time.Duration.ofSeconds(30))
+                                        + " " + v.value() + " " + d.get("k"));
+                                p.join();
+                                System.out.println(method + " exit " + p.exitCode());
+                            }
                         }
                     }
                 }
                 """));
         String output = run(program, "." + File.pathSeparator, List.of(), Map.of(), true, "0200");
-        assertEquals(2, count(output, "child 7 42"), output);
+        assertEquals(2, count(output, "child 7 42 5"), output);
     }
 
     /**
