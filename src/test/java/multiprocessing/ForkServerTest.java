@@ -151,6 +151,42 @@ class ForkServerTest {
     }
 
     /**
+     * A start that takes the one JVM a context of {@code maxWarm} 1 keeps asks for another
+     * (a replacement was asked for only while fewer than {@code maxWarm} waited counting the
+     * one being taken, so none came).
+     */
+    @Test
+    void aStartThatTakesTheOnlyJvmKeptAsksForAnother() throws Exception {
+        ForkServerContext context = ((ForkServerContext) FORKSERVER.withJvmOptions("-Dmax1b=1"))
+                .withMaxWarm(1);
+        try {
+            Process first = context.process(() -> { });
+            first.start();
+            first.join();
+            first.close();
+            awaitWaiting(context);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (serverOf(context).readyPids().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            List<Long> ready = serverOf(context).readyPids();
+            assertEquals(1, ready.size(), "one JVM ready");
+            Process second = context.process(() -> { });
+            second.start();
+            assertEquals(ready.get(0), second.pid(), "the start took the JVM kept");
+            second.join();
+            assertEquals(0, second.exitCode());
+            long taken = second.pid();
+            second.close();
+            List<Long> again = awaitWaiting(context);
+            assertEquals(1, again.size(), "another JVM waits: " + again);
+            assertFalse(again.contains(taken));
+        } finally {
+            context.stopWarmJvms();
+        }
+    }
+
+    /**
      * A waiting JVM that is killed is reaped and no longer listed within seconds: it stayed a
      * zombie, listed as waiting, until a start took it or its idle timeout (60 s) ended it.
      */

@@ -448,18 +448,12 @@ class ManagerFaultsTest {
             assertTrue(holding.await(Duration.ofSeconds(60)));
             AtomicReference<Object> outcome = new AtomicReference<>();
             Thread waiter = acquiring(lock, outcome);
-            // One after the other: the second goes to the connection the first did not take.
-            Thread busyA = Thread.ofPlatform().start(() -> d.compute("a", slowIncrement(4_000)));
-            Thread.sleep(300);
-            Thread busyB = Thread.ofPlatform().start(() -> d.compute("b", slowIncrement(4_000)));
-            Thread.sleep(300); // both connections' threads run the computes
-            waiter.interrupt();
-            waiter.join(TimeUnit.SECONDS.toMillis(10));
-            assertInstanceOf(ProcessError.class, outcome.get(), "gave up: its cancel unread");
+            List<Thread> busy = interruptWhileBothConnectionsAreBusy(d, waiter, outcome);
             holder.kill();
             holder.join();
-            busyA.join(TimeUnit.SECONDS.toMillis(30));
-            busyB.join(TimeUnit.SECONDS.toMillis(30));
+            for (Thread t : busy) {
+                t.join(TimeUnit.SECONDS.toMillis(30));
+            }
             OwnerDeadException told = null;
             boolean got;
             try {
@@ -497,16 +491,11 @@ class ManagerFaultsTest {
                 }
             });
             Thread.sleep(300); // its get waits in the server
-            Thread busyA = Thread.ofPlatform().start(() -> d.compute("a", slowIncrement(4_000)));
-            Thread.sleep(300);
-            Thread busyB = Thread.ofPlatform().start(() -> d.compute("b", slowIncrement(4_000)));
-            Thread.sleep(300); // both connections' threads run the computes
-            waiter.interrupt();
-            waiter.join(TimeUnit.SECONDS.toMillis(10));
-            assertInstanceOf(ProcessError.class, outcome.get(), "gave up: its cancel unread");
+            List<Thread> busy = interruptWhileBothConnectionsAreBusy(d, waiter, outcome);
             q.put("item"); // over a third connection, to the get still waiting
-            busyA.join(TimeUnit.SECONDS.toMillis(30));
-            busyB.join(TimeUnit.SECONDS.toMillis(30));
+            for (Thread t : busy) {
+                t.join(TimeUnit.SECONDS.toMillis(30));
+            }
             assertEquals("item", q.get(Duration.ofSeconds(10)), "the item was put back");
             assertEquals(0, q.qsize());
             q.put("next", Duration.ofSeconds(10)); // its one place is free
@@ -519,6 +508,26 @@ class ManagerFaultsTest {
             q.taskDone();
             joined.get(30, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * Keeps both of this process's connections busy with a compute of 4 s each (run by the
+     * server's thread of each connection, so a cancel sent over either waits unread), then
+     * interrupts {@code waiter}, whose call waits in the server, and checks that it gave up;
+     * returns the two busy callers, to join. {@code d} holds "a" and "b".
+     */
+    private static List<Thread> interruptWhileBothConnectionsAreBusy(
+            DictProxy<String, Integer> d, Thread waiter, AtomicReference<Object> outcome)
+            throws InterruptedException {
+        // One after the other: the second goes to the connection the first did not take.
+        Thread busyA = Thread.ofPlatform().start(() -> d.compute("a", slowIncrement(4_000)));
+        Thread.sleep(300);
+        Thread busyB = Thread.ofPlatform().start(() -> d.compute("b", slowIncrement(4_000)));
+        Thread.sleep(300); // both connections' threads run the computes
+        waiter.interrupt();
+        waiter.join(TimeUnit.SECONDS.toMillis(10));
+        assertInstanceOf(ProcessError.class, outcome.get(), "gave up: its cancel unread");
+        return List.of(busyA, busyB);
     }
 
     /**

@@ -283,7 +283,8 @@ public final class ForkServer {
                 && System.nanoTime() - lastFailedWarmUpNanos < FAILED_WARM_UP_RETRY_NANOS;
         // An idle timeout of zero keeps none waiting: a JVM booted would be retired at once.
         int maxWarm = settings.idleTimeout().isZero() ? 0 : settings.maxWarm();
-        if (!failing && waiting.size() + wanted + bootingNow < maxWarm) {
+        int left = waiting.size() - (warm != null ? 1 : 0); // the one taken is removed below
+        if (!failing && left + wanted + bootingNow < maxWarm) {
             wanted++;
         }
         wakeKeeper(); // may fail to start the keeper: the JVM taken stays listed then

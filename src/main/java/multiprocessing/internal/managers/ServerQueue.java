@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 import multiprocessing.EmptyException;
 import multiprocessing.FullException;
@@ -149,15 +150,8 @@ public final class ServerQueue implements Concurrent {
         Objects.requireNonNull(item, "a null item cannot be queued");
         lock.lockInterruptibly();
         try {
-            while (isFull()) {
-                if (nanos == 0) {
-                    return false;
-                }
-                if (nanos < 0) {
-                    notFull.await();
-                } else {
-                    nanos = Math.max(0, notFull.awaitNanos(nanos));
-                }
+            if (!awaitWhile(this::isFull, notFull, nanos)) {
+                return false;
             }
             items.addLast(item);
             unfinished++;
@@ -172,15 +166,8 @@ public final class ServerQueue implements Concurrent {
     private Object poll(long nanos) throws InterruptedException {
         lock.lockInterruptibly();
         try {
-            while (items.isEmpty()) {
-                if (nanos == 0) {
-                    return null;
-                }
-                if (nanos < 0) {
-                    notEmpty.await();
-                } else {
-                    nanos = Math.max(0, notEmpty.awaitNanos(nanos));
-                }
+            if (!awaitWhile(items::isEmpty, notEmpty, nanos)) {
+                return null;
             }
             Object item = items.removeFirst();
             notFull.signal();
@@ -188,6 +175,25 @@ public final class ServerQueue implements Concurrent {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Waits on {@code condition} while {@code blocked} holds, up to {@code nanos} (negative:
+     * without a limit); false if it still holds then. The lock is held.
+     */
+    private static boolean awaitWhile(BooleanSupplier blocked, Condition condition, long nanos)
+            throws InterruptedException {
+        while (blocked.getAsBoolean()) {
+            if (nanos == 0) {
+                return false;
+            }
+            if (nanos < 0) {
+                condition.await();
+            } else {
+                nanos = Math.max(0, condition.awaitNanos(nanos));
+            }
+        }
+        return true;
     }
 
     /** Full, also beyond {@code maxsize} (items given back). */
