@@ -27,10 +27,11 @@ import multiprocessing.connection.Address;
  * waits for the server's answer, which comes at once unless the server is stalled or the
  * connection's server thread runs a long call of its own kind (see {@link BaseManager}); it
  * waits about 2 s at most, then throws {@code ProcessError} and drops the reply when it comes
- * (Python's proxies always drop it): only then can an item be lost. A lock, a permit or a
- * condition's lock of a {@link SyncManager} that such a late reply grants is given back (a
- * release in the thread's name, sent as the reply comes), so after a {@code ProcessError} the
- * thread holds none it asked for; the exceptions: {@link
+ * (Python's proxies always drop it). What such a late reply of a {@link SyncManager}'s object
+ * hands over is given back as the reply comes: a lock, a permit or a condition's lock by a
+ * release in the thread's name, so after a {@code ProcessError} the thread holds none it asked
+ * for, and a queue's item by putting it back at the queue's head, where the next get finds it
+ * (an item this process cannot deserialize is lost with the reply). The exceptions: {@link
  * multiprocessing.synchronize.OwnerDeadException}, a {@code ProcessError} that comes with the
  * lock held (see {@link AcquirerProxy}), and an {@code RLock} held more than once (see {@link
  * ConditionProxy}). A call given up so may still take effect after: the server runs a call of

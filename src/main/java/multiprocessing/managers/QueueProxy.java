@@ -11,8 +11,9 @@ import java.time.Duration;
  * <p>A caller interrupted while it waits gets a {@link multiprocessing.ProcessError}, and the
  * server gives its call up; an item the server had already taken for it, before the word
  * arrived, is returned to it instead, with its interrupt status set (Python's interrupted
- * proxy call loses it). Only a server stalled for seconds still loses one: see {@link
- * BaseProxy}'s interrupts. Timeouts stop a wait without that risk.
+ * proxy call loses it). One taken after its caller gave up waiting (a server stalled for
+ * seconds: see {@link BaseProxy}'s interrupts) is put back at the queue's head, and a get whose
+ * process died while it waited takes none. Timeouts stop a wait without any of that.
  *
  * @param <E> the type of the items
  */

@@ -511,6 +511,51 @@ class ManagerFaultsTest {
     }
 
     /**
+     * Items put just after the processes waiting in a queue's get were killed go to the
+     * living (attack 40b: the server sees a dead client over rings only at its next look, half
+     * a second later, and its gets still waiting took the items into replies nobody read; a
+     * joinable queue's join() then hung).
+     */
+    @Test
+    void itemsPutJustAfterWaitingConsumersWereKilledAreNotLost() throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            JoinableQueueProxy<Integer> q = m.joinableQueue();
+            multiprocessing.synchronize.Semaphore waiting =
+                    new multiprocessing.synchronize.Semaphore(0);
+            List<Process> consumers = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Process p = new Process(() -> {
+                    waiting.release();
+                    q.get();
+                });
+                p.start();
+                consumers.add(p);
+            }
+            for (int i = 0; i < 3; i++) {
+                assertTrue(waiting.acquire(Duration.ofSeconds(60)));
+            }
+            Thread.sleep(300); // their gets wait in the server
+            for (Process p : consumers) {
+                p.kill();
+            }
+            for (Process p : consumers) {
+                p.join();
+                p.close();
+            }
+            for (int i = 0; i < 3; i++) {
+                q.put(i);
+            }
+            List<Integer> got = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                got.add(q.get(Duration.ofSeconds(10)));
+                q.taskDone();
+            }
+            assertEquals(List.of(0, 1, 2), got.stream().sorted().toList());
+            CompletableFuture.runAsync(q::join).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
      * Keeps both of this process's connections busy with a compute of 4 s each (run by the
      * server's thread of each connection, so a cancel sent over either waits unread), then
      * interrupts {@code waiter}, whose call waits in the server, and checks that it gave up;

@@ -20,7 +20,8 @@ import multiprocessing.internal.util.Durations;
  * <p>{@link #giveBack} puts an item back at the head, beyond {@code maxsize} if need be: an
  * item a {@code get} took for a caller that had given up waiting for it (see
  * {@code ManagerClient}'s cancel), which would otherwise be lost. It stays counted as an
- * unfinished task, as nobody received it.
+ * unfinished task, as nobody received it. A get that waited takes nothing if its caller has
+ * gone meanwhile ({@link Caller#abandoned()}).
  */
 public final class ServerQueue implements Concurrent {
     private final ReentrantLock lock = new ReentrantLock();
@@ -166,8 +167,18 @@ public final class ServerQueue implements Concurrent {
     private Object poll(long nanos) throws InterruptedException {
         lock.lockInterruptibly();
         try {
+            boolean waited = items.isEmpty();
             if (!awaitWhile(items::isEmpty, notEmpty, nanos)) {
                 return null;
+            }
+            if (waited && Caller.abandoned()) {
+                // Its client died while it waited, which the server may not have seen yet
+                // (it looks at a connection over rings every half second): the item would go
+                // into a reply nobody reads (attack 40b: items put just after waiting
+                // consumers were killed were lost, and a joinable queue's join() hung). Its
+                // wake-up goes on to the next getter.
+                notEmpty.signal();
+                throw new InterruptedException("the caller of this get is gone");
             }
             Object item = items.removeFirst();
             notFull.signal();
