@@ -50,6 +50,16 @@ class ForkServerTest {
         return context.server();
     }
 
+    /** Waits until a JVM of the context's fork server has warmed up; returns those that have. */
+    private static List<Long> awaitReady(ForkServerContext context) throws InterruptedException {
+        awaitWaiting(context);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (serverOf(context).readyPids().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return serverOf(context).readyPids();
+    }
+
     /** Waits until a JVM waits in the context's fork server (one boots after each start). */
     private static List<Long> awaitWaiting(ForkServerContext context) throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;
@@ -164,12 +174,7 @@ class ForkServerTest {
             first.start();
             first.join();
             first.close();
-            awaitWaiting(context);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (serverOf(context).readyPids().isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            List<Long> ready = serverOf(context).readyPids();
+            List<Long> ready = awaitReady(context);
             assertEquals(1, ready.size(), "one JVM ready");
             Process second = context.process(() -> { });
             second.start();
@@ -342,11 +347,7 @@ class ForkServerTest {
                 assertEquals(0, p.exitCode());
             }
             assertTrue(serverOf(context).pids().isEmpty(), "the second start came during the boot");
-            awaitWaiting(context);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (serverOf(context).readyPids().isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            awaitReady(context);
             assertFalse(serverOf(context).readyPids().isEmpty(), "the JVM warmed up");
             Thread.sleep(3000); // a boot asked for meanwhile (held 2 s) is done by then
             List<Long> waiting = serverOf(context).pids();
@@ -489,12 +490,7 @@ class ForkServerTest {
             first.start();
             first.join(Duration.ofSeconds(60));
             first.close();
-            awaitWaiting(warm);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (serverOf(warm).readyPids().isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            List<Long> ready = serverOf(warm).readyPids();
+            List<Long> ready = awaitReady(warm);
             assertFalse(ready.isEmpty(), "a JVM is ready");
             for (ForkServerContext other : List.of(none, zero)) {
                 Process p = other.process(() -> { });
