@@ -213,8 +213,10 @@ public class ProcessPoolExecutor implements ExecutorService {
     /**
      * Runs {@code tasks} and waits until all are done or the time is up; then cancels those not
      * done: one no worker has started is dropped, one a worker runs ends with its worker, which
-     * the pool replaces (a thread pool interrupts it), unless that worker holds other tasks
-     * too: then the task runs on and its result is dropped. Every future returned is done. A
+     * the pool replaces (where a {@code ThreadPoolExecutor} interrupts its thread), unless that
+     * worker holds other tasks too, or the pool is a {@link multiprocessing.pool.ThreadPool},
+     * whose threads are not ended: then the task runs on and its result is dropped. Every
+     * future returned is done. A
      * task that cannot be submitted (not serializable) cancels those submitted before it, then
      * throws; so does an interrupt of the waiting caller. The time counts from the call.
      */
@@ -310,8 +312,9 @@ public class ProcessPoolExecutor implements ExecutorService {
     /**
      * Cancels a task of {@code invokeAll} or {@code invokeAny} that is not done: one no worker
      * has started is dropped; one a worker runs ends with its worker, which the pool replaces
-     * (a thread pool interrupts it). A running task that shares its worker with others (queued
-     * behind it in the worker's pipe) runs on, as ending it would lose them; its future is
+     * (where a {@code ThreadPoolExecutor} interrupts its thread). A running task that shares its
+     * worker with others (queued behind it in the worker's pipe) runs on, as ending it would
+     * lose them, and so does one in a thread of a {@code ThreadPool}; its future is
      * cancelled all the same and its result dropped: every future these methods return is
      * done (a future of a timed-out {@code invokeAll} was left pending, to complete with the
      * result later; attack 28).
