@@ -101,8 +101,8 @@ public final class SharedMemoryCalls {
             while (true) {
                 int r = (int) Errno.call(ShmOpen.F, st, cName, arg(flags | Posix.O_CLOEXEC), arg(mode));
                 if (r >= 0) {
-                    if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
-                        keepMode(r, mode);
+                    if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) && mode == 0600) {
+                        keepPrivate(r);
                     }
                     return r;
                 }
@@ -131,7 +131,7 @@ public final class SharedMemoryCalls {
                     throw Errno.bug(t);
                 }
                 if (r >= 0) {
-                    keepMode(r, 0600);
+                    keepPrivate(r);
                     return r;
                 }
                 if (Errno.errno(st) != Posix.EINTR) {
@@ -229,34 +229,22 @@ public final class SharedMemoryCalls {
     }
 
     /**
-     * Gives object {@code fd}, just created with {@code mode}, that mode even if this process's
+     * Gives object {@code fd}, just created with mode 0600, that mode even if this process's
      * umask took bits of it (attack 40: under umask 0200 an object was 0400, which another
      * process of this user cannot open for writing, and which {@link #requirePrivate}
      * refuses): an fstat, and in that rare case a chmod through {@code /proc/self/fd}. A chmod
      * that fails leaves the object as it is, which its users then refuse, saying why.
      */
-    private static void keepMode(int fd, int mode) {
+    private static void keepPrivate(int fd) {
         try {
-            if (status(fd).permissions() == mode) {
+            if (status(fd).permissions() == 0600) {
                 return;
             }
             java.nio.file.Files.setPosixFilePermissions(java.nio.file.Path.of("/proc/self/fd/"
-                    + fd), java.nio.file.attribute.PosixFilePermissions.fromString(
-                            permissionString(mode)));
+                    + fd), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         } catch (java.io.IOException | UnsupportedOperationException e) {
             // left as created, also when it cannot be looked at (ErrnoException): see above
         }
-    }
-
-    /** {@code mode}'s nine permission bits as {@code ls} writes them ("rw-------"). */
-    private static String permissionString(int mode) {
-        StringBuilder sb = new StringBuilder(9);
-        for (int shift = 6; shift >= 0; shift -= 3) {
-            int bits = mode >> shift;
-            sb.append((bits & 4) != 0 ? 'r' : '-').append((bits & 2) != 0 ? 'w' : '-')
-                    .append((bits & 1) != 0 ? 'x' : '-');
-        }
-        return sb.toString();
     }
 
     /**
