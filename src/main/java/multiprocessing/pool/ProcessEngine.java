@@ -560,8 +560,15 @@ final class ProcessEngine implements Engine {
         Object message;
         try {
             message = Serialization.deserialize(part);
-        } catch (IllegalStateException undecodable) {
-            return; // nothing was sent to it yet: there is no task to fail
+        } catch (RuntimeException | Error undecodable) {
+            // Before READY a worker sends only its initializer's failure (READY itself is a
+            // plain array, always readable): that failure is what this is, its exception one
+            // this process cannot read. Taken for a worker that failed to start, it had the pool
+            // spawn two more before it broke, saying nothing of the initializer.
+            breakPool(new ProcessError("the pool's initializer failed in worker process "
+                    + w.pid + ", and what it threw cannot be read here: "
+                    + undecodable.getMessage(), undecodable));
+            return;
         }
         int tag = message instanceof Object[] m && m.length > 0 && m[0] instanceof Integer i ? i : -1;
         if (tag == Worker.READY) {
@@ -602,7 +609,7 @@ final class ProcessEngine implements Engine {
         Object message;
         try {
             message = Serialization.deserialize(part);
-        } catch (IllegalStateException undecodable) {
+        } catch (RuntimeException | Error undecodable) {
             return false; // Replies says so
         }
         if (message instanceof Object[] m && m.length == 3 && Integer.valueOf(Worker.TIMING).equals(m[0])

@@ -32,7 +32,9 @@ final class Replies {
         Object message;
         try {
             message = Serialization.deserialize(reply);
-        } catch (IllegalStateException undecodable) {
+        } catch (RuntimeException | Error undecodable) {
+            // Its bytes were all read: only this chunk's answer is lost (an Error left the
+            // pool's result thread and failed the whole pool).
             finish(chunk, null, new ProcessError("the result of a task sent by " + who
                     + " cannot be read: " + undecodable.getMessage(), undecodable));
             return;

@@ -1032,6 +1032,66 @@ class PoolTest {
         }
     }
 
+    /** A class workers initialize and the main process refuses to (its initializer throws). */
+    static final class InitializedOnlyInChildren implements java.io.Serializable {
+        static {
+            if (multiprocessing.Multiprocessing.parentProcess().isEmpty()) {
+                throw new IllegalStateException("InitializedOnlyInChildren: not in a main process");
+            }
+        }
+
+        int n = 3;
+
+        static SerializableCallable<Integer> task() {
+            return () -> 4;
+        }
+    }
+
+    /**
+     * A result this process cannot read (its class's initializer throws here, for an object
+     * and for a lambda the class made) fails its own task, saying why; the pool goes on: an
+     * Error out of the read would leave the pool's result thread and fail every later call.
+     */
+    @Test
+    void aResultWhoseClassCannotInitializeHereFailsItsTaskOnly() throws Exception {
+        ProcessError e = assertThrows(ProcessError.class,
+                () -> pool.apply(InitializedOnlyInChildren::new));
+        assertTrue(e.getMessage().contains("InitializedOnlyInChildren")
+                && e.getMessage().contains("cannot be read"), e.getMessage());
+        assertEquals(5, pool.apply(() -> 5));
+        ProcessError lambda = assertThrows(ProcessError.class,
+                () -> pool.apply(InitializedOnlyInChildren::task));
+        assertTrue(lambda.getMessage().contains("InitializedOnlyInChildren")
+                && lambda.getMessage().contains("cannot be read"), lambda.getMessage());
+        assertEquals(List.of(2, 4, 6), pool.map(x -> 2 * x, List.of(1, 2, 3)));
+    }
+
+    /**
+     * An initializer whose exception cannot be read here breaks the pool at once, naming the
+     * initializer: it was taken for workers failing to start, three of them spawned before the
+     * pool said "pool worker processes fail to start" (review 41).
+     */
+    @Test
+    void anInitializerWhoseExceptionCannotBeReadHereBreaksThePoolNamingIt() throws Exception {
+        try (Pool p = Pool.builder().processes(1).initializer(() -> {
+            throw new WrappedUnreadable(new InitializedOnlyInChildren());
+        }).build()) {
+            ProcessError e = assertThrows(ProcessError.class, () -> p.apply(() -> 1));
+            assertTrue(e.getMessage().contains("initializer")
+                    && e.getMessage().contains("cannot be read"), e.getMessage());
+        }
+    }
+
+    /** An exception carrying an object the main process cannot read. */
+    static final class WrappedUnreadable extends RuntimeException {
+        final Object held;
+
+        WrappedUnreadable(Object held) {
+            super("holds an object");
+            this.held = held;
+        }
+    }
+
     @Test
     void aFailingInitializerBreaksThePoolInsteadOfLooping() throws Exception {
         try (Pool p = Pool.builder().processes(1).initializer(() -> {
