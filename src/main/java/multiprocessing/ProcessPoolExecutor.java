@@ -16,8 +16,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 
 import multiprocessing.internal.pool.PoolAccess;
 import multiprocessing.internal.util.LibraryThreads;
@@ -49,9 +47,6 @@ public class ProcessPoolExecutor implements ExecutorService {
     private final Pool pool;
     private final Map<AsyncResult<?>, Callable<?>> outstanding = new ConcurrentHashMap<>();
     private volatile boolean shutdown;
-    /** The outstanding count past which a submit sweeps out the done ones. */
-    private volatile int sweepAt = SWEEP_AT_LEAST;
-    private static final int SWEEP_AT_LEAST = 256;
     private volatile Thread closer;
 
     /**
@@ -114,33 +109,18 @@ public class ProcessPoolExecutor implements ExecutorService {
         if (shutdown) {
             throw new RejectedExecutionException("the executor is shut down");
         }
-        // Each task leaves the outstanding ones as it ends (its callbacks, on the pool's
-        // result thread): a sweep of the done ones at every submit past a fixed size made
-        // 100,000 tasks queued at once quadratic, and one amortized kept done futures and
-        // their results long after a burst (reviews 41, 42).
-        AtomicReference<AsyncResult<T>> self = new AtomicReference<>();
-        Consumer<Object> forget = ignored -> {
-            AsyncResult<T> done = self.get();
-            if (done != null) {
-                outstanding.remove(done);
-            }
-        };
         AsyncResult<T> r;
         try {
-            r = pool.applyAsync(c, forget, forget);
+            r = pool.applyAsync(c);
         } catch (IllegalStateException e) {
             throw new RejectedExecutionException("the executor is shut down", e);
         }
-        if (outstanding.size() > sweepAt) {
-            // Futures cancelled by their callers (no callback tells of those), amortized.
-            outstanding.keySet().removeIf(Future::isDone);
-            sweepAt = Math.max(SWEEP_AT_LEAST, 2 * outstanding.size());
-        }
+        // Each task leaves the outstanding ones as it ends, its caller's cancel included: a
+        // sweep of the done ones at every submit past a fixed size made 100,000 tasks queued
+        // at once quadratic, and one amortized kept done futures and their results long after
+        // a burst (reviews 41, 42), and cancelled ones until the next sweep (attack 40b).
         outstanding.put(r, task);
-        self.set(r);
-        if (r.isDone()) {
-            outstanding.remove(r); // ended before it was listed: its callback found no key
-        }
+        PoolAccess.get().whenDone(r, () -> outstanding.remove(r));
         return r;
     }
 

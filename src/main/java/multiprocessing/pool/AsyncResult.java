@@ -44,6 +44,11 @@ public class AsyncResult<T> implements Future<T> {
         return future.cancel(true);
     }
 
+    /** Runs {@code action} once the result is done, however it ends (see PoolAccess). */
+    void whenDone(Runnable action) {
+        future.whenComplete((value, error) -> action.run());
+    }
+
     boolean complete(T value) {
         return future.complete(value);
     }

@@ -102,6 +102,11 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             public boolean dropResult(AsyncResult<?> result) {
                 return result.cancelResult();
             }
+
+            @Override
+            public void whenDone(AsyncResult<?> result, Runnable action) {
+                result.whenDone(action);
+            }
         });
     }
     /**

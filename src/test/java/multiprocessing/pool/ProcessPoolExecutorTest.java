@@ -157,6 +157,43 @@ class ProcessPoolExecutorTest {
         PoolTest.assertAllGone(pids);
     }
 
+    /** A task whose release this test can see. */
+    static final class Marked implements Callable<Integer>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Integer call() {
+            return 3;
+        }
+    }
+
+    /**
+     * A task its caller cancelled is let go of at once: the executor kept it (and its future)
+     * among the outstanding ones until a later submit swept them, after hundreds of submits
+     * (attack 40b).
+     */
+    @Test
+    void aCancelledTaskIsLetGoOfAtOnce() throws Exception {
+        try (ProcessPoolExecutor ex = new ProcessPoolExecutor(1)) {
+            Future<Integer> blocker = ex.submit((Callable<Integer> & Serializable) () -> {
+                Thread.sleep(1_000);
+                return 1;
+            });
+            Marked task = new Marked();
+            java.lang.ref.WeakReference<Marked> kept = new java.lang.ref.WeakReference<>(task);
+            Future<Integer> f = ex.submit(task);
+            assertTrue(f.cancel(false), "not started: the worker is busy with the blocker");
+            task = null;
+            f = null;
+            for (int i = 0; i < 100 && kept.get() != null; i++) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertEquals(null, kept.get(), "the cancelled task is still held");
+            assertEquals(1, blocker.get());
+        }
+    }
+
     @Test
     void shutdownLetsSubmittedTasksFinish() throws Exception {
         try (ProcessPoolExecutor ex = new ProcessPoolExecutor(1)) {

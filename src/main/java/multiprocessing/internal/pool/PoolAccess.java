@@ -38,6 +38,13 @@ public interface PoolAccess {
     boolean dropResult(multiprocessing.pool.AsyncResult<?> result);
 
     /**
+     * Runs {@code action} once {@code result} is done, however it ends (a result, a failure,
+     * a cancel by its caller), on the thread that ends it; at once on this thread if it is
+     * done already.
+     */
+    void whenDone(multiprocessing.pool.AsyncResult<?> result, Runnable action);
+
+    /**
      * Runs a pool's worker loop in this JVM against a rehearsed pool, for the AOT cache's
      * trainer (the classes a worker process loads, recorded once for all of them); with
      * {@code plain}, only tasks whose messages travel without Fory (the channels cache's).
