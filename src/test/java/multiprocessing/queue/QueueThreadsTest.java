@@ -31,6 +31,48 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class QueueThreadsTest {
 
+    /** A value object holding a buffer, as a program's message might. */
+    record Packet(int n, java.nio.ByteBuffer body) implements java.io.Serializable {}
+
+    /**
+     * A ByteBuffer got from a queue is the caller's own: it was a view of the buffer the
+     * thread reads every item into, so the next get on that thread rewrote it (review 44), and,
+     * for a large item, of a mapping closed as the get returned ("Already closed").
+     */
+    @Test
+    void aByteBufferGotFromAQueueIsNotRewrittenByTheNextGet() throws Exception {
+        try (Queue<Object> q = new Queue<>()) {
+            byte[] big = new byte[1 << 20];
+            java.util.Arrays.fill(big, (byte) 7);
+            q.put(java.nio.ByteBuffer.wrap("first".getBytes()));
+            q.put(new Packet(1, java.nio.ByteBuffer.wrap("one".getBytes())));
+            q.put(java.nio.ByteBuffer.wrap(big));
+            q.put(java.nio.ByteBuffer.wrap("second".getBytes()).asReadOnlyBuffer());
+            q.put(new Packet(2, java.nio.ByteBuffer.wrap("two".getBytes())));
+            java.nio.ByteBuffer first = (java.nio.ByteBuffer) q.get();
+            Packet one = (Packet) q.get();
+            java.nio.ByteBuffer large = (java.nio.ByteBuffer) q.get();
+            java.nio.ByteBuffer second = (java.nio.ByteBuffer) q.get();
+            q.get();
+            q.put(java.nio.ByteBuffer.allocateDirect(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putInt(0, 0x01020304));
+            java.nio.ByteBuffer direct = (java.nio.ByteBuffer) q.get();
+            assertEquals("first", text(first));
+            assertEquals("second", text(second));
+            assertEquals(java.nio.ByteOrder.LITTLE_ENDIAN, direct.order());
+            assertEquals(0x01020304, direct.getInt(0));
+            assertEquals("one", text(one.body()));
+            assertEquals(1 << 20, large.remaining());
+            assertEquals(7, large.get(large.position() + 12345));
+        }
+    }
+
+    private static String text(java.nio.ByteBuffer b) {
+        byte[] bytes = new byte[b.remaining()];
+        b.duplicate().get(bytes);
+        return new String(bytes);
+    }
+
     /**
      * A put's 1 MiB native buffer is lent per call, not kept by its thread: 400 virtual threads
      * that each put one item once grew the process by 400 MB, for good.

@@ -259,6 +259,10 @@ public final class Serialization {
                 fory.registerSerializer(type,
                         resolver -> new NullTolerantListSerializer(resolver, type));
             }
+            for (Class<?> type : ByteBufferCopySerializer.CLASSES) {
+                fory.registerSerializer(type,
+                        resolver -> new ByteBufferCopySerializer(resolver, type));
+            }
             built = true;
             return fory;
         }
