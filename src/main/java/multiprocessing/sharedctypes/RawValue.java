@@ -32,8 +32,9 @@ import multiprocessing.internal.reduction.Serialization;
  * signed type ({@code "B"} a {@code Short}, {@code "H"} an {@code Integer}, {@code "I"} a
  * {@code Long}, {@code "L"}/{@code "Q"} a {@code Long}, or a {@code BigInteger} above
  * {@code Long.MAX_VALUE}). Integral typecodes accept any integral {@code Number} that fits,
- * {@code "f"}/{@code "d"} any {@code Number}; {@code "c"} a {@code Byte}, {@code byte[1]}, or a
- * {@code Character} / one-char {@code String} up to {@code \u00ff}; anything else, or a value out
+ * {@code "f"}/{@code "d"} any {@code Number}; {@code "c"} a {@code byte[1]}, a {@code Character}
+ * / one-char {@code String} up to {@code \u00ff}, or an integral {@code Number} from -128 to 255
+ * (a {@code Byte} among them); anything else, or a value out
  * of range, throws {@link IllegalArgumentException}.
  *
  * <p>A struct value has no single {@link #value()}: its named fields are read and written with

@@ -20,8 +20,8 @@ import java.util.List;
  * A fixed-length list of simple values in one shared-memory segment, readable and writable by
  * every process that attaches it by name (Python's {@code ShareableList}).
  *
- * <p>Values: {@code null}, integers (any integral {@link Number} that fits in 64 bits; read back
- * as {@link Long}), {@code Float}/{@code Double} (read back as {@link Double}), {@link Boolean},
+ * <p>Values: {@code null}, integers ({@code Byte}, {@code Short}, {@code Integer}, {@code Long},
+ * or a {@code BigInteger} that fits in 64 bits; read back as {@link Long}), {@code Float}/{@code Double} (read back as {@link Double}), {@link Boolean},
  * {@link String} and {@code byte[]}. As in Python, the list's length and each item's storage
  * are fixed at creation: an item's storage is its first value's encoded size (8 bytes for a
  * number, a string's UTF-8 bytes, a byte array's length; at least 8) rounded up to a multiple

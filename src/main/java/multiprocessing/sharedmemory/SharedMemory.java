@@ -40,6 +40,12 @@ import multiprocessing.internal.shm.ShmObject;
  * {@code psm_} name); the operating-system object is that name with a "/" in front, as
  * Python's is ({@code /dev/shm/<name>} on Linux). The object is created with mode 0600.
  *
+ * <p>Size: a new segment's pages are all reserved as it is created ({@code posix_fallocate}),
+ * where Python's stays sparse until written: a segment that /dev/shm cannot hold is refused at
+ * once ({@code create} throws) instead of killing the first process that writes past the room
+ * left (SIGBUS). So a segment takes its whole size of /dev/shm, and of memory, from the start:
+ * size it for what it will hold.
+ *
  * <p>Leaks: the process that creates a segment registers it with the resource tracker, which
  * unlinks it, logging a warning, if every process of the program has ended and it is still
  * there (a crash, a SIGKILL, a forgotten {@code unlink()}). Unlinking unregisters it. Attaching

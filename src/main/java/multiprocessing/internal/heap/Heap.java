@@ -74,7 +74,7 @@ import multiprocessing.internal.util.LibraryThreads;
  * not start, a process asks for one: when its dedicated arenas (created, or mapped as
  * received) pass a threshold ({@code -Dmultiprocessing.heap.gcThresholdBytes}, 256 MiB), and
  * again after each half of it more, as the JDK does for direct buffers; when it holds views of
- * more than {@code -Dmultiprocessing.heap.gcThresholdViews} (32768) blocks, and again after
+ * more than {@code -Dmultiprocessing.heap.gcThresholdViews} (8192) blocks, and again after
  * each half of that more; and, as an owner, before it adds a small arena while a quarter of
  * its small arenas is taken by blocks it has sent.
  *
@@ -100,6 +100,8 @@ public final class Heap {
     static final long FIRST_ARENA_SIZE = 1L << 20;
     static final long MAX_ARENA_SIZE = 64L << 20;
     static final long DEDICATED_THRESHOLD = 256L << 10;
+    /** The largest block asked for: rounding it up to arena pages does not overflow. */
+    static final long MAX_SIZE = 1L << 60;
     private static final long PAGE = 4096;
     /** Where a dedicated arena's block starts: after the header page that holds its count. */
     static final long DEDICATED_START = PAGE;
@@ -129,7 +131,8 @@ public final class Heap {
      * Allocates {@code size} zeroed bytes aligned to {@code alignment} (a power of two up to
      * 4096; smaller alignments give 16) in shared memory.
      *
-     * @throws IllegalArgumentException for a size below 1 or a bad alignment
+     * @throws IllegalArgumentException for a size below 1 or above {@link #MAX_SIZE}, or a bad
+     *         alignment
      * @throws IllegalStateException when the operating system refuses a new arena
      */
     public static Block allocate(long size, long alignment) {
@@ -273,6 +276,12 @@ public final class Heap {
     Block malloc(long size, long alignment) {
         if (size < 1) {
             throw new IllegalArgumentException("size must be positive: " + size);
+        }
+        if (size > MAX_SIZE) {
+            // Rounded up near Long.MAX_VALUE it would wrap negative: a free span lost, the
+            // free list corrupted (review 43).
+            throw new IllegalArgumentException("a shared block of " + size
+                    + " bytes is more than any machine's shared memory can hold");
         }
         if (alignment < 1 || Long.bitCount(alignment) != 1 || alignment > MAX_ALIGNMENT) {
             throw new IllegalArgumentException(

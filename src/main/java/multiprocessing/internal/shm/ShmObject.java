@@ -300,21 +300,23 @@ public final class ShmObject implements AutoCloseable {
         mapping.close();
     }
 
-    /** Removes the name and its registration; mappings stay valid until unmapped. */
+    /**
+     * Removes the name and its registration; mappings stay valid until unmapped. A name this
+     * call did not remove keeps its registration (as in Python): the tracker counts a name's
+     * registrations, and one taken off for a name already gone would be taken from whoever
+     * creates it next.
+     */
     public void unlink() throws ErrnoException {
-        try {
-            SharedMemoryCalls.shmUnlink(name);
-        } finally {
-            ResourceTracker.unregister(name);
-        }
+        SharedMemoryCalls.shmUnlink(name);
+        ResourceTracker.unregister(name);
     }
 
     /** Removes the name and its registration, if it is still there. */
     public static void unlinkQuietly(String name) {
         try {
             SharedMemoryCalls.shmUnlink(name);
-        } catch (ErrnoException ignored) {
-            // already unlinked
+        } catch (ErrnoException notRemoved) {
+            return; // already unlinked, and unregistered by whoever did
         }
         ResourceTracker.unregister(name);
     }

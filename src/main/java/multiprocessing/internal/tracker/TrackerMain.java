@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.Reader;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -65,11 +66,18 @@ public final class TrackerMain {
         if (args.length > 0) {
             handle(args[args.length - 1], registered);
         }
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(
+        try (Reader in = new BufferedReader(new InputStreamReader(
                 new FileInputStream("/proc/self/fd/" + PIPE_FD), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                handle(line, registered);
+            // Lines end at '\n' alone: a name may hold a '\r', at which readLine() would
+            // have ended the line and registered a shorter name (another program's, maybe).
+            StringBuilder line = new StringBuilder();
+            for (int c; (c = in.read()) != -1; ) {
+                if (c == '\n') {
+                    handle(line.toString(), registered);
+                    line.setLength(0);
+                } else {
+                    line.append((char) c);
+                }
             }
         }
         System.Logger log = System.getLogger("multiprocessing");

@@ -129,6 +129,17 @@ class HeapTest {
         assertThrows(IllegalArgumentException.class, () -> Heap.allocate(0));
         assertThrows(IllegalArgumentException.class, () -> Heap.allocate(8, 3));
         assertThrows(IllegalArgumentException.class, () -> Heap.allocate(8, 8192));
+        // Sizes whose rounding would wrap: refused before they reach the free lists (one was
+        // taken for a negative need, and a free span was lost; review 43).
+        Heap heap = new Heap();
+        try {
+            for (long size : new long[] {Long.MAX_VALUE, Long.MAX_VALUE - 8, 1L << 62}) {
+                assertThrows(IllegalArgumentException.class, () -> heap.malloc(size, 8));
+            }
+            heap.malloc(48, Heap.MIN_ALIGNMENT).free();
+        } finally {
+            heap.unlinkArenas();
+        }
     }
 
     @Test

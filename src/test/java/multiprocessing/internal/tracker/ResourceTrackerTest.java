@@ -259,6 +259,11 @@ class ResourceTrackerTest {
         }
     }
 
+    /**
+     * Segments the program never unlinked are unlinked once it ends, a name holding a carriage
+     * return too: the tracker ended its line there, registered a shorter name, and left the
+     * segment (review 43).
+     */
     @Test
     void aForgottenSegmentIsUnlinkedWhenTheProgramEnds(@TempDir Path dir) throws Exception {
         String prefix = prefix("forgot");

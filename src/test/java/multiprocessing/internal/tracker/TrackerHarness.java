@@ -39,6 +39,9 @@ public final class TrackerHarness {
             case "forgotten" -> {
                 // Exits normally without unlinking: the tracker unlinks and says so.
                 SharedMemory.create(prefix + "_a", 4096).close();
+                // A name with a carriage return, which ended the tracker's line there: it
+                // registered "_r" and left this one.
+                SharedMemory.create(prefix + "_r\rx", 4096).close();
                 System.out.println("done");
             }
             case "stalled-create" -> {
