@@ -30,6 +30,38 @@ import org.junit.jupiter.api.Timeout;
 /** The objects within one process: typecodes, conversions, errors, locks, copies. */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SharedctypesTest {
+
+    /**
+     * A segment got from a shared array keeps its memory when the array itself is dropped:
+     * the array's space was freed at the next GC, zeroed and handed to the next objects made
+     * (a Lock's word among them) while the program still wrote through the segment (review
+     * 43). Arrays of both kinds: small ones share an arena, large ones (256 KiB and more) have
+     * one of their own, which was unmapped under the segment.
+     */
+    @Test
+    void aSegmentKeepsItsArraysMemory() throws Exception {
+        for (int length : new int[] {64, 1 << 17}) {
+            java.lang.foreign.MemorySegment kept = RawArray.ofInts(length).segment();
+            for (int i = 0; i < length; i++) {
+                kept.setAtIndex(ValueLayout.JAVA_INT, i, i + 1);
+            }
+            List<Object> made = new ArrayList<>();
+            for (int round = 0; round < 10; round++) {
+                System.gc();
+                Thread.sleep(20);
+                for (int k = 0; k < 50; k++) {
+                    SharedIntArray other = RawArray.ofInts(length);
+                    other.set(0, -1);
+                    made.add(other);
+                }
+            }
+            for (int i = 0; i < length; i++) {
+                assertEquals(i + 1, kept.getAtIndex(ValueLayout.JAVA_INT, i),
+                        "element " + i + " of an array of " + length);
+            }
+            made.clear();
+        }
+    }
     private final Context ctx = Multiprocessing.getContext();
 
     /** Sizes of the C types on Linux x86_64 (LP64, 4-byte wchar_t), as Python's ctypes has them. */

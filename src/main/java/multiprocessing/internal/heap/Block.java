@@ -1,5 +1,6 @@
 package multiprocessing.internal.heap;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 
@@ -14,15 +15,13 @@ import multiprocessing.internal.reduction.Serialization;
  * holds it: the receiving process maps the arena once and slices it, so both processes see the
  * same bytes. Only the process that allocated a block owns it: its space goes back to the heap
  * when {@link #free()} is called there or when the block becomes unreachable there (a
- * {@link Cleaner}), and, if it was ever sent to another process, once no process holds a view
+ * {@link Cleaner}: neither it nor a segment sliced from its {@link #segment()} is reachable),
+ * and, if it was ever sent to another process, once no process holds a view
  * of it and no message carrying it is still unread (see {@link Heap}): space handed out again
  * is zeroed, which would change the receivers' object under them (a sent lock dropped by its
  * creator used to become another lock's word while a child held it). A block received from
- * another process is a view, which holds the block for this process until it is unreachable:
- * {@link #free()} does nothing on it.
- *
- * <p>Keep the block itself reachable while its {@link #segment()} is in use: the segment alone
- * does not keep the space from being freed and reused.
+ * another process is a view, which holds the block for this process until it and its
+ * segments are unreachable: {@link #free()} does nothing on it.
  */
 public final class Block {
     static {
@@ -43,9 +42,21 @@ public final class Block {
         this.offset = offset;
         this.size = size;
         this.generation = generation;
-        this.segment = arena.segment().asSlice(offset, size);
+        // A scope of the block's own, which every segment sliced from this one keeps
+        // reachable: the space is let go of once neither the block nor any such segment is
+        // (review 43: a program that kept only a RawArray's segment had its space freed,
+        // zeroed and handed to the next objects made, a lock's word among them, under it).
+        this.segment = arena.segment().asSlice(offset, size).reinterpret(Arena.ofAuto(), null);
         this.freer = freer;
-        this.cleanable = freer == null ? null : Heap.cleaner().register(this, freer);
+        this.cleanable = freer == null ? null : whenUnreachable(freer);
+    }
+
+    /**
+     * Has {@code action} run once neither this block nor any segment sliced from its
+     * {@link #segment()} is reachable; {@code action} must hold neither.
+     */
+    Cleaner.Cleanable whenUnreachable(Runnable action) {
+        return Heap.cleaner().register(segment.scope(), action);
     }
 
     /** The block's memory: exactly {@link #size()} bytes, aligned as requested. */
@@ -84,8 +95,9 @@ public final class Block {
     /**
      * Gives the space back to the heap (owner only; a no-op on a received block and on a
      * second call): at once if the block was never sent to another process, else once no
-     * other process holds it. The segment must not be used afterwards: its memory stays
-     * mapped, so a late access does not crash, but it may belong to another block by then.
+     * other process holds it. Neither the segment nor any slice of it may be used afterwards:
+     * the space may belong to another block by then, and a block of its own arena (256 KiB and
+     * more) is unmapped, where a late access crashes the JVM.
      */
     public void free() {
         if (cleanable != null) {

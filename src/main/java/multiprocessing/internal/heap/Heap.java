@@ -558,7 +558,7 @@ public final class Heap {
             dedicatedBytes.addAndGet(arena.size());
         }
         Block block = new Block(arena, offset, size, generation, null);
-        cleaner().register(block, new ViewDropper(this, arena, offset));
+        block.whenUnreachable(new ViewDropper(this, arena, offset));
         viewGcIfDue();
         return block;
     }
