@@ -401,10 +401,18 @@ public final class Connection implements AutoCloseable {
         // Over a pipe, a connection travels through the resource sharer instead.
         Handles handles = socket ? Handles.collecting()
                 : Handles.refusing("a one-way pipe cannot carry descriptors");
+        boolean sent = false;
         try {
             byte[] data = Serialization.serialize(obj, handles);
             sendFrame(MemorySegment.ofArray(data), handles.fds());
+            sent = true;
         } finally {
+            if (!sent) {
+                // Not written, or not whole (the peer gone): nobody reads it, so what it
+                // counted as held for its reader is given back. A frame cut short by an
+                // interrupt may have been read in part, and never whole.
+                handles.unsent();
+            }
             handles.runAfterSend(); // the connections it carried may be closed now
         }
     }

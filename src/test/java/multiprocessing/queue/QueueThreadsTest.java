@@ -67,6 +67,48 @@ class QueueThreadsTest {
         }
     }
 
+    /**
+     * A shared array in an item a queue refused (full, or the item could not be written) is
+     * freed once the program drops it: the refused message kept it counted as held for a
+     * reader that never came, and the array's 512 KiB stayed in /dev/shm until the process
+     * exited (review 43; a producer dropping frames while its consumer lags).
+     */
+    @Test
+    void aSharedArrayInAnItemTheQueueRefusedIsFreedWhenDropped() throws Exception {
+        try (Queue<Object> q = new Queue<>(1)) {
+            q.put("filler"); // full from here on
+            java.util.Set<String> before = shmNames();
+            for (int i = 0; i < 3; i++) {
+                multiprocessing.sharedctypes.SharedDoubleArray frame =
+                        multiprocessing.sharedctypes.RawArray.ofDoubles(1 << 16);
+                assertThrows(FullException.class, () -> q.putNowait(frame));
+                assertThrows(FullException.class,
+                        () -> q.put(frame, Duration.ofMillis(10)));
+                Runnable notSerializable = () -> { };
+                assertThrows(IllegalArgumentException.class,
+                        () -> q.put(List.of(frame, notSerializable), Duration.ofMillis(10)));
+            }
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            java.util.Set<String> made;
+            do {
+                System.gc();
+                Thread.sleep(50);
+                made = shmNames();
+                made.removeAll(before);
+                made.removeIf(n -> n.startsWith("mph_r")); // this process's receipts: kept
+            } while (!made.isEmpty() && System.nanoTime() < deadline);
+            assertEquals(java.util.Set.of(), made, "the dropped arrays' memory is still there");
+            assertEquals("filler", q.get());
+        }
+    }
+
+    private static java.util.Set<String> shmNames() throws java.io.IOException {
+        try (var files = java.nio.file.Files.list(java.nio.file.Path.of("/dev/shm"))) {
+            return files.map(f -> f.getFileName().toString())
+                    .collect(java.util.stream.Collectors.toCollection(java.util.HashSet::new));
+        }
+    }
+
     private static String text(java.nio.ByteBuffer b) {
         byte[] bytes = new byte[b.remaining()];
         b.duplicate().get(bytes);

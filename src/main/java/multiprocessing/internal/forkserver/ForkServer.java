@@ -172,9 +172,14 @@ public final class ForkServer {
      */
     public Popen start(Preparation preparation) throws IOException {
         Handles handles = Handles.spawning();
+        Popen started = null;
         try {
-            return start(preparation, handles);
+            started = start(preparation, handles);
+            return started;
         } finally {
+            if (started == null) {
+                handles.unsent(); // no child will read it
+            }
             handles.runAfterSend(); // the child has its descriptors, or never will
         }
     }

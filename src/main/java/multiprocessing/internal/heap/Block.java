@@ -116,6 +116,9 @@ public final class Block {
         public void reduce(Block value, Out out) {
             // Another process will use it: unreachable here no longer means unused.
             Receipts.Receipt ticket = Heap.sending(value, value.freer);
+            // A message that never goes out (a full queue's putNowait, a failed write) would
+            // hold the block for good, and its ticket an entry of this process's receipts.
+            out.ifUnsent(() -> Heap.unsent(value, ticket));
             out.writeString(value.arena.name());
             out.writeLong(value.arena.size());
             out.writeLong(value.offset);

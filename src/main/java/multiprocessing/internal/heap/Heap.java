@@ -636,6 +636,18 @@ public final class Heap {
     }
 
     /**
+     * A message that carried {@code block} with {@code ticket} ({@link #sending}) will never be
+     * read: its count is given back, its ticket redeemed here, as its reader would have.
+     */
+    static void unsent(Block block, Receipts.Receipt ticket) {
+        LocalArena arena = block.arena();
+        if (ticket == null
+                || Receipts.redeem(ticket, arena.key(), block.offset(), block.generation())) {
+            Holders.remove(arena.segment(), block.offset(), block.generation());
+        }
+    }
+
+    /**
      * Gives back one count of the block ({@code arenaKey}, {@code offset}, {@code generation})
      * for a process that cannot (it died, or is exiting): maps the arena for it, once per
      * {@code mapped}, which the caller closes.

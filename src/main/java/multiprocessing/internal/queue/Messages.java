@@ -284,13 +284,17 @@ public final class Messages {
     public static boolean put(Ring ring, Object value, long timeoutNanos, boolean pooled) {
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
         Scratch s = Scratch.borrow(pooled);
+        Handles handles = handles();
         Object done;
         try {
-            done = putOrDefer(s, ring, value, timeoutNanos, false);
+            done = putOrDefer(s, ring, value, timeoutNanos, false, handles);
         } finally {
             s.giveBack(); // once, here: a deferred record no longer needs the scratch
         }
         if (done instanceof Boolean put) {
+            if (!put) {
+                handles.unsent(); // the time ran out: the item is dropped
+            }
             return put;
         }
         long left = timeoutNanos <= 0 ? timeoutNanos
@@ -311,7 +315,7 @@ public final class Messages {
         Scratch s = Scratch.borrow(pooled);
         Object done;
         try {
-            done = putOrDefer(s, ring, value, 0, true);
+            done = putOrDefer(s, ring, value, 0, true, handles());
         } finally {
             s.giveBack();
         }
@@ -370,16 +374,28 @@ public final class Messages {
         private int largeFd;
         private String largeName;
 
-        Deferred(byte[] inline, int largeFd, long largeLength) {
+        /** Those of the message's writing: given back what it counted if it is dropped. */
+        private final Handles handles;
+
+        Deferred(byte[] inline, int largeFd, long largeLength, Handles handles) {
             this.inline = inline;
             this.largeFd = largeFd;
             this.largeLength = largeLength;
+            this.handles = handles;
         }
 
-        /** {@code drop}: a large message's object goes if the time runs out. */
+        /** {@code drop}: the message is dropped if the time runs out. */
         boolean put(Ring ring, long timeoutNanos, boolean drop) {
             if (inline != null) {
-                return ring.put(MemorySegment.ofArray(inline), inline.length, 0, timeoutNanos);
+                boolean put = false;
+                try {
+                    put = ring.put(MemorySegment.ofArray(inline), inline.length, 0, timeoutNanos);
+                    return put;
+                } finally {
+                    if (!put && drop) {
+                        drop();
+                    }
+                }
             }
             boolean put = false;
             try {
@@ -417,8 +433,12 @@ public final class Messages {
             }
         }
 
-        /** Drops a message not put: a large one's object goes, named or not. */
+        /**
+         * Drops a message not put: a large one's object goes, named or not, and what the
+         * message counted as held for its reader is given back.
+         */
         void drop() {
+            handles.unsent();
             if (largeFd >= 0) {
                 Posix.closeQuietly(largeFd);
                 largeFd = -1;
@@ -439,7 +459,17 @@ public final class Messages {
      * @return a Boolean (put, or the time ran out), or a Deferred
      */
     private static Object putOrDefer(Scratch s, Ring ring, Object value, long timeoutNanos,
-            boolean keep) {
+            boolean keep, Handles handles) {
+        try {
+            return putOrDeferOnce(s, ring, value, timeoutNanos, keep, handles);
+        } catch (RuntimeException | Error e) {
+            handles.unsent(); // nothing was put
+            throw e;
+        }
+    }
+
+    private static Object putOrDeferOnce(Scratch s, Ring ring, Object value, long timeoutNanos,
+            boolean keep, Handles handles) {
         int length;
         s.buffer.writerIndex(0);
         Scratch outer = s.own ? null : SERIALIZING.get(); // a reducer that puts itself
@@ -448,7 +478,7 @@ public final class Messages {
         }
         s.serializing = true;
         try {
-            Serialization.serialize(value, handles(), s.buffer);
+            Serialization.serialize(value, handles, s.buffer);
             length = s.buffer.writerIndex();
         } catch (RuntimeException | Error e) {
             s.discardLarge();
@@ -472,7 +502,7 @@ public final class Messages {
             if (ring.put(s.base, length, 0, 0)) {
                 return true;
             }
-            return new Deferred(s.base.asSlice(0, length).toArray(JAVA_BYTE), -1, 0);
+            return new Deferred(s.base.asSlice(0, length).toArray(JAVA_BYTE), -1, 0, handles);
         }
         int fd;
         if (s.large != null) {
@@ -489,7 +519,7 @@ public final class Messages {
                 throw e;
             }
         }
-        return new Deferred(null, fd, length);
+        return new Deferred(null, fd, length, handles);
     }
 
     /**

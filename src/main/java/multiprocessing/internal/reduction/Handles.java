@@ -15,6 +15,8 @@ public final class Handles {
     /** What a read's reducers left for after it (see {@link Reducer.In#afterRead}). */
     private List<Runnable> afterRead;
     private List<Runnable> afterSend;
+    /** What undoes the reducers' counting if the message is never sent (see {@link #unsent}). */
+    private List<Runnable> ifUnsent;
     /**
      * How many reduced objects this message's writes and reads have met: a write or read that
      * met one is not tried again (see Serialization's deep-stack retry).
@@ -124,6 +126,37 @@ public final class Handles {
                 action.run();
             }
         }
+    }
+
+    /**
+     * Has {@code action} run if the message just written is never sent ({@link #unsent}): for
+     * a reducer that counted the message as a holder of what it carries.
+     */
+    void ifUnsent(Runnable action) {
+        if (ifUnsent == null) {
+            ifUnsent = new ArrayList<>();
+        }
+        ifUnsent.add(action);
+    }
+
+    /**
+     * The message written with these handles will never be read by anyone (its write failed,
+     * the queue had no room for it, the peer was gone): what its reducers counted for it is
+     * given back. Once; a message that was sent forgets it all (see {@link #sent}).
+     */
+    public void unsent() {
+        List<Runnable> actions = ifUnsent;
+        ifUnsent = null;
+        if (actions != null) {
+            for (Runnable action : actions) {
+                action.run();
+            }
+        }
+    }
+
+    /** The message written with these handles went out: {@link #unsent} does nothing now. */
+    public void sent() {
+        ifUnsent = null;
     }
 
     void afterRead(Runnable action) {

@@ -461,6 +461,11 @@ final class PlainStream {
         }
 
         @Override
+        public void ifUnsent(Runnable action) {
+            handles.ifUnsent(action);
+        }
+
+        @Override
         public boolean carriesFds() {
             return handles.carriesFds();
         }

@@ -788,6 +788,11 @@ final class PlainValue {
         }
 
         @Override
+        public void ifUnsent(Runnable action) {
+            handles.ifUnsent(action);
+        }
+
+        @Override
         public boolean spawning() {
             return handles.isSpawning();
         }

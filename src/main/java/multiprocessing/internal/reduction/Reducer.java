@@ -69,6 +69,13 @@ public interface Reducer<T> {
          */
         void afterSend(Runnable action);
 
+        /**
+         * Has {@code action} run if the message is never sent (its write fails, or its channel
+         * drops it unsent): for a reducer that counted the message as a holder of what it
+         * writes, which no reader will then give back.
+         */
+        void ifUnsent(Runnable action);
+
         /** Whether this message starts a child of this process (its target and arguments). */
         default boolean spawning() {
             return false;

@@ -544,6 +544,15 @@ public final class Serialization {
      * @throws IllegalArgumentException naming the class when {@code value} cannot be serialized
      */
     public static byte[] serialize(Object value, Handles handles) {
+        try {
+            return serializeOnce(value, handles);
+        } catch (RuntimeException | Error e) {
+            handles.unsent(); // what its reducers counted before the failure
+            throw e;
+        }
+    }
+
+    private static byte[] serializeOnce(Object value, Handles handles) {
         if (PlainValue.writes(value)) {
             // Taken from the slot while in use: a write on another thread, or within this one,
             // makes a buffer of its own meanwhile.
@@ -590,6 +599,16 @@ public final class Serialization {
      */
     public static org.apache.fory.memory.MemoryBuffer serialize(Object value, Handles handles,
             org.apache.fory.memory.MemoryBuffer buffer) {
+        try {
+            return serializeOnce(value, handles, buffer);
+        } catch (RuntimeException | Error e) {
+            handles.unsent(); // what its reducers counted before the failure
+            throw e;
+        }
+    }
+
+    private static org.apache.fory.memory.MemoryBuffer serializeOnce(Object value,
+            Handles handles, org.apache.fory.memory.MemoryBuffer buffer) {
         if (PlainValue.writes(value)) {
             PlainValue.write(value, buffer, handles);
             return buffer;
@@ -1002,6 +1021,11 @@ public final class Serialization {
                 @Override
                 public void afterSend(Runnable action) {
                     handles().afterSend(action);
+                }
+
+                @Override
+                public void ifUnsent(Runnable action) {
+                    handles().ifUnsent(action);
                 }
 
                 @Override

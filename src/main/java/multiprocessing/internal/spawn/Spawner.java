@@ -75,10 +75,15 @@ public final class Spawner {
     public static Popen spawn(Preparation preparation, Path executable, List<String> jvmOptions)
             throws IOException {
         Handles handles = Handles.spawning();
+        Popen started = null;
         try {
             byte[] data = Serialization.serializeForStart(preparation.process(), handles);
-            return spawn(preparation, data, handles, executable, jvmOptions);
+            started = spawn(preparation, data, handles, executable, jvmOptions);
+            return started;
         } finally {
+            if (started == null) {
+                handles.unsent(); // no child will read it
+            }
             handles.runAfterSend(); // the child has inherited its descriptors, or never will
         }
     }
