@@ -102,6 +102,33 @@ class QueueThreadsTest {
         }
     }
 
+    /**
+     * join() returns once the unfinished count has dropped to zero, as Python's does, though
+     * an item is put again at once: it looked at the count again when it woke, found the next
+     * item's, and waited on (review 44; a "wait until idle" monitor never returned while work
+     * flowed).
+     */
+    @Test
+    void joinReturnsAtAZeroEvenIfAnItemIsPutRightAfter() throws Exception {
+        try (JoinableQueue<Integer> q = new JoinableQueue<>()) {
+            q.put(1);
+            java.util.concurrent.CountDownLatch joined = new java.util.concurrent.CountDownLatch(1);
+            Thread joiner = Thread.ofPlatform().daemon().start(() -> {
+                q.join();
+                joined.countDown();
+            });
+            Thread.sleep(300); // asleep in the kernel by now
+            assertEquals(1, q.get());
+            q.taskDone();
+            q.put(2); // before the joiner has run again
+            assertTrue(joined.await(10, java.util.concurrent.TimeUnit.SECONDS),
+                    "join() missed the moment the count was zero");
+            assertEquals(2, q.get());
+            q.taskDone();
+            joiner.join();
+        }
+    }
+
     private static java.util.Set<String> shmNames() throws java.io.IOException {
         try (var files = java.nio.file.Files.list(java.nio.file.Path.of("/dev/shm"))) {
             return files.map(f -> f.getFileName().toString())

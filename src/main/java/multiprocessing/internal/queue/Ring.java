@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static multiprocessing.internal.queue.RingLayout.COUNT;
 import static multiprocessing.internal.queue.RingLayout.HEAD;
 import static multiprocessing.internal.queue.RingLayout.JOINABLE;
+import static multiprocessing.internal.queue.RingLayout.JOIN_EPOCH;
 import static multiprocessing.internal.queue.RingLayout.MAXSIZE;
 import static multiprocessing.internal.queue.RingLayout.TAIL;
 import static multiprocessing.internal.queue.RingLayout.UNFINISHED;
@@ -187,7 +188,7 @@ public final class Ring {
                 header.asSlice(RingLayout.PRODUCER_SLEEPERS_OFFSET, 4));
         this.places = new Parker.Site(header.asSlice(RingLayout.BELOW_MAX_OFFSET, 4),
                 header.asSlice(RingLayout.PLACE_SLEEPERS_OFFSET, 4));
-        this.joiners = new Parker.Site(header.asSlice(RingLayout.UNFINISHED_OFFSET, 4),
+        this.joiners = new Parker.Site(header.asSlice(RingLayout.JOIN_EPOCH_OFFSET, 4),
                 header.asSlice(RingLayout.JOIN_SLEEPERS_OFFSET, 4));
     }
 
@@ -704,6 +705,9 @@ public final class Ring {
                     taskDone(false);
                 }
                 free(h, k);
+                // Consumers asleep behind the record now find the items after it: woken, not
+                // left to their next look (100 ms; a get with a shorter timeout gave up).
+                consumers.bumpAndWakeAll();
             }
         }
         long t = (long) TAIL.getVolatile(header);
@@ -769,6 +773,9 @@ public final class Ring {
             }
             if (UNFINISHED.compareAndSet(header, u, u - 1)) {
                 if (u == 1) {
+                    // Every zero, whether anyone sleeps yet or not: a joiner that read the epoch
+                    // before it returns, though the count is up again by the time it looks.
+                    JOIN_EPOCH.getAndAdd(header, 1);
                     joiners.wake(Integer.MAX_VALUE);
                 }
                 return;
@@ -791,13 +798,19 @@ public final class Ring {
         return (int) UNFINISHED.getVolatile(header);
     }
 
-    /** Waits until every item put has been marked done. */
+    /**
+     * Waits until every item put has been marked done: returns once the count has been zero
+     * since the call, as Python's does, though items put since have raised it again. Waiting
+     * for a count seen at zero missed a zero that lasted less than a joiner's wake-up.
+     */
     public void join() {
+        int epoch = JOIN_EPOCH.getVolatile(header);
         if ((int) UNFINISHED.getVolatile(header) <= 0) {
             return;
         }
-        // The word is the count itself: it changes whenever a task is put or done.
-        Parker.await(joiners, () -> (int) UNFINISHED.getVolatile(header) <= 0 ? 0 : -1,
+        // Asleep on the epoch, which only a drop to zero changes: no wake-up for each put.
+        Parker.await(joiners, () -> (int) UNFINISHED.getVolatile(header) <= 0
+                || JOIN_EPOCH.getVolatile(header) != epoch ? 0 : -1,
                 System.nanoTime(), -1, false, recovery);
     }
 }

@@ -22,8 +22,9 @@ import multiprocessing.internal.shm.LongField;
  *  128 int  count         items put and not yet taken (qsize; bounds maxsize)
  *  132 int  maxsize       0: no bound but the ring's room
  *  136 int  unfinished    JoinableQueue: items put and not yet taskDone()
- *  140 int  joinSleepers  threads asleep in join() (futex word: unfinished)
+ *  140 int  joinSleepers  threads asleep in join() (futex word: joinEpoch)
  *  144 int  joinable      1 for a JoinableQueue (puts count unfinished tasks)
+ *  148 int  joinEpoch     futex word of join(): one more each time unfinished drops to 0
  *  192 int  notEmpty      futex word consumers sleep on; a put bumps it when someone sleeps
  *  196 int  consumerSleepers
  *  256 int  notFull       futex word producers waiting for room sleep on; a get bumps it
@@ -59,7 +60,8 @@ public final class RingLayout {
             JAVA_INT.withName("unfinished"),
             JAVA_INT.withName("joinSleepers"),
             JAVA_INT.withName("joinable"),
-            MemoryLayout.paddingLayout(44),
+            JAVA_INT.withName("joinEpoch"),
+            MemoryLayout.paddingLayout(40),
             JAVA_INT.withName("notEmpty"),
             JAVA_INT.withName("consumerSleepers"),
             MemoryLayout.paddingLayout(56),
@@ -96,6 +98,7 @@ public final class RingLayout {
     static final IntField UNFINISHED = IntField.of(HEADER, "unfinished");
     static final IntField JOIN_SLEEPERS = IntField.of(HEADER, "joinSleepers");
     static final IntField JOINABLE = IntField.of(HEADER, "joinable");
+    static final IntField JOIN_EPOCH = IntField.of(HEADER, "joinEpoch");
     static final IntField NOT_EMPTY = IntField.of(HEADER, "notEmpty");
     static final IntField CONSUMER_SLEEPERS = IntField.of(HEADER, "consumerSleepers");
     static final IntField NOT_FULL = IntField.of(HEADER, "notFull");
@@ -104,10 +107,10 @@ public final class RingLayout {
     static final IntField SLOT_BYTES = IntField.of(HEADER, "slotBytes");
     static final IntField MAGIC_FIELD = IntField.of(HEADER, "magic");
 
-    static final long UNFINISHED_OFFSET = UNFINISHED.offset();
     static final long NOT_EMPTY_OFFSET = NOT_EMPTY.offset();
     static final long NOT_FULL_OFFSET = NOT_FULL.offset();
     static final long JOIN_SLEEPERS_OFFSET = JOIN_SLEEPERS.offset();
+    static final long JOIN_EPOCH_OFFSET = JOIN_EPOCH.offset();
     static final long CONSUMER_SLEEPERS_OFFSET = CONSUMER_SLEEPERS.offset();
     static final long PRODUCER_SLEEPERS_OFFSET = PRODUCER_SLEEPERS.offset();
     static final long BELOW_MAX_OFFSET = offset(HEADER, "belowMax");
