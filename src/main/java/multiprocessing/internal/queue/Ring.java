@@ -370,25 +370,48 @@ public final class Ring {
         if (!countedFirst) {
             COUNT.getAndAdd(header, 1);
         }
-        long at = (p & mask) * slotBytes;
-        data.set(JAVA_INT, at + RingLayout.LENGTH_OFFSET, (int) length);
-        data.set(JAVA_INT, at + RingLayout.FLAGS_OFFSET, flags);
-        long from = at + RingLayout.RECORD_HEADER_BYTES;
-        long first = Math.min(length, dataBytes - from);
-        MemorySegment.copy(src, 0, data, from, first);
-        if (PUT_STALL_MILLIS > 0) {
-            stall(PUT_STALL_MILLIS);
-        }
-        if (length > first) {
-            MemorySegment.copy(src, first, data, 0, length - first);
-        }
-        setClaimant(p, 0);
-        if (!casSeq(p, claim(false, PID, k, p, slots), base(p) + 1)) {
-            throw new IllegalStateException("a record this process was writing was taken over"
-                    + " (was this process reported dead?)");
+        boolean settled = false;
+        try {
+            long at = (p & mask) * slotBytes;
+            data.set(JAVA_INT, at + RingLayout.LENGTH_OFFSET, (int) length);
+            data.set(JAVA_INT, at + RingLayout.FLAGS_OFFSET, flags);
+            long from = at + RingLayout.RECORD_HEADER_BYTES;
+            long first = Math.min(length, dataBytes - from);
+            MemorySegment.copy(src, 0, data, from, first);
+            if (PUT_STALL_MILLIS > 0) {
+                stall(PUT_STALL_MILLIS);
+            }
+            if (length > first) {
+                MemorySegment.copy(src, first, data, 0, length - first);
+            }
+            setClaimant(p, 0);
+            settled = true; // published, or taken over: nothing of this put's to undo either way
+            if (!casSeq(p, claim(false, PID, k, p, slots), base(p) + 1)) {
+                throw new IllegalStateException("a record this process was writing was taken"
+                        + " over (was this process reported dead?)");
+            }
+        } finally {
+            if (!settled) {
+                discard(p, k, length);
+            }
         }
         consumers.bumpAndWakeAll();
         return true;
+    }
+
+    /**
+     * Publishes the record this process claimed at {@code p} and could not finish writing, as
+     * one to drop: left claimed by a live process, no recovery would free it, and every
+     * consumer would wait at it for good (and every producer, once the tail came round).
+     */
+    private void discard(long p, int k, long length) {
+        long at = (p & mask) * slotBytes;
+        data.set(JAVA_INT, at + RingLayout.LENGTH_OFFSET, (int) length); // still k slots
+        data.set(JAVA_INT, at + RingLayout.FLAGS_OFFSET, RingLayout.FLAG_DISCARD);
+        setClaimant(p, 0);
+        if (casSeq(p, claim(false, PID, k, p, slots), base(p) + 1)) {
+            consumers.bumpAndWakeAll();
+        }
     }
 
     /**
@@ -545,29 +568,46 @@ public final class Ring {
      */
     public boolean take(Sink sink, long timeoutNanos) {
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
-        long p = await(this::tryTake, consumers, timeoutNanos, start);
-        if (p < 0) {
-            return false;
+        while (true) {
+            long p = await(this::tryTake, consumers, timeoutNanos, start);
+            if (p < 0) {
+                return false;
+            }
+            if (TAKE_STALL_MILLIS > 0) {
+                stall(TAKE_STALL_MILLIS);
+            }
+            int length;
+            try {
+                long at = (p & mask) * slotBytes;
+                length = recordLength(p);
+                sink.flags = data.get(JAVA_INT, at + RingLayout.FLAGS_OFFSET);
+                sink.length = length;
+                if ((sink.flags & RingLayout.FLAG_DISCARD) != 0) {
+                    free(p, slotsFor(length));
+                    undelivered();
+                    continue; // a record its producer could not finish: the next one
+                }
+                if (sink.buffer.length < length) {
+                    sink.buffer = new byte[Math.max(length, sink.buffer.length * 2)];
+                }
+                long from = at + RingLayout.RECORD_HEADER_BYTES;
+                long first = Math.min(length, dataBytes - from);
+                MemorySegment.copy(data, JAVA_BYTE, from, sink.buffer, 0, (int) first);
+                if (length > first) {
+                    MemorySegment.copy(data, JAVA_BYTE, 0, sink.buffer, (int) first,
+                            (int) (length - first));
+                }
+            } catch (RuntimeException | Error e) {
+                // The item is lost (a buffer this process had no memory for): its slots are
+                // not. Kept claimed by a live process, no recovery would free them, and the
+                // ring would refuse every put once its tail came round to them.
+                free(p, claimedSlots(seqAt(p), p));
+                undelivered();
+                throw e;
+            }
+            free(p, slotsFor(length));
+            return true;
         }
-        if (TAKE_STALL_MILLIS > 0) {
-            stall(TAKE_STALL_MILLIS);
-        }
-        long at = (p & mask) * slotBytes;
-        int length = recordLength(p);
-        sink.flags = data.get(JAVA_INT, at + RingLayout.FLAGS_OFFSET);
-        sink.length = length;
-        if (sink.buffer.length < length) {
-            sink.buffer = new byte[Math.max(length, sink.buffer.length * 2)];
-        }
-        long from = at + RingLayout.RECORD_HEADER_BYTES;
-        long first = Math.min(length, dataBytes - from);
-        MemorySegment.copy(data, JAVA_BYTE, from, sink.buffer, 0, (int) first);
-        if (length > first) {
-            MemorySegment.copy(data, JAVA_BYTE, 0, sink.buffer, (int) first,
-                    (int) (length - first));
-        }
-        free(p, slotsFor(length));
-        return true;
     }
 
     private static void stall(long millis) {

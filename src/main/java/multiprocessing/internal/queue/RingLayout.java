@@ -43,7 +43,8 @@ import multiprocessing.internal.shm.LongField;
  * then  byte data[n * slotBytes]
  * record (in the data of its first slot, continuing through the next ones, wrapping at the end)
  *    0 int  length        payload bytes
- *    4 int  flags         LARGE: the payload names a shared-memory object holding the message
+ *    4 int  flags         LARGE: the payload names a shared-memory object holding the message;
+ *                         DISCARD: the producer failed while writing it, taken and dropped
  *    8 ...  payload
  * </pre>
  */
@@ -90,6 +91,11 @@ public final class RingLayout {
     public static final long RECORD_HEADER_BYTES = RECORD.byteSize();
     public static final int MAGIC = 0x51554555; // "QUEU"
     public static final int FLAG_LARGE = 1;
+    /**
+     * A record its producer could not finish writing (an Error between its claim and its
+     * publication): published so that the ring goes on, and dropped by whoever takes it.
+     */
+    public static final int FLAG_DISCARD = 2;
 
     static final LongField TAIL = LongField.of(HEADER, "tail");
     static final LongField HEAD = LongField.of(HEADER, "head");

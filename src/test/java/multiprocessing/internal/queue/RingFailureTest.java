@@ -1,0 +1,81 @@
+package multiprocessing.internal.queue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
+
+import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.NoLeftoverSharedMemory;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A put or a take that fails between its claim and its release (an Error: no memory for the
+ * copy, a stack overflow) leaves the ring working: its claim, held by a live process, was never
+ * freed by any recovery, and every consumer (a put's) or, once the tail came round, every
+ * producer (a take's) waited at it for good, in every process (review 44).
+ */
+@ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
+@Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class RingFailureTest {
+    /** Records of 100 bytes take 4 slots: their slots are freed as a whole. */
+    private static final int SLOTS = 64;
+    private static final int SLOT_BYTES = 32;
+    private static final long SECOND = 1_000_000_000L;
+
+    /** Puts and takes enough records, one at a time, for the tail to go round several times. */
+    private static void goesRound(Ring ring) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment record = arena.allocate(100);
+            Ring.Sink sink = new Ring.Sink();
+            for (int i = 0; i < 10 * SLOTS; i++) {
+                record.set(ValueLayout.JAVA_INT, 0, i);
+                assertTrue(ring.put(record, 100, 0, SECOND), "put " + i + " found no room");
+                assertTrue(ring.take(sink, SECOND), "take " + i + " found nothing");
+                assertEquals(i, MemorySegment.ofArray(sink.buffer).get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+            }
+        }
+    }
+
+    @Test
+    void aPutThatFailsWhileWritingLeavesTheRingWorking() {
+        Ring ring = Ring.create(SLOTS, SLOT_BYTES, 0, true);
+        try {
+            MemorySegment gone;
+            try (Arena arena = Arena.ofConfined()) {
+                gone = arena.allocate(100);
+            }
+            MemorySegment closed = gone;
+            // The copy from a closed segment throws after the claim.
+            assertThrows(IllegalStateException.class, () -> ring.put(closed, 100, 0, -1));
+            goesRound(ring);
+            assertEquals(0, ring.unfinished() - 10 * SLOTS, "the failed put counted as a task");
+        } finally {
+            ring.block().free();
+        }
+    }
+
+    @Test
+    void aTakeThatFailsWhileCopyingLeavesTheRingWorking() {
+        Ring ring = Ring.create(SLOTS, SLOT_BYTES, 0, true);
+        try {
+            try (Arena arena = Arena.ofConfined()) {
+                assertTrue(ring.put(arena.allocate(100), 100, 0, -1));
+            }
+            Ring.Sink broken = new Ring.Sink();
+            broken.buffer = null; // the copy fails after the claim
+            assertThrows(NullPointerException.class, () -> ring.take(broken, 0));
+            assertEquals(0, ring.unfinished(), "the lost item still counts as unfinished");
+            goesRound(ring);
+        } finally {
+            ring.block().free();
+        }
+    }
+}
