@@ -37,7 +37,8 @@ import multiprocessing.internal.util.Durations;
  * ring, as CPython's fills its pipe) is joined once someone takes items.
  *
  * <h2>Capacity</h2>
- * {@code new Queue<>(maxsize)} holds at most {@code maxsize} items. {@code new Queue<>()}
+ * {@code new Queue<>(maxsize)} holds at most {@code maxsize} items, and no more than its ring's
+ * room below (a bound above 65,536 small items is the ring's). {@code new Queue<>()}
  * (or {@code maxsize <= 0}) has no item bound, but the ring has a fixed room: 64 Ki slots of 64
  * bytes (4 MiB), a small item taking one slot and a message of s serialized bytes
  * {@code ceil((s + 8) / 64)}. A put that finds the ring full waits for room like a put on a full
@@ -225,10 +226,14 @@ public class Queue<E> implements AutoCloseable {
         return ring.count() == 0;
     }
 
-    /** {@return whether the queue looked full: a bounded queue holding {@code maxsize} items} */
+    /**
+     * {@return whether the queue looked full: holding {@code maxsize} items, or its ring out of
+     * room (see Capacity), so that {@link #putNowait} would throw {@link FullException}
+     * (approximate, as in Python)}
+     */
     public boolean full() {
         int max = ring.maxsize();
-        return max > 0 && ring.count() >= max;
+        return (max > 0 && ring.count() >= max) || !ring.hasRoom();
     }
 
     /** {@return the bound given at creation; 0 for none} */

@@ -129,6 +129,26 @@ class QueueThreadsTest {
         }
     }
 
+    /**
+     * full() says when putNowait would throw: an unbounded queue whose ring is out of room
+     * said it was not full, and the Python idiom {@code if not q.full(): q.put_nowait(x)}
+     * threw FullException (review 44).
+     */
+    @Test
+    void fullIsTrueWhenTheRingHasNoRoom() {
+        try (Queue<Integer> q = new Queue<>()) {
+            int put = 0;
+            while (!q.full()) {
+                q.putNowait(put++);
+                assertTrue(put <= 1 << 20, "never full");
+            }
+            assertThrows(FullException.class, () -> q.putNowait(-1));
+            assertEquals(0, q.get());
+            assertFalse(q.full(), "a slot was freed");
+            q.putNowait(put);
+        }
+    }
+
     private static java.util.Set<String> shmNames() throws java.io.IOException {
         try (var files = java.nio.file.Files.list(java.nio.file.Path.of("/dev/shm"))) {
             return files.map(f -> f.getFileName().toString())
