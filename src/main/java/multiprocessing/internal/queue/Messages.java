@@ -210,6 +210,12 @@ public final class Messages {
             @Override
             public void grow(MemoryBuffer buffer, int needed) {
                 Scratch s = serializingInto(buffer);
+                if (s != null && needed > LARGE_CAPACITY && s.large != null) {
+                    // Fory's own grow would move the bytes to the Java heap, and the object
+                    // handed over would hold only those written before: put, then unreadable.
+                    throw new IllegalArgumentException("cannot put an item of more than "
+                            + LARGE_CAPACITY + " bytes serialized into a queue");
+                }
                 if (s != null && needed <= LARGE_CAPACITY) {
                     if (s.large == null) {
                         growIntoSharedMemory(s, buffer, needed);
