@@ -3,6 +3,7 @@ package multiprocessing.sharedmemory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -57,8 +58,13 @@ import multiprocessing.internal.shm.ShmObject;
  * object or sent through a connection arrives as the same memory, attached by name on the
  * other side (never copied); the name must still exist when it arrives.
  *
- * <p>A {@code SharedMemory} nobody closes stays mapped until the process exits (there is no
- * finalizer: segments obtained from {@link #buf()} may outlive the object).
+ * <p>A {@code SharedMemory} made here ({@code create}, {@code attach}) and never closed stays
+ * mapped until the process exits: segments obtained from {@link #buf()} may outlive the object.
+ * One that arrived from another process (captured by a task, inside a message) is closed once it
+ * is unreachable, as Python's {@code __del__} closes it: a pool worker maps every job's anew, and
+ * kept them all mapped, their memory held in /dev/shm after their unlink, for as long as the
+ * pool lived. Keep such an object reachable, not only its {@code buf()}, while you use the
+ * memory: a segment of a closed one throws {@link IllegalStateException}.
  */
 public final class SharedMemory implements AutoCloseable {
     static {
@@ -72,12 +78,28 @@ public final class SharedMemory implements AutoCloseable {
     private final ShmObject shm;
     private final MemorySegment buf;
     private volatile boolean closed;
+    /** Closes a received object's mapping once, when unreachable or at {@link #close()}. */
+    private final Cleaner.Cleanable unmapped;
+
+    /** Started with the first received object. */
+    private static final class Unmapping {
+        static final Cleaner CLEANER = Cleaner.create();
+    }
 
     private SharedMemory(String name, ShmObject shm) {
+        this(name, shm, false);
+    }
+
+    /**
+     * {@code received}: attached as it arrived from another process, and closed once it is
+     * unreachable (see the class comment).
+     */
+    private SharedMemory(String name, ShmObject shm, boolean received) {
         this.name = name;
         this.size = shm.size();
         this.shm = shm;
         this.buf = shm.segment();
+        this.unmapped = received ? Unmapping.CLEANER.register(this, shm::close) : null;
     }
 
     /**
@@ -170,9 +192,13 @@ public final class SharedMemory implements AutoCloseable {
      * @throws IOException for any other refusal of the operating system
      */
     public static SharedMemory attach(String name) throws IOException {
+        return new SharedMemory(name, attachMapping(name));
+    }
+
+    private static ShmObject attachMapping(String name) throws IOException {
         String osName = osName(name);
         try {
-            return new SharedMemory(name, ShmObject.attach(osName, -1, null));
+            return ShmObject.attach(osName, -1, null);
         } catch (ErrnoException e) {
             throw translate(e, name);
         } catch (IllegalStateException e) {
@@ -221,7 +247,11 @@ public final class SharedMemory implements AutoCloseable {
             }
             closed = true;
         }
-        shm.close();
+        if (unmapped != null) {
+            unmapped.clean();
+        } else {
+            shm.close();
+        }
     }
 
     /**
@@ -300,7 +330,7 @@ public final class SharedMemory implements AutoCloseable {
             String name = in.readString();
             long size = in.readLong();
             try {
-                SharedMemory shm = attach(name);
+                SharedMemory shm = new SharedMemory(name, attachMapping(name), true);
                 if (shm.size() < size) {
                     shm.close();
                     throw new IllegalStateException("shared memory '" + name + "' has "

@@ -28,6 +28,52 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SharedMemoryTest {
 
+    /** This process's mappings of shared-memory object {@code name}, from /proc/self/maps. */
+    private static long mappings(String name) throws Exception {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.filter(l -> l.endsWith("/dev/shm/" + name)
+                    || l.endsWith("/dev/shm/" + name + " (deleted)")).count();
+        }
+    }
+
+    /**
+     * A SharedMemory that arrived from another process (here: serialized and read back, as a
+     * task's captured one arrives in a pool worker) is unmapped once it is unreachable, as
+     * Python's __del__ closes it: a worker kept every job's mapped, and an unlinked one's memory
+     * in /dev/shm, for as long as the pool lived (review 43). One closed explicitly is unmapped
+     * once, its segments then refused.
+     */
+    @Test
+    void aReceivedSharedMemoryIsUnmappedOnceUnreachable() throws Exception {
+        SharedMemory shm = SharedMemory.create(1 << 20);
+        try {
+            byte[] sent = multiprocessing.internal.reduction.Serialization.serialize(shm);
+            SharedMemory received =
+                    (SharedMemory) multiprocessing.internal.reduction.Serialization.deserialize(sent);
+            received.buf().set(JAVA_INT, 0, 7);
+            assertEquals(7, shm.buf().get(JAVA_INT, 0));
+            assertEquals(2, mappings(shm.name()));
+            received = null;
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (mappings(shm.name()) > 1 && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertEquals(1, mappings(shm.name()), "the received one is still mapped");
+
+            SharedMemory closed =
+                    (SharedMemory) multiprocessing.internal.reduction.Serialization.deserialize(sent);
+            java.lang.foreign.MemorySegment b = closed.buf();
+            closed.close();
+            closed.close();
+            assertThrows(IllegalStateException.class, () -> b.get(JAVA_INT, 0));
+            assertEquals(1, mappings(shm.name()));
+        } finally {
+            shm.close();
+            shm.unlink();
+        }
+    }
+
     private static String uniqueName(String what) {
         return "mpj_test_" + what + "_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
     }
