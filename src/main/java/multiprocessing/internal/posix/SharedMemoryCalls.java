@@ -215,8 +215,8 @@ public final class SharedMemoryCalls {
         return status(fd).size();
     }
 
-    /** What fstat says of a file: its owner, permission bits (mode & 07777) and size. */
-    public record Status(int uid, int permissions, long size) {}
+    /** What fstat says of a file: its owner, permission bits (mode & 07777), size and inode. */
+    public record Status(int uid, int permissions, long size, long inode) {}
 
     public static Status status(int fd) throws ErrnoException {
         MemorySegment buf = Fstat.BUF.get();
@@ -225,7 +225,8 @@ public final class SharedMemoryCalls {
         if (r < 0) {
             throw Errno.error("fstat", st);
         }
-        return new Status(stat.st_uid(buf), stat.st_mode(buf) & 07777, stat.st_size(buf));
+        return new Status(stat.st_uid(buf), stat.st_mode(buf) & 07777, stat.st_size(buf),
+                stat.st_ino(buf));
     }
 
     /**

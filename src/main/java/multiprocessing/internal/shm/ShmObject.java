@@ -52,12 +52,47 @@ public final class ShmObject implements AutoCloseable {
      */
     public static ShmObject create(String name, long size, boolean reserve) throws ErrnoException {
         // The tracker's pipe first (its first use starts the tracker): between the object's
-        // creation and its registration there is then one write(2), not a process's start.
+        // naming and its registration there is then one write(2), not a process's start.
         ResourceTracker.ready();
-        int fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_CREAT
-                | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
-        ResourceTracker.register(name);
-        return sizeAndMap(name, fd, size, reserve);
+        // Made without a name, sized and its pages reserved, then named (linkat fails with
+        // EEXIST as O_EXCL does): a process that attaches by name as soon as it appears found
+        // it of size 0, or mapped it whole before a reservation that then failed and touched
+        // pages nothing backed (SIGBUS). Registered once named, never before: a name given by
+        // the caller may be another program's, which the tracker must never unlink.
+        int fd = SharedMemoryCalls.createNameless();
+        int byName = -1;
+        Arena mapping = Arena.ofShared();
+        boolean named = false;
+        try {
+            SharedMemoryCalls.ftruncate(fd, size);
+            if (reserve) {
+                reserve(fd, name, size);
+            }
+            SharedMemoryCalls.link(fd, name);
+            named = true;
+            ResourceTracker.register(name);
+            // Mapped through its name, so that /proc/PID/maps shows the name (a nameless
+            // object's mapping is "/dev/shm/#inode (deleted)" for good, named since or not).
+            byName = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDWR, 0);
+            if (SharedMemoryCalls.status(byName).inode() != SharedMemoryCalls.status(fd).inode()) {
+                named = false; // another's now: not to unlink
+                throw new IllegalStateException("shared memory " + name + " was unlinked and"
+                        + " made again by another process as it was created here");
+            }
+            return new ShmObject(name, size, mapping,
+                    SharedMemoryCalls.mmapShared(byName, size, mapping));
+        } catch (ErrnoException | RuntimeException e) {
+            mapping.close();
+            if (named) {
+                unlinkQuietly(name);
+            }
+            throw e;
+        } finally {
+            Posix.closeQuietly(fd);
+            if (byName >= 0) {
+                Posix.closeQuietly(byName);
+            }
+        }
     }
 
     /**
