@@ -591,9 +591,15 @@ public final class Heap {
             if (view.hold == null || Receipts.mine().release(view.hold)) {
                 Holders.remove(arena.segment(), offset, view.generation);
             }
-            if (arena.dedicated && !arena.owned && arena.views.isEmpty()) {
+            if (!arena.owned && arena.views.isEmpty()) {
+                // Unmapped with its last view, small arenas too: a long-lived process that
+                // received objects from short-lived ones kept each one's arena mapped, its
+                // memory held in /dev/shm after its creator had exited and unlinked it (review
+                // 43). A later message naming it maps it again, while its creator lives.
                 arenas.remove(arena.name());
-                dedicatedBytes.addAndGet(-arena.size());
+                if (arena.dedicated) {
+                    dedicatedBytes.addAndGet(-arena.size());
+                }
                 arena.shm.close();
             }
         } finally {

@@ -29,6 +29,54 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 @Timeout(value = 900, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SentBlockReclaimTest {
+
+    /** The shared-memory objects this process maps now, by name ("(deleted)" taken off). */
+    private static java.util.Set<String> mappedHere() throws Exception {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.filter(l -> l.contains("/dev/shm/"))
+                    .map(l -> l.substring(l.indexOf("/dev/shm/") + 9).replace(" (deleted)", ""))
+                    .collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
+    /**
+     * The heap arena of an object received from a child is unmapped here once the object is
+     * dropped: a long-lived process kept every sender's small arena mapped, its memory held
+     * in /dev/shm after the sender had exited and unlinked it (review 43).
+     */
+    @Test
+    void aReceivedObjectsArenaIsUnmappedOnceDropped() throws Exception {
+        Pipe pipe = Pipe.open(true);
+        Connection mine = pipe.left();
+        Connection theirs = pipe.right();
+        Process child = new Process(() -> {
+            Lock made = new Lock();
+            theirs.send(made);
+            theirs.recv(); // until the parent has its own view
+        });
+        child.start();
+        java.util.Set<String> before = mappedHere();
+        Lock received = (Lock) mine.recv();
+        received.acquire();
+        received.release();
+        java.util.Set<String> arenas = mappedHere();
+        arenas.removeAll(before);
+        arenas.removeIf(n -> !n.startsWith(Heap.NAME_PREFIX) || n.startsWith(Heap.NAME_PREFIX + "r"));
+        assertEquals(1, arenas.size(), "the child's arena, newly mapped: " + arenas);
+        mine.send("done");
+        child.join();
+        received = null;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        java.util.Set<String> still;
+        do {
+            System.gc();
+            Thread.sleep(20);
+            still = mappedHere();
+            still.retainAll(arenas);
+        } while (!still.isEmpty() && System.nanoTime() < deadline);
+        assertEquals(java.util.Set.of(), still, "the child's arena is still mapped here");
+        pipe.close();
+    }
     /**
      * Enough for the reclaim to run some fifty times (a process asks for a GC after each
      * 128 MiB of dedicated arenas past 256 MiB, some 28 rings); 10,000 took a minute of CI.
