@@ -157,7 +157,9 @@ public class Condition implements java.util.concurrent.locks.Condition {
     public long awaitNanos(long nanosTimeout) throws InterruptedException {
         long start = System.nanoTime();
         sync.await(Math.max(0, nanosTimeout), true);
-        return nanosTimeout - (System.nanoTime() - start);
+        long left = nanosTimeout - (System.nanoTime() - start);
+        // As AQS: a timeout near Long.MIN_VALUE must not wrap to a large positive time left.
+        return left > nanosTimeout ? Long.MIN_VALUE : left;
     }
 
     @Override
@@ -168,7 +170,10 @@ public class Condition implements java.util.concurrent.locks.Condition {
     @Override
     public boolean awaitUntil(Date deadline) throws InterruptedException {
         long millis = deadline.getTime() - System.currentTimeMillis();
-        return sync.await(Math.max(0, millis) * 1_000_000, true);
+        // Saturated: a deadline centuries away wrapped to a wait of milliseconds.
+        long nanos = millis <= 0 ? 0 : millis >= Long.MAX_VALUE / 1_000_000 ? Long.MAX_VALUE
+                : millis * 1_000_000;
+        return sync.await(nanos, true);
     }
 
     /**

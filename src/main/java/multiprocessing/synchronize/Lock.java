@@ -18,7 +18,10 @@ import multiprocessing.internal.sync.SyncMemory;
  * If the process holding the lock dies, the next blocking acquire throws
  * {@link OwnerDeadException} (holding the lock) instead of waiting forever; see there. A lock
  * released by a process other than the one that acquired it counts as owned by its acquirer
- * until then: if the acquirer dies meanwhile, a waiter reports it as dead.
+ * until then: if the acquirer dies meanwhile, a waiter reports it as dead, and holds it; the
+ * release the other process was to make then frees that waiter's hold (nothing tells the two
+ * apart), so a lock handed from process to process this way should not also rely on
+ * {@link OwnerDeadException}.
  *
  * <p>{@code acquire} and {@code lock()} are not interruptible (as in Python); use
  * {@link #lockInterruptibly()} or {@link #tryLock(long, TimeUnit)} for waits an interrupt ends.

@@ -22,6 +22,17 @@ abstract sealed class SharedLock extends Acquirable<LockSync>
         sync.release();
     }
 
+    /**
+     * Takes the lock, waiting as long as it takes (not interruptible, as Python's acquire).
+     *
+     * <p>If its holder's process died, this throws {@link OwnerDeadException} <em>with the lock
+     * held</em>. In {@code lock(); try { ... } finally { unlock(); }} that exception comes
+     * before the {@code try}, so nothing releases the lock: a thread that lives on after it
+     * (caught further up, in a pool or an executor) must release it itself, or every other
+     * process waits for good. Where a holder may be killed, write
+     * {@code try { lock.lock(); } catch (OwnerDeadException e) { repair(); }} before the
+     * {@code try}/{@code finally}.
+     */
     @Override
     public void lock() {
         acquire();

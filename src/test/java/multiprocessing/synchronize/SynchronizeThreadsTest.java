@@ -26,6 +26,41 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SynchronizeThreadsTest {
 
+    /**
+     * awaitUntil with a deadline centuries away waits for a signal: its milliseconds times
+     * 10^6 wrapped, and it returned false after milliseconds (review 45).
+     */
+    @Test
+    void awaitUntilAFarDeadlineWaitsForTheSignal() throws Exception {
+        Lock lock = new Lock();
+        Condition cond = new Condition(lock);
+        java.util.concurrent.atomic.AtomicReference<Object> outcome =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        // 2^64 ns and 200 ms from now (~585 years): its nanoseconds wrapped to 200 ms.
+        java.util.Date far = new java.util.Date(System.currentTimeMillis()
+                + 18_446_744_073_710L + 200);
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            lock.acquire();
+            try {
+                outcome.set(cond.awaitUntil(far));
+            } catch (Throwable t) {
+                outcome.set(t);
+            } finally {
+                lock.release();
+            }
+        });
+        Thread.sleep(300);
+        assertEquals(null, outcome.get(), "returned before the signal");
+        lock.acquire();
+        try {
+            cond.signalAll();
+        } finally {
+            lock.release();
+        }
+        waiter.join(10_000);
+        assertEquals(Boolean.TRUE, outcome.get());
+    }
+
     private static Thread start(Runnable r) {
         Thread t = new Thread(r);
         t.setDaemon(true);

@@ -74,10 +74,18 @@ public final class ProcessIdentity {
     /** This process's {@link #tag}. */
     public static final int TAG = tag(START, NAMESPACE);
 
+    /**
+     * Whether {@code tag} names a process of another pid namespace than this one's (both
+     * known): its pid says nothing here, not even when it is this process's own.
+     */
+    public static boolean ofAnotherNamespace(int tag) {
+        int namespace = (tag >>> 16) & TAG_NAMESPACE_BITS;
+        return namespace != 0 && NAMESPACE != 0 && namespace != (NAMESPACE & TAG_NAMESPACE_BITS);
+    }
+
     /** {@link #alive(int, long, int)} for an identity known as a {@link #tag} (0: by pid alone). */
     public static boolean aliveTagged(int pid, int tag) {
-        int namespace = (tag >>> 16) & TAG_NAMESPACE_BITS;
-        if (namespace != 0 && NAMESPACE != 0 && namespace != (NAMESPACE & TAG_NAMESPACE_BITS)) {
+        if (ofAnotherNamespace(tag)) {
             return true;
         }
         return (tag & TAG_START_KNOWN) == 0 ? check(pid, 0, 0)

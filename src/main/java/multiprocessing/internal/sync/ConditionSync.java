@@ -94,6 +94,9 @@ public final class ConditionSync {
                 if (result == null) {
                     SEQ_WAITERS.setVolatile(block, (int) SEQ_WAITERS.getVolatile(block) - 1);
                 }
+                if (why == Futex.INTERRUPTED) {
+                    Thread.currentThread().interrupt(); // not lost with the exception
+                }
                 throw dead;
             }
             if (result != null) {

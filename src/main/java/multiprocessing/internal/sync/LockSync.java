@@ -77,7 +77,12 @@ public final class LockSync extends Synchronizer {
             return false;
         }
         if (recursive && w == MINE && (long) OWNER_THREAD.get(block) == me()) {
-            RECURSION.set(block, (int) RECURSION.get(block) + 1);
+            int holds = (int) RECURSION.get(block);
+            if (holds == Integer.MAX_VALUE) {
+                // As ReentrantLock: wrapped to 0, the next release would free a lock still held.
+                throw new Error("Maximum lock count exceeded");
+            }
+            RECURSION.set(block, holds + 1);
             return true;
         }
         return false;
@@ -117,8 +122,12 @@ public final class LockSync extends Synchronizer {
         if (pid == 0 || w == MINE) {
             return 0;
         }
-        // An owner of this process's pid that is not this process is dead: it had the pid first.
-        if (pid != PID && ProcessIdentity.aliveTagged(pid, SyncLayout.tagOf(w))) {
+        // An owner of this process's pid that is not this process is dead: it had the pid
+        // first, in this pid namespace. One of another namespace is as alive as can be told
+        // (two containers sharing /dev/shm number their processes alike: both JVMs pid 1).
+        int tag = SyncLayout.tagOf(w);
+        if (pid == PID ? ProcessIdentity.ofAnotherNamespace(tag)
+                : ProcessIdentity.aliveTagged(pid, tag)) {
             return 0;
         }
         if (!OWNER_WORD.compareAndSet(block, w, MINE)) {
