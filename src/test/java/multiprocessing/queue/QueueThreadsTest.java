@@ -149,6 +149,36 @@ class QueueThreadsTest {
         }
     }
 
+    /**
+     * A queue every process has dropped takes its unread large messages with it: their
+     * shared-memory objects stayed in /dev/shm until the program ended (the resource tracker's
+     * unlink), where a pipe's unread bytes go with the pipe.
+     */
+    @Test
+    void aDroppedQueueTakesItsUnreadLargeMessagesWithIt() throws Exception {
+        java.util.Set<String> before = shmNames();
+        Queue<byte[]> q = new Queue<>();
+        q.put(new byte[1 << 20]);
+        q.put(new byte[3 << 20]);
+        q.put(new byte[10]);
+        java.util.Set<String> made = shmNames();
+        made.removeAll(before);
+        assertTrue(made.stream().filter(n -> n.startsWith("mpq_")).count() == 2,
+                "two large messages' objects: " + made);
+        q.close();
+        q = null;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        java.util.Set<String> left;
+        do {
+            System.gc();
+            Thread.sleep(50);
+            left = shmNames();
+            left.retainAll(made);
+            left.removeIf(n -> n.startsWith("mph_r")); // this process's receipts: kept
+        } while (!left.isEmpty() && System.nanoTime() < deadline);
+        assertEquals(java.util.Set.of(), left, "what the dropped queue held is still there");
+    }
+
     private static java.util.Set<String> shmNames() throws java.io.IOException {
         try (var files = java.nio.file.Files.list(java.nio.file.Path.of("/dev/shm"))) {
             return files.map(f -> f.getFileName().toString())

@@ -64,6 +64,18 @@ public final class Block {
         return segment;
     }
 
+    /**
+     * Has {@code action} run on the block's memory once the block is freed and nobody holds it,
+     * before its space is handed out again (owner only; nothing on a received block): for what
+     * the memory names that would outlive it (a queue's large messages). {@code action} must
+     * hold neither the block nor a segment of it, and must not throw.
+     */
+    public void beforeReuse(java.util.function.Consumer<MemorySegment> action) {
+        if (freer != null) {
+            freer.beforeReuse = action;
+        }
+    }
+
     /** The shared-memory name of the arena the block lies in (with its leading "/"). */
     public String arenaName() {
         return arena.name();

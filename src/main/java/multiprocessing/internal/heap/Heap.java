@@ -21,6 +21,7 @@ import multiprocessing.internal.posix.SharedMemoryCalls;
 import multiprocessing.internal.shm.SharedMemoryFullException;
 import multiprocessing.internal.shm.ShmObject;
 import multiprocessing.internal.util.AtExit;
+import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.LibraryThreads;
 
 /**
@@ -753,6 +754,7 @@ public final class Heap {
         if (!freer.arena.dedicated) {
             escapedBytes.addAndGet(-freer.length);
         }
+        freer.lastRites();
         release(freer.arena, freer.start, freer.length);
     }
 
@@ -1094,6 +1096,8 @@ public final class Heap {
         private final int generation;
         /** Set when the owner first serializes the block for another process. */
         final AtomicBoolean escaped = new AtomicBoolean();
+        /** What the block's owner has run on its memory before the space is handed out again. */
+        volatile java.util.function.Consumer<MemorySegment> beforeReuse;
 
         Freer(Heap heap, LocalArena arena, long start, long length, int generation) {
             this.heap = heap;
@@ -1111,7 +1115,23 @@ public final class Heap {
                 heap.freeWhenUnheld(this);
                 return;
             }
+            lastRites();
             heap.release(arena, start, length);
+        }
+
+        /** Runs {@link #beforeReuse} on the block's memory, once: nobody can reach it now. */
+        void lastRites() {
+            java.util.function.Consumer<MemorySegment> action = beforeReuse;
+            beforeReuse = null;
+            if (action == null) {
+                return;
+            }
+            try {
+                action.accept(arena.segment().asSlice(start, length));
+            } catch (RuntimeException | Error e) {
+                LibraryLog.get().log(System.Logger.Level.DEBUG, "what a freed block held could"
+                        + " not be let go of: " + e);
+            }
         }
     }
 }

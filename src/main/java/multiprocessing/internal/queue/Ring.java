@@ -199,6 +199,9 @@ public final class Ring {
         }
         Block block = Heap.allocate(RingLayout.bytes(slots, slotBytes), 4096);
         format(block.segment(), slots, slotBytes, maxsize, joinable);
+        // A queue dropped by every process with large messages unread: their objects go with
+        // it, as a pipe's bytes do, not at the program's end (the resource tracker's).
+        block.beforeReuse(memory -> Messages.discard(attach(memory, "a dropped queue", 0)));
         return new Ring(block);
     }
 
