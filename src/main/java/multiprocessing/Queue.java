@@ -223,7 +223,9 @@ public class Queue<E> implements AutoCloseable {
 
     /** {@return whether the queue looked empty (approximate, as in Python)} */
     public boolean empty() {
-        return ring.count() == 0;
+        // The ring's head too: a producer killed between its claim and its count leaves the
+        // count one too low for good, and then a queue holding one item said it was empty.
+        return ring.count() == 0 && !ring.readyAtHead();
     }
 
     /**

@@ -273,6 +273,12 @@ public final class Ring {
         return Math.max(0, (int) COUNT.getVolatile(header));
     }
 
+    /** Whether a published record waits at the head now, for a consumer to take. */
+    public boolean readyAtHead() {
+        long h = (long) HEAD.getVolatile(header);
+        return seqAt(h) == base(h) + 1;
+    }
+
     // ---- claim words
 
     static long claim(boolean reading, int pid, long k, long position, int slots) {

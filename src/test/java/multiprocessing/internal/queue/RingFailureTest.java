@@ -1,6 +1,7 @@
 package multiprocessing.internal.queue;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,6 +58,29 @@ class RingFailureTest {
             assertThrows(IllegalStateException.class, () -> ring.put(closed, 100, 0, -1));
             goesRound(ring);
             assertEquals(0, ring.unfinished() - 10 * SLOTS, "the failed put counted as a task");
+        } finally {
+            ring.block().free();
+        }
+    }
+
+    /**
+     * A record published at the head is seen as such, whatever the count says: a producer
+     * killed between its claim and its count left the count one too low for good, and a queue
+     * holding one item then said it was empty (review 44).
+     */
+    @Test
+    void aRecordAtTheHeadIsSeenWhateverTheCountSays() {
+        Ring ring = Ring.create(SLOTS, SLOT_BYTES, 0, false);
+        try {
+            assertFalse(ring.readyAtHead());
+            try (Arena arena = Arena.ofConfined()) {
+                assertTrue(ring.put(arena.allocate(100), 100, 0, -1));
+            }
+            RingLayout.COUNT.setVolatile(ring.block().segment(), 0); // as such a kill leaves it
+            assertEquals(0, ring.count());
+            assertTrue(ring.readyAtHead());
+            assertTrue(ring.take(new Ring.Sink(), 0));
+            assertFalse(ring.readyAtHead());
         } finally {
             ring.block().free();
         }
