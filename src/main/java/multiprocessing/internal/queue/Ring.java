@@ -8,6 +8,7 @@ import static multiprocessing.internal.queue.RingLayout.HEAD;
 import static multiprocessing.internal.queue.RingLayout.JOINABLE;
 import static multiprocessing.internal.queue.RingLayout.JOIN_EPOCH;
 import static multiprocessing.internal.queue.RingLayout.MAXSIZE;
+import static multiprocessing.internal.queue.RingLayout.ROOM_HELD;
 import static multiprocessing.internal.queue.RingLayout.TAIL;
 import static multiprocessing.internal.queue.RingLayout.UNFINISHED;
 
@@ -364,8 +365,15 @@ public final class Ring {
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
         int k = slotsFor(length);
         boolean countedFirst = maxsize > 0 || joinable;
-        long p = countedFirst ? awaitCountedClaim(k, timeoutNanos, start)
-                : await(() -> tryClaim(k), producers, timeoutNanos, start);
+        // One slot needs no holding (nor an object per put); nor does a put that will not wait.
+        Room room = k == 1 ? oneAtATime : new Room(k, timeoutNanos != 0);
+        long p;
+        try {
+            p = countedFirst ? awaitCountedClaim(room, timeoutNanos, start)
+                    : await(room::claim, producers, timeoutNanos, start);
+        } finally {
+            room.letGo();
+        }
         if (p < 0) {
             return false;
         }
@@ -436,7 +444,7 @@ public final class Ring {
     public boolean awaitRoom(long length, long timeoutNanos) {
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
         int k = slotsFor(length);
-        if (await(() -> roomAt(k), producers, timeoutNanos, start) < 0) {
+        if (await(() -> roomAt(k, 0), producers, timeoutNanos, start) < 0) {
             return false;
         }
         return maxsize <= 0 || await(() -> (int) COUNT.getVolatile(header) < maxsize ? 0 : -1,
@@ -462,12 +470,13 @@ public final class Ring {
      * Queue(10) with four producers killed 1-40 ms after their first put, as often as before).
      * Exact places would need the item count moved by the claim itself (in the tail's word).
      */
-    private long awaitCountedClaim(int k, long timeoutNanos, long start) {
+    private long awaitCountedClaim(Room room, long timeoutNanos, long start) {
+        int k = room.k;
         if (timeoutNanos < 0) {
             start = System.nanoTime();
         }
         while (true) {
-            long t = await(() -> roomAt(k), producers, timeoutNanos, start);
+            long t = await(room::find, producers, timeoutNanos, start);
             if (t < 0) {
                 return -1;
             }
@@ -511,10 +520,16 @@ public final class Ring {
     /** The tail, if the {@code k} slots from it are free now (nothing is claimed); else -1. */
     /** Whether a record of one slot would find room at the tail now (approximate). */
     public boolean hasRoom() {
-        return roomAt(1) >= 0;
+        return roomAt(1, 0) >= 0;
     }
 
-    private long roomAt(int k) {
+    /**
+     * The tail, if the {@code k} slots from it are free and, unless {@code held} is the room
+     * held now ({@link Room}), as many more as that producer waits for; else -1.
+     */
+    private long roomAt(int k, long held) {
+        long r = (long) ROOM_HELD.getVolatile(header);
+        long need = r != 0 && r != held ? Math.min(slots, k + (r & ROOM_SLOTS)) : k;
         while (true) {
             long t = (long) TAIL.getVolatile(header);
             long v = seqAt(t);
@@ -524,7 +539,7 @@ public final class Ring {
                 continue;
             }
             boolean room = v == base(t);
-            for (long j = t + 1; room && j < t + k; j++) {
+            for (long j = t + 1; room && j < t + need; j++) {
                 room = seqAt(j) == base(j);
             }
             if (room) {
@@ -555,12 +570,59 @@ public final class Ring {
         return true;
     }
 
-    /** Claims {@code k} slots at the tail: their position, or -1 when there is no room. */
-    private long tryClaim(int k) {
-        while (true) {
-            long t = roomAt(k);
-            if (t < 0 || claimAt(t, k)) {
-                return t;
+    private static final long ROOM_SLOTS = (1L << 32) - 1;
+
+    /** The room of a put of one slot, which needs no holding: stateless, so shared. */
+    private final Room oneAtATime = new Room(1, false);
+
+    /**
+     * The room one put waits for. A record of several slots needs that many free in a row at
+     * the tail; in a full ring the consumers free one slot at a time, and producers of
+     * one-slot records, woken by the same frees, took each as it came: the larger record's put
+     * waited as long as they kept coming (review 44). So a put of several slots that finds no
+     * room holds it ({@code roomHeld}, one put at a time): the other producers then claim only
+     * where that many slots stay free after theirs, and the slots gather for it. It lets go
+     * once it has claimed, or given up; a holder that died is found by {@link #recoverDead}.
+     */
+    private final class Room {
+        final int k;
+        /** Whether it may hold room: {@link #oneAtATime}, shared by puts, never does. */
+        private final boolean holds;
+        /** The {@code roomHeld} word this put wrote, 0 while it holds nothing. */
+        private long held;
+
+        Room(int k, boolean holds) {
+            this.k = k;
+            this.holds = holds;
+        }
+
+        /** The tail if there is room, holding the room after a miss; else -1. */
+        long find() {
+            long t = roomAt(k, held);
+            if (t < 0 && holds && held == 0) {
+                long word = (long) PID << 32 | k;
+                if (ROOM_HELD.compareAndSet(header, 0L, word)) {
+                    held = word;
+                }
+            }
+            return t;
+        }
+
+        /** Claims the room at the tail: its position, or -1 when there is none. */
+        long claim() {
+            while (true) {
+                long t = find();
+                if (t < 0 || claimAt(t, k)) {
+                    return t;
+                }
+            }
+        }
+
+        void letGo() {
+            if (held != 0) {
+                ROOM_HELD.compareAndSet(header, held, 0L);
+                held = 0;
+                wakeProducers(); // those that left the room free may have room of their own
             }
         }
     }
@@ -744,6 +806,12 @@ public final class Ring {
      */
     void recoverDead() {
         Map<Claimant, Boolean> alive = new HashMap<>();
+        long held = (long) ROOM_HELD.getVolatile(header);
+        if (held != 0 && !alive.computeIfAbsent(new Claimant((int) (held >>> 32), 0),
+                c -> ProcessIdentity.alive(c.pid(), c.stamp()))
+                && ROOM_HELD.compareAndSet(header, held, 0L)) {
+            wakeProducers(); // a put that held room and died: the room is everyone's again
+        }
         long h = (long) HEAD.getVolatile(header);
         long v = seqAt(h);
         if (v < 0 && !isReading(v) && lapMatches(v, h) && dead(v, h, alive)) {

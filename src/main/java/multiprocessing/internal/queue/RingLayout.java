@@ -18,6 +18,8 @@ import multiprocessing.internal.shm.LongField;
  * <pre>
  * header (one cache line per group of fields written by different parties)
  *    0 long tail          producers' claim position, in slots (only grows)
+ *    8 long roomHeld      a producer waiting for several slots: its pid << 32 | their number
+ *                         (0: none); the others leave that many free slots at the tail to it
  *   64 long head          consumers' claim position, in slots (only grows)
  *  128 int  count         items put and not yet taken (qsize; bounds maxsize)
  *  132 int  maxsize       0: no bound but the ring's room
@@ -53,7 +55,8 @@ public final class RingLayout {
 
     public static final StructLayout HEADER = MemoryLayout.structLayout(
             JAVA_LONG.withName("tail"),
-            MemoryLayout.paddingLayout(56),
+            JAVA_LONG.withName("roomHeld"),
+            MemoryLayout.paddingLayout(48),
             JAVA_LONG.withName("head"),
             MemoryLayout.paddingLayout(56),
             JAVA_INT.withName("count"),
@@ -98,6 +101,7 @@ public final class RingLayout {
     public static final int FLAG_DISCARD = 2;
 
     static final LongField TAIL = LongField.of(HEADER, "tail");
+    static final LongField ROOM_HELD = LongField.of(HEADER, "roomHeld");
     static final LongField HEAD = LongField.of(HEADER, "head");
     static final IntField COUNT = IntField.of(HEADER, "count");
     static final IntField MAXSIZE = IntField.of(HEADER, "maxsize");
