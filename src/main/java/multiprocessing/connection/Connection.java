@@ -1066,8 +1066,10 @@ public final class Connection implements AutoCloseable {
             } finally {
                 c.holder.release();
             }
+            long key = ticket.key();
+            out.ifUnsent(() -> ResourceSharer.withdraw(key));
             out.writeString(ticket.address());
-            out.writeLong(ticket.key());
+            out.writeLong(key);
         }
 
         @Override

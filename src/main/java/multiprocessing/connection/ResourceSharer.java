@@ -57,6 +57,18 @@ final class ResourceSharer {
         return new Ticket(address, key);
     }
 
+    /**
+     * Closes the duplicate kept for {@code key}, whose message will never be read (a full
+     * queue's putNowait, a write that failed): kept, it stayed open as long as this process
+     * lived, and a pipe's peer never saw end of file (review 46).
+     */
+    static void withdraw(long key) {
+        Connection shared = SHARED.remove(key);
+        if (shared != null) {
+            shared.close();
+        }
+    }
+
     /** What a message carries instead of the descriptor: the sharer's socket path and a key. */
     record Ticket(String address, long key) {}
 

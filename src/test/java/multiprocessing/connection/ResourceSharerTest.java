@@ -59,6 +59,26 @@ class ResourceSharerTest {
         throw new AssertionError("no flags for descriptor " + fd);
     }
 
+    /**
+     * A connection in an item a full queue refused keeps no duplicate here: the sharer's kept
+     * one stayed open as long as this process lived, and the pipe's reader never saw end of
+     * file once the writer was closed (review 46).
+     */
+    @Test
+    void aConnectionInAnItemNeverSentKeepsNoDuplicate() throws Exception {
+        try (Pipe pipe = Pipe.open(false); multiprocessing.Queue<Object> q =
+                new multiprocessing.Queue<>(1)) {
+            q.put("filler");
+            int writer = pipe.right().fileno();
+            Set<Integer> before = othersOnTheSameFile(writer);
+            assertThrows(multiprocessing.FullException.class, () -> q.putNowait(pipe.right()));
+            assertEquals(before, othersOnTheSameFile(writer), "a duplicate was kept");
+            pipe.right().close();
+            assertTrue(pipe.left().poll(java.time.Duration.ofSeconds(5)), "no end of file");
+            assertThrows(java.io.EOFException.class, pipe.left()::recv);
+        }
+    }
+
     @Test
     void itListensInThePrivateDirectoryNotOnAnAbstractName() throws Exception {
         try (Pipe pipe = Pipe.open(false)) {
