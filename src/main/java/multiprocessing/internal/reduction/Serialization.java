@@ -263,6 +263,10 @@ public final class Serialization {
                 fory.registerSerializer(type,
                         resolver -> new ByteBufferCopySerializer(resolver, type));
             }
+            fory.registerSerializer(java.math.BigInteger.class,
+                    resolver -> new BigNumberSerializers.BigIntegers(resolver));
+            fory.registerSerializer(java.math.BigDecimal.class,
+                    resolver -> new BigNumberSerializers.BigDecimals(resolver));
             built = true;
             return fory;
         }
