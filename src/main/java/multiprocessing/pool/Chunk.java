@@ -14,6 +14,12 @@ final class Chunk {
     final List<Object> items;
     /** The task message as the process engine sends it, serialized in the submitting thread. */
     byte[] message;
+    /**
+     * What the message's reducers counted (the shared blocks its items carry): given back if
+     * the chunk is dropped before any worker is sent it ({@link #unsent}); null for a chunk
+     * relayed serialized.
+     */
+    multiprocessing.internal.reduction.Handles handles;
     /** When the process engine handed it to a worker. */
     long sentNanos;
     /** How many times a remote engine has sent it (a chunk whose member is lost runs again once). */
@@ -37,6 +43,22 @@ final class Chunk {
         this.items = items;
         // Null, and no event class loaded, unless Flight Recorder is in use (see Recorder).
         this.event = Recorder.inUse() ? PoolTaskEvent.submitted(job.id, start, size()) : null;
+    }
+
+    /**
+     * The chunk leaves the pool without having been sent to a worker: what its message counted
+     * is given back (kept, a captured shared array stayed until the process exited; attack
+     * 41), and, with {@code jobOver} (no chunk of its job can go out any more: it is cancelled,
+     * or the pool sends nothing more), what its job's function counted if none went out.
+     */
+    void unsent(boolean jobOver) {
+        if (handles != null) {
+            handles.unsent();
+            handles = null;
+        }
+        if (jobOver) {
+            job.functionUnsent();
+        }
     }
 
     int size() {

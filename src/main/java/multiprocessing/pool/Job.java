@@ -19,6 +19,8 @@ abstract class Job {
     /** The callable or function; the process engine serializes it once per job. */
     final Object fn;
     byte[] fnBytes;
+    /** What {@link #fnBytes}'s reducers counted; null once sent or given back. */
+    multiprocessing.internal.reduction.Handles fnHandles;
     private final ProgressListener progress;
     private boolean started;
     private boolean cancelled;
@@ -39,7 +41,24 @@ abstract class Job {
             return false;
         }
         started = true;
+        fnHandles = null; // its bytes go out with this chunk
         return true;
+    }
+
+    /**
+     * A chunk of this job was dropped unsent: if none was ever sent, and none can be now (the
+     * job is cancelled, or its pool cannot send any more), what the function counted is given
+     * back, once.
+     */
+    final void functionUnsent() {
+        multiprocessing.internal.reduction.Handles h;
+        synchronized (this) {
+            h = started ? null : fnHandles;
+            fnHandles = null;
+        }
+        if (h != null) {
+            h.unsent();
+        }
     }
 
     /** Marks the job cancelled; false if it may not be (a single task already running). */

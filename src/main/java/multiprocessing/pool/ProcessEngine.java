@@ -290,7 +290,8 @@ final class ProcessEngine implements Engine {
             throw new ProcessError("cannot send the function to the pool's workers: " + problem);
         }
         ClassReach.note(job.fn.getClass());
-        job.fnBytes = Serialization.serializeFunction(job.fn);
+        job.fnHandles = multiprocessing.internal.reduction.Handles.refusing(Worker.NO_DESCRIPTORS);
+        job.fnBytes = Serialization.serializeFunction(job.fn, job.fnHandles);
     }
 
     @Override
@@ -298,8 +299,23 @@ final class ProcessEngine implements Engine {
         Job job = chunk.job;
         if (chunk.message == null) { // a relayed chunk comes serialized, and untimed
             chunk.timed = chunk.event != null;
-            chunk.message = Worker.task(job.id, job.kind, job.fnBytes, chunk.items, chunk.timed);
+            chunk.handles = multiprocessing.internal.reduction.Handles.refusing(
+                    Worker.NO_DESCRIPTORS);
+            chunk.message = Worker.task(job.id, job.kind, job.fnBytes, chunk.items, chunk.timed,
+                    chunk.handles);
         }
+        boolean queued = false;
+        try {
+            queue(chunk);
+            queued = true;
+        } finally {
+            if (!queued) {
+                chunk.unsent(false); // its job's other chunks may go out yet
+            }
+        }
+    }
+
+    private void queue(Chunk chunk) {
         if (chunk.message.length > Frames.MAX_PART) {
             throw new IllegalArgumentException((chunk.items == null ? "a task"
                     : "a chunk of " + chunk.items.size() + " items") + " is "
@@ -373,6 +389,7 @@ final class ProcessEngine implements Engine {
             }
             Chunk c = pending.poll();
             if (!c.job.tryStart()) {
+                c.unsent(true);
                 c.job.released();
                 continue;
             }
@@ -770,6 +787,7 @@ final class ProcessEngine implements Engine {
             lock.unlock();
         }
         for (Chunk c : dropped) {
+            c.unsent(true);
             finish(c, null, error);
         }
     }
@@ -781,6 +799,9 @@ final class ProcessEngine implements Engine {
         lock.lock();
         try {
             terminated = true;
+            for (Chunk c : pending) {
+                c.unsent(true); // never sent: those in flight were, and their workers read them
+            }
             dropped.addAll(pending);
             pending.clear();
             for (W w : workers) {

@@ -15,6 +15,7 @@ import multiprocessing.SerializableRunnable;
 import multiprocessing.connection.Connection;
 import multiprocessing.connection.Pipe;
 import multiprocessing.internal.heap.Heap;
+import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryThreads;
@@ -232,10 +233,18 @@ final class Worker implements SerializableRunnable {
 
     /** A task message as a worker reads it: {@code timed} asks for its TIMING answer. */
     static byte[] task(long jobId, int kind, byte[] fn, List<?> items, boolean timed) {
+        return task(jobId, kind, fn, items, timed, Handles.refusing(NO_DESCRIPTORS));
+    }
+
+    /** As above, what the items' reducers count recorded in {@code handles} (see Chunk). */
+    static byte[] task(long jobId, int kind, byte[] fn, List<?> items, boolean timed,
+            Handles handles) {
         return Serialization.serialize(timed
                 ? new Object[] {jobId, kind, fn, items, true}
-                : new Object[] {jobId, kind, fn, items});
+                : new Object[] {jobId, kind, fn, items}, handles);
     }
+
+    static final String NO_DESCRIPTORS = "a pool's task cannot carry file descriptors";
 
     /**
      * Runs a worker in a thread of this JVM on one end of a pipe and plays its pool on the

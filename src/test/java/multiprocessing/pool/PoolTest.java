@@ -1032,6 +1032,52 @@ class PoolTest {
         }
     }
 
+    /** The heap arenas of 256 KiB and more this process maps now (one per large shared array). */
+    private static Set<String> dedicatedArenasMapped() throws IOException {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {
+            return lines.filter(l -> l.contains("/dev/shm/mph_x"))
+                    .map(l -> l.substring(l.indexOf("/dev/shm/") + 9).replace(" (deleted)", ""))
+                    .collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
+    /**
+     * Tasks cancelled before any worker was sent them give back what they counted: each kept
+     * the 512 KiB shared array it captured until the process exited (attack 41: 29 of 30
+     * invokeAny calls' arrays), and its ticket an entry of the receipts for good.
+     */
+    @Test
+    void tasksCancelledBeforeTheyAreSentLetGoOfTheirSharedArrays() throws Exception {
+        try (Pool p = Pool.builder().processes(1).build()) {
+            Set<String> before = dedicatedArenasMapped();
+            AsyncResult<Integer> blocker = p.applyAsync(() -> {
+                Thread.sleep(1_000);
+                return 1;
+            });
+            List<AsyncResult<Integer>> cancelled = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                multiprocessing.sharedctypes.SharedIntArray array =
+                        multiprocessing.sharedctypes.RawArray.ofInts(1 << 17);
+                cancelled.add(p.applyAsync(() -> array.get(0)));
+            }
+            for (AsyncResult<Integer> r : cancelled) {
+                assertTrue(r.cancel(false), "not started: the worker is busy");
+            }
+            assertEquals(1, blocker.get());
+            assertEquals(2, p.apply(() -> 2)); // the cancelled tasks were passed over by now
+            cancelled.clear();
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            Set<String> left;
+            do {
+                System.gc();
+                Thread.sleep(50);
+                left = dedicatedArenasMapped();
+                left.removeAll(before);
+            } while (!left.isEmpty() && System.nanoTime() < deadline);
+            assertEquals(Set.of(), left, "the cancelled tasks' arrays are still here");
+        }
+    }
+
     /** A class workers initialize and the main process refuses to (its initializer throws). */
     static final class InitializedOnlyInChildren implements java.io.Serializable {
         static {

@@ -486,12 +486,20 @@ public final class Serialization {
      * @throws IllegalArgumentException naming the class when {@code fn} cannot be serialized
      */
     public static byte[] serializeFunction(Object fn) {
+        return serializeFunction(fn, Handles.refusing("this channel cannot carry descriptors"));
+    }
+
+    /**
+     * As {@link #serializeFunction(Object)}, what its reducers count recorded in
+     * {@code handles}: given back by {@link Handles#unsent} if no message carrying the bytes is
+     * ever sent.
+     */
+    public static byte[] serializeFunction(Object fn, Handles handles) {
         byte[] known = FUNCTIONS.get(fn);
         if (known != null) {
             return known;
         }
-        byte[] bytes = payload(fn, Handles.refusing("this channel cannot carry descriptors"),
-                true);
+        byte[] bytes = payload(fn, handles, true);
         if (immutable(bytes)) {
             FUNCTIONS.put(fn, bytes);
         }
