@@ -245,6 +245,7 @@ public final class Serialization {
                     // field names to hand the program in place of its object.
                     .withDeserializeUnknownClass(false)
                     .withSharedRegistry(SHARED)
+                    .withSerializerFactory(ThrowableSerializer.FACTORY)
                     .build();
             // In one fixed order: registering a serializer numbers the class, and the numbers
             // must agree between the processes (a hash map's order differs from JVM to JVM).
