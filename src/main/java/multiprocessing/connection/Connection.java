@@ -549,6 +549,26 @@ public final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * A message this end will not read (its header is bad, or it is longer than asked for):
+     * the stream has lost its framing, so this end receives nothing more. As in Python, an end
+     * that also sends goes on sending (a socket shuts its receiving side down); one that only
+     * receives is closed. It closed a duplex connection whole, a send under way in another
+     * thread torn mid-frame (review 47).
+     */
+    private IOException unreadable(int fd, String why) {
+        if (writable) {
+            String message = why + ": this connection can no longer receive";
+            recvCutShort = message;
+            if (socket) {
+                Sockets.shutdown(fd, false);
+            }
+            return new IOException(message);
+        }
+        close();
+        return new IOException(why + "; the connection is closed");
+    }
+
     private void writeFully(int fd, MemorySegment from, long count, int[] fds) throws IOException {
         long done = 0;
         PipeStream stream = stream();
@@ -617,7 +637,9 @@ public final class Connection implements AutoCloseable {
 
     /**
      * Receives a message of at most {@code maxLength} bytes. A longer one is an error, as in
-     * Python: the message is not read and the connection can no longer be read from.
+     * Python: the message is not read and the connection can no longer be read from; a duplex
+     * one still sends, a receiving-only pipe end is closed (so is any end whose peer sends a
+     * header that cannot be right).
      *
      * @param maxLength the longest message accepted
      * @return the message
@@ -834,23 +856,18 @@ public final class Connection implements AutoCloseable {
             length = Framing.readLongLength(recvBuffer);
         }
         if (length < 0) {
-            close();
-            throw new IOException("corrupt message header: negative length " + length
-                    + "; the connection is closed");
+            throw unreadable(fd, "corrupt message header: negative length " + length);
         }
         if (maxLength >= 0 && length > maxLength) {
-            close();
-            throw new IOException("bad message length: " + length + " bytes, more than "
-                    + maxLength + "; the connection is closed");
+            throw unreadable(fd, "bad message length: " + length + " bytes, more than "
+                    + maxLength);
         }
         if (into != null) {
             return readInto(fd, into, length, fds);
         }
         if (length > Integer.MAX_VALUE - 8) {
-            close();
-            throw new IOException("a message of " + length + " bytes does not fit in a "
-                    + "byte[]; receive it with recvBytesInto(MemorySegment). "
-                    + "The connection is closed");
+            throw unreadable(fd, "a message of " + length + " bytes does not fit in a byte[];"
+                    + " receive it with recvBytesInto(MemorySegment)");
         }
         byte[] bytes = readArray(fd, (int) length, fds);
         return new Frame(bytes, length, fds.toArray());
@@ -862,9 +879,8 @@ public final class Connection implements AutoCloseable {
             // Keep the whole message, as Python does, so nothing is lost.
             if (length > Integer.MAX_VALUE - 8) {
                 // Not read, so the stream has lost its framing: as for any unreadable header.
-                close();
-                throw new IOException("a message of " + length + " bytes does not fit the "
-                        + into.byteSize() + "-byte buffer; the connection is closed");
+                throw unreadable(fd, "a message of " + length + " bytes does not fit the "
+                        + into.byteSize() + "-byte buffer");
             }
             byte[] whole = readArray(fd, (int) length, fds);
             throw new BufferTooShort(whole, into.byteSize()); // its descriptors are closed

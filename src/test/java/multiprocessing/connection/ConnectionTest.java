@@ -353,13 +353,28 @@ class ConnectionTest {
         }
     }
 
+    /**
+     * recvBytes(maxLength) refuses a longer message, and the end receives nothing more; as in
+     * Python, a duplex end goes on sending (it was closed whole; review 47), a receiving-only
+     * end is closed.
+     */
     @Test
-    void recvBytesWithMaxLengthRefusesALongerMessageAndClosesTheConnection() throws Exception {
+    void recvBytesWithMaxLengthRefusesALongerMessageAndReceivesNoMore() throws Exception {
         try (Pipe p = Pipe.open()) {
             p.left().sendBytes(new byte[300]);
             IOException e = assertThrows(IOException.class, () -> p.right().recvBytes(256));
             assertTrue(e.getMessage().contains("bad message length"), e.getMessage());
-            assertTrue(p.right().closed());
+            assertFalse(p.right().closed());
+            p.right().send("still sending");
+            assertEquals("still sending", p.left().recv());
+            IOException again = assertThrows(IOException.class, () -> p.right().recvBytes());
+            assertTrue(again.getMessage().contains("can no longer receive"), again.getMessage());
+        }
+        try (Pipe p = Pipe.open(false)) {
+            p.right().sendBytes(new byte[300]);
+            IOException e = assertThrows(IOException.class, () -> p.left().recvBytes(256));
+            assertTrue(e.getMessage().contains("bad message length"), e.getMessage());
+            assertTrue(p.left().closed());
         }
     }
 
@@ -380,7 +395,7 @@ class ConnectionTest {
             writeRaw(p.left(), ByteBuffer.allocate(4).putInt(-5).array());
             IOException e = assertThrows(IOException.class, () -> p.right().recvBytes());
             assertTrue(e.getMessage().contains("negative length"), e.getMessage());
-            assertTrue(p.right().closed(), "a stream that lost its framing is closed");
+            assertReceivesNoMore(p.right());
         }
         try (Pipe p = Pipe.open()) {
             // The long form announces a length past 2^63: corrupt.
@@ -399,8 +414,8 @@ class ConnectionTest {
     @Test
     void aClaimTooLargeForAnyBufferClosesTheConnectionInEveryReceiveForm() throws Exception {
         // 2^62 bytes in the long form: no byte[] and no caller's buffer holds it. Whatever the
-        // receiving call, the stream has lost its framing, so the connection must be closed
-        // (a later read would take payload bytes for a header).
+        // receiving call, the stream has lost its framing, so the connection must receive no
+        // more (a later read would take payload bytes for a header); it still sends.
         List<ThrowingReceive> forms = List.of(Connection::recvBytes, Connection::recv,
                 c -> c.recvBytesInto(new byte[16]),
                 c -> c.recvBytesInto(Arena.ofAuto().allocate(16)));
@@ -410,9 +425,17 @@ class ConnectionTest {
                         .putInt(0x00000001).array());
                 IOException e = assertThrows(IOException.class, () -> form.receive(p.right()));
                 assertFalse(e instanceof EOFException, e.toString());
-                assertTrue(p.right().closed(), "still open after " + e);
+                assertReceivesNoMore(p.right());
             }
         }
+    }
+
+    /** A duplex end that lost its receiving stream's framing refuses to receive, and sends. */
+    private static void assertReceivesNoMore(Connection c) throws IOException {
+        assertFalse(c.closed());
+        IOException again = assertThrows(IOException.class, c::recvBytes);
+        assertTrue(again.getMessage().contains("can no longer receive"), again.getMessage());
+        c.sendBytes(new byte[] {1});
     }
 
     @FunctionalInterface
