@@ -140,6 +140,11 @@ public final class Address {
                     : "path") + " must have 1 to " + room + " bytes of UTF-8, not " + bytes
                     + ": " + render(path));
         }
+        if (!isAbstract && path.indexOf('\0') >= 0) {
+            // The kernel would use the path up to it: another file than the one named.
+            throw new IllegalArgumentException("a Unix socket path must not hold a NUL"
+                    + " character: " + render(path));
+        }
         return new Address(Family.AF_UNIX, null, 0, null, path);
     }
 

@@ -739,11 +739,16 @@ public final class Connection implements AutoCloseable {
     /**
      * Waits up to {@code timeout} for a message (or end of file) to be readable.
      *
-     * @param timeout how long to wait at most
+     * @param timeout how long to wait at most; null waits without a limit (Python's
+     *        {@code poll(None)})
      * @return whether a message (or end of file) can be read without blocking
      * @throws IOException if the descriptor cannot be polled
      */
     public boolean poll(Duration timeout) throws IOException {
+        if (timeout == null) {
+            // Python's poll(None); refused, the message sent callers to poll(), which does not wait.
+            timeout = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+        }
         long nanos = Durations.nanos(timeout);
         long deadline = Durations.deadline(timeout);
         int fd = acquire(false);

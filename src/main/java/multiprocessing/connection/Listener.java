@@ -107,14 +107,38 @@ public final class Listener implements AutoCloseable {
             Posix.closeQuietly(wakeRead);
             Posix.closeQuietly(wakeWrite);
             if (unlink != null) {
-                try {
-                    Files.deleteIfExists(unlink);
-                } catch (IOException ignored) {
-                    // Someone else removed or replaced it: nothing of ours is left to clean.
-                }
+                BOUND.remove(unlink);
+                deleteSocketFile(unlink);
             }
         }
     }
+
+    private static void deleteSocketFile(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // Someone else removed or replaced it: nothing of ours is left to clean.
+        }
+    }
+
+    /**
+     * The socket files of this process's listeners still open, removed as it exits, as
+     * CPython's exit finalizer removes them: a listener never closed (an exception out of
+     * main, System.exit) left its file, and the program's next run could not bind the path
+     * (review 47). A Cleaner does not run at exit.
+     */
+    private static final java.util.Set<Path> BOUND = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static void removeAtExit(Path path) {
+        if (BOUND.add(path) && BOUND_HOOK.compareAndSet(false, true)) {
+            multiprocessing.internal.util.AtExit.register(
+                    multiprocessing.internal.util.AtExit.Stage.RELEASE,
+                    () -> BOUND.forEach(Listener::deleteSocketFile));
+        }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean BOUND_HOOK =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * Binds a socket to {@code address} and listens.
@@ -172,6 +196,9 @@ public final class Listener implements AutoCloseable {
                 ? Path.of(address.path()) : null;
         this.resources = new Resources(fd, wake[0], wake[1], unlink);
         this.cleanable = CLEANER.register(this, resources);
+        if (unlink != null) {
+            removeAtExit(unlink);
+        }
     }
 
     /**

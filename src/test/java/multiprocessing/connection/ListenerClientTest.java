@@ -36,6 +36,45 @@ import multiprocessing.NoLeftoverProcesses;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 @ExtendWith(NoLeftoverProcesses.class)
 class ListenerClientTest {
+
+    /**
+     * A listener on a path of the program's, never closed, has its socket file removed as its
+     * process exits, as CPython's: left, the program's next run could not bind the path
+     * (review 47). A path holding a NUL is refused (the kernel would bind the path up to it).
+     */
+    @Test
+    void aListenerNeverClosedLeavesNoSocketFile(@TempDir Path dir) throws Exception {
+        String path = dir.resolve("app.sock").toString();
+        multiprocessing.Process child = new multiprocessing.Process(() -> {
+            new Listener(Address.unix(path), null); // and exits without closing it
+        });
+        child.start();
+        child.join();
+        assertEquals(0, child.exitCode());
+        assertFalse(Files.exists(Path.of(path)), "the socket file was left");
+        try (Listener again = new Listener(Address.unix(path), null)) {
+            assertEquals(path, again.address().path());
+        }
+        assertThrows(IllegalArgumentException.class, () -> Address.unix(path + "\0x"));
+    }
+
+    /** poll(null) waits without a limit, as Python's poll(None). */
+    @Test
+    void pollWithNoTimeoutWaitsForAMessage() throws Exception {
+        try (Pipe p = Pipe.open()) {
+            Thread sender = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(300);
+                    p.left().send("late");
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            assertTrue(p.right().poll(null));
+            assertEquals("late", p.right().recv());
+            sender.join();
+        }
+    }
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
     @TempDir
