@@ -31,7 +31,8 @@ import java.util.Map;
  * write of the same object writes that number instead (Fory's reference tracking), so an
  * object captured twice arrives once. Strings are written as UTF-16 units and floating-point
  * numbers as their raw bits, so that both arrive exactly as Fory delivers them, and objects
- * nest at most {@value #MAX_DEPTH} deep, Fory's bound. A lambda is written
+ * nest at most {@value #MAX_DEPTH} deep here (deeper ones go to Fory, which reads up to
+ * {@code Serialization.MAX_DEPTH} levels). A lambda is written
  * as its {@link SerializedLambda} (what its {@code writeReplace} returns, as Java serialization
  * and Fory write it) and rebuilt by its capturing class's {@code $deserializeLambda$}; the
  * writer refuses a lambda whose class, or whose capturing class, does not let this module in

@@ -480,8 +480,8 @@ public final class Serialization {
             java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     /**
-     * Serializes a function that messages name by its bytes (a pool job's, sent to each worker
-     * with its first chunk), as a payload is: a plain lambda without Fory, which a worker then
+     * Serializes a function that messages name by its bytes (a pool job's, sent with each of
+     * its chunks; a worker reads it once per job), as a payload is: a plain lambda without Fory, which a worker then
      * reads without building it. Such bytes are read by {@link #deserializeFunction}.
      *
      * @throws IllegalArgumentException naming the class when {@code fn} cannot be serialized
