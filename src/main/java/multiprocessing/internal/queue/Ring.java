@@ -517,7 +517,6 @@ public final class Ring {
         }
     }
 
-    /** The tail, if the {@code k} slots from it are free now (nothing is claimed); else -1. */
     /** Whether a record of one slot would find room at the tail now (approximate). */
     public boolean hasRoom() {
         return roomAt(1, 0) >= 0;
