@@ -54,12 +54,42 @@ public final class ShmObject implements AutoCloseable {
         // The tracker's pipe first (its first use starts the tracker): between the object's
         // naming and its registration there is then one write(2), not a process's start.
         ResourceTracker.ready();
-        // Made without a name, sized and its pages reserved, then named (linkat fails with
-        // EEXIST as O_EXCL does): a process that attaches by name as soon as it appears found
-        // it of size 0, or mapped it whole before a reservation that then failed and touched
-        // pages nothing backed (SIGBUS). Registered once named, never before: a name given by
-        // the caller may be another program's, which the tracker must never unlink.
-        int fd = SharedMemoryCalls.createNameless();
+        // Made under a name of its own, sized and its pages reserved, then linked to its name
+        // (linkat fails with EEXIST as O_EXCL does) and the first name removed: a process that
+        // attaches as soon as the name appears found it of size 0, or mapped it whole before
+        // a reservation that then failed and touched pages nothing backed (SIGBUS). The name
+        // given is registered once it exists, never before: it may be another program's, which
+        // the tracker must never unlink; the first one, random, before, as createUnique's.
+        // (Not O_TMPFILE, which needs a downcall of its own: a second stub in every child that
+        // writes receipts, milliseconds of its start.)
+        for (int attempt = 0; ; attempt++) {
+            String first = SharedMemoryCalls.uniqueName(CREATING_PREFIX);
+            ResourceTracker.register(first);
+            int fd;
+            try {
+                fd = SharedMemoryCalls.shmOpen(first, SharedMemoryCalls.O_CREAT
+                        | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
+            } catch (ErrnoException e) {
+                ResourceTracker.unregister(first);
+                if (e.errno() != SharedMemoryCalls.EEXIST || attempt >= 100) {
+                    throw e;
+                }
+                continue; // the rare collision: another name
+            }
+            try {
+                return sizeLinkAndMap(name, fd, size, reserve);
+            } finally {
+                Posix.closeQuietly(fd);
+                unlinkQuietly(first);
+            }
+        }
+    }
+
+    /** The prefix of the name an object has while {@link #create} makes it. */
+    private static final String CREATING_PREFIX = "/mpc_";
+
+    private static ShmObject sizeLinkAndMap(String name, int fd, long size, boolean reserve)
+            throws ErrnoException {
         int byName = -1;
         Arena mapping = Arena.ofShared();
         boolean named = false;
@@ -71,8 +101,8 @@ public final class ShmObject implements AutoCloseable {
             SharedMemoryCalls.link(fd, name);
             named = true;
             ResourceTracker.register(name);
-            // Mapped through its name, so that /proc/PID/maps shows the name (a nameless
-            // object's mapping is "/dev/shm/#inode (deleted)" for good, named since or not).
+            // Mapped through its name, so that /proc/PID/maps shows it (a mapping shows the
+            // name the object was opened by, "(deleted)" once that one is removed).
             byName = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDWR, 0);
             if (SharedMemoryCalls.status(byName).inode() != SharedMemoryCalls.status(fd).inode()) {
                 named = false; // another's now: not to unlink
@@ -88,7 +118,6 @@ public final class ShmObject implements AutoCloseable {
             }
             throw e;
         } finally {
-            Posix.closeQuietly(fd);
             if (byName >= 0) {
                 Posix.closeQuietly(byName);
             }
