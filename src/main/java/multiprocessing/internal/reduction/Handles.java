@@ -142,7 +142,7 @@ public final class Handles {
     /**
      * The message written with these handles will never be read by anyone (its write failed,
      * the queue had no room for it, the peer was gone): what its reducers counted for it is
-     * given back. Once; a message that was sent forgets it all (see {@link #sent}).
+     * given back, once. A sender calls it only for a message it knows nobody will read.
      */
     public void unsent() {
         List<Runnable> actions = ifUnsent;
@@ -152,11 +152,6 @@ public final class Handles {
                 action.run();
             }
         }
-    }
-
-    /** The message written with these handles went out: {@link #unsent} does nothing now. */
-    public void sent() {
-        ifUnsent = null;
     }
 
     void afterRead(Runnable action) {
