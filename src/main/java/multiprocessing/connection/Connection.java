@@ -1089,6 +1089,7 @@ public final class Connection implements AutoCloseable {
             }
             long key = ticket.key();
             out.ifUnsent(() -> ResourceSharer.withdraw(key));
+            out.readOnce(); // the sharer hands the descriptor to the first that asks
             out.writeString(ticket.address());
             out.writeLong(key);
         }

@@ -292,6 +292,15 @@ final class ProcessEngine implements Engine {
         ClassReach.note(job.fn.getClass());
         job.fnHandles = multiprocessing.internal.reduction.Handles.refusing(Worker.NO_DESCRIPTORS);
         job.fnBytes = Serialization.serializeFunction(job.fn, job.fnHandles);
+        if (job.fnHandles.readableOnce()) {
+            // It captures what one process only can take (a connection): bytes written once
+            // and sent with every chunk reached the first worker that read them, and every
+            // other chunk failed ("no connection is shared under that key"; review 46).
+            // Written for each chunk instead, as Python pickles a task's function each time.
+            job.fnHandles.unsent();
+            job.fnHandles = null;
+            job.fnBytes = null;
+        }
     }
 
     @Override
@@ -301,7 +310,9 @@ final class ProcessEngine implements Engine {
             chunk.timed = chunk.event != null;
             chunk.handles = multiprocessing.internal.reduction.Handles.refusing(
                     Worker.NO_DESCRIPTORS);
-            chunk.message = Worker.task(job.id, job.kind, job.fnBytes, chunk.items, chunk.timed,
+            byte[] fn = job.fnBytes != null ? job.fnBytes
+                    : Serialization.serializeFunction(job.fn, chunk.handles);
+            chunk.message = Worker.task(job.id, job.kind, fn, chunk.items, chunk.timed,
                     chunk.handles);
         }
         boolean queued = false;

@@ -1032,6 +1032,29 @@ class PoolTest {
         }
     }
 
+    /**
+     * A map's function that captures a connection reaches every worker, as in Python (which
+     * pickles the function with each task): its bytes, written once per job, carried a
+     * resource-sharer ticket only the first worker to read them could take, and every chunk
+     * another worker ran failed with "no connection is shared under that key" (review 46).
+     */
+    @Test
+    void aMapFunctionCapturingAConnectionReachesEveryWorker() throws Exception {
+        try (multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open(false)) {
+            multiprocessing.connection.Connection writer = pipe.right();
+            List<Long> pids = pool.map(x -> {
+                writer.send(x);
+                return ProcessHandle.current().pid();
+            }, List.of(1, 2, 3, 4, 5, 6, 7, 8), 1);
+            Set<Object> got = new HashSet<>();
+            for (int i = 0; i < 8; i++) {
+                got.add(pipe.left().recv());
+            }
+            assertEquals(Set.of(1, 2, 3, 4, 5, 6, 7, 8), got);
+            assertEquals(8, pids.size());
+        }
+    }
+
     /** The heap arenas of 256 KiB and more this process maps now (one per large shared array). */
     private static Set<String> dedicatedArenasMapped() throws IOException {
         try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {

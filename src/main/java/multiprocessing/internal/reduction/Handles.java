@@ -17,6 +17,8 @@ public final class Handles {
     private List<Runnable> afterSend;
     /** What undoes the reducers' counting if the message is never sent (see {@link #unsent}). */
     private List<Runnable> ifUnsent;
+    /** Whether one receiver only can read the message (see {@link Reducer.Out#readOnce}). */
+    private boolean readOnce;
     /**
      * How many reduced objects this message's writes and reads have met: a write or read that
      * met one is not tried again (see Serialization's deep-stack retry).
@@ -152,6 +154,15 @@ public final class Handles {
                 action.run();
             }
         }
+    }
+
+    void readOnce() {
+        readOnce = true;
+    }
+
+    /** {@return whether one receiver only can read the message written with these handles} */
+    public boolean readableOnce() {
+        return readOnce;
     }
 
     void afterRead(Runnable action) {

@@ -467,6 +467,11 @@ final class PlainStream {
         }
 
         @Override
+        public void readOnce() {
+            handles.readOnce();
+        }
+
+        @Override
         public boolean carriesFds() {
             return handles.carriesFds();
         }

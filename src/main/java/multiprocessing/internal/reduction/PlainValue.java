@@ -793,6 +793,11 @@ final class PlainValue {
         }
 
         @Override
+        public void readOnce() {
+            handles.readOnce();
+        }
+
+        @Override
         public boolean spawning() {
             return handles.isSpawning();
         }

@@ -76,6 +76,13 @@ public interface Reducer<T> {
          */
         void ifUnsent(Runnable action);
 
+        /**
+         * Says that the message can be read by one receiver only (what this reducer wrote is
+         * redeemed once, as a connection's resource-sharer ticket): its bytes must not be sent
+         * to several processes, as a pool's function bytes are.
+         */
+        void readOnce();
+
         /** Whether this message starts a child of this process (its target and arguments). */
         default boolean spawning() {
             return false;

@@ -1042,6 +1042,11 @@ public final class Serialization {
                 }
 
                 @Override
+                public void readOnce() {
+                    handles().readOnce();
+                }
+
+                @Override
                 public boolean spawning() {
                     return handles().isSpawning();
                 }
