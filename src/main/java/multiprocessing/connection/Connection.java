@@ -57,7 +57,9 @@ import multiprocessing.internal.util.Durations;
  * heap left for a received message), ends that direction, whose framing is lost: the peer
  * then meets the end of file inside that message, never a message nobody sent, and later
  * calls in that direction throw {@link IOException} saying why. A duplex connection goes on
- * in the other direction; a pipe's end is closed.
+ * in the other direction, but a TCP one whose receiving was cut short, which is closed (TCP
+ * cannot tell the peer that this end reads no more: closed, the connection is reset); a
+ * pipe's end is closed.
  */
 public final class Connection implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -532,7 +534,10 @@ public final class Connection implements AutoCloseable {
      * framing lost: later calls in that direction throw, saying why. A socket shuts that
      * direction down (the peer reads the end of file inside the message, or its sends fail),
      * so a duplex connection still receives what was sent to it, or still sends; a pipe's end,
-     * which goes one way only, is closed.
+     * which goes one way only, is closed. So is a TCP connection whose receiving is cut short:
+     * TCP tells the peer nothing of a shut-down reading side, and a peer still sending the
+     * rest of that message blocked for good once this end's buffer was full (review 47);
+     * closed with bytes unread, the connection is reset, and the peer's sends fail.
      */
     private void cutShort(int fd, boolean sending, Throwable why) {
         String message = "a message was cut short part-way (" + why + "): this connection can"
@@ -542,7 +547,7 @@ public final class Connection implements AutoCloseable {
         } else {
             recvCutShort = message;
         }
-        if (socket) {
+        if (socket && (sending || !Sockets.inet(fd))) {
             Sockets.shutdown(fd, sending);
         } else {
             close();

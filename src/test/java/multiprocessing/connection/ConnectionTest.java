@@ -281,6 +281,43 @@ class ConnectionTest {
     }
 
     /**
+     * On TCP, a receive cut short part-way closes the connection: a shut-down reading side is
+     * nothing TCP tells the peer, which went on sending the rest of that message and blocked
+     * for good once this end's buffers were full (review 47). Closed with bytes unread, the
+     * connection is reset, and the peer's send fails.
+     */
+    @Test
+    void aTcpReceiveCutShortPartWayFailsThePeersSends() throws Exception {
+        try (Listener listener = new Listener(Address.inet("127.0.0.1", 0))) {
+            java.util.concurrent.CompletableFuture<Connection> accepted =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return listener.accept();
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+            try (Connection writer = Client.connect(listener.address());
+                    Connection reader = accepted.get(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                byte[] part = new byte[4 + 1000];
+                ByteBuffer.wrap(part).putInt(64 << 20); // a message of 64 MiB, 1,000 bytes now
+                writeRaw(writer, part);
+                Arena arena = Arena.ofShared();
+                MemorySegment into = arena.allocate(64 << 20);
+                java.util.concurrent.CompletableFuture<Throwable> received =
+                        failureOf(() -> reader.recvBytesInto(into));
+                closeSoon(arena).join(); // while the receive waits for the rest
+                java.util.concurrent.CompletableFuture<Throwable> rest =
+                        failureOf(() -> writeRaw(writer, new byte[64 << 20]));
+                assertInstanceOf(IllegalStateException.class, received.get());
+                Throwable sent = rest.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertInstanceOf(IOException.class, sent, "the peer's send went on");
+                assertTrue(reader.closed());
+            }
+        }
+    }
+
+    /**
      * A receive that fails part-way through a message (the memory it reads into unmapped by
      * another thread while the rest is awaited) ends that end's receiving: the next receive
      * read the message's remaining bytes as a length. A duplex connection still sends; a

@@ -330,6 +330,17 @@ public final class Sockets {
         }
     }
 
+    /** Whether {@code fd} is an Internet (TCP) socket; false for a Unix one, or if unknown. */
+    public static boolean inet(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = arena.allocate(Math.max(sockaddr_un.layout().byteSize(),
+                    sockaddr_in.layout().byteSize()));
+            MemorySegment len = arena.allocateFrom(JAVA_INT, (int) sa.byteSize());
+            int r = (int) Errno.call(H.GETSOCKNAME, Errno.state(), arg(fd), sa, len);
+            return r >= 0 && (sockaddr_in.sin_family(sa) & 0xffff) == AF_INET;
+        }
+    }
+
     /** Shuts both directions down: wakes a thread blocked in accept or read on the socket. */
     public static void shutdown(int fd) {
         Errno.call(H.SHUTDOWN, Errno.state(), arg(fd), arg(Libc.SHUT_RDWR()));
