@@ -62,26 +62,12 @@ public final class ShmObject implements AutoCloseable {
         // the tracker must never unlink; the first one, random, before, as createUnique's.
         // (Not O_TMPFILE, which needs a downcall of its own: a second stub in every child that
         // writes receipts, milliseconds of its start.)
-        for (int attempt = 0; ; attempt++) {
-            String first = SharedMemoryCalls.uniqueName(CREATING_PREFIX);
-            ResourceTracker.register(first);
-            int fd;
-            try {
-                fd = SharedMemoryCalls.shmOpen(first, SharedMemoryCalls.O_CREAT
-                        | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
-            } catch (ErrnoException e) {
-                ResourceTracker.unregister(first);
-                if (e.errno() != SharedMemoryCalls.EEXIST || attempt >= 100) {
-                    throw e;
-                }
-                continue; // the rare collision: another name
-            }
-            try {
-                return sizeLinkAndMap(name, fd, size, reserve);
-            } finally {
-                Posix.closeQuietly(fd);
-                unlinkQuietly(first);
-            }
+        Opened first = openUnique(CREATING_PREFIX);
+        try {
+            return sizeLinkAndMap(name, first.fd(), size, reserve);
+        } finally {
+            Posix.closeQuietly(first.fd());
+            unlinkQuietly(first.name());
         }
     }
 
@@ -133,24 +119,34 @@ public final class ShmObject implements AutoCloseable {
      */
     public static ShmObject createUnique(String prefix, long size, boolean reserve)
             throws ErrnoException {
+        Opened o = openUnique(prefix);
+        if (CREATED_STALL_MILLIS > 0) {
+            stall();
+        }
+        return sizeAndMap(o.name(), o.fd(), size, reserve);
+    }
+
+    /** An object just made, by its name and open as {@code fd}. */
+    private record Opened(String name, int fd) {}
+
+    /**
+     * Makes an empty object named {@code prefix} and 48 random bits in hex, exclusively, mode
+     * 0600, registered with the resource tracker before it exists (see {@link #createUnique}).
+     */
+    private static Opened openUnique(String prefix) throws ErrnoException {
         for (int attempt = 0; ; attempt++) {
             String name = SharedMemoryCalls.uniqueName(prefix);
             ResourceTracker.register(name);
-            int fd;
             try {
-                fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_CREAT
-                        | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600);
+                return new Opened(name, SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_CREAT
+                        | SharedMemoryCalls.O_EXCL | SharedMemoryCalls.O_RDWR, 0600));
             } catch (ErrnoException e) {
                 ResourceTracker.unregister(name);
                 if (e.errno() != SharedMemoryCalls.EEXIST || attempt >= 100) {
                     throw e;
                 }
-                continue; // the rare collision: another name
+                // the rare collision: another name
             }
-            if (CREATED_STALL_MILLIS > 0) {
-                stall();
-            }
-            return sizeAndMap(name, fd, size, reserve);
         }
     }
 
