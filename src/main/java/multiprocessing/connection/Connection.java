@@ -241,7 +241,7 @@ public final class Connection implements AutoCloseable {
 
     /** {@return whether this end can receive (Python's {@code readable})} */
     public boolean readable() {
-        return readable;
+        return readable && recvCutShort == null;
     }
 
     /** {@return whether this end can send (Python's {@code writable})} */
@@ -562,16 +562,40 @@ public final class Connection implements AutoCloseable {
      * thread torn mid-frame (review 47).
      */
     private IOException unreadable(int fd, String why) {
-        if (writable) {
+        if (writable && !(socket && Sockets.inet(fd))) {
             String message = why + ": this connection can no longer receive";
             recvCutShort = message;
             if (socket) {
                 Sockets.shutdown(fd, false);
+                // What the peer sent of the refused message is read and dropped: a sender
+                // waiting for room to write the rest (a message larger than the socket's
+                // buffers) was never woken, and hung with every send queued behind it (attack
+                // 42); woken by the room, its write meets the shut-down side (EPIPE).
+                drainQuietly(fd);
             }
             return new IOException(message);
         }
+        // A TCP end is closed, reset with bytes unread: TCP tells the peer nothing of a
+        // shut-down reading side (see cutShort).
         close();
         return new IOException(why + "; the connection is closed");
+    }
+
+    /** Reads and drops what is in the socket's receive queue now (a bounded amount). */
+    private static void drainQuietly(int fd) {
+        MemorySegment scratch = Arena.ofAuto().allocate(64 << 10);
+        try {
+            for (long dropped = 0; dropped < (64L << 20); ) {
+                long n = Sockets.recvmsg(fd, scratch, scratch.byteSize(), Posix::closeQuietly,
+                        true);
+                if (n <= 0) {
+                    return; // nothing more now (-1), or end of file (0)
+                }
+                dropped += n;
+            }
+        } catch (ErrnoException e) {
+            // nothing more can be read: nothing more to drop
+        }
     }
 
     private void writeFully(int fd, MemorySegment from, long count, int[] fds) throws IOException {
@@ -753,6 +777,10 @@ public final class Connection implements AutoCloseable {
         if (timeout == null) {
             // Python's poll(None); refused, the message sent callers to poll(), which does not wait.
             timeout = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+        }
+        String broken = recvCutShort;
+        if (broken != null) {
+            throw new IOException(broken); // as Python's poll on an end that reads no more
         }
         long nanos = Durations.nanos(timeout);
         long deadline = Durations.deadline(timeout);

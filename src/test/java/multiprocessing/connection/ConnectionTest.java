@@ -406,6 +406,20 @@ class ConnectionTest {
             assertEquals("still sending", p.left().recv());
             IOException again = assertThrows(IOException.class, () -> p.right().recvBytes());
             assertTrue(again.getMessage().contains("can no longer receive"), again.getMessage());
+            assertFalse(p.right().readable());
+            assertThrows(IOException.class, () -> p.right().poll());
+        }
+        // A message larger than the socket's buffers, refused while its sender still writes:
+        // the sender's write fails (it waited for room for good; attack 42), and the refusing
+        // end still sends.
+        try (Pipe p = Pipe.open()) {
+            java.util.concurrent.CompletableFuture<Throwable> sent =
+                    failureOf(() -> p.left().sendBytes(new byte[8 << 20]));
+            assertThrows(IOException.class, () -> p.right().recvBytes(100));
+            Throwable failure = sent.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertInstanceOf(IOException.class, failure, "the sender's write went on");
+            p.right().send("after");
+            assertEquals("after", p.left().recv());
         }
         try (Pipe p = Pipe.open(false)) {
             p.right().sendBytes(new byte[300]);
