@@ -602,6 +602,9 @@ public final class Ring {
                 long word = (long) PID << 32 | k;
                 if (ROOM_HELD.compareAndSet(header, 0L, word)) {
                     held = word;
+                    // Who holds it, beyond the pid: one reused by another process after the
+                    // holder died, or the same number in another pid namespace (attack 42).
+                    RingLayout.ROOM_HELD_STAMP.setVolatile(header, ProcessIdentity.STAMP);
                 }
             }
             return t;
@@ -619,6 +622,7 @@ public final class Ring {
 
         void letGo() {
             if (held != 0) {
+                RingLayout.ROOM_HELD_STAMP.setVolatile(header, 0L); // judged by pid until the next
                 ROOM_HELD.compareAndSet(header, held, 0L);
                 held = 0;
                 wakeProducers(); // those that left the room free may have room of their own
@@ -806,7 +810,8 @@ public final class Ring {
     void recoverDead() {
         Map<Claimant, Boolean> alive = new HashMap<>();
         long held = (long) ROOM_HELD.getVolatile(header);
-        if (held != 0 && !alive.computeIfAbsent(new Claimant((int) (held >>> 32), 0),
+        long heldBy = (long) RingLayout.ROOM_HELD_STAMP.getVolatile(header);
+        if (held != 0 && !alive.computeIfAbsent(new Claimant((int) (held >>> 32), heldBy),
                 c -> ProcessIdentity.alive(c.pid(), c.stamp()))
                 && ROOM_HELD.compareAndSet(header, held, 0L)) {
             wakeProducers(); // a put that held room and died: the room is everyone's again

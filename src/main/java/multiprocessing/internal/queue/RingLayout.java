@@ -20,6 +20,7 @@ import multiprocessing.internal.shm.LongField;
  *    0 long tail          producers' claim position, in slots (only grows)
  *    8 long roomHeld      a producer waiting for several slots: its pid << 32 | their number
  *                         (0: none); the others leave that many free slots at the tail to it
+ *   16 long roomHeldStamp its identity stamp (ProcessIdentity.stamp), 0 before it is written
  *   64 long head          consumers' claim position, in slots (only grows)
  *  128 int  count         items put and not yet taken (qsize; bounds maxsize)
  *  132 int  maxsize       0: no bound but the ring's room
@@ -56,7 +57,8 @@ public final class RingLayout {
     public static final StructLayout HEADER = MemoryLayout.structLayout(
             JAVA_LONG.withName("tail"),
             JAVA_LONG.withName("roomHeld"),
-            MemoryLayout.paddingLayout(48),
+            JAVA_LONG.withName("roomHeldStamp"),
+            MemoryLayout.paddingLayout(40),
             JAVA_LONG.withName("head"),
             MemoryLayout.paddingLayout(56),
             JAVA_INT.withName("count"),
@@ -102,6 +104,7 @@ public final class RingLayout {
 
     static final LongField TAIL = LongField.of(HEADER, "tail");
     static final LongField ROOM_HELD = LongField.of(HEADER, "roomHeld");
+    static final LongField ROOM_HELD_STAMP = LongField.of(HEADER, "roomHeldStamp");
     static final LongField HEAD = LongField.of(HEADER, "head");
     static final IntField COUNT = IntField.of(HEADER, "count");
     static final IntField MAXSIZE = IntField.of(HEADER, "maxsize");

@@ -86,6 +86,33 @@ class RingFailureTest {
         }
     }
 
+    /**
+     * Room held by a process that died and whose pid another process got is given back: it was
+     * judged by pid alone and kept for good, the other producers leaving it free (attack 42).
+     * One held by a live process of the same pid, this one, is kept.
+     */
+    @Test
+    void roomHeldByADeadProcessWhosePidWasReusedIsGivenBack() {
+        Ring ring = Ring.create(SLOTS, SLOT_BYTES, 0, false);
+        try {
+            MemorySegment header = ring.block().segment();
+            long word = (long) Ring.PID << 32 | 4;
+            RingLayout.ROOM_HELD.setVolatile(header, word);
+            RingLayout.ROOM_HELD_STAMP.setVolatile(header,
+                    multiprocessing.internal.posix.ProcessIdentity.STAMP);
+            ring.recoverDead();
+            assertEquals(word, RingLayout.ROOM_HELD.getVolatile(header), "its holder lives");
+            RingLayout.ROOM_HELD_STAMP.setVolatile(header,
+                    multiprocessing.internal.posix.ProcessIdentity.stamp(
+                            multiprocessing.internal.posix.ProcessIdentity.START + 1,
+                            multiprocessing.internal.posix.ProcessIdentity.NAMESPACE));
+            ring.recoverDead();
+            assertEquals(0L, RingLayout.ROOM_HELD.getVolatile(header), "still held");
+        } finally {
+            ring.block().free();
+        }
+    }
+
     @Test
     void aTakeThatFailsWhileCopyingLeavesTheRingWorking() {
         Ring ring = Ring.create(SLOTS, SLOT_BYTES, 0, true);
