@@ -4,6 +4,7 @@ import java.util.List;
 
 import multiprocessing.internal.events.PoolTaskEvent;
 import multiprocessing.internal.events.Recorder;
+import multiprocessing.internal.reduction.Handles;
 
 /** Consecutive items of one job, run by one worker as one task (Python's task batches). */
 final class Chunk {
@@ -19,7 +20,7 @@ final class Chunk {
      * the chunk is dropped before any worker is sent it ({@link #unsent}); null for a chunk
      * relayed serialized.
      */
-    multiprocessing.internal.reduction.Handles handles;
+    Handles handles;
     /** When the process engine handed it to a worker. */
     long sentNanos;
     /** How many times a remote engine has sent it (a chunk whose member is lost runs again once). */

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
+import multiprocessing.internal.reduction.Handles;
+
 /**
  * One call on a pool (an apply, a map, an imap), cut into {@link Chunk}s. Engines call
  * {@link #done}/{@link #failed} as chunks finish, from whatever thread they deliver results on,
@@ -20,7 +22,7 @@ abstract class Job {
     final Object fn;
     byte[] fnBytes;
     /** What {@link #fnBytes}'s reducers counted; null once sent or given back. */
-    multiprocessing.internal.reduction.Handles fnHandles;
+    Handles fnHandles;
     private final ProgressListener progress;
     private boolean started;
     private boolean cancelled;
@@ -51,7 +53,7 @@ abstract class Job {
      * back, once.
      */
     final void functionUnsent() {
-        multiprocessing.internal.reduction.Handles h;
+        Handles h;
         synchronized (this) {
             h = started ? null : fnHandles;
             fnHandles = null;

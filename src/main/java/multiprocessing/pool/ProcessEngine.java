@@ -19,6 +19,7 @@ import multiprocessing.connection.Connection;
 import multiprocessing.connection.Connections;
 import multiprocessing.connection.Pipe;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.LibraryThreads;
@@ -290,7 +291,7 @@ final class ProcessEngine implements Engine {
             throw new ProcessError("cannot send the function to the pool's workers: " + problem);
         }
         ClassReach.note(job.fn.getClass());
-        job.fnHandles = multiprocessing.internal.reduction.Handles.refusing(Worker.NO_DESCRIPTORS);
+        job.fnHandles = Handles.refusing(Worker.NO_DESCRIPTORS);
         job.fnBytes = Serialization.serializeFunction(job.fn, job.fnHandles);
         if (job.fnHandles.readableOnce()) {
             // It captures what one process only can take (a connection): bytes written once
@@ -308,8 +309,7 @@ final class ProcessEngine implements Engine {
         Job job = chunk.job;
         if (chunk.message == null) { // a relayed chunk comes serialized, and untimed
             chunk.timed = chunk.event != null;
-            chunk.handles = multiprocessing.internal.reduction.Handles.refusing(
-                    Worker.NO_DESCRIPTORS);
+            chunk.handles = Handles.refusing(Worker.NO_DESCRIPTORS);
             byte[] fn = job.fnBytes != null ? job.fnBytes
                     : Serialization.serializeFunction(job.fn, chunk.handles);
             chunk.message = Worker.task(job.id, job.kind, fn, chunk.items, chunk.timed,

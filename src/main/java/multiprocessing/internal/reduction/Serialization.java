@@ -500,7 +500,13 @@ public final class Serialization {
         if (known != null) {
             return known;
         }
-        byte[] bytes = payload(fn, handles, true);
+        byte[] bytes;
+        try {
+            bytes = payload(fn, handles, true);
+        } catch (RuntimeException | Error e) {
+            handles.unsent(); // what its reducers counted before the failure, as serialize's
+            throw e;
+        }
         if (immutable(bytes)) {
             FUNCTIONS.put(fn, bytes);
         }
