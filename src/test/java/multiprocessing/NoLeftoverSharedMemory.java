@@ -49,6 +49,37 @@ public final class NoLeftoverSharedMemory implements BeforeAllCallback, AfterAll
         }
     }
 
+    /** Names of the objects in /dev/shm this process maps now ("(deleted)" taken off). */
+    public static Set<String> mappedHere() throws IOException {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
+            Set<String> names = new HashSet<>();
+            lines.filter(l -> l.contains("/dev/shm/")).forEach(l -> names.add(
+                    l.substring(l.indexOf("/dev/shm/") + 9).replace(" (deleted)", "")));
+            return names;
+        }
+    }
+
+    /** What a probe finds still there; a set it returns may be changed by the caller. */
+    @FunctionalInterface
+    public interface Probe {
+        Set<String> stillThere() throws Exception;
+    }
+
+    /**
+     * Asks for GCs, 50 ms apart, until {@code probe} finds nothing still there or 20 s have
+     * passed (what the Cleaner frees once objects are dropped); returns its last finding.
+     */
+    public static Set<String> afterGcs(Probe probe) throws Exception {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        Set<String> left;
+        do {
+            System.gc();
+            Thread.sleep(50);
+            left = probe.stillThere();
+        } while (!left.isEmpty() && System.nanoTime() < deadline);
+        return left;
+    }
+
     /** Waits up to 5 s for every name that is not in {@code before} to be gone. */
     public static void assertNoneLeft(Set<String> before) throws Exception {
         long deadline = System.nanoTime() + 5_000_000_000L;

@@ -1057,11 +1057,9 @@ class PoolTest {
 
     /** The heap arenas of 256 KiB and more this process maps now (one per large shared array). */
     private static Set<String> dedicatedArenasMapped() throws IOException {
-        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {
-            return lines.filter(l -> l.contains("/dev/shm/mph_x"))
-                    .map(l -> l.substring(l.indexOf("/dev/shm/") + 9).replace(" (deleted)", ""))
-                    .collect(java.util.stream.Collectors.toSet());
-        }
+        Set<String> mapped = multiprocessing.NoLeftoverSharedMemory.mappedHere();
+        mapped.removeIf(n -> !n.startsWith("mph_x"));
+        return mapped;
     }
 
     /**
@@ -1089,14 +1087,11 @@ class PoolTest {
             assertEquals(1, blocker.get());
             assertEquals(2, p.apply(() -> 2)); // the cancelled tasks were passed over by now
             cancelled.clear();
-            long deadline = System.nanoTime() + 20_000_000_000L;
-            Set<String> left;
-            do {
-                System.gc();
-                Thread.sleep(50);
-                left = dedicatedArenasMapped();
-                left.removeAll(before);
-            } while (!left.isEmpty() && System.nanoTime() < deadline);
+            Set<String> left = multiprocessing.NoLeftoverSharedMemory.afterGcs(() -> {
+                Set<String> now = dedicatedArenasMapped();
+                now.removeAll(before);
+                return now;
+            });
             assertEquals(Set.of(), left, "the cancelled tasks' arrays are still here");
         }
     }

@@ -77,7 +77,7 @@ class QueueThreadsTest {
     void aSharedArrayInAnItemTheQueueRefusedIsFreedWhenDropped() throws Exception {
         try (Queue<Object> q = new Queue<>(1)) {
             q.put("filler"); // full from here on
-            java.util.Set<String> before = shmNames();
+            java.util.Set<String> before = NoLeftoverSharedMemory.names();
             for (int i = 0; i < 3; i++) {
                 multiprocessing.sharedctypes.SharedDoubleArray frame =
                         multiprocessing.sharedctypes.RawArray.ofDoubles(1 << 16);
@@ -88,15 +88,12 @@ class QueueThreadsTest {
                 assertThrows(IllegalArgumentException.class,
                         () -> q.put(List.of(frame, notSerializable), Duration.ofMillis(10)));
             }
-            long deadline = System.nanoTime() + 20_000_000_000L;
-            java.util.Set<String> made;
-            do {
-                System.gc();
-                Thread.sleep(50);
-                made = shmNames();
-                made.removeAll(before);
-                made.removeIf(n -> n.startsWith("mph_r")); // this process's receipts: kept
-            } while (!made.isEmpty() && System.nanoTime() < deadline);
+            java.util.Set<String> made = NoLeftoverSharedMemory.afterGcs(() -> {
+                java.util.Set<String> now = NoLeftoverSharedMemory.names();
+                now.removeAll(before);
+                now.removeIf(n -> n.startsWith("mph_r")); // this process's receipts: kept
+                return now;
+            });
             assertEquals(java.util.Set.of(), made, "the dropped arrays' memory is still there");
             assertEquals("filler", q.get());
         }
@@ -156,34 +153,24 @@ class QueueThreadsTest {
      */
     @Test
     void aDroppedQueueTakesItsUnreadLargeMessagesWithIt() throws Exception {
-        java.util.Set<String> before = shmNames();
+        java.util.Set<String> before = NoLeftoverSharedMemory.names();
         Queue<byte[]> q = new Queue<>();
         q.put(new byte[1 << 20]);
         q.put(new byte[3 << 20]);
         q.put(new byte[10]);
-        java.util.Set<String> made = shmNames();
+        java.util.Set<String> made = NoLeftoverSharedMemory.names();
         made.removeAll(before);
         assertTrue(made.stream().filter(n -> n.startsWith("mpq_")).count() == 2,
                 "two large messages' objects: " + made);
         q.close();
         q = null;
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        java.util.Set<String> left;
-        do {
-            System.gc();
-            Thread.sleep(50);
-            left = shmNames();
-            left.retainAll(made);
-            left.removeIf(n -> n.startsWith("mph_r")); // this process's receipts: kept
-        } while (!left.isEmpty() && System.nanoTime() < deadline);
+        java.util.Set<String> left = NoLeftoverSharedMemory.afterGcs(() -> {
+            java.util.Set<String> now = NoLeftoverSharedMemory.names();
+            now.retainAll(made);
+            now.removeIf(n -> n.startsWith("mph_r")); // this process's receipts: kept
+            return now;
+        });
         assertEquals(java.util.Set.of(), left, "what the dropped queue held is still there");
-    }
-
-    private static java.util.Set<String> shmNames() throws java.io.IOException {
-        try (var files = java.nio.file.Files.list(java.nio.file.Path.of("/dev/shm"))) {
-            return files.map(f -> f.getFileName().toString())
-                    .collect(java.util.stream.Collectors.toCollection(java.util.HashSet::new));
-        }
     }
 
     private static String text(java.nio.ByteBuffer b) {

@@ -30,15 +30,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 900, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SentBlockReclaimTest {
 
-    /** The shared-memory objects this process maps now, by name ("(deleted)" taken off). */
-    private static java.util.Set<String> mappedHere() throws Exception {
-        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.filter(l -> l.contains("/dev/shm/"))
-                    .map(l -> l.substring(l.indexOf("/dev/shm/") + 9).replace(" (deleted)", ""))
-                    .collect(java.util.stream.Collectors.toSet());
-        }
-    }
-
     /**
      * The heap arena of an object received from a child is unmapped here once the object is
      * dropped: a long-lived process kept every sender's small arena mapped, its memory held
@@ -55,25 +46,22 @@ class SentBlockReclaimTest {
             theirs.recv(); // until the parent has its own view
         });
         child.start();
-        java.util.Set<String> before = mappedHere();
+        java.util.Set<String> before = NoLeftoverSharedMemory.mappedHere();
         Lock received = (Lock) mine.recv();
         received.acquire();
         received.release();
-        java.util.Set<String> arenas = mappedHere();
+        java.util.Set<String> arenas = NoLeftoverSharedMemory.mappedHere();
         arenas.removeAll(before);
         arenas.removeIf(n -> !n.startsWith(Heap.NAME_PREFIX) || n.startsWith(Heap.NAME_PREFIX + "r"));
         assertEquals(1, arenas.size(), "the child's arena, newly mapped: " + arenas);
         mine.send("done");
         child.join();
         received = null;
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        java.util.Set<String> still;
-        do {
-            System.gc();
-            Thread.sleep(20);
-            still = mappedHere();
-            still.retainAll(arenas);
-        } while (!still.isEmpty() && System.nanoTime() < deadline);
+        java.util.Set<String> still = NoLeftoverSharedMemory.afterGcs(() -> {
+            java.util.Set<String> now = NoLeftoverSharedMemory.mappedHere();
+            now.retainAll(arenas);
+            return now;
+        });
         assertEquals(java.util.Set.of(), still, "the child's arena is still mapped here");
         pipe.close();
     }
