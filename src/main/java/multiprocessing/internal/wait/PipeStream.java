@@ -141,7 +141,7 @@ public final class PipeStream implements AutoCloseable {
                 Parker.pause(spun); // pauses, then yields: the sender may be on this very CPU
             } while (available() == 0 && (spun = System.nanoTime() - start) < spinNanos);
         }
-        return transfer(into.asSlice(0, count).asByteBuffer());
+        return transferAll(into, count);
     }
 
     private synchronized int available() throws IOException {
@@ -160,7 +160,27 @@ public final class PipeStream implements AutoCloseable {
      * many were written (fewer only if the exit closed the stream: {@link #exited()}).
      */
     public long writeFully(MemorySegment from, long count) throws IOException {
-        return transfer(from.asSlice(0, count).asByteBuffer());
+        return transferAll(from, count);
+    }
+
+    /** The most bytes one {@link ByteBuffer} carries: a view of more is refused by the JDK. */
+    static final long SLICE = 1L << 30;
+
+    /**
+     * Moves {@code count} bytes of {@code segment} one slice after another (a message of 2 GiB
+     * or more is a valid frame, but no ByteBuffer views it whole); returns how many moved.
+     */
+    private long transferAll(MemorySegment segment, long count) throws IOException {
+        long done = 0;
+        while (done < count) {
+            int want = (int) Math.min(count - done, SLICE);
+            int moved = transfer(segment.asSlice(done, want).asByteBuffer());
+            done += moved;
+            if (moved < want) {
+                break; // end of file, or the exit closed the stream
+            }
+        }
+        return done;
     }
 
     /**

@@ -92,4 +92,61 @@ class PipeStreamTest {
             Posix.closeQuietly(fds[1]);
         }
     }
+    /**
+     * A message of 2 GiB or more is a valid frame, but no ByteBuffer views it whole (review 47
+     * #3: both directions threw UnsupportedOperationException, and the connection above closed
+     * the pipe part-way). The source is untouched anonymous memory, which costs no memory to
+     * read; the destination is written only where bytes arrive.
+     */
+    @Test
+    void moreThanTwoGibibytesGoThroughInSlices() throws Exception {
+        long size = (2L << 30) + 5;
+        int[] fds = Posix.pipe(Posix.O_CLOEXEC);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+                PipeStream out = PipeStream.open(fds[1], false)) {
+            MemorySegment zeros = multiprocessing.internal.posix.SharedMemoryCalls
+                    .mmapPrivate(size, arena);
+            AtomicLong counted = new AtomicLong();
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            Thread reader = Thread.ofPlatform().daemon().start(() -> {
+                try (java.io.FileInputStream in =
+                        new java.io.FileInputStream("/proc/self/fd/" + fds[0])) {
+                    byte[] chunk = new byte[1 << 20];
+                    for (int n; (n = in.read(chunk)) > 0; ) {
+                        counted.addAndGet(n);
+                    }
+                } catch (Throwable t) {
+                    failed.set(t);
+                }
+            });
+            assertEquals(size, out.writeFully(zeros, size));
+            out.close();
+            Posix.close(fds[1]);
+            fds[1] = -1;
+            reader.join(50_000);
+            assertEquals(null, failed.get());
+            assertEquals(size, counted.get());
+        } finally {
+            Posix.closeQuietly(fds[0]);
+            if (fds[1] >= 0) {
+                Posix.closeQuietly(fds[1]);
+            }
+        }
+        int[] back = Posix.pipe(Posix.O_CLOEXEC);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+                PipeStream in = PipeStream.open(back[0], true)) {
+            MemorySegment room = multiprocessing.internal.posix.SharedMemoryCalls
+                    .mmapPrivate(3L << 30, arena);
+            Posix.write(back[1], arena.allocateFrom("hello"), 5);
+            Posix.close(back[1]);
+            back[1] = -1;
+            assertEquals(5, in.readFully(room, 3L << 30, 0), "what came before the end of file");
+            assertEquals("hello", room.getString(0));
+        } finally {
+            Posix.closeQuietly(back[0]);
+            if (back[1] >= 0) {
+                Posix.closeQuietly(back[1]);
+            }
+        }
+    }
 }
