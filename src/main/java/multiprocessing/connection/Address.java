@@ -238,7 +238,11 @@ public final class Address {
                     + (a[3] & 0xff), in.port());
         }
         SocketAddr.Unix u = (SocketAddr.Unix) socketAddr;
-        return u.path().length == 0 ? null : unix(u.pathString());
+        // Not unix(..)'s checks: a peer's name is what the kernel gave, and a client may have
+        // bound one those checks refuse (108 bytes with no NUL, or an abstract name whose bytes
+        // are not UTF-8 and grow as they are decoded); an accept must not fail on it.
+        return u.path().length == 0 ? null
+                : new Address(Family.AF_UNIX, null, 0, null, u.pathString());
     }
 
     @Override

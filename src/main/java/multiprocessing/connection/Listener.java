@@ -293,7 +293,13 @@ public final class Listener implements AutoCloseable {
                     continue; // a handshake ended: hand it out
                 }
                 Connection connection = Connection.ofSocket(fd);
-                Address from = Address.of(peer[0]);
+                Address from;
+                try {
+                    from = Address.of(peer[0]);
+                } catch (RuntimeException | Error e) {
+                    connection.close();
+                    throw e;
+                }
                 // Only null means no key: CPython runs the challenge with b'' too, and a Python
                 // client with authkey=b'' waits for it.
                 if (authKey == null) {

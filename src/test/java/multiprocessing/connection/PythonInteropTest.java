@@ -446,4 +446,34 @@ class PythonInteropTest {
             client.assertExitsCleanly();
         }
     }
+    /**
+     * A client may bind its socket before it connects, to a name {@link Address#unix} would
+     * refuse: here an abstract name whose bytes are not UTF-8 (each decodes to a three-byte
+     * replacement, past the 108 bytes a name may have). Our accept took the name through those
+     * checks and threw IllegalArgumentException, which a server's {@code catch (IOException)}
+     * loop does not expect (review 47 #6).
+     */
+    @Test
+    void aClientBoundToANameAddressUnixRefusesIsAccepted() throws Exception {
+        String script = """
+                import socket, sys
+                s = socket.socket(socket.AF_UNIX)
+                s.bind(b'\\0' + b'\\xff' * 40)
+                s.connect(sys.argv[1])
+                print('connected', flush=True)
+                s.recv(1)
+                """;
+        Path where = dir.resolve("bound.sock");
+        try (Listener listener = new Listener(Address.unix(where.toString()), null)) {
+            Future<Connection> accepted = pool.submit(listener::accept);
+            PythonPeer client = new PythonPeer(script, where.toString());
+            assertEquals("connected", client.line());
+            try (Connection c = get(accepted)) {
+                Address from = listener.lastAccepted();
+                assertEquals(Family.AF_UNIX, from.family());
+                assertEquals("\0" + "\ufffd".repeat(40), from.path());
+            }
+            client.assertExitsCleanly();
+        }
+    }
 }
