@@ -115,22 +115,17 @@ final class ResourceSharer {
         }
     }
 
+    /**
+     * Accepts requests; each is answered on a thread of its own, within the handshake's time
+     * limit: a peer that passed the challenge and then stalls before its key (stopped, in a long
+     * pause) held this one thread, and every other receiver of this process's connections then
+     * failed after its own wait (review 47).
+     */
     private static void serve(Listener l) {
         while (true) {
-            try (Connection c = l.accept()) {
-                byte[] key = c.recvBytes(Long.BYTES);
-                Connection shared = key.length == Long.BYTES
-                        ? SHARED.remove(ByteBuffer.wrap(key).getLong()) : null;
-                if (shared == null) {
-                    c.sendBytes(("no connection is shared under that key (it was already"
-                            + " received?)").getBytes(StandardCharsets.UTF_8));
-                } else {
-                    try {
-                        c.sendBytesWithFd(new byte[] {1}, shared.fileno());
-                    } finally {
-                        shared.close();
-                    }
-                }
+            Connection c;
+            try {
+                c = l.accept();
             } catch (IOException | RuntimeException e) {
                 if (l.isClosed()) {
                     return;
@@ -138,6 +133,53 @@ final class ResourceSharer {
                 // One bad peer must not stop the sharer; the receiver sees its own error.
                 multiprocessing.internal.util.LibraryLog.get().log(System.Logger.Level.DEBUG,
                         "resource sharer: a request failed: " + e);
+                continue;
+            }
+            try {
+                LibraryThreads.platform().daemon().name("multiprocessing-resource-sharer-request")
+                        .start(new Answer(c));
+            } catch (RuntimeException | OutOfMemoryError noThread) {
+                c.close(); // the receiver sees end of file and fails; the sharer goes on
+            }
+        }
+    }
+
+    /** One request's answer: a class, not a lambda, as the serving thread's body above. */
+    private static final class Answer implements Runnable {
+        private final Connection c;
+
+        Answer(Connection c) {
+            this.c = c;
+        }
+
+        @Override
+        public void run() {
+            try (c) {
+                Watchdog watchdog = new Watchdog(c::close, "a receiver did not ask for its "
+                        + "connection", () -> new IllegalStateException("closed"));
+                watchdog.run(Watchdog.handshakeTimeout(), () -> {
+                    answer(c);
+                    return null;
+                });
+            } catch (IOException | RuntimeException e) {
+                multiprocessing.internal.util.LibraryLog.get().log(System.Logger.Level.DEBUG,
+                        "resource sharer: a request failed: " + e);
+            }
+        }
+    }
+
+    private static void answer(Connection c) throws IOException {
+        byte[] key = c.recvBytes(Long.BYTES);
+        Connection shared = key.length == Long.BYTES
+                ? SHARED.remove(ByteBuffer.wrap(key).getLong()) : null;
+        if (shared == null) {
+            c.sendBytes(("no connection is shared under that key (it was already"
+                    + " received?)").getBytes(StandardCharsets.UTF_8));
+        } else {
+            try {
+                c.sendBytesWithFd(new byte[] {1}, shared.fileno());
+            } finally {
+                shared.close();
             }
         }
     }

@@ -119,6 +119,36 @@ class ResourceSharerTest {
         }
     }
 
+    /**
+     * A peer that passed the challenge and then stalls before it sends its key holds only its
+     * own request: the sharer answered on one thread, which waited for that key for good, and
+     * every other receiver of this process's connections failed after its own wait (review 47).
+     */
+    @Test
+    void aPeerThatStallsAfterTheChallengeDelaysNoOtherReceiver() throws Exception {
+        try (Pipe pipe = Pipe.open(false)) {
+            ResourceSharer.Ticket first = ResourceSharer.share(pipe.left().fileno(), true, false,
+                    false);
+            byte[] key = multiprocessing.Multiprocessing.currentProcess().authKey();
+            try (Connection stalled = Client.connect(Address.unix(first.address()), key)) {
+                ResourceSharer.Ticket second = ResourceSharer.share(pipe.right().fileno(), false,
+                        true, false);
+                int fd = ResourceSharer.fetch(second, Duration.ofSeconds(10));
+                try {
+                    assertTrue(othersOnTheSameFile(fd).contains(pipe.right().fileno()));
+                } finally {
+                    multiprocessing.internal.posix.Posix.closeQuietly(fd);
+                }
+                // The stalled one's own request is still served once it asks.
+                stalled.sendBytes(java.nio.ByteBuffer.allocate(Long.BYTES).putLong(first.key())
+                        .array());
+                Connection.Frame answer = stalled.recvBytesWithFds();
+                assertEquals(1, answer.fds().length);
+                multiprocessing.internal.posix.Posix.closeQuietly(answer.fds()[0]);
+            }
+        }
+    }
+
     @Test
     void aFetchFromASharerThatDoesNotAnswerFailsInsteadOfHanging(@TempDir Path dir)
             throws Exception {
