@@ -28,6 +28,55 @@ public final class ParentHarness {
         Thread.sleep(60_000);
     }
 
+    /**
+     * Writes a frame of {@code size} bytes into the pipe's right end by hand, pausing after its
+     * first 1000 bytes so that the left end's receive waits in the middle of it; what the
+     * receive got.
+     */
+    private static String pausedFrame(multiprocessing.connection.Pipe pipe, int size)
+            throws Exception {
+        int out = pipe.right().fileno();
+        java.lang.foreign.MemorySegment frame = java.lang.foreign.Arena.ofAuto()
+                .allocate(4 + size);
+        frame.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(
+                java.nio.ByteOrder.BIG_ENDIAN), 0, size);
+        for (int i = 0; i < size; i++) {
+            frame.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 4 + i, (byte) (i * 31));
+        }
+        Thread sender = Thread.ofPlatform().start(() -> {
+            try {
+                long done = 0;
+                boolean paused = false;
+                while (done < 4 + size) {
+                    if (!paused && done >= 1000) {
+                        Thread.sleep(500); // the receiver waits mid-frame
+                        paused = true;
+                    }
+                    long n = multiprocessing.internal.posix.Posix.write(out, frame.asSlice(done),
+                            paused ? 4 + size - done : 1000 - done);
+                    if (n < 0) {
+                        Thread.sleep(1);
+                    } else {
+                        done += n;
+                    }
+                }
+            } catch (Exception e) {
+                System.out.println("sender failed " + e);
+            }
+        });
+        String outcome;
+        try {
+            byte[] got = pipe.left().recvBytes();
+            outcome = got.length == size && java.lang.foreign.MemorySegment.mismatch(
+                    java.lang.foreign.MemorySegment.ofArray(got), 0, size, frame, 4, 4 + size) == -1
+                    ? "received whole" : "received other bytes";
+        } catch (Exception e) {
+            outcome = "receive failed " + e;
+        }
+        sender.join();
+        return outcome;
+    }
+
     public static void main(String[] args) throws Exception {
         // The start method under test (-Dharness.method=forkserver), "spawn" by default.
         Multiprocessing.setStartMethod(System.getProperty("harness.method", "spawn"));
@@ -296,6 +345,44 @@ public final class ParentHarness {
                 p.start();
                 p.join();
                 System.out.println("exit " + p.exitCode());
+            }
+            case "full-table-receive" -> {
+                // Run under a low RLIMIT_NOFILE: a receive that must wait in the middle of a
+                // frame once the descriptor table is full (no eventfd to be had for its wait).
+                try (multiprocessing.connection.Pipe pipe =
+                        multiprocessing.connection.Pipe.open(true);
+                        multiprocessing.connection.Pipe before =
+                                multiprocessing.connection.Pipe.open(true)) {
+                    // Once with room on another pipe, so that every class the receive needs is
+                    // loaded (a class loaded from a directory needs a descriptor too), and the
+                    // pipe under test has never waited (a connection keeps its eventfd).
+                    String warm = pausedFrame(before, 1 << 16);
+                    multiprocessing.connection.Pipe.open(false).close();
+                    try {
+                        multiprocessing.internal.posix.Posix.close(-1);
+                    } catch (multiprocessing.internal.posix.ErrnoException expected) {
+                        // loaded
+                    }
+                    List<AutoCloseable> filler = new ArrayList<>();
+                    try {
+                        while (true) {
+                            filler.add(multiprocessing.connection.Pipe.open(false));
+                        }
+                    } catch (RuntimeException full) {
+                        try {
+                            while (true) {
+                                filler.add(new java.io.FileInputStream("/dev/null"));
+                            }
+                        } catch (java.io.IOException none) {
+                            // the table is full
+                        }
+                    }
+                    String outcome = pausedFrame(pipe, 4 << 20);
+                    for (AutoCloseable c : filler) {
+                        c.close();
+                    }
+                    System.out.println(warm.equals(outcome) ? outcome : warm + ", " + outcome);
+                }
             }
             case "refused-start" -> {
                 // Run under a low RLIMIT_NOFILE: fills this JVM's descriptors, then starts

@@ -94,6 +94,27 @@ class ProcessLifetimeTest {
         }
     }
 
+    /**
+     * A receive that must wait in the middle of a frame when no descriptor is left for the
+     * eventfd its wait polls beside the connection: it failed with EMFILE and cut the frame
+     * short, ending the connection's receiving for good, for a shortage that may pass
+     * (review 47 #5). It now waits on the connection alone and gets the message whole.
+     */
+    @Test
+    void aReceiveWithTheDescriptorTableFullWaitsAndGetsItsMessage() throws Exception {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "ulimit -n 256 && exec \"$@\"",
+                "harness",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName(),
+                "full-table-receive"));
+        java.lang.Process harness = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(harness.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(harness.waitFor(120, TimeUnit.SECONDS));
+        assertEquals("received whole", out.strip());
+    }
+
     @Test
     void aStartTheMachineRefusesNamesTheLimitAndLeavesTheOthersRunning() throws Exception {
         // The harness runs under a low open-files limit (its children inherit it too, and a

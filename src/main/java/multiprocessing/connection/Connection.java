@@ -358,6 +358,9 @@ public final class Connection implements AutoCloseable {
         }
     }
 
+    /** How long a wait with no eventfd beside it goes before it looks for a close. */
+    private static final long NO_WAKE_SLICE_NANOS = 50_000_000L;
+
     /**
      * Waits up to {@code timeoutNanos} (negative: no limit) until {@code fd} is ready for
      * {@code events}, or until another thread closes this connection, which signals the
@@ -367,7 +370,23 @@ public final class Connection implements AutoCloseable {
      * @throws AsynchronousCloseException if the connection was closed
      */
     private int await(int fd, int events, long timeoutNanos) throws IOException {
-        int revents = Parker.awaitFds(new int[] {fd, holder.wakeFd()},
+        int wake;
+        try {
+            wake = holder.wakeFd();
+        } catch (ErrnoException noDescriptor) {
+            // No eventfd to be had (the descriptor table is full, for now): the descriptor alone,
+            // a slice at a time, a close looked for between slices (callers loop on their own
+            // deadline). Failing would cut a frame this call is in the middle of short, for good
+            // (review 47).
+            long slice = timeoutNanos < 0 ? NO_WAKE_SLICE_NANOS
+                    : Math.min(timeoutNanos, NO_WAKE_SLICE_NANOS);
+            int revents = Parker.awaitFd(fd, events, slice, false);
+            if (holder.closed()) {
+                throw new AsynchronousCloseException();
+            }
+            return revents;
+        }
+        int revents = Parker.awaitFds(new int[] {fd, wake},
                 new short[] {(short) events, (short) Posix.POLLIN}, timeoutNanos, false)[0];
         if (holder.closed()) {
             throw new AsynchronousCloseException();
