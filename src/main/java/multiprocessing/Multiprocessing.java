@@ -76,7 +76,12 @@ public final class Multiprocessing {
     /**
      * The context of start method {@code method}.
      *
-     * @param method "spawn", "forkserver" or "dummy" (Python's names)
+     * <p>Unlike {@link #getContext()}, this does not fix the default start method: as in
+     * Python, a library may ask for the context it needs, and the program may still choose its
+     * own with {@link #setStartMethod} afterwards.
+     *
+     * @param method "spawn" or "forkserver" (Python's names; threads are
+     *        {@code multiprocessing.dummy.Dummy.context()}), or null for {@link #getContext()}
      * @return the context of that start method
      * @throws IllegalArgumentException for "fork", which a JVM cannot do, and for a start
      *         method this library does not have
@@ -86,8 +91,9 @@ public final class Multiprocessing {
             return getContext();
         }
         checkMethod(method);
-        Context c = getContext();
-        return c.getStartMethod().equals(method) ? c : context(method, inheritedJvmOptions);
+        Context c = defaultContext;
+        return c != null && c.getStartMethod().equals(method) ? c
+                : context(method, inheritedJvmOptions);
     }
 
     /** The context of a known start method with {@code options}. */

@@ -78,6 +78,14 @@ public final class ParentHarness {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("context-then-set")) {
+            // A library's getContext(method) leaves the program free to set its own default.
+            Context library = Multiprocessing.getContext("forkserver");
+            Multiprocessing.setStartMethod("forkserver");
+            System.out.println(library.getStartMethod() + " " + Multiprocessing.getStartMethod()
+                    + " " + (Multiprocessing.getContext("forkserver") == Multiprocessing.getContext()));
+            return;
+        }
         // The start method under test (-Dharness.method=forkserver), "spawn" by default.
         Multiprocessing.setStartMethod(System.getProperty("harness.method", "spawn"));
         switch (args[0]) {

@@ -95,6 +95,24 @@ class ProcessLifetimeTest {
     }
 
     /**
+     * {@code getContext(method)} does not fix the default start method, as in Python (whose
+     * documentation tells libraries to use it so as not to interfere with the program's
+     * choice): the program's later {@code setStartMethod} threw "context has already been set"
+     * (review 48).
+     */
+    @Test
+    void getContextOfAMethodLeavesTheDefaultToBeSet() throws Exception {
+        java.lang.Process harness = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName(),
+                "context-then-set").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(harness.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(harness.waitFor(60, TimeUnit.SECONDS));
+        assertEquals("forkserver forkserver true", out.strip());
+    }
+
+    /**
      * A receive that must wait in the middle of a frame when no descriptor is left for the
      * eventfd its wait polls beside the connection: it failed with EMFILE and cut the frame
      * short, ending the connection's receiving for good, for a shortage that may pass
