@@ -51,9 +51,8 @@ public class DummyProcess extends Process {
         if (thread != null) {
             throw new IllegalStateException("cannot start a process twice");
         }
-        sentinel = Pipe.open(false);
-        Pipe s = sentinel;
-        thread = new Thread(() -> {
+        Pipe s = Pipe.open(false);
+        Thread started = new Thread(() -> {
             int code = 0;
             try {
                 run();
@@ -66,14 +65,36 @@ public class DummyProcess extends Process {
                 s.right().close();
             }
         }, name());
-        thread.setDaemon(daemon());
-        thread.start();
+        started.setDaemon(daemon());
+        try {
+            started.start();
+        } catch (RuntimeException | OutOfMemoryError noThread) {
+            // Not started (no thread to be had): not alive, and startable again, as a Python
+            // Thread whose start failed.
+            s.close();
+            throw noThread;
+        }
+        sentinel = s;
+        thread = started;
+    }
+
+    /** Sets the daemon flag; only before {@link #start()} (a thread's cannot change after). */
+    @Override
+    public synchronized void daemon(boolean daemon) {
+        if (thread != null) {
+            throw new IllegalStateException("process has already started");
+        }
+        super.daemon(daemon);
     }
 
     private synchronized Thread started() {
         check();
         if (thread == null) {
             throw new IllegalStateException("can only join a started process");
+        }
+        if (thread == Thread.currentThread()) {
+            // Thread.join on itself waits for ever (Python: "cannot join current thread").
+            throw new IllegalStateException("a process cannot join itself");
         }
         return thread;
     }

@@ -71,4 +71,32 @@ class DummyTest {
         assertThrows(IllegalStateException.class, () -> ctx.process(() -> { }).join());
         assertTrue(ctx.lock() != null, "the context's other factories are there");
     }
+    /**
+     * A started dummy process refuses a new daemon flag, which its thread could no longer take
+     * (the flag changed and the thread did not), and its own join, which waited for ever
+     * (review 48).
+     */
+    @Test
+    void aStartedDummyProcessRefusesDaemonAndItsOwnJoin() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<Throwable> selfJoin =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Process[] self = new Process[1];
+        java.util.concurrent.CountDownLatch set = new java.util.concurrent.CountDownLatch(1);
+        Process p = Dummy.context().process(() -> {
+            set.await();
+            try {
+                self[0].join(Duration.ofSeconds(5));
+            } catch (Throwable t) {
+                selfJoin.set(t);
+            }
+        });
+        self[0] = p;
+        p.start();
+        assertThrows(IllegalStateException.class, () -> p.daemon(true));
+        assertFalse(p.daemon());
+        set.countDown();
+        p.join(Duration.ofSeconds(10));
+        assertInstanceOf(IllegalStateException.class, selfJoin.get());
+        assertEquals(0, p.exitCode());
+    }
 }
