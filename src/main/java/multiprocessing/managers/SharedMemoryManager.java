@@ -70,8 +70,26 @@ public class SharedMemoryManager extends BaseManager {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        t.track(shm.name());
+        track(t, shm);
         return shm;
+    }
+
+    /**
+     * Hands {@code shm} to the server; if that fails (the server gone), unlinks it here, as
+     * CPython does: nobody would unlink it before this program's end.
+     */
+    private static void track(SegmentTrackerProxy t, SharedMemory shm) {
+        try {
+            t.track(shm.name());
+        } catch (RuntimeException | Error e) {
+            try {
+                shm.close();
+                shm.unlink();
+            } catch (IOException | RuntimeException notUnlinked) {
+                e.addSuppressed(notUnlinked);
+            }
+            throw e;
+        }
     }
 
     /**
@@ -88,7 +106,7 @@ public class SharedMemoryManager extends BaseManager {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        t.track(list.shm().name());
+        track(t, list.shm());
         return list;
     }
 

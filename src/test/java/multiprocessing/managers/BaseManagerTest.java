@@ -755,4 +755,30 @@ class BaseManagerTest {
         assertFalse(Files.exists(Path.of("/dev/shm", a)));
         assertFalse(Files.exists(Path.of("/dev/shm", b)));
     }
+    /**
+     * A segment made for a manager whose server has gone is unlinked at once, as CPython does:
+     * handed to nobody, it stayed in /dev/shm until this program's end (review 48).
+     */
+    @Test
+    void aSegmentTheServerCannotTrackIsUnlinked() throws Exception {
+        try (SharedMemoryManager m = new SharedMemoryManager()) {
+            m.start();
+            var first = m.sharedMemory(64); // the tracker's proxy is made and kept
+            first.close();
+            first.unlink(); // its server, killed, will not
+            m.process().kill();
+            m.process().join(java.time.Duration.ofSeconds(30));
+            java.util.Set<String> before = shmNames();
+            assertThrows(RuntimeException.class, () -> m.sharedMemory(4096));
+            assertThrows(RuntimeException.class, () -> m.shareableList(List.of(1, "two")));
+            assertEquals(before, shmNames(), "segments left in /dev/shm");
+        }
+    }
+
+    private static java.util.Set<String> shmNames() throws IOException {
+        try (var files = Files.list(Path.of("/dev/shm"))) {
+            return files.map(f -> f.getFileName().toString())
+                    .collect(java.util.stream.Collectors.toSet());
+        }
+    }
 }
