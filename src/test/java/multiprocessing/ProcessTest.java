@@ -636,6 +636,12 @@ class ProcessTest {
             // A value in an argument of its own, after an option that takes one, is fine.
             c.withJvmOptions("--add-opens", "java.base/java.lang=ALL-UNNAMED", "-Db=2");
             c.withJvmOptions("@jvm.options"); // an argument file, which the launcher reads
+            // An option whose value does not follow: the launcher would take the library's
+            // class path for it, and every child would fail to start (review 48).
+            IllegalArgumentException dangling = assertThrows(IllegalArgumentException.class,
+                    () -> c.withJvmOptions("-Db=2", "--add-opens"));
+            assertTrue(dangling.getMessage().contains("'--add-opens' takes the next argument"),
+                    dangling.getMessage());
         }
     }
 }

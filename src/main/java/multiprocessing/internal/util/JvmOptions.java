@@ -14,7 +14,7 @@ public final class JvmOptions {
      * @throws IllegalArgumentException if one is empty or blank, or starts with neither '-' nor
      *         '@' (an argument file) and is no value of the option before it: the {@code java}
      *         command would take it for the class to run, and the child would only say that it
-     *         cannot find the library
+     *         cannot find the library; or if the last takes the next argument as its value
      */
     public static List<String> checked(String... options) {
         String previous = null;
@@ -35,6 +35,13 @@ public final class JvmOptions {
                         + " it for the class to run: " + Arrays.toString(options));
             }
             previous = isValue ? null : option;
+        }
+        if (previous != null && TAKES_NEXT.contains(previous)) {
+            // The launcher would take what follows in the child's command line, the library's
+            // class path, for its value, and every child would fail to start.
+            throw new IllegalArgumentException("'" + previous + "' takes the next argument as"
+                    + " its value, and none follows it (give an option and its value in one"
+                    + " call): " + Arrays.toString(options));
         }
         return List.of(options);
     }
