@@ -78,6 +78,24 @@ public final class ParentHarness {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("no-flight-recorder")) {
+            // Run without the jdk.jfr module: a contended lock and a process start go on.
+            multiprocessing.synchronize.Lock lock = Multiprocessing.getContext().lock();
+            lock.acquire();
+            Thread other = Thread.ofPlatform().start(() -> {
+                lock.acquire();
+                lock.release();
+            });
+            Thread.sleep(200);
+            lock.release();
+            other.join();
+            Process p = new Process(() -> { });
+            p.start();
+            p.join();
+            System.out.println("events " + multiprocessing.internal.events.Recorder.inUse()
+                    + ", exit " + p.exitCode());
+            return;
+        }
         if (args[0].equals("context-then-set")) {
             // A library's getContext(method) leaves the program free to set its own default.
             Context library = Multiprocessing.getContext("forkserver");

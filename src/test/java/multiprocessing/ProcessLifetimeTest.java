@@ -95,6 +95,24 @@ class ProcessLifetimeTest {
     }
 
     /**
+     * A run-time image without the jdk.jfr module (here {@code --limit-modules}): the library
+     * goes on without its events; every contended wait, manager call, pool task and start
+     * threw NoClassDefFoundError (review 48).
+     */
+    @Test
+    void withoutFlightRecorderTheLibraryWorksWithoutEvents() throws Exception {
+        java.lang.Process harness = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--limit-modules", "java.base,java.logging,java.management,jdk.unsupported",
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName(),
+                "no-flight-recorder").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(harness.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(harness.waitFor(60, TimeUnit.SECONDS));
+        assertEquals("events false, exit 0", out.strip());
+    }
+
+    /**
      * {@code getContext(method)} does not fix the default start method, as in Python (whose
      * documentation tells libraries to use it so as not to interfere with the program's
      * choice): the program's later {@code setStartMethod} threw "context has already been set"

@@ -27,9 +27,22 @@ public final class Recorder {
      * @return whether the caller should make its event
      */
     public static boolean inUse() {
-        Registration.ensure();
-        return Registration.Registrar.registered;
+        if (unavailable) {
+            return false;
+        }
+        try {
+            Registration.ensure();
+            return Registration.Registrar.registered;
+        } catch (LinkageError noFlightRecorder) {
+            // A run-time image without the jdk.jfr module (jlink, --limit-modules): the
+            // library works without its events rather than fail every wait, call and start.
+            unavailable = true;
+            return false;
+        }
     }
+
+    /** Set once Flight Recorder's classes are found missing in this JVM. */
+    private static volatile boolean unavailable;
 
     /**
      * Registers the event types now, on a thread of the library, if Flight Recorder records in
