@@ -49,7 +49,7 @@ public final class ForkServerContext extends JvmContext {
                 DEFAULT_IDLE_TIMEOUT));
     }
 
-    private ForkServerContext(List<String> jvmOptions, ForkServer.Settings settings) {
+    ForkServerContext(List<String> jvmOptions, ForkServer.Settings settings) {
         super(jvmOptions);
         this.settings = settings;
     }

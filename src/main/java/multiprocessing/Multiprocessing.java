@@ -299,7 +299,14 @@ public final class Multiprocessing {
         inheritedJvmOptions = preparation.jvmOptions() == null ? List.of()
                 : List.copyOf(preparation.jvmOptions());
         if (preparation.startMethod() != null) {
-            defaultContext = context(preparation.startMethod(), inheritedJvmOptions);
+            defaultContext = preparation.forkserverMaxWarm() >= 0
+                    && preparation.forkserverIdleTimeout() != null
+                    ? new ForkServerContext(inheritedJvmOptions,
+                            new multiprocessing.internal.forkserver.ForkServer.Settings(
+                                    preparation.forkserverMaxWarm(),
+                                    java.time.Duration.parse(
+                                            preparation.forkserverIdleTimeout())))
+                    : context(preparation.startMethod(), inheritedJvmOptions);
         }
         if (preparation.logLevel() != null) {
             logToStderr(System.Logger.Level.valueOf(preparation.logLevel()));

@@ -422,8 +422,13 @@ public class Process implements AutoCloseable, Serializable {
         jvmOptions = ctx.jvmOptions();
         RefusedStart.prepare();
         ProcessTrace trace = ProcessTrace.starting(name, startMethod); // null unless recorded
+        // A forkserver context's settings go on to the child's own default context (review 48:
+        // its children's JVMs were kept as the defaults said, not as this context says).
+        ForkServerContext forkserver = ctx instanceof ForkServerContext f ? f : null;
         Preparation preparation = new Preparation(this, parentPid, parentName, startMethod,
-                jvmOptions, Multiprocessing.logLevelName());
+                jvmOptions, Multiprocessing.logLevelName(),
+                forkserver == null ? -1 : forkserver.maxWarm(),
+                forkserver == null ? null : forkserver.idleTimeout().toString());
         try {
             popen = ctx.popen(preparation);
         } catch (IOException e) {

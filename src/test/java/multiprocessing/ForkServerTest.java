@@ -510,6 +510,28 @@ class ForkServerTest {
     }
 
     /**
+     * A child's own default context is its creator's, settings included: a child of a context
+     * that keeps no JVM waiting boots none for its own children (review 48: it kept up to
+     * max(4, CPUs) for 60 s, the defaults).
+     */
+    @Test
+    void aChildsDefaultContextKeepsItsCreatorsSettings() throws Exception {
+        ForkServerContext none = FORKSERVER.withMaxWarm(0).withIdleTimeout(Duration.ofSeconds(7));
+        try (Pipe pipe = Pipe.open(false)) {
+            Connection out = pipe.right();
+            Process p = none.process(() -> {
+                ForkServerContext mine = (ForkServerContext) Multiprocessing.getContext();
+                out.send(mine.maxWarm() + " " + mine.idleTimeout());
+            });
+            p.start();
+            assertEquals("0 PT7S", pipe.left().recv());
+            p.join(Duration.ofSeconds(60));
+            assertEquals(0, p.exitCode());
+            p.close();
+        }
+    }
+
+    /**
      * A process that finds no JVM waiting is spawned, and its JVM, like a spawned child's,
      * links no downcall before its target: the first one costs ~110 ms of CPU. A JVM booted for
      * such a start and handed the process over its socket linked several (poll, recvmsg), and

@@ -13,6 +13,17 @@ import java.util.List;
  * @param startMethod  the default start method in the child
  * @param jvmOptions   the JVM options the child passes on to its own children
  * @param logLevel     the name of the System.Logger level set by logToStderr, or null
+ * @param forkserverMaxWarm with the forkserver start method, its context's maxWarm; else -1
+ * @param forkserverIdleTimeout with the forkserver start method, its context's idle timeout
+ *                     (a {@code Duration}'s text); else null
  */
 public record Preparation(Object process, long parentPid, String parentName, String startMethod,
-        List<String> jvmOptions, String logLevel) {}
+        List<String> jvmOptions, String logLevel, int forkserverMaxWarm,
+        String forkserverIdleTimeout) {
+
+    /** A preparation whose start method has no settings of its own (spawn's). */
+    public Preparation(Object process, long parentPid, String parentName, String startMethod,
+            List<String> jvmOptions, String logLevel) {
+        this(process, parentPid, parentName, startMethod, jvmOptions, logLevel, -1, null);
+    }
+}

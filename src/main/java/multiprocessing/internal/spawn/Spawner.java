@@ -546,6 +546,8 @@ public final class Spawner {
                 }
             }
             writeString(out, preparation.logLevel());
+            out.writeInt(preparation.forkserverMaxWarm());
+            writeString(out, preparation.forkserverIdleTimeout());
             out.writeInt(classPath.size());
             for (String entry : classPath) {
                 writeString(out, entry);
@@ -583,6 +585,8 @@ public final class Spawner {
             }
         }
         String logLevel = readString(in);
+        int maxWarm = in.readInt();
+        String idleTimeout = readString(in);
         List<String> classPath = new ArrayList<>();
         for (int i = in.readInt(); i > 0; i--) {
             classPath.add(readString(in));
@@ -600,7 +604,8 @@ public final class Spawner {
                     .start(new LinkAhead());
         }
         Object process = Serialization.deserializeAtStart(data, handles);
-        return new Preparation(process, parentPid, parentName, startMethod, options, logLevel);
+        return new Preparation(process, parentPid, parentName, startMethod, options, logLevel,
+                maxWarm, idleTimeout);
     }
 
     /**
