@@ -2,80 +2,91 @@ package multiprocessing.sharedmemory;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import java.io.IOException;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.invoke.VarHandle;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * A fixed-length list of simple values in one shared-memory segment, readable and writable by
- * every process that attaches it by name (Python's {@code ShareableList}).
+ * every process that attaches it by name (Python's {@code ShareableList}), CPython's processes
+ * included: the segment has CPython's layout, so a list made here is attached by
+ * {@code ShareableList(name=...)} in Python 3.8+ and one made there by {@link #attach} here.
  *
  * <p>Values: {@code null}, integers ({@code Byte}, {@code Short}, {@code Integer}, {@code Long},
- * or a {@code BigInteger} that fits in 64 bits; read back as {@link Long}), {@code Float}/{@code Double} (read back as {@link Double}), {@link Boolean},
- * {@link String} and {@code byte[]}. As in Python, the list's length and each item's storage
- * are fixed at creation: an item's storage is its first value's encoded size (8 bytes for a
- * number, a string's UTF-8 bytes, a byte array's length; at least 8) rounded up to a multiple
- * of 8, as in Python, whose items are 8-byte aligned too. Any value that fits there may
- * replace it: {@code "hello"} (5 bytes, 8 of storage) by {@code "12345678"} but not by
- * {@code "123456789"}, a number by a string of at most 8 bytes, anything by {@code null}; a
- * value that does not fit throws {@link IllegalArgumentException} and leaves the list
- * unchanged.
+ * or a {@code BigInteger} that fits in 64 bits; read back as {@link Long}), {@code Float}/{@code
+ * Double} (read back as {@link Double}), {@link Boolean}, {@link String} and {@code byte[]}:
+ * Python's int, float, bool, str, bytes and None. As in Python, the list's length and each
+ * item's storage are fixed at creation: 8 bytes for a number, a boolean or null, and for a
+ * string or byte array its first value's size (a string's UTF-8 bytes) plus one, rounded up to a
+ * multiple of 8, as CPython computes it ({@code "hello"} gets 8, {@code "12345678"} 16). Any
+ * value that fits there may replace it: {@code "hello"} by {@code "12345678"} but not by {@code
+ * "123456789"}, a number by a string of at most 8 bytes, anything by {@code null}; a value that
+ * does not fit throws {@link IllegalArgumentException} and leaves the list unchanged. A string
+ * or byte array holds at most {@value #MAX_ITEM_BYTES} bytes (CPython's limit: its storage
+ * size must be written in a format of 8 characters). A negative index counts from the end, as
+ * in Python.
  *
- * <p>Layout (declared once, {@link #HEADER} and {@link #ITEM}): a header with the item count,
- * then one descriptor per item (its data's offset in the segment, its capacity, its current
- * type and, for strings and bytes, their length), then the items' data, each 8-byte aligned.
- * It follows CPython's idea (a header with the count, then per-item offsets and formats) but
- * is <em>not</em> byte-compatible with CPython's, so a Python process cannot attach a Java
- * {@code ShareableList} nor the reverse.
+ * <p>Better than CPython: a string or byte array ending in NUL bytes keeps them (CPython strips
+ * them, <a href="https://github.com/python/cpython/issues/96779">cpython#96779</a>). CPython
+ * reads such an item of a list made here without its trailing NULs, as it reads its own.
  *
  * <p>No locking: a read that overlaps a write of the same item, even from a single writer, may
- * see a mix of the old and new values (one string's length with another's bytes, a type with
- * the other value's bytes), and two writes of one item may leave such a mix, as on a Python
- * {@code ShareableList}; hold a {@code Lock} around an item's reads and writes when they may
- * overlap, and to make compound updates atomic.
+ * see a mix of the old and new values (one string's bytes with another's format), and two
+ * writes of one item may leave such a mix, as on a Python {@code ShareableList}; hold a {@code
+ * Lock} around an item's reads and writes when they may overlap, and to make compound updates
+ * atomic.
+ *
+ * <p>Implementation note. CPython's layout ({@link #layout}): the item count N; N + 1 offsets
+ * of the items' storage from the start of the data area (the last one is the area's size); the
+ * data area; each item's {@code struct} format in 8 bytes ({@code "q"}, {@code "d"},
+ * {@code "xxxxxxx?"} for a bool, {@code "xxxxxx?x"} for None, {@code "<capacity>s"} for str and
+ * bytes, whose value is padded with NULs); and each item's back-transform code (0: the value
+ * as unpacked, 1: str, 2: bytes, 3: None). CPython strips a str's or bytes' trailing NULs as it
+ * reads, because their storage keeps no length. A list made here adds a table after CPython's
+ * part, which CPython neither reads nor writes: a magic number, then for each item the exact
+ * length of its string or bytes and a CRC-32C of them. A read here takes the exact bytes only if
+ * the table still describes what the storage holds (the checksum matches and only NULs follow),
+ * so an item CPython has written since is read as CPython reads it.
  */
 public final class ShareableList implements AutoCloseable {
-    /** The segment's header. */
-    static final StructLayout HEADER = MemoryLayout.structLayout(
-            JAVA_LONG.withName("count"),
-            JAVA_LONG.withName("magic"));
-    /** One item's descriptor; {@code count} of them follow the header. */
-    static final StructLayout ITEM = MemoryLayout.structLayout(
-            JAVA_LONG.withName("offset"),
-            JAVA_INT.withName("capacity"),
-            JAVA_INT.withName("length"),
-            JAVA_BYTE.withName("type"),
-            MemoryLayout.paddingLayout(7));
+    /** The most bytes of one string or byte array: its storage, in a format of 8 characters. */
+    public static final int MAX_ITEM_BYTES = 9_999_991;
 
-    private static final VarHandle COUNT = HEADER.varHandle(groupElement("count"));
-    private static final VarHandle MAGIC = HEADER.varHandle(groupElement("magic"));
-    /**
-     * Marks a segment as a ShareableList ("JSHLIST" and a format version), so that attaching
-     * anything else (a plain SharedMemory, a heap arena) is refused instead of read as a list.
-     */
-    static final long MAGIC_VALUE = 0x4A53484C49535401L;
-    private static final VarHandle OFFSET = ITEM.varHandle(groupElement("offset"));
-    private static final VarHandle CAPACITY = ITEM.varHandle(groupElement("capacity"));
-    private static final VarHandle LENGTH = ITEM.varHandle(groupElement("length"));
-    private static final VarHandle TYPE = ITEM.varHandle(groupElement("type"));
-
-    private static final byte NULL = 0;
-    private static final byte LONG = 1;
-    private static final byte DOUBLE = 2;
-    private static final byte BOOLEAN = 3;
-    private static final byte STRING = 4;
-    private static final byte BYTES = 5;
+    private static final int FORMAT_SIZE = 8;
     private static final int NUMBER_SIZE = 8;
+
+    /** Back-transform codes: how CPython turns an item's unpacked value into its value. */
+    private static final byte AS_IS = 0;
+    private static final byte STR = 1;
+    private static final byte BYTES = 2;
+    private static final byte NONE = 3;
+
+    private static final String LONG_FORMAT = "q";
+    private static final String DOUBLE_FORMAT = "d";
+    private static final String BOOL_FORMAT = "xxxxxxx?";
+    private static final String NONE_FORMAT = "xxxxxx?x";
+    /** Where a bool's byte lies in its storage ({@code "xxxxxxx?"}: after 7 pad bytes). */
+    private static final int BOOL_BYTE = 7;
+
+    /** Marks this library's table after CPython's part ("JSLEN", then a version). */
+    static final long TABLE_MAGIC = 0x4A534C454E000001L;
+
+    /** One item's entry in this library's table. */
+    static final StructLayout TABLE_ENTRY = MemoryLayout.structLayout(
+            JAVA_INT_UNALIGNED.withName("length"),
+            JAVA_INT_UNALIGNED.withName("crc"));
 
     private final SharedMemory shm;
 
@@ -84,42 +95,87 @@ public final class ShareableList implements AutoCloseable {
     }
 
     /**
+     * The layout of a list of {@code count} items whose storage takes {@code dataSize} bytes:
+     * CPython's part, then this library's table (declared with it, never read by CPython).
+     */
+    static StructLayout layout(long count, long dataSize) {
+        return MemoryLayout.structLayout(
+                JAVA_LONG.withName("count"),
+                MemoryLayout.sequenceLayout(count + 1, JAVA_LONG).withName("offsets"),
+                MemoryLayout.sequenceLayout(dataSize, JAVA_BYTE).withName("data"),
+                MemoryLayout.sequenceLayout(count,
+                        MemoryLayout.sequenceLayout(FORMAT_SIZE, JAVA_BYTE)).withName("formats"),
+                MemoryLayout.sequenceLayout(count, JAVA_BYTE).withName("codes"),
+                JAVA_LONG_UNALIGNED.withName("tableMagic"),
+                MemoryLayout.sequenceLayout(count, TABLE_ENTRY).withName("table"));
+    }
+
+    /** Where the parts of a list of {@code count} items and {@code dataSize} bytes of storage lie. */
+    private record Geometry(long count, long offsets, long data, long formats, long codes,
+            long cpythonEnd, long table, long end) {
+        static Geometry of(long count, long dataSize) {
+            StructLayout l = layout(count, dataSize);
+            long codes = l.byteOffset(groupElement("codes"));
+            return new Geometry(count, l.byteOffset(groupElement("offsets")),
+                    l.byteOffset(groupElement("data")), l.byteOffset(groupElement("formats")),
+                    codes, codes + count, l.byteOffset(groupElement("table")), l.byteSize());
+        }
+
+        /** Where the offset of item {@code index}'s storage lies ({@code count}: the end's). */
+        long offsetOf(int index) {
+            return offsets + JAVA_LONG.byteSize() * index;
+        }
+    }
+
+    /**
      * Creates a list holding {@code values} in a new segment (with a generated name).
      *
-     * @param values the items: nulls, integers that fit in 64 bits, doubles, booleans, strings
-     *               and byte arrays
+     * @param values the items: nulls, integers that fit in 64 bits, floats and doubles,
+     *               booleans, strings and byte arrays
      * @return the list
      * @throws IllegalArgumentException for a value of an unsupported type, an integer that
-     *                                  does not fit in 64 bits, or a string or array of more
-     *                                  than 2,147,483,640 bytes
+     *                                  does not fit in 64 bits, or a string or byte array of
+     *                                  more than {@value #MAX_ITEM_BYTES} bytes
      * @throws IOException if the operating system refuses the segment
      */
     public static ShareableList create(List<?> values) throws IOException {
         List<Encoded> encoded = new ArrayList<>(values.size());
-        long data = HEADER.byteSize() + ITEM.byteSize() * values.size();
+        long[] capacities = new long[values.size()];
+        long dataSize = 0;
         for (Object value : values) {
             Encoded e = encode(value);
+            int i = encoded.size();
+            capacities[i] = capacity(i, e);
             encoded.add(e);
-            data += capacity(encoded.size() - 1, e.size());
+            dataSize += capacities[i];
         }
-        SharedMemory shm = SharedMemory.create(data);
-        MemorySegment buf = shm.buf();
-        COUNT.set(buf, 0L, (long) values.size());
-        MAGIC.set(buf, 0L, MAGIC_VALUE);
-        long offset = HEADER.byteSize() + ITEM.byteSize() * values.size();
-        for (int i = 0; i < encoded.size(); i++) {
-            MemorySegment item = item(buf, i);
-            int capacity = (int) capacity(i, encoded.get(i).size());
-            OFFSET.set(item, 0L, offset);
-            CAPACITY.set(item, 0L, capacity);
-            write(buf, item, encoded.get(i));
-            offset += capacity;
+        Geometry g = Geometry.of(values.size(), dataSize);
+        SharedMemory shm = SharedMemory.create(g.end());
+        ShareableList list = new ShareableList(shm);
+        try {
+            MemorySegment buf = shm.buf();
+            buf.set(JAVA_LONG, 0, values.size());
+            long offset = 0;
+            for (int i = 0; i < capacities.length; i++) {
+                buf.set(JAVA_LONG, g.offsetOf(i), offset);
+                offset += capacities[i];
+            }
+            buf.set(JAVA_LONG, g.offsetOf(capacities.length), offset);
+            buf.set(JAVA_LONG_UNALIGNED, g.table() - 8, TABLE_MAGIC);
+            for (int i = 0; i < encoded.size(); i++) {
+                list.write(buf, g, i, encoded.get(i));
+            }
+        } catch (RuntimeException | Error e) {
+            shm.close();
+            shm.unlink();
+            throw e;
         }
-        return new ShareableList(shm);
+        return list;
     }
 
     /**
-     * Attaches to the list in the segment {@code name} (see {@link SharedMemory#attach}).
+     * Attaches to the list in the segment {@code name} (see {@link SharedMemory#attach}), made
+     * here or by CPython.
      *
      * @param name the segment's name
      * @return the list
@@ -130,89 +186,99 @@ public final class ShareableList implements AutoCloseable {
     public static ShareableList attach(String name) throws IOException {
         SharedMemory shm = SharedMemory.attach(name);
         try {
-            check(shm);
-        } catch (IOException e) {
+            ShareableList list = new ShareableList(shm);
+            Geometry g = list.geometry();
+            for (int i = 0; i < g.count(); i++) {
+                list.read(shm.buf(), g, i);
+            }
+            return list;
+        } catch (IllegalStateException e) {
+            shm.close();
+            throw new IOException(e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
             shm.close();
             throw e;
         }
-        return new ShareableList(shm);
     }
 
-    /** Checks the header and every item's descriptor, so that no read can go astray later. */
-    private static void check(SharedMemory shm) throws IOException {
+    /**
+     * Reads the count and the storage's size and checks that the list's parts lie in the
+     * segment, in order, so that no read can go astray.
+     *
+     * @throws IllegalStateException if they do not
+     */
+    private Geometry geometry() {
         MemorySegment buf = shm.buf();
-        String not = "shared memory '" + shm.name() + "' does not hold a ShareableList";
-        if (shm.size() < HEADER.byteSize() || (long) MAGIC.get(buf, 0L) != MAGIC_VALUE) {
-            throw new IOException(not);
+        long size = shm.size();
+        long count = size < 8 ? -1 : buf.get(JAVA_LONG, 0);
+        // The offsets alone take 8 (count + 1) bytes after the count.
+        if (count < 0 || count > size / 8 - 2) {
+            throw notAList("its item count " + count + " does not fit in " + size + " bytes");
         }
-        long count = (long) COUNT.get(buf, 0L);
-        long dataStart = HEADER.byteSize();
-        if (count < 0 || count > (shm.size() - dataStart) / ITEM.byteSize()) {
-            throw new IOException(not + " (item count " + count + " does not fit in "
-                    + shm.size() + " bytes)");
+        long dataSize = buf.get(JAVA_LONG, 8 + 8 * count);
+        if (dataSize < 0 || dataSize > size) {
+            throw notAList("its storage of " + dataSize + " bytes does not fit in " + size);
         }
-        dataStart += ITEM.byteSize() * count;
-        for (int i = 0; i < count; i++) {
-            MemorySegment item = item(buf, i);
-            long offset = (long) OFFSET.get(item, 0L);
-            int capacity = (int) CAPACITY.get(item, 0L);
-            int length = (int) LENGTH.get(item, 0L);
-            byte type = (byte) TYPE.get(item, 0L);
-            if (offset < dataStart || capacity < NUMBER_SIZE || offset > shm.size() - capacity
-                    || length < 0 || length > capacity || type < NULL || type > BYTES) {
-                throw new IOException(not + " (item " + i + " is corrupt)");
-            }
+        Geometry g = Geometry.of(count, dataSize);
+        // CPython's layout has no magic number, but CPython makes its segment of exactly the
+        // size the layout needs (ftruncate), and a list made here carries its table's: what
+        // has neither (a plain segment, a heap arena) is not taken for a list.
+        if (g.cpythonEnd() != size && !hasTable(buf, g)) {
+            throw notAList("its " + count + " items and " + dataSize + " bytes of storage need "
+                    + g.cpythonEnd() + " bytes, not " + size);
         }
+        return g;
+    }
+
+    /** Whether this library's table follows CPython's part (a list made here). */
+    private boolean hasTable(MemorySegment buf, Geometry g) {
+        return shm.size() >= g.end()
+                && buf.get(JAVA_LONG_UNALIGNED, g.table() - 8) == TABLE_MAGIC;
+    }
+
+    private IllegalStateException notAList(String why) {
+        return new IllegalStateException("shared memory '" + shm.name()
+                + "' does not hold a ShareableList: " + why);
     }
 
     /** {@return the number of items (fixed at creation)} */
     public int size() {
-        return (int) (long) COUNT.get(shm.buf(), 0L);
+        return (int) geometry().count();
     }
 
     /**
      * The item at {@code index}: {@code null}, a {@link Long}, {@link Double}, {@link Boolean},
      * {@link String} or {@code byte[]}.
      *
-     * @param index the item's position
+     * @param index the item's position; a negative one counts from the end
      * @return the item
+     * @throws IndexOutOfBoundsException if there is no such item
+     * @throws IllegalStateException if the item's format is none a ShareableList writes
      */
     public Object get(int index) {
-        MemorySegment buf = shm.buf();
-        MemorySegment item = item(buf, checkIndex(index));
-        long offset = (long) OFFSET.get(item, 0L);
-        int length = (int) LENGTH.get(item, 0L);
-        return switch ((byte) TYPE.get(item, 0L)) {
-            case NULL -> null;
-            case LONG -> buf.get(JAVA_LONG, offset);
-            case DOUBLE -> buf.get(JAVA_DOUBLE, offset);
-            case BOOLEAN -> buf.get(JAVA_BYTE, offset) != 0;
-            case STRING -> new String(buf.asSlice(offset, length).toArray(JAVA_BYTE),
-                    StandardCharsets.UTF_8);
-            case BYTES -> buf.asSlice(offset, length).toArray(JAVA_BYTE);
-            default -> throw new IllegalStateException("item " + index + " of '" + shm.name()
-                    + "' has an unknown type (not a ShareableList?)");
-        };
+        Geometry g = geometry();
+        return read(shm.buf(), g, checkIndex(g, index));
     }
 
     /**
      * Replaces the item at {@code index}.
      *
-     * @param index the item's position
+     * @param index the item's position; a negative one counts from the end
      * @param value the new item, of a supported type
+     * @throws IndexOutOfBoundsException if there is no such item
      * @throws IllegalArgumentException if the value is of an unsupported type or needs more
      *                                  room than the item has (the list is then unchanged)
      */
     public void set(int index, Object value) {
-        MemorySegment buf = shm.buf();
-        MemorySegment item = item(buf, checkIndex(index));
+        Geometry g = geometry();
+        int i = checkIndex(g, index);
         Encoded e = encode(value);
-        int capacity = (int) CAPACITY.get(item, 0L);
+        long capacity = storage(shm.buf(), g, i)[1];
         if (e.size() > capacity) {
             throw new IllegalArgumentException("the value needs " + e.size()
-                    + " bytes but item " + index + " has room for " + capacity);
+                    + " bytes but item " + i + " has room for " + capacity);
         }
-        write(buf, item, e);
+        write(shm.buf(), g, i, e);
     }
 
     /** {@return the segment that holds the list (to {@code unlink()} it, or for its name)} */
@@ -234,43 +300,138 @@ public final class ShareableList implements AutoCloseable {
         List<Object> items = new ArrayList<>();
         for (int i = 0; i < size(); i++) {
             Object v = get(i);
-            items.add(v instanceof byte[] b ? "b" + java.util.Arrays.toString(b) : v);
+            items.add(v instanceof byte[] b ? "b" + Arrays.toString(b) : v);
         }
         return "ShareableList(" + items + ", name='" + shm.name() + "')";
     }
 
-    private int checkIndex(int index) {
-        int size = size();
-        if (index < 0 || index >= size) {
+    private static int checkIndex(Geometry g, int index) {
+        long i = index < 0 ? index + g.count() : index;
+        if (i < 0 || i >= g.count()) {
             throw new IndexOutOfBoundsException("index " + index + " out of range for a "
-                    + "ShareableList of " + size + " items");
+                    + "ShareableList of " + g.count() + " items");
         }
-        return index;
+        return (int) i;
     }
 
-    private static MemorySegment item(MemorySegment buf, int index) {
-        return buf.asSlice(HEADER.byteSize() + ITEM.byteSize() * index, ITEM.byteSize());
+    /** Item {@code i}'s storage: its offset in the segment and its size, checked. */
+    private long[] storage(MemorySegment buf, Geometry g, int i) {
+        long start = buf.get(JAVA_LONG, g.offsetOf(i));
+        long end = buf.get(JAVA_LONG, g.offsetOf(i + 1));
+        long dataSize = g.formats() - g.data();
+        if (start < 0 || end < start || end > dataSize) {
+            throw notAList("item " + i + "'s storage (" + start + " to " + end
+                    + ") is not in its " + dataSize + " bytes");
+        }
+        return new long[] {g.data() + start, end - start};
     }
 
-    private record Encoded(byte type, long bits, byte[] bytes) {
-        int size() {
-            return bytes == null ? (type == NULL ? 0 : NUMBER_SIZE) : bytes.length;
+    private Object read(MemorySegment buf, Geometry g, int i) {
+        long[] at = storage(buf, g, i);
+        String format = format(buf, g, i);
+        byte code = buf.get(JAVA_BYTE, g.codes() + i);
+        long capacity = at[1];
+        switch (format) {
+            case LONG_FORMAT, DOUBLE_FORMAT, BOOL_FORMAT, NONE_FORMAT -> {
+                if (capacity < NUMBER_SIZE || code != (format.equals(NONE_FORMAT) ? NONE : AS_IS)) {
+                    throw notAList("item " + i + " has format '" + format + "' with code " + code
+                            + " in " + capacity + " bytes");
+                }
+                return switch (format) {
+                    case LONG_FORMAT -> buf.get(JAVA_LONG_UNALIGNED, at[0]);
+                    case DOUBLE_FORMAT -> buf.get(JAVA_DOUBLE_UNALIGNED, at[0]);
+                    case BOOL_FORMAT -> buf.get(JAVA_BYTE, at[0] + BOOL_BYTE) != 0;
+                    default -> null;
+                };
+            }
+            default -> {
+                long length = stringLength(format);
+                if (length < 0 || length > capacity || (code != STR && code != BYTES)) {
+                    throw notAList("item " + i + " has format '" + format + "' with code " + code
+                            + " in " + capacity + " bytes");
+                }
+                byte[] bytes = exactBytes(buf, g, i, at[0], length);
+                return code == STR ? new String(bytes, StandardCharsets.UTF_8) : bytes;
+            }
+        }
+    }
+
+    /**
+     * A string's or bytes' value: the exact bytes this library's table records, if it still
+     * describes what the storage holds; else, as CPython reads them, without trailing NULs.
+     */
+    private byte[] exactBytes(MemorySegment buf, Geometry g, int i, long at, long length) {
+        byte[] all = buf.asSlice(at, length).toArray(JAVA_BYTE);
+        int stripped = all.length;
+        while (stripped > 0 && all[stripped - 1] == 0) {
+            stripped--;
+        }
+        if (stripped < all.length && hasTable(buf, g)) {
+            long entry = g.table() + TABLE_ENTRY.byteSize() * i;
+            int exact = buf.get(JAVA_INT_UNALIGNED, entry);
+            int crc = buf.get(JAVA_INT_UNALIGNED, entry + 4);
+            // Only NULs follow `stripped`: the recorded length may keep some of them.
+            if (exact > stripped && exact <= all.length && crc(all, exact) == crc) {
+                return Arrays.copyOf(all, exact);
+            }
+        }
+        return Arrays.copyOf(all, stripped);
+    }
+
+    private static int crc(byte[] bytes, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, length);
+        return (int) crc.getValue();
+    }
+
+    /** Item {@code i}'s format, its 8 bytes up to the first NUL. */
+    private static String format(MemorySegment buf, Geometry g, int i) {
+        byte[] raw = buf.asSlice(g.formats() + (long) FORMAT_SIZE * i, FORMAT_SIZE)
+                .toArray(JAVA_BYTE);
+        int n = 0;
+        while (n < raw.length && raw[n] != 0) {
+            n++;
+        }
+        return new String(raw, 0, n, StandardCharsets.US_ASCII);
+    }
+
+    /** The length of a {@code "<n>s"} format, or -1 if it is not one. */
+    private static long stringLength(String format) {
+        if (format.length() < 2 || !format.endsWith("s")) {
+            return -1;
+        }
+        long n = 0;
+        for (int k = 0; k < format.length() - 1; k++) {
+            char c = format.charAt(k);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    }
+
+    private record Encoded(byte code, String format, long bits, byte[] bytes) {
+        /** The bytes the value needs in its storage. */
+        long size() {
+            return bytes == null ? NUMBER_SIZE : bytes.length;
         }
     }
 
     private static Encoded encode(Object value) {
         return switch (value) {
-            case null -> new Encoded(NULL, 0, null);
-            case Boolean b -> new Encoded(BOOLEAN, b ? 1 : 0, null);
-            case Byte b -> new Encoded(LONG, b, null);
-            case Short s -> new Encoded(LONG, s, null);
-            case Integer i -> new Encoded(LONG, i, null);
-            case Long l -> new Encoded(LONG, l, null);
-            case BigInteger big when big.bitLength() < 64 -> new Encoded(LONG, big.longValue(), null);
-            case Float f -> new Encoded(DOUBLE, Double.doubleToRawLongBits(f), null);
-            case Double d -> new Encoded(DOUBLE, Double.doubleToRawLongBits(d), null);
-            case String s -> new Encoded(STRING, 0, s.getBytes(StandardCharsets.UTF_8));
-            case byte[] b -> new Encoded(BYTES, 0, b.clone());
+            case null -> new Encoded(NONE, NONE_FORMAT, 0, null);
+            case Boolean b -> new Encoded(AS_IS, BOOL_FORMAT, b ? 1 : 0, null);
+            case Byte b -> new Encoded(AS_IS, LONG_FORMAT, b, null);
+            case Short s -> new Encoded(AS_IS, LONG_FORMAT, s, null);
+            case Integer i -> new Encoded(AS_IS, LONG_FORMAT, i, null);
+            case Long l -> new Encoded(AS_IS, LONG_FORMAT, l, null);
+            case BigInteger big when big.bitLength() < 64 ->
+                    new Encoded(AS_IS, LONG_FORMAT, big.longValue(), null);
+            case Float f -> new Encoded(AS_IS, DOUBLE_FORMAT, Double.doubleToRawLongBits(f), null);
+            case Double d -> new Encoded(AS_IS, DOUBLE_FORMAT, Double.doubleToRawLongBits(d), null);
+            case String s -> new Encoded(STR, null, 0, s.getBytes(StandardCharsets.UTF_8));
+            case byte[] b -> new Encoded(BYTES, null, 0, b.clone());
             default -> throw new IllegalArgumentException("a ShareableList cannot hold "
                     + (value instanceof BigInteger ? "an integer wider than 64 bits: " + value
                             : "a " + value.getClass().getName()));
@@ -278,41 +439,58 @@ public final class ShareableList implements AutoCloseable {
     }
 
     /**
-     * Writes the data, then the length, then the type: three plain stores, which a reader on
-     * another CPU may see in any mix (see the class's "No locking").
+     * Writes item {@code i}: its storage (a string's or bytes' padded with NULs, as CPython's
+     * {@code struct} packs them), its format, its code, then its entry in this library's table.
+     * Plain stores, which a reader on another CPU may see in any mix (see "No locking").
      */
-    private static void write(MemorySegment buf, MemorySegment item, Encoded e) {
-        long offset = (long) OFFSET.get(item, 0L);
-        switch (e.type()) {
-            case NULL -> { }
-            case BOOLEAN -> buf.set(JAVA_BYTE, offset, (byte) e.bits());
-            case LONG, DOUBLE -> buf.set(JAVA_LONG, offset, e.bits());
-            default -> MemorySegment.copy(e.bytes(), 0, buf, JAVA_BYTE, offset, e.bytes().length);
+    private void write(MemorySegment buf, Geometry g, int i, Encoded e) {
+        long[] at = storage(buf, g, i);
+        MemorySegment storage = buf.asSlice(at[0], at[1]);
+        String format;
+        if (e.bytes() == null) {
+            storage.asSlice(0, NUMBER_SIZE).fill((byte) 0);
+            if (e.format().equals(BOOL_FORMAT)) {
+                storage.set(JAVA_BYTE, BOOL_BYTE, (byte) e.bits());
+            } else if (!e.format().equals(NONE_FORMAT)) {
+                storage.set(JAVA_LONG_UNALIGNED, 0, e.bits());
+            }
+            format = e.format();
+        } else {
+            MemorySegment.copy(e.bytes(), 0, storage, JAVA_BYTE, 0, e.bytes().length);
+            storage.asSlice(e.bytes().length).fill((byte) 0);
+            // CPython's: the whole storage (what it reads, then strips of NULs).
+            format = at[1] + "s";
         }
-        LENGTH.set(item, 0L, e.bytes() == null ? 0 : e.bytes().length);
-        TYPE.set(item, 0L, e.type());
+        byte[] f = Arrays.copyOf(format.getBytes(StandardCharsets.US_ASCII), FORMAT_SIZE);
+        MemorySegment.copy(f, 0, buf, JAVA_BYTE, g.formats() + (long) FORMAT_SIZE * i,
+                FORMAT_SIZE);
+        buf.set(JAVA_BYTE, g.codes() + i, e.code());
+        if (hasTable(buf, g)) {
+            long entry = g.table() + TABLE_ENTRY.byteSize() * i;
+            int length = e.bytes() == null ? -1 : e.bytes().length;
+            buf.set(JAVA_INT_UNALIGNED, entry, length);
+            buf.set(JAVA_INT_UNALIGNED, entry + 4, length < 0 ? 0 : crc(e.bytes(), length));
+        }
     }
 
     /**
-     * The storage of item {@code index}, whose first value takes {@code size} bytes: stored as
-     * an int, so at most the largest multiple of 8 an int holds (a capacity rounded up past it
-     * was stored negative: the list was made, and neither written nor attached).
+     * The storage of item {@code index}, whose first value is {@code e}: 8 bytes for a number,
+     * a boolean or null; for a string or bytes of n bytes, 8 (n / 8 + 1), as CPython computes it.
      *
-     * @throws IllegalArgumentException if it is larger
+     * @throws IllegalArgumentException if a string or bytes is longer than
+     *         {@value #MAX_ITEM_BYTES} bytes
      */
-    static long capacity(int index, long size) {
-        long capacity = roundUp8(Math.max(NUMBER_SIZE, size));
-        if (capacity > MAX_ITEM_BYTES) {
-            throw new IllegalArgumentException("item " + index + " takes " + size + " bytes; a"
-                    + " ShareableList item holds at most " + MAX_ITEM_BYTES);
-        }
-        return capacity;
+    private static long capacity(int index, Encoded e) {
+        return e.bytes() == null ? NUMBER_SIZE : capacity(index, e.bytes().length);
     }
 
-    /** The largest storage of one item. */
-    static final long MAX_ITEM_BYTES = Integer.MAX_VALUE & -8L;
-
-    private static long roundUp8(long n) {
-        return (n + 7) & -8L;
+    /** The storage of a string or bytes of {@code size} bytes (see above). */
+    static long capacity(int index, long size) {
+        if (size > MAX_ITEM_BYTES) {
+            throw new IllegalArgumentException("item " + index + " takes " + size + " bytes; a"
+                    + " ShareableList's string or bytes holds at most " + MAX_ITEM_BYTES
+                    + " (as CPython's: its storage's size is written in 8 characters)");
+        }
+        return 8 * (size / 8 + 1);
     }
 }
