@@ -118,12 +118,13 @@ public class Process implements AutoCloseable, Serializable {
             }
 
             @Override
-            public void outliveExitHandler(Object process) {
+            public void outliveExitHandler(Object process, Runnable stop) {
                 Process p = (Process) process;
                 if (!p.daemon()) {
                     throw new IllegalArgumentException(p + " is not a daemon: it would outlive"
                             + " its creator");
                 }
+                p.stopAtExit = stop;
                 p.outlivesExitHandler = true;
             }
         });
@@ -185,6 +186,14 @@ public class Process implements AutoCloseable, Serializable {
      * {@link #exitChildren}).
      */
     private transient volatile boolean outlivesExitHandler;
+    /** What ends a child that outlives the exit handler when a joined child waits on it. */
+    private transient volatile Runnable stopAtExit;
+
+    /**
+     * How long the exit handler joins non-daemon children before it stops the children that
+     * would outlive it (managers' servers), which those children may be waiting on.
+     */
+    static final Duration EXIT_GRACE = Duration.ofSeconds(2);
 
     private enum Kind { CHILD, MAIN, PARENT_VIEW }
 
@@ -786,7 +795,10 @@ public class Process implements AutoCloseable, Serializable {
     /**
      * Python's {@code _exit_function}: terminate daemonic children, join the others; a child
      * marked to outlive it (a manager's server, which the program's own shutdown hooks may
-     * still be calling, beside this one) is left to end with this JVM.
+     * still be calling, beside this one) is left to end with this JVM, unless a child being
+     * joined is still alive after {@link #EXIT_GRACE}: it may be waiting on that server (a
+     * manager's queue, lock or event), so the server is stopped then, as Python's exit shuts
+     * its managers down before it joins (with no grace: its exit handlers run in order).
      */
     static void exitChildren() {
         for (Process p : activeChildren()) {
@@ -798,11 +810,24 @@ public class Process implements AutoCloseable, Serializable {
                 }
             }
         }
+        long graceEnd = System.nanoTime() + EXIT_GRACE.toNanos();
+        boolean stopped = false;
         for (Process p : activeChildren()) {
             if (p.outlivesExitHandler) {
                 continue;
             }
             try {
+                while (!stopped) {
+                    long left = graceEnd - System.nanoTime();
+                    if (left > 0) {
+                        p.join(Duration.ofNanos(left));
+                    }
+                    if (!p.isAlive()) {
+                        break;
+                    }
+                    stopOutliving();
+                    stopped = true;
+                }
                 p.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -811,6 +836,21 @@ public class Process implements AutoCloseable, Serializable {
                 // closed concurrently
             } catch (ProcessError ignored) {
                 // it never ran; its standard error has said why
+            }
+        }
+    }
+
+    /** Stops the children marked to outlive the exit handler, each as its owner would. */
+    private static void stopOutliving() {
+        for (Process p : activeChildren()) {
+            Runnable stop = p.stopAtExit;
+            if (p.outlivesExitHandler && stop != null) {
+                try {
+                    stop.run();
+                } catch (RuntimeException | Error e) {
+                    LibraryLog.get().log(System.Logger.Level.DEBUG, "at exit, " + p
+                            + " could not be stopped: " + e);
+                }
             }
         }
     }

@@ -270,8 +270,10 @@ public class BaseManager implements AutoCloseable {
                 .context(context == null ? Multiprocessing.getContext() : context)
                 .build();
         // Not terminated by the exit handler, which runs beside the program's shutdown hooks
-        // (a hook may still call the manager): as a daemon, it ends with this JVM instead.
-        ProcessAccess.get().outliveExitHandler(p);
+        // (a hook may still call the manager): as a daemon, it ends with this JVM instead;
+        // unless a child the handler joins is still alive after a grace, which may be waiting
+        // on this manager: then it is shut down, as Python's exit does first.
+        ProcessAccess.get().outliveExitHandler(p, this::shutdown);
         Object answer = null;
         try {
             try {

@@ -612,6 +612,54 @@ class BaseManagerTest {
         return lines;
     }
 
+    /**
+     * A program that ends while a non-daemon child waits on its manager exits: the exit joins
+     * the child, and after a grace shuts the manager down, which ends the child's wait, as
+     * Python's exit does (it shuts its managers down first). Each waited for the other, and the
+     * program never exited (attack 43).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"return", "exit"})
+    void aProgramWhoseChildWaitsOnItsManagerExits(String how, @TempDir Path dir)
+            throws Exception {
+        // Its output to a file: a program that does not exit keeps a pipe open for good.
+        Path out = dir.resolve("out.txt");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-cp", System.getProperty("java.class.path"), ManagerHarness.class.getName(),
+                "exit-while-a-child-waits", how));
+        java.lang.Process p = new ProcessBuilder(command).redirectOutput(out.toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        boolean exited;
+        try {
+            exited = p.waitFor(30, TimeUnit.SECONDS);
+        } finally {
+            p.destroyForcibly();
+        }
+        List<String> lines = Files.readAllLines(out);
+        if (!exited) {
+            // Its server and child, which outlive a SIGKILLed program only briefly.
+            for (String line : lines) {
+                if (line.matches("(server|child) \\d+")) {
+                    ProcessHandle.of(Long.parseLong(line.substring(line.indexOf(' ') + 1)))
+                            .ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+        }
+        assertTrue(exited, "the program did not exit: " + lines);
+        assertEquals(0, p.exitValue(), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("child ended: ")), lines.toString());
+        for (String line : lines) {
+            if (line.startsWith("server ") || line.startsWith("child ")
+                    && !line.startsWith("child ended")) {
+                long pid = Long.parseLong(line.substring(line.indexOf(' ') + 1));
+                assertTrue(ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true),
+                        line + " is still alive");
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"tcp", "unix"})
     void aRemoteManagerServesAProcessThatIsNotItsChild(String family, @TempDir Path dir)

@@ -45,6 +45,29 @@ public final class ManagerHarness {
                 System.out.flush();
                 Thread.sleep(120_000);
             }
+            case "exit-while-a-child-waits" -> {
+                // A non-daemon child blocked on this program's manager as the program ends
+                // (main returns, or System.exit when args[1] says so).
+                SyncManager m = new SyncManager();
+                m.start();
+                QueueProxy<Object> q = m.queue();
+                multiprocessing.Process child = new multiprocessing.Process(() -> {
+                    try {
+                        q.get();
+                        System.out.println("child got an item");
+                    } catch (RuntimeException e) {
+                        System.out.println("child ended: " + e.getClass().getSimpleName());
+                    }
+                });
+                child.start();
+                Thread.sleep(500);
+                System.out.println("server " + m.process().pid());
+                System.out.println("child " + child.pid());
+                System.out.flush();
+                if (args.length > 1 && args[1].equals("exit")) {
+                    System.exit(0);
+                }
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
     }

@@ -34,10 +34,15 @@ public interface ProcessAccess {
      * child, after every shutdown hook of the program has run. Java runs shutdown hooks side
      * by side, so a child the handler terminated could be gone while a hook of the program
      * still used it; Python runs its exit handlers in order, the program's before its own.
+     * But a non-daemon child the handler joins may be waiting on it (a manager's queue): once
+     * such a child has had {@code Process.EXIT_GRACE} to end, the handler runs {@code stop}, as
+     * Python's exit shuts its managers down before it joins the children (attack 43: each waited
+     * for the other, and the program never exited).
      *
+     * @param stop ends the process as its owner would (a manager's shutdown)
      * @throws IllegalArgumentException if the process is not a daemon
      */
-    void outliveExitHandler(Object process);
+    void outliveExitHandler(Object process, Runnable stop);
 
     static void set(ProcessAccess access) {
         Holder.access = access;
