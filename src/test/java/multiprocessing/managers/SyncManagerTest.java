@@ -188,6 +188,64 @@ class SyncManagerTest {
         assertEquals(List.of(3, 1, 2), l);
     }
 
+    /**
+     * Proxies put in a queue or sent down a pipe by a sender that keeps none stay live until
+     * their receiver has them, however many GCs come between, also for a sender that exits
+     * right after its put; the objects go once the receivers drop theirs. The sender's proxy was
+     * the only reference: its next GC freed the object, and the receiver found nothing (attack
+     * 43: 40 of 40 lost; CPython loses them too, cpython#75275).
+     */
+    @Test
+    void proxiesInFlightOutliveTheirSendersProxies() throws Exception {
+        int before = manager.numberOfObjects();
+        try (multiprocessing.Queue<Object> q = Multiprocessing.getContext().queue();
+                multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open(false)) {
+            for (int i = 0; i < 20; i++) {
+                q.put(manager.dict(Map.of("i", i)));
+                pipe.right().send(manager.list(List.of(i)));
+            }
+            multiprocessing.connection.Address address = manager.address();
+            Process producer = new Process(() -> {
+                // Its own connection (the process's key is the parent's): its proxies are
+                // the only references to what it makes.
+                SyncManager mine = new SyncManager(address, null);
+                mine.connect();
+                for (int i = 20; i < 30; i++) {
+                    q.put(mine.dict(Map.of("i", i)));
+                }
+            });
+            runAll(List.of(producer)); // it exits right after its puts
+            for (int i = 0; i < 5; i++) {
+                System.gc();
+                Thread.sleep(50);
+            }
+            List<Integer> got = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                @SuppressWarnings("unchecked")
+                Map<String, Integer> d = (Map<String, Integer>) q.get(Duration.ofSeconds(30));
+                got.add(d.get("i"));
+            }
+            got.sort(null);
+            List<Integer> expected = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                expected.add(i);
+            }
+            assertEquals(expected, got);
+            for (int i = 0; i < 20; i++) {
+                assertEquals(List.of(i), pipe.left().recv());
+            }
+        }
+        // Every reference given back once the received proxies are collected (objects of
+        // other tests may go meanwhile too).
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (manager.numberOfObjects() > before && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        int left = manager.numberOfObjects();
+        assertTrue(left <= before, left + " objects in the server, " + before + " before");
+    }
+
     @Test
     void proxiesStoredInProxiesComeBackLive() throws Exception {
         DictProxy<String, Object> outer = manager.dict();

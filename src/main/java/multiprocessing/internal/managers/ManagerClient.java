@@ -30,6 +30,7 @@ import multiprocessing.internal.managers.Messages.Response;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.AtExit;
 import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.synchronize.OwnerDeadException;
@@ -349,6 +350,70 @@ public final class ManagerClient {
             }
         }
         return late;
+    }
+
+    /** Whether the exit waits for the gives queued before it (registered once). */
+    private static final AtomicBoolean DRAIN_AT_EXIT = new AtomicBoolean();
+
+    /**
+     * Has the server hold a reference to {@code id} for a message in flight under {@code
+     * transfer} (see {@link Messages#GIVE}), from the thread that gives references back:
+     * not from the sender's, which is inside the message's serialization, holding a serializer
+     * a call would need another of. {@code proxy} (its sender's) stays reachable until the
+     * give has been made, so its own reference cannot go first; the decrefs queued after it,
+     * on the same thread, come after it too. The exit waits for the gives queued before it
+     * (a producer that exits just after its put).
+     */
+    void giveLater(String id, String transfer, Object proxy) {
+        if (shutDown != null) {
+            return;
+        }
+        if (DRAIN_AT_EXIT.compareAndSet(false, true)) {
+            AtExit.register(AtExit.Stage.LEAVE, new DrainGives());
+        }
+        DECREFS.execute(() -> {
+            try {
+                if (shutDown == null) {
+                    call(Messages.GIVE, id, transfer, null, new Object[0]);
+                }
+            } catch (Throwable ignored) {
+                // The server is gone, and the object with it.
+            } finally {
+                java.lang.ref.Reference.reachabilityFence(proxy);
+            }
+        });
+    }
+
+    /** The message that carried {@code transfer} was never sent: its reference goes. */
+    void dropLater(String id, String transfer) {
+        if (shutDown != null) {
+            return;
+        }
+        DECREFS.execute(() -> {
+            try {
+                if (shutDown == null) {
+                    call(Messages.DROP, id, transfer, null, new Object[0]);
+                }
+            } catch (Throwable ignored) {
+                // The server is gone, and the object with it.
+            }
+        });
+    }
+
+    /** The exit's wait for the gives queued before it, 5 s at most: a class, not a lambda. */
+    private static final class DrainGives implements Runnable {
+        @Override
+        public void run() {
+            try {
+                DECREFS.submit(() -> { }).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException
+                    | java.util.concurrent.TimeoutException
+                    | java.util.concurrent.RejectedExecutionException e) {
+                // The server does not answer: its objects are past saving.
+            }
+        }
     }
 
     /** Gives back a reference, from a thread of its own (a proxy was collected). */

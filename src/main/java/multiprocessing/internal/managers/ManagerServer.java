@@ -573,7 +573,8 @@ public final class ManagerServer {
                 ObjectTable.Entry e = table.find(r.target());
                 yield e == null || !e.concurrent();
             }
-            case Messages.INCREF, Messages.DECREF, Messages.PING, Messages.COUNT -> true;
+            case Messages.INCREF, Messages.DECREF, Messages.PING, Messages.COUNT,
+                    Messages.GIVE, Messages.TAKE, Messages.DROP -> true;
             default -> false;
         };
     }
@@ -641,6 +642,18 @@ public final class ManagerServer {
             }
             case Messages.DECREF -> {
                 table.decref(target, s.clientId);
+                yield serializeFor(s, null);
+            }
+            case Messages.GIVE -> {
+                table.give(target, method);
+                yield serializeFor(s, null);
+            }
+            case Messages.TAKE -> {
+                table.take(target, method, s.clientId);
+                yield serializeFor(s, null);
+            }
+            case Messages.DROP -> {
+                table.drop(target, method);
                 yield serializeFor(s, null);
             }
             // Its own address, as the tokens of its objects name it.
@@ -724,14 +737,30 @@ public final class ManagerServer {
 
     /**
      * A proxy of {@code address}'s object {@code id} is being written in a reply: its
-     * receiver holds a reference from now on (see {@link ProxyHandler}).
+     * receiver holds a reference from now on (see {@link ProxyHandler}); false if this is no
+     * reply of this JVM's server to another process.
      */
-    static void countForReceiver(Address address, String id) {
+    static boolean countForReceiver(Address address, String id) {
         Session s = WRITING_FOR.get();
         ManagerServer server = RUNNING.get(address);
         if (s != null && server != null && s != server.local) {
             server.table.incref(id, s.clientId);
+            return true;
         }
+        return false;
+    }
+
+    /** In the server's JVM: {@link ObjectTable#give}, {@link ObjectTable#take}, drop. */
+    void give(String id, String transfer) {
+        table.give(id, transfer);
+    }
+
+    void take(String id, String transfer, String holder) {
+        table.take(id, transfer, holder);
+    }
+
+    void drop(String id, String transfer) {
+        table.drop(id, transfer);
     }
 
     private Response error(long id, Throwable t) {

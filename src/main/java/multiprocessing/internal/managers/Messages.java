@@ -37,6 +37,17 @@ public final class Messages {
      * was still running (then its own reply follows once it heeds the interrupt).
      */
     public static final int CANCEL = 7;
+    /**
+     * A reference held for a message in flight that carries a proxy of object {@code target},
+     * under the transfer named in the method field: kept until the receiver takes it over, so
+     * that the object outlives its sender's proxy (attack 43: a proxy put in a queue by a
+     * sender that kept none was freed at the sender's next GC, and its receiver found nothing).
+     */
+    public static final int GIVE = 8;
+    /** The receiver's: one more reference for the calling client, the transfer's given back. */
+    public static final int TAKE = 9;
+    /** The sender's: the message was never sent; the transfer's reference is given back. */
+    public static final int DROP = 10;
 
     /** The name of operation {@code op}, as Flight Recorder's ManagerCall event shows it. */
     static String name(int op) {
@@ -48,6 +59,9 @@ public final class Messages {
             case PING -> "ping";
             case COUNT -> "count";
             case CANCEL -> "cancel";
+            case GIVE -> "give";
+            case TAKE -> "take";
+            case DROP -> "drop";
             default -> "op " + op;
         };
     }

@@ -72,6 +72,55 @@ final class ObjectTable {
         refs.get(id).merge(holder, 1, Integer::sum);
     }
 
+    /** Begins the holder of a reference held for a message in flight (see {@link #give}). */
+    private static final String TRANSFER = "transfer:";
+    /** The most transfers remembered as settled before their give arrived. */
+    private static final int MAX_SETTLED_EARLY = 1 << 16;
+    /**
+     * Transfers taken or dropped before their give arrived (a receiver can read a message
+     * before its sender's give reaches the server): that give is then not counted. Bounded: a
+     * give that never comes (its sender killed meanwhile) leaves its entry until pushed out.
+     */
+    private final Set<String> settledEarly = java.util.Collections.newSetFromMap(
+            new java.util.LinkedHashMap<>() {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > MAX_SETTLED_EARLY;
+                }
+            });
+
+    /**
+     * One reference to {@code id} for a message in flight, under {@code transfer}, until its
+     * receiver takes it over ({@link #take}) or its sender says it was never sent
+     * ({@link #drop}). No client holds it: the message may be read after its sender ended.
+     */
+    synchronized void give(String id, String transfer) {
+        if (settledEarly.remove(transfer)) {
+            return;
+        }
+        incref(id, TRANSFER + transfer);
+    }
+
+    /** The receiver of {@code transfer}'s message, {@code holder}, takes its reference over. */
+    synchronized void take(String id, String transfer, String holder) {
+        incref(id, holder);
+        settle(id, transfer);
+    }
+
+    /** {@code transfer}'s message was never sent: its reference goes. */
+    synchronized void drop(String id, String transfer) {
+        settle(id, transfer);
+    }
+
+    private void settle(String id, String transfer) {
+        Map<String, Integer> r = refs.get(id);
+        if (r != null && r.containsKey(TRANSFER + transfer)) {
+            decref(id, TRANSFER + transfer);
+        } else {
+            settledEarly.add(transfer);
+        }
+    }
+
     synchronized void decref(String id, String holder) {
         Map<String, Integer> r = refs.get(id);
         if (r == null) {

@@ -25,8 +25,12 @@ import multiprocessing.internal.spawn.ChildMain;
  * <ul>
  * <li>one received in a reply from the server was counted by the server as it wrote the reply
  * (the client cannot ask while reading, and the object must not go in between);</li>
- * <li>one received any other way (a pipe, a queue, a request to another server) asks for
- * its reference as it is rebuilt, as Python's does;</li>
+ * <li>one received any other way (a pipe, a queue, a request to another server) takes over,
+ * as it is rebuilt, a reference its sender had the server hold for the message while it was in
+ * flight (a transfer: {@link Messages#GIVE}), so that the object outlives a sender that kept
+ * no proxy of it (Python's asks for a reference of its own as it is rebuilt, and finds the
+ * object gone, cpython#75275). A message never sent gives its transfer back; one never
+ * read keeps its object until the manager shuts down;</li>
  * <li>one inherited by a child (in its target) asks before its first call instead: the child
  * rebuilds its target before it knows its own key. Until then it relies on its parent's
  * reference, as a Python child's inherited proxy does for its whole life. So does one whose
@@ -59,6 +63,11 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
     private final ManagerClient client;
     /** Whether this handler holds its reference yet (shared with the cleaning action). */
     private final AtomicBoolean counted;
+    /**
+     * The transfer whose reference this handler takes over as it counts its own (see {@link
+     * Messages#GIVE}): set for one received in a message that is no reply of its server.
+     */
+    private volatile String transfer;
 
     private ProxyHandler(String typeId, Address address, String id, ManagerServer local,
             String holder, ManagerClient client, boolean counted) {
@@ -202,7 +211,13 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
         if (!counted.get()) {
             synchronized (counted) {
                 if (!counted.get()) {
-                    client.call(Messages.INCREF, id, null, null, NO_ARGS);
+                    String t = transfer;
+                    if (t == null) {
+                        client.call(Messages.INCREF, id, null, null, NO_ARGS);
+                    } else {
+                        client.call(Messages.TAKE, id, t, null, NO_ARGS);
+                        transfer = null;
+                    }
                     counted.set(true);
                 }
             }
@@ -246,7 +261,24 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
             // Python's rule: the key goes only to a child being started, never down a pipe, a
             // queue or a socket, where another program could read it.
             out.writeObject(out.spawning() ? Keys.toCarry(a) : null);
-            ManagerServer.countForReceiver(a, h.id);
+            String transfer = null;
+            // In a reply the server counts the receiver's reference as it writes; a child's
+            // target is held by its parent's Process until the child counts its own. Any other
+            // message (a pipe, a queue, a request) may outlive its sender's proxy: a reference
+            // is held for it under a transfer its receiver takes over (Python's proxies lose
+            // the object then, cpython#75275).
+            if (!ManagerServer.countForReceiver(a, h.id) && !out.spawning()) {
+                transfer = Long.toHexString(multiprocessing.internal.util.Urandom.nextLong());
+                String t = transfer;
+                if (h.local != null) {
+                    h.local.give(h.id, t);
+                    out.ifUnsent(() -> h.local.drop(h.id, t));
+                } else {
+                    h.client.giveLater(h.id, t, h);
+                    out.ifUnsent(() -> h.client.dropLater(h.id, t));
+                }
+            }
+            out.writeString(transfer == null ? "" : transfer); // "": none
         }
 
         @Override
@@ -257,6 +289,8 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
             int port = in.readInt();
             String id = in.readString();
             byte[] key = (byte[]) in.readObject();
+            String written = in.readString();
+            String transfer = written.isEmpty() ? null : written;
             Address address = inet ? Address.inet(where, port) : Address.unix(where);
             // Only the process a child was started with carries a key (see reduce): one in
             // any other message was put there by hand, by whoever wrote it, and would have
@@ -270,12 +304,17 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
                 if (ManagerClient.counted(address)) {
                     return inServer(typeId, server, id, ClientId.ID);
                 }
-                server.incref(id, ObjectTable.LOCAL);
+                if (transfer != null) {
+                    server.take(id, transfer, ObjectTable.LOCAL);
+                } else {
+                    server.incref(id, ObjectTable.LOCAL);
+                }
                 return inServer(typeId, server, id, ObjectTable.LOCAL);
             }
             ManagerClient client = ManagerClient.of(address);
             boolean counted = ManagerClient.counted(address);
             ProxyHandler h = new ProxyHandler(typeId, address, id, null, null, client, counted);
+            h.transfer = counted ? null : transfer;
             if (!counted && !inheriting()) {
                 // Once the message is read: the count is a call, a message of its own.
                 in.afterRead(h::countNow);
