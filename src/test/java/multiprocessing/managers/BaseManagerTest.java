@@ -119,6 +119,67 @@ class BaseManagerTest {
 
     record Holder(CounterApi counter) implements Serializable {}
 
+    /**
+     * JDK collections as registered types (attack 43): an object of a class that is not
+     * public ({@code Collections.synchronizedMap}'s) is called through the public interface
+     * (every call threw IllegalAccessException); a Deque, NavigableSet or NavigableMap is
+     * iterated and viewed on its snapshot (it threw "not an instance of"), reversed views
+     * included (they could not be sent); a collection that holds itself prints and hashes
+     * (StackOverflowError).
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void jdkCollectionsAsRegisteredTypes() throws Exception {
+        BaseManager m = new BaseManager();
+        m.register("smap", () -> java.util.Collections.synchronizedMap(new java.util.HashMap<>()),
+                Map.class);
+        m.register("nset", () -> new java.util.TreeSet<>(List.of(3, 1, 2)),
+                java.util.NavigableSet.class);
+        m.register("deque", () -> new java.util.ArrayDeque<>(List.of(1, 2, 3)),
+                java.util.Deque.class);
+        m.register("nmap", () -> new java.util.TreeMap<>(Map.of("a", 1, "b", 2)),
+                java.util.NavigableMap.class);
+        m.register("list", () -> new ArrayList<>(List.of(1, 2, 3)), List.class);
+        m.register("dict", () -> new java.util.HashMap<>(), Map.class);
+        try (m) {
+            m.start();
+            Map<String, Integer> smap = m.create("smap");
+            smap.put("k", 1);
+            assertEquals(1, smap.get("k"));
+            assertEquals(1, smap.size());
+
+            java.util.NavigableSet<Integer> nset = m.create("nset");
+            List<Integer> seen = new ArrayList<>();
+            for (int x : nset) {
+                seen.add(x);
+            }
+            assertEquals(List.of(1, 2, 3), seen);
+            assertEquals(List.of(3, 2, 1), new ArrayList<>(nset.descendingSet()));
+
+            java.util.Deque<Integer> deque = m.create("deque");
+            assertEquals(List.of(1, 2, 3), new ArrayList<>(deque));
+            List<Integer> down = new ArrayList<>();
+            deque.descendingIterator().forEachRemaining(down::add);
+            assertEquals(List.of(3, 2, 1), down);
+            assertThrows(UnsupportedOperationException.class,
+                    () -> deque.iterator().remove(), "a snapshot cannot change the object");
+
+            java.util.NavigableMap<String, Integer> nmap = m.create("nmap");
+            assertEquals(List.of("a", "b"), new ArrayList<>(nmap.keySet()));
+            assertEquals(2, nmap.entrySet().size());
+
+            List<Integer> list = m.create("list");
+            assertEquals(List.of(3, 2, 1), new ArrayList<>(list.reversed()));
+
+            Map<String, Object> dict = m.create("dict");
+            dict.put("self", dict);
+            String printed = dict.toString();
+            assertTrue(printed.startsWith("{self=<dict proxy of object"), printed);
+            dict.hashCode(); // ends
+            dict.clear();
+        }
+    }
+
     @Test
     void aRegisteredTypeIsUsedByAChildAndThrowsInTheCaller() throws Exception {
         try (BaseManager m = counterManager()) {

@@ -64,7 +64,7 @@ final class Methods {
             throw new IllegalArgumentException("'" + type.getName() + "' has no method " + name
                     + " that takes " + describe(args));
         }
-        accessible(found);
+        found = accessible(type, found);
         if (key != null) {
             CACHE.put(key, found);
         }
@@ -84,9 +84,39 @@ final class Methods {
         return best;
     }
 
-    /** Public methods of a non-public class are reached through a public declaration. */
-    private static void accessible(Method m) {
-        m.trySetAccessible();
+    /**
+     * {@code m}, or where it cannot be called from here (a public method of a class that is not
+     * public, in a package not open to this module: {@code Collections.synchronizedMap}'s,
+     * {@code List.of}'s), the same method as a public supertype of {@code type} declares it,
+     * which a call dispatches to the object's own (attack 43: every call on such an object
+     * threw IllegalAccessException).
+     */
+    private static Method accessible(Class<?> type, Method m) {
+        if (m.trySetAccessible()) {
+            return m;
+        }
+        java.util.ArrayDeque<Class<?>> todo = new java.util.ArrayDeque<>();
+        java.util.Set<Class<?>> seen = new java.util.HashSet<>();
+        todo.add(type);
+        while (!todo.isEmpty()) {
+            Class<?> c = todo.poll();
+            if (!seen.add(c)) {
+                continue;
+            }
+            if (Modifier.isPublic(c.getModifiers())
+                    && c.getModule().isExported(c.getPackageName())) {
+                try {
+                    return c.getMethod(m.getName(), m.getParameterTypes());
+                } catch (NoSuchMethodException notHere) {
+                    // a supertype may still declare it
+                }
+            }
+            if (c.getSuperclass() != null) {
+                todo.add(c.getSuperclass());
+            }
+            todo.addAll(java.util.Arrays.asList(c.getInterfaces()));
+        }
+        return m; // its call says why it cannot be made
     }
 
     private static Class<?>[] classes(Class<?> type, String[] names) {

@@ -165,11 +165,27 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
         }
         boolean collection = Snapshots.isCollection(proxy);
         if (declaring == Object.class) {
-            return switch (name) {
-                case "equals" -> collection ? snapshot().equals(a[0]) : sameReferent(a[0]);
-                case "hashCode" -> collection ? snapshot().hashCode() : Objects.hash(address, id);
-                default -> collection ? snapshot().toString() : remoteToString();
-            };
+            if (name.equals("equals")) {
+                return collection ? snapshot().equals(a[0]) : sameReferent(a[0]);
+            }
+            if (collection && !enterContents()) {
+                // A collection that holds itself, or one that holds it: its contents are being
+                // hashed or printed on this thread already, and would be again, for good
+                // (attack 43: StackOverflowError after thousands of calls). As Python prints
+                // a nested proxy: by what it is.
+                return name.equals("hashCode") ? Objects.hash(address, id) : toString();
+            }
+            try {
+                return switch (name) {
+                    case "hashCode" -> collection ? snapshot().hashCode()
+                            : Objects.hash(address, id);
+                    default -> collection ? snapshot().toString() : remoteToString();
+                };
+            } finally {
+                if (collection) {
+                    IN_CONTENTS.get().remove(address + "#" + id);
+                }
+            }
         }
         if (Snapshots.applies(proxy, method)) {
             return Snapshots.apply(method, snapshot(), a);
@@ -178,6 +194,15 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
             return InvocationHandler.invokeDefault(proxy, method, args);
         }
         return call(name, typeNames(method), a);
+    }
+
+    /** The collections whose contents this thread is hashing or printing (see invoke). */
+    private static final ThreadLocal<java.util.Set<String>> IN_CONTENTS =
+            ThreadLocal.withInitial(java.util.HashSet::new);
+
+    /** Marks this collection's contents as being hashed or printed; false if they are. */
+    private boolean enterContents() {
+        return IN_CONTENTS.get().add(address + "#" + id);
     }
 
     /** Python's {@code __str__}: the object's own, or the proxy's repr if that fails. */
