@@ -36,7 +36,10 @@ import multiprocessing.internal.spawn.ProcessAccess;
  *
  * <p>Register types with {@link #register}, then either {@link #start()} a server process (a
  * daemon child started with the manager's context: it ends with its creator, even one killed
- * by SIGKILL, and after the creator's shutdown hooks, which may still call it), serve from this
+ * by SIGKILL, and after the creator's shutdown hooks, which may still call it; but if a
+ * non-daemon child the creator's exit joins is still alive 2 s into that join, which it may be
+ * waiting on the manager for, the exit shuts the manager down then, as Python's exit does
+ * before it joins), serve from this
  * process ({@link #getServer()}{@code .serveForever()}), or
  * {@link #connect()} to a manager some other process serves. {@link #create} makes a shared
  * object and returns its proxy: a {@link java.lang.reflect.Proxy} implementing the registered
@@ -60,7 +63,10 @@ import multiprocessing.internal.spawn.ProcessAccess;
  * types of {@link SyncManager}, are called concurrently instead, each call in a thread of its
  * own, since their blocking methods (a queue's {@code take}) must let other calls through. A
  * registered object whose methods block should therefore be such a class. An object lives while some process holds a proxy of it; a process that ends (however
- * it ends) gives back every reference it held.
+ * it ends) gives back every reference it held. A proxy in a message (a queue's item, a pipe's)
+ * keeps its object for the message until a receiver has it, even if its sender kept no proxy
+ * of its own (in Python such an object may be gone by then); one in a message never read
+ * keeps it until the manager shuts down.
  */
 public class BaseManager implements AutoCloseable {
     private static final AtomicInteger COUNTER = new AtomicInteger();
