@@ -642,6 +642,15 @@ class ProcessTest {
                     () -> c.withJvmOptions("-Db=2", "--add-opens"));
             assertTrue(dangling.getMessage().contains("'--add-opens' takes the next argument"),
                     dangling.getMessage());
+            IllegalArgumentException skipped = assertThrows(IllegalArgumentException.class,
+                    () -> c.withJvmOptions("--add-opens", "-Xmx256m"));
+            assertTrue(skipped.getMessage().contains("'-Xmx256m' is an option"),
+                    skipped.getMessage());
+            for (String other : List.of("-jar", "-m", "--module")) {
+                IllegalArgumentException runs = assertThrows(IllegalArgumentException.class,
+                        () -> c.withJvmOptions(other));
+                assertTrue(runs.getMessage().contains("something else"), runs.getMessage());
+            }
         }
     }
 }

@@ -39,7 +39,9 @@ import multiprocessing.internal.spawn.ProcessAccess;
  * by SIGKILL, and after the creator's shutdown hooks, which may still call it; but if a
  * non-daemon child the creator's exit joins is still alive 2 s into that join, which it may be
  * waiting on the manager for, the exit shuts the manager down then, as Python's exit does
- * before it joins), serve from this
+ * before it joins: a shutdown hook of the program's that still uses the manager past those 2 s,
+ * beside such a child, then fails, where Python runs the program's exit handlers first), serve
+ * from this
  * process ({@link #getServer()}{@code .serveForever()}), or
  * {@link #connect()} to a manager some other process serves. {@link #create} makes a shared
  * object and returns its proxy: a {@link java.lang.reflect.Proxy} implementing the registered
@@ -65,8 +67,10 @@ import multiprocessing.internal.spawn.ProcessAccess;
  * registered object whose methods block should therefore be such a class. An object lives while some process holds a proxy of it; a process that ends (however
  * it ends) gives back every reference it held. A proxy in a message (a queue's item, a pipe's)
  * keeps its object for the message until a receiver has it, even if its sender kept no proxy
- * of its own (in Python such an object may be gone by then); one in a message never read
- * keeps it until the manager shuts down.
+ * of its own (in Python such an object may be gone by then), once the sender has told the
+ * server so, within milliseconds of the send and before its exit: a sender killed (SIGKILL)
+ * within those milliseconds may leave its last proxies without their object. One in a message
+ * never read keeps its object until the manager shuts down.
  */
 public class BaseManager implements AutoCloseable {
     private static final AtomicInteger COUNTER = new AtomicInteger();

@@ -58,7 +58,9 @@ import java.util.zip.CRC32C;
  * part, which CPython neither reads nor writes: a magic number, then for each item the exact
  * length of its string or bytes and a CRC-32C of them. A read here takes the exact bytes only if
  * the table still describes what the storage holds (the checksum matches and only NULs follow),
- * so an item CPython has written since is read as CPython reads it.
+ * so an item CPython has written since is read as CPython reads it, but for one case: CPython
+ * wrote the value written here without its trailing NULs ({@code b"a"} over {@code b"a\0"}),
+ * which leaves the storage as it was, and it reads here as the value written here.
  */
 public final class ShareableList implements AutoCloseable {
     /** The most bytes of one string or byte array: its storage, in a format of 8 characters. */

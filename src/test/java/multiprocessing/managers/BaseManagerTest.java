@@ -141,6 +141,8 @@ class BaseManagerTest {
                 java.util.NavigableMap.class);
         m.register("list", () -> new ArrayList<>(List.of(1, 2, 3)), List.class);
         m.register("dict", () -> new java.util.HashMap<>(), Map.class);
+        m.register("lhm", () -> new java.util.LinkedHashMap<>(Map.of("x", 1)),
+                java.util.SequencedMap.class);
         try (m) {
             m.start();
             Map<String, Integer> smap = m.create("smap");
@@ -171,12 +173,32 @@ class BaseManagerTest {
             List<Integer> list = m.create("list");
             assertEquals(List.of(3, 2, 1), new ArrayList<>(list.reversed()));
 
+            UnsupportedOperationException reversedDeque = assertThrows(
+                    UnsupportedOperationException.class, deque::reversed);
+            assertTrue(reversedDeque.getMessage().contains("copy it first"),
+                    reversedDeque.getMessage());
+
+            // A LinkedHashMap's entries are of an internal class: sent as plain entries (a
+            // poll removed its entry and then failed to hand it over; attack 44).
+            java.util.SequencedMap<String, Integer> lhm = m.create("lhm");
+            assertEquals(Map.entry("x", 1), lhm.firstEntry());
+            assertEquals(Map.entry("x", 1), lhm.pollFirstEntry());
+            assertEquals(0, lhm.size());
+
             Map<String, Object> dict = m.create("dict");
             dict.put("self", dict);
             String printed = dict.toString();
             assertTrue(printed.startsWith("{self=<dict proxy of object"), printed);
             dict.hashCode(); // ends
+            assertTrue(dict.equals(dict), "itself"); // StackOverflowError (attack 44)
+            List<Object> holder = m.create("list");
+            holder.add(dict);
+            dict.put("holder", holder);
+            assertTrue(holder.contains(dict));
+            assertEquals(3, holder.indexOf(dict));
+            assertTrue(dict.containsValue(holder));
             dict.clear();
+            holder.clear();
         }
     }
 

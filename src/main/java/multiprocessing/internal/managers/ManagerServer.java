@@ -700,6 +700,14 @@ public final class ManagerServer {
         String typeId = e.registration().methodToTypeId().get(method);
         if (typeId != null && result != null) {
             result = share(registration(typeId), result);
+        } else if (result instanceof java.util.Map.Entry<?, ?> entry
+                && (entry.getClass().getClassLoader() == null
+                        || entry.getClass().getClassLoader()
+                                == ClassLoader.getPlatformClassLoader())) {
+            // The JDK's own entries include internal classes no process may be sent
+            // (LinkedHashMap.pollFirstEntry's NullableKeyValueHolder): as a plain entry, or
+            // a poll would remove it here and fail to hand it over (attack 44).
+            result = new java.util.AbstractMap.SimpleImmutableEntry<>(entry);
         }
         return serializeFor(s, result);
     }

@@ -166,7 +166,20 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
         boolean collection = Snapshots.isCollection(proxy);
         if (declaring == Object.class) {
             if (name.equals("equals")) {
-                return collection ? snapshot().equals(a[0]) : sameReferent(a[0]);
+                // The same object is equal to itself, as Java's collections check first; and a
+                // collection that holds itself compares its inner self by identity: its
+                // snapshots would be compared for good (attack 44: StackOverflowError).
+                if (!collection || sameReferent(a[0])) {
+                    return sameReferent(a[0]);
+                }
+                if (!enterContents()) {
+                    return false;
+                }
+                try {
+                    return snapshot().equals(a[0]);
+                } finally {
+                    IN_CONTENTS.get().remove(address + "#" + id);
+                }
             }
             if (collection && !enterContents()) {
                 // A collection that holds itself, or one that holds it: its contents are being

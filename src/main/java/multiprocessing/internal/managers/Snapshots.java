@@ -44,24 +44,37 @@ final class Snapshots {
      */
     static Object apply(Method method, Object snapshot, Object[] args) throws Throwable {
         Object view = readOnly(snapshot);
+        Object result;
         try {
             if (method.getDeclaringClass().isInstance(view)) {
-                return method.invoke(view, args);
-            }
-            if (method.getName().equals("descendingIterator") && args.length == 0
+                result = method.invoke(view, args);
+            } else if (method.getName().equals("descendingIterator") && args.length == 0
                     && view instanceof java.util.SequencedCollection<?> s) {
-                return s.reversed().iterator();
+                result = s.reversed().iterator();
+            } else {
+                Method same = publicMethod(view.getClass(), method);
+                if (same == null) {
+                    throw unsupported(method, snapshot, "no read-only view of it has it");
+                }
+                result = same.invoke(view, args);
             }
-            Method same = publicMethod(view.getClass(), method);
-            if (same == null) {
-                throw new UnsupportedOperationException(method.getDeclaringClass().getSimpleName()
-                        + "." + method.getName() + " on a snapshot of a shared "
-                        + snapshot.getClass().getSimpleName());
-            }
-            return same.invoke(view, args);
         } catch (InvocationTargetException e) {
             throw e.getCause();
         }
+        if (result != null && !method.getReturnType().isInstance(result)) {
+            // A Deque's reversed() is a Deque, which no read-only view of the JDK's can be.
+            throw unsupported(method, snapshot, "it would be a "
+                    + method.getReturnType().getSimpleName() + " the snapshot cannot keep "
+                    + "read-only; copy it first (new ArrayDeque<>(proxy))");
+        }
+        return result;
+    }
+
+    private static UnsupportedOperationException unsupported(Method method, Object snapshot,
+            String why) {
+        return new UnsupportedOperationException(method.getDeclaringClass().getSimpleName()
+                + "." + method.getName() + " on a snapshot of a shared "
+                + snapshot.getClass().getSimpleName() + ": " + why);
     }
 
     /** {@code like}'s name and parameters as a public interface of {@code type} declares them. */

@@ -26,7 +26,19 @@ public final class JvmOptions {
                 throw new IllegalArgumentException("a JVM option is empty: "
                         + Arrays.toString(options));
             }
+            if (RUNS_SOMETHING_ELSE.contains(option)) {
+                // The library names the class its child runs: these would run another.
+                throw new IllegalArgumentException("'" + option + "' would have the child run"
+                        + " something else than the library's start code: "
+                        + Arrays.toString(options));
+            }
             boolean isValue = previous != null && TAKES_NEXT.contains(previous);
+            if (isValue && option.startsWith("-")) {
+                // No value of these starts with '-': the value was left out.
+                throw new IllegalArgumentException("'" + previous + "' takes the next argument"
+                        + " as its value, and '" + option + "' is an option, not its value: "
+                        + Arrays.toString(options));
+            }
             // '@': an argument file, which the launcher reads in its place.
             if (!option.startsWith("-") && !option.startsWith("@") && !isValue) {
                 throw new IllegalArgumentException("'" + option + "' is no JVM option (they start"
@@ -45,6 +57,10 @@ public final class JvmOptions {
         }
         return List.of(options);
     }
+
+    /** The java launcher's options that name what to run instead of a class. */
+    private static final java.util.Set<String> RUNS_SOMETHING_ELSE = java.util.Set.of("-jar",
+            "-m", "--module");
 
     /** The java launcher's options whose value is the next argument. */
     private static final java.util.Set<String> TAKES_NEXT = java.util.Set.of("-cp", "-classpath",
