@@ -293,6 +293,8 @@ public final class ManagerClient {
      * long call of the kind it runs itself.
      */
     private static final long CANCEL_ANSWER_NANOS = Duration.ofSeconds(2).toNanos();
+    /** How long a parked caller goes before it looks at the turn again by itself. */
+    private static final long LOOK_AGAIN_NANOS = Duration.ofMillis(250).toNanos();
     /** How long it then waits for a call that was stopped to heed the interrupt and reply. */
     private static final long CANCEL_GRACE_NANOS = Duration.ofMillis(250).toNanos();
 
@@ -764,12 +766,14 @@ public final class ManagerClient {
             return false;
         }
 
+        /**
+         * Parks until handed the turn or the reply; never for good, but a slice at a time: a
+         * hand-over that an Error cut short (a reader's stack overflowing as it let go) would
+         * otherwise leave this caller parked with its reply unread.
+         */
         private void park(boolean timed, long nanos) {
-            if (timed) {
-                LockSupport.parkNanos(this, nanos);
-            } else {
-                LockSupport.park(this);
-            }
+            LockSupport.parkNanos(this, timed ? Math.min(nanos, LOOK_AGAIN_NANOS)
+                    : LOOK_AGAIN_NANOS);
         }
 
         /**

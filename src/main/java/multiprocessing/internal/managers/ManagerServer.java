@@ -606,7 +606,7 @@ public final class ManagerServer {
             response = new Response(r.id(), true, run(s, r.op(), r.target(), r.method(),
                     r.paramTypes(), args), null);
         } catch (Throwable t) {
-            response = error(r.id(), t);
+            response = errorOrPlain(r.id(), t);
         } finally {
             Caller.clear();
         }
@@ -770,6 +770,26 @@ public final class ManagerServer {
     void drop(String id, String transfer) {
         table.drop(id, transfer);
     }
+
+    /**
+     * {@link #error}, or if even that fails (a StackOverflowError whose own serialization
+     * overflows, no memory) a plain one: every request gets its reply, or its caller waits for
+     * good (attack 44: a call on a collection that held itself never returned).
+     */
+    private Response errorOrPlain(long id, Throwable t) {
+        try {
+            return error(id, t);
+        } catch (Throwable worse) {
+            return new Response(id, false, PLAIN_FAILURE, "in the manager's server at " + address
+                    + ": " + t.getClass().getName() + " (not sendable: " + worse.getClass()
+                            .getName() + ")");
+        }
+    }
+
+    /** The failure sent when the call's own cannot be (see {@link #errorOrPlain}). */
+    private static final byte[] PLAIN_FAILURE = Serialization.serialize(
+            new ProcessError("the call failed in the manager's server, with an error that "
+                    + "could not be sent (its traceback says which)"));
 
     private Response error(long id, Throwable t) {
         StringWriter w = new StringWriter();
