@@ -67,10 +67,9 @@ import multiprocessing.internal.spawn.ProcessAccess;
  * registered object whose methods block should therefore be such a class. An object lives while some process holds a proxy of it; a process that ends (however
  * it ends) gives back every reference it held. A proxy in a message (a queue's item, a pipe's)
  * keeps its object for the message until a receiver has it, even if its sender kept no proxy
- * of its own (in Python such an object may be gone by then), once the sender has told the
- * server so, within milliseconds of the send and before its exit: a sender killed (SIGKILL)
- * within those milliseconds may leave its last proxies without their object. One in a message
- * never read keeps its object until the manager shuts down.
+ * of its own, or was killed right after its send (in Python such an object may be gone by
+ * then): the sender has the server hold a reference for the message before it sends it, a
+ * round trip. One in a message never read keeps its object until the manager shuts down.
  */
 public class BaseManager implements AutoCloseable {
     private static final AtomicInteger COUNTER = new AtomicInteger();

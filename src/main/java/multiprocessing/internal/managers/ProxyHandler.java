@@ -312,7 +312,7 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
                     h.local.give(h.id, t);
                     out.ifUnsent(() -> h.local.drop(h.id, t));
                 } else {
-                    h.client.giveLater(h.id, t, h);
+                    h.client.give(h.id, t, h);
                     out.ifUnsent(() -> h.client.dropLater(h.id, t));
                 }
             }
