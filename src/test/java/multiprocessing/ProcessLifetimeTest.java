@@ -101,15 +101,27 @@ class ProcessLifetimeTest {
      */
     @Test
     void withoutFlightRecorderTheLibraryWorksWithoutEvents() throws Exception {
-        java.lang.Process harness = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--limit-modules", "java.base,java.logging,java.management,jdk.unsupported",
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName(),
-                "no-flight-recorder").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        assertEquals("events false, exit 0", harnessOutput(List.of(), List.of("--limit-modules",
+                "java.base,java.logging,java.management,jdk.unsupported"), "no-flight-recorder"));
+    }
+
+    /**
+     * Runs {@link ParentHarness}'s {@code mode} in a JVM of its own, with {@code options}, its
+     * command after {@code prefix} (a shell that lowers a limit first); its output, stripped.
+     */
+    private static String harnessOutput(List<String> prefix, List<String> options, String mode)
+            throws Exception {
+        List<String> command = new ArrayList<>(prefix);
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(options);
+        command.addAll(List.of("--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-cp",
+                System.getProperty("java.class.path"), ParentHarness.class.getName(), mode));
+        java.lang.Process harness = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(harness.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(harness.waitFor(60, TimeUnit.SECONDS));
-        assertEquals("events false, exit 0", out.strip());
+        assertTrue(harness.waitFor(120, TimeUnit.SECONDS));
+        return out.strip();
     }
 
     /**
@@ -120,14 +132,8 @@ class ProcessLifetimeTest {
      */
     @Test
     void getContextOfAMethodLeavesTheDefaultToBeSet() throws Exception {
-        java.lang.Process harness = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName(),
-                "context-then-set").redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(harness.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(harness.waitFor(60, TimeUnit.SECONDS));
-        assertEquals("forkserver forkserver true", out.strip());
+        assertEquals("forkserver forkserver true",
+                harnessOutput(List.of(), List.of(), "context-then-set"));
     }
 
     /**
@@ -138,17 +144,8 @@ class ProcessLifetimeTest {
      */
     @Test
     void aReceiveWithTheDescriptorTableFullWaitsAndGetsItsMessage() throws Exception {
-        List<String> command = new ArrayList<>(List.of("sh", "-c", "ulimit -n 256 && exec \"$@\"",
-                "harness",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-cp", System.getProperty("java.class.path"), ParentHarness.class.getName(),
-                "full-table-receive"));
-        java.lang.Process harness = new ProcessBuilder(command)
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(harness.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(harness.waitFor(120, TimeUnit.SECONDS));
-        assertEquals("received whole", out.strip());
+        assertEquals("received whole", harnessOutput(List.of("sh", "-c",
+                "ulimit -n 256 && exec \"$@\"", "harness"), List.of(), "full-table-receive"));
     }
 
     @Test

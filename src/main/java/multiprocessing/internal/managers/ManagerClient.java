@@ -404,18 +404,7 @@ public final class ManagerClient {
 
     /** The message that carried {@code transfer} was never sent: its reference goes. */
     void dropLater(String id, String transfer) {
-        if (shutDown != null) {
-            return;
-        }
-        DECREFS.execute(() -> {
-            try {
-                if (shutDown == null) {
-                    call(Messages.DROP, id, transfer, null, new Object[0]);
-                }
-            } catch (Throwable ignored) {
-                // The server is gone, and the object with it.
-            }
-        });
+        later(Messages.DROP, id, transfer);
     }
 
     /** The exit's wait for the gives queued before it, 5 s at most: a class, not a lambda. */
@@ -436,13 +425,18 @@ public final class ManagerClient {
 
     /** Gives back a reference, from a thread of its own (a proxy was collected). */
     void decrefLater(String id) {
+        later(Messages.DECREF, id, null);
+    }
+
+    /** Sends bookkeeping request {@code op} from the thread that gives references back. */
+    private void later(int op, String id, String method) {
         if (shutDown != null) {
             return;
         }
         DECREFS.execute(() -> {
             try {
                 if (shutDown == null) {
-                    call(Messages.DECREF, id, null, null, new Object[0]);
+                    call(op, id, method, null, new Object[0]);
                 }
             } catch (Throwable ignored) {
                 // The server is gone, and the object with it.
