@@ -245,7 +245,22 @@ public final class ShareableList implements AutoCloseable {
 
     /** {@return the number of items (fixed at creation)} */
     public int size() {
-        return (int) geometry().count();
+        try {
+            return (int) geometry().count();
+        } catch (InternalError fault) {
+            throw shrank(fault);
+        }
+    }
+
+    /**
+     * The segment was made shorter under this list (another process truncated it): a read or
+     * write of its pages past the new end faults, which the JVM reports as InternalError, an
+     * Error callers do not expect to catch (attack 44). CPython's process dies of SIGBUS.
+     */
+    private IllegalStateException shrank(InternalError fault) {
+        return new IllegalStateException("shared memory '" + shm.name() + "' was made shorter"
+                + " under this ShareableList (truncated by another process): its pages past the"
+                + " new end are gone", fault);
     }
 
     /**
@@ -255,11 +270,16 @@ public final class ShareableList implements AutoCloseable {
      * @param index the item's position; a negative one counts from the end
      * @return the item
      * @throws IndexOutOfBoundsException if there is no such item
-     * @throws IllegalStateException if the item's format is none a ShareableList writes
+     * @throws IllegalStateException if the item's format is none a ShareableList writes, or
+     *         the segment was made shorter under the list
      */
     public Object get(int index) {
-        Geometry g = geometry();
-        return read(shm.buf(), g, checkIndex(g, index));
+        try {
+            Geometry g = geometry();
+            return read(shm.buf(), g, checkIndex(g, index));
+        } catch (InternalError fault) {
+            throw shrank(fault);
+        }
     }
 
     /**
@@ -272,15 +292,19 @@ public final class ShareableList implements AutoCloseable {
      *                                  room than the item has (the list is then unchanged)
      */
     public void set(int index, Object value) {
-        Geometry g = geometry();
-        int i = checkIndex(g, index);
         Encoded e = encode(value);
-        long capacity = storage(shm.buf(), g, i)[1];
-        if (e.size() > capacity) {
-            throw new IllegalArgumentException("the value needs " + e.size()
-                    + " bytes but item " + i + " has room for " + capacity);
+        try {
+            Geometry g = geometry();
+            int i = checkIndex(g, index);
+            long capacity = storage(shm.buf(), g, i)[1];
+            if (e.size() > capacity) {
+                throw new IllegalArgumentException("the value needs " + e.size()
+                        + " bytes but item " + i + " has room for " + capacity);
+            }
+            write(shm.buf(), g, i, e);
+        } catch (InternalError fault) {
+            throw shrank(fault);
         }
-        write(shm.buf(), g, i, e);
     }
 
     /** {@return the segment that holds the list (to {@code unlink()} it, or for its name)} */

@@ -160,6 +160,31 @@ class ShareableListTest {
         }
     }
 
+    /**
+     * A segment made shorter under the list (another process truncated it) fails each use with
+     * IllegalStateException saying so; it threw InternalError, an Error (attack 44).
+     */
+    @Test
+    void aSegmentTruncatedUnderTheListFailsClearly() throws Exception {
+        ShareableList list = ShareableList.create(Arrays.asList(1, "x".repeat(20_000)));
+        try {
+            java.nio.file.Path file = java.nio.file.Path.of("/dev/shm",
+                    list.shm().name().replaceFirst("^/", ""));
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(0);
+            }
+            for (org.junit.jupiter.api.function.Executable use : List.<org.junit.jupiter.api
+                    .function.Executable>of(list::size, () -> list.get(1), () -> list.set(0, 2))) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, use);
+                assertTrue(e.getMessage().contains("was made shorter"), e.getMessage());
+            }
+        } finally {
+            list.close();
+            list.shm().unlink();
+        }
+    }
+
     /** python3's multiprocessing.shared_memory, or the test is skipped (and says so). */
     private static void needsPython() throws Exception {
         try {
