@@ -78,14 +78,8 @@ class LongTimeoutsTest {
     void aPollAndAWaitWithAVeryLongTimeoutWaitForTheMessage() throws Exception {
         for (Duration timeout : List.of(CENTURIES, FOREVER)) {
             try (Pipe pipe = Pipe.open()) {
-                Thread sender = Thread.ofPlatform().start(() -> {
-                    try {
-                        Thread.sleep(200);
-                        pipe.right().send("late");
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                Thread sender = multiprocessing.connection.SendLater.send(pipe.right(), "late",
+                        200);
                 assertTrue(pipe.left().poll(timeout), "polled before the message, " + timeout);
                 assertEquals(List.of(pipe.left()), Connections.await(List.of(pipe.left()), timeout));
                 assertEquals("late", pipe.left().recv());

@@ -217,6 +217,25 @@ class ConnectionTest {
     }
 
     /** Closes {@code arena} from another thread after a moment, as soon as no call holds it. */
+    /**
+     * Writes the head of a message of {@code length} bytes with its first 1,000, starts a
+     * receive of it into {@code room} bytes of native memory, and unmaps that memory while the
+     * receive waits for the rest: what the receive threw.
+     */
+    private static java.util.concurrent.CompletableFuture<Throwable>
+            receiveIntoMemoryUnmappedMidway(Connection writer, Connection reader, int length,
+                    long room) throws Exception {
+        byte[] part = new byte[4 + 1000];
+        ByteBuffer.wrap(part).putInt(length);
+        writeRaw(writer, part);
+        Arena arena = Arena.ofShared();
+        MemorySegment into = arena.allocate(room);
+        java.util.concurrent.CompletableFuture<Throwable> received =
+                failureOf(() -> reader.recvBytesInto(into));
+        closeSoon(arena).join(); // while the receive waits for the rest
+        return received;
+    }
+
     private static Thread closeSoon(Arena arena) {
         return Thread.ofPlatform().start(() -> {
             try {
@@ -299,14 +318,8 @@ class ConnectionTest {
                     });
             try (Connection writer = Client.connect(listener.address());
                     Connection reader = accepted.get(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                byte[] part = new byte[4 + 1000];
-                ByteBuffer.wrap(part).putInt(64 << 20); // a message of 64 MiB, 1,000 bytes now
-                writeRaw(writer, part);
-                Arena arena = Arena.ofShared();
-                MemorySegment into = arena.allocate(64 << 20);
                 java.util.concurrent.CompletableFuture<Throwable> received =
-                        failureOf(() -> reader.recvBytesInto(into));
-                closeSoon(arena).join(); // while the receive waits for the rest
+                        receiveIntoMemoryUnmappedMidway(writer, reader, 64 << 20, 64 << 20);
                 java.util.concurrent.CompletableFuture<Throwable> rest =
                         failureOf(() -> writeRaw(writer, new byte[64 << 20]));
                 assertInstanceOf(IllegalStateException.class, received.get());
@@ -329,14 +342,8 @@ class ConnectionTest {
             try (Pipe p = Pipe.open(duplex)) {
                 Connection reader = p.left();
                 Connection writer = p.right();
-                byte[] part = new byte[4 + 1000];
-                ByteBuffer.wrap(part).putInt(4000); // a message of 4,000 bytes, 1,000 now
-                writeRaw(writer, part);
-                Arena arena = Arena.ofShared();
-                MemorySegment into = arena.allocate(1 << 20);
                 java.util.concurrent.CompletableFuture<Throwable> received =
-                        failureOf(() -> reader.recvBytesInto(into));
-                closeSoon(arena).join(); // while the receive waits for the rest
+                        receiveIntoMemoryUnmappedMidway(writer, reader, 4000, 1 << 20);
                 writeRaw(writer, new byte[3000]);
                 assertInstanceOf(IllegalStateException.class, received.get());
                 assertOnlyThatDirectionEnded(reader, writer, false, duplex);
@@ -514,14 +521,7 @@ class ConnectionTest {
         try (Pipe p = Pipe.open()) {
             assertFalse(p.right().poll());
             assertFalse(p.right().poll(Duration.ofMillis(30)));
-            Thread sender = Thread.ofPlatform().start(() -> {
-                try {
-                    Thread.sleep(100);
-                    p.left().send("late");
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            Thread sender = SendLater.send(p.left(), "late", 100);
             assertTrue(p.right().poll(Duration.ofSeconds(20)));
             assertEquals("late", p.right().recv());
             sender.join();

@@ -62,14 +62,7 @@ class ListenerClientTest {
     @Test
     void pollWithNoTimeoutWaitsForAMessage() throws Exception {
         try (Pipe p = Pipe.open()) {
-            Thread sender = Thread.ofPlatform().start(() -> {
-                try {
-                    Thread.sleep(300);
-                    p.left().send("late");
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            Thread sender = SendLater.send(p.left(), "late", 300);
             assertTrue(p.right().poll(null));
             assertEquals("late", p.right().recv());
             sender.join();
