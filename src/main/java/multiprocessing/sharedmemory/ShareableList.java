@@ -89,6 +89,8 @@ public final class ShareableList implements AutoCloseable {
     static final StructLayout TABLE_ENTRY = MemoryLayout.structLayout(
             JAVA_INT_UNALIGNED.withName("length"),
             JAVA_INT_UNALIGNED.withName("crc"));
+    private static final long LENGTH_OFFSET = TABLE_ENTRY.byteOffset(groupElement("length"));
+    private static final long CRC_OFFSET = TABLE_ENTRY.byteOffset(groupElement("crc"));
 
     private final SharedMemory shm;
 
@@ -114,17 +116,23 @@ public final class ShareableList implements AutoCloseable {
 
     /** Where the parts of a list of {@code count} items and {@code dataSize} bytes of storage lie. */
     private record Geometry(long count, long offsets, long data, long formats, long codes,
-            long cpythonEnd, long table, long end) {
+            long cpythonEnd, long tableMagic, long table, long end) {
         static Geometry of(long count, long dataSize) {
             StructLayout l = layout(count, dataSize);
             long codes = l.byteOffset(groupElement("codes"));
             return new Geometry(count, l.byteOffset(groupElement("offsets")),
                     l.byteOffset(groupElement("data")), l.byteOffset(groupElement("formats")),
-                    codes, codes + count, l.byteOffset(groupElement("table")), l.byteSize());
+                    codes, codes + count, l.byteOffset(groupElement("tableMagic")),
+                    l.byteOffset(groupElement("table")), l.byteSize());
+        }
+
+        /** Where item {@code index}'s entry in this library's table lies. */
+        long entryOf(int index) {
+            return table + TABLE_ENTRY.byteSize() * index;
         }
 
         /** Where the offset of item {@code index}'s storage lies ({@code count}: the end's). */
-        long offsetOf(int index) {
+        long offsetOf(long index) {
             return offsets + JAVA_LONG.byteSize() * index;
         }
     }
@@ -163,7 +171,7 @@ public final class ShareableList implements AutoCloseable {
                 offset += capacities[i];
             }
             buf.set(JAVA_LONG, g.offsetOf(capacities.length), offset);
-            buf.set(JAVA_LONG_UNALIGNED, g.table() - 8, TABLE_MAGIC);
+            buf.set(JAVA_LONG_UNALIGNED, g.tableMagic(), TABLE_MAGIC);
             for (int i = 0; i < encoded.size(); i++) {
                 list.write(buf, g, i, encoded.get(i));
             }
@@ -214,10 +222,11 @@ public final class ShareableList implements AutoCloseable {
         long size = shm.size();
         long count = size < 8 ? -1 : buf.get(JAVA_LONG, 0);
         // The offsets alone take 8 (count + 1) bytes after the count.
-        if (count < 0 || count > size / 8 - 2) {
+        if (count < 0 || count > size / 8 - 2 || count > Integer.MAX_VALUE) {
             throw notAList("its item count " + count + " does not fit in " + size + " bytes");
         }
-        long dataSize = buf.get(JAVA_LONG, 8 + 8 * count);
+        // Where the storage's size lies depends on the count alone.
+        long dataSize = buf.get(JAVA_LONG, Geometry.of(count, 0).offsetOf(count));
         if (dataSize < 0 || dataSize > size) {
             throw notAList("its storage of " + dataSize + " bytes does not fit in " + size);
         }
@@ -235,7 +244,7 @@ public final class ShareableList implements AutoCloseable {
     /** Whether this library's table follows CPython's part (a list made here). */
     private boolean hasTable(MemorySegment buf, Geometry g) {
         return shm.size() >= g.end()
-                && buf.get(JAVA_LONG_UNALIGNED, g.table() - 8) == TABLE_MAGIC;
+                && buf.get(JAVA_LONG_UNALIGNED, g.tableMagic()) == TABLE_MAGIC;
     }
 
     private IllegalStateException notAList(String why) {
@@ -393,9 +402,9 @@ public final class ShareableList implements AutoCloseable {
             stripped--;
         }
         if (stripped < all.length && hasTable(buf, g)) {
-            long entry = g.table() + TABLE_ENTRY.byteSize() * i;
-            int exact = buf.get(JAVA_INT_UNALIGNED, entry);
-            int crc = buf.get(JAVA_INT_UNALIGNED, entry + 4);
+            long entry = g.entryOf(i);
+            int exact = buf.get(JAVA_INT_UNALIGNED, entry + LENGTH_OFFSET);
+            int crc = buf.get(JAVA_INT_UNALIGNED, entry + CRC_OFFSET);
             // Only NULs follow `stripped`: the recorded length may keep some of them.
             if (exact > stripped && exact <= all.length && crc(all, exact) == crc) {
                 return Arrays.copyOf(all, exact);
@@ -492,10 +501,11 @@ public final class ShareableList implements AutoCloseable {
                 FORMAT_SIZE);
         buf.set(JAVA_BYTE, g.codes() + i, e.code());
         if (hasTable(buf, g)) {
-            long entry = g.table() + TABLE_ENTRY.byteSize() * i;
+            long entry = g.entryOf(i);
             int length = e.bytes() == null ? -1 : e.bytes().length;
-            buf.set(JAVA_INT_UNALIGNED, entry, length);
-            buf.set(JAVA_INT_UNALIGNED, entry + 4, length < 0 ? 0 : crc(e.bytes(), length));
+            buf.set(JAVA_INT_UNALIGNED, entry + LENGTH_OFFSET, length);
+            buf.set(JAVA_INT_UNALIGNED, entry + CRC_OFFSET,
+                    length < 0 ? 0 : crc(e.bytes(), length));
         }
     }
 
