@@ -175,7 +175,9 @@ public class Process implements AutoCloseable, Serializable {
     private List<String> jvmOptions;
 
     // ---- The parent's handle on the started child: never serialized. ----
-    private transient Popen popen;
+    private transient volatile Popen popen;
+    /** Between {@link #start()}'s checks and its popen's arrival (see claimStart). */
+    private transient boolean starting;
     private transient boolean closed;
     private transient boolean startFailureReported;
     private transient Kind kind;
@@ -409,12 +411,39 @@ public class Process implements AutoCloseable, Serializable {
      * @throws IllegalArgumentException if the process (its target and what it captures) cannot
      *         be serialized; nothing is started then
      */
-    public synchronized void start() {
+    public void start() {
+        claimStart();
+        boolean started = false;
+        try {
+            Popen p = launch();
+            synchronized (this) {
+                popen = p;
+                starting = false;
+            }
+            started = true;
+        } finally {
+            if (!started) {
+                synchronized (this) {
+                    starting = false;
+                }
+            }
+        }
+        Exits.install();
+        CHILDREN.add(this);
+    }
+
+    /**
+     * Checks that this process may start and marks it as starting. The start itself (its
+     * serialization, the JVM's spawn) runs outside the monitor, so that another thread's
+     * isAlive, terminate or toString does not wait for it (a forkserver start may wait for a
+     * warm JVM); a second start or a close meanwhile is refused.
+     */
+    private synchronized void claimStart() {
         checkNotClosed();
         if (kind != Kind.CHILD) {
             throw new IllegalStateException("cannot start " + name + ": it is not a child process");
         }
-        if (popen != null) {
+        if (popen != null || starting) {
             throw new IllegalStateException("cannot start a process twice");
         }
         if (parentPid != ProcessHandle.current().pid()) {
@@ -424,6 +453,10 @@ public class Process implements AutoCloseable, Serializable {
         if (current.daemon()) {
             throw new IllegalStateException("daemonic processes are not allowed to have children");
         }
+        starting = true;
+    }
+
+    private Popen launch() {
         cleanup();
         checkReach();
         JvmContext ctx = context != null ? context : Multiprocessing.defaultJvmContext();
@@ -438,14 +471,14 @@ public class Process implements AutoCloseable, Serializable {
                 jvmOptions, Multiprocessing.logLevelName(),
                 forkserver == null ? -1 : forkserver.maxWarm(),
                 forkserver == null ? null : forkserver.idleTimeout().toString());
+        Popen p;
         try {
-            popen = ctx.popen(preparation);
+            p = ctx.popen(preparation);
         } catch (IOException e) {
             throw new UncheckedIOException(RefusedStart.explain(name, e), e);
         }
-        popen.trace(trace);
-        Exits.install();
-        CHILDREN.add(this);
+        p.trace(trace);
+        return p;
     }
 
     /**
@@ -609,6 +642,9 @@ public class Process implements AutoCloseable, Serializable {
         if (closed) {
             return;
         }
+        if (starting) {
+            throw new IllegalStateException("cannot close a process while it is starting");
+        }
         if (popen != null) {
             if (popen.poll() == null) {
                 throw new IllegalStateException("cannot close a process while it is still "
@@ -659,7 +695,7 @@ public class Process implements AutoCloseable, Serializable {
      * @param daemon true for a daemon, which is terminated when its parent exits
      */
     public synchronized void daemon(boolean daemon) {
-        if (popen != null) {
+        if (popen != null || starting) {
             throw new IllegalStateException("process has already started");
         }
         this.daemon = daemon;

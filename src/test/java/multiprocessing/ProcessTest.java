@@ -491,6 +491,71 @@ class ProcessTest {
         }
     }
 
+    /** Holds a start in its serialization until the test lets it go on. */
+    static final class HoldsTheStart implements java.io.Serializable {
+        static volatile java.util.concurrent.CountDownLatch serializing;
+        static volatile java.util.concurrent.CountDownLatch release;
+
+        private Object writeReplace() throws java.io.ObjectStreamException {
+            serializing.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return "let go";
+        }
+    }
+
+    /**
+     * A start takes tens of milliseconds (a forkserver one may wait for a warm JVM): another
+     * thread's isAlive, exitCode, terminate or toString meanwhile answers at once, as before
+     * the start, and a second start or a close is refused.
+     */
+    @Test
+    void anotherThreadIsNotKeptWaitingByAStart() throws Exception {
+        HoldsTheStart.serializing = new java.util.concurrent.CountDownLatch(1);
+        HoldsTheStart.release = new java.util.concurrent.CountDownLatch(1);
+        Object held = new HoldsTheStart();
+        Process p = new Process(() -> System.out.print(held.toString().isEmpty() ? "" : ""));
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread starter = new Thread(() -> {
+            try {
+                p.start();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        starter.start();
+        try {
+            assertTrue(HoldsTheStart.serializing.await(60, java.util.concurrent.TimeUnit.SECONDS));
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10),
+                    () -> {
+                        assertFalse(p.isAlive());
+                        assertNull(p.exitCode());
+                        assertNull(p.pid());
+                        p.terminate();
+                        assertTrue(p.toString().contains("initial"), p.toString());
+                        IllegalStateException e = assertThrows(IllegalStateException.class,
+                                p::start);
+                        assertTrue(e.getMessage().contains("twice"), e.getMessage());
+                        e = assertThrows(IllegalStateException.class, p::close);
+                        assertTrue(e.getMessage().contains("starting"), e.getMessage());
+                        assertThrows(IllegalStateException.class, () -> p.daemon(true));
+                    });
+        } finally {
+            HoldsTheStart.release.countDown();
+            starter.join();
+            if (failure.get() == null) {
+                p.join();
+            }
+        }
+        assertNull(failure.get());
+        assertEquals(0, p.exitCode());
+        p.close();
+    }
+
     @Test
     void anUnserializableTargetFailsStartAndStartsNothing() {
         Object notSerializable = new Thread(() -> {});
