@@ -20,6 +20,7 @@ import multiprocessing.internal.posix.Sockets;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.Cleaning;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.wait.PipeStream;
 import multiprocessing.internal.util.Durations;
@@ -62,7 +63,6 @@ import multiprocessing.internal.util.Durations;
  * pipe's end is closed.
  */
 public final class Connection implements AutoCloseable {
-    private static final Cleaner CLEANER = Cleaner.create();
     /** Messages up to this size go out in one write with their header, as CPython does. */
     private static final int BUFFER_SIZE = 64 * 1024;
     /** The first allocation for a message whose size the peer claims; grown as bytes arrive. */
@@ -219,7 +219,7 @@ public final class Connection implements AutoCloseable {
         this.readable = readable;
         this.writable = writable;
         this.socket = socket;
-        this.cleanable = CLEANER.register(this, holder);
+        this.cleanable = Cleaning.register(this, holder);
     }
 
     /** Wraps an open descriptor (a pipe end or a connected stream socket) this object now owns. */

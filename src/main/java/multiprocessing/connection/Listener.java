@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
+import multiprocessing.internal.util.Cleaning;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.posix.SocketAddr;
 import multiprocessing.internal.posix.Sockets;
@@ -57,7 +58,6 @@ import multiprocessing.internal.util.Watchdog;
 public final class Listener implements AutoCloseable {
     /** CPython's default: only one client waits in the kernel queue before accept(). */
     private static final int DEFAULT_BACKLOG = 1;
-    private static final Cleaner CLEANER = Cleaner.create();
 
     private final Family family;
     private final Address address;
@@ -195,7 +195,7 @@ public final class Listener implements AutoCloseable {
         Path unlink = this.family == Family.AF_UNIX && !address.isAbstract()
                 ? Path.of(address.path()) : null;
         this.resources = new Resources(fd, wake[0], wake[1], unlink);
-        this.cleanable = CLEANER.register(this, resources);
+        this.cleanable = Cleaning.register(this, resources);
         if (unlink != null) {
             removeAtExit(unlink);
         }

@@ -26,6 +26,11 @@ abstract class Job {
     private final ProgressListener progress;
     private boolean started;
     private boolean cancelled;
+    /**
+     * Held while a callback runs, if the engine delivers results on several threads (see
+     * {@link #callback}); null if it has one result thread.
+     */
+    volatile Object callbackOrder;
     /** Bounds how far a lazily fed job (imap) reads ahead of its caller; null if unbounded. */
     final Window window;
 
@@ -138,13 +143,31 @@ abstract class Job {
         t.printStackTrace();
     }
 
-    static <V> void callback(Consumer<? super V> consumer, V value, String what) {
-        if (consumer != null) {
-            try {
-                consumer.accept(value);
-            } catch (Throwable t) {
-                report(what, t);
+    /**
+     * Runs a callback, one at a time with the other callbacks of the pool when its engine
+     * delivers results on several threads (a thread pool's workers): a process pool runs them
+     * on its one result thread, as Python runs both pools' on theirs, and callbacks written
+     * for that (a list's {@code add}) lost elements on a thread pool (review 49).
+     */
+    final <V> void callback(Consumer<? super V> consumer, V value, String what) {
+        if (consumer == null) {
+            return;
+        }
+        Object order = callbackOrder;
+        if (order == null) {
+            run(consumer, value, what);
+        } else {
+            synchronized (order) {
+                run(consumer, value, what);
             }
+        }
+    }
+
+    private static <V> void run(Consumer<? super V> consumer, V value, String what) {
+        try {
+            consumer.accept(value);
+        } catch (Throwable t) {
+            report(what, t);
         }
     }
 
@@ -325,6 +348,8 @@ abstract class Job {
 
     static final class IMap<R> extends Job {
         final IMapIterator<R> iterator;
+        /** Chunks the feeder handed to the engine (the feeder's own count). */
+        int handedIn;
         private long done;
         private long total = -1;
 

@@ -363,7 +363,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             Job job = new Job.Apply<>(JOB_IDS.incrementAndGet(), task, result, callback,
                     errorCallback);
             engine.prepare(job);
-            engine.submit(new Chunk(job, 0, null));
+            submitFirst(job, new Chunk(job, 0, null));
             return result;
         } finally {
             admission.readLock().unlock();
@@ -586,33 +586,58 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         checkRunning();
         int n = items.size();
         int cs = chunksize > 0 ? chunksize : Math.max(1, defaultChunksize(n));
-        int chunks = (n + cs - 1) / cs;
+        // In longs: a chunksize near Integer.MAX_VALUE ("one chunk") overflowed to 0 or -1
+        // chunks, and the map waited forever for its last (review 49).
+        int chunks = (int) ((n + (long) cs - 1) / cs);
         AsyncResult<List<R>> result = new AsyncResult<>();
         ProgressListener listener = progressFor();
         Job job = new Job.Map<>(JOB_IDS.incrementAndGet(), kind, fn, n, chunks, result, callback,
                 errorCallback, listener);
         engine.prepare(job);
         if (n == 0) {
+            job.functionUnsent(); // no chunk takes it anywhere
             afterwards.add(() -> {
                 if (listener != null) {
                     listener.progress(0, 0);
                 }
                 List<R> none = new ArrayList<>();
-                Job.callback(callback, none, "callback");
+                job.callback(callback, none, "callback");
                 result.complete(none); // the list the callback had, as for a map of any length
             });
             return result;
         }
-        for (int start = 0; start < n; start += cs) {
-            Chunk c = new Chunk(job, start, slice(items, start, Math.min(n, start + cs)));
+        for (int start = 0; start < n; start = (int) Math.min(n, (long) start + cs)) {
+            Chunk c = new Chunk(job, start, slice(items, start, (int) Math.min(n, (long) start + cs)));
             try {
-                engine.submit(c);
+                if (start == 0) {
+                    submitFirst(job, c);
+                } else {
+                    engine.submit(c);
+                }
             } catch (IllegalArgumentException unserializable) {
                 afterwards.add(() -> job.abort(unserializable));
                 throw unserializable;
             }
         }
         return result;
+    }
+
+    /**
+     * Hands in a job's first chunk. Refused (too large, the pool broken or terminated), no
+     * chunk of the job went anywhere: what its function captured is given back here (a shared
+     * array such a function captured stayed until the process exited; review 49). Later
+     * chunks' refusals need not: the chunks before them are the pool's to send or drop.
+     */
+    private void submitFirst(Job job, Chunk chunk) {
+        boolean handedIn = false;
+        try {
+            engine.submit(chunk);
+            handedIn = true;
+        } finally {
+            if (!handedIn) {
+                job.functionUnsent();
+            }
+        }
     }
 
     /**
@@ -638,6 +663,11 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      * caller waits for a slow item (Python reads the whole iterable at once and keeps every
      * result). A {@link ThreadPool}'s results have no sent size: it reads a few chunks ahead
      * of the results taken.
+     *
+     * <p>{@link #close()} runs every task submitted, an imap's whole iterable included, whether
+     * or not its results are taken (a program may count on their side effects), as Python's
+     * {@code close()} and {@code join()} do: a pool that leaves an endless imap behind is ended
+     * with {@link #terminate()}, which Python's {@code with Pool()} calls.
      *
      * @param <T>   the type of the items
      * @param <R>   the type of the results
@@ -781,6 +811,9 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             job.abort(new ProcessError("the pool's feeder could not hand the iterable's items to "
                     + "the pool: " + t, t));
         } finally {
+            if (job.handedIn == 0) {
+                job.functionUnsent(); // an empty iterable, or every chunk refused
+            }
             feeders.remove(Thread.currentThread());
             feeding.remove(job);
             engine.feederDone();
@@ -800,6 +833,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         Chunk c = new Chunk(job, start, items);
         try {
             engine.submit(c);
+            job.handedIn++;
             return true;
         } catch (IllegalArgumentException unserializable) {
             job.failed(c, unserializable);

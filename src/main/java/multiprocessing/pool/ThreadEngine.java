@@ -146,8 +146,12 @@ final class ThreadEngine implements Engine {
         }
     }
 
+    /** Held while a callback runs: worker threads deliver results side by side. */
+    private final Object callbackOrder = new Object();
+
     @Override
     public void prepare(Job job) {
+        job.callbackOrder = callbackOrder;
     }
 
     @Override

@@ -14,6 +14,7 @@ import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.shm.SharedMemoryFullException;
 import multiprocessing.internal.shm.ShmObject;
+import multiprocessing.internal.util.Cleaning;
 
 /**
  * A block of POSIX shared memory that any process can map by name (Python's
@@ -81,11 +82,6 @@ public final class SharedMemory implements AutoCloseable {
     /** Closes a received object's mapping once, when unreachable or at {@link #close()}. */
     private final Cleaner.Cleanable unmapped;
 
-    /** Started with the first received object. */
-    private static final class Unmapping {
-        static final Cleaner CLEANER = Cleaner.create();
-    }
-
     private SharedMemory(String name, ShmObject shm) {
         this(name, shm, false);
     }
@@ -99,7 +95,7 @@ public final class SharedMemory implements AutoCloseable {
         this.size = shm.size();
         this.shm = shm;
         this.buf = shm.segment();
-        this.unmapped = received ? Unmapping.CLEANER.register(this, shm::close) : null;
+        this.unmapped = received ? Cleaning.register(this, shm::close) : null;
     }
 
     /**

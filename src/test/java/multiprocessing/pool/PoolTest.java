@@ -87,6 +87,42 @@ class PoolTest {
                 "the array's arena " + arena + " is still held with the pool idle");
     }
 
+    /**
+     * A call whose function captured a shared array and that sends no chunk (a map of nothing,
+     * an imap of an empty iterable) gives back what the function counted: the array's arena
+     * leaves /dev/shm once this process drops it. It stayed until the process exited
+     * (review 49).
+     */
+    @Test
+    void aCallThatSendsNoChunkLetsGoOfWhatItsFunctionCaptured() throws Exception {
+        String arena = callsThatSendNothingOverANewArray();
+        java.nio.file.Path file = java.nio.file.Path.of("/dev/shm", arena.substring(1));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (java.nio.file.Files.exists(file) && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        assertFalse(java.nio.file.Files.exists(file),
+                "the array's arena " + arena + " is still held by calls that sent nothing");
+    }
+
+    private String callsThatSendNothingOverANewArray() throws Exception {
+        Set<String> before = new HashSet<>(
+                multiprocessing.internal.heap.Heap.ownedArenaNames());
+        multiprocessing.sharedctypes.RawArray big =
+                multiprocessing.sharedctypes.RawArray.of("b", 1 << 20);
+        List<String> added = new ArrayList<>(
+                multiprocessing.internal.heap.Heap.ownedArenaNames());
+        added.removeAll(before);
+        assertEquals(1, added.size(), added.toString());
+        assertEquals(List.of(), pool.map(i -> big.length(), List.<Integer>of()));
+        assertEquals(List.of(), pool.mapAsync(i -> big.length(), List.<Integer>of(), 3).get());
+        assertFalse(pool.imap(i -> big.length(), List.<Integer>of()).hasNext());
+        assertFalse(pool.imapUnordered(i -> big.length(), () -> Collections.emptyIterator(), 2)
+                .hasNext());
+        return added.get(0);
+    }
+
     /** Maps with a function capturing a new 1 MiB array; the name of the array's arena. */
     private String mapOverANewArray() throws Exception {
         Set<String> before = new HashSet<>(
@@ -219,6 +255,11 @@ class PoolTest {
         assertEquals(expected, pool.map(x -> x * x, items, 1));
         assertEquals(expected, pool.map(x -> x * x, items, 7));
         assertEquals(expected, pool.map(x -> x * x, items, 5000));
+        // "One chunk", however many items: the count of chunks overflowed and the map waited
+        // forever (review 49).
+        assertEquals(expected, pool.map(x -> x * x, items, Integer.MAX_VALUE));
+        assertEquals(List.of(3, 7), pool.starmap((Integer a, Integer b) -> a + b,
+                List.of(Map.entry(1, 2), Map.entry(3, 4)), Integer.MAX_VALUE - 1));
         assertEquals(List.of(), pool.map(x -> x, List.<Integer>of()));
         // A non-collection iterable is read in the caller, as Python's map lists it.
         Iterable<Integer> lazy = () -> items.iterator();

@@ -64,6 +64,46 @@ class ThreadPoolTest {
     }
 
     /**
+     * Callbacks and error callbacks run one at a time, as on a process pool's one result
+     * thread and on Python's thread pool: a callback that adds to a plain list loses nothing.
+     * The worker threads ran them side by side (review 49).
+     */
+    @Test
+    void callbacksRunOneAtATime() throws Exception {
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger overlaps = new AtomicInteger();
+        List<Object> seen = new ArrayList<>();
+        java.util.function.Consumer<Object> note = x -> {
+            if (inside.getAndIncrement() != 0) {
+                overlaps.incrementAndGet();
+            }
+            long until = System.nanoTime() + 20_000;
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            seen.add(x);
+            inside.decrementAndGet();
+        };
+        List<AsyncResult<?>> results = new ArrayList<>();
+        try (ThreadPool pool = new ThreadPool(8)) {
+            for (int i = 0; i < 1_000; i++) {
+                int n = i;
+                results.add(i % 2 == 0 ? pool.applyAsync(() -> n, note::accept, null)
+                        : pool.applyAsync(() -> {
+                            throw new IllegalStateException("task " + n);
+                        }, null, note::accept));
+            }
+            results.add(pool.mapAsync(x -> x, IntStream.range(0, 100).boxed().toList(), 1,
+                    note::accept, null));
+            for (AsyncResult<?> r : results) {
+                r.await();
+            }
+        }
+        assertEquals(0, overlaps.get(), "callbacks that overlapped");
+        assertEquals(1_001, seen.size());
+    }
+
+    /**
      * A worker thread whose delivery of results throws (an OutOfMemoryError of a heap filled
      * by results nobody reads) neither dies nor leaves the job's caller waiting: the job hears
      * the error and the thread runs the pool's next chunk (attack 22b: both worker threads died

@@ -6,6 +6,7 @@ import java.lang.ref.Cleaner;
 
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.util.Cleaning;
 
 /**
  * A piece of shared memory handed out by {@link Heap#allocate}: {@link #size()} bytes at
@@ -56,7 +57,7 @@ public final class Block {
      * {@link #segment()} is reachable; {@code action} must hold neither.
      */
     Cleaner.Cleanable whenUnreachable(Runnable action) {
-        return Heap.cleaner().register(segment.scope(), action);
+        return Cleaning.register(segment.scope(), action);
     }
 
     /** The block's memory: exactly {@link #size()} bytes, aligned as requested. */

@@ -1,7 +1,6 @@
 package multiprocessing.internal.heap;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -84,15 +83,6 @@ import multiprocessing.internal.util.LibraryThreads;
  * given back without this lock.
  */
 public final class Heap {
-    /** Frees blocks and drops views found unreachable; made on first use (a thread). */
-    private static final class Cleaners {
-        static final Cleaner CLEANER = Cleaner.create();
-    }
-
-    static Cleaner cleaner() {
-        return Cleaners.CLEANER;
-    }
-
     /** The alignment every block has at least, and the granule sizes are rounded to. */
     public static final long MIN_ALIGNMENT = 16;
     /** The largest alignment that can be asked for (arenas are mapped page-aligned). */

@@ -1,6 +1,5 @@
 package multiprocessing.internal.managers;
 
-import java.lang.ref.Cleaner;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.util.List;
@@ -13,6 +12,7 @@ import multiprocessing.internal.reduction.ProxyImage;
 import multiprocessing.internal.reduction.Reducer;
 import multiprocessing.internal.reduction.Serialization;
 import multiprocessing.internal.spawn.ChildMain;
+import multiprocessing.internal.util.Cleaning;
 
 /**
  * What a proxy does with each call (a {@link java.lang.reflect.Proxy} of the registered
@@ -44,7 +44,6 @@ import multiprocessing.internal.spawn.ChildMain;
  * {@code List.removeIf}), runs in the server, atomically.
  */
 public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
-    private static final Cleaner CLEANER = Cleaner.create();
     private static final Object[] NO_ARGS = {};
     /** Named, not imported: the public package is built on this one, not the reverse. */
     private static final String BASE_PROXY = "multiprocessing.managers.BaseProxy";
@@ -78,7 +77,7 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
         this.client = client;
         AtomicBoolean holds = new AtomicBoolean(counted);
         this.counted = holds;
-        CLEANER.register(this, () -> {
+        Cleaning.register(this, () -> {
             if (holds.getAndSet(false)) {
                 if (local != null) {
                     local.decref(id, holder);

@@ -10,6 +10,7 @@ import multiprocessing.internal.events.ProcessTrace;
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.posix.ProcessIdentity;
+import multiprocessing.internal.util.Cleaning;
 import multiprocessing.internal.util.TempDir;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.internal.util.Durations;
@@ -29,7 +30,6 @@ public final class Popen {
      * Popen finalizer closes its sentinel: a program that starts thousands of processes and
      * never closes them must not run out of descriptors.
      */
-    private static final Cleaner CLEANER = Cleaner.create();
 
     private final int pid;
     private final int pidfd;
@@ -61,7 +61,7 @@ public final class Popen {
         this.pidfd = pidfd;
         this.bootstrapFd = bootstrapFd;
         AtomicInteger open = new AtomicInteger(pidfd);
-        this.pidfdCloser = CLEANER.register(this, () -> Posix.closeQuietly(open.getAndSet(-1)));
+        this.pidfdCloser = Cleaning.register(this, () -> Posix.closeQuietly(open.getAndSet(-1)));
     }
 
     public int pid() {
