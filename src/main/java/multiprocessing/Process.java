@@ -178,6 +178,8 @@ public class Process implements AutoCloseable, Serializable {
     private transient volatile Popen popen;
     /** Between {@link #start()}'s checks and its popen's arrival (see claimStart). */
     private transient boolean starting;
+    /** A terminate() or kill() while starting: sent as soon as there is a process. */
+    private transient int signalWhenStarted;
     private transient boolean closed;
     private transient boolean startFailureReported;
     private transient Kind kind;
@@ -416,11 +418,16 @@ public class Process implements AutoCloseable, Serializable {
         boolean started = false;
         try {
             Popen p = launch();
+            int signal;
             synchronized (this) {
                 popen = p;
                 starting = false;
+                signal = signalWhenStarted;
             }
             started = true;
+            if (signal != 0) {
+                p.signal(signal);
+            }
         } finally {
             if (!started) {
                 synchronized (this) {
@@ -618,17 +625,24 @@ public class Process implements AutoCloseable, Serializable {
      * process has ended, so that cleanup code may call it whatever happened.
      */
     public synchronized void terminate() {
-        checkNotClosed();
-        if (popen != null) {
-            popen.signal(Posix.SIGTERM);
-        }
+        signal(Posix.SIGTERM);
     }
 
     /** Ends the process with SIGKILL (exit code -9); as {@link #terminate()}, a no-op before. */
     public synchronized void kill() {
+        signal(Posix.SIGKILL);
+    }
+
+    /**
+     * Signals the process; one that another thread is starting gets the signal once it
+     * exists (it ran on, review 49), a kill overriding a terminate.
+     */
+    private void signal(int signal) {
         checkNotClosed();
         if (popen != null) {
-            popen.signal(Posix.SIGKILL);
+            popen.signal(signal);
+        } else if (starting && signalWhenStarted != Posix.SIGKILL) {
+            signalWhenStarted = signal;
         }
     }
 

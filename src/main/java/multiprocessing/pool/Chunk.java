@@ -10,7 +10,7 @@ import multiprocessing.internal.reduction.Handles;
 final class Chunk {
     final Job job;
     /** Position of the first item in the job. */
-    final int start;
+    final long start;
     /** The items (arguments, or {@code Object[]{a, b}} pairs for starmap); null for an apply. */
     final List<Object> items;
     /** The task message as the process engine sends it, serialized in the submitting thread. */
@@ -38,7 +38,7 @@ final class Chunk {
     /** Its Flight Recorder event, or null when it is not recorded. */
     final PoolTaskEvent event;
 
-    Chunk(Job job, int start, List<Object> items) {
+    Chunk(Job job, long start, List<Object> items) {
         this.job = job;
         this.start = start;
         this.items = items;

@@ -50,7 +50,7 @@ public final class IMapIterator<R> implements Iterator<R> {
     private static final Entry SKIP = new Entry(false, null, 0, null);
 
     private final boolean ordered;
-    private final HashMap<Integer, Entry> byIndex = new HashMap<>();
+    private final HashMap<Long, Entry> byIndex = new HashMap<>();
     private final ArrayDeque<Entry> arrived = new ArrayDeque<>();
     /** Ordered: the next position to hand out. Unordered: positions accounted for by taken entries. */
     private long next;
@@ -75,7 +75,7 @@ public final class IMapIterator<R> implements Iterator<R> {
         notifyAll();
     }
 
-    synchronized void done(int start, List<?> results, long bytes) {
+    synchronized void done(long start, List<?> results, long bytes) {
         ChunkLeft left = new ChunkLeft(results.size(), bytes);
         window.arrived(bytes);
         for (int i = 0; i < results.size(); i++) {
@@ -90,7 +90,7 @@ public final class IMapIterator<R> implements Iterator<R> {
         notifyAll();
     }
 
-    synchronized void failed(int start, int size, Throwable error) {
+    synchronized void failed(long start, int size, Throwable error) {
         Entry entry = new Entry(false, error, size, new ChunkLeft(1, 0));
         if (ordered) {
             byIndex.put(start, entry);
@@ -116,8 +116,8 @@ public final class IMapIterator<R> implements Iterator<R> {
         while (true) {
             if (ordered) {
                 Entry e;
-                while ((e = byIndex.get((int) next)) == SKIP) {
-                    byIndex.remove((int) next);
+                while ((e = byIndex.get(next)) == SKIP) {
+                    byIndex.remove(next);
                     next++;
                 }
                 if (e != null) {
@@ -164,7 +164,7 @@ public final class IMapIterator<R> implements Iterator<R> {
             return;
         }
         if (ordered) {
-            byIndex.remove((int) next);
+            byIndex.remove(next);
             next++;
         } else {
             arrived.poll();

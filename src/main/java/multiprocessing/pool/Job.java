@@ -308,7 +308,7 @@ abstract class Job {
                     return;
                 }
                 for (int i = 0; i < results.size(); i++) {
-                    out.set(chunk.start + i, (R) results.get(i));
+                    out.set((int) chunk.start + i, (R) results.get(i));
                 }
                 done += results.size();
                 d = done;
@@ -371,7 +371,7 @@ abstract class Job {
         }
 
         /** The iterable threw while producing item {@code index}: that is the last position. */
-        void iterableFailed(int index, Throwable error) {
+        void iterableFailed(long index, Throwable error) {
             iterator.failed(index, 1, error);
             synchronized (this) {
                 done++;

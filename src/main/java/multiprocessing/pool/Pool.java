@@ -763,14 +763,24 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         feeder.setDaemon(true);
         feeders.add(feeder);
         feeding.add(job);
-        feeder.start();
+        try {
+            feeder.start();
+        } catch (RuntimeException | Error e) {
+            // No thread ("unable to create native thread"): counted, it would keep close()
+            // waiting for good (review 49).
+            feeders.remove(feeder);
+            feeding.remove(job);
+            engine.feederDone();
+            job.functionUnsent();
+            throw e;
+        }
         return iterator;
     }
 
     private void feed(Job.IMap<?> job, Iterable<?> items, int chunksize) {
         try {
             Iterator<?> it;
-            int index = 0;
+            long index = 0; // past 2^31 items an int wrapped, and the end never came (review 49)
             List<Object> buffer = new ArrayList<>();
             try {
                 it = items.iterator();
@@ -820,7 +830,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         }
     }
 
-    private boolean feedChunk(Job.IMap<?> job, int start, List<Object> items) {
+    private boolean feedChunk(Job.IMap<?> job, long start, List<Object> items) {
         if (job.cancelled()) {
             return false;
         }

@@ -222,9 +222,16 @@ final class ProcessEngine implements Engine {
             results.right().close();
         }
         W w = new W(proc, tasks.right(), results.left());
-        Thread sender = LibraryThreads.unstarted("pool-sender-" + w.pid, () -> send(w));
-        sender.setDaemon(true);
-        sender.start();
+        try {
+            Thread sender = LibraryThreads.unstarted("pool-sender-" + w.pid, () -> send(w));
+            sender.setDaemon(true);
+            sender.start();
+        } catch (RuntimeException | Error e) {
+            // No thread for it ("unable to create native thread"): a worker never listed
+            // would wait on its pipes, open here, until this process ended (review 49).
+            abandon(w);
+            throw e;
+        }
         boolean terminatedMeanwhile;
         lock.lock();
         try {
@@ -239,6 +246,21 @@ final class ProcessEngine implements Engine {
             // thread, and terminate(), join() and close(), waiting for good (review 41).
             w.proc.terminate();
         }
+    }
+
+    /** Ends a worker that could not be set up: killed, reaped and its pipes closed. */
+    private static void abandon(W w) {
+        try {
+            w.proc.kill();
+            w.proc.join();
+            w.proc.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException ignored) {
+            // Ended already; what is left goes with this process.
+        }
+        w.tasks.close();
+        w.results.close();
     }
 
     /**
@@ -662,7 +684,7 @@ final class ProcessEngine implements Engine {
                 // worker loses only this chunk. Marked stopped, it gets nothing more before
                 // it is gone.
                 if (w.inFlight.size() == 1 && w.inFlight.peek().job == job && !w.eof
-                        && !w.stopSent) {
+                        && !w.stopSent && !w.ended) {
                     if (cancel.getAsBoolean()) {
                         w.stopSent = true;
                         victim = w;
@@ -676,7 +698,12 @@ final class ProcessEngine implements Engine {
         if (victim == null) {
             return false;
         }
-        victim.proc.kill(); // its exit is handled as any worker's (replaced, the chunk dropped)
+        try {
+            victim.proc.kill(); // its exit is handled as any worker's (replaced, the chunk dropped)
+        } catch (IllegalStateException closed) {
+            // It died meanwhile and its exit was handled (the process closed); the task's
+            // result is cancelled all the same (review 49: this escaped from invokeAll).
+        }
         return true;
     }
 
@@ -770,7 +797,7 @@ final class ProcessEngine implements Engine {
         if (respawn) {
             try {
                 spawn();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 breakPool(new ProcessError("cannot start a replacement pool worker: " + e, e));
             }
         }

@@ -56,7 +56,7 @@ public final class PoolTaskEvent extends jdk.jfr.Event {
 
     @Label("First Item")
     @Description("The position in the job's input of the task's first item")
-    int firstItem;
+    long firstItem;
 
     @Label("Items")
     int items;
@@ -86,7 +86,7 @@ public final class PoolTaskEvent extends jdk.jfr.Event {
      * The event of a task submitted now, or null when its type is not enabled; only once
      * {@link Recorder#inUse} has said yes (before, no event class is loaded).
      */
-    public static PoolTaskEvent submitted(long job, int firstItem, int items) {
+    public static PoolTaskEvent submitted(long job, long firstItem, int items) {
         PoolTaskEvent e = new PoolTaskEvent();
         if (!e.isEnabled()) {
             return null;

@@ -502,7 +502,16 @@ public final class ForkServer {
             generation++;
             notifyAll();
         }
-        all.forEach(w -> retire(w.popen, w.ready()));
+        for (Warm w : all) {
+            try {
+                retire(w.popen, w.ready());
+            } catch (RuntimeException e) {
+                // Off the list: each of the others is retired all the same, as the keeper
+                // does (review 49; review 42 mended the keeper's loop alone).
+                LibraryLog.get().log(System.Logger.Level.DEBUG,
+                        "multiprocessing: cannot retire forkserver JVM " + w.popen.pid(), e);
+            }
+        }
         awaitBootRetired();
     }
 

@@ -202,7 +202,7 @@ class FlightRecorderEventsTest {
         List<RecordedEvent> tasks = all("multiprocessing.PoolTask",
                 e -> workers.contains(e.getLong("workerPid")));
         assertEquals(7, tasks.size(), tasks.toString());
-        Set<Integer> firstItems = new TreeSet<>();
+        Set<Long> firstItems = new TreeSet<>();
         long mapJob = -1;
         long queuedLongest = 0;
         for (RecordedEvent t : tasks) {
@@ -214,7 +214,7 @@ class FlightRecorderEventsTest {
             }
             assertEquals(mapJob, t.getLong("job"));
             assertEquals(1, t.getInt("items"));
-            firstItems.add(t.getInt("firstItem"));
+            firstItems.add(t.getLong("firstItem"));
             assertTrue(t.getString("worker").startsWith("SpawnPoolWorker-"), t.toString());
             Duration run = t.getDuration("runTime");
             Duration wait = t.getDuration("queueWait");
@@ -223,7 +223,7 @@ class FlightRecorderEventsTest {
                     "the event spans both: " + t);
             queuedLongest = Math.max(queuedLongest, wait.toMillis());
         }
-        assertEquals(Set.of(0, 1, 2, 3, 4, 5), firstItems);
+        assertEquals(Set.of(0L, 1L, 2L, 3L, 4L, 5L), firstItems);
         // Six tasks on two workers: the last pair waits behind two others.
         assertTrue(queuedLongest >= 150, "queue waits up to " + queuedLongest + " ms");
         RecordedEvent failed = one("multiprocessing.PoolTask",
