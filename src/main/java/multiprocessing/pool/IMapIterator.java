@@ -25,9 +25,18 @@ import multiprocessing.internal.util.Durations;
  * {@link #next(Duration)} gives up with {@link TimeoutError}. An interrupt while waiting throws
  * a {@link ProcessError} with the interrupt flag set again.
  *
+ * <p>{@link #close()} stops the imap early: the pool reads no more of the iterable and drops
+ * the tasks not yet begun, which a program that takes only the first results of an endless
+ * iterable needs before the pool's own {@link Pool#close()} (which runs every task handed in):
+ * <pre>{@code
+ * try (Pool pool = new Pool(4); IMapIterator<Long> squares = pool.imap(x -> x * x, naturals)) {
+ *     while (squares.next() < 1_000_000) { }
+ * }
+ * }</pre>
+ *
  * @param <R> the result type
  */
-public final class IMapIterator<R> implements Iterator<R> {
+public final class IMapIterator<R> implements Iterator<R>, AutoCloseable {
     /**
      * One position's outcome: a result, or a failure that accounts for {@code positions}
      * positions (the rest of its chunk), or the pool's termination ({@code positions == -1}).
@@ -58,6 +67,9 @@ public final class IMapIterator<R> implements Iterator<R> {
     private long pendingPositions;
     private long total = -1;
     private Throwable aborted;
+    private boolean closed;
+    /** The job it is the results of, cancelled by {@link #close()}. */
+    private Job job;
     /**
      * Told when a chunk's results arrive and when the caller has taken every entry of a chunk:
      * results nobody takes would otherwise pile up here without bound (an unread imap over an
@@ -70,12 +82,19 @@ public final class IMapIterator<R> implements Iterator<R> {
         this.window = window;
     }
 
+    synchronized void job(Job job) {
+        this.job = job;
+    }
+
     synchronized void total(long n) {
         total = n;
         notifyAll();
     }
 
     synchronized void done(long start, List<?> results, long bytes) {
+        if (closed) {
+            return;
+        }
         ChunkLeft left = new ChunkLeft(results.size(), bytes);
         window.arrived(bytes);
         for (int i = 0; i < results.size(); i++) {
@@ -91,6 +110,9 @@ public final class IMapIterator<R> implements Iterator<R> {
     }
 
     synchronized void failed(long start, int size, Throwable error) {
+        if (closed) {
+            return;
+        }
         Entry entry = new Entry(false, error, size, new ChunkLeft(1, 0));
         if (ordered) {
             byIndex.put(start, entry);
@@ -114,6 +136,9 @@ public final class IMapIterator<R> implements Iterator<R> {
     /** Waits until the next entry (or the end) is known; returns it, null at the end. */
     private synchronized Entry peek(long deadline, boolean timed) {
         while (true) {
+            if (closed) {
+                return null;
+            }
             if (ordered) {
                 Entry e;
                 while ((e = byIndex.get(next)) == SKIP) {
@@ -152,6 +177,10 @@ public final class IMapIterator<R> implements Iterator<R> {
                 throw new ProcessError("interrupted while waiting for a result", e);
             }
         }
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
     }
 
     private synchronized void take(Entry entry) {
@@ -197,10 +226,35 @@ public final class IMapIterator<R> implements Iterator<R> {
         return deliver(peek(Durations.deadline(timeout), true));
     }
 
+    /**
+     * Ends the imap here: the pool reads no more of its iterable, tasks not yet begun are
+     * dropped (those running finish, their results unseen), and the results not yet taken
+     * are let go. Iteration ends ({@link #hasNext()} is false). A second call does nothing.
+     */
+    @Override
+    public void close() {
+        Job j;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            byIndex.clear();
+            arrived.clear();
+            j = job;
+            notifyAll();
+        }
+        if (j != null) {
+            j.cancel();
+            window.unbound(); // a feeder waiting for room sees the cancel
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private R deliver(Entry entry) {
         if (entry == null) {
-            throw new NoSuchElementException("no more results");
+            throw new NoSuchElementException(isClosed() ? "the iterator was closed"
+                    : "no more results");
         }
         take(entry);
         if (entry.ok()) {

@@ -666,8 +666,9 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      *
      * <p>{@link #close()} runs every task submitted, an imap's whole iterable included, whether
      * or not its results are taken (a program may count on their side effects), as Python's
-     * {@code close()} and {@code join()} do: a pool that leaves an endless imap behind is ended
-     * with {@link #terminate()}, which Python's {@code with Pool()} calls.
+     * {@code close()} and {@code join()} do: a program that takes only the first results of an
+     * endless iterable closes the iterator first ({@link IMapIterator#close()}), or ends the
+     * pool with {@link #terminate()}, which Python's {@code with Pool()} calls.
      *
      * @param <T>   the type of the items
      * @param <R>   the type of the results
@@ -753,6 +754,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         IMapIterator<R> iterator = new IMapIterator<>(ordered, window);
         Job.IMap<R> job = new Job.IMap<>(JOB_IDS.incrementAndGet(), Job.MAP, fn, iterator,
                 progressFor(), window);
+        iterator.job(job);
         engine.prepare(job);
         if (items instanceof Collection<?> c) {
             job.total(c.size());
@@ -790,6 +792,9 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             }
             while (true) {
                 Object item;
+                if (job.cancelled()) {
+                    return; // its iterator was closed
+                }
                 try {
                     if (!it.hasNext()) {
                         break;
@@ -838,6 +843,10 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             job.window.acquire();
         } catch (InterruptedException e) {
             job.abort(new ProcessError("the pool was terminated before the task finished"));
+            return false;
+        }
+        if (job.cancelled()) {
+            job.released();
             return false;
         }
         Chunk c = new Chunk(job, start, items);

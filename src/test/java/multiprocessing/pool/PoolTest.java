@@ -626,6 +626,47 @@ class PoolTest {
     }
 
     /**
+     * A program that takes the first results of an endless imap and closes the iterator: the
+     * pool reads no more of the iterable, and the pool's own close() (which runs every task
+     * handed in) returns. Without the iterator's close, try-with-resources waited for good
+     * while the feeder read the endless iterable (review 49).
+     */
+    @Test
+    void aClosedImapReadsNoMoreAndLetsItsPoolClose() throws Exception {
+        for (boolean ordered : new boolean[] {true, false}) {
+            java.util.concurrent.atomic.AtomicLong pulled =
+                    new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicBoolean stop =
+                    new java.util.concurrent.atomic.AtomicBoolean();
+            Pool own = Pool.builder().processes(2).build();
+            List<Long> pids = own.workerPids();
+            try {
+                IMapIterator<Long> it = ordered ? own.imap(x -> x * x, endless(pulled, stop), 3)
+                        : own.imapUnordered(x -> x * x, endless(pulled, stop), 3);
+                long taken = 0;
+                while (taken < 50) {
+                    it.next(Duration.ofSeconds(30));
+                    taken++;
+                }
+                it.close();
+                assertFalse(it.hasNext());
+                NoSuchElementException e = assertThrows(NoSuchElementException.class, it::next);
+                assertTrue(e.getMessage().contains("closed"), e.getMessage());
+                it.close(); // a second close does nothing
+                long atClose = pulled.get();
+                own.close(); // returns: the feeder stopped reading
+                long afterClose = pulled.get();
+                assertTrue(afterClose <= atClose + 3, "read " + (afterClose - atClose)
+                        + " more items after the iterator was closed");
+                assertAllGone(pids);
+            } finally {
+                stop.set(true);
+                own.terminate();
+            }
+        }
+    }
+
+    /**
      * Small results in large chunks: serialized they are a few bytes each (an Integer ~5), held
      * here ~90, so the bound on results not yet taken counts them too (65,536, in whole chunks,
      * at least the chunks ahead): the bound on bytes alone let an unread imap hold 13.6 million
