@@ -426,7 +426,7 @@ public class Process implements AutoCloseable, Serializable {
             }
             started = true;
             if (signal != 0) {
-                p.signal(signal);
+                send(p, signal);
             }
         } finally {
             if (!started) {
@@ -640,9 +640,21 @@ public class Process implements AutoCloseable, Serializable {
     private void signal(int signal) {
         checkNotClosed();
         if (popen != null) {
-            popen.signal(signal);
+            send(popen, signal);
         } else if (starting && signalWhenStarted != Posix.SIGKILL) {
             signalWhenStarted = signal;
+        }
+    }
+
+    /**
+     * A SIGTERM is followed by a SIGCONT: a stopped process (SIGSTOP, a debugger, a job
+     * control stop) keeps a SIGTERM pending until it resumes, and a pool's terminate() waited
+     * for it for good (attack 45; Python's does too). SIGKILL ends a stopped process as it is.
+     */
+    private static void send(Popen popen, int signal) {
+        popen.signal(signal);
+        if (signal == Posix.SIGTERM) {
+            popen.signal(Posix.SIGCONT);
         }
     }
 

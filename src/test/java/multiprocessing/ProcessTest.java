@@ -491,6 +491,41 @@ class ProcessTest {
         }
     }
 
+    /**
+     * terminate() ends a stopped process (SIGSTOP, a debugger, a job control stop), which keeps
+     * a bare SIGTERM pending until it resumes: a pool's terminate() waited for such a worker
+     * for good (attack 45).
+     */
+    @Test
+    void terminateEndsAStoppedProcess() throws Exception {
+        Process p = new Process(() -> Thread.sleep(60_000));
+        p.start();
+        try {
+            long pid = p.pid();
+            assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(pid))
+                    .inheritIO().start().waitFor());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            String state = "";
+            while (System.nanoTime() < deadline) {
+                String stat = java.nio.file.Files.readString(
+                        java.nio.file.Path.of("/proc/" + pid + "/stat"));
+                state = stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+                if (state.equals("T")) {
+                    break;
+                }
+                Thread.sleep(10);
+            }
+            assertEquals("T", state, "the child stopped");
+            p.terminate();
+            p.join(Duration.ofSeconds(20));
+            assertEquals(-15, p.exitCode(), "a stopped child's exit code after terminate()");
+        } finally {
+            p.kill();
+            p.join();
+            p.close();
+        }
+    }
+
     /** Holds a start in its serialization until the test lets it go on. */
     static final class HoldsTheStart implements java.io.Serializable {
         static volatile java.util.concurrent.CountDownLatch serializing;

@@ -24,6 +24,8 @@ import multiprocessing.SerializableFunction;
 import multiprocessing.SerializableRunnable;
 import multiprocessing.internal.pool.Placement;
 import multiprocessing.internal.pool.PoolAccess;
+import multiprocessing.internal.util.Cleaning;
+import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.LibraryThreads;
 
 /**
@@ -124,6 +126,9 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     private final Engine engine;
     private final int processes;
     private volatile int state = RUN;
+    /** Set once this pool is closed or terminated: a dropped pool then needs no closing. */
+    private final java.util.concurrent.atomic.AtomicBoolean ended =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /**
      * Held (shared) by a call that hands work in, from its check that the pool runs to its
      * last chunk given to the engine, and (exclusive) by {@link #close()} as it closes: work is
@@ -176,6 +181,30 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     Pool(int processes, Engine engine) {
         this.processes = processes;
         this.engine = engine;
+        Cleaning.register(this, new Dropped(engine, ended, getClass().getSimpleName(),
+                processes));
+    }
+
+    /**
+     * A pool the program dropped without {@link #close()} or {@link #terminate()} is closed
+     * when found unreachable: its workers finish what was handed in and exit, as Python's
+     * pool finalizer ends them (with a ResourceWarning; a warning in the log here). They stayed
+     * until the program exited: a server that made a pool per request and forgot to close it
+     * gathered idle JVMs (attack 45). Closed rather than terminated, as no work is lost so:
+     * a program may still wait for a result of a pool it let go of. Holds nothing of the pool.
+     */
+    private record Dropped(Engine engine, java.util.concurrent.atomic.AtomicBoolean ended,
+            String kind, int processes) implements Runnable {
+        @Override
+        public void run() {
+            if (ended.getAndSet(true)) {
+                return;
+            }
+            LibraryLog.get().log(System.Logger.Level.WARNING, "multiprocessing: a " + kind
+                    + " of " + processes + " was dropped without close() or terminate(); its "
+                    + "workers are closed now that it is unreachable");
+            engine.close();
+        }
     }
 
     static int checkMaxTasks(int maxTasksPerChild, boolean zeroAllowed) {
@@ -823,6 +852,10 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         } catch (Throwable t) {
             // A chunk that could not be made or handed over (an OutOfMemoryError): the caller
             // would otherwise wait forever for the items after it and for the end.
+            // Logged too: an iterator nobody reads would keep it (attack 45: an OutOfMemoryError
+            // went unseen while close() returned as if all was well).
+            LibraryLog.get().log(System.Logger.Level.WARNING, "multiprocessing: the feeder of "
+                    + "an imap could not hand its iterable's items to the pool", t);
             job.abort(new ProcessError("the pool's feeder could not hand the iterable's items to "
                     + "the pool: " + t, t));
         } finally {
@@ -896,6 +929,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             synchronized (this) {
                 if (state == RUN) {
                     state = CLOSE;
+                    ended.set(true);
                     engine.close();
                 }
             }
@@ -927,6 +961,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     public void terminate() {
         synchronized (this) {
             state = TERMINATE;
+            ended.set(true);
         }
         for (Thread f : feeders) {
             f.interrupt();

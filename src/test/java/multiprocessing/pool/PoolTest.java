@@ -123,6 +123,30 @@ class PoolTest {
         return added.get(0);
     }
 
+    /**
+     * A pool the program drops without close() or terminate() is closed once it is found
+     * unreachable: its workers exit, as Python's pool finalizer ends them. They stayed until
+     * the program exited (attack 45: ten dropped pools left twenty idle JVMs).
+     */
+    @Test
+    void aPoolDroppedWithoutCloseEndsItsWorkers() throws Exception {
+        List<Long> pids = dropAPool();
+        assertEquals(2, pids.size(), pids.toString());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (pids.stream().anyMatch(pid -> ProcessHandle.of(pid).isPresent())
+                && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        assertAllGone(pids);
+    }
+
+    private static List<Long> dropAPool() throws Exception {
+        Pool dropped = Pool.builder().processes(2).build();
+        assertEquals(List.of(1, 2), dropped.map(x -> x, List.of(1, 2), 1));
+        return dropped.workerPids();
+    }
+
     /** Maps with a function capturing a new 1 MiB array; the name of the array's arena. */
     private String mapOverANewArray() throws Exception {
         Set<String> before = new HashSet<>(

@@ -35,6 +35,11 @@ public final class Posix {
      */
     public static final int POLLRDHUP = 0x2000;
     public static final int SIGTERM = Libc.SIGTERM();
+    /**
+     * Resumes a stopped process: Linux's value on x86_64 and aarch64, hard-coded as
+     * {@link #POLLRDHUP} is, the committed bindings lacking it.
+     */
+    public static final int SIGCONT = 18;
     public static final int SIGKILL = Libc.SIGKILL();
     public static final int EINTR = Libc.EINTR();
     public static final int EAGAIN = Libc.EAGAIN();

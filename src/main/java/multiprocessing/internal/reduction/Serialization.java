@@ -1,6 +1,7 @@
 package multiprocessing.internal.reduction;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.fory.Fory;
@@ -798,6 +799,11 @@ public final class Serialization {
                         + " in this process (" + cause + "): it is not on this process's class"
                         + " path, and the sender's class loaders could not give it", e);
             }
+            String hook = readingHookThatThrew(e);
+            if (hook != null) {
+                throw new IllegalStateException("a received object could not be read: " + hook,
+                        e);
+            }
             throw new IllegalStateException("the received bytes (" + size
                     + ") are not an object this library serialized: " + e, e);
         } finally {
@@ -814,6 +820,46 @@ public final class Serialization {
         // The serializer is back in the pool: what the reducers left for now may send.
         handles.runAfterRead();
         return value;
+    }
+
+    /** A class's own hooks that Java serialization calls as it reads an object. */
+    private static final Set<String> READING_HOOKS = Set.of("readObject", "readObjectNoData",
+            "readExternal", "readResolve");
+
+    /**
+     * Names the program's own reading hook (a class's {@code readObject}, say) that threw
+     * the deepest cause of {@code e}, with what it threw; null if none did. Its exception was
+     * the fourth cause down, under Fory's "Serialize object ... failed" and a message saying
+     * the bytes were not this library's (attack 45).
+     */
+    private static String readingHookThatThrew(Throwable e) {
+        Throwable deepest = e;
+        for (Throwable c = e; c != null && c != c.getCause(); c = c.getCause()) {
+            deepest = c;
+        }
+        for (StackTraceElement frame : deepest.getStackTrace()) {
+            String cls = frame.getClassName();
+            if (READING_HOOKS.contains(frame.getMethodName())
+                    && !cls.startsWith("org.apache.fory.") && !cls.startsWith("java.")
+                    && !cls.startsWith("jdk.") && !isLibraryReader(cls)) {
+                return cls + "." + frame.getMethodName() + " threw " + deepest;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether {@code cls} is one of this library's readers, whose {@code readObject()} (a
+     * reducer's next object) is the library's own.
+     */
+    private static boolean isLibraryReader(String cls) {
+        for (Class<?> reader : new Class<?>[] {Serialization.class, PlainStream.class,
+                PlainValue.class, Reducer.class}) {
+            if (cls.equals(reader.getName()) || cls.startsWith(reader.getName() + "$")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The class whose static initializer threw {@code e}, as its stack trace shows. */

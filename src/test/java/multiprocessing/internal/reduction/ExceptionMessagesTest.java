@@ -35,6 +35,33 @@ class ExceptionMessagesTest {
         }
     }
 
+    /** A program's class whose own readObject refuses to read it. */
+    static final class RefusesToBeRead implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        int n = 4;
+
+        private void readObject(java.io.ObjectInputStream in)
+                throws java.io.IOException, ClassNotFoundException {
+            in.defaultReadObject();
+            throw new java.io.InvalidObjectException("refused in this process");
+        }
+    }
+
+    /**
+     * An object whose own readObject throws is said to be so, its exception in the first line:
+     * the message said the bytes were not this library's, and the program's exception was the
+     * fourth cause down (attack 45).
+     */
+    @Test
+    void aReadObjectThatThrowsIsNamed() {
+        byte[] bytes = Serialization.serialize(new RefusesToBeRead());
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalStateException.class, () -> Serialization.deserialize(bytes));
+        assertTrue(e.getMessage().startsWith("a received object could not be read: "
+                + RefusesToBeRead.class.getName() + ".readObject threw "
+                + "java.io.InvalidObjectException: refused in this process"), e.getMessage());
+    }
+
     @Test
     void exceptionsArriveWithTheMessageTheyHad() {
         for (Throwable t : new Throwable[] {
