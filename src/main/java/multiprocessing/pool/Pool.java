@@ -65,6 +65,10 @@ import multiprocessing.internal.util.LibraryThreads;
  * listeners run on the pool's result thread, before the result is made ready: keep them short,
  * and do not wait in them for other results of the same pool.
  *
+ * <p>A pool the program drops without {@link #close()} or {@link #terminate()} is closed once
+ * the garbage collector finds it unreachable (its workers finish what was handed in, then
+ * exit), with a warning in the log, as Python's pool finalizer ends its workers: close it.
+ *
  * <p>Misuse throws: {@link IllegalArgumentException} for processes, chunksize or
  * maxTasksPerChild below 1; {@link IllegalStateException} for new work after {@link #close()}
  * or {@link #terminate()} and for {@link #join()} before either.
