@@ -76,15 +76,22 @@ class PoolTest {
      */
     @Test
     void anIdleWorkerLetsGoOfTheSharedMemoryItsLastJobCaptured() throws Exception {
-        String arena = mapOverANewArray();
+        assertArenaLeaves(mapOverANewArray(), "with the pool idle");
+    }
+
+    /**
+     * Collects garbage (this process's own hold goes: nothing here allocates any more) until
+     * {@code arena} leaves /dev/shm, 15 s at most, then asserts it has.
+     */
+    private static void assertArenaLeaves(String arena, String when) throws InterruptedException {
         java.nio.file.Path file = java.nio.file.Path.of("/dev/shm", arena.substring(1));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (java.nio.file.Files.exists(file) && System.nanoTime() < deadline) {
-            System.gc(); // this process's own hold goes (nothing here allocates any more)
+            System.gc();
             Thread.sleep(100);
         }
         assertFalse(java.nio.file.Files.exists(file),
-                "the array's arena " + arena + " is still held with the pool idle");
+                "the array's arena " + arena + " is still held " + when);
     }
 
     /**
@@ -95,26 +102,12 @@ class PoolTest {
      */
     @Test
     void aCallThatSendsNoChunkLetsGoOfWhatItsFunctionCaptured() throws Exception {
-        String arena = callsThatSendNothingOverANewArray();
-        java.nio.file.Path file = java.nio.file.Path.of("/dev/shm", arena.substring(1));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (java.nio.file.Files.exists(file) && System.nanoTime() < deadline) {
-            System.gc();
-            Thread.sleep(100);
-        }
-        assertFalse(java.nio.file.Files.exists(file),
-                "the array's arena " + arena + " is still held by calls that sent nothing");
+        assertArenaLeaves(callsThatSendNothingOverANewArray(), "by calls that sent nothing");
     }
 
     private String callsThatSendNothingOverANewArray() throws Exception {
-        Set<String> before = new HashSet<>(
-                multiprocessing.internal.heap.Heap.ownedArenaNames());
-        multiprocessing.sharedctypes.RawArray big =
-                multiprocessing.sharedctypes.RawArray.of("b", 1 << 20);
-        List<String> added = new ArrayList<>(
-                multiprocessing.internal.heap.Heap.ownedArenaNames());
-        added.removeAll(before);
-        assertEquals(1, added.size(), added.toString());
+        List<String> added = new ArrayList<>();
+        multiprocessing.sharedctypes.RawArray big = newArray(added);
         assertEquals(List.of(), pool.map(i -> big.length(), List.<Integer>of()));
         assertEquals(List.of(), pool.mapAsync(i -> big.length(), List.<Integer>of(), 3).get());
         assertFalse(pool.imap(i -> big.length(), List.<Integer>of()).hasNext());
@@ -147,16 +140,22 @@ class PoolTest {
         return dropped.workerPids();
     }
 
-    /** Maps with a function capturing a new 1 MiB array; the name of the array's arena. */
-    private String mapOverANewArray() throws Exception {
+    /** A new 1 MiB shared array, the one arena it added put in {@code added}. */
+    private static multiprocessing.sharedctypes.RawArray newArray(List<String> added) {
         Set<String> before = new HashSet<>(
                 multiprocessing.internal.heap.Heap.ownedArenaNames());
         multiprocessing.sharedctypes.RawArray big =
                 multiprocessing.sharedctypes.RawArray.of("b", 1 << 20);
-        List<String> added = new ArrayList<>(
-                multiprocessing.internal.heap.Heap.ownedArenaNames());
+        added.addAll(multiprocessing.internal.heap.Heap.ownedArenaNames());
         added.removeAll(before);
         assertEquals(1, added.size(), added.toString());
+        return big;
+    }
+
+    /** Maps with a function capturing a new 1 MiB array; the name of the array's arena. */
+    private String mapOverANewArray() throws Exception {
+        List<String> added = new ArrayList<>();
+        multiprocessing.sharedctypes.RawArray big = newArray(added);
         assertEquals(List.of(1 << 20, 1 << 20, 1 << 20, 1 << 20),
                 pool.map(i -> big.length(), List.of(0, 1, 2, 3), 1));
         return added.get(0);

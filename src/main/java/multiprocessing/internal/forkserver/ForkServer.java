@@ -430,16 +430,7 @@ public final class ForkServer {
             }
             try {
                 // Inside: a retirement that throws must not leave the boot counted for good.
-                for (Warm w : idle) {
-                    try {
-                        retire(w.popen, w.ready());
-                    } catch (RuntimeException e) {
-                        // The others are off the list too: each is retired all the same
-                        // (review 42: one that threw left the rest waiting on their sockets).
-                        LibraryLog.get().log(System.Logger.Level.DEBUG,
-                                "multiprocessing: cannot retire forkserver JVM " + w.popen.pid(), e);
-                    }
-                }
+                retireAll(idle);
                 if (bootOne) {
                     boot(bootGeneration);
                 }
@@ -488,6 +479,22 @@ public final class ForkServer {
     }
 
     /**
+     * Retires JVMs already taken off the list, each whatever happens to another: one whose
+     * retirement threw left the rest waiting on their sockets until this JVM exited (review 42
+     * in the keeper's loop, review 49 in {@link #stop}).
+     */
+    private static void retireAll(List<Warm> taken) {
+        for (Warm w : taken) {
+            try {
+                retire(w.popen, w.ready());
+            } catch (RuntimeException e) {
+                LibraryLog.get().log(System.Logger.Level.DEBUG,
+                        "multiprocessing: cannot retire forkserver JVM " + w.popen.pid(), e);
+            }
+        }
+    }
+
+    /**
      * Retires every JVM waiting in this server and waits for them to exit; later starts boot
      * new ones.
      */
@@ -502,16 +509,7 @@ public final class ForkServer {
             generation++;
             notifyAll();
         }
-        for (Warm w : all) {
-            try {
-                retire(w.popen, w.ready());
-            } catch (RuntimeException e) {
-                // Off the list: each of the others is retired all the same, as the keeper
-                // does (review 49; review 42 mended the keeper's loop alone).
-                LibraryLog.get().log(System.Logger.Level.DEBUG,
-                        "multiprocessing: cannot retire forkserver JVM " + w.popen.pid(), e);
-            }
-        }
+        retireAll(all);
         awaitBootRetired();
     }
 
