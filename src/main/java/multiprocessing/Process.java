@@ -432,6 +432,8 @@ public class Process implements AutoCloseable, Serializable {
             if (!started) {
                 synchronized (this) {
                     starting = false;
+                    // Asked of this start only: a later start's child got it (attack 46).
+                    signalWhenStarted = 0;
                 }
             }
         }

@@ -530,6 +530,8 @@ class ProcessTest {
     static final class HoldsTheStart implements java.io.Serializable {
         static volatile java.util.concurrent.CountDownLatch serializing;
         static volatile java.util.concurrent.CountDownLatch release;
+        /** Whether the start then fails, as a target that cannot be sent makes it. */
+        static volatile boolean refuse;
 
         private Object writeReplace() throws java.io.ObjectStreamException {
             serializing.countDown();
@@ -538,8 +540,47 @@ class ProcessTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            if (refuse) {
+                throw new java.io.NotSerializableException("refused this time");
+            }
             return "let go";
         }
+    }
+
+    /**
+     * A terminate() during a start that then fails is not kept for the next start of the same
+     * object: that child ran its target and exited 0 (it was SIGTERMed at birth, attack 46).
+     */
+    @Test
+    void aTerminateDuringAFailedStartIsNotSentToTheNextStart() throws Exception {
+        HoldsTheStart.serializing = new java.util.concurrent.CountDownLatch(1);
+        HoldsTheStart.release = new java.util.concurrent.CountDownLatch(1);
+        HoldsTheStart.refuse = true;
+        Object held = new HoldsTheStart();
+        Process p = new Process(() -> System.out.print(held.toString().isEmpty() ? "" : ""));
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread starter = new Thread(() -> {
+            try {
+                p.start();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        starter.start();
+        try {
+            assertTrue(HoldsTheStart.serializing.await(60, java.util.concurrent.TimeUnit.SECONDS));
+            p.terminate();
+        } finally {
+            HoldsTheStart.release.countDown();
+            starter.join();
+        }
+        assertInstanceOf(IllegalArgumentException.class, failure.get());
+        HoldsTheStart.refuse = false;
+        p.start();
+        p.join();
+        assertEquals(0, p.exitCode(), "the second start's child");
+        p.close();
     }
 
     /**
@@ -552,6 +593,7 @@ class ProcessTest {
     void anotherThreadIsNotKeptWaitingByAStart() throws Exception {
         HoldsTheStart.serializing = new java.util.concurrent.CountDownLatch(1);
         HoldsTheStart.release = new java.util.concurrent.CountDownLatch(1);
+        HoldsTheStart.refuse = false;
         Object held = new HoldsTheStart();
         Process p = new Process(() -> Thread.sleep(held.toString().isEmpty() ? 0 : 60_000));
         java.util.concurrent.atomic.AtomicReference<Throwable> failure =

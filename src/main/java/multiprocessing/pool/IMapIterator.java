@@ -70,6 +70,8 @@ public final class IMapIterator<R> implements Iterator<R>, AutoCloseable {
     private boolean closed;
     /** The job it is the results of, cancelled by {@link #close()}. */
     private Job job;
+    /** The thread that reads the iterable, interrupted by {@link #close()}. */
+    private Thread feeder;
     /**
      * Told when a chunk's results arrive and when the caller has taken every entry of a chunk:
      * results nobody takes would otherwise pile up here without bound (an unread imap over an
@@ -82,8 +84,9 @@ public final class IMapIterator<R> implements Iterator<R>, AutoCloseable {
         this.window = window;
     }
 
-    synchronized void job(Job job) {
+    synchronized void job(Job job, Thread feeder) {
         this.job = job;
+        this.feeder = feeder;
     }
 
     synchronized void total(long n) {
@@ -227,13 +230,15 @@ public final class IMapIterator<R> implements Iterator<R>, AutoCloseable {
     }
 
     /**
-     * Ends the imap here: the pool reads no more of its iterable, tasks not yet begun are
-     * dropped (those running finish, their results unseen), and the results not yet taken
+     * Ends the imap here: the pool reads no more of its iterable (a thread of the pool
+     * blocked in its {@code hasNext()} or {@code next()} is interrupted), tasks not yet begun
+     * are dropped (those running finish, their results unseen), and the results not yet taken
      * are let go. Iteration ends ({@link #hasNext()} is false). A second call does nothing.
      */
     @Override
     public void close() {
         Job j;
+        Thread f;
         synchronized (this) {
             if (closed) {
                 return;
@@ -242,11 +247,15 @@ public final class IMapIterator<R> implements Iterator<R>, AutoCloseable {
             byIndex.clear();
             arrived.clear();
             j = job;
+            f = feeder;
             notifyAll();
         }
         if (j != null) {
             j.cancel();
             window.unbound(); // a feeder waiting for room sees the cancel
+            // An iterable blocked in hasNext() or next() (a queue's take()) is interrupted,
+            // as terminate() does: the pool's close() waited for its next item (attack 46).
+            f.interrupt();
         }
     }
 

@@ -787,7 +787,6 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         IMapIterator<R> iterator = new IMapIterator<>(ordered, window);
         Job.IMap<R> job = new Job.IMap<>(JOB_IDS.incrementAndGet(), Job.MAP, fn, iterator,
                 progressFor(), window);
-        iterator.job(job);
         engine.prepare(job);
         if (items instanceof Collection<?> c) {
             job.total(c.size());
@@ -796,6 +795,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         Thread feeder = LibraryThreads.unstarted("pool-feeder-" + job.id,
                 () -> feed(job, items, chunksize));
         feeder.setDaemon(true);
+        iterator.job(job, feeder);
         feeders.add(feeder);
         feeding.add(job);
         try {

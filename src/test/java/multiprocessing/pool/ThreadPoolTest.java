@@ -104,6 +104,45 @@ class ThreadPoolTest {
     }
 
     /**
+     * Closing an imap whose iterable is blocked in next() (a queue's take()) interrupts the
+     * thread that reads it, so the pool's close() returns: it waited for the iterable's next
+     * item (attack 46).
+     */
+    @Test
+    void closingAnImapInterruptsItsBlockedIterable() throws Exception {
+        java.util.concurrent.LinkedBlockingQueue<Integer> source =
+                new java.util.concurrent.LinkedBlockingQueue<>(List.of(1, 2, 3, 4, 5));
+        Iterable<Integer> blocking = () -> new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return true;
+            }
+
+            @Override
+            public Integer next() {
+                try {
+                    return source.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+            }
+        };
+        ThreadPool pool = new ThreadPool(2);
+        try {
+            IMapIterator<Integer> it = pool.imap(x -> x * 10, blocking);
+            for (int i = 1; i <= 5; i++) {
+                assertEquals(i * 10, it.next(Duration.ofSeconds(20)));
+            }
+            it.close();
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20),
+                    () -> pool.close());
+        } finally {
+            pool.terminate();
+        }
+    }
+
+    /**
      * A worker thread whose delivery of results throws (an OutOfMemoryError of a heap filled
      * by results nobody reads) neither dies nor leaves the job's caller waiting: the job hears
      * the error and the thread runs the pool's next chunk (attack 22b: both worker threads died

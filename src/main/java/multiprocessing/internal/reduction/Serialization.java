@@ -799,7 +799,7 @@ public final class Serialization {
                         + " in this process (" + cause + "): it is not on this process's class"
                         + " path, and the sender's class loaders could not give it", e);
             }
-            String hook = readingHookThatThrew(e);
+            String hook = hookThatThrew(e, READING_HOOKS);
             if (hook != null) {
                 throw new IllegalStateException("a received object could not be read: " + hook,
                         e);
@@ -825,21 +825,25 @@ public final class Serialization {
     /** A class's own hooks that Java serialization calls as it reads an object. */
     private static final Set<String> READING_HOOKS = Set.of("readObject", "readObjectNoData",
             "readExternal", "readResolve");
+    /** A class's own hooks that Java serialization calls as it writes an object. */
+    private static final Set<String> WRITING_HOOKS = Set.of("writeObject", "writeExternal",
+            "writeReplace");
 
     /**
-     * Names the program's own reading hook (a class's {@code readObject}, say) that threw
-     * the deepest cause of {@code e}, with what it threw; null if none did. Its exception was
-     * the fourth cause down, under Fory's "Serialize object ... failed" and a message saying
-     * the bytes were not this library's (attack 45).
+     * Names the program's own hook among {@code hooks} (a class's {@code readObject}, say)
+     * that threw the deepest cause of {@code e}, with what it threw; null if none did. Its
+     * exception was the fourth cause down, under Fory's "Serialize object ... failed" and its
+     * advice to register a serializer, or a message saying the bytes were not this library's
+     * (attacks 45 and 46).
      */
-    private static String readingHookThatThrew(Throwable e) {
+    private static String hookThatThrew(Throwable e, Set<String> hooks) {
         Throwable deepest = e;
         for (Throwable c = e; c != null && c != c.getCause(); c = c.getCause()) {
             deepest = c;
         }
         for (StackTraceElement frame : deepest.getStackTrace()) {
             String cls = frame.getClassName();
-            if (READING_HOOKS.contains(frame.getMethodName())
+            if (hooks.contains(frame.getMethodName())
                     && !cls.startsWith("org.apache.fory.") && !cls.startsWith("java.")
                     && !cls.startsWith("jdk.") && !isLibraryReader(cls)) {
                 return cls + "." + frame.getMethodName() + " threw " + deepest;
@@ -940,6 +944,10 @@ public final class Serialization {
                         + " structure"
                 : pastArrayLimit(cause) ? "it serializes to more than a Java array holds (2 GiB)"
                 : cause.getMessage() != null ? cause.getMessage() : cause.toString();
+        String hook = hookThatThrew(cause, WRITING_HOOKS);
+        if (hook != null) {
+            detail = hook;
+        }
         for (Throwable c = cause; c != null; c = c.getCause()) {
             if (c instanceof org.apache.fory.exception.InsecureException refused) {
                 // Fory's own text suggests turning the registration check off: say ours.

@@ -62,6 +62,32 @@ class ExceptionMessagesTest {
                 + "java.io.InvalidObjectException: refused in this process"), e.getMessage());
     }
 
+    /** A program's class whose own writeObject refuses to write it. */
+    static final class RefusesToBeWritten implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+            throw new java.io.NotSerializableException("not in this state");
+        }
+    }
+
+    /**
+     * The sending side's mirror: an object whose own writeObject throws is named with its
+     * exception, also inside another object, not under Fory's advice to register a serializer,
+     * which a program cannot act on (attack 46).
+     */
+    @Test
+    void aWriteObjectThatThrowsIsNamed() {
+        for (Object value : new Object[] {new RefusesToBeWritten(),
+                java.util.Map.of("k", new RefusesToBeWritten())}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, () -> Serialization.serialize(value));
+            assertTrue(e.getMessage().contains("to another process: "
+                    + RefusesToBeWritten.class.getName() + ".writeObject threw "
+                    + "java.io.NotSerializableException: not in this state"), e.getMessage());
+        }
+    }
+
     @Test
     void exceptionsArriveWithTheMessageTheyHad() {
         for (Throwable t : new Throwable[] {
