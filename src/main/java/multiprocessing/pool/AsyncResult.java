@@ -57,9 +57,27 @@ public class AsyncResult<T> implements Future<T> {
         return future.completeExceptionally(error);
     }
 
-    /** Waits for the result; a failed task throws {@link ExecutionException} with its exception as the cause. */
+    /**
+     * A wait that would never end is refused: in one of the pool's own callbacks, for a result
+     * delivered after that callback returns (see {@link Job#waitHereNeverEnds}).
+     */
+    private void checkWaitEnds() {
+        Job j = job;
+        if (!future.isDone() && j != null && j.waitHereNeverEnds()) {
+            throw Job.waitNeverEnds();
+        }
+    }
+
+    /**
+     * Waits for the result; a failed task throws {@link ExecutionException} with its exception
+     * as the cause.
+     *
+     * @throws IllegalStateException in one of the pool's own callbacks, for a result that
+     *         comes only after it returns (Python's would wait for good)
+     */
     @Override
     public T get() throws InterruptedException, ExecutionException {
+        checkWaitEnds();
         return future.get();
     }
 
@@ -73,6 +91,7 @@ public class AsyncResult<T> implements Future<T> {
      * @throws InterruptedException if this thread is interrupted while it waits
      */
     public T get(Duration timeout) throws InterruptedException, ExecutionException {
+        checkWaitEnds();
         try {
             return future.get(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -83,6 +102,7 @@ public class AsyncResult<T> implements Future<T> {
     @Override
     public T get(long timeout, TimeUnit unit)
             throws InterruptedException, ExecutionException, TimeoutException {
+        checkWaitEnds();
         return future.get(timeout, unit);
     }
 
@@ -92,6 +112,7 @@ public class AsyncResult<T> implements Future<T> {
      * @throws InterruptedException if this thread is interrupted while it waits
      */
     public void await() throws InterruptedException {
+        checkWaitEnds();
         try {
             future.get();
         } catch (ExecutionException | CancellationException e) {
@@ -107,6 +128,7 @@ public class AsyncResult<T> implements Future<T> {
      * @throws InterruptedException if this thread is interrupted while it waits
      */
     public boolean await(Duration timeout) throws InterruptedException {
+        checkWaitEnds();
         try {
             future.get(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
         } catch (ExecutionException | CancellationException | TimeoutException e) {

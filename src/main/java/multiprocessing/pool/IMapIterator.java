@@ -165,6 +165,9 @@ public final class IMapIterator<R> implements Iterator<R>, AutoCloseable {
             if (aborted != null) {
                 return new Entry(false, aborted, -1, null);
             }
+            if (job != null && job.waitHereNeverEnds()) {
+                throw Job.waitNeverEnds(); // in a callback of the pool's result thread
+            }
             long left = timed ? deadline - System.nanoTime() : Long.MAX_VALUE;
             if (left <= 0) {
                 throw new TimeoutError("no next result in time");

@@ -31,6 +31,8 @@ abstract class Job {
      * {@link #callback}); null if it has one result thread.
      */
     volatile Object callbackOrder;
+    /** The engine that runs it, set by the pool before anything is handed in. */
+    volatile Engine engine;
     /** Bounds how far a lazily fed job (imap) reads ahead of its caller; null if unbounded. */
     final Window window;
 
@@ -79,6 +81,33 @@ abstract class Job {
 
     synchronized boolean cancelled() {
         return cancelled;
+    }
+
+    /**
+     * Whether a wait for this job's result on the calling thread would never end: the thread
+     * is running one of the pool's callbacks, and the job's result is delivered by that very
+     * thread (a process pool's result thread) or behind that callback (a thread pool's
+     * callbacks run one at a time, and this job has one to run before its result is ready).
+     * Such a wait hung for good, as in Python (attack 46); it throws instead.
+     */
+    final boolean waitHereNeverEnds() {
+        Engine e = engine;
+        Object order = callbackOrder;
+        if (order != null) {
+            return Thread.holdsLock(order) && hasCallbacks();
+        }
+        return e != null && e.isResultThread();
+    }
+
+    /** Whether a callback of this job runs before its result is ready. */
+    boolean hasCallbacks() {
+        return false;
+    }
+
+    /** What a wait that {@link #waitHereNeverEnds} throws. */
+    static IllegalStateException waitNeverEnds() {
+        return new IllegalStateException("cannot wait for a result of a pool in one of that "
+                + "pool's callbacks: the result is delivered after the callback returns");
     }
 
     boolean cancelAfterStart() {
@@ -190,6 +219,11 @@ abstract class Job {
         @Override
         boolean cancelAfterStart() {
             return false;
+        }
+
+        @Override
+        boolean hasCallbacks() {
+            return callback != null || errorCallback != null;
         }
 
         @Override
@@ -322,6 +356,11 @@ abstract class Job {
                 callback(callback, list, "callback");
                 result.complete(list);
             }
+        }
+
+        @Override
+        boolean hasCallbacks() {
+            return callback != null || errorCallback != null;
         }
 
         @Override

@@ -63,7 +63,8 @@ import multiprocessing.internal.util.LibraryThreads;
  *
  * <p>Callbacks ({@link #applyAsync(SerializableCallable, Consumer, Consumer)}) and progress
  * listeners run on the pool's result thread, before the result is made ready: keep them short,
- * and do not wait in them for other results of the same pool.
+ * and do not wait in them for other results of the same pool (a wait that could never end
+ * there, which Python's pool makes, throws {@link IllegalStateException}).
  *
  * <p>A pool the program drops without {@link #close()} or {@link #terminate()} is closed once
  * the garbage collector finds it unreachable (its workers finish what was handed in, then
@@ -395,6 +396,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             AsyncResult<R> result = new AsyncResult<>();
             Job job = new Job.Apply<>(JOB_IDS.incrementAndGet(), task, result, callback,
                     errorCallback);
+            job.engine = engine;
             engine.prepare(job);
             submitFirst(job, new Chunk(job, 0, null));
             return result;
@@ -626,6 +628,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         ProgressListener listener = progressFor();
         Job job = new Job.Map<>(JOB_IDS.incrementAndGet(), kind, fn, n, chunks, result, callback,
                 errorCallback, listener);
+        job.engine = engine;
         engine.prepare(job);
         if (n == 0) {
             job.functionUnsent(); // no chunk takes it anywhere
@@ -787,6 +790,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         IMapIterator<R> iterator = new IMapIterator<>(ordered, window);
         Job.IMap<R> job = new Job.IMap<>(JOB_IDS.incrementAndGet(), Job.MAP, fn, iterator,
                 progressFor(), window);
+        job.engine = engine;
         engine.prepare(job);
         if (items instanceof Collection<?> c) {
             job.total(c.size());

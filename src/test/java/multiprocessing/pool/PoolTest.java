@@ -152,6 +152,41 @@ class PoolTest {
         return big;
     }
 
+    /**
+     * A callback that waits for another result of its own pool is refused with a clear
+     * exception: the pool's one result thread, which would deliver that result, is the one
+     * running the callback. It waited for good, as Python's does (attack 46).
+     */
+    @Test
+    void waitingForAResultInOneOfThePoolsOwnCallbacksThrows() throws Exception {
+        Pool own = Pool.builder().processes(1).build();
+        try {
+            AtomicReference<Throwable> fromApply = new AtomicReference<>();
+            AtomicReference<Throwable> fromNext = new AtomicReference<>();
+            AsyncResult<Integer> outer = own.applyAsync(() -> 1, v -> {
+                try {
+                    own.apply(() -> 2);
+                } catch (Throwable t) {
+                    fromApply.set(t);
+                }
+                try {
+                    own.imap(x -> x, List.of(1)).next();
+                } catch (Throwable t) {
+                    fromNext.set(t);
+                }
+            }, null);
+            assertEquals(1, outer.get(Duration.ofSeconds(30)));
+            for (Throwable t : List.of(fromApply.get(), fromNext.get())) {
+                assertInstanceOf(IllegalStateException.class, t);
+                assertTrue(t.getMessage().contains("in one of that pool's callbacks"),
+                        t.getMessage());
+            }
+            assertEquals(3, own.apply(() -> 3)); // the pool goes on
+        } finally {
+            terminateLeavingNoWorker(own);
+        }
+    }
+
     /** Maps with a function capturing a new 1 MiB array; the name of the array's arena. */
     private String mapOverANewArray() throws Exception {
         List<String> added = new ArrayList<>();

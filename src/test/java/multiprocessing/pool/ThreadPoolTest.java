@@ -104,6 +104,27 @@ class ThreadPoolTest {
     }
 
     /**
+     * Callbacks run one at a time: one that waits for a result whose own callback must run
+     * first is refused at once (it waited for good, attack 46).
+     */
+    @Test
+    void aCallbackWaitingBehindAnotherCallbackIsRefused() throws Exception {
+        try (ThreadPool pool = new ThreadPool(2)) {
+            java.util.concurrent.atomic.AtomicReference<Object> behind =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            AsyncResult<Integer> outer = pool.applyAsync(() -> 1, v -> {
+                try {
+                    behind.set(pool.applyAsync(() -> 2, x -> { }, null).get());
+                } catch (Throwable t) {
+                    behind.set(t);
+                }
+            }, null);
+            assertEquals(1, outer.get(Duration.ofSeconds(20)));
+            assertInstanceOf(IllegalStateException.class, behind.get());
+        }
+    }
+
+    /**
      * Closing an imap whose iterable is blocked in next() (a queue's take()) interrupts the
      * thread that reads it, so the pool's close() returns: it waited for the iterable's next
      * item (attack 46).
