@@ -198,6 +198,13 @@ public class Process implements AutoCloseable, Serializable {
      * would outlive it (managers' servers), which those children may be waiting on.
      */
     static final Duration EXIT_GRACE = Duration.ofSeconds(2);
+    /** How long the exit handler waits for starts other threads are making. */
+    private static final Duration START_WAIT_AT_EXIT = Duration.ofSeconds(10);
+    /** Starts between their checks and their child's listing (see claimStart). */
+    private static final java.util.concurrent.atomic.AtomicInteger STARTS_IN_FLIGHT =
+            new java.util.concurrent.atomic.AtomicInteger();
+    /** Set as the exit handler begins: later starts are refused. */
+    private static volatile boolean exiting;
 
     private enum Kind { CHILD, MAIN, PARENT_VIEW }
 
@@ -415,6 +422,14 @@ public class Process implements AutoCloseable, Serializable {
      */
     public void start() {
         claimStart();
+        try {
+            startClaimed();
+        } finally {
+            STARTS_IN_FLIGHT.decrementAndGet();
+        }
+    }
+
+    private void startClaimed() {
         boolean started = false;
         try {
             Popen p = launch();
@@ -461,6 +476,14 @@ public class Process implements AutoCloseable, Serializable {
         }
         if (current.daemon()) {
             throw new IllegalStateException("daemonic processes are not allowed to have children");
+        }
+        // Counted, then the exit looked at: the exit handler sets its flag, then waits for
+        // the count, so a start either is waited for (and its child joined or terminated) or
+        // is refused (a child started as the handler ran outlived this JVM; attack 46).
+        STARTS_IN_FLIGHT.incrementAndGet();
+        if (exiting) {
+            STARTS_IN_FLIGHT.decrementAndGet();
+            throw new IllegalStateException("cannot start " + name + ": this JVM is exiting");
         }
         starting = true;
     }
@@ -865,6 +888,8 @@ public class Process implements AutoCloseable, Serializable {
      * its managers down before it joins (with no grace: its exit handlers run in order).
      */
     static void exitChildren() {
+        exiting = true;
+        awaitStartsInFlight();
         for (Process p : activeChildren()) {
             if (p.daemon() && !p.outlivesExitHandler) {
                 try {
@@ -900,6 +925,22 @@ public class Process implements AutoCloseable, Serializable {
                 // closed concurrently
             } catch (ProcessError ignored) {
                 // it never ran; its standard error has said why
+            }
+        }
+    }
+
+    /**
+     * Waits, {@link #START_WAIT_AT_EXIT} at most, for the starts other threads had begun when
+     * the exit began: their children are then among those the exit joins or terminates.
+     */
+    private static void awaitStartsInFlight() {
+        long end = System.nanoTime() + START_WAIT_AT_EXIT.toNanos();
+        while (STARTS_IN_FLIGHT.get() > 0 && System.nanoTime() < end) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }

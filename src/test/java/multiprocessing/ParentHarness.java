@@ -77,6 +77,18 @@ public final class ParentHarness {
         return outcome;
     }
 
+    /** Takes 1.5 s to serialize (a start's first part). */
+    static final class SlowToSend implements java.io.Serializable {
+        private Object writeReplace() throws java.io.ObjectStreamException {
+            try {
+                Thread.sleep(1_500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return "sent";
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         if (args[0].equals("no-flight-recorder")) {
             // Run without the jdk.jfr module: a contended lock and a process start go on.
@@ -176,6 +188,27 @@ public final class ParentHarness {
                 p.start();
                 System.out.println("child " + p.pid());
                 System.out.flush();
+            }
+            case "exit-while-a-start-runs" -> {
+                // System.exit while another thread's start is under way (its target takes 1.5 s
+                // to serialize) and the exit handler joins a first child: the second child must
+                // be joined too, not left to outlive this JVM (attack 46).
+                Path marker = Path.of(args[1]);
+                Process first = new Process(() -> Thread.sleep(2_000));
+                first.start();
+                Object slow = new SlowToSend(); // arrives as what it is replaced by
+                Thread starter = new Thread(() -> {
+                    Process second = new Process(() -> {
+                        Thread.sleep(slow.toString().isEmpty() ? 0 : 3_000);
+                        Files.writeString(marker, "done");
+                    });
+                    second.start();
+                    System.out.println("child " + second.pid());
+                    System.out.flush();
+                });
+                starter.start();
+                Thread.sleep(500);
+                System.exit(0);
             }
             case "shared-after-main-slow" -> {
                 // As shared-after-main, but the child waits before it uses them: the test kills

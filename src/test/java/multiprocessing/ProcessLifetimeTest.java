@@ -331,6 +331,22 @@ class ProcessLifetimeTest {
     }
 
     /**
+     * A start another thread makes as the JVM exits is waited for, and its child joined as
+     * the others are: it was left out of the exit handler's list and outlived its parent
+     * (attack 46).
+     */
+    @Test
+    void aStartUnderWayAsTheJvmExitsHasItsChildJoined(@TempDir Path dir) throws Exception {
+        Path marker = dir.resolve("marker");
+        java.lang.Process parent = harness("exit-while-a-start-runs", marker.toString());
+        long child = childPid(parent);
+        assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, parent.exitValue());
+        assertTrue(Files.exists(marker), "the parent exited before its second child ended");
+        assertTrue(endsWithin(child, 5_000));
+    }
+
+    /**
      * The parent killed (SIGKILL) while its exit joins a child that has not yet used the
      * parent's Lock and Value: the child still maps and uses them (a killed parent unlinks
      * nothing), and once it has ended the resource tracker removes the parent's arenas.
