@@ -90,6 +90,27 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             }
 
             @Override
+            public Runnable terminator(Pool pool) {
+                java.lang.ref.WeakReference<Pool> held = new java.lang.ref.WeakReference<>(pool);
+                Engine engine = pool.engine;
+                java.util.concurrent.atomic.AtomicBoolean ended = pool.ended;
+                return () -> {
+                    Pool p = held.get();
+                    if (p != null) {
+                        p.terminate();
+                        return;
+                    }
+                    ended.set(true);
+                    engine.terminate();
+                    try {
+                        engine.awaitExit(null);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                };
+            }
+
+            @Override
             public void relay(Pool local, byte[] task, Consumer<byte[]> reply) {
                 local.relay(task, reply);
             }

@@ -221,6 +221,9 @@ final class RemoteEngine implements Engine {
                 }
             });
         } catch (RuntimeException e) {
+            // No delivery will come to give the room back (review 50: enough of these left the
+            // member counted full for good, and the pool's other chunks waited forever).
+            slot.release();
             if (finishedRunning(c)) {
                 Replies.finish(c, null, new ProcessError("cannot send the task to member "
                         + slot.where() + ": " + e, e));

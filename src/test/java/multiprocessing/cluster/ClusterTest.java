@@ -687,6 +687,34 @@ class ClusterTest {
         }
     }
 
+    /**
+     * A cluster pool the program drops without close() is closed once unreachable, as a local
+     * one is: the client held every pool it made until it left the cluster, with its result
+     * thread (review 50).
+     */
+    @Test
+    @Order(13)
+    void aDroppedClusterPoolIsClosed() throws Exception {
+        long before = resultThreads();
+        assertEquals(List.of(1, 2, 3), mapOnADroppedPool());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (resultThreads() > before && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        assertEquals(before, resultThreads(), "the dropped pool's result thread");
+    }
+
+    private static List<Integer> mapOnADroppedPool() throws Exception {
+        Pool dropped = client.pool();
+        return dropped.map(x -> x, List.of(1, 2, 3));
+    }
+
+    private static long resultThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("pool-results")).count();
+    }
+
     @Test
     @Order(100)
     void aMemberKilledMidMapDoesNotHangIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)

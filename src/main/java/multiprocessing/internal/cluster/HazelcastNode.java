@@ -47,7 +47,12 @@ final class HazelcastNode implements Node {
     private final Seal seal;
     private final Sealer sealer;
     private final Directory directory;
-    private final Map<ClusterPlacement, Pool> pools = new ConcurrentHashMap<>();
+    /**
+     * What terminates each pool made here, at leave: not the pools themselves, so that one
+     * the program drops is closed as unreachable (review 50: each kept its result thread and
+     * watcher until the cluster closed).
+     */
+    private final Map<ClusterPlacement, Runnable> pools = new ConcurrentHashMap<>();
     private final MemberService service;
     private UUID recordListener;
     private volatile boolean closed;
@@ -205,7 +210,7 @@ final class HazelcastNode implements Node {
         ClusterPlacement placement = new ClusterPlacement(hz, directory, seal, settings.name(),
                 pools::remove);
         Pool pool = PoolAccess.get().pool(placement);
-        pools.put(placement, pool);
+        pools.put(placement, PoolAccess.get().terminator(pool));
         return pool;
     }
 
@@ -257,8 +262,8 @@ final class HazelcastNode implements Node {
 
     private void leave() {
         try {
-            for (Pool p : List.copyOf(pools.values())) {
-                p.terminate();
+            for (Runnable terminate : List.copyOf(pools.values())) {
+                terminate.run();
             }
             if (service != null) {
                 try {

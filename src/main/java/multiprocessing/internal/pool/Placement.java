@@ -41,10 +41,13 @@ public interface Placement {
         /** The pid of the process behind the place, or -1 if unknown. */
         long pid();
 
-        /** Sends a chunk; exactly one method of {@code delivery} is called, once, later. */
+        /**
+         * Sends a chunk; exactly one method of {@code delivery} is called, once, later, unless
+         * this throws (the caller then releases the room).
+         */
         void send(byte[] task, Delivery delivery);
 
-        /** Gives the room back unused. */
+        /** Gives the room back unused; a second call does nothing. */
         void release();
     }
 

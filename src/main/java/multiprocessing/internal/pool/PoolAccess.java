@@ -14,6 +14,13 @@ public interface PoolAccess {
     Pool pool(Placement placement);
 
     /**
+     * What terminates {@code pool} without holding it: the pool itself while it is reachable,
+     * else its workers (a cluster keeps one for each pool it made, which must not keep a pool
+     * the program dropped from being closed as unreachable).
+     */
+    Runnable terminator(Pool pool);
+
+    /**
      * Runs, in {@code local}'s worker processes, a chunk that arrived serialized as a worker
      * reads it; {@code reply} gets the worker's answer as it wrote it (a failure here, such as
      * the worker dying, written the same way). {@code local} must be a pool of processes.
