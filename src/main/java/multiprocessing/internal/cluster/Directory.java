@@ -112,8 +112,27 @@ final class Directory {
         }
     }
 
-    /** Reads the records again and tells the watchers. */
+    /**
+     * Reads the records again and tells the watchers. One read at a time: the opening read and
+     * a listener's, side by side, could end in either order, and an older view without a member
+     * that had just joined was kept (review 50); in turn, the later read starts after the
+     * earlier one's view is set, and sees at least as much.
+     */
     void refresh() {
+        synchronized (reading) {
+            if (!read()) {
+                return;
+            }
+        }
+        for (Runnable w : watchers) {
+            w.run();
+        }
+    }
+
+    private final Object reading = new Object();
+
+    /** Reads the records into {@link #targets}; false if the instance is going down. */
+    private boolean read() {
         Map<UUID, Target> now = new HashMap<>();
         try {
             Map<UUID, Member> members = new HashMap<>();
@@ -150,12 +169,10 @@ final class Directory {
                 System.getLogger("multiprocessing.cluster").log(Level.WARNING,
                         "cannot read the cluster's workers: " + down);
             }
-            return;
+            return false;
         }
         targets = Map.copyOf(now);
-        for (Runnable w : watchers) {
-            w.run();
-        }
+        return true;
     }
 
     Map<UUID, Target> targets() {

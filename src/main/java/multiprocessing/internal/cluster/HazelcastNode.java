@@ -210,7 +210,18 @@ final class HazelcastNode implements Node {
         ClusterPlacement placement = new ClusterPlacement(hz, directory, seal, settings.name(),
                 pools::remove);
         Pool pool = PoolAccess.get().pool(placement);
-        pools.put(placement, PoolAccess.get().terminator(pool));
+        Runnable terminate = PoolAccess.get().terminator(pool);
+        boolean open;
+        synchronized (this) { // as close() sets closed: leave() sees this pool, or it sees closed
+            open = !closed;
+            if (open) {
+                pools.put(placement, terminate);
+            }
+        }
+        if (!open) {
+            terminate.run(); // it raced close() (review 50: it lived on)
+            checkOpen();
+        }
         return pool;
     }
 
