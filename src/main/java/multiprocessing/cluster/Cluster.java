@@ -40,7 +40,9 @@ import multiprocessing.internal.cluster.Settings;
  * A lock whose holder's member or client dies is released by Hazelcast once the cluster sees it
  * gone: measured on one machine, under half a second for a member's JVM killed, a few seconds
  * for a client's, where the connection is refused at once; 15 s (the heartbeat timeout) for a
- * machine that vanishes from the network.
+ * machine that vanishes from the network. One that only seemed to vanish (a network split, a
+ * pause longer than that) still believes it holds the lock when another is given it: the lock
+ * is not safe across a split.
  *
  * <p><b>Trust.</b> Hazelcast's open-source edition does not authenticate members or clients:
  * anyone who reaches a member's port can join or connect. So everything this library puts into
@@ -51,8 +53,9 @@ import multiprocessing.internal.cluster.Settings;
  * task or any data, and a task or element without the key's HMAC is refused where it
  * arrives. Without the key, a peer on the network cannot make a task run or anything be read as
  * data, nor pass one element or value off as another; it can read what crosses the network
- * (nothing is encrypted), replay a task it saw (run it again), and deny service: remove or
- * corrupt entries, hold or break locks, stop members. Nothing it sends has a class built: the
+ * (nothing is encrypted), replay what it saw (a task runs again, a queue element is taken
+ * twice, a dict value put back rolls its entry back, into this cluster or another with the
+ * same key), and deny service: remove or corrupt entries, hold or break locks, stop members. Nothing it sends has a class built: the
  * cluster's Hazelcast loads no class by name but its own and the JDK's (its format for {@code
  * DataSerializable} objects names a class to build with its no-argument constructor). Keep the
  * cluster on a network only the application's machines reach.
