@@ -533,6 +533,13 @@ class ProcessTest {
         /** Whether the start then fails, as a target that cannot be sent makes it. */
         static volatile boolean refuse;
 
+        /** Makes the next serialization wait for {@link #release}, then fail if {@code refuse}. */
+        static void arm(boolean refuse) {
+            serializing = new java.util.concurrent.CountDownLatch(1);
+            release = new java.util.concurrent.CountDownLatch(1);
+            HoldsTheStart.refuse = refuse;
+        }
+
         private Object writeReplace() throws java.io.ObjectStreamException {
             serializing.countDown();
             try {
@@ -547,19 +554,9 @@ class ProcessTest {
         }
     }
 
-    /**
-     * A terminate() during a start that then fails is not kept for the next start of the same
-     * object: that child ran its target and exited 0 (it was SIGTERMed at birth, attack 46).
-     */
-    @Test
-    void aTerminateDuringAFailedStartIsNotSentToTheNextStart() throws Exception {
-        HoldsTheStart.serializing = new java.util.concurrent.CountDownLatch(1);
-        HoldsTheStart.release = new java.util.concurrent.CountDownLatch(1);
-        HoldsTheStart.refuse = true;
-        Object held = new HoldsTheStart();
-        Process p = new Process(() -> System.out.print(held.toString().isEmpty() ? "" : ""));
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
-                new java.util.concurrent.atomic.AtomicReference<>();
+    /** Starts {@code p} on a thread of its own, which puts what start() threw in {@code failure}. */
+    private static Thread startElsewhere(Process p,
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure) {
         Thread starter = new Thread(() -> {
             try {
                 p.start();
@@ -568,6 +565,21 @@ class ProcessTest {
             }
         });
         starter.start();
+        return starter;
+    }
+
+    /**
+     * A terminate() during a start that then fails is not kept for the next start of the same
+     * object: that child ran its target and exited 0 (it was SIGTERMed at birth, attack 46).
+     */
+    @Test
+    void aTerminateDuringAFailedStartIsNotSentToTheNextStart() throws Exception {
+        HoldsTheStart.arm(true);
+        Object held = new HoldsTheStart();
+        Process p = new Process(() -> System.out.print(held.toString().isEmpty() ? "" : ""));
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread starter = startElsewhere(p, failure);
         try {
             assertTrue(HoldsTheStart.serializing.await(60, java.util.concurrent.TimeUnit.SECONDS));
             p.terminate();
@@ -591,21 +603,12 @@ class ProcessTest {
      */
     @Test
     void anotherThreadIsNotKeptWaitingByAStart() throws Exception {
-        HoldsTheStart.serializing = new java.util.concurrent.CountDownLatch(1);
-        HoldsTheStart.release = new java.util.concurrent.CountDownLatch(1);
-        HoldsTheStart.refuse = false;
+        HoldsTheStart.arm(false);
         Object held = new HoldsTheStart();
         Process p = new Process(() -> Thread.sleep(held.toString().isEmpty() ? 0 : 60_000));
         java.util.concurrent.atomic.AtomicReference<Throwable> failure =
                 new java.util.concurrent.atomic.AtomicReference<>();
-        Thread starter = new Thread(() -> {
-            try {
-                p.start();
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        });
-        starter.start();
+        Thread starter = startElsewhere(p, failure);
         try {
             assertTrue(HoldsTheStart.serializing.await(60, java.util.concurrent.TimeUnit.SECONDS));
             org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10),
