@@ -203,7 +203,7 @@ public class Process implements AutoCloseable, Serializable {
     /** Starts between their checks and their child's listing (see claimStart). */
     private static final java.util.concurrent.atomic.AtomicInteger STARTS_IN_FLIGHT =
             new java.util.concurrent.atomic.AtomicInteger();
-    /** Set as the exit handler begins: later starts are refused. */
+    /** Set as the exit handler begins: later starts are not waited for. */
     private static volatile boolean exiting;
 
     private enum Kind { CHILD, MAIN, PARENT_VIEW }
@@ -421,11 +421,13 @@ public class Process implements AutoCloseable, Serializable {
      *         be serialized; nothing is started then
      */
     public void start() {
-        claimStart();
+        boolean counted = claimStart();
         try {
             startClaimed();
         } finally {
-            STARTS_IN_FLIGHT.decrementAndGet();
+            if (counted) {
+                STARTS_IN_FLIGHT.decrementAndGet();
+            }
         }
     }
 
@@ -462,7 +464,7 @@ public class Process implements AutoCloseable, Serializable {
      * isAlive, terminate or toString does not wait for it (a forkserver start may wait for a
      * warm JVM); a second start or a close meanwhile is refused.
      */
-    private synchronized void claimStart() {
+    private synchronized boolean claimStart() {
         checkNotClosed();
         if (kind != Kind.CHILD) {
             throw new IllegalStateException("cannot start " + name + ": it is not a child process");
@@ -478,14 +480,17 @@ public class Process implements AutoCloseable, Serializable {
             throw new IllegalStateException("daemonic processes are not allowed to have children");
         }
         // Counted, then the exit looked at: the exit handler sets its flag, then waits for
-        // the count, so a start either is waited for (and its child joined or terminated) or
-        // is refused (a child started as the handler ran outlived this JVM; attack 46).
+        // the count, so a start begun before the exit is waited for, and its child joined or
+        // terminated with the others (one started as the handler ran outlived this JVM,
+        // attack 46). A start begun once the exit has (a shutdown hook's, as Python's atexit
+        // handlers may start processes) is not counted: the hook joins what it starts.
         STARTS_IN_FLIGHT.incrementAndGet();
-        if (exiting) {
+        boolean counted = !exiting;
+        if (!counted) {
             STARTS_IN_FLIGHT.decrementAndGet();
-            throw new IllegalStateException("cannot start " + name + ": this JVM is exiting");
         }
         starting = true;
+        return counted;
     }
 
     private Popen launch() {

@@ -189,6 +189,25 @@ public final class ParentHarness {
                 System.out.println("child " + p.pid());
                 System.out.flush();
             }
+            case "start-in-shutdown-hook" -> {
+                // A program's own shutdown hook starts and joins a process, as Python's atexit
+                // handlers may (attack 47: refused once the exit handler had begun).
+                Path marker = Path.of(args[1]);
+                Process first = new Process(() -> { });
+                first.start();
+                first.join();
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        Process last = new Process(() -> Files.writeString(marker, "done"));
+                        last.start();
+                        last.join();
+                    } catch (Exception e) {
+                        System.out.println("hook failed " + e);
+                    }
+                }));
+                System.out.println("child " + first.pid());
+                System.out.flush();
+            }
             case "exit-while-a-start-runs" -> {
                 // System.exit while another thread's start is under way (its target takes 1.5 s
                 // to serialize) and the exit handler joins a first child: the second child must

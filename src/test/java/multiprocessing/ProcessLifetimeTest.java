@@ -347,6 +347,20 @@ class ProcessLifetimeTest {
     }
 
     /**
+     * A program's own shutdown hook may start a process and join it, as Python's atexit
+     * handlers may: it was refused once the library's exit handler had begun (attack 47).
+     */
+    @Test
+    void aShutdownHookMayStartAProcess(@TempDir Path dir) throws Exception {
+        Path marker = dir.resolve("marker");
+        java.lang.Process parent = harness("start-in-shutdown-hook", marker.toString());
+        childPid(parent);
+        assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, parent.exitValue());
+        assertEquals("done", Files.readString(marker));
+    }
+
+    /**
      * The parent killed (SIGKILL) while its exit joins a child that has not yet used the
      * parent's Lock and Value: the child still maps and uses them (a killed parent unlinks
      * nothing), and once it has ended the resource tracker removes the parent's arenas.

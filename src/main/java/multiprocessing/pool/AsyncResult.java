@@ -58,8 +58,10 @@ public class AsyncResult<T> implements Future<T> {
     }
 
     /**
-     * A wait that would never end is refused: in one of the pool's own callbacks, for a result
-     * delivered after that callback returns (see {@link Job#waitHereNeverEnds}).
+     * A wait without a time limit that would never end is refused: in one of the pool's own
+     * callbacks, for a result delivered after that callback returns (see
+     * {@link Job#waitHereNeverEnds}). A timed wait runs out as it would (a poll with a zero
+     * timeout answers "not ready", attack 47).
      */
     private void checkWaitEnds() {
         Job j = job;
@@ -91,7 +93,6 @@ public class AsyncResult<T> implements Future<T> {
      * @throws InterruptedException if this thread is interrupted while it waits
      */
     public T get(Duration timeout) throws InterruptedException, ExecutionException {
-        checkWaitEnds();
         try {
             return future.get(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -102,7 +103,6 @@ public class AsyncResult<T> implements Future<T> {
     @Override
     public T get(long timeout, TimeUnit unit)
             throws InterruptedException, ExecutionException, TimeoutException {
-        checkWaitEnds();
         return future.get(timeout, unit);
     }
 
@@ -128,7 +128,6 @@ public class AsyncResult<T> implements Future<T> {
      * @throws InterruptedException if this thread is interrupted while it waits
      */
     public boolean await(Duration timeout) throws InterruptedException {
-        checkWaitEnds();
         try {
             future.get(Durations.nanos(timeout), TimeUnit.NANOSECONDS);
         } catch (ExecutionException | CancellationException | TimeoutException e) {

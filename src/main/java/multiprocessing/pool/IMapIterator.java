@@ -165,7 +165,7 @@ public final class IMapIterator<R> implements Iterator<R>, AutoCloseable {
             if (aborted != null) {
                 return new Entry(false, aborted, -1, null);
             }
-            if (job != null && job.waitHereNeverEnds()) {
+            if (!timed && job != null && job.waitHereNeverEnds()) {
                 throw Job.waitNeverEnds(); // in a callback of the pool's result thread
             }
             long left = timed ? deadline - System.nanoTime() : Long.MAX_VALUE;

@@ -94,15 +94,22 @@ abstract class Job {
         Engine e = engine;
         Object order = callbackOrder;
         if (order != null) {
-            return Thread.holdsLock(order) && hasCallbacks();
+            return Thread.holdsLock(order) && callbackComes() && !calledBack;
         }
         return e != null && e.isResultThread();
     }
 
-    /** Whether a callback of this job runs before its result is ready. */
-    boolean hasCallbacks() {
+    /**
+     * Whether a callback of this job runs before its result is ready, whatever the result:
+     * one for a success and one for a failure (with one only, whether it runs depends on the
+     * outcome, and a wait for the other outcome ends: attack 47).
+     */
+    boolean callbackComes() {
         return false;
     }
+
+    /** Set once the job's callback has returned (a thread pool's waits look: attack 47). */
+    private volatile boolean calledBack;
 
     /** What a wait that {@link #waitHereNeverEnds} throws. */
     static IllegalStateException waitNeverEnds() {
@@ -190,6 +197,7 @@ abstract class Job {
                 run(consumer, value, what);
             }
         }
+        calledBack = true;
     }
 
     private static <V> void run(Consumer<? super V> consumer, V value, String what) {
@@ -222,8 +230,8 @@ abstract class Job {
         }
 
         @Override
-        boolean hasCallbacks() {
-            return callback != null || errorCallback != null;
+        boolean callbackComes() {
+            return callback != null && errorCallback != null;
         }
 
         @Override
@@ -359,8 +367,8 @@ abstract class Job {
         }
 
         @Override
-        boolean hasCallbacks() {
-            return callback != null || errorCallback != null;
+        boolean callbackComes() {
+            return callback != null && errorCallback != null;
         }
 
         @Override

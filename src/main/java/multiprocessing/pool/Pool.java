@@ -63,8 +63,9 @@ import multiprocessing.internal.util.LibraryThreads;
  *
  * <p>Callbacks ({@link #applyAsync(SerializableCallable, Consumer, Consumer)}) and progress
  * listeners run on the pool's result thread, before the result is made ready: keep them short,
- * and do not wait in them for other results of the same pool (a wait that could never end
- * there, which Python's pool makes, throws {@link IllegalStateException}).
+ * and do not wait in them for other results of the same pool (a wait without a time limit
+ * that could never end there, which Python's pool makes, throws
+ * {@link IllegalStateException}).
  *
  * <p>A pool the program drops without {@link #close()} or {@link #terminate()} is closed once
  * the garbage collector finds it unreachable (its workers finish what was handed in, then

@@ -220,7 +220,7 @@ final class RemoteEngine implements Engine {
                     });
                 }
             });
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             // No delivery will come to give the room back (review 50: enough of these left the
             // member counted full for good, and the pool's other chunks waited forever).
             slot.release();

@@ -105,7 +105,9 @@ class ThreadPoolTest {
 
     /**
      * Callbacks run one at a time: one that waits for a result whose own callback must run
-     * first is refused at once (it waited for good, attack 46).
+     * first (it has one for either outcome) is refused at once (it waited for good, attack 46);
+     * a wait for a result whose outcome has no callback, or with a time limit, is not (attack
+     * 47: they were refused).
      */
     @Test
     void aCallbackWaitingBehindAnotherCallbackIsRefused() throws Exception {
@@ -114,13 +116,32 @@ class ThreadPoolTest {
                     new java.util.concurrent.atomic.AtomicReference<>();
             AsyncResult<Integer> outer = pool.applyAsync(() -> 1, v -> {
                 try {
-                    behind.set(pool.applyAsync(() -> 2, x -> { }, null).get());
+                    behind.set(pool.applyAsync(() -> 2, x -> { }, e -> { }).get());
                 } catch (Throwable t) {
                     behind.set(t);
                 }
             }, null);
             assertEquals(1, outer.get(Duration.ofSeconds(20)));
             assertInstanceOf(IllegalStateException.class, behind.get());
+            java.util.concurrent.atomic.AtomicReference<Object> onlyOnFailure =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicReference<Object> polled =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            AsyncResult<Integer> second = pool.applyAsync(() -> 1, v -> {
+                try {
+                    onlyOnFailure.set(pool.applyAsync(() -> 7, null, e -> { }).get());
+                    AsyncResult<Integer> slow = pool.applyAsync(() -> {
+                        Thread.sleep(200);
+                        return 8;
+                    }, x -> { }, e -> { });
+                    polled.set(slow.await(Duration.ZERO));
+                } catch (Throwable t) {
+                    onlyOnFailure.set(t);
+                }
+            }, null);
+            assertEquals(1, second.get(Duration.ofSeconds(20)));
+            assertEquals(7, onlyOnFailure.get());
+            assertEquals(false, polled.get());
         }
     }
 
