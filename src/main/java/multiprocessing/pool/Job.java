@@ -33,6 +33,8 @@ abstract class Job {
     volatile Object callbackOrder;
     /** The engine that runs it, set by the pool before anything is handed in. */
     volatile Engine engine;
+    /** Set once the job's callback has returned (a thread pool's waits look: attack 47). */
+    private volatile boolean calledBack;
     /** Bounds how far a lazily fed job (imap) reads ahead of its caller; null if unbounded. */
     final Window window;
 
@@ -107,9 +109,6 @@ abstract class Job {
     boolean callbackComes() {
         return false;
     }
-
-    /** Set once the job's callback has returned (a thread pool's waits look: attack 47). */
-    private volatile boolean calledBack;
 
     /** What a wait that {@link #waitHereNeverEnds} throws. */
     static IllegalStateException waitNeverEnds() {
