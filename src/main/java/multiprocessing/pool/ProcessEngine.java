@@ -826,7 +826,7 @@ final class ProcessEngine implements Engine {
         }
         for (Chunk c : dropped) {
             c.unsent(true);
-            finish(c, null, error);
+            Replies.notRun(c, error);
         }
     }
 

@@ -50,6 +50,28 @@ final class Replies {
         }
     }
 
+    /**
+     * Ends a chunk no worker ran, the pool being unable to run any (broken: its workers fail to
+     * start), with {@code error}; a relayed chunk's pool elsewhere is told it did not run here
+     * (an empty reply: the member answers that it cannot run it), so that it runs on another
+     * member. It came back as its tasks' failure, and one member whose workers could not start
+     * failed chunks across the cluster (review 50).
+     */
+    static void notRun(Chunk chunk, Throwable error) {
+        if (!(chunk.job instanceof Job.Relay relay)) {
+            finish(chunk, null, error);
+            return;
+        }
+        if (chunk.event != null) {
+            chunk.event.finished(true);
+        }
+        try {
+            relay.reply(null);
+        } finally {
+            chunk.job.chunkFinished();
+        }
+    }
+
     /** Completes {@code chunk}'s part of its job and lets a lazily fed job feed another chunk. */
     static void finish(Chunk chunk, List<?> results, Throwable error) {
         if (chunk.event != null) {

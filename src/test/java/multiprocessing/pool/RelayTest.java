@@ -53,4 +53,24 @@ class RelayTest {
                     () -> PoolAccess.get().relay(threads, new byte[0], b -> { }));
         }
     }
+
+    /**
+     * A relayed chunk that waits in a pool whose workers cannot start (its initializer throws:
+     * the pool breaks) is answered as not run here (an empty reply, which a member turns into
+     * "cannot run it", so the chunk runs on another member), not as its tasks' failure: one
+     * member whose workers could not start failed chunks across the cluster (review 50).
+     */
+    @Test
+    void aRelayedChunkThatABrokenPoolCannotRunIsAnsweredAsNotRun() throws Exception {
+        Pool broken = Pool.builder().processes(1).initializer(() -> {
+            throw new IllegalStateException("no workers here");
+        }).build();
+        try {
+            CompletableFuture<byte[]> reply = new CompletableFuture<>();
+            PoolAccess.get().relay(broken, task(9, x -> x, List.of(1)), reply::complete);
+            assertEquals(null, reply.get(60, TimeUnit.SECONDS));
+        } finally {
+            broken.terminate();
+        }
+    }
 }

@@ -54,8 +54,11 @@ final class MemberService {
             PoolAccess.get().relay(local, task, reply::complete);
             byte[] bytes = reply.get();
             if (bytes == null || closing) {
-                // Cut off by the member's leaving (its workers are being stopped).
-                return Answer.unavailable("it left the cluster while the task waited or ran");
+                // Cut off by the member's leaving (its workers are being stopped), or not run
+                // at all: its pool broke (its workers fail to start) while the task waited.
+                return Answer.unavailable(closing
+                        ? "it left the cluster while the task waited or ran"
+                        : "its workers cannot run tasks (they fail to start)");
             }
             return Answer.ok(seal.seal(Answer.REPLY, bytes, Seal.sealOf(sealedTask)));
         } catch (RuntimeException cannotRun) {
