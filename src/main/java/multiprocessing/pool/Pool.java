@@ -601,9 +601,15 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         return new Object[] {e.getKey(), e.getValue()};
     }
 
-    private static <E> List<Object> list(Iterable<? extends E> items, Function<Object, Object> convert) {
+    /**
+     * The items as a list, read in the caller as Python's map reads them; it stops at the
+     * next item once the pool is closed or terminated: an iterable that blocked, then went on
+     * without end, was read after terminate() until the heap ran out (attack 45).
+     */
+    private <E> List<Object> list(Iterable<? extends E> items, Function<Object, Object> convert) {
         List<Object> out = items instanceof Collection<?> c ? new ArrayList<>(c.size()) : new ArrayList<>();
         for (Object item : items) {
+            checkRunning();
             out.add(convert.apply(item));
         }
         return out;

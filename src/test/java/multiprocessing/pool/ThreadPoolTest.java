@@ -146,6 +146,54 @@ class ThreadPoolTest {
     }
 
     /**
+     * A map reads its iterable in the caller, as Python's does: once the pool is terminated it
+     * stops at the next item with IllegalStateException. An iterable that blocked, then went on
+     * without end, was read after terminate() until the heap ran out (attack 45).
+     */
+    @Test
+    void aMapStopsReadingItsIterableOnceThePoolIsTerminated() throws Exception {
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger pulled = new AtomicInteger();
+        Iterable<Integer> stalls = () -> new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return pulled.get() < 2_000_000;
+            }
+
+            @Override
+            public Integer next() {
+                if (pulled.get() == 3) {
+                    reading.countDown();
+                    try {
+                        gate.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return pulled.incrementAndGet();
+            }
+        };
+        ThreadPool pool = new ThreadPool(1);
+        java.util.concurrent.atomic.AtomicReference<Throwable> outcome =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread mapper = new Thread(() -> {
+            try {
+                pool.map(x -> x, stalls);
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        mapper.start();
+        assertTrue(reading.await(20, java.util.concurrent.TimeUnit.SECONDS));
+        pool.terminate();
+        gate.countDown();
+        mapper.join(20_000);
+        assertInstanceOf(IllegalStateException.class, outcome.get());
+        assertTrue(pulled.get() <= 5, pulled.get() + " items read after terminate()");
+    }
+
+    /**
      * Closing an imap whose iterable is blocked in next() (a queue's take()) interrupts the
      * thread that reads it, so the pool's close() returns: it waited for the iterable's next
      * item (attack 46).
