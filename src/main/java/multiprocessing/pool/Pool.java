@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
@@ -94,7 +95,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             public Runnable terminator(Pool pool) {
                 java.lang.ref.WeakReference<Pool> held = new java.lang.ref.WeakReference<>(pool);
                 Engine engine = pool.engine;
-                java.util.concurrent.atomic.AtomicBoolean ended = pool.ended;
+                AtomicBoolean ended = pool.ended;
                 return () -> {
                     Pool p = held.get();
                     if (p != null) {
@@ -154,8 +155,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     private final int processes;
     private volatile int state = RUN;
     /** Set once this pool is closed or terminated: a dropped pool then needs no closing. */
-    private final java.util.concurrent.atomic.AtomicBoolean ended =
-            new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean ended =
+            new AtomicBoolean();
     /**
      * Held (shared) by a call that hands work in, from its check that the pool runs to its
      * last chunk given to the engine, and (exclusive) by {@link #close()} as it closes: work is
@@ -220,7 +221,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      * gathered idle JVMs (attack 45). Closed rather than terminated, as no work is lost so:
      * a program may still wait for a result of a pool it let go of. Holds nothing of the pool.
      */
-    private record Dropped(Engine engine, java.util.concurrent.atomic.AtomicBoolean ended,
+    private record Dropped(Engine engine, AtomicBoolean ended,
             String kind, int processes) implements Runnable {
         @Override
         public void run() {
@@ -418,8 +419,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             AsyncResult<R> result = new AsyncResult<>();
             Job job = new Job.Apply<>(JOB_IDS.incrementAndGet(), task, result, callback,
                     errorCallback);
-            job.engine = engine;
-            engine.prepare(job);
+            prepare(job);
             submitFirst(job, new Chunk(job, 0, null));
             return result;
         } finally {
@@ -656,8 +656,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         ProgressListener listener = progressFor();
         Job job = new Job.Map<>(JOB_IDS.incrementAndGet(), kind, fn, n, chunks, result, callback,
                 errorCallback, listener);
-        job.engine = engine;
-        engine.prepare(job);
+        prepare(job);
         if (n == 0) {
             job.functionUnsent(); // no chunk takes it anywhere
             afterwards.add(() -> {
@@ -684,6 +683,12 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             }
         }
         return result;
+    }
+
+    /** Readies a job for this pool's engine, which it then knows (see Job.waitHereNeverEnds). */
+    private void prepare(Job job) {
+        job.engine = engine;
+        engine.prepare(job);
     }
 
     /**
@@ -818,8 +823,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         IMapIterator<R> iterator = new IMapIterator<>(ordered, window);
         Job.IMap<R> job = new Job.IMap<>(JOB_IDS.incrementAndGet(), Job.MAP, fn, iterator,
                 progressFor(), window);
-        job.engine = engine;
-        engine.prepare(job);
+        prepare(job);
         if (items instanceof Collection<?> c) {
             job.total(c.size());
         }
