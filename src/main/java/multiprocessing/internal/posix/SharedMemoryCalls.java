@@ -251,11 +251,11 @@ public final class SharedMemoryCalls {
     /**
      * Refuses an object this library did not create for this user: one owned by another uid, or
      * readable or writable by others (ours are created 0600), could have been prepared by
-     * another user to feed this process crafted bytes. Returns its size.
+     * another user to feed this process crafted bytes. Returns what fstat said of it.
      *
      * @throws IllegalStateException naming {@code what}, the owner and the mode
      */
-    public static long requirePrivate(int fd, String what) throws ErrnoException {
+    public static Status requirePrivate(int fd, String what) throws ErrnoException {
         Status s = status(fd);
         int uid = Posix.geteuid();
         if (s.uid() != uid || s.permissions() != 0600) {
@@ -263,7 +263,7 @@ public final class SharedMemoryCalls {
                     + Integer.toOctalString(s.permissions()) + ", not by this process's uid "
                     + uid + " with mode 0600: refused (another user's object?)");
         }
-        return s.size();
+        return s;
     }
 
     /**

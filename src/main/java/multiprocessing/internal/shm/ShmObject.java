@@ -34,12 +34,22 @@ public final class ShmObject implements AutoCloseable {
     private final long size;
     private final Arena mapping;
     private final MemorySegment segment;
+    /**
+     * The object's inode when it was opened by a name its creator chose (0 otherwise): what the
+     * resource tracker is told of it, so that it never unlinks another object of that name.
+     */
+    private final long inode;
 
     private ShmObject(String name, long size, Arena mapping, MemorySegment segment) {
+        this(name, size, mapping, segment, 0);
+    }
+
+    private ShmObject(String name, long size, Arena mapping, MemorySegment segment, long inode) {
         this.name = name;
         this.size = size;
         this.mapping = mapping;
         this.segment = segment;
+        this.inode = inode;
     }
 
     /**
@@ -79,28 +89,33 @@ public final class ShmObject implements AutoCloseable {
         int byName = -1;
         Arena mapping = Arena.ofShared();
         boolean named = false;
+        long inode = 0;
         try {
             SharedMemoryCalls.ftruncate(fd, size);
             if (reserve) {
                 reserve(fd, name, size);
             }
+            inode = SharedMemoryCalls.status(fd).inode();
             SharedMemoryCalls.link(fd, name);
             named = true;
-            ResourceTracker.register(name);
+            ResourceTracker.register(name, inode);
             // Mapped through its name, so that /proc/PID/maps shows it (a mapping shows the
             // name the object was opened by, "(deleted)" once that one is removed).
             byName = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDWR, 0);
-            if (SharedMemoryCalls.status(byName).inode() != SharedMemoryCalls.status(fd).inode()) {
-                named = false; // another's now: not to unlink
+            if (SharedMemoryCalls.status(byName).inode() != inode) {
+                // Another's now, not to unlink; this one is gone (whoever unlinked it may
+                // not have said so), and so is its registration.
+                named = false;
+                ResourceTracker.unregister(name, inode);
                 throw new IllegalStateException("shared memory " + name + " was unlinked and"
                         + " made again by another process as it was created here");
             }
             return new ShmObject(name, size, mapping,
-                    SharedMemoryCalls.mmapShared(byName, size, mapping));
+                    SharedMemoryCalls.mmapShared(byName, size, mapping), inode);
         } catch (ErrnoException | RuntimeException e) {
             mapping.close();
             if (named) {
-                unlinkQuietly(name);
+                unlinkQuietly(name, inode);
             }
             throw e;
         } finally {
@@ -273,7 +288,7 @@ public final class ShmObject implements AutoCloseable {
      * @throws IllegalStateException when it is smaller than {@code size}, or not private
      */
     public static ShmObject map(int fd, long size, String what) throws ErrnoException {
-        long actual = SharedMemoryCalls.requirePrivate(fd, what);
+        long actual = SharedMemoryCalls.requirePrivate(fd, what).size();
         if (actual < size) {
             throw new IllegalStateException(what + " has " + actual + " bytes, not the " + size
                     + " expected");
@@ -300,8 +315,10 @@ public final class ShmObject implements AutoCloseable {
             throws ErrnoException {
         int fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDWR, 0);
         try {
-            long actual = privateWhat != null ? SharedMemoryCalls.requirePrivate(fd, privateWhat)
-                    : SharedMemoryCalls.size(fd);
+            SharedMemoryCalls.Status status = privateWhat != null
+                    ? SharedMemoryCalls.requirePrivate(fd, privateWhat)
+                    : SharedMemoryCalls.status(fd);
+            long actual = status.size();
             long size = mapSize < 0 ? actual : mapSize;
             if (actual == 0) {
                 throw new IllegalStateException("shared memory " + name + " has size 0 and"
@@ -314,7 +331,7 @@ public final class ShmObject implements AutoCloseable {
             Arena mapping = Arena.ofShared();
             try {
                 return new ShmObject(name, size, mapping,
-                        SharedMemoryCalls.mmapShared(fd, size, mapping));
+                        SharedMemoryCalls.mmapShared(fd, size, mapping), status.inode());
             } catch (ErrnoException | RuntimeException e) {
                 mapping.close();
                 throw e;
@@ -368,17 +385,21 @@ public final class ShmObject implements AutoCloseable {
      */
     public void unlink() throws ErrnoException {
         SharedMemoryCalls.shmUnlink(name);
-        ResourceTracker.unregister(name);
+        ResourceTracker.unregister(name, inode);
     }
 
-    /** Removes the name and its registration, if it is still there. */
+    /** Removes the name and its registration, if it is still there (a random name's). */
     public static void unlinkQuietly(String name) {
+        unlinkQuietly(name, 0);
+    }
+
+    private static void unlinkQuietly(String name, long inode) {
         try {
             SharedMemoryCalls.shmUnlink(name);
         } catch (ErrnoException notRemoved) {
             return; // already unlinked, and unregistered by whoever did
         }
-        ResourceTracker.unregister(name);
+        ResourceTracker.unregister(name, inode);
     }
 
     /** "/dev/shm (64 MiB, 3 MiB free)", for messages. */

@@ -65,9 +65,21 @@ public final class ResourceTracker {
     /** The names this process registered and has not unregistered. */
     private static final java.util.Set<String> held = new java.util.HashSet<>();
 
-    /** Records that this process created {@code name}: it is unlinked if the tree ends first. */
+    /**
+     * Records that this process is creating {@code name}, a random name nobody else uses: it
+     * is unlinked if the tree ends first.
+     */
     public static void register(String name) {
-        send("REGISTER", name, true);
+        register(name, 0);
+    }
+
+    /**
+     * Records that this process created the object {@code name} with inode {@code inode}:
+     * it is unlinked if the tree ends first, while the name is still that object's (a name
+     * chosen by the caller may be unlinked and made again by anyone; {@link TrackerMain}).
+     */
+    public static void register(String name, long inode) {
+        send("REGISTER", name, inode, true);
     }
 
     /**
@@ -80,7 +92,15 @@ public final class ResourceTracker {
 
     /** Records that {@code name} has been unlinked (a no-op when no tracker was ever needed). */
     public static void unregister(String name) {
-        send("UNREGISTER", name, false);
+        unregister(name, 0);
+    }
+
+    /**
+     * Records that the object {@code name} with inode {@code inode} (0: not known) has been
+     * unlinked.
+     */
+    public static void unregister(String name, long inode) {
+        send("UNREGISTER", name, inode, false);
     }
 
     /**
@@ -111,7 +131,7 @@ public final class ResourceTracker {
         return true;
     }
 
-    private static synchronized void send(String verb, String name, boolean create) {
+    private static synchronized void send(String verb, String name, long inode, boolean create) {
         int out = ensure(create);
         if (out < 0) {
             return;
@@ -121,7 +141,8 @@ public final class ResourceTracker {
         } else {
             held.remove(name);
         }
-        byte[] line = (verb + " " + ProcessHandle.current().pid() + " " + name + "\n")
+        byte[] line = (verb + " " + ProcessHandle.current().pid() + " " + inode + " " + name
+                + "\n")
                 .getBytes(StandardCharsets.UTF_8);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(line.length);

@@ -7,6 +7,8 @@ import java.io.InputStreamReader;
 import java.io.Reader;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,9 +26,18 @@ import multiprocessing.internal.posix.SharedMemoryCalls;
  * <p>It needs neither Fory nor any downcall until there is something to unlink, and runs with
  * a small heap, C1 only and the serial collector: it costs little to start and to keep.
  *
- * <p>Names are counted, not just remembered: if one process unlinks a name and another
- * creates the same name again, their UNREGISTER and REGISTER may arrive in either order, and
- * the name must stay registered once.
+ * <p>Implementation note. A name alone does not say which object it is: another process, of
+ * this program or of another, may unlink a name and create it again, and the tracker must
+ * never unlink an object it was not told of (review 50). So an object is registered by its
+ * name and its inode, when the process knows it: an UNREGISTER takes off the registration of
+ * that object only, and at the end a name is unlinked only while it still names the object
+ * registered (compared through /dev/shm just before the unlink; a name another program takes
+ * in the microseconds between is the one race left). An UNREGISTER may overtake its REGISTER
+ * (an object created under a name of the caller's choosing is registered once it exists, and
+ * another process may attach and unlink it first): it leaves a negative count that the
+ * REGISTER then cancels. The library's own objects, with random names, are registered before
+ * they exist, by name alone (inode 0): such a name is nobody else's, the registration comes
+ * first in the pipe, and its UNREGISTER, which may carry the inode, takes it off.
  */
 public final class TrackerMain {
     private TrackerMain() {}
@@ -62,7 +73,7 @@ public final class TrackerMain {
     }
 
     public static void main(String[] args) throws IOException {
-        Map<String, Registration> registered = new LinkedHashMap<>();
+        Map<Key, Registration> registered = new LinkedHashMap<>();
         if (args.length > 0) {
             handle(args[args.length - 1], registered);
         }
@@ -81,24 +92,54 @@ public final class TrackerMain {
             }
         }
         System.Logger log = System.getLogger("multiprocessing");
-        for (Map.Entry<String, Registration> e : registered.entrySet()) {
-            try {
-                SharedMemoryCalls.shmUnlink(e.getKey());
-                log.log(Level.WARNING, "resource tracker: unlinked leaked shared memory '"
-                        + e.getKey() + "' (created by pid " + e.getValue().creator
-                        + ", never unlinked before every process of the program had exited)");
-            } catch (ErrnoException x) {
-                if (x.errno() != SharedMemoryCalls.ENOENT) {
-                    log.log(Level.WARNING, "resource tracker: cannot unlink leaked shared memory '"
-                            + e.getKey() + "': " + x.getMessage());
-                }
+        for (Map.Entry<Key, Registration> e : registered.entrySet()) {
+            if (e.getValue().count > 0) {
+                unlinkLeft(e.getKey(), e.getValue().creator, log);
             }
         }
         System.exit(0);
     }
 
-    private static final class Registration {
+    /** An object by its name and inode (0: registered by name alone). */
+    record Key(String name, long inode) {}
+
+    /**
+     * Unlinks what {@code key} registered, if the name is still that object's, and says so.
+     * The inode is read through /dev/shm with the JDK's own calls: no downcall is linked for a
+     * name that turns out not to be there or not to be ours.
+     */
+    static void unlinkLeft(Key key, long creator, System.Logger log) {
+        String name = key.name();
+        if (key.inode() != 0) {
+            try {
+                Object now = Files.getAttribute(SHM.resolve(name.substring(1)), "unix:ino",
+                        LinkOption.NOFOLLOW_LINKS);
+                if (!(now instanceof Long inode) || inode != key.inode()) {
+                    return; // another object has the name now: not ours to unlink
+                }
+            } catch (IOException | RuntimeException gone) {
+                return; // already unlinked (or not a name /dev/shm can hold)
+            }
+        }
+        try {
+            SharedMemoryCalls.shmUnlink(name);
+            log.log(Level.WARNING, "resource tracker: unlinked leaked shared memory '" + name
+                    + "' (created by pid " + creator
+                    + ", never unlinked before every process of the program had exited)");
+        } catch (ErrnoException x) {
+            if (x.errno() != SharedMemoryCalls.ENOENT) {
+                log.log(Level.WARNING, "resource tracker: cannot unlink leaked shared memory '"
+                        + name + "': " + x.getMessage());
+            }
+        }
+    }
+
+    /** Where glibc's shm_open keeps its objects (ShmObject.DIRECTORY, not loaded here). */
+    private static final Path SHM = Path.of("/dev/shm");
+
+    static final class Registration {
         final long creator;
+        /** REGISTERs less UNREGISTERs; below zero while an UNREGISTER is ahead of its REGISTER. */
         int count;
 
         Registration(long creator) {
@@ -106,28 +147,43 @@ public final class TrackerMain {
         }
     }
 
-    /** "VERB pid name"; a malformed line is ignored (nothing in the tree writes one). */
-    private static void handle(String line, Map<String, Registration> registered) {
+    /**
+     * "VERB pid inode name"; a malformed line is ignored (nothing in the tree writes one).
+     */
+    static void handle(String line, Map<Key, Registration> registered) {
         int first = line.indexOf(' ');
         int second = first < 0 ? -1 : line.indexOf(' ', first + 1);
-        if (second < 0) {
+        int third = second < 0 ? -1 : line.indexOf(' ', second + 1);
+        if (third < 0) {
             return;
         }
         String verb = line.substring(0, first);
         long pid;
+        long inode;
         try {
             pid = Long.parseLong(line.substring(first + 1, second));
+            inode = Long.parseLong(line.substring(second + 1, third));
         } catch (NumberFormatException e) {
             return;
         }
-        String name = line.substring(second + 1);
+        String name = line.substring(third + 1);
+        Key key = new Key(name, inode);
         if (verb.equals("REGISTER")) {
-            registered.computeIfAbsent(name, n -> new Registration(pid)).count++;
+            count(registered, key, pid, +1);
         } else if (verb.equals("UNREGISTER")) {
-            Registration r = registered.get(name);
-            if (r != null && --r.count <= 0) {
-                registered.remove(name);
+            Key byName = new Key(name, 0);
+            if (inode != 0 && !registered.containsKey(key) && registered.containsKey(byName)) {
+                key = byName; // registered before it existed: by name alone
             }
+            count(registered, key, pid, -1);
+        }
+    }
+
+    private static void count(Map<Key, Registration> registered, Key key, long pid, int by) {
+        Registration r = registered.computeIfAbsent(key, k -> new Registration(pid));
+        r.count += by;
+        if (r.count == 0) {
+            registered.remove(key);
         }
     }
 }

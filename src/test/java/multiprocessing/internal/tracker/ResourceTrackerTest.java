@@ -274,4 +274,66 @@ class ResourceTrackerTest {
         assertTrue(line.startsWith("WARNING: resource tracker: unlinked leaked shared memory"),
                 line);
     }
+
+    /**
+     * An object the program registered, whose name another program unlinks and makes again
+     * (its own object, of the same name): the tracker unlinked that one once the program ended,
+     * as CPython's does; it is told the inode of what it was given and leaves another's alone
+     * (review 50).
+     */
+    @Test
+    void anotherProgramsObjectOfTheSameNameIsLeftAlone(@TempDir Path dir) throws Exception {
+        String prefix = prefix("again");
+        Path object = Path.of("/dev/shm", prefix + "_n");
+        java.lang.Process harness = harness("made-again", prefix, dir);
+        try {
+            String pipe = awaitLine(dir.resolve("out"), "created").substring("created ".length());
+            Files.delete(object);
+            Files.writeString(object, "another program's");
+            harness.getOutputStream().write('\n');
+            harness.getOutputStream().flush();
+            assertEquals(0, harness.waitFor(), () -> read(dir.resolve("err")));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!trackers(pipe).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(List.of(), trackers(pipe), "the tracker did not end");
+            assertTrue(Files.exists(object), "another program's object was unlinked: "
+                    + read(dir.resolve("err")));
+            assertEquals("another program's", Files.readString(object));
+            assertFalse(read(dir.resolve("err")).contains("resource tracker"),
+                    read(dir.resolve("err")));
+        } finally {
+            harness.destroyForcibly().waitFor();
+            Files.deleteIfExists(object);
+        }
+    }
+
+    /**
+     * The tracker's book: an UNREGISTER that overtakes its REGISTER (an object attached and
+     * unlinked by another process of the program before its creator's REGISTER was written)
+     * leaves nothing to unlink; it left the name registered, to be unlinked at the end whoever
+     * had it by then (review 50). A random name registered before its object existed is taken
+     * off by an UNREGISTER that knows the inode.
+     */
+    @Test
+    void theTrackersBookCountsObjectsNotNames() {
+        java.util.Map<TrackerMain.Key, TrackerMain.Registration> book =
+                new java.util.LinkedHashMap<>();
+        TrackerMain.handle("UNREGISTER 12 77 /x", book);
+        assertEquals(1, book.size());
+        TrackerMain.handle("REGISTER 11 77 /x", book);
+        assertEquals(java.util.Map.of(), book);
+
+        TrackerMain.handle("REGISTER 11 0 /mp_random", book);
+        TrackerMain.handle("UNREGISTER 12 91 /mp_random", book);
+        assertEquals(java.util.Map.of(), book);
+
+        TrackerMain.handle("REGISTER 11 77 /y", book);
+        TrackerMain.handle("UNREGISTER 12 78 /y", book); // another object of that name
+        assertEquals(1, book.get(new TrackerMain.Key("/y", 77)).count);
+        TrackerMain.handle("REGISTER 11 /malformed", book);
+        TrackerMain.handle("REGISTER 11 x /malformed", book);
+        assertEquals(2, book.size());
+    }
 }

@@ -72,6 +72,17 @@ public final class TrackerHarness {
                 System.out.flush();
                 Thread.sleep(60_000);
             }
+            case "made-again" -> {
+                // Creates a segment by a name of its own choosing and leaves it; the test
+                // unlinks the name and makes another object of that name meanwhile (another
+                // program's), then lets this one exit.
+                SharedMemory.create(prefix + "_n", 4096).close();
+                String pipe = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of(
+                        "/proc/self/fd/" + ResourceTracker.fdForChild())).toString();
+                System.out.println("created " + pipe);
+                System.out.flush();
+                System.in.read();
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
