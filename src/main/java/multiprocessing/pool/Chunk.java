@@ -23,10 +23,17 @@ final class Chunk {
     Handles handles;
     /** When the process engine handed it to a worker. */
     long sentNanos;
-    /** How many times a remote engine has sent it (a chunk whose member is lost runs again once). */
+    /**
+     * How many times a remote engine has sent it and it may have run (a chunk whose member is
+     * lost runs again once).
+     */
     int runs;
-    /** The member it was lost on, to be avoided when it runs again; null if none. */
+    /** How many times a member answered that it did not run it (bounded: see RemoteEngine). */
+    int notRun;
+    /** The member it was lost on or not run by, to be avoided when it runs again; null if none. */
     String lostOn;
+    /** The member of its run that was lost, for the message if a second is; null if none. */
+    String lostRunOn;
     /**
      * Sent asking the worker for its times (see {@link Worker#TIMING}), which have not come yet;
      * read and written only by the process engine's thread that reads the worker's answers,

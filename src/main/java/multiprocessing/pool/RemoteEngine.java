@@ -212,6 +212,11 @@ final class RemoteEngine implements Engine {
                 }
 
                 @Override
+                public void notRun(String why) {
+                    events.add(() -> notRunOn(c, slot, why));
+                }
+
+                @Override
                 public void failed(Throwable error) {
                     events.add(() -> {
                         if (finishedRunning(c)) {
@@ -248,9 +253,10 @@ final class RemoteEngine implements Engine {
             if (!running.remove(c)) {
                 return;
             }
-            first = c.lostOn;
+            first = c.lostRunOn;
             if (c.runs < 2) {
                 c.lostOn = slot.where();
+                c.lostRunOn = slot.where();
                 pending.addFirst(c);
                 return;
             }
@@ -262,6 +268,33 @@ final class RemoteEngine implements Engine {
                 + " task (" + why + "), which was its second run: it had run on member " + first
                 + " first, which was lost too (a task whose member is lost runs again once)",
                 slot.pid(), null));
+    }
+
+    /**
+     * How many times members may answer that they did not run a chunk before it fails: a
+     * rolling restart hands a chunk on from member to member, but a lone member that is
+     * leaving would otherwise bounce it back and forth for as long as it takes to leave.
+     */
+    static final int NOT_RUN_LIMIT = 8;
+
+    /** Runs a chunk a member did not run elsewhere, without counting that send as a run. */
+    private void notRunOn(Chunk c, Placement.Slot slot, String why) {
+        lock.lock();
+        try {
+            if (!running.remove(c)) {
+                return;
+            }
+            c.runs--;
+            if (++c.notRun <= NOT_RUN_LIMIT) {
+                c.lostOn = slot.where();
+                pending.addFirst(c);
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        Replies.finish(c, null, new ProcessError("the task was not run: members answered "
+                + NOT_RUN_LIMIT + " times that they could not run it, the last one " + why));
     }
 
     // ------------------------------------------------------------------ closing

@@ -723,6 +723,42 @@ class ClusterTest {
         return found;
     }
 
+    static final String NOT_RUN = "multiprocessing.cluster.testNotRun";
+
+    static Object notRunNext(String count) {
+        if (count == null) {
+            return System.clearProperty(NOT_RUN);
+        }
+        return System.setProperty(NOT_RUN, count);
+    }
+
+    /**
+     * Members that answer that they did not run a chunk (as a member that is leaving does, in
+     * a rolling restart) do not use up its runs: each of the three bounces the first chunk it
+     * gets, so the chunk is bounced at least twice before one runs it. Counted as runs, two
+     * bounces failed it with WorkerLostException, having run nowhere (review 50).
+     */
+    @Test
+    @Order(14)
+    void aChunkMembersDidNotRunIsNotCountedAsRun() throws Exception {
+        try (Pool pool = client.pool()) {
+            notRunNext("1");
+            b.call(() -> notRunNext("1"));
+            c.call(() -> notRunNext("1"));
+            assertEquals(42, pool.applyAsync(() -> 6 * 7).get(Duration.ofSeconds(60)));
+            int bounced = 0;
+            for (Object left : List.of(notRunNext(null), b.call(() -> notRunNext(null)),
+                    c.call(() -> notRunNext(null)))) {
+                bounced += left.equals("0") ? 1 : 0;
+            }
+            assertTrue(bounced >= 2, "members that bounced it: " + bounced);
+        } finally {
+            notRunNext(null);
+            b.call(() -> notRunNext(null));
+            c.call(() -> notRunNext(null));
+        }
+    }
+
     @Test
     @Order(100)
     void aMemberKilledMidMapDoesNotHangIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)

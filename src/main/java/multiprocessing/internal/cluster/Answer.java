@@ -16,8 +16,16 @@ final class Answer {
     static final byte OK = 0;
     /** The member refused the task, which did not carry its key: the reason follows. */
     static final byte REFUSED = 1;
-    /** The member cannot run it (it is leaving, or runs no workers): run it elsewhere. */
+    /**
+     * The member may have begun it but cannot finish it (it left while the task waited or ran):
+     * run it elsewhere, once.
+     */
     static final byte UNAVAILABLE = 2;
+    /**
+     * The member did not hand it to a worker (it is leaving, its workers cannot start): run it
+     * elsewhere; this was not one of its runs.
+     */
+    static final byte NOT_RUN = 3;
 
     static final String REPLY = "reply";
     static final String TASK = "task";
@@ -32,6 +40,10 @@ final class Answer {
 
     static byte[] unavailable(String reason) {
         return with(UNAVAILABLE, reason.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static byte[] notRun(String reason) {
+        return with(NOT_RUN, reason.getBytes(StandardCharsets.UTF_8));
     }
 
     static byte status(byte[] answer) {

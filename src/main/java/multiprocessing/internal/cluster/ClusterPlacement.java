@@ -176,6 +176,8 @@ final class ClusterPlacement implements Placement {
                         + " refused the task: " + Answer.text(answer)));
                 case Answer.UNAVAILABLE -> delivery.lost("member " + where() + " cannot run it: "
                         + Answer.text(answer));
+                case Answer.NOT_RUN -> delivery.notRun("member " + where() + " did not run it: "
+                        + Answer.text(answer));
                 default -> delivery.failed(new ProcessError("member " + where()
                         + " answered a task with something that is not an answer"));
             }
@@ -185,10 +187,13 @@ final class ClusterPlacement implements Placement {
             if (!hz.getLifecycleService().isRunning() || t instanceof HazelcastClientNotActiveException) {
                 delivery.failed(new ProcessError("the connection to cluster '" + clusterName
                         + "' was closed before the task finished", t));
-            } else if (t instanceof MemberLeftException || t instanceof TargetNotMemberException
-                    || t instanceof TargetDisconnectedException
-                    || t instanceof HazelcastInstanceNotActiveException
+            } else if (t instanceof TargetNotMemberException
                     || t instanceof RejectedExecutionException) {
+                // Never reached the member, or its executor refused it: not run there.
+                delivery.notRun("member " + where() + " could not take it: " + t);
+            } else if (t instanceof MemberLeftException
+                    || t instanceof TargetDisconnectedException
+                    || t instanceof HazelcastInstanceNotActiveException) {
                 delivery.lost("member " + where() + " went away: " + t);
             } else {
                 delivery.failed(new ProcessError("running the task on member " + where()

@@ -18,7 +18,11 @@ import multiprocessing.pool.Pool;
  *
  * <p>A chunk holds one of the member's executor threads while it runs. When the member leaves,
  * the chunks still waiting for a worker are answered {@link Answer#UNAVAILABLE} before its
- * workers end, so their pools run them elsewhere rather than fail them.
+ * workers end, so their pools run them elsewhere rather than fail them. A chunk it never handed
+ * to a worker (it was leaving already, or its workers cannot start) is answered
+ * {@link Answer#NOT_RUN}: its pool does not count it as one of the chunk's runs (review 50: in a
+ * rolling restart, a chunk handed back by one member and then by another that was leaving
+ * failed, having run nowhere).
  */
 final class MemberService {
     /** Where the member's Hazelcast instance keeps it (its user context). */
@@ -35,8 +39,8 @@ final class MemberService {
     }
 
     byte[] run(byte[] sealedTask) {
-        if (closing) {
-            return Answer.unavailable("it is leaving the cluster");
+        if (closing || notRunForTest()) {
+            return Answer.notRun("it is leaving the cluster");
         }
         byte[] task;
         try {
@@ -49,22 +53,24 @@ final class MemberService {
         try {
             // Checked after joining the waiting ones: close() either sees this one or was seen.
             if (closing) {
-                return Answer.unavailable("it is leaving the cluster");
+                return Answer.notRun("it is leaving the cluster");
             }
             PoolAccess.get().relay(local, task, reply::complete);
             byte[] bytes = reply.get();
-            if (bytes == null || closing) {
-                // Cut off by the member's leaving (its workers are being stopped), or not run
-                // at all: its pool broke (its workers fail to start) while the task waited.
-                return Answer.unavailable(closing
-                        ? "it left the cluster while the task waited or ran"
-                        : "its workers cannot run tasks (they fail to start)");
+            if (closing) {
+                // Cut off by the member's leaving (its workers are being stopped): it may
+                // have begun.
+                return Answer.unavailable("it left the cluster while the task waited or ran");
+            }
+            if (bytes == null) {
+                // Not run at all: its pool broke (its workers fail to start) while it waited.
+                return Answer.notRun("its workers cannot run tasks (they fail to start)");
             }
             return Answer.ok(seal.seal(Answer.REPLY, bytes, Seal.sealOf(sealedTask)));
         } catch (RuntimeException cannotRun) {
             // Its pool was terminated, or is broken (its workers fail to start): the chunk may
             // run elsewhere. Nothing is thrown to Hazelcast, which would Java-serialize it.
-            return Answer.unavailable("its workers cannot take the task: " + cannotRun.getMessage());
+            return Answer.notRun("its workers cannot take the task: " + cannotRun.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Answer.unavailable("it is shutting down");
@@ -72,6 +78,27 @@ final class MemberService {
             return Answer.unavailable("its worker failed to answer: " + e.getCause());
         } finally {
             waiting.remove(reply);
+        }
+    }
+
+    /**
+     * Fault injection for tests: while the system property {@value #TEST_NOT_RUN} holds a
+     * count above zero, this member answers that many chunks {@link Answer#NOT_RUN} as a
+     * leaving member does, counting down (set in a member's JVM by the test).
+     */
+    static final String TEST_NOT_RUN = "multiprocessing.cluster.testNotRun";
+
+    private static boolean notRunForTest() {
+        if (System.getProperty(TEST_NOT_RUN) == null) {
+            return false;
+        }
+        synchronized (MemberService.class) {
+            String left = System.getProperty(TEST_NOT_RUN);
+            if (left == null || Integer.parseInt(left) <= 0) {
+                return false;
+            }
+            System.setProperty(TEST_NOT_RUN, Integer.toString(Integer.parseInt(left) - 1));
+            return true;
         }
     }
 

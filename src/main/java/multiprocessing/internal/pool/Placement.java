@@ -59,6 +59,13 @@ public interface Placement {
         /** The place went away before answering: the chunk may run again elsewhere. */
         void lost(String why);
 
+        /**
+         * The place answered that it did not hand the chunk to a worker (it is leaving, its
+         * workers cannot start) or the chunk never reached it: it may run elsewhere, and this
+         * send was not one of its runs.
+         */
+        void notRun(String why);
+
         /** It cannot run (and running it elsewhere would not help): its tasks fail with this. */
         void failed(Throwable error);
     }
