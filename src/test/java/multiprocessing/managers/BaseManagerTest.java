@@ -436,6 +436,39 @@ class BaseManagerTest {
         }
     }
 
+    /** A generic interface: {@code add(T)} is {@code add(Object)} once erased. */
+    public interface Sink<T> {
+        String add(T x);
+    }
+
+    /** Overloads that no declared type picks: the arguments do, on every call. */
+    public static final class TwoAdds {
+        public String add(Integer x) {
+            return "int " + x;
+        }
+
+        public String add(String x) {
+            return "string " + x;
+        }
+    }
+
+    /**
+     * An overload chosen by one call's arguments is not kept for the next call, which may need
+     * another (review 51: the first call's choice was cached under the declared types, and a
+     * String after an Integer failed with "argument type mismatch").
+     */
+    @Test
+    void anOverloadChosenByTheArgumentsIsChosenAgainEachCall() {
+        try (BaseManager m = new BaseManager(null, null, Dummy.context())) {
+            m.register("adds", () -> new TwoAdds(), Sink.class);
+            m.start();
+            Sink<Object> sink = m.create("adds");
+            assertEquals("int 1", sink.add(1));
+            assertEquals("string s", sink.add("s"));
+            assertEquals("int 2", sink.add(2));
+        }
+    }
+
     @Test
     void aTypeWithoutCreateMethodComesOnlyFromAMethod() {
         try (BaseManager m = new BaseManager()) {

@@ -19,7 +19,19 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Methods {
     private Methods() {}
 
-    private static final Map<String, Method> CACHE = new ConcurrentHashMap<>();
+    /**
+     * The methods found by declared parameter types, per class (a class, not its name: two
+     * loaders' classes of one name are two classes). A method chosen by the arguments of one
+     * call is never kept: another call with the same declared types may need another overload
+     * (review 51: an {@code add(T)} erased to {@code add(Object)}, called first with an Integer,
+     * took {@code add(Integer)} for every later String).
+     */
+    private static final ClassValue<Map<String, Method>> CACHE = new ClassValue<>() {
+        @Override
+        protected Map<String, Method> computeValue(Class<?> type) {
+            return new ConcurrentHashMap<>();
+        }
+    };
 
     static Object invoke(Object target, String name, String[] paramTypes, Object[] args)
             throws Throwable {
@@ -32,10 +44,9 @@ final class Methods {
     }
 
     static Method find(Class<?> type, String name, String[] paramTypes, Object[] args) {
-        String key = paramTypes == null ? null
-                : type.getName() + "#" + name + String.join(",", paramTypes);
+        String key = paramTypes == null ? null : name + "(" + String.join(",", paramTypes);
         if (key != null) {
-            Method cached = CACHE.get(key);
+            Method cached = CACHE.get(type).get(key);
             if (cached != null) {
                 return cached;
             }
@@ -48,6 +59,7 @@ final class Methods {
             }
         }
         Method found = null;
+        boolean byTypes = false;
         if (paramTypes != null) {
             Class<?>[] types = classes(type, paramTypes);
             if (types != null) {
@@ -55,6 +67,7 @@ final class Methods {
                 if (found == null) {
                     found = best(candidates, m -> assignable(m.getParameterTypes(), types));
                 }
+                byTypes = found != null;
             }
         }
         if (found == null) {
@@ -65,8 +78,8 @@ final class Methods {
                     + " that takes " + describe(args));
         }
         found = accessible(type, found);
-        if (key != null) {
-            CACHE.put(key, found);
+        if (byTypes) {
+            CACHE.get(type).put(key, found);
         }
         return found;
     }
