@@ -469,6 +469,54 @@ class BaseManagerTest {
         }
     }
 
+    public interface Room {
+        /** Stays inside a while; returns how many calls were inside at once, at most. */
+        int enter() throws InterruptedException;
+    }
+
+    /** Not thread-safe on purpose: counts the calls inside it at once. */
+    public static final class OneRoom implements Room {
+        private int inside;
+        private int most;
+
+        @Override
+        public int enter() throws InterruptedException {
+            most = Math.max(most, ++inside);
+            Thread.sleep(40);
+            inside--;
+            return most;
+        }
+    }
+
+    /**
+     * One object shared twice (a registered callable that returns one instance, as in Python's
+     * remote-manager example) is still called one call at a time: each sharing had a lock of
+     * its own, and two clients' calls ran in it at once (review 51).
+     */
+    @Test
+    void oneObjectSharedTwiceIsStillCalledOneCallAtATime() throws Exception {
+        OneRoom room = new OneRoom();
+        try (BaseManager m = new BaseManager(null, null, Dummy.context())) {
+            m.register("room", () -> room, Room.class);
+            m.start();
+            Room first = m.create("room");
+            Room second = m.create("room");
+            java.util.concurrent.ExecutorService two =
+                    java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                List<java.util.concurrent.Future<Integer>> most = new ArrayList<>();
+                for (Room r : List.of(first, second, first, second, first, second)) {
+                    most.add(two.submit(r::enter));
+                }
+                for (java.util.concurrent.Future<Integer> f : most) {
+                    assertEquals(1, f.get(30, TimeUnit.SECONDS), "calls inside at once");
+                }
+            } finally {
+                two.shutdownNow();
+            }
+        }
+    }
+
     @Test
     void aTypeWithoutCreateMethodComesOnlyFromAMethod() {
         try (BaseManager m = new BaseManager()) {

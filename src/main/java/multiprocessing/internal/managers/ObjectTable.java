@@ -39,13 +39,33 @@ final class ObjectTable {
     private final Map<String, Entry> objects = new HashMap<>();
     /** id -> holder -> count. */
     private final Map<String, Map<String, Integer>> refs = new HashMap<>();
+    /**
+     * The lock of each object called one call at a time, by the object itself, not its entry:
+     * one object shared twice (a registered callable that returns one instance, as Python's
+     * remote-manager example does; a method whose result is shared under a type id) has two
+     * entries, whose calls must still run one at a time (review 51: they ran at once, on a
+     * HashMap). Python keys its table by the object's identity for the same reason.
+     */
+    private final Map<Object, SharedLock> locks = new java.util.IdentityHashMap<>();
+
+    /** A lock and how many entries use it. */
+    private static final class SharedLock {
+        final ReentrantLock lock = new ReentrantLock();
+        int entries;
+    }
 
     synchronized Entry add(Object object, Registration registration) {
         String id = tag + Long.toHexString(ids.incrementAndGet());
         boolean concurrent = object instanceof Concurrent
                 || object.getClass().getPackageName().startsWith("java.util.concurrent");
+        ReentrantLock lock = null;
+        if (!concurrent) {
+            SharedLock shared = locks.computeIfAbsent(object, o -> new SharedLock());
+            shared.entries++;
+            lock = shared.lock;
+        }
         Entry e = new Entry(id, object, registration, exposed(object, registration), concurrent,
-                concurrent ? null : new ReentrantLock());
+                lock);
         objects.put(id, e);
         refs.put(id, new HashMap<>());
         return e;
@@ -129,7 +149,7 @@ final class ObjectTable {
         r.computeIfPresent(holder, (k, n) -> n > 1 ? n - 1 : null);
         if (r.isEmpty()) {
             refs.remove(id);
-            objects.remove(id);
+            remove(id);
         }
     }
 
@@ -139,7 +159,17 @@ final class ObjectTable {
             Map<String, Integer> r = refs.get(id);
             if (r.remove(holder) != null && r.isEmpty()) {
                 refs.remove(id);
-                objects.remove(id);
+                remove(id);
+            }
+        }
+    }
+
+    private void remove(String id) {
+        Entry e = objects.remove(id);
+        if (e != null && e.lock() != null) {
+            SharedLock shared = locks.get(e.object());
+            if (shared != null && --shared.entries == 0) {
+                locks.remove(e.object());
             }
         }
     }
