@@ -971,6 +971,32 @@ class BaseManagerTest {
      * A segment made for a manager whose server has gone is unlinked at once, as CPython does:
      * handed to nobody, it stayed in /dev/shm until this program's end (review 48).
      */
+    /**
+     * Two SharedMemoryManagers served in one JVM (the dummy context's server is a thread of
+     * its creator's) each unlink only their own segments: they shared one tracker, and the
+     * first one's shutdown unlinked the second's segments while they were in use (review 51).
+     */
+    @Test
+    void twoSharedMemoryManagersInOneJvmKeepTheirSegmentsApart() throws Exception {
+        try (SharedMemoryManager first = new SharedMemoryManager(null, null, Dummy.context());
+                SharedMemoryManager second = new SharedMemoryManager(null, null, Dummy.context())) {
+            first.start();
+            second.start();
+            var mine = first.sharedMemory(64);
+            var theirs = second.sharedMemory(64);
+            assertEquals(List.of(mine.name()), first.segmentNames());
+            assertEquals(List.of(theirs.name()), second.segmentNames());
+            first.shutdown();
+            assertFalse(Files.exists(Path.of("/dev/shm", mine.name().replaceFirst("^/", ""))));
+            assertTrue(Files.exists(Path.of("/dev/shm", theirs.name().replaceFirst("^/", ""))),
+                    "the other manager's segment was unlinked");
+            second.shutdown();
+            assertFalse(Files.exists(Path.of("/dev/shm", theirs.name().replaceFirst("^/", ""))));
+            mine.close();
+            theirs.close();
+        }
+    }
+
     @Test
     void aSegmentTheServerCannotTrackIsUnlinked() throws Exception {
         try (SharedMemoryManager m = new SharedMemoryManager()) {

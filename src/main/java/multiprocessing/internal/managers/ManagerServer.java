@@ -76,6 +76,8 @@ public final class ManagerServer {
     private static final ThreadLocal<Session> WRITING_FOR = new ThreadLocal<>();
     /** Proxies of new objects made by the request this thread runs, released after it. */
     private static final ThreadLocal<List<Object>> MADE = ThreadLocal.withInitial(ArrayList::new);
+    /** While a registered type's callable runs: the server it makes an object for. */
+    private static final ThreadLocal<ManagerServer> MAKING = new ThreadLocal<>();
     private static final int BACKLOG = 16;
 
     private final Map<String, Registration> registry;
@@ -95,6 +97,27 @@ public final class ManagerServer {
     /** Counted down when {@link #serveForever} has ended, its shutdown hooks run. */
     private final CountDownLatch served = new CountDownLatch(1);
     private volatile boolean stopping;
+    /** The segments a SharedMemoryManager's clients made through this server; null until then. */
+    private SegmentTracker segments;
+
+    /**
+     * The segment tracker of the server whose registered type is being made on this thread:
+     * one per server, shared by all its clients (two SharedMemoryManagers served in one JVM
+     * shared one, and the first shut down unlinked the other's segments: review 51).
+     */
+    static SegmentTracker makingSegments() {
+        ManagerServer server = MAKING.get();
+        if (server == null) {
+            throw new IllegalStateException("a SharedMemoryTracker is made only by a manager's"
+                    + " server, for a SharedMemoryManager");
+        }
+        synchronized (server) {
+            if (server.segments == null) {
+                server.segments = new SegmentTracker();
+            }
+            return server.segments;
+        }
+    }
 
     /** Connections served now, which {@link #watchCalls} looks at. */
     private final Set<Served> watched = ConcurrentHashMap.newKeySet();
@@ -634,7 +657,14 @@ public final class ManagerServer {
                     throw new IllegalArgumentException("type '" + method + "' was registered "
                             + "with createMethod false: only a method's result can make one");
                 }
-                yield serializeFor(s, share(reg, reg.make(args)));
+                Object made;
+                MAKING.set(this);
+                try {
+                    made = reg.make(args);
+                } finally {
+                    MAKING.remove();
+                }
+                yield serializeFor(s, share(reg, made));
             }
             case Messages.INCREF -> {
                 table.incref(target, s.clientId);

@@ -11,16 +11,18 @@ import multiprocessing.internal.util.LibraryLog;
 
 /**
  * The shared-memory names a SharedMemoryManager's server unlinks when it shuts down (Python's
- * {@code _SharedMemoryTracker}). One per server process. Segments whose creator dies by
- * SIGKILL take the server with it (a daemon child); the resource tracker unlinks those.
+ * {@code _SharedMemoryTracker}). One per server ({@link ManagerServer#makingSegments}), which
+ * may be one of several in a JVM. Segments whose creator dies by SIGKILL take the server with
+ * it (a daemon child); the resource tracker unlinks those.
  */
 public final class SegmentTracker implements Concurrent, OnServerShutdown {
-    private static final SegmentTracker INSTANCE = new SegmentTracker();
     private final Set<String> names = new LinkedHashSet<>();
 
-    /** The server process's tracker. */
-    public static SegmentTracker instance() {
-        return INSTANCE;
+    SegmentTracker() {}
+
+    /** The tracker of the server making it now. */
+    public static SegmentTracker forServer() {
+        return ManagerServer.makingSegments();
     }
 
     public synchronized void track(String name) {

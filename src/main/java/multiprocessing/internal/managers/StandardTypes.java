@@ -97,7 +97,7 @@ public final class StandardTypes {
                 case "Lock" -> new ServerLock();
                 case "RLock" -> new ServerRLock();
                 case "Event" -> new ServerEvent();
-                case "SharedMemoryTracker" -> SegmentTracker.instance();
+                case "SharedMemoryTracker" -> SegmentTracker.forServer();
                 default -> throw new IllegalStateException("no such type: " + typeId);
             };
         }
