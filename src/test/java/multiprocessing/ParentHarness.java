@@ -33,6 +33,29 @@ public final class ParentHarness {
      * first 1000 bytes so that the left end's receive waits in the middle of it; what the
      * receive got.
      */
+    /**
+     * What {@code call} returns, or throws (its type, and "/dev/shm" if its causes name it), or
+     * "hung" after 20 s.
+     */
+    private static String outcome(java.util.concurrent.Callable<Object> call) throws Exception {
+        java.util.concurrent.FutureTask<Object> task = new java.util.concurrent.FutureTask<>(call);
+        Thread t = new Thread(task);
+        t.setDaemon(true);
+        t.start();
+        try {
+            return String.valueOf(task.get(20, java.util.concurrent.TimeUnit.SECONDS));
+        } catch (java.util.concurrent.TimeoutException e) {
+            return "hung";
+        } catch (java.util.concurrent.ExecutionException e) {
+            boolean shm = false;
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                shm |= String.valueOf(c.getMessage()).contains("/dev/shm");
+            }
+            return e.getCause().getClass().getSimpleName() + (shm ? " naming /dev/shm" : "")
+                    + ": " + e.getCause().getMessage();
+        }
+    }
+
     private static String pausedFrame(multiprocessing.connection.Pipe pipe, int size)
             throws Exception {
         int out = pipe.right().fileno();
@@ -327,6 +350,37 @@ public final class ParentHarness {
                 System.out.println("smaller: " + smaller + " (" + kept.size() + " made)");
                 most.close();
                 most.unlink();
+            }
+            case "manager-full-shm" -> {
+                // Run on a small /dev/shm: a manager's reply and a request too large for its
+                // ring that find no room fail alone, saying so; the connection, and the lock
+                // this process holds through it, stay.
+                try (multiprocessing.managers.SyncManager m = Multiprocessing.manager()) {
+                    multiprocessing.managers.DictProxy<String, Object> d = m.dict();
+                    d.put("big", new byte[200_000]);
+                    multiprocessing.managers.AcquirerProxy lock = m.lock();
+                    lock.acquire();
+                    List<multiprocessing.sharedmemory.SharedMemory> filler = new ArrayList<>();
+                    for (long size = 8 << 20; size >= 4096; ) {
+                        try {
+                            filler.add(multiprocessing.sharedmemory.SharedMemory.create(size));
+                        } catch (java.io.IOException full) {
+                            size /= 2;
+                        }
+                    }
+                    System.out.println("put: " + outcome(() -> d.put("big2", new byte[200_000])));
+                    System.out.println("get: " + outcome(() -> ((byte[]) d.get("big")).length));
+                    System.out.println("small: " + outcome(() -> d.containsKey("big")));
+                    for (multiprocessing.sharedmemory.SharedMemory f : filler) {
+                        f.close();
+                        f.unlink();
+                    }
+                    System.out.println("release: " + outcome(() -> {
+                        lock.release();
+                        return "ok";
+                    }));
+                    System.out.println("after: " + outcome(() -> ((byte[]) d.get("big")).length));
+                }
             }
             case "full-shm" -> {
                 // Run on a small /dev/shm: what does not fit must fail, saying so, at creation

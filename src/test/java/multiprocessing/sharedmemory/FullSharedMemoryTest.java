@@ -77,6 +77,23 @@ class FullSharedMemoryTest {
         assertEquals("ok", line(runOnSmallShm("dropped-objects"), "dropped: "));
     }
 
+    /**
+     * A manager's reply and a request that find no room in /dev/shm for their large message
+     * fail alone, saying so: the reply was dropped and its caller waited for good; the request
+     * ended the connection, and with it the lock its process held (review 51).
+     */
+    @Test
+    void aManagersCallsThatFindNoRoomFailAloneAndTheConnectionStays() throws Exception {
+        Assumptions.assumeTrue(smallShmPossible(), "cannot mount a small tmpfs on /dev/shm in a"
+                + " mount namespace here (unshare -m and mount need root or CAP_SYS_ADMIN)");
+        String out = runOnSmallShm("manager-full-shm");
+        assertTrue(line(out, "get: ").startsWith("ProcessError naming /dev/shm"), out);
+        assertTrue(line(out, "put: ").startsWith("ProcessError naming /dev/shm"), out);
+        assertEquals("true", line(out, "small: "), out);
+        assertEquals("ok", line(out, "release: "), out);
+        assertEquals("200000", line(out, "after: "), out);
+    }
+
     /** Runs the harness in {@code mode} on an 8 MiB /dev/shm of its own; its output. */
     private static String runOnSmallShm(String mode) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -270,8 +270,20 @@ public final class ManagerClient {
         try {
             channel.link.send(new Request(id, thread, op, target,
                     method, types, argBytes));
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             channel.fail(e);
+        } catch (RuntimeException e) {
+            if (channel.link.peerGone()) {
+                channel.fail(e);
+            } else {
+                // Not written (a large request found no room in /dev/shm): this call fails,
+                // and the connection, the other calls on it and what this process holds stay
+                // (review 51: it ended the connection, and a last one took the process's
+                // locks and references with it).
+                channel.pending.remove(id);
+                throw new ProcessError("the request to the manager at " + address + " ("
+                        + method + ") could not be sent: " + e.getMessage(), e);
+            }
         }
         try {
             return channel.await(call, Long.MAX_VALUE, null);

@@ -635,11 +635,30 @@ public final class ManagerServer {
         }
         try {
             c.send(response);
-        } catch (IOException | RuntimeException | InternalError e) {
+        } catch (RuntimeException e) {
+            if (!c.peerGone()) {
+                cannotReply(c, r.id(), e);
+            }
+        } catch (IOException | InternalError e) {
             // The client is gone, or shrank its rings' memory (InternalError: a page of it is
             // gone); its references go with its connections.
         } finally {
             releaseMade();
+        }
+    }
+
+    /**
+     * A reply that could not be written, to a client still there (its large message found no
+     * room in /dev/shm, or no descriptor was left): the caller gets an error saying why, or, if
+     * even that cannot be sent, the end of the connection. Dropped, its caller waited for good
+     * (review 51).
+     */
+    private void cannotReply(Link c, long id, RuntimeException why) {
+        try {
+            c.send(errorOrPlain(id, new ProcessError("the manager's server could not send its"
+                    + " reply: " + why.getMessage(), why)));
+        } catch (IOException | RuntimeException | InternalError e) {
+            c.close();
         }
     }
 
