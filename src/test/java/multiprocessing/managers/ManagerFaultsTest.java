@@ -239,6 +239,47 @@ class ManagerFaultsTest {
         }
     }
 
+    /**
+     * A lock released just after its waiters were killed (the server sees a dead client over
+     * rings only at its next look, half a second later) goes to a live acquirer untouched: it
+     * was granted to a dead waiter and then handed on with an OwnerDeadException for a
+     * critical section nobody had entered (review 51).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"lock", "rlock"})
+    void aLockReleasedJustAfterItsWaitersWereKilledIsNotHandedOnAsDead(String kind)
+            throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            AcquirerProxy lock = kind.equals("rlock") ? m.rLock() : m.lock();
+            lock.acquire();
+            multiprocessing.synchronize.Semaphore waiting =
+                    new multiprocessing.synchronize.Semaphore(0);
+            List<Process> waiters = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                Process p = new Process(() -> {
+                    waiting.release();
+                    lock.acquire();
+                });
+                p.start();
+                waiters.add(p);
+            }
+            for (int i = 0; i < 2; i++) {
+                assertTrue(waiting.acquire(Duration.ofSeconds(60)));
+            }
+            Thread.sleep(300); // their acquires wait in the server
+            for (Process p : waiters) {
+                p.kill();
+            }
+            for (Process p : waiters) {
+                p.join();
+                p.close();
+            }
+            lock.release();
+            assertTrue(lock.acquire(Duration.ofSeconds(20)), "free once its waiters were killed");
+            lock.release();
+        }
+    }
+
     private static void sleepForever() {
         try {
             Thread.sleep(Long.MAX_VALUE);

@@ -21,13 +21,17 @@ final class LockHolder {
     }
 
     /**
-     * The lock was just taken for the current call's caller: notes its client. Returns false,
-     * noting nothing, if that client is gone, and the lock must be given up again at once;
-     * throws {@link OwnerDeadException}, the lock held, if the last holder went holding it.
+     * The lock was just taken for the current call's caller, after a wait if {@code waited}:
+     * notes its client. Returns false, noting nothing, if that client is gone, and the lock
+     * must be given up again at once; throws {@link OwnerDeadException}, the lock held, if the
+     * last holder went holding it. A caller that waited is looked at again: its process may
+     * have died in the wait, before the server saw its connection end, and the lock given to
+     * it would have reached the next acquirer as an OwnerDeadException for a critical section
+     * nobody entered (review 51).
      */
-    boolean taken() {
+    boolean taken(boolean waited) {
         Holdings h = Caller.holdings();
-        if (h != null && !h.add(lock)) {
+        if (h != null && (waited && Caller.abandoned() || !h.add(lock))) {
             return false;
         }
         holder = h;

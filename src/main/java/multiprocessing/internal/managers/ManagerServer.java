@@ -616,9 +616,11 @@ public final class ManagerServer {
                 return;
             }
             sessions.remove(s.clientId);
+            // Before a new connection of the same client can join and count references under
+            // its id, which a release after would take too (review 51).
+            table.releaseAll(s.clientId);
         }
         s.holdings.close();
-        table.releaseAll(s.clientId);
     }
 
     private void handle(Session s, Link c, Request r, Caller caller) {

@@ -17,20 +17,29 @@ public abstract class Permits implements Concurrent {
     }
 
     public boolean acquire() throws InterruptedException {
+        if (permits.tryAcquire()) {
+            return taken(false);
+        }
         permits.acquire();
-        return taken();
+        return taken(true);
     }
 
     public boolean acquire(boolean block) throws InterruptedException {
-        return block ? acquire() : permits.tryAcquire() && taken();
+        return block ? acquire() : permits.tryAcquire() && taken(false);
     }
 
     public boolean acquire(Duration timeout) throws InterruptedException {
-        return permits.tryAcquire(Durations.nanos(timeout), TimeUnit.NANOSECONDS) && taken();
+        if (permits.tryAcquire()) {
+            return taken(false);
+        }
+        return permits.tryAcquire(Durations.nanos(timeout), TimeUnit.NANOSECONDS) && taken(true);
     }
 
-    /** A permit was just taken for the current call's caller; returns true. */
-    boolean taken() {
+    /**
+     * A permit was just taken for the current call's caller, after a wait if {@code waited};
+     * returns true.
+     */
+    boolean taken(boolean waited) {
         return true;
     }
 

@@ -1,46 +1,80 @@
 package multiprocessing.internal.managers;
 
 import java.time.Duration;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
 import multiprocessing.internal.util.Durations;
 
-/** A manager's {@code Event}. */
+/**
+ * A manager's {@code Event}. Its waits run in the server's virtual threads, so it waits on a
+ * {@link Condition}, never a monitor: on the JDKs before 24 a virtual thread in
+ * {@code Object.wait} holds its carrier, and a few hundred waiters stalled every call of the
+ * server, the {@code set()} that would free them included (review 51).
+ */
 public final class ServerEvent implements Concurrent {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
     private boolean flag;
 
-    public synchronized void set() {
-        flag = true;
-        notifyAll();
-    }
-
-    public synchronized void clear() {
-        flag = false;
-    }
-
-    public synchronized boolean isSet() {
-        return flag;
-    }
-
-    public synchronized boolean await() throws InterruptedException {
-        while (!flag) {
-            wait();
+    public void set() {
+        lock.lock();
+        try {
+            flag = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
-        return true;
     }
 
-    public synchronized boolean await(Duration timeout) throws InterruptedException {
-        long deadline = Durations.deadline(timeout);
-        while (!flag) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return false;
+    public void clear() {
+        lock.lock();
+        try {
+            flag = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean isSet() {
+        lock.lock();
+        try {
+            return flag;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean await() throws InterruptedException {
+        lock.lock();
+        try {
+            while (!flag) {
+                changed.await();
             }
-            wait(Math.max(1, left / 1_000_000));
+            return true;
+        } finally {
+            lock.unlock();
         }
-        return true;
+    }
+
+    public boolean await(Duration timeout) throws InterruptedException {
+        long left = Durations.nanos(timeout);
+        lock.lock();
+        try {
+            while (!flag) {
+                if (left <= 0) {
+                    return false;
+                }
+                left = changed.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
-    public synchronized String toString() {
-        return "<Event " + (flag ? "set" : "unset") + ">";
+    public String toString() {
+        return "<Event " + (isSet() ? "set" : "unset") + ">";
     }
 }

@@ -14,8 +14,8 @@ public final class ServerLock extends Permits implements Ownable, Holdings.Held 
     }
 
     @Override
-    synchronized boolean taken() {
-        if (!holder.taken()) {
+    synchronized boolean taken(boolean waited) {
+        if (!holder.taken(waited)) {
             permits.release();
             throw new LockHolder.CallerGone();
         }

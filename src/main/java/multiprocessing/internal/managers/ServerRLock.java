@@ -1,15 +1,21 @@
 package multiprocessing.internal.managers;
 
 import java.time.Duration;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
 import multiprocessing.internal.util.Durations;
 
 /**
  * A manager's {@code RLock}: owned by the calling thread of the calling process
  * ({@link Caller}), not by the server thread that runs the call. Given up if the owner's
- * process goes while it holds it ({@link Holdings}).
+ * process goes while it holds it ({@link Holdings}). Its waiters are the server's virtual
+ * threads, so they wait on a {@link Condition}, never a monitor (see {@link ServerEvent}).
  */
 public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
     private final LockHolder holder = new LockHolder(this);
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition freed = lock.newCondition();
     private String owner;
     private int count;
 
@@ -25,91 +31,128 @@ public final class ServerRLock implements Concurrent, Ownable, Holdings.Held {
         return acquire(Durations.nanos(timeout));
     }
 
-    private synchronized boolean acquire(long nanos) throws InterruptedException {
+    private boolean acquire(long nanos) throws InterruptedException {
         String me = Caller.current();
-        if (me.equals(owner)) {
-            count++;
-            return true;
-        }
-        long deadline = System.nanoTime() + nanos;
-        while (owner != null) {
-            if (nanos < 0) {
-                wait();
-            } else {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                wait(Math.max(1, left / 1_000_000));
+        lock.lock();
+        try {
+            if (me.equals(owner)) {
+                count++;
+                return true;
             }
+            long left = nanos;
+            boolean waited = false;
+            while (owner != null) {
+                waited = true;
+                if (nanos < 0) {
+                    freed.await();
+                } else {
+                    if (left <= 0) {
+                        return false;
+                    }
+                    left = freed.awaitNanos(left);
+                }
+            }
+            return take(me, 1, waited);
+        } finally {
+            lock.unlock();
         }
-        return take(me, 1);
     }
 
     /**
      * Takes it, free, for caller {@code me} at depth {@code n}, noted for its client; given up
-     * again at once if that client is gone.
+     * again at once if that client is gone (looked at again if it {@code waited}). Lock held.
      */
-    private boolean take(String me, int n) {
+    private boolean take(String me, int n, boolean waited) {
         owner = me;
         count = n;
-        if (!holder.taken()) {
+        if (!holder.taken(waited)) {
             free();
             throw new LockHolder.CallerGone();
         }
         return true;
     }
 
+    /** Lock held. */
     private void free() {
         owner = null;
         count = 0;
-        notifyAll();
+        freed.signalAll();
     }
 
     @Override
-    public synchronized void holderGone(Holdings h) {
-        if (owner != null && holder.gone(h)) {
-            free();
+    public void holderGone(Holdings h) {
+        lock.lock();
+        try {
+            if (owner != null && holder.gone(h)) {
+                free();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
-    public synchronized void release() {
-        if (!Caller.current().equals(owner)) {
-            throw new IllegalMonitorStateException("cannot release un-acquired lock");
+    public void release() {
+        String me = Caller.current();
+        lock.lock();
+        try {
+            if (!me.equals(owner)) {
+                throw new IllegalMonitorStateException("cannot release un-acquired lock");
+            }
+            if (--count == 0) {
+                holder.released();
+                free();
+            }
+        } finally {
+            lock.unlock();
         }
-        if (--count == 0) {
+    }
+
+    @Override
+    public boolean isOwned() {
+        String me = Caller.current();
+        lock.lock();
+        try {
+            return me.equals(owner);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int releaseSave() {
+        lock.lock();
+        try {
+            int saved = count;
             holder.released();
             free();
+            return saved;
+        } finally {
+            lock.unlock();
         }
-    }
-
-    @Override
-    public synchronized boolean isOwned() {
-        return Caller.current().equals(owner);
-    }
-
-    @Override
-    public synchronized int releaseSave() {
-        int saved = count;
-        holder.released();
-        free();
-        return saved;
     }
 
     /** Interruptibly, as a Lock's: a waiter whose caller gives up must not take it (attack 36). */
     @Override
-    public synchronized void acquireRestore(int saved) throws InterruptedException {
-        if (Thread.interrupted()) {
-            throw new InterruptedException();
+    public void acquireRestore(int saved) throws InterruptedException {
+        String me = Caller.current();
+        lock.lockInterruptibly();
+        try {
+            while (owner != null) {
+                freed.await();
+            }
+            take(me, saved, true);
+        } finally {
+            lock.unlock();
         }
-        while (owner != null) {
-            wait();
-        }
-        take(Caller.current(), saved);
     }
 
     @Override
-    public synchronized String toString() {
-        return "<RLock owner=" + owner + " count=" + count + ">";
+    public String toString() {
+        lock.lock();
+        try {
+            return "<RLock owner=" + owner + " count=" + count + ">";
+        } finally {
+            lock.unlock();
+        }
     }
 }
