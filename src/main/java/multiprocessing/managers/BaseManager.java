@@ -114,7 +114,7 @@ public class BaseManager implements AutoCloseable {
     /**
      * As {@link #BaseManager(Address, byte[])}, its server started with {@code context}.
      *
-     * @param address where the server listens; null for a fresh abstract Unix socket
+     * @param address where the server listens; null for a fresh Unix socket path in the server process's private directory
      * @param authKey the key clients authenticate with; null for the process's {@code authKey()}
      * @param context the start method of the server process, or null for the default context
      */
@@ -548,8 +548,9 @@ public class BaseManager implements AutoCloseable {
 
     /**
      * {@return how many shared objects the server holds now (Python's {@code _number_of_objects}):
-     * an
-     * object goes when no process holds a proxy of it any more}
+     * an object goes when no process holds a proxy of it any more; one whose proxy was stored in
+     * another shared object (a dict, a list) and taken out of it there goes once the server's
+     * garbage collector has found that proxy, which may be later}
      */
     public int numberOfObjects() {
         return (Integer) call(ManagerClient.of(running()), Messages.COUNT, null);

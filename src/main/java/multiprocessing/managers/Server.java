@@ -16,8 +16,9 @@ public final class Server {
     }
 
     /**
-     * Serves clients in the calling thread until the manager is shut down (by
-     * {@link BaseManager#shutdown()} or {@link #shutdown()} here, or a client's request).
+     * Serves clients in the calling thread until the manager is shut down, by
+     * {@link BaseManager#shutdown()} or {@link #shutdown()} here (a client's {@code shutdown()}
+     * only lets go of the server, which goes on serving the others).
      */
     public void serveForever() {
         server.serveForever();

@@ -22,7 +22,7 @@ public class SharedMemoryManager extends BaseManager {
     private static final String TRACKER = StandardTypes.SEGMENT_TRACKER.typeId();
     private SegmentTrackerProxy tracker;
 
-    /** A manager on a fresh abstract Unix socket with the process's key; not started. */
+    /** A manager on a fresh private Unix socket path with the process's key; not started. */
     public SharedMemoryManager() {
         this(null, null, null);
     }
@@ -30,7 +30,7 @@ public class SharedMemoryManager extends BaseManager {
     /**
      * A manager on {@code address}, not started.
      *
-     * @param address where the server listens; null for a fresh abstract Unix socket
+     * @param address where the server listens; null for a fresh Unix socket path in the server process's private directory
      * @param authKey the key clients authenticate with; null for the process's {@code authKey()}
      */
     public SharedMemoryManager(Address address, byte[] authKey) {
@@ -40,7 +40,7 @@ public class SharedMemoryManager extends BaseManager {
     /**
      * A manager on {@code address} whose server is started with {@code context}; not started.
      *
-     * @param address where the server listens; null for a fresh abstract Unix socket
+     * @param address where the server listens; null for a fresh Unix socket path in the server process's private directory
      * @param authKey the key clients authenticate with; null for the process's {@code authKey()}
      * @param context the start method of the server process, or null for the default context
      */

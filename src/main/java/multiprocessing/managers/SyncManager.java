@@ -28,7 +28,7 @@ import multiprocessing.internal.managers.StandardTypes;
  * }</pre>
  */
 public class SyncManager extends BaseManager {
-    /** A manager on a fresh abstract Unix socket with the process's key; not started. */
+    /** A manager on a fresh private Unix socket path with the process's key; not started. */
     public SyncManager() {
         this(null, null, null);
     }
@@ -37,7 +37,7 @@ public class SyncManager extends BaseManager {
      * Not started: {@link #start()} or {@link #connect()} it.
      *
      * @param address where the server listens (or is served, for {@link #connect()}); null for a
-     *        fresh abstract Unix socket
+     *        fresh Unix socket path in the server process's private directory
      * @param authKey the key clients authenticate with; null for the process's {@code authKey()}
      */
     public SyncManager(Address address, byte[] authKey) {
@@ -47,7 +47,7 @@ public class SyncManager extends BaseManager {
     /**
      * Not started; its server will be started with {@code context}.
      *
-     * @param address where the server listens; null for a fresh abstract Unix socket
+     * @param address where the server listens; null for a fresh Unix socket path in the server process's private directory
      * @param authKey the key clients authenticate with; null for the process's {@code authKey()}
      * @param context the start method of the server process, or null for the default context
      */
