@@ -467,6 +467,38 @@ class ManagerFaultsTest {
     }
 
     /**
+     * A manager that stops answering holds up its own bookkeeping only: a proxy of another
+     * manager sent through a pipe meanwhile leaves at once. One thread gave references for
+     * every manager, and the stalled one's give held it, so each proxy of any manager sent
+     * then cost its sender 5 s (review 51).
+     */
+    @Test
+    void aStalledManagerHoldsUpNoOtherManagersBookkeeping() throws Exception {
+        try (SyncManager stalled = Multiprocessing.manager();
+                SyncManager other = Multiprocessing.manager();
+                multiprocessing.connection.Pipe unread = multiprocessing.connection.Pipe.open();
+                multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open()) {
+            DictProxy<String, Integer> held = stalled.dict();
+            DictProxy<String, Integer> fine = other.dict();
+            long server = stalled.process().pid();
+            signal(server, "STOP");
+            try {
+                unread.left().send(held); // its give waits on the stalled server (5 s at most)
+                long start = System.nanoTime();
+                pipe.left().send(fine);
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                assertTrue(millis < 2_500, "the other manager's proxy took " + millis + " ms");
+                @SuppressWarnings("unchecked")
+                DictProxy<String, Integer> got = (DictProxy<String, Integer>) pipe.right().recv();
+                got.put("k", 1);
+            } finally {
+                signal(server, "CONT");
+            }
+            assertEquals(1, fine.get("k"));
+        }
+    }
+
+    /**
      * A lock handed with {@link OwnerDeadException} (its holder died) to a caller that had
      * given up is given back too (attack 38c: such a reply is an error, and was not). Both of
      * this process's connections are kept busy by calls the server runs on their own threads,

@@ -87,24 +87,37 @@ public final class ManagerClient {
     private static final Map<Address, ManagerClient> CLIENTS = new ConcurrentHashMap<>();
     /** While a reply is read: proxies of this address in it were counted by the server. */
     private static final ThreadLocal<Address> COUNTED = new ThreadLocal<>();
-    private static final ExecutorService DECREFS = Executors.newSingleThreadExecutor(r -> {
-        Thread t = LibraryThreads.unstarted("multiprocessing-manager-decref", r);
-        t.setDaemon(true);
-        decrefThread = t;
-        return t;
-    });
-    /** The thread of {@link #DECREFS}. */
-    private static volatile Thread decrefThread;
+    /** Whether the current thread is one that gives references back (see {@link #decrefs}). */
+    private static final ThreadLocal<Boolean> ON_DECREF_THREAD = new ThreadLocal<>();
 
     private static final byte[] NO_ARGS = Serialization.serialize(new Object[0]);
 
     private final Address address;
+    /**
+     * The thread that gives references back and makes the other bookkeeping calls, in order;
+     * one per manager, ended when idle: a manager that stops answering (a network partition,
+     * a connection busy with a long call) holds up its own bookkeeping, not every manager's
+     * (review 51: one thread served them all, and each proxy sent in a message then cost its
+     * sender 5 s).
+     */
+    private final java.util.concurrent.ThreadPoolExecutor decrefs;
     private final List<Channel> channels = new CopyOnWriteArrayList<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile String shutDown;
 
     private ManagerClient(Address address) {
         this.address = address;
+        this.decrefs = new java.util.concurrent.ThreadPoolExecutor(1, 1, 5,
+                java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    Thread t = LibraryThreads.unstarted("multiprocessing-manager-decref", () -> {
+                        ON_DECREF_THREAD.set(Boolean.TRUE);
+                        r.run();
+                    });
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.decrefs.allowCoreThreadTimeOut(true);
     }
 
     /** The connections of this process to the manager at {@code address}. */
@@ -390,7 +403,7 @@ public final class ManagerClient {
         if (DRAIN_AT_EXIT.compareAndSet(false, true)) {
             AtExit.register(AtExit.Stage.LEAVE, new DrainGives());
         }
-        java.util.concurrent.Future<?> done = DECREFS.submit(() -> {
+        java.util.concurrent.Future<?> done = decrefs.submit(() -> {
             try {
                 if (shutDown == null) {
                     roundTrip(Messages.GIVE, id, transfer, null, NO_ARGS, null);
@@ -401,7 +414,7 @@ public final class ManagerClient {
                 java.lang.ref.Reference.reachabilityFence(proxy);
             }
         });
-        if (Thread.currentThread() == decrefThread) {
+        if (ON_DECREF_THREAD.get() != null) {
             return;
         }
         try {
@@ -423,14 +436,20 @@ public final class ManagerClient {
     private static final class DrainGives implements Runnable {
         @Override
         public void run() {
-            try {
-                DECREFS.submit(() -> { }).get(5, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (java.util.concurrent.ExecutionException
-                    | java.util.concurrent.TimeoutException
-                    | java.util.concurrent.RejectedExecutionException e) {
-                // The server does not answer: its objects are past saving.
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            for (ManagerClient client : CLIENTS.values()) {
+                try {
+                    client.decrefs.submit(() -> { }).get(
+                            Math.max(0, deadline - System.nanoTime()),
+                            java.util.concurrent.TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (java.util.concurrent.ExecutionException
+                        | java.util.concurrent.TimeoutException
+                        | java.util.concurrent.RejectedExecutionException e) {
+                    // The server does not answer: its objects are past saving.
+                }
             }
         }
     }
@@ -445,7 +464,7 @@ public final class ManagerClient {
         if (shutDown != null) {
             return;
         }
-        DECREFS.execute(() -> {
+        decrefs.execute(() -> {
             try {
                 if (shutDown == null) {
                     call(op, id, method, null, new Object[0]);
@@ -611,7 +630,7 @@ public final class ManagerClient {
         if (shutDown != null) {
             return; // the manager is shut down, and its objects with it
         }
-        DECREFS.execute(() -> {
+        decrefs.execute(() -> {
             try {
                 Object value;
                 COUNTED.set(address); // an item's proxies were counted for this process
