@@ -362,6 +362,7 @@ final class AotCache {
             Kind kind, String programClass) throws IOException {
         if (!env.enabled() || env.feature() < 25 || !env.modulePath().isEmpty()
                 || userOptions.stream().anyMatch(AotCache::managesArchive)
+                || Spawner.inheritedOptions().stream().anyMatch(AotCache::conflictsInherited)
                 || !sameFile(executable, env.javaHome().resolve("bin").resolve("java"))) {
             return Plan.NONE;
         }
@@ -754,6 +755,17 @@ final class AotCache {
                         + "|SharedArchiveFile|ArchiveClassesAtExit)=.*")
                 || option.matches("-XX:[+-](AutoCreateSharedArchive|UseSharedSpaces"
                         + "|RecordDynamicDumpInfo)");
+    }
+
+    /**
+     * Whether an option from the environment (JAVA_TOOL_OPTIONS...) rules out the library's
+     * cache: one that chooses another archive or none (-Xshare:off beside -XX:AOTCache stopped
+     * every child from starting: attack 48). An AOT cache named there is not: the library's,
+     * on the command line, takes its place (README's recipe for the program's own cache).
+     */
+    static boolean conflictsInherited(String option) {
+        return managesArchive(option) && !option.startsWith("-XX:AOTCache=")
+                && !option.equals("-XX:AOTMode=auto");
     }
 
     /** Options with which a JVM writes a class archive (or its configuration) as it exits. */

@@ -508,7 +508,7 @@ public final class Spawner {
      */
     private static List<String> trainerOptions(List<String> jvmOptions) {
         List<String> options = new ArrayList<>();
-        if (!AotCache.choosesGc(jvmOptions)) {
+        if (!AotCache.choosesGc(jvmOptions) && !AotCache.choosesGc(inheritedOptions())) {
             options.add("-XX:+UseG1GC");
         }
         options.addAll(jvmOptions);
@@ -824,7 +824,10 @@ public final class Spawner {
         // serial collector and no hsperfdata file. Serial also suits one JVM per core better
         // than each child running G1's threads. A user's own collector would conflict with
         // ours, so then none; -XX:+UsePerfData from the user wins, coming later.
-        if (!AotCache.choosesGc(userOptions)) {
+        // The environment's options count as the user's: a collector chosen in
+        // JAVA_TOOL_OPTIONS (as containers do) beside ours stopped every child from starting
+        // ("Multiple garbage collectors selected": attack 48).
+        if (!AotCache.choosesGc(userOptions) && !AotCache.choosesGc(inheritedOptions())) {
             options.add("-XX:+UseSerialGC");
         }
         options.add("-XX:-UsePerfData");
@@ -892,13 +895,41 @@ public final class Spawner {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : System.getenv().entrySet()) {
             String value = e.getValue();
-            if (e.getKey().equals("JDK_JAVA_OPTIONS") || e.getKey().equals("JAVA_TOOL_OPTIONS")
-                    || e.getKey().equals("_JAVA_OPTIONS")) {
+            if (OPTION_VARIABLES.contains(e.getKey())) {
                 value = withoutArchiveWriting(value);
             }
             env.add(e.getKey() + "=" + value);
         }
         return env;
+    }
+
+    /** The variables in which the java launcher and the JVM take options from the environment. */
+    static final List<String> OPTION_VARIABLES =
+            List.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS");
+
+    private static volatile List<String> inherited;
+
+    /**
+     * The JVM options a child takes from the environment it inherits ({@link #environment()}):
+     * they count as the user's where the library's own options would conflict with them.
+     */
+    static List<String> inheritedOptions() {
+        List<String> options = inherited;
+        if (options == null) {
+            List<String> all = new ArrayList<>();
+            for (String variable : OPTION_VARIABLES) {
+                String value = System.getenv(variable);
+                if (value != null && !value.isBlank()) {
+                    for (String option : withoutArchiveWriting(value).trim().split("\\s+")) {
+                        if (!option.isEmpty()) {
+                            all.add(option);
+                        }
+                    }
+                }
+            }
+            inherited = options = List.copyOf(all);
+        }
+        return options;
     }
 
     /** {@code options} (blank-separated) without those that write an archive at exit. */

@@ -219,9 +219,16 @@ final class StderrTap {
         String why = code == 0 ? "its JVM ended without running it: an option may make the java"
                 + " launcher only print and exit (-version, --dry-run: Context.withJvmOptions)"
                 : cause(text);
+        // The launcher's "Picked up JAVA_TOOL_OPTIONS: ..." says nothing of why: the JVM that
+        // cannot initialize says that on its standard output (attack 48).
+        boolean onlyPickedUp = text.lines().allMatch(l -> l.isBlank()
+                || l.startsWith("Picked up ") || l.startsWith("NOTE: Picked up "));
         return why + " (exit code " + code + ")"
                 + (text.isBlank() ? "; it wrote nothing on its standard error (a JVM that cannot"
                         + " initialize says why on its standard output)"
+                        : onlyPickedUp ? "; its standard error had only the launcher's note of"
+                        + " the options it took from the environment (a JVM that cannot"
+                        + " initialize says why on its standard output):\n" + firstLines(text, 12)
                         : ". Its standard error began:\n" + firstLines(text, 12));
     }
 

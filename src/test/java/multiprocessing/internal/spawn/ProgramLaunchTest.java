@@ -128,6 +128,23 @@ class ProgramLaunchTest {
      * make every child write one too (each wrote the same file over the others', warning in
      * hundreds of lines and exiting seconds late); the environment's other options reach them.
      */
+    /**
+     * A collector chosen in the environment (as containers do, in {@code JAVA_TOOL_OPTIONS}
+     * or {@code _JAVA_OPTIONS}) is the children's: the library added its own beside it, and
+     * every child died at once with "Multiple garbage collectors selected" (attack 48).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS"})
+    void aCollectorChosenInTheEnvironmentIsTheChildrens(String variable) throws Exception {
+        Path program = Compiled.compile(dir.resolve("app"), Map.of("App.java", app(
+                "java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().get(0)"
+                        + ".getName()")));
+        String output = run(program, "." + File.pathSeparator, List.of(),
+                Map.of(variable, "-XX:+UseParallelGC"),
+                true);
+        assertEquals(2, output.lines().filter(l -> l.startsWith("child PS ")).count(), output);
+    }
+
     @Test
     void archiveWritingOptionsOfTheEnvironmentReachNoChild() throws Exception {
         Path program = Compiled.compile(dir.resolve("app"), Map.of("App.java",
