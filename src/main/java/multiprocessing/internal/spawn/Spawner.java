@@ -732,8 +732,7 @@ public final class Spawner {
         String classPath = childClassPath != null ? childClassPath
                 : ClassReach.libraryClassPath();
         if (modulePath != null && !modulePath.isEmpty()) {
-            argv.add("--module-path");
-            argv.add(modulePath);
+            argv.addAll(LongArguments.of("--module-path", modulePath));
             // A main class in a named module makes only that module a root: without
             // ALL-DEFAULT, jdk.unsupported (Fory's Unsafe) would be missing in the child.
             argv.add("--add-modules");
@@ -741,8 +740,7 @@ public final class Spawner {
             argv.addAll(parentModuleOptions());
         }
         if (classPath != null && !classPath.isEmpty()) {
-            argv.add("-cp");
-            argv.add(classPath);
+            argv.addAll(LongArguments.of("-cp", classPath));
         }
         if (named) {
             argv.add("-m");

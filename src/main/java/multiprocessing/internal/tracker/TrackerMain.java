@@ -59,6 +59,13 @@ public final class TrackerMain {
             argv.add("--module-path");
             argv.add(modulePath);
         }
+        if (classPath != null && classPath.length() > SHORT_ENOUGH) {
+            // Longer than one argument of exec may be (E2BIG: attack 48): the tracker needs
+            // the library alone, and it is exec'd late (at the first registration), so an
+            // argument file could be gone by then.
+            String own = ownLocation();
+            classPath = own != null ? own : classPath;
+        }
         if (classPath != null && !classPath.isEmpty()) {
             argv.add("-cp");
             argv.add(classPath);
@@ -70,6 +77,20 @@ public final class TrackerMain {
             argv.add(TrackerMain.class.getName());
         }
         return argv;
+    }
+
+    /** Below Linux's 128 KiB for one argument of exec. */
+    private static final int SHORT_ENOUGH = 100_000;
+
+    /** The jar or directory the library's classes come from, or null if not a plain one. */
+    private static String ownLocation() {
+        try {
+            Path own = Path.of(TrackerMain.class.getProtectionDomain().getCodeSource()
+                    .getLocation().toURI());
+            return Files.isRegularFile(own) || Files.isDirectory(own) ? own.toString() : null;
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return null;
+        }
     }
 
     public static void main(String[] args) throws IOException {

@@ -78,7 +78,15 @@ class ProgramLaunchTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
         command.addAll(options);
-        command.addAll(List.of("-cp", prefix + String.join(File.pathSeparator, library), "App"));
+        String classPath = prefix + String.join(File.pathSeparator, library);
+        if (classPath.length() > 100_000) {
+            // Too long for one argument of exec: the launcher reads it from a file.
+            Path argfile = dir.resolve("classpath.args");
+            java.nio.file.Files.writeString(argfile, "-cp \"" + classPath + "\"\n");
+            command.addAll(List.of("@" + argfile, "App"));
+        } else {
+            command.addAll(List.of("-cp", classPath, "App"));
+        }
         // Both to files, read once it has ended, so that a program that hangs fails the test
         // rather than holding it at a read; standard error apart: a child's line there
         // ("Picked up ...") could land inside one of its lines here.
@@ -128,6 +136,29 @@ class ProgramLaunchTest {
      * make every child write one too (each wrote the same file over the others', warning in
      * hundreds of lines and exiting seconds late); the environment's other options reach them.
      */
+    /**
+     * A class path longer than one argument of exec may be (Linux: 128 KiB; a {@code lib/*} of
+     * a few thousand jars, expanded by the launcher) reaches every child and the resource
+     * tracker: each start failed with E2BIG, and the tracker never started (attack 48).
+     */
+    @Test
+    void aClassPathLongerThanAnArgumentOfExecReachesEveryChild() throws Exception {
+        Path program = Compiled.compile(dir.resolve("app"), Map.of("App.java", app(
+                "System.getProperty(\"java.class.path\").length() / 100_000 + \" \" + "
+                        + "java.util.Optional.of(64).map(n -> { try (var m = multiprocessing"
+                        + ".sharedmemory.SharedMemory.create(n)) { m.unlink(); return m.size(); }"
+                        + " catch (Exception e) { throw new RuntimeException(e); } }).get()")));
+        StringBuilder prefix = new StringBuilder(".");
+        for (int i = 0; i < 1_500; i++) {
+            prefix.append(File.pathSeparator).append("/nonexistent/").append("x".repeat(80))
+                    .append(i).append(".jar");
+        }
+        prefix.append(File.pathSeparator);
+        String output = run(program, prefix.toString(), List.of(), Map.of(), true);
+        assertEquals(2, count(output, "child 1 64"), output);
+        assertTrue(!output.contains("cannot start the resource tracker"), output);
+    }
+
     /**
      * A collector chosen in the environment (as containers do, in {@code JAVA_TOOL_OPTIONS}
      * or {@code _JAVA_OPTIONS}) is the children's: the library added its own beside it, and
