@@ -92,6 +92,12 @@ public class Process implements AutoCloseable, Serializable {
             }
 
             @Override
+            public boolean waitsForItsThreads(Object process) {
+                return !(process instanceof Process p
+                        && p.target instanceof multiprocessing.internal.spawn.EndsWithoutItsThreads);
+            }
+
+            @Override
             public String programClass(Object process) {
                 if (!(process instanceof Process p)) {
                     return null;

@@ -954,7 +954,9 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      * running. (Python's {@code with Pool()} calls {@code terminate()} instead, which silently
      * drops unfinished work; call {@link #terminate()} for that.) Called from a callback on the
      * pool's own result thread, it does not wait. After {@link #terminate()} it does nothing.
-     * An interrupt ends the wait early, with the interrupt flag set.
+     * An interrupt ends the wait early, with the interrupt flag set. A worker ends once its
+     * work is sent, whatever non-daemon threads its tasks left running (Python's waits for
+     * them, and so its {@code join()}).
      */
     @Override
     public void close() {

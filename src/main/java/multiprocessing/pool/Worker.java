@@ -34,7 +34,8 @@ import multiprocessing.internal.util.LibraryThreads;
  * whose first element is one of the tags below. Plain arrays and lists, so that nothing of this
  * package has to be reflected on by the serializer.
  */
-final class Worker implements SerializableRunnable {
+final class Worker implements SerializableRunnable,
+        multiprocessing.internal.spawn.EndsWithoutItsThreads {
     private static final long serialVersionUID = 1L;
 
     static final int READY = 1;

@@ -80,6 +80,36 @@ class PoolTest {
     }
 
     /**
+     * A task that leaves a non-daemon thread running (a library's background thread, started
+     * by a class the task loaded) holds no worker at close: the worker ends once its work is
+     * sent. Its JVM waited for that thread, and the pool's close() and join() (the end of a
+     * try-with-resources) for good, as Python's do (attack 48).
+     */
+    @Test
+    void aThreadATaskLeftRunningHoldsNoWorkerAtClose() throws Exception {
+        Pool own = Pool.builder().processes(1).build();
+        List<Long> pids;
+        try {
+            assertEquals(7, own.apply(() -> {
+                Thread t = new Thread(() -> {
+                    try {
+                        Thread.sleep(Long.MAX_VALUE);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                t.start();
+                return 7;
+            }));
+            pids = own.workerPids();
+        } finally {
+            own.close();
+        }
+        own.join(); // within the class's timeout
+        assertAllGone(pids);
+    }
+
+    /**
      * Collects garbage (this process's own hold goes: nothing here allocates any more) until
      * {@code arena} leaves /dev/shm, 15 s at most, then asserts it has.
      */

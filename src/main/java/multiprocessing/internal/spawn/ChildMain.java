@@ -136,7 +136,9 @@ public final class ChildMain {
             // its standard error closed: the exit code tells what it can
         }
         int code = ProcessAccess.get().bootstrap(preparation.process(), preparation);
-        joinNonDaemonThreads();
+        if (ProcessAccess.get().waitsForItsThreads(preparation.process())) {
+            joinNonDaemonThreads();
+        }
         if (code == 0) {
             // Returned from main, the JVM ends as a program's does (DestroyJavaVM runs the
             // shutdown hooks) with status 0. System.exit(0) costs ~25 ms more (measured on a

@@ -25,6 +25,12 @@ public interface ProcessAccess {
      */
     String programClass(Object process);
 
+    /**
+     * Whether {@code process}'s JVM waits for the non-daemon threads its target started before
+     * it exits (false for a target that {@link EndsWithoutItsThreads}).
+     */
+    boolean waitsForItsThreads(Object process);
+
     /** A process running {@code target} that takes no number of this process's children's. */
     Object unnumberedProcess(multiprocessing.SerializableRunnable target);
 
