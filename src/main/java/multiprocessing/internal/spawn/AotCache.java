@@ -688,8 +688,12 @@ final class AotCache {
             ClassPathLayout of = ClassPathLayout.of(env.classPath(), library);
             // The trainer runs ChildMain on the jars alone: with the library in a directory
             // (target/classes) it could not even start.
+            // The library's jar may come through a jar's manifest Class-Path (java -jar with a
+            // lib/ beside it, as maven-jar-plugin's addClasspath writes): the JVM follows it at
+            // training and in every child alike (attack 48: such programs never had a cache).
             if (of != null && (env.library() == null || of.jars().stream()
-                    .noneMatch(j -> sameFile(Path.of(j), env.library())))) {
+                    .noneMatch(j -> sameFile(Path.of(j), env.library()))
+                    && !ClassPathLayout.reachesThroughManifests(of.jars(), env.library()))) {
                 of = null;
             }
             layout = l = Optional.ofNullable(of);

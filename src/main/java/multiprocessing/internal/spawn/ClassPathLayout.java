@@ -113,6 +113,54 @@ record ClassPathLayout(List<String> jars, List<String> rest) {
         return new ClassPathLayout(List.copyOf(jars), List.copyOf(directories));
     }
 
+    /**
+     * Whether {@code target} is among the jars the manifests' {@code Class-Path}s of
+     * {@code jars} bring along, followed as the JVM follows them (relative URLs, from each
+     * jar's directory, and on through theirs).
+     */
+    static boolean reachesThroughManifests(List<String> jars, Path target) {
+        java.util.ArrayDeque<Path> todo = new java.util.ArrayDeque<>();
+        for (String j : jars) {
+            todo.add(Path.of(j).toAbsolutePath());
+        }
+        Set<Path> seen = new HashSet<>();
+        while (!todo.isEmpty()) {
+            Path jar = todo.poll();
+            if (!seen.add(jar.normalize()) || seen.size() > 10_000 || !Files.isRegularFile(jar)) {
+                continue;
+            }
+            try {
+                if (Files.isSameFile(jar, target)) {
+                    return true;
+                }
+            } catch (IOException e) {
+                continue;
+            }
+            String classPath;
+            try (JarFile f = new JarFile(jar.toFile(), false)) {
+                Manifest m = f.getManifest();
+                classPath = m == null ? null
+                        : m.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
+            } catch (IOException | RuntimeException e) {
+                continue;
+            }
+            if (classPath == null) {
+                continue;
+            }
+            for (String entry : classPath.trim().split("\\s+")) {
+                try {
+                    java.net.URI uri = jar.toUri().resolve(entry);
+                    if ("file".equals(uri.getScheme())) {
+                        todo.add(Path.of(uri));
+                    }
+                } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+                    // not a path the JVM could open either
+                }
+            }
+        }
+        return false;
+    }
+
     /** Whether {@code entry} is the same file as one of {@code files}. */
     private static boolean isOneOf(Path entry, Collection<Path> files) {
         for (Path f : files) {

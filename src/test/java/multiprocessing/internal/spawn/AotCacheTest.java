@@ -298,6 +298,27 @@ class AotCacheTest {
                 "the trainer could not start ChildMain from the jars alone");
     }
 
+    /**
+     * {@code java -jar app.jar} whose manifest's Class-Path brings the library along (a
+     * {@code lib/} beside it, in a directory with a blank, through a second jar's manifest):
+     * its children get a cache as with {@code -cp}. They never did: the library was looked for
+     * among the class path's own entries only (attack 48).
+     */
+    @Test
+    void aLibraryReachedThroughManifestsGetsACache() throws IOException {
+        Files.createDirectories(tmp.resolve("lib dir"));
+        Path library = jarOf("lib dir/library.jar", null, "multiprocessing/X.class");
+        Path serializer = jarOf("lib dir/serializer.jar", null, "org/apache/fory/Y.class");
+        jarOf("lib dir/deps.jar", "serializer.jar library.jar", "deps.txt");
+        Path app = jarOf("app.jar", "lib%20dir/deps.jar", "app/Main.class");
+        AotCache c = cache(app.toString(), library, serializer);
+        AotCache.Plan plan = c.plan(launcher, LIBRARY, List.of());
+        assertNotNull(plan.training(), "the library is reached: a cache is trained");
+        assertTrue(ClassPathLayout.reachesThroughManifests(List.of(app.toString()), library));
+        assertFalse(ClassPathLayout.reachesThroughManifests(
+                List.of(tmp.resolve("lib dir/deps.jar").toString()), app), "not backwards");
+    }
+
     @Test
     void firstSpawnTrainsOnceAndAPresentCacheIsUsed() throws IOException {
         AotCache c = cache(true, 25, classPath(jar("a.jar", "one")));
