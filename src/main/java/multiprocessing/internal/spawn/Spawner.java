@@ -192,6 +192,11 @@ public final class Spawner {
             if (trackerFd >= 0) {
                 inherit[inherit.length - 1] = trackerFd;
             }
+            if (WorkingDirectory.gone()) {
+                List<String> fromRoot = WorkingDirectory.fromRoot(argv);
+                path = fromRoot.get(0);
+                argv = fromRoot;
+            }
             pid = Spawn.spawn(path, argv, environment(), inherit,
                     tap != null ? tap.childEnd() : -1);
         } catch (IOException | RuntimeException | Error e) {

@@ -51,6 +51,7 @@ public final class ResourceTracker {
 
     private static final String LAUNCHER = """
             trap '' INT TERM HUP TTOU TTIN
+            cd /
             (
               IFS= read -r first <&3 || exit 0
               exec "$0" "$@" "$first"

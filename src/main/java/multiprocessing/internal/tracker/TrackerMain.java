@@ -53,8 +53,10 @@ public final class TrackerMain {
                 "-Djava.util.logging.SimpleFormatter.format=%4$s: %5$s%6$s%n"));
         boolean named = TrackerMain.class.getModule().isNamed();
         argv.add("--enable-native-access=" + (named ? "multiprocessing" : "ALL-UNNAMED"));
-        String modulePath = System.getProperty("jdk.module.path");
-        String classPath = multiprocessing.internal.spawn.ClassReach.libraryClassPath();
+        // Absolute: the tracker runs from / (a working directory removed meanwhile would stop
+        // its JVM from starting, and it may start long after the program's).
+        String modulePath = absolute(System.getProperty("jdk.module.path"));
+        String classPath = absolute(multiprocessing.internal.spawn.ClassReach.libraryClassPath());
         if (modulePath != null && !modulePath.isEmpty()) {
             argv.add("--module-path");
             argv.add(modulePath);
@@ -77,6 +79,18 @@ public final class TrackerMain {
             argv.add(TrackerMain.class.getName());
         }
         return argv;
+    }
+
+    /** {@code path}'s entries made absolute against this JVM's working directory. */
+    private static String absolute(String path) {
+        if (path == null || path.isEmpty()) {
+            return path;
+        }
+        List<String> entries = new ArrayList<>();
+        for (String entry : path.split(java.io.File.pathSeparator, -1)) {
+            entries.add(Path.of(entry).toAbsolutePath().toString());
+        }
+        return String.join(java.io.File.pathSeparator, entries);
     }
 
     /** Below Linux's 128 KiB for one argument of exec. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,6 +64,13 @@ class ProgramLaunchTest {
     /** As above, under {@code umask} (null: this JVM's). */
     private String run(Path program, String prefix, List<String> options,
             Map<String, String> environment, boolean exitsZero, String umask) throws Exception {
+        return run(program, prefix, options, environment, exitsZero, umask, program);
+    }
+
+    /** As above, in {@code workingDirectory}. */
+    private String run(Path program, String prefix, List<String> options,
+            Map<String, String> environment, boolean exitsZero, String umask,
+            Path workingDirectory) throws Exception {
         List<String> library = new ArrayList<>();
         for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
             if (!e.contains("test-classes") && !e.contains("junit") && !e.contains("opentest4j")
@@ -92,7 +100,7 @@ class ProgramLaunchTest {
         // ("Picked up ...") could land inside one of its lines here.
         Path out = dir.resolve("stdout.txt");
         Path errors = dir.resolve("stderr.txt");
-        ProcessBuilder builder = new ProcessBuilder(command).directory(program.toFile())
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile())
                 .redirectOutput(out.toFile()).redirectError(errors.toFile());
         builder.environment().putAll(environment);
         java.lang.Process parent = builder.start();
@@ -136,6 +144,42 @@ class ProgramLaunchTest {
      * make every child write one too (each wrote the same file over the others', warning in
      * hundreds of lines and exiting seconds late); the environment's other options reach them.
      */
+    /**
+     * A program whose working directory was removed (a service started from a temporary
+     * directory) starts children and the resource tracker: a JVM cannot start in a removed
+     * directory, and none could (attack 48).
+     */
+    @Test
+    void aProgramWhoseWorkingDirectoryWasRemovedStartsChildren() throws Exception {
+        String deleting = """
+                import multiprocessing.Multiprocessing;
+                import multiprocessing.Process;
+
+                public class App {
+                    public static void main(String[] args) throws Exception {
+                        java.nio.file.Files.delete(java.nio.file.Path.of(
+                                System.getProperty("user.dir")));
+                        try (var shm = multiprocessing.sharedmemory.SharedMemory.create(64)) {
+                            shm.unlink();
+                        }
+                        for (String method : new String[] {"spawn", "forkserver"}) {
+                            Process p = Multiprocessing.getContext(method).process(
+                                    () -> System.out.println("child ran"));
+                            p.start();
+                            p.join();
+                            System.out.println(method + " exit " + p.exitCode());
+                        }
+                    }
+                }
+                """;
+        Path program = Compiled.compile(dir.resolve("app"), Map.of("App.java", deleting));
+        Path gone = Files.createDirectory(dir.resolve("gone"));
+        String output = run(program, program + File.pathSeparator, List.of(), Map.of(), true,
+                null, gone);
+        assertEquals(2, count(output, "child ran"), output);
+        assertTrue(!output.contains("cannot start the resource tracker"), output);
+    }
+
     /**
      * A class path longer than one argument of exec may be (Linux: 128 KiB; a {@code lib/*} of
      * a few thousand jars, expanded by the launcher) reaches every child and the resource
