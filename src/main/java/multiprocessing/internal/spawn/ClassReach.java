@@ -146,6 +146,16 @@ public final class ClassReach {
                 return unreachable(capturing);
             }
             if (type.isSynthetic() && java.io.Serializable.class.isAssignableFrom(type)) {
+                int cut = type.getName().indexOf("$$Lambda");
+                if (cut >= 0) {
+                    // Its capturing class has no name to load it by: a hidden class's
+                    // (attack 48: refused later, by the serializer, unclearly).
+                    return "class " + type.getName() + " is a lambda written in "
+                            + type.getName().substring(0, cut) + ", a class that cannot be"
+                            + " loaded by its name (a hidden class, Lookup.defineHiddenClass):"
+                            + " another JVM could not rebuild it. Write the lambda in a named"
+                            + " class, or use a named class";
+                }
                 return null; // a serializable lambda named in a way not foreseen here
             }
             return "class " + type.getName() + " is a hidden class (Lookup.defineHiddenClass):"

@@ -122,6 +122,10 @@ class DefinedClassesTest {
                 public Hidden() {}
 
                 public void run() {}
+
+                public multiprocessing.SerializableRunnable lambda() {
+                    return () -> {};
+                }
             }
             """;
 
@@ -256,5 +260,14 @@ class DefinedClassesTest {
         Process p = new Process(target);
         ProcessError e = assertThrows(ProcessError.class, p::start);
         assertTrue(e.getMessage().contains("hidden class"), e.getMessage());
+        // A lambda written in a hidden class: refused as clearly, not by the serializer with
+        // "Can't serialize lambda" (attack 48).
+        SerializableRunnable lambda = (SerializableRunnable) hidden.findVirtual(
+                hidden.lookupClass(), "lambda", java.lang.invoke.MethodType.methodType(
+                        SerializableRunnable.class)).invoke(target);
+        Process q = new Process(lambda);
+        ProcessError l = assertThrows(ProcessError.class, q::start);
+        assertTrue(l.getMessage().contains("cannot be loaded by its name")
+                && l.getMessage().contains("hidden class"), l.getMessage());
     }
 }
