@@ -183,6 +183,11 @@ public final class Cluster implements AutoCloseable {
         node.close();
     }
 
+    /** For {@link Member}: waits until this node has left; why, if it was made to. */
+    String awaitEnd() throws InterruptedException {
+        return node.awaitEnd();
+    }
+
     @Override
     public String toString() {
         String where;

@@ -55,7 +55,15 @@ public final class Member {
                 + "' at " + cluster.address() + " with " + config.workers() + " workers; members "
                 + cluster.members());
         System.out.flush();
-        new CountDownLatch(1).await(); // until killed: the exit hook leaves the cluster
+        // Until killed (the exit hook leaves the cluster), or until Hazelcast ends the member
+        // by itself: then it exits 1 saying why, rather than linger with its workers idle.
+        String lost = cluster.awaitEnd();
+        if (lost != null) {
+            System.err.println("multiprocessing.cluster.Member: no longer a member of cluster '"
+                    + config.name() + "': " + lost);
+            System.exit(1);
+        }
+        new CountDownLatch(1).await(); // closed by the exit hook: the JVM is ending
     }
 
     static ClusterConfig parse(String[] args, String keyHex) {

@@ -723,6 +723,56 @@ class ClusterTest {
         return found;
     }
 
+    /**
+     * A member Hazelcast shuts down by itself (a failed merge or join; a client that could not
+     * reach the cluster for its connect timeout) leaves as a closed one does: its workers end,
+     * and what it is asked after says why. It stayed "open", every call threw Hazelcast's
+     * "not active", and its workers idled for good (review 50).
+     */
+    @Test
+    @Order(15)
+    void aMemberHazelcastShutsDownLeavesAsAClosedOneDoes() throws Exception {
+        try (ChildMember d = ChildMember.start(config().member(a.address()).workers(1).build())
+                .ready()) {
+            @SuppressWarnings("unchecked")
+            List<Long> workers = (List<Long>) d.call(() -> {
+                List<Long> pids = new ArrayList<>();
+                ProcessHandle.current().children().forEach(h -> pids.add(h.pid()));
+                for (com.hazelcast.core.HazelcastInstance i
+                        : com.hazelcast.core.Hazelcast.getAllHazelcastInstances()) {
+                    i.getLifecycleService().terminate();
+                }
+                return pids;
+            });
+            assertFalse(workers.isEmpty(), "the member's worker processes");
+            Object said = d.call(() -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (System.nanoTime() < deadline) {
+                    try {
+                        ChildMember.here.members();
+                    } catch (IllegalStateException e) {
+                        return e.getMessage();
+                    }
+                    Thread.sleep(50);
+                }
+                return "still a member";
+            });
+            assertTrue(String.valueOf(said).contains("Hazelcast shut it down"), String.valueOf(said));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (workers.stream().anyMatch(pid -> ProcessHandle.of(pid)
+                    .map(ProcessHandle::isAlive).orElse(false)) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertFalse(workers.stream().anyMatch(pid -> ProcessHandle.of(pid)
+                    .map(ProcessHandle::isAlive).orElse(false)), "its workers ended");
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (a.members().size() != 3 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(3, a.members().size(), "A, B and C again: " + a.members());
+    }
+
     static final String NOT_RUN = "multiprocessing.cluster.testNotRun";
 
     static Object notRunNext(String count) {

@@ -23,6 +23,7 @@ import com.hazelcast.map.IMap;
 import multiprocessing.AuthenticationError;
 import multiprocessing.ProcessError;
 import multiprocessing.internal.pool.PoolAccess;
+import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.pool.Pool;
 
@@ -56,6 +57,10 @@ final class HazelcastNode implements Node {
     private final MemberService service;
     private UUID recordListener;
     private volatile boolean closed;
+    /** Why Hazelcast ended this node by itself, or null (left by {@link #close()}, or open). */
+    private volatile String lost;
+    /** Counted down once the node has left, asked to or not. */
+    private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
 
     private HazelcastNode(HazelcastInstance hz, Settings settings, MemberService service) {
         this.hz = hz;
@@ -120,6 +125,7 @@ final class HazelcastNode implements Node {
             if (node.service != null) {
                 node.offerWorkers();
             }
+            node.watchLifecycle();
             node.directory.start();
         } catch (RuntimeException | Error e) {
             node.close();
@@ -164,9 +170,69 @@ final class HazelcastNode implements Node {
                 }
             }
         });
+        writeRecord();
+    }
+
+    /** Records this member's workers under its UUID, which pools look for. */
+    private void writeRecord() {
+        IMap<String, byte[]> records = hz.getMap(Configs.WORKERS);
         String uuid = hz.getCluster().getLocalMember().getUuid().toString();
         WorkerRecord r = new WorkerRecord(address(), settings.workers(), ProcessHandle.current().pid());
         records.put(uuid, seal.seal(WorkerRecord.CONTEXT, r.bytes(), Seal.utf8(uuid)));
+    }
+
+    /**
+     * What Hazelcast does to this node by itself (review 50). A member that merges back after
+     * a split, or a pause the others took for its death, has a new UUID: its record is
+     * written again under it, or no pool would send it a chunk again. A node Hazelcast shuts
+     * down (a client that could not reach the cluster for its connect timeout, a member whose
+     * merge or join failed) leaves as {@link #close()} does: its pools are terminated, its
+     * workers end, and what it is asked for after says why, not Hazelcast's "not active".
+     */
+    private void watchLifecycle() {
+        hz.getLifecycleService().addLifecycleListener(event -> {
+            switch (event.getState()) {
+                case MERGED -> {
+                    if (service != null && !closed) {
+                        try {
+                            writeRecord();
+                        } catch (RuntimeException e) {
+                            LibraryLog.get().log(System.Logger.Level.WARNING, "multiprocessing:"
+                                    + " this member merged back into cluster '" + settings.name()
+                                    + "' but cannot record its workers again: " + e);
+                        }
+                    }
+                }
+                case SHUTDOWN -> lostBy("Hazelcast shut it down (a client that could not reach"
+                        + " any member for " + Configs.CONNECT_TIMEOUT_MILLIS / 1000 + " s, or a"
+                        + " member whose join or merge failed)");
+                default -> { }
+            }
+        });
+    }
+
+    private void lostBy(String why) {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            lost = why;
+            closed = true;
+        }
+        LibraryLog.get().log(System.Logger.Level.WARNING, "multiprocessing: this "
+                + (member ? "member" : "client") + " of cluster '" + settings.name()
+                + "' has left it: " + why);
+        LibraryThreads.platform().daemon().name("multiprocessing-cluster-lost").start(this::leave);
+    }
+
+    /**
+     * Waits until this node has left the cluster; returns why, if Hazelcast ended it by itself,
+     * or null if it was closed.
+     */
+    @Override
+    public String awaitEnd() throws InterruptedException {
+        ended.await();
+        return lost;
     }
 
     // ------------------------------------------------------------------ Node
@@ -252,8 +318,9 @@ final class HazelcastNode implements Node {
 
     private void checkOpen() {
         if (closed) {
+            String why = lost;
             throw new IllegalStateException("this " + (member ? "member" : "client")
-                    + " has left the cluster");
+                    + " has left the cluster" + (why == null ? "" : ": " + why));
         }
     }
 
@@ -287,8 +354,12 @@ final class HazelcastNode implements Node {
             }
             directory.stop();
         } finally {
-            hz.shutdown();
-            Nodes.closed(this);
+            try {
+                hz.shutdown();
+            } finally {
+                Nodes.closed(this);
+                ended.countDown();
+            }
         }
     }
 

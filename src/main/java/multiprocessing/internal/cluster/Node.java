@@ -25,6 +25,12 @@ public interface Node extends AutoCloseable {
 
     Lock lock(String name);
 
+    /**
+     * Waits until this node has left the cluster; returns why if it was made to leave (its
+     * cluster connection ended it), null if it was closed.
+     */
+    String awaitEnd() throws InterruptedException;
+
     @Override
     void close();
 }
