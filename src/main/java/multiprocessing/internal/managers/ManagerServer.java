@@ -128,6 +128,8 @@ public final class ManagerServer {
         final String clientId;
         final Holdings holdings;
         int connections;
+        /** Its last connection ended and its references were released: it counts no more. */
+        boolean left;
 
         Session(String clientId) {
             this.clientId = clientId;
@@ -616,6 +618,7 @@ public final class ManagerServer {
                 return;
             }
             sessions.remove(s.clientId);
+            s.left = true;
             // Before a new connection of the same client can join and count references under
             // its id, which a release after would take too (review 51).
             table.releaseAll(s.clientId);
@@ -803,7 +806,14 @@ public final class ManagerServer {
         Session s = WRITING_FOR.get();
         ManagerServer server = RUNNING.get(address);
         if (s != null && server != null && s != server.local) {
-            server.table.incref(id, s.clientId);
+            synchronized (server.sessions) {
+                // A call that ends after its client's last connection did (a slow create of a
+                // client killed meanwhile) counts nothing for it: nobody would release it
+                // (review 51). Its reply goes nowhere.
+                if (!s.left) {
+                    server.table.incref(id, s.clientId);
+                }
+            }
             return true;
         }
         return false;
