@@ -762,14 +762,13 @@ final class AotCache {
     }
 
     /**
-     * Whether an option from the environment (JAVA_TOOL_OPTIONS...) rules out the library's
-     * cache: one that chooses another archive or none (-Xshare:off beside -XX:AOTCache stopped
-     * every child from starting: attack 48). An AOT cache named there is not: the library's,
-     * on the command line, takes its place (README's recipe for the program's own cache).
+     * Whether an option a child takes from the environment (JAVA_TOOL_OPTIONS...) rules out
+     * the library's cache: one that chooses another archive or none (-Xshare:off beside
+     * -XX:AOTCache stopped every child from starting: attack 48). An AOT cache named there
+     * never reaches a child ({@link Spawner#withoutArchiveChoices}).
      */
     static boolean conflictsInherited(String option) {
-        return managesArchive(option) && !option.startsWith("-XX:AOTCache=")
-                && !option.equals("-XX:AOTMode=auto");
+        return managesArchive(option);
     }
 
     /** Options with which a JVM writes a class archive (or its configuration) as it exits. */

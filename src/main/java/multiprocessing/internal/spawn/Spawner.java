@@ -894,12 +894,12 @@ public final class Spawner {
      * warnings and exiting seconds late). A child's archive is the library's to choose
      * ({@link AotCache}).
      */
-    private static List<String> environment() {
+    public static List<String> environment() {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : System.getenv().entrySet()) {
             String value = e.getValue();
             if (OPTION_VARIABLES.contains(e.getKey())) {
-                value = withoutArchiveWriting(value);
+                value = withoutArchiveChoices(value);
             }
             env.add(e.getKey() + "=" + value);
         }
@@ -923,7 +923,7 @@ public final class Spawner {
             for (String variable : OPTION_VARIABLES) {
                 String value = System.getenv(variable);
                 if (value != null && !value.isBlank()) {
-                    for (String option : withoutArchiveWriting(value).trim().split("\\s+")) {
+                    for (String option : withoutArchiveChoices(value).trim().split("\\s+")) {
                         if (!option.isEmpty()) {
                             all.add(option);
                         }
@@ -935,12 +935,29 @@ public final class Spawner {
         return options;
     }
 
-    /** {@code options} (blank-separated) without those that write an archive at exit. */
-    static String withoutArchiveWriting(String options) {
+    /** Whether the environment's JVM options choose a garbage collector (see {@link #inheritedOptions}). */
+    public static boolean environmentChoosesGc() {
+        return AotCache.choosesGc(inheritedOptions());
+    }
+
+    /** Whether the environment's JVM options choose a class archive, or none. */
+    public static boolean environmentChoosesArchive() {
+        return inheritedOptions().stream().anyMatch(AotCache::managesArchive);
+    }
+
+    /**
+     * {@code options} (blank-separated) without those that write an archive at exit or name
+     * an AOT cache: a child's cache is the library's (an inherited -XX:AOTCache, as README's
+     * recipe for the program's own cache puts in JDK_JAVA_OPTIONS, made every trainer fail
+     * with "Only one of AOTCache or AOTCacheOutput", and from _JAVA_OPTIONS, read after the
+     * command line, it replaced the library's: review 52).
+     */
+    static String withoutArchiveChoices(String options) {
         List<String> kept = new ArrayList<>();
         boolean dropped = false;
         for (String option : options.trim().split("\\s+")) {
-            if (AotCache.writesArchive(option)) {
+            if (AotCache.writesArchive(option) || option.startsWith("-XX:AOTCache=")
+                    || option.startsWith("-XX:AOTMode=")) {
                 dropped = true;
             } else {
                 kept.add(option);

@@ -211,8 +211,8 @@ public final class ResourceTracker {
             argv.add("-c");
             argv.add(LAUNCHER);
             argv.addAll(TrackerMain.commandLine());
-            List<String> env = new ArrayList<>();
-            System.getenv().forEach((k, v) -> env.add(k + "=" + v));
+            // As a child's: without the options that would make it write or map an archive.
+            List<String> env = multiprocessing.internal.spawn.Spawner.environment();
             int pid = Spawn.spawnInNewGroup("/bin/sh", argv, env, new int[] {pipe[0]});
             Posix.reap(pid, true);
         } catch (IOException | RuntimeException e) {

@@ -34,10 +34,13 @@ import multiprocessing.internal.posix.SharedMemoryCalls;
  * registered (compared through /dev/shm just before the unlink; a name another program takes
  * in the microseconds between is the one race left). An UNREGISTER may overtake its REGISTER
  * (an object created under a name of the caller's choosing is registered once it exists, and
- * another process may attach and unlink it first): it leaves a negative count that the
- * REGISTER then cancels. The library's own objects, with random names, are registered before
- * they exist, by name alone (inode 0): such a name is nobody else's, the registration comes
- * first in the pipe, and its UNREGISTER, which may carry the inode, takes it off.
+ * another process may attach and unlink it first): the REGISTER then stays, but its object is
+ * gone, so nothing is unlinked for it at the end. An UNREGISTER that matches nothing is
+ * dropped, as before: kept, such notes grew the book for as long as the program ran. The
+ * library's own objects, with random names, are registered before they exist, by name alone
+ * (inode 0): such a name is nobody else's, the registration comes first in the pipe, and its
+ * UNREGISTER, which may carry the inode, takes it off; an UNREGISTER by name alone takes off a
+ * registration of that name whatever its inode.
  */
 public final class TrackerMain {
     private TrackerMain() {}
@@ -48,8 +51,15 @@ public final class TrackerMain {
     static List<String> commandLine() {
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        argv.addAll(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-Xmx32m", "-Xss512k", "-XX:-UsePerfData",
+        // The environment's options count (review 52: a collector in JAVA_TOOL_OPTIONS beside
+        // this one stopped the tracker's JVM, silently, and nothing was ever cleaned up).
+        if (!multiprocessing.internal.spawn.Spawner.environmentChoosesArchive()) {
+            argv.add("-Xshare:auto");
+        }
+        if (!multiprocessing.internal.spawn.Spawner.environmentChoosesGc()) {
+            argv.add("-XX:+UseSerialGC");
+        }
+        argv.addAll(List.of("-XX:TieredStopAtLevel=1", "-Xmx32m", "-Xss512k", "-XX:-UsePerfData",
                 "-Djava.util.logging.SimpleFormatter.format=%4$s: %5$s%6$s%n"));
         boolean named = TrackerMain.class.getModule().isNamed();
         argv.add("--enable-native-access=" + (named ? "multiprocessing" : "ALL-UNNAMED"));
@@ -61,7 +71,8 @@ public final class TrackerMain {
             argv.add("--module-path");
             argv.add(modulePath);
         }
-        if (classPath != null && classPath.length() > SHORT_ENOUGH) {
+        if (classPath != null
+                && classPath.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > SHORT_ENOUGH) {
             // Longer than one argument of exec may be (E2BIG: attack 48): the tracker needs
             // the library alone, and it is exec'd late (at the first registration), so an
             // argument file could be gone by then.
@@ -174,7 +185,7 @@ public final class TrackerMain {
 
     static final class Registration {
         final long creator;
-        /** REGISTERs less UNREGISTERs; below zero while an UNREGISTER is ahead of its REGISTER. */
+        /** REGISTERs less UNREGISTERs. */
         int count;
 
         Registration(long creator) {
@@ -204,21 +215,21 @@ public final class TrackerMain {
         String name = line.substring(third + 1);
         Key key = new Key(name, inode);
         if (verb.equals("REGISTER")) {
-            count(registered, key, pid, +1);
+            registered.computeIfAbsent(key, k -> new Registration(pid)).count++;
         } else if (verb.equals("UNREGISTER")) {
-            Key byName = new Key(name, 0);
-            if (inode != 0 && !registered.containsKey(key) && registered.containsKey(byName)) {
-                key = byName; // registered before it existed: by name alone
+            Key found = registered.containsKey(key) ? key : null;
+            if (found == null) {
+                for (Key k : registered.keySet()) {
+                    // Registered before it existed (inode 0), or unregistered by name alone.
+                    if (k.name().equals(name) && (k.inode() == 0 || inode == 0)) {
+                        found = k;
+                        break;
+                    }
+                }
             }
-            count(registered, key, pid, -1);
-        }
-    }
-
-    private static void count(Map<Key, Registration> registered, Key key, long pid, int by) {
-        Registration r = registered.computeIfAbsent(key, k -> new Registration(pid));
-        r.count += by;
-        if (r.count == 0) {
-            registered.remove(key);
+            if (found != null && --registered.get(found).count <= 0) {
+                registered.remove(found);
+            }
         }
     }
 }

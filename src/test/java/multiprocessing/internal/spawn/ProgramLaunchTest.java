@@ -121,6 +121,12 @@ class ProgramLaunchTest {
         return output;
     }
 
+    private static boolean leftIn(String prefix) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(Path.of("/dev/shm"))) {
+            return s.anyMatch(p -> p.getFileName().toString().startsWith(prefix));
+        }
+    }
+
     private static long count(String output, String line) {
         return output.lines().filter(line::equals).count();
     }
@@ -211,13 +217,22 @@ class ProgramLaunchTest {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS"})
     void aCollectorChosenInTheEnvironmentIsTheChildrens(String variable) throws Exception {
+        // Each child leaves a segment for the resource tracker, whose JVM the collector
+        // stopped too (review 52): nothing was cleaned up.
+        String leftFor = "mpj_envgc_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
         Path program = Compiled.compile(dir.resolve("app"), Map.of("App.java", app(
                 "java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().get(0)"
-                        + ".getName()")));
+                        + ".getName() + \" \" + multiprocessing.sharedmemory.SharedMemory.create(\""
+                        + leftFor + "_\" + ProcessHandle.current().pid(), 64).size()")));
         String output = run(program, "." + File.pathSeparator, List.of(),
                 Map.of(variable, "-XX:+UseParallelGC"),
                 true);
         assertEquals(2, output.lines().filter(l -> l.startsWith("child PS ")).count(), output);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (leftIn(leftFor) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(!leftIn(leftFor), "the resource tracker unlinked what the children left");
     }
 
     @Test

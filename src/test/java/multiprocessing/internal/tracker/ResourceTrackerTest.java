@@ -310,30 +310,32 @@ class ResourceTrackerTest {
     }
 
     /**
-     * The tracker's book: an UNREGISTER that overtakes its REGISTER (an object attached and
-     * unlinked by another process of the program before its creator's REGISTER was written)
-     * leaves nothing to unlink; it left the name registered, to be unlinked at the end whoever
-     * had it by then (review 50). A random name registered before its object existed is taken
-     * off by an UNREGISTER that knows the inode.
+     * The tracker's book: a random name registered before its object existed (inode 0) is
+     * taken off by an UNREGISTER that knows the inode; one registered with its inode by an
+     * UNREGISTER by name alone (the receipts' unlinks: review 52, their registrations piled
+     * up for the program's life); another object of the name takes off nothing; an
+     * UNREGISTER that matches nothing leaves nothing behind.
      */
     @Test
     void theTrackersBookCountsObjectsNotNames() {
         java.util.Map<TrackerMain.Key, TrackerMain.Registration> book =
                 new java.util.LinkedHashMap<>();
-        TrackerMain.handle("UNREGISTER 12 77 /x", book);
-        assertEquals(1, book.size());
-        TrackerMain.handle("REGISTER 11 77 /x", book);
-        assertEquals(java.util.Map.of(), book);
-
         TrackerMain.handle("REGISTER 11 0 /mp_random", book);
         TrackerMain.handle("UNREGISTER 12 91 /mp_random", book);
         assertEquals(java.util.Map.of(), book);
+
+        TrackerMain.handle("REGISTER 11 55 /receipts", book);
+        TrackerMain.handle("UNREGISTER 11 0 /receipts", book);
+        assertEquals(java.util.Map.of(), book);
+
+        TrackerMain.handle("UNREGISTER 12 77 /x", book);
+        assertEquals(java.util.Map.of(), book, "an UNREGISTER of nothing leaves nothing");
 
         TrackerMain.handle("REGISTER 11 77 /y", book);
         TrackerMain.handle("UNREGISTER 12 78 /y", book); // another object of that name
         assertEquals(1, book.get(new TrackerMain.Key("/y", 77)).count);
         TrackerMain.handle("REGISTER 11 /malformed", book);
         TrackerMain.handle("REGISTER 11 x /malformed", book);
-        assertEquals(2, book.size());
+        assertEquals(1, book.size());
     }
 }
