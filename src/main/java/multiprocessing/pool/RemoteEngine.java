@@ -286,7 +286,9 @@ final class RemoteEngine implements Engine {
             }
             c.runs--;
             if (++c.notRun <= NOT_RUN_LIMIT) {
-                c.lostOn = slot.where();
+                // The member a run of it was lost on stays the one to avoid: its last allowed
+                // run must not go back there (review 52).
+                c.lostOn = c.lostRunOn != null ? c.lostRunOn : slot.where();
                 pending.addFirst(c);
                 return;
             }

@@ -17,6 +17,10 @@ public abstract class Permits implements Concurrent {
     }
 
     public boolean acquire() throws InterruptedException {
+        // A call given up before it got here takes nothing (the wait below would throw).
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
         if (permits.tryAcquire()) {
             return taken(false);
         }
@@ -29,6 +33,9 @@ public abstract class Permits implements Concurrent {
     }
 
     public boolean acquire(Duration timeout) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
         if (permits.tryAcquire()) {
             return taken(false);
         }

@@ -11,9 +11,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * A child started while this process's working directory has been removed (a service started
  * from a temporary directory, a build directory deleted under it): a JVM cannot start there
- * ("Could not determine current working directory"), so such a child starts in {@code /}
- * (attack 48: no child could start; CPython's can). Its class path entries are as the parent
- * gave them: a relative one could be found nowhere anyway.
+ * ("Could not determine current working directory"), so such a child starts in the directory
+ * of that name if one was made again since (a redeploy: relative class path entries then
+ * resolve as the parent's did), else in {@code /} (attack 48: no child could start; CPython's
+ * can).
  */
 final class WorkingDirectory {
     private WorkingDirectory() {}
@@ -36,11 +37,16 @@ final class WorkingDirectory {
      * which says on standard error that it found no working directory.
      */
     static List<String> fromRoot(List<String> argv) {
+        String where = "/";
+        String named = System.getProperty("user.dir");
+        if (named != null && Files.isDirectory(Path.of(named))) {
+            where = named;
+        }
         List<String> out = new ArrayList<>();
         if (envChangesDirectory()) {
-            out.addAll(List.of("/usr/bin/env", "-C", "/"));
+            out.addAll(List.of("/usr/bin/env", "-C", where));
         } else {
-            out.addAll(List.of("/bin/sh", "-c", "cd / && exec \"$0\" \"$@\""));
+            out.addAll(List.of("/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", where));
         }
         out.addAll(argv);
         return out;
