@@ -213,8 +213,11 @@ public final class ManagerClient {
             throw new IllegalStateException(reason);
         }
         byte[] argBytes;
+        multiprocessing.internal.reduction.Handles handles =
+                multiprocessing.internal.reduction.Handles.refusing(
+                        "a manager's connection cannot carry descriptors");
         try {
-            argBytes = Serialization.serialize(args);
+            argBytes = Serialization.serialize(args, handles);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the arguments of " + method + " must go to the "
                     + "manager's server process, where the shared object lives, so they must be "
@@ -224,6 +227,11 @@ public final class ManagerClient {
         Response r;
         try {
             r = roundTrip(op, target, method, types, argBytes, grant);
+        } catch (NotSent notSent) {
+            // What the arguments' proxies were given for the request goes back (review 52:
+            // their objects stayed in the server until it shut down).
+            handles.unsent();
+            throw new ProcessError(notSent.getMessage(), notSent.getCause());
         } catch (ConnectionEnded ended) {
             // A ping is the one call that may go again: its connection ended before it came
             // (the server at this address was started again since this process last called
@@ -294,7 +302,7 @@ public final class ManagerClient {
                 // (review 51: it ended the connection, and a last one took the process's
                 // locks and references with it).
                 channel.pending.remove(id);
-                throw new ProcessError("the request to the manager at " + address + " ("
+                throw new NotSent("the request to the manager at " + address + " ("
                         + method + ") could not be sent: " + e.getMessage(), e);
             }
         }
@@ -307,6 +315,15 @@ public final class ManagerClient {
                 return late; // the call's own outcome: see exchange for one the cancel ended
             }
             throw interrupted(method, e);
+        }
+    }
+
+    /** A request that was not written: nothing of it reached the server. */
+    private static final class NotSent extends ProcessError {
+        private static final long serialVersionUID = 1L;
+
+        NotSent(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
