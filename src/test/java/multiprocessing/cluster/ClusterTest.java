@@ -773,6 +773,34 @@ class ClusterTest {
         assertEquals(3, a.members().size(), "A, B and C again: " + a.members());
     }
 
+    /**
+     * The dict's conditional methods compare values with equals: a set equal to the stored one
+     * but serialized in another order (a HashSet whose table was larger) replaces and removes
+     * it. Compared by bytes made again, it never matched, and a merge over such values spun
+     * for good (review 50).
+     */
+    @Test
+    @Order(16)
+    void conditionalDictMethodsCompareValuesWithEquals() {
+        java.util.concurrent.ConcurrentMap<String, Set<Integer>> d = client.dict("equal-values");
+        java.util.HashSet<Integer> stored = new java.util.HashSet<>();
+        stored.add(97);
+        stored.add(17); // one bucket of 16: iterated 97, 17
+        java.util.HashSet<Integer> equal = new java.util.HashSet<>(2048);
+        equal.add(97);
+        equal.add(17); // buckets 17 and 97 of 2048: iterated 17, 97
+        assertEquals(stored, equal);
+        assertEquals(List.of(97, 17), List.copyOf(stored), "the test's premise: two orders");
+        assertEquals(List.of(17, 97), List.copyOf(equal), "the test's premise: two orders");
+        d.put("k", stored);
+        assertTrue(d.replace("k", equal, Set.of(1)), "replaced by an equal value");
+        assertEquals(Set.of(1), d.get("k"));
+        assertFalse(d.replace("k", equal, Set.of(2)), "not equal any more");
+        d.put("k", stored);
+        assertTrue(d.remove("k", equal), "removed by an equal value");
+        assertFalse(d.containsKey("k"));
+    }
+
     static final String NOT_RUN = "multiprocessing.cluster.testNotRun";
 
     static Object notRunNext(String count) {

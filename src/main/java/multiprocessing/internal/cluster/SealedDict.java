@@ -21,9 +21,13 @@ import multiprocessing.internal.util.LibraryLog;
  * another key; both are checked before they are deserialized. Keys are compared by their
  * serialized bytes, as Hazelcast compares them: use keys whose bytes equal objects share
  * (strings, numbers, records of them), not ones such as a {@code HashSet} whose serialized
- * order may differ. The atomic methods ({@code putIfAbsent}, {@code replace}, conditional
- * {@code remove}) are the IMap's own, so {@code merge} and {@code compute} (ConcurrentMap's
- * retry loops over them) are atomic cluster-wide; views are snapshots whose {@code remove}
+ * order may differ. Values are compared with {@code equals}: the conditional methods
+ * ({@code replace(k, old, new)}, {@code remove(k, v)}) read the stored bytes, compare what they
+ * hold with the value given, and swap on those very bytes with the IMap's own compare-and-set
+ * (review 50: comparing the given value's bytes made again, a {@code Set.of} read in another
+ * JVM or a {@code HashSet} that once was larger never matched, and {@code merge} spun for
+ * good). So {@code merge} and {@code compute} (ConcurrentMap's retry loops over them and
+ * {@code putIfAbsent}) are atomic cluster-wide; views are snapshots whose {@code remove}
  * writes through.
  */
 final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V> {
@@ -120,13 +124,32 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             return false;
         }
         byte[] key = key(k);
-        return map.remove(key, value(key, v));
+        while (true) {
+            Object stored = read(() -> map.get(key));
+            if (stored == null || !v.equals(valueOf(key, stored))) {
+                return false;
+            }
+            if (map.remove(key, stored)) {
+                return true;
+            }
+            // written meanwhile: look again (another write succeeded)
+        }
     }
 
     @Override
     public boolean replace(K k, V oldValue, V newValue) {
         byte[] key = key(k);
-        return map.replace(key, value(key, oldValue), value(key, newValue));
+        byte[] replacement = value(key, newValue);
+        while (true) {
+            Object stored = read(() -> map.get(key));
+            if (stored == null || !java.util.Objects.equals(valueOf(key, stored), oldValue)) {
+                return false;
+            }
+            if (map.replace(key, stored, replacement)) {
+                return true;
+            }
+            // written meanwhile: look again (another write succeeded)
+        }
     }
 
     @Override
