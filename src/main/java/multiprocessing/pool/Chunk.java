@@ -34,6 +34,21 @@ final class Chunk {
     String lostOn;
     /** The member of its run that was lost, for the message if a second is; null if none. */
     String lostRunOn;
+
+    /** The members a remote engine sends it to only when there is no other. */
+    java.util.Set<String> avoid() {
+        if (lostOn == null && lostRunOn == null) {
+            return java.util.Set.of();
+        }
+        java.util.Set<String> out = new java.util.HashSet<>(2);
+        if (lostOn != null) {
+            out.add(lostOn);
+        }
+        if (lostRunOn != null) {
+            out.add(lostRunOn);
+        }
+        return out;
+    }
     /**
      * Sent asking the worker for its times (see {@link Worker#TIMING}), which have not come yet;
      * read and written only by the process engine's thread that reads the worker's answers,

@@ -153,7 +153,7 @@ final class RemoteEngine implements Engine {
     private void dispatch(List<Send> sends) {
         while (!pending.isEmpty()) {
             Chunk c = pending.peek();
-            Placement.Slot slot = placement.reserve(c.lostOn);
+            Placement.Slot slot = placement.reserve(c.avoid());
             if (slot == null) {
                 return;
             }
@@ -286,9 +286,9 @@ final class RemoteEngine implements Engine {
             }
             c.runs--;
             if (++c.notRun <= NOT_RUN_LIMIT) {
-                // The member a run of it was lost on stays the one to avoid: its last allowed
+                // The member a run of it was lost on stays one to avoid too: its last allowed
                 // run must not go back there (review 52).
-                c.lostOn = c.lostRunOn != null ? c.lostRunOn : slot.where();
+                c.lostOn = slot.where();
                 pending.addFirst(c);
                 return;
             }

@@ -83,14 +83,14 @@ final class ClusterPlacement implements Placement {
     }
 
     @Override
-    public synchronized Slot reserve(String avoid) {
+    public synchronized Slot reserve(java.util.Set<String> avoid) {
         Directory.Target best = null;
         double bestLoad = Double.MAX_VALUE;
         Map<UUID, Directory.Target> targets = directory.targets();
+        boolean others = targets.values().stream().anyMatch(t -> !avoid.contains(t.address()));
         for (Directory.Target t : targets.values()) {
             int h = held.getOrDefault(t.member().getUuid(), 0);
-            if (h >= PER_WORKER * t.workers()
-                    || (t.address().equals(avoid) && targets.size() > 1)) {
+            if (h >= PER_WORKER * t.workers() || (others && avoid.contains(t.address()))) {
                 continue;
             }
             double load = (double) h / t.workers();

@@ -153,6 +153,7 @@ final class HazelcastNode implements Node {
 
     /** Makes the workers known: the executor's tasks find them, the pools see the record. */
     private void offerWorkers() {
+        service.onBroken(this::withdrawRecord);
         hz.getUserContext().put(MemberService.CONTEXT_KEY, service);
         IMap<String, byte[]> records = hz.getMap(Configs.WORKERS);
         // A member that dies leaves its record behind: the others take it away.
@@ -171,6 +172,19 @@ final class HazelcastNode implements Node {
             }
         });
         writeRecord();
+    }
+
+    /** Takes this member's record away: its workers cannot run tasks (see MemberService). */
+    private void withdrawRecord() {
+        LibraryLog.get().log(System.Logger.Level.WARNING, "multiprocessing: the workers of this"
+                + " member of cluster '" + settings.name() + "' cannot run tasks (they fail to"
+                + " start): it takes itself out of the pools' choice and stays a member");
+        try {
+            hz.getMap(Configs.WORKERS).removeAsync(hz.getCluster().getLocalMember().getUuid()
+                    .toString());
+        } catch (RuntimeException e) {
+            // leaving already: its record goes with it
+        }
     }
 
     /** Records this member's workers under its UUID, which pools look for. */
@@ -193,7 +207,7 @@ final class HazelcastNode implements Node {
         hz.getLifecycleService().addLifecycleListener(event -> {
             switch (event.getState()) {
                 case MERGED -> {
-                    if (service != null && !closed) {
+                    if (service != null && !closed && !service.broken()) {
                         try {
                             writeRecord();
                         } catch (RuntimeException e) {

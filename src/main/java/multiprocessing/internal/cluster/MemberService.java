@@ -32,6 +32,10 @@ final class MemberService {
     private final Seal seal;
     private final Set<CompletableFuture<byte[]>> waiting = ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
+    /** Told once when the member's workers turn out to be unable to run tasks; null: none. */
+    private volatile Runnable onBroken;
+    private final java.util.concurrent.atomic.AtomicBoolean brokenTold =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     MemberService(int workers, Seal seal) {
         this.local = Pool.builder().processes(workers).build();
@@ -64,12 +68,16 @@ final class MemberService {
             }
             if (bytes == null) {
                 // Not run at all: its pool broke (its workers fail to start) while it waited.
+                markBroken();
                 return Answer.notRun("its workers cannot run tasks (they fail to start)");
             }
             return Answer.ok(seal.seal(Answer.REPLY, bytes, Seal.sealOf(sealedTask)));
         } catch (RuntimeException cannotRun) {
             // Its pool was terminated, or is broken (its workers fail to start): the chunk may
             // run elsewhere. Nothing is thrown to Hazelcast, which would Java-serialize it.
+            if (!closing) {
+                markBroken();
+            }
             return Answer.notRun("its workers cannot take the task: " + cannotRun.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -99,6 +107,27 @@ final class MemberService {
             }
             System.setProperty(TEST_NOT_RUN, Integer.toString(Integer.parseInt(left) - 1));
             return true;
+        }
+    }
+
+    /**
+     * Has {@code action} run once if this member's workers turn out unable to run tasks (its
+     * pool broke): it withdraws the member's record, so that pools stop choosing a member that
+     * answers at once and so looked the least loaded (review 50).
+     */
+    void onBroken(Runnable action) {
+        onBroken = action;
+    }
+
+    /** Whether its workers turned out unable to run tasks. */
+    boolean broken() {
+        return brokenTold.get();
+    }
+
+    private void markBroken() {
+        Runnable action = onBroken;
+        if (action != null && brokenTold.compareAndSet(false, true)) {
+            action.run();
         }
     }
 

@@ -22,10 +22,10 @@ public interface Placement {
     void start(Runnable changed);
 
     /**
-     * A place with room for one more chunk now, other than {@code avoid} (where the chunk was
-     * lost) while another exists; null when every place is full.
+     * A place with room for one more chunk now, other than those in {@code avoid} (where the
+     * chunk was lost, or not run) while another exists; null when every place is full.
      */
-    Slot reserve(String avoid);
+    Slot reserve(java.util.Set<String> avoid);
 
     /** Why no chunk can run anywhere now (there is no place at all), or null if one can. */
     String unavailable();
