@@ -955,8 +955,9 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      * drops unfinished work; call {@link #terminate()} for that.) Called from a callback on the
      * pool's own result thread, it does not wait. After {@link #terminate()} it does nothing.
      * An interrupt ends the wait early, with the interrupt flag set. A worker ends once its
-     * work is sent, whatever non-daemon threads its tasks left running (Python's waits for
-     * them, and so its {@code join()}).
+     * work is sent, giving the non-daemon threads its tasks left running 5 s to end (Python's
+     * waits for them for good, and so its {@code join()}); so does a worker replaced under
+     * {@code maxTasksPerChild}.
      */
     @Override
     public void close() {

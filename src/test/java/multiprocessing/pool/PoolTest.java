@@ -110,6 +110,32 @@ class PoolTest {
     }
 
     /**
+     * A worker replaced under maxTasksPerChild gives the threads its task left running time to
+     * end: a thread that was writing a file finishes it. Ended at once, its file stayed empty
+     * (attack 49).
+     */
+    @Test
+    void aWorkerReplacedLetsAThreadItsTaskLeftFinish(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        String file = dir.resolve("written").toString();
+        try (Pool own = Pool.builder().processes(1).maxTasksPerChild(1).build()) {
+            assertEquals(1, own.apply(() -> {
+                new Thread(() -> {
+                    try {
+                        Thread.sleep(300);
+                        java.nio.file.Files.writeString(java.nio.file.Path.of(file), "done");
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                }).start();
+                return 1;
+            }));
+            assertEquals(2, own.apply(() -> 2)); // on the worker that replaced it
+        }
+        assertEquals("done", java.nio.file.Files.readString(java.nio.file.Path.of(file)));
+    }
+
+    /**
      * Collects garbage (this process's own hold goes: nothing here allocates any more) until
      * {@code arena} leaves /dev/shm, 15 s at most, then asserts it has.
      */

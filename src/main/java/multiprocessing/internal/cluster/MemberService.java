@@ -61,9 +61,10 @@ final class MemberService {
             }
             PoolAccess.get().relay(local, task, reply::complete);
             byte[] bytes = reply.get();
-            if (closing) {
+            if (bytes == null && closing) {
                 // Cut off by the member's leaving (its workers are being stopped): it may
-                // have begun.
+                // have begun. A result that came first is answered (attack 49: it was
+                // dropped, and the chunk ran twice).
                 return Answer.unavailable("it left the cluster while the task waited or ran");
             }
             if (bytes == null) {

@@ -136,9 +136,8 @@ public final class ChildMain {
             // its standard error closed: the exit code tells what it can
         }
         int code = ProcessAccess.get().bootstrap(preparation.process(), preparation);
-        if (ProcessAccess.get().waitsForItsThreads(preparation.process())) {
-            joinNonDaemonThreads();
-        }
+        joinNonDaemonThreads(ProcessAccess.get().waitsForItsThreads(preparation.process())
+                ? -1 : EndsWithoutItsThreads.GRACE_NANOS);
         if (code == 0) {
             // Returned from main, the JVM ends as a program's does (DestroyJavaVM runs the
             // shutdown hooks) with status 0. System.exit(0) costs ~25 ms more (measured on a
@@ -259,7 +258,7 @@ public final class ChildMain {
             throw new AssertionError(e);
         }
         access.bootstrap(preparation.process(), preparation);
-        joinNonDaemonThreads();
+        joinNonDaemonThreads(-1);
     }
 
     /**
@@ -447,7 +446,8 @@ public final class ChildMain {
      * threads are listed from the root thread group, not with Thread.getAllStackTraces, which
      * stops the JVM at a safepoint to walk every stack.
      */
-    private static void joinNonDaemonThreads() {
+    private static void joinNonDaemonThreads(long graceNanos) {
+        long deadline = System.nanoTime() + graceNanos;
         Thread self = Thread.currentThread();
         ThreadGroup root = self.getThreadGroup();
         while (root.getParent() != null) {
@@ -473,8 +473,16 @@ public final class ChildMain {
                 boolean joined = false;
                 while (!joined) {
                     try {
-                        t.join();
-                        joined = true;
+                        if (graceNanos < 0) {
+                            t.join();
+                            joined = true;
+                        } else {
+                            long left = deadline - System.nanoTime();
+                            if (left <= 0) {
+                                return; // the rest is cut off (EndsWithoutItsThreads)
+                            }
+                            joined = t.join(java.time.Duration.ofNanos(left));
+                        }
                     } catch (InterruptedException e) {
                         // the flag is cleared now: join again
                     }

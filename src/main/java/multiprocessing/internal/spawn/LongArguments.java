@@ -43,8 +43,11 @@ final class LongArguments {
         String option = optionAndValue.substring(0, space);
         String value = optionAndValue.substring(space + 1);
         // In quotes, which a path with a blank needs; the launcher reads a backslash there as
-        // an escape, so backslashes and quotes are escaped.
-        String text = option + " \"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n";
+        // an escape, and ends a token at a raw line end even in quotes (attack 49), so
+        // backslashes, quotes and control characters are escaped.
+        String text = option + " \"" + value.replace("\\", "\\\\").replace("\"", "\\\"")
+                .replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+                .replace("\f", "\\f") + "\"\n";
         try {
             Path dir = TempDir.get();
             Path file = dir.resolve("args-" + Integer.toHexString(optionAndValue.hashCode())

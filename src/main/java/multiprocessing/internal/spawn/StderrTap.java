@@ -219,6 +219,12 @@ final class StderrTap {
         String why = code == 0 ? "its JVM ended without running it: an option may make the java"
                 + " launcher only print and exit (-version, --dry-run: Context.withJvmOptions)"
                 : cause(text);
+        if (WorkingDirectory.gone()) {
+            // Relative class path entries then resolve elsewhere (attack 49: not said).
+            why += " (this process's working directory was removed: children start in / or in"
+                    + " a directory of that name made again, where a relative class path entry"
+                    + " may find nothing)";
+        }
         // The launcher's "Picked up JAVA_TOOL_OPTIONS: ..." says nothing of why: the JVM that
         // cannot initialize says that on its standard output (attack 48).
         boolean onlyPickedUp = text.lines().allMatch(l -> l.isBlank()

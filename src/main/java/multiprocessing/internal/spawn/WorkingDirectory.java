@@ -16,13 +16,13 @@ import java.util.concurrent.TimeUnit;
  * resolve as the parent's did), else in {@code /} (attack 48: no child could start; CPython's
  * can).
  */
-final class WorkingDirectory {
+public final class WorkingDirectory {
     private WorkingDirectory() {}
 
     private static volatile Boolean envChangesDirectory;
 
     /** Whether this process's working directory is gone (its link says "(deleted)"). */
-    static boolean gone() {
+    public static boolean gone() {
         try {
             return Files.readSymbolicLink(Path.of("/proc/self/cwd")).toString()
                     .endsWith(" (deleted)");
@@ -36,7 +36,7 @@ final class WorkingDirectory {
      * coreutils' {@code env -C /}, or where it has no -C (busybox) a shell's {@code cd /},
      * which says on standard error that it found no working directory.
      */
-    static List<String> fromRoot(List<String> argv) {
+    public static List<String> fromRoot(List<String> argv) {
         String where = "/";
         String named = System.getProperty("user.dir");
         if (named != null && Files.isDirectory(Path.of(named))) {

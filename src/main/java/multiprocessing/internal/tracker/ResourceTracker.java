@@ -213,7 +213,13 @@ public final class ResourceTracker {
             argv.addAll(TrackerMain.commandLine());
             // As a child's: without the options that would make it write or map an archive.
             List<String> env = multiprocessing.internal.spawn.Spawner.environment();
-            int pid = Spawn.spawnInNewGroup("/bin/sh", argv, env, new int[] {pipe[0]});
+            if (multiprocessing.internal.spawn.WorkingDirectory.gone()) {
+                // Its shell would say on the program's standard error that it found no working
+                // directory (attack 49): it starts from one that is there.
+                argv = multiprocessing.internal.spawn.WorkingDirectory.fromRoot(argv);
+            }
+            int pid = Spawn.spawnInNewGroup(argv.get(0).equals("sh") ? "/bin/sh" : argv.get(0),
+                    argv, env, new int[] {pipe[0]});
             Posix.reap(pid, true);
         } catch (IOException | RuntimeException e) {
             Posix.closeQuietly(pipe[1]);

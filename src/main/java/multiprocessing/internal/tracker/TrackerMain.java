@@ -8,7 +8,6 @@ import java.io.Reader;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -151,20 +150,24 @@ public final class TrackerMain {
 
     /**
      * Unlinks what {@code key} registered, if the name is still that object's, and says so.
-     * The inode is read through /dev/shm with the JDK's own calls: no downcall is linked for a
-     * name that turns out not to be there or not to be ours.
+     * The inode is read by opening the name as shm_unlink takes it (its UTF-8 bytes): through
+     * a Java path a name the JVM's locale cannot encode (é under LANG=C) looked gone, and was
+     * never unlinked (attack 49).
      */
     static void unlinkLeft(Key key, long creator, System.Logger log) {
         String name = key.name();
         if (key.inode() != 0) {
             try {
-                Object now = Files.getAttribute(SHM.resolve(name.substring(1)), "unix:ino",
-                        LinkOption.NOFOLLOW_LINKS);
-                if (!(now instanceof Long inode) || inode != key.inode()) {
-                    return; // another object has the name now: not ours to unlink
+                int fd = SharedMemoryCalls.shmOpen(name, SharedMemoryCalls.O_RDONLY, 0);
+                try {
+                    if (SharedMemoryCalls.status(fd).inode() != key.inode()) {
+                        return; // another object has the name now: not ours to unlink
+                    }
+                } finally {
+                    multiprocessing.internal.posix.Posix.closeQuietly(fd);
                 }
-            } catch (IOException | RuntimeException gone) {
-                return; // already unlinked (or not a name /dev/shm can hold)
+            } catch (ErrnoException | RuntimeException gone) {
+                return; // already unlinked (or not openable, so not one of ours)
             }
         }
         try {
@@ -179,9 +182,6 @@ public final class TrackerMain {
             }
         }
     }
-
-    /** Where glibc's shm_open keeps its objects (ShmObject.DIRECTORY, not loaded here). */
-    private static final Path SHM = Path.of("/dev/shm");
 
     static final class Registration {
         final long creator;

@@ -90,7 +90,8 @@ class ProgramLaunchTest {
         if (classPath.length() > 100_000) {
             // Too long for one argument of exec: the launcher reads it from a file.
             Path argfile = dir.resolve("classpath.args");
-            java.nio.file.Files.writeString(argfile, "-cp \"" + classPath + "\"\n");
+            java.nio.file.Files.writeString(argfile, "-cp \"" + classPath.replace("\n", "\\n")
+                    + "\"\n");
             command.addAll(List.of("@" + argfile, "App"));
         } else {
             command.addAll(List.of("-cp", classPath, "App"));
@@ -203,6 +204,8 @@ class ProgramLaunchTest {
             prefix.append(File.pathSeparator).append("/nonexistent/").append("x".repeat(80))
                     .append(i).append(".jar");
         }
+        // An entry with a line end, which ended the argument file's token (attack 49).
+        prefix.append(File.pathSeparator).append("/nonexistent/line\nend.jar");
         prefix.append(File.pathSeparator);
         String output = run(program, prefix.toString(), List.of(), Map.of(), true);
         assertEquals(2, count(output, "child 1 64"), output);

@@ -267,7 +267,8 @@ class ResourceTrackerTest {
     @Test
     void aForgottenSegmentIsUnlinkedWhenTheProgramEnds(@TempDir Path dir) throws Exception {
         String prefix = prefix("forgot");
-        java.lang.Process parent = harness("forgotten", prefix, dir);
+        java.lang.Process parent = harness(List.of("env", "LANG=C", "LC_ALL=C"), "forgotten",
+                prefix, dir);
         assertEquals(0, parent.waitFor(), () -> read(dir.resolve("err")));
         awaitGone(prefix, null);
         String line = awaitLine(dir.resolve("err"), "'/" + prefix + "_a'");

@@ -42,6 +42,9 @@ public final class TrackerHarness {
                 // A name with a carriage return, which ended the tracker's line there: it
                 // registered "_r" and left this one.
                 SharedMemory.create(prefix + "_r\rx", 4096).close();
+                // A name the JVM's locale cannot encode (run under LANG=C): its inode was read
+                // through a Java path, which failed, and it stayed (attack 49).
+                SharedMemory.create(prefix + "_\u00e9", 4096).close();
                 System.out.println("done");
             }
             case "stalled-create" -> {
