@@ -33,6 +33,19 @@ public final class ParentHarness {
      * first 1000 bytes so that the left end's receive waits in the middle of it; what the
      * receive got.
      */
+    /** Segments that fill a small /dev/shm to its last page, largest first. */
+    private static List<multiprocessing.sharedmemory.SharedMemory> fillDevShm() {
+        List<multiprocessing.sharedmemory.SharedMemory> filler = new ArrayList<>();
+        for (long size = 8 << 20; size >= 4096; ) {
+            try {
+                filler.add(multiprocessing.sharedmemory.SharedMemory.create(size));
+            } catch (java.io.IOException full) {
+                size /= 2;
+            }
+        }
+        return filler;
+    }
+
     /**
      * What {@code call} returns, or throws (its type, and "/dev/shm" if its causes name it), or
      * "hung" after 20 s.
@@ -360,14 +373,7 @@ public final class ParentHarness {
                     d.put("big", new byte[200_000]);
                     multiprocessing.managers.AcquirerProxy lock = m.lock();
                     lock.acquire();
-                    List<multiprocessing.sharedmemory.SharedMemory> filler = new ArrayList<>();
-                    for (long size = 8 << 20; size >= 4096; ) {
-                        try {
-                            filler.add(multiprocessing.sharedmemory.SharedMemory.create(size));
-                        } catch (java.io.IOException full) {
-                            size /= 2;
-                        }
-                    }
+                    List<multiprocessing.sharedmemory.SharedMemory> filler = fillDevShm();
                     System.out.println("put: " + outcome(() -> d.put("big2", new byte[200_000])));
                     System.out.println("get: " + outcome(() -> ((byte[]) d.get("big")).length));
                     System.out.println("small: " + outcome(() -> d.containsKey("big")));
@@ -415,14 +421,7 @@ public final class ParentHarness {
                 // sender and the receiver cannot write their receipts; they go on without them
                 // (the lock's block is then kept until its owner exits).
                 multiprocessing.synchronize.Lock lock = new multiprocessing.synchronize.Lock();
-                List<multiprocessing.sharedmemory.SharedMemory> filler = new ArrayList<>();
-                for (long size = 8 << 20; size >= 4096; ) {
-                    try {
-                        filler.add(multiprocessing.sharedmemory.SharedMemory.create(size));
-                    } catch (java.io.IOException full) {
-                        size /= 2;
-                    }
-                }
+                List<multiprocessing.sharedmemory.SharedMemory> filler = fillDevShm();
                 try (multiprocessing.connection.Pipe pipe = multiprocessing.connection.Pipe.open()) {
                     multiprocessing.connection.Connection there = pipe.right();
                     Process p = new Process(() -> {
