@@ -76,6 +76,9 @@ public final class ManagerServer {
     private static final ThreadLocal<Session> WRITING_FOR = new ThreadLocal<>();
     /** Proxies of new objects made by the request this thread runs, released after it. */
     private static final ThreadLocal<List<Object>> MADE = ThreadLocal.withInitial(ArrayList::new);
+    /** The references counted for the receiver of the reply this thread writes (see handle). */
+    private static final ThreadLocal<List<String>> COUNTED_FOR_REPLY =
+            ThreadLocal.withInitial(ArrayList::new);
     /** While a registered type's callable runs: the server it makes an object for. */
     private static final ThreadLocal<ManagerServer> MAKING = new ThreadLocal<>();
     private static final int BACKLOG = 16;
@@ -628,6 +631,8 @@ public final class ManagerServer {
 
     private void handle(Session s, Link c, Request r, Caller caller) {
         Response response;
+        List<String> counted = COUNTED_FOR_REPLY.get();
+        counted.clear();
         caller.enter();
         try {
             Object[] args = (Object[]) Serialization.deserialize(r.args());
@@ -642,12 +647,18 @@ public final class ManagerServer {
             c.send(response);
         } catch (RuntimeException e) {
             if (!c.peerGone()) {
+                // The proxies in the reply that never left were counted for its reader:
+                // given back (review 52: held until that client exited).
+                for (String id : counted) {
+                    table.decref(id, s.clientId);
+                }
                 cannotReply(c, r.id(), e);
             }
         } catch (IOException | InternalError e) {
             // The client is gone, or shrank its rings' memory (InternalError: a page of it is
             // gone); its references go with its connections.
         } finally {
+            counted.clear();
             releaseMade();
         }
     }
@@ -812,6 +823,7 @@ public final class ManagerServer {
                 // (review 51). Its reply goes nowhere.
                 if (!s.left) {
                     server.table.incref(id, s.clientId);
+                    COUNTED_FOR_REPLY.get().add(id);
                 }
             }
             return true;
