@@ -195,7 +195,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      * @param processes        how many worker processes
      * @param initializer      runs in each worker before its first task, or null
      * @param maxTasksPerChild tasks (chunks) after which a worker exits and is replaced; 0 for
-     *                         never
+     *                         never (a worker exiting gives the non-daemon threads its tasks
+     *                         left running up to 5 s to end: see {@link #close()})
      * @param context          the start method, or null for the default context
      * @throws IllegalArgumentException if {@code processes} is below 1 or
      *         {@code maxTasksPerChild} is negative
@@ -289,7 +290,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
         }
 
         /**
-         * A worker exits after this many tasks (chunks) and is replaced; default: never.
+         * A worker exits after this many tasks (chunks) and is replaced; default: never. An
+         * exiting worker gives the non-daemon threads its tasks left running up to 5 s to end.
          *
          * @param maxTasksPerChild tasks (chunks) per worker, at least 1
          * @return this builder

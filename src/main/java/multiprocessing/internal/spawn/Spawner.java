@@ -907,7 +907,7 @@ public final class Spawner {
     }
 
     /** The variables in which the java launcher and the JVM take options from the environment. */
-    static final List<String> OPTION_VARIABLES =
+    public static final List<String> OPTION_VARIABLES =
             List.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS");
 
     private static volatile List<String> inherited;
@@ -924,9 +924,7 @@ public final class Spawner {
                 String value = System.getenv(variable);
                 if (value != null && !value.isBlank()) {
                     for (String option : withoutArchiveChoices(value).trim().split("\\s+")) {
-                        if (!option.isEmpty()) {
-                            all.add(option);
-                        }
+                        addExpanded(option, all, 0);
                     }
                 }
             }
@@ -935,14 +933,29 @@ public final class Spawner {
         return options;
     }
 
-    /** Whether the environment's JVM options choose a garbage collector (see {@link #inheritedOptions}). */
-    public static boolean environmentChoosesGc() {
-        return AotCache.choosesGc(inheritedOptions());
-    }
-
-    /** Whether the environment's JVM options choose a class archive, or none. */
-    public static boolean environmentChoosesArchive() {
-        return inheritedOptions().stream().anyMatch(AotCache::managesArchive);
+    /**
+     * Adds {@code option}, or the options of the file it names ({@code @file} in
+     * JDK_JAVA_OPTIONS, {@code -XX:VMOptionsFile=}), roughly as the launcher reads them: a
+     * collector named there conflicted with the library's as well (attack 50).
+     */
+    private static void addExpanded(String option, List<String> into, int depth) {
+        if (option.isEmpty()) {
+            return;
+        }
+        String file = option.startsWith("@") ? option.substring(1)
+                : option.startsWith("-XX:VMOptionsFile=")
+                        ? option.substring("-XX:VMOptionsFile=".length()) : null;
+        if (file == null || depth > 4) {
+            into.add(option);
+            return;
+        }
+        try {
+            for (String inner : Files.readString(Path.of(file)).trim().split("\\s+")) {
+                addExpanded(inner.replace("\"", ""), into, depth + 1);
+            }
+        } catch (IOException | RuntimeException unreadable) {
+            into.add(option); // the JVM cannot read it either
+        }
     }
 
     /**
@@ -953,17 +966,22 @@ public final class Spawner {
      * command line, it replaced the library's: review 52).
      */
     static String withoutArchiveChoices(String options) {
-        List<String> kept = new ArrayList<>();
+        // Cut out of the text as it is: split and joined again, a quoted value's blanks
+        // ("-Dg=\"a   b\"") came out as one (attack 50).
+        StringBuilder out = new StringBuilder();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\S+").matcher(options);
+        int copied = 0;
         boolean dropped = false;
-        for (String option : options.trim().split("\\s+")) {
+        while (m.find()) {
+            String option = m.group();
             if (AotCache.writesArchive(option) || option.startsWith("-XX:AOTCache=")
                     || option.startsWith("-XX:AOTMode=")) {
+                out.append(options, copied, m.start());
+                copied = m.end();
                 dropped = true;
-            } else {
-                kept.add(option);
             }
         }
-        return dropped ? String.join(" ", kept) : options;
+        return dropped ? out.append(options, copied, options.length()).toString().trim() : options;
     }
 
     /** The java launcher of this JVM. */

@@ -211,8 +211,16 @@ public final class ResourceTracker {
             argv.add("-c");
             argv.add(LAUNCHER);
             argv.addAll(TrackerMain.commandLine());
-            // As a child's: without the options that would make it write or map an archive.
-            List<String> env = multiprocessing.internal.spawn.Spawner.environment();
+            // Without the program's JVM options: the tracker needs none, and any of them could
+            // stop its JVM, silently (a collector, a heap minimum above its -Xmx32m, an archive
+            // choice, in the variables or in files they name: review 52, attacks 49 and 50),
+            // and then nothing was ever cleaned up.
+            List<String> env = new ArrayList<>();
+            System.getenv().forEach((k, v) -> {
+                if (!multiprocessing.internal.spawn.Spawner.OPTION_VARIABLES.contains(k)) {
+                    env.add(k + "=" + v);
+                }
+            });
             if (multiprocessing.internal.spawn.WorkingDirectory.gone()) {
                 // Its shell would say on the program's standard error that it found no working
                 // directory (attack 49): it starts from one that is there.

@@ -50,15 +50,10 @@ public final class TrackerMain {
     static List<String> commandLine() {
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // The environment's options count (review 52: a collector in JAVA_TOOL_OPTIONS beside
-        // this one stopped the tracker's JVM, silently, and nothing was ever cleaned up).
-        if (!multiprocessing.internal.spawn.Spawner.environmentChoosesArchive()) {
-            argv.add("-Xshare:auto");
-        }
-        if (!multiprocessing.internal.spawn.Spawner.environmentChoosesGc()) {
-            argv.add("-XX:+UseSerialGC");
-        }
-        argv.addAll(List.of("-XX:TieredStopAtLevel=1", "-Xmx32m", "-Xss512k", "-XX:-UsePerfData",
+        // Its environment has none of the program's JVM options (ResourceTracker.launch): these
+        // are all it runs with.
+        argv.addAll(List.of("-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-Xmx32m", "-Xss512k", "-XX:-UsePerfData",
                 "-Djava.util.logging.SimpleFormatter.format=%4$s: %5$s%6$s%n"));
         boolean named = TrackerMain.class.getModule().isNamed();
         argv.add("--enable-native-access=" + (named ? "multiprocessing" : "ALL-UNNAMED"));

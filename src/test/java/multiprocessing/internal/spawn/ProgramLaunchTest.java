@@ -188,6 +188,20 @@ class ProgramLaunchTest {
     }
 
     /**
+     * The archive options taken out of an environment variable leave the rest as it was
+     * written: split and joined again, a quoted value's blanks came out as one (attack 50).
+     */
+    @Test
+    void archiveOptionsAreCutOutOfTheTextAsItIs() {
+        String cut = Spawner.withoutArchiveChoices(
+                " -XX:AOTCache=app.aot -Dg=\"a   b\"  -XX:AOTCacheOutput=x.aot -Xmx1g");
+        assertTrue(cut.startsWith("-Dg=\"a   b\" ") && cut.endsWith(" -Xmx1g")
+                && !cut.contains("AOT"), cut);
+        String untouched = "-Dg=\"a   b\"\t-Xmx1g ";
+        assertTrue(untouched == Spawner.withoutArchiveChoices(untouched), "nothing to cut");
+    }
+
+    /**
      * A class path longer than one argument of exec may be (Linux: 128 KiB; a {@code lib/*} of
      * a few thousand jars, expanded by the launcher) reaches every child and the resource
      * tracker: each start failed with E2BIG, and the tracker never started (attack 48).
@@ -218,8 +232,19 @@ class ProgramLaunchTest {
      * every child died at once with "Multiple garbage collectors selected" (attack 48).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS"})
-    void aCollectorChosenInTheEnvironmentIsTheChildrens(String variable) throws Exception {
+    @org.junit.jupiter.params.provider.CsvSource({
+            // a heap minimum above the tracker's maximum stopped it too (attack 50)
+            "JAVA_TOOL_OPTIONS, -XX:+UseParallelGC -Xms64m",
+            "_JAVA_OPTIONS, -XX:+UseParallelGC",
+            // in a file the variable names (attack 50)
+            "JDK_JAVA_OPTIONS, @FILE"})
+    void aCollectorChosenInTheEnvironmentIsTheChildrens(String variable, String value)
+            throws Exception {
+        if (value.equals("@FILE")) {
+            Path options = dir.resolve("gc.options");
+            Files.writeString(options, "-XX:+UseParallelGC\n");
+            value = "@" + options;
+        }
         // Each child leaves a segment for the resource tracker, whose JVM the collector
         // stopped too (review 52): nothing was cleaned up.
         String leftFor = "mpj_envgc_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
@@ -228,7 +253,7 @@ class ProgramLaunchTest {
                         + ".getName() + \" \" + multiprocessing.sharedmemory.SharedMemory.create(\""
                         + leftFor + "_\" + ProcessHandle.current().pid(), 64).size()")));
         String output = run(program, "." + File.pathSeparator, List.of(),
-                Map.of(variable, "-XX:+UseParallelGC"),
+                Map.of(variable, value),
                 true);
         assertEquals(2, output.lines().filter(l -> l.startsWith("child PS ")).count(), output);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
