@@ -362,7 +362,10 @@ final class AotCache {
             Kind kind, String programClass) throws IOException {
         if (!env.enabled() || env.feature() < 25 || !env.modulePath().isEmpty()
                 || userOptions.stream().anyMatch(AotCache::managesArchive)
-                || Spawner.inheritedOptions().stream().anyMatch(AotCache::conflictsInherited)
+                // The environment's too: -Xshare:off there beside -XX:AOTCache stopped every
+                // child (attack 48); an AOT cache named there never reaches a child
+                // (Spawner.withoutArchiveChoices).
+                || Spawner.inheritedOptions().stream().anyMatch(AotCache::managesArchive)
                 || !sameFile(executable, env.javaHome().resolve("bin").resolve("java"))) {
             return Plan.NONE;
         }
@@ -759,16 +762,6 @@ final class AotCache {
                         + "|SharedArchiveFile|ArchiveClassesAtExit)=.*")
                 || option.matches("-XX:[+-](AutoCreateSharedArchive|UseSharedSpaces"
                         + "|RecordDynamicDumpInfo)");
-    }
-
-    /**
-     * Whether an option a child takes from the environment (JAVA_TOOL_OPTIONS...) rules out
-     * the library's cache: one that chooses another archive or none (-Xshare:off beside
-     * -XX:AOTCache stopped every child from starting: attack 48). An AOT cache named there
-     * never reaches a child ({@link Spawner#withoutArchiveChoices}).
-     */
-    static boolean conflictsInherited(String option) {
-        return managesArchive(option);
     }
 
     /** Options with which a JVM writes a class archive (or its configuration) as it exits. */

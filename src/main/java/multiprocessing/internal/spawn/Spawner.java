@@ -894,7 +894,7 @@ public final class Spawner {
      * warnings and exiting seconds late). A child's archive is the library's to choose
      * ({@link AotCache}).
      */
-    public static List<String> environment() {
+    private static List<String> environment() {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : System.getenv().entrySet()) {
             String value = e.getValue();
