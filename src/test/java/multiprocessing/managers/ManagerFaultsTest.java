@@ -252,33 +252,43 @@ class ManagerFaultsTest {
         try (SyncManager m = Multiprocessing.manager()) {
             AcquirerProxy lock = kind.equals("rlock") ? m.rLock() : m.lock();
             lock.acquire();
-            multiprocessing.synchronize.Semaphore waiting =
-                    new multiprocessing.synchronize.Semaphore(0);
-            List<Process> waiters = new java.util.ArrayList<>();
-            for (int i = 0; i < 2; i++) {
-                Process p = new Process(() -> {
-                    waiting.release();
-                    lock.acquire();
-                });
-                p.start();
-                waiters.add(p);
-            }
-            for (int i = 0; i < 2; i++) {
-                assertTrue(waiting.acquire(Duration.ofSeconds(60)));
-            }
             // Their acquires wait in the server (on a loaded machine a call takes a while to
             // get there: the test then passes without the grant it is about).
-            Thread.sleep(1_000);
-            for (Process p : waiters) {
-                p.kill();
-            }
-            for (Process p : waiters) {
-                p.join();
-                p.close();
-            }
+            killWhileWaiting(2, 1_000, () -> lock.acquire());
             lock.release();
             assertTrue(lock.acquire(Duration.ofSeconds(20)), "free once its waiters were killed");
             lock.release();
+        }
+    }
+
+    /**
+     * Starts {@code n} processes that each call {@code waits} (a call that blocks in the
+     * manager's server), gives their calls {@code settleMillis} to reach it once all have
+     * begun, then SIGKILLs them and joins them.
+     */
+    private static void killWhileWaiting(int n, long settleMillis,
+            multiprocessing.SerializableRunnable waits) throws Exception {
+        multiprocessing.synchronize.Semaphore waiting =
+                new multiprocessing.synchronize.Semaphore(0);
+        List<Process> waiters = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Process p = new Process(() -> {
+                waiting.release();
+                waits.run();
+            });
+            p.start();
+            waiters.add(p);
+        }
+        for (int i = 0; i < n; i++) {
+            assertTrue(waiting.acquire(Duration.ofSeconds(60)));
+        }
+        Thread.sleep(settleMillis);
+        for (Process p : waiters) {
+            p.kill();
+        }
+        for (Process p : waiters) {
+            p.join();
+            p.close();
         }
     }
 
@@ -595,28 +605,7 @@ class ManagerFaultsTest {
     void itemsPutJustAfterWaitingConsumersWereKilledAreNotLost() throws Exception {
         try (SyncManager m = Multiprocessing.manager()) {
             JoinableQueueProxy<Integer> q = m.joinableQueue();
-            multiprocessing.synchronize.Semaphore waiting =
-                    new multiprocessing.synchronize.Semaphore(0);
-            List<Process> consumers = new java.util.ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                Process p = new Process(() -> {
-                    waiting.release();
-                    q.get();
-                });
-                p.start();
-                consumers.add(p);
-            }
-            for (int i = 0; i < 3; i++) {
-                assertTrue(waiting.acquire(Duration.ofSeconds(60)));
-            }
-            Thread.sleep(300); // their gets wait in the server
-            for (Process p : consumers) {
-                p.kill();
-            }
-            for (Process p : consumers) {
-                p.join();
-                p.close();
-            }
+            killWhileWaiting(3, 300, () -> q.get()); // their gets wait in the server
             for (int i = 0; i < 3; i++) {
                 q.put(i);
             }

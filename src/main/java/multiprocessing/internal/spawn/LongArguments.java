@@ -22,7 +22,7 @@ import multiprocessing.internal.util.TempDir;
  * no one else can slip options into a child. A child's launcher reads it right after exec,
  * while this process lives (it waits for its starts in flight at exit).
  */
-final class LongArguments {
+public final class LongArguments {
     private LongArguments() {}
 
     /** Below MAX_ARG_STRLEN (131,072 bytes with the NUL), with room for the option's name. */
@@ -30,9 +30,14 @@ final class LongArguments {
 
     private static final Map<String, Path> WRITTEN = new ConcurrentHashMap<>();
 
+    /** Whether {@code value} fits in one argument of exec, with room for an option's name. */
+    public static boolean fits(String value) {
+        return value.getBytes(StandardCharsets.UTF_8).length < LIMIT;
+    }
+
     /** {@code option} and {@code value} as arguments: themselves, or {@code @file} if long. */
     static List<String> of(String option, String value) {
-        if (value.getBytes(StandardCharsets.UTF_8).length < LIMIT) {
+        if (fits(value)) {
             return List.of(option, value);
         }
         return List.of("@" + WRITTEN.computeIfAbsent(option + " " + value, LongArguments::write));

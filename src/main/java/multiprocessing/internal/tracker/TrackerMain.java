@@ -65,8 +65,7 @@ public final class TrackerMain {
             argv.add("--module-path");
             argv.add(modulePath);
         }
-        if (classPath != null
-                && classPath.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > SHORT_ENOUGH) {
+        if (classPath != null && !multiprocessing.internal.spawn.LongArguments.fits(classPath)) {
             // Longer than one argument of exec may be (E2BIG: attack 48): the tracker needs
             // the library alone, and it is exec'd late (at the first registration), so an
             // argument file could be gone by then.
@@ -97,9 +96,6 @@ public final class TrackerMain {
         }
         return String.join(java.io.File.pathSeparator, entries);
     }
-
-    /** Below Linux's 128 KiB for one argument of exec. */
-    private static final int SHORT_ENOUGH = 100_000;
 
     /** The jar or directory the library's classes come from, or null if not a plain one. */
     private static String ownLocation() {
