@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import multiprocessing.internal.posix.ErrnoException;
 import multiprocessing.internal.posix.Posix;
@@ -60,11 +62,16 @@ public final class ResourceTracker {
 
     private static int fd = -1;
     private static boolean inheritedChecked;
+    /** Whether this process's pipe came from its parent (it is a child of the tree). */
+    private static boolean fromParent;
     private static boolean broken;
     /** Set by {@link #leave}: this process no longer reports anything. */
     private static boolean left;
-    /** The names this process registered and has not unregistered. */
-    private static final java.util.Set<String> held = new java.util.HashSet<>();
+    /**
+     * The names this process registered and has not unregistered, with their inodes (0: not
+     * known): what a tracker started again is told ({@link #restart}).
+     */
+    private static final Map<String, Long> held = new HashMap<>();
 
     /**
      * Records that this process is creating {@code name}, a random name nobody else uses: it
@@ -109,7 +116,15 @@ public final class ResourceTracker {
      * tracker cannot work here (already reported).
      */
     public static synchronized int fdForChild() {
-        return ensure(true);
+        int out = ensure(true);
+        if (out >= 0 && readerGone(out)) {
+            // Checked here too, not only at a failed write: a child handed a pipe nobody reads
+            // would start a tracker of its own at its first registration, which would wait
+            // for its subtree only.
+            restart("gone");
+            out = broken ? -1 : fd;
+        }
+        return out;
     }
 
     /**
@@ -138,10 +153,25 @@ public final class ResourceTracker {
             return;
         }
         if (create) {
-            held.add(name);
+            held.put(name, inode);
         } else {
             held.remove(name);
         }
+        try {
+            write(out, verb, name, inode);
+        } catch (ErrnoException e) {
+            if (e.errno() == Posix.EPIPE) {
+                restart(e.getMessage()); // it tells the new tracker what is held, this included
+            } else {
+                giveUp(e);
+            }
+        } catch (RuntimeException e) {
+            giveUp(e);
+        }
+    }
+
+    private static void write(int out, String verb, String name, long inode)
+            throws ErrnoException {
         byte[] line = (verb + " " + ProcessHandle.current().pid() + " " + inode + " " + name
                 + "\n")
                 .getBytes(StandardCharsets.UTF_8);
@@ -153,11 +183,77 @@ public final class ResourceTracker {
             if (n != line.length) {
                 throw new IllegalStateException("short write to the resource tracker: " + n);
             }
-        } catch (ErrnoException | RuntimeException e) {
-            broken = true;
-            LibraryLog.get().log(Level.WARNING, "multiprocessing: the resource tracker is gone ("
-                    + e.getMessage() + "); shared memory left behind will not be cleaned up");
         }
+    }
+
+    private static void giveUp(Exception e) {
+        broken = true;
+        LibraryLog.get().log(Level.WARNING, "multiprocessing: the resource tracker is gone ("
+                + e.getMessage() + "); shared memory left behind will not be cleaned up");
+    }
+
+    /** Whether nobody reads {@code out} any longer: a pipe's write end polls POLLERR then. */
+    private static boolean readerGone(int out) {
+        try {
+            return (Posix.pollOne(out, Posix.POLLOUT, 0) & Posix.POLLERR) != 0;
+        } catch (ErrnoException e) {
+            return false; // a write will tell
+        }
+    }
+
+    /**
+     * The tracker ended while the program runs (it ignores the signals a program's end sends,
+     * so something killed it): as CPython's {@code ensure_running} does, this process starts
+     * another and tells it again what it holds, and its children started from now on report
+     * to it. A child's new tracker also waits for its parent to end before it cleans up: what
+     * the child created and handed on may still be in use there. What other processes of the
+     * program registered is tracked again only once they report again (each starts a tracker
+     * of its own then); the warning says so.
+     */
+    private static void restart(String why) {
+        LibraryLog.get().log(Level.WARNING, "multiprocessing: the resource tracker ended ("
+                + why + "); starting another in process " + ProcessHandle.current().pid()
+                + " with the " + held.size() + " name(s) it holds. Shared memory that other "
+                + "processes of the program created before is cleaned up only if they "
+                + "create or unlink some again");
+        Posix.closeQuietly(fd);
+        fd = -1;
+        int parent = fromParent ? parentPidfd() : -1;
+        try {
+            fd = launch(parent);
+            for (Map.Entry<String, Long> e : held.entrySet()) {
+                write(fd, "REGISTER", e.getKey(), e.getValue());
+            }
+        } catch (IOException | RuntimeException e) {
+            if (fd >= 0) {
+                Posix.closeQuietly(fd);
+                fd = -1;
+            }
+            giveUp(e);
+        } finally {
+            if (parent >= 0) {
+                Posix.closeQuietly(parent);
+            }
+        }
+    }
+
+    /** A pidfd of this process's parent, or -1 if it has no parent left to wait for. */
+    private static int parentPidfd() {
+        long ppid = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+        if (ppid <= 1) {
+            return -1;
+        }
+        try {
+            int pidfd = Posix.pidfdOpen((int) ppid);
+            // Still our parent once the pidfd is open: not a process that reused its pid.
+            if (ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L) == ppid) {
+                return pidfd;
+            }
+            Posix.closeQuietly(pidfd);
+        } catch (ErrnoException e) {
+            // gone already
+        }
+        return -1;
     }
 
     private static int ensure(boolean create) {
@@ -171,6 +267,7 @@ public final class ResourceTracker {
             inheritedChecked = true;
             fd = inherited();
             if (fd >= 0) {
+                fromParent = true;
                 return fd;
             }
         }
@@ -178,7 +275,7 @@ public final class ResourceTracker {
             return -1;
         }
         try {
-            fd = launch();
+            fd = launch(-1);
         } catch (IOException | RuntimeException e) {
             broken = true;
             LibraryLog.get().log(Level.WARNING,
@@ -203,7 +300,11 @@ public final class ResourceTracker {
         }
     }
 
-    private static int launch() throws IOException {
+    /**
+     * Starts a tracker and returns the write end of its pipe; with {@code alsoAwait} (a pidfd,
+     * or -1) as its descriptor 4, the tracker also waits for that process to end.
+     */
+    private static int launch(int alsoAwait) throws IOException {
         int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
         try {
             List<String> argv = new ArrayList<>();
@@ -226,8 +327,9 @@ public final class ResourceTracker {
                 // directory (attack 49): it starts from one that is there.
                 argv = multiprocessing.internal.spawn.WorkingDirectory.fromRoot(argv);
             }
+            int[] inherit = alsoAwait >= 0 ? new int[] {pipe[0], alsoAwait} : new int[] {pipe[0]};
             int pid = Spawn.spawnInNewGroup(argv.get(0).equals("sh") ? "/bin/sh" : argv.get(0),
-                    argv, env, new int[] {pipe[0]});
+                    argv, env, inherit);
             Posix.reap(pid, true);
         } catch (IOException | RuntimeException e) {
             Posix.closeQuietly(pipe[1]);

@@ -45,6 +45,11 @@ public final class TrackerMain {
     private TrackerMain() {}
 
     static final int PIPE_FD = 3;
+    /**
+     * A pidfd of a process to wait for too, if there: a tracker a child started again (its
+     * parent's was killed) cleans up only once that parent has ended as well.
+     */
+    static final int AWAITED_FD = 4;
 
     /** The tracker's command line, without the first message (the launcher adds it). */
     static List<String> commandLine() {
@@ -127,6 +132,7 @@ public final class TrackerMain {
                 }
             }
         }
+        awaitParent();
         System.Logger log = System.getLogger("multiprocessing");
         for (Map.Entry<Key, Registration> e : registered.entrySet()) {
             if (e.getValue().count > 0) {
@@ -134,6 +140,25 @@ public final class TrackerMain {
             }
         }
         System.exit(0);
+    }
+
+    private static void awaitParent() {
+        try {
+            if (!Files.readSymbolicLink(Path.of("/proc/self/fd/" + AWAITED_FD)).toString()
+                    .contains("pidfd")) {
+                return;
+            }
+        } catch (IOException e) {
+            return; // not there: the first tracker of a program
+        }
+        try {
+            while (multiprocessing.internal.posix.Posix.pollOne(AWAITED_FD,
+                    multiprocessing.internal.posix.Posix.POLLIN, -1) == 0) {
+                // EINTR
+            }
+        } catch (ErrnoException e) {
+            // cannot wait: clean up now, as a first tracker would
+        }
     }
 
     /** An object by its name and inode (0: registered by name alone). */

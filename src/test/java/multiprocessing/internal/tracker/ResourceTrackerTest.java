@@ -182,6 +182,76 @@ class ResourceTrackerTest {
         }
     }
 
+    /** SIGKILLs the tracker of {@code pipe} and waits until it is gone. */
+    private static void killTracker(String pipe) throws Exception {
+        List<Long> found = trackers(pipe);
+        assertEquals(1, found.size(), "one tracker");
+        ProcessHandle.of(found.get(0)).ifPresent(ProcessHandle::destroyForcibly);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!trackers(pipe).isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the tracker outlived its SIGKILL");
+            Thread.sleep(20);
+        }
+    }
+
+    /**
+     * A tracker killed while the program runs (it ignores the signals a program's end sends,
+     * but not SIGKILL): the next registration starts another, told what the process holds, and
+     * children started after report to it. It was not started again, and everything the
+     * program then left stayed in /dev/shm.
+     */
+    @Test
+    void aKilledTrackerIsStartedAgain(@TempDir Path dir) throws Exception {
+        String prefix = prefix("restart");
+        java.lang.Process harness = harness("tracker-killed", prefix, dir);
+        String pipe;
+        try {
+            String first = awaitLine(dir.resolve("out"), "ready ").split(" ")[1];
+            killTracker(first);
+            harness.getOutputStream().write('\n');
+            harness.getOutputStream().flush();
+            pipe = awaitLine(dir.resolve("out"), "again ").split(" ")[1];
+            assertFalse(pipe.equals(first), pipe);
+            assertEquals(List.of(prefix + "_a", prefix + "_b", prefix + "_c"), shm(prefix));
+            assertEquals(1, trackers(pipe).size(), "one tracker again");
+        } finally {
+            harness.destroyForcibly();
+            harness.waitFor();
+        }
+        awaitGone(prefix, pipe);
+        String err = Files.readString(dir.resolve("err"));
+        assertTrue(err.contains("the resource tracker ended"), err);
+        for (String name : List.of("_a", "_b", "_c")) {
+            assertTrue(err.contains("'/" + prefix + name + "'"), name + " in:\n" + err);
+        }
+    }
+
+    /**
+     * A child that starts a tracker again (its parent's was killed) and leaves a segment for
+     * its parent: its tracker unlinks it only once the parent has ended too. It was never
+     * unlinked.
+     */
+    @Test
+    void aTrackerAChildStartsAgainWaitsForItsParent(@TempDir Path dir) throws Exception {
+        String prefix = prefix("childrestart");
+        java.lang.Process harness = harness("child-restarts", prefix, dir);
+        try {
+            killTracker(awaitLine(dir.resolve("out"), "ready ").split(" ")[1]);
+            harness.getOutputStream().write('\n');
+            harness.getOutputStream().flush();
+            assertEquals(0, harness.waitFor(), () -> read(dir.resolve("err")));
+        } finally {
+            harness.destroyForcibly();
+            harness.waitFor();
+        }
+        assertEquals("kept true 0", awaitLine(dir.resolve("out"), "kept "),
+                () -> read(dir.resolve("err")));
+        // Its warning goes to the child's standard error, a pipe its parent read: lost.
+        awaitGone(prefix, null);
+        assertTrue(read(dir.resolve("err")).contains("the resource tracker ended"),
+                () -> read(dir.resolve("err")));
+    }
+
     @Test
     void unlinkUnregistersInParentAndChild(@TempDir Path dir) throws Exception {
         String prefix = prefix("tidy");

@@ -86,8 +86,54 @@ public final class TrackerHarness {
                 System.out.flush();
                 System.in.read();
             }
+            case "tracker-killed" -> {
+                // The test kills the tracker between the first segment and the others: this
+                // process starts another tracker, which is told of all three (the child's
+                // too, which reports to it).
+                SharedMemory.create(prefix + "_a", 4096);
+                System.out.println("ready " + pipeOf(ResourceTracker.fdForChild()));
+                System.out.flush();
+                System.in.read();
+                SharedMemory.create(prefix + "_b", 4096);
+                Process child = childHolding(prefix + "_c");
+                System.out.println("again " + pipeOf(ResourceTracker.fdForChild()) + " "
+                        + child.pid());
+                System.out.flush();
+                Thread.sleep(60_000);
+            }
+            case "child-restarts" -> {
+                // The test kills the tracker while a child waits; the child then creates a
+                // segment, leaves it for this process and exits: the tracker it starts must
+                // not unlink it before this process has ended too.
+                SharedMemory own = SharedMemory.create(prefix + "_a", 4096);
+                java.nio.file.Path go = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+                        prefix + ".go");
+                Process child = new Process(() -> {
+                    while (!java.nio.file.Files.exists(go)) {
+                        Thread.sleep(10);
+                    }
+                    SharedMemory.create(prefix + "_c", 4096).close();
+                });
+                child.start();
+                System.out.println("ready " + pipeOf(ResourceTracker.fdForChild()));
+                System.out.flush();
+                System.in.read();
+                java.nio.file.Files.writeString(go, "go");
+                child.join();
+                java.nio.file.Files.delete(go);
+                Thread.sleep(3000); // the time the child's tracker would take to unlink it
+                System.out.println("kept " + java.nio.file.Files.exists(
+                        java.nio.file.Path.of("/dev/shm", prefix + "_c")) + " " + child.exitCode());
+                own.close();
+                own.unlink();
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
+    }
+
+    private static String pipeOf(int fd) throws java.io.IOException {
+        return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd))
+                .toString();
     }
 
     /**
