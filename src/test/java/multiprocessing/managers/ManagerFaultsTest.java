@@ -479,6 +479,43 @@ class ManagerFaultsTest {
     }
 
     /**
+     * A proxy in a reply whose caller gave up (its server stalled past the cancel's wait) gives
+     * back the reference the server counted for it: nobody read the reply, so no proxy was
+     * made to give it back, and the object stayed in the server for the process's life
+     * (review 51).
+     */
+    @Test
+    void anObjectMadeForACallerThatGaveUpIsNotKept() throws Exception {
+        try (SyncManager m = Multiprocessing.manager()) {
+            long server = m.process().pid();
+            int before = m.numberOfObjects();
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            signal(server, "STOP");
+            Thread maker;
+            try {
+                maker = Thread.ofPlatform().start(() -> {
+                    try {
+                        outcome.set(m.dict());
+                    } catch (Throwable t) {
+                        outcome.set(t);
+                    }
+                });
+                Thread.sleep(100);
+                maker.interrupt();
+                maker.join(TimeUnit.SECONDS.toMillis(10));
+            } finally {
+                signal(server, "CONT");
+            }
+            assertInstanceOf(ProcessError.class, outcome.get(), "gave up in the stall");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (m.numberOfObjects() != before && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(before, m.numberOfObjects(), "the dict made for nobody is gone");
+        }
+    }
+
+    /**
      * A manager that stops answering holds up its own bookkeeping only: a proxy of another
      * manager sent through a pipe meanwhile leaves at once. One thread gave references for
      * every manager, and the stalled one's give held it, so each proxy of any manager sent

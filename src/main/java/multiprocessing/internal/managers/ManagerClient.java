@@ -672,6 +672,26 @@ public final class ManagerClient {
         });
     }
 
+    /**
+     * Drops the reply {@code r}, whose caller gave up, from a thread of its own (the reader
+     * must read on): the references the server counted for the proxies in it go back.
+     */
+    private void dropLater(Response r) {
+        if (shutDown != null || !r.ok()) {
+            return;
+        }
+        decrefs.execute(() -> ProxyHandler.dropping(() -> {
+            COUNTED.set(address);
+            try {
+                Serialization.deserialize(r.payload());
+            } catch (RuntimeException unreadable) {
+                // A class this process lacks: no proxy of it was made, and none can be.
+            } finally {
+                COUNTED.remove();
+            }
+        }));
+    }
+
     /** A call's connection ended before its reply came. */
     private static final class ConnectionEnded extends ProcessError {
         private static final long serialVersionUID = 1L;
@@ -869,8 +889,12 @@ public final class ManagerClient {
                     }
                     Call c = pending.remove(r.id());
                     if (c != null) {
-                        if (!c.claim() && c.grant != null) {
-                            giveBackLater(c.grant, r); // its caller gave up first
+                        if (!c.claim()) { // its caller gave up first
+                            if (c.grant != null) {
+                                giveBackLater(c.grant, r);
+                            } else {
+                                dropLater(r);
+                            }
                         }
                         c.complete(r);
                     }

@@ -77,7 +77,7 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
         this.client = client;
         AtomicBoolean holds = new AtomicBoolean(counted);
         this.counted = holds;
-        Cleaning.register(this, () -> {
+        java.lang.ref.Cleaner.Cleanable giveBack = Cleaning.register(this, () -> {
             if (holds.getAndSet(false)) {
                 if (local != null) {
                     local.decref(id, holder);
@@ -86,6 +86,30 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
                 }
             }
         });
+        List<Runnable> dropping = DROPPING.get();
+        if (counted && dropping != null) {
+            dropping.add(giveBack::clean);
+        }
+    }
+
+    /** While a reply nobody will read is read: how to give back each reference it counted. */
+    private static final ThreadLocal<List<Runnable>> DROPPING = new ThreadLocal<>();
+
+    /**
+     * Runs {@code read}, which reads a reply whose caller gave up, and gives back at once the
+     * references the server counted for the proxies in it: nobody ever read such a reply, so
+     * no proxy was made to give them back when collected, and its objects stayed in the
+     * server for the life of the process (review 51).
+     */
+    static void dropping(Runnable read) {
+        List<Runnable> giveBacks = new java.util.ArrayList<>();
+        DROPPING.set(giveBacks);
+        try {
+            read.run();
+        } finally {
+            DROPPING.remove();
+            giveBacks.forEach(Runnable::run);
+        }
     }
 
     /** A handler of the server's JVM, holding a reference as {@code holder}. */
