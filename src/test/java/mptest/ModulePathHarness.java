@@ -16,12 +16,25 @@ public final class ModulePathHarness {
     public static void main(String[] args) throws Exception {
         try (Pipe pipe = Pipe.open()) {
             Connection child = pipe.right();
-            Process p = new Process(() -> child.send(Multiprocessing.currentProcess().name()
-                    + " in module " + Process.class.getModule().getName()));
+            Process p = new Process(() -> {
+                child.send(Multiprocessing.currentProcess().name()
+                        + " in module " + Process.class.getModule().getName());
+                child.send(modules() + " from " + System.getProperty("jdk.module.path"));
+            });
             p.start();
             System.out.println("child said: " + pipe.left().recv());
+            System.out.println("child modules: " + pipe.left().recv());
+            System.out.println("parent modules: " + modules());
             p.join();
             System.out.println("exit " + p.exitCode());
         }
+    }
+
+    /** The boot layer's modules that are not the JDK's, by name. */
+    static String modules() {
+        return ModuleLayer.boot().configuration().modules().stream()
+                .filter(m -> !m.reference().location().map(u -> u.getScheme().equals("jrt"))
+                        .orElse(false))
+                .map(java.lang.module.ResolvedModule::name).sorted().toList().toString();
     }
 }

@@ -425,6 +425,16 @@ class ProcessLifetimeTest {
         assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
         assertTrue(out.contains("child said: Process-1 in module multiprocessing"), out);
         assertTrue(out.contains("exit 0"), out);
+        // The child resolves the parent's modules and opens no other jar: with the whole
+        // module path, it also resolved Janino's two jars (which Fory declares but does not
+        // use), one signed, and paid for checking its signature at every start.
+        String parents = out.lines().filter(l -> l.startsWith("parent modules: ")).findFirst()
+                .orElseThrow().substring("parent modules: ".length());
+        String child = out.lines().filter(l -> l.startsWith("child modules: ")).findFirst()
+                .orElseThrow().substring("child modules: ".length());
+        assertEquals("[multiprocessing, org.apache.fory.core]", parents, out);
+        assertTrue(child.startsWith(parents + " from "), out);
+        assertFalse(child.contains("janino") || child.contains("commons-compiler"), out);
         assertFalse(out.contains("WARNING"), "no JVM warnings in parent or child: " + out);
     }
 

@@ -35,8 +35,8 @@ import multiprocessing.internal.util.TempDirSweeper;
  * Starts a child JVM for the "spawn" start method (Python's {@code popen_spawn_posix} and the
  * parent half of {@code spawn}).
  *
- * <p>Implementation note: the child is the same {@code java} with the same module path and the
- * class path {@link ClassReach} gives (this JVM's, the library's loaders' entries, the program's
+ * <p>Implementation note: the child is the same {@code java} with the modules this JVM resolved
+ * from its module path ({@link BootModules}) and the class path {@link ClassReach} gives (this JVM's, the library's loaders' entries, the program's
  * loaders' entries after them), its standard error passed through a {@link StderrTap}, started
  * by posix_spawn so that it inherits exactly the descriptors chosen here: its
  * bootstrap pipe as descriptor 3, then every descriptor the serialized process names
@@ -737,11 +737,13 @@ public final class Spawner {
         String classPath = childClassPath != null ? childClassPath
                 : ClassReach.libraryClassPath();
         if (modulePath != null && !modulePath.isEmpty()) {
-            argv.addAll(LongArguments.of("--module-path", modulePath));
+            BootModules.Selection boot = BootModules.fromModulePath();
+            argv.addAll(LongArguments.of("--module-path",
+                    boot != null ? boot.modulePath() : modulePath));
             // A main class in a named module makes only that module a root: without
             // ALL-DEFAULT, jdk.unsupported (Fory's Unsafe) would be missing in the child.
-            argv.add("--add-modules");
-            argv.add("ALL-DEFAULT,ALL-MODULE-PATH");
+            argv.addAll(LongArguments.of("--add-modules",
+                    "ALL-DEFAULT," + (boot != null ? boot.names() : "ALL-MODULE-PATH")));
             argv.addAll(parentModuleOptions());
         }
         if (classPath != null && !classPath.isEmpty()) {

@@ -64,7 +64,10 @@ public final class TrackerMain {
         argv.add("--enable-native-access=" + (named ? "multiprocessing" : "ALL-UNNAMED"));
         // Absolute: the tracker runs from / (a working directory removed meanwhile would stop
         // its JVM from starting, and it may start long after the program's).
-        String modulePath = absolute(System.getProperty("jdk.module.path"));
+        multiprocessing.internal.spawn.BootModules.Selection boot =
+                multiprocessing.internal.spawn.BootModules.fromModulePath();
+        String modulePath = absolute(boot != null ? boot.modulePath()
+                : System.getProperty("jdk.module.path"));
         String classPath = absolute(multiprocessing.internal.spawn.ClassReach.libraryClassPath());
         if (modulePath != null && !modulePath.isEmpty()) {
             argv.add("--module-path");
