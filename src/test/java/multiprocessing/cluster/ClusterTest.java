@@ -1,10 +1,12 @@
 package multiprocessing.cluster;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -799,6 +801,38 @@ class ClusterTest {
         d.put("k", stored);
         assertTrue(d.remove("k", equal), "removed by an equal value");
         assertFalse(d.containsKey("k"));
+    }
+
+    /**
+     * merge, compute and computeIfPresent over values whose class keeps Object's equals (a
+     * byte[]): they swap on the stored bytes. Over ConcurrentMap's loops, whose replace
+     * compares with equals, a copy read back never matched and they spun for good, nothing
+     * else writing (attack 51).
+     */
+    @Test
+    @Order(16)
+    void compoundDictMethodsWorkOnValuesWithoutEquals() {
+        java.util.concurrent.ConcurrentMap<String, byte[]> d = client.dict("byte-values");
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+            d.put("k", new byte[] {1});
+            assertArrayEquals(new byte[] {1, 2}, d.merge("k", new byte[] {2}, ClusterTest::concat));
+            assertArrayEquals(new byte[] {1, 2, 3},
+                    d.compute("k", (k, v) -> concat(v, new byte[] {3})));
+            assertArrayEquals(new byte[] {1, 2, 3, 4},
+                    d.computeIfPresent("k", (k, v) -> concat(v, new byte[] {4})));
+            assertEquals(null, d.computeIfPresent("k", (k, v) -> null));
+            assertFalse(d.containsKey("k"), "removed by a null");
+            assertArrayEquals(new byte[] {5}, d.merge("k", new byte[] {5}, ClusterTest::concat));
+            assertEquals(null, d.compute("absent", (k, v) -> null));
+            assertFalse(d.containsKey("absent"));
+        });
+        assertArrayEquals(new byte[] {5}, d.get("k"));
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 
     static final String NOT_RUN = "multiprocessing.cluster.testNotRun";

@@ -7,8 +7,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.BiFunction;
 
 import com.hazelcast.map.IMap;
 
@@ -26,9 +28,10 @@ import multiprocessing.internal.util.LibraryLog;
  * hold with the value given, and swap on those very bytes with the IMap's own compare-and-set
  * (review 50: comparing the given value's bytes made again, a {@code Set.of} read in another
  * JVM or a {@code HashSet} that once was larger never matched, and {@code merge} spun for
- * good). So {@code merge} and {@code compute} (ConcurrentMap's retry loops over them and
- * {@code putIfAbsent}) are atomic cluster-wide; views are snapshots whose {@code remove}
- * writes through.
+ * good). {@code merge}, {@code compute} and {@code computeIfPresent} swap on the stored bytes
+ * with no comparison at all, so they are atomic cluster-wide for any value, a {@code byte[]}
+ * too ({@code computeIfAbsent} is ConcurrentMap's, over {@code putIfAbsent}); views are
+ * snapshots whose {@code remove} writes through.
  */
 final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V> {
     /** Of Object: what a peer without the key put there may be of any type (refused on read). */
@@ -150,6 +153,68 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             }
             // written meanwhile: look again (another write succeeded)
         }
+    }
+
+    /*
+     * The compound methods swap on the stored bytes themselves, with no equals: ConcurrentMap's
+     * own loops go through replace(k, old, new), which compares with equals, and for a value
+     * whose class keeps Object's (a byte[], an int[], most plain classes) a copy read back
+     * never equals another, so merge and compute spun for good (attack 51). Here the function
+     * runs again only when another write came first, as in ConcurrentMap's.
+     */
+
+    @Override
+    public V compute(K k, BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(f);
+        byte[] key = key(k);
+        while (true) {
+            Object stored = read(() -> map.get(key));
+            V made = f.apply(k, valueOf(key, stored));
+            if (swap(key, stored, made)) {
+                return made;
+            }
+        }
+    }
+
+    @Override
+    public V computeIfPresent(K k, BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(f);
+        byte[] key = key(k);
+        while (true) {
+            Object stored = read(() -> map.get(key));
+            if (stored == null) {
+                return null;
+            }
+            V made = f.apply(k, valueOf(key, stored));
+            if (swap(key, stored, made)) {
+                return made;
+            }
+        }
+    }
+
+    @Override
+    public V merge(K k, V v, BiFunction<? super V, ? super V, ? extends V> f) {
+        Objects.requireNonNull(v);
+        Objects.requireNonNull(f);
+        byte[] key = key(k);
+        while (true) {
+            Object stored = read(() -> map.get(key));
+            V made = stored == null ? v : f.apply(valueOf(key, stored), v);
+            if (swap(key, stored, made)) {
+                return made;
+            }
+        }
+    }
+
+    /**
+     * Sets {@code key} from {@code stored} (null: absent) to {@code made} (null: absent), if
+     * it still holds those very bytes; false if another write came first.
+     */
+    private boolean swap(byte[] key, Object stored, V made) {
+        if (stored == null) {
+            return made == null || map.putIfAbsent(key, value(key, made)) == null;
+        }
+        return made == null ? map.remove(key, stored) : map.replace(key, stored, value(key, made));
     }
 
     @Override
