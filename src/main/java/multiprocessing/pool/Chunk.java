@@ -34,6 +34,8 @@ final class Chunk {
     String lostOn;
     /** The member of its run that was lost, for the message if a second is; null if none. */
     String lostRunOn;
+    /** Where a remote engine sent it last: what stops it there if its pool is terminated. */
+    multiprocessing.internal.pool.Placement.Slot sentVia;
 
     /** The members a remote engine sends it to only when there is no other. */
     java.util.Set<String> avoid() {

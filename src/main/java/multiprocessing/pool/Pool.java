@@ -113,8 +113,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             }
 
             @Override
-            public void relay(Pool local, byte[] task, Consumer<byte[]> reply) {
-                local.relay(task, reply);
+            public Runnable relay(Pool local, byte[] task, Consumer<byte[]> reply) {
+                return local.relay(task, reply);
             }
 
             @Override
@@ -430,19 +430,28 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     }
 
     /** Runs a chunk serialized elsewhere in this pool's workers (see {@link PoolAccess#relay}). */
-    void relay(byte[] task, Consumer<byte[]> reply) {
+    Runnable relay(byte[] task, Consumer<byte[]> reply) {
         if (!(engine instanceof ProcessEngine)) {
             throw new IllegalArgumentException("only a pool of processes runs relayed chunks");
         }
+        Job.Relay job = new Job.Relay(JOB_IDS.incrementAndGet(), reply);
         admission.readLock().lock();
         try {
             checkRunning();
-            Chunk c = new Chunk(new Job.Relay(JOB_IDS.incrementAndGet(), reply), 0, null);
+            Chunk c = new Chunk(job, 0, null);
             c.message = task;
             engine.submit(c);
         } finally {
             admission.readLock().unlock();
         }
+        return () -> {
+            ProcessError stopped = new ProcessError("stopped: its pool was terminated");
+            if (job.cancel()) {
+                job.abort(stopped); // not handed to a worker: dropped there, answered here
+            } else {
+                engine.abortRunning(job, () -> true); // the worker's end answers it
+            }
+        };
     }
 
     // ------------------------------------------------------------------ map

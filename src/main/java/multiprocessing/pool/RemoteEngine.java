@@ -164,6 +164,7 @@ final class RemoteEngine implements Engine {
                 continue;
             }
             c.runs++;
+            c.sentVia = slot;
             running.add(c);
             sends.add(new Send(c, slot));
         }
@@ -304,15 +305,24 @@ final class RemoteEngine implements Engine {
     /** Fails every job the pool holds (terminate, or a bug in the result thread). */
     private void abortAll(Throwable error) {
         List<Chunk> dropped;
+        List<Chunk> sent;
         lock.lock();
         try {
             terminated = true;
             dropped = new ArrayList<>(pending);
+            sent = new ArrayList<>(running);
             dropped.addAll(running);
             pending.clear();
             running.clear();
         } finally {
             lock.unlock();
+        }
+        for (Chunk c : sent) {
+            try {
+                c.sentVia.cancel(); // not left running on a member for nobody (attack 51)
+            } catch (RuntimeException e) {
+                Job.report("pool's cancel of a chunk", e);
+            }
         }
         for (Chunk c : dropped) {
             try {
@@ -339,7 +349,8 @@ final class RemoteEngine implements Engine {
 
     @Override
     public void terminate() {
-        // Chunks already running on a member run to their end there; their results are dropped.
+        // Chunks running on a member are stopped there, their workers ended (as a local
+        // pool's terminate ends its workers).
         abortAll(new ProcessError("the pool was terminated before the task finished"));
     }
 

@@ -835,6 +835,51 @@ class ClusterTest {
         return both;
     }
 
+    /**
+     * terminate() stops the pool's chunks on the members: a never-ending task on every worker
+     * of the cluster ends with its worker, which its member replaces, and the next pool runs.
+     * They ran on for nobody, holding every worker, and the next pool waited for good (attack
+     * 51).
+     */
+    @Test
+    @Order(17)
+    void terminateStopsTheChunksRunningOnMembers(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String running = dir.toString();
+        Pool endless = client.pool();
+        int workers = endless.processes();
+        assertEquals(4, workers, "A's 2, B's and C's");
+        for (int i = 0; i < workers; i++) {
+            endless.applyAsync(() -> {
+                long pid = ProcessHandle.current().pid();
+                java.nio.file.Files.writeString(java.nio.file.Path.of(running, Long.toString(pid)), "");
+                while (true) {
+                    Thread.sleep(1000);
+                }
+            });
+        }
+        List<Long> pids = List.of();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (pids.size() < workers && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+                pids = files.map(f -> Long.parseLong(f.getFileName().toString())).toList();
+            }
+        }
+        assertEquals(workers, pids.size(), "every worker runs one: " + pids);
+        endless.terminate();
+        endless.join();
+        for (long pid : pids) {
+            ProcessHandle h = ProcessHandle.of(pid).orElse(null);
+            assertTrue(h == null || h.onExit().get(30, TimeUnit.SECONDS) != null,
+                    "the worker running a terminated pool's chunk ends");
+        }
+        try (Pool next = client.pool()) {
+            assertEquals(List.of(2, 3, 4, 5, 6, 7, 8, 9), next.mapAsync((Integer x) -> x + 1,
+                    List.of(1, 2, 3, 4, 5, 6, 7, 8)).get(Duration.ofSeconds(60)));
+        }
+    }
+
     static final String NOT_RUN = "multiprocessing.cluster.testNotRun";
 
     static Object notRunNext(String count) {

@@ -6,7 +6,6 @@ import java.util.UUID;
 import java.util.concurrent.RejectedExecutionException;
 
 import com.hazelcast.client.HazelcastClientNotActiveException;
-import com.hazelcast.core.ExecutionCallback;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.core.IExecutorService;
@@ -113,6 +112,9 @@ final class ClusterPlacement implements Placement {
     private final class MemberSlot implements Slot {
         private final Directory.Target target;
         private boolean done;
+        /** The chunk's execution on the member, once sent. */
+        private volatile java.util.concurrent.Future<byte[]> sent;
+        private volatile boolean cancelled;
 
         MemberSlot(Directory.Target target) {
             this.target = target;
@@ -144,19 +146,32 @@ final class ClusterPlacement implements Placement {
         public void send(byte[] task, Delivery delivery) {
             byte[] sealed = seal.seal(Answer.TASK, task);
             byte[] taskSeal = Seal.sealOf(sealed);
-            executor.submitToMember(new ChunkTask(sealed), target.member(), new ExecutionCallback<byte[]>() {
-                @Override
-                public void onResponse(byte[] answer) {
-                    release();
+            // A future, which cancel() can stop on the member, not a callback, which cannot.
+            java.util.concurrent.Future<byte[]> f =
+                    executor.submitToMember(new ChunkTask(sealed), target.member());
+            sent = f;
+            if (cancelled) {
+                f.cancel(true); // terminated as it was sent: cancel() may not have seen it
+            }
+            ((java.util.concurrent.CompletionStage<byte[]>) f).whenComplete((answer, t) -> {
+                release();
+                if (t == null) {
                     answered(answer, taskSeal, delivery);
-                }
-
-                @Override
-                public void onFailure(Throwable t) {
-                    release();
-                    failed(t, delivery);
+                } else {
+                    failed(t instanceof java.util.concurrent.CompletionException
+                            && t.getCause() != null ? t.getCause() : t, delivery);
                 }
             });
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+            java.util.concurrent.Future<byte[]> f = sent;
+            if (f != null) {
+                // Hazelcast interrupts the member's thread that runs it (MemberService.run).
+                f.cancel(true);
+            }
         }
 
         private void answered(byte[] answer, byte[] taskSeal, Delivery delivery) {

@@ -16,7 +16,9 @@ import multiprocessing.pool.Pool;
  * JVM never reads a task: only a worker does, once the seal has shown it comes from a holder
  * of the key.
  *
- * <p>A chunk holds one of the member's executor threads while it runs. When the member leaves,
+ * <p>A chunk holds one of the member's executor threads while it runs; its pool's
+ * {@code terminate()} cancels it, which interrupts that thread, and the chunk is dropped, or
+ * ended with its worker if it runs. When the member leaves,
  * the chunks still waiting for a worker are answered {@link Answer#UNAVAILABLE} before its
  * workers end, so their pools run them elsewhere rather than fail them. A chunk it never handed
  * to a worker (it was leaving already, or its workers cannot start) is answered
@@ -59,8 +61,17 @@ final class MemberService {
             if (closing) {
                 return Answer.notRun("it is leaving the cluster");
             }
-            PoolAccess.get().relay(local, task, reply::complete);
-            byte[] bytes = reply.get();
+            Runnable stop = PoolAccess.get().relay(local, task, reply::complete);
+            byte[] bytes;
+            try {
+                bytes = reply.get();
+            } catch (InterruptedException cancelled) {
+                // Its pool was terminated (Hazelcast interrupts a cancelled task's thread):
+                // the chunk stops too, and its worker with it if it runs (attack 51: it ran
+                // on, a never-ending task holding the worker, and this thread, for good).
+                stop.run();
+                throw cancelled;
+            }
             if (bytes == null && closing) {
                 // Cut off by the member's leaving (its workers are being stopped): it may
                 // have begun. A result that came first is answered (attack 49: it was

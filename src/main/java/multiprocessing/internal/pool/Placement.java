@@ -49,6 +49,12 @@ public interface Placement {
 
         /** Gives the room back unused; a second call does nothing. */
         void release();
+
+        /**
+         * Stops the chunk sent through this slot, its pool terminated: where it waits it is
+         * dropped, where it runs it is ended. Its delivery, if one still comes, is dropped.
+         */
+        void cancel();
     }
 
     /** What became of a chunk that was sent. */

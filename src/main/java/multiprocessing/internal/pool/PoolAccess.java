@@ -25,9 +25,12 @@ public interface PoolAccess {
      * reads it; {@code reply} gets the worker's answer as it wrote it (a failure here, such as
      * the worker dying, written the same way). {@code local} must be a pool of processes.
      *
+     * @return what stops the chunk, its pool elsewhere terminated: a chunk not yet handed to
+     *         a worker is dropped, one running alone in a worker ends with that worker (the
+     *         pool starts another); {@code reply} gets a failure either way, once
      * @throws IllegalStateException if {@code local} no longer takes work
      */
-    void relay(Pool local, byte[] task, Consumer<byte[]> reply);
+    Runnable relay(Pool local, byte[] task, Consumer<byte[]> reply);
 
     /**
      * Cancels {@code result}, whose task a worker of {@code pool} has started, by ending that
