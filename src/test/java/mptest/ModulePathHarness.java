@@ -25,6 +25,14 @@ public final class ModulePathHarness {
             System.out.println("child said: " + pipe.left().recv());
             System.out.println("child modules: " + pipe.left().recv());
             System.out.println("parent modules: " + modules());
+            // A child's own options may name a module of the module path the parent never
+            // resolved: it must be found there (review 53).
+            Process q = Multiprocessing.getContext("spawn")
+                    .withJvmOptions("--add-modules=org.codehaus.janino")
+                    .process(() -> child.send(modules()));
+            q.start();
+            System.out.println("janino child modules: " + pipe.left().recv());
+            q.join();
             p.join();
             System.out.println("exit " + p.exitCode());
         }

@@ -435,6 +435,8 @@ class ProcessLifetimeTest {
         assertEquals("[multiprocessing, org.apache.fory.core]", parents, out);
         assertTrue(child.startsWith(parents + " from "), out);
         assertFalse(child.contains("janino") || child.contains("commons-compiler"), out);
+        assertTrue(out.contains("janino child modules: [multiprocessing, org.apache.fory.core, "
+                + "org.codehaus.commons.compiler, org.codehaus.janino]"), out);
         assertFalse(out.contains("WARNING"), "no JVM warnings in parent or child: " + out);
     }
 

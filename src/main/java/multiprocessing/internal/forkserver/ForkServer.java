@@ -15,6 +15,7 @@ import multiprocessing.internal.spawn.ClassReach;
 import multiprocessing.internal.spawn.Popen;
 import multiprocessing.internal.spawn.Preparation;
 import multiprocessing.internal.spawn.Spawner;
+import multiprocessing.internal.tracker.ResourceTracker;
 import multiprocessing.internal.util.AtExit;
 import multiprocessing.internal.util.Durations;
 import multiprocessing.internal.util.LibraryThreads;
@@ -107,12 +108,15 @@ public final class ForkServer {
     private static final class Warm {
         final Popen popen;
         final long sinceNanos;
+        /** The resource tracker it reports to ({@link ResourceTracker#generation}). */
+        final int tracker;
         /** Whether it has reported that it warmed up (read once from its socket). */
         boolean ready;
 
-        Warm(Popen popen, long sinceNanos) {
+        Warm(Popen popen, long sinceNanos, int tracker) {
             this.popen = popen;
             this.sinceNanos = sinceNanos;
+            this.tracker = tracker;
         }
 
         boolean ready() {
@@ -191,10 +195,19 @@ public final class ForkServer {
             return Spawner.spawn(preparation, data, handles, key.executable(), key.jvmOptions());
         }
         byte[] payload = null;
+        // Starts a tracker again if it ended, as a spawn does; a JVM that waited since then has
+        // the pipe of the one that ended, and is retired: what it ran would start a tracker of
+        // its own, a JVM more and a warning (review 53).
+        ResourceTracker.fdForChild();
         while (true) {
             Warm warm = take();
             if (warm == null) {
                 return spawn(preparation, data, handles);
+            }
+            if (warm.tracker != ResourceTracker.generation()) {
+                handedOver(null);
+                retire(warm.popen, true);
+                continue;
             }
             boolean handed = false;
             try {
@@ -448,6 +461,7 @@ public final class ForkServer {
     /** Boots a JVM and adds it to the waiting ones, unless a stop came meanwhile. */
     private void boot(int bootGeneration) {
         try {
+            int tracker = ResourceTracker.generation(); // before: the safe side of a race
             Popen popen = boot();
             boolean keep;
             synchronized (this) {
@@ -455,7 +469,7 @@ public final class ForkServer {
                 if (keep) {
                     // Aged from its spawn: a program's first boot plans the class path and
                     // the cache before it (~300 ms), which is no JVM's age.
-                    waiting.addLast(new Warm(popen, popen.spawnedNanos()));
+                    waiting.addLast(new Warm(popen, popen.spawnedNanos(), tracker));
                     booting = false; // counted as waiting from now on, not twice
                 }
             }

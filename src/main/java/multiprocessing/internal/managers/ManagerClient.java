@@ -684,8 +684,11 @@ public final class ManagerClient {
             COUNTED.set(address);
             try {
                 Serialization.deserialize(r.payload());
-            } catch (RuntimeException unreadable) {
-                // A class this process lacks: no proxy of it was made, and none can be.
+            } catch (Throwable unreadable) {
+                // A class this process lacks, or a reply too deep: the proxies made before are
+                // given back all the same (ProxyHandler.dropping); those after it cannot be.
+                LibraryLog.get().log(System.Logger.Level.DEBUG,
+                        "a reply whose caller gave up could not be read: " + unreadable);
             } finally {
                 COUNTED.remove();
             }

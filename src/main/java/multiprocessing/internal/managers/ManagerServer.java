@@ -639,28 +639,45 @@ public final class ManagerServer {
             response = new Response(r.id(), true, run(s, r.op(), r.target(), r.method(),
                     r.paramTypes(), args), null);
         } catch (Throwable t) {
+            // What was counted for a reply that now carries an exception instead (a call
+            // stopped by its caller's cancel as its result was written) goes back.
+            giveBack(counted, s);
             response = errorOrPlain(r.id(), t);
         } finally {
             Caller.clear();
         }
+        // The call is done: its reply goes out even if a cancel interrupted it just now.
+        boolean interrupted = Thread.interrupted();
         try {
             c.send(response);
         } catch (RuntimeException e) {
             if (!c.peerGone()) {
                 // The proxies in the reply that never left were counted for its reader:
                 // given back (review 52: held until that client exited).
-                for (String id : counted) {
-                    table.decref(id, s.clientId);
-                }
+                giveBack(counted, s);
                 cannotReply(c, r.id(), e);
             }
         } catch (IOException | InternalError e) {
             // The client is gone, or shrank its rings' memory (InternalError: a page of it is
             // gone); its references go with its connections.
+            if (!c.peerGone()) {
+                giveBack(counted, s);
+            }
         } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
             counted.clear();
             releaseMade();
         }
+    }
+
+    /** Gives back what was counted for {@code s}'s reader in a reply it will not get. */
+    private void giveBack(List<String> counted, Session s) {
+        for (String id : counted) {
+            table.decref(id, s.clientId);
+        }
+        counted.clear();
     }
 
     /**

@@ -374,6 +374,15 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
             }
             ManagerClient client = ManagerClient.of(address);
             boolean counted = ManagerClient.counted(address);
+            if (!counted && DROPPING.get() != null) {
+                // Another manager's proxy in a reply nobody reads: what its sender gave for it
+                // goes back, with no call on this thread (review 53: it counted it with a round
+                // trip to that manager, from this manager's bookkeeping thread).
+                if (transfer != null) {
+                    client.dropLater(id, transfer);
+                }
+                return new ProxyHandler(typeId, address, id, null, null, client, false);
+            }
             ProxyHandler h = new ProxyHandler(typeId, address, id, null, null, client, counted);
             h.transfer = counted ? null : transfer;
             if (!counted && !inheriting()) {

@@ -33,6 +33,23 @@ public final class BootModules {
     private static volatile boolean looked;
 
     /**
+     * Whether a child's own options ({@code withJvmOptions}) name modules: one this JVM never
+     * resolved must be found on the child's module path (review 53: {@code --add-modules}
+     * of such a module stopped the child), so such a child gets the whole module path.
+     */
+    static boolean nameModules(java.util.List<String> childOptions) {
+        for (String o : childOptions) {
+            if (o.startsWith("--add-") || o.startsWith("--limit-modules")
+                    || o.startsWith("--patch-module") || o.startsWith("--upgrade-module-path")
+                    || o.startsWith("--module-path") || o.equals("-p")
+                    || o.startsWith("--enable-native-access")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * This JVM's boot modules from its module path, or null if it has no module path or they
      * cannot all be named by a file (then the child gets the whole module path).
      */
@@ -46,10 +63,11 @@ public final class BootModules {
 
     private static Selection select() {
         String modulePath = System.getProperty("jdk.module.path");
-        if (modulePath == null || modulePath.isEmpty()
-                || System.getProperty("jdk.module.upgrade.path") != null
-                || System.getProperty("jdk.module.patch.0") != null) {
-            // An upgraded or patched module is found by options the child gets as they are.
+        if (modulePath == null || modulePath.isEmpty() || Spawner.parentModuleOptions().stream()
+                .anyMatch(o -> o.startsWith("--upgrade-module-path")
+                        || o.startsWith("--patch-module"))) {
+            // An upgraded or patched module is found by options the child gets as they are
+            // (read from the command line: the JVM removes jdk.module.patch.N at its start).
             return null;
         }
         List<String> files = new ArrayList<>();

@@ -160,8 +160,7 @@ public final class Spawner {
         // The resource tracker's pipe goes after the handles; the child finds it by property.
         int trackerFd = ResourceTracker.fdForChild();
         if (trackerFd >= 0) {
-            argv.add(1, "-D" + ResourceTracker.FD_PROPERTY + "="
-                    + (FIRST_HANDLE_FD + handleFds.length));
+            argv.add(1, ResourceTracker.childOption(FIRST_HANDLE_FD + handleFds.length));
         }
         Popen popen;
         try {
@@ -461,7 +460,7 @@ public final class Spawner {
             // otherwise start a tracker of the trainer's own (a JVM more, beside the first child).
             int trackerFd = ResourceTracker.fdForChild();
             if (trackerFd >= 0) {
-                java.add(1, "-D" + ResourceTracker.FD_PROPERTY + "=" + FIRST_HANDLE_FD);
+                java.add(1, ResourceTracker.childOption(FIRST_HANDLE_FD));
             }
             List<String> argv = new ArrayList<>(List.of(
                     "sh", "-c", AotCache.TRAINER_SCRIPT, "multiprocessing-aot-trainer",
@@ -737,7 +736,8 @@ public final class Spawner {
         String classPath = childClassPath != null ? childClassPath
                 : ClassReach.libraryClassPath();
         if (modulePath != null && !modulePath.isEmpty()) {
-            BootModules.Selection boot = BootModules.fromModulePath();
+            BootModules.Selection boot = BootModules.nameModules(jvmOptions) ? null
+                    : BootModules.fromModulePath();
             argv.addAll(LongArguments.of("--module-path",
                     boot != null ? boot.modulePath() : modulePath));
             // A main class in a named module makes only that module a root: without

@@ -51,6 +51,19 @@ public final class ResourceTracker {
     /** The system property that tells a child which descriptor is the tracker pipe. */
     public static final String FD_PROPERTY = "multiprocessing.tracker.fd";
 
+    /**
+     * The option that tells a child its tracker pipe is its descriptor {@code fdInChild}, and
+     * that this process handed it.
+     */
+    public static String childOption(int fdInChild) {
+        return "-D" + FD_PROPERTY + "=" + fdInChild + "," + ProcessHandle.current().pid();
+    }
+
+    /** Which tracker a child started now reports to: changes when one is started again. */
+    public static int generation() {
+        return generation;
+    }
+
     private static final String LAUNCHER = """
             trap '' INT TERM HUP TTOU TTIN
             cd /
@@ -62,8 +75,23 @@ public final class ResourceTracker {
 
     private static int fd = -1;
     private static boolean inheritedChecked;
-    /** Whether this process's pipe came from its parent (it is a child of the tree). */
-    private static boolean fromParent;
+    /** The pid of the parent that handed this process its pipe, or -1 (none did). */
+    private static long parent = -1;
+    /** When this process last started a tracker again (0: never). */
+    private static long restartedNanos;
+    /**
+     * Counts the trackers this process started again: what a process started before holds
+     * the pipe of an earlier one (a forkserver's waiting JVMs retire such ones).
+     */
+    private static volatile int generation;
+    /**
+     * The write ends of trackers that ended, never closed: another thread may have taken the
+     * number for a child it is about to start (review 53), and a closed number could then be
+     * reused by anything. One per restart, and restarts are few.
+     */
+    private static final List<Integer> ended = new ArrayList<>();
+    /** A tracker that ends within this of being started again is not started a third time. */
+    private static final long RESTART_GRACE_NANOS = 10_000_000_000L;
     private static boolean broken;
     /** Set by {@link #leave}: this process no longer reports anything. */
     private static boolean left;
@@ -211,16 +239,25 @@ public final class ResourceTracker {
      * of its own then); the warning says so.
      */
     private static void restart(String why) {
+        long now = System.nanoTime();
+        if (restartedNanos != 0 && now - restartedNanos < RESTART_GRACE_NANOS) {
+            // The one started again ended at once (its JVM cannot start here): starting more
+            // would cost a JVM and a warning at every registration and start (review 53).
+            giveUp(new IllegalStateException("the one started again ended at once: " + why));
+            return;
+        }
+        restartedNanos = now;
         LibraryLog.get().log(Level.WARNING, "multiprocessing: the resource tracker ended ("
                 + why + "); starting another in process " + ProcessHandle.current().pid()
                 + " with the " + held.size() + " name(s) it holds. Shared memory that other "
                 + "processes of the program created before is cleaned up only if they "
                 + "create or unlink some again");
-        Posix.closeQuietly(fd);
+        ended.add(fd);
         fd = -1;
-        int parent = fromParent ? parentPidfd() : -1;
+        generation++;
+        int awaited = parent > 0 ? parentPidfd(parent) : -1;
         try {
-            fd = launch(parent);
+            fd = launch(awaited);
             for (Map.Entry<String, Long> e : held.entrySet()) {
                 write(fd, "REGISTER", e.getKey(), e.getValue());
             }
@@ -231,16 +268,21 @@ public final class ResourceTracker {
             }
             giveUp(e);
         } finally {
-            if (parent >= 0) {
-                Posix.closeQuietly(parent);
+            if (awaited >= 0) {
+                Posix.closeQuietly(awaited);
             }
         }
     }
 
-    /** A pidfd of this process's parent, or -1 if it has no parent left to wait for. */
-    private static int parentPidfd() {
+    /**
+     * A pidfd of {@code expected}, the parent that handed this process its pipe, while it is
+     * still this process's parent; else -1: it has ended, and this process was handed to a
+     * subreaper ({@code systemd --user}, a container's init), which a tracker must not wait
+     * for (review 53: it waited until logout).
+     */
+    private static int parentPidfd(long expected) {
         long ppid = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
-        if (ppid <= 1) {
+        if (ppid != expected) {
             return -1;
         }
         try {
@@ -267,7 +309,6 @@ public final class ResourceTracker {
             inheritedChecked = true;
             fd = inherited();
             if (fd >= 0) {
-                fromParent = true;
                 return fd;
             }
         }
@@ -292,9 +333,15 @@ public final class ResourceTracker {
             return -1;
         }
         try {
-            int n = Integer.parseInt(value);
+            // "N,PID": descriptor N, handed by process PID (childOption).
+            int comma = value.indexOf(',');
+            int n = Integer.parseInt(comma < 0 ? value : value.substring(0, comma));
             Path link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + n));
-            return link.toString().startsWith("pipe:") ? n : -1;
+            if (!link.toString().startsWith("pipe:")) {
+                return -1;
+            }
+            parent = comma < 0 ? -1 : Long.parseLong(value.substring(comma + 1));
+            return n;
         } catch (IOException | NumberFormatException e) {
             return -1;
         }
