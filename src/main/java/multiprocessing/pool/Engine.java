@@ -22,6 +22,13 @@ interface Engine {
     /** Stops the workers now; every unfinished chunk's job is aborted. */
     void terminate();
 
+    /**
+     * Has a later {@link #terminate} fail the tasks with {@code why} (a cluster connection
+     * lost) rather than as terminated by the program; engines that cannot lose a connection
+     * ignore it.
+     */
+    default void failWith(String why) {}
+
     /** Waits until every worker has exited; false on timeout. */
     boolean awaitExit(Duration timeout) throws InterruptedException;
 

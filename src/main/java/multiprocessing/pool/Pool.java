@@ -92,11 +92,15 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
             }
 
             @Override
-            public Runnable terminator(Pool pool) {
+            public Runnable terminator(Pool pool, java.util.function.Supplier<String> why) {
                 java.lang.ref.WeakReference<Pool> held = new java.lang.ref.WeakReference<>(pool);
                 Engine engine = pool.engine;
                 AtomicBoolean ended = pool.ended;
                 return () -> {
+                    String reason = why.get();
+                    if (reason != null) {
+                        engine.failWith(reason); // before the terminate, which fails the tasks
+                    }
                     Pool p = held.get();
                     if (p != null) {
                         p.terminate();

@@ -347,11 +347,21 @@ final class RemoteEngine implements Engine {
         wakeUp();
     }
 
+    /** Why the pool is terminated, if not by the program (see {@link Engine#failWith}). */
+    private volatile String failure;
+
+    @Override
+    public void failWith(String why) {
+        failure = why;
+    }
+
     @Override
     public void terminate() {
         // Chunks running on a member are stopped there, their workers ended (as a local
         // pool's terminate ends its workers).
-        abortAll(new ProcessError("the pool was terminated before the task finished"));
+        String why = failure;
+        abortAll(new ProcessError(why != null ? why
+                : "the pool was terminated before the task finished"));
     }
 
     @Override

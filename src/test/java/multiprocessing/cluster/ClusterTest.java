@@ -485,7 +485,8 @@ class ClusterTest {
         java.nio.file.Path forged = dir.resolve("forged");
         java.nio.file.Path genuine = dir.resolve("genuine");
         Class<?> taskClass = Class.forName("multiprocessing.internal.cluster.ChunkTask");
-        java.lang.reflect.Constructor<?> newTask = taskClass.getDeclaredConstructor(byte[].class);
+        java.lang.reflect.Constructor<?> newTask = taskClass.getDeclaredConstructor(byte[].class,
+                java.util.UUID.class);
         newTask.setAccessible(true);
         com.hazelcast.cluster.Member target = raw.getCluster().getLocalMember();
         com.hazelcast.core.IExecutorService executor = raw.getExecutorService("__multiprocessing.chunks");
@@ -500,7 +501,7 @@ class ClusterTest {
             multiprocessing.internal.cluster.Seal seal = marker == forged ? wrongKey : rightKey;
             @SuppressWarnings("unchecked")
             java.util.concurrent.Callable<byte[]> task = (java.util.concurrent.Callable<byte[]>)
-                    newTask.newInstance((Object) seal.seal("task", message));
+                    newTask.newInstance(seal.seal("task", message), raw.getLocalEndpoint().getUuid());
             byte[] answer = executor.submitToMember(task, target).get(60, TimeUnit.SECONDS);
             assertEquals(marker == forged ? 1 : 0, answer[0], "refused, or run");
         }
@@ -733,20 +734,53 @@ class ClusterTest {
      */
     @Test
     @Order(15)
-    void aMemberHazelcastShutsDownLeavesAsAClosedOneDoes() throws Exception {
+    void aMemberHazelcastShutsDownLeavesAsAClosedOneDoes(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String runner = dir.resolve("runner").toString();
         try (ChildMember d = ChildMember.start(config().member(a.address()).workers(1).build())
                 .ready()) {
             @SuppressWarnings("unchecked")
-            List<Long> workers = (List<Long>) d.call(() -> {
+            List<Object> seen = (List<Object>) d.call(() -> {
                 List<Long> pids = new ArrayList<>();
                 ProcessHandle.current().children().forEach(h -> pids.add(h.pid()));
+                Pool pool = ChildMember.here.pool();
+                multiprocessing.pool.AsyncResult<Object> running = pool.applyAsync(() -> {
+                    java.nio.file.Files.writeString(java.nio.file.Path.of(runner),
+                            Long.toString(ProcessHandle.current().pid()));
+                    Thread.sleep(60_000);
+                    return null;
+                });
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!java.nio.file.Files.exists(java.nio.file.Path.of(runner))
+                        && System.nanoTime() < until) {
+                    Thread.sleep(20);
+                }
                 for (com.hazelcast.core.HazelcastInstance i
                         : com.hazelcast.core.Hazelcast.getAllHazelcastInstances()) {
                     i.getLifecycleService().terminate();
                 }
-                return pids;
+                String failed;
+                try {
+                    running.get(Duration.ofSeconds(30));
+                    failed = "it finished";
+                } catch (Throwable t) {
+                    failed = String.valueOf(t.getMessage());
+                }
+                return List.of(pids, failed);
             });
+            @SuppressWarnings("unchecked")
+            List<Long> workers = (List<Long>) seen.get(0);
             assertFalse(workers.isEmpty(), "the member's worker processes");
+            // The chunk of the member that left is stopped where it ran, with its worker:
+            // it ran on for nobody (attack 51).
+            long ran = Long.parseLong(java.nio.file.Files.readString(dir.resolve("runner")));
+            ProcessHandle h = ProcessHandle.of(ran).orElse(null);
+            assertTrue(h == null || h.onExit().get(30, TimeUnit.SECONDS) != null,
+                    "the worker that ran the chunk of a member that left ends");
+            // Its pool's task says why it failed: it said the pool was terminated (attack 51).
+            assertTrue(String.valueOf(seen.get(1)).contains("has left cluster")
+                    && String.valueOf(seen.get(1)).contains("Hazelcast shut it down"),
+                    String.valueOf(seen.get(1)));
             Object said = d.call(() -> {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (System.nanoTime() < deadline) {
@@ -768,11 +802,13 @@ class ClusterTest {
             assertFalse(workers.stream().anyMatch(pid -> ProcessHandle.of(pid)
                     .map(ProcessHandle::isAlive).orElse(false)), "its workers ended");
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (a.members().size() != 3 && System.nanoTime() < deadline) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while ((a.members().size() != 3 || client.members().size() != 3)
+                && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
         assertEquals(3, a.members().size(), "A, B and C again: " + a.members());
+        assertEquals(3, client.members().size(), "as the client sees it: " + client.members());
     }
 
     /**
@@ -877,6 +913,46 @@ class ClusterTest {
         try (Pool next = client.pool()) {
             assertEquals(List.of(2, 3, 4, 5, 6, 7, 8, 9), next.mapAsync((Integer x) -> x + 1,
                     List.of(1, 2, 3, 4, 5, 6, 7, 8)).get(Duration.ofSeconds(60)));
+        }
+    }
+
+    /**
+     * A member whose workers broke (they failed to start, or were killed as they started, as
+     * the OOM killer does) withdraws, then starts new workers after a wait and takes tasks
+     * again. It stayed out for good, idling with no workers (attack 51).
+     */
+    @Test
+    @Order(18)
+    void aMemberWhoseWorkersBrokeComesBackWithNewOnes() throws Exception {
+        @SuppressWarnings("unchecked")
+        List<Long> before = (List<Long>) b.call(() -> {
+            System.setProperty("multiprocessing.cluster.testRebuildMillis", "2000");
+            System.setProperty("multiprocessing.cluster.testBreak", "1");
+            return ProcessHandle.current().children().map(ProcessHandle::pid).toList();
+        });
+        long bPid = (Long) b.call(() -> ProcessHandle.current().pid());
+        try (Pool pool = client.pool()) {
+            // Enough chunks that one reaches B, which finds its workers broken and hands it on.
+            List<Integer> items = java.util.stream.IntStream.range(0, 40).boxed().toList();
+            assertEquals(items, pool.map((Integer x) -> x, items, 1));
+        }
+        assertEquals(null, b.call(() -> System.getProperty("multiprocessing.cluster.testBreak")),
+                "a chunk reached B and found its workers broken");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        boolean back = false;
+        while (!back && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            try (Pool pool = client.pool()) {
+                back = pool.processes() == 4 && pool.map((Integer x) -> where()[0],
+                        java.util.stream.IntStream.range(0, 40).boxed().toList(), 1)
+                        .contains(bPid);
+            }
+        }
+        assertTrue(back, "B takes tasks again");
+        for (long pid : before) {
+            ProcessHandle h = ProcessHandle.of(pid).orElse(null);
+            assertTrue(h == null || h.onExit().get(30, TimeUnit.SECONDS) != null,
+                    "B's broken workers were ended: " + pid);
         }
     }
 

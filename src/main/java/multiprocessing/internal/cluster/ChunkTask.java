@@ -20,12 +20,18 @@ final class ChunkTask implements Callable<byte[]>, IdentifiedDataSerializable, H
     static final int CLASS_ID = 1;
 
     private byte[] sealed;
+    /**
+     * The node that sent it (a member or a client), whose chunks stop when it leaves: not
+     * sealed, since a peer that claims another's can only have its own chunk stopped.
+     */
+    private java.util.UUID sender;
     private transient HazelcastInstance instance;
 
     ChunkTask() {}
 
-    ChunkTask(byte[] sealed) {
+    ChunkTask(byte[] sealed, java.util.UUID sender) {
         this.sealed = sealed;
+        this.sender = sender;
     }
 
     @Override
@@ -41,7 +47,7 @@ final class ChunkTask implements Callable<byte[]>, IdentifiedDataSerializable, H
             return Answer.unavailable("it runs no workers (it is not a member of this library, or "
                     + "is still starting)");
         }
-        return member.run(sealed);
+        return member.run(sealed, sender);
     }
 
     @Override
@@ -57,10 +63,13 @@ final class ChunkTask implements Callable<byte[]>, IdentifiedDataSerializable, H
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
         out.writeByteArray(sealed);
+        out.writeLong(sender.getMostSignificantBits());
+        out.writeLong(sender.getLeastSignificantBits());
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
         sealed = in.readByteArray();
+        sender = new java.util.UUID(in.readLong(), in.readLong());
     }
 }

@@ -46,13 +46,25 @@ final class ClusterPlacement implements Placement {
     private final java.util.function.Consumer<ClusterPlacement> onStop;
 
     ClusterPlacement(HazelcastInstance hz, Directory directory, Seal seal, String clusterName,
-            java.util.function.Consumer<ClusterPlacement> onStop) {
+            java.util.function.Consumer<ClusterPlacement> onStop,
+            java.util.function.Supplier<String> leaving) {
         this.onStop = onStop;
+        this.leaving = leaving;
         this.hz = hz;
         this.directory = directory;
         this.seal = seal;
         this.clusterName = clusterName;
         this.executor = hz.getExecutorService(Configs.EXECUTOR);
+    }
+
+    /** Why its node is leaving the cluster by itself, or null (see HazelcastNode.leaving). */
+    private final java.util.function.Supplier<String> leaving;
+
+    /** A task's failure because its node's connection to the cluster ended. */
+    private ProcessError closedBeforeTheEnd(Throwable cause) {
+        String why = leaving.get();
+        return new ProcessError("the connection to cluster '" + clusterName + "' was closed "
+                + "before the task finished" + (why == null ? "" : ": " + why), cause);
     }
 
     @Override
@@ -147,8 +159,16 @@ final class ClusterPlacement implements Placement {
             byte[] sealed = seal.seal(Answer.TASK, task);
             byte[] taskSeal = Seal.sealOf(sealed);
             // A future, which cancel() can stop on the member, not a callback, which cannot.
-            java.util.concurrent.Future<byte[]> f =
-                    executor.submitToMember(new ChunkTask(sealed), target.member());
+            java.util.concurrent.Future<byte[]> f;
+            try {
+                f = executor.submitToMember(new ChunkTask(sealed,
+                        hz.getLocalEndpoint().getUuid()), target.member());
+            } catch (RuntimeException e) {
+                if (!hz.getLifecycleService().isRunning()) {
+                    throw closedBeforeTheEnd(e);
+                }
+                throw e;
+            }
             sent = f;
             if (cancelled) {
                 f.cancel(true); // terminated as it was sent: cancel() may not have seen it
@@ -200,8 +220,7 @@ final class ClusterPlacement implements Placement {
 
         private void failed(Throwable t, Delivery delivery) {
             if (!hz.getLifecycleService().isRunning() || t instanceof HazelcastClientNotActiveException) {
-                delivery.failed(new ProcessError("the connection to cluster '" + clusterName
-                        + "' was closed before the task finished", t));
+                delivery.failed(closedBeforeTheEnd(t));
             } else if (t instanceof TargetNotMemberException
                     || t instanceof RejectedExecutionException) {
                 // Never reached the member, or its executor refused it: not run there.

@@ -154,6 +154,7 @@ final class HazelcastNode implements Node {
     /** Makes the workers known: the executor's tasks find them, the pools see the record. */
     private void offerWorkers() {
         service.onBroken(this::withdrawRecord);
+        service.onRebuilt(this::recordAgain);
         hz.getUserContext().put(MemberService.CONTEXT_KEY, service);
         IMap<String, byte[]> records = hz.getMap(Configs.WORKERS);
         // A member that dies leaves its record behind: the others take it away.
@@ -164,10 +165,35 @@ final class HazelcastNode implements Node {
 
             @Override
             public void memberRemoved(MembershipEvent e) {
+                service.senderGone(e.getMember().getUuid());
                 try {
                     records.removeAsync(e.getMember().getUuid().toString());
                 } catch (RuntimeException leaving) {
                     // this member is shutting down too
+                }
+            }
+        });
+        // A client that left (closed, killed, or cut off) has its chunks stopped here too.
+        hz.getClientService().addClientListener(new com.hazelcast.client.ClientListener() {
+            @Override
+            public void clientConnected(com.hazelcast.client.Client c) {
+            }
+
+            @Override
+            public void clientDisconnected(com.hazelcast.client.Client c) {
+                // Disconnected from this member only, maybe: stopped only once it is gone
+                // from the whole cluster (a smart client holds a connection to each).
+                boolean elsewhere = false;
+                try {
+                    for (com.hazelcast.client.Client other : hz.getClientService()
+                            .getConnectedClients()) {
+                        elsewhere |= other.getUuid().equals(c.getUuid());
+                    }
+                } catch (RuntimeException leaving) {
+                    return;
+                }
+                if (!elsewhere) {
+                    service.senderGone(c.getUuid());
                 }
             }
         });
@@ -177,13 +203,30 @@ final class HazelcastNode implements Node {
     /** Takes this member's record away: its workers cannot run tasks (see MemberService). */
     private void withdrawRecord() {
         LibraryLog.get().log(System.Logger.Level.WARNING, "multiprocessing: the workers of this"
-                + " member of cluster '" + settings.name() + "' cannot run tasks (they fail to"
-                + " start): it takes itself out of the pools' choice and stays a member");
+                + " member of cluster '" + settings.name() + "' cannot run tasks (they failed"
+                + " to start, or were killed as they started): it takes itself out of the pools'"
+                + " choice, stays a member, and starts new workers after a wait");
         try {
             hz.getMap(Configs.WORKERS).removeAsync(hz.getCluster().getLocalMember().getUuid()
                     .toString());
         } catch (RuntimeException e) {
             // leaving already: its record goes with it
+        }
+    }
+
+    /** Its workers made again after they broke: pools may choose it again. */
+    private void recordAgain() {
+        if (closed) {
+            return;
+        }
+        try {
+            writeRecord();
+            LibraryLog.get().log(System.Logger.Level.INFO, "multiprocessing: this member of"
+                    + " cluster '" + settings.name() + "' has new workers and takes tasks again");
+        } catch (RuntimeException e) {
+            LibraryLog.get().log(System.Logger.Level.WARNING, "multiprocessing: this member of"
+                    + " cluster '" + settings.name() + "' has new workers but cannot record"
+                    + " them: " + e);
         }
     }
 
@@ -217,12 +260,30 @@ final class HazelcastNode implements Node {
                         }
                     }
                 }
-                case SHUTDOWN -> lostBy("Hazelcast shut it down (a client that could not reach"
-                        + " any member for " + Configs.CONNECT_TIMEOUT_MILLIS / 1000 + " s, or a"
-                        + " member whose join or merge failed)");
+                case SHUTTING_DOWN -> {
+                    if (!closed) {
+                        // Known as soon as it begins: the tasks failed meanwhile say it too.
+                        going = SHUT_DOWN;
+                    }
+                }
+                case SHUTDOWN -> lostBy(SHUT_DOWN);
                 default -> { }
             }
         });
+    }
+
+    private static final String SHUT_DOWN = "Hazelcast shut it down (a client that could not"
+            + " reach any member for " + Configs.CONNECT_TIMEOUT_MILLIS / 1000 + " s, or a"
+            + " member whose join or merge failed)";
+
+    /** Why Hazelcast is ending this node by itself, once it has begun to; else null. */
+    private volatile String going;
+
+    /** Why this node is leaving the cluster, as a task it fails says it; null: not by itself. */
+    private String leaving() {
+        String why = lost != null ? lost : going;
+        return why == null ? null : "this " + (member ? "member" : "client") + " has left cluster '"
+                + settings.name() + "': " + why;
     }
 
     private void lostBy(String why) {
@@ -288,9 +349,12 @@ final class HazelcastNode implements Node {
     public Pool pool() {
         checkOpen();
         ClusterPlacement placement = new ClusterPlacement(hz, directory, seal, settings.name(),
-                pools::remove);
+                pools::remove, this::leaving);
         Pool pool = PoolAccess.get().pool(placement);
-        Runnable terminate = PoolAccess.get().terminator(pool);
+        Runnable terminate = PoolAccess.get().terminator(pool, () -> {
+            String why = leaving();
+            return why == null ? null : "the task did not finish: " + why;
+        });
         boolean open;
         synchronized (this) { // as close() sets closed: leave() sees this pool, or it sees closed
             open = !closed;

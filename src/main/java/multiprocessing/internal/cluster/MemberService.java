@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 
 import multiprocessing.AuthenticationError;
 import multiprocessing.internal.pool.PoolAccess;
+import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.pool.Pool;
 
 /**
@@ -30,7 +31,9 @@ final class MemberService {
     /** Where the member's Hazelcast instance keeps it (its user context). */
     static final String CONTEXT_KEY = "multiprocessing.member";
 
-    private final Pool local;
+    /** The member's workers: made again after they broke (see {@link #markBroken}). */
+    private volatile Pool local;
+    private final int workers;
     private final Seal seal;
     private final Set<CompletableFuture<byte[]>> waiting = ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
@@ -40,13 +43,61 @@ final class MemberService {
             new java.util.concurrent.atomic.AtomicBoolean();
 
     MemberService(int workers, Seal seal) {
+        this.workers = workers;
         this.local = Pool.builder().processes(workers).build();
         this.seal = seal;
     }
 
-    byte[] run(byte[] sealedTask) {
+    /**
+     * How long a member whose workers broke waits before it starts new ones, at first; the
+     * wait doubles at each break in a row, up to {@link #MAX_REBUILD_MILLIS}.
+     */
+    static long firstRebuildMillis() {
+        return Long.getLong("multiprocessing.cluster.testRebuildMillis", 10_000);
+    }
+
+    static final long MAX_REBUILD_MILLIS = 300_000;
+    /** The next wait before new workers; 0: the first (guarded by this). */
+    private long rebuildMillis;
+    /** Whether the workers broke since they last answered a chunk. */
+    private volatile boolean breaking;
+    /** Told when new workers are ready to take chunks (the member records itself again). */
+    private volatile Runnable onRebuilt;
+
+    /** The threads running the chunks of each sender, to stop when it leaves. */
+    private final java.util.Map<java.util.UUID, Set<Thread>> bySender = new ConcurrentHashMap<>();
+
+    /**
+     * The node {@code sender} has left the cluster: its chunks are stopped, as its pool's
+     * {@code terminate()} would (attack 51: a client killed, or a member gone, left its
+     * chunks running for nobody, a never-ending one holding a worker for good).
+     */
+    void senderGone(java.util.UUID sender) {
+        Set<Thread> threads = bySender.remove(sender);
+        if (threads != null) {
+            threads.forEach(Thread::interrupt);
+        }
+    }
+
+    byte[] run(byte[] sealedTask, java.util.UUID sender) {
+        Set<Thread> threads = bySender.computeIfAbsent(sender, k -> ConcurrentHashMap.newKeySet());
+        threads.add(Thread.currentThread());
+        try {
+            return run(sealedTask);
+        } finally {
+            threads.remove(Thread.currentThread());
+            bySender.computeIfPresent(sender, (k, v) -> v.isEmpty() ? null : v);
+            Thread.interrupted(); // a stop that came as it ended is not the executor's
+        }
+    }
+
+    private byte[] run(byte[] sealedTask) {
         if (closing || notRunForTest()) {
             return Answer.notRun("it is leaving the cluster");
+        }
+        if (breakForTest()) {
+            markBroken(local);
+            return Answer.notRun("its workers cannot run tasks (a test broke them)");
         }
         byte[] task;
         try {
@@ -55,13 +106,15 @@ final class MemberService {
             return Answer.refused(e.getMessage());
         }
         CompletableFuture<byte[]> reply = new CompletableFuture<>();
+        Pool pool = null;
         waiting.add(reply);
         try {
             // Checked after joining the waiting ones: close() either sees this one or was seen.
             if (closing) {
                 return Answer.notRun("it is leaving the cluster");
             }
-            Runnable stop = PoolAccess.get().relay(local, task, reply::complete);
+            pool = local;
+            Runnable stop = PoolAccess.get().relay(pool, task, reply::complete);
             byte[] bytes;
             try {
                 bytes = reply.get();
@@ -80,15 +133,21 @@ final class MemberService {
             }
             if (bytes == null) {
                 // Not run at all: its pool broke (its workers fail to start) while it waited.
-                markBroken();
+                markBroken(pool);
                 return Answer.notRun("its workers cannot run tasks (they fail to start)");
+            }
+            if (breaking) {
+                breaking = false; // its workers run chunks again: the next break waits least
+                synchronized (this) {
+                    rebuildMillis = 0;
+                }
             }
             return Answer.ok(seal.seal(Answer.REPLY, bytes, Seal.sealOf(sealedTask)));
         } catch (RuntimeException cannotRun) {
             // Its pool was terminated, or is broken (its workers fail to start): the chunk may
             // run elsewhere. Nothing is thrown to Hazelcast, which would Java-serialize it.
             if (!closing) {
-                markBroken();
+                markBroken(pool);
             }
             return Answer.notRun("its workers cannot take the task: " + cannotRun.getMessage());
         } catch (InterruptedException e) {
@@ -107,6 +166,16 @@ final class MemberService {
      * leaving member does, counting down (set in a member's JVM by the test).
      */
     static final String TEST_NOT_RUN = "multiprocessing.cluster.testNotRun";
+
+    /**
+     * Fault injection for tests: while the system property {@value #TEST_BREAK} is set, the
+     * next chunk finds this member's workers broken, as one does when they fail to start.
+     */
+    static final String TEST_BREAK = "multiprocessing.cluster.testBreak";
+
+    private static boolean breakForTest() {
+        return System.getProperty(TEST_BREAK) != null && System.clearProperty(TEST_BREAK) != null;
+    }
 
     private static boolean notRunForTest() {
         if (System.getProperty(TEST_NOT_RUN) == null) {
@@ -136,20 +205,65 @@ final class MemberService {
         return brokenTold.get();
     }
 
-    private void markBroken() {
+    private void markBroken(Pool which) {
         Runnable action = onBroken;
-        if (action != null && brokenTold.compareAndSet(false, true)) {
+        if (which == local && action != null && brokenTold.compareAndSet(false, true)) {
+            breaking = true;
+            action.run();
+            // A passing cause (workers killed as they started, by the OOM killer; a spawn
+            // refused once) must not take the member out for good: it idled with no workers
+            // and never came back (attack 51). It starts new ones after a wait, and records
+            // itself again; a lasting cause makes it wait longer each time.
+            long wait;
+            synchronized (this) {
+                wait = rebuildMillis == 0 ? firstRebuildMillis() : rebuildMillis;
+                rebuildMillis = Math.min(MAX_REBUILD_MILLIS, wait * 2);
+            }
+            LibraryThreads.platform().daemon().name("multiprocessing-member-rebuild")
+                    .start(() -> rebuildAfter(wait));
+        }
+    }
+
+    private void rebuildAfter(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            return;
+        }
+        Pool broken;
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            broken = local;
+            local = Pool.builder().processes(workers).build();
+        }
+        broken.terminate();
+        brokenTold.set(false);
+        Runnable action = onRebuilt;
+        if (action != null && !closing) {
             action.run();
         }
     }
 
+    /** Has {@code action} run when new workers replace broken ones. */
+    void onRebuilt(Runnable action) {
+        onRebuilt = action;
+    }
+
+
+
     /** Hands back the chunks not yet answered, then ends the workers and waits for them. */
     void close() {
-        closing = true;
+        Pool current;
+        synchronized (this) {
+            closing = true;
+            current = local;
+        }
         for (CompletableFuture<byte[]> f : waiting) {
             f.complete(null);
         }
-        local.terminate();
+        current.terminate();
     }
 
     /** The pids of the member's worker processes. */

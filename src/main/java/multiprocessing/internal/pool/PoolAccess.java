@@ -16,9 +16,11 @@ public interface PoolAccess {
     /**
      * What terminates {@code pool} without holding it: the pool itself while it is reachable,
      * else its workers (a cluster keeps one for each pool it made, which must not keep a pool
-     * the program dropped from being closed as unreachable).
+     * the program dropped from being closed as unreachable). The tasks it fails get a
+     * {@code ProcessError} that says {@code why} when it gives a reason (a cluster connection
+     * lost), else that the pool was terminated.
      */
-    Runnable terminator(Pool pool);
+    Runnable terminator(Pool pool, java.util.function.Supplier<String> why);
 
     /**
      * Runs, in {@code local}'s worker processes, a chunk that arrived serialized as a worker
