@@ -30,6 +30,10 @@ final class Chunk {
     int runs;
     /** How many times a member answered that it did not run it (bounded: see RemoteEngine). */
     int notRun;
+    /** When a member first answered that it did not run it (System.nanoTime). */
+    long firstNotRunNanos;
+    /** Not to be sent again before this (System.nanoTime), after a run of such answers. */
+    long notBeforeNanos;
     /** The member it was lost on or not run by, to be avoided when it runs again; null if none. */
     String lostOn;
     /** The member of its run that was lost, for the message if a second is; null if none. */

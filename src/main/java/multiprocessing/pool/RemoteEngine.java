@@ -42,6 +42,8 @@ final class RemoteEngine implements Engine {
     private final Placement placement;
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<Chunk> pending = new ArrayDeque<>();
+    /** Chunks members did not run, waiting a moment before they are sent again (see notRunOn). */
+    private final List<Chunk> delayed = new ArrayList<>();
     private final Set<Chunk> running = Collections.newSetFromMap(new IdentityHashMap<>());
     private int feeders;
     private boolean closed;
@@ -114,7 +116,7 @@ final class RemoteEngine implements Engine {
     private void results() {
         try {
             while (true) {
-                Runnable event = events.poll(1, TimeUnit.SECONDS);
+                Runnable event = events.poll(untilDelayedNanos(), TimeUnit.NANOSECONDS);
                 while (event != null) {
                     event.run();
                     event = events.poll();
@@ -124,7 +126,9 @@ final class RemoteEngine implements Engine {
                 String why = placement.unavailable();
                 lock.lock();
                 try {
-                    if (terminated || (closed && pending.isEmpty() && running.isEmpty() && feeders == 0)) {
+                    releaseDelayed();
+                    if (terminated || (closed && pending.isEmpty() && running.isEmpty()
+                            && delayed.isEmpty() && feeders == 0)) {
                         return;
                     }
                     dispatch(sends);
@@ -146,6 +150,33 @@ final class RemoteEngine implements Engine {
             abortAll(new ProcessError("the pool's result thread failed: " + t, t));
         } finally {
             placement.stop();
+        }
+    }
+
+    /** How long the result thread may wait for an event: a second, or until a delayed chunk is due. */
+    private long untilDelayedNanos() {
+        long wait = TimeUnit.SECONDS.toNanos(1);
+        lock.lock();
+        try {
+            long now = System.nanoTime();
+            for (Chunk c : delayed) {
+                wait = Math.min(wait, Math.max(0, c.notBeforeNanos - now));
+            }
+        } finally {
+            lock.unlock();
+        }
+        return wait;
+    }
+
+    /** Puts the delayed chunks that are due back at the front of the queue. Lock held. */
+    private void releaseDelayed() {
+        long now = System.nanoTime();
+        for (java.util.Iterator<Chunk> it = delayed.iterator(); it.hasNext(); ) {
+            Chunk c = it.next();
+            if (now - c.notBeforeNanos >= 0) {
+                it.remove();
+                pending.addFirst(c);
+            }
         }
     }
 
@@ -272,9 +303,12 @@ final class RemoteEngine implements Engine {
     }
 
     /**
-     * How many times members may answer that they did not run a chunk before it fails: a
-     * rolling restart hands a chunk on from member to member, but a lone member that is
-     * leaving would otherwise bounce it back and forth for as long as it takes to leave.
+     * How many times members may answer that they did not run a chunk before it fails, if
+     * they have done so for {@link #NO_PLACE_NANOS} too: a rolling restart hands a chunk on
+     * from member to member, but a lone member that is leaving would otherwise bounce it back
+     * and forth for as long as it takes to leave. From the third answer on, it is sent again
+     * only after a wait (50 ms, doubling up to 2 s), so that a member that joins meanwhile
+     * can take it.
      */
     static final int NOT_RUN_LIMIT = 8;
 
@@ -286,18 +320,32 @@ final class RemoteEngine implements Engine {
                 return;
             }
             c.runs--;
-            if (++c.notRun <= NOT_RUN_LIMIT) {
+            long now = System.nanoTime();
+            if (c.notRun++ == 0) {
+                c.firstNotRunNanos = now;
+            }
+            if (c.notRun <= NOT_RUN_LIMIT || now - c.firstNotRunNanos < NO_PLACE_NANOS) {
                 // The member a run of it was lost on stays one to avoid too: its last allowed
                 // run must not go back there (review 52).
                 c.lostOn = slot.where();
-                pending.addFirst(c);
+                if (c.notRun <= 2) {
+                    pending.addFirst(c); // handed on at once: a rolling restart's one leaving member
+                } else {
+                    // Answered so again and again (the only member left is leaving): sent
+                    // again after a wait, for as long as a chunk with no place waits for one.
+                    // Eight answers in a few milliseconds failed it (attack 51).
+                    c.notBeforeNanos = now + Math.min(TimeUnit.SECONDS.toNanos(2),
+                            TimeUnit.MILLISECONDS.toNanos(50L << Math.min(6, c.notRun - 3)));
+                    delayed.add(c);
+                }
                 return;
             }
         } finally {
             lock.unlock();
         }
         Replies.finish(c, null, new ProcessError("the task was not run: members answered "
-                + NOT_RUN_LIMIT + " times that they could not run it, the last one " + why));
+                + c.notRun + " times in " + TimeUnit.NANOSECONDS.toSeconds(NO_PLACE_NANOS)
+                + " s that they could not run it, the last one " + why));
     }
 
     // ------------------------------------------------------------------ closing
@@ -310,6 +358,8 @@ final class RemoteEngine implements Engine {
         try {
             terminated = true;
             dropped = new ArrayList<>(pending);
+            dropped.addAll(delayed);
+            delayed.clear();
             sent = new ArrayList<>(running);
             dropped.addAll(running);
             pending.clear();

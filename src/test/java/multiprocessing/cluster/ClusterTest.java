@@ -992,6 +992,34 @@ class ClusterTest {
         }
     }
 
+    /**
+     * A chunk every member bounces, again and again (as when the only members left are
+     * leaving), is sent again after growing waits and runs once one takes it: nine answers
+     * in a few milliseconds failed it (attack 51).
+     */
+    @Test
+    @Order(14)
+    void aChunkBouncedManyTimesWaitsForAMemberToTakeIt() throws Exception {
+        try (Pool pool = client.pool()) {
+            notRunNext("5");
+            b.call(() -> notRunNext("5"));
+            c.call(() -> notRunNext("5"));
+            assertEquals(42, pool.applyAsync(() -> 6 * 7).get(Duration.ofSeconds(60)));
+            int bounces = 0;
+            for (Object left : List.of(notRunNext(null), b.call(() -> notRunNext(null)),
+                    c.call(() -> notRunNext(null)))) {
+                bounces += 5 - Integer.parseInt((String) left);
+            }
+            // Members take turns (a chunk avoids the last that bounced it) until one has no
+            // bounce left: at least nine answers, one more than failed it.
+            assertTrue(bounces >= 9, "bounces: " + bounces);
+        } finally {
+            notRunNext(null);
+            b.call(() -> notRunNext(null));
+            c.call(() -> notRunNext(null));
+        }
+    }
+
     @Test
     @Order(100)
     void aMemberKilledMidMapDoesNotHangIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
