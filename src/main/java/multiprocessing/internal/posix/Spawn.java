@@ -77,7 +77,7 @@ public final class Spawn {
      */
     public static int spawn(String path, List<String> argv, List<String> env, int[] inherit)
             throws ErrnoException {
-        return spawn(path, argv, env, inherit, -1, false);
+        return spawn(path, argv, env, inherit, -1, -1, false);
     }
 
     /**
@@ -87,20 +87,20 @@ public final class Spawn {
      */
     public static int spawnInNewGroup(String path, List<String> argv, List<String> env,
             int[] inherit) throws ErrnoException {
-        return spawn(path, argv, env, inherit, -1, true);
+        return spawn(path, argv, env, inherit, -1, -1, true);
     }
 
     /**
-     * As {@link #spawn(String, List, List, int[])}, with {@code stderr} (unless -1) as the
-     * child's descriptor 2.
+     * As {@link #spawn(String, List, List, int[])}, with {@code stdout} and {@code stderr}
+     * (each unless -1) as the child's descriptors 1 and 2.
      */
     public static int spawn(String path, List<String> argv, List<String> env, int[] inherit,
-            int stderr) throws ErrnoException {
-        return spawn(path, argv, env, inherit, stderr, false);
+            int stdout, int stderr) throws ErrnoException {
+        return spawn(path, argv, env, inherit, stdout, stderr, false);
     }
 
     private static int spawn(String path, List<String> argv, List<String> env, int[] inherit,
-            int stderr, boolean newGroup) throws ErrnoException {
+            int stdout, int stderr, boolean newGroup) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(posix_spawn_file_actions_t.layout());
             MemorySegment attr = arena.allocate(posix_spawnattr_t.layout());
@@ -108,8 +108,12 @@ public final class Spawn {
             try {
                 check("posix_spawnattr_init", call(H.ATTR_INIT, attr));
                 try {
+                    if (stdout >= 0) {
+                        // First, while no inherited descriptor has been moved onto 1's range.
+                        check("posix_spawn_file_actions_adddup2",
+                                call(H.ADDDUP2, actions, arg(stdout), arg(1)));
+                    }
                     if (stderr >= 0) {
-                        // First, while no inherited descriptor has been moved onto 2's range.
                         check("posix_spawn_file_actions_adddup2",
                                 call(H.ADDDUP2, actions, arg(stderr), arg(2)));
                     }

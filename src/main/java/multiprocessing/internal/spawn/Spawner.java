@@ -182,9 +182,11 @@ public final class Spawner {
             boolean socket, boolean tapStderr) throws IOException {
         int[] boot = socket ? Sockets.socketpair() : Posix.pipe(Posix.O_CLOEXEC);
         StderrTap tap = null;
+        int stdout = -1;
         int pid;
         try {
             tap = tapStderr ? StderrTap.open() : null;
+            stdout = tapStderr && SnippetOutput.JSHELL ? SnippetOutput.openStdout() : -1;
             int[] inherit = new int[handleFds.length + 1 + (trackerFd >= 0 ? 1 : 0)];
             inherit[0] = boot[0];
             System.arraycopy(handleFds, 0, inherit, 1, handleFds.length);
@@ -196,7 +198,7 @@ public final class Spawner {
                 path = fromRoot.get(0);
                 argv = fromRoot;
             }
-            pid = Spawn.spawn(path, argv, environment(), inherit,
+            pid = Spawn.spawn(path, argv, environment(), inherit, stdout,
                     tap != null ? tap.childEnd() : -1);
         } catch (IOException | RuntimeException | Error e) {
             Posix.closeQuietly(boot[1]);
@@ -205,6 +207,9 @@ public final class Spawner {
             Posix.closeQuietly(boot[0]);
             if (tap != null) {
                 tap.spawned(); // also on failure: the drain thread then sees end of file
+            }
+            if (stdout >= 0) {
+                Posix.closeQuietly(stdout); // the child has its own copy
             }
         }
         int pidfd;

@@ -34,7 +34,9 @@ import multiprocessing.internal.util.LibraryThreads;
 final class StderrTap {
     static final byte[] MARKER = "\0multiprocessing: running\0".getBytes(StandardCharsets.ISO_8859_1);
     static final int HEAD = 1024;
-    private static final OutputStream STDERR = new FileOutputStream(FileDescriptor.err);
+    /** Descriptor 2; {@code System.err} in jshell's snippet JVM (see {@link SnippetOutput}). */
+    private static final OutputStream STDERR = SnippetOutput.JSHELL ? System.err
+            : new FileOutputStream(FileDescriptor.err);
 
     private final int childEnd;
     private final ByteArrayOutputStream head = new ByteArrayOutputStream();
@@ -139,6 +141,9 @@ final class StderrTap {
         }
         try {
             STDERR.write(b, off, len);
+            if (SnippetOutput.JSHELL) {
+                STDERR.flush();
+            }
         } catch (IOException e) {
             stderrGone = true;
         }

@@ -164,6 +164,10 @@ class ConsumerProjectsTest {
             var pool = Multiprocessing.getContext().pool(2);
             System.out.println("pool " + pool.map((Integer x) -> x * x, java.util.List.of(1, 2, 3)));
             pool.close();
+            var talker = new multiprocessing.Process(() -> { System.out.println("child prints to its stdout"); System.err.println("child prints to its stderr"); throw new IllegalStateException("child fails"); });
+            talker.start();
+            talker.join();
+            System.out.println("talker exit " + talker.exitCode());
             /exit
             """;
 
@@ -303,6 +307,12 @@ class ConsumerProjectsTest {
         assertTrue(output.contains("process says hello Process-1"), output);
         assertTrue(output.contains("process exit 0"), output);
         assertTrue(output.contains("pool [1, 4, 9]"), output);
+        // What a child prints shows in jshell, as in a program: it went to the snippet JVM's
+        // descriptors, which jshell does not show (attack 48).
+        assertTrue(output.contains("child prints to its stdout"), output);
+        assertTrue(output.contains("child prints to its stderr"), output);
+        assertTrue(output.contains("IllegalStateException: child fails"), output);
+        assertTrue(output.contains("talker exit 1"), output);
     }
 
     /**
