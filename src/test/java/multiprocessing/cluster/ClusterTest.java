@@ -861,8 +861,12 @@ class ClusterTest {
             assertArrayEquals(new byte[] {5}, d.merge("k", new byte[] {5}, ClusterTest::concat));
             assertEquals(null, d.compute("absent", (k, v) -> null));
             assertFalse(d.containsKey("absent"));
+            d.put("other", new byte[] {6});
+            d.replaceAll((k, v) -> concat(v, new byte[] {7})); // attack 52: it spun too
+            assertArrayEquals(new byte[] {6, 7}, d.get("other"));
+            d.remove("other");
         });
-        assertArrayEquals(new byte[] {5}, d.get("k"));
+        assertArrayEquals(new byte[] {5, 7}, d.get("k"));
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

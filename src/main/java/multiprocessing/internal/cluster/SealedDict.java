@@ -28,7 +28,7 @@ import multiprocessing.internal.util.LibraryLog;
  * hold with the value given, and swap on those very bytes with the IMap's own compare-and-set
  * (review 50: comparing the given value's bytes made again, a {@code Set.of} read in another
  * JVM or a {@code HashSet} that once was larger never matched, and {@code merge} spun for
- * good). {@code merge}, {@code compute} and {@code computeIfPresent} swap on the stored bytes
+ * good). {@code merge}, {@code compute}, {@code computeIfPresent} and {@code replaceAll} swap on the stored bytes
  * with no comparison at all, so they are atomic cluster-wide for any value, a {@code byte[]}
  * too ({@code computeIfAbsent} is ConcurrentMap's, over {@code putIfAbsent}); views are
  * snapshots whose {@code remove} writes through.
@@ -202,6 +202,25 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
             V made = stored == null ? v : f.apply(valueOf(key, stored), v);
             if (swap(key, stored, made)) {
                 return made;
+            }
+        }
+    }
+
+    @Override
+    public void replaceAll(BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(f);
+        for (K k : new ArrayList<>(keySet())) {
+            byte[] key = key(k);
+            while (true) {
+                Object stored = read(() -> map.get(key));
+                if (stored == null) {
+                    break; // removed meanwhile
+                }
+                V made = Objects.requireNonNull(f.apply(k, valueOf(key, stored)),
+                        "replaceAll's function returned null");
+                if (swap(key, stored, made)) {
+                    break;
+                }
             }
         }
     }
