@@ -77,6 +77,8 @@ public final class ResourceTracker {
     private static boolean inheritedChecked;
     /** The pid of the parent that handed this process its pipe, or -1 (none did). */
     private static long parent = -1;
+    /** Whether this process watches its tracker ({@link #watch}). */
+    private static boolean watching;
     /** When this process last started a tracker again (0: never). */
     private static long restartedNanos;
     /**
@@ -187,6 +189,13 @@ public final class ResourceTracker {
         }
         try {
             write(out, verb, name, inode);
+            if (create && !watching && parent <= 0) {
+                // From this process's first registration on, not from its first child's
+                // start: a program that never makes shared memory has nothing to clean up,
+                // and its first start is not to share the CPU with the poller's.
+                watching = true;
+                watch(out);
+            }
         } catch (ErrnoException e) {
             if (e.errno() == Posix.EPIPE) {
                 restart(e.getMessage()); // it tells the new tracker what is held, this included
@@ -261,6 +270,9 @@ public final class ResourceTracker {
             for (Map.Entry<String, Long> e : held.entrySet()) {
                 write(fd, "REGISTER", e.getKey(), e.getValue());
             }
+            if (watching) {
+                watch(fd);
+            }
         } catch (IOException | RuntimeException e) {
             if (fd >= 0) {
                 Posix.closeQuietly(fd);
@@ -324,6 +336,35 @@ public final class ResourceTracker {
                     + e.getMessage() + "); shared memory left behind will not be cleaned up");
         }
         return fd;
+    }
+
+    /**
+     * Has the tracker of {@code out} started again as soon as it ends, in the program's root
+     * process once it has registered something: one killed after the last registration was not
+     * started again, and everything the program left then stayed in /dev/shm with no word
+     * (attack 52). A virtual thread waits for the pipe's reader to go (POLLERR on the write
+     * end), through the library's one poller; the other processes of the tree start one again
+     * at their next registration only, or each would start a JVM at once.
+     */
+    private static void watch(int out) {
+        Thread.ofVirtual().name("multiprocessing-tracker-watch").start(() -> {
+            int r;
+            try {
+                do {
+                    r = multiprocessing.internal.wait.Parker.awaitFd(out, 0, -1, false);
+                } while (r == 0); // woken early: look again
+            } catch (ErrnoException e) {
+                return;
+            }
+            if ((r & Posix.POLLERR) == 0) {
+                return; // closed here (leave): nothing to watch
+            }
+            synchronized (ResourceTracker.class) {
+                if (fd == out && !broken && !left) {
+                    restart("gone"); // which watches the new one
+                }
+            }
+        });
     }
 
     /** The pipe a parent handed down, if the descriptor it named is still a pipe here. */

@@ -227,6 +227,29 @@ class ResourceTrackerTest {
     }
 
     /**
+     * A tracker killed after the program's last registration is started again all the same:
+     * the program's root watches it. It was started again only at a later registration or
+     * start, and a program that made none left everything in /dev/shm, with no word (attack 52).
+     */
+    @Test
+    void aTrackerKilledAfterTheLastRegistrationIsStartedAgain(@TempDir Path dir)
+            throws Exception {
+        String prefix = prefix("idle");
+        java.lang.Process harness = harness("idle-after", prefix, dir);
+        try {
+            killTracker(awaitLine(dir.resolve("out"), "ready ").split(" ")[1]);
+            awaitLine(dir.resolve("err"), "the resource tracker ended");
+            // The new tracker is told of _a; a moment for its JVM to read that.
+            Thread.sleep(2000);
+            assertEquals(List.of(prefix + "_a"), shm(prefix));
+        } finally {
+            harness.destroyForcibly();
+            harness.waitFor();
+        }
+        awaitGone(prefix, null);
+    }
+
+    /**
      * A child that starts a tracker again (its parent's was killed) and leaves a segment for
      * its parent: its tracker unlinks it only once the parent has ended too. It was never
      * unlinked.

@@ -101,6 +101,14 @@ public final class TrackerHarness {
                 System.out.flush();
                 Thread.sleep(60_000);
             }
+            case "idle-after" -> {
+                // Registers once, then does nothing more: the test kills the tracker, then
+                // this process.
+                SharedMemory.create(prefix + "_a", 4096);
+                System.out.println("ready " + pipeOf(ResourceTracker.fdForChild()));
+                System.out.flush();
+                Thread.sleep(60_000);
+            }
             case "child-restarts" -> {
                 // The test kills the tracker while a child waits; the child then creates a
                 // segment, leaves it for this process and exits: the tracker it starts must
