@@ -167,29 +167,14 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
     public V compute(K k, BiFunction<? super K, ? super V, ? extends V> f) {
         Objects.requireNonNull(f);
         byte[] key = key(k);
-        while (true) {
-            Object stored = read(() -> map.get(key));
-            V made = f.apply(k, valueOf(key, stored));
-            if (swap(key, stored, made)) {
-                return made;
-            }
-        }
+        return swapping(key, false, stored -> f.apply(k, valueOf(key, stored)));
     }
 
     @Override
     public V computeIfPresent(K k, BiFunction<? super K, ? super V, ? extends V> f) {
         Objects.requireNonNull(f);
         byte[] key = key(k);
-        while (true) {
-            Object stored = read(() -> map.get(key));
-            if (stored == null) {
-                return null;
-            }
-            V made = f.apply(k, valueOf(key, stored));
-            if (swap(key, stored, made)) {
-                return made;
-            }
-        }
+        return swapping(key, true, stored -> f.apply(k, valueOf(key, stored)));
     }
 
     @Override
@@ -197,13 +182,8 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         Objects.requireNonNull(v);
         Objects.requireNonNull(f);
         byte[] key = key(k);
-        while (true) {
-            Object stored = read(() -> map.get(key));
-            V made = stored == null ? v : f.apply(valueOf(key, stored), v);
-            if (swap(key, stored, made)) {
-                return made;
-            }
-        }
+        return swapping(key, false,
+                stored -> stored == null ? v : f.apply(valueOf(key, stored), v));
     }
 
     @Override
@@ -211,16 +191,26 @@ final class SealedDict<K, V> extends AbstractMap<K, V> implements ConcurrentMap<
         Objects.requireNonNull(f);
         for (K k : new ArrayList<>(keySet())) {
             byte[] key = key(k);
-            while (true) {
-                Object stored = read(() -> map.get(key));
-                if (stored == null) {
-                    break; // removed meanwhile
-                }
-                V made = Objects.requireNonNull(f.apply(k, valueOf(key, stored)),
-                        "replaceAll's function returned null");
-                if (swap(key, stored, made)) {
-                    break;
-                }
+            swapping(key, true, stored -> Objects.requireNonNull(
+                    f.apply(k, valueOf(key, stored)), "replaceAll's function returned null"));
+        }
+    }
+
+    /**
+     * Reads what {@code key} holds, has {@code next} make its new value from those bytes
+     * (null: absent), and swaps it in unless another write came first; again until a swap
+     * holds. With {@code ifPresent}, an absent key stays so, and null is returned.
+     */
+    private V swapping(byte[] key, boolean ifPresent,
+            java.util.function.Function<Object, ? extends V> next) {
+        while (true) {
+            Object stored = read(() -> map.get(key));
+            if (stored == null && ifPresent) {
+                return null;
+            }
+            V made = next.apply(stored);
+            if (swap(key, stored, made)) {
+                return made;
             }
         }
     }

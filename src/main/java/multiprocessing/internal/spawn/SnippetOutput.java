@@ -1,6 +1,5 @@
 package multiprocessing.internal.spawn;
 
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -33,15 +32,7 @@ final class SnippetOutput {
      */
     static int openStdout() throws IOException {
         int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
-        InputStream in;
-        try {
-            in = new FileInputStream("/proc/self/fd/" + pipe[0]);
-        } catch (IOException e) {
-            Posix.closeQuietly(pipe[1]);
-            throw e;
-        } finally {
-            Posix.closeQuietly(pipe[0]); // the stream has a descriptor of its own
-        }
+        InputStream in = StderrTap.readEnd(pipe);
         try {
             LibraryThreads.platform().daemon().stackSize(128 * 1024)
                     .name("multiprocessing-stdout").start(() -> copy(in, System.out));

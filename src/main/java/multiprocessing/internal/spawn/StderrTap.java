@@ -51,15 +51,7 @@ final class StderrTap {
     /** Opens the pipe and starts draining it; give {@link #childEnd()} to the child. */
     static StderrTap open() throws IOException {
         int[] pipe = Posix.pipe(Posix.O_CLOEXEC);
-        InputStream in;
-        try {
-            in = new FileInputStream("/proc/self/fd/" + pipe[0]);
-        } catch (IOException e) {
-            Posix.closeQuietly(pipe[1]);
-            throw e;
-        } finally {
-            Posix.closeQuietly(pipe[0]); // the stream has a descriptor of its own
-        }
+        InputStream in = readEnd(pipe);
         StderrTap tap = new StderrTap(pipe[1]);
         try {
             RefusedStart.start(LibraryThreads.platform().daemon().stackSize(128 * 1024),
@@ -79,6 +71,21 @@ final class StderrTap {
     /** The write end, for the child's descriptor 2. */
     int childEnd() {
         return childEnd;
+    }
+
+    /**
+     * The read end of {@code pipe} as a stream (with a descriptor of its own: {@code pipe[0]}
+     * is closed); on failure the write end is closed too.
+     */
+    static InputStream readEnd(int[] pipe) throws IOException {
+        try {
+            return new FileInputStream("/proc/self/fd/" + pipe[0]);
+        } catch (IOException e) {
+            Posix.closeQuietly(pipe[1]);
+            throw e;
+        } finally {
+            Posix.closeQuietly(pipe[0]);
+        }
     }
 
     /** Closes this process's copy of the write end, once the child has its own. */
