@@ -92,8 +92,14 @@ public final class ResourceTracker {
      * reused by anything. One per restart, and restarts are few.
      */
     private static final List<Integer> ended = new ArrayList<>();
-    /** A tracker that ends within this of being started again is not started a third time. */
+    /**
+     * Trackers that end within this of being started again, {@link #QUICK_ENDS} times in a
+     * row, are taken as unable to run here: no more is started.
+     */
     private static final long RESTART_GRACE_NANOS = 10_000_000_000L;
+    private static final int QUICK_ENDS = 3;
+    /** How many trackers started again in a row ended within the grace. */
+    private static int quickEnds;
     private static boolean broken;
     /** Set by {@link #leave}: this process no longer reports anything. */
     private static boolean left;
@@ -249,10 +255,13 @@ public final class ResourceTracker {
      */
     private static void restart(String why) {
         long now = System.nanoTime();
-        if (restartedNanos != 0 && now - restartedNanos < RESTART_GRACE_NANOS) {
-            // The one started again ended at once (its JVM cannot start here): starting more
-            // would cost a JVM and a warning at every registration and start (review 53).
-            giveUp(new IllegalStateException("the one started again ended at once: " + why));
+        quickEnds = restartedNanos != 0 && now - restartedNanos < RESTART_GRACE_NANOS
+                ? quickEnds + 1 : 0;
+        if (quickEnds >= QUICK_ENDS) {
+            // Those started again end at once (their JVM cannot start here): starting more
+            // would cost a JVM and a warning at every registration and start (review 53). Not
+            // at the first: something outside may have killed two in a row (attack 52).
+            giveUp(new IllegalStateException("the ones started again ended at once: " + why));
             return;
         }
         restartedNanos = now;
