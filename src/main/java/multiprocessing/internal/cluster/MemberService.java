@@ -49,8 +49,9 @@ final class MemberService {
     }
 
     /**
-     * How long a member whose workers broke waits before it starts new ones, at first; the
-     * wait doubles at each break in a row, up to {@link #MAX_REBUILD_MILLIS}.
+     * How long a member whose workers broke waits before it starts new ones, at first (10 s;
+     * tests shorten it with the system property); the wait doubles at each break in a row, up
+     * to {@link #MAX_REBUILD_MILLIS}.
      */
     static long firstRebuildMillis() {
         return Long.getLong("multiprocessing.cluster.testRebuildMillis", 10_000);
@@ -250,8 +251,6 @@ final class MemberService {
     void onRebuilt(Runnable action) {
         onRebuilt = action;
     }
-
-
 
     /** Hands back the chunks not yet answered, then ends the workers and waits for them. */
     void close() {

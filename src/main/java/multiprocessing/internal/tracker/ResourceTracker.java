@@ -87,12 +87,6 @@ public final class ResourceTracker {
      */
     private static volatile int generation;
     /**
-     * The write ends of trackers that ended, never closed: another thread may have taken the
-     * number for a child it is about to start (review 53), and a closed number could then be
-     * reused by anything. One per restart, and restarts are few.
-     */
-    private static final List<Integer> ended = new ArrayList<>();
-    /**
      * Trackers that end within this of being started again, {@link #QUICK_ENDS} times in a
      * row, are taken as unable to run here: no more is started.
      */
@@ -270,7 +264,9 @@ public final class ResourceTracker {
                 + " with the " + held.size() + " name(s) it holds. Shared memory that other "
                 + "processes of the program created before is cleaned up only if they "
                 + "create or unlink some again");
-        ended.add(fd);
+        // The ended tracker's write end is left open, never closed: another thread may have
+        // taken its number for a child it is about to start (review 53), and a closed number
+        // could be reused by anything meanwhile. One per restart, and restarts are few.
         fd = -1;
         generation++;
         int awaited = parent > 0 ? parentPidfd(parent) : -1;
