@@ -34,6 +34,27 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ManagerFaultsTest {
     private static final byte[] KEY = "faults".getBytes();
 
+    /**
+     * The callers' wait for a cancel's answer in the tests of stalled servers, shortened from
+     * 2 s: each of those stalls the server past it, several rounds over.
+     */
+    private static final long CANCEL_ANSWER_MILLIS = 800;
+
+    /** Runs {@code body} with the callers' wait for a cancel's answer shortened. */
+    private static void withShortCancelWait(ThrowingBody body) throws Exception {
+        String property = "multiprocessing.managers.testCancelAnswerMillis";
+        System.setProperty(property, Long.toString(CANCEL_ANSWER_MILLIS));
+        try {
+            body.run();
+        } finally {
+            System.clearProperty(property);
+        }
+    }
+
+    private interface ThrowingBody {
+        void run() throws Exception;
+    }
+
     /** A function that waits until its thread is interrupted. */
     private static Integer waitForInterrupt(Object k, Object v) {
         try {
@@ -394,25 +415,27 @@ class ManagerFaultsTest {
      */
     @Test
     void givenUpCallsLeaveTheirConnectionUsableOnceTheServerIsDoneWithThem() throws Exception {
-        try (SyncManager m = Multiprocessing.manager()) {
-            DictProxy<String, Integer> d = m.dict();
-            d.put("k", 0);
-            for (int round = 0; round < 5; round++) {
-                // First answered before the caller gives up (it gets the result), then after.
-                long millis = round < 3 ? 300 : 2_600;
-                Object outcome = interruptedCompute(d, millis);
-                if (round < 3) {
-                    assertEquals(List.of(round + 1, true), outcome);
-                } else {
-                    assertInstanceOf(ProcessError.class, outcome);
-                    Thread.sleep(1_500); // the server ends the call, and its reply comes
+        withShortCancelWait(() -> {
+            try (SyncManager m = Multiprocessing.manager()) {
+                DictProxy<String, Integer> d = m.dict();
+                d.put("k", 0);
+                for (int round = 0; round < 5; round++) {
+                    // First answered before the caller gives up (it gets the result), then after.
+                    long millis = round < 3 ? 300 : 100 + CANCEL_ANSWER_MILLIS + 1_000;
+                    Object outcome = interruptedCompute(d, millis);
+                    if (round < 3) {
+                        assertEquals(List.of(round + 1, true), outcome);
+                    } else {
+                        assertInstanceOf(ProcessError.class, outcome);
+                        Thread.sleep(1_500); // the server ends the call, and its reply comes
+                    }
                 }
+                assertEquals(5, d.get("k"), "the given-up calls ran on to their end");
+                int open = multiprocessing.internal.managers.ManagerClient.of(m.address())
+                        .connectionCount();
+                assertTrue(open <= 2, open + " connections open after six calls one at a time");
             }
-            assertEquals(5, d.get("k"), "the given-up calls ran on to their end");
-            int open = multiprocessing.internal.managers.ManagerClient.of(m.address())
-                    .connectionCount();
-            assertTrue(open <= 2, open + " connections open after six calls one at a time");
-        }
+        });
     }
 
     /**
@@ -445,37 +468,39 @@ class ManagerFaultsTest {
 
     /**
      * A lock granted to a caller that gave up before the grant's reply came (its server
-     * stalled past the cancel's wait, 2 s) is given back (attack 38b: it stayed held by a
+     * stalled past the cancel's wait) is given back (attack 38b: it stayed held by a
      * thread told it did not get it). Whichever the stalled server meets first, the grant or
      * the cancel, the lock ends free.
      */
     @Test
     void aLockGrantedAfterItsCallerGaveUpIsGivenBack() throws Exception {
-        try (SyncManager m = Multiprocessing.manager()) {
-            AcquirerProxy lock = m.lock();
-            long server = m.process().pid();
-            for (int round = 0; round < 3; round++) {
-                assertTrue(lock.acquire(false));
-                AtomicReference<Object> outcome = new AtomicReference<>();
-                Thread waiter = acquiring(lock, outcome);
-                Thread releaser;
-                signal(server, "STOP");
-                try {
-                    releaser = Thread.ofPlatform().start(lock::release); // sent, not yet read
-                    Thread.sleep(100);
-                    waiter.interrupt();
-                    waiter.join(TimeUnit.SECONDS.toMillis(10));
-                    Thread.sleep(Math.max(0, 3_000 - 100 - 2_200)); // stalled 3 s in all
-                } finally {
-                    signal(server, "CONT");
+        withShortCancelWait(() -> {
+            try (SyncManager m = Multiprocessing.manager()) {
+                AcquirerProxy lock = m.lock();
+                long server = m.process().pid();
+                for (int round = 0; round < 3; round++) {
+                    assertTrue(lock.acquire(false));
+                    AtomicReference<Object> outcome = new AtomicReference<>();
+                    Thread waiter = acquiring(lock, outcome);
+                    Thread releaser;
+                    signal(server, "STOP");
+                    try {
+                        releaser = Thread.ofPlatform().start(lock::release); // sent, not yet read
+                        Thread.sleep(100);
+                        waiter.interrupt();
+                        waiter.join(TimeUnit.SECONDS.toMillis(10));
+                        Thread.sleep(700); // stalled on past the cancel's wait
+                    } finally {
+                        signal(server, "CONT");
+                    }
+                    releaser.join(TimeUnit.SECONDS.toMillis(30));
+                    assertInstanceOf(ProcessError.class, outcome.get(), "gave up in the stall");
+                    assertTrue(lock.acquire(Duration.ofSeconds(10)), "the lock is free, round "
+                            + round);
+                    lock.release();
                 }
-                releaser.join(TimeUnit.SECONDS.toMillis(30));
-                assertInstanceOf(ProcessError.class, outcome.get(), "gave up in the stall");
-                assertTrue(lock.acquire(Duration.ofSeconds(10)), "the lock is free, round "
-                        + round);
-                lock.release();
             }
-        }
+        });
     }
 
     /**
@@ -555,39 +580,41 @@ class ManagerFaultsTest {
      */
     @Test
     void aLockHandedOnFromADeadHolderToACallerThatGaveUpIsGivenBack() throws Exception {
-        try (SyncManager m = Multiprocessing.manager()) {
-            AcquirerProxy lock = m.lock();
-            EventProxy holding = m.event();
-            DictProxy<String, Integer> d = m.dict();
-            d.put("a", 0);
-            d.put("b", 0);
-            Process holder = new Process(() -> {
-                lock.acquire();
-                holding.set();
-                sleepForever();
-            });
-            holder.start();
-            assertTrue(holding.await(Duration.ofSeconds(60)));
-            AtomicReference<Object> outcome = new AtomicReference<>();
-            Thread waiter = acquiring(lock, outcome);
-            List<Thread> busy = interruptWhileBothConnectionsAreBusy(d, waiter, outcome);
-            holder.kill();
-            holder.join();
-            for (Thread t : busy) {
-                t.join(TimeUnit.SECONDS.toMillis(30));
+        withShortCancelWait(() -> {
+            try (SyncManager m = Multiprocessing.manager()) {
+                AcquirerProxy lock = m.lock();
+                EventProxy holding = m.event();
+                DictProxy<String, Integer> d = m.dict();
+                d.put("a", 0);
+                d.put("b", 0);
+                Process holder = new Process(() -> {
+                    lock.acquire();
+                    holding.set();
+                    sleepForever();
+                });
+                holder.start();
+                assertTrue(holding.await(Duration.ofSeconds(60)));
+                AtomicReference<Object> outcome = new AtomicReference<>();
+                Thread waiter = acquiring(lock, outcome);
+                List<Thread> busy = interruptWhileBothConnectionsAreBusy(d, waiter, outcome);
+                holder.kill();
+                holder.join();
+                for (Thread t : busy) {
+                    t.join(TimeUnit.SECONDS.toMillis(30));
+                }
+                OwnerDeadException told = null;
+                boolean got;
+                try {
+                    got = lock.acquire(Duration.ofSeconds(10));
+                } catch (OwnerDeadException e) {
+                    told = e; // not given back, but this one was told: still free to go on
+                    got = true;
+                }
+                assertTrue(got, "the lock is free");
+                lock.release();
+                assertEquals(null, told, "the dead holder's lock was handed on, then given back");
             }
-            OwnerDeadException told = null;
-            boolean got;
-            try {
-                got = lock.acquire(Duration.ofSeconds(10));
-            } catch (OwnerDeadException e) {
-                told = e; // not given back, but this one was told: still free to go on
-                got = true;
-            }
-            assertTrue(got, "the lock is free");
-            lock.release();
-            assertEquals(null, told, "the dead holder's lock was handed on, then given back");
-        }
+        });
     }
 
     /**
@@ -599,37 +626,39 @@ class ManagerFaultsTest {
      */
     @Test
     void anItemTakenForACallerThatGaveUpIsPutBack() throws Exception {
-        try (SyncManager m = Multiprocessing.manager()) {
-            JoinableQueueProxy<String> q = m.joinableQueue(1);
-            DictProxy<String, Integer> d = m.dict();
-            d.put("a", 0);
-            d.put("b", 0);
-            AtomicReference<Object> outcome = new AtomicReference<>();
-            Thread waiter = Thread.ofPlatform().start(() -> {
-                try {
-                    outcome.set(q.get());
-                } catch (Throwable t) {
-                    outcome.set(t);
+        withShortCancelWait(() -> {
+            try (SyncManager m = Multiprocessing.manager()) {
+                JoinableQueueProxy<String> q = m.joinableQueue(1);
+                DictProxy<String, Integer> d = m.dict();
+                d.put("a", 0);
+                d.put("b", 0);
+                AtomicReference<Object> outcome = new AtomicReference<>();
+                Thread waiter = Thread.ofPlatform().start(() -> {
+                    try {
+                        outcome.set(q.get());
+                    } catch (Throwable t) {
+                        outcome.set(t);
+                    }
+                });
+                Thread.sleep(300); // its get waits in the server
+                List<Thread> busy = interruptWhileBothConnectionsAreBusy(d, waiter, outcome);
+                q.put("item"); // over a third connection, to the get still waiting
+                for (Thread t : busy) {
+                    t.join(TimeUnit.SECONDS.toMillis(30));
                 }
-            });
-            Thread.sleep(300); // its get waits in the server
-            List<Thread> busy = interruptWhileBothConnectionsAreBusy(d, waiter, outcome);
-            q.put("item"); // over a third connection, to the get still waiting
-            for (Thread t : busy) {
-                t.join(TimeUnit.SECONDS.toMillis(30));
+                assertEquals("item", q.get(Duration.ofSeconds(10)), "the item was put back");
+                assertEquals(0, q.qsize());
+                q.put("next", Duration.ofSeconds(10)); // its one place is free
+                assertTrue(q.full());
+                assertEquals("next", q.get(Duration.ofSeconds(10)));
+                q.taskDone();
+                CompletableFuture<Void> joined = CompletableFuture.runAsync(q::join);
+                assertThrows(java.util.concurrent.TimeoutException.class,
+                        () -> joined.get(300, TimeUnit.MILLISECONDS), "one task is unfinished");
+                q.taskDone();
+                joined.get(30, TimeUnit.SECONDS);
             }
-            assertEquals("item", q.get(Duration.ofSeconds(10)), "the item was put back");
-            assertEquals(0, q.qsize());
-            q.put("next", Duration.ofSeconds(10)); // its one place is free
-            assertTrue(q.full());
-            assertEquals("next", q.get(Duration.ofSeconds(10)));
-            q.taskDone();
-            CompletableFuture<Void> joined = CompletableFuture.runAsync(q::join);
-            assertThrows(java.util.concurrent.TimeoutException.class,
-                    () -> joined.get(300, TimeUnit.MILLISECONDS), "one task is unfinished");
-            q.taskDone();
-            joined.get(30, TimeUnit.SECONDS);
-        }
+        });
     }
 
     /**
@@ -666,9 +695,11 @@ class ManagerFaultsTest {
             DictProxy<String, Integer> d, Thread waiter, AtomicReference<Object> outcome)
             throws InterruptedException {
         // One after the other: the second goes to the connection the first did not take.
-        Thread busyA = Thread.ofPlatform().start(() -> d.compute("a", slowIncrement(4_000)));
+        // Longer than the two sleeps, the cancel's wait and some to spare.
+        long busy = 600 + CANCEL_ANSWER_MILLIS + 1_200;
+        Thread busyA = Thread.ofPlatform().start(() -> d.compute("a", slowIncrement(busy)));
         Thread.sleep(300);
-        Thread busyB = Thread.ofPlatform().start(() -> d.compute("b", slowIncrement(4_000)));
+        Thread busyB = Thread.ofPlatform().start(() -> d.compute("b", slowIncrement(busy)));
         Thread.sleep(300); // both connections' threads run the computes
         waiter.interrupt();
         waiter.join(TimeUnit.SECONDS.toMillis(10));

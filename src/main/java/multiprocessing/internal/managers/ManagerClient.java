@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -335,9 +336,16 @@ public final class ManagerClient {
     /**
      * How long an interrupted caller waits for the server's answer to its cancel, which comes
      * at once unless the server is stalled, or its thread for the connection is busy with a
-     * long call of the kind it runs itself.
+     * long call of the kind it runs itself. Read at each cancel (a rare path), so that tests
+     * of stalled servers can shorten it with {@value #CANCEL_ANSWER_PROPERTY} for a while.
      */
-    private static final long CANCEL_ANSWER_NANOS = Duration.ofSeconds(2).toNanos();
+    private static final long CANCEL_ANSWER_MILLIS = 2_000;
+    static final String CANCEL_ANSWER_PROPERTY = "multiprocessing.managers.testCancelAnswerMillis";
+
+    private static long cancelAnswerNanos() {
+        return TimeUnit.MILLISECONDS.toNanos(
+                Long.getLong(CANCEL_ANSWER_PROPERTY, CANCEL_ANSWER_MILLIS));
+    }
     /** How long a parked caller goes before it looks at the turn again by itself. */
     private static final long LOOK_AGAIN_NANOS = Duration.ofMillis(250).toNanos();
     /** How long it then waits for a call that was stopped to heed the interrupt and reply. */
@@ -368,7 +376,7 @@ public final class ManagerClient {
         }
         Response late = null;
         try {
-            late = channel.await(call, System.nanoTime() + CANCEL_ANSWER_NANOS, answer);
+            late = channel.await(call, System.nanoTime() + cancelAnswerNanos(), answer);
             if (late == null && answer.done()) {
                 late = channel.await(call, System.nanoTime() + CANCEL_GRACE_NANOS, null);
             }

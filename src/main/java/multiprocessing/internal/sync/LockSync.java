@@ -68,15 +68,15 @@ public final class LockSync extends Synchronizer {
 
     @Override
     protected boolean tryAcquire(int arg) {
-        long w = ownerWord();
-        if (w == 0) {
-            if (OWNER_WORD.compareAndSet(block, 0L, MINE)) {
-                becomeOwner();
-                return true;
-            }
-            return false;
+        // The CAS at once, as ReentrantLock's first try: reading the word before it cost about
+        // a quarter of an uncontended acquire+release (bench/RESULTS.md). Waiters that spin read
+        // the state before they come here (Synchronizer.attempt), so they do not fight over the
+        // line with failing CASes.
+        if (OWNER_WORD.compareAndSet(block, 0L, MINE)) {
+            becomeOwner();
+            return true;
         }
-        if (recursive && w == MINE && (long) OWNER_THREAD.get(block) == me()) {
+        if (recursive && ownerWord() == MINE && (long) OWNER_THREAD.get(block) == me()) {
             int holds = (int) RECURSION.get(block);
             if (holds == Integer.MAX_VALUE) {
                 // As ReentrantLock: wrapped to 0, the next release would free a lock still held.
