@@ -401,10 +401,11 @@ public class BaseManager implements AutoCloseable {
             throw new IllegalStateException("connect() needs the address of a manager");
         }
         checkInitial();
-        byte[] previous = Keys.remembered(requested);
-        Keys.remember(requested, authKey);
         ManagerClient client = ManagerClient.of(requested);
         client.reopen();
+        client.checkKey(authKey);
+        byte[] previous = Keys.remembered(requested);
+        Keys.remember(requested, authKey);
         Address served;
         try {
             served = (Address) call(client, Messages.PING, null);

@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -354,6 +355,35 @@ class BaseManagerTest {
             Map<String, Integer> d = right.dict();
             d.put("ok", 1);
             assertEquals(1, d.get("ok"));
+        }
+    }
+
+    /**
+     * A wrong key fails {@code connect()} even when this process is already connected to that
+     * manager with the right one, and leaves the right one's proxies working, on new
+     * connections too (review 54: the check went over the first manager's connection and
+     * passed; the wrong key, remembered for the address, then failed every new connection).
+     */
+    @Test
+    void aWrongKeyFailsConnectBesideAManagerConnectedWithTheRightOne() throws Exception {
+        byte[] key = "the right key".getBytes(StandardCharsets.UTF_8);
+        try (SyncManager m = new SyncManager(Address.inet("127.0.0.1", 0), key)) {
+            m.start();
+            SyncManager right = new SyncManager(m.address(), key);
+            right.connect();
+            Map<String, Integer> d = right.dict();
+            d.put("ok", 1);
+            SyncManager wrong = new SyncManager(m.address(),
+                    "a wrong key".getBytes(StandardCharsets.UTF_8));
+            assertThrows(AuthenticationError.class, wrong::connect);
+            // A get waiting in the server holds its connection: the put needs another one.
+            QueueProxy<String> q = right.queue();
+            CompletableFuture<String> got = CompletableFuture.supplyAsync(
+                    () -> q.get(Duration.ofSeconds(30)));
+            Thread.sleep(300);
+            assertEquals(1, d.get("ok"));
+            q.put("item");
+            assertEquals("item", got.get(30, TimeUnit.SECONDS));
         }
     }
 
