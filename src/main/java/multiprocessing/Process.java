@@ -234,7 +234,7 @@ public class Process implements AutoCloseable, Serializable {
         this.kind = Kind.CHILD;
         this.target = target;
         this.identity = append(creator.identity, COUNTER.incrementAndGet());
-        this.name = name != null ? name : defaultName(identity);
+        this.name = name != null ? name : defaultName(getClass(), identity);
         this.daemon = daemon;
         this.authKey = (authKey != null ? authKey : creator.authKey).clone();
         this.parentPid = ProcessHandle.current().pid();
@@ -301,8 +301,17 @@ public class Process implements AutoCloseable, Serializable {
         return id;
     }
 
-    private static String defaultName(int[] identity) {
-        return "Process-" + Arrays.stream(identity).mapToObj(Integer::toString)
+    /**
+     * Python's default name: the class's name and the identity, {@code Process-1:2}, or
+     * {@code Worker-3} for a subclass {@code Worker}, as Python names it from
+     * {@code type(self).__name__}; the library's own subclasses, and anonymous ones, are
+     * {@code Process-N}.
+     */
+    private static String defaultName(Class<?> type, int[] identity) {
+        String prefix = type.getSimpleName().isEmpty()
+                || type.getPackageName().equals("multiprocessing.dummy")
+                ? "Process" : type.getSimpleName();
+        return prefix + "-" + Arrays.stream(identity).mapToObj(Integer::toString)
                 .collect(Collectors.joining(":"));
     }
 
@@ -728,8 +737,8 @@ public class Process implements AutoCloseable, Serializable {
     // ------------------------------------------------------------------ properties
 
     /**
-     * {@return the process's name, {@code Process-N} unless one was given
-     * (Python's {@code p.name})}
+     * {@return the process's name, {@code Process-N} unless one was given ({@code Worker-N}
+     * for a subclass {@code Worker}, as in Python) (Python's {@code p.name})}
      */
     public String name() {
         return name;

@@ -15,7 +15,9 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.zip.CRC32C;
 
 /**
@@ -62,7 +64,7 @@ import java.util.zip.CRC32C;
  * wrote the value written here without its trailing NULs ({@code b"a"} over {@code b"a\0"}),
  * which leaves the storage as it was, and it reads here as the value written here.
  */
-public final class ShareableList implements AutoCloseable {
+public final class ShareableList implements AutoCloseable, Iterable<Object> {
     /** The most bytes of one string or byte array: its storage, in a format of 8 characters. */
     public static final int MAX_ITEM_BYTES = 9_999_991;
 
@@ -316,6 +318,82 @@ public final class ShareableList implements AutoCloseable {
         }
     }
 
+    /**
+     * The position of the first item equal to {@code value} (Python's {@code index}): numbers
+     * are equal when their values are ({@code 42}, {@code 42L} and {@code 42.0} alike, as in
+     * Python), byte arrays when their contents are, anything else by {@code equals};
+     * {@code null} finds a {@code None}. A boolean equals only a boolean (Python's
+     * {@code True == 1} holds; {@code Boolean.TRUE} is no number in Java).
+     *
+     * @param value the value to look for
+     * @return its first position
+     * @throws IllegalArgumentException if no item is equal to it (Python's ValueError)
+     */
+    public int index(Object value) {
+        for (int i = 0, n = size(); i < n; i++) {
+            if (same(get(i), value)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException(repr(value) + " not in this container");
+    }
+
+    /**
+     * {@return how many items are equal to {@code value}, as {@link #index} compares them
+     * (Python's {@code count})}
+     *
+     * @param value the value to count
+     */
+    public int count(Object value) {
+        int c = 0;
+        for (int i = 0, n = size(); i < n; i++) {
+            if (same(get(i), value)) {
+                c++;
+            }
+        }
+        return c;
+    }
+
+    /**
+     * The items in order, each read as the iteration reaches it (as Python iterates a
+     * ShareableList): a write by another process meanwhile shows in the items not yet read.
+     */
+    @Override
+    public Iterator<Object> iterator() {
+        return new Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+                return next < size();
+            }
+
+            @Override
+            public Object next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return get(next++);
+            }
+        };
+    }
+
+    /** Python's equality of two items: numbers by value, byte arrays by content. */
+    private static boolean same(Object item, Object value) {
+        if (item instanceof Number a && value instanceof Number b) {
+            boolean floating = a instanceof Double || a instanceof Float
+                    || b instanceof Double || b instanceof Float;
+            if (floating) {
+                return a.doubleValue() == b.doubleValue();
+            }
+            return new BigInteger(a.toString()).equals(new BigInteger(b.toString()));
+        }
+        if (item instanceof byte[] a && value instanceof byte[] b) {
+            return Arrays.equals(a, b);
+        }
+        return java.util.Objects.equals(item, value);
+    }
+
     /** {@return the segment that holds the list (to {@code unlink()} it, or for its name)} */
     public SharedMemory shm() {
         return shm;
@@ -332,12 +410,60 @@ public final class ShareableList implements AutoCloseable {
         if (shm.closed()) {
             return "ShareableList(closed, name='" + shm.name() + "')";
         }
-        List<Object> items = new ArrayList<>();
-        for (int i = 0; i < size(); i++) {
-            Object v = get(i);
-            items.add(v instanceof byte[] b ? "b" + Arrays.toString(b) : v);
+        List<String> items = new ArrayList<>();
+        for (Object v : this) {
+            items.add(repr(v));
         }
-        return "ShareableList(" + items + ", name='" + shm.name() + "')";
+        return "ShareableList([" + String.join(", ", items) + "], name='" + shm.name() + "')";
+    }
+
+    /** Python's repr of an item: {@code 'text'}, {@code b'bytes'}, {@code None}, {@code True}. */
+    private static String repr(Object v) {
+        if (v == null) {
+            return "None";
+        }
+        if (v instanceof Boolean b) {
+            return b ? "True" : "False";
+        }
+        if (v instanceof String text) {
+            char q = quote(text.indexOf('\'') >= 0, text.indexOf('"') >= 0);
+            StringBuilder r = new StringBuilder().append(q);
+            text.codePoints().forEach(c -> escape(r, c, q, Integer.MAX_VALUE));
+            return r.append(q).toString();
+        }
+        if (v instanceof byte[] bytes) {
+            String ascii = new String(bytes, StandardCharsets.ISO_8859_1);
+            char q = quote(ascii.indexOf('\'') >= 0, ascii.indexOf('"') >= 0);
+            StringBuilder r = new StringBuilder("b").append(q);
+            ascii.chars().forEach(c -> escape(r, c, q, 0x7f));
+            return r.append(q).toString();
+        }
+        return String.valueOf(v);
+    }
+
+    /** Python's choice of quotes: single ones, unless only single ones are inside. */
+    private static char quote(boolean single, boolean dbl) {
+        return single && !dbl ? '"' : '\'';
+    }
+
+    /**
+     * Appends {@code c} as Python's repr writes it inside quotes {@code q}: hexadecimal escapes
+     * for control characters and from {@code hexFrom} on.
+     */
+    private static void escape(StringBuilder r, int c, char q, int hexFrom) {
+        if (c == '\\' || c == q) {
+            r.append('\\').appendCodePoint(c);
+        } else if (c == '\n') {
+            r.append("\\n");
+        } else if (c == '\r') {
+            r.append("\\r");
+        } else if (c == '\t') {
+            r.append("\\t");
+        } else if (c < 0x20 || c == 0x7f || c >= hexFrom) {
+            r.append(String.format("\\x%02x", c));
+        } else {
+            r.appendCodePoint(c);
+        }
     }
 
     private static int checkIndex(Geometry g, int index) {

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +25,39 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({NoLeftoverProcesses.class, NoLeftoverSharedMemory.class})
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ShareableListTest {
+
+    /**
+     * Python's {@code index}, {@code count}, iteration and repr, as its documentation's
+     * example uses them (review 54: none was there, and bytes printed as a list of numbers).
+     */
+    @Test
+    void indexCountIterationAndReprAsInPython() throws Exception {
+        ShareableList a = ShareableList.create(Arrays.asList(
+                "howdy", "HoWdY".getBytes(StandardCharsets.US_ASCII), -273.154, 100, null, true,
+                42, "it's"));
+        try {
+            assertEquals(6, a.index(42));
+            assertEquals(6, a.index(42L));
+            assertEquals(3, a.index(100.0), "100 == 100.0, as in Python");
+            assertEquals(4, a.index(null));
+            assertEquals(1, a.count("HoWdY".getBytes(StandardCharsets.US_ASCII)));
+            assertEquals(0, a.count(1), "True is no number here");
+            assertEquals(1, a.count(true));
+            IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                    () -> a.index("nope"));
+            assertEquals("'nope' not in this container", missing.getMessage());
+            List<Object> items = new ArrayList<>();
+            a.forEach(items::add);
+            assertEquals(8, items.size());
+            assertEquals("howdy", items.get(0));
+            assertEquals(List.of(100L), items.subList(3, 4));
+            assertEquals("ShareableList(['howdy', b'HoWdY', -273.154, 100, None, True, 42,"
+                    + " \"it's\"], name='" + a.shm().name() + "')", a.toString());
+        } finally {
+            a.close();
+            a.shm().unlink();
+        }
+    }
 
     @Test
     void valuesOfEveryKindRoundTrip() throws Exception {
