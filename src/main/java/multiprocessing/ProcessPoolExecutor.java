@@ -20,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 import multiprocessing.internal.pool.PoolAccess;
 import multiprocessing.internal.util.LibraryThreads;
 import multiprocessing.pool.AsyncResult;
+import multiprocessing.pool.IMapIterator;
 import multiprocessing.pool.Pool;
 
 /**
@@ -122,6 +123,62 @@ public class ProcessPoolExecutor implements ExecutorService {
         outstanding.put(r, task);
         PoolAccess.get().whenDone(r, () -> outstanding.remove(r));
         return r;
+    }
+
+    /**
+     * Submits a serializable task: a plain lambda or method reference passed here is one
+     * ({@code executor.submit(() -> pow(323, 1235))}, Python's {@code submit(pow, 323, 1235)}),
+     * with no cast.
+     *
+     * @param <T>  the type of the task's result
+     * @param task the task
+     * @return its future
+     */
+    public <T> Future<T> submit(SerializableCallable<T> task) {
+        return submit((Callable<T>) task);
+    }
+
+    /**
+     * Python's {@code Executor.map}: {@code fn} applied to each item in the workers, the
+     * results in the items' order, one item per task. A task's exception is thrown where its
+     * result would come, with its own type; {@code next(Duration)} is Python's timeout. Unlike
+     * Python, which collects the items at once, the items are read as results are taken (a
+     * window ahead, as {@link Pool#imap}): an endless iterable is fine.
+     *
+     * @param <T>   the type of the items
+     * @param <R>   the type of the results
+     * @param fn    the function the workers apply
+     * @param items the items
+     * @return the results, in the items' order, as they come
+     * @throws RejectedExecutionException if the executor is shut down
+     */
+    public <T, R> IMapIterator<R> map(SerializableFunction<? super T, ? extends R> fn,
+            Iterable<? extends T> items) {
+        return map(fn, items, 1);
+    }
+
+    /**
+     * {@link #map(SerializableFunction, Iterable)} with {@code chunksize} items per task
+     * (Python's {@code chunksize}).
+     *
+     * @param <T>       the type of the items
+     * @param <R>       the type of the results
+     * @param fn        the function the workers apply
+     * @param items     the items
+     * @param chunksize how many items a worker gets at a time, at least 1
+     * @return the results, in the items' order, as they come
+     * @throws RejectedExecutionException if the executor is shut down
+     */
+    public <T, R> IMapIterator<R> map(SerializableFunction<? super T, ? extends R> fn,
+            Iterable<? extends T> items, int chunksize) {
+        if (shutdown) {
+            throw new RejectedExecutionException("the executor is shut down");
+        }
+        try {
+            return pool.imap(fn, items, chunksize);
+        } catch (IllegalStateException e) {
+            throw new RejectedExecutionException("the executor is shut down", e);
+        }
     }
 
     /**

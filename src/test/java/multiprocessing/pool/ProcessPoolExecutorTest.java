@@ -71,8 +71,21 @@ class ProcessPoolExecutorTest {
         assertInstanceOf(UnsupportedOperationException.class, e.getCause());
         assertEquals("nope", e.getCause().getMessage());
 
+        // A plain lambda is serializable as submit(SerializableCallable)'s (review 54); one
+        // made as a plain Callable is not.
+        assertEquals(42, ex.submit(() -> 6 * 7).get());
+        // Python's Executor.map: results in order, a task's exception at its position.
+        List<Integer> squares = new java.util.ArrayList<>();
+        ex.map((Integer n) -> n * n, List.of(1, 2, 3, 4)).forEachRemaining(squares::add);
+        assertEquals(List.of(1, 4, 9, 16), squares);
+        IMapIterator<Integer> quotients = ex.map((Integer n) -> 12 / n, List.of(4, 0, 6), 1);
+        assertEquals(3, quotients.next());
+        assertThrows(ArithmeticException.class, quotients::next);
+        assertEquals(2, quotients.next());
+        assertFalse(quotients.hasNext());
+        Callable<Integer> plain = () -> 1;
         IllegalArgumentException notSerializable = assertThrows(IllegalArgumentException.class,
-                () -> ex.submit(() -> 1));
+                () -> ex.submit(plain));
         assertTrue(notSerializable.getMessage().contains("Serializable"), notSerializable.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ex.execute(() -> { }));
 
@@ -204,6 +217,8 @@ class ProcessPoolExecutorTest {
             ex.shutdown();
             assertThrows(RejectedExecutionException.class,
                     () -> ex.submit((Callable<Integer> & Serializable) () -> 1));
+            assertThrows(RejectedExecutionException.class,
+                    () -> ex.map((Integer n) -> n, List.of(1)));
             assertTrue(ex.awaitTermination(30, TimeUnit.SECONDS));
             assertEquals(11, f.get());
             assertFalse(f.isCancelled());
