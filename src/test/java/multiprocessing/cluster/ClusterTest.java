@@ -461,6 +461,8 @@ class ClusterTest {
         assertTrue(other.toString().contains("left"), other.toString());
         ExecutionException e = assertThrows(ExecutionException.class, () -> pending.get(Duration.ofSeconds(30)));
         assertInstanceOf(multiprocessing.ProcessError.class, e.getCause(), "its pools are terminated");
+        assertTrue(e.getCause().getMessage().contains("client of cluster '" + NAME + "' was closed"),
+                e.getCause().getMessage());
         assertThrows(IllegalStateException.class, () -> pool.applyAsync(() -> 1));
     }
 
@@ -958,6 +960,53 @@ class ClusterTest {
             assertTrue(h == null || h.onExit().get(30, TimeUnit.SECONDS) != null,
                     "B's broken workers were ended: " + pid);
         }
+    }
+
+    /**
+     * A member closed while it waits to start new workers (they broke) ends that wait at once,
+     * and the tasks its close ends say it was closed (attack 53: the waiting thread kept the
+     * closed member's service and pool for the rest of its wait, up to 5 minutes, and the
+     * tasks said only that the pool was terminated). A member of a cluster of its own, in this
+     * JVM.
+     */
+    @Test
+    @Order(19)
+    void aMemberClosedWhileItWaitsToStartNewWorkersStopsWaiting() throws Exception {
+        System.setProperty("multiprocessing.cluster.testRebuildMillis", "120000");
+        try {
+            Cluster alone = Cluster.start(ClusterConfig.builder().name(NAME + "-alone").port(0)
+                    .workers(1).build());
+            AsyncResult<List<Integer>> pending;
+            try {
+                Pool pool = alone.pool();
+                System.setProperty("multiprocessing.cluster.testBreak", "1");
+                pending = pool.mapAsync((Integer x) -> x, List.of(1, 2), 1);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (rebuilders() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                assertEquals(1, rebuilders(), "its workers broke, and it waits to start others");
+            } finally {
+                alone.close();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (rebuilders() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(0, rebuilders(), "the wait ended with the close");
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> pending.get(Duration.ofSeconds(30)));
+            assertTrue(e.getCause().getMessage().contains("was closed"), e.getCause().getMessage());
+        } finally {
+            System.clearProperty("multiprocessing.cluster.testRebuildMillis");
+            System.clearProperty("multiprocessing.cluster.testBreak");
+        }
+    }
+
+    private static long rebuilders() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals("multiprocessing-member-rebuild"))
+                .count();
     }
 
     static final String NOT_RUN = "multiprocessing.cluster.testNotRun";

@@ -222,10 +222,11 @@ final class HazelcastNode implements Node {
         try {
             writeRecord();
             LibraryLog.get().log(System.Logger.Level.INFO, "multiprocessing: this member of"
-                    + " cluster '" + settings.name() + "' has new workers and takes tasks again");
+                    + " cluster '" + settings.name() + "' starts new workers and takes tasks"
+                    + " again");
         } catch (RuntimeException e) {
             LibraryLog.get().log(System.Logger.Level.WARNING, "multiprocessing: this member of"
-                    + " cluster '" + settings.name() + "' has new workers but cannot record"
+                    + " cluster '" + settings.name() + "' starts new workers but cannot record"
                     + " them: " + e);
         }
     }
@@ -353,6 +354,11 @@ final class HazelcastNode implements Node {
         Pool pool = PoolAccess.get().pool(placement);
         Runnable terminate = PoolAccess.get().terminator(pool, () -> {
             String why = leaving();
+            if (why == null && closed) {
+                // close() with tasks pending (attack 53: they said only "terminated")
+                why = "this " + (member ? "member" : "client") + " of cluster '"
+                        + settings.name() + "' was closed";
+            }
             return why == null ? null : "the task did not finish: " + why;
         });
         boolean open;

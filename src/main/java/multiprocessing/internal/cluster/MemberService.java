@@ -37,6 +37,8 @@ final class MemberService {
     private final Seal seal;
     private final Set<CompletableFuture<byte[]>> waiting = ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
+    /** The thread that waits to start new workers after they broke, if one does. */
+    private volatile Thread rebuilder;
     /** Told once when the member's workers turn out to be unable to run tasks; null: none. */
     private volatile Runnable onBroken;
     private final java.util.concurrent.atomic.AtomicBoolean brokenTold =
@@ -220,7 +222,7 @@ final class MemberService {
                 wait = rebuildMillis == 0 ? firstRebuildMillis() : rebuildMillis;
                 rebuildMillis = Math.min(MAX_REBUILD_MILLIS, wait * 2);
             }
-            LibraryThreads.platform().daemon().name("multiprocessing-member-rebuild")
+            rebuilder = LibraryThreads.platform().daemon().name("multiprocessing-member-rebuild")
                     .start(() -> rebuildAfter(wait));
         }
     }
@@ -258,6 +260,11 @@ final class MemberService {
         synchronized (this) {
             closing = true;
             current = local;
+        }
+        Thread r = rebuilder;
+        if (r != null) {
+            // Else it kept this service, and its closed pool, for its wait (up to 5 min).
+            r.interrupt();
         }
         for (CompletableFuture<byte[]> f : waiting) {
             f.complete(null);
