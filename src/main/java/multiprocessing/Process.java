@@ -133,6 +133,12 @@ public class Process implements AutoCloseable, Serializable {
                 p.stopAtExit = stop;
                 p.outlivesExitHandler = true;
             }
+
+            @Override
+            public boolean pastStart(Object process) {
+                Popen p = ((Process) process).popen;
+                return p == null || p.pastStart();
+            }
         });
         Serialization.register(Process.class, new Identity());
     }

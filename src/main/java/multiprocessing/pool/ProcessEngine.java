@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -21,6 +22,7 @@ import multiprocessing.connection.Pipe;
 import multiprocessing.internal.posix.Posix;
 import multiprocessing.internal.reduction.Handles;
 import multiprocessing.internal.reduction.Serialization;
+import multiprocessing.internal.spawn.ProcessAccess;
 import multiprocessing.internal.util.LibraryLog;
 import multiprocessing.internal.util.LibraryThreads;
 
@@ -93,6 +95,16 @@ final class ProcessEngine implements Engine {
      * pool's failure.
      */
     private static final int KILLS_BEFORE_READY = 10;
+    /**
+     * The system property that bounds, in milliseconds, how long a worker may take to begin to
+     * run (to have read its process: its initializer's time is not counted); read when a pool
+     * is made. A worker past it is killed, and counts as one that failed to start: a JVM that
+     * hangs before it runs the library's code (a launcher that never starts one, a debugger
+     * agent told to wait, {@code -agentlib:jdwp=...,suspend=y}) held the pool's tasks for good,
+     * silently (attack 53). 0: no bound (to attach a debugger to a waiting worker).
+     */
+    public static final String START_LIMIT_PROPERTY = "multiprocessing.pool.workerStartMillis";
+    private static final long DEFAULT_START_LIMIT_MILLIS = 60_000;
     /** The most messages a sender writes as one pipe message (see {@link Frames}). */
     private static final int BATCH_MESSAGES = 64;
     /** The most bytes of messages a sender batches; a larger message goes alone. */
@@ -107,6 +119,9 @@ final class ProcessEngine implements Engine {
     private final int maxTasks;
     private final JvmContext context;
     private final String workerPrefix;
+    /** {@link #START_LIMIT_PROPERTY} in nanoseconds; 0: none. */
+    private final long startLimitNanos = TimeUnit.MILLISECONDS.toNanos(
+            Math.max(0, Long.getLong(START_LIMIT_PROPERTY, DEFAULT_START_LIMIT_MILLIS)));
 
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<Chunk> pending = new ArrayDeque<>();
@@ -130,6 +145,10 @@ final class ProcessEngine implements Engine {
         final ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
         final LinkedBlockingQueue<byte[]> outbox = new LinkedBlockingQueue<>();
         boolean ready;
+        /** When it was started (System.nanoTime). */
+        final long startedNanos = System.nanoTime();
+        /** Killed by the pool: it had not begun to run within the start limit. */
+        volatile boolean startTimedOut;
         /** Written by the result thread without the lock, read by dispatch under it. */
         volatile boolean eof;
         /**
@@ -481,7 +500,7 @@ final class ProcessEngine implements Engine {
                 } finally {
                     lock.unlock();
                 }
-                for (Object ready : Connections.await(watch, null)) {
+                for (Object ready : Connections.await(watch, killLateStarters())) {
                     if (ready == wake.left()) {
                         while (wake.left().poll()) {
                             wake.left().recvBytes();
@@ -506,6 +525,53 @@ final class ProcessEngine implements Engine {
         } finally {
             wake.close();
         }
+    }
+
+    /**
+     * Kills the workers that have not begun to run within the start limit, and returns how
+     * long until the next one not yet begun reaches it (null: no such worker, or no limit).
+     * Their exit then counts as a failed start ({@link #exited}).
+     */
+    private Duration killLateStarters() {
+        if (startLimitNanos == 0) {
+            return null;
+        }
+        List<W> starting = new ArrayList<>();
+        lock.lock();
+        try {
+            for (W w : workers) {
+                if (!w.ready && !w.ended && !w.startTimedOut) {
+                    starting.add(w);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        long now = System.nanoTime();
+        long next = Long.MAX_VALUE;
+        for (W w : starting) {
+            if (ProcessAccess.get().pastStart(w.proc)) {
+                continue; // it runs: its initializer may take as long as it takes
+            }
+            long left = w.startedNanos + startLimitNanos - now;
+            if (left > 0) {
+                next = Math.min(next, left);
+                continue;
+            }
+            w.startTimedOut = true;
+            LibraryLog.get().log(System.Logger.Level.WARNING, "pool worker process " + w.pid
+                    + " had not begun to run " + seconds(startLimitNanos)
+                    + " after its start: killed (its JVM hangs before it runs the library's"
+                    + " code; see " + START_LIMIT_PROPERTY + ")");
+            w.proc.kill();
+        }
+        // Looked at again at least once a second: one may begin, or not, meanwhile.
+        return next == Long.MAX_VALUE ? null : Duration.ofNanos(Math.min(next,
+                TimeUnit.SECONDS.toNanos(1)));
+    }
+
+    private static String seconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
     }
 
     private W find(Object connOrProc) {
@@ -755,9 +821,10 @@ final class ProcessEngine implements Engine {
             // is replaced as one killed later is (counted, three kills in a row while workers
             // booted broke the pool: attack 29), up to KILLS_BEFORE_READY in a row.
             boolean beforeReady = !w.ready && lost == null && broken == null && !terminated;
-            boolean killedBeforeReady = beforeReady && killedFromOutside(code);
+            boolean killedBeforeReady = beforeReady && !w.startTimedOut
+                    && killedFromOutside(code);
             startFailed = beforeReady && !killedBeforeReady
-                    && (code == null || code != 0 || !w.stopSent);
+                    && (code == null || code != 0 || !w.stopSent || w.startTimedOut);
             if (startFailed) {
                 startFailures++;
             }
@@ -786,7 +853,11 @@ final class ProcessEngine implements Engine {
         }
         if (startFailed && !respawn && broken == null && !terminated) {
             breakPool(new ProcessError("pool worker processes fail to start: " + (neverRan != null
-                    ? neverRan.getMessage() : "worker process " + w.pid + " "
+                    ? neverRan.getMessage() : w.startTimedOut ? "worker process " + w.pid
+                            + " had not begun to run " + seconds(startLimitNanos)
+                            + " after its start (its JVM hangs before"
+                            + " it runs the library's code), and was killed"
+                    : "worker process " + w.pid + " "
                             + WorkerLostException.describe(code) + " before it was ready"),
                     neverRan));
         } else if (killedOut && broken == null && !terminated) {

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
+import multiprocessing.Multiprocessing;
 import multiprocessing.NoLeftoverProcesses;
 import multiprocessing.ProcessError;
 import multiprocessing.RemoteTraceback;
@@ -1225,6 +1226,36 @@ class PoolTest {
         }).build()) {
             ProcessError e = assertThrows(ProcessError.class, () -> p.apply(() -> 1));
             assertTrue(e.getMessage().contains("killed before they are ready"), e.getMessage());
+        }
+    }
+
+    /**
+     * Workers whose JVMs hang before they run the library's code (here a debugger agent told
+     * to wait for a debugger) are killed once the start limit has passed, and the third breaks
+     * the pool, saying why: its tasks waited for good, and nothing was said (attack 53). An
+     * initializer's time is not counted: one that sleeps past the limit is waited for.
+     */
+    @Test
+    void workersWhoseJvmsHangBeforeTheyRunBreakThePoolInsteadOfHangingIt() throws Exception {
+        Pool hanging;
+        Pool slowInit;
+        System.setProperty("multiprocessing.pool.workerStartMillis", "1500");
+        try {
+            hanging = Pool.builder().processes(2).context(Multiprocessing.getContext("spawn")
+                    .withJvmOptions("-agentlib:jdwp=transport=dt_socket,server=y,suspend=y,"
+                            + "address=127.0.0.1:0")).build();
+            slowInit = Pool.builder().processes(1).initializer(() -> Thread.sleep(3_000)).build();
+        } finally {
+            System.clearProperty("multiprocessing.pool.workerStartMillis");
+        }
+        try (hanging; slowInit) {
+            long start = System.nanoTime();
+            ProcessError e = assertThrows(ProcessError.class, () -> hanging.apply(() -> 1));
+            assertTrue(e.getMessage().contains("had not begun to run 1.5 s after its start"),
+                    e.getMessage());
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+            assertTrue(seconds < 30, "broken after " + seconds + " s");
+            assertEquals(1, slowInit.apply(() -> 1), "an initializer's time is not counted");
         }
     }
 

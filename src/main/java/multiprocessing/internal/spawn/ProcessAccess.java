@@ -50,6 +50,12 @@ public interface ProcessAccess {
      */
     void outliveExitHandler(Object process, Runnable stop);
 
+    /**
+     * Whether a started {@code process} is past its start: it has read its process and begun
+     * to run it, or it has ended; also when nothing tells (see {@link Popen#pastStart()}).
+     */
+    boolean pastStart(Object process);
+
     static void set(ProcessAccess access) {
         Holder.access = access;
     }
