@@ -367,12 +367,19 @@ final class RemoteEngine implements Engine {
         } finally {
             lock.unlock();
         }
-        for (Chunk c : sent) {
-            try {
-                c.sentVia.cancel(); // not left running on a member for nobody (attack 51)
-            } catch (RuntimeException e) {
-                Job.report("pool's cancel of a chunk", e);
-            }
+        if (!sent.isEmpty()) {
+            // Not left running on a member for nobody (attack 51); on a thread of their own, as
+            // a member cut off answers a cancel only when the cluster gives up on it, 15 s on:
+            // terminate() waited that long (attack 53).
+            LibraryThreads.platform().daemon().name("multiprocessing-pool-cancel").start(() -> {
+                for (Chunk c : sent) {
+                    try {
+                        c.sentVia.cancel();
+                    } catch (RuntimeException e) {
+                        Job.report("pool's cancel of a chunk", e);
+                    }
+                }
+            });
         }
         for (Chunk c : dropped) {
             try {
