@@ -261,6 +261,10 @@ public final class Serialization {
                 fory.registerSerializer(type,
                         resolver -> new NullTolerantListSerializer(resolver, type));
             }
+            for (Class<?> type : SubListCopySerializer.CLASSES) {
+                fory.registerSerializer(type,
+                        resolver -> new SubListCopySerializer(resolver, type));
+            }
             for (Class<?> type : ByteBufferCopySerializer.CLASSES) {
                 fory.registerSerializer(type,
                         resolver -> new ByteBufferCopySerializer(resolver, type));

@@ -3,6 +3,7 @@ package multiprocessing.internal.reduction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -59,6 +60,32 @@ class ImmutableListsTest {
         List<Object> outer = new ArrayList<>(List.of(withNull, List.of(1, 2)));
         outer.add(null);
         assertEquals(outer, roundTrip(outer));
+    }
+
+    /**
+     * A view of a few items of a long list is sent as those items, a copy, and arrives as an
+     * ArrayList: Fory sent the whole list under the view, with the view's bounds (review 54),
+     * and printed a warning on the program's standard output.
+     */
+    @Test
+    void aSubListOfALongListIsSentAsItsItemsOnly() {
+        List<Integer> longList = new ArrayList<>();
+        for (int i = 0; i < 100_000; i++) {
+            longList.add(i);
+        }
+        List<List<Integer>> views = List.of(longList.subList(2, 7),
+                new java.util.LinkedList<>(longList.subList(0, 1000)).subList(2, 7),
+                Arrays.asList(longList.toArray(Integer[]::new)).subList(2, 7));
+        for (List<Integer> view : views) {
+            byte[] bytes = Serialization.serialize(view);
+            assertTrue(bytes.length < 200, bytes.length + " bytes for 5 items");
+            Object got = Serialization.deserialize(bytes);
+            assertEquals(List.of(2, 3, 4, 5, 6), got);
+            assertSame(ArrayList.class, got.getClass());
+        }
+        Holder inField = new Holder("h", List.of("a", "b", "c").stream()
+                .collect(java.util.stream.Collectors.toCollection(ArrayList::new)).subList(1, 3));
+        assertEquals(inField, roundTrip(inField));
     }
 
     @Test
