@@ -84,7 +84,10 @@ public class ProcessPoolExecutor implements ExecutorService {
         if (!(task instanceof Serializable)) {
             throw new IllegalArgumentException("a ProcessPoolExecutor task must be serializable, and "
                     + task.getClass().getName() + " is not: write the lambda as "
-                    + "(Callable<T> & Serializable) () -> ... or use a SerializableCallable");
+                    + "(Callable<T> & Serializable) () -> ..., use a SerializableCallable, or"
+                    + " submit it through a ProcessPoolExecutor reference (not an"
+                    + " ExecutorService one), whose submit(SerializableCallable) makes a plain"
+                    + " lambda serializable");
         }
         return task::call;
     }
