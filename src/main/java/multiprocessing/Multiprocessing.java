@@ -159,6 +159,9 @@ public final class Multiprocessing {
      * @param java the path of a {@code java} launcher of JDK 22 or later
      */
     public static void setExecutable(Path java) {
+        if (java == null) {
+            throw new NullPointerException("java");
+        }
         if (!Files.isExecutable(java)) {
             throw new IllegalArgumentException(java + " is not an executable file");
         }

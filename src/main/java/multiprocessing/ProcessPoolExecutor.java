@@ -70,7 +70,7 @@ public class ProcessPoolExecutor implements ExecutorService {
      * @param pool the pool that runs the tasks; shutting the executor down closes it
      */
     public ProcessPoolExecutor(Pool pool) {
-        this.pool = pool;
+        this.pool = java.util.Objects.requireNonNull(pool, "pool");
     }
 
     @SuppressWarnings("unchecked")
@@ -174,6 +174,8 @@ public class ProcessPoolExecutor implements ExecutorService {
      */
     public <T, R> IMapIterator<R> map(SerializableFunction<? super T, ? extends R> fn,
             Iterable<? extends T> items, int chunksize) {
+        java.util.Objects.requireNonNull(fn, "fn");
+        java.util.Objects.requireNonNull(items, "items");
         if (shutdown) {
             throw new RejectedExecutionException("the executor is shut down");
         }

@@ -48,6 +48,7 @@ public final class Client {
      */
     public static Connection connect(Address address, Family family, byte[] authKey)
             throws IOException {
+        java.util.Objects.requireNonNull(address, "address");
         if (family != null && family != address.family()) {
             throw new IllegalArgumentException("family " + family + " does not match the "
                     + address.family() + " address " + address);

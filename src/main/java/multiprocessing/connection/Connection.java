@@ -535,6 +535,12 @@ public final class Connection implements AutoCloseable {
             if (frameStarted) {
                 cutShort(fd, true, e);
             }
+            if (e instanceof ErrnoException x && x.errno() == Posix.EPIPE) {
+                // A bare "sendmsg: EPIPE" named neither end (attack 54).
+                throw new IOException("the other end receives no more: it was closed, or it"
+                        + " refused a message and reads nothing after it (" + x.getMessage()
+                        + ")", x);
+            }
             throw e;
         } finally {
             holder.release();
@@ -664,6 +670,18 @@ public final class Connection implements AutoCloseable {
         Handles handles = Handles.received(frame.fds);
         try {
             return Serialization.deserialize(frame.bytes, handles);
+        } catch (IllegalStateException notAnObject) {
+            byte[] b = frame.bytes;
+            int n = Challenge.CHALLENGE.length;
+            if (b != null && b.length >= n && Arrays.equals(b, 0, n, Challenge.CHALLENGE, 0, n)) {
+                // A client made without a key, to a listener that has one: the listener read
+                // this end's first message as its answer (review 54: the message was lost and
+                // the error named neither side's key).
+                throw new multiprocessing.AuthenticationError("the peer sent an authentication"
+                        + " challenge: its listener has an authentication key, and this"
+                        + " connection was made without one (connect with the listener's key)");
+            }
+            throw notAnObject;
         } finally {
             for (int fd : handles.untaken()) {
                 Posix.closeQuietly(fd);
@@ -882,7 +900,7 @@ public final class Connection implements AutoCloseable {
                 // a peer that sends some and hangs up mid-message must not fill our table.
                 closeAll(fds.toArray());
                 if (fds.started && !(e instanceof BufferTooShort) && !(e instanceof Truncated)
-                        && !closed()) {
+                        && !closed() && recvCutShort == null) {
                     // The rest of the message is still in the stream (the memory it was read
                     // into unmapped meanwhile, no heap for it): the next receive would take
                     // its bytes for a length. (BufferTooShort read it whole; at the end of

@@ -47,13 +47,19 @@ public final class Connections {
      *        only checks
      * @return the ready objects in the order of {@code objects}; empty on timeout
      * @throws IllegalArgumentException if an object is of another type (the message names its
-     *         class), or a negative file descriptor
+     *         class), or a negative file descriptor; or if there is nothing to watch and no
+     *         timeout: such a wait could never end (Python's blocks for good)
      * @throws IllegalStateException if a connection or listener is closed, or a process not
      *         started
      * @throws UncheckedIOException if poll(2) fails, or no eventfd could be made to watch a
      *         connection's close
      */
     public static List<Object> await(Collection<?> objects, Duration timeout) {
+        java.util.Objects.requireNonNull(objects, "objects");
+        if (objects.isEmpty() && timeout == null) {
+            throw new IllegalArgumentException("nothing to wait for, and no timeout: the wait"
+                    + " could never end");
+        }
         List<Object> list = new ArrayList<>(objects);
         int n = list.size();
         for (Object o : list) {

@@ -544,6 +544,7 @@ public class BaseManager implements AutoCloseable {
      */
     @SuppressWarnings("unchecked")
     public <T> T create(String typeId, Object... args) {
+        java.util.Objects.requireNonNull(typeId, "typeId");
         return (T) call(ManagerClient.of(running()), Messages.CREATE, typeId, args);
     }
 

@@ -419,6 +419,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     /** An apply of any callable (the executor checks that it is serializable). */
     <R> AsyncResult<R> submitCall(Object task, Consumer<? super R> callback,
             Consumer<? super Throwable> errorCallback) {
+        java.util.Objects.requireNonNull(task, "task");
         admission.readLock().lock();
         try {
             checkRunning();
@@ -645,6 +646,7 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
     private <R> AsyncResult<List<R>> mapJob(int kind, Object fn, List<Object> items, int chunksize,
             Consumer<? super List<R>> callback, Consumer<? super Throwable> errorCallback) {
+        java.util.Objects.requireNonNull(fn, "fn");
         // What calls back on this thread (an empty map's callback and progress, a refused
         // chunk's error callback) runs once the admission is left: a callback may close the
         // pool, which waits for every admitted call (attack 28b: such a close waited for itself).
@@ -816,6 +818,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
      * caller waits for a long task.
      */
     private <R> IMapIterator<R> imapJob(boolean ordered, Object fn, Iterable<?> items, int chunksize) {
+        java.util.Objects.requireNonNull(fn, "fn");
+        java.util.Objects.requireNonNull(items, "items");
         // Admitted until its feeder is counted: the engine then waits for what it feeds.
         admission.readLock().lock();
         try {

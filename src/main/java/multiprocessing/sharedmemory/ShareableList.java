@@ -151,6 +151,7 @@ public final class ShareableList implements AutoCloseable, Iterable<Object> {
      * @throws IOException if the operating system refuses the segment
      */
     public static ShareableList create(List<?> values) throws IOException {
+        java.util.Objects.requireNonNull(values, "values");
         List<Encoded> encoded = new ArrayList<>(values.size());
         long[] capacities = new long[values.size()];
         long dataSize = 0;

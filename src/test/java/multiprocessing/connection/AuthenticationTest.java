@@ -129,6 +129,15 @@ class AuthenticationTest {
                 assertThrows(AuthenticationError.class, () -> get(accepted));
                 assertArrayEquals("#FAILURE#".getBytes(), client.recvBytes());
             }
+            // A client without a key whose first call is recv() is told the listener asks for
+            // one (it was told the bytes were not an object this library serialized).
+            Future<Connection> asked = pool.submit(listener::accept);
+            try (Connection client = Client.connect(listener.address())) {
+                AuthenticationError told = assertThrows(AuthenticationError.class, client::recv);
+                assertTrue(told.getMessage().contains("its listener has an authentication key"),
+                        told.getMessage());
+            }
+            assertInstanceOf(IOException.class, assertThrows(Exception.class, () -> get(asked)));
             // A client that hangs up instead of answering: end of file, not a hang.
             Future<Connection> next = pool.submit(listener::accept);
             Client.connect(listener.address()).close();

@@ -63,6 +63,12 @@ class AwaitTest {
             assertTrue(System.nanoTime() - start >= 50_000_000L, "waited for the timeout");
             assertEquals(List.of(), Connections.await(all, Duration.ZERO));
             assertEquals(List.of(), Connections.await(all, Duration.ofSeconds(-1)));
+            // Nothing to wait for: a timeout is waited out, no timeout is refused (it waited
+            // for good; attack 54).
+            assertEquals(List.of(), Connections.await(List.of(), Duration.ofMillis(10)));
+            IllegalArgumentException never = assertThrows(IllegalArgumentException.class,
+                    () -> Connections.await(List.of(), null));
+            assertTrue(never.getMessage().contains("never end"), never.getMessage());
 
             b.right().send("x");
             assertEquals(List.of(b.left()), Connections.await(all, null));

@@ -413,8 +413,15 @@ class ConnectionTest {
             assertEquals("still sending", p.left().recv());
             IOException again = assertThrows(IOException.class, () -> p.right().recvBytes());
             assertTrue(again.getMessage().contains("can no longer receive"), again.getMessage());
+            // The first reason stays: it said a message was cut short part-way (attack 54).
+            assertTrue(again.getMessage().contains("bad message length")
+                    && !again.getMessage().contains("cut short"), again.getMessage());
             assertFalse(p.right().readable());
             assertThrows(IOException.class, () -> p.right().poll());
+            // And the peer's send says the other end receives no more (a bare EPIPE).
+            IOException refused = assertThrows(IOException.class,
+                    () -> p.left().sendBytes(new byte[1 << 20]));
+            assertTrue(refused.getMessage().contains("receives no more"), refused.getMessage());
         }
         // A message larger than the socket's buffers, refused while its sender still writes:
         // the sender's write fails (it waited for room for good; attack 42), and the refusing

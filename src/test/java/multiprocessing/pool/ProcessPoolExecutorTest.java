@@ -83,6 +83,9 @@ class ProcessPoolExecutorTest {
         assertThrows(ArithmeticException.class, quotients::next);
         assertEquals(2, quotients.next());
         assertFalse(quotients.hasNext());
+        NullPointerException noPool = assertThrows(NullPointerException.class,
+                () -> new ProcessPoolExecutor((Pool) null));
+        assertEquals("pool", noPool.getMessage(), "refused at the door (attack 54)");
         Callable<Integer> plain = () -> 1;
         IllegalArgumentException notSerializable = assertThrows(IllegalArgumentException.class,
                 () -> ex.submit(plain));

@@ -17,6 +17,7 @@ public final class JvmOptions {
      *         cannot find the library; or if the last takes the next argument as its value
      */
     public static List<String> checked(String... options) {
+        java.util.Objects.requireNonNull(options, "options");
         String previous = null;
         for (String option : options) {
             if (option == null) {

@@ -106,6 +106,8 @@ public abstract class StandardProxy
 
     @Override
     public final Object callMethod(String name, Object... args) {
+        java.util.Objects.requireNonNull(name, "name");
+        java.util.Objects.requireNonNull(args, "args");
         return call(CALL_METHOD, new Object[] {name, args});
     }
 
