@@ -103,7 +103,16 @@ public class AsyncResult<T> implements Future<T> {
     @Override
     public T get(long timeout, TimeUnit unit)
             throws InterruptedException, ExecutionException, TimeoutException {
-        return future.get(timeout, unit);
+        java.util.Objects.requireNonNull(unit, "unit");
+        try {
+            return future.get(timeout, unit);
+        } catch (TimeoutException e) {
+            // CompletableFuture's has no message (attack 54).
+            TimeoutException said = new TimeoutException("no result within " + timeout + " "
+                    + unit.name().toLowerCase(java.util.Locale.ROOT));
+            said.initCause(e);
+            throw said;
+        }
     }
 
     /**

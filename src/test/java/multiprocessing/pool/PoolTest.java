@@ -429,7 +429,9 @@ class PoolTest {
         assertThrows(IllegalStateException.class, slow::successful);
         assertFalse(slow.ready());
         assertThrows(TimeoutError.class, () -> slow.get(Duration.ofMillis(50)));
-        assertThrows(java.util.concurrent.TimeoutException.class, () -> slow.get(50, TimeUnit.MILLISECONDS));
+        assertEquals("no result within 50 milliseconds", assertThrows(
+                java.util.concurrent.TimeoutException.class,
+                () -> slow.get(50, TimeUnit.MILLISECONDS)).getMessage(), "it had none (attack 54)");
         assertFalse(slow.await(Duration.ofMillis(10)));
         assertFalse(slow.cancel(true), "a running task cannot be cancelled");
         assertEquals(1, slow.get(Duration.ofSeconds(20)));
