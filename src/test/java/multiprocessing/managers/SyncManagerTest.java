@@ -184,6 +184,8 @@ class SyncManagerTest {
         ListProxy<Integer> l = manager.list(List.of(3, 1, 2));
         assertEquals(6, l.stream().mapToInt(Integer::intValue).sum());
         assertEquals(List.of(1, 2), l.subList(1, 3));
+        assertEquals(List.of(1, 2), l.callMethod("subList", 1, 3), "a copy of the view");
+        assertEquals(List.of(2, 1, 3), l.reversed());
         assertEquals("[3, 1, 2]", Arrays.toString(l.toArray()));
         assertEquals(List.of(3, 1, 2), l);
     }

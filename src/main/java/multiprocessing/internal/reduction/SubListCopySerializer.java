@@ -10,8 +10,8 @@ import org.apache.fory.resolver.TypeResolver;
 import org.apache.fory.serializer.collection.CollectionSerializer;
 
 /**
- * Sends a list view ({@code list.subList(from, to)}) as a list of its elements, read back as an
- * {@link ArrayList}: a copy, as a Python slice is.
+ * Sends a list view ({@code list.subList(from, to)}, {@code list.reversed()}) as a list of its
+ * elements, read back as an {@link ArrayList}: a copy, as a Python slice is.
  *
  * <p>Fory's own serializer for the JDK's sublist classes writes the whole list under the view,
  * with the view's offset and size, so that the receiver can rebuild the view: ten items of a
@@ -20,11 +20,28 @@ import org.apache.fory.serializer.collection.CollectionSerializer;
  * {@code callMethod("subList", 2, 7)}). The JDK's own serialization refuses such views.
  */
 final class SubListCopySerializer extends CollectionSerializer<Collection<?>> {
-    /** The JDK's sublist classes Fory rebuilds as views (List.of's own is NullTolerant's). */
-    static final List<Class<?>> CLASSES = List.of(
-            new ArrayList<>(List.of(1)).subList(0, 1).getClass(),
-            new LinkedList<>(List.of(1)).subList(0, 1).getClass(),
-            Arrays.asList(1).subList(0, 1).getClass());
+    /**
+     * The JDK's sublist classes Fory rebuilds as views (List.of's own is NullTolerant's), and
+     * its reversed views ({@code list.reversed()}), which Fory refused to send: a manager's list
+     * proxy's {@code reversed()} failed.
+     */
+    static final List<Class<?>> CLASSES = classes();
+
+    private static List<Class<?>> classes() {
+        List<Class<?>> all = new ArrayList<>(List.of(
+                new ArrayList<>(List.of(1)).subList(0, 1).getClass(),
+                new LinkedList<>(List.of(1)).subList(0, 1).getClass(),
+                Arrays.asList(1).subList(0, 1).getClass(),
+                new ArrayList<>(List.of(1)).reversed().getClass(),
+                new LinkedList<>(List.of(1)).reversed().getClass()));
+        try {
+            // The view of a list that is not RandomAccess (the one above is its subclass).
+            all.add(Class.forName("java.util.ReverseOrderListView"));
+        } catch (ClassNotFoundException notInThisJdk) {
+            // another JDK's reversed views: sent as Fory sends them
+        }
+        return List.copyOf(new java.util.LinkedHashSet<>(all));
+    }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     SubListCopySerializer(TypeResolver resolver, Class<?> type) {

@@ -83,6 +83,14 @@ class ImmutableListsTest {
             assertEquals(List.of(2, 3, 4, 5, 6), got);
             assertSame(ArrayList.class, got.getClass());
         }
+        // A reversed view was refused: a manager's list proxy's reversed() failed.
+        for (List<Integer> reversed : List.of(longList.subList(0, 5).reversed(),
+                new ArrayList<>(longList.subList(0, 5)).reversed(),
+                new java.util.LinkedList<>(longList.subList(0, 5)).reversed(),
+                java.util.Collections.unmodifiableList(
+                        new java.util.LinkedList<>(longList.subList(0, 5))).reversed())) {
+            assertEquals(List.of(4, 3, 2, 1, 0), roundTrip(reversed));
+        }
         Holder inField = new Holder("h", List.of("a", "b", "c").stream()
                 .collect(java.util.stream.Collectors.toCollection(ArrayList::new)).subList(1, 3));
         assertEquals(inField, roundTrip(inField));
