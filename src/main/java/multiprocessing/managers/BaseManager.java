@@ -489,7 +489,8 @@ public class BaseManager implements AutoCloseable {
                 p.kill();
                 p.join();
             }
-            p.close();
+            // Not closed: its exit code stays readable through process(), as a Python
+            // manager's (review 55); its descriptor goes with the object.
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -524,7 +525,11 @@ public class BaseManager implements AutoCloseable {
         return a != null ? a : requested;
     }
 
-    /** {@return the server process of a started manager (null otherwise)} */
+    /**
+     * {@return the server process of a started manager (null otherwise); after
+     * {@link #shutdown()} it has ended, and its {@code exitCode()} says how (0, or -15 if it had
+     * to be terminated)}
+     */
     public synchronized Process process() {
         return process;
     }

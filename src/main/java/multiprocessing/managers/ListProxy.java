@@ -9,7 +9,7 @@ import java.util.function.UnaryOperator;
 /**
  * A shared list ({@link SyncManager#list()}): a {@link List} whose elements live in the
  * manager's server. Each method is one call, done atomically there; {@code replaceAll},
- * {@code removeIf} and {@code sort} run in the server as one step, with a function that must
+ * {@code removeIf}, {@code sort} and {@code reverse} run in the server as one step, with a function that must
  * therefore be serializable (the overloads here take such types). Iterating
  * ({@code iterator}, {@code stream}, {@code forEach}, {@code toArray}), {@code subList} (a
  * copy, not a view), {@code equals}, {@code hashCode} and {@code toString} work on a
@@ -63,4 +63,11 @@ public interface ListProxy<E> extends List<E>, BaseProxy {
      * @param order the order, or null for the elements' natural order
      */
     void sort(Order<? super E> order);
+
+    /**
+     * Reverses the list in place, in the server as one step (Python's {@code list.reverse()};
+     * {@code Collections.reverse} on a proxy would make a call per element, and another process
+     * could change the list between them).
+     */
+    void reverse();
 }

@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.zip.CRC32C;
 
+import multiprocessing.internal.util.PyRepr;
+
 /**
  * A fixed-length list of simple values in one shared-memory segment, readable and writable by
  * every process that attaches it by name (Python's {@code ShareableList}), CPython's processes
@@ -336,7 +338,7 @@ public final class ShareableList implements AutoCloseable, Iterable<Object> {
                 return i;
             }
         }
-        throw new IllegalArgumentException(repr(value) + " not in this container");
+        throw new IllegalArgumentException(PyRepr.of(value) + " not in this container");
     }
 
     /**
@@ -413,59 +415,11 @@ public final class ShareableList implements AutoCloseable, Iterable<Object> {
         }
         List<String> items = new ArrayList<>();
         for (Object v : this) {
-            items.add(repr(v));
+            items.add(PyRepr.of(v));
         }
         return "ShareableList([" + String.join(", ", items) + "], name='" + shm.name() + "')";
     }
 
-    /** Python's repr of an item: {@code 'text'}, {@code b'bytes'}, {@code None}, {@code True}. */
-    private static String repr(Object v) {
-        if (v == null) {
-            return "None";
-        }
-        if (v instanceof Boolean b) {
-            return b ? "True" : "False";
-        }
-        if (v instanceof String text) {
-            char q = quote(text.indexOf('\'') >= 0, text.indexOf('"') >= 0);
-            StringBuilder r = new StringBuilder().append(q);
-            text.codePoints().forEach(c -> escape(r, c, q, Integer.MAX_VALUE));
-            return r.append(q).toString();
-        }
-        if (v instanceof byte[] bytes) {
-            String ascii = new String(bytes, StandardCharsets.ISO_8859_1);
-            char q = quote(ascii.indexOf('\'') >= 0, ascii.indexOf('"') >= 0);
-            StringBuilder r = new StringBuilder("b").append(q);
-            ascii.chars().forEach(c -> escape(r, c, q, 0x7f));
-            return r.append(q).toString();
-        }
-        return String.valueOf(v);
-    }
-
-    /** Python's choice of quotes: single ones, unless only single ones are inside. */
-    private static char quote(boolean single, boolean dbl) {
-        return single && !dbl ? '"' : '\'';
-    }
-
-    /**
-     * Appends {@code c} as Python's repr writes it inside quotes {@code q}: hexadecimal escapes
-     * for control characters and from {@code hexFrom} on.
-     */
-    private static void escape(StringBuilder r, int c, char q, int hexFrom) {
-        if (c == '\\' || c == q) {
-            r.append('\\').appendCodePoint(c);
-        } else if (c == '\n') {
-            r.append("\\n");
-        } else if (c == '\r') {
-            r.append("\\r");
-        } else if (c == '\t') {
-            r.append("\\t");
-        } else if (c < 0x20 || c == 0x7f || c >= hexFrom) {
-            r.append(String.format("\\x%02x", c));
-        } else {
-            r.appendCodePoint(c);
-        }
-    }
 
     private static int checkIndex(Geometry g, int index) {
         long i = index < 0 ? index + g.count() : index;

@@ -186,6 +186,10 @@ class SyncManagerTest {
         assertEquals(List.of(1, 2), l.subList(1, 3));
         assertEquals(List.of(1, 2), l.callMethod("subList", 1, 3), "a copy of the view");
         assertEquals(List.of(2, 1, 3), l.reversed());
+        ListProxy<Integer> r = manager.list(List.of(1, 2, 3));
+        r.reverse(); // Python's list.reverse(), one call (review 54: there was none)
+        assertEquals(List.of(3, 2, 1), r);
+        assertEquals(java.util.ArrayList.class, r.getValue().getClass());
         assertEquals("[3, 1, 2]", Arrays.toString(l.toArray()));
         assertEquals(List.of(3, 1, 2), l);
     }
@@ -289,6 +293,10 @@ class SyncManagerTest {
         ns.delete("x");
         assertFalse(ns.contains("x"));
         assertEquals(Map.of("y", 2), ns.toMap());
+        // Python's repr, names with an underscore left out (review 55, test_namespace).
+        ns.set("name", "Bob");
+        ns.set("_hidden", 1);
+        assertEquals("Namespace(y=2, name='Bob')", ns.toString());
     }
 
     @Test

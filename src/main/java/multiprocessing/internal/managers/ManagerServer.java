@@ -777,7 +777,7 @@ public final class ManagerServer {
 
     private byte[] callAndSerialize(Session s, ObjectTable.Entry e, String method,
             String[] types, Object[] args) throws Throwable {
-        Object result = method.equals(ProxyHandler.GET_VALUE) ? e.object()
+        Object result = method.equals(ProxyHandler.GET_VALUE) ? ServerList.plain(e.object())
                 : Methods.invoke(e.object(), method, types, args);
         String typeId = e.registration().methodToTypeId().get(method);
         if (typeId != null && result != null) {

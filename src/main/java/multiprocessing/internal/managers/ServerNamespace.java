@@ -34,11 +34,19 @@ public final class ServerNamespace {
         return new LinkedHashMap<>(attributes);
     }
 
+    /**
+     * Python's repr: {@code Namespace(name='Bob', n=3)}; names that begin with an underscore
+     * are left out, as Python's Namespace leaves them out (review 55).
+     */
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("Namespace(");
-        attributes.forEach((k, v) -> b.append(b.length() > 10 ? ", " : "").append(k).append('=')
-                .append(v));
+        attributes.forEach((k, v) -> {
+            if (!k.startsWith("_")) {
+                b.append(b.length() > 10 ? ", " : "").append(k).append('=')
+                        .append(multiprocessing.internal.util.PyRepr.of(v));
+            }
+        });
         return b.append(')').toString();
     }
 }

@@ -1,6 +1,5 @@
 package multiprocessing.internal.managers;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -110,8 +109,8 @@ public final class StandardTypes {
             return switch (typeId) {
                 case "dict" -> args.length == 0 ? new LinkedHashMap<>()
                         : new LinkedHashMap<>((Map<?, ?>) args[0]);
-                case "list" -> args.length == 0 ? new ArrayList<>()
-                        : new ArrayList<>((Collection<?>) args[0]);
+                case "list" -> args.length == 0 ? new ServerList<>()
+                        : new ServerList<>((Collection<?>) args[0]);
                 case "Queue", "JoinableQueue" ->
                         new ServerQueue(args.length == 0 ? 0 : (Integer) args[0]);
                 case "Semaphore" -> new ServerSemaphore(args.length == 0 ? 1 : (Integer) args[0],

@@ -61,6 +61,7 @@ final class ListProxyObject extends StandardProxy implements ListProxy {
     private static final Method M38 = method(List.class, "toArray");
     private static final Method M39 = method(List.class, "toArray", Object[].class);
     private static final Method M40 = method(Collection.class, "toArray", IntFunction.class);
+    private static final Method M41 = method(ListProxy.class, "reverse");
 
     ListProxyObject(InvocationHandler handler) {
         super(handler, ListProxy.class);
@@ -99,6 +100,11 @@ final class ListProxyObject extends StandardProxy implements ListProxy {
     @Override
     public void clear() {
         call(M6, null);
+    }
+
+    @Override
+    public void reverse() {
+        call(M41, null);
     }
 
     @Override
