@@ -99,7 +99,9 @@ public class ProcessPoolExecutor implements ExecutorService {
         if (!(task instanceof Serializable)) {
             throw new IllegalArgumentException("a ProcessPoolExecutor task must be serializable, and "
                     + task.getClass().getName() + " is not: write the lambda as "
-                    + "(Runnable & Serializable) () -> ... or use a SerializableRunnable");
+                    + "(Runnable & Serializable) () -> ..., or give submit a lambda that returns"
+                    + " a value, () -> { work(); return null; }, which its"
+                    + " submit(SerializableCallable) takes as it is");
         }
         return (Callable<Object> & Serializable) () -> {
             task.run();
@@ -146,7 +148,10 @@ public class ProcessPoolExecutor implements ExecutorService {
      * results in the items' order, one item per task. A task's exception is thrown where its
      * result would come, with its own type; {@code next(Duration)} is Python's timeout. Unlike
      * Python, which collects the items at once, the items are read as results are taken (a
-     * window ahead, as {@link Pool#imap}): an endless iterable is fine.
+     * window ahead, as {@link Pool#imap}): an endless iterable is fine, but close the iterator
+     * (it is AutoCloseable) once you stop reading it, before the executor's {@code shutdown()}
+     * or {@code close()}, which run every task handed in and so would wait for the iterable's
+     * end.
      *
      * @param <T>   the type of the items
      * @param <R>   the type of the results
@@ -162,7 +167,9 @@ public class ProcessPoolExecutor implements ExecutorService {
 
     /**
      * {@link #map(SerializableFunction, Iterable)} with {@code chunksize} items per task
-     * (Python's {@code chunksize}).
+     * (Python's {@code chunksize}): a chunk fails as a whole, its first item's position giving
+     * the exception and its other items no result, as in Python (whose iteration then stops;
+     * this one goes on with the next chunk).
      *
      * @param <T>       the type of the items
      * @param <R>       the type of the results

@@ -147,7 +147,10 @@ final class ProcessEngine implements Engine {
         boolean ready;
         /** When it was started (System.nanoTime). */
         final long startedNanos = System.nanoTime();
-        /** Killed by the pool: it had not begun to run within the start limit. */
+        /**
+         * Killed by the pool: it had not begun to run within the start limit. Set under the
+         * lock while it is not ready, so it is never made ready, and never given work.
+         */
         volatile boolean startTimedOut;
         /** Written by the result thread without the lock, read by dispatch under it. */
         volatile boolean eof;
@@ -418,7 +421,7 @@ final class ProcessEngine implements Engine {
         long now = System.nanoTime();
         int starting = 0;
         for (W w : workers) {
-            if (!w.ready && !w.eof && !w.ended && !w.stopSent) {
+            if (!w.ready && !w.eof && !w.ended && !w.stopSent && !w.startTimedOut) {
                 starting++;
             }
         }
@@ -558,7 +561,26 @@ final class ProcessEngine implements Engine {
                 next = Math.min(next, left);
                 continue;
             }
-            w.startTimedOut = true;
+            // Its start's mark comes through another thread, which may lag under load: a
+            // worker that has written to its pipe (its READY) is read before it is judged.
+            try {
+                if (w.results.poll()) {
+                    continue;
+                }
+            } catch (IOException | RuntimeException ended) {
+                continue; // its pipe ended: its exit tells
+            }
+            lock.lock();
+            try {
+                if (w.ready) {
+                    continue;
+                }
+                // Never given work from now on, even if its READY comes after all (attack 55:
+                // a chunk handed to it then failed as lost with the kill).
+                w.startTimedOut = true;
+            } finally {
+                lock.unlock();
+            }
             LibraryLog.get().log(System.Logger.Level.WARNING, "pool worker process " + w.pid
                     + " had not begun to run " + seconds(startLimitNanos)
                     + " after its start: killed (its JVM hangs before it runs the library's"
@@ -690,6 +712,9 @@ final class ProcessEngine implements Engine {
         if (tag == Worker.READY) {
             lock.lock();
             try {
+                if (w.startTimedOut) {
+                    return; // killed for its start limit: it gets no work
+                }
                 w.ready = true;
                 startFailures = 0;
                 killsBeforeReady = 0;

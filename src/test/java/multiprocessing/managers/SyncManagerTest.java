@@ -190,6 +190,8 @@ class SyncManagerTest {
         r.reverse(); // Python's list.reverse(), one call (review 54: there was none)
         assertEquals(List.of(3, 2, 1), r);
         assertEquals(java.util.ArrayList.class, r.getValue().getClass());
+        assertEquals(java.util.ArrayList.class, r.callMethod("clone").getClass(),
+                "the server's own list class never leaves it (attack 55)");
         assertEquals("[3, 1, 2]", Arrays.toString(l.toArray()));
         assertEquals(List.of(3, 1, 2), l);
     }

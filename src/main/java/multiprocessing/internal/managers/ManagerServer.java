@@ -777,8 +777,9 @@ public final class ManagerServer {
 
     private byte[] callAndSerialize(Session s, ObjectTable.Entry e, String method,
             String[] types, Object[] args) throws Throwable {
-        Object result = method.equals(ProxyHandler.GET_VALUE) ? ServerList.plain(e.object())
-                : Methods.invoke(e.object(), method, types, args);
+        // The server's list never leaves as itself (a callMethod("clone") returned it too).
+        Object result = ServerList.plain(method.equals(ProxyHandler.GET_VALUE) ? e.object()
+                : Methods.invoke(e.object(), method, types, args));
         String typeId = e.registration().methodToTypeId().get(method);
         if (typeId != null && result != null) {
             result = share(registration(typeId), result);

@@ -221,6 +221,7 @@ public final class Serialization {
         }
 
         private static Fory build() {
+            quietFory();
             Fory fory = Fory.builder()
                     .withLanguage(Language.JAVA)
                     .requireClassRegistration(false)
@@ -275,6 +276,20 @@ public final class Serialization {
                     resolver -> new BigNumberSerializers.BigDecimals(resolver));
             built = true;
             return fory;
+        }
+
+        /**
+         * Fory's warnings go to the program's standard output, which is the program's own:
+         * a class with custom JDK serialization, a list view, each printed a line there the
+         * first time it was sent (review 54, attack 55). They are turned off unless the
+         * program asks for Fory's logging with Fory's own {@code FORY_LOG_LEVEL}; errors
+         * reach the caller as exceptions.
+         */
+        private static void quietFory() {
+            if (System.getenv("FORY_LOG_LEVEL") == null) {
+                org.apache.fory.logging.LoggerFactory.setLogLevel(
+                        org.apache.fory.logging.LogLevel.ERROR_LEVEL);
+            }
         }
 
         @SuppressWarnings({"unchecked", "rawtypes"})

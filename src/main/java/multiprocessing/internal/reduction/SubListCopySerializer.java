@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.fory.context.ReadContext;
 import org.apache.fory.resolver.TypeResolver;
 import org.apache.fory.serializer.collection.CollectionSerializer;
@@ -17,7 +18,8 @@ import org.apache.fory.serializer.collection.CollectionSerializer;
  * with the view's offset and size, so that the receiver can rebuild the view: ten items of a
  * list of a million sent the million, and the receiver kept them all. It also printed a warning
  * to the program's standard output the first time (review 54 met it through a manager's
- * {@code callMethod("subList", 2, 7)}). The JDK's own serialization refuses such views.
+ * {@code callMethod("subList", 2, 7)}). The JDK's own serialization refuses such views. Fory
+ * refused the reversed ones, and CopyOnWriteArrayList's (attack 55).
  */
 final class SubListCopySerializer extends CollectionSerializer<Collection<?>> {
     /**
@@ -33,7 +35,9 @@ final class SubListCopySerializer extends CollectionSerializer<Collection<?>> {
                 new LinkedList<>(List.of(1)).subList(0, 1).getClass(),
                 Arrays.asList(1).subList(0, 1).getClass(),
                 new ArrayList<>(List.of(1)).reversed().getClass(),
-                new LinkedList<>(List.of(1)).reversed().getClass()));
+                new LinkedList<>(List.of(1)).reversed().getClass(),
+                new CopyOnWriteArrayList<>(List.of(1)).subList(0, 1).getClass(),
+                new CopyOnWriteArrayList<>(List.of(1)).reversed().getClass()));
         try {
             // The view of a list that is not RandomAccess (the one above is its subclass).
             all.add(Class.forName("java.util.ReverseOrderListView"));

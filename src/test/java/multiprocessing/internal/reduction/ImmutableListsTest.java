@@ -96,6 +96,45 @@ class ImmutableListsTest {
         assertEquals(inField, roundTrip(inField));
     }
 
+    /** A class with custom JDK serialization, new to this JVM's serializer. */
+    static final class CustomlyWritten implements Serializable {
+        private static final long serialVersionUID = 1L;
+        int n = 7;
+
+        private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+            out.defaultWriteObject();
+        }
+
+        private void readObject(java.io.ObjectInputStream in)
+                throws java.io.IOException, ClassNotFoundException {
+            in.defaultReadObject();
+        }
+    }
+
+    /**
+     * The serializer prints nothing on the program's standard output: Fory printed a warning
+     * there the first time it met a class with custom JDK serialization, or a list view
+     * (review 54, attack 55).
+     */
+    @Test
+    void theSerializerPrintsNothingOnStandardOutput() {
+        java.io.PrintStream was = System.out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(out, true));
+        Object got;
+        try {
+            got = roundTrip(new CustomlyWritten());
+        } finally {
+            System.setOut(was);
+        }
+        assertEquals(7, ((CustomlyWritten) got).n);
+        assertEquals("", out.toString());
+        // CopyOnWriteArrayList's views were refused (attack 55).
+        assertEquals(List.of(2, 1), roundTrip(
+                new java.util.concurrent.CopyOnWriteArrayList<>(List.of(0, 1, 2, 3))
+                        .subList(1, 3).reversed()));
+    }
+
     @Test
     void listOfStillArrivesAsListOfAndAnEmptyOneToo() {
         for (List<Integer> sent : List.of(List.<Integer>of(), List.of(1), List.of(1, 2),
