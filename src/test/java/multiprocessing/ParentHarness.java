@@ -174,6 +174,28 @@ public final class ParentHarness {
                 System.out.flush();
                 Thread.sleep(60_000);
             }
+            case "hung-forkserver-jvm" -> {
+                // A forkserver context whose JVMs wait for a debugger before they run anything
+                // (so does the process spawned meanwhile, killed): prints the JVMs that wait in
+                // the fork server, never warmed up, then exits normally.
+                multiprocessing.Context ctx = Multiprocessing.getContext("forkserver")
+                        .withJvmOptions("-agentlib:jdwp=transport=dt_socket,server=y,suspend=y,"
+                                + "address=127.0.0.1:0");
+                Process p = ctx.process(() -> { });
+                p.daemon(true);
+                p.start(); // spawned, as no JVM waits yet; one is booted once it is past its start
+                p.kill();
+                p.join();
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (multiprocessing.internal.forkserver.ForkServer.waitingPids().isEmpty()
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                System.out.println("waiting " + multiprocessing.internal.forkserver.ForkServer
+                        .waitingPids().stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(" ")));
+                System.out.flush();
+            }
             case "daemon-child-interrupted" -> {
                 // A daemon child whose target interrupts every other thread of its JVM (the
                 // parent watcher among them) and then sleeps; its pid is printed once it has.

@@ -95,6 +95,40 @@ class ProcessLifetimeTest {
     }
 
     /**
+     * A JVM waiting in the fork server that never warmed up (its JVM options have it wait for
+     * a debugger before it runs anything) ends with the program that booted it: it never looks
+     * at its socket, and outlived the program for good, and its resource tracker with it
+     * (attack 56).
+     */
+    @Test
+    void aForkserverJvmThatNeverWarmedUpEndsWithTheProgram() throws Exception {
+        java.lang.Process parent = harnessWith("spawn", "hung-forkserver-jvm");
+        List<Long> waiting = List.of();
+        try {
+            BufferedReader out = new BufferedReader(
+                    new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
+            String line = out.readLine();
+            while (line != null && line.startsWith("Listening for transport")) {
+                line = out.readLine(); // the debugger agent of the process it spawned
+            }
+            assertTrue(line != null && line.startsWith("waiting "), "harness printed " + line);
+            waiting = java.util.Arrays.stream(line.substring("waiting ".length()).trim()
+                    .split(" ")).filter(s -> !s.isEmpty()).map(Long::valueOf).toList();
+            assertFalse(waiting.isEmpty(), "the fork server booted a JVM");
+            assertTrue(parent.waitFor(60, java.util.concurrent.TimeUnit.SECONDS),
+                    "the program exits");
+            for (long pid : waiting) {
+                assertTrue(endsWithin(pid, 10_000), "waiting JVM " + pid + " outlived its creator");
+            }
+        } finally {
+            parent.destroyForcibly();
+            for (long pid : waiting) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    /**
      * A run-time image without the jdk.jfr module (here {@code --limit-modules}): the library
      * goes on without its events; every contended wait, manager call, pool task and start
      * threw NoClassDefFoundError (review 48).

@@ -166,7 +166,36 @@ public final class ForkServer {
     public static ForkServer of(Path executable, List<String> jvmOptions, List<String> preload,
             Settings settings) {
         Key key = new Key(executable, List.copyOf(jvmOptions), List.copyOf(preload), settings);
+        if (EXIT_KILL_REGISTERED.compareAndSet(false, true)) {
+            AtExit.register(AtExit.Stage.CHILDREN, ForkServer::killUnwarmedAtExit);
+        }
         return SERVERS.computeIfAbsent(key, ForkServer::new);
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean EXIT_KILL_REGISTERED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * At exit, kills the waiting JVMs that have not warmed up. A JVM that hangs before it runs
+     * the library's code (a debugger agent told to wait, {@code -agentlib:jdwp=...,suspend=y})
+     * never looks at its socket, and outlived the program for good, and the resource tracker
+     * with it (attack 56); those that have warmed up see their socket's end and exit by
+     * themselves. (A program killed by SIGKILL runs no exit: such a JVM then stays.)
+     */
+    private static void killUnwarmedAtExit() {
+        for (ForkServer server : SERVERS.values()) {
+            List<Warm> unwarmed = new ArrayList<>();
+            synchronized (server) {
+                for (var it = server.waiting.iterator(); it.hasNext(); ) {
+                    Warm w = it.next();
+                    if (!w.ready()) {
+                        it.remove();
+                        unwarmed.add(w);
+                    }
+                }
+            }
+            retireAll(unwarmed);
+        }
     }
 
     /**
