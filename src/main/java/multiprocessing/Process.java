@@ -139,6 +139,12 @@ public class Process implements AutoCloseable, Serializable {
                 Popen p = ((Process) process).popen;
                 return p == null || p.pastStart();
             }
+
+            @Override
+            public boolean saidRunning(Object process) {
+                Popen p = ((Process) process).popen;
+                return p == null || p.saidRunning();
+            }
         });
         Serialization.register(Process.class, new Identity());
     }

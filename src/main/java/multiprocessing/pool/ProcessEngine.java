@@ -572,8 +572,8 @@ final class ProcessEngine implements Engine {
             }
             lock.lock();
             try {
-                if (w.ready) {
-                    continue;
+                if (w.ready || ProcessAccess.get().pastStart(w.proc)) {
+                    continue; // it was read, or began, meanwhile
                 }
                 // Never given work from now on, even if its READY comes after all (attack 55:
                 // a chunk handed to it then failed as lost with the kill).
@@ -848,7 +848,11 @@ final class ProcessEngine implements Engine {
             boolean beforeReady = !w.ready && lost == null && broken == null && !terminated;
             boolean killedBeforeReady = beforeReady && !w.startTimedOut
                     && killedFromOutside(code);
-            startFailed = beforeReady && !killedBeforeReady
+            // One killed for its start limit that had begun after all (its mark came late, or
+            // just as it was killed) did not fail to start: it is replaced, not counted
+            // (attack 56: such kills broke pools whose workers were in their initializers).
+            boolean begunAfterAll = w.startTimedOut && ProcessAccess.get().saidRunning(w.proc);
+            startFailed = beforeReady && !killedBeforeReady && !begunAfterAll
                     && (code == null || code != 0 || !w.stopSent || w.startTimedOut);
             if (startFailed) {
                 startFailures++;

@@ -282,11 +282,15 @@ public final class Serialization {
          * Fory's warnings go to the program's standard output, which is the program's own:
          * a class with custom JDK serialization, a list view, each printed a line there the
          * first time it was sent (review 54, attack 55). They are turned off unless the
-         * program asks for Fory's logging with Fory's own {@code FORY_LOG_LEVEL}; errors
-         * reach the caller as exceptions.
+         * program asks for Fory's logging, with Fory's own {@code FORY_LOG_LEVEL} or by setting
+         * a level of its own through Fory's API (attack 56); errors reach the caller as
+         * exceptions.
          */
         private static void quietFory() {
-            if (System.getenv("FORY_LOG_LEVEL") == null) {
+            String asked = System.getenv("FORY_LOG_LEVEL");
+            if ((asked == null || asked.isBlank())
+                    && org.apache.fory.logging.LoggerFactory.getLogLevel()
+                            == org.apache.fory.logging.LogLevel.DEFAULT_LEVEL) {
                 org.apache.fory.logging.LoggerFactory.setLogLevel(
                         org.apache.fory.logging.LogLevel.ERROR_LEVEL);
             }

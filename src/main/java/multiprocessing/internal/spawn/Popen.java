@@ -83,6 +83,22 @@ public final class Popen {
     }
 
     /**
+     * Whether the child has said it runs its process (also when that is not tapped); unlike
+     * {@link #pastStart()}, false for a child that ended before it said so.
+     */
+    public boolean saidRunning() {
+        boolean ended;
+        synchronized (this) {
+            ended = returnCode != null;
+        }
+        if (stderr != null && !stderr.running() && ended) {
+            // Ended: what it wrote before is read by the draining thread, maybe not yet.
+            stderr.awaitDrained(200);
+        }
+        return stderr == null || stderr.running();
+    }
+
+    /**
      * Records this child's start and end as {@code trace}'s events (null: none): the start when
      * the child says it runs its process, the end when it is reaped.
      */

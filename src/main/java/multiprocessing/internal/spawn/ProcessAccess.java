@@ -56,6 +56,12 @@ public interface ProcessAccess {
      */
     boolean pastStart(Object process);
 
+    /**
+     * Whether a started {@code process} has said it runs its process (see
+     * {@link Popen#saidRunning()}): false for one that ended before it did.
+     */
+    boolean saidRunning(Object process);
+
     static void set(ProcessAccess access) {
         Holder.access = access;
     }
