@@ -488,6 +488,7 @@ final class ProcessEngine implements Engine {
             while (true) {
                 watch.clear();
                 watch.add(wake.left());
+                boolean starting = false;
                 lock.lock();
                 try {
                     if (workers.isEmpty() && (terminated || broken != null
@@ -499,11 +500,14 @@ final class ProcessEngine implements Engine {
                             watch.add(w.results);
                         }
                         watch.add(w.proc);
+                        starting |= !w.ready && !w.ended && !w.startTimedOut;
                     }
                 } finally {
                     lock.unlock();
                 }
-                for (Object ready : Connections.await(watch, killLateStarters())) {
+                // Looked at only while a worker starts: not at every result of a busy pool.
+                Duration wait = starting ? killLateStarters() : null;
+                for (Object ready : Connections.await(watch, wait)) {
                     if (ready == wake.left()) {
                         while (wake.left().poll()) {
                             wake.left().recvBytes();
