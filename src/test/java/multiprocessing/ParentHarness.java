@@ -16,6 +16,22 @@ public final class ParentHarness {
      * Starts {@code p}, waits for it to set {@code ready} (and {@code settleMillis} more),
      * prints its pid for the test, and waits to be killed.
      */
+    /**
+     * Prints {@code waiting} and the pids of the JVMs waiting in the fork servers, once there
+     * is one if {@code awaitOne} (30 s at most).
+     */
+    private static void printWaitingJvms(boolean awaitOne) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (awaitOne && multiprocessing.internal.forkserver.ForkServer.waitingPids().isEmpty()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        System.out.println("waiting " + multiprocessing.internal.forkserver.ForkServer
+                .waitingPids().stream().map(String::valueOf)
+                .collect(java.util.stream.Collectors.joining(" ")));
+        System.out.flush();
+    }
+
     private static void startAndReport(Process p, multiprocessing.synchronize.Event ready,
             String never, long settleMillis) throws InterruptedException {
         p.start();
@@ -162,16 +178,7 @@ public final class ParentHarness {
                 Process p = Process.builder().daemon(true).target(() -> Thread.sleep(60_000)).build();
                 p.start();
                 System.out.println("child " + p.pid());
-                long deadline = System.nanoTime() + 30_000_000_000L;
-                while (Multiprocessing.getStartMethod().equals("forkserver")
-                        && multiprocessing.internal.forkserver.ForkServer.waitingPids().isEmpty()
-                        && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
-                System.out.println("waiting " + multiprocessing.internal.forkserver.ForkServer
-                        .waitingPids().stream().map(String::valueOf)
-                        .collect(java.util.stream.Collectors.joining(" ")));
-                System.out.flush();
+                printWaitingJvms(Multiprocessing.getStartMethod().equals("forkserver"));
                 Thread.sleep(60_000);
             }
             case "hung-forkserver-jvm" -> {
@@ -186,15 +193,7 @@ public final class ParentHarness {
                 p.start(); // spawned, as no JVM waits yet; one is booted once it is past its start
                 p.kill();
                 p.join();
-                long deadline = System.nanoTime() + 30_000_000_000L;
-                while (multiprocessing.internal.forkserver.ForkServer.waitingPids().isEmpty()
-                        && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
-                System.out.println("waiting " + multiprocessing.internal.forkserver.ForkServer
-                        .waitingPids().stream().map(String::valueOf)
-                        .collect(java.util.stream.Collectors.joining(" ")));
-                System.out.flush();
+                printWaitingJvms(true);
             }
             case "daemon-child-interrupted" -> {
                 // A daemon child whose target interrupts every other thread of its JVM (the
