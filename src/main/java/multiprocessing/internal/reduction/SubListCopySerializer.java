@@ -24,8 +24,7 @@ import org.apache.fory.serializer.collection.CollectionSerializer;
 final class SubListCopySerializer extends CollectionSerializer<Collection<?>> {
     /**
      * The JDK's sublist classes Fory rebuilds as views (List.of's own is NullTolerant's), and
-     * its reversed views ({@code list.reversed()}), which Fory refused to send: a manager's list
-     * proxy's {@code reversed()} failed.
+     * its reversed views ({@code list.reversed()}), which Fory refused to send in any message.
      */
     static final List<Class<?>> CLASSES = classes();
 
