@@ -299,6 +299,20 @@ class SyncManagerTest {
         ns.set("name", "Bob");
         ns.set("_hidden", 1);
         assertEquals("Namespace(y=2, name='Bob')", ns.toString());
+        // A name that begins with '_' is the proxy's own, as Python documents: not in the
+        // referent, not seen by another proxy of the same namespace.
+        assertEquals(1, ns.get("_hidden"));
+        assertTrue(ns.contains("_hidden"));
+        assertEquals(Map.of("y", 2, "name", "Bob"), ns.toMap());
+        Map<String, Object> holder = manager.dict();
+        holder.put("ns", ns);
+        NamespaceProxy again = (NamespaceProxy) holder.get("ns");
+        assertEquals("Bob", again.get("name"));
+        assertFalse(again.contains("_hidden"));
+        assertThrows(NoSuchElementException.class, () -> again.get("_hidden"));
+        ns.delete("_hidden");
+        assertFalse(ns.contains("_hidden"));
+        assertThrows(NoSuchElementException.class, () -> ns.delete("_hidden"));
     }
 
     @Test

@@ -2,7 +2,10 @@ package multiprocessing.internal.managers;
 
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -47,6 +50,7 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
     private static final Object[] NO_ARGS = {};
     /** Named, not imported: the public package is built on this one, not the reverse. */
     private static final String BASE_PROXY = "multiprocessing.managers.BaseProxy";
+    private static final String NAMESPACE_PROXY = "multiprocessing.managers.NamespaceProxy";
     static final String GET_VALUE = "#getValue";
 
     static {
@@ -67,6 +71,13 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
      * Messages#GIVE}): set for one received in a message that is no reply of its server.
      */
     private volatile String transfer;
+    /**
+     * A namespace proxy's own attributes, those whose names begin with an underscore: as
+     * Python's NamespaceProxy keeps them on the proxy, not in the referent. Never written: a
+     * proxy sent elsewhere arrives without them, as a pickled Python proxy does. Made at the
+     * first such attribute.
+     */
+    private Map<String, Object> ownAttributes;
 
     private ProxyHandler(String typeId, Address address, String id, ManagerServer local,
             String holder, ManagerClient client, boolean counted) {
@@ -229,7 +240,39 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
         if (method.isDefault() && !declaring.getName().startsWith("java.")) {
             return InvocationHandler.invokeDefault(proxy, method, args);
         }
+        if (a.length > 0 && a[0] instanceof String attribute && attribute.startsWith("_")
+                && declaring.getName().equals(NAMESPACE_PROXY)) {
+            return ownAttribute(name, attribute, a);
+        }
         return call(name, typeNames(method), a);
+    }
+
+    /**
+     * A namespace proxy's {@code get}, {@code set}, {@code delete} or {@code contains} of one
+     * of its own attributes (see {@link #ownAttributes}).
+     */
+    private synchronized Object ownAttribute(String method, String attribute, Object[] a) {
+        if (ownAttributes == null) {
+            ownAttributes = new HashMap<>();
+        }
+        if (method.equals("set")) {
+            ownAttributes.put(attribute, a[1]);
+            return null;
+        }
+        boolean present = ownAttributes.containsKey(attribute);
+        if (method.equals("contains")) {
+            return present;
+        }
+        if (!present) {
+            throw new NoSuchElementException("the namespace proxy has no attribute '"
+                    + attribute + "' (a name that begins with '_' is the proxy's own, as in "
+                    + "Python, not shared)");
+        }
+        if (method.equals("delete")) {
+            ownAttributes.remove(attribute);
+            return null;
+        }
+        return ownAttributes.get(attribute);
     }
 
     /** The collections whose contents this thread is hashing or printing (see invoke). */
