@@ -15,8 +15,9 @@ import multiprocessing.internal.sync.SyncMemory;
  * {@link multiprocessing.connection.Connection}: the other process then uses the same lock.
  *
  * <p>The fast path is one CAS in user space; a waiter spins briefly and then sleeps on a futex.
- * If the process holding the lock dies, the next blocking acquire throws
- * {@link OwnerDeadException} (holding the lock) instead of waiting forever; see there. A lock
+ * If the process holding the lock dies, the next acquire throws {@link OwnerDeadException}
+ * (holding the lock) instead of waiting forever; see there. A non-blocking or timed acquire
+ * ({@code tryLock()}, {@code acquire(false)}) throws it too, once it finds the owner gone. A lock
  * released by a process other than the one that acquired it counts as owned by its acquirer
  * until then: if the acquirer dies meanwhile, a waiter reports it as dead, and holds it; the
  * release the other process was to make then frees that waiter's hold (nothing tells the two

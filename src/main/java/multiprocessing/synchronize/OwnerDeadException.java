@@ -43,10 +43,11 @@ public class OwnerDeadException extends ProcessError {
     private final long pid;
 
     /**
-     * A lock or semaphore whose owner died, now held by the calling thread.
+     * A lock whose owner died, now held by the calling thread (a semaphore has no owner:
+     * it never throws this).
      *
      * @param pid  the pid of the dead owner
-     * @param what what it held ("lock", "semaphore"...), for the message
+     * @param what what it held ("Lock", "RLock", a manager's "lock"), for the message
      */
     public OwnerDeadException(long pid, String what) {
         super("the process that held the " + what + ", pid " + pid

@@ -8,8 +8,9 @@ import multiprocessing.internal.sync.Synchronizer;
 /**
  * A recursive lock shared by processes and threads (Python's {@code multiprocessing.RLock}): the
  * thread that holds it may acquire it again, and must release it once per acquire; only that
- * thread may release it. Shared with other processes as {@link Lock} is; a blocking acquire
- * whose owner process died throws {@link OwnerDeadException} holding the lock once.
+ * thread may release it. Shared with other processes as {@link Lock} is; an acquire (blocking,
+ * timed or not) that finds the owner process dead throws {@link OwnerDeadException}, holding
+ * the lock once.
  */
 public final class RLock extends SharedLock {
     static {

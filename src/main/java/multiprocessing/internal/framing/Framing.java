@@ -16,7 +16,9 @@ public final class Framing {
     /** The largest length the short header can hold. */
     public static final long MAX_SHORT_LENGTH = 0x7fffffffL;
     public static final int SHORT_HEADER = 4;
-    public static final int LONG_HEADER = SHORT_HEADER + 8;
+    /** The unsigned 64-bit length that follows {@link #LONG_MARKER} in a long header. */
+    public static final int LONG_LENGTH = 8;
+    public static final int LONG_HEADER = SHORT_HEADER + LONG_LENGTH;
     /** The short header's value that announces a long one. */
     public static final int LONG_MARKER = -1;
 

@@ -25,9 +25,9 @@ import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * Small pieces of shared memory carved out of a few large shared-memory arenas (CPython's
- * {@code multiprocessing.heap}): a lock word or a small value costs 16 bytes of an arena (and
- * a quarter more for its holder count), not a shared-memory object of its own, so a process
- * can have hundreds of thousands of them.
+ * {@code multiprocessing.heap}): a small value costs 16 bytes of an arena, a lock one 64-byte
+ * cache line (and a quarter more, each, for its holder count), not a shared-memory object of
+ * its own, so a process can have hundreds of thousands of them.
  *
  * <p>Usage: {@code Block b = Heap.allocate(8, 8); b.segment()...; b.free();} A {@link Block}
  * travels to other processes inside whatever object holds it.

@@ -14,6 +14,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.VarHandle;
 
+import multiprocessing.internal.libc.Libc;
+
 /**
  * epoll(7): one thread waits for readiness of many descriptors. The library's one poller thread
  * waits here on behalf of parked virtual threads (as the JDK's own poller does for sockets).
@@ -29,8 +31,8 @@ public final class Epoll {
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLL_CTL_DEL = 2;
     private static final int EPOLL_CTL_MOD = 3;
-    private static final int ENOENT = 2;
-    private static final int EEXIST = 17;
+    private static final int ENOENT = Libc.ENOENT();
+    private static final int EEXIST = Libc.EEXIST();
 
     /**
      * struct epoll_event: {@code uint32_t events; epoll_data_t data;}, packed on x86_64 (12

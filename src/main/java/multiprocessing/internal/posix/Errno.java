@@ -41,7 +41,8 @@ import multiprocessing.internal.libc.Libc;
  * #function} checks each function's descriptor (jextract's, where the bindings have the
  * function) against these rules when its holder class initializes, and each call that it
  * passes as many arguments as the function takes. A variadic function (fcntl), which a
- * descriptor does not tell apart, keeps a handle of its own: a variadic call also passes the
+ * descriptor does not tell apart, keeps a handle of its own (fcntl and open, each
+ * through {@link #linkVariadic}): a variadic call also passes the
  * count of vector registers used, which a C callee's prologue may read. The exception is
  * {@code syscall}, for the futex calls every waiting process makes: glibc's is an assembly
  * routine that reads no such count ({@link Futex} says why that call is valid).

@@ -22,7 +22,7 @@ import multiprocessing.internal.libc.timespec;
  * the same word, and threads of one process do too.
  *
  * <p>glibc has no futex wrapper, so the call goes through {@code syscall}, and through the
- * layer's one downcall handle ({@link Errno}), although {@code syscall} is variadic: a handle of
+ * layer's shared non-variadic downcall handle ({@link Errno}), although {@code syscall} is variadic: a handle of
  * its own cost every process that waited or woke ~5-8 ms more of its start (its stub and method
  * handle forms, which no AOT cache keeps; bench/RESULTS.md, twenty-fourth session). That is a
  * valid call of glibc's x86-64 {@code syscall}, the only one the layer runs on: an assembly
@@ -76,6 +76,9 @@ public final class Futex {
         static final Errno.Function CALL = Errno.function("syscall", FunctionDescriptor.of(
                 JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     }
+
+    // futex_waitv's numbers and the errno values only it reports are not in the jextract
+    // bindings (no jextract here to regenerate them, as Epoll says): written from the headers.
 
     /** __NR_futex_waitv: one number on every architecture (the unified syscall table). */
     private static final long SYS_FUTEX_WAITV = 449;

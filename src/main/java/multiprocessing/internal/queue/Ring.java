@@ -2,7 +2,6 @@ package multiprocessing.internal.queue;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static multiprocessing.internal.queue.RingLayout.COUNT;
 import static multiprocessing.internal.queue.RingLayout.HEAD;
 import static multiprocessing.internal.queue.RingLayout.JOINABLE;
@@ -13,7 +12,6 @@ import static multiprocessing.internal.queue.RingLayout.TAIL;
 import static multiprocessing.internal.queue.RingLayout.UNFINISHED;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -103,8 +101,6 @@ public final class Ring {
     /** This process's id, stored in claims. */
     static final int PID = Posix.getpid();
 
-    private static final VarHandle SEQ = JAVA_LONG.varHandle();
-
     private static final long CLAIMED = Long.MIN_VALUE;
     private static final long READING = 1L << 62;
     private static final int PID_SHIFT = 40;
@@ -183,14 +179,14 @@ public final class Ring {
         this.dataBytes = (long) slots * slotBytes;
         this.seq = all.asSlice(RingLayout.seqOffset(), RingLayout.SLOT_STATE_BYTES * slots);
         this.data = all.asSlice(RingLayout.dataOffset(slots), dataBytes);
-        this.consumers = new Parker.Site(header.asSlice(RingLayout.NOT_EMPTY_OFFSET, 4),
-                header.asSlice(RingLayout.CONSUMER_SLEEPERS_OFFSET, 4));
-        this.producers = new Parker.Site(header.asSlice(RingLayout.NOT_FULL_OFFSET, 4),
-                header.asSlice(RingLayout.PRODUCER_SLEEPERS_OFFSET, 4));
-        this.places = new Parker.Site(header.asSlice(RingLayout.BELOW_MAX_OFFSET, 4),
-                header.asSlice(RingLayout.PLACE_SLEEPERS_OFFSET, 4));
-        this.joiners = new Parker.Site(header.asSlice(RingLayout.JOIN_EPOCH_OFFSET, 4),
-                header.asSlice(RingLayout.JOIN_SLEEPERS_OFFSET, 4));
+        this.consumers = new Parker.Site(RingLayout.NOT_EMPTY.word(header),
+                RingLayout.CONSUMER_SLEEPERS.word(header));
+        this.producers = new Parker.Site(RingLayout.NOT_FULL.word(header),
+                RingLayout.PRODUCER_SLEEPERS.word(header));
+        this.places = new Parker.Site(RingLayout.BELOW_MAX.word(header),
+                RingLayout.PLACE_SLEEPERS.word(header));
+        this.joiners = new Parker.Site(RingLayout.JOIN_EPOCH.word(header),
+                RingLayout.JOIN_SLEEPERS.word(header));
     }
 
     /** A new empty ring; {@code maxsize <= 0}: bounded by its room only. */
@@ -198,7 +194,9 @@ public final class Ring {
         if (!validGeometry(slots, slotBytes)) {
             throw new IllegalArgumentException("bad ring geometry: " + slots + " x " + slotBytes);
         }
-        Block block = Heap.allocate(RingLayout.bytes(slots, slotBytes), 4096);
+        // Page-aligned: the header's groups of fields must start on cache lines of their own
+        // (RingLayout), and a ring, megabytes at its default size, wastes no padding for it.
+        Block block = Heap.allocate(RingLayout.bytes(slots, slotBytes), Heap.MAX_ALIGNMENT);
         format(block.segment(), slots, slotBytes, maxsize, joinable);
         // A queue dropped by every process with large messages unread: their objects go with
         // it, as a pipe's bytes do, not at the program's end (the resource tracker's).
@@ -320,12 +318,11 @@ public final class Ring {
     }
 
     private long seqAt(long position) {
-        return (long) SEQ.getVolatile(seq, stateOffset(position) + RingLayout.SEQ_OFFSET);
+        return RingLayout.SLOT_SEQ.getVolatile(seq, stateOffset(position));
     }
 
     private boolean casSeq(long position, long expected, long value) {
-        return SEQ.compareAndSet(seq, stateOffset(position) + RingLayout.SEQ_OFFSET, expected,
-                value);
+        return RingLayout.SLOT_SEQ.compareAndSet(seq, stateOffset(position), expected, value);
     }
 
     private long stateOffset(long position) {
@@ -334,11 +331,11 @@ public final class Ring {
 
     /** Writes who holds the claim at {@code position} (0: nobody), beside its state word. */
     private void setClaimant(long position, long stamp) {
-        SEQ.setRelease(seq, stateOffset(position) + RingLayout.CLAIMANT_OFFSET, stamp);
+        RingLayout.SLOT_CLAIMANT.setRelease(seq, stateOffset(position), stamp);
     }
 
     private long claimantAt(long position) {
-        return (long) SEQ.getVolatile(seq, stateOffset(position) + RingLayout.CLAIMANT_OFFSET);
+        return RingLayout.SLOT_CLAIMANT.getVolatile(seq, stateOffset(position));
     }
 
     private long base(long position) {
@@ -737,10 +734,10 @@ public final class Ring {
     /** Gives a taken record's slots back, the first one last, and counts the item out. */
     private void free(long p, int k) {
         for (long j = p + 1; j < p + k; j++) {
-            SEQ.setRelease(seq, stateOffset(j) + RingLayout.SEQ_OFFSET, base(j) + slots);
+            RingLayout.SLOT_SEQ.setRelease(seq, stateOffset(j), base(j) + slots);
         }
         setClaimant(p, 0);
-        SEQ.setVolatile(seq, stateOffset(p) + RingLayout.SEQ_OFFSET, base(p) + slots);
+        RingLayout.SLOT_SEQ.setVolatile(seq, stateOffset(p), base(p) + slots);
         COUNT.getAndAdd(header, -1);
         wakeProducers();
     }

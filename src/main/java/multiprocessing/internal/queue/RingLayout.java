@@ -91,8 +91,6 @@ public final class RingLayout {
 
     public static final long HEADER_BYTES = HEADER.byteSize();
     public static final long SLOT_STATE_BYTES = SLOT_STATE.byteSize();
-    static final long SEQ_OFFSET = offset(SLOT_STATE, "seq");
-    static final long CLAIMANT_OFFSET = offset(SLOT_STATE, "claimant");
     public static final long RECORD_HEADER_BYTES = RECORD.byteSize();
     public static final int MAGIC = 0x51554555; // "QUEU"
     public static final int FLAG_LARGE = 1;
@@ -102,6 +100,9 @@ public final class RingLayout {
      */
     public static final int FLAG_DISCARD = 2;
 
+    /** A slot's state word and claimant, in the slot state at {@code Ring.stateOffset(p)}. */
+    static final LongField SLOT_SEQ = LongField.of(SLOT_STATE, "seq");
+    static final LongField SLOT_CLAIMANT = LongField.of(SLOT_STATE, "claimant");
     static final LongField TAIL = LongField.of(HEADER, "tail");
     static final LongField ROOM_HELD = LongField.of(HEADER, "roomHeld");
     static final LongField ROOM_HELD_STAMP = LongField.of(HEADER, "roomHeldStamp");
@@ -116,18 +117,12 @@ public final class RingLayout {
     static final IntField CONSUMER_SLEEPERS = IntField.of(HEADER, "consumerSleepers");
     static final IntField NOT_FULL = IntField.of(HEADER, "notFull");
     static final IntField PRODUCER_SLEEPERS = IntField.of(HEADER, "producerSleepers");
+    static final IntField BELOW_MAX = IntField.of(HEADER, "belowMax");
+    static final IntField PLACE_SLEEPERS = IntField.of(HEADER, "placeSleepers");
     static final IntField SLOTS = IntField.of(HEADER, "slots");
     static final IntField SLOT_BYTES = IntField.of(HEADER, "slotBytes");
     static final IntField MAGIC_FIELD = IntField.of(HEADER, "magic");
 
-    static final long NOT_EMPTY_OFFSET = NOT_EMPTY.offset();
-    static final long NOT_FULL_OFFSET = NOT_FULL.offset();
-    static final long JOIN_SLEEPERS_OFFSET = JOIN_SLEEPERS.offset();
-    static final long JOIN_EPOCH_OFFSET = JOIN_EPOCH.offset();
-    static final long CONSUMER_SLEEPERS_OFFSET = CONSUMER_SLEEPERS.offset();
-    static final long PRODUCER_SLEEPERS_OFFSET = PRODUCER_SLEEPERS.offset();
-    static final long BELOW_MAX_OFFSET = offset(HEADER, "belowMax");
-    static final long PLACE_SLEEPERS_OFFSET = offset(HEADER, "placeSleepers");
     static final long LENGTH_OFFSET = offset(RECORD, "length");
     static final long FLAGS_OFFSET = offset(RECORD, "flags");
 

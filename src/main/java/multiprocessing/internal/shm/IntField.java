@@ -37,6 +37,14 @@ public record IntField(long offset) {
         return new IntField(layout.byteOffset(MemoryLayout.PathElement.groupElement(name)));
     }
 
+    /**
+     * The field's own four bytes in {@code s}, as a segment of their own: a futex word, or a
+     * sleepers count, for {@code Parker.Site}.
+     */
+    public MemorySegment word(MemorySegment s) {
+        return s.asSlice(offset, ValueLayout.JAVA_INT.byteSize());
+    }
+
     public int get(MemorySegment s) {
         return (int) INT.get(s, offset);
     }

@@ -93,6 +93,11 @@ public record LongField(long offset) {
         LONG.setVolatile(s, base + offset, value);
     }
 
+    /** As {@link #setRelease(MemorySegment, long)}, for the structure at {@code base}. */
+    public void setRelease(MemorySegment s, long base, long value) {
+        LONG.setRelease(s, base + offset, value);
+    }
+
     /** As {@link #compareAndSet(MemorySegment, long, long)}, for the structure at {@code base}. */
     public boolean compareAndSet(MemorySegment s, long base, long expected, long value) {
         return LONG.compareAndSet(s, base + offset, expected, value);

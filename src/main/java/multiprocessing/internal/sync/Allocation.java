@@ -14,12 +14,9 @@ import multiprocessing.internal.reduction.Reducer;
 final class Allocation {
     private Allocation() {}
 
-    private static final long CACHE_LINE = 64;
-
     static SyncMemory allocate() {
-        Block block = Heap.allocate(SyncLayout.SIZE, CACHE_LINE);
-        // The heap reuses freed space: a block must start as a free lock, an empty semaphore.
-        block.segment().fill((byte) 0);
+        // Zeroed by the heap, reused space too: a free lock, an empty semaphore.
+        Block block = Heap.allocate(SyncLayout.SIZE, SyncLayout.CACHE_LINE);
         return new HeapMemory(block);
     }
 

@@ -6,7 +6,6 @@ import static multiprocessing.internal.sync.SyncLayout.SIGNALS;
 
 import java.lang.foreign.MemorySegment;
 
-import multiprocessing.internal.posix.Futex;
 import multiprocessing.internal.wait.Parker;
 import multiprocessing.synchronize.OwnerDeadException;
 
@@ -19,8 +18,9 @@ import multiprocessing.synchronize.OwnerDeadException;
  * done under the lock, so it needs no CAS loops: {@code seqWaiters} counts waiters not yet
  * signalled, {@code signals} the signals granted and not yet taken. {@code signal(n)} moves
  * {@code k = min(n, seqWaiters)} from the first to the second, advances the sequence and wakes
- * {@code k} sleepers (while holding the lock, so every sleeper it can wake registered before the
- * signal). A woken waiter retakes the lock and takes a grant if the sequence moved since it
+ * {@code k} sleepers. Waiters register (in {@code seqWaiters}, with the sequence they saw) under
+ * the lock, so a signal counts exactly the waiters present; one not yet asleep when it is woken
+ * is not lost: Parker's sleepers count makes it see the sequence move. A woken waiter retakes the lock and takes a grant if the sequence moved since it
  * registered and one is left; otherwise it waits again, or on timeout removes itself from
  * {@code seqWaiters}. Grants are anonymous, so which of the waiters present at a signal takes it
  * is not decided, but a waiter that arrived after a signal never takes it, and at most {@code n}
@@ -38,8 +38,8 @@ public final class ConditionSync {
     public ConditionSync(SyncMemory memory, LockSync lock) {
         this.memory = memory;
         this.block = SyncLayout.check(memory.segment());
-        this.site = new Parker.Site(block.asSlice(SyncLayout.SEQUENCE_OFFSET, 4),
-                block.asSlice(SyncLayout.SEQ_SLEEPERS_OFFSET, 4));
+        this.site = new Parker.Site(SyncLayout.SEQUENCE.word(block),
+                SyncLayout.SEQ_SLEEPERS.word(block));
         this.lock = lock;
     }
 
@@ -73,7 +73,7 @@ public final class ConditionSync {
         int seen = (int) SEQUENCE.getVolatile(block);
         int holds = lock.releaseFully();
         while (true) {
-            int why = awaitSequence(seen, start, timeoutNanos, interruptible);
+            Outcome why = awaitSequence(seen, start, timeoutNanos, interruptible);
             OwnerDeadException dead = null;
             try {
                 lock.reacquire(holds);
@@ -86,7 +86,7 @@ public final class ConditionSync {
             if (now != seen && granted > 0) {
                 SIGNALS.setVolatile(block, granted - 1);
                 result = true;
-            } else if (why != Futex.WOKEN) {
+            } else if (why != Outcome.MOVED) {
                 SEQ_WAITERS.setVolatile(block, (int) SEQ_WAITERS.getVolatile(block) - 1);
                 result = false;
             }
@@ -94,13 +94,13 @@ public final class ConditionSync {
                 if (result == null) {
                     SEQ_WAITERS.setVolatile(block, (int) SEQ_WAITERS.getVolatile(block) - 1);
                 }
-                if (why == Futex.INTERRUPTED) {
+                if (why == Outcome.INTERRUPTED) {
                     Thread.currentThread().interrupt(); // not lost with the exception
                 }
                 throw dead;
             }
             if (result != null) {
-                if (why == Futex.INTERRUPTED) {
+                if (why == Outcome.INTERRUPTED) {
                     if (!result) {
                         throw new InterruptedException();
                     }
@@ -114,14 +114,15 @@ public final class ConditionSync {
         }
     }
 
-    /**
-     * Waits without the lock until the sequence leaves {@code seen}: returns {@link Futex#WOKEN}
-     * then, {@link Futex#TIMED_OUT} at the deadline, {@link Futex#INTERRUPTED} on an interrupt.
-     */
-    private int awaitSequence(int seen, long start, long timeoutNanos, boolean interruptible) {
+    /** How a wait for the sequence to move ended. */
+    private enum Outcome { MOVED, TIMED_OUT, INTERRUPTED }
+
+    /** Waits without the lock until the sequence leaves {@code seen}, the deadline or an interrupt. */
+    private Outcome awaitSequence(int seen, long start, long timeoutNanos, boolean interruptible) {
         long r = Parker.await(site, () -> (int) SEQUENCE.getVolatile(block) != seen ? 0 : -1,
                 start, timeoutNanos, interruptible, null);
-        return r >= 0 ? Futex.WOKEN : r == Parker.INTERRUPTED ? Futex.INTERRUPTED : Futex.TIMED_OUT;
+        return r >= 0 ? Outcome.MOVED
+                : r == Parker.INTERRUPTED ? Outcome.INTERRUPTED : Outcome.TIMED_OUT;
     }
 
     /** Wakes up to {@code n} waiters; the caller must hold the lock. */

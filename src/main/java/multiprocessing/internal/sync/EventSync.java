@@ -57,12 +57,4 @@ public final class EventSync extends Synchronizer {
         }
         return acquire(start, timeoutNanos) || isSet();
     }
-
-    public boolean awaitInterruptibly(long timeoutNanos) throws InterruptedException {
-        int start = state();
-        if ((start & 1) != 0) {
-            return true;
-        }
-        return acquireInterruptibly(start, timeoutNanos) || isSet();
-    }
 }

@@ -28,8 +28,9 @@ import multiprocessing.internal.posix.ProcessIdentity;
  * <p>{@code ownerThread} holds the owning thread's token ({@link #me}): its thread id with this
  * process's pid in the upper half, so that threads of different processes, whose ids are alike
  * (children running the same code number their threads alike), have different tokens. It and
- * {@code recursion} are written only by the owner, between its CAS on the owner word and its
- * release, so plain accesses suffice. A thread asks whether it holds the lock with two reads,
+ * {@code recursion} are written by the owner between its CAS on the owner word and its release,
+ * or, for a Lock (which any thread may release), cleared by the releasing thread before the
+ * releasing getAndSet; either way the next owner's CAS comes after, so plain accesses suffice. A thread asks whether it holds the lock with two reads,
  * the owner word and then {@code ownerThread}; between them the lock may pass to another thread
  * of any process, which writes its own token there. Only this thread writes this thread's
  * token, and it clears it before it releases: finding its own token means it still holds the

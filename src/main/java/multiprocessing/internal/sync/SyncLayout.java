@@ -70,6 +70,12 @@ public final class SyncLayout {
     public static final long SIZE = LAYOUT.byteSize();
     /** Alignment a block needs: 8 for ownerWord and ownerThread, 4 for the futex words. */
     public static final long ALIGNMENT = LAYOUT.byteAlignment();
+    /**
+     * Alignment blocks are allocated with: a block is one cache line ({@link #SIZE}), and two
+     * synchronizers never share one (a waiter spinning on one lock would slow its neighbour's
+     * every acquire).
+     */
+    static final long CACHE_LINE = 64;
 
     static final IntField STATE = new IntField(headOffset("state"));
     static final LongField OWNER_WORD = new LongField(
@@ -114,12 +120,6 @@ public final class SyncLayout {
     static int tagOf(long ownerWord) {
         return (int) (STATE_IS_LOW_HALF ? ownerWord >>> 32 : ownerWord);
     }
-
-    /** The futex words' offsets (their addresses are what the kernel keys a sleeper on). */
-    public static final long STATE_OFFSET = STATE.offset();
-    public static final long SEQUENCE_OFFSET = SEQUENCE.offset();
-    static final long WAITERS_OFFSET = WAITERS.offset();
-    static final long SEQ_SLEEPERS_OFFSET = SEQ_SLEEPERS.offset();
 
     /** Checks that {@code block} can hold a synchronizer (size and alignment). */
     static MemorySegment check(MemorySegment block) {

@@ -32,7 +32,7 @@ public interface SyncMemory {
      * futexes work on any mapping), other processes cannot.
      */
     static SyncMemory local() {
-        MemorySegment s = Arena.ofAuto().allocate(SyncLayout.SIZE, 64);
+        MemorySegment s = Arena.ofAuto().allocate(SyncLayout.SIZE, SyncLayout.CACHE_LINE);
         return new SyncMemory() {
             @Override
             public MemorySegment segment() {

@@ -18,8 +18,10 @@ import multiprocessing.synchronize.OwnerDeadException;
  *
  * <h2>Implementation note</h2>
  * The state is the {@code state} field of a {@link SyncLayout} block, which may be mapped by
- * several processes at different addresses; all updates are VarHandle CASes on the segment, so
- * threads of one process and of different processes are alike. An acquire that finds the state
+ * several processes at different addresses; every change of it is a sequentially consistent
+ * VarHandle access on the segment (a CAS, a getAndSet, a volatile store), so threads of one
+ * process and of different processes are alike, and a waker's change and its read of the
+ * sleepers count are never reordered (Parker's handshake needs that). An acquire that finds the state
  * unavailable waits in {@link Parker} with the state word as the futex word and {@code waiters}
  * as its sleepers count: it spins briefly, then sleeps for the value it last saw. A release
  * updates the state and wakes one sleeper only when {@code waiters} is non-zero, so a release
@@ -56,8 +58,8 @@ public abstract class Synchronizer {
     protected Synchronizer(SyncMemory memory) {
         this.memory = memory;
         this.block = SyncLayout.check(memory.segment());
-        this.site = new Parker.Site(block.asSlice(SyncLayout.STATE_OFFSET, 4),
-                block.asSlice(SyncLayout.WAITERS_OFFSET, 4));
+        this.site = new Parker.Site(SyncLayout.STATE.word(block),
+                SyncLayout.WAITERS.word(block));
     }
 
     /** The shared memory this synchronizer lives in. */

@@ -136,8 +136,10 @@ public final class Parker {
     /**
      * An attempt's result: it failed because the word held {@code word}, so the waiter sleeps
      * only while the word still holds it. Any other negative result sleeps for the value read
-     * just before the attempt, which is right where every change moves the word to a value it
-     * never held before (a counter bumped by each change).
+     * just before the attempt, which is right where the word is a counter that every change
+     * made while someone sleeps bumps ({@link Site#bumpAndWakeAll}): a change made before the
+     * waiter registered is seen by its attempt, one made after moves the word off the value it
+     * read.
      */
     public static long failedOn(int word) {
         return FAILED_ON | (word & VALUE_BITS);
@@ -188,7 +190,11 @@ public final class Parker {
             }
         }
 
-        /** Adds one to the word (sequentially consistent), then wakes every sleeper. */
+        /**
+         * If anyone sleeps on the word, adds one to it (sequentially consistent), then wakes
+         * every sleeper. Nobody asleep, nothing changes: a waiter not registered yet sees the
+         * caller's change in the attempt it makes after registering.
+         */
         public void bumpAndWakeAll() {
             int s = (int) INT.getVolatile(sleepers, 0L);
             if (s > 0) {

@@ -20,7 +20,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code w} into its word's queue, reads the word again, and parks only if it still holds
  * {@code w}. Wakers change the word first and look at the queue after (Parker's
  * {@link Parker.Site#wake}), so of a change and a link, at least one side sees the other, as the
- * kernel's compare under its own lock gives for FUTEX_WAIT.
+ * kernel's compare under its own lock gives for FUTEX_WAIT. Why, in the Java memory model's
+ * terms (the waker's look at the map is an acquire read, which alone would not do):
+ * <ul>
+ * <li>a queue already in the map is ordered by its lock: a waker that takes the lock after the
+ *     link finds the node; one that took it before made its change before that, and the
+ *     node's thread, taking the lock after it, reads the changed word;</li>
+ * <li>a node that makes a new queue has the queue's new {@link Watcher} behind it, whose first
+ *     look at the word comes after the link, and whose sleep in the kernel then takes any
+ *     FUTEX_WAKE made after that look. A waker that found no queue calls FUTEX_WAKE, since the
+ *     sleepers count it read includes the node's thread and it unparked nobody.</li>
+ * </ul>
  *
  * <p>A waker of this process unparks up to {@code n} nodes of the word's queue, head first,
  * and asks the kernel to wake only the remainder, if the word's shared sleepers count says

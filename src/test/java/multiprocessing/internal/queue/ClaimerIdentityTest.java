@@ -65,9 +65,9 @@ class ClaimerIdentityTest {
     private static Ring ringWithClaimAtHead(int claimant, long start, int namespace) {
         Ring ring = Ring.create(SLOTS, SLOT_BYTES, 0, false);
         MemorySegment all = ring.block().segment();
-        all.set(JAVA_LONG, RingLayout.seqOffset() + RingLayout.CLAIMANT_OFFSET,
+        RingLayout.SLOT_CLAIMANT.set(all, RingLayout.seqOffset(),
                 ProcessIdentity.stamp(start, namespace));
-        all.set(JAVA_LONG, RingLayout.seqOffset(), Ring.claim(false, claimant, 1, 0, SLOTS));
+        RingLayout.SLOT_SEQ.set(all, RingLayout.seqOffset(), Ring.claim(false, claimant, 1, 0, SLOTS));
         RingLayout.TAIL.setVolatile(all, 1L);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment item = arena.allocate(8);
@@ -146,9 +146,9 @@ class ClaimerIdentityTest {
             }
             assertFalse(ring.put(item, 8, 0, 0), "the ring is full");
             MemorySegment all = ring.block().segment();
-            all.set(JAVA_LONG, RingLayout.seqOffset() + RingLayout.CLAIMANT_OFFSET,
+            RingLayout.SLOT_CLAIMANT.set(all, RingLayout.seqOffset(),
                     ProcessIdentity.stamp(startOfSleeper() + 1, ProcessIdentity.NAMESPACE));
-            all.set(JAVA_LONG, RingLayout.seqOffset(), Ring.claim(true, pid, 1, 0, SLOTS));
+            RingLayout.SLOT_SEQ.set(all, RingLayout.seqOffset(), Ring.claim(true, pid, 1, 0, SLOTS));
             RingLayout.HEAD.setVolatile(all, 1L);
             assertTrue(ring.put(item, 8, 0, TimeUnit.SECONDS.toNanos(30)),
                     "the dead consumer's room never came back");
