@@ -172,6 +172,7 @@ public class Process implements AutoCloseable, Serializable {
             out.writeObject(p.parentName);
             out.writeObject(p.startMethod);
             out.writeObject(p.jvmOptions);
+            out.writeLong(p.knownPid);
         }
 
         @Override
@@ -191,6 +192,12 @@ public class Process implements AutoCloseable, Serializable {
     private String parentName;
     private String startMethod;
     private List<String> jvmOptions;
+    /**
+     * The process's pid once known, 0 before: set in its creator as it starts, in the process
+     * itself, and carried in a copy sent to another process (which has no other way to know
+     * it: the copy's parentPid is the creator's).
+     */
+    private long knownPid;
 
     // ---- The parent's handle on the started child: never serialized. ----
     private transient volatile Popen popen;
@@ -224,7 +231,14 @@ public class Process implements AutoCloseable, Serializable {
     /** Set as the exit handler begins: later starts are not waited for. */
     private static volatile boolean exiting;
 
-    private enum Kind { CHILD, MAIN, PARENT_VIEW }
+    /**
+     * What this object is to this JVM: a child it made (started or not; in the child itself,
+     * the current process), its main process, a child's view of its parent, or a copy of a
+     * process received from another process (a pipe, a queue, a target's captured object),
+     * which can tell its name and pid but cannot wait for, test or signal the process. A copy
+     * of a subclass's process, which the serializer writes field by field, has no kind.
+     */
+    private enum Kind { CHILD, MAIN, PARENT_VIEW, COPY }
 
     /** A process whose {@link #run()} a subclass overrides (Python's {@code Process()}). */
     protected Process() {
@@ -287,6 +301,8 @@ public class Process implements AutoCloseable, Serializable {
         parentName = (String) in.readObject();
         startMethod = (String) in.readObject();
         jvmOptions = (List<String>) in.readObject();
+        knownPid = in.readLong();
+        kind = Kind.COPY; // a child's own process is made CHILD by its bootstrap
     }
 
     /** For the main process and a child's view of its parent. */
@@ -296,7 +312,26 @@ public class Process implements AutoCloseable, Serializable {
         this.identity = new int[0];
         this.authKey = authKey;
         this.parentPid = pid;
+        this.knownPid = pid;
         this.daemon = false;
+    }
+
+    /** Whether this is a copy received from another process (see {@link Kind}). */
+    private boolean isCopy() {
+        return this != current && (kind == Kind.COPY || kind == null);
+    }
+
+    /**
+     * Refuses {@code what} (Python's words: "join", "test", "terminate"...) on a process this
+     * JVM did not start: the current process, a child's parent, a copy received.
+     */
+    private void checkChild(String what) {
+        if (this == current || kind != Kind.CHILD || parentPid != ProcessHandle.current().pid()) {
+            throw new IllegalStateException("can only " + what + " a child process: " + name
+                    + (isCopy() ? " is a copy received from another process"
+                            : this == current ? " is the current process"
+                            : " is not a child of this process"));
+        }
     }
 
     private static Process mainProcess() {
@@ -465,6 +500,7 @@ public class Process implements AutoCloseable, Serializable {
             int signal;
             synchronized (this) {
                 popen = p;
+                knownPid = p.pid();
                 starting = false;
                 signal = signalWhenStarted;
             }
@@ -618,12 +654,7 @@ public class Process implements AutoCloseable, Serializable {
 
     private synchronized Popen checkJoinable() {
         checkNotClosed();
-        if (kind == Kind.MAIN || this == current) {
-            throw new IllegalStateException("can only join a child process");
-        }
-        if (parentPid != ProcessHandle.current().pid()) {
-            throw new IllegalStateException("can only join a child process");
-        }
+        checkChild("join");
         if (popen == null) {
             throw new IllegalStateException("can only join a started process");
         }
@@ -666,7 +697,8 @@ public class Process implements AutoCloseable, Serializable {
         if (kind == Kind.PARENT_VIEW) {
             return ChildMain.parentAlive();
         }
-        if (popen == null || parentPid != ProcessHandle.current().pid()) {
+        checkChild("test");
+        if (popen == null) {
             return false;
         }
         if (popen.poll() == null) {
@@ -680,12 +712,19 @@ public class Process implements AutoCloseable, Serializable {
      * Ends the process with SIGTERM (exit code -15); no exit handlers run in it. Does nothing
      * before {@link #start()} (Python's fails there with an AttributeError) and after the
      * process has ended, so that cleanup code may call it whatever happened.
+     *
+     * @throws IllegalStateException if this JVM did not create the process: the current
+     *     process, {@link Multiprocessing#parentProcess()}, a copy received from another process
      */
     public synchronized void terminate() {
         signal(Posix.SIGTERM);
     }
 
-    /** Ends the process with SIGKILL (exit code -9); as {@link #terminate()}, a no-op before. */
+    /**
+     * Ends the process with SIGKILL (exit code -9); as {@link #terminate()}, a no-op before.
+     *
+     * @throws IllegalStateException as {@link #terminate()}
+     */
     public synchronized void kill() {
         signal(Posix.SIGKILL);
     }
@@ -696,6 +735,7 @@ public class Process implements AutoCloseable, Serializable {
      */
     private void signal(int signal) {
         checkNotClosed();
+        checkChild(signal == Posix.SIGKILL ? "kill" : "terminate");
         if (popen != null) {
             send(popen, signal);
         } else if (starting && signalWhenStarted != Posix.SIGKILL) {
@@ -811,10 +851,14 @@ public class Process implements AutoCloseable, Serializable {
     /** {@return the process id; null before start} */
     public synchronized Long pid() {
         checkNotClosed();
-        if (this == current || kind != Kind.CHILD) {
-            return this == current ? ProcessHandle.current().pid() : parentPid;
+        if (this == current) {
+            return ProcessHandle.current().pid();
         }
-        return popen == null ? null : (long) popen.pid();
+        if (kind == Kind.CHILD) {
+            return popen == null ? null : (long) popen.pid();
+        }
+        // The main process, a child's parent, a copy: null for a copy sent before its start.
+        return knownPid == 0 ? null : knownPid;
     }
 
     /**
@@ -838,6 +882,9 @@ public class Process implements AutoCloseable, Serializable {
         if (kind == Kind.PARENT_VIEW) {
             return ChildMain.parentSentinel();
         }
+        if (isCopy()) {
+            checkChild("wait for");
+        }
         if (popen == null) {
             throw new IllegalStateException("process not started");
         }
@@ -855,7 +902,7 @@ public class Process implements AutoCloseable, Serializable {
             status = "closed";
         } else if (kind == Kind.PARENT_VIEW) {
             status = ChildMain.parentAlive() ? "started" : "stopped";
-        } else if (parentPid != ProcessHandle.current().pid()) {
+        } else if (isCopy() || parentPid != ProcessHandle.current().pid()) {
             status = "unknown";
         } else if (popen == null) {
             status = "initial";
@@ -868,8 +915,10 @@ public class Process implements AutoCloseable, Serializable {
         s.append(" name='").append(name).append('\'');
         if (popen != null) {
             s.append(" pid=").append(popen.pid());
-        } else if (this == current || kind == Kind.PARENT_VIEW) {
-            s.append(" pid=").append(this == current ? ProcessHandle.current().pid() : parentPid);
+        } else if (this == current) {
+            s.append(" pid=").append(ProcessHandle.current().pid());
+        } else if (kind != Kind.CHILD && knownPid != 0) {
+            s.append(" pid=").append(knownPid); // a parent's view, a copy received
         }
         if (kind != Kind.PARENT_VIEW) {
             s.append(" parent=").append(kind == Kind.MAIN ? "None" : Long.toString(parentPid));
@@ -1010,6 +1059,7 @@ public class Process implements AutoCloseable, Serializable {
     private static int bootstrap(Object received, Preparation preparation) {
         Process self = (Process) received;
         self.kind = Kind.CHILD;
+        self.knownPid = ProcessHandle.current().pid();
         byte[] parentKey = self.authKey;
         parent = new Process(Kind.PARENT_VIEW, preparation.parentName(),
                 preparation.parentPid(), parentKey);

@@ -106,6 +106,68 @@ class ProcessTest {
         }
     }
 
+    /** What a child sends of processes it knows: copies, to be read in the parent. */
+    record Copies(Process self, Process grandchild, long grandchildPid, Process unstarted,
+            String parentTerminate, String parentKill) {}
+
+    private static String refusal(Runnable call) {
+        try {
+            call.run();
+            return "not refused";
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * A process sent to another process (attack 58): the copy tells the process's own pid, not
+     * its creator's (whose pid a user then killed), and refuses to be tested, waited for or
+     * signalled, rather than answer wrong (CPython refuses to send one at all). A child cannot
+     * signal its parent either: Python's raises there too.
+     */
+    @Test
+    void aProcessSentElsewhereTellsItsOwnPidAndRefusesWhatOnlyItsCreatorDoes() throws Exception {
+        try (Pipe pipe = Pipe.open()) {
+            Connection toParent = pipe.right();
+            Process p = new Process(() -> {
+                Process grandchild = new Process(() -> {});
+                grandchild.start();
+                try {
+                    grandchild.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                Process parent = Multiprocessing.parentProcess().orElseThrow();
+                toParent.send(new Copies(Multiprocessing.currentProcess(), grandchild,
+                        grandchild.pid(), new Process(() -> {}), refusal(parent::terminate),
+                        refusal(parent::kill)));
+            });
+            p.start();
+            Copies c = (Copies) pipe.left().recv();
+            p.join();
+            assertEquals(0, p.exitCode());
+            assertEquals(p.pid(), c.self().pid());
+            assertEquals(c.grandchildPid(), c.grandchild().pid());
+            assertFalse(c.grandchildPid() == p.pid(), "the grandchild's pid is not its parent's");
+            assertNull(c.unstarted().pid());
+            for (Process copy : List.of(c.self(), c.grandchild(), c.unstarted())) {
+                String why = assertThrows(IllegalStateException.class, copy::isAlive).getMessage();
+                assertTrue(why.contains("can only test a child process")
+                        && why.contains("copy"), why);
+                assertThrows(IllegalStateException.class, copy::terminate);
+                assertThrows(IllegalStateException.class, copy::kill);
+                assertThrows(IllegalStateException.class, copy::join);
+                assertThrows(IllegalStateException.class, copy::sentinel);
+                assertThrows(IllegalStateException.class, copy::start);
+                assertTrue(copy.toString().contains("unknown"), copy.toString());
+            }
+            assertTrue(c.self().toString().contains("pid=" + p.pid()), c.self().toString());
+            assertTrue(c.parentTerminate().startsWith("can only terminate a child process"),
+                    c.parentTerminate());
+            assertTrue(c.parentKill().startsWith("can only kill a child process"), c.parentKill());
+        }
+    }
+
     /**
      * Python's other way to make a process: a subclass that overrides run(), with fields of
      * its own. A plain process is written field by field; a subclass must still arrive whole.
