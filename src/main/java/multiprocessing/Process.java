@@ -141,6 +141,11 @@ public class Process implements AutoCloseable, Serializable {
             }
 
             @Override
+            public String identity(Object process) {
+                return joined(((Process) process).identity);
+            }
+
+            @Override
             public boolean saidRunning(Object process) {
                 Popen p = ((Process) process).popen;
                 return p == null || p.saidRunning();
@@ -358,7 +363,11 @@ public class Process implements AutoCloseable, Serializable {
         String prefix = type.getSimpleName().isEmpty()
                 || type.getPackageName().equals("multiprocessing.dummy")
                 ? "Process" : type.getSimpleName();
-        return prefix + "-" + Arrays.stream(identity).mapToObj(Integer::toString)
+        return prefix + "-" + joined(identity);
+    }
+
+    private static String joined(int[] identity) {
+        return Arrays.stream(identity).mapToObj(Integer::toString)
                 .collect(Collectors.joining(":"));
     }
 

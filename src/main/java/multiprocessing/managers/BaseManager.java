@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import multiprocessing.Context;
 import multiprocessing.Multiprocessing;
@@ -72,7 +71,6 @@ import multiprocessing.internal.spawn.ProcessAccess;
  * round trip. One in a message never read keeps its object until the manager shuts down.
  */
 public class BaseManager implements AutoCloseable {
-    private static final AtomicInteger COUNTER = new AtomicInteger();
     /** Python waits 1 s; a loaded machine's JVM may take longer to leave, and it is cheap. */
     private static final Duration STOP_WAIT = Duration.ofSeconds(5);
 
@@ -274,10 +272,11 @@ public class BaseManager implements AutoCloseable {
         Connection writer = pipe.right();
         Process p = Process.builder()
                 .target(new ServerTarget(types, where, key, initializer, writer))
-                .name(getClass().getSimpleName() + "-" + COUNTER.incrementAndGet())
                 .daemon(true)
                 .context(context == null ? Multiprocessing.getContext() : context)
                 .build();
+        // Python's name, numbered as its processes are: SyncManager-1, in a child SyncManager-1:2.
+        p.name(getClass().getSimpleName() + "-" + ProcessAccess.get().identity(p));
         // Not terminated by the exit handler, which runs beside the program's shutdown hooks
         // (a hook may still call the manager): as a daemon, it ends with this JVM instead;
         // unless a child the handler joins is still alive after a grace, which may be waiting

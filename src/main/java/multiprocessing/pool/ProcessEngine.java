@@ -8,7 +8,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 import multiprocessing.JvmContext;
@@ -111,7 +110,6 @@ final class ProcessEngine implements Engine {
     private static final long BATCH_BYTES = 8L << 20;
     /** The most frames {@link #receive} takes from one worker before looking at the others. */
     private static final int DRAIN_FRAMES = 64;
-    private static final AtomicInteger NAMES = new AtomicInteger();
     private static final byte[] END = new byte[0];
 
     private final int processes;
@@ -186,7 +184,8 @@ final class ProcessEngine implements Engine {
         this.initializer = initializer;
         this.maxTasks = maxTasks;
         this.context = context;
-        // Python's names: SpawnPoolWorker-1, ForkServerPoolWorker-2, ...
+        // Python's names, numbered as its processes are: SpawnPoolWorker-1, in a child
+        // ForkServerPoolWorker-1:2, ...
         String method = (context != null ? context : multiprocessing.Multiprocessing.getContext())
                 .getStartMethod();
         this.workerPrefix = method.equals("forkserver") ? "ForkServerPoolWorker-" : "SpawnPoolWorker-";
@@ -227,11 +226,11 @@ final class ProcessEngine implements Engine {
             throw e;
         }
         Process proc = Process.builder()
-                .name(workerPrefix + NAMES.incrementAndGet())
                 .daemon(true)
                 .target(new Worker(tasks.left(), results.right(), initializer, maxTasks))
                 .context(context)
                 .build();
+        proc.name(workerPrefix + ProcessAccess.get().identity(proc));
         try {
             proc.start();
         } catch (RuntimeException | Error e) {

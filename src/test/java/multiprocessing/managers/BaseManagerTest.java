@@ -585,7 +585,10 @@ class BaseManagerTest {
 
     @Test
     void aProxyUsedAfterShutdownThrowsAtOnce() {
+        int n = Integer.parseInt(new Process(() -> {}).name().substring("Process-".length()));
         SyncManager m = Multiprocessing.manager();
+        // Python's name, numbered as the creator's processes are (attack 58).
+        assertEquals("SyncManager-" + (n + 1), m.process().name());
         Map<String, Integer> d = m.dict();
         d.put("a", 1);
         m.shutdown();

@@ -30,6 +30,7 @@ import java.util.stream.LongStream;
 
 import multiprocessing.Multiprocessing;
 import multiprocessing.NoLeftoverProcesses;
+import multiprocessing.Process;
 import multiprocessing.ProcessError;
 import multiprocessing.RemoteTraceback;
 import multiprocessing.SerializableCallable;
@@ -326,6 +327,24 @@ class PoolTest {
         assertEquals(captured + "@true", r);
         assertEquals(Integer.valueOf(42), pool.apply(() -> 6 * 7));
         assertEquals((Object) null, pool.<Object>apply(() -> null));
+    }
+
+    /**
+     * A worker is named as Python names it, from its number among its creator's processes
+     * (attack 58: a pool of its own numbering, so that workers of a child and of its parent
+     * had the same names): after Process-N, SpawnPoolWorker-N+1 (SpawnPoolWorker-1:2 in a
+     * child, as Process-1:2 is).
+     */
+    @Test
+    void workersAreNumberedAsTheCreatorsProcessesAre() throws Exception {
+        String before = new Process(() -> {}).name();
+        int n = Integer.parseInt(before.substring("Process-".length()));
+        try (Pool one = Pool.builder().processes(1).build()) {
+            assertEquals("SpawnPoolWorker-" + (n + 1),
+                    one.apply(() -> Multiprocessing.currentProcess().name()));
+            one.close();
+            one.join();
+        }
     }
 
     /**

@@ -62,6 +62,12 @@ public interface ProcessAccess {
      */
     boolean saidRunning(Object process);
 
+    /**
+     * The process's identity as Python writes it in names ({@code "3"}, {@code "1:2"} in a
+     * child): its number among its creator's processes, after its creator's own.
+     */
+    String identity(Object process);
+
     static void set(ProcessAccess access) {
         Holder.access = access;
     }
