@@ -277,12 +277,14 @@ class ForkServerTest {
      * A start takes only a JVM that has reported it warmed up: one still warming up stays (a
      * process handed to it would wait for the rest of a warm-up its own start does not need),
      * and one whose warm-up fails exits and is reaped, never handed a process. Each JVM's
-     * warm-up here is held up for 4 s, then fails (fault injection).
+     * warm-up here is held up for 8 s, then fails (fault injection): long enough that the
+     * JVM warming up is still there after the sleep and the second start's spawn on a loaded
+     * machine (attack 57: 4 s left it about 1 s there).
      */
     @Test
     void aStartTakesOnlyAJvmThatHasWarmedUp() throws Exception {
         ForkServerContext context = (ForkServerContext) FORKSERVER.withJvmOptions(
-                "-Dwarming=1", "-Dmultiprocessing.forkserver.testWarmUpFailureMillis=4000");
+                "-Dwarming=1", "-Dmultiprocessing.forkserver.testWarmUpFailureMillis=8000");
         List<Process> started = new java.util.ArrayList<>();
         try (Pipe pipe = Pipe.open(false)) {
             Connection up = pipe.right();
