@@ -583,6 +583,43 @@ class BaseManagerTest {
         }
     }
 
+    /**
+     * Two managers served in this JVM, a proxy of one stored in the other: a reply that carries
+     * it back counts its reference in the right books, and the object goes once every proxy of
+     * it has. The replying server counted it in the other's books under its own client, the
+     * receiver counted it again, and the object stayed for good (review 57).
+     */
+    @Test
+    void aReplyCarryingAnotherManagersProxyLeavesNoReferenceBehind() throws Exception {
+        SyncManager x = new SyncManager();
+        SyncManager y = new SyncManager();
+        Thread servingX = Thread.ofPlatform().daemon().start(x.getServer()::serveForever);
+        Thread servingY = Thread.ofPlatform().daemon().start(y.getServer()::serveForever);
+        try {
+            DictProxy<String, Object> holder = x.dict();
+            int before = y.numberOfObjects();
+            ListProxy<Integer> list = y.list();
+            list.add(7);
+            holder.put("k", list);
+            list = null;
+            @SuppressWarnings("unchecked")
+            List<Integer> back = (List<Integer>) holder.remove("k"); // the reply carries it
+            assertEquals(List.of(7), back);
+            back = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (y.numberOfObjects() > before && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(50);
+            }
+            assertEquals(before, y.numberOfObjects(), "the list went with its last proxy");
+        } finally {
+            x.shutdown();
+            y.shutdown();
+            servingX.join(10_000);
+            servingY.join(10_000);
+        }
+    }
+
     @Test
     void aProxyUsedAfterShutdownThrowsAtOnce() {
         int n = Integer.parseInt(new Process(() -> {}).name().substring("Process-".length()));

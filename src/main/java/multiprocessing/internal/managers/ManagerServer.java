@@ -72,8 +72,13 @@ public final class ManagerServer {
     public static final byte[] SHUT_DOWN = {'S'};
 
     private static final Map<Address, ManagerServer> RUNNING = new ConcurrentHashMap<>();
-    /** While a reply is written: the client it goes to, which then holds the proxies in it. */
-    private static final ThreadLocal<Session> WRITING_FOR = new ThreadLocal<>();
+    /**
+     * While a reply is written: the server writing it and the client it goes to, which then
+     * holds the proxies of that server's objects in it.
+     */
+    private static final ThreadLocal<Reply> WRITING_FOR = new ThreadLocal<>();
+
+    private record Reply(ManagerServer server, Session session) {}
     /** Proxies of new objects made by the request this thread runs, released after it. */
     private static final ThreadLocal<List<Object>> MADE = ThreadLocal.withInitial(ArrayList::new);
     /** The references counted for the receiver of the reply this thread writes (see handle). */
@@ -817,8 +822,8 @@ public final class ManagerServer {
         made.clear();
     }
 
-    private static byte[] serializeFor(Session s, Object value) {
-        WRITING_FOR.set(s);
+    private byte[] serializeFor(Session s, Object value) {
+        WRITING_FOR.set(new Reply(this, s));
         try {
             return Serialization.serialize(value);
         } finally {
@@ -829,12 +834,17 @@ public final class ManagerServer {
     /**
      * A proxy of {@code address}'s object {@code id} is being written in a reply: its
      * receiver holds a reference from now on (see {@link ProxyHandler}); false if this is no
-     * reply of this JVM's server to another process.
+     * reply of that object's own server to another process. A proxy of another manager's
+     * object in a reply (a server of this JVM holding a proxy of another server of this JVM)
+     * goes the way of any message's, by a transfer: counted here in its server's books under
+     * the replying server's client, it was counted again by the receiver, and never given
+     * back (review 57).
      */
     static boolean countForReceiver(Address address, String id) {
-        Session s = WRITING_FOR.get();
+        Reply reply = WRITING_FOR.get();
         ManagerServer server = RUNNING.get(address);
-        if (s != null && server != null && s != server.local) {
+        Session s = reply == null ? null : reply.session();
+        if (s != null && server != null && reply.server() == server && s != server.local) {
             synchronized (server.sessions) {
                 // A call that ends after its client's last connection did (a slow create of a
                 // client killed meanwhile) counts nothing for it: nobody would release it

@@ -26,8 +26,9 @@ import multiprocessing.internal.util.Cleaning;
  * address, id) and, only when the receiver could not know it, the manager's key. Each live
  * handler holds one reference to its object in the server, given back when it is collected:
  * <ul>
- * <li>one received in a reply from the server was counted by the server as it wrote the reply
- * (the client cannot ask while reading, and the object must not go in between);</li>
+ * <li>one received in a reply from its object's own server was counted by that server as it
+ * wrote the reply (the client cannot ask while reading, and the object must not go in
+ * between); a proxy of another manager's object in a reply goes as in any message:</li>
  * <li>one received any other way (a pipe, a queue, a request to another server) takes over,
  * as it is rebuilt, a reference its sender had the server hold for the message while it was in
  * flight (a transfer: {@link Messages#GIVE}), so that the object outlives a sender that kept
@@ -366,9 +367,9 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
             // queue or a socket, where another program could read it.
             out.writeObject(out.spawning() ? Keys.toCarry(a) : null);
             String transfer = null;
-            // In a reply the server counts the receiver's reference as it writes; a child's
-            // target is held by its parent's Process until the child counts its own. Any other
-            // message (a pipe, a queue, a request) may outlive its sender's proxy: a reference
+            // In a reply of its own server, the server counts the receiver's reference as it
+            // writes (ManagerServer.countForReceiver); a child's target is held by its
+            // parent's Process until the child counts its own. Any other message (a pipe, a queue, a request) may outlive its sender's proxy: a reference
             // is held for it under a transfer its receiver takes over (Python's proxies lose
             // the object then, cpython#75275).
             if (!ManagerServer.countForReceiver(a, h.id) && !out.spawning()) {
