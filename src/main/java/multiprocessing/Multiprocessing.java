@@ -175,8 +175,9 @@ public final class Multiprocessing {
 
     /**
      * Names classes the JVMs of the "forkserver" start method load while they wait for a
-     * process (Python's set_forkserver_preload): loaded and linked, not initialised, so that no
-     * user code runs before a process is handed over. JVMs booted after this call load them;
+     * process (Python's set_forkserver_preload): loaded (read, defined, their supertypes with
+     * them), neither linked nor initialised, so that no user code runs before a process is
+     * handed over. JVMs booted after this call load them;
      * each distinct list has JVMs of its own.
      *
      * @param classNames binary names of the classes to load

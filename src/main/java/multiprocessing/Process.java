@@ -37,8 +37,8 @@ import multiprocessing.internal.util.Durations;
  * {@link #run()}; then {@link #start()} it and {@link #join()} it. The process object,
  * with its target and everything the target captures, is serialized and sent to the child,
  * so it must be serializable: lambdas written where a {@link SerializableRunnable} is expected
- * are. A {@code Connection} (and, later, shared memory or a lock) captured by the target
- * arrives in the child as a working handle on the same resource.
+ * are. A {@code Connection}, a lock, a queue, a shared value or shared memory captured by the
+ * target arrives in the child as a working handle on the same resource.
  *
  * <p>The child's exit code is 0 when {@code run()} returns, 1 when it throws (its stack trace
  * is printed to the child's standard error, as Python prints a traceback), {@code n} for
@@ -490,6 +490,10 @@ public class Process implements AutoCloseable, Serializable {
      *         process, or this process is a daemon
      * @throws IllegalArgumentException if the process (its target and what it captures) cannot
      *         be serialized; nothing is started then
+     * @throws ProcessError if no child could load a class of the process (a hidden class other
+     *         than a serializable lambda's: it has no name to load it by); nothing is started
+     * @throws java.io.UncheckedIOException if the machine refused the new process (the
+     *         message names the limit: processes, descriptors, memory)
      */
     public void start() {
         boolean counted = claimStart();
@@ -611,17 +615,23 @@ public class Process implements AutoCloseable, Serializable {
      * Waits until the process ends.
      *
      * @throws InterruptedException if this thread is interrupted while it waits
+     * @throws IllegalStateException if this JVM did not start the process, or it was closed
+     * @throws ProcessError if the process ended without running its target (its JVM could not
+     *         start, or could not read the process): the message says why, with the first
+     *         lines of its standard error; only the first wait that sees it throws
      */
     public void join() throws InterruptedException {
         joinUntil(null);
     }
 
     /**
-     * Waits up to {@code timeout} for the process to end; returns normally either way (check
-     * {@link #exitCode()} or {@link #isAlive()}). A negative timeout does not wait.
+     * Waits up to {@code timeout} for the process to end; returns normally whether it ended
+     * or not (check {@link #exitCode()} or {@link #isAlive()}). A negative timeout does not wait.
      *
      * @param timeout how long to wait at most
      * @throws InterruptedException if this thread is interrupted while it waits
+     * @throws IllegalStateException as {@link #join()}
+     * @throws ProcessError as {@link #join()}
      */
     public void join(Duration timeout) throws InterruptedException {
         joinUntil(Durations.nanos(timeout) == 0 ? Duration.ZERO : timeout);
@@ -684,11 +694,9 @@ public class Process implements AutoCloseable, Serializable {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            // An interrupt ends the wait (Parker's "Interrupts"); slices (a second) matter
-            // only to a thread whose interrupt cannot be hooked (out of descriptors).
-            long slice = Math.min(Parker.RECHECK_MILLIS * 1_000_000, Math.max(1_000_000L, left));
             try {
-                if (Parker.awaitFd(ChildMain.parentSentinel(), Posix.POLLIN, slice, true) != 0) {
+                if (Parker.awaitFd(ChildMain.parentSentinel(), Posix.POLLIN, Parker.slice(left),
+                        true) != 0) {
                     return;
                 }
             } catch (multiprocessing.internal.posix.ErrnoException e) {

@@ -84,7 +84,7 @@ final class Worker implements SerializableRunnable,
         static final byte[] MESSAGE = Serialization.serialize(null);
     }
 
-    /** The most {@link #rehearse()} waits for the whole rehearsal. */
+    /** The most {@link #rehearse(boolean)} waits for the whole rehearsal. */
     private static final long REHEARSAL_NANOS = 20_000_000_000L;
     /** How long a worker waits for its next task before it lets go of its jobs' functions. */
     private static final Duration IDLE = Duration.ofMillis(100);

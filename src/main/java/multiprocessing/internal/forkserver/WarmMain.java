@@ -7,7 +7,7 @@ import multiprocessing.internal.util.LibraryThreads;
 
 /**
  * The entry point of a JVM booted ahead of time for the "forkserver" start method: it does
- * what every child does before its target ({@link ChildMain#warmUp()}), loads the classes named
+ * what every child does before its target ({@link ChildMain#warmUp(String)}), loads the classes named
  * by {@code Multiprocessing.setForkserverPreload} without initialising them (so that no user
  * code runs before a process is handed over), then waits on its bootstrap socket, building the
  * serializer if it waits long enough. When its

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The descriptors one serialized message carries: collected while writing, handed out in the
- * same order while reading. A channel that cannot carry descriptors uses {@link #NONE}.
+ * same order while reading. A channel that cannot carry descriptors uses {@link #refusing(String)}.
  */
 public final class Handles {
     private final List<Integer> fds;

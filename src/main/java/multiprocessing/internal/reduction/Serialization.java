@@ -14,7 +14,8 @@ import org.apache.fory.serializer.Serializer;
 /**
  * The one serialization configuration of the library: every object that crosses a process line
  * (a process's target and arguments, messages, results, exceptions with their stack traces) is
- * written and read here, with Apache Fory.
+ * written and read here, with Apache Fory, or, for payloads and messages of plain values only,
+ * with its two shortcuts that need no Fory ({@link PlainStream}, {@link PlainValue}).
  *
  * <p>Objects that stand for operating-system resources are written by their {@link Reducer}
  * (Python's {@code ForkingPickler.register}); the descriptors they name travel beside the bytes,

@@ -28,9 +28,12 @@ import multiprocessing.internal.wait.PipeStream;
  * {@link Preparation} from the inherited bootstrap descriptor, runs the process, waits for the
  * non-daemon threads it started, and exits with the process's exit code.
  *
- * <p>Before the target runs, the child makes no native call: the bootstrap pipe is read with
- * plain {@code java.io} through {@code /proc/self/fd}, because linking the first downcalls of a
- * fresh JVM costs more than the JVM's own start.
+ * <p>A spawned child's main thread reads its payload without a native call: the bootstrap pipe
+ * is read with plain {@code java.io} through {@code /proc/self/fd}, because linking the first
+ * downcalls of a fresh JVM costs more than the JVM's own start. A payload that holds a channel
+ * (whose target will make downcalls anyway) has that link made meanwhile on another thread
+ * ({@code Spawner.LinkAhead}); a JVM booted ahead (forkserver) reads its payload from a socket
+ * with {@code recvmsg}, linked while it waited.
  */
 public final class ChildMain {
     private ChildMain() {}

@@ -17,22 +17,23 @@ import multiprocessing.internal.util.Durations;
 
 /**
  * A started child process as its parent sees it (Python's {@code popen_spawn_posix.Popen}): its
- * pid, a pidfd that becomes readable when it exits (the sentinel), and the write end of its
- * bootstrap pipe, held open for the child's life so that the child sees end of file exactly
- * when this process has gone, however it ended.
+ * pid, a pidfd that becomes readable when it exits (the sentinel), and this end of its
+ * bootstrap channel (a pipe, or a socket for a JVM booted ahead for the forkserver), held open
+ * for the child's life so that the child sees end of file exactly when this process has gone,
+ * however it ended; or closed early on purpose, to tell a waiting JVM to exit
+ * ({@link #abandon}, {@link #retire}).
  *
  * <p>Signals go through the pidfd, so they can never reach an unrelated process that reused
  * the pid.
  */
 public final class Popen {
+    private final int pid;
+    private final int pidfd;
     /**
      * Closes the pidfd of a process object the program dropped without close(), as Python's
      * Popen finalizer closes its sentinel: a program that starts thousands of processes and
      * never closes them must not run out of descriptors.
      */
-
-    private final int pid;
-    private final int pidfd;
     private final Cleaner.Cleanable pidfdCloser;
     private int bootstrapFd;
     /** Threads still writing the payload: the descriptor is closed only once they are done. */
@@ -169,13 +170,8 @@ public final class Popen {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            // An interrupt ends the wait (Parker's "Interrupts"); slices (a second) matter
-            // only to a thread whose interrupt cannot be hooked (out of descriptors). At
-            // least 1 ms: a shorter slice of an unbounded wait would make a busy loop that
-            // takes a core from the very child waited for.
-            long slice = Math.min(Parker.RECHECK_MILLIS * 1_000_000, Math.max(1_000_000L, left));
             try {
-                Parker.awaitFd(pidfd, Posix.POLLIN, slice, true);
+                Parker.awaitFd(pidfd, Posix.POLLIN, Parker.slice(left), true);
             } catch (ErrnoException e) {
                 throw new IllegalStateException("cannot wait for child " + pid, e);
             }

@@ -655,8 +655,12 @@ public final class Spawner {
     }
 
     /**
-     * Writes the payload. A pipe holds 64 KiB; the child reads only once its JVM is up, so a
-     * larger payload is finished by a background thread rather than blocking start().
+     * Writes the payload. The child reads only once its JVM is up, so a write the pipe cannot
+     * take at once would hold start() for the child's boot. Most payloads are a few KiB: the
+     * first 16 KiB are written here, which a pipe of the default size (64 KiB) takes at once;
+     * the rest, if any, by a background thread. A user past
+     * {@code fs.pipe-user-pages-soft} gets pipes of two pages, which a payload of more than
+     * 8 KiB fills: start() then waits for the child to read, no worse.
      */
     public static void sendPayload(Popen popen, byte[] payload) {
         MemorySegment from = Arena.ofAuto().allocate(payload.length);
@@ -765,7 +769,12 @@ public final class Spawner {
 
     /**
      * The parent's own module options (--add-opens, --add-exports, --add-reads, ...): a
-     * library on the module path usually needs them, and the child runs the same code.
+     * library on the module path usually needs them, and the child runs the same code. Read
+     * from the runtime MXBean, not the command line as {@link ParentOptions} reads it: the
+     * JVM's list holds its options alone (an application argument spelled like one is not
+     * taken), each with its value joined ({@code --add-opens=m/p=t}, however it was written),
+     * and those of {@code JDK_JAVA_OPTIONS}; only a program on the module path pays for the
+     * management classes.
      */
     static List<String> parentModuleOptions() {
         List<String> options = new ArrayList<>();

@@ -22,7 +22,8 @@ import multiprocessing.internal.posix.SharedMemoryCalls;
  * UNREGISTER lines from descriptor 3 until every process of the program has closed the pipe,
  * then unlinks what is still registered, logging one line per name, and exits.
  *
- * <p>It needs neither Fory nor any downcall until there is something to unlink, and runs with
+ * <p>It needs neither Fory nor any downcall until there is something to unlink (but for the wait
+ * on its parent's pidfd, in a tracker a child started again), and runs with
  * a small heap, C1 only and the serial collector: it costs little to start and to keep.
  *
  * <p>Implementation note. A name alone does not say which object it is: another process, of

@@ -610,6 +610,18 @@ public final class Parker {
     }
 
     /**
+     * How long one wait of a loop that waits interruptibly for a descriptor sleeps, given what
+     * is left of its time ({@code Long.MAX_VALUE}: no limit). An interrupt ends such a wait
+     * anyway ("Interrupts" above): slices of {@link #RECHECK_MILLIS} matter only to a thread
+     * whose interrupt cannot be hooked (out of descriptors). At least 1 ms: a shorter slice of
+     * an unbounded wait would make a busy loop that takes a core from the very process waited
+     * for.
+     */
+    public static long slice(long leftNanos) {
+        return Math.min(RECHECK_NANOS, Math.max(1_000_000L, leftNanos));
+    }
+
+    /**
      * Waits up to {@code timeoutNanos} (negative: no limit) for {@code fd} to have one of
      * {@code events}: poll(2) for a platform thread, a park while the {@link FdPoller} watches it
      * for a virtual thread. Returns its revents (POLLHUP, POLLERR and POLLNVAL count as
