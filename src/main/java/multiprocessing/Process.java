@@ -141,6 +141,19 @@ public class Process implements AutoCloseable, Serializable {
             }
 
             @Override
+            public byte[] keyToCarry(Object process) {
+                return process instanceof Process p && p.authKey != null ? p.authKey.clone()
+                        : null;
+            }
+
+            @Override
+            public void receiveKey(Object process, byte[] key) {
+                if (process instanceof Process p) {
+                    p.authKey = key;
+                }
+            }
+
+            @Override
             public String identity(Object process) {
                 return joined(((Process) process).identity);
             }
@@ -169,9 +182,6 @@ public class Process implements AutoCloseable, Serializable {
             out.writeObject(p.target);
             out.writeObject(p.name);
             out.writeObject(p.daemon);
-            // Only to the child it starts, as Python's AuthenticationString refuses any other
-            // pickling: a process sent down a pipe or a queue does not hand out the key.
-            out.writeObject(out.spawning() ? p.authKey : null);
             out.writeObject(p.identity);
             out.writeLong(p.parentPid);
             out.writeObject(p.parentName);
@@ -191,7 +201,13 @@ public class Process implements AutoCloseable, Serializable {
     private SerializableRunnable target;
     private String name;
     private Boolean daemon;
-    private byte[] authKey;
+    /**
+     * Never written with the object (so transient for the serializer's way of a subclass too):
+     * the payload that starts the child carries it beside the process (see
+     * ProcessAccess.keyToCarry), as Python's AuthenticationString refuses any other pickling;
+     * a process sent down a pipe or a queue does not hand out the key.
+     */
+    private transient byte[] authKey;
     private int[] identity;
     private long parentPid;
     private String parentName;
@@ -241,7 +257,8 @@ public class Process implements AutoCloseable, Serializable {
      * the current process), its main process, a child's view of its parent, or a copy of a
      * process received from another process (a pipe, a queue, a target's captured object),
      * which can tell its name and pid but cannot wait for, test or signal the process. A copy
-     * of a subclass's process, which the serializer writes field by field, has no kind.
+     * of a subclass's process, which the serializer writes field by field, has no kind, or
+     * CHILD if made with its no-argument constructor (see {@link #isCopy}).
      */
     private enum Kind { CHILD, MAIN, PARENT_VIEW, COPY }
 
@@ -300,7 +317,6 @@ public class Process implements AutoCloseable, Serializable {
         target = (SerializableRunnable) in.readObject();
         name = (String) in.readObject();
         daemon = (Boolean) in.readObject();
-        authKey = (byte[]) in.readObject();
         identity = (int[]) in.readObject();
         parentPid = in.readLong();
         parentName = (String) in.readObject();
@@ -321,9 +337,22 @@ public class Process implements AutoCloseable, Serializable {
         this.daemon = false;
     }
 
-    /** Whether this is a copy received from another process (see {@link Kind}). */
+    /**
+     * Whether this is a copy received from another process (see {@link Kind}). A subclass's
+     * copy may also have been made by the serializer with its no-argument constructor, which
+     * makes a child of this JVM; its fields, read after, tell: made in another JVM, or started
+     * (its pid known) where the child's own object holds the popen. A copy of a process that
+     * was not started, read back in the JVM that made it, cannot be told from a new process.
+     */
     private boolean isCopy() {
-        return this != current && (kind == Kind.COPY || kind == null);
+        if (this == current) {
+            return false;
+        }
+        if (kind == Kind.COPY || kind == null) {
+            return true;
+        }
+        return kind == Kind.CHILD && popen == null && !starting && !closed
+                && (knownPid != 0 || parentPid != ProcessHandle.current().pid());
     }
 
     /**
@@ -331,7 +360,8 @@ public class Process implements AutoCloseable, Serializable {
      * JVM did not start: the current process, a child's parent, a copy received.
      */
     private void checkChild(String what) {
-        if (this == current || kind != Kind.CHILD || parentPid != ProcessHandle.current().pid()) {
+        if (this == current || isCopy() || kind != Kind.CHILD
+                || parentPid != ProcessHandle.current().pid()) {
             throw new IllegalStateException("can only " + what + " a child process: " + name
                     + (isCopy() ? " is a copy received from another process"
                             : this == current ? " is the current process"
@@ -542,6 +572,10 @@ public class Process implements AutoCloseable, Serializable {
      */
     private synchronized boolean claimStart() {
         checkNotClosed();
+        if (isCopy()) {
+            throw new IllegalStateException("cannot start " + name + ": it is a copy received "
+                    + "from another process");
+        }
         if (kind != Kind.CHILD) {
             throw new IllegalStateException("cannot start " + name + ": it is not a child process");
         }
@@ -848,7 +882,7 @@ public class Process implements AutoCloseable, Serializable {
      *         than as the process it started (the key stays behind, as in Python)
      */
     public byte[] authKey() {
-        if (authKey == null) {
+        if (authKey == null || isCopy()) {
             throw new IllegalStateException("the authentication key of " + name + " stayed in "
                     + "the process that sent this object: a key goes only to the child a process "
                     + "starts, as in Python");
@@ -871,7 +905,7 @@ public class Process implements AutoCloseable, Serializable {
         if (this == current) {
             return ProcessHandle.current().pid();
         }
-        if (kind == Kind.CHILD) {
+        if (kind == Kind.CHILD && !isCopy()) {
             return popen == null ? null : (long) popen.pid();
         }
         // The main process, a child's parent, a copy: null for a copy sent before its start.
@@ -934,7 +968,7 @@ public class Process implements AutoCloseable, Serializable {
             s.append(" pid=").append(popen.pid());
         } else if (this == current) {
             s.append(" pid=").append(ProcessHandle.current().pid());
-        } else if (kind != Kind.CHILD && knownPid != 0) {
+        } else if ((kind != Kind.CHILD || isCopy()) && knownPid != 0) {
             s.append(" pid=").append(knownPid); // a parent's view, a copy received
         }
         if (kind != Kind.PARENT_VIEW) {

@@ -108,7 +108,26 @@ class ProcessTest {
 
     /** What a child sends of processes it knows: copies, to be read in the parent. */
     record Copies(Process self, Process grandchild, long grandchildPid, Process unstarted,
-            String parentTerminate, String parentKill) {}
+            String parentTerminate, String parentKill, Process subclassed, long subclassedPid) {}
+
+    /**
+     * A subclass with a no-argument constructor, which the serializer uses to make a copy (as a
+     * Python user writes one); it sends its own key through {@link #out}.
+     */
+    public static final class NoArgSub extends Process {
+        Connection out;
+
+        public NoArgSub() {}
+
+        @Override
+        public void run() {
+            try {
+                out.send(Multiprocessing.currentProcess().authKey());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
 
     private static String refusal(Runnable call) {
         try {
@@ -137,12 +156,23 @@ class ProcessTest {
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
+                NoArgSub subclassed = new NoArgSub();
+                subclassed.out = toParent;
+                subclassed.start();
+                try {
+                    subclassed.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
                 Process parent = Multiprocessing.parentProcess().orElseThrow();
                 toParent.send(new Copies(Multiprocessing.currentProcess(), grandchild,
                         grandchild.pid(), new Process(() -> {}), refusal(parent::terminate),
-                        refusal(parent::kill)));
+                        refusal(parent::kill), subclassed, subclassed.pid()));
             });
             p.start();
+            // A subclass's process still gets its key, carried beside it (the same as ours).
+            assertArrayEquals(Multiprocessing.currentProcess().authKey(),
+                    (byte[]) pipe.left().recv());
             Copies c = (Copies) pipe.left().recv();
             p.join();
             assertEquals(0, p.exitCode());
@@ -150,7 +180,18 @@ class ProcessTest {
             assertEquals(c.grandchildPid(), c.grandchild().pid());
             assertFalse(c.grandchildPid() == p.pid(), "the grandchild's pid is not its parent's");
             assertNull(c.unstarted().pid());
-            for (Process copy : List.of(c.self(), c.grandchild(), c.unstarted())) {
+            assertEquals(c.subclassedPid(), c.subclassed().pid());
+            // A copy of the current process, received back in the process that started it.
+            Process back;
+            try (Pipe loop = Pipe.open()) {
+                loop.right().send(c.subclassed());
+                back = (Process) loop.left().recv();
+            }
+            assertEquals(c.subclassedPid(), back.pid());
+            for (Process copy : List.of(c.self(), c.grandchild(), c.unstarted(), c.subclassed(),
+                    back)) {
+                // The key stays in the process that sent it, as Python's AuthenticationString.
+                assertThrows(IllegalStateException.class, copy::authKey);
                 String why = assertThrows(IllegalStateException.class, copy::isAlive).getMessage();
                 assertTrue(why.contains("can only test a child process")
                         && why.contains("copy"), why);

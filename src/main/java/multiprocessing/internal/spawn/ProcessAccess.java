@@ -68,6 +68,17 @@ public interface ProcessAccess {
      */
     String identity(Object process);
 
+    /**
+     * The authentication key a child started with {@code process} gets (its own), carried in
+     * its payload beside the process object, which never holds it when written (Python's
+     * {@code preparation_data['authkey']}; a key inside the object would go with every copy of
+     * it sent elsewhere); null if {@code process} is no process object.
+     */
+    byte[] keyToCarry(Object process);
+
+    /** Gives the process read from a payload the key {@link #keyToCarry} wrote beside it. */
+    void receiveKey(Object process, byte[] key);
+
     static void set(ProcessAccess access) {
         Holder.access = access;
     }

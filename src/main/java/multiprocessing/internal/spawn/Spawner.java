@@ -562,6 +562,11 @@ public final class Spawner {
                 writeString(out, entry);
             }
             writeString(out, classServer);
+            byte[] key = ProcessAccess.get().keyToCarry(preparation.process());
+            out.writeInt(key == null ? -1 : key.length);
+            if (key != null) {
+                out.write(key);
+            }
             out.writeInt(data.length);
             out.write(data);
         } catch (IOException e) {
@@ -602,6 +607,8 @@ public final class Spawner {
         }
         // Before the process is read: its classes may be the ones this loader finds.
         ChildLoader.install(classPath, readString(in));
+        int keyLength = in.readInt();
+        byte[] key = keyLength < 0 ? null : in.readNBytes(keyLength);
         byte[] data = new byte[in.readInt()];
         in.readFully(data);
         if (Serialization.linksAtStart(data)) {
@@ -613,6 +620,7 @@ public final class Spawner {
                     .start(new LinkAhead());
         }
         Object process = Serialization.deserializeAtStart(data, handles);
+        ProcessAccess.get().receiveKey(process, key);
         return new Preparation(process, parentPid, parentName, startMethod, options, logLevel,
                 maxWarm, idleTimeout);
     }
