@@ -872,6 +872,10 @@ public class Process implements AutoCloseable, Serializable {
         if (popen != null || starting) {
             throw new IllegalStateException("process has already started");
         }
+        if (isCopy()) {
+            throw new IllegalStateException("cannot make " + name + " a daemon or not: it is a "
+                    + "copy received from another process");
+        }
         this.daemon = daemon;
     }
 

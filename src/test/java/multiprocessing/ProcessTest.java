@@ -200,6 +200,7 @@ class ProcessTest {
                 assertThrows(IllegalStateException.class, copy::join);
                 assertThrows(IllegalStateException.class, copy::sentinel);
                 assertThrows(IllegalStateException.class, copy::start);
+                assertThrows(IllegalStateException.class, () -> copy.daemon(true));
                 assertTrue(copy.toString().contains("unknown"), copy.toString());
             }
             assertTrue(c.self().toString().contains("pid=" + p.pid()), c.self().toString());
