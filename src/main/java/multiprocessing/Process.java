@@ -227,6 +227,8 @@ public class Process implements AutoCloseable, Serializable {
     /** A terminate() or kill() while starting: sent as soon as there is a process. */
     private transient int signalWhenStarted;
     private transient boolean closed;
+    /** Whether this was a copy when closed: closing a copy does not make it a process's own. */
+    private transient boolean closedCopy;
     private transient boolean startFailureReported;
     private transient Kind kind;
     private transient JvmContext context;
@@ -351,7 +353,10 @@ public class Process implements AutoCloseable, Serializable {
         if (kind == Kind.COPY || kind == null) {
             return true;
         }
-        return kind == Kind.CHILD && popen == null && !starting && !closed
+        if (closed) {
+            return closedCopy;
+        }
+        return kind == Kind.CHILD && popen == null && !starting
                 && (knownPid != 0 || parentPid != ProcessHandle.current().pid());
     }
 
@@ -828,6 +833,7 @@ public class Process implements AutoCloseable, Serializable {
             popen = null;
         }
         CHILDREN.remove(this);
+        closedCopy = isCopy();
         closed = true;
     }
 

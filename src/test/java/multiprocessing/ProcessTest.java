@@ -204,6 +204,10 @@ class ProcessTest {
                 assertTrue(copy.toString().contains("unknown"), copy.toString());
             }
             assertTrue(c.self().toString().contains("pid=" + p.pid()), c.self().toString());
+            // Closed, a copy is still a copy (attack 60: it then gave this process's key).
+            back.close();
+            assertThrows(IllegalStateException.class, back::authKey);
+            assertThrows(IllegalStateException.class, () -> back.daemon(true));
             assertTrue(c.parentTerminate().startsWith("can only terminate a child process"),
                     c.parentTerminate());
             assertTrue(c.parentKill().startsWith("can only kill a child process"), c.parentKill());

@@ -283,6 +283,21 @@ class SyncManagerTest {
         assertEquals(back, inner);
     }
 
+    /**
+     * A child whose key is not its parent's (set before its start) still uses the proxies it
+     * was started with: the manager's key travels with them, as Python's proxy carries its
+     * authkey when spawning (attack 60: every call failed with AuthenticationError).
+     */
+    @Test
+    void aChildWithAKeyOfItsOwnUsesTheProxiesItWasStartedWith() throws Exception {
+        Map<String, Integer> d = manager.dict();
+        byte[] own = new byte[32];
+        java.util.Arrays.fill(own, (byte) 7);
+        Process child = Process.builder().authKey(own).target(() -> d.put("child", 1)).build();
+        runAll(List.of(child));
+        assertEquals(1, d.get("child"));
+    }
+
     @Test
     void namespace() throws Exception {
         NamespaceProxy ns = manager.namespace();

@@ -42,10 +42,13 @@ public final class Keys {
         return k != null ? k : Multiprocessing.currentProcess().authKey();
     }
 
-    /** The key to send along with a proxy of {@code address}: null when the receiver has it. */
+    /**
+     * The key to send along with a proxy of {@code address} to a child being started: always,
+     * as Python's proxy carries its authkey when spawning. The child's own key, which it would
+     * use otherwise, is not always this process's: one set with {@code authKey(..)} before the
+     * start failed every call of the parent's proxies with AuthenticationError (attack 60).
+     */
     static byte[] toCarry(Address address) {
-        byte[] k = KEYS.get(address);
-        return k == null || java.util.Arrays.equals(k, Multiprocessing.currentProcess().authKey())
-                ? null : k;
+        return forAddress(address);
     }
 }
