@@ -183,7 +183,9 @@ public class Process implements AutoCloseable, Serializable {
             out.writeObject(p.name);
             out.writeObject(p.daemon);
             out.writeObject(p.identity);
-            out.writeLong(p.parentPid);
+            // A main process has no parent, nor has a child's view of its parent (Python's
+            // None); their parentPid field holds their own pid, for this JVM's checks only.
+            out.writeLong(p.kind == Kind.MAIN || p.kind == Kind.PARENT_VIEW ? 0 : p.parentPid);
             out.writeObject(p.parentName);
             out.writeObject(p.startMethod);
             out.writeObject(p.jvmOptions);
@@ -982,7 +984,8 @@ public class Process implements AutoCloseable, Serializable {
             s.append(" pid=").append(knownPid); // a parent's view, a copy received
         }
         if (kind != Kind.PARENT_VIEW) {
-            s.append(" parent=").append(kind == Kind.MAIN ? "None" : Long.toString(parentPid));
+            s.append(" parent=").append(kind == Kind.MAIN || parentPid == 0 ? "None"
+                    : Long.toString(parentPid));
         }
         s.append(' ').append(status);
         if (exit != null) {

@@ -204,6 +204,13 @@ class ProcessTest {
                 assertTrue(copy.toString().contains("unknown"), copy.toString());
             }
             assertTrue(c.self().toString().contains("pid=" + p.pid()), c.self().toString());
+            // A copy of the main process has no parent either, as Python prints it.
+            try (Pipe loop = Pipe.open()) {
+                loop.right().send(Multiprocessing.currentProcess());
+                Process main = (Process) loop.left().recv();
+                assertTrue(main.toString().contains("parent=None"), main.toString());
+                assertEquals(ProcessHandle.current().pid(), main.pid());
+            }
             // Closed, a copy is still a copy (attack 60: it then gave this process's key).
             back.close();
             assertThrows(IllegalStateException.class, back::authKey);
