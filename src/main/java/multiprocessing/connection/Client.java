@@ -41,9 +41,11 @@ public final class Client {
      * @return the connection to the listener
      * @throws IllegalArgumentException if {@code family} does not match the address
      * @throws ConnectException if nobody listens there (the message names the address)
-     * @throws AuthenticationError if the listener has another key or does not authenticate
+     * @throws AuthenticationError if the listener has another key or answers the challenge
+     *         wrongly
      * @throws SocketTimeoutException if the connection is not made, or the handshake does not
-     *         end, in time
+     *         end, in time: also when the listener sends no challenge at all (a listener without
+     *         a key), which neither end can tell sooner
      * @throws IOException if the connection fails during the handshake
      */
     public static Connection connect(Address address, Family family, byte[] authKey)
@@ -117,7 +119,10 @@ public final class Client {
      * @param authKey the shared key, or {@code null} for no handshake
      * @return the connection to the listener
      * @throws ConnectException if nobody listens there (the message names the address)
-     * @throws AuthenticationError if the listener has another key or does not authenticate
+     * @throws AuthenticationError if the listener has another key or answers the challenge
+     *         wrongly
+     * @throws SocketTimeoutException as {@link #connect(Address, Family, byte[])}: a listener
+     *         that sends no challenge (one without a key) is found out only then
      * @throws IOException if the connection fails during the handshake
      */
     public static Connection connect(Address address, byte[] authKey) throws IOException {

@@ -242,12 +242,19 @@ public final class Connection implements AutoCloseable {
         return holder.closed();
     }
 
-    /** {@return whether this end can receive (Python's {@code readable})} */
+    /**
+     * {@return whether this end was opened to receive (Python's {@code readable}, which a
+     * close does not change either: see {@link #closed()}); false also once a receive was cut
+     * short on a duplex end, which goes on sending}
+     */
     public boolean readable() {
         return readable && recvCutShort == null;
     }
 
-    /** {@return whether this end can send (Python's {@code writable})} */
+    /**
+     * {@return whether this end was opened to send (Python's {@code writable}; see
+     * {@link #closed()})}
+     */
     public boolean writable() {
         return writable;
     }

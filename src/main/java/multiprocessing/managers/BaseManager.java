@@ -235,7 +235,13 @@ public class BaseManager implements AutoCloseable {
 
     // ------------------------------------------------------------------ lifecycle
 
-    /** Starts the server process. */
+    /**
+     * Starts the server process.
+     *
+     * @throws IllegalStateException if the manager was already started, served, connected or
+     *         shut down
+     * @throws ProcessError if the server process fails to start or to listen
+     */
     public void start() {
         start(null);
     }
@@ -245,6 +251,8 @@ public class BaseManager implements AutoCloseable {
      * not null), and waits until it listens.
      *
      * @param initializer what the server process runs before it serves, or null
+     * @throws IllegalStateException if the manager was already started, served, connected or
+     *         shut down
      * @throws ProcessError if the server process fails to start or to listen
      */
     public synchronized void start(SerializableRunnable initializer) {
@@ -394,6 +402,8 @@ public class BaseManager implements AutoCloseable {
      *
      * @throws multiprocessing.AuthenticationError if the key is wrong
      * @throws ProcessError if nobody serves there
+     * @throws IllegalStateException if the manager was made without an address, or was already
+     *         started, served, connected or shut down
      */
     public synchronized void connect() {
         if (requested == null) {

@@ -90,6 +90,8 @@ public class AsyncResult<T> implements Future<T> {
      * @return the result
      * @throws TimeoutError if it has not arrived by then (Python's {@code TimeoutError})
      * @throws ExecutionException if the task failed; the cause is the task's exception
+     * @throws java.util.concurrent.CancellationException if the result was cancelled
+     *         ({@link #cancel})
      * @throws InterruptedException if this thread is interrupted while it waits
      */
     public T get(Duration timeout) throws InterruptedException, ExecutionException {

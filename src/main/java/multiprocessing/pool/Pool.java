@@ -72,8 +72,8 @@ import multiprocessing.internal.util.LibraryThreads;
  * the garbage collector finds it unreachable (its workers finish what was handed in, then
  * exit), with a warning in the log, as Python's pool finalizer ends its workers: close it.
  *
- * <p>Misuse throws: {@link IllegalArgumentException} for processes, chunksize or
- * maxTasksPerChild below 1; {@link IllegalStateException} for new work after {@link #close()}
+ * <p>Misuse throws: {@link IllegalArgumentException} for processes or chunksize below 1, and
+ * maxTasksPerChild below 1 (negative for the four-argument constructor, where 0 is never); {@link IllegalStateException} for new work after {@link #close()}
  * or {@link #terminate()} and for {@link #join()} before either.
  */
 public sealed class Pool implements AutoCloseable permits ThreadPool {
@@ -242,8 +242,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
 
     static int checkMaxTasks(int maxTasksPerChild, boolean zeroAllowed) {
         if (maxTasksPerChild < (zeroAllowed ? 0 : 1)) {
-            throw new IllegalArgumentException("maxTasksPerChild must be at least 1, not "
-                    + maxTasksPerChild);
+            throw new IllegalArgumentException("maxTasksPerChild must be at least "
+                    + (zeroAllowed ? "0 (0: never)" : "1") + ", not " + maxTasksPerChild);
         }
         return maxTasksPerChild;
     }
@@ -1042,7 +1042,8 @@ public sealed class Pool implements AutoCloseable permits ThreadPool {
     /**
      * Waits until every worker has exited.
      *
-     * @throws IllegalStateException if the pool was neither closed nor terminated
+     * @throws IllegalStateException if the pool was neither closed nor terminated, or if
+     *         called from one of the pool's callbacks
      * @throws InterruptedException if this thread is interrupted while it waits
      */
     public void join() throws InterruptedException {

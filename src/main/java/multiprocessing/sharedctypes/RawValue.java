@@ -32,10 +32,11 @@ import multiprocessing.internal.reduction.Serialization;
  * signed type ({@code "B"} a {@code Short}, {@code "H"} an {@code Integer}, {@code "I"} a
  * {@code Long}, {@code "L"}/{@code "Q"} a {@code Long}, or a {@code BigInteger} above
  * {@code Long.MAX_VALUE}). Integral typecodes accept any integral {@code Number} that fits,
- * {@code "f"}/{@code "d"} any {@code Number}; {@code "c"} a {@code byte[1]}, a {@code Character}
+ * {@code "f"}/{@code "d"} any {@code Number}, rounded as a C cast does (one beyond the type's
+ * range becomes an infinity, as CPython's {@code c_float(1e40)} does); {@code "c"} a {@code byte[1]}, a {@code Character}
  * / one-char {@code String} up to {@code \u00ff}, or an integral {@code Number} from -128 to 255
- * (a {@code Byte} among them); anything else, or a value out
- * of range, throws {@link IllegalArgumentException}.
+ * (a {@code Byte} among them); anything else, or an integral or character value out of
+ * range, throws {@link IllegalArgumentException}.
  *
  * <p>A struct value has no single {@link #value()}: its named fields are read and written with
  * {@link #get(String)} and {@link #set(String, Object)} (a dotted path reaches into nested
@@ -93,7 +94,8 @@ public class RawValue {
      * @param typecode a Python typecode ({@code "i"}, {@code "q"}, {@code "d"}, {@code "c"}, ...)
      * @param initial  the value it starts with, or null for zero
      * @return the value in shared memory
-     * @throws IllegalArgumentException for a bad typecode or a value that does not fit it
+     * @throws IllegalArgumentException for a bad typecode or a value that does not fit it (an
+     *         integral or character one out of range; see the class comment for "f" and "d")
      */
     public static RawValue of(String typecode, Object initial) {
         Typecode t = Typecode.of(typecode);

@@ -184,10 +184,14 @@ public final class SharedMemory implements AutoCloseable {
      *
      * @param name the segment's name
      * @return the segment, mapped
+     * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if the name is empty or holds a newline, a NUL character
+     *                                  or a '/' other than a leading one
      * @throws NoSuchFileException if no segment has that name (never created, or unlinked)
      * @throws IOException for any other refusal of the operating system
      */
     public static SharedMemory attach(String name) throws IOException {
+        java.util.Objects.requireNonNull(name, "name");
         return new SharedMemory(name, attachMapping(name));
     }
 
