@@ -41,14 +41,4 @@ public final class Keys {
         byte[] k = KEYS.get(address);
         return k != null ? k : Multiprocessing.currentProcess().authKey();
     }
-
-    /**
-     * The key to send along with a proxy of {@code address} to a child being started: always,
-     * as Python's proxy carries its authkey when spawning. The child's own key, which it would
-     * use otherwise, is not always this process's: one set with {@code authKey(..)} before the
-     * start failed every call of the parent's proxies with AuthenticationError (attack 60).
-     */
-    static byte[] toCarry(Address address) {
-        return forAddress(address);
-    }
 }

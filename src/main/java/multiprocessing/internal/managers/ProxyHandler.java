@@ -364,8 +364,10 @@ public final class ProxyHandler implements InvocationHandler, ProxyImage.Maker {
             out.writeInt(inet ? a.port() : 0);
             out.writeString(h.id);
             // Python's rule: the key goes only to a child being started, never down a pipe, a
-            // queue or a socket, where another program could read it.
-            out.writeObject(out.spawning() ? Keys.toCarry(a) : null);
+            // queue or a socket, where another program could read it; and to such a child
+            // always, as its own key, which it would use otherwise, need not be this process's
+            // (one set with authKey(..) before the start failed every call; attack 60).
+            out.writeObject(out.spawning() ? Keys.forAddress(a) : null);
             String transfer = null;
             // In a reply of its own server, the server counts the receiver's reference as it
             // writes (ManagerServer.countForReceiver); a child's target is held by its

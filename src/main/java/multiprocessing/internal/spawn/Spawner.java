@@ -608,7 +608,11 @@ public final class Spawner {
         // Before the process is read: its classes may be the ones this loader finds.
         ChildLoader.install(classPath, readString(in));
         int keyLength = in.readInt();
-        byte[] key = keyLength < 0 ? null : in.readNBytes(keyLength);
+        byte[] key = null;
+        if (keyLength >= 0) {
+            key = new byte[keyLength];
+            in.readFully(key);
+        }
         byte[] data = new byte[in.readInt()];
         in.readFully(data);
         if (Serialization.linksAtStart(data)) {
