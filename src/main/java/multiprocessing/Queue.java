@@ -223,9 +223,7 @@ public class Queue<E> implements AutoCloseable {
 
     /** {@return whether the queue looked empty (approximate, as in Python)} */
     public boolean empty() {
-        // The ring's head too: a producer killed between its claim and its count leaves the
-        // count one too low for good, and then a queue holding one item said it was empty.
-        return ring.count() == 0 && !ring.readyAtHead();
+        return ring.count() == 0;
     }
 
     /**

@@ -67,7 +67,7 @@ public class SimpleQueue<E> implements AutoCloseable {
 
     /** {@return whether the queue looked empty} */
     public boolean empty() {
-        return ring.count() == 0 && !ring.readyAtHead(); // see Queue.empty()
+        return ring.count() == 0;
     }
 
     /** Closes this handle (others keep working). Idempotent. */

@@ -287,14 +287,15 @@ class QueueProcessesTest {
         byte[] item = new byte[4000];
         q.put(item);
         long deadline = System.nanoTime() + 30_000_000_000L;
-        // the victim has claimed it when no one else can get it but it is still counted
+        // the victim has claimed it when no one else can get it and it is counted out (the
+        // head's move past its claim counts it)
         while (true) {
             Thread.sleep(100);
             try {
                 q.getNowait();
                 throw new AssertionError("the victim did not take the item");
             } catch (EmptyException expected) {
-                if (q.qsize() == 1) {
+                if (q.qsize() == 0) {
                     break;
                 }
             }
@@ -485,6 +486,55 @@ class QueueProcessesTest {
         joiner.join(10_000);
         assertFalse(joiner.isAlive(), "join() returns once every task is done");
         assertThrows(IllegalStateException.class, q::taskDone);
+    }
+
+    /**
+     * Producers killed after finding room and a place and before claiming them: they used to
+     * count their put there (a JoinableQueue's task, a bounded queue's place), and the count
+     * stayed for good: join() waited for ever and Queue(1) was full while empty (attack 59).
+     * The victims stall at that point (a test hook) until killed.
+     */
+    @Test
+    void producersKilledBetweenFindingRoomAndClaimingItCountNothing() throws Exception {
+        Context stalling = Multiprocessing.getContext()
+                .withJvmOptions("-Dmultiprocessing.queue.testFindStallMillis=600000");
+        JoinableQueue<String> tasks = new JoinableQueue<>();
+        Queue<String> one = new Queue<>(1);
+        Semaphore putting = new Semaphore(0);
+        List<Process> victims = new ArrayList<>();
+        victims.add(stalling.process(() -> {
+            putting.release();
+            tasks.put("never");
+        }));
+        victims.add(stalling.process(() -> {
+            putting.release();
+            one.put("never");
+        }));
+        for (Process victim : victims) {
+            victim.start();
+        }
+        assertTrue(putting.acquire(Duration.ofSeconds(60)));
+        assertTrue(putting.acquire(Duration.ofSeconds(60)));
+        Thread.sleep(500); // in the stall
+        for (Process victim : victims) {
+            assertTrue(victim.isAlive());
+            victim.kill();
+            victim.join();
+            victim.close();
+        }
+        assertEquals(0, tasks.qsize());
+        Thread joiner = Thread.ofPlatform().start(tasks::join);
+        joiner.join(10_000);
+        assertFalse(joiner.isAlive(), "join() waits for the killed producer's task");
+        tasks.put("after");
+        assertEquals("after", tasks.get(Duration.ofSeconds(5)));
+        tasks.taskDone();
+        assertThrows(IllegalStateException.class, tasks::taskDone);
+
+        assertEquals(0, one.qsize());
+        one.put("after", Duration.ofSeconds(5)); // threw FullException: its place kept
+        assertThrows(multiprocessing.FullException.class, () -> one.putNowait("second"));
+        assertEquals("after", one.get(Duration.ofSeconds(5)));
     }
 
     @Test

@@ -2,14 +2,17 @@ package multiprocessing.internal.queue;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static multiprocessing.internal.queue.RingLayout.COUNT;
+import static multiprocessing.internal.queue.RingLayout.DONE;
 import static multiprocessing.internal.queue.RingLayout.HEAD;
 import static multiprocessing.internal.queue.RingLayout.JOINABLE;
 import static multiprocessing.internal.queue.RingLayout.JOIN_EPOCH;
 import static multiprocessing.internal.queue.RingLayout.MAXSIZE;
 import static multiprocessing.internal.queue.RingLayout.ROOM_HELD;
 import static multiprocessing.internal.queue.RingLayout.TAIL;
-import static multiprocessing.internal.queue.RingLayout.UNFINISHED;
+import static multiprocessing.internal.queue.RingLayout.advanced;
+import static multiprocessing.internal.queue.RingLayout.between;
+import static multiprocessing.internal.queue.RingLayout.position;
+import static multiprocessing.internal.queue.RingLayout.records;
 
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
@@ -32,8 +35,9 @@ import multiprocessing.internal.wait.Parker;
  * The ring is {@code n} fixed-size slots (a power of two) with one 64-bit state word per slot,
  * after Vyukov's bounded MPMC queue, extended to records that span {@code k} consecutive slots
  * (wrapping at the end of the data area). Positions ({@code tail}, {@code head}, a record's
- * position) count slots and only grow; position {@code p} lives in slot {@code i = p mod n} and
- * lap {@code L = p / n}. A slot's state word holds, relative to {@code base = p - i = L * n}
+ * position) count slots and only grow, modulo 2^40 ({@link RingLayout#POSITION_BITS}: the
+ * state words below are kept modulo 2^40 too); position {@code p} lives in slot
+ * {@code i = p mod n} and lap {@code L = p / n}. A slot's state word holds, relative to {@code base = p - i = L * n}
  * (so that zeroed memory is an empty ring with no initialisation):
  * <ul>
  * <li>{@code base}: free for position {@code p};</li>
@@ -49,8 +53,7 @@ import multiprocessing.internal.wait.Parker;
  * <p>Put: a producer reads {@code tail = t}; if slot {@code t} is free for its lap and so are
  * the other {@code k - 1} slots (only a consumer freeing them can change them meanwhile, since
  * claims are made at the tail only), it CASes slot {@code t} to WRITING(pid, k, lap) and then
- * CASes {@code tail} from {@code t} to {@code t + k} (a bounded queue's and a JoinableQueue's
- * producer counts its item first: see {@link #awaitCountedClaim}). Whoever sees a WRITING word
+ * CASes {@code tail} from {@code t} to {@code t + k}. Whoever sees a WRITING word
  * of the current lap at the tail advances the tail for it, and so does the consumer that
  * recovers a dead producer's claim at the head, so a producer killed between its two CASes
  * stops nobody. It then writes the record (length, flags, payload) and publishes with a CAS
@@ -58,6 +61,15 @@ import multiprocessing.internal.wait.Parker;
  * claimed by CAS to READING(pid, k, lap), then {@code head} is CASed to {@code h + k} (helped
  * by anyone who sees the READING word, as for the tail); the payload is copied out, then the
  * slots are freed, the first one last.
+ *
+ * <p>Counting: the tail's and the head's words also count the records moved past (modulo
+ * 2^24, beside the position), so whichever CAS moves the tail past a claim counts the item
+ * put, and whichever moves the head past one counts it taken: {@code qsize} is their
+ * difference, a maxsize bound is checked against the tail's word the claim is made under (see
+ * {@link #claimAt}), and a JoinableQueue's unfinished tasks are the tail's count less
+ * {@code done}. Counted by the producer apart from its claim, as they were, a producer killed
+ * between the two left a count wrong for good: a place under maxsize taken, or a task that
+ * kept {@code join()} waiting for ever (attacks 25 and 59), as Python's semaphores do.
  *
  * <p>The pid, k and lap in a claimed word make a dead claimant's record recoverable by anyone
  * without trusting anything else it wrote. The claimant is the pid together with the stamp of
@@ -97,6 +109,20 @@ public final class Ring {
      */
     private static final long CLAIM_STALL_MILLIS =
             Long.getLong("multiprocessing.queue.testClaimStallMillis", 0);
+    /**
+     * Fault-injection for tests: a put stalls this long once it has found room and a place
+     * under maxsize and before it claims them, so that a test can kill its producer there.
+     */
+    private static final long FIND_STALL_MILLIS =
+            Long.getLong("multiprocessing.queue.testFindStallMillis", 0);
+
+    /**
+     * The most tasks a JoinableQueue holds unfinished: puts and tasks done are counted modulo
+     * 2^24 ({@link RingLayout#RECORD_COUNT_BITS}), and a put past this many is refused, with
+     * room to spare for producers racing past the check. Python's is its semaphore's bound
+     * (SEM_VALUE_MAX: 2^31 - 1 on Linux, 32,767 on macOS).
+     */
+    static final int MAX_UNFINISHED = 1 << (RingLayout.RECORD_COUNT_BITS - 1);
 
     /** This process's id, stored in claims. */
     static final int PID = Posix.getpid();
@@ -124,7 +150,6 @@ public final class Ring {
     private final MemorySegment data;
     private final Parker.Site consumers;
     private final Parker.Site producers;
-    private final Parker.Site places;
     private final Parker.Site joiners;
     private final Parker.Watch recovery = new Parker.Watch() {
         @Override
@@ -143,7 +168,7 @@ public final class Ring {
     private final long dataBytes;
     /**
      * The header's maxsize and joinable, which never change once the ring is made: read once,
-     * not on every put, from the cache line every put and take also writes (count).
+     * not on every put, from the cache line the waits' words share.
      */
     private final int maxsize;
     private final boolean joinable;
@@ -183,8 +208,6 @@ public final class Ring {
                 RingLayout.CONSUMER_SLEEPERS.word(header));
         this.producers = new Parker.Site(RingLayout.NOT_FULL.word(header),
                 RingLayout.PRODUCER_SLEEPERS.word(header));
-        this.places = new Parker.Site(RingLayout.BELOW_MAX.word(header),
-                RingLayout.PLACE_SLEEPERS.word(header));
         this.joiners = new Parker.Site(RingLayout.JOIN_EPOCH.word(header),
                 RingLayout.JOIN_SLEEPERS.word(header));
     }
@@ -267,15 +290,14 @@ public final class Ring {
         return dataBytes / 8 - RingLayout.RECORD_HEADER_BYTES;
     }
 
-    /** Items put and not yet taken (approximate while others work). */
+    /**
+     * Items put and not yet taken (approximate while others work): claims the tail has moved
+     * past and the head has not. A claim whose producer is still writing it counts.
+     */
     public int count() {
-        return Math.max(0, (int) COUNT.getVolatile(header));
-    }
-
-    /** Whether a published record waits at the head now, for a consumer to take. */
-    public boolean readyAtHead() {
-        long h = (long) HEAD.getVolatile(header);
-        return seqAt(h) == base(h) + 1;
+        // The head first: it never passes the tail, so the difference is never negative.
+        int taken = records((long) HEAD.getVolatile(header));
+        return between(taken, records((long) TAIL.getVolatile(header)));
     }
 
     // ---- claim words
@@ -359,30 +381,22 @@ public final class Ring {
             throw new IllegalArgumentException("record of " + length + " bytes exceeds "
                     + largestInline());
         }
+        if (joinable && unfinished() >= MAX_UNFINISHED) {
+            throw new IllegalStateException("a JoinableQueue holds at most " + MAX_UNFINISHED
+                    + " unfinished tasks: call taskDone() for the items got");
+        }
         long start = timeoutNanos > 0 ? System.nanoTime() : 0;
         int k = slotsFor(length);
-        boolean countedFirst = maxsize > 0 || joinable;
         // One slot needs no holding (nor an object per put); nor does a put that will not wait.
         Room room = k == 1 ? oneAtATime : new Room(k, timeoutNanos != 0);
         long p;
         try {
-            p = countedFirst ? awaitCountedClaim(room, timeoutNanos, start)
-                    : await(room::claim, producers, timeoutNanos, start);
+            p = await(room::claim, producers, timeoutNanos, start);
         } finally {
             room.letGo();
         }
         if (p < 0) {
             return false;
-        }
-        // A plain unbounded queue counts its item only once the room is claimed: a producer
-        // killed while it waited for room (a full ring) has counted nothing. One killed between
-        // its claim and this leaves qsize() one too low for good (recoverDead() uncounts the
-        // claim; qsize() stops at zero), which counting before the claim, as the counted puts
-        // do, would avoid for ~30% of a producer's rate (QueueBench's loop in a fresh program,
-        // 9 against 13-16 M items a second): qsize() is approximate in Python's too. Before
-        // the record is visible: a taker must find it counted.
-        if (!countedFirst) {
-            COUNT.getAndAdd(header, 1);
         }
         boolean settled = false;
         try {
@@ -444,74 +458,8 @@ public final class Ring {
         if (await(() -> roomAt(k, 0), producers, timeoutNanos, start) < 0) {
             return false;
         }
-        return maxsize <= 0 || await(() -> (int) COUNT.getVolatile(header) < maxsize ? 0 : -1,
-                places, timeoutNanos, start) >= 0;
-    }
-
-    /**
-     * A producer whose put is counted before its claim: a bounded queue's (a place under
-     * maxsize, taken in {@code count}) and a JoinableQueue's (an unfinished task, and its item
-     * in {@code count}). Each claim such a producer holds is counted, so recoverDead() uncounts a
-     * dead producer's claim exactly; counted after it, a producer killed between the two had its
-     * claim uncounted all the same: a JoinableQueue's count went one too low (another's
-     * taskDone() threw, join() returned with a task undone; attack 25), its qsize() too (attack
-     * 25b). It never sleeps counted: a producer killed while it waited would keep its count for
-     * good (a place: qsize one too high, the queue full while empty; a task: join() waiting for
-     * ever). So it finds room at the tail first, counting nothing, then counts and claims that
-     * room with one CAS, or gives the count back at once and looks again. A producer killed
-     * between counting and that CAS, or its giving back, still keeps its count, as Python's
-     * keeps the semaphore it took before its feeder thread wrote. The room's slots are not
-     * looked at again while counted (attack 25 hit the window in ~1 of 100 kills of producers
-     * of 90 KB items while it held the look at 1,400 slots), but producers racing for few
-     * places give them back often, and interpreted ones still met it (attack 25b: Queue(1) and
-     * Queue(10) with four producers killed 1-40 ms after their first put, as often as before).
-     * Exact places would need the item count moved by the claim itself (in the tail's word).
-     */
-    private long awaitCountedClaim(Room room, long timeoutNanos, long start) {
-        int k = room.k;
-        if (timeoutNanos < 0) {
-            start = System.nanoTime();
-        }
-        while (true) {
-            long t = await(room::find, producers, timeoutNanos, start);
-            if (t < 0) {
-                return -1;
-            }
-            if (maxsize > 0) {
-                if (await(this::tryReserve, places, timeoutNanos, start) < 0) {
-                    return -1;
-                }
-            } else {
-                COUNT.getAndAdd(header, 1);
-            }
-            if (joinable) {
-                UNFINISHED.getAndAdd(header, 1);
-            }
-            if (claimAt(t, k)) {
-                return t;
-            }
-            if (joinable) {
-                taskDone(false);
-            }
-            COUNT.getAndAdd(header, -1);
-            if (maxsize > 0) {
-                // Only those waiting for a place: waking those waiting for room would make
-                // them wake each other for as long as the ring stays full.
-                places.bumpAndWakeAll();
-            }
-        }
-    }
-
-    private long tryReserve() {
-        while (true) {
-            int c = (int) COUNT.getVolatile(header);
-            if (c >= maxsize) {
-                return -1;
-            }
-            if (COUNT.compareAndSet(header, c, c + 1)) {
-                return 0;
-            }
-        }
+        return maxsize <= 0 || await(() -> count() < maxsize ? 0 : -1,
+                producers, timeoutNanos, start) >= 0;
     }
 
     /** Whether a record of one slot would find room at the tail now (approximate). */
@@ -527,21 +475,23 @@ public final class Ring {
         long r = (long) ROOM_HELD.getVolatile(header);
         long need = r != 0 && r != held ? Math.min(slots, k + (r & ROOM_SLOTS)) : k;
         while (true) {
-            long t = (long) TAIL.getVolatile(header);
+            long word = (long) TAIL.getVolatile(header);
+            long t = position(word);
             long v = seqAt(t);
             if (v < 0 && !isReading(v) && lapMatches(v, t)) {
                 // A claim whose tail is not moved yet (its producer may have died): moved on.
-                TAIL.compareAndSet(header, t, t + claimedSlots(v, t));
+                TAIL.compareAndSet(header, word, advanced(word, claimedSlots(v, t)));
                 continue;
             }
             boolean room = v == base(t);
-            for (long j = t + 1; room && j < t + need; j++) {
+            for (long d = 1; room && d < need; d++) {
+                long j = position(t + d);
                 room = seqAt(j) == base(j);
             }
             if (room) {
                 return t;
             }
-            if ((long) TAIL.getVolatile(header) == t) {
+            if ((long) TAIL.getVolatile(header) == word) {
                 return -1;
             }
         }
@@ -549,21 +499,38 @@ public final class Ring {
 
     /**
      * Claims the {@code k} slots at {@code t} that {@link #roomAt} found free, if {@code t} is
-     * still the tail: then they still are (only consumers change a slot that is not claimed, and
-     * only to free it; claims are made at the tail only), and no record holds {@code t} inside
-     * it: the CAS on its first slot decides which producer has them.
+     * still the tail and, with a maxsize, the queue holds fewer items: then the slots still are
+     * free (only consumers change a slot that is not claimed, and only to free it; claims are
+     * made at the tail only), and no record holds {@code t} inside it: the CAS on its first
+     * slot decides which producer has them. That CAS succeeds only while the tail's word is
+     * still the one read here (the tail moves past {@code t} only once {@code t} is claimed), so
+     * the items counted in it are the ones the place was judged by, and the head's count only
+     * grows meanwhile: the bound holds without counting anything ahead of the claim.
      */
     private boolean claimAt(long t, int k) {
-        if ((long) TAIL.getVolatile(header) != t
-                || !casSeq(t, base(t), claim(false, PID, k, t, slots))) {
+        long word = (long) TAIL.getVolatile(header);
+        if (position(word) != t || !placeUnder(word)) {
+            return false;
+        }
+        if (FIND_STALL_MILLIS > 0) {
+            stall(FIND_STALL_MILLIS);
+        }
+        if (!casSeq(t, base(t), claim(false, PID, k, t, slots))) {
             return false;
         }
         setClaimant(t, ProcessIdentity.STAMP);
         if (CLAIM_STALL_MILLIS > 0 && k > 1) {
             stall(CLAIM_STALL_MILLIS);
         }
-        TAIL.compareAndSet(header, t, t + k);
+        // Counts the item as put: this CAS, or a helper's that sees the claim, whoever dies.
+        TAIL.compareAndSet(header, word, advanced(word, k));
         return true;
+    }
+
+    /** Whether the queue, its tail's word being {@code tailWord}, has a place under maxsize. */
+    private boolean placeUnder(long tailWord) {
+        return maxsize <= 0
+                || between(records((long) HEAD.getVolatile(header)), records(tailWord)) < maxsize;
     }
 
     private static final long ROOM_SLOTS = (1L << 32) - 1;
@@ -607,9 +574,15 @@ public final class Ring {
             return t;
         }
 
-        /** Claims the room at the tail: its position, or -1 when there is none. */
+        /**
+         * Claims the room at the tail: its position, or -1 when there is none or no place
+         * under maxsize (the room is not held while there is no place).
+         */
         long claim() {
             while (true) {
+                if (maxsize > 0 && !placeUnder((long) TAIL.getVolatile(header))) {
+                    return -1;
+                }
                 long t = find();
                 if (t < 0 || claimAt(t, k)) {
                     return t;
@@ -712,7 +685,8 @@ public final class Ring {
     /** Claims the record at the head: its position, or -1 when there is none yet. */
     private long tryTake() {
         while (true) {
-            long h = (long) HEAD.getVolatile(header);
+            long word = (long) HEAD.getVolatile(header);
+            long h = position(word);
             long v = seqAt(h);
             long b = base(h);
             if (v == b + 1) {
@@ -720,31 +694,39 @@ public final class Ring {
                 int k = slotsFor(length);
                 if (casSeq(h, v, claim(true, PID, k, h, slots))) {
                     setClaimant(h, ProcessIdentity.STAMP);
-                    HEAD.compareAndSet(header, h, h + k);
+                    // Counts the item as taken: this CAS, or a helper's that sees the claim.
+                    HEAD.compareAndSet(header, word, advanced(word, k));
                     return h;
                 }
             } else if (isReading(v) && lapMatches(v, h)) {
-                HEAD.compareAndSet(header, h, h + claimedSlots(v, h));
-            } else if ((long) HEAD.getVolatile(header) == h) {
+                HEAD.compareAndSet(header, word, advanced(word, claimedSlots(v, h)));
+            } else if ((long) HEAD.getVolatile(header) == word) {
                 return -1; // empty, or a producer is still writing the record at the head
             }
         }
     }
 
-    /** Gives a taken record's slots back, the first one last, and counts the item out. */
+    /**
+     * Gives a taken record's slots back, the first one last (the head has counted the item
+     * out already).
+     */
     private void free(long p, int k) {
-        for (long j = p + 1; j < p + k; j++) {
-            RingLayout.SLOT_SEQ.setRelease(seq, stateOffset(j), base(j) + slots);
+        for (long d = 1; d < k; d++) {
+            long j = position(p + d);
+            RingLayout.SLOT_SEQ.setRelease(seq, stateOffset(j), freed(j));
         }
         setClaimant(p, 0);
-        RingLayout.SLOT_SEQ.setVolatile(seq, stateOffset(p), base(p) + slots);
-        COUNT.getAndAdd(header, -1);
+        RingLayout.SLOT_SEQ.setVolatile(seq, stateOffset(p), freed(p));
         wakeProducers();
+    }
+
+    /** The state word of a freed slot: free for the next lap, 0 again past the last position. */
+    private long freed(long p) {
+        return position(base(p) + slots);
     }
 
     private void wakeProducers() {
         producers.bumpAndWakeAll();
-        places.bumpAndWakeAll();
     }
 
     // ---- waiting
@@ -813,7 +795,8 @@ public final class Ring {
                 && ROOM_HELD.compareAndSet(header, held, 0L)) {
             wakeProducers(); // a put that held room and died: the room is everyone's again
         }
-        long h = (long) HEAD.getVolatile(header);
+        long headWord = (long) HEAD.getVolatile(header);
+        long h = position(headWord);
         long v = seqAt(h);
         if (v < 0 && !isReading(v) && lapMatches(v, h) && dead(v, h, alive)) {
             int k = claimedSlots(v, h);
@@ -822,8 +805,13 @@ public final class Ring {
                 // at h: moved here, before the head, or the tail would stay behind the head and
                 // its slot, freed for the next lap, refuse every later claim (attack 25: an
                 // empty queue that refused every put once all its producers were killed).
-                TAIL.compareAndSet(header, h, h + k);
-                HEAD.compareAndSet(header, h, h + k);
+                // Counted as put by the move of the tail past it, and as taken by this move of
+                // the head: its task, which nobody will do, is done here.
+                long tailWord = (long) TAIL.getVolatile(header);
+                if (position(tailWord) == h) {
+                    TAIL.compareAndSet(header, tailWord, advanced(tailWord, k));
+                }
+                HEAD.compareAndSet(header, headWord, advanced(headWord, k));
                 if (joinable) {
                     taskDone(false);
                 }
@@ -833,7 +821,7 @@ public final class Ring {
                 consumers.bumpAndWakeAll();
             }
         }
-        long t = (long) TAIL.getVolatile(header);
+        long t = position((long) TAIL.getVolatile(header));
         for (long i = 0; i < slots; i++) {
             long w = seqAt(i);
             if (!isReading(w) || !dead(w, i, alive)) {
@@ -843,15 +831,18 @@ public final class Ring {
             long lapLow = w & FIELD_MASK;
             long lap = t / slots;
             if ((lap & FIELD_MASK) != lapLow) {
-                lap--;
+                lap--; // the lap before the first one (-1) is the last one before the wrap
             }
-            long p = lap * slots + i;
-            if (p < 0 || !lapMatches(w, p)) {
+            long p = position(lap * slots + i);
+            if (!lapMatches(w, p)) {
                 continue;
             }
             int k = claimedSlots(w, p);
             if (casSeq(p, w, claim(true, PID, k, p, slots) | RECOVERED)) {
-                HEAD.compareAndSet(header, p, p + k);
+                long word = (long) HEAD.getVolatile(header);
+                if (position(word) == p) {
+                    HEAD.compareAndSet(header, word, advanced(word, k));
+                }
                 free(p, k);
             }
         }
@@ -883,19 +874,27 @@ public final class Ring {
     /**
      * One task done. {@code strict}: throws when none is unfinished (a user's extra call);
      * otherwise (undoing this library's own count) it stops at zero.
+     *
+     * <p>The tasks put are the tail's count, so a task is done by counting it in {@code done}
+     * when fewer are done than put. The count is zero at this CAS if the tail's count was the
+     * same before and after it (a put moves the tail); when a put came between the two looks,
+     * it may have come before the CAS (never zero) or after (zero for that instant): taken as
+     * before, and the joiners are not woken for it.
      */
     public void taskDone(boolean strict) {
         while (true) {
-            int u = (int) UNFINISHED.getVolatile(header);
-            if (u <= 0) {
+            int d = DONE.getVolatile(header);
+            int put = records((long) TAIL.getVolatile(header));
+            if (between(d, put) == 0) {
                 if (strict) {
                     throw new IllegalStateException("taskDone() called more times than there"
                             + " were items put on the queue");
                 }
                 return;
             }
-            if (UNFINISHED.compareAndSet(header, u, u - 1)) {
-                if (u == 1) {
+            int next = (d + 1) & RingLayout.RECORD_COUNT_MASK;
+            if (DONE.compareAndSet(header, d, next)) {
+                if (next == put && records((long) TAIL.getVolatile(header)) == put) {
                     // Every zero, whether anyone sleeps yet or not: a joiner that read the epoch
                     // before it returns, though the count is up again by the time it looks.
                     JOIN_EPOCH.getAndAdd(header, 1);
@@ -918,7 +917,9 @@ public final class Ring {
 
     /** Items put and not yet marked done. */
     public int unfinished() {
-        return (int) UNFINISHED.getVolatile(header);
+        // Done first: it never passes the tail's count, so the difference is never negative.
+        int d = DONE.getVolatile(header);
+        return between(d, records((long) TAIL.getVolatile(header)));
     }
 
     /**
@@ -928,11 +929,11 @@ public final class Ring {
      */
     public void join() {
         int epoch = JOIN_EPOCH.getVolatile(header);
-        if ((int) UNFINISHED.getVolatile(header) <= 0) {
+        if (unfinished() == 0) {
             return;
         }
         // Asleep on the epoch, which only a drop to zero changes: no wake-up for each put.
-        Parker.await(joiners, () -> (int) UNFINISHED.getVolatile(header) <= 0
+        Parker.await(joiners, () -> unfinished() == 0
                 || JOIN_EPOCH.getVolatile(header) != epoch ? 0 : -1,
                 System.nanoTime(), -1, false, recovery);
     }

@@ -68,7 +68,7 @@ class ClaimerIdentityTest {
         RingLayout.SLOT_CLAIMANT.set(all, RingLayout.seqOffset(),
                 ProcessIdentity.stamp(start, namespace));
         RingLayout.SLOT_SEQ.set(all, RingLayout.seqOffset(), Ring.claim(false, claimant, 1, 0, SLOTS));
-        RingLayout.TAIL.setVolatile(all, 1L);
+        RingLayout.TAIL.setVolatile(all, RingLayout.advanced(0L, 1)); // claimed and counted
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment item = arena.allocate(8);
             item.set(JAVA_LONG, 0, 42);
@@ -149,7 +149,7 @@ class ClaimerIdentityTest {
             RingLayout.SLOT_CLAIMANT.set(all, RingLayout.seqOffset(),
                     ProcessIdentity.stamp(startOfSleeper() + 1, ProcessIdentity.NAMESPACE));
             RingLayout.SLOT_SEQ.set(all, RingLayout.seqOffset(), Ring.claim(true, pid, 1, 0, SLOTS));
-            RingLayout.HEAD.setVolatile(all, 1L);
+            RingLayout.HEAD.setVolatile(all, RingLayout.advanced(0L, 1)); // taken and counted
             assertTrue(ring.put(item, 8, 0, TimeUnit.SECONDS.toNanos(30)),
                     "the dead consumer's room never came back");
         } finally {

@@ -64,29 +64,6 @@ class RingFailureTest {
     }
 
     /**
-     * A record published at the head is seen as such, whatever the count says: a producer
-     * killed between its claim and its count left the count one too low for good, and a queue
-     * holding one item then said it was empty (review 44).
-     */
-    @Test
-    void aRecordAtTheHeadIsSeenWhateverTheCountSays() {
-        Ring ring = Ring.create(SLOTS, SLOT_BYTES, 0, false);
-        try {
-            assertFalse(ring.readyAtHead());
-            try (Arena arena = Arena.ofConfined()) {
-                assertTrue(ring.put(arena.allocate(100), 100, 0, -1));
-            }
-            RingLayout.COUNT.setVolatile(ring.block().segment(), 0); // as such a kill leaves it
-            assertEquals(0, ring.count());
-            assertTrue(ring.readyAtHead());
-            assertTrue(ring.take(new Ring.Sink(), 0));
-            assertFalse(ring.readyAtHead());
-        } finally {
-            ring.block().free();
-        }
-    }
-
-    /**
      * Room held by a process that died and whose pid another process got is given back: it was
      * judged by pid alone and kept for good, the other producers leaving it free (attack 42).
      * One held by a live process of the same pid, this one, is kept.
