@@ -55,16 +55,13 @@ import multiprocessing.internal.util.Durations;
  * <li>A producer killed in the middle of {@code put} never leaves a half-written item that
  * others read: a record becomes readable only by its last write. A consumer that finds the
  * record at the head still unpublished after 100 ms checks whether its producer is alive and,
- * if not, discards it and goes on. A producer killed while its put waits for room in a full
- * ring has counted nothing: an unbounded queue counts an item once its room is claimed, and a
- * bounded queue's place under {@code maxsize} and a {@code JoinableQueue}'s item and unfinished
- * task are counted only once room has been found, and given back at once if the room is taken
- * before the claim, so a producer never waits holding a count. So a discarded item of a killed
- * producer is uncounted exactly there: its place comes back, and it is no task. Only a
- * producer killed in the few instructions between that count and its claim keeps the count
- * (as CPython's keeps the semaphore it took before its feeder thread wrote), and one of an
- * unbounded {@code Queue} killed between its claim and its count leaves {@link #qsize()} one
- * too low.</li>
+ * if not, discards it and goes on. An item is counted (in {@link #qsize()}, against
+ * {@code maxsize}, and as a {@code JoinableQueue}'s unfinished task) by the same atomic step
+ * that claims its room, and counted out by the one that takes it: a producer killed at any
+ * point of its put has either counted nothing or counted an item that a consumer finds,
+ * discards and counts out, so no place under {@code maxsize} and no task is kept for good.
+ * (CPython's producer takes its semaphore before its feeder thread writes, and keeps it if
+ * killed in between.)</li>
  * <li>A consumer killed in the middle of {@code get} loses the one item it was taking; the
  * queue is not corrupted and others go on. The room the item held comes back when a producer
  * waiting for room notices (within 100 ms) that its consumer is dead.</li>
