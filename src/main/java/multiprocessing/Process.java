@@ -261,8 +261,9 @@ public class Process implements AutoCloseable, Serializable {
      * the current process), its main process, a child's view of its parent, or a copy of a
      * process received from another process (a pipe, a queue, a target's captured object),
      * which can tell its name and pid but cannot wait for, test or signal the process. A copy
-     * of a subclass's process, which the serializer writes field by field, has no kind, or
-     * CHILD if made with its no-argument constructor (see {@link #isCopy}).
+     * of a subclass's process, which the serializer writes field by field, is a COPY too when
+     * the serializer reads it with its no-argument constructor, and has no kind when it reads
+     * it without one (see {@link #isCopy}).
      */
     private enum Kind { CHILD, MAIN, PARENT_VIEW, COPY }
 
@@ -282,6 +283,14 @@ public class Process implements AutoCloseable, Serializable {
 
     Process(SerializableRunnable target, String name, Boolean daemon, byte[] authKey,
             JvmContext context) {
+        if (Serialization.isReading()) {
+            // A subclass's process being read by the serializer, which runs its no-argument
+            // constructor and then sets the fields written: a copy of a process made elsewhere
+            // (or of this JVM's own, sent and received back), which takes none of this JVM's
+            // process numbers and can never be started as a new one (attack 60).
+            this.kind = Kind.COPY;
+            return;
+        }
         Process creator = current;
         this.kind = Kind.CHILD;
         this.target = target;
@@ -343,10 +352,9 @@ public class Process implements AutoCloseable, Serializable {
 
     /**
      * Whether this is a copy received from another process (see {@link Kind}). A subclass's
-     * copy may also have been made by the serializer with its no-argument constructor, which
-     * makes a child of this JVM; its fields, read after, tell: made in another JVM, or started
-     * (its pid known) where the child's own object holds the popen. A copy of a process that
-     * was not started, read back in the JVM that made it, cannot be told from a new process.
+     * copy read by some other means than this library's serializer (its constructor run
+     * outside a read) is a CHILD of this JVM; its fields, set after, still tell: made in
+     * another JVM, or started (its pid known) where the child's own object holds the popen.
      */
     private boolean isCopy() {
         if (this == current) {

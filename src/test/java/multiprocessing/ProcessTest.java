@@ -222,6 +222,31 @@ class ProcessTest {
     }
 
     /**
+     * A subclass's process not yet started, sent and read back in the JVM that made it: the
+     * serializer makes the copy with the subclass's no-argument constructor, which made a new
+     * child of this JVM: it could be started (two processes of one name), and took a process
+     * number, so that later default names skipped one (attack 60).
+     */
+    @Test
+    void anUnstartedSubclassReadBackWhereItWasMadeIsACopyAndTakesNoNumber() throws Exception {
+        NoArgSub original = new NoArgSub();
+        Process back;
+        try (Pipe loop = Pipe.open()) {
+            loop.right().send(original);
+            back = (Process) loop.left().recv();
+        }
+        assertEquals(original.name(), back.name());
+        assertNull(back.pid());
+        String why = assertThrows(IllegalStateException.class, back::start).getMessage();
+        assertTrue(why.contains("copy"), why);
+        assertThrows(IllegalStateException.class, back::authKey);
+        Process next = new Process(() -> {});
+        String[] made = original.name().split("-");
+        assertEquals("Process-" + (Integer.parseInt(made[made.length - 1]) + 1), next.name(),
+                "reading the copy took a number: the original is " + original.name());
+    }
+
+    /**
      * Python's other way to make a process: a subclass that overrides run(), with fields of
      * its own. A plain process is written field by field; a subclass must still arrive whole.
      */
