@@ -269,6 +269,14 @@ public final class Serialization {
                 fory.registerSerializer(type,
                         resolver -> new SubListCopySerializer(resolver, type));
             }
+            for (Class<?> type : SortedMapViewCopySerializer.TREE_MAP_VIEWS) {
+                fory.registerSerializer(type,
+                        resolver -> new SortedMapViewCopySerializer(resolver, type));
+            }
+            for (Class<?> type : SortedMapViewCopySerializer.SKIP_LIST_MAP_VIEWS) {
+                fory.registerSerializer(type,
+                        resolver -> new SortedMapViewCopySerializer(resolver, type));
+            }
             for (Class<?> type : ByteBufferCopySerializer.CLASSES) {
                 fory.registerSerializer(type,
                         resolver -> new ByteBufferCopySerializer(resolver, type));
