@@ -269,6 +269,10 @@ public final class Serialization {
                 fory.registerSerializer(type,
                         resolver -> new SubListCopySerializer(resolver, type));
             }
+            for (Class<?> type : ListBeforeItemsSerializer.CLASSES) {
+                fory.registerSerializer(type,
+                        resolver -> new ListBeforeItemsSerializer(resolver, type));
+            }
             for (Class<?> type : SortedMapViewCopySerializer.TREE_MAP_VIEWS) {
                 fory.registerSerializer(type,
                         resolver -> new SortedMapViewCopySerializer(resolver, type));

@@ -55,7 +55,11 @@ final class SubListCopySerializer extends CollectionSerializer<Collection<?>> {
     public Collection newCollection(ReadContext context, boolean hasGenerics) {
         int n = readCollectionSize(context, context.getBuffer(), hasGenerics);
         setNumElements(n);
-        return new ArrayList<>(n);
+        List<Object> copy = new ArrayList<>(n);
+        // Known as the object being read before its items are: an item that is the view
+        // itself arrives as the copy, not as null (attack 56).
+        context.reference(copy);
+        return copy;
     }
 
     @Override

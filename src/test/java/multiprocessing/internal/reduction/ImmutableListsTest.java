@@ -138,6 +138,43 @@ class ImmutableListsTest {
         assertSame(got, got.get(1));
     }
 
+    /**
+     * A list that holds itself arrives holding itself, as an ArrayList does (and Python's
+     * pickle keeps a list's cycles): a CopyOnWriteArrayList, an Arrays.asList list and the
+     * list views sent as copies arrived with null in its place, silently (attack 56).
+     */
+    @Test
+    void listsThatHoldThemselvesArriveHoldingThemselves() {
+        java.util.concurrent.CopyOnWriteArrayList<Object> cow =
+                new java.util.concurrent.CopyOnWriteArrayList<>(List.of(1, "two"));
+        cow.add(cow);
+        Object[] array = new Object[3];
+        List<Object> asList = Arrays.asList(array);
+        array[0] = 1;
+        array[1] = List.of("holds", asList);
+        array[2] = asList;
+        List<Object> backing = new ArrayList<>(List.of(1, 2, 3));
+        List<Object> sub = backing.subList(0, 2);
+        backing.set(1, sub);
+        List<Object> forwards = new ArrayList<>(List.of(1));
+        List<Object> reversed = forwards.reversed();
+        forwards.add(reversed);
+        for (List<Object> sent : List.of(cow, asList, sub, reversed)) {
+            List<?> got = (List<?>) roundTrip(sent);
+            assertEquals(sent.size(), got.size());
+            assertEquals(1, got.get(sent == reversed ? 1 : 0));
+            Object last = got.get(sent == reversed ? 0 : got.size() - 1);
+            // (by class: a copy-on-write list holding itself has no toString)
+            assertSame(got, last, () -> sent.getClass() + " arrived holding "
+                    + (last == null ? "null" : last.getClass()));
+        }
+        List<?> gotAsList = (List<?>) roundTrip(asList);
+        assertSame(gotAsList, ((List<?>) gotAsList.get(1)).get(1));
+        assertSame(ListBeforeItemsSerializer.ARRAYS_AS_LIST, gotAsList.getClass());
+        assertThrows(UnsupportedOperationException.class, () -> ((List<Object>) gotAsList).add(4));
+        assertSame(java.util.concurrent.CopyOnWriteArrayList.class, roundTrip(cow).getClass());
+    }
+
     /** A class with custom JDK serialization, new to this JVM's serializer. */
     static final class CustomlyWritten implements Serializable {
         private static final long serialVersionUID = 1L;
