@@ -261,30 +261,11 @@ public final class Serialization {
                             java.util.Comparator.comparing(Class::getName)))
                     .forEach(e -> register(fory, e.getKey(), e.getValue()));
             // Classes Fory numbers itself: replacing their serializer renumbers nothing.
-            for (Class<?> type : NullTolerantListSerializer.CLASSES) {
-                fory.registerSerializer(type,
-                        resolver -> new NullTolerantListSerializer(resolver, type));
-            }
-            for (Class<?> type : SubListCopySerializer.CLASSES) {
-                fory.registerSerializer(type,
-                        resolver -> new SubListCopySerializer(resolver, type));
-            }
-            for (Class<?> type : ListBeforeItemsSerializer.CLASSES) {
-                fory.registerSerializer(type,
-                        resolver -> new ListBeforeItemsSerializer(resolver, type));
-            }
-            for (Class<?> type : SortedMapViewCopySerializer.TREE_MAP_VIEWS) {
-                fory.registerSerializer(type,
-                        resolver -> new SortedMapViewCopySerializer(resolver, type));
-            }
-            for (Class<?> type : SortedMapViewCopySerializer.SKIP_LIST_MAP_VIEWS) {
-                fory.registerSerializer(type,
-                        resolver -> new SortedMapViewCopySerializer(resolver, type));
-            }
-            for (Class<?> type : ByteBufferCopySerializer.CLASSES) {
-                fory.registerSerializer(type,
-                        resolver -> new ByteBufferCopySerializer(resolver, type));
-            }
+            replace(fory, NullTolerantListSerializer.CLASSES, NullTolerantListSerializer::new);
+            replace(fory, SubListCopySerializer.CLASSES, SubListCopySerializer::new);
+            replace(fory, ListBeforeItemsSerializer.CLASSES, ListBeforeItemsSerializer::new);
+            replace(fory, SortedMapViewCopySerializer.CLASSES, SortedMapViewCopySerializer::new);
+            replace(fory, ByteBufferCopySerializer.CLASSES, ByteBufferCopySerializer::new);
             fory.registerSerializer(java.math.BigInteger.class,
                     resolver -> new BigNumberSerializers.BigIntegers(resolver));
             fory.registerSerializer(java.math.BigDecimal.class,
@@ -308,6 +289,15 @@ public final class Serialization {
                             == org.apache.fory.logging.LogLevel.DEFAULT_LEVEL) {
                 org.apache.fory.logging.LoggerFactory.setLogLevel(
                         org.apache.fory.logging.LogLevel.ERROR_LEVEL);
+            }
+        }
+
+        /** Has {@code types}, which Fory serializes itself, serialized by the library's own. */
+        private static void replace(Fory fory, java.util.List<Class<?>> types,
+                java.util.function.BiFunction<org.apache.fory.resolver.TypeResolver, Class<?>,
+                        org.apache.fory.serializer.Serializer<?>> serializer) {
+            for (Class<?> type : types) {
+                fory.registerSerializer(type, resolver -> serializer.apply(resolver, type));
             }
         }
 

@@ -25,13 +25,14 @@ import org.apache.fory.serializer.collection.MapSerializer;
  * weakly consistent).
  */
 final class SortedMapViewCopySerializer extends MapSerializer<Map<?, ?>> {
-    /** The views of a TreeMap, read back as a TreeMap. */
-    static final List<Class<?>> TREE_MAP_VIEWS = List.of(
-            new TreeMap<>(Map.of(1, 1)).headMap(1).getClass(),
-            new TreeMap<>(Map.of(1, 1)).descendingMap().getClass());
     /** The views of a ConcurrentSkipListMap, read back as one. */
-    static final List<Class<?>> SKIP_LIST_MAP_VIEWS = List.of(
+    private static final List<Class<?>> SKIP_LIST_MAP_VIEWS = List.of(
             new ConcurrentSkipListMap<>(Map.of(1, 1)).headMap(1).getClass());
+    /** The views of a TreeMap, read back as a TreeMap, and of a ConcurrentSkipListMap. */
+    static final List<Class<?>> CLASSES = List.of(
+            new TreeMap<>(Map.of(1, 1)).headMap(1).getClass(),
+            new TreeMap<>(Map.of(1, 1)).descendingMap().getClass(),
+            SKIP_LIST_MAP_VIEWS.get(0));
 
     private final boolean skipList;
 
