@@ -940,6 +940,35 @@ class PoolTest {
     }
 
     /**
+     * Tasks submitted after an idle worker was killed (and had ended) all run: the first sent
+     * to that worker, before the pool's result thread had handled its end, failed with
+     * WorkerLostException as the task it "died while running" (attack 61: 1 or 2 rounds in
+     * 10 once the worker had ended, 9 in 10 submitted at once).
+     */
+    @Test
+    void tasksSubmittedAfterAnIdleWorkerWasKilledAllRun() throws Exception {
+        try (Pool own = new Pool(2)) {
+            for (int round = 0; round < 10; round++) {
+                assertEquals(List.of(2, 3, 4, 5), own.map(x -> x + 1, List.of(1, 2, 3, 4)));
+                List<Long> pids = own.workerPids();
+                assertEquals(2, pids.size());
+                ProcessHandle victim = ProcessHandle.of(pids.get(round % 2)).orElseThrow();
+                victim.destroyForcibly();
+                victim.onExit().get(30, TimeUnit.SECONDS);
+                List<AsyncResult<Integer>> results = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    int n = i;
+                    results.add(own.applyAsync(() -> n));
+                }
+                for (int i = 0; i < 20; i++) {
+                    assertEquals(i, results.get(i).get(Duration.ofSeconds(60)),
+                            "round " + round + ", task " + i);
+                }
+            }
+        }
+    }
+
+    /**
      * A pool terminated by the error callback of a task whose worker died ends, with the
      * replacement started meanwhile (review 41: the replacement joined the pool after
      * terminate() had ended the others, and was never told to stop, so join() waited for good).
