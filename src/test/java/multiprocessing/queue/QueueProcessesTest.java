@@ -537,6 +537,52 @@ class QueueProcessesTest {
         assertEquals("after", one.get(Duration.ofSeconds(5)));
     }
 
+    /**
+     * A producer killed in the middle of writing its item: a loop that drains the queue while
+     * it is not empty sees it empty (a look for dead claimants runs in qsize() and empty() too,
+     * at most every 100 ms), where it went on seeing the dead record, and its next get waited
+     * for good (attack 61).
+     */
+    @Test
+    void aQueueWhoseProducerWasKilledMidPutLooksEmptyWithoutAGet() throws Exception {
+        Context stalling = Multiprocessing.getContext()
+                .withJvmOptions("-Dmultiprocessing.queue.testPutStallMillis=600000");
+        multiprocessing.SimpleQueue<String> q = new multiprocessing.SimpleQueue<>();
+        Queue<String> one = new Queue<>(1);
+        Semaphore putting = new Semaphore(0);
+        Process victim = stalling.process(() -> {
+            putting.release();
+            q.put("half-written ".repeat(50));
+        });
+        Process second = stalling.process(() -> {
+            putting.release();
+            one.put("half-written ".repeat(50));
+        });
+        victim.start();
+        second.start();
+        assertTrue(putting.acquire(Duration.ofSeconds(60)));
+        assertTrue(putting.acquire(Duration.ofSeconds(60)));
+        while (q.empty() || one.qsize() == 0) {
+            Thread.sleep(20); // until both are in their stall, their claims made
+        }
+        assertTrue(one.full());
+        victim.kill();
+        second.kill();
+        victim.join();
+        second.join();
+        victim.close();
+        second.close();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!q.empty() || !one.empty()) {
+            assertTrue(System.nanoTime() < deadline, "the dead producers' records still count");
+            Thread.sleep(20);
+        }
+        assertEquals(0, one.qsize());
+        assertFalse(one.full());
+        one.putNowait("after");
+        assertEquals("after", one.get(Duration.ofSeconds(5)));
+    }
+
     @Test
     void aProducerKilledMidPutLeavesNothingReadable() throws Exception {
         Context stalling = Multiprocessing.getContext()

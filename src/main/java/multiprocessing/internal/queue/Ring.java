@@ -292,12 +292,32 @@ public final class Ring {
 
     /**
      * Items put and not yet taken (approximate while others work): claims the tail has moved
-     * past and the head has not. A claim whose producer is still writing it counts.
+     * past and the head has not. A claim whose producer is still writing it counts, until a
+     * look for dead claimants (made here too, at most every {@value #CHECK_MILLIS} ms) finds
+     * its producer dead: a loop that drains a queue while it is not empty would otherwise wait
+     * in its get for good (attack 61).
+     *
+     * <p>The tail, the head, then the tail again: the count of a moment if the tail did not
+     * move meanwhile. Read once each, a reader descheduled between the two counted the puts
+     * made meanwhile and none of the takes: Queue(1) said 1006 (attack 61). A few tries, and
+     * then a count kept within what the queue can hold.
      */
     public int count() {
-        // The head first: it never passes the tail, so the difference is never negative.
-        int taken = records((long) HEAD.getVolatile(header));
-        return between(taken, records((long) TAIL.getVolatile(header)));
+        if (block != null) {
+            recoverIfDue(System.nanoTime());
+        }
+        long tail = (long) TAIL.getVolatile(header);
+        long head = (long) HEAD.getVolatile(header);
+        for (int tries = 0; tries < 4; tries++) {
+            long again = (long) TAIL.getVolatile(header);
+            if (again == tail) {
+                break;
+            }
+            tail = again;
+            head = (long) HEAD.getVolatile(header);
+        }
+        int n = RingLayout.difference(records(head), records(tail));
+        return Math.max(0, Math.min(n, maxsize > 0 ? maxsize : slots));
     }
 
     // ---- claim words
@@ -478,8 +498,10 @@ public final class Ring {
             long word = (long) TAIL.getVolatile(header);
             long t = position(word);
             long v = seqAt(t);
-            if (v < 0 && !isReading(v) && lapMatches(v, t)) {
+            if (v < 0 && lapMatches(v, t)) {
                 // A claim whose tail is not moved yet (its producer may have died): moved on.
+                // A READING one too: a recovery took it over and died before it moved the
+                // tail (attack 61: the tail stayed behind the head, every put refused).
                 TAIL.compareAndSet(header, word, advanced(word, claimedSlots(v, t)));
                 continue;
             }
@@ -806,7 +828,9 @@ public final class Ring {
                 // its slot, freed for the next lap, refuse every later claim (attack 25: an
                 // empty queue that refused every put once all its producers were killed).
                 // Counted as put by the move of the tail past it, and as taken by this move of
-                // the head: its task, which nobody will do, is done here.
+                // the head: its task, which nobody will do, is done here. (A recoverer killed
+                // before this line leaves it undone: the one that then frees its claim cannot
+                // tell it from a consumer's, whose item's task is the consumer's to do.)
                 long tailWord = (long) TAIL.getVolatile(header);
                 if (position(tailWord) == h) {
                     TAIL.compareAndSet(header, tailWord, advanced(tailWord, k));
@@ -839,6 +863,12 @@ public final class Ring {
             }
             int k = claimedSlots(w, p);
             if (casSeq(p, w, claim(true, PID, k, p, slots) | RECOVERED)) {
+                // The tail too, first: the claim may be one a recovery took over from a
+                // producer and died with before it moved the tail past it (see above).
+                long tailWord = (long) TAIL.getVolatile(header);
+                if (position(tailWord) == p) {
+                    TAIL.compareAndSet(header, tailWord, advanced(tailWord, k));
+                }
                 long word = (long) HEAD.getVolatile(header);
                 if (position(word) == p) {
                     HEAD.compareAndSet(header, word, advanced(word, k));

@@ -155,6 +155,15 @@ public final class RingLayout {
         return (later - earlier) & RECORD_COUNT_MASK;
     }
 
+    /**
+     * {@code later - earlier} of two record counts read at different times, which may be
+     * negative: from -2^23 to 2^23 - 1.
+     */
+    static int difference(int earlier, int later) {
+        int unused = Integer.SIZE - RECORD_COUNT_BITS;
+        return (later - earlier) << unused >> unused;
+    }
+
     /** Bytes a ring of {@code slots} slots of {@code slotBytes} occupies. */
     public static long bytes(int slots, int slotBytes) {
         return HEADER_BYTES + SLOT_STATE_BYTES * slots + (long) slots * slotBytes;

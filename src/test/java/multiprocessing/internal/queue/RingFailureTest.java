@@ -64,6 +64,44 @@ class RingFailureTest {
     }
 
     /**
+     * A process killed while it recovered a dead producer's claim, after taking the claim over
+     * and before moving the tail past it: the next recovery moved the head past it, not the
+     * tail, and the tail stayed behind the head for good: qsize() 16,777,215 and every put
+     * refused (attack 61). Both recoveries' claimants are a pid that has exited.
+     */
+    @Test
+    void aRecoveryKilledBeforeItMovedTheTailLeavesTheRingWorking() throws Exception {
+        java.lang.Process exited = new ProcessBuilder("true").start();
+        exited.waitFor();
+        int deadPid = (int) exited.pid();
+        Ring ring = Ring.create(SLOTS, SLOT_BYTES, 0, false);
+        try {
+            MemorySegment all = ring.block().segment();
+            RingLayout.SLOT_SEQ.setVolatile(all, RingLayout.seqOffset(),
+                    Ring.claim(true, deadPid, 1, 0, SLOTS) | 1L << 39); // READING, RECOVERED
+            assertEquals(0, ring.count());
+            ring.recoverDead();
+            assertEquals(0, ring.count(), "the head passed the tail");
+            goesRound(ring);
+            assertEquals(0, ring.count());
+            // The same state met by a producer first: it moves the tail past the claim.
+            Ring other = Ring.create(SLOTS, SLOT_BYTES, 0, false);
+            try {
+                MemorySegment o = other.block().segment();
+                RingLayout.SLOT_SEQ.setVolatile(o, RingLayout.seqOffset(),
+                        Ring.claim(true, deadPid, 1, 0, SLOTS) | 1L << 39);
+                assertTrue(other.hasRoom());
+                assertEquals(1, RingLayout.position((long) RingLayout.TAIL.getVolatile(o)));
+                goesRound(other);
+            } finally {
+                other.block().free();
+            }
+        } finally {
+            ring.block().free();
+        }
+    }
+
+    /**
      * Room held by a process that died and whose pid another process got is given back: it was
      * judged by pid alone and kept for good, the other producers leaving it free (attack 42).
      * One held by a live process of the same pid, this one, is kept.
