@@ -283,11 +283,13 @@ public class Process implements AutoCloseable, Serializable {
 
     Process(SerializableRunnable target, String name, Boolean daemon, byte[] authKey,
             JvmContext context) {
-        if (Serialization.isReading()) {
+        if (madeBySerializer()) {
             // A subclass's process being read by the serializer, which runs its no-argument
             // constructor and then sets the fields written: a copy of a process made elsewhere
             // (or of this JVM's own, sent and received back), which takes none of this JVM's
-            // process numbers and can never be started as a new one (attack 60).
+            // process numbers and can never be started as a new one (attack 60). Only this
+            // object: one its field initializers make next is a process of this JVM's own
+            // (attack 62: a target's Pool or Process built while it was read).
             this.kind = Kind.COPY;
             return;
         }
@@ -301,6 +303,32 @@ public class Process implements AutoCloseable, Serializable {
         this.parentPid = ProcessHandle.current().pid();
         this.parentName = creator.name;
         this.context = context;
+    }
+
+    /**
+     * Whether this object, of a subclass, is being made by the serializer, which calls its
+     * no-argument constructor (Fory's instantiator) as it reads a copy: the caller of the
+     * constructors of this object's classes is the serializer's code. Looked at for a
+     * subclass's objects only, whose construction a JVM's start follows (a walk of the stack
+     * costs microseconds); a process that a field or static initializer makes while an object
+     * is read is made by the program's code (attack 62: all were taken for copies while a read
+     * was under way, and a target's {@code new Pool(1)} threw).
+     */
+    private boolean madeBySerializer() {
+        Class<?> type = getClass();
+        if (type == Process.class) {
+            return false;
+        }
+        return StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames ->
+                frames.dropWhile(f -> f.getDeclaringClass() == Process.class
+                                || (f.getMethodName().equals("<init>")
+                                        && f.getDeclaringClass().isAssignableFrom(type)))
+                        .dropWhile(f -> f.getClassName().startsWith("java.lang.reflect.")
+                                || f.getClassName().startsWith("java.lang.invoke.")
+                                || f.getClassName().startsWith("jdk.internal.reflect."))
+                        .findFirst()
+                        .map(f -> f.getClassName().startsWith("org.apache.fory."))
+                        .orElse(false));
     }
 
     /**

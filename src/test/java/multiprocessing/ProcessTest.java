@@ -116,6 +116,8 @@ class ProcessTest {
      */
     public static final class NoArgSub extends Process {
         Connection out;
+        /** Made by a field initializer: also as the serializer makes a copy of this process. */
+        final transient Process helper = new Process(() -> {});
 
         public NoArgSub() {}
 
@@ -240,10 +242,19 @@ class ProcessTest {
         String why = assertThrows(IllegalStateException.class, back::start).getMessage();
         assertTrue(why.contains("copy"), why);
         assertThrows(IllegalStateException.class, back::authKey);
+        // A process its field initializer made while it was read is this JVM's own (attack 62:
+        // it was a copy too, unnamed and refused a start).
+        Process helper = ((NoArgSub) back).helper;
+        assertTrue(helper.name().startsWith("Process-"), helper.name());
+        helper.start();
+        helper.join();
+        assertEquals(0, helper.exitCode());
         Process next = new Process(() -> {});
+        // The original's helper took the number after the original's, the copy's the next.
         String[] made = original.name().split("-");
-        assertEquals("Process-" + (Integer.parseInt(made[made.length - 1]) + 1), next.name(),
-                "reading the copy took a number: the original is " + original.name());
+        assertEquals("Process-" + (Integer.parseInt(made[made.length - 1]) + 3), next.name(),
+                "reading the copy took a number: the original is " + original.name()
+                        + ", its helper " + original.helper.name() + ", the copy's " + helper.name());
     }
 
     /**

@@ -113,8 +113,6 @@ public final class Serialization {
 
     private static final Map<Class<?>, Reducer<?>> REDUCERS = new ConcurrentHashMap<>();
     private static final ThreadLocal<Handles> HANDLES = new ThreadLocal<>();
-    /** Set while this thread reads a received object (see {@link #isReading}). */
-    private static final ThreadLocal<Boolean> READING = new ThreadLocal<>();
 
     private static volatile boolean built;
     /** The loader a child installed for the classes it receives (see {@link #useClassLoader}). */
@@ -750,9 +748,7 @@ public final class Serialization {
             return PlainValue.read(buffer, handles);
         }
         Handles outer = HANDLES.get();
-        Boolean outerReading = READING.get();
         HANDLES.set(handles);
-        READING.set(Boolean.TRUE);
         Object value;
         int start = buffer.readerIndex();
         int reducedBefore = handles.reduced;
@@ -767,14 +763,7 @@ public final class Serialization {
                     throw e;
                 }
                 buffer.readerIndex(start);
-                value = onDeepStack(handles, fory -> {
-                    READING.set(Boolean.TRUE);
-                    try {
-                        return fory.deserialize(buffer);
-                    } finally {
-                        READING.remove();
-                    }
-                });
+                value = onDeepStack(handles, fory -> fory.deserialize(buffer));
             }
         } catch (RuntimeException | StackOverflowError e) {
             // The deepest known cause says most: a reducer that fails may only have been
@@ -845,9 +834,6 @@ public final class Serialization {
                     + ") are not an object this library serialized: " + e, e);
         } finally {
             HANDLES.set(outer);
-            if (outerReading == null) {
-                READING.remove();
-            }
         }
         long used = size - (buffer.size() - buffer.readerIndex());
         if (used != size) {
@@ -1057,15 +1043,6 @@ public final class Serialization {
         static final java.util.regex.Pattern RANGE = java.util.regex.Pattern.compile(
                 "\\[(\\d{1,18}), \\d{1,18} \\+ (\\d{1,18})\\)");
         static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile("\\d+");
-    }
-
-    /**
-     * Whether this thread is reading a received object: a constructor the serializer runs (a
-     * {@code Process} subclass's no-argument one) makes a copy of something that exists
-     * elsewhere, not a new one.
-     */
-    public static boolean isReading() {
-        return READING.get() != null;
     }
 
     static Handles handles() {
