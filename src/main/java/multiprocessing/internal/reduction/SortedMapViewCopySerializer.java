@@ -28,18 +28,24 @@ final class SortedMapViewCopySerializer extends MapSerializer<Map<?, ?>> {
     /** The views of a ConcurrentSkipListMap, read back as one. */
     private static final List<Class<?>> SKIP_LIST_MAP_VIEWS = List.of(
             new ConcurrentSkipListMap<>(Map.of(1, 1)).headMap(1).getClass());
-    /** The views of a TreeMap, read back as a TreeMap, and of a ConcurrentSkipListMap. */
+    /**
+     * The views of a TreeMap, read back as a TreeMap, and of a ConcurrentSkipListMap; and the
+     * two maps themselves, whose own serializers in Fory read a lambda comparator wrong (see
+     * {@link #newMap(ReadContext, boolean)}).
+     */
     static final List<Class<?>> CLASSES = List.of(
             new TreeMap<>(Map.of(1, 1)).headMap(1).getClass(),
             new TreeMap<>(Map.of(1, 1)).descendingMap().getClass(),
-            SKIP_LIST_MAP_VIEWS.get(0));
+            SKIP_LIST_MAP_VIEWS.get(0),
+            TreeMap.class,
+            ConcurrentSkipListMap.class);
 
     private final boolean skipList;
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     SortedMapViewCopySerializer(TypeResolver resolver, Class<?> type) {
         super(resolver, (Class) type);
-        skipList = SKIP_LIST_MAP_VIEWS.contains(type);
+        skipList = SKIP_LIST_MAP_VIEWS.contains(type) || type == ConcurrentSkipListMap.class;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -60,8 +66,17 @@ final class SortedMapViewCopySerializer extends MapSerializer<Map<?, ?>> {
 
     @Override
     public Map newMap(ReadContext context, boolean hasGenerics) {
+        int own = context.lastPreservedRefId();
         setNumElements(readMapSize(context, context.getBuffer(), hasGenerics));
         Map<?, ?> map = newMap((Comparator<?>) context.readRef());
+        // Fory's read of a serializable lambda leaves the lambda's reference id on the stack
+        // that reference() pops: the map then took the lambda's id, and a second mention of
+        // the comparator in the message read back as the map, silently, or failed (attack
+        // 62; Fory's TreeMap serializer did the same). Such an id is popped, keeping its
+        // object, so that the map gets its own.
+        while (context.hasPreservedRefId() && context.lastPreservedRefId() != own) {
+            context.reference(context.getReadRef(context.lastPreservedRefId()));
+        }
         context.reference(map);
         return map;
     }

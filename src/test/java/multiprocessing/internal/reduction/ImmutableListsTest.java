@@ -130,6 +130,28 @@ class ImmutableListsTest {
             ordered.sort(view.comparator());
             assertEquals(ordered, keys);
         }
+        // A lambda comparator mentioned again in the same message is that comparator: it read
+        // back as the map (or failed with ClassCastException) where the map was read first
+        // (attack 62; Fory's own TreeMap serializer did so too).
+        java.util.Comparator<String> byLength = (java.util.Comparator<String> & Serializable)
+                (p, q) -> p.length() != q.length() ? p.length() - q.length() : p.compareTo(q);
+        java.util.TreeMap<String, Integer> words = new java.util.TreeMap<>(byLength);
+        words.put("ccc", 3);
+        words.put("a", 1);
+        for (List<?> sent : List.of(List.of(words, byLength), List.of(words, words),
+                List.of(words, words.headMap("zzzz"), byLength),
+                List.of(words.headMap("zzzz"), words.tailMap("a"), byLength))) {
+            List<?> got = (List<?>) roundTrip(sent);
+            Object comparator = ((java.util.SortedMap<?, ?>) got.get(0)).comparator();
+            for (Object item : got) {
+                if (item instanceof java.util.SortedMap<?, ?> map) {
+                    assertSame(comparator, map.comparator());
+                    assertEquals(List.of("a", "ccc"), new ArrayList<>(map.keySet()));
+                } else {
+                    assertSame(comparator, item);
+                }
+            }
+        }
         // A view that holds itself arrives holding itself.
         java.util.TreeMap<Integer, Object> selfish = new java.util.TreeMap<>();
         java.util.SortedMap<Integer, Object> view = selfish.headMap(10);
