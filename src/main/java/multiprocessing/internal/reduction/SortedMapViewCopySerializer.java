@@ -69,16 +69,23 @@ final class SortedMapViewCopySerializer extends MapSerializer<Map<?, ?>> {
         int own = context.lastPreservedRefId();
         setNumElements(readMapSize(context, context.getBuffer(), hasGenerics));
         Map<?, ?> map = newMap((Comparator<?>) context.readRef());
-        // Fory's read of a serializable lambda leaves the lambda's reference id on the stack
-        // that reference() pops: the map then took the lambda's id, and a second mention of
-        // the comparator in the message read back as the map, silently, or failed (attack
-        // 62; Fory's TreeMap serializer did the same). Such an id is popped, keeping its
-        // object, so that the map gets its own.
+        dropStrayReferences(context, own);
+        context.reference(map);
+        return map;
+    }
+
+    /**
+     * Fory's read of a serializable lambda leaves the lambda's reference id on the stack that
+     * {@code reference()} pops: a map or set made after its lambda comparator was read took the
+     * lambda's id, and a second mention of the comparator in the message read back as the map,
+     * silently, or failed (attack 62; Fory's own TreeMap, TreeSet and PriorityQueue serializers
+     * did the same). The ids above {@code own}, the one preserved for the object being read,
+     * are popped, each keeping its object, so that the object gets its own.
+     */
+    static void dropStrayReferences(ReadContext context, int own) {
         while (context.hasPreservedRefId() && context.lastPreservedRefId() != own) {
             context.reference(context.getReadRef(context.lastPreservedRefId()));
         }
-        context.reference(map);
-        return map;
     }
 
     @Override

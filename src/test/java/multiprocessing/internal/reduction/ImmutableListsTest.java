@@ -152,6 +152,32 @@ class ImmutableListsTest {
                 }
             }
         }
+        // So with the collections Fory read the same way (their comparator first).
+        java.util.TreeSet<String> set = new java.util.TreeSet<>(byLength);
+        java.util.concurrent.ConcurrentSkipListSet<String> skipSet =
+                new java.util.concurrent.ConcurrentSkipListSet<>(byLength);
+        java.util.PriorityQueue<String> queue = new java.util.PriorityQueue<>(byLength);
+        java.util.concurrent.PriorityBlockingQueue<String> blocking =
+                new java.util.concurrent.PriorityBlockingQueue<>(4, byLength);
+        for (java.util.Collection<String> ordered : List.<java.util.Collection<String>>of(set,
+                skipSet, queue, blocking)) {
+            ordered.addAll(List.of("ccc", "a", "bb"));
+            List<?> got = (List<?>) roundTrip(List.of(ordered, byLength, ordered));
+            assertSame(ordered.getClass(), got.get(0).getClass());
+            assertSame(got.get(0), got.get(2));
+            java.util.Collection<?> back = (java.util.Collection<?>) got.get(0);
+            assertEquals(3, back.size());
+            Object comparator = back instanceof java.util.SortedSet<?> s ? s.comparator()
+                    : back instanceof java.util.PriorityQueue<?> q ? q.comparator()
+                    : ((java.util.concurrent.PriorityBlockingQueue<?>) back).comparator();
+            assertSame(comparator, got.get(1), ordered.getClass() + "'s comparator");
+            if (back instanceof java.util.SortedSet<?>) {
+                assertEquals(List.of("a", "bb", "ccc"), new ArrayList<>(back));
+            } else {
+                assertEquals("a", back instanceof java.util.PriorityQueue<?> q ? q.peek()
+                        : ((java.util.concurrent.PriorityBlockingQueue<?>) back).peek());
+            }
+        }
         // A view that holds itself arrives holding itself.
         java.util.TreeMap<Integer, Object> selfish = new java.util.TreeMap<>();
         java.util.SortedMap<Integer, Object> view = selfish.headMap(10);
