@@ -307,28 +307,52 @@ public class Process implements AutoCloseable, Serializable {
 
     /**
      * Whether this object, of a subclass, is being made by the serializer, which calls its
-     * no-argument constructor (Fory's instantiator) as it reads a copy: the caller of the
-     * constructors of this object's classes is the serializer's code. Looked at for a
-     * subclass's objects only, whose construction a JVM's start follows (a walk of the stack
-     * costs microseconds); a process that a field or static initializer makes while an object
-     * is read is made by the program's code (attack 62: all were taken for copies while a read
-     * was under way, and a target's {@code new Pool(1)} threw).
+     * no-argument constructor (Fory's instantiator) as it reads a copy: below the frames of
+     * this object's constructors on the stack, the serializer's code. Those frames run from
+     * {@code Process}'s down to this object's class, each the same class's other constructor
+     * ({@code this(..)}) or a subclass's ({@code super(..)}); a process that a constructor or a
+     * field or static initializer makes is below frames of the program's, or of a constructor
+     * that cannot have called this one so (attacks 62 and 64: such processes were taken for
+     * copies, and a target's {@code new Pool(1)} threw). Looked at for a subclass's objects
+     * only, whose construction a JVM's start follows (a walk of the stack costs microseconds).
      */
     private boolean madeBySerializer() {
         Class<?> type = getClass();
         if (type == Process.class) {
             return false;
         }
-        return StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames ->
-                frames.dropWhile(f -> f.getDeclaringClass() == Process.class
-                                || (f.getMethodName().equals("<init>")
-                                        && f.getDeclaringClass().isAssignableFrom(type)))
-                        .dropWhile(f -> f.getClassName().startsWith("java.lang.reflect.")
-                                || f.getClassName().startsWith("java.lang.invoke.")
-                                || f.getClassName().startsWith("jdk.internal.reflect."))
-                        .findFirst()
-                        .map(f -> f.getClassName().startsWith("org.apache.fory."))
-                        .orElse(false));
+        return StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames -> {
+            Class<?> last = null;
+            String lastDescriptor = null;
+            java.util.Iterator<StackWalker.StackFrame> it = frames
+                    .dropWhile(f -> !f.getMethodName().equals("<init>")).iterator();
+            StackWalker.StackFrame caller = null;
+            while (it.hasNext()) {
+                StackWalker.StackFrame f = it.next();
+                Class<?> c = f.getDeclaringClass();
+                boolean ownChain = f.getMethodName().equals("<init>") && (last == null
+                        ? c == Process.class
+                        : c == last ? !f.getDescriptor().equals(lastDescriptor)
+                                : last.isAssignableFrom(c) && c.isAssignableFrom(type));
+                if (!ownChain) {
+                    caller = f;
+                    break;
+                }
+                last = c;
+                lastDescriptor = f.getDescriptor();
+            }
+            while (caller != null && isReflection(caller.getClassName()) && it.hasNext()) {
+                caller = it.next();
+            }
+            return last == type && caller != null
+                    && caller.getClassName().startsWith("org.apache.fory.");
+        });
+    }
+
+    private static boolean isReflection(String className) {
+        return className.startsWith("java.lang.reflect.")
+                || className.startsWith("java.lang.invoke.")
+                || className.startsWith("jdk.internal.reflect.");
     }
 
     /**

@@ -257,6 +257,43 @@ class ProcessTest {
                         + ", its helper " + original.helper.name() + ", the copy's " + helper.name());
     }
 
+    /** A subclass whose constructor makes another of its kind, as a buddy. */
+    public static final class Twin extends Process {
+        transient Twin twin;
+
+        public Twin() {
+            this(true);
+        }
+
+        Twin(boolean withTwin) {
+            if (withTwin) {
+                twin = new Twin(false);
+            }
+        }
+
+        @Override
+        public void run() {}
+    }
+
+    /**
+     * A process of a subclass that the constructor of one being read makes is a process of
+     * this JVM's own: it was taken for a copy too, unnamed and refused a start (attack 64).
+     */
+    @Test
+    void aProcessMadeByTheConstructorOfOneBeingReadIsNoCopy() throws Exception {
+        Twin back;
+        try (Pipe loop = Pipe.open()) {
+            loop.right().send(new Twin());
+            back = (Twin) loop.left().recv();
+        }
+        assertThrows(IllegalStateException.class, back::start); // the copy
+        assertTrue(back.twin.name().startsWith("Twin-"), back.twin.name());
+        assertFalse(back.twin.isAlive()); // a copy's throws
+        back.twin.start();
+        back.twin.join();
+        assertEquals(0, back.twin.exitCode());
+    }
+
     /**
      * Python's other way to make a process: a subclass that overrides run(), with fields of
      * its own. A plain process is written field by field; a subclass must still arrive whole.

@@ -44,8 +44,20 @@ final class SortedCollectionSerializer extends CollectionSerializer<Collection<?
     @Override
     @SuppressWarnings({"unchecked", "rawtypes"})
     public Collection onCollectionWrite(WriteContext context, Collection<?> value) {
-        // One snapshot: its size and its items agree while others change a concurrent one.
-        Collection<?> items = java.util.Arrays.asList(value.toArray());
+        // One snapshot, so that its size and its items agree while others change a concurrent
+        // one; an unsynchronized one's iterator throws ConcurrentModificationException when
+        // another thread changes it meanwhile, where its toArray() may hold a null that the
+        // receiver then failed on (attack 64).
+        Collection<?> items;
+        if (value instanceof ConcurrentSkipListSet<?> || value instanceof PriorityBlockingQueue<?>) {
+            items = java.util.Arrays.asList(value.toArray());
+        } else {
+            java.util.List<Object> copy = new java.util.ArrayList<>(value.size());
+            for (Object item : value) {
+                copy.add(item);
+            }
+            items = copy;
+        }
         Collection written = super.onCollectionWrite(context, (Collection) items);
         context.writeRef(comparatorOf(value));
         return written;
