@@ -10,13 +10,14 @@ import multiprocessing.internal.reduction.Serialization;
  * one, every {@link #taskDone()} removes one, and {@link #join()} waits until none is left.
  * The count lives in the queue's shared memory, so producers, consumers and joiners may be in
  * any processes. The count is added before the item becomes visible, so a consumer that takes
- * the item and calls {@code taskDone()} at once never finds it missing, and by the claim of the
- * item's place itself, so a producer killed in the middle of a put has either added its task
- * (and its item is taken and marked done by the consumer that finds it half-written) or added
- * nothing: {@code join()} never waits for a task nobody can do. (Python's semaphore, taken
- * before its feeder thread writes, stays taken when the producer is killed in between.) At
- * most 8,388,608 tasks are unfinished at once: a put beyond that throws
- * {@link IllegalStateException}.
+ * the item and calls {@code taskDone()} at once never finds it missing, and when the queue's tail
+ * moves past the item's place, which any process does for a producer that died, so a producer
+ * killed in the middle of a put has either added its task (and its item is taken and marked
+ * done by the consumer that finds it half-written) or added nothing: {@code join()} does not
+ * wait for a task nobody can do (unless the process that finds the half-written item is killed
+ * too, in the instant between taking it and marking it done). Python's semaphore, taken before
+ * its feeder thread writes, stays taken when the producer is killed in between. A put that
+ * finds 8,388,608 tasks unfinished throws {@link IllegalStateException}.
  *
  * <p>An item lost with a consumer killed while taking or processing it is never marked done: a
  * {@code join()} then waits forever, as in Python. An item taken that cannot be read in the

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -310,11 +311,14 @@ public class Process implements AutoCloseable, Serializable {
      * no-argument constructor (Fory's instantiator) as it reads a copy: below the frames of
      * this object's constructors on the stack, the serializer's code. Those frames run from
      * {@code Process}'s down to this object's class, each the same class's other constructor
-     * ({@code this(..)}) or a subclass's ({@code super(..)}); a process that a constructor or a
-     * field or static initializer makes is below frames of the program's, or of a constructor
-     * that cannot have called this one so (attacks 62 and 64: such processes were taken for
-     * copies, and a target's {@code new Pool(1)} threw). Looked at for a subclass's objects
-     * only, whose construction a JVM's start follows (a walk of the stack costs microseconds).
+     * ({@code this(..)}) or a subclass's ({@code super(..)}); a process that a field or static
+     * initializer makes, or a constructor of another class, is below frames of the program's
+     * or of a constructor that cannot have called this one so (attacks 62 and 64: such
+     * processes were taken for copies, and a target's {@code new Pool(1)} threw). The stack
+     * cannot tell {@code this(..)} from a {@code new} of the same class through another of its
+     * constructors: a process so made while one is read is taken for a copy too. Looked at
+     * for a subclass's objects only, of which a program makes about one per child it starts,
+     * beside which a walk of the stack (microseconds) is nothing.
      */
     private boolean madeBySerializer() {
         Class<?> type = getClass();
@@ -324,7 +328,7 @@ public class Process implements AutoCloseable, Serializable {
         return StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames -> {
             Class<?> last = null;
             String lastDescriptor = null;
-            java.util.Iterator<StackWalker.StackFrame> it = frames
+            Iterator<StackWalker.StackFrame> it = frames
                     .dropWhile(f -> !f.getMethodName().equals("<init>")).iterator();
             StackWalker.StackFrame caller = null;
             while (it.hasNext()) {
@@ -341,6 +345,7 @@ public class Process implements AutoCloseable, Serializable {
                 last = c;
                 lastDescriptor = f.getDescriptor();
             }
+            // Frames of a method-handle or reflective call that StackWalker shows by default.
             while (caller != null && isReflection(caller.getClassName()) && it.hasNext()) {
                 caller = it.next();
             }

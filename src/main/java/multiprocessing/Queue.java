@@ -56,10 +56,12 @@ import multiprocessing.internal.util.Durations;
  * others read: a record becomes readable only by its last write. A consumer that finds the
  * record at the head still unpublished after 100 ms checks whether its producer is alive and,
  * if not, discards it and goes on. An item is counted (in {@link #qsize()}, against
- * {@code maxsize}, and as a {@code JoinableQueue}'s unfinished task) by the same atomic step
- * that claims its room, and counted out by the one that takes it: a producer killed at any
- * point of its put has either counted nothing or counted an item that a consumer finds,
- * discards and counts out, so no place under {@code maxsize} and no task is kept for good.
+ * {@code maxsize}, and as a {@code JoinableQueue}'s unfinished task) when the queue's tail moves
+ * past the room it claimed, which any process does for a producer that died, and counted out
+ * when the head moves past it: a producer killed at any point of its put has either counted
+ * nothing or counted an item that a consumer finds, discards and counts out, so no place under
+ * {@code maxsize} and no task is kept for good. {@code qsize()}, {@code empty()} and
+ * {@code full()} look for such records too (at most every 100 ms).
  * (CPython's producer takes its semaphore before its feeder thread writes, and keeps it if
  * killed in between.)</li>
  * <li>A consumer killed in the middle of {@code get} loses the one item it was taking; the

@@ -50,7 +50,9 @@ import multiprocessing.internal.util.LibraryThreads;
  * after another (as two long tasks did, seen as a flaky test). Because a worker answers in
  * order, the head of {@code inFlight} is the chunk it is running: when the worker dies, exactly
  * that chunk fails with {@link WorkerLostException}, and the others, which it never started, go
- * back to the front of the queue for the other workers.
+ * back to the front of the queue for the other workers. (A chunk handed to an idle worker in the
+ * instant it dies, which it never read, fails the same way; one found dead first is handed none:
+ * see {@code dispatch}.)
  *
  * <p>One result thread waits, with {@link Connections#await}, on every worker's answers and
  * every worker's sentinel (and a wake-up pipe). It reads results, completes jobs, runs callbacks,

@@ -11,6 +11,7 @@ import static multiprocessing.internal.queue.RingLayout.ROOM_HELD;
 import static multiprocessing.internal.queue.RingLayout.TAIL;
 import static multiprocessing.internal.queue.RingLayout.advanced;
 import static multiprocessing.internal.queue.RingLayout.between;
+import static multiprocessing.internal.queue.RingLayout.difference;
 import static multiprocessing.internal.queue.RingLayout.position;
 import static multiprocessing.internal.queue.RingLayout.records;
 
@@ -53,8 +54,9 @@ import multiprocessing.internal.wait.Parker;
  * <p>Put: a producer reads {@code tail = t}; if slot {@code t} is free for its lap and so are
  * the other {@code k - 1} slots (only a consumer freeing them can change them meanwhile, since
  * claims are made at the tail only), it CASes slot {@code t} to WRITING(pid, k, lap) and then
- * CASes {@code tail} from {@code t} to {@code t + k}. Whoever sees a WRITING word
- * of the current lap at the tail advances the tail for it, and so does the consumer that
+ * moves the tail's word past it ({@code t + k}, one record more: see Counting). Whoever sees a
+ * claim of the current lap at the tail (WRITING, or READING when a recovery took it over and
+ * died before it moved the tail) moves the tail past it, and so does the consumer that
  * recovers a dead producer's claim at the head, so a producer killed between its two CASes
  * stops nobody. It then writes the record (length, flags, payload) and publishes with a CAS
  * from its WRITING word to {@code base + 1}. Get: a consumer reads {@code head = h}; a published slot is
@@ -67,9 +69,10 @@ import multiprocessing.internal.wait.Parker;
  * put, and whichever moves the head past one counts it taken: {@code qsize} is their
  * difference, a maxsize bound is checked against the tail's word the claim is made under (see
  * {@link #claimAt}), and a JoinableQueue's unfinished tasks are the tail's count less
- * {@code done}. Counted by the producer apart from its claim, as they were, a producer killed
- * between the two left a count wrong for good: a place under maxsize taken, or a task that
- * kept {@code join()} waiting for ever (attacks 25 and 59), as Python's semaphores do.
+ * {@code done}. When a producer counted its item in a word of its own before its claim, one
+ * killed between the two left a count wrong for good: a place under maxsize taken, or a task
+ * that kept {@code join()} waiting for ever (attacks 25 and 59). Python's semaphores keep
+ * such a count too.
  *
  * <p>The pid, k and lap in a claimed word make a dead claimant's record recoverable by anyone
  * without trusting anything else it wrote. The claimant is the pid together with the stamp of
@@ -81,7 +84,7 @@ import multiprocessing.internal.wait.Parker;
  * until it is freed. A consumer waiting on a WRITING record whose
  * producer has died, or a producer waiting for room behind a READING record whose consumer has
  * died (looked for at most every {@value #CHECK_MILLIS} ms by each process: while a call
- * waits, or when a non-blocking or short call finds nothing), takes the claim over with a CAS
+ * waits, when a non-blocking or short call finds nothing, and in {@link #count}), takes the claim over with a CAS
  * (WRITING or READING of the dead pid to READING of its own) and frees the record without
  * delivering it. A record a dead producer never published is thus never read as data, and the
  * item a dead consumer held is lost but its room comes back.
@@ -131,12 +134,18 @@ public final class Ring {
     private static final long READING = 1L << 62;
     private static final int PID_SHIFT = 40;
     /** A claim taken over from a dead claimant: its slot's stamp is still the dead one's. */
-    private static final long RECOVERED = 1L << 39;
+    static final long RECOVERED = 1L << 39;
     private static final int K_SHIFT = 20;
     private static final long FIELD_MASK = (1L << 20) - 1;
     /** k: a record spans at most slots / 8 + 1 slots ({@link #largestInline}), below 2^18. */
     private static final long K_MASK = (1L << 19) - 1;
     private static final long PID_MASK = (1L << 22) - 1;
+
+    /**
+     * How many times {@link #count} reads the head again while the tail moves: a reader that
+     * keeps losing the race to busy producers takes a bounded count instead of spinning.
+     */
+    private static final int COUNT_TRIES = 4;
 
     /** Default slot count and size: 64 Ki slots of 64 bytes, 4 MiB of records. */
     public static final int DEFAULT_SLOTS = 1 << 16;
@@ -168,7 +177,7 @@ public final class Ring {
     private final long dataBytes;
     /**
      * The header's maxsize and joinable, which never change once the ring is made: read once,
-     * not on every put, from the cache line the waits' words share.
+     * not on every put, from the cache line that every taskDone() writes ({@code done}).
      */
     private final int maxsize;
     private final boolean joinable;
@@ -308,7 +317,7 @@ public final class Ring {
         }
         long tail = (long) TAIL.getVolatile(header);
         long head = (long) HEAD.getVolatile(header);
-        for (int tries = 0; tries < 4; tries++) {
+        for (int tries = 0; tries < COUNT_TRIES; tries++) {
             long again = (long) TAIL.getVolatile(header);
             if (again == tail) {
                 break;
@@ -316,7 +325,7 @@ public final class Ring {
             tail = again;
             head = (long) HEAD.getVolatile(header);
         }
-        int n = RingLayout.difference(records(head), records(tail));
+        int n = difference(records(head), records(tail));
         return Math.max(0, Math.min(n, maxsize > 0 ? maxsize : slots));
     }
 
@@ -549,10 +558,15 @@ public final class Ring {
         return true;
     }
 
-    /** Whether the queue, its tail's word being {@code tailWord}, has a place under maxsize. */
+    /**
+     * Whether the queue, its tail's word being {@code tailWord}, has a place under maxsize. The
+     * head is read after: its count may have passed that word's (items put and taken since),
+     * which is a place, not a count wrapped round to full (review 59: putNowait threw
+     * FullException on an empty queue).
+     */
     private boolean placeUnder(long tailWord) {
-        return maxsize <= 0
-                || between(records((long) HEAD.getVolatile(header)), records(tailWord)) < maxsize;
+        return maxsize <= 0 || difference(records((long) HEAD.getVolatile(header)),
+                records(tailWord)) < maxsize;
     }
 
     private static final long ROOM_SLOTS = (1L << 32) - 1;
@@ -954,8 +968,10 @@ public final class Ring {
 
     /**
      * Waits until every item put has been marked done: returns once the count has been zero
-     * since the call, as Python's does, though items put since have raised it again. Waiting
-     * for a count seen at zero missed a zero that lasted less than a joiner's wake-up.
+     * since the call, as Python's does, though items put since have raised it again (a zero
+     * that taskDone() saw, or this call itself: one that a put overtook within a taskDone() is
+     * not signalled, see there). Waiting for a count seen at zero missed a zero that lasted
+     * less than a joiner's wake-up.
      */
     public void join() {
         int epoch = JOIN_EPOCH.getVolatile(header);

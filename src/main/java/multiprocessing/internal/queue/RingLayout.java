@@ -25,8 +25,9 @@ import multiprocessing.internal.shm.LongField;
  *  128 int  done          JoinableQueue: tasks done (taskDone()), modulo 2^24
  *  132 int  maxsize       0: no bound but the ring's room
  *  136 int  joinSleepers  threads asleep in join() (futex word: joinEpoch)
- *  140 int  joinable      1 for a JoinableQueue (puts count unfinished tasks)
- *  144 int  joinEpoch     futex word of join(): one more each time unfinished drops to 0
+ *  140 int  joinable      1 for a JoinableQueue (its tasks: the tail's count less done)
+ *  144 int  joinEpoch     futex word of join(): one more each time taskDone() brings done
+ *                         level with the tail's count (see Ring.taskDone)
  *  192 int  notEmpty      futex word consumers sleep on; a put bumps it when someone sleeps
  *  196 int  consumerSleepers
  *  256 int  notFull       futex word producers waiting for room or a place under maxsize

@@ -35,10 +35,10 @@ final class ListBeforeItemsSerializer extends CollectionSerializer<Collection<?>
         copyOnWrite = type == CopyOnWriteArrayList.class;
     }
 
-    /** The items read so far, and the list they go into once all are. */
+    /** The items read so far, and the list they go into once all are (never sent itself). */
+    @SuppressWarnings("serial")
     private static final class Filling extends ArrayList<Object> {
-        private static final long serialVersionUID = 1L;
-        final transient List<Object> list;
+        final List<Object> list;
 
         Filling(int size, List<Object> list) {
             super(size);

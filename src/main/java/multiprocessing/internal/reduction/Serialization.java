@@ -262,7 +262,7 @@ public final class Serialization {
             replace(fory, NullTolerantListSerializer.CLASSES, NullTolerantListSerializer::new);
             replace(fory, SubListCopySerializer.CLASSES, SubListCopySerializer::new);
             replace(fory, ListBeforeItemsSerializer.CLASSES, ListBeforeItemsSerializer::new);
-            replace(fory, SortedMapViewCopySerializer.CLASSES, SortedMapViewCopySerializer::new);
+            replace(fory, SortedMapSerializer.CLASSES, SortedMapSerializer::new);
             replace(fory, SortedCollectionSerializer.CLASSES, SortedCollectionSerializer::new);
             replace(fory, ByteBufferCopySerializer.CLASSES, ByteBufferCopySerializer::new);
             fory.registerSerializer(java.math.BigInteger.class,

@@ -1,6 +1,9 @@
 package multiprocessing.internal.reduction;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.ConcurrentModificationException;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -21,7 +24,7 @@ import org.apache.fory.serializer.collection.CollectionSerializer;
  * comparator before they make the collection, and Fory's read of a serializable lambda leaves
  * the lambda's id where the collection then took it, so that a second mention of the comparator
  * in the message read back as the collection, silently (attack 62). See
- * {@link SortedMapViewCopySerializer}, which does the same for sorted maps.
+ * {@link SortedMapSerializer}, which does the same for sorted maps.
  */
 final class SortedCollectionSerializer extends CollectionSerializer<Collection<?>> {
     static final List<Class<?>> CLASSES = List.of(TreeSet.class, ConcurrentSkipListSet.class,
@@ -45,15 +48,20 @@ final class SortedCollectionSerializer extends CollectionSerializer<Collection<?
     @SuppressWarnings({"unchecked", "rawtypes"})
     public Collection onCollectionWrite(WriteContext context, Collection<?> value) {
         // One snapshot, so that its size and its items agree while others change a concurrent
-        // one; an unsynchronized one's iterator throws ConcurrentModificationException when
-        // another thread changes it meanwhile, where its toArray() may hold a null that the
-        // receiver then failed on (attack 64).
+        // one. An unsynchronized one changed by another thread meanwhile makes its iterator
+        // throw ConcurrentModificationException, or hand out a null (a data race; none of
+        // these holds a null): that is refused here, where its toArray() sent the null and the
+        // receiver failed on it (attack 64, review 59).
         Collection<?> items;
         if (value instanceof ConcurrentSkipListSet<?> || value instanceof PriorityBlockingQueue<?>) {
-            items = java.util.Arrays.asList(value.toArray());
+            items = Arrays.asList(value.toArray());
         } else {
-            java.util.List<Object> copy = new java.util.ArrayList<>(value.size());
+            List<Object> copy = new ArrayList<>(value.size());
             for (Object item : value) {
+                if (item == null && !(value instanceof TreeSet<?>)) {
+                    throw new ConcurrentModificationException("a " + value.getClass().getName()
+                            + " changed by another thread while it was sent");
+                }
                 copy.add(item);
             }
             items = copy;
@@ -75,7 +83,7 @@ final class SortedCollectionSerializer extends CollectionSerializer<Collection<?
                 : type == ConcurrentSkipListSet.class ? new ConcurrentSkipListSet(order)
                 : type == PriorityQueue.class ? new PriorityQueue(Math.max(1, size), order)
                 : new PriorityBlockingQueue(Math.max(1, size), order);
-        SortedMapViewCopySerializer.dropStrayReferences(context, own);
+        SortedMapSerializer.dropStrayReferences(context, own);
         context.reference(made);
         return made;
     }

@@ -78,18 +78,32 @@ class RingFailureTest {
         try {
             MemorySegment all = ring.block().segment();
             RingLayout.SLOT_SEQ.setVolatile(all, RingLayout.seqOffset(),
-                    Ring.claim(true, deadPid, 1, 0, SLOTS) | 1L << 39); // READING, RECOVERED
+                    Ring.claim(true, deadPid, 1, 0, SLOTS) | Ring.RECOVERED);
             assertEquals(0, ring.count());
             ring.recoverDead();
             assertEquals(0, ring.count(), "the head passed the tail");
             goesRound(ring);
             assertEquals(0, ring.count());
+            // A bounded ring in that state, its head moved past the claim by a consumer: a
+            // put at once finds a place (the head's count past the tail's is none taken:
+            // it read as full, review 59).
+            Ring bounded = Ring.create(SLOTS, SLOT_BYTES, 1, false);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment b = bounded.block().segment();
+                RingLayout.SLOT_SEQ.setVolatile(b, RingLayout.seqOffset(),
+                        Ring.claim(true, deadPid, 1, 0, SLOTS) | Ring.RECOVERED);
+                RingLayout.HEAD.setVolatile(b, RingLayout.advanced(0L, 1));
+                assertTrue(bounded.put(arena.allocate(8), 8, 0, 0), "no place in an empty queue");
+                assertEquals(1, bounded.count());
+            } finally {
+                bounded.block().free();
+            }
             // The same state met by a producer first: it moves the tail past the claim.
             Ring other = Ring.create(SLOTS, SLOT_BYTES, 0, false);
             try {
                 MemorySegment o = other.block().segment();
                 RingLayout.SLOT_SEQ.setVolatile(o, RingLayout.seqOffset(),
-                        Ring.claim(true, deadPid, 1, 0, SLOTS) | 1L << 39);
+                        Ring.claim(true, deadPid, 1, 0, SLOTS) | Ring.RECOVERED);
                 assertTrue(other.hasRoom());
                 assertEquals(1, RingLayout.position((long) RingLayout.TAIL.getVolatile(o)));
                 goesRound(other);

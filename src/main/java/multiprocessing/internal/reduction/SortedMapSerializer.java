@@ -13,26 +13,23 @@ import org.apache.fory.resolver.TypeResolver;
 import org.apache.fory.serializer.collection.MapSerializer;
 
 /**
- * Sends a sorted map's view ({@code subMap}, {@code headMap}, {@code tailMap},
- * {@code descendingMap} of a {@link TreeMap} or a {@link ConcurrentSkipListMap}) as its
- * entries and its order (its comparator), read back as a map of the backing map's kind: a copy,
- * as a list view is sent (see {@link SubListCopySerializer}).
+ * Sends a {@link TreeMap} or a {@link ConcurrentSkipListMap}, and a view of one ({@code subMap},
+ * {@code headMap}, {@code tailMap}, {@code descendingMap}), as its entries and its order (its
+ * comparator), read back as a map of the backing map's kind, keeping its own reference id.
  *
- * <p>Fory writes such a view field by field, the whole map under it with it: ten entries of a
- * map of 100,000 sent 982 KB, and the receiver kept the 100,000 under a view of ten (attack
- * 56). The JDK's own serialization does the same. The view is copied before it is written, so
- * that its size and its entries agree while others change the map (a skip list's views are
- * weakly consistent).
+ * <p>A view is sent as a copy, as a list view is (see {@link SubListCopySerializer}): Fory
+ * writes it field by field, the whole map under it with it: ten entries of a map of 100,000
+ * sent 982 KB, and the receiver kept the 100,000 under a view of ten (attack 56). The JDK's
+ * own serialization does the same. A skip list and its views are copied before they are
+ * written, so that the size written and the entries agree while others change the map (they
+ * are weakly consistent). The two maps themselves are this serializer's because Fory's own
+ * read their comparator wrong (see {@link #dropStrayReferences}).
  */
-final class SortedMapViewCopySerializer extends MapSerializer<Map<?, ?>> {
+final class SortedMapSerializer extends MapSerializer<Map<?, ?>> {
     /** The views of a ConcurrentSkipListMap, read back as one. */
     private static final List<Class<?>> SKIP_LIST_MAP_VIEWS = List.of(
             new ConcurrentSkipListMap<>(Map.of(1, 1)).headMap(1).getClass());
-    /**
-     * The views of a TreeMap, read back as a TreeMap, and of a ConcurrentSkipListMap; and the
-     * two maps themselves, whose own serializers in Fory read a lambda comparator wrong (see
-     * {@link #newMap(ReadContext, boolean)}).
-     */
+    /** The two maps and their views. */
     static final List<Class<?>> CLASSES = List.of(
             new TreeMap<>(Map.of(1, 1)).headMap(1).getClass(),
             new TreeMap<>(Map.of(1, 1)).descendingMap().getClass(),
@@ -43,7 +40,7 @@ final class SortedMapViewCopySerializer extends MapSerializer<Map<?, ?>> {
     private final boolean skipList;
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    SortedMapViewCopySerializer(TypeResolver resolver, Class<?> type) {
+    SortedMapSerializer(TypeResolver resolver, Class<?> type) {
         super(resolver, (Class) type);
         skipList = SKIP_LIST_MAP_VIEWS.contains(type) || type == ConcurrentSkipListMap.class;
     }
@@ -57,9 +54,12 @@ final class SortedMapViewCopySerializer extends MapSerializer<Map<?, ?>> {
     @SuppressWarnings({"unchecked", "rawtypes"})
     public Map onMapWrite(WriteContext context, Map<?, ?> view) {
         Comparator<?> order = ((SortedMap<?, ?>) view).comparator();
-        Map copy = newMap(order);
-        copy.putAll(view);
-        Map written = super.onMapWrite(context, copy); // its size
+        Map written = view;
+        if (view.getClass() != TreeMap.class) {
+            written = newMap(order);
+            written.putAll(view);
+        }
+        written = super.onMapWrite(context, written); // its size
         context.writeRef(order);
         return written;
     }
