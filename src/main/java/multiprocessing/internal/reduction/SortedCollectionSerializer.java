@@ -35,7 +35,7 @@ final class SortedCollectionSerializer extends CollectionSerializer<Collection<?
         super(resolver, (Class) type);
     }
 
-    static Comparator<?> comparatorOf(Collection<?> value) {
+    private static Comparator<?> comparatorOf(Collection<?> value) {
         if (value instanceof SortedSet<?> sorted) {
             return sorted.comparator();
         } else if (value instanceof PriorityQueue<?> queue) {
@@ -74,7 +74,7 @@ final class SortedCollectionSerializer extends CollectionSerializer<Collection<?
     @Override
     @SuppressWarnings({"unchecked", "rawtypes"})
     public Collection newCollection(ReadContext context, boolean hasGenerics) {
-        int own = context.lastPreservedRefId();
+        int own = SortedMapSerializer.ownReferenceId(context);
         int size = readCollectionSize(context, context.getBuffer(), hasGenerics);
         setNumElements(size);
         Comparator order = (Comparator) context.readRef();

@@ -66,12 +66,20 @@ final class SortedMapSerializer extends MapSerializer<Map<?, ?>> {
 
     @Override
     public Map newMap(ReadContext context, boolean hasGenerics) {
-        int own = context.lastPreservedRefId();
+        int own = ownReferenceId(context);
         setNumElements(readMapSize(context, context.getBuffer(), hasGenerics));
         Map<?, ?> map = newMap((Comparator<?>) context.readRef());
         dropStrayReferences(context, own);
         context.reference(map);
         return map;
+    }
+
+    /**
+     * The reference id Fory preserved for the object about to be read, or -1 if it preserved
+     * none (then nothing is popped: reference() does as Fory's own serializers do).
+     */
+    static int ownReferenceId(ReadContext context) {
+        return context.hasPreservedRefId() ? context.lastPreservedRefId() : -1;
     }
 
     /**
@@ -83,7 +91,7 @@ final class SortedMapSerializer extends MapSerializer<Map<?, ?>> {
      * are popped, each keeping its object, so that the object gets its own.
      */
     static void dropStrayReferences(ReadContext context, int own) {
-        while (context.hasPreservedRefId() && context.lastPreservedRefId() != own) {
+        while (own >= 0 && context.hasPreservedRefId() && context.lastPreservedRefId() != own) {
             context.reference(context.getReadRef(context.lastPreservedRefId()));
         }
     }
